@@ -1,0 +1,82 @@
+"""A/B assignment (GrowthBook hash v2) and the comparison front door.
+
+``assign(spec, user_id)`` decides one user's variant; ``assign_batch(spec, ids)`` does the same
+for a column of ids, vectorised, with identical results. ``analyze(spec, data_dir)`` runs the
+whole chain: events -> metrics (SQL) -> sufficient statistics -> tests -> verdict.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from .experiment import ExperimentSpec
+from .hashing import bucket_ranges, choose_variation, choose_variation_batch, hash_v2, hash_v2_batch
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One user's assignment: ``variant`` is None when the user falls outside the coverage."""
+
+    user_id: str
+    experiment: str
+    variant: str | None
+    hash_value: float
+
+    @property
+    def in_experiment(self) -> bool:
+        return self.variant is not None
+
+
+def _ranges(spec: ExperimentSpec) -> list[tuple[float, float]]:
+    return bucket_ranges(len(spec.variants), spec.coverage, [v.weight for v in spec.variants])
+
+
+def assign(spec: ExperimentSpec, user_id: str) -> Assignment:
+    """Assign one user exactly as a GrowthBook SDK would (hash v2 of seed + id, bucket ranges)."""
+    if not isinstance(user_id, str):
+        raise TypeError(f"user_id must be a str, got {type(user_id).__name__}")
+    n = hash_v2(spec.hash_seed, user_id)
+    idx = choose_variation(n, _ranges(spec))
+    return Assignment(user_id, spec.id, spec.variants[idx].key if idx >= 0 else None, n)
+
+
+def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa.Array | pa.ChunkedArray) -> pa.Table:
+    """Vectorised :func:`assign` for a column of ids: a table user_id, experiment, variant, hash_value.
+
+    ``variant`` is null for users outside the coverage. Identical to the scalar path.
+    """
+    if isinstance(user_ids, (pa.Array, pa.ChunkedArray)):
+        ids = user_ids
+    else:
+        ids = pa.array(list(user_ids) if not isinstance(user_ids, np.ndarray) else user_ids, type=pa.string())
+    hashes = hash_v2_batch(spec.hash_seed, ids)
+    idx = choose_variation_batch(hashes, _ranges(spec))
+    keys = pa.array(spec.variant_keys, type=pa.string())
+    indices = pa.array(np.where(idx >= 0, idx, 0).astype(np.int32), mask=idx < 0)
+    variant = pa.DictionaryArray.from_arrays(indices, keys).cast(pa.string())
+    n = len(hashes)
+    return pa.table({
+        "user_id": ids if isinstance(ids, pa.ChunkedArray) else pa.chunked_array([ids]),
+        "experiment": pa.repeat(pa.scalar(spec.id, pa.string()), n),
+        "variant": variant,
+        "hash_value": pa.array(hashes, type=pa.float64()),
+    })
+
+
+def analyze(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = None):
+    """Run events -> metrics -> statistics -> verdict for one experiment; see :mod:`guidelab.analysis`."""
+    from .analysis import analyze_experiment
+
+    return analyze_experiment(spec, data_dir, as_of)
+
+
+def analyze_table(path: str | Path, variant_column: str, control: str, metrics: list[str], **kw: Any):
+    """Analyse a one-row-per-user table (booleans per metric); see :mod:`guidelab.analysis`."""
+    from .analysis import analyze_user_table
+
+    return analyze_user_table(path, variant_column, control, metrics, **kw)

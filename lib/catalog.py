@@ -1,0 +1,77 @@
+"""The built-in metric catalogue: names a spec may use, what each measures, and its direction.
+
+Every metric here is a proportion over users (n users, successes users), which is what the
+SQL in :mod:`guidelab.metrics` returns. Names are fixed words or a word with a day count:
+
+* ``shown``, ``opened``, ``clicked``, ``dismissed``, ``completed`` - share of assigned users
+  with that guide event (intention to treat: the holdout counts, with no events);
+* ``click_through`` - clicked among users who opened the guide (not randomised: descriptive);
+* ``goal_d<N>`` - did the goal event within N days of assignment (days 0..N-1), matured users;
+* ``retention_d<N>`` - active on day N after assignment (day 0 = assignment day, in the
+  experiment's time zone), counting only users whose day N is complete at the analysis date.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+GUIDE_EVENTS = ("shown", "opened", "clicked", "dismissed", "completed")
+MAX_DAYS = 365
+
+_LABELS = {
+    "shown": ("shown rate", "表示率"),
+    "opened": ("open rate", "開封率"),
+    "clicked": ("click rate", "クリック率"),
+    "dismissed": ("dismiss rate", "クローズ率"),
+    "completed": ("completion rate", "完了率"),
+    "click_through": ("click-through among openers", "開封者のクリック率"),
+}
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    """A metric of the catalogue, parsed from its name."""
+
+    name: str
+    family: Literal["guide_event", "click_through", "goal", "retention"]
+    event: str | None = None          # guide event for family guide_event
+    days: int | None = None           # N for goal_dN / retention_dN
+    higher_is_better: bool = True
+
+    def label(self, lang: str = "en") -> str:
+        ja = lang == "ja"
+        if self.family == "goal":
+            return f"{self.days}日以内の目標達成率" if ja else f"goal reached within {self.days} days"
+        if self.family == "retention":
+            return f"{self.days}日後リテンション" if ja else f"day-{self.days} retention"
+        en, jp = _LABELS[self.name]
+        return jp if ja else en
+
+    @property
+    def randomised(self) -> bool:
+        """False for metrics conditioned on a post-assignment event (click_through)."""
+        return self.family != "click_through"
+
+
+_DAYS = re.compile(r"^(goal|retention)_d(\d{1,3})$")
+
+
+def parse_metric(name: str) -> MetricDef:
+    """Parse a metric name of the catalogue or raise ValueError saying what is accepted."""
+    if name in GUIDE_EVENTS:
+        return MetricDef(name, "guide_event", event=name, higher_is_better=name != "dismissed")
+    if name == "click_through":
+        return MetricDef(name, "click_through")
+    m = _DAYS.match(name)
+    if m:
+        days = int(m.group(2))
+        if m.group(1) == "goal" and not 1 <= days <= MAX_DAYS:
+            raise ValueError(f"metric {name!r}: goal window must be 1..{MAX_DAYS} days")
+        if m.group(1) == "retention" and not 0 <= days <= MAX_DAYS:
+            raise ValueError(f"metric {name!r}: retention day must be 0..{MAX_DAYS}")
+        return MetricDef(name, m.group(1), days=days)  # type: ignore[arg-type]
+    raise ValueError(
+        f"unknown metric {name!r}: expected one of {', '.join(GUIDE_EVENTS)}, click_through, "
+        "goal_d<N> (e.g. goal_d7) or retention_d<N> (e.g. retention_d7)"
+    )

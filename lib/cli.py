@@ -1,0 +1,180 @@
+"""The ``guidelab`` command: thin, it parses arguments and calls the library.
+
+Exit codes: 0 success; 1 a report notebook failed (its executed notebook is kept);
+2 bad input (spec, data or arguments), with one line per problem and no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from .errors import GuidelabError, SpecError
+
+
+def _date(s: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {s!r}") from None
+
+
+def _weights(s: str) -> dict[str, float]:
+    try:
+        pairs = [p.split("=", 1) for p in s.split(",") if p]
+        return {k.strip(): float(v) for k, v in pairs}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected weights like control=0.5,treatment=0.5, got {s!r}") from None
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .experiment import load_experiment
+    from .guides import load_guide
+    from .yamlio import load_yaml
+
+    paths: list[Path] = []
+    for p in map(Path, args.paths):
+        paths += sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")) if p.is_dir() else [p]
+    if not paths:
+        print("guidelab validate: no YAML files found", file=sys.stderr)
+        return 2
+    bad = 0
+    for path in paths:
+        try:
+            data, _ = load_yaml(path)
+            if isinstance(data, dict) and "variants" in data:
+                spec = load_experiment(path)
+                print(f"ok   {path}: experiment {spec.id} ({len(spec.variants)} variants, {len(spec.guides)} guides)")
+            else:
+                guide = load_guide(path)
+                print(f"ok   {path}: guide {guide.id} ({guide.type.value if hasattr(guide.type, 'value') else guide.type})")
+        except SpecError as exc:
+            bad += 1
+            for problem in exc.problems:
+                print(f"FAIL {problem}", file=sys.stderr)
+    return 2 if bad else 0
+
+
+def cmd_assign(args: argparse.Namespace) -> int:
+    from .abtest import assign_batch
+    from .experiment import load_experiment
+    from .ids import read_user_ids, write_table
+
+    spec = load_experiment(args.spec)
+    ids = read_user_ids(Path(args.users), args.column)
+    table = assign_batch(spec, ids)
+    write_table(table, Path(args.out))
+    counts = table.group_by("variant").aggregate([("user_id", "count")]).to_pylist()
+    summary = ", ".join(f"{r['variant'] or '(not in experiment)'}: {r['user_id_count']:,}" for r in counts)
+    print(f"assigned {table.num_rows:,} users of {spec.id} -> {args.out} ({summary})")
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from .experiment import load_experiment
+    from .simulate import simulate
+
+    spec = load_experiment(args.spec)
+    days = args.days or ((spec.end - spec.start).days + 1 if spec.end else 28)
+    s = simulate(spec, args.users, days, args.out, seed=args.seed, fmt=args.format)
+    files = ", ".join(f"{k} {v:,} rows" for k, v in s.files.items())
+    print(f"simulated {s.assigned:,} assigned users over {s.days} days of {spec.id} -> {s.out_dir} ({files})")
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from .analysis import analyze_user_table
+    from .i18n import metric_label, pct, pval
+
+    res = analyze_user_table(args.file, args.variant, args.control, args.metric, alpha=args.alpha, mde=args.mde,
+                             weights=args.weights)
+    if args.json:
+        print(res.to_json())
+        return 0
+    print(f"{res.experiment}: {res.decision.verdict}" + (f" ({res.decision.arm})" if res.decision.arm else ""))
+    for r in res.decision.reasons:
+        print(f"  - {r.text('en')}")
+    print(f"SRM p = {pval(res.srm.p_value)}; users: " + ", ".join(f"{k} {v:,}" for k, v in res.assigned.items()))
+    for m in res.metrics:
+        c = m.comparison
+        ci = f"[{pct(c.rel_ci[0], signed=True)}, {pct(c.rel_ci[1], signed=True)}]" if c.rel_ci else "[–]"
+        print(f"  {metric_label(m.metric):<24} {m.variant:>12} vs {m.control:<12} {pct(c.rate):>7} vs {pct(c.rate_control):>7}"
+              f"  lift {pct(c.rel_lift, signed=True):>8} {ci:<20} p={pval(c.p_value):<8} p_holm={pval(m.p_value_adjusted)}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import ReportError, run_report
+
+    try:
+        out = run_report(args.spec, args.data, args.out, as_of=args.as_of, lang=args.lang)
+    except ReportError as exc:
+        print(f"guidelab report: FAILED: {exc}", file=sys.stderr)
+        return 1
+    print(f"{out.experiment}: {out.verdict}")
+    print(f"notebook: {out.notebook}\njson:     {out.json}")
+    print(f"report:   {out.html}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="guidelab", description="A/B test in-app guides and decide which to keep.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="validate guide and experiment YAML files (exit 0 ok, 2 invalid)")
+    v.add_argument("paths", nargs="+", help="YAML files or folders of them")
+    v.set_defaults(func=cmd_validate)
+
+    a = sub.add_parser("assign", help="assign users to variants (GrowthBook hash v2)")
+    a.add_argument("spec")
+    a.add_argument("--users", required=True, help="CSV/Parquet with a user id column, or a text file of ids")
+    a.add_argument("--column", default="user_id", help="the id column (default user_id)")
+    a.add_argument("--out", required=True, help="output .csv or .parquet")
+    a.set_defaults(func=cmd_assign)
+
+    s = sub.add_parser("simulate", help="write realistic event data with the true effects of the spec")
+    s.add_argument("spec")
+    s.add_argument("--users", type=int, default=10_000)
+    s.add_argument("--days", type=int, default=None, help="days of traffic (default: the spec's start..end)")
+    s.add_argument("--out", required=True)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    s.set_defaults(func=cmd_simulate)
+
+    z = sub.add_parser("analyze", help="analyse a one-row-per-user table of boolean metrics")
+    z.add_argument("file")
+    z.add_argument("--variant", required=True, help="the column holding the variant")
+    z.add_argument("--control", required=True, help="the control's value in that column")
+    z.add_argument("--metric", required=True, action="append", help="a boolean metric column (repeat; first = primary)")
+    z.add_argument("--alpha", type=float, default=0.05)
+    z.add_argument("--mde", type=float, default=0.05, help="relative minimum detectable effect (0.05 = +5%%)")
+    z.add_argument("--weights", type=_weights, default=None, help="planned split, e.g. a=0.5,b=0.5 (default equal)")
+    z.add_argument("--json", action="store_true", help="print the result as JSON")
+    z.set_defaults(func=cmd_analyze)
+
+    r = sub.add_parser("report", help="run the report notebook and write HTML, notebook and JSON")
+    r.add_argument("spec")
+    r.add_argument("--data", required=True, help="data directory in the contract (see data/README.md)")
+    r.add_argument("--as-of", type=_date, default=None, help="last complete day of data (default: last in data)")
+    r.add_argument("--lang", choices=["en", "ja"], default="en")
+    r.add_argument("--out", default="reports")
+    r.set_defaults(func=cmd_report)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except GuidelabError as exc:
+        for line in str(exc).splitlines():
+            print(f"guidelab {args.command}: {line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

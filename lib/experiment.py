@@ -1,0 +1,247 @@
+"""The experiment spec: which guides compete, how users are split, and how to judge them.
+
+One YAML file per experiment in ``experiments/<id>.yaml``. Loading validates everything and
+reports each problem with file, field path and line (see :mod:`guidelab.yamlio`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .catalog import GUIDE_EVENTS, MetricDef, parse_metric
+from .errors import SpecError
+from .guides import Guide
+from .yamlio import load_model
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+_ID_RE = re.compile(ID_PATTERN)
+Slug = Annotated[str, Field(pattern=ID_PATTERN)]
+EVENT_NAME = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def check_experiment_id(value: str) -> str:
+    """Experiment ids become file names: lower-case letters, digits, '-' and '_' only."""
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        raise ValueError(
+            f"experiment id {value!r} is not a valid id: expected 1-63 characters of a-z, 0-9, '-' "
+            "or '_', starting with a letter or digit (it becomes a file name)"
+        )
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Variant(_Model):
+    """One arm: a guide to show, or no guide (``guide: null``) for a holdout control."""
+
+    key: Slug
+    guide: str | None = None
+    weight: float = Field(gt=0, le=1)
+    description: str | None = None
+
+
+class MetricsSpec(_Model):
+    """The pre-registered primary metric, plus secondary and guardrail metrics."""
+
+    primary: str
+    secondary: list[str] = []
+    guardrails: list[str] = []
+
+    @field_validator("primary")
+    @classmethod
+    def _primary_known(cls, v: str) -> str:
+        parse_metric(v)
+        return v
+
+    @field_validator("secondary", "guardrails")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        for name in v:
+            parse_metric(name)
+        if len(set(v)) != len(v):
+            raise ValueError("a metric is listed twice")
+        return v
+
+
+class VariantTruth(_Model):
+    """True behaviour of one arm, for the simulator (probabilities per user)."""
+
+    shown: float = Field(0.9, ge=0, le=1)       # P(shown | arm has a guide)
+    open: float = Field(0.0, ge=0, le=1)        # P(opened | shown)
+    click: float = Field(0.0, ge=0, le=1)       # P(clicked | opened)
+    dismiss: float = Field(0.0, ge=0, le=1)     # P(dismissed | shown, not clicked)
+    complete: float = Field(0.0, ge=0, le=1)    # P(completed | clicked)
+    goal: float = Field(0.1, ge=0, le=1)        # P(goal event within goal_window_days)
+    retention_lift: float = Field(0.0, gt=-1, le=1)  # relative change of every day's activity
+
+
+class SimulationSpec(_Model):
+    """Ground truth the simulator writes data from, so estimates can be checked against it."""
+
+    retention: dict[int, float] = Field(
+        default_factory=lambda: {1: 0.40, 7: 0.22, 30: 0.12},
+        description="control's probability of being active on day N; interpolated between days",
+    )
+    goal_window_days: int = Field(7, ge=1, le=365)
+    novelty_boost: float = Field(0.0, ge=0, le=5)       # extra open/click odds on day 0 of the experiment
+    novelty_half_life_days: float = Field(3.0, gt=0)
+    variants: dict[str, VariantTruth]
+
+    @field_validator("retention")
+    @classmethod
+    def _curve(cls, v: dict[int, float]) -> dict[int, float]:
+        if not v:
+            raise ValueError("expected at least one day: probability pair")
+        for day, p in v.items():
+            if day < 1 or not 0 <= p <= 1:
+                raise ValueError(f"day {day}: expected day >= 1 and probability in [0, 1]")
+        return dict(sorted(v.items()))
+
+
+class ExperimentSpec(_Model):
+    """An A/B(/n) test of in-app guides. See ``experiments/README.md`` for every field."""
+
+    id: str
+    name: dict[str, str] | str | None = None
+    hypothesis: str = Field(min_length=1)
+    owner: str | None = None
+    guides: list[Guide] = []
+    variants: list[Variant] = Field(min_length=2)
+    control: str | None = None
+    coverage: float = Field(1.0, gt=0, le=1)
+    seed: str | None = None
+    hash_version: int = Field(2, ge=2, le=2)
+    start: dt.date
+    end: dt.date | None = None
+    timezone: str = "UTC"
+    metrics: MetricsSpec
+    alpha: float = Field(0.05, gt=0, lt=0.5)
+    power: float = Field(0.8, gt=0.5, lt=1)
+    mde: float = Field(0.05, gt=0, le=10, description="minimum detectable effect, relative lift (0.05 = +5%)")
+    goal_event: str | None = None
+    event_names: dict[EVENT_NAME, str] = {}
+    simulation: SimulationSpec | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return check_experiment_id(v)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}: expected an IANA name such as Asia/Tokyo or UTC") from None
+        return v
+
+    @field_validator("event_names")
+    @classmethod
+    def _event_names(cls, v: dict[str, str]) -> dict[str, str]:
+        allowed = set(GUIDE_EVENTS) | {"goal", "activity"}
+        for team_name, ours in v.items():
+            if ours not in allowed:
+                raise ValueError(
+                    f"{team_name!r} maps to {ours!r}: expected one of {', '.join(sorted(allowed))}"
+                )
+        return v
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "ExperimentSpec":
+        keys = [v.key for v in self.variants]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"variants: keys must be unique, got {keys}")
+        total = sum(v.weight for v in self.variants)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"variants: weights must sum to 1, they sum to {total:.6g}")
+        if self.control is not None and self.control not in keys:
+            raise ValueError(f"control: {self.control!r} is not a variant key; expected one of {keys}")
+        guide_ids = [g.id for g in self.guides]
+        if len(set(guide_ids)) != len(guide_ids):
+            raise ValueError("guides: guide ids must be unique")
+        for v in self.variants:
+            if v.guide is not None and v.guide not in guide_ids:
+                raise ValueError(
+                    f"variant {v.key!r} shows guide {v.guide!r}, which is not defined under guides: "
+                    f"expected one of {guide_ids or '(none defined)'} or null for a holdout"
+                )
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        all_metrics = [self.metrics.primary, *self.metrics.secondary, *self.metrics.guardrails]
+        if len(set(all_metrics)) != len(all_metrics):
+            raise ValueError("metrics: the primary metric must not be repeated as secondary or guardrail")
+        if any(parse_metric(m).family == "goal" for m in all_metrics) and not self.goal_event:
+            raise ValueError("goal_event: a goal_d<N> metric is used, so goal_event must name the product event")
+        if self.simulation is not None:
+            missing = set(keys) - set(self.simulation.variants)
+            extra = set(self.simulation.variants) - set(keys)
+            if missing or extra:
+                raise ValueError(
+                    f"simulation.variants: expected exactly the variant keys {keys}"
+                    + (f"; missing {sorted(missing)}" if missing else "")
+                    + (f"; unknown {sorted(extra)}" if extra else "")
+                )
+        return self
+
+    # --- derived views -------------------------------------------------------------
+    @property
+    def control_key(self) -> str:
+        return self.control or self.variants[0].key
+
+    @property
+    def hash_seed(self) -> str:
+        return self.seed if self.seed is not None else self.id
+
+    @property
+    def variant_keys(self) -> list[str]:
+        return [v.key for v in self.variants]
+
+    @property
+    def treatment_keys(self) -> list[str]:
+        return [k for k in self.variant_keys if k != self.control_key]
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return {v.key: v.weight for v in self.variants}
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def guide_for(self, variant_key: str) -> Guide | None:
+        gid = next(v.guide for v in self.variants if v.key == variant_key)
+        return next((g for g in self.guides if g.id == gid), None) if gid else None
+
+    def metric_defs(self) -> list[tuple[MetricDef, str]]:
+        """Every metric with its role: primary, secondary or guardrail."""
+        out = [(parse_metric(self.metrics.primary), "primary")]
+        out += [(parse_metric(m), "secondary") for m in self.metrics.secondary]
+        out += [(parse_metric(m), "guardrail") for m in self.metrics.guardrails]
+        return out
+
+    def display_name(self, lang: str = "en") -> str:
+        if isinstance(self.name, dict):
+            return self.name.get(lang) or next(iter(self.name.values()), self.id)
+        return self.name or self.id
+
+
+def load_experiment(path: str | Path) -> ExperimentSpec:
+    """Load and validate ``experiments/<id>.yaml``; the id must match the file name."""
+    path = Path(path)
+    spec = load_model(ExperimentSpec, path)
+    if path.stem != spec.id:
+        raise SpecError.single(path, "id", f"id {spec.id!r} must match the file name ({path.stem!r}.yaml)", 1)
+    return spec
+
+
+def dump_spec_dict(spec: ExperimentSpec) -> dict[str, Any]:
+    """The spec as plain JSON-ready data."""
+    return spec.model_dump(mode="json")

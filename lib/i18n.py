@@ -1,0 +1,176 @@
+"""Japanese and English words, sentences and number formats for reports and verdicts.
+
+Every user-facing sentence is built here from data (a reason code and its numbers), so the
+English and Japanese reports say the same thing. Numbers: rates as percentages with one
+decimal, lifts signed, p-values with three significant digits.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from .catalog import parse_metric
+
+if TYPE_CHECKING:
+    from .decision import Reason
+
+LANGS = ("en", "ja")
+
+
+def check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ValueError(f"language {lang!r}: expected one of {', '.join(LANGS)}")
+    return lang
+
+
+def pct(x: float | None, digits: int = 1, signed: bool = False) -> str:
+    """0.182 -> '18.2%'; signed: '+7.7%'. None -> '–'."""
+    if x is None:
+        return "–"
+    s = f"{x * 100:+.{digits}f}%" if signed else f"{x * 100:.{digits}f}%"
+    return s.replace("-", "−") if signed else s
+
+
+def pval(p: float | None) -> str:
+    if p is None:
+        return "–"
+    if p < 0.0001:
+        return "< 0.0001"
+    return f"{p:.3g}" if p < 0.1 else f"{p:.2f}"
+
+
+def p_phrase(p: float | None, adjusted: bool = False, lang: str = "en") -> str:
+    """'p = 0.024', 'p < 0.0001' (with 'adjusted' / '補正後' when Holm-adjusted)."""
+    text = pval(p)
+    rel = text if text.startswith("<") else f"= {text}"
+    if adjusted:
+        return f"補正後 p {rel}" if lang == "ja" else f"adjusted p {rel}"
+    return f"p {rel}"
+
+
+def capitalise(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+def number(n: int | float | None, lang: str = "en") -> str:
+    if n is None:
+        return "–"
+    return f"{n:,.0f}" if isinstance(n, int) or float(n).is_integer() else f"{n:,.1f}"
+
+
+def date(d: dt.date | None, lang: str = "en") -> str:
+    if d is None:
+        return "–"
+    if lang == "ja":
+        return f"{d.year}年{d.month}月{d.day}日"
+    return d.strftime("%d %b %Y").lstrip("0")
+
+
+def metric_label(name: str, lang: str = "en", capital: bool = False) -> str:
+    try:
+        label = parse_metric(name).label(lang)
+    except ValueError:
+        label = name  # a column of a user table, shown as named
+    return capitalise(label) if capital else label
+
+
+def ci_text(ci: Any, lang: str = "en", level: float = 0.95) -> str:
+    if not ci:
+        return "–"
+    lo, hi = ci
+    if lang == "ja":
+        return f"{int(level * 100)}%信頼区間 {pct(lo, signed=True)}〜{pct(hi, signed=True)}"
+    return f"{int(level * 100)}% CI {pct(lo, signed=True)} to {pct(hi, signed=True)}"
+
+
+WORDS = {
+    "en": {
+        "KEEP": "KEEP", "KILL": "KILL", "CONTINUE": "CONTINUE", "INVESTIGATE": "INVESTIGATE",
+        "verdict_hint.KEEP": "Keep the winning guide and roll it out.",
+        "verdict_hint.KILL": "Stop the guide: it harms or cannot reach its goal.",
+        "verdict_hint.CONTINUE": "Keep the experiment running: not enough evidence yet.",
+        "verdict_hint.INVESTIGATE": "Do not decide yet: the data need checking first.",
+        "decision": "Decision", "reasons": "Why", "key_metrics": "Key metrics", "metric": "Metric",
+        "variant": "Variant", "control": "Control", "users": "Users", "rate": "Rate", "lift": "Relative lift",
+        "abs_diff": "Difference", "ci": "95% CI", "p_value": "p-value", "p_adjusted": "p (Holm)",
+        "role.primary": "primary", "role.secondary": "secondary", "role.guardrail": "guardrail",
+        "charts": "Charts", "traffic": "Daily assignments", "srm": "Sample ratio (SRM) check",
+        "data_quality": "Data quality", "guides": "Guides under test", "methods": "Methods",
+        "as_of": "Data as of", "period": "Period", "hypothesis": "Hypothesis", "holdout": "holdout (no guide)",
+        "passed": "passed", "failed": "FAILED", "warning": "warning", "expected": "expected", "observed": "observed",
+        "date": "Date", "assigned_users": "Assigned users", "rate_axis": "Rate (%)", "lift_axis": "Relative lift vs control (%)",
+        "days_needed": "Estimated days still needed", "not_applicable": "not applicable",
+    },
+    "ja": {
+        "KEEP": "採用", "KILL": "中止", "CONTINUE": "継続", "INVESTIGATE": "要調査",
+        "verdict_hint.KEEP": "勝ったガイドを採用し、全体に展開してください。",
+        "verdict_hint.KILL": "このガイドは中止してください（悪影響があるか、目標に届きません）。",
+        "verdict_hint.CONTINUE": "実験を続けてください（まだ判断に十分な証拠がありません）。",
+        "verdict_hint.INVESTIGATE": "まだ判断しないでください（先にデータの確認が必要です）。",
+        "decision": "判定", "reasons": "理由", "key_metrics": "主要指標", "metric": "指標",
+        "variant": "バリアント", "control": "対照群", "users": "ユーザー数", "rate": "率", "lift": "相対リフト",
+        "abs_diff": "差", "ci": "95%信頼区間", "p_value": "p値", "p_adjusted": "p値（Holm補正）",
+        "role.primary": "主要", "role.secondary": "副次", "role.guardrail": "ガードレール",
+        "charts": "グラフ", "traffic": "日別割り当て数", "srm": "サンプル比率（SRM）チェック",
+        "data_quality": "データ品質", "guides": "テスト対象のガイド", "methods": "手法",
+        "as_of": "データ基準日", "period": "期間", "hypothesis": "仮説", "holdout": "ホールドアウト（ガイドなし）",
+        "passed": "合格", "failed": "不合格", "warning": "注意", "expected": "期待値", "observed": "実測値",
+        "date": "日付", "assigned_users": "割り当てユーザー数", "rate_axis": "率（%）", "lift_axis": "対照群比の相対リフト（%）",
+        "days_needed": "判断までに必要な推定日数", "not_applicable": "該当なし",
+    },
+}
+
+
+def t(key: str, lang: str = "en") -> str:
+    return WORDS[check_lang(lang)].get(key, WORDS["en"].get(key, key))
+
+
+def _days(d: Any, lang: str) -> str:
+    if d is None:
+        return "an unknown number of days" if lang == "en" else "不明な日数"
+    d = max(0.0, float(d))
+    return (f"about {d:.0f} more day{'s' if round(d) != 1 else ''}" if lang == "en" else f"あと約{d:.0f}日")
+
+
+def reason_text(reason: "Reason", lang: str = "en") -> str:
+    """Render one decision reason as a sentence in ``lang``."""
+    p = reason.params
+    c = reason.code
+    m = metric_label(p["metric"], lang) if "metric" in p else ""
+    v = p.get("variant", "")
+    ja = check_lang(lang) == "ja"
+    if c == "srm":
+        return (f"サンプル比率の不一致（SRM）：{p_phrase(p['p'])}（基準 {p['threshold']}）。割り当てか計測に問題がある可能性があります。"
+                if ja else f"Sample ratio mismatch: {p_phrase(p['p'])} (threshold {p['threshold']}); assignment or logging may be broken.")
+    if c == "data_check_failed":
+        return f"データチェック不合格：{p['check']}。" if ja else f"Data check failed: {p['check']}."
+    if c == "primary_better":
+        return (f"{v} は{m}を {pct(p['rate_control'])} から {pct(p['rate'])} に改善しました"
+                f"（{pct(p['rel_lift'], signed=True)}、{ci_text(p['rel_ci'], 'ja')}、{p_phrase(p['p'], True, 'ja')}）。"
+                if ja else
+                f"{v} raised {m} from {pct(p['rate_control'])} to {pct(p['rate'])}, {pct(p['rel_lift'], signed=True)} "
+                f"[{ci_text(p['rel_ci'])}], {p_phrase(p['p'], True)}.")
+    if c == "primary_worse":
+        return (f"{v} は{m}を {pct(p['rate_control'])} から {pct(p['rate'])} に悪化させました"
+                f"（{pct(p['rel_lift'], signed=True)}、{ci_text(p['rel_ci'], 'ja')}、{p_phrase(p['p'], True, 'ja')}）。"
+                if ja else
+                f"{v} lowered {m} from {pct(p['rate_control'])} to {pct(p['rate'])}, {pct(p['rel_lift'], signed=True)} "
+                f"[{ci_text(p['rel_ci'])}], {p_phrase(p['p'], True)}.")
+    if c == "guardrail_harmed":
+        return (f"{v} はガードレール指標「{m}」を悪化させました（{pct(p['rate_control'])} → {pct(p['rate'])}、{p_phrase(p['p'], lang='ja')}）。"
+                if ja else
+                f"{v} harmed the guardrail {m}: {pct(p['rate_control'])} → {pct(p['rate'])} ({p_phrase(p['p'])}).")
+    if c == "futile":
+        return (f"{v} の{m}の相対リフトの信頼区間（{ci_text(p['rel_ci'], 'ja')}）は目標の最小効果 {pct(p['mde'], signed=True)} に届きません。"
+                if ja else
+                f"{v}: the interval for the lift in {m} ({ci_text(p['rel_ci'])}) rules out the target effect of "
+                f"{pct(p['mde'], signed=True)}; it is not worth running longer.")
+    if c == "inconclusive":
+        return (f"{v} の{m}はまだ結論が出ません（{pct(p['rel_lift'], signed=True)}、{ci_text(p['rel_ci'], 'ja')}）。"
+                f"現在のトラフィックでは{_days(p.get('days_needed'), 'ja')}必要です。"
+                if ja else
+                f"{v}: {m} is not conclusive yet ({pct(p['rel_lift'], signed=True)}, {ci_text(p['rel_ci'])}); "
+                f"at the current traffic it needs {_days(p.get('days_needed'), 'en')}.")
+    if c == "not_enough_data":
+        return (f"{v} の{m}はまだデータが足りません。" if ja else f"{v}: not enough data yet for {m}.")
+    return c

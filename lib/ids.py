@@ -1,0 +1,53 @@
+"""Reading a column of user ids and writing tables, by file extension, through DuckDB/Arrow."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from .errors import DataError
+
+
+def read_user_ids(path: Path, column: str = "user_id") -> pa.ChunkedArray:
+    """User ids as text (leading zeros kept) from CSV, Parquet, or a plain list (.txt, one id a line)."""
+    if not path.is_file():
+        raise DataError(path, "", "file not found")
+    lit = "'" + str(path).replace("'", "''") + "'"
+    con = duckdb.connect(":memory:")
+    try:
+        if path.suffix == ".txt":
+            rel = f"read_csv({lit}, header=false, columns={{'user_id': 'VARCHAR'}}, delim='\\x01', quote='')"
+            column = "user_id"
+        elif path.suffix == ".parquet":
+            rel = f"read_parquet({lit})"
+        else:
+            rel = f"read_csv({lit}, header=true, all_varchar=true)"
+        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()]
+        if column not in cols:
+            raise DataError(path, column, f"column not found: expected an id column; found {', '.join(cols)}")
+        q = '"' + column.replace('"', '""') + '"'
+        nulls = con.execute(f"SELECT count(*) FROM {rel} WHERE {q} IS NULL").fetchone()[0]
+        if nulls:
+            raise DataError(path, column, f"{nulls:,} empty user id(s): every row needs an id")
+        return con.execute(f"SELECT CAST({q} AS VARCHAR) AS user_id FROM {rel}").arrow().column("user_id")
+    except duckdb.Error as exc:
+        raise DataError(path, "", f"cannot be read: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+
+
+def write_table(table: pa.Table, path: Path) -> Path:
+    """Write ``table`` as .parquet or .csv (by extension), atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    if path.suffix == ".parquet":
+        pq.write_table(table, tmp)
+    elif path.suffix == ".csv":
+        pacsv.write_csv(table, tmp)
+    else:
+        raise DataError(path, "", "unsupported output: expected a .csv or .parquet file name")
+    tmp.replace(path)
+    return path

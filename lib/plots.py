@@ -1,0 +1,107 @@
+"""Plotly figures for the report, drawn offline: plotly.js is embedded once per report.
+
+Colours are the Okabe-Ito palette (safe for the common colour-vision deficiencies); every
+chart labels its axes and units and shows the numbers on hover. Figure div ids are fixed
+so the same data give the same HTML.
+"""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from .i18n import metric_label, t
+from .results import ExperimentResult
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+FONT = "'Hiragino Sans', 'Hiragino Kaku Gothic ProN', 'Noto Sans CJK JP', 'Noto Sans JP', 'Yu Gothic', Meiryo, system-ui, sans-serif"
+CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+
+
+def plotlyjs_script() -> str:
+    """plotly.js as one inline <script>: include it once, before the first figure."""
+    return f'<script type="text/javascript">{get_plotlyjs()}</script>'
+
+
+def colour_map(variants: list[str]) -> dict[str, str]:
+    return {v: OKABE_ITO[i % len(OKABE_ITO)] for i, v in enumerate(variants)}
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int = 380) -> go.Figure:
+    fig.update_layout(title=title, font_family=FONT, height=height, template="plotly_white",
+                      margin=dict(l=70, r=30, t=60, b=60), legend_title_text="",
+                      xaxis_title=x_title, yaxis_title=y_title)
+    return fig
+
+
+def rates_figure(result: ExperimentResult, lang: str = "en") -> go.Figure:
+    """Rate per variant and metric with 95% error bars (Wilson interval per arm)."""
+    from .stats.proportions import proportion_ci
+
+    variants = list(result.assigned)
+    colours = colour_map(variants)
+    metrics = list(dict.fromkeys(m.metric for m in result.metrics))
+    fig = go.Figure()
+    for v in variants:
+        xs, ys, lo, hi, text = [], [], [], [], []
+        for name in metrics:
+            row = next((m for m in result.metrics if m.metric == name and (m.variant == v or m.control == v)), None)
+            if row is None:
+                continue
+            c = row.comparison
+            n, s = (c.n, c.successes) if row.variant == v else (c.n_control, c.successes_control)
+            if not n:
+                continue
+            rate = s / n
+            ci_lo, ci_hi = proportion_ci(s, n)
+            xs.append(metric_label(name, lang, capital=True))
+            ys.append(rate * 100)
+            lo.append((rate - ci_lo) * 100)
+            hi.append((ci_hi - rate) * 100)
+            text.append(f"{s:,} / {n:,}")
+        fig.add_bar(name=v, x=xs, y=ys, marker_color=colours[v], text=[f"{y:.1f}%" for y in ys],
+                    textposition="outside", customdata=text,
+                    error_y=dict(type="data", symmetric=False, array=hi, arrayminus=lo, color="#444"),
+                    hovertemplate=f"%{{x}}<br>{v}: %{{y:.2f}}%<br>%{{customdata}}<extra></extra>")
+    fig.update_layout(barmode="group")
+    return _layout(fig, t("rate", lang) + " (95% CI)", t("metric", lang), t("rate_axis", lang))
+
+
+def lift_figure(result: ExperimentResult, lang: str = "en") -> go.Figure:
+    """Relative lift of each treatment over control, with its 95% interval (a forest plot)."""
+    variants = list(result.assigned)
+    colours = colour_map(variants)
+    fig = go.Figure()
+    for v in [v for v in variants if v != result.control]:
+        rows = [m for m in result.metrics if m.variant == v and m.comparison.rel_lift is not None]
+        if not rows:
+            continue
+        ys = [metric_label(m.metric, lang, capital=True) for m in rows]
+        xs = [m.comparison.rel_lift * 100 for m in rows]
+        lo = [(m.comparison.rel_lift - m.comparison.rel_ci[0]) * 100 if m.comparison.rel_ci else 0 for m in rows]
+        hi = [(m.comparison.rel_ci[1] - m.comparison.rel_lift) * 100 if m.comparison.rel_ci else 0 for m in rows]
+        p = [m.p_value_adjusted if m.p_value_adjusted is not None else m.comparison.p_value for m in rows]
+        fig.add_scatter(name=v, x=xs, y=ys, mode="markers", orientation="h",
+                        marker=dict(color=colours[v], size=11, symbol="diamond"),
+                        error_x=dict(type="data", symmetric=False, array=hi, arrayminus=lo, color=colours[v]),
+                        customdata=[f"{q:.3g}" if q is not None else "–" for q in p],
+                        hovertemplate=f"{v} · %{{y}}<br>%{{x:+.1f}}%<br>p = %{{customdata}}<extra></extra>")
+    fig.add_vline(x=0, line_dash="dash", line_color="#555")
+    return _layout(fig, t("lift", lang) + " (95% CI)", t("lift_axis", lang), "",
+                   height=max(300, 90 + 60 * len({m.metric for m in result.metrics})))
+
+
+def traffic_figure(result: ExperimentResult, lang: str = "en") -> go.Figure:
+    """Users assigned per day and variant."""
+    variants = list(result.assigned)
+    colours = colour_map(variants)
+    fig = go.Figure()
+    for v in variants:
+        pts = [(d, n) for d, vv, n in result.daily_assigned if vv == v]
+        fig.add_scatter(name=v, x=[d.isoformat() for d, _ in pts], y=[n for _, n in pts], mode="lines+markers",
+                        line=dict(color=colours[v]), hovertemplate=f"{v}<br>%{{x}}: %{{y:,}}<extra></extra>")
+    return _layout(fig, t("traffic", lang), t("date", lang), t("assigned_users", lang), height=320)
+
+
+def figure_html(fig: go.Figure, div_id: str) -> str:
+    """A figure as an HTML fragment that draws with the plotly.js already on the page."""
+    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=CONFIG)

@@ -1,0 +1,182 @@
+"""HTML fragments of the experiment report, called by the notebook (which stays thin).
+
+Everything a user wrote (guide titles and bodies, spec names, hypothesis, variant keys) is
+escaped with :func:`html.escape` before it reaches the page. The verdict is shown by word
+and symbol, not by colour alone.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+from . import plots
+from .experiment import ExperimentSpec, load_experiment
+from .i18n import check_lang, ci_text, date, metric_label, number, pct, pval, t
+from .results import ExperimentResult, write_result_json
+
+SYMBOL = {"KEEP": "✔", "KILL": "✖", "CONTINUE": "⏳", "INVESTIGATE": "⚠"}
+COLOUR = {"KEEP": "#0b6e4f", "KILL": "#a4161a", "CONTINUE": "#8a5a00", "INVESTIGATE": "#5a189a"}
+
+CSS = """
+<style>
+.gl-report{font-family:'Hiragino Sans','Hiragino Kaku Gothic ProN','Noto Sans CJK JP','Noto Sans JP','Yu Gothic',Meiryo,system-ui,sans-serif;
+  color:#1b1b1b;max-width:1100px;line-height:1.55}
+.gl-report h1{font-size:1.6em;margin:.2em 0}.gl-report h2{font-size:1.25em;margin:1.2em 0 .4em;border-bottom:1px solid #ddd}
+.gl-meta{color:#555;font-size:.92em}
+.gl-banner{border-left:10px solid;padding:14px 18px;margin:12px 0;border-radius:6px;background:#f7f7f7}
+.gl-verdict{font-size:1.7em;font-weight:700;letter-spacing:.03em}
+.gl-banner ul{margin:.4em 0 0 1.2em;padding:0}
+.gl-table{border-collapse:collapse;font-size:.9em;margin:.4em 0}
+.gl-table th,.gl-table td{border-bottom:1px solid #e3e3e3;padding:5px 9px;text-align:right;white-space:nowrap}
+.gl-table th:first-child,.gl-table td:first-child,.gl-table td.l,.gl-table th.l{text-align:left}
+.gl-table tr.sig td{font-weight:600}
+.gl-ok{color:#0b6e4f}.gl-bad{color:#a4161a}.gl-warn{color:#8a5a00}
+.gl-guides{display:flex;flex-wrap:wrap;gap:14px}
+.gl-guide{border:1px solid #ccc;border-radius:8px;padding:10px 14px;min-width:260px;max-width:340px;background:#fff;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+.gl-guide .step{border-top:1px dashed #ddd;padding-top:6px;margin-top:6px}
+.gl-guide .btn{display:inline-block;border:1px solid #0072B2;color:#0072B2;border-radius:4px;padding:1px 8px;margin:2px 4px 0 0;font-size:.85em}
+.gl-small{font-size:.85em;color:#555}
+</style>
+"""
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    spec: ExperimentSpec
+    result: ExperimentResult
+    lang: str
+
+
+def build_context(spec_path: str | Path, data_dir: str | Path, as_of: str | dt.date | None = None,
+                  lang: str = "en") -> ReportContext:
+    """Load the spec, analyse the data, and keep what the report shows."""
+    from .abtest import analyze
+
+    check_lang(lang)
+    spec = load_experiment(spec_path)
+    as_of_date = dt.date.fromisoformat(as_of) if isinstance(as_of, str) and as_of else (as_of or None)
+    result = analyze(spec, data_dir, as_of_date)  # type: ignore[arg-type]
+    return ReportContext(spec, result, lang)
+
+
+def head(ctx: ReportContext) -> str:
+    """Styles, plotly.js (once) and the title block."""
+    s, r, lang = ctx.spec, ctx.result, ctx.lang
+    period = f"{date(s.start, lang)} – {date(s.end, lang)}" if s.end else date(s.start, lang)
+    return (CSS + plots.plotlyjs_script() +
+            f'<div class="gl-report"><h1>{escape(s.display_name(lang))}</h1>'
+            f'<div class="gl-meta">{escape(s.id)} · {t("period", lang)}: {escape(period)} · '
+            f'{t("as_of", lang)}: {escape(date(r.as_of, lang))} · {escape(s.timezone)}</div>'
+            f'<p class="gl-meta"><b>{t("hypothesis", lang)}:</b> {escape(s.hypothesis)}</p></div>')
+
+
+def decision_banner(ctx: ReportContext) -> str:
+    d, lang = ctx.result.decision, ctx.lang
+    colour = COLOUR[d.verdict]
+    arm = f" — {escape(d.arm)}" if d.arm else ""
+    reasons = "".join(f"<li>{escape(r.text(lang))}</li>" for r in d.reasons)
+    days = ""
+    if d.verdict == "CONTINUE" and d.days_needed is not None:
+        days = f'<div class="gl-small">{t("days_needed", lang)}: {d.days_needed:.0f}</div>'
+    return (f'<div class="gl-report"><div class="gl-banner" role="status" style="border-color:{colour}">'
+            f'<div class="gl-verdict" style="color:{colour}">{SYMBOL[d.verdict]} {t(d.verdict, lang)}{arm}</div>'
+            f'<div>{escape(t("verdict_hint." + d.verdict, lang))}</div>'
+            f'<div style="margin-top:.5em"><b>{t("reasons", lang)}</b><ul>{reasons}</ul></div>{days}</div></div>')
+
+
+def metrics_table(ctx: ReportContext) -> str:
+    r, lang = ctx.result, ctx.lang
+    head_cells = ["metric", "variant", "users", "rate", "control", "abs_diff", "lift", "ci", "p_value", "p_adjusted"]
+    rows = []
+    for m in r.metrics:
+        c = m.comparison
+        sig = m.p_value_adjusted is not None and m.p_value_adjusted < r.alpha
+        role = t("role." + m.role, lang)
+        rows.append(
+            f'<tr class="{"sig" if sig else ""}"><td>{escape(metric_label(m.metric, lang, capital=True))} '
+            f'<span class="gl-small">({escape(role)})</span></td>'
+            f'<td class="l">{escape(m.variant)}</td><td>{number(c.n)}</td><td>{pct(c.rate)}</td>'
+            f'<td>{pct(c.rate_control)} <span class="gl-small">(n={number(c.n_control)})</span></td>'
+            f'<td>{pct(c.abs_diff, signed=True)}</td><td>{pct(c.rel_lift, signed=True)}</td>'
+            f'<td>{escape(ci_text(c.rel_ci, lang).split(" ", 2)[-1]) if c.rel_ci else "–"}</td>'
+            f'<td>{pval(c.p_value)}</td><td>{pval(m.p_value_adjusted)}</td></tr>')
+    ths = "".join(f"<th>{t(h, lang)}</th>" for h in head_cells)
+    return (f'<div class="gl-report"><h2>{t("key_metrics", lang)}</h2><table class="gl-table"><thead><tr>{ths}</tr>'
+            f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def charts(ctx: ReportContext) -> str:
+    r, lang = ctx.result, ctx.lang
+    parts = [plots.figure_html(plots.rates_figure(r, lang), "gl-rates"),
+             plots.figure_html(plots.lift_figure(r, lang), "gl-lift")]
+    if r.daily_assigned:
+        parts.append(plots.figure_html(plots.traffic_figure(r, lang), "gl-traffic"))
+    return f'<div class="gl-report"><h2>{t("charts", lang)}</h2>{"".join(parts)}</div>'
+
+
+def guides_preview(ctx: ReportContext) -> str:
+    s, lang = ctx.spec, ctx.lang
+    cards = []
+    for v in s.variants:
+        g = s.guide_for(v.key)
+        if g is None:
+            cards.append(f'<div class="gl-guide"><b>{escape(v.key)}</b> · {t("holdout", lang)}</div>')
+            continue
+        steps = []
+        for i, st in enumerate(g.steps, 1):
+            buttons = "".join(f'<span class="btn">{escape(b.label.get(lang))}</span>' for b in (st.buttons or []))
+            title = escape(st.title.get(lang)) if st.title else ""
+            body = escape(st.body.get(lang)) if getattr(st, "body", None) else ""
+            steps.append(f'<div class="step"><span class="gl-small">{i}/{len(g.steps)}</span> <b>{title}</b>'
+                         f'<div>{body}</div>{buttons}</div>')
+        cards.append(f'<div class="gl-guide"><b>{escape(v.key)}</b> · {escape(str(g.type.value if hasattr(g.type, "value") else g.type))} '
+                     f'<span class="gl-small">({escape(g.id)})</span>{"".join(steps)}</div>')
+    return f'<div class="gl-report"><h2>{t("guides", lang)}</h2><div class="gl-guides">{"".join(cards)}</div></div>'
+
+
+def data_quality(ctx: ReportContext) -> str:
+    r, lang = ctx.result, ctx.lang
+    srm = r.srm
+    exp = srm.expected or {}
+    srm_rows = "".join(
+        f'<tr><td class="l">{escape(v)}</td><td>{number(n)}</td><td>{number(round(exp.get(v, 0)))}</td></tr>'
+        for v, n in srm.counts.items())
+    srm_ok = srm.p_value is None or srm.p_value >= 0.001
+    checks = "".join(
+        f'<tr><td class="l">{escape(c.name)}</td><td class="{"gl-ok" if c.passed else ("gl-bad" if c.severity == "fail" else "gl-warn")}">'
+        f'{"✔ " + t("passed", lang) if c.passed else ("✖ " + t("failed", lang) if c.severity == "fail" else "⚠ " + t("warning", lang))}'
+        f'</td><td class="l">{escape(c.detail)}</td></tr>' for c in r.data_checks)
+    return (f'<div class="gl-report"><h2>{t("data_quality", lang)}</h2>'
+            f'<h3>{t("srm", lang)}: <span class="{"gl-ok" if srm_ok else "gl-bad"}">{"✔" if srm_ok else "✖"} '
+            f'p = {pval(srm.p_value)}</span></h3>'
+            f'<table class="gl-table"><thead><tr><th>{t("variant", lang)}</th><th>{t("observed", lang)}</th>'
+            f'<th>{t("expected", lang)}</th></tr></thead><tbody>{srm_rows}</tbody></table>'
+            f'<table class="gl-table"><tbody>{checks}</tbody></table></div>')
+
+
+METHODS = {
+    "en": ("Each metric is a share of users. Differences use a Wald interval with unpooled variance; the relative "
+           "lift uses a log-ratio interval; p-values are two-sided Wald tests consistent with the difference interval. "
+           "The primary metric is pre-registered; p-values are Holm-adjusted across arms (primary) and across arms and "
+           "metrics (secondary); guardrails are not adjusted. The sample-ratio check is a chi-square test against the "
+           "spec's weights (flagged below p = 0.001). Day-N metrics count only users whose day N has ended by the "
+           "data date, in the experiment's time zone. Significance level α = {alpha}; target effect (MDE) {mde}."),
+    "ja": ("各指標はユーザーの割合です。差はプールしない分散による Wald 区間、相対リフトは対数比の区間、p値は差の区間と"
+           "整合する両側 Wald 検定です。主要指標は事前登録され、p値は主要指標ではバリアント間、副次指標ではバリアントと指標の"
+           "全体で Holm 補正しています（ガードレールは補正しません）。サンプル比率チェックは設定した比率に対するカイ二乗検定です"
+           "（p < 0.001 で警告）。N日目の指標は、実験のタイムゾーンでN日目が基準日までに終わったユーザーだけを数えます。"
+           "有意水準 α = {alpha}、目標効果（MDE）{mde}。"),
+}
+
+
+def methods(ctx: ReportContext) -> str:
+    r, lang = ctx.result, ctx.lang
+    text = METHODS[lang].format(alpha=r.alpha, mde=pct(r.mde, signed=True))
+    return f'<div class="gl-report"><h2>{t("methods", lang)}</h2><p class="gl-small">{escape(text)}</p></div>'
+
+
+def save_json(ctx: ReportContext, output_dir: str | Path) -> Path:
+    """Write the result JSON beside the report."""
+    return write_result_json(ctx.result, output_dir)

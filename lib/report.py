@@ -1,0 +1,118 @@
+"""Run an experiment's report notebook with Papermill and export it as one offline HTML file.
+
+``run_report`` writes ``<out>/<id>.ipynb`` (the executed notebook), ``<out>/<id>.html`` (code
+hidden, plotly.js inlined once, nothing fetched from the network) and ``<out>/<id>.json``
+(written by the notebook through the library). Every file is replaced atomically. A failing
+run still writes its executed notebook, with the error in it, and raises ReportError.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from .errors import GuidelabError
+from .experiment import load_experiment
+from .fsutil import atomic_write_text
+from .i18n import check_lang
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+NOTEBOOK_DIR = PACKAGE_DIR.parent / "notebooks"
+TEMPLATE_DIR = PACKAGE_DIR / "templates"
+REPORT_NOTEBOOK = "experiment_report.ipynb"
+
+
+class ReportError(GuidelabError):
+    """The notebook failed; ``notebook`` is the executed notebook holding the error."""
+
+    def __init__(self, message: str, notebook: Path):
+        self.notebook = notebook
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class ReportOutput:
+    experiment: str
+    html: Path
+    notebook: Path
+    json: Path
+    verdict: str
+
+
+def notebook_path(name: str = REPORT_NOTEBOOK) -> Path:
+    path = NOTEBOOK_DIR / name
+    if not path.is_file():
+        raise GuidelabError(f"{path}: report notebook not found (is guidelab installed from its source tree?)")
+    return path
+
+
+def export_html(nb: nbformat.NotebookNode, title: str, lang: str = "en") -> str:
+    """The executed notebook as HTML: inputs, prompts, stderr and removed cells left out."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    from traitlets.config import Config
+
+    cfg = Config()
+    cfg.TagRemovePreprocessor.remove_cell_tags = {"remove-cell", "injected-parameters", "parameters"}
+    cfg.TagRemovePreprocessor.enabled = True
+    cfg.HTMLExporter.exclude_input = True
+    cfg.HTMLExporter.exclude_input_prompt = True
+    cfg.HTMLExporter.exclude_output_prompt = True
+    exporter = HTMLExporter(config=cfg, template_name="guidelab_report",
+                            extra_template_basedirs=[str(TEMPLATE_DIR)])
+    exporter.register_preprocessor(TagRemovePreprocessor(config=cfg), enabled=True)
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # a copy we may prune
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    nb.metadata["title"] = title
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}, "language_code": lang})
+    return body
+
+
+def run_report(spec_path: str | Path, data_dir: str | Path, out_dir: str | Path = "reports",
+               as_of: dt.date | str | None = None, lang: str = "en", kernel_name: str = "python3",
+               timeout: int = 600) -> ReportOutput:
+    """Execute the report notebook for one experiment and write its HTML, notebook and JSON."""
+    import papermill as pm
+
+    check_lang(lang)
+    spec_path, data_dir, out_dir = Path(spec_path).resolve(), Path(data_dir).resolve(), Path(out_dir).resolve()
+    spec = load_experiment(spec_path)  # fail fast, before a kernel starts, on a bad spec
+    if not data_dir.is_dir():
+        raise GuidelabError(f"{data_dir}: data directory not found")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    as_of_str = as_of.isoformat() if isinstance(as_of, dt.date) else as_of
+    final_nb = out_dir / f"{spec.id}.ipynb"
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.id}.", suffix=".ipynb", dir=out_dir)
+    os.close(fd)
+    tmp_nb = Path(tmp_name)
+    params = {"spec_path": str(spec_path), "data_dir": str(data_dir), "as_of": as_of_str, "lang": lang,
+              "output_dir": str(out_dir)}
+    try:
+        pm.execute_notebook(str(notebook_path()), str(tmp_nb), parameters=params, kernel_name=kernel_name,
+                            cwd=str(NOTEBOOK_DIR), progress_bar=False, log_output=False,
+                            execution_timeout=timeout, request_save_on_cell_execute=True)
+    except pm.PapermillExecutionError as exc:
+        if tmp_nb.exists():
+            os.replace(tmp_nb, final_nb)
+        raise ReportError(f"{spec.id}: the report notebook failed in cell {exc.exec_count}: {exc.ename}: "
+                          f"{exc.evalue}\n  executed notebook with the error: {final_nb}", final_nb) from None
+    except BaseException:
+        if tmp_nb.exists() and tmp_nb.stat().st_size > 0:
+            os.replace(tmp_nb, final_nb)
+        else:
+            tmp_nb.unlink(missing_ok=True)
+        raise
+    os.replace(tmp_nb, final_nb)
+    nb = nbformat.read(final_nb, as_version=4)
+    html = export_html(nb, spec.display_name(lang), lang)
+    html_path = atomic_write_text(out_dir / f"{spec.id}.html", html)
+    json_path = out_dir / f"{spec.id}.json"
+    verdict = json.loads(json_path.read_text(encoding="utf-8"))["decision"]["verdict"]
+    return ReportOutput(spec.id, html_path, final_nb, json_path, verdict)

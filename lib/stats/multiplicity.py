@@ -1,0 +1,95 @@
+"""Adjusted p-values for a family of tests (several variants and/or metrics)."""
+from __future__ import annotations
+
+import math
+from numbers import Real
+from typing import Literal, Sequence
+
+import numpy as np
+
+__all__ = ["holm", "benjamini_hochberg", "adjust"]
+
+AdjustMethod = Literal["holm", "bh", "none"]
+
+
+def _holm_array(p: np.ndarray) -> np.ndarray:
+    """Holm step-down adjusted p-values along the last axis (each row is one family).
+
+    Sorted ascending p_(1..m): adj_(i) = max_{j<=i} min(1, (m - j + 1) p_(j)).
+    """
+    p = np.asarray(p, dtype=float)
+    m = p.shape[-1]
+    order = np.argsort(p, axis=-1, kind="stable")
+    sorted_p = np.take_along_axis(p, order, axis=-1)
+    stepped = np.maximum.accumulate(sorted_p * np.arange(m, 0, -1), axis=-1)
+    out = np.empty_like(stepped)
+    np.put_along_axis(out, order, np.minimum(stepped, 1.0), axis=-1)
+    return out
+
+
+def _bh_array(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg step-up adjusted p-values along the last axis.
+
+    Sorted ascending: adj_(i) = min_{j>=i} min(1, m p_(j) / j).
+    """
+    p = np.asarray(p, dtype=float)
+    m = p.shape[-1]
+    order = np.argsort(p, axis=-1, kind="stable")
+    sorted_p = np.take_along_axis(p, order, axis=-1)
+    raw = sorted_p * m / np.arange(1, m + 1)
+    stepped = np.minimum.accumulate(raw[..., ::-1], axis=-1)[..., ::-1]
+    out = np.empty_like(stepped)
+    np.put_along_axis(out, order, np.minimum(stepped, 1.0), axis=-1)
+    return out
+
+
+def _split(p_values: Sequence[float | None]) -> tuple[list[int], np.ndarray]:
+    """Indices and values of the non-None p-values, validated to lie in [0, 1]."""
+    idx: list[int] = []
+    vals: list[float] = []
+    for i, p in enumerate(p_values):
+        if p is None:
+            continue
+        if isinstance(p, bool) or not isinstance(p, Real) or not (0.0 <= float(p) <= 1.0) or math.isnan(float(p)):
+            raise ValueError(f"p-value #{i} must be a number in [0, 1] or None, got {p!r}")
+        idx.append(i)
+        vals.append(float(p))
+    return idx, np.array(vals, dtype=float)
+
+
+def _apply(p_values: Sequence[float | None], core) -> list[float | None]:
+    idx, vals = _split(p_values)
+    out: list[float | None] = [None] * len(p_values)
+    if vals.size:
+        for i, v in zip(idx, core(vals)):
+            out[i] = float(v)
+    return out
+
+
+def holm(p_values: Sequence[float | None]) -> list[float | None]:
+    """Holm-Bonferroni step-down adjusted p-values (Holm 1979); controls the family-wise error rate.
+
+    None entries (tests that could not be run) pass through and are not counted in the family
+    size. Equals statsmodels ``multipletests(method='holm')[1]`` on the non-None values.
+    """
+    return _apply(p_values, _holm_array)
+
+
+def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:
+    """Benjamini-Hochberg step-up adjusted p-values (BH 1995); controls the false discovery rate.
+
+    None entries pass through and are not counted. Equals statsmodels
+    ``multipletests(method='fdr_bh')[1]`` on the non-None values.
+    """
+    return _apply(p_values, _bh_array)
+
+
+def adjust(p_values: Sequence[float | None], method: AdjustMethod = "holm") -> list[float | None]:
+    """Adjust a family of p-values: 'holm' (FWER), 'bh' (FDR) or 'none' (validated copy)."""
+    if method == "holm":
+        return holm(p_values)
+    if method == "bh":
+        return benjamini_hochberg(p_values)
+    if method == "none":
+        return _apply(p_values, lambda v: v)
+    raise ValueError(f"method must be 'holm', 'bh' or 'none', got {method!r}")

@@ -1,0 +1,98 @@
+"""Experiment specs: the examples load; every kind of mistake names file, field and line."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from guidelab.errors import SpecError
+from guidelab.experiment import check_experiment_id, load_experiment
+
+BASE = """\
+id: exp-one
+hypothesis: A banner helps.
+start: 2026-10-01
+timezone: Asia/Tokyo
+guides:
+  - id: banner-a
+    type: banner
+    steps:
+      - title: {ja: お知らせ, en: Notice}
+        body: {ja: 本文, en: Body}
+variants:
+  - {key: control, guide: null, weight: 0.5}
+  - {key: treatment, guide: banner-a, weight: 0.5}
+metrics:
+  primary: clicked
+"""
+
+
+def write(tmp_path, text, name="exp-one.yaml"):
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(text), encoding="utf-8")
+    return p
+
+
+def test_examples_load(onboarding_spec, banner_spec):
+    assert onboarding_spec.control_key == "holdout"
+    assert onboarding_spec.treatment_keys == ["tour", "checklist"]
+    assert onboarding_spec.guide_for("holdout") is None
+    assert onboarding_spec.guide_for("tour").steps[0].title.get("ja") == "ようこそ！🎉"
+    assert banner_spec.metrics.guardrails == ["dismissed"]
+    assert onboarding_spec.hash_seed == onboarding_spec.id
+
+
+def test_minimal_spec_defaults(tmp_path):
+    spec = load_experiment(write(tmp_path, BASE))
+    assert spec.control_key == "control" and spec.coverage == 1.0 and spec.alpha == 0.05
+
+
+@pytest.mark.parametrize("old, new, field, line, words", [
+    ("  - {key: treatment, guide: banner-a, weight: 0.5}", "  - {key: treatment, guide: banner-a, weight: 0.6}",
+     "", None, "sum to 1"),
+    ("guide: banner-a, weight", "guide: banner-b, weight", "", None, "banner-b"),
+    ("  primary: clicked", "  primary: clicks", "metrics.primary", 15, "unknown metric"),
+    ("timezone: Asia/Tokyo", "timezone: Mars/Olympus", "timezone", 4, "IANA"),
+    ("start: 2026-10-01", "start: 2026-13-01", "start", 3, "date"),
+    ("{key: control, guide: null, weight: 0.5}", "{key: control, guide: null, weight: -0.5}",
+     "variants[0].weight", 12, "greater than 0"),
+    ("hypothesis: A banner helps.", "hypothesis: A banner helps.\ncolour: blue", "colour", 3, "unknown field"),
+])
+def test_errors_name_field_and_line(tmp_path, old, new, field, line, words):
+    assert old in BASE
+    with pytest.raises(SpecError) as e:
+        load_experiment(write(tmp_path, BASE.replace(old, new)))
+    problem = e.value.problems[0]
+    assert problem.file.endswith("exp-one.yaml")
+    assert words in problem.message or words in str(e.value)
+    if field:
+        assert problem.field == field
+    if line:
+        assert problem.line == line
+
+
+@pytest.mark.parametrize("bad", ["../etc/passwd", "Exp", "a b", "", "x" * 64, "a/b", "-start", "名前"])
+def test_experiment_ids_are_safe_file_names(bad):
+    with pytest.raises(ValueError):
+        check_experiment_id(bad)
+
+
+def test_id_must_match_file_name(tmp_path):
+    with pytest.raises(SpecError, match="must match the file name"):
+        load_experiment(write(tmp_path, BASE, name="other.yaml"))
+
+
+def test_goal_metric_needs_goal_event(tmp_path):
+    with pytest.raises(SpecError, match="goal_event"):
+        load_experiment(write(tmp_path, BASE.replace("primary: clicked", "primary: goal_d7")))
+
+
+def test_unsafe_yaml_is_refused(tmp_path):
+    with pytest.raises(SpecError, match="invalid YAML"):
+        load_experiment(write(tmp_path, "id: !!python/object/apply:os.system ['echo hi']\n"))
+
+
+def test_simulation_variants_must_match(tmp_path):
+    text = BASE + "simulation:\n  variants:\n    control: {}\n"
+    with pytest.raises(SpecError, match="missing"):
+        load_experiment(write(tmp_path, text))

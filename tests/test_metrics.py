@@ -1,0 +1,182 @@
+"""Metrics SQL checked against an independent computation in plain Python (zoneinfo, no SQL)."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+import pyarrow.parquet as pq
+import pytest
+
+from guidelab.events import open_event_data
+from guidelab.metrics import ProportionCounts, compute_counts
+
+
+def _python_counts(spec, data_dir, as_of: dt.date) -> dict[str, dict[str, tuple[int, int]]]:
+    """Per-variant (n, successes) for every metric of the spec, computed row by row in Python."""
+    tz = spec.tz
+    end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    mapping = dict(spec.event_names)
+    assign = pq.read_table(data_dir / "assignments.parquet").to_pylist()
+    users = {}
+    for r in assign:
+        if r["experiment"] == spec.id and r["assigned_at"] < end:
+            users[r["user_id"]] = (r["variant"], r["assigned_at"])
+    day0 = {u: at.astimezone(tz).date() for u, (_, at) in users.items()}
+    guides = {g.id for g in spec.guides}
+    flags = defaultdict(set)
+    for r in pq.read_table(data_dir / "guide_events.parquet").to_pylist():
+        u = r["user_id"]
+        if u in users and r["guide_id"] in guides and users[u][1] <= r["timestamp"] < end:
+            flags[u].add(mapping.get(r["event"], r["event"]))
+    active = defaultdict(set)
+    first_goal: dict[str, int] = {}
+    for r in pq.read_table(data_dir / "activity.parquet").to_pylist():
+        u = r["user_id"]
+        if u in users and users[u][1] <= r["timestamp"] < end:
+            d = (r["timestamp"].astimezone(tz).date() - day0[u]).days
+            active[u].add(d)
+            if r["event"] == spec.goal_event:
+                first_goal[u] = min(first_goal.get(u, 10**9), d)
+    out: dict[str, dict[str, list[int]]] = {}
+    for mdef, _ in spec.metric_defs():
+        counts = {k: [0, 0] for k in spec.variant_keys}
+        for u, (variant, _) in users.items():
+            observed = (as_of - day0[u]).days
+            if mdef.family == "guide_event":
+                ok, hit = True, mdef.event in flags[u]
+            elif mdef.family == "click_through":
+                ok, hit = "opened" in flags[u], "clicked" in flags[u]
+            elif mdef.family == "goal":
+                ok, hit = observed >= mdef.days - 1, first_goal.get(u, 10**9) < mdef.days
+            else:
+                ok, hit = observed >= mdef.days, mdef.days in active[u]
+            if ok:
+                counts[variant][0] += 1
+                counts[variant][1] += int(hit)
+        out[mdef.name] = {k: tuple(v) for k, v in counts.items()}
+    return out
+
+
+@pytest.mark.parametrize("as_of_offset", [20, 12])
+def test_sql_counts_equal_python_counts(simulated_onboarding, onboarding_spec, as_of_offset):
+    as_of = onboarding_spec.start + dt.timedelta(days=as_of_offset)
+    ed = open_event_data(simulated_onboarding)
+    try:
+        counts = compute_counts(ed, onboarding_spec, as_of)
+    finally:
+        ed.close()
+    expected = _python_counts(onboarding_spec, simulated_onboarding, as_of)
+    got = {m.metric.name: {k: (c.n, c.successes) for k, c in m.by_variant.items()} for m in counts.metrics}
+    assert got == expected
+    assert all(c.passed for c in counts.checks if c.severity == "fail")
+    # Day-7 retention only counts users with 7 complete days: fewer than all assigned.
+    r7 = next(m for m in counts.metrics if m.metric.name == "retention_d7")
+    assert sum(c.n for c in r7.by_variant.values()) < sum(counts.assigned.values())
+
+
+def test_default_as_of_is_last_day_of_data(simulated_onboarding, onboarding_spec):
+    ed = open_event_data(simulated_onboarding)
+    try:
+        counts = compute_counts(ed, onboarding_spec)
+    finally:
+        ed.close()
+    assert counts.as_of == onboarding_spec.start + dt.timedelta(days=20)
+
+
+def _write_csv(path, header, rows):
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def tiny_dir(tmp_path, onboarding_spec):
+    """Hand-made data: three users whose every metric is worked out by hand below."""
+    d = tmp_path / "tiny"
+    d.mkdir()
+    exp = onboarding_spec.id
+    _write_csv(d / "assignments.csv", "user_id,experiment,variant,assigned_at", [
+        f"001,{exp},holdout,2026-10-01T23:30:00+09:00",   # local day 2026-10-01
+        f"002,{exp},tour,2026-10-01T15:00:00Z",            # = 2026-10-02 00:00 JST: day 0 is Oct 2
+        f"003,{exp},checklist,2026-10-03T10:00:00+09:00",
+        f"004,other-exp,tour,2026-10-01T10:00:00+09:00",   # another experiment: ignored
+    ])
+    _write_csv(d / "guide_events.csv", "user_id,guide_id,step,event,timestamp", [
+        "002,onboarding-tour,1,tour_step_viewed,2026-10-02T00:00:05+09:00",
+        "002,onboarding-tour,1,tour_opened,2026-10-02T00:00:09+09:00",
+        "002,onboarding-tour,1,tour_cta_clicked,2026-10-02T00:00:30+09:00",
+        "002,onboarding-tour,1,tour_opened,2026-10-01T23:00:00+09:00",     # before assignment: ignored
+        "003,onboarding-checklist,1,tour_step_viewed,2026-10-03T10:00:05+09:00",
+        "003,some-other-guide,1,tour_cta_clicked,2026-10-03T10:00:10+09:00",  # not this experiment's guide
+    ])
+    _write_csv(d / "activity.csv", "user_id,timestamp,event", [
+        "001,2026-10-02T08:00:00+09:00,app_session",          # day 1
+        "001,2026-10-08T23:59:59+09:00,app_session",          # day 7 (last second of the local day)
+        "002,2026-10-09T00:00:01+09:00,app_session",          # day 7 for 002 (day 0 = Oct 2)
+        "002,2026-10-02T09:00:00+09:00,project_created",      # goal on day 0
+        "003,2026-10-11T09:00:00+09:00,project_created",      # goal on day 8: outside goal_d7
+    ])
+    return d
+
+
+def test_hand_worked_example(tiny_dir, onboarding_spec):
+    ed = open_event_data(tiny_dir)
+    try:
+        counts = compute_counts(ed, onboarding_spec, dt.date(2026, 10, 11))
+    finally:
+        ed.close()
+    assert counts.assigned == {"holdout": 1, "tour": 1, "checklist": 1}
+    m = {x.metric.name: x.by_variant for x in counts.metrics}
+    # Day 7 complete for 001 (Oct 8) and 002 (Oct 9), and 003 (Oct 10) by Oct 11.
+    assert m["retention_d7"] == {"holdout": ProportionCounts(1, 1), "tour": ProportionCounts(1, 1),
+                                 "checklist": ProportionCounts(1, 0)}
+    assert m["retention_d1"]["holdout"] == ProportionCounts(1, 1)
+    assert m["retention_d1"]["tour"] == ProportionCounts(1, 0)
+    assert m["goal_d7"] == {"holdout": ProportionCounts(1, 0), "tour": ProportionCounts(1, 1),
+                            "checklist": ProportionCounts(1, 0)}
+    # as_of one day earlier: 003's day 7 (Oct 10) is complete, day 8 goal not yet in the data.
+    ed = open_event_data(tiny_dir)
+    try:
+        early = compute_counts(ed, onboarding_spec, dt.date(2026, 10, 8))
+    finally:
+        ed.close()
+    r7 = next(x for x in early.metrics if x.metric.name == "retention_d7").by_variant
+    assert r7["holdout"] == ProportionCounts(1, 1)       # Oct 8 is 001's day 7 and it has ended
+    assert r7["tour"] == ProportionCounts(0, 0)          # 002's day 7 is Oct 9: not yet complete
+    assert r7["checklist"] == ProportionCounts(0, 0)
+
+
+def test_missing_zone_is_an_error_naming_file_and_column(tiny_dir, onboarding_spec):
+    from guidelab.errors import DataError
+
+    p = tiny_dir / "activity.csv"
+    p.write_text("user_id,timestamp\n001,2026-10-02T08:00:00\n", encoding="utf-8")
+    before = p.read_bytes()
+    with pytest.raises(DataError) as e:
+        open_event_data(tiny_dir)
+    assert "activity.csv" in str(e.value) and "timestamp" in str(e.value) and "time zone" in str(e.value)
+    assert p.read_bytes() == before  # source data never modified
+
+
+def test_missing_table_and_column_errors(tiny_dir):
+    from guidelab.errors import DataError
+
+    (tiny_dir / "guide_events.csv").unlink()
+    with pytest.raises(DataError, match="missing table 'guide_events'"):
+        open_event_data(tiny_dir)
+    _write_csv(tiny_dir / "guide_events.csv", "user_id,guide,event,timestamp", [])
+    with pytest.raises(DataError, match="guide_id"):
+        open_event_data(tiny_dir)
+
+
+def test_data_checks_flag_unknown_variant_and_multi_assignment(tiny_dir, onboarding_spec):
+    exp = onboarding_spec.id
+    with open(tiny_dir / "assignments.csv", "a", encoding="utf-8") as fh:
+        fh.write(f"005,{exp},mystery,2026-10-02T10:00:00+09:00\n")
+        fh.write(f"001,{exp},tour,2026-10-02T10:00:00+09:00\n")
+    ed = open_event_data(tiny_dir)
+    try:
+        counts = compute_counts(ed, onboarding_spec, dt.date(2026, 10, 11))
+    finally:
+        ed.close()
+    failed = {c.name for c in counts.checks if not c.passed}
+    assert {"variants match the spec", "one variant per user"} <= failed
+    assert counts.assigned["holdout"] == 0  # 001 excluded: two variants
