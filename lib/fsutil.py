@@ -6,6 +6,13 @@ import tempfile
 from pathlib import Path
 
 
+def _default_mode() -> int:
+    """The mode a plain ``open()`` would give a new file (0o666 less the umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to a temporary file beside ``path``, fsync it, then rename over ``path``."""
     path = Path(path)
@@ -16,6 +23,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _default_mode())  # mkstemp makes 0600; a report is meant to be shared
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -24,6 +32,13 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
             pass
         raise
     return path
+
+
+def atomic_replace(tmp: str | Path, path: str | Path) -> Path:
+    """Move a finished temporary file over ``path`` with ordinary permissions."""
+    os.chmod(tmp, _default_mode())
+    os.replace(tmp, path)
+    return Path(path)
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:

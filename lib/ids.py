@@ -32,7 +32,7 @@ def read_user_ids(path: Path, column: str = "user_id") -> pa.ChunkedArray:
         nulls = con.execute(f"SELECT count(*) FROM {rel} WHERE {q} IS NULL").fetchone()[0]
         if nulls:
             raise DataError(path, column, f"{nulls:,} empty user id(s): every row needs an id")
-        return con.execute(f"SELECT CAST({q} AS VARCHAR) AS user_id FROM {rel}").arrow().column("user_id")
+        return con.execute(f"SELECT CAST({q} AS VARCHAR) AS user_id FROM {rel}").to_arrow_table().column("user_id")
     except duckdb.Error as exc:
         raise DataError(path, "", f"cannot be read: {str(exc).splitlines()[0]}") from None
     finally:

@@ -18,7 +18,7 @@ import nbformat
 
 from .errors import GuidelabError
 from .experiment import load_experiment
-from .fsutil import atomic_write_text
+from .fsutil import atomic_replace, atomic_write_text
 from .i18n import check_lang
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -100,16 +100,16 @@ def run_report(spec_path: str | Path, data_dir: str | Path, out_dir: str | Path 
                             execution_timeout=timeout, request_save_on_cell_execute=True)
     except pm.PapermillExecutionError as exc:
         if tmp_nb.exists():
-            os.replace(tmp_nb, final_nb)
+            atomic_replace(tmp_nb, final_nb)
         raise ReportError(f"{spec.id}: the report notebook failed in cell {exc.exec_count}: {exc.ename}: "
                           f"{exc.evalue}\n  executed notebook with the error: {final_nb}", final_nb) from None
     except BaseException:
         if tmp_nb.exists() and tmp_nb.stat().st_size > 0:
-            os.replace(tmp_nb, final_nb)
+            atomic_replace(tmp_nb, final_nb)
         else:
             tmp_nb.unlink(missing_ok=True)
         raise
-    os.replace(tmp_nb, final_nb)
+    atomic_replace(tmp_nb, final_nb)
     nb = nbformat.read(final_nb, as_version=4)
     html = export_html(nb, spec.display_name(lang), lang)
     html_path = atomic_write_text(out_dir / f"{spec.id}.html", html)

@@ -1,0 +1,149 @@
+"""Benchmark: assigning a column of user ids to variants (GrowthBook hash v2).
+
+    .venv/bin/python bench/bench_assignment.py [--n 10000000] [--loop-n 200000]
+
+Times ``hash_v2_batch`` + ``choose_variation_batch`` (best of ``--repeat``) on ids
+"u" + zero-padded numbers, as a pyarrow array and as a Python list, with and without
+~1% Japanese ids; times a per-user Python loop of ``choose_variation(hash_v2(...))``
+on a subsample and extrapolates it linearly to ``--n``; checks batch == scalar on a
+random 100k subsample; reports peak RSS. No assertions on timings.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import sys
+import time
+from datetime import date
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from guidelab.hashing import bucket_ranges, choose_variation, choose_variation_batch, hash_v2, hash_v2_batch
+
+SEED = "onboarding-tour-vs-checklist"
+RANGES = bucket_ranges(3, 0.9, [0.2, 0.3, 0.5])
+
+
+def _rss_mb(field: str) -> float:
+    """VmRSS / VmHWM (peak) of this process in MB, from /proc (Linux)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+_PEAK_MB = 0.0  # process-wide peak RSS, kept across resets of the kernel's mark
+
+
+def _reset_peak() -> bool:
+    """Reset the peak-RSS mark (Linux >= 4.0: write 5 to /proc/self/clear_refs)."""
+    global _PEAK_MB
+    _PEAK_MB = max(_PEAK_MB, _rss_mb("VmHWM"))
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def make_ids(n: int, japanese_share: float) -> pa.Array:
+    """'u' + 9-digit zero-padded numbers; ``japanese_share`` of them 'ユーザー<number>'."""
+    numbers = pc.cast(pa.array(np.arange(n, dtype=np.int64)), pa.string())
+    ids = pc.binary_join_element_wise(pa.scalar("u"), pc.utf8_lpad(numbers, 9, "0"), "")
+    if japanese_share:
+        mask = pa.array(np.random.default_rng(1).random(n) < japanese_share)
+        japanese = pc.binary_join_element_wise(pa.scalar("ユーザー"), numbers, "")
+        ids = pc.if_else(mask, japanese, ids)
+    return ids
+
+
+def time_batch(values, repeat: int) -> tuple[float, float, np.ndarray]:
+    """Best wall time of hash + choose over ``repeat`` runs, the extra peak RSS (MB)."""
+    best, extra = float("inf"), 0.0
+    variation = np.empty(0)
+    for _ in range(repeat):
+        base = _rss_mb("VmRSS")
+        _reset_peak()
+        t0 = time.perf_counter()
+        variation = choose_variation_batch(hash_v2_batch(SEED, values), RANGES)
+        best = min(best, time.perf_counter() - t0)
+        extra = max(extra, _rss_mb("VmHWM") - base)
+        del variation
+        variation = None
+    variation = choose_variation_batch(hash_v2_batch(SEED, values), RANGES)
+    return best, extra, variation
+
+
+def time_loop(ids: list[str]) -> float:
+    t0 = time.perf_counter()
+    for uid in ids:
+        choose_variation(hash_v2(SEED, uid), RANGES)
+    return time.perf_counter() - t0
+
+
+def verify(ids: pa.Array, variation: np.ndarray, k: int = 100_000) -> int:
+    """Compare batch hashes and variants with the scalar functions on ``k`` random ids."""
+    rng = np.random.default_rng(2)
+    positions = rng.choice(len(ids), min(k, len(ids)), replace=False)
+    sample = ids.take(pa.array(positions)).to_pylist()
+    hashes = hash_v2_batch(SEED, ids)
+    bad = 0
+    for pos, uid in zip(positions.tolist(), sample):
+        h = hash_v2(SEED, uid)
+        bad += (hashes[pos] != h) or (variation[pos] != choose_variation(h, RANGES))
+    return bad
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000_000, help="ids per column")
+    parser.add_argument("--loop-n", type=int, default=200_000, help="ids timed in the Python loop")
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
+    args = parser.parse_args(argv)
+    n = args.n
+
+    print(f"# assignment benchmark, {date.today()}, {os.cpu_count()} CPUs, "
+          f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+          f"numpy {np.__version__}, pyarrow {pa.__version__}")
+    print(f"# n = {n:,} ids, seed {SEED!r}, ranges {RANGES}")
+    rows = []
+    for label, share in (("ASCII ids", 0.0), ("~1% Japanese ids", 0.01)):
+        ids = make_ids(n, share)
+        non_ascii = len(ids) - pc.sum(pc.string_is_ascii(ids)).as_py()
+        t_arrow, mem_arrow, variation = time_batch(ids, args.repeat)
+        bad = verify(ids, variation)
+        id_list = ids.to_pylist()
+        t_list, mem_list, variation_list = time_batch(id_list, args.repeat)
+        bad += int((variation_list != variation).sum())
+        loop_ids = id_list[: args.loop_n]
+        t_loop = time_loop(loop_ids)
+        t_loop_full = t_loop * n / len(loop_ids)
+        rows.append((label, non_ascii, t_arrow, mem_arrow, t_list, mem_list, t_loop, t_loop_full, bad))
+        del id_list, loop_ids, variation_list
+
+    print()
+    print(f"| ids | non-ASCII | batch from Arrow | batch from list | Python loop ({args.loop_n:,} measured) "
+          f"| loop extrapolated to {n:,} | speedup (Arrow / list) | mismatches in 100k |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for label, non_ascii, ta, ma, tl, ml, tloop, tfull, bad in rows:
+        print(f"| {label} | {non_ascii:,} | {ta:.3f} s (+{ma:,.0f} MB) | {tl:.3f} s (+{ml:,.0f} MB) "
+              f"| {tloop:.2f} s | {tfull:.1f} s | {tfull / ta:,.0f}x / {tfull / tl:,.0f}x | {bad} |")
+    print()
+    print("(+MB: peak RSS above the RSS before the call, i.e. the batch path's working memory;")
+    print(" Python-loop time for all ids is extrapolated linearly from the measured subsample.)")
+    peak = max(_PEAK_MB, _rss_mb("VmHWM"))
+    print(f"process peak RSS: {peak:,.0f} MB (includes the {n:,}-string Python list and the Arrow columns)")
+    return 1 if any(r[-1] for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""analyze on a one-row-per-user table: counts by DuckDB equal a direct count; booleans in every spelling."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from guidelab.analysis import analyze_user_table
+from guidelab.errors import DataError
+from guidelab.stats.proportions import compare_proportions
+
+
+def _table(tmp_path, spelling=("True", "False"), n=3000, seed=0):
+    rng = np.random.default_rng(seed)
+    variant = rng.choice(["gate_30", "gate_40"], size=n)
+    r1 = rng.random(n) < np.where(variant == "gate_30", 0.45, 0.44)
+    r7 = rng.random(n) < np.where(variant == "gate_30", 0.19, 0.18)
+    t, f = spelling
+    lines = ["userid,version,sum_gamerounds,retention_1,retention_7"]
+    for i in range(n):
+        lines.append(f"{i},{variant[i]},{rng.integers(0, 50)},{t if r1[i] else f},{t if r7[i] else f}")
+    p = tmp_path / "cookie_cats.csv"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return p, variant, r1, r7
+
+
+@pytest.mark.parametrize("spelling", [("True", "False"), ("true", "false"), ("1", "0"), ("yes", "no")])
+def test_counts_and_stats_match_direct_computation(tmp_path, spelling):
+    p, variant, r1, r7 = _table(tmp_path, spelling)
+    res = analyze_user_table(p, "version", "gate_30", ["retention_1", "retention_7"])
+    assert res.assigned == {"gate_30": int((variant == "gate_30").sum()), "gate_40": int((variant == "gate_40").sum())}
+    by_metric = {m.metric: m for m in res.metrics}
+    for name, flags in (("retention_1", r1), ("retention_7", r7)):
+        t, c = variant == "gate_40", variant == "gate_30"
+        direct = compare_proportions(int(flags[t].sum()), int(t.sum()), int(flags[c].sum()), int(c.sum()))
+        assert by_metric[name].comparison == direct
+    assert by_metric["retention_1"].role == "primary" and by_metric["retention_7"].role == "secondary"
+    json.dumps(res.to_dict(), allow_nan=False)
+
+
+def test_parquet_input(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    p = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"g": ["a", "b"] * 50, "conv": [True, False, False, True] * 25}), p)
+    res = analyze_user_table(p, "g", "a", ["conv"])
+    assert res.assigned == {"a": 50, "b": 50}
+    assert res.metrics[0].comparison.successes == 25
+
+
+def test_bad_boolean_names_file_column_and_value(tmp_path):
+    p = tmp_path / "bad.csv"
+    p.write_text("g,conv\na,True\nb,maybe\n", encoding="utf-8")
+    with pytest.raises(DataError) as e:
+        analyze_user_table(p, "g", "a", ["conv"])
+    assert "bad.csv" in str(e.value) and "conv" in str(e.value) and "'maybe'" in str(e.value)
+
+
+def test_unknown_control_and_column(tmp_path):
+    p, *_ = _table(tmp_path, n=50)
+    with pytest.raises(DataError, match="control 'gate_99' not found"):
+        analyze_user_table(p, "version", "gate_99", ["retention_1"])
+    with pytest.raises(DataError, match="column not found"):
+        analyze_user_table(p, "version", "gate_30", ["retention_30"])
+
+
+def test_empty_values_are_left_out(tmp_path):
+    p = tmp_path / "gaps.csv"
+    p.write_text("g,conv\na,1\na,\nb,0\nb,1\n", encoding="utf-8")
+    res = analyze_user_table(p, "g", "a", ["conv"])
+    c = res.metrics[0].comparison
+    assert (c.n_control, c.successes_control, c.n, c.successes) == (1, 1, 2, 1)

@@ -1,0 +1,66 @@
+"""The guidelab command: exit codes, messages, and the files it writes."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pyarrow.parquet as pq
+import pytest
+
+from guidelab.abtest import assign
+from guidelab.cli import main
+
+
+def test_validate_examples_ok(root, capsys):
+    assert main(["validate", str(root / "experiments")]) == 0
+    assert "ok" in capsys.readouterr().out
+
+
+def test_validate_bad_file_exits_2_with_field_and_line(tmp_path, capsys):
+    p = tmp_path / "bad.yaml"
+    p.write_text("id: bad\ntype: popup\nsteps: []\n", encoding="utf-8")
+    assert main(["validate", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml:2" in err and "type" in err
+
+
+def test_assign_writes_ids_variants_and_hashes(tmp_path, root, onboarding_spec):
+    users = tmp_path / "users.csv"
+    ids = ["00123", "ユーザー1", "user🎉", "u-42"] + [f"u{i}" for i in range(200)]
+    users.write_text("user_id\n" + "\n".join(ids) + "\n", encoding="utf-8")
+    out = tmp_path / "assigned.parquet"
+    assert main(["assign", str(root / "experiments/onboarding-tour-vs-checklist.yaml"), "--users", str(users),
+                 "--out", str(out)]) == 0
+    rows = pq.read_table(out).to_pylist()
+    assert [r["user_id"] for r in rows] == ids  # order and leading zeros kept
+    for r in rows:
+        a = assign(onboarding_spec, r["user_id"])
+        assert (r["variant"], r["hash_value"], r["experiment"]) == (a.variant, a.hash_value, onboarding_spec.id)
+
+
+def test_simulate_then_analyze_json(tmp_path, root, capsys):
+    spec = root / "experiments/maintenance-banner-copy.yaml"
+    assert main(["simulate", str(spec), "--users", "400", "--days", "3", "--out", str(tmp_path / "d"), "--seed", "1"]) == 0
+    table = tmp_path / "per_user.csv"
+    table.write_text("variant,converted\n" + "\n".join(
+        f"{'A' if i % 2 else 'B'},{'true' if i % 3 == 0 else 'false'}" for i in range(300)) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["analyze", str(table), "--variant", "variant", "--control", "A", "--metric", "converted", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) >= {"experiment", "as_of", "decision", "srm", "metrics"}
+    assert doc["decision"]["verdict"] in {"KEEP", "KILL", "CONTINUE", "INVESTIGATE"}
+    row = doc["metrics"][0]
+    for key in ("metric", "variant", "control", "n", "n_control", "successes", "successes_control", "rate",
+                "rate_control", "abs_diff", "abs_ci", "rel_lift", "rel_ci", "p_value", "p_value_adjusted"):
+        assert key in row
+    assert 0 <= row["rate"] <= 1 and len(row["abs_ci"]) == 2
+
+
+def test_analyze_bad_input_exits_2_without_traceback(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("v,c\na,1\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "guidelab.cli", "analyze", str(p), "--variant", "v", "--control", "a",
+                           "--metric", "nope"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "nope" in proc.stderr
