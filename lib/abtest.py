@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .experiment import ExperimentSpec
 from .hashing import bucket_ranges, choose_variation, choose_variation_batch, hash_v2, hash_v2_batch
@@ -37,11 +38,14 @@ def _ranges(spec: ExperimentSpec) -> list[tuple[float, float]]:
 
 
 def assign(spec: ExperimentSpec, user_id: str) -> Assignment:
-    """Assign one user exactly as a GrowthBook SDK would (hash v2 of seed + id, bucket ranges)."""
+    """Assign one user exactly as a GrowthBook SDK would (hash v2 of seed + id, bucket ranges).
+
+    As in the SDK, an empty id is never in the experiment.
+    """
     if not isinstance(user_id, str):
         raise TypeError(f"user_id must be a str, got {type(user_id).__name__}")
     n = hash_v2(spec.hash_seed, user_id)
-    idx = choose_variation(n, _ranges(spec))
+    idx = choose_variation(n, _ranges(spec)) if user_id != "" else -1  # GrowthBook never enrolls an empty id
     return Assignment(user_id, spec.id, spec.variants[idx].key if idx >= 0 else None, n)
 
 
@@ -56,6 +60,10 @@ def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa
         ids = pa.array(list(user_ids) if not isinstance(user_ids, np.ndarray) else user_ids, type=pa.string())
     hashes = hash_v2_batch(spec.hash_seed, ids)
     idx = choose_variation_batch(hashes, _ranges(spec))
+    empty = pc.equal(pc.utf8_length(ids), 0)
+    if isinstance(empty, pa.ChunkedArray):
+        empty = empty.combine_chunks()
+    idx = np.where(empty.to_numpy(zero_copy_only=False), -1, idx)  # GrowthBook never enrolls an empty id
     keys = pa.array(spec.variant_keys, type=pa.string())
     indices = pa.array(np.where(idx >= 0, idx, 0).astype(np.int32), mask=idx < 0)
     variant = pa.DictionaryArray.from_arrays(indices, keys).cast(pa.string())

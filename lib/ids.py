@@ -29,10 +29,10 @@ def read_user_ids(path: Path, column: str = "user_id") -> pa.ChunkedArray:
         if column not in cols:
             raise DataError(path, column, f"column not found: expected an id column; found {', '.join(cols)}")
         q = '"' + column.replace('"', '""') + '"'
-        nulls = con.execute(f"SELECT count(*) FROM {rel} WHERE {q} IS NULL").fetchone()[0]
+        nulls = con.execute(f"SELECT count(*) FROM {rel} WHERE {q} IS NULL").fetchall()[0][0]
         if nulls:
             raise DataError(path, column, f"{nulls:,} empty user id(s): every row needs an id")
-        return con.execute(f"SELECT CAST({q} AS VARCHAR) AS user_id FROM {rel}").to_arrow_table().column("user_id")
+        return con.sql(f"SELECT CAST({q} AS VARCHAR) AS user_id FROM {rel}").to_arrow_table().column("user_id")
     except duckdb.Error as exc:
         raise DataError(path, "", f"cannot be read: {str(exc).splitlines()[0]}") from None
     finally:
