@@ -97,7 +97,8 @@ def run_report(spec_path: str | Path, data_dir: str | Path, out_dir: str | Path 
     try:
         pm.execute_notebook(str(notebook_path()), str(tmp_nb), parameters=params, kernel_name=kernel_name,
                             cwd=str(NOTEBOOK_DIR), progress_bar=False, log_output=False,
-                            execution_timeout=timeout, request_save_on_cell_execute=True)
+                            execution_timeout=timeout, request_save_on_cell_execute=True,
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
     except pm.PapermillExecutionError as exc:
         if tmp_nb.exists():
             atomic_replace(tmp_nb, final_nb)
