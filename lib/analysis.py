@@ -7,13 +7,11 @@ A/B data sets and warehouse exports take).
 from __future__ import annotations
 
 import datetime as dt
-import math
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import duckdb
 
-from .catalog import parse_metric
 from .decision import ComparisonView, decide
 from .errors import DataError, GuidelabError
 from .events import DataCheck, open_event_data

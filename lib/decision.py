@@ -1,6 +1,6 @@
 """The verdict: KEEP, KILL, CONTINUE or INVESTIGATE, each with reasons a manager can read.
 
-Rules, in order (docs: ``docs/decision.md``):
+Rules, in order (also in the README, "The verdict"):
 
 1. INVESTIGATE - sample-ratio mismatch (SRM p < 0.001) or a failed data check: the numbers
    cannot be trusted until the cause is found.

@@ -84,7 +84,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> lis
     guides_sql = ", ".join(_lit(g) for g in guides)
     checks: list[DataCheck] = []
 
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TEMP TABLE exp_assign AS
         SELECT user_id, variant, assigned_at FROM assignments
         WHERE experiment = $exp AND assigned_at < $end""", {"exp": spec.id, "end": end})

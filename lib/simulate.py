@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,6 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .abtest import assign_batch
-from .catalog import GUIDE_EVENTS
 from .errors import GuidelabError
 from .experiment import ExperimentSpec, SimulationSpec, VariantTruth
 from .fsutil import atomic_write_bytes

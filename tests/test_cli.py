@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pyarrow.parquet as pq
-import pytest
 
 from guidelab.abtest import assign
 from guidelab.cli import main

@@ -97,7 +97,7 @@ def tiny_dir(tmp_path, onboarding_spec):
         f"001,{exp},holdout,2026-10-01T23:30:00+09:00",   # local day 2026-10-01
         f"002,{exp},tour,2026-10-01T15:00:00Z",            # = 2026-10-02 00:00 JST: day 0 is Oct 2
         f"003,{exp},checklist,2026-10-03T10:00:00+09:00",
-        f"004,other-exp,tour,2026-10-01T10:00:00+09:00",   # another experiment: ignored
+        "004,other-exp,tour,2026-10-01T10:00:00+09:00",   # another experiment: ignored
     ])
     _write_csv(d / "guide_events.csv", "user_id,guide_id,step,event,timestamp", [
         "002,onboarding-tour,1,tour_step_viewed,2026-10-02T00:00:05+09:00",

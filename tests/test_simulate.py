@@ -5,7 +5,6 @@ import hashlib
 import json
 import math
 
-import pytest
 
 from guidelab.analysis import analyze_experiment
 from guidelab.simulate import simulate
