@@ -34,7 +34,7 @@ lab: $(STAMP)
 # Regenerate the committed sample (deterministic: same seed, same data).
 sample: $(STAMP)
 	$(GL) simulate experiments/onboarding-tour-vs-checklist.yaml --users 12000 --seed 1 --out data/sample/onboarding-tour-vs-checklist
-	$(GL) simulate experiments/maintenance-banner-copy.yaml --users 6000 --seed 2 --format csv --out data/sample/maintenance-banner-copy
+	$(GL) simulate experiments/maintenance-banner-copy.yaml --users 5000 --seed 2 --format csv --out data/sample/maintenance-banner-copy
 
 bench: $(STAMP)
 	$(PY) bench/bench_assignment.py

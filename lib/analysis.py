@@ -7,52 +7,138 @@ A/B data sets and warehouse exports take).
 from __future__ import annotations
 
 import datetime as dt
+import math
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping, Sequence
+from statistics import NormalDist
+from typing import Any, Mapping, Sequence
 
 import duckdb
 
 from .decision import ComparisonView, decide
 from .errors import DataError, GuidelabError
 from .events import DataCheck, open_event_data
-from .experiment import ExperimentSpec
+from .experiment import ExperimentSpec, StatisticsSpec
 from .metrics import ExperimentCounts, ProportionCounts, compute_counts
 from .results import ExperimentResult, MetricResult
-from .stats.multiplicity import holm
+from .stats.bayes import beta_binomial
+from .stats.cuped import compare_cuped
+from .stats.means import compare_means
+from .stats.multiplicity import adjust
 from .stats.power import days_to_decision
 from .stats.proportions import compare_proportions
+from .stats.ratio import compare_ratios
+from .stats.sequential import sequential_interval, sequential_relative_interval
 from .stats.srm import srm_test
 
 
 def _view(r: MetricResult) -> ComparisonView:
     c = r.comparison
-    return ComparisonView(r.metric, r.role, r.variant, r.higher_is_better, c.status, c.p_value, r.p_value_adjusted,
-                          c.rel_lift, tuple(c.rel_ci) if c.rel_ci else None, c.abs_diff, c.rate, c.rate_control)
+    p_adj = r.p_value_adjusted
+    return ComparisonView(r.metric, r.role, r.variant, r.higher_is_better, c.status, c.p_value, p_adj,
+                          c.rel_lift, r.rel_ci, c.abs_diff, r.value, r.value_control, r.significant, r.kind,
+                          r.sequential is not None)
 
 
-def compare_all(metric_counts: Sequence[tuple[str, str, bool, bool, Mapping[str, ProportionCounts]]],
-                control: str, alpha: float) -> list[MetricResult]:
-    """Compare every treatment arm with the control on every metric; Holm within each family.
+@dataclass(frozen=True)
+class SequentialView:
+    """Always-valid intervals of one comparison: the difference and the relative lift."""
 
-    Families: the primary metric across arms; the secondary metrics across arms and metrics.
-    Guardrails are not adjusted (a harm signal must not be diluted).
+    ci: tuple[float, float] | None
+    relative_ci: tuple[float, float] | None
+    can_stop: bool
+    alpha: float
+    tuning: float
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ci": list(self.ci) if self.ci else None,
+                "relative_ci": list(self.relative_ci) if self.relative_ci else None,
+                "can_stop": self.can_stop, "alpha": self.alpha, "tuning": self.tuning,
+                "method": "asymptotic confidence sequence (Waudby-Smith et al. 2024)", "note": self.note}
+
+
+def _standard_errors(cmp: Any, z: float) -> tuple[float | None, float | None]:
+    """(SE of the difference, SE of the log ratio), read from the comparison or its intervals."""
+    se_abs = getattr(cmp, "se_abs_diff", None)
+    se_log = getattr(cmp, "se_log_ratio", None)
+    if se_abs is None and cmp.abs_ci is not None:
+        se_abs = (cmp.abs_ci[1] - cmp.abs_ci[0]) / (2 * z)
+    if se_log is None and cmp.rel_ci is not None and cmp.rel_ci[0] > -1:
+        se_log = (math.log1p(cmp.rel_ci[1]) - math.log1p(cmp.rel_ci[0])) / (2 * z)
+    return se_abs, se_log
+
+
+def sequential_view(cmp: Any, alpha: float, tuning: float) -> SequentialView:
+    """Confidence sequences for a comparison at this look (valid at every look)."""
+    z = NormalDist().inv_cdf(1 - cmp.alpha / 2)
+    se_abs, se_log = _standard_errors(cmp, z)
+    n = (cmp.n or 0) + (cmp.n_control or 0)
+    if cmp.status != "ok" or cmp.abs_diff is None or se_abs is None:
+        return SequentialView(None, None, False, alpha, tuning, "not enough data for a sequential interval")
+    absolute = sequential_interval(cmp.abs_diff, se_abs, n, alpha=alpha, tuning=tuning)
+    relative = None
+    if cmp.rel_lift is not None and se_log is not None:
+        relative = sequential_relative_interval(cmp.rel_lift, se_log, n, alpha=alpha, tuning=tuning)
+    return SequentialView(absolute.ci, relative.ci if relative else None, absolute.can_stop, alpha, tuning,
+                          absolute.note)
+
+
+def _compare(kind: str, t: Any, c: Any, alpha: float) -> tuple[Any, str]:
+    if kind == "proportion":
+        return compare_proportions(t.successes, t.n, c.successes, c.n, alpha=alpha), \
+            "wald-unpooled (difference), log-ratio (relative lift)"
+    if kind == "mean":
+        return compare_means(t, c, alpha=alpha), "welch-t (difference), delta-method log-ratio (relative lift)"
+    if kind == "ratio":
+        return compare_ratios(t, c, alpha=alpha), "delta method with covariance (Deng et al. 2018)"
+    raise ValueError(f"unknown metric kind {kind!r}")
+
+
+MetricInput = tuple[str, str, bool, bool, Mapping[str, Any]]
+
+
+def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float,
+                statistics: StatisticsSpec | None = None, kinds: Mapping[str, str] | None = None,
+                covariates: Mapping[str, Mapping[str, Any] | None] | None = None) -> list[MetricResult]:
+    """Compare every treatment arm with the control on every metric, with the spec's methods.
+
+    Multiplicity: the primary metric across arms is one family, the secondary metrics across
+    arms and metrics another (Holm or Benjamini-Hochberg); guardrails are not adjusted (a harm
+    signal must not be diluted). Sequential intervals use alpha split evenly over the family
+    (Bonferroni), the always-valid analogue of that correction.
     """
+    st = statistics or StatisticsSpec()
     rows: list[MetricResult] = []
     for name, role, higher, randomised, by_variant in metric_counts:
+        kind = (kinds or {}).get(name, "proportion")
         c = by_variant[control]
+        cov = (covariates or {}).get(name)
         for variant, t in by_variant.items():
             if variant == control:
                 continue
-            cmp = compare_proportions(t.successes, t.n, c.successes, c.n, alpha=alpha)
-            rows.append(MetricResult(name, role, variant, control, higher, randomised, cmp, None))
+            cmp, method = _compare(kind, t, c, alpha)
+            unadjusted = None
+            if st.cuped and cov is not None and kind in ("proportion", "mean"):
+                unadjusted = cmp
+                cmp = compare_cuped(cov[variant], cov[control], alpha=alpha)
+                method = "cuped regression adjustment (Deng et al. 2013), normal interval"
+            bayes = None
+            if st.bayesian and kind == "proportion":
+                bayes = beta_binomial(t.successes, t.n, c.successes, c.n, prior=tuple(st.prior), alpha=alpha)
+            rows.append(MetricResult(name, role, variant, control, higher, randomised, cmp, None, kind, method,
+                                     unadjusted, None, bayes))
     out: list[MetricResult] = []
     for role in ("primary", "secondary", "guardrail"):
         family = [r for r in rows if r.role == role]
-        adjusted = holm([r.comparison.p_value for r in family]) if role != "guardrail" \
-            else [r.comparison.p_value for r in family]
+        raw = [r.comparison.p_value for r in family]
+        adjusted = raw if role == "guardrail" else adjust(raw, st.correction)
+        k = max(1, len(family)) if role != "guardrail" else 1
         for r, p in zip(family, adjusted):
-            out.append(MetricResult(r.metric, r.role, r.variant, r.control, r.higher_is_better, r.randomised,
-                                    r.comparison, p))
+            seq = sequential_view(r.comparison, alpha / k, st.sequential_tuning) if st.sequential else None
+            significant = seq.can_stop if seq is not None else (p is not None and p < alpha)
+            out.append(replace(r, p_value_adjusted=p, sequential=seq, significant=significant,
+                               ci_method=r.ci_method + ("; sequential" if seq else "")))
     return out
 
 
@@ -63,25 +149,38 @@ def _daily_rate(daily: list[tuple[dt.date, str, int]], variant: str, last_days: 
     return sum(n for d, v, n in daily if v == variant and d in days) / len(days)
 
 
-def _days_needed(spec_mde: float, alpha: float, power: float, counts: ExperimentCounts, control: str,
+def _days_needed(spec: ExperimentSpec, counts: ExperimentCounts, control: str,
                  primary_rows: list[MetricResult]) -> dict[str, float | None]:
-    """Extra days until the primary metric reaches the planned sample size, at the observed traffic."""
+    """Extra days until the primary metric reaches the planned sample size, at the observed traffic.
+
+    Proportions only (the plan needs the control's rate); sequential designs use the larger
+    sequential sample size. Day-N metrics add N days for the last users to mature.
+    """
     out: dict[str, float | None] = {}
     primary = next(m for m in counts.metrics if m.role == "primary")
     lag = primary.metric.days or 0
+    st = spec.statistics
     for r in primary_rows:
-        p0 = r.comparison.rate_control
+        p0 = r.value_control if r.kind == "proportion" else None
         daily = min(_daily_rate(counts.daily_assigned, r.variant), _daily_rate(counts.daily_assigned, control))
         n_now = min(counts.assigned.get(r.variant, 0), counts.assigned.get(control, 0))
-        if p0 is None or not 0 < p0 < 1:
+        if p0 is None or not 0 < p0 < 1 or not 0 < p0 * (1 + spec.mde) < 1:
             out[r.variant] = None
             continue
-        extra = days_to_decision(p0, spec_mde, n_now, daily, alpha=alpha, power=power)
+        if st.sequential:
+            from .stats.power import sequential_sample_size_two_proportions
+
+            k = max(1, len(primary_rows))
+            need = sequential_sample_size_two_proportions(p0, spec.mde, alpha=spec.alpha / k, power=spec.power,
+                                                          tuning=st.sequential_tuning)
+            extra = 0.0 if n_now >= need else (None if daily <= 0 else (need - n_now) / daily)
+        else:
+            extra = days_to_decision(p0, spec.mde, n_now, daily, alpha=spec.alpha, power=spec.power)
         if extra is None:
             out[r.variant] = None
         else:
-            matured = min(r.comparison.n, r.comparison.n_control)
-            pending_lag = lag if matured < min(counts.assigned.get(r.variant, 0), counts.assigned.get(control, 0)) else 0
+            matured = min(r.comparison.n or 0, r.comparison.n_control or 0)
+            pending_lag = lag if matured < n_now else 0
             out[r.variant] = float(extra) + (lag if extra > 0 else pending_lag)
     return out
 
@@ -91,15 +190,18 @@ def analyze_counts(spec: ExperimentSpec, counts: ExperimentCounts) -> Experiment
     control = spec.control_key
     metric_counts = [(m.metric.name, m.role, m.metric.higher_is_better, m.metric.randomised, m.by_variant)
                      for m in counts.metrics]
-    rows = compare_all(metric_counts, control, spec.alpha)
+    kinds = {m.metric.name: m.metric.kind for m in counts.metrics}
+    covariates = {m.metric.name: m.covariate for m in counts.metrics}
+    rows = compare_all(metric_counts, control, spec.alpha, spec.statistics, kinds, covariates)
     srm = srm_test(counts.assigned, spec.weights)
     primary = [r for r in rows if r.role == "primary"]
-    days = _days_needed(spec.mde, spec.alpha, spec.power, counts, control, primary)
+    days = _days_needed(spec, counts, control, primary)
     failed = [c.name for c in counts.checks if not c.passed and c.severity == "fail"]
     decision = decide([_view(r) for r in primary], [_view(r) for r in rows if r.role == "guardrail"],
                       srm.p_value, failed, spec.alpha, spec.mde, days)
     return ExperimentResult(spec.id, counts.as_of, decision, srm, rows, counts.checks, counts.assigned,
-                            counts.daily_assigned, spec.alpha, spec.mde, control)
+                            counts.daily_assigned, spec.alpha, spec.mde, control,
+                            spec.statistics.model_dump(mode="json"))
 
 
 def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = None) -> ExperimentResult:
@@ -185,7 +287,7 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
 
 def analyze_user_table(path: str | Path, variant_column: str, control: str, metrics: Sequence[str],
                        alpha: float = 0.05, mde: float = 0.05, weights: Mapping[str, float] | None = None,
-                       experiment: str | None = None) -> ExperimentResult:
+                       experiment: str | None = None, statistics: StatisticsSpec | None = None) -> ExperimentResult:
     """Analyse a one-row-per-user table: the first metric is primary, the others secondary.
 
     SRM is tested against ``weights`` (default: an equal split over the variants found).
@@ -200,10 +302,10 @@ def analyze_user_table(path: str | Path, variant_column: str, control: str, metr
         raise DataError(path, variant_column, "only one variant found: expected a control and at least one treatment")
     weights = dict(weights) if weights else {v: 1 / len(users) for v in users}
     metric_counts = [(m, "primary" if i == 0 else "secondary", True, True, per_metric[m]) for i, m in enumerate(metrics)]
-    rows = compare_all(metric_counts, control, alpha)
+    rows = compare_all(metric_counts, control, alpha, statistics)
     srm = srm_test(users, weights)
     primary = [r for r in rows if r.role == "primary"]
     failed = [c.name for c in checks if not c.passed and c.severity == "fail"]
     decision = decide([_view(r) for r in primary], [], srm.p_value, failed, alpha, mde, {})
     return ExperimentResult(experiment or Path(path).stem, None, decision, srm, rows, checks, users, [], alpha, mde,
-                            control)
+                            control, (statistics or StatisticsSpec()).model_dump(mode="json"))

@@ -9,6 +9,18 @@ SQL in :mod:`guidelab.metrics` returns. Names are fixed words or a word with a d
 * ``goal_d<N>`` - did the goal event within N days of assignment (days 0..N-1), matured users;
 * ``retention_d<N>`` - active on day N after assignment (day 0 = assignment day, in the
   experiment's time zone), counting only users whose day N is complete at the analysis date.
+
+Mean metrics (per user: n, sum, sum of squares):
+
+* ``sessions_d<N>`` - activity rows (sessions) on days 0..N-1, users with N complete days;
+* ``active_days_d<N>`` - distinct active days among days 1..N, users with N complete days.
+
+Ratio metrics (the unit of the ratio is not the randomised unit; delta method):
+
+* ``clicks_per_impression`` - guide click events / guide shown events, summed per arm.
+
+The CUPED covariate is ``pre_active_days``: distinct active days in the look-back window
+before the assignment day (default 14 days).
 """
 from __future__ import annotations
 
@@ -34,13 +46,28 @@ class MetricDef:
     """A metric of the catalogue, parsed from its name."""
 
     name: str
-    family: Literal["guide_event", "click_through", "goal", "retention"]
+    family: Literal["guide_event", "click_through", "goal", "retention", "sessions", "active_days", "clicks_per_impression"]
     event: str | None = None          # guide event for family guide_event
     days: int | None = None           # N for goal_dN / retention_dN
     higher_is_better: bool = True
 
+    @property
+    def kind(self) -> Literal["proportion", "mean", "ratio"]:
+        """Which sufficient statistics the metric reduces to, and so which test applies."""
+        if self.family in ("sessions", "active_days"):
+            return "mean"
+        if self.family == "clicks_per_impression":
+            return "ratio"
+        return "proportion"
+
     def label(self, lang: str = "en") -> str:
         ja = lang == "ja"
+        if self.family == "sessions":
+            return f"{self.days}日間の1人あたりセッション数" if ja else f"sessions per user in {self.days} days"
+        if self.family == "active_days":
+            return f"{self.days}日間の1人あたりアクティブ日数" if ja else f"active days per user in {self.days} days"
+        if self.family == "clicks_per_impression":
+            return "表示1回あたりのクリック数" if ja else "clicks per impression"
         if self.family == "goal":
             return f"{self.days}日以内の目標達成率" if ja else f"goal reached within {self.days} days"
         if self.family == "retention":
@@ -54,7 +81,7 @@ class MetricDef:
         return self.family != "click_through"
 
 
-_DAYS = re.compile(r"^(goal|retention)_d(\d{1,3})$")
+_DAYS = re.compile(r"^(goal|retention|sessions|active_days)_d(\d{1,3})$")
 
 
 def parse_metric(name: str) -> MetricDef:
@@ -63,6 +90,8 @@ def parse_metric(name: str) -> MetricDef:
         return MetricDef(name, "guide_event", event=name, higher_is_better=name != "dismissed")
     if name == "click_through":
         return MetricDef(name, "click_through")
+    if name == "clicks_per_impression":
+        return MetricDef(name, "clicks_per_impression")
     m = _DAYS.match(name)
     if m:
         days = int(m.group(2))
@@ -70,8 +99,11 @@ def parse_metric(name: str) -> MetricDef:
             raise ValueError(f"metric {name!r}: goal window must be 1..{MAX_DAYS} days")
         if m.group(1) == "retention" and not 0 <= days <= MAX_DAYS:
             raise ValueError(f"metric {name!r}: retention day must be 0..{MAX_DAYS}")
+        if m.group(1) in ("sessions", "active_days") and not 1 <= days <= MAX_DAYS:
+            raise ValueError(f"metric {name!r}: the window must be 1..{MAX_DAYS} days")
         return MetricDef(name, m.group(1), days=days)  # type: ignore[arg-type]
     raise ValueError(
         f"unknown metric {name!r}: expected one of {', '.join(GUIDE_EVENTS)}, click_through, "
-        "goal_d<N> (e.g. goal_d7) or retention_d<N> (e.g. retention_d7)"
+        "clicks_per_impression, goal_d<N> (e.g. goal_d7), retention_d<N> (e.g. retention_d7), "
+        "sessions_d<N> or active_days_d<N>"
     )

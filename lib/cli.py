@@ -118,6 +118,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    from .plan import plan_from_cli
+
+    print(plan_from_cli(args.spec, args.baseline, args.daily_users, args.days, lang=args.lang, as_json=args.json))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="guidelab", description="A/B test in-app guides and decide which to keep.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -152,6 +159,15 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--weights", type=_weights, default=None, help="planned split, e.g. a=0.5,b=0.5 (default equal)")
     z.add_argument("--json", action="store_true", help="print the result as JSON")
     z.set_defaults(func=cmd_analyze)
+
+    pl = sub.add_parser("plan", help="sample size, MDE and days to a decision (fixed-horizon and sequential)")
+    pl.add_argument("spec")
+    pl.add_argument("--baseline", type=float, required=True, help="the control's expected rate of the primary metric, e.g. 0.2")
+    pl.add_argument("--daily-users", type=float, required=True, help="users entering the experiment per day (all arms)")
+    pl.add_argument("--days", type=int, default=None, help="also: the MDE detectable in this many days")
+    pl.add_argument("--lang", choices=["en", "ja"], default="en")
+    pl.add_argument("--json", action="store_true")
+    pl.set_defaults(func=cmd_plan)
 
     r = sub.add_parser("report", help="run the report notebook and write HTML, notebook and JSON")
     r.add_argument("spec")

@@ -88,10 +88,20 @@ class ComparisonView:
     abs_diff: float | None
     rate: float | None
     rate_control: float | None
+    significant: bool | None = None   # set by the analysis (sequential or p-value); None: p_value_adjusted < alpha
+    kind: str = "proportion"
+    sequential: bool = False          # the interval is an always-valid confidence sequence
 
 
 def _is_significant(p: float | None, alpha: float) -> bool:
     return p is not None and p < alpha
+
+
+def _sig(c: ComparisonView, alpha: float) -> bool:
+    """Significant by the method the analysis chose (sequential interval or adjusted p-value)."""
+    if c.significant is not None:
+        return c.significant
+    return _is_significant(c.p_value_adjusted, alpha)
 
 
 def _worse(c: ComparisonView) -> bool:
@@ -107,17 +117,18 @@ def decide_arm(primary: ComparisonView, guardrails: list[ComparisonView], alpha:
     """Apply rule 2 to one treatment arm."""
     reasons: list[Reason] = []
     v = primary.variant
-    base = {"variant": v, "metric": primary.metric, "rate": primary.rate, "rate_control": primary.rate_control,
+    base = {"variant": v, "metric": primary.metric, "kind": primary.kind, "rate": primary.rate,
+            "rate_control": primary.rate_control, "sequential": primary.sequential,
             "rel_lift": primary.rel_lift, "rel_ci": list(primary.rel_ci) if primary.rel_ci else None,
             "p": primary.p_value_adjusted, "alpha": alpha, "mde": mde}
-    harmed = [g for g in guardrails if g.status == "ok" and _is_significant(g.p_value, alpha) and _worse(g)]
+    harmed = [g for g in guardrails if g.status == "ok" and _sig(g, alpha) and _worse(g)]
     for g in harmed:
-        reasons.append(Reason("guardrail_harmed", {"variant": v, "metric": g.metric, "rate": g.rate,
+        reasons.append(Reason("guardrail_harmed", {"variant": v, "metric": g.metric, "kind": g.kind, "rate": g.rate,
                                                    "rate_control": g.rate_control, "p": g.p_value}))
     if primary.status != "ok":
         return ArmOutcome(v, "KILL" if harmed else "CONTINUE",
                           tuple(reasons) + (Reason("not_enough_data", base),), days_needed)
-    sig = _is_significant(primary.p_value_adjusted, alpha)
+    sig = _sig(primary, alpha)
     if sig and _worse(primary):
         return ArmOutcome(v, "KILL", (Reason("primary_worse", base), *reasons))
     if harmed:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -70,6 +70,33 @@ class MetricsSpec(_Model):
         return v
 
 
+class StatisticsSpec(_Model):
+    """Which statistical methods the analysis uses; see ``docs/statistics.md``.
+
+    ``sequential``: always-valid confidence sequences, so the team may look daily and stop
+    when the primary metric's sequence excludes zero (``sequential_tuning`` = the sample size
+    where the sequence is tightest). ``bayesian``: Beta-Binomial posteriors for proportions
+    (chance to beat control, expected loss). ``cuped``: regression adjustment with the
+    pre-assignment active days in the ``cuped_lookback_days`` before assignment.
+    ``correction``: Holm (family-wise error) or Benjamini-Hochberg (false discovery rate).
+    """
+
+    correction: Literal["holm", "bh", "none"] = "holm"
+    sequential: bool = False
+    sequential_tuning: int = Field(5000, ge=100, le=100_000_000)
+    bayesian: bool = True
+    prior: tuple[float, float] = (1.0, 1.0)
+    cuped: bool = False
+    cuped_lookback_days: int = Field(14, ge=1, le=365)
+
+    @field_validator("prior")
+    @classmethod
+    def _prior(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not (v[0] > 0 and v[1] > 0):
+            raise ValueError(f"expected two positive Beta prior parameters [a, b], got {list(v)}")
+        return v
+
+
 class VariantTruth(_Model):
     """True behaviour of one arm, for the simulator (probabilities per user)."""
 
@@ -80,6 +107,8 @@ class VariantTruth(_Model):
     complete: float = Field(0.0, ge=0, le=1)    # P(completed | clicked)
     goal: float = Field(0.1, ge=0, le=1)        # P(goal event within goal_window_days)
     retention_lift: float = Field(0.0, gt=-1, le=1)  # relative change of every day's activity
+    sessions_lift: float = Field(0.0, gt=-1, le=5)  # relative change of sessions per active day
+    impressions: float = Field(0.0, ge=0, le=50)    # extra impressions per shown user (mean, Poisson)
 
 
 class SimulationSpec(_Model):
@@ -92,6 +121,9 @@ class SimulationSpec(_Model):
     goal_window_days: int = Field(7, ge=1, le=365)
     novelty_boost: float = Field(0.0, ge=0, le=5)       # extra open/click odds on day 0 of the experiment
     novelty_half_life_days: float = Field(3.0, gt=0)
+    sessions_per_active_day: float = Field(1.0, ge=1, le=20)  # mean activity rows on an active day
+    pre_period_days: int = Field(0, ge=0, le=365)  # days of activity written before each assignment
+    pre_period_activity: float = Field(0.3, ge=0, le=1)  # mean daily activity before assignment
     variants: dict[str, VariantTruth]
 
     @field_validator("retention")
@@ -127,6 +159,7 @@ class ExperimentSpec(_Model):
     mde: float = Field(0.05, gt=0, le=10, description="minimum detectable effect, relative lift (0.05 = +5%)")
     goal_event: str | None = None
     event_names: dict[EVENT_NAME, str] = {}
+    statistics: StatisticsSpec = StatisticsSpec()
     simulation: SimulationSpec | None = None
 
     @field_validator("id")

@@ -31,6 +31,13 @@ def pct(x: float | None, digits: int = 1, signed: bool = False) -> str:
     return s.replace("-", "−") if signed else s
 
 
+def value(x: float | None, kind: str = "proportion") -> str:
+    """A metric's value: a percentage for proportions, a number for means and ratios."""
+    if x is None:
+        return "–"
+    return pct(x) if kind == "proportion" else f"{x:,.3g}" if abs(x) < 1000 else f"{x:,.0f}"
+
+
 def pval(p: float | None) -> str:
     if p is None:
         return "–"
@@ -100,6 +107,13 @@ WORDS = {
         "passed": "passed", "failed": "FAILED", "warning": "warning", "expected": "expected", "observed": "observed",
         "date": "Date", "assigned_users": "Assigned users", "rate_axis": "Rate (%)", "lift_axis": "Relative lift vs control (%)",
         "days_needed": "Estimated days still needed", "not_applicable": "not applicable",
+        "seq_ci": "Always-valid CI (lift)", "can_stop": "Stop now?", "yes": "yes", "not_yet": "not yet",
+        "chance_to_beat": "Chance to beat control", "expected_loss": "Expected loss",
+        "variance_reduction": "CUPED variance reduction",
+        "sequential_status": "Sequential testing",
+        "stop_now": "the primary metric's always-valid interval excludes zero: the experiment may be stopped now.",
+        "keep_running": "the always-valid interval still includes zero: keep the experiment running (looking daily is fine).",
+        "table_note": "Rates are shares of users; means are per user. Lift = relative change vs control. Bold rows are significant by the method in use. Expected loss = the rate you stand to lose, on average, by choosing the variant if it is in fact worse.",
     },
     "ja": {
         "KEEP": "採用", "KILL": "中止", "CONTINUE": "継続", "INVESTIGATE": "要調査",
@@ -117,6 +131,13 @@ WORDS = {
         "passed": "合格", "failed": "不合格", "warning": "注意", "expected": "期待値", "observed": "実測値",
         "date": "日付", "assigned_users": "割り当てユーザー数", "rate_axis": "率（%）", "lift_axis": "対照群比の相対リフト（%）",
         "days_needed": "判断までに必要な推定日数", "not_applicable": "該当なし",
+        "seq_ci": "常に有効な信頼区間（リフト）", "can_stop": "今停止できるか", "yes": "はい", "not_yet": "まだ",
+        "chance_to_beat": "対照群に勝つ確率", "expected_loss": "期待損失",
+        "variance_reduction": "CUPED分散削減率",
+        "sequential_status": "逐次検定",
+        "stop_now": "主要指標の常に有効な区間が0を含みません。今すぐ実験を停止して構いません。",
+        "keep_running": "常に有効な区間がまだ0を含みます。実験を続けてください（毎日確認しても問題ありません）。",
+        "table_note": "率はユーザーの割合、平均は1人あたりの値です。リフトは対照群に対する相対変化です。太字の行は使用中の手法で有意です。期待損失は、実際には劣っていた場合にそのバリアントを選ぶことで平均して失う率です。",
     },
 }
 
@@ -144,22 +165,24 @@ def reason_text(reason: "Reason", lang: str = "en") -> str:
                 if ja else f"Sample ratio mismatch: {p_phrase(p['p'])} (threshold {p['threshold']}); assignment or logging may be broken.")
     if c == "data_check_failed":
         return f"データチェック不合格：{p['check']}。" if ja else f"Data check failed: {p['check']}."
+    seq_en = " The always-valid (sequential) interval excludes zero: you may stop now." if p.get("sequential") else ""
+    seq_ja = " 逐次検定の区間が0を含まないため、今すぐ停止して構いません。" if p.get("sequential") else ""
     if c == "primary_better":
-        return (f"{v} は{m}を {pct(p['rate_control'])} から {pct(p['rate'])} に改善しました"
-                f"（{pct(p['rel_lift'], signed=True)}、{ci_text(p['rel_ci'], 'ja')}、{p_phrase(p['p'], True, 'ja')}）。"
+        return (f"{v} は{m}を {value(p['rate_control'], p.get('kind', 'proportion'))} から {value(p['rate'], p.get('kind', 'proportion'))} に改善しました"
+                f"（{pct(p['rel_lift'], signed=True)}、{ci_text(p['rel_ci'], 'ja')}、{p_phrase(p['p'], True, 'ja')}）。{seq_ja}"
                 if ja else
-                f"{v} raised {m} from {pct(p['rate_control'])} to {pct(p['rate'])}, {pct(p['rel_lift'], signed=True)} "
-                f"[{ci_text(p['rel_ci'])}], {p_phrase(p['p'], True)}.")
+                f"{v} raised {m} from {value(p['rate_control'], p.get('kind', 'proportion'))} to {value(p['rate'], p.get('kind', 'proportion'))}, {pct(p['rel_lift'], signed=True)} "
+                f"[{ci_text(p['rel_ci'])}], {p_phrase(p['p'], True)}.{seq_en}")
     if c == "primary_worse":
-        return (f"{v} は{m}を {pct(p['rate_control'])} から {pct(p['rate'])} に悪化させました"
+        return (f"{v} は{m}を {value(p['rate_control'], p.get('kind', 'proportion'))} から {value(p['rate'], p.get('kind', 'proportion'))} に悪化させました"
                 f"（{pct(p['rel_lift'], signed=True)}、{ci_text(p['rel_ci'], 'ja')}、{p_phrase(p['p'], True, 'ja')}）。"
                 if ja else
-                f"{v} lowered {m} from {pct(p['rate_control'])} to {pct(p['rate'])}, {pct(p['rel_lift'], signed=True)} "
+                f"{v} lowered {m} from {value(p['rate_control'], p.get('kind', 'proportion'))} to {value(p['rate'], p.get('kind', 'proportion'))}, {pct(p['rel_lift'], signed=True)} "
                 f"[{ci_text(p['rel_ci'])}], {p_phrase(p['p'], True)}.")
     if c == "guardrail_harmed":
-        return (f"{v} はガードレール指標「{m}」を悪化させました（{pct(p['rate_control'])} → {pct(p['rate'])}、{p_phrase(p['p'], lang='ja')}）。"
+        return (f"{v} はガードレール指標「{m}」を悪化させました（{value(p['rate_control'], p.get('kind', 'proportion'))} → {value(p['rate'], p.get('kind', 'proportion'))}、{p_phrase(p['p'], lang='ja')}）。"
                 if ja else
-                f"{v} harmed the guardrail {m}: {pct(p['rate_control'])} → {pct(p['rate'])} ({p_phrase(p['p'])}).")
+                f"{v} harmed the guardrail {m}: {value(p['rate_control'], p.get('kind', 'proportion'))} → {value(p['rate'], p.get('kind', 'proportion'))} ({p_phrase(p['p'])}).")
     if c == "futile":
         return (f"{v} の{m}の相対リフトの信頼区間（{ci_text(p['rel_ci'], 'ja')}）は目標の最小効果 {pct(p['mde'], signed=True)} に届きません。"
                 if ja else

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from .catalog import MetricDef
 from .events import DataCheck, EventData
@@ -25,9 +26,16 @@ class ProportionCounts:
 
 @dataclass(frozen=True)
 class MetricCounts:
+    """Per-variant sufficient statistics of one metric.
+
+    ``by_variant`` holds ProportionCounts, MeanStats or RatioStats by the metric's kind;
+    ``covariate`` holds CovariateStats (outcome and pre-period covariate) when CUPED is on.
+    """
+
     metric: MetricDef
     role: str  # primary | secondary | guardrail
-    by_variant: dict[str, ProportionCounts]
+    by_variant: dict[str, Any]
+    covariate: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -104,8 +112,16 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> lis
 
     flags = ",\n".join(
         f"bool_or(g.ev = {_lit(e)}) AS {e}" for e in ("shown", "opened", "clicked", "dismissed", "completed"))
-    day_ns = sorted({m.days for m, _ in spec.metric_defs() if m.family == "retention" and m.days is not None})
+    defs = [m for m, _ in spec.metric_defs()]
+    day_ns = sorted({m.days for m in defs if m.family == "retention" and m.days is not None})
+    session_ns = sorted({m.days for m in defs if m.family == "sessions" and m.days is not None})
+    active_ns = sorted({m.days for m in defs if m.family == "active_days" and m.days is not None})
     active_cols = "".join(f", bool_or(a.day = {int(n)}) AS active_d{int(n)}" for n in day_ns)
+    active_cols += "".join(f", count(*) FILTER (WHERE a.day BETWEEN 0 AND {int(n) - 1}) AS sessions_d{int(n)}"
+                           for n in session_ns)
+    active_cols += "".join(f", count(DISTINCT a.day) FILTER (WHERE a.day BETWEEN 1 AND {int(n)}) AS active_days_d{int(n)}"
+                           for n in active_ns)
+    lookback = int(spec.statistics.cuped_lookback_days)
     goal_name = spec.goal_event
     goal_names = [goal_name] if goal_name else []
     goal_names += [team for team, ours in spec.event_names.items() if ours == "goal"]
@@ -124,7 +140,15 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> lis
             FROM guide_events e JOIN u2 USING (user_id)
             WHERE e.guide_id IN ({guides_sql}) AND e.timestamp >= u2.assigned_at AND e.timestamp < $end
         ), gf AS (
-            SELECT user_id, {flags} FROM g GROUP BY user_id
+            SELECT user_id, {flags}, count_if(g.ev = 'shown') AS shown_n, count_if(g.ev = 'clicked') AS clicked_n
+            FROM g GROUP BY user_id
+        ), pre AS (
+            SELECT e.user_id, count(DISTINCT CAST(timezone($tz, e.timestamp) AS DATE)) AS pre_active_days
+            FROM activity e JOIN u2 USING (user_id)
+            WHERE e.timestamp < u2.assigned_at
+              AND CAST(timezone($tz, e.timestamp) AS DATE) >= u2.assigned_day - INTERVAL {lookback} DAY
+              AND CAST(timezone($tz, e.timestamp) AS DATE) < u2.assigned_day
+            GROUP BY e.user_id
         ), a AS (
             SELECT e.user_id,
                    datediff('day', u2.assigned_day, CAST(timezone($tz, e.timestamp) AS DATE)) AS day,
@@ -139,9 +163,13 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> lis
                datediff('day', u2.assigned_day, $asof) AS observed_days,
                coalesce(gf.shown, FALSE) AS shown, coalesce(gf.opened, FALSE) AS opened,
                coalesce(gf.clicked, FALSE) AS clicked, coalesce(gf.dismissed, FALSE) AS dismissed,
-               coalesce(gf.completed, FALSE) AS completed, af.first_goal_day
+               coalesce(gf.completed, FALSE) AS completed, af.first_goal_day,
+               coalesce(gf.shown_n, 0) AS shown_n, coalesce(gf.clicked_n, 0) AS clicked_n,
+               coalesce(pre.pre_active_days, 0) AS pre_active_days
                {"".join(f", coalesce(af.active_d{n}, FALSE) AS active_d{n}" for n in day_ns)}
-        FROM u2 LEFT JOIN gf USING (user_id) LEFT JOIN af USING (user_id)""", params)
+               {"".join(f", coalesce(af.sessions_d{n}, 0) AS sessions_d{n}" for n in session_ns)}
+               {"".join(f", coalesce(af.active_days_d{n}, 0) AS active_days_d{n}" for n in active_ns)}
+        FROM u2 LEFT JOIN gf USING (user_id) LEFT JOIN af USING (user_id) LEFT JOIN pre USING (user_id)""", params)
 
     holdout_events = con.execute(f"""
         SELECT count(*) FROM exp_users u WHERE u.shown AND u.variant IN
@@ -156,18 +184,68 @@ def _cols(ed: EventData, table: str) -> set[str]:
 
 
 def metric_counts_sql(metric: MetricDef) -> tuple[str, str]:
-    """(eligibility condition, success condition) over ``exp_users`` for one catalogue metric."""
+    """(eligibility condition, per-user value) over ``exp_users`` for one catalogue metric.
+
+    The value is 0/1 for proportions and a count for means; ratios use :func:`ratio_sql`.
+    """
     if metric.family == "guide_event":
-        return "TRUE", metric.event  # type: ignore[return-value]
+        return "TRUE", f"CAST({metric.event} AS INTEGER)"
     if metric.family == "click_through":
-        return "opened", "clicked"
+        return "opened", "CAST(clicked AS INTEGER)"
     if metric.family == "goal":
         n = int(metric.days)  # type: ignore[arg-type]
-        return f"observed_days >= {n - 1}", f"coalesce(first_goal_day < {n}, FALSE)"
+        return f"observed_days >= {n - 1}", f"CAST(coalesce(first_goal_day < {n}, FALSE) AS INTEGER)"
     if metric.family == "retention":
         n = int(metric.days)  # type: ignore[arg-type]
-        return f"observed_days >= {n}", f"active_d{n}"
+        return f"observed_days >= {n}", f"CAST(active_d{n} AS INTEGER)"
+    if metric.family == "sessions":
+        n = int(metric.days)  # type: ignore[arg-type]
+        return f"observed_days >= {n - 1}", f"sessions_d{n}"
+    if metric.family == "active_days":
+        n = int(metric.days)  # type: ignore[arg-type]
+        return f"observed_days >= {n}", f"active_days_d{n}"
     raise ValueError(f"no SQL for metric family {metric.family!r}")
+
+
+def ratio_sql(metric: MetricDef) -> tuple[str, str, str]:
+    """(eligibility, numerator, denominator) per user for a ratio metric."""
+    if metric.family == "clicks_per_impression":
+        return "TRUE", "clicked_n", "shown_n"
+    raise ValueError(f"no ratio SQL for metric family {metric.family!r}")
+
+
+def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Run one metric's SQL: sufficient statistics per variant (and covariate sums for CUPED)."""
+    from .stats.cuped import CovariateStats
+    from .stats.means import MeanStats
+    from .stats.ratio import RatioStats
+
+    keys = spec.variant_keys
+    if mdef.kind == "ratio":
+        eligible, x, y = ratio_sql(mdef)
+        rows = con.execute(
+            f"SELECT variant, count(*), sum({x}), sum({y}), sum({x}*{x}), sum({y}*{y}), sum({x}*{y}) "
+            f"FROM exp_users WHERE {eligible} GROUP BY variant").fetchall()
+        out = {k: RatioStats(0, 0.0, 0.0, 0.0, 0.0, 0.0) for k in keys}
+        for v, n, sx, sy, sx2, sy2, sxy in rows:
+            out[v] = RatioStats(int(n), float(sx or 0), float(sy or 0), float(sx2 or 0), float(sy2 or 0), float(sxy or 0))
+        return out, None
+    eligible, yv = metric_counts_sql(mdef)
+    rows = con.execute(
+        f"SELECT variant, count(*), sum({yv}), sum({yv}*{yv}), sum(pre_active_days), "
+        f"sum(pre_active_days*pre_active_days), sum({yv}*pre_active_days) "
+        f"FROM exp_users WHERE {eligible} GROUP BY variant").fetchall()
+    if mdef.kind == "proportion":
+        out = {k: ProportionCounts(0, 0) for k in keys}
+    else:
+        out = {k: MeanStats(0, 0.0, 0.0) for k in keys}
+    cov = {k: CovariateStats(0, 0.0, 0.0, 0.0, 0.0, 0.0) for k in keys} if cuped else None
+    for v, n, sy, sy2, sx, sx2, sxy in rows:
+        n, sy, sy2 = int(n), (sy or 0), (sy2 or 0)
+        out[v] = ProportionCounts(n, int(sy)) if mdef.kind == "proportion" else MeanStats(n, float(sy), float(sy2))
+        if cov is not None:
+            cov[v] = CovariateStats(n, float(sy), float(sy2), float(sx or 0), float(sx2 or 0), float(sxy or 0))
+    return out, cov
 
 
 def compute_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date | None = None) -> ExperimentCounts:
@@ -182,14 +260,8 @@ def compute_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date | None = 
         "SELECT assigned_day, variant, count(*) FROM exp_users GROUP BY ALL ORDER BY 1, 2").fetchall()]
     metrics = []
     for mdef, role in spec.metric_defs():
-        eligible, success = metric_counts_sql(mdef)
-        rows = con.execute(
-            f"SELECT variant, count(*) AS n, count_if({success}) AS s FROM exp_users WHERE {eligible} GROUP BY variant"
-        ).fetchall()
-        by_variant = {k: ProportionCounts(0, 0) for k in spec.variant_keys}
-        for variant, n, s in rows:
-            by_variant[variant] = ProportionCounts(int(n), int(s))
-        metrics.append(MetricCounts(mdef, role, by_variant))
+        by_variant, cov = _arm_stats(con, spec, mdef, spec.statistics.cuped and mdef.kind != "ratio")
+        metrics.append(MetricCounts(mdef, role, by_variant, cov))
     first_day = min((d for d, _, _ in daily), default=None)
     if first_day is not None and first_day < spec.start:
         checks.append(DataCheck("assignments within the schedule", False,

@@ -39,7 +39,7 @@ def rates_figure(result: ExperimentResult, lang: str = "en") -> go.Figure:
 
     variants = list(result.assigned)
     colours = colour_map(variants)
-    metrics = list(dict.fromkeys(m.metric for m in result.metrics))
+    metrics = list(dict.fromkeys(m.metric for m in result.metrics if m.kind == "proportion"))
     fig = go.Figure()
     for v in variants:
         xs, ys, lo, hi, text = [], [], [], [], []
@@ -47,7 +47,7 @@ def rates_figure(result: ExperimentResult, lang: str = "en") -> go.Figure:
             row = next((m for m in result.metrics if m.metric == name and (m.variant == v or m.control == v)), None)
             if row is None:
                 continue
-            c = row.comparison
+            c = row.observed
             n, s = (c.n, c.successes) if row.variant == v else (c.n_control, c.successes_control)
             if not n:
                 continue
@@ -72,13 +72,13 @@ def lift_figure(result: ExperimentResult, lang: str = "en") -> go.Figure:
     colours = colour_map(variants)
     fig = go.Figure()
     for v in [v for v in variants if v != result.control]:
-        rows = [m for m in result.metrics if m.variant == v and m.comparison.rel_lift is not None]
+        rows = [m for m in result.metrics if m.variant == v and m.comparison.rel_lift is not None and m.rel_ci]
         if not rows:
             continue
         ys = [metric_label(m.metric, lang, capital=True) for m in rows]
         xs = [m.comparison.rel_lift * 100 for m in rows]
-        lo = [(m.comparison.rel_lift - m.comparison.rel_ci[0]) * 100 if m.comparison.rel_ci else 0 for m in rows]
-        hi = [(m.comparison.rel_ci[1] - m.comparison.rel_lift) * 100 if m.comparison.rel_ci else 0 for m in rows]
+        lo = [max(0.0, (m.comparison.rel_lift - m.rel_ci[0]) * 100) for m in rows]
+        hi = [max(0.0, (m.rel_ci[1] - m.comparison.rel_lift) * 100) for m in rows]
         p = [m.p_value_adjusted if m.p_value_adjusted is not None else m.comparison.p_value for m in rows]
         fig.add_scatter(name=v, x=xs, y=ys, mode="markers", orientation="h",
                         marker=dict(color=colours[v], size=11, symbol="diamond"),

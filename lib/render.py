@@ -10,10 +10,11 @@ import datetime as dt
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from . import plots
 from .experiment import ExperimentSpec, load_experiment
-from .i18n import check_lang, ci_text, date, metric_label, number, pct, pval, t
+from .i18n import check_lang, date, metric_label, number, pct, pval, t, value
 from .results import ExperimentResult, write_result_json
 
 SYMBOL = {"KEEP": "✔", "KILL": "✖", "CONTINUE": "⏳", "INVESTIGATE": "⚠"}
@@ -78,6 +79,10 @@ def decision_banner(ctx: ReportContext) -> str:
     arm = f" — {escape(d.arm)}" if d.arm else ""
     reasons = "".join(f"<li>{escape(r.text(lang))}</li>" for r in d.reasons)
     days = ""
+    if (ctx.result.methods or {}).get("sequential"):
+        primary = [m for m in ctx.result.metrics if m.role == "primary" and m.sequential is not None]
+        stop = any(m.sequential.can_stop for m in primary)
+        days += f'<div><b>{t("sequential_status", lang)}:</b> {escape(t("stop_now" if stop else "keep_running", lang))}</div>'
     if d.verdict == "CONTINUE" and d.days_needed is not None:
         days = f'<div class="gl-small">{t("days_needed", lang)}: {d.days_needed:.0f}</div>'
     return (f'<div class="gl-report"><div class="gl-banner" role="status" style="border-color:{colour}">'
@@ -88,23 +93,50 @@ def decision_banner(ctx: ReportContext) -> str:
 
 def metrics_table(ctx: ReportContext) -> str:
     r, lang = ctx.result, ctx.lang
+    methods = r.methods or {}
+    seq, bayes, cuped = methods.get("sequential"), methods.get("bayesian"), methods.get("cuped")
     head_cells = ["metric", "variant", "users", "rate", "control", "abs_diff", "lift", "ci", "p_value", "p_adjusted"]
+    if seq:
+        head_cells += ["seq_ci", "can_stop"]
+    if bayes:
+        head_cells += ["chance_to_beat", "expected_loss"]
+    if cuped:
+        head_cells += ["variance_reduction"]
     rows = []
     for m in r.metrics:
         c = m.comparison
-        sig = m.p_value_adjusted is not None and m.p_value_adjusted < r.alpha
         role = t("role." + m.role, lang)
-        rows.append(
-            f'<tr class="{"sig" if sig else ""}"><td>{escape(metric_label(m.metric, lang, capital=True))} '
-            f'<span class="gl-small">({escape(role)})</span></td>'
-            f'<td class="l">{escape(m.variant)}</td><td>{number(c.n)}</td><td>{pct(c.rate)}</td>'
-            f'<td>{pct(c.rate_control)} <span class="gl-small">(n={number(c.n_control)})</span></td>'
-            f'<td>{pct(c.abs_diff, signed=True)}</td><td>{pct(c.rel_lift, signed=True)}</td>'
-            f'<td>{escape(ci_text(c.rel_ci, lang).split(" ", 2)[-1]) if c.rel_ci else "–"}</td>'
-            f'<td>{pval(c.p_value)}</td><td>{pval(m.p_value_adjusted)}</td></tr>')
+        diff = pct(c.abs_diff, signed=True) if m.kind == "proportion" else value(c.abs_diff, m.kind)
+        cells = [
+            f'<td>{escape(metric_label(m.metric, lang, capital=True))} <span class="gl-small">({escape(role)})</span></td>',
+            f'<td class="l">{escape(m.variant)}</td>', f"<td>{number(c.n)}</td>", f"<td>{value(m.value, m.kind)}</td>",
+            f'<td>{value(m.value_control, m.kind)} <span class="gl-small">(n={number(c.n_control)})</span></td>',
+            f"<td>{diff}</td>", f"<td>{pct(c.rel_lift, signed=True)}</td>",
+            f"<td>{_interval(c.rel_ci)}</td>", f"<td>{pval(c.p_value)}</td>", f"<td>{pval(m.p_value_adjusted)}</td>",
+        ]
+        if seq:
+            sv = m.sequential
+            stop = "–" if sv is None else ("✔ " + t("yes", lang) if sv.can_stop else t("not_yet", lang))
+            cells += [f"<td>{_interval(sv.relative_ci if sv else None)}</td>", f"<td>{stop}</td>"]
+        if bayes:
+            b = m.bayes
+            cells += [f"<td>{pct(b.chance_to_beat_control) if b else '–'}</td>",
+                      f"<td>{pct(b.expected_loss, 2) if b else '–'}</td>"]
+        if cuped:
+            vr = getattr(c, "variance_reduction", None) if m.unadjusted is not None else None
+            cells += [f"<td>{pct(vr) if vr is not None else '–'}</td>"]
+        rows.append(f'<tr class="{"sig" if m.significant else ""}">{"".join(cells)}</tr>')
     ths = "".join(f"<th>{t(h, lang)}</th>" for h in head_cells)
-    return (f'<div class="gl-report"><h2>{t("key_metrics", lang)}</h2><table class="gl-table"><thead><tr>{ths}</tr>'
-            f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
+    note = f'<p class="gl-small">{escape(t("table_note", lang))}</p>'
+    return (f'<div class="gl-report"><h2>{t("key_metrics", lang)}</h2><div style="overflow-x:auto">'
+            f'<table class="gl-table"><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+            f'{note}</div>')
+
+
+def _interval(ci: Any) -> str:
+    if not ci:
+        return "–"
+    return f"{pct(ci[0], signed=True)} … {pct(ci[1], signed=True)}"
 
 
 def charts(ctx: ReportContext) -> str:

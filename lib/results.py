@@ -15,7 +15,6 @@ from typing import Any
 from .decision import Decision
 from .events import DataCheck
 from .fsutil import atomic_write_text
-from .stats.proportions import ProportionComparison
 from .stats.srm import SRMResult
 
 SCHEMA_VERSION = 1
@@ -23,7 +22,14 @@ SCHEMA_VERSION = 1
 
 @dataclass(frozen=True)
 class MetricResult:
-    """One metric compared between one treatment arm and the control."""
+    """One metric compared between one treatment arm and the control.
+
+    ``comparison`` is the estimate the verdict uses: a ProportionComparison, MeanComparison,
+    RatioComparison, or a CupedComparison when CUPED adjusted it (then ``unadjusted`` holds the
+    plain comparison). ``sequential`` and ``bayes`` are present when the spec selects them.
+    ``significant`` is what the verdict reads: the confidence sequence excludes zero when
+    sequential, otherwise the adjusted p-value is below alpha.
+    """
 
     metric: str
     role: str
@@ -31,21 +37,67 @@ class MetricResult:
     control: str
     higher_is_better: bool
     randomised: bool
-    comparison: ProportionComparison
+    comparison: Any
     p_value_adjusted: float | None
+    kind: str = "proportion"
     ci_method: str = "wald-unpooled (difference), log-ratio (relative lift)"
+    unadjusted: Any = None
+    sequential: Any = None
+    bayes: Any = None
+    significant: bool | None = None
+
+    @property
+    def observed(self) -> Any:
+        """The comparison of the raw (unadjusted) values."""
+        return self.unadjusted if self.unadjusted is not None else self.comparison
+
+    @property
+    def value(self) -> float | None:
+        o = self.observed
+        return getattr(o, "rate", None) if self.kind == "proportion" else getattr(o, "estimate", None)
+
+    @property
+    def value_control(self) -> float | None:
+        o = self.observed
+        return getattr(o, "rate_control", None) if self.kind == "proportion" else getattr(o, "estimate_control", None)
+
+    @property
+    def rel_ci(self) -> tuple[float, float] | None:
+        """The interval of the relative lift the verdict uses (sequential when selected)."""
+        if self.sequential is not None:
+            rel = getattr(self.sequential, "relative_ci", None)
+            return tuple(rel) if rel else None
+        ci = self.comparison.rel_ci
+        return tuple(ci) if ci else None
 
     def to_dict(self) -> dict[str, Any]:
         c = self.comparison.to_dict()
-        return {
-            "metric": self.metric, "role": self.role, "variant": self.variant, "control": self.control,
-            "n": c["n"], "n_control": c["n_control"], "successes": c["successes"],
-            "successes_control": c["successes_control"], "rate": c["rate"], "rate_control": c["rate_control"],
+        o = self.observed
+        d = {
+            "metric": self.metric, "role": self.role, "kind": self.kind, "variant": self.variant,
+            "control": self.control, "n": c["n"], "n_control": c["n_control"],
+            "successes": getattr(o, "successes", None) if self.kind == "proportion" else None,
+            "successes_control": getattr(o, "successes_control", None) if self.kind == "proportion" else None,
+            "rate": self.value if self.kind == "proportion" else None,
+            "rate_control": self.value_control if self.kind == "proportion" else None,
+            "mean": self.value if self.kind == "mean" else None,
+            "mean_control": self.value_control if self.kind == "mean" else None,
+            "ratio": self.value if self.kind == "ratio" else None,
+            "ratio_control": self.value_control if self.kind == "ratio" else None,
             "abs_diff": c["abs_diff"], "abs_ci": c["abs_ci"], "rel_lift": c["rel_lift"], "rel_ci": c["rel_ci"],
-            "p_value": c["p_value"], "p_value_adjusted": self.p_value_adjusted,
+            "p_value": c["p_value"], "p_value_adjusted": self.p_value_adjusted, "significant": self.significant,
             "status": c["status"], "note": c["note"], "higher_is_better": self.higher_is_better,
             "randomised": self.randomised, "ci_method": self.ci_method,
         }
+        if self.sequential is not None:
+            d["sequential"] = self.sequential.to_dict()
+        if self.bayes is not None:
+            d["bayes"] = self.bayes.to_dict()
+        if self.unadjusted is not None:
+            d["cuped"] = {"variance_reduction": c.get("variance_reduction"), "theta": c.get("theta"),
+                          "abs_diff_unadjusted": c.get("abs_diff_unadjusted"),
+                          "abs_ci_unadjusted": self.unadjusted.to_dict().get("abs_ci")}
+        return d
 
 
 @dataclass(frozen=True)
@@ -61,6 +113,7 @@ class ExperimentResult:
     alpha: float = 0.05
     mde: float | None = None
     control: str | None = None
+    methods: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return _clean({
@@ -75,6 +128,7 @@ class ExperimentResult:
             "control": self.control,
             "alpha": self.alpha,
             "mde": self.mde,
+            "methods": self.methods,
         })
 
     def to_json(self) -> str:

@@ -27,6 +27,10 @@ from .fsutil import atomic_write_bytes
 
 ENGAGED_SHARE = 0.3
 ENGAGED_FACTOR = 2.0
+SESSION_ENGAGED_FACTOR = 1.5      # extra sessions on an active day, mean-1 mixture with casual users
+SESSION_CASUAL_FACTOR = (1 - ENGAGED_SHARE * 1.5) / (1 - ENGAGED_SHARE)
+PRE_ENGAGED_FACTOR = 2.0          # pre-period activity, mean-1 mixture: engaged users are active more
+PRE_CASUAL_FACTOR = (1 - ENGAGED_SHARE * 2.0) / (1 - ENGAGED_SHARE)
 SECONDS_PER_DAY = 86_400
 
 
@@ -46,6 +50,14 @@ def retention_probability(curve: dict[int, float], day: int | np.ndarray) -> np.
     ys = np.log(np.clip(np.array([curve[k] for k in sorted(curve)], dtype=float), 1e-9, 1))
     out = np.exp(np.interp(np.log(np.maximum(days, 1.0)), xs, ys))
     return np.where(days <= 0, 1.0, out)
+
+
+def class_activity(sim: SimulationSpec, day: int, lift: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """P(active on ``day``) for engaged and casual users; their mix has mean q_day * (1 + lift) exactly."""
+    q = float(retention_probability(sim.retention, day)) * (1 + np.asarray(lift, dtype=float))
+    q_eng = np.minimum(1.0, q * ENGAGED_FACTOR)
+    q_cas = np.clip((q - ENGAGED_SHARE * q_eng) / (1 - ENGAGED_SHARE), 0, 1)
+    return q_eng, q_cas
 
 
 def novelty_multiplier(sim: SimulationSpec, day_since_start: np.ndarray) -> np.ndarray:
@@ -115,6 +127,10 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
     dismissed = shown & ~clicked & (rng.random(n) < per_user("dismiss"))
     completed = clicked & (rng.random(n) < per_user("complete"))
 
+    engaged = rng.random(n) < ENGAGED_SHARE
+    new_user = rng.random(n) < 0.6
+    extra_shown = np.where(shown, rng.poisson(per_user("impressions")), 0)
+
     ge_rows: dict[str, list] = {"user_id": [], "guide_id": [], "step": [], "event": [], "timestamp": []}
     offsets = {"shown": 3, "opened": 5, "clicked": 20, "dismissed": 25, "completed": 90}
     jitter = rng.integers(0, 60, n)  # one per user, so each user's events keep their order
@@ -127,6 +143,16 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
         ge_rows["event"] += [names.get(event, event)] * len(idx)
         ge_rows["timestamp"] += (assigned_epoch[idx] + offsets[event] * (1 + jitter[idx] // 10)).tolist()
 
+    # Repeat impressions (the guide shown again later, e.g. on the next page views).
+    rep = np.repeat(np.arange(n), extra_shown)
+    if len(rep):
+        k = np.concatenate([np.arange(1, c + 1) for c in extra_shown[extra_shown > 0]])
+        ge_rows["user_id"] += ids[rep].tolist()
+        ge_rows["guide_id"] += [guide_of[v] for v in variant[rep]]
+        ge_rows["step"] += [1] * len(rep)
+        ge_rows["event"] += [names.get("shown", "shown")] * len(rep)
+        ge_rows["timestamp"] += (assigned_epoch[rep] + 120 + k * 300).tolist()
+
     # Goal: within the window, on a uniform day, if that day is inside the data.
     goal_hit = rng.random(n) < per_user("goal")
     goal_day = rng.integers(0, sim.goal_window_days, size=n)
@@ -134,15 +160,14 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
 
     # Activity: day 0 at assignment; day d >= 1 with the engagement mixture around q_d * (1 + lift).
     lift = per_user("retention_lift")
-    engaged = rng.random(n) < ENGAGED_SHARE
+    extra_rate = (sim.sessions_per_active_day - 1) * (1 + per_user("sessions_lift")) * \
+        np.where(engaged, SESSION_ENGAGED_FACTOR, SESSION_CASUAL_FACTOR)
     horizon = last_day - arrival_day  # days observable per user
     max_h = int(horizon.max()) if n else 0
     act_user: list[np.ndarray] = [np.arange(n)]
     act_time: list[np.ndarray] = [assigned_epoch]
     for d in range(1, max_h + 1):
-        q = float(retention_probability(sim.retention, d)) * (1 + lift)
-        q_eng = np.minimum(1.0, q * ENGAGED_FACTOR)
-        q_cas = np.clip((q - ENGAGED_SHARE * q_eng) / (1 - ENGAGED_SHARE), 0, 1)
+        q_eng, q_cas = class_activity(sim, d, lift)
         p = np.where(engaged, q_eng, q_cas)
         hit = (horizon >= d) & (rng.random(n) < p)
         idx = np.flatnonzero(hit)
@@ -150,6 +175,24 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
         act_time.append(day_starts_utc[arrival_day[idx] + d] + rng.integers(7 * 3600, 23 * 3600, len(idx)))
     act_idx = np.concatenate(act_user)
     act_ts = np.concatenate(act_time)
+    # More than one session on an active day (means per user: sessions_d<N>).
+    extra = rng.poisson(extra_rate[act_idx]) if sim.sessions_per_active_day > 1 else np.zeros(len(act_idx), int)
+    rep = np.repeat(np.arange(len(act_idx)), extra)
+    if len(rep):
+        offs = np.concatenate([np.arange(1, c + 1) for c in extra[extra > 0]]) * 60  # same local day
+        act_idx = np.concatenate([act_idx, act_idx[rep]])
+        act_ts = np.concatenate([act_ts, act_ts[rep] + offs])
+    # Before assignment: existing users' activity in the pre-period (the CUPED covariate).
+    pre_idx_l, pre_ts_l = [], []
+    for d in range(1, sim.pre_period_days + 1):
+        p = sim.pre_period_activity * np.where(engaged, PRE_ENGAGED_FACTOR, PRE_CASUAL_FACTOR)
+        hit = ~new_user & (rng.random(n) < np.minimum(p, 1))
+        idx = np.flatnonzero(hit)
+        pre_idx_l.append(idx)
+        pre_ts_l.append(assigned_epoch[idx] - d * SECONDS_PER_DAY - rng.integers(0, 3600, len(idx)))
+    if pre_idx_l:
+        act_idx = np.concatenate([act_idx, *pre_idx_l])
+        act_ts = np.concatenate([act_ts, *pre_ts_l])
     goal_idx = np.flatnonzero(goal_ok)
     goal_ts = np.where(goal_day[goal_idx] == 0, assigned_epoch[goal_idx] + 600,
                        day_starts_utc[arrival_day[goal_idx] + goal_day[goal_idx]] + rng.integers(8 * 3600, 22 * 3600, len(goal_idx)))
@@ -162,7 +205,6 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
     }
 
     # Users: signup before or at assignment; segments for later analyses.
-    new_user = rng.random(n) < 0.6
     signup_epoch = np.where(new_user, assigned_epoch - rng.integers(60, 3600, n),
                             assigned_epoch - rng.integers(2, 400, n) * SECONDS_PER_DAY)
     users_tbl = {
@@ -219,11 +261,26 @@ def expected_metrics(spec: ExperimentSpec, sim: SimulationSpec, arrival_day_dist
             "completed": clicked * t.complete,
             "click_through": (p_open_click / p_open) if p_open > 0 else 0.0,
         }
+        row["clicks_per_impression"] = clicked / (shown * (1 + t.impressions)) if shown > 0 else 0.0
+
+        def q_day(d: int) -> float:
+            return float(retention_probability(sim.retention, d)) * (1 + t.retention_lift)
+
+        def g_day(d: int) -> float:
+            return t.goal / sim.goal_window_days if d < sim.goal_window_days else 0.0
+
         for d in (1, 7, 14, 30):
-            q = float(retention_probability(sim.retention, d)) * (1 + t.retention_lift)
-            g_day = t.goal / sim.goal_window_days if d < sim.goal_window_days else 0.0
-            row[f"retention_d{d}"] = 1 - (1 - q) * (1 - g_day)  # a goal event is activity too
+            row[f"retention_d{d}"] = 1 - (1 - q_day(d)) * (1 - g_day(d))  # a goal event is activity too
             row[f"goal_d{d}"] = t.goal * min(d, sim.goal_window_days) / sim.goal_window_days
+            # Sessions on days 0..d-1: day 0 is active by construction; goal rows are sessions too.
+            # Engagement drives both activity and sessions per day, so average within each class.
+            sessions = 0.0
+            for share, factor, cls in ((ENGAGED_SHARE, SESSION_ENGAGED_FACTOR, 0), (1 - ENGAGED_SHARE, SESSION_CASUAL_FACTOR, 1)):
+                per_day = 1 + (sim.sessions_per_active_day - 1) * (1 + t.sessions_lift) * factor
+                active = 1 + sum(float(class_activity(sim, k, t.retention_lift)[cls]) for k in range(1, d))
+                sessions += share * per_day * active
+            row[f"sessions_d{d}"] = sessions + row[f"goal_d{d}"]
+            row[f"active_days_d{d}"] = sum(1 - (1 - q_day(k)) * (1 - g_day(k)) for k in range(1, d + 1))
         out[key] = {k: round(v, 10) for k, v in row.items()}
     return out
 

@@ -24,37 +24,71 @@ def _python_counts(spec, data_dir, as_of: dt.date) -> dict[str, dict[str, tuple[
     day0 = {u: at.astimezone(tz).date() for u, (_, at) in users.items()}
     guides = {g.id for g in spec.guides}
     flags = defaultdict(set)
+    event_counts = defaultdict(lambda: defaultdict(int))
     for r in pq.read_table(data_dir / "guide_events.parquet").to_pylist():
         u = r["user_id"]
         if u in users and r["guide_id"] in guides and users[u][1] <= r["timestamp"] < end:
-            flags[u].add(mapping.get(r["event"], r["event"]))
+            ev = mapping.get(r["event"], r["event"])
+            flags[u].add(ev)
+            event_counts[u][ev] += 1
     active = defaultdict(set)
+    sessions = defaultdict(lambda: defaultdict(int))
+    pre_days = defaultdict(set)
     first_goal: dict[str, int] = {}
+    lookback = spec.statistics.cuped_lookback_days
     for r in pq.read_table(data_dir / "activity.parquet").to_pylist():
         u = r["user_id"]
+        if u in users and r["timestamp"] < users[u][1]:
+            d = (r["timestamp"].astimezone(tz).date() - day0[u]).days
+            if -lookback <= d < 0:
+                pre_days[u].add(d)
         if u in users and users[u][1] <= r["timestamp"] < end:
             d = (r["timestamp"].astimezone(tz).date() - day0[u]).days
             active[u].add(d)
+            sessions[u][d] += 1
             if r["event"] == spec.goal_event:
                 first_goal[u] = min(first_goal.get(u, 10**9), d)
-    out: dict[str, dict[str, list[int]]] = {}
+    out: dict[str, dict[str, tuple]] = {}
     for mdef, _ in spec.metric_defs():
-        counts = {k: [0, 0] for k in spec.variant_keys}
+        counts = {k: [0, 0, 0, 0, 0, 0] for k in spec.variant_keys}  # n, Σy, Σy², Σx, Σx², Σxy
         for u, (variant, _) in users.items():
             observed = (as_of - day0[u]).days
+            x = len(pre_days[u])
             if mdef.family == "guide_event":
-                ok, hit = True, mdef.event in flags[u]
+                ok, y = True, int(mdef.event in flags[u])
             elif mdef.family == "click_through":
-                ok, hit = "opened" in flags[u], "clicked" in flags[u]
+                ok, y = "opened" in flags[u], int("clicked" in flags[u])
             elif mdef.family == "goal":
-                ok, hit = observed >= mdef.days - 1, first_goal.get(u, 10**9) < mdef.days
-            else:
-                ok, hit = observed >= mdef.days, mdef.days in active[u]
+                ok, y = observed >= mdef.days - 1, int(first_goal.get(u, 10**9) < mdef.days)
+            elif mdef.family == "retention":
+                ok, y = observed >= mdef.days, int(mdef.days in active[u])
+            elif mdef.family == "sessions":
+                ok, y = observed >= mdef.days - 1, sum(c for d, c in sessions[u].items() if 0 <= d < mdef.days)
+            elif mdef.family == "active_days":
+                ok, y = observed >= mdef.days, sum(1 for d in active[u] if 1 <= d <= mdef.days)
+            else:  # clicks_per_impression: numerator clicks, denominator impressions
+                ok, y, x = True, event_counts[u]["clicked"], event_counts[u]["shown"]
             if ok:
-                counts[variant][0] += 1
-                counts[variant][1] += int(hit)
+                for i, v in enumerate((1, y, y * y, x, x * x, x * y)):
+                    counts[variant][i] += v
         out[mdef.name] = {k: tuple(v) for k, v in counts.items()}
     return out
+
+
+def _sql_tuple(mc, variant):
+    """The same six sums from the SQL result, whatever the metric's kind."""
+    a = mc.by_variant[variant]
+    cov = mc.covariate[variant] if mc.covariate else None
+    if mc.metric.kind == "ratio":
+        return (a.n, a.sum_x, a.sum_x2, a.sum_y, a.sum_y2, a.sum_xy)
+    if mc.metric.kind == "proportion":
+        y, y2 = a.successes, a.successes
+    else:
+        y, y2 = a.sum, a.sum_sq
+    if cov is None:
+        return (a.n, y, y2)
+    assert (cov.n, cov.sum_y, cov.sum_y2) == (a.n, y, y2)
+    return (a.n, y, y2, cov.sum_x, cov.sum_x2, cov.sum_xy)
 
 
 @pytest.mark.parametrize("as_of_offset", [20, 12])
@@ -66,8 +100,14 @@ def test_sql_counts_equal_python_counts(simulated_onboarding, onboarding_spec, a
     finally:
         ed.close()
     expected = _python_counts(onboarding_spec, simulated_onboarding, as_of)
-    got = {m.metric.name: {k: (c.n, c.successes) for k, c in m.by_variant.items()} for m in counts.metrics}
-    assert got == expected
+    got = {m.metric.name: {k: _sql_tuple(m, k) for k in m.by_variant} for m in counts.metrics}
+    for name, by_variant in got.items():
+        for k, sums in by_variant.items():
+            e = expected[name][k][:len(sums)]
+            assert tuple(float(v) for v in sums) == tuple(float(v) for v in e), (name, k)
+    assert any(m.metric.kind == "mean" for m in counts.metrics)
+    assert counts.metrics[0].covariate is not None  # CUPED is on in the example spec
+    assert sum(c.sum_x for c in counts.metrics[0].covariate.values()) > 0  # pre-period activity exists
     assert all(c.passed for c in counts.checks if c.severity == "fail")
     # Day-7 retention only counts users with 7 complete days: fewer than all assigned.
     r7 = next(m for m in counts.metrics if m.metric.name == "retention_d7")

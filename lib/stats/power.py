@@ -136,3 +136,188 @@ def days_to_decision(
     if daily == 0:
         return None
     return missing / daily
+
+
+# --------------------------------------------------------------------------- MDE and sequential planning
+# Added for experiment planning (guidelab.plan). The functions above are unchanged.
+
+__all__ += [
+    "mde_for_sample_size",
+    "sequential_power_two_proportions",
+    "sequential_sample_size_two_proportions",
+    "sequential_mde_for_sample_size",
+]
+
+
+def _check_power_level(power: Any, alpha: float) -> float:
+    if isinstance(power, bool) or not isinstance(power, Real) or not (0.0 < float(power) < 1.0):
+        raise ValueError(f"power must be strictly between 0 and 1, got {power!r}")
+    if float(power) <= alpha:
+        raise ValueError(f"power ({power}) must exceed alpha ({alpha}): any effect is detected that often")
+    return float(power)
+
+
+def _check_direction(direction: Any) -> int:
+    if direction not in (1, -1) or isinstance(direction, bool):
+        raise ValueError(f"direction must be 1 (an increase) or -1 (a decrease), got {direction!r}")
+    return int(direction)
+
+
+def _solve_mde(power_of: Any, p0: float, target: float, direction: int) -> float | None:
+    """Relative effect m (sign = direction) with power_of(m) = target; None if unreachable.
+
+    power_of is increasing in |m| (the standardised shift |p1 - p0| / se grows with |p1 - p0|,
+    see :func:`mde_for_sample_size`), so Brent's method on the bracket between an effect of ~0
+    and the largest effect that keeps p1 inside (0, 1) finds the unique root.
+    """
+    from scipy.optimize import brentq
+
+    edge = 1e-12
+    if direction > 0:
+        near, far = edge, (1.0 - p0) / p0 * (1.0 - edge)  # p1 -> p0 .. p1 -> 1
+    else:
+        near, far = -edge, -1.0 + edge  # p1 -> p0 .. p1 -> 0
+    if power_of(far) < target:
+        return None
+    if power_of(near) >= target:  # only possible at absurdly large n; the effect is ~0
+        return near
+    return float(brentq(lambda m: power_of(m) - target, near, far, xtol=1e-15, rtol=1e-13, maxiter=500))
+
+
+def mde_for_sample_size(
+    p_control: float,
+    n_per_arm: float,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    ratio: float = 1.0,
+    direction: int = 1,
+) -> float | None:
+    """Smallest relative effect detectable with ``n_per_arm`` control users (ratio * n in treatment).
+
+    Solves :func:`power_two_proportions` (two-sided unpooled Wald test, both tails counted) for the
+    relative effect m, p1 = p_control (1 + m): power(m) = ``power``. No closed form exists because
+    the variance p1(1 - p1) depends on m, so the root is found with Brent's method (scipy brentq,
+    |error| < 1e-12); the power is strictly increasing in |m| (d/dp1 of (p1 - p0)^2 / (p0 q0 +
+    p1 q1 / r) has the sign of p0 + p1 - 2 p0 p1 > 0), so the root is unique. This is the inverse
+    of :func:`sample_size_two_proportions` up to its rounding and far tail (Chow, Shao & Wang,
+    Sample Size Calculations in Clinical Research, sec. 4.2).
+
+    ``direction`` 1 looks for an increase (result > 0), -1 for a decrease (result in (-1, 0)).
+    Returns None when even the largest possible effect (p1 -> 1, or p1 -> 0) cannot reach the
+    power with this many users. ValueError for p_control outside (0, 1), n_per_arm <= 0,
+    alpha/power outside (0, 1) or power <= alpha.
+    """
+    p0 = _finite(p_control, "p_control")
+    if not (0.0 < p0 < 1.0):
+        raise ValueError(f"p_control must be strictly between 0 and 1, got {p0}")
+    n0 = _check_positive(n_per_arm, "n_per_arm")
+    alpha = _check_alpha(alpha)
+    target = _check_power_level(power, alpha)
+    ratio = _check_positive(ratio, "ratio")
+    direction = _check_direction(direction)
+    return _solve_mde(lambda m: power_two_proportions(p0, m, n0, alpha=alpha, ratio=ratio), p0, target, direction)
+
+
+def sequential_power_two_proportions(
+    p_control: float,
+    relative_mde: float,
+    n_per_arm: float,
+    alpha: float = 0.05,
+    tuning: float = 5000,
+    ratio: float = 1.0,
+) -> float:
+    """Probability that the confidence sequence excludes 0 at a look with n_per_arm control users.
+
+    The always-valid interval of :func:`guidelab.stats.sequential.sequential_interval` is
+    diff +/- h(N), with N = n0 (1 + ratio) users in both arms, SE = sqrt(p0 q0 / n0 + p1 q1 /
+    (ratio n0)) and h the CS halfwidth with s^2 = SE^2 N (Waudby-Smith et al., Ann. Statist. 2024;
+    GrowthBook's form). With diff ~ N(delta, SE^2) it excludes 0 with probability
+
+        Phi((|delta| - h) / SE) + Phi((-|delta| - h) / SE)
+
+    (the second, far-tail term is ~0). This is the power of ONE look at that n; since the sequence
+    is valid at every look, looking earlier as well can only add chances to stop (early, when the
+    effect is large) without raising the false-positive rate above alpha. h > z_{1-alpha/2} SE at
+    every N, so this is always below :func:`power_two_proportions` at the same n.
+    """
+    from .sequential import _check_tuning, confidence_sequence_halfwidth
+
+    p0, p1 = _rates(p_control, relative_mde)
+    alpha = _check_alpha(alpha)
+    n0 = _check_positive(n_per_arm, "n_per_arm")
+    ratio = _check_positive(ratio, "ratio")
+    tuning = _check_tuning(tuning)
+    se = math.sqrt(_sigma2(p0, p1, ratio) / n0)
+    h = confidence_sequence_halfwidth(se, n0 * (1.0 + ratio), alpha=alpha, tuning=tuning)
+    delta = abs(p1 - p0)
+    return float(norm.cdf((delta - h) / se) + norm.cdf((-delta - h) / se))
+
+
+def sequential_sample_size_two_proportions(
+    p_control: float,
+    relative_mde: float,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    tuning: float = 5000,
+    ratio: float = 1.0,
+) -> int:
+    """Smallest n per arm (control; ratio * n in treatment) at which the confidence sequence
+    excludes 0 with probability ``power`` at the planned effect, at that single look.
+
+    power(n) = :func:`sequential_power_two_proportions` ~ Phi(delta / SE(n) - h(n) / SE(n)), with
+    h the CS halfwidth at N = n (1 + ratio) users (s^2 = SE^2 N). h/SE depends on N only and grows
+    like sqrt(ln N) beyond the tuning size while delta / SE grows like sqrt(n), so the power is
+    increasing wherever it is near the target and the smallest integer is found by bisection.
+    Always >= :func:`sample_size_two_proportions` (the sequence is wider than the fixed CI): the
+    price of being allowed to look at every day. Same validation as the fixed-horizon function.
+    """
+    p0, _ = _rates(p_control, relative_mde)
+    alpha = _check_alpha(alpha)
+    target = _check_power_level(power, alpha)
+    ratio = _check_positive(ratio, "ratio")
+
+    def ok(n: int) -> bool:
+        return sequential_power_two_proportions(p0, relative_mde, n, alpha=alpha, tuning=tuning, ratio=ratio) >= target
+
+    hi = max(1, sample_size_two_proportions(p0, relative_mde, alpha=alpha, power=target, ratio=ratio))
+    while not ok(hi):
+        hi *= 2
+    lo = 0  # invariant: ok(hi), not ok(lo) (n = 0 has no power)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def sequential_mde_for_sample_size(
+    p_control: float,
+    n_per_arm: float,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    tuning: float = 5000,
+    ratio: float = 1.0,
+    direction: int = 1,
+) -> float | None:
+    """Smallest relative effect the confidence sequence detects with probability ``power`` at a look
+    with ``n_per_arm`` control users: the root of :func:`sequential_power_two_proportions` in the
+    effect (Brent's method, as :func:`mde_for_sample_size`; the power is increasing in |effect|
+    because h / SE does not depend on the effect). None when no effect inside (0, 1) is detectable.
+    """
+    from .sequential import _check_tuning
+
+    p0 = _finite(p_control, "p_control")
+    if not (0.0 < p0 < 1.0):
+        raise ValueError(f"p_control must be strictly between 0 and 1, got {p0}")
+    n0 = _check_positive(n_per_arm, "n_per_arm")
+    alpha = _check_alpha(alpha)
+    target = _check_power_level(power, alpha)
+    ratio = _check_positive(ratio, "ratio")
+    tuning = _check_tuning(tuning)
+    direction = _check_direction(direction)
+    return _solve_mde(
+        lambda m: sequential_power_two_proportions(p0, m, n0, alpha=alpha, tuning=tuning, ratio=ratio),
+        p0, target, direction,
+    )

@@ -1,0 +1,501 @@
+"""Plan an experiment before it starts: how many users, how many days, what effect is detectable.
+
+For the spec's primary metric (a conversion rate with the given baseline), its relative MDE,
+alpha and power, :func:`plan_experiment` works out
+
+* the users each arm needs for a fixed-horizon test (analyse once, at the end) and for the
+  always-valid confidence sequence of :mod:`guidelab.stats.sequential` (look every day, stop as
+  soon as the interval excludes 0);
+* with k treatment arms each compared with the control, alpha / k per comparison (Bonferroni:
+  conservative for the Holm adjustment the analysis applies);
+* the arm sizes implied by the spec's weights: each comparison is planned at its real split
+  (ratio = weight_treatment / weight_control), and the experiment needs
+  max over arms of (users the arm needs / the arm's weight) users in total;
+* days to decision at ``daily_users`` eligible users per day times the spec's coverage, plus the
+  maturation time of the metric (N days for retention_dN / goal_dN, :func:`days_for_metric_lag`);
+* given ``days``, the MDE detectable by a decision on that day (fixed and sequential).
+
+Formulas: :mod:`guidelab.stats.power` (unpooled two-proportion normal approximation; Chow, Shao &
+Wang sec. 4.2) and the confidence sequence of Waudby-Smith et al. (Ann. Statist. 2024).
+"""
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from dataclasses import asdict, dataclass
+from numbers import Real
+from pathlib import Path
+from typing import Any
+
+from .catalog import MetricDef, parse_metric
+from .experiment import ExperimentSpec, load_experiment
+from .i18n import check_lang, number, pct
+from .stats.power import (
+    mde_for_sample_size,
+    sample_size_two_proportions,
+    sequential_mde_for_sample_size,
+    sequential_sample_size_two_proportions,
+)
+from .stats.sequential import DEFAULT_TUNING, METHOD as SEQUENTIAL_METHOD
+
+__all__ = [
+    "ArmPlan",
+    "ComparisonPlan",
+    "PlanResult",
+    "days_for_metric_lag",
+    "plan_experiment",
+    "mde_days_curve",
+    "plan_from_cli",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def days_for_metric_lag(metric: str | MetricDef) -> int:
+    """Days a user's primary outcome needs to mature after assignment.
+
+    retention_dN: whether the user is active on day N is known once day N is over, so N days;
+    goal_dN: the goal window is N days, so N days. Every other metric (guide events,
+    click_through) is known as it happens: 0. A decision on calendar day D therefore counts only
+    users enrolled in the first D - N days.
+    """
+    m = parse_metric(metric) if isinstance(metric, str) else metric
+    if m.family in ("retention", "goal") and m.days is not None:
+        return int(m.days)
+    return 0
+
+
+def _ceil(x: float) -> int:
+    """Round up, without bumping an integer that carries rounding error (e.g. 6507.000000001)."""
+    return max(0, math.ceil(x - 1e-9))
+
+
+def _check_rate(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not (0.0 < float(value) < 1.0):
+        raise ValueError(f"baseline_rate must be strictly between 0 and 1 (the control's rate), got {value!r}")
+    return float(value)
+
+
+def _check_daily(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(float(value)) or float(value) <= 0:
+        raise ValueError(f"daily_users must be a number > 0 (eligible users per day), got {value!r}")
+    return float(value)
+
+
+def _check_days(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Real) or float(value) != math.floor(float(value)) \
+            or float(value) < 1:
+        raise ValueError(f"days must be a whole number >= 1, got {value!r}")
+    return int(value)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class ComparisonPlan:
+    """One treatment vs the control, planned at the spec's split (ratio = w_treatment / w_control).
+
+    ``*_fixed`` for the fixed-horizon test, ``*_sequential`` for the confidence sequence. Users
+    are counts per arm; ``users_*`` is what the whole experiment needs for this comparison.
+    ``mde_*_at_days`` (only when ``days`` is given) is the relative effect detectable by a
+    decision on that day, None when nothing is detectable (no matured users or too few).
+    """
+
+    treatment: str
+    ratio: float
+    n_control_fixed: int
+    n_treatment_fixed: int
+    users_fixed: int
+    n_control_sequential: int
+    n_treatment_sequential: int
+    users_sequential: int
+    mde_fixed_at_days: float | None = None
+    mde_sequential_at_days: float | None = None
+
+
+@dataclass(frozen=True)
+class ArmPlan:
+    """Users one arm needs (the most any of its comparisons needs) and gets at the spec's weights."""
+
+    key: str
+    role: str  # control | treatment
+    weight: float
+    needed_fixed: int
+    needed_sequential: int
+    assigned_fixed: int  # users_fixed * weight: what the arm receives when the plan is followed
+    assigned_sequential: int
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """The plan for one experiment; see :func:`plan_experiment`. ``to_dict`` / ``to_text``."""
+
+    experiment_id: str
+    name: str
+    metric: str
+    metric_label: str
+    baseline_rate: float
+    mde: float  # relative, signed: negative when the primary metric should go down
+    target_rate: float
+    alpha: float
+    comparisons_count: int
+    alpha_per_comparison: float
+    correction: str | None  # "bonferroni" with 2+ treatments
+    power: float
+    tuning: float
+    n_per_arm_fixed: int  # equal split, at alpha_per_comparison: the textbook number
+    n_per_arm_sequential: int
+    arms: tuple[ArmPlan, ...]
+    comparisons: tuple[ComparisonPlan, ...]
+    users_fixed: int  # users the experiment needs: max over arms of needed / weight
+    users_sequential: int
+    daily_users: float
+    coverage: float
+    daily_enrolled: float  # daily_users * coverage
+    enrollment_days_fixed: float
+    enrollment_days_sequential: float
+    lag_days: int
+    days_to_decision_fixed: int  # ceil(enrollment days) + lag
+    days_to_decision_sequential: int
+    days: int | None
+    mde_fixed_at_days: float | None  # the weakest comparison's MDE (None: not detectable)
+    mde_sequential_at_days: float | None
+    notes: tuple[str, ...]
+    notes_ja: tuple[str, ...] = ()
+    name_ja: str = ""
+
+    def _label(self, ja: bool) -> str:
+        return parse_metric(self.metric).label("ja") if ja else self.metric_label
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (plain numbers, lists, None)."""
+        d = asdict(self)
+        d["arms"] = [asdict(a) for a in self.arms]
+        d["comparisons"] = [asdict(c) for c in self.comparisons]
+        d["notes"] = list(self.notes)
+        d["notes_ja"] = list(self.notes_ja)
+        d["sequential_method"] = SEQUENTIAL_METHOD
+        return d
+
+    # ---- presentation -----------------------------------------------------------------
+    def table_rows(self, lang: str = "en") -> list[tuple[str, str, str]]:
+        """(row label, fixed horizon, sequential) as display strings: the table of :meth:`to_text`."""
+        ja = check_lang(lang) == "ja"
+        rows: list[tuple[str, str, str]] = []
+        rows.append(("1群あたりの人数（均等割付）" if ja else "Users per arm (equal split)",
+                     number(self.n_per_arm_fixed), number(self.n_per_arm_sequential)))
+        for a in self.arms:
+            role = ("対照群" if ja else "control") if a.role == "control" else ("処置群" if ja else "treatment")
+            label = (f"必要人数: {a.key}（{role}, {pct(a.weight, 0)}）" if ja
+                     else f"Users needed: {a.key} ({role}, {pct(a.weight, 0)})")
+            rows.append((label, number(a.needed_fixed), number(a.needed_sequential)))
+        rows.append(("実験に必要な総ユーザー数" if ja else "Users in the experiment",
+                     number(self.users_fixed), number(self.users_sequential)))
+        rows.append(("登録にかかる日数" if ja else "Enrollment days",
+                     f"{self.enrollment_days_fixed:,.1f}", f"{self.enrollment_days_sequential:,.1f}"))
+        if self.lag_days:
+            lag = f"+{self.lag_days}"
+            rows.append((f"+ 指標の確定待ち（{self._label(ja)}）" if ja else f"+ metric maturation ({self.metric_label})",
+                         lag, lag))
+        rows.append(("判断までの日数" if ja else "Days to decision",
+                     number(self.days_to_decision_fixed), number(self.days_to_decision_sequential)))
+        if self.days is not None:
+            rows.append((f"{self.days}日で検出できる最小効果（相対）" if ja else f"MDE detectable in {self.days} days (relative)",
+                         _mde_text(self.mde_fixed_at_days, ja), _mde_text(self.mde_sequential_at_days, ja)))
+        return rows
+
+    def to_text(self, lang: str = "en") -> str:
+        """A readable plain-text plan: header, a fixed-vs-sequential table and notes."""
+        ja = check_lang(lang) == "ja"
+        out: list[str] = []
+        if ja:
+            out.append(f"実験計画: {self.name_ja or self.name}（{self.experiment_id}）")
+            out.append(f"主要指標: {self._label(ja)}  ベースライン {pct(self.baseline_rate)}、"
+                       f"最小検出効果 {pct(self.mde, signed=True)}（相対）: {pct(self.baseline_rate)} → {pct(self.target_rate, 2)}")
+            split = (f"、{self.comparisons_count}比較に分割して各 {self.alpha_per_comparison:.4g}（Bonferroni。分析で使う Holm 補正より保守的）"
+                     if self.correction else "")
+            out.append(f"有意水準 {self.alpha:g}{split}、検出力 {pct(self.power, 0)}")
+            out.append(f"流入: 1日 {number(self.daily_users)} 人 × カバレッジ {pct(self.coverage, 0)} = "
+                       f"1日 {self.daily_enrolled:,.1f} 人が実験に参加")
+            head = ("", "固定期間の検定", f"逐次検定（毎日確認可, N*={number(self.tuning)}）")
+        else:
+            out.append(f"Experiment plan: {self.name} ({self.experiment_id})")
+            out.append(f"Primary metric: {self.metric_label}; baseline {pct(self.baseline_rate)}; "
+                       f"MDE {pct(self.mde, signed=True)} relative ({pct(self.baseline_rate)} -> {pct(self.target_rate, 2)})")
+            split = (f", split over {self.comparisons_count} comparisons: {self.alpha_per_comparison:.4g} each "
+                     "(Bonferroni; conservative for the Holm adjustment used in the analysis)" if self.correction else "")
+            out.append(f"alpha {self.alpha:g}{split}; power {pct(self.power, 0)}")
+            out.append(f"Traffic: {number(self.daily_users)} users/day x coverage {pct(self.coverage, 0)} = "
+                       f"{self.daily_enrolled:,.1f} enrolled/day")
+            head = ("", "fixed horizon", f"sequential (look daily, N*={number(self.tuning)})")
+        out.append("")
+        out.extend(_table([head, *self.table_rows(lang)]))
+        notes = self.notes_ja if ja and self.notes_ja else self.notes
+        if notes:
+            out.append("")
+            out.append("注記:" if ja else "Notes:")
+            out.extend(f"- {n}" for n in notes)
+        return "\n".join(out) + "\n"
+
+
+def _mde_text(m: float | None, ja: bool) -> str:
+    if m is None:
+        return "検出不可" if ja else "not detectable"
+    return pct(m, signed=True)
+
+
+def _display_width(s: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(_display_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for j, r in enumerate(rows):
+        cells = [r[0] + " " * (widths[0] - _display_width(r[0]))]
+        cells += [" " * (widths[i] - _display_width(r[i])) + r[i] for i in range(1, len(r))]
+        lines.append("  ".join(cells).rstrip())
+        if j == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return lines
+
+
+# --------------------------------------------------------------------------- planning
+
+
+@dataclass(frozen=True)
+class _Setup:
+    spec: ExperimentSpec
+    metric: MetricDef
+    p0: float
+    direction: int
+    alpha_c: float
+    tuning: float
+
+
+def _setup(spec: ExperimentSpec, baseline_rate: Any, tuning: Any) -> _Setup:
+    p0 = _check_rate(baseline_rate)
+    metric = parse_metric(spec.metrics.primary)
+    direction = 1 if metric.higher_is_better else -1
+    k = len(spec.treatment_keys)
+    return _Setup(spec, metric, p0, direction, spec.alpha / k, float(tuning))
+
+
+def _comparisons(s: _Setup, effect: float) -> list[ComparisonPlan]:
+    """Per-arm requirements of every treatment-vs-control comparison at the spec's split."""
+    w = s.spec.weights
+    wc = w[s.spec.control_key]
+    out = []
+    for t in s.spec.treatment_keys:
+        r = w[t] / wc
+        nc_f = sample_size_two_proportions(s.p0, effect, alpha=s.alpha_c, power=s.spec.power, ratio=r)
+        nc_s = sequential_sample_size_two_proportions(s.p0, effect, alpha=s.alpha_c, power=s.spec.power,
+                                                      tuning=s.tuning, ratio=r)
+        nt_f, nt_s = _ceil(r * nc_f), _ceil(r * nc_s)
+        out.append(ComparisonPlan(
+            treatment=t, ratio=r,
+            n_control_fixed=nc_f, n_treatment_fixed=nt_f, users_fixed=_ceil(max(nc_f / wc, nt_f / w[t])),
+            n_control_sequential=nc_s, n_treatment_sequential=nt_s,
+            users_sequential=_ceil(max(nc_s / wc, nt_s / w[t])),
+        ))
+    return out
+
+
+def _mde_at_users(s: _Setup, users: float, comp: ComparisonPlan) -> tuple[float | None, float | None]:
+    """(fixed, sequential) MDE of one comparison when the experiment has ``users`` matured users."""
+    if users <= 0:
+        return None, None
+    nc = users * s.spec.weights[s.spec.control_key]
+    kw = dict(alpha=s.alpha_c, power=s.spec.power, ratio=comp.ratio, direction=s.direction)
+    return (mde_for_sample_size(s.p0, nc, **kw),
+            sequential_mde_for_sample_size(s.p0, nc, tuning=s.tuning, **kw))
+
+
+def _worst(values: list[float | None]) -> float | None:
+    """The largest |MDE| over comparisons; None if any comparison can detect nothing."""
+    if not values or any(v is None for v in values):
+        return None
+    return max(values, key=lambda v: abs(v))  # type: ignore[arg-type]
+
+
+def plan_experiment(
+    spec: ExperimentSpec,
+    baseline_rate: float,
+    daily_users: float,
+    days: int | None = None,
+    tuning: float = DEFAULT_TUNING,
+) -> PlanResult:
+    """Sample size, days to decision and (given ``days``) detectable effect for ``spec``.
+
+    ``baseline_rate``: the control's expected rate of the primary metric (e.g. 0.22 for 22%
+    day-7 retention). ``daily_users``: eligible users arriving per day; the experiment enrolls
+    ``daily_users * spec.coverage`` of them. ``days``: a decision date (calendar days from the
+    start, maturation included) to report the MDE for. ``tuning``: N* of the confidence sequence
+    (GrowthBook's default 5000; use the same value in the analysis).
+
+    The planned effect is ``spec.mde`` in the metric's good direction (a decrease for
+    ``dismissed``). Each treatment is compared with the control at alpha / k (k treatments,
+    Bonferroni) at its real split; the experiment needs max over arms (users the arm needs / its
+    weight) users. Enrollment days = users / (daily_users * coverage); days to decision =
+    ceil(enrollment days) + :func:`days_for_metric_lag`. The sequential column is the horizon at
+    which the confidence sequence excludes 0 with the planned power (one look there); the team
+    may look every day before that and stops earlier when the effect is larger.
+    ValueError for a baseline outside (0, 1), daily_users <= 0, days < 1 or an MDE that moves the
+    rate outside (0, 1).
+    """
+    s = _setup(spec, baseline_rate, tuning)
+    daily = _check_daily(daily_users)
+    days = _check_days(days)
+    effect = s.direction * spec.mde
+    k = len(spec.treatment_keys)
+    control = spec.control_key
+
+    comps = _comparisons(s, effect)
+    users_f = max(c.users_fixed for c in comps)
+    users_s = max(c.users_sequential for c in comps)
+    arms = []
+    for v in spec.variants:
+        if v.key == control:
+            need_f = max(c.n_control_fixed for c in comps)
+            need_s = max(c.n_control_sequential for c in comps)
+        else:
+            c = next(c for c in comps if c.treatment == v.key)
+            need_f, need_s = c.n_treatment_fixed, c.n_treatment_sequential
+        arms.append(ArmPlan(v.key, "control" if v.key == control else "treatment", v.weight,
+                            need_f, need_s, math.floor(users_f * v.weight + 1e-9),
+                            math.floor(users_s * v.weight + 1e-9)))
+
+    enrolled = daily * spec.coverage
+    lag = days_for_metric_lag(s.metric)
+    enroll_f, enroll_s = users_f / enrolled, users_s / enrolled
+
+    mde_f = mde_s = None
+    if days is not None:
+        matured_users = (days - lag) * enrolled
+        pairs = [_mde_at_users(s, matured_users, c) for c in comps]
+        comps = [ComparisonPlan(**{**asdict(c), "mde_fixed_at_days": f, "mde_sequential_at_days": q})
+                 for c, (f, q) in zip(comps, pairs)]
+        mde_f, mde_s = _worst([p[0] for p in pairs]), _worst([p[1] for p in pairs])
+
+    notes, notes_ja = _notes(s, k, lag, days, enroll_f, enroll_s, mde_f)
+    return PlanResult(
+        experiment_id=spec.id, name=spec.display_name("en"), metric=s.metric.name,
+        metric_label=s.metric.label("en"), baseline_rate=s.p0, mde=effect,
+        target_rate=s.p0 * (1 + effect), alpha=spec.alpha, comparisons_count=k,
+        alpha_per_comparison=s.alpha_c, correction="bonferroni" if k > 1 else None,
+        power=spec.power, tuning=s.tuning,
+        n_per_arm_fixed=sample_size_two_proportions(s.p0, effect, alpha=s.alpha_c, power=spec.power),
+        n_per_arm_sequential=sequential_sample_size_two_proportions(
+            s.p0, effect, alpha=s.alpha_c, power=spec.power, tuning=s.tuning),
+        arms=tuple(arms), comparisons=tuple(comps), users_fixed=users_f, users_sequential=users_s,
+        daily_users=daily, coverage=spec.coverage, daily_enrolled=enrolled,
+        enrollment_days_fixed=enroll_f, enrollment_days_sequential=enroll_s, lag_days=lag,
+        days_to_decision_fixed=_ceil(enroll_f) + lag, days_to_decision_sequential=_ceil(enroll_s) + lag,
+        days=days, mde_fixed_at_days=mde_f, mde_sequential_at_days=mde_s,
+        notes=tuple(notes), notes_ja=tuple(notes_ja), name_ja=spec.display_name("ja"),
+    )
+
+
+def _notes(s: _Setup, k: int, lag: int, days: int | None, enroll_f: float, enroll_s: float,
+           mde_f: float | None) -> tuple[list[str], list[str]]:
+    spec = s.spec
+    en: list[str] = []
+    ja: list[str] = []
+    if k > 1:
+        en.append(f"{k} treatments are each compared with the control, so each comparison is planned at "
+                  f"alpha/{k} = {s.alpha_c:.4g} (Bonferroni). The analysis uses Holm's adjustment, which is never "
+                  "less powerful, so these numbers are conservative.")
+        ja.append(f"{k}つの処置群をそれぞれ対照群と比較するため、各比較は alpha/{k} = {s.alpha_c:.4g}（Bonferroni）で"
+                  "計画しています。分析では検出力が同じか高い Holm 補正を使うため、この人数は保守的です。")
+    if s.direction < 0:
+        en.append(f"{s.metric.name} should go down, so the plan detects a relative decrease of {pct(spec.mde)}.")
+        ja.append(f"{s.metric.name} は低いほど良い指標なので、{pct(spec.mde)} の相対的な減少を検出する計画です。")
+    if len({round(w, 12) for w in spec.weights.values()}) > 1:
+        en.append("Arms have unequal weights: each comparison is planned at its real split, and the experiment "
+                  "needs max over arms of (users the arm needs / its weight) users in total.")
+        ja.append("割付比率が均等でないため、各比較を実際の比率で計画し、総ユーザー数は"
+                  "各群の（必要人数 / 比率）の最大値としています。")
+    if lag:
+        en.append(f"{s.metric.label('en')} is known {lag} days after assignment: {lag} days of maturation are "
+                  "added to the enrollment days, and a decision on day D counts users enrolled in the first "
+                  f"D - {lag} days.")
+        ja.append(f"{s.metric.label('ja')} は割り当ての{lag}日後に確定するため、登録日数に{lag}日を加えています"
+                  f"（D日目の判断に使えるのは最初の D - {lag} 日間に登録したユーザーです）。")
+    en.append(f"Sequential: {SEQUENTIAL_METHOD}, tuning N* = {number(s.tuning)} users. Its interval is valid at "
+              "every look, so the team may check daily and stop as soon as it excludes 0; the column shows "
+              "the horizon at which it reaches the planned power, and a larger true effect stops earlier.")
+    ja.append(f"逐次検定: {SEQUENTIAL_METHOD}、調整パラメータ N* = {number(s.tuning)}。区間はすべての時点で同時に"
+              "有効なので、毎日確認して 0 を含まなくなった時点で止められます。表の値は計画した検出力に達する期間で、"
+              "真の効果が大きければもっと早く止まります。")
+    if spec.end is not None:
+        run = (spec.end - spec.start).days + 1
+        en.append(f"The spec enrolls for {run} days ({spec.start} to {spec.end}); the fixed-horizon plan needs "
+                  f"{enroll_f:.1f} and the sequential plan {enroll_s:.1f} enrollment days"
+                  + (" (the schedule is too short for the fixed-horizon plan)." if enroll_f > run else "."))
+        ja.append(f"仕様上の登録期間は{run}日（{spec.start}〜{spec.end}）です。固定期間の計画では{enroll_f:.1f}日、"
+                  f"逐次検定では{enroll_s:.1f}日の登録が必要です"
+                  + ("（固定期間の計画には期間が足りません）。" if enroll_f > run else "。"))
+    if days is not None and days <= lag:
+        en.append(f"No users have matured by day {days} (the metric needs {lag} days): nothing is detectable.")
+        ja.append(f"{days}日目までに指標が確定するユーザーがいません（{lag}日必要）。効果は検出できません。")
+    elif days is not None and mde_f is None:
+        en.append(f"Too few users by day {days} to detect any effect with the planned power.")
+        ja.append(f"{days}日目までのユーザーが少なすぎて、計画した検出力ではどんな効果も検出できません。")
+    return en, ja
+
+
+def mde_days_curve(
+    spec: ExperimentSpec,
+    baseline_rate: float,
+    daily_users: float,
+    mdes: list[float] | None = None,
+    tuning: float = DEFAULT_TUNING,
+) -> list[dict[str, Any]]:
+    """Days to decision (fixed and sequential) for a range of relative MDEs: rows for a chart.
+
+    Default MDEs: 0.5x to 3x the spec's mde. Same rules as :func:`plan_experiment` (direction,
+    alpha split, weights, coverage, lag); MDEs that move the rate outside (0, 1) are skipped.
+    Each row: mde (signed), users_fixed, users_sequential, days_fixed, days_sequential.
+    """
+    s = _setup(spec, baseline_rate, tuning)
+    enrolled = _check_daily(daily_users) * spec.coverage
+    lag = days_for_metric_lag(s.metric)
+    if mdes is None:
+        mdes = [round(spec.mde * f, 6) for f in (0.5, 0.6, 0.75, 0.9, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)]
+    rows = []
+    for m in mdes:
+        effect = s.direction * abs(float(m))
+        if not (0.0 < s.p0 * (1 + effect) < 1.0) or effect == 0:
+            continue
+        comps = _comparisons(s, effect)
+        uf, us = max(c.users_fixed for c in comps), max(c.users_sequential for c in comps)
+        rows.append({"mde": effect, "users_fixed": uf, "users_sequential": us,
+                     "days_fixed": _ceil(uf / enrolled) + lag, "days_sequential": _ceil(us / enrolled) + lag})
+    return rows
+
+
+def plan_from_cli(
+    spec_path: str | Path,
+    baseline_rate: float,
+    daily_users: float,
+    days: int | None = None,
+    lang: str = "en",
+    as_json: bool = False,
+) -> str:
+    """What ``guidelab plan SPEC --baseline B --daily-users U [--days D] [--json]`` prints.
+
+    Loads and validates the spec (SpecError on a bad file), plans it and returns the plain-text
+    plan in ``lang`` or, with ``as_json``, the JSON of :meth:`PlanResult.to_dict`. ValueError for
+    bad numbers (see :func:`plan_experiment`).
+    """
+    check_lang(lang)
+    spec = load_experiment(spec_path)
+    result = plan_experiment(spec, baseline_rate, daily_users, days)
+    if as_json:
+        return json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return result.to_text(lang)

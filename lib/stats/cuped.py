@@ -1,0 +1,326 @@
+"""CUPED: variance reduction with a pre-assignment covariate (regression adjustment).
+
+Method (Deng, Xu, Kohavi & Walker 2013, "Improving the Sensitivity of Online Controlled
+Experiments by Utilizing Pre-Experiment Data", WSDM): with y the outcome and x a covariate
+measured BEFORE assignment (e.g. active days in the 14 days before the user was randomised),
+compare adjusted means
+
+    ŷ_j = ȳ_j - θ (x̄_j - x̄),        x̄ = mean of x over both arms,
+
+whose difference ŷ_1 - ŷ_0 = (ȳ_1 - ȳ_0) - θ (x̄_1 - x̄_0) is unbiased for the treatment effect
+for ANY fixed θ because randomisation makes E[x̄_1 - x̄_0] = 0, and has the smallest variance at
+θ = cov(y, x)/var(x), where the variance of the difference shrinks by about ρ² (ρ = corr(y, x)).
+
+Choice of θ: the POOLED WITHIN-ARM slope, θ = (S_xy,1 + S_xy,0) / (S_xx,1 + S_xx,0) with S the
+centred (co)sums of squares within each arm. Reasons: (1) it is exactly the slope of the OLS
+regression y ~ 1 + treatment + x (ANCOVA), so the adjusted difference equals that regression's
+treatment coefficient to rounding; (2) unlike the overall (pooled-data) covariance it is not
+contaminated by the treatment effect itself (the overall covariance contains a between-arm term
+(ȳ_1 - ȳ_0)(x̄_1 - x̄_0)·n_1 n_0 / n). The difference between the two is O(1/n) and negligible
+in practice; Deng et al. use the overall one.
+
+Variance (θ treated as fixed, as in Deng et al.; its estimation error is O(1/n) in the
+variance): var(ŷ_j) = (s²_y,j - 2θ s_xy,j + θ² s²_x,j)/n_j, the per-arm sample variance of the
+residual y - θx, so unequal variances between arms are allowed (Welch-type). Intervals use normal
+quantiles. The relative lift ŷ_1/ŷ_0 - 1 gets a delta-method log-ratio interval with
+var(log ŷ_j) = var(ŷ_j)/ŷ_j²; the shared term θ x̄ is treated as fixed (its contribution to the
+log ratio is proportional to 1/ŷ_1 - 1/ŷ_0 and vanishes for small lifts).
+
+Everything works on sufficient statistics (per arm: n, Σy, Σy², Σx, Σx², Σxy; one SQL row).
+:func:`compare_cuped` wraps the vectorised :func:`_cuped_arrays`, which the simulations call.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .means import (
+    _CANCELLATION_RTOL,
+    _arm_shortfall,
+    _centred_cross,
+    _centred_ss,
+    _check_cross_product,
+    _check_empty,
+    _check_real,
+    _check_stats,
+    _check_sum_of_squares,
+    _common_dict,
+    _log_ratio_arrays,
+    _LogRatioArrays,
+    _normal_diff_arrays,
+    _NormalDiffArrays,
+    _opt,
+    _point_lift,
+    _relative_fields,
+)
+from .proportions import (
+    STATUS_NOT_ENOUGH_DATA,
+    STATUS_OK,
+    _check_alpha,
+    _check_count,
+    _z_two_sided,
+)
+
+__all__ = ["CovariateStats", "CupedComparison", "compare_cuped"]
+
+METHOD_CUPED = "cuped"
+METHOD_FALLBACK = "cuped_fallback_unadjusted"
+
+_FALLBACK_NO_X_VARIANCE = 1
+_FALLBACK_PERFECT_FIT = 2
+
+
+@dataclass(frozen=True)
+class CovariateStats:
+    """Sufficient statistics of outcome y and pre-assignment covariate x in one arm.
+
+    From SQL (one row per user): ``COUNT(*) AS n, SUM(y) AS sum_y, SUM(y*y) AS sum_y2,
+    SUM(x) AS sum_x, SUM(x*x) AS sum_x2, SUM(x*y) AS sum_xy``. Users with no pre-period
+    history should enter with x = 0 (and, ideally, a flag metric of their own), not be dropped.
+    Raises ValueError for non-finite values, negative n or sums of squares, non-zero sums with
+    n == 0, and sums that violate Cauchy-Schwarz beyond rounding.
+    """
+
+    n: int
+    sum_y: float
+    sum_y2: float
+    sum_x: float
+    sum_x2: float
+    sum_xy: float
+
+    def __post_init__(self) -> None:
+        n = _check_count(self.n, "n")
+        vals = {k: _check_real(getattr(self, k), k) for k in ("sum_y", "sum_y2", "sum_x", "sum_x2", "sum_xy")}
+        _check_empty(n, vals, "CovariateStats")
+        _check_sum_of_squares(vals["sum_y2"], vals["sum_y"], n, "sum_y2", "sum_y")
+        _check_sum_of_squares(vals["sum_x2"], vals["sum_x"], n, "sum_x2", "sum_x")
+        _check_cross_product(vals["sum_xy"], vals["sum_x2"], vals["sum_y2"], "sum_xy")
+        object.__setattr__(self, "n", n)
+        for k, v in vals.items():
+            object.__setattr__(self, k, v)
+
+    @classmethod
+    def from_values(cls, y: Any, x: Any) -> CovariateStats:
+        """Convenience for samples in memory: sums of per-user outcomes y and covariates x."""
+        ya = np.asarray(y, dtype=float).ravel()
+        xa = np.asarray(x, dtype=float).ravel()
+        if xa.shape != ya.shape:
+            raise ValueError(f"y and x must have the same length, got {ya.size} and {xa.size}")
+        return cls(
+            n=int(ya.size), sum_y=float(ya.sum()), sum_y2=float(np.dot(ya, ya)),
+            sum_x=float(xa.sum()), sum_x2=float(np.dot(xa, xa)), sum_xy=float(np.dot(xa, ya)),
+        )
+
+    @property
+    def mean_y(self) -> float | None:
+        return self.sum_y / self.n if self.n > 0 else None
+
+    @property
+    def mean_x(self) -> float | None:
+        return self.sum_x / self.n if self.n > 0 else None
+
+
+class _CupedArrays(NamedTuple):
+    mean_y: np.ndarray  # unadjusted arm means
+    mean_y_control: np.ndarray
+    theta: np.ndarray  # 0 where the comparison fell back to unadjusted
+    adjusted: np.ndarray  # ȳ_j - θ(x̄_j - x̄)
+    adjusted_control: np.ndarray
+    var_adjusted: np.ndarray  # variance of the adjusted arm mean
+    var_adjusted_control: np.ndarray
+    var_unadjusted: np.ndarray  # s²_y / n
+    var_unadjusted_control: np.ndarray
+    fallback: np.ndarray  # 0 none, 1 var(x) == 0, 2 zero residual variance in both arms
+    variance_reduction: np.ndarray  # 1 - var(adjusted diff)/var(unadjusted diff); NaN if undefined
+    diff: _NormalDiffArrays  # on the adjusted means
+    abs_diff_unadjusted: np.ndarray
+    rel: _LogRatioArrays  # on the adjusted means
+
+
+def _residual_ss(syy: np.ndarray, sxy: np.ndarray, sxx: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """Σ((y - ȳ) - θ(x - x̄))² = S_yy - 2θ S_xy + θ² S_xx, clipped at 0 against rounding."""
+    q = syy - 2.0 * theta * sxy + theta * theta * sxx
+    return np.where(q <= _CANCELLATION_RTOL * (syy + theta * theta * sxx), 0.0, q)
+
+
+def _cuped_arrays(
+    n: Any, sum_y: Any, sum_y2: Any, sum_x: Any, sum_x2: Any, sum_xy: Any,
+    n_control: Any, sum_y_control: Any, sum_y2_control: Any, sum_x_control: Any,
+    sum_x2_control: Any, sum_xy_control: Any, z: float,
+) -> _CupedArrays:
+    """CUPED with the pooled within-arm θ, elementwise over arrays of per-arm sums (n >= 2).
+
+    Falls back to θ = 0 (the unadjusted comparison) where the covariate has no within-arm
+    variance (θ undefined) or where the residual variance is 0 in both arms while y varies (the
+    adjusted variance would be a spurious 0).
+    """
+    n1 = np.asarray(n, dtype=float)
+    n0 = np.asarray(n_control, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        my1, my0 = np.asarray(sum_y, dtype=float) / n1, np.asarray(sum_y_control, dtype=float) / n0
+        mx1, mx0 = np.asarray(sum_x, dtype=float) / n1, np.asarray(sum_x_control, dtype=float) / n0
+        syy1, syy0 = _centred_ss(sum_y2, sum_y, n1), _centred_ss(sum_y2_control, sum_y_control, n0)
+        sxx1, sxx0 = _centred_ss(sum_x2, sum_x, n1), _centred_ss(sum_x2_control, sum_x_control, n0)
+        sxy1 = _centred_cross(sum_xy, sum_x, sum_y, n1, sxx1, syy1)
+        sxy0 = _centred_cross(sum_xy_control, sum_x_control, sum_y_control, n0, sxx0, syy0)
+
+        sxx = sxx1 + sxx0
+        no_x_var = ~(sxx > 0.0)
+        theta = np.where(no_x_var, 0.0, (sxy1 + sxy0) / np.where(no_x_var, 1.0, sxx))
+        q1, q0 = _residual_ss(syy1, sxy1, sxx1, theta), _residual_ss(syy0, sxy0, sxx0, theta)
+        perfect = ~no_x_var & (q1 == 0.0) & (q0 == 0.0) & ((syy1 > 0.0) | (syy0 > 0.0))
+        theta = np.where(perfect, 0.0, theta)
+        q1 = np.where(perfect, syy1, q1)
+        q0 = np.where(perfect, syy0, q0)
+        fallback = np.where(no_x_var, _FALLBACK_NO_X_VARIANCE, np.where(perfect, _FALLBACK_PERFECT_FIT, 0))
+
+        xbar = (np.asarray(sum_x, dtype=float) + np.asarray(sum_x_control, dtype=float)) / (n1 + n0)
+        adj1 = my1 - theta * (mx1 - xbar)
+        adj0 = my0 - theta * (mx0 - xbar)
+        va1, va0 = q1 / ((n1 - 1.0) * n1), q0 / ((n0 - 1.0) * n0)
+        vu1, vu0 = syy1 / ((n1 - 1.0) * n1), syy0 / ((n0 - 1.0) * n0)
+        vu = vu1 + vu0
+        vr = np.where(fallback > 0, 0.0, np.where(vu > 0.0, 1.0 - (va1 + va0) / vu, np.nan))
+    return _CupedArrays(
+        my1, my0, theta, adj1, adj0, va1, va0, vu1, vu0, fallback, vr,
+        _normal_diff_arrays(adj1, va1, adj0, va0, z), my1 - my0,
+        _log_ratio_arrays(adj1, va1, adj0, va0, z),
+    )
+
+
+@dataclass(frozen=True)
+class CupedComparison:
+    """Treatment vs control on a mean metric, CUPED-adjusted with a pre-assignment covariate.
+
+    ``estimate``/``estimate_control`` are the ADJUSTED arm means ȳ_j - θ(x̄_j - x̄) and
+    ``se_estimate*`` their SEs; ``abs_diff``, ``abs_ci``, ``se_abs_diff``, ``p_value``, ``rel_*``
+    refer to the adjusted means. ``theta`` is the pooled within-arm slope (0 on fallback),
+    ``variance_reduction`` = 1 - var(adjusted diff)/var(unadjusted diff) (≈ ρ²; can be slightly
+    negative when the covariate is uninformative and arm sizes differ), ``abs_diff_unadjusted`` =
+    ȳ_1 - ȳ_0. ``method`` is "cuped", or "cuped_fallback_unadjusted" when no adjustment was
+    possible. ``status`` is "ok" or "not_enough_data"; ``note`` explains any None or fallback.
+    """
+
+    n: int
+    n_control: int
+    estimate: float | None
+    estimate_control: float | None
+    se_estimate: float | None
+    se_estimate_control: float | None
+    abs_diff: float | None
+    abs_ci: tuple[float, float] | None
+    se_abs_diff: float | None
+    rel_lift: float | None
+    rel_ci: tuple[float, float] | None
+    se_log_ratio: float | None
+    p_value: float | None
+    alpha: float
+    theta: float | None
+    variance_reduction: float | None
+    abs_diff_unadjusted: float | None
+    method: str = METHOD_CUPED
+    status: str = STATUS_OK
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: plain ints/floats, intervals as [lo, hi], None where undefined (never NaN/inf)."""
+        d = _common_dict(self)
+        d.update(
+            theta=_opt(self.theta),
+            variance_reduction=_opt(self.variance_reduction),
+            abs_diff_unadjusted=_opt(self.abs_diff_unadjusted),
+        )
+        return d
+
+
+def compare_cuped(treatment: CovariateStats, control: CovariateStats, alpha: float = 0.05) -> CupedComparison:
+    """Compare the mean of y between arms with CUPED adjustment by a pre-assignment covariate x.
+
+    Methods (Deng, Xu, Kohavi & Walker 2013; details in the module docstring):
+      * θ = pooled within-arm cov(y, x)/var(x) (= the OLS slope of y ~ treatment + x);
+        adjusted means ŷ_j = ȳ_j - θ(x̄_j - x̄) with x̄ over both arms.
+      * var(ŷ_j) = (s²_y,j - 2θ s_xy,j + θ² s²_x,j)/n_j (θ treated as fixed).
+      * abs_diff = ŷ_1 - ŷ_0, Wald interval and two-sided z-test with normal quantiles on
+        se_abs_diff = sqrt(var(ŷ_1) + var(ŷ_0)).
+      * rel_lift = ŷ_1/ŷ_0 - 1 with the delta-method log-ratio interval,
+        se_log_ratio² = var(ŷ_1)/ŷ_1² + var(ŷ_0)/ŷ_0² (adjusted control mean in the denominator).
+      * variance_reduction = 1 - se_abs_diff² / (s²_y,1/n_1 + s²_y,0/n_0).
+
+    Degenerate data (never NaN, inf or an exception):
+      * n < 2 in an arm: "not_enough_data"; estimates are the UNADJUSTED means where defined,
+        theta and variance_reduction None.
+      * var(x) = 0 within both arms (the covariate carries no information; e.g. no user has any
+        pre-period activity): θ = 0, i.e. the unadjusted comparison (same normal-quantile
+        formulas), variance_reduction 0, method "cuped_fallback_unadjusted", noted.
+      * the covariate fits y exactly in both arms (zero residual variance while y varies): same
+        fallback, noted (a zero SE would be an artefact).
+      * y constant within both arms: "not_enough_data" with the point estimates.
+      * adjusted control mean 0 / negative / treatment 0: rel_lift or rel_ci None as in
+        :func:`~guidelab.stats.means.compare_means`, noted.
+    """
+    _check_stats(treatment, CovariateStats, "treatment")
+    _check_stats(control, CovariateStats, "control")
+    alpha = _check_alpha(alpha)
+    t, c = treatment, control
+    m1, m0 = t.mean_y, c.mean_y
+    unadj_diff = None if m1 is None or m0 is None else m1 - m0
+
+    def not_enough(note: str, se1: float | None = None, se0: float | None = None) -> CupedComparison:
+        return CupedComparison(
+            n=t.n, n_control=c.n, estimate=m1, estimate_control=m0,
+            se_estimate=se1, se_estimate_control=se0,
+            abs_diff=unadj_diff, abs_ci=None, se_abs_diff=None,
+            rel_lift=_point_lift(m1, m0), rel_ci=None, se_log_ratio=None,
+            p_value=None, alpha=alpha, theta=None, variance_reduction=None,
+            abs_diff_unadjusted=unadj_diff, status=STATUS_NOT_ENOUGH_DATA, note=note,
+        )
+
+    if t.n < 2 or c.n < 2:
+        return not_enough(
+            _arm_shortfall((("treatment", t.n < 2), ("control", c.n < 2)), "fewer than 2 users")
+            + ": variance undefined (estimates are unadjusted means)"
+        )
+
+    arr = _cuped_arrays(
+        t.n, t.sum_y, t.sum_y2, t.sum_x, t.sum_x2, t.sum_xy,
+        c.n, c.sum_y, c.sum_y2, c.sum_x, c.sum_x2, c.sum_xy, _z_two_sided(alpha),
+    )
+    if float(arr.var_unadjusted) == 0.0 and float(arr.var_unadjusted_control) == 0.0:
+        return not_enough(
+            "the outcome has zero variance in both arms (every value identical within each arm): "
+            "no sampling variability to test against",
+            0.0, 0.0,
+        )
+
+    notes: list[str] = []
+    method = METHOD_CUPED
+    fallback = int(arr.fallback)
+    if fallback == _FALLBACK_NO_X_VARIANCE:
+        method = METHOD_FALLBACK
+        notes.append(
+            "the covariate has zero variance within both arms (no information): "
+            "no adjustment, unadjusted comparison reported (theta 0, variance_reduction 0)"
+        )
+    elif fallback == _FALLBACK_PERFECT_FIT:
+        method = METHOD_FALLBACK
+        notes.append(
+            "the covariate explains the outcome exactly in both arms (zero residual variance): "
+            "the adjusted SE would be a spurious 0, so the unadjusted comparison is reported"
+        )
+    adj1, adj0 = float(arr.adjusted), float(arr.adjusted_control)
+    rel_lift, rel_ci, se_log = _relative_fields(arr.rel, adj1, adj0, "adjusted mean", notes)
+    d = arr.diff
+    return CupedComparison(
+        n=t.n, n_control=c.n, estimate=adj1, estimate_control=adj0,
+        se_estimate=math.sqrt(float(arr.var_adjusted)),
+        se_estimate_control=math.sqrt(float(arr.var_adjusted_control)),
+        abs_diff=float(d.abs_diff), abs_ci=(float(d.ci_low), float(d.ci_high)), se_abs_diff=float(d.se),
+        rel_lift=rel_lift, rel_ci=rel_ci, se_log_ratio=se_log,
+        p_value=float(d.p_value), alpha=alpha,
+        theta=float(arr.theta), variance_reduction=_opt(arr.variance_reduction),
+        abs_diff_unadjusted=float(arr.abs_diff_unadjusted),
+        method=method, status=STATUS_OK, note="; ".join(notes) or None,
+    )

@@ -1,0 +1,464 @@
+"""Two-sample comparison of a mean metric (sessions per user, seconds on a guide) from per-arm sums.
+
+Everything here works on sufficient statistics only: per arm the number of users ``n``, the sum
+of the metric and the sum of its squares, which a warehouse returns with ``COUNT(*)``,
+``SUM(v)`` and ``SUM(v * v)``. The scalar entry point :func:`compare_means` is a thin wrapper
+over the vectorised helper :func:`_mean_arrays`, so calibration simulations exercise exactly the
+code that produces real results.
+
+This module also holds the pieces shared by :mod:`.ratio` and :mod:`.cuped`: input validation
+of sums, the cancellation-safe centred sums of squares, the normal-theory difference interval
+(:func:`_normal_diff_arrays`), the delta-method log-ratio interval for the relative lift
+(:func:`_log_ratio_arrays`) and the JSON serialisation of the common result fields.
+
+Numerical note (catastrophic cancellation): a centred sum of squares computed from raw sums,
+``sum_sq - sum**2 / n``, subtracts two nearly equal numbers when the variance is small relative
+to the squared mean (e.g. timestamps, or a metric of ~1e9 that varies by ~1). float64 cannot
+resolve such a difference; rounding can even make it negative. We therefore clip: a centred sum
+of squares at or below ``_CANCELLATION_RTOL`` (1e-10, about a million ulps) times the raw sum of
+squares is treated as exactly 0 (i.e. data whose coefficient of variation is below ~1e-5 count
+as constant). Negative values from rounding are never propagated.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from numbers import Real
+from typing import Any, NamedTuple
+
+import numpy as np
+from scipy.special import ndtr
+from scipy.stats import t as student_t
+
+from .proportions import (
+    STATUS_NOT_ENOUGH_DATA,
+    STATUS_OK,
+    _check_alpha,
+    _check_count,
+    _finite_or_none,
+    _z_two_sided,
+)
+
+__all__ = ["MeanComparison", "MeanStats", "compare_means"]
+
+METHOD_WELCH = "welch_t"
+
+# Centred sums of squares at or below this fraction of the raw sum of squares are rounding noise
+# (see the module docstring) and are set to 0.
+_CANCELLATION_RTOL = 1e-10
+# Raw sums that violate Cauchy-Schwarz by more than this relative margin cannot come from real
+# data (summation rounding is far smaller), so they raise ValueError instead of being clipped.
+_CONSISTENCY_RTOL = 1e-6
+
+
+# --------------------------------------------------------------------------- validation (shared)
+
+
+def _check_real(value: Any, name: str) -> float:
+    """A finite real number (ints, floats, numpy scalars; not bools)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    f = float(value)
+    if not math.isfinite(f):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    return f
+
+
+def _check_sum_of_squares(sum_sq: float, total: float, n: int, sq_name: str, sum_name: str) -> None:
+    """sum_sq >= 0 and (Cauchy-Schwarz) total**2 <= n * sum_sq, up to rounding."""
+    if sum_sq < 0:
+        raise ValueError(f"{sq_name} must be >= 0, got {sum_sq!r}")
+    if total * total > n * sum_sq * (1.0 + _CONSISTENCY_RTOL):
+        raise ValueError(
+            f"inconsistent sums: {sum_name}**2 ({total * total!r}) exceeds n * {sq_name} "
+            f"({n * sum_sq!r}); a sum of squares can never be smaller than {sum_name}**2 / n"
+        )
+
+
+def _check_cross_product(sum_xy: float, sum_x2: float, sum_y2: float, xy_name: str) -> None:
+    """(Cauchy-Schwarz) sum_xy**2 <= sum_x2 * sum_y2, up to rounding."""
+    if sum_xy * sum_xy > sum_x2 * sum_y2 * (1.0 + _CONSISTENCY_RTOL):
+        raise ValueError(
+            f"inconsistent sums: {xy_name}**2 exceeds the product of the two sums of squares"
+        )
+
+
+def _check_empty(n: int, sums: dict[str, float], label: str) -> None:
+    if n == 0 and any(v != 0.0 for v in sums.values()):
+        raise ValueError(f"{label} has n == 0 but non-zero sums: {sums}")
+
+
+# --------------------------------------------------------------------------- vectorised cores (shared)
+
+
+def _centred_ss(sum_sq: Any, total: Any, n: Any) -> np.ndarray:
+    """Σ(v - v̄)² = Σv² - (Σv)²/n, elementwise, with the cancellation guard of the module docstring.
+
+    Values at or below ``_CANCELLATION_RTOL * Σv²`` (including negative rounding residue) become 0.
+    NaN where n == 0.
+    """
+    ss = np.asarray(sum_sq, dtype=float)
+    s = np.asarray(total, dtype=float)
+    m = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        css = ss - s * s / m
+    return np.where(css <= _CANCELLATION_RTOL * ss, 0.0, css)
+
+
+def _centred_cross(sum_xy: Any, sum_x: Any, sum_y: Any, n: Any, css_x: Any, css_y: Any) -> np.ndarray:
+    """Σ(x - x̄)(y - ȳ) = Σxy - ΣxΣy/n, clamped to the Cauchy-Schwarz bound ±sqrt(css_x css_y).
+
+    The clamp makes the cross product exactly 0 wherever either centred sum of squares was
+    clipped to 0, so quadratic forms built from the three stay >= 0 up to rounding.
+    """
+    sxy = np.asarray(sum_xy, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cross = sxy - np.asarray(sum_x, dtype=float) * np.asarray(sum_y, dtype=float) / np.asarray(n, dtype=float)
+        bound = np.sqrt(np.asarray(css_x, dtype=float) * np.asarray(css_y, dtype=float))
+    return np.clip(cross, -bound, bound)
+
+
+class _NormalDiffArrays(NamedTuple):
+    abs_diff: np.ndarray
+    se: np.ndarray  # NaN where the variance of the difference is 0 or undefined
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    p_value: np.ndarray
+
+
+def _normal_diff_arrays(est: Any, var_est: Any, est_control: Any, var_est_control: Any, z: float) -> _NormalDiffArrays:
+    """Wald interval and two-sided z-test for est - est_control from the variances of the two
+    (independent) estimates, elementwise. se, interval and p are NaN where var sum is 0 or NaN."""
+    e1 = np.asarray(est, dtype=float)
+    e0 = np.asarray(est_control, dtype=float)
+    v = np.asarray(var_est, dtype=float) + np.asarray(var_est_control, dtype=float)
+    ok = v > 0.0  # False for NaN
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diff = e1 - e0
+        se = np.where(ok, np.sqrt(np.where(ok, v, 1.0)), np.nan)
+        p_value = 2.0 * ndtr(-np.abs(diff) / se)  # ndtr = standard normal cdf
+    return _NormalDiffArrays(diff, se, diff - z * se, diff + z * se, p_value)
+
+
+class _LogRatioArrays(NamedTuple):
+    rel_lift: np.ndarray  # est/est_control - 1, NaN where est_control == 0
+    se_log_ratio: np.ndarray  # NaN where the log ratio or its variance is undefined
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+
+
+def _log_ratio_arrays(est: Any, var_est: Any, est_control: Any, var_est_control: Any, z: float) -> _LogRatioArrays:
+    """Relative lift est/est_control - 1 with a delta-method interval on the log-ratio scale.
+
+    var(log E) ≈ var(E)/E² (first-order delta method), the two arms independent, so
+    se(log(E1/E0)) = sqrt(var(E1)/E1² + var(E0)/E0²) and the interval is
+    exp(log(E1/E0) ± z·se) - 1 (normal quantile z). The log interval keeps the lower bound above
+    -100% and is asymmetric like the sampling distribution of a ratio.
+
+    NaN where undefined: est_control == 0 (no lift); est <= 0 or est_control <= 0 (log of a
+    non-positive number); a zero or undefined variance.
+    """
+    e1 = np.asarray(est, dtype=float)
+    e0 = np.asarray(est_control, dtype=float)
+    v1 = np.asarray(var_est, dtype=float)
+    v0 = np.asarray(var_est_control, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        rel_lift = np.where(e0 != 0.0, e1 / e0 - 1.0, np.nan)
+        var_log = v1 / (e1 * e1) + v0 / (e0 * e0)
+        ok = (e1 > 0.0) & (e0 > 0.0) & (var_log > 0.0) & np.isfinite(var_log)
+        se = np.where(ok, np.sqrt(np.where(ok, var_log, 1.0)), np.nan)
+        log_ratio = np.log(np.where(ok, e1 / e0, 1.0))
+        low = np.where(ok, np.exp(log_ratio - z * se) - 1.0, np.nan)
+        high = np.where(ok, np.exp(log_ratio + z * se) - 1.0, np.nan)
+    return _LogRatioArrays(rel_lift, se, low, high)
+
+
+class _MeanArrays(NamedTuple):
+    mean: np.ndarray
+    mean_control: np.ndarray
+    variance: np.ndarray  # ddof=1, NaN where n < 2
+    variance_control: np.ndarray
+    abs_diff: np.ndarray
+    se: np.ndarray  # Welch SE of the difference; NaN where undefined or 0
+    df: np.ndarray  # Welch-Satterthwaite degrees of freedom
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    p_value: np.ndarray
+    rel: _LogRatioArrays
+
+
+def _moments(n: Any, total: Any, sum_sq: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Mean (NaN where n == 0) and ddof=1 variance (NaN where n < 2), cancellation-guarded."""
+    m = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.asarray(total, dtype=float) / m
+        var = np.where(m >= 2.0, _centred_ss(sum_sq, total, n) / (m - 1.0), np.nan)
+    return mean, var
+
+
+def _mean_arrays(
+    n: Any, total: Any, sum_sq: Any, n_control: Any, total_control: Any, sum_sq_control: Any, alpha: float
+) -> _MeanArrays:
+    """Welch t interval / test for mean1 - mean0 and the log-ratio lift interval, elementwise.
+
+    se² = s1²/n1 + s0²/n0; df = se⁴ / ((s1²/n1)²/(n1-1) + (s0²/n0)²/(n0-1)) (Welch 1947,
+    Satterthwaite 1946); interval diff ± t_{1-α/2, df}·se. The relative lift uses
+    var(mean) = s²/n in :func:`_log_ratio_arrays` with normal quantiles. Entries are NaN where
+    undefined (n < 2 in an arm, zero variance in both arms).
+    """
+    n1 = np.asarray(n, dtype=float)
+    n0 = np.asarray(n_control, dtype=float)
+    m1, s1 = _moments(n1, total, sum_sq)
+    m0, s0 = _moments(n0, total_control, sum_sq_control)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v1, v0 = s1 / n1, s0 / n0
+        v = v1 + v0
+        ok = v > 0.0
+        df = np.where(ok, v * v / (v1 * v1 / (n1 - 1.0) + v0 * v0 / (n0 - 1.0)), np.nan)
+        df_safe = np.where(ok, df, 1.0)
+        se = np.where(ok, np.sqrt(np.where(ok, v, 1.0)), np.nan)
+        diff = m1 - m0
+        q = student_t.ppf(1.0 - alpha / 2.0, df_safe)
+        half = np.where(ok, q * se, np.nan)
+        p_value = np.where(ok, 2.0 * student_t.sf(np.abs(diff) / np.where(ok, se, 1.0), df_safe), np.nan)
+    rel = _log_ratio_arrays(m1, v1, m0, v0, _z_two_sided(alpha))
+    return _MeanArrays(m1, m0, s1, s0, diff, se, df, diff - half, diff + half, p_value, rel)
+
+
+# --------------------------------------------------------------------------- result helpers (shared)
+
+
+def _interval(ci: tuple[float, float] | None) -> list[float] | None:
+    if ci is None:
+        return None
+    lo, hi = _finite_or_none(ci[0]), _finite_or_none(ci[1])
+    return None if lo is None or hi is None else [lo, hi]
+
+
+def _opt(x: Any) -> float | None:
+    """A Python float, or None for None / NaN / inf."""
+    return None if x is None else _finite_or_none(float(x))
+
+
+def _common_dict(r: Any) -> dict[str, Any]:
+    """The fields every comparison result shares, JSON-ready (never NaN/inf)."""
+    return {
+        "n": int(r.n),
+        "n_control": int(r.n_control),
+        "estimate": _opt(r.estimate),
+        "estimate_control": _opt(r.estimate_control),
+        "se_estimate": _opt(r.se_estimate),
+        "se_estimate_control": _opt(r.se_estimate_control),
+        "abs_diff": _opt(r.abs_diff),
+        "abs_ci": _interval(r.abs_ci),
+        "se_abs_diff": _opt(r.se_abs_diff),
+        "rel_lift": _opt(r.rel_lift),
+        "rel_ci": _interval(r.rel_ci),
+        "se_log_ratio": _opt(r.se_log_ratio),
+        "p_value": _opt(r.p_value),
+        "alpha": float(r.alpha),
+        "method": r.method,
+        "status": r.status,
+        "note": r.note,
+    }
+
+
+def _relative_fields(
+    rel: _LogRatioArrays, est: float | None, est_control: float | None, what: str, notes: list[str]
+) -> tuple[float | None, tuple[float, float] | None, float | None]:
+    """(rel_lift, rel_ci, se_log_ratio) from 0-d helper output, appending a note for any None."""
+    rel_lift = _opt(rel.rel_lift)
+    if est is None or est_control is None:
+        return None, None, None
+    if est_control == 0.0:
+        notes.append(f"control {what} is 0: relative lift undefined")
+        return None, None, None
+    if est < 0.0 or est_control < 0.0:
+        notes.append(
+            f"a {what} is negative: the log ratio is undefined, so rel_ci and se_log_ratio are None"
+        )
+        return rel_lift, None, None
+    if est == 0.0:
+        notes.append(
+            f"treatment {what} is 0: relative lift is -100% and its log-ratio interval is undefined"
+        )
+        return rel_lift, None, None
+    se_log = _opt(rel.se_log_ratio)
+    lo, hi = _opt(rel.ci_low), _opt(rel.ci_high)
+    if se_log is None or lo is None or hi is None:
+        notes.append("the log-ratio variance is 0 or undefined: relative-lift interval undefined")
+        return rel_lift, None, None
+    return rel_lift, (lo, hi), se_log
+
+
+def _point_lift(est: float | None, est_control: float | None) -> float | None:
+    if est is None or est_control is None or est_control == 0.0:
+        return None
+    return _opt(est / est_control - 1.0)
+
+
+def _arm_shortfall(counts: Iterable[tuple[str, bool]], what: str) -> str:
+    bad = [label for label, short in counts if short]
+    verb = "have" if len(bad) == 2 else "has"
+    return f"{' and '.join(bad)} arm{'s' if len(bad) == 2 else ''} {verb} {what}"
+
+
+# --------------------------------------------------------------------------- public API
+
+
+@dataclass(frozen=True)
+class MeanStats:
+    """Sufficient statistics of a per-user metric in one arm: n, Σv and Σv².
+
+    From SQL: ``COUNT(*) AS n, SUM(v) AS sum, SUM(v * v) AS sum_sq`` (one row per user).
+    Raises ValueError for non-finite values, negative n or sum_sq, non-zero sums with n == 0, and
+    sums that violate sum**2 <= n * sum_sq beyond rounding (impossible for real data).
+    """
+
+    n: int
+    sum: float
+    sum_sq: float
+
+    def __post_init__(self) -> None:
+        n = _check_count(self.n, "n")
+        total = _check_real(self.sum, "sum")
+        sum_sq = _check_real(self.sum_sq, "sum_sq")
+        _check_empty(n, {"sum": total, "sum_sq": sum_sq}, "MeanStats")
+        _check_sum_of_squares(sum_sq, total, n, "sum_sq", "sum")
+        object.__setattr__(self, "n", n)
+        object.__setattr__(self, "sum", total)
+        object.__setattr__(self, "sum_sq", sum_sq)
+
+    @classmethod
+    def from_values(cls, values: Any) -> MeanStats:
+        """Convenience for samples held in memory: the sums of a 1-d array of per-user values."""
+        v = np.asarray(values, dtype=float).ravel()
+        return cls(n=int(v.size), sum=float(v.sum()), sum_sq=float(np.dot(v, v)))
+
+    @property
+    def mean(self) -> float | None:
+        """Σv / n, None when n == 0."""
+        return self.sum / self.n if self.n > 0 else None
+
+    @property
+    def variance(self) -> float | None:
+        """Sample variance (ddof=1), cancellation-guarded (clipped at 0); None when n < 2."""
+        if self.n < 2:
+            return None
+        return float(_centred_ss(self.sum_sq, self.sum, self.n)) / (self.n - 1)
+
+
+@dataclass(frozen=True)
+class MeanComparison:
+    """Treatment vs control on a mean metric: difference, relative lift, CIs, p-value.
+
+    ``estimate``/``estimate_control`` are the arm means, ``se_estimate*`` their standard errors
+    s/sqrt(n). ``se_abs_diff`` is the Welch SE of the difference and ``df`` its Welch-Satterthwaite
+    degrees of freedom; ``se_log_ratio`` the delta-method SE of log(mean/mean_control).
+    ``status`` is "ok" or "not_enough_data" (point estimates kept where defined, every
+    inferential statistic None); ``note`` explains any None.
+    """
+
+    n: int
+    n_control: int
+    estimate: float | None
+    estimate_control: float | None
+    se_estimate: float | None
+    se_estimate_control: float | None
+    variance: float | None
+    variance_control: float | None
+    abs_diff: float | None
+    abs_ci: tuple[float, float] | None
+    se_abs_diff: float | None
+    df: float | None
+    rel_lift: float | None
+    rel_ci: tuple[float, float] | None
+    se_log_ratio: float | None
+    p_value: float | None
+    alpha: float
+    method: str = METHOD_WELCH
+    status: str = STATUS_OK
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: plain ints/floats, intervals as [lo, hi], None where undefined (never NaN/inf)."""
+        d = _common_dict(self)
+        d.update(variance=_opt(self.variance), variance_control=_opt(self.variance_control), df=_opt(self.df))
+        return d
+
+
+def compare_means(treatment: MeanStats, control: MeanStats, alpha: float = 0.05) -> MeanComparison:
+    """Compare the mean of a per-user metric between treatment and control.
+
+    Methods:
+      * abs_diff = mean_t - mean_c with Welch's unequal-variance t interval: se² = s_t²/n_t +
+        s_c²/n_c, Welch-Satterthwaite df (Welch 1947); p_value is Welch's two-sided t-test with the
+        same se and df, so abs_ci excludes 0 exactly when p_value < alpha. Equals
+        ``scipy.stats.ttest_ind_from_stats(equal_var=False)`` and statsmodels
+        ``CompareMeans.tconfint_diff(usevar='unequal')``.
+      * rel_lift = mean_t/mean_c - 1 with a delta-method interval on the log scale:
+        var(log mean) ≈ s²/(n·mean²), se_log_ratio = sqrt(s_t²/(n_t mean_t²) + s_c²/(n_c mean_c²)),
+        interval exp(log(mean_t/mean_c) ± z·se_log_ratio) - 1 with NORMAL quantiles z (the delta
+        method is itself a large-sample approximation, so a t quantile would be false precision).
+      * Variances come from sums with the cancellation guard described in the module docstring
+        (sum_sq - n·mean² clipped at 0; values below rounding resolution count as 0).
+
+    Degenerate data (never NaN, inf or an exception):
+      * n < 2 in an arm: status "not_enough_data" (no variance); means, abs_diff and rel_lift are
+        still reported where defined (n >= 1), every interval, SE and p-value is None.
+      * zero variance in both arms (every value identical within each arm): status
+        "not_enough_data", point estimates kept: there is no sampling variability to test with.
+        Zero variance in ONE arm is fine (Welch df becomes n - 1 of the other arm).
+      * control mean 0: rel_lift, rel_ci, se_log_ratio None ("relative lift undefined").
+      * a negative mean: rel_lift reported (if control != 0) but rel_ci and se_log_ratio None
+        (log of a negative number); treatment mean 0: rel_lift -1.0, rel_ci None.
+    """
+    _check_stats(treatment, MeanStats, "treatment")
+    _check_stats(control, MeanStats, "control")
+    alpha = _check_alpha(alpha)
+    n1, n0 = treatment.n, control.n
+    arr = _mean_arrays(n1, treatment.sum, treatment.sum_sq, n0, control.sum, control.sum_sq, alpha)
+    m1, m0 = treatment.mean, control.mean
+    var1, var0 = _opt(arr.variance), _opt(arr.variance_control)
+    abs_diff = None if m1 is None or m0 is None else m1 - m0
+
+    def not_enough(note: str) -> MeanComparison:
+        return MeanComparison(
+            n=n1, n_control=n0, estimate=m1, estimate_control=m0,
+            se_estimate=None if var1 is None else math.sqrt(var1 / n1),
+            se_estimate_control=None if var0 is None else math.sqrt(var0 / n0),
+            variance=var1, variance_control=var0,
+            abs_diff=abs_diff, abs_ci=None, se_abs_diff=None, df=None,
+            rel_lift=_point_lift(m1, m0), rel_ci=None, se_log_ratio=None,
+            p_value=None, alpha=alpha, status=STATUS_NOT_ENOUGH_DATA, note=note,
+        )
+
+    if n1 < 2 or n0 < 2:
+        return not_enough(
+            _arm_shortfall((("treatment", n1 < 2), ("control", n0 < 2)), "fewer than 2 users")
+            + ": variance undefined"
+        )
+    if var1 == 0.0 and var0 == 0.0:
+        return not_enough(
+            "both arms have zero variance (every value identical within each arm): "
+            "no sampling variability to test against"
+        )
+
+    notes: list[str] = []
+    rel_lift, rel_ci, se_log = _relative_fields(arr.rel, m1, m0, "mean", notes)
+    return MeanComparison(
+        n=n1, n_control=n0, estimate=m1, estimate_control=m0,
+        se_estimate=math.sqrt(var1 / n1), se_estimate_control=math.sqrt(var0 / n0),
+        variance=var1, variance_control=var0,
+        abs_diff=float(arr.abs_diff), abs_ci=(float(arr.ci_low), float(arr.ci_high)),
+        se_abs_diff=float(arr.se), df=float(arr.df),
+        rel_lift=rel_lift, rel_ci=rel_ci, se_log_ratio=se_log,
+        p_value=float(arr.p_value), alpha=alpha,
+        status=STATUS_OK, note="; ".join(notes) or None,
+    )
+
+
+def _check_stats(value: Any, cls: type, label: str) -> None:
+    if not isinstance(value, cls):
+        raise ValueError(f"{label} must be a {cls.__name__}, got {type(value).__name__}")

@@ -1,0 +1,255 @@
+"""Two-sample comparison of a ratio metric whose unit is not the randomisation unit.
+
+Example: click-through rate = clicks / impressions when USERS are randomised. Each user
+contributes a numerator x (their clicks) and a denominator y (their impressions); the metric of
+an arm is R = Σx / Σy. Impressions of one user are correlated (same person, same propensity to
+click), so treating impressions as independent Bernoulli trials understates the variance.
+Instead, R is treated as a ratio of two user-level means, R = x̄/ȳ, and its variance comes from
+the delta method (Deng, Knoblich & Lu 2018, "Applying the Delta Method in Metric Analytics: A
+Practical Guide with Novel Ideas", KDD):
+
+    var(R) ≈ (1 / (n ȳ²)) · (s_x² - 2 R s_xy + R² s_y²)
+
+with s_x², s_y², s_xy the user-level sample (co)variances (ddof=1). The covariance term matters:
+numerator and denominator are strongly positively correlated (more impressions, more clicks),
+and leaving it out overstates the variance, often several-fold.
+
+Everything works on sufficient statistics only (per arm: n, Σx, Σy, Σx², Σy², Σxy; one SQL
+row). The scalar entry point :func:`compare_ratios` wraps the vectorised :func:`_ratio_arrays`,
+which the calibration simulations call directly.
+
+Numerical note: because R = Σx/Σy, the residual x - R·y has mean exactly 0, so
+s_x² - 2R s_xy + R² s_y² = (Σx² - 2RΣxy + R²Σy²)/(n-1), computed in that form (no separate
+centring). Rounding can still push it slightly below 0 or leave noise when it is ~0; it is
+clipped at 0 (below 1e-10 of Σx² + R²Σy² counts as 0), as in :mod:`.means`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .means import (
+    _CANCELLATION_RTOL,
+    _arm_shortfall,
+    _check_cross_product,
+    _check_empty,
+    _check_real,
+    _check_stats,
+    _check_sum_of_squares,
+    _common_dict,
+    _log_ratio_arrays,
+    _LogRatioArrays,
+    _normal_diff_arrays,
+    _NormalDiffArrays,
+    _opt,
+    _point_lift,
+    _relative_fields,
+)
+from .proportions import (
+    STATUS_NOT_ENOUGH_DATA,
+    STATUS_OK,
+    _check_alpha,
+    _check_count,
+    _z_two_sided,
+)
+
+__all__ = ["RatioComparison", "RatioStats", "compare_ratios"]
+
+METHOD_DELTA = "delta_method_ratio"
+
+
+@dataclass(frozen=True)
+class RatioStats:
+    """Sufficient statistics of a ratio metric in one arm; x = numerator, y = denominator per user.
+
+    From SQL (one row per randomised user): ``COUNT(*) AS n, SUM(x) AS sum_x, SUM(y) AS sum_y,
+    SUM(x*x) AS sum_x2, SUM(y*y) AS sum_y2, SUM(x*y) AS sum_xy``. Users with y = 0 (no
+    impressions) may be included; they contribute to n and the variance but not to R.
+    Raises ValueError for non-finite values, negative n or sums of squares, non-zero sums with
+    n == 0, and sums that violate Cauchy-Schwarz beyond rounding.
+    """
+
+    n: int
+    sum_x: float
+    sum_y: float
+    sum_x2: float
+    sum_y2: float
+    sum_xy: float
+
+    def __post_init__(self) -> None:
+        n = _check_count(self.n, "n")
+        vals = {k: _check_real(getattr(self, k), k) for k in ("sum_x", "sum_y", "sum_x2", "sum_y2", "sum_xy")}
+        _check_empty(n, vals, "RatioStats")
+        _check_sum_of_squares(vals["sum_x2"], vals["sum_x"], n, "sum_x2", "sum_x")
+        _check_sum_of_squares(vals["sum_y2"], vals["sum_y"], n, "sum_y2", "sum_y")
+        _check_cross_product(vals["sum_xy"], vals["sum_x2"], vals["sum_y2"], "sum_xy")
+        object.__setattr__(self, "n", n)
+        for k, v in vals.items():
+            object.__setattr__(self, k, v)
+
+    @classmethod
+    def from_values(cls, x: Any, y: Any) -> RatioStats:
+        """Convenience for samples in memory: sums of per-user numerators x and denominators y."""
+        xa = np.asarray(x, dtype=float).ravel()
+        ya = np.asarray(y, dtype=float).ravel()
+        if xa.shape != ya.shape:
+            raise ValueError(f"x and y must have the same length, got {xa.size} and {ya.size}")
+        return cls(
+            n=int(xa.size), sum_x=float(xa.sum()), sum_y=float(ya.sum()),
+            sum_x2=float(np.dot(xa, xa)), sum_y2=float(np.dot(ya, ya)), sum_xy=float(np.dot(xa, ya)),
+        )
+
+    @property
+    def ratio(self) -> float | None:
+        """Σx / Σy, None when Σy == 0."""
+        return self.sum_x / self.sum_y if self.sum_y != 0.0 else None
+
+
+class _RatioArrays(NamedTuple):
+    ratio: np.ndarray  # Σx/Σy, NaN where Σy == 0
+    ratio_control: np.ndarray
+    var_ratio: np.ndarray  # delta-method variance of R, NaN where n < 2 or Σy == 0
+    var_ratio_control: np.ndarray
+    diff: _NormalDiffArrays
+    rel: _LogRatioArrays
+
+
+def _delta_var_arrays(n: Any, sum_x: Any, sum_y: Any, sum_x2: Any, sum_y2: Any, sum_xy: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(R, var(R)) per arm, elementwise: var(R) = (Σx² - 2RΣxy + R²Σy²) / ((n-1) · n · ȳ²).
+
+    This is (s_x² - 2R s_xy + R² s_y²)/(n ȳ²) (Deng, Knoblich & Lu 2018) rewritten using
+    Σ(x - R y) = 0; clipped at 0 against rounding. NaN where n < 2 or Σy == 0.
+    """
+    m = np.asarray(n, dtype=float)
+    sx = np.asarray(sum_x, dtype=float)
+    sy = np.asarray(sum_y, dtype=float)
+    sxx = np.asarray(sum_x2, dtype=float)
+    syy = np.asarray(sum_y2, dtype=float)
+    sxy = np.asarray(sum_xy, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(sy != 0.0, sx / sy, np.nan)
+        q = sxx - 2.0 * r * sxy + r * r * syy  # Σ(x - R y)²
+        q = np.where(q <= _CANCELLATION_RTOL * (sxx + r * r * syy), 0.0, q)
+        ybar = sy / m
+        var = np.where((m >= 2.0) & (sy != 0.0), q / ((m - 1.0) * m * ybar * ybar), np.nan)
+    return r, var
+
+
+def _ratio_arrays(
+    n: Any, sum_x: Any, sum_y: Any, sum_x2: Any, sum_y2: Any, sum_xy: Any,
+    n_control: Any, sum_x_control: Any, sum_y_control: Any, sum_x2_control: Any,
+    sum_y2_control: Any, sum_xy_control: Any, z: float,
+) -> _RatioArrays:
+    """Delta-method z interval / test for R1 - R0 and log-ratio interval for R1/R0 - 1, elementwise.
+
+    var(log R) = var(R)/R² (delta method again), so the lift interval is
+    exp(log(R1/R0) ± z·sqrt(var(R1)/R1² + var(R0)/R0²)) - 1.
+    """
+    r1, v1 = _delta_var_arrays(n, sum_x, sum_y, sum_x2, sum_y2, sum_xy)
+    r0, v0 = _delta_var_arrays(n_control, sum_x_control, sum_y_control, sum_x2_control, sum_y2_control, sum_xy_control)
+    return _RatioArrays(r1, r0, v1, v0, _normal_diff_arrays(r1, v1, r0, v0, z), _log_ratio_arrays(r1, v1, r0, v0, z))
+
+
+@dataclass(frozen=True)
+class RatioComparison:
+    """Treatment vs control on a ratio metric Σx/Σy: difference, relative lift, CIs, p-value.
+
+    ``estimate``/``estimate_control`` are the arm ratios R, ``se_estimate*`` their delta-method
+    standard errors; ``se_abs_diff`` the SE of R1 - R0 and ``se_log_ratio`` that of log(R1/R0).
+    ``status`` is "ok" or "not_enough_data" (point estimates kept where defined, every
+    inferential statistic None); ``note`` explains any None.
+    """
+
+    n: int
+    n_control: int
+    estimate: float | None
+    estimate_control: float | None
+    se_estimate: float | None
+    se_estimate_control: float | None
+    abs_diff: float | None
+    abs_ci: tuple[float, float] | None
+    se_abs_diff: float | None
+    rel_lift: float | None
+    rel_ci: tuple[float, float] | None
+    se_log_ratio: float | None
+    p_value: float | None
+    alpha: float
+    method: str = METHOD_DELTA
+    status: str = STATUS_OK
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: plain ints/floats, intervals as [lo, hi], None where undefined (never NaN/inf)."""
+        return _common_dict(self)
+
+
+def compare_ratios(treatment: RatioStats, control: RatioStats, alpha: float = 0.05) -> RatioComparison:
+    """Compare a ratio metric R = Σx/Σy (e.g. clicks per impression, users randomised).
+
+    Methods (Deng, Knoblich & Lu 2018, KDD):
+      * var(R) ≈ (s_x² - 2R s_xy + R² s_y²)/(n ȳ²) per arm, user-level sample (co)variances
+        (ddof=1), WITH the covariance term; arms independent.
+      * abs_diff = R1 - R0, Wald interval ± z·sqrt(var(R1) + var(R0)) with normal quantiles and
+        the two-sided z-test on the same SE (abs_ci excludes 0 exactly when p_value < alpha).
+      * rel_lift = R1/R0 - 1, interval exp(log(R1/R0) ± z·se_log_ratio) - 1 with
+        se_log_ratio² = var(R1)/R1² + var(R0)/R0².
+
+    Degenerate data (never NaN, inf or an exception):
+      * n < 2 in an arm, or Σy == 0 in an arm (ratio undefined): status "not_enough_data";
+        ratios, abs_diff and rel_lift kept where defined, intervals, SEs and p-value None.
+      * zero delta-method variance in both arms (every user has x = R·y exactly, e.g. all zero
+        clicks): "not_enough_data" with the point estimates.
+      * control ratio 0: rel_lift None; a negative ratio or treatment ratio 0: rel_ci None (log
+        undefined), noted.
+    """
+    _check_stats(treatment, RatioStats, "treatment")
+    _check_stats(control, RatioStats, "control")
+    alpha = _check_alpha(alpha)
+    t, c = treatment, control
+    arr = _ratio_arrays(
+        t.n, t.sum_x, t.sum_y, t.sum_x2, t.sum_y2, t.sum_xy,
+        c.n, c.sum_x, c.sum_y, c.sum_x2, c.sum_y2, c.sum_xy, _z_two_sided(alpha),
+    )
+    r1, r0 = t.ratio, c.ratio
+    v1, v0 = _opt(arr.var_ratio), _opt(arr.var_ratio_control)
+    abs_diff = None if r1 is None or r0 is None else r1 - r0
+
+    def not_enough(note: str) -> RatioComparison:
+        return RatioComparison(
+            n=t.n, n_control=c.n, estimate=r1, estimate_control=r0,
+            se_estimate=None if v1 is None else math.sqrt(v1),
+            se_estimate_control=None if v0 is None else math.sqrt(v0),
+            abs_diff=abs_diff, abs_ci=None, se_abs_diff=None,
+            rel_lift=_point_lift(r1, r0), rel_ci=None, se_log_ratio=None,
+            p_value=None, alpha=alpha, status=STATUS_NOT_ENOUGH_DATA, note=note,
+        )
+
+    if t.n < 2 or c.n < 2:
+        return not_enough(
+            _arm_shortfall((("treatment", t.n < 2), ("control", c.n < 2)), "fewer than 2 users")
+            + ": variance undefined"
+        )
+    if r1 is None or r0 is None:
+        return not_enough(
+            _arm_shortfall((("treatment", r1 is None), ("control", r0 is None)), "a zero denominator sum")
+            + ": ratio undefined"
+        )
+    if v1 == 0.0 and v0 == 0.0:
+        return not_enough(
+            "the delta-method variance is 0 in both arms (every user's numerator is exactly R "
+            "times their denominator): no sampling variability to test against"
+        )
+
+    notes: list[str] = []
+    rel_lift, rel_ci, se_log = _relative_fields(arr.rel, r1, r0, "ratio", notes)
+    d = arr.diff
+    return RatioComparison(
+        n=t.n, n_control=c.n, estimate=r1, estimate_control=r0,
+        se_estimate=math.sqrt(v1), se_estimate_control=math.sqrt(v0),
+        abs_diff=float(d.abs_diff), abs_ci=(float(d.ci_low), float(d.ci_high)), se_abs_diff=float(d.se),
+        rel_lift=rel_lift, rel_ci=rel_ci, se_log_ratio=se_log,
+        p_value=float(d.p_value), alpha=alpha, status=STATUS_OK, note="; ".join(notes) or None,
+    )
