@@ -38,6 +38,17 @@ def value(x: float | None, kind: str = "proportion") -> str:
     return pct(x) if kind == "proportion" else f"{x:,.3g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
+def prob(x: float | None) -> str:
+    """A probability as a percentage that never claims certainty: '>99.9%', '<0.1%'."""
+    if x is None:
+        return "–"
+    if x > 0.999:
+        return ">99.9%"
+    if x < 0.001:
+        return "<0.1%"
+    return pct(x)
+
+
 def pval(p: float | None) -> str:
     if p is None:
         return "–"
@@ -81,13 +92,16 @@ def metric_label(name: str, lang: str = "en", capital: bool = False) -> str:
     return capitalise(label) if capital else label
 
 
-def ci_text(ci: Any, lang: str = "en", level: float = 0.95) -> str:
+def ci_text(ci: Any, lang: str = "en", level: float = 0.95, sequential: bool = False) -> str:
+    """'95% CI +2.1% to +13.6%'; an always-valid (sequential) interval says so."""
     if not ci:
         return "–"
     lo, hi = ci
     if lang == "ja":
-        return f"{int(level * 100)}%信頼区間 {pct(lo, signed=True)}〜{pct(hi, signed=True)}"
-    return f"{int(level * 100)}% CI {pct(lo, signed=True)} to {pct(hi, signed=True)}"
+        kind = "常に有効な" if sequential else ""
+        return f"{kind}{int(level * 100)}%信頼区間 {pct(lo, signed=True)}〜{pct(hi, signed=True)}"
+    kind = "always-valid " if sequential else ""
+    return f"{kind}{int(level * 100)}% CI {pct(lo, signed=True)} to {pct(hi, signed=True)}"
 
 
 WORDS = {
@@ -109,7 +123,7 @@ WORDS = {
         "days_needed": "Estimated days still needed", "not_applicable": "not applicable",
         "seq_ci": "Always-valid CI (lift)", "can_stop": "Stop now?", "yes": "yes", "not_yet": "not yet",
         "chance_to_beat": "Chance to beat control", "expected_loss": "Expected loss",
-        "variance_reduction": "CUPED variance reduction",
+        "variance_reduction": "CUPED variance reduction", "more_methods": "Sequential, Bayesian and CUPED views",
         "sequential_status": "Sequential testing",
         "stop_now": "the primary metric's always-valid interval excludes zero: the experiment may be stopped now.",
         "keep_running": "the always-valid interval still includes zero: keep the experiment running (looking daily is fine).",
@@ -133,7 +147,7 @@ WORDS = {
         "days_needed": "判断までに必要な推定日数", "not_applicable": "該当なし",
         "seq_ci": "常に有効な信頼区間（リフト）", "can_stop": "今停止できるか", "yes": "はい", "not_yet": "まだ",
         "chance_to_beat": "対照群に勝つ確率", "expected_loss": "期待損失",
-        "variance_reduction": "CUPED分散削減率",
+        "variance_reduction": "CUPED分散削減率", "more_methods": "逐次検定・ベイズ・CUPED の結果",
         "sequential_status": "逐次検定",
         "stop_now": "主要指標の常に有効な区間が0を含みません。今すぐ実験を停止して構いません。",
         "keep_running": "常に有効な区間がまだ0を含みます。実験を続けてください（毎日確認しても問題ありません）。",
@@ -169,30 +183,30 @@ def reason_text(reason: "Reason", lang: str = "en") -> str:
     seq_ja = " 逐次検定の区間が0を含まないため、今すぐ停止して構いません。" if p.get("sequential") else ""
     if c == "primary_better":
         return (f"{v} は{m}を {value(p['rate_control'], p.get('kind', 'proportion'))} から {value(p['rate'], p.get('kind', 'proportion'))} に改善しました"
-                f"（{pct(p['rel_lift'], signed=True)}、{ci_text(p['rel_ci'], 'ja')}、{p_phrase(p['p'], True, 'ja')}）。{seq_ja}"
+                f"（{pct(p['rel_lift'], signed=True)}、{ci_text(p['rel_ci'], 'ja', sequential=bool(p.get('sequential')))}、{p_phrase(p['p'], True, 'ja')}）。{seq_ja}"
                 if ja else
                 f"{v} raised {m} from {value(p['rate_control'], p.get('kind', 'proportion'))} to {value(p['rate'], p.get('kind', 'proportion'))}, {pct(p['rel_lift'], signed=True)} "
-                f"[{ci_text(p['rel_ci'])}], {p_phrase(p['p'], True)}.{seq_en}")
+                f"[{ci_text(p['rel_ci'], sequential=bool(p.get('sequential')))}], {p_phrase(p['p'], True)}.{seq_en}")
     if c == "primary_worse":
         return (f"{v} は{m}を {value(p['rate_control'], p.get('kind', 'proportion'))} から {value(p['rate'], p.get('kind', 'proportion'))} に悪化させました"
-                f"（{pct(p['rel_lift'], signed=True)}、{ci_text(p['rel_ci'], 'ja')}、{p_phrase(p['p'], True, 'ja')}）。"
+                f"（{pct(p['rel_lift'], signed=True)}、{ci_text(p['rel_ci'], 'ja', sequential=bool(p.get('sequential')))}、{p_phrase(p['p'], True, 'ja')}）。"
                 if ja else
                 f"{v} lowered {m} from {value(p['rate_control'], p.get('kind', 'proportion'))} to {value(p['rate'], p.get('kind', 'proportion'))}, {pct(p['rel_lift'], signed=True)} "
-                f"[{ci_text(p['rel_ci'])}], {p_phrase(p['p'], True)}.")
+                f"[{ci_text(p['rel_ci'], sequential=bool(p.get('sequential')))}], {p_phrase(p['p'], True)}.")
     if c == "guardrail_harmed":
         return (f"{v} はガードレール指標「{m}」を悪化させました（{value(p['rate_control'], p.get('kind', 'proportion'))} → {value(p['rate'], p.get('kind', 'proportion'))}、{p_phrase(p['p'], lang='ja')}）。"
                 if ja else
                 f"{v} harmed the guardrail {m}: {value(p['rate_control'], p.get('kind', 'proportion'))} → {value(p['rate'], p.get('kind', 'proportion'))} ({p_phrase(p['p'])}).")
     if c == "futile":
-        return (f"{v} の{m}の相対リフトの信頼区間（{ci_text(p['rel_ci'], 'ja')}）は目標の最小効果 {pct(p['mde'], signed=True)} に届きません。"
+        return (f"{v} の{m}の相対リフトの信頼区間（{ci_text(p['rel_ci'], 'ja', sequential=bool(p.get('sequential')))}）は目標の最小効果 {pct(p['mde'], signed=True)} に届きません。"
                 if ja else
-                f"{v}: the interval for the lift in {m} ({ci_text(p['rel_ci'])}) rules out the target effect of "
+                f"{v}: the interval for the lift in {m} ({ci_text(p['rel_ci'], sequential=bool(p.get('sequential')))}) rules out the target effect of "
                 f"{pct(p['mde'], signed=True)}; it is not worth running longer.")
     if c == "inconclusive":
-        return (f"{v} の{m}はまだ結論が出ません（{pct(p['rel_lift'], signed=True)}、{ci_text(p['rel_ci'], 'ja')}）。"
+        return (f"{v} の{m}はまだ結論が出ません（{pct(p['rel_lift'], signed=True)}、{ci_text(p['rel_ci'], 'ja', sequential=bool(p.get('sequential')))}）。"
                 f"現在のトラフィックでは{_days(p.get('days_needed'), 'ja')}必要です。"
                 if ja else
-                f"{v}: {m} is not conclusive yet ({pct(p['rel_lift'], signed=True)}, {ci_text(p['rel_ci'])}); "
+                f"{v}: {m} is not conclusive yet ({pct(p['rel_lift'], signed=True)}, {ci_text(p['rel_ci'], sequential=bool(p.get('sequential')))}); "
                 f"at the current traffic it needs {_days(p.get('days_needed'), 'en')}.")
     if c == "not_enough_data":
         return (f"{v} の{m}はまだデータが足りません。" if ja else f"{v}: not enough data yet for {m}.")

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import plots
 from .experiment import ExperimentSpec, load_experiment
-from .i18n import check_lang, date, metric_label, number, pct, pval, t, value
+from .i18n import check_lang, date, metric_label, number, pct, prob, pval, t, value
 from .results import ExperimentResult, write_result_json
 
 SYMBOL = {"KEEP": "✔", "KILL": "✖", "CONTINUE": "⏳", "INVESTIGATE": "⚠"}
@@ -92,45 +92,48 @@ def decision_banner(ctx: ReportContext) -> str:
 
 
 def metrics_table(ctx: ReportContext) -> str:
+    """The key metrics (fixed-horizon), then a second table for the methods the spec selected."""
     r, lang = ctx.result, ctx.lang
     methods = r.methods or {}
     seq, bayes, cuped = methods.get("sequential"), methods.get("bayesian"), methods.get("cuped")
     head_cells = ["metric", "variant", "users", "rate", "control", "abs_diff", "lift", "ci", "p_value", "p_adjusted"]
-    if seq:
-        head_cells += ["seq_ci", "can_stop"]
-    if bayes:
-        head_cells += ["chance_to_beat", "expected_loss"]
-    if cuped:
-        head_cells += ["variance_reduction"]
-    rows = []
+    rows, extra_rows = [], []
     for m in r.metrics:
         c = m.comparison
         role = t("role." + m.role, lang)
+        label = (f'<td>{escape(metric_label(m.metric, lang, capital=True))} '
+                 f'<span class="gl-small">({escape(role)})</span></td><td class="l">{escape(m.variant)}</td>')
         diff = pct(c.abs_diff, signed=True) if m.kind == "proportion" else value(c.abs_diff, m.kind)
         cells = [
-            f'<td>{escape(metric_label(m.metric, lang, capital=True))} <span class="gl-small">({escape(role)})</span></td>',
-            f'<td class="l">{escape(m.variant)}</td>', f"<td>{number(c.n)}</td>", f"<td>{value(m.value, m.kind)}</td>",
+            label, f"<td>{number(c.n)}</td>", f"<td>{value(m.value, m.kind)}</td>",
             f'<td>{value(m.value_control, m.kind)} <span class="gl-small">(n={number(c.n_control)})</span></td>',
             f"<td>{diff}</td>", f"<td>{pct(c.rel_lift, signed=True)}</td>",
             f"<td>{_interval(c.rel_ci)}</td>", f"<td>{pval(c.p_value)}</td>", f"<td>{pval(m.p_value_adjusted)}</td>",
         ]
+        rows.append(f'<tr class="{"sig" if m.significant else ""}">{"".join(cells)}</tr>')
+        extra = [label]
         if seq:
             sv = m.sequential
             stop = "–" if sv is None else ("✔ " + t("yes", lang) if sv.can_stop else t("not_yet", lang))
-            cells += [f"<td>{_interval(sv.relative_ci if sv else None)}</td>", f"<td>{stop}</td>"]
+            extra += [f"<td>{_interval(sv.relative_ci if sv else None)}</td>", f"<td>{stop}</td>"]
         if bayes:
             b = m.bayes
-            cells += [f"<td>{pct(b.chance_to_beat_control) if b else '–'}</td>",
+            extra += [f"<td>{prob(b.chance_to_beat_control) if b else '–'}</td>",
                       f"<td>{pct(b.expected_loss, 2) if b else '–'}</td>"]
         if cuped:
             vr = getattr(c, "variance_reduction", None) if m.unadjusted is not None else None
-            cells += [f"<td>{pct(vr) if vr is not None else '–'}</td>"]
-        rows.append(f'<tr class="{"sig" if m.significant else ""}">{"".join(cells)}</tr>')
+            extra += [f"<td>{pct(vr) if vr is not None else '–'}</td>"]
+        extra_rows.append(f"<tr>{''.join(extra)}</tr>")
     ths = "".join(f"<th>{t(h, lang)}</th>" for h in head_cells)
-    note = f'<p class="gl-small">{escape(t("table_note", lang))}</p>'
-    return (f'<div class="gl-report"><h2>{t("key_metrics", lang)}</h2><div style="overflow-x:auto">'
-            f'<table class="gl-table"><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
-            f'{note}</div>')
+    html = (f'<div class="gl-report"><h2>{t("key_metrics", lang)}</h2><div style="overflow-x:auto">'
+            f'<table class="gl-table"><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
+    extra_heads = (["seq_ci", "can_stop"] if seq else []) + (["chance_to_beat", "expected_loss"] if bayes else []) + \
+        (["variance_reduction"] if cuped else [])
+    if extra_heads:
+        ths = "".join(f"<th>{t(h, lang)}</th>" for h in ["metric", "variant", *extra_heads])
+        html += (f'<h3>{t("more_methods", lang)}</h3><div style="overflow-x:auto"><table class="gl-table"><thead>'
+                 f'<tr>{ths}</tr></thead><tbody>{"".join(extra_rows)}</tbody></table></div>')
+    return html + f'<p class="gl-small">{escape(t("table_note", lang))}</p></div>'
 
 
 def _interval(ci: Any) -> str:

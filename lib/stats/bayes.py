@@ -38,16 +38,18 @@ METHOD = (
     "by inverting the exact CDF of the lift"
 )
 
-# Miller's sum has one term per unit of an integer posterior parameter; beyond this many terms
-# the quadrature (a few hundred special-function calls) is cheaper, so it is used instead.
-_MILLER_MAX_TERMS = 5_000
+# Miller's sum is used when every posterior parameter is at most this (one term per unit of
+# the integer parameter; SciPy's betaln loses digits for larger arguments).
+_MILLER_MAX_PARAM = 10_000
 # Total absolute error allowed for one vectorised quadrature before falling back to quad.
 _GK_TOL = 1e-11
-# Bounds of the integration in normal-score space: the mass beyond |z| = 8.5 is 2e-17.
+# Integration range in normal-score space: the mass beyond |z| = 8.5 is 2e-17.
 _Z_MAX = 8.5
 # Relative-scale root finding works on s = log(p_t/p_c), restricted to [-_S_MAX, _S_MAX]:
 # exp(690) is close to the largest double, so a quantile beyond it is not representable.
 _S_MAX = 690.0
+_TINY = 1e-300  # below this, Beta quantiles may underflow
+_ULP1 = 2.0**-52  # above 1 - _ULP1, Beta quantiles round to 1
 
 # Gauss-Kronrod 7/15 rule on [-1, 1] (QUADPACK qk15; Piessens et al. 1983). The 7 Gauss nodes
 # are the odd-indexed Kronrod nodes.
@@ -79,10 +81,13 @@ _WG[1::2] = [
     0.129484966168869693270611432679082,
 ]
 _N_PANELS = 17
-# Node positions as fractions of the integration range: 17 equal panels x 15 Kronrod nodes.
-_TAU = ((np.arange(_N_PANELS) + 0.5)[:, None] + 0.5 * _XGK) / _N_PANELS  # (P, 15)
-_Z_NODES = -_Z_MAX + 2.0 * _Z_MAX * _TAU  # nodes over the full range [-8.5, 8.5]
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
+# Kronrod nodes of _N_PANELS equal panels on s in [0, 1], shape (P, 15)
+_S = ((np.arange(_N_PANELS) + 0.5)[:, None] + 0.5 * _XGK) / _N_PANELS
+_Z_FULL = -_Z_MAX + 2.0 * _Z_MAX * _S  # full range: linear map to [-8.5, 8.5]
+_W_FULL = np.exp(-0.5 * _Z_FULL**2) / _SQRT_2PI * (2.0 * _Z_MAX)  # phi(z) dz/ds
+_S3 = 3.0 * _S**2 - 2.0 * _S**3  # truncated range: cubic map (z - z_lo)/(z_hi - z_lo)
+_DS3 = 6.0 * _S * (1.0 - _S)  # its derivative
 
 
 # --------------------------------------------------------------------------- validation
@@ -130,7 +135,11 @@ def _beta_sd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(a * b / (s * s * (s + 1.0)))
 
 
-# --------------------------------------------------------------------------- exact P(X <= kY + d)
+def _mass_beyond_double(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior mass that double precision cannot resolve: below 1e-300 (where quantiles
+    underflow) and above 1 - 2**-52 (where they round to 1). Negligible unless a prior
+    parameter is tiny (say < 0.05) and an arm has no successes (failures)."""
+    return special.betainc(a, b, _TINY), special.betaincc(a, b, 1.0 - _ULP1)
 
 
 class _LinearCdf:
@@ -143,13 +152,16 @@ class _LinearCdf:
         on Y:  P = int F_X(k*Q_Y(Phi(z)) + d) phi(z) dz
         on X:  P = int S_Y((Q_X(Phi(z)) - d)/k) phi(z) dz
 
-    (F = regularised incomplete beta ``betainc``, S = 1 - F = ``betaincc``, Q = its inverse). We
-    condition on the variable with the smaller (scaled) spread, which makes the integrand vary
-    no faster than Phi(z). Where the argument of F_X (S_Y) would leave [0, 1] the integrand is
-    exactly 0 or 1, so that part is added in closed form and the integral runs only over the rest
-    (no kink inside the range), intersected with |z| <= 8.5 (the mass outside is 2e-17).
-    Gauss-Kronrod 7/15 on 17 equal panels; elements whose QUADPACK-style error estimate exceeds
-    1e-11 are recomputed with adaptive ``scipy.integrate.quad`` on the same integrand.
+    (F = regularised incomplete beta ``betainc``, S = 1 - F = ``betaincc``, Q = the inverse
+    ``betaincinv``/``betainccinv``; all Boost implementations in SciPy). We condition on the
+    variable with the smaller (scaled) spread, which makes the integrand vary no faster than
+    Phi(z). Where the argument of F_X (S_Y) would leave [0, 1] the integrand is exactly 0 or 1:
+    that part is added in closed form and the integral runs over the rest, [z_lo, z_hi], with
+    the cubic substitution z = z_lo + (z_hi - z_lo)(3s^2 - 2s^3) that smooths the power-law
+    behaviour at a truncation point; on the full range |z| <= 8.5 (the mass outside is 2e-17)
+    the map is linear. Gauss-Kronrod 7/15 on equal panels in s; elements whose QUADPACK-style
+    error estimate exceeds 1e-11 are recomputed with adaptive ``scipy.integrate.quad`` (NaN if
+    even that reports an error above 1e-9).
 
     The quantiles at the nodes of the full range depend only on the conditioning variable, so
     they are computed once and reused across the many (k, d) of a root search.
@@ -161,7 +173,7 @@ class _LinearCdf:
         self.on_y = np.asarray(k_ref * _beta_sd(self.ay, self.by) <= _beta_sd(self.ax, self.bx))
         self.ca = np.where(self.on_y, self.ay, self.ax)  # conditioning variable
         self.cb = np.where(self.on_y, self.by, self.bx)
-        self.q = _beta_quantile(self.ca[:, None, None], self.cb[:, None, None], _Z_NODES[None])
+        self.q = _beta_quantile(self.ca[:, None, None], self.cb[:, None, None], _Z_FULL[None])
 
     def __len__(self) -> int:
         return self.ax.size
@@ -182,8 +194,8 @@ class _LinearCdf:
         return out
 
     def _domain(self, k: np.ndarray, d: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, ...]:
-        """(closed-form part, z_lo, z_hi): the integrand is 0 below z_lo and 1 above z_hi (on Y),
-        resp. 1 below z_lo and 0 above z_hi (on X); ``base`` is the probability where it is 1."""
+        """(base, z_lo, z_hi): outside [z_lo, z_hi] the integrand is exactly 0 or 1; ``base`` is
+        the probability of the part where it is 1."""
         on_y = self.on_y[idx]
         ca, cb = self.ca[idx], self.cb[idx]
         # conditioning-variable values where the argument reaches 0 and 1
@@ -205,25 +217,24 @@ class _LinearCdf:
         value, err = base.copy(), np.zeros(idx.shape)
         full = (z_lo <= -_Z_MAX) & (z_hi >= _Z_MAX)
         part = ~full & (z_hi > z_lo)
-        for sel in (full, part):
-            if not sel.any():
-                continue
-            if sel is full:
-                z, q = _Z_NODES[None], self.q[idx[sel]]
-            else:
-                z = z_lo[sel, None, None] + (z_hi - z_lo)[sel, None, None] * _TAU
-                q = _beta_quantile(self.ca[idx[sel], None, None], self.cb[idx[sel], None, None], z)
-            g = self._integrand(q, k[sel], d[sel], idx[sel]) * (np.exp(-0.5 * z * z) / _SQRT_2PI)
-            half = (z_hi - z_lo)[sel] / (2.0 * _N_PANELS)
-            v, e = _gauss_kronrod(g, half)
-            value[sel] += v
-            err[sel] = e
+        if full.any():
+            g = self._integrand(self.q[idx[full]], k[full], d[full], idx[full]) * _W_FULL
+            value[full], err[full] = _gauss_kronrod(g)
+        if part.any():
+            width = (z_hi - z_lo)[part, None, None]
+            z = z_lo[part, None, None] + width * _S3
+            q = _beta_quantile(self.ca[idx[part], None, None], self.cb[idx[part], None, None], z)
+            g = self._integrand(q, k[part], d[part], idx[part]) * (np.exp(-0.5 * z * z) * width * _DS3)
+            v, e = _gauss_kronrod(g)
+            value[part] += v / _SQRT_2PI
+            err[part] = e / _SQRT_2PI
         for i in np.nonzero(~(err <= _GK_TOL))[0]:
             value[i] = base[i] + self._quad(int(idx[i]), float(k[i]), float(d[i]), float(z_lo[i]), float(z_hi[i]))
         return np.clip(value, 0.0, 1.0)
 
     def _quad(self, j: int, k: float, d: float, z_lo: float, z_hi: float) -> float:
-        """Adaptive ``scipy.integrate.quad`` of the same integrand over [z_lo, z_hi], one element."""
+        """Adaptive ``scipy.integrate.quad`` of the same integrand over [z_lo, z_hi], one element;
+        NaN if quad's own error estimate exceeds 1e-9."""
         jj, ka, da = np.array([j]), np.array([k]), np.array([d])
         ca, cb = self.ca[j], self.cb[j]
 
@@ -232,18 +243,21 @@ class _LinearCdf:
             return float(self._integrand(q, ka, da, jj)[0]) * math.exp(-0.5 * z * z)
 
         pts = np.linspace(z_lo, z_hi, _N_PANELS + 1)[1:-1]
-        val, _ = integrate.quad(f, z_lo, z_hi, points=pts, epsabs=1e-14, epsrel=1e-12, limit=500)
-        return val / _SQRT_2PI
+        out = integrate.quad(f, z_lo, z_hi, points=pts, epsabs=1e-14, epsrel=1e-12, limit=500,
+                             full_output=1)
+        val, abserr = out[0] / _SQRT_2PI, out[1] / _SQRT_2PI
+        return val if abserr <= 1e-9 else math.nan
 
 
-def _gauss_kronrod(g: np.ndarray, half: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Integral and error estimate from values g (m, P, 15) at the Kronrod nodes of P equal
-    panels of half-width ``half`` (m,), with QUADPACK's qk15 error formula per panel."""
+def _gauss_kronrod(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integral over s in [0, 1] and its error estimate from values g (m, P, 15) at the Kronrod
+    nodes of P equal panels, with QUADPACK's qk15 error formula per panel."""
+    half = 0.5 / _N_PANELS
     resk = g @ _WGK  # (m, P), per unit half-width
     resg = g @ _WG
     resasc = np.abs(g - 0.5 * resk[..., None]) @ _WGK
     err = np.abs(resk - resg)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         scaled = resasc * np.minimum(1.0, (200.0 * err / resasc) ** 1.5)
     err = np.where((resasc > 0) & (err > 0), scaled, err)
     return resk.sum(axis=1) * half, err.sum(axis=1) * half
@@ -252,19 +266,19 @@ def _gauss_kronrod(g: np.ndarray, half: np.ndarray) -> tuple[np.ndarray, np.ndar
 # --------------------------------------------------------------------------- chance to beat
 
 
-def _miller_sum(aA: np.ndarray, bA: np.ndarray, aB: np.ndarray, bB: np.ndarray, terms: np.ndarray) -> np.ndarray:
-    """P(p_B > p_A) for p_A ~ Beta(aA, bA), p_B ~ Beta(aB, bB) with aB = terms a whole number.
+def _miller_sum(aA: np.ndarray, bA: np.ndarray, aB: np.ndarray, bB: np.ndarray) -> np.ndarray:
+    """P(p_B > p_A) for p_A ~ Beta(aA, bA), p_B ~ Beta(aB, bB) with aB a whole number.
 
     Miller (2015), "Formulas for Bayesian A/B testing":
         P = sum_{i=0}^{aB-1} B(aA+i, bA+bB) / ((bB+i) B(1+i, bB) B(aA, bA)).
     Only aB must be an integer (the finite expansion of the incomplete beta I_x(aB, bB)); the
-    other three parameters may be any positive reals. All terms are positive: summed in log space
-    (log-sum-exp within each element), vectorised over a ragged index.
+    other three parameters may be any positive reals. All terms are positive: each is formed in
+    log space with ``betaln`` and they are summed with log-sum-exp per element, vectorised over a
+    ragged index (chunks of <= 2M terms).
     """
     out = np.empty(aA.size)
-    # chunks of at most ~2M terms to bound memory
-    bounds = [0]
-    acc = 0
+    terms = aB.astype(np.int64)
+    bounds, acc = [0], 0
     for i, t in enumerate(terms):
         acc += int(t)
         if acc >= 2_000_000:
@@ -273,7 +287,7 @@ def _miller_sum(aA: np.ndarray, bA: np.ndarray, aB: np.ndarray, bB: np.ndarray, 
     if bounds[-1] != aA.size:
         bounds.append(aA.size)
     for lo, hi in zip(bounds[:-1], bounds[1:]):
-        t = terms[lo:hi].astype(np.int64)
+        t = terms[lo:hi]
         grp = np.repeat(np.arange(hi - lo), t)
         starts = np.cumsum(t) - t
         i = (np.arange(int(t.sum())) - starts[grp]).astype(float)
@@ -289,26 +303,34 @@ def _miller_sum(aA: np.ndarray, bA: np.ndarray, aB: np.ndarray, bB: np.ndarray, 
 def _chance_to_beat_arrays(a1: Any, b1: Any, a0: Any, b0: Any) -> np.ndarray:
     """P(p_t > p_c) for p_t ~ Beta(a1, b1), p_c ~ Beta(a0, b0), elementwise and exact.
 
-    Miller's finite sum (:func:`_miller_sum`) is used whenever one of the four posterior
-    parameters is a whole number <= 5,000 (the shortest such sum is taken), via the identities
-        P(t > c) = S(A=c, B=t)                                   [a1 whole]
-                 = 1 - S(A=t, B=c)                               [a0 whole]
-                 = S(A=Beta(b1, a1), B=Beta(b0, a0))             [b0 whole; 1-p swaps a and b]
-                 = 1 - S(A=Beta(b0, a0), B=Beta(b1, a1))         [b1 whole]
-    where S(A, B) = P(p_B > p_A). Otherwise (large counts, non-integer priors) it is the integral
-    P(p_c <= p_t) = int f_t(x) F_c(x) dx, computed by :class:`_LinearCdf` to ~1e-12.
+    * Miller's finite sum (:func:`_miller_sum`) when every posterior parameter is <= 10,000 and
+      one of them is a whole number (the shortest of the four forms is used):
+          P(t > c) = S(A=c, B=t)                               [a1 whole]
+                   = 1 - S(A=t, B=c)                           [a0 whole]
+                   = S(A=Beta(b1, a1), B=Beta(b0, a0))         [b0 whole; 1-p swaps a and b]
+                   = 1 - S(A=Beta(b0, a0), B=Beta(b1, a1))     [b1 whole]
+      with S(A, B) = P(p_B > p_A). (Beyond 10,000, SciPy's ``betaln`` loses digits, ~1e-10.)
+    * Otherwise (large counts, non-integer priors) the integral P(p_c <= p_t) =
+      int f_t(x) F_c(x) dx by :class:`_LinearCdf`, with both rates reflected (p -> 1 - p, so
+      P(t > c) = P(1-t < 1-c)) when their means add up to more than 1, so that the posterior mass
+      sits near 0 where doubles resolve down to 1e-308. NaN if both posteriors put so much mass
+      beyond double precision (:func:`_mass_beyond_double`, e.g. a prior a = 0.001 and no
+      successes in either arm) that the error bound, the product of those masses, exceeds 1e-12.
+
+    Absolute error ~1e-11 or better on either path.
     """
     a1, b1, a0, b0 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (a1, b1, a0, b0)))
     shape = a1.shape
     a1, b1, a0, b0 = (v.ravel() for v in (a1, b1, a0, b0))
     cands = np.stack([a1, a0, b0, b1])  # (4, m): term counts of the four forms
-    whole = (cands == np.floor(cands)) & (cands <= _MILLER_MAX_TERMS)
+    whole = cands == np.floor(cands)
+    small = cands.max(axis=0) <= _MILLER_MAX_PARAM
     counts = np.where(whole, cands, np.inf)
     form = np.argmin(counts, axis=0)
-    use_miller = np.isfinite(counts.min(axis=0))
+    use_miller = small & whole.any(axis=0)
     out = np.empty(a1.size)
 
-    # (aA, bA, aB, bB, complement) for each form
+    # (aA, bA, aB, bB, complement) of each form
     forms = [
         (a0, b0, a1, b1, False),
         (a1, b1, a0, b0, True),
@@ -318,12 +340,21 @@ def _chance_to_beat_arrays(a1: Any, b1: Any, a0: Any, b0: Any) -> np.ndarray:
     for f, (aA, bA, aB, bB, comp) in enumerate(forms):
         sel = use_miller & (form == f)
         if sel.any():
-            s = _miller_sum(aA[sel], bA[sel], aB[sel], bB[sel], aB[sel])
+            s = _miller_sum(aA[sel], bA[sel], aB[sel], bB[sel])
             out[sel] = 1.0 - s if comp else s
-    rest = ~use_miller
-    if rest.any():
-        # P(p_c <= 1 * p_t + 0)
-        out[rest] = _LinearCdf(a0[rest], b0[rest], a1[rest], b1[rest])(1.0, 0.0)
+    rest = np.nonzero(~use_miller)[0]
+    if rest.size:
+        # P(t > c) = P(X <= Y) with (X, Y) = (c, t), or (1 - t, 1 - c) when reflected
+        refl = a1[rest] / (a1[rest] + b1[rest]) + a0[rest] / (a0[rest] + b0[rest]) > 1.0
+        ax = np.where(refl, b1[rest], a0[rest])
+        bx = np.where(refl, a1[rest], b0[rest])
+        ay = np.where(refl, b0[rest], a1[rest])
+        by = np.where(refl, a0[rest], b1[rest])
+        val = _LinearCdf(ax, bx, ay, by)(1.0, 0.0)
+        lo_x, hi_x = _mass_beyond_double(ax, bx)
+        lo_y, hi_y = _mass_beyond_double(ay, by)
+        val[lo_x * lo_y + hi_x * hi_y > 1e-12] = np.nan
+        out[rest] = val
     return np.clip(out, 0.0, 1.0).reshape(shape)
 
 
@@ -333,14 +364,14 @@ def _chance_to_beat_arrays(a1: Any, b1: Any, a0: Any, b0: Any) -> np.ndarray:
 def _expected_loss_arrays(a1: Any, b1: Any, a0: Any, b0: Any) -> tuple[np.ndarray, np.ndarray]:
     """(E[max(p_c - p_t, 0)], E[max(p_t - p_c, 0)]) elementwise, exact.
 
-    Since x * Beta(x; a, b) = a/(a+b) * Beta(x; a+1, b) (B(a+1, b) = B(a, b) a/(a+b)),
+    Since x * Beta(x; a, b) = a/(a+b) * Beta(x; a+1, b) (because B(a+1, b) = B(a, b) a/(a+b)),
         E[p_c 1{p_c > p_t}] = a0/(a0+b0) * P(Beta(a0+1, b0) > Beta(a1, b1)),
         E[p_t 1{p_c > p_t}] = a1/(a1+b1) * P(Beta(a0, b0) > Beta(a1+1, b1)),
-    and E[max(p_c - p_t, 0)] is the first minus the second (Stucchio 2015, "Bayesian A/B testing
-    at VWO", section 4). Symmetrically for E[max(p_t - p_c, 0)]. Each probability is a chance to
-    beat with shifted parameters (:func:`_chance_to_beat_arrays`), so the losses are as exact as
-    those (absolute error ~1e-12); the difference is clipped at 0 against rounding. Identity:
-    loss_control - loss_treatment = E[p_t] - E[p_c].
+    and E[max(p_c - p_t, 0)] is the first minus the second (the closed form of Stucchio 2015,
+    "Bayesian A/B testing at VWO"). Symmetrically for E[max(p_t - p_c, 0)]. Each probability is a
+    chance to beat with shifted parameters (:func:`_chance_to_beat_arrays`), so the losses are as
+    exact as those (absolute error ~1e-11); the difference is clipped at 0 against rounding.
+    Identity: loss_control - loss_treatment = E[p_t] - E[p_c].
     """
     a1, b1, a0, b0 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (a1, b1, a0, b0)))
     m1, m0 = a1 / (a1 + b1), a0 / (a0 + b0)
@@ -358,27 +389,32 @@ def _expected_loss_arrays(a1: Any, b1: Any, a0: Any, b0: Any) -> tuple[np.ndarra
 
 def _find_root(f: Callable[[np.ndarray, np.ndarray], np.ndarray], x1: np.ndarray, f1: np.ndarray,
                x2: np.ndarray, f2: np.ndarray, xatol: float, fatol: float, maxiter: int = 100) -> np.ndarray:
-    """Vectorised Chandrupatla (1997) bracketing root finder (inverse quadratic interpolation
-    safeguarded by bisection; the algorithm of ``scipy.optimize.elementwise.find_root``).
+    """Vectorised Chandrupatla (1997) bracketing root finder: inverse quadratic interpolation
+    safeguarded by bisection (the algorithm of ``scipy.optimize.elementwise.find_root``, SciPy
+    >= 1.15, re-implemented here for SciPy 1.13), with a secant first step.
 
     ``f(x, idx)`` evaluates the function of the elements ``idx`` at ``x``; [x1, x2] must bracket a
-    root (f1, f2 of opposite signs or zero). Returns NaN where it did not converge.
+    root (f1, f2 of opposite signs or zero). Stops when |f| <= fatol or the bracket is narrower
+    than xatol + 4 eps |x|. Returns NaN where it did not converge.
     """
     x1, f1, x2, f2 = (np.array(v, dtype=float) for v in (x1, f1, x2, f2))
     x3, f3 = x2.copy(), f2.copy()
     res = np.full(x1.shape, np.nan)
-    t = np.full(x1.shape, 0.5)
+    # first step: secant (regula falsi) instead of Chandrupatla's bisection; stays in the bracket
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.clip(f1 / (f1 - f2), 0.01, 0.99)
+    t = np.where(np.isfinite(t), t, 0.5)
     active = np.ones(x1.shape, dtype=bool)
 
     def check(ix: np.ndarray) -> np.ndarray:
-        """Record converged elements among ``ix``; return the tolerance-based t-limit."""
+        """Record converged elements among ``ix``; return the tolerance-based limit on t."""
         small = np.abs(f1[ix]) < np.abs(f2[ix])
         xm = np.where(small, x1[ix], x2[ix])
         fm = np.where(small, f1[ix], f2[ix])
         tol = xatol + 4.0 * np.finfo(float).eps * np.abs(xm)
         dx = np.abs(x2[ix] - x1[ix])
-        done = (np.abs(fm) <= fatol) | (dx < tol)
-        res[ix[done]] = xm[done]
+        done = (np.abs(fm) <= fatol) | (dx < tol) | np.isnan(fm)
+        res[ix[done]] = np.where(np.isnan(fm[done]), np.nan, xm[done])
         active[ix[done]] = False
         with np.errstate(divide="ignore", invalid="ignore"):
             return 0.5 * tol / dx
@@ -409,11 +445,41 @@ def _find_root(f: Callable[[np.ndarray, np.ndarray], np.ndarray], x1: np.ndarray
     return res
 
 
+def _cornish_fisher(a1: np.ndarray, b1: np.ndarray, a0: np.ndarray, b0: np.ndarray, p: np.ndarray,
+                    rel: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Starting guess for the p-quantile of log(p_t/p_c) (rel) or p_t - p_c, and its sd.
+
+    Cornish-Fisher expansion with the exact first four cumulants: of log p for p ~ Beta(a, b)
+    they are psi^(n-1)(a) - psi^(n-1)(a+b) (polygamma); of p from the Beta skewness and kurtosis.
+    Only a starting point for the exact root search.
+    """
+    if rel:
+        k = [special.polygamma(n, a1) - special.polygamma(n, a1 + b1) for n in range(4)]
+        c = [special.polygamma(n, a0) - special.polygamma(n, a0 + b0) for n in range(4)]
+        k1, k2, k3, k4 = k[0] - c[0], k[1] + c[1], k[2] - c[2], k[3] + c[3]
+    else:
+        def cumulants(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, ...]:
+            s = a + b
+            var = a * b / (s * s * (s + 1.0))
+            skew = 2.0 * (b - a) * np.sqrt(s + 1.0) / ((s + 2.0) * np.sqrt(a * b))
+            exkurt = 6.0 * ((a - b) ** 2 * (s + 1.0) - a * b * (s + 2.0)) / (a * b * (s + 2.0) * (s + 3.0))
+            return a / s, var, skew * var**1.5, exkurt * var * var
+
+        t, c = cumulants(a1, b1), cumulants(a0, b0)
+        k1, k2, k3, k4 = t[0] - c[0], t[1] + c[1], t[2] - c[2], t[3] + c[3]
+    sd = np.sqrt(k2)
+    g1, g2 = k3 / sd**3, k4 / k2**2
+    z = special.ndtri(p)
+    w = z + (z * z - 1.0) * g1 / 6.0 + (z**3 - 3.0 * z) * g2 / 24.0 - (2.0 * z**3 - 5.0 * z) * g1 * g1 / 36.0
+    return k1 + sd * w, sd
+
+
 class _CIArrays(NamedTuple):
-    low: np.ndarray  # NaN where not representable (see below)
+    low: np.ndarray  # NaN where undefined (see the flags)
     high: np.ndarray
-    low_clamped: np.ndarray  # relative scale: lower quantile below exp(-690) - 1, reported as -1
-    high_unbounded: np.ndarray  # relative scale: upper quantile beyond exp(690) - 1, NaN
+    low_clamped: np.ndarray  # relative: lower quantile of p_t/p_c below exp(-690), reported as -1
+    high_unbounded: np.ndarray  # relative: upper quantile of p_t/p_c beyond exp(690), NaN
+    unresolved: np.ndarray  # relative: a posterior has > 1e-12 of its mass below 1e-300, NaN
 
 
 def _credible_interval_arrays(a1: Any, b1: Any, a0: Any, b0: Any, alpha: float,
@@ -421,84 +487,93 @@ def _credible_interval_arrays(a1: Any, b1: Any, a0: Any, b0: Any, alpha: float,
     """Equal-tailed 1 - alpha credible interval of p_t/p_c - 1 ('relative') or p_t - p_c
     ('absolute'), elementwise, by inverting the exact CDF.
 
-    CDF: relative  P(p_t/p_c <= r) = P(p_t <= r p_c)   (root in s = log r)
+    CDF: relative  P(p_t/p_c <= r) = P(p_t <= r p_c) = int f_c(y) F_t(r y) dy   (root in log r)
          absolute  P(p_t - p_c <= d) = P(p_t <= p_c + d)
-    both evaluated by :class:`_LinearCdf` to ~1e-12 and solved for alpha/2 and 1 - alpha/2 with
+    both evaluated by :class:`_LinearCdf` and solved for alpha/2 and 1 - alpha/2 with
     :func:`_find_root` (|CDF - target| <= 1e-13 or the root bracketed within 1e-12). Starting
-    bracket: the normal approximation (exact mean and variance of log p, i.e. digamma/trigamma,
-    for 'relative'; of p for 'absolute') +- 0.05 sd; where that does not bracket, the guaranteed
-    bracket [q_t(e) / q_c(1-e), q_t(1-e) / q_c(e)] with e = alpha/5 (resp. differences), whose
-    CDF values are <= 2e < alpha/2 and >= 1 - 2e by a union bound.
+    bracket: a Cornish-Fisher guess (:func:`_cornish_fisher`) +- 0.01 sd, widened x10, x100 and
+    finally to the guaranteed bracket [q_t(e)/q_c(1-e), q_t(1-e)/q_c(e)] (resp. differences)
+    with e = alpha/5, whose CDF values are <= 2e < alpha/2 and >= 1 - 2e by a union bound.
 
-    Relative scale: the ratio is heavy-tailed when a posterior piles up at 0. If the upper
-    quantile of p_t/p_c exceeds exp(690) (not representable) ``high`` is NaN and
-    ``high_unbounded`` True; if the lower quantile is below exp(-690) ``low`` is -1.0 (exact to
-    double precision) and ``low_clamped`` True.
+    Relative scale, where the ratio is heavy-tailed because a posterior piles up at 0:
+      * upper quantile of p_t/p_c beyond exp(690) (not a finite double): ``high`` NaN,
+        ``high_unbounded``;
+      * lower quantile below exp(-690): ``low`` = -1.0 (exact to double precision),
+        ``low_clamped``;
+      * either posterior with more than 1e-12 of its mass below 1e-300, where quantiles
+        underflow (only with a prior parameter below ~0.05 and no successes): the CDF of the
+        ratio cannot be computed in double precision; both bounds NaN, ``unresolved``.
     """
     a1, b1, a0, b0 = (np.asarray(v, dtype=float).ravel() for v in np.broadcast_arrays(a1, b1, a0, b0))
     m = a1.size
+    rel = scale == "relative"
+    unresolved = np.zeros(m, dtype=bool)
+    if rel:
+        unresolved = (_mass_beyond_double(a1, b1)[0] > 1e-12) | (_mass_beyond_double(a0, b0)[0] > 1e-12)
     eps = alpha / 5.0
     z_e = float(special.ndtri(eps))
     qt_lo, qt_hi = _beta_quantile(a1, b1, z_e), _beta_quantile(a1, b1, -z_e)
     qc_lo, qc_hi = _beta_quantile(a0, b0, z_e), _beta_quantile(a0, b0, -z_e)
     targets = np.concatenate([np.full(m, alpha / 2.0), np.full(m, 1.0 - alpha / 2.0)])
-    zq = np.concatenate([np.full(m, special.ndtri(alpha / 2.0)), np.full(m, special.ndtri(1.0 - alpha / 2.0))])
-    rel = scale == "relative"
     with np.errstate(divide="ignore"):
         if rel:
-            mean = special.digamma(a1) - special.digamma(a1 + b1) - special.digamma(a0) + special.digamma(a0 + b0)
-            sd = np.sqrt(special.polygamma(1, a1) - special.polygamma(1, a1 + b1)
-                         + special.polygamma(1, a0) - special.polygamma(1, a0 + b0))
             lo_hard = np.clip(np.log(qt_lo) - np.log(qc_hi), -_S_MAX, _S_MAX)
             hi_hard = np.clip(np.log(qt_hi) - np.log(qc_lo), -_S_MAX, _S_MAX)
         else:
-            mean = a1 / (a1 + b1) - a0 / (a0 + b0)
-            sd = np.hypot(_beta_sd(a1, b1), _beta_sd(a0, b0))
             lo_hard, hi_hard = qt_lo - qc_hi, qt_hi - qc_lo
-    mean2, sd2 = np.tile(mean, 2), np.tile(sd, 2)
-    lo_hard2, hi_hard2 = np.tile(lo_hard, 2), np.tile(hi_hard, 2)
-    k_ref = np.exp(np.clip(mean2, -_S_MAX, _S_MAX)) if rel else np.ones(2 * m)
-    cdf = _LinearCdf(np.tile(a1, 2), np.tile(b1, 2), np.tile(a0, 2), np.tile(b0, 2), k_ref)
-
-    def f(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        if rel:
-            return cdf(np.exp(x), 0.0, idx) - targets[idx]
-        return cdf(1.0, x, idx) - targets[idx]
-
-    guess = np.clip(mean2 + zq * sd2, lo_hard2, hi_hard2)
-    h = 0.05 * sd2 + 1e-12
-    x1, x2 = np.maximum(guess - h, lo_hard2), np.minimum(guess + h, hi_hard2)
-    allix = np.arange(2 * m)
-    f1, f2 = f(x1, allix), f(x2, allix)
-    # widen to the guaranteed bracket where the tight one fails
-    left = f1 > 0
-    if left.any():
-        ix = np.nonzero(left)[0]
-        x2[ix], f2[ix] = x1[ix], f1[ix]
-        x1[ix] = lo_hard2[ix]
-        f1[ix] = f(x1[ix], ix)
-    right = (f2 < 0) & ~left
-    if right.any():
-        ix = np.nonzero(right)[0]
-        x1[ix], f1[ix] = x2[ix], f2[ix]
-        x2[ix] = hi_hard2[ix]
-        f2[ix] = f(x2[ix], ix)
-    # relative scale only: the quantile may lie beyond the representable range
-    below = f1 > 0  # CDF already above target at the lowest s: quantile < exp(-690)
-    above = f2 < 0  # CDF still below target at the highest s: quantile > exp(690)
-    ok = ~(below | above)
+    work = np.nonzero(~np.tile(unresolved, 2))[0]  # indices into the stacked (lower, upper) problems
     root = np.full(2 * m, np.nan)
-    if ok.any():
-        ix = np.nonzero(ok)[0]
-        root[ix] = _find_root(lambda x, j: f(x, ix[j]), x1[ix], f1[ix], x2[ix], f2[ix],
-                              xatol=1e-12, fatol=1e-13)
+    below = np.zeros(2 * m, dtype=bool)
+    above = np.zeros(2 * m, dtype=bool)
+    if work.size:
+        el = work % m
+        tg, lo_w, hi_w = targets[work], lo_hard[el], hi_hard[el]
+        guess, sd_w = _cornish_fisher(a1[el], b1[el], a0[el], b0[el], targets[work], rel)
+        guess = np.clip(np.nan_to_num(guess), lo_w, hi_w)
+        # condition on the narrower of p_t and r p_c near the expected root r
+        k_ref = np.exp(guess) if rel else 1.0
+        cdf = _LinearCdf(a1[el], b1[el], a0[el], b0[el], k_ref)
+
+        def f(x: np.ndarray, j: np.ndarray) -> np.ndarray:
+            if rel:
+                return cdf(np.exp(x), 0.0, j) - tg[j]
+            return cdf(1.0, x, j) - tg[j]
+
+        h = 0.01 * sd_w + 1e-12
+        x1, x2 = np.maximum(guess - h, lo_w), np.minimum(guess + h, hi_w)
+        allj = np.arange(work.size)
+        f1, f2 = f(x1, allj), f(x2, allj)
+        # widen (x10, x100, then the guaranteed bracket) where the tight one fails
+        for factor in (10.0, 100.0, None):
+            left, right = f1 > 0, f2 < 0
+            left &= x1 > lo_w
+            right &= x2 < hi_w
+            if left.any():
+                j = np.nonzero(left)[0]
+                x2[j], f2[j] = x1[j], f1[j]
+                x1[j] = lo_w[j] if factor is None else np.maximum(guess[j] - factor * h[j], lo_w[j])
+                f1[j] = f(x1[j], j)
+            if right.any():
+                j = np.nonzero(right)[0]
+                x1[j], f1[j] = x2[j], f2[j]
+                x2[j] = hi_w[j] if factor is None else np.minimum(guess[j] + factor * h[j], hi_w[j])
+                f2[j] = f(x2[j], j)
+        # the quantile lies beyond the representable range (relative scale only)
+        b_w, a_w = f1 > 0, f2 < 0
+        ok = ~(b_w | a_w | np.isnan(f1) | np.isnan(f2))
+        if ok.any():
+            j = np.nonzero(ok)[0]
+            root[work[j]] = _find_root(lambda x, jj: f(x, j[jj]), x1[j], f1[j], x2[j], f2[j],
+                                       xatol=1e-12, fatol=1e-13)
+        below[work] = b_w
+        above[work] = a_w
     if rel:
         val = np.expm1(root)
         val[below] = -1.0
         val[above] = np.nan
     else:
         val = np.clip(root, -1.0, 1.0)
-    return _CIArrays(val[:m], val[m:], below[:m], above[m:])
+    return _CIArrays(val[:m], val[m:], below[:m], above[m:], unresolved)
 
 
 # --------------------------------------------------------------------------- public API
@@ -512,17 +587,18 @@ class BayesResult:
     ``expected_loss`` = E[max(p_c - p_t, 0)], the expected rate given up by shipping the
     treatment; ``expected_loss_control`` = E[max(p_t - p_c, 0)], the risk of keeping the control.
     ``credible_interval`` is the equal-tailed 1 - alpha posterior interval of the lift on
-    ``scale`` ("relative": p_t/p_c - 1, "absolute": p_t - p_c), or None when a bound is not
-    representable (see ``note``). ``status`` is "ok" or "not_enough_data" (an arm has no users:
-    its posterior is the prior, so every figure reflects the prior, not data).
+    ``scale`` ("relative": p_t/p_c - 1, "absolute": p_t - p_c). A figure is None only when double
+    precision cannot represent it (see ``note``; needs a prior parameter below ~0.05).
+    ``status`` is "ok" or "not_enough_data" (an arm has no users: its posterior is the prior, so
+    the figures are computed but reflect the prior, not data).
     """
 
     prior: tuple[float, float]
     posterior_control: tuple[float, float]
     posterior_treatment: tuple[float, float]
-    chance_to_beat_control: float
-    expected_loss: float
-    expected_loss_control: float
+    chance_to_beat_control: float | None
+    expected_loss: float | None
+    expected_loss_control: float | None
     credible_interval: tuple[float, float] | None
     scale: str
     alpha: float
@@ -530,7 +606,7 @@ class BayesResult:
     note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: plain floats, interval as [lo, hi] or None (never NaN/inf)."""
+        """JSON-ready: plain floats, interval as [lo, hi], None where undefined (never NaN/inf)."""
         ci = self.credible_interval
         interval = None
         if ci is not None:
@@ -558,15 +634,17 @@ def beta_binomial(
 ) -> BayesResult:
     """Beta-Binomial posteriors of a treatment and a control conversion rate, and what they imply.
 
-    Model (Gelman et al., BDA3, 2013, section 2.4): p ~ Beta(a, b) independently per arm with the
-    same ``prior`` (a, b) > 0 (default uniform); posterior Beta(a + s, b + n - s).
+    Model (Gelman et al., *Bayesian Data Analysis*, 3rd ed., 2013, section 2.4): p ~ Beta(a, b)
+    independently per arm with the same ``prior`` (a, b) > 0 (default uniform); the posterior is
+    Beta(a + s, b + n - s).
 
-    Methods (deterministic, no random draws; absolute error ~1e-12):
+    Methods (deterministic, no random draws; absolute error ~1e-11 or better):
       * chance_to_beat_control = P(p_t > p_c): Miller's (2015) closed-form finite sum when a
-        posterior parameter is a whole number <= 5,000 (e.g. the uniform prior with modest
-        counts), else the integral int f_t(x) F_c(x) dx by error-controlled Gauss-Kronrod
-        quadrature in normal-score space, with ``scipy.integrate.quad`` as fallback; exact for
-        non-integer priors and counts in the millions alike. See :func:`_chance_to_beat_arrays`.
+        posterior parameter is a whole number and all are <= 10,000 (e.g. the uniform prior with
+        modest counts); otherwise the integral int f_t(x) F_c(x) dx by error-controlled
+        Gauss-Kronrod quadrature in normal-score space, ``scipy.integrate.quad`` as fallback.
+        Exact for non-integer priors and counts in the millions alike.
+        See :func:`_chance_to_beat_arrays`.
       * expected_loss = E[max(p_c - p_t, 0)] and expected_loss_control = E[max(p_t - p_c, 0)]:
         closed form through Beta-function identities, as chances to beat with shifted parameters
         (Stucchio 2015, "Bayesian A/B testing at VWO"). See :func:`_expected_loss_arrays`.
@@ -576,13 +654,19 @@ def beta_binomial(
         See :func:`_credible_interval_arrays`.
 
     Degenerate data (never NaN, inf or an exception):
-      * an arm with n == 0: its posterior is the prior; figures are computed (e.g. 0.5 chance to
-        beat with both arms empty) but status is "not_enough_data" and the note says so.
-      * 0 successes or all successes: the posterior is proper (prior a, b > 0), nothing special.
-      * relative scale with a control posterior piled up at 0 (tiny prior a and no control
-        successes): if the upper quantile of p_t/p_c is beyond exp(690) the interval is None,
-        with a note. A treatment posterior piled up at 0 can give a lower bound of -1.0
-        (the quantile is within 1e-300 of -1), noted.
+      * an arm with n == 0: its posterior is the prior; the figures are computed (e.g. chance 0.5
+        with both arms empty) but status is "not_enough_data" and the note says so.
+      * 0 successes or all successes: the posterior is still proper (a, b > 0); nothing special.
+        With the uniform or Jeffreys prior every figure is finite (a relative interval can be
+        very wide, e.g. 0/10 control).
+      * relative scale with a posterior piled up at 0 beyond double precision: if the upper
+        quantile of p_t/p_c exceeds exp(690), or a posterior has more than 1e-12 of its mass
+        below 1e-300 (only with a prior parameter below ~0.05 and no successes), the interval is
+        None with a note (use scale='absolute'). A lower quantile below exp(-690) is reported as
+        -1.0, noted.
+      * both posteriors with mass beyond double precision at the same end (tiny prior parameter,
+        no successes or no failures in either arm, no integer parameter for Miller's sum): the
+        chance to beat (and a loss, if affected) is None with a note.
     """
     x1, n1 = _check_arm(successes, n, "treatment")
     x0, n0 = _check_arm(successes_control, n_control, "control")
@@ -602,21 +686,37 @@ def beta_binomial(
             "its posterior is the prior, so the figures reflect the prior only"
         )
 
-    chance = float(_chance_to_beat_arrays(a1, b1, a0, b0))
-    loss_t, loss_c = _expected_loss_arrays(a1, b1, a0, b0)
+    chance = _finite_or_none(_chance_to_beat_arrays(a1, b1, a0, b0))
+    loss_t, loss_c = (_finite_or_none(v) for v in _expected_loss_arrays(a1, b1, a0, b0))
+    if chance is None or loss_t is None or loss_c is None:
+        notes.append(
+            "both posteriors put their mass beyond double precision at the same end (tiny prior "
+            "parameter, no successes or no failures): "
+            + ", ".join(name for name, v in (("chance to beat control", chance),
+                                             ("expected loss", loss_t),
+                                             ("expected loss of the control", loss_c)) if v is None)
+            + " not computable"
+        )
     ci = _credible_interval_arrays(a1, b1, a0, b0, alpha, scale)
     lo, hi = float(ci.low[0]), float(ci.high[0])
     interval: tuple[float, float] | None = (lo, hi)
-    if bool(ci.high_unbounded[0]):
+    if bool(ci.unresolved[0]):
+        interval = None
+        notes.append(
+            "a posterior puts more than 1e-12 of its mass below 1e-300 (tiny prior parameter, no "
+            "successes): the relative lift cannot be resolved in double precision, credible "
+            "interval None (use scale='absolute')"
+        )
+    elif bool(ci.high_unbounded[0]):
         interval = None
         notes.append(
             "the control posterior is concentrated at 0: the upper bound of the relative lift "
-            "exceeds exp(690) and is not representable, so the credible interval is None "
+            "exceeds exp(690) and is not representable, credible interval None "
             "(use scale='absolute')"
         )
     elif not (math.isfinite(lo) and math.isfinite(hi)):  # not expected; never emit NaN
         interval = None
-        notes.append("the credible interval could not be computed")
+        notes.append("the credible interval could not be computed to the required accuracy")
     elif bool(ci.low_clamped[0]):
         notes.append("the treatment posterior is concentrated at 0: the lower bound of the "
                      "relative lift is -1 to double precision")
@@ -626,8 +726,8 @@ def beta_binomial(
         posterior_control=(a0, b0),
         posterior_treatment=(a1, b1),
         chance_to_beat_control=chance,
-        expected_loss=float(loss_t),
-        expected_loss_control=float(loss_c),
+        expected_loss=loss_t,
+        expected_loss_control=loss_c,
         credible_interval=interval,
         scale=scale,
         alpha=alpha,
