@@ -8,7 +8,7 @@ GL     := $(VENV)/bin/guidelab
 STAMP  := $(VENV)/.installed
 DEMO_EXPERIMENT := onboarding-tour-vs-checklist
 
-.PHONY: install demo test test-fast lab sample bench clean
+.PHONY: install demo test test-fast lab sample bench publish clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,7 @@ demo: $(STAMP)
 	$(GL) report experiments/$(DEMO_EXPERIMENT).yaml --data data/demo/$(DEMO_EXPERIMENT) --out reports
 
 test: $(STAMP)
+	bash scripts/ensure-browser
 	$(PY) -m pytest
 
 test-fast: $(STAMP)
@@ -35,6 +36,9 @@ lab: $(STAMP)
 sample: $(STAMP)
 	$(GL) simulate experiments/onboarding-tour-vs-checklist.yaml --users 12000 --seed 1 --out data/sample/onboarding-tour-vs-checklist
 	$(GL) simulate experiments/maintenance-banner-copy.yaml --users 5000 --seed 2 --format csv --out data/sample/maintenance-banner-copy
+
+publish: $(STAMP)
+	$(GL) publish --jobs 2
 
 bench: $(STAMP)
 	$(PY) bench/bench_assignment.py

@@ -258,7 +258,8 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
         checks: list[DataCheck] = []
         null_variant = con.execute(f"SELECT count(*) FROM t WHERE {_q(variant_column)} IS NULL").fetchone()[0]
         checks.append(DataCheck("no missing variant", null_variant == 0,
-                                f"{null_variant:,} rows without a value in {variant_column!r} (left out)", "warn"))
+                                f"{null_variant:,} rows without a value in {variant_column!r} (left out)", "warn",
+                                code="missing_variant", params=(("n", null_variant), ("column", variant_column))))
         truthy = ", ".join(f"'{v}'" for v in _TRUE)
         falsy = ", ".join(f"'{v}'" for v in _FALSE)
         exprs, parsed = [], {}
@@ -285,7 +286,8 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
     for m in metrics:
         missing = sum(users[v] - per_metric[m][v].n for v in users)
         if missing:
-            checks.append(DataCheck(f"no missing values in {m}", True, f"{missing:,} empty values left out", "info"))
+            checks.append(DataCheck(f"no missing values in {m}", True, f"{missing:,} empty values left out", "info",
+                                    code="missing_values", params=(("n", missing), ("column", m))))
     return users, per_metric, checks
 
 

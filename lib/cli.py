@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 from pathlib import Path
 
@@ -104,6 +105,21 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _notify(url: str, experiment: str, name: str, verdict: str, summary: str, link: str) -> None:
+    """Post the verdict; a failing webhook is a warning, the reports are already written."""
+    from .notify import post_json, verdict_message
+
+    res = post_json(url, verdict_message(experiment, name, verdict, summary, link))
+    if res.ok:
+        print(f"notified: {url} (HTTP {res.status})")
+    else:
+        print(f"guidelab: warning: notification to {url} failed ({res.error}); the report is kept", file=sys.stderr)
+
+
+def _link(path: Path, base_url: str | None) -> str:
+    return f"{base_url.rstrip('/')}/{path.name}" if base_url else path.resolve().as_uri()
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import ReportError, run_report
 
@@ -115,7 +131,29 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(f"{out.experiment}: {out.verdict}")
     print(f"notebook: {out.notebook}\njson:     {out.json}")
     print(f"report:   {out.html}")
+    if args.notify:
+        doc = json.loads(out.json.read_text(encoding="utf-8"))
+        reasons = doc["decision"]["reasons"] if args.lang == "en" else doc["decision"].get("reasons_ja") or doc["decision"]["reasons"]
+        from .experiment import load_experiment
+
+        name = load_experiment(args.spec).display_name(args.lang)
+        _notify(args.notify, out.experiment, name, out.verdict, " ".join(reasons[:1]), _link(out.html, args.base_url))
     return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from .portfolio import publish
+
+    index, entries = publish(args.experiments, args.data_root, args.out, jobs=args.jobs, lang=args.lang)
+    for e in entries:
+        print(f"{'ok    ' if e.status == 'ok' else 'FAILED'} {e.experiment}: {e.verdict or e.error}")
+    print(f"index:    {index}")
+    if args.notify:
+        for e in entries:
+            if e.status == "ok":
+                _notify(args.notify, e.experiment, e.name, e.verdict or "", e.summary,
+                        _link(Path(args.out) / (e.html or "index.html"), args.base_url))
+    return 1 if any(e.status != "ok" for e in entries) else 0
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -175,7 +213,19 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--as-of", type=_date, default=None, help="last complete day of data (default: last in data)")
     r.add_argument("--lang", choices=["en", "ja"], default="en")
     r.add_argument("--out", default="reports")
+    r.add_argument("--notify", metavar="URL", help="post the verdict to a Slack-compatible webhook")
+    r.add_argument("--base-url", help="where reports/ is served, for links in notifications (default: file URL)")
     r.set_defaults(func=cmd_report)
+
+    pb = sub.add_parser("publish", help="rerun every experiment in parallel and write reports/index.html")
+    pb.add_argument("--experiments", default="experiments")
+    pb.add_argument("--data-root", default="data", help="data/<id>/ or data/sample/<id>/ per experiment")
+    pb.add_argument("--out", default="reports")
+    pb.add_argument("--jobs", type=int, default=2)
+    pb.add_argument("--lang", choices=["en", "ja"], default="en")
+    pb.add_argument("--notify", metavar="URL", help="post each verdict to a Slack-compatible webhook")
+    pb.add_argument("--base-url", help="where reports/ is served, for links in notifications")
+    pb.set_defaults(func=cmd_publish)
     return p
 
 

@@ -49,15 +49,28 @@ _ZONE_SUFFIX = r"(Z|z|[+-]\d{2}(:?\d{2})?)$"
 
 @dataclass(frozen=True)
 class DataCheck:
-    """One data-quality check: ``fail`` makes the verdict INVESTIGATE; ``warn``/``info`` are shown."""
+    """One data-quality check: ``fail`` makes the verdict INVESTIGATE; ``warn``/``info`` are shown.
+
+    ``code`` and ``params`` let :mod:`guidelab.i18n` say the check in English or Japanese;
+    ``name`` and ``detail`` are the English words (kept in the JSON for dashboards).
+    """
 
     name: str
     passed: bool
     detail: str
     severity: Severity = "fail"
+    code: str = ""
+    params: tuple[tuple[str, object], ...] = ()
+
+    def text(self, lang: str = "en") -> tuple[str, str]:
+        """(name, detail) in ``lang``."""
+        from .i18n import check_text
+
+        return check_text(self, lang)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "passed": self.passed, "severity": self.severity, "detail": self.detail}
+        return {"name": self.name, "code": self.code or None, "passed": self.passed, "severity": self.severity,
+                "detail": self.detail}
 
 
 @dataclass

@@ -124,6 +124,8 @@ WORDS = {
         "seq_ci": "Always-valid CI (lift)", "can_stop": "Stop now?", "yes": "yes", "not_yet": "not yet",
         "chance_to_beat": "Chance to beat control", "expected_loss": "Expected loss",
         "variance_reduction": "CUPED variance reduction", "more_methods": "Sequential, Bayesian and CUPED views",
+        "other_findings": "Also", "action.KEEP": "Keep {arm}.", "action.KILL": "Stop the guide.",
+        "action.CONTINUE": "Keep the experiment running.", "action.INVESTIGATE": "Check the data before deciding.",
         "sequential_status": "Sequential testing",
         "stop_now": "the primary metric's always-valid interval excludes zero: the experiment may be stopped now.",
         "keep_running": "the always-valid interval still includes zero: keep the experiment running (looking daily is fine).",
@@ -148,6 +150,8 @@ WORDS = {
         "seq_ci": "常に有効な信頼区間（リフト）", "can_stop": "今停止できるか", "yes": "はい", "not_yet": "まだ",
         "chance_to_beat": "対照群に勝つ確率", "expected_loss": "期待損失",
         "variance_reduction": "CUPED分散削減率", "more_methods": "逐次検定・ベイズ・CUPED の結果",
+        "other_findings": "その他", "action.KEEP": "{arm} を採用してください。", "action.KILL": "このガイドは中止してください。",
+        "action.CONTINUE": "実験を続けてください。", "action.INVESTIGATE": "判断の前にデータを確認してください。",
         "sequential_status": "逐次検定",
         "stop_now": "主要指標の常に有効な区間が0を含みません。今すぐ実験を停止して構いません。",
         "keep_running": "常に有効な区間がまだ0を含みます。実験を続けてください（毎日確認しても問題ありません）。",
@@ -211,3 +215,35 @@ def reason_text(reason: "Reason", lang: str = "en") -> str:
     if c == "not_enough_data":
         return (f"{v} の{m}はまだデータが足りません。" if ja else f"{v}: not enough data yet for {m}.")
     return c
+
+
+_CHECKS = {
+    "assignments_present": (("assignments present", "{n:,} assignment rows for experiment {experiment!r} up to {as_of}"),
+                            ("割り当てデータあり", "実験 {experiment} の割り当て {n:,} 行（{as_of} まで）")),
+    "missing_user_ids": (("no missing user ids", "{n:,} assignment rows without a user_id"),
+                         ("ユーザーIDの欠損なし", "user_id のない割り当て行：{n:,} 行")),
+    "unknown_variants": (("variants match the spec", "{n:,} rows with a variant not in the spec ({variants})"),
+                         ("バリアントが仕様と一致", "仕様にないバリアントの行：{n:,} 行（仕様：{variants}）")),
+    "multiple_variants": (("one variant per user", "{n:,} users assigned to more than one variant (excluded from the analysis)"),
+                          ("1ユーザー1バリアント", "複数のバリアントに割り当てられたユーザー：{n:,} 人（分析から除外）")),
+    "holdout_exposed": (("holdout saw no guide", "{n:,} holdout users have a 'shown' event for a guide of this experiment"),
+                        ("ホールドアウトにガイド表示なし", "この実験のガイドが表示されたホールドアウトのユーザー：{n:,} 人")),
+    "before_start": (("assignments within the schedule", "first assignment on {first}, before the experiment start {start}"),
+                     ("割り当てが実験期間内", "最初の割り当て {first} が実験開始日 {start} より前です")),
+    "missing_variant": (("no missing variant", "{n:,} rows without a value in {column!r} (left out)"),
+                        ("バリアントの欠損なし", "{column} が空の行：{n:,} 行（除外）")),
+    "missing_values": (("no missing values in {column}", "{n:,} empty values left out"),
+                       ("{column} の欠損", "空の値 {n:,} 件を除外")),
+}
+
+
+def check_text(check, lang: str = "en") -> tuple[str, str]:
+    """A data check's (name, detail) in ``lang``; unknown codes fall back to the English words."""
+    forms = _CHECKS.get(check.code)
+    if not forms:
+        return check.name, check.detail
+    params = dict(check.params)
+    if "as_of" in params and lang == "ja":
+        params["as_of"] = date(params["as_of"], "ja")
+    name, detail = forms[1 if check_lang(lang) == "ja" else 0]
+    return name.format(**params), detail.format(**params)

@@ -102,13 +102,17 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> lis
                                       GROUP BY user_id HAVING count(DISTINCT variant) > 1))
         FROM exp_assign""").fetchone()
     checks.append(DataCheck("assignments present", total > 0,
-                            f"{total:,} assignment rows for experiment {spec.id!r} up to {as_of}"))
-    checks.append(DataCheck("no missing user ids", null_ids == 0, f"{null_ids:,} assignment rows without a user_id"))
+                            f"{total:,} assignment rows for experiment {spec.id!r} up to {as_of}",
+                            code="assignments_present", params=(("n", total), ("experiment", spec.id), ("as_of", as_of))))
+    checks.append(DataCheck("no missing user ids", null_ids == 0, f"{null_ids:,} assignment rows without a user_id",
+                            code="missing_user_ids", params=(("n", null_ids),)))
     checks.append(DataCheck("variants match the spec", unknown == 0,
-                            f"{unknown:,} rows with a variant not in the spec ({', '.join(spec.variant_keys)})"))
+                            f"{unknown:,} rows with a variant not in the spec ({', '.join(spec.variant_keys)})",
+                            code="unknown_variants", params=(("n", unknown), ("variants", ", ".join(spec.variant_keys)))))
     share = multi / max(total, 1)
     checks.append(DataCheck("one variant per user", share <= 0.001,
-                            f"{multi:,} users assigned to more than one variant (excluded from the analysis)"))
+                            f"{multi:,} users assigned to more than one variant (excluded from the analysis)",
+                            code="multiple_variants", params=(("n", multi),)))
 
     flags = ",\n".join(
         f"bool_or(g.ev = {_lit(e)}) AS {e}" for e in ("shown", "opened", "clicked", "dismissed", "completed"))
@@ -175,7 +179,8 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> lis
         SELECT count(*) FROM exp_users u WHERE u.shown AND u.variant IN
         ({", ".join(_lit(v.key) for v in spec.variants if v.guide is None) or "NULL"})""").fetchone()[0]
     checks.append(DataCheck("holdout saw no guide", holdout_events == 0,
-                            f"{holdout_events:,} holdout users have a 'shown' event for a guide of this experiment"))
+                            f"{holdout_events:,} holdout users have a 'shown' event for a guide of this experiment",
+                            code="holdout_exposed", params=(("n", holdout_events),)))
     return checks
 
 
@@ -265,5 +270,6 @@ def compute_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date | None = 
     first_day = min((d for d, _, _ in daily), default=None)
     if first_day is not None and first_day < spec.start:
         checks.append(DataCheck("assignments within the schedule", False,
-                                f"first assignment on {first_day}, before the experiment start {spec.start}", "warn"))
+                                f"first assignment on {first_day}, before the experiment start {spec.start}", "warn",
+                                code="before_start", params=(("first", first_day), ("start", spec.start))))
     return ExperimentCounts(as_of, assigned, daily, metrics, checks)

@@ -29,6 +29,7 @@ CSS = """
 .gl-banner{border-left:10px solid;padding:14px 18px;margin:12px 0;border-radius:6px;background:#f7f7f7}
 .gl-verdict{font-size:1.7em;font-weight:700;letter-spacing:.03em}
 .gl-banner ul{margin:.4em 0 0 1.2em;padding:0}
+.gl-summary{font-size:1.08em;margin:.5em 0}
 .gl-table{border-collapse:collapse;font-size:.9em;margin:.4em 0}
 .gl-table th,.gl-table td{border-bottom:1px solid #e3e3e3;padding:5px 9px;text-align:right;white-space:nowrap}
 .gl-table th:first-child,.gl-table td:first-child,.gl-table td.l,.gl-table th.l{text-align:left}
@@ -74,21 +75,31 @@ def head(ctx: ReportContext) -> str:
 
 
 def decision_banner(ctx: ReportContext) -> str:
+    """Verdict (word and symbol, not colour alone), one paragraph with the numbers, then the rest."""
     d, lang = ctx.result.decision, ctx.lang
     colour = COLOUR[d.verdict]
     arm = f" — {escape(d.arm)}" if d.arm else ""
-    reasons = "".join(f"<li>{escape(r.text(lang))}</li>" for r in d.reasons)
+    summary = decision_summary(ctx.result, lang)
+    others = "".join(f"<li>{escape(r.text(lang))}</li>" for r in d.reasons[1:])
+    others_html = f'<div style="margin-top:.5em"><b>{t("other_findings", lang)}</b><ul>{others}</ul></div>' if others else ""
     days = ""
     if (ctx.result.methods or {}).get("sequential"):
         primary = [m for m in ctx.result.metrics if m.role == "primary" and m.sequential is not None]
         stop = any(m.sequential.can_stop for m in primary)
         days += f'<div><b>{t("sequential_status", lang)}:</b> {escape(t("stop_now" if stop else "keep_running", lang))}</div>'
     if d.verdict == "CONTINUE" and d.days_needed is not None:
-        days = f'<div class="gl-small">{t("days_needed", lang)}: {d.days_needed:.0f}</div>'
+        days += f'<div class="gl-small">{t("days_needed", lang)}: {d.days_needed:.0f}</div>'
     return (f'<div class="gl-report"><div class="gl-banner" role="status" style="border-color:{colour}">'
             f'<div class="gl-verdict" style="color:{colour}">{SYMBOL[d.verdict]} {t(d.verdict, lang)}{arm}</div>'
-            f'<div>{escape(t("verdict_hint." + d.verdict, lang))}</div>'
-            f'<div style="margin-top:.5em"><b>{t("reasons", lang)}</b><ul>{reasons}</ul></div>{days}</div></div>')
+            f'<p class="gl-summary">{escape(summary)}</p>{others_html}{days}</div></div>')
+
+
+def decision_summary(result: ExperimentResult, lang: str = "en") -> str:
+    """One plain-language paragraph: the main finding with its numbers, then what to do."""
+    d = result.decision
+    first = d.reasons[0].text(lang) if d.reasons else ""
+    action = t("action." + d.verdict, lang).format(arm=d.arm or "")
+    return f"{first} {action}".strip()
 
 
 def metrics_table(ctx: ReportContext) -> str:
@@ -180,9 +191,9 @@ def data_quality(ctx: ReportContext) -> str:
         for v, n in srm.counts.items())
     srm_ok = srm.p_value is None or srm.p_value >= 0.001
     checks = "".join(
-        f'<tr><td class="l">{escape(c.name)}</td><td class="{"gl-ok" if c.passed else ("gl-bad" if c.severity == "fail" else "gl-warn")}">'
+        f'<tr><td class="l">{escape(c.text(lang)[0])}</td><td class="{"gl-ok" if c.passed else ("gl-bad" if c.severity == "fail" else "gl-warn")}">'
         f'{"✔ " + t("passed", lang) if c.passed else ("✖ " + t("failed", lang) if c.severity == "fail" else "⚠ " + t("warning", lang))}'
-        f'</td><td class="l">{escape(c.detail)}</td></tr>' for c in r.data_checks)
+        f'</td><td class="l">{escape(c.text(lang)[1])}</td></tr>' for c in r.data_checks)
     return (f'<div class="gl-report"><h2>{t("data_quality", lang)}</h2>'
             f'<h3>{t("srm", lang)}: <span class="{"gl-ok" if srm_ok else "gl-bad"}">{"✔" if srm_ok else "✖"} '
             f'p = {pval(srm.p_value)}</span></h3>'

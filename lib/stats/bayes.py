@@ -9,10 +9,11 @@ section 2.4). From the two posteriors, with p_t the treatment rate and p_c the c
   E[max(p_t - p_c, 0)] (Stucchio 2015, "Bayesian A/B testing at VWO"),
 * an equal-tailed credible interval for the relative lift p_t/p_c - 1 or the difference p_t - p_c.
 
-Everything is computed deterministically (no random draws) and to ~1e-12 absolute: a closed-form
-finite sum (Miller 2015, "Formulas for Bayesian A/B testing") when it is short, otherwise
-Gauss-Kronrod quadrature with an error estimate (and ``scipy.integrate.quad`` as the fallback
-where that estimate is not small enough), and root finding on the exact CDF for the interval.
+Everything is computed deterministically (no random draws) to an absolute error of ~1e-11 or
+better: a closed-form finite sum (Miller 2015, "Formulas for Bayesian A/B testing") when it is
+short, otherwise Gauss-Kronrod quadrature with an error estimate (``scipy.integrate.quad`` as the
+fallback where that estimate is not small enough), and root finding on the exact CDF for the
+interval.
 
 The scalar entry point :func:`beta_binomial` is a thin wrapper over vectorised helpers
 (:func:`_chance_to_beat_arrays`, :func:`_expected_loss_arrays`, :func:`_credible_interval_arrays`)
@@ -21,14 +22,22 @@ so the calibration simulations exercise exactly the code that produces real resu
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from numbers import Real
-from typing import Any, Callable, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from scipy import integrate, special
 
-from .proportions import STATUS_NOT_ENOUGH_DATA, STATUS_OK, _check_alpha, _check_arm, _finite_or_none
+from .proportions import (
+    STATUS_NOT_ENOUGH_DATA,
+    STATUS_OK,
+    _check_alpha,
+    _check_arm,
+    _finite_or_none,
+)
 
 __all__ = ["BayesResult", "beta_binomial"]
 
@@ -38,9 +47,10 @@ METHOD = (
     "by inverting the exact CDF of the lift"
 )
 
-# Miller's sum is used when every posterior parameter is at most this (one term per unit of
-# the integer parameter; SciPy's betaln loses digits for larger arguments).
-_MILLER_MAX_PARAM = 10_000
+# Miller's sum is used when every posterior parameter is at most this (one term per unit of the
+# integer parameter). Its log-space terms come from SciPy's betaln, whose error grows with the
+# arguments: the sum's absolute error is ~2.5e-15 x the largest parameter, <= 5e-12 here.
+_MILLER_MAX_PARAM = 2_000
 # Total absolute error allowed for one vectorised quadrature before falling back to quad.
 _GK_TOL = 1e-11
 # Integration range in normal-score space: the mass beyond |z| = 8.5 is 2e-17.
@@ -48,8 +58,8 @@ _Z_MAX = 8.5
 # Relative-scale root finding works on s = log(p_t/p_c), restricted to [-_S_MAX, _S_MAX]:
 # exp(690) is close to the largest double, so a quantile beyond it is not representable.
 _S_MAX = 690.0
-_TINY = 1e-300  # below this, Beta quantiles may underflow
-_ULP1 = 2.0**-52  # above 1 - _ULP1, Beta quantiles round to 1
+_TINY = 1e-300  # below this, Beta quantiles may underflow: work with their logs
+_LOG_TINY = math.log(_TINY)
 
 # Gauss-Kronrod 7/15 rule on [-1, 1] (QUADPACK qk15; Piessens et al. 1983). The 7 Gauss nodes
 # are the odd-indexed Kronrod nodes.
@@ -115,7 +125,7 @@ def _check_scale(scale: Any) -> str:
 # --------------------------------------------------------------------------- beta helpers
 
 
-def _beta_quantile(a: np.ndarray, b: np.ndarray, z: np.ndarray) -> np.ndarray:
+def _beta_quantile(a: Any, b: Any, z: Any) -> np.ndarray:
     """Quantile of Beta(a, b) at probability Phi(z), accurate in both tails.
 
     For z > 0 the upper-tail inverse of 1 - Phi(z) = Phi(-z) is used, so no tail probability is
@@ -130,16 +140,31 @@ def _beta_quantile(a: np.ndarray, b: np.ndarray, z: np.ndarray) -> np.ndarray:
     return out
 
 
+def _beta_log_quantile(a: Any, b: Any, z: Any, q: np.ndarray) -> np.ndarray:
+    """log of the quantile ``q`` = Q(Phi(z)) of Beta(a, b), also where q underflows.
+
+    Below 1e-300, F(x) = x^a / (a B(a, b)) to double precision (the next term is relatively
+    O(b x)), so log Q(u) = (log u + log a + log B(a, b)) / a. Such quantiles occur only with a
+    tiny parameter a (e.g. a prior a = 0.01 and no successes: half the mass is below 1e-150).
+    """
+    a, b, z, q = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (a, b, z, q)))
+    with np.errstate(divide="ignore"):
+        out = np.log(q)
+    tiny = q < _TINY
+    if tiny.any():
+        at = a[tiny]
+        out[tiny] = (special.log_ndtr(z[tiny]) + np.log(at) + special.betaln(at, b[tiny])) / at
+    return out
+
+
+def _log_beta_sd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """sd of log p for p ~ Beta(a, b): sqrt(trigamma(a) - trigamma(a + b))."""
+    return np.sqrt(special.polygamma(1, a) - special.polygamma(1, a + b))
+
+
 def _beta_sd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     s = a + b
     return np.sqrt(a * b / (s * s * (s + 1.0)))
-
-
-def _mass_beyond_double(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior mass that double precision cannot resolve: below 1e-300 (where quantiles
-    underflow) and above 1 - 2**-52 (where they round to 1). Negligible unless a prior
-    parameter is tiny (say < 0.05) and an arm has no successes (failures)."""
-    return special.betainc(a, b, _TINY), special.betaincc(a, b, 1.0 - _ULP1)
 
 
 class _LinearCdf:
@@ -153,51 +178,122 @@ class _LinearCdf:
         on X:  P = int S_Y((Q_X(Phi(z)) - d)/k) phi(z) dz
 
     (F = regularised incomplete beta ``betainc``, S = 1 - F = ``betaincc``, Q = the inverse
-    ``betaincinv``/``betainccinv``; all Boost implementations in SciPy). We condition on the
-    variable with the smaller (scaled) spread, which makes the integrand vary no faster than
-    Phi(z). Where the argument of F_X (S_Y) would leave [0, 1] the integrand is exactly 0 or 1:
-    that part is added in closed form and the integral runs over the rest, [z_lo, z_hi], with
-    the cubic substitution z = z_lo + (z_hi - z_lo)(3s^2 - 2s^3) that smooths the power-law
-    behaviour at a truncation point; on the full range |z| <= 8.5 (the mass outside is 2e-17)
-    the map is linear. Gauss-Kronrod 7/15 on equal panels in s; elements whose QUADPACK-style
-    error estimate exceeds 1e-11 are recomputed with adaptive ``scipy.integrate.quad`` (NaN if
-    even that reports an error above 1e-9).
+    ``betaincinv``/``betainccinv``; all Boost implementations in SciPy). The integrand is smooth
+    when the conditioning variable is the narrower one; we start with the smaller sd of log p
+    when d = 0 (ratios, chance to beat: the scale on which a posterior piled up at 0 is wide),
+    else the smaller sd of p, and switch to the other variable for elements whose error estimate
+    is too large. With d = 0 the argument k*Q is formed in log space, and below 1e-300 F and S
+    use their leading power term x^a / (a B(a, b)), exact to double precision there, so
+    posteriors piled up at 0 (tiny prior a, no successes) are integrated exactly. Where the
+    argument of F_X (S_Y) would leave [0, 1] the integrand is exactly 0 or 1: that part is added
+    in closed form and the integral runs over the rest, [z_lo, z_hi], with the cubic
+    substitution z = z_lo + (z_hi - z_lo)(3s^2 - 2s^3) that smooths the power-law behaviour at a
+    truncation point; on the full range |z| <= 8.5 (the mass outside is 2e-17) the map is linear.
 
-    The quantiles at the nodes of the full range depend only on the conditioning variable, so
-    they are computed once and reused across the many (k, d) of a root search.
+    Gauss-Kronrod 7/15 on 17 equal panels in s with QUADPACK's error estimate; an element whose
+    estimate exceeds 1e-11 with both conditionings is recomputed with adaptive
+    ``scipy.integrate.quad`` (NaN if even that reports an error above 1e-9). The quantiles at the
+    nodes of the full range depend only on the conditioning variable, so they are computed once
+    (lazily for the second conditioning) and reused across the many (k, d) of a root search.
     """
 
-    def __init__(self, ax: Any, bx: Any, ay: Any, by: Any, k_ref: Any = 1.0) -> None:
+    def __init__(self, ax: Any, bx: Any, ay: Any, by: Any, log_scale: bool = True,
+                 near_one: bool = False) -> None:
         self.ax, self.bx, self.ay, self.by = (np.asarray(v, dtype=float).ravel() for v in (ax, bx, ay, by))
-        k_ref = np.broadcast_to(np.asarray(k_ref, dtype=float), self.ax.shape)
-        self.on_y = np.asarray(k_ref * _beta_sd(self.ay, self.by) <= _beta_sd(self.ax, self.bx))
-        self.ca = np.where(self.on_y, self.ay, self.ax)  # conditioning variable
-        self.cb = np.where(self.on_y, self.by, self.bx)
-        self.q = _beta_quantile(self.ca[:, None, None], self.cb[:, None, None], _Z_FULL[None])
+        spread = _log_beta_sd if log_scale else _beta_sd
+        self.on_y = np.asarray(spread(self.ay, self.by) <= spread(self.ax, self.bx))
+        self.near_one = near_one
+        # node quantiles for the first (False) and second (True) conditioning:
+        # (q, log q, 1 - q, log(1 - q), ready); 1 - q only with near_one
+        self._nodes: dict[bool, tuple[np.ndarray, ...]] = {}
+        self._ensure(np.arange(self.ax.size), False)
 
     def __len__(self) -> int:
         return self.ax.size
 
-    def _integrand(self, q: np.ndarray, k: np.ndarray, d: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        """Integrand at conditioning-variable values q (shape (len(idx), ...))."""
+    def _orientation(self, idx: np.ndarray, flip: bool) -> np.ndarray:
+        return self.on_y[idx] ^ flip
+
+    def _cond_params(self, idx: np.ndarray, on_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.where(on_y, self.ay[idx], self.ax[idx]), np.where(on_y, self.by[idx], self.bx[idx])
+
+    def _quantiles(self, a: np.ndarray, b: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(q, log q, 1 - q, log(1 - q)) of Beta(a, b) at Phi(z); 1 - q = the quantile of
+        Beta(b, a) at Phi(-z), computed directly so it stays exact near 1 (only with near_one)."""
+        q = _beta_quantile(a, b, z)
+        out = (q, _beta_log_quantile(a, b, z, q))
+        if not self.near_one:
+            return out + (q, q)  # placeholders, unused
+        omq = _beta_quantile(b, a, -z)
+        return out + (omq, _beta_log_quantile(b, a, -z, omq))
+
+    def _ensure(self, idx: np.ndarray, flip: bool) -> None:
+        """Compute the full-range node quantiles of the elements ``idx`` if not done yet."""
+        if flip not in self._nodes:
+            shape = (len(self),) + _Z_FULL.shape
+            arrays = [np.empty(shape) for _ in range(4 if self.near_one else 2)]
+            self._nodes[flip] = (*arrays, np.zeros(len(self), dtype=bool))
+        *arrays, ready = self._nodes[flip]
+        todo = np.unique(idx[~ready[idx]])
+        if todo.size:
+            ca, cb = self._cond_params(todo, self._orientation(todo, flip))
+            for arr, val in zip(arrays, self._quantiles(ca[:, None, None], cb[:, None, None], _Z_FULL[None])):
+                arr[todo] = val
+            ready[todo] = True
+
+    def _node_quantiles(self, j: np.ndarray, flip: bool) -> tuple[np.ndarray, ...]:
+        self._ensure(j, flip)
+        arrays = self._nodes[flip][:-1]
+        if not self.near_one:
+            arrays = arrays + arrays
+        return tuple(arr[j] for arr in arrays)
+
+    def _integrand(self, qs: tuple[np.ndarray, ...], k: np.ndarray, d: np.ndarray,
+                   idx: np.ndarray, on_y: np.ndarray) -> np.ndarray:
+        """Integrand at conditioning-variable values ``qs`` = (q, log q, 1 - q, log(1 - q)),
+        each of shape (len(idx), ...)."""
+        q, logq, omq, logomq = qs
         shape = (-1,) + (1,) * (q.ndim - 1)
         k, d = k.reshape(shape), d.reshape(shape)
-        on_y = self.on_y[idx]
         out = np.empty(q.shape)
-        if on_y.any():
-            a, b = self.ax[idx][on_y].reshape(shape), self.bx[idx][on_y].reshape(shape)
-            out[on_y] = special.betainc(a, b, np.clip(k[on_y] * q[on_y] + d[on_y], 0.0, 1.0))
-        on_x = ~on_y
-        if on_x.any():
-            a, b = self.ay[idx][on_x].reshape(shape), self.by[idx][on_x].reshape(shape)
-            out[on_x] = special.betaincc(a, b, np.clip((q[on_x] - d[on_x]) / k[on_x], 0.0, 1.0))
+        for sel, sign in ((on_y, 1.0), (~on_y, -1.0)):
+            if not sel.any():
+                continue
+            # on Y: F_X(k q + d); on X: S_Y((q - d) / k)
+            a = np.broadcast_to((self.ax if sign > 0 else self.ay)[idx][sel].reshape(shape), q[sel].shape)
+            b = np.broadcast_to((self.bx if sign > 0 else self.by)[idx][sel].reshape(shape), q[sel].shape)
+            ks, ds, qq = k[sel], d[sel], q[sel]
+            zero_d = np.broadcast_to(ds == 0.0, qq.shape)
+            larg = logq[sel] + sign * np.log(ks)  # log of the argument when d == 0
+            with np.errstate(over="ignore"):
+                arg = np.where(zero_d, np.exp(larg), ks * qq + ds if sign > 0 else (qq - ds) / ks)
+            arg = np.clip(arg, 0.0, 1.0)
+            val = special.betainc(a, b, arg) if sign > 0 else special.betaincc(a, b, arg)
+            # below 1e-300: F(x) = x^a / (a B(a, b)) to double precision
+            tiny = zero_d & (larg < _LOG_TINY)
+            if tiny.any():
+                at, bt = a[tiny], b[tiny]
+                logf = at * larg[tiny] - np.log(at) - special.betaln(at, bt)
+                val[tiny] = np.exp(logf) if sign > 0 else -np.expm1(logf)
+            if self.near_one:
+                # k = 1, d = 0 and q > 1/2: use 1 - q, exact near 1: F(q) = S'(1 - q) for the
+                # flipped Beta(b, a), and its power term when 1 - q < 1e-300
+                hi = zero_d & np.broadcast_to(ks == 1.0, qq.shape) & (qq > 0.5)
+                if hi.any():
+                    ah, bh, om, lom = a[hi], b[hi], omq[sel][hi], logomq[sel][hi]
+                    v = special.betaincc(bh, ah, om) if sign > 0 else special.betainc(bh, ah, om)
+                    low = lom < _LOG_TINY
+                    if low.any():
+                        logf = bh[low] * lom[low] - np.log(bh[low]) - special.betaln(bh[low], ah[low])
+                        v[low] = -np.expm1(logf) if sign > 0 else np.exp(logf)
+                    val[hi] = v
+            out[sel] = val
         return out
 
-    def _domain(self, k: np.ndarray, d: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, ...]:
+    def _domain(self, k: np.ndarray, d: np.ndarray, idx: np.ndarray, on_y: np.ndarray) -> tuple[np.ndarray, ...]:
         """(base, z_lo, z_hi): outside [z_lo, z_hi] the integrand is exactly 0 or 1; ``base`` is
         the probability of the part where it is 1."""
-        on_y = self.on_y[idx]
-        ca, cb = self.ca[idx], self.cb[idx]
+        ca, cb = self._cond_params(idx, on_y)
         # conditioning-variable values where the argument reaches 0 and 1
         c0 = np.where(on_y, -d / k, d)
         c1 = np.where(on_y, (1.0 - d) / k, d + k)
@@ -209,38 +305,54 @@ class _LinearCdf:
             z_hi = np.minimum(-special.ndtri(above), _Z_MAX)
         return base, z_lo, z_hi
 
-    def __call__(self, k: Any, d: Any = 0.0, idx: np.ndarray | None = None) -> np.ndarray:
-        idx = np.arange(len(self)) if idx is None else np.asarray(idx)
-        k = np.broadcast_to(np.asarray(k, dtype=float), idx.shape).copy()
-        d = np.broadcast_to(np.asarray(d, dtype=float), idx.shape).copy()
-        base, z_lo, z_hi = self._domain(k, d, idx)
+    def _eval(self, k: np.ndarray, d: np.ndarray, idx: np.ndarray, flip: bool) -> tuple[np.ndarray, ...]:
+        """(value, error estimate, base, z_lo, z_hi) by Gauss-Kronrod with one conditioning."""
+        on_y = self._orientation(idx, flip)
+        base, z_lo, z_hi = self._domain(k, d, idx, on_y)
         value, err = base.copy(), np.zeros(idx.shape)
         full = (z_lo <= -_Z_MAX) & (z_hi >= _Z_MAX)
         part = ~full & (z_hi > z_lo)
         if full.any():
-            g = self._integrand(self.q[idx[full]], k[full], d[full], idx[full]) * _W_FULL
+            j = idx[full]
+            g = self._integrand(self._node_quantiles(j, flip), k[full], d[full], j, on_y[full]) * _W_FULL
             value[full], err[full] = _gauss_kronrod(g)
         if part.any():
+            j = idx[part]
             width = (z_hi - z_lo)[part, None, None]
             z = z_lo[part, None, None] + width * _S3
-            q = _beta_quantile(self.ca[idx[part], None, None], self.cb[idx[part], None, None], z)
-            g = self._integrand(q, k[part], d[part], idx[part]) * (np.exp(-0.5 * z * z) * width * _DS3)
+            ca, cb = self._cond_params(j, on_y[part])
+            qs = self._quantiles(ca[:, None, None], cb[:, None, None], z)
+            g = self._integrand(qs, k[part], d[part], j, on_y[part]) * (np.exp(-0.5 * z * z) * width * _DS3)
             v, e = _gauss_kronrod(g)
             value[part] += v / _SQRT_2PI
             err[part] = e / _SQRT_2PI
-        for i in np.nonzero(~(err <= _GK_TOL))[0]:
-            value[i] = base[i] + self._quad(int(idx[i]), float(k[i]), float(d[i]), float(z_lo[i]), float(z_hi[i]))
+        return value, err, base, z_lo, z_hi
+
+    def __call__(self, k: Any, d: Any = 0.0, idx: np.ndarray | None = None) -> np.ndarray:
+        idx = np.arange(len(self)) if idx is None else np.asarray(idx)
+        k = np.broadcast_to(np.asarray(k, dtype=float), idx.shape).copy()
+        d = np.broadcast_to(np.asarray(d, dtype=float), idx.shape).copy()
+        value, err, _, _, _ = self._eval(k, d, idx, False)
+        bad = np.nonzero(~(err <= _GK_TOL))[0]
+        if bad.size:  # try conditioning on the other variable
+            v2, e2, base, z_lo, z_hi = self._eval(k[bad], d[bad], idx[bad], True)
+            good = e2 <= _GK_TOL
+            value[bad[good]] = v2[good]
+            for i in np.nonzero(~good)[0]:  # adaptive quad as the last resort
+                value[bad[i]] = base[i] + self._quad(int(idx[bad[i]]), float(k[bad[i]]), float(d[bad[i]]),
+                                                     float(z_lo[i]), float(z_hi[i]))
         return np.clip(value, 0.0, 1.0)
 
     def _quad(self, j: int, k: float, d: float, z_lo: float, z_hi: float) -> float:
-        """Adaptive ``scipy.integrate.quad`` of the same integrand over [z_lo, z_hi], one element;
-        NaN if quad's own error estimate exceeds 1e-9."""
+        """Adaptive ``scipy.integrate.quad`` of the integrand (second conditioning) over
+        [z_lo, z_hi], one element; NaN if quad's own error estimate exceeds 1e-9."""
         jj, ka, da = np.array([j]), np.array([k]), np.array([d])
-        ca, cb = self.ca[j], self.cb[j]
+        on_y = self._orientation(jj, True)
+        ca, cb = self._cond_params(jj, on_y)
 
         def f(z: float) -> float:
-            q = _beta_quantile(ca, cb, np.array([z]))
-            return float(self._integrand(q, ka, da, jj)[0]) * math.exp(-0.5 * z * z)
+            qs = self._quantiles(ca, cb, np.array([z]))
+            return float(self._integrand(qs, ka, da, jj, on_y)[0]) * math.exp(-0.5 * z * z)
 
         pts = np.linspace(z_lo, z_hi, _N_PANELS + 1)[1:-1]
         out = integrate.quad(f, z_lo, z_hi, points=pts, epsabs=1e-14, epsrel=1e-12, limit=500,
@@ -286,7 +398,7 @@ def _miller_sum(aA: np.ndarray, bA: np.ndarray, aB: np.ndarray, bB: np.ndarray) 
             acc = 0
     if bounds[-1] != aA.size:
         bounds.append(aA.size)
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
+    for lo, hi in pairwise(bounds):
         t = terms[lo:hi]
         grp = np.repeat(np.arange(hi - lo), t)
         starts = np.cumsum(t) - t
@@ -303,19 +415,17 @@ def _miller_sum(aA: np.ndarray, bA: np.ndarray, aB: np.ndarray, bB: np.ndarray) 
 def _chance_to_beat_arrays(a1: Any, b1: Any, a0: Any, b0: Any) -> np.ndarray:
     """P(p_t > p_c) for p_t ~ Beta(a1, b1), p_c ~ Beta(a0, b0), elementwise and exact.
 
-    * Miller's finite sum (:func:`_miller_sum`) when every posterior parameter is <= 10,000 and
+    * Miller's finite sum (:func:`_miller_sum`) when every posterior parameter is <= 2,000 and
       one of them is a whole number (the shortest of the four forms is used):
           P(t > c) = S(A=c, B=t)                               [a1 whole]
                    = 1 - S(A=t, B=c)                           [a0 whole]
                    = S(A=Beta(b1, a1), B=Beta(b0, a0))         [b0 whole; 1-p swaps a and b]
                    = 1 - S(A=Beta(b0, a0), B=Beta(b1, a1))     [b1 whole]
-      with S(A, B) = P(p_B > p_A). (Beyond 10,000, SciPy's ``betaln`` loses digits, ~1e-10.)
+      with S(A, B) = P(p_B > p_A). (Beyond 2,000, SciPy's ``betaln`` loses too many digits.)
     * Otherwise (large counts, non-integer priors) the integral P(p_c <= p_t) =
-      int f_t(x) F_c(x) dx by :class:`_LinearCdf`, with both rates reflected (p -> 1 - p, so
-      P(t > c) = P(1-t < 1-c)) when their means add up to more than 1, so that the posterior mass
-      sits near 0 where doubles resolve down to 1e-308. NaN if both posteriors put so much mass
-      beyond double precision (:func:`_mass_beyond_double`, e.g. a prior a = 0.001 and no
-      successes in either arm) that the error bound, the product of those masses, exceeds 1e-12.
+      int f_t(x) F_c(x) dx by :class:`_LinearCdf`, with quantiles and CDFs kept exact near both
+      0 and 1 (log space, 1 - q computed directly), so even posteriors piled up within 1e-300 of
+      0 or 1 (a tiny prior parameter) are resolved.
 
     Absolute error ~1e-11 or better on either path.
     """
@@ -344,17 +454,8 @@ def _chance_to_beat_arrays(a1: Any, b1: Any, a0: Any, b0: Any) -> np.ndarray:
             out[sel] = 1.0 - s if comp else s
     rest = np.nonzero(~use_miller)[0]
     if rest.size:
-        # P(t > c) = P(X <= Y) with (X, Y) = (c, t), or (1 - t, 1 - c) when reflected
-        refl = a1[rest] / (a1[rest] + b1[rest]) + a0[rest] / (a0[rest] + b0[rest]) > 1.0
-        ax = np.where(refl, b1[rest], a0[rest])
-        bx = np.where(refl, a1[rest], b0[rest])
-        ay = np.where(refl, b0[rest], a1[rest])
-        by = np.where(refl, a0[rest], b1[rest])
-        val = _LinearCdf(ax, bx, ay, by)(1.0, 0.0)
-        lo_x, hi_x = _mass_beyond_double(ax, bx)
-        lo_y, hi_y = _mass_beyond_double(ay, by)
-        val[lo_x * lo_y + hi_x * hi_y > 1e-12] = np.nan
-        out[rest] = val
+        # P(t > c) = P(p_c <= 1 * p_t + 0)
+        out[rest] = _LinearCdf(a0[rest], b0[rest], a1[rest], b1[rest], log_scale=True, near_one=True)(1.0, 0.0)
     return np.clip(out, 0.0, 1.0).reshape(shape)
 
 
@@ -479,7 +580,6 @@ class _CIArrays(NamedTuple):
     high: np.ndarray
     low_clamped: np.ndarray  # relative: lower quantile of p_t/p_c below exp(-690), reported as -1
     high_unbounded: np.ndarray  # relative: upper quantile of p_t/p_c beyond exp(690), NaN
-    unresolved: np.ndarray  # relative: a posterior has > 1e-12 of its mass below 1e-300, NaN
 
 
 def _credible_interval_arrays(a1: Any, b1: Any, a0: Any, b0: Any, alpha: float,
@@ -499,17 +599,13 @@ def _credible_interval_arrays(a1: Any, b1: Any, a0: Any, b0: Any, alpha: float,
       * upper quantile of p_t/p_c beyond exp(690) (not a finite double): ``high`` NaN,
         ``high_unbounded``;
       * lower quantile below exp(-690): ``low`` = -1.0 (exact to double precision),
-        ``low_clamped``;
-      * either posterior with more than 1e-12 of its mass below 1e-300, where quantiles
-        underflow (only with a prior parameter below ~0.05 and no successes): the CDF of the
-        ratio cannot be computed in double precision; both bounds NaN, ``unresolved``.
+        ``low_clamped``.
+    Both need a posterior with much of its mass below ~1e-300, i.e. a prior parameter a below
+    ~0.05 and no successes; the uniform and Jeffreys priors always give finite bounds.
     """
     a1, b1, a0, b0 = (np.asarray(v, dtype=float).ravel() for v in np.broadcast_arrays(a1, b1, a0, b0))
     m = a1.size
     rel = scale == "relative"
-    unresolved = np.zeros(m, dtype=bool)
-    if rel:
-        unresolved = (_mass_beyond_double(a1, b1)[0] > 1e-12) | (_mass_beyond_double(a0, b0)[0] > 1e-12)
     eps = alpha / 5.0
     z_e = float(special.ndtri(eps))
     qt_lo, qt_hi = _beta_quantile(a1, b1, z_e), _beta_quantile(a1, b1, -z_e)
@@ -521,7 +617,7 @@ def _credible_interval_arrays(a1: Any, b1: Any, a0: Any, b0: Any, alpha: float,
             hi_hard = np.clip(np.log(qt_hi) - np.log(qc_lo), -_S_MAX, _S_MAX)
         else:
             lo_hard, hi_hard = qt_lo - qc_hi, qt_hi - qc_lo
-    work = np.nonzero(~np.tile(unresolved, 2))[0]  # indices into the stacked (lower, upper) problems
+    work = np.arange(2 * m)  # the stacked (lower, upper) problems
     root = np.full(2 * m, np.nan)
     below = np.zeros(2 * m, dtype=bool)
     above = np.zeros(2 * m, dtype=bool)
@@ -530,9 +626,7 @@ def _credible_interval_arrays(a1: Any, b1: Any, a0: Any, b0: Any, alpha: float,
         tg, lo_w, hi_w = targets[work], lo_hard[el], hi_hard[el]
         guess, sd_w = _cornish_fisher(a1[el], b1[el], a0[el], b0[el], targets[work], rel)
         guess = np.clip(np.nan_to_num(guess), lo_w, hi_w)
-        # condition on the narrower of p_t and r p_c near the expected root r
-        k_ref = np.exp(guess) if rel else 1.0
-        cdf = _LinearCdf(a1[el], b1[el], a0[el], b0[el], k_ref)
+        cdf = _LinearCdf(a1[el], b1[el], a0[el], b0[el], log_scale=rel)
 
         def f(x: np.ndarray, j: np.ndarray) -> np.ndarray:
             if rel:
@@ -573,7 +667,7 @@ def _credible_interval_arrays(a1: Any, b1: Any, a0: Any, b0: Any, alpha: float,
         val[above] = np.nan
     else:
         val = np.clip(root, -1.0, 1.0)
-    return _CIArrays(val[:m], val[m:], below[:m], above[m:], unresolved)
+    return _CIArrays(val[:m], val[m:], below[:m], above[m:])
 
 
 # --------------------------------------------------------------------------- public API
@@ -587,8 +681,9 @@ class BayesResult:
     ``expected_loss`` = E[max(p_c - p_t, 0)], the expected rate given up by shipping the
     treatment; ``expected_loss_control`` = E[max(p_t - p_c, 0)], the risk of keeping the control.
     ``credible_interval`` is the equal-tailed 1 - alpha posterior interval of the lift on
-    ``scale`` ("relative": p_t/p_c - 1, "absolute": p_t - p_c). A figure is None only when double
-    precision cannot represent it (see ``note``; needs a prior parameter below ~0.05).
+    ``scale`` ("relative": p_t/p_c - 1, "absolute": p_t - p_c). The interval is None only when
+    a bound is not a finite double (see ``note``; needs a prior parameter below ~0.05 and no
+    control successes; never with the uniform or Jeffreys prior).
     ``status`` is "ok" or "not_enough_data" (an arm has no users: its posterior is the prior, so
     the figures are computed but reflect the prior, not data).
     """
@@ -640,7 +735,7 @@ def beta_binomial(
 
     Methods (deterministic, no random draws; absolute error ~1e-11 or better):
       * chance_to_beat_control = P(p_t > p_c): Miller's (2015) closed-form finite sum when a
-        posterior parameter is a whole number and all are <= 10,000 (e.g. the uniform prior with
+        posterior parameter is a whole number and all are <= 2,000 (e.g. the uniform prior with
         modest counts); otherwise the integral int f_t(x) F_c(x) dx by error-controlled
         Gauss-Kronrod quadrature in normal-score space, ``scipy.integrate.quad`` as fallback.
         Exact for non-integer priors and counts in the millions alike.
@@ -659,14 +754,13 @@ def beta_binomial(
       * 0 successes or all successes: the posterior is still proper (a, b > 0); nothing special.
         With the uniform or Jeffreys prior every figure is finite (a relative interval can be
         very wide, e.g. 0/10 control).
-      * relative scale with a posterior piled up at 0 beyond double precision: if the upper
-        quantile of p_t/p_c exceeds exp(690), or a posterior has more than 1e-12 of its mass
-        below 1e-300 (only with a prior parameter below ~0.05 and no successes), the interval is
-        None with a note (use scale='absolute'). A lower quantile below exp(-690) is reported as
-        -1.0, noted.
-      * both posteriors with mass beyond double precision at the same end (tiny prior parameter,
-        no successes or no failures in either arm, no integer parameter for Miller's sum): the
-        chance to beat (and a loss, if affected) is None with a note.
+      * a posterior piled up at 0 or 1 (a prior parameter below ~0.05 and no successes or no
+        failures: most of its mass within 1e-300 of the end): quantiles are handled in log space,
+        so the chance to beat and the losses stay exact. On the relative scale, if the upper
+        quantile of p_t/p_c exceeds exp(690) (not a finite double) the interval is None with a
+        note (use scale='absolute'); a lower quantile below exp(-690) is reported as -1.0, noted.
+      * a figure whose quadrature fails even the adaptive fallback (not seen in testing) is None
+        with a note rather than NaN.
     """
     x1, n1 = _check_arm(successes, n, "treatment")
     x0, n0 = _check_arm(successes_control, n_control, "control")
@@ -683,31 +777,24 @@ def beta_binomial(
         empty = [name for name, m in (("treatment", n1), ("control", n0)) if m == 0]
         notes.append(
             f"{' and '.join(empty)} arm{'s have' if len(empty) == 2 else ' has'} no users: "
-            "its posterior is the prior, so the figures reflect the prior only"
+            f"{'their posteriors are' if len(empty) == 2 else 'its posterior is'} the prior, so the "
+            "figures reflect the prior only"
         )
 
     chance = _finite_or_none(_chance_to_beat_arrays(a1, b1, a0, b0))
     loss_t, loss_c = (_finite_or_none(v) for v in _expected_loss_arrays(a1, b1, a0, b0))
     if chance is None or loss_t is None or loss_c is None:
         notes.append(
-            "both posteriors put their mass beyond double precision at the same end (tiny prior "
-            "parameter, no successes or no failures): "
+            "numerical integration did not reach 1e-9: "
             + ", ".join(name for name, v in (("chance to beat control", chance),
                                              ("expected loss", loss_t),
                                              ("expected loss of the control", loss_c)) if v is None)
-            + " not computable"
+            + " not reported"
         )
     ci = _credible_interval_arrays(a1, b1, a0, b0, alpha, scale)
     lo, hi = float(ci.low[0]), float(ci.high[0])
     interval: tuple[float, float] | None = (lo, hi)
-    if bool(ci.unresolved[0]):
-        interval = None
-        notes.append(
-            "a posterior puts more than 1e-12 of its mass below 1e-300 (tiny prior parameter, no "
-            "successes): the relative lift cannot be resolved in double precision, credible "
-            "interval None (use scale='absolute')"
-        )
-    elif bool(ci.high_unbounded[0]):
+    if bool(ci.high_unbounded[0]):
         interval = None
         notes.append(
             "the control posterior is concentrated at 0: the upper bound of the relative lift "
