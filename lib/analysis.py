@@ -126,7 +126,7 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
             bayes = None
             if st.bayesian and kind == "proportion":
                 bayes = beta_binomial(t.successes, t.n, c.successes, c.n, prior=tuple(st.prior), alpha=alpha)
-                if not higher:  # lower is better (e.g. dismissals): beating control means a lower rate
+                if not higher and bayes.chance_to_beat_control is not None:  # lower is better (dismissals)
                     bayes = replace(bayes, chance_to_beat_control=1.0 - bayes.chance_to_beat_control,
                                     expected_loss=bayes.expected_loss_control,
                                     expected_loss_control=bayes.expected_loss)

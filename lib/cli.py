@@ -88,8 +88,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from .analysis import analyze_user_table
     from .i18n import metric_label, pct, pval
 
+    from .experiment import StatisticsSpec
+
+    statistics = StatisticsSpec(correction=args.correction, sequential=args.sequential, bayesian=not args.no_bayes)
     res = analyze_user_table(args.file, args.variant, args.control, args.metric, alpha=args.alpha, mde=args.mde,
-                             weights=args.weights)
+                             weights=args.weights, statistics=statistics)
     if args.json:
         print(res.to_json())
         return 0
@@ -101,7 +104,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         c = m.comparison
         ci = f"[{pct(c.rel_ci[0], signed=True)}, {pct(c.rel_ci[1], signed=True)}]" if c.rel_ci else "[–]"
         print(f"  {metric_label(m.metric):<24} {m.variant:>12} vs {m.control:<12} {pct(c.rate):>7} vs {pct(c.rate_control):>7}"
-              f"  lift {pct(c.rel_lift, signed=True):>8} {ci:<20} p={pval(c.p_value):<8} p_holm={pval(m.p_value_adjusted)}")
+              f"  lift {pct(c.rel_lift, signed=True):>8} {ci:<20} p={pval(c.p_value):<8} p_adj({args.correction})={pval(m.p_value_adjusted)}")
     return 0
 
 
@@ -195,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--alpha", type=float, default=0.05)
     z.add_argument("--mde", type=float, default=0.05, help="relative minimum detectable effect (0.05 = +5%%)")
     z.add_argument("--weights", type=_weights, default=None, help="planned split, e.g. a=0.5,b=0.5 (default equal)")
+    z.add_argument("--correction", choices=["holm", "bh", "none"], default="holm", help="multiple-testing correction")
+    z.add_argument("--sequential", action="store_true", help="always-valid confidence sequences (peeking-safe)")
+    z.add_argument("--no-bayes", action="store_true", help="leave out the Bayesian view")
     z.add_argument("--json", action="store_true", help="print the result as JSON")
     z.set_defaults(func=cmd_analyze)
 

@@ -177,14 +177,16 @@ class _LinearCdf:
         on Y:  P = int F_X(k*Q_Y(Phi(z)) + d) phi(z) dz
         on X:  P = int S_Y((Q_X(Phi(z)) - d)/k) phi(z) dz
 
-    (F = regularised incomplete beta ``betainc``, S = 1 - F = ``betaincc``, Q = the inverse
-    ``betaincinv``/``betainccinv``; all Boost implementations in SciPy). The integrand is smooth
+    (F = regularised incomplete beta ``betainc``, S = 1 - F, Q = the inverse ``betaincinv`` /
+    ``betainccinv``; Boost implementations in SciPy). The integrand is smooth
     when the conditioning variable is the narrower one; we start with the smaller sd of log p
     when d = 0 (ratios, chance to beat: the scale on which a posterior piled up at 0 is wide),
     else the smaller sd of p, and switch to the other variable for elements whose error estimate
     is too large. With d = 0 the argument k*Q is formed in log space, and below 1e-300 F and S
     use their leading power term x^a / (a B(a, b)), exact to double precision there, so
-    posteriors piled up at 0 (tiny prior a, no successes) are integrated exactly. Where the
+    posteriors piled up at 0 (tiny prior a, no successes) are integrated exactly; with
+    ``near_one`` (k = 1, d = 0: the chance to beat) 1 - Q is also computed directly (as the
+    quantile of Beta(b, a)) and used above the median, so piles at 1 are exact too. Where the
     argument of F_X (S_Y) would leave [0, 1] the integrand is exactly 0 or 1: that part is added
     in closed form and the integral runs over the rest, [z_lo, z_hi], with the cubic
     substitution z = z_lo + (z_hi - z_lo)(3s^2 - 2s^3) that smooths the power-law behaviour at a
@@ -197,11 +199,14 @@ class _LinearCdf:
     (lazily for the second conditioning) and reused across the many (k, d) of a root search.
     """
 
-    def __init__(self, ax: Any, bx: Any, ay: Any, by: Any, log_scale: bool = True,
+    def __init__(self, ax: Any, bx: Any, ay: Any, by: Any, log_scale: Any = True,
                  near_one: bool = False) -> None:
         self.ax, self.bx, self.ay, self.by = (np.asarray(v, dtype=float).ravel() for v in (ax, bx, ay, by))
-        spread = _log_beta_sd if log_scale else _beta_sd
-        self.on_y = np.asarray(spread(self.ay, self.by) <= spread(self.ax, self.bx))
+        # compare spreads on the log scale where log_scale (bool or per-element array), else of p
+        log_scale = np.broadcast_to(np.asarray(log_scale, dtype=bool), self.ax.shape)
+        spread_x = np.where(log_scale, _log_beta_sd(self.ax, self.bx), _beta_sd(self.ax, self.bx))
+        spread_y = np.where(log_scale, _log_beta_sd(self.ay, self.by), _beta_sd(self.ay, self.by))
+        self.on_y = np.asarray(spread_y <= spread_x)
         self.near_one = near_one
         # node quantiles for the first (False) and second (True) conditioning:
         # (q, log q, 1 - q, log(1 - q), ready); 1 - q only with near_one
@@ -268,7 +273,9 @@ class _LinearCdf:
             with np.errstate(over="ignore"):
                 arg = np.where(zero_d, np.exp(larg), ks * qq + ds if sign > 0 else (qq - ds) / ks)
             arg = np.clip(arg, 0.0, 1.0)
-            val = special.betainc(a, b, arg) if sign > 0 else special.betaincc(a, b, arg)
+            val = special.betainc(a, b, arg)
+            if sign < 0:  # S = 1 - F: absolute error ~1e-16 is all we need; betaincc is ~4x slower
+                val = 1.0 - val
             # below 1e-300: F(x) = x^a / (a B(a, b)) to double precision
             tiny = zero_d & (larg < _LOG_TINY)
             if tiny.any():
@@ -589,7 +596,10 @@ def _credible_interval_arrays(a1: Any, b1: Any, a0: Any, b0: Any, alpha: float,
 
     CDF: relative  P(p_t/p_c <= r) = P(p_t <= r p_c) = int f_c(y) F_t(r y) dy   (root in log r)
          absolute  P(p_t - p_c <= d) = P(p_t <= p_c + d)
-    both evaluated by :class:`_LinearCdf` and solved for alpha/2 and 1 - alpha/2 with
+    both evaluated by :class:`_LinearCdf`. When the rates are near 1 (the two means add up to
+    more than 1) the same events are written with t' = 1 - p_t ~ Beta(b1, a1) and c' = 1 - p_c,
+    which doubles resolve there: P(p_t/p_c <= 1 + l) = 1 - P(t' <= (1 + l) c' - l) and
+    P(p_t - p_c <= d) = P(c' <= t' + d). The alpha/2 and 1 - alpha/2 quantiles are found with
     :func:`_find_root` (|CDF - target| <= 1e-13 or the root bracketed within 1e-12). Starting
     bracket: a Cornish-Fisher guess (:func:`_cornish_fisher`) +- 0.01 sd, widened x10, x100 and
     finally to the guaranteed bracket [q_t(e)/q_c(1-e), q_t(1-e)/q_c(e)] (resp. differences)
@@ -606,61 +616,66 @@ def _credible_interval_arrays(a1: Any, b1: Any, a0: Any, b0: Any, alpha: float,
     a1, b1, a0, b0 = (np.asarray(v, dtype=float).ravel() for v in np.broadcast_arrays(a1, b1, a0, b0))
     m = a1.size
     rel = scale == "relative"
-    eps = alpha / 5.0
-    z_e = float(special.ndtri(eps))
-    qt_lo, qt_hi = _beta_quantile(a1, b1, z_e), _beta_quantile(a1, b1, -z_e)
-    qc_lo, qc_hi = _beta_quantile(a0, b0, z_e), _beta_quantile(a0, b0, -z_e)
-    targets = np.concatenate([np.full(m, alpha / 2.0), np.full(m, 1.0 - alpha / 2.0)])
-    with np.errstate(divide="ignore"):
-        if rel:
-            lo_hard = np.clip(np.log(qt_lo) - np.log(qc_hi), -_S_MAX, _S_MAX)
-            hi_hard = np.clip(np.log(qt_hi) - np.log(qc_lo), -_S_MAX, _S_MAX)
+    refl = a1 / (a1 + b1) + a0 / (a0 + b0) > 1.0  # work with 1 - p
+    # working variables: X = p_t (or 1 - p_t), Y = p_c (or 1 - p_c)
+    ta, tb = np.where(refl, b1, a1), np.where(refl, a1, b1)
+    ca, cb = np.where(refl, b0, a0), np.where(refl, a0, b0)
+    z_e = float(special.ndtri(alpha / 5.0))
+    t_lo, t_hi = _beta_quantile(ta, tb, z_e), _beta_quantile(ta, tb, -z_e)
+    c_lo, c_hi = _beta_quantile(ca, cb, z_e), _beta_quantile(ca, cb, -z_e)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if rel:  # in s = log(p_t/p_c)
+            lo_hard = np.where(refl, np.log1p((c_lo - t_hi) / (1.0 - c_lo)), np.log(t_lo) - np.log(c_hi))
+            hi_hard = np.where(refl, np.log1p((c_hi - t_lo) / (1.0 - c_hi)), np.log(t_hi) - np.log(c_lo))
+            lo_hard, hi_hard = np.clip(lo_hard, -_S_MAX, _S_MAX), np.clip(hi_hard, -_S_MAX, _S_MAX)
         else:
-            lo_hard, hi_hard = qt_lo - qc_hi, qt_hi - qc_lo
-    work = np.arange(2 * m)  # the stacked (lower, upper) problems
+            lo_hard = np.where(refl, c_lo - t_hi, t_lo - c_hi)
+            hi_hard = np.where(refl, c_hi - t_lo, t_hi - c_lo)
+
+    # the lower and upper quantile problems, stacked
+    el = np.tile(np.arange(m), 2)
+    tg = np.concatenate([np.full(m, alpha / 2.0), np.full(m, 1.0 - alpha / 2.0)])
+    rf, lo_w, hi_w = refl[el], lo_hard[el], hi_hard[el]
+    guess, sd_w = _cornish_fisher(a1[el], b1[el], a0[el], b0[el], tg, rel)
+    guess = np.clip(np.nan_to_num(guess), lo_w, hi_w)
+    if rel:  # P(X <= k Y + d) with X = t', Y = c' when reflected
+        cdf = _LinearCdf(ta[el], tb[el], ca[el], cb[el], log_scale=~rf)
+    else:  # P(p_t <= p_c + d), or P(c' <= t' + d)
+        cdf = _LinearCdf(np.where(rf, ca[el], ta[el]), np.where(rf, cb[el], tb[el]),
+                         np.where(rf, ta[el], ca[el]), np.where(rf, tb[el], cb[el]), log_scale=False)
+
+    def f(x: np.ndarray, j: np.ndarray) -> np.ndarray:
+        if rel:
+            r = rf[j]
+            val = cdf(np.exp(x), np.where(r, -np.expm1(x), 0.0), j)
+            return np.where(r, 1.0 - val, val) - tg[j]
+        return cdf(1.0, x, j) - tg[j]
+
+    h = 0.01 * sd_w + 1e-12
+    x1, x2 = np.maximum(guess - h, lo_w), np.minimum(guess + h, hi_w)
+    allj = np.arange(2 * m)
+    f1, f2 = f(x1, allj), f(x2, allj)
+    # widen (x10, x100, then the guaranteed bracket) where the tight one fails
+    for factor in (10.0, 100.0, None):
+        left = (f1 > 0) & (x1 > lo_w)
+        right = (f2 < 0) & (x2 < hi_w)
+        if left.any():
+            j = np.nonzero(left)[0]
+            x2[j], f2[j] = x1[j], f1[j]
+            x1[j] = lo_w[j] if factor is None else np.maximum(guess[j] - factor * h[j], lo_w[j])
+            f1[j] = f(x1[j], j)
+        if right.any():
+            j = np.nonzero(right)[0]
+            x1[j], f1[j] = x2[j], f2[j]
+            x2[j] = hi_w[j] if factor is None else np.minimum(guess[j] + factor * h[j], hi_w[j])
+            f2[j] = f(x2[j], j)
+    # still not bracketed: the quantile lies beyond exp(+-690) (relative scale only)
+    below, above = f1 > 0, f2 < 0
     root = np.full(2 * m, np.nan)
-    below = np.zeros(2 * m, dtype=bool)
-    above = np.zeros(2 * m, dtype=bool)
-    if work.size:
-        el = work % m
-        tg, lo_w, hi_w = targets[work], lo_hard[el], hi_hard[el]
-        guess, sd_w = _cornish_fisher(a1[el], b1[el], a0[el], b0[el], targets[work], rel)
-        guess = np.clip(np.nan_to_num(guess), lo_w, hi_w)
-        cdf = _LinearCdf(a1[el], b1[el], a0[el], b0[el], log_scale=rel)
-
-        def f(x: np.ndarray, j: np.ndarray) -> np.ndarray:
-            if rel:
-                return cdf(np.exp(x), 0.0, j) - tg[j]
-            return cdf(1.0, x, j) - tg[j]
-
-        h = 0.01 * sd_w + 1e-12
-        x1, x2 = np.maximum(guess - h, lo_w), np.minimum(guess + h, hi_w)
-        allj = np.arange(work.size)
-        f1, f2 = f(x1, allj), f(x2, allj)
-        # widen (x10, x100, then the guaranteed bracket) where the tight one fails
-        for factor in (10.0, 100.0, None):
-            left, right = f1 > 0, f2 < 0
-            left &= x1 > lo_w
-            right &= x2 < hi_w
-            if left.any():
-                j = np.nonzero(left)[0]
-                x2[j], f2[j] = x1[j], f1[j]
-                x1[j] = lo_w[j] if factor is None else np.maximum(guess[j] - factor * h[j], lo_w[j])
-                f1[j] = f(x1[j], j)
-            if right.any():
-                j = np.nonzero(right)[0]
-                x1[j], f1[j] = x2[j], f2[j]
-                x2[j] = hi_w[j] if factor is None else np.minimum(guess[j] + factor * h[j], hi_w[j])
-                f2[j] = f(x2[j], j)
-        # the quantile lies beyond the representable range (relative scale only)
-        b_w, a_w = f1 > 0, f2 < 0
-        ok = ~(b_w | a_w | np.isnan(f1) | np.isnan(f2))
-        if ok.any():
-            j = np.nonzero(ok)[0]
-            root[work[j]] = _find_root(lambda x, jj: f(x, j[jj]), x1[j], f1[j], x2[j], f2[j],
-                                       xatol=1e-12, fatol=1e-13)
-        below[work] = b_w
-        above[work] = a_w
+    ok = ~(below | above | np.isnan(f1) | np.isnan(f2))
+    if ok.any():
+        j = np.nonzero(ok)[0]
+        root[j] = _find_root(lambda x, jj: f(x, j[jj]), x1[j], f1[j], x2[j], f2[j], xatol=1e-12, fatol=1e-13)
     if rel:
         val = np.expm1(root)
         val[below] = -1.0
@@ -759,8 +774,9 @@ def beta_binomial(
         so the chance to beat and the losses stay exact. On the relative scale, if the upper
         quantile of p_t/p_c exceeds exp(690) (not a finite double) the interval is None with a
         note (use scale='absolute'); a lower quantile below exp(-690) is reported as -1.0, noted.
-      * a figure whose quadrature fails even the adaptive fallback (not seen in testing) is None
-        with a note rather than NaN.
+      * a figure whose quadrature fails even the adaptive fallback is None with a note rather
+        than NaN (seen only for the interval of a prior-only arm with a U-shaped prior whose
+        parameters are both below ~0.05).
     """
     x1, n1 = _check_arm(successes, n, "treatment")
     x0, n0 = _check_arm(successes_control, n_control, "control")
