@@ -17,7 +17,7 @@ from .experiment import ExperimentSpec, load_experiment
 from .i18n import check_lang, date, metric_label, number, pct, prob, pval, t, value
 from .results import ExperimentResult, write_result_json
 
-SYMBOL = {"KEEP": "✔", "KILL": "✖", "CONTINUE": "⏳", "INVESTIGATE": "⚠"}
+SYMBOL = {"KEEP": "✔", "KILL": "✖", "CONTINUE": "↻", "INVESTIGATE": "⚠"}  # symbols common fonts cover
 COLOUR = {"KEEP": "#0b6e4f", "KILL": "#a4161a", "CONTINUE": "#8a5a00", "INVESTIGATE": "#5a189a"}
 
 CSS = """
@@ -130,7 +130,8 @@ def metrics_table(ctx: ReportContext) -> str:
         if bayes:
             b = m.bayes
             extra += [f"<td>{prob(b.chance_to_beat_control) if b else '–'}</td>",
-                      f"<td>{pct(b.expected_loss, 2) if b else '–'}</td>"]
+                      f"<td>{pct(b.expected_loss, 2) if b else '–'}</td>",
+                      f"<td>{_interval(b.credible_interval) if b else '–'}</td>"]
         if cuped:
             vr = getattr(c, "variance_reduction", None) if m.unadjusted is not None else None
             extra += [f"<td>{pct(vr) if vr is not None else '–'}</td>"]
@@ -138,7 +139,7 @@ def metrics_table(ctx: ReportContext) -> str:
     ths = "".join(f"<th>{t(h, lang)}</th>" for h in head_cells)
     html = (f'<div class="gl-report"><h2>{t("key_metrics", lang)}</h2><div style="overflow-x:auto">'
             f'<table class="gl-table"><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
-    extra_heads = (["seq_ci", "can_stop"] if seq else []) + (["chance_to_beat", "expected_loss"] if bayes else []) + \
+    extra_heads = (["seq_ci", "can_stop"] if seq else []) + (["chance_to_beat", "expected_loss", "credible_interval"] if bayes else []) + \
         (["variance_reduction"] if cuped else [])
     if extra_heads:
         ths = "".join(f"<th>{t(h, lang)}</th>" for h in ["metric", "variant", *extra_heads])

@@ -63,6 +63,7 @@ def export_html(nb: nbformat.NotebookNode, title: str, lang: str = "en") -> str:
     cfg.HTMLExporter.exclude_input = True
     cfg.HTMLExporter.exclude_input_prompt = True
     cfg.HTMLExporter.exclude_output_prompt = True
+    cfg.HTMLExporter.language_code = lang  # <html lang="ja"> for Japanese reports
     exporter = HTMLExporter(config=cfg, template_name="guidelab_report",
                             extra_template_basedirs=[str(TEMPLATE_DIR)])
     exporter.register_preprocessor(TagRemovePreprocessor(config=cfg), enabled=True)

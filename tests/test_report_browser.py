@@ -36,7 +36,7 @@ MAX_BYTES = 6 * 1024 * 1024
 
 VERDICT_WORDS = {"en": {"KEEP": "KEEP", "KILL": "KILL", "CONTINUE": "CONTINUE", "INVESTIGATE": "INVESTIGATE"},
                  "ja": {"KEEP": "採用", "KILL": "中止", "CONTINUE": "継続", "INVESTIGATE": "要調査"}}
-SYMBOLS = {"KEEP": "✔", "KILL": "✖", "CONTINUE": "⏳", "INVESTIGATE": "⚠"}
+SYMBOLS = {"KEEP": "✔", "KILL": "✖", "CONTINUE": "↻", "INVESTIGATE": "⚠"}
 CJK_FAMILIES = ("Noto Sans CJK", "Noto Serif CJK", "Noto Sans JP", "Noto Serif JP", "IPA", "Source Han",
                 "Hiragino", "Yu Gothic", "Meiryo", "TakaoGothic", "VL Gothic", "WenQuanYi", "Droid Sans Fallback")
 CJK_CHAR = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
@@ -303,3 +303,14 @@ def test_self_contained_and_small(reports, key):
     html = html_path.read_text(encoding="utf-8")
     assert len(re.findall(r"plotly\.js v\d", html)) == 1, "plotly.js is not inlined exactly once"
     assert not re.search(r"""<(?:script|img|iframe|link)[^>]+(?:src|href)\s*=\s*["']?(?:https?:)?//""", html, re.I)
+
+
+@each_report
+def test_no_tofu_in_any_verdict_symbol_or_guide_text(opened):
+    """Every verdict symbol, and all guide text (Japanese, emoji) in the preview, have glyphs."""
+    page = opened.page
+    symbols = "".join(SYMBOLS.values())
+    assert not tofu(page, ".gl-verdict", symbols), f"a verdict symbol would draw as a box: {symbols}"
+    preview = page.inner_text(".gl-guides")
+    missing = tofu(page, ".gl-guides", preview)
+    assert not missing, f"guide preview characters without a glyph: {missing}"
