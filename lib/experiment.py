@@ -142,7 +142,7 @@ class ExperimentSpec(_Model):
 
     id: str
     name: dict[str, str] | str | None = None
-    hypothesis: str = Field(min_length=1)
+    hypothesis: str | dict[str, str] = Field(min_length=1)
     owner: str | None = None
     guides: list[Guide] = []
     variants: list[Variant] = Field(min_length=2)
@@ -259,6 +259,11 @@ class ExperimentSpec(_Model):
         out += [(parse_metric(m), "secondary") for m in self.metrics.secondary]
         out += [(parse_metric(m), "guardrail") for m in self.metrics.guardrails]
         return out
+
+    def hypothesis_text(self, lang: str = "en") -> str:
+        if isinstance(self.hypothesis, dict):
+            return self.hypothesis.get(lang) or next(iter(self.hypothesis.values()), "")
+        return self.hypothesis
 
     def display_name(self, lang: str = "en") -> str:
         if isinstance(self.name, dict):

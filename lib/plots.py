@@ -63,7 +63,7 @@ def rates_figure(result: ExperimentResult, lang: str = "en") -> go.Figure:
                     error_y=dict(type="data", symmetric=False, array=hi, arrayminus=lo, color="#444"),
                     hovertemplate=f"%{{x}}<br>{v}: %{{y:.2f}}%<br>%{{customdata}}<extra></extra>")
     fig.update_layout(barmode="group")
-    return _layout(fig, t("rate", lang) + " (95% CI)", t("metric", lang), t("rate_axis", lang))
+    return _layout(fig, t("chart.rates", lang), t("metric", lang), t("rate_axis", lang))
 
 
 def lift_figure(result: ExperimentResult, lang: str = "en") -> go.Figure:
@@ -86,7 +86,7 @@ def lift_figure(result: ExperimentResult, lang: str = "en") -> go.Figure:
                         customdata=[f"{q:.3g}" if q is not None else "–" for q in p],
                         hovertemplate=f"{v} · %{{y}}<br>%{{x:+.1f}}%<br>p = %{{customdata}}<extra></extra>")
     fig.add_vline(x=0, line_dash="dash", line_color="#555")
-    return _layout(fig, t("lift", lang) + " (95% CI)", t("lift_axis", lang), "",
+    return _layout(fig, t("chart.lift", lang), t("lift_axis", lang), "",
                    height=max(300, 90 + 60 * len({m.metric for m in result.metrics})))
 
 

@@ -71,7 +71,7 @@ def head(ctx: ReportContext) -> str:
             f'<div class="gl-report"><h1>{escape(s.display_name(lang))}</h1>'
             f'<div class="gl-meta">{escape(s.id)} · {t("period", lang)}: {escape(period)} · '
             f'{t("as_of", lang)}: {escape(date(r.as_of, lang))} · {escape(s.timezone)}</div>'
-            f'<p class="gl-meta"><b>{t("hypothesis", lang)}:</b> {escape(s.hypothesis)}</p></div>')
+            f'<p class="gl-meta"><b>{t("hypothesis", lang)}:</b> {escape(s.hypothesis_text(lang))}</p></div>')
 
 
 def decision_banner(ctx: ReportContext) -> str:
