@@ -38,15 +38,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .means import (
+    _check_pair_sums,
+    _pair_sums,
     _CANCELLATION_RTOL,
     _arm_shortfall,
     _centred_cross,
     _centred_ss,
-    _check_cross_product,
-    _check_empty,
-    _check_real,
     _check_stats,
-    _check_sum_of_squares,
     _common_dict,
     _log_ratio_arrays,
     _LogRatioArrays,
@@ -60,7 +58,6 @@ from .proportions import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
     _check_alpha,
-    _check_count,
     _z_two_sided,
 )
 
@@ -92,27 +89,12 @@ class CovariateStats:
     sum_xy: float
 
     def __post_init__(self) -> None:
-        n = _check_count(self.n, "n")
-        vals = {k: _check_real(getattr(self, k), k) for k in ("sum_y", "sum_y2", "sum_x", "sum_x2", "sum_xy")}
-        _check_empty(n, vals, "CovariateStats")
-        _check_sum_of_squares(vals["sum_y2"], vals["sum_y"], n, "sum_y2", "sum_y")
-        _check_sum_of_squares(vals["sum_x2"], vals["sum_x"], n, "sum_x2", "sum_x")
-        _check_cross_product(vals["sum_xy"], vals["sum_x2"], vals["sum_y2"], "sum_xy")
-        object.__setattr__(self, "n", n)
-        for k, v in vals.items():
-            object.__setattr__(self, k, v)
+        _check_pair_sums(self, "y", "x", "CovariateStats")
 
     @classmethod
     def from_values(cls, y: Any, x: Any) -> CovariateStats:
         """Convenience for samples in memory: sums of per-user outcomes y and covariates x."""
-        ya = np.asarray(y, dtype=float).ravel()
-        xa = np.asarray(x, dtype=float).ravel()
-        if xa.shape != ya.shape:
-            raise ValueError(f"y and x must have the same length, got {ya.size} and {xa.size}")
-        return cls(
-            n=int(ya.size), sum_y=float(ya.sum()), sum_y2=float(np.dot(ya, ya)),
-            sum_x=float(xa.sum()), sum_x2=float(np.dot(xa, xa)), sum_xy=float(np.dot(xa, ya)),
-        )
+        return cls(**_pair_sums(y, x, "y", "x"))
 
     @property
     def mean_y(self) -> float | None:

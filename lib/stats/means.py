@@ -92,6 +92,32 @@ def _check_empty(n: int, sums: dict[str, float], label: str) -> None:
 # --------------------------------------------------------------------------- vectorised cores (shared)
 
 
+def _check_pair_sums(obj: Any, a: str, b: str, label: str) -> None:
+    """Validate and normalise the sums of two per-user quantities ``a`` and ``b`` on a frozen
+    dataclass with fields n, sum_a, sum_b, sum_a2, sum_b2 and sum_ab (names built from a, b)."""
+    n = _check_count(obj.n, "n")
+    keys = (f"sum_{a}", f"sum_{b}", f"sum_{a}2", f"sum_{b}2", f"sum_{a}{b}" if hasattr(obj, f"sum_{a}{b}") else f"sum_{b}{a}")
+    vals = {k: _check_real(getattr(obj, k), k) for k in keys}
+    _check_empty(n, vals, label)
+    _check_sum_of_squares(vals[f"sum_{a}2"], vals[f"sum_{a}"], n, f"sum_{a}2", f"sum_{a}")
+    _check_sum_of_squares(vals[f"sum_{b}2"], vals[f"sum_{b}"], n, f"sum_{b}2", f"sum_{b}")
+    _check_cross_product(vals[keys[4]], vals[f"sum_{a}2"], vals[f"sum_{b}2"], keys[4])
+    object.__setattr__(obj, "n", n)
+    for k, v in vals.items():
+        object.__setattr__(obj, k, v)
+
+
+def _pair_sums(a: Any, b: Any, a_name: str, b_name: str) -> dict[str, Any]:
+    """n and the five sums of two equally long samples, keyed like the dataclass fields."""
+    aa = np.asarray(a, dtype=float).ravel()
+    ba = np.asarray(b, dtype=float).ravel()
+    if aa.shape != ba.shape:
+        raise ValueError(f"{a_name} and {b_name} must have the same length, got {aa.size} and {ba.size}")
+    return {"n": int(aa.size), f"sum_{a_name}": float(aa.sum()), f"sum_{b_name}": float(ba.sum()),
+            f"sum_{a_name}2": float(np.dot(aa, aa)), f"sum_{b_name}2": float(np.dot(ba, ba)),
+            "sum_xy": float(np.dot(aa, ba))}
+
+
 def _centred_ss(sum_sq: Any, total: Any, n: Any) -> np.ndarray:
     """Σ(v - v̄)² = Σv² - (Σv)²/n, elementwise, with the cancellation guard of the module docstring.
 
