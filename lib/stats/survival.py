@@ -1,0 +1,473 @@
+"""Time to an event per variant (time to goal, time to inactivity) from day-level life tables.
+
+Everything here works on sufficient statistics only: per variant a *life table* by day, i.e. for
+each day ``t`` the number of users still under observation at the start of the day
+(``at_risk``) and the number who had the event that day (``events``). Users who leave
+observation without the event (the experiment stopped, data not yet in) are *censored*; their
+number on day ``t`` is implied, ``at_risk[t] - events[t] - at_risk[next day]``, and everyone
+still at risk after the last row is censored at the last row's day. A warehouse produces the
+table with one ``GROUP BY day`` (see :meth:`LifeTable.from_event_counts`).
+
+Conventions (the usual ones for grouped data, and those of statsmodels and R's ``survival``): a
+user censored on day ``t`` is in the risk set of day ``t``; events within a day are ties and are
+handled exactly by the Kaplan-Meier product and the hypergeometric log-rank variance.
+
+The scalar entry points are thin wrappers over vectorised helpers (:func:`_km_arrays`,
+:func:`_logrank_arrays`) so calibration simulations exercise exactly the code that produces
+real results.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+from scipy.stats import chi2
+
+from .proportions import (
+    STATUS_NOT_ENOUGH_DATA,
+    STATUS_OK,
+    _check_alpha,
+    _check_count,
+    _finite_or_none,
+    _z_two_sided,
+)
+
+__all__ = [
+    "KaplanMeierResult",
+    "LifeTable",
+    "LogRankResult",
+    "kaplan_meier",
+    "log_rank",
+]
+
+# Reduced log-rank covariance matrices whose smallest eigenvalue is below this fraction of the
+# largest are treated as singular (no information to test with).
+_SINGULAR_RTOL = 1e-12
+
+
+# --------------------------------------------------------------------------- life table
+
+
+def _check_time(value: Any, name: str) -> int:
+    """A whole-number day (may not be negative: days since exposure)."""
+    return _check_count(value, name)
+
+
+@dataclass(frozen=True)
+class LifeTable:
+    """A life table by day for one variant: ``times`` (strictly increasing whole days),
+    ``at_risk`` (users under observation at the start of that day) and ``events`` (users who had
+    the event that day).
+
+    Censoring is implied: ``censored[i] = at_risk[i] - events[i] - at_risk[i + 1]`` and everyone
+    still at risk after the last row is censored on the last day. Rows with no events may be
+    omitted (they change nothing) except that ``at_risk[0]`` must count every user, so the first
+    row should be the first day anyone can leave. An empty table (no rows) is an arm with no
+    users.
+
+    Raises ValueError for unequal lengths, non-increasing times, negative or non-integral
+    counts, ``events > at_risk`` and an ``at_risk`` that falls by less than the events of the
+    previous row (users cannot enter the risk set later).
+    """
+
+    times: tuple[int, ...]
+    at_risk: tuple[int, ...]
+    events: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        times = tuple(_check_time(t, f"times[{i}]") for i, t in enumerate(self.times))
+        at_risk = tuple(_check_count(n, f"at_risk[{i}]") for i, n in enumerate(self.at_risk))
+        events = tuple(_check_count(d, f"events[{i}]") for i, d in enumerate(self.events))
+        if not len(times) == len(at_risk) == len(events):
+            raise ValueError(
+                f"times, at_risk and events must have the same length, got "
+                f"{len(times)}, {len(at_risk)} and {len(events)}"
+            )
+        for i in range(1, len(times)):
+            if times[i] <= times[i - 1]:
+                raise ValueError(
+                    f"times must be strictly increasing, got {times[i - 1]} then {times[i]} at row {i}"
+                )
+        for i, (n, d) in enumerate(zip(at_risk, events)):
+            if d > n:
+                raise ValueError(f"events[{i}] ({d}) cannot exceed at_risk[{i}] ({n}) on day {times[i]}")
+            if i + 1 < len(times) and at_risk[i + 1] > n - d:
+                raise ValueError(
+                    f"at_risk[{i + 1}] ({at_risk[i + 1]}) on day {times[i + 1]} exceeds the users left "
+                    f"after day {times[i]} (at_risk {n} - events {d} = {n - d}); the risk set can only shrink"
+                )
+        object.__setattr__(self, "times", times)
+        object.__setattr__(self, "at_risk", at_risk)
+        object.__setattr__(self, "events", events)
+
+    @classmethod
+    def from_durations(cls, durations: Sequence[Any], observed: Sequence[Any]) -> LifeTable:
+        """Convenience for tests and small data: per-user whole-day durations and whether the
+        event was observed (True) or the user was censored on that day (False). One row per day
+        on which anyone leaves observation."""
+        t = np.asarray(durations, dtype=float).ravel()
+        obs = np.asarray(observed).ravel()
+        if t.shape != obs.shape:
+            raise ValueError(f"durations and observed must have the same length, got {t.size} and {obs.size}")
+        if t.size and (not np.all(np.isfinite(t)) or np.any(t < 0) or np.any(t != np.floor(t))):
+            raise ValueError("durations must be non-negative whole numbers of days")
+        if obs.size and not np.all(np.isin(obs, (0, 1))):
+            raise ValueError("observed must hold booleans or 0/1")
+        utimes, inverse = np.unique(t.astype(np.int64), return_inverse=True)
+        leaving = np.bincount(inverse, minlength=utimes.size)
+        events = np.bincount(inverse, weights=obs.astype(float), minlength=utimes.size)
+        at_risk = np.cumsum(leaving[::-1])[::-1]
+        return cls(tuple(int(x) for x in utimes), tuple(int(x) for x in at_risk),
+                   tuple(round(float(x)) for x in events))
+
+    @classmethod
+    def from_event_counts(cls, times: Sequence[int], events: Sequence[int], censored: Sequence[int]) -> LifeTable:
+        """From per-day counts of events and of censorings (``SELECT day, SUM(event), SUM(1 -
+        event) ... GROUP BY day``): at_risk is the reverse cumulative sum of events + censored."""
+        if not len(times) == len(events) == len(censored):
+            raise ValueError("times, events and censored must have the same length")
+        ev = [_check_count(d, f"events[{i}]") for i, d in enumerate(events)]
+        ce = [_check_count(c, f"censored[{i}]") for i, c in enumerate(censored)]
+        leaving = np.asarray([d + c for d, c in zip(ev, ce)], dtype=np.int64)
+        at_risk = np.cumsum(leaving[::-1])[::-1] if leaving.size else leaving
+        return cls(tuple(times), tuple(int(x) for x in at_risk), tuple(ev))
+
+    @property
+    def n(self) -> int:
+        """Users in the table: at_risk of the first row (0 for an empty table)."""
+        return self.at_risk[0] if self.at_risk else 0
+
+    @property
+    def n_events(self) -> int:
+        return int(sum(self.events))
+
+    @property
+    def censored(self) -> tuple[int, ...]:
+        """Users censored on each day (everyone left after the last row is censored there)."""
+        nxt = self.at_risk[1:] + (0,)
+        return tuple(n - d - m for n, d, m in zip(self.at_risk, self.events, nxt))
+
+    def at_risk_on(self, days: Any) -> np.ndarray:
+        """Users at risk at the start of each of ``days`` (any whole days, not only table rows):
+        the at_risk of the first row on or after the day, 0 after the last row."""
+        q = np.asarray(days, dtype=float)
+        idx = np.searchsorted(np.asarray(self.times, dtype=float), q, side="left")
+        padded = np.asarray(self.at_risk + (0,), dtype=float)
+        return padded[idx]
+
+
+# --------------------------------------------------------------------------- vectorised cores
+
+
+class _KMArrays(NamedTuple):
+    survival: np.ndarray
+    greenwood: np.ndarray  # Σ d/(n(n-d)) = var(log S); inf once S reaches 0
+    se: np.ndarray  # Greenwood SE of S; NaN once S reaches 0
+    ci_low: np.ndarray  # NaN once S reaches 0; equal to S (=1) before the first event
+    ci_high: np.ndarray
+
+
+def _km_arrays(at_risk: Any, events: Any, z: float) -> _KMArrays:
+    """Kaplan-Meier product, Greenwood variance and log(-log) interval along the last axis.
+
+    S(t) = Π_{s<=t} (1 - d_s/n_s); var(S) = S² Σ d/(n(n-d)) (Greenwood 1926). The interval is
+    symmetric on θ = log(-log S) with se(θ) = sqrt(Σ d/(n(n-d))) / |log S| (Kalbfleisch &
+    Prentice 1980 / 2002, §1.4), i.e. [S^exp(+z se θ), S^exp(-z se θ)], always inside [0, 1].
+    Rows with n == 0 contribute nothing.
+    """
+    n = np.asarray(at_risk, dtype=float)
+    d = np.asarray(events, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(n > 0, 1.0 - d / np.where(n > 0, n, 1.0), 1.0)
+        survival = np.cumprod(factor, axis=-1)
+        term = np.where(d > 0, d / (n * (n - d)), 0.0)  # inf where n == d > 0
+        greenwood = np.cumsum(term, axis=-1)
+        finite = np.isfinite(greenwood) & (survival > 0)
+        se = np.where(finite, survival * np.sqrt(np.where(finite, greenwood, 0.0)), np.nan)
+        log_s = np.log(np.where(finite, survival, 0.5))
+        inner = finite & (survival < 1.0)
+        se_theta = np.sqrt(np.where(inner, greenwood, 0.0)) / np.abs(np.where(inner, log_s, 1.0))
+        low = np.where(inner, np.exp(np.exp(z * se_theta) * log_s), np.where(finite, survival, np.nan))
+        high = np.where(inner, np.exp(np.exp(-z * se_theta) * log_s), np.where(finite, survival, np.nan))
+    return _KMArrays(survival, greenwood, se, low, high)
+
+
+class _LogRankArrays(NamedTuple):
+    observed: np.ndarray  # (..., k)
+    expected: np.ndarray  # (..., k)
+    covariance: np.ndarray  # (..., k, k)
+    statistic: np.ndarray  # (...,) over the first k-1 groups; NaN where the covariance is singular
+    p_value: np.ndarray
+
+
+def _logrank_arrays(at_risk: Any, events: Any) -> _LogRankArrays:
+    """k-sample log-rank test from risk sets and events on a common time grid.
+
+    ``at_risk`` and ``events`` have shape (..., k, T). Per time t with n_t > 1 at risk and d_t
+    events in total, group j contributes O - E = d_jt - n_jt d_t / n_t and the hypergeometric
+    covariance d_t (n_t - d_t)/(n_t - 1) · (n_jt/n_t)(δ_jk - n_kt/n_t) (Mantel 1966; Peto & Peto
+    1972). The statistic (O-E)ᵀ V⁻ (O-E) drops the last group (V has rank k-1); it is χ² with
+    k-1 df under equal hazards. NaN where the reduced V is singular (no events, or no one left
+    to compare at any event time).
+    """
+    n_jt = np.asarray(at_risk, dtype=float)
+    d_jt = np.asarray(events, dtype=float)
+    k = n_jt.shape[-2]
+    n_t = n_jt.sum(axis=-2, keepdims=True)
+    d_t = d_jt.sum(axis=-2, keepdims=True)
+    any_risk = n_t > 0.0
+    use = n_t > 1.0  # a single user at risk adds 0 to O - E and to V
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(any_risk, n_jt / np.where(any_risk, n_t, 1.0), 0.0)  # (..., k, T)
+        c = np.where(use, d_t * (n_t - d_t) / np.where(use, n_t - 1.0, 1.0), 0.0)[..., 0, :]
+    observed = d_jt.sum(axis=-1)
+    expected = (r * d_t).sum(axis=-1)
+    # V_jk = Σ_t c_t r_jt (δ_jk - r_kt)
+    diag = np.einsum("...jt,...t->...j", r, c)
+    outer = np.einsum("...jt,...kt,...t->...jk", r, r, c)
+    cov = diag[..., :, None] * np.eye(k) - outer
+    oe = (observed - expected)[..., : k - 1]
+    v = cov[..., : k - 1, : k - 1]
+    eig = np.linalg.eigvalsh(v)
+    scale = np.maximum(np.abs(eig[..., -1]), 1e-300)
+    ok = eig[..., 0] > _SINGULAR_RTOL * scale
+    v_safe = np.where(ok[..., None, None], v, np.eye(k - 1))
+    sol = np.linalg.solve(v_safe, oe[..., None])[..., 0]
+    statistic = np.where(ok, np.einsum("...j,...j->...", oe, sol), np.nan)
+    statistic = np.where(ok, np.maximum(statistic, 0.0), np.nan)
+    p_value = np.where(ok, chi2.sf(np.where(ok, statistic, 0.0), k - 1), np.nan)
+    return _LogRankArrays(observed, expected, cov, statistic, p_value)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def _floats(a: np.ndarray) -> tuple[float | None, ...]:
+    return tuple(_finite_or_none(float(x)) for x in a)
+
+
+@dataclass(frozen=True)
+class KaplanMeierResult:
+    """Kaplan-Meier survival curve of one variant at each row of its life table.
+
+    ``survival[i]`` is S(times[i]) = P(no event through day times[i]); ``se`` the Greenwood
+    standard error and ``ci_low``/``ci_high`` the pointwise log(-log) interval (None once S
+    reaches 0, where Greenwood's variance is undefined; equal to 1 before the first event).
+    ``median`` is the first day with S <= 0.5 (None if S never falls to 0.5) and ``median_ci``
+    its Brookmeyer-Crowley interval (a bound is None when unbounded or undefined).
+    ``status`` is "ok" or "not_enough_data" (no users); ``note`` explains any None.
+    """
+
+    times: tuple[int, ...]
+    at_risk: tuple[int, ...]
+    events: tuple[int, ...]
+    survival: tuple[float | None, ...]
+    se: tuple[float | None, ...]
+    ci_low: tuple[float | None, ...]
+    ci_high: tuple[float | None, ...]
+    median: int | None
+    median_ci: tuple[int | None, int | None] | None
+    n: int
+    n_events: int
+    alpha: float
+    status: str = STATUS_OK
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: plain ints/floats, lists per time, None where undefined (never NaN/inf)."""
+        return {
+            "times": [int(t) for t in self.times],
+            "at_risk": [int(x) for x in self.at_risk],
+            "events": [int(x) for x in self.events],
+            "survival": [_finite_or_none(x) for x in self.survival],
+            "se": [_finite_or_none(x) for x in self.se],
+            "ci_low": [_finite_or_none(x) for x in self.ci_low],
+            "ci_high": [_finite_or_none(x) for x in self.ci_high],
+            "median": None if self.median is None else int(self.median),
+            "median_ci": None if self.median_ci is None else [
+                None if b is None else int(b) for b in self.median_ci
+            ],
+            "n": int(self.n),
+            "n_events": int(self.n_events),
+            "alpha": float(self.alpha),
+            "status": self.status,
+            "note": self.note,
+        }
+
+
+def kaplan_meier(table: LifeTable, alpha: float = 0.05) -> KaplanMeierResult:
+    """Kaplan-Meier estimate (Kaplan & Meier 1958) of S(t) = P(time to event > t) for one variant.
+
+    Methods:
+      * S(t) = Π_{s<=t} (1 - d_s / n_s) over the table rows (equals statsmodels
+        ``SurvfuncRight(time, status).surv_prob`` at event days).
+      * se: Greenwood (1926), var(S) = S² Σ d/(n(n-d)) (statsmodels ``surv_prob_se``).
+      * pointwise CI on the log(-log) scale (Kalbfleisch & Prentice 2002, §1.4; R
+        ``conf.type="log-log"``): θ = log(-log S), se(θ) = sqrt(Σ d/(n(n-d))) / |log S|,
+        interval [S^exp(z se θ), S^exp(-z se θ)], which stays inside (0, 1).
+      * median: the first day with S <= 0.5 (Klein & Moeschberger 2003, §4.5). statsmodels'
+        ``quantile(0.5)`` uses S < 0.5 (SAS); they differ only when S is exactly 0.5.
+      * median_ci: Brookmeyer & Crowley (1982) with the log(-log) transform: the days whose
+        pointwise test of S(t) = 0.5 is not rejected, from the first such event day up to the
+        event day after the last (None = unbounded above). Equals statsmodels
+        ``quantile_ci(0.5, alpha, method='cloglog')``.
+
+    Degenerate data (never NaN, inf or an exception):
+      * no users (empty table): status "not_enough_data", empty curves, median None.
+      * no events: S = 1 everywhere, se 0 and ci (1, 1); median None.
+      * everyone has the event (S reaches 0, e.g. all on one day): from that day on se and the CI
+        are None (Greenwood's variance is infinite), noted.
+    """
+    if not isinstance(table, LifeTable):
+        raise ValueError(f"table must be a LifeTable, got {type(table).__name__}")
+    alpha = _check_alpha(alpha)
+    if table.n == 0:
+        return KaplanMeierResult(
+            times=table.times, at_risk=table.at_risk, events=table.events,
+            survival=tuple(None for _ in table.times), se=tuple(None for _ in table.times),
+            ci_low=tuple(None for _ in table.times), ci_high=tuple(None for _ in table.times),
+            median=None, median_ci=None, n=0, n_events=0, alpha=alpha,
+            status=STATUS_NOT_ENOUGH_DATA, note="no users in the life table",
+        )
+    z = _z_two_sided(alpha)
+    km = _km_arrays(table.at_risk, table.events, z)
+    notes: list[str] = []
+    if table.n_events == 0:
+        notes.append("no events: S = 1 throughout and the median is not reached")
+    if bool(np.any(km.survival <= 0.0)):
+        first_zero = table.times[int(np.argmax(km.survival <= 0.0))]
+        notes.append(
+            f"S reaches 0 on day {first_zero} (everyone left had the event): Greenwood's variance "
+            "is undefined from then on, so se and the CI are None"
+        )
+    below = np.flatnonzero(km.survival <= 0.5)
+    median = table.times[int(below[0])] if below.size else None
+    if median is None and table.n_events > 0:
+        notes.append("S never falls to 0.5: median not reached")
+
+    median_ci: tuple[int | None, int | None] | None = None
+    ev = np.flatnonzero(np.asarray(table.events) > 0)
+    if ev.size:
+        s = km.survival[ev]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # |θ(t) - θ(0.5)| / se(θ(t)), NaN (never accepted) where S is 0 or 1
+            log_s = np.log(s)
+            r = (np.log(-log_s) - math.log(math.log(2.0))) * np.abs(log_s) / np.sqrt(km.greenwood[ev])
+        accept = np.flatnonzero(np.abs(r) <= z)
+        if accept.size:
+            lo = table.times[int(ev[accept[0]])]
+            hi = None if accept[-1] == ev.size - 1 else table.times[int(ev[accept[-1] + 1])]
+            median_ci = (lo, hi)
+
+    return KaplanMeierResult(
+        times=table.times, at_risk=table.at_risk, events=table.events,
+        survival=_floats(km.survival), se=_floats(km.se),
+        ci_low=_floats(km.ci_low), ci_high=_floats(km.ci_high),
+        median=median, median_ci=median_ci, n=table.n, n_events=table.n_events, alpha=alpha,
+        status=STATUS_OK, note="; ".join(notes) or None,
+    )
+
+
+@dataclass(frozen=True)
+class LogRankResult:
+    """k-sample log-rank test of equal hazards across variants.
+
+    ``groups`` in input order, with per group ``observed`` and ``expected`` event counts (under
+    equal hazards). ``statistic`` is χ² with ``df`` degrees of freedom. ``status`` is "ok" or
+    "not_enough_data" (statistic and p_value None); ``note`` explains exclusions and Nones.
+    """
+
+    groups: tuple[str, ...]
+    n: tuple[int, ...]
+    observed: tuple[float, ...]
+    expected: tuple[float, ...]
+    statistic: float | None
+    df: int | None
+    p_value: float | None
+    status: str = STATUS_OK
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: plain ints/floats, None where undefined (never NaN/inf)."""
+        return {
+            "groups": list(self.groups),
+            "n": [int(x) for x in self.n],
+            "observed": [_finite_or_none(x) for x in self.observed],
+            "expected": [_finite_or_none(x) for x in self.expected],
+            "statistic": _finite_or_none(self.statistic),
+            "df": None if self.df is None else int(self.df),
+            "p_value": _finite_or_none(self.p_value),
+            "status": self.status,
+            "note": self.note,
+        }
+
+
+def log_rank(tables: Mapping[str, LifeTable]) -> LogRankResult:
+    """k-sample log-rank test (Mantel 1966; Peto & Peto 1972) from per-variant life tables.
+
+    The tables are put on the union of their days (a variant's risk set on a day missing from its
+    table is the at_risk of its next row, 0 after its last row). Per day t with n_t > 1:
+    O_j - E_j = Σ (d_jt - n_jt d_t / n_t) and Cov_jk = Σ d_t (n_t - d_t)/(n_t - 1) ·
+    (n_jt/n_t)(δ_jk - n_kt/n_t) (hypergeometric, exact for tied event days). The statistic
+    (O-E)ᵀ V⁻¹ (O-E) over all groups but one is χ² with k - 1 df. Equals statsmodels
+    ``survdiff(time, status, group)`` (and R ``survdiff``).
+
+    Degenerate data (never NaN, inf or an exception):
+      * a variant with expected 0 (no users, or none at risk on any event day) is left out of
+        the test, as R ``survdiff`` does, and noted; observed/expected are still reported.
+      * fewer than two variants left, no events, or no spread in risk (e.g. every user has the
+        event on the same day, so the hypergeometric variance is 0): status
+        "not_enough_data", statistic and p_value None.
+    Raises ValueError for fewer than two tables or non-LifeTable values.
+    """
+    if not isinstance(tables, Mapping):
+        raise ValueError("tables must be a mapping of variant name to LifeTable")
+    if len(tables) < 2:
+        raise ValueError(f"log_rank needs at least two variants, got {len(tables)}")
+    names = tuple(str(k) for k in tables)
+    tabs = list(tables.values())
+    for name, tab in zip(names, tabs):
+        if not isinstance(tab, LifeTable):
+            raise ValueError(f"tables[{name!r}] must be a LifeTable, got {type(tab).__name__}")
+    grid = np.asarray(sorted(set().union(*(t.times for t in tabs))), dtype=float)
+    at_risk = np.vstack([t.at_risk_on(grid) for t in tabs]) if grid.size else np.zeros((len(tabs), 0))
+    events = np.zeros_like(at_risk)
+    for j, t in enumerate(tabs):
+        if t.times:
+            events[j, np.searchsorted(grid, np.asarray(t.times, dtype=float))] = t.events
+    ns = tuple(t.n for t in tabs)
+
+    full = _logrank_arrays(at_risk, events)
+    keep = np.flatnonzero(full.expected > 0)
+    notes: list[str] = []
+    dropped = [names[j] for j in range(len(names)) if j not in set(keep.tolist())]
+    if dropped:
+        notes.append(
+            f"left out of the test (no users at risk on any event day): {', '.join(dropped)}"
+        )
+
+    def result(stat: float | None, df: int | None, p: float | None, status: str) -> LogRankResult:
+        return LogRankResult(
+            groups=names, n=ns, observed=tuple(float(x) for x in full.observed),
+            expected=tuple(float(x) for x in full.expected), statistic=stat, df=df, p_value=p,
+            status=status, note="; ".join(notes) or None,
+        )
+
+    if float(events.sum()) == 0.0:
+        notes.append("no events in any variant: nothing to compare")
+        return result(None, None, None, STATUS_NOT_ENOUGH_DATA)
+    if keep.size < 2:
+        notes.append("fewer than two variants with users at risk on an event day")
+        return result(None, None, None, STATUS_NOT_ENOUGH_DATA)
+    sub = _logrank_arrays(at_risk[keep], events[keep]) if keep.size < len(names) else full
+    stat = _finite_or_none(float(sub.statistic))
+    if stat is None:
+        notes.append(
+            "the log-rank variance is 0 (every user at risk on each event day had the event, "
+            "e.g. all on one day): no information to compare the variants"
+        )
+        return result(None, None, None, STATUS_NOT_ENOUGH_DATA)
+    return result(stat, int(keep.size - 1), float(sub.p_value), STATUS_OK)

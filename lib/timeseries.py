@@ -1,0 +1,76 @@
+"""Per-day SQL reductions over ``exp_users``: retention curves and time-to-goal life tables.
+
+Run after :func:`guidelab.metrics.build_user_table`. Only counts per variant and day leave
+SQL: users whose day d is complete (the curve's denominator), users active on day d, and, for
+time to goal, users reaching the goal on day d or leaving observation (censored) after day d.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .events import EventData
+from .experiment import ExperimentSpec
+from .metrics import as_of_end_utc
+
+
+@dataclass(frozen=True)
+class CurveCounts:
+    """Per variant: day -> (users whose day is complete, users active that day)."""
+
+    by_variant: dict[str, dict[int, tuple[int, int]]]
+
+
+@dataclass(frozen=True)
+class LifeCounts:
+    """Per variant: sorted (day, users at risk at the start of the day, users with the goal that day)."""
+
+    by_variant: dict[str, list[tuple[int, int, int]]]
+
+
+def retention_curve_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date, horizon: int = 30) -> CurveCounts:
+    """Matured users and active users for days 0..horizon, per variant (day 0 = assignment day)."""
+    con = ed.con
+    horizon = int(horizon)
+    end = as_of_end_utc(spec, as_of)
+    matured = con.execute(
+        f"""SELECT u.variant, d.range AS day, count(*) AS n
+            FROM exp_users u, range(0, {horizon + 1}) d
+            WHERE u.observed_days >= d.range GROUP BY ALL""").fetchall()
+    active = con.execute(
+        f"""WITH a AS (
+              SELECT DISTINCT e.user_id,
+                     datediff('day', u.assigned_day, CAST(timezone($tz, e.timestamp) AS DATE)) AS day
+              FROM activity e JOIN exp_users u USING (user_id)
+              WHERE e.timestamp >= u.assigned_at AND e.timestamp < $end)
+            SELECT u.variant, a.day, count(*) FROM a JOIN exp_users u USING (user_id)
+            WHERE a.day BETWEEN 0 AND {horizon} AND u.observed_days >= a.day GROUP BY ALL""",
+        {"tz": spec.timezone, "end": end}).fetchall()
+    out: dict[str, dict[int, tuple[int, int]]] = {k: {} for k in spec.variant_keys}
+    act = {(v, int(d)): int(c) for v, d, c in active}
+    for v, d, n in matured:
+        out[v][int(d)] = (int(n), act.get((v, int(d)), 0))
+    return CurveCounts({k: dict(sorted(v.items())) for k, v in out.items()})
+
+
+def goal_life_counts(ed: EventData, spec: ExperimentSpec) -> LifeCounts:
+    """Time to the goal event in days: a life table per variant (censored at the analysis date)."""
+    rows = ed.con.execute(
+        """SELECT variant,
+                  CASE WHEN first_goal_day IS NOT NULL THEN first_goal_day ELSE observed_days END AS t,
+                  first_goal_day IS NOT NULL AS event, count(*)
+           FROM exp_users WHERE observed_days >= 0 GROUP BY ALL""").fetchall()
+    out: dict[str, list[tuple[int, int, int]]] = {}
+    for key in spec.variant_keys:
+        durations = sorted({int(t) for v, t, _, _ in rows if v == key})
+        at_risk_total = sum(int(c) for v, _, _, c in rows if v == key)
+        table = []
+        leaving = 0
+        for t in durations:
+            at_risk = at_risk_total - leaving
+            events = sum(int(c) for v, tt, e, c in rows if v == key and int(tt) == t and e)
+            gone = sum(int(c) for v, tt, _, c in rows if v == key and int(tt) == t)
+            table.append((t, at_risk, events))
+            leaving += gone
+        out[key] = table
+    return LifeCounts(out)
