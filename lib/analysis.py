@@ -205,17 +205,45 @@ def analyze_counts(spec: ExperimentSpec, counts: ExperimentCounts) -> Experiment
                       srm.p_value, failed, spec.alpha, spec.mde, days)
     return ExperimentResult(spec.id, counts.as_of, decision, srm, rows, counts.checks, counts.assigned,
                             counts.daily_assigned, spec.alpha, spec.mde, control,
-                            spec.statistics.model_dump(mode="json"))
+                            spec.statistics.model_dump(mode="json"), curve_analyses(spec, counts))
 
 
 def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = None) -> ExperimentResult:
     """Analyse one experiment on the tables in ``data_dir`` (see ``data/README.md``)."""
+    from dataclasses import replace as _replace
+
+    from .timeseries import goal_life_counts, retention_curve_counts
+
     ed = open_event_data(data_dir)
     try:
         counts = compute_counts(ed, spec, as_of)
+        counts = _replace(counts, curves=retention_curve_counts(ed, spec, counts.as_of, CURVE_HORIZON_DAYS),
+                          goal_life=goal_life_counts(ed, spec) if spec.goal_event else None)
     finally:
         ed.close()
     return analyze_counts(spec, counts)
+
+
+CURVE_HORIZON_DAYS = 30
+
+
+def curve_analyses(spec: ExperimentSpec, counts: ExperimentCounts) -> dict[str, Any]:
+    """Retention curves (D0..D30, matured users only) and time to goal (Kaplan-Meier, log-rank)."""
+    from .stats.curves import retention_curve
+    from .stats.survival import LifeTable, kaplan_meier, log_rank
+
+    out: dict[str, Any] = {}
+    if counts.curves is not None:
+        out["retention_curve"] = {
+            v: retention_curve(list(d), [n for n, _ in d.values()], [a for _, a in d.values()], alpha=spec.alpha)
+            for v, d in counts.curves.by_variant.items()}
+    if counts.goal_life is not None:
+        tables = {v: LifeTable(tuple(t for t, _, _ in rows), tuple(r for _, r, _ in rows), tuple(e for _, _, e in rows))
+                  for v, rows in counts.goal_life.by_variant.items() if rows}
+        if tables:
+            out["time_to_goal"] = {"kaplan_meier": {v: kaplan_meier(tb, alpha=spec.alpha) for v, tb in tables.items()},
+                                   "log_rank": log_rank(tables)}
+    return out
 
 
 # --- one row per user ---------------------------------------------------------------------

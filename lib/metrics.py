@@ -47,6 +47,8 @@ class ExperimentCounts:
     daily_assigned: list[tuple[dt.date, str, int]]
     metrics: list[MetricCounts]
     checks: list[DataCheck]
+    curves: Any = None        # timeseries.CurveCounts: retention by day since assignment
+    goal_life: Any = None     # timeseries.LifeCounts: time to the goal event
 
 
 def as_of_end_utc(spec: ExperimentSpec, as_of: dt.date) -> dt.datetime:

@@ -102,6 +102,50 @@ def traffic_figure(result: ExperimentResult, lang: str = "en") -> go.Figure:
     return _layout(fig, t("traffic", lang), t("date", lang), t("assigned_users", lang), height=320)
 
 
+def _rgba(hex_colour: str, alpha: float) -> str:
+    h = hex_colour.lstrip("#")
+    return f"rgba({int(h[0:2], 16)}, {int(h[2:4], 16)}, {int(h[4:6], 16)}, {alpha})"
+
+
+def retention_curve_figure(result: ExperimentResult, lang: str = "en") -> go.Figure | None:
+    """Share of users active on each day since assignment, matured users only, with 95% bands."""
+    curves = (result.analyses or {}).get("retention_curve")
+    if not curves:
+        return None
+    colours = colour_map(list(result.assigned))
+    fig = go.Figure()
+    for v, curve in curves.items():
+        pts = [p for p in curve.points if p.status == "ok" and p.day >= 1 and p.ci is not None]
+        if not pts:
+            continue
+        x = [p.day for p in pts]
+        fig.add_scatter(x=x + x[::-1], y=[p.ci[1] * 100 for p in pts] + [p.ci[0] * 100 for p in pts][::-1],
+                        fill="toself", fillcolor=_rgba(colours[v], 0.15), line=dict(width=0), hoverinfo="skip",
+                        showlegend=False, name=f"{v} CI")
+        fig.add_scatter(x=x, y=[p.rate * 100 for p in pts], name=v, mode="lines+markers",
+                        line=dict(color=colours[v]), customdata=[[p.active, p.n] for p in pts],
+                        hovertemplate=f"{v} · D%{{x}}: %{{y:.1f}}%<br>%{{customdata[0]:,}} / %{{customdata[1]:,}}<extra></extra>")
+    return _layout(fig, t("chart.retention_curve", lang), t("days_since_assignment", lang), t("rate_axis", lang))
+
+
+def time_to_goal_figure(result: ExperimentResult, lang: str = "en") -> go.Figure | None:
+    """Kaplan-Meier: share of users who have not reached the goal yet, by day since assignment."""
+    ttg = (result.analyses or {}).get("time_to_goal")
+    if not ttg:
+        return None
+    colours = colour_map(list(result.assigned))
+    fig = go.Figure()
+    for v, km in ttg["kaplan_meier"].items():
+        pts = [(t_, s_) for t_, s_ in zip(km.times, km.survival) if s_ is not None]
+        if not pts:
+            continue
+        x = [0] + [t_ + 1 for t_, _ in pts]  # S after day t applies from the start of day t+1
+        y = [100.0] + [s_ * 100 for _, s_ in pts]
+        fig.add_scatter(x=x, y=y, name=v, mode="lines", line=dict(color=colours[v], shape="hv"),
+                        hovertemplate=f"{v} · D%{{x}}: %{{y:.1f}}%<extra></extra>")
+    return _layout(fig, t("chart.time_to_goal", lang), t("days_since_assignment", lang), t("not_yet_goal_axis", lang))
+
+
 def figure_html(fig: go.Figure, div_id: str) -> str:
     """A figure as an HTML fragment that draws with the plotly.js already on the page."""
     return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=CONFIG)

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import plots
 from .experiment import ExperimentSpec, load_experiment
-from .i18n import check_lang, date, metric_label, number, pct, prob, pval, t, value
+from .i18n import check_lang, date, metric_label, number, p_phrase, pct, prob, pval, t, value
 from .results import ExperimentResult, write_result_json
 
 SYMBOL = {"KEEP": "✔", "KILL": "✖", "CONTINUE": "↻", "INVESTIGATE": "⚠"}  # symbols common fonts cover
@@ -158,9 +158,53 @@ def charts(ctx: ReportContext) -> str:
     r, lang = ctx.result, ctx.lang
     parts = [plots.figure_html(plots.rates_figure(r, lang), "gl-rates"),
              plots.figure_html(plots.lift_figure(r, lang), "gl-lift")]
+    curve = plots.retention_curve_figure(r, lang)
+    if curve is not None:
+        parts.append(plots.figure_html(curve, "gl-retention"))
+        reading = retention_reading(r, lang)
+        if reading:
+            parts.append(f'<p class="gl-small">{escape(reading)}</p>')
+    ttg = plots.time_to_goal_figure(r, lang)
+    if ttg is not None:
+        parts.append(plots.figure_html(ttg, "gl-timetogoal"))
+        lr = r.analyses["time_to_goal"]["log_rank"]
+        if lr.p_value is not None:
+            key = "reading.time_to_goal" if lr.p_value < r.alpha else "reading.time_to_goal_same"
+            parts.append(f'<p class="gl-small">{escape(t(key, lang).format(p=p_phrase(lr.p_value, lang=lang)))}</p>')
     if r.daily_assigned:
         parts.append(plots.figure_html(plots.traffic_figure(r, lang), "gl-traffic"))
     return f'<div class="gl-report"><h2>{t("charts", lang)}</h2>{"".join(parts)}</div>'
+
+
+MIN_CURVE_USERS = 100
+
+
+def primary_day(metric: str) -> int | None:
+    """The day a day-N metric looks at (retention_d7 -> 7), else None."""
+    from .catalog import parse_metric
+
+    m = parse_metric(metric)
+    return m.days if m.family == "retention" else None
+
+
+def retention_reading(r: ExperimentResult, lang: str) -> str | None:
+    """One line on the curve: the latest day with enough matured users in every arm."""
+    curves = (r.analyses or {}).get("retention_curve") or {}
+    if r.control not in curves:
+        return None
+    by_day = {v: {p.day: p for p in c.points if p.status == "ok"} for v, c in curves.items()}
+    days = [d for d in by_day[r.control] if d >= 1 and all(
+        d in pts and pts[d].n >= MIN_CURVE_USERS for pts in by_day.values())]
+    if not days:
+        return None
+    primary = next((m for m in r.metrics if m.role == "primary"), None)
+    preferred = primary_day(primary.metric) if primary else None
+    day = preferred if preferred in days else max(days)
+    best = max((v for v in by_day if v != r.control), key=lambda v: by_day[v][day].rate, default=None)
+    if best is None:
+        return None
+    return t("reading.retention", lang).format(day=day, best=best, rate=pct(by_day[best][day].rate),
+                                                control=r.control, control_rate=pct(by_day[r.control][day].rate))
 
 
 def guides_preview(ctx: ReportContext) -> str:

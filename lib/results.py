@@ -114,6 +114,7 @@ class ExperimentResult:
     mde: float | None = None
     control: str | None = None
     methods: dict[str, Any] = field(default_factory=dict)
+    analyses: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return _clean({
@@ -129,6 +130,7 @@ class ExperimentResult:
             "alpha": self.alpha,
             "mde": self.mde,
             "methods": self.methods,
+            "analyses": _analyses_dict(self.analyses),
         })
 
     def to_json(self) -> str:
@@ -136,6 +138,17 @@ class ExperimentResult:
 
     def rows(self, role: str | None = None) -> list[MetricResult]:
         return [m for m in self.metrics if role is None or m.role == role]
+
+
+def _analyses_dict(analyses: dict[str, Any]) -> dict[str, Any]:
+    """Deeper analyses as JSON: any object with ``to_dict`` is converted, containers recursed."""
+    def conv(x: Any) -> Any:
+        if hasattr(x, "to_dict"):
+            return x.to_dict()
+        if isinstance(x, dict):
+            return {k: conv(v) for k, v in x.items()}
+        return x
+    return conv(analyses)
 
 
 def _clean(x: Any) -> Any:

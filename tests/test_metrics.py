@@ -220,3 +220,45 @@ def test_data_checks_flag_unknown_variant_and_multi_assignment(tiny_dir, onboard
     failed = {c.name for c in counts.checks if not c.passed}
     assert {"variants match the spec", "one variant per user"} <= failed
     assert counts.assigned["holdout"] == 0  # 001 excluded: two variants
+
+
+def test_retention_curve_and_life_table_sql_equal_python(simulated_onboarding, onboarding_spec):
+    """Per-day SQL reductions (retention curve, time-to-goal life table) against a row-by-row count."""
+    from guidelab.metrics import build_user_table
+    from guidelab.timeseries import goal_life_counts, retention_curve_counts
+
+    spec, as_of = onboarding_spec, onboarding_spec.start + dt.timedelta(days=15)
+    ed = open_event_data(simulated_onboarding)
+    try:
+        build_user_table(ed, spec, as_of)
+        curve = retention_curve_counts(ed, spec, as_of, horizon=30)
+        life = goal_life_counts(ed, spec)
+    finally:
+        ed.close()
+    tz = spec.tz
+    end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    users = {r["user_id"]: (r["variant"], r["assigned_at"]) for r in
+             pq.read_table(simulated_onboarding / "assignments.parquet").to_pylist() if r["assigned_at"] < end}
+    day0 = {u: at.astimezone(tz).date() for u, (_, at) in users.items()}
+    active, goal = defaultdict(set), {}
+    for r in pq.read_table(simulated_onboarding / "activity.parquet").to_pylist():
+        u = r["user_id"]
+        if u in users and users[u][1] <= r["timestamp"] < end:
+            d = (r["timestamp"].astimezone(tz).date() - day0[u]).days
+            active[u].add(d)
+            if r["event"] == spec.goal_event:
+                goal[u] = min(goal.get(u, 10**9), d)
+    for variant in spec.variant_keys:
+        members = [u for u, (v, _) in users.items() if v == variant]
+        expected = {}
+        for d in range(0, 31):
+            matured = [u for u in members if (as_of - day0[u]).days >= d]
+            if matured:
+                expected[d] = (len(matured), sum(1 for u in matured if d in active[u]))
+        assert curve.by_variant[variant] == expected
+        durations = {u: (goal[u], True) if u in goal else ((as_of - day0[u]).days, False) for u in members}
+        rows = life.by_variant[variant]
+        for t, at_risk, events in rows:
+            assert at_risk == sum(1 for d, _ in durations.values() if d >= t)
+            assert events == sum(1 for d, e in durations.values() if d == t and e)
+        assert sum(e for _, _, e in rows) == len(goal.keys() & set(members))
