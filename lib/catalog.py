@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-GUIDE_EVENTS = ("shown", "opened", "clicked", "dismissed", "completed")
+GUIDE_EVENTS = ("shown", "opened", "clicked", "dismissed", "completed", "opted_out", "answered")
 MAX_DAYS = 365
 
 _LABELS = {
@@ -37,6 +37,9 @@ _LABELS = {
     "clicked": ("click rate", "クリック率"),
     "dismissed": ("dismiss rate", "クローズ率"),
     "completed": ("completion rate", "完了率"),
+    "opted_out": ("\u201cdon't show again\u201d rate", "「今後表示しない」率"),
+    "answered": ("survey response rate", "アンケート回答率"),
+    "over_exposed": ("over-exposed users (too many guides)", "過剰表示されたユーザー（ガイド数過多）"),
     "click_through": ("click-through among openers", "開封者のクリック率"),
 }
 
@@ -46,7 +49,8 @@ class MetricDef:
     """A metric of the catalogue, parsed from its name."""
 
     name: str
-    family: Literal["guide_event", "click_through", "goal", "retention", "sessions", "active_days", "clicks_per_impression"]
+    family: Literal["guide_event", "click_through", "goal", "retention", "sessions", "active_days",
+                    "clicks_per_impression", "support", "over_exposed"]
     event: str | None = None          # guide event for family guide_event
     days: int | None = None           # N for goal_dN / retention_dN
     higher_is_better: bool = True
@@ -68,6 +72,8 @@ class MetricDef:
             return f"{self.days}日間の1人あたりアクティブ日数" if ja else f"active days per user in {self.days} days"
         if self.family == "clicks_per_impression":
             return "表示1回あたりのクリック数" if ja else "clicks per impression"
+        if self.family == "support":
+            return f"{self.days}日以内のサポート問い合わせ率" if ja else f"support contacts within {self.days} days"
         if self.family == "goal":
             return f"{self.days}日以内の目標達成率" if ja else f"goal reached within {self.days} days"
         if self.family == "retention":
@@ -81,13 +87,15 @@ class MetricDef:
         return self.family != "click_through"
 
 
-_DAYS = re.compile(r"^(goal|retention|sessions|active_days)_d(\d{1,3})$")
+_DAYS = re.compile(r"^(goal|retention|sessions|active_days|support)_d(\d{1,3})$")
 
 
 def parse_metric(name: str) -> MetricDef:
     """Parse a metric name of the catalogue or raise ValueError saying what is accepted."""
     if name in GUIDE_EVENTS:
-        return MetricDef(name, "guide_event", event=name, higher_is_better=name != "dismissed")
+        return MetricDef(name, "guide_event", event=name, higher_is_better=name not in ("dismissed", "opted_out"))
+    if name == "over_exposed":
+        return MetricDef(name, "over_exposed", higher_is_better=False)
     if name == "click_through":
         return MetricDef(name, "click_through")
     if name == "clicks_per_impression":
@@ -99,11 +107,15 @@ def parse_metric(name: str) -> MetricDef:
             raise ValueError(f"metric {name!r}: goal window must be 1..{MAX_DAYS} days")
         if m.group(1) == "retention" and not 0 <= days <= MAX_DAYS:
             raise ValueError(f"metric {name!r}: retention day must be 0..{MAX_DAYS}")
+        if m.group(1) == "support":
+            if not 1 <= days <= MAX_DAYS:
+                raise ValueError(f"metric {name!r}: the window must be 1..{MAX_DAYS} days")
+            return MetricDef(name, "support", days=days, higher_is_better=False)
         if m.group(1) in ("sessions", "active_days") and not 1 <= days <= MAX_DAYS:
             raise ValueError(f"metric {name!r}: the window must be 1..{MAX_DAYS} days")
         return MetricDef(name, m.group(1), days=days)  # type: ignore[arg-type]
     raise ValueError(
         f"unknown metric {name!r}: expected one of {', '.join(GUIDE_EVENTS)}, click_through, "
-        "clicks_per_impression, goal_d<N> (e.g. goal_d7), retention_d<N> (e.g. retention_d7), "
-        "sessions_d<N> or active_days_d<N>"
+        "clicks_per_impression, over_exposed, goal_d<N> (e.g. goal_d7), retention_d<N> (e.g. retention_d7), "
+        "sessions_d<N>, active_days_d<N> or support_d<N>"
     )

@@ -97,6 +97,14 @@ class StatisticsSpec(_Model):
         return v
 
 
+class OverExposureSpec(_Model):
+    """Guardrail over-exposure: a user shown more than ``max_guides`` distinct guides (any live
+    guide, this experiment's or not) within ``period_days`` after assignment is over-exposed."""
+
+    max_guides: int = Field(3, ge=1, le=100)
+    period_days: int = Field(7, ge=1, le=90)
+
+
 class VariantTruth(_Model):
     """True behaviour of one arm, for the simulator (probabilities per user)."""
 
@@ -160,6 +168,10 @@ class ExperimentSpec(_Model):
     goal_event: str | None = None
     event_names: dict[EVENT_NAME, str] = {}
     statistics: StatisticsSpec = StatisticsSpec()
+    segments: list[str] = Field(default_factory=list, description="users-table columns (or new_user) to split effects by")
+    guardrail_margins: dict[str, float] = Field(default_factory=dict, description="tolerated harm per guardrail, absolute")
+    support_event: str | None = None
+    over_exposure: OverExposureSpec = OverExposureSpec()
     simulation: SimulationSpec | None = None
 
     @field_validator("id")
@@ -179,7 +191,7 @@ class ExperimentSpec(_Model):
     @field_validator("event_names")
     @classmethod
     def _event_names(cls, v: dict[str, str]) -> dict[str, str]:
-        allowed = set(GUIDE_EVENTS) | {"goal", "activity"}
+        allowed = set(GUIDE_EVENTS) | {"goal", "activity", "support"}
         for team_name, ours in v.items():
             if ours not in allowed:
                 raise ValueError(
@@ -213,6 +225,15 @@ class ExperimentSpec(_Model):
             raise ValueError("metrics: the primary metric must not be repeated as secondary or guardrail")
         if any(parse_metric(m).family == "goal" for m in all_metrics) and not self.goal_event:
             raise ValueError("goal_event: a goal_d<N> metric is used, so goal_event must name the product event")
+        if any(parse_metric(m).family == "support" for m in all_metrics) and not self.support_event:
+            raise ValueError("support_event: a support_d<N> metric is used, so support_event must name the product event")
+        unknown_margins = set(self.guardrail_margins) - set(self.metrics.guardrails)
+        if unknown_margins:
+            raise ValueError(f"guardrail_margins: {sorted(unknown_margins)} are not guardrail metrics of this spec")
+        if any(m < 0 for m in self.guardrail_margins.values()):
+            raise ValueError("guardrail_margins: margins are tolerated harm, expected values >= 0")
+        if len(set(self.segments)) != len(self.segments):
+            raise ValueError("segments: a segment is listed twice")
         if self.simulation is not None:
             missing = set(keys) - set(self.simulation.variants)
             extra = set(self.simulation.variants) - set(keys)
