@@ -219,9 +219,72 @@ def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.dat
         counts = compute_counts(ed, spec, as_of)
         counts = _replace(counts, curves=retention_curve_counts(ed, spec, counts.as_of, CURVE_HORIZON_DAYS),
                           goal_life=goal_life_counts(ed, spec) if spec.goal_event else None)
+        breakdowns = breakdown_analyses(spec, ed, counts.as_of)
     finally:
         ed.close()
-    return analyze_counts(spec, counts)
+    result = analyze_counts(spec, counts)
+    return _replace(result, analyses={**result.analyses, **breakdowns})
+
+
+def breakdown_analyses(spec: ExperimentSpec, ed: Any, as_of: dt.date) -> dict[str, Any]:
+    """Daily effects and novelty, segments, tour funnels and survey scores (issue-5 analyses).
+
+    Runs on the ``exp_users`` table of an open connection; only counts leave SQL.
+    """
+    from .breakdowns import daily_counts, funnel_counts, score_counts, segment_counts
+    from .catalog import parse_metric
+    from .stats.curves import funnel
+    from .stats.novelty import daily_effects, novelty_test
+    from .stats.nps import NPSCounts, compare_nps, nps
+    from .stats.segments import segment_effects
+
+    out: dict[str, Any] = {}
+    primary = parse_metric(spec.metrics.primary)
+    control = spec.control_key
+    if primary.kind == "proportion":
+        daily = daily_counts(ed, spec, primary)
+        days = sorted({d for rows in daily.values() for d, _, _ in rows})
+        by_day = {v: {d: (n, s_) for d, n, s_ in rows} for v, rows in daily.items()}
+        views = {}
+        for v in spec.treatment_keys:
+            if len(days) < 2:
+                break
+            t = [by_day[v].get(d, (0, 0)) for d in days]
+            c = [by_day[control].get(d, (0, 0)) for d in days]
+            effects = daily_effects(days, [x[1] for x in t], [x[0] for x in t], [x[1] for x in c], [x[0] for x in c],
+                                    alpha=spec.alpha)
+            views[v] = {"effects": effects, "novelty": novelty_test(effects)}
+        if views:
+            out["daily"] = {"metric": primary.name, "by_variant": views}
+        segments = {}
+        for attribute in spec.segments:
+            seg = segment_counts(ed, spec, primary, attribute)
+            if not seg:
+                continue
+            segments[attribute] = {
+                v: segment_effects({value: (*arms.get(v, (0, 0))[::-1], *arms.get(control, (0, 0))[::-1])
+                                    for value, arms in seg.items()}, alpha=spec.alpha,
+                                   correction=spec.statistics.correction if spec.statistics.correction != "none" else "holm")
+                for v in spec.treatment_keys}
+        if segments:
+            out["segments"] = {"metric": primary.name, "by_attribute": segments}
+    funnels = {}
+    for v, fc in funnel_counts(ed, spec, as_of).items():
+        steps = [*fc.steps, "completed"]
+        reached = [*fc.reached, min(fc.completed, fc.reached[-1]) if fc.reached else fc.completed]
+        funnels[v] = funnel(steps, reached, fc.entered, alpha=spec.alpha)
+    if funnels:
+        out["funnels"] = funnels
+    scores = score_counts(ed, spec, as_of)
+    if scores:
+        counts_by_variant = {v: NPSCounts(tuple(sc), shown) for v, (sc, shown) in scores.items()}
+        entry: dict[str, Any] = {"by_variant": {v: nps(c, alpha=spec.alpha) for v, c in counts_by_variant.items()}}
+        base = counts_by_variant.get(control)
+        if base is not None:
+            entry["comparisons"] = {v: compare_nps(c, base, alpha=spec.alpha)
+                                   for v, c in counts_by_variant.items() if v != control}
+        out["surveys"] = entry
+    return out
 
 
 CURVE_HORIZON_DAYS = 30

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -108,19 +108,55 @@ class OverExposureSpec(_Model):
 class VariantTruth(_Model):
     """True behaviour of one arm, for the simulator (probabilities per user)."""
 
+    #: A plausible NPS answer distribution (scores 0..10): 28% detractors, 38% promoters (NPS +0.10).
+    DEFAULT_NPS_SCORES: ClassVar[tuple[float, ...]] = (
+        0.02, 0.01, 0.02, 0.03, 0.04, 0.08, 0.08, 0.14, 0.20, 0.16, 0.22)
+
     shown: float = Field(0.9, ge=0, le=1)       # P(shown | arm has a guide)
     open: float = Field(0.0, ge=0, le=1)        # P(opened | shown)
     click: float = Field(0.0, ge=0, le=1)       # P(clicked | opened)
     dismiss: float = Field(0.0, ge=0, le=1)     # P(dismissed | shown, not clicked)
-    complete: float = Field(0.0, ge=0, le=1)    # P(completed | clicked)
+    complete: float = Field(0.0, ge=0, le=1)    # one-step guide: P(completed | clicked);
+    #                                             2+ steps: P(completed | reached the last step)
+    step_continue: float = Field(0.8, ge=0, le=1)  # P(reach step k+1 | reached step k), openers of 2+ step guides
+    respond: float = Field(0.3, ge=0, le=1)     # survey guides: P(answered | shown)
+    nps_scores: list[float] | None = None       # survey guides: P(score 0..10) of an answer (11 values, sum 1)
+    opt_out: float = Field(0.0, ge=0, le=1)     # P(opted_out, "don't show again" | shown)
+    support: float = Field(0.0, ge=0, le=1)     # P(support contact within goal_window_days)
     goal: float = Field(0.1, ge=0, le=1)        # P(goal event within goal_window_days)
     retention_lift: float = Field(0.0, gt=-1, le=1)  # relative change of every day's activity
     sessions_lift: float = Field(0.0, gt=-1, le=5)  # relative change of sessions per active day
     impressions: float = Field(0.0, ge=0, le=50)    # extra impressions per shown user (mean, Poisson)
 
+    @field_validator("nps_scores")
+    @classmethod
+    def _nps_scores(cls, v: list[float] | None) -> list[float] | None:
+        if v is None:
+            return v
+        if len(v) != 11:
+            raise ValueError(f"expected 11 probabilities, for the scores 0 to 10, got {len(v)}")
+        if any(not 0 <= p <= 1 for p in v):
+            raise ValueError("expected probabilities in [0, 1]")
+        if abs(sum(v) - 1) > 1e-6:
+            raise ValueError(f"expected probabilities summing to 1, they sum to {sum(v):.6g}")
+        return v
+
+    @property
+    def nps_distribution(self) -> tuple[float, ...]:
+        """P(score 0..10) of a survey answer: ``nps_scores`` or the default distribution."""
+        return tuple(self.nps_scores) if self.nps_scores is not None else self.DEFAULT_NPS_SCORES
+
 
 class SimulationSpec(_Model):
     """Ground truth the simulator writes data from, so estimates can be checked against it."""
+
+    #: Simulated user attributes usable in ``segment_lift``: value -> share of users.
+    SEGMENT_ATTRIBUTES: ClassVar[dict[str, dict[str, float]]] = {
+        "platform": {"web": 0.7, "mobile": 0.3},
+        "locale": {"ja": 0.6, "en": 0.4},
+        "plan": {"free": 0.8, "pro": 0.2},
+        "new_user": {"new": 0.6, "existing": 0.4},
+    }
 
     retention: dict[int, float] = Field(
         default_factory=lambda: {1: 0.40, 7: 0.22, 30: 0.12},
@@ -132,6 +168,11 @@ class SimulationSpec(_Model):
     sessions_per_active_day: float = Field(1.0, ge=1, le=20)  # mean activity rows on an active day
     pre_period_days: int = Field(0, ge=0, le=365)  # days of activity written before each assignment
     pre_period_activity: float = Field(0.3, ge=0, le=1)  # mean daily activity before assignment
+    other_guides_per_user: float = Field(0.0, ge=0, le=10)  # Poisson mean of OTHER guides shown per user
+    segment_lift: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="{attribute: {value: multiplier}} of every variant's retention_lift for those users",
+    )
     variants: dict[str, VariantTruth]
 
     @field_validator("retention")
@@ -143,6 +184,20 @@ class SimulationSpec(_Model):
             if day < 1 or not 0 <= p <= 1:
                 raise ValueError(f"day {day}: expected day >= 1 and probability in [0, 1]")
         return dict(sorted(v.items()))
+
+    @field_validator("segment_lift")
+    @classmethod
+    def _segment_lift(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        known = cls.SEGMENT_ATTRIBUTES
+        for attr, by_value in v.items():
+            if attr not in known:
+                raise ValueError(f"unknown attribute {attr!r}: expected one of {', '.join(known)}")
+            for value, mult in by_value.items():
+                if value not in known[attr]:
+                    raise ValueError(f"{attr}: unknown value {value!r}, expected one of {', '.join(known[attr])}")
+                if not 0 <= mult <= 10:
+                    raise ValueError(f"{attr}.{value}: expected a multiplier of retention_lift in [0, 10], got {mult}")
+        return v
 
 
 class ExperimentSpec(_Model):

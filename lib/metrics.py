@@ -11,9 +11,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from .catalog import MetricDef
+from .catalog import GUIDE_EVENTS, MetricDef
 from .events import DataCheck, EventData
-from .experiment import ExperimentSpec
+from .experiment import ExperimentSpec, OverExposureSpec
 
 
 @dataclass(frozen=True)
@@ -70,14 +70,14 @@ def default_as_of(ed: EventData, spec: ExperimentSpec) -> dt.date:
     return row[0]
 
 
-def _event_map_sql(spec: ExperimentSpec) -> str:
-    """CASE expression mapping the team's event names to guidelab's (names are bound as literals)."""
+def event_map_sql(spec: ExperimentSpec, column: str = "event") -> str:
+    """CASE expression mapping the team's event names in ``column`` to guidelab's (names bound as literals)."""
     if not spec.event_names:
-        return "event"
+        return column
     whens = " ".join(
         f"WHEN {_lit(team)} THEN {_lit(ours)}" for team, ours in sorted(spec.event_names.items())
     )
-    return f"CASE event {whens} ELSE event END"
+    return f"CASE {column} {whens} ELSE {column} END"
 
 
 def _lit(s: str) -> str:
@@ -116,8 +116,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> lis
                             f"{multi:,} users assigned to more than one variant (excluded from the analysis)",
                             code="multiple_variants", params=(("n", multi),)))
 
-    flags = ",\n".join(
-        f"bool_or(g.ev = {_lit(e)}) AS {e}" for e in ("shown", "opened", "clicked", "dismissed", "completed"))
+    flags = ",\n".join(f"bool_or(g.ev = {_lit(e)}) AS {e}" for e in GUIDE_EVENTS)
     defs = [m for m, _ in spec.metric_defs()]
     day_ns = sorted({m.days for m in defs if m.family == "retention" and m.days is not None})
     session_ns = sorted({m.days for m in defs if m.family == "sessions" and m.days is not None})
@@ -132,6 +131,10 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> lis
     goal_names = [goal_name] if goal_name else []
     goal_names += [team for team, ours in spec.event_names.items() if ours == "goal"]
     goal_sql = ", ".join(_lit(g) for g in goal_names) or "NULL"
+    support_names = ([spec.support_event] if spec.support_event else []) + \
+        [team for team, ours in spec.event_names.items() if ours == "support"]
+    support_sql = ", ".join(_lit(g) for g in support_names) or "NULL"
+    ox = spec.over_exposure
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE exp_users AS
         WITH u AS (
@@ -142,7 +145,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> lis
         ), u2 AS (
             SELECT *, CAST(timezone($tz, assigned_at) AS DATE) AS assigned_day FROM u
         ), g AS (
-            SELECT e.user_id, {_event_map_sql(spec)} AS ev
+            SELECT e.user_id, {event_map_sql(spec)} AS ev
             FROM guide_events e JOIN u2 USING (user_id)
             WHERE e.guide_id IN ({guides_sql}) AND e.timestamp >= u2.assigned_at AND e.timestamp < $end
         ), gf AS (
@@ -158,24 +161,35 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> lis
         ), a AS (
             SELECT e.user_id,
                    datediff('day', u2.assigned_day, CAST(timezone($tz, e.timestamp) AS DATE)) AS day,
-                   {"e.event IN (" + goal_sql + ")" if "event" in _cols(ed, "activity") else "FALSE"} AS is_goal
+                   {"e.event IN (" + goal_sql + ")" if "event" in _cols(ed, "activity") else "FALSE"} AS is_goal,
+                   {"e.event IN (" + support_sql + ")" if "event" in _cols(ed, "activity") else "FALSE"} AS is_support
             FROM activity e JOIN u2 USING (user_id)
             WHERE e.timestamp >= u2.assigned_at AND e.timestamp < $end
         ), af AS (
-            SELECT user_id, min(day) FILTER (WHERE is_goal) AS first_goal_day{active_cols}
+            SELECT user_id, min(day) FILTER (WHERE is_goal) AS first_goal_day,
+                   min(day) FILTER (WHERE is_support) AS first_support_day{active_cols}
             FROM a GROUP BY user_id
+        ), ox AS (
+            SELECT e.user_id, count(DISTINCT e.guide_id) AS guides_shown
+            FROM guide_events e JOIN u2 USING (user_id)
+            WHERE {event_map_sql(spec)} = 'shown' AND e.timestamp >= u2.assigned_at AND e.timestamp < $end
+              AND datediff('day', u2.assigned_day, CAST(timezone($tz, e.timestamp) AS DATE)) < {int(ox.period_days)}
+            GROUP BY e.user_id
         )
         SELECT u2.user_id, u2.variant, u2.assigned_at, u2.assigned_day,
                datediff('day', u2.assigned_day, $asof) AS observed_days,
                coalesce(gf.shown, FALSE) AS shown, coalesce(gf.opened, FALSE) AS opened,
                coalesce(gf.clicked, FALSE) AS clicked, coalesce(gf.dismissed, FALSE) AS dismissed,
-               coalesce(gf.completed, FALSE) AS completed, af.first_goal_day,
+               coalesce(gf.completed, FALSE) AS completed, coalesce(gf.opted_out, FALSE) AS opted_out,
+               coalesce(gf.answered, FALSE) AS answered, af.first_goal_day, af.first_support_day,
+               coalesce(ox.guides_shown, 0) AS guides_shown,
                coalesce(gf.shown_n, 0) AS shown_n, coalesce(gf.clicked_n, 0) AS clicked_n,
                coalesce(pre.pre_active_days, 0) AS pre_active_days
                {"".join(f", coalesce(af.active_d{n}, FALSE) AS active_d{n}" for n in day_ns)}
                {"".join(f", coalesce(af.sessions_d{n}, 0) AS sessions_d{n}" for n in session_ns)}
                {"".join(f", coalesce(af.active_days_d{n}, 0) AS active_days_d{n}" for n in active_ns)}
-        FROM u2 LEFT JOIN gf USING (user_id) LEFT JOIN af USING (user_id) LEFT JOIN pre USING (user_id)""", params)
+        FROM u2 LEFT JOIN gf USING (user_id) LEFT JOIN af USING (user_id) LEFT JOIN pre USING (user_id)
+             LEFT JOIN ox USING (user_id)""", params)
 
     holdout_events = con.execute(f"""
         SELECT count(*) FROM exp_users u WHERE u.shown AND u.variant IN
@@ -190,7 +204,7 @@ def _cols(ed: EventData, table: str) -> set[str]:
     return {r[0] for r in ed.con.execute(f"DESCRIBE {table}").fetchall()}
 
 
-def metric_counts_sql(metric: MetricDef) -> tuple[str, str]:
+def metric_counts_sql(metric: MetricDef, spec: ExperimentSpec | None = None) -> tuple[str, str]:
     """(eligibility condition, per-user value) over ``exp_users`` for one catalogue metric.
 
     The value is 0/1 for proportions and a count for means; ratios use :func:`ratio_sql`.
@@ -205,6 +219,12 @@ def metric_counts_sql(metric: MetricDef) -> tuple[str, str]:
     if metric.family == "retention":
         n = int(metric.days)  # type: ignore[arg-type]
         return f"observed_days >= {n}", f"CAST(active_d{n} AS INTEGER)"
+    if metric.family == "support":
+        n = int(metric.days)  # type: ignore[arg-type]
+        return f"observed_days >= {n - 1}", f"CAST(coalesce(first_support_day < {n}, FALSE) AS INTEGER)"
+    if metric.family == "over_exposed":
+        ox = spec.over_exposure if spec is not None else OverExposureSpec()
+        return f"observed_days >= {int(ox.period_days) - 1}", f"CAST(guides_shown > {int(ox.max_guides)} AS INTEGER)"
     if metric.family == "sessions":
         n = int(metric.days)  # type: ignore[arg-type]
         return f"observed_days >= {n - 1}", f"sessions_d{n}"
@@ -237,7 +257,7 @@ def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool) -> tuple
         for v, n, sx, sy, sx2, sy2, sxy in rows:
             out[v] = RatioStats(int(n), float(sx or 0), float(sy or 0), float(sx2 or 0), float(sy2 or 0), float(sxy or 0))
         return out, None
-    eligible, yv = metric_counts_sql(mdef)
+    eligible, yv = metric_counts_sql(mdef, spec)
     rows = con.execute(
         f"SELECT variant, count(*), sum({yv}), sum({yv}*{yv}), sum(pre_active_days), "
         f"sum(pre_active_days*pre_active_days), sum({yv}*pre_active_days) "

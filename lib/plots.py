@@ -146,6 +146,66 @@ def time_to_goal_figure(result: ExperimentResult, lang: str = "en") -> go.Figure
     return _layout(fig, t("chart.time_to_goal", lang), t("days_since_assignment", lang), t("not_yet_goal_axis", lang))
 
 
+def daily_figure(result: ExperimentResult, lang: str = "en") -> go.Figure | None:
+    """Cumulative difference by assignment day (with 95% CI) and each day's own difference."""
+    daily = (result.analyses or {}).get("daily")
+    if not daily:
+        return None
+    colours = colour_map(list(result.assigned))
+    fig = go.Figure()
+    for v, view in daily["by_variant"].items():
+        pts = [d for d in view["effects"].days if d.cumulative.abs_diff is not None and d.cumulative.abs_ci]
+        if not pts:
+            continue
+        x = [str(d.day) for d in pts]
+        fig.add_scatter(x=x + x[::-1], y=[d.cumulative.abs_ci[1] * 100 for d in pts] +
+                        [d.cumulative.abs_ci[0] * 100 for d in pts][::-1], fill="toself",
+                        fillcolor=_rgba(colours[v], 0.15), line=dict(width=0), hoverinfo="skip", showlegend=False)
+        fig.add_scatter(x=x, y=[d.cumulative.abs_diff * 100 for d in pts], mode="lines", name=f"{v} ({t('cumulative', lang)})",
+                        line=dict(color=colours[v]), hovertemplate=f"{v} · %{{x}}: %{{y:+.2f}} pt<extra></extra>")
+        dd = [d for d in pts if d.daily.abs_diff is not None]
+        fig.add_scatter(x=[str(d.day) for d in dd], y=[d.daily.abs_diff * 100 for d in dd], mode="markers",
+                        name=f"{v} ({t('per_day', lang)})", marker=dict(color=colours[v], symbol="circle-open", size=7),
+                        hovertemplate=f"{v} · %{{x}}: %{{y:+.2f}} pt<extra></extra>")
+    fig.add_hline(y=0, line_dash="dash", line_color="#555")
+    return _layout(fig, t("chart.daily", lang).format(metric=metric_label(daily["metric"], lang)),
+                   t("assignment_day", lang), t("diff_axis", lang))
+
+
+def funnel_figure(result: ExperimentResult, lang: str = "en") -> go.Figure | None:
+    """Share of assigned users reaching each step of the tour or checklist, per variant."""
+    funnels = (result.analyses or {}).get("funnels")
+    if not funnels:
+        return None
+    colours = colour_map(list(result.assigned))
+    fig = go.Figure()
+    for v, f in funnels.items():
+        names = [st.name for st in f.steps]
+        fig.add_bar(name=v, x=[(st.reach_rate or 0) * 100 for st in f.steps], y=names, orientation="h",
+                    marker_color=colours[v], customdata=[[st.reached, f.entered] for st in f.steps],
+                    text=[f"{(st.reach_rate or 0) * 100:.1f}%" for st in f.steps], textposition="outside",
+                    hovertemplate=f"{v} · %{{y}}: %{{x:.1f}}%<br>%{{customdata[0]:,}} / %{{customdata[1]:,}}<extra></extra>")
+    fig.update_layout(barmode="group", yaxis=dict(autorange="reversed"))
+    return _layout(fig, t("chart.funnel", lang), t("reach_axis", lang), t("step", lang),
+                   height=max(320, 80 + 45 * max(len(f.steps) for f in funnels.values()) * len(funnels)))
+
+
+def nps_figure(result: ExperimentResult, lang: str = "en") -> go.Figure | None:
+    """Distribution of survey scores 0-10 per variant (share of respondents)."""
+    surveys = (result.analyses or {}).get("surveys")
+    if not surveys:
+        return None
+    colours = colour_map(list(result.assigned))
+    fig = go.Figure()
+    for v, r in surveys["by_variant"].items():
+        if not r.distribution:
+            continue
+        fig.add_bar(name=v, x=list(range(11)), y=[p * 100 for p in r.distribution], marker_color=colours[v],
+                    hovertemplate=f"{v} · %{{x}}: %{{y:.1f}}%<extra></extra>")
+    fig.update_layout(barmode="group")
+    return _layout(fig, t("chart.nps", lang), t("score", lang), t("share_respondents", lang))
+
+
 def figure_html(fig: go.Figure, div_id: str) -> str:
     """A figure as an HTML fragment that draws with the plotly.js already on the page."""
     return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=CONFIG)

@@ -40,6 +40,8 @@ CSS = """
 .gl-guide .step{border-top:1px dashed #ddd;padding-top:6px;margin-top:6px}
 .gl-guide .btn{display:inline-block;border:1px solid #0072B2;color:#0072B2;border-radius:4px;padding:1px 8px;margin:2px 4px 0 0;font-size:.85em}
 .gl-small{font-size:.85em;color:#555}
+.gl-reading{margin:.2em 0 1em;color:#333}
+.gl-warning{background:#fff4e5;border-left:4px solid #8a5a00;padding:6px 10px}
 </style>
 """
 
@@ -205,6 +207,70 @@ def retention_reading(r: ExperimentResult, lang: str) -> str | None:
         return None
     return t("reading.retention", lang).format(day=day, best=best, rate=pct(by_day[best][day].rate),
                                                 control=r.control, control_rate=pct(by_day[r.control][day].rate))
+
+
+def deeper_analyses(ctx: ReportContext) -> str:
+    """Daily effects and novelty, tour funnels, segments and surveys: each a chart or table and a reading."""
+    r, lang = ctx.result, ctx.lang
+    a = r.analyses or {}
+    parts: list[str] = []
+    fig = plots.daily_figure(r, lang)
+    if fig is not None:
+        parts.append(plots.figure_html(fig, "gl-daily"))
+        for v, view in a["daily"]["by_variant"].items():
+            nv = view["novelty"]
+            if nv.classification:
+                parts.append(_reading(t("reading.novelty." + nv.classification, lang).format(
+                    variant=v, slope=f"{(nv.slope or 0) * 100:+.3f}", p=pval(nv.p_value))))
+    fig = plots.funnel_figure(r, lang)
+    if fig is not None:
+        parts.append(plots.figure_html(fig, "gl-funnel"))
+        for v, f in a["funnels"].items():
+            drop = f.largest_relative_drop if getattr(f, "largest_relative_drop", None) else f.largest_drop
+            guide = ctx.spec.guide_for(v)
+            if drop is not None and guide is not None:
+                parts.append(_reading(t("reading.funnel", lang).format(
+                    variant=v, completion=pct(f.completion), guide=guide.display_name(lang) if hasattr(guide, "display_name") else guide.id,
+                    step=drop.step, share=pct(drop.share))))
+    if "segments" in a:
+        parts.append(segments_table(ctx))
+    fig = plots.nps_figure(r, lang)
+    if fig is not None:
+        parts.append(plots.figure_html(fig, "gl-nps"))
+        for v, res in a["surveys"]["by_variant"].items():
+            if res.nps is not None and res.ci:
+                parts.append(_reading(t("reading.nps", lang).format(
+                    variant=v, nps=f"{res.nps * 100:+.0f}", lo=f"{res.ci[0] * 100:+.0f}", hi=f"{res.ci[1] * 100:+.0f}",
+                    n=number(res.n), rate=pct(res.response_rate))))
+    if not parts:
+        return ""
+    return f'<div class="gl-report"><h2>{t("deeper", lang)}</h2>{"".join(parts)}</div>'
+
+
+def _reading(text: str) -> str:
+    return f'<p class="gl-reading">{escape(text)}</p>'
+
+
+def segments_table(ctx: ReportContext) -> str:
+    r, lang = ctx.result, ctx.lang
+    seg = r.analyses["segments"]
+    rows, readings = [], []
+    for attribute, by_variant in seg["by_attribute"].items():
+        for v, an in by_variant.items():
+            for seg_value, c in an.segments.items():
+                rows.append(f'<tr><td class="l">{escape(attribute)} = {escape(seg_value)}</td><td class="l">{escape(v)}</td>'
+                            f"<td>{number(c.n)}</td><td>{pct(c.rate)}</td><td>{pct(c.rate_control)}</td>"
+                            f"<td>{pct(c.abs_diff, signed=True)}</td><td>{_interval(c.abs_ci)}</td>"
+                            f"<td>{pval(an.adjusted_p_values.get(seg_value))}</td></tr>")
+            if an.q_p_value is not None:
+                key = "reading.heterogeneity.yes" if an.heterogeneity_significant else "reading.heterogeneity.no"
+                readings.append(_reading(t(key, lang).format(variant=v, attribute=attribute, p=pval(an.q_p_value))))
+    heads = ["segment", "variant", "users", "rate", "control", "abs_diff", "ci", "p_adjusted"]
+    ths = "".join(f"<th>{t(h, lang)}</th>" for h in heads)
+    return (f'<h3>{t("segments", lang)} ({escape(metric_label(seg["metric"], lang))})</h3>'
+            f'<p class="gl-warning">⚠ {escape(t("segment_warning", lang))}</p>'
+            f'<div style="overflow-x:auto"><table class="gl-table"><thead><tr>{ths}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>{"".join(readings)}')
 
 
 def guides_preview(ctx: ReportContext) -> str:

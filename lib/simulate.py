@@ -11,7 +11,10 @@ expected value of every catalogue metric so tests and demos can compare estimate
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+import math
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +35,7 @@ SESSION_CASUAL_FACTOR = (1 - ENGAGED_SHARE * 1.5) / (1 - ENGAGED_SHARE)
 PRE_ENGAGED_FACTOR = 2.0          # pre-period activity, mean-1 mixture: engaged users are active more
 PRE_CASUAL_FACTOR = (1 - ENGAGED_SHARE * 2.0) / (1 - ENGAGED_SHARE)
 SECONDS_PER_DAY = 86_400
+OTHER_GUIDE_POOL = 30              # ids other-guide-1..30 of the other live guides
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,44 @@ def _default_simulation(spec: ExperimentSpec) -> SimulationSpec:
     return SimulationSpec(variants=variants)
 
 
+def _stream(seed: int, name: str) -> np.random.Generator:
+    """An independent random stream per feature, so enabling one feature leaves the others' draws
+    (and the data of specs without it) unchanged."""
+    return np.random.default_rng([seed, zlib.crc32(name.encode())])
+
+
+def _segment_combos(sim: SimulationSpec) -> list[tuple[float, dict[str, str], float]]:
+    """Every combination of simulated attributes: (share of users, values, retention-lift multiplier)."""
+    attrs = SimulationSpec.SEGMENT_ATTRIBUTES
+    out = []
+    for values in itertools.product(*(list(v.items()) for v in attrs.values())):
+        share, mult, combo = 1.0, 1.0, {}
+        for attr, (value, p) in zip(attrs, values):
+            share *= p
+            combo[attr] = value
+            mult *= sim.segment_lift.get(attr, {}).get(value, 1.0)
+        out.append((share, combo, mult))
+    return out
+
+
+def _effective_lift(lift: float | np.ndarray, mult: float | np.ndarray) -> np.ndarray:
+    """A variant's retention lift scaled by the user's segment multiplier (activity stays >= 0)."""
+    return np.maximum(np.asarray(lift, dtype=float) * mult, -1.0)
+
+
+def _support_name(spec: ExperimentSpec) -> str | None:
+    return spec.support_event or _event_name_writer(spec).get("support")
+
+
+def _survey_question(spec: ExperimentSpec, key: str) -> str | None:
+    """The question kind of the survey shown to arm ``key`` (first step), or None if no survey."""
+    g = spec.guide_for(key)
+    if g is None or g.type != "survey":
+        return None
+    q = g.steps[0].question
+    return q.kind if q is not None else None
+
+
 def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, seed: int = 0,
              fmt: str = "parquet") -> SimulationSummary:
     """Write assignments, guide_events, activity, users tables and truth.json into ``out_dir``."""
@@ -93,6 +135,7 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
     names = _event_name_writer(spec)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    period = spec.over_exposure.period_days
 
     # Arrivals: uniform days, uniform local time of day; ids stable for a given seed.
     ids = np.array([f"u{seed:03d}-{i:07d}" for i in range(users)], dtype=object)
@@ -100,8 +143,10 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
     seconds = rng.integers(8 * 3600, 23 * 3600, size=users)  # people use products by day
     start_local = dt.datetime.combine(spec.start, dt.time(), tzinfo=tz)
     day_starts_utc = np.array(
-        [int((start_local + dt.timedelta(days=int(d))).astimezone(dt.timezone.utc).timestamp()) for d in range(days + 1)]
+        [int((start_local + dt.timedelta(days=int(d))).astimezone(dt.timezone.utc).timestamp())
+         for d in range(days + period + 1)]
     )  # per local day, so DST shifts are honoured
+    data_end = day_starts_utc[days]  # end of the last local day of data
     assigned_epoch = day_starts_utc[arrival_day] + seconds
 
     table = assign_batch(spec, pa.array(ids.tolist(), type=pa.string()))
@@ -119,47 +164,131 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
     has_guide = np.array([spec.guide_for(v) is not None for v in variant])
     steps_of = {k: (len(g.steps) if (g := spec.guide_for(k)) else 0) for k in spec.variant_keys}
     guide_of = {k: (g.id if (g := spec.guide_for(k)) else None) for k in spec.variant_keys}
+    question_of = {k: _survey_question(spec, k) for k in spec.variant_keys}
+    n_steps = np.array([steps_of[v] for v in variant], dtype=int)
+    is_survey = np.array([question_of[v] is not None for v in variant], dtype=bool)
+    any_survey = any(q is not None for q in question_of.values())
     novelty = novelty_multiplier(sim, arrival_day)
 
     shown = has_guide & (rng.random(n) < per_user("shown"))
     opened = shown & (rng.random(n) < np.minimum(1, per_user("open") * novelty))
     clicked = opened & (rng.random(n) < np.minimum(1, per_user("click") * novelty))
     dismissed = shown & ~clicked & (rng.random(n) < per_user("dismiss"))
-    completed = clicked & (rng.random(n) < per_user("complete"))
+    u_complete = rng.random(n)
 
     engaged = rng.random(n) < ENGAGED_SHARE
     new_user = rng.random(n) < 0.6
     extra_shown = np.where(shown, rng.poisson(per_user("impressions")), 0)
 
+    # Funnel of tours and checklists (2+ steps): openers go on to each next step with
+    # P = step_continue; completion is decided at the last step. One-step guides: given a click.
+    fun = _stream(seed, "funnel")
+    max_k = int(n_steps.max()) if n else 0
+    reach = shown.astype(int)  # last step reached (0 = not shown)
+    if max_k >= 2:
+        cont = per_user("step_continue")
+        alive = opened & (n_steps >= 2)
+        for k in range(2, max_k + 1):
+            alive = alive & (n_steps >= k) & (fun.random(n) < cont)
+            reach = np.where(alive, k, reach)
+        step_gaps = np.cumsum(fun.integers(20, 61, size=(n, max_k - 1)), axis=1)  # seconds after step 1
+        finish_gap = fun.integers(5, 31, n)
+    multi = n_steps >= 2
+    completed = np.where(multi, (reach == n_steps) & shown, clicked) & (u_complete < per_user("complete"))
+
+    opt = _stream(seed, "opt_out")
+    opted_out = shown & (opt.random(n) < per_user("opt_out"))
+    extra_shown = np.where(opted_out, 0, extra_shown)  # "don't show again" is honoured
+
+    srv = _stream(seed, "survey")
+    answered = shown & is_survey & (srv.random(n) < per_user("respond"))
+    score = np.zeros(n, dtype=int)
+    u_score = srv.random(n)
+    for k in spec.variant_keys:
+        if question_of[k] is not None:
+            cdf = np.cumsum(sim.variants[k].nps_distribution)
+            mask = variant == k
+            score[mask] = np.minimum(np.searchsorted(cdf, u_score[mask], side="right"), 10)
+
     ge_rows: dict[str, list] = {"user_id": [], "guide_id": [], "step": [], "event": [], "timestamp": []}
-    offsets = {"shown": 3, "opened": 5, "clicked": 20, "dismissed": 25, "completed": 90}
-    jitter = rng.integers(0, 60, n)  # one per user, so each user's events keep their order
-    for event, mask in (("shown", shown), ("opened", opened), ("clicked", clicked),
-                        ("dismissed", dismissed), ("completed", completed)):
-        idx = np.flatnonzero(mask)
+    if any_survey:
+        ge_rows["value"] = []
+
+    def add_events(idx: np.ndarray, event: str, ts: np.ndarray, step: np.ndarray | int = 1,
+                   guide: list | None = None, value: list | None = None) -> None:
         ge_rows["user_id"] += ids[idx].tolist()
-        ge_rows["guide_id"] += [guide_of[v] for v in variant[idx]]
-        ge_rows["step"] += [steps_of[v] if event == "completed" else 1 for v in variant[idx]]
+        ge_rows["guide_id"] += guide if guide is not None else [guide_of[v] for v in variant[idx]]
+        ge_rows["step"] += np.broadcast_to(np.asarray(step), idx.shape).tolist()
         ge_rows["event"] += [names.get(event, event)] * len(idx)
-        ge_rows["timestamp"] += (assigned_epoch[idx] + offsets[event] * (1 + jitter[idx] // 10)).tolist()
+        ge_rows["timestamp"] += np.asarray(ts).tolist()
+        if any_survey:
+            ge_rows["value"] += value if value is not None else [None] * len(idx)
+
+    offsets = {"shown": 3, "opened": 5, "clicked": 20, "dismissed": 25, "opted_out": 30, "answered": 40,
+               "completed": 90}
+    jitter = rng.integers(0, 60, n)  # one per user, so each user's events keep their order
+    pace = 1 + jitter // 10
+    for event, mask in (("shown", shown), ("opened", opened), ("clicked", clicked), ("dismissed", dismissed),
+                        ("opted_out", opted_out), ("completed", completed & ~multi)):
+        idx = np.flatnonzero(mask)
+        add_events(idx, event, assigned_epoch[idx] + offsets[event] * pace[idx],
+                   step=n_steps[idx] if event == "completed" else 1)
+    if max_k >= 2:  # later steps of a funnel, then completion at the last step
+        first = assigned_epoch + offsets["shown"] * pace
+        for k in range(2, max_k + 1):
+            idx = np.flatnonzero(reach >= k)
+            add_events(idx, "shown", first[idx] + step_gaps[idx, k - 2], step=k)
+        idx = np.flatnonzero(completed & multi)
+        last = first[idx] + step_gaps[idx, n_steps[idx] - 2]
+        add_events(idx, "completed", last + finish_gap[idx], step=n_steps[idx])
+    idx = np.flatnonzero(answered)
+    add_events(idx, "answered", assigned_epoch[idx] + offsets["answered"] * pace[idx],
+               value=[int(score[i]) if question_of[variant[i]] == "nps" else None for i in idx])
 
     # Repeat impressions (the guide shown again later, e.g. on the next page views).
     rep = np.repeat(np.arange(n), extra_shown)
     if len(rep):
         k = np.concatenate([np.arange(1, c + 1) for c in extra_shown[extra_shown > 0]])
-        ge_rows["user_id"] += ids[rep].tolist()
-        ge_rows["guide_id"] += [guide_of[v] for v in variant[rep]]
-        ge_rows["step"] += [1] * len(rep)
-        ge_rows["event"] += [names.get("shown", "shown")] * len(rep)
-        ge_rows["timestamp"] += (assigned_epoch[rep] + 120 + k * 300).tolist()
+        add_events(rep, "shown", assigned_epoch[rep] + 120 + k * 300)
+
+    # Other live guides (not this experiment's): distinct guides shown in the over-exposure
+    # period (local days 0..period-1 after assignment), events after the data's end dropped.
+    oth = _stream(seed, "other_guides")
+    if sim.other_guides_per_user > 0 and n:
+        count = np.minimum(oth.poisson(sim.other_guides_per_user, n), OTHER_GUIDE_POOL)
+        who = np.flatnonzero(count > 0)
+        order = np.argsort(oth.random((len(who), OTHER_GUIDE_POOL)), axis=1)
+        pick = np.arange(OTHER_GUIDE_POOL)[None, :] < count[who][:, None]
+        o_user = np.repeat(who, count[who])
+        o_guide = order[pick] + 1
+        span = day_starts_utc[arrival_day[o_user] + period] - assigned_epoch[o_user]
+        o_ts = assigned_epoch[o_user] + 60 + oth.integers(0, np.maximum(span - 60, 1))
+        keep = o_ts < data_end
+        add_events(o_user[keep], "shown", o_ts[keep],
+                   guide=[f"other-guide-{int(g)}" for g in o_guide[keep]])
 
     # Goal: within the window, on a uniform day, if that day is inside the data.
     goal_hit = rng.random(n) < per_user("goal")
     goal_day = rng.integers(0, sim.goal_window_days, size=n)
     goal_ok = goal_hit & (arrival_day + goal_day <= last_day)
 
+    # Segments (users table) drawn up front: they may change the retention lift.
+    att = _stream(seed, "attributes")
+    attrs_of = SimulationSpec.SEGMENT_ATTRIBUTES
+    user_attrs: dict[str, np.ndarray] = {}
+    for attr in ("platform", "locale", "plan"):
+        (first, share), (second, _) = attrs_of[attr].items()
+        user_attrs[attr] = np.where(att.random(n) < share, first, second)
+    user_attrs["new_user"] = np.where(new_user, "new", "existing")
+
     # Activity: day 0 at assignment; day d >= 1 with the engagement mixture around q_d * (1 + lift).
     lift = per_user("retention_lift")
+    if sim.segment_lift:
+        mult = np.ones(n)
+        for attr, by_value in sim.segment_lift.items():
+            for value, m in by_value.items():
+                mult[user_attrs[attr] == value] *= m
+        lift = _effective_lift(lift, mult)
     extra_rate = (sim.sessions_per_active_day - 1) * (1 + per_user("sessions_lift")) * \
         np.where(engaged, SESSION_ENGAGED_FACTOR, SESSION_CASUAL_FACTOR)
     horizon = last_day - arrival_day  # days observable per user
@@ -193,15 +322,29 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
     if pre_idx_l:
         act_idx = np.concatenate([act_idx, *pre_idx_l])
         act_ts = np.concatenate([act_ts, *pre_ts_l])
-    goal_idx = np.flatnonzero(goal_ok)
-    goal_ts = np.where(goal_day[goal_idx] == 0, assigned_epoch[goal_idx] + 600,
-                       day_starts_utc[arrival_day[goal_idx] + goal_day[goal_idx]] + rng.integers(8 * 3600, 22 * 3600, len(goal_idx)))
+
+    def window_rows(ok: np.ndarray, day: np.ndarray, day0_offset: int, gen: np.random.Generator):
+        """Rows of a once-per-user product event (goal, support contact) on its drawn day."""
+        idx = np.flatnonzero(ok)
+        ts = np.where(day[idx] == 0, assigned_epoch[idx] + day0_offset,
+                      day_starts_utc[arrival_day[idx] + day[idx]] + gen.integers(8 * 3600, 22 * 3600, len(idx)))
+        return idx, ts
+
+    goal_idx, goal_ts = window_rows(goal_ok, goal_day, 600, rng)
     activity_name = names.get("activity", "session")
     goal_name = spec.goal_event or names.get("goal", "goal")
+    product = [(goal_idx, goal_ts, goal_name)]
+    support_name = _support_name(spec)
+    if support_name is not None:
+        sup = _stream(seed, "support")
+        sup_hit = sup.random(n) < per_user("support")
+        sup_day = sup.integers(0, sim.goal_window_days, size=n)
+        sup_idx, sup_ts = window_rows(sup_hit & (arrival_day + sup_day <= last_day), sup_day, 900, sup)
+        product.append((sup_idx, sup_ts, support_name))
     activity = {
-        "user_id": np.concatenate([ids[act_idx], ids[goal_idx]]).tolist(),
-        "timestamp": np.concatenate([act_ts, goal_ts]).tolist(),
-        "event": [activity_name] * len(act_idx) + [goal_name] * len(goal_idx),
+        "user_id": np.concatenate([ids[act_idx], *(ids[i] for i, _, _ in product)]).tolist(),
+        "timestamp": np.concatenate([act_ts, *(t for _, t, _ in product)]).tolist(),
+        "event": [activity_name] * len(act_idx) + [e for i, _, name in product for e in [name] * len(i)],
     }
 
     # Users: signup before or at assignment; segments for later analyses.
@@ -210,9 +353,9 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
     users_tbl = {
         "user_id": ids.tolist(),
         "signup_at": signup_epoch.tolist(),
-        "platform": np.where(rng.random(n) < 0.7, "web", "mobile").tolist(),
-        "locale": np.where(rng.random(n) < 0.6, "ja", "en").tolist(),
-        "plan": np.where(rng.random(n) < 0.8, "free", "pro").tolist(),
+        "platform": user_attrs["platform"].tolist(),
+        "locale": user_attrs["locale"].tolist(),
+        "plan": user_attrs["plan"].tolist(),
     }
     assignments = {
         "user_id": ids.tolist(),
@@ -223,7 +366,7 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
 
     tables = {
         "assignments": _to_table(assignments, ["assigned_at"], sort=("assigned_at", "user_id")),
-        "guide_events": _to_table(ge_rows, ["timestamp"], sort=("timestamp", "user_id", "event")),
+        "guide_events": _to_table(ge_rows, ["timestamp"], sort=("timestamp", "user_id", "event", "guide_id", "step")),
         "activity": _to_table(activity, ["timestamp"], sort=("timestamp", "user_id", "event")),
         "users": _to_table(users_tbl, ["signup_at"], sort=("user_id",)),
     }
@@ -231,58 +374,136 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
     for name, tbl in tables.items():
         _write_table(tbl, out / f"{name}.{fmt}", spec.timezone)
         files[name] = tbl.num_rows
-    truth = expected_metrics(spec, sim, arrival_day_distribution=np.bincount(arrival_day, minlength=days) / max(n, 1))
+    truth = expected_truth(spec, sim, arrival_day_distribution=np.bincount(arrival_day, minlength=days) / max(n, 1))
     atomic_write_bytes(out / "truth.json", json.dumps(
         {"experiment": spec.id, "seed": seed, "users": users, "days": days,
          "start": spec.start.isoformat(), "as_of": (spec.start + dt.timedelta(days=last_day)).isoformat(),
-         "expected": truth}, indent=2, ensure_ascii=False, sort_keys=True).encode())
+         **truth}, indent=2, ensure_ascii=False, sort_keys=True).encode())
     return SimulationSummary(out, users, n, days, files)
 
 
 def expected_metrics(spec: ExperimentSpec, sim: SimulationSpec, arrival_day_distribution: np.ndarray) -> dict:
     """True expected value of each catalogue metric per variant (what estimates should hit)."""
+    return expected_truth(spec, sim, arrival_day_distribution)["expected"]
+
+
+def _activity_truth(sim: SimulationSpec, t: VariantTruth, lift: float, support: float) -> dict[str, float]:
+    """Expected activity metrics of users with retention lift ``lift`` (engagement mixture exact).
+
+    Goal and support-contact rows are activity rows too: they make a day active and count as
+    sessions, independently of the engagement class.
+    """
+    w = sim.goal_window_days
+
+    def q_mix(d: int) -> float:  # the mixture's P(active on day d), as simulated (clipping included)
+        q_eng, q_cas = class_activity(sim, d, lift)
+        return float(ENGAGED_SHARE * q_eng + (1 - ENGAGED_SHARE) * q_cas)
+
+    def active(d: int) -> float:
+        g, s = (t.goal / w, support / w) if d < w else (0.0, 0.0)
+        return 1 - (1 - q_mix(d)) * (1 - g) * (1 - s)
+
+    row: dict[str, float] = {}
+    for d in (1, 7, 14, 30):
+        in_window = min(d, w) / w
+        row[f"retention_d{d}"] = active(d)
+        # Sessions on days 0..d-1: day 0 is active by construction; goal and support rows are
+        # sessions too. Engagement drives both activity and sessions per day: average per class.
+        sessions = 0.0
+        for share, factor, cls in ((ENGAGED_SHARE, SESSION_ENGAGED_FACTOR, 0), (1 - ENGAGED_SHARE, SESSION_CASUAL_FACTOR, 1)):
+            per_day = 1 + (sim.sessions_per_active_day - 1) * (1 + t.sessions_lift) * factor
+            days_active = 1 + sum(float(class_activity(sim, k, lift)[cls]) for k in range(1, d))
+            sessions += share * per_day * days_active
+        row[f"sessions_d{d}"] = sessions + (t.goal + support) * in_window
+        row[f"active_days_d{d}"] = sum(active(k) for k in range(1, d + 1))
+    return row
+
+
+def _poisson_tail(mean: float, at_least: int, cap: int) -> float:
+    """P(min(X, cap) >= at_least) for X ~ Poisson(mean)."""
+    if at_least <= 0:
+        return 1.0
+    if at_least > cap:
+        return 0.0
+    pmf, cdf = math.exp(-mean), 0.0
+    for k in range(at_least):
+        cdf += pmf
+        pmf *= mean / (k + 1)
+    return max(0.0, 1.0 - cdf)
+
+
+def expected_truth(spec: ExperimentSpec, sim: SimulationSpec, arrival_day_distribution: np.ndarray) -> dict:
+    """The truth.json content: ``expected`` (every catalogue metric per variant), ``funnel``
+    (reach per step and completion, shares of assigned users, for arms with a guide), ``nps``
+    (arms with an NPS survey) and ``segments`` (retention per attribute value and variant)."""
     days = np.arange(len(arrival_day_distribution))
     m = novelty_multiplier(sim, days)
-    out: dict[str, dict[str, float]] = {}
+    w = arrival_day_distribution
+    combos = _segment_combos(sim)
+    support_on = _support_name(spec) is not None
+    max_guides = spec.over_exposure.max_guides
+    others = sim.other_guides_per_user
+    expected: dict[str, dict[str, float]] = {}
+    funnel: dict[str, dict] = {}
+    nps: dict[str, dict[str, float]] = {}
+    segments: dict[str, dict[str, dict[str, dict[str, float]]]] = {
+        attr: {value: {} for value in values} for attr, values in SimulationSpec.SEGMENT_ATTRIBUTES.items()}
     for key in spec.variant_keys:
         t = sim.variants[key]
-        g = spec.guide_for(key) is not None
-        w = arrival_day_distribution
+        guide = spec.guide_for(key)
+        g = guide is not None
+        k_steps = len(guide.steps) if guide is not None else 0
         shown = t.shown if g else 0.0
         p_open = float(np.sum(w * np.minimum(1, t.open * m)))
         p_open_click = float(np.sum(w * np.minimum(1, t.open * m) * np.minimum(1, t.click * m)))
         opened = shown * p_open
         clicked = shown * p_open_click
+        reached = [shown] + [opened * t.step_continue ** (k - 1) for k in range(2, k_steps + 1)]
+        completed = (reached[-1] if k_steps >= 2 else clicked) * t.complete
+        question = _survey_question(spec, key)
+        support = t.support if support_on else 0.0
         row = {
             "shown": shown,
             "opened": opened,
             "clicked": clicked,
             "dismissed": t.dismiss * (shown - clicked),
-            "completed": clicked * t.complete,
+            "completed": completed,
+            "opted_out": shown * t.opt_out,
+            "answered": shown * t.respond if question is not None else 0.0,
             "click_through": (p_open_click / p_open) if p_open > 0 else 0.0,
+            # own guide (if shown) + distinct other guides (Poisson, capped at the pool) > max
+            "over_exposed": shown * _poisson_tail(others, max_guides, OTHER_GUIDE_POOL)
+            + (1 - shown) * _poisson_tail(others, max_guides + 1, OTHER_GUIDE_POOL),
         }
-        row["clicks_per_impression"] = clicked / (shown * (1 + t.impressions)) if shown > 0 else 0.0
-
-        def q_day(d: int) -> float:
-            return float(retention_probability(sim.retention, d)) * (1 + t.retention_lift)
-
-        def g_day(d: int) -> float:
-            return t.goal / sim.goal_window_days if d < sim.goal_window_days else 0.0
-
+        # Impressions: step-1 shows, repeats (none after an opt-out), and each later funnel step.
+        impressions = shown * (1 + t.impressions * (1 - t.opt_out)) + sum(reached[1:])
+        row["clicks_per_impression"] = clicked / impressions if shown > 0 else 0.0
         for d in (1, 7, 14, 30):
-            row[f"retention_d{d}"] = 1 - (1 - q_day(d)) * (1 - g_day(d))  # a goal event is activity too
             row[f"goal_d{d}"] = t.goal * min(d, sim.goal_window_days) / sim.goal_window_days
-            # Sessions on days 0..d-1: day 0 is active by construction; goal rows are sessions too.
-            # Engagement drives both activity and sessions per day, so average within each class.
-            sessions = 0.0
-            for share, factor, cls in ((ENGAGED_SHARE, SESSION_ENGAGED_FACTOR, 0), (1 - ENGAGED_SHARE, SESSION_CASUAL_FACTOR, 1)):
-                per_day = 1 + (sim.sessions_per_active_day - 1) * (1 + t.sessions_lift) * factor
-                active = 1 + sum(float(class_activity(sim, k, t.retention_lift)[cls]) for k in range(1, d))
-                sessions += share * per_day * active
-            row[f"sessions_d{d}"] = sessions + row[f"goal_d{d}"]
-            row[f"active_days_d{d}"] = sum(1 - (1 - q_day(k)) * (1 - g_day(k)) for k in range(1, d + 1))
-        out[key] = {k: round(v, 10) for k, v in row.items()}
-    return out
+            row[f"support_d{d}"] = support * min(d, sim.goal_window_days) / sim.goal_window_days
+        by_lift: dict[float, dict[str, float]] = {}
+        for share, combo, mult in combos:
+            lift = float(_effective_lift(t.retention_lift, mult))
+            if lift not in by_lift:
+                by_lift[lift] = _activity_truth(sim, t, lift, support)
+        act_keys = list(next(iter(by_lift.values())))
+        for name in act_keys:
+            row[name] = sum(share * by_lift[float(_effective_lift(t.retention_lift, mult))][name]
+                            for share, _, mult in combos)
+        for attr, values in SimulationSpec.SEGMENT_ATTRIBUTES.items():
+            for value in values:
+                sel = [(share, mult) for share, combo, mult in combos if combo[attr] == value]
+                total = sum(s for s, _ in sel)
+                segments[attr][value][key] = {
+                    f"retention_d{d}": round(sum(s * by_lift[float(_effective_lift(t.retention_lift, mu))][
+                        f"retention_d{d}"] for s, mu in sel) / total, 10) for d in (1, 7, 14, 30)}
+        expected[key] = {k: round(v, 10) for k, v in row.items()}
+        if g:
+            funnel[key] = {"reached": [round(r, 10) for r in reached], "completed": round(completed, 10)}
+        if question == "nps":
+            p = t.nps_distribution
+            nps[key] = {"nps": round(sum(p[9:]) - sum(p[:7]), 10), "response_rate": round(t.respond, 10)}
+    return {"expected": expected, "funnel": funnel, "nps": nps, "segments": segments}
 
 
 def _to_table(cols: dict[str, list], epoch_cols: list[str], sort: tuple[str, ...]) -> pa.Table:
@@ -290,7 +511,7 @@ def _to_table(cols: dict[str, list], epoch_cols: list[str], sort: tuple[str, ...
     for name, values in cols.items():
         if name in epoch_cols:
             arrays[name] = pa.array(np.asarray(values, dtype="int64") * 1_000_000, type=pa.timestamp("us", tz="UTC"))
-        elif name == "step":
+        elif name in ("step", "value"):
             arrays[name] = pa.array(values, type=pa.int32())
         else:
             arrays[name] = pa.array(values, type=pa.string())

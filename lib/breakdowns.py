@@ -1,0 +1,127 @@
+"""Breakdowns in SQL over ``exp_users``: by assignment day, by segment, by tour step, by score.
+
+Run after :func:`guidelab.metrics.build_user_table`; like the metrics, only counts per
+variant (and day, segment, step or score) leave SQL.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from .catalog import MetricDef
+from .events import EventData
+from .experiment import ExperimentSpec
+from .metrics import as_of_end_utc, event_map_sql, metric_counts_sql
+
+NEW_USER = "new_user"  # derived segment: signed up within 24 hours before assignment
+_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+@dataclass(frozen=True)
+class FunnelCounts:
+    guide: str
+    steps: list[str]
+    entered: int            # users assigned to the variant
+    reached: list[int]      # users with a 'shown' event at each step
+    completed: int
+
+
+def daily_counts(ed: EventData, spec: ExperimentSpec, metric: MetricDef) -> dict[str, list[tuple[dt.date, int, int]]]:
+    """Per variant and local assignment day: (day, eligible users, successes) of a proportion metric."""
+    eligible, value = metric_counts_sql(metric, spec)
+    rows = ed.con.execute(
+        f"SELECT variant, assigned_day, count(*), sum({value}) FROM exp_users WHERE {eligible} "
+        "GROUP BY ALL ORDER BY 2").fetchall()
+    out: dict[str, list[tuple[dt.date, int, int]]] = {k: [] for k in spec.variant_keys}
+    for v, day, n, s in rows:
+        out[v].append((day, int(n), int(s or 0)))
+    return out
+
+
+def segment_counts(ed: EventData, spec: ExperimentSpec, metric: MetricDef,
+                   attribute: str) -> dict[str, dict[str, tuple[int, int]]] | None:
+    """Per segment value and variant: (eligible users, successes). None when the attribute is absent."""
+    if not _COLUMN.match(attribute) or not ed.has("users"):
+        return None
+    cols = {r[0] for r in ed.con.execute("DESCRIBE users").fetchall()}
+    if attribute == NEW_USER:
+        if "signup_at" not in cols:
+            return None
+        seg = ("CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY "
+               "THEN 'new' ELSE 'existing' END")
+    elif attribute in cols:
+        seg = f'CAST(s."{attribute}" AS VARCHAR)'
+    else:
+        return None
+    eligible, value = metric_counts_sql(metric, spec)
+    rows = ed.con.execute(
+        f"""SELECT {seg} AS segment, e.variant, count(*), sum({value})
+            FROM exp_users e JOIN (SELECT * FROM users QUALIFY row_number() OVER (PARTITION BY user_id) = 1) s
+            USING (user_id) WHERE {eligible} GROUP BY ALL""").fetchall()
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    for segment, v, n, s in rows:
+        if segment is None:
+            continue
+        out.setdefault(str(segment), {})[v] = (int(n), int(s or 0))
+    return dict(sorted(out.items()))
+
+
+def funnel_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> dict[str, FunnelCounts]:
+    """Users reaching each step of each multi-step guide (tour, checklist), per variant."""
+    if "step" not in {r[0] for r in ed.con.execute("DESCRIBE guide_events").fetchall()}:
+        return {}
+    end = as_of_end_utc(spec, as_of)
+    out: dict[str, FunnelCounts] = {}
+    for key in spec.variant_keys:
+        guide = spec.guide_for(key)
+        if guide is None or len(guide.steps) < 2:
+            continue
+        k = len(guide.steps)
+        rows = ed.con.execute(
+            f"""WITH s AS (
+                  SELECT g.user_id, max(TRY_CAST(g.step AS INTEGER)) AS max_step
+                  FROM guide_events g JOIN exp_users u USING (user_id)
+                  WHERE u.variant = $v AND g.guide_id = $gid AND g.timestamp >= u.assigned_at AND g.timestamp < $end
+                    AND {event_map_sql(spec, "g.event")} = 'shown'
+                  GROUP BY g.user_id)
+                SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (user_id), range(1, {k + 1}) r
+                WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1""",
+            {"v": key, "gid": guide.id, "end": end}).fetchall()
+        reached = {int(step): int(n) for step, n in rows}
+        entered, completed = ed.con.execute(
+            "SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v", {"v": key}).fetchone()
+        steps = [st.id or f"step-{i}" for i, st in enumerate(guide.steps, 1)]
+        counts = [reached.get(i, 0) for i in range(1, k + 1)]  # reaching a later step (or completing) passes the earlier
+        out[key] = FunnelCounts(guide.id, steps, int(entered), counts, int(completed))
+    return out
+
+
+def score_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> dict[str, tuple[list[int], int]]:
+    """Survey answers 0..10 per variant (one per user, the first), and users shown the survey."""
+    if "value" not in {r[0] for r in ed.con.execute("DESCRIBE guide_events").fetchall()}:
+        return {}
+    survey_ids = [g.id for g in spec.guides if str(getattr(g.type, "value", g.type)) == "survey"]
+    if not survey_ids:
+        return {}
+    end = as_of_end_utc(spec, as_of)
+    rows = ed.con.execute(
+        f"""WITH a AS (
+              SELECT g.user_id, arg_min(TRY_CAST(g.value AS INTEGER), g.timestamp) AS score
+              FROM guide_events g JOIN exp_users u USING (user_id)
+              WHERE g.guide_id IN (SELECT unnest($ids)) AND g.timestamp >= u.assigned_at AND g.timestamp < $end
+                AND {event_map_sql(spec, "g.event")} = 'answered'
+              GROUP BY g.user_id)
+            SELECT u.variant, a.score, count(*) FROM a JOIN exp_users u USING (user_id)
+            WHERE a.score BETWEEN 0 AND 10 GROUP BY ALL""", {"ids": survey_ids, "end": end}).fetchall()
+    shown = dict(ed.con.execute("SELECT variant, count_if(shown) FROM exp_users GROUP BY 1").fetchall())
+    out: dict[str, tuple[list[int], int]] = {}
+    for key in spec.variant_keys:
+        if spec.guide_for(key) is None or spec.guide_for(key).id not in survey_ids:
+            continue
+        scores = [0] * 11
+        for v, score, n in rows:
+            if v == key:
+                scores[int(score)] = int(n)
+        out[key] = (scores, int(shown.get(key, 0)))
+    return out
