@@ -32,12 +32,14 @@ from .stats.sequential import sequential_interval, sequential_relative_interval
 from .stats.srm import srm_test
 
 
-def _view(r: MetricResult) -> ComparisonView:
+def _view(r: MetricResult, margins: Mapping[str, float] | None = None) -> ComparisonView:
     c = r.comparison
     p_adj = r.p_value_adjusted
+    abs_ci = r.sequential.ci if r.sequential is not None else c.abs_ci
     return ComparisonView(r.metric, r.role, r.variant, r.higher_is_better, c.status, c.p_value, p_adj,
                           c.rel_lift, r.rel_ci, c.abs_diff, r.value, r.value_control, r.significant, r.kind,
-                          r.sequential is not None)
+                          r.sequential is not None, tuple(abs_ci) if abs_ci else None,
+                          float((margins or {}).get(r.metric, 0.0)))
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,8 @@ def analyze_counts(spec: ExperimentSpec, counts: ExperimentCounts) -> Experiment
     primary = [r for r in rows if r.role == "primary"]
     days = _days_needed(spec, counts, control, primary)
     failed = [c.name for c in counts.checks if not c.passed and c.severity == "fail"]
-    decision = decide([_view(r) for r in primary], [_view(r) for r in rows if r.role == "guardrail"],
+    decision = decide([_view(r) for r in primary],
+                      [_view(r, spec.guardrail_margins) for r in rows if r.role == "guardrail"],
                       srm.p_value, failed, spec.alpha, spec.mde, days)
     return ExperimentResult(spec.id, counts.as_of, decision, srm, rows, counts.checks, counts.assigned,
                             counts.daily_assigned, spec.alpha, spec.mde, control,
@@ -226,12 +229,38 @@ def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.dat
     return _replace(result, analyses={**result.analyses, **breakdowns})
 
 
+@dataclass(frozen=True)
+class Stickiness:
+    """DAU/WAU and DAU/MAU of one variant: the daily series and their means over complete windows."""
+
+    days: tuple[dt.date, ...]
+    dau_wau: tuple[float | None, ...]
+    dau_mau: tuple[float | None, ...]
+    mean_dau_wau: float | None
+    mean_dau_mau: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"days": [d.isoformat() for d in self.days], "dau_wau": list(self.dau_wau),
+                "dau_mau": list(self.dau_mau), "mean_dau_wau": self.mean_dau_wau, "mean_dau_mau": self.mean_dau_mau}
+
+
+def stickiness_summary(rows: Sequence[tuple[dt.date, int, int, int]], start: dt.date) -> Stickiness:
+    """Ratios per day; the means use only days whose 7- (30-) day window lies inside the experiment."""
+    days = tuple(d for d, *_ in rows)
+    wau = tuple(dau / w if w else None for _, dau, w, _ in rows)
+    mau = tuple(dau / m if m else None for _, dau, _, m in rows)
+    full_w = [x for (d, *_), x in zip(rows, wau) if x is not None and (d - start).days >= 6]
+    full_m = [x for (d, *_), x in zip(rows, mau) if x is not None and (d - start).days >= 29]
+    return Stickiness(days, wau, mau, sum(full_w) / len(full_w) if full_w else None,
+                      sum(full_m) / len(full_m) if full_m else None)
+
+
 def breakdown_analyses(spec: ExperimentSpec, ed: Any, as_of: dt.date) -> dict[str, Any]:
     """Daily effects and novelty, segments, tour funnels and survey scores (issue-5 analyses).
 
     Runs on the ``exp_users`` table of an open connection; only counts leave SQL.
     """
-    from .breakdowns import daily_counts, funnel_counts, score_counts, segment_counts
+    from .breakdowns import daily_counts, funnel_counts, score_counts, segment_counts, stickiness_counts
     from .catalog import parse_metric
     from .stats.curves import funnel
     from .stats.novelty import daily_effects, novelty_test
@@ -275,6 +304,9 @@ def breakdown_analyses(spec: ExperimentSpec, ed: Any, as_of: dt.date) -> dict[st
         funnels[v] = funnel(steps, reached, fc.entered, alpha=spec.alpha)
     if funnels:
         out["funnels"] = funnels
+    sticky = stickiness_counts(ed, spec, as_of)
+    if any(sticky.values()):
+        out["stickiness"] = {v: stickiness_summary(rows, spec.start) for v, rows in sticky.items()}
     scores = score_counts(ed, spec, as_of)
     if scores:
         counts_by_variant = {v: NPSCounts(tuple(sc), shown) for v, (sc, shown) in scores.items()}

@@ -125,3 +125,25 @@ def score_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> dict[st
                 scores[int(score)] = int(n)
         out[key] = (scores, int(shown.get(key, 0)))
     return out
+
+
+def stickiness_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> dict[str, list[tuple[dt.date, int, int, int]]]:
+    """Per variant and local calendar day: DAU, WAU (7 days to that day), MAU (30 days), among the
+    users already assigned by that day; activity after assignment only."""
+    end = as_of_end_utc(spec, as_of)
+    rows = ed.con.execute(
+        """WITH act AS (
+              SELECT DISTINCT e.user_id, u.variant, CAST(timezone($tz, e.timestamp) AS DATE) AS day
+              FROM activity e JOIN exp_users u USING (user_id)
+              WHERE e.timestamp >= u.assigned_at AND e.timestamp < $end),
+            days AS (SELECT DISTINCT day FROM act)
+            SELECT a.variant, d.day,
+                   count(DISTINCT a.user_id) FILTER (WHERE a.day = d.day) AS dau,
+                   count(DISTINCT a.user_id) FILTER (WHERE a.day > d.day - 7) AS wau,
+                   count(DISTINCT a.user_id) AS mau
+            FROM days d JOIN act a ON a.day <= d.day AND a.day > d.day - 30
+            GROUP BY ALL ORDER BY 2""", {"tz": spec.timezone, "end": end}).fetchall()
+    out: dict[str, list[tuple[dt.date, int, int, int]]] = {k: [] for k in spec.variant_keys}
+    for v, day, dau, wau, mau in rows:
+        out[v].append((day, int(dau), int(wau), int(mau)))
+    return out

@@ -91,6 +91,8 @@ class ComparisonView:
     significant: bool | None = None   # set by the analysis (sequential or p-value); None: p_value_adjusted < alpha
     kind: str = "proportion"
     sequential: bool = False          # the interval is an always-valid confidence sequence
+    abs_ci: tuple[float, float] | None = None
+    margin: float = 0.0               # tolerated harm for a guardrail (absolute, same unit as the metric)
 
 
 def _is_significant(p: float | None, alpha: float) -> bool:
@@ -102,6 +104,17 @@ def _sig(c: ComparisonView, alpha: float) -> bool:
     if c.significant is not None:
         return c.significant
     return _is_significant(c.p_value_adjusted, alpha)
+
+
+def harmed_beyond_margin(g: ComparisonView, alpha: float) -> bool:
+    """A guardrail is harmed when it is significantly worse and, with a margin, when even the
+    interval's end nearest zero lies beyond the margin (the harm is surely larger than tolerated)."""
+    if g.status != "ok" or not _sig(g, alpha) or not _worse(g):
+        return False
+    if g.margin <= 0 or g.abs_ci is None:
+        return True
+    nearest = g.abs_ci[0] if not g.higher_is_better else -g.abs_ci[1]  # harm as a positive number
+    return nearest > g.margin
 
 
 def _worse(c: ComparisonView) -> bool:
@@ -121,10 +134,10 @@ def decide_arm(primary: ComparisonView, guardrails: list[ComparisonView], alpha:
             "rate_control": primary.rate_control, "sequential": primary.sequential,
             "rel_lift": primary.rel_lift, "rel_ci": list(primary.rel_ci) if primary.rel_ci else None,
             "p": primary.p_value_adjusted, "alpha": alpha, "mde": mde}
-    harmed = [g for g in guardrails if g.status == "ok" and _sig(g, alpha) and _worse(g)]
+    harmed = [g for g in guardrails if harmed_beyond_margin(g, alpha)]
     for g in harmed:
         reasons.append(Reason("guardrail_harmed", {"variant": v, "metric": g.metric, "kind": g.kind, "rate": g.rate,
-                                                   "rate_control": g.rate_control, "p": g.p_value}))
+                                                   "rate_control": g.rate_control, "p": g.p_value, "margin": g.margin}))
     if primary.status != "ok":
         return ArmOutcome(v, "KILL" if harmed else "CONTINUE",
                           tuple(reasons) + (Reason("not_enough_data", base),), days_needed)

@@ -137,7 +137,9 @@ WORDS = {
         "cumulative": "cumulative", "per_day": "per day", "assignment_day": "Assignment day",
         "diff_axis": "Difference vs control (percentage points)", "reach_axis": "Reached (%)", "step": "Step",
         "score": "Score", "share_respondents": "Share of respondents (%)",
-        "segments": "Effect by segment", "deeper": "Deeper analyses", "segment": "Segment", "heterogeneity": "Heterogeneity (Cochran's Q)",
+        "segments": "Effect by segment", "deeper": "Deeper analyses",
+        "chart.stickiness": "Stickiness: DAU/WAU by day",
+        "reading.stickiness": "Average DAU/WAU over complete weeks: {values} (descriptive, no test).", "segment": "Segment", "heterogeneity": "Heterogeneity (Cochran's Q)",
         "reading.novelty.novelty": "{variant}: the daily effect shrinks over time (slope {slope} pt/day, p = {p}): a novelty effect; judge on later days.",
         "reading.novelty.primacy": "{variant}: the daily effect grows over time (slope {slope} pt/day, p = {p}): users need time to adapt (primacy).",
         "reading.novelty.stable": "{variant}: no trend in the daily effect (p = {p}): no sign of novelty or primacy.",
@@ -185,7 +187,9 @@ WORDS = {
         "cumulative": "累積", "per_day": "日別", "assignment_day": "割り当て日",
         "diff_axis": "対照群との差（ポイント）", "reach_axis": "到達率（%）", "step": "ステップ",
         "score": "スコア", "share_respondents": "回答者の割合（%）",
-        "segments": "セグメント別の効果", "deeper": "詳細な分析", "segment": "セグメント", "heterogeneity": "異質性（Cochran の Q）",
+        "segments": "セグメント別の効果", "deeper": "詳細な分析",
+        "chart.stickiness": "定着度：日別の DAU/WAU",
+        "reading.stickiness": "完全な週での DAU/WAU の平均：{values}（記述統計、検定なし）。", "segment": "セグメント", "heterogeneity": "異質性（Cochran の Q）",
         "reading.novelty.novelty": "{variant}：日別の効果が時間とともに小さくなっています（傾き {slope} ポイント/日、p = {p}）。目新しさ効果の可能性があり、後半の日で判断してください。",
         "reading.novelty.primacy": "{variant}：日別の効果が時間とともに大きくなっています（傾き {slope} ポイント/日、p = {p}）。慣れるまで時間がかかる効果（プライマシー）の可能性があります。",
         "reading.novelty.stable": "{variant}：日別の効果に傾向はありません（p = {p}）。目新しさ効果やプライマシーの兆候はありません。",
@@ -242,9 +246,11 @@ def reason_text(reason: "Reason", lang: str = "en") -> str:
                 f"{v} lowered {m} from {value(p['rate_control'], p.get('kind', 'proportion'))} to {value(p['rate'], p.get('kind', 'proportion'))}, {pct(p['rel_lift'], signed=True)} "
                 f"[{ci_text(p['rel_ci'], sequential=bool(p.get('sequential')))}], {p_phrase(p['p'], True)}.")
     if c == "guardrail_harmed":
-        return (f"{v} はガードレール指標「{m}」を悪化させました（{value(p['rate_control'], p.get('kind', 'proportion'))} → {value(p['rate'], p.get('kind', 'proportion'))}、{p_phrase(p['p'], lang='ja')}）。"
+        return (f"{v} はガードレール指標「{m}」を悪化させました（{value(p['rate_control'], p.get('kind', 'proportion'))} → {value(p['rate'], p.get('kind', 'proportion'))}、{p_phrase(p['p'], lang='ja')}"
+                + (f"、許容幅 {pct(p['margin'])} を超過）。" if p.get("margin") else "）。")
                 if ja else
-                f"{v} harmed the guardrail {m}: {value(p['rate_control'], p.get('kind', 'proportion'))} → {value(p['rate'], p.get('kind', 'proportion'))} ({p_phrase(p['p'])}).")
+                f"{v} harmed the guardrail {m}: {value(p['rate_control'], p.get('kind', 'proportion'))} → {value(p['rate'], p.get('kind', 'proportion'))} ({p_phrase(p['p'])})"
+                + (f", beyond the tolerated {pct(p['margin'])}." if p.get("margin") else "."))
     if c == "futile":
         return (f"{v} の{m}の相対リフトの信頼区間（{ci_text(p['rel_ci'], 'ja', sequential=bool(p.get('sequential')))}）は目標の最小効果 {pct(p['mde'], signed=True)} に届きません。"
                 if ja else

@@ -206,6 +206,20 @@ def nps_figure(result: ExperimentResult, lang: str = "en") -> go.Figure | None:
     return _layout(fig, t("chart.nps", lang), t("score", lang), t("share_respondents", lang))
 
 
+def stickiness_figure(result: ExperimentResult, lang: str = "en") -> go.Figure | None:
+    """DAU/WAU by day per variant (how many of the week's active users come back each day)."""
+    st = (result.analyses or {}).get("stickiness")
+    if not st:
+        return None
+    colours = colour_map(list(result.assigned))
+    fig = go.Figure()
+    for v, s_ in st.items():
+        pts = [(d, x) for d, x in zip(s_.days, s_.dau_wau) if x is not None]
+        fig.add_scatter(x=[d.isoformat() for d, _ in pts], y=[x * 100 for _, x in pts], name=v, mode="lines",
+                        line=dict(color=colours[v]), hovertemplate=f"{v} · %{{x}}: %{{y:.1f}}%<extra></extra>")
+    return _layout(fig, t("chart.stickiness", lang), t("date", lang), "DAU/WAU (%)", height=320)
+
+
 def figure_html(fig: go.Figure, div_id: str) -> str:
     """A figure as an HTML fragment that draws with the plotly.js already on the page."""
     return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=CONFIG)

@@ -232,6 +232,12 @@ def deeper_analyses(ctx: ReportContext) -> str:
                 parts.append(_reading(t("reading.funnel", lang).format(
                     variant=v, completion=pct(f.completion), guide=guide.display_name(lang) if hasattr(guide, "display_name") else guide.id,
                     step=drop.step, share=pct(drop.share))))
+    fig = plots.stickiness_figure(r, lang)
+    if fig is not None:
+        parts.append(plots.figure_html(fig, "gl-stickiness"))
+        means = ", ".join(f"{v} {pct(x.mean_dau_wau)}" for v, x in a["stickiness"].items() if x.mean_dau_wau is not None)
+        if means:
+            parts.append(_reading(t("reading.stickiness", lang).format(values=means)))
     if "segments" in a:
         parts.append(segments_table(ctx))
     fig = plots.nps_figure(r, lang)

@@ -7,6 +7,13 @@ assigned by the real hash (so the data agree with :func:`guidelab.abtest.assign`
 daily activity follows the curve with a two-class engagement mixture (so days correlate, as in
 real products) whose mean is exactly the declared probability. ``truth.json`` records the
 expected value of every catalogue metric so tests and demos can compare estimates with truth.
+
+Also simulated: funnels of 2+ step guides (a ``shown`` event per step reached, completion at
+the last step), survey answers with an NPS score (``answered`` events, ``value`` column),
+"don't show again" opt-outs, support contacts (activity rows named by ``support_event``),
+other live guides shown to the same users (over-exposure) and per-segment retention lifts.
+Randomness for these (and for the users' platform, locale and plan) comes from a separate
+stream per feature, so turning one feature on leaves every other draw unchanged.
 """
 from __future__ import annotations
 

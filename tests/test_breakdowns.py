@@ -76,3 +76,30 @@ def test_daily_segment_and_funnel_counts(simulated_onboarding, onboarding_spec):
         for k in range(1, len(fc.steps) + 1):
             assert fc.reached[k - 1] == sum(1 for u in members if max_step.get(u, 0) >= k or u in completed)
         assert fc.completed == sum(1 for u in members if u in completed)
+
+
+def test_stickiness_counts_equal_python(simulated_onboarding, onboarding_spec):
+    from guidelab.breakdowns import stickiness_counts
+
+    spec = onboarding_spec
+    as_of = spec.start + dt.timedelta(days=20)
+    ed = open_event_data(simulated_onboarding)
+    try:
+        build_user_table(ed, spec, as_of)
+        sticky = stickiness_counts(ed, spec, as_of)
+    finally:
+        ed.close()
+    tz = spec.tz
+    end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    users = {r["user_id"]: r for r in pq.read_table(simulated_onboarding / "assignments.parquet").to_pylist()
+             if r["assigned_at"] < end}
+    active = defaultdict(set)  # (variant, day) -> users
+    for r in pq.read_table(simulated_onboarding / "activity.parquet").to_pylist():
+        u = r["user_id"]
+        if u in users and users[u]["assigned_at"] <= r["timestamp"] < end:
+            active[(users[u]["variant"], r["timestamp"].astimezone(tz).date())].add(u)
+    for v, rows in sticky.items():
+        for day, dau, wau, mau in rows:
+            def window(n):
+                return set().union(*(active[(v, day - dt.timedelta(days=k))] for k in range(n)))
+            assert (dau, wau, mau) == (len(active[(v, day)]), len(window(7)), len(window(30)))

@@ -89,3 +89,19 @@ def test_lower_is_better_primary():
 def test_to_dict_shape():
     d = run([view(p=0.001, rel=0.08, ci=(0.03, 0.13), rate=0.216, rate_control=0.2)]).to_dict()
     assert d["verdict"] == "KEEP" and isinstance(d["reasons"], list) and d["reasons_ja"]
+
+
+def test_guardrail_margin_tolerates_small_harm_but_not_large():
+    from guidelab.decision import ComparisonView
+
+    def guard(diff, ci, margin):
+        return ComparisonView("dismissed", "guardrail", "b", False, "ok", 0.001, 0.001, diff / 0.25, None, diff,
+                              0.25 + diff, 0.25, None, "proportion", False, ci, margin)
+
+    win = view(p=0.001, rel=0.08, ci=(0.03, 0.13), rate=0.216, rate_control=0.2)
+    # +2 pt more dismissals, CI [+1, +3] pt: beyond a 0 margin, inside a 5 pt margin, beyond a 0.5 pt margin
+    assert run([win], [guard(0.02, (0.01, 0.03), 0.0)]).verdict == "KILL"
+    assert run([win], [guard(0.02, (0.01, 0.03), 0.05)]).verdict == "KEEP"
+    d = run([win], [guard(0.02, (0.01, 0.03), 0.005)])
+    assert d.verdict == "KILL" and "beyond the tolerated 0.5%" in d.reasons[0].text("en")
+    assert "許容幅" in d.reasons[0].text("ja")

@@ -104,7 +104,8 @@ def test_coverage_scales_days(banner_spec):
 
 
 def test_decrease_metric_plans_a_drop(banner_spec):
-    spec = make_spec(banner_spec, metrics={"primary": "dismissed", "secondary": ["opened"], "guardrails": ["clicked"]})
+    spec = make_spec(banner_spec, metrics={"primary": "dismissed", "secondary": ["opened"], "guardrails": ["clicked"]},
+                     guardrail_margins={})
     plan = plan_experiment(spec, 0.3, 1000, days=10)
     assert plan.mde == pytest.approx(-0.15)
     assert plan.n_per_arm_fixed == math.ceil(n_closed_form(0.3, -0.15, 0.05, 0.8))

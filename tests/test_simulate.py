@@ -6,8 +6,6 @@ import json
 import math
 
 import pytest
-
-
 from guidelab.analysis import analyze_experiment
 from guidelab.simulate import simulate
 
@@ -34,7 +32,6 @@ def test_csv_timestamps_carry_the_experiment_offset(tmp_path, banner_spec):
 
 def test_assignments_agree_with_the_hash(simulated_onboarding, onboarding_spec):
     import pyarrow.parquet as pq
-
     from guidelab.abtest import assign
 
     rows = pq.read_table(simulated_onboarding / "assignments.parquet").to_pylist()
@@ -64,3 +61,273 @@ def test_estimates_cover_the_truth(tmp_path, request, spec_name, days, arm):
     assert checked >= 6
     # The true effects are large (+15% D7 retention for the tour, +40% clicks): the verdict keeps them.
     assert res.decision.verdict == "KEEP" and res.decision.arm == arm
+
+
+# --------------------------------------------------------------------------- funnels, surveys, guardrails, segments
+
+SIM_SPEC = """\
+id: sim-features
+hypothesis: A 3-step tour and an NPS survey, with opt-outs, support contacts, other live guides and segments.
+start: 2026-10-01
+timezone: Asia/Tokyo
+guides:
+  - id: feature-tour
+    type: tour
+    steps:
+      - {placement: center, title: {ja: ようこそ, en: Welcome}}
+      - {target: "#new", title: {ja: 作成, en: Create}}
+      - {target: "#invite", title: {ja: 招待, en: Invite}}
+  - id: feature-survey
+    type: survey
+    steps:
+      - title: {ja: おすすめ度, en: "How likely are you to recommend us?"}
+        question: {kind: nps}
+variants:
+  - {key: holdout, guide: null, weight: 0.2}
+  - {key: tour, guide: feature-tour, weight: 0.4}
+  - {key: survey, guide: feature-survey, weight: 0.4}
+control: holdout
+metrics:
+  primary: retention_d7
+  secondary: [completed, answered]
+  guardrails: [opted_out, support_d7, over_exposed]
+goal_event: project_created
+support_event: support_ticket_created
+over_exposure: {max_guides: 2, period_days: 7}
+segments: [platform, new_user]
+simulation:
+  retention: {1: 0.42, 7: 0.22, 30: 0.12}
+  goal_window_days: 7
+  novelty_boost: 0.3
+  other_guides_per_user: 1.2
+  segment_lift: {platform: {mobile: 0.0}}
+  variants:
+    holdout: {goal: 0.3, support: 0.06}
+    tour: {shown: 0.9, open: 0.7, click: 0.5, dismiss: 0.2, complete: 0.6, step_continue: 0.7, opt_out: 0.05,
+           support: 0.04, goal: 0.35, retention_lift: 0.4, impressions: 0.5}
+    survey: {shown: 0.8, open: 0.6, respond: 0.35, opt_out: 0.1, support: 0.08,
+             nps_scores: [0.05, 0.02, 0.03, 0.05, 0.05, 0.1, 0.1, 0.15, 0.15, 0.1, 0.2]}
+"""
+SIM_DAYS = 21
+
+
+@pytest.fixture(scope="module")
+def sim_features(tmp_path_factory):
+    """The feature spec simulated once (30,000 users, 21 days) with its truth and tables as pandas."""
+    import pyarrow.parquet as pq
+    from guidelab.experiment import load_experiment
+
+    d = tmp_path_factory.mktemp("sim-features")
+    (d / "sim-features.yaml").write_text(SIM_SPEC, encoding="utf-8")
+    spec = load_experiment(d / "sim-features.yaml")
+    out = d / "data"
+    simulate(spec, users=30000, days=SIM_DAYS, out_dir=out, seed=9)
+    truth = json.loads((out / "truth.json").read_text())
+    tz = spec.timezone
+    a = pq.read_table(out / "assignments.parquet").to_pandas()
+    a["day0"] = a["assigned_at"].dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
+    last = a["day0"].max()  # the last local day of data
+    a["observed"] = (last - a["day0"]).dt.days
+    a = a.set_index("user_id")
+    ge = pq.read_table(out / "guide_events.parquet").to_pandas().join(a[["variant", "day0"]], on="user_id")
+    act = pq.read_table(out / "activity.parquet").to_pandas().join(a[["variant", "day0"]], on="user_id")
+    for t in (ge, act):
+        t["day"] = (t["timestamp"].dt.tz_convert(tz).dt.tz_localize(None).dt.normalize() - t["day0"]).dt.days
+    users = pq.read_table(out / "users.parquet").to_pandas().set_index("user_id")
+    return spec, truth, a, ge, act, users, out
+
+
+def _close(count: int, n: int, p: float, what) -> None:
+    """count / n within 4 binomial standard errors of p."""
+    se = math.sqrt(max(p * (1 - p), 1e-12) / n)
+    assert abs(count / n - p) < 4 * se + 1e-9, (what, count, n, count / n, p, se)
+
+
+def test_funnel_reach_and_completion_match_the_truth(sim_features):
+    spec, truth, a, ge, *_ = sim_features
+    n_by = a["variant"].value_counts()
+    assert truth["funnel"]["tour"]["reached"][0] == truth["expected"]["tour"]["shown"]
+    assert len(truth["funnel"]["tour"]["reached"]) == 3 and len(truth["funnel"]["survey"]["reached"]) == 1
+    own = ge[ge["guide_id"] == ge["variant"].map({v.key: v.guide for v in spec.variants})]
+    for key, f in truth["funnel"].items():
+        rows = own[own["variant"] == key]
+        for k, p in enumerate(f["reached"], start=1):
+            reached = rows.loc[(rows["event"] == "shown") & (rows["step"] == k), "user_id"].nunique()
+            _close(reached, n_by[key], p, (key, "step", k))
+        done = rows[rows["event"] == "completed"]
+        _close(done["user_id"].nunique(), n_by[key], f["completed"], (key, "completed"))
+        assert f["completed"] == truth["expected"][key]["completed"]
+    # Completion happens at the last step, after it was reached; steps are 20-60 s apart, in order.
+    tour = own[own["variant"] == "tour"]
+    done = tour[tour["event"] == "completed"]
+    assert (done["step"] == 3).all()
+    first = tour[(tour["event"] == "shown") & (tour["step"] <= 3)].sort_values("timestamp").groupby(
+        ["user_id", "step"])["timestamp"].min().unstack()
+    gaps = (first[2] - first[1]).dropna().dt.total_seconds()
+    assert gaps.between(20, 60).all() and len(gaps) > 1000
+    assert ((first[3] - first[2]).dropna().dt.total_seconds().between(20, 60)).all()
+    last_seen = first.loc[done["user_id"], 3]
+    assert (done.set_index("user_id")["timestamp"] > last_seen).all()
+    # The click stays at step 1.
+    assert (own.loc[own["event"] == "clicked", "step"] == 1).all()
+
+
+def test_nps_and_response_rate_match_the_truth(sim_features):
+    _, truth, a, ge, *_ = sim_features
+    assert set(truth["nps"]) == {"survey"}
+    ans = ge[(ge["event"] == "answered")]
+    assert set(ans["variant"]) == {"survey"} and ans["value"].between(0, 10).all()
+    assert ge.loc[ge["event"] != "answered", "value"].isna().all()
+    shown_users = ge.loc[(ge["variant"] == "survey") & (ge["event"] == "shown") & (ge["guide_id"] == "feature-survey"),
+                         "user_id"].nunique()
+    t = truth["nps"]["survey"]
+    _close(ans["user_id"].nunique(), shown_users, t["response_rate"], "response_rate")
+    _close(ans["user_id"].nunique(), int((a["variant"] == "survey").sum()), truth["expected"]["survey"]["answered"],
+           "answered")
+    n = len(ans)
+    p_p, p_d = (ans["value"] >= 9).mean(), (ans["value"] <= 6).mean()
+    se = math.sqrt((p_p + p_d - (p_p - p_d) ** 2) / n)
+    assert abs((p_p - p_d) - t["nps"]) < 4 * se, (p_p - p_d, t["nps"], se)
+    assert t["nps"] == pytest.approx(0.30 - 0.40)
+
+
+def test_opt_outs_and_support_contacts_match_the_truth(sim_features):
+    spec, truth, a, ge, act, *_ = sim_features
+    for key in spec.variant_keys:
+        n = int((a["variant"] == key).sum())
+        opted = ge.loc[(ge["variant"] == key) & (ge["event"] == "opted_out"), "user_id"].nunique()
+        _close(opted, n, truth["expected"][key]["opted_out"], (key, "opted_out"))
+        # support_d7: a support contact on days 0..6, users with 7 complete days.
+        mature = a[(a["variant"] == key) & (a["observed"] >= 6)]
+        sup = act[(act["event"] == "support_ticket_created") & act["day"].between(0, 6)]
+        hits = sup["user_id"].isin(mature.index).groupby(sup["user_id"]).any().sum()
+        _close(int(hits), len(mature), truth["expected"][key]["support_d7"], (key, "support_d7"))
+    assert truth["expected"]["holdout"]["opted_out"] == 0
+    # Opted-out users are not shown the guide again (no repeat impressions).
+    opted = set(ge.loc[ge["event"] == "opted_out", "user_id"])
+    own_shown = ge[(ge["event"] == "shown") & (ge["guide_id"] == "feature-tour") & (ge["step"] == 1)]
+    repeats = own_shown.groupby("user_id").size()
+    assert (repeats[repeats.index.isin(opted)] == 1).all() and (repeats > 1).any()
+
+
+def test_over_exposure_matches_the_truth(sim_features):
+    spec, truth, a, ge, *_ = sim_features
+    period, most = spec.over_exposure.period_days, spec.over_exposure.max_guides
+    shown = ge[(ge["event"] == "shown") & ge["day"].between(0, period - 1)]
+    distinct = shown.groupby("user_id")["guide_id"].nunique()
+    assert shown["guide_id"].str.startswith("other-guide-").any()
+    for key in spec.variant_keys:
+        mature = a[(a["variant"] == key) & (a["observed"] >= period - 1)]
+        over = int((distinct.reindex(mature.index, fill_value=0) > most).sum())
+        _close(over, len(mature), truth["expected"][key]["over_exposed"], (key, "over_exposed"))
+    # Exact: P(own + Poisson(1.2) others > 2).
+    from scipy.stats import poisson
+
+    assert truth["expected"]["holdout"]["over_exposed"] == pytest.approx(poisson.sf(2, 1.2), abs=1e-9)
+    assert truth["expected"]["tour"]["over_exposed"] == pytest.approx(
+        0.9 * poisson.sf(1, 1.2) + 0.1 * poisson.sf(2, 1.2), abs=1e-9)
+
+
+def test_segment_retention_matches_the_truth(sim_features):
+    """No retention effect on mobile (segment_lift 0): tour = holdout there, and the truth says so."""
+    _, truth, a, _, act, users, _ = sim_features
+    seg = truth["segments"]["platform"]
+    assert seg["mobile"]["tour"]["retention_d7"] == pytest.approx(seg["mobile"]["holdout"]["retention_d7"])
+    assert seg["web"]["tour"]["retention_d7"] > seg["mobile"]["tour"]["retention_d7"] + 0.05
+    # The arm's overall truth is the mix of its segments (70% web, 30% mobile).
+    mix = 0.7 * seg["web"]["tour"]["retention_d7"] + 0.3 * seg["mobile"]["tour"]["retention_d7"]
+    assert truth["expected"]["tour"]["retention_d7"] == pytest.approx(mix, abs=1e-9)
+    active7 = set(act.loc[act["day"] == 7, "user_id"])
+    for platform in ("web", "mobile"):
+        for key in ("tour", "holdout"):
+            mature = a[(a["variant"] == key) & (a["observed"] >= 7)]
+            mature = mature[users.loc[mature.index, "platform"] == platform]
+            hits = int(mature.index.isin(active7).sum())
+            _close(hits, len(mature), seg[platform][key]["retention_d7"], (platform, key))
+    new_share = (truth["segments"]["new_user"]["new"]["tour"]["retention_d7"])
+    assert 0 < new_share < 1
+
+
+def test_activity_truths_count_support_rows_and_segments(sim_features):
+    """retention_d7, sessions_d7 and active_days_d7 per arm: support and goal rows are activity too."""
+    spec, truth, a, _, act, *_ = sim_features
+    post = act[act["day"] >= 0]
+    for key in spec.variant_keys:
+        t = truth["expected"][key]
+        m7 = a[(a["variant"] == key) & (a["observed"] >= 7)]
+        active7 = post.loc[post["day"] == 7, "user_id"].drop_duplicates()
+        _close(int(m7.index.isin(active7).sum()), len(m7), t["retention_d7"], (key, "retention_d7"))
+        for metric, eligible, rows in (
+                ("sessions_d7", a[(a["variant"] == key) & (a["observed"] >= 6)],
+                 post[post["day"].between(0, 6)].groupby("user_id").size()),
+                ("active_days_d7", m7, post[post["day"].between(1, 7)].groupby("user_id")["day"].nunique())):
+            y = rows.reindex(eligible.index, fill_value=0)
+            se = y.std() / math.sqrt(len(y))
+            assert abs(y.mean() - t[metric]) < 4 * se, (key, metric, y.mean(), t[metric], se)
+
+
+def test_analysis_of_the_features_covers_the_truth(sim_features):
+    """End to end: metrics, funnels, NPS and segment effects of the analysis within 4 SE of truth.json."""
+    spec, truth, *_, out = sim_features
+    res = analyze_experiment(spec, out)
+    checked = 0
+    for m in res.metrics:
+        o = m.observed
+        for variant, n, estimate in ((m.variant, o.n, m.value), (m.control, o.n_control, m.value_control)):
+            _close(round(estimate * n), n, truth["expected"][variant][m.metric], (m.metric, variant))
+            checked += 1
+    assert checked >= 12
+    a = res.to_dict()["analyses"]
+    for key, f in a["funnels"].items():
+        entered = f["entered"]
+        for k, step in enumerate(f["steps"][:-1]):
+            _close(step["reached"], entered, truth["funnel"][key]["reached"][k], (key, step["name"]))
+        _close(f["steps"][-1]["reached"], entered, truth["funnel"][key]["completed"], (key, "completed"))
+    s = a["surveys"]["by_variant"]["survey"]
+    assert abs(s["nps"] - truth["nps"]["survey"]["nps"]) < 4 * s["se"]
+    _close(round(s["response_rate"] * s["shown"]), s["shown"], truth["nps"]["survey"]["response_rate"], "response")
+    seg = a["segments"]["by_attribute"]
+    for attr in ("platform", "new_user"):
+        for key, by in seg[attr].items():
+            for value, r in by["segments"].items():
+                t = truth["segments"][attr][value]
+                _close(r["successes"], r["n"], t[key]["retention_d7"], (attr, value, key))
+                _close(r["successes_control"], r["n_control"], t["holdout"]["retention_d7"], (attr, value))
+    assert seg["platform"]["tour"]["heterogeneity_significant"]
+
+
+def test_new_features_are_deterministic_and_leave_other_specs_alone(tmp_path, sim_features, banner_spec):
+    spec = sim_features[0]
+    simulate(spec, 1500, 8, tmp_path / "a", seed=2)
+    simulate(spec, 1500, 8, tmp_path / "b", seed=2)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    # Specs without a survey keep guide_events without a value column; without other guides, no other ids.
+    import pyarrow.parquet as pq
+
+    simulate(banner_spec, 500, 3, tmp_path / "c", seed=2)
+    ge = pq.read_table(tmp_path / "c" / "guide_events.parquet")
+    assert "value" not in ge.column_names
+    assert set(ge.column("guide_id").to_pylist()) <= {g.id for g in banner_spec.guides}
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("nps_scores", [0.1] * 11, "sum to 1"),
+    ("nps_scores", [0.5, 0.5], "11 probabilities"),
+])
+def test_variant_truth_validates_nps_scores(field, value, words):
+    from guidelab.experiment import VariantTruth
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=words):
+        VariantTruth(**{field: value})
+
+
+def test_segment_lift_names_known_attributes():
+    from guidelab.experiment import SimulationSpec
+    from pydantic import ValidationError
+
+    SimulationSpec(variants={}, segment_lift={"new_user": {"existing": 0.5}})
+    with pytest.raises(ValidationError, match="unknown attribute 'country'"):
+        SimulationSpec(variants={}, segment_lift={"country": {"JP": 0.0}})
+    with pytest.raises(ValidationError, match="unknown value 'tv'"):
+        SimulationSpec(variants={}, segment_lift={"platform": {"tv": 0.0}})
