@@ -145,11 +145,13 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> lis
         ), u2 AS (
             SELECT *, CAST(timezone($tz, assigned_at) AS DATE) AS assigned_day FROM u
         ), g AS (
-            SELECT e.user_id, {event_map_sql(spec)} AS ev
+            SELECT e.user_id, {event_map_sql(spec)} AS ev,
+                   {"coalesce(TRY_CAST(e.step AS INTEGER), 1)" if "step" in _cols(ed, "guide_events") else "1"} AS step
             FROM guide_events e JOIN u2 USING (user_id)
             WHERE e.guide_id IN ({guides_sql}) AND e.timestamp >= u2.assigned_at AND e.timestamp < $end
         ), gf AS (
-            SELECT user_id, {flags}, count_if(g.ev = 'shown') AS shown_n, count_if(g.ev = 'clicked') AS clicked_n
+            SELECT user_id, {flags}, count_if(g.ev = 'shown' AND g.step = 1) AS shown_n,  -- an impression: the guide (its first step) shown
+                    count_if(g.ev = 'clicked') AS clicked_n
             FROM g GROUP BY user_id
         ), pre AS (
             SELECT e.user_id, count(DISTINCT CAST(timezone($tz, e.timestamp) AS DATE)) AS pre_active_days

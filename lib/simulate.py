@@ -483,7 +483,7 @@ def expected_truth(spec: ExperimentSpec, sim: SimulationSpec, arrival_day_distri
             + (1 - shown) * _poisson_tail(others, max_guides + 1, OTHER_GUIDE_POOL),
         }
         # Impressions: step-1 shows, repeats (none after an opt-out), and each later funnel step.
-        impressions = shown * (1 + t.impressions * (1 - t.opt_out)) + sum(reached[1:])
+        impressions = shown * (1 + t.impressions * (1 - t.opt_out))  # first-step shows: later steps are not impressions
         row["clicks_per_impression"] = clicked / impressions if shown > 0 else 0.0
         for d in (1, 7, 14, 30):
             row[f"goal_d{d}"] = t.goal * min(d, sim.goal_window_days) / sim.goal_window_days
@@ -530,7 +530,7 @@ def _write_table(tbl: pa.Table, path: Path, timezone: str) -> None:
     """Write Parquet (UTC instants) or CSV (ISO 8601 with the experiment zone's offset), atomically."""
     tmp = path.with_name(f".{path.name}.tmp")
     if path.suffix == ".parquet":
-        pq.write_table(tbl, tmp, compression="zstd")
+        pq.write_table(tbl, tmp, compression="zstd", compression_level=19)
     else:
         import pyarrow.compute as pc
         cols = {}

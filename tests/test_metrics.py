@@ -30,7 +30,8 @@ def _python_counts(spec, data_dir, as_of: dt.date) -> dict[str, dict[str, tuple[
         if u in users and r["guide_id"] in guides and users[u][1] <= r["timestamp"] < end:
             ev = mapping.get(r["event"], r["event"])
             flags[u].add(ev)
-            event_counts[u][ev] += 1
+            if ev != "shown" or (r.get("step") or 1) == 1:  # impressions: the guide's first step shown
+                event_counts[u][ev] += 1
     active = defaultdict(set)
     sessions = defaultdict(lambda: defaultdict(int))
     pre_days = defaultdict(set)
