@@ -262,7 +262,7 @@ def breakdown_analyses(spec: ExperimentSpec, ed: Any, as_of: dt.date) -> dict[st
     """
     from .breakdowns import daily_counts, funnel_counts, score_counts, segment_counts, stickiness_counts
     from .catalog import parse_metric
-    from .stats.curves import funnel
+    from .stats.curves import funnel, time_to_complete
     from .stats.novelty import daily_effects, novelty_test
     from .stats.nps import NPSCounts, compare_nps, nps
     from .stats.segments import segment_effects
@@ -297,13 +297,16 @@ def breakdown_analyses(spec: ExperimentSpec, ed: Any, as_of: dt.date) -> dict[st
                 for v in spec.treatment_keys}
         if segments:
             out["segments"] = {"metric": primary.name, "by_attribute": segments}
-    funnels = {}
+    funnels, timings = {}, {}
     for v, fc in funnel_counts(ed, spec, as_of).items():
         steps = [*fc.steps, "completed"]
         reached = [*fc.reached, min(fc.completed, fc.reached[-1]) if fc.reached else fc.completed]
         funnels[v] = funnel(steps, reached, fc.entered, alpha=spec.alpha)
+        mean, ci = time_to_complete(fc.seconds_sum, fc.seconds_sum_sq, fc.timed, alpha=spec.alpha)
+        timings[v] = {"n": fc.timed, "mean_seconds": mean, "ci": list(ci) if ci else None}
     if funnels:
         out["funnels"] = funnels
+        out["time_to_complete"] = timings
     sticky = stickiness_counts(ed, spec, as_of)
     if any(sticky.values()):
         out["stickiness"] = {v: stickiness_summary(rows, spec.start) for v, rows in sticky.items()}

@@ -232,6 +232,11 @@ def deeper_analyses(ctx: ReportContext) -> str:
                 parts.append(_reading(t("reading.funnel", lang).format(
                     variant=v, completion=pct(f.completion), guide=guide.display_name(lang) if hasattr(guide, "display_name") else guide.id,
                     step=drop.step, share=pct(drop.share))))
+            timing = a.get("time_to_complete", {}).get(v)
+            if timing and timing["mean_seconds"] is not None and timing["ci"]:
+                parts.append(_reading(t("reading.time_to_complete", lang).format(
+                    variant=v, mean=f"{timing['mean_seconds']:.0f}", lo=f"{timing['ci'][0]:.0f}",
+                    hi=f"{timing['ci'][1]:.0f}", n=number(timing["n"]))))
     fig = plots.stickiness_figure(r, lang)
     if fig is not None:
         parts.append(plots.figure_html(fig, "gl-stickiness"))

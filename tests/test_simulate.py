@@ -331,3 +331,20 @@ def test_segment_lift_names_known_attributes():
         SimulationSpec(variants={}, segment_lift={"country": {"JP": 0.0}})
     with pytest.raises(ValidationError, match="unknown value 'tv'"):
         SimulationSpec(variants={}, segment_lift={"platform": {"tv": 0.0}})
+
+
+def test_novelty_in_the_simulation_is_detected(tmp_path, banner_spec):
+    """A guide whose clicks start high and fade (novelty) is flagged; the same guide without it is not."""
+    from guidelab.abtest import analyze
+
+    results = {}
+    for boost in (0.0, 2.0):
+        sim = banner_spec.simulation.model_copy(update={"novelty_boost": boost, "novelty_half_life_days": 2.0})
+        variants = {"generic": sim.variants["generic"].model_copy(update={"click": 0.10}),
+                    "specific": sim.variants["specific"].model_copy(update={"click": 0.16})}
+        spec = banner_spec.model_copy(update={"simulation": sim.model_copy(update={"variants": variants})})
+        out = tmp_path / f"boost-{boost}"
+        simulate(spec, users=60000, days=21, out_dir=out, seed=21)
+        res = analyze(spec, out)
+        results[boost] = res.analyses["daily"]["by_variant"]["specific"]["novelty"].classification
+    assert results == {0.0: "stable", 2.0: "novelty"}
