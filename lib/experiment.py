@@ -105,6 +105,22 @@ class OverExposureSpec(_Model):
     period_days: int = Field(7, ge=1, le=90)
 
 
+class NamespaceSpec(_Model):
+    """GrowthBook namespace: experiments in the same namespace with disjoint ranges never share
+    a user. ``range`` is [start, end) within [0, 1] of the namespace hash (GrowthBook: hash v1 of
+    "__" + id)."""
+
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
+    range: tuple[float, float]
+
+    @field_validator("range")
+    @classmethod
+    def _range(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not (0 <= v[0] < v[1] <= 1):
+            raise ValueError(f"expected [start, end) with 0 <= start < end <= 1, got {list(v)}")
+        return v
+
+
 class VariantTruth(_Model):
     """True behaviour of one arm, for the simulator (probabilities per user)."""
 
@@ -213,6 +229,8 @@ class ExperimentSpec(_Model):
     coverage: float = Field(1.0, gt=0, le=1)
     seed: str | None = None
     hash_version: int = Field(2, ge=2, le=2)
+    version: int = Field(1, ge=1, description="assignment version: bump it to allow users to move arms")
+    namespace: NamespaceSpec | None = None
     start: dt.date
     end: dt.date | None = None
     timezone: str = "UTC"
