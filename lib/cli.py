@@ -54,6 +54,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
             bad += 1
             for problem in exc.problems:
                 print(f"FAIL {problem}", file=sys.stderr)
+    specs = []
+    for path in paths:
+        try:
+            data, _ = load_yaml(path)
+            if isinstance(data, dict) and "variants" in data:
+                specs.append((path, load_experiment(path)))
+        except SpecError:
+            pass
+    if any(spec.namespace for _, spec in specs):
+        from .namespaces import check_namespaces, namespace_report
+
+        for problem in check_namespaces(specs):
+            bad += 1
+            print(f"FAIL {problem}", file=sys.stderr)
+        print(namespace_report(specs))
     return 2 if bad else 0
 
 
@@ -62,6 +77,11 @@ def cmd_assign(args: argparse.Namespace) -> int:
     from .experiment import load_experiment
     from .ids import read_user_ids, write_table
 
+    if args.log:
+        from .launchlog import assign_and_log
+
+        print(assign_and_log(args.spec, args.users, args.out, args.log, column=args.column))
+        return 0
     spec = load_experiment(args.spec)
     ids = read_user_ids(Path(args.users), args.column)
     table = assign_batch(spec, ids)
@@ -69,6 +89,28 @@ def cmd_assign(args: argparse.Namespace) -> int:
     counts = table.group_by("variant").aggregate([("user_id", "count")]).to_pylist()
     summary = ", ".join(f"{r['variant'] or '(not in experiment)'}: {r['user_id_count']:,}" for r in counts)
     print(f"assigned {table.num_rows:,} users of {spec.id} -> {args.out} ({summary})")
+    return 0
+
+
+def cmd_eligible(args: argparse.Namespace) -> int:
+    from .eligibility import eligible_from_cli
+
+    text, code = eligible_from_cli(args.spec, args.user, args.now, args.policy)
+    print(text)
+    return code
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_from_cli
+
+    print(export_from_cli(args.spec, args.out))
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from .preview import preview_from_cli
+
+    print(preview_from_cli(args.spec, args.out))
     return 0
 
 
@@ -179,7 +221,25 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--users", required=True, help="CSV/Parquet with a user id column, or a text file of ids")
     a.add_argument("--column", default="user_id", help="the id column (default user_id)")
     a.add_argument("--out", required=True, help="output .csv or .parquet")
+    a.add_argument("--log", help="append to this assignment log (never duplicates; refuses to move users)")
     a.set_defaults(func=cmd_assign)
+
+    el = sub.add_parser("eligible", help="which guide and variant a user gets now, and why not otherwise")
+    el.add_argument("spec")
+    el.add_argument("--user", required=True, help="a JSON object, a .json file, or a .csv/.parquet table of users")
+    el.add_argument("--now", help="evaluation time, ISO 8601 with offset (default: now)")
+    el.add_argument("--policy", help="global throttling policy YAML")
+    el.set_defaults(func=cmd_eligible)
+
+    ex = sub.add_parser("export", help="write what a front end needs: guides per locale and GrowthBook SDK JSON")
+    ex.add_argument("spec")
+    ex.add_argument("--out", required=True)
+    ex.set_defaults(func=cmd_export)
+
+    pv = sub.add_parser("preview", help="a static HTML page drawing each variant's guide in ja and en")
+    pv.add_argument("spec")
+    pv.add_argument("--out", default="reports")
+    pv.set_defaults(func=cmd_preview)
 
     s = sub.add_parser("simulate", help="write realistic event data with the true effects of the spec")
     s.add_argument("spec")

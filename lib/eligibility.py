@@ -1,0 +1,432 @@
+"""Would this user see a guide right now, and if not, why?
+
+:func:`evaluate_user` walks the steps a guide SDK takes, recording one English reason per step
+(several for targeting), and stops at the first step that fails:
+
+1. assignment (:func:`guidelab.abtest.assign`): outside the coverage, or a holdout variant
+   (``guide: null``), means no guide;
+2. schedule: the experiment's ``start``..``end`` dates (inclusive, in its ``timezone``) and the
+   guide's own ``schedule``;
+3. targeting (:func:`guidelab.guides.evaluate_targeting`);
+4. trigger: the page path matches the glob / the event is the trigger's event / this is the
+   first session; the trigger's delay becomes ``show_after_seconds``;
+5. frequency, from the user's history of this guide: ``once`` (never shown),
+   ``until_interacted`` (no interaction yet), ``max_total``, ``max_per_day`` (calendar day of
+   ``now`` in the experiment's time zone) and ``min_hours_between``;
+6. the global throttle policy, if given (:mod:`guidelab.throttle`), over the whole history.
+
+:func:`evaluate_table` does the same for a user table (assignment vectorised with
+:func:`guidelab.abtest.assign_batch`) and gives the same results row by row. Its optional
+history columns are the summary :func:`summarize_history` computes from a history list.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from .abtest import assign, assign_batch
+from .errors import DataError, GuidelabError
+from .experiment import ExperimentSpec, load_experiment
+from .guides import Guide, evaluate_targeting, schedule_is_live
+from .throttle import (
+    Candidate,
+    SeenGuide,
+    ThrottlePolicy,
+    apply_policy_counts,
+    load_policy,
+    period_counts,
+)
+from .yamlio import validate_as
+
+__all__ = [
+    "HISTORY_COLUMNS",
+    "TABLE_COLUMNS",
+    "Eligibility",
+    "HistorySummary",
+    "PageContext",
+    "UserContext",
+    "eligible_from_cli",
+    "evaluate_table",
+    "evaluate_user",
+    "experiment_window",
+    "summarize_history",
+]
+
+#: Columns of a user table that are not attributes.
+TABLE_COLUMNS = ("user_id", "signup_at", "page", "event", "first_session")
+#: Optional history columns of a user table (see :class:`HistorySummary`).
+HISTORY_COLUMNS = ("seen_count", "seen_today", "last_seen_at", "interacted", "guides_in_period", "last_guide_at")
+
+
+def _require_aware(value: Any, name: str) -> None:
+    if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime, got {value!r}")
+
+
+class PageContext(BaseModel):
+    """What is happening now: the page being viewed, the event just fired, first session or not."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    page: str | None = None
+    event: str | None = None
+    first_session: bool = False
+
+
+class UserContext(BaseModel):
+    """One user, as a guide SDK would see them at the moment of deciding."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    user_id: str
+    attributes: dict[str, Any] = {}
+    signup_at: dt.datetime | None = None
+    context: PageContext = PageContext()
+    history: list[SeenGuide] = []
+
+    @field_validator("signup_at")
+    @classmethod
+    def _aware(cls, v: dt.datetime | None) -> dt.datetime | None:
+        if v is not None and (v.tzinfo is None or v.utcoffset() is None):
+            raise ValueError("expected a date and time with a UTC offset, e.g. 2026-10-01T09:00:00+09:00")
+        return v
+
+
+@dataclass(frozen=True)
+class HistorySummary:
+    """What the decision needs from the history. Per guide: ``seen_count`` (all showings),
+    ``seen_today`` (on the calendar day of ``now`` in the experiment's zone), ``last_seen_at``,
+    ``interacted`` (ever). Across all guides: ``guides_in_period`` (showings in the throttle
+    period ending at ``now``) and ``last_guide_at`` (latest showing at or before ``now``)."""
+
+    seen_count: int = 0
+    seen_today: int = 0
+    last_seen_at: dt.datetime | None = None
+    interacted: bool = False
+    guides_in_period: int = 0
+    last_guide_at: dt.datetime | None = None
+
+
+def summarize_history(history: list[SeenGuide], guide_id: str | None, now: dt.datetime, tz: dt.tzinfo,
+                      policy: ThrottlePolicy | None = None) -> HistorySummary:
+    """The :class:`HistorySummary` of a history list for ``guide_id`` at ``now``."""
+    mine = [h for h in history if h.guide_id == guide_id]
+    today = now.astimezone(tz).date()
+    count, last_any = period_counts(policy or ThrottlePolicy(), history, now)
+    return HistorySummary(
+        seen_count=len(mine),
+        seen_today=sum(1 for h in mine if h.shown_at.astimezone(tz).date() == today),
+        last_seen_at=max((h.shown_at for h in mine), default=None),
+        interacted=any(h.interacted for h in mine),
+        guides_in_period=count,
+        last_guide_at=last_any,
+    )
+
+
+@dataclass
+class Eligibility:
+    user_id: str
+    experiment: str
+    variant: str | None
+    guide_id: str | None
+    eligible: bool
+    reasons: list[str] = field(default_factory=list)
+    show_after_seconds: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def experiment_window(spec: ExperimentSpec) -> tuple[dt.datetime, dt.datetime | None]:
+    """[start, end) of the experiment as aware datetimes: start-date midnight to the midnight
+    after the end date, in the experiment's time zone (end None when open)."""
+    tz = spec.tz
+    start = dt.datetime.combine(spec.start, dt.time(0), tzinfo=tz)
+    end = dt.datetime.combine(spec.end + dt.timedelta(days=1), dt.time(0), tzinfo=tz) if spec.end else None
+    return start, end
+
+
+def _experiment_schedule_reason(spec: ExperimentSpec, now: dt.datetime) -> tuple[bool, str]:
+    start, end = experiment_window(spec)
+    utc = dt.timezone.utc
+    local = now.astimezone(spec.tz).strftime("%Y-%m-%d %H:%M")
+    if now.astimezone(utc) < start.astimezone(utc):
+        return False, f"schedule: the experiment starts on {spec.start} ({spec.timezone}); it is {local} there"
+    if end is not None and now.astimezone(utc) >= end.astimezone(utc):
+        return False, f"schedule: the experiment ended on {spec.end} ({spec.timezone}); it is {local} there"
+    return True, f"schedule: the experiment is live ({spec.start} to {spec.end or 'open'}, {spec.timezone})"
+
+
+def _guide_schedule_reason(guide: Guide, now: dt.datetime) -> tuple[bool, str]:
+    sched = guide.schedule
+    if sched is None:
+        return True, f"schedule: guide {guide.id} has no schedule of its own"
+    if schedule_is_live(sched, now):
+        return True, f"schedule: guide {guide.id} is live"
+    utc = dt.timezone.utc
+    zone = sched.tz or utc
+    local = now.astimezone(zone).isoformat(timespec="minutes")
+    if sched.start is not None and now.astimezone(utc) < sched.start.astimezone(utc):
+        return False, f"schedule: guide {guide.id} starts at {sched.start.isoformat()}; it is {local}"
+    return False, f"schedule: guide {guide.id} ended at {sched.end.isoformat()}; it is {local}"  # type: ignore[union-attr]
+
+
+def _trigger_reason(guide: Guide, ctx: PageContext) -> tuple[bool, str]:
+    trig = guide.trigger
+    if trig.on == "page_view":
+        if ctx.page is None:
+            return False, f"trigger: no page view (the guide shows on pages {trig.page})"
+        if trig.matches_page(ctx.page):
+            return True, f"trigger: page {ctx.page} matches {trig.page}"
+        return False, f"trigger: page {ctx.page} does not match {trig.page}"
+    if trig.on == "event":
+        if ctx.event is None:
+            return False, f"trigger: no event fired (the guide shows on event {trig.event})"
+        if ctx.event == trig.event:
+            return True, f"trigger: event {ctx.event} fired"
+        return False, f"trigger: event {ctx.event} is not {trig.event}"
+    if ctx.first_session:
+        return True, "trigger: this is the user's first session"
+    return False, "trigger: not the user's first session (the guide shows in the first session only)"
+
+
+def _frequency_reasons(guide: Guide, h: HistorySummary, now: dt.datetime) -> tuple[bool, str]:
+    f = guide.frequency
+    times = lambda n: f"{n} time{'s' if n != 1 else ''}"
+    if f.mode == "once" and h.seen_count > 0:
+        return False, f"frequency: once, and already shown {times(h.seen_count)}"
+    if f.mode == "until_interacted" and h.interacted:
+        return False, "frequency: until_interacted, and the user already interacted with it"
+    if f.max_total is not None and h.seen_count >= f.max_total:
+        return False, f"frequency: already shown {times(h.seen_count)} (max_total {f.max_total})"
+    if f.max_per_day is not None and h.seen_today >= f.max_per_day:
+        return False, f"frequency: already shown {times(h.seen_today)} today (max_per_day {f.max_per_day})"
+    if f.min_hours_between is not None and h.last_seen_at is not None:
+        elapsed = (now.astimezone(dt.timezone.utc) - h.last_seen_at.astimezone(dt.timezone.utc)).total_seconds() / 3600
+        if elapsed < f.min_hours_between:
+            return False, (f"frequency: last shown {max(elapsed, 0):.1f} h ago "
+                           f"(min_hours_between {f.min_hours_between})")
+    return True, f"frequency: {f.mode}, shown {times(h.seen_count)} before ({h.seen_today} today)"
+
+
+def _decide(spec: ExperimentSpec, user_id: str, variant: str | None, guide: Guide | None,
+            experiment_live: tuple[bool, str], attributes: dict[str, Any], signup_at: dt.datetime | None,
+            ctx: PageContext, summary: HistorySummary, now: dt.datetime,
+            policy: ThrottlePolicy | None) -> Eligibility:
+    """Steps 1-6 for one user whose assignment is known; shared by the scalar and table paths."""
+    out = Eligibility(user_id, spec.id, variant, guide.id if guide else None, False)
+    r = out.reasons
+    if variant is None:
+        r.append(f"assignment: not in the experiment (outside its {spec.coverage:.0%} coverage"
+                 + (", or an empty user id)" if user_id == "" else ")"))
+        return out
+    if guide is None:
+        r.append(f"assignment: holdout: variant {variant!r} shows no guide")
+        return out
+    r.append(f"assignment: variant {variant!r} shows guide {guide.id}")
+    for ok, why in (experiment_live, _guide_schedule_reason(guide, now)):
+        r.append(why)
+        if not ok:
+            return out
+    ok, why_not = evaluate_targeting(guide.targeting, attributes, now, signup_at)
+    if not ok:
+        r.extend(f"targeting: {w}" for w in why_not)
+        return out
+    r.append("targeting: matched" if guide.targeting is not None else "targeting: none (everyone)")
+    for ok, why in (_trigger_reason(guide, ctx), _frequency_reasons(guide, summary, now)):
+        r.append(why)
+        if not ok:
+            return out
+    if policy is not None:
+        (decision,) = apply_policy_counts(policy, [Candidate(guide.id, guide.priority)],
+                                          summary.guides_in_period, summary.last_guide_at, now)
+        r.append(decision.reason)
+        if not decision.allowed:
+            return out
+    out.eligible = True
+    out.show_after_seconds = float(guide.trigger.delay_seconds)
+    if guide.trigger.delay_seconds:
+        r.append(f"trigger: show after a delay of {guide.trigger.delay_seconds:g} s")
+    return out
+
+
+def evaluate_user(spec: ExperimentSpec, user: UserContext, now: dt.datetime,
+                  policy: ThrottlePolicy | None = None) -> Eligibility:
+    """Whether ``user`` would be shown this experiment's guide at ``now`` (aware), and why."""
+    _require_aware(now, "now")
+    a = assign(spec, user.user_id)
+    guide = spec.guide_for(a.variant) if a.variant is not None else None
+    summary = summarize_history(list(user.history), guide.id if guide else None, now, spec.tz, policy)
+    return _decide(spec, user.user_id, a.variant, guide, _experiment_schedule_reason(spec, now),
+                   dict(user.attributes), user.signup_at, user.context, summary, now, policy)
+
+
+# --- the table path ------------------------------------------------------------------------
+def _missing(v: Any) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
+
+
+def _py(v: Any) -> Any:
+    """A pandas/numpy cell as a plain Python value (NaN/NA -> None)."""
+    if _missing(v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime()
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        try:
+            return v.item()
+        except (ValueError, AttributeError):
+            return v
+    return v
+
+
+def _aware_column(df: pd.DataFrame, col: str, source: str) -> list[dt.datetime | None]:
+    out: list[dt.datetime | None] = []
+    for i, v in enumerate(df[col].tolist()):
+        v = _py(v)
+        if isinstance(v, str):
+            try:
+                v = dt.datetime.fromisoformat(v.strip())
+            except ValueError:
+                raise DataError(source, col, f"row {i + 1}: expected an ISO date and time, got {v!r}") from None
+        if v is not None and (not isinstance(v, dt.datetime) or v.tzinfo is None or v.utcoffset() is None):
+            raise DataError(source, col, f"row {i + 1}: expected a date and time with a UTC offset, got {v!r}")
+        out.append(v)
+    return out
+
+
+def _bool(v: Any, col: str, row: int, source: str) -> bool:
+    v = _py(v)
+    if v is None:
+        return False
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)) and v in (0, 1):
+        return bool(v)
+    if isinstance(v, str) and v.strip().lower() in ("true", "false", "1", "0", "yes", "no", ""):
+        return v.strip().lower() in ("true", "1", "yes")
+    raise DataError(source, col, f"row {row + 1}: expected true or false, got {v!r}")
+
+
+def evaluate_table(spec: ExperimentSpec, users: pd.DataFrame, now: dt.datetime,
+                   policy: ThrottlePolicy | None = None, *, source: str = "users") -> pd.DataFrame:
+    """:func:`evaluate_user` for every row of a user table; same results, row by row.
+
+    Columns: ``user_id`` (required), ``signup_at``, ``page``, ``event``, ``first_session``
+    (optional), optional history columns :data:`HISTORY_COLUMNS` (the :class:`HistorySummary`
+    of the user's history for their variant's guide; missing means never seen), and every other
+    column is a user attribute (missing values fail their conditions). Returns user_id,
+    experiment, variant, guide_id, eligible, reasons (a list per row), show_after_seconds.
+    """
+    _require_aware(now, "now")
+    if "user_id" not in users.columns:
+        raise DataError(source, "user_id", "missing column: expected one row per user with a user_id")
+    n = len(users)
+    ids = ["" if _missing(v) else str(_py(v)) for v in users["user_id"].tolist()]
+    assigned = assign_batch(spec, ids).column("variant").to_pylist()
+    live = _experiment_schedule_reason(spec, now)
+    guides = {v.key: spec.guide_for(v.key) for v in spec.variants}
+
+    def col(name: str, default: Any = None) -> list[Any]:
+        return [_py(v) for v in users[name].tolist()] if name in users.columns else [default] * n
+
+    signup = _aware_column(users, "signup_at", source) if "signup_at" in users.columns else [None] * n
+    pages, events = col("page"), col("event")
+    first = [_bool(v, "first_session", i, source) for i, v in enumerate(col("first_session"))]
+    seen_count = [int(v) if v is not None else 0 for v in col("seen_count")]
+    seen_today = [int(v) if v is not None else 0 for v in col("seen_today")]
+    interacted = [_bool(v, "interacted", i, source) for i, v in enumerate(col("interacted"))]
+    in_period = [int(v) if v is not None else 0 for v in col("guides_in_period")]
+    last_seen = _aware_column(users, "last_seen_at", source) if "last_seen_at" in users.columns else [None] * n
+    last_any = _aware_column(users, "last_guide_at", source) if "last_guide_at" in users.columns else [None] * n
+    attr_cols = [c for c in users.columns if c not in TABLE_COLUMNS and c not in HISTORY_COLUMNS]
+    attr_values = {c: col(c) for c in attr_cols}
+
+    rows = []
+    for i in range(n):
+        variant = assigned[i]
+        guide = guides.get(variant) if variant is not None else None
+        ctx = PageContext(page=None if pages[i] is None else str(pages[i]),
+                          event=None if events[i] is None else str(events[i]), first_session=first[i])
+        summary = HistorySummary(seen_count[i], seen_today[i], last_seen[i], interacted[i], in_period[i], last_any[i])
+        attributes = {c: attr_values[c][i] for c in attr_cols}
+        e = _decide(spec, ids[i], variant, guide, live, attributes, signup[i], ctx, summary, now, policy)
+        rows.append(e.to_dict())
+    names = ["user_id", "experiment", "variant", "guide_id", "eligible", "reasons", "show_after_seconds"]
+    # variant and guide_id stay None (not NaN) for users without a guide; the delay is NaN then.
+    return pd.DataFrame({
+        name: pd.Series([r[name] for r in rows], dtype={"eligible": bool, "show_after_seconds": float}.get(name, object),
+                        index=users.index)
+        for name in names
+    })
+
+
+# --- command line ----------------------------------------------------------------------------
+def _parse_now(now: str | None) -> dt.datetime:
+    if now is None:
+        return dt.datetime.now(dt.timezone.utc)
+    try:
+        value = dt.datetime.fromisoformat(now.strip())
+    except ValueError:
+        raise GuidelabError(f"--now: expected an ISO date and time such as 2026-10-05T09:00:00+09:00, got {now!r}") from None
+    if value.tzinfo is None:
+        raise GuidelabError(f"--now: {now!r} has no UTC offset; write it like 2026-10-05T09:00:00+09:00")
+    return value
+
+
+def _format_one(e: Eligibility) -> str:
+    head = (f"user {e.user_id}: experiment {e.experiment}, variant {e.variant or '-'}, guide {e.guide_id or '-'}: "
+            + (f"ELIGIBLE (show after {e.show_after_seconds:g} s)" if e.eligible else "NOT ELIGIBLE"))
+    return "\n".join([head, *(f"  - {r}" for r in e.reasons)])
+
+
+def eligible_from_cli(spec_path: str, user_arg: str, now: str | None, policy_path: str | None) -> tuple[str, int]:
+    """``guidelab eligible SPEC --user FILE|JSON [--now ISO] [--policy FILE]``: (text, exit code 0).
+
+    ``--user`` is a JSON object (inline or a ``.json`` file) shaped like :class:`UserContext`,
+    or a ``.csv`` / ``.parquet`` user table for :func:`evaluate_table` (printed as CSV with the
+    reasons joined by `` | ``). Input problems raise :class:`~guidelab.errors.GuidelabError`.
+    """
+    spec = load_experiment(spec_path)
+    policy = load_policy(policy_path) if policy_path else None
+    at = _parse_now(now)
+    arg = user_arg.strip()
+    if arg.startswith("{"):
+        source, text = "--user", arg
+    else:
+        path = Path(user_arg)
+        if not path.is_file():
+            raise GuidelabError(f"--user: {user_arg!r} is neither a JSON object nor an existing "
+                                ".json, .csv or .parquet file")
+        suffix = path.suffix.lower()
+        if suffix in (".csv", ".parquet"):
+            try:
+                df = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+            except Exception as exc:  # noqa: BLE001 - any reader failure is a bad input file
+                raise DataError(path, "", f"could not read the user table: {exc}") from None
+            table = evaluate_table(spec, df, at, policy, source=str(path))
+            shown = table.assign(reasons=table["reasons"].map(" | ".join))
+            summary = f"# {int(table['eligible'].sum())} of {len(table)} users eligible at {at.isoformat()}\n"
+            return summary + shown.to_csv(index=False), 0
+        if suffix != ".json":
+            raise GuidelabError(f"--user: {path}: expected a .json, .csv or .parquet file")
+        source = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(path, "", f"could not read: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(source, "", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise DataError(source, "", "expected a JSON object with user_id, attributes, signup_at, context, history")
+    user = validate_as(UserContext, data, source)
+    return _format_one(evaluate_user(spec, user, at, policy)), 0

@@ -1,0 +1,258 @@
+"""The assignment (launch) log: idempotent, append-only, atomic, and refuses to move users."""
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from guidelab import launchlog
+from guidelab.abtest import assign, assign_batch
+from guidelab.errors import GuidelabError
+from guidelab.launchlog import (
+    LOG_COLUMNS,
+    ReassignmentError,
+    append_assignments,
+    assign_and_log,
+    read_log,
+)
+
+T1 = dt.datetime(2024, 5, 1, 9, 30, tzinfo=dt.timezone.utc)
+T2 = dt.datetime(2024, 5, 2, 18, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))  # 09:00 UTC
+IDS = ["0", "00123", "ユーザー123", "山田太郎", "user🎉42", ""] + [f"u-{i}" for i in range(400)] + \
+      [f"利用者{i}" for i in range(100)]
+
+
+def _log(spec, ids, path, now=T1):
+    return append_assignments(spec, assign_batch(spec, ids), path, now)
+
+
+def _rows(path):
+    return read_log(path).to_pylist()
+
+
+def _no_temp_files(path: Path) -> bool:
+    return not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.fixture(params=["csv", "parquet"])
+def log_path(request, tmp_path) -> Path:
+    return tmp_path / f"assignments.{request.param}"
+
+
+def test_twice_is_idempotent(onboarding_spec, log_path):
+    first = _log(onboarding_spec, IDS, log_path)
+    content = log_path.read_bytes()
+    rows = _rows(log_path)
+    in_exp = sum(assign(onboarding_spec, u).variant is not None for u in IDS)
+    assert first.added == len(rows) == in_exp and first.already_logged == 0 and first.moved_refused == 0
+    assert first.excluded == len(IDS) - in_exp  # the empty id is never in the experiment
+    second = _log(onboarding_spec, IDS, log_path, now=T2)
+    assert second.added == 0 and second.already_logged == in_exp
+    assert log_path.read_bytes() == content
+    keys = [(r["experiment"], r["user_id"], r["seed"], r["version"]) for r in _rows(log_path)]
+    assert len(keys) == len(set(keys))
+    assert list(read_log(log_path).column_names) == list(LOG_COLUMNS)
+    assert {r["assigned_at"] for r in rows} == {"2024-05-01T09:30:00+00:00"}
+    assert _no_temp_files(log_path)
+
+
+def test_duplicate_ids_in_input_logged_once(onboarding_spec, log_path):
+    res = _log(onboarding_spec, ["a", "b", "a", "a"], log_path)
+    ids = [r["user_id"] for r in _rows(log_path)]
+    assert sorted(ids) == ["a", "b"] and res.added == 2
+
+
+def test_new_users_appended_old_keep_assigned_at(onboarding_spec, log_path):
+    _log(onboarding_spec, IDS[:200], log_path)
+    before = _rows(log_path)
+    res = _log(onboarding_spec, IDS[100:], log_path, now=T2)
+    after = _rows(log_path)
+    assert after[: len(before)] == before
+    assert res.already_logged == len(before) - sum(assign(onboarding_spec, u).variant is not None for u in IDS[:100])
+    new = after[len(before):]
+    assert len(new) == res.added > 0
+    assert {r["assigned_at"] for r in new} == {"2024-05-02T09:00:00+00:00"}
+    assert {r["user_id"] for r in after} == {u for u in IDS if assign(onboarding_spec, u).variant is not None}
+    for r in after:
+        a = assign(onboarding_spec, r["user_id"])
+        assert (r["variant"], r["hash_value"], r["seed"], r["version"]) == (
+            a.variant, a.hash_value, onboarding_spec.hash_seed, 1)
+
+
+def test_csv_log_appends_bytes(onboarding_spec, tmp_path):
+    path = tmp_path / "log.csv"
+    _log(onboarding_spec, IDS[:50], path)
+    old = path.read_bytes()
+    _log(onboarding_spec, IDS, path, now=T2)
+    assert path.read_bytes().startswith(old)
+
+
+def test_weights_change_refused_log_unchanged(onboarding_spec, log_path):
+    _log(onboarding_spec, IDS, log_path)
+    content = log_path.read_bytes()
+    v = onboarding_spec.variants
+    reweighted = onboarding_spec.model_copy(update={"variants": [
+        v[0].model_copy(update={"weight": 0.5}), v[1].model_copy(update={"weight": 0.25}),
+        v[2].model_copy(update={"weight": 0.25})]})
+    expected_moves = sum(assign(onboarding_spec, u).variant != assign(reweighted, u).variant for u in IDS)
+    assert expected_moves > 0
+    with pytest.raises(ReassignmentError) as err:
+        _log(reweighted, IDS + ["brand-new-user"], log_path, now=T2)
+    msg = str(err.value)
+    assert isinstance(err.value, GuidelabError)
+    assert f"{expected_moves:,} user(s)" in msg and "version" in msg and "seed" in msg and "bump" in msg
+    assert " -> " in msg  # examples of moves
+    assert err.value.result.moved_refused == expected_moves and err.value.examples
+    assert log_path.read_bytes() == content
+    assert _no_temp_files(log_path)
+
+
+def test_bumped_version_starts_new_assignment(onboarding_spec, log_path):
+    _log(onboarding_spec, IDS, log_path)
+    old_rows = _rows(log_path)
+    v = onboarding_spec.variants
+    v2 = onboarding_spec.model_copy(update={"version": 2, "variants": [
+        v[0].model_copy(update={"weight": 0.5}), v[1].model_copy(update={"weight": 0.25}),
+        v[2].model_copy(update={"weight": 0.25})]})
+    res = _log(v2, IDS, log_path, now=T2)
+    rows = _rows(log_path)
+    assert rows[: len(old_rows)] == old_rows
+    new = rows[len(old_rows):]
+    assert res.added == len(new) > 0 and {r["version"] for r in new} == {2}
+    assert {(r["user_id"], r["variant"]) for r in new} == {(u, assign(v2, u).variant) for u in IDS
+                                                          if assign(v2, u).variant is not None}
+    # a new seed starts a new assignment too
+    reseeded = v2.model_copy(update={"seed": "relaunch"})
+    assert _log(reseeded, IDS, log_path).added > 0
+
+
+def test_coverage_raised_is_not_a_move(onboarding_spec, log_path):
+    half = onboarding_spec.model_copy(update={"coverage": 0.5})
+    first = _log(half, IDS, log_path)
+    before = {r["user_id"]: r for r in _rows(log_path)}
+    assert 0 < len(before) < len(IDS) - 1
+    full = onboarding_spec.model_copy(update={"coverage": 1.0})
+    res = _log(full, IDS, log_path, now=T2)
+    after = {r["user_id"]: r for r in _rows(log_path)}
+    assert res.already_logged == first.added and res.added == len(after) - len(before) > 0
+    for uid, r in after.items():
+        assert r["variant"] == assign(full, uid).variant
+        if uid in before:  # included users keep their arm and their original time
+            assert r == before[uid] and before[uid]["variant"] == assign(half, uid).variant
+        else:  # previously excluded, now logged
+            assert assign(half, uid).variant is None and r["assigned_at"] == "2024-05-02T09:00:00+00:00"
+
+
+def test_coverage_lowered_is_a_move(onboarding_spec, log_path):
+    _log(onboarding_spec, IDS, log_path)
+    content = log_path.read_bytes()
+    with pytest.raises(ReassignmentError, match=r"\(not in the experiment\)"):
+        _log(onboarding_spec.model_copy(update={"coverage": 0.5}), IDS, log_path)
+    assert log_path.read_bytes() == content
+
+
+@pytest.mark.parametrize("writer", ["_write_rows", "_write_parquet"])
+def test_crash_mid_write_keeps_old_log(onboarding_spec, tmp_path, monkeypatch, writer):
+    path = tmp_path / ("log.csv" if writer == "_write_rows" else "log.parquet")
+    _log(onboarding_spec, IDS[:100], path)
+    content = path.read_bytes()
+
+    def crash(fh, *args, **kw):
+        fh.write(b"half a row,")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(launchlog, writer, crash)
+    with pytest.raises(OSError, match="disk full"):
+        _log(onboarding_spec, IDS, path, now=T2)
+    assert path.read_bytes() == content
+    assert _no_temp_files(path)
+    monkeypatch.undo()
+    assert _log(onboarding_spec, IDS, path, now=T2).added > 0  # and the next run works
+
+
+def test_crash_on_first_write_leaves_no_log(onboarding_spec, tmp_path, monkeypatch):
+    path = tmp_path / "log.csv"
+    monkeypatch.setattr(launchlog, "_write_rows", lambda *a, **k: (_ for _ in ()).throw(OSError("boom")))
+    with pytest.raises(OSError):
+        _log(onboarding_spec, IDS, path)
+    assert not path.exists() and _no_temp_files(path)
+
+
+def test_japanese_ids_round_trip(onboarding_spec, log_path):
+    ids = ["ユーザー123", "山田太郎", "利用者,カンマ", 'quote"d', "user🎉42", "00123", " spaced "]
+    _log(onboarding_spec, ids, log_path)
+    logged = {r["user_id"]: r["variant"] for r in _rows(log_path)}
+    assert logged == {u: assign(onboarding_spec, u).variant for u in ids if assign(onboarding_spec, u).variant}
+    content = log_path.read_bytes()
+    assert _log(onboarding_spec, ids, log_path, now=T2).added == 0
+    assert log_path.read_bytes() == content
+
+
+def test_concurrent_runs_lose_nothing(onboarding_spec, tmp_path):
+    path = tmp_path / "log.csv"
+    chunks = [IDS[i::4] for i in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda c: _log(onboarding_spec, c, path), chunks))  # re-raises any error
+    assert sum(r.added for r in results) == len(_rows(path))
+    ids = [r["user_id"] for r in _rows(path)]
+    assert len(ids) == len(set(ids)) == sum(assign(onboarding_spec, u).variant is not None for u in IDS)
+    assert (tmp_path / "log.csv.lock").exists()
+
+
+def test_other_experiments_rows_untouched(onboarding_spec, banner_spec, tmp_path):
+    path = tmp_path / "log.csv"
+    _log(onboarding_spec, IDS, path)
+    n = len(_rows(path))
+    res = _log(banner_spec, IDS, path)
+    assert res.already_logged == 0 and len(_rows(path)) == n + res.added
+
+
+def test_bad_inputs(onboarding_spec, banner_spec, tmp_path):
+    with pytest.raises(GuidelabError, match="csv or .parquet"):
+        _log(onboarding_spec, IDS, tmp_path / "log.json")
+    with pytest.raises(ValueError, match="timezone-aware"):
+        _log(onboarding_spec, IDS, tmp_path / "log.csv", now=dt.datetime(2024, 5, 1))
+    with pytest.raises(ValueError, match="not 'onboarding"):
+        append_assignments(onboarding_spec, assign_batch(banner_spec, IDS), tmp_path / "log.csv")
+    other = tmp_path / "other.csv"
+    other.write_text("user_id,variant\na,b\n", encoding="utf-8")
+    with pytest.raises(GuidelabError, match="not an assignment log"):
+        _log(onboarding_spec, IDS, other)
+    assert other.read_text(encoding="utf-8") == "user_id,variant\na,b\n"
+
+
+def test_assign_and_log(root, tmp_path):
+    spec_path = root / "experiments" / "onboarding-tour-vs-checklist.yaml"
+    users = tmp_path / "users.csv"
+    users.write_text("user_id\n" + "\n".join(u for u in IDS if u) + "\n", encoding="utf-8")
+    out, log = tmp_path / "out.parquet", tmp_path / "log.csv"
+    line = assign_and_log(spec_path, users, out, log, now=T1)
+    assert line.startswith(f"assigned {len(IDS) - 1:,} users of onboarding-tour-vs-checklist -> ")
+    assert f"{len(IDS) - 1:,} added, 0 already logged" in line
+    assert out.exists() and len(_rows(log)) == len(IDS) - 1
+    line2 = assign_and_log(str(spec_path), str(users), str(out), str(log), now=T2)
+    assert f"0 added, {len(IDS) - 1:,} already logged" in line2
+    # without a log it only assigns
+    out2 = tmp_path / "plain.csv"
+    assert "; log " not in assign_and_log(spec_path, users, out2, None)
+    assert out2.exists()
+
+
+def test_assign_and_log_refusal_writes_nothing(root, tmp_path):
+    import yaml
+
+    spec_path = root / "experiments" / "onboarding-tour-vs-checklist.yaml"
+    users = tmp_path / "users.csv"
+    users.write_text("user_id\n" + "\n".join(f"u-{i}" for i in range(300)) + "\n", encoding="utf-8")
+    log = tmp_path / "log.csv"
+    assign_and_log(spec_path, users, tmp_path / "a.csv", log)
+    content = log.read_bytes()
+    data = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    data["coverage"] = 0.3
+    moved = tmp_path / "spec" / spec_path.name
+    moved.parent.mkdir()
+    moved.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ReassignmentError):
+        assign_and_log(moved, users, tmp_path / "b.csv", log)
+    assert log.read_bytes() == content and not (tmp_path / "b.csv").exists()
