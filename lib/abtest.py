@@ -16,7 +16,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .experiment import ExperimentSpec
-from .hashing import bucket_ranges, choose_variation, choose_variation_batch, hash_v2, hash_v2_batch
+from .hashing import (
+    bucket_ranges,
+    choose_variation,
+    choose_variation_batch,
+    hash_v2,
+    hash_v2_batch,
+    in_namespace,
+    in_namespace_batch,
+)
 
 
 @dataclass(frozen=True)
@@ -40,19 +48,24 @@ def _ranges(spec: ExperimentSpec) -> list[tuple[float, float]]:
 def assign(spec: ExperimentSpec, user_id: str) -> Assignment:
     """Assign one user exactly as a GrowthBook SDK would (hash v2 of seed + id, bucket ranges).
 
-    As in the SDK, an empty id is never in the experiment.
+    As in the SDK, an empty id is never in the experiment, nor is a user outside the spec's
+    namespace range (GrowthBook ``Experiment(namespace=(id, start, end))``: hash v1 of the id
+    under ``"__" + namespace id``). ``hash_value`` is the hash v2 bucket in every case.
     """
     if not isinstance(user_id, str):
         raise TypeError(f"user_id must be a str, got {type(user_id).__name__}")
     n = hash_v2(spec.hash_seed, user_id)
     idx = choose_variation(n, _ranges(spec)) if user_id != "" else -1  # GrowthBook never enrolls an empty id
+    ns = spec.namespace
+    if idx >= 0 and ns is not None and not in_namespace(user_id, ns.id, ns.range[0], ns.range[1]):
+        idx = -1  # outside the namespace range: not in the experiment
     return Assignment(user_id, spec.id, spec.variants[idx].key if idx >= 0 else None, n)
 
 
 def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa.Array | pa.ChunkedArray) -> pa.Table:
     """Vectorised :func:`assign` for a column of ids: a table user_id, experiment, variant, hash_value.
 
-    ``variant`` is null for users outside the coverage. Identical to the scalar path.
+    ``variant`` is null for users outside the coverage or the namespace range. Identical to the scalar path.
     """
     if isinstance(user_ids, (pa.Array, pa.ChunkedArray)):
         ids = user_ids
@@ -64,6 +77,9 @@ def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa
     if isinstance(empty, pa.ChunkedArray):
         empty = empty.combine_chunks()
     idx = np.where(empty.to_numpy(zero_copy_only=False), -1, idx)  # GrowthBook never enrolls an empty id
+    ns = spec.namespace
+    if ns is not None:  # outside the namespace range: not in the experiment
+        idx = np.where(in_namespace_batch(ids, ns.id, ns.range[0], ns.range[1]), idx, -1)
     keys = pa.array(spec.variant_keys, type=pa.string())
     indices = pa.array(np.where(idx >= 0, idx, 0).astype(np.int32), mask=idx < 0)
     variant = pa.DictionaryArray.from_arrays(indices, keys).cast(pa.string())

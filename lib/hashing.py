@@ -537,3 +537,99 @@ def choose_variation_batch(
 
     _run_blocks(block, h.shape[0])
     return out
+
+
+# ------------------------------------------------------------------ hash v1, namespaces
+#
+# GrowthBook namespaces (mutual exclusion): a user is in namespace ``(id, start, end)`` when
+# ``start <= hash_v1("__" + id, user_id) < end`` (SDK ``inNamespace``; hash version 1 is
+# ``fnv1a32(value + seed) % 1000 / 1000`` -- note the value comes first, unlike v2).
+
+__all__ += ["hash_v1", "hash_v1_batch", "in_namespace", "in_namespace_batch"]
+
+
+def hash_v1(seed: str, value: str) -> float:
+    """GrowthBook hash version 1: ``fnv1a32(value + seed) % 1000 / 1000``, a float in ``[0, 1)``.
+
+    Exactly the SDK's ``gbhash(seed, value, 1)`` (used for namespaces).
+    """
+    return (fnv1a32(value + seed) % 1000) / 1000
+
+
+def in_namespace(user_id: str, ns_id: str, start: float, end: float) -> bool:
+    """Whether ``user_id`` falls in ``[start, end)`` of namespace ``ns_id``: the SDK's ``inNamespace``."""
+    n = hash_v1("__" + ns_id, user_id)
+    return start <= n < end
+
+
+def _fold_string_array_v1(seed: str, arr: pa.Array, out: np.ndarray) -> None:
+    """Write hash v1 of every row of a null-free (large_)string array into ``out``."""
+    n = len(arr)
+    if n == 0:
+        return
+    off_type = "<i8" if pa.types.is_large_string(arr.type) else "<i4"
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=off_type)[arr.offset : arr.offset + n + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    suffix = seed.encode("utf-16-le", "surrogatepass")
+    suffix_units = [suffix[i] | (suffix[i + 1] << 8) for i in range(0, len(suffix), 2)]
+
+    def block(a: int, b: int) -> None:
+        starts = offsets[a:b]
+        lengths = offsets[a + 1 : b + 1] - starts
+        lo, hi = int(offsets[a]), int(offsets[b])
+        if hi == lo or int(data[lo:hi].max()) < 0x80:
+            h = _fold(FNV_OFFSET_BASIS, data, starts, lengths)
+        else:
+            units, unit_offsets = _utf16_units(data, offsets[a : b + 1])
+            h = _fold(FNV_OFFSET_BASIS, units, unit_offsets[:-1], np.diff(unit_offsets))
+        for u in suffix_units:  # the seed comes after the value in hash v1
+            h ^= np.uint32(u)
+            h *= _P32
+        h -= (h // np.uint32(1000)) * np.uint32(1000)
+        np.divide(h, 1000.0, out=out[a:b])
+
+    _run_blocks(block, n)
+
+
+def hash_v1_batch(seed: str, values: Iterable[str] | Any) -> np.ndarray:
+    """``hash_v1(seed, v)`` for every id of a column, as float64; same inputs and errors as
+    :func:`hash_v2_batch` (lists, numpy, pandas, Arrow; nulls raise ``ValueError``)."""
+    arr, fallback, labels = _as_arrow(values)
+    if arr is None:
+        out = np.empty(len(fallback), dtype=np.float64)
+        for i, v in enumerate(fallback):
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                raise ValueError(_null_message(i, labels))
+            if not isinstance(v, str):
+                raise TypeError(f"user id at position {i} is {type(v).__name__}, expected str")
+            out[i] = hash_v1(seed, v)
+        return out
+    if isinstance(arr, pa.ChunkedArray) and arr.num_chunks == 0:
+        return np.empty(0, dtype=np.float64)
+    if pa.types.is_null(arr.type):
+        if len(arr):
+            raise ValueError(_null_message(0, labels))
+        return np.empty(0, dtype=np.float64)
+    if arr.null_count:
+        raise ValueError(_null_message(_first_null(arr), labels))
+    if pa.types.is_dictionary(arr.type):
+        if not _is_string_type(arr.type.value_type):
+            raise TypeError(f"expected string ids, got Arrow type {arr.type}")
+        arr = arr.cast(arr.type.value_type)
+    if not _is_string_type(arr.type):
+        raise TypeError(f"expected string ids, got Arrow type {arr.type}")
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = arr.cast(pa.large_string())
+    out = np.empty(len(arr), dtype=np.float64)
+    pos = 0
+    for chunk in _string_chunks(arr):
+        _fold_string_array_v1(seed, chunk, out[pos : pos + len(chunk)])
+        pos += len(chunk)
+    return out
+
+
+def in_namespace_batch(user_ids: Iterable[str] | Any, ns_id: str, start: float, end: float) -> np.ndarray:
+    """:func:`in_namespace` for every id of a column: a boolean numpy array."""
+    n = hash_v1_batch("__" + ns_id, user_ids)
+    return (n >= float(start)) & (n < float(end))

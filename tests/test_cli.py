@@ -63,3 +63,28 @@ def test_analyze_bad_input_exits_2_without_traceback(tmp_path):
                            "--metric", "nope"], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "nope" in proc.stderr
+
+
+def test_launch_commands(tmp_path, root, capsys):
+    """eligible, export, preview, assign --log and namespace checks, through the command line."""
+    banner = (root / "experiments/maintenance-banner-copy.yaml").read_text(encoding="utf-8")
+    for name, rng in (("ns-a", "[0, 0.6]"), ("ns-b", "[0.5, 1]")):
+        (tmp_path / f"{name}.yaml").write_text(
+            banner.replace("id: maintenance-banner-copy", f"id: {name}")
+            .replace("control: generic", f"control: generic\nnamespace: {{id: banners, range: {rng}}}"), encoding="utf-8")
+    assert main(["validate", str(tmp_path / "ns-a.yaml"), str(tmp_path / "ns-b.yaml")]) == 2
+    assert "overlaps" in capsys.readouterr().err
+    spec = str(root / "experiments/onboarding-tour-vs-checklist.yaml")
+    assert main(["eligible", spec, "--user", str(root / "tests/fixtures/eligibility/user.json"),
+                 "--now", "2026-10-05T10:00:00+09:00"]) == 0
+    assert "ELIGIBLE" in capsys.readouterr().out
+    assert main(["export", spec, "--out", str(tmp_path / "export")]) == 0
+    assert json.loads((tmp_path / "export/onboarding-tour-vs-checklist/growthbook.json").read_text())["features"]
+    assert main(["preview", spec, "--out", str(tmp_path)]) == 0
+    assert "ようこそ" in (tmp_path / "onboarding-tour-vs-checklist.preview.html").read_text(encoding="utf-8")
+    users = tmp_path / "users.csv"
+    users.write_text("user_id\n" + "\n".join(f"u{i}" for i in range(50)) + "\n", encoding="utf-8")
+    log = tmp_path / "assignments.log.csv"
+    for _ in range(2):
+        assert main(["assign", spec, "--users", str(users), "--out", str(tmp_path / "a.csv"), "--log", str(log)]) == 0
+    assert len(log.read_text(encoding="utf-8").splitlines()) == 1 + 50  # header + each user once

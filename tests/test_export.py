@@ -1,0 +1,140 @@
+"""export_experiment: the GrowthBook payload evaluates in the SDK exactly as guidelab assigns,
+and guides.json carries every locale's text unchanged."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+growthbook = pytest.importorskip("growthbook")
+
+from guidelab.abtest import assign, assign_batch
+from guidelab.experiment import NamespaceSpec, load_experiment
+from guidelab.export import export_experiment, export_from_cli
+
+IDS = (["", "0", "🎉", "ユーザー123", "user🎉42", "山田太郎", "a" * 300]
+       + [f"u-{i}" for i in range(2000)] + [f"利用者{i}" for i in range(600)] + [f"😀{i}🇯🇵" for i in range(600)])
+SPECS = ["onboarding-tour-vs-checklist", "maintenance-banner-copy", "nps-survey-timing"]
+
+
+def _load(root, name):
+    return load_experiment(root / "experiments" / f"{name}.yaml")
+
+
+def _check_sdk_agrees(spec, out_dir):
+    guides_path, gb_path = export_experiment(spec, out_dir)
+    assert gb_path == out_dir / spec.id / "growthbook.json"
+    assert guides_path == out_dir / spec.id / "guides.json"
+    payload = json.loads(gb_path.read_text(encoding="utf-8"))
+    assert list(payload["features"]) == [spec.id]
+    batch = assign_batch(spec, IDS).column("variant").to_pylist()
+    enrolled = 0
+    for uid, expected in zip(IDS, batch):
+        gb = growthbook.GrowthBook(attributes={"id": uid}, features=payload["features"])
+        res = gb.eval_feature(spec.id)
+        assert res.value == expected == assign(spec, uid).variant, uid
+        if expected is None:
+            assert res.source == "defaultValue"
+        else:
+            enrolled += 1
+            assert res.source == "experiment"
+            assert res.experimentResult.inExperiment and res.experimentResult.key == expected
+            assert res.experimentResult.hashUsed
+        gb.destroy()
+    assert len(IDS) >= 3000 and 0 < enrolled
+    return enrolled
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_growthbook_payload_matches_assign(tmp_path, root, name):
+    spec = _load(root, name)
+    assert _check_sdk_agrees(spec, tmp_path) == sum(1 for u in IDS if u)  # everyone but ""
+
+
+def test_growthbook_payload_with_coverage(tmp_path, root):
+    spec = _load(root, SPECS[0]).model_copy(update={"coverage": 0.35, "seed": "custom-seed"})
+    enrolled = _check_sdk_agrees(spec, tmp_path)
+    assert 0.25 * len(IDS) < enrolled < 0.45 * len(IDS)
+    rule = json.loads((tmp_path / spec.id / "growthbook.json").read_text())["features"][spec.id]["rules"][0]
+    assert rule["seed"] == "custom-seed" and rule["coverage"] == 0.35 and rule["hashVersion"] == 2
+    assert "namespace" not in rule
+
+
+def test_growthbook_payload_with_namespace_and_coverage(tmp_path, root):
+    spec = _load(root, SPECS[1]).model_copy(update={
+        "coverage": 0.8, "namespace": NamespaceSpec(id="home", range=(0.2, 0.7))})
+    enrolled = _check_sdk_agrees(spec, tmp_path)
+    assert 0.3 * len(IDS) < enrolled < 0.5 * len(IDS)
+    rule = json.loads((tmp_path / spec.id / "growthbook.json").read_text())["features"][spec.id]["rules"][0]
+    assert rule["namespace"] == ["home", 0.2, 0.7]
+    assert rule["variations"] == spec.variant_keys == [m["key"] for m in rule["meta"]]
+    assert rule["weights"] == [v.weight for v in spec.variants]
+
+
+def _texts(obj):
+    """Every string anywhere in a JSON value."""
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _texts(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _texts(v)
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_guides_json_round_trips_every_locale(tmp_path, root, name):
+    spec = _load(root, name)
+    guides_path, _ = export_experiment(spec, tmp_path)
+    raw = guides_path.read_text(encoding="utf-8")
+    assert "\\u" not in raw  # ensure_ascii=False: Japanese is written as UTF-8
+    data = json.loads(raw)
+    assert raw == json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2) + "\n"  # keys sorted
+    assert data["experiment"] == spec.id and set(data["variants"]) == set(spec.variant_keys)
+    for v in spec.variants:
+        exported = data["variants"][v.key]["guide"]
+        guide = spec.guide_for(v.key)
+        if guide is None:
+            assert exported is None
+            continue
+        assert exported["type"] == guide.type and exported["priority"] == guide.priority
+        assert exported["goal_event"] == guide.goal_event
+        assert exported["trigger"]["on"] == guide.trigger.on
+        assert exported["frequency"]["mode"] == guide.frequency.mode
+        assert set(exported["content"]) == set(guide.locales) >= {"ja", "en"}
+        for lang in guide.locales:
+            steps = exported["content"][lang]["steps"]
+            assert len(steps) == len(guide.steps)
+            for got, step in zip(steps, guide.steps):
+                assert got["title"] == (step.title[lang] if step.title else None)
+                assert got["body"] == (step.body[lang] if step.body else None)
+                assert got["target"] == step.target
+                assert [b["label"] for b in got["buttons"]] == [b.label[lang] for b in step.buttons]
+                assert [b["url"] for b in got["buttons"]] == [b.url for b in step.buttons]
+                assert (got["question"] is None) == (step.question is None)
+    # the Japanese text is there exactly, unescaped (e.g. quotes, emoji, full-width brackets)
+    ja = {t for g in spec.guides for s in g.steps for t in (s.title, s.body) if t is not None for t in [t["ja"]]}
+    assert ja <= set(_texts(data))
+
+
+def test_guides_json_targeting_schedule(tmp_path, root):
+    spec = _load(root, SPECS[0])
+    data = json.loads(export_experiment(spec, tmp_path)[0].read_text(encoding="utf-8"))
+    tour = data["variants"]["tour"]["guide"]
+    assert tour["targeting"]["all"][1] == {"attribute": "plan", "in": ["free", "trial"]}
+    assert tour["content"]["ja"]["steps"][0]["title"] == "ようこそ！🎉"
+    assert tour["content"]["en"]["steps"][1]["body"] == "Press “New project” and give it a name."
+    assert tour["content"]["ja"]["steps"][1]["target"] == "#new-project-button"
+    banner = json.loads(export_experiment(_load(root, SPECS[1]), tmp_path)[0].read_text())
+    sched = banner["variants"]["specific"]["guide"]["schedule"]
+    assert sched["start"].startswith("2026-11-02T00:00:00+09:00") and sched["timezone"] == "Asia/Tokyo"
+
+
+def test_export_from_cli(tmp_path, root):
+    msg = export_from_cli(root / "experiments" / f"{SPECS[2]}.yaml", tmp_path)
+    assert SPECS[2] in msg and "growthbook.json" in msg and "guides.json" in msg
+    assert (tmp_path / SPECS[2] / "guides.json").is_file()
+    # re-export replaces the files atomically, leaving no temporaries behind
+    export_from_cli(root / "experiments" / f"{SPECS[2]}.yaml", tmp_path)
+    assert sorted(p.name for p in (tmp_path / SPECS[2]).iterdir()) == ["growthbook.json", "guides.json"]
