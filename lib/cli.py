@@ -77,10 +77,11 @@ def cmd_assign(args: argparse.Namespace) -> int:
     from .experiment import load_experiment
     from .ids import read_user_ids, write_table
 
-    if args.log:
+    if not args.no_log:
         from .launchlog import assign_and_log
 
-        print(assign_and_log(args.spec, args.users, args.out, args.log, column=args.column))
+        log = args.log or str(Path(args.out).parent / f"{load_experiment(args.spec).id}.assignment-log.csv")
+        print(assign_and_log(args.spec, args.users, args.out, log, column=args.column))
         return 0
     spec = load_experiment(args.spec)
     ids = read_user_ids(Path(args.users), args.column)
@@ -221,7 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--users", required=True, help="CSV/Parquet with a user id column, or a text file of ids")
     a.add_argument("--column", default="user_id", help="the id column (default user_id)")
     a.add_argument("--out", required=True, help="output .csv or .parquet")
-    a.add_argument("--log", help="append to this assignment log (never duplicates; refuses to move users)")
+    a.add_argument("--log", help="the assignment log to append to (default: <out dir>/<id>.assignment-log.csv); "
+                                 "never duplicates a row, refuses to move users unless the spec's version or seed is bumped")
+    a.add_argument("--no-log", action="store_true", help="only write --out, keep no log")
     a.set_defaults(func=cmd_assign)
 
     el = sub.add_parser("eligible", help="which guide and variant a user gets now, and why not otherwise")
