@@ -213,20 +213,18 @@ def analyze_counts(spec: ExperimentSpec, counts: ExperimentCounts) -> Experiment
 
 def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = None) -> ExperimentResult:
     """Analyse one experiment on the tables in ``data_dir`` (see ``data/README.md``)."""
-    from dataclasses import replace as _replace
-
     from .timeseries import goal_life_counts, retention_curve_counts
 
     ed = open_event_data(data_dir)
     try:
         counts = compute_counts(ed, spec, as_of)
-        counts = _replace(counts, curves=retention_curve_counts(ed, spec, counts.as_of, CURVE_HORIZON_DAYS),
+        counts = replace(counts, curves=retention_curve_counts(ed, spec, counts.as_of, CURVE_HORIZON_DAYS),
                           goal_life=goal_life_counts(ed, spec) if spec.goal_event else None)
         breakdowns = breakdown_analyses(spec, ed, counts.as_of)
     finally:
         ed.close()
     result = analyze_counts(spec, counts)
-    return _replace(result, analyses={**result.analyses, **breakdowns})
+    return replace(result, analyses={**result.analyses, **breakdowns})
 
 
 @dataclass(frozen=True)

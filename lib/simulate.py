@@ -482,14 +482,14 @@ def expected_truth(spec: ExperimentSpec, sim: SimulationSpec, arrival_day_distri
             "over_exposed": shown * _poisson_tail(others, max_guides, OTHER_GUIDE_POOL)
             + (1 - shown) * _poisson_tail(others, max_guides + 1, OTHER_GUIDE_POOL),
         }
-        # Impressions: step-1 shows, repeats (none after an opt-out), and each later funnel step.
-        impressions = shown * (1 + t.impressions * (1 - t.opt_out))  # first-step shows: later steps are not impressions
+        # Impressions: first-step shows and their repeats (none after an opt-out); later tour steps are not impressions.
+        impressions = shown * (1 + t.impressions * (1 - t.opt_out))
         row["clicks_per_impression"] = clicked / impressions if shown > 0 else 0.0
         for d in (1, 7, 14, 30):
             row[f"goal_d{d}"] = t.goal * min(d, sim.goal_window_days) / sim.goal_window_days
             row[f"support_d{d}"] = support * min(d, sim.goal_window_days) / sim.goal_window_days
         by_lift: dict[float, dict[str, float]] = {}
-        for share, combo, mult in combos:
+        for _share, _combo, mult in combos:
             lift = float(_effective_lift(t.retention_lift, mult))
             if lift not in by_lift:
                 by_lift[lift] = _activity_truth(sim, t, lift, support)
