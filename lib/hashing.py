@@ -373,14 +373,22 @@ def _hash_string_array(seed_state: int, arr: pa.Array, out: np.ndarray) -> None:
 
 def _hash_python(seed_state: int, values: Sequence[Any], labels: Any = None) -> np.ndarray:
     """Slow, exact fallback for inputs Arrow cannot hold (e.g. lone surrogates)."""
+
+    def one(v: str) -> float:
+        return (fnv1a32(str(_fnv_continue(seed_state, v))) % 10000) / 10000
+
+    return _map_python_ids(one, values, labels)
+
+
+def _map_python_ids(hash_one: Callable[[str], float], values: Sequence[Any], labels: Any = None) -> np.ndarray:
+    """``hash_one`` over ids held in Python, with the same null and type errors as the Arrow path."""
     out = np.empty(len(values), dtype=np.float64)
     for i, v in enumerate(values):
         if v is None or (isinstance(v, float) and math.isnan(v)):
             raise ValueError(_null_message(i, labels))
         if not isinstance(v, str):
             raise TypeError(f"user id at position {i} is {type(v).__name__}, expected str")
-        n = fnv1a32(str(_fnv_continue(seed_state, v)))
-        out[i] = (n % 10000) / 10000
+        out[i] = hash_one(v)
     return out
 
 
@@ -453,6 +461,38 @@ def _is_string_type(t: pa.DataType) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t) or is_view(t)
 
 
+def _checked_arrow(arr: pa.Array | pa.ChunkedArray, labels: Any) -> pa.Array | pa.ChunkedArray | None:
+    """Validate a column of ids: None when empty; a dictionary of strings as it is; any other
+    string type as string/large_string. Nulls raise ValueError, non-strings TypeError."""
+    if isinstance(arr, pa.ChunkedArray) and arr.num_chunks == 0:
+        return None
+    if pa.types.is_null(arr.type):
+        if len(arr):
+            raise ValueError(_null_message(0, labels))
+        return None
+    if arr.null_count:
+        raise ValueError(_null_message(_first_null(arr), labels))
+    if pa.types.is_dictionary(arr.type):
+        if not _is_string_type(arr.type.value_type):
+            raise TypeError(f"expected string ids, got Arrow type {arr.type}")
+        return arr
+    if not _is_string_type(arr.type):
+        raise TypeError(f"expected string ids, got Arrow type {arr.type}")
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = arr.cast(pa.large_string())
+    return arr
+
+
+def _fold_chunks(arr: pa.Array | pa.ChunkedArray, fold: Callable[[pa.Array, np.ndarray], None]) -> np.ndarray:
+    """Run ``fold(chunk, out_slice)`` over every chunk of a string column into one float64 array."""
+    out = np.empty(len(arr), dtype=np.float64)
+    pos = 0
+    for chunk in _string_chunks(arr):
+        fold(chunk, out[pos : pos + len(chunk)])
+        pos += len(chunk)
+    return out
+
+
 def hash_v2_batch(seed: str, values: Iterable[str] | Any) -> np.ndarray:
     """GrowthBook hash version 2 of every id in a column, as a float64 numpy array.
 
@@ -477,17 +517,10 @@ def hash_v2_batch(seed: str, values: Iterable[str] | Any) -> np.ndarray:
     arr, fallback, labels = _as_arrow(values)
     if arr is None:
         return _hash_python(seed_state, fallback, labels)
-    if isinstance(arr, pa.ChunkedArray) and arr.num_chunks == 0:
+    arr = _checked_arrow(arr, labels)
+    if arr is None:
         return np.empty(0, dtype=np.float64)
-    if pa.types.is_null(arr.type):
-        if len(arr):
-            raise ValueError(_null_message(0, labels))
-        return np.empty(0, dtype=np.float64)
-    if arr.null_count:
-        raise ValueError(_null_message(_first_null(arr), labels))
-    if pa.types.is_dictionary(arr.type):
-        if not _is_string_type(arr.type.value_type):
-            raise TypeError(f"expected string ids, got Arrow type {arr.type}")
+    if pa.types.is_dictionary(arr.type):  # hash each distinct id once
         chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
         parts = []
         for c in chunks:
@@ -498,16 +531,7 @@ def hash_v2_batch(seed: str, values: Iterable[str] | Any) -> np.ndarray:
             codes = c.indices.to_numpy(zero_copy_only=False)
             parts.append(np.take(hash_v2_batch(seed, dictionary), codes))
         return np.concatenate(parts) if parts else np.empty(0, dtype=np.float64)
-    if not _is_string_type(arr.type):
-        raise TypeError(f"expected string ids, got Arrow type {arr.type}")
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        arr = arr.cast(pa.large_string())
-    out = np.empty(len(arr), dtype=np.float64)
-    pos = 0
-    for chunk in _string_chunks(arr):
-        _hash_string_array(seed_state, chunk, out[pos : pos + len(chunk)])
-        pos += len(chunk)
-    return out
+    return _fold_chunks(arr, lambda chunk, out: _hash_string_array(seed_state, chunk, out))
 
 
 def choose_variation_batch(
@@ -597,36 +621,13 @@ def hash_v1_batch(seed: str, values: Iterable[str] | Any) -> np.ndarray:
     :func:`hash_v2_batch` (lists, numpy, pandas, Arrow; nulls raise ``ValueError``)."""
     arr, fallback, labels = _as_arrow(values)
     if arr is None:
-        out = np.empty(len(fallback), dtype=np.float64)
-        for i, v in enumerate(fallback):
-            if v is None or (isinstance(v, float) and math.isnan(v)):
-                raise ValueError(_null_message(i, labels))
-            if not isinstance(v, str):
-                raise TypeError(f"user id at position {i} is {type(v).__name__}, expected str")
-            out[i] = hash_v1(seed, v)
-        return out
-    if isinstance(arr, pa.ChunkedArray) and arr.num_chunks == 0:
+        return _map_python_ids(lambda v: hash_v1(seed, v), fallback, labels)
+    arr = _checked_arrow(arr, labels)
+    if arr is None:
         return np.empty(0, dtype=np.float64)
-    if pa.types.is_null(arr.type):
-        if len(arr):
-            raise ValueError(_null_message(0, labels))
-        return np.empty(0, dtype=np.float64)
-    if arr.null_count:
-        raise ValueError(_null_message(_first_null(arr), labels))
     if pa.types.is_dictionary(arr.type):
-        if not _is_string_type(arr.type.value_type):
-            raise TypeError(f"expected string ids, got Arrow type {arr.type}")
-        arr = arr.cast(arr.type.value_type)
-    if not _is_string_type(arr.type):
-        raise TypeError(f"expected string ids, got Arrow type {arr.type}")
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        arr = arr.cast(pa.large_string())
-    out = np.empty(len(arr), dtype=np.float64)
-    pos = 0
-    for chunk in _string_chunks(arr):
-        _fold_string_array_v1(seed, chunk, out[pos : pos + len(chunk)])
-        pos += len(chunk)
-    return out
+        arr = _checked_arrow(arr.cast(arr.type.value_type), labels)
+    return _fold_chunks(arr, lambda chunk, out: _fold_string_array_v1(seed, chunk, out))
 
 
 def in_namespace_batch(user_ids: Iterable[str] | Any, ns_id: str, start: float, end: float) -> np.ndarray:
