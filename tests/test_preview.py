@@ -6,13 +6,12 @@ browsers are never downloaded. Run ``scripts/ensure-browser`` to install it;
 """
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from html import escape
 from pathlib import Path
 
 import pytest
+from browser_support import tofu
 from guidelab.experiment import ExperimentSpec, dump_spec_dict, load_experiment
 from guidelab.preview import preview_from_cli, preview_html, write_preview
 
@@ -157,20 +156,6 @@ def test_write_preview_and_cli(tmp_path):
 
 # ------------------------------------------------------------------------------- in Chromium
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"]
-# Tofu test (as in test_report_browser.py): a character drawn in the element's font stack exactly
-# like an unassigned code point has no glyph in any installed font.
-TOFU_JS = """([sel, chars]) => {
-  const cs = getComputedStyle(document.querySelector(sel));
-  const c = document.createElement('canvas'); c.width = 64; c.height = 48;
-  const g = c.getContext('2d');
-  const draw = ch => { g.clearRect(0, 0, 64, 48); g.font = `${cs.fontWeight} 32px ${cs.fontFamily}`;
-                       g.textBaseline = 'top'; g.fillText(ch, 4, 4); return g.getImageData(0, 0, 64, 48).data.join(); };
-  const notdef = draw('\\u{10FFFD}');
-  return chars.filter(ch => draw(ch) === notdef);
-}"""
 # Every guide element, its box and the box of its frame's app viewport (page coordinates).
 BOXES_JS = """() => [...document.querySelectorAll('.gl-guide, .gl-guide-none')].map(el => {
   const app = el.closest('.gl-app'), b = el.getBoundingClientRect(), a = app ? app.getBoundingClientRect() : null;
@@ -179,23 +164,6 @@ BOXES_JS = """() => [...document.querySelectorAll('.gl-guide, .gl-guide-none')].
           box: [b.left, b.top, b.width, b.height], app: a && [a.left, a.top, a.width, a.height],
           visible: vis.visibility !== 'hidden' && vis.display !== 'none' && +vis.opacity > 0};
 })"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        if os.environ.get("GUIDELAB_SKIP_BROWSER") == "1":
-            pytest.skip("no Chromium and GUIDELAB_SKIP_BROWSER=1")
-        pytest.fail("no Chromium found (chromium / chromium-browser): run scripts/ensure-browser "
-                    "(installs Debian's chromium and fonts-noto-cjk), or set GUIDELAB_SKIP_BROWSER=1 to skip",
-                    pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    pw = sync_playwright().start()
-    b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-    yield b
-    b.close()
-    pw.stop()
 
 
 @pytest.mark.browser
@@ -244,7 +212,7 @@ def test_preview_in_chromium(browser, tmp_path, key):
         ja_sel = '.gl-lang[data-lang="ja"] .gl-guide'
         ja_text = "".join(page.locator(ja_sel).all_inner_texts())
         assert len(CJK_CHAR.findall(ja_text)) > 5, ja_text
-        missing = page.evaluate(TOFU_JS, [ja_sel, sorted({ch for ch in ja_text if not ch.isspace()})])
+        missing = tofu(page, ja_sel, ja_text)
         assert not missing, f"no glyph for {missing}"
         cdp = context.new_cdp_session(page)
         cdp.send("DOM.enable")

@@ -9,14 +9,13 @@ downloaded. Run ``scripts/ensure-browser`` to install it; ``GUIDELAB_SKIP_BROWSE
 """
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import tofu
 
 from guidelab.report import ReportOutput, run_report
 
@@ -28,9 +27,6 @@ SPECS = sorted(p.stem for p in EXPERIMENTS.glob("*.yaml"))
 LANGS = ("en", "ja")
 ALL = [(s, lang) for s in SPECS for lang in LANGS]
 JA = [(s, "ja") for s in SPECS]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 15_000
 MAX_BYTES = 6 * 1024 * 1024
 
@@ -54,17 +50,6 @@ CHARTS_STATE_JS = """() => [...document.querySelectorAll('div.plotly-graph-div')
   marks: [...d.querySelectorAll('.barlayer .point path, .scatterlayer path.point, .scatterlayer path.js-line')]
     .filter(p => (p.getAttribute('d') || '').length > 2).length,
   top: d.getBoundingClientRect().top + window.scrollY}))"""
-# Tofu test: a character drawn (in the element's font stack) exactly like an unassigned code point
-# has no glyph in any installed font. CDP glyph counts cannot tell, since .notdef counts as a glyph.
-TOFU_JS = """([sel, chars]) => {
-  const cs = getComputedStyle(document.querySelector(sel));
-  const c = document.createElement('canvas'); c.width = 64; c.height = 48;
-  const g = c.getContext('2d');
-  const draw = ch => { g.clearRect(0, 0, 64, 48); g.font = `${cs.fontWeight} 32px ${cs.fontFamily}`;
-                       g.textBaseline = 'top'; g.fillText(ch, 4, 4); return g.getImageData(0, 0, 64, 48).data.join(); };
-  const notdef = draw('\\u{10FFFD}');
-  return chars.filter(ch => draw(ch) === notdef);
-}"""
 
 
 @dataclass
@@ -124,10 +109,6 @@ def open_report(browser, html: Path, report: ReportOutput | None = None, lang: s
     return o
 
 
-def tofu(page, selector: str, text: str) -> list[str]:
-    """The characters of text that would show as tofu in selector's font stack."""
-    return page.evaluate(TOFU_JS, [selector, sorted({ch for ch in text if not ch.isspace()})])
-
 
 def offline_problems(o: Opened) -> list[str]:
     return [f"network request attempted: {u}" for u in o.blocked] + \
@@ -135,23 +116,6 @@ def offline_problems(o: Opened) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------- fixtures
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        if os.environ.get("GUIDELAB_SKIP_BROWSER") == "1":
-            pytest.skip("no Chromium and GUIDELAB_SKIP_BROWSER=1")
-        pytest.fail("no Chromium found (chromium / chromium-browser): run scripts/ensure-browser "
-                    "(installs Debian's chromium and fonts-noto-cjk), or set GUIDELAB_SKIP_BROWSER=1 to skip",
-                    pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    pw = sync_playwright().start()
-    b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-    yield b
-    b.close()
-    pw.stop()
-
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory) -> dict[tuple[str, str], ReportOutput]:
