@@ -381,9 +381,7 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
         con.execute(f"CREATE VIEW t AS SELECT * FROM {rel}")
         checks: list[DataCheck] = []
         null_variant = con.execute(f"SELECT count(*) FROM t WHERE {_q(variant_column)} IS NULL").fetchone()[0]
-        checks.append(DataCheck("no missing variant", null_variant == 0,
-                                f"{null_variant:,} rows without a value in {variant_column!r} (left out)", "warn",
-                                code="missing_variant", params=(("n", null_variant), ("column", variant_column))))
+        checks.append(DataCheck.of("missing_variant", null_variant == 0, "warn", n=null_variant, column=variant_column))
         truthy = ", ".join(f"'{v}'" for v in _TRUE)
         falsy = ", ".join(f"'{v}'" for v in _FALSE)
         exprs, parsed = [], {}
@@ -410,8 +408,7 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
     for m in metrics:
         missing = sum(users[v] - per_metric[m][v].n for v in users)
         if missing:
-            checks.append(DataCheck(f"no missing values in {m}", True, f"{missing:,} empty values left out", "info",
-                                    code="missing_values", params=(("n", missing), ("column", m))))
+            checks.append(DataCheck.of("missing_values", True, "info", n=missing, column=m))
     return users, per_metric, checks
 
 

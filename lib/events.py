@@ -62,6 +62,14 @@ class DataCheck:
     code: str = ""
     params: tuple[tuple[str, object], ...] = ()
 
+    @classmethod
+    def of(cls, code: str, passed: bool, severity: Severity = "fail", **params: object) -> "DataCheck":
+        """A check from its code and numbers; its English name and detail come from :mod:`guidelab.i18n`."""
+        from .i18n import check_forms
+
+        name, detail = check_forms(code, params, "en")
+        return cls(name, passed, detail, severity, code, tuple(params.items()))
+
     def text(self, lang: str = "en") -> tuple[str, str]:
         """(name, detail) in ``lang``."""
         from .i18n import check_text

@@ -289,13 +289,17 @@ _CHECKS = {
 }
 
 
-def check_text(check, lang: str = "en") -> tuple[str, str]:
-    """A data check's (name, detail) in ``lang``; unknown codes fall back to the English words."""
-    forms = _CHECKS.get(check.code)
-    if not forms:
-        return check.name, check.detail
-    params = dict(check.params)
+def check_forms(code: str, params: dict, lang: str = "en") -> tuple[str, str]:
+    """(name, detail) of the data check ``code`` with its numbers, in ``lang``."""
+    params = dict(params)
     if "as_of" in params and lang == "ja":
         params["as_of"] = date(params["as_of"], "ja")
-    name, detail = forms[1 if check_lang(lang) == "ja" else 0]
+    name, detail = _CHECKS[code][1 if check_lang(lang) == "ja" else 0]
     return name.format(**params), detail.format(**params)
+
+
+def check_text(check, lang: str = "en") -> tuple[str, str]:
+    """A data check's (name, detail) in ``lang``; unknown codes fall back to the English words."""
+    if check.code not in _CHECKS:
+        return check.name, check.detail
+    return check_forms(check.code, dict(check.params), lang)

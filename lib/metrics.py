@@ -103,18 +103,11 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> lis
                (SELECT count(*) FROM (SELECT user_id FROM exp_assign WHERE user_id IS NOT NULL
                                       GROUP BY user_id HAVING count(DISTINCT variant) > 1))
         FROM exp_assign""").fetchone()
-    checks.append(DataCheck("assignments present", total > 0,
-                            f"{total:,} assignment rows for experiment {spec.id!r} up to {as_of}",
-                            code="assignments_present", params=(("n", total), ("experiment", spec.id), ("as_of", as_of))))
-    checks.append(DataCheck("no missing user ids", null_ids == 0, f"{null_ids:,} assignment rows without a user_id",
-                            code="missing_user_ids", params=(("n", null_ids),)))
-    checks.append(DataCheck("variants match the spec", unknown == 0,
-                            f"{unknown:,} rows with a variant not in the spec ({', '.join(spec.variant_keys)})",
-                            code="unknown_variants", params=(("n", unknown), ("variants", ", ".join(spec.variant_keys)))))
+    checks.append(DataCheck.of("assignments_present", total > 0, n=total, experiment=spec.id, as_of=as_of))
+    checks.append(DataCheck.of("missing_user_ids", null_ids == 0, n=null_ids))
+    checks.append(DataCheck.of("unknown_variants", unknown == 0, n=unknown, variants=", ".join(spec.variant_keys)))
     share = multi / max(total, 1)
-    checks.append(DataCheck("one variant per user", share <= 0.001,
-                            f"{multi:,} users assigned to more than one variant (excluded from the analysis)",
-                            code="multiple_variants", params=(("n", multi),)))
+    checks.append(DataCheck.of("multiple_variants", share <= 0.001, n=multi))
 
     flags = ",\n".join(f"bool_or(g.ev = {_lit(e)}) AS {e}" for e in GUIDE_EVENTS)
     defs = [m for m, _ in spec.metric_defs()]
@@ -196,9 +189,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> lis
     holdout_events = con.execute(f"""
         SELECT count(*) FROM exp_users u WHERE u.shown AND u.variant IN
         ({", ".join(_lit(v.key) for v in spec.variants if v.guide is None) or "NULL"})""").fetchone()[0]
-    checks.append(DataCheck("holdout saw no guide", holdout_events == 0,
-                            f"{holdout_events:,} holdout users have a 'shown' event for a guide of this experiment",
-                            code="holdout_exposed", params=(("n", holdout_events),)))
+    checks.append(DataCheck.of("holdout_exposed", holdout_events == 0, n=holdout_events))
     return checks
 
 
@@ -293,7 +284,5 @@ def compute_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date | None = 
         metrics.append(MetricCounts(mdef, role, by_variant, cov))
     first_day = min((d for d, _, _ in daily), default=None)
     if first_day is not None and first_day < spec.start:
-        checks.append(DataCheck("assignments within the schedule", False,
-                                f"first assignment on {first_day}, before the experiment start {spec.start}", "warn",
-                                code="before_start", params=(("first", first_day), ("start", spec.start))))
+        checks.append(DataCheck.of("before_start", False, "warn", first=first_day, start=spec.start))
     return ExperimentCounts(as_of, assigned, daily, metrics, checks)
