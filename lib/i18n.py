@@ -366,6 +366,41 @@ _CHECKS = {
 }
 
 
+def rule_sentence(mode: str, lang: str = "en") -> str:
+    """One sentence on how the verdict treats daily looks in ``mode`` (fixed or sequential)."""
+    if check_lang(lang) == "ja":
+        if mode == "sequential":
+            return ("判定は逐次検定です。常に有効な信頼区間で毎日判断でき、早期に停止できます。ガードレールは許容幅以内であること"
+                    "（非劣性）が示されて初めて採用されます。")
+        return ("判定は固定期間の検定です。採用・無益による中止は計画したサンプル（α/k、割付比率、指標の方向と確定待ちを含む）に"
+                "達してから行い、それまでは進捗を示して継続します。主要指標やガードレールの悪影響は常に有効な区間で毎日監視します。"
+                "ガードレールは許容幅以内であること（非劣性）が示されて初めて採用されます。")
+    if mode == "sequential":
+        return ("The verdict is sequential: efficacy, futility and harm are judged at every look on always-valid "
+                "intervals, so the experiment may stop early; a guide is kept only once every guardrail is shown "
+                "inside its margin (non-inferiority).")
+    return ("The verdict is fixed-horizon: efficacy and futility are judged once the planned sample is reached "
+            "(alpha/k across arms, the arms' weights, the metric's direction and maturation); before that it "
+            "continues with the progress, while harm to the primary metric or a guardrail is checked at every look "
+            "on always-valid intervals; a guide is kept only once every guardrail is shown inside its margin "
+            "(non-inferiority).")
+
+
+def oc_sentence(figures: dict | None, mode: str, lang: str = "en") -> str:
+    """The measured operating characteristic of the rule in ``mode``, from ``lib/oc_figures.json``:
+    how often it keeps a useless guide under daily looks. Empty when no figures are published."""
+    f = (figures or {}).get(mode)
+    if not f or f.get("aa_keep_any_look") is None or not f.get("n_sims"):
+        return ""
+    rate = f"{f['aa_keep_any_look'] * 100:.1f}%"
+    n = number(f["n_sims"])
+    if check_lang(lang) == "ja":
+        return (f"この判定ルールは、毎日確認しても効果のないガイドを実験の {rate} で採用します"
+                f"（{n} 回のシミュレーションで測定、{'逐次' if mode == 'sequential' else '固定期間'}モード）。")
+    return (f"This rule keeps a useless guide in {rate} of experiments, read daily, measured on {n} simulations "
+            f"({mode} mode).")
+
+
 def check_forms(code: str, params: dict, lang: str = "en") -> tuple[str, str]:
     """(name, detail) of the data check ``code`` with its numbers, in ``lang``."""
     params = dict(params)
