@@ -22,6 +22,7 @@ from typing import Literal
 import duckdb
 
 from .errors import DataError
+from .values import sql_identifier, sql_literal
 
 Severity = Literal["fail", "warn", "info"]
 
@@ -114,10 +115,10 @@ def find_source(data_dir: Path, name: str) -> tuple[Path, str] | None:
 def _reader(path: Path, fmt: str, id_columns: tuple[str, ...] = ()) -> str:
     """SQL table function reading ``path``; ids are forced to text so '00123' keeps its zeros."""
     target = str(path / ("*.parquet" if fmt == "parquet" else "*.csv*")) if path.is_dir() else str(path)
-    lit = "'" + target.replace("'", "''") + "'"
+    lit = sql_literal(target)
     if fmt == "parquet":
         return f"read_parquet({lit})"
-    types = ", ".join(f"'{c}': 'VARCHAR'" for c in id_columns)
+    types = ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in id_columns)
     return f"read_csv({lit}, header=true" + (f", types={{{types}}}" if types else "") + ")"
 
 
@@ -127,10 +128,6 @@ def _columns(con: duckdb.DuckDBPyConnection, relation_sql: str, path: Path) -> d
     except duckdb.Error as exc:
         raise DataError(path, "", f"cannot be read as a table: {str(exc).splitlines()[0]}") from None
     return {r[0]: r[1] for r in rows}
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def open_event_data(data_dir: str | Path, tables: tuple[str, ...] = ("assignments", "guide_events", "activity", "users")) -> EventData:
@@ -161,7 +158,7 @@ def open_event_data(data_dir: str | Path, tables: tuple[str, ...] = ("assignment
                                               f"found {', '.join(cols) or 'none'}")
         select = []
         for col, typ in cols.items():
-            q = _quote(col)
+            q = sql_identifier(col)
             if col in contract.ids:
                 select.append(f"CAST({q} AS VARCHAR) AS {q}")
             elif col in contract.timestamps:
@@ -175,7 +172,7 @@ def open_event_data(data_dir: str | Path, tables: tuple[str, ...] = ("assignment
 
 def _timestamp_expr(con: duckdb.DuckDBPyConnection, rel: str, path: Path, col: str, typ: str) -> str:
     """Check that a timestamp column carries a zone and return the expression that reads it."""
-    q = _quote(col)
+    q = sql_identifier(col)
     if typ == "TIMESTAMP WITH TIME ZONE":
         return q
     if typ == "VARCHAR":

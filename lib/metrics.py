@@ -14,6 +14,7 @@ from typing import Any
 from .catalog import GUIDE_EVENTS, MetricDef
 from .events import DataCheck, EventData
 from .experiment import ExperimentSpec, OverExposureSpec
+from .values import sql_literal
 
 
 @dataclass(frozen=True)
@@ -75,13 +76,9 @@ def event_map_sql(spec: ExperimentSpec, column: str = "event") -> str:
     if not spec.event_names:
         return column
     whens = " ".join(
-        f"WHEN {_lit(team)} THEN {_lit(ours)}" for team, ours in sorted(spec.event_names.items())
+        f"WHEN {sql_literal(team)} THEN {sql_literal(ours)}" for team, ours in sorted(spec.event_names.items())
     )
     return f"CASE {column} {whens} ELSE {column} END"
-
-
-def _lit(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
 
 
 def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> list[DataCheck]:
@@ -89,9 +86,9 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> lis
     con = ed.con
     end = as_of_end_utc(spec, as_of)
     params = {"tz": spec.timezone, "end": end, "asof": as_of}
-    variants_sql = ", ".join(_lit(k) for k in spec.variant_keys)
+    variants_sql = ", ".join(sql_literal(k) for k in spec.variant_keys)
     guides = [g.id for g in spec.guides] or ["\x00none"]
-    guides_sql = ", ".join(_lit(g) for g in guides)
+    guides_sql = ", ".join(sql_literal(g) for g in guides)
     checks: list[DataCheck] = []
 
     con.execute("""
@@ -109,7 +106,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> lis
     share = multi / max(total, 1)
     checks.append(DataCheck.of("multiple_variants", share <= 0.001, n=multi))
 
-    flags = ",\n".join(f"bool_or(g.ev = {_lit(e)}) AS {e}" for e in GUIDE_EVENTS)
+    flags = ",\n".join(f"bool_or(g.ev = {sql_literal(e)}) AS {e}" for e in GUIDE_EVENTS)
     defs = [m for m, _ in spec.metric_defs()]
     day_ns = sorted({m.days for m in defs if m.family == "retention" and m.days is not None})
     session_ns = sorted({m.days for m in defs if m.family == "sessions" and m.days is not None})
@@ -123,10 +120,10 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> lis
     goal_name = spec.goal_event
     goal_names = [goal_name] if goal_name else []
     goal_names += [team for team, ours in spec.event_names.items() if ours == "goal"]
-    goal_sql = ", ".join(_lit(g) for g in goal_names) or "NULL"
+    goal_sql = ", ".join(sql_literal(g) for g in goal_names) or "NULL"
     support_names = ([spec.support_event] if spec.support_event else []) + \
         [team for team, ours in spec.event_names.items() if ours == "support"]
-    support_sql = ", ".join(_lit(g) for g in support_names) or "NULL"
+    support_sql = ", ".join(sql_literal(g) for g in support_names) or "NULL"
     ox = spec.over_exposure
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE exp_users AS
@@ -188,7 +185,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> lis
 
     holdout_events = con.execute(f"""
         SELECT count(*) FROM exp_users u WHERE u.shown AND u.variant IN
-        ({", ".join(_lit(v.key) for v in spec.variants if v.guide is None) or "NULL"})""").fetchone()[0]
+        ({", ".join(sql_literal(v.key) for v in spec.variants if v.guide is None) or "NULL"})""").fetchone()[0]
     checks.append(DataCheck.of("holdout_exposed", holdout_events == 0, n=holdout_events))
     return checks
 
