@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .catalog import GUIDE_EVENTS, MetricDef, parse_metric
 from .errors import SpecError
 from .guides import Guide
+from .values import Bool
 from .yamlio import load_model
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -82,11 +83,11 @@ class StatisticsSpec(_Model):
     """
 
     correction: Literal["holm", "bh", "none"] = "holm"
-    sequential: bool = False
+    sequential: Bool = False
     sequential_tuning: int = Field(5000, ge=100, le=100_000_000)
-    bayesian: bool = True
+    bayesian: Bool = True
     prior: tuple[float, float] = (1.0, 1.0)
-    cuped: bool = False
+    cuped: Bool = False
     cuped_lookback_days: int = Field(14, ge=1, le=365)
 
     @field_validator("prior")
