@@ -28,7 +28,7 @@ from .errors import GuidelabError
 
 __all__ = [
     "TRUE_TOKENS", "FALSE_TOKENS", "BOOL_WHITESPACE", "BOOL_VOCABULARY", "BoolParseError", "parse_bool", "sql_bool_case",
-    "sql_bool_is_valid", "sql_literal", "sql_identifier", "user_id_text", "shown", "Bool",
+    "sql_bool_is_valid", "sql_literal", "sql_identifier", "user_id_text", "shown", "Bool", "UserId",
 ]
 
 #: Spellings of true (compared trimmed and lower-cased).
@@ -86,6 +86,18 @@ def _bool_field(value: Any) -> bool:
 #: A pydantic field type reading booleans by :func:`parse_bool` (JSON/YAML models use it, so a
 #: user JSON and a user table read ``first_session: "on"`` alike).
 Bool = Annotated[bool, BeforeValidator(_bool_field)]
+
+
+def _user_id_field(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError('expected the user id as text, e.g. "00000003" (a number loses leading zeros)')
+    if not value:
+        raise ValueError("expected a user id, got empty text")
+    return value
+
+
+#: A pydantic field type for a user id: text only (a JSON number is refused, not converted).
+UserId = Annotated[str, BeforeValidator(_user_id_field)]
 
 
 def _normalised(column_sql: str) -> str:

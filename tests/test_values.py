@@ -215,8 +215,11 @@ def test_eligible_parquet_and_json_agree_with_assign(root, tmp_path, monkeypatch
         text, _ = eligible_from_cli(ONBOARDING, json.dumps({"user_id": u}), NOW, None)
         assert text.startswith(f"user {u}: experiment onboarding-tour-vs-checklist, variant "
                                f"{assign(onboarding_spec, u).variant or '-'},")
-    with pytest.raises(GuidelabError, match="user_id"):  # a JSON number is not an id: ids are text
+    # A JSON number is not an id (ids are text), nor is empty text.
+    with pytest.raises(GuidelabError, match=r'--user: user_id: expected the user id as text, e.g. "00000003"'):
         eligible_from_cli(ONBOARDING, '{"user_id": 3}', NOW, None)
+    with pytest.raises(GuidelabError, match="--user: user_id: expected a user id, got empty text"):
+        eligible_from_cli(ONBOARDING, '{"user_id": ""}', NOW, None)
 
 
 def test_eligible_refuses_float_and_empty_ids(root, tmp_path, monkeypatch):
