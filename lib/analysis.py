@@ -208,16 +208,24 @@ def analyze_counts(spec: ExperimentSpec, counts: ExperimentCounts) -> Experiment
                       srm.p_value, failed, spec.alpha, spec.mde, days)
     return ExperimentResult(spec.id, counts.as_of, decision, srm, rows, counts.checks, counts.assigned,
                             counts.daily_assigned, spec.alpha, spec.mde, control,
-                            spec.statistics.model_dump(mode="json"), curve_analyses(spec, counts))
+                            spec.statistics.model_dump(mode="json"), curve_analyses(spec, counts),
+                            ledger=counts.ledger)
 
 
-def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = None) -> ExperimentResult:
-    """Analyse one experiment on the tables in ``data_dir`` (see ``data/README.md``)."""
+def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = None,
+                       today: dt.date | None = None) -> ExperimentResult:
+    """Analyse one experiment on the tables in ``data_dir`` (see ``data/README.md``).
+
+    ``today`` (the spec's local date, default now) bounds the default analysis date and marks
+    rows dated after it as in the future.
+    """
+    from .breakdowns import require_segments
     from .timeseries import goal_life_counts, retention_curve_counts
 
     ed = open_event_data(data_dir)
     try:
-        counts = compute_counts(ed, spec, as_of)
+        require_segments(ed, spec)
+        counts = compute_counts(ed, spec, as_of, today)
         counts = replace(counts, curves=retention_curve_counts(ed, spec, counts.as_of, CURVE_HORIZON_DAYS),
                           goal_life=goal_life_counts(ed, spec) if spec.goal_event else None)
         breakdowns = breakdown_analyses(spec, ed, counts.as_of)
