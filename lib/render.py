@@ -321,7 +321,26 @@ def data_quality(ctx: ReportContext) -> str:
             f'p = {pval(srm.p_value)}</span></h3>'
             f'<table class="gl-table"><thead><tr><th>{t("variant", lang)}</th><th>{t("observed", lang)}</th>'
             f'<th>{t("expected", lang)}</th></tr></thead><tbody>{srm_rows}</tbody></table>'
-            f'<table class="gl-table"><tbody>{checks}</tbody></table></div>')
+            f'<table class="gl-table"><tbody>{checks}</tbody></table>{ledger_table(r.ledger, lang)}</div>')
+
+
+def ledger_table(ledger, lang: str = "en") -> str:
+    """The row ledger: per table, rows read and used, and each reason rows were left out for."""
+    from .i18n import ledger_reason
+
+    if ledger is None:
+        return ""
+    rows = []
+    for tl in ledger.tables:
+        rows.append(f'<tr><td class="l"><b>{escape(tl.table)}</b></td><td>{number(tl.rows_read)}</td>'
+                    f'<td>{number(tl.rows_used)}</td><td class="l" colspan="3"></td></tr>')
+        for x in tl.left_out:
+            rows.append(f'<tr><td class="l"></td><td></td><td></td><td class="l">{escape(ledger_reason(x.reason, lang))}'
+                        f' <span class="gl-small">({escape(x.reason)})</span></td><td>{number(x.rows)}</td>'
+                        f'<td class="l gl-small">{escape(x.example or "")}</td></tr>')
+    head = "".join(f"<th>{t(k, lang)}</th>" for k in ("table", "rows_read", "rows_used", "left_out", "rows", "example"))
+    return (f'<h3>{t("ledger", lang)}</h3><table class="gl-table gl-ledger"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
 
 
 METHODS = {
