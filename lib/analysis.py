@@ -309,7 +309,8 @@ def breakdown_analyses(spec: ExperimentSpec, ed: Any, as_of: dt.date) -> dict[st
         reached = [*fc.reached, min(fc.completed, fc.reached[-1]) if fc.reached else fc.completed]
         funnels[v] = funnel(steps, reached, fc.entered, alpha=spec.alpha)
         mean, ci = time_to_complete(fc.seconds_sum, fc.seconds_sum_sq, fc.timed, alpha=spec.alpha)
-        timings[v] = {"n": fc.timed, "mean_seconds": mean, "ci": list(ci) if ci else None}
+        timings[v] = {"n": fc.timed, "mean_seconds": mean, "ci": list(ci) if ci else None,
+                      "completed_before_shown": fc.completed_before_shown}
     if funnels:
         out["funnels"] = funnels
         out["time_to_complete"] = timings
@@ -443,4 +444,15 @@ def analyze_user_table(path: str | Path, variant_column: str, control: str, metr
     failed = [c.name for c in checks if not c.passed and c.severity == "fail"]
     decision = decide([_view(r) for r in primary], [], srm.p_value, failed, alpha, mde, {})
     return ExperimentResult(experiment or Path(path).stem, None, decision, srm, rows, checks, users, [], alpha, mde,
-                            control, (statistics or StatisticsSpec()).model_dump(mode="json"))
+                            control, (statistics or StatisticsSpec()).model_dump(mode="json"),
+                            ledger=user_table_ledger(path, users, checks))
+
+
+def user_table_ledger(path: str | Path, users: Mapping[str, int], checks: Sequence[DataCheck]) -> Any:
+    """The row ledger of a one-row-per-user table: rows without a variant are left out (``missing_key``)."""
+    from .ledger import LeftOut, RowLedger, TableLedger
+
+    missing = sum(int(dict(c.params).get("n", 0)) for c in checks if c.code == "missing_variant")
+    used = sum(users.values())
+    return RowLedger((TableLedger("user_table", str(path), used + missing, used,
+                                  (LeftOut("missing_key", missing, None),) if missing else ()),))

@@ -28,6 +28,7 @@ class FunnelCounts:
     seconds_sum: float = 0.0     # time from first shown to completed, over users who completed
     seconds_sum_sq: float = 0.0
     timed: int = 0               # users with both a first 'shown' and a 'completed'
+    completed_before_shown: int = 0  # users whose 'completed' precedes their first 'shown' (negative time: not timed)
 
 
 def daily_counts(ed: EventData, spec: ExperimentSpec, metric: MetricDef) -> dict[str, list[tuple[dt.date, int, int]]]:
@@ -112,18 +113,19 @@ def funnel_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> dict[s
             "SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v", {"v": key}).fetchone()
         steps = [st.id or f"step-{i}" for i, st in enumerate(guide.steps, 1)]
         counts = [reached.get(i, 0) for i in range(1, k + 1)]  # reaching a later step (or completing) passes the earlier
-        n_t, s1, s2 = ed.con.execute(
+        n_t, s1, s2, negative = ed.con.execute(
             f"""WITH e AS (
                   SELECT g.user_id, min(g.timestamp) FILTER (WHERE {event_map_sql(spec, "g.event")} = 'shown') AS first_shown,
                          min(g.timestamp) FILTER (WHERE {event_map_sql(spec, "g.event")} = 'completed') AS done
                   FROM exp_guide_events g JOIN exp_users u USING (user_id)
                   WHERE u.variant = $v AND g.guide_id = $gid
                   GROUP BY g.user_id),
-                d AS (SELECT epoch(done) - epoch(first_shown) AS secs FROM e WHERE done IS NOT NULL AND first_shown IS NOT NULL
-                      AND done >= first_shown)
-                SELECT count(*), coalesce(sum(secs), 0), coalesce(sum(secs * secs), 0) FROM d""",
+                d AS (SELECT epoch(done) - epoch(first_shown) AS secs FROM e WHERE done IS NOT NULL AND first_shown IS NOT NULL)
+                SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
+                       coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d""",
             {"v": key, "gid": guide.id}).fetchone()
-        out[key] = FunnelCounts(guide.id, steps, int(entered), counts, int(completed), float(s1), float(s2), int(n_t))
+        out[key] = FunnelCounts(guide.id, steps, int(entered), counts, int(completed), float(s1), float(s2), int(n_t),
+                                   int(negative))
     return out
 
 

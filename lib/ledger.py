@@ -48,6 +48,9 @@ which a reason fails its check (verdict INVESTIGATE); at or below it the check i
 WARN_ONLY = ("after_analysis_date",)
 """Reasons flagged as a warning whatever their share."""
 
+_CHECKED_ELSEWHERE = {("activity", "before_assignment"),  # activity before assignment is normal
+                      ("assignments", "missing_key")}     # the missing_user_ids and unknown_variants checks
+
 
 @dataclass(frozen=True)
 class LeftOut:
@@ -329,7 +332,7 @@ def ledger_checks(ledger: RowLedger) -> list[DataCheck]:
                 checks.append(DataCheck.of("rows_" + x.reason, False, "warn", table=tl.table, n=x.rows))
                 continue
             limit = THRESHOLDS.get(x.reason)
-            if limit is None or (tl.table == "activity" and x.reason == "before_assignment"):
+            if limit is None or (tl.table, x.reason) in _CHECKED_ELSEWHERE:
                 continue
             share = x.rows / base
             checks.append(DataCheck.of("rows_" + x.reason, False, "fail" if share > limit else "warn",

@@ -237,6 +237,9 @@ def deeper_analyses(ctx: ReportContext) -> str:
                 parts.append(_reading(t("reading.time_to_complete", lang).format(
                     variant=v, mean=f"{timing['mean_seconds']:.0f}", lo=f"{timing['ci'][0]:.0f}",
                     hi=f"{timing['ci'][1]:.0f}", n=number(timing["n"]))))
+            if timing and timing.get("completed_before_shown"):
+                parts.append(_reading(t("reading.completed_before_shown", lang).format(
+                    variant=v, n=number(timing["completed_before_shown"]))))
     fig = plots.stickiness_figure(r, lang)
     if fig is not None:
         parts.append(plots.figure_html(fig, "gl-stickiness"))

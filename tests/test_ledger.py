@@ -241,3 +241,56 @@ def test_a_segment_missing_from_users_is_an_error_naming_the_column(spec, export
     seg = spec.model_copy(update={"segments": ["plan"]})
     with pytest.raises(DataError, match="plan.*column not found"):
         analyze_experiment(seg, export, today=TODAY)
+
+
+TOUR_SPEC = """\
+id: tourx
+hypothesis: Negative durations are counted, not silently dropped.
+start: 2026-10-01
+timezone: Asia/Tokyo
+guides:
+  - id: t
+    type: tour
+    steps:
+      - {id: one, title: {ja: 一, en: One}, placement: center}
+      - {id: two, title: {ja: 二, en: Two}, placement: center}
+variants:
+  - {key: control, guide: null, weight: 0.5}
+  - {key: a, guide: t, weight: 0.5}
+metrics:
+  primary: completed
+"""
+
+
+def test_completed_before_shown_is_counted_and_shown(tmp_path):
+    from guidelab import render
+    from guidelab.render import ReportContext
+
+    p = tmp_path / "tourx.yaml"
+    p.write_text(TOUR_SPEC, encoding="utf-8")
+    spec = load_experiment(p)
+    d = tmp_path / "export"
+    d.mkdir()
+    _write(d / "assignments.csv", "user_id,experiment,variant,assigned_at",
+           [("u1", "tourx", "control", T), ("u2", "tourx", "a", T), ("u3", "tourx", "a", T)])
+    _write(d / "guide_events.csv", "user_id,guide_id,step,event,timestamp", [
+        ("u2", "t", "1", "shown", "2026-10-01T10:00:05+09:00"), ("u2", "t", "2", "completed", "2026-10-01T10:00:03+09:00"),
+        ("u3", "t", "1", "shown", "2026-10-01T10:00:05+09:00"), ("u3", "t", "2", "completed", "2026-10-01T10:01:05+09:00")])
+    _write(d / "activity.csv", "user_id,timestamp", [("u1", "2026-10-02T09:00:00+09:00")])
+    res = analyze_experiment(spec, d, today=TODAY)
+    timing = res.analyses["time_to_complete"]["a"]
+    assert timing["n"] == 1 and timing["completed_before_shown"] == 1 and timing["mean_seconds"] == 60
+    html = render.deeper_analyses(ReportContext(spec, res, "en"))
+    assert "a: 1 users have a &#x27;completed&#x27; event before their first &#x27;shown&#x27;" in html
+
+
+def test_user_table_ledger_counts_rows_without_a_variant(tmp_path):
+    from guidelab.analysis import analyze_user_table
+
+    p = tmp_path / "t.csv"
+    p.write_text("g,conv\n" + "".join(f"{'a' if i % 2 else 'b'},{i % 3 == 0}\n" for i in range(40)) + ",True\n,False\n",
+                 encoding="utf-8")
+    res = analyze_user_table(p, "g", "a", ["conv"])
+    tl = res.ledger.table("user_table")
+    assert (tl.rows_read, tl.rows_used, tl.left_out) == (42, 40, (LeftOut("missing_key", 2, None),))
+    assert json.loads(res.to_json())["ledger"]["tables"][0]["rows_read"] == 42
