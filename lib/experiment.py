@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .catalog import GUIDE_EVENTS, MetricDef, parse_metric
-from .errors import SpecError
+from .errors import SpecError, clip
 from .guides import Guide
 from .yamlio import load_model
 
@@ -234,6 +234,7 @@ class ExperimentSpec(_Model):
     start: dt.date
     end: dt.date | None = None
     timezone: str = "UTC"
+    data_timezone: str | None = Field(None, description="zone of zoneless timestamps in the data (default: they are an error)")
     metrics: MetricsSpec
     alpha: float = Field(0.05, gt=0, lt=0.5)
     power: float = Field(0.8, gt=0.5, lt=1)
@@ -252,13 +253,15 @@ class ExperimentSpec(_Model):
     def _id(cls, v: str) -> str:
         return check_experiment_id(v)
 
-    @field_validator("timezone")
+    @field_validator("timezone", "data_timezone")
     @classmethod
-    def _tz(cls, v: str) -> str:
+    def _tz(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r}: expected an IANA name such as Asia/Tokyo or UTC") from None
+            raise ValueError(f"unknown time zone {clip(v)}: expected an IANA name such as Asia/Tokyo or UTC") from None
         return v
 
     @field_validator("event_names")
