@@ -211,11 +211,16 @@ def analyze_counts(spec: ExperimentSpec, counts: ExperimentCounts) -> Experiment
                             spec.statistics.model_dump(mode="json"), curve_analyses(spec, counts))
 
 
-def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = None) -> ExperimentResult:
-    """Analyse one experiment on the tables in ``data_dir`` (see ``data/README.md``)."""
+def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = None,
+                       encoding: str | None = None) -> ExperimentResult:
+    """Analyse one experiment on the tables in ``data_dir`` (see ``data/README.md``).
+
+    ``encoding`` names the CSV files' encoding (default: detected, UTF-8 or CP932); zoneless
+    timestamps are read in the spec's ``data_timezone`` (default: they are an error).
+    """
     from .timeseries import goal_life_counts, retention_curve_counts
 
-    ed = open_event_data(data_dir)
+    ed = open_event_data(data_dir, encoding=encoding, data_timezone=spec.data_timezone)
     try:
         counts = compute_counts(ed, spec, as_of)
         counts = replace(counts, curves=retention_curve_counts(ed, spec, counts.as_of, CURVE_HORIZON_DAYS),

@@ -170,7 +170,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .report import ReportError, run_report
 
     try:
-        out = run_report(args.spec, args.data, args.out, as_of=args.as_of, lang=args.lang)
+        out = run_report(args.spec, args.data, args.out, as_of=args.as_of, lang=args.lang, encoding=args.encoding)
     except ReportError as exc:
         print(f"guidelab report: FAILED: {exc}", file=sys.stderr)
         return 1
@@ -282,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--as-of", type=_date, default=None, help="last complete day of data (default: last in data)")
     r.add_argument("--lang", choices=["en", "ja"], default="en")
     r.add_argument("--out", default="reports")
+    r.add_argument("--encoding", default=None, help="encoding of the CSV files, e.g. cp932 (default: detected, UTF-8 else CP932)")
     r.add_argument("--notify", metavar="URL", help="post the verdict to a Slack-compatible webhook")
     r.add_argument("--base-url", help="where reports/ is served, for links in notifications (default: file URL)")
     r.set_defaults(func=cmd_report)
