@@ -330,13 +330,13 @@ def _group_sql(parts: list[SourceFile], as_text: bool) -> str:
     """SQL reading parts that share a format, a header and partition values, with those values as columns."""
     first = parts[0]
     if first.format == "parquet":
-        reader = f"read_parquet({_file_list(parts)}, union_by_name=true, filename={_lit(_FILE_COL)})"
+        reader = f"read_parquet({_file_list(parts)}, union_by_name=true, hive_partitioning=false, filename={_lit(_FILE_COL)})"
         select = f"CAST(COLUMNS(* EXCLUDE ({_quote(_FILE_COL)})) AS VARCHAR), {_quote(_FILE_COL)}" if as_text else "*"
     else:
         columns = ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in first.header)
         reader = (f"read_csv({_file_list(parts)}, header=true, auto_detect=false, columns={{{columns}}}, "
                   f"delim={_lit(first.delimiter)}, quote='\"', escape='\"', strict_mode=true, null_padding=false, "
-                  f"filename={_lit(_FILE_COL)})")
+                  f"hive_partitioning=false, filename={_lit(_FILE_COL)})")
         select = "*"
     consts = "".join(f", {'NULL' if v is None else _lit(v)}::VARCHAR AS {_quote(k)}" for k, v in first.partition)
     return f"SELECT {select}{consts} FROM {reader}"
@@ -355,7 +355,7 @@ def _relation_sql(con: duckdb.DuckDBPyConnection, source: TableSource) -> str:
     selects = []
     for (fmt, _, header, partition), parts in groups.items():
         if partition:
-            cols = set(header) if fmt == "csv" else set(_describe(con, f"SELECT * FROM read_parquet({_file_list(parts[:1])})", parts[0].path))
+            cols = set(header) if fmt == "csv" else set(_describe(con, f"SELECT * FROM read_parquet({_file_list(parts[:1])}, hive_partitioning=false)", parts[0].path))
             clash = next((k for k, _ in partition if k in cols), None)
             if clash:
                 raise DataError(parts[0].path, clash, f"the column is both in the file and in its folder name "
