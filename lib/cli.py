@@ -11,14 +11,14 @@ import json
 import sys
 from pathlib import Path
 
-from .errors import GuidelabError, SpecError
+from .errors import GuidelabError, SpecError, clip
 
 
 def _date(s: str) -> dt.date:
     try:
         return dt.date.fromisoformat(s)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {s!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {clip(s)}") from None
 
 
 def _weights(s: str) -> dict[str, float]:
@@ -26,7 +26,7 @@ def _weights(s: str) -> dict[str, float]:
         pairs = [p.split("=", 1) for p in s.split(",") if p]
         return {k.strip(): float(v) for k, v in pairs}
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected weights like control=0.5,treatment=0.5, got {s!r}") from None
+        raise argparse.ArgumentTypeError(f"expected weights like control=0.5,treatment=0.5, got {clip(s)}") from None
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
