@@ -286,16 +286,18 @@ _CHECKS = {
                           ("1ユーザー1バリアント", "複数のバリアントに割り当てられたユーザー：{n:,} 人（分析から除外）")),
     "holdout_exposed": (("holdout saw no guide", "{n:,} holdout users have a 'shown' event for a guide of this experiment"),
                         ("ホールドアウトにガイド表示なし", "この実験のガイドが表示されたホールドアウトのユーザー：{n:,} 人")),
+    "guide_shown": (("guide shown", "{shown:,} of {n:,} users in the arms with a guide were shown it (none: the guide "
+                                    "was never shown, or its 'shown' events are missing from guide_events)"),
+                    ("ガイドが表示された", "ガイドのある群のユーザー {n:,} 人のうち {shown:,} 人に表示（0 人ならガイドが一度も"
+                                        "表示されていないか、guide_events に表示イベントがありません）")),
+    "activity_present": (("activity present", "{n:,} rows in the activity table"),
+                         ("アクティビティデータあり", "activity テーブルの行：{n:,} 行")),
     "before_start": (("assignments within the schedule", "first assignment on {first}, before the experiment start {start}"),
                      ("割り当てが実験期間内", "最初の割り当て {first} が実験開始日 {start} より前です")),
     "missing_variant": (("no missing variant", "{n:,} rows without a value in {column!r} (left out)"),
                         ("バリアントの欠損なし", "{column} が空の行：{n:,} 行（除外）")),
     "missing_values": (("no missing values in {column}", "{n:,} empty values left out"),
                        ("{column} の欠損", "空の値 {n:,} 件を除外")),
-    "guide_shown": (("the guide was shown", "{n:,} users of the arms with a guide have a 'shown' event for {guides}"
-                     " (none means the guide was never shown or its events are missing)"),
-                    ("ガイドが表示された", "ガイドのあるバリアントで {guides} の 'shown' イベントがあるユーザー：{n:,} 人"
-                     "（0 人ならガイドが一度も表示されていないか、イベントが欠けています）")),
     "rows_exact_duplicate": (("no duplicate rows in {table}", "{n:,} exact duplicate rows ({share:.2%} of this "
                               "experiment's rows; threshold {threshold:.1%}), counted once"),
                              ("{table} に重複行なし", "完全に重複した行：{n:,} 行（この実験の行の {share:.2%}、基準 {threshold:.1%}）。1 回として数えています")),

@@ -307,7 +307,10 @@ def row_ledger(ed: EventData) -> RowLedger:
         rows = ed.con.execute(
             f"SELECT _gl_reason, count(*), min({_example_sql(cols)}) FILTER (WHERE _gl_reason IS NOT NULL) "
             f"FROM ledger_{name} GROUP BY 1").fetchall()
-        read = sum(int(n) for _, n, _ in rows)
+        # the source's own row count (read by guidelab.events) when known: the invariant then
+        # proves that the classification neither lost nor doubled a row
+        read = ed.row_counts.get(name, sum(int(n) for _, n, _ in rows)) if hasattr(ed, "row_counts") else \
+            sum(int(n) for _, n, _ in rows)
         used = sum(int(n) for r, n, _ in rows if r is None)
         order = {r: i for i, r in enumerate(REASONS)}
         left = tuple(LeftOut(r, int(n), _bounded(ex)) for r, n, ex in sorted(

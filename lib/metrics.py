@@ -200,11 +200,14 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
         SELECT count(*) FROM exp_users u WHERE u.shown AND u.variant IN
         ({", ".join(_lit(v.key) for v in spec.variants if v.guide is None) or "NULL"})""").fetchone()[0]
     checks.append(DataCheck.of("holdout_exposed", holdout_events == 0, n=holdout_events))
-    guide_arms = [v.key for v in spec.variants if spec.guide_for(v.key) is not None]
-    if total > 0 and guide_arms:
-        shown = con.execute(f"""SELECT count_if(shown) FROM exp_users WHERE variant IN
-            ({", ".join(_lit(v) for v in guide_arms)})""").fetchone()[0]
-        checks.append(DataCheck.of("guide_shown", shown > 0, n=shown, guides=", ".join(g.id for g in spec.guides)))
+    guide_arms = ", ".join(_lit(v.key) for v in spec.variants if v.guide is not None)
+    if guide_arms:  # an empty guide_events table (or one without this guide) must not read as "no effect yet"
+        in_arms, shown = con.execute(f"SELECT count(*), count_if(shown) FROM exp_users WHERE variant IN ({guide_arms})").fetchone()
+        checks.append(DataCheck.of("guide_shown", shown > 0 or in_arms == 0, n=int(in_arms), shown=int(shown or 0)))
+    activity_rows = ed.row_counts.get("activity")
+    if activity_rows is None:
+        activity_rows = con.execute("SELECT count(*) FROM activity").fetchone()[0]
+    checks.append(DataCheck.of("activity_present", activity_rows > 0, n=int(activity_rows)))
     return checks
 
 

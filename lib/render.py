@@ -54,14 +54,14 @@ class ReportContext:
 
 
 def build_context(spec_path: str | Path, data_dir: str | Path, as_of: str | dt.date | None = None,
-                  lang: str = "en") -> ReportContext:
+                  lang: str = "en", encoding: str | None = None) -> ReportContext:
     """Load the spec, analyse the data, and keep what the report shows."""
     from .abtest import analyze
 
     check_lang(lang)
     spec = load_experiment(spec_path)
     as_of_date = dt.date.fromisoformat(as_of) if isinstance(as_of, str) and as_of else (as_of or None)
-    result = analyze(spec, data_dir, as_of_date)  # type: ignore[arg-type]
+    result = analyze(spec, data_dir, as_of_date, encoding=encoding)  # type: ignore[arg-type]
     return ReportContext(spec, result, lang)
 
 
