@@ -221,12 +221,10 @@ def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.dat
     detected, UTF-8 or CP932); zoneless timestamps are read in the spec's ``data_timezone``
     (default: they are an error).
     """
-    from .breakdowns import require_segments
     from .timeseries import goal_life_counts, retention_curve_counts
 
     ed = open_event_data(data_dir, encoding=encoding, data_timezone=spec.data_timezone)
     try:
-        require_segments(ed, spec)
         counts = compute_counts(ed, spec, as_of, today)
         counts = replace(counts, curves=retention_curve_counts(ed, spec, counts.as_of, CURVE_HORIZON_DAYS),
                           goal_life=goal_life_counts(ed, spec) if spec.goal_event else None)

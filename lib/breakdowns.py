@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from .catalog import MetricDef
-from .events import EventData
+from .events import DataCheck, EventData
 from .experiment import ExperimentSpec
 from .metrics import event_map_sql, metric_counts_sql
 
@@ -43,16 +43,18 @@ def daily_counts(ed: EventData, spec: ExperimentSpec, metric: MetricDef) -> dict
     return out
 
 
-def require_segments(ed: EventData, spec: ExperimentSpec) -> None:
-    """A segment named in the spec must be a column of the users table (``new_user``: ``signup_at``)."""
+def require_segments(ed: EventData, spec: ExperimentSpec) -> list[DataCheck]:
+    """A segment named in the spec must be a column of the users table (``new_user``: ``signup_at``).
+
+    A users table without the column is an error naming it; no users table at all (it is
+    optional) gives a warning that the spec's segments cannot be shown.
+    """
     from .errors import DataError
 
     if not spec.segments:
-        return
+        return []
     if not ed.has("users"):
-        raise DataError(ed.data_dir / "users", spec.segments[0],
-                        f"the spec splits by segment {spec.segments[0]!r} but there is no users table: expected "
-                        f"users.parquet, users.csv or a folder users/ with columns user_id, {', '.join(spec.segments)}")
+        return [DataCheck.of("segments_unavailable", False, "warn", segments=", ".join(spec.segments))]
     cols = {r[0] for r in ed.con.execute("DESCRIBE users").fetchall()}
     for attribute in spec.segments:
         column = "signup_at" if attribute == NEW_USER else attribute
@@ -60,6 +62,7 @@ def require_segments(ed: EventData, spec: ExperimentSpec) -> None:
             shown = ", ".join(sorted(c[:60] for c in cols)[:20])
             raise DataError(ed.sources["users"], column,
                             f"column not found for the spec's segment {attribute!r}: the users table has {shown}")
+    return []
 
 
 def segment_counts(ed: EventData, spec: ExperimentSpec, metric: MetricDef,

@@ -298,6 +298,9 @@ _CHECKS = {
                         ("バリアントの欠損なし", "{column} が空の行：{n:,} 行（除外）")),
     "missing_values": (("no missing values in {column}", "{n:,} empty values left out"),
                        ("{column} の欠損", "空の値 {n:,} 件を除外")),
+    "segments_unavailable": (("segments available", "the spec splits by {segments}, but there is no users table: "
+                                                    "no effect by segment is shown"),
+                             ("セグメントが利用可能", "仕様は {segments} で分けますが、users テーブルがありません。セグメント別の効果は表示しません")),
     "rows_exact_duplicate": (("no duplicate rows in {table}", "{n:,} exact duplicate rows ({share:.2%} of this "
                               "experiment's rows; threshold {threshold:.1%}), counted once"),
                              ("{table} に重複行なし", "完全に重複した行：{n:,} 行（この実験の行の {share:.2%}、基準 {threshold:.1%}）。1 回として数えています")),

@@ -291,10 +291,12 @@ def compute_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date | None = 
     """Run every metric of the spec and return per-variant sufficient statistics, data checks and
     the row ledger. ``today`` (the spec's local date; default: now) bounds the default analysis
     date and marks later rows as dated in the future."""
+    from .breakdowns import require_segments
     from .ledger import ledger_checks, row_ledger
 
+    segment_checks = require_segments(ed, spec)  # a segment column missing from users: an error before anything
     as_of = as_of or default_as_of(ed, spec, today)
-    checks = build_user_table(ed, spec, as_of, today)
+    checks = build_user_table(ed, spec, as_of, today) + segment_checks
     ledger = row_ledger(ed)
     checks += ledger_checks(ledger)
     con = ed.con

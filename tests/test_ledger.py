@@ -294,3 +294,12 @@ def test_user_table_ledger_counts_rows_without_a_variant(tmp_path):
     tl = res.ledger.table("user_table")
     assert (tl.rows_read, tl.rows_used, tl.left_out) == (42, 40, (LeftOut("missing_key", 2, None),))
     assert json.loads(res.to_json())["ledger"]["tables"][0]["rows_read"] == 42
+
+
+def test_segments_without_a_users_table_are_a_warning(spec, export):
+    (export / "users.csv").unlink()
+    seg = spec.model_copy(update={"segments": ["plan"]})
+    res = analyze_experiment(seg, export, today=TODAY)
+    check = next(c for c in res.data_checks if c.code == "segments_unavailable")
+    assert not check.passed and check.severity == "warn" and "plan" in check.detail
+    assert res.ledger.table("users") is None
