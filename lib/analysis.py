@@ -388,6 +388,8 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
         if len(set(metrics)) != len(metrics):
             raise GuidelabError("--metric: a column is named twice")
         con.execute(f"CREATE VIEW t AS SELECT * FROM {rel}")
+        if con.execute("SELECT count(*) FROM t").fetchone()[0] == 0:
+            raise DataError(path, "", "the table has no rows (a header only): there is nothing to analyse")
         checks: list[DataCheck] = []
         null_variant = con.execute(f"SELECT count(*) FROM t WHERE {_q(variant_column)} IS NULL").fetchone()[0]
         checks.append(DataCheck.of("missing_variant", null_variant == 0, "warn", n=null_variant, column=variant_column))

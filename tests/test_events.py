@@ -461,3 +461,24 @@ def test_duckdb_reads_nothing_twice(export):
     finally:
         ed.close()
     assert isinstance(duckdb.__version__, str)
+
+
+def test_header_only_table_to_analyze_is_a_clear_error(tmp_path):
+    from guidelab.analysis import analyze_user_table
+
+    p = _csv(tmp_path / "users.csv", "variant,converted", [])
+    with pytest.raises(DataError, match="no rows"):
+        analyze_user_table(p, "variant", "control", ["converted"])
+
+
+def test_parquet_rows_read_and_text_ids(export):
+    (export / "assignments.csv").unlink()
+    pq.write_table(pa.table({"user_id": ["00000003", None], "experiment": [EXP, EXP], "variant": ["tour", "tour"],
+                             "assigned_at": pa.array([dt.datetime(2026, 10, 2, tzinfo=UTC), None],
+                                                     pa.timestamp("us", tz="UTC"))}), export / "assignments.parquet")
+    ed = open_event_data(export)
+    try:
+        assert ed.rows_read("assignments") == 2
+        assert _rows(ed, "assignments", "user_id", "1 NULLS LAST") == [("00000003",), (None,)]
+    finally:
+        ed.close()
