@@ -30,6 +30,7 @@ from .stats.proportions import compare_proportions
 from .stats.ratio import compare_ratios
 from .stats.sequential import sequential_interval, sequential_relative_interval
 from .stats.srm import srm_test
+from .values import BOOL_VOCABULARY, shown, sql_bool_case, sql_bool_is_valid, sql_identifier, sql_literal
 
 
 def _view(r: MetricResult, margins: Mapping[str, float] | None = None) -> ComparisonView:
@@ -352,22 +353,14 @@ def curve_analyses(spec: ExperimentSpec, counts: ExperimentCounts) -> dict[str, 
 
 
 # --- one row per user ---------------------------------------------------------------------
-_TRUE = ("true", "t", "1", "1.0", "yes", "y")
-_FALSE = ("false", "f", "0", "0.0", "no", "n")
-
-
 def _reader_for(path: Path) -> str:
-    lit = "'" + str(path).replace("'", "''") + "'"
+    lit = sql_literal(path)
     name = path.name.lower()
     if name.endswith(".parquet"):
         return f"read_parquet({lit})"
     if name.endswith((".csv", ".csv.gz", ".tsv", ".txt")):
         return f"read_csv({lit}, header=true, all_varchar=true)"
     raise DataError(path, "", "unsupported file type: expected .csv, .csv.gz, .tsv or .parquet")
-
-
-def _q(col: str) -> str:
-    return '"' + col.replace('"', '""') + '"'
 
 
 def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[str]) -> tuple[dict[str, int], dict[str, dict[str, ProportionCounts]], list[DataCheck]]:
@@ -391,24 +384,21 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
         if con.execute("SELECT count(*) FROM t").fetchone()[0] == 0:
             raise DataError(path, "", "the table has no rows (a header only): there is nothing to analyse")
         checks: list[DataCheck] = []
-        null_variant = con.execute(f"SELECT count(*) FROM t WHERE {_q(variant_column)} IS NULL").fetchone()[0]
+        null_variant = con.execute(f"SELECT count(*) FROM t WHERE {sql_identifier(variant_column)} IS NULL").fetchone()[0]
         checks.append(DataCheck.of("missing_variant", null_variant == 0, "warn", n=null_variant, column=variant_column))
-        truthy = ", ".join(f"'{v}'" for v in _TRUE)
-        falsy = ", ".join(f"'{v}'" for v in _FALSE)
         exprs, parsed = [], {}
         for col in metrics:
-            norm = f"lower(trim(CAST({_q(col)} AS VARCHAR)))"
             bad = con.execute(
-                f"SELECT count(*), any_value(CAST({_q(col)} AS VARCHAR)) FROM t WHERE {_q(col)} IS NOT NULL "
-                f"AND {norm} NOT IN ({truthy}, {falsy})").fetchone()
+                f"SELECT count(*), any_value(CAST({sql_identifier(col)} AS VARCHAR)) FROM t WHERE NOT {sql_bool_is_valid(sql_identifier(col))}"
+            ).fetchone()
             if bad[0]:
-                raise DataError(path, col, f"{bad[0]:,} value(s) are not booleans, e.g. {bad[1]!r}: expected "
-                                           "True/False, true/false, 1/0 or yes/no")
-            parsed[col] = f"CASE WHEN {norm} IN ({truthy}) THEN 1 WHEN {norm} IN ({falsy}) THEN 0 END"
-            exprs.append(f"count({parsed[col]}) AS {_q('n_' + col)}, coalesce(sum({parsed[col]}), 0) AS {_q('s_' + col)}")
+                raise DataError(path, col, f"{bad[0]:,} value(s) are not booleans, e.g. {shown(bad[1])}: expected "
+                                           f"{BOOL_VOCABULARY}")
+            parsed[col] = sql_bool_case(sql_identifier(col))
+            exprs.append(f"count({parsed[col]}) AS {sql_identifier('n_' + col)}, coalesce(sum({parsed[col]}), 0) AS {sql_identifier('s_' + col)}")
         rows = con.execute(
-            f"SELECT CAST({_q(variant_column)} AS VARCHAR) AS v, count(*) AS users, {', '.join(exprs)} FROM t "
-            f"WHERE {_q(variant_column)} IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
+            f"SELECT CAST({sql_identifier(variant_column)} AS VARCHAR) AS v, count(*) AS users, {', '.join(exprs)} FROM t "
+            f"WHERE {sql_identifier(variant_column)} IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
     finally:
         con.close()
     users = {r[0]: int(r[1]) for r in rows}

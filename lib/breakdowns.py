@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from .catalog import MetricDef
 from .events import DataCheck, EventData
 from .experiment import ExperimentSpec
-from .metrics import event_map_sql, metric_counts_sql
+from .metrics import as_of_end_utc, event_map_sql, metric_counts_sql
+from .values import sql_identifier
 
 NEW_USER = "new_user"  # derived segment: signed up within 24 hours before assignment
 _COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -77,7 +78,7 @@ def segment_counts(ed: EventData, spec: ExperimentSpec, metric: MetricDef,
         seg = ("CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY "
                "THEN 'new' ELSE 'existing' END")
     elif attribute in cols:
-        seg = f'CAST(s."{attribute}" AS VARCHAR)'
+        seg = f"CAST(s.{sql_identifier(attribute)} AS VARCHAR)"
     else:
         return None
     eligible, value = metric_counts_sql(metric, spec)

@@ -43,6 +43,7 @@ from .throttle import (
     load_policy,
     period_counts,
 )
+from .values import BoolParseError, parse_bool, user_id_text
 from .yamlio import validate_as
 
 __all__ = [
@@ -303,16 +304,44 @@ def _aware_column(df: pd.DataFrame, col: str, source: str) -> list[dt.datetime |
 
 
 def _bool(v: Any, col: str, row: int, source: str) -> bool:
+    """A boolean cell by :func:`guidelab.values.parse_bool`; a missing (or empty) cell is false."""
     v = _py(v)
-    if v is None:
+    if v is None or (isinstance(v, str) and not v.strip()):
         return False
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, (int, float)) and v in (0, 1):
-        return bool(v)
-    if isinstance(v, str) and v.strip().lower() in ("true", "false", "1", "0", "yes", "no", ""):
-        return v.strip().lower() in ("true", "1", "yes")
-    raise DataError(source, col, f"row {row + 1}: expected true or false, got {v!r}")
+    try:
+        return parse_bool(v, f"row {row + 1}")
+    except BoolParseError as exc:
+        raise DataError(source, col, str(exc)) from None
+
+
+def _user_ids(users: pd.DataFrame, source: str) -> list[str]:
+    """The user_id column as text (:func:`guidelab.values.user_id_text`); an empty id is an error."""
+    ids = []
+    for i, v in enumerate(users["user_id"].tolist()):
+        try:
+            text = user_id_text(_py(v), f"row {i + 1}")
+        except GuidelabError as exc:
+            raise DataError(source, "user_id", str(exc)) from None
+        if text is None or text == "":
+            raise DataError(source, "user_id", f"row {i + 1}: empty user id: every row needs an id")
+        ids.append(text)
+    return ids
+
+
+def read_user_table(path: str | Path) -> pd.DataFrame:
+    """A .csv or .parquet user table for :func:`evaluate_table`, with ``user_id`` read as text.
+
+    CSV ids are read exactly as written (``00000003`` stays ``00000003``; ``NA`` is an id, not
+    a missing value); the other columns keep pandas' types so attributes compare as numbers.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        return pd.read_parquet(path)
+    df = pd.read_csv(path, dtype={"user_id": str})
+    if "user_id" in df.columns:
+        raw = pd.read_csv(path, usecols=["user_id"], dtype=str, na_filter=False)["user_id"]
+        df["user_id"] = raw.where(raw != "", None).to_numpy(dtype=object)
+    return df
 
 
 def evaluate_table(spec: ExperimentSpec, users: pd.DataFrame, now: dt.datetime,
@@ -329,7 +358,7 @@ def evaluate_table(spec: ExperimentSpec, users: pd.DataFrame, now: dt.datetime,
     if "user_id" not in users.columns:
         raise DataError(source, "user_id", "missing column: expected one row per user with a user_id")
     n = len(users)
-    ids = ["" if _missing(v) else str(_py(v)) for v in users["user_id"].tolist()]
+    ids = _user_ids(users, source)
     assigned = assign_batch(spec, ids).column("variant").to_pylist()
     live = _experiment_schedule_reason(spec, now)
     guides = {v.key: spec.guide_for(v.key) for v in spec.variants}
@@ -408,7 +437,7 @@ def eligible_from_cli(spec_path: str, user_arg: str, now: str | None, policy_pat
         suffix = path.suffix.lower()
         if suffix in (".csv", ".parquet"):
             try:
-                df = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+                df = read_user_table(path)
             except Exception as exc:  # noqa: BLE001 - any reader failure is a bad input file
                 raise DataError(path, "", f"could not read the user table: {exc}") from None
             table = evaluate_table(spec, df, at, policy, source=str(path))

@@ -14,6 +14,7 @@ from typing import Any
 from .catalog import GUIDE_EVENTS, MetricDef
 from .events import DataCheck, EventData
 from .experiment import ExperimentSpec, OverExposureSpec
+from .values import sql_literal
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def event_map_sql(spec: ExperimentSpec, column: str = "event") -> str:
     if not spec.event_names:
         return column
     whens = " ".join(
-        f"WHEN {_lit(team)} THEN {_lit(ours)}" for team, ours in sorted(spec.event_names.items())
+        f"WHEN {sql_literal(team)} THEN {sql_literal(ours)}" for team, ours in sorted(spec.event_names.items())
     )
     return f"CASE {column} {whens} ELSE {column} END"
 
@@ -130,7 +131,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     share = multi / max(total, 1)
     checks.append(DataCheck.of("multiple_variants", share <= 0.001, n=multi))
 
-    flags = ",\n".join(f"bool_or(g.ev = {_lit(e)}) AS {e}" for e in GUIDE_EVENTS)
+    flags = ",\n".join(f"bool_or(g.ev = {sql_literal(e)}) AS {e}" for e in GUIDE_EVENTS)
     defs = [m for m, _ in spec.metric_defs()]
     day_ns = sorted({m.days for m in defs if m.family == "retention" and m.days is not None})
     session_ns = sorted({m.days for m in defs if m.family == "sessions" and m.days is not None})
@@ -143,10 +144,10 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     goal_name = spec.goal_event
     goal_names = [goal_name] if goal_name else []
     goal_names += [team for team, ours in spec.event_names.items() if ours == "goal"]
-    goal_sql = ", ".join(_lit(g) for g in goal_names) or "NULL"
+    goal_sql = ", ".join(sql_literal(g) for g in goal_names) or "NULL"
     support_names = ([spec.support_event] if spec.support_event else []) + \
         [team for team, ours in spec.event_names.items() if ours == "support"]
-    support_sql = ", ".join(_lit(g) for g in support_names) or "NULL"
+    support_sql = ", ".join(sql_literal(g) for g in support_names) or "NULL"
     ox = spec.over_exposure
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE exp_users AS
@@ -198,7 +199,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
 
     holdout_events = con.execute(f"""
         SELECT count(*) FROM exp_users u WHERE u.shown AND u.variant IN
-        ({", ".join(_lit(v.key) for v in spec.variants if v.guide is None) or "NULL"})""").fetchone()[0]
+        ({", ".join(sql_literal(v.key) for v in spec.variants if v.guide is None) or "NULL"})""").fetchone()[0]
     checks.append(DataCheck.of("holdout_exposed", holdout_events == 0, n=holdout_events))
     guide_arms = ", ".join(_lit(v.key) for v in spec.variants if v.guide is not None)
     if guide_arms:  # an empty guide_events table (or one without this guide) must not read as "no effect yet"
