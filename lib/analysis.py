@@ -209,16 +209,24 @@ def analyze_counts(spec: ExperimentSpec, counts: ExperimentCounts) -> Experiment
                       srm.p_value, failed, spec.alpha, spec.mde, days)
     return ExperimentResult(spec.id, counts.as_of, decision, srm, rows, counts.checks, counts.assigned,
                             counts.daily_assigned, spec.alpha, spec.mde, control,
-                            spec.statistics.model_dump(mode="json"), curve_analyses(spec, counts))
+                            spec.statistics.model_dump(mode="json"), curve_analyses(spec, counts),
+                            ledger=counts.ledger)
 
 
-def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = None) -> ExperimentResult:
-    """Analyse one experiment on the tables in ``data_dir`` (see ``data/README.md``)."""
+def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = None,
+                       today: dt.date | None = None, encoding: str | None = None) -> ExperimentResult:
+    """Analyse one experiment on the tables in ``data_dir`` (see ``data/README.md``).
+
+    ``today`` (the spec's local date, default now) bounds the default analysis date and marks
+    rows dated after it as in the future. ``encoding`` names the CSV files' encoding (default:
+    detected, UTF-8 or CP932); zoneless timestamps are read in the spec's ``data_timezone``
+    (default: they are an error).
+    """
     from .timeseries import goal_life_counts, retention_curve_counts
 
-    ed = open_event_data(data_dir)
+    ed = open_event_data(data_dir, encoding=encoding, data_timezone=spec.data_timezone)
     try:
-        counts = compute_counts(ed, spec, as_of)
+        counts = compute_counts(ed, spec, as_of, today)
         counts = replace(counts, curves=retention_curve_counts(ed, spec, counts.as_of, CURVE_HORIZON_DAYS),
                           goal_life=goal_life_counts(ed, spec) if spec.goal_event else None)
         breakdowns = breakdown_analyses(spec, ed, counts.as_of)
@@ -302,7 +310,8 @@ def breakdown_analyses(spec: ExperimentSpec, ed: Any, as_of: dt.date) -> dict[st
         reached = [*fc.reached, min(fc.completed, fc.reached[-1]) if fc.reached else fc.completed]
         funnels[v] = funnel(steps, reached, fc.entered, alpha=spec.alpha)
         mean, ci = time_to_complete(fc.seconds_sum, fc.seconds_sum_sq, fc.timed, alpha=spec.alpha)
-        timings[v] = {"n": fc.timed, "mean_seconds": mean, "ci": list(ci) if ci else None}
+        timings[v] = {"n": fc.timed, "mean_seconds": mean, "ci": list(ci) if ci else None,
+                      "completed_before_shown": fc.completed_before_shown}
     if funnels:
         out["funnels"] = funnels
         out["time_to_complete"] = timings
@@ -372,6 +381,8 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
         if len(set(metrics)) != len(metrics):
             raise GuidelabError("--metric: a column is named twice")
         con.execute(f"CREATE VIEW t AS SELECT * FROM {rel}")
+        if con.execute("SELECT count(*) FROM t").fetchone()[0] == 0:
+            raise DataError(path, "", "the table has no rows (a header only): there is nothing to analyse")
         checks: list[DataCheck] = []
         null_variant = con.execute(f"SELECT count(*) FROM t WHERE {sql_identifier(variant_column)} IS NULL").fetchone()[0]
         checks.append(DataCheck.of("missing_variant", null_variant == 0, "warn", n=null_variant, column=variant_column))
@@ -425,4 +436,15 @@ def analyze_user_table(path: str | Path, variant_column: str, control: str, metr
     failed = [c.name for c in checks if not c.passed and c.severity == "fail"]
     decision = decide([_view(r) for r in primary], [], srm.p_value, failed, alpha, mde, {})
     return ExperimentResult(experiment or Path(path).stem, None, decision, srm, rows, checks, users, [], alpha, mde,
-                            control, (statistics or StatisticsSpec()).model_dump(mode="json"))
+                            control, (statistics or StatisticsSpec()).model_dump(mode="json"),
+                            ledger=user_table_ledger(path, users, checks))
+
+
+def user_table_ledger(path: str | Path, users: Mapping[str, int], checks: Sequence[DataCheck]) -> Any:
+    """The row ledger of a one-row-per-user table: rows without a variant are left out (``missing_key``)."""
+    from .ledger import LeftOut, RowLedger, TableLedger
+
+    missing = sum(int(dict(c.params).get("n", 0)) for c in checks if c.code == "missing_variant")
+    used = sum(users.values())
+    return RowLedger((TableLedger("user_table", str(path), used + missing, used,
+                                  (LeftOut("missing_key", missing, None),) if missing else ()),))
