@@ -386,16 +386,17 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
         checks: list[DataCheck] = []
         null_variant = con.execute(f"SELECT count(*) FROM t WHERE {sql_identifier(variant_column)} IS NULL").fetchone()[0]
         checks.append(DataCheck.of("missing_variant", null_variant == 0, "warn", n=null_variant, column=variant_column))
-        exprs, parsed = [], {}
+        exprs, parsed, probes = [], {}, []
         for col in metrics:
-            bad = con.execute(
-                f"SELECT count(*), any_value(CAST({sql_identifier(col)} AS VARCHAR)) FROM t WHERE NOT {sql_bool_is_valid(sql_identifier(col))}"
-            ).fetchone()
-            if bad[0]:
-                raise DataError(path, col, f"{bad[0]:,} value(s) are not booleans, e.g. {shown(bad[1])}: expected "
-                                           f"{BOOL_VOCABULARY}")
+            not_bool = f"NOT {sql_bool_is_valid(sql_identifier(col))}"
+            probes.append(f"count(*) FILTER (WHERE {not_bool}), any_value(CAST({sql_identifier(col)} AS VARCHAR)) FILTER (WHERE {not_bool})")
             parsed[col] = sql_bool_case(sql_identifier(col))
             exprs.append(f"count({parsed[col]}) AS {sql_identifier('n_' + col)}, coalesce(sum({parsed[col]}), 0) AS {sql_identifier('s_' + col)}")
+        bad = con.execute(f"SELECT {', '.join(probes)} FROM t").fetchone()  # every metric column in one pass
+        for i, col in enumerate(metrics):
+            if bad[2 * i]:
+                raise DataError(path, col, f"{bad[2 * i]:,} value(s) are not booleans, e.g. {shown(bad[2 * i + 1])}: "
+                                           f"expected {BOOL_VOCABULARY}")
         rows = con.execute(
             f"SELECT CAST({sql_identifier(variant_column)} AS VARCHAR) AS v, count(*) AS users, {', '.join(exprs)} FROM t "
             f"WHERE {sql_identifier(variant_column)} IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
