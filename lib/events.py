@@ -431,10 +431,11 @@ def _timestamp_expr(col: str, typ: str, data_timezone: str | None) -> _Timestamp
         v = f"NULLIF(trim({q}), '')"
         zoned = f"regexp_matches({v}, {_lit(_ZONED)})"
         zoneless = f"{v} IS NOT NULL AND NOT {zoned}"
-        bad = (f"{v} IS NOT NULL AND CASE WHEN {zoned} THEN TRY_CAST({v} AS TIMESTAMPTZ) IS NULL "
+        as_zoned = f"regexp_replace(upper({v}), '\\s+([+-]\\d)', '\\1')"  # '… +0900' and '…z' as DuckDB reads them
+        bad = (f"{v} IS NOT NULL AND CASE WHEN {zoned} THEN TRY_CAST({as_zoned} AS TIMESTAMPTZ) IS NULL "
                f"ELSE TRY_CAST({v} AS TIMESTAMP) IS NULL END")
         local = f"timezone({_lit(data_timezone)}, CAST({v} AS TIMESTAMP))" if data_timezone else f"CAST({v} AS TIMESTAMPTZ)"
-        expr = f"CASE WHEN {zoned} THEN CAST({v} AS TIMESTAMPTZ) ELSE {local} END"
+        expr = f"CASE WHEN {zoned} THEN CAST({as_zoned} AS TIMESTAMPTZ) ELSE {local} END"
         aggs = [f"count_if({bad})", f"any_value({v}) FILTER (WHERE {bad})", f"any_value({file}) FILTER (WHERE {bad})",
                 f"count_if({zoneless})", f"any_value({v}) FILTER (WHERE {zoneless})",
                 f"any_value({file}) FILTER (WHERE {zoneless})",
