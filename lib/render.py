@@ -34,6 +34,7 @@ CSS = """
 .gl-table th,.gl-table td{border-bottom:1px solid #e3e3e3;padding:5px 9px;text-align:right;white-space:nowrap}
 .gl-table th:first-child,.gl-table td:first-child,.gl-table td.l,.gl-table th.l{text-align:left}
 .gl-table tr.sig td{font-weight:600}
+.gl-ledger td.ex{white-space:normal;word-break:break-all;max-width:32em}
 .gl-ok{color:#0b6e4f}.gl-bad{color:#a4161a}.gl-warn{color:#8a5a00}
 .gl-guides{display:flex;flex-wrap:wrap;gap:14px}
 .gl-guide{border:1px solid #ccc;border-radius:8px;padding:10px 14px;min-width:260px;max-width:340px;background:#fff;box-shadow:0 1px 3px rgba(0,0,0,.08)}
@@ -340,7 +341,7 @@ def ledger_table(ledger, lang: str = "en") -> str:
         for x in tl.left_out:
             rows.append(f'<tr><td class="l"></td><td></td><td></td><td class="l">{escape(ledger_reason(x.reason, lang))}'
                         f' <span class="gl-small">({escape(x.reason)})</span></td><td>{number(x.rows)}</td>'
-                        f'<td class="l gl-small">{escape(x.example or "")}</td></tr>')
+                        f'<td class="l ex gl-small">{escape(x.example or "")}</td></tr>')
     head = "".join(f"<th>{t(k, lang)}</th>" for k in ("table", "rows_read", "rows_used", "left_out", "rows", "example"))
     return (f'<h3>{t("ledger", lang)}</h3><table class="gl-table gl-ledger"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>')
