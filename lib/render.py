@@ -7,6 +7,7 @@ and symbol, not by colour alone.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 from . import plots
 from .experiment import ExperimentSpec, load_experiment
-from .i18n import check_lang, date, metric_label, number, p_phrase, pct, prob, pval, t, value
+from .i18n import check_lang, date, metric_label, number, oc_sentence, p_phrase, pct, prob, pval, rule_sentence, t, value
 from .results import ExperimentResult, write_result_json
 
 SYMBOL = {"KEEP": "✔", "KILL": "✖", "CONTINUE": "↻", "INVESTIGATE": "⚠"}  # symbols common fonts cover
@@ -362,9 +363,23 @@ METHODS = {
 }
 
 
+OC_FIGURES = Path(__file__).with_name("oc_figures.json")
+
+
+def oc_figures(path: Path = OC_FIGURES) -> dict | None:
+    """The measured operating characteristics of the decision rule (written by
+    ``python -m guidelab.operating_characteristics --write``), None when absent or unreadable."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def methods(ctx: ReportContext) -> str:
     r, lang = ctx.result, ctx.lang
-    text = METHODS[lang].format(alpha=r.alpha, mde=pct(r.mde, signed=True))
+    mode = (r.methods or {}).get("mode") or ("sequential" if (r.methods or {}).get("sequential") else "fixed")
+    text = " ".join(x for x in (METHODS[lang].format(alpha=r.alpha, mde=pct(r.mde, signed=True)),
+                                rule_sentence(mode, lang), oc_sentence(oc_figures(), mode, lang)) if x)
     return f'<div class="gl-report"><h2>{t("methods", lang)}</h2><p class="gl-small">{escape(text)}</p></div>'
 
 
