@@ -384,17 +384,20 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
         checks.append(DataCheck.of("missing_variant", null_variant == 0, "warn", n=null_variant, column=variant_column))
         truthy = ", ".join(f"'{v}'" for v in _TRUE)
         falsy = ", ".join(f"'{v}'" for v in _FALSE)
-        exprs, parsed = [], {}
+        exprs, parsed, probes = [], {}, []
         for col in metrics:
             norm = f"lower(trim(CAST({_q(col)} AS VARCHAR)))"
-            bad = con.execute(
-                f"SELECT count(*), any_value(CAST({_q(col)} AS VARCHAR)) FROM t WHERE {_q(col)} IS NOT NULL "
-                f"AND {norm} NOT IN ({truthy}, {falsy})").fetchone()
-            if bad[0]:
-                raise DataError(path, col, f"{bad[0]:,} value(s) are not booleans, e.g. {bad[1]!r}: expected "
-                                           "True/False, true/false, 1/0 or yes/no")
+            not_bool = f"{_q(col)} IS NOT NULL AND {norm} NOT IN ({truthy}, {falsy})"
+            probes.append(f"count(*) FILTER (WHERE {not_bool}), any_value(CAST({_q(col)} AS VARCHAR)) FILTER (WHERE {not_bool})")
             parsed[col] = f"CASE WHEN {norm} IN ({truthy}) THEN 1 WHEN {norm} IN ({falsy}) THEN 0 END"
             exprs.append(f"count({parsed[col]}) AS {_q('n_' + col)}, coalesce(sum({parsed[col]}), 0) AS {_q('s_' + col)}")
+        bad = con.execute(f"SELECT {', '.join(probes)} FROM t").fetchone()  # every metric column in one pass
+        for i, col in enumerate(metrics):
+            if bad[2 * i]:
+                shown = str(bad[2 * i + 1])
+                shown = shown if len(shown) <= 200 else shown[:200] + "…"
+                raise DataError(path, col, f"{bad[2 * i]:,} value(s) are not booleans, e.g. {shown!r}: expected "
+                                           "True/False, true/false, 1/0 or yes/no")
         rows = con.execute(
             f"SELECT CAST({_q(variant_column)} AS VARCHAR) AS v, count(*) AS users, {', '.join(exprs)} FROM t "
             f"WHERE {_q(variant_column)} IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
@@ -414,25 +417,34 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
 
 def analyze_user_table(path: str | Path, variant_column: str, control: str, metrics: Sequence[str],
                        alpha: float = 0.05, mde: float = 0.05, weights: Mapping[str, float] | None = None,
-                       experiment: str | None = None, statistics: StatisticsSpec | None = None) -> ExperimentResult:
+                       experiment: str | None = None, statistics: StatisticsSpec | None = None,
+                       guardrails: Sequence[str] = (), margins: Mapping[str, float] | None = None,
+                       planned_users: int | None = None) -> ExperimentResult:
     """Analyse a one-row-per-user table: the first metric is primary, the others secondary.
 
-    SRM is tested against ``weights`` (default: an equal split over the variants found).
+    ``guardrails``: boolean columns where an increase is harm (``NAME:down``: a decrease is
+    harm), with ``margins`` the tolerated harm as an absolute difference of rates. SRM is tested
+    against ``weights``; without them, against an equal split over the variants found, and the
+    result says so (``methods.srm_weights_assumed``, and in the SRM reason). The per-variant
+    counts go through :func:`guidelab.counts_table.analyze_sufficient_counts`, the same analysis
+    ``guidelab analyze-counts`` runs on aggregated counts.
     """
+    from .counts_table import CountsOptions, analyze_sufficient_counts
+
     if not metrics:
         raise GuidelabError("analyze: give at least one --metric column")
-    users, per_metric, checks = user_table_counts(path, variant_column, metrics)
+    options = CountsOptions.build(control, metrics, guardrails, margins, weights, alpha=alpha, mde=mde,
+                                  planned_users=planned_users, statistics=statistics or StatisticsSpec())
+    columns = [m.name for m in options.metrics]
+    users, per_metric, checks = user_table_counts(path, variant_column, columns)
     if control not in users:
         raise DataError(path, variant_column, f"control {control!r} not found: the variants are "
                                               f"{', '.join(users) or '(none)'}")
     if len(users) < 2:
         raise DataError(path, variant_column, "only one variant found: expected a control and at least one treatment")
-    weights = dict(weights) if weights else {v: 1 / len(users) for v in users}
-    metric_counts = [(m, "primary" if i == 0 else "secondary", True, True, per_metric[m]) for i, m in enumerate(metrics)]
-    rows = compare_all(metric_counts, control, alpha, statistics)
-    srm = srm_test(users, weights)
-    primary = [r for r in rows if r.role == "primary"]
-    failed = [c.name for c in checks if not c.passed and c.severity == "fail"]
-    decision = decide([_view(r) for r in primary], [], srm.p_value, failed, alpha, mde, {})
-    return ExperimentResult(experiment or Path(path).stem, None, decision, srm, rows, checks, users, [], alpha, mde,
-                            control, (statistics or StatisticsSpec()).model_dump(mode="json"))
+    if weights:
+        missing = [v for v in users if v not in weights]
+        if missing:
+            raise GuidelabError(f"--weights: no share for variant(s) {', '.join(missing)} found in {variant_column}; "
+                                f"give every variant a share, e.g. {','.join(f'{v}=0.5' for v in list(users)[:2])}")
+    return analyze_sufficient_counts(experiment or Path(path).stem, users, per_metric, options, checks)

@@ -129,25 +129,16 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from .analysis import analyze_user_table
-    from .i18n import metric_label, pct, pval
-
     from .experiment import StatisticsSpec
 
     statistics = StatisticsSpec(correction=args.correction, sequential=args.sequential, bayesian=not args.no_bayes)
     res = analyze_user_table(args.file, args.variant, args.control, args.metric, alpha=args.alpha, mde=args.mde,
-                             weights=args.weights, statistics=statistics)
+                             weights=args.weights, statistics=statistics, guardrails=args.guardrail or (),
+                             margins=dict(args.margin or []), planned_users=args.planned_users)
     if args.json:
         print(res.to_json())
         return 0
-    print(f"{res.experiment}: {res.decision.verdict}" + (f" ({res.decision.arm})" if res.decision.arm else ""))
-    for r in res.decision.reasons:
-        print(f"  - {r.text('en')}")
-    print(f"SRM p = {pval(res.srm.p_value)}; users: " + ", ".join(f"{k} {v:,}" for k, v in res.assigned.items()))
-    for m in res.metrics:
-        c = m.comparison
-        ci = f"[{pct(c.rel_ci[0], signed=True)}, {pct(c.rel_ci[1], signed=True)}]" if c.rel_ci else "[–]"
-        print(f"  {metric_label(m.metric):<24} {m.variant:>12} vs {m.control:<12} {pct(c.rate):>7} vs {pct(c.rate_control):>7}"
-              f"  lift {pct(c.rel_lift, signed=True):>8} {ci:<20} p={pval(c.p_value):<8} p_adj({args.correction})={pval(m.p_value_adjusted)}")
+    _print_result_text(res, args.correction, res.experiment)
     return 0
 
 
@@ -316,7 +307,13 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--metric", required=True, action="append", help="a boolean metric column (repeat; first = primary)")
     z.add_argument("--alpha", type=float, default=0.05)
     z.add_argument("--mde", type=float, default=0.05, help="relative minimum detectable effect (0.05 = +5%%)")
-    z.add_argument("--weights", type=_weights, default=None, help="planned split, e.g. a=0.5,b=0.5 (default equal)")
+    z.add_argument("--guardrail", action="append", metavar="NAME[:down]",
+                   help="a boolean guardrail column: an increase is harm (NAME:down: a decrease is harm)")
+    z.add_argument("--margin", action="append", type=_margins, metavar="NAME=VALUE",
+                   help="tolerated harm of a guardrail, an absolute difference of rates (0.01 = 1 point)")
+    z.add_argument("--weights", type=_weights, default=None,
+                   help="planned split, e.g. a=0.2,b=0.8 (default: an equal split, said in the output)")
+    z.add_argument("--planned-users", type=int, default=None, help="planned users per arm (fixed-horizon gating)")
     z.add_argument("--correction", choices=["holm", "bh", "none"], default="holm", help="multiple-testing correction")
     z.add_argument("--sequential", action="store_true", help="always-valid confidence sequences (peeking-safe)")
     z.add_argument("--no-bayes", action="store_true", help="leave out the Bayesian view")

@@ -363,6 +363,11 @@ def analyze_counts_table(table: CountsTable, options: CountsOptions,
 def analyze_counts_file(path: str | Path, options: CountsOptions) -> Iterator[tuple[str | None, str | None, ExperimentResult]]:
     """Read, validate, then analyse every (experiment, look) group of a counts table."""
     table = read_counts_table(path, [m.name for m in options.metrics], options.control)
+    if options.weights is not None:
+        missing = sorted(set(table.variant.tolist()) - set(options.weights))
+        if missing:
+            raise GuidelabError(f"--weights: no share for variant(s) {_short(', '.join(missing))} found in "
+                                f"{table.path}; give every variant a share, e.g. a=0.2,b=0.8")
     return analyze_counts_table(table, options)
 
 
