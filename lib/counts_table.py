@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import duckdb
 import numpy as np
@@ -341,9 +341,15 @@ def _validate_groups(con: duckdb.DuckDBPyConnection, path: Path, is_csv: bool, c
 
 # --- groups -> results ------------------------------------------------------------------------
 
-def analyze_counts_table(table: CountsTable, options: CountsOptions,
-                         default_experiment: str | None = None) -> Iterator[tuple[str | None, str | None, ExperimentResult]]:
-    """(experiment, look, result) per group, in the order the groups first appear in the file."""
+def analyze_counts_table(table: CountsTable, options: CountsOptions, default_experiment: str | None = None,
+                         skip: Callable[[str | None, str | None], bool] | None = None,
+                         ) -> Iterator[tuple[str | None, str | None, ExperimentResult]]:
+    """(experiment, look, result) per group, in the order the groups first appear in the file.
+
+    ``skip(experiment, look)``: groups for which it returns True are not analysed (e.g. later
+    looks of an experiment a team has already stopped); it is asked just before each group, so
+    it may depend on the results yielded so far.
+    """
     names = [m.name for m in options.metrics]
     variants = table.variant.tolist()
     users = table.users.tolist()
@@ -353,6 +359,8 @@ def analyze_counts_table(table: CountsTable, options: CountsOptions,
     for g in range(table.n_groups):
         a, b = starts[g], starts[g + 1]
         exp, look = table.experiment[a], table.look[a]
+        if skip is not None and skip(exp, look):
+            continue
         vs = variants[a:b]
         us = users[a:b]
         assigned = dict(zip(vs, us))
