@@ -126,31 +126,16 @@ def analyze_sufficient_counts(experiment: str, assigned: Mapping[str, int],
     equal split over the variants in ``assigned`` and the result says so.
     """
     from . import analysis
-    from .decision import decide
 
     weights_assumed = options.weights is None
     weights = ({v: 1 / len(assigned) for v in assigned} if weights_assumed
                else {v: float(options.weights.get(v, 0.0)) for v in assigned})  # type: ignore[union-attr]
-    entry = getattr(analysis, "analyze_sufficient_statistics", None)
-    if entry is not None:  # the decision rule's single entry point (issue 9, h-rules)
-        result = entry(experiment=experiment, assigned=dict(assigned),
-                       metrics=[(m.name, m.role, m.higher_is_better, counts[m.name]) for m in options.metrics],
-                       control=options.control, alpha=options.alpha, mde=options.mde, weights=weights,
-                       statistics=options.statistics, margins=dict(options.margins),
-                       planned_users=options.planned_users, checks=list(checks))
-    else:
-        metric_counts = [(m.name, m.role, m.higher_is_better, True, counts[m.name]) for m in options.metrics]
-        rows = analysis.compare_all(metric_counts, options.control, options.alpha, options.statistics)
-        from .stats.srm import srm_test
-
-        srm = srm_test(assigned, weights)
-        failed = [c.name for c in checks if not c.passed and c.severity == "fail"]
-        decision = decide([analysis._view(r) for r in rows if r.role == "primary"],
-                          [analysis._view(r, options.margins) for r in rows if r.role == "guardrail"],
-                          srm.p_value, failed, options.alpha, options.mde, {})
-        result = ExperimentResult(experiment, None, decision, srm, rows, list(checks), dict(assigned), [],
-                                  options.alpha, options.mde, options.control,
-                                  options.statistics.model_dump(mode="json"))
+    metric_stats = [analysis.MetricStatistics(m.name, m.role, counts[m.name], m.higher_is_better)
+                    for m in options.metrics]
+    result = analysis.analyze_sufficient_statistics(
+        experiment, assigned, metric_stats, options.control, alpha=options.alpha, mde=options.mde, weights=weights,
+        statistics=options.statistics, guardrail_margins=options.margins, planned_users=options.planned_users,
+        data_checks=checks)
     return _with_assumed_split(result, weights, weights_assumed)
 
 
