@@ -165,9 +165,22 @@ def run_scenario(scenario: str, mode: str, n_sims: int, design: Design = Design(
 
 
 def measure(n_sims: int = 2000, seed: int = 20261130, design: Design = Design(),
-            modes: tuple[str, ...] = MODES) -> dict[str, dict[str, ScenarioOutcome]]:
-    """Every scenario in every mode: {mode: {scenario: outcome}}."""
-    return {mode: {s: run_scenario(s, mode, n_sims, design, seed) for s in SCENARIOS} for mode in modes}
+            modes: tuple[str, ...] = MODES, jobs: int = 1) -> dict[str, dict[str, ScenarioOutcome]]:
+    """Every scenario in every mode: {mode: {scenario: outcome}}; ``jobs`` processes share the
+    (scenario, mode) runs (each run is seeded on its own, so the figures do not depend on ``jobs``)."""
+    tasks = [(s, mode) for mode in modes for s in SCENARIOS]
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(run_scenario, s, mode, n_sims, design, seed) for s, mode in tasks]
+            done = [f.result() for f in futures]
+    else:
+        done = [run_scenario(s, mode, n_sims, design, seed) for s, mode in tasks]
+    out: dict[str, dict[str, ScenarioOutcome]] = {mode: {} for mode in modes}
+    for o in done:
+        out[o.mode][o.scenario] = o
+    return out
 
 
 def figures(outcomes: dict[str, dict[str, ScenarioOutcome]], measured_on: dt.date | None = None) -> dict[str, Any]:
@@ -228,11 +241,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sims", type=int, default=2000, help="experiments per scenario and mode (default 2000)")
     ap.add_argument("--seed", type=int, default=20261130)
     ap.add_argument("--mode", choices=MODES, action="append", help="only this mode (repeatable)")
+    ap.add_argument("--jobs", type=int, default=1, help="processes (default 1)")
     ap.add_argument("--write", action="store_true", help="write lib/oc_figures.json and the docs table")
     args = ap.parse_args(argv)
     design = Design()
     t0 = time.perf_counter()
-    outcomes = measure(args.sims, args.seed, design, tuple(args.mode or MODES))
+    outcomes = measure(args.sims, args.seed, design, tuple(args.mode or MODES), jobs=args.jobs)
     print(markdown_table(outcomes, design, args.seed))
     for by in outcomes.values():
         for o in by.values():
