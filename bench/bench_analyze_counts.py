@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from guidelab.counts_table import CountsOptions, analyze_counts_table, group_json_line, read_counts_table
+from guidelab.counts_table import CountsOptions, analyze_counts_parallel, group_json_line, read_counts_table
 from guidelab.experiment import StatisticsSpec
 
 
@@ -42,6 +42,7 @@ def main() -> None:
     ap.add_argument("--groups", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--sequential", action="store_true")
+    ap.add_argument("--jobs", type=int, default=1)
     args = ap.parse_args()
     options = CountsOptions.build("a", ["converted"], ["dismissed"], {"dismissed": 0.01},
                                   statistics=StatisticsSpec(sequential=args.sequential, bayesian=False))
@@ -51,7 +52,7 @@ def main() -> None:
         t0 = time.perf_counter()
         table = read_counts_table(path, ["converted", "dismissed"], "a")
         t1 = time.perf_counter()
-        results = list(analyze_counts_table(table, options))
+        results = list(analyze_counts_parallel(table, options, args.jobs))
         t2 = time.perf_counter()
         out = io.StringIO()
         for exp, look, res in results:
@@ -61,7 +62,8 @@ def main() -> None:
     for _, _, r in results:
         verdicts[r.decision.verdict] = verdicts.get(r.decision.verdict, 0) + 1
     total = t3 - t0
-    print(f"groups: {table.n_groups:,} ({'sequential' if args.sequential else 'fixed-horizon'}); verdicts {verdicts}")
+    print(f"groups: {table.n_groups:,} ({'sequential' if args.sequential else 'fixed-horizon'}, jobs {args.jobs}); "
+          f"verdicts {verdicts}")
     print(f"read + validate (DuckDB): {t1 - t0:8.2f} s")
     print(f"analyse every group:      {t2 - t1:8.2f} s  ({table.n_groups / (t2 - t1):,.0f} groups/s)")
     print(f"JSON lines:               {t3 - t2:8.2f} s  ({out.tell() / 1e6:,.1f} MB)")

@@ -180,7 +180,7 @@ def cmd_analyze_counts(args: argparse.Namespace) -> int:
     options = CountsOptions.build(args.control, args.metric, args.guardrail or (), dict(args.margin or []),
                                   args.weights, alpha=args.alpha, mde=args.mde, planned_users=args.planned_users,
                                   statistics=statistics)
-    groups = analyze_counts_file(args.file, options)
+    groups = analyze_counts_file(args.file, options, jobs=args.jobs)
     if args.json:
         results = list(groups)
         if len(results) != 1:
@@ -336,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     zc.add_argument("--correction", choices=["holm", "bh", "none"], default="holm", help="multiple-testing correction")
     zc.add_argument("--sequential", action="store_true", help="always-valid confidence sequences (peeking-safe)")
     zc.add_argument("--bayes", action="store_true", help="add the Bayesian view (slow on many groups)")
+    zc.add_argument("--jobs", type=int, default=1, help="processes sharing the groups (same output, same order)")
     fmt = zc.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print the result of a single group as JSON")
     fmt.add_argument("--jsonl", action="store_true", help="one JSON object per line and (experiment, look) group")

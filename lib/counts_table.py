@@ -353,7 +353,35 @@ def analyze_counts_table(table: CountsTable, options: CountsOptions, default_exp
         yield exp, look, analyze_sufficient_counts(exp if exp is not None else fallback, assigned, counts, options)
 
 
-def analyze_counts_file(path: str | Path, options: CountsOptions) -> Iterator[tuple[str | None, str | None, ExperimentResult]]:
+def _analyze_chunk(table: CountsTable, options: CountsOptions, first: int, last: int,
+                   default_experiment: str | None) -> list[tuple[str | None, str | None, ExperimentResult]]:
+    """Groups ``first`` .. ``last - 1`` (a worker's share of :func:`analyze_counts_parallel`)."""
+    starts = table.starts[first:last + 1]
+    a, b = int(starts[0]), int(starts[-1])
+    part = CountsTable(table.path, table.experiment[a:b], table.look[a:b], table.variant[a:b], table.users[a:b],
+                       {m: v[a:b] for m, v in table.successes.items()}, starts - a)
+    return list(analyze_counts_table(part, options, default_experiment))
+
+
+def analyze_counts_parallel(table: CountsTable, options: CountsOptions, jobs: int, chunk_groups: int = 2000,
+                            default_experiment: str | None = None,
+                            ) -> Iterator[tuple[str | None, str | None, ExperimentResult]]:
+    """:func:`analyze_counts_table` over ``jobs`` processes, in chunks of groups; same results, same order."""
+    if jobs <= 1 or table.n_groups <= chunk_groups:
+        yield from analyze_counts_table(table, options, default_experiment)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    bounds = [(g, min(g + chunk_groups, table.n_groups)) for g in range(0, table.n_groups, chunk_groups)]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(_analyze_chunk, table, options, a, b, default_experiment or table.path.stem)
+                   for a, b in bounds]
+        for f in futures:
+            yield from f.result()
+
+
+def analyze_counts_file(path: str | Path, options: CountsOptions,
+                        jobs: int = 1) -> Iterator[tuple[str | None, str | None, ExperimentResult]]:
     """Read, validate, then analyse every (experiment, look) group of a counts table."""
     table = read_counts_table(path, [m.name for m in options.metrics], options.control)
     if options.weights is not None:
@@ -361,7 +389,7 @@ def analyze_counts_file(path: str | Path, options: CountsOptions) -> Iterator[tu
         if missing:
             raise GuidelabError(f"--weights: no share for variant(s) {_short(', '.join(missing))} found in "
                                 f"{table.path}; give every variant a share, e.g. a=0.2,b=0.8")
-    return analyze_counts_table(table, options)
+    return analyze_counts_parallel(table, options, jobs)
 
 
 def group_record(experiment: str | None, look: str | None, result: ExperimentResult) -> dict[str, Any]:

@@ -266,3 +266,21 @@ def test_analyze_validates_every_metric_column_in_one_pass(tmp_path):
     p.write_text("g,conv,other\na,1,0\nb,0,maybe\na,1,1\nb,0,1\n", encoding="utf-8")
     with pytest.raises(DataError, match="other: 1 value.*'maybe'"):
         analyze_user_table(p, "g", "a", ["conv", "other"])
+
+
+def test_parallel_gives_the_same_results_in_the_same_order(tmp_path):
+    from guidelab.counts_table import analyze_counts_parallel
+
+    rows = ["experiment,look,variant,users,conv"]
+    rng = np.random.default_rng(2)
+    for e in range(7):
+        for v in ("a", "b"):
+            n = int(rng.integers(50, 500))
+            rows.append(f"x{e},1,{v},{n},{int(rng.integers(0, n))}")
+    p = tmp_path / "many.csv"
+    p.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    t = read_counts_table(p, ["conv"], "a")
+    opts = CountsOptions.build("a", ["conv"])
+    serial = [json.dumps(group_record(*g)) for g in analyze_counts_table(t, opts)]
+    parallel = [json.dumps(group_record(*g)) for g in analyze_counts_parallel(t, opts, jobs=2, chunk_groups=3)]
+    assert parallel == serial and len(serial) == 7
