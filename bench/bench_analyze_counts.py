@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -49,11 +50,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "counts.parquet"
         pq.write_table(make_counts_table(args.groups, args.seed), path)
+        c0 = time.process_time()
         t0 = time.perf_counter()
         table = read_counts_table(path, ["converted", "dismissed"], "a")
         t1 = time.perf_counter()
         results = list(analyze_counts_parallel(table, options, args.jobs))
         t2 = time.perf_counter()
+        c2 = time.process_time()
         out = io.StringIO()
         for exp, look, res in results:
             out.write(group_json_line(exp, look, res) + "\n")
@@ -68,6 +71,9 @@ def main() -> None:
     print(f"analyse every group:      {t2 - t1:8.2f} s  ({table.n_groups / (t2 - t1):,.0f} groups/s)")
     print(f"JSON lines:               {t3 - t2:8.2f} s  ({out.tell() / 1e6:,.1f} MB)")
     print(f"total:                    {total:8.2f} s  ({table.n_groups / total:,.0f} groups/s)")
+    if args.jobs == 1:
+        print(f"CPU time of read + analyse (this process): {c2 - c0:.2f} s ({table.n_groups / (c2 - c0):,.0f} groups "
+              f"per CPU-second; load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
 
 
 if __name__ == "__main__":

@@ -128,6 +128,7 @@ class ScenarioOutcome:
     planned_users: int
     groups_analysed: int
     seconds: float
+    cpu_seconds: float = 0.0
 
 
 def run_scenario(scenario: str, mode: str, n_sims: int, design: Design = Design(), seed: int = 20261130,
@@ -139,7 +140,7 @@ def run_scenario(scenario: str, mode: str, n_sims: int, design: Design = Design(
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         path = Path(tmp) / f"oc-{scenario}-{mode}.parquet"
         pq.write_table(simulate_counts(scenario, n_sims, design, seed), path)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         table = read_counts_table(path, ["converted", "guardrail"], "control")
         stopped: dict[str, tuple[str, int]] = {}
         reached: dict[str, int] = {}
@@ -155,13 +156,13 @@ def run_scenario(scenario: str, mode: str, n_sims: int, design: Design = Design(
                 reached[experiment] = day
             if result.decision.verdict in ("KEEP", "KILL"):
                 stopped[experiment] = (result.decision.verdict, day)
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     keep = [e for e, (v, _) in stopped.items() if v == "KEEP"]
     kill = [e for e, (v, _) in stopped.items() if v == "KILL"]
     by_plan = [e for e in keep if stopped[e][1] <= reached.get(e, design.looks)]
     plan_look = math.ceil(planned / design.daily_users_per_arm)
     return ScenarioOutcome(scenario, mode, n_sims, len(keep) / n_sims, len(kill) / n_sims, len(by_plan) / n_sims,
-                           plan_look, planned, analysed, seconds)
+                           plan_look, planned, analysed, seconds, cpu)
 
 
 def measure(n_sims: int = 2000, seed: int = 20261130, design: Design = Design(),
@@ -250,8 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown_table(outcomes, design, args.seed))
     for by in outcomes.values():
         for o in by.values():
-            print(f"{o.mode:>10} {o.scenario:>5}: {o.groups_analysed:,} groups in {o.seconds:.1f} s "
-                  f"({o.groups_analysed / max(o.seconds, 1e-9):,.0f} groups/s)")
+            print(f"{o.mode:>10} {o.scenario:>5}: {o.groups_analysed:,} groups in {o.seconds:.1f} s, "
+                  f"{o.cpu_seconds:.1f} CPU-s ({o.groups_analysed / max(o.cpu_seconds, 1e-9):,.0f} groups per CPU-s)")
     print(f"total {time.perf_counter() - t0:.1f} s")
     if args.write:
         print(json.dumps(write_outputs(outcomes, design, args.seed)))
