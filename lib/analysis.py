@@ -243,17 +243,19 @@ def _view(r: MetricResult, *, mode: str = "fixed", alpha: float = 0.05, arms: in
     """
     c = r.comparison
     abs_ci = r.sequential.ci if r.sequential is not None else c.abs_ci
-    lower = upper = None
+    lower = upper = av_rel = None
     if r.role == "primary" and c.status == "ok" and c.abs_diff is not None:
         seq = r.sequential if r.sequential is not None else sequential_view(c, alpha / max(1, arms), tuning)
         if seq.ci is not None:
             lower = -seq.ci[1] if r.higher_is_better else seq.ci[0]
+            upper = -seq.ci[0] if r.higher_is_better else seq.ci[1]
+        av_rel = tuple(seq.relative_ci) if seq.relative_ci else None
     elif r.role == "guardrail" and counts is not None and judgeable:
         lower, upper = _guardrail_bounds(r, counts[0], counts[1], mode, alpha, tuning, ceiling)
     return ComparisonView(r.metric, r.role, r.variant, r.higher_is_better, c.status, c.p_value, r.p_value_adjusted,
                           c.rel_lift, r.rel_ci, c.abs_diff, r.value, r.value_control, r.significant, r.kind,
                           r.sequential is not None, tuple(abs_ci) if abs_ci else None, float(margin),
-                          lower, upper, ceiling, judgeable)
+                          lower, upper, ceiling, judgeable, av_rel)
 
 
 def _planned(primary: MetricStatistics, row: MetricResult, *, alpha: float, mde: float, power: float,
@@ -275,10 +277,13 @@ def _planned(primary: MetricStatistics, row: MetricResult, *, alpha: float, mde:
 
 def _progress(primary: MetricStatistics, rows: Sequence[MetricResult], control: str, assigned: Mapping[str, int],
               weights: Mapping[str, float], daily_assigned: Sequence[tuple[dt.date, str, int]], as_of: dt.date | None,
-              planned_users: int | Mapping[str, int] | None, **plan: Any) -> dict[str, Progress]:
+              planned_users: int | Mapping[str, int] | None, previous_users: Mapping[str, int] | None = None,
+              **plan: Any) -> dict[str, Progress]:
     """Per treatment arm: the planned sample (the plan's function, or ``planned_users``), the users
     whose primary has matured, and the days still needed at the last 7 days' traffic plus the
-    maturation lag (:attr:`MetricStatistics.maturation_days`)."""
+    maturation lag (:attr:`MetricStatistics.maturation_days`). The look is the decision look when
+    the previous look (``previous_users``: matured users per arm then; default: today's users minus
+    those who matured today, from ``daily_assigned``) had not yet reached the planned sample."""
     out: dict[str, Progress] = {}
     lag = primary.maturation_days
     for r in rows:
@@ -304,8 +309,25 @@ def _progress(primary: MetricStatistics, rows: Sequence[MetricResult], control: 
                     date = as_of + dt.timedelta(days=math.ceil(days))
                 if not daily_assigned and not matured:
                     days = None
-        out[v] = Progress(None if need is None else need[1], None if need is None else need[0], n_t, n_c, days, date)
+        first = None
+        if need is not None and need[0] and need[1]:
+            prev = _previous(previous_users, daily_assigned, as_of, lag, (v, n_t), (control, n_c))
+            if prev is not None:
+                first = not (prev[0] >= need[1] and prev[1] >= need[0])
+        out[v] = Progress(None if need is None else need[1], None if need is None else need[0], n_t, n_c, days, date,
+                          first)
     return out
+
+
+def _previous(previous_users: Mapping[str, int] | None, daily_assigned: Sequence[tuple[dt.date, str, int]],
+              as_of: dt.date | None, lag: int, *arms: tuple[str, int]) -> tuple[int, ...] | None:
+    """Matured users per arm at the previous look (one day earlier), or None when unknown."""
+    if previous_users is not None:
+        return tuple(int(previous_users.get(a, 0)) for a, _ in arms)
+    if not daily_assigned or as_of is None:
+        return None
+    day = as_of - dt.timedelta(days=lag)
+    return tuple(n - sum(k for d, x, k in daily_assigned if x == a and d == day) for a, n in arms)
 
 
 def _arm_comparison(metric: MetricStatistics, rows: Sequence[MetricResult], alpha: float, arms: int,
@@ -346,6 +368,7 @@ def analyze_sufficient_statistics(
     guardrail_ceilings: Mapping[str, float] | None = None,
     no_guide_arms: Sequence[str] = (),
     planned_users: int | Mapping[str, int] | None = None,
+    previous_users: Mapping[str, int] | None = None,
     baseline: float | None = None,
     daily_assigned: Sequence[tuple[dt.date, str, int]] = (),
     as_of: dt.date | None = None,
@@ -362,7 +385,9 @@ def analyze_sufficient_statistics(
     highest acceptable rate of a guide-only guardrail in a guide arm, used when the control is in
     ``no_guide_arms``; ``planned_users``: users per arm for the fixed-horizon gate (int, or per
     variant), else planned by :func:`guidelab.stats.power.users_needed` from ``baseline`` (default:
-    the control's observed value); ``daily_assigned`` (date, variant, users) and ``as_of`` give
+    the control's observed value); ``previous_users``: matured primary users per variant at the
+    previous look (for analyses of a series of looks without ``daily_assigned``: a look after the
+    decision look is judged on always-valid intervals only); ``daily_assigned`` (date, variant, users) and ``as_of`` give
     the days still needed and the date of the decision look; ``failed_checks``: names of failed
     data checks (default: the failed ``data_checks`` of severity "fail").
     """
@@ -379,6 +404,7 @@ def analyze_sufficient_statistics(
     primary = [r for r in rows if r.role == "primary"]
     arms = max(1, len(primary))
     progress = _progress(primary_metric, primary, control, assigned, weights, daily_assigned, as_of, planned_users,
+                         previous_users,
                          alpha=alpha, mde=mde, power=power, arms=arms, sequential=mode == "sequential",
                          tuning=st.sequential_tuning, baseline=baseline)
     by_name = {m.name: m for m in metrics}
@@ -411,7 +437,8 @@ def analyze_sufficient_statistics(
                       arm_comparison=_arm_comparison(primary_metric, primary, alpha, arms, mode, st.sequential_tuning))
     methods = {**st.model_dump(mode="json"), "mode": mode, "power": power, "guardrails": resolved,
                "planned": {v: {"control": p.planned_control, "treatment": p.planned_treatment,
-                               "share": p.share, "decision_date": p.decision_date.isoformat() if p.decision_date else None}
+                               "share": p.share, "decision_look": p.decision_look,
+                               "decision_date": p.decision_date.isoformat() if p.decision_date else None}
                            for v, p in progress.items()},
                "baseline": baseline, "planned_users": planned_users}
     return ExperimentResult(experiment, as_of, decision, srm, rows, list(data_checks), dict(assigned),

@@ -135,6 +135,7 @@ class ComparisonView:
     ceiling: float | None = None      # guide-only guardrail against a no-guide control: harm = the arm's own
     #                                   rate, threshold = this ceiling (instead of the difference and margin)
     judgeable: bool = True            # False: guide-only guardrail vs a no-guide control without a ceiling
+    av_rel_ci: tuple[float, float] | None = None  # primary: always-valid (1 - alpha/k) interval of the relative lift
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,8 @@ class Progress:
     ``planned_*``: users each arm needs (:func:`guidelab.stats.power.users_needed`, the function
     `guidelab plan` uses), None when no plan can be made (then efficacy verdicts wait for a
     declared baseline or planned sample); ``n_*``: users whose primary metric has matured.
+    The fixed-horizon test is read once, at the decision look; a team that keeps looking after it
+    is judged on the always-valid intervals, so the extra looks cannot add false wins.
     """
 
     planned_treatment: int | None
@@ -152,6 +155,8 @@ class Progress:
     n_control: int
     days_needed: float | None = None
     decision_date: dt.date | None = None
+    decision_look: bool | None = None  # True: the first look with the planned sample; False: a later look
+    #                                    (judged on always-valid intervals); None: unknown, taken as the first
 
     @property
     def share(self) -> float | None:
@@ -187,7 +192,7 @@ def harmed_beyond_margin(g: ComparisonView, alpha: float) -> bool:
     Views without bounds (built by hand) fall back to: significantly worse and, with a margin, the
     interval's end nearest zero beyond the margin.
     """
-    if g.status != "ok" and g.ceiling is None:
+    if not g.judgeable or (g.status != "ok" and g.ceiling is None):
         return False
     if g.harm_lower is not None:
         return g.harm_lower > _threshold(g)
@@ -253,6 +258,11 @@ def decide_arm(primary: ComparisonView, guardrails: list[ComparisonView], alpha:
         code = "awaiting_plan" if progress.share is None else "progress"
         return ArmOutcome(v, "CONTINUE", (Reason(code, base),), days_needed)
     sig = _sig(primary, alpha)
+    rel_ci = primary.rel_ci
+    late = gated and progress.decision_look is False
+    if late:  # after the decision look: only always-valid evidence counts
+        sig = primary.harm_upper is not None and primary.harm_upper < 0
+        rel_ci = primary.av_rel_ci
     if sig and _worse(primary):
         return ArmOutcome(v, "KILL", (Reason("primary_worse", base), *harmed))
     if sig and _better(primary):
@@ -267,19 +277,26 @@ def decide_arm(primary: ComparisonView, guardrails: list[ComparisonView], alpha:
         if lift is not None and abs(lift) < mde:
             extra = (Reason("win_below_mde", base),)
         return ArmOutcome(v, "KEEP", (Reason("primary_better", base), *extra))
-    if primary.rel_ci is not None:
-        lo, hi = primary.rel_ci
+    if rel_ci is not None:
+        lo, hi = rel_ci
         futile = hi < mde if primary.higher_is_better else lo > -mde
         if futile:
             return ArmOutcome(v, "KILL", (Reason("futile", base),))
     code = "planned_reached_inconclusive" if gated else "inconclusive"
-    return ArmOutcome(v, "CONTINUE", (Reason(code, {**base, "days_needed": days_needed}),), days_needed)
+    return ArmOutcome(v, "CONTINUE", (Reason(code, {**base, "days_needed": days_needed, "late": late}),), days_needed)
 
 
 def _goodness(p: ComparisonView) -> float:
     if p.rel_lift is None:
         return -math.inf
     return p.rel_lift if p.higher_is_better else -p.rel_lift
+
+
+def _days(days_needed: Mapping[str, float | None], progress: Mapping[str, Progress] | None, v: str) -> float | None:
+    if v in days_needed:
+        return days_needed[v]
+    pr = None if progress is None else progress.get(v)
+    return None if pr is None else pr.days_needed
 
 
 def decide(primary_rows: list[ComparisonView], guardrail_rows: list[ComparisonView], srm_p: float | None,
@@ -293,8 +310,8 @@ def decide(primary_rows: list[ComparisonView], guardrail_rows: list[ComparisonVi
     verdict is KEEP among several arms.
     """
     arms = tuple(
-        decide_arm(p, [g for g in guardrail_rows if g.variant == p.variant], alpha, mde, days_needed.get(p.variant),
-                   mode, None if progress is None else progress.get(p.variant))
+        decide_arm(p, [g for g in guardrail_rows if g.variant == p.variant], alpha, mde,
+                   _days(days_needed, progress, p.variant), mode, None if progress is None else progress.get(p.variant))
         for p in primary_rows
     )
     investigate: list[Reason] = []

@@ -329,8 +329,8 @@ class ExperimentSpec(_Model):
 
     def _check_guide_only_metrics(self, keys: list[str]) -> None:
         """Metrics only a guide can produce are 0 by construction in a no-guide (``guide: null``)
-        control: as the primary they always "win", as a guardrail every guide looks harmful. Such
-        a guardrail is judged against ``guardrail_ceilings`` instead; the primary cannot be one."""
+        control, so as a guardrail every guide would look harmful and the experiment could never
+        pass: such a guardrail is judged against its ``guardrail_ceilings`` entry instead."""
         control = self.control or keys[0]
         holdout = next((v for v in self.variants if v.key == control), None)
         unknown = set(self.guardrail_ceilings) - set(self.metrics.guardrails)
@@ -340,13 +340,6 @@ class ExperimentSpec(_Model):
             raise ValueError("guardrail_ceilings: a ceiling is the highest acceptable rate, expected 0 < value < 1")
         if holdout is None or holdout.guide is not None:
             return
-        primary = parse_metric(self.metrics.primary)
-        if primary.guide_only:
-            raise ValueError(
-                f"metrics.primary: {primary.name!r} can only happen when a guide is shown, and the control "
-                f"{control!r} shows no guide (guide: null), so its rate is 0 by construction and any guide "
-                f"'wins': this test can never say anything. Use an outcome every user can have (goal_d<N>, "
-                f"retention_d<N>, ...) or make a guide arm the control.")
         for name in self.metrics.guardrails:
             m = parse_metric(name)
             if m.guide_only and name not in self.guardrail_ceilings:
