@@ -664,23 +664,38 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
 
 def analyze_user_table(path: str | Path, variant_column: str, control: str, metrics: Sequence[str],
                        alpha: float = 0.05, mde: float = 0.05, weights: Mapping[str, float] | None = None,
-                       experiment: str | None = None, statistics: StatisticsSpec | None = None) -> ExperimentResult:
+                       experiment: str | None = None, statistics: StatisticsSpec | None = None,
+                       guardrails: Sequence[str] = (), margins: Mapping[str, float] | None = None,
+                       planned_users: int | None = None) -> ExperimentResult:
     """Analyse a one-row-per-user table: the first metric is primary, the others secondary.
 
-    SRM is tested against ``weights`` (default: an equal split over the variants found).
+    ``guardrails``: boolean columns where an increase is harm (``NAME:down``: a decrease is
+    harm), with ``margins`` the tolerated harm as an absolute difference of rates. SRM is tested
+    against ``weights``; without them, against an equal split over the variants found, and the
+    result says so (``methods.srm_weights_assumed``, and in the SRM reason). The per-variant
+    counts go through :func:`guidelab.counts_table.analyze_sufficient_counts`, the same analysis
+    ``guidelab analyze-counts`` runs on aggregated counts.
     """
+    from .counts_table import CountsOptions, analyze_sufficient_counts
+
     if not metrics:
         raise GuidelabError("analyze: give at least one --metric column")
-    users, per_metric, checks = user_table_counts(path, variant_column, metrics)
+    options = CountsOptions.build(control, metrics, guardrails, margins, weights, alpha=alpha, mde=mde,
+                                  planned_users=planned_users, statistics=statistics or StatisticsSpec())
+    columns = [m.name for m in options.metrics]
+    users, per_metric, checks = user_table_counts(path, variant_column, columns)
     if control not in users:
         raise DataError(path, variant_column, f"control {control!r} not found: the variants are "
                                               f"{', '.join(users) or '(none)'}")
     if len(users) < 2:
         raise DataError(path, variant_column, "only one variant found: expected a control and at least one treatment")
-    metric_stats = [MetricStatistics(m, "primary" if i == 0 else "secondary", per_metric[m]) for i, m in enumerate(metrics)]
-    return analyze_sufficient_statistics(experiment or Path(path).stem, users, metric_stats, control, alpha=alpha,
-                                         mde=mde, weights=weights, statistics=statistics, data_checks=checks,
-                                         ledger=user_table_ledger(path, users, checks))
+    if weights:
+        missing = [v for v in users if v not in weights]
+        if missing:
+            raise GuidelabError(f"--weights: no share for variant(s) {', '.join(missing)} found in {variant_column}; "
+                                f"give every variant a share, e.g. {','.join(f'{v}=0.5' for v in list(users)[:2])}")
+    return analyze_sufficient_counts(experiment or Path(path).stem, users, per_metric, options, checks,
+                                     ledger=user_table_ledger(path, users, checks))
 
 
 def user_table_ledger(path: str | Path, users: Mapping[str, int], checks: Sequence[DataCheck]) -> Any:

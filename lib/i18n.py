@@ -244,8 +244,15 @@ def reason_text(reason: "Reason", lang: str = "en") -> str:
     v = p.get("variant", "")
     ja = check_lang(lang) == "ja"
     if c == "srm":
-        return (f"サンプル比率の不一致（SRM）：{p_phrase(p['p'])}（基準 {p['threshold']}）。割り当てか計測に問題がある可能性があります。"
-                if ja else f"Sample ratio mismatch: {p_phrase(p['p'])} (threshold {p['threshold']}); assignment or logging may be broken.")
+        split = "/".join(f"{k} {pct(w)}" for k, w in (p.get("weights") or {}).items())
+        if p.get("weights_assumed"):
+            split_ja, split_en = (f" 比較した割合は均等割り（{split}）と仮定したものです。計画した割合が異なる場合は --weights で指定してください。",
+                                  f" The split tested against is an assumed equal split ({split}); "
+                                  "pass --weights if the planned split differs.")
+        else:
+            split_ja, split_en = ((f" 計画した割合：{split}。", f" Planned split: {split}.") if split else ("", ""))
+        return (f"サンプル比率の不一致（SRM）：{p_phrase(p['p'])}（基準 {p['threshold']}）。割り当てか計測に問題がある可能性があります。{split_ja}"
+                if ja else f"Sample ratio mismatch: {p_phrase(p['p'])} (threshold {p['threshold']}); assignment or logging may be broken.{split_en}")
     if c == "data_check_failed":
         return f"データチェック不合格：{p['check']}。" if ja else f"Data check failed: {p['check']}."
     seq_en = " The always-valid (sequential) interval excludes zero: you may stop now." if p.get("sequential") else ""
