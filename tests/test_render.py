@@ -39,3 +39,19 @@ def test_languages_differ_and_japanese_is_kept(simulated_onboarding, root):
     assert "ようこそ！🎉" in render.guides_preview(ja)
     assert "2026年10月21日" in render.head(ja)
     assert render.decision_banner(ja) != render.decision_banner(en)
+
+
+def test_methods_state_the_rule_and_its_measured_operating_characteristic(simulated_onboarding, root, tmp_path,
+                                                                           monkeypatch):
+    spec = root / "experiments/onboarding-tour-vs-checklist.yaml"
+    figures = tmp_path / "oc.json"
+    figures.write_text('{"fixed": {"aa_keep_any_look": 0.0213, "n_sims": 2000}}', encoding="utf-8")
+    monkeypatch.setattr(render, "OC_FIGURES", figures)
+    monkeypatch.setattr(render.oc_figures, "__defaults__", (figures,))
+    en = render.methods(render.build_context(spec, simulated_onboarding, None, "en"))
+    ja = render.methods(render.build_context(spec, simulated_onboarding, None, "ja"))
+    assert "keeps a useless guide in 2.1% of experiments, read daily, measured on 2,000 simulations" in en
+    assert "fixed-horizon" in en and "non-inferiority" in en
+    assert "2.1%" in ja and "2,000 回のシミュレーション" in ja and "非劣性" in ja
+    figures.write_text("not json", encoding="utf-8")
+    assert "useless guide" not in render.methods(render.build_context(spec, simulated_onboarding, None, "en"))
