@@ -209,6 +209,20 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .schemas import SCHEMA_NAMES, schema_text, write_schemas
+
+    if args.out:
+        for path in write_schemas(args.out):
+            print(path)
+        return 0
+    if not args.name:
+        print("guidelab schema: name one of: " + ", ".join(SCHEMA_NAMES), file=sys.stderr)
+        return 2
+    sys.stdout.write(schema_text(args.name))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="guidelab", description="A/B test in-app guides and decide which to keep.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -295,6 +309,12 @@ def build_parser() -> argparse.ArgumentParser:
     pb.add_argument("--notify", metavar="URL", help="post each verdict to a Slack-compatible webhook")
     pb.add_argument("--base-url", help="where reports/ is served, for links in notifications")
     pb.set_defaults(func=cmd_publish)
+
+    sc = sub.add_parser("schema", help="print the JSON Schema of an input or output (experiment, guide, "
+                                       "throttle-policy, eligibility-input, result)")
+    sc.add_argument("name", nargs="?", choices=["experiment", "guide", "throttle-policy", "eligibility-input", "result"])
+    sc.add_argument("--out", help="write every schema as <name>.schema.json into this folder instead")
+    sc.set_defaults(func=cmd_schema)
     return p
 
 

@@ -428,5 +428,12 @@ def eligible_from_cli(spec_path: str, user_arg: str, now: str | None, policy_pat
         raise DataError(source, "", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     if not isinstance(data, dict):
         raise DataError(source, "", "expected a JSON object with user_id, attributes, signup_at, context, history")
+    stray = [k for k in data if k not in UserContext.model_fields]
+    if stray:
+        raise DataError(source, ", ".join(map(str, stray)),
+                        f"unknown field: a user is {{user_id, attributes, signup_at, context, history}}; "
+                        f"user attributes such as {stray[0]!r} go under \"attributes\", e.g. "
+                        f'{{"user_id": "u1", "attributes": {{"{stray[0]}": "…"}}}} '
+                        "(docs/inputs.md; guidelab schema eligibility-input)")
     user = validate_as(UserContext, data, source)
     return _format_one(evaluate_user(spec, user, at, policy)), 0

@@ -584,6 +584,21 @@ class Targeting(_Model):
     all: list[Condition] = []
     any: list[Condition] = []
 
+    @model_validator(mode="before")
+    @classmethod
+    def _only_all_any(cls, data: Any) -> Any:
+        # A condition written straight under targeting (``targeting: {version: ">= 3.2"}``) would
+        # otherwise be an "unknown field" with no hint of the shape expected.
+        if isinstance(data, Mapping):
+            stray = [k for k in data if k not in ("all", "any")]
+            if stray:
+                errors = _Errors()
+                for key in stray:
+                    errors.add((str(key),), "targeting takes lists of conditions under all: or any:, e.g. "
+                                            "targeting: {all: [{attribute: app_version, version: '>=3.2'}]}")
+                errors.raise_if_any("Targeting")
+        return data
+
     @model_validator(mode="after")
     def _not_empty(self) -> "Targeting":
         if not self.all and not self.any:

@@ -304,5 +304,11 @@ def write_preview(spec: ExperimentSpec, out_dir: str | Path, langs: Iterable[str
 
 
 def preview_from_cli(spec_path: str | Path, out_dir: str | Path) -> str:
-    """Load and validate a spec, write its preview; returns the written file's path."""
-    return str(write_preview(load_experiment(spec_path), out_dir))
+    """Load and validate a spec, write its preview; returns the written file's path.
+
+    ``out`` ending in ``.html`` is the file itself; anything else is a folder that receives
+    ``<id>.preview.html``."""
+    spec = load_experiment(spec_path)
+    if str(out_dir).lower().endswith((".html", ".htm")):
+        return str(atomic_write_text(Path(out_dir), preview_html(spec, ("ja", "en"))))
+    return str(write_preview(spec, out_dir))

@@ -286,3 +286,14 @@ def test_cli_bad_policy_file(root, monkeypatch, tmp_path):
     bad.write_text("max_guides_per_period: 0\n")
     with pytest.raises(GuidelabError, match="p.yaml:1: max_guides_per_period"):
         eligible_from_cli(ONBOARDING, f"{FIXTURES}/user.json", None, str(bad))
+
+
+def test_an_attribute_at_the_top_level_says_where_it_goes(root, capsys):
+    from guidelab.cli import main
+
+    code = main(["eligible", str(root / "experiments" / "onboarding-tour-vs-checklist.yaml"),
+                 "--user", '{"user_id": "u1", "plan": "pro"}', "--now", "2026-10-05T09:00:00+09:00"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert 'go under "attributes"' in err and '"attributes": {"plan"' in err and "guidelab schema eligibility-input" in err
+    assert "Traceback" not in err
