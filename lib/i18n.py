@@ -31,6 +31,16 @@ def pct(x: float | None, digits: int = 1, signed: bool = False) -> str:
     return s.replace("-", "−") if signed else s
 
 
+def pts(x: float | None, digits: int = 1, signed: bool = False, lang: str = "en") -> str:
+    """A difference of two rates in percentage points: 0.048 -> '+4.8 pt' ('+4.8ポイント' in
+    Japanese). Rates and relative lifts stay percentages (:func:`pct`). None -> '–'."""
+    if x is None:
+        return "–"
+    s = f"{x * 100:+.{digits}f}" if signed else f"{x * 100:.{digits}f}"
+    s = s.replace("-", "−") if signed else s
+    return f"{s}ポイント" if lang == "ja" else f"{s} pt"
+
+
 def value(x: float | None, kind: str = "proportion") -> str:
     """A metric's value: a percentage for proportions, a number for means and ratios."""
     if x is None:
@@ -249,10 +259,10 @@ def reason_text(reason: "Reason", lang: str = "en") -> str:
                 f"[{ci_text(p['rel_ci'], sequential=bool(p.get('sequential')))}], {p_phrase(p['p'], True)}.")
     if c == "guardrail_harmed":
         return (f"{v} はガードレール指標「{m}」を悪化させました（{value(p['rate_control'], p.get('kind', 'proportion'))} → {value(p['rate'], p.get('kind', 'proportion'))}、{p_phrase(p['p'], lang='ja')}"
-                + (f"、許容幅 {pct(p['margin'])} を超過）。" if p.get("margin") else "）。")
+                + (f"、許容幅 {pts(p['margin'], lang='ja')} を超過）。" if p.get("margin") else "）。")
                 if ja else
                 f"{v} harmed the guardrail {m}: {value(p['rate_control'], p.get('kind', 'proportion'))} → {value(p['rate'], p.get('kind', 'proportion'))} ({p_phrase(p['p'])})"
-                + (f", beyond the tolerated {pct(p['margin'])}." if p.get("margin") else "."))
+                + (f", beyond the tolerated {pts(p['margin'])}." if p.get("margin") else "."))
     if c == "futile":
         return (f"{v} の{m}の相対リフトの信頼区間（{ci_text(p['rel_ci'], 'ja', sequential=bool(p.get('sequential')))}）は目標の最小効果 {pct(p['mde'], signed=True)} に届きません。"
                 if ja else

@@ -103,5 +103,5 @@ def test_guardrail_margin_tolerates_small_harm_but_not_large():
     assert run([win], [guard(0.02, (0.01, 0.03), 0.0)]).verdict == "KILL"
     assert run([win], [guard(0.02, (0.01, 0.03), 0.05)]).verdict == "KEEP"
     d = run([win], [guard(0.02, (0.01, 0.03), 0.005)])
-    assert d.verdict == "KILL" and "beyond the tolerated 0.5%" in d.reasons[0].text("en")
-    assert "許容幅" in d.reasons[0].text("ja")
+    assert d.verdict == "KILL" and "beyond the tolerated 0.5 pt" in d.reasons[0].text("en")
+    assert "許容幅 0.5ポイント" in d.reasons[0].text("ja")

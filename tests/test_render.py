@@ -39,3 +39,11 @@ def test_languages_differ_and_japanese_is_kept(simulated_onboarding, root):
     assert "ようこそ！🎉" in render.guides_preview(ja)
     assert "2026年10月21日" in render.head(ja)
     assert render.decision_banner(ja) != render.decision_banner(en)
+
+
+def test_differences_of_rates_are_percentage_points():
+    from guidelab.i18n import pct, pts
+
+    assert pts(0.048, signed=True) == "+4.8 pt" and pts(-0.25, signed=True) == "−25.0 pt"
+    assert pts(0.25, lang="ja") == "25.0ポイント" and pts(None) == "–"
+    assert pct(0.048, signed=True) == "+4.8%"  # rates and relative lifts stay percent
