@@ -14,7 +14,8 @@ from typing import Any
 
 from . import plots
 from .experiment import ExperimentSpec, load_experiment
-from .i18n import check_lang, date, metric_label, number, p_phrase, pct, prob, pval, t, value
+from .guidetext import GUIDE_TEXT_CSS, guide_text_html
+from .i18n import check_lang, date, metric_label, number, p_phrase, pct, prob, pts, pval, t, value
 from .results import ExperimentResult, write_result_json
 
 SYMBOL = {"KEEP": "✔", "KILL": "✖", "CONTINUE": "↻", "INVESTIGATE": "⚠"}  # symbols common fonts cover
@@ -116,7 +117,7 @@ def metrics_table(ctx: ReportContext) -> str:
         role = t("role." + m.role, lang)
         label = (f'<td>{escape(metric_label(m.metric, lang, capital=True))} '
                  f'<span class="gl-small">({escape(role)})</span></td><td class="l">{escape(m.variant)}</td>')
-        diff = pct(c.abs_diff, signed=True) if m.kind == "proportion" else value(c.abs_diff, m.kind)
+        diff = pts(c.abs_diff, signed=True, lang=lang) if m.kind == "proportion" else value(c.abs_diff, m.kind)
         cells = [
             label, f"<td>{number(c.n)}</td>", f"<td>{value(m.value, m.kind)}</td>",
             f'<td>{value(m.value_control, m.kind)} <span class="gl-small">(n={number(c.n_control)})</span></td>',
@@ -154,6 +155,13 @@ def _interval(ci: Any) -> str:
     if not ci:
         return "–"
     return f"{pct(ci[0], signed=True)} … {pct(ci[1], signed=True)}"
+
+
+def _interval_pts(ci: Any, lang: str) -> str:
+    """An interval of a difference of rates, in percentage points."""
+    if not ci:
+        return "–"
+    return f"{pts(ci[0], signed=True, lang=lang)} … {pts(ci[1], signed=True, lang=lang)}"
 
 
 def charts(ctx: ReportContext) -> str:
@@ -271,7 +279,7 @@ def segments_table(ctx: ReportContext) -> str:
             for seg_value, c in an.segments.items():
                 rows.append(f'<tr><td class="l">{escape(attribute)} = {escape(seg_value)}</td><td class="l">{escape(v)}</td>'
                             f"<td>{number(c.n)}</td><td>{pct(c.rate)}</td><td>{pct(c.rate_control)}</td>"
-                            f"<td>{pct(c.abs_diff, signed=True)}</td><td>{_interval(c.abs_ci)}</td>"
+                            f"<td>{pts(c.abs_diff, signed=True, lang=lang)}</td><td>{_interval_pts(c.abs_ci, lang)}</td>"
                             f"<td>{pval(an.adjusted_p_values.get(seg_value))}</td></tr>")
             if an.q_p_value is not None:
                 key = "reading.heterogeneity.yes" if an.heterogeneity_significant else "reading.heterogeneity.no"
@@ -295,13 +303,14 @@ def guides_preview(ctx: ReportContext) -> str:
         steps = []
         for i, st in enumerate(g.steps, 1):
             buttons = "".join(f'<span class="btn">{escape(b.label.get(lang))}</span>' for b in (st.buttons or []))
-            title = escape(st.title.get(lang)) if st.title else ""
-            body = escape(st.body.get(lang)) if getattr(st, "body", None) else ""
-            steps.append(f'<div class="step"><span class="gl-small">{i}/{len(g.steps)}</span> <b>{title}</b>'
-                         f'<div>{body}</div>{buttons}</div>')
+            title = guide_text_html(st.title.get(lang)) if st.title else ""
+            body = guide_text_html(st.body.get(lang)) if getattr(st, "body", None) else ""
+            steps.append(f'<div class="step"><span class="gl-small">{i}/{len(g.steps)}</span> <b class="gl-text">{title}</b>'
+                         f'<div class="gl-text">{body}</div>{buttons}</div>')
         cards.append(f'<div class="gl-guide"><b>{escape(v.key)}</b> · {escape(str(g.type.value if hasattr(g.type, "value") else g.type))} '
                      f'<span class="gl-small">({escape(g.id)})</span>{"".join(steps)}</div>')
-    return f'<div class="gl-report"><h2>{t("guides", lang)}</h2><div class="gl-guides">{"".join(cards)}</div></div>'
+    return (f'<style>{GUIDE_TEXT_CSS}</style>'
+            f'<div class="gl-report"><h2>{t("guides", lang)}</h2><div class="gl-guides">{"".join(cards)}</div></div>')
 
 
 def data_quality(ctx: ReportContext) -> str:
