@@ -243,12 +243,14 @@ class Stickiness:
 
 
 def stickiness_summary(rows: Sequence[tuple[dt.date, int, int, int]], start: dt.date) -> Stickiness:
-    """Ratios per day; the means use only days whose 7- (30-) day window lies inside the experiment."""
+    """Ratios per day, None (not shown) until the day's 7- (30-) day window lies inside the
+    experiment: before the first complete week WAU counts only the days so far, so DAU/WAU would
+    start at 100%. The means use the same complete windows."""
     days = tuple(d for d, *_ in rows)
-    wau = tuple(dau / w if w else None for _, dau, w, _ in rows)
-    mau = tuple(dau / m if m else None for _, dau, _, m in rows)
-    full_w = [x for (d, *_), x in zip(rows, wau) if x is not None and (d - start).days >= 6]
-    full_m = [x for (d, *_), x in zip(rows, mau) if x is not None and (d - start).days >= 29]
+    wau = tuple(dau / w if w and (d - start).days >= 6 else None for d, dau, w, _ in rows)
+    mau = tuple(dau / m if m and (d - start).days >= 29 else None for d, dau, _, m in rows)
+    full_w = [x for x in wau if x is not None]
+    full_m = [x for x in mau if x is not None]
     return Stickiness(days, wau, mau, sum(full_w) / len(full_w) if full_w else None,
                       sum(full_m) / len(full_m) if full_m else None)
 

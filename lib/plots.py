@@ -172,15 +172,19 @@ def daily_figure(result: ExperimentResult, lang: str = "en") -> go.Figure | None
                    t("assignment_day", lang), t("diff_axis", lang))
 
 
-def funnel_figure(result: ExperimentResult, lang: str = "en") -> go.Figure | None:
-    """Share of assigned users reaching each step of the tour or checklist, per variant."""
+def funnel_figure(result: ExperimentResult, lang: str = "en",
+                  step_labels: dict[str, dict[str, str]] | None = None) -> go.Figure | None:
+    """Share of assigned users reaching each step of the tour or checklist, per variant.
+
+    ``step_labels``: per variant, step id -> label (the step's title in the report's language)."""
     funnels = (result.analyses or {}).get("funnels")
     if not funnels:
         return None
     colours = colour_map(list(result.assigned))
     fig = go.Figure()
     for v, f in funnels.items():
-        names = [st.name for st in f.steps]
+        labels = (step_labels or {}).get(v, {})
+        names = [labels.get(st.name, st.name) for st in f.steps]
         fig.add_bar(name=v, x=[(st.reach_rate or 0) * 100 for st in f.steps], y=names, orientation="h",
                     marker_color=colours[v], customdata=[[st.reached, f.entered] for st in f.steps],
                     text=[f"{(st.reach_rate or 0) * 100:.1f}%" for st in f.steps], textposition="outside",

@@ -230,16 +230,18 @@ def deeper_analyses(ctx: ReportContext) -> str:
             if nv.classification:
                 parts.append(_reading(t("reading.novelty." + nv.classification, lang).format(
                     variant=v, slope=f"{(nv.slope or 0) * 100:+.3f}", p=pval(nv.p_value))))
-    fig = plots.funnel_figure(r, lang)
+    labels = {v: funnel_step_labels(ctx.spec, v, lang) for v in a.get("funnels", {})}
+    fig = plots.funnel_figure(r, lang, labels)
     if fig is not None:
         parts.append(plots.figure_html(fig, "gl-funnel"))
         for v, f in a["funnels"].items():
-            drop = f.largest_relative_drop if getattr(f, "largest_relative_drop", None) else f.largest_drop
+            drop = funnel_largest_leave(f)
             guide = ctx.spec.guide_for(v)
             if drop is not None and guide is not None:
+                step, share = drop
                 parts.append(_reading(t("reading.funnel", lang).format(
                     variant=v, completion=pct(f.completion), guide=guide.display_name(lang) if hasattr(guide, "display_name") else guide.id,
-                    step=drop.step, share=pct(drop.share))))
+                    step=labels[v].get(step, step), share=pct(share))))
             timing = a.get("time_to_complete", {}).get(v)
             if timing and timing["mean_seconds"] is not None and timing["ci"]:
                 parts.append(_reading(t("reading.time_to_complete", lang).format(
@@ -268,6 +270,31 @@ def deeper_analyses(ctx: ReportContext) -> str:
 
 def _reading(text: str) -> str:
     return f'<p class="gl-reading">{escape(text)}</p>'
+
+
+def funnel_step_labels(spec: ExperimentSpec, variant: str, lang: str) -> dict[str, str]:
+    """Funnel step id -> the step's title in ``lang`` (its id when untitled); "completed" -> "Completed"/"完了"."""
+    guide = spec.guide_for(variant)
+    labels = {"completed": t("funnel.completed", lang)}
+    for i, st in enumerate(guide.steps if guide is not None else [], 1):
+        key = st.id or f"step-{i}"
+        labels[key] = st.title.get(lang) if st.title is not None else key
+    return labels
+
+
+def funnel_largest_leave(f: Any) -> tuple[str, float] | None:
+    """The guide step users most often leave at: (step id, share of those who reached it and went
+    no further), over the real steps only. A funnel step's ``dropped`` users are those who
+    reached the step *before* it; the first step's drop (never shown) and the last step's exit
+    into "completed" are attributed accordingly, so "completed" itself is never a step."""
+    best: tuple[str, float] | None = None
+    steps = list(f.steps)
+    for before, step in zip(steps, steps[1:]):
+        if step.drop_share is None or step.dropped <= 0:
+            continue
+        if best is None or step.drop_share > best[1]:  # ties: the earliest step
+            best = (before.name, step.drop_share)
+    return best
 
 
 def segments_table(ctx: ReportContext) -> str:
