@@ -41,6 +41,11 @@ def pts(x: float | None, digits: int = 1, signed: bool = False, lang: str = "en"
     return f"{s}ポイント" if lang == "ja" else f"{s} pt"
 
 
+def join_list(items: Any, lang: str = "en") -> str:
+    """A list in running text: 'a, b, c' in English, 'a、b、c' in Japanese (読点, no space)."""
+    return ("、" if lang == "ja" else ", ").join(str(i) for i in items)
+
+
 def value(x: float | None, kind: str = "proportion") -> str:
     """A metric's value: a percentage for proportions, a number for means and ratios."""
     if x is None:
@@ -283,7 +288,7 @@ def reason_text(reason: "Reason", lang: str = "en") -> str:
 
 _CHECKS = {
     "assignments_present": (("assignments present", "{n:,} assignment rows for experiment {experiment!r} up to {as_of}"),
-                            ("割り当てデータあり", "実験 {experiment} の割り当て {n:,} 行（{as_of} まで）")),
+                            ("割り当てデータあり", "実験 {experiment} の割り当て {n:,} 行（{as_of}まで）")),
     "missing_user_ids": (("no missing user ids", "{n:,} assignment rows without a user_id"),
                          ("ユーザーIDの欠損なし", "user_id のない割り当て行：{n:,} 行")),
     "unknown_variants": (("variants match the spec", "{n:,} rows with a variant not in the spec ({variants})"),

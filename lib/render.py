@@ -15,7 +15,7 @@ from typing import Any
 from . import plots
 from .experiment import ExperimentSpec, load_experiment
 from .guidetext import GUIDE_TEXT_CSS, guide_text_html
-from .i18n import check_lang, date, metric_label, number, p_phrase, pct, prob, pts, pval, t, value
+from .i18n import check_lang, date, metric_label, number, join_list, p_phrase, pct, prob, pts, pval, t, value
 from .results import ExperimentResult, write_result_json
 
 SYMBOL = {"KEEP": "✔", "KILL": "✖", "CONTINUE": "↻", "INVESTIGATE": "⚠"}  # symbols common fonts cover
@@ -250,7 +250,7 @@ def deeper_analyses(ctx: ReportContext) -> str:
     fig = plots.stickiness_figure(r, lang)
     if fig is not None:
         parts.append(plots.figure_html(fig, "gl-stickiness"))
-        means = ", ".join(f"{v} {pct(x.mean_dau_wau)}" for v, x in a["stickiness"].items() if x.mean_dau_wau is not None)
+        means = join_list((f"{v} {pct(x.mean_dau_wau)}" for v, x in a["stickiness"].items() if x.mean_dau_wau is not None), lang)
         if means:
             parts.append(_reading(t("reading.stickiness", lang).format(values=means)))
     if "segments" in a:

@@ -64,3 +64,15 @@ def test_funnel_steps_are_labelled_by_title_and_completed_is_not_a_step(onboardi
     assert funnel_largest_leave(f) == (ids[-1], 0.6)  # 300 of the 500 who reached the last step left there
     g = funnel([*ids, "completed"], [900, 300, 290, 280], 1000)
     assert funnel_largest_leave(g) == (ids[0], 600 / 900)
+
+
+def test_japanese_lists_use_the_ideographic_comma():
+    from guidelab.i18n import join_list
+
+    assert join_list(["holdout 46.5%", "modal 48.0%"], "ja") == "holdout 46.5%、modal 48.0%"
+    assert join_list(["a", "b"], "en") == "a, b"
+    import guidelab.i18n as i18n
+    import inspect
+
+    source = inspect.getsource(i18n)
+    assert " まで" not in source and "、 " not in source
