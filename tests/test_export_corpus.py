@@ -720,7 +720,7 @@ def _(b, out):
 
 
 @case("onboarding-empty-guide-events", "onboarding", "flagged", same_stats=False, verdict="INVESTIGATE",
-      failed_check="guide_shown")
+      failed_check="shown")  # the check that says the guide was never shown
 def _(b, out):
     e = plain(b, out)
     C.write_parquet(b.tables["guide_events"].slice(0, 0), out / "guide_events.parquet")
