@@ -43,7 +43,7 @@ from .throttle import (
     load_policy,
     period_counts,
 )
-from .values import BoolParseError, parse_bool, user_id_text
+from .values import Bool, BoolParseError, UserId, parse_bool, user_id_text
 from .yamlio import validate_as
 
 __all__ = [
@@ -78,7 +78,7 @@ class PageContext(BaseModel):
 
     page: str | None = None
     event: str | None = None
-    first_session: bool = False
+    first_session: Bool = False
 
 
 class UserContext(BaseModel):
@@ -86,7 +86,7 @@ class UserContext(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    user_id: str
+    user_id: UserId
     attributes: dict[str, Any] = {}
     signup_at: dt.datetime | None = None
     context: PageContext = PageContext()

@@ -258,35 +258,47 @@ def _is_utf8(encoding: str) -> bool:
     return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
 
 
-def detect_encoding(path: Path, declared: str | None = None) -> str:
-    """The encoding of a CSV file: ``declared`` if given (checked), else UTF-8 (with or without
-    BOM) when every byte decodes strictly as UTF-8, else CP932 (Shift_JIS as Japanese Excel writes it)."""
+def _transcode(path: Path, encoding: str, out: Path) -> tuple[int, str] | None:
+    """Write a UTF-8 copy of ``path`` (decompressed) to ``out``, in chunks so a large file never sits
+    in memory. None when done; (line, reason) of the first bytes that are not ``encoding``."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    newlines = 0
+    try:
+        with _open_bytes(path) as src, open(out, "wb") as dst:
+            while chunk := src.read(_CHUNK):
+                try:
+                    dst.write(decoder.decode(chunk).encode("utf-8"))
+                except UnicodeDecodeError as exc:
+                    return newlines + chunk[:max(exc.start, 0)].count(b"\n") + 1, \
+                        f"bytes {exc.object[exc.start:exc.start + 4]!r} are not {encoding}"
+                newlines += chunk.count(b"\n")
+            dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return newlines + 1, f"the file ends inside a {encoding} character ({exc.reason})"
+    except (OSError, EOFError) as exc:
+        raise DataError(path, "", f"cannot be read: {exc}") from None
+    return None
+
+
+def _as_utf8(part: SourceFile, declared: str | None, out: Callable[[], Path]) -> SourceFile:
+    """``part`` with its encoding, and a UTF-8 copy to read when it is not UTF-8 (one pass over the
+    bytes to check UTF-8; one more to convert a CP932 or declared file)."""
     if declared:
         try:
             codecs.lookup(declared)
         except LookupError:
             raise GuidelabError(f"--encoding: unknown encoding {clip(declared)}: expected e.g. utf-8 or cp932") from None
-        bad = _decode_error(path, declared)
+        bad = _decode_error(part.path, declared) if _is_utf8(declared) else _transcode(part.path, declared, target := out())
         if bad:
-            raise DataError(path, "", f"line {bad[0]}: {bad[1]}: the file is not in the declared encoding {declared}")
-        return declared
-    bad = _decode_error(path, "utf-8")
+            raise DataError(part.path, "", f"line {bad[0]}: {bad[1]}: the file is not in the declared encoding {declared}")
+        return replace(part, encoding=declared) if _is_utf8(declared) else replace(part, encoding=declared, read_path=target)
+    bad = _decode_error(part.path, "utf-8")
     if bad is None:
-        return "utf-8"
-    if _decode_error(path, "cp932") is None:
-        return "cp932"
-    raise DataError(path, "", f"line {bad[0]}: {bad[1]}, and the file is not CP932/Shift_JIS either: "
-                              "save it as UTF-8, or name its encoding with --encoding")
-
-
-def _transcode(path: Path, encoding: str, out: Path) -> Path:
-    """A UTF-8 copy of ``path`` (decompressed), written in chunks so large files never sit in memory."""
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
-    with _open_bytes(path) as src, open(out, "wb") as dst:
-        while chunk := src.read(_CHUNK):
-            dst.write(decoder.decode(chunk).encode("utf-8"))
-        dst.write(decoder.decode(b"", final=True).encode("utf-8"))
-    return out
+        return replace(part, encoding="utf-8")
+    if _transcode(part.path, "cp932", target := out()) is None:
+        return replace(part, encoding="cp932", read_path=target)
+    raise DataError(part.path, "", f"line {bad[0]}: {bad[1]}, and the file is not CP932/Shift_JIS either: "
+                                   "save it as UTF-8, or name its encoding with --encoding")
 
 
 def _read_header(part: SourceFile) -> tuple[str, ...] | None:
@@ -419,10 +431,11 @@ def _timestamp_expr(col: str, typ: str, data_timezone: str | None) -> _Timestamp
         v = f"NULLIF(trim({q}), '')"
         zoned = f"regexp_matches({v}, {_lit(_ZONED)})"
         zoneless = f"{v} IS NOT NULL AND NOT {zoned}"
-        bad = (f"{v} IS NOT NULL AND CASE WHEN {zoned} THEN TRY_CAST({v} AS TIMESTAMPTZ) IS NULL "
+        as_zoned = f"regexp_replace(upper({v}), '\\s+([+-]\\d)', '\\1')"  # '… +0900' and '…z' as DuckDB reads them
+        bad = (f"{v} IS NOT NULL AND CASE WHEN {zoned} THEN TRY_CAST({as_zoned} AS TIMESTAMPTZ) IS NULL "
                f"ELSE TRY_CAST({v} AS TIMESTAMP) IS NULL END")
         local = f"timezone({_lit(data_timezone)}, CAST({v} AS TIMESTAMP))" if data_timezone else f"CAST({v} AS TIMESTAMPTZ)"
-        expr = f"CASE WHEN {zoned} THEN CAST({v} AS TIMESTAMPTZ) ELSE {local} END"
+        expr = f"CASE WHEN {zoned} THEN CAST({as_zoned} AS TIMESTAMPTZ) ELSE {local} END"
         aggs = [f"count_if({bad})", f"any_value({v}) FILTER (WHERE {bad})", f"any_value({file}) FILTER (WHERE {bad})",
                 f"count_if({zoneless})", f"any_value({v}) FILTER (WHERE {zoneless})",
                 f"any_value({file}) FILTER (WHERE {zoneless})",
@@ -465,18 +478,14 @@ def _check_timestamps(check: _TimestampCheck, values: list, source: TableSource,
 
 
 def _prepare_csv(source: TableSource, encoding: str | None, tempdir: Callable[[], Path]) -> TableSource:
-    """Detect each CSV part's encoding, make UTF-8 copies of the others, read the headers."""
+    """Check each CSV part's encoding, make UTF-8 copies of the others, read the headers."""
     if all(f.format != "csv" for f in source.files):
         return source
     parts = []
     for i, part in enumerate(source.files):
         if part.format == "csv":
-            enc = detect_encoding(part.path, encoding)
-            if not _is_utf8(enc):
-                out = tempdir() / f"{source.name}-{i}.{'tsv' if part.delimiter == chr(9) else 'csv'}"
-                part = replace(part, encoding=enc, read_path=_transcode(part.path, enc, out))
-            else:
-                part = replace(part, encoding=enc)
+            suffix = "tsv" if part.delimiter == "\t" else "csv"
+            part = _as_utf8(part, encoding, lambda: tempdir() / f"{source.name}-{i}.{suffix}")
             part = replace(part, header=_read_header(part) or ())
         parts.append(part)
     return replace(source, files=tuple(parts))

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .catalog import GUIDE_EVENTS, MetricDef, parse_metric
 from .errors import SpecError, clip
 from .guides import Guide
+from .values import Bool
 from .yamlio import load_model
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -82,11 +83,11 @@ class StatisticsSpec(_Model):
     """
 
     correction: Literal["holm", "bh", "none"] = "holm"
-    sequential: bool = False
+    sequential: Bool = False
     sequential_tuning: int = Field(5000, ge=100, le=100_000_000)
-    bayesian: bool = True
+    bayesian: Bool = True
     prior: tuple[float, float] = (1.0, 1.0)
-    cuped: bool = False
+    cuped: Bool = False
     cuped_lookback_days: int = Field(14, ge=1, le=365)
 
     @field_validator("prior")
@@ -244,6 +245,14 @@ class ExperimentSpec(_Model):
     statistics: StatisticsSpec = StatisticsSpec()
     segments: list[str] = Field(default_factory=list, description="users-table columns (or new_user) to split effects by")
     guardrail_margins: dict[str, float] = Field(default_factory=dict, description="tolerated harm per guardrail, absolute")
+    guardrail_ceilings: dict[str, float] = Field(
+        default_factory=dict,
+        description="guide-only guardrails (dismissed, opted_out, ...) against a no-guide control: the highest "
+                    "acceptable rate among a guide arm's users")
+    baseline: float | None = Field(None, gt=0, description="the control's expected primary value, for the "
+                                   "planned sample (default: the control's observed value)")
+    planned_users: int | None = Field(None, ge=1, description="users per arm at the decision look (fixed "
+                                      "horizon); default: planned from alpha/k, weights, power and the MDE")
     support_event: str | None = None
     over_exposure: OverExposureSpec = OverExposureSpec()
     simulation: SimulationSpec | None = None
@@ -308,6 +317,7 @@ class ExperimentSpec(_Model):
             raise ValueError(f"guardrail_margins: {sorted(unknown_margins)} are not guardrail metrics of this spec")
         if any(m < 0 for m in self.guardrail_margins.values()):
             raise ValueError("guardrail_margins: margins are tolerated harm, expected values >= 0")
+        self._check_guide_only_metrics(keys)
         if len(set(self.segments)) != len(self.segments):
             raise ValueError("segments: a segment is listed twice")
         if self.simulation is not None:
@@ -320,6 +330,34 @@ class ExperimentSpec(_Model):
                     + (f"; unknown {sorted(extra)}" if extra else "")
                 )
         return self
+
+    def _check_guide_only_metrics(self, keys: list[str]) -> None:
+        """Metrics only a guide can produce are 0 by construction in a no-guide (``guide: null``)
+        control, so as a guardrail every guide would look harmful and the experiment could never
+        pass: such a guardrail is judged against its ``guardrail_ceilings`` entry instead."""
+        control = self.control or keys[0]
+        holdout = next((v for v in self.variants if v.key == control), None)
+        unknown = set(self.guardrail_ceilings) - set(self.metrics.guardrails)
+        if unknown:
+            raise ValueError(f"guardrail_ceilings: {sorted(unknown)} are not guardrail metrics of this spec")
+        if any(not 0 < c < 1 for c in self.guardrail_ceilings.values()):
+            raise ValueError("guardrail_ceilings: a ceiling is the highest acceptable rate, expected 0 < value < 1")
+        if holdout is None or holdout.guide is not None:
+            return
+        for name in self.metrics.guardrails:
+            m = parse_metric(name)
+            if m.guide_only and name not in self.guardrail_ceilings:
+                raise ValueError(
+                    f"metrics.guardrails: {name!r} can only happen when a guide is shown, and the control "
+                    f"{control!r} shows no guide (guide: null), so its rate there is 0 by construction and "
+                    f"every guide would look harmed: the experiment could never pass. Declare the highest "
+                    f"acceptable rate among a guide arm's users, e.g. guardrail_ceilings: {{{name}: 0.3}}, "
+                    f"or make a guide arm the control.")
+            if m.guide_only and m.kind != "proportion":
+                raise ValueError(f"guardrail_ceilings: {name!r} is not a rate; a ceiling applies to rates only")
+            if name in self.guardrail_margins and m.guide_only:
+                raise ValueError(f"guardrail_margins: {name!r} is judged against its ceiling (the control "
+                                 f"{control!r} shows no guide); give guardrail_ceilings only")
 
     # --- derived views -------------------------------------------------------------
     @property

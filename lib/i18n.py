@@ -227,6 +227,15 @@ def _days(d: Any, lang: str) -> str:
     return (f"about {d:.0f} more day{'s' if round(d) != 1 else ''}" if lang == "en" else f"あと約{d:.0f}日")
 
 
+def _amount(x: Any, kind: str, lang: str = "en") -> str:
+    """A harm or margin: percentage points for rates, a plain number otherwise."""
+    if x is None:
+        return "?"
+    if kind == "proportion":
+        return f"{x * 100:.1f}ポイント" if lang == "ja" else f"{x * 100:.1f} pt"
+    return f"{x:.3g}"
+
+
 def reason_text(reason: "Reason", lang: str = "en") -> str:
     """Render one decision reason as a sentence in ``lang``."""
     p = reason.params
@@ -235,8 +244,15 @@ def reason_text(reason: "Reason", lang: str = "en") -> str:
     v = p.get("variant", "")
     ja = check_lang(lang) == "ja"
     if c == "srm":
-        return (f"サンプル比率の不一致（SRM）：{p_phrase(p['p'])}（基準 {p['threshold']}）。割り当てか計測に問題がある可能性があります。"
-                if ja else f"Sample ratio mismatch: {p_phrase(p['p'])} (threshold {p['threshold']}); assignment or logging may be broken.")
+        split = "/".join(f"{k} {pct(w)}" for k, w in (p.get("weights") or {}).items())
+        if p.get("weights_assumed"):
+            split_ja, split_en = (f" 比較した割合は均等割り（{split}）と仮定したものです。計画した割合が異なる場合は --weights で指定してください。",
+                                  f" The split tested against is an assumed equal split ({split}); "
+                                  "pass --weights if the planned split differs.")
+        else:
+            split_ja, split_en = ((f" 計画した割合：{split}。", f" Planned split: {split}.") if split else ("", ""))
+        return (f"サンプル比率の不一致（SRM）：{p_phrase(p['p'])}（基準 {p['threshold']}）。割り当てか計測に問題がある可能性があります。{split_ja}"
+                if ja else f"Sample ratio mismatch: {p_phrase(p['p'])} (threshold {p['threshold']}); assignment or logging may be broken.{split_en}")
     if c == "data_check_failed":
         return f"データチェック不合格：{p['check']}。" if ja else f"Data check failed: {p['check']}."
     seq_en = " The always-valid (sequential) interval excludes zero: you may stop now." if p.get("sequential") else ""
@@ -254,11 +270,79 @@ def reason_text(reason: "Reason", lang: str = "en") -> str:
                 f"{v} lowered {m} from {value(p['rate_control'], p.get('kind', 'proportion'))} to {value(p['rate'], p.get('kind', 'proportion'))}, {pct(p['rel_lift'], signed=True)} "
                 f"[{ci_text(p['rel_ci'], sequential=bool(p.get('sequential')))}], {p_phrase(p['p'], True)}.")
     if c == "guardrail_harmed":
-        return (f"{v} はガードレール指標「{m}」を悪化させました（{value(p['rate_control'], p.get('kind', 'proportion'))} → {value(p['rate'], p.get('kind', 'proportion'))}、{p_phrase(p['p'], lang='ja')}"
-                + (f"、許容幅 {pct(p['margin'])} を超過）。" if p.get("margin") else "）。")
+        kind = p.get("kind", "proportion")
+        if p.get("ceiling") is not None:
+            return (f"{v} のガードレール指標「{m}」は {value(p['rate'], kind)} で、上限 {pct(p['ceiling'])} を超えることが示されました"
+                    f"（常に有効な下限 {pct(p.get('harm_lower'))}）。"
+                    if ja else
+                    f"{v} harmed the guardrail {m}: {value(p['rate'], kind)}, shown above its ceiling of "
+                    f"{pct(p['ceiling'])} (always-valid lower bound {pct(p.get('harm_lower'))}).")
+        bound = p.get("harm_lower")
+        return (f"{v} はガードレール指標「{m}」を悪化させました（{value(p['rate_control'], kind)} → {value(p['rate'], kind)}"
+                + (f"、悪化幅の常に有効な下限 {_amount(bound, kind, 'ja')} が許容幅 {_amount(p.get('margin'), kind, 'ja')} を超過）。"
+                   if bound is not None else f"、{p_phrase(p['p'], lang='ja')}）。")
                 if ja else
-                f"{v} harmed the guardrail {m}: {value(p['rate_control'], p.get('kind', 'proportion'))} → {value(p['rate'], p.get('kind', 'proportion'))} ({p_phrase(p['p'])})"
-                + (f", beyond the tolerated {pct(p['margin'])}." if p.get("margin") else "."))
+                f"{v} harmed the guardrail {m}: {value(p['rate_control'], kind)} → {value(p['rate'], kind)}"
+                + (f"; the always-valid lower bound of the harm, {_amount(bound, kind)}, is beyond the tolerated "
+                   f"{_amount(p.get('margin'), kind)}." if bound is not None else f" ({p_phrase(p['p'])})."))
+    if c == "guardrail_not_shown_safe":
+        kind = p.get("kind", "proportion")
+        if p.get("ceiling") is not None:
+            return (f"{v} のガードレール指標「{m}」が上限 {pct(p['ceiling'])} 未満であることはまだ示されていません"
+                    f"（{value(p['rate'], kind)}、上側限界 {pct(p.get('harm_upper'))}）。採用はそれが示されてからです。"
+                    if ja else
+                    f"{v}: the guardrail {m} is not yet shown below its ceiling of {pct(p['ceiling'])} "
+                    f"({value(p['rate'], kind)}, upper bound {pct(p.get('harm_upper'))}); keep it only once it is.")
+        return (f"{v} のガードレール指標「{m}」の悪化が許容幅 {_amount(p.get('margin'), kind, 'ja')} 以内であることはまだ示されていません"
+                f"（{value(p['rate_control'], kind)} → {value(p['rate'], kind)}、悪化幅の上側限界 {_amount(p.get('harm_upper'), kind, 'ja')}）。"
+                "採用はそれが示されてからです。"
+                if ja else
+                f"{v}: the guardrail {m} is not yet shown safe: {value(p['rate_control'], kind)} → {value(p['rate'], kind)}, "
+                f"the harm could still be {_amount(p.get('harm_upper'), kind)} (upper bound), beyond the tolerated "
+                f"{_amount(p.get('margin'), kind)}; keep it only once that bound is inside the margin.")
+    if c == "guardrail_needs_ceiling":
+        return (f"ガードレール指標「{m}」はガイドを表示したときにしか起こらず、対照群はガイドなしのため比較できません。"
+                "仕様に guardrail_ceilings で上限を宣言してください。"
+                if ja else
+                f"The guardrail {m} only happens when a guide is shown and the control shows none, so it cannot be "
+                "compared with the control: declare its highest acceptable rate in guardrail_ceilings.")
+    if c == "progress":
+        share, when = p.get("share"), p.get("decision_date")
+        return (f"{v}：計画したサンプルの {pct(share, 0)} に到達（対照群 {number(p.get('n_control'))} / {number(p.get('planned_control'))} 人、"
+                f"{v} {number(p.get('n_treatment'))} / {number(p.get('planned_treatment'))} 人）。"
+                f"有効性の判断は計画したサンプルに達してから行います"
+                + (f"（判断日の見込み {date(dt.date.fromisoformat(when), 'ja')}、{_days(p.get('days_needed'), 'ja')}）。" if when else "。")
+                + "悪影響は毎日監視しています。"
+                if ja else
+                f"{v}: {pct(share, 0)} of the planned sample reached ({number(p.get('n_control'))} of "
+                f"{number(p.get('planned_control'))} users in the control, {number(p.get('n_treatment'))} of "
+                f"{number(p.get('planned_treatment'))} in {v}); efficacy is judged once the planned sample is reached"
+                + (f" (decision look expected on {date(dt.date.fromisoformat(when))}, {_days(p.get('days_needed'), 'en')})."
+                   if when else ".") + " Harm is checked at every look.")
+    if c == "awaiting_plan":
+        return (f"{v}：対照群の{m}から計画サンプルを算出できないため、有効性はまだ判断しません。仕様に baseline か planned_users を宣言してください。"
+                if ja else
+                f"{v}: no planned sample can be worked out from the control's {m}, so efficacy is not judged yet: "
+                "declare a baseline or planned_users in the spec.")
+    if c == "planned_reached_inconclusive":
+        return (f"{v}：計画したサンプルに達しましたが、{m}は結論が出ません（{pct(p['rel_lift'], signed=True)}、{ci_text(p['rel_ci'], 'ja')}）。"
+                "最小効果の可能性も残っています。"
+                if ja else
+                f"{v}: the planned sample is reached and {m} is inconclusive ({pct(p['rel_lift'], signed=True)}, "
+                f"{ci_text(p['rel_ci'])}): the target effect is not ruled out.")
+    if c == "win_below_mde":
+        return (f"{v} の改善（{pct(p['rel_lift'], signed=True)}）は有意ですが、目標の最小効果 {pct(p['mde'], signed=True)} より小さい値です。"
+                if ja else
+                f"{v}'s win ({pct(p['rel_lift'], signed=True)}) is significant but smaller than the target effect of "
+                f"{pct(p['mde'], signed=True)}.")
+    if c == "best_vs_runner_up":
+        ru = p.get("runner_up", "")
+        ci = ci_text(p['rel_ci'], 'ja' if ja else 'en', sequential=bool(p.get('sequential')))
+        if p.get("significant"):
+            return (f"{v} は次点の {ru} にも{m}で勝っています（{pct(p['rel_lift'], signed=True)}、{ci}）。"
+                    if ja else f"{v} also beats the runner-up {ru} on {m} ({pct(p['rel_lift'], signed=True)}, {ci}).")
+        return (f"{v} が次点の {ru} より{m}で優れているとはまだ言えません（{pct(p['rel_lift'], signed=True)}、{ci}）。"
+                if ja else f"{v} is not shown better than the runner-up {ru} on {m} ({pct(p['rel_lift'], signed=True)}, {ci}).")
     if c == "futile":
         return (f"{v} の{m}の相対リフトの信頼区間（{ci_text(p['rel_ci'], 'ja', sequential=bool(p.get('sequential')))}）は目標の最小効果 {pct(p['mde'], signed=True)} に届きません。"
                 if ja else
@@ -354,6 +438,41 @@ def ledger_reason(code: str, lang: str = "en") -> str:
     """Words for a row-ledger reason code."""
     words = LEDGER_REASONS.get(code)
     return code if words is None else words[1 if check_lang(lang) == "ja" else 0]
+
+
+def rule_sentence(mode: str, lang: str = "en") -> str:
+    """One sentence on how the verdict treats daily looks in ``mode`` (fixed or sequential)."""
+    if check_lang(lang) == "ja":
+        if mode == "sequential":
+            return ("判定は逐次検定です。常に有効な信頼区間で毎日判断でき、早期に停止できます。ガードレールは許容幅以内であること"
+                    "（非劣性）が示されて初めて採用されます。")
+        return ("判定は固定期間の検定です。採用・無益による中止は計画したサンプル（α/k、割付比率、指標の方向と確定待ちを含む）に"
+                "達してから行い、それまでは進捗を示して継続します。主要指標やガードレールの悪影響は常に有効な区間で毎日監視します。"
+                "ガードレールは許容幅以内であること（非劣性）が示されて初めて採用されます。")
+    if mode == "sequential":
+        return ("The verdict is sequential: efficacy, futility and harm are judged at every look on always-valid "
+                "intervals, so the experiment may stop early; a guide is kept only once every guardrail is shown "
+                "inside its margin (non-inferiority).")
+    return ("The verdict is fixed-horizon: efficacy and futility are judged once the planned sample is reached "
+            "(alpha/k across arms, the arms' weights, the metric's direction and maturation); before that it "
+            "continues with the progress, while harm to the primary metric or a guardrail is checked at every look "
+            "on always-valid intervals; a guide is kept only once every guardrail is shown inside its margin "
+            "(non-inferiority).")
+
+
+def oc_sentence(figures: dict | None, mode: str, lang: str = "en") -> str:
+    """The measured operating characteristic of the rule in ``mode``, from ``lib/oc_figures.json``:
+    how often it keeps a useless guide under daily looks. Empty when no figures are published."""
+    f = (figures or {}).get(mode)
+    if not f or f.get("aa_keep_any_look") is None or not f.get("n_sims"):
+        return ""
+    rate = f"{f['aa_keep_any_look'] * 100:.1f}%"
+    n = number(f["n_sims"])
+    if check_lang(lang) == "ja":
+        return (f"この判定ルールは、毎日確認しても効果のないガイドを実験の {rate} で採用します"
+                f"（{n} 回のシミュレーションで測定、{'逐次' if mode == 'sequential' else '固定期間'}モード）。")
+    return (f"This rule keeps a useless guide in {rate} of experiments, read daily, measured on {n} simulations "
+            f"({mode} mode).")
 
 
 def check_forms(code: str, params: dict, lang: str = "en") -> tuple[str, str]:

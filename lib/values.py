@@ -20,13 +20,15 @@ disagreed on the id ``00000003``; three boolean parsers disagreed on ``t``, ``y`
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
 
 from .errors import GuidelabError
 
 __all__ = [
     "TRUE_TOKENS", "FALSE_TOKENS", "BOOL_WHITESPACE", "BOOL_VOCABULARY", "BoolParseError", "parse_bool", "sql_bool_case",
-    "sql_bool_is_valid", "sql_literal", "sql_identifier", "user_id_text", "shown",
+    "sql_bool_is_valid", "sql_literal", "sql_identifier", "user_id_text", "shown", "Bool", "UserId",
 ]
 
 #: Spellings of true (compared trimmed and lower-cased).
@@ -72,6 +74,30 @@ def parse_bool(value: Any, field: str = "value") -> bool:
         if token in FALSE_TOKENS:
             return False
     raise BoolParseError(f"{field}: expected a boolean ({BOOL_VOCABULARY}), got {shown(value)}")
+
+
+def _bool_field(value: Any) -> bool:
+    try:
+        return parse_bool(value)
+    except BoolParseError:
+        raise ValueError(f"expected a boolean ({BOOL_VOCABULARY})") from None
+
+
+#: A pydantic field type reading booleans by :func:`parse_bool` (JSON/YAML models use it, so a
+#: user JSON and a user table read ``first_session: "on"`` alike).
+Bool = Annotated[bool, BeforeValidator(_bool_field)]
+
+
+def _user_id_field(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError('expected the user id as text, e.g. "00000003" (a number loses leading zeros)')
+    if not value:
+        raise ValueError("expected a user id, got empty text")
+    return value
+
+
+#: A pydantic field type for a user id: text only (a JSON number is refused, not converted).
+UserId = Annotated[str, BeforeValidator(_user_id_field)]
 
 
 def _normalised(column_sql: str) -> str:

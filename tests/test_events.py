@@ -482,3 +482,17 @@ def test_parquet_rows_read_and_text_ids(export):
         assert _rows(ed, "assignments", "user_id", "1 NULLS LAST") == [("00000003",), (None,)]
     finally:
         ed.close()
+
+
+def test_zone_spellings(export):
+    _csv(export / "activity.csv", "user_id,timestamp", [
+        "001,2026-10-02T08:00:00z", "002,2026-10-02 08:00:00 +0900", "003,2026-10-02 08:00:00.5+09", "004,2026-10-02 08:00 UTC",
+        "005,  2026-10-02T08:00:00+09:00  "])
+    ed = open_event_data(export)
+    try:
+        assert _rows(ed, "activity", "timestamp", order="user_id") == [
+            (dt.datetime(2026, 10, 2, 8, tzinfo=UTC),), (dt.datetime(2026, 10, 1, 23, tzinfo=UTC),),
+            (dt.datetime(2026, 10, 1, 23, 0, 0, 500000, tzinfo=UTC),), (dt.datetime(2026, 10, 2, 8, tzinfo=UTC),),
+            (dt.datetime(2026, 10, 1, 23, tzinfo=UTC),)]
+    finally:
+        ed.close()

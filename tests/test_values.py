@@ -215,8 +215,11 @@ def test_eligible_parquet_and_json_agree_with_assign(root, tmp_path, monkeypatch
         text, _ = eligible_from_cli(ONBOARDING, json.dumps({"user_id": u}), NOW, None)
         assert text.startswith(f"user {u}: experiment onboarding-tour-vs-checklist, variant "
                                f"{assign(onboarding_spec, u).variant or '-'},")
-    with pytest.raises(GuidelabError, match="user_id"):  # a JSON number is not an id: ids are text
+    # A JSON number is not an id (ids are text), nor is empty text.
+    with pytest.raises(GuidelabError, match=r'--user: user_id: expected the user id as text, e.g. "00000003"'):
         eligible_from_cli(ONBOARDING, '{"user_id": 3}', NOW, None)
+    with pytest.raises(GuidelabError, match="--user: user_id: expected a user id, got empty text"):
+        eligible_from_cli(ONBOARDING, '{"user_id": ""}', NOW, None)
 
 
 def test_eligible_refuses_float_and_empty_ids(root, tmp_path, monkeypatch):
@@ -292,3 +295,44 @@ def test_simulated_ids_are_text_and_assign_agrees(root, tmp_path, onboarding_spe
     users = tmp_path / "users.csv"
     users.write_text("user_id\n" + "\n".join(ids) + "\n", encoding="utf-8")
     assert _assigned(root, tmp_path, users) == dict(zip(ids, sim.column("variant").to_pylist()))
+
+
+# --- pydantic models read booleans by the same vocabulary --------------------------------------
+def test_models_read_booleans_by_the_one_vocabulary():
+    from guidelab.eligibility import PageContext, UserContext
+    from guidelab.experiment import StatisticsSpec
+    from guidelab.throttle import SeenGuide, ThrottlePolicy
+    from pydantic import ValidationError
+
+    for text, expected in GOOD:
+        assert PageContext(first_session=text).first_session is expected
+        assert StatisticsSpec(sequential=text).sequential is expected
+        assert SeenGuide(guide_id="g", shown_at="2026-10-01T09:00:00+09:00", interacted=text).interacted is expected
+        assert ThrottlePolicy(priority_order=text).priority_order is expected
+    for bad in ("maybe", "", "2"):
+        with pytest.raises(ValidationError, match=r"expected a boolean \(true/false, t/f"):
+            UserContext(user_id="u", context={"first_session": bad})
+
+
+def test_eligible_json_and_table_read_first_session_alike(root, tmp_path, monkeypatch):
+    """A tour user who matches the targeting: first_session decides, read alike from JSON and CSV."""
+    monkeypatch.chdir(root)
+    signup, tokens = "2026-10-04T09:00:00+09:00", [text for text, _ in GOOD[::2]]
+    by_json = []
+    for text in tokens:
+        user = {"user_id": "u2", "signup_at": signup, "attributes": {"plan": "free", "country": "JP"},
+                "context": {"first_session": text}}
+        by_json.append(eligible_from_cli(ONBOARDING, json.dumps(user), NOW, None)[0])
+    table = tmp_path / "users.csv"
+    pd.DataFrame({"user_id": "u2", "signup_at": signup, "plan": "free", "country": "JP",
+                  "first_session": tokens}).to_csv(table, index=False)
+    body = "\n".join(line for line in eligible_from_cli(ONBOARDING, str(table), NOW, None)[0].splitlines()
+                     if not line.startswith("#"))
+    rows = pd.read_csv(pd.io.common.StringIO(body), dtype=str, na_filter=False)
+    assert len(rows) == len(tokens)
+    for text, one, (_, row) in zip(tokens, by_json, rows.iterrows()):
+        assert ("NOT ELIGIBLE" not in one.splitlines()[0]) == (row["eligible"] == "True"), text
+        assert [r.strip()[2:] for r in one.splitlines()[1:]] == row["reasons"].split(" | "), text
+    assert set(rows["eligible"]) == {"True", "False"}  # first_session does decide here
+    assert list(rows["eligible"] == "True") == [parse_bool(t) for t in tokens]
+
