@@ -410,6 +410,11 @@ _ZONED = r"\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?)$"
 _NAIVE_TYPES = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE")
 
 
+def _is_zoned_type(typ: str) -> bool:
+    """TIMESTAMP WITH TIME ZONE in any precision (DuckDB names the nanosecond one TIMESTAMPTZ_NS)."""
+    return typ == "TIMESTAMP WITH TIME ZONE" or typ.startswith("TIMESTAMPTZ")
+
+
 @dataclass
 class _TimestampCheck:
     """A timestamp column's reading expression and the aggregates that check it (one query per table)."""
@@ -425,8 +430,8 @@ def _timestamp_expr(col: str, typ: str, data_timezone: str | None) -> _Timestamp
     a value with an offset keeps it; a value without one is read in ``data_timezone`` or is an error."""
     q = _quote(col)
     file = _quote(_FILE_COL)
-    if typ == "TIMESTAMP WITH TIME ZONE":
-        return _TimestampCheck(col, typ, q, [])
+    if _is_zoned_type(typ):
+        return _TimestampCheck(col, typ, q if typ == "TIMESTAMP WITH TIME ZONE" else f"CAST({q} AS TIMESTAMPTZ)", [])
     if typ == "VARCHAR":
         v = f"NULLIF(trim({q}), '')"
         zoned = f"regexp_matches({v}, {_lit(_ZONED)})"
@@ -473,7 +478,7 @@ def _check_timestamps(check: _TimestampCheck, values: list, source: TableSource,
             raise DataError(where(f), col, f"{n:,} timestamps have no time zone (type {typ}), e.g. {clip(example)}: "
                                            "expected a UTC-adjusted timestamp (TIMESTAMP WITH TIME ZONE) in Parquet, "
                                            "or declare their zone with data_timezone: in the experiment spec")
-    elif typ != "TIMESTAMP WITH TIME ZONE":
+    elif not _is_zoned_type(typ):
         raise DataError(source.path, col, f"expected a timestamp with a time zone, found type {typ}")
 
 

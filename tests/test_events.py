@@ -496,3 +496,17 @@ def test_zone_spellings(export):
             (dt.datetime(2026, 10, 1, 23, tzinfo=UTC),)]
     finally:
         ed.close()
+
+
+def test_nanosecond_parquet_timestamps(export):
+    (export / "activity.csv").unlink()
+    ts = pa.array([1_790_000_000_123_456_000], pa.timestamp("ns", tz="UTC"))
+    naive = pa.array([1_790_000_000_123_456_789], pa.timestamp("ns"))
+    pq.write_table(pa.table({"user_id": ["001"], "timestamp": ts}), export / "activity.parquet")
+    ed = open_event_data(export)
+    try:
+        assert _rows(ed, "activity", "timestamp")[0][0] == dt.datetime(2026, 9, 21, 14, 13, 20, 123456, tzinfo=UTC)
+    finally:
+        ed.close()
+    pq.write_table(pa.table({"user_id": ["001"], "timestamp": naive}), export / "activity.parquet")
+    assert "have no time zone" in _error(export)
