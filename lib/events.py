@@ -245,6 +245,8 @@ def _decode_error(path: Path, encoding: str) -> tuple[int, str] | None:
                 except UnicodeDecodeError as exc:
                     return newlines + chunk[:max(exc.start, 0)].count(b"\n") + 1, \
                         f"bytes {exc.object[exc.start:exc.start + 4]!r} are not {encoding}"
+                except UnicodeError as exc:  # e.g. a UTF-16 file without its BOM
+                    return newlines + 1, f"not {encoding}: {exc}"
                 newlines += chunk.count(b"\n")
             decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
@@ -271,6 +273,8 @@ def _transcode(path: Path, encoding: str, out: Path) -> tuple[int, str] | None:
                 except UnicodeDecodeError as exc:
                     return newlines + chunk[:max(exc.start, 0)].count(b"\n") + 1, \
                         f"bytes {exc.object[exc.start:exc.start + 4]!r} are not {encoding}"
+                except UnicodeError as exc:  # e.g. a UTF-16 file without its BOM
+                    return newlines + 1, f"not {encoding}: {exc}"
                 newlines += chunk.count(b"\n")
             dst.write(decoder.decode(b"", final=True).encode("utf-8"))
     except UnicodeDecodeError as exc:

@@ -510,3 +510,21 @@ def test_nanosecond_parquet_timestamps(export):
         ed.close()
     pq.write_table(pa.table({"user_id": ["001"], "timestamp": naive}), export / "activity.parquet")
     assert "have no time zone" in _error(export)
+
+
+def test_utf16_from_excel_is_refused_unless_declared(export):
+    """Excel's 'Unicode text' is UTF-16: not guessed (its bytes are neither UTF-8 nor CP932), read when declared."""
+    rows = ["001,2026-10-02T08:00:00+09:00,設定", "002,2026-10-02T09:00:00+09:00,ログイン"]
+    _csv(export / "activity.csv", "user_id,timestamp,event", rows, encoding="utf-16", newline="\r\n")
+    msg = _error(export)
+    assert "activity.csv" in msg and "not CP932" in msg and "--encoding" in msg
+    assert "assignments.csv" in _error(export, encoding="utf-16")  # a declared encoding holds for every CSV file
+    for name in ("assignments.csv", "guide_events.csv"):
+        text = (export / name).read_text(encoding="utf-8")
+        (export / name).write_bytes(text.encode("utf-16"))
+    ed = open_event_data(export, encoding="utf-16")
+    try:
+        assert _rows(ed, "activity", "user_id, event") == [("001", "設定"), ("002", "ログイン")]
+        assert ed.rows_read("assignments") == 3
+    finally:
+        ed.close()
