@@ -305,6 +305,14 @@ def _as_utf8(part: SourceFile, declared: str | None, out: Callable[[], Path]) ->
                                    "save it as UTF-8, or name its encoding with --encoding")
 
 
+def utf8_copy(path: Path, tmp_dir: Path, encoding: str | None = None) -> Path:
+    """``path`` itself when it is UTF-8 text, else a UTF-8 copy in ``tmp_dir`` (CP932 detected, or
+    ``encoding``); for readers of one CSV file outside the data contract (``guidelab analyze``)."""
+    delimiter = "\t" if path.name.lower().endswith((".tsv", ".tsv.gz")) else ","
+    part = _as_utf8(SourceFile(path, "csv", delimiter), encoding, lambda: tmp_dir / f"utf8-{path.name.removesuffix('.gz')}")
+    return part.read_path or path
+
+
 def _read_header(part: SourceFile) -> tuple[str, ...] | None:
     """The column names of a CSV part (None for a file without a single line)."""
     target = part.read_path or part.path
@@ -500,6 +508,25 @@ def _prepare_csv(source: TableSource, encoding: str | None, tempdir: Callable[[]
     return replace(source, files=tuple(parts))
 
 
+def check_sources(data_dir: str | Path, tables: tuple[str, ...] = ("assignments", "guide_events", "activity", "users")) -> None:
+    """Apply the file rules only (one source per table, no unexpected file, required tables present),
+    without reading a row: a quick check before a long run (``guidelab report``)."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise DataError(data_dir, "", "data directory not found")
+    for name in tables:
+        if find_source(data_dir, name) is None and not CONTRACTS[name].optional:
+            raise _missing_table(data_dir, name)
+
+
+def _missing_table(data_dir: Path, name: str) -> DataError:
+    others = sorted(p.name for p in data_dir.glob(f"{name}.*"))
+    seen = f" (found {', '.join(others)}, which is not a supported type)" if others else ""
+    return DataError(data_dir / f"{name}.parquet", "",
+                     f"missing table {name!r}: expected {name}.parquet, {name}.csv (or .csv.gz, .tsv) or a folder "
+                     f"{name}/ with columns {', '.join(CONTRACTS[name].required)}{seen}")
+
+
 def open_event_data(data_dir: str | Path, tables: tuple[str, ...] = ("assignments", "guide_events", "activity", "users"),
                     *, encoding: str | None = None, data_timezone: str | None = None) -> EventData:
     """Open the tables of ``data_dir`` as DuckDB views after checking the contract.
@@ -538,11 +565,7 @@ def _open_table(ed: EventData, name: str, encoding: str | None, data_timezone: s
     if source is None:
         if contract.optional:
             return
-        others = sorted(p.name for p in ed.data_dir.glob(f"{name}.*"))
-        seen = f" (found {', '.join(others)}, which is not a supported type)" if others else ""
-        raise DataError(ed.data_dir / f"{name}.parquet", "",
-                        f"missing table {name!r}: expected {name}.parquet, {name}.csv (or .csv.gz, .tsv) or a folder "
-                        f"{name}/ with columns {', '.join(contract.required)}{seen}")
+        raise _missing_table(ed.data_dir, name)
     source = _prepare_csv(source, encoding, tempdir)
     files = {str(f.read_path or f.path): f.path for f in source.files}
     rel = f"({_relation_sql(con, source)})"

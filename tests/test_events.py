@@ -394,7 +394,7 @@ def test_empty_guide_events_is_investigate_with_guide_never_shown(export, onboar
 
     _csv(export / "guide_events.csv", "user_id,guide_id,step,event,timestamp", [])
     result = analyze_experiment(onboarding_spec, export, dt.date(2026, 10, 11))
-    check = next(c for c in result.data_checks if c.code == "guide_shown")
+    check = next(c for c in result.data_checks if c.code == "guide_never_shown")
     assert not check.passed and "0 of 2 users" in check.detail
     assert "ガイド" in check.text("ja")[0]
     assert result.decision.verdict == "INVESTIGATE"
@@ -414,8 +414,8 @@ def test_clean_export_passes_the_new_checks(export, onboarding_spec):
     from guidelab.analysis import analyze_experiment
 
     result = analyze_experiment(onboarding_spec, export, dt.date(2026, 10, 11))
-    assert {c.code: c.passed for c in result.data_checks if c.code in ("guide_shown", "activity_present")} == \
-        {"guide_shown": True, "activity_present": True}
+    assert {c.code: c.passed for c in result.data_checks if c.code in ("guide_never_shown", "activity_present")} == \
+        {"guide_never_shown": True, "activity_present": True}
 
 
 # --- bounded messages (issue 10, item 6) -----------------------------------------------------
@@ -528,3 +528,23 @@ def test_utf16_from_excel_is_refused_unless_declared(export):
         assert ed.rows_read("assignments") == 3
     finally:
         ed.close()
+
+
+def test_analyze_reads_a_cp932_table(tmp_path):
+    from guidelab.analysis import user_table_counts
+
+    rows = [f"{i},{'ツアー' if i % 2 else '対照'},{'yes' if i % 3 == 0 else 'no'}" for i in range(60)]
+    utf8 = _csv(tmp_path / "u8.csv", "user_id,variant,converted", rows)
+    sjis = _csv(tmp_path / "sjis.csv", "user_id,variant,converted", rows, encoding="cp932", newline="\r\n")
+    got = user_table_counts(sjis, "variant", ["converted"])
+    assert got[:2] == user_table_counts(utf8, "variant", ["converted"])[:2]
+    assert set(got[0]) == {"ツアー", "対照"}
+
+
+def test_report_refuses_two_sources_before_running_the_notebook(export, root, tmp_path):
+    from guidelab.report import run_report
+
+    pq.write_table(pa.table({"user_id": ["009"]}), export / "assignments.parquet")
+    with pytest.raises(DataError, match="two sources"):
+        run_report(root / "experiments" / f"{EXP}.yaml", export, tmp_path / "reports")
+    assert not (tmp_path / "reports" / f"{EXP}.ipynb").exists()
