@@ -32,7 +32,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from .abtest import assign, assign_batch
-from .errors import DataError, GuidelabError
+from .errors import DataError, GuidelabError, clip
 from .experiment import ExperimentSpec, load_experiment
 from .guides import Guide, evaluate_targeting, schedule_is_live
 from .throttle import (
@@ -296,9 +296,9 @@ def _aware_column(df: pd.DataFrame, col: str, source: str) -> list[dt.datetime |
             try:
                 v = dt.datetime.fromisoformat(v.strip())
             except ValueError:
-                raise DataError(source, col, f"row {i + 1}: expected an ISO date and time, got {v!r}") from None
+                raise DataError(source, col, f"row {i + 1}: expected an ISO date and time, got {clip(v)}") from None
         if v is not None and (not isinstance(v, dt.datetime) or v.tzinfo is None or v.utcoffset() is None):
-            raise DataError(source, col, f"row {i + 1}: expected a date and time with a UTC offset, got {v!r}")
+            raise DataError(source, col, f"row {i + 1}: expected a date and time with a UTC offset, got {clip(v)}")
         out.append(v)
     return out
 
@@ -404,9 +404,9 @@ def _parse_now(now: str | None) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(now.strip())
     except ValueError:
-        raise GuidelabError(f"--now: expected an ISO date and time such as 2026-10-05T09:00:00+09:00, got {now!r}") from None
+        raise GuidelabError(f"--now: expected an ISO date and time such as 2026-10-05T09:00:00+09:00, got {clip(now)}") from None
     if value.tzinfo is None:
-        raise GuidelabError(f"--now: {now!r} has no UTC offset; write it like 2026-10-05T09:00:00+09:00")
+        raise GuidelabError(f"--now: {clip(now)} has no UTC offset; write it like 2026-10-05T09:00:00+09:00")
     return value
 
 
@@ -432,7 +432,7 @@ def eligible_from_cli(spec_path: str, user_arg: str, now: str | None, policy_pat
     else:
         path = Path(user_arg)
         if not path.is_file():
-            raise GuidelabError(f"--user: {user_arg!r} is neither a JSON object nor an existing "
+            raise GuidelabError(f"--user: {clip(user_arg)} is neither a JSON object nor an existing "
                                 ".json, .csv or .parquet file")
         suffix = path.suffix.lower()
         if suffix in (".csv", ".parquet"):

@@ -44,6 +44,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from .errors import clip
 from .yamlio import load_model
 
 __all__ = [
@@ -461,7 +462,7 @@ def parse_version_spec(spec: str) -> VersionSpec:
     for clause in (c.strip() for c in spec.split(",")):
         op = next((o for o in _VERSION_OPS if clause.startswith(o)), None)
         if op is None:
-            raise ValueError(f"{expected}; {clause!r} has no operator (write ==2.3.0 or >=2.3.0)")
+            raise ValueError(f"{expected}; {clip(clause)} has no operator (write ==2.3.0 or >=2.3.0)")
         target = clause[len(op):].strip()
         if target[:1] in ("v", "V"):
             target = target[1:]
@@ -470,9 +471,9 @@ def parse_version_spec(spec: str) -> VersionSpec:
             if op in _COMPARE and not target.endswith(".*"):
                 target = str(Version(target))
         except (InvalidSpecifier, InvalidVersion):
-            raise ValueError(f"{expected}; {clause!r} is not one") from None
+            raise ValueError(f"{expected}; {clip(clause)} is not one") from None
         if "+" in target:
-            raise ValueError(f"{expected}; {clause!r}: build metadata (+...) is ignored, leave it out")
+            raise ValueError(f"{expected}; {clip(clause)}: build metadata (+...) is ignored, leave it out")
         clauses.append((op, target))
     return VersionSpec(spec, tuple(clauses))
 
@@ -654,7 +655,7 @@ def _check_tz(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ValueError(f"unknown time zone {name!r}: expected an IANA name such as Asia/Tokyo or UTC") from None
+        raise ValueError(f"unknown time zone {clip(name)}: expected an IANA name such as Asia/Tokyo or UTC") from None
 
 
 class Schedule(_Model):
