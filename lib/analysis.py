@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from statistics import NormalDist
@@ -17,7 +18,7 @@ import duckdb
 
 from .decision import ComparisonView, Progress, Reason, decide, default_guardrail_margin
 from .errors import DataError, GuidelabError
-from .events import DataCheck, open_event_data
+from .events import DataCheck, open_event_data, utf8_copy
 from .experiment import ExperimentSpec, StatisticsSpec
 from .metrics import ExperimentCounts, ProportionCounts, compute_counts
 from .results import ExperimentResult, MetricResult
@@ -603,8 +604,8 @@ def curve_analyses(spec: ExperimentSpec, counts: ExperimentCounts) -> dict[str, 
 
 
 # --- one row per user ---------------------------------------------------------------------
-def _reader_for(path: Path) -> str:
-    lit = sql_literal(path)
+def _reader_for(path: Path, read_path: Path | None = None) -> str:
+    lit = sql_literal(read_path or path)
     name = path.name.lower()
     if name.endswith(".parquet"):
         return f"read_parquet({lit})"
@@ -619,8 +620,10 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
     if not path.is_file():
         raise DataError(path, "", "file not found")
     con = duckdb.connect(":memory:")
+    tmp = tempfile.TemporaryDirectory(prefix="guidelab-")
     try:
-        rel = _reader_for(path)
+        is_csv = path.name.lower().endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt"))
+        rel = _reader_for(path, utf8_copy(path, Path(tmp.name)) if is_csv else None)
         try:
             cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()]
         except duckdb.Error as exc:
@@ -652,6 +655,7 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
             f"WHERE {sql_identifier(variant_column)} IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
     finally:
         con.close()
+        tmp.cleanup()
     users = {r[0]: int(r[1]) for r in rows}
     per_metric: dict[str, dict[str, ProportionCounts]] = {m: {} for m in metrics}
     for r in rows:

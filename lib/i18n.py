@@ -387,7 +387,7 @@ _CHECKS = {
                           ("1ユーザー1バリアント", "複数のバリアントに割り当てられたユーザー：{n:,} 人（分析から除外）")),
     "holdout_exposed": (("holdout saw no guide", "{n:,} holdout users have a 'shown' event for a guide of this experiment"),
                         ("ホールドアウトにガイド表示なし", "この実験のガイドが表示されたホールドアウトのユーザー：{n:,} 人")),
-    "guide_shown": (("guide shown", "{shown:,} of {n:,} users in the arms with a guide were shown it (none: the guide "
+    "guide_never_shown": (("guide shown", "{shown:,} of {n:,} users in the arms with a guide were shown it (none: the guide "
                                     "was never shown, or its 'shown' events are missing from guide_events)"),
                     ("ガイドが表示された", "ガイドのある群のユーザー {n:,} 人のうち {shown:,} 人に表示（0 人ならガイドが一度も"
                                         "表示されていないか、guide_events に表示イベントがありません）")),

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import nbformat
 
 from .errors import GuidelabError
+from .events import check_sources
 from .experiment import load_experiment
 from .fsutil import atomic_replace, atomic_write_text
 from .i18n import check_lang
@@ -108,6 +109,7 @@ def run_report(spec_path: str | Path, data_dir: str | Path, out_dir: str | Path 
     spec = load_experiment(spec_path)  # fail fast, before a kernel starts, on a bad spec
     if not data_dir.is_dir():
         raise GuidelabError(f"{data_dir}: data directory not found")
+    check_sources(data_dir)  # two sources for a table, a stray file: refused before a kernel starts
     out_dir.mkdir(parents=True, exist_ok=True)
     as_of_str = as_of.isoformat() if isinstance(as_of, dt.date) else as_of
     final_nb = out_dir / report_name(spec.id, lang, ".ipynb")
