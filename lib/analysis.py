@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 
 import duckdb
 
-from .decision import ComparisonView, decide
+from .decision import ComparisonView, Progress, Reason, decide, default_guardrail_margin
 from .errors import DataError, GuidelabError
 from .events import DataCheck, open_event_data
 from .experiment import ExperimentSpec, StatisticsSpec
@@ -25,21 +25,12 @@ from .stats.bayes import beta_binomial
 from .stats.cuped import compare_cuped
 from .stats.means import compare_means
 from .stats.multiplicity import adjust
-from .stats.power import days_to_decision
+from .stats.power import users_needed
 from .stats.proportions import compare_proportions
 from .stats.ratio import compare_ratios
-from .stats.sequential import sequential_interval, sequential_relative_interval
+from .stats.sequential import confidence_sequence_halfwidth, sequential_interval, sequential_relative_interval
 from .stats.srm import srm_test
-
-
-def _view(r: MetricResult, margins: Mapping[str, float] | None = None) -> ComparisonView:
-    c = r.comparison
-    p_adj = r.p_value_adjusted
-    abs_ci = r.sequential.ci if r.sequential is not None else c.abs_ci
-    return ComparisonView(r.metric, r.role, r.variant, r.higher_is_better, c.status, c.p_value, p_adj,
-                          c.rel_lift, r.rel_ci, c.abs_diff, r.value, r.value_control, r.significant, r.kind,
-                          r.sequential is not None, tuple(abs_ci) if abs_ci else None,
-                          float((margins or {}).get(r.metric, 0.0)))
+from .values import BOOL_VOCABULARY, shown, sql_bool_case, sql_bool_is_valid, sql_identifier, sql_literal
 
 
 @dataclass(frozen=True)
@@ -148,76 +139,342 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
     return out
 
 
-def _daily_rate(daily: list[tuple[dt.date, str, int]], variant: str, last_days: int = 7) -> float:
+def _daily_rate(daily: Sequence[tuple[dt.date, str, int]], variant: str, last_days: int = 7) -> float:
     days = sorted({d for d, _, _ in daily})[-last_days:]
     if not days:
         return 0.0
     return sum(n for d, v, n in daily if v == variant and d in days) / len(days)
 
 
-def _days_needed(spec: ExperimentSpec, counts: ExperimentCounts, control: str,
-                 primary_rows: list[MetricResult]) -> dict[str, float | None]:
-    """Extra days until the primary metric reaches the planned sample size, at the observed traffic.
+# --- the one entry point on sufficient statistics -----------------------------------------------
 
-    Proportions only (the plan needs the control's rate); sequential designs use the larger
-    sequential sample size. Day-N metrics add N days for the last users to mature.
+@dataclass(frozen=True)
+class MetricStatistics:
+    """One metric's per-variant sufficient statistics and what the rules need to know about it.
+
+    ``by_variant``: ProportionCounts, MeanStats or RatioStats by ``kind``; ``covariate``: CUPED
+    statistics per variant (or None); ``maturation_days``: days before a user's value is final
+    (:attr:`guidelab.catalog.MetricDef.maturation_days`); ``guide_only``: only a shown guide can
+    produce it (0 by construction in a no-guide arm); ``family``: the catalogue family, for the
+    default guardrail margin.
     """
-    out: dict[str, float | None] = {}
-    primary = next(m for m in counts.metrics if m.role == "primary")
-    lag = primary.metric.days or 0
-    st = spec.statistics
-    for r in primary_rows:
-        p0 = r.value_control if r.kind == "proportion" else None
-        daily = min(_daily_rate(counts.daily_assigned, r.variant), _daily_rate(counts.daily_assigned, control))
-        n_now = min(counts.assigned.get(r.variant, 0), counts.assigned.get(control, 0))
-        if p0 is None or not 0 < p0 < 1 or not 0 < p0 * (1 + spec.mde) < 1:
-            out[r.variant] = None
-            continue
-        if st.sequential:
-            from .stats.power import sequential_sample_size_two_proportions
 
-            k = max(1, len(primary_rows))
-            need = sequential_sample_size_two_proportions(p0, spec.mde, alpha=spec.alpha / k, power=spec.power,
-                                                          tuning=st.sequential_tuning)
-            extra = 0.0 if n_now >= need else (None if daily <= 0 else (need - n_now) / daily)
+    name: str
+    role: str  # primary | secondary | guardrail
+    by_variant: Mapping[str, Any]
+    higher_is_better: bool = True
+    kind: str = "proportion"
+    randomised: bool = True
+    covariate: Mapping[str, Any] | None = None
+    maturation_days: int = 0
+    guide_only: bool = False
+    family: str = ""
+
+    @classmethod
+    def from_counts(cls, m: Any) -> "MetricStatistics":
+        """From a :class:`guidelab.metrics.MetricCounts` (the spec path)."""
+        d = m.metric
+        return cls(d.name, m.role, m.by_variant, d.higher_is_better, d.kind, d.randomised, m.covariate,
+                   d.maturation_days, d.guide_only, d.family)
+
+
+def _z_one_sided(alpha: float) -> float:
+    return NormalDist().inv_cdf(1 - alpha)
+
+
+def _cs_multiplier(n: float, alpha: float, tuning: float) -> float:
+    """Halfwidth of the confidence sequence in units of the standard error after n units."""
+    return confidence_sequence_halfwidth(1.0, n, alpha=alpha, tuning=tuning) if n > 0 else math.inf
+
+
+def _diff_and_se(kind: str, t: Any, c: Any, cmp: Any, alpha: float) -> tuple[float | None, float | None]:
+    """(difference, SE) for guardrail bounds. Proportions: Agresti-Caffo (one success and one failure
+    added to each arm; Agresti & Caffo 2000), so an arm with 0 events never has a zero SE;
+    otherwise the comparison's own SE."""
+    if kind == "proportion":
+        if not t.n or not c.n:
+            return None, None
+        pt, pc = (t.successes + 1) / (t.n + 2), (c.successes + 1) / (c.n + 2)
+        return pt - pc, math.sqrt(pt * (1 - pt) / (t.n + 2) + pc * (1 - pc) / (c.n + 2))
+    se, _ = _standard_errors(cmp, NormalDist().inv_cdf(1 - alpha / 2))
+    return cmp.abs_diff, se
+
+
+def _wilson_bound(successes: int, n: int, z: float, upper: bool) -> float | None:
+    """Wilson score bound of one proportion with multiplier z (Wilson 1927)."""
+    if n <= 0 or not math.isfinite(z):
+        return None
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre + half if upper else centre - half
+
+
+def _guardrail_bounds(r: MetricResult, t: Any, c: Any, mode: str, alpha: float, tuning: float,
+                      ceiling: float | None) -> tuple[float | None, float | None]:
+    """(always-valid lower bound of the harm at 1 - alpha, one-sided 1 - alpha upper bound of the harm).
+
+    Harm is the difference in the bad direction, or, against a ceiling, the arm's own rate. The
+    upper (non-inferiority) bound uses the fixed-horizon z_{1-alpha} in fixed mode and the
+    confidence sequence at 2 alpha (one-sided alpha) in sequential mode; the lower (harm) bound
+    is always the confidence sequence at alpha (one-sided alpha/2), valid at every look.
+    """
+    if ceiling is not None:
+        if r.kind != "proportion" or not t.n:
+            return None, None
+        z_up = _z_one_sided(alpha) if mode == "fixed" else _cs_multiplier(t.n, 2 * alpha, tuning)
+        return (_wilson_bound(t.successes, t.n, _cs_multiplier(t.n, alpha, tuning), upper=False),
+                _wilson_bound(t.successes, t.n, z_up, upper=True))
+    diff, se = _diff_and_se(r.kind, t, c, r.comparison, alpha)
+    if diff is None or se is None or not math.isfinite(se):
+        return None, None
+    harm = -diff if r.higher_is_better else diff
+    n = (r.comparison.n or 0) + (r.comparison.n_control or 0)
+    z_up = _z_one_sided(alpha) if mode == "fixed" else _cs_multiplier(n, 2 * alpha, tuning)
+    return harm - _cs_multiplier(n, alpha, tuning) * se, harm + z_up * se
+
+
+def _view(r: MetricResult, *, mode: str = "fixed", alpha: float = 0.05, arms: int = 1, tuning: float = 5000,
+          margin: float = 0.0, ceiling: float | None = None, judgeable: bool = True,
+          counts: tuple[Any, Any] | None = None) -> ComparisonView:
+    """What the rules read of one comparison, with its bounds in harm units.
+
+    Primary: the always-valid (1 - alpha/arms) lower bound of the harm (KILL at any look).
+    Guardrail: :func:`_guardrail_bounds` against ``margin`` or ``ceiling``.
+    """
+    c = r.comparison
+    abs_ci = r.sequential.ci if r.sequential is not None else c.abs_ci
+    lower = upper = av_rel = None
+    if r.role == "primary" and c.status == "ok" and c.abs_diff is not None:
+        seq = r.sequential if r.sequential is not None else sequential_view(c, alpha / max(1, arms), tuning)
+        if seq.ci is not None:
+            lower = -seq.ci[1] if r.higher_is_better else seq.ci[0]
+            upper = -seq.ci[0] if r.higher_is_better else seq.ci[1]
+        av_rel = tuple(seq.relative_ci) if seq.relative_ci else None
+    elif r.role == "guardrail" and counts is not None and judgeable:
+        lower, upper = _guardrail_bounds(r, counts[0], counts[1], mode, alpha, tuning, ceiling)
+    return ComparisonView(r.metric, r.role, r.variant, r.higher_is_better, c.status, c.p_value, r.p_value_adjusted,
+                          c.rel_lift, r.rel_ci, c.abs_diff, r.value, r.value_control, r.significant, r.kind,
+                          r.sequential is not None, tuple(abs_ci) if abs_ci else None, float(margin),
+                          lower, upper, ceiling, judgeable, av_rel)
+
+
+def _planned(primary: MetricStatistics, row: MetricResult, *, alpha: float, mde: float, power: float,
+             arms: int, ratio: float, sequential: bool, tuning: float, baseline: float | None) -> tuple[int, int] | None:
+    """(control, treatment) users the plan needs for this comparison, or None when it cannot be planned."""
+    base = baseline if baseline is not None else row.value_control
+    effect = mde if primary.higher_is_better else -mde
+    variance = None
+    if primary.kind == "mean":
+        variance = getattr(row.observed, "variance_control", None)
+    elif primary.kind != "proportion":
+        return None
+    try:
+        return users_needed(base, effect, alpha=alpha, comparisons=arms, power=power, ratio=ratio,
+                            sequential=sequential, tuning=tuning, kind=primary.kind, variance=variance)
+    except (ValueError, TypeError):
+        return None
+
+
+def _progress(primary: MetricStatistics, rows: Sequence[MetricResult], control: str, assigned: Mapping[str, int],
+              weights: Mapping[str, float], daily_assigned: Sequence[tuple[dt.date, str, int]], as_of: dt.date | None,
+              planned_users: int | Mapping[str, int] | None, previous_users: Mapping[str, int] | None = None,
+              **plan: Any) -> dict[str, Progress]:
+    """Per treatment arm: the planned sample (the plan's function, or ``planned_users``), the users
+    whose primary has matured, and the days still needed at the last 7 days' traffic plus the
+    maturation lag (:attr:`MetricStatistics.maturation_days`). The look is the decision look when
+    the previous look (``previous_users``: matured users per arm then; default: today's users minus
+    those who matured today, from ``daily_assigned``) had not yet reached the planned sample."""
+    out: dict[str, Progress] = {}
+    lag = primary.maturation_days
+    for r in rows:
+        v = r.variant
+        if planned_users is not None:
+            per = planned_users if isinstance(planned_users, Mapping) else {v: planned_users, control: planned_users}
+            need = (per.get(control), per.get(v))
         else:
-            extra = days_to_decision(p0, spec.mde, n_now, daily, alpha=spec.alpha, power=spec.power)
-        if extra is None:
-            out[r.variant] = None
-        else:
-            matured = min(r.comparison.n or 0, r.comparison.n_control or 0)
-            pending_lag = lag if matured < n_now else 0
-            out[r.variant] = float(extra) + (lag if extra > 0 else pending_lag)
+            need = _planned(primary, r, ratio=weights.get(v, 1.0) / weights.get(control, 1.0), **plan)
+        n_t, n_c = int(r.comparison.n or 0), int(r.comparison.n_control or 0)
+        days = date = None
+        if need is not None and need[0] and need[1]:
+            extra = 0.0
+            for arm, n_need in ((control, need[0]), (v, need[1])):
+                missing = n_need - assigned.get(arm, 0)
+                if missing > 0:
+                    daily = _daily_rate(daily_assigned, arm)
+                    extra = max(extra, missing / daily) if daily > 0 else math.inf
+            matured = n_t >= need[1] and n_c >= need[0]
+            if math.isfinite(extra):
+                days = 0.0 if matured else extra + lag
+                if as_of is not None and (daily_assigned or days == 0):
+                    date = as_of + dt.timedelta(days=math.ceil(days))
+                if not daily_assigned and not matured:
+                    days = None
+        first = None
+        if need is not None and need[0] and need[1]:
+            prev = _previous(previous_users, daily_assigned, as_of, lag, (v, n_t), (control, n_c))
+            if prev is not None:
+                first = not (prev[0] >= need[1] and prev[1] >= need[0])
+        out[v] = Progress(None if need is None else need[1], None if need is None else need[0], n_t, n_c, days, date,
+                          first)
     return out
 
 
-def analyze_counts(spec: ExperimentSpec, counts: ExperimentCounts) -> ExperimentResult:
-    """Statistics and verdict from an experiment's sufficient statistics (no I/O)."""
-    control = spec.control_key
-    metric_counts = [(m.metric.name, m.role, m.metric.higher_is_better, m.metric.randomised, m.by_variant)
-                     for m in counts.metrics]
-    kinds = {m.metric.name: m.metric.kind for m in counts.metrics}
-    covariates = {m.metric.name: m.covariate for m in counts.metrics}
-    rows = compare_all(metric_counts, control, spec.alpha, spec.statistics, kinds, covariates)
-    srm = srm_test(counts.assigned, spec.weights)
+def _previous(previous_users: Mapping[str, int] | None, daily_assigned: Sequence[tuple[dt.date, str, int]],
+              as_of: dt.date | None, lag: int, *arms: tuple[str, int]) -> tuple[int, ...] | None:
+    """Matured users per arm at the previous look (one day earlier), or None when unknown."""
+    if previous_users is not None:
+        return tuple(int(previous_users.get(a, 0)) for a, _ in arms)
+    if not daily_assigned or as_of is None:
+        return None
+    day = as_of - dt.timedelta(days=lag)
+    return tuple(n - sum(k for d, x, k in daily_assigned if x == a and d == day) for a, n in arms)
+
+
+def _arm_comparison(metric: MetricStatistics, rows: Sequence[MetricResult], alpha: float, arms: int,
+                    mode: str, tuning: float) -> Any:
+    """The reason comparing the best arm with the runner-up on the primary metric (best vs runner-up,
+    the runner-up as the reference): its lift, interval and p-value, by the mode's method."""
+    def compare(best: str, runner: str) -> Reason | None:
+        if best not in metric.by_variant or runner not in metric.by_variant:
+            return None
+        cmp, _ = _compare(metric.kind, metric.by_variant[best], metric.by_variant[runner], alpha)
+        if cmp.status != "ok":
+            return None
+        rel_ci, significant = cmp.rel_ci, cmp.p_value is not None and cmp.p_value < alpha
+        if mode == "sequential":
+            seq = sequential_view(cmp, alpha / max(1, arms), tuning)
+            rel_ci, significant = seq.relative_ci, seq.can_stop
+        better = cmp.abs_diff is not None and (cmp.abs_diff > 0) == metric.higher_is_better
+        return Reason("best_vs_runner_up", {"variant": best, "runner_up": runner, "metric": metric.name,
+                                            "kind": metric.kind, "rel_lift": cmp.rel_lift,
+                                            "rel_ci": list(rel_ci) if rel_ci else None, "p": cmp.p_value,
+                                            "significant": bool(significant and better),
+                                            "sequential": mode == "sequential"})
+    return compare
+
+
+def analyze_sufficient_statistics(
+    experiment: str,
+    assigned: Mapping[str, int],
+    metrics: Sequence[MetricStatistics],
+    control: str,
+    *,
+    alpha: float = 0.05,
+    mde: float = 0.05,
+    power: float = 0.8,
+    weights: Mapping[str, float] | None = None,
+    statistics: StatisticsSpec | None = None,
+    guardrail_margins: Mapping[str, float] | None = None,
+    guardrail_ceilings: Mapping[str, float] | None = None,
+    no_guide_arms: Sequence[str] = (),
+    planned_users: int | Mapping[str, int] | None = None,
+    previous_users: Mapping[str, int] | None = None,
+    baseline: float | None = None,
+    daily_assigned: Sequence[tuple[dt.date, str, int]] = (),
+    as_of: dt.date | None = None,
+    data_checks: Sequence[Any] = (),
+    failed_checks: Sequence[str] | None = None,
+    analyses: Mapping[str, Any] | None = None,
+    ledger: Any = None,
+) -> ExperimentResult:
+    """Statistics and verdict from per-variant sufficient statistics: THE entry point every path calls.
+
+    ``assigned``: users per variant (SRM, traffic); ``metrics``: the first with role "primary" is
+    the primary; ``weights``: the planned split (default equal); ``statistics``: the methods and
+    the mode (``sequential``); ``guardrail_margins``: tolerated harm per guardrail (absolute;
+    default :data:`guidelab.decision.GUARDRAIL_MARGIN_DEFAULTS`); ``guardrail_ceilings``: the
+    highest acceptable rate of a guide-only guardrail in a guide arm, used when the control is in
+    ``no_guide_arms``; ``planned_users``: users per arm for the fixed-horizon gate (int, or per
+    variant), else planned by :func:`guidelab.stats.power.users_needed` from ``baseline`` (default:
+    the control's observed value); ``previous_users``: matured primary users per variant at the
+    previous look (for analyses of a series of looks without ``daily_assigned``: a look after the
+    decision look is judged on always-valid intervals only); ``daily_assigned`` (date, variant, users) and ``as_of`` give
+    the days still needed and the date of the decision look; ``failed_checks``: names of failed
+    data checks (default: the failed ``data_checks`` of severity "fail").
+    """
+    st = statistics or StatisticsSpec()
+    mode = "sequential" if st.sequential else "fixed"
+    variants = list(assigned)
+    weights = dict(weights) if weights else {v: 1 / len(variants) for v in variants}
+    metric_counts = [(m.name, m.role, m.higher_is_better, m.randomised, m.by_variant) for m in metrics]
+    kinds = {m.name: m.kind for m in metrics}
+    covariates = {m.name: m.covariate for m in metrics}
+    rows = compare_all(metric_counts, control, alpha, st, kinds, covariates)
+    srm = srm_test(dict(assigned), weights)
+    primary_metric = next(m for m in metrics if m.role == "primary")
     primary = [r for r in rows if r.role == "primary"]
-    days = _days_needed(spec, counts, control, primary)
-    failed = [c.name for c in counts.checks if not c.passed and c.severity == "fail"]
-    decision = decide([_view(r) for r in primary],
-                      [_view(r, spec.guardrail_margins) for r in rows if r.role == "guardrail"],
-                      srm.p_value, failed, spec.alpha, spec.mde, days)
-    return ExperimentResult(spec.id, counts.as_of, decision, srm, rows, counts.checks, counts.assigned,
-                            counts.daily_assigned, spec.alpha, spec.mde, control,
-                            spec.statistics.model_dump(mode="json"), curve_analyses(spec, counts))
+    arms = max(1, len(primary))
+    progress = _progress(primary_metric, primary, control, assigned, weights, daily_assigned, as_of, planned_users,
+                         previous_users,
+                         alpha=alpha, mde=mde, power=power, arms=arms, sequential=mode == "sequential",
+                         tuning=st.sequential_tuning, baseline=baseline)
+    by_name = {m.name: m for m in metrics}
+    margins = dict(guardrail_margins or {})
+    ceilings = dict(guardrail_ceilings or {})
+    resolved: dict[str, dict[str, Any]] = {}
+    guard_views = []
+    for r in rows:
+        if r.role != "guardrail":
+            continue
+        m = by_name[r.metric]
+        against_holdout = m.guide_only and control in no_guide_arms
+        ceiling = ceilings.get(r.metric) if against_holdout else None
+        if r.metric in margins:
+            margin, source = float(margins[r.metric]), "spec"
+        else:
+            value, unit = default_guardrail_margin(m.name, m.family, m.kind)
+            base = abs(r.value_control) if r.value_control is not None else None
+            margin = value if unit == "absolute" else (value * base if base is not None else 0.0)
+            source = "default"
+        resolved[r.metric] = {"margin": margin, "source": source, "ceiling": ceiling}
+        guard_views.append(_view(r, mode=mode, alpha=alpha, tuning=st.sequential_tuning, margin=margin,
+                                 ceiling=ceiling, judgeable=not against_holdout or ceiling is not None,
+                                 counts=(m.by_variant.get(r.variant), m.by_variant.get(control))))
+    failed = list(failed_checks) if failed_checks is not None else [
+        c.name for c in data_checks if not c.passed and c.severity == "fail"]
+    decision = decide([_view(r, mode=mode, alpha=alpha, arms=arms, tuning=st.sequential_tuning) for r in primary],
+                      guard_views, srm.p_value, failed, alpha, mde, {v: p.days_needed for v, p in progress.items()},
+                      mode=mode, progress=progress,
+                      arm_comparison=_arm_comparison(primary_metric, primary, alpha, arms, mode, st.sequential_tuning))
+    methods = {**st.model_dump(mode="json"), "mode": mode, "power": power, "guardrails": resolved,
+               "planned": {v: {"control": p.planned_control, "treatment": p.planned_treatment,
+                               "share": p.share, "decision_look": p.decision_look,
+                               "decision_date": p.decision_date.isoformat() if p.decision_date else None}
+                           for v, p in progress.items()},
+               "baseline": baseline, "planned_users": planned_users}
+    return ExperimentResult(experiment, as_of, decision, srm, rows, list(data_checks), dict(assigned),
+                            list(daily_assigned), alpha, mde, control, methods, dict(analyses or {}),
+                            ledger=ledger)
 
 
-def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = None) -> ExperimentResult:
-    """Analyse one experiment on the tables in ``data_dir`` (see ``data/README.md``)."""
+def analyze_counts(spec: ExperimentSpec, counts: ExperimentCounts) -> ExperimentResult:
+    """Statistics and verdict from an experiment's sufficient statistics (no I/O): the spec's
+    settings passed to :func:`analyze_sufficient_statistics`."""
+    no_guide = [v.key for v in spec.variants if v.guide is None]
+    return analyze_sufficient_statistics(
+        spec.id, counts.assigned, [MetricStatistics.from_counts(m) for m in counts.metrics], spec.control_key,
+        alpha=spec.alpha, mde=spec.mde, power=spec.power, weights=spec.weights, statistics=spec.statistics,
+        guardrail_margins=spec.guardrail_margins, guardrail_ceilings=spec.guardrail_ceilings,
+        no_guide_arms=no_guide, planned_users=spec.planned_users, baseline=spec.baseline,
+        daily_assigned=counts.daily_assigned, as_of=counts.as_of, data_checks=counts.checks,
+        analyses=curve_analyses(spec, counts), ledger=counts.ledger)
+
+
+def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = None,
+                       today: dt.date | None = None, encoding: str | None = None) -> ExperimentResult:
+    """Analyse one experiment on the tables in ``data_dir`` (see ``data/README.md``).
+
+    ``today`` (the spec's local date, default now) bounds the default analysis date and marks
+    rows dated after it as in the future. ``encoding`` names the CSV files' encoding (default:
+    detected, UTF-8 or CP932); zoneless timestamps are read in the spec's ``data_timezone``
+    (default: they are an error).
+    """
     from .timeseries import goal_life_counts, retention_curve_counts
 
-    ed = open_event_data(data_dir)
+    ed = open_event_data(data_dir, encoding=encoding, data_timezone=spec.data_timezone)
     try:
-        counts = compute_counts(ed, spec, as_of)
+        counts = compute_counts(ed, spec, as_of, today)
         counts = replace(counts, curves=retention_curve_counts(ed, spec, counts.as_of, CURVE_HORIZON_DAYS),
                           goal_life=goal_life_counts(ed, spec) if spec.goal_event else None)
         breakdowns = breakdown_analyses(spec, ed, counts.as_of)
@@ -301,7 +558,8 @@ def breakdown_analyses(spec: ExperimentSpec, ed: Any, as_of: dt.date) -> dict[st
         reached = [*fc.reached, min(fc.completed, fc.reached[-1]) if fc.reached else fc.completed]
         funnels[v] = funnel(steps, reached, fc.entered, alpha=spec.alpha)
         mean, ci = time_to_complete(fc.seconds_sum, fc.seconds_sum_sq, fc.timed, alpha=spec.alpha)
-        timings[v] = {"n": fc.timed, "mean_seconds": mean, "ci": list(ci) if ci else None}
+        timings[v] = {"n": fc.timed, "mean_seconds": mean, "ci": list(ci) if ci else None,
+                      "completed_before_shown": fc.completed_before_shown}
     if funnels:
         out["funnels"] = funnels
         out["time_to_complete"] = timings
@@ -343,22 +601,14 @@ def curve_analyses(spec: ExperimentSpec, counts: ExperimentCounts) -> dict[str, 
 
 
 # --- one row per user ---------------------------------------------------------------------
-_TRUE = ("true", "t", "1", "1.0", "yes", "y")
-_FALSE = ("false", "f", "0", "0.0", "no", "n")
-
-
 def _reader_for(path: Path) -> str:
-    lit = "'" + str(path).replace("'", "''") + "'"
+    lit = sql_literal(path)
     name = path.name.lower()
     if name.endswith(".parquet"):
         return f"read_parquet({lit})"
     if name.endswith((".csv", ".csv.gz", ".tsv", ".txt")):
         return f"read_csv({lit}, header=true, all_varchar=true)"
     raise DataError(path, "", "unsupported file type: expected .csv, .csv.gz, .tsv or .parquet")
-
-
-def _q(col: str) -> str:
-    return '"' + col.replace('"', '""') + '"'
 
 
 def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[str]) -> tuple[dict[str, int], dict[str, dict[str, ProportionCounts]], list[DataCheck]]:
@@ -379,25 +629,25 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
         if len(set(metrics)) != len(metrics):
             raise GuidelabError("--metric: a column is named twice")
         con.execute(f"CREATE VIEW t AS SELECT * FROM {rel}")
+        if con.execute("SELECT count(*) FROM t").fetchone()[0] == 0:
+            raise DataError(path, "", "the table has no rows (a header only): there is nothing to analyse")
         checks: list[DataCheck] = []
-        null_variant = con.execute(f"SELECT count(*) FROM t WHERE {_q(variant_column)} IS NULL").fetchone()[0]
+        null_variant = con.execute(f"SELECT count(*) FROM t WHERE {sql_identifier(variant_column)} IS NULL").fetchone()[0]
         checks.append(DataCheck.of("missing_variant", null_variant == 0, "warn", n=null_variant, column=variant_column))
-        truthy = ", ".join(f"'{v}'" for v in _TRUE)
-        falsy = ", ".join(f"'{v}'" for v in _FALSE)
-        exprs, parsed = [], {}
+        exprs, parsed, probes = [], {}, []
         for col in metrics:
-            norm = f"lower(trim(CAST({_q(col)} AS VARCHAR)))"
-            bad = con.execute(
-                f"SELECT count(*), any_value(CAST({_q(col)} AS VARCHAR)) FROM t WHERE {_q(col)} IS NOT NULL "
-                f"AND {norm} NOT IN ({truthy}, {falsy})").fetchone()
-            if bad[0]:
-                raise DataError(path, col, f"{bad[0]:,} value(s) are not booleans, e.g. {bad[1]!r}: expected "
-                                           "True/False, true/false, 1/0 or yes/no")
-            parsed[col] = f"CASE WHEN {norm} IN ({truthy}) THEN 1 WHEN {norm} IN ({falsy}) THEN 0 END"
-            exprs.append(f"count({parsed[col]}) AS {_q('n_' + col)}, coalesce(sum({parsed[col]}), 0) AS {_q('s_' + col)}")
+            not_bool = f"NOT {sql_bool_is_valid(sql_identifier(col))}"
+            probes.append(f"count(*) FILTER (WHERE {not_bool}), any_value(CAST({sql_identifier(col)} AS VARCHAR)) FILTER (WHERE {not_bool})")
+            parsed[col] = sql_bool_case(sql_identifier(col))
+            exprs.append(f"count({parsed[col]}) AS {sql_identifier('n_' + col)}, coalesce(sum({parsed[col]}), 0) AS {sql_identifier('s_' + col)}")
+        bad = con.execute(f"SELECT {', '.join(probes)} FROM t").fetchone()  # every metric column in one pass
+        for i, col in enumerate(metrics):
+            if bad[2 * i]:
+                raise DataError(path, col, f"{bad[2 * i]:,} value(s) are not booleans, e.g. {shown(bad[2 * i + 1])}: "
+                                           f"expected {BOOL_VOCABULARY}")
         rows = con.execute(
-            f"SELECT CAST({_q(variant_column)} AS VARCHAR) AS v, count(*) AS users, {', '.join(exprs)} FROM t "
-            f"WHERE {_q(variant_column)} IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
+            f"SELECT CAST({sql_identifier(variant_column)} AS VARCHAR) AS v, count(*) AS users, {', '.join(exprs)} FROM t "
+            f"WHERE {sql_identifier(variant_column)} IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
     finally:
         con.close()
     users = {r[0]: int(r[1]) for r in rows}
@@ -414,25 +664,45 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
 
 def analyze_user_table(path: str | Path, variant_column: str, control: str, metrics: Sequence[str],
                        alpha: float = 0.05, mde: float = 0.05, weights: Mapping[str, float] | None = None,
-                       experiment: str | None = None, statistics: StatisticsSpec | None = None) -> ExperimentResult:
+                       experiment: str | None = None, statistics: StatisticsSpec | None = None,
+                       guardrails: Sequence[str] = (), margins: Mapping[str, float] | None = None,
+                       planned_users: int | None = None) -> ExperimentResult:
     """Analyse a one-row-per-user table: the first metric is primary, the others secondary.
 
-    SRM is tested against ``weights`` (default: an equal split over the variants found).
+    ``guardrails``: boolean columns where an increase is harm (``NAME:down``: a decrease is
+    harm), with ``margins`` the tolerated harm as an absolute difference of rates. SRM is tested
+    against ``weights``; without them, against an equal split over the variants found, and the
+    result says so (``methods.srm_weights_assumed``, and in the SRM reason). The per-variant
+    counts go through :func:`guidelab.counts_table.analyze_sufficient_counts`, the same analysis
+    ``guidelab analyze-counts`` runs on aggregated counts.
     """
+    from .counts_table import CountsOptions, analyze_sufficient_counts
+
     if not metrics:
         raise GuidelabError("analyze: give at least one --metric column")
-    users, per_metric, checks = user_table_counts(path, variant_column, metrics)
+    options = CountsOptions.build(control, metrics, guardrails, margins, weights, alpha=alpha, mde=mde,
+                                  planned_users=planned_users, statistics=statistics or StatisticsSpec())
+    columns = [m.name for m in options.metrics]
+    users, per_metric, checks = user_table_counts(path, variant_column, columns)
     if control not in users:
         raise DataError(path, variant_column, f"control {control!r} not found: the variants are "
                                               f"{', '.join(users) or '(none)'}")
     if len(users) < 2:
         raise DataError(path, variant_column, "only one variant found: expected a control and at least one treatment")
-    weights = dict(weights) if weights else {v: 1 / len(users) for v in users}
-    metric_counts = [(m, "primary" if i == 0 else "secondary", True, True, per_metric[m]) for i, m in enumerate(metrics)]
-    rows = compare_all(metric_counts, control, alpha, statistics)
-    srm = srm_test(users, weights)
-    primary = [r for r in rows if r.role == "primary"]
-    failed = [c.name for c in checks if not c.passed and c.severity == "fail"]
-    decision = decide([_view(r) for r in primary], [], srm.p_value, failed, alpha, mde, {})
-    return ExperimentResult(experiment or Path(path).stem, None, decision, srm, rows, checks, users, [], alpha, mde,
-                            control, (statistics or StatisticsSpec()).model_dump(mode="json"))
+    if weights:
+        missing = [v for v in users if v not in weights]
+        if missing:
+            raise GuidelabError(f"--weights: no share for variant(s) {', '.join(missing)} found in {variant_column}; "
+                                f"give every variant a share, e.g. {','.join(f'{v}=0.5' for v in list(users)[:2])}")
+    return analyze_sufficient_counts(experiment or Path(path).stem, users, per_metric, options, checks,
+                                     ledger=user_table_ledger(path, users, checks))
+
+
+def user_table_ledger(path: str | Path, users: Mapping[str, int], checks: Sequence[DataCheck]) -> Any:
+    """The row ledger of a one-row-per-user table: rows without a variant are left out (``missing_key``)."""
+    from .ledger import LeftOut, RowLedger, TableLedger
+
+    missing = sum(int(dict(c.params).get("n", 0)) for c in checks if c.code == "missing_variant")
+    used = sum(users.values())
+    return RowLedger((TableLedger("user_table", str(path), used + missing, used,
+                                  (LeftOut("missing_key", missing, None),) if missing else ()),))

@@ -82,6 +82,22 @@ class MetricDef:
         return jp if ja else en
 
     @property
+    def maturation_days(self) -> int:
+        """Days after the assignment day before a user's value is final: N for every ``*_d<N>``
+        metric (retention, goal, support, sessions, active days: the analysis counts a user once
+        day N is complete), 0 for metrics known as they happen (guide events, click-through,
+        clicks per impression, over-exposure). The ONE maturation rule: `guidelab plan` and the
+        analysis' days still needed both read it."""
+        return int(self.days) if self.days is not None else 0
+
+    @property
+    def guide_only(self) -> bool:
+        """True for metrics only a shown guide can produce (guide events, click-through, clicks per
+        impression): in a ``guide: null`` holdout they are 0 by construction, so they cannot be
+        compared with a holdout (see ``guardrail_ceilings`` in ``experiments/README.md``)."""
+        return self.family in ("guide_event", "click_through", "clicks_per_impression")
+
+    @property
     def randomised(self) -> bool:
         """False for metrics conditioned on a post-assignment event (click_through)."""
         return self.family != "click_through"

@@ -11,14 +11,14 @@ import json
 import sys
 from pathlib import Path
 
-from .errors import GuidelabError, SpecError
+from .errors import GuidelabError, SpecError, clip
 
 
 def _date(s: str) -> dt.date:
     try:
         return dt.date.fromisoformat(s)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {s!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {clip(s)}") from None
 
 
 def _weights(s: str) -> dict[str, float]:
@@ -26,7 +26,7 @@ def _weights(s: str) -> dict[str, float]:
         pairs = [p.split("=", 1) for p in s.split(",") if p]
         return {k.strip(): float(v) for k, v in pairs}
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected weights like control=0.5,treatment=0.5, got {s!r}") from None
+        raise argparse.ArgumentTypeError(f"expected weights like control=0.5,treatment=0.5, got {clip(s)}") from None
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -129,25 +129,72 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from .analysis import analyze_user_table
-    from .i18n import metric_label, pct, pval
-
     from .experiment import StatisticsSpec
 
     statistics = StatisticsSpec(correction=args.correction, sequential=args.sequential, bayesian=not args.no_bayes)
     res = analyze_user_table(args.file, args.variant, args.control, args.metric, alpha=args.alpha, mde=args.mde,
-                             weights=args.weights, statistics=statistics)
+                             weights=args.weights, statistics=statistics, guardrails=args.guardrail or (),
+                             margins=dict(args.margin or []), planned_users=args.planned_users)
     if args.json:
         print(res.to_json())
         return 0
-    print(f"{res.experiment}: {res.decision.verdict}" + (f" ({res.decision.arm})" if res.decision.arm else ""))
+    _print_result_text(res, args.correction, res.experiment)
+    return 0
+
+
+def _margins(s: str) -> tuple[str, float]:
+    name, sep, value = s.partition("=")
+    try:
+        if not sep or not name.strip():
+            raise ValueError
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, the tolerated harm as a difference of rates "
+                                         f"(0.01 = 1 point), got {s[:200]!r}") from None
+
+
+def _print_result_text(res, correction: str, heading: str) -> None:
+    from .i18n import metric_label, pct, pval
+
+    print(f"{heading}: {res.decision.verdict}" + (f" ({res.decision.arm})" if res.decision.arm else ""))
     for r in res.decision.reasons:
         print(f"  - {r.text('en')}")
-    print(f"SRM p = {pval(res.srm.p_value)}; users: " + ", ".join(f"{k} {v:,}" for k, v in res.assigned.items()))
+    shares = res.methods.get("srm_weights") or {}
+    split = "/".join(f"{k} {pct(v)}" for k, v in shares.items())
+    against = (f"against an assumed equal split ({split}; pass --weights if the planned split differs)"
+               if res.methods.get("srm_weights_assumed") else f"against the planned split ({split})")
+    print(f"SRM p = {pval(res.srm.p_value)} {against}; users: " + ", ".join(f"{k} {v:,}" for k, v in res.assigned.items()))
     for m in res.metrics:
         c = m.comparison
         ci = f"[{pct(c.rel_ci[0], signed=True)}, {pct(c.rel_ci[1], signed=True)}]" if c.rel_ci else "[–]"
-        print(f"  {metric_label(m.metric):<24} {m.variant:>12} vs {m.control:<12} {pct(c.rate):>7} vs {pct(c.rate_control):>7}"
-              f"  lift {pct(c.rel_lift, signed=True):>8} {ci:<20} p={pval(c.p_value):<8} p_adj({args.correction})={pval(m.p_value_adjusted)}")
+        role = "" if m.role == "primary" else f" ({m.role})"
+        print(f"  {metric_label(m.metric) + role:<24} {m.variant:>12} vs {m.control:<12} {pct(c.rate):>7} vs {pct(c.rate_control):>7}"
+              f"  lift {pct(c.rel_lift, signed=True):>8} {ci:<20} p={pval(c.p_value):<8} p_adj({correction})={pval(m.p_value_adjusted)}")
+
+
+def cmd_analyze_counts(args: argparse.Namespace) -> int:
+    from .counts_table import CountsOptions, analyze_counts_file, group_json_line, group_record
+    from .experiment import StatisticsSpec
+
+    statistics = StatisticsSpec(correction=args.correction, sequential=args.sequential, bayesian=args.bayes)
+    options = CountsOptions.build(args.control, args.metric, args.guardrail or (), dict(args.margin or []),
+                                  args.weights, alpha=args.alpha, mde=args.mde, planned_users=args.planned_users,
+                                  statistics=statistics)
+    groups = analyze_counts_file(args.file, options, jobs=args.jobs)
+    if args.json:
+        results = list(groups)
+        if len(results) != 1:
+            raise GuidelabError(f"--json prints one group and {args.file} has {len(results):,} (experiment, look) "
+                                "groups: use --jsonl for one JSON object per line and group")
+        print(json.dumps(group_record(*results[0]), ensure_ascii=False, indent=2, allow_nan=False))
+        return 0
+    out = sys.stdout
+    for experiment, look, res in groups:
+        if args.jsonl:
+            out.write(group_json_line(experiment, look, res) + "\n")
+        else:
+            heading = res.experiment + (f" look {look}" if look is not None else "")
+            _print_result_text(res, args.correction, heading)
     return 0
 
 
@@ -170,7 +217,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .report import ReportError, run_report
 
     try:
-        out = run_report(args.spec, args.data, args.out, as_of=args.as_of, lang=args.lang)
+        out = run_report(args.spec, args.data, args.out, as_of=args.as_of, lang=args.lang, encoding=args.encoding)
     except ReportError as exc:
         print(f"guidelab report: FAILED: {exc}", file=sys.stderr)
         return 1
@@ -260,12 +307,40 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--metric", required=True, action="append", help="a boolean metric column (repeat; first = primary)")
     z.add_argument("--alpha", type=float, default=0.05)
     z.add_argument("--mde", type=float, default=0.05, help="relative minimum detectable effect (0.05 = +5%%)")
-    z.add_argument("--weights", type=_weights, default=None, help="planned split, e.g. a=0.5,b=0.5 (default equal)")
+    z.add_argument("--guardrail", action="append", metavar="NAME[:down]",
+                   help="a boolean guardrail column: an increase is harm (NAME:down: a decrease is harm)")
+    z.add_argument("--margin", action="append", type=_margins, metavar="NAME=VALUE",
+                   help="tolerated harm of a guardrail, an absolute difference of rates (0.01 = 1 point)")
+    z.add_argument("--weights", type=_weights, default=None,
+                   help="planned split, e.g. a=0.2,b=0.8 (default: an equal split, said in the output)")
+    z.add_argument("--planned-users", type=int, default=None, help="planned users per arm (fixed-horizon gating)")
     z.add_argument("--correction", choices=["holm", "bh", "none"], default="holm", help="multiple-testing correction")
     z.add_argument("--sequential", action="store_true", help="always-valid confidence sequences (peeking-safe)")
     z.add_argument("--no-bayes", action="store_true", help="leave out the Bayesian view")
     z.add_argument("--json", action="store_true", help="print the result as JSON")
     z.set_defaults(func=cmd_analyze)
+
+    zc = sub.add_parser("analyze-counts", help="analyse a table of per-variant counts (CSV/Parquet), per experiment and look")
+    zc.add_argument("file", help="columns variant, users, one column of successes per metric; optional experiment, look")
+    zc.add_argument("--control", required=True, help="the control's name in the variant column")
+    zc.add_argument("--metric", required=True, action="append", help="a successes column (repeat; first = primary)")
+    zc.add_argument("--guardrail", action="append", metavar="NAME[:down]",
+                    help="a guardrail successes column: an increase is harm (NAME:down: a decrease is harm)")
+    zc.add_argument("--margin", action="append", type=_margins, metavar="NAME=VALUE",
+                    help="tolerated harm of a guardrail, an absolute difference of rates (0.01 = 1 point)")
+    zc.add_argument("--weights", type=_weights, default=None,
+                    help="planned split, e.g. a=0.2,b=0.8 (default: an equal split, said in the output)")
+    zc.add_argument("--alpha", type=float, default=0.05)
+    zc.add_argument("--mde", type=float, default=0.05, help="relative minimum detectable effect (0.05 = +5%%)")
+    zc.add_argument("--planned-users", type=int, default=None, help="planned users per arm (fixed-horizon gating)")
+    zc.add_argument("--correction", choices=["holm", "bh", "none"], default="holm", help="multiple-testing correction")
+    zc.add_argument("--sequential", action="store_true", help="always-valid confidence sequences (peeking-safe)")
+    zc.add_argument("--bayes", action="store_true", help="add the Bayesian view (slow on many groups)")
+    zc.add_argument("--jobs", type=int, default=1, help="processes sharing the groups (same output, same order)")
+    fmt = zc.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print the result of a single group as JSON")
+    fmt.add_argument("--jsonl", action="store_true", help="one JSON object per line and (experiment, look) group")
+    zc.set_defaults(func=cmd_analyze_counts)
 
     pl = sub.add_parser("plan", help="sample size, MDE and days to a decision (fixed-horizon and sequential)")
     pl.add_argument("spec")
@@ -282,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--as-of", type=_date, default=None, help="last complete day of data (default: last in data)")
     r.add_argument("--lang", choices=["en", "ja"], default="en")
     r.add_argument("--out", default="reports")
+    r.add_argument("--encoding", default=None, help="encoding of the CSV files, e.g. cp932 (default: detected, UTF-8 else CP932)")
     r.add_argument("--notify", metavar="URL", help="post the verdict to a Slack-compatible webhook")
     r.add_argument("--base-url", help="where reports/ is served, for links in notifications (default: file URL)")
     r.set_defaults(func=cmd_report)

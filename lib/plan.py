@@ -36,6 +36,7 @@ from .stats.power import (
     sample_size_two_proportions,
     sequential_mde_for_sample_size,
     sequential_sample_size_two_proportions,
+    users_needed,
 )
 from .stats.sequential import DEFAULT_TUNING, METHOD as SEQUENTIAL_METHOD
 
@@ -54,17 +55,16 @@ __all__ = [
 
 
 def days_for_metric_lag(metric: str | MetricDef) -> int:
-    """Days a user's primary outcome needs to mature after assignment.
+    """Days a user's primary outcome needs to mature after assignment: :attr:`MetricDef.maturation_days`.
 
-    retention_dN: whether the user is active on day N is known once day N is over, so N days;
-    goal_dN: the goal window is N days, so N days. Every other metric (guide events,
-    click_through) is known as it happens: 0. A decision on calendar day D therefore counts only
-    users enrolled in the first D - N days.
+    N for every ``*_d<N>`` metric (retention_dN: active on day N, known once day N is over;
+    goal_dN / support_dN: the N-day window; sessions_dN / active_days_dN: N complete days); every
+    other metric (guide events, click_through) is known as it happens: 0. A decision on calendar
+    day D therefore counts only users enrolled in the first D - N days. The analysis uses the same
+    rule for its days still needed.
     """
     m = parse_metric(metric) if isinstance(metric, str) else metric
-    if m.family in ("retention", "goal") and m.days is not None:
-        return int(m.days)
-    return 0
+    return m.maturation_days
 
 
 def _ceil(x: float) -> int:
@@ -287,16 +287,17 @@ def _setup(spec: ExperimentSpec, baseline_rate: Any, tuning: Any) -> _Setup:
 
 
 def _comparisons(s: _Setup, effect: float) -> list[ComparisonPlan]:
-    """Per-arm requirements of every treatment-vs-control comparison at the spec's split."""
+    """Per-arm requirements of every treatment-vs-control comparison at the spec's split
+    (:func:`guidelab.stats.power.users_needed`, the function the analysis' gate also calls)."""
     w = s.spec.weights
     wc = w[s.spec.control_key]
+    k = len(s.spec.treatment_keys)
     out = []
     for t in s.spec.treatment_keys:
         r = w[t] / wc
-        nc_f = sample_size_two_proportions(s.p0, effect, alpha=s.alpha_c, power=s.spec.power, ratio=r)
-        nc_s = sequential_sample_size_two_proportions(s.p0, effect, alpha=s.alpha_c, power=s.spec.power,
-                                                      tuning=s.tuning, ratio=r)
-        nt_f, nt_s = _ceil(r * nc_f), _ceil(r * nc_s)
+        kw = dict(alpha=s.spec.alpha, comparisons=k, power=s.spec.power, ratio=r, tuning=s.tuning)
+        nc_f, nt_f = users_needed(s.p0, effect, sequential=False, **kw)
+        nc_s, nt_s = users_needed(s.p0, effect, sequential=True, **kw)
         out.append(ComparisonPlan(
             treatment=t, ratio=r,
             n_control_fixed=nc_f, n_treatment_fixed=nt_f, users_fixed=_ceil(max(nc_f / wc, nt_f / w[t])),

@@ -28,6 +28,7 @@ metrics:
   primary: retention_d7
   secondary: [clicked, sessions_d7, clicks_per_impression, goal_d1]
   guardrails: [dismissed]
+guardrail_ceilings: {dismissed: 0.3}
 goal_event: signup
 statistics: {sequential: true, bayesian: true, cuped: true, correction: bh}
 """

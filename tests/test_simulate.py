@@ -91,6 +91,7 @@ metrics:
   primary: retention_d7
   secondary: [completed, answered]
   guardrails: [opted_out, support_d7, over_exposed]
+guardrail_ceilings: {opted_out: 0.05}
 goal_event: project_created
 support_event: support_ticket_created
 over_exposure: {max_guides: 2, period_days: 7}

@@ -321,3 +321,105 @@ def sequential_mde_for_sample_size(
         lambda m: sequential_power_two_proportions(p0, m, n0, alpha=alpha, tuning=tuning, ratio=ratio),
         p0, target, direction,
     )
+
+
+# --------------------------------------------------------------------------- one truth for sample size
+# Used by BOTH `guidelab plan` (guidelab.plan) and the analysis' "days still needed" and planned-sample
+# gate (guidelab.analysis), so the two can never disagree (issue 9, item 5).
+
+__all__ += ["sample_size_normal", "sequential_sample_size_normal", "users_needed"]
+
+
+def _normal_inputs(delta: Any, var_control: Any, var_treatment: Any, ratio: Any) -> tuple[float, float, float, float]:
+    d = _finite(delta, "delta")
+    if d == 0.0:
+        raise ValueError("delta must be non-zero: no sample size can detect an effect of 0")
+    vc = _check_positive(var_control, "var_control", allow_zero=True)
+    vt = _check_positive(var_treatment, "var_treatment", allow_zero=True)
+    if vc + vt == 0.0:
+        raise ValueError("var_control and var_treatment are both 0: the effect is known without sampling")
+    return d, vc, vt, _check_positive(ratio, "ratio")
+
+
+def sample_size_normal(delta: float, var_control: float, var_treatment: float, alpha: float = 0.05,
+                       power: float = 0.8, ratio: float = 1.0) -> int:
+    """Control-arm users for a two-sided z-test of a difference of means (treatment has ratio * n).
+
+    n0 = (z_{1-alpha/2} + z_power)^2 (var_control + var_treatment / ratio) / delta^2, the same
+    formula as :func:`sample_size_two_proportions` with per-user variances in place of p (1 - p)
+    (Chow, Shao & Wang, sec. 3.2); for a proportion, var = p (1 - p) gives exactly that function.
+    """
+    d, vc, vt, r = _normal_inputs(delta, var_control, var_treatment, ratio)
+    alpha = _check_alpha(alpha)
+    power = _check_power_level(power, alpha)
+    z_total = _z_two_sided(alpha) + float(norm.ppf(power))
+    return max(1, math.ceil(z_total**2 * (vc + vt / r) / d**2 - 1e-9))
+
+
+def sequential_sample_size_normal(delta: float, var_control: float, var_treatment: float, alpha: float = 0.05,
+                                  power: float = 0.8, tuning: float = 5000, ratio: float = 1.0) -> int:
+    """Smallest control-arm n at which the confidence sequence excludes 0 with probability ``power``.
+
+    power(n) = Phi((|delta| - h(n)) / SE(n)) + Phi((-|delta| - h(n)) / SE(n)), SE(n)^2 = (var_control
+    + var_treatment / ratio) / n and h the halfwidth of :func:`guidelab.stats.sequential.
+    confidence_sequence_halfwidth` at N = n (1 + ratio) users (Waudby-Smith et al. 2024): the
+    mean-metric analogue of :func:`sequential_sample_size_two_proportions`, found by bisection.
+    """
+    from .sequential import _check_tuning, confidence_sequence_halfwidth
+
+    d, vc, vt, r = _normal_inputs(delta, var_control, var_treatment, ratio)
+    alpha = _check_alpha(alpha)
+    target = _check_power_level(power, alpha)
+    tuning = _check_tuning(tuning)
+
+    def ok(n: int) -> bool:
+        se = math.sqrt((vc + vt / r) / n)
+        h = confidence_sequence_halfwidth(se, n * (1.0 + r), alpha=alpha, tuning=tuning)
+        return float(norm.cdf((abs(d) - h) / se) + norm.cdf((-abs(d) - h) / se)) >= target
+
+    hi = max(1, sample_size_normal(d, vc, vt, alpha=alpha, power=target, ratio=r))
+    while not ok(hi):
+        hi *= 2
+    lo = 0
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def users_needed(baseline: float, relative_mde: float, *, alpha: float = 0.05, comparisons: int = 1,
+                 power: float = 0.8, ratio: float = 1.0, sequential: bool = False, tuning: float = 5000,
+                 kind: str = "proportion", variance: float | None = None) -> tuple[int, int]:
+    """(control users, treatment users) one treatment-vs-control comparison needs: THE sample size.
+
+    ``relative_mde`` is signed (negative when the metric should go down); each of ``comparisons``
+    treatment arms is tested at alpha / comparisons (Bonferroni, conservative for Holm); ``ratio``
+    = weight_treatment / weight_control. Proportions (``baseline`` = the control's rate) use
+    :func:`sample_size_two_proportions` / :func:`sequential_sample_size_two_proportions`; means
+    (``baseline`` = the control's mean, ``variance`` its per-user variance, assumed equal in both
+    arms) use :func:`sample_size_normal` / :func:`sequential_sample_size_normal`. The treatment
+    needs ceil(ratio * n_control). ValueError for inputs without an answer (see those functions).
+    """
+    k = int(comparisons)
+    if k < 1:
+        raise ValueError(f"comparisons must be >= 1, got {comparisons!r}")
+    a = _check_alpha(alpha) / k
+    if kind == "proportion":
+        if sequential:
+            nc = sequential_sample_size_two_proportions(baseline, relative_mde, alpha=a, power=power, tuning=tuning,
+                                                        ratio=ratio)
+        else:
+            nc = sample_size_two_proportions(baseline, relative_mde, alpha=a, power=power, ratio=ratio)
+    else:
+        if variance is None:
+            raise ValueError("a mean metric needs the per-user variance of the control arm")
+        delta = _finite(baseline, "baseline") * _finite(relative_mde, "relative_mde")
+        if sequential:
+            nc = sequential_sample_size_normal(delta, variance, variance, alpha=a, power=power, tuning=tuning,
+                                               ratio=ratio)
+        else:
+            nc = sample_size_normal(delta, variance, variance, alpha=a, power=power, ratio=ratio)
+    return nc, max(1, math.ceil(ratio * nc - 1e-9))
