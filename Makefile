@@ -1,19 +1,27 @@
 # guidelab: two commands on a fresh machine with python3 and make:
 #   make demo   - create .venv, install, simulate the sample data, run the report, print its path
 #   make test   - unit tests, statistical checks, and every experiment notebook on the committed sample
+# Installs are pinned by constraints.txt (every package, transitive ones included):
+#   make upgrade - re-resolve constraints.txt to the newest releases and run the fast tests on them
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 GL     := $(VENV)/bin/guidelab
 STAMP  := $(VENV)/.installed
+CONSTRAINTS := constraints.txt
 DEMO_EXPERIMENT := onboarding-tour-vs-checklist
 
-.PHONY: install demo test test-fast lab sample bench publish clean
+.PHONY: install demo test test-fast lab sample bench publish clean upgrade
 
-$(STAMP): pyproject.toml
+# The venv is rebuilt when pyproject.toml or the lock changes; pip moves every package to its pin.
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	@v=$$($(PY) -c 'import sys; print("python %d.%d" % sys.version_info[:2])'); \
+	  grep -q "^# Resolved on: $$v " $(CONSTRAINTS) || echo "note: $(CONSTRAINTS) was resolved on another Python" \
+	  "than this $$v (see its header); if the install fails, run make upgrade to resolve it for this one" >&2
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) --upgrade pip
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[test]' || { \
+	  echo "install from $(CONSTRAINTS) failed: on a Python or platform it was not resolved for, run make upgrade" >&2; exit 1; }
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -43,6 +51,21 @@ publish: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench_assignment.py
+
+# Re-resolve the lock: a fresh venv with the newest releases allowed by pyproject.toml, frozen into
+# constraints.txt (with a header naming the Python it was resolved on), then the fast tests on it.
+upgrade:
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade -e '.[test]'
+	{ bash scripts/lock-header $(PY); \
+	  $(PY) -m pip freeze --all --exclude-editable | grep -v -i '^\(guidelab\|setuptools\|wheel\|distribute\)\b'; \
+	} > $(CONSTRAINTS).new
+	mv $(CONSTRAINTS).new $(CONSTRAINTS)
+	touch $(STAMP)
+	$(PY) -m pytest -q -m "not notebook and not slow and not browser"
+	@echo "constraints.txt renewed ($$(grep -vc '^#' $(CONSTRAINTS)) packages): review git diff $(CONSTRAINTS) and commit it"
 
 clean:
 	rm -rf $(VENV) reports/*.html reports/*.ipynb reports/*.json data/demo

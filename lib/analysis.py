@@ -30,6 +30,7 @@ from .stats.proportions import compare_proportions
 from .stats.ratio import compare_ratios
 from .stats.sequential import confidence_sequence_halfwidth, sequential_interval, sequential_relative_interval
 from .stats.srm import srm_test
+from .values import BOOL_VOCABULARY, shown, sql_bool_case, sql_bool_is_valid, sql_identifier, sql_literal
 
 
 @dataclass(frozen=True)
@@ -375,6 +376,7 @@ def analyze_sufficient_statistics(
     data_checks: Sequence[Any] = (),
     failed_checks: Sequence[str] | None = None,
     analyses: Mapping[str, Any] | None = None,
+    ledger: Any = None,
 ) -> ExperimentResult:
     """Statistics and verdict from per-variant sufficient statistics: THE entry point every path calls.
 
@@ -442,7 +444,8 @@ def analyze_sufficient_statistics(
                            for v, p in progress.items()},
                "baseline": baseline, "planned_users": planned_users}
     return ExperimentResult(experiment, as_of, decision, srm, rows, list(data_checks), dict(assigned),
-                            list(daily_assigned), alpha, mde, control, methods, dict(analyses or {}))
+                            list(daily_assigned), alpha, mde, control, methods, dict(analyses or {}),
+                            ledger=ledger)
 
 
 def analyze_counts(spec: ExperimentSpec, counts: ExperimentCounts) -> ExperimentResult:
@@ -455,16 +458,23 @@ def analyze_counts(spec: ExperimentSpec, counts: ExperimentCounts) -> Experiment
         guardrail_margins=spec.guardrail_margins, guardrail_ceilings=spec.guardrail_ceilings,
         no_guide_arms=no_guide, planned_users=spec.planned_users, baseline=spec.baseline,
         daily_assigned=counts.daily_assigned, as_of=counts.as_of, data_checks=counts.checks,
-        analyses=curve_analyses(spec, counts))
+        analyses=curve_analyses(spec, counts), ledger=counts.ledger)
 
 
-def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = None) -> ExperimentResult:
-    """Analyse one experiment on the tables in ``data_dir`` (see ``data/README.md``)."""
+def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = None,
+                       today: dt.date | None = None, encoding: str | None = None) -> ExperimentResult:
+    """Analyse one experiment on the tables in ``data_dir`` (see ``data/README.md``).
+
+    ``today`` (the spec's local date, default now) bounds the default analysis date and marks
+    rows dated after it as in the future. ``encoding`` names the CSV files' encoding (default:
+    detected, UTF-8 or CP932); zoneless timestamps are read in the spec's ``data_timezone``
+    (default: they are an error).
+    """
     from .timeseries import goal_life_counts, retention_curve_counts
 
-    ed = open_event_data(data_dir)
+    ed = open_event_data(data_dir, encoding=encoding, data_timezone=spec.data_timezone)
     try:
-        counts = compute_counts(ed, spec, as_of)
+        counts = compute_counts(ed, spec, as_of, today)
         counts = replace(counts, curves=retention_curve_counts(ed, spec, counts.as_of, CURVE_HORIZON_DAYS),
                           goal_life=goal_life_counts(ed, spec) if spec.goal_event else None)
         breakdowns = breakdown_analyses(spec, ed, counts.as_of)
@@ -548,7 +558,8 @@ def breakdown_analyses(spec: ExperimentSpec, ed: Any, as_of: dt.date) -> dict[st
         reached = [*fc.reached, min(fc.completed, fc.reached[-1]) if fc.reached else fc.completed]
         funnels[v] = funnel(steps, reached, fc.entered, alpha=spec.alpha)
         mean, ci = time_to_complete(fc.seconds_sum, fc.seconds_sum_sq, fc.timed, alpha=spec.alpha)
-        timings[v] = {"n": fc.timed, "mean_seconds": mean, "ci": list(ci) if ci else None}
+        timings[v] = {"n": fc.timed, "mean_seconds": mean, "ci": list(ci) if ci else None,
+                      "completed_before_shown": fc.completed_before_shown}
     if funnels:
         out["funnels"] = funnels
         out["time_to_complete"] = timings
@@ -590,22 +601,14 @@ def curve_analyses(spec: ExperimentSpec, counts: ExperimentCounts) -> dict[str, 
 
 
 # --- one row per user ---------------------------------------------------------------------
-_TRUE = ("true", "t", "1", "1.0", "yes", "y")
-_FALSE = ("false", "f", "0", "0.0", "no", "n")
-
-
 def _reader_for(path: Path) -> str:
-    lit = "'" + str(path).replace("'", "''") + "'"
+    lit = sql_literal(path)
     name = path.name.lower()
     if name.endswith(".parquet"):
         return f"read_parquet({lit})"
     if name.endswith((".csv", ".csv.gz", ".tsv", ".txt")):
         return f"read_csv({lit}, header=true, all_varchar=true)"
     raise DataError(path, "", "unsupported file type: expected .csv, .csv.gz, .tsv or .parquet")
-
-
-def _q(col: str) -> str:
-    return '"' + col.replace('"', '""') + '"'
 
 
 def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[str]) -> tuple[dict[str, int], dict[str, dict[str, ProportionCounts]], list[DataCheck]]:
@@ -626,28 +629,25 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
         if len(set(metrics)) != len(metrics):
             raise GuidelabError("--metric: a column is named twice")
         con.execute(f"CREATE VIEW t AS SELECT * FROM {rel}")
+        if con.execute("SELECT count(*) FROM t").fetchone()[0] == 0:
+            raise DataError(path, "", "the table has no rows (a header only): there is nothing to analyse")
         checks: list[DataCheck] = []
-        null_variant = con.execute(f"SELECT count(*) FROM t WHERE {_q(variant_column)} IS NULL").fetchone()[0]
+        null_variant = con.execute(f"SELECT count(*) FROM t WHERE {sql_identifier(variant_column)} IS NULL").fetchone()[0]
         checks.append(DataCheck.of("missing_variant", null_variant == 0, "warn", n=null_variant, column=variant_column))
-        truthy = ", ".join(f"'{v}'" for v in _TRUE)
-        falsy = ", ".join(f"'{v}'" for v in _FALSE)
         exprs, parsed, probes = [], {}, []
         for col in metrics:
-            norm = f"lower(trim(CAST({_q(col)} AS VARCHAR)))"
-            not_bool = f"{_q(col)} IS NOT NULL AND {norm} NOT IN ({truthy}, {falsy})"
-            probes.append(f"count(*) FILTER (WHERE {not_bool}), any_value(CAST({_q(col)} AS VARCHAR)) FILTER (WHERE {not_bool})")
-            parsed[col] = f"CASE WHEN {norm} IN ({truthy}) THEN 1 WHEN {norm} IN ({falsy}) THEN 0 END"
-            exprs.append(f"count({parsed[col]}) AS {_q('n_' + col)}, coalesce(sum({parsed[col]}), 0) AS {_q('s_' + col)}")
+            not_bool = f"NOT {sql_bool_is_valid(sql_identifier(col))}"
+            probes.append(f"count(*) FILTER (WHERE {not_bool}), any_value(CAST({sql_identifier(col)} AS VARCHAR)) FILTER (WHERE {not_bool})")
+            parsed[col] = sql_bool_case(sql_identifier(col))
+            exprs.append(f"count({parsed[col]}) AS {sql_identifier('n_' + col)}, coalesce(sum({parsed[col]}), 0) AS {sql_identifier('s_' + col)}")
         bad = con.execute(f"SELECT {', '.join(probes)} FROM t").fetchone()  # every metric column in one pass
         for i, col in enumerate(metrics):
             if bad[2 * i]:
-                shown = str(bad[2 * i + 1])
-                shown = shown if len(shown) <= 200 else shown[:200] + "…"
-                raise DataError(path, col, f"{bad[2 * i]:,} value(s) are not booleans, e.g. {shown!r}: expected "
-                                           "True/False, true/false, 1/0 or yes/no")
+                raise DataError(path, col, f"{bad[2 * i]:,} value(s) are not booleans, e.g. {shown(bad[2 * i + 1])}: "
+                                           f"expected {BOOL_VOCABULARY}")
         rows = con.execute(
-            f"SELECT CAST({_q(variant_column)} AS VARCHAR) AS v, count(*) AS users, {', '.join(exprs)} FROM t "
-            f"WHERE {_q(variant_column)} IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
+            f"SELECT CAST({sql_identifier(variant_column)} AS VARCHAR) AS v, count(*) AS users, {', '.join(exprs)} FROM t "
+            f"WHERE {sql_identifier(variant_column)} IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
     finally:
         con.close()
     users = {r[0]: int(r[1]) for r in rows}
@@ -694,4 +694,15 @@ def analyze_user_table(path: str | Path, variant_column: str, control: str, metr
         if missing:
             raise GuidelabError(f"--weights: no share for variant(s) {', '.join(missing)} found in {variant_column}; "
                                 f"give every variant a share, e.g. {','.join(f'{v}=0.5' for v in list(users)[:2])}")
-    return analyze_sufficient_counts(experiment or Path(path).stem, users, per_metric, options, checks)
+    return analyze_sufficient_counts(experiment or Path(path).stem, users, per_metric, options, checks,
+                                     ledger=user_table_ledger(path, users, checks))
+
+
+def user_table_ledger(path: str | Path, users: Mapping[str, int], checks: Sequence[DataCheck]) -> Any:
+    """The row ledger of a one-row-per-user table: rows without a variant are left out (``missing_key``)."""
+    from .ledger import LeftOut, RowLedger, TableLedger
+
+    missing = sum(int(dict(c.params).get("n", 0)) for c in checks if c.code == "missing_variant")
+    used = sum(users.values())
+    return RowLedger((TableLedger("user_table", str(path), used + missing, used,
+                                  (LeftOut("missing_key", missing, None),) if missing else ()),))

@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass
 
 from .catalog import MetricDef
-from .events import EventData
+from .events import DataCheck, EventData
 from .experiment import ExperimentSpec
 from .metrics import as_of_end_utc, event_map_sql, metric_counts_sql
+from .values import sql_identifier
 
 NEW_USER = "new_user"  # derived segment: signed up within 24 hours before assignment
 _COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -28,6 +29,7 @@ class FunnelCounts:
     seconds_sum: float = 0.0     # time from first shown to completed, over users who completed
     seconds_sum_sq: float = 0.0
     timed: int = 0               # users with both a first 'shown' and a 'completed'
+    completed_before_shown: int = 0  # users whose 'completed' precedes their first 'shown' (negative time: not timed)
 
 
 def daily_counts(ed: EventData, spec: ExperimentSpec, metric: MetricDef) -> dict[str, list[tuple[dt.date, int, int]]]:
@@ -42,6 +44,28 @@ def daily_counts(ed: EventData, spec: ExperimentSpec, metric: MetricDef) -> dict
     return out
 
 
+def require_segments(ed: EventData, spec: ExperimentSpec) -> list[DataCheck]:
+    """A segment named in the spec must be a column of the users table (``new_user``: ``signup_at``).
+
+    A users table without the column is an error naming it; no users table at all (it is
+    optional) gives a warning that the spec's segments cannot be shown.
+    """
+    from .errors import DataError
+
+    if not spec.segments:
+        return []
+    if not ed.has("users"):
+        return [DataCheck.of("segments_unavailable", False, "warn", segments=", ".join(spec.segments))]
+    cols = {r[0] for r in ed.con.execute("DESCRIBE users").fetchall()}
+    for attribute in spec.segments:
+        column = "signup_at" if attribute == NEW_USER else attribute
+        if column not in cols:
+            shown = ", ".join(sorted(c[:60] for c in cols)[:20])
+            raise DataError(ed.sources["users"], column,
+                            f"column not found for the spec's segment {attribute!r}: the users table has {shown}")
+    return []
+
+
 def segment_counts(ed: EventData, spec: ExperimentSpec, metric: MetricDef,
                    attribute: str) -> dict[str, dict[str, tuple[int, int]]] | None:
     """Per segment value and variant: (eligible users, successes). None when the attribute is absent."""
@@ -54,14 +78,13 @@ def segment_counts(ed: EventData, spec: ExperimentSpec, metric: MetricDef,
         seg = ("CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY "
                "THEN 'new' ELSE 'existing' END")
     elif attribute in cols:
-        seg = f'CAST(s."{attribute}" AS VARCHAR)'
+        seg = f"CAST(s.{sql_identifier(attribute)} AS VARCHAR)"
     else:
         return None
     eligible, value = metric_counts_sql(metric, spec)
     rows = ed.con.execute(
         f"""SELECT {seg} AS segment, e.variant, count(*), sum({value})
-            FROM exp_users e JOIN (SELECT * FROM users QUALIFY row_number() OVER (PARTITION BY user_id) = 1) s
-            USING (user_id) WHERE {eligible} GROUP BY ALL""").fetchall()
+            FROM exp_users e JOIN exp_user_attrs s USING (user_id) WHERE {eligible} GROUP BY ALL""").fetchall()
     out: dict[str, dict[str, tuple[int, int]]] = {}
     for segment, v, n, s in rows:
         if segment is None:
@@ -74,7 +97,6 @@ def funnel_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> dict[s
     """Users reaching each step of each multi-step guide (tour, checklist), per variant."""
     if "step" not in {r[0] for r in ed.con.execute("DESCRIBE guide_events").fetchall()}:
         return {}
-    end = as_of_end_utc(spec, as_of)
     out: dict[str, FunnelCounts] = {}
     for key in spec.variant_keys:
         guide = spec.guide_for(key)
@@ -84,30 +106,30 @@ def funnel_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> dict[s
         rows = ed.con.execute(
             f"""WITH s AS (
                   SELECT g.user_id, max(TRY_CAST(g.step AS INTEGER)) AS max_step
-                  FROM guide_events g JOIN exp_users u USING (user_id)
-                  WHERE u.variant = $v AND g.guide_id = $gid AND g.timestamp >= u.assigned_at AND g.timestamp < $end
-                    AND {event_map_sql(spec, "g.event")} = 'shown'
+                  FROM exp_guide_events g JOIN exp_users u USING (user_id)
+                  WHERE u.variant = $v AND g.guide_id = $gid AND {event_map_sql(spec, "g.event")} = 'shown'
                   GROUP BY g.user_id)
                 SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (user_id), range(1, {k + 1}) r
                 WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1""",
-            {"v": key, "gid": guide.id, "end": end}).fetchall()
+            {"v": key, "gid": guide.id}).fetchall()
         reached = {int(step): int(n) for step, n in rows}
         entered, completed = ed.con.execute(
             "SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v", {"v": key}).fetchone()
         steps = [st.id or f"step-{i}" for i, st in enumerate(guide.steps, 1)]
         counts = [reached.get(i, 0) for i in range(1, k + 1)]  # reaching a later step (or completing) passes the earlier
-        n_t, s1, s2 = ed.con.execute(
+        n_t, s1, s2, negative = ed.con.execute(
             f"""WITH e AS (
                   SELECT g.user_id, min(g.timestamp) FILTER (WHERE {event_map_sql(spec, "g.event")} = 'shown') AS first_shown,
                          min(g.timestamp) FILTER (WHERE {event_map_sql(spec, "g.event")} = 'completed') AS done
-                  FROM guide_events g JOIN exp_users u USING (user_id)
-                  WHERE u.variant = $v AND g.guide_id = $gid AND g.timestamp >= u.assigned_at AND g.timestamp < $end
+                  FROM exp_guide_events g JOIN exp_users u USING (user_id)
+                  WHERE u.variant = $v AND g.guide_id = $gid
                   GROUP BY g.user_id),
-                d AS (SELECT epoch(done) - epoch(first_shown) AS secs FROM e WHERE done IS NOT NULL AND first_shown IS NOT NULL
-                      AND done >= first_shown)
-                SELECT count(*), coalesce(sum(secs), 0), coalesce(sum(secs * secs), 0) FROM d""",
-            {"v": key, "gid": guide.id, "end": end}).fetchone()
-        out[key] = FunnelCounts(guide.id, steps, int(entered), counts, int(completed), float(s1), float(s2), int(n_t))
+                d AS (SELECT epoch(done) - epoch(first_shown) AS secs FROM e WHERE done IS NOT NULL AND first_shown IS NOT NULL)
+                SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
+                       coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d""",
+            {"v": key, "gid": guide.id}).fetchone()
+        out[key] = FunnelCounts(guide.id, steps, int(entered), counts, int(completed), float(s1), float(s2), int(n_t),
+                                   int(negative))
     return out
 
 
@@ -118,16 +140,15 @@ def score_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> dict[st
     survey_ids = [g.id for g in spec.guides if str(getattr(g.type, "value", g.type)) == "survey"]
     if not survey_ids:
         return {}
-    end = as_of_end_utc(spec, as_of)
     rows = ed.con.execute(
         f"""WITH a AS (
               SELECT g.user_id, arg_min(TRY_CAST(g.value AS INTEGER), g.timestamp) AS score
-              FROM guide_events g JOIN exp_users u USING (user_id)
-              WHERE g.guide_id IN (SELECT unnest($ids)) AND g.timestamp >= u.assigned_at AND g.timestamp < $end
+              FROM exp_guide_events g JOIN exp_users u USING (user_id)
+              WHERE g.guide_id IN (SELECT unnest($ids)) AND g.value IS NOT NULL
                 AND {event_map_sql(spec, "g.event")} = 'answered'
               GROUP BY g.user_id)
             SELECT u.variant, a.score, count(*) FROM a JOIN exp_users u USING (user_id)
-            WHERE a.score BETWEEN 0 AND 10 GROUP BY ALL""", {"ids": survey_ids, "end": end}).fetchall()
+            WHERE a.score BETWEEN 0 AND 10 GROUP BY ALL""", {"ids": survey_ids}).fetchall()
     shown = dict(ed.con.execute("SELECT variant, count_if(shown) FROM exp_users GROUP BY 1").fetchall())
     out: dict[str, tuple[list[int], int]] = {}
     for key in spec.variant_keys:
@@ -144,19 +165,17 @@ def score_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> dict[st
 def stickiness_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> dict[str, list[tuple[dt.date, int, int, int]]]:
     """Per variant and local calendar day: DAU, WAU (7 days to that day), MAU (30 days), among the
     users already assigned by that day; activity after assignment only."""
-    end = as_of_end_utc(spec, as_of)
     rows = ed.con.execute(
         """WITH act AS (
               SELECT DISTINCT e.user_id, u.variant, CAST(timezone($tz, e.timestamp) AS DATE) AS day
-              FROM activity e JOIN exp_users u USING (user_id)
-              WHERE e.timestamp >= u.assigned_at AND e.timestamp < $end),
+              FROM exp_activity e JOIN exp_users u USING (user_id)),
             days AS (SELECT DISTINCT day FROM act)
             SELECT a.variant, d.day,
                    count(DISTINCT a.user_id) FILTER (WHERE a.day = d.day) AS dau,
                    count(DISTINCT a.user_id) FILTER (WHERE a.day > d.day - 7) AS wau,
                    count(DISTINCT a.user_id) AS mau
             FROM days d JOIN act a ON a.day <= d.day AND a.day > d.day - 30
-            GROUP BY ALL ORDER BY 2""", {"tz": spec.timezone, "end": end}).fetchall()
+            GROUP BY ALL ORDER BY 2""", {"tz": spec.timezone}).fetchall()
     out: dict[str, list[tuple[dt.date, int, int, int]]] = {k: [] for k in spec.variant_keys}
     for v, day, dau, wau, mau in rows:
         out[v].append((day, int(dau), int(wau), int(mau)))

@@ -11,14 +11,14 @@ import json
 import sys
 from pathlib import Path
 
-from .errors import GuidelabError, SpecError
+from .errors import GuidelabError, SpecError, clip
 
 
 def _date(s: str) -> dt.date:
     try:
         return dt.date.fromisoformat(s)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {s!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {clip(s)}") from None
 
 
 def _weights(s: str) -> dict[str, float]:
@@ -26,7 +26,7 @@ def _weights(s: str) -> dict[str, float]:
         pairs = [p.split("=", 1) for p in s.split(",") if p]
         return {k.strip(): float(v) for k, v in pairs}
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected weights like control=0.5,treatment=0.5, got {s!r}") from None
+        raise argparse.ArgumentTypeError(f"expected weights like control=0.5,treatment=0.5, got {clip(s)}") from None
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -217,7 +217,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .report import ReportError, run_report
 
     try:
-        out = run_report(args.spec, args.data, args.out, as_of=args.as_of, lang=args.lang)
+        out = run_report(args.spec, args.data, args.out, as_of=args.as_of, lang=args.lang, encoding=args.encoding)
     except ReportError as exc:
         print(f"guidelab report: FAILED: {exc}", file=sys.stderr)
         return 1
@@ -357,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--as-of", type=_date, default=None, help="last complete day of data (default: last in data)")
     r.add_argument("--lang", choices=["en", "ja"], default="en")
     r.add_argument("--out", default="reports")
+    r.add_argument("--encoding", default=None, help="encoding of the CSV files, e.g. cp932 (default: detected, UTF-8 else CP932)")
     r.add_argument("--notify", metavar="URL", help="post the verdict to a Slack-compatible webhook")
     r.add_argument("--base-url", help="where reports/ is served, for links in notifications (default: file URL)")
     r.set_defaults(func=cmd_report)

@@ -118,7 +118,7 @@ class CountsOptions:
 
 def analyze_sufficient_counts(experiment: str, assigned: Mapping[str, int],
                               counts: Mapping[str, Mapping[str, ProportionCounts]],
-                              options: CountsOptions, checks: Sequence[Any] = ()) -> ExperimentResult:
+                              options: CountsOptions, checks: Sequence[Any] = (), ledger: Any = None) -> ExperimentResult:
     """Statistics and verdict of one experiment (or one look) from per-variant counts (no I/O).
 
     ``assigned``: units per variant; ``counts``: per metric (named as in ``options.metrics``),
@@ -135,7 +135,7 @@ def analyze_sufficient_counts(experiment: str, assigned: Mapping[str, int],
     result = analysis.analyze_sufficient_statistics(
         experiment, assigned, metric_stats, options.control, alpha=options.alpha, mde=options.mde, weights=weights,
         statistics=options.statistics, guardrail_margins=options.margins, planned_users=options.planned_users,
-        data_checks=checks)
+        data_checks=checks, ledger=ledger)
     return _with_assumed_split(result, weights, weights_assumed)
 
 

@@ -32,7 +32,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from .abtest import assign, assign_batch
-from .errors import DataError, GuidelabError
+from .errors import DataError, GuidelabError, clip
 from .experiment import ExperimentSpec, load_experiment
 from .guides import Guide, evaluate_targeting, schedule_is_live
 from .throttle import (
@@ -43,6 +43,7 @@ from .throttle import (
     load_policy,
     period_counts,
 )
+from .values import Bool, BoolParseError, UserId, parse_bool, user_id_text
 from .yamlio import validate_as
 
 __all__ = [
@@ -77,7 +78,7 @@ class PageContext(BaseModel):
 
     page: str | None = None
     event: str | None = None
-    first_session: bool = False
+    first_session: Bool = False
 
 
 class UserContext(BaseModel):
@@ -85,7 +86,7 @@ class UserContext(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    user_id: str
+    user_id: UserId
     attributes: dict[str, Any] = {}
     signup_at: dt.datetime | None = None
     context: PageContext = PageContext()
@@ -295,24 +296,52 @@ def _aware_column(df: pd.DataFrame, col: str, source: str) -> list[dt.datetime |
             try:
                 v = dt.datetime.fromisoformat(v.strip())
             except ValueError:
-                raise DataError(source, col, f"row {i + 1}: expected an ISO date and time, got {v!r}") from None
+                raise DataError(source, col, f"row {i + 1}: expected an ISO date and time, got {clip(v)}") from None
         if v is not None and (not isinstance(v, dt.datetime) or v.tzinfo is None or v.utcoffset() is None):
-            raise DataError(source, col, f"row {i + 1}: expected a date and time with a UTC offset, got {v!r}")
+            raise DataError(source, col, f"row {i + 1}: expected a date and time with a UTC offset, got {clip(v)}")
         out.append(v)
     return out
 
 
 def _bool(v: Any, col: str, row: int, source: str) -> bool:
+    """A boolean cell by :func:`guidelab.values.parse_bool`; a missing (or empty) cell is false."""
     v = _py(v)
-    if v is None:
+    if v is None or (isinstance(v, str) and not v.strip()):
         return False
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, (int, float)) and v in (0, 1):
-        return bool(v)
-    if isinstance(v, str) and v.strip().lower() in ("true", "false", "1", "0", "yes", "no", ""):
-        return v.strip().lower() in ("true", "1", "yes")
-    raise DataError(source, col, f"row {row + 1}: expected true or false, got {v!r}")
+    try:
+        return parse_bool(v, f"row {row + 1}")
+    except BoolParseError as exc:
+        raise DataError(source, col, str(exc)) from None
+
+
+def _user_ids(users: pd.DataFrame, source: str) -> list[str]:
+    """The user_id column as text (:func:`guidelab.values.user_id_text`); an empty id is an error."""
+    ids = []
+    for i, v in enumerate(users["user_id"].tolist()):
+        try:
+            text = user_id_text(_py(v), f"row {i + 1}")
+        except GuidelabError as exc:
+            raise DataError(source, "user_id", str(exc)) from None
+        if text is None or text == "":
+            raise DataError(source, "user_id", f"row {i + 1}: empty user id: every row needs an id")
+        ids.append(text)
+    return ids
+
+
+def read_user_table(path: str | Path) -> pd.DataFrame:
+    """A .csv or .parquet user table for :func:`evaluate_table`, with ``user_id`` read as text.
+
+    CSV ids are read exactly as written (``00000003`` stays ``00000003``; ``NA`` is an id, not
+    a missing value); the other columns keep pandas' types so attributes compare as numbers.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        return pd.read_parquet(path)
+    df = pd.read_csv(path, dtype={"user_id": str})
+    if "user_id" in df.columns:
+        raw = pd.read_csv(path, usecols=["user_id"], dtype=str, na_filter=False)["user_id"]
+        df["user_id"] = raw.where(raw != "", None).to_numpy(dtype=object)
+    return df
 
 
 def evaluate_table(spec: ExperimentSpec, users: pd.DataFrame, now: dt.datetime,
@@ -329,7 +358,7 @@ def evaluate_table(spec: ExperimentSpec, users: pd.DataFrame, now: dt.datetime,
     if "user_id" not in users.columns:
         raise DataError(source, "user_id", "missing column: expected one row per user with a user_id")
     n = len(users)
-    ids = ["" if _missing(v) else str(_py(v)) for v in users["user_id"].tolist()]
+    ids = _user_ids(users, source)
     assigned = assign_batch(spec, ids).column("variant").to_pylist()
     live = _experiment_schedule_reason(spec, now)
     guides = {v.key: spec.guide_for(v.key) for v in spec.variants}
@@ -375,9 +404,9 @@ def _parse_now(now: str | None) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(now.strip())
     except ValueError:
-        raise GuidelabError(f"--now: expected an ISO date and time such as 2026-10-05T09:00:00+09:00, got {now!r}") from None
+        raise GuidelabError(f"--now: expected an ISO date and time such as 2026-10-05T09:00:00+09:00, got {clip(now)}") from None
     if value.tzinfo is None:
-        raise GuidelabError(f"--now: {now!r} has no UTC offset; write it like 2026-10-05T09:00:00+09:00")
+        raise GuidelabError(f"--now: {clip(now)} has no UTC offset; write it like 2026-10-05T09:00:00+09:00")
     return value
 
 
@@ -403,12 +432,12 @@ def eligible_from_cli(spec_path: str, user_arg: str, now: str | None, policy_pat
     else:
         path = Path(user_arg)
         if not path.is_file():
-            raise GuidelabError(f"--user: {user_arg!r} is neither a JSON object nor an existing "
+            raise GuidelabError(f"--user: {clip(user_arg)} is neither a JSON object nor an existing "
                                 ".json, .csv or .parquet file")
         suffix = path.suffix.lower()
         if suffix in (".csv", ".parquet"):
             try:
-                df = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+                df = read_user_table(path)
             except Exception as exc:  # noqa: BLE001 - any reader failure is a bad input file
                 raise DataError(path, "", f"could not read the user table: {exc}") from None
             table = evaluate_table(spec, df, at, policy, source=str(path))

@@ -8,9 +8,45 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+VALUE_LIMIT = 200
+"""At most this many characters of one value are quoted in an error or log line."""
+
+LINE_LIMIT = 600
+"""A line of an error message longer than this is cut (a safety net under :func:`clip`)."""
+
+
+def clip(value: object, limit: int = VALUE_LIMIT) -> str:
+    """``repr`` of ``value`` for a message, quoting at most ``limit`` characters of it.
+
+    A longer value keeps its start and says how long it was: ``'aaaa…' (200,000 characters)``,
+    so an error never echoes a whole 400 KB field.
+    """
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= limit:
+        return repr(value)
+    return f"{text[:limit]!r}… ({len(text):,} characters)"
+
+
+def bound_message(message: str, limit: int = LINE_LIMIT) -> str:
+    """``message`` with every line longer than ``limit`` cut in the middle (it says how much was left out)."""
+    lines = []
+    for line in str(message).split("\n"):
+        if len(line) > limit:
+            head, tail = limit * 2 // 3, limit // 6
+            line = f"{line[:head]}… [{len(line) - head - tail:,} characters left out] …{line[-tail:]}"
+        lines.append(line)
+    return "\n".join(lines)
+
 
 class GuidelabError(Exception):
-    """Base class for errors caused by the user's input (specs, data, arguments)."""
+    """Base class for errors caused by the user's input (specs, data, arguments).
+
+    Every line of the message is bounded (:func:`bound_message`): an error that quotes a huge
+    value stays a few lines long.
+    """
+
+    def __init__(self, *args: object):
+        super().__init__(*(bound_message(a) if isinstance(a, str) else a for a in args))
 
 
 @dataclass(frozen=True)
@@ -25,7 +61,7 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         field = f" {self.field}:" if self.field else ""
-        return f"{where}:{field} {self.message}"
+        return bound_message(f"{where}:{field} {self.message}")
 
 
 class SpecError(GuidelabError):
@@ -44,5 +80,5 @@ class DataError(GuidelabError):
     """Event data broke the data contract (missing file or column, wrong type, no time zone...)."""
 
     def __init__(self, file: str | Path, field: str, message: str):
-        self.file, self.field, self.message = str(file), field, message
+        self.file, self.field, self.message = str(file), field, bound_message(message)
         super().__init__(f"{file}: {field}: {message}" if field else f"{file}: {message}")

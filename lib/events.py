@@ -1,7 +1,8 @@
 """The data contract: a team's exported tables, read by DuckDB in place, checked, exposed as views.
 
-Tables (each ``<name>.parquet``, ``<name>.csv`` or a folder ``<name>/`` of such files) in one
-data directory; see ``data/README.md``:
+Tables (each one file ``<name>.parquet``, ``<name>.csv``, ``.csv.gz``, ``.tsv`` or one folder
+``<name>/`` of such parts, Hive ``key=value`` partitions included) in one data directory; the
+reading rules are in ``data/README.md``:
 
 * ``assignments`` - user_id, experiment, variant, assigned_at
 * ``guide_events`` - user_id, guide_id, step (optional), event, timestamp
@@ -9,19 +10,28 @@ data directory; see ``data/README.md``:
 * ``users`` (optional) - user_id, signup_at (optional), any attributes
 
 Every timestamp must carry a zone (ISO 8601 with an offset in CSV; a UTC-adjusted timestamp in
-Parquet). Source files are only read, never written. A broken contract raises
+Parquet) unless the spec's ``data_timezone`` names the zone of zoneless ones. CSV is read
+exactly as written (every column as text, no dialect sniffing), UTF-8 or CP932 (detected) or
+a declared encoding. Source files are only read, never written (a non-UTF-8 CSV is copied to a
+temporary UTF-8 file). A broken contract raises
 :class:`~guidelab.errors.DataError` naming the file, the column and what was expected.
 """
 from __future__ import annotations
 
+import codecs
+import csv
+import gzip
+import os
 import re
-from dataclasses import dataclass, field
+import tempfile
+import urllib.parse
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Callable, Literal
 
 import duckdb
 
-from .errors import DataError
+from .errors import DataError, GuidelabError, clip
 
 Severity = Literal["fail", "warn", "info"]
 
@@ -43,9 +53,6 @@ CONTRACTS = {
     "activity": TableContract("activity", ("user_id", "timestamp"), ("timestamp",)),
     "users": TableContract("users", ("user_id",), ("signup_at",), optional=True),
 }
-
-_ZONE_SUFFIX = r"(Z|z|[+-]\d{2}(:?\d{2})?)$"
-
 
 @dataclass(frozen=True)
 class DataCheck:
@@ -81,121 +88,487 @@ class DataCheck:
                 "detail": self.detail}
 
 
+@dataclass(frozen=True)
+class SourceFile:
+    """One data file of a table: its format, the Hive partition values of its folders, how it is read."""
+
+    path: Path                      # the file as found in the data directory
+    format: Literal["parquet", "csv"]
+    delimiter: str = ","
+    partition: tuple[tuple[str, str | None], ...] = ()   # (key, value) of `key=value` folders, outermost first
+    encoding: str = "utf-8"         # of a CSV file: detected (UTF-8, else CP932) or declared
+    read_path: Path | None = None   # a UTF-8 copy in a temporary folder when the file is not UTF-8
+    header: tuple[str, ...] = ()    # a CSV file's column names
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """Where a table came from: one file, or one folder of parts (see ``data/README.md``)."""
+
+    name: str
+    path: Path
+    files: tuple[SourceFile, ...]
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return tuple(sorted({f.format for f in self.files}))
+
+
 @dataclass
 class EventData:
-    """A DuckDB connection with one view per table of the contract, and where each came from."""
+    """A DuckDB connection with one view per table of the contract, and where each came from.
+
+    Each view holds every row of its source, typed (ids text, timestamps TIMESTAMPTZ), never
+    filtered. ``sources[name]`` is the file or folder read; ``tables[name]`` lists its parts.
+    """
 
     con: duckdb.DuckDBPyConnection
     data_dir: Path
     sources: dict[str, Path] = field(default_factory=dict)
+    tables: dict[str, TableSource] = field(default_factory=dict)
+    row_counts: dict[str, int] = field(default_factory=dict)
+    _tempdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     def has(self, table: str) -> bool:
         return table in self.sources
 
+    def rows_read(self, table: str) -> int:
+        """Rows of the table's source (every one of them is in the view)."""
+        if table not in self.row_counts:
+            raise KeyError(f"table {table!r} was not read")
+        return self.row_counts[table]
+
     def close(self) -> None:
         self.con.close()
+        if self._tempdir is not None:
+            self._tempdir.cleanup()
+            self._tempdir = None
 
 
-def find_source(data_dir: Path, name: str) -> tuple[Path, str] | None:
-    """Locate a table: ``name.parquet``, ``name.csv`` (also .csv.gz) or a folder ``name/`` of files."""
-    for suffix, fmt in ((".parquet", "parquet"), (".csv", "csv"), (".csv.gz", "csv")):
-        p = data_dir / f"{name}{suffix}"
-        if p.is_file():
-            return p, fmt
-    folder = data_dir / name
-    if folder.is_dir():
-        if any(folder.glob("*.parquet")):
-            return folder, "parquet"
-        if any(folder.glob("*.csv")) or any(folder.glob("*.csv.gz")):
-            return folder, "csv"
+# --- finding a table's files ---------------------------------------------------------------
+DATA_SUFFIXES: dict[str, tuple[Literal["parquet", "csv"], str]] = {
+    ".parquet": ("parquet", ""), ".csv": ("csv", ","), ".csv.gz": ("csv", ","),
+    ".tsv": ("csv", "\t"), ".tsv.gz": ("csv", "\t")}
+"""The file types of a table, longest suffix first where one ends another."""
+
+SIDE_FILE_NAMES = frozenset({"Thumbs.db", "desktop.ini", "Icon\r"})
+"""Files the operating system drops into folders; ignored like ``_SUCCESS``, ``*.crc`` and dot-files."""
+
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+
+
+def _data_suffix(name: str) -> str | None:
+    low = name.lower()
+    return next((s for s in (".csv.gz", ".tsv.gz", ".parquet", ".csv", ".tsv") if low.endswith(s)), None)
+
+
+def is_side_file(name: str) -> bool:
+    """Files and folders Spark, Hive and the OS write beside the data: ``_SUCCESS``, ``_committed_*``,
+    ``_started_*``, ``_temporary/``, ``*.crc``, ``.DS_Store`` and other dot-files, ``Thumbs.db``."""
+    return name.startswith((".", "_")) or name.lower().endswith(".crc") or name in SIDE_FILE_NAMES
+
+
+def find_source(data_dir: Path, name: str) -> TableSource | None:
+    """Locate a table: one file ``name.parquet|.csv|.csv.gz|.tsv|.tsv.gz`` or one folder ``name/`` of parts.
+
+    Two sources for one table are an error naming both. A folder (also one named like a file,
+    ``name.parquet/``, as Spark writes) is read recursively: ``key=value`` folders (Hive
+    partitions) add a text column ``key``; side files are ignored; any other file is an error.
+    """
+    data_dir = Path(data_dir)
+    found = [p for p in (data_dir / name, *(data_dir / f"{name}{s}" for s in DATA_SUFFIXES)) if p.exists()]
+    if len(found) > 1:
+        raise DataError(data_dir, "", f"two sources for table {name!r}: {found[0].name} and {found[1].name}"
+                        + (f" (and {len(found) - 2} more)" if len(found) > 2 else "")
+                        + ": keep one (a table is one file or one folder of parts)")
+    if not found:
+        return None
+    path = found[0]
+    if path.is_file():
+        suffix = _data_suffix(path.name) or ".parquet"
+        fmt, delim = DATA_SUFFIXES[suffix]
+        return TableSource(name, path, (SourceFile(path, fmt, delim or ","),))
+    return TableSource(name, path, _folder_parts(path))
+
+
+def _folder_parts(folder: Path) -> tuple[SourceFile, ...]:
+    parts: list[SourceFile] = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not is_side_file(d))
+        rel = Path(root).relative_to(folder)
+        partition = tuple(_partition_value(c) for c in rel.parts if "=" in c)
+        for f in sorted(files):
+            if is_side_file(f):
+                continue
+            p = Path(root) / f
+            suffix = _data_suffix(f)
+            if suffix is None:
+                raise DataError(p, "", f"unexpected file in the table folder {folder.name}/: expected .parquet, .csv, "
+                                       ".csv.gz, .tsv or .tsv.gz parts (side files such as _SUCCESS, *.crc and "
+                                       "dot-files are ignored); move it out of the folder")
+            fmt, delim = DATA_SUFFIXES[suffix]
+            parts.append(SourceFile(p, fmt, delim or ",", partition))
+    if not parts:
+        raise DataError(folder, "", "the table folder holds no data files: expected .parquet, .csv, .csv.gz, "
+                                    ".tsv or .tsv.gz parts")
+    keys = {tuple(k for k, _ in f.partition) for f in parts}
+    if len(keys) > 1:
+        a, b = parts[0], next(f for f in parts if tuple(k for k, _ in f.partition) != tuple(k for k, _ in parts[0].partition))
+        raise DataError(folder, "", f"parts are partitioned by different keys: {a.path.relative_to(folder)} and "
+                                    f"{b.path.relative_to(folder)}: every part must sit under the same key=value folders")
+    return tuple(parts)
+
+
+def _partition_value(component: str) -> tuple[str, str | None]:
+    key, value = component.split("=", 1)
+    value = urllib.parse.unquote(value)
+    return key, None if value == HIVE_NULL else value
+
+
+# --- CSV encodings ---------------------------------------------------------------------------
+_CHUNK = 1 << 22
+
+
+def _open_bytes(path: Path) -> Any:
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
+
+
+def _decode_error(path: Path, encoding: str) -> tuple[int, str] | None:
+    """None if ``path`` decodes strictly in ``encoding``; else (line, reason) of the first bad bytes."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    newlines = 0
+    try:
+        with _open_bytes(path) as fh:
+            while chunk := fh.read(_CHUNK):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    return newlines + chunk[:max(exc.start, 0)].count(b"\n") + 1, \
+                        f"bytes {exc.object[exc.start:exc.start + 4]!r} are not {encoding}"
+                newlines += chunk.count(b"\n")
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        return newlines + 1, f"the file ends inside a {encoding} character ({exc.reason})"
+    except (OSError, EOFError) as exc:
+        raise DataError(path, "", f"cannot be read: {exc}") from None
     return None
 
 
-def _reader(path: Path, fmt: str, id_columns: tuple[str, ...] = ()) -> str:
-    """SQL table function reading ``path``; ids are forced to text so '00123' keeps its zeros."""
-    target = str(path / ("*.parquet" if fmt == "parquet" else "*.csv*")) if path.is_dir() else str(path)
-    lit = "'" + target.replace("'", "''") + "'"
-    if fmt == "parquet":
-        return f"read_parquet({lit})"
-    types = ", ".join(f"'{c}': 'VARCHAR'" for c in id_columns)
-    return f"read_csv({lit}, header=true" + (f", types={{{types}}}" if types else "") + ")"
+def _is_utf8(encoding: str) -> bool:
+    return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
 
 
-def _columns(con: duckdb.DuckDBPyConnection, relation_sql: str, path: Path) -> dict[str, str]:
+def _transcode(path: Path, encoding: str, out: Path) -> tuple[int, str] | None:
+    """Write a UTF-8 copy of ``path`` (decompressed) to ``out``, in chunks so a large file never sits
+    in memory. None when done; (line, reason) of the first bytes that are not ``encoding``."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    newlines = 0
     try:
-        rows = con.execute(f"DESCRIBE SELECT * FROM {relation_sql}").fetchall()
-    except duckdb.Error as exc:
-        raise DataError(path, "", f"cannot be read as a table: {str(exc).splitlines()[0]}") from None
-    return {r[0]: r[1] for r in rows}
+        with _open_bytes(path) as src, open(out, "wb") as dst:
+            while chunk := src.read(_CHUNK):
+                try:
+                    dst.write(decoder.decode(chunk).encode("utf-8"))
+                except UnicodeDecodeError as exc:
+                    return newlines + chunk[:max(exc.start, 0)].count(b"\n") + 1, \
+                        f"bytes {exc.object[exc.start:exc.start + 4]!r} are not {encoding}"
+                newlines += chunk.count(b"\n")
+            dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return newlines + 1, f"the file ends inside a {encoding} character ({exc.reason})"
+    except (OSError, EOFError) as exc:
+        raise DataError(path, "", f"cannot be read: {exc}") from None
+    return None
+
+
+def _as_utf8(part: SourceFile, declared: str | None, out: Callable[[], Path]) -> SourceFile:
+    """``part`` with its encoding, and a UTF-8 copy to read when it is not UTF-8 (one pass over the
+    bytes to check UTF-8; one more to convert a CP932 or declared file)."""
+    if declared:
+        try:
+            codecs.lookup(declared)
+        except LookupError:
+            raise GuidelabError(f"--encoding: unknown encoding {clip(declared)}: expected e.g. utf-8 or cp932") from None
+        bad = _decode_error(part.path, declared) if _is_utf8(declared) else _transcode(part.path, declared, target := out())
+        if bad:
+            raise DataError(part.path, "", f"line {bad[0]}: {bad[1]}: the file is not in the declared encoding {declared}")
+        return replace(part, encoding=declared) if _is_utf8(declared) else replace(part, encoding=declared, read_path=target)
+    bad = _decode_error(part.path, "utf-8")
+    if bad is None:
+        return replace(part, encoding="utf-8")
+    if _transcode(part.path, "cp932", target := out()) is None:
+        return replace(part, encoding="cp932", read_path=target)
+    raise DataError(part.path, "", f"line {bad[0]}: {bad[1]}, and the file is not CP932/Shift_JIS either: "
+                                   "save it as UTF-8, or name its encoding with --encoding")
+
+
+def _read_header(part: SourceFile) -> tuple[str, ...] | None:
+    """The column names of a CSV part (None for a file without a single line)."""
+    target = part.read_path or part.path
+    opener = gzip.open if target.name.lower().endswith(".gz") else open
+    with opener(target, "rt", encoding="utf-8-sig", newline="") as fh:
+        try:
+            row = next(csv.reader(fh, delimiter=part.delimiter, quotechar='"', doublequote=True, strict=True), None)
+        except csv.Error as exc:
+            raise DataError(part.path, "", f"line 1: the header cannot be read: {exc}") from None
+    if not row:
+        return None
+    for i, col in enumerate(row):
+        if col == "":
+            raise DataError(part.path, "", f"line 1: column {i + 1} of the header has no name")
+    dup = next((c for i, c in enumerate(row) if c in row[:i]), None)
+    if dup is not None:
+        raise DataError(part.path, dup, "line 1: the header names this column twice")
+    return tuple(row)
+
+
+# --- reading -------------------------------------------------------------------------------------
+_FILE_COL = "__guidelab_file"
+"""A column DuckDB fills with each row's file (to name the file in an error); not in the views."""
+
+
+def _lit(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def open_event_data(data_dir: str | Path, tables: tuple[str, ...] = ("assignments", "guide_events", "activity", "users")) -> EventData:
-    """Open the tables of ``data_dir`` as DuckDB views after checking the contract."""
+def _file_list(parts: list[SourceFile]) -> str:
+    return "[" + ", ".join(_lit(str(p.read_path or p.path)) for p in parts) + "]"
+
+
+def _group_sql(parts: list[SourceFile], as_text: bool) -> str:
+    """SQL reading parts that share a format, a header and partition values, with those values as columns."""
+    first = parts[0]
+    if first.format == "parquet":
+        reader = f"read_parquet({_file_list(parts)}, union_by_name=true, hive_partitioning=false, filename={_lit(_FILE_COL)})"
+        select = f"CAST(COLUMNS(* EXCLUDE ({_quote(_FILE_COL)})) AS VARCHAR), {_quote(_FILE_COL)}" if as_text else "*"
+    else:
+        columns = ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in first.header)
+        reader = (f"read_csv({_file_list(parts)}, header=true, auto_detect=false, columns={{{columns}}}, "
+                  f"delim={_lit(first.delimiter)}, quote='\"', escape='\"', strict_mode=true, null_padding=false, "
+                  f"hive_partitioning=false, filename={_lit(_FILE_COL)})")
+        select = "*"
+    consts = "".join(f", {'NULL' if v is None else _lit(v)}::VARCHAR AS {_quote(k)}" for k, v in first.partition)
+    return f"SELECT {select}{consts} FROM {reader}"
+
+
+def _relation_sql(con: duckdb.DuckDBPyConnection, source: TableSource) -> str:
+    """One SQL relation with every row of every part (UNION ALL BY NAME); a mixed CSV/Parquet folder is read as text."""
+    groups: dict[tuple, list[SourceFile]] = {}
+    for part in source.files:
+        if part.format == "csv" and not part.header:
+            continue  # a CSV part without a single line holds no rows
+        groups.setdefault((part.format, part.delimiter, part.header, part.partition), []).append(part)
+    if not groups:
+        raise DataError(source.path, "", "the file is empty: expected a header line with the table's columns")
+    as_text = len({k[0] for k in groups}) > 1
+    selects = []
+    for (fmt, _, header, partition), parts in groups.items():
+        if partition:
+            cols = set(header) if fmt == "csv" else set(_describe(con, f"SELECT * FROM read_parquet({_file_list(parts[:1])}, hive_partitioning=false)", parts[0].path))
+            clash = next((k for k, _ in partition if k in cols), None)
+            if clash:
+                raise DataError(parts[0].path, clash, f"the column is both in the file and in its folder name "
+                                                      f"({clash}=...): keep one")
+        selects.append(_group_sql(parts, as_text))
+    return selects[0] if len(selects) == 1 else " UNION ALL BY NAME ".join(f"({s})" for s in selects)
+
+
+def _describe(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> dict[str, str]:
+    try:
+        rows = con.execute(f"DESCRIBE {sql}").fetchall()
+    except duckdb.Error as exc:
+        raise _read_error(exc, path, {}) from None
+    return {r[0]: r[1] for r in rows}
+
+
+def _read_error(exc: Exception, path: Path, by_read_path: dict[str, Path]) -> DataError:
+    """A DataError naming the file, the line and DuckDB's reason (not its list of possible fixes)."""
+    text = str(exc)
+    m_file = re.search(r"^\s*file = (.+)$", text, re.M)
+    file = by_read_path.get(m_file.group(1).strip(), Path(m_file.group(1).strip())) if m_file else path
+    m_line = re.search(r"CSV Error on Line: (\d+)", text)
+    if m_line:
+        body = text.split("Possible fixes:")[0].split("Possible Solution:")[0]
+        original = re.search(r"Original Line: (.*)", body)
+        reason_lines = [ln.strip() for ln in body.splitlines()[1:] if ln.strip() and not ln.startswith("Original Line")]
+        reason = reason_lines[-1] if reason_lines else "the line does not fit the header"
+        shown = f" ({clip(original.group(1))})" if original else ""
+        return DataError(file, "", f"line {m_line.group(1)}: {reason}{shown}")
+    first = next((ln for ln in text.splitlines() if ln.strip()), text)
+    first = re.sub(r"^[A-Za-z ]*Error: ", "", first)
+    if len(first) > 300:
+        first = f"{first[:300]}… ({len(first):,} characters)"
+    return DataError(file, "", f"cannot be read: {first}")
+
+
+_ZONED = r"\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?)$"
+"""A timestamp text that ends with its zone: ``…09:00:00+09:00``, ``…09:00Z``, ``…09:00:00 +0900``."""
+
+_NAIVE_TYPES = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE")
+
+
+@dataclass
+class _TimestampCheck:
+    """A timestamp column's reading expression and the aggregates that check it (one query per table)."""
+
+    col: str
+    typ: str
+    expr: str
+    aggregates: list[str]
+
+
+def _timestamp_expr(col: str, typ: str, data_timezone: str | None) -> _TimestampCheck:
+    """How a timestamp column is read, and what to count to check it. Never shifts a time:
+    a value with an offset keeps it; a value without one is read in ``data_timezone`` or is an error."""
+    q = _quote(col)
+    file = _quote(_FILE_COL)
+    if typ == "TIMESTAMP WITH TIME ZONE":
+        return _TimestampCheck(col, typ, q, [])
+    if typ == "VARCHAR":
+        v = f"NULLIF(trim({q}), '')"
+        zoned = f"regexp_matches({v}, {_lit(_ZONED)})"
+        zoneless = f"{v} IS NOT NULL AND NOT {zoned}"
+        as_zoned = f"regexp_replace(upper({v}), '\\s+([+-]\\d)', '\\1')"  # '… +0900' and '…z' as DuckDB reads them
+        bad = (f"{v} IS NOT NULL AND CASE WHEN {zoned} THEN TRY_CAST({as_zoned} AS TIMESTAMPTZ) IS NULL "
+               f"ELSE TRY_CAST({v} AS TIMESTAMP) IS NULL END")
+        local = f"timezone({_lit(data_timezone)}, CAST({v} AS TIMESTAMP))" if data_timezone else f"CAST({v} AS TIMESTAMPTZ)"
+        expr = f"CASE WHEN {zoned} THEN CAST({as_zoned} AS TIMESTAMPTZ) ELSE {local} END"
+        aggs = [f"count_if({bad})", f"any_value({v}) FILTER (WHERE {bad})", f"any_value({file}) FILTER (WHERE {bad})",
+                f"count_if({zoneless})", f"any_value({v}) FILTER (WHERE {zoneless})",
+                f"any_value({file}) FILTER (WHERE {zoneless})",
+                f"count_if({zoned})", f"any_value({v}) FILTER (WHERE {zoned})"]
+        return _TimestampCheck(col, typ, expr, aggs)
+    if typ in _NAIVE_TYPES:
+        expr = f"timezone({_lit(data_timezone)}, CAST({q} AS TIMESTAMP))" if data_timezone else f"CAST({q} AS TIMESTAMPTZ)"
+        return _TimestampCheck(col, typ, expr, [f"count({q})", f"CAST(any_value({q}) AS VARCHAR)", f"any_value({file}) FILTER (WHERE {q} IS NOT NULL)"])
+    return _TimestampCheck(col, typ, "", [])
+
+
+def _check_timestamps(check: _TimestampCheck, values: list, source: TableSource, files: dict[str, Path],
+                      data_timezone: str | None) -> None:
+    """Raise the DataError a timestamp column deserves, from the aggregates of the table's one query."""
+    col, typ = check.col, check.typ
+
+    def where(f: object) -> Path:
+        return files.get(str(f), source.path) if f is not None else source.path
+
+    if typ == "VARCHAR":
+        n_bad, ex_bad, f_bad, n_zoneless, ex_zoneless, f_zoneless, n_zoned, ex_zoned = values
+        if n_bad:
+            raise DataError(where(f_bad), col, f"{n_bad:,} value(s) are not timestamps, e.g. {clip(ex_bad)}: "
+                                               "expected ISO 8601 such as 2026-10-01T09:00:00+09:00")
+        if n_zoneless and not data_timezone:
+            mixed = f", while {n_zoned:,} carry one (e.g. {clip(ex_zoned)})" if n_zoned else ""
+            raise DataError(where(f_zoneless), col,
+                            f"{n_zoneless:,} value(s) without a time zone, e.g. {clip(ex_zoneless)}{mixed}: a zoneless "
+                            "time is never guessed (it would shift users across days); export ISO 8601 with an offset "
+                            "such as 2026-10-01T09:00:00+09:00, or declare the zone of zoneless values with "
+                            "data_timezone: in the experiment spec")
+    elif typ in _NAIVE_TYPES:
+        n, example, f = values
+        if n and not data_timezone:
+            raise DataError(where(f), col, f"{n:,} timestamps have no time zone (type {typ}), e.g. {clip(example)}: "
+                                           "expected a UTC-adjusted timestamp (TIMESTAMP WITH TIME ZONE) in Parquet, "
+                                           "or declare their zone with data_timezone: in the experiment spec")
+    elif typ != "TIMESTAMP WITH TIME ZONE":
+        raise DataError(source.path, col, f"expected a timestamp with a time zone, found type {typ}")
+
+
+def _prepare_csv(source: TableSource, encoding: str | None, tempdir: Callable[[], Path]) -> TableSource:
+    """Check each CSV part's encoding, make UTF-8 copies of the others, read the headers."""
+    if all(f.format != "csv" for f in source.files):
+        return source
+    parts = []
+    for i, part in enumerate(source.files):
+        if part.format == "csv":
+            suffix = "tsv" if part.delimiter == "\t" else "csv"
+            part = _as_utf8(part, encoding, lambda: tempdir() / f"{source.name}-{i}.{suffix}")
+            part = replace(part, header=_read_header(part) or ())
+        parts.append(part)
+    return replace(source, files=tuple(parts))
+
+
+def open_event_data(data_dir: str | Path, tables: tuple[str, ...] = ("assignments", "guide_events", "activity", "users"),
+                    *, encoding: str | None = None, data_timezone: str | None = None) -> EventData:
+    """Open the tables of ``data_dir`` as DuckDB views after checking the contract.
+
+    Each view holds every row of its source: ids as text, timestamps as TIMESTAMPTZ (a
+    zoneless timestamp is read in ``data_timezone``, or is an error). ``encoding`` names the
+    encoding of the CSV files (default: UTF-8, else CP932, detected per file). The reading
+    rules are in ``data/README.md``; a broken one raises :class:`DataError`, never a half-read table.
+    """
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DataError(data_dir, "", "data directory not found")
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     ed = EventData(con, data_dir)
-    for name in tables:
-        contract = CONTRACTS[name]
-        found = find_source(data_dir, name)
-        if found is None:
-            if contract.optional:
-                continue
-            raise DataError(data_dir / f"{name}.parquet", "",
-                            f"missing table {name!r}: expected {name}.parquet, {name}.csv or a folder {name}/ "
-                            f"with columns {', '.join(contract.required)}")
-        path, fmt = found
-        probe = _columns(con, _reader(path, fmt), path)
-        ids = tuple(c for c in contract.ids if c in probe)
-        rel = _reader(path, fmt, ids)
-        cols = _columns(con, rel, path)
-        missing = [c for c in contract.required if c not in cols]
-        if missing:
-            raise DataError(path, missing[0], f"missing column: expected columns {', '.join(contract.required)}; "
-                                              f"found {', '.join(cols) or 'none'}")
-        select = []
-        for col, typ in cols.items():
-            q = _quote(col)
-            if col in contract.ids:
-                select.append(f"CAST({q} AS VARCHAR) AS {q}")
-            elif col in contract.timestamps:
-                select.append(_timestamp_expr(con, rel, path, col, typ))
-            else:
-                select.append(q)
-        con.execute(f"CREATE VIEW {name} AS SELECT {', '.join(select)} FROM {rel}")
-        ed.sources[name] = path
+
+    def tempdir() -> Path:
+        if ed._tempdir is None:
+            ed._tempdir = tempfile.TemporaryDirectory(prefix="guidelab-")
+        return Path(ed._tempdir.name)
+
+    try:
+        for name in tables:
+            _open_table(ed, name, encoding, data_timezone, tempdir)
+    except BaseException:
+        ed.close()
+        raise
     return ed
 
 
-def _timestamp_expr(con: duckdb.DuckDBPyConnection, rel: str, path: Path, col: str, typ: str) -> str:
-    """Check that a timestamp column carries a zone and return the expression that reads it."""
-    q = _quote(col)
-    if typ == "TIMESTAMP WITH TIME ZONE":
-        return q
-    if typ == "VARCHAR":
-        bad = con.execute(
-            f"SELECT count(*), any_value({q}) FROM {rel} WHERE {q} IS NOT NULL AND NOT regexp_matches(trim({q}), ?)",
-            [_ZONE_SUFFIX]).fetchone()
-        if bad and bad[0]:
-            raise DataError(path, col, f"{bad[0]} value(s) without a time zone, e.g. {bad[1]!r}: expected ISO 8601 "
-                                       "with an offset such as 2026-10-01T09:00:00+09:00")
-        unparsable = con.execute(
-            f"SELECT count(*), any_value({q}) FROM {rel} WHERE {q} IS NOT NULL AND TRY_CAST(trim({q}) AS TIMESTAMPTZ) IS NULL"
-        ).fetchone()
-        if unparsable and unparsable[0]:
-            raise DataError(path, col, f"{unparsable[0]} value(s) are not timestamps, e.g. {unparsable[1]!r}: "
-                                       "expected ISO 8601 such as 2026-10-01T09:00:00+09:00")
-        return f"CAST(trim({q}) AS TIMESTAMPTZ) AS {q}"
-    if typ.startswith("TIMESTAMP"):
-        raise DataError(path, col, f"timestamps have no time zone (type {typ}): expected ISO 8601 with an offset "
-                                   "(2026-10-01T09:00:00+09:00) in CSV, or a UTC-adjusted timestamp in Parquet")
-    raise DataError(path, col, f"expected a timestamp with a time zone, found type {typ}")
+def _open_table(ed: EventData, name: str, encoding: str | None, data_timezone: str | None,
+                tempdir: Callable[[], Path]) -> None:
+    contract = CONTRACTS[name]
+    con = ed.con
+    source = find_source(ed.data_dir, name)
+    if source is None:
+        if contract.optional:
+            return
+        others = sorted(p.name for p in ed.data_dir.glob(f"{name}.*"))
+        seen = f" (found {', '.join(others)}, which is not a supported type)" if others else ""
+        raise DataError(ed.data_dir / f"{name}.parquet", "",
+                        f"missing table {name!r}: expected {name}.parquet, {name}.csv (or .csv.gz, .tsv) or a folder "
+                        f"{name}/ with columns {', '.join(contract.required)}{seen}")
+    source = _prepare_csv(source, encoding, tempdir)
+    files = {str(f.read_path or f.path): f.path for f in source.files}
+    rel = f"({_relation_sql(con, source)})"
+    cols = {c: t for c, t in _describe(con, f"SELECT * FROM {rel}", source.path).items() if c != _FILE_COL}
+    missing = [c for c in contract.required if c not in cols]
+    if missing:
+        raise DataError(source.path, missing[0], f"missing column: expected columns {', '.join(contract.required)}; "
+                                                 f"found {clip(', '.join(cols) or 'none')[1:-1]}")
+    checks = [_timestamp_expr(c, cols[c], data_timezone) for c in contract.timestamps if c in cols]
+    for ch in checks:
+        if not ch.expr:
+            _check_timestamps(ch, [], source, files, data_timezone)
+    aggregates = ["count(*)"] + [a for ch in checks for a in ch.aggregates]
+    try:
+        row = con.execute(f"SELECT {', '.join(aggregates)} FROM {rel}").fetchone()
+    except duckdb.Error as exc:
+        raise _read_error(exc, source.path, files) from None
+    values = list(row[1:])
+    for ch in checks:
+        _check_timestamps(ch, values[:len(ch.aggregates)], source, files, data_timezone)
+        values = values[len(ch.aggregates):]
+    exprs = {ch.col: ch.expr for ch in checks}
+    select = []
+    for col in cols:
+        q = _quote(col)
+        if col in contract.ids:
+            select.append(f"CAST({q} AS VARCHAR) AS {q}")
+        elif col in exprs:
+            select.append(f"{exprs[col]} AS {q}")
+        else:
+            select.append(q)
+    con.execute(f"CREATE VIEW {name} AS SELECT {', '.join(select)} FROM {rel}")
+    ed.sources[name] = source.path
+    ed.tables[name] = source
+    ed.row_counts[name] = int(row[0])
 
 
-ZONE_SUFFIX_PATTERN = re.compile(_ZONE_SUFFIX)
+ZONE_SUFFIX_PATTERN = re.compile(_ZONED)

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .catalog import GUIDE_EVENTS, MetricDef, parse_metric
-from .errors import SpecError
+from .errors import SpecError, clip
 from .guides import Guide
+from .values import Bool
 from .yamlio import load_model
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -28,7 +29,7 @@ def check_experiment_id(value: str) -> str:
     """Experiment ids become file names: lower-case letters, digits, '-' and '_' only."""
     if not isinstance(value, str) or not _ID_RE.match(value):
         raise ValueError(
-            f"experiment id {value!r} is not a valid id: expected 1-63 characters of a-z, 0-9, '-' "
+            f"experiment id {clip(value)} is not a valid id: expected 1-63 characters of a-z, 0-9, '-' "
             "or '_', starting with a letter or digit (it becomes a file name)"
         )
     return value
@@ -82,11 +83,11 @@ class StatisticsSpec(_Model):
     """
 
     correction: Literal["holm", "bh", "none"] = "holm"
-    sequential: bool = False
+    sequential: Bool = False
     sequential_tuning: int = Field(5000, ge=100, le=100_000_000)
-    bayesian: bool = True
+    bayesian: Bool = True
     prior: tuple[float, float] = (1.0, 1.0)
-    cuped: bool = False
+    cuped: Bool = False
     cuped_lookback_days: int = Field(14, ge=1, le=365)
 
     @field_validator("prior")
@@ -207,10 +208,10 @@ class SimulationSpec(_Model):
         known = cls.SEGMENT_ATTRIBUTES
         for attr, by_value in v.items():
             if attr not in known:
-                raise ValueError(f"unknown attribute {attr!r}: expected one of {', '.join(known)}")
+                raise ValueError(f"unknown attribute {clip(attr)}: expected one of {', '.join(known)}")
             for value, mult in by_value.items():
                 if value not in known[attr]:
-                    raise ValueError(f"{attr}: unknown value {value!r}, expected one of {', '.join(known[attr])}")
+                    raise ValueError(f"{attr}: unknown value {clip(value)}, expected one of {', '.join(known[attr])}")
                 if not 0 <= mult <= 10:
                     raise ValueError(f"{attr}.{value}: expected a multiplier of retention_lift in [0, 10], got {mult}")
         return v
@@ -234,6 +235,7 @@ class ExperimentSpec(_Model):
     start: dt.date
     end: dt.date | None = None
     timezone: str = "UTC"
+    data_timezone: str | None = Field(None, description="zone of zoneless timestamps in the data (default: they are an error)")
     metrics: MetricsSpec
     alpha: float = Field(0.05, gt=0, lt=0.5)
     power: float = Field(0.8, gt=0.5, lt=1)
@@ -260,13 +262,15 @@ class ExperimentSpec(_Model):
     def _id(cls, v: str) -> str:
         return check_experiment_id(v)
 
-    @field_validator("timezone")
+    @field_validator("timezone", "data_timezone")
     @classmethod
-    def _tz(cls, v: str) -> str:
+    def _tz(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
         try:
             ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r}: expected an IANA name such as Asia/Tokyo or UTC") from None
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(f"unknown time zone {clip(v)}: expected an IANA name such as Asia/Tokyo or UTC") from None
         return v
 
     @field_validator("event_names")
@@ -276,7 +280,7 @@ class ExperimentSpec(_Model):
         for team_name, ours in v.items():
             if ours not in allowed:
                 raise ValueError(
-                    f"{team_name!r} maps to {ours!r}: expected one of {', '.join(sorted(allowed))}"
+                    f"{clip(team_name)} maps to {clip(ours)}: expected one of {', '.join(sorted(allowed))}"
                 )
         return v
 
@@ -289,14 +293,14 @@ class ExperimentSpec(_Model):
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"variants: weights must sum to 1, they sum to {total:.6g}")
         if self.control is not None and self.control not in keys:
-            raise ValueError(f"control: {self.control!r} is not a variant key; expected one of {keys}")
+            raise ValueError(f"control: {clip(self.control)} is not a variant key; expected one of {keys}")
         guide_ids = [g.id for g in self.guides]
         if len(set(guide_ids)) != len(guide_ids):
             raise ValueError("guides: guide ids must be unique")
         for v in self.variants:
             if v.guide is not None and v.guide not in guide_ids:
                 raise ValueError(
-                    f"variant {v.key!r} shows guide {v.guide!r}, which is not defined under guides: "
+                    f"variant {clip(v.key)} shows guide {clip(v.guide)}, which is not defined under guides: "
                     f"expected one of {guide_ids or '(none defined)'} or null for a holdout"
                 )
         if self.end is not None and self.end < self.start:
@@ -407,7 +411,7 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
     path = Path(path)
     spec = load_model(ExperimentSpec, path)
     if path.stem != spec.id:
-        raise SpecError.single(path, "id", f"id {spec.id!r} must match the file name ({path.stem!r}.yaml)", 1)
+        raise SpecError.single(path, "id", f"id {clip(spec.id)} must match the file name ({clip(path.stem)}.yaml)", 1)
     return spec
 
 

@@ -44,6 +44,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from .errors import clip
 from .yamlio import load_model
 
 __all__ = [
@@ -51,7 +52,7 @@ __all__ = [
     "FrequencyMode", "LocalizedText", "Button", "Question", "Step", "Range", "Condition",
     "Targeting", "Trigger", "Schedule", "Frequency", "Guide", "load_guide",
     "evaluate_targeting", "evaluate_condition", "schedule_is_live", "parse_version",
-    "parse_version_spec", "VersionSpec", "days_since", "check_http_url",
+    "parse_version_spec", "VersionSpec", "days_since", "check_http_url", "TEXT_LIMITS", "MAX_STEPS", "MAX_BUTTONS",
 ]
 
 # --- choices -------------------------------------------------------------------------------
@@ -68,6 +69,15 @@ STEP_COUNTS: dict[str, tuple[int, int | None]] = {
     "modal": (1, 1), "banner": (1, 1), "tooltip": (1, None),
     "tour": (2, None), "checklist": (2, None), "survey": (1, None),
 }
+#: Size limits of a guide's text, in characters (Unicode code points, as ``len()`` counts them):
+#: far above what fits on a guide (the example guides use at most 37 in a title, 74 in a body and
+#: 20 in a label), low enough that a pasted document or a runaway template is caught at
+#: ``validate``, before it reaches the product, the preview or the report. See experiments/README.md.
+TEXT_LIMITS: dict[str, int] = {"name": 200, "title": 200, "body": 5_000, "label": 80, "option": 200}
+#: At most this many steps in any guide (a tour or checklist longer than this is not read through).
+MAX_STEPS = 20
+#: At most this many buttons on one step.
+MAX_BUTTONS = 5
 DEFAULT_LOCALES: tuple[str, ...] = ("ja", "en")
 REQUIRED_LOCALES: tuple[str, ...] = ("ja", "en")
 
@@ -452,7 +462,7 @@ def parse_version_spec(spec: str) -> VersionSpec:
     for clause in (c.strip() for c in spec.split(",")):
         op = next((o for o in _VERSION_OPS if clause.startswith(o)), None)
         if op is None:
-            raise ValueError(f"{expected}; {clause!r} has no operator (write ==2.3.0 or >=2.3.0)")
+            raise ValueError(f"{expected}; {clip(clause)} has no operator (write ==2.3.0 or >=2.3.0)")
         target = clause[len(op):].strip()
         if target[:1] in ("v", "V"):
             target = target[1:]
@@ -461,9 +471,9 @@ def parse_version_spec(spec: str) -> VersionSpec:
             if op in _COMPARE and not target.endswith(".*"):
                 target = str(Version(target))
         except (InvalidSpecifier, InvalidVersion):
-            raise ValueError(f"{expected}; {clause!r} is not one") from None
+            raise ValueError(f"{expected}; {clip(clause)} is not one") from None
         if "+" in target:
-            raise ValueError(f"{expected}; {clause!r}: build metadata (+...) is ignored, leave it out")
+            raise ValueError(f"{expected}; {clip(clause)}: build metadata (+...) is ignored, leave it out")
         clauses.append((op, target))
     return VersionSpec(spec, tuple(clauses))
 
@@ -645,7 +655,7 @@ def _check_tz(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ValueError(f"unknown time zone {name!r}: expected an IANA name such as Asia/Tokyo or UTC") from None
+        raise ValueError(f"unknown time zone {clip(name)}: expected an IANA name such as Asia/Tokyo or UTC") from None
 
 
 class Schedule(_Model):
@@ -801,6 +811,7 @@ class Guide(_Model):
         errors = _Errors()
         self._check_steps(errors)
         self._check_locales(errors)
+        self._check_text_sizes(errors)
         errors.raise_if_any("Guide")
         return self
 
@@ -813,6 +824,8 @@ class Guide(_Model):
         elif n < low:
             errors.add(("steps",), f"a {kind} needs at least {low} step{'s' if low > 1 else ''}, got {n}",
                        list(steps))
+        elif n > MAX_STEPS:
+            errors.add(("steps",), f"a guide has at most {MAX_STEPS} steps, got {n}: split it into several guides")
         first_seen: dict[str, int] = {}
         for i, step in enumerate(steps):
             at = ("steps", i)
@@ -841,6 +854,8 @@ class Guide(_Model):
             if kind != "survey" and step.question is not None:
                 errors.add(at + ("question",), f"only survey steps ask a question (this guide is a {kind})",
                            step.question)
+            if len(step.buttons) > MAX_BUTTONS:
+                errors.add(at + ("buttons",), f"a step has at most {MAX_BUTTONS} buttons, got {len(step.buttons)}")
             for j, button in enumerate(step.buttons):
                 if button.action == "back" and i == 0:
                     errors.add(at + ("buttons", j, "action"), "a back button cannot be on the first step",
@@ -848,6 +863,17 @@ class Guide(_Model):
                 if button.action == "next" and i == n - 1:
                     errors.add(at + ("buttons", j, "action"), "a next button cannot be on the last step "
                                "(use complete or dismiss)", button.action)
+
+    def _check_text_sizes(self, errors: _Errors) -> None:
+        for loc, text in self.iter_texts():
+            kind = "option" if "options" in loc else loc[-1]
+            limit = TEXT_LIMITS[kind]
+            for code, value in text.root.items():
+                if len(value) > limit:
+                    # No "(got ...)": the text is too long to echo.
+                    article = "an" if kind[0] in "aeiou" else "a"
+                    errors.add(loc + (code,), f"too long: {article} {kind} has at most {limit:,} characters, "
+                               f"got {len(value):,}")
 
     def _check_locales(self, errors: _Errors) -> None:
         wanted = self.locales

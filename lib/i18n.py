@@ -140,6 +140,7 @@ WORDS = {
         "segments": "Effect by segment", "deeper": "Deeper analyses",
         "chart.stickiness": "Stickiness: DAU/WAU by day",
         "reading.time_to_complete": "{variant}: completing takes {mean} s on average (95% CI {lo}–{hi} s, {n} users).",
+        "reading.completed_before_shown": "{variant}: {n} users have a 'completed' event before their first 'shown' (a negative time): left out of the time to complete.",
         "reading.stickiness": "Average DAU/WAU over complete weeks: {values} (descriptive, no test).", "segment": "Segment", "heterogeneity": "Heterogeneity (Cochran's Q)",
         "reading.novelty.novelty": "{variant}: the daily effect shrinks over time (slope {slope} pt/day, p = {p}): a novelty effect; judge on later days.",
         "reading.novelty.primacy": "{variant}: the daily effect grows over time (slope {slope} pt/day, p = {p}): users need time to adapt (primacy).",
@@ -149,6 +150,8 @@ WORDS = {
         "reading.heterogeneity.no": "{variant}: no evidence that the effect differs between {attribute} segments (Q test p = {p}).",
         "segment_warning": "Segments are for understanding, not for picking winners: a segment chosen after looking at the data is exploratory, and only a significant heterogeneity test supports saying the effect differs by segment.",
         "reading.nps": "{variant}: NPS {nps} [{lo}, {hi}] from {n} answers; response rate {rate}.",
+        "ledger": "Rows read and used", "table": "Table", "rows_read": "Rows read", "rows_used": "Rows used",
+        "left_out": "Left out", "reason": "Reason", "rows": "Rows", "example": "Example",
         "other_findings": "Also", "action.KEEP": "Keep {arm}.", "action.KILL": "Stop the guide.",
         "action.CONTINUE": "Keep the experiment running.", "action.INVESTIGATE": "Check the data before deciding.",
         "sequential_status": "Sequential testing",
@@ -191,6 +194,7 @@ WORDS = {
         "segments": "セグメント別の効果", "deeper": "詳細な分析",
         "chart.stickiness": "定着度：日別の DAU/WAU",
         "reading.time_to_complete": "{variant}：完了までの平均時間は {mean} 秒（95%信頼区間 {lo}〜{hi} 秒、{n} 人）。",
+        "reading.completed_before_shown": "{variant}：{n} 人は最初の 'shown' より前に 'completed' があります（負の時間）。完了までの時間から除外しました。",
         "reading.stickiness": "完全な週での DAU/WAU の平均：{values}（記述統計、検定なし）。", "segment": "セグメント", "heterogeneity": "異質性（Cochran の Q）",
         "reading.novelty.novelty": "{variant}：日別の効果が時間とともに小さくなっています（傾き {slope} ポイント/日、p = {p}）。目新しさ効果の可能性があり、後半の日で判断してください。",
         "reading.novelty.primacy": "{variant}：日別の効果が時間とともに大きくなっています（傾き {slope} ポイント/日、p = {p}）。慣れるまで時間がかかる効果（プライマシー）の可能性があります。",
@@ -200,6 +204,8 @@ WORDS = {
         "reading.heterogeneity.no": "{variant}：{attribute} のセグメント間で効果が異なる証拠はありません（Q 検定 p = {p}）。",
         "segment_warning": "セグメントは理解のためのもので、勝者選びには使えません。データを見た後に選んだセグメントは探索的な結果であり、異質性検定が有意な場合にのみ「セグメントによって効果が異なる」と言えます。",
         "reading.nps": "{variant}：NPS {nps} [{lo}, {hi}]（回答 {n} 件）、回答率 {rate}。",
+        "ledger": "読み込んだ行と使用した行", "table": "テーブル", "rows_read": "読み込んだ行", "rows_used": "使用した行",
+        "left_out": "除外", "reason": "理由", "rows": "行数", "example": "例",
         "other_findings": "その他", "action.KEEP": "{arm} を採用してください。", "action.KILL": "このガイドは中止してください。",
         "action.CONTINUE": "実験を続けてください。", "action.INVESTIGATE": "判断の前にデータを確認してください。",
         "sequential_status": "逐次検定",
@@ -364,13 +370,109 @@ _CHECKS = {
                           ("1ユーザー1バリアント", "複数のバリアントに割り当てられたユーザー：{n:,} 人（分析から除外）")),
     "holdout_exposed": (("holdout saw no guide", "{n:,} holdout users have a 'shown' event for a guide of this experiment"),
                         ("ホールドアウトにガイド表示なし", "この実験のガイドが表示されたホールドアウトのユーザー：{n:,} 人")),
+    "guide_shown": (("guide shown", "{shown:,} of {n:,} users in the arms with a guide were shown it (none: the guide "
+                                    "was never shown, or its 'shown' events are missing from guide_events)"),
+                    ("ガイドが表示された", "ガイドのある群のユーザー {n:,} 人のうち {shown:,} 人に表示（0 人ならガイドが一度も"
+                                        "表示されていないか、guide_events に表示イベントがありません）")),
+    "activity_present": (("activity present", "{n:,} rows in the activity table"),
+                         ("アクティビティデータあり", "activity テーブルの行：{n:,} 行")),
     "before_start": (("assignments within the schedule", "first assignment on {first}, before the experiment start {start}"),
                      ("割り当てが実験期間内", "最初の割り当て {first} が実験開始日 {start} より前です")),
     "missing_variant": (("no missing variant", "{n:,} rows without a value in {column!r} (left out)"),
                         ("バリアントの欠損なし", "{column} が空の行：{n:,} 行（除外）")),
     "missing_values": (("no missing values in {column}", "{n:,} empty values left out"),
                        ("{column} の欠損", "空の値 {n:,} 件を除外")),
+    "segments_unavailable": (("segments available", "the spec splits by {segments}, but there is no users table: "
+                                                    "no effect by segment is shown"),
+                             ("セグメントが利用可能", "仕様は {segments} で分けますが、users テーブルがありません。セグメント別の効果は表示しません")),
+    "rows_exact_duplicate": (("no duplicate rows in {table}", "{n:,} exact duplicate rows ({share:.2%} of this "
+                              "experiment's rows; threshold {threshold:.1%}), counted once"),
+                             ("{table} に重複行なし", "完全に重複した行：{n:,} 行（この実験の行の {share:.2%}、基準 {threshold:.1%}）。1 回として数えています")),
+    "rows_future": (("no {table} rows dated in the future", "{n:,} rows dated after today ({share:.2%}; "
+                     "threshold {threshold:.1%}), not counted"),
+                    ("{table} に未来の日付の行なし", "今日より後の日付の行：{n:,} 行（{share:.2%}、基準 {threshold:.1%}）。数えていません")),
+    "rows_before_assignment": (("no {table} rows before assignment", "{n:,} rows dated before the user's "
+                                "assignment ({share:.2%}; threshold {threshold:.1%}), not counted"),
+                               ("{table} に割り当て前の行なし", "ユーザーの割り当てより前の行：{n:,} 行（{share:.2%}、基準 {threshold:.1%}）。数えていません")),
+    "rows_after_analysis_date": (("no {table} rows after the analysis date", "{n:,} rows dated after the "
+                                  "analysis date, not counted"),
+                                 ("{table} に基準日より後の行なし", "基準日より後の行：{n:,} 行。数えていません")),
+    "rows_out_of_range": (("{table} values in range", "{n:,} rows with a value out of range ({share:.2%}; "
+                           "threshold {threshold:.1%}), not counted"),
+                          ("{table} の値が範囲内", "範囲外の値を持つ行：{n:,} 行（{share:.2%}、基準 {threshold:.1%}）。数えていません")),
+    "rows_unknown_event": (("{table} event names known", "{n:,} rows with an event name outside the contract "
+                            "({share:.2%}; threshold {threshold:.1%}), not counted"),
+                           ("{table} のイベント名が既知", "契約にないイベント名の行：{n:,} 行（{share:.2%}、基準 {threshold:.1%}）。数えていません")),
+    "rows_missing_key": (("no missing keys in {table}", "{n:,} rows without a user, guide, event, experiment or "
+                          "variant ({share:.2%}; threshold {threshold:.1%}), not counted"),
+                         ("{table} にキーの欠損なし", "ユーザー・ガイド・イベント・実験・バリアントのない行：{n:,} 行（{share:.2%}、基準 {threshold:.1%}）。数えていません")),
+    "rows_missing_time": (("no missing times in {table}", "{n:,} rows without a timestamp ({share:.2%}; "
+                           "threshold {threshold:.1%}), not counted"),
+                          ("{table} に時刻の欠損なし", "時刻のない行：{n:,} 行（{share:.2%}、基準 {threshold:.1%}）。数えていません")),
+    "rows_duplicate_user": (("one row per user in {table}", "{n:,} further rows of users already listed "
+                             "({share:.2%}; threshold {threshold:.1%}); the first row per user is used"),
+                            ("{table} が 1 ユーザー 1 行", "同じユーザーの 2 行目以降：{n:,} 行（{share:.2%}、基準 {threshold:.1%}）。各ユーザーの最初の行を使用")),
 }
+
+LEDGER_REASONS = {
+    "exact_duplicate": ("exact duplicate (counted once)", "完全な重複（1 回として数える）"),
+    "other_experiment": ("another experiment's assignment", "別の実験の割り当て"),
+    "other_guide": ("a guide not in this experiment", "この実験にないガイド"),
+    "not_in_experiment": ("user not assigned to this experiment", "この実験に割り当てられていないユーザー"),
+    "before_assignment": ("dated before the user's assignment", "ユーザーの割り当てより前"),
+    "after_analysis_date": ("dated after the analysis date", "基準日より後"),
+    "future": ("dated in the future (after today)", "未来の日付（今日より後）"),
+    "missing_key": ("missing user, guide, event, experiment or variant", "ユーザー・ガイド・イベント・実験・バリアントの欠損"),
+    "missing_time": ("missing timestamp", "時刻の欠損"),
+    "unknown_variant": ("variant not in the spec", "仕様にないバリアント"),
+    "multiple_arms": ("user in several arms", "複数のバリアントに割り当てられたユーザー"),
+    "repeated_assignment": ("later assignment of the same user and arm (the first counts)",
+                            "同じユーザーと同じバリアントの 2 回目以降の割り当て（最初を使用）"),
+    "unknown_event": ("event name outside the contract", "契約にないイベント名"),
+    "out_of_range": ("value out of range (score, step)", "範囲外の値（スコア、ステップ）"),
+    "duplicate_user": ("further row of a user already listed", "同じユーザーの 2 行目以降"),
+}
+
+
+def ledger_reason(code: str, lang: str = "en") -> str:
+    """Words for a row-ledger reason code."""
+    words = LEDGER_REASONS.get(code)
+    return code if words is None else words[1 if check_lang(lang) == "ja" else 0]
+
+
+def rule_sentence(mode: str, lang: str = "en") -> str:
+    """One sentence on how the verdict treats daily looks in ``mode`` (fixed or sequential)."""
+    if check_lang(lang) == "ja":
+        if mode == "sequential":
+            return ("判定は逐次検定です。常に有効な信頼区間で毎日判断でき、早期に停止できます。ガードレールは許容幅以内であること"
+                    "（非劣性）が示されて初めて採用されます。")
+        return ("判定は固定期間の検定です。採用・無益による中止は計画したサンプル（α/k、割付比率、指標の方向と確定待ちを含む）に"
+                "達してから行い、それまでは進捗を示して継続します。主要指標やガードレールの悪影響は常に有効な区間で毎日監視します。"
+                "ガードレールは許容幅以内であること（非劣性）が示されて初めて採用されます。")
+    if mode == "sequential":
+        return ("The verdict is sequential: efficacy, futility and harm are judged at every look on always-valid "
+                "intervals, so the experiment may stop early; a guide is kept only once every guardrail is shown "
+                "inside its margin (non-inferiority).")
+    return ("The verdict is fixed-horizon: efficacy and futility are judged once the planned sample is reached "
+            "(alpha/k across arms, the arms' weights, the metric's direction and maturation); before that it "
+            "continues with the progress, while harm to the primary metric or a guardrail is checked at every look "
+            "on always-valid intervals; a guide is kept only once every guardrail is shown inside its margin "
+            "(non-inferiority).")
+
+
+def oc_sentence(figures: dict | None, mode: str, lang: str = "en") -> str:
+    """The measured operating characteristic of the rule in ``mode``, from ``lib/oc_figures.json``:
+    how often it keeps a useless guide under daily looks. Empty when no figures are published."""
+    f = (figures or {}).get(mode)
+    if not f or f.get("aa_keep_any_look") is None or not f.get("n_sims"):
+        return ""
+    rate = f"{f['aa_keep_any_look'] * 100:.1f}%"
+    n = number(f["n_sims"])
+    if check_lang(lang) == "ja":
+        return (f"この判定ルールは、毎日確認しても効果のないガイドを実験の {rate} で採用します"
+                f"（{n} 回のシミュレーションで測定、{'逐次' if mode == 'sequential' else '固定期間'}モード）。")
+    return (f"This rule keeps a useless guide in {rate} of experiments, read daily, measured on {n} simulations "
+            f"({mode} mode).")
 
 
 def check_forms(code: str, params: dict, lang: str = "en") -> tuple[str, str]:

@@ -9,13 +9,14 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .errors import DataError
+from .values import sql_identifier, sql_literal
 
 
 def read_user_ids(path: Path, column: str = "user_id") -> pa.ChunkedArray:
     """User ids as text (leading zeros kept) from CSV, Parquet, or a plain list (.txt, one id a line)."""
     if not path.is_file():
         raise DataError(path, "", "file not found")
-    lit = "'" + str(path).replace("'", "''") + "'"
+    lit = sql_literal(path)
     con = duckdb.connect(":memory:")
     try:
         if path.suffix == ".txt":
@@ -25,10 +26,14 @@ def read_user_ids(path: Path, column: str = "user_id") -> pa.ChunkedArray:
             rel = f"read_parquet({lit})"
         else:
             rel = f"read_csv({lit}, header=true, all_varchar=true)"
-        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()]
+        types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()}
+        cols = list(types)
         if column not in cols:
             raise DataError(path, column, f"column not found: expected an id column; found {', '.join(cols)}")
-        q = '"' + column.replace('"', '""') + '"'
+        if types[column] in ("FLOAT", "DOUBLE") or types[column].startswith("DECIMAL"):
+            raise DataError(path, column, f"user ids are numbers of type {types[column]}: a number column loses "
+                                          "leading zeros and long ids; export the ids as text")
+        q = sql_identifier(column)
         nulls = con.execute(f"SELECT count(*) FROM {rel} WHERE {q} IS NULL").fetchall()[0][0]
         if nulls:
             raise DataError(path, column, f"{nulls:,} empty user id(s): every row needs an id")

@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .errors import DataError, GuidelabError
+from .errors import DataError, GuidelabError, clip
 from .experiment import ExperimentSpec
 from .fsutil import atomic_replace
 
@@ -206,7 +206,7 @@ def _input_table(spec: ExperimentSpec, table: pa.Table) -> pa.Table:
     table = table.select(list(needed)).cast(pa.schema([LOG_SCHEMA.field(c) for c in needed]))
     others = set(table.column("experiment").unique().to_pylist()) - {spec.id}
     if others:
-        raise ValueError(f"assignment table holds experiment(s) {sorted(map(str, others))}, not {spec.id!r}")
+        raise ValueError(f"assignment table holds experiment(s) {sorted(map(str, others))}, not {clip(spec.id)}")
     return table
 
 
@@ -215,7 +215,7 @@ def _move_message(spec: ExperimentSpec, log_path: Path, n_moves: int,
     def arm(v: str | None) -> str:
         return v if v is not None else "(not in the experiment)"
 
-    shown = "; ".join(f"{uid!r}: {arm(old)} -> {arm(new)}" for uid, old, new in examples)
+    shown = "; ".join(f"{clip(uid)}: {arm(old)} -> {arm(new)}" for uid, old, new in examples)
     more = f" (and {n_moves - len(examples):,} more)" if n_moves > len(examples) else ""
     return (
         f"{log_path}: refusing to reassign {n_moves:,} user(s) of {spec.id} already logged with seed "

@@ -14,6 +14,7 @@ from typing import Any
 from .catalog import GUIDE_EVENTS, MetricDef
 from .events import DataCheck, EventData
 from .experiment import ExperimentSpec, OverExposureSpec
+from .values import sql_literal
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class ExperimentCounts:
     checks: list[DataCheck]
     curves: Any = None        # timeseries.CurveCounts: retention by day since assignment
     goal_life: Any = None     # timeseries.LifeCounts: time to the goal event
+    ledger: Any = None        # ledger.RowLedger: rows read, used and left out, per table
 
 
 def as_of_end_utc(spec: ExperimentSpec, as_of: dt.date) -> dt.datetime:
@@ -56,18 +58,31 @@ def as_of_end_utc(spec: ExperimentSpec, as_of: dt.date) -> dt.datetime:
     return dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tzinfo=spec.tz).astimezone(dt.timezone.utc)
 
 
-def default_as_of(ed: EventData, spec: ExperimentSpec) -> dt.date:
-    """The last local day with any data, capped at the spec's end plus the longest metric window."""
+def longest_window_days(spec: ExperimentSpec) -> int:
+    """The longest metric window of the spec in days (day-N metrics, over-exposure period)."""
+    days = [int(m.days) for m, _ in spec.metric_defs() if m.days is not None]
+    if any(m.family == "over_exposed" for m, _ in spec.metric_defs()):
+        days.append(int(spec.over_exposure.period_days))
+    return max(days, default=0)
+
+
+def default_as_of(ed: EventData, spec: ExperimentSpec, today: dt.date | None = None) -> dt.date:
+    """The last local day with data, never past ``today`` (in the spec's zone) nor past the spec's
+    end plus its longest metric window. ``today`` defaults to the current local date."""
+    from .ledger import local_today, now_end_utc
+
+    today = today or local_today(spec)
     row = ed.con.execute(
         """SELECT max(d) FROM (
-             SELECT CAST(timezone($tz, max(assigned_at)) AS DATE) d FROM assignments WHERE experiment = $exp
-             UNION ALL SELECT CAST(timezone($tz, max(timestamp)) AS DATE) FROM activity
-             UNION ALL SELECT CAST(timezone($tz, max(timestamp)) AS DATE) FROM guide_events)""",
-        {"tz": spec.timezone, "exp": spec.id},
+             SELECT CAST(timezone($tz, max(assigned_at)) AS DATE) d FROM assignments
+               WHERE experiment = $exp AND assigned_at < $now
+             UNION ALL SELECT CAST(timezone($tz, max(timestamp)) AS DATE) FROM activity WHERE timestamp < $now
+             UNION ALL SELECT CAST(timezone($tz, max(timestamp)) AS DATE) FROM guide_events WHERE timestamp < $now)""",
+        {"tz": spec.timezone, "exp": spec.id, "now": now_end_utc(spec, today)},
     ).fetchone()
-    if row is None or row[0] is None:
-        return spec.end or spec.start
-    return row[0]
+    last = row[0] if row is not None and row[0] is not None else (spec.end or spec.start)
+    caps = [today] + ([spec.end + dt.timedelta(days=longest_window_days(spec))] if spec.end else [])
+    return min([last, *caps])
 
 
 def event_map_sql(spec: ExperimentSpec, column: str = "event") -> str:
@@ -75,7 +90,7 @@ def event_map_sql(spec: ExperimentSpec, column: str = "event") -> str:
     if not spec.event_names:
         return column
     whens = " ".join(
-        f"WHEN {_lit(team)} THEN {_lit(ours)}" for team, ours in sorted(spec.event_names.items())
+        f"WHEN {sql_literal(team)} THEN {sql_literal(ours)}" for team, ours in sorted(spec.event_names.items())
     )
     return f"CASE {column} {whens} ELSE {column} END"
 
@@ -84,32 +99,39 @@ def _lit(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> list[DataCheck]:
-    """Create the temp table ``exp_users``: one row per validly assigned user with per-user flags."""
+def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
+                     today: dt.date | None = None) -> list[DataCheck]:
+    """Create the temp table ``exp_users``: one row per validly assigned user with per-user flags.
+
+    Rows are first classified by :func:`guidelab.ledger.classify_rows` (the row ledger); the
+    metrics read only the rows it marks as used.
+    """
+    from .ledger import classify_rows, local_today, now_end_utc, require_assignments
+
     con = ed.con
     end = as_of_end_utc(spec, as_of)
-    params = {"tz": spec.timezone, "end": end, "asof": as_of}
+    require_assignments(ed, spec)
+    classify_rows(ed, spec, end, now_end_utc(spec, today or local_today(spec)))
+    params = {"tz": spec.timezone, "asof": as_of}
     variants_sql = ", ".join(_lit(k) for k in spec.variant_keys)
-    guides = [g.id for g in spec.guides] or ["\x00none"]
-    guides_sql = ", ".join(_lit(g) for g in guides)
     checks: list[DataCheck] = []
 
     con.execute("""
         CREATE OR REPLACE TEMP TABLE exp_assign AS
         SELECT user_id, variant, assigned_at FROM assignments
         WHERE experiment = $exp AND assigned_at < $end""", {"exp": spec.id, "end": end})
-    total, null_ids, unknown, multi = con.execute(f"""
-        SELECT count(*), count_if(user_id IS NULL), count_if(variant NOT IN ({variants_sql}) OR variant IS NULL),
-               (SELECT count(*) FROM (SELECT user_id FROM exp_assign WHERE user_id IS NOT NULL
-                                      GROUP BY user_id HAVING count(DISTINCT variant) > 1))
+    total, null_ids, unknown = con.execute(f"""
+        SELECT count(*), count_if(user_id IS NULL), count_if(variant NOT IN ({variants_sql}) OR variant IS NULL)
         FROM exp_assign""").fetchone()
+    multi = con.execute("SELECT count(DISTINCT user_id) FROM ledger_assignments "
+                        "WHERE _gl_reason = 'multiple_arms'").fetchone()[0]
     checks.append(DataCheck.of("assignments_present", total > 0, n=total, experiment=spec.id, as_of=as_of))
     checks.append(DataCheck.of("missing_user_ids", null_ids == 0, n=null_ids))
     checks.append(DataCheck.of("unknown_variants", unknown == 0, n=unknown, variants=", ".join(spec.variant_keys)))
     share = multi / max(total, 1)
     checks.append(DataCheck.of("multiple_variants", share <= 0.001, n=multi))
 
-    flags = ",\n".join(f"bool_or(g.ev = {_lit(e)}) AS {e}" for e in GUIDE_EVENTS)
+    flags = ",\n".join(f"bool_or(g.ev = {sql_literal(e)}) AS {e}" for e in GUIDE_EVENTS)
     defs = [m for m, _ in spec.metric_defs()]
     day_ns = sorted({m.days for m in defs if m.family == "retention" and m.days is not None})
     session_ns = sorted({m.days for m in defs if m.family == "sessions" and m.days is not None})
@@ -119,55 +141,44 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> lis
                            for n in session_ns)
     active_cols += "".join(f", count(DISTINCT a.day) FILTER (WHERE a.day BETWEEN 1 AND {int(n)}) AS active_days_d{int(n)}"
                            for n in active_ns)
-    lookback = int(spec.statistics.cuped_lookback_days)
     goal_name = spec.goal_event
     goal_names = [goal_name] if goal_name else []
     goal_names += [team for team, ours in spec.event_names.items() if ours == "goal"]
-    goal_sql = ", ".join(_lit(g) for g in goal_names) or "NULL"
+    goal_sql = ", ".join(sql_literal(g) for g in goal_names) or "NULL"
     support_names = ([spec.support_event] if spec.support_event else []) + \
         [team for team, ours in spec.event_names.items() if ours == "support"]
-    support_sql = ", ".join(_lit(g) for g in support_names) or "NULL"
+    support_sql = ", ".join(sql_literal(g) for g in support_names) or "NULL"
     ox = spec.over_exposure
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE exp_users AS
-        WITH u AS (
-            SELECT user_id, any_value(variant) AS variant, min(assigned_at) AS assigned_at
-            FROM exp_assign
-            WHERE user_id IS NOT NULL AND variant IN ({variants_sql})
-            GROUP BY user_id HAVING count(DISTINCT variant) = 1
-        ), u2 AS (
-            SELECT *, CAST(timezone($tz, assigned_at) AS DATE) AS assigned_day FROM u
+        WITH u2 AS (
+            SELECT user_id, variant, assigned_at, assigned_day FROM exp_assigned
         ), g AS (
             SELECT e.user_id, {event_map_sql(spec)} AS ev,
                    {"coalesce(TRY_CAST(e.step AS INTEGER), 1)" if "step" in _cols(ed, "guide_events") else "1"} AS step
-            FROM guide_events e JOIN u2 USING (user_id)
-            WHERE e.guide_id IN ({guides_sql}) AND e.timestamp >= u2.assigned_at AND e.timestamp < $end
+            FROM exp_guide_events e JOIN u2 USING (user_id)
         ), gf AS (
             SELECT user_id, {flags}, count_if(g.ev = 'shown' AND g.step = 1) AS shown_n,  -- an impression: the guide (its first step) shown
                     count_if(g.ev = 'clicked') AS clicked_n
             FROM g GROUP BY user_id
         ), pre AS (
             SELECT e.user_id, count(DISTINCT CAST(timezone($tz, e.timestamp) AS DATE)) AS pre_active_days
-            FROM activity e JOIN u2 USING (user_id)
-            WHERE e.timestamp < u2.assigned_at
-              AND CAST(timezone($tz, e.timestamp) AS DATE) >= u2.assigned_day - INTERVAL {lookback} DAY
-              AND CAST(timezone($tz, e.timestamp) AS DATE) < u2.assigned_day
+            FROM exp_activity_pre e JOIN u2 USING (user_id)
             GROUP BY e.user_id
         ), a AS (
             SELECT e.user_id,
                    datediff('day', u2.assigned_day, CAST(timezone($tz, e.timestamp) AS DATE)) AS day,
                    {"e.event IN (" + goal_sql + ")" if "event" in _cols(ed, "activity") else "FALSE"} AS is_goal,
                    {"e.event IN (" + support_sql + ")" if "event" in _cols(ed, "activity") else "FALSE"} AS is_support
-            FROM activity e JOIN u2 USING (user_id)
-            WHERE e.timestamp >= u2.assigned_at AND e.timestamp < $end
+            FROM exp_activity e JOIN u2 USING (user_id)
         ), af AS (
             SELECT user_id, min(day) FILTER (WHERE is_goal) AS first_goal_day,
                    min(day) FILTER (WHERE is_support) AS first_support_day{active_cols}
             FROM a GROUP BY user_id
         ), ox AS (
             SELECT e.user_id, count(DISTINCT e.guide_id) AS guides_shown
-            FROM guide_events e JOIN u2 USING (user_id)
-            WHERE {event_map_sql(spec)} = 'shown' AND e.timestamp >= u2.assigned_at AND e.timestamp < $end
+            FROM exp_guide_events_all e JOIN u2 USING (user_id)
+            WHERE {event_map_sql(spec)} = 'shown'
               AND datediff('day', u2.assigned_day, CAST(timezone($tz, e.timestamp) AS DATE)) < {int(ox.period_days)}
             GROUP BY e.user_id
         )
@@ -188,8 +199,16 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> lis
 
     holdout_events = con.execute(f"""
         SELECT count(*) FROM exp_users u WHERE u.shown AND u.variant IN
-        ({", ".join(_lit(v.key) for v in spec.variants if v.guide is None) or "NULL"})""").fetchone()[0]
+        ({", ".join(sql_literal(v.key) for v in spec.variants if v.guide is None) or "NULL"})""").fetchone()[0]
     checks.append(DataCheck.of("holdout_exposed", holdout_events == 0, n=holdout_events))
+    guide_arms = ", ".join(_lit(v.key) for v in spec.variants if v.guide is not None)
+    if guide_arms:  # an empty guide_events table (or one without this guide) must not read as "no effect yet"
+        in_arms, shown = con.execute(f"SELECT count(*), count_if(shown) FROM exp_users WHERE variant IN ({guide_arms})").fetchone()
+        checks.append(DataCheck.of("guide_shown", shown > 0 or in_arms == 0, n=int(in_arms), shown=int(shown or 0)))
+    activity_rows = ed.row_counts.get("activity")
+    if activity_rows is None:
+        activity_rows = con.execute("SELECT count(*) FROM activity").fetchone()[0]
+    checks.append(DataCheck.of("activity_present", activity_rows > 0, n=int(activity_rows)))
     return checks
 
 
@@ -268,10 +287,19 @@ def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool) -> tuple
     return out, cov
 
 
-def compute_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date | None = None) -> ExperimentCounts:
-    """Run every metric of the spec and return per-variant sufficient statistics and data checks."""
-    as_of = as_of or default_as_of(ed, spec)
-    checks = build_user_table(ed, spec, as_of)
+def compute_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date | None = None,
+                   today: dt.date | None = None) -> ExperimentCounts:
+    """Run every metric of the spec and return per-variant sufficient statistics, data checks and
+    the row ledger. ``today`` (the spec's local date; default: now) bounds the default analysis
+    date and marks later rows as dated in the future."""
+    from .breakdowns import require_segments
+    from .ledger import ledger_checks, row_ledger
+
+    segment_checks = require_segments(ed, spec)  # a segment column missing from users: an error before anything
+    as_of = as_of or default_as_of(ed, spec, today)
+    checks = build_user_table(ed, spec, as_of, today) + segment_checks
+    ledger = row_ledger(ed)
+    checks += ledger_checks(ledger)
     con = ed.con
     assigned = {k: 0 for k in spec.variant_keys}
     for variant, n in con.execute("SELECT variant, count(*) FROM exp_users GROUP BY variant").fetchall():
@@ -285,4 +313,4 @@ def compute_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date | None = 
     first_day = min((d for d, _, _ in daily), default=None)
     if first_day is not None and first_day < spec.start:
         checks.append(DataCheck.of("before_start", False, "warn", first=first_day, start=spec.start))
-    return ExperimentCounts(as_of, assigned, daily, metrics, checks)
+    return ExperimentCounts(as_of, assigned, daily, metrics, checks, ledger=ledger)

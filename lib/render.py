@@ -7,6 +7,7 @@ and symbol, not by colour alone.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 from . import plots
 from .experiment import ExperimentSpec, load_experiment
-from .i18n import check_lang, date, metric_label, number, p_phrase, pct, prob, pval, t, value
+from .i18n import check_lang, date, metric_label, number, oc_sentence, p_phrase, pct, prob, pval, rule_sentence, t, value
 from .results import ExperimentResult, write_result_json
 
 SYMBOL = {"KEEP": "✔", "KILL": "✖", "CONTINUE": "↻", "INVESTIGATE": "⚠"}  # symbols common fonts cover
@@ -34,6 +35,7 @@ CSS = """
 .gl-table th,.gl-table td{border-bottom:1px solid #e3e3e3;padding:5px 9px;text-align:right;white-space:nowrap}
 .gl-table th:first-child,.gl-table td:first-child,.gl-table td.l,.gl-table th.l{text-align:left}
 .gl-table tr.sig td{font-weight:600}
+.gl-ledger td.ex{white-space:normal;word-break:break-all;max-width:32em}
 .gl-ok{color:#0b6e4f}.gl-bad{color:#a4161a}.gl-warn{color:#8a5a00}
 .gl-guides{display:flex;flex-wrap:wrap;gap:14px}
 .gl-guide{border:1px solid #ccc;border-radius:8px;padding:10px 14px;min-width:260px;max-width:340px;background:#fff;box-shadow:0 1px 3px rgba(0,0,0,.08)}
@@ -54,14 +56,14 @@ class ReportContext:
 
 
 def build_context(spec_path: str | Path, data_dir: str | Path, as_of: str | dt.date | None = None,
-                  lang: str = "en") -> ReportContext:
+                  lang: str = "en", encoding: str | None = None) -> ReportContext:
     """Load the spec, analyse the data, and keep what the report shows."""
     from .abtest import analyze
 
     check_lang(lang)
     spec = load_experiment(spec_path)
     as_of_date = dt.date.fromisoformat(as_of) if isinstance(as_of, str) and as_of else (as_of or None)
-    result = analyze(spec, data_dir, as_of_date)  # type: ignore[arg-type]
+    result = analyze(spec, data_dir, as_of_date, encoding=encoding)  # type: ignore[arg-type]
     return ReportContext(spec, result, lang)
 
 
@@ -237,6 +239,9 @@ def deeper_analyses(ctx: ReportContext) -> str:
                 parts.append(_reading(t("reading.time_to_complete", lang).format(
                     variant=v, mean=f"{timing['mean_seconds']:.0f}", lo=f"{timing['ci'][0]:.0f}",
                     hi=f"{timing['ci'][1]:.0f}", n=number(timing["n"]))))
+            if timing and timing.get("completed_before_shown"):
+                parts.append(_reading(t("reading.completed_before_shown", lang).format(
+                    variant=v, n=number(timing["completed_before_shown"]))))
     fig = plots.stickiness_figure(r, lang)
     if fig is not None:
         parts.append(plots.figure_html(fig, "gl-stickiness"))
@@ -321,7 +326,26 @@ def data_quality(ctx: ReportContext) -> str:
             f'p = {pval(srm.p_value)}</span></h3>'
             f'<table class="gl-table"><thead><tr><th>{t("variant", lang)}</th><th>{t("observed", lang)}</th>'
             f'<th>{t("expected", lang)}</th></tr></thead><tbody>{srm_rows}</tbody></table>'
-            f'<table class="gl-table"><tbody>{checks}</tbody></table></div>')
+            f'<table class="gl-table"><tbody>{checks}</tbody></table>{ledger_table(r.ledger, lang)}</div>')
+
+
+def ledger_table(ledger, lang: str = "en") -> str:
+    """The row ledger: per table, rows read and used, and each reason rows were left out for."""
+    from .i18n import ledger_reason
+
+    if ledger is None:
+        return ""
+    rows = []
+    for tl in ledger.tables:
+        rows.append(f'<tr><td class="l"><b>{escape(tl.table)}</b></td><td>{number(tl.rows_read)}</td>'
+                    f'<td>{number(tl.rows_used)}</td><td class="l" colspan="3"></td></tr>')
+        for x in tl.left_out:
+            rows.append(f'<tr><td class="l"></td><td></td><td></td><td class="l">{escape(ledger_reason(x.reason, lang))}'
+                        f' <span class="gl-small">({escape(x.reason)})</span></td><td>{number(x.rows)}</td>'
+                        f'<td class="l ex gl-small">{escape(x.example or "")}</td></tr>')
+    head = "".join(f"<th>{t(k, lang)}</th>" for k in ("table", "rows_read", "rows_used", "left_out", "rows", "example"))
+    return (f'<h3>{t("ledger", lang)}</h3><table class="gl-table gl-ledger"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
 
 
 METHODS = {
@@ -339,9 +363,23 @@ METHODS = {
 }
 
 
+OC_FIGURES = Path(__file__).with_name("oc_figures.json")
+
+
+def oc_figures(path: Path = OC_FIGURES) -> dict | None:
+    """The measured operating characteristics of the decision rule (written by
+    ``python -m guidelab.operating_characteristics --write``), None when absent or unreadable."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def methods(ctx: ReportContext) -> str:
     r, lang = ctx.result, ctx.lang
-    text = METHODS[lang].format(alpha=r.alpha, mde=pct(r.mde, signed=True))
+    mode = (r.methods or {}).get("mode") or ("sequential" if (r.methods or {}).get("sequential") else "fixed")
+    text = " ".join(x for x in (METHODS[lang].format(alpha=r.alpha, mde=pct(r.mde, signed=True)),
+                                rule_sentence(mode, lang), oc_sentence(oc_figures(), mode, lang)) if x)
     return f'<div class="gl-report"><h2>{t("methods", lang)}</h2><p class="gl-small">{escape(text)}</p></div>'
 
 

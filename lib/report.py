@@ -78,8 +78,11 @@ def export_html(nb: nbformat.NotebookNode, title: str, lang: str = "en") -> str:
 
 def run_report(spec_path: str | Path, data_dir: str | Path, out_dir: str | Path = "reports",
                as_of: dt.date | str | None = None, lang: str = "en", kernel_name: str = "python3",
-               timeout: int = 600) -> ReportOutput:
-    """Execute the report notebook for one experiment and write its HTML, notebook and JSON."""
+               timeout: int = 600, encoding: str | None = None) -> ReportOutput:
+    """Execute the report notebook for one experiment and write its HTML, notebook and JSON.
+
+    ``encoding`` names the CSV files' encoding (default: detected, UTF-8 or CP932).
+    """
     import papermill as pm
 
     check_lang(lang)
@@ -95,6 +98,8 @@ def run_report(spec_path: str | Path, data_dir: str | Path, out_dir: str | Path 
     tmp_nb = Path(tmp_name)
     params = {"spec_path": str(spec_path), "data_dir": str(data_dir), "as_of": as_of_str, "lang": lang,
               "output_dir": str(out_dir)}
+    if encoding:
+        params["encoding"] = encoding
     try:
         pm.execute_notebook(str(notebook_path()), str(tmp_nb), parameters=params, kernel_name=kernel_name,
                             cwd=str(NOTEBOOK_DIR), progress_bar=False, log_output=False,

@@ -115,6 +115,7 @@ class ExperimentResult:
     control: str | None = None
     methods: dict[str, Any] = field(default_factory=dict)
     analyses: dict[str, Any] = field(default_factory=dict)
+    ledger: Any = None  # ledger.RowLedger: rows read, used and left out per table (None for a user table)
 
     def to_dict(self) -> dict[str, Any]:
         return _clean({
@@ -131,6 +132,7 @@ class ExperimentResult:
             "mde": self.mde,
             "methods": self.methods,
             "analyses": _analyses_dict(self.analyses),
+            "ledger": self.ledger.to_dict() if self.ledger is not None else None,
         })
 
     def to_json(self) -> str:

@@ -31,7 +31,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .abtest import assign_batch
-from .errors import GuidelabError
+from .errors import GuidelabError, clip
 from .experiment import ExperimentSpec, SimulationSpec, VariantTruth
 from .fsutil import atomic_write_bytes
 
@@ -135,7 +135,7 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
     if users < 1 or days < 1:
         raise GuidelabError(f"simulate: --users and --days must be >= 1 (got {users}, {days})")
     if fmt not in ("parquet", "csv"):
-        raise GuidelabError(f"simulate: format must be parquet or csv, got {fmt!r}")
+        raise GuidelabError(f"simulate: format must be parquet or csv, got {clip(fmt)}")
     sim = spec.simulation or _default_simulation(spec)
     rng = np.random.default_rng(seed)
     tz = spec.tz

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .values import Bool
 from .yamlio import load_model
 
 __all__ = [
@@ -49,7 +50,7 @@ class ThrottlePolicy(BaseModel):
     max_guides_per_period: Annotated[int, Field(ge=1, le=1000)] = 2
     period_hours: Annotated[float, Field(gt=0, le=24 * 366)] = 24
     min_gap_minutes: Annotated[float, Field(ge=0, le=7 * 24 * 60)] = 30
-    priority_order: bool = True
+    priority_order: Bool = True
     exempt: list[str] = []
 
     @field_validator("exempt")
@@ -70,7 +71,7 @@ class SeenGuide(BaseModel):
 
     guide_id: str = Field(min_length=1)
     shown_at: dt.datetime
-    interacted: bool = False
+    interacted: Bool = False
 
     @field_validator("shown_at")
     @classmethod

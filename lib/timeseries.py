@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from .events import EventData
 from .experiment import ExperimentSpec
-from .metrics import as_of_end_utc
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,6 @@ def retention_curve_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date, 
     """Matured users and active users for days 0..horizon, per variant (day 0 = assignment day)."""
     con = ed.con
     horizon = int(horizon)
-    end = as_of_end_utc(spec, as_of)
     matured = con.execute(
         f"""SELECT u.variant, d.range AS day, count(*) AS n
             FROM exp_users u, range(0, {horizon + 1}) d
@@ -41,11 +39,10 @@ def retention_curve_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date, 
         f"""WITH a AS (
               SELECT DISTINCT e.user_id,
                      datediff('day', u.assigned_day, CAST(timezone($tz, e.timestamp) AS DATE)) AS day
-              FROM activity e JOIN exp_users u USING (user_id)
-              WHERE e.timestamp >= u.assigned_at AND e.timestamp < $end)
+              FROM exp_activity e JOIN exp_users u USING (user_id))
             SELECT u.variant, a.day, count(*) FROM a JOIN exp_users u USING (user_id)
             WHERE a.day BETWEEN 0 AND {horizon} AND u.observed_days >= a.day GROUP BY ALL""",
-        {"tz": spec.timezone, "end": end}).fetchall()
+        {"tz": spec.timezone}).fetchall()
     out: dict[str, dict[int, tuple[int, int]]] = {k: {} for k in spec.variant_keys}
     act = {(v, int(d)): int(c) for v, d, c in active}
     for v, d, n in matured:

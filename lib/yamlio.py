@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import Problem, SpecError
+from .errors import Problem, SpecError, clip
 
 Path_ = tuple[Any, ...]
 M = TypeVar("M", bound=BaseModel)
@@ -132,7 +132,7 @@ def problems_from_validation(exc: ValidationError, file: str | Path, lines: dict
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]
         if err["type"] not in ("missing", "extra_forbidden") and "input" in err and not isinstance(err["input"], (dict, list)):
-            msg = f"{msg} (got {err['input']!r})"
+            msg = f"{msg} (got {clip(err['input'])})"
         if err["type"] == "extra_forbidden":
             msg = "unknown field (check the spelling; see the spec reference)"
         problems.append(Problem(str(file), format_field_path(loc), msg, line_for(lines, loc)))

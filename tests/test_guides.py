@@ -714,3 +714,76 @@ def test_schedule_ambiguous_local_time_means_first_occurrence():
     # 01:30 happens twice in New York on 2026-11-01; the first is EDT (UTC-4).
     schedule = Schedule.model_validate({"start": "2026-11-01T01:30:00", "timezone": "America/New_York"})
     assert schedule.start.astimezone(UTC) == dt.datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+
+
+# --- size limits -------------------------------------------------------------------------------
+from guidelab.guides import MAX_BUTTONS, MAX_STEPS, TEXT_LIMITS  # noqa: E402
+
+
+def _tour(n_steps: int = 2, title: str = "a", body: str = "b", label: str = "Next", buttons: int = 1) -> str:
+    """A tour of ``n_steps`` centered steps; the first step carries the given texts (YAML, JSON-quoted)."""
+    import json
+
+    steps = []
+    for i in range(n_steps):
+        t, b = (title, body) if i == 0 else ("t", "b")
+        action = "complete" if i == n_steps - 1 else "dismiss"
+        btns = "".join(f"      - {{label: {{ja: {json.dumps(label if i == 0 else 'x', ensure_ascii=False)}, en: x}}, action: {action}}}\n"
+                       for _ in range(buttons if i == 0 else 1))
+        steps.append(f"  - placement: center\n    title: {{ja: {json.dumps(t, ensure_ascii=False)}, en: t}}\n"
+                     f"    body: {{ja: b, en: {json.dumps(b, ensure_ascii=False)}}}\n    buttons:\n{btns}")
+    return "id: long-tour\ntype: tour\nsteps:\n" + "".join(steps)
+
+
+def test_limits_are_the_documented_ones(root):
+    assert TEXT_LIMITS == {"name": 200, "title": 200, "body": 5_000, "label": 80, "option": 200}
+    assert (MAX_STEPS, MAX_BUTTONS) == (20, 5)
+    readme = (root / "experiments" / "README.md").read_text(encoding="utf-8")
+    for figure in ("200 characters", "5,000 characters", "80 characters", "20 steps", "5 buttons"):
+        assert figure in readme
+
+
+def test_texts_at_the_limit_pass_and_count_characters_not_bytes(tmp_path):
+    text = _tour(MAX_STEPS, title="あ" * TEXT_LIMITS["title"], body="😀" * TEXT_LIMITS["body"],
+                 label="次" * TEXT_LIMITS["label"], buttons=MAX_BUTTONS)
+    g = load_guide(write(tmp_path, text))
+    assert len(g.steps) == MAX_STEPS and len(g.steps[0].title["ja"]) == TEXT_LIMITS["title"]
+
+
+@pytest.mark.parametrize("kwargs, field, message", [
+    ({"title": "あ" * 201}, "steps[0].title.ja", "too long: a title has at most 200 characters, got 201"),
+    ({"body": "x" * 5_001}, "steps[0].body.en", "too long: a body has at most 5,000 characters, got 5,001"),
+    ({"label": "y" * 81}, "steps[0].buttons[0].label.ja", "too long: a label has at most 80 characters, got 81"),
+    ({"title": "z" * 200_000}, "steps[0].title.ja", "too long: a title has at most 200 characters, got 200,000"),
+    ({"n_steps": 21}, "steps", "a guide has at most 20 steps, got 21: split it into several guides"),
+    ({"buttons": 6}, "steps[0].buttons", "a step has at most 5 buttons, got 6"),
+])
+def test_over_the_limit_is_refused_at_field_and_line_without_echoing_the_text(tmp_path, kwargs, field, message):
+    text = _tour(**kwargs)
+    found = problems(tmp_path, text)
+    assert len(found) == 1, found
+    p = found[0]
+    assert p.field == field and p.message == message
+    assert p.line is not None and p.line >= 3
+    assert len(str(p)) < 200  # the long text itself is never echoed
+
+
+def test_poll_option_and_name_limits(tmp_path):
+    import json
+
+    text = f"""
+    id: long-survey
+    type: survey
+    name: {{ja: {json.dumps("名" * 201, ensure_ascii=False)}, en: Survey}}
+    steps:
+      - title: {{ja: 質問, en: Question}}
+        question:
+          kind: poll
+          options:
+            - {{ja: はい, en: {json.dumps("o" * 201, ensure_ascii=False)}}}
+            - {{ja: いいえ, en: "No"}}
+    """
+    found = {p.field: p for p in problems(tmp_path, text)}
+    assert found["name.ja"].message == "too long: a name has at most 200 characters, got 201"
+    assert found["name.ja"].line == 3
+    assert found["steps[0].question.options[0].en"].message == "too long: an option has at most 200 characters, got 201"

@@ -32,6 +32,10 @@ def test_report_on_committed_sample(spec_path, tmp_path):
     assert set(doc["srm"]) >= {"p_value", "counts"}
     assert doc["metrics"] and all(ROW_KEYS <= set(m) for m in doc["metrics"])
     assert all(0 <= m["rate"] <= 1 for m in doc["metrics"] if m["rate"] is not None)
+    # The row ledger: every table, every row used or left out with a reason.
+    assert [t["table"] for t in doc["ledger"]["tables"]][:3] == ["assignments", "guide_events", "activity"]
+    assert all(t["rows_read"] == t["rows_used"] + sum(x["rows"] for x in t["left_out"]) for t in doc["ledger"]["tables"])
+    assert "Rows read and used" in html
     # HTML: verdict on top, no code, plotly.js once, nothing fetched from the network.
     assert doc["decision"]["verdict"] in html
     assert html.count("Plotly.newPlot") >= 2

@@ -58,19 +58,26 @@ def _split(p_values: Sequence[float | None]) -> tuple[list[int], np.ndarray]:
 
 
 def _apply(p_values: Sequence[float | None], core) -> list[float | None]:
+    """Adjust over the WHOLE family: a None (a test that could not be run, e.g. an arm without
+    data yet) counts in the family size as p = 1, so the family never shrinks while an arm has no
+    data; its output stays None."""
     idx, vals = _split(p_values)
     out: list[float | None] = [None] * len(p_values)
     if vals.size:
-        for i, v in zip(idx, core(vals)):
-            out[i] = float(v)
+        full = np.ones(len(p_values), dtype=float)
+        full[idx] = vals
+        adjusted = core(full)
+        for i in idx:
+            out[i] = float(adjusted[i])
     return out
 
 
 def holm(p_values: Sequence[float | None]) -> list[float | None]:
     """Holm-Bonferroni step-down adjusted p-values (Holm 1979); controls the family-wise error rate.
 
-    None entries (tests that could not be run) pass through and are not counted in the family
-    size. Equals statsmodels ``multipletests(method='holm')[1]`` on the non-None values.
+    None entries (tests that could not be run) stay None but count in the family size, as p = 1:
+    ``holm([0.01, None, 0.04]) == [0.03, None, 0.08]``. Equals statsmodels
+    ``multipletests(method='holm')[1]`` with None replaced by 1.
     """
     return _apply(p_values, _holm_array)
 
@@ -78,8 +85,8 @@ def holm(p_values: Sequence[float | None]) -> list[float | None]:
 def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:
     """Benjamini-Hochberg step-up adjusted p-values (BH 1995); controls the false discovery rate.
 
-    None entries pass through and are not counted. Equals statsmodels
-    ``multipletests(method='fdr_bh')[1]`` on the non-None values.
+    None entries stay None but count in the family size, as p = 1. Equals statsmodels
+    ``multipletests(method='fdr_bh')[1]`` with None replaced by 1.
     """
     return _apply(p_values, _bh_array)
 

@@ -41,14 +41,19 @@ def test_bh_hand_example():
     assert benjamini_hochberg([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.02, 0.04, 0.04, 0.02], abs=1e-15)
 
 
-def test_none_passes_through_and_is_excluded_from_family():
+def test_none_stays_none_but_counts_in_the_family():
+    """Issue 9: the family never shrinks while an arm has no data (None counts as p = 1)."""
     pvals = [0.01, None, 0.04, None, 0.03]
-    core = [0.01, 0.04, 0.03]
+    full = [0.01, 1.0, 0.04, 1.0, 0.03]
     out_h = holm(pvals)
     out_b = benjamini_hochberg(pvals)
-    assert out_h[1] is None and out_h[3] is None
-    assert [out_h[i] for i in (0, 2, 4)] == pytest.approx(list(multipletests(core, method="holm")[1]), abs=1e-12)
-    assert [out_b[i] for i in (0, 2, 4)] == pytest.approx(list(multipletests(core, method="fdr_bh")[1]), abs=1e-12)
+    assert out_h[1] is None and out_h[3] is None and out_b[1] is None and out_b[3] is None
+    sm_h, sm_b = multipletests(full, method="holm")[1], multipletests(full, method="fdr_bh")[1]
+    assert [out_h[i] for i in (0, 2, 4)] == pytest.approx([sm_h[i] for i in (0, 2, 4)], abs=1e-12)
+    assert [out_b[i] for i in (0, 2, 4)] == pytest.approx([sm_b[i] for i in (0, 2, 4)], abs=1e-12)
+    # by hand: three arms, one without data: 0.01 * 3 and max(0.03, 0.04 * 2)
+    assert holm([0.01, None, 0.04]) == pytest.approx([0.03, None, 0.08], abs=1e-12)
+    assert holm([0.01, None, 0.04]) != holm([0.01, 0.04]) + [None]  # not the shrunken family
     assert holm([None, None]) == [None, None]
     assert holm([]) == []
 

@@ -1,0 +1,498 @@
+"""Reading rules of lib/events.py: every awkward export is read whole, or refused with a clear error.
+
+Each test builds its files in ``tmp_path`` (no committed binaries) and checks either the exact
+rows that reach the view or the words of the error (file, line or column, count, example).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from guidelab.errors import DataError, GuidelabError, SpecError, bound_message, clip
+from guidelab.events import find_source, is_side_file, open_event_data
+
+UTC = dt.timezone.utc
+JST = dt.timezone(dt.timedelta(hours=9))
+EXP = "onboarding-tour-vs-checklist"
+
+ASSIGN_HEADER = "user_id,experiment,variant,assigned_at"
+ASSIGN_ROWS = [f"001,{EXP},holdout,2026-10-01T10:00:00+09:00",
+               f"002,{EXP},tour,2026-10-02T00:30:00+09:00",
+               f"003,{EXP},checklist,2026-10-03T10:00:00+09:00"]
+
+
+def _csv(path, header, rows, encoding="utf-8", newline="\n"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((newline.join([header, *rows]) + newline).encode(encoding))
+    return path
+
+
+@pytest.fixture
+def export(tmp_path):
+    """A minimal clean export in CSV: three assignments, three guide events, two activity rows."""
+    d = tmp_path / "export"
+    _csv(d / "assignments.csv", ASSIGN_HEADER, ASSIGN_ROWS)
+    _csv(d / "guide_events.csv", "user_id,guide_id,step,event,timestamp", [
+        "002,onboarding-tour,1,tour_step_viewed,2026-10-02T00:30:05+09:00",
+        "002,onboarding-tour,1,tour_cta_clicked,2026-10-02T00:30:30+09:00",
+        "003,onboarding-checklist,1,tour_step_viewed,2026-10-03T10:00:05+09:00"])
+    _csv(d / "activity.csv", "user_id,timestamp,event", [
+        "001,2026-10-02T08:00:00+09:00,app_session",
+        "002,2026-10-09T00:00:01+09:00,project_created"])
+    return d
+
+
+def _rows(ed, table, cols="*", order="1"):
+    return ed.con.execute(f"SELECT {cols} FROM {table} ORDER BY {order}").fetchall()
+
+
+def _error(data_dir, **kw) -> str:
+    with pytest.raises(DataError) as exc:
+        open_event_data(data_dir, **kw).close()
+    return str(exc.value)
+
+
+# --- one source per table -------------------------------------------------------------------
+def test_clean_csv_export_is_read_whole_with_text_ids(export):
+    ed = open_event_data(export)
+    try:
+        assert ed.has("assignments") and not ed.has("users")
+        assert ed.sources["assignments"] == export / "assignments.csv"
+        assert [ed.rows_read(t) for t in ("assignments", "guide_events", "activity")] == [3, 3, 2]
+        assert _rows(ed, "assignments", "user_id, assigned_at") == [
+            ("001", dt.datetime(2026, 10, 1, 1, tzinfo=UTC)), ("002", dt.datetime(2026, 10, 1, 15, 30, tzinfo=UTC)),
+            ("003", dt.datetime(2026, 10, 3, 1, tzinfo=UTC))]
+        assert {r[1] for r in ed.con.execute("DESCRIBE assignments").fetchall()} == {"VARCHAR", "TIMESTAMP WITH TIME ZONE"}
+    finally:
+        ed.close()
+    with pytest.raises(KeyError):
+        ed.rows_read("users")
+
+
+def test_rows_with_empty_keys_or_times_reach_the_view_unfiltered(export):
+    with open(export / "assignments.csv", "a", encoding="utf-8") as fh:
+        fh.write(f"004,{EXP},tour,\n,{EXP},tour,2026-10-02T10:00:00+09:00\n004,{EXP},tour,   \n")
+    ed = open_event_data(export)
+    try:
+        assert ed.rows_read("assignments") == 6
+        assert ed.con.execute("SELECT count(*), count(assigned_at), count(user_id) FROM assignments").fetchone() == (6, 4, 5)
+    finally:
+        ed.close()
+
+
+@pytest.mark.parametrize("second", ["assignments.parquet", "assignments/", "assignments.csv.gz", "assignments.tsv"])
+def test_two_sources_for_one_table_are_an_error_naming_both(export, second):
+    if second.endswith("/"):
+        _csv(export / "assignments" / "part-0.csv", ASSIGN_HEADER, ASSIGN_ROWS[:1])
+    elif second.endswith(".parquet"):
+        pq.write_table(pa.table({"user_id": ["009"]}), export / second)
+    else:
+        (export / second).write_bytes(b"")
+    msg = _error(export)
+    assert "two sources for table 'assignments'" in msg
+    assert "assignments.csv" in msg and second.rstrip("/") in msg.replace("assignments.csv and", "")
+
+
+def test_missing_table_names_what_was_found(export):
+    (export / "activity.csv").rename(export / "activity.xlsx")
+    msg = _error(export)
+    assert "missing table 'activity'" in msg and "activity.xlsx" in msg
+
+
+def test_gzip_and_tsv_single_files(export):
+    src = (export / "activity.csv").read_bytes()
+    (export / "activity.csv").unlink()
+    (export / "activity.csv.gz").write_bytes(gzip.compress(src))
+    tsv = (export / "guide_events.csv").read_text(encoding="utf-8").replace(",", "\t")
+    (export / "guide_events.csv").unlink()
+    (export / "guide_events.tsv").write_text(tsv, encoding="utf-8")
+    ed = open_event_data(export)
+    try:
+        assert ed.rows_read("activity") == 2 and ed.rows_read("guide_events") == 3
+        assert _rows(ed, "guide_events", "event")[0] == ("tour_cta_clicked",)
+    finally:
+        ed.close()
+
+
+# --- folders of parts ----------------------------------------------------------------------
+def _parquet_part(path, users, ts, **extra):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cols = {"user_id": users, "timestamp": pa.array(ts, pa.timestamp("us", tz="UTC")), **extra}
+    pq.write_table(pa.table(cols), path)
+
+
+def test_hive_partitioned_folder_with_side_files(export):
+    (export / "activity.csv").unlink()
+    folder = export / "activity"
+    t = dt.datetime(2026, 10, 2, tzinfo=UTC)
+    _parquet_part(folder / "dt=2026-10-02" / "part-00000-abc.c000.snappy.parquet", ["001", "002"], [t, t])
+    _parquet_part(folder / "dt=2026-10-03" / "part-00000-def.c000.snappy.parquet", ["003"], [t])
+    _parquet_part(folder / f"dt={'__HIVE_DEFAULT_PARTITION__'}" / "part-0.parquet", ["004"], [t])
+    for side in ("_SUCCESS", "_committed_123", "_started_123", ".DS_Store", "Thumbs.db",
+                 "dt=2026-10-02/.part-00000-abc.c000.snappy.parquet.crc", "dt=2026-10-02/part-0.crc",
+                 "_temporary/0/part-9.parquet"):
+        (folder / side).parent.mkdir(parents=True, exist_ok=True)
+        (folder / side).write_bytes(b"not data")
+    ed = open_event_data(export)
+    try:
+        assert ed.sources["activity"] == folder
+        assert len(ed.tables["activity"].files) == 3
+        assert ed.rows_read("activity") == 4
+        assert _rows(ed, "activity", "user_id, dt") == [("001", "2026-10-02"), ("002", "2026-10-02"),
+                                                       ("003", "2026-10-03"), ("004", None)]
+    finally:
+        ed.close()
+
+
+def test_spark_folder_named_like_a_file_and_nested_plain_folders(export):
+    (export / "activity.csv").unlink()
+    _csv(export / "activity.csv" / "2026" / "10" / "part-00000.csv", "user_id,timestamp", ["001,2026-10-02T08:00:00Z"])
+    _csv(export / "activity.csv" / "2026" / "11" / "part-00000.csv", "user_id,timestamp", ["002,2026-11-02T08:00:00Z"])
+    ed = open_event_data(export)
+    try:
+        assert ed.rows_read("activity") == 2
+        assert _rows(ed, "activity", "user_id") == [("001",), ("002",)]
+    finally:
+        ed.close()
+
+
+def test_unexpected_file_in_a_table_folder_is_an_error_naming_it(export):
+    (export / "activity.csv").unlink()
+    _csv(export / "activity" / "part-0.csv", "user_id,timestamp", ["001,2026-10-02T08:00:00Z"])
+    (export / "activity" / "notes.xlsx").write_bytes(b"PK")
+    msg = _error(export)
+    assert "notes.xlsx" in msg and "unexpected file" in msg
+
+
+def test_empty_folder_and_inconsistent_partitions_are_errors(export):
+    (export / "activity.csv").unlink()
+    (export / "activity").mkdir()
+    (export / "activity" / "_SUCCESS").write_bytes(b"")
+    assert "no data files" in _error(export)
+    _csv(export / "activity" / "dt=1" / "a.csv", "user_id,timestamp", ["001,2026-10-02T08:00:00Z"])
+    _csv(export / "activity" / "b.csv", "user_id,timestamp", ["002,2026-10-02T08:00:00Z"])
+    msg = _error(export)
+    assert "different keys" in msg and "a.csv" in msg and "b.csv" in msg
+
+
+def test_partition_key_also_in_the_file_is_an_error(export):
+    (export / "activity.csv").unlink()
+    _csv(export / "activity" / "user_id=001" / "a.csv", "user_id,timestamp", ["001,2026-10-02T08:00:00Z"])
+    msg = _error(export)
+    assert "user_id" in msg and "folder name" in msg
+
+
+def test_csv_and_parquet_parts_are_read_together(export):
+    """Both parts reach the view, typed by the same rules (the Parquet part's numeric ids become text)."""
+    (export / "activity.csv").unlink()
+    _csv(export / "activity" / "part-0.csv", "user_id,timestamp,event",
+         ["001,2026-10-02T08:00:00+09:00,app_session", "002,2026-10-02T09:00:00+09:00,"])
+    _parquet_part(export / "activity" / "part-1.parquet", [3, 4],
+                  [dt.datetime(2026, 10, 2, tzinfo=UTC), dt.datetime(2026, 10, 3, 12, tzinfo=UTC)], step=[1, 2])
+    ed = open_event_data(export)
+    try:
+        assert ed.tables["activity"].formats == ("csv", "parquet")
+        assert ed.rows_read("activity") == 4
+        assert _rows(ed, "activity", "user_id, timestamp, event, step") == [
+            ("001", dt.datetime(2026, 10, 1, 23, tzinfo=UTC), "app_session", None),
+            ("002", dt.datetime(2026, 10, 2, 0, tzinfo=UTC), None, None),
+            ("3", dt.datetime(2026, 10, 2, tzinfo=UTC), None, "1"),
+            ("4", dt.datetime(2026, 10, 3, 12, tzinfo=UTC), None, "2")]
+    finally:
+        ed.close()
+
+
+def test_side_file_names():
+    assert all(is_side_file(n) for n in ("_SUCCESS", "_committed_1", "_started_1", ".DS_Store", "x.parquet.crc",
+                                         "Thumbs.db", ".hidden", "_temporary"))
+    assert not any(is_side_file(n) for n in ("part-0.parquet", "data.csv", "success.csv"))
+
+
+# --- CSV as written ------------------------------------------------------------------------
+def test_utf8_bom_and_crlf(export):
+    _csv(export / "assignments.csv", ASSIGN_HEADER, ASSIGN_ROWS, encoding="utf-8-sig", newline="\r\n")
+    ed = open_event_data(export)
+    try:
+        assert [r[0] for r in ed.con.execute("DESCRIBE assignments").fetchall()][0] == "user_id"
+        assert _rows(ed, "assignments", "user_id, variant") == [("001", "holdout"), ("002", "tour"), ("003", "checklist")]
+    finally:
+        ed.close()
+
+
+def test_cp932_from_japanese_excel_is_detected_and_never_modified(export):
+    rows = ["001,2026-10-02T08:00:00+09:00,プロジェクト作成", "002,2026-10-02T09:00:00+09:00,ログイン①"]
+    p = _csv(export / "activity.csv", "user_id,timestamp,event", rows, encoding="cp932", newline="\r\n")
+    before = p.read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        before.decode("utf-8")
+    ed = open_event_data(export)
+    try:
+        assert ed.tables["activity"].files[0].encoding == "cp932"
+        assert _rows(ed, "activity", "event") == [("プロジェクト作成",), ("ログイン①",)]
+    finally:
+        ed.close()
+    assert p.read_bytes() == before
+    ed = open_event_data(export, encoding="cp932")  # declared
+    try:
+        assert ed.rows_read("activity") == 2
+    finally:
+        ed.close()
+
+
+def test_cp932_gzip_part_in_a_folder(export):
+    (export / "activity.csv").unlink()
+    body = "user_id,timestamp,event\r\n001,2026-10-02T08:00:00+09:00,設定画面\r\n".encode("cp932")
+    (export / "activity").mkdir()
+    (export / "activity" / "part-0.csv.gz").write_bytes(gzip.compress(body))
+    _csv(export / "activity" / "part-1.csv", "user_id,timestamp,event", ["002,2026-10-02T09:00:00+09:00,設定画面"])
+    ed = open_event_data(export)
+    try:
+        assert [f.encoding for f in ed.tables["activity"].files] == ["cp932", "utf-8"]
+        assert _rows(ed, "activity", "user_id, event") == [("001", "設定画面"), ("002", "設定画面")]
+    finally:
+        ed.close()
+
+
+def test_neither_utf8_nor_cp932_names_file_and_line(export):
+    p = export / "activity.csv"
+    p.write_bytes(b"user_id,timestamp\n001,2026-10-02T08:00:00Z\n002,\x82\xff\xfe\n")
+    msg = _error(export)
+    assert "activity.csv" in msg and "line 3" in msg and "--encoding" in msg
+    msg = _error(export, encoding="utf-8")
+    assert "line 3" in msg and "declared encoding utf-8" in msg
+    with pytest.raises(GuidelabError, match="unknown encoding"):
+        open_event_data(export, encoding="no-such-codec")
+
+
+def test_header_only_csv_is_an_empty_table_and_an_empty_file_an_error(export):
+    _csv(export / "guide_events.csv", "user_id,guide_id,step,event,timestamp", [])
+    ed = open_event_data(export)
+    try:
+        assert ed.rows_read("guide_events") == 0
+        assert _rows(ed, "guide_events") == []
+    finally:
+        ed.close()
+    (export / "guide_events.csv").write_bytes(b"")
+    msg = _error(export)
+    assert "guide_events.csv" in msg and "empty" in msg
+
+
+@pytest.mark.parametrize("line, reason", [
+    ("004,{exp},tour,2026-10-02T10:00:00+09:00,extra", "Expected Number of Columns: 4 Found: 5"),
+    ("004,{exp}", "Expected Number of Columns: 4 Found: 2"),
+    ('004,{exp},"tour,2026-10-02T10:00:00+09:00', "unterminated quote"),
+])
+def test_malformed_line_names_file_line_and_reason(export, line, reason):
+    rows = [*ASSIGN_ROWS, line.format(exp=EXP), *ASSIGN_ROWS]
+    _csv(export / "assignments.csv", ASSIGN_HEADER, rows)
+    msg = _error(export)
+    assert "assignments.csv" in msg and "line 5" in msg and reason in msg
+    assert "Possible fixes" not in msg and len(msg.splitlines()) <= 2
+
+
+def test_a_hash_line_is_data_not_a_comment(export):
+    """No dialect sniffing: a row starting with '#' is a row, never a silently skipped comment."""
+    _csv(export / "assignments.csv", ASSIGN_HEADER, [*ASSIGN_ROWS, f"#005,{EXP},tour,2026-10-02T10:00:00+09:00"])
+    ed = open_event_data(export)
+    try:
+        assert ed.rows_read("assignments") == 4
+    finally:
+        ed.close()
+
+
+def test_duplicate_or_empty_header_names(export):
+    _csv(export / "activity.csv", "user_id,timestamp,user_id", ["001,2026-10-02T08:00:00Z,001"])
+    assert "names this column twice" in _error(export)
+    _csv(export / "activity.csv", "user_id,timestamp,", ["001,2026-10-02T08:00:00Z,x"])
+    assert "column 3 of the header has no name" in _error(export)
+
+
+def test_missing_column_error(export):
+    _csv(export / "guide_events.csv", "user_id,guide,event,timestamp", [])
+    msg = _error(export)
+    assert "guide_events.csv" in msg and "guide_id" in msg and "missing column" in msg
+
+
+# --- time that is never shifted ----------------------------------------------------------
+def test_mixed_zoned_and_zoneless_is_an_error_naming_file_column_count_example(export):
+    _csv(export / "activity.csv", "user_id,timestamp", [
+        "001,2026-10-02T08:00:00+09:00", "002,2026-10-02T23:30:00", "003,2026-10-02T09:00:00+09:00",
+        "004,2026-10-02 23:45:00"])
+    msg = _error(export)
+    assert "activity.csv" in msg and "timestamp" in msg
+    assert "2 value(s) without a time zone" in msg and "while 2 carry one" in msg
+    assert "2026-10-02T23:30:00" in msg or "2026-10-02 23:45:00" in msg
+    assert "data_timezone" in msg
+
+
+def test_mixed_zones_in_a_folder_name_the_part(export):
+    (export / "activity.csv").unlink()
+    _csv(export / "activity" / "part-0.csv", "user_id,timestamp", ["001,2026-10-02T08:00:00+09:00"])
+    _csv(export / "activity" / "part-1.csv", "user_id,timestamp", ["002,2026-10-02T08:00:00"])
+    msg = _error(export)
+    assert "part-1.csv" in msg and "1 value(s) without a time zone" in msg
+
+
+def test_data_timezone_reads_zoneless_values_as_local_time(export):
+    _csv(export / "activity.csv", "user_id,timestamp", [
+        "001,2026-10-02T08:00:00+09:00", "002,2026-10-02T23:30:00", "003,2026-10-02T00:00:00Z"])
+    ed = open_event_data(export, data_timezone="Asia/Tokyo")
+    try:
+        assert _rows(ed, "activity", "user_id, timestamp") == [
+            ("001", dt.datetime(2026, 10, 1, 23, tzinfo=UTC)),
+            ("002", dt.datetime(2026, 10, 2, 14, 30, tzinfo=UTC)),   # 23:30 in Tokyo, not 23:30 UTC
+            ("003", dt.datetime(2026, 10, 2, 0, tzinfo=UTC))]
+    finally:
+        ed.close()
+
+
+def test_a_date_without_time_is_not_mistaken_for_an_offset(export):
+    """'2026-10-01' ends in '-01', which an offset-only pattern would read as UTC-1."""
+    _csv(export / "activity.csv", "user_id,timestamp", ["001,2026-10-01"])
+    assert "without a time zone" in _error(export)
+
+
+def test_unparsable_timestamp(export):
+    _csv(export / "activity.csv", "user_id,timestamp", ["001,2026-10-02T08:00:00+09:00", "002,yesterday"])
+    msg = _error(export)
+    assert "1 value(s) are not timestamps" in msg and "'yesterday'" in msg
+
+
+def test_parquet_timestamp_without_zone(export):
+    (export / "activity.csv").unlink()
+    naive = pa.array([dt.datetime(2026, 10, 2, 23, 30)], pa.timestamp("us"))
+    pq.write_table(pa.table({"user_id": ["001"], "timestamp": naive}), export / "activity.parquet")
+    msg = _error(export)
+    assert "activity.parquet" in msg and "timestamp" in msg and "1 timestamps have no time zone" in msg
+    ed = open_event_data(export, data_timezone="Asia/Tokyo")
+    try:
+        assert _rows(ed, "activity", "timestamp") == [(dt.datetime(2026, 10, 2, 14, 30, tzinfo=UTC),)]
+    finally:
+        ed.close()
+
+
+def test_spec_data_timezone_is_validated(tmp_path, root):
+    from guidelab.experiment import load_experiment
+
+    text = (root / "experiments" / f"{EXP}.yaml").read_text(encoding="utf-8")
+    p = tmp_path / f"{EXP}.yaml"
+    p.write_text(text + "\ndata_timezone: Asia/Tokyo\n", encoding="utf-8")
+    assert load_experiment(p).data_timezone == "Asia/Tokyo"
+    p.write_text(text + "\ndata_timezone: Mars/Olympus\n", encoding="utf-8")
+    with pytest.raises(SpecError, match="unknown time zone 'Mars/Olympus'"):
+        load_experiment(p)
+
+
+# --- empty tables (issue 10, item 5) -------------------------------------------------------
+def test_empty_guide_events_is_investigate_with_guide_never_shown(export, onboarding_spec):
+    from guidelab.analysis import analyze_experiment
+
+    _csv(export / "guide_events.csv", "user_id,guide_id,step,event,timestamp", [])
+    result = analyze_experiment(onboarding_spec, export, dt.date(2026, 10, 11))
+    check = next(c for c in result.data_checks if c.code == "guide_shown")
+    assert not check.passed and "0 of 2 users" in check.detail
+    assert "ガイド" in check.text("ja")[0]
+    assert result.decision.verdict == "INVESTIGATE"
+
+
+def test_empty_activity_is_a_failed_check(export, onboarding_spec):
+    from guidelab.analysis import analyze_experiment
+
+    _csv(export / "activity.csv", "user_id,timestamp", [])
+    result = analyze_experiment(onboarding_spec, export, dt.date(2026, 10, 11))
+    check = next(c for c in result.data_checks if c.code == "activity_present")
+    assert not check.passed
+    assert result.decision.verdict == "INVESTIGATE"
+
+
+def test_clean_export_passes_the_new_checks(export, onboarding_spec):
+    from guidelab.analysis import analyze_experiment
+
+    result = analyze_experiment(onboarding_spec, export, dt.date(2026, 10, 11))
+    assert {c.code: c.passed for c in result.data_checks if c.code in ("guide_shown", "activity_present")} == \
+        {"guide_shown": True, "activity_present": True}
+
+
+# --- bounded messages (issue 10, item 6) -----------------------------------------------------
+def test_clip_quotes_at_most_200_characters():
+    huge = "x" * 200_000
+    out = clip(huge)
+    assert out.startswith("'xxx") and "(200,000 characters)" in out and len(out) < 240
+    assert clip("short") == "'short'" and clip(3) == "3"
+    assert len(bound_message("y" * 200_000)) < 700
+    assert len(str(GuidelabError("bad: " + "z" * 200_000))) < 700
+
+
+def test_an_error_quoting_a_200000_character_value_stays_short(export):
+    _csv(export / "activity.csv", "user_id,timestamp", ["001,2026-10-02T08:00:00+09:00", "002," + "9" * 200_000])
+    msg = _error(export)
+    assert "activity.csv" in msg and "(200,000 characters)" in msg and len(msg) < 1000
+    _csv(export / "activity.csv", "user_id,timestamp", ["001,2026-10-02T08:00:00+09:00," + "q" * 200_000])
+    msg = _error(export)
+    assert "activity.csv" in msg and "line 2" in msg and len(msg) < 1000
+
+
+def test_a_200000_character_spec_value_stays_short(tmp_path, root):
+    from guidelab.experiment import load_experiment
+
+    text = (root / "experiments" / f"{EXP}.yaml").read_text(encoding="utf-8")
+    p = tmp_path / f"{EXP}.yaml"
+    p.write_text(text + f"\ndata_timezone: {'A' * 200_000}\n", encoding="utf-8")
+    with pytest.raises(SpecError) as exc:
+        load_experiment(p)
+    assert len(str(exc.value)) < 1500 and "200,000 characters" in str(exc.value)
+
+
+def test_find_source_is_none_without_a_table(tmp_path):
+    assert find_source(tmp_path, "users") is None
+
+
+def test_duckdb_reads_nothing_twice(export):
+    """The view re-reads the source: counting it again gives rows_read (no row lost, none doubled)."""
+    ed = open_event_data(export)
+    try:
+        for t in ("assignments", "guide_events", "activity"):
+            assert ed.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] == ed.rows_read(t)
+    finally:
+        ed.close()
+    assert isinstance(duckdb.__version__, str)
+
+
+def test_header_only_table_to_analyze_is_a_clear_error(tmp_path):
+    from guidelab.analysis import analyze_user_table
+
+    p = _csv(tmp_path / "users.csv", "variant,converted", [])
+    with pytest.raises(DataError, match="no rows"):
+        analyze_user_table(p, "variant", "control", ["converted"])
+
+
+def test_parquet_rows_read_and_text_ids(export):
+    (export / "assignments.csv").unlink()
+    pq.write_table(pa.table({"user_id": ["00000003", None], "experiment": [EXP, EXP], "variant": ["tour", "tour"],
+                             "assigned_at": pa.array([dt.datetime(2026, 10, 2, tzinfo=UTC), None],
+                                                     pa.timestamp("us", tz="UTC"))}), export / "assignments.parquet")
+    ed = open_event_data(export)
+    try:
+        assert ed.rows_read("assignments") == 2
+        assert _rows(ed, "assignments", "user_id", "1 NULLS LAST") == [("00000003",), (None,)]
+    finally:
+        ed.close()
+
+
+def test_zone_spellings(export):
+    _csv(export / "activity.csv", "user_id,timestamp", [
+        "001,2026-10-02T08:00:00z", "002,2026-10-02 08:00:00 +0900", "003,2026-10-02 08:00:00.5+09", "004,2026-10-02 08:00 UTC",
+        "005,  2026-10-02T08:00:00+09:00  "])
+    ed = open_event_data(export)
+    try:
+        assert _rows(ed, "activity", "timestamp", order="user_id") == [
+            (dt.datetime(2026, 10, 2, 8, tzinfo=UTC),), (dt.datetime(2026, 10, 1, 23, tzinfo=UTC),),
+            (dt.datetime(2026, 10, 1, 23, 0, 0, 500000, tzinfo=UTC),), (dt.datetime(2026, 10, 2, 8, tzinfo=UTC),),
+            (dt.datetime(2026, 10, 1, 23, tzinfo=UTC),)]
+    finally:
+        ed.close()

@@ -1,0 +1,305 @@
+"""The row ledger: every source row is used or left out with a reason; duplicates count once."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+
+import pytest
+
+from guidelab.analysis import analyze_experiment
+from guidelab.errors import DataError
+from guidelab.events import open_event_data
+from guidelab.experiment import load_experiment
+from guidelab.ledger import EXAMPLE_CHARS, REASONS, LeftOut, RowLedger, TableLedger
+from guidelab.metrics import compute_counts, default_as_of
+
+SPEC = """\
+id: ledg
+hypothesis: Every row is accounted for.
+start: 2026-10-01
+end: 2026-10-10
+timezone: Asia/Tokyo
+guides:
+  - id: s
+    type: survey
+    steps:
+      - title: {ja: 質問, en: Question}
+        question: {kind: nps}
+variants:
+  - {key: control, guide: null, weight: 0.5}
+  - {key: a, guide: s, weight: 0.5}
+metrics:
+  primary: answered
+  secondary: [clicked, clicks_per_impression, retention_d1]
+"""
+TODAY = dt.date(2026, 10, 20)
+T = "2026-10-01T10:00:00+09:00"
+
+ASSIGNMENTS = [  # (user, experiment, variant, assigned_at, expected reason)
+    ("u1", "ledg", "control", T, None),
+    ("u2", "ledg", "a", T, None),
+    ("u3", "ledg", "a", T, None),
+    ("u2", "ledg", "a", T, "exact_duplicate"),
+    ("u3", "ledg", "a", "2026-10-02T10:00:00+09:00", "repeated_assignment"),
+    ("u4", "other", "a", T, "other_experiment"),
+    ("", "ledg", "a", T, "missing_key"),
+    ("u5", "ledg", "a", "", "missing_time"),
+    ("u6", "ledg", "zzz", T, "unknown_variant"),
+    ("u7", "ledg", "a", T, "multiple_arms"),
+    ("u7", "ledg", "control", T, "multiple_arms"),
+    ("u8", "ledg", "a", "2026-10-25T10:00:00+09:00", "future"),
+    ("u9", "ledg", "a", "2026-10-15T10:00:00+09:00", "after_analysis_date"),
+]
+GUIDE_EVENTS = [  # (user, guide, step, event, value, timestamp, expected reason)
+    ("u2", "s", "1", "shown", "", "2026-10-01T10:00:05+09:00", None),
+    ("u2", "s", "1", "shown", "", "2026-10-01T10:00:05+09:00", "exact_duplicate"),
+    ("u2", "s", "1", "clicked", "", "2026-10-01T10:00:06+09:00", None),
+    ("u2", "s", "1", "answered", "9", "2026-10-01T10:00:07+09:00", None),
+    ("u3", "s", "1", "shown", "", "2026-10-01T10:00:05+09:00", None),
+    ("u3", "s", "1", "answered", "11", "2026-10-01T10:00:07+09:00", "out_of_range"),
+    ("u3", "s", "1", "answered", "7.5", "2026-10-01T10:00:08+09:00", "out_of_range"),
+    ("u3", "s", "0", "shown", "", "2026-10-01T10:00:09+09:00", "out_of_range"),
+    ("u2", "other-guide", "1", "shown", "", "2026-10-01T10:00:05+09:00", "other_guide"),
+    ("u99", "s", "1", "shown", "", "2026-10-01T10:00:05+09:00", "not_in_experiment"),
+    ("", "s", "1", "shown", "", "2026-10-01T10:00:05+09:00", "missing_key"),
+    ("u2", "s", "1", "opened", "", "", "missing_time"),
+    ("u2", "s", "1", "shown", "", "2026-09-30T10:00:00+09:00", "before_assignment"),
+    ("u2", "s", "1", "shown", "", "2026-10-13T10:00:00+09:00", "after_analysis_date"),
+    ("u2", "s", "1", "shown", "", "2026-10-25T10:00:00+09:00", "future"),
+    ("u2", "s", "1", "wiggled", "", "2026-10-01T10:00:09+09:00", "unknown_event"),
+]
+ACTIVITY = [  # (user, timestamp, expected reason)
+    ("u1", "2026-10-02T09:00:00+09:00", None),
+    ("u1", "2026-10-02T09:00:00+09:00", "exact_duplicate"),
+    ("u2", "2026-10-02T09:00:00+09:00", None),
+    ("u99", "2026-10-02T09:00:00+09:00", "not_in_experiment"),
+    ("", "2026-10-02T09:00:00+09:00", "missing_key"),
+    ("u1", "", "missing_time"),
+    ("u1", "2026-09-20T09:00:00+09:00", "before_assignment"),
+    ("u1", "2026-10-14T09:00:00+09:00", "after_analysis_date"),
+    ("u1", "2026-10-26T09:00:00+09:00", "future"),
+]
+USERS = [  # (user, platform, expected reason)
+    ("u1", "ios", None),
+    ("u1", "ios", "exact_duplicate"),
+    ("u2", "web", None),
+    ("u2", "ios", "duplicate_user"),
+    ("u99", "web", "not_in_experiment"),
+    ("", "web", "missing_key"),
+]
+
+
+def _write(path, header, rows):
+    path.write_text(header + "\n" + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
+
+
+@pytest.fixture
+def spec(tmp_path):
+    p = tmp_path / "ledg.yaml"
+    p.write_text(SPEC, encoding="utf-8")
+    return load_experiment(p)
+
+
+@pytest.fixture
+def export(tmp_path):
+    d = tmp_path / "export"
+    d.mkdir()
+    _write(d / "assignments.csv", "user_id,experiment,variant,assigned_at", [r[:-1] for r in ASSIGNMENTS])
+    _write(d / "guide_events.csv", "user_id,guide_id,step,event,value,timestamp", [r[:-1] for r in GUIDE_EVENTS])
+    _write(d / "activity.csv", "user_id,timestamp", [r[:-1] for r in ACTIVITY])
+    _write(d / "users.csv", "user_id,platform", [r[:-1] for r in USERS])
+    return d
+
+
+def _expected(rows):
+    out: dict[str, int] = {}
+    for r in rows:
+        if r[-1] is not None:
+            out[r[-1]] = out.get(r[-1], 0) + 1
+    return out
+
+
+def assert_invariant(ledger: RowLedger) -> None:
+    for tl in ledger.tables:
+        assert tl.rows_read == tl.rows_used + sum(x.rows for x in tl.left_out), tl.table
+        assert all(x.rows > 0 and x.reason in REASONS for x in tl.left_out)
+        assert all(x.example is None or len(x.example) <= EXAMPLE_CHARS for x in tl.left_out)
+
+
+def _source_rows(ed, table):
+    return ed.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_each_reason_on_a_handmade_export(spec, export):
+    ed = open_event_data(export)
+    try:
+        counts = compute_counts(ed, spec, today=TODAY)
+        source = {t: _source_rows(ed, t) for t in ("assignments", "guide_events", "activity", "users")}
+    finally:
+        ed.close()
+    ledger = counts.ledger
+    assert counts.as_of == dt.date(2026, 10, 11)  # spec end + 1 day (retention_d1), before today
+    assert_invariant(ledger)
+    for name, rows in (("assignments", ASSIGNMENTS), ("guide_events", GUIDE_EVENTS), ("activity", ACTIVITY),
+                       ("users", USERS)):
+        tl = ledger.table(name)
+        assert tl.rows_read == len(rows) == source[name]
+        assert tl.rows_used == sum(1 for r in rows if r[-1] is None)
+        assert {x.reason: x.rows for x in tl.left_out} == _expected(rows), name
+    # examples show the row
+    dup = next(x for x in ledger.table("guide_events").left_out if x.reason == "exact_duplicate")
+    assert dup.example.startswith("user_id=u2, guide_id=s, step=1, event=shown")
+    # metrics read only the used rows: u2 shown once and clicked once; u3's only answer is out of range
+    by = {m.metric.name: m.by_variant for m in counts.metrics}
+    assert by["answered"]["a"].successes == 1 and by["answered"]["a"].n == 2
+    assert by["clicks_per_impression"]["a"].sum_x == 1 and by["clicks_per_impression"]["a"].sum_y == 2
+    assert counts.assigned == {"control": 1, "a": 2}
+    checks = {(c.code, dict(c.params).get("table")): c for c in counts.checks}
+    assert checks[("rows_exact_duplicate", "guide_events")].severity == "fail"  # 1 of 14 rows > 1%
+    assert checks[("rows_future", "activity")].severity == "fail"
+    assert checks[("rows_after_analysis_date", "activity")].severity == "warn"
+    assert checks[("rows_out_of_range", "guide_events")].severity == "fail"
+    assert ("rows_before_assignment", "activity") not in checks  # activity before assignment is normal
+
+
+def test_ledger_in_result_json_and_report(spec, export):
+    from guidelab import render
+    from guidelab.render import ReportContext
+
+    res = analyze_experiment(spec, export, today=TODAY)
+    d = json.loads(res.to_json())["ledger"]
+    assert [t["table"] for t in d["tables"]] == ["assignments", "guide_events", "activity", "users"]
+    assert set(d["tables"][0]) == {"table", "source", "rows_read", "rows_used", "left_out"}
+    assert set(d["tables"][0]["left_out"][0]) == {"reason", "rows", "example"}
+    assert res.decision.verdict == "INVESTIGATE"
+    for lang, words in (("en", "Rows read and used"), ("ja", "読み込んだ行と使用した行")):
+        html = render.data_quality(ReportContext(spec, res, lang))
+        assert words in html and "exact_duplicate" in html and "u99" in html
+
+
+def test_table_ledger_refuses_a_broken_invariant():
+    with pytest.raises(ValueError):
+        TableLedger("activity", "x", 10, 5, (LeftOut("future", 4, None),))
+
+
+def test_duplicated_export_gives_the_clean_numbers(tmp_path, root, banner_spec):
+    clean = root / "data" / "sample" / "maintenance-banner-copy"
+    dup = tmp_path / "dup"
+    shutil.copytree(clean, dup)
+    added = {}
+    for name in ("guide_events", "activity"):
+        lines = (clean / f"{name}.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+        extra = lines[1::10]  # every tenth row twice
+        (dup / f"{name}.csv").write_text("".join(lines + extra), encoding="utf-8")
+        added[name] = len(extra)
+    a = analyze_experiment(banner_spec, clean)
+    b = analyze_experiment(banner_spec, dup)
+    assert b.as_of == a.as_of
+    for ma, mb in zip(a.metrics, b.metrics):
+        assert (ma.metric, ma.variant, ma.value, ma.value_control) == (mb.metric, mb.variant, mb.value, mb.value_control)
+    cpi = [m for m in b.metrics if m.metric == "clicks_per_impression"]
+    assert all(m.value == n.value for m, n in zip(cpi, [m for m in a.metrics if m.metric == "clicks_per_impression"]))
+    assert_invariant(b.ledger)
+    for name, n in added.items():
+        tl = b.ledger.table(name)
+        assert tl.rows("exact_duplicate") == n
+        assert tl.rows_used == a.ledger.table(name).rows_used
+    assert b.decision.verdict == "INVESTIGATE"
+    assert any(c.code == "rows_exact_duplicate" and c.severity == "fail" for c in b.data_checks)
+
+
+def test_default_as_of_never_passes_today_or_the_window(spec, export):
+    ed = open_event_data(export)
+    try:
+        late = spec.model_copy(update={"end": None})
+        assert default_as_of(ed, spec, today=dt.date(2026, 10, 14)) == dt.date(2026, 10, 11)  # end + 1 day (D1)
+        # the last day with data up to today: rows dated after today never push it
+        assert default_as_of(ed, late, today=dt.date(2026, 10, 14)) == dt.date(2026, 10, 14)
+        assert default_as_of(ed, late, today=dt.date(2026, 10, 5)) == dt.date(2026, 10, 2)
+        assert default_as_of(ed, late, today=TODAY) == dt.date(2026, 10, 15)
+    finally:
+        ed.close()
+
+
+def test_a_guide_never_shown_is_investigate(spec, export):
+    (export / "guide_events.csv").write_text("user_id,guide_id,step,event,value,timestamp\n", encoding="utf-8")
+    res = analyze_experiment(spec, export, today=TODAY)
+    assert res.decision.verdict == "INVESTIGATE"
+    check = next(c for c in res.data_checks if c.code == "guide_shown")
+    assert not check.passed and check.severity == "fail"
+    assert "never shown" in check.detail
+
+
+def test_no_assignments_for_the_experiment_is_an_error(spec, export):
+    _write(export / "assignments.csv", "user_id,experiment,variant,assigned_at", [("u1", "other", "a", T)])
+    with pytest.raises(DataError, match="no assignment rows for experiment 'ledg'.*'other'"):
+        analyze_experiment(spec, export, today=TODAY)
+
+
+def test_a_segment_missing_from_users_is_an_error_naming_the_column(spec, export):
+    seg = spec.model_copy(update={"segments": ["plan"]})
+    with pytest.raises(DataError, match="plan.*column not found"):
+        analyze_experiment(seg, export, today=TODAY)
+
+
+TOUR_SPEC = """\
+id: tourx
+hypothesis: Negative durations are counted, not silently dropped.
+start: 2026-10-01
+timezone: Asia/Tokyo
+guides:
+  - id: t
+    type: tour
+    steps:
+      - {id: one, title: {ja: 一, en: One}, placement: center}
+      - {id: two, title: {ja: 二, en: Two}, placement: center}
+variants:
+  - {key: control, guide: null, weight: 0.5}
+  - {key: a, guide: t, weight: 0.5}
+metrics:
+  primary: completed
+"""
+
+
+def test_completed_before_shown_is_counted_and_shown(tmp_path):
+    from guidelab import render
+    from guidelab.render import ReportContext
+
+    p = tmp_path / "tourx.yaml"
+    p.write_text(TOUR_SPEC, encoding="utf-8")
+    spec = load_experiment(p)
+    d = tmp_path / "export"
+    d.mkdir()
+    _write(d / "assignments.csv", "user_id,experiment,variant,assigned_at",
+           [("u1", "tourx", "control", T), ("u2", "tourx", "a", T), ("u3", "tourx", "a", T)])
+    _write(d / "guide_events.csv", "user_id,guide_id,step,event,timestamp", [
+        ("u2", "t", "1", "shown", "2026-10-01T10:00:05+09:00"), ("u2", "t", "2", "completed", "2026-10-01T10:00:03+09:00"),
+        ("u3", "t", "1", "shown", "2026-10-01T10:00:05+09:00"), ("u3", "t", "2", "completed", "2026-10-01T10:01:05+09:00")])
+    _write(d / "activity.csv", "user_id,timestamp", [("u1", "2026-10-02T09:00:00+09:00")])
+    res = analyze_experiment(spec, d, today=TODAY)
+    timing = res.analyses["time_to_complete"]["a"]
+    assert timing["n"] == 1 and timing["completed_before_shown"] == 1 and timing["mean_seconds"] == 60
+    html = render.deeper_analyses(ReportContext(spec, res, "en"))
+    assert "a: 1 users have a &#x27;completed&#x27; event before their first &#x27;shown&#x27;" in html
+
+
+def test_user_table_ledger_counts_rows_without_a_variant(tmp_path):
+    from guidelab.analysis import analyze_user_table
+
+    p = tmp_path / "t.csv"
+    p.write_text("g,conv\n" + "".join(f"{'a' if i % 2 else 'b'},{i % 3 == 0}\n" for i in range(40)) + ",True\n,False\n",
+                 encoding="utf-8")
+    res = analyze_user_table(p, "g", "a", ["conv"])
+    tl = res.ledger.table("user_table")
+    assert (tl.rows_read, tl.rows_used, tl.left_out) == (42, 40, (LeftOut("missing_key", 2, None),))
+    assert json.loads(res.to_json())["ledger"]["tables"][0]["rows_read"] == 42
+
+
+def test_segments_without_a_users_table_are_a_warning(spec, export):
+    (export / "users.csv").unlink()
+    seg = spec.model_copy(update={"segments": ["plan"]})
+    res = analyze_experiment(seg, export, today=TODAY)
+    check = next(c for c in res.data_checks if c.code == "segments_unavailable")
+    assert not check.passed and check.severity == "warn" and "plan" in check.detail
+    assert res.ledger.table("users") is None
