@@ -313,7 +313,7 @@ def _progress(primary: MetricStatistics, rows: Sequence[MetricResult], control: 
         first = None
         if need is not None and need[0] and need[1]:
             prev = _previous(previous_users, daily_assigned, as_of, lag, (v, n_t), (control, n_c))
-            if prev is not None:
+            if prev is not None and n_t >= need[1] and n_c >= need[0]:
                 first = not (prev[0] >= need[1] and prev[1] >= need[0])
         out[v] = Progress(None if need is None else need[1], None if need is None else need[0], n_t, n_c, days, date,
                           first)
