@@ -80,7 +80,7 @@ def sequential_view(cmp: Any, alpha: float, tuning: float) -> SequentialView:
 def _compare(kind: str, t: Any, c: Any, alpha: float) -> tuple[Any, str]:
     if kind == "proportion":
         return compare_proportions(t.successes, t.n, c.successes, c.n, alpha=alpha), \
-            "wald-unpooled (difference), log-ratio (relative lift)"
+            "miettinen-nurminen score (difference, relative lift); fisher exact below expected count 10"
     if kind == "mean":
         return compare_means(t, c, alpha=alpha), "welch-t (difference), delta-method log-ratio (relative lift)"
     if kind == "ratio":
