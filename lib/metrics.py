@@ -204,7 +204,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     guide_arms = ", ".join(_lit(v.key) for v in spec.variants if v.guide is not None)
     if guide_arms:  # an empty guide_events table (or one without this guide) must not read as "no effect yet"
         in_arms, shown = con.execute(f"SELECT count(*), count_if(shown) FROM exp_users WHERE variant IN ({guide_arms})").fetchone()
-        checks.append(DataCheck.of("guide_shown", shown > 0 or in_arms == 0, n=int(in_arms), shown=int(shown or 0)))
+        checks.append(DataCheck.of("guide_never_shown", shown > 0 or in_arms == 0, n=int(in_arms), shown=int(shown or 0)))
     activity_rows = ed.row_counts.get("activity")
     if activity_rows is None:
         activity_rows = con.execute("SELECT count(*) FROM activity").fetchone()[0]

@@ -65,4 +65,7 @@ def test_daily_looks_keep_the_decision_error_rates(mode):
     assert harmed["keep"] <= 0.05
     effect = simulate(mode, MDE, 0.0, sims, seed=13)
     assert effect["kill"] <= 0.05
-    assert effect["keep_by_plan"] >= 0.77
+    # planned power 0.80 times the chance the guardrail is shown safe (about 0.985 here): about 0.79. At 300
+    # experiments the binomial SE is 0.024, so this quick check allows two SEs below the 0.77; the
+    # 2,000-experiment suite (tests/test_operating_characteristics.py) holds the rule to 0.77 itself.
+    assert effect["keep_by_plan"] >= 0.77 - 2 * (0.79 * 0.21 / sims) ** 0.5
