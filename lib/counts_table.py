@@ -118,7 +118,8 @@ class CountsOptions:
 
 def analyze_sufficient_counts(experiment: str, assigned: Mapping[str, int],
                               counts: Mapping[str, Mapping[str, ProportionCounts]],
-                              options: CountsOptions, checks: Sequence[Any] = (), ledger: Any = None) -> ExperimentResult:
+                              options: CountsOptions, checks: Sequence[Any] = (), ledger: Any = None,
+                              previous_users: Mapping[str, int] | None = None) -> ExperimentResult:
     """Statistics and verdict of one experiment (or one look) from per-variant counts (no I/O).
 
     ``assigned``: units per variant; ``counts``: per metric (named as in ``options.metrics``),
@@ -135,7 +136,7 @@ def analyze_sufficient_counts(experiment: str, assigned: Mapping[str, int],
     result = analysis.analyze_sufficient_statistics(
         experiment, assigned, metric_stats, options.control, alpha=options.alpha, mde=options.mde, weights=weights,
         statistics=options.statistics, guardrail_margins=options.margins, planned_users=options.planned_users,
-        data_checks=checks, ledger=ledger)
+        data_checks=checks, ledger=ledger, previous_users=previous_users)
     return _with_assumed_split(result, weights, weights_assumed)
 
 
@@ -166,6 +167,7 @@ class CountsTable:
     users: np.ndarray       # int64
     successes: dict[str, np.ndarray]  # metric -> int64
     starts: np.ndarray      # int64, len = groups + 1
+    previous_group: np.ndarray | None = None  # int64 per group: the experiment's previous look (-1: none)
 
     @property
     def n_groups(self) -> int:
@@ -264,10 +266,16 @@ def read_counts_table(path: str | Path, metrics: Sequence[str], control: str) ->
     if n > 1:
         change[1:] = (exp[1:] != exp[:-1]) | (look[1:] != look[:-1])
     starts = np.append(np.flatnonzero(change), n).astype(np.int64)
+    previous = np.full(len(starts) - 1, -1, dtype=np.int64)
+    if has_look:  # the looks of an experiment are taken in the order they appear in the file
+        last: dict[Any, int] = {}
+        for g, a in enumerate(starts[:-1].tolist()):
+            previous[g] = last.get(exp[a], -1)
+            last[exp[a]] = g
     return CountsTable(path, exp, look, np.asarray(arrays["_variant"], dtype=object),
                        np.asarray(arrays["_int0"], dtype=np.int64),
                        {m: np.asarray(arrays[f"_int{i + 1}"], dtype=np.int64) for i, m in enumerate(metrics)},
-                       starts)
+                       starts, previous)
 
 
 def _validate_rows(con: duckdb.DuckDBPyConnection, path: Path, is_csv: bool, numeric: Sequence[str]) -> None:
@@ -328,9 +336,14 @@ def _validate_groups(con: duckdb.DuckDBPyConnection, path: Path, is_csv: bool, c
 # --- groups -> results ------------------------------------------------------------------------
 
 def analyze_counts_table(table: CountsTable, options: CountsOptions, default_experiment: str | None = None,
-                         skip: Callable[[str | None, str | None], bool] | None = None,
+                         skip: Callable[[str | None, str | None], bool] | None = None, groups: range | None = None,
                          ) -> Iterator[tuple[str | None, str | None, ExperimentResult]]:
     """(experiment, look, result) per group, in the order the groups first appear in the file.
+
+    With a ``look`` column, the users of the experiment's previous look (the previous group of
+    the same experiment in the file) go to the rule as ``previous_users``, so a fixed-horizon
+    design makes its efficacy/futility call once, at the first look with the planned sample.
+    ``groups``: only these group indices.
 
     ``skip(experiment, look)``: groups for which it returns True are not analysed (e.g. later
     looks of an experiment a team has already stopped); it is asked just before each group, so
@@ -342,7 +355,8 @@ def analyze_counts_table(table: CountsTable, options: CountsOptions, default_exp
     succ = {m: table.successes[m].tolist() for m in names}
     starts = table.starts.tolist()
     fallback = default_experiment or table.path.stem
-    for g in range(table.n_groups):
+    previous = table.previous_group.tolist() if table.previous_group is not None else None
+    for g in (groups if groups is not None else range(table.n_groups)):
         a, b = starts[g], starts[g + 1]
         exp, look = table.experiment[a], table.look[a]
         if skip is not None and skip(exp, look):
@@ -351,20 +365,21 @@ def analyze_counts_table(table: CountsTable, options: CountsOptions, default_exp
         us = users[a:b]
         assigned = dict(zip(vs, us))
         counts = {m: {v: ProportionCounts(u, s) for v, u, s in zip(vs, us, succ[m][a:b])} for m in names}
-        yield exp, look, analyze_sufficient_counts(exp if exp is not None else fallback, assigned, counts, options)
+        prev_users = None
+        if previous is not None and previous[g] >= 0:
+            pa_, pb_ = starts[previous[g]], starts[previous[g] + 1]
+            prev_users = dict(zip(variants[pa_:pb_], users[pa_:pb_]))
+        yield exp, look, analyze_sufficient_counts(exp if exp is not None else fallback, assigned, counts, options,
+                                                   previous_users=prev_users)
 
 
 def _analyze_chunk(table: CountsTable, options: CountsOptions, first: int, last: int,
                    default_experiment: str | None) -> list[tuple[str | None, str | None, ExperimentResult]]:
     """Groups ``first`` .. ``last - 1`` (a worker's share of :func:`analyze_counts_parallel`)."""
-    starts = table.starts[first:last + 1]
-    a, b = int(starts[0]), int(starts[-1])
-    part = CountsTable(table.path, table.experiment[a:b], table.look[a:b], table.variant[a:b], table.users[a:b],
-                       {m: v[a:b] for m, v in table.successes.items()}, starts - a)
-    return list(analyze_counts_table(part, options, default_experiment))
+    return list(analyze_counts_table(table, options, default_experiment, groups=range(first, last)))
 
 
-def analyze_counts_parallel(table: CountsTable, options: CountsOptions, jobs: int, chunk_groups: int = 2000,
+def analyze_counts_parallel(table: CountsTable, options: CountsOptions, jobs: int, chunk_groups: int = 20_000,
                             default_experiment: str | None = None,
                             ) -> Iterator[tuple[str | None, str | None, ExperimentResult]]:
     """:func:`analyze_counts_table` over ``jobs`` processes, in chunks of groups; same results, same order."""

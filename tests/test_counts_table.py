@@ -285,3 +285,31 @@ def test_parallel_gives_the_same_results_in_the_same_order(tmp_path):
     serial = [json.dumps(group_record(*g)) for g in analyze_counts_table(t, opts)]
     parallel = [json.dumps(group_record(*g)) for g in analyze_counts_parallel(t, opts, jobs=2, chunk_groups=3)]
     assert parallel == serial and len(serial) == 7
+
+
+def test_previous_look_of_the_same_experiment_is_passed_to_the_rule(tmp_path, monkeypatch):
+    import guidelab.counts_table as ct
+
+    seen = []
+    real = ct.analyze_sufficient_counts
+
+    def spy(experiment, assigned, counts, options, checks=(), ledger=None, previous_users=None):
+        seen.append((experiment, previous_users))
+        return real(experiment, assigned, counts, options, checks, ledger, previous_users)
+
+    monkeypatch.setattr(ct, "analyze_sufficient_counts", spy)
+    p = _csv(tmp_path, GROUPS)
+    list(analyze_counts_file(p, CountsOptions.build("a", ["conv"])))
+    assert seen == [("e1", None), ("e1", {"a": 1000, "b": 1010}), ("e2", None)]
+
+
+def test_fixed_horizon_decides_once_at_the_first_look_with_the_planned_sample(tmp_path):
+    # the planned sample (1,000 per arm) is reached at look 2; look 3 is judged on always-valid bounds
+    body = ("e,1,a,500,100,0\ne,1,b,500,100,0\ne,2,a,1000,200,0\ne,2,b,1000,200,0\n"
+            "e,3,a,1500,300,0\ne,3,b,1500,300,0\n")
+    p = _csv(tmp_path, body)
+    out = list(analyze_counts_file(p, CountsOptions.build("a", ["conv"], planned_users=1000)))
+    one = _csv(tmp_path, "e,3,a,1500,300,0\ne,3,b,1500,300,0\n", name="alone.csv")
+    alone = list(analyze_counts_file(one, CountsOptions.build("a", ["conv"], planned_users=1000)))
+    look3 = out[2][2].decision.to_dict()
+    assert look3 != alone[0][2].decision.to_dict()  # with its history, look 3 is not the decision look
