@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from statistics import NormalDist
@@ -17,7 +18,7 @@ import duckdb
 
 from .decision import ComparisonView, Progress, Reason, decide, default_guardrail_margin
 from .errors import DataError, GuidelabError
-from .events import DataCheck, open_event_data
+from .events import DataCheck, open_event_data, utf8_copy
 from .experiment import ExperimentSpec, StatisticsSpec
 from .metrics import ExperimentCounts, ProportionCounts, compute_counts
 from .results import ExperimentResult, MetricResult
@@ -80,7 +81,7 @@ def sequential_view(cmp: Any, alpha: float, tuning: float) -> SequentialView:
 def _compare(kind: str, t: Any, c: Any, alpha: float) -> tuple[Any, str]:
     if kind == "proportion":
         return compare_proportions(t.successes, t.n, c.successes, c.n, alpha=alpha), \
-            "wald-unpooled (difference), log-ratio (relative lift)"
+            "miettinen-nurminen score (difference, relative lift); fisher exact below expected count 10"
     if kind == "mean":
         return compare_means(t, c, alpha=alpha), "welch-t (difference), delta-method log-ratio (relative lift)"
     if kind == "ratio":
@@ -313,7 +314,7 @@ def _progress(primary: MetricStatistics, rows: Sequence[MetricResult], control: 
         first = None
         if need is not None and need[0] and need[1]:
             prev = _previous(previous_users, daily_assigned, as_of, lag, (v, n_t), (control, n_c))
-            if prev is not None:
+            if prev is not None and n_t >= need[1] and n_c >= need[0]:
                 first = not (prev[0] >= need[1] and prev[1] >= need[0])
         out[v] = Progress(None if need is None else need[1], None if need is None else need[0], n_t, n_c, days, date,
                           first)
@@ -500,12 +501,14 @@ class Stickiness:
 
 
 def stickiness_summary(rows: Sequence[tuple[dt.date, int, int, int]], start: dt.date) -> Stickiness:
-    """Ratios per day; the means use only days whose 7- (30-) day window lies inside the experiment."""
+    """Ratios per day, None (not shown) until the day's 7- (30-) day window lies inside the
+    experiment: before the first complete week WAU counts only the days so far, so DAU/WAU would
+    start at 100%. The means use the same complete windows."""
     days = tuple(d for d, *_ in rows)
-    wau = tuple(dau / w if w else None for _, dau, w, _ in rows)
-    mau = tuple(dau / m if m else None for _, dau, _, m in rows)
-    full_w = [x for (d, *_), x in zip(rows, wau) if x is not None and (d - start).days >= 6]
-    full_m = [x for (d, *_), x in zip(rows, mau) if x is not None and (d - start).days >= 29]
+    wau = tuple(dau / w if w and (d - start).days >= 6 else None for d, dau, w, _ in rows)
+    mau = tuple(dau / m if m and (d - start).days >= 29 else None for d, dau, _, m in rows)
+    full_w = [x for x in wau if x is not None]
+    full_m = [x for x in mau if x is not None]
     return Stickiness(days, wau, mau, sum(full_w) / len(full_w) if full_w else None,
                       sum(full_m) / len(full_m) if full_m else None)
 
@@ -601,8 +604,8 @@ def curve_analyses(spec: ExperimentSpec, counts: ExperimentCounts) -> dict[str, 
 
 
 # --- one row per user ---------------------------------------------------------------------
-def _reader_for(path: Path) -> str:
-    lit = sql_literal(path)
+def _reader_for(path: Path, read_path: Path | None = None) -> str:
+    lit = sql_literal(read_path or path)
     name = path.name.lower()
     if name.endswith(".parquet"):
         return f"read_parquet({lit})"
@@ -617,8 +620,10 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
     if not path.is_file():
         raise DataError(path, "", "file not found")
     con = duckdb.connect(":memory:")
+    tmp = tempfile.TemporaryDirectory(prefix="guidelab-")
     try:
-        rel = _reader_for(path)
+        is_csv = path.name.lower().endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt"))
+        rel = _reader_for(path, utf8_copy(path, Path(tmp.name)) if is_csv else None)
         try:
             cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()]
         except duckdb.Error as exc:
@@ -650,6 +655,7 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
             f"WHERE {sql_identifier(variant_column)} IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
     finally:
         con.close()
+        tmp.cleanup()
     users = {r[0]: int(r[1]) for r in rows}
     per_metric: dict[str, dict[str, ProportionCounts]] = {m: {} for m in metrics}
     for r in rows:

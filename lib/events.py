@@ -246,6 +246,8 @@ def _decode_error(path: Path, encoding: str) -> tuple[int, str] | None:
                 except UnicodeDecodeError as exc:
                     return newlines + chunk[:max(exc.start, 0)].count(b"\n") + 1, \
                         f"bytes {exc.object[exc.start:exc.start + 4]!r} are not {encoding}"
+                except UnicodeError as exc:  # e.g. a UTF-16 file without its BOM
+                    return newlines + 1, f"not {encoding}: {exc}"
                 newlines += chunk.count(b"\n")
             decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
@@ -272,6 +274,8 @@ def _transcode(path: Path, encoding: str, out: Path) -> tuple[int, str] | None:
                 except UnicodeDecodeError as exc:
                     return newlines + chunk[:max(exc.start, 0)].count(b"\n") + 1, \
                         f"bytes {exc.object[exc.start:exc.start + 4]!r} are not {encoding}"
+                except UnicodeError as exc:  # e.g. a UTF-16 file without its BOM
+                    return newlines + 1, f"not {encoding}: {exc}"
                 newlines += chunk.count(b"\n")
             dst.write(decoder.decode(b"", final=True).encode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -300,6 +304,14 @@ def _as_utf8(part: SourceFile, declared: str | None, out: Callable[[], Path]) ->
         return replace(part, encoding="cp932", read_path=target)
     raise DataError(part.path, "", f"line {bad[0]}: {bad[1]}, and the file is not CP932/Shift_JIS either: "
                                    "save it as UTF-8, or name its encoding with --encoding")
+
+
+def utf8_copy(path: Path, tmp_dir: Path, encoding: str | None = None) -> Path:
+    """``path`` itself when it is UTF-8 text, else a UTF-8 copy in ``tmp_dir`` (CP932 detected, or
+    ``encoding``); for readers of one CSV file outside the data contract (``guidelab analyze``)."""
+    delimiter = "\t" if path.name.lower().endswith((".tsv", ".tsv.gz")) else ","
+    part = _as_utf8(SourceFile(path, "csv", delimiter), encoding, lambda: tmp_dir / f"utf8-{path.name.removesuffix('.gz')}")
+    return part.read_path or path
 
 
 def _read_header(part: SourceFile) -> tuple[str, ...] | None:
@@ -403,6 +415,11 @@ _ZONED = r"\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?)$"
 _NAIVE_TYPES = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE")
 
 
+def _is_zoned_type(typ: str) -> bool:
+    """TIMESTAMP WITH TIME ZONE in any precision (DuckDB names the nanosecond one TIMESTAMPTZ_NS)."""
+    return typ == "TIMESTAMP WITH TIME ZONE" or typ.startswith("TIMESTAMPTZ")
+
+
 @dataclass
 class _TimestampCheck:
     """A timestamp column's reading expression and the aggregates that check it (one query per table)."""
@@ -418,8 +435,8 @@ def _timestamp_expr(col: str, typ: str, data_timezone: str | None) -> _Timestamp
     a value with an offset keeps it; a value without one is read in ``data_timezone`` or is an error."""
     q = sql_identifier(col)
     file = sql_identifier(_FILE_COL)
-    if typ == "TIMESTAMP WITH TIME ZONE":
-        return _TimestampCheck(col, typ, q, [])
+    if _is_zoned_type(typ):
+        return _TimestampCheck(col, typ, q if typ == "TIMESTAMP WITH TIME ZONE" else f"CAST({q} AS TIMESTAMPTZ)", [])
     if typ == "VARCHAR":
         v = f"NULLIF(trim({q}), '')"
         zoned = f"regexp_matches({v}, {sql_literal(_ZONED)})"
@@ -466,7 +483,7 @@ def _check_timestamps(check: _TimestampCheck, values: list, source: TableSource,
             raise DataError(where(f), col, f"{n:,} timestamps have no time zone (type {typ}), e.g. {clip(example)}: "
                                            "expected a UTC-adjusted timestamp (TIMESTAMP WITH TIME ZONE) in Parquet, "
                                            "or declare their zone with data_timezone: in the experiment spec")
-    elif typ != "TIMESTAMP WITH TIME ZONE":
+    elif not _is_zoned_type(typ):
         raise DataError(source.path, col, f"expected a timestamp with a time zone, found type {typ}")
 
 
@@ -482,6 +499,25 @@ def _prepare_csv(source: TableSource, encoding: str | None, tempdir: Callable[[]
             part = replace(part, header=_read_header(part) or ())
         parts.append(part)
     return replace(source, files=tuple(parts))
+
+
+def check_sources(data_dir: str | Path, tables: tuple[str, ...] = ("assignments", "guide_events", "activity", "users")) -> None:
+    """Apply the file rules only (one source per table, no unexpected file, required tables present),
+    without reading a row: a quick check before a long run (``guidelab report``)."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise DataError(data_dir, "", "data directory not found")
+    for name in tables:
+        if find_source(data_dir, name) is None and not CONTRACTS[name].optional:
+            raise _missing_table(data_dir, name)
+
+
+def _missing_table(data_dir: Path, name: str) -> DataError:
+    others = sorted(p.name for p in data_dir.glob(f"{name}.*"))
+    seen = f" (found {', '.join(others)}, which is not a supported type)" if others else ""
+    return DataError(data_dir / f"{name}.parquet", "",
+                     f"missing table {name!r}: expected {name}.parquet, {name}.csv (or .csv.gz, .tsv) or a folder "
+                     f"{name}/ with columns {', '.join(CONTRACTS[name].required)}{seen}")
 
 
 def open_event_data(data_dir: str | Path, tables: tuple[str, ...] = ("assignments", "guide_events", "activity", "users"),
@@ -522,11 +558,7 @@ def _open_table(ed: EventData, name: str, encoding: str | None, data_timezone: s
     if source is None:
         if contract.optional:
             return
-        others = sorted(p.name for p in ed.data_dir.glob(f"{name}.*"))
-        seen = f" (found {', '.join(others)}, which is not a supported type)" if others else ""
-        raise DataError(ed.data_dir / f"{name}.parquet", "",
-                        f"missing table {name!r}: expected {name}.parquet, {name}.csv (or .csv.gz, .tsv) or a folder "
-                        f"{name}/ with columns {', '.join(contract.required)}{seen}")
+        raise _missing_table(ed.data_dir, name)
     source = _prepare_csv(source, encoding, tempdir)
     files = {str(f.read_path or f.path): f.path for f in source.files}
     rel = f"({_relation_sql(con, source)})"

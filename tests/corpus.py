@@ -48,6 +48,7 @@ class Base:
     spec: Any
     as_of: dt.date
     tables: dict[str, pa.Table]
+    _csv_cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -168,7 +169,16 @@ def write_table(base: Base, out: Path, name: str, tbl: pa.Table, fmt: str, layou
     ext = ".parquet" if fmt == "parquet" else (".csv.gz" if style.gzip else ".csv")
 
     def one(t: pa.Table, path: Path) -> int:
-        return write_parquet(t, path) if fmt == "parquet" else write_csv(t, path, base.tz, style)
+        if fmt == "parquet":
+            return write_parquet(t, path)
+        if t is base.tables.get(name):  # an unchanged table: its CSV text is written once per style
+            key = (name, style)
+            if key not in base._csv_cache:
+                base._csv_cache[key] = csv_bytes(t, base.tz, style)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(base._csv_cache[key])
+            return t.num_rows
+        return write_csv(t, path, base.tz, style)
 
     if layout == "file":
         return one(tbl, out / f"{name}{ext}")
@@ -208,7 +218,9 @@ def add_rows(tbl: pa.Table, rows: Iterable[dict]) -> pa.Table:
 
 def first_users(base: Base, k: int, variant: str | None = None) -> list[dict]:
     """The first ``k`` assignment rows (by user id), optionally of one variant, as dicts."""
-    rows = sorted(base.tables["assignments"].to_pylist(), key=lambda r: r["user_id"])
+    if "sorted_assignments" not in base._csv_cache:
+        base._csv_cache["sorted_assignments"] = sorted(base.tables["assignments"].to_pylist(), key=lambda r: r["user_id"])
+    rows = base._csv_cache["sorted_assignments"]
     return [r for r in rows if variant is None or r["variant"] == variant][:k]
 
 

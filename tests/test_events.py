@@ -394,7 +394,7 @@ def test_empty_guide_events_is_investigate_with_guide_never_shown(export, onboar
 
     _csv(export / "guide_events.csv", "user_id,guide_id,step,event,timestamp", [])
     result = analyze_experiment(onboarding_spec, export, dt.date(2026, 10, 11))
-    check = next(c for c in result.data_checks if c.code == "guide_shown")
+    check = next(c for c in result.data_checks if c.code == "guide_never_shown")
     assert not check.passed and "0 of 2 users" in check.detail
     assert "ガイド" in check.text("ja")[0]
     assert result.decision.verdict == "INVESTIGATE"
@@ -414,8 +414,8 @@ def test_clean_export_passes_the_new_checks(export, onboarding_spec):
     from guidelab.analysis import analyze_experiment
 
     result = analyze_experiment(onboarding_spec, export, dt.date(2026, 10, 11))
-    assert {c.code: c.passed for c in result.data_checks if c.code in ("guide_shown", "activity_present")} == \
-        {"guide_shown": True, "activity_present": True}
+    assert {c.code: c.passed for c in result.data_checks if c.code in ("guide_never_shown", "activity_present")} == \
+        {"guide_never_shown": True, "activity_present": True}
 
 
 # --- bounded messages (issue 10, item 6) -----------------------------------------------------
@@ -496,3 +496,55 @@ def test_zone_spellings(export):
             (dt.datetime(2026, 10, 1, 23, tzinfo=UTC),)]
     finally:
         ed.close()
+
+
+def test_nanosecond_parquet_timestamps(export):
+    (export / "activity.csv").unlink()
+    ts = pa.array([1_790_000_000_123_456_000], pa.timestamp("ns", tz="UTC"))
+    naive = pa.array([1_790_000_000_123_456_789], pa.timestamp("ns"))
+    pq.write_table(pa.table({"user_id": ["001"], "timestamp": ts}), export / "activity.parquet")
+    ed = open_event_data(export)
+    try:
+        assert _rows(ed, "activity", "timestamp")[0][0] == dt.datetime(2026, 9, 21, 14, 13, 20, 123456, tzinfo=UTC)
+    finally:
+        ed.close()
+    pq.write_table(pa.table({"user_id": ["001"], "timestamp": naive}), export / "activity.parquet")
+    assert "have no time zone" in _error(export)
+
+
+def test_utf16_from_excel_is_refused_unless_declared(export):
+    """Excel's 'Unicode text' is UTF-16: not guessed (its bytes are neither UTF-8 nor CP932), read when declared."""
+    rows = ["001,2026-10-02T08:00:00+09:00,設定", "002,2026-10-02T09:00:00+09:00,ログイン"]
+    _csv(export / "activity.csv", "user_id,timestamp,event", rows, encoding="utf-16", newline="\r\n")
+    msg = _error(export)
+    assert "activity.csv" in msg and "not CP932" in msg and "--encoding" in msg
+    assert "assignments.csv" in _error(export, encoding="utf-16")  # a declared encoding holds for every CSV file
+    for name in ("assignments.csv", "guide_events.csv"):
+        text = (export / name).read_text(encoding="utf-8")
+        (export / name).write_bytes(text.encode("utf-16"))
+    ed = open_event_data(export, encoding="utf-16")
+    try:
+        assert _rows(ed, "activity", "user_id, event") == [("001", "設定"), ("002", "ログイン")]
+        assert ed.rows_read("assignments") == 3
+    finally:
+        ed.close()
+
+
+def test_analyze_reads_a_cp932_table(tmp_path):
+    from guidelab.analysis import user_table_counts
+
+    rows = [f"{i},{'ツアー' if i % 2 else '対照'},{'yes' if i % 3 == 0 else 'no'}" for i in range(60)]
+    utf8 = _csv(tmp_path / "u8.csv", "user_id,variant,converted", rows)
+    sjis = _csv(tmp_path / "sjis.csv", "user_id,variant,converted", rows, encoding="cp932", newline="\r\n")
+    got = user_table_counts(sjis, "variant", ["converted"])
+    assert got[:2] == user_table_counts(utf8, "variant", ["converted"])[:2]
+    assert set(got[0]) == {"ツアー", "対照"}
+
+
+def test_report_refuses_two_sources_before_running_the_notebook(export, root, tmp_path):
+    from guidelab.report import run_report
+
+    pq.write_table(pa.table({"user_id": ["009"]}), export / "assignments.parquet")
+    with pytest.raises(DataError, match="two sources"):
+        run_report(root / "experiments" / f"{EXP}.yaml", export, tmp_path / "reports")
+    assert not (tmp_path / "reports" / f"{EXP}.ipynb").exists()
