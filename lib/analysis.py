@@ -81,7 +81,7 @@ def sequential_view(cmp: Any, alpha: float, tuning: float) -> SequentialView:
 def _compare(kind: str, t: Any, c: Any, alpha: float) -> tuple[Any, str]:
     if kind == "proportion":
         return compare_proportions(t.successes, t.n, c.successes, c.n, alpha=alpha), \
-            "wald-unpooled (difference), log-ratio (relative lift)"
+            "miettinen-nurminen score (difference, relative lift); fisher exact below expected count 10"
     if kind == "mean":
         return compare_means(t, c, alpha=alpha), "welch-t (difference), delta-method log-ratio (relative lift)"
     if kind == "ratio":
@@ -314,7 +314,7 @@ def _progress(primary: MetricStatistics, rows: Sequence[MetricResult], control: 
         first = None
         if need is not None and need[0] and need[1]:
             prev = _previous(previous_users, daily_assigned, as_of, lag, (v, n_t), (control, n_c))
-            if prev is not None:
+            if prev is not None and n_t >= need[1] and n_c >= need[0]:
                 first = not (prev[0] >= need[1] and prev[1] >= need[0])
         out[v] = Progress(None if need is None else need[1], None if need is None else need[0], n_t, n_c, days, date,
                           first)
@@ -501,12 +501,14 @@ class Stickiness:
 
 
 def stickiness_summary(rows: Sequence[tuple[dt.date, int, int, int]], start: dt.date) -> Stickiness:
-    """Ratios per day; the means use only days whose 7- (30-) day window lies inside the experiment."""
+    """Ratios per day, None (not shown) until the day's 7- (30-) day window lies inside the
+    experiment: before the first complete week WAU counts only the days so far, so DAU/WAU would
+    start at 100%. The means use the same complete windows."""
     days = tuple(d for d, *_ in rows)
-    wau = tuple(dau / w if w else None for _, dau, w, _ in rows)
-    mau = tuple(dau / m if m else None for _, dau, _, m in rows)
-    full_w = [x for (d, *_), x in zip(rows, wau) if x is not None and (d - start).days >= 6]
-    full_m = [x for (d, *_), x in zip(rows, mau) if x is not None and (d - start).days >= 29]
+    wau = tuple(dau / w if w and (d - start).days >= 6 else None for d, dau, w, _ in rows)
+    mau = tuple(dau / m if m and (d - start).days >= 29 else None for d, dau, _, m in rows)
+    full_w = [x for x in wau if x is not None]
+    full_m = [x for x in mau if x is not None]
     return Stickiness(days, wau, mau, sum(full_w) / len(full_w) if full_w else None,
                       sum(full_m) / len(full_m) if full_m else None)
 

@@ -77,16 +77,25 @@ def cmd_assign(args: argparse.Namespace) -> int:
     from .experiment import load_experiment
     from .ids import read_user_ids, write_table
 
+    from .progress import Progress
+
+    progress = Progress("guidelab assign", quiet=args.quiet)
     if not args.no_log:
         from .launchlog import assign_and_log
 
         log = args.log or str(Path(args.out).parent / f"{load_experiment(args.spec).id}.assignment-log.csv")
+        progress.stage(f"assigning and logging to {log}")
         print(assign_and_log(args.spec, args.users, args.out, log, column=args.column))
+        progress.done("assigned")
         return 0
     spec = load_experiment(args.spec)
+    progress.stage(f"reading user ids from {args.users}")
     ids = read_user_ids(Path(args.users), args.column)
+    progress.stage(f"assigning {len(ids):,} users")
     table = assign_batch(spec, ids)
+    progress.stage(f"writing {args.out}")
     write_table(table, Path(args.out))
+    progress.done("assigned")
     counts = table.group_by("variant").aggregate([("user_id", "count")]).to_pylist()
     summary = ", ".join(f"{r['variant'] or '(not in experiment)'}: {r['user_id_count']:,}" for r in counts)
     print(f"assigned {table.num_rows:,} users of {spec.id} -> {args.out} ({summary})")
@@ -121,7 +130,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     spec = load_experiment(args.spec)
     days = args.days or ((spec.end - spec.start).days + 1 if spec.end else 28)
+    from .progress import Progress
+
+    progress = Progress("guidelab simulate", quiet=args.quiet)
+    progress.stage(f"simulating {args.users:,} users over {days} days")
     s = simulate(spec, args.users, days, args.out, seed=args.seed, fmt=args.format)
+    progress.done("simulated")
     files = ", ".join(f"{k} {v:,} rows" for k, v in s.files.items())
     print(f"simulated {s.assigned:,} assigned users over {s.days} days of {spec.id} -> {s.out_dir} ({files})")
     return 0
@@ -198,11 +212,11 @@ def cmd_analyze_counts(args: argparse.Namespace) -> int:
     return 0
 
 
-def _notify(url: str, experiment: str, name: str, verdict: str, summary: str, link: str) -> None:
-    """Post the verdict; a failing webhook is a warning, the reports are already written."""
+def _notify(url: str, experiment: str, name: str, verdict: str, summary: str, link: str, lang: str = "en") -> None:
+    """Post the verdict in the report's language; a failing webhook is a warning, the reports are already written."""
     from .notify import post_json, verdict_message
 
-    res = post_json(url, verdict_message(experiment, name, verdict, summary, link))
+    res = post_json(url, verdict_message(experiment, name, verdict, summary, link, lang=lang))
     if res.ok:
         print(f"notified: {url} (HTTP {res.status})")
     else:
@@ -216,8 +230,12 @@ def _link(path: Path, base_url: str | None) -> str:
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import ReportError, run_report
 
+    from .progress import Progress
+
+    progress = Progress("guidelab report", quiet=args.quiet)
     try:
-        out = run_report(args.spec, args.data, args.out, as_of=args.as_of, lang=args.lang, encoding=args.encoding)
+        out = run_report(args.spec, args.data, args.out, as_of=args.as_of, lang=args.lang, encoding=args.encoding,
+                         progress=progress)
     except ReportError as exc:
         print(f"guidelab report: FAILED: {exc}", file=sys.stderr)
         return 1
@@ -230,22 +248,29 @@ def cmd_report(args: argparse.Namespace) -> int:
         from .experiment import load_experiment
 
         name = load_experiment(args.spec).display_name(args.lang)
-        _notify(args.notify, out.experiment, name, out.verdict, " ".join(reasons[:1]), _link(out.html, args.base_url))
+        _notify(args.notify, out.experiment, name, out.verdict, " ".join(reasons[:1]), _link(out.html, args.base_url),
+                lang=args.lang)
     return 0
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from .portfolio import publish
 
-    index, entries = publish(args.experiments, args.data_root, args.out, jobs=args.jobs, lang=args.lang)
+    from .progress import Progress
+
+    index, entries = publish(args.experiments, args.data_root, args.out, jobs=args.jobs, lang=args.lang,
+                             progress=Progress("guidelab publish", quiet=args.quiet))
     for e in entries:
         print(f"{'ok    ' if e.status == 'ok' else 'FAILED'} {e.experiment}: {e.verdict or e.error}")
     print(f"index:    {index}")
     if args.notify:
+        from .portfolio import parse_langs
+
+        lang = parse_langs(args.lang)[0]
         for e in entries:
             if e.status == "ok":
                 _notify(args.notify, e.experiment, e.name, e.verdict or "", e.summary,
-                        _link(Path(args.out) / (e.html or "index.html"), args.base_url))
+                        _link(Path(args.out) / (e.html or "index.html"), args.base_url), lang=lang)
     return 1 if any(e.status != "ok" for e in entries) else 0
 
 
@@ -253,6 +278,20 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from .plan import plan_from_cli
 
     print(plan_from_cli(args.spec, args.baseline, args.daily_users, args.days, lang=args.lang, as_json=args.json))
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .schemas import SCHEMA_NAMES, schema_text, write_schemas
+
+    if args.out:
+        for path in write_schemas(args.out):
+            print(path)
+        return 0
+    if not args.name:
+        print("guidelab schema: name one of: " + ", ".join(SCHEMA_NAMES), file=sys.stderr)
+        return 2
+    sys.stdout.write(schema_text(args.name))
     return 0
 
 
@@ -272,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--log", help="the assignment log to append to (default: <out dir>/<id>.assignment-log.csv); "
                                  "never duplicates a row, refuses to move users unless the spec's version or seed is bumped")
     a.add_argument("--no-log", action="store_true", help="only write --out, keep no log")
+    a.add_argument("--quiet", action="store_true", help="no progress on stderr (shown only on a terminal)")
     a.set_defaults(func=cmd_assign)
 
     el = sub.add_parser("eligible", help="which guide and variant a user gets now, and why not otherwise")
@@ -298,6 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    s.add_argument("--quiet", action="store_true", help="no progress on stderr (shown only on a terminal)")
     s.set_defaults(func=cmd_simulate)
 
     z = sub.add_parser("analyze", help="analyse a one-row-per-user table of boolean metrics")
@@ -360,6 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--encoding", default=None, help="encoding of the CSV files, e.g. cp932 (default: detected, UTF-8 else CP932)")
     r.add_argument("--notify", metavar="URL", help="post the verdict to a Slack-compatible webhook")
     r.add_argument("--base-url", help="where reports/ is served, for links in notifications (default: file URL)")
+    r.add_argument("--quiet", action="store_true", help="no progress on stderr (shown only on a terminal)")
     r.set_defaults(func=cmd_report)
 
     pb = sub.add_parser("publish", help="rerun every experiment in parallel and write reports/index.html")
@@ -367,10 +409,18 @@ def build_parser() -> argparse.ArgumentParser:
     pb.add_argument("--data-root", default="data", help="data/<id>/ or data/sample/<id>/ per experiment")
     pb.add_argument("--out", default="reports")
     pb.add_argument("--jobs", type=int, default=2)
-    pb.add_argument("--lang", choices=["en", "ja"], default="en")
+    pb.add_argument("--lang", default="en", help="en, ja, or en,ja for both: <id>.html / index.html in English, "
+                                                 "<id>.ja.html / index.ja.html in Japanese; each index links every language")
     pb.add_argument("--notify", metavar="URL", help="post each verdict to a Slack-compatible webhook")
     pb.add_argument("--base-url", help="where reports/ is served, for links in notifications")
+    pb.add_argument("--quiet", action="store_true", help="no progress on stderr (shown only on a terminal)")
     pb.set_defaults(func=cmd_publish)
+
+    sc = sub.add_parser("schema", help="print the JSON Schema of an input or output (experiment, guide, "
+                                       "throttle-policy, eligibility-input, result)")
+    sc.add_argument("name", nargs="?", choices=["experiment", "guide", "throttle-policy", "eligibility-input", "result"])
+    sc.add_argument("--out", help="write every schema as <name>.schema.json into this folder instead")
+    sc.set_defaults(func=cmd_schema)
     return p
 
 
@@ -384,6 +434,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader stopped early (e.g. `analyze-counts --jsonl | head`)
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

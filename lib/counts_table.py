@@ -284,6 +284,7 @@ def _validate_rows(con: duckdb.DuckDBPyConnection, path: Path, is_csv: bool, num
             (c, f"isfinite({num}) AND {num} < 0", f"is negative: expected a whole number >= 0 of {what}", raw),
             (c, f"isfinite({num}) AND {num} <> floor({num})", f"is not a whole number: expected a count of {what}",
              raw),
+            (c, f"isfinite({num}) AND {num} > 9e15", f"is too large: expected a count of {what} below 9e15", raw),
         ]
     for i, c in enumerate(numeric[1:], start=1):
         checks.append((c, f"isfinite(_num{i}) AND isfinite(_num0) AND _num{i} > _num0",

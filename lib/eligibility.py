@@ -10,9 +10,11 @@
 3. targeting (:func:`guidelab.guides.evaluate_targeting`);
 4. trigger: the page path matches the glob / the event is the trigger's event / this is the
    first session; the trigger's delay becomes ``show_after_seconds``;
-5. frequency, from the user's history of this guide: ``once`` (never shown),
-   ``until_interacted`` (no interaction yet), ``max_total``, ``max_per_day`` (calendar day of
-   ``now`` in the experiment's time zone) and ``min_hours_between``;
+5. frequency, from the user's history of this guide: the stop rules first (``until_goal``: the
+   user has not done the guide's ``goal_event``; ``stop_events``: none of them done, from the
+   user's ``done_events``), then ``once`` (never shown), ``until_interacted`` (no interaction
+   yet), ``max_total``, ``max_per_day`` (calendar day of ``now`` in the experiment's time zone)
+   and ``min_hours_between``;
 6. the global throttle policy, if given (:mod:`guidelab.throttle`), over the whole history.
 
 :func:`evaluate_table` does the same for a user table (assignment vectorised with
@@ -24,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +65,10 @@ __all__ = [
 #: Columns of a user table that are not attributes.
 TABLE_COLUMNS = ("user_id", "signup_at", "page", "event", "first_session")
 #: Optional history columns of a user table (see :class:`HistorySummary`).
-HISTORY_COLUMNS = ("seen_count", "seen_today", "last_seen_at", "interacted", "guides_in_period", "last_guide_at")
+HISTORY_COLUMNS = ("seen_count", "seen_today", "last_seen_at", "interacted", "guides_in_period", "last_guide_at",
+                   "done_events")
+#: Separator of event names in a table's ``done_events`` column.
+DONE_EVENTS_SEPARATOR = "|"
 
 
 def _require_aware(value: Any, name: str) -> None:
@@ -91,6 +96,8 @@ class UserContext(BaseModel):
     signup_at: dt.datetime | None = None
     context: PageContext = PageContext()
     history: list[SeenGuide] = []
+    done_events: list[str] = []
+    """Product events the user has already done (a guide's goal_event, stop_events)."""
 
     @field_validator("signup_at")
     @classmethod
@@ -113,6 +120,7 @@ class HistorySummary:
     interacted: bool = False
     guides_in_period: int = 0
     last_guide_at: dt.datetime | None = None
+    done_events: frozenset[str] = frozenset()
 
 
 def summarize_history(history: list[SeenGuide], guide_id: str | None, now: dt.datetime, tz: dt.tzinfo,
@@ -201,6 +209,11 @@ def _trigger_reason(guide: Guide, ctx: PageContext) -> tuple[bool, str]:
 def _frequency_reasons(guide: Guide, h: HistorySummary, now: dt.datetime) -> tuple[bool, str]:
     f = guide.frequency
     times = lambda n: f"{n} time{'s' if n != 1 else ''}"
+    if f.until_goal and guide.goal_event in h.done_events:
+        return False, f"frequency: until_goal, and the user already reached the goal ({guide.goal_event})"
+    stopped = [e for e in f.stop_events if e in h.done_events]
+    if stopped:
+        return False, f"frequency: stop event {stopped[0]} already happened"
     if f.mode == "once" and h.seen_count > 0:
         return False, f"frequency: once, and already shown {times(h.seen_count)}"
     if f.mode == "until_interacted" and h.interacted:
@@ -265,6 +278,7 @@ def evaluate_user(spec: ExperimentSpec, user: UserContext, now: dt.datetime,
     a = assign(spec, user.user_id)
     guide = spec.guide_for(a.variant) if a.variant is not None else None
     summary = summarize_history(list(user.history), guide.id if guide else None, now, spec.tz, policy)
+    summary = replace(summary, done_events=frozenset(user.done_events))
     return _decide(spec, user.user_id, a.variant, guide, _experiment_schedule_reason(spec, now),
                    dict(user.attributes), user.signup_at, user.context, summary, now, policy)
 
@@ -351,7 +365,8 @@ def evaluate_table(spec: ExperimentSpec, users: pd.DataFrame, now: dt.datetime,
     Columns: ``user_id`` (required), ``signup_at``, ``page``, ``event``, ``first_session``
     (optional), optional history columns :data:`HISTORY_COLUMNS` (the :class:`HistorySummary`
     of the user's history for their variant's guide; missing means never seen), and every other
-    column is a user attribute (missing values fail their conditions). Returns user_id,
+    column is a user attribute (missing values fail their conditions). ``done_events`` holds the
+    product events the user has done, separated by ``|`` (stop rules). Returns user_id,
     experiment, variant, guide_id, eligible, reasons (a list per row), show_after_seconds.
     """
     _require_aware(now, "now")
@@ -375,6 +390,8 @@ def evaluate_table(spec: ExperimentSpec, users: pd.DataFrame, now: dt.datetime,
     in_period = [int(v) if v is not None else 0 for v in col("guides_in_period")]
     last_seen = _aware_column(users, "last_seen_at", source) if "last_seen_at" in users.columns else [None] * n
     last_any = _aware_column(users, "last_guide_at", source) if "last_guide_at" in users.columns else [None] * n
+    done = [frozenset() if v is None else frozenset(e.strip() for e in str(v).split(DONE_EVENTS_SEPARATOR) if e.strip())
+            for v in col("done_events")]
     attr_cols = [c for c in users.columns if c not in TABLE_COLUMNS and c not in HISTORY_COLUMNS]
     attr_values = {c: col(c) for c in attr_cols}
 
@@ -384,7 +401,8 @@ def evaluate_table(spec: ExperimentSpec, users: pd.DataFrame, now: dt.datetime,
         guide = guides.get(variant) if variant is not None else None
         ctx = PageContext(page=None if pages[i] is None else str(pages[i]),
                           event=None if events[i] is None else str(events[i]), first_session=first[i])
-        summary = HistorySummary(seen_count[i], seen_today[i], last_seen[i], interacted[i], in_period[i], last_any[i])
+        summary = HistorySummary(seen_count[i], seen_today[i], last_seen[i], interacted[i], in_period[i], last_any[i],
+                                 done[i])
         attributes = {c: attr_values[c][i] for c in attr_cols}
         e = _decide(spec, ids[i], variant, guide, live, attributes, signup[i], ctx, summary, now, policy)
         rows.append(e.to_dict())
@@ -457,5 +475,12 @@ def eligible_from_cli(spec_path: str, user_arg: str, now: str | None, policy_pat
         raise DataError(source, "", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     if not isinstance(data, dict):
         raise DataError(source, "", "expected a JSON object with user_id, attributes, signup_at, context, history")
+    stray = [k for k in data if k not in UserContext.model_fields]
+    if stray:
+        raise DataError(source, ", ".join(map(str, stray)),
+                        f"unknown field: a user is {{user_id, attributes, signup_at, context, history}}; "
+                        f"user attributes such as {stray[0]!r} go under \"attributes\", e.g. "
+                        f'{{"user_id": "u1", "attributes": {{"{stray[0]}": "…"}}}} '
+                        "(docs/inputs.md; guidelab schema eligibility-input)")
     user = validate_as(UserContext, data, source)
     return _format_one(evaluate_user(spec, user, at, policy)), 0

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .catalog import GUIDE_EVENTS, MetricDef, parse_metric
 from .errors import SpecError, clip
-from .guides import Guide
+from .guides import Guide, _Errors
 from .values import Bool
 from .yamlio import load_model
 
@@ -286,25 +286,29 @@ class ExperimentSpec(_Model):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "ExperimentSpec":
+        # Problems located at their field, so the error names the line of the variants block
+        # (or the variant, or control:), not the top of the file.
+        errors = _Errors()
         keys = [v.key for v in self.variants]
         if len(set(keys)) != len(keys):
-            raise ValueError(f"variants: keys must be unique, got {keys}")
+            errors.add(("variants",), f"keys must be unique, got {keys}")
         total = sum(v.weight for v in self.variants)
         if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"variants: weights must sum to 1, they sum to {total:.6g}")
+            errors.add(("variants",), f"weights must sum to 1, they sum to {total:.6g} "
+                       f"({', '.join(f'{v.key} {v.weight:g}' for v in self.variants)})")
         if self.control is not None and self.control not in keys:
-            raise ValueError(f"control: {clip(self.control)} is not a variant key; expected one of {keys}")
+            errors.add(("control",), f"{clip(self.control)} is not a variant key; expected one of {keys}")
         guide_ids = [g.id for g in self.guides]
         if len(set(guide_ids)) != len(guide_ids):
-            raise ValueError("guides: guide ids must be unique")
-        for v in self.variants:
+            errors.add(("guides",), "guide ids must be unique")
+        for i, v in enumerate(self.variants):
             if v.guide is not None and v.guide not in guide_ids:
-                raise ValueError(
-                    f"variant {clip(v.key)} shows guide {clip(v.guide)}, which is not defined under guides: "
-                    f"expected one of {guide_ids or '(none defined)'} or null for a holdout"
-                )
+                errors.add(("variants", i, "guide"),
+                           f"variant {clip(v.key)} shows guide {clip(v.guide)}, which is not defined under guides: "
+                           f"expected one of {guide_ids or '(none defined)'} or null for a holdout")
         if self.end is not None and self.end < self.start:
-            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+            errors.add(("end",), f"end ({self.end}) is before start ({self.start})")
+        errors.raise_if_any("ExperimentSpec")
         all_metrics = [self.metrics.primary, *self.metrics.secondary, *self.metrics.guardrails]
         if len(set(all_metrics)) != len(all_metrics):
             raise ValueError("metrics: the primary metric must not be repeated as secondary or guardrail")

@@ -4,7 +4,9 @@
 
 * ``<out>/<id>/guides.json``: per variant, the guide it shows (or ``null`` for a holdout),
   with its text per locale (type, steps with title/body/buttons/target/question, targeting,
-  trigger, schedule, frequency, priority, goal event). Plain data: text is **not** escaped
+  trigger, schedule, frequency, priority, goal event, and ``stop_on_events``: the product
+  events after which the front end must not show the guide again, from ``frequency.until_goal``
+  and ``frequency.stop_events``). Plain data: text is **not** escaped
   (the front end escapes it), keys are sorted, non-ASCII is written as is (UTF-8).
 * ``<out>/<id>/growthbook.json``: ``{"features": {<id>: {"defaultValue": null, "rules":
   [<experiment rule>]}}}``, the shape GrowthBook SDKs load (``GrowthBook(features=...)``).
@@ -71,6 +73,8 @@ def _guide(guide: Guide) -> dict[str, Any]:
         "trigger": _dump(guide.trigger),
         "schedule": _dump(guide.schedule),
         "frequency": _dump(guide.frequency),
+        # The stop rule resolved for the front end: never show again once the user has done any of these.
+        "stop_on_events": guide.frequency.stop_events_for(guide.goal_event),
         "priority": guide.priority,
         "goal_event": guide.goal_event,
     }

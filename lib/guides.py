@@ -594,6 +594,21 @@ class Targeting(_Model):
     all: list[Condition] = []
     any: list[Condition] = []
 
+    @model_validator(mode="before")
+    @classmethod
+    def _only_all_any(cls, data: Any) -> Any:
+        # A condition written straight under targeting (``targeting: {version: ">= 3.2"}``) would
+        # otherwise be an "unknown field" with no hint of the shape expected.
+        if isinstance(data, Mapping):
+            stray = [k for k in data if k not in ("all", "any")]
+            if stray:
+                errors = _Errors()
+                for key in stray:
+                    errors.add((str(key),), "targeting takes lists of conditions under all: or any:, e.g. "
+                                            "targeting: {all: [{attribute: app_version, version: '>=3.2'}]}")
+                errors.raise_if_any("Targeting")
+        return data
+
     @model_validator(mode="after")
     def _not_empty(self) -> "Targeting":
         if not self.all and not self.any:
@@ -738,12 +753,24 @@ class Frequency(_Model):
     ``once``: at most one showing (caps are refused as contradictory). ``until_interacted``:
     again on later triggers until the user clicks, dismisses or completes. ``every_time``: on
     every trigger. Caps are optional positive whole numbers.
+
+    Stop rules, with any mode (Intercom's "stop when the user meets a condition"):
+    ``until_goal: true`` stops the guide for good once the user has done the guide's
+    ``goal_event``; ``stop_events`` lists further product events after which it stops (e.g.
+    ``subscription_cancelled``). :meth:`stop_events_for` gives the full list.
     """
 
     mode: Annotated[FrequencyMode, _one_of(get_args(FrequencyMode))] = "once"
     max_per_day: PositiveInt | None = None
     max_total: PositiveInt | None = None
     min_hours_between: PositiveInt | None = None
+    until_goal: bool = False
+    stop_events: list[EventName] = []
+
+    def stop_events_for(self, goal_event: str | None) -> list[str]:
+        """The events after which the guide is not shown again: the goal (when ``until_goal``), then ``stop_events``."""
+        events = [goal_event] if self.until_goal and goal_event else []
+        return events + [e for e in self.stop_events if e not in events]
 
     @model_validator(mode="after")
     def _caps(self) -> "Frequency":
@@ -755,6 +782,9 @@ class Frequency(_Model):
                                "use until_interacted or every_time", getattr(self, name))
         if self.max_per_day is not None and self.max_total is not None and self.max_per_day > self.max_total:
             errors.add(("max_per_day",), f"expected at most max_total ({self.max_total})", self.max_per_day)
+        for i, event in enumerate(self.stop_events):
+            if event in self.stop_events[:i]:
+                errors.add(("stop_events", i), f"event {event!r} is listed twice", event)
         errors.raise_if_any("Frequency")
         return self
 
@@ -812,6 +842,9 @@ class Guide(_Model):
         self._check_steps(errors)
         self._check_locales(errors)
         self._check_text_sizes(errors)
+        if self.frequency.until_goal and self.goal_event is None:
+            errors.add(("frequency", "until_goal"), "needs the guide's goal_event (the product event that ends it), "
+                       "e.g. goal_event: project_created", True)
         errors.raise_if_any("Guide")
         return self
 

@@ -31,6 +31,21 @@ def pct(x: float | None, digits: int = 1, signed: bool = False) -> str:
     return s.replace("-", "−") if signed else s
 
 
+def pts(x: float | None, digits: int = 1, signed: bool = False, lang: str = "en") -> str:
+    """A difference of two rates in percentage points: 0.048 -> '+4.8 pt' ('+4.8ポイント' in
+    Japanese). Rates and relative lifts stay percentages (:func:`pct`). None -> '–'."""
+    if x is None:
+        return "–"
+    s = f"{x * 100:+.{digits}f}" if signed else f"{x * 100:.{digits}f}"
+    s = s.replace("-", "−") if signed else s
+    return f"{s}ポイント" if lang == "ja" else f"{s} pt"
+
+
+def join_list(items: Any, lang: str = "en") -> str:
+    """A list in running text: 'a, b, c' in English, 'a、b、c' in Japanese (読点, no space)."""
+    return ("、" if lang == "ja" else ", ").join(str(i) for i in items)
+
+
 def value(x: float | None, kind: str = "proportion") -> str:
     """A metric's value: a percentage for proportions, a number for means and ratios."""
     if x is None:
@@ -146,6 +161,7 @@ WORDS = {
         "reading.novelty.primacy": "{variant}: the daily effect grows over time (slope {slope} pt/day, p = {p}): users need time to adapt (primacy).",
         "reading.novelty.stable": "{variant}: no trend in the daily effect (p = {p}): no sign of novelty or primacy.",
         "reading.funnel": "{variant}: {completion} of assigned users complete the {guide}; the largest drop is at step \u201c{step}\u201d ({share} of those who reached it leave).",
+        "funnel.completed": "Completed",
         "reading.heterogeneity.yes": "{variant}: the effect differs between {attribute} segments (Q test p = {p}).",
         "reading.heterogeneity.no": "{variant}: no evidence that the effect differs between {attribute} segments (Q test p = {p}).",
         "segment_warning": "Segments are for understanding, not for picking winners: a segment chosen after looking at the data is exploratory, and only a significant heterogeneity test supports saying the effect differs by segment.",
@@ -200,6 +216,7 @@ WORDS = {
         "reading.novelty.primacy": "{variant}：日別の効果が時間とともに大きくなっています（傾き {slope} ポイント/日、p = {p}）。慣れるまで時間がかかる効果（プライマシー）の可能性があります。",
         "reading.novelty.stable": "{variant}：日別の効果に傾向はありません（p = {p}）。目新しさ効果やプライマシーの兆候はありません。",
         "reading.funnel": "{variant}：割り当てユーザーの {completion} が{guide}を完了しました。最も離脱が大きいのはステップ「{step}」です（到達者の {share} が離脱）。",
+        "funnel.completed": "完了",
         "reading.heterogeneity.yes": "{variant}：{attribute} のセグメント間で効果が異なります（Q 検定 p = {p}）。",
         "reading.heterogeneity.no": "{variant}：{attribute} のセグメント間で効果が異なる証拠はありません（Q 検定 p = {p}）。",
         "segment_warning": "セグメントは理解のためのもので、勝者選びには使えません。データを見た後に選んだセグメントは探索的な結果であり、異質性検定が有意な場合にのみ「セグメントによって効果が異なる」と言えます。",
@@ -361,7 +378,7 @@ def reason_text(reason: "Reason", lang: str = "en") -> str:
 
 _CHECKS = {
     "assignments_present": (("assignments present", "{n:,} assignment rows for experiment {experiment!r} up to {as_of}"),
-                            ("割り当てデータあり", "実験 {experiment} の割り当て {n:,} 行（{as_of} まで）")),
+                            ("割り当てデータあり", "実験 {experiment} の割り当て {n:,} 行（{as_of}まで）")),
     "missing_user_ids": (("no missing user ids", "{n:,} assignment rows without a user_id"),
                          ("ユーザーIDの欠損なし", "user_id のない割り当て行：{n:,} 行")),
     "unknown_variants": (("variants match the spec", "{n:,} rows with a variant not in the spec ({variants})"),

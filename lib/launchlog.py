@@ -3,7 +3,7 @@
 One file (``.csv`` or ``.parquet``, by extension) with the columns :data:`LOG_COLUMNS`. It is
 append-only in meaning: a row, once written, is never changed or removed. Each run rewrites the
 file atomically (a temporary file beside it, fsync, ``os.replace``) under an exclusive
-``flock`` on ``<log>.lock``, so a reader sees the old log or the new one, never half of one, and
+``flock`` on the log's folder (no lock file is left beside the output), so a reader sees the old log or the new one, never half of one, and
 two concurrent runs cannot lose each other's rows.
 
 Only users *in* the experiment are logged (``variant`` never null). One row per
@@ -77,15 +77,16 @@ class ReassignmentError(GuidelabError):
 # --------------------------------------------------------------------------- file I/O
 
 
-def _lock_path(log_path: Path) -> Path:
-    return log_path.with_name(log_path.name + ".lock")
-
-
 @contextmanager
 def _locked(log_path: Path) -> Iterator[None]:
-    """Exclusive advisory lock on ``<log>.lock`` (kept on disk: removing it would race)."""
+    """Exclusive advisory ``flock`` on the log's folder.
+
+    A lock file beside the log would have to stay on disk forever (removing it races with a
+    waiting run, which would then hold a lock on a deleted file); the folder itself always
+    exists and is never replaced, so locking it leaves nothing behind. Runs writing logs in
+    the same folder take turns."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(_lock_path(log_path), os.O_RDWR | os.O_CREAT, 0o666)
+    fd = os.open(log_path.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:

@@ -253,6 +253,14 @@ def ratio_sql(metric: MetricDef) -> tuple[str, str, str]:
     raise ValueError(f"no ratio SQL for metric family {metric.family!r}")
 
 
+def _centred(values: list[Any]) -> tuple[float | None, float | None, float | None]:
+    """Centred moments from SQL (var_pop/covar_pop times n, Welford-stable in DuckDB; NULL values
+    count as 0 there as in the sums), or all None when any is NULL (then the raw sums decide)."""
+    if any(v is None for v in values):
+        return None, None, None
+    return tuple(max(float(v), 0.0) if i < 2 else float(v) for i, v in enumerate(values))  # type: ignore[return-value]
+
+
 def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Run one metric's SQL: sufficient statistics per variant (and covariate sums for CUPED)."""
     from .stats.cuped import CovariateStats
@@ -263,27 +271,34 @@ def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool) -> tuple
     if mdef.kind == "ratio":
         eligible, x, y = ratio_sql(mdef)
         rows = con.execute(
-            f"SELECT variant, count(*), sum({x}), sum({y}), sum({x}*{x}), sum({y}*{y}), sum({x}*{y}) "
+            f"SELECT variant, count(*), sum({x}), sum({y}), sum({x}*{x}), sum({y}*{y}), sum({x}*{y}), "
+            f"var_pop(coalesce({x}, 0))*count(*), var_pop(coalesce({y}, 0))*count(*), "  # centred moments,
+            f"covar_pop(coalesce({x}, 0), coalesce({y}, 0))*count(*) "  # NULL as 0 like the sums
             f"FROM exp_users WHERE {eligible} GROUP BY variant").fetchall()
         out = {k: RatioStats(0, 0.0, 0.0, 0.0, 0.0, 0.0) for k in keys}
-        for v, n, sx, sy, sx2, sy2, sxy in rows:
-            out[v] = RatioStats(int(n), float(sx or 0), float(sy or 0), float(sx2 or 0), float(sy2 or 0), float(sxy or 0))
+        for v, n, sx, sy, sx2, sy2, sxy, *centred in rows:
+            out[v] = RatioStats(int(n), float(sx or 0), float(sy or 0), float(sx2 or 0), float(sy2 or 0), float(sxy or 0),
+                                *_centred(centred))
         return out, None
     eligible, yv = metric_counts_sql(mdef, spec)
     rows = con.execute(
         f"SELECT variant, count(*), sum({yv}), sum({yv}*{yv}), sum(pre_active_days), "
-        f"sum(pre_active_days*pre_active_days), sum({yv}*pre_active_days) "
+        f"sum(pre_active_days*pre_active_days), sum({yv}*pre_active_days), "
+        f"var_pop(coalesce({yv}, 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), "  # centred
+        f"covar_pop(coalesce(pre_active_days, 0), coalesce({yv}, 0))*count(*) "  # moments, NULL as 0
         f"FROM exp_users WHERE {eligible} GROUP BY variant").fetchall()
     if mdef.kind == "proportion":
         out = {k: ProportionCounts(0, 0) for k in keys}
     else:
         out = {k: MeanStats(0, 0.0, 0.0) for k in keys}
     cov = {k: CovariateStats(0, 0.0, 0.0, 0.0, 0.0, 0.0) for k in keys} if cuped else None
-    for v, n, sy, sy2, sx, sx2, sxy in rows:
+    for v, n, sy, sy2, sx, sx2, sxy, *centred in rows:
         n, sy, sy2 = int(n), (sy or 0), (sy2 or 0)
-        out[v] = ProportionCounts(n, int(sy)) if mdef.kind == "proportion" else MeanStats(n, float(sy), float(sy2))
+        m2_y, m2_x, c_xy = _centred(centred)
+        out[v] = ProportionCounts(n, int(sy)) if mdef.kind == "proportion" else MeanStats(n, float(sy), float(sy2), m2_y)
         if cov is not None:
-            cov[v] = CovariateStats(n, float(sy), float(sy2), float(sx or 0), float(sx2 or 0), float(sxy or 0))
+            cov[v] = CovariateStats(n, float(sy), float(sy2), float(sx or 0), float(sx2 or 0), float(sxy or 0),
+                                    m2_y, m2_x, c_xy)
     return out, cov
 
 

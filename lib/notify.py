@@ -20,15 +20,24 @@ class NotifyResult:
     error: str | None = None
 
 
-def verdict_message(experiment: str, name: str, verdict: str, summary: str, link: str) -> dict:
-    """A Slack incoming-webhook payload: ``text`` for any client, ``blocks`` for Slack."""
-    headline = f"{SYMBOL.get(verdict, '')} {verdict}: {name} ({experiment})"
+def verdict_message(experiment: str, name: str, verdict: str, summary: str, link: str, lang: str = "en") -> dict:
+    """A Slack incoming-webhook payload in the report's language: ``text`` for any client, ``blocks`` for Slack.
+
+    The verdict word and the link label follow ``lang`` (``✔ 採用`` / ``レポートを開く`` in
+    Japanese), as the report does; ``summary`` is passed in that language by the caller."""
+    from .i18n import check_lang, t
+
+    check_lang(lang)
+    word = t(verdict, lang) if verdict else verdict
+    headline = (f"{SYMBOL.get(verdict, '')} {word}：{name}（{experiment}）" if lang == "ja"
+                else f"{SYMBOL.get(verdict, '')} {verdict}: {name} ({experiment})")
+    open_label = "レポートを開く" if lang == "ja" else "Open the report"
     return {
         "text": f"{headline}\n{summary}\n{link}",
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": headline[:150]}},
             {"type": "section", "text": {"type": "mrkdwn", "text": _mrkdwn_escape(summary)[:2900]}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"<{link}|Open the report>"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"<{link}|{open_label}>"}},
         ],
     }
 

@@ -162,25 +162,29 @@ def daily_figure(result: ExperimentResult, lang: str = "en") -> go.Figure | None
                         [d.cumulative.abs_ci[0] * 100 for d in pts][::-1], fill="toself",
                         fillcolor=_rgba(colours[v], 0.15), line=dict(width=0), hoverinfo="skip", showlegend=False)
         fig.add_scatter(x=x, y=[d.cumulative.abs_diff * 100 for d in pts], mode="lines", name=f"{v} ({t('cumulative', lang)})",
-                        line=dict(color=colours[v]), hovertemplate=f"{v} · %{{x}}: %{{y:+.2f}} pt<extra></extra>")
+                        line=dict(color=colours[v]), hovertemplate=f"{v} · %{{x}}: %{{y:+.2f}}{'ポイント' if lang == 'ja' else ' pt'}<extra></extra>")
         dd = [d for d in pts if d.daily.abs_diff is not None]
         fig.add_scatter(x=[str(d.day) for d in dd], y=[d.daily.abs_diff * 100 for d in dd], mode="markers",
                         name=f"{v} ({t('per_day', lang)})", marker=dict(color=colours[v], symbol="circle-open", size=7),
-                        hovertemplate=f"{v} · %{{x}}: %{{y:+.2f}} pt<extra></extra>")
+                        hovertemplate=f"{v} · %{{x}}: %{{y:+.2f}}{'ポイント' if lang == 'ja' else ' pt'}<extra></extra>")
     fig.add_hline(y=0, line_dash="dash", line_color="#555")
     return _layout(fig, t("chart.daily", lang).format(metric=metric_label(daily["metric"], lang)),
                    t("assignment_day", lang), t("diff_axis", lang))
 
 
-def funnel_figure(result: ExperimentResult, lang: str = "en") -> go.Figure | None:
-    """Share of assigned users reaching each step of the tour or checklist, per variant."""
+def funnel_figure(result: ExperimentResult, lang: str = "en",
+                  step_labels: dict[str, dict[str, str]] | None = None) -> go.Figure | None:
+    """Share of assigned users reaching each step of the tour or checklist, per variant.
+
+    ``step_labels``: per variant, step id -> label (the step's title in the report's language)."""
     funnels = (result.analyses or {}).get("funnels")
     if not funnels:
         return None
     colours = colour_map(list(result.assigned))
     fig = go.Figure()
     for v, f in funnels.items():
-        names = [st.name for st in f.steps]
+        labels = (step_labels or {}).get(v, {})
+        names = [labels.get(st.name, st.name) for st in f.steps]
         fig.add_bar(name=v, x=[(st.reach_rate or 0) * 100 for st in f.steps], y=names, orientation="h",
                     marker_color=colours[v], customdata=[[st.reached, f.entered] for st in f.steps],
                     text=[f"{(st.reach_rate or 0) * 100:.1f}%" for st in f.steps], textposition="outside",

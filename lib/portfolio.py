@@ -10,15 +10,30 @@ import json
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
 
 from .errors import GuidelabError, SpecError
 from .experiment import ExperimentSpec, load_experiment
 from .fsutil import atomic_write_text
-from .i18n import check_lang, date, metric_label, pct, t
+from .i18n import LANGS, date, metric_label, pct, t
+from .progress import Progress
 from .render import COLOUR, CSS, SYMBOL
+from .report import report_name
+
+
+@dataclass(frozen=True)
+class ArmSummary:
+    """One treatment arm on the primary metric: its own verdict and the interval that verdict used
+    (the always-valid confidence sequence when the experiment is sequential, else the fixed-horizon one)."""
+
+    variant: str
+    verdict: str
+    lift: float | None
+    lift_ci: tuple[float, float] | None
+    interval: str                  # sequential | fixed
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -34,10 +49,12 @@ class PortfolioEntry:
     start: dt.date | None
     end: dt.date | None
     as_of: str | None
-    html: str | None               # link relative to the index
+    html: str | None               # link relative to the index (the report in the index's language)
     notebook: str | None
     error: str | None = None
     summary: str = ""
+    arms: tuple[ArmSummary, ...] = ()
+    reports: tuple[tuple[str, str], ...] = ()   # (language, file) of every report written
 
 
 def find_data_dir(spec_id: str, data_root: Path) -> Path | None:
@@ -46,6 +63,16 @@ def find_data_dir(spec_id: str, data_root: Path) -> Path | None:
         if candidate.is_dir():
             return candidate
     return None
+
+
+def _primary_interval(m: dict) -> tuple[tuple[float, float] | None, str]:
+    """The relative-lift interval the verdict used: sequential when the row has one."""
+    seq = m.get("sequential")
+    if seq is not None:
+        ci = seq.get("relative_ci")
+        return (tuple(ci) if ci and None not in ci else None), "sequential"
+    ci = m.get("rel_ci")
+    return (tuple(ci) if ci and None not in ci else None), "fixed"
 
 
 def _run_one(spec_path: Path, data_root: Path, out_dir: Path, lang: str) -> PortfolioEntry:
@@ -62,8 +89,8 @@ def _run_one(spec_path: Path, data_root: Path, out_dir: Path, lang: str) -> Port
                               lift_ci=None, variant=None, as_of=None, html=None, notebook=None,
                               error=f"no data: expected {data_root / spec.id}/ or {data_root / 'sample' / spec.id}/")
     proc = subprocess.run([sys.executable, "-m", "guidelab.cli", "report", str(spec_path), "--data", str(data),
-                           "--out", str(out_dir), "--lang", lang], capture_output=True, text=True)
-    nb = out_dir / f"{spec.id}.ipynb"
+                           "--out", str(out_dir), "--lang", lang, "--quiet"], capture_output=True, text=True)
+    nb = out_dir / report_name(spec.id, lang, ".ipynb")
     if proc.returncode != 0:
         err = (proc.stderr.strip().splitlines() or ["failed"])[0]
         return PortfolioEntry(**base, status="failed", verdict=None, primary_metric=spec.metrics.primary, lift=None,
@@ -74,19 +101,56 @@ def _run_one(spec_path: Path, data_root: Path, out_dir: Path, lang: str) -> Port
     primary = [m for m in doc["metrics"] if m.get("role") == "primary"]
     chosen = next((m for m in primary if m["variant"] == decision.get("arm")), None) or \
         max(primary, key=lambda m: m["rel_lift"] if m["rel_lift"] is not None else float("-inf"), default=None)
-    summary = decision["reasons"][0] if decision["reasons"] and lang == "en" else \
-        (decision.get("reasons_ja") or decision["reasons"] or [""])[0]
+    reasons_ja = decision.get("reasons_ja") or decision["reasons"]
+    summary = decision["reasons"][0] if decision["reasons"] and lang == "en" else (reasons_ja or [""])[0]
+    arm_verdicts = {a["variant"]: a for a in decision.get("arms", [])}
+    arms = []
+    for m in primary:
+        ci, interval = _primary_interval(m)
+        a = arm_verdicts.get(m["variant"], {})
+        # Arm reasons are written in English in the JSON; the index quotes them in English only.
+        arms.append(ArmSummary(m["variant"], a.get("verdict") or decision["verdict"], m["rel_lift"], ci, interval,
+                               (a.get("reasons") or [""])[0] if lang == "en" else ""))
+    chosen_ci = _primary_interval(chosen)[0] if chosen else None
     return PortfolioEntry(**base, status="ok", verdict=decision["verdict"], primary_metric=spec.metrics.primary,
-                          lift=chosen["rel_lift"] if chosen else None,
-                          lift_ci=tuple(chosen["rel_ci"]) if chosen and chosen["rel_ci"] else None,
+                          lift=chosen["rel_lift"] if chosen else None, lift_ci=chosen_ci,
                           variant=chosen["variant"] if chosen else None, as_of=doc.get("as_of"),
-                          html=f"{spec.id}.html", notebook=nb.name, summary=summary)
+                          html=report_name(spec.id, lang), notebook=nb.name, summary=summary, arms=tuple(arms),
+                          reports=((lang, report_name(spec.id, lang)),))
+
+
+def _merge_languages(runs: list[PortfolioEntry]) -> PortfolioEntry:
+    """One entry per experiment from its runs in several languages: the first language's entry,
+    linking every language's report; failed if any language failed."""
+    first = runs[0]
+    failed = next((r for r in runs if r.status != "ok"), None)
+    if failed is not None:
+        return failed
+    return replace(first, reports=tuple(pair for r in runs for pair in r.reports))
+
+
+def parse_langs(value: str | list[str] | tuple[str, ...]) -> list[str]:
+    """``"en"``, ``"ja"``, ``"en,ja"`` (or a list) -> the languages, each once, in order."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    langs: list[str] = []
+    for item in (i.strip() for i in items):
+        if item not in LANGS:
+            raise GuidelabError(f"--lang: expected en, ja or en,ja, got {value!r}")
+        if item not in langs:
+            langs.append(item)
+    if not langs:
+        raise GuidelabError(f"--lang: expected en, ja or en,ja, got {value!r}")
+    return langs
 
 
 def publish(experiments_dir: str | Path = "experiments", data_root: str | Path = "data",
-            out_dir: str | Path = "reports", jobs: int = 2, lang: str = "en") -> tuple[Path, list[PortfolioEntry]]:
-    """Rerun every ``experiments/*.yaml`` with up to ``jobs`` in parallel; write the index."""
-    check_lang(lang)
+            out_dir: str | Path = "reports", jobs: int = 2, lang: str | list[str] = "en",
+            progress: Progress | None = None) -> tuple[Path, list[PortfolioEntry]]:
+    """Rerun every ``experiments/*.yaml`` in each language asked (``"en"``, ``"ja"`` or
+    ``"en,ja"``), with up to ``jobs`` in parallel; write one index per language
+    (``index.html``, ``index.ja.html``) linking every language's report. Returns the first
+    language's index and its entries."""
+    langs = parse_langs(lang)
     experiments_dir, data_root, out_dir = Path(experiments_dir), Path(data_root), Path(out_dir)
     specs = sorted(experiments_dir.glob("*.yaml")) + sorted(experiments_dir.glob("*.yml"))
     if not specs:
@@ -94,47 +158,104 @@ def publish(experiments_dir: str | Path = "experiments", data_root: str | Path =
     if jobs < 1:
         raise GuidelabError(f"--jobs must be at least 1, got {jobs}")
     out_dir.mkdir(parents=True, exist_ok=True)
+    progress = progress or Progress(enabled=False)
+    jobs_list = [(p, la) for p in specs for la in langs]
+    done = [0]
+
+    def run(job: tuple[Path, str]) -> PortfolioEntry:
+        entry = _run_one(job[0], data_root, out_dir, job[1])
+        done[0] += 1
+        progress.stage(f"{entry.experiment} ({job[1]}) {entry.status} [{done[0]}/{len(jobs_list)}]")
+        return entry
+
+    progress.stage(f"running {len(jobs_list)} report(s) with {jobs} job(s)")
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        entries = list(pool.map(lambda p: _run_one(p, data_root, out_dir, lang), specs))
-    entries.sort(key=lambda e: (e.start or dt.date.min, e.experiment), reverse=True)  # newest first
-    index = atomic_write_text(out_dir / "index.html", index_html(entries, lang))
-    return index, entries
+        runs = list(pool.map(run, jobs_list))
+    first_index: tuple[Path, list[PortfolioEntry]] | None = None
+    for la in langs:
+        per_spec = [[r for (p, l2), r in zip(jobs_list, runs) if p == spec and l2 == la] +
+                    [r for (p, l2), r in zip(jobs_list, runs) if p == spec and l2 != la] for spec in specs]
+        entries = [_merge_languages(group) for group in per_spec]
+        entries.sort(key=lambda e: (e.start or dt.date.min, e.experiment), reverse=True)  # newest first
+        index = atomic_write_text(out_dir / report_name("index", la), index_html(entries, la))
+        if first_index is None:
+            first_index = (index, entries)
+    progress.done("published")
+    assert first_index is not None
+    return first_index
+
+
+_INDEX_CSS = """<style>
+.gl-portfolio{max-width:1240px;margin:16px auto;padding:0 12px;box-sizing:border-box}
+.gl-portfolio .gl-table{width:100%;table-layout:fixed}
+.gl-portfolio .gl-table th,.gl-portfolio .gl-table td{white-space:normal;overflow-wrap:anywhere;vertical-align:top;text-align:left}
+.gl-portfolio .gl-table th{font-size:.92em}
+.gl-portfolio col.c-exp{width:34%}.gl-portfolio col.c-arms{width:36%}.gl-portfolio col.c-metric{width:10%}
+.gl-portfolio col.c-dates{width:11%}.gl-portfolio col.c-links{width:9%}
+.gl-arms{list-style:none;margin:0;padding:0}.gl-arms li{margin:0 0 4px}
+.gl-nowrap{white-space:nowrap}
+.gl-portfolio :lang(ja){line-break:strict}
+@supports (word-break:auto-phrase){.gl-portfolio th:lang(ja),.gl-portfolio td:lang(ja){word-break:auto-phrase}}
+</style>"""
+
+_WORDS = {
+    "en": {"heads": ["Experiment", "Verdict per arm: primary lift (interval the verdict used)", "Primary metric",
+                     "Dates · data as of", "Reports"],
+           "title": "Guide experiments portfolio", "count": "Experiments", "failed": "failed",
+           "notebook": "executed notebook", "sequential": "sequential 95% CS", "fixed": "95% CI",
+           "overall": "Overall", "as_of": "data as of"},
+    "ja": {"heads": ["実験", "アームごとの判定：主要指標のリフト（判定に用いた区間）", "主要指標", "期間・データ基準日", "レポート"],
+           "title": "ガイド実験ポートフォリオ", "count": "件数", "failed": "失敗",
+           "notebook": "実行済みノートブック", "sequential": "逐次95%信頼系列", "fixed": "95%信頼区間",
+           "overall": "全体", "as_of": "データ基準日"},
+}
+_LANG_NAMES = {"en": "English", "ja": "日本語"}
+
+
+def _verdict_html(v: str, lang: str) -> str:
+    return (f'<span class="gl-nowrap" style="color:{COLOUR.get(v, "#333")};font-weight:700">'
+            f'{SYMBOL.get(v, "")} {escape(t(v, lang))}</span>')
 
 
 def index_html(entries: list[PortfolioEntry], lang: str = "en") -> str:
-    """The portfolio page: one row per experiment, newest first; every field escaped."""
-    ja = lang == "ja"
-    heads = (["実験", "状態", "判定", "主要指標", "リフト（95%信頼区間）", "期間", "データ基準日", "レポート"] if ja else
-             ["Experiment", "Status", "Verdict", "Primary metric", "Lift (95% CI)", "Dates", "Data as of", "Report"])
+    """The portfolio page: one row per experiment, newest first, each treatment arm with its own
+    verdict and the primary lift with the interval its verdict used; every field escaped. Fits a
+    1280 px screen (fixed column widths, text wraps)."""
+    w = _WORDS[lang]
     rows = []
     for e in entries:
         if e.status == "ok":
-            v = e.verdict or ""
-            verdict = f'<span style="color:{COLOUR.get(v, "#333")};font-weight:700">{SYMBOL.get(v, "")} {escape(t(v, lang))}</span>'
-            status = f'<span class="gl-ok">✔ {"完了" if ja else "ok"}</span>'
-            link = f'<a href="{escape(e.html or "")}">{"開く" if ja else "open"}</a>'
+            arms = []
+            for a in e.arms:
+                lift = "–"
+                if a.lift is not None:
+                    ci = f" [{pct(a.lift_ci[0], signed=True)}, {pct(a.lift_ci[1], signed=True)}]" if a.lift_ci else ""
+                    lift = f'<span class="gl-nowrap">{pct(a.lift, signed=True)}</span>{ci}'
+                reason = f'<div class="gl-small">{escape(a.reason)}</div>' if a.reason else ""
+                arms.append(f'<li>{_verdict_html(a.verdict, lang)} <b>{escape(a.variant)}</b>: {lift} '
+                            f'<span class="gl-small">{escape(w[a.interval])}</span>{reason}</li>')
+            overall = (f'<div class="gl-small">{w["overall"]}: {_verdict_html(e.verdict or "", lang)}</div>'
+                       if len(e.arms) != 1 else "")
+            verdict = f'<ul class="gl-arms">{"".join(arms)}</ul>{overall}' if arms else _verdict_html(e.verdict or "", lang)
+            own = [(la, f) for la, f in e.reports if la == lang] + [(la, f) for la, f in e.reports if la != lang]
+            link = "<br>".join(f'<a href="{escape(f)}" hreflang="{la}">{_LANG_NAMES.get(la, la)}</a>' for la, f in own) \
+                or (f'<a href="{escape(e.html)}">{_LANG_NAMES[lang]}</a>' if e.html else "–")
         else:
-            verdict = "–"
-            status = f'<span class="gl-bad">✖ {"失敗" if ja else "failed"}</span>'
-            link = (f'<a href="{escape(e.notebook)}">{"実行済みノートブック" if ja else "executed notebook"}</a>'
-                    if e.notebook else "–")
+            verdict = f'<span class="gl-bad">✖ {w["failed"]}</span>'
+            link = (f'<a href="{escape(e.notebook)}">{w["notebook"]}</a>' if e.notebook else "–")
             link += f'<div class="gl-small">{escape(e.error or "")}</div>'
-        lift = "–"
-        if e.lift is not None:
-            ci = f" [{pct(e.lift_ci[0], signed=True)}, {pct(e.lift_ci[1], signed=True)}]" if e.lift_ci else ""
-            lift = f"{escape(e.variant or '')}: {pct(e.lift, signed=True)}{ci}"
         dates = f"{date(e.start, lang)} – {date(e.end, lang)}" if e.end else date(e.start, lang)
+        as_of = f'<div class="gl-small">{w["as_of"]}: {escape(e.as_of)}</div>' if e.as_of else ""
         rows.append(
-            f'<tr><td class="l"><b>{escape(e.name)}</b><div class="gl-small">{escape(e.experiment)}</div>'
+            f'<tr><td><b>{escape(e.name)}</b><div class="gl-small">{escape(e.experiment)}</div>'
             f'<div class="gl-small">{escape(e.summary)}</div></td>'
-            f"<td>{status}</td><td>{verdict}</td>"
-            f'<td class="l">{escape(metric_label(e.primary_metric, lang, capital=True)) if e.primary_metric else "–"}</td>'
-            f"<td>{lift}</td><td>{escape(dates)}</td><td>{escape(e.as_of or '–')}</td><td class=\"l\">{link}</td></tr>")
-    title = "ガイド実験ポートフォリオ" if ja else "Guide experiments portfolio"
-    generated = f'{"件数" if ja else "Experiments"}: {len(entries)}'
-    ths = "".join(f"<th>{h}</th>" for h in heads)
-    return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">{CSS}</head><body>'
-            f'<div class="gl-report" style="max-width:1400px;margin:20px auto"><h1>{title}</h1>'
-            f'<div class="gl-meta">{generated}</div><table class="gl-table" style="width:100%"><thead><tr>{ths}</tr>'
-            f'</thead><tbody>{"".join(rows)}</tbody></table></div></body></html>\n')
+            f"<td>{verdict}</td>"
+            f'<td>{escape(metric_label(e.primary_metric, lang, capital=True)) if e.primary_metric else "–"}</td>'
+            f"<td>{escape(dates)}{as_of}</td><td>{link}</td></tr>")
+    cols = "".join(f'<col class="c-{c}">' for c in ("exp", "arms", "metric", "dates", "links"))
+    ths = "".join(f"<th>{h}</th>" for h in w["heads"])
+    return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{w["title"]}</title>'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">{CSS}{_INDEX_CSS}</head><body>'
+            f'<div class="gl-report gl-portfolio"><h1>{w["title"]}</h1>'
+            f'<div class="gl-meta">{w["count"]}: {len(entries)}</div><table class="gl-table"><colgroup>{cols}</colgroup>'
+            f'<thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table></div></body></html>\n')

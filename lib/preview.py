@@ -28,6 +28,7 @@ from pathlib import Path
 from .experiment import ExperimentSpec, load_experiment
 from .fsutil import atomic_write_text
 from .guides import Button, Guide, LocalizedText, Step
+from .guidetext import GUIDE_TEXT_CSS, guide_text_html
 
 __all__ = ["PREVIEW_CSS", "preview_from_cli", "preview_html", "write_preview"]
 
@@ -168,8 +169,8 @@ def _question(step: Step, lang: str, uid: str) -> str:
 def _content(step: Step, lang: str, uid: str, counter: str = "", buttons: Iterable[Button] | None = None) -> str:
     """Title, body, question and buttons of one step (every user text escaped)."""
     title, body = _text(step.title, lang), _text(step.body, lang)
-    out = f'<b class="gl-title">{escape(title)}</b>' if title is not None else ""
-    out += f'<p class="gl-body">{escape(body)}</p>' if body is not None else ""
+    out = f'<b class="gl-title gl-text">{guide_text_html(title)}</b>' if title is not None else ""
+    out += f'<p class="gl-body gl-text">{guide_text_html(body)}</p>' if body is not None else ""
     out += _question(step, lang, uid)
     btns = "".join(_button(b, lang) for b in (step.buttons if buttons is None else buttons))
     count = f'<span class="gl-counter">{escape(counter)}</span>' if counter else ""
@@ -231,8 +232,8 @@ def _frames(guide: Guide | None, variant: str, lang: str) -> list[str]:
     if kind == "checklist":
         items = "".join(
             f'<li data-step="{i}"><span class="box"></span><div>'
-            + (f'<b class="gl-title">{escape(s.title.get(lang))}</b>' if s.title is not None else "")
-            + (f'<p class="gl-body">{escape(s.body.get(lang))}</p>' if s.body is not None else "")
+            + (f'<b class="gl-title gl-text">{guide_text_html(s.title.get(lang))}</b>' if s.title is not None else "")
+            + (f'<p class="gl-body gl-text">{guide_text_html(s.body.get(lang))}</p>' if s.body is not None else "")
             + _question(s, lang, f"{uid}-{i}")
             + ('<div class="gl-buttons">' + "".join(_button(b, lang) for b in s.buttons) + "</div>" if s.buttons else "")
             + "</div></li>" for i, s in enumerate(steps))
@@ -292,7 +293,7 @@ def preview_html(spec: ExperimentSpec, langs: Iterable[str] = ("ja", "en")) -> s
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{escape(_ui('en', 'title'))}: {escape(spec.display_name('en'))}</title>"
-            f"<style>{PREVIEW_CSS}</style></head>\n<body class=\"gl-preview\">"
+            f"<style>{PREVIEW_CSS}{GUIDE_TEXT_CSS}</style></head>\n<body class=\"gl-preview\">"
             f"<h1>{escape(_ui('en', 'title'))}: {names}</h1>"
             f"<p class=\"gl-meta\">{escape(spec.id)} · {escape(_ui('en', 'note'))}</p>"
             + "\n".join(sections) + "\n</body></html>\n")
@@ -304,5 +305,11 @@ def write_preview(spec: ExperimentSpec, out_dir: str | Path, langs: Iterable[str
 
 
 def preview_from_cli(spec_path: str | Path, out_dir: str | Path) -> str:
-    """Load and validate a spec, write its preview; returns the written file's path."""
-    return str(write_preview(load_experiment(spec_path), out_dir))
+    """Load and validate a spec, write its preview; returns the written file's path.
+
+    ``out`` ending in ``.html`` is the file itself; anything else is a folder that receives
+    ``<id>.preview.html``."""
+    spec = load_experiment(spec_path)
+    if str(out_dir).lower().endswith((".html", ".htm")):
+        return str(atomic_write_text(Path(out_dir), preview_html(spec, ("ja", "en"))))
+    return str(write_preview(spec, out_dir))

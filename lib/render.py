@@ -15,7 +15,9 @@ from typing import Any
 
 from . import plots
 from .experiment import ExperimentSpec, load_experiment
-from .i18n import check_lang, date, metric_label, number, oc_sentence, p_phrase, pct, prob, pval, rule_sentence, t, value
+from .guidetext import GUIDE_TEXT_CSS, guide_text_html
+from .i18n import (check_lang, date, join_list, metric_label, number, oc_sentence, p_phrase, pct, prob, pts, pval,
+                   rule_sentence, t, value)
 from .results import ExperimentResult, write_result_json
 
 SYMBOL = {"KEEP": "✔", "KILL": "✖", "CONTINUE": "↻", "INVESTIGATE": "⚠"}  # symbols common fonts cover
@@ -118,7 +120,7 @@ def metrics_table(ctx: ReportContext) -> str:
         role = t("role." + m.role, lang)
         label = (f'<td>{escape(metric_label(m.metric, lang, capital=True))} '
                  f'<span class="gl-small">({escape(role)})</span></td><td class="l">{escape(m.variant)}</td>')
-        diff = pct(c.abs_diff, signed=True) if m.kind == "proportion" else value(c.abs_diff, m.kind)
+        diff = pts(c.abs_diff, signed=True, lang=lang) if m.kind == "proportion" else value(c.abs_diff, m.kind)
         cells = [
             label, f"<td>{number(c.n)}</td>", f"<td>{value(m.value, m.kind)}</td>",
             f'<td>{value(m.value_control, m.kind)} <span class="gl-small">(n={number(c.n_control)})</span></td>',
@@ -156,6 +158,13 @@ def _interval(ci: Any) -> str:
     if not ci:
         return "–"
     return f"{pct(ci[0], signed=True)} … {pct(ci[1], signed=True)}"
+
+
+def _interval_pts(ci: Any, lang: str) -> str:
+    """An interval of a difference of rates, in percentage points."""
+    if not ci:
+        return "–"
+    return f"{pts(ci[0], signed=True, lang=lang)} … {pts(ci[1], signed=True, lang=lang)}"
 
 
 def charts(ctx: ReportContext) -> str:
@@ -224,16 +233,18 @@ def deeper_analyses(ctx: ReportContext) -> str:
             if nv.classification:
                 parts.append(_reading(t("reading.novelty." + nv.classification, lang).format(
                     variant=v, slope=f"{(nv.slope or 0) * 100:+.3f}", p=pval(nv.p_value))))
-    fig = plots.funnel_figure(r, lang)
+    labels = {v: funnel_step_labels(ctx.spec, v, lang) for v in a.get("funnels", {})}
+    fig = plots.funnel_figure(r, lang, labels)
     if fig is not None:
         parts.append(plots.figure_html(fig, "gl-funnel"))
         for v, f in a["funnels"].items():
-            drop = f.largest_relative_drop if getattr(f, "largest_relative_drop", None) else f.largest_drop
+            drop = funnel_largest_leave(f)
             guide = ctx.spec.guide_for(v)
             if drop is not None and guide is not None:
+                step, share = drop
                 parts.append(_reading(t("reading.funnel", lang).format(
                     variant=v, completion=pct(f.completion), guide=guide.display_name(lang) if hasattr(guide, "display_name") else guide.id,
-                    step=drop.step, share=pct(drop.share))))
+                    step=labels[v].get(step, step), share=pct(share))))
             timing = a.get("time_to_complete", {}).get(v)
             if timing and timing["mean_seconds"] is not None and timing["ci"]:
                 parts.append(_reading(t("reading.time_to_complete", lang).format(
@@ -245,7 +256,7 @@ def deeper_analyses(ctx: ReportContext) -> str:
     fig = plots.stickiness_figure(r, lang)
     if fig is not None:
         parts.append(plots.figure_html(fig, "gl-stickiness"))
-        means = ", ".join(f"{v} {pct(x.mean_dau_wau)}" for v, x in a["stickiness"].items() if x.mean_dau_wau is not None)
+        means = join_list((f"{v} {pct(x.mean_dau_wau)}" for v, x in a["stickiness"].items() if x.mean_dau_wau is not None), lang)
         if means:
             parts.append(_reading(t("reading.stickiness", lang).format(values=means)))
     if "segments" in a:
@@ -267,6 +278,31 @@ def _reading(text: str) -> str:
     return f'<p class="gl-reading">{escape(text)}</p>'
 
 
+def funnel_step_labels(spec: ExperimentSpec, variant: str, lang: str) -> dict[str, str]:
+    """Funnel step id -> the step's title in ``lang`` (its id when untitled); "completed" -> "Completed"/"完了"."""
+    guide = spec.guide_for(variant)
+    labels = {"completed": t("funnel.completed", lang)}
+    for i, st in enumerate(guide.steps if guide is not None else [], 1):
+        key = st.id or f"step-{i}"
+        labels[key] = st.title.get(lang) if st.title is not None else key
+    return labels
+
+
+def funnel_largest_leave(f: Any) -> tuple[str, float] | None:
+    """The guide step users most often leave at: (step id, share of those who reached it and went
+    no further), over the real steps only. A funnel step's ``dropped`` users are those who
+    reached the step *before* it; the first step's drop (never shown) and the last step's exit
+    into "completed" are attributed accordingly, so "completed" itself is never a step."""
+    best: tuple[str, float] | None = None
+    steps = list(f.steps)
+    for before, step in zip(steps, steps[1:]):
+        if step.drop_share is None or step.dropped <= 0:
+            continue
+        if best is None or step.drop_share > best[1]:  # ties: the earliest step
+            best = (before.name, step.drop_share)
+    return best
+
+
 def segments_table(ctx: ReportContext) -> str:
     r, lang = ctx.result, ctx.lang
     seg = r.analyses["segments"]
@@ -276,7 +312,7 @@ def segments_table(ctx: ReportContext) -> str:
             for seg_value, c in an.segments.items():
                 rows.append(f'<tr><td class="l">{escape(attribute)} = {escape(seg_value)}</td><td class="l">{escape(v)}</td>'
                             f"<td>{number(c.n)}</td><td>{pct(c.rate)}</td><td>{pct(c.rate_control)}</td>"
-                            f"<td>{pct(c.abs_diff, signed=True)}</td><td>{_interval(c.abs_ci)}</td>"
+                            f"<td>{pts(c.abs_diff, signed=True, lang=lang)}</td><td>{_interval_pts(c.abs_ci, lang)}</td>"
                             f"<td>{pval(an.adjusted_p_values.get(seg_value))}</td></tr>")
             if an.q_p_value is not None:
                 key = "reading.heterogeneity.yes" if an.heterogeneity_significant else "reading.heterogeneity.no"
@@ -300,13 +336,14 @@ def guides_preview(ctx: ReportContext) -> str:
         steps = []
         for i, st in enumerate(g.steps, 1):
             buttons = "".join(f'<span class="btn">{escape(b.label.get(lang))}</span>' for b in (st.buttons or []))
-            title = escape(st.title.get(lang)) if st.title else ""
-            body = escape(st.body.get(lang)) if getattr(st, "body", None) else ""
-            steps.append(f'<div class="step"><span class="gl-small">{i}/{len(g.steps)}</span> <b>{title}</b>'
-                         f'<div>{body}</div>{buttons}</div>')
+            title = guide_text_html(st.title.get(lang)) if st.title else ""
+            body = guide_text_html(st.body.get(lang)) if getattr(st, "body", None) else ""
+            steps.append(f'<div class="step"><span class="gl-small">{i}/{len(g.steps)}</span> <b class="gl-text">{title}</b>'
+                         f'<div class="gl-text">{body}</div>{buttons}</div>')
         cards.append(f'<div class="gl-guide"><b>{escape(v.key)}</b> · {escape(str(g.type.value if hasattr(g.type, "value") else g.type))} '
                      f'<span class="gl-small">({escape(g.id)})</span>{"".join(steps)}</div>')
-    return f'<div class="gl-report"><h2>{t("guides", lang)}</h2><div class="gl-guides">{"".join(cards)}</div></div>'
+    return (f'<style>{GUIDE_TEXT_CSS}</style>'
+            f'<div class="gl-report"><h2>{t("guides", lang)}</h2><div class="gl-guides">{"".join(cards)}</div></div>')
 
 
 def data_quality(ctx: ReportContext) -> str:

@@ -2,7 +2,8 @@
 
 ``run_report`` writes ``<out>/<id>.ipynb`` (the executed notebook), ``<out>/<id>.html`` (code
 hidden, plotly.js inlined once, nothing fetched from the network) and ``<out>/<id>.json``
-(written by the notebook through the library). Every file is replaced atomically. A failing
+(written by the notebook through the library); in Japanese the report and notebook are
+``<id>.ja.html`` and ``<id>.ja.ipynb`` (:func:`report_name`), so both languages coexist. Every file is replaced atomically. A failing
 run still writes its executed notebook, with the error in it, and raises ReportError.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 
@@ -21,6 +23,9 @@ from .events import check_sources
 from .experiment import load_experiment
 from .fsutil import atomic_replace, atomic_write_text
 from .i18n import check_lang
+
+if TYPE_CHECKING:
+    from .progress import Progress
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 NOTEBOOK_DIR = PACKAGE_DIR.parent / "notebooks"
@@ -43,6 +48,15 @@ class ReportOutput:
     notebook: Path
     json: Path
     verdict: str
+
+
+def report_name(experiment: str, lang: str = "en", suffix: str = ".html") -> str:
+    """The file name of a report in a language: ``<id>.html`` in English, ``<id>.<lang>.html``
+    otherwise (``<id>.ja.html``), so reports in both languages live side by side. The same rule
+    names the executed notebook (``<id>.ipynb``, ``<id>.ja.ipynb``) and the index
+    (``index.html``, ``index.ja.html``). The result JSON (``<id>.json``) holds the reasons in
+    both languages and has one name."""
+    return f"{experiment}{suffix}" if lang == "en" else f"{experiment}.{lang}{suffix}"
 
 
 def notebook_path(name: str = REPORT_NOTEBOOK) -> Path:
@@ -79,13 +93,17 @@ def export_html(nb: nbformat.NotebookNode, title: str, lang: str = "en") -> str:
 
 def run_report(spec_path: str | Path, data_dir: str | Path, out_dir: str | Path = "reports",
                as_of: dt.date | str | None = None, lang: str = "en", kernel_name: str = "python3",
-               timeout: int = 600, encoding: str | None = None) -> ReportOutput:
+               timeout: int = 600, encoding: str | None = None,
+               progress: "Progress | None" = None) -> ReportOutput:
     """Execute the report notebook for one experiment and write its HTML, notebook and JSON.
 
     ``encoding`` names the CSV files' encoding (default: detected, UTF-8 or CP932).
     """
     import papermill as pm
 
+    from .progress import Progress
+
+    progress = progress or Progress(enabled=False)
     check_lang(lang)
     spec_path, data_dir, out_dir = Path(spec_path).resolve(), Path(data_dir).resolve(), Path(out_dir).resolve()
     spec = load_experiment(spec_path)  # fail fast, before a kernel starts, on a bad spec
@@ -94,7 +112,7 @@ def run_report(spec_path: str | Path, data_dir: str | Path, out_dir: str | Path 
     check_sources(data_dir)  # two sources for a table, a stray file: refused before a kernel starts
     out_dir.mkdir(parents=True, exist_ok=True)
     as_of_str = as_of.isoformat() if isinstance(as_of, dt.date) else as_of
-    final_nb = out_dir / f"{spec.id}.ipynb"
+    final_nb = out_dir / report_name(spec.id, lang, ".ipynb")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.id}.", suffix=".ipynb", dir=out_dir)
     os.close(fd)
     tmp_nb = Path(tmp_name)
@@ -102,6 +120,7 @@ def run_report(spec_path: str | Path, data_dir: str | Path, out_dir: str | Path 
               "output_dir": str(out_dir)}
     if encoding:
         params["encoding"] = encoding
+    progress.stage(f"running the report notebook for {spec.id} ({lang})")
     try:
         pm.execute_notebook(str(notebook_path()), str(tmp_nb), parameters=params, kernel_name=kernel_name,
                             cwd=str(NOTEBOOK_DIR), progress_bar=False, log_output=False,
@@ -119,9 +138,11 @@ def run_report(spec_path: str | Path, data_dir: str | Path, out_dir: str | Path 
             tmp_nb.unlink(missing_ok=True)
         raise
     atomic_replace(tmp_nb, final_nb)
+    progress.stage("exporting HTML")
     nb = nbformat.read(final_nb, as_version=4)
     html = export_html(nb, spec.display_name(lang), lang)
-    html_path = atomic_write_text(out_dir / f"{spec.id}.html", html)
+    html_path = atomic_write_text(out_dir / report_name(spec.id, lang), html)
     json_path = out_dir / f"{spec.id}.json"
     verdict = json.loads(json_path.read_text(encoding="utf-8"))["decision"]["verdict"]
+    progress.done("report written")
     return ReportOutput(spec.id, html_path, final_nb, json_path, verdict)

@@ -40,7 +40,7 @@ class MetricResult:
     comparison: Any
     p_value_adjusted: float | None
     kind: str = "proportion"
-    ci_method: str = "wald-unpooled (difference), log-ratio (relative lift)"
+    ci_method: str = "miettinen-nurminen score (difference, relative lift); fisher exact below expected count 10"
     unadjusted: Any = None
     sequential: Any = None
     bayes: Any = None

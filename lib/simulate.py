@@ -252,12 +252,6 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
     add_events(idx, "answered", assigned_epoch[idx] + offsets["answered"] * pace[idx],
                value=[int(score[i]) if question_of[variant[i]] == "nps" else None for i in idx])
 
-    # Repeat impressions (the guide shown again later, e.g. on the next page views).
-    rep = np.repeat(np.arange(n), extra_shown)
-    if len(rep):
-        k = np.concatenate([np.arange(1, c + 1) for c in extra_shown[extra_shown > 0]])
-        add_events(rep, "shown", assigned_epoch[rep] + 120 + k * 300)
-
     # Other live guides (not this experiment's): distinct guides shown in the over-exposure
     # period (local days 0..period-1 after assignment), events after the data's end dropped.
     oth = _stream(seed, "other_guides")
@@ -348,6 +342,21 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
         sup_day = sup.integers(0, sim.goal_window_days, size=n)
         sup_idx, sup_ts = window_rows(sup_hit & (arrival_day + sup_day <= last_day), sup_day, 900, sup)
         product.append((sup_idx, sup_ts, support_name))
+
+    # Repeat impressions (the guide shown again later, e.g. on the next page views), none at or
+    # after a stop event of the user's guide (frequency.until_goal: its goal_event; stop_events).
+    stop_names = {k: set(g.frequency.stop_events_for(g.goal_event)) if (g := spec.guide_for(k)) else set()
+                  for k in spec.variant_keys}
+    stop_ts = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    for p_idx, p_ts, p_name in product:
+        stops = np.array([p_name in stop_names[v] for v in variant[p_idx]], dtype=bool)
+        np.minimum.at(stop_ts, p_idx[stops], np.asarray(p_ts, dtype=np.int64)[stops])
+    rep = np.repeat(np.arange(n), extra_shown)
+    if len(rep):
+        k = np.concatenate([np.arange(1, c + 1) for c in extra_shown[extra_shown > 0]])
+        rep_ts = assigned_epoch[rep] + 120 + k * 300
+        keep = rep_ts < stop_ts[rep]
+        add_events(rep[keep], "shown", rep_ts[keep])
     activity = {
         "user_id": np.concatenate([ids[act_idx], *(ids[i] for i, _, _ in product)]).tolist(),
         "timestamp": np.concatenate([act_ts, *(t for _, t, _ in product)]).tolist(),
@@ -426,6 +435,32 @@ def _activity_truth(sim: SimulationSpec, t: VariantTruth, lift: float, support: 
     return row
 
 
+def _expected_repeats(spec: ExperimentSpec, sim: SimulationSpec, key: str, support: float) -> float:
+    """Expected repeat impressions of arm ``key``'s guide per shown user, with its stop rules.
+
+    Repeats number X ~ Poisson(impressions) at 120 + 300 k seconds after assignment (k = 1..X).
+    A stop event ends them: the goal on day 0 lands at +600 s (P = goal / goal_window_days) and
+    stops repeats k >= 2; a support contact on day 0 at +900 s stops repeats k >= 3. Goal and
+    support are drawn independently of the guide's events, so
+    E[kept] = lam - p_goal P(X >= 2) - P(goal or support on day 0) E[(X - 2)+]."""
+    lam = sim.variants[key].impressions
+    guide = spec.guide_for(key)
+    if guide is None:
+        return lam
+    stops = set(guide.frequency.stop_events_for(guide.goal_event))
+    goal_name = spec.goal_event or _event_name_writer(spec).get("goal", "goal")
+    support_name = _support_name(spec)
+    p_goal = sim.variants[key].goal / sim.goal_window_days if goal_name in stops else 0.0
+    p_support = support / sim.goal_window_days if support_name is not None and support_name in stops else 0.0
+    if p_goal == 0 and p_support == 0:
+        return lam
+    p0, p1 = math.exp(-lam), lam * math.exp(-lam)
+    at_least_2 = 1 - p0 - p1
+    beyond_2 = lam - 2 + 2 * p0 + p1  # E[(X - 2)+]
+    p_either = 1 - (1 - p_goal) * (1 - p_support)
+    return lam - p_goal * at_least_2 - p_either * beyond_2
+
+
 def _poisson_tail(mean: float, at_least: int, cap: int) -> float:
     """P(min(X, cap) >= at_least) for X ~ Poisson(mean)."""
     if at_least <= 0:
@@ -483,7 +518,7 @@ def expected_truth(spec: ExperimentSpec, sim: SimulationSpec, arrival_day_distri
             + (1 - shown) * _poisson_tail(others, max_guides + 1, OTHER_GUIDE_POOL),
         }
         # Impressions: first-step shows and their repeats (none after an opt-out); later tour steps are not impressions.
-        impressions = shown * (1 + t.impressions * (1 - t.opt_out))
+        impressions = shown * (1 + _expected_repeats(spec, sim, key, support) * (1 - t.opt_out))
         row["clicks_per_impression"] = clicked / impressions if shown > 0 else 0.0
         for d in (1, 7, 14, 30):
             row[f"goal_d{d}"] = t.goal * min(d, sim.goal_window_days) / sim.goal_window_days

@@ -1,11 +1,16 @@
 """Safe YAML loading that remembers the line of every field, and pydantic errors made readable.
 
-YAML is parsed with ``yaml.SafeLoader`` only (no arbitrary objects). Duplicate keys, which
-YAML would silently overwrite, are an error. Validation errors from pydantic are turned into
+YAML is parsed with ``yaml.SafeLoader`` only (no arbitrary objects), with the scalars of the
+YAML 1.2 core schema (what editors and the YAML language server use): only ``true``/``false``
+are booleans (``yes``, ``no``, ``on``, ``off``, ``y``, ``n`` stay strings, so ``equals: NO`` is the
+text "NO" and ``on: page_view`` a key named "on"), ``017`` is the integer 17 (octal is ``0o17``)
+and ``1:20`` is text. Dates written as ``2026-10-01`` are still read as dates. Duplicate keys,
+which YAML would silently overwrite, are an error. Validation errors from pydantic are turned into
 :class:`~guidelab.errors.SpecError` problems naming file, field path, line and expectation.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -82,6 +87,38 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _UniqueKeyLoader.construct_yaml_timestamp)
+
+# YAML 1.2 core schema resolvers for booleans, integers and floats (PyYAML implements YAML 1.1,
+# where yes/no/on/off are booleans, 017 is octal and 1:20 is sexagesimal).
+_YAML12_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_YAML12_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_YAML12_FLOAT = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                           r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+_UniqueKeyLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_UniqueKeyLoader.add_implicit_resolver("tag:yaml.org,2002:bool", _YAML12_BOOL, list("tTfF"))
+_UniqueKeyLoader.add_implicit_resolver("tag:yaml.org,2002:int", _YAML12_INT, list("-+0123456789"))
+_UniqueKeyLoader.add_implicit_resolver("tag:yaml.org,2002:float", _YAML12_FLOAT, list("-+0123456789."))
+
+
+def _construct_yaml12_bool(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> bool:
+    return loader.construct_scalar(node).lower() == "true"
+
+
+def _construct_yaml12_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node)
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text, 10)
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:bool", _construct_yaml12_bool)
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _construct_yaml12_int)
 
 
 def load_yaml(path: str | Path) -> tuple[Any, dict[Path_, int]]:

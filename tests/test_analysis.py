@@ -72,3 +72,17 @@ def test_empty_values_are_left_out(tmp_path):
     res = analyze_user_table(p, "g", "a", ["conv"])
     c = res.metrics[0].comparison
     assert (c.n_control, c.successes_control, c.n, c.successes) == (1, 1, 2, 1)
+
+
+def test_dau_wau_is_none_before_the_first_complete_week():
+    import datetime as dt
+
+    from guidelab.analysis import stickiness_summary
+
+    start = dt.date(2026, 10, 1)
+    rows = [(start + dt.timedelta(days=i), 10, 10 + 5 * i, 10 + 5 * i) for i in range(9)]
+    s = stickiness_summary(rows, start)
+    assert s.dau_wau[:6] == (None,) * 6  # day 0 would read 10/10 = 100%
+    assert s.dau_wau[6:] == (10 / 40, 10 / 45, 10 / 50)
+    assert s.mean_dau_wau == pytest.approx((10 / 40 + 10 / 45 + 10 / 50) / 3)
+    assert set(s.dau_mau) == {None} and s.mean_dau_mau is None

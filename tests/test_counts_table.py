@@ -95,6 +95,7 @@ def test_guardrail_direction_and_margin_options():
     ("e,1,a,100,10.5,0\ne,1,b,100,1,0\n", "conv", ["line 2", "not a whole number", "10.5"]),
     ("e,1,a,100,ten,0\ne,1,b,100,1,0\n", "conv", ["line 2", "not a number", "ten"]),
     ("e,1,a,100,,0\ne,1,b,100,1,0\n", "conv", ["line 2", "empty"]),
+    ("e,1,a,1e30,1,0\ne,1,b,100,1,0\n", "users", ["line 2", "too large"]),
     ("e,1,,100,1,0\ne,1,b,100,1,0\n", "variant", ["line 2", "empty"]),
     ("e,1,a,100,1,0\ne,1,b,100,1,0\ne,1,b,100,2,0\n", "variant", ["experiment 'e', look '1'", "'b' appears 2 times",
                                                                  "line 3 and line 4"]),

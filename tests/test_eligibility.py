@@ -113,6 +113,15 @@ CASES = [
      {"history": [shown(20)]}, NOW, None, False, "last shown 20.0 h ago (min_hours_between 24)"),
     ("min_hours_between passed", make_spec(frequency={"mode": "every_time", "min_hours_between": 24}),
      {"history": [shown(25)]}, NOW, None, True, "frequency: every_time"),
+    ("until_goal, goal not reached", make_spec(frequency={"mode": "every_time", "until_goal": True}, goal_event="project_created"),
+     {"done_events": ["login"]}, NOW, None, True, "frequency: every_time"),
+    ("until_goal, goal reached", make_spec(frequency={"mode": "every_time", "until_goal": True}, goal_event="project_created"),
+     {"done_events": ["project_created"]}, NOW, None, False,
+     "frequency: until_goal, and the user already reached the goal (project_created)"),
+    ("goal reached without until_goal", make_spec(goal_event="project_created"),
+     {"done_events": ["project_created"]}, NOW, None, True, "frequency: every_time"),
+    ("stop event", make_spec(frequency={"mode": "until_interacted", "stop_events": ["plan_upgraded", "churned"]}),
+     {"done_events": ["churned"]}, NOW, None, False, "frequency: stop event churned already happened"),
     ("throttle cap", SPEC, {"history": [shown(2, gid="x"), shown(3, gid="y")]}, NOW, ThrottlePolicy(), False,
      "throttle: 2 guides already shown in the last 24 h (max 2)"),
     ("throttle gap", SPEC, {"history": [shown(0.25, gid="x")]}, NOW, ThrottlePolicy(), False,
@@ -175,7 +184,8 @@ def _row(spec, user: UserContext, now, policy) -> dict:
     return {"user_id": user.user_id, "signup_at": user.signup_at, "page": user.context.page,
             "event": user.context.event, "first_session": user.context.first_session, **user.attributes,
             "seen_count": s.seen_count, "seen_today": s.seen_today, "last_seen_at": s.last_seen_at,
-            "interacted": s.interacted, "guides_in_period": s.guides_in_period, "last_guide_at": s.last_guide_at}
+            "interacted": s.interacted, "guides_in_period": s.guides_in_period, "last_guide_at": s.last_guide_at,
+            "done_events": "|".join(user.done_events) or None}
 
 
 def _random_users(n: int, seed: int) -> list[UserContext]:
@@ -195,6 +205,7 @@ def _random_users(n: int, seed: int) -> list[UserContext]:
                         "event": rng.choice([None, "project_created", "login"]),
                         "first_session": rng.random() < 0.5},
             "history": history,
+            "done_events": rng.choice([[], [], ["project_created"], ["churned"], ["login", "project_created"]]),
         }))
     return users
 
@@ -206,6 +217,8 @@ def _random_users(n: int, seed: int) -> list[UserContext]:
     ({"trigger": {"on": "event", "event": "project_created"}, "frequency": {"mode": "once"}},
      ThrottlePolicy(exempt=["g"], min_gap_minutes=120)),
     ({"trigger": {"on": "first_session", "delay_seconds": 5}, "targeting": None}, ThrottlePolicy(max_guides_per_period=1)),
+    ({"frequency": {"mode": "every_time", "until_goal": True, "stop_events": ["churned"]}, "goal_event": "project_created"},
+     None),
 ])
 def test_table_equals_scalar_on_600_users(guide_overrides, policy):
     spec = make_spec(**guide_overrides)
@@ -286,3 +299,36 @@ def test_cli_bad_policy_file(root, monkeypatch, tmp_path):
     bad.write_text("max_guides_per_period: 0\n")
     with pytest.raises(GuidelabError, match="p.yaml:1: max_guides_per_period"):
         eligible_from_cli(ONBOARDING, f"{FIXTURES}/user.json", None, str(bad))
+
+
+def test_an_attribute_at_the_top_level_says_where_it_goes(root, capsys):
+    from guidelab.cli import main
+
+    code = main(["eligible", str(root / "experiments" / "onboarding-tour-vs-checklist.yaml"),
+                 "--user", '{"user_id": "u1", "plan": "pro"}', "--now", "2026-10-05T09:00:00+09:00"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert 'go under "attributes"' in err and '"attributes": {"plan"' in err and "guidelab schema eligibility-input" in err
+    assert "Traceback" not in err
+
+
+def test_stop_rules_in_the_table_and_the_cli(root, tmp_path, capsys):
+    from guidelab.cli import main
+
+    spec = make_spec(frequency={"mode": "every_time", "until_goal": True, "stop_events": ["churned"]},
+                     goal_event="project_created")
+    uid = user_in(spec, "treat")
+    base = {"user_id": uid, "signup_at": (NOW - dt.timedelta(days=2)).isoformat(), "page": "/dashboard", "plan": "free"}
+    df = pd.DataFrame([{**base, "done_events": None}, {**base, "done_events": "login|project_created"},
+                       {**base, "done_events": " churned "}, {**base, "done_events": "login"}])
+    got = evaluate_table(spec, df, NOW)
+    assert got["eligible"].tolist() == [True, False, False, True]
+    assert "already reached the goal" in got["reasons"][1][-1] and "stop event churned" in got["reasons"][2][-1]
+
+
+def test_until_goal_needs_a_goal_event():
+    from guidelab.errors import SpecError
+    from pydantic import ValidationError
+
+    with pytest.raises((SpecError, ValidationError), match="until_goal"):
+        make_spec(frequency={"mode": "every_time", "until_goal": True})

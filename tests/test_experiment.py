@@ -96,3 +96,18 @@ def test_simulation_variants_must_match(tmp_path):
     text = BASE + "simulation:\n  variants:\n    control: {}\n"
     with pytest.raises(SpecError, match="missing"):
         load_experiment(write(tmp_path, text))
+
+
+def test_a_weights_error_points_at_the_variants_block(tmp_path, root):
+    from guidelab.errors import SpecError
+    from guidelab.experiment import load_experiment
+
+    text = (root / "experiments" / "nps-survey-timing.yaml").read_text(encoding="utf-8")
+    text = text.replace("weight: 0.5}", "weight: 0.6}", 1)
+    path = tmp_path / "nps-survey-timing.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError) as info:
+        load_experiment(path)
+    (p,) = info.value.problems
+    assert p.field == "variants" and p.line == text.splitlines().index("variants:") + 1
+    assert "weights must sum to 1, they sum to 1.1 (day1 0.6, week1 0.5)" in p.message

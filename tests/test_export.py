@@ -138,3 +138,21 @@ def test_export_from_cli(tmp_path, root):
     # re-export replaces the files atomically, leaving no temporaries behind
     export_from_cli(root / "experiments" / f"{SPECS[2]}.yaml", tmp_path)
     assert sorted(p.name for p in (tmp_path / SPECS[2]).iterdir()) == ["growthbook.json", "guides.json"]
+
+
+def test_guides_json_carries_the_stop_rule(tmp_path, root):
+    text = (root / "experiments" / "onboarding-tour-vs-checklist.yaml").read_text(encoding="utf-8")
+    text = text.replace("frequency: {mode: until_interacted, max_total: 3, min_hours_between: 24}",
+                        "frequency: {mode: until_interacted, max_total: 3, until_goal: true, stop_events: [account_deleted]}")
+    (tmp_path / "spec").mkdir()
+    path = tmp_path / "spec" / "onboarding-tour-vs-checklist.yaml"
+    path.write_text(text, encoding="utf-8")
+    guides_path, _ = export_experiment(load_experiment(path), tmp_path / "out")
+    data = json.loads(guides_path.read_text(encoding="utf-8"))
+    found = [g for v in data["variants"].values() if (g := v.get("guide")) and g["frequency"].get("until_goal")]
+    assert len(found) == 1
+    tour = found[0]
+    assert tour["stop_on_events"] == ["project_created", "account_deleted"]
+    assert tour["frequency"]["stop_events"] == ["account_deleted"]
+    others = [g for v in data["variants"].values() if (g := v.get("guide")) and g is not tour]
+    assert all(g["stop_on_events"] == [] for g in others)

@@ -342,3 +342,16 @@ def test_plan_notebook_runs(tmp_path):
     assert "実験計画" in text and "判断までの日数" in text
     mimes = {k for c in ran.cells if c.cell_type == "code" for o in c.get("outputs", []) for k in o.get("data", {})}
     assert "application/vnd.plotly.v1+json" in mimes and "text/html" in mimes
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("cwd", ["root", "notebooks"])
+def test_plan_notebook_defaults_work_from_the_root_and_from_notebooks(tmp_path, cwd):
+    import papermill as pm
+
+    src = ROOT / "notebooks" / "plan_experiment.ipynb"
+    out = tmp_path / "plan_out.ipynb"
+    pm.execute_notebook(str(src), str(out), kernel_name="python3", progress_bar=False,
+                        cwd=str(ROOT if cwd == "root" else src.parent),
+                        extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no parameters: the defaults
+    assert out.is_file()

@@ -70,11 +70,14 @@ def test_publish_runs_all_in_parallel_and_keeps_going(workspace):
         "broken-banner": "failed", "no-data": "failed"}
     html = index.read_text(encoding="utf-8")
     # newest first: broken-banner (starts 2026-11-10) before the banner (11-02) before onboarding (10-01)
-    order = [html.index(x) for x in ("broken-banner", "maintenance-banner-copy.html", "onboarding-tour-vs-checklist.html")]
+    order = [html.index(x) for x in ("broken-banner", "maintenance-banner-copy.ja.html", "onboarding-tour-vs-checklist.ja.html")]
     assert order == sorted(order)
-    assert 'href="broken-banner.ipynb"' in html and (out / "broken-banner.ipynb").is_file()
-    assert "missing column" in (out / "broken-banner.ipynb").read_text(encoding="utf-8")
-    assert 'href="onboarding-tour-vs-checklist.html"' in html and (out / "onboarding-tour-vs-checklist.html").is_file()
+    # Japanese files are named <id>.ja.html / <id>.ja.ipynb / index.ja.html: English ones are never overwritten
+    assert index.name == "index.ja.html" and not (out / "index.html").exists()
+    assert 'href="broken-banner.ja.ipynb"' in html and (out / "broken-banner.ja.ipynb").is_file()
+    assert "missing column" in (out / "broken-banner.ja.ipynb").read_text(encoding="utf-8")
+    assert 'href="onboarding-tour-vs-checklist.ja.html"' in html and (out / "onboarding-tour-vs-checklist.ja.html").is_file()
+    assert not (out / "onboarding-tour-vs-checklist.html").exists()
     assert "採用" in html and "ガイド実験ポートフォリオ" in html
     ok = by_id["onboarding-tour-vs-checklist"]
     assert ok.lift is not None and ok.lift_ci[0] < ok.lift < ok.lift_ci[1]
@@ -104,6 +107,21 @@ def test_report_notify_posts_verdict_and_link(tmp_path, webhook):
     assert payload["blocks"][0]["type"] == "header"
 
 
+def test_report_in_japanese_keeps_the_english_report_and_notifies_in_japanese(tmp_path, webhook):
+    handler, url = webhook
+    spec, data = ROOT / "experiments/maintenance-banner-copy.yaml", ROOT / "data/sample/maintenance-banner-copy"
+    assert main(["report", str(spec), "--data", str(data), "--out", str(tmp_path), "--quiet"]) == 0
+    english = (tmp_path / "maintenance-banner-copy.html").read_bytes()
+    assert main(["report", str(spec), "--data", str(data), "--out", str(tmp_path), "--lang", "ja", "--notify", url]) == 0
+    assert (tmp_path / "maintenance-banner-copy.html").read_bytes() == english  # not overwritten
+    ja = (tmp_path / "maintenance-banner-copy.ja.html").read_text(encoding="utf-8")
+    assert '<html lang="ja"' in ja and (tmp_path / "maintenance-banner-copy.ja.ipynb").is_file()
+    (_, payload), = handler.received
+    assert payload["text"].startswith("✔ 採用：") and "KEEP" not in payload["text"]
+    assert "レポートを開く" in payload["blocks"][2]["text"]["text"] and "Open the report" not in json.dumps(payload)
+    assert (tmp_path / "maintenance-banner-copy.ja.html").as_uri() in payload["text"]
+
+
 @pytest.mark.parametrize("failure", ["http-500", "refused"])
 def test_failing_webhook_never_loses_the_report(tmp_path, webhook, failure, capsys):
     handler, url = webhook
@@ -118,6 +136,15 @@ def test_failing_webhook_never_loses_the_report(tmp_path, webhook, failure, caps
     assert (tmp_path / "maintenance-banner-copy.html").stat().st_size > 1_000_000
     assert json.loads((tmp_path / "maintenance-banner-copy.json").read_text())["decision"]["verdict"] == "KEEP"
     assert "notification to" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("lang, verdict, word, link", [("en", "KILL", "✖ KILL: ", "Open the report"),
+                                                       ("ja", "KILL", "✖ 中止：", "レポートを開く"),
+                                                       ("ja", "CONTINUE", "↻ 継続：", "レポートを開く")])
+def test_message_follows_the_report_language(lang, verdict, word, link):
+    msg = verdict_message("x", "名前", verdict, "理由", "file:///r.html", lang=lang)
+    assert msg["text"].startswith(word) and msg["blocks"][0]["text"]["text"].startswith(word)
+    assert f"|{link}>" in msg["blocks"][2]["text"]["text"]
 
 
 def test_message_escapes_user_text():

@@ -228,3 +228,13 @@ def test_preview_in_chromium(browser, tmp_path, key):
         assert len(set(data[len(data) // 4:])) > 200, "screenshot looks blank"
     finally:
         context.close()
+
+
+def test_preview_out_ending_in_html_writes_that_file(tmp_path, root):
+    from guidelab.cli import main
+
+    out = tmp_path / "sub" / "x.html"
+    assert main(["preview", str(root / "experiments" / "nps-survey-timing.yaml"), "--out", str(out)]) == 0
+    assert out.is_file() and out.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
+    assert main(["preview", str(root / "experiments" / "nps-survey-timing.yaml"), "--out", str(tmp_path / "d")]) == 0
+    assert (tmp_path / "d" / "nps-survey-timing.preview.html").is_file()

@@ -39,3 +39,40 @@ def test_languages_differ_and_japanese_is_kept(simulated_onboarding, root):
     assert "ようこそ！🎉" in render.guides_preview(ja)
     assert "2026年10月21日" in render.head(ja)
     assert render.decision_banner(ja) != render.decision_banner(en)
+
+
+def test_differences_of_rates_are_percentage_points():
+    from guidelab.i18n import pct, pts
+
+    assert pts(0.048, signed=True) == "+4.8 pt" and pts(-0.25, signed=True) == "−25.0 pt"
+    assert pts(0.25, lang="ja") == "25.0ポイント" and pts(None) == "–"
+    assert pct(0.048, signed=True) == "+4.8%"  # rates and relative lifts stay percent
+
+
+def test_funnel_steps_are_labelled_by_title_and_completed_is_not_a_step(onboarding_spec):
+    from guidelab.render import funnel_largest_leave, funnel_step_labels
+    from guidelab.stats.curves import funnel
+
+    guide = onboarding_spec.guide_for("tour")
+    ids = [st.id for st in guide.steps]
+    labels = funnel_step_labels(onboarding_spec, "tour", "ja")
+    assert [labels[i] for i in ids] == [st.title.get("ja") for st in guide.steps]
+    assert labels["completed"] == "完了" and funnel_step_labels(onboarding_spec, "tour", "en")["completed"] == "Completed"
+    # entered 1000; 900 see step 1 (100 never shown: not a step drop); then 600, 500; 200 complete
+    f = funnel([*ids, "completed"], [900, 600, 500, 200], 1000)
+    assert f.largest_relative_drop.step == "completed"  # what the report used to print
+    assert funnel_largest_leave(f) == (ids[-1], 0.6)  # 300 of the 500 who reached the last step left there
+    g = funnel([*ids, "completed"], [900, 300, 290, 280], 1000)
+    assert funnel_largest_leave(g) == (ids[0], 600 / 900)
+
+
+def test_japanese_lists_use_the_ideographic_comma():
+    from guidelab.i18n import join_list
+
+    assert join_list(["holdout 46.5%", "modal 48.0%"], "ja") == "holdout 46.5%、modal 48.0%"
+    assert join_list(["a", "b"], "en") == "a, b"
+    import guidelab.i18n as i18n
+    import inspect
+
+    source = inspect.getsource(i18n)
+    assert " まで" not in source and "、 " not in source

@@ -349,3 +349,57 @@ def test_novelty_in_the_simulation_is_detected(tmp_path, banner_spec):
         res = analyze(spec, out)
         results[boost] = res.analyses["daily"]["by_variant"]["specific"]["novelty"].classification
     assert results == {0.0: "stable", 2.0: "novelty"}
+
+
+# --- stop on goal: no repeat impressions after the goal ------------------------------------
+def _until_goal_spec(root, tmp_path, until_goal: bool):
+    from guidelab.experiment import load_experiment
+
+    text = (root / "experiments" / "onboarding-tour-vs-checklist.yaml").read_text(encoding="utf-8")
+    text = text.replace("frequency: {mode: until_interacted, max_total: 3, min_hours_between: 24}",
+                        "frequency: {mode: every_time" + (", until_goal: true}" if until_goal else "}"))
+    text = text.replace("goal_window_days: 7", "goal_window_days: 2")
+    text = text.replace("tour: {shown: 0.92, open: 0.7, click: 0.55, dismiss: 0.3, complete: 0.6, goal: 0.36,",
+                        "tour: {shown: 0.92, open: 0.7, click: 0.55, dismiss: 0.3, complete: 0.6, goal: 0.8, impressions: 3.0,")
+    assert text.count("until_goal") == int(until_goal) and "impressions: 3.0" in text
+    (tmp_path / str(until_goal)).mkdir(exist_ok=True)
+    path = tmp_path / str(until_goal) / "onboarding-tour-vs-checklist.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_experiment(path)
+
+
+def _repeats_after_goal(out):
+    import duckdb
+
+    con = duckdb.connect()
+    return con.execute(f"""
+        WITH g AS (SELECT user_id, min(timestamp) AS t FROM read_parquet('{out}/activity.parquet')
+                   WHERE event = 'project_created' GROUP BY user_id),
+             s AS (SELECT e.user_id, e.timestamp FROM read_parquet('{out}/guide_events.parquet') e
+                   JOIN read_parquet('{out}/assignments.parquet') a USING (user_id)
+                   WHERE a.variant = 'tour' AND e.event = 'tour_step_viewed' AND e.step = 1)
+        SELECT count(*) FILTER (WHERE s.timestamp >= g.t),
+               count(*), count(DISTINCT s.user_id)
+        FROM s LEFT JOIN g USING (user_id)""").fetchone()
+
+
+def test_simulated_users_who_reached_the_goal_are_not_shown_the_guide_again(root, tmp_path):
+    from guidelab.simulate import _expected_repeats
+
+    stop = _until_goal_spec(root, tmp_path, True)
+    keep = _until_goal_spec(root, tmp_path, False)
+    simulate(stop, users=6000, days=5, out_dir=tmp_path / "stop", seed=5)
+    simulate(keep, users=6000, days=5, out_dir=tmp_path / "keep", seed=5)
+    after_stop, impressions, shown_users = _repeats_after_goal(tmp_path / "stop")
+    after_keep, impressions_keep, _ = _repeats_after_goal(tmp_path / "keep")
+    assert after_stop == 0
+    assert after_keep > 100  # the rule is what removes them (same seed, same users)
+    # Impressions per shown user against the closed form of the stop rule (Poisson repeats).
+    sim, t = stop.simulation, stop.simulation.variants["tour"]
+    expected = 1 + _expected_repeats(stop, sim, "tour", 0.0) * (1 - t.opt_out)
+    expected_keep = 1 + t.impressions * (1 - t.opt_out)
+    assert expected < expected_keep - 0.1
+    per_user = impressions / shown_users
+    se = math.sqrt(t.impressions * 1.5 / shown_users)  # Poisson spread, generous
+    assert abs(per_user - expected) < 4 * se, (per_user, expected)
+    assert abs(impressions_keep / shown_users - expected_keep) < 4 * se

@@ -3,7 +3,8 @@
 Pure functions, no I/O, one module per family (references in each docstring and in
 ``docs/statistics.md``):
 
-* :mod:`.proportions` - difference (Wald, unpooled) and relative lift (log ratio) of two rates;
+* :mod:`.proportions` - difference and relative lift of two rates (Miettinen-Nurminen score test and
+  intervals, Fisher's exact test for small counts), scalar and vectorised;
 * :mod:`.means` - Welch's t for means per user; :mod:`.ratio` - delta method for ratio metrics;
 * :mod:`.cuped` - regression adjustment with a pre-assignment covariate;
 * :mod:`.sequential` - always-valid confidence sequences (look daily, stop early);
@@ -23,13 +24,20 @@ from .power import (
     sequential_power_two_proportions,
     sequential_sample_size_two_proportions,
 )
-from .proportions import ProportionComparison, compare_proportions, proportion_ci
+from .proportions import (
+    ProportionArrays,
+    ProportionComparison,
+    compare_proportions,
+    compare_proportions_arrays,
+    proportion_ci,
+)
 from .ratio import RatioComparison, RatioStats, compare_ratios
 from .sequential import SequentialResult, confidence_sequence_halfwidth, sequential_interval, sequential_relative_interval
 from .srm import SRMResult, srm_test
 
 __all__ = [
     "ProportionComparison", "compare_proportions", "proportion_ci",
+    "ProportionArrays", "compare_proportions_arrays",
     "MeanStats", "MeanComparison", "compare_means",
     "RatioStats", "RatioComparison", "compare_ratios",
     "CovariateStats", "CupedComparison", "compare_cuped",

@@ -38,6 +38,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .means import (
+    _centred_or_raw,
+    _check_pair_centred,
+    _check_real,
+    _merge_pair_moments,
+    _pair_moments,
     _check_pair_sums,
     _pair_sums,
     _CANCELLATION_RTOL,
@@ -58,6 +63,7 @@ from .proportions import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
     _check_alpha,
+    _check_count,
     _z_two_sided,
 )
 
@@ -87,14 +93,42 @@ class CovariateStats:
     sum_x: float
     sum_x2: float
     sum_xy: float
+    m2_y: float | None = None  # Σ(y - ȳ)²   centred moments: preferred for variances and θ
+    m2_x: float | None = None  # Σ(x - x̄)²   (the centred-moment rule of MeanStats)
+    c_xy: float | None = None  # Σ(x - x̄)(y - ȳ)
 
     def __post_init__(self) -> None:
         _check_pair_sums(self, "y", "x", "CovariateStats")
+        _check_pair_centred(self, ("m2_y", "m2_x", "c_xy"))
+
+    @classmethod
+    def from_moments(cls, n: int, mean_y: float, mean_x: float, m2_y: float, m2_x: float, c_xy: float) -> CovariateStats:
+        """From centred statistics (SQL: ``COUNT(*), AVG(y), AVG(x), VAR_POP(y) * COUNT(*),
+        VAR_POP(x) * COUNT(*), COVAR_POP(x, y) * COUNT(*)``); raw sums are derived from them."""
+        n = _check_count(n, "n")
+        my, mx = (0.0, 0.0) if n == 0 else (_check_real(mean_y, "mean_y"), _check_real(mean_x, "mean_x"))
+        return cls(n, n * my, m2_y + n * my * my, n * mx, m2_x + n * mx * mx, c_xy + n * mx * my,
+                   m2_y=m2_y, m2_x=m2_x, c_xy=c_xy)
 
     @classmethod
     def from_values(cls, y: Any, x: Any) -> CovariateStats:
-        """Convenience for samples in memory: sums of per-user outcomes y and covariates x."""
-        return cls(**_pair_sums(y, x, "y", "x"))
+        """Convenience for samples in memory: sums and two-pass centred moments of per-user y, x."""
+        sums = _pair_sums(y, x, "y", "x")  # validates the lengths
+        m2_y, m2_x, c_xy = _pair_moments(y, x)
+        return cls(**sums, m2_y=m2_y, m2_x=m2_x, c_xy=c_xy)
+
+    def merge(self, other: CovariateStats) -> CovariateStats:
+        """Both groups together: sums add, centred moments by the parallel update (Chan et al. 1979)."""
+        if self.n == 0 or other.n == 0:
+            return other if self.n == 0 else self
+        mine, theirs = (self.m2_y, self.m2_x, self.c_xy), (other.m2_y, other.m2_x, other.c_xy)
+        centred: tuple[Any, Any, Any] = (None, None, None)
+        if None not in mine and None not in theirs:
+            centred = _merge_pair_moments(self.n, (self.sum_y / self.n, self.sum_x / self.n), mine,
+                                          other.n, (other.sum_y / other.n, other.sum_x / other.n), theirs)
+        return CovariateStats(self.n + other.n, self.sum_y + other.sum_y, self.sum_y2 + other.sum_y2,
+                              self.sum_x + other.sum_x, self.sum_x2 + other.sum_x2, self.sum_xy + other.sum_xy,
+                              *centred)
 
     @property
     def mean_y(self) -> float | None:
@@ -132,6 +166,7 @@ def _cuped_arrays(
     n: Any, sum_y: Any, sum_y2: Any, sum_x: Any, sum_x2: Any, sum_xy: Any,
     n_control: Any, sum_y_control: Any, sum_y2_control: Any, sum_x_control: Any,
     sum_x2_control: Any, sum_xy_control: Any, z: float,
+    centred: tuple[Any, Any, Any] = (None, None, None), centred_control: tuple[Any, Any, Any] = (None, None, None),
 ) -> _CupedArrays:
     """CUPED with the pooled within-arm θ, elementwise over arrays of per-arm sums (n >= 2).
 
@@ -148,6 +183,9 @@ def _cuped_arrays(
         sxx1, sxx0 = _centred_ss(sum_x2, sum_x, n1), _centred_ss(sum_x2_control, sum_x_control, n0)
         sxy1 = _centred_cross(sum_xy, sum_x, sum_y, n1, sxx1, syy1)
         sxy0 = _centred_cross(sum_xy_control, sum_x_control, sum_y_control, n0, sxx0, syy0)
+        # centred moments (S_yy, S_xx, S_xy) where given: the centred-moment rule of MeanStats
+        syy1, sxx1, sxy1 = (_centred_or_raw(c, r) for c, r in zip(centred, (syy1, sxx1, sxy1)))
+        syy0, sxx0, sxy0 = (_centred_or_raw(c, r) for c, r in zip(centred_control, (syy0, sxx0, sxy0)))
 
         sxx = sxx1 + sxx0
         no_x_var = ~(sxx > 0.0)
@@ -269,6 +307,7 @@ def compare_cuped(treatment: CovariateStats, control: CovariateStats, alpha: flo
     arr = _cuped_arrays(
         t.n, t.sum_y, t.sum_y2, t.sum_x, t.sum_x2, t.sum_xy,
         c.n, c.sum_y, c.sum_y2, c.sum_x, c.sum_x2, c.sum_xy, _z_two_sided(alpha),
+        (t.m2_y, t.m2_x, t.c_xy), (c.m2_y, c.m2_x, c.c_xy),
     )
     if float(arr.var_unadjusted) == 0.0 and float(arr.var_unadjusted_control) == 0.0:
         return not_enough(

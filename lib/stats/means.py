@@ -107,6 +107,56 @@ def _check_pair_sums(obj: Any, a: str, b: str, label: str) -> None:
         object.__setattr__(obj, k, v)
 
 
+def _check_centred(value: Any, name: str, n: int) -> float:
+    """A centred sum of squares: finite, >= 0 (a rounding residue down to -1e-12 relative is 0)."""
+    v = _check_real(value, name)
+    if v < 0.0:
+        raise ValueError(f"{name} must be >= 0 (a centred sum of squares), got {value!r}")
+    if n == 0 and v != 0.0:
+        raise ValueError(f"{name} must be 0 when n == 0, got {value!r}")
+    return v
+
+
+def _check_pair_centred(obj: Any, fields: tuple[str, str, str]) -> None:
+    """Validate the optional centred moments (S_aa, S_bb, S_ab) of a pair dataclass: all three or
+    none; S_aa, S_bb >= 0 and S_ab**2 <= S_aa S_bb up to rounding."""
+    vals = [getattr(obj, f) for f in fields]
+    if all(v is None for v in vals):
+        return
+    if any(v is None for v in vals):
+        raise ValueError(f"give all of {', '.join(fields)} (centred moments) or none of them")
+    saa = _check_centred(vals[0], fields[0], obj.n)
+    sbb = _check_centred(vals[1], fields[1], obj.n)
+    sab = _check_real(vals[2], fields[2])
+    _check_cross_product(sab, saa, sbb, fields[2])
+    for f, v in zip(fields, (saa, sbb, sab)):
+        object.__setattr__(obj, f, v)
+
+
+def _pair_moments(a: Any, b: Any) -> tuple[float, float, float]:
+    """Two-pass centred moments of two equally long samples: Σ(a-ā)², Σ(b-b̄)², Σ(a-ā)(b-b̄)."""
+    aa = np.asarray(a, dtype=float).ravel()
+    ba = np.asarray(b, dtype=float).ravel()
+    if aa.size == 0:
+        return 0.0, 0.0, 0.0
+    # a constant sample has exactly no spread (its float mean can differ from the value by an ulp)
+    da = np.zeros_like(aa) if aa.min() == aa.max() else aa - aa.mean()
+    db = np.zeros_like(ba) if ba.min() == ba.max() else ba - ba.mean()
+    return float(np.dot(da, da)), float(np.dot(db, db)), float(np.dot(da, db))
+
+
+def _merge_pair_moments(n_a: int, means_a: tuple[float, float], moments_a: tuple[float, float, float],
+                        n_b: int, means_b: tuple[float, float], moments_b: tuple[float, float, float]
+                        ) -> tuple[float, float, float]:
+    """Centred moments (S_aa, S_bb, S_ab) of two groups together (Chan et al. 1979; Pebay 2008):
+    S = S_1 + S_2 + d_a d_b n_1 n_2 / n, with d the difference of the group means."""
+    n = n_a + n_b
+    d0, d1 = means_b[0] - means_a[0], means_b[1] - means_a[1]
+    w = n_a * n_b / n
+    return (moments_a[0] + moments_b[0] + d0 * d0 * w, moments_a[1] + moments_b[1] + d1 * d1 * w,
+            moments_a[2] + moments_b[2] + d0 * d1 * w)
+
+
 def _pair_sums(a: Any, b: Any, a_name: str, b_name: str) -> dict[str, Any]:
     """n and the five sums of two equally long samples, keyed like the dataclass fields."""
     aa = np.asarray(a, dtype=float).ravel()
@@ -214,17 +264,28 @@ class _MeanArrays(NamedTuple):
     rel: _LogRatioArrays
 
 
-def _moments(n: Any, total: Any, sum_sq: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Mean (NaN where n == 0) and ddof=1 variance (NaN where n < 2), cancellation-guarded."""
+def _moments(n: Any, total: Any, sum_sq: Any, m2: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean (NaN where n == 0) and ddof=1 variance (NaN where n < 2). The centred sum of squares is
+    ``m2`` where given (not NaN), else the cancellation-guarded Σv² - (Σv)²/n."""
     m = np.asarray(n, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.asarray(total, dtype=float) / m
-        var = np.where(m >= 2.0, _centred_ss(sum_sq, total, n) / (m - 1.0), np.nan)
+        var = np.where(m >= 2.0, _centred_or_raw(m2, _centred_ss(sum_sq, total, n)) / (m - 1.0), np.nan)
     return mean, var
 
 
+def _centred_or_raw(centred: Any, fallback: Any) -> np.ndarray:
+    """The centred second moment where given (not None; NaN entries mean "not given"), else the
+    fallback computed from raw sums. See the centred-moment rule in :class:`MeanStats`."""
+    if centred is None:
+        return np.asarray(fallback, dtype=float)
+    c = np.asarray(centred, dtype=float)
+    return np.where(np.isnan(c), fallback, c)
+
+
 def _mean_arrays(
-    n: Any, total: Any, sum_sq: Any, n_control: Any, total_control: Any, sum_sq_control: Any, alpha: float
+    n: Any, total: Any, sum_sq: Any, n_control: Any, total_control: Any, sum_sq_control: Any, alpha: float,
+    m2: Any = None, m2_control: Any = None,
 ) -> _MeanArrays:
     """Welch t interval / test for mean1 - mean0 and the log-ratio lift interval, elementwise.
 
@@ -235,8 +296,8 @@ def _mean_arrays(
     """
     n1 = np.asarray(n, dtype=float)
     n0 = np.asarray(n_control, dtype=float)
-    m1, s1 = _moments(n1, total, sum_sq)
-    m0, s0 = _moments(n0, total_control, sum_sq_control)
+    m1, s1 = _moments(n1, total, sum_sq, m2)
+    m0, s0 = _moments(n0, total_control, sum_sq_control, m2_control)
     with np.errstate(divide="ignore", invalid="ignore"):
         v1, v0 = s1 / n1, s0 / n0
         v = v1 + v0
@@ -335,16 +396,23 @@ def _arm_shortfall(counts: Iterable[tuple[str, bool]], what: str) -> str:
 
 @dataclass(frozen=True)
 class MeanStats:
-    """Sufficient statistics of a per-user metric in one arm: n, Σv and Σv².
+    """Sufficient statistics of a per-user metric in one arm: n, Σv, Σv² and (preferred) the
+    centred sum of squares m2 = Σ(v - v̄)².
 
-    From SQL: ``COUNT(*) AS n, SUM(v) AS sum, SUM(v * v) AS sum_sq`` (one row per user).
-    Raises ValueError for non-finite values, negative n or sum_sq, non-zero sums with n == 0, and
-    sums that violate sum**2 <= n * sum_sq beyond rounding (impossible for real data).
+    Centred-moment rule: variances come from ``m2`` whenever it is given, never from
+    Σv² - (Σv)²/n, which loses every digit when the values are large next to their spread (1e9 +
+    noise of 1e-3: the raw formula's rounding error is ~100, the true m2 ~1e-6). Build with
+    :meth:`from_moments` (n, mean, m2: from SQL ``COUNT(*), AVG(v), VAR_POP(v) * COUNT(*)``),
+    :meth:`from_values` (two-pass, in memory) or :meth:`merge` (Chan et al. 1979 parallel update).
+    Without m2 (raw sums only, ``SUM(v)``, ``SUM(v * v)``) the guarded raw formula of the module
+    docstring is used. Raises ValueError for non-finite values, negative n, sum_sq or m2, non-zero
+    sums with n == 0, and sums that violate sum**2 <= n * sum_sq beyond rounding.
     """
 
     n: int
     sum: float
     sum_sq: float
+    m2: float | None = None
 
     def __post_init__(self) -> None:
         n = _check_count(self.n, "n")
@@ -355,12 +423,34 @@ class MeanStats:
         object.__setattr__(self, "n", n)
         object.__setattr__(self, "sum", total)
         object.__setattr__(self, "sum_sq", sum_sq)
+        if self.m2 is not None:
+            object.__setattr__(self, "m2", _check_centred(self.m2, "m2", n))
+
+    @classmethod
+    def from_moments(cls, n: int, mean: float, m2: float) -> MeanStats:
+        """From centred statistics: n, the mean and m2 = Σ(v - mean)² (= n * population variance)."""
+        n = _check_count(n, "n")
+        mean = 0.0 if n == 0 else _check_real(mean, "mean")
+        m2 = _check_centred(m2, "m2", n)
+        return cls(n=n, sum=n * mean, sum_sq=m2 + n * mean * mean, m2=m2)
 
     @classmethod
     def from_values(cls, values: Any) -> MeanStats:
-        """Convenience for samples held in memory: the sums of a 1-d array of per-user values."""
+        """Convenience for samples held in memory: n, the sums and the two-pass centred m2."""
         v = np.asarray(values, dtype=float).ravel()
-        return cls(n=int(v.size), sum=float(v.sum()), sum_sq=float(np.dot(v, v)))
+        return cls(n=int(v.size), sum=float(v.sum()), sum_sq=float(np.dot(v, v)), m2=_pair_moments(v, v)[0])
+
+    def merge(self, other: MeanStats) -> MeanStats:
+        """The statistics of both groups together (e.g. two days, two partitions): n and the sums
+        add; m2 = m2_a + m2_b + (mean_b - mean_a)² n_a n_b / n (Chan, Golub & LeVeque 1979)."""
+        if self.n == 0 or other.n == 0:
+            return other if self.n == 0 else self
+        n = self.n + other.n
+        delta = other.sum / other.n - self.sum / self.n
+        m2 = None
+        if self.m2 is not None and other.m2 is not None:
+            m2 = self.m2 + other.m2 + delta * delta * self.n * other.n / n
+        return MeanStats(n=n, sum=self.sum + other.sum, sum_sq=self.sum_sq + other.sum_sq, m2=m2)
 
     @property
     def mean(self) -> float | None:
@@ -369,9 +459,11 @@ class MeanStats:
 
     @property
     def variance(self) -> float | None:
-        """Sample variance (ddof=1), cancellation-guarded (clipped at 0); None when n < 2."""
+        """Sample variance (ddof=1) from m2 when given, else cancellation-guarded; None when n < 2."""
         if self.n < 2:
             return None
+        if self.m2 is not None:
+            return self.m2 / (self.n - 1)
         return float(_centred_ss(self.sum_sq, self.sum, self.n)) / (self.n - 1)
 
 
@@ -427,8 +519,9 @@ def compare_means(treatment: MeanStats, control: MeanStats, alpha: float = 0.05)
         var(log mean) ≈ s²/(n·mean²), se_log_ratio = sqrt(s_t²/(n_t mean_t²) + s_c²/(n_c mean_c²)),
         interval exp(log(mean_t/mean_c) ± z·se_log_ratio) - 1 with NORMAL quantiles z (the delta
         method is itself a large-sample approximation, so a t quantile would be false precision).
-      * Variances come from sums with the cancellation guard described in the module docstring
-        (sum_sq - n·mean² clipped at 0; values below rounding resolution count as 0).
+      * Variances come from the centred m2 of each arm when given (:class:`MeanStats`), otherwise
+        from raw sums with the cancellation guard of the module docstring (sum_sq - n·mean²
+        clipped at 0; values below rounding resolution count as 0).
 
     Degenerate data (never NaN, inf or an exception):
       * n < 2 in an arm: status "not_enough_data" (no variance); means, abs_diff and rel_lift are
@@ -444,7 +537,8 @@ def compare_means(treatment: MeanStats, control: MeanStats, alpha: float = 0.05)
     _check_stats(control, MeanStats, "control")
     alpha = _check_alpha(alpha)
     n1, n0 = treatment.n, control.n
-    arr = _mean_arrays(n1, treatment.sum, treatment.sum_sq, n0, control.sum, control.sum_sq, alpha)
+    arr = _mean_arrays(n1, treatment.sum, treatment.sum_sq, n0, control.sum, control.sum_sq, alpha,
+                       treatment.m2, control.m2)
     m1, m0 = treatment.mean, control.mean
     var1, var0 = _opt(arr.variance), _opt(arr.variance_control)
     abs_diff = None if m1 is None or m0 is None else m1 - m0

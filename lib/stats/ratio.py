@@ -32,6 +32,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .means import (
+    _check_pair_centred,
+    _check_real,
+    _merge_pair_moments,
+    _pair_moments,
     _check_pair_sums,
     _pair_sums,
     _CANCELLATION_RTOL,
@@ -50,6 +54,7 @@ from .proportions import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
     _check_alpha,
+    _check_count,
     _z_two_sided,
 )
 
@@ -75,14 +80,42 @@ class RatioStats:
     sum_x2: float
     sum_y2: float
     sum_xy: float
+    m2_x: float | None = None  # Σ(x - x̄)²   centred moments: preferred for the variance
+    m2_y: float | None = None  # Σ(y - ȳ)²   (the centred-moment rule of MeanStats)
+    c_xy: float | None = None  # Σ(x - x̄)(y - ȳ)
 
     def __post_init__(self) -> None:
         _check_pair_sums(self, "x", "y", "RatioStats")
+        _check_pair_centred(self, ("m2_x", "m2_y", "c_xy"))
+
+    @classmethod
+    def from_moments(cls, n: int, mean_x: float, mean_y: float, m2_x: float, m2_y: float, c_xy: float) -> RatioStats:
+        """From centred statistics (SQL: ``COUNT(*), AVG(x), AVG(y), VAR_POP(x) * COUNT(*),
+        VAR_POP(y) * COUNT(*), COVAR_POP(x, y) * COUNT(*)``); raw sums are derived from them."""
+        n = _check_count(n, "n")
+        mx, my = (0.0, 0.0) if n == 0 else (_check_real(mean_x, "mean_x"), _check_real(mean_y, "mean_y"))
+        return cls(n, n * mx, n * my, m2_x + n * mx * mx, m2_y + n * my * my, c_xy + n * mx * my,
+                   m2_x=m2_x, m2_y=m2_y, c_xy=c_xy)
 
     @classmethod
     def from_values(cls, x: Any, y: Any) -> RatioStats:
-        """Convenience for samples in memory: sums of per-user numerators x and denominators y."""
-        return cls(**_pair_sums(x, y, "x", "y"))
+        """Convenience for samples in memory: sums and two-pass centred moments of per-user x, y."""
+        sums = _pair_sums(x, y, "x", "y")  # validates the lengths
+        m2_x, m2_y, c_xy = _pair_moments(x, y)
+        return cls(**sums, m2_x=m2_x, m2_y=m2_y, c_xy=c_xy)
+
+    def merge(self, other: RatioStats) -> RatioStats:
+        """Both groups together: sums add, centred moments by the parallel update (Chan et al. 1979)."""
+        if self.n == 0 or other.n == 0:
+            return other if self.n == 0 else self
+        mine, theirs = (self.m2_x, self.m2_y, self.c_xy), (other.m2_x, other.m2_y, other.c_xy)
+        centred: tuple[Any, Any, Any] = (None, None, None)
+        if None not in mine and None not in theirs:
+            centred = _merge_pair_moments(self.n, (self.sum_x / self.n, self.sum_y / self.n), mine,
+                                          other.n, (other.sum_x / other.n, other.sum_y / other.n), theirs)
+        return RatioStats(self.n + other.n, self.sum_x + other.sum_x, self.sum_y + other.sum_y,
+                          self.sum_x2 + other.sum_x2, self.sum_y2 + other.sum_y2, self.sum_xy + other.sum_xy,
+                          *centred)
 
     @property
     def ratio(self) -> float | None:
@@ -99,11 +132,14 @@ class _RatioArrays(NamedTuple):
     rel: _LogRatioArrays
 
 
-def _delta_var_arrays(n: Any, sum_x: Any, sum_y: Any, sum_x2: Any, sum_y2: Any, sum_xy: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(R, var(R)) per arm, elementwise: var(R) = (Σx² - 2RΣxy + R²Σy²) / ((n-1) · n · ȳ²).
+def _delta_var_arrays(n: Any, sum_x: Any, sum_y: Any, sum_x2: Any, sum_y2: Any, sum_xy: Any,
+                      m2_x: Any = None, m2_y: Any = None, c_xy: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """(R, var(R)) per arm, elementwise: var(R) = Σ(x - R y)² / ((n-1) · n · ȳ²).
 
-    This is (s_x² - 2R s_xy + R² s_y²)/(n ȳ²) (Deng, Knoblich & Lu 2018) rewritten using
-    Σ(x - R y) = 0; clipped at 0 against rounding. NaN where n < 2 or Σy == 0.
+    This is (s_x² - 2R s_xy + R² s_y²)/(n ȳ²) (Deng, Knoblich & Lu 2018). Since Σ(x - R y) = 0,
+    Σ(x - R y)² = S_xx - 2R S_xy + R² S_yy with the CENTRED moments (m2_x, c_xy, m2_y) where given
+    (the centred-moment rule of :class:`.MeanStats`), else with raw sums (Σx² - 2RΣxy + R²Σy²);
+    clipped at 0 against rounding. NaN where n < 2 or Σy == 0.
     """
     m = np.asarray(n, dtype=float)
     sx = np.asarray(sum_x, dtype=float)
@@ -115,6 +151,11 @@ def _delta_var_arrays(n: Any, sum_x: Any, sum_y: Any, sum_x2: Any, sum_y2: Any, 
         r = np.where(sy != 0.0, sx / sy, np.nan)
         q = sxx - 2.0 * r * sxy + r * r * syy  # Σ(x - R y)²
         q = np.where(q <= _CANCELLATION_RTOL * (sxx + r * r * syy), 0.0, q)
+        if m2_x is not None:
+            cxx, cyy, cxy = (np.asarray(v, dtype=float) for v in (m2_x, m2_y, c_xy))
+            qc = cxx - 2.0 * r * cxy + r * r * cyy
+            qc = np.where(qc <= 1e-12 * (cxx + r * r * cyy), 0.0, qc)
+            q = np.where(np.isnan(cxx), q, qc)
         ybar = sy / m
         var = np.where((m >= 2.0) & (sy != 0.0), q / ((m - 1.0) * m * ybar * ybar), np.nan)
     return r, var
@@ -124,14 +165,16 @@ def _ratio_arrays(
     n: Any, sum_x: Any, sum_y: Any, sum_x2: Any, sum_y2: Any, sum_xy: Any,
     n_control: Any, sum_x_control: Any, sum_y_control: Any, sum_x2_control: Any,
     sum_y2_control: Any, sum_xy_control: Any, z: float,
+    centred: tuple[Any, Any, Any] = (None, None, None), centred_control: tuple[Any, Any, Any] = (None, None, None),
 ) -> _RatioArrays:
     """Delta-method z interval / test for R1 - R0 and log-ratio interval for R1/R0 - 1, elementwise.
 
     var(log R) = var(R)/R² (delta method again), so the lift interval is
     exp(log(R1/R0) ± z·sqrt(var(R1)/R1² + var(R0)/R0²)) - 1.
     """
-    r1, v1 = _delta_var_arrays(n, sum_x, sum_y, sum_x2, sum_y2, sum_xy)
-    r0, v0 = _delta_var_arrays(n_control, sum_x_control, sum_y_control, sum_x2_control, sum_y2_control, sum_xy_control)
+    r1, v1 = _delta_var_arrays(n, sum_x, sum_y, sum_x2, sum_y2, sum_xy, *centred)
+    r0, v0 = _delta_var_arrays(n_control, sum_x_control, sum_y_control, sum_x2_control, sum_y2_control, sum_xy_control,
+                               *centred_control)
     return _RatioArrays(r1, r0, v1, v0, _normal_diff_arrays(r1, v1, r0, v0, z), _log_ratio_arrays(r1, v1, r0, v0, z))
 
 
@@ -194,6 +237,7 @@ def compare_ratios(treatment: RatioStats, control: RatioStats, alpha: float = 0.
     arr = _ratio_arrays(
         t.n, t.sum_x, t.sum_y, t.sum_x2, t.sum_y2, t.sum_xy,
         c.n, c.sum_x, c.sum_y, c.sum_x2, c.sum_y2, c.sum_xy, _z_two_sided(alpha),
+        (t.m2_x, t.m2_y, t.c_xy), (c.m2_x, c.m2_y, c.c_xy),
     )
     r1, r0 = t.ratio, c.ratio
     v1, v0 = _opt(arr.var_ratio), _opt(arr.var_ratio_control)

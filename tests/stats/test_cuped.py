@@ -271,3 +271,21 @@ def test_calibration_binary_retention_with_count_covariate():
 def test_calibration_continuous_outcome():
     _calibrate(continuous_users, effect=0.8, mean_control=19.0, rho2=27.0**2 / (18.0 * 76.5),
                seed=20240721, label="continuous")
+
+
+def test_large_offset_uses_centred_moments():
+    """Issue 9: outcome and covariate around 1e9 with a small spread: theta and the adjusted
+    variance come from centred moments and equal numpy's two-pass computation."""
+    rng = np.random.default_rng(22)
+
+    def arm(size):
+        x = 1e9 + rng.normal(0, 1e-2, size)
+        return 1e9 + 0.8 * (x - 1e9) + rng.normal(0, 5e-3, size), x
+
+    (y1, x1), (y0, x0) = arm(700), arm(900)
+    res = compare_cuped(CovariateStats.from_values(y1, x1), CovariateStats.from_values(y0, x0))
+    assert res.status == "ok"
+    sxy = sum(float(np.dot(x - x.mean(), y - y.mean())) for x, y in ((x1, y1), (x0, y0)))
+    sxx = sum(float(np.dot(x - x.mean(), x - x.mean())) for x in (x1, x0))
+    assert res.theta == pytest.approx(sxy / sxx, rel=1e-6)
+    assert 0.5 < res.variance_reduction < 0.95

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy.stats import norm, ttest_ind_from_stats
+from scipy.stats import norm, ttest_ind, ttest_ind_from_stats
 from scipy.stats import t as student_t
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
@@ -179,22 +179,55 @@ def test_treatment_mean_zero():
     assert_json_clean(res)
 
 
-def test_catastrophic_cancellation_is_clipped():
-    # constant values that are not representable: sum_sq - sum**2/n is pure rounding residue,
-    # positive (1.1), negative (0.7) or hugely negative (1e9 + 0.1)
+def test_constant_values_have_zero_variance():
+    """Behaviour, not rounding residue: a constant sample has variance exactly 0, whether built
+    from values (centred m2) or from raw sums only (the cancellation guard), for values that are
+    not representable (1.1, 0.7) and for a huge offset (1e9 + 0.1)."""
     for v, n in ((1.1, 1000), (0.7, 1000), (1e9 + 0.1, 7)):
         s = MeanStats.from_values(np.full(n, v))
-        assert s.sum_sq - s.sum**2 / s.n != 0.0  # the naive formula leaves residue here...
-        assert s.variance == 0.0  # ...which the guard removes
-    # a large offset with unit spread: float64 cannot resolve the spread from raw sums
-    big = MeanStats.from_values(1e9 + np.array([0.0, 1.0, 2.0, 1.0]))
-    assert big.variance is not None and big.variance >= 0.0
-    res = compare_means(big, MeanStats.from_values(1e9 + np.array([1.0, 1.0, 3.0])))
-    assert_json_clean(res)
+        assert s.variance == 0.0 and s.m2 == 0.0
+        assert MeanStats(s.n, s.sum, s.sum_sq).variance == 0.0  # raw sums: guard, never negative
     # variance lost to rounding in both arms -> documented degenerate status, never NaN
     res = compare_means(MeanStats.from_values(np.full(1000, 0.7)), MeanStats.from_values(np.full(7, 1e9 + 0.1)))
     assert res.status == "not_enough_data" and "zero variance" in res.note
     assert_json_clean(res)
+
+
+def test_large_offset_keeps_its_variance_via_centred_moments():
+    """Issue 9: 1e9 + small noise. Raw sums cannot resolve the spread (the guard sets it to 0);
+    the centred m2 keeps it, equal to numpy's two-pass variance."""
+    rng = np.random.default_rng(5)
+    a, b = 1e9 + rng.normal(0, 1e-3, 1000), 1e9 + 5e-4 + rng.normal(0, 1e-3, 800)
+    sa, sb = MeanStats.from_values(a), MeanStats.from_values(b)
+    assert sa.variance == pytest.approx(float(np.var(a, ddof=1)), rel=1e-9)
+    assert MeanStats(sa.n, sa.sum, sa.sum_sq).variance == 0.0  # what raw sums alone give
+    built = MeanStats.from_moments(a.size, float(a.mean()), float(np.var(a) * a.size))
+    assert built.variance == pytest.approx(float(np.var(a, ddof=1)), rel=1e-9)
+    merged = MeanStats.from_values(a[:300]).merge(MeanStats.from_values(a[300:]))
+    # the merge carries each part's mean as sum / n: ~1e-7 absolute at 1e9, so rel 1e-4 here
+    assert merged.n == a.size and merged.variance == pytest.approx(float(np.var(a, ddof=1)), rel=1e-4)
+    res = compare_means(sb, sa)
+    assert res.status == "ok"
+    welch = ttest_ind(b - 1e9, a - 1e9, equal_var=False)  # same data without the offset
+    assert res.p_value == pytest.approx(float(welch.pvalue), rel=1e-3)
+    assert_json_clean(res)
+
+
+def test_merge_equals_stats_of_the_concatenation():
+    rng = np.random.default_rng(6)
+    a, b = rng.exponential(3.0, 500), rng.exponential(5.0, 300)
+    merged = MeanStats.from_values(a).merge(MeanStats.from_values(b))
+    whole = MeanStats.from_values(np.concatenate([a, b]))
+    assert merged.n == whole.n and merged.sum == pytest.approx(whole.sum, rel=1e-12)
+    assert merged.m2 == pytest.approx(whole.m2, rel=1e-10)
+    assert MeanStats.from_values(a).merge(MeanStats(0, 0.0, 0.0)) == MeanStats.from_values(a)
+
+
+def test_centred_moment_validation():
+    with pytest.raises(ValueError, match="m2 must be >= 0"):
+        MeanStats(3, 3.0, 5.0, m2=-1.0)
+    with pytest.raises(ValueError, match="m2 must be 0 when n == 0"):
+        MeanStats(0, 0.0, 0.0, m2=1.0)
 
 
 @pytest.mark.parametrize(

@@ -271,3 +271,28 @@ def test_coverage_and_aa_fpr():
     assert 0.94 <= cover <= 0.96
     assert 0.94 <= rel_cover <= 0.96
     assert 0.035 <= fpr <= 0.065
+
+
+def test_large_offset_uses_centred_moments():
+    """Issue 9: per-user values around 1e8 with a small spread. The centred moments keep the
+    delta-method variance that raw sums lose; equal to numpy's two-pass sum of (x - R y)^2."""
+    rng = np.random.default_rng(21)
+
+    def arm(size, shift):
+        y = 1e8 + rng.normal(0, 1e-2, size)
+        return 0.5 * y + shift + rng.normal(0, 1e-2, size), y
+
+    (x1, y1), (x0, y0) = arm(900, 0.0), arm(1100, 0.0)
+    t, c = RatioStats.from_values(x1, y1), RatioStats.from_values(x0, y0)
+    res = compare_ratios(t, c)
+    assert res.status == "ok"
+    for s, x, y, se in ((t, x1, y1, res.se_estimate), (c, x0, y0, res.se_estimate_control)):
+        r = x.sum() / y.sum()
+        d = (x - x.mean()) - r * (y - y.mean())  # two-pass, no raw sums
+        expected = float(np.dot(d, d)) / ((x.size - 1) * x.size * y.mean() ** 2)
+        assert se**2 == pytest.approx(expected, rel=1e-6)
+    # merging two halves gives the same centred moments as the whole
+    half = RatioStats.from_values(x1[:400], y1[:400]).merge(RatioStats.from_values(x1[400:], y1[400:]))
+    assert half.m2_x == pytest.approx(t.m2_x, rel=1e-4) and half.c_xy == pytest.approx(t.c_xy, rel=1e-4)
+    built = RatioStats.from_moments(t.n, x1.mean(), y1.mean(), t.m2_x, t.m2_y, t.c_xy)
+    assert compare_ratios(built, c).se_estimate == pytest.approx(res.se_estimate, rel=1e-6)

@@ -1,0 +1,89 @@
+"""The portfolio index without running notebooks: each arm's verdict, the interval it used, both languages."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from guidelab.portfolio import ArmSummary, PortfolioEntry, _primary_interval, index_html, parse_langs
+
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+def entry(**kw) -> PortfolioEntry:
+    base = dict(experiment="support-tour", name="Support tour: a long name " * 3, status="ok", verdict="KILL",
+                primary_metric="retention_d7", lift=-0.05, lift_ci=(-0.09, -0.01), variant="tour",
+                start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 28), as_of="2026-10-28",
+                html="support-tour.html", notebook="support-tour.ipynb",
+                summary="tour raised support contacts within 7 days from 3.1% to 4.5%, +44.0% " * 2,
+                arms=(ArmSummary("tour", "KILL", 0.44, (0.21, 0.71), "sequential", "tour raised support contacts"),
+                      ArmSummary("checklist", "CONTINUE", 0.02, (-0.03, 0.08), "sequential")),
+                reports=(("en", "support-tour.html"), ("ja", "support-tour.ja.html")))
+    base.update(kw)
+    return PortfolioEntry(**base)
+
+
+def test_every_arm_shows_its_verdict_a_killed_arm_included():
+    html = index_html([entry(verdict="CONTINUE")], "en")
+    assert "✖ KILL</span> <b>tour</b>" in html
+    assert "↻ CONTINUE</span> <b>checklist</b>" in html
+    assert "+44.0% </span>" not in html and "+44.0%</span> [+21.0%, +71.0%]" in html
+
+
+def test_the_interval_quoted_is_the_one_the_verdict_used():
+    seq = {"rel_ci": [0.01, 0.3], "sequential": {"relative_ci": [-0.02, 0.35]}}
+    assert _primary_interval(seq) == ((-0.02, 0.35), "sequential")
+    assert _primary_interval({"rel_ci": [0.01, 0.3]}) == ((0.01, 0.3), "fixed")
+    assert _primary_interval({"rel_ci": None, "sequential": {"relative_ci": None}}) == (None, "sequential")
+    en, ja = index_html([entry()], "en"), index_html([entry()], "ja")
+    assert "sequential 95% CS" in en and "逐次95%信頼系列" in ja
+    fixed = index_html([entry(arms=(ArmSummary("tour", "KEEP", 0.1, (0.02, 0.2), "fixed"),))], "en")
+    assert "95% CI" in fixed and "sequential" not in fixed
+
+
+def test_the_index_links_each_language_own_language_first():
+    en, ja = index_html([entry()], "en"), index_html([entry()], "ja")
+    assert en.index('href="support-tour.html"') < en.index('href="support-tour.ja.html"')
+    assert ja.index('href="support-tour.ja.html"') < ja.index('href="support-tour.html"')
+    assert ">日本語</a>" in en and ">English</a>" in ja and '<html lang="ja">' in ja
+
+
+def test_user_text_is_escaped():
+    html = index_html([entry(name=EVIL, summary=EVIL, arms=(ArmSummary(EVIL, "KEEP", 0.1, None, "fixed", EVIL),))], "en")
+    assert EVIL not in html and "&lt;img" in html
+
+
+@pytest.mark.parametrize("value, expected", [("en", ["en"]), ("ja", ["ja"]), ("en,ja", ["en", "ja"]),
+                                             ("ja, en", ["ja", "en"]), ("en,en", ["en"])])
+def test_parse_langs(value, expected):
+    assert parse_langs(value) == expected
+
+
+@pytest.mark.parametrize("value", ["", "fr", "en,fr"])
+def test_parse_langs_refuses(value):
+    from guidelab.errors import GuidelabError
+
+    with pytest.raises(GuidelabError, match="expected en, ja or en,ja"):
+        parse_langs(value)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_index_fits_a_1280px_laptop_screen(browser, tmp_path, lang):
+    long_variant = "variant-with-a-rather-long-key-name"
+    entries = [entry(experiment=f"exp-{i}", arms=entry().arms + (ArmSummary(long_variant, "KEEP", 0.123, (0.05, 0.2), "fixed"),))
+               for i in range(6)] + [entry(experiment="broken", status="failed", verdict=None, arms=(), reports=(),
+                                           html=None, error="guidelab report: FAILED: " + "x" * 300)]
+    path = tmp_path / "index.html"
+    path.write_text(index_html(entries, lang), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        page.goto(path.as_uri())
+        scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert scroll <= client == 1280
+        # every column's right edge on screen, the report links included
+        right = page.evaluate("Math.max(...[...document.querySelectorAll('th, td, a')].map(e => e.getBoundingClientRect().right))")
+        assert right <= 1280
+        assert page.locator("a[hreflang=ja]").first.is_visible()
+    finally:
+        page.close()
