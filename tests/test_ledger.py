@@ -226,7 +226,7 @@ def test_a_guide_never_shown_is_investigate(spec, export):
     (export / "guide_events.csv").write_text("user_id,guide_id,step,event,value,timestamp\n", encoding="utf-8")
     res = analyze_experiment(spec, export, today=TODAY)
     assert res.decision.verdict == "INVESTIGATE"
-    check = next(c for c in res.data_checks if c.code == "guide_shown")
+    check = next(c for c in res.data_checks if c.code == "guide_never_shown")
     assert not check.passed and check.severity == "fail"
     assert "never shown" in check.detail
 
