@@ -27,6 +27,7 @@ from .errors import DataError, GuidelabError
 from .experiment import StatisticsSpec
 from .metrics import ProportionCounts
 from .results import ExperimentResult
+from .values import sql_identifier, sql_literal
 
 __all__ = ["CountsOptions", "CountsTable", "MetricRole", "analyze_counts_file", "analyze_counts_table",
            "analyze_sufficient_counts", "group_record", "parse_guardrail", "read_counts_table"]
@@ -177,20 +178,12 @@ def _short(value: Any) -> str:
     return s if len(s) <= MAX_VALUE_CHARS else s[:MAX_VALUE_CHARS] + "…"
 
 
-def _q(col: str) -> str:
-    return '"' + col.replace('"', '""') + '"'
-
-
-def _lit(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
 def _reader(path: Path) -> tuple[str, bool]:
     name = path.name.lower()
     if name.endswith(".parquet"):
-        return f"read_parquet({_lit(str(path))})", False
+        return f"read_parquet({sql_literal(str(path))})", False
     if name.endswith((".csv", ".csv.gz", ".tsv", ".txt")):
-        return f"read_csv({_lit(str(path))}, header=true, all_varchar=true)", True
+        return f"read_csv({sql_literal(str(path))}, header=true, all_varchar=true)", True
     raise DataError(path, "", "unsupported file type: expected .csv, .csv.gz, .tsv or .parquet")
 
 
@@ -238,7 +231,7 @@ def read_counts_table(path: str | Path, metrics: Sequence[str], control: str) ->
                 raise DataError(path, m, f"unknown metric column: expected one of the table's metric columns "
                                          f"({_short(', '.join(others)) or 'none'})")
         has_exp, has_look = "experiment" in cols, "look" in cols
-        text = lambda c: f"CAST({_q(c)} AS VARCHAR)"  # noqa: E731
+        text = lambda c: f"CAST({sql_identifier(c)} AS VARCHAR)"  # noqa: E731
         exp_expr = text("experiment") if has_exp else "NULL::VARCHAR"
         look_expr = text("look") if has_look else "NULL::VARCHAR"
         numeric = ["users", *metrics]
@@ -312,7 +305,7 @@ def _validate_groups(con: duckdb.DuckDBPyConnection, path: Path, is_csv: bool, c
                                          f"{dup[3]} times ({lines}); expected one row per variant per {by}"
                                          + (f" ({dup[5] - 1:,} more such group(s))" if dup[5] > 1 else ""))
     bad = con.execute(
-        f"SELECT _exp, _look, count(*) AS k, bool_or(_variant = {_lit(control)}) AS has_control, min(_row), "
+        f"SELECT _exp, _look, count(*) AS k, bool_or(_variant = {sql_literal(control)}) AS has_control, min(_row), "
         "count(*) OVER () AS total, list(_variant ORDER BY _row)[1:5] FROM t GROUP BY ALL "
         "HAVING NOT has_control OR count(*) < 2 ORDER BY min(_row) LIMIT 1").fetchone()
     if bad:

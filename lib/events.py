@@ -32,6 +32,7 @@ from typing import Any, Callable, Literal
 import duckdb
 
 from .errors import DataError, GuidelabError, clip
+from .values import sql_identifier, sql_literal
 
 Severity = Literal["fail", "warn", "info"]
 
@@ -338,31 +339,23 @@ _FILE_COL = "__guidelab_file"
 """A column DuckDB fills with each row's file (to name the file in an error); not in the views."""
 
 
-def _lit(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _file_list(parts: list[SourceFile]) -> str:
-    return "[" + ", ".join(_lit(str(p.read_path or p.path)) for p in parts) + "]"
+    return "[" + ", ".join(sql_literal(str(p.read_path or p.path)) for p in parts) + "]"
 
 
 def _group_sql(parts: list[SourceFile], as_text: bool) -> str:
     """SQL reading parts that share a format, a header and partition values, with those values as columns."""
     first = parts[0]
     if first.format == "parquet":
-        reader = f"read_parquet({_file_list(parts)}, union_by_name=true, hive_partitioning=false, filename={_lit(_FILE_COL)})"
-        select = f"CAST(COLUMNS(* EXCLUDE ({_quote(_FILE_COL)})) AS VARCHAR), {_quote(_FILE_COL)}" if as_text else "*"
+        reader = f"read_parquet({_file_list(parts)}, union_by_name=true, hive_partitioning=false, filename={sql_literal(_FILE_COL)})"
+        select = f"CAST(COLUMNS(* EXCLUDE ({sql_identifier(_FILE_COL)})) AS VARCHAR), {sql_identifier(_FILE_COL)}" if as_text else "*"
     else:
-        columns = ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in first.header)
+        columns = ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in first.header)
         reader = (f"read_csv({_file_list(parts)}, header=true, auto_detect=false, columns={{{columns}}}, "
-                  f"delim={_lit(first.delimiter)}, quote='\"', escape='\"', strict_mode=true, null_padding=false, "
-                  f"hive_partitioning=false, filename={_lit(_FILE_COL)})")
+                  f"delim={sql_literal(first.delimiter)}, quote='\"', escape='\"', strict_mode=true, null_padding=false, "
+                  f"hive_partitioning=false, filename={sql_literal(_FILE_COL)})")
         select = "*"
-    consts = "".join(f", {'NULL' if v is None else _lit(v)}::VARCHAR AS {_quote(k)}" for k, v in first.partition)
+    consts = "".join(f", {'NULL' if v is None else sql_literal(v)}::VARCHAR AS {sql_identifier(k)}" for k, v in first.partition)
     return f"SELECT {select}{consts} FROM {reader}"
 
 
@@ -440,18 +433,18 @@ class _TimestampCheck:
 def _timestamp_expr(col: str, typ: str, data_timezone: str | None) -> _TimestampCheck:
     """How a timestamp column is read, and what to count to check it. Never shifts a time:
     a value with an offset keeps it; a value without one is read in ``data_timezone`` or is an error."""
-    q = _quote(col)
-    file = _quote(_FILE_COL)
+    q = sql_identifier(col)
+    file = sql_identifier(_FILE_COL)
     if _is_zoned_type(typ):
         return _TimestampCheck(col, typ, q if typ == "TIMESTAMP WITH TIME ZONE" else f"CAST({q} AS TIMESTAMPTZ)", [])
     if typ == "VARCHAR":
         v = f"NULLIF(trim({q}), '')"
-        zoned = f"regexp_matches({v}, {_lit(_ZONED)})"
+        zoned = f"regexp_matches({v}, {sql_literal(_ZONED)})"
         zoneless = f"{v} IS NOT NULL AND NOT {zoned}"
         as_zoned = f"regexp_replace(upper({v}), '\\s+([+-]\\d)', '\\1')"  # '… +0900' and '…z' as DuckDB reads them
         bad = (f"{v} IS NOT NULL AND CASE WHEN {zoned} THEN TRY_CAST({as_zoned} AS TIMESTAMPTZ) IS NULL "
                f"ELSE TRY_CAST({v} AS TIMESTAMP) IS NULL END")
-        local = f"timezone({_lit(data_timezone)}, CAST({v} AS TIMESTAMP))" if data_timezone else f"CAST({v} AS TIMESTAMPTZ)"
+        local = f"timezone({sql_literal(data_timezone)}, CAST({v} AS TIMESTAMP))" if data_timezone else f"CAST({v} AS TIMESTAMPTZ)"
         expr = f"CASE WHEN {zoned} THEN CAST({as_zoned} AS TIMESTAMPTZ) ELSE {local} END"
         aggs = [f"count_if({bad})", f"any_value({v}) FILTER (WHERE {bad})", f"any_value({file}) FILTER (WHERE {bad})",
                 f"count_if({zoneless})", f"any_value({v}) FILTER (WHERE {zoneless})",
@@ -459,7 +452,7 @@ def _timestamp_expr(col: str, typ: str, data_timezone: str | None) -> _Timestamp
                 f"count_if({zoned})", f"any_value({v}) FILTER (WHERE {zoned})"]
         return _TimestampCheck(col, typ, expr, aggs)
     if typ in _NAIVE_TYPES:
-        expr = f"timezone({_lit(data_timezone)}, CAST({q} AS TIMESTAMP))" if data_timezone else f"CAST({q} AS TIMESTAMPTZ)"
+        expr = f"timezone({sql_literal(data_timezone)}, CAST({q} AS TIMESTAMP))" if data_timezone else f"CAST({q} AS TIMESTAMPTZ)"
         return _TimestampCheck(col, typ, expr, [f"count({q})", f"CAST(any_value({q}) AS VARCHAR)", f"any_value({file}) FILTER (WHERE {q} IS NOT NULL)"])
     return _TimestampCheck(col, typ, "", [])
 
@@ -590,7 +583,7 @@ def _open_table(ed: EventData, name: str, encoding: str | None, data_timezone: s
     exprs = {ch.col: ch.expr for ch in checks}
     select = []
     for col in cols:
-        q = _quote(col)
+        q = sql_identifier(col)
         if col in contract.ids:
             select.append(f"CAST({q} AS VARCHAR) AS {q}")
         elif col in exprs:

@@ -18,6 +18,7 @@ from .catalog import GUIDE_EVENTS
 from .errors import DataError
 from .events import DataCheck, EventData
 from .experiment import ExperimentSpec
+from .values import sql_identifier, sql_literal
 
 EXAMPLE_CHARS = 200
 _VALUE_CHARS = 60
@@ -107,21 +108,13 @@ class RowLedger:
 
 # --- SQL -----------------------------------------------------------------------------------
 
-def _lit(s: str) -> str:
-    return "'" + str(s).replace("'", "''") + "'"
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _columns(ed: EventData, table: str) -> list[str]:
     return [r[0] for r in ed.con.execute(f"DESCRIBE {table}").fetchall()]
 
 
 def _example_sql(cols: list[str], alias: str = "") -> str:
     """A row as text, ``user_id=42, timestamp=...``, each value cut to 60 characters."""
-    parts = [f"{_lit(c + '=')} || coalesce(left(CAST({alias}{_q(c)} AS VARCHAR), {_VALUE_CHARS}), 'NULL')"
+    parts = [f"{sql_literal(c + '=')} || coalesce(left(CAST({alias}{sql_identifier(c)} AS VARCHAR), {_VALUE_CHARS}), 'NULL')"
              for c in cols]
     return "concat_ws(', ', " + ", ".join(parts) + ")"
 
@@ -133,7 +126,7 @@ def _whole_number(expr: str) -> str:
 
 
 def _case(rules: list[tuple[str, str]]) -> str:
-    return "CASE " + " ".join(f"WHEN {cond} THEN {_lit(reason)}" for reason, cond in rules) + " END"
+    return "CASE " + " ".join(f"WHEN {cond} THEN {sql_literal(reason)}" for reason, cond in rules) + " END"
 
 
 def now_end_utc(spec: ExperimentSpec, today: dt.date) -> dt.datetime:
@@ -175,12 +168,12 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     class _Con:
         execute = staticmethod(run)
     con = _Con()
-    variants_sql = ", ".join(_lit(k) for k in spec.variant_keys)
-    guides_sql = ", ".join(_lit(g.id) for g in spec.guides) or "NULL"
+    variants_sql = ", ".join(sql_literal(k) for k in spec.variant_keys)
+    guides_sql = ", ".join(sql_literal(g.id) for g in spec.guides) or "NULL"
 
     # assignments: one used row per user (the first of a single arm)
     cols = _columns(ed, "assignments")
-    part = ", ".join(_q(c) for c in cols)
+    part = ", ".join(sql_identifier(c) for c in cols)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ledger_assignments AS
         WITH r AS (SELECT *, row_number() OVER (PARTITION BY {part}) AS _gl_dup FROM assignments),
@@ -199,7 +192,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
             WHEN c._gl_reason IS NOT NULL THEN c._gl_reason
             WHEN arms.n > 1 THEN 'multiple_arms'
             WHEN row_number() OVER (PARTITION BY c.user_id, c._gl_reason IS NULL
-                                    ORDER BY c.assigned_at, {", ".join("c." + _q(x) for x in cols)}) > 1
+                                    ORDER BY c.assigned_at, {", ".join("c." + sql_identifier(x) for x in cols)}) > 1
                  THEN 'repeated_assignment' END AS _gl_reason
         FROM c LEFT JOIN arms ON c._gl_reason IS NULL AND arms.user_id = c.user_id""", params)
     con.execute("""
@@ -210,7 +203,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     # guide_events: this experiment's guides after assignment (and other guides' 'shown' events
     # within the over-exposure period when that metric is measured)
     cols = _columns(ed, "guide_events")
-    part = ", ".join("r." + _q(c) for c in cols)
+    part = ", ".join("r." + sql_identifier(c) for c in cols)
     ev = event_map_sql(spec, "r.event")
     ox = spec.over_exposure
     over_exposure = any(m.family == "over_exposed" for m, _ in spec.metric_defs())
@@ -226,12 +219,12 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
             if str(getattr(g.type, "value", g.type)) != "survey" or not scales:
                 continue
             lo, hi = scales[0]
-            out_of_range.append(f"(r.guide_id = {_lit(g.id)} AND {ev} = 'answered' AND r.value IS NOT NULL AND "
+            out_of_range.append(f"(r.guide_id = {sql_literal(g.id)} AND {ev} = 'answered' AND r.value IS NOT NULL AND "
                                 f"coalesce({_whole_number('r.value')} NOT BETWEEN {int(lo)} AND {int(hi)}, TRUE))")
-    events_sql = ", ".join(_lit(e) for e in GUIDE_EVENTS)
+    events_sql = ", ".join(sql_literal(e) for e in GUIDE_EVENTS)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ledger_guide_events AS
-        WITH r AS (SELECT *, row_number() OVER (PARTITION BY {", ".join(_q(c) for c in cols)}) AS _gl_dup
+        WITH r AS (SELECT *, row_number() OVER (PARTITION BY {", ".join(sql_identifier(c) for c in cols)}) AS _gl_dup
                    FROM guide_events)
         SELECT r.* EXCLUDE (_gl_dup), r.guide_id IN ({guides_sql}) AS _gl_own, {_case([
             ("missing_key", "r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL"),
@@ -258,7 +251,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
                 "AND CAST(timezone($tz, r.timestamp) AS DATE) < a.assigned_day)" if spec.statistics.cuped else "FALSE")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ledger_activity AS
-        WITH r AS (SELECT *, row_number() OVER (PARTITION BY {", ".join(_q(c) for c in cols)}) AS _gl_dup
+        WITH r AS (SELECT *, row_number() OVER (PARTITION BY {", ".join(sql_identifier(c) for c in cols)}) AS _gl_dup
                    FROM activity)
         SELECT r.* EXCLUDE (_gl_dup), r.timestamp < a.assigned_at AS _gl_pre, {_case([
             ("missing_key", "r.user_id IS NULL"),
@@ -278,7 +271,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     # users: one row per assigned user (the first by its values when a user has several)
     if ed.has("users"):
         cols = _columns(ed, "users")
-        order = ", ".join(_q(c) for c in cols)
+        order = ", ".join(sql_identifier(c) for c in cols)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE ledger_users AS
             WITH r AS (SELECT *, row_number() OVER (PARTITION BY {order}) AS _gl_dup FROM users),
