@@ -45,6 +45,7 @@ class Export:
     dir: Path
     rows: dict[str, int]
     spec_path: Path | None = None
+    encoding: str | None = None  # the encoding declared for the CSV files (--encoding), if any
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,16 @@ def _(b, out):
     return e
 
 
+@case("onboarding-parquet-integer-ids", "onboarding", "same")
+def _(b, out):  # a warehouse that stores ids as integers in some tables and as text in others
+    ids = sorted(b.tables["users"].column("user_id").to_pylist())
+    t = C.rename_ids(b.tables, {u: str(1000 + i) for i, u in enumerate(ids)})
+    for name in ("assignments", "activity"):
+        tbl = t[name]
+        t[name] = tbl.set_column(tbl.column_names.index("user_id"), "user_id", tbl.column("user_id").cast(pa.int64()))
+    return plain(b, out, tables=t)
+
+
 @case("banner-utf8-bom", "banner", "same")
 def _(b, out):
     return plain(b, out, style=C.CsvStyle(bom=True))
@@ -177,6 +188,25 @@ def _(b, out):
     rows = C.write_export(b, out, tables=t, fmt="csv")
     rows["users"] = C.write_csv(users, out / "users.csv", b.tz, C.CsvStyle(encoding="cp932"))
     return Export(out, rows)
+
+
+@case("banner-cp932-declared-encoding", "banner", "same")
+def _(b, out):
+    t = b.copy_tables()
+    t["users"] = _with_note(t["users"], "会社名")
+    e = plain(b, out, tables=t, style=C.CsvStyle(encoding="cp932"))
+    e.encoding = "cp932"
+    return e
+
+
+@case("banner-latin1-declared-encoding", "banner", "same")
+def _(b, out):  # Latin-1 bytes that would also decode, wrongly, as CP932: the declaration decides
+    t = b.copy_tables()
+    cities = ["Zürich", "São Paulo", "Málaga", "Besançon"]
+    t["users"] = t["users"].append_column("city", pa.array([cities[i % 4] for i in range(t["users"].num_rows)]))
+    e = plain(b, out, tables=t, style=C.CsvStyle(encoding="latin-1"))
+    e.encoding = "latin-1"
+    return e
 
 
 @case("banner-gzip", "banner", "same")
@@ -516,6 +546,21 @@ def _(b, out):
     return e
 
 
+@case("banner-declared-utf8-but-file-is-cp932", "banner", "error", names=("users.csv", "utf-8"))
+def _(b, out):
+    e = plain(b, out)
+    C.write_csv(_with_note(b.tables["users"], "会社名"), out / "users.csv", b.tz, C.CsvStyle(encoding="cp932"))
+    e.encoding = "utf-8"
+    return e
+
+
+@case("onboarding-users-without-segment-column", "onboarding", "error", names=("users.parquet", "platform"))
+def _(b, out):  # the spec's segments name `platform`: missing from users, an error at the start
+    e = plain(b, out)
+    C.write_parquet(b.tables["users"].drop_columns(["platform"]), out / "users.parquet")
+    return e
+
+
 @case("banner-utf16-text-export", "banner", "error", names=("users.csv",))
 def _(b, out):  # Excel's "Unicode text": UTF-16 with a BOM and tabs
     e = plain(b, out)
@@ -776,7 +821,8 @@ def clean(bases, corpus_work):
 
 def _analyze(b: C.Base, e: Export):
     spec = load_experiment(e.spec_path) if e.spec_path else b.spec
-    return analyze_experiment(spec, e.dir, as_of=b.as_of)
+    declared = {"encoding": e.encoding} if e.encoding else {}
+    return analyze_experiment(spec, e.dir, as_of=b.as_of, **declared)
 
 
 def _left_out_lines(ledger: dict) -> dict[tuple[str, str], int]:
@@ -907,6 +953,21 @@ def test_awkward_export_ledger(case: Case, outcome, clean):
         for table, reason, _ in case.ledger:
             assert lines.get((table, reason), 0) == want[(table, reason)], (table, reason, lines)
     assert len(json.dumps(ledger, ensure_ascii=False, default=str)) <= 20_000
+
+
+def test_future_rows_do_not_move_the_default_analysis_date(bases, tmp_path):
+    """Rows dated in 2099 are flagged; the default analysis date stays the last local day of real data."""
+    b = bases("banner")
+    t = b.copy_tables()
+    t["activity"] = C.add_rows(t["activity"], [{"user_id": u["user_id"], "timestamp": ts(b, dt.date(2099, 1, 1), 9),
+                                                "event": "app_session"} for u in C.first_users(b, 3)])
+    e = plain(b, tmp_path / "data", tables=t)
+    last_day = max(v.astimezone(b.tz).date() for name in ("assignments", "guide_events", "activity")
+                   for f in b.tables[name].schema if f.name in ("assigned_at", "timestamp")
+                   for v in b.tables[name].column(f.name).to_pylist())
+    result = analyze_experiment(b.spec, e.dir)
+    assert result.as_of == min(last_day, b.spec.end)  # the banner's metrics have no day window
+    assert C.left_out(C.ledger_of(result), "activity", "future") == 3
 
 
 def test_corpus_is_large_and_mixed():
