@@ -49,6 +49,7 @@ class ResultDecision(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    mode: Literal["fixed", "sequential"] = "fixed"
     verdict: Literal["KEEP", "KILL", "CONTINUE", "INVESTIGATE"]
     reasons: list[str]
     reasons_ja: list[str] = []

@@ -238,3 +238,46 @@ def test_preview_out_ending_in_html_writes_that_file(tmp_path, root):
     assert out.is_file() and out.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
     assert main(["preview", str(root / "experiments" / "nps-survey-timing.yaml"), "--out", str(tmp_path / "d")]) == 0
     assert (tmp_path / "d" / "nps-survey-timing.preview.html").is_file()
+
+
+PHONE_BODY = {"ja": "お困りのときはサポートへ。\n直通電話：+81 3-1234-5678（平日9時〜18時）\nフリーダイヤル 0120-123-456 まで",
+              "en": "Need help?\nCall +81 3-1234-5678 (weekdays)"}
+
+
+def _phone_spec() -> ExperimentSpec:
+    data = dump_spec_dict(load_experiment(EXPERIMENTS / "maintenance-banner-copy.yaml"))
+    data["guides"][0]["steps"][0]["body"] = PHONE_BODY
+    return ExperimentSpec.model_validate(data)
+
+
+def test_guide_text_keeps_line_breaks_and_phone_numbers_whole():
+    from guidelab.guidetext import guide_text_html
+
+    assert guide_text_html("a\nb <x>") == "a\nb &lt;x&gt;"
+    assert guide_text_html("直通電話：+81 3-1234-5678（平日）") == '直通電話：<span class="gl-nobr">+81 3-1234-5678</span>（平日）'
+    assert guide_text_html("v2.3.0, 12 34") == "v2.3.0, 12 34"  # too few digits: not a phone number
+    html = preview_html(_phone_spec())
+    assert '<span class="gl-nobr">+81 3-1234-5678</span>' in html and "white-space:pre-line" in html
+    assert "word-break:keep-all" in html and "line-break:strict" in html
+
+
+@pytest.mark.browser
+def test_line_breaks_and_phone_numbers_in_chromium(browser, tmp_path):
+    path = tmp_path / "phone.html"
+    path.write_text(preview_html(_phone_spec()), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(path.as_uri())
+        body = page.locator('.gl-lang[data-lang="ja"] .gl-body', has_text="直通電話").first
+        # three authored lines: at least three line boxes, each phone number on one line box
+        lines = body.evaluate("e => { const r = document.createRange(); r.selectNodeContents(e);"
+                              " return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; }")
+        assert lines >= 3
+        spans = body.locator(".gl-nobr")
+        assert spans.count() == 2
+        for i in range(2):
+            assert spans.nth(i).evaluate("e => e.getClientRects().length") == 1
+        assert body.evaluate("e => getComputedStyle(e).whiteSpace") == "pre-line"
+        body.screenshot(path=str(tmp_path / "phone.png"))
+    finally:
+        page.close()

@@ -84,3 +84,14 @@ def test_cli_prints_a_schema_and_refuses_an_unknown_name(capsys):
 def test_docs_show_the_language_server_line():
     text = (ROOT / "docs" / "inputs.md").read_text(encoding="utf-8")
     assert "# yaml-language-server: $schema=../schemas/experiment.schema.json" in text
+
+
+def test_every_command_has_its_inputs_documented():
+    import argparse
+
+    from guidelab.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    text = (ROOT / "docs" / "inputs.md").read_text(encoding="utf-8")
+    missing = [name for name in sub.choices if f"`guidelab {name}" not in text and f"guidelab {name} " not in text]
+    assert not missing, f"docs/inputs.md does not describe: {missing}"
