@@ -18,6 +18,7 @@ from .catalog import GUIDE_EVENTS
 from .errors import DataError
 from .events import DataCheck, EventData
 from .experiment import ExperimentSpec
+from .values import sql_identifier, sql_literal
 
 EXAMPLE_CHARS = 200
 _VALUE_CHARS = 60
@@ -108,11 +109,11 @@ class RowLedger:
 # --- SQL -----------------------------------------------------------------------------------
 
 def _lit(s: str) -> str:
-    return "'" + str(s).replace("'", "''") + "'"
+    return sql_literal(s)
 
 
 def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return sql_identifier(name)
 
 
 def _columns(ed: EventData, table: str) -> list[str]:

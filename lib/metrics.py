@@ -95,10 +95,6 @@ def event_map_sql(spec: ExperimentSpec, column: str = "event") -> str:
     return f"CASE {column} {whens} ELSE {column} END"
 
 
-def _lit(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
 def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
                      today: dt.date | None = None) -> list[DataCheck]:
     """Create the temp table ``exp_users``: one row per validly assigned user with per-user flags.
@@ -113,7 +109,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     require_assignments(ed, spec)
     classify_rows(ed, spec, end, now_end_utc(spec, today or local_today(spec)))
     params = {"tz": spec.timezone, "asof": as_of}
-    variants_sql = ", ".join(_lit(k) for k in spec.variant_keys)
+    variants_sql = ", ".join(sql_literal(k) for k in spec.variant_keys)
     checks: list[DataCheck] = []
 
     con.execute("""
@@ -201,7 +197,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
         SELECT count(*) FROM exp_users u WHERE u.shown AND u.variant IN
         ({", ".join(sql_literal(v.key) for v in spec.variants if v.guide is None) or "NULL"})""").fetchone()[0]
     checks.append(DataCheck.of("holdout_exposed", holdout_events == 0, n=holdout_events))
-    guide_arms = ", ".join(_lit(v.key) for v in spec.variants if v.guide is not None)
+    guide_arms = ", ".join(sql_literal(v.key) for v in spec.variants if v.guide is not None)
     if guide_arms:  # an empty guide_events table (or one without this guide) must not read as "no effect yet"
         in_arms, shown = con.execute(f"SELECT count(*), count_if(shown) FROM exp_users WHERE variant IN ({guide_arms})").fetchone()
         checks.append(DataCheck.of("guide_never_shown", shown > 0 or in_arms == 0, n=int(in_arms), shown=int(shown or 0)))
