@@ -27,6 +27,7 @@ from .errors import DataError, GuidelabError
 from .experiment import StatisticsSpec
 from .metrics import ProportionCounts
 from .results import ExperimentResult
+from .values import sql_identifier, sql_literal
 
 __all__ = ["CountsOptions", "CountsTable", "MetricRole", "analyze_counts_file", "analyze_counts_table",
            "analyze_sufficient_counts", "group_record", "parse_guardrail", "read_counts_table"]
@@ -180,11 +181,11 @@ def _short(value: Any) -> str:
 
 
 def _q(col: str) -> str:
-    return '"' + col.replace('"', '""') + '"'
+    return sql_identifier(col)
 
 
 def _lit(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
+    return sql_literal(s)
 
 
 def _reader(path: Path) -> tuple[str, bool]:
