@@ -124,6 +124,10 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
                     bayes = replace(bayes, chance_to_beat_control=1.0 - bayes.chance_to_beat_control,
                                     expected_loss=bayes.expected_loss_control,
                                     expected_loss_control=bayes.expected_loss)
+                if c.successes == 0 and bayes.scale == "relative" and bayes.credible_interval is not None:
+                    # A lift relative to a rate of 0 has no scale: the prior alone sets its bounds.
+                    bayes = replace(bayes, credible_interval=None,
+                                    note="no successes in the control: a lift relative to it is undefined")
             rows.append(MetricResult(name, role, variant, control, higher, randomised, cmp, None, kind, method,
                                      unadjusted, None, bayes))
     out: list[MetricResult] = []
