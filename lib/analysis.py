@@ -321,7 +321,7 @@ def _progress(primary: MetricStatistics, rows: Sequence[MetricResult], control: 
             if prev is not None and n_t >= need[1] and n_c >= need[0]:
                 first = not (prev[0] >= need[1] and prev[1] >= need[0])
         out[v] = Progress(None if need is None else need[1], None if need is None else need[0], n_t, n_c, days, date,
-                          first)
+                          decision_look=first)
     return out
 
 

@@ -155,9 +155,9 @@ class Progress:
     n_control: int
     days_needed: float | None = None
     decision_date: dt.date | None = None
-    scheduled_end: dt.date | None = None  # the spec's last day: a decision look after it is flagged
     decision_look: bool | None = None  # True: the first look with the planned sample; False: a later look
     #                                    (judged on always-valid intervals); None: unknown, taken as the first
+    scheduled_end: dt.date | None = None  # the spec's last day: a decision look after it is flagged
 
     @property
     def share(self) -> float | None:
