@@ -44,6 +44,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--sequential", action="store_true")
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--cli-path", action="store_true",
+                    help="also time analyse + JSON lines as `analyze-counts --jsonl` runs them (lines rendered "
+                         "where the groups are analysed, i.e. in the workers with --jobs)")
     args = ap.parse_args()
     options = CountsOptions.build("a", ["converted"], ["dismissed"], {"dismissed": 0.01},
                                   statistics=StatisticsSpec(sequential=args.sequential, bayesian=False))
@@ -61,6 +64,12 @@ def main() -> None:
         for exp, look, res in results:
             out.write(group_json_line(exp, look, res) + "\n")
         t3 = time.perf_counter()
+        if args.cli_path:
+            t4 = time.perf_counter()
+            lines = sum(len(line) + 1 for line in analyze_counts_parallel(table, options, args.jobs,
+                                                                          transform=group_json_line))
+            t5 = time.perf_counter()
+            assert lines == out.tell(), "the CLI path wrote other lines"
     verdicts: dict[str, int] = {}
     for _, _, r in results:
         verdicts[r.decision.verdict] = verdicts.get(r.decision.verdict, 0) + 1
@@ -71,6 +80,8 @@ def main() -> None:
     print(f"analyse every group:      {t2 - t1:8.2f} s  ({table.n_groups / (t2 - t1):,.0f} groups/s)")
     print(f"JSON lines:               {t3 - t2:8.2f} s  ({out.tell() / 1e6:,.1f} MB)")
     print(f"total:                    {total:8.2f} s  ({table.n_groups / total:,.0f} groups/s)")
+    if args.cli_path:
+        print(f"analyse + JSON lines as the CLI does: {t5 - t4:8.2f} s  ({table.n_groups / (t5 - t4):,.0f} groups/s)")
     if args.jobs == 1:
         print(f"CPU time of read + analyse (this process): {c2 - c0:.2f} s ({table.n_groups / (c2 - c0):,.0f} groups "
               f"per CPU-second; load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
