@@ -373,7 +373,7 @@ def _analyze_chunk(table: CountsTable, options: CountsOptions, first: int, last:
     return [transform(*g) for g in groups] if transform is not None else list(groups)
 
 
-def analyze_counts_parallel(table: CountsTable, options: CountsOptions, jobs: int, chunk_groups: int = 20_000,
+def analyze_counts_parallel(table: CountsTable, options: CountsOptions, jobs: int, chunk_groups: int | None = None,
                             default_experiment: str | None = None, transform: Callable[..., Any] | None = None,
                             ) -> Iterator[Any]:
     """:func:`analyze_counts_table` over ``jobs`` processes, in chunks of groups; same results, same order.
@@ -381,7 +381,11 @@ def analyze_counts_parallel(table: CountsTable, options: CountsOptions, jobs: in
     ``transform(experiment, look, result)`` (a module-level function, e.g. :func:`group_json_line`):
     yield what it returns instead of the tuple; with ``jobs`` > 1 it runs in the worker processes,
     so the results are rendered in parallel and only its (small) output crosses between processes.
+    ``chunk_groups`` (default: a quarter of each process's share, 1,000 to 20,000 groups): groups
+    per task; a table of no more groups than that is analysed in this process.
     """
+    if chunk_groups is None:
+        chunk_groups = max(1_000, min(20_000, -(-table.n_groups // (4 * max(1, jobs)))))
     if jobs <= 1 or table.n_groups <= chunk_groups:
         groups = analyze_counts_table(table, options, default_experiment)
         yield from (transform(*g) for g in groups) if transform is not None else groups
