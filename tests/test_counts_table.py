@@ -340,7 +340,8 @@ def _random_counts_table(path, groups: int, seed: int):
 
 def _reference_json_lines(table, opts, monkeypatch):
     """The plain path: one analyze_sufficient_counts call per group, with the speed-ups of the bulk
-    path swapped for what they replaced (scipy.stats for the SRM p-value and z_power, the general
+    path swapped for what they replaced (scipy.stats for the SRM p-value, z_power and the normal
+    cdf of the sample-size plan, the general
     multiplicity adjustment, the isinstance-only JSON cleaning)."""
     import math
 
@@ -377,6 +378,7 @@ def _reference_json_lines(table, opts, monkeypatch):
     with monkeypatch.context() as m:
         m.setattr(srm, "chdtrc", lambda df, x: chi2.sf(x, df))
         m.setattr(power, "_z_power", lambda p: float(norm.ppf(p)))
+        m.setattr(power, "ndtr", norm.cdf)
         m.setattr(analysis, "adjust", adjust)
         m.setattr(results, "_clean", clean)
         return [group_json_line(*g) for g in analyze_counts_table(table, opts)]

@@ -25,6 +25,7 @@ import math
 from numbers import Real
 from typing import Any
 
+from scipy.special import ndtr  # = scipy.stats.norm.cdf, without its overhead (~0.2 ms a call)
 from scipy.stats import norm
 
 from .proportions import _check_alpha, _z_two_sided
@@ -110,7 +111,7 @@ def power_two_proportions(
     ratio = _check_positive(ratio, "ratio")
     z = _z_two_sided(alpha)
     shift = abs(p1 - p0) / math.sqrt(_sigma2(p0, p1, ratio) / n0)
-    return float(norm.cdf(shift - z) + norm.cdf(-shift - z))
+    return float(ndtr(shift - z) + ndtr(-shift - z))
 
 
 def days_to_decision(
@@ -257,7 +258,7 @@ def sequential_power_two_proportions(
     se = math.sqrt(_sigma2(p0, p1, ratio) / n0)
     h = confidence_sequence_halfwidth(se, n0 * (1.0 + ratio), alpha=alpha, tuning=tuning)
     delta = abs(p1 - p0)
-    return float(norm.cdf((delta - h) / se) + norm.cdf((-delta - h) / se))
+    return float(ndtr((delta - h) / se) + ndtr((-delta - h) / se))
 
 
 def sequential_sample_size_two_proportions(
@@ -382,7 +383,7 @@ def sequential_sample_size_normal(delta: float, var_control: float, var_treatmen
     def ok(n: int) -> bool:
         se = math.sqrt((vc + vt / r) / n)
         h = confidence_sequence_halfwidth(se, n * (1.0 + r), alpha=alpha, tuning=tuning)
-        return float(norm.cdf((abs(d) - h) / se) + norm.cdf((-abs(d) - h) / se)) >= target
+        return float(ndtr((abs(d) - h) / se) + ndtr((-abs(d) - h) / se)) >= target
 
     hi = max(1, sample_size_normal(d, vc, vt, alpha=alpha, power=target, ratio=r))
     while not ok(hi):
