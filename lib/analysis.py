@@ -124,6 +124,10 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
                     bayes = replace(bayes, chance_to_beat_control=1.0 - bayes.chance_to_beat_control,
                                     expected_loss=bayes.expected_loss_control,
                                     expected_loss_control=bayes.expected_loss)
+                if c.successes == 0 and bayes.scale == "relative" and bayes.credible_interval is not None:
+                    # A lift relative to a rate of 0 has no scale: the prior alone sets its bounds.
+                    bayes = replace(bayes, credible_interval=None,
+                                    note="no successes in the control: a lift relative to it is undefined")
             rows.append(MetricResult(name, role, variant, control, higher, randomised, cmp, None, kind, method,
                                      unadjusted, None, bayes))
     out: list[MetricResult] = []
@@ -378,6 +382,7 @@ def analyze_sufficient_statistics(
     failed_checks: Sequence[str] | None = None,
     analyses: Mapping[str, Any] | None = None,
     ledger: Any = None,
+    scheduled_end: dt.date | None = None,
 ) -> ExperimentResult:
     """Statistics and verdict from per-variant sufficient statistics: THE entry point every path calls.
 
@@ -392,7 +397,8 @@ def analyze_sufficient_statistics(
     previous look (for analyses of a series of looks without ``daily_assigned``: a look after the
     decision look is judged on always-valid intervals only); ``daily_assigned`` (date, variant, users) and ``as_of`` give
     the days still needed and the date of the decision look; ``failed_checks``: names of failed
-    data checks (default: the failed ``data_checks`` of severity "fail").
+    data checks (default: the failed ``data_checks`` of severity "fail"); ``scheduled_end``: the spec's
+    last day, so a decision look expected after it is said plainly.
     """
     st = statistics or StatisticsSpec()
     mode = "sequential" if st.sequential else "fixed"
@@ -410,6 +416,8 @@ def analyze_sufficient_statistics(
                          previous_users,
                          alpha=alpha, mde=mde, power=power, arms=arms, sequential=mode == "sequential",
                          tuning=st.sequential_tuning, baseline=baseline)
+    if scheduled_end is not None:
+        progress = {v: replace(p, scheduled_end=scheduled_end) for v, p in progress.items()}
     by_name = {m.name: m for m in metrics}
     margins = dict(guardrail_margins or {})
     ceilings = dict(guardrail_ceilings or {})
@@ -458,7 +466,7 @@ def analyze_counts(spec: ExperimentSpec, counts: ExperimentCounts) -> Experiment
         alpha=spec.alpha, mde=spec.mde, power=spec.power, weights=spec.weights, statistics=spec.statistics,
         guardrail_margins=spec.guardrail_margins, guardrail_ceilings=spec.guardrail_ceilings,
         no_guide_arms=no_guide, planned_users=spec.planned_users, baseline=spec.baseline,
-        daily_assigned=counts.daily_assigned, as_of=counts.as_of, data_checks=counts.checks,
+        daily_assigned=counts.daily_assigned, as_of=counts.as_of, scheduled_end=spec.end, data_checks=counts.checks,
         analyses=curve_analyses(spec, counts), ledger=counts.ledger)
 
 

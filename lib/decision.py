@@ -155,6 +155,7 @@ class Progress:
     n_control: int
     days_needed: float | None = None
     decision_date: dt.date | None = None
+    scheduled_end: dt.date | None = None  # the spec's last day: a decision look after it is flagged
     decision_look: bool | None = None  # True: the first look with the planned sample; False: a later look
     #                                    (judged on always-valid intervals); None: unknown, taken as the first
 
@@ -242,7 +243,9 @@ def decide_arm(primary: ComparisonView, guardrails: list[ComparisonView], alpha:
         base.update(share=progress.share, n_treatment=progress.n_treatment, n_control=progress.n_control,
                     planned_treatment=progress.planned_treatment,
                     planned_control=progress.planned_control, days_needed=days_needed,
-                    decision_date=progress.decision_date.isoformat() if progress.decision_date else None)
+                    decision_date=progress.decision_date.isoformat() if progress.decision_date else None,
+                    after_scheduled_end=progress.scheduled_end.isoformat() if progress.decision_date and
+                    progress.scheduled_end and progress.decision_date > progress.scheduled_end else None)
     harmed = [Reason("guardrail_harmed", _guardrail_params(v, g)) for g in guardrails if harmed_beyond_margin(g, alpha)]
     if primary.status != "ok":
         return ArmOutcome(v, "KILL" if harmed else "CONTINUE",

@@ -19,6 +19,7 @@ temporary UTF-8 file). A broken contract raises
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import gzip
 import os
@@ -234,22 +235,28 @@ def _open_bytes(path: Path) -> Any:
     return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
 
 
-def _decode_error(path: Path, encoding: str) -> tuple[int, str] | None:
-    """None if ``path`` decodes strictly in ``encoding``; else (line, reason) of the first bad bytes."""
+def _decode(path: Path, encoding: str, out: Path | None = None) -> tuple[int, str] | None:
+    """Decode ``path`` strictly in ``encoding``, in chunks so a large file never sits in memory,
+    writing a UTF-8 copy to ``out`` when given. None when it decodes; else (line, reason) of the
+    first bytes that are not ``encoding``."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     newlines = 0
     try:
-        with _open_bytes(path) as fh:
-            while chunk := fh.read(_CHUNK):
+        with _open_bytes(path) as src, (open(out, "wb") if out is not None else contextlib.nullcontext()) as dst:
+            while chunk := src.read(_CHUNK):
                 try:
-                    decoder.decode(chunk)
+                    text = decoder.decode(chunk)
                 except UnicodeDecodeError as exc:
                     return newlines + chunk[:max(exc.start, 0)].count(b"\n") + 1, \
                         f"bytes {exc.object[exc.start:exc.start + 4]!r} are not {encoding}"
                 except UnicodeError as exc:  # e.g. a UTF-16 file without its BOM
                     return newlines + 1, f"not {encoding}: {exc}"
+                if dst is not None:
+                    dst.write(text.encode("utf-8"))
                 newlines += chunk.count(b"\n")
-            decoder.decode(b"", final=True)
+            tail = decoder.decode(b"", final=True)
+            if dst is not None:
+                dst.write(tail.encode("utf-8"))
     except UnicodeDecodeError as exc:
         return newlines + 1, f"the file ends inside a {encoding} character ({exc.reason})"
     except (OSError, EOFError) as exc:
@@ -261,30 +268,6 @@ def _is_utf8(encoding: str) -> bool:
     return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
 
 
-def _transcode(path: Path, encoding: str, out: Path) -> tuple[int, str] | None:
-    """Write a UTF-8 copy of ``path`` (decompressed) to ``out``, in chunks so a large file never sits
-    in memory. None when done; (line, reason) of the first bytes that are not ``encoding``."""
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
-    newlines = 0
-    try:
-        with _open_bytes(path) as src, open(out, "wb") as dst:
-            while chunk := src.read(_CHUNK):
-                try:
-                    dst.write(decoder.decode(chunk).encode("utf-8"))
-                except UnicodeDecodeError as exc:
-                    return newlines + chunk[:max(exc.start, 0)].count(b"\n") + 1, \
-                        f"bytes {exc.object[exc.start:exc.start + 4]!r} are not {encoding}"
-                except UnicodeError as exc:  # e.g. a UTF-16 file without its BOM
-                    return newlines + 1, f"not {encoding}: {exc}"
-                newlines += chunk.count(b"\n")
-            dst.write(decoder.decode(b"", final=True).encode("utf-8"))
-    except UnicodeDecodeError as exc:
-        return newlines + 1, f"the file ends inside a {encoding} character ({exc.reason})"
-    except (OSError, EOFError) as exc:
-        raise DataError(path, "", f"cannot be read: {exc}") from None
-    return None
-
-
 def _as_utf8(part: SourceFile, declared: str | None, out: Callable[[], Path]) -> SourceFile:
     """``part`` with its encoding, and a UTF-8 copy to read when it is not UTF-8 (one pass over the
     bytes to check UTF-8; one more to convert a CP932 or declared file)."""
@@ -293,14 +276,14 @@ def _as_utf8(part: SourceFile, declared: str | None, out: Callable[[], Path]) ->
             codecs.lookup(declared)
         except LookupError:
             raise GuidelabError(f"--encoding: unknown encoding {clip(declared)}: expected e.g. utf-8 or cp932") from None
-        bad = _decode_error(part.path, declared) if _is_utf8(declared) else _transcode(part.path, declared, target := out())
+        bad = _decode(part.path, declared) if _is_utf8(declared) else _decode(part.path, declared, target := out())
         if bad:
             raise DataError(part.path, "", f"line {bad[0]}: {bad[1]}: the file is not in the declared encoding {declared}")
         return replace(part, encoding=declared) if _is_utf8(declared) else replace(part, encoding=declared, read_path=target)
-    bad = _decode_error(part.path, "utf-8")
+    bad = _decode(part.path, "utf-8")
     if bad is None:
         return replace(part, encoding="utf-8")
-    if _transcode(part.path, "cp932", target := out()) is None:
+    if _decode(part.path, "cp932", target := out()) is None:
         return replace(part, encoding="cp932", read_path=target)
     raise DataError(part.path, "", f"line {bad[0]}: {bad[1]}, and the file is not CP932/Shift_JIS either: "
                                    "save it as UTF-8, or name its encoding with --encoding")

@@ -330,12 +330,16 @@ def reason_text(reason: "Reason", lang: str = "en") -> str:
                 f"有効性の判断は計画したサンプルに達してから行います"
                 + (f"（判断日の見込み {date(dt.date.fromisoformat(when), 'ja')}、{_days(p.get('days_needed'), 'ja')}）。" if when else "。")
                 + "悪影響は毎日監視しています。"
+                + (f"この日は予定の終了日（{date(dt.date.fromisoformat(p['after_scheduled_end']), 'ja')}）より後です。"
+                   "期間を延ばさなければ、判断できないまま終わります。" if p.get("after_scheduled_end") else "")
                 if ja else
                 f"{v}: {pct(share, 0)} of the planned sample reached ({number(p.get('n_control'))} of "
                 f"{number(p.get('planned_control'))} users in the control, {number(p.get('n_treatment'))} of "
                 f"{number(p.get('planned_treatment'))} in {v}); efficacy is judged once the planned sample is reached"
                 + (f" (decision look expected on {date(dt.date.fromisoformat(when))}, {_days(p.get('days_needed'), 'en')})."
-                   if when else ".") + " Harm is checked at every look.")
+                   if when else ".") + " Harm is checked at every look."
+                + (f" That is after the scheduled end ({date(dt.date.fromisoformat(p['after_scheduled_end']))}): "
+                   "extend the schedule, or the experiment ends without a decision." if p.get("after_scheduled_end") else ""))
     if c == "awaiting_plan":
         return (f"{v}：対照群の{m}から計画サンプルを算出できないため、有効性はまだ判断しません。仕様に baseline か planned_users を宣言してください。"
                 if ja else

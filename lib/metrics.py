@@ -8,6 +8,7 @@ analysis date (``as_of``, the last complete local day) is left out of day-N metr
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 from dataclasses import dataclass
 from typing import Any
 
@@ -249,9 +250,21 @@ def ratio_sql(metric: MetricDef) -> tuple[str, str, str]:
     raise ValueError(f"no ratio SQL for metric family {metric.family!r}")
 
 
-def _centred(values: list[Any]) -> tuple[float | None, float | None, float | None]:
-    """Centred moments from SQL (var_pop/covar_pop times n, Welford-stable in DuckDB; NULL values
-    count as 0 there as in the sums), or all None when any is NULL (then the raw sums decide)."""
+def _centred(values: list[Any], n: int, sum_a: Any, sum_b: Any, sum_aa: Any, sum_bb: Any,
+             sum_ab: Any) -> tuple[float | None, float | None, float | None]:
+    """Centred moments (M2 of a, M2 of b, co-moment) of one arm.
+
+    Integer-valued metrics (every metric today: counts and 0/1 flags) have exact integer sums, so
+    the moments are computed exactly (``(n sum_aa - sum_a^2) / n`` in integers): no cancellation,
+    and the same bits on every run. Otherwise DuckDB's var_pop/covar_pop times n (Welford-stable,
+    but a parallel aggregation may differ in the last bit between runs); all None when any is
+    NULL (then the raw sums decide).
+    """
+    sums = (sum_a or 0, sum_b or 0, sum_aa or 0, sum_bb or 0, sum_ab or 0)
+    if n > 0 and all(isinstance(v, int) for v in sums):
+        a, b, aa, bb, ab = sums
+        return (float(Fraction(n * aa - a * a, n)), float(Fraction(n * bb - b * b, n)),
+                float(Fraction(n * ab - a * b, n)))
     if any(v is None for v in values):
         return None, None, None
     return tuple(max(float(v), 0.0) if i < 2 else float(v) for i, v in enumerate(values))  # type: ignore[return-value]
@@ -274,7 +287,7 @@ def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool) -> tuple
         out = {k: RatioStats(0, 0.0, 0.0, 0.0, 0.0, 0.0) for k in keys}
         for v, n, sx, sy, sx2, sy2, sxy, *centred in rows:
             out[v] = RatioStats(int(n), float(sx or 0), float(sy or 0), float(sx2 or 0), float(sy2 or 0), float(sxy or 0),
-                                *_centred(centred))
+                                *_centred(centred, int(n), sx, sy, sx2, sy2, sxy))
         return out, None
     eligible, yv = metric_counts_sql(mdef, spec)
     rows = con.execute(
@@ -290,7 +303,7 @@ def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool) -> tuple
     cov = {k: CovariateStats(0, 0.0, 0.0, 0.0, 0.0, 0.0) for k in keys} if cuped else None
     for v, n, sy, sy2, sx, sx2, sxy, *centred in rows:
         n, sy, sy2 = int(n), (sy or 0), (sy2 or 0)
-        m2_y, m2_x, c_xy = _centred(centred)
+        m2_y, m2_x, c_xy = _centred(centred, n, sy, sx, sy2, sx2, sxy)
         out[v] = ProportionCounts(n, int(sy)) if mdef.kind == "proportion" else MeanStats(n, float(sy), float(sy2), m2_y)
         if cov is not None:
             cov[v] = CovariateStats(n, float(sy), float(sy2), float(sx or 0), float(sx2 or 0), float(sxy or 0),

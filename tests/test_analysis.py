@@ -86,3 +86,22 @@ def test_dau_wau_is_none_before_the_first_complete_week():
     assert s.dau_wau[6:] == (10 / 40, 10 / 45, 10 / 50)
     assert s.mean_dau_wau == pytest.approx((10 / 40 + 10 / 45 + 10 / 50) / 3)
     assert set(s.dau_mau) == {None} and s.mean_dau_mau is None
+
+
+def test_no_relative_figure_against_a_control_rate_of_zero():
+    """Dismissals in a no-guide holdout are 0 by construction: no relative lift, interval or
+    credible interval may be quoted against that rate (issue 9: never +2,479,879%)."""
+    from guidelab.analysis import MetricStatistics, analyze_sufficient_statistics
+    from guidelab.experiment import StatisticsSpec
+    from guidelab.metrics import ProportionCounts
+
+    metrics = [MetricStatistics("clicked", "primary", {"c": ProportionCounts(4000, 800), "t": ProportionCounts(4000, 880)}),
+               MetricStatistics("dismissed", "secondary", {"c": ProportionCounts(4000, 0), "t": ProportionCounts(4000, 600)},
+                                higher_is_better=False)]
+    result = analyze_sufficient_statistics("x", {"c": 4000, "t": 4000}, metrics, "c",
+                                           statistics=StatisticsSpec(bayesian=True))
+    row = next(r for r in result.metrics if r.metric == "dismissed")
+    assert row.comparison.rel_lift is None and row.rel_ci is None
+    assert row.bayes.credible_interval is None and "undefined" in row.bayes.note
+    primary = next(r for r in result.metrics if r.metric == "clicked")
+    assert primary.bayes.credible_interval is not None

@@ -181,3 +181,29 @@ goal_event: signup
     assert "'dismissed'" in msg and "'holdout'" in msg and "guardrail_ceilings" in msg
     p.write_text(text + "guardrail_ceilings: {dismissed: 0.3}\n", encoding="utf-8")
     assert load_experiment(p).guardrail_ceilings == {"dismissed": 0.3}
+
+
+def test_a_decision_look_after_the_scheduled_end_is_said_plainly():
+    """At 100 users per arm a day the planned 6,507 per arm (p0 0.2, MDE 10%) lies weeks past a
+    28-day schedule: the CONTINUE reason must say so in both languages, not only 'keep running'."""
+    import datetime as dt
+
+    from guidelab.analysis import MetricStatistics, analyze_sufficient_statistics
+    from guidelab.metrics import ProportionCounts
+
+    start = dt.date(2026, 10, 1)
+    daily = [(start + dt.timedelta(days=d), v, 100) for d in range(10) for v in ("c", "t")]
+    metrics = [MetricStatistics("clicked", "primary", {"c": ProportionCounts(1000, 200), "t": ProportionCounts(1000, 215)})]
+
+    def progress_reason(end):
+        result = analyze_sufficient_statistics("x", {"c": 1000, "t": 1000}, metrics, "c", mde=0.1,
+                                               daily_assigned=daily, as_of=start + dt.timedelta(days=9),
+                                               scheduled_end=end)
+        assert result.decision.verdict == "CONTINUE"
+        return result.decision.reasons[0]
+
+    late = progress_reason(start + dt.timedelta(days=27))
+    assert late.code == "progress" and late.params["after_scheduled_end"] == "2026-10-28"
+    assert "after the scheduled end" in late.text("en") and "予定の終了日" in late.text("ja")
+    on_time = progress_reason(start + dt.timedelta(days=120))
+    assert on_time.params["after_scheduled_end"] is None and "scheduled end" not in on_time.text("en")

@@ -263,3 +263,15 @@ def test_retention_curve_and_life_table_sql_equal_python(simulated_onboarding, o
             assert at_risk == sum(1 for d, _ in durations.values() if d >= t)
             assert events == sum(1 for d, e in durations.values() if d == t and e)
         assert sum(e for _, _, e in rows) == len(goal.keys() & set(members))
+
+
+def test_centred_moments_of_integer_sums_are_exact():
+    """Counts have exact integer sums: the centred moments come out exact (no cancellation at a
+    1e9 offset, and the same bits on every run, unlike a parallel var_pop)."""
+    from guidelab.metrics import _centred
+
+    a = [10**9 + k for k in (0, 1, 2, 3)]
+    b = [2 * k for k in (0, 1, 2, 3)]
+    m2_a, m2_b, c_ab = _centred([None, None, None], 4, sum(a), sum(b), sum(x * x for x in a),
+                                sum(x * x for x in b), sum(x * y for x, y in zip(a, b)))
+    assert (m2_a, m2_b, c_ab) == (5.0, 20.0, 10.0)

@@ -61,12 +61,16 @@ def test_failing_run_keeps_its_notebook_with_the_error(tmp_path):
     spec = EXPERIMENTS / "maintenance-banner-copy.yaml"
     data = tmp_path / "data"
     shutil.copytree(SAMPLE / "maintenance-banner-copy", data)
-    (data / "activity.csv").unlink()
+    # A zoneless timestamp passes the quick file check before the run and fails inside the notebook.
+    activity = data / "activity.csv"
+    lines = activity.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace("+09:00", "")
+    activity.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "reports"
     with pytest.raises(ReportError) as e:
         run_report(spec, data, out)
     nb = out / "maintenance-banner-copy.ipynb"
     assert e.value.notebook == nb and nb.is_file()
-    assert "missing table 'activity'" in nb.read_text(encoding="utf-8")
+    assert "without a time zone" in nb.read_text(encoding="utf-8")
     assert not (out / "maintenance-banner-copy.html").exists()
     assert not list(out.glob(".*"))  # no temporary files left behind

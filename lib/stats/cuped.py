@@ -332,7 +332,13 @@ def compare_cuped(treatment: CovariateStats, control: CovariateStats, alpha: flo
             "the adjusted SE would be a spurious 0, so the unadjusted comparison is reported"
         )
     adj1, adj0 = float(arr.adjusted), float(arr.adjusted_control)
-    rel_lift, rel_ci, se_log = _relative_fields(arr.rel, adj1, adj0, "adjusted mean", notes)
+    if m0 == 0.0:
+        # Every control value is 0 (e.g. dismissals in a no-guide holdout): the adjusted control
+        # mean is a residue of theta times the covariate's imbalance, not a base for a lift.
+        notes.append("the control mean is 0: relative lift undefined")
+        rel_lift, rel_ci, se_log = None, None, None
+    else:
+        rel_lift, rel_ci, se_log = _relative_fields(arr.rel, adj1, adj0, "adjusted mean", notes)
     d = arr.diff
     return CupedComparison(
         n=t.n, n_control=c.n, estimate=adj1, estimate_control=adj0,

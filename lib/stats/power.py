@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import math
 from numbers import Real
-from typing import Any
+from typing import Any, Callable
 
 from scipy.special import ndtr  # = scipy.stats.norm.cdf, without its overhead (~0.2 ms a call)
 from scipy.stats import norm
@@ -261,6 +261,22 @@ def sequential_power_two_proportions(
     return float(ndtr((delta - h) / se) + ndtr((-delta - h) / se))
 
 
+def _smallest_n(ok: Callable[[int], bool], start: int) -> int:
+    """Smallest n >= 1 with ``ok(n)`` for a criterion monotone near its threshold: doubling from
+    ``start`` (the fixed-horizon size, a lower bound for a sequential design), then bisection."""
+    hi = max(1, start)
+    while not ok(hi):
+        hi *= 2
+    lo = 0  # invariant: ok(hi), not ok(lo) (n = 0 has no power)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
 def sequential_sample_size_two_proportions(
     p_control: float,
     relative_mde: float,
@@ -287,17 +303,7 @@ def sequential_sample_size_two_proportions(
     def ok(n: int) -> bool:
         return sequential_power_two_proportions(p0, relative_mde, n, alpha=alpha, tuning=tuning, ratio=ratio) >= target
 
-    hi = max(1, sample_size_two_proportions(p0, relative_mde, alpha=alpha, power=target, ratio=ratio))
-    while not ok(hi):
-        hi *= 2
-    lo = 0  # invariant: ok(hi), not ok(lo) (n = 0 has no power)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return _smallest_n(ok, sample_size_two_proportions(p0, relative_mde, alpha=alpha, power=target, ratio=ratio))
 
 
 def sequential_mde_for_sample_size(
@@ -385,17 +391,7 @@ def sequential_sample_size_normal(delta: float, var_control: float, var_treatmen
         h = confidence_sequence_halfwidth(se, n * (1.0 + r), alpha=alpha, tuning=tuning)
         return float(ndtr((abs(d) - h) / se) + ndtr((-abs(d) - h) / se)) >= target
 
-    hi = max(1, sample_size_normal(d, vc, vt, alpha=alpha, power=target, ratio=r))
-    while not ok(hi):
-        hi *= 2
-    lo = 0
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return _smallest_n(ok, sample_size_normal(d, vc, vt, alpha=alpha, power=target, ratio=r))
 
 
 def users_needed(baseline: float, relative_mde: float, *, alpha: float = 0.05, comparisons: int = 1,

@@ -289,3 +289,16 @@ def test_large_offset_uses_centred_moments():
     sxx = sum(float(np.dot(x - x.mean(), x - x.mean())) for x in (x1, x0))
     assert res.theta == pytest.approx(sxy / sxx, rel=1e-6)
     assert 0.5 < res.variance_reduction < 0.95
+
+
+def test_relative_lift_is_undefined_when_every_control_value_is_zero():
+    """A guide-only rate (dismissals) against a no-guide holdout: the adjusted control mean is a
+    residue of theta times the covariate imbalance, so the relative lift is None, never +500,000%."""
+    rng = np.random.default_rng(5)
+    x1, x0 = rng.poisson(2.0, 4000).astype(float), rng.poisson(2.1, 4000).astype(float)
+    y1 = (rng.random(4000) < 0.12 + 0.01 * x1).astype(float)
+    y0 = np.zeros(4000)
+    r = compare_cuped(CovariateStats.from_values(y1, x1), CovariateStats.from_values(y0, x0))
+    assert r.rel_lift is None and r.rel_ci is None
+    assert "control mean is 0" in r.note
+    assert r.abs_diff == pytest.approx(y1.mean() - y0.mean(), abs=0.01)
