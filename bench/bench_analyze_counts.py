@@ -38,12 +38,23 @@ def make_counts_table(groups: int, seed: int = 1) -> pa.Table:
                      "converted": conv.ravel(), "dismissed": dis.ravel()})
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished child processes (the workers of --jobs)."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--groups", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--sequential", action="store_true")
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--cli-path", action="store_true",
+                    help="also time analyse + JSON lines as `analyze-counts --jsonl` runs them (lines rendered "
+                         "where the groups are analysed, i.e. in the workers with --jobs)")
     args = ap.parse_args()
     options = CountsOptions.build("a", ["converted"], ["dismissed"], {"dismissed": 0.01},
                                   statistics=StatisticsSpec(sequential=args.sequential, bayesian=False))
@@ -61,6 +72,14 @@ def main() -> None:
         for exp, look, res in results:
             out.write(group_json_line(exp, look, res) + "\n")
         t3 = time.perf_counter()
+        if args.cli_path:
+            c4 = _cpu()
+            t4 = time.perf_counter()
+            lines = sum(len(line) + 1 for line in analyze_counts_parallel(table, options, args.jobs,
+                                                                          transform=group_json_line))
+            t5 = time.perf_counter()
+            cli_cpu = _cpu() - c4
+            assert lines == out.tell(), "the CLI path wrote other lines"
     verdicts: dict[str, int] = {}
     for _, _, r in results:
         verdicts[r.decision.verdict] = verdicts.get(r.decision.verdict, 0) + 1
@@ -71,6 +90,10 @@ def main() -> None:
     print(f"analyse every group:      {t2 - t1:8.2f} s  ({table.n_groups / (t2 - t1):,.0f} groups/s)")
     print(f"JSON lines:               {t3 - t2:8.2f} s  ({out.tell() / 1e6:,.1f} MB)")
     print(f"total:                    {total:8.2f} s  ({table.n_groups / total:,.0f} groups/s)")
+    if args.cli_path:
+        print(f"analyse + JSON lines as the CLI does: {t5 - t4:8.2f} s  ({table.n_groups / (t5 - t4):,.0f} groups/s); "
+              f"CPU {cli_cpu:.2f} s in this process and its workers ({table.n_groups / cli_cpu:,.0f} groups per "
+              f"CPU-second; load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     if args.jobs == 1:
         print(f"CPU time of read + analyse (this process): {c2 - c0:.2f} s ({table.n_groups / (c2 - c0):,.0f} groups "
               f"per CPU-second; load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")

@@ -194,6 +194,10 @@ def cmd_analyze_counts(args: argparse.Namespace) -> int:
     options = CountsOptions.build(args.control, args.metric, args.guardrail or (), dict(args.margin or []),
                                   args.weights, alpha=args.alpha, mde=args.mde, planned_users=args.planned_users,
                                   statistics=statistics)
+    if args.jsonl:  # the lines are rendered where the groups are analysed (in the workers with --jobs)
+        for line in analyze_counts_file(args.file, options, jobs=args.jobs, transform=group_json_line):
+            sys.stdout.write(line + "\n")
+        return 0
     groups = analyze_counts_file(args.file, options, jobs=args.jobs)
     if args.json:
         results = list(groups)
@@ -202,13 +206,9 @@ def cmd_analyze_counts(args: argparse.Namespace) -> int:
                                 "groups: use --jsonl for one JSON object per line and group")
         print(json.dumps(group_record(*results[0]), ensure_ascii=False, indent=2, allow_nan=False))
         return 0
-    out = sys.stdout
     for experiment, look, res in groups:
-        if args.jsonl:
-            out.write(group_json_line(experiment, look, res) + "\n")
-        else:
-            heading = res.experiment + (f" look {look}" if look is not None else "")
-            _print_result_text(res, args.correction, heading)
+        heading = res.experiment + (f" look {look}" if look is not None else "")
+        _print_result_text(res, args.correction, heading)
     return 0
 
 

@@ -367,30 +367,41 @@ def analyze_counts_table(table: CountsTable, options: CountsOptions, default_exp
 
 
 def _analyze_chunk(table: CountsTable, options: CountsOptions, first: int, last: int,
-                   default_experiment: str | None) -> list[tuple[str | None, str | None, ExperimentResult]]:
+                   default_experiment: str | None, transform: Callable[..., Any] | None = None) -> list[Any]:
     """Groups ``first`` .. ``last - 1`` (a worker's share of :func:`analyze_counts_parallel`)."""
-    return list(analyze_counts_table(table, options, default_experiment, groups=range(first, last)))
+    groups = analyze_counts_table(table, options, default_experiment, groups=range(first, last))
+    return [transform(*g) for g in groups] if transform is not None else list(groups)
 
 
-def analyze_counts_parallel(table: CountsTable, options: CountsOptions, jobs: int, chunk_groups: int = 20_000,
-                            default_experiment: str | None = None,
-                            ) -> Iterator[tuple[str | None, str | None, ExperimentResult]]:
-    """:func:`analyze_counts_table` over ``jobs`` processes, in chunks of groups; same results, same order."""
+def analyze_counts_parallel(table: CountsTable, options: CountsOptions, jobs: int, chunk_groups: int | None = None,
+                            default_experiment: str | None = None, transform: Callable[..., Any] | None = None,
+                            ) -> Iterator[Any]:
+    """:func:`analyze_counts_table` over ``jobs`` processes, in chunks of groups; same results, same order.
+
+    ``transform(experiment, look, result)`` (a module-level function, e.g. :func:`group_json_line`):
+    yield what it returns instead of the tuple; with ``jobs`` > 1 it runs in the worker processes,
+    so the results are rendered in parallel and only its (small) output crosses between processes.
+    ``chunk_groups`` (default: a quarter of each process's share, 1,000 to 20,000 groups): groups
+    per task; a table of no more groups than that is analysed in this process.
+    """
+    if chunk_groups is None:
+        chunk_groups = max(1_000, min(20_000, -(-table.n_groups // (4 * max(1, jobs)))))
     if jobs <= 1 or table.n_groups <= chunk_groups:
-        yield from analyze_counts_table(table, options, default_experiment)
+        groups = analyze_counts_table(table, options, default_experiment)
+        yield from (transform(*g) for g in groups) if transform is not None else groups
         return
     from concurrent.futures import ProcessPoolExecutor
 
     bounds = [(g, min(g + chunk_groups, table.n_groups)) for g in range(0, table.n_groups, chunk_groups)]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_analyze_chunk, table, options, a, b, default_experiment or table.path.stem)
+        futures = [pool.submit(_analyze_chunk, table, options, a, b, default_experiment or table.path.stem, transform)
                    for a, b in bounds]
         for f in futures:
             yield from f.result()
 
 
-def analyze_counts_file(path: str | Path, options: CountsOptions,
-                        jobs: int = 1) -> Iterator[tuple[str | None, str | None, ExperimentResult]]:
+def analyze_counts_file(path: str | Path, options: CountsOptions, jobs: int = 1,
+                        transform: Callable[..., Any] | None = None) -> Iterator[Any]:
     """Read, validate, then analyse every (experiment, look) group of a counts table."""
     table = read_counts_table(path, [m.name for m in options.metrics], options.control)
     if options.weights is not None:
@@ -398,7 +409,7 @@ def analyze_counts_file(path: str | Path, options: CountsOptions,
         if missing:
             raise GuidelabError(f"--weights: no share for variant(s) {_short(', '.join(missing))} found in "
                                 f"{table.path}; give every variant a share, e.g. a=0.2,b=0.8")
-    return analyze_counts_parallel(table, options, jobs)
+    return analyze_counts_parallel(table, options, jobs, transform=transform)
 
 
 def group_record(experiment: str | None, look: str | None, result: ExperimentResult) -> dict[str, Any]:

@@ -155,6 +155,15 @@ def _analyses_dict(analyses: dict[str, Any]) -> dict[str, Any]:
 
 def _clean(x: Any) -> Any:
     """Make a structure strict-JSON safe: NaN/inf -> None, tuples -> lists, dates -> ISO."""
+    t = type(x)  # exact built-in types first (most nodes); subclasses take the isinstance path below
+    if t is str or t is int or t is bool or x is None:
+        return x
+    if t is float:
+        return x if math.isfinite(x) else None
+    if t is dict:
+        return {str(k): _clean(v) for k, v in x.items()}
+    if t is list or t is tuple:
+        return [_clean(v) for v in x]
     if isinstance(x, float):
         return x if math.isfinite(x) else None
     if isinstance(x, dict):

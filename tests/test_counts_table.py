@@ -313,3 +313,96 @@ def test_fixed_horizon_decides_once_at_the_first_look_with_the_planned_sample(tm
     alone = list(analyze_counts_file(one, CountsOptions.build("a", ["conv"], planned_users=1000)))
     look3 = out[2][2].decision.to_dict()
     assert look3 != alone[0][2].decision.to_dict()  # with its history, look 3 is not the decision look
+
+
+# --- the bulk path gives the same JSON as the plain per-group path ------------------------------
+
+def _random_counts_table(path, groups: int, seed: int):
+    """Random groups of 2-3 variants with small, zero and full counts, 1-3 looks per experiment."""
+    rng = np.random.default_rng(seed)
+    rows = {k: [] for k in ("experiment", "look", "variant", "users", "conv", "sec", "dismissed")}
+    sizes = np.array([0, 1, 2, 3, 5, 8, 20, 60, 400, 5000, 80000])
+    for g in range(groups):
+        variants = ["a", "b", "c"][: 2 + int(rng.random() < 0.3)]
+        for v in variants:
+            n = int(rng.choice(sizes)) if rng.random() < 0.7 else int(rng.integers(0, 100_000))
+            n = 0 if g == 0 else n  # a group without users
+            rows["experiment"].append(f"e{g // 3}")
+            rows["look"].append(str(g % 3))
+            rows["variant"].append(v)
+            rows["users"].append(n)
+            for col, p in (("conv", 0.1), ("sec", 0.5), ("dismissed", 0.03)):
+                u = rng.random()
+                rows[col].append(0 if u < 0.1 else n if u < 0.15 else int(rng.binomial(n, p * rng.uniform(0.5, 2))))
+    pq.write_table(pa.table(rows), path)
+    return path
+
+
+def _reference_json_lines(table, opts, monkeypatch):
+    """The plain path: one analyze_sufficient_counts call per group, with the speed-ups of the bulk
+    path swapped for what they replaced (scipy.stats for the SRM p-value, z_power and the normal
+    cdf of the sample-size plan, the general
+    multiplicity adjustment, the isinstance-only JSON cleaning)."""
+    import math
+
+    from scipy.stats import chi2, norm
+
+    import guidelab.analysis as analysis
+    import guidelab.results as results
+    import guidelab.stats.power as power
+    import guidelab.stats.srm as srm
+    from guidelab.counts_table import group_json_line
+    from guidelab.stats import multiplicity
+
+    def adjust(p_values, method="holm"):
+        core = {"holm": multiplicity._holm_array, "bh": multiplicity._bh_array, "none": lambda v: v}[method]
+        idx, vals = multiplicity._split(p_values)
+        out = [None] * len(p_values)
+        if vals.size:
+            full = np.ones(len(p_values))
+            full[idx] = vals
+            adjusted = core(full)
+            for i in idx:
+                out[i] = float(adjusted[i])
+        return out
+
+    def clean(x):
+        if isinstance(x, float):
+            return x if math.isfinite(x) else None
+        if isinstance(x, dict):
+            return {str(k): clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        return x  # (no dates in these results)
+
+    with monkeypatch.context() as m:
+        m.setattr(srm, "chdtrc", lambda df, x: chi2.sf(x, df))
+        m.setattr(power, "_z_power", lambda p: float(norm.ppf(p)))
+        m.setattr(power, "ndtr", norm.cdf)
+        m.setattr(analysis, "adjust", adjust)
+        m.setattr(results, "_clean", clean)
+        return [group_json_line(*g) for g in analyze_counts_table(table, opts)]
+
+
+@pytest.mark.parametrize("sequential", [False, True])
+@pytest.mark.parametrize("weights,planned", [(None, None), ({"a": 0.5, "b": 0.3, "c": 0.2}, 300)])
+def test_bulk_path_gives_the_same_json_as_the_plain_per_group_path(tmp_path, monkeypatch, sequential, weights,
+                                                                  planned):
+    from guidelab.counts_table import analyze_counts_parallel, group_json_line
+    from guidelab.experiment import StatisticsSpec
+
+    path = _random_counts_table(tmp_path / "random.parquet", 240, seed=11 + sequential)
+    table = read_counts_table(path, ["conv", "sec", "dismissed"], "a")
+    opts = CountsOptions.build("a", ["conv", "sec"], ["dismissed"], {"dismissed": 0.01}, weights,
+                               planned_users=planned, statistics=StatisticsSpec(sequential=sequential, bayesian=False))
+    reference = _reference_json_lines(table, opts, monkeypatch)
+    bulk = list(analyze_counts_parallel(table, opts, jobs=2, chunk_groups=70, transform=group_json_line))
+    serial = list(analyze_counts_parallel(table, opts, jobs=1, transform=group_json_line))
+    assert len(reference) == table.n_groups == 240
+    assert bulk == reference
+    assert serial == reference
+    parsed = [json.loads(line) for line in reference]
+    assert {r["decision"]["verdict"] for r in parsed} >= {"CONTINUE"}
+    assert any(r["srm"]["p_value"] is None for r in parsed)  # groups without users are in the sample
+    assert any(m["status"] == "not_enough_data" for r in parsed for m in r["metrics"])
+    assert any("Fisher exact" in (m["note"] or "") for r in parsed for m in r["metrics"])  # small counts

@@ -62,6 +62,8 @@ def _apply(p_values: Sequence[float | None], core) -> list[float | None]:
     data yet) counts in the family size as p = 1, so the family never shrinks while an arm has no
     data; its output stays None."""
     idx, vals = _split(p_values)
+    if len(p_values) == 1:  # a family of one: every method leaves p as it is (min(1, 1 * p) = p)
+        return [float(vals[0]) if idx else None]
     out: list[float | None] = [None] * len(p_values)
     if vals.size:
         full = np.ones(len(p_values), dtype=float)

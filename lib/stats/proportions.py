@@ -31,6 +31,8 @@ STATUS_NOT_ENOUGH_DATA = "not_enough_data"
 
 def _check_count(value: Any, name: str) -> int:
     """A non-negative whole number (ints, numpy ints and integral floats such as ``120.0``)."""
+    if type(value) is int and value >= 0:  # the common case, without the abstract-class checks
+        return value
     if isinstance(value, bool) or not isinstance(value, Real):
         raise ValueError(f"{name} must be a non-negative whole number, got {value!r}")
     if isinstance(value, Integral):
@@ -54,6 +56,8 @@ def _check_arm(successes: Any, n: Any, label: str) -> tuple[int, int]:
 
 
 def _check_alpha(alpha: Any) -> float:
+    if type(alpha) is float and 0.0 < alpha < 1.0:  # the common case, without the abstract-class checks
+        return alpha
     if isinstance(alpha, bool) or not isinstance(alpha, Real) or not (0.0 < float(alpha) < 1.0):
         raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
     return float(alpha)

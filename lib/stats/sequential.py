@@ -59,6 +59,8 @@ STATUS_UNDEFINED = "undefined"  # relative lift <= -100%: its log is undefined
 
 
 def _check_tuning(tuning: Any) -> float:
+    if type(tuning) in (float, int) and math.isfinite(tuning) and tuning > 0:  # common case, no ABC checks
+        return float(tuning)
     if isinstance(tuning, bool) or not isinstance(tuning, Real) or not math.isfinite(float(tuning)) \
             or float(tuning) <= 0:
         raise ValueError(f"tuning must be a finite number > 0 (a sample size), got {tuning!r}")
@@ -66,6 +68,8 @@ def _check_tuning(tuning: Any) -> float:
 
 
 def _check_n(n: Any) -> float:
+    if type(n) in (float, int) and math.isfinite(n) and n >= 0:  # common case, no ABC checks
+        return float(n)
     if isinstance(n, bool) or not isinstance(n, Real) or not math.isfinite(float(n)) or float(n) < 0:
         raise ValueError(f"n must be a finite number >= 0 (units observed so far), got {n!r}")
     return float(n)
@@ -75,6 +79,8 @@ def _optional_number(value: Any, name: str) -> float | None:
     """None/NaN -> None (missing); a real number -> float; anything else ValueError."""
     if value is None:
         return None
+    if type(value) is float:  # the common case, without the abstract-class checks
+        return None if math.isnan(value) else value
     if isinstance(value, bool) or not isinstance(value, Real):
         raise ValueError(f"{name} must be a number or None, got {value!r}")
     v = float(value)

@@ -7,7 +7,7 @@ from numbers import Real
 from typing import Any, Mapping
 
 import numpy as np
-from scipy.stats import chi2
+from scipy.special import chdtrc
 
 from .proportions import STATUS_NOT_ENOUGH_DATA, STATUS_OK, _check_count
 
@@ -54,7 +54,8 @@ def _pearson_chisquare(observed: np.ndarray, probs: np.ndarray) -> tuple[np.ndar
     obs = np.asarray(observed, dtype=float)
     expected = obs.sum(axis=-1, keepdims=True) * probs
     statistic = ((obs - expected) ** 2 / expected).sum(axis=-1)
-    return statistic, chi2.sf(statistic, probs.shape[-1] - 1)
+    # chdtrc is what scipy.stats.chi2.sf evaluates, without the distribution machinery (~0.3 ms a call)
+    return statistic, chdtrc(probs.shape[-1] - 1, statistic)
 
 
 def srm_test(counts: Mapping[str, int], weights: Mapping[str, float]) -> SRMResult:
