@@ -295,6 +295,21 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_decision_options(p: argparse.ArgumentParser, guardrail_column: str) -> None:
+    """The options `analyze` and `analyze-counts` share: guardrails, margins, split, alpha, MDE, plan, method."""
+    p.add_argument("--guardrail", action="append", metavar="NAME[:down]",
+                   help=f"{guardrail_column}: an increase is harm (NAME:down: a decrease is harm)")
+    p.add_argument("--margin", action="append", type=_margins, metavar="NAME=VALUE",
+                   help="tolerated harm of a guardrail, an absolute difference of rates (0.01 = 1 point)")
+    p.add_argument("--weights", type=_weights, default=None,
+                   help="planned split, e.g. a=0.2,b=0.8 (default: an equal split, said in the output)")
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--mde", type=float, default=0.05, help="relative minimum detectable effect (0.05 = +5%%)")
+    p.add_argument("--planned-users", type=int, default=None, help="planned users per arm (fixed-horizon gating)")
+    p.add_argument("--correction", choices=["holm", "bh", "none"], default="holm", help="multiple-testing correction")
+    p.add_argument("--sequential", action="store_true", help="always-valid confidence sequences (peeking-safe)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="guidelab", description="A/B test in-app guides and decide which to keep.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -346,17 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--variant", required=True, help="the column holding the variant")
     z.add_argument("--control", required=True, help="the control's value in that column")
     z.add_argument("--metric", required=True, action="append", help="a boolean metric column (repeat; first = primary)")
-    z.add_argument("--alpha", type=float, default=0.05)
-    z.add_argument("--mde", type=float, default=0.05, help="relative minimum detectable effect (0.05 = +5%%)")
-    z.add_argument("--guardrail", action="append", metavar="NAME[:down]",
-                   help="a boolean guardrail column: an increase is harm (NAME:down: a decrease is harm)")
-    z.add_argument("--margin", action="append", type=_margins, metavar="NAME=VALUE",
-                   help="tolerated harm of a guardrail, an absolute difference of rates (0.01 = 1 point)")
-    z.add_argument("--weights", type=_weights, default=None,
-                   help="planned split, e.g. a=0.2,b=0.8 (default: an equal split, said in the output)")
-    z.add_argument("--planned-users", type=int, default=None, help="planned users per arm (fixed-horizon gating)")
-    z.add_argument("--correction", choices=["holm", "bh", "none"], default="holm", help="multiple-testing correction")
-    z.add_argument("--sequential", action="store_true", help="always-valid confidence sequences (peeking-safe)")
+    _add_decision_options(z, "a boolean guardrail column")
     z.add_argument("--no-bayes", action="store_true", help="leave out the Bayesian view")
     z.add_argument("--json", action="store_true", help="print the result as JSON")
     z.set_defaults(func=cmd_analyze)
@@ -365,17 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     zc.add_argument("file", help="columns variant, users, one column of successes per metric; optional experiment, look")
     zc.add_argument("--control", required=True, help="the control's name in the variant column")
     zc.add_argument("--metric", required=True, action="append", help="a successes column (repeat; first = primary)")
-    zc.add_argument("--guardrail", action="append", metavar="NAME[:down]",
-                    help="a guardrail successes column: an increase is harm (NAME:down: a decrease is harm)")
-    zc.add_argument("--margin", action="append", type=_margins, metavar="NAME=VALUE",
-                    help="tolerated harm of a guardrail, an absolute difference of rates (0.01 = 1 point)")
-    zc.add_argument("--weights", type=_weights, default=None,
-                    help="planned split, e.g. a=0.2,b=0.8 (default: an equal split, said in the output)")
-    zc.add_argument("--alpha", type=float, default=0.05)
-    zc.add_argument("--mde", type=float, default=0.05, help="relative minimum detectable effect (0.05 = +5%%)")
-    zc.add_argument("--planned-users", type=int, default=None, help="planned users per arm (fixed-horizon gating)")
-    zc.add_argument("--correction", choices=["holm", "bh", "none"], default="holm", help="multiple-testing correction")
-    zc.add_argument("--sequential", action="store_true", help="always-valid confidence sequences (peeking-safe)")
+    _add_decision_options(zc, "a guardrail successes column")
     zc.add_argument("--bayes", action="store_true", help="add the Bayesian view (slow on many groups)")
     zc.add_argument("--jobs", type=int, default=1, help="processes sharing the groups (same output, same order)")
     fmt = zc.add_mutually_exclusive_group()
