@@ -218,7 +218,7 @@ def build_reductions(ed: EventData, spec: ExperimentSpec) -> None:
             SELECT g._gl_uk AS uk, g.guide_id, g._gl_own AS own, g.timestamp, {event_map_sql(spec, "g.event")} AS ev,
                    {"TRY_CAST(g.step AS INTEGER)" if has_step else "CAST(NULL AS INTEGER)"} AS raw_step,
                    {"coalesce(TRY_CAST(g.step AS INTEGER), 1)" if has_step else "1"} AS step,
-                   datediff('day', a.assigned_day, CAST(timezone($tz, g.timestamp) AS DATE)) AS day
+                   datediff('day', a.assigned_day, g._gl_day) AS day
             FROM ledger_guide_events g JOIN exp_assigned a ON a.uk = g._gl_uk
             WHERE g._gl_reason IS NULL)
         SELECT uk, guide_id, bool_or(own) AS own, {flags},
@@ -227,7 +227,7 @@ def build_reductions(ed: EventData, spec: ExperimentSpec) -> None:
                min(e.timestamp) FILTER (WHERE e.ev = 'shown') AS first_shown,
                min(e.timestamp) FILTER (WHERE e.ev = 'completed') AS first_completed,
                bool_or(e.ev = 'shown' AND e.day < {int(spec.over_exposure.period_days)}) AS shown_in_period
-        FROM e GROUP BY uk, guide_id""", {"tz": spec.timezone})
+        FROM e GROUP BY uk, guide_id""")
 
 
 def _cols(ed: EventData, table: str) -> set[str]:
