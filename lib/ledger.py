@@ -297,21 +297,48 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     # reduction and the metrics read it; no time-zone cast in a join condition)
     pre_used = (f"(r._gl_day >= a.assigned_day - INTERVAL {lookback} DAY AND r._gl_day < a.assigned_day)"
                 if spec.statistics.cuped else "FALSE")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE ledger_activity AS
+    # The per-row classification is a view (queried only to look at rows); what is stored is
+    # its one reduction: per reason, user, local day and period, the rows, whether the goal or
+    # support event is among them, and the smallest example of the rows left out. The row
+    # ledger and every activity metric read that table (see guidelab.metrics.build_reductions).
+    goal_names = ([spec.goal_event] if spec.goal_event else []) + \
+        [team for team, ours in spec.event_names.items() if ours == "goal"]
+    support_names = ([spec.support_event] if spec.support_event else []) + \
+        [team for team, ours in spec.event_names.items() if ours == "support"]
+
+    def named(names: list[str]) -> str:
+        if "event" not in cols or not names:
+            return "FALSE"
+        return f"coalesce(event IN ({', '.join(sql_literal(n) for n in names)}), FALSE)"
+
+    literal = {"$now": f"TIMESTAMPTZ {sql_literal(now_end.isoformat())}",
+               "$end": f"TIMESTAMPTZ {sql_literal(as_of_end.isoformat())}"}
+    rules = _case([
+        ("missing_key", "r.user_id IS NULL"),
+        ("missing_time", "r.timestamp IS NULL"),
+        ("not_in_experiment", "a.user_id IS NULL"),
+        ("exact_duplicate", "r._gl_dup > 1"),
+        ("future", "r.timestamp >= $now"),
+        ("before_assignment", f"r.timestamp < a.assigned_at AND NOT {pre_used}"),
+        ("after_analysis_date", "r.timestamp >= $end"),
+    ])
+    for name, value in literal.items():
+        rules = rules.replace(name, value)
+    ed.con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW ledger_activity AS
         WITH r AS (SELECT *, row_number() OVER (PARTITION BY {", ".join(sql_identifier(c) for c in cols)}) AS _gl_dup,
                           {local_day_sql(ed, "activity", "timestamp", spec.timezone)} AS _gl_day
                    FROM activity)
-        SELECT r.* EXCLUDE (_gl_dup), r.timestamp < a.assigned_at AS _gl_pre, a.uk AS _gl_uk, {_case([
-            ("missing_key", "r.user_id IS NULL"),
-            ("missing_time", "r.timestamp IS NULL"),
-            ("not_in_experiment", "a.user_id IS NULL"),
-            ("exact_duplicate", "r._gl_dup > 1"),
-            ("future", "r.timestamp >= $now"),
-            ("before_assignment", f"r.timestamp < a.assigned_at AND NOT {pre_used}"),
-            ("after_analysis_date", "r.timestamp >= $end"),
-        ])} AS _gl_reason
-        FROM r LEFT JOIN exp_assigned a USING (user_id)""", params)
+        SELECT r.* EXCLUDE (_gl_dup), r.timestamp < a.assigned_at AS _gl_pre, a.uk AS _gl_uk, {rules} AS _gl_reason
+        FROM r LEFT JOIN exp_assigned a USING (user_id)""")
+    ed.con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE ledger_activity_days AS
+        SELECT _gl_reason, _gl_uk AS uk, _gl_day AS day, coalesce(_gl_pre, FALSE) AS pre, count(*) AS events,
+               bool_or({named(goal_names)}) AS goal, bool_or({named(support_names)}) AS support,
+               min(CASE WHEN _gl_reason IS NOT NULL THEN {_example_sql(cols)} END) AS example
+        FROM ledger_activity GROUP BY ALL""")
+    con.execute("CREATE OR REPLACE TEMP VIEW exp_activity_days AS SELECT uk, day, pre, events, goal, support "
+                "FROM ledger_activity_days WHERE _gl_reason IS NULL")
     con.execute("CREATE OR REPLACE TEMP VIEW exp_activity AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) "
                 "FROM ledger_activity WHERE _gl_reason IS NULL AND NOT _gl_pre")
     con.execute("CREATE OR REPLACE TEMP VIEW exp_activity_pre AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) "
@@ -346,11 +373,14 @@ def row_ledger(ed: EventData) -> RowLedger:
         if not ed.has(name):
             continue
         cols = [c for c in _columns(ed, name)]
-        # the example text only of rows left out (an aggregate's FILTER still builds it for every row)
-        examples = dict(ed.con.execute(f"SELECT _gl_reason, min({_example_sql(cols)}) FROM ledger_{name} "
-                                       "WHERE _gl_reason IS NOT NULL GROUP BY 1").fetchall())
-        rows = [(r, n, examples.get(r)) for r, n in
-                ed.con.execute(f"SELECT _gl_reason, count(*) FROM ledger_{name} GROUP BY 1").fetchall()]
+        if name == "activity":  # activity is stored reduced by user and day (classify_rows)
+            rows = ed.con.execute("SELECT _gl_reason, sum(events), min(example) FROM ledger_activity_days "
+                                  "GROUP BY 1").fetchall()
+        else:  # the example text only of rows left out (an aggregate's FILTER still builds it for every row)
+            examples = dict(ed.con.execute(f"SELECT _gl_reason, min({_example_sql(cols)}) FROM ledger_{name} "
+                                           "WHERE _gl_reason IS NOT NULL GROUP BY 1").fetchall())
+            rows = [(r, n, examples.get(r)) for r, n in
+                    ed.con.execute(f"SELECT _gl_reason, count(*) FROM ledger_{name} GROUP BY 1").fetchall()]
         # the source's own row count (read by guidelab.events) when known: the invariant then
         # proves that the classification neither lost nor doubled a row
         read = ed.row_counts.get(name, sum(int(n) for _, n, _ in rows)) if hasattr(ed, "row_counts") else \

@@ -182,18 +182,13 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     return checks
 
 
-def _event_names_sql(spec: ExperimentSpec, ours: str, own: str | None) -> str:
-    """SQL list of the team's activity event names that mean ``ours`` (goal, support), or NULL."""
-    names = ([own] if own else []) + [team for team, o in spec.event_names.items() if o == ours]
-    return ", ".join(sql_literal(g) for g in names) or "NULL"
-
-
 def build_reductions(ed: EventData, spec: ExperimentSpec) -> None:
     """Reduce the classified rows once each, keyed by the dense user key ``uk`` of ``exp_assigned``.
 
-    ``exp_activity_days``: one row per user, local day and period (``pre``: the CUPED
-    pre-period, else after assignment) with the rows of that day (``events``) and whether the
-    goal or the support event happened on it. ``exp_guide_user``: one row per user and guide with
+    ``exp_activity_days`` (made by :func:`guidelab.ledger.classify_rows` with the row ledger):
+    one row per user, local day and period (``pre``: the CUPED pre-period, else after
+    assignment) with the rows of that day (``events``) and whether the goal or the support event
+    happened on it. ``exp_guide_user``: one row per user and guide with
     the guide event flags, impressions (first step shown), clicks, the last step shown, the first
     shown and completed instants, and whether the guide was shown within the over-exposure
     period. Every per-user flag, the pre-period covariate, the retention curves, the funnels and
@@ -201,15 +196,6 @@ def build_reductions(ed: EventData, spec: ExperimentSpec) -> None:
     Run after :func:`guidelab.ledger.classify_rows`.
     """
     con = ed.con
-    has_event = "event" in _cols(ed, "activity")
-    goal_sql = _event_names_sql(spec, "goal", spec.goal_event)
-    support_sql = _event_names_sql(spec, "support", spec.support_event)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE exp_activity_days AS
-        SELECT _gl_uk AS uk, _gl_day AS day, _gl_pre AS pre, count(*) AS events,
-               {f"bool_or(event IN ({goal_sql}))" if has_event else "FALSE"} AS goal,
-               {f"bool_or(event IN ({support_sql}))" if has_event else "FALSE"} AS support
-        FROM ledger_activity WHERE _gl_reason IS NULL GROUP BY ALL""")
     has_step = "step" in _cols(ed, "guide_events")
     flags = ", ".join(f"bool_or(e.ev = {sql_literal(x)}) AS {x}" for x in GUIDE_EVENTS)
     con.execute(f"""
