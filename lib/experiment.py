@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .catalog import GUIDE_EVENTS, MetricDef, parse_metric
-from .registry import entries as registry_entries
+from .registry import entries as registry_entries, metric_name_regex, metric_patterns
 from .errors import SpecError, clip
 from .guides import Guide, _Errors
 from .values import Bool
@@ -49,12 +49,21 @@ class Variant(_Model):
     description: str | None = None
 
 
+def _metric_name_schema(schema: dict[str, Any]) -> None:
+    """The JSON Schema of a metric name, generated from the metric registry."""
+    schema["pattern"] = metric_name_regex()
+    schema["description"] = "a metric of the catalogue (docs/metrics.md): " + ", ".join(metric_patterns())
+
+
+MetricName = Annotated[str, Field(json_schema_extra=_metric_name_schema)]
+
+
 class MetricsSpec(_Model):
     """The pre-registered primary metric, plus secondary and guardrail metrics."""
 
-    primary: str
-    secondary: list[str] = []
-    guardrails: list[str] = []
+    primary: MetricName
+    secondary: list[MetricName] = []
+    guardrails: list[MetricName] = []
 
     @field_validator("primary")
     @classmethod

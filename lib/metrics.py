@@ -160,6 +160,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
         ), a AS (
             SELECT e.user_id,
                    datediff('day', u2.assigned_day, CAST(timezone($tz, e.timestamp) AS DATE)) AS day,
+                   1 AS sessions,  -- activity rows this row stands for (registry aggregates sum it)
                    {"e.event IN (" + goal_sql + ")" if "event" in _cols(ed, "activity") else "FALSE"} AS is_goal,
                    {"e.event IN (" + support_sql + ")" if "event" in _cols(ed, "activity") else "FALSE"} AS is_support
             FROM exp_activity e JOIN u2 USING (user_id)

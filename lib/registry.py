@@ -29,9 +29,13 @@ period), ``shown_n`` / ``clicked_n`` (impressions and clicks), ``pre_active_days
 covariate). A metric that needs more declares :class:`UserColumn` s, aggregates over one user's
 rows of a per-user reduction:
 
-* ``activity``: one row per activity row after assignment, columns ``day`` (days since the local
-  assignment day), ``is_goal``, ``is_support``;
-* ``guide_events``: one row per own-guide event, columns ``ev`` (guidelab's event name) and ``step``.
+* ``activity``: the user's activity after assignment, one row per activity row or per active day
+  (an aggregate must give the same result at either grain: ``bool_or``, ``min``, ``max``,
+  ``count(DISTINCT day)``, ``sum(sessions)``; never ``count(*)``), columns ``day`` (days since the
+  local assignment day), ``sessions`` (activity rows the row stands for), ``is_goal`` and
+  ``is_support`` (a goal / support event among them);
+* ``guide_events``: one row per event of the experiment's own guides, columns ``ev`` (guidelab's
+  event name) and ``step``.
 """
 from __future__ import annotations
 
@@ -46,6 +50,7 @@ if TYPE_CHECKING:  # the spec imports this module: no import at run time
 __all__ = [
     "BASE_USER_COLUMNS",
     "GUIDE_EVENTS",
+    "guardrail_margins",
     "MAX_DAYS",
     "MetricDef",
     "MetricEntry",
@@ -54,6 +59,7 @@ __all__ = [
     "catalogue_markdown",
     "entries",
     "entry_of",
+    "metric_name_regex",
     "metric_patterns",
     "parse_metric",
     "per_user_sql",
@@ -129,6 +135,9 @@ class MetricEntry:
     ``requires``: the spec field that must be set when the metric is used (``goal_event``);
     ``reads_other_guides``: it needs other guides' events (the row ledger keeps them);
     ``curve_day``: the metric is the retention curve at day N (the report reads the curve there);
+    ``guardrail_margin``: its default tolerated harm as a guardrail, ``(value, "absolute" |
+    "relative")``, when the spec gives none (None: the default of its kind,
+    :data:`guidelab.decision.KIND_MARGIN_DEFAULTS`);
     ``event``: the guide event a guide-event metric counts; ``days_error``: the message for a day
     count out of range (``{lo}``, ``{hi}``); ``example``: a name shown in the unknown-metric
     message; ``description``: one line for the catalogue in ``docs/metrics.md``.
@@ -151,6 +160,7 @@ class MetricEntry:
     requires: str | None = None
     reads_other_guides: bool = False
     curve_day: bool = False
+    guardrail_margin: tuple[float, str] | None = None
     days_error: str = "the window must be {lo}..{hi} days"
     example: str | None = None
 
@@ -305,6 +315,14 @@ def metric_patterns() -> list[str]:
     return [e.pattern + (f" (e.g. {e.example})" if e.example else "") for e in _ENTRIES]
 
 
+def metric_name_regex() -> str:
+    """A regular expression every catalogue name matches (day counts not range-checked): the
+    ``pattern`` of a metric name in the spec's JSON Schema, so an editor flags unknown names."""
+    alternatives = [re.escape(e.name) if e.name is not None else re.escape(e.family) + r"_d[0-9]{1,3}"
+                    for e in _ENTRIES]
+    return "^(?:" + "|".join(alternatives) + ")$"
+
+
 def parse_metric(name: str) -> MetricDef:
     """Parse a metric name of the catalogue or raise ValueError saying what is accepted."""
     for e in _ENTRIES:
@@ -336,16 +354,32 @@ def user_columns(metrics: "list[MetricDef] | tuple[MetricDef, ...]") -> dict[str
     return out
 
 
+def guardrail_margins() -> dict[str, tuple[float, str]]:
+    """The default guardrail margins the entries declare, by metric name (a fixed-name entry) or by
+    family (a ``<family>_d<N>`` entry): :func:`guidelab.decision.default_guardrail_margin` looks
+    a guardrail up by name, then family, then kind."""
+    return {(e.name or e.family): e.guardrail_margin for e in _ENTRIES if e.guardrail_margin is not None}
+
+
 def window_days(metric: MetricDef, spec: "ExperimentSpec") -> int | None:
     """Days of data after assignment the metric reads (N, or the spec's over-exposure period)."""
     e = metric.entry
     return e.window(metric, spec) if e.window is not None else metric.days
 
 
+def _margin_text(e: MetricEntry) -> str:
+    from .decision import KIND_MARGIN_DEFAULTS
+
+    value, unit = e.guardrail_margin or KIND_MARGIN_DEFAULTS[e.kind]
+    text = f"{value * 100:g} pt" if unit == "absolute" else f"{value:.0%} of the control's value"
+    return text if e.guardrail_margin is not None else f"{text} (default of a {e.kind})"
+
+
 def catalogue_markdown() -> str:
     """The catalogue as a Markdown table (``docs/metrics.md`` carries it; a test keeps it current)."""
-    rows = ["| metric | kind | direction | matures | guide only | randomised | needs | label (en) | label (ja) | what it measures |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| metric | kind | direction | matures | guide only | randomised | needs | guardrail margin | label (en) "
+            "| label (ja) | what it measures |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for e in _ENTRIES:
         en = e.labels["en"].format(name=e.name, days="N", event=e.event)
         ja = e.labels["ja"].format(name=e.name, days="N", event=e.event)
@@ -358,7 +392,7 @@ def catalogue_markdown() -> str:
         cells = [f"`{e.pattern}`" + (f" (N {e.days[0]}..{e.days[1]})" if e.days else ""), e.kind,
                  "higher is better" if e.higher_is_better else "lower is better", matures,
                  "yes" if e.guide_only else "", "yes" if e.randomised else "no",
-                 f"`{e.requires}`" if e.requires else "", en, ja, e.description]
+                 f"`{e.requires}`" if e.requires else "", _margin_text(e), en, ja, e.description]
         rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(rows) + "\n"
 
@@ -377,6 +411,12 @@ _GUIDE_EVENT_LABELS = {
 }
 
 
+_GUIDE_EVENT_MARGINS = {
+    "dismissed": (0.02, "absolute"),   # a dismissal is the normal way to close a guide
+    "opted_out": (0.005, "absolute"),  # "don't show again" loses the channel for good
+}
+
+
 def _guide_event_sql(m: MetricDef, spec: "ExperimentSpec | None") -> PerUserSQL:
     return PerUserSQL("TRUE", f"CAST({m.event} AS INTEGER)")
 
@@ -385,6 +425,7 @@ for _event, (_en, _ja, _what) in _GUIDE_EVENT_LABELS.items():
     register(MetricEntry(
         family="guide_event", name=_event, event=_event, kind="proportion", labels={"en": _en, "ja": _ja},
         sql=_guide_event_sql, guide_only=True, higher_is_better=_event not in ("dismissed", "opted_out"),
+        guardrail_margin=_GUIDE_EVENT_MARGINS.get(_event),
         description=f"{_what}: share of assigned users (a no-guide holdout counts, with no events)"))
 
 register(MetricEntry(
@@ -413,6 +454,7 @@ register(MetricEntry(
     family="over_exposed", name="over_exposed", kind="proportion",
     labels={"en": "over-exposed users (too many guides)", "ja": "過剰表示されたユーザー（ガイド数過多）"},
     sql=_over_exposed_sql, higher_is_better=False, reads_other_guides=True,
+    guardrail_margin=(0.02, "absolute"),  # too many guides in a week
     window=lambda m, spec: int(spec.over_exposure.period_days),
     description="shown more than over_exposure.max_guides distinct guides (any guide) in the first "
                 "over_exposure.period_days days"))
@@ -455,7 +497,8 @@ register(MetricEntry(
     labels={"en": "sessions per user in {days} days", "ja": "{days}日間の1人あたりセッション数"},
     sql=_sessions_sql,
     columns=lambda m: (UserColumn(f"sessions_d{int(m.days)}", "activity",  # type: ignore[arg-type]
-                                  f"count(*) FILTER (WHERE day BETWEEN 0 AND {int(m.days) - 1})", "0"),),  # type: ignore[arg-type]
+                                  f"CAST(sum(sessions) FILTER (WHERE day BETWEEN 0 AND {int(m.days) - 1}) AS BIGINT)",
+                                  "0"),),  # type: ignore[arg-type]
     description="activity rows (sessions) on days 0..N-1 per user; users with N complete days"))
 
 
@@ -476,4 +519,5 @@ register(MetricEntry(
     family="support", days=(1, MAX_DAYS), kind="proportion", higher_is_better=False,
     labels={"en": "support contacts within {days} days", "ja": "{days}日以内のサポート問い合わせ率"},
     sql=_first_day_sql("first_support_day"), requires="support_event",
+    guardrail_margin=(0.005, "absolute"),  # support contacts cost money
     description="the support event (spec support_event) on days 0..N-1 after assignment; users with N complete days"))

@@ -38,7 +38,7 @@ EARLY_ACTIVE = MetricEntry(
     description="active on any of days 1..N after assignment; users with N complete days")
 
 STEPS_SHOWN = MetricEntry(
-    family="steps_shown", name="steps_shown", kind="mean", guide_only=True,
+    family="steps_shown", name="steps_shown", kind="mean", guide_only=True, guardrail_margin=(0.05, "relative"),
     labels={"en": "guide steps seen per user", "ja": "1人あたりの表示ステップ数"},
     sql=lambda m, spec: PerUserSQL("TRUE", "steps_shown"),
     columns=lambda m: (UserColumn("steps_shown", "guide_events", "count(DISTINCT step) FILTER (WHERE ev = 'shown')",
@@ -76,6 +76,36 @@ def test_throwaway_metric_is_parsed_and_labelled(throwaway_metrics):
 
     assert metric_label("early_active_d3", "ja") == "3日以内の再訪率"
     assert metric_label("early_active_d3", "en", capital=True) == "Back within 3 days"
+
+
+def test_throwaway_metric_in_the_schema_and_the_guardrail_defaults(throwaway_metrics):
+    import re
+
+    from guidelab.decision import default_guardrail_margin
+    from guidelab.schemas import schema
+
+    primary = schema("experiment")["$defs"]["MetricsSpec"]["properties"]["primary"]
+    assert re.match(primary["pattern"], "early_active_d3") and re.match(primary["pattern"], "steps_shown")
+    assert "early_active_d<N>" in primary["description"]
+    assert default_guardrail_margin("steps_shown", "steps_shown", "mean") == (0.05, "relative")
+    assert default_guardrail_margin("early_active_d3", "early_active", "proportion") == (0.01, "absolute")
+
+
+def test_schema_pattern_matches_the_parser():
+    import re
+
+    from guidelab.schemas import schema
+
+    pattern = schema("experiment")["$defs"]["MetricsSpec"]["properties"]["guardrails"]["items"]["pattern"]
+    assert pattern == registry.metric_name_regex()
+    for name in ["shown", "answered", "click_through", "over_exposed", "goal_d7", "retention_d0", "sessions_d365",
+                 "active_days_d14", "support_d1", "clicks_per_impression"]:
+        parse_metric(name)
+        assert re.match(pattern, name), name
+    for name in ["nonsense", "retention_d", "retention_d1000", "Shown", "goal_d7x", "steps_shown"]:
+        assert not re.match(pattern, name), name
+        with pytest.raises(ValueError):
+            parse_metric(name)
 
 
 def test_throwaway_metric_is_gone_after_the_fixture():
@@ -180,7 +210,7 @@ def test_user_columns_of_builtin_metrics():
     cols = registry.user_columns(defs)
     assert list(cols) == ["active_d1", "active_d7", "sessions_d7", "active_days_d3"]
     assert cols["active_d7"] == UserColumn("active_d7", "activity", "bool_or(day = 7)", "FALSE")
-    assert cols["sessions_d7"].aggregate == "count(*) FILTER (WHERE day BETWEEN 0 AND 6)"
+    assert cols["sessions_d7"].aggregate == "CAST(sum(sessions) FILTER (WHERE day BETWEEN 0 AND 6) AS BIGINT)"
     assert registry.user_columns([parse_metric("shown")]) == {}
 
 
