@@ -12,9 +12,11 @@ the entry through :func:`parse_metric` and the :class:`MetricDef` it returns:
 * the SQL builds the columns of :func:`user_columns` and runs :func:`per_user_sql`
   (:mod:`guidelab.metrics`, :mod:`guidelab.breakdowns`);
 * the plan and the analysis read ``kind``, ``maturation_days``, ``higher_is_better``,
-  ``guide_only`` and ``randomised``; the report reads ``label(lang)``;
+  ``guide_only`` and ``randomised``; the verdict reads the default guardrail margin
+  (:func:`guardrail_margins`); the report reads ``label(lang)`` and ``curve_day``;
 * the simulator's ground truth (``truth.json``) lists the registered metrics (:func:`entries`);
-* ``docs/metrics.md`` carries the table of :func:`catalogue_markdown` (a test keeps it current).
+* the spec's JSON Schema gives the names as a pattern (:func:`metric_name_regex`), and
+  ``docs/metrics.md`` carries the table of :func:`catalogue_markdown` (tests keep both current).
 
 How to add a metric: ``docs/metrics.md``. In short, one :func:`register` call at the end of this
 module (or, for a throwaway metric in a test, the :func:`registered` context manager) plus a test
@@ -41,8 +43,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterator, Literal, Mapping
 
 if TYPE_CHECKING:  # the spec imports this module: no import at run time
     from .experiment import ExperimentSpec
@@ -50,7 +52,6 @@ if TYPE_CHECKING:  # the spec imports this module: no import at run time
 __all__ = [
     "BASE_USER_COLUMNS",
     "GUIDE_EVENTS",
-    "guardrail_margins",
     "MAX_DAYS",
     "MetricDef",
     "MetricEntry",
@@ -59,6 +60,7 @@ __all__ = [
     "catalogue_markdown",
     "entries",
     "entry_of",
+    "guardrail_margins",
     "metric_name_regex",
     "metric_patterns",
     "parse_metric",
@@ -74,6 +76,8 @@ Source = Literal["activity", "guide_events"]
 
 GUIDE_EVENTS = ("shown", "opened", "clicked", "dismissed", "completed", "opted_out", "answered")
 MAX_DAYS = 365
+
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 #: Columns every ``exp_users`` table has, whatever the metrics (see the module docstring).
 BASE_USER_COLUMNS = ("user_id", "variant", "assigned_at", "assigned_day", "observed_days", *GUIDE_EVENTS,
@@ -97,6 +101,12 @@ class UserColumn:
     source: Source
     aggregate: str
     default: str
+
+    def __post_init__(self) -> None:
+        if not _IDENTIFIER.match(self.name):
+            raise ValueError(f"per-user column {self.name!r}: expected a lower-case SQL identifier")
+        if self.source not in ("activity", "guide_events"):
+            raise ValueError(f"per-user column {self.name!r}: source must be 'activity' or 'guide_events'")
 
 
 @dataclass(frozen=True)
@@ -165,6 +175,10 @@ class MetricEntry:
     example: str | None = None
 
     def __post_init__(self) -> None:
+        if not _IDENTIFIER.match(self.family) or (self.name is not None and not _IDENTIFIER.match(self.name)):
+            raise ValueError(f"metric entry {self.family!r}: family and name must be lower-case identifiers")
+        if self.kind not in ("proportion", "mean", "ratio"):
+            raise ValueError(f"metric entry {self.family!r}: kind must be proportion, mean or ratio, not {self.kind!r}")
         if (self.name is None) == (self.days is None):
             raise ValueError(f"metric entry {self.family!r}: give exactly one of name and days")
         if set(self.labels) != {"en", "ja"}:

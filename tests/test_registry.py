@@ -227,6 +227,14 @@ def test_register_refuses_clashes_and_bad_entries():
                                       description="x"))
     with pytest.raises(ValueError, match="exactly one of name and days"):
         MetricEntry(family="x", kind="proportion", labels=labels, sql=sql, description="x")
+    with pytest.raises(ValueError, match="kind must be"):
+        MetricEntry(family="x", name="x", kind="median", labels=labels, sql=sql, description="x")
+    with pytest.raises(ValueError, match="lower-case identifiers"):
+        MetricEntry(family="x; DROP", name="x", kind="mean", labels=labels, sql=sql, description="x")
+    with pytest.raises(ValueError, match="SQL identifier"):
+        UserColumn("x y", "activity", "count(DISTINCT day)", "0")
+    with pytest.raises(ValueError, match="source must be"):
+        UserColumn("x", "users", "count(DISTINCT day)", "0")
     with pytest.raises(ValueError, match="'en' and 'ja'"):
         MetricEntry(family="x", name="x", kind="proportion", labels={"en": "x"}, sql=sql, description="x")
     base = MetricEntry(family="y", name="y", kind="proportion", labels=labels, sql=sql, description="y",
