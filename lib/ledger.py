@@ -3,10 +3,14 @@
 Each source row gets one reason code (or none, when the metrics use it) in one SQL pass per
 table, the first matching rule winning. The same classification feeds both the ledger and the
 metrics: :func:`classify_rows` writes the temp tables ``ledger_<table>`` (every source row
-plus ``_gl_reason``) and the views the metrics SQL reads (``exp_assigned``,
-``exp_guide_events``, ``exp_guide_events_all``, ``exp_activity``, ``exp_activity_pre``,
-``exp_user_attrs``), so what is counted and what is reported cannot drift. The reason codes
-and the check thresholds are documented in ``data/README.md``.
+plus ``_gl_reason``; for activity, the largest table, ``ledger_activity`` is a view and what is
+stored is its reduction ``ledger_activity_days``: rows per reason, user, local day and period)
+and what the metrics SQL reads (``exp_assigned`` with a dense integer user key ``uk``,
+``exp_activity_days``, ``exp_guide_events``, ``exp_guide_events_all``, ``exp_user_attrs``;
+the per-row views ``exp_activity`` and ``exp_activity_pre`` for inspection), so what is counted
+and what is reported cannot drift. The reason codes and the check thresholds are documented
+in ``data/README.md``. Each table is scanned once; local days come from
+:func:`local_day_sql` (no per-row time-zone lookup, none inside a join condition).
 """
 from __future__ import annotations
 

@@ -151,11 +151,11 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
         ), a AS (
             SELECT d.uk, datediff('day', u2.assigned_day, d.day) AS day,
                    d.events AS sessions,  -- the activity rows of the day (registry aggregates sum it)
-                   d.goal, d.support
+                   d.goal AS is_goal, d.support AS is_support  -- the registry's names (docs/metrics.md)
             FROM exp_activity_days d JOIN exp_assigned u2 USING (uk) WHERE NOT d.pre
         ), af AS (
-            SELECT uk, min(day) FILTER (WHERE goal) AS first_goal_day,
-                   min(day) FILTER (WHERE support) AS first_support_day{active_cols}
+            SELECT uk, min(day) FILTER (WHERE is_goal) AS first_goal_day,
+                   min(day) FILTER (WHERE is_support) AS first_support_day{active_cols}
             FROM a GROUP BY uk
         )
         SELECT u2.uk, u2.user_id, u2.variant, u2.assigned_at, u2.assigned_day,
