@@ -684,6 +684,7 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
     if not path.is_file():
         raise DataError(path, "", "file not found")
     con = duckdb.connect(":memory:")
+    con.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout
     tmp = tempfile.TemporaryDirectory(prefix="guidelab-")
     try:
         is_csv = path.name.lower().endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt"))

@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import io
 import os
 import shutil
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,16 +141,31 @@ def read_log(log_path: str | Path) -> pa.Table:
         raise DataError(log_path, "", f"assignment log cannot be read: {str(exc).splitlines()[0]}") from None
 
 
+def _csv_bytes(rows: pa.RecordBatch | pa.Table, header: bool = False) -> bytes:
+    buf = io.BytesIO()
+    table = rows if isinstance(rows, pa.Table) else pa.Table.from_batches([rows], schema=LOG_SCHEMA)
+    pacsv.write_csv(table, buf, write_options=pacsv.WriteOptions(include_header=header))
+    return buf.getvalue()
+
+
 def _write_rows(fh: IO[bytes], rows: Iterable[pa.RecordBatch], header: bool) -> None:
     """Write the batches ``rows`` (:data:`LOG_SCHEMA`) as CSV to ``fh``, with or without the header line.
 
-    One batch at a time: the bytes are those of ``pyarrow.csv.write_csv`` on the whole table."""
-    writer = pacsv.CSVWriter(fh, LOG_SCHEMA, write_options=pacsv.WriteOptions(include_header=header))
-    try:
+    The bytes are those of ``pyarrow.csv.write_csv`` on the whole table (CSV is row by row); the
+    batches are formatted on every core (pyarrow releases the GIL) and written in order, with a
+    bounded number in flight, so memory stays a few batches.
+    """
+    if header:
+        fh.write(_csv_bytes(LOG_SCHEMA.empty_table(), header=True))
+    workers = max(1, min(4, os.cpu_count() or 1))
+    with ThreadPoolExecutor(workers) as pool:
+        pending: deque[Future[bytes]] = deque()
         for batch in rows:
-            writer.write_batch(batch)
-    finally:
-        writer.close()
+            pending.append(pool.submit(_csv_bytes, batch))
+            if len(pending) > 2 * workers:
+                fh.write(pending.popleft().result())
+        while pending:
+            fh.write(pending.popleft().result())
 
 
 def _write_parquet(fh: IO[bytes], table: pa.Table) -> None:
@@ -224,6 +242,7 @@ def _later_duplicates(user_ids: pa.ChunkedArray) -> np.ndarray | None:
     if n < 2:
         return None
     con = duckdb.connect(":memory:")
+    con.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout
     try:
         con.register("ids", pa.table({"user_id": user_ids}))
         hashes = con.sql("SELECT hash(user_id) AS h FROM ids").to_arrow_table().column("h").to_numpy()
@@ -336,6 +355,7 @@ def append_assignments(spec: ExperimentSpec, table: pa.Table, log_path: str | Pa
         already = 0
         if prev.num_rows:
             con = duckdb.connect(":memory:")
+            con.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout
             try:
                 con.register("inc", inc.select(["user_id", "variant"]).append_column(
                     "rn", pa.array(np.arange(inc.num_rows, dtype=np.int64))))
