@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# guidelab from {args.pythonpath or 'the installed package'}")
 
     stage, runs = median_runs([sys.executable, "-c", COUNT_STAGE, str(path), ",".join(metrics)], args.repeat, env)
-    inner = [json.loads(r.stdout.strip().splitlines()[-1]) for r in runs]
+    inner = [json.loads(r.stdout[r.stdout.rindex('{"wall"'):].splitlines()[0]) for r in runs]  # after any progress bar
     ok = all(got["users"] == {"control": expected["control"], "treatment": expected["treatment"]}
              and got["successes"] == expected["true_cells"] for got in inner)
     print(f"count stage (user_table_counts, in a fresh process after imports): "
