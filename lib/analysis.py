@@ -78,10 +78,12 @@ def sequential_view(cmp: Any, alpha: float, tuning: float) -> SequentialView:
                           absolute.note)
 
 
+PROPORTION_METHOD = "miettinen-nurminen score (difference, relative lift); fisher exact below expected count 10"
+
+
 def _compare(kind: str, t: Any, c: Any, alpha: float) -> tuple[Any, str]:
     if kind == "proportion":
-        return compare_proportions(t.successes, t.n, c.successes, c.n, alpha=alpha), \
-            "miettinen-nurminen score (difference, relative lift); fisher exact below expected count 10"
+        return compare_proportions(t.successes, t.n, c.successes, c.n, alpha=alpha), PROPORTION_METHOD
     if kind == "mean":
         return compare_means(t, c, alpha=alpha), "welch-t (difference), delta-method log-ratio (relative lift)"
     if kind == "ratio":
@@ -94,8 +96,14 @@ MetricInput = tuple[str, str, bool, bool, Mapping[str, Any]]
 
 def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float,
                 statistics: StatisticsSpec | None = None, kinds: Mapping[str, str] | None = None,
-                covariates: Mapping[str, Mapping[str, Any] | None] | None = None) -> list[MetricResult]:
+                covariates: Mapping[str, Mapping[str, Any] | None] | None = None,
+                comparisons: Mapping[tuple[str, str], Any] | None = None) -> list[MetricResult]:
     """Compare every treatment arm with the control on every metric, with the spec's methods.
+
+    ``comparisons``: (metric, variant) -> the :func:`compare_proportions` result of that arm
+    against the control at this ``alpha``, already computed (e.g. for many experiments at once by
+    :func:`guidelab.stats.proportions.compare_proportions_many`, which gives the same objects);
+    proportion metrics found there are not compared again.
 
     Multiplicity: the primary metric across arms is one family, the secondary metrics across
     arms and metrics another (Holm or Benjamini-Hochberg); guardrails are not adjusted (a harm
@@ -111,7 +119,8 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
         for variant, t in by_variant.items():
             if variant == control:
                 continue
-            cmp, method = _compare(kind, t, c, alpha)
+            known = comparisons.get((name, variant)) if comparisons is not None and kind == "proportion" else None
+            cmp, method = (known, PROPORTION_METHOD) if known is not None else _compare(kind, t, c, alpha)
             unadjusted = None
             if st.cuped and cov is not None and kind in ("proportion", "mean"):
                 unadjusted = cmp
@@ -383,6 +392,7 @@ def analyze_sufficient_statistics(
     analyses: Mapping[str, Any] | None = None,
     ledger: Any = None,
     scheduled_end: dt.date | None = None,
+    comparisons: Mapping[tuple[str, str], Any] | None = None,
 ) -> ExperimentResult:
     """Statistics and verdict from per-variant sufficient statistics: THE entry point every path calls.
 
@@ -398,7 +408,10 @@ def analyze_sufficient_statistics(
     decision look is judged on always-valid intervals only); ``daily_assigned`` (date, variant, users) and ``as_of`` give
     the days still needed and the date of the decision look; ``failed_checks``: names of failed
     data checks (default: the failed ``data_checks`` of severity "fail"); ``scheduled_end``: the spec's
-    last day, so a decision look expected after it is said plainly.
+    last day, so a decision look expected after it is said plainly; ``comparisons``: proportion
+    comparisons already computed, (metric, variant) -> the result of
+    :func:`guidelab.stats.proportions.compare_proportions` for that arm against ``control`` at
+    ``alpha`` (see :func:`compare_all`): the bulk path computes them for many groups at once.
     """
     st = statistics or StatisticsSpec()
     mode = "sequential" if st.sequential else "fixed"
@@ -407,7 +420,7 @@ def analyze_sufficient_statistics(
     metric_counts = [(m.name, m.role, m.higher_is_better, m.randomised, m.by_variant) for m in metrics]
     kinds = {m.name: m.kind for m in metrics}
     covariates = {m.name: m.covariate for m in metrics}
-    rows = compare_all(metric_counts, control, alpha, st, kinds, covariates)
+    rows = compare_all(metric_counts, control, alpha, st, kinds, covariates, comparisons)
     srm = srm_test(dict(assigned), weights)
     primary_metric = next(m for m in metrics if m.role == "primary")
     primary = [r for r in rows if r.role == "primary"]
