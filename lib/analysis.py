@@ -148,8 +148,9 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
         for r, p in zip(family, adjusted):
             seq = sequential_view(r.comparison, alpha / k, st.sequential_tuning) if st.sequential else None
             significant = seq.can_stop if seq is not None else (p is not None and p < alpha)
-            out.append(replace(r, p_value_adjusted=p, sequential=seq, significant=significant,
-                               ci_method=r.ci_method + ("; sequential" if seq else "")))
+            out.append(MetricResult(r.metric, r.role, r.variant, r.control, r.higher_is_better, r.randomised,
+                                    r.comparison, p, r.kind, r.ci_method + ("; sequential" if seq else ""),
+                                    r.unadjusted, seq, r.bayes, significant))
     return out
 
 

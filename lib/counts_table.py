@@ -15,6 +15,7 @@ one-row-per-user table, so both commands give the same verdict on the same count
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -463,13 +464,33 @@ def analyze_counts_file(path: str | Path, options: CountsOptions, jobs: int = 1,
     return analyze_counts_parallel(table, options, jobs, transform=transform)
 
 
-def group_record(experiment: str | None, look: str | None, result: ExperimentResult) -> dict[str, Any]:
-    """One JSON Lines record: ``experiment`` and ``look`` of the group, then the shape of ``analyze --json``."""
-    d = result.to_dict()
+def group_record(experiment: str | None, look: str | None, result: ExperimentResult,
+                 clean: bool = True) -> dict[str, Any]:
+    """One JSON Lines record: ``experiment`` and ``look`` of the group, then the shape of ``analyze --json``.
+    ``clean=False``: from :meth:`ExperimentResult.raw_dict` (not made strict-JSON safe)."""
+    d = result.to_dict() if clean else result.raw_dict()
     d["experiment"] = experiment if experiment is not None else d["experiment"]
     return {"experiment": d.pop("experiment"), "look": look, **d}
 
 
+def _iso(x: Any) -> str:
+    if isinstance(x, (dt.date, dt.datetime)):
+        return x.isoformat()
+    raise TypeError(f"Object of type {type(x).__name__} is not JSON serializable")
+
+
 def group_json_line(experiment: str | None, look: str | None, result: ExperimentResult) -> str:
+    """:func:`group_record` as one line of JSON.
+
+    The record's raw form is serialised directly when that gives the same bytes as the cleaned one
+    (no NaN or infinity, which ``allow_nan=False`` refuses; dates written as ISO text as the
+    cleaning writes them; tuples are lists in JSON either way; every key of these records is text);
+    otherwise the cleaned record is. This skips a walk over every value.
+    """
+    raw = group_record(experiment, look, result, clean=False)
+    try:
+        return json.dumps(raw, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_iso)
+    except ValueError:  # NaN or infinity somewhere: the cleaning turns them into null
+        pass
     return json.dumps(group_record(experiment, look, result), ensure_ascii=False, allow_nan=False,
                       separators=(",", ":"))
