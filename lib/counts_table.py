@@ -154,6 +154,8 @@ def _with_assumed_split(result: ExperimentResult, weights: Mapping[str, float], 
 
     shares = {k: float(v) / (sum(weights.values()) or 1.0) for k, v in weights.items()}
     methods = {**result.methods, "srm_weights": shares, "srm_weights_assumed": assumed}
+    if not any(r.code == "srm" for r in result.decision.reasons):
+        return replace(result, methods=methods)
     reasons = tuple(Reason(r.code, {**r.params, "weights": shares, "weights_assumed": assumed})
                     if r.code == "srm" else r for r in result.decision.reasons)
     return replace(result, methods=methods, decision=replace(result.decision, reasons=reasons))
