@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import tempfile
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from statistics import NormalDist
 from typing import Any, Mapping, Sequence
@@ -52,6 +53,12 @@ class SequentialView:
                 "method": "asymptotic confidence sequence (Waudby-Smith et al. 2024)", "note": self.note}
 
 
+@lru_cache(maxsize=256)
+def _normal_quantile(p: float) -> float:
+    """The standard normal quantile (statistics.NormalDist, cached: the same few alphas every look)."""
+    return NormalDist().inv_cdf(p)
+
+
 def _standard_errors(cmp: Any, z: float) -> tuple[float | None, float | None]:
     """(SE of the difference, SE of the log ratio), read from the comparison or its intervals."""
     se_abs = getattr(cmp, "se_abs_diff", None)
@@ -65,7 +72,7 @@ def _standard_errors(cmp: Any, z: float) -> tuple[float | None, float | None]:
 
 def sequential_view(cmp: Any, alpha: float, tuning: float) -> SequentialView:
     """Confidence sequences for a comparison at this look (valid at every look)."""
-    z = NormalDist().inv_cdf(1 - cmp.alpha / 2)
+    z = _normal_quantile(1 - cmp.alpha / 2)
     se_abs, se_log = _standard_errors(cmp, z)
     n = (cmp.n or 0) + (cmp.n_control or 0)
     if cmp.status != "ok" or cmp.abs_diff is None or se_abs is None:
@@ -194,7 +201,7 @@ class MetricStatistics:
 
 
 def _z_one_sided(alpha: float) -> float:
-    return NormalDist().inv_cdf(1 - alpha)
+    return _normal_quantile(1 - alpha)
 
 
 def _cs_multiplier(n: float, alpha: float, tuning: float) -> float:
@@ -211,7 +218,7 @@ def _diff_and_se(kind: str, t: Any, c: Any, cmp: Any, alpha: float) -> tuple[flo
             return None, None
         pt, pc = (t.successes + 1) / (t.n + 2), (c.successes + 1) / (c.n + 2)
         return pt - pc, math.sqrt(pt * (1 - pt) / (t.n + 2) + pc * (1 - pc) / (c.n + 2))
-    se, _ = _standard_errors(cmp, NormalDist().inv_cdf(1 - alpha / 2))
+    se, _ = _standard_errors(cmp, _normal_quantile(1 - alpha / 2))
     return cmp.abs_diff, se
 
 

@@ -82,6 +82,9 @@ def srm_test(counts: Mapping[str, int], weights: Mapping[str, float]) -> SRMResu
     w: dict[str, float] = {}
     for k in counts:
         wk = weights[k]
+        if type(wk) is float and math.isfinite(wk) and wk >= 0:  # the common case, without the abstract-class check
+            w[str(k)] = wk
+            continue
         if isinstance(wk, bool) or not isinstance(wk, Real) or not math.isfinite(float(wk)) or wk < 0:
             raise ValueError(f"weight for variant {k!r} must be a finite number >= 0, got {wk!r}")
         w[str(k)] = float(wk)
