@@ -79,9 +79,14 @@ def _finite_or_none(x: float | None) -> float | None:
 # --------------------------------------------------------------------------- score statistics
 #
 # Every statistic below exists twice: a numpy version (``*_arrays``, elementwise over arrays, used by
-# :func:`compare_proportions_arrays` and the calibration/enumeration tests) and a ``math`` version for
-# one comparison (numpy on 1-element arrays costs ~1 us per operation, far too slow for a scalar call).
-# tests/stats/test_proportions.py checks that the two give the same numbers.
+# :func:`compare_proportions_arrays`, :func:`compare_proportions_many` and the calibration/enumeration
+# tests) and a ``math`` version for one comparison (numpy on 1-element arrays costs ~1 us per operation,
+# far too slow for a scalar call). The twins are bit-identical, not merely close: the same IEEE
+# operations in the same order per element (x*x*x, never pow), the transcendental functions through
+# ``math`` in both (numpy's SIMD exp/log/cos may differ in the last bit), and one root finder
+# (Anderson-Bjorck, :func:`_root_decreasing` and its elementwise twin :func:`_root_decreasing_arrays`,
+# which takes the scalar search's steps per element). So a comparison computed in bulk equals the one
+# computed alone, to the last bit; tests/stats/test_proportions.py checks it.
 
 #: Use the exact test as well when the smallest expected cell count of the 2x2 table,
 #: min(n1, n0) * min(K, N - K) / N (K successes among N users), is below this. Chosen from the
