@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import repeat
 from functools import lru_cache
 from numbers import Integral, Real
 from typing import Any, Literal, NamedTuple
@@ -82,8 +83,8 @@ def _finite_or_none(x: float | None) -> float | None:
 # :func:`compare_proportions_arrays`, :func:`compare_proportions_many` and the calibration/enumeration
 # tests) and a ``math`` version for one comparison (numpy on 1-element arrays costs ~1 us per operation,
 # far too slow for a scalar call). The twins are bit-identical, not merely close: the same IEEE
-# operations in the same order per element (x*x*x, never pow), the transcendental functions through
-# ``math`` in both (numpy's SIMD exp/log/cos may differ in the last bit), and one root finder
+# operations in the same order per element, powers and the transcendental functions through
+# the C library in both (numpy's SIMD exp/log/cos may differ in the last bit), and one root finder
 # (Anderson-Bjorck, :func:`_root_decreasing` and its elementwise twin :func:`_root_decreasing_arrays`,
 # which takes the scalar search's steps per element). So a comparison computed in bulk equals the one
 # computed alone, to the last bit; tests/stats/test_proportions.py checks it.
@@ -116,6 +117,12 @@ def _math_map(fn, x):
     return np.fromiter(map(fn, x.tolist()), dtype=np.float64, count=x.size)
 
 
+def _pow_map(x, exponent: float):
+    """``v ** exponent`` for every element as Python computes it for a float (the C library's pow;
+    numpy's power may take another path), so the twins agree with the scalar functions' ``** 3``."""
+    return np.fromiter(map(pow, x.tolist(), repeat(exponent)), dtype=np.float64, count=x.size)
+
+
 def _diff_score_z_arrays(delta, x1, n1, x0, n0):
     """Miettinen-Nurminen score statistic for H0: p1 - p0 = delta, elementwise (1-d float arrays).
 
@@ -128,7 +135,8 @@ def _diff_score_z_arrays(delta, x1, n1, x0, n0):
     against a direct numerical maximisation of the likelihood instead.
 
     Bit-identical twin of the scalar :func:`_diff_score_z`: the same IEEE operations in the same
-    order per element, ``math`` for acos and cos (tests/stats/test_proportions.py checks equality).
+    order per element, the C library (through Python) for the powers, acos and cos
+    (tests/stats/test_proportions.py checks equality).
     """
     x1, n1, x0, n0 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x1, n1, x0, n0)))
     delta = np.broadcast_to(np.asarray(delta, dtype=float), x1.shape)
@@ -144,9 +152,9 @@ def _diff_score_z_arrays(delta, x1, n1, x0, n0):
             t1 = (b0 * d - m - 2.0 * a0) * d + kk
             t0 = a0 * d * (1.0 - d)
             u = t2 / t3
-            q = u * u * u - t1 * t2 / (6.0 * m * m) + t0 / (2.0 * m)
-            r = np.where(q != 0.0, np.copysign(np.sqrt(_pymax(u * u - t1 / t3, 0.0)), q), 0.0)
-            cos_arg = np.where(r != 0.0, q / (r * r * r), 0.0)
+            q = _pow_map(u, 3.0) - t1 * t2 / (6.0 * m * m) + t0 / (2.0 * m)
+            r = np.where(q != 0.0, np.copysign(np.sqrt(_pymax(_pow_map(u, 2.0) - t1 / t3, 0.0)), q), 0.0)
+            cos_arg = np.where(r != 0.0, q / _pow_map(r, 3.0), 0.0)
             a = (math.pi + _math_map(math.acos, _pymin(1.0, _pymax(-1.0, cos_arg)))) / 3.0
             prop0[cubic] = 2.0 * r * _math_map(math.cos, a) - u
         prop0 = _pymin(_pymin(1.0, 1.0 - delta), _pymax(_pymax(0.0, -delta), prop0))
@@ -167,12 +175,11 @@ def _diff_score_z(delta: float, x1: float, n1: float, x0: float, n0: float) -> f
         t2 = (n1 + 2.0 * n0) * delta - nn - k
         t1 = (n0 * delta - nn - 2.0 * x0) * delta + k
         t0 = x0 * delta * (1.0 - delta)
-        u = t2 / t3
-        q = u * u * u - t1 * t2 / (6.0 * nn * nn) + t0 / (2.0 * nn)
-        r = math.copysign(math.sqrt(max(u * u - t1 / t3, 0.0)), q) if q != 0.0 else 0.0
-        cos_arg = q / (r * r * r) if r != 0.0 else 0.0
+        q = (t2 / t3) ** 3 - t1 * t2 / (6.0 * nn * nn) + t0 / (2.0 * nn)
+        r = math.copysign(math.sqrt(max((t2 / t3) ** 2 - t1 / t3, 0.0)), q) if q != 0.0 else 0.0
+        cos_arg = q / r**3 if r != 0.0 else 0.0
         a = (math.pi + math.acos(min(1.0, max(-1.0, cos_arg)))) / 3.0
-        prop0 = 2.0 * r * math.cos(a) - u
+        prop0 = 2.0 * r * math.cos(a) - t2 / t3
     prop0 = min(min(1.0, 1.0 - delta), max(max(0.0, -delta), prop0))
     prop1 = prop0 + delta
     var = (prop1 * (1.0 - prop1) / n1 + prop0 * (1.0 - prop0) / n0) * nn / (nn - 1.0)
