@@ -220,8 +220,10 @@ def read_counts_table(path: str | Path, metrics: Sequence[str], control: str) ->
     if not path.is_file():
         raise DataError(path, "", "file not found")
     rel, is_csv = _reader(path)
+    # no progress bar: DuckDB draws it on stdout after 2 s, inside the --jsonl output
     con = duckdb.connect(":memory:")
     try:
+        con.execute("SET enable_progress_bar = false")
         try:
             cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()]
         except duckdb.Error as exc:
