@@ -9,18 +9,37 @@ multiplies false wins. The per-user metric of an arm is then a RATIO of two acco
 
 and its variance comes from the delta method with the ACCOUNT as the independent unit (Deng,
 Knoblich & Lu 2018, "Applying the Delta Method in Metric Analytics: A Practical Guide with Novel
-Ideas", KDD, sec. 3 "cluster randomised"):
+Ideas", KDD, sec. 3):
 
-    var(Ȳ) ≈ Σ_k (y_k - Ȳ n_k)² / ((K - 1) · K · n̄²),   n̄ = N / K
+    var(Ȳ) ≈ f · Σ_k (y_k - Ȳ n_k)² / N²,   N = Σn_k
 
-which is :func:`guidelab.stats.ratio._delta_var_arrays` with numerator y_k and denominator n_k
-per account. It equals the CR0 cluster-robust sandwich variance of an intercept-only OLS
-(Liang & Zeger 1986) times K/(K-1): statsmodels ``OLS(y, 1).fit(cov_type='cluster',
-cov_kwds={'groups': account, 'use_correction': False})`` gives Σ(y_k - Ȳ n_k)² / N²; its default
-(``use_correction=True``) multiplies by G/(G-1) · (N-1)/(N-p) over all G accounts of the regression.
-The arms are independent (accounts are randomised), so var(Ȳ₁ - Ȳ₀) = var(Ȳ₁) + var(Ȳ₀), with a
-Wald z interval and two-sided z-test; the relative lift Ȳ₁/Ȳ₀ - 1 uses the delta method on the
-log ratio, exp(log(Ȳ₁/Ȳ₀) ± z·sqrt(var₁/Ȳ₁² + var₀/Ȳ₀²)) - 1 (the shared helpers of :mod:`.means`).
+Σ(y_k - Ȳn_k)²/N² is the CR0 cluster-robust sandwich variance of an intercept-only OLS (Liang &
+Zeger 1986): statsmodels ``OLS(v, 1).fit(cov_type='cluster', cov_kwds={'groups': account,
+'use_correction': False})`` on the user rows; its default ``use_correction=True`` multiplies by
+G/(G-1) · (N-1)/(N-p) over all G accounts of the regression. Deng et al. use f = K/(K-1). The
+residuals y_k - Ȳn_k are shrunk where an account holds a large share h_k = n_k/N of the users
+(its leverage), so CR0 underestimates, and with the heavy-tailed account sizes of B2B products
+(a few accounts of hundreds of users among many of one to five) K/(K-1) does not repair it: in
+the simulations of docs/statistics.md the A/A false-positive rate was 0.053-0.075 with 500
+accounts per arm. We therefore take f so that the variance is unbiased under a one-way
+random-effects working model, Var(y_k - μn_k) ∝ w_k = (1-ρ)n_k + ρn_k² with ρ the pooled ANOVA
+ICC below (Bell & McCaffrey 2002, "Bias reduction in standard errors for linear regression with
+multi-stage samples", Survey Methodology 28:169-181, make the sandwich unbiased under a working
+model in the same way; CR2). With r = (I - n1ᵀ/N)e, E Σr_k² = Σw(1 + Σn²/N²) - 2Σn_k w_k/N, so
+
+    f = Σw / (Σw (1 + Σn²/N²) - 2 Σn_k w_k / N),  Σw = (1-ρ)N + ρΣn², Σn_k w_k = (1-ρ)Σn² + ρΣn³
+
+which is exactly K/(K-1) when all accounts have the same size (whatever ρ), so it reduces to Deng
+et al.'s formula there. ρ is clipped to [0, 1] (0 where the ICC is undefined). The arms are
+independent (accounts are randomised), so var(Ȳ₁ - Ȳ₀) = var(Ȳ₁) + var(Ȳ₀), with a Wald z
+interval and two-sided z-test; the relative lift Ȳ₁/Ȳ₀ - 1 uses the delta method on the log
+ratio, exp(log(Ȳ₁/Ȳ₀) ± z·sqrt(var₁/Ȳ₁² + var₀/Ȳ₀²)) - 1 (the shared helpers of :mod:`.means`).
+
+Effective number of accounts: the Satterthwaite degrees of freedom of var(Ȳ₁ - Ȳ₀) under the
+same working model, (Σ_arms Σw/N²)² / Σ_arms Σw²/N⁴ (Carter, Schnepel & Steigerwald 2017,
+"Asymptotic behavior of a t-test robust to cluster heterogeneity", Rev Econ Stat 99:698-709,
+call it G*). When a few large accounts dominate, G* is small and every normal-theory interval,
+this one included, is too narrow; the calibration table shows where that starts.
 
 Sufficient statistics (:class:`ClusterStats`), per arm: one SQL ``GROUP BY variant, account``
 then ``GROUP BY variant``::
@@ -29,12 +48,12 @@ then ``GROUP BY variant``::
                  FROM per_user GROUP BY variant, account_id)
     SELECT variant, COUNT(*) AS n_accounts, SUM(n) AS n_users, SUM(y) AS sum_y,
            SUM(y * y) AS sum_y2, SUM(n * n) AS sum_n2, SUM(n * y) AS sum_ny,
+           SUM(n * n * n) AS sum_n3, SUM(n * n * n * n) AS sum_n4,
            SUM(q) AS sum_user_y2, SUM(y * y / n) AS sum_y2_over_n
     FROM acc GROUP BY variant
 
-The last two (user-level Σv² and Σ_k y_k²/n_k) are only needed for the intra-class correlation,
-the naive user-level standard error and the observed design effect; the test itself needs the
-first six. For a 0/1 metric Σv² = Σv.
+(cast n to DOUBLE before the powers: Σn⁴ of 500-user accounts overflows 32-bit integers). For a
+0/1 metric Σv² = Σv.
 
 Intra-class correlation: the one-way ANOVA estimator (Fisher 1925; Donner & Koval 1980,
 Biometrics 36:19-25; for binary data Ridout, Demétrio & Firth 1999, Biometrics 55:137-148)
@@ -64,7 +83,7 @@ statistics directly (no user rows), exact in distribution for the two models the
 simulation of 10,000 experiments with 600 accounts takes a fraction of a second.
 
 Numerical note: Σ(y_k - Ȳn_k)² is formed from raw sums (Σy² - 2ȲΣny + Ȳ²Σn²) and clipped at 0 as
-in :mod:`.ratio`; this loses digits only when the per-account totals are huge next to their spread
+in :mod:`.ratio` (below 1e-10 of Σy² + Ȳ²Σn² it counts as 0); this loses digits only when the per-account totals are huge next to their spread
 (coefficient of variation of y_k - Ȳn_k below ~1e-5), which per-account sums of guide metrics are not.
 """
 from __future__ import annotations
@@ -76,6 +95,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .means import (
+    _CANCELLATION_RTOL,
     _CONSISTENCY_RTOL,
     _arm_shortfall,
     _centred_ss,
@@ -92,7 +112,6 @@ from .means import (
 )
 from .power import _check_positive, _finite
 from .proportions import STATUS_NOT_ENOUGH_DATA, STATUS_OK, _check_alpha, _check_count, _z_two_sided
-from .ratio import _delta_var_arrays
 
 __all__ = [
     "ClusterStats", "ClusterComparison", "compare_clustered", "ClusterArrays", "compare_clustered_arrays",
@@ -101,6 +120,8 @@ __all__ = [
 ]
 
 METHOD_CLUSTER = "cluster_delta_method"
+
+_SUM_FIELDS = ("sum_y", "sum_y2", "sum_n2", "sum_ny", "sum_n3", "sum_n4", "sum_user_y2", "sum_y2_over_n")
 
 
 # --------------------------------------------------------------------------- sufficient statistics
@@ -115,11 +136,11 @@ def _le(a: float, b: float) -> bool:
 class ClusterStats:
     """Per-arm sufficient statistics of a per-user metric when ACCOUNTS are randomised.
 
-    With n_k the users and y_k the metric total of account k (users with no activity count, with
+    With n_k the users and y_k the metric total of account k (users without activity count, with
     value 0): ``n_accounts`` = K, ``n_users`` = Σn_k, ``sum_y`` = Σy_k, ``sum_y2`` = Σy_k²,
-    ``sum_n2`` = Σn_k², ``sum_ny`` = Σn_k·y_k; optional ``sum_user_y2`` = Σ over users of v² and
-    ``sum_y2_over_n`` = Σy_k²/n_k (give both or neither: they enable the ICC, the naive user-level
-    SE and the observed design effect). The SQL is in the module docstring.
+    ``sum_n2`` = Σn_k², ``sum_ny`` = Σn_k·y_k, ``sum_n3`` = Σn_k³, ``sum_n4`` = Σn_k⁴,
+    ``sum_user_y2`` = Σ over users of v² and ``sum_y2_over_n`` = Σy_k²/n_k. The SQL is in the
+    module docstring; :meth:`from_accounts` and :meth:`from_users` build it from arrays.
 
     Raises ValueError for non-finite values, negative counts, fewer users than accounts (every
     account in the table has at least one user), non-zero sums with no accounts, and sums no data
@@ -132,67 +153,44 @@ class ClusterStats:
     sum_y2: float
     sum_n2: float
     sum_ny: float
-    sum_user_y2: float | None = None
-    sum_y2_over_n: float | None = None
+    sum_n3: float
+    sum_n4: float
+    sum_user_y2: float
+    sum_y2_over_n: float
 
     def __post_init__(self) -> None:
         k = _check_count(self.n_accounts, "n_accounts")
         n = _check_count(self.n_users, "n_users")
-        vals = {f: _check_real(getattr(self, f), f) for f in ("sum_y", "sum_y2", "sum_n2", "sum_ny")}
-        extra = (self.sum_user_y2, self.sum_y2_over_n)
-        if (extra[0] is None) != (extra[1] is None):
-            raise ValueError("give both sum_user_y2 and sum_y2_over_n (user-level sums) or neither")
-        if extra[0] is not None:
-            vals["sum_user_y2"] = _check_real(extra[0], "sum_user_y2")
-            vals["sum_y2_over_n"] = _check_real(extra[1], "sum_y2_over_n")
+        vals = {f: _check_real(getattr(self, f), f) for f in _SUM_FIELDS}
         if n < k:
             raise ValueError(f"n_users ({n}) must be >= n_accounts ({k}): every account has at least one user")
         if k == 0:
             if n != 0 or any(v != 0.0 for v in vals.values()):
                 raise ValueError(f"ClusterStats has n_accounts == 0 but non-zero sums: {vals}")
         else:
-            sy, sy2, sn2, sny = vals["sum_y"], vals["sum_y2"], vals["sum_n2"], vals["sum_ny"]
-            if not (_le(float(n), sn2) and _le(n * n / k, sn2) and _le(sn2, float(n) * n)):
-                raise ValueError(
-                    f"inconsistent sums: sum_n2 ({sn2!r}) must lie in [max(n_users, n_users**2 / n_accounts), "
-                    f"n_users**2] = [{max(n, n * n / k)!r}, {float(n) * n!r}]"
-                )
-            if sy2 < 0 or not _le(sy * sy, k * sy2):
-                raise ValueError("inconsistent sums: sum_y**2 exceeds n_accounts * sum_y2 (or sum_y2 < 0)")
-            if not _le(sny * sny, sn2 * sy2):
-                raise ValueError("inconsistent sums: sum_ny**2 exceeds sum_n2 * sum_y2")
-            if "sum_user_y2" in vals:
-                su2, sq_n = vals["sum_user_y2"], vals["sum_y2_over_n"]
-                if not (_le(sy * sy / n, sq_n) and _le(sq_n, su2) and _le(sq_n, sy2)):
-                    raise ValueError(
-                        "inconsistent sums: need sum_y**2 / n_users <= sum_y2_over_n <= min(sum_user_y2, sum_y2) "
-                        "(between- and within-account sums of squares are >= 0, n_k >= 1)"
-                    )
+            _check_consistent(k, n, vals)
         object.__setattr__(self, "n_accounts", k)
         object.__setattr__(self, "n_users", n)
         for f, v in vals.items():
             object.__setattr__(self, f, v)
 
     @classmethod
-    def from_accounts(cls, users: Any, totals: Any, user_sq_totals: Any = None) -> ClusterStats:
-        """From per-account arrays: users n_k (>= 1), metric totals y_k and, optionally, the per-account
-        sums of squared user values Σv² (which enable the ICC and the naive SE)."""
-        n = np.asarray(users)
+    def from_accounts(cls, users: Any, totals: Any, user_sq_totals: Any) -> ClusterStats:
+        """From per-account arrays: users n_k (whole numbers >= 1), metric totals y_k and the sums of
+        squared user values Σv² per account (= y_k for a 0/1 metric)."""
+        n = np.asarray(users).ravel()
         y = np.asarray(totals, dtype=float).ravel()
+        q = np.asarray(user_sq_totals, dtype=float).ravel()
         if n.size and (not np.all(np.isfinite(n.astype(float))) or np.any(n < 1) or np.any(n != np.round(n))):
             raise ValueError("users per account must be whole numbers >= 1")
-        n = n.astype(np.int64).ravel()
-        if n.shape != y.shape:
-            raise ValueError(f"users and totals must have the same length, got {n.size} and {y.size}")
+        if not n.shape == y.shape == q.shape:
+            raise ValueError(f"users, totals and user_sq_totals must have one value per account, "
+                             f"got {n.size}, {y.size} and {q.size}")
         nf = n.astype(float)
-        extra: dict[str, float | None] = {"sum_user_y2": None, "sum_y2_over_n": None}
-        if user_sq_totals is not None:
-            q = np.asarray(user_sq_totals, dtype=float).ravel()
-            if q.shape != y.shape:
-                raise ValueError(f"user_sq_totals must have one value per account, got {q.size} for {y.size}")
-            extra = {"sum_user_y2": float(q.sum()), "sum_y2_over_n": float(np.sum(y * y / nf))}
-        return cls(int(n.size), int(n.sum()), float(y.sum()), float(np.dot(y, y)), float(np.dot(nf, nf)),
-                   float(np.dot(nf, y)), **extra)
+        n2 = nf * nf
+        return cls(int(n.size), int(n.astype(np.int64).sum()), float(y.sum()), float(np.dot(y, y)),
+                   float(n2.sum()), float(np.dot(nf, y)), float(np.dot(n2, nf)), float(np.dot(n2, n2)),
+                   float(q.sum()), float(np.sum(y * y / nf)) if n.size else 0.0)
 
     @classmethod
     def from_users(cls, account: Any, values: Any) -> ClusterStats:
@@ -203,6 +201,10 @@ class ClusterStats:
             raise ValueError(f"account and values must have the same length, got {a.size} and {v.size}")
         _, inv = np.unique(a, return_inverse=True)
         return cls.from_accounts(np.bincount(inv), np.bincount(inv, weights=v), np.bincount(inv, weights=v * v))
+
+    def to_arrays(self) -> ArmSums:
+        """The same sums as 0-d arrays, the input of :func:`compare_clustered_arrays`."""
+        return ArmSums(*(np.asarray(float(getattr(self, f))) for f in ArmSums._fields))
 
     @property
     def mean(self) -> float | None:
@@ -222,6 +224,47 @@ class ClusterStats:
         return math.sqrt(max(self.sum_n2 / self.n_accounts - m * m, 0.0)) / m
 
 
+def _check_consistent(k: int, n: int, v: dict[str, float]) -> None:
+    """Sums that no data with K >= 1 accounts of >= 1 user each can produce raise ValueError."""
+    sy, sy2, sn2, sny, sn3, sn4 = (v[f] for f in ("sum_y", "sum_y2", "sum_n2", "sum_ny", "sum_n3", "sum_n4"))
+    if not (_le(float(n), sn2) and _le(n * n / k, sn2) and _le(sn2, float(n) * n)):
+        raise ValueError(
+            f"inconsistent sums: sum_n2 ({sn2!r}) must lie in [max(n_users, n_users**2 / n_accounts), "
+            f"n_users**2] = [{max(n, n * n / k)!r}, {float(n) * n!r}]"
+        )
+    if not (_le(sn2, sn3) and _le(sn3, sn4) and _le(sn2 * sn2, n * sn3) and _le(sn3 * sn3, sn2 * sn4)
+            and _le(sn4, float(n) ** 4)):
+        raise ValueError(
+            "inconsistent sums: need sum_n2 <= sum_n3 <= sum_n4 <= n_users**4, sum_n2**2 <= n_users * sum_n3 "
+            "and sum_n3**2 <= sum_n2 * sum_n4 (account sizes are >= 1)"
+        )
+    if sy2 < 0 or not _le(sy * sy, k * sy2):
+        raise ValueError("inconsistent sums: sum_y**2 exceeds n_accounts * sum_y2 (or sum_y2 < 0)")
+    if not _le(sny * sny, sn2 * sy2):
+        raise ValueError("inconsistent sums: sum_ny**2 exceeds sum_n2 * sum_y2")
+    su2, sq_n = v["sum_user_y2"], v["sum_y2_over_n"]
+    if not (_le(sy * sy / n, sq_n) and _le(sq_n, su2) and _le(sq_n, sy2)):
+        raise ValueError(
+            "inconsistent sums: need sum_y**2 / n_users <= sum_y2_over_n <= min(sum_user_y2, sum_y2) "
+            "(between- and within-account sums of squares are >= 0, n_k >= 1)"
+        )
+
+
+class ArmSums(NamedTuple):
+    """The fields of :class:`ClusterStats` as arrays (one element per simulated experiment)."""
+
+    n_accounts: np.ndarray
+    n_users: np.ndarray
+    sum_y: np.ndarray
+    sum_y2: np.ndarray
+    sum_n2: np.ndarray
+    sum_ny: np.ndarray
+    sum_n3: np.ndarray
+    sum_n4: np.ndarray
+    sum_user_y2: np.ndarray
+    sum_y2_over_n: np.ndarray
+
+
 # --------------------------------------------------------------------------- vectorised cores
 
 
@@ -232,23 +275,27 @@ class _IccArrays(NamedTuple):
     n0: np.ndarray
 
 
-def _icc_arrays(arms: list[tuple[Any, Any, Any, Any, Any, Any]]) -> _IccArrays:
-    """ANOVA ICC pooled within the given arms, elementwise. Each arm: (K, N, Σy, Σn², Σv², Σy²/n).
+def _icc_arrays(arms: list[ArmSums]) -> _IccArrays:
+    """ANOVA ICC pooled within the given arms, elementwise (module docstring).
 
     SSB_arm = Σy²/n - (Σy)²/N, SSW_arm = Σv² - Σy²/n (both cancellation-guarded), pooled:
     MSB = ΣSSB / (K - J), MSW = ΣSSW / (N - K), n₀ = (N - Σ_arms Σn²/N_arm) / (K - J).
     NaN where K - J < 1, N - K < 1 or MSB + (n₀ - 1)MSW <= 0.
     """
-    ssb = ssw = kk = nn = sn = 0.0
-    for k, n, sy, sn2, su2, sq_n in arms:
-        kf, nf = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+    ssb: Any = 0.0
+    ssw: Any = 0.0
+    kk: Any = 0.0
+    nn: Any = 0.0
+    sn: Any = 0.0
+    for a in arms:
+        nf = np.asarray(a.n_users, dtype=float)
+        su2, sq_n = np.asarray(a.sum_user_y2, dtype=float), np.asarray(a.sum_y2_over_n, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ssb = ssb + np.where(nf > 0, _centred_ss(sq_n, sy, nf), 0.0)
-            # within: Σv² - Σy²/n, guarded like a centred sum of squares of the user values
-            w = np.asarray(su2, dtype=float) - np.asarray(sq_n, dtype=float)
-            ssw = ssw + np.where(w <= 1e-10 * np.asarray(su2, dtype=float), 0.0, w)
-            sn = sn + np.where(nf > 0, np.asarray(sn2, dtype=float) / nf, 0.0)
-        kk, nn = kk + kf, nn + nf
+            ssb = ssb + np.where(nf > 0, _centred_ss(sq_n, a.sum_y, nf), 0.0)
+            w = su2 - sq_n  # within-account SS, guarded like a centred sum of squares
+            ssw = ssw + np.where(w <= _CANCELLATION_RTOL * su2, 0.0, w)
+            sn = sn + np.where(nf > 0, np.asarray(a.sum_n2, dtype=float) / nf, 0.0)
+        kk, nn = kk + np.asarray(a.n_accounts, dtype=float), nn + nf
     j = float(len(arms))
     with np.errstate(divide="ignore", invalid="ignore"):
         df_b, df_w = kk - j, nn - kk
@@ -258,6 +305,36 @@ def _icc_arrays(arms: list[tuple[Any, Any, Any, Any, Any, Any]]) -> _IccArrays:
         den = msb + (n0 - 1.0) * msw
         icc = np.where(den > 0, (msb - msw) / den, np.nan)
     return _IccArrays(icc, msb, msw, n0)
+
+
+class _ArmVariance(NamedTuple):
+    mean: np.ndarray  # Σy/N, NaN where N == 0
+    var: np.ndarray  # corrected delta-method variance, NaN where K < 2
+    factor: np.ndarray  # f, the small-sample factor applied to Σ(y_k - Ȳn_k)²/N²
+    weight: np.ndarray  # Σw_k/N² and Σw_k²/N⁴ (working model), for the effective accounts
+    weight_sq: np.ndarray
+
+
+def _arm_variance(a: ArmSums, rho: Any) -> _ArmVariance:
+    """Ȳ = Σy/N and var(Ȳ) = f·Σ(y_k - Ȳn_k)²/N², elementwise, with the working-model factor
+    f = Σw / (Σw(1 + Σn²/N²) - 2Σnw/N), w_k = (1-ρ)n_k + ρn_k² (module docstring)."""
+    k = np.asarray(a.n_accounts, dtype=float)
+    n = np.asarray(a.n_users, dtype=float)
+    sy, sy2, sny = (np.asarray(x, dtype=float) for x in (a.sum_y, a.sum_y2, a.sum_ny))
+    sn2, sn3, sn4 = (np.asarray(x, dtype=float) for x in (a.sum_n2, a.sum_n3, a.sum_n4))
+    r = np.asarray(rho, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(n > 0, sy / n, np.nan)
+        q = sy2 - 2.0 * mean * sny + mean * mean * sn2  # Σ(y_k - Ȳn_k)²
+        q = np.where(q <= _CANCELLATION_RTOL * (sy2 + mean * mean * sn2), 0.0, q)
+        sw = (1.0 - r) * n + r * sn2
+        snw = (1.0 - r) * sn2 + r * sn3
+        sw2 = (1.0 - r) ** 2 * sn2 + 2.0 * r * (1.0 - r) * sn3 + r * r * sn4
+        den = sw * (1.0 + sn2 / (n * n)) - 2.0 * snw / n
+        ok = (k >= 2.0) & (den > 0.0)
+        f = np.where(ok, sw / den, np.nan)
+        var = np.where(ok, f * q / (n * n), np.nan)
+        return _ArmVariance(mean, var, f, sw / (n * n), sw2 / n**4)
 
 
 def _naive_var_arrays(n: Any, sum_y: Any, sum_user_y2: Any) -> np.ndarray:
@@ -273,45 +350,36 @@ class ClusterArrays(NamedTuple):
 
     mean: np.ndarray
     mean_control: np.ndarray
-    var_mean: np.ndarray  # delta-method variance of each arm's mean
+    var_mean: np.ndarray  # corrected delta-method variance of each arm's mean
     var_mean_control: np.ndarray
     diff: _NormalDiffArrays  # abs_diff, se, ci_low, ci_high, p_value
     rel: _LogRatioArrays  # rel_lift, se_log_ratio, ci_low, ci_high
-    icc: np.ndarray  # pooled ANOVA ICC (NaN without the user-level sums)
+    icc: np.ndarray  # pooled ANOVA ICC
+    effective_accounts: np.ndarray  # Satterthwaite df of the variance under the working model
     var_naive: np.ndarray  # s²/N per arm as if users were independent
     var_naive_control: np.ndarray
     design_effect: np.ndarray  # (var + var_control) / (var_naive + var_naive_control)
+    diff_naive: _NormalDiffArrays  # the user-level z-test (for comparison only)
 
 
-def compare_clustered_arrays(
-    n_accounts: Any, n_users: Any, sum_y: Any, sum_y2: Any, sum_n2: Any, sum_ny: Any,
-    n_accounts_control: Any, n_users_control: Any, sum_y_control: Any, sum_y2_control: Any,
-    sum_n2_control: Any, sum_ny_control: Any, alpha: float = 0.05,
-    sum_user_y2: Any = None, sum_y2_over_n: Any = None,
-    sum_user_y2_control: Any = None, sum_y2_over_n_control: Any = None,
-) -> ClusterArrays:
-    """The vectorised core of :func:`compare_clustered` (same method), for simulations: every
-    argument may be an array (broadcast together); no validation. Used by the scalar function, so
-    calibration simulations exercise the code that produces real results."""
+def compare_clustered_arrays(treatment: ArmSums, control: ArmSums, alpha: float = 0.05) -> ClusterArrays:
+    """The vectorised core of :func:`compare_clustered` (same method, no validation): every field
+    of the two :class:`ArmSums` may be an array (broadcast together). The scalar function calls
+    it, so calibration simulations exercise the code that produces real results."""
     z = _z_two_sided(alpha)
-    m1, v1 = _delta_var_arrays(n_accounts, sum_y, n_users, sum_y2, sum_n2, sum_ny)
-    m0, v0 = _delta_var_arrays(n_accounts_control, sum_y_control, n_users_control, sum_y2_control, sum_n2_control,
-                               sum_ny_control)
-    diff = _normal_diff_arrays(m1, v1, m0, v0, z)
-    rel = _log_ratio_arrays(m1, v1, m0, v0, z)
-    if sum_user_y2 is None or sum_user_y2_control is None:
-        nan = np.full(np.shape(m1), np.nan)
-        return ClusterArrays(m1, m0, v1, v0, diff, rel, nan, nan, nan, nan)
-    icc = _icc_arrays([
-        (n_accounts, n_users, sum_y, sum_n2, sum_user_y2, sum_y2_over_n),
-        (n_accounts_control, n_users_control, sum_y_control, sum_n2_control, sum_user_y2_control,
-         sum_y2_over_n_control),
-    ]).icc
-    w1 = _naive_var_arrays(n_users, sum_y, sum_user_y2)
-    w0 = _naive_var_arrays(n_users_control, sum_y_control, sum_user_y2_control)
+    icc = _icc_arrays([treatment, control]).icc
+    rho = np.clip(np.nan_to_num(icc, nan=0.0), 0.0, 1.0)  # working-model ICC: 0 where undefined
+    t, c = _arm_variance(treatment, rho), _arm_variance(control, rho)
+    diff = _normal_diff_arrays(t.mean, t.var, c.mean, c.var, z)
+    rel = _log_ratio_arrays(t.mean, t.var, c.mean, c.var, z)
+    w1 = _naive_var_arrays(treatment.n_users, treatment.sum_y, treatment.sum_user_y2)
+    w0 = _naive_var_arrays(control.n_users, control.sum_y, control.sum_user_y2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        de = np.where(w1 + w0 > 0, (v1 + v0) / (w1 + w0), np.nan)
-    return ClusterArrays(m1, m0, v1, v0, diff, rel, icc, w1, w0, de)
+        de = np.where(w1 + w0 > 0, (t.var + c.var) / (w1 + w0), np.nan)
+        g = (t.weight + c.weight) ** 2 / (t.weight_sq + c.weight_sq)
+        g = np.where(np.isfinite(t.var) & np.isfinite(c.var), g, np.nan)
+    return ClusterArrays(t.mean, c.mean, t.var, c.var, diff, rel, icc, g, w1, w0, de,
+                         _normal_diff_arrays(t.mean, w1, c.mean, w0, z))
 
 
 # --------------------------------------------------------------------------- public API
@@ -323,14 +391,16 @@ class ClusterComparison:
     CIs and p-value from the account-level delta method, plus what clustering costs.
 
     ``n``/``n_control`` are users, ``n_accounts*`` accounts; ``estimate*`` the per-user means
-    (proportions for a 0/1 metric) Σy/Σn, ``se_estimate*`` their clustered standard errors.
-    ``icc`` is the pooled ANOVA intra-class correlation; ``design_effect`` the observed variance
-    ratio of the difference, clustered / as-if-independent; ``design_effect_from_icc`` the model
-    value 1 + (Σn²/N - 1)·max(ICC, 0) on the pooled sizes; ``se_abs_diff_naive`` and
-    ``p_value_naive`` the (wrong) user-level z-test for comparison only; ``mean_account_size``
-    and ``cv_account_size`` describe both arms' accounts together. Those six are None without the
-    user-level sums (``sum_user_y2``). ``status`` is "ok" or "not_enough_data"; ``note`` explains
-    any None.
+    (proportions for a 0/1 metric) Σy/Σn and ``se_estimate*`` their clustered standard errors.
+    ``icc`` is the pooled ANOVA intra-class correlation (may be negative); ``design_effect`` the
+    observed variance ratio of the difference, clustered / as if users were independent;
+    ``design_effect_from_icc`` the model value 1 + (Σn²/N - 1)·max(ICC, 0) on both arms' sizes;
+    ``mean_account_size`` and ``cv_account_size`` describe both arms' accounts together;
+    ``effective_accounts`` is the Satterthwaite degrees of freedom of the variance (Carter,
+    Schnepel & Steigerwald 2017's effective number of clusters): few (below ~20) means a few large
+    accounts dominate and the interval is too narrow (docs/statistics.md, "Experiments randomised
+    by account"); ``se_abs_diff_naive`` and ``p_value_naive`` are the (wrong) user-level z-test,
+    for comparison only. ``status`` is "ok" or "not_enough_data"; ``note`` explains any None.
     """
 
     n: int
@@ -354,6 +424,7 @@ class ClusterComparison:
     design_effect_from_icc: float | None = None
     mean_account_size: float | None = None
     cv_account_size: float | None = None
+    effective_accounts: float | None = None
     se_abs_diff_naive: float | None = None
     p_value_naive: float | None = None
     method: str = METHOD_CLUSTER
@@ -365,60 +436,48 @@ class ClusterComparison:
         d = _common_dict(self)
         d.update(
             n_accounts=int(self.n_accounts), n_accounts_control=int(self.n_accounts_control),
-            icc=_opt(self.icc), design_effect=_opt(self.design_effect),
-            design_effect_from_icc=_opt(self.design_effect_from_icc),
-            mean_account_size=_opt(self.mean_account_size), cv_account_size=_opt(self.cv_account_size),
-            se_abs_diff_naive=_opt(self.se_abs_diff_naive), p_value_naive=_opt(self.p_value_naive),
+            **{f: _opt(getattr(self, f)) for f in (
+                "icc", "design_effect", "design_effect_from_icc", "mean_account_size", "cv_account_size",
+                "effective_accounts", "se_abs_diff_naive", "p_value_naive")},
         )
         return d
 
 
 def compare_clustered(treatment: ClusterStats, control: ClusterStats, alpha: float = 0.05) -> ClusterComparison:
-    """Compare a per-user metric (mean or 0/1 proportion) between arms randomised by ACCOUNT.
+    """Compare a per-user metric (mean, or proportion of a 0/1 metric) between arms randomised by ACCOUNT.
 
-    Methods (module docstring for formulas and references):
-      * per arm Ȳ = Σy_k/Σn_k with the delta-method variance over accounts,
-        Σ(y_k - Ȳn_k)² / ((K-1) K n̄²) (Deng, Knoblich & Lu 2018) = CR0 cluster-robust variance × K/(K-1);
+    Methods (formulas and references in the module docstring):
+      * per arm Ȳ = Σy_k/Σn_k with the account-level delta-method variance (Deng, Knoblich & Lu
+        2018) = the CR0 cluster-robust variance times the small-sample factor f, which makes it
+        unbiased under a one-way random-effects working model with the pooled ANOVA ICC
+        (Bell & McCaffrey 2002's principle; f = K/(K-1) for equal account sizes);
       * abs_diff = Ȳ₁ - Ȳ₀, Wald interval ± z·sqrt(var₁ + var₀), two-sided z-test on the same SE
-        (abs_ci excludes 0 exactly when p_value < alpha);
-      * rel_lift = Ȳ₁/Ȳ₀ - 1, delta method on the log ratio;
-      * with the user-level sums: pooled ANOVA ICC (Donner & Koval 1980), observed design effect
-        (clustered / naive variance of the difference), the model design effect from the ICC and the
-        sizes (Eldridge, Ashby & Kerry 2006), and the naive user-level z-test beside it.
+        (abs_ci excludes 0 exactly when p_value < alpha); rel_lift = Ȳ₁/Ȳ₀ - 1 by the delta
+        method on the log ratio;
+      * the pooled ANOVA ICC (Donner & Koval 1980), the observed design effect (clustered / naive
+        variance of the difference), the model design effect from the ICC and the sizes (Eldridge,
+        Ashby & Kerry 2006), the effective number of accounts and the naive user-level z-test.
 
-    Degenerate data (never NaN, inf or an exception): fewer than 2 accounts in an arm, no users, or
-    zero variance in both arms give status "not_enough_data" with the point estimates kept; the
-    relative lift follows the rules of :func:`guidelab.stats.compare_ratios`.
+    Degenerate data (never NaN, inf or an exception): fewer than 2 accounts in an arm, or zero
+    between-account variance in both arms, give status "not_enough_data" with the point estimates
+    kept; the relative lift follows the rules of :func:`guidelab.stats.compare_ratios`.
     """
     _check_stats(treatment, ClusterStats, "treatment")
     _check_stats(control, ClusterStats, "control")
     alpha = _check_alpha(alpha)
     t, c = treatment, control
-    full = t.sum_user_y2 is not None and c.sum_user_y2 is not None
-    arr = compare_clustered_arrays(
-        t.n_accounts, t.n_users, t.sum_y, t.sum_y2, t.sum_n2, t.sum_ny,
-        c.n_accounts, c.n_users, c.sum_y, c.sum_y2, c.sum_n2, c.sum_ny, alpha,
-        *((t.sum_user_y2, t.sum_y2_over_n, c.sum_user_y2, c.sum_y2_over_n) if full else (None,) * 4),
-    )
+    arr = compare_clustered_arrays(t.to_arrays(), c.to_arrays(), alpha)
     m1, m0 = t.mean, c.mean
     v1, v0 = _opt(arr.var_mean), _opt(arr.var_mean_control)
     k_all, n_all = t.n_accounts + c.n_accounts, t.n_users + c.n_users
-    sizes: dict[str, Any] = {}
+    extra: dict[str, Any] = {"icc": _opt(arr.icc), "design_effect": _opt(arr.design_effect),
+                             "se_abs_diff_naive": _opt(arr.diff_naive.se), "p_value_naive": _opt(arr.diff_naive.p_value)}
     if k_all > 0:
         m_bar = n_all / k_all
-        sizes = {"mean_account_size": m_bar,
-                 "cv_account_size": math.sqrt(max((t.sum_n2 + c.sum_n2) / k_all - m_bar * m_bar, 0.0)) / m_bar}
-    extra: dict[str, Any] = dict(sizes)
-    if full:
-        icc = _opt(arr.icc)
-        w = _opt(arr.var_naive + arr.var_naive_control)
-        extra.update(icc=icc, design_effect=_opt(arr.design_effect),
-                     se_abs_diff_naive=None if w is None or w <= 0 else math.sqrt(w))
-        if icc is not None and n_all > 0:
-            extra["design_effect_from_icc"] = 1.0 + ((t.sum_n2 + c.sum_n2) / n_all - 1.0) * max(icc, 0.0)
-        if extra["se_abs_diff_naive"] is not None and m1 is not None and m0 is not None:
-            zn = (m1 - m0) / extra["se_abs_diff_naive"]
-            extra["p_value_naive"] = float(math.erfc(abs(zn) / math.sqrt(2.0)))
+        extra["mean_account_size"] = m_bar
+        extra["cv_account_size"] = math.sqrt(max((t.sum_n2 + c.sum_n2) / k_all - m_bar * m_bar, 0.0)) / m_bar
+        if extra["icc"] is not None:
+            extra["design_effect_from_icc"] = 1.0 + ((t.sum_n2 + c.sum_n2) / n_all - 1.0) * max(extra["icc"], 0.0)
     abs_diff = None if m1 is None or m0 is None else m1 - m0
     base = dict(n=t.n_users, n_control=c.n_users, n_accounts=t.n_accounts, n_accounts_control=c.n_accounts,
                 estimate=m1, estimate_control=m0, alpha=alpha, **extra)
@@ -448,7 +507,7 @@ def compare_clustered(treatment: ClusterStats, control: ClusterStats, alpha: flo
     return ClusterComparison(
         **base, se_estimate=math.sqrt(v1), se_estimate_control=math.sqrt(v0),  # type: ignore[arg-type]
         abs_diff=float(d.abs_diff), abs_ci=(float(d.ci_low), float(d.ci_high)), se_abs_diff=float(d.se),
-        rel_lift=rel_lift, rel_ci=rel_ci, se_log_ratio=se_log,
+        rel_lift=rel_lift, rel_ci=rel_ci, se_log_ratio=se_log, effective_accounts=_opt(arr.effective_accounts),
         p_value=float(d.p_value), status=STATUS_OK, note="; ".join(notes) or None,
     )
 
@@ -456,20 +515,17 @@ def compare_clustered(treatment: ClusterStats, control: ClusterStats, alpha: flo
 def icc_anova(stats: ClusterStats) -> float | None:
     """One arm's ANOVA intra-class correlation (Donner & Koval 1980; formula in the module docstring).
 
-    None without the user-level sums, with fewer than 2 accounts, when every account has one user
-    (no within-account information), or when the data have no variance at all. May be negative.
+    None with fewer than 2 accounts, when every account has one user (no within-account
+    information), or when the data have no variance at all. May be negative.
     """
     _check_stats(stats, ClusterStats, "stats")
-    if stats.sum_user_y2 is None:
-        return None
-    s = stats
-    return _opt(_icc_arrays([(s.n_accounts, s.n_users, s.sum_y, s.sum_n2, s.sum_user_y2, s.sum_y2_over_n)]).icc)
+    return _opt(_icc_arrays([stats.to_arrays()]).icc)
 
 
 def design_effect_from_icc(icc: float, mean_account_size: float, cv_account_size: float = 0.0) -> float:
     """1 + ((1 + CV²)·m̄ - 1)·ICC: the variance inflation of a per-user mean when accounts of mean
-    size m̄ (CV = population SD / mean of the sizes) are randomised (Kish 1965 for CV = 0; Eldridge,
-    Ashby & Kerry 2006 for unequal sizes). ICC in [0, 1), m̄ >= 1, CV >= 0."""
+    size m̄ (CV = population SD / mean of the sizes) are randomised instead of users (Kish 1965 for
+    CV = 0; Eldridge, Ashby & Kerry 2006 for unequal sizes). ICC in [0, 1), m̄ >= 1, CV >= 0."""
     rho = _finite(icc, "icc")
     if not 0.0 <= rho < 1.0:
         raise ValueError(f"icc must be in [0, 1), got {icc!r}")
@@ -482,7 +538,7 @@ def design_effect_from_icc(icc: float, mean_account_size: float, cv_account_size
 
 @dataclass(frozen=True)
 class ClusteredSampleSize:
-    """Users and accounts per arm when accounts are randomised (see :func:`users_needed_clustered`)."""
+    """Users and accounts ONE arm needs when accounts are randomised (:func:`users_needed_clustered`)."""
 
     users: int
     accounts: int
@@ -492,15 +548,16 @@ class ClusteredSampleSize:
 
 def users_needed_clustered(users_if_independent: int, icc: float, mean_account_size: float,
                            cv_account_size: float = 0.0) -> ClusteredSampleSize:
-    """Inflate the users ONE arm needs under user randomisation (e.g. an element of
+    """Inflate the users one arm needs under user randomisation (an element of
     :func:`guidelab.stats.power.users_needed`) for account randomisation:
 
         users = ceil(users_if_independent · DE),  DE = :func:`design_effect_from_icc`,
         accounts = ceil(users / m̄).
 
     Standard cluster-trial planning (Donner & Klar 2000, Design and Analysis of Cluster
-    Randomization Trials, ch. 5; Eldridge, Ashby & Kerry 2006 for unequal sizes). It assumes many
-    accounts per arm (normal approximation); with fewer than ~30 accounts per arm plan more.
+    Randomization Trials, ch. 5; Eldridge, Ashby & Kerry 2006 for unequal sizes). It relies on
+    the normal approximation, i.e. on many accounts: the calibration in docs/statistics.md holds
+    from about 500 accounts per arm for heavy-tailed sizes; plan more accounts below that.
     """
     n = _check_count(users_if_independent, "users_if_independent")
     if n < 1:
@@ -580,24 +637,13 @@ def simulate_account_sums(rng: np.random.Generator, users: Any, *, kind: str, me
     raise ValueError(f"kind must be 'proportion' or 'mean', got {kind!r}")
 
 
-class ArmSums(NamedTuple):
-    """Per-arm sums over the last axis, the fields of :class:`ClusterStats` as arrays."""
-
-    n_accounts: np.ndarray
-    n_users: np.ndarray
-    sum_y: np.ndarray
-    sum_y2: np.ndarray
-    sum_n2: np.ndarray
-    sum_ny: np.ndarray
-    sum_user_y2: np.ndarray
-    sum_y2_over_n: np.ndarray
-
-
 def arm_sums(accounts: AccountSums, in_arm: Any) -> ArmSums:
     """Sum per-account statistics over the accounts (last axis) where ``in_arm`` is True: what the
     SQL of the module docstring returns for one arm, for many simulated experiments at once."""
     w = np.asarray(in_arm, dtype=float)
     n = accounts.users.astype(float)
     y = accounts.totals
-    return ArmSums(w.sum(-1), (w * n).sum(-1), (w * y).sum(-1), (w * y * y).sum(-1), (w * n * n).sum(-1),
-                   (w * n * y).sum(-1), (w * accounts.user_sq_totals).sum(-1), (w * y * y / n).sum(-1))
+    n2 = n * n
+    return ArmSums(w.sum(-1), (w * n).sum(-1), (w * y).sum(-1), (w * y * y).sum(-1), (w * n2).sum(-1),
+                   (w * n * y).sum(-1), (w * n2 * n).sum(-1), (w * n2 * n2).sum(-1),
+                   (w * accounts.user_sq_totals).sum(-1), (w * y * y / n).sum(-1))
