@@ -18,6 +18,7 @@ from scipy.stats import f_oneway, norm
 
 from guidelab.stats.cluster import (
     ArmSums,
+    _arm_variance,
     ClusterComparison,
     ClusterStats,
     arm_sums,
@@ -119,8 +120,9 @@ def test_hand_example_closed_form():
     assert res.se_abs_diff == pytest.approx(3 / 8, rel=1e-12)
     assert res.p_value == pytest.approx(2 * norm.sf(1 / 3), rel=1e-12)
     assert res.rel_lift == pytest.approx(1 / 3, rel=1e-12)
-    se_log = math.sqrt((1 / 12) / 0.25 + (11 / 192) / 0.375**2)
-    assert res.rel_ci == pytest.approx((4 / 3 * math.exp(-Z95 * se_log) - 1, 4 / 3 * math.exp(Z95 * se_log) - 1), rel=1e-12)
+    assert res.se_log_ratio == pytest.approx(math.sqrt((1 / 12) / 0.25 + (11 / 192) / 0.375**2), rel=1e-12)
+    # Fieller: (3/8)² = 0.14 < z²·11/192 = 0.22, the control's interval contains 0: unbounded lift interval
+    assert res.rel_ci is None and "unbounded" in res.note
     assert res.icc == pytest.approx(93 / 173, rel=1e-12)
     naive = Fraction(3, 10) / 6 + Fraction(15, 56) / 8
     assert res.se_abs_diff_naive ** 2 == pytest.approx(float(naive), rel=1e-12)
@@ -130,14 +132,28 @@ def test_hand_example_closed_form():
     assert (res.mean_account_size, res.cv_account_size) == (2.0, 0.0)
 
 
+def test_fieller_interval_inverts_the_test_of_each_ratio():
+    """(The unbounded case, control interval containing 0, is in the hand example above.)"""
+    rng = np.random.default_rng(12)
+    acc, v = _users(rng, rng.integers(1, 20, 40), 0.1, offset=2.0)
+    acc0, v0 = _users(rng, rng.integers(1, 20, 40), 0.1, offset=1.8)
+    r = compare_clustered(ClusterStats.from_users(acc, v), ClusterStats.from_users(acc0, v0))
+    m1, m0, v1, v0_ = r.estimate, r.estimate_control, r.se_estimate**2, r.se_estimate_control**2
+    for end in r.rel_ci:  # at each end, the z-test of m1 - q·m0 = 0 is exactly at the critical value
+        q = 1 + end
+        assert abs(m1 - q * m0) / math.sqrt(v1 + q * q * v0_) == pytest.approx(Z95, rel=1e-9)
+    roots = np.sort(np.roots([m0 * m0 - Z95**2 * v0_, -2 * m1 * m0, m1 * m1 - Z95**2 * v1]).real)
+    assert r.rel_ci == pytest.approx((roots[0] - 1, roots[1] - 1), rel=1e-10)
+    inside = 1 + r.rel_lift
+    assert abs(m1 - inside * m0) / math.sqrt(v1 + inside**2 * v0_) < Z95
+
+
 def test_unequal_sizes_hand_example_factor():
     """Sizes 1, 2, 3 at ρ = 0 (w = n): E Σr² = Σw(1 + Σn²/N²) - 2Σnw/N = 6(1 + 14/36) - 2·14/6 = 11/3
     so f = 6 / (11/3) = 18/11; at ρ = 1 (w = n²): 14(1 + 14/36) - 2·36/6 = 67/9, f = 126/67."""
     assert _working_factor(np.array([1, 2, 3]), 0.0) == pytest.approx(18 / 11, rel=1e-12)
     assert _working_factor(np.array([1, 2, 3]), 1.0) == pytest.approx(126 / 67, rel=1e-12)
     # the library's factor on sums equals the matrix computation
-    from guidelab.stats.cluster import _arm_variance
-
     a = ClusterStats.from_accounts([1, 2, 3], [1.0, 1.0, 3.0], [1.0, 1.0, 3.0]).to_arrays()
     assert float(_arm_variance(a, 0.0).factor) == pytest.approx(18 / 11, rel=1e-12)
     assert float(_arm_variance(a, 1.0).factor) == pytest.approx(126 / 67, rel=1e-12)
@@ -342,26 +358,36 @@ METRICS = {"proportion": dict(mean=0.10, effect=0.01), "mean": dict(mean=1.0, ef
 
 
 def run_scenario(seed: int, kind: str, icc: float, *, effect: float = 0.0, n_accounts: int = N_ACCOUNTS,
-                 distribution: str = "lognormal", sims: int = N_SIMS) -> dict[str, float]:
+                 distribution: str = "lognormal", sims: int = N_SIMS, sizes: np.ndarray | None = None) -> dict[str, float]:
     """Simulated experiments randomising accounts 50/50: rejection rate of the clustered and the naive
     user-level test at α = 0.05, coverage of the clustered 95% intervals of the difference and the
-    relative lift, and the mean ICC estimate, median design effect and effective accounts."""
+    relative lift, and the mean ICC estimate, median design effect and effective accounts.
+    Each experiment draws new account sizes, or randomises the one customer base ``sizes``."""
     rng = np.random.default_rng(seed)
     mean = METRICS[kind]["mean"]
     parts: dict[str, list[float]] = {}
     for _ in range(sims // CHUNK):
-        sizes = draw_account_sizes(rng, (CHUNK, n_accounts), distribution=distribution)
-        treated = rng.random((CHUNK, n_accounts)) < 0.5
-        acc = simulate_account_sums(rng, sizes, kind=kind, mean=mean, icc=icc, effect=effect * treated)
-        a = compare_clustered_arrays(arm_sums(acc, treated), arm_sums(acc, ~treated))
+        if sizes is None:
+            chunk_sizes = draw_account_sizes(rng, (CHUNK, n_accounts), distribution=distribution)
+        else:
+            chunk_sizes = np.broadcast_to(sizes, (CHUNK, sizes.size))
+        treated = rng.random(chunk_sizes.shape) < 0.5
+        acc = simulate_account_sums(rng, chunk_sizes, kind=kind, mean=mean, icc=icc, effect=effect * treated)
+        t, c = arm_sums(acc, treated), arm_sums(acc, ~treated)
+        a = compare_clustered_arrays(t, c)
         rel_true = effect / mean
+        # Deng et al.'s factor K/(K-1) in place of the working-model factor f, for comparison
+        rho = np.clip(np.nan_to_num(a.icc), 0.0, 1.0)
+        var_deng = sum(v / _arm_variance(arm, rho).factor * arm.n_accounts / (arm.n_accounts - 1.0)
+                       for v, arm in ((a.var_mean, t), (a.var_mean_control, c)))
         for key, value in {
             "reject": a.diff.p_value < 0.05,
             "reject_naive": a.diff_naive.p_value < 0.05,
+            "reject_deng": np.abs(a.diff.abs_diff) > Z95 * np.sqrt(var_deng),
             "cover": (a.diff.ci_low <= effect) & (effect <= a.diff.ci_high),
             "cover_rel": (a.rel.ci_low <= rel_true) & (rel_true <= a.rel.ci_high),
             "icc": a.icc, "design_effect": a.design_effect, "effective_accounts": a.effective_accounts,
-            "accounts_per_arm": arm_sums(acc, treated).n_accounts, "users_per_arm": arm_sums(acc, treated).n_users,
+            "accounts_per_arm": t.n_accounts, "users_per_arm": t.n_users,
         }.items():
             parts.setdefault(key, []).append(np.asarray(value, dtype=float))
     out = {k: float(np.mean(np.concatenate(v))) for k, v in parts.items()}
@@ -370,38 +396,49 @@ def run_scenario(seed: int, kind: str, icc: float, *, effect: float = 0.0, n_acc
     return out
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("kind", ["proportion", "mean"])
-def test_aa_false_positive_rate_clustered_vs_naive(kind):
-    for i, icc in enumerate((0.02, 0.1, 0.3)):
-        r = run_scenario(20261130 + 10 * i + (kind == "mean"), kind, icc)
-        print(f"{kind} ICC {icc}: clustered {r['reject']:.4f}, naive {r['reject_naive']:.4f}, "
-              f"ICC estimate {r['icc']:.3f}, design effect {r['design_effect']:.1f}, "
-              f"effective accounts {r['effective_accounts']:.0f}")
-        assert 0.04 <= r["reject"] <= 0.06
-        assert r["reject_naive"] > 0.15  # the user-level test is visibly wrong
-        assert r["icc"] == pytest.approx(icc, rel=0.1, abs=0.003)
+SCENARIOS = [(kind, i, icc) for kind in ("proportion", "mean") for i, icc in enumerate((0.02, 0.1, 0.3))]
+
+
+def _seed(kind: str, i: int) -> int:
+    return 10 * i + (kind == "mean")
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["proportion", "mean"])
-def test_coverage_with_a_true_effect(kind):
-    for i, icc in enumerate((0.02, 0.1, 0.3)):
-        r = run_scenario(20261200 + 10 * i + (kind == "mean"), kind, icc, effect=METRICS[kind]["effect"])
-        print(f"{kind} ICC {icc}: coverage {r['cover']:.4f}, lift coverage {r['cover_rel']:.4f}")
-        assert 0.94 <= r["cover"] <= 0.96
-        assert 0.94 <= r["cover_rel"] <= 0.96
+@pytest.mark.parametrize("kind, i, icc", SCENARIOS)
+def test_aa_false_positive_rate_clustered_vs_naive(kind, i, icc):
+    r = run_scenario(20261130 + _seed(kind, i), kind, icc)
+    print(f"{kind} ICC {icc}: clustered {r['reject']:.4f}, naive {r['reject_naive']:.4f}, "
+          f"ICC estimate {r['icc']:.3f}, design effect {r['design_effect']:.1f}, "
+          f"effective accounts {r['effective_accounts']:.0f}")
+    assert 0.04 <= r["reject"] <= 0.06
+    assert r["reject_naive"] > 0.15  # the user-level test is visibly wrong
+    assert r["icc"] == pytest.approx(icc, rel=0.1, abs=0.003)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind, i, icc", SCENARIOS)
+def test_coverage_with_a_true_effect(kind, i, icc):
+    r = run_scenario(20261200 + _seed(kind, i), kind, icc, effect=METRICS[kind]["effect"])
+    print(f"{kind} ICC {icc}: coverage {r['cover']:.4f}, lift coverage {r['cover_rel']:.4f}")
+    assert 0.94 <= r["cover"] <= 0.96
+    assert 0.94 <= r["cover_rel"] <= 0.96
 
 
 @pytest.mark.slow
 def test_power_at_the_planned_accounts():
-    """users_needed_clustered: power at the planned accounts ≈ 0.80 (p 0.10 → 0.12, ICC 0.05)."""
+    """users_needed_clustered: power ≈ 0.80 at the planned accounts (p 0.10 → 0.12, ICC 0.05), a
+    customer base of known sizes randomised again in every simulated experiment."""
     rng = np.random.default_rng(4)
-    pop = draw_account_sizes(rng, 2_000_000)
-    m, cv = float(pop.mean()), float(pop.std() / pop.mean())
+    base = draw_account_sizes(rng, 1_000_000)
+    m, cv = float(base.mean()), float(base.std() / base.mean())
     nc, _ = users_needed(0.10, 0.2)
     plan = users_needed_clustered(nc, icc=0.05, mean_account_size=m, cv_account_size=cv)
-    r = run_scenario(31, "proportion", 0.05, effect=0.02, n_accounts=2 * plan.accounts, sims=4000)
+    customers = draw_account_sizes(rng, 2 * plan.accounts)
+    # the plan from this customer base's own mean size and CV
+    plan = users_needed_clustered(nc, icc=0.05, mean_account_size=float(customers.mean()),
+                                  cv_account_size=float(customers.std() / customers.mean()))
+    customers = customers[: 2 * plan.accounts] if customers.size >= 2 * plan.accounts else np.resize(customers, 2 * plan.accounts)
+    r = run_scenario(31, "proportion", 0.05, effect=0.02, sims=4000, sizes=customers)
     print(f"planned {plan.accounts} accounts per arm (DE {plan.design_effect:.2f}): power {r['reject']:.4f}")
     assert r["reject"] == pytest.approx(0.80, abs=0.03)
 
@@ -409,20 +446,21 @@ def test_power_at_the_planned_accounts():
 def _table() -> None:  # pragma: no cover - prints the docs table
     import time
 
-    print("| sizes | accounts | metric | ICC | clustered A/A FPR | naive A/A FPR | coverage (diff; lift) "
-          "| mean ICC estimate | design effect | effective accounts |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| sizes | accounts | metric | ICC | clustered A/A FPR | naive A/A FPR | K/(K-1) only A/A FPR "
+          "| coverage (diff; lift) | mean ICC estimate | design effect | effective accounts |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     t0 = time.time()
     for dist, k in (("lognormal", 1000), ("lognormal", 400), ("pareto", 1000)):
         for kind in ("proportion", "mean"):
             for i, icc in enumerate((0.02, 0.1, 0.3)):
                 # the default scenario uses the seeds of the tests above, so the figures are theirs
                 shift = 0 if (dist, k) == ("lognormal", N_ACCOUNTS) else 100 * k + 7 * (dist == "pareto")
-                seed = 10 * i + (kind == "mean") + shift
+                seed = _seed(kind, i) + shift
                 aa = run_scenario(20261130 + seed, kind, icc, n_accounts=k, distribution=dist)
                 ab = run_scenario(20261200 + seed, kind, icc, n_accounts=k, distribution=dist,
                                   effect=METRICS[kind]["effect"])
                 print(f"| {dist} | {k} | {kind} | {icc} | **{aa['reject']:.4f}** | {aa['reject_naive']:.4f} "
+                      f"| {aa['reject_deng']:.4f} "
                       f"| {ab['cover']:.4f}; {ab['cover_rel']:.4f} | {aa['icc']:.3f} | {aa['design_effect']:.1f} "
                       f"| {aa['effective_accounts']:.0f} |", flush=True)
     print(f"({time.time() - t0:.0f} s)")
