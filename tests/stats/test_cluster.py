@@ -30,7 +30,7 @@ from guidelab.stats.cluster import (
     simulate_account_sums,
     users_needed_clustered,
 )
-from guidelab.stats.power import users_needed
+from guidelab.stats.power import mde_for_sample_size, users_needed
 
 Z95 = float(norm.ppf(0.975))
 
@@ -426,20 +426,19 @@ def test_coverage_with_a_true_effect(kind, i, icc):
 
 @pytest.mark.slow
 def test_power_at_the_planned_accounts():
-    """users_needed_clustered: power ≈ 0.80 at the planned accounts (p 0.10 → 0.12, ICC 0.05), a
-    customer base of known sizes randomised again in every simulated experiment."""
-    rng = np.random.default_rng(4)
-    base = draw_account_sizes(rng, 1_000_000)
-    m, cv = float(base.mean()), float(base.std() / base.mean())
-    nc, _ = users_needed(0.10, 0.2)
+    """users_needed_clustered: power ≈ 0.80 at the planned accounts (p 0.10, ICC 0.05). A customer base
+    of 3,000 accounts (lognormal sizes) is randomised again in every simulated experiment; the effect
+    is the one users_needed sizes to exactly this base (via its inverse, mde_for_sample_size), so the
+    plan asks for the base's 1,500 accounts per arm."""
+    customers = draw_account_sizes(np.random.default_rng(4), 3000)
+    m, cv = float(customers.mean()), float(customers.std() / customers.mean())
+    de = design_effect_from_icc(0.05, m, cv)
+    mde = mde_for_sample_size(0.10, customers.sum() / 2 / de)
+    nc, _ = users_needed(0.10, mde)
     plan = users_needed_clustered(nc, icc=0.05, mean_account_size=m, cv_account_size=cv)
-    customers = draw_account_sizes(rng, 2 * plan.accounts)
-    # the plan from this customer base's own mean size and CV
-    plan = users_needed_clustered(nc, icc=0.05, mean_account_size=float(customers.mean()),
-                                  cv_account_size=float(customers.std() / customers.mean()))
-    customers = customers[: 2 * plan.accounts] if customers.size >= 2 * plan.accounts else np.resize(customers, 2 * plan.accounts)
-    r = run_scenario(31, "proportion", 0.05, effect=0.02, sims=4000, sizes=customers)
-    print(f"planned {plan.accounts} accounts per arm (DE {plan.design_effect:.2f}): power {r['reject']:.4f}")
+    assert plan.accounts == pytest.approx(1500, abs=2)
+    r = run_scenario(31, "proportion", 0.05, effect=0.10 * mde, sims=2000, sizes=customers)
+    print(f"planned {plan.accounts} accounts per arm (DE {plan.design_effect:.2f}, +{mde:.1%}): power {r['reject']:.4f}")
     assert r["reject"] == pytest.approx(0.80, abs=0.03)
 
 
