@@ -356,8 +356,8 @@ def _fieller_arrays(m1: Any, v1: Any, m0: Any, v0: Any, z: float) -> _LogRatioAr
     minus 1. Bounded only when m0² > z²v0 (the control mean is distinguishable from 0); NaN
     otherwise. ``se_log_ratio`` is the delta-method SE of log(m1/m0) (NaN unless both means > 0),
     reported for reference. Fieller covers better than the log-ratio delta interval when a few
-    large accounts skew the arm means (docs/statistics.md: 0.946 and 0.955 against 0.941 and 0.937
-    at ICC 0.1 and 0.3)."""
+    large accounts skew the arm means (docs/statistics.md: 0.947 against 0.932 for a proportion at
+    ICC 0.3)."""
     m1, v1, m0, v0 = (np.asarray(x, dtype=float) for x in (m1, v1, m0, v0))
     log = _log_ratio_arrays(m1, v1, m0, v0, z)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -421,7 +421,7 @@ class ClusterComparison:
     ``design_effect_from_icc`` the model value 1 + (Σn²/N - 1)·max(ICC, 0) on both arms' sizes;
     ``mean_account_size`` and ``cv_account_size`` describe both arms' accounts together;
     ``effective_accounts`` is the Satterthwaite degrees of freedom of the variance (Carter,
-    Schnepel & Steigerwald 2017's effective number of clusters): few (below ~20) means a few large
+    Schnepel & Steigerwald 2017 effective number of clusters): few (below ~15) means a few large
     accounts dominate and the interval is too narrow (docs/statistics.md, "Experiments randomised
     by account"); ``se_abs_diff_naive`` and ``p_value_naive`` are the (wrong) user-level z-test,
     for comparison only. ``status`` is "ok" or "not_enough_data"; ``note`` explains any None.
