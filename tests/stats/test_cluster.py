@@ -235,6 +235,31 @@ def test_from_users_equals_from_accounts_and_raw_sums():
     assert s.mean == 2.0 and s.mean_account_size == 2.0
 
 
+def test_the_documented_sql_returns_the_sufficient_statistics():
+    """The query of the module docstring, run on DuckDB over user rows, gives ClusterStats.from_users."""
+    import re
+
+    import duckdb
+
+    import guidelab.stats.cluster as cluster
+
+    sql = re.search(r"(WITH acc AS .*?GROUP BY variant)\n", cluster.__doc__, re.S).group(1)
+    rng = np.random.default_rng(17)
+    sizes = draw_account_sizes(rng, 300)
+    account = np.repeat(np.arange(sizes.size), sizes)
+    variant = np.where(rng.random(sizes.size) < 0.5, "treatment", "control")[account]
+    v = rng.integers(0, 5, account.size)  # an INTEGER column, as SQL would hold a count
+    con = duckdb.connect()
+    con.register("per_user_df", {"variant": variant, "account_id": account, "v": v})
+    con.execute("CREATE TABLE per_user AS SELECT * FROM per_user_df")
+    rows = {r[0]: r[1:] for r in con.execute(sql).fetchall()}
+    for arm in ("treatment", "control"):
+        from_sql = ClusterStats(*rows[arm])
+        direct = ClusterStats.from_users(account[variant == arm], v[variant == arm])
+        for f in ArmSums._fields:
+            assert getattr(from_sql, f) == pytest.approx(getattr(direct, f), rel=1e-12), f
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(n_accounts=3, n_users=2), "n_users"),
     (dict(sum_n2=2.0), "sum_n2"),
