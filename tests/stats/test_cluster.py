@@ -383,7 +383,8 @@ METRICS = {"proportion": dict(mean=0.10, effect=0.01), "mean": dict(mean=1.0, ef
 
 
 def run_scenario(seed: int, kind: str, icc: float, *, effect: float = 0.0, n_accounts: int = N_ACCOUNTS,
-                 distribution: str = "lognormal", sims: int = N_SIMS, sizes: np.ndarray | None = None) -> dict[str, float]:
+                 distribution: str = "lognormal", sims: int = N_SIMS, sizes: np.ndarray | None = None,
+                 size_slope: float = 0.0) -> dict[str, float]:
     """Simulated experiments randomising accounts 50/50: rejection rate of the clustered and the naive
     user-level test at α = 0.05, coverage of the clustered 95% intervals of the difference and the
     relative lift, and the mean ICC estimate, median design effect and effective accounts.
@@ -397,7 +398,8 @@ def run_scenario(seed: int, kind: str, icc: float, *, effect: float = 0.0, n_acc
         else:
             chunk_sizes = np.broadcast_to(sizes, (CHUNK, sizes.size))
         treated = rng.random(chunk_sizes.shape) < 0.5
-        acc = simulate_account_sums(rng, chunk_sizes, kind=kind, mean=mean, icc=icc, effect=effect * treated)
+        acc = simulate_account_sums(rng, chunk_sizes, kind=kind, mean=mean, icc=icc, effect=effect * treated,
+                                    size_slope=size_slope)
         t, c = arm_sums(acc, treated), arm_sums(acc, ~treated)
         a = compare_clustered_arrays(t, c)
         rel_true = effect / mean
@@ -447,6 +449,19 @@ def test_coverage_with_a_true_effect(kind, i, icc):
     print(f"{kind} ICC {icc}: coverage {r['cover']:.4f}, lift coverage {r['cover_rel']:.4f}")
     assert 0.94 <= r["cover"] <= 0.96
     assert 0.94 <= r["cover_rel"] <= 0.96
+
+
+@pytest.mark.slow
+def test_aa_when_large_accounts_behave_differently():
+    """A KNOWN LIMITATION, pinned: account means rising with log(size) (0.3 per e-fold, so 500-user
+    accounts sit 1.9 SD above single users) make the few large accounts dominate the difference
+    more than the random-effects working model expects. At 500 accounts per arm the A/A rate is
+    0.068 (docs/statistics.md; exact CR2 or jackknife leverage corrections do no better), so this
+    asserts that documented figure, not the 5% band: if it moves, the docs must move with it."""
+    r = run_scenario(20261300, "mean", 0.1, size_slope=0.3)
+    print(f"mean ICC 0.1 + size slope 0.3: clustered {r['reject']:.4f}, naive {r['reject_naive']:.4f}")
+    assert 0.055 <= r["reject"] <= 0.08
+    assert r["reject_naive"] > 0.5
 
 
 @pytest.mark.slow
