@@ -35,7 +35,7 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not notebook and not slow"
+	$(PY) -m pytest -m "not notebook and not slow and not wheel"
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
@@ -64,7 +64,7 @@ upgrade:
 	} > $(CONSTRAINTS).new
 	mv $(CONSTRAINTS).new $(CONSTRAINTS)
 	touch $(STAMP)
-	$(PY) -m pytest -q -m "not notebook and not slow and not browser"
+	$(PY) -m pytest -q -m "not notebook and not slow and not browser and not wheel"
 	@echo "constraints.txt renewed ($$(grep -vc '^#' $(CONSTRAINTS)) packages): review git diff $(CONSTRAINTS) and commit it"
 
 clean:
