@@ -49,7 +49,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 print(f"ok   {path}: experiment {spec.id} ({len(spec.variants)} variants, {len(spec.guides)} guides)")
             else:
                 guide = load_guide(path)
-                print(f"ok   {path}: guide {guide.id} ({guide.type.value if hasattr(guide.type, 'value') else guide.type})")
+                print(f"ok   {path}: guide {guide.id} ({guide.type})")
         except SpecError as exc:
             bad += 1
             for problem in exc.problems:

@@ -577,6 +577,3 @@ def _open_table(ed: EventData, name: str, encoding: str | None, data_timezone: s
     ed.sources[name] = source.path
     ed.tables[name] = source
     ed.row_counts[name] = int(row[0])
-
-
-ZONE_SUFFIX_PATTERN = re.compile(_ZONED)

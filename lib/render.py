@@ -340,7 +340,7 @@ def guides_preview(ctx: ReportContext) -> str:
             body = guide_text_html(st.body.get(lang)) if getattr(st, "body", None) else ""
             steps.append(f'<div class="step"><span class="gl-small">{i}/{len(g.steps)}</span> <b class="gl-text">{title}</b>'
                          f'<div class="gl-text">{body}</div>{buttons}</div>')
-        cards.append(f'<div class="gl-guide"><b>{escape(v.key)}</b> · {escape(str(g.type.value if hasattr(g.type, "value") else g.type))} '
+        cards.append(f'<div class="gl-guide"><b>{escape(v.key)}</b> · {escape(g.type)} '
                      f'<span class="gl-small">({escape(g.id)})</span>{"".join(steps)}</div>')
     return (f'<style>{GUIDE_TEXT_CSS}</style>'
             f'<div class="gl-report"><h2>{t("guides", lang)}</h2><div class="gl-guides">{"".join(cards)}</div></div>')

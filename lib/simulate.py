@@ -398,11 +398,6 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
     return SimulationSummary(out, users, n, days, files)
 
 
-def expected_metrics(spec: ExperimentSpec, sim: SimulationSpec, arrival_day_distribution: np.ndarray) -> dict:
-    """True expected value of each catalogue metric per variant (what estimates should hit)."""
-    return expected_truth(spec, sim, arrival_day_distribution)["expected"]
-
-
 def _activity_truth(sim: SimulationSpec, t: VariantTruth, lift: float, support: float) -> dict[str, float]:
     """Expected activity metrics of users with retention lift ``lift`` (engagement mixture exact).
 
