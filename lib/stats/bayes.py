@@ -31,12 +31,12 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 from scipy import integrate, special
 
-from .proportions import (
+from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
-    _check_alpha,
-    _check_arm,
-    _finite_or_none,
+    check_alpha,
+    check_arm,
+    finite_or_none,
 )
 
 __all__ = ["BayesResult", "beta_binomial"]
@@ -720,12 +720,12 @@ class BayesResult:
         ci = self.credible_interval
         interval = None
         if ci is not None:
-            lo, hi = _finite_or_none(ci[0]), _finite_or_none(ci[1])
+            lo, hi = finite_or_none(ci[0]), finite_or_none(ci[1])
             interval = None if lo is None or hi is None else [lo, hi]
         return {
-            "chance_to_beat_control": _finite_or_none(self.chance_to_beat_control),
-            "expected_loss": _finite_or_none(self.expected_loss),
-            "expected_loss_control": _finite_or_none(self.expected_loss_control),
+            "chance_to_beat_control": finite_or_none(self.chance_to_beat_control),
+            "expected_loss": finite_or_none(self.expected_loss),
+            "expected_loss_control": finite_or_none(self.expected_loss_control),
             "credible_interval": interval,
             "scale": self.scale,
             "prior": [float(self.prior[0]), float(self.prior[1])],
@@ -778,10 +778,10 @@ def beta_binomial(
         than NaN (seen only for the interval of a prior-only arm with a U-shaped prior whose
         parameters are both below ~0.05).
     """
-    x1, n1 = _check_arm(successes, n, "treatment")
-    x0, n0 = _check_arm(successes_control, n_control, "control")
+    x1, n1 = check_arm(successes, n, "treatment")
+    x0, n0 = check_arm(successes_control, n_control, "control")
     a, b = _check_prior(prior)
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     scale = _check_scale(scale)
 
     a1, b1 = a + x1, b + (n1 - x1)
@@ -797,8 +797,8 @@ def beta_binomial(
             "figures reflect the prior only"
         )
 
-    chance = _finite_or_none(_chance_to_beat_arrays(a1, b1, a0, b0))
-    loss_t, loss_c = (_finite_or_none(v) for v in _expected_loss_arrays(a1, b1, a0, b0))
+    chance = finite_or_none(_chance_to_beat_arrays(a1, b1, a0, b0))
+    loss_t, loss_c = (finite_or_none(v) for v in _expected_loss_arrays(a1, b1, a0, b0))
     if chance is None or loss_t is None or loss_c is None:
         notes.append(
             "numerical integration did not reach 1e-9: "

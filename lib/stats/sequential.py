@@ -33,7 +33,13 @@ from typing import Any
 
 import numpy as np
 
-from .proportions import _check_alpha, _finite_or_none, _z_two_sided
+from ._common import (
+    STATUS_NOT_ENOUGH_DATA,
+    STATUS_OK,
+    check_alpha,
+    finite_or_none,
+    z_two_sided,
+)
 
 __all__ = [
     "DEFAULT_TUNING",
@@ -49,8 +55,6 @@ __all__ = [
 DEFAULT_TUNING = 5000
 METHOD = "asymptotic confidence sequence (Waudby-Smith et al. 2024)"
 
-STATUS_OK = "ok"
-STATUS_NOT_ENOUGH_DATA = "not_enough_data"  # n == 0, or the estimate / standard error is missing
 STATUS_ZERO_VARIANCE = "zero_variance"  # standard error 0 with n > 0 (e.g. every rate is 0 or 1)
 STATUS_UNDEFINED = "undefined"  # relative lift <= -100%: its log is undefined
 
@@ -94,7 +98,7 @@ def sequential_rho(alpha: float = 0.05, tuning: float = DEFAULT_TUNING) -> float
     """rho = sqrt((-2 ln(alpha) + ln(-2 ln(alpha) + 1)) / tuning): the mixture parameter that
     makes the confidence sequence tightest at n = tuning (Waudby-Smith et al. 2024, eq. (15);
     gbstats ``sequential_rho``)."""
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     tuning = _check_tuning(tuning)
     two_log = -2.0 * math.log(alpha)
     return math.sqrt((two_log + math.log(two_log + 1.0)) / tuning)
@@ -130,7 +134,7 @@ def confidence_sequence_halfwidth(
     m = _check_n(n)
     if m == 0:
         raise ValueError("n must be > 0: a confidence sequence needs at least one unit")
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     tuning = _check_tuning(tuning)
     return float(_halfwidth_array(se, m, alpha, tuning))
 
@@ -142,8 +146,8 @@ def width_ratio(n: float, alpha: float = 0.05, tuning: float = DEFAULT_TUNING) -
     at alpha 0.05, reached within a few percent of n = tuning), growing like sqrt(ln n) for large
     n and like sqrt(tuning / n) for small n.
     """
-    alpha = _check_alpha(alpha)
-    return confidence_sequence_halfwidth(1.0, n, alpha, tuning) / _z_two_sided(alpha)
+    alpha = check_alpha(alpha)
+    return confidence_sequence_halfwidth(1.0, n, alpha, tuning) / z_two_sided(alpha)
 
 
 # --------------------------------------------------------------------------- results
@@ -174,7 +178,7 @@ class SequentialResult:
         """JSON-ready: interval as [lo, hi] or None (never NaN/inf), can_stop, tuning, method."""
         ci: list[float] | None = None
         if self.ci is not None:
-            lo, hi = _finite_or_none(self.ci[0]), _finite_or_none(self.ci[1])
+            lo, hi = finite_or_none(self.ci[0]), finite_or_none(self.ci[1])
             ci = None if lo is None or hi is None else [lo, hi]
         return {
             "ci": ci,
@@ -182,7 +186,7 @@ class SequentialResult:
             "tuning": float(self.tuning),
             "method": METHOD,
             "alpha": float(self.alpha),
-            "halfwidth": _finite_or_none(self.halfwidth),
+            "halfwidth": finite_or_none(self.halfwidth),
             "status": self.status,
             "note": self.note,
         }
@@ -195,7 +199,7 @@ def _no_interval(status: str, note: str, alpha: float, tuning: float) -> Sequent
 
 def _prepare(estimate: Any, std_error: Any, n: Any, alpha: Any, tuning: Any, what: str):
     """Validate; return (est, se, n, alpha, tuning, degenerate result or None)."""
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     tuning = _check_tuning(tuning)
     m = _check_n(n)
     est = _optional_number(estimate, what)
