@@ -206,7 +206,7 @@ def cmd_analyze_counts(args: argparse.Namespace) -> int:
                                 "groups: use --jsonl for one JSON object per line and group")
         print(json.dumps(group_record(*results[0]), ensure_ascii=False, indent=2, allow_nan=False))
         return 0
-    for experiment, look, res in groups:
+    for _experiment, look, res in groups:
         heading = res.experiment + (f" look {look}" if look is not None else "")
         _print_result_text(res, args.correction, heading)
     return 0

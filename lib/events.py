@@ -478,7 +478,7 @@ def _prepare_csv(source: TableSource, encoding: str | None, tempdir: Callable[[]
     for i, part in enumerate(source.files):
         if part.format == "csv":
             suffix = "tsv" if part.delimiter == "\t" else "csv"
-            part = _as_utf8(part, encoding, lambda: tempdir() / f"{source.name}-{i}.{suffix}")
+            part = _as_utf8(part, encoding, lambda i=i, suffix=suffix: tempdir() / f"{source.name}-{i}.{suffix}")
             part = replace(part, header=_read_header(part) or ())
         parts.append(part)
     return replace(source, files=tuple(parts))

@@ -42,7 +42,10 @@ def all_types_spec() -> ExperimentSpec:
     """The onboarding spec with guides of the types the examples lack: modal, tooltip (every
     placement), rating and poll surveys, and a one-step tour step without target."""
     data = dump_spec_dict(load_experiment(EXPERIMENTS / "onboarding-tour-vs-checklist.yaml"))
-    t = lambda ja, en: {"ja": ja, "en": en}
+
+    def t(ja, en):
+        return {"ja": ja, "en": en}
+
     data["simulation"] = None
     data["guides"] = [
         {"id": "hello-modal", "type": "modal", "steps": [{

@@ -80,7 +80,7 @@ def test_python_and_sql_agree_on_every_token():
     con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
     rows = con.execute(f"SELECT i, {sql_bool_case('v')}, {sql_bool_is_valid('v')} FROM t ORDER BY i").fetchall()
     assert len(rows) == len(values)
-    for (i, sql_value, sql_valid), text in zip(rows, values):
+    for (_i, sql_value, sql_valid), text in zip(rows, values):
         try:
             expected = int(parse_bool(text))
         except BoolParseError:
