@@ -22,7 +22,7 @@ so the calibration simulations exercise exactly the code that produces real resu
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from numbers import Real
@@ -116,7 +116,7 @@ def _check_prior(prior: Any) -> tuple[float, float]:
     return out[0], out[1]
 
 
-def _check_scale(scale: Any) -> str:
+def _check_scale(scale: Any) -> Literal["relative", "absolute"]:
     if scale not in ("relative", "absolute"):
         raise ValueError(f"scale must be 'relative' or 'absolute', got {scale!r}")
     return scale
@@ -398,10 +398,10 @@ def _miller_sum(aA: np.ndarray, bA: np.ndarray, aB: np.ndarray, bB: np.ndarray) 
     out = np.empty(aA.size)
     terms = aB.astype(np.int64)
     bounds, acc = [0], 0
-    for i, t in enumerate(terms):
+    for end, t in enumerate(terms, start=1):
         acc += int(t)
         if acc >= 2_000_000:
-            bounds.append(i + 1)
+            bounds.append(end)
             acc = 0
     if bounds[-1] != aA.size:
         bounds.append(aA.size)
@@ -563,7 +563,7 @@ def _cornish_fisher(a1: np.ndarray, b1: np.ndarray, a0: np.ndarray, b0: np.ndarr
     """
     if rel:
         k = [special.polygamma(n, a1) - special.polygamma(n, a1 + b1) for n in range(4)]
-        c = [special.polygamma(n, a0) - special.polygamma(n, a0 + b0) for n in range(4)]
+        c: Sequence[np.ndarray] = [special.polygamma(n, a0) - special.polygamma(n, a0 + b0) for n in range(4)]
         k1, k2, k3, k4 = k[0] - c[0], k[1] + c[1], k[2] - c[2], k[3] + c[3]
     else:
         def cumulants(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -330,10 +330,13 @@ def funnel(step_names: Sequence[str], reached: Sequence[int], entered: int, alph
     losing = [s for s in steps if s.dropped > 0]
     if losing:
         # max() returns the first maximal element: ties go to the earliest step
+        def share(s: FunnelStep) -> float:  # defined wherever users dropped (the previous step had users)
+            return s.drop_share if s.drop_share is not None else 0.0
+
         a = max(losing, key=lambda s: s.dropped)
-        b = max(losing, key=lambda s: s.drop_share)
-        largest = DropSummary(a.name, a.dropped, a.drop_share)
-        largest_rel = DropSummary(b.name, b.dropped, b.drop_share)
+        b = max(losing, key=share)
+        largest = DropSummary(a.name, a.dropped, share(a))
+        largest_rel = DropSummary(b.name, b.dropped, share(b))
     elif n_in > 0:
         notes.append("no step loses any users")
     empty = [s.name for s in steps if s.previous == 0]

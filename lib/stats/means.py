@@ -271,6 +271,7 @@ def compare_means(treatment: MeanStats, control: MeanStats, alpha: float = 0.05)
 
     notes: list[str] = []
     rel_lift, rel_ci, se_log = relative_fields(arr.rel, m1, m0, "mean", notes)
+    assert var1 is not None and var0 is not None  # both arms have n >= 2 here
     return MeanComparison(
         n=n1, n_control=n0, estimate=m1, estimate_control=m0,
         se_estimate=math.sqrt(var1 / n1), se_estimate_control=math.sqrt(var0 / n0),

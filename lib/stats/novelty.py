@@ -238,7 +238,7 @@ def daily_effects(
     skipped by :func:`novelty_test`. A day where every rate is 0 or 1 has se None too.
     """
     alpha = check_alpha(alpha)
-    cols = [list(days), list(successes_t), list(n_t), list(successes_c), list(n_c)]
+    cols: list[list[Any]] = [list(days), list(successes_t), list(n_t), list(successes_c), list(n_c)]
     k = len(cols[0])
     if k == 0:
         raise ValueError("daily_effects needs at least one day")

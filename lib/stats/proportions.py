@@ -8,6 +8,7 @@ simulations exercise exactly the code that produces real results.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -53,7 +54,7 @@ _LOG_RATIO_SPAN = 40.0  # bracket for the log risk ratio: [log(rr_hat) - 40, log
 _SQRT2 = math.sqrt(2.0)
 
 
-def _diff_score_z_arrays(delta, x1, n1, x0, n0):
+def _diff_score_z_arrays(delta: Any, x1: Any, n1: Any, x0: Any, n0: Any) -> np.ndarray:
     """Miettinen-Nurminen score statistic for H0: p1 - p0 = delta, elementwise.
 
     z = (p1_hat - p0_hat - delta) / sqrt(V), V = (p~1 (1-p~1)/n1 + p~0 (1-p~0)/n0) * N/(N-1), where
@@ -108,7 +109,7 @@ def _diff_score_z(delta: float, x1: float, n1: float, x0: float, n0: float) -> f
     return 0.0 if num == 0.0 else math.copysign(_Z_CAP, num)
 
 
-def _ratio_score_z_arrays(log_rr, x1, n1, x0, n0):
+def _ratio_score_z_arrays(log_rr: Any, x1: Any, n1: Any, x0: Any, n0: Any) -> np.ndarray:
     """Miettinen-Nurminen score statistic for H0: p1 / p0 = rr (given as log rr), elementwise.
 
     z = (p1_hat - rr p0_hat) / sqrt(V), V = (p~1 (1-p~1)/n1 + rr^2 p~0 (1-p~0)/n0) * N/(N-1), with the
@@ -146,7 +147,7 @@ def _ratio_score_z(log_rr: float, x1: float, n1: float, x0: float, n0: float) ->
     return 0.0 if num == 0.0 else math.copysign(_Z_CAP, num)
 
 
-def _bisect_decreasing_arrays(f, lo, hi, target):
+def _bisect_decreasing_arrays(f: Callable[[np.ndarray], np.ndarray], lo: Any, hi: Any, target: Any) -> np.ndarray:
     """Where the decreasing f crosses target in [lo, hi], elementwise (f(lo) >= target >= f(hi))."""
     lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
     for _ in range(_BISECT_ITERS):
@@ -157,7 +158,7 @@ def _bisect_decreasing_arrays(f, lo, hi, target):
     return 0.5 * (lo + hi)
 
 
-def _root_decreasing(f, lo: float, hi: float, target: float, guess: float | None = None,
+def _root_decreasing(f: Callable[[float], float], lo: float, hi: float, target: float, guess: float | None = None,
                      f_lo: float | None = None, f_hi: float | None = None) -> float:
     """Scalar twin of :func:`_bisect_decreasing_arrays`: the same root on the same bracket, found by
     the Anderson-Bjorck variant of regula falsi (superlinear, bracket kept, a bisection step after
@@ -212,19 +213,19 @@ def _root_decreasing(f, lo: float, hi: float, target: float, guess: float | None
     return 0.5 * (lo + hi)
 
 
-def _pooled_score_p_arrays(x1, n1, x0, n0):
+def _pooled_score_p_arrays(x1: Any, n1: Any, x0: Any, n0: Any) -> np.ndarray:
     """Two-sided p-value of the score test of p1 = p0 (pooled rate, MN factor N/(N-1)); 1 where the
     pooled rate is 0 or 1 (no evidence either way). Equals the MN test at delta = 0 and rr = 1."""
     return erfc(np.abs(_diff_score_z_arrays(0.0, x1, n1, x0, n0)) / _SQRT2)
 
 
-def _min_expected_arrays(x1, n1, x0, n0):
+def _min_expected_arrays(x1: Any, n1: Any, x0: Any, n0: Any) -> np.ndarray:
     """Smallest expected cell count of the 2x2 table under independence."""
     nn, k = n1 + n0, x1 + x0
     return np.minimum(n1, n0) * np.minimum(k, nn - k) / nn
 
 
-def _fisher_doubled_p_arrays(x1, n1, x0, n0):
+def _fisher_doubled_p_arrays(x1: Any, n1: Any, x0: Any, n0: Any) -> np.ndarray:
     """Fisher's exact test, two-sided as twice the smaller one-sided p-value (capped at 1).
 
     Conditional on the K = x1 + x0 successes, x1 ~ Hypergeometric(N, K, n1) (Fisher 1935). The
@@ -305,7 +306,7 @@ def compare_proportions_arrays(
     p_value = np.where(exact, np.fmax(p_score, p_exact), p_score)
     reject = p_value < alpha
 
-    def fd(t):
+    def fd(t: np.ndarray) -> np.ndarray:
         return _diff_score_z_arrays(t, x1s, n1s, x0s, n0s)
 
     lo = _bisect_decreasing_arrays(fd, np.full(diff.shape, -1.0), diff, z)
@@ -320,7 +321,7 @@ def compare_proportions_arrays(
         anchor = np.where(x1s > 0, log_rr, np.log(0.5 / n1s / np.where(ratio_ok, p0, 1.0)))
         start = np.where(x1s > 0, log_rr, anchor - _LOG_RATIO_SPAN)
 
-    def fr(t):
+    def fr(t: np.ndarray) -> np.ndarray:
         return _ratio_score_z_arrays(t, x1s, n1s, np.where(ratio_ok, x0s, 1.0), n0s)
 
     r_lo = np.where(x1s > 0, _bisect_decreasing_arrays(fr, log_rr - _LOG_RATIO_SPAN, log_rr, z), -np.inf)
@@ -336,7 +337,7 @@ def compare_proportions_arrays(
     )
 
 
-def _agree_with_test(low, high, null, reject, estimate):
+def _agree_with_test(low: Any, high: Any, null: float, reject: Any, estimate: Any) -> tuple[np.ndarray, np.ndarray]:
     """Make the interval agree with the test at this alpha, elementwise.
 
     Where the test does not reject, the interval is widened to reach the null value (only ever
@@ -352,7 +353,7 @@ def _agree_with_test(low, high, null, reject, estimate):
     return low, high
 
 
-def _standard_errors_arrays(x1, n1, x0, n0):
+def _standard_errors_arrays(x1: Any, n1: Any, x0: Any, n0: Any) -> tuple[np.ndarray, np.ndarray]:
     """Unpooled Wald SE of p1 - p0 (Agresti-Caffo, one success and one failure added per arm, where
     that is 0) and the Katz SE of log(p1/p0) (NaN where x1 == 0, x0 == 0 or it is 0). Read by the
     sequential (always-valid) intervals, which are built on a normal estimate and its SE."""

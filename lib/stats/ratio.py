@@ -197,6 +197,7 @@ def compare_ratios(treatment: RatioStats, control: RatioStats, alpha: float = 0.
     notes: list[str] = []
     rel_lift, rel_ci, se_log = relative_fields(arr.rel, r1, r0, "ratio", notes)
     d = arr.diff
+    assert v1 is not None and v0 is not None  # both arms have n >= 2 and a ratio here
     return RatioComparison(
         n=t.n, n_control=c.n, estimate=r1, estimate_control=r0,
         se_estimate=math.sqrt(v1), se_estimate_control=math.sqrt(v0),

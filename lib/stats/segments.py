@@ -23,7 +23,7 @@ from ._common import (
     check_arm,
     finite_or_none,
 )
-from .multiplicity import adjust
+from .multiplicity import AdjustMethod, adjust
 from .proportions import ProportionComparison, compare_proportions
 
 __all__ = ["SEGMENT_WARNING", "SegmentAnalysis", "segment_effects"]
@@ -134,7 +134,7 @@ class SegmentAnalysis:
 def segment_effects(
     segments: Mapping[str, tuple[int, int, int, int]],
     alpha: float = 0.05,
-    correction: str = "holm",
+    correction: AdjustMethod = "holm",
 ) -> SegmentAnalysis:
     """Effect on a conversion rate per segment, adjusted p-values and Cochran's Q heterogeneity.
 
@@ -189,6 +189,7 @@ def segment_effects(
             reasons.append(f"{key}: every rate is 0 or 1 (zero variance)")
             continue
         included.append(key)
+        assert res.abs_diff is not None  # status ok
         effects.append(float(res.abs_diff))
         variances.append(var)
 

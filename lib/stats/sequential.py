@@ -197,7 +197,8 @@ def _no_interval(status: str, note: str, alpha: float, tuning: float) -> Sequent
                             status=status, note=note)
 
 
-def _prepare(estimate: Any, std_error: Any, n: Any, alpha: Any, tuning: Any, what: str):
+def _prepare(estimate: Any, std_error: Any, n: Any, alpha: Any, tuning: Any, what: str
+             ) -> tuple[float | None, float | None, float, float, float, SequentialResult | None]:
     """Validate; return (est, se, n, alpha, tuning, degenerate result or None)."""
     alpha = check_alpha(alpha)
     tuning = _check_tuning(tuning)
@@ -258,6 +259,7 @@ def sequential_interval(
         raise ValueError(f"null_value must be a finite number, got {null_value!r}")
     if degenerate is not None:
         return degenerate
+    assert est is not None and se is not None  # _prepare returns a degenerate result otherwise
     half = float(_halfwidth_array(se, m, alpha, tuning))
     lo, hi = est - half, est + half
     return SequentialResult(ci=(lo, hi), can_stop=bool(null < lo or null > hi), halfwidth=half,
@@ -288,6 +290,7 @@ def sequential_relative_interval(
         raise ValueError(f"null_value must be a finite relative lift > -1, got {null_value!r}")
     if degenerate is not None:
         return degenerate
+    assert est is not None and se is not None  # _prepare returns a degenerate result otherwise
     if est <= -1.0:
         return _no_interval(STATUS_UNDEFINED,
                             "relative lift is -100% or less: its log-ratio interval is undefined", alpha, tuning)
