@@ -76,7 +76,6 @@ def cmd_assign(args: argparse.Namespace) -> int:
     from .abtest import assign_batch
     from .experiment import load_experiment
     from .ids import read_user_ids, write_table
-
     from .progress import Progress
 
     progress = Progress("guidelab assign", quiet=args.quiet)
@@ -228,9 +227,8 @@ def _link(path: Path, base_url: str | None) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import ReportError, run_report
-
     from .progress import Progress
+    from .report import ReportError, run_report
 
     progress = Progress("guidelab report", quiet=args.quiet)
     try:
@@ -255,7 +253,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from .portfolio import publish
-
     from .progress import Progress
 
     index, entries = publish(args.experiments, args.data_root, args.out, jobs=args.jobs, lang=args.lang,

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .catalog import GUIDE_EVENTS, MetricDef, parse_metric
-from .registry import entries as registry_entries, metric_name_regex, metric_patterns
 from .errors import SpecError, clip
 from .guides import Guide, Slug, _Errors, slug_problem
+from .registry import entries as registry_entries
+from .registry import metric_name_regex, metric_patterns
 from .values import Bool
 from .yamlio import load_model
 

@@ -8,8 +8,8 @@ analysis date (``as_of``, the last complete local day) is left out of day-N metr
 from __future__ import annotations
 
 import datetime as dt
-from fractions import Fraction
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from .catalog import GUIDE_EVENTS, MetricDef

@@ -16,8 +16,22 @@ from typing import Any
 from . import plots
 from .experiment import ExperimentSpec, load_experiment
 from .guidetext import GUIDE_TEXT_CSS, guide_text_html
-from .i18n import (check_lang, date, join_list, metric_label, number, oc_sentence, p_phrase, pct, prob, pts, pval,
-                   rule_sentence, t, value)
+from .i18n import (
+    check_lang,
+    date,
+    join_list,
+    metric_label,
+    number,
+    oc_sentence,
+    p_phrase,
+    pct,
+    prob,
+    pts,
+    pval,
+    rule_sentence,
+    t,
+    value,
+)
 from .results import ExperimentResult, write_result_json
 
 SYMBOL = {"KEEP": "✔", "KILL": "✖", "CONTINUE": "↻", "INVESTIGATE": "⚠"}  # symbols common fonts cover

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from browser_support import tofu
+
 from guidelab.experiment import ExperimentSpec, dump_spec_dict, load_experiment
 from guidelab.preview import preview_from_cli, preview_html, write_preview
 

@@ -299,10 +299,11 @@ def test_simulated_ids_are_text_and_assign_agrees(root, tmp_path, onboarding_spe
 
 # --- pydantic models read booleans by the same vocabulary --------------------------------------
 def test_models_read_booleans_by_the_one_vocabulary():
+    from pydantic import ValidationError
+
     from guidelab.eligibility import PageContext, UserContext
     from guidelab.experiment import StatisticsSpec
     from guidelab.throttle import SeenGuide, ThrottlePolicy
-    from pydantic import ValidationError
 
     for text, expected in GOOD:
         assert PageContext(first_session=text).first_session is expected

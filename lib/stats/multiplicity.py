@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import math
-from numbers import Real
 from collections.abc import Callable, Sequence
+from numbers import Real
 from typing import Literal
 
 import numpy as np
