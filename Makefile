@@ -1,6 +1,7 @@
 # guidelab: two commands on a fresh machine with python3 and make:
 #   make demo   - create .venv, install, simulate the sample data, run the report, print its path
-#   make test   - unit tests, statistical checks, and every experiment notebook on the committed sample
+#   make test   - lint (ruff, mypy), unit tests, statistical checks, every experiment notebook on the
+#                 committed sample, the wheel in a fresh venv; with a coverage report and its floor
 # Installs are pinned by constraints.txt (every package, transitive ones included):
 #   make upgrade - re-resolve constraints.txt to the newest releases and run the fast tests on them
 PYTHON ?= python3
@@ -11,7 +12,7 @@ STAMP  := $(VENV)/.installed
 CONSTRAINTS := constraints.txt
 DEMO_EXPERIMENT := onboarding-tour-vs-checklist
 
-.PHONY: install demo test test-fast lab sample bench publish clean upgrade
+.PHONY: install demo test test-fast lint lab sample bench publish clean upgrade
 
 # The venv is rebuilt when pyproject.toml or the lock changes; pip moves every package to its pin.
 $(STAMP): pyproject.toml $(CONSTRAINTS)
@@ -30,12 +31,17 @@ demo: $(STAMP)
 	$(GL) simulate experiments/$(DEMO_EXPERIMENT).yaml --users 20000 --seed 7 --out data/demo/$(DEMO_EXPERIMENT)
 	$(GL) report experiments/$(DEMO_EXPERIMENT).yaml --data data/demo/$(DEMO_EXPERIMENT) --out reports
 
-test: $(STAMP)
+test: $(STAMP) lint
 	bash scripts/ensure-browser
-	$(PY) -m pytest
+	$(PY) -m pytest --cov --cov-report=term
+
+# ruff (lint and import order) and mypy (strict for the paths in pyproject's [tool.mypy] files).
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not notebook and not slow"
+	$(PY) -m pytest -m "not notebook and not slow and not wheel"
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
@@ -64,7 +70,7 @@ upgrade:
 	} > $(CONSTRAINTS).new
 	mv $(CONSTRAINTS).new $(CONSTRAINTS)
 	touch $(STAMP)
-	$(PY) -m pytest -q -m "not notebook and not slow and not browser"
+	$(PY) -m pytest -q -m "not notebook and not slow and not browser and not wheel"
 	@echo "constraints.txt renewed ($$(grep -vc '^#' $(CONSTRAINTS)) packages): review git diff $(CONSTRAINTS) and commit it"
 
 clean:

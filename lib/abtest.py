@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -97,10 +97,3 @@ def analyze(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = 
     from .analysis import analyze_experiment
 
     return analyze_experiment(spec, data_dir, as_of, encoding=encoding)
-
-
-def analyze_table(path: str | Path, variant_column: str, control: str, metrics: list[str], **kw: Any):
-    """Analyse a one-row-per-user table (booleans per metric); see :mod:`guidelab.analysis`."""
-    from .analysis import analyze_user_table
-
-    return analyze_user_table(path, variant_column, control, metrics, **kw)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from .catalog import MetricDef
 from .events import DataCheck, EventData
 from .experiment import ExperimentSpec
-from .metrics import as_of_end_utc, event_map_sql, metric_counts_sql
+from .metrics import event_map_sql, metric_counts_sql
 from .values import sql_identifier
 
 NEW_USER = "new_user"  # derived segment: signed up within 24 hours before assignment
@@ -131,7 +131,7 @@ def score_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> dict[st
     """Survey answers 0..10 per variant (one per user, the first), and users shown the survey."""
     if "value" not in {r[0] for r in ed.con.execute("DESCRIBE guide_events").fetchall()}:
         return {}
-    survey_ids = [g.id for g in spec.guides if str(getattr(g.type, "value", g.type)) == "survey"]
+    survey_ids = [g.id for g in spec.guides if g.type == "survey"]
     if not survey_ids:
         return {}
     rows = ed.con.execute(

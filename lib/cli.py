@@ -49,7 +49,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 print(f"ok   {path}: experiment {spec.id} ({len(spec.variants)} variants, {len(spec.guides)} guides)")
             else:
                 guide = load_guide(path)
-                print(f"ok   {path}: guide {guide.id} ({guide.type.value if hasattr(guide.type, 'value') else guide.type})")
+                print(f"ok   {path}: guide {guide.id} ({guide.type})")
         except SpecError as exc:
             bad += 1
             for problem in exc.problems:
@@ -76,7 +76,6 @@ def cmd_assign(args: argparse.Namespace) -> int:
     from .abtest import assign_batch
     from .experiment import load_experiment
     from .ids import read_user_ids, write_table
-
     from .progress import Progress
 
     progress = Progress("guidelab assign", quiet=args.quiet)
@@ -206,7 +205,7 @@ def cmd_analyze_counts(args: argparse.Namespace) -> int:
                                 "groups: use --jsonl for one JSON object per line and group")
         print(json.dumps(group_record(*results[0]), ensure_ascii=False, indent=2, allow_nan=False))
         return 0
-    for experiment, look, res in groups:
+    for _experiment, look, res in groups:
         heading = res.experiment + (f" look {look}" if look is not None else "")
         _print_result_text(res, args.correction, heading)
     return 0
@@ -228,9 +227,8 @@ def _link(path: Path, base_url: str | None) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import ReportError, run_report
-
     from .progress import Progress
+    from .report import ReportError, run_report
 
     progress = Progress("guidelab report", quiet=args.quiet)
     try:
@@ -255,7 +253,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from .portfolio import publish
-
     from .progress import Progress
 
     index, entries = publish(args.experiments, args.data_root, args.out, jobs=args.jobs, lang=args.lang,

@@ -25,8 +25,8 @@ Reasons are data (a code and parameters) rendered in English or Japanese by :mod
 """
 from __future__ import annotations
 
-import math
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping
 

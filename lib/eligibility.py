@@ -208,7 +208,10 @@ def _trigger_reason(guide: Guide, ctx: PageContext) -> tuple[bool, str]:
 
 def _frequency_reasons(guide: Guide, h: HistorySummary, now: dt.datetime) -> tuple[bool, str]:
     f = guide.frequency
-    times = lambda n: f"{n} time{'s' if n != 1 else ''}"
+
+    def times(n: int) -> str:
+        return f"{n} time{'s' if n != 1 else ''}"
+
     if f.until_goal and guide.goal_event in h.done_events:
         return False, f"frequency: until_goal, and the user already reached the goal ({guide.goal_event})"
     stopped = [e for e in f.stop_events if e in h.done_events]

@@ -532,7 +532,7 @@ def _prepare_csv(source: TableSource, encoding: str | None, tempdir: Callable[[]
     for i, part in enumerate(source.files):
         if part.format == "csv":
             suffix = "tsv" if part.delimiter == "\t" else "csv"
-            part = _as_utf8(part, encoding, lambda: tempdir() / f"{source.name}-{i}.{suffix}")
+            part = _as_utf8(part, encoding, lambda i=i, suffix=suffix: tempdir() / f"{source.name}-{i}.{suffix}")
             part = replace(part, header=_read_header(part) or ())
         parts.append(part)
     return replace(source, files=tuple(parts))
@@ -637,6 +637,3 @@ def _open_table(ed: EventData, name: str, encoding: str | None, data_timezone: s
     ed.sources[name] = source.path
     ed.tables[name] = source
     ed.row_counts[name] = int(row[0])
-
-
-ZONE_SUFFIX_PATTERN = re.compile(_ZONED)

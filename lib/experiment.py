@@ -6,7 +6,6 @@ reports each problem with file, field path and line (see :mod:`guidelab.yamlio`)
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,25 +13,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .catalog import GUIDE_EVENTS, MetricDef, parse_metric
-from .registry import entries as registry_entries, metric_name_regex, metric_patterns
 from .errors import SpecError, clip
-from .guides import Guide, _Errors
+from .guides import Guide, Slug, _Errors, slug_problem
+from .registry import entries as registry_entries
+from .registry import metric_name_regex, metric_patterns
 from .values import Bool
 from .yamlio import load_model
 
-ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
-_ID_RE = re.compile(ID_PATTERN)
-Slug = Annotated[str, Field(pattern=ID_PATTERN)]
 EVENT_NAME = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 def check_experiment_id(value: str) -> str:
-    """Experiment ids become file names: lower-case letters, digits, '-' and '_' only."""
-    if not isinstance(value, str) or not _ID_RE.match(value):
-        raise ValueError(
-            f"experiment id {clip(value)} is not a valid id: expected 1-63 characters of a-z, 0-9, '-' "
-            "or '_', starting with a letter or digit (it becomes a file name)"
-        )
+    """Experiment ids become file names: the one id rule of :data:`guidelab.guides.SLUG_PATTERN`."""
+    problem = slug_problem(value)
+    if problem:
+        raise ValueError(f"experiment id {clip(value)} is not a valid id: {problem}")
     return value
 
 

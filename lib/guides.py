@@ -23,8 +23,8 @@ import fnmatch
 import math
 import numbers
 import re
-from dataclasses import dataclass
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
@@ -81,8 +81,13 @@ MAX_BUTTONS = 5
 DEFAULT_LOCALES: tuple[str, ...] = ("ja", "en")
 REQUIRED_LOCALES: tuple[str, ...] = ("ja", "en")
 
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+#: The one rule for ids that become file names or parts of them (experiment ids, variant keys,
+#: guide and step ids): lower-case ASCII letters, digits, '-' and '_', starting with a letter or
+#: digit, at most 63 characters - no path separators, dots, spaces or case-only differences.
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _SLUG_RE = re.compile(SLUG_PATTERN)
+#: Names Windows reserves for devices, with or without an extension: never a file name.
+_DEVICE_NAMES = frozenset({"con", "prn", "aux", "nul", *(f"{p}{i}" for p in ("com", "lpt") for i in range(1, 10))})
 #: BCP 47-like tags: ``ja``, ``en``, ``pt-BR``, ``zh-Hant``.
 _LOCALE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -100,12 +105,20 @@ def _one_of(options: tuple[str, ...]):
     return BeforeValidator(check)
 
 
-def _check_slug(value: Any) -> Any:
+def slug_problem(value: Any) -> str | None:
+    """What is wrong with ``value`` as an id (:data:`SLUG_PATTERN`), or None when it is a valid one."""
     if not isinstance(value, str) or not _SLUG_RE.match(value):
-        raise ValueError(
-            "expected an id of 1-63 characters a-z, 0-9 and '-', starting with a letter or digit "
-            "(it becomes part of file names)"
-        )
+        return ("expected an id of 1-63 characters a-z, 0-9, '-' and '_', starting with a letter or digit "
+                "(it becomes part of file names)")
+    if value in _DEVICE_NAMES:
+        return f"{value!r} is a device name on Windows, never a file name: expected another id"
+    return None
+
+
+def _check_slug(value: Any) -> Any:
+    problem = slug_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
@@ -150,7 +163,8 @@ def _check_priority(value: Any) -> Any:
     return int(value)
 
 
-Slug = Annotated[str, BeforeValidator(_check_slug)]
+#: An id that becomes (part of) a file name; the pattern is repeated for the JSON Schema.
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN), BeforeValidator(_check_slug)]
 EventName = Annotated[str, _check_name("a product event name", 200)]
 AttributeName = Annotated[str, _check_name("a user attribute name", 100)]
 Number = Annotated[int | float, BeforeValidator(_check_number)]

@@ -267,7 +267,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     if "value" in cols:
         for g in spec.guides:
             scales = [s.question.scale for s in g.steps if getattr(s, "question", None) is not None and s.question.scale]
-            if str(getattr(g.type, "value", g.type)) != "survey" or not scales:
+            if g.type != "survey" or not scales:
                 continue
             lo, hi = scales[0]
             out_of_range.append(f"(r.guide_id = {sql_literal(g.id)} AND {ev} = 'answered' AND r.value IS NOT NULL AND "

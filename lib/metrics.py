@@ -8,8 +8,8 @@ analysis date (``as_of``, the last complete local day) is left out of day-N metr
 from __future__ import annotations
 
 import datetime as dt
-from fractions import Fraction
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from .catalog import GUIDE_EVENTS, MetricDef
@@ -299,8 +299,8 @@ def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool) -> tuple
         m2_y, m2_x, c_xy = _centred(centred, n, sy, sx, sy2, sx2, sxy)
         out[v] = ProportionCounts(n, int(sy)) if mdef.kind == "proportion" else MeanStats(n, float(sy), float(sy2), m2_y)
         if cov is not None:
-            cov[v] = CovariateStats(n, float(sy), float(sy2), float(sx or 0), float(sx2 or 0), float(sxy or 0),
-                                    m2_y, m2_x, c_xy)
+            cov[v] = CovariateStats(n=n, sum_x=float(sx or 0), sum_y=float(sy), sum_x2=float(sx2 or 0),
+                                    sum_y2=float(sy2), sum_xy=float(sxy or 0), m2_x=m2_x, m2_y=m2_y, c_xy=c_xy)
     return out, cov
 
 

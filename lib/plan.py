@@ -38,7 +38,8 @@ from .stats.power import (
     sequential_sample_size_two_proportions,
     users_needed,
 )
-from .stats.sequential import DEFAULT_TUNING, METHOD as SEQUENTIAL_METHOD
+from .stats.sequential import DEFAULT_TUNING
+from .stats.sequential import METHOD as SEQUENTIAL_METHOD
 
 __all__ = [
     "ArmPlan",

@@ -16,8 +16,22 @@ from typing import Any
 from . import plots
 from .experiment import ExperimentSpec, load_experiment
 from .guidetext import GUIDE_TEXT_CSS, guide_text_html
-from .i18n import (check_lang, date, join_list, metric_label, number, oc_sentence, p_phrase, pct, prob, pts, pval,
-                   rule_sentence, t, value)
+from .i18n import (
+    check_lang,
+    date,
+    join_list,
+    metric_label,
+    number,
+    oc_sentence,
+    p_phrase,
+    pct,
+    prob,
+    pts,
+    pval,
+    rule_sentence,
+    t,
+    value,
+)
 from .results import ExperimentResult, write_result_json
 
 SYMBOL = {"KEEP": "✔", "KILL": "✖", "CONTINUE": "↻", "INVESTIGATE": "⚠"}  # symbols common fonts cover
@@ -340,7 +354,7 @@ def guides_preview(ctx: ReportContext) -> str:
             body = guide_text_html(st.body.get(lang)) if getattr(st, "body", None) else ""
             steps.append(f'<div class="step"><span class="gl-small">{i}/{len(g.steps)}</span> <b class="gl-text">{title}</b>'
                          f'<div class="gl-text">{body}</div>{buttons}</div>')
-        cards.append(f'<div class="gl-guide"><b>{escape(v.key)}</b> · {escape(str(g.type.value if hasattr(g.type, "value") else g.type))} '
+        cards.append(f'<div class="gl-guide"><b>{escape(v.key)}</b> · {escape(g.type)} '
                      f'<span class="gl-small">({escape(g.id)})</span>{"".join(steps)}</div>')
     return (f'<style>{GUIDE_TEXT_CSS}</style>'
             f'<div class="gl-report"><h2>{t("guides", lang)}</h2><div class="gl-guides">{"".join(cards)}</div></div>')

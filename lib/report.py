@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from .progress import Progress
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-NOTEBOOK_DIR = PACKAGE_DIR.parent / "notebooks"
+#: The report and plan notebooks ship inside the package (package data); the repository's
+#: ``notebooks/`` holds links to them for JupyterLab, so there is one copy.
+NOTEBOOK_DIR = PACKAGE_DIR / "notebooks"
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
 REPORT_NOTEBOOK = "experiment_report.ipynb"
 
@@ -62,7 +64,7 @@ def report_name(experiment: str, lang: str = "en", suffix: str = ".html") -> str
 def notebook_path(name: str = REPORT_NOTEBOOK) -> Path:
     path = NOTEBOOK_DIR / name
     if not path.is_file():
-        raise GuidelabError(f"{path}: report notebook not found (is guidelab installed from its source tree?)")
+        raise GuidelabError(f"{path}: notebook not found: the guidelab installation is incomplete (reinstall it)")
     return path
 
 

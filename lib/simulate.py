@@ -417,11 +417,6 @@ def truth_metric_names() -> list[str]:
     return names
 
 
-def expected_metrics(spec: ExperimentSpec, sim: SimulationSpec, arrival_day_distribution: np.ndarray) -> dict:
-    """True expected value of each catalogue metric per variant (what estimates should hit)."""
-    return expected_truth(spec, sim, arrival_day_distribution)["expected"]
-
-
 def _activity_truth(sim: SimulationSpec, t: VariantTruth, lift: float, support: float) -> dict[str, float]:
     """Expected activity metrics of users with retention lift ``lift`` (engagement mixture exact).
 

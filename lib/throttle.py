@@ -27,8 +27,8 @@ from .yamlio import load_model
 
 __all__ = [
     "Candidate",
-    "Decision",
     "SeenGuide",
+    "ThrottleDecision",
     "ThrottlePolicy",
     "apply_policy",
     "apply_policy_counts",
@@ -90,7 +90,9 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class Decision:
+class ThrottleDecision:
+    """Whether one candidate guide may be shown now, with the rule that decided it."""
+
     guide_id: str
     allowed: bool
     reason: str
@@ -133,7 +135,7 @@ def period_counts(policy: ThrottlePolicy, history: Iterable[SeenGuide], now: dt.
 
 
 def apply_policy_counts(policy: ThrottlePolicy, candidates: list[Candidate], shown_in_period: int,
-                        last_shown_at: dt.datetime | None, now: dt.datetime) -> list[Decision]:
+                        last_shown_at: dt.datetime | None, now: dt.datetime) -> list[ThrottleDecision]:
     """:func:`apply_policy` from pre-counted history (used by the vectorised eligibility path)."""
     _require_aware(now, "now")
     exempt = set(policy.exempt)
@@ -143,19 +145,19 @@ def apply_policy_counts(policy: ThrottlePolicy, candidates: list[Candidate], sho
     utc_now = now.astimezone(dt.timezone.utc)
     gap = dt.timedelta(minutes=policy.min_gap_minutes)
     period = _fmt_num(policy.period_hours)
-    decisions: dict[str, Decision] = {}
+    decisions: dict[str, ThrottleDecision] = {}
     winner: Candidate | None = None
 
     # Exempt guides first: they ignore caps, gaps and priority, and still count as shown.
     for c in ordered:
         if c.guide_id in exempt:
-            decisions[c.guide_id] = Decision(c.guide_id, True, "throttle: exempt from caps and gaps")
+            decisions[c.guide_id] = ThrottleDecision(c.guide_id, True, "throttle: exempt from caps and gaps")
             count, last = count + 1, utc_now
     for c in ordered:
         if c.guide_id in exempt:
             continue
         if policy.priority_order and winner is not None:
-            decisions[c.guide_id] = Decision(
+            decisions[c.guide_id] = ThrottleDecision(
                 c.guide_id, False,
                 f"throttle: {winner.guide_id} (priority {winner.priority}) is shown instead; "
                 f"only the highest priority shows at once")
@@ -165,14 +167,14 @@ def apply_policy_counts(policy: ThrottlePolicy, candidates: list[Candidate], sho
         if count >= policy.max_guides_per_period:
             reason = (f"throttle: {count} guide{'s' if count != 1 else ''} already shown in the last "
                       f"{period} h (max {policy.max_guides_per_period})")
-            decisions[c.guide_id] = Decision(c.guide_id, False, reason)
+            decisions[c.guide_id] = ThrottleDecision(c.guide_id, False, reason)
             continue
         if last is not None and policy.min_gap_minutes > 0 and utc_now - last < gap:
             reason = (f"throttle: last guide shown {_fmt_gap(max(utc_now - last, dt.timedelta()))} ago "
                       f"(min gap {_fmt_num(policy.min_gap_minutes)} min)")
-            decisions[c.guide_id] = Decision(c.guide_id, False, reason)
+            decisions[c.guide_id] = ThrottleDecision(c.guide_id, False, reason)
             continue
-        decisions[c.guide_id] = Decision(
+        decisions[c.guide_id] = ThrottleDecision(
             c.guide_id, True,
             f"throttle: allowed ({count} of {policy.max_guides_per_period} shown in the last {period} h)")
         count, last = count + 1, utc_now
@@ -180,8 +182,8 @@ def apply_policy_counts(policy: ThrottlePolicy, candidates: list[Candidate], sho
 
 
 def apply_policy(policy: ThrottlePolicy, candidates: list[Candidate], history: list[SeenGuide],
-                 now: dt.datetime) -> list[Decision]:
-    """Which of the guides eligible at ``now`` may be shown, one :class:`Decision` per candidate.
+                 now: dt.datetime) -> list[ThrottleDecision]:
+    """Which of the guides eligible at ``now`` may be shown, one :class:`ThrottleDecision` per candidate.
 
     Rules, in order: guides listed in ``exempt`` are always allowed (and count as shown, so
     they can use up the cap or start a gap for the others). With ``priority_order``, only the

@@ -100,7 +100,7 @@ def test_stickiness_counts_equal_python(simulated_onboarding, onboarding_spec):
             active[(users[u]["variant"], r["timestamp"].astimezone(tz).date())].add(u)
     for v, rows in sticky.items():
         for day, dau, wau, mau in rows:
-            def window(n):
+            def window(n, v=v, day=day):
                 return set().union(*(active[(v, day - dt.timedelta(days=k))] for k in range(n)))
             assert (dau, wau, mau) == (len(active[(v, day)]), len(window(7)), len(window(30)))
 

@@ -11,8 +11,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from guidelab.cli import main
-from guidelab.counts_table import (CountsOptions, analyze_counts_file, analyze_counts_table, group_record,
-                                   parse_guardrail, read_counts_table)
+from guidelab.counts_table import (
+    CountsOptions,
+    analyze_counts_file,
+    analyze_counts_table,
+    group_record,
+    parse_guardrail,
+    read_counts_table,
+)
 from guidelab.errors import DataError, GuidelabError
 
 HEADER = "experiment,look,variant,users,conv,dismissed\n"

@@ -1,12 +1,18 @@
 """The verdict rules, one scenario per rule, in both languages."""
 from __future__ import annotations
 
-import pytest
-
 import datetime as dt
 
-from guidelab.decision import (GUARDRAIL_MARGIN_DEFAULTS, ComparisonView, Progress, Reason, decide,
-                               default_guardrail_margin)
+import pytest
+
+from guidelab.decision import (
+    GUARDRAIL_MARGIN_DEFAULTS,
+    ComparisonView,
+    Progress,
+    Reason,
+    decide,
+    default_guardrail_margin,
+)
 
 
 def view(variant="b", metric="retention_d7", role="primary", p=0.5, rel=0.0, ci=(-0.1, 0.1), higher=True,

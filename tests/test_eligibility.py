@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
+
 from guidelab.abtest import assign
 from guidelab.eligibility import (
     UserContext,
@@ -313,8 +314,6 @@ def test_an_attribute_at_the_top_level_says_where_it_goes(root, capsys):
 
 
 def test_stop_rules_in_the_table_and_the_cli(root, tmp_path, capsys):
-    from guidelab.cli import main
-
     spec = make_spec(frequency={"mode": "every_time", "until_goal": True, "stop_events": ["churned"]},
                      goal_event="project_created")
     uid = user_in(spec, "treat")
@@ -327,8 +326,9 @@ def test_stop_rules_in_the_table_and_the_cli(root, tmp_path, capsys):
 
 
 def test_until_goal_needs_a_goal_event():
-    from guidelab.errors import SpecError
     from pydantic import ValidationError
+
+    from guidelab.errors import SpecError
 
     with pytest.raises((SpecError, ValidationError), match="until_goal"):
         make_spec(frequency={"mode": "every_time", "until_goal": True})

@@ -71,10 +71,17 @@ def test_errors_name_field_and_line(tmp_path, old, new, field, line, words):
         assert problem.line == line
 
 
-@pytest.mark.parametrize("bad", ["../etc/passwd", "Exp", "a b", "", "x" * 64, "a/b", "-start", "名前"])
+@pytest.mark.parametrize("bad", ["../etc/passwd", "Exp", "a b", "", "x" * 64, "a/b", "-start", "名前", "a.b", "con", "lpt1"])
 def test_experiment_ids_are_safe_file_names(bad):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="is not a valid id"):
         check_experiment_id(bad)
+
+
+@pytest.mark.parametrize("good", ["a", "tour-2026_11", "0x", "x" * 63, "console", "com10"])
+def test_experiment_ids_follow_the_one_id_rule(good):
+    from guidelab.guides import slug_problem
+
+    assert check_experiment_id(good) == good and slug_problem(good) is None
 
 
 def test_id_must_match_file_name(tmp_path):

@@ -27,11 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import corpus as C
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-import corpus as C
 from guidelab.analysis import analyze_experiment
 from guidelab.errors import DataError
 from guidelab.experiment import load_experiment

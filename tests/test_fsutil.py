@@ -5,6 +5,7 @@ import os
 import stat
 
 import pytest
+
 from guidelab.fsutil import atomic_write_text, atomic_writer
 
 

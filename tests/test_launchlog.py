@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
 from guidelab import launchlog
 from guidelab.abtest import assign, assign_batch
 from guidelab.errors import GuidelabError

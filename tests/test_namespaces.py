@@ -8,6 +8,7 @@ import pytest
 
 growthbook = pytest.importorskip("growthbook")
 from growthbook import core as gbcore
+
 from guidelab.abtest import assign, assign_batch
 from guidelab.experiment import NamespaceSpec
 from guidelab.hashing import hash_v1, hash_v1_batch, in_namespace, in_namespace_batch

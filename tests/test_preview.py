@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from browser_support import tofu
+
 from guidelab.experiment import ExperimentSpec, dump_spec_dict, load_experiment
 from guidelab.preview import preview_from_cli, preview_html, write_preview
 
@@ -42,7 +43,10 @@ def all_types_spec() -> ExperimentSpec:
     """The onboarding spec with guides of the types the examples lack: modal, tooltip (every
     placement), rating and poll surveys, and a one-step tour step without target."""
     data = dump_spec_dict(load_experiment(EXPERIMENTS / "onboarding-tour-vs-checklist.yaml"))
-    t = lambda ja, en: {"ja": ja, "en": en}
+
+    def t(ja, en):
+        return {"ja": ja, "en": en}
+
     data["simulation"] = None
     data["guides"] = [
         {"id": "hello-modal", "type": "modal", "steps": [{

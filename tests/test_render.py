@@ -87,8 +87,9 @@ def test_japanese_lists_use_the_ideographic_comma():
 
     assert join_list(["holdout 46.5%", "modal 48.0%"], "ja") == "holdout 46.5%、modal 48.0%"
     assert join_list(["a", "b"], "en") == "a, b"
-    import guidelab.i18n as i18n
     import inspect
+
+    import guidelab.i18n as i18n
 
     source = inspect.getsource(i18n)
     assert " まで" not in source and "、 " not in source

@@ -10,7 +10,6 @@ import pytest
 
 from guidelab.report import ReportError, run_report
 
-
 pytestmark = pytest.mark.notebook
 ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS, SAMPLE = ROOT / "experiments", ROOT / "data" / "sample"

@@ -6,6 +6,7 @@ import json
 import math
 
 import pytest
+
 from guidelab.analysis import analyze_experiment
 from guidelab.simulate import simulate
 
@@ -32,6 +33,7 @@ def test_csv_timestamps_carry_the_experiment_offset(tmp_path, banner_spec):
 
 def test_assignments_agree_with_the_hash(simulated_onboarding, onboarding_spec):
     import pyarrow.parquet as pq
+
     from guidelab.abtest import assign
 
     rows = pq.read_table(simulated_onboarding / "assignments.parquet").to_pylist()
@@ -118,6 +120,7 @@ SIM_DAYS = 21
 def sim_features(tmp_path_factory):
     """The feature spec simulated once (30,000 users, 21 days) with its truth and tables as pandas."""
     import pyarrow.parquet as pq
+
     from guidelab.experiment import load_experiment
 
     d = tmp_path_factory.mktemp("sim-features")
@@ -318,16 +321,18 @@ def test_new_features_are_deterministic_and_leave_other_specs_alone(tmp_path, si
     ("nps_scores", [0.5, 0.5], "11 probabilities"),
 ])
 def test_variant_truth_validates_nps_scores(field, value, words):
-    from guidelab.experiment import VariantTruth
     from pydantic import ValidationError
+
+    from guidelab.experiment import VariantTruth
 
     with pytest.raises(ValidationError, match=words):
         VariantTruth(**{field: value})
 
 
 def test_segment_lift_names_known_attributes():
-    from guidelab.experiment import SimulationSpec
     from pydantic import ValidationError
+
+    from guidelab.experiment import SimulationSpec
 
     SimulationSpec(variants={}, segment_lift={"new_user": {"existing": 0.5}})
     with pytest.raises(ValidationError, match="unknown attribute 'country'"):
@@ -421,6 +426,6 @@ def test_truth_covers_every_builtin_metric_of_the_registry(onboarding_spec):
         wanted = [e.name] if e.name is not None else [f"{e.family}_d{d}" for d in TRUTH_DAYS]
         for variant, row in expected.items():
             assert set(wanted) <= set(row), (variant, e.pattern)
-    for variant, row in expected.items():
+    for row in expected.values():
         assert list(row) == [n for n in names if n in row]
         assert all(registry.parse_metric(n) for n in row)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+
 from guidelab.errors import SpecError
 from guidelab.throttle import (
     Candidate,

@@ -80,7 +80,7 @@ def test_python_and_sql_agree_on_every_token():
     con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
     rows = con.execute(f"SELECT i, {sql_bool_case('v')}, {sql_bool_is_valid('v')} FROM t ORDER BY i").fetchall()
     assert len(rows) == len(values)
-    for (i, sql_value, sql_valid), text in zip(rows, values):
+    for (_i, sql_value, sql_valid), text in zip(rows, values):
         try:
             expected = int(parse_bool(text))
         except BoolParseError:
@@ -299,10 +299,11 @@ def test_simulated_ids_are_text_and_assign_agrees(root, tmp_path, onboarding_spe
 
 # --- pydantic models read booleans by the same vocabulary --------------------------------------
 def test_models_read_booleans_by_the_one_vocabulary():
+    from pydantic import ValidationError
+
     from guidelab.eligibility import PageContext, UserContext
     from guidelab.experiment import StatisticsSpec
     from guidelab.throttle import SeenGuide, ThrottlePolicy
-    from pydantic import ValidationError
 
     for text, expected in GOOD:
         assert PageContext(first_session=text).first_session is expected

@@ -33,7 +33,12 @@ from .proportions import (
     proportion_ci,
 )
 from .ratio import RatioComparison, RatioStats, compare_ratios
-from .sequential import SequentialResult, confidence_sequence_halfwidth, sequential_interval, sequential_relative_interval
+from .sequential import (
+    SequentialResult,
+    confidence_sequence_halfwidth,
+    sequential_interval,
+    sequential_relative_interval,
+)
 from .srm import SRMResult, srm_test
 
 __all__ = [

@@ -22,7 +22,7 @@ so the calibration simulations exercise exactly the code that produces real resu
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from numbers import Real
@@ -31,12 +31,12 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 from scipy import integrate, special
 
-from .proportions import (
+from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
-    _check_alpha,
-    _check_arm,
-    _finite_or_none,
+    check_alpha,
+    check_arm,
+    finite_or_none,
 )
 
 __all__ = ["BayesResult", "beta_binomial"]
@@ -116,7 +116,7 @@ def _check_prior(prior: Any) -> tuple[float, float]:
     return out[0], out[1]
 
 
-def _check_scale(scale: Any) -> str:
+def _check_scale(scale: Any) -> Literal["relative", "absolute"]:
     if scale not in ("relative", "absolute"):
         raise ValueError(f"scale must be 'relative' or 'absolute', got {scale!r}")
     return scale
@@ -398,10 +398,10 @@ def _miller_sum(aA: np.ndarray, bA: np.ndarray, aB: np.ndarray, bB: np.ndarray) 
     out = np.empty(aA.size)
     terms = aB.astype(np.int64)
     bounds, acc = [0], 0
-    for i, t in enumerate(terms):
+    for end, t in enumerate(terms, start=1):
         acc += int(t)
         if acc >= 2_000_000:
-            bounds.append(i + 1)
+            bounds.append(end)
             acc = 0
     if bounds[-1] != aA.size:
         bounds.append(aA.size)
@@ -563,7 +563,7 @@ def _cornish_fisher(a1: np.ndarray, b1: np.ndarray, a0: np.ndarray, b0: np.ndarr
     """
     if rel:
         k = [special.polygamma(n, a1) - special.polygamma(n, a1 + b1) for n in range(4)]
-        c = [special.polygamma(n, a0) - special.polygamma(n, a0 + b0) for n in range(4)]
+        c: Sequence[np.ndarray] = [special.polygamma(n, a0) - special.polygamma(n, a0 + b0) for n in range(4)]
         k1, k2, k3, k4 = k[0] - c[0], k[1] + c[1], k[2] - c[2], k[3] + c[3]
     else:
         def cumulants(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -720,12 +720,12 @@ class BayesResult:
         ci = self.credible_interval
         interval = None
         if ci is not None:
-            lo, hi = _finite_or_none(ci[0]), _finite_or_none(ci[1])
+            lo, hi = finite_or_none(ci[0]), finite_or_none(ci[1])
             interval = None if lo is None or hi is None else [lo, hi]
         return {
-            "chance_to_beat_control": _finite_or_none(self.chance_to_beat_control),
-            "expected_loss": _finite_or_none(self.expected_loss),
-            "expected_loss_control": _finite_or_none(self.expected_loss_control),
+            "chance_to_beat_control": finite_or_none(self.chance_to_beat_control),
+            "expected_loss": finite_or_none(self.expected_loss),
+            "expected_loss_control": finite_or_none(self.expected_loss_control),
             "credible_interval": interval,
             "scale": self.scale,
             "prior": [float(self.prior[0]), float(self.prior[1])],
@@ -778,10 +778,10 @@ def beta_binomial(
         than NaN (seen only for the interval of a prior-only arm with a U-shaped prior whose
         parameters are both below ~0.05).
     """
-    x1, n1 = _check_arm(successes, n, "treatment")
-    x0, n0 = _check_arm(successes_control, n_control, "control")
+    x1, n1 = check_arm(successes, n, "treatment")
+    x0, n0 = check_arm(successes_control, n_control, "control")
     a, b = _check_prior(prior)
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     scale = _check_scale(scale)
 
     a1, b1 = a + x1, b + (n1 - x1)
@@ -797,8 +797,8 @@ def beta_binomial(
             "figures reflect the prior only"
         )
 
-    chance = _finite_or_none(_chance_to_beat_arrays(a1, b1, a0, b0))
-    loss_t, loss_c = (_finite_or_none(v) for v in _expected_loss_arrays(a1, b1, a0, b0))
+    chance = finite_or_none(_chance_to_beat_arrays(a1, b1, a0, b0))
+    loss_t, loss_c = (finite_or_none(v) for v in _expected_loss_arrays(a1, b1, a0, b0))
     if chance is None or loss_t is None or loss_c is None:
         notes.append(
             "numerical integration did not reach 1e-9: "

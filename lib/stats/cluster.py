@@ -99,23 +99,27 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .means import (
-    _CANCELLATION_RTOL,
-    _CONSISTENCY_RTOL,
-    _arm_shortfall,
-    _centred_ss,
-    _check_real,
-    _check_stats,
-    _common_dict,
-    _log_ratio_arrays,
-    _LogRatioArrays,
-    _normal_diff_arrays,
-    _NormalDiffArrays,
-    _opt,
-    _point_lift,
+from ._common import (
+    CANCELLATION_RTOL,
+    CONSISTENCY_RTOL,
+    STATUS_NOT_ENOUGH_DATA,
+    STATUS_OK,
+    EstimateComparison,
+    LogRatioArrays,
+    NormalDiffArrays,
+    arm_shortfall,
+    centred_ss,
+    check_alpha,
+    check_count,
+    check_real,
+    check_stats,
+    finite_or_none,
+    log_ratio_arrays,
+    normal_diff_arrays,
+    point_lift,
+    z_two_sided,
 )
 from .power import _check_positive, _finite
-from .proportions import STATUS_NOT_ENOUGH_DATA, STATUS_OK, _check_alpha, _check_count, _z_two_sided
 
 __all__ = [
     "ClusterStats", "ClusterComparison", "compare_clustered", "ClusterArrays", "compare_clustered_arrays",
@@ -132,8 +136,8 @@ _SUM_FIELDS = ("sum_y", "sum_y2", "sum_n2", "sum_ny", "sum_n3", "sum_n4", "sum_u
 
 
 def _le(a: float, b: float) -> bool:
-    """a <= b up to summation rounding (relative margin _CONSISTENCY_RTOL of the larger magnitude)."""
-    return a <= b + _CONSISTENCY_RTOL * max(abs(a), abs(b), 1.0)
+    """a <= b up to summation rounding (relative margin CONSISTENCY_RTOL of the larger magnitude)."""
+    return a <= b + CONSISTENCY_RTOL * max(abs(a), abs(b), 1.0)
 
 
 @dataclass(frozen=True)
@@ -163,9 +167,9 @@ class ClusterStats:
     sum_y2_over_n: float
 
     def __post_init__(self) -> None:
-        k = _check_count(self.n_accounts, "n_accounts")
-        n = _check_count(self.n_users, "n_users")
-        vals = {f: _check_real(getattr(self, f), f) for f in _SUM_FIELDS}
+        k = check_count(self.n_accounts, "n_accounts")
+        n = check_count(self.n_users, "n_users")
+        vals = {f: check_real(getattr(self, f), f) for f in _SUM_FIELDS}
         if n < k:
             raise ValueError(f"n_users ({n}) must be >= n_accounts ({k}): every account has at least one user")
         if k == 0:
@@ -295,9 +299,9 @@ def _icc_arrays(arms: list[ArmSums]) -> _IccArrays:
         nf = np.asarray(a.n_users, dtype=float)
         su2, sq_n = np.asarray(a.sum_user_y2, dtype=float), np.asarray(a.sum_y2_over_n, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ssb = ssb + np.where(nf > 0, _centred_ss(sq_n, a.sum_y, nf), 0.0)
+            ssb = ssb + np.where(nf > 0, centred_ss(sq_n, a.sum_y, nf), 0.0)
             w = su2 - sq_n  # within-account SS, guarded like a centred sum of squares
-            ssw = ssw + np.where(w <= _CANCELLATION_RTOL * su2, 0.0, w)
+            ssw = ssw + np.where(w <= CANCELLATION_RTOL * su2, 0.0, w)
             sn = sn + np.where(nf > 0, np.asarray(a.sum_n2, dtype=float) / nf, 0.0)
         kk, nn = kk + np.asarray(a.n_accounts, dtype=float), nn + nf
     j = float(len(arms))
@@ -330,7 +334,7 @@ def _arm_variance(a: ArmSums, rho: Any) -> _ArmVariance:
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.where(n > 0, sy / n, np.nan)
         q = sy2 - 2.0 * mean * sny + mean * mean * sn2  # Σ(y_k - Ȳn_k)²
-        q = np.where(q <= _CANCELLATION_RTOL * (sy2 + mean * mean * sn2), 0.0, q)
+        q = np.where(q <= CANCELLATION_RTOL * (sy2 + mean * mean * sn2), 0.0, q)
         sw = (1.0 - r) * n + r * sn2
         snw = (1.0 - r) * sn2 + r * sn3
         sw2 = (1.0 - r) ** 2 * sn2 + 2.0 * r * (1.0 - r) * sn3 + r * r * sn4
@@ -346,10 +350,10 @@ def _naive_var_arrays(n: Any, sum_y: Any, sum_user_y2: Any) -> np.ndarray:
     independent. NaN where N < 2."""
     nf = np.asarray(n, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(nf >= 2, _centred_ss(sum_user_y2, sum_y, nf) / ((nf - 1.0) * nf), np.nan)
+        return np.where(nf >= 2, centred_ss(sum_user_y2, sum_y, nf) / ((nf - 1.0) * nf), np.nan)
 
 
-def _fieller_arrays(m1: Any, v1: Any, m0: Any, v0: Any, z: float) -> _LogRatioArrays:
+def _fieller_arrays(m1: Any, v1: Any, m0: Any, v0: Any, z: float) -> LogRatioArrays:
     """Relative lift m1/m0 - 1 with Fieller's interval, elementwise (Fieller 1954, J R Stat Soc B
     16:175-185): the set of q with (m1 - q·m0)² <= z²(v1 + q²v0), i.e. the roots of
     (m0² - z²v0)q² - 2m1m0·q + (m1² - z²v1) = 0,
@@ -362,14 +366,14 @@ def _fieller_arrays(m1: Any, v1: Any, m0: Any, v0: Any, z: float) -> _LogRatioAr
     large accounts skew the arm means (docs/statistics.md: 0.947 against 0.932 for a proportion at
     ICC 0.3)."""
     m1, v1, m0, v0 = (np.asarray(x, dtype=float) for x in (m1, v1, m0, v0))
-    log = _log_ratio_arrays(m1, v1, m0, v0, z)
+    log = log_ratio_arrays(m1, v1, m0, v0, z)
     with np.errstate(divide="ignore", invalid="ignore"):
         a = m0 * m0 - z * z * v0
         ok = (a > 0.0) & np.isfinite(v1) & np.isfinite(v0)
         root = z * np.sqrt(np.where(ok, v1 * a + v0 * m1 * m1, 0.0))
         low = np.where(ok, (m1 * m0 - root) / a - 1.0, np.nan)
         high = np.where(ok, (m1 * m0 + root) / a - 1.0, np.nan)
-    return _LogRatioArrays(log.rel_lift, log.se_log_ratio, low, high)
+    return LogRatioArrays(log.rel_lift, log.se_log_ratio, low, high)
 
 
 class ClusterArrays(NamedTuple):
@@ -379,25 +383,25 @@ class ClusterArrays(NamedTuple):
     mean_control: np.ndarray
     var_mean: np.ndarray  # corrected delta-method variance of each arm's mean
     var_mean_control: np.ndarray
-    diff: _NormalDiffArrays  # abs_diff, se, ci_low, ci_high, p_value
-    rel: _LogRatioArrays  # rel_lift, se_log_ratio, ci_low, ci_high (Fieller)
+    diff: NormalDiffArrays  # abs_diff, se, ci_low, ci_high, p_value
+    rel: LogRatioArrays  # rel_lift, se_log_ratio, ci_low, ci_high (Fieller)
     icc: np.ndarray  # pooled ANOVA ICC
     effective_accounts: np.ndarray  # Satterthwaite df of the variance under the working model
     var_naive: np.ndarray  # s²/N per arm as if users were independent
     var_naive_control: np.ndarray
     design_effect: np.ndarray  # (var + var_control) / (var_naive + var_naive_control)
-    diff_naive: _NormalDiffArrays  # the user-level z-test (for comparison only)
+    diff_naive: NormalDiffArrays  # the user-level z-test (for comparison only)
 
 
 def compare_clustered_arrays(treatment: ArmSums, control: ArmSums, alpha: float = 0.05) -> ClusterArrays:
     """The vectorised core of :func:`compare_clustered` (same method, no validation): every field
     of the two :class:`ArmSums` may be an array (broadcast together). The scalar function calls
     it, so calibration simulations exercise the code that produces real results."""
-    z = _z_two_sided(alpha)
+    z = z_two_sided(alpha)
     icc = _icc_arrays([treatment, control]).icc
     rho = np.clip(np.nan_to_num(icc, nan=0.0), 0.0, 1.0)  # working-model ICC: 0 where undefined
     t, c = _arm_variance(treatment, rho), _arm_variance(control, rho)
-    diff = _normal_diff_arrays(t.mean, t.var, c.mean, c.var, z)
+    diff = normal_diff_arrays(t.mean, t.var, c.mean, c.var, z)
     rel = _fieller_arrays(t.mean, t.var, c.mean, c.var, z)
     w1 = _naive_var_arrays(treatment.n_users, treatment.sum_y, treatment.sum_user_y2)
     w0 = _naive_var_arrays(control.n_users, control.sum_y, control.sum_user_y2)
@@ -406,14 +410,14 @@ def compare_clustered_arrays(treatment: ArmSums, control: ArmSums, alpha: float 
         g = (t.weight + c.weight) ** 2 / (t.weight_sq + c.weight_sq)
         g = np.where(np.isfinite(t.var) & np.isfinite(c.var), g, np.nan)
     return ClusterArrays(t.mean, c.mean, t.var, c.var, diff, rel, icc, g, w1, w0, de,
-                         _normal_diff_arrays(t.mean, w1, c.mean, w0, z))
+                         normal_diff_arrays(t.mean, w1, c.mean, w0, z))
 
 
 # --------------------------------------------------------------------------- public API
 
 
 @dataclass(frozen=True)
-class ClusterComparison:
+class ClusterComparison(EstimateComparison):
     """Treatment vs control on a per-user metric with ACCOUNTS randomised: difference, relative lift,
     CIs and p-value from the account-level delta method, plus what clustering costs.
 
@@ -430,22 +434,8 @@ class ClusterComparison:
     for comparison only. ``status`` is "ok" or "not_enough_data"; ``note`` explains any None.
     """
 
-    n: int
-    n_control: int
     n_accounts: int
     n_accounts_control: int
-    estimate: float | None
-    estimate_control: float | None
-    se_estimate: float | None
-    se_estimate_control: float | None
-    abs_diff: float | None
-    abs_ci: tuple[float, float] | None
-    se_abs_diff: float | None
-    rel_lift: float | None
-    rel_ci: tuple[float, float] | None
-    se_log_ratio: float | None
-    p_value: float | None
-    alpha: float
     icc: float | None = None
     design_effect: float | None = None
     design_effect_from_icc: float | None = None
@@ -454,16 +444,13 @@ class ClusterComparison:
     effective_accounts: float | None = None
     se_abs_diff_naive: float | None = None
     p_value_naive: float | None = None
-    method: str = METHOD_CLUSTER
-    status: str = STATUS_OK
-    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: plain ints/floats, intervals as [lo, hi], None where undefined (never NaN/inf)."""
-        d = _common_dict(self)
+        d = super().to_dict()
         d.update(
             n_accounts=int(self.n_accounts), n_accounts_control=int(self.n_accounts_control),
-            **{f: _opt(getattr(self, f)) for f in (
+            **{f: finite_or_none(getattr(self, f)) for f in (
                 "icc", "design_effect", "design_effect_from_icc", "mean_account_size", "cv_account_size",
                 "effective_accounts", "se_abs_diff_naive", "p_value_naive")},
         )
@@ -490,16 +477,16 @@ def compare_clustered(treatment: ClusterStats, control: ClusterStats, alpha: flo
     between-account variance in both arms, give status "not_enough_data" with the point estimates
     kept; a control mean of 0 leaves rel_lift None.
     """
-    _check_stats(treatment, ClusterStats, "treatment")
-    _check_stats(control, ClusterStats, "control")
-    alpha = _check_alpha(alpha)
+    check_stats(treatment, ClusterStats, "treatment")
+    check_stats(control, ClusterStats, "control")
+    alpha = check_alpha(alpha)
     t, c = treatment, control
     arr = compare_clustered_arrays(t.to_arrays(), c.to_arrays(), alpha)
     m1, m0 = t.mean, c.mean
-    v1, v0 = _opt(arr.var_mean), _opt(arr.var_mean_control)
+    v1, v0 = finite_or_none(arr.var_mean), finite_or_none(arr.var_mean_control)
     k_all, n_all = t.n_accounts + c.n_accounts, t.n_users + c.n_users
-    extra: dict[str, Any] = {"icc": _opt(arr.icc), "design_effect": _opt(arr.design_effect),
-                             "se_abs_diff_naive": _opt(arr.diff_naive.se), "p_value_naive": _opt(arr.diff_naive.p_value)}
+    extra: dict[str, Any] = {"icc": finite_or_none(arr.icc), "design_effect": finite_or_none(arr.design_effect),
+                             "se_abs_diff_naive": finite_or_none(arr.diff_naive.se), "p_value_naive": finite_or_none(arr.diff_naive.p_value)}
     if k_all > 0:
         m_bar = n_all / k_all
         extra["mean_account_size"] = m_bar
@@ -508,20 +495,20 @@ def compare_clustered(treatment: ClusterStats, control: ClusterStats, alpha: flo
             extra["design_effect_from_icc"] = 1.0 + ((t.sum_n2 + c.sum_n2) / n_all - 1.0) * max(extra["icc"], 0.0)
     abs_diff = None if m1 is None or m0 is None else m1 - m0
     base = dict(n=t.n_users, n_control=c.n_users, n_accounts=t.n_accounts, n_accounts_control=c.n_accounts,
-                estimate=m1, estimate_control=m0, alpha=alpha, **extra)
+                estimate=m1, estimate_control=m0, alpha=alpha, method=METHOD_CLUSTER, **extra)
 
     def not_enough(note: str) -> ClusterComparison:
         return ClusterComparison(
             **base, se_estimate=None if v1 is None else math.sqrt(v1),
             se_estimate_control=None if v0 is None else math.sqrt(v0),
             abs_diff=abs_diff, abs_ci=None, se_abs_diff=None,
-            rel_lift=_point_lift(m1, m0), rel_ci=None, se_log_ratio=None,
+            rel_lift=point_lift(m1, m0), rel_ci=None, se_log_ratio=None,
             p_value=None, status=STATUS_NOT_ENOUGH_DATA, note=note,
         )
 
     if t.n_accounts < 2 or c.n_accounts < 2:
         return not_enough(
-            _arm_shortfall((("treatment", t.n_accounts < 2), ("control", c.n_accounts < 2)), "fewer than 2 accounts")
+            arm_shortfall((("treatment", t.n_accounts < 2), ("control", c.n_accounts < 2)), "fewer than 2 accounts")
             + ": the between-account variance is undefined"
         )
     if v1 == 0.0 and v0 == 0.0:
@@ -530,8 +517,8 @@ def compare_clustered(treatment: ClusterStats, control: ClusterStats, alpha: flo
             "no sampling variability to test against"
         )
     notes: list[str] = []
-    rel_lift, rel_ci, se_log = _point_lift(m1, m0), None, _opt(arr.rel.se_log_ratio)
-    lo, hi = _opt(arr.rel.ci_low), _opt(arr.rel.ci_high)
+    rel_lift, rel_ci, se_log = point_lift(m1, m0), None, finite_or_none(arr.rel.se_log_ratio)
+    lo, hi = finite_or_none(arr.rel.ci_low), finite_or_none(arr.rel.ci_high)
     if m0 == 0.0:
         notes.append("control mean is 0: relative lift undefined")
     elif lo is None or hi is None:
@@ -543,7 +530,7 @@ def compare_clustered(treatment: ClusterStats, control: ClusterStats, alpha: flo
     return ClusterComparison(
         **base, se_estimate=math.sqrt(v1), se_estimate_control=math.sqrt(v0),  # type: ignore[arg-type]
         abs_diff=float(d.abs_diff), abs_ci=(float(d.ci_low), float(d.ci_high)), se_abs_diff=float(d.se),
-        rel_lift=rel_lift, rel_ci=rel_ci, se_log_ratio=se_log, effective_accounts=_opt(arr.effective_accounts),
+        rel_lift=rel_lift, rel_ci=rel_ci, se_log_ratio=se_log, effective_accounts=finite_or_none(arr.effective_accounts),
         p_value=float(d.p_value), status=STATUS_OK, note="; ".join(notes) or None,
     )
 
@@ -554,8 +541,8 @@ def icc_anova(stats: ClusterStats) -> float | None:
     None with fewer than 2 accounts, when every account has one user (no within-account
     information), or when the data have no variance at all. May be negative.
     """
-    _check_stats(stats, ClusterStats, "stats")
-    return _opt(_icc_arrays([stats.to_arrays()]).icc)
+    check_stats(stats, ClusterStats, "stats")
+    return finite_or_none(_icc_arrays([stats.to_arrays()]).icc)
 
 
 def design_effect_from_icc(icc: float, mean_account_size: float, cv_account_size: float = 0.0) -> float:
@@ -595,7 +582,7 @@ def users_needed_clustered(users_if_independent: int, icc: float, mean_account_s
     the normal approximation, i.e. on many accounts: the calibration in docs/statistics.md holds
     from about 500 accounts per arm for heavy-tailed sizes; plan more accounts below that.
     """
-    n = _check_count(users_if_independent, "users_if_independent")
+    n = check_count(users_if_independent, "users_if_independent")
     if n < 1:
         raise ValueError(f"users_if_independent must be >= 1, got {users_if_independent!r}")
     de = design_effect_from_icc(icc, mean_account_size, cv_account_size)

@@ -37,34 +37,26 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .means import (
-    _centred_or_raw,
-    _check_pair_centred,
-    _check_real,
-    _merge_pair_moments,
-    _pair_moments,
-    _check_pair_sums,
-    _pair_sums,
-    _CANCELLATION_RTOL,
-    _arm_shortfall,
-    _centred_cross,
-    _centred_ss,
-    _check_stats,
-    _common_dict,
-    _log_ratio_arrays,
-    _LogRatioArrays,
-    _normal_diff_arrays,
-    _NormalDiffArrays,
-    _opt,
-    _point_lift,
-    _relative_fields,
-)
-from .proportions import (
+from ._common import (
+    CANCELLATION_RTOL,
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
-    _check_alpha,
-    _check_count,
-    _z_two_sided,
+    EstimateComparison,
+    LogRatioArrays,
+    NormalDiffArrays,
+    PairedStats,
+    arm_shortfall,
+    centred_cross,
+    centred_or_raw,
+    centred_ss,
+    check_alpha,
+    check_stats,
+    finite_or_none,
+    log_ratio_arrays,
+    normal_diff_arrays,
+    point_lift,
+    relative_fields,
+    z_two_sided,
 )
 
 __all__ = ["CovariateStats", "CupedComparison", "compare_cuped"]
@@ -77,66 +69,28 @@ _FALLBACK_PERFECT_FIT = 2
 
 
 @dataclass(frozen=True)
-class CovariateStats:
+class CovariateStats(PairedStats):
     """Sufficient statistics of outcome y and pre-assignment covariate x in one arm.
 
-    From SQL (one row per user): ``COUNT(*) AS n, SUM(y) AS sum_y, SUM(y*y) AS sum_y2,
-    SUM(x) AS sum_x, SUM(x*x) AS sum_x2, SUM(x*y) AS sum_xy``. Users with no pre-period
-    history should enter with x = 0 (and, ideally, a flag metric of their own), not be dropped.
-    Raises ValueError for non-finite values, negative n or sums of squares, non-zero sums with
-    n == 0, and sums that violate Cauchy-Schwarz beyond rounding.
+    The fields, :meth:`merge` and checks are those of :class:`~._common.PairedStats` (x first:
+    ``CovariateStats(n, sum_x, sum_y, sum_x2, sum_y2, sum_xy, m2_x, m2_y, c_xy)``, best given by
+    keyword); the constructors below take the outcome first. From SQL (one row per user):
+    ``COUNT(*) AS n, SUM(y) AS sum_y, SUM(y*y) AS sum_y2, SUM(x) AS sum_x, SUM(x*x) AS sum_x2,
+    SUM(x*y) AS sum_xy``. Users with no pre-period history should enter with x = 0 (and, ideally,
+    a flag metric of their own), not be dropped.
     """
 
-    n: int
-    sum_y: float
-    sum_y2: float
-    sum_x: float
-    sum_x2: float
-    sum_xy: float
-    m2_y: float | None = None  # Σ(y - ȳ)²   centred moments: preferred for variances and θ
-    m2_x: float | None = None  # Σ(x - x̄)²   (the centred-moment rule of MeanStats)
-    c_xy: float | None = None  # Σ(x - x̄)(y - ȳ)
-
-    def __post_init__(self) -> None:
-        _check_pair_sums(self, "y", "x", "CovariateStats")
-        _check_pair_centred(self, ("m2_y", "m2_x", "c_xy"))
+    @classmethod
+    def from_moments(cls, n: int, mean_y: float, mean_x: float,  # type: ignore[override]
+                     m2_y: float, m2_x: float, c_xy: float) -> CovariateStats:
+        """From centred statistics, the outcome first (SQL: ``COUNT(*), AVG(y), AVG(x),
+        VAR_POP(y) * COUNT(*), VAR_POP(x) * COUNT(*), COVAR_POP(x, y) * COUNT(*)``)."""
+        return super().from_moments(n, mean_x=mean_x, mean_y=mean_y, m2_x=m2_x, m2_y=m2_y, c_xy=c_xy)
 
     @classmethod
-    def from_moments(cls, n: int, mean_y: float, mean_x: float, m2_y: float, m2_x: float, c_xy: float) -> CovariateStats:
-        """From centred statistics (SQL: ``COUNT(*), AVG(y), AVG(x), VAR_POP(y) * COUNT(*),
-        VAR_POP(x) * COUNT(*), COVAR_POP(x, y) * COUNT(*)``); raw sums are derived from them."""
-        n = _check_count(n, "n")
-        my, mx = (0.0, 0.0) if n == 0 else (_check_real(mean_y, "mean_y"), _check_real(mean_x, "mean_x"))
-        return cls(n, n * my, m2_y + n * my * my, n * mx, m2_x + n * mx * mx, c_xy + n * mx * my,
-                   m2_y=m2_y, m2_x=m2_x, c_xy=c_xy)
-
-    @classmethod
-    def from_values(cls, y: Any, x: Any) -> CovariateStats:
-        """Convenience for samples in memory: sums and two-pass centred moments of per-user y, x."""
-        sums = _pair_sums(y, x, "y", "x")  # validates the lengths
-        m2_y, m2_x, c_xy = _pair_moments(y, x)
-        return cls(**sums, m2_y=m2_y, m2_x=m2_x, c_xy=c_xy)
-
-    def merge(self, other: CovariateStats) -> CovariateStats:
-        """Both groups together: sums add, centred moments by the parallel update (Chan et al. 1979)."""
-        if self.n == 0 or other.n == 0:
-            return other if self.n == 0 else self
-        mine, theirs = (self.m2_y, self.m2_x, self.c_xy), (other.m2_y, other.m2_x, other.c_xy)
-        centred: tuple[Any, Any, Any] = (None, None, None)
-        if None not in mine and None not in theirs:
-            centred = _merge_pair_moments(self.n, (self.sum_y / self.n, self.sum_x / self.n), mine,
-                                          other.n, (other.sum_y / other.n, other.sum_x / other.n), theirs)
-        return CovariateStats(self.n + other.n, self.sum_y + other.sum_y, self.sum_y2 + other.sum_y2,
-                              self.sum_x + other.sum_x, self.sum_x2 + other.sum_x2, self.sum_xy + other.sum_xy,
-                              *centred)
-
-    @property
-    def mean_y(self) -> float | None:
-        return self.sum_y / self.n if self.n > 0 else None
-
-    @property
-    def mean_x(self) -> float | None:
-        return self.sum_x / self.n if self.n > 0 else None
+    def from_values(cls, y: Any, x: Any) -> CovariateStats:  # type: ignore[override]
+        """Convenience for samples in memory, the outcome first: sums and two-pass centred moments."""
+        return super().from_values(x, y)
 
 
 class _CupedArrays(NamedTuple):
@@ -151,15 +105,15 @@ class _CupedArrays(NamedTuple):
     var_unadjusted_control: np.ndarray
     fallback: np.ndarray  # 0 none, 1 var(x) == 0, 2 zero residual variance in both arms
     variance_reduction: np.ndarray  # 1 - var(adjusted diff)/var(unadjusted diff); NaN if undefined
-    diff: _NormalDiffArrays  # on the adjusted means
+    diff: NormalDiffArrays  # on the adjusted means
     abs_diff_unadjusted: np.ndarray
-    rel: _LogRatioArrays  # on the adjusted means
+    rel: LogRatioArrays  # on the adjusted means
 
 
 def _residual_ss(syy: np.ndarray, sxy: np.ndarray, sxx: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """Σ((y - ȳ) - θ(x - x̄))² = S_yy - 2θ S_xy + θ² S_xx, clipped at 0 against rounding."""
     q = syy - 2.0 * theta * sxy + theta * theta * sxx
-    return np.where(q <= _CANCELLATION_RTOL * (syy + theta * theta * sxx), 0.0, q)
+    return np.where(q <= CANCELLATION_RTOL * (syy + theta * theta * sxx), 0.0, q)
 
 
 def _cuped_arrays(
@@ -179,13 +133,13 @@ def _cuped_arrays(
     with np.errstate(divide="ignore", invalid="ignore"):
         my1, my0 = np.asarray(sum_y, dtype=float) / n1, np.asarray(sum_y_control, dtype=float) / n0
         mx1, mx0 = np.asarray(sum_x, dtype=float) / n1, np.asarray(sum_x_control, dtype=float) / n0
-        syy1, syy0 = _centred_ss(sum_y2, sum_y, n1), _centred_ss(sum_y2_control, sum_y_control, n0)
-        sxx1, sxx0 = _centred_ss(sum_x2, sum_x, n1), _centred_ss(sum_x2_control, sum_x_control, n0)
-        sxy1 = _centred_cross(sum_xy, sum_x, sum_y, n1, sxx1, syy1)
-        sxy0 = _centred_cross(sum_xy_control, sum_x_control, sum_y_control, n0, sxx0, syy0)
+        syy1, syy0 = centred_ss(sum_y2, sum_y, n1), centred_ss(sum_y2_control, sum_y_control, n0)
+        sxx1, sxx0 = centred_ss(sum_x2, sum_x, n1), centred_ss(sum_x2_control, sum_x_control, n0)
+        sxy1 = centred_cross(sum_xy, sum_x, sum_y, n1, sxx1, syy1)
+        sxy0 = centred_cross(sum_xy_control, sum_x_control, sum_y_control, n0, sxx0, syy0)
         # centred moments (S_yy, S_xx, S_xy) where given: the centred-moment rule of MeanStats
-        syy1, sxx1, sxy1 = (_centred_or_raw(c, r) for c, r in zip(centred, (syy1, sxx1, sxy1)))
-        syy0, sxx0, sxy0 = (_centred_or_raw(c, r) for c, r in zip(centred_control, (syy0, sxx0, sxy0)))
+        syy1, sxx1, sxy1 = (centred_or_raw(c, r) for c, r in zip(centred, (syy1, sxx1, sxy1)))
+        syy0, sxx0, sxy0 = (centred_or_raw(c, r) for c, r in zip(centred_control, (syy0, sxx0, sxy0)))
 
         sxx = sxx1 + sxx0
         no_x_var = ~(sxx > 0.0)
@@ -206,13 +160,13 @@ def _cuped_arrays(
         vr = np.where(fallback > 0, 0.0, np.where(vu > 0.0, 1.0 - (va1 + va0) / vu, np.nan))
     return _CupedArrays(
         my1, my0, theta, adj1, adj0, va1, va0, vu1, vu0, fallback, vr,
-        _normal_diff_arrays(adj1, va1, adj0, va0, z), my1 - my0,
-        _log_ratio_arrays(adj1, va1, adj0, va0, z),
+        normal_diff_arrays(adj1, va1, adj0, va0, z), my1 - my0,
+        log_ratio_arrays(adj1, va1, adj0, va0, z),
     )
 
 
 @dataclass(frozen=True)
-class CupedComparison:
+class CupedComparison(EstimateComparison):
     """Treatment vs control on a mean metric, CUPED-adjusted with a pre-assignment covariate.
 
     ``estimate``/``estimate_control`` are the ADJUSTED arm means ȳ_j - θ(x̄_j - x̄) and
@@ -224,34 +178,17 @@ class CupedComparison:
     possible. ``status`` is "ok" or "not_enough_data"; ``note`` explains any None or fallback.
     """
 
-    n: int
-    n_control: int
-    estimate: float | None
-    estimate_control: float | None
-    se_estimate: float | None
-    se_estimate_control: float | None
-    abs_diff: float | None
-    abs_ci: tuple[float, float] | None
-    se_abs_diff: float | None
-    rel_lift: float | None
-    rel_ci: tuple[float, float] | None
-    se_log_ratio: float | None
-    p_value: float | None
-    alpha: float
     theta: float | None
     variance_reduction: float | None
     abs_diff_unadjusted: float | None
-    method: str = METHOD_CUPED
-    status: str = STATUS_OK
-    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: plain ints/floats, intervals as [lo, hi], None where undefined (never NaN/inf)."""
-        d = _common_dict(self)
+        d = super().to_dict()
         d.update(
-            theta=_opt(self.theta),
-            variance_reduction=_opt(self.variance_reduction),
-            abs_diff_unadjusted=_opt(self.abs_diff_unadjusted),
+            theta=finite_or_none(self.theta),
+            variance_reduction=finite_or_none(self.variance_reduction),
+            abs_diff_unadjusted=finite_or_none(self.abs_diff_unadjusted),
         )
         return d
 
@@ -281,9 +218,9 @@ def compare_cuped(treatment: CovariateStats, control: CovariateStats, alpha: flo
       * adjusted control mean 0 / negative / treatment 0: rel_lift or rel_ci None as in
         :func:`~guidelab.stats.means.compare_means`, noted.
     """
-    _check_stats(treatment, CovariateStats, "treatment")
-    _check_stats(control, CovariateStats, "control")
-    alpha = _check_alpha(alpha)
+    check_stats(treatment, CovariateStats, "treatment")
+    check_stats(control, CovariateStats, "control")
+    alpha = check_alpha(alpha)
     t, c = treatment, control
     m1, m0 = t.mean_y, c.mean_y
     unadj_diff = None if m1 is None or m0 is None else m1 - m0
@@ -293,20 +230,20 @@ def compare_cuped(treatment: CovariateStats, control: CovariateStats, alpha: flo
             n=t.n, n_control=c.n, estimate=m1, estimate_control=m0,
             se_estimate=se1, se_estimate_control=se0,
             abs_diff=unadj_diff, abs_ci=None, se_abs_diff=None,
-            rel_lift=_point_lift(m1, m0), rel_ci=None, se_log_ratio=None,
+            rel_lift=point_lift(m1, m0), rel_ci=None, se_log_ratio=None,
             p_value=None, alpha=alpha, theta=None, variance_reduction=None,
-            abs_diff_unadjusted=unadj_diff, status=STATUS_NOT_ENOUGH_DATA, note=note,
+            abs_diff_unadjusted=unadj_diff, method=METHOD_CUPED, status=STATUS_NOT_ENOUGH_DATA, note=note,
         )
 
     if t.n < 2 or c.n < 2:
         return not_enough(
-            _arm_shortfall((("treatment", t.n < 2), ("control", c.n < 2)), "fewer than 2 users")
+            arm_shortfall((("treatment", t.n < 2), ("control", c.n < 2)), "fewer than 2 users")
             + ": variance undefined (estimates are unadjusted means)"
         )
 
     arr = _cuped_arrays(
         t.n, t.sum_y, t.sum_y2, t.sum_x, t.sum_x2, t.sum_xy,
-        c.n, c.sum_y, c.sum_y2, c.sum_x, c.sum_x2, c.sum_xy, _z_two_sided(alpha),
+        c.n, c.sum_y, c.sum_y2, c.sum_x, c.sum_x2, c.sum_xy, z_two_sided(alpha),
         (t.m2_y, t.m2_x, t.c_xy), (c.m2_y, c.m2_x, c.c_xy),
     )
     if float(arr.var_unadjusted) == 0.0 and float(arr.var_unadjusted_control) == 0.0:
@@ -338,7 +275,7 @@ def compare_cuped(treatment: CovariateStats, control: CovariateStats, alpha: flo
         notes.append("the control mean is 0: relative lift undefined")
         rel_lift, rel_ci, se_log = None, None, None
     else:
-        rel_lift, rel_ci, se_log = _relative_fields(arr.rel, adj1, adj0, "adjusted mean", notes)
+        rel_lift, rel_ci, se_log = relative_fields(arr.rel, adj1, adj0, "adjusted mean", notes)
     d = arr.diff
     return CupedComparison(
         n=t.n, n_control=c.n, estimate=adj1, estimate_control=adj0,
@@ -347,7 +284,7 @@ def compare_cuped(treatment: CovariateStats, control: CovariateStats, alpha: flo
         abs_diff=float(d.abs_diff), abs_ci=(float(d.ci_low), float(d.ci_high)), se_abs_diff=float(d.se),
         rel_lift=rel_lift, rel_ci=rel_ci, se_log_ratio=se_log,
         p_value=float(d.p_value), alpha=alpha,
-        theta=float(arr.theta), variance_reduction=_opt(arr.variance_reduction),
+        theta=float(arr.theta), variance_reduction=finite_or_none(arr.variance_reduction),
         abs_diff_unadjusted=float(arr.abs_diff_unadjusted),
         method=method, status=STATUS_OK, note="; ".join(notes) or None,
     )

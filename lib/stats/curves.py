@@ -20,18 +20,19 @@ from typing import Any
 
 from scipy.stats import t as student_t
 
-from .means import _centred_ss, _check_real, _check_sum_of_squares
-from .proportions import (
+from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
-    ProportionComparison,
-    _check_alpha,
-    _check_arm,
-    _check_count,
-    _finite_or_none,
-    compare_proportions,
-    proportion_ci,
+    centred_ss,
+    check_alpha,
+    check_arm,
+    check_count,
+    check_real,
+    check_sum_of_squares,
+    finite_or_none,
+    json_interval,
 )
+from .proportions import ProportionComparison, compare_proportions, proportion_ci
 
 __all__ = [
     "CurveComparison",
@@ -47,13 +48,6 @@ __all__ = [
     "retention_curve",
     "time_to_complete",
 ]
-
-
-def _interval(ci: tuple[float, float] | None) -> list[float] | None:
-    if ci is None:
-        return None
-    lo, hi = _finite_or_none(ci[0]), _finite_or_none(ci[1])
-    return None if lo is None or hi is None else [lo, hi]
 
 
 def _rate_and_ci(x: int, n: int, alpha: float) -> tuple[float | None, tuple[float, float] | None]:
@@ -83,7 +77,7 @@ class RetentionPoint:
     def to_dict(self) -> dict[str, Any]:
         return {
             "day": int(self.day), "n": int(self.n), "active": int(self.active),
-            "rate": _finite_or_none(self.rate), "ci": _interval(self.ci), "status": self.status,
+            "rate": finite_or_none(self.rate), "ci": json_interval(self.ci), "status": self.status,
         }
 
 
@@ -126,20 +120,20 @@ def retention_curve(
     in ``note``. Raises ValueError for unequal lengths, days not strictly increasing, negative or
     non-integral counts, and active > n_matured.
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     if not len(days) == len(n_matured) == len(active):
         raise ValueError(
             f"days, n_matured and active must have the same length, got "
             f"{len(days)}, {len(n_matured)} and {len(active)}"
         )
-    dd = [_check_count(d, f"days[{i}]") for i, d in enumerate(days)]
+    dd = [check_count(d, f"days[{i}]") for i, d in enumerate(days)]
     for i in range(1, len(dd)):
         if dd[i] <= dd[i - 1]:
             raise ValueError(f"days must be strictly increasing, got {dd[i - 1]} then {dd[i]}")
     points = []
     empty = []
     for d, n, x in zip(dd, n_matured, active):
-        a, m = _check_arm(x, n, f"day {d}")
+        a, m = check_arm(x, n, f"day {d}")
         rate, ci = _rate_and_ci(a, m, alpha)
         if m == 0:
             empty.append(d)
@@ -179,7 +173,7 @@ def compare_curves(curve_t: RetentionCurve, curve_c: RetentionCurve, alpha: floa
     Days in only one curve are left out and named in ``note``. Intervals are pointwise; use
     :mod:`.multiplicity` for claims across days.
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     for name, curve in (("curve_t", curve_t), ("curve_c", curve_c)):
         if not isinstance(curve, RetentionCurve):
             raise ValueError(f"{name} must be a RetentionCurve, got {type(curve).__name__}")
@@ -222,9 +216,9 @@ class FunnelStep:
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name, "reached": int(self.reached), "previous": int(self.previous),
-            "conversion": _finite_or_none(self.conversion), "conversion_ci": _interval(self.conversion_ci),
-            "dropped": int(self.dropped), "drop_share": _finite_or_none(self.drop_share),
-            "reach_rate": _finite_or_none(self.reach_rate), "reach_ci": _interval(self.reach_ci),
+            "conversion": finite_or_none(self.conversion), "conversion_ci": json_interval(self.conversion_ci),
+            "dropped": int(self.dropped), "drop_share": finite_or_none(self.drop_share),
+            "reach_rate": finite_or_none(self.reach_rate), "reach_ci": json_interval(self.reach_ci),
             "status": self.status,
         }
 
@@ -239,7 +233,7 @@ class DropSummary:
     share: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"step": self.step, "users": int(self.users), "share": _finite_or_none(self.share)}
+        return {"step": self.step, "users": int(self.users), "share": finite_or_none(self.share)}
 
 
 @dataclass(frozen=True)
@@ -272,8 +266,8 @@ class Funnel:
         return {
             "entered": int(self.entered),
             "steps": [s.to_dict() for s in self.steps],
-            "completion": _finite_or_none(self.completion),
-            "completion_ci": _interval(self.completion_ci),
+            "completion": finite_or_none(self.completion),
+            "completion_ci": json_interval(self.completion_ci),
             "largest_drop": None if self.largest_drop is None else self.largest_drop.to_dict(),
             "largest_relative_drop": (
                 None if self.largest_relative_drop is None else self.largest_relative_drop.to_dict()
@@ -297,7 +291,7 @@ def funnel(step_names: Sequence[str], reached: Sequence[int], entered: int, alph
     no largest drop). Raises ValueError for no steps, duplicate or empty names, unequal lengths,
     negative or non-integral counts, reached[0] > entered and any increase between steps.
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     names = [str(s) for s in step_names]
     if not names:
         raise ValueError("a funnel needs at least one step")
@@ -307,8 +301,8 @@ def funnel(step_names: Sequence[str], reached: Sequence[int], entered: int, alph
         raise ValueError(f"step names must be unique, got {names}")
     if len(reached) != len(names):
         raise ValueError(f"step_names and reached must have the same length, got {len(names)} and {len(reached)}")
-    n_in = _check_count(entered, "entered")
-    counts = [_check_count(r, f"reached[{name!r}]") for name, r in zip(names, reached)]
+    n_in = check_count(entered, "entered")
+    counts = [check_count(r, f"reached[{name!r}]") for name, r in zip(names, reached)]
     prev_name, prev = "entered", n_in
     for name, r in zip(names, counts):
         if r > prev:
@@ -336,10 +330,13 @@ def funnel(step_names: Sequence[str], reached: Sequence[int], entered: int, alph
     losing = [s for s in steps if s.dropped > 0]
     if losing:
         # max() returns the first maximal element: ties go to the earliest step
+        def share(s: FunnelStep) -> float:  # defined wherever users dropped (the previous step had users)
+            return s.drop_share if s.drop_share is not None else 0.0
+
         a = max(losing, key=lambda s: s.dropped)
-        b = max(losing, key=lambda s: s.drop_share)
-        largest = DropSummary(a.name, a.dropped, a.drop_share)
-        largest_rel = DropSummary(b.name, b.dropped, b.drop_share)
+        b = max(losing, key=share)
+        largest = DropSummary(a.name, a.dropped, share(a))
+        largest_rel = DropSummary(b.name, b.dropped, share(b))
     elif n_in > 0:
         notes.append("no step loses any users")
     empty = [s.name for s in steps if s.previous == 0]
@@ -394,7 +391,7 @@ def compare_funnels(t: Funnel, c: Funnel, alpha: float = 0.05) -> FunnelComparis
     differ; only completion and reach compare the randomised groups and support causal claims.
     Raises ValueError when the step names differ.
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     for name, f in (("t", t), ("c", c)):
         if not isinstance(f, Funnel):
             raise ValueError(f"{name} must be a Funnel, got {type(f).__name__}")
@@ -431,18 +428,18 @@ def time_to_complete(
     gives the point interval (mean, mean). Raises ValueError for inconsistent sums (see
     :class:`.means.MeanStats`).
     """
-    m = _check_count(n, "n")
-    total = _check_real(sum_seconds, "sum_seconds")
-    sum_sq = _check_real(sum_sq_seconds, "sum_sq_seconds")
-    alpha = _check_alpha(alpha)
+    m = check_count(n, "n")
+    total = check_real(sum_seconds, "sum_seconds")
+    sum_sq = check_real(sum_sq_seconds, "sum_sq_seconds")
+    alpha = check_alpha(alpha)
     if m == 0:
         if total != 0.0 or sum_sq != 0.0:
             raise ValueError("n == 0 but the sums are non-zero")
         return None, None
-    _check_sum_of_squares(sum_sq, total, m, "sum_sq_seconds", "sum_seconds")
+    check_sum_of_squares(sum_sq, total, m, "sum_sq_seconds", "sum_seconds")
     mean = total / m
     if m == 1:
         return mean, None
-    var = float(_centred_ss(sum_sq, total, m)) / (m - 1)
+    var = float(centred_ss(sum_sq, total, m)) / (m - 1)
     half = float(student_t.ppf(1.0 - alpha / 2.0, m - 1)) * math.sqrt(var / m)
     return mean, (mean - half, mean + half)

@@ -6,248 +6,56 @@ of the metric and the sum of its squares, which a warehouse returns with ``COUNT
 over the vectorised helper :func:`_mean_arrays`, so calibration simulations exercise exactly the
 code that produces real results.
 
-This module also holds the pieces shared by :mod:`.ratio` and :mod:`.cuped`: input validation
-of sums, the cancellation-safe centred sums of squares, the normal-theory difference interval
-(:func:`_normal_diff_arrays`), the delta-method log-ratio interval for the relative lift
-(:func:`_log_ratio_arrays`) and the JSON serialisation of the common result fields.
+The pieces it shares with :mod:`.ratio` and :mod:`.cuped` (validation of sums, the
+cancellation-safe centred sums of squares, the normal-theory difference and log-ratio intervals,
+the result base) live in :mod:`._common`.
 
 Numerical note (catastrophic cancellation): a centred sum of squares computed from raw sums,
 ``sum_sq - sum**2 / n``, subtracts two nearly equal numbers when the variance is small relative
 to the squared mean (e.g. timestamps, or a metric of ~1e9 that varies by ~1). float64 cannot
 resolve such a difference; rounding can even make it negative. We therefore clip: a centred sum
-of squares at or below ``_CANCELLATION_RTOL`` (1e-10, about a million ulps) times the raw sum of
+of squares at or below ``CANCELLATION_RTOL`` (1e-10, about a million ulps) times the raw sum of
 squares is treated as exactly 0 (i.e. data whose coefficient of variation is below ~1e-5 count
 as constant). Negative values from rounding are never propagated.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy.special import ndtr
 from scipy.stats import t as student_t
 
-from .proportions import (
+from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
-    _check_alpha,
-    _check_count,
-    _finite_or_none,
-    _z_two_sided,
+    EstimateComparison,
+    LogRatioArrays,
+    arm_shortfall,
+    centred_or_raw,
+    centred_ss,
+    check_alpha,
+    check_centred,
+    check_count,
+    check_empty,
+    check_real,
+    check_stats,
+    check_sum_of_squares,
+    finite_or_none,
+    log_ratio_arrays,
+    pair_moments,
+    point_lift,
+    relative_fields,
+    z_two_sided,
 )
 
 __all__ = ["MeanComparison", "MeanStats", "compare_means"]
 
 METHOD_WELCH = "welch_t"
 
-# Centred sums of squares at or below this fraction of the raw sum of squares are rounding noise
-# (see the module docstring) and are set to 0.
-_CANCELLATION_RTOL = 1e-10
-# Raw sums that violate Cauchy-Schwarz by more than this relative margin cannot come from real
-# data (summation rounding is far smaller), so they raise ValueError instead of being clipped.
-_CONSISTENCY_RTOL = 1e-6
 
-
-# --------------------------------------------------------------------------- validation (shared)
-
-
-def _check_real(value: Any, name: str) -> float:
-    """A finite real number (ints, floats, numpy scalars; not bools)."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise ValueError(f"{name} must be a finite real number, got {value!r}")
-    f = float(value)
-    if not math.isfinite(f):
-        raise ValueError(f"{name} must be a finite real number, got {value!r}")
-    return f
-
-
-def _check_sum_of_squares(sum_sq: float, total: float, n: int, sq_name: str, sum_name: str) -> None:
-    """sum_sq >= 0 and (Cauchy-Schwarz) total**2 <= n * sum_sq, up to rounding."""
-    if sum_sq < 0:
-        raise ValueError(f"{sq_name} must be >= 0, got {sum_sq!r}")
-    if total * total > n * sum_sq * (1.0 + _CONSISTENCY_RTOL):
-        raise ValueError(
-            f"inconsistent sums: {sum_name}**2 ({total * total!r}) exceeds n * {sq_name} "
-            f"({n * sum_sq!r}); a sum of squares can never be smaller than {sum_name}**2 / n"
-        )
-
-
-def _check_cross_product(sum_xy: float, sum_x2: float, sum_y2: float, xy_name: str) -> None:
-    """(Cauchy-Schwarz) sum_xy**2 <= sum_x2 * sum_y2, up to rounding."""
-    if sum_xy * sum_xy > sum_x2 * sum_y2 * (1.0 + _CONSISTENCY_RTOL):
-        raise ValueError(
-            f"inconsistent sums: {xy_name}**2 exceeds the product of the two sums of squares"
-        )
-
-
-def _check_empty(n: int, sums: dict[str, float], label: str) -> None:
-    if n == 0 and any(v != 0.0 for v in sums.values()):
-        raise ValueError(f"{label} has n == 0 but non-zero sums: {sums}")
-
-
-# --------------------------------------------------------------------------- vectorised cores (shared)
-
-
-def _check_pair_sums(obj: Any, a: str, b: str, label: str) -> None:
-    """Validate and normalise the sums of two per-user quantities ``a`` and ``b`` on a frozen
-    dataclass with fields n, sum_a, sum_b, sum_a2, sum_b2 and sum_ab (names built from a, b)."""
-    n = _check_count(obj.n, "n")
-    keys = (f"sum_{a}", f"sum_{b}", f"sum_{a}2", f"sum_{b}2", f"sum_{a}{b}" if hasattr(obj, f"sum_{a}{b}") else f"sum_{b}{a}")
-    vals = {k: _check_real(getattr(obj, k), k) for k in keys}
-    _check_empty(n, vals, label)
-    _check_sum_of_squares(vals[f"sum_{a}2"], vals[f"sum_{a}"], n, f"sum_{a}2", f"sum_{a}")
-    _check_sum_of_squares(vals[f"sum_{b}2"], vals[f"sum_{b}"], n, f"sum_{b}2", f"sum_{b}")
-    _check_cross_product(vals[keys[4]], vals[f"sum_{a}2"], vals[f"sum_{b}2"], keys[4])
-    object.__setattr__(obj, "n", n)
-    for k, v in vals.items():
-        object.__setattr__(obj, k, v)
-
-
-def _check_centred(value: Any, name: str, n: int) -> float:
-    """A centred sum of squares: finite, >= 0 (a rounding residue down to -1e-12 relative is 0)."""
-    v = _check_real(value, name)
-    if v < 0.0:
-        raise ValueError(f"{name} must be >= 0 (a centred sum of squares), got {value!r}")
-    if n == 0 and v != 0.0:
-        raise ValueError(f"{name} must be 0 when n == 0, got {value!r}")
-    return v
-
-
-def _check_pair_centred(obj: Any, fields: tuple[str, str, str]) -> None:
-    """Validate the optional centred moments (S_aa, S_bb, S_ab) of a pair dataclass: all three or
-    none; S_aa, S_bb >= 0 and S_ab**2 <= S_aa S_bb up to rounding."""
-    vals = [getattr(obj, f) for f in fields]
-    if all(v is None for v in vals):
-        return
-    if any(v is None for v in vals):
-        raise ValueError(f"give all of {', '.join(fields)} (centred moments) or none of them")
-    saa = _check_centred(vals[0], fields[0], obj.n)
-    sbb = _check_centred(vals[1], fields[1], obj.n)
-    sab = _check_real(vals[2], fields[2])
-    _check_cross_product(sab, saa, sbb, fields[2])
-    for f, v in zip(fields, (saa, sbb, sab)):
-        object.__setattr__(obj, f, v)
-
-
-def _pair_moments(a: Any, b: Any) -> tuple[float, float, float]:
-    """Two-pass centred moments of two equally long samples: Σ(a-ā)², Σ(b-b̄)², Σ(a-ā)(b-b̄)."""
-    aa = np.asarray(a, dtype=float).ravel()
-    ba = np.asarray(b, dtype=float).ravel()
-    if aa.size == 0:
-        return 0.0, 0.0, 0.0
-    # a constant sample has exactly no spread (its float mean can differ from the value by an ulp)
-    da = np.zeros_like(aa) if aa.min() == aa.max() else aa - aa.mean()
-    db = np.zeros_like(ba) if ba.min() == ba.max() else ba - ba.mean()
-    return float(np.dot(da, da)), float(np.dot(db, db)), float(np.dot(da, db))
-
-
-def _merge_pair_moments(n_a: int, means_a: tuple[float, float], moments_a: tuple[float, float, float],
-                        n_b: int, means_b: tuple[float, float], moments_b: tuple[float, float, float]
-                        ) -> tuple[float, float, float]:
-    """Centred moments (S_aa, S_bb, S_ab) of two groups together (Chan et al. 1979; Pebay 2008):
-    S = S_1 + S_2 + d_a d_b n_1 n_2 / n, with d the difference of the group means."""
-    n = n_a + n_b
-    d0, d1 = means_b[0] - means_a[0], means_b[1] - means_a[1]
-    w = n_a * n_b / n
-    return (moments_a[0] + moments_b[0] + d0 * d0 * w, moments_a[1] + moments_b[1] + d1 * d1 * w,
-            moments_a[2] + moments_b[2] + d0 * d1 * w)
-
-
-def _pair_sums(a: Any, b: Any, a_name: str, b_name: str) -> dict[str, Any]:
-    """n and the five sums of two equally long samples, keyed like the dataclass fields."""
-    aa = np.asarray(a, dtype=float).ravel()
-    ba = np.asarray(b, dtype=float).ravel()
-    if aa.shape != ba.shape:
-        raise ValueError(f"{a_name} and {b_name} must have the same length, got {aa.size} and {ba.size}")
-    return {"n": int(aa.size), f"sum_{a_name}": float(aa.sum()), f"sum_{b_name}": float(ba.sum()),
-            f"sum_{a_name}2": float(np.dot(aa, aa)), f"sum_{b_name}2": float(np.dot(ba, ba)),
-            "sum_xy": float(np.dot(aa, ba))}
-
-
-def _centred_ss(sum_sq: Any, total: Any, n: Any) -> np.ndarray:
-    """Σ(v - v̄)² = Σv² - (Σv)²/n, elementwise, with the cancellation guard of the module docstring.
-
-    Values at or below ``_CANCELLATION_RTOL * Σv²`` (including negative rounding residue) become 0.
-    NaN where n == 0.
-    """
-    ss = np.asarray(sum_sq, dtype=float)
-    s = np.asarray(total, dtype=float)
-    m = np.asarray(n, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        css = ss - s * s / m
-    return np.where(css <= _CANCELLATION_RTOL * ss, 0.0, css)
-
-
-def _centred_cross(sum_xy: Any, sum_x: Any, sum_y: Any, n: Any, css_x: Any, css_y: Any) -> np.ndarray:
-    """Σ(x - x̄)(y - ȳ) = Σxy - ΣxΣy/n, clamped to the Cauchy-Schwarz bound ±sqrt(css_x css_y).
-
-    The clamp makes the cross product exactly 0 wherever either centred sum of squares was
-    clipped to 0, so quadratic forms built from the three stay >= 0 up to rounding.
-    """
-    sxy = np.asarray(sum_xy, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cross = sxy - np.asarray(sum_x, dtype=float) * np.asarray(sum_y, dtype=float) / np.asarray(n, dtype=float)
-        bound = np.sqrt(np.asarray(css_x, dtype=float) * np.asarray(css_y, dtype=float))
-    return np.clip(cross, -bound, bound)
-
-
-class _NormalDiffArrays(NamedTuple):
-    abs_diff: np.ndarray
-    se: np.ndarray  # NaN where the variance of the difference is 0 or undefined
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    p_value: np.ndarray
-
-
-def _normal_diff_arrays(est: Any, var_est: Any, est_control: Any, var_est_control: Any, z: float) -> _NormalDiffArrays:
-    """Wald interval and two-sided z-test for est - est_control from the variances of the two
-    (independent) estimates, elementwise. se, interval and p are NaN where var sum is 0 or NaN."""
-    e1 = np.asarray(est, dtype=float)
-    e0 = np.asarray(est_control, dtype=float)
-    v = np.asarray(var_est, dtype=float) + np.asarray(var_est_control, dtype=float)
-    ok = v > 0.0  # False for NaN
-    with np.errstate(divide="ignore", invalid="ignore"):
-        diff = e1 - e0
-        se = np.where(ok, np.sqrt(np.where(ok, v, 1.0)), np.nan)
-        p_value = 2.0 * ndtr(-np.abs(diff) / se)  # ndtr = standard normal cdf
-    return _NormalDiffArrays(diff, se, diff - z * se, diff + z * se, p_value)
-
-
-class _LogRatioArrays(NamedTuple):
-    rel_lift: np.ndarray  # est/est_control - 1, NaN where est_control == 0
-    se_log_ratio: np.ndarray  # NaN where the log ratio or its variance is undefined
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-
-
-def _log_ratio_arrays(est: Any, var_est: Any, est_control: Any, var_est_control: Any, z: float) -> _LogRatioArrays:
-    """Relative lift est/est_control - 1 with a delta-method interval on the log-ratio scale.
-
-    var(log E) ≈ var(E)/E² (first-order delta method), the two arms independent, so
-    se(log(E1/E0)) = sqrt(var(E1)/E1² + var(E0)/E0²) and the interval is
-    exp(log(E1/E0) ± z·se) - 1 (normal quantile z). The log interval keeps the lower bound above
-    -100% and is asymmetric like the sampling distribution of a ratio.
-
-    NaN where undefined: est_control == 0 (no lift); est <= 0 or est_control <= 0 (log of a
-    non-positive number); a zero or undefined variance.
-    """
-    e1 = np.asarray(est, dtype=float)
-    e0 = np.asarray(est_control, dtype=float)
-    v1 = np.asarray(var_est, dtype=float)
-    v0 = np.asarray(var_est_control, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        rel_lift = np.where(e0 != 0.0, e1 / e0 - 1.0, np.nan)
-        var_log = v1 / (e1 * e1) + v0 / (e0 * e0)
-        ok = (e1 > 0.0) & (e0 > 0.0) & (var_log > 0.0) & np.isfinite(var_log)
-        se = np.where(ok, np.sqrt(np.where(ok, var_log, 1.0)), np.nan)
-        log_ratio = np.log(np.where(ok, e1 / e0, 1.0))
-        low = np.where(ok, np.exp(log_ratio - z * se) - 1.0, np.nan)
-        high = np.where(ok, np.exp(log_ratio + z * se) - 1.0, np.nan)
-    return _LogRatioArrays(rel_lift, se, low, high)
+# --------------------------------------------------------------------------- vectorised core
 
 
 class _MeanArrays(NamedTuple):
@@ -261,7 +69,7 @@ class _MeanArrays(NamedTuple):
     ci_low: np.ndarray
     ci_high: np.ndarray
     p_value: np.ndarray
-    rel: _LogRatioArrays
+    rel: LogRatioArrays
 
 
 def _moments(n: Any, total: Any, sum_sq: Any, m2: Any = None) -> tuple[np.ndarray, np.ndarray]:
@@ -270,17 +78,8 @@ def _moments(n: Any, total: Any, sum_sq: Any, m2: Any = None) -> tuple[np.ndarra
     m = np.asarray(n, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.asarray(total, dtype=float) / m
-        var = np.where(m >= 2.0, _centred_or_raw(m2, _centred_ss(sum_sq, total, n)) / (m - 1.0), np.nan)
+        var = np.where(m >= 2.0, centred_or_raw(m2, centred_ss(sum_sq, total, n)) / (m - 1.0), np.nan)
     return mean, var
-
-
-def _centred_or_raw(centred: Any, fallback: Any) -> np.ndarray:
-    """The centred second moment where given (not None; NaN entries mean "not given"), else the
-    fallback computed from raw sums. See the centred-moment rule in :class:`MeanStats`."""
-    if centred is None:
-        return np.asarray(fallback, dtype=float)
-    c = np.asarray(centred, dtype=float)
-    return np.where(np.isnan(c), fallback, c)
 
 
 def _mean_arrays(
@@ -291,7 +90,7 @@ def _mean_arrays(
 
     se² = s1²/n1 + s0²/n0; df = se⁴ / ((s1²/n1)²/(n1-1) + (s0²/n0)²/(n0-1)) (Welch 1947,
     Satterthwaite 1946); interval diff ± t_{1-α/2, df}·se. The relative lift uses
-    var(mean) = s²/n in :func:`_log_ratio_arrays` with normal quantiles. Entries are NaN where
+    var(mean) = s²/n in :func:`log_ratio_arrays` with normal quantiles. Entries are NaN where
     undefined (n < 2 in an arm, zero variance in both arms).
     """
     n1 = np.asarray(n, dtype=float)
@@ -309,86 +108,8 @@ def _mean_arrays(
         q = student_t.ppf(1.0 - alpha / 2.0, df_safe)
         half = np.where(ok, q * se, np.nan)
         p_value = np.where(ok, 2.0 * student_t.sf(np.abs(diff) / np.where(ok, se, 1.0), df_safe), np.nan)
-    rel = _log_ratio_arrays(m1, v1, m0, v0, _z_two_sided(alpha))
+    rel = log_ratio_arrays(m1, v1, m0, v0, z_two_sided(alpha))
     return _MeanArrays(m1, m0, s1, s0, diff, se, df, diff - half, diff + half, p_value, rel)
-
-
-# --------------------------------------------------------------------------- result helpers (shared)
-
-
-def _interval(ci: tuple[float, float] | None) -> list[float] | None:
-    if ci is None:
-        return None
-    lo, hi = _finite_or_none(ci[0]), _finite_or_none(ci[1])
-    return None if lo is None or hi is None else [lo, hi]
-
-
-def _opt(x: Any) -> float | None:
-    """A Python float, or None for None / NaN / inf."""
-    return None if x is None else _finite_or_none(float(x))
-
-
-def _common_dict(r: Any) -> dict[str, Any]:
-    """The fields every comparison result shares, JSON-ready (never NaN/inf)."""
-    return {
-        "n": int(r.n),
-        "n_control": int(r.n_control),
-        "estimate": _opt(r.estimate),
-        "estimate_control": _opt(r.estimate_control),
-        "se_estimate": _opt(r.se_estimate),
-        "se_estimate_control": _opt(r.se_estimate_control),
-        "abs_diff": _opt(r.abs_diff),
-        "abs_ci": _interval(r.abs_ci),
-        "se_abs_diff": _opt(r.se_abs_diff),
-        "rel_lift": _opt(r.rel_lift),
-        "rel_ci": _interval(r.rel_ci),
-        "se_log_ratio": _opt(r.se_log_ratio),
-        "p_value": _opt(r.p_value),
-        "alpha": float(r.alpha),
-        "method": r.method,
-        "status": r.status,
-        "note": r.note,
-    }
-
-
-def _relative_fields(
-    rel: _LogRatioArrays, est: float | None, est_control: float | None, what: str, notes: list[str]
-) -> tuple[float | None, tuple[float, float] | None, float | None]:
-    """(rel_lift, rel_ci, se_log_ratio) from 0-d helper output, appending a note for any None."""
-    rel_lift = _opt(rel.rel_lift)
-    if est is None or est_control is None:
-        return None, None, None
-    if est_control == 0.0:
-        notes.append(f"control {what} is 0: relative lift undefined")
-        return None, None, None
-    if est < 0.0 or est_control < 0.0:
-        notes.append(
-            f"a {what} is negative: the log ratio is undefined, so rel_ci and se_log_ratio are None"
-        )
-        return rel_lift, None, None
-    if est == 0.0:
-        notes.append(
-            f"treatment {what} is 0: relative lift is -100% and its log-ratio interval is undefined"
-        )
-        return rel_lift, None, None
-    se_log = _opt(rel.se_log_ratio)
-    lo, hi = _opt(rel.ci_low), _opt(rel.ci_high)
-    if se_log is None or lo is None or hi is None:
-        notes.append("the log-ratio variance is 0 or undefined: relative-lift interval undefined")
-        return rel_lift, None, None
-    return rel_lift, (lo, hi), se_log
-
-
-def _point_lift(est: float | None, est_control: float | None) -> float | None:
-    if est is None or est_control is None or est_control == 0.0:
-        return None
-    return _opt(est / est_control - 1.0)
-
-
-def _arm_shortfall(counts: Iterable[tuple[str, bool]], what: str) -> str:
-    bad = [label for label, short in counts if short]
-    verb = "have" if len(bad) == 2 else "has"
-    return f"{' and '.join(bad)} arm{'s' if len(bad) == 2 else ''} {verb} {what}"
 
 
 # --------------------------------------------------------------------------- public API
@@ -415,30 +136,30 @@ class MeanStats:
     m2: float | None = None
 
     def __post_init__(self) -> None:
-        n = _check_count(self.n, "n")
-        total = _check_real(self.sum, "sum")
-        sum_sq = _check_real(self.sum_sq, "sum_sq")
-        _check_empty(n, {"sum": total, "sum_sq": sum_sq}, "MeanStats")
-        _check_sum_of_squares(sum_sq, total, n, "sum_sq", "sum")
+        n = check_count(self.n, "n")
+        total = check_real(self.sum, "sum")
+        sum_sq = check_real(self.sum_sq, "sum_sq")
+        check_empty(n, {"sum": total, "sum_sq": sum_sq}, "MeanStats")
+        check_sum_of_squares(sum_sq, total, n, "sum_sq", "sum")
         object.__setattr__(self, "n", n)
         object.__setattr__(self, "sum", total)
         object.__setattr__(self, "sum_sq", sum_sq)
         if self.m2 is not None:
-            object.__setattr__(self, "m2", _check_centred(self.m2, "m2", n))
+            object.__setattr__(self, "m2", check_centred(self.m2, "m2", n))
 
     @classmethod
     def from_moments(cls, n: int, mean: float, m2: float) -> MeanStats:
         """From centred statistics: n, the mean and m2 = Σ(v - mean)² (= n * population variance)."""
-        n = _check_count(n, "n")
-        mean = 0.0 if n == 0 else _check_real(mean, "mean")
-        m2 = _check_centred(m2, "m2", n)
+        n = check_count(n, "n")
+        mean = 0.0 if n == 0 else check_real(mean, "mean")
+        m2 = check_centred(m2, "m2", n)
         return cls(n=n, sum=n * mean, sum_sq=m2 + n * mean * mean, m2=m2)
 
     @classmethod
     def from_values(cls, values: Any) -> MeanStats:
         """Convenience for samples held in memory: n, the sums and the two-pass centred m2."""
         v = np.asarray(values, dtype=float).ravel()
-        return cls(n=int(v.size), sum=float(v.sum()), sum_sq=float(np.dot(v, v)), m2=_pair_moments(v, v)[0])
+        return cls(n=int(v.size), sum=float(v.sum()), sum_sq=float(np.dot(v, v)), m2=pair_moments(v, v)[0])
 
     def merge(self, other: MeanStats) -> MeanStats:
         """The statistics of both groups together (e.g. two days, two partitions): n and the sums
@@ -464,11 +185,11 @@ class MeanStats:
             return None
         if self.m2 is not None:
             return self.m2 / (self.n - 1)
-        return float(_centred_ss(self.sum_sq, self.sum, self.n)) / (self.n - 1)
+        return float(centred_ss(self.sum_sq, self.sum, self.n)) / (self.n - 1)
 
 
 @dataclass(frozen=True)
-class MeanComparison:
+class MeanComparison(EstimateComparison):
     """Treatment vs control on a mean metric: difference, relative lift, CIs, p-value.
 
     ``estimate``/``estimate_control`` are the arm means, ``se_estimate*`` their standard errors
@@ -478,31 +199,14 @@ class MeanComparison:
     inferential statistic None); ``note`` explains any None.
     """
 
-    n: int
-    n_control: int
-    estimate: float | None
-    estimate_control: float | None
-    se_estimate: float | None
-    se_estimate_control: float | None
     variance: float | None
     variance_control: float | None
-    abs_diff: float | None
-    abs_ci: tuple[float, float] | None
-    se_abs_diff: float | None
     df: float | None
-    rel_lift: float | None
-    rel_ci: tuple[float, float] | None
-    se_log_ratio: float | None
-    p_value: float | None
-    alpha: float
-    method: str = METHOD_WELCH
-    status: str = STATUS_OK
-    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: plain ints/floats, intervals as [lo, hi], None where undefined (never NaN/inf)."""
-        d = _common_dict(self)
-        d.update(variance=_opt(self.variance), variance_control=_opt(self.variance_control), df=_opt(self.df))
+        d = super().to_dict()
+        d.update(variance=finite_or_none(self.variance), variance_control=finite_or_none(self.variance_control), df=finite_or_none(self.df))
         return d
 
 
@@ -533,14 +237,14 @@ def compare_means(treatment: MeanStats, control: MeanStats, alpha: float = 0.05)
       * a negative mean: rel_lift reported (if control != 0) but rel_ci and se_log_ratio None
         (log of a negative number); treatment mean 0: rel_lift -1.0, rel_ci None.
     """
-    _check_stats(treatment, MeanStats, "treatment")
-    _check_stats(control, MeanStats, "control")
-    alpha = _check_alpha(alpha)
+    check_stats(treatment, MeanStats, "treatment")
+    check_stats(control, MeanStats, "control")
+    alpha = check_alpha(alpha)
     n1, n0 = treatment.n, control.n
     arr = _mean_arrays(n1, treatment.sum, treatment.sum_sq, n0, control.sum, control.sum_sq, alpha,
                        treatment.m2, control.m2)
     m1, m0 = treatment.mean, control.mean
-    var1, var0 = _opt(arr.variance), _opt(arr.variance_control)
+    var1, var0 = finite_or_none(arr.variance), finite_or_none(arr.variance_control)
     abs_diff = None if m1 is None or m0 is None else m1 - m0
 
     def not_enough(note: str) -> MeanComparison:
@@ -550,13 +254,13 @@ def compare_means(treatment: MeanStats, control: MeanStats, alpha: float = 0.05)
             se_estimate_control=None if var0 is None else math.sqrt(var0 / n0),
             variance=var1, variance_control=var0,
             abs_diff=abs_diff, abs_ci=None, se_abs_diff=None, df=None,
-            rel_lift=_point_lift(m1, m0), rel_ci=None, se_log_ratio=None,
-            p_value=None, alpha=alpha, status=STATUS_NOT_ENOUGH_DATA, note=note,
+            rel_lift=point_lift(m1, m0), rel_ci=None, se_log_ratio=None,
+            p_value=None, alpha=alpha, method=METHOD_WELCH, status=STATUS_NOT_ENOUGH_DATA, note=note,
         )
 
     if n1 < 2 or n0 < 2:
         return not_enough(
-            _arm_shortfall((("treatment", n1 < 2), ("control", n0 < 2)), "fewer than 2 users")
+            arm_shortfall((("treatment", n1 < 2), ("control", n0 < 2)), "fewer than 2 users")
             + ": variance undefined"
         )
     if var1 == 0.0 and var0 == 0.0:
@@ -566,7 +270,8 @@ def compare_means(treatment: MeanStats, control: MeanStats, alpha: float = 0.05)
         )
 
     notes: list[str] = []
-    rel_lift, rel_ci, se_log = _relative_fields(arr.rel, m1, m0, "mean", notes)
+    rel_lift, rel_ci, se_log = relative_fields(arr.rel, m1, m0, "mean", notes)
+    assert var1 is not None and var0 is not None  # both arms have n >= 2 here
     return MeanComparison(
         n=n1, n_control=n0, estimate=m1, estimate_control=m0,
         se_estimate=math.sqrt(var1 / n1), se_estimate_control=math.sqrt(var0 / n0),
@@ -575,10 +280,7 @@ def compare_means(treatment: MeanStats, control: MeanStats, alpha: float = 0.05)
         se_abs_diff=float(arr.se), df=float(arr.df),
         rel_lift=rel_lift, rel_ci=rel_ci, se_log_ratio=se_log,
         p_value=float(arr.p_value), alpha=alpha,
-        status=STATUS_OK, note="; ".join(notes) or None,
+        method=METHOD_WELCH, status=STATUS_OK, note="; ".join(notes) or None,
     )
 
 
-def _check_stats(value: Any, cls: type, label: str) -> None:
-    if not isinstance(value, cls):
-        raise ValueError(f"{label} must be a {cls.__name__}, got {type(value).__name__}")

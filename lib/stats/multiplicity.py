@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from numbers import Real
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -57,7 +58,7 @@ def _split(p_values: Sequence[float | None]) -> tuple[list[int], np.ndarray]:
     return idx, np.array(vals, dtype=float)
 
 
-def _apply(p_values: Sequence[float | None], core) -> list[float | None]:
+def _apply(p_values: Sequence[float | None], core: Callable[[np.ndarray], np.ndarray]) -> list[float | None]:
     """Adjust over the WHOLE family: a None (a test that could not be run, e.g. an arm without
     data yet) counts in the family size as p = 1, so the family never shrinks while an arm has no
     data; its output stays None."""

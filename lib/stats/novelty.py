@@ -28,15 +28,14 @@ import numpy as np
 import statsmodels.api as sm
 from scipy.stats import t as student_t
 
-from .proportions import (
+from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
-    ProportionComparison,
-    _check_alpha,
-    _check_arm,
-    _finite_or_none,
-    compare_proportions,
+    check_alpha,
+    check_arm,
+    finite_or_none,
 )
+from .proportions import ProportionComparison, compare_proportions
 
 __all__ = ["DailyEffect", "DailyEffects", "NoveltyResult", "daily_effects", "novelty_test"]
 
@@ -132,7 +131,7 @@ class DailyEffect:
             "day": _day_json(self.day),
             "day_index": int(self.day_index),
             "daily": self.daily.to_dict(),
-            "se": _finite_or_none(self.se),
+            "se": finite_or_none(self.se),
             "cumulative": self.cumulative.to_dict(),
         }
 
@@ -179,16 +178,16 @@ class NoveltyResult:
         """JSON-ready: plain ints/floats, None where undefined (never NaN/inf)."""
         ci = None
         if self.slope_ci is not None:
-            lo, hi = _finite_or_none(self.slope_ci[0]), _finite_or_none(self.slope_ci[1])
+            lo, hi = finite_or_none(self.slope_ci[0]), finite_or_none(self.slope_ci[1])
             ci = None if lo is None or hi is None else [lo, hi]
         return {
             "classification": self.classification,
-            "slope": _finite_or_none(self.slope),
-            "slope_se": _finite_or_none(self.slope_se),
+            "slope": finite_or_none(self.slope),
+            "slope_se": finite_or_none(self.slope_se),
             "slope_ci": ci,
-            "p_value": _finite_or_none(self.p_value),
-            "intercept": _finite_or_none(self.intercept),
-            "mean_effect": _finite_or_none(self.mean_effect),
+            "p_value": finite_or_none(self.p_value),
+            "intercept": finite_or_none(self.intercept),
+            "mean_effect": finite_or_none(self.mean_effect),
             "df": None if self.df is None else int(self.df),
             "days_used": int(self.days_used),
             "days_skipped": [_day_json(d) for d in self.days_skipped],
@@ -238,8 +237,8 @@ def daily_effects(
     Degenerate days (an arm with n == 0) get status "not_enough_data" and se None; they are
     skipped by :func:`novelty_test`. A day where every rate is 0 or 1 has se None too.
     """
-    alpha = _check_alpha(alpha)
-    cols = [list(days), list(successes_t), list(n_t), list(successes_c), list(n_c)]
+    alpha = check_alpha(alpha)
+    cols: list[list[Any]] = [list(days), list(successes_t), list(n_t), list(successes_c), list(n_c)]
     k = len(cols[0])
     if k == 0:
         raise ValueError("daily_effects needs at least one day")
@@ -250,8 +249,8 @@ def daily_effects(
     out: list[DailyEffect] = []
     cx1 = cn1 = cx0 = cn0 = 0
     for i in range(k):
-        x1, n1 = _check_arm(cols[1][i], cols[2][i], f"day {cols[0][i]} treatment")
-        x0, n0 = _check_arm(cols[3][i], cols[4][i], f"day {cols[0][i]} control")
+        x1, n1 = check_arm(cols[1][i], cols[2][i], f"day {cols[0][i]} treatment")
+        x0, n0 = check_arm(cols[3][i], cols[4][i], f"day {cols[0][i]} control")
         cx1, cn1, cx0, cn0 = cx1 + x1, cn1 + n1, cx0 + x0, cn0 + n0
         daily = compare_proportions(x1, n1, x0, n0, alpha=alpha)
         se: float | None = None
@@ -288,7 +287,7 @@ def novelty_test(daily: DailyEffects, alpha: float | None = None) -> NoveltyResu
         raise ValueError(  # noqa: TRY004 (house style: ValueError)
             f"daily must be a DailyEffects (from daily_effects), got {type(daily).__name__}"
         )
-    alpha = daily.alpha if alpha is None else _check_alpha(alpha)
+    alpha = daily.alpha if alpha is None else check_alpha(alpha)
 
     used = [d for d in daily.days if d.se is not None and d.daily.abs_diff is not None]
     skipped = tuple(d.day for d in daily.days if d.se is None or d.daily.abs_diff is None)

@@ -20,15 +20,16 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.special import ndtr
 
-from .proportions import (
+from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
-    _check_alpha,
-    _check_count,
-    _finite_or_none,
-    _z_two_sided,
-    proportion_ci,
+    check_alpha,
+    check_count,
+    finite_or_none,
+    json_interval,
+    z_two_sided,
 )
+from .proportions import proportion_ci
 
 __all__ = ["NPSComparison", "NPSCounts", "NPSResult", "compare_nps", "nps"]
 
@@ -65,10 +66,10 @@ class NPSCounts:
             raise ValueError(f"scores must be a sequence of {N_SCORES} counts, got {self.scores!r}") from None
         if len(raw) != N_SCORES:
             raise ValueError(f"scores must hold {N_SCORES} counts (answers 0..10), got {len(raw)}")
-        checked = tuple(_check_count(v, f"count of score {i}") for i, v in enumerate(raw))
+        checked = tuple(check_count(v, f"count of score {i}") for i, v in enumerate(raw))
         object.__setattr__(self, "scores", checked)
         if self.shown is not None:
-            shown = _check_count(self.shown, "shown")
+            shown = check_count(self.shown, "shown")
             if shown < sum(checked):
                 raise ValueError(f"shown ({shown}) cannot be smaller than the number of respondents ({sum(checked)})")
             object.__setattr__(self, "shown", shown)
@@ -178,13 +179,6 @@ def _nps_diff_arrays(
 # --------------------------------------------------------------------------- results
 
 
-def _interval(ci: tuple[float, float] | None) -> list[float] | None:
-    if ci is None:
-        return None
-    lo, hi = _finite_or_none(ci[0]), _finite_or_none(ci[1])
-    return None if lo is None or hi is None else [lo, hi]
-
-
 @dataclass(frozen=True)
 class NPSResult:
     """NPS of one arm with its interval, the response rate and the score distribution.
@@ -218,13 +212,13 @@ class NPSResult:
             "promoters": int(self.promoters),
             "passives": int(self.passives),
             "detractors": int(self.detractors),
-            "nps": _finite_or_none(self.nps),
-            "se": _finite_or_none(self.se),
-            "ci": _interval(self.ci),
-            "response_rate": _finite_or_none(self.response_rate),
-            "response_rate_ci": _interval(self.response_rate_ci),
-            "distribution": None if self.distribution is None else [_finite_or_none(v) for v in self.distribution],
-            "mean_score": _finite_or_none(self.mean_score),
+            "nps": finite_or_none(self.nps),
+            "se": finite_or_none(self.se),
+            "ci": json_interval(self.ci),
+            "response_rate": finite_or_none(self.response_rate),
+            "response_rate_ci": json_interval(self.response_rate_ci),
+            "distribution": None if self.distribution is None else [finite_or_none(v) for v in self.distribution],
+            "mean_score": finite_or_none(self.mean_score),
             "alpha": float(self.alpha),
             "status": self.status,
             "note": self.note,
@@ -254,10 +248,10 @@ class NPSComparison:
         return {
             "treatment": self.treatment.to_dict(),
             "control": self.control.to_dict(),
-            "diff": _finite_or_none(self.diff),
-            "se": _finite_or_none(self.se),
-            "ci": _interval(self.ci),
-            "p_value": _finite_or_none(self.p_value),
+            "diff": finite_or_none(self.diff),
+            "se": finite_or_none(self.se),
+            "ci": json_interval(self.ci),
+            "p_value": finite_or_none(self.p_value),
             "alpha": float(self.alpha),
             "status": self.status,
             "note": self.note,
@@ -285,7 +279,7 @@ def nps(counts: NPSCounts, alpha: float = 0.05) -> NPSResult:
         noted; nps stays the observed value (e.g. 1.0 with ci [1 - z·se, 1]).
     """
     counts = _as_counts(counts, "counts")
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     n = counts.n
     notes: list[str] = []
 
@@ -311,7 +305,7 @@ def nps(counts: NPSCounts, alpha: float = 0.05) -> NPSResult:
             status=STATUS_NOT_ENOUGH_DATA, note="; ".join(notes),
         )
 
-    r = _nps_ci_arrays(counts.promoters, counts.detractors, n, _z_two_sided(alpha))
+    r = _nps_ci_arrays(counts.promoters, counts.detractors, n, z_two_sided(alpha))
     if bool(r.used_fallback):
         notes.insert(0, _FALLBACK_NOTE)
     return NPSResult(
@@ -336,7 +330,7 @@ def compare_nps(treatment: NPSCounts, control: NPSCounts, alpha: float = 0.05) -
     """
     treatment = _as_counts(treatment, "treatment")
     control = _as_counts(control, "control")
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     res_t, res_c = nps(treatment, alpha), nps(control, alpha)
 
     if treatment.n == 0 or control.n == 0:
@@ -349,7 +343,7 @@ def compare_nps(treatment: NPSCounts, control: NPSCounts, alpha: float = 0.05) -
 
     d = _nps_diff_arrays(
         treatment.promoters, treatment.detractors, treatment.n,
-        control.promoters, control.detractors, control.n, _z_two_sided(alpha),
+        control.promoters, control.detractors, control.n, z_two_sided(alpha),
     )
     return NPSComparison(
         treatment=res_t, control=res_c,

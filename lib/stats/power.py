@@ -25,10 +25,15 @@ import math
 from numbers import Real
 from typing import Any, Callable
 
-from scipy.special import ndtr  # = scipy.stats.norm.cdf, without its overhead (~0.2 ms a call)
+from scipy.special import (
+    ndtr,  # = scipy.stats.norm.cdf, without its overhead (~0.2 ms a call)
+)
 from scipy.stats import norm
 
-from .proportions import _check_alpha, _z_two_sided
+from ._common import (
+    check_alpha,
+    z_two_sided,
+)
 
 __all__ = ["sample_size_two_proportions", "power_two_proportions", "days_to_decision"]
 
@@ -86,11 +91,11 @@ def sample_size_two_proportions(
     ValueError if p_control is not in (0, 1), relative_mde is 0, or p1 falls outside (0, 1).
     """
     p0, p1 = _rates(p_control, relative_mde)
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     if isinstance(power, bool) or not isinstance(power, Real) or not (0.0 < float(power) < 1.0):
         raise ValueError(f"power must be strictly between 0 and 1, got {power!r}")
     ratio = _check_positive(ratio, "ratio")
-    z_total = _z_two_sided(alpha) + _z_power(float(power))
+    z_total = z_two_sided(alpha) + _z_power(float(power))
     n_raw = z_total**2 * _sigma2(p0, p1, ratio) / (p1 - p0) ** 2
     # the tiny tolerance keeps an exact integer (up to rounding error) from being bumped by one
     return max(1, math.ceil(n_raw - 1e-9))
@@ -106,10 +111,10 @@ def power_two_proportions(
     :func:`sample_size_two_proportions`; n_per_arm must be > 0.
     """
     p0, p1 = _rates(p_control, relative_mde)
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     n0 = _check_positive(n_per_arm, "n_per_arm")
     ratio = _check_positive(ratio, "ratio")
-    z = _z_two_sided(alpha)
+    z = z_two_sided(alpha)
     shift = abs(p1 - p0) / math.sqrt(_sigma2(p0, p1, ratio) / n0)
     return float(ndtr(shift - z) + ndtr(-shift - z))
 
@@ -219,7 +224,7 @@ def mde_for_sample_size(
     if not (0.0 < p0 < 1.0):
         raise ValueError(f"p_control must be strictly between 0 and 1, got {p0}")
     n0 = _check_positive(n_per_arm, "n_per_arm")
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     target = _check_power_level(power, alpha)
     ratio = _check_positive(ratio, "ratio")
     direction = _check_direction(direction)
@@ -251,7 +256,7 @@ def sequential_power_two_proportions(
     from .sequential import _check_tuning, confidence_sequence_halfwidth
 
     p0, p1 = _rates(p_control, relative_mde)
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     n0 = _check_positive(n_per_arm, "n_per_arm")
     ratio = _check_positive(ratio, "ratio")
     tuning = _check_tuning(tuning)
@@ -296,7 +301,7 @@ def sequential_sample_size_two_proportions(
     price of being allowed to look at every day. Same validation as the fixed-horizon function.
     """
     p0, _ = _rates(p_control, relative_mde)
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     target = _check_power_level(power, alpha)
     ratio = _check_positive(ratio, "ratio")
 
@@ -326,7 +331,7 @@ def sequential_mde_for_sample_size(
     if not (0.0 < p0 < 1.0):
         raise ValueError(f"p_control must be strictly between 0 and 1, got {p0}")
     n0 = _check_positive(n_per_arm, "n_per_arm")
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     target = _check_power_level(power, alpha)
     ratio = _check_positive(ratio, "ratio")
     tuning = _check_tuning(tuning)
@@ -364,9 +369,9 @@ def sample_size_normal(delta: float, var_control: float, var_treatment: float, a
     (Chow, Shao & Wang, sec. 3.2); for a proportion, var = p (1 - p) gives exactly that function.
     """
     d, vc, vt, r = _normal_inputs(delta, var_control, var_treatment, ratio)
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     power = _check_power_level(power, alpha)
-    z_total = _z_two_sided(alpha) + _z_power(float(power))
+    z_total = z_two_sided(alpha) + _z_power(float(power))
     return max(1, math.ceil(z_total**2 * (vc + vt / r) / d**2 - 1e-9))
 
 
@@ -382,7 +387,7 @@ def sequential_sample_size_normal(delta: float, var_control: float, var_treatmen
     from .sequential import _check_tuning, confidence_sequence_halfwidth
 
     d, vc, vt, r = _normal_inputs(delta, var_control, var_treatment, ratio)
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     target = _check_power_level(power, alpha)
     tuning = _check_tuning(tuning)
 
@@ -410,7 +415,7 @@ def users_needed(baseline: float, relative_mde: float, *, alpha: float = 0.05, c
     k = int(comparisons)
     if k < 1:
         raise ValueError(f"comparisons must be >= 1, got {comparisons!r}")
-    a = _check_alpha(alpha) / k
+    a = check_alpha(alpha) / k
     if kind == "proportion":
         if sequential:
             nc = sequential_sample_size_two_proportions(baseline, relative_mde, alpha=a, power=power, tuning=tuning,

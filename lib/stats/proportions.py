@@ -10,71 +10,30 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from itertools import repeat
-from functools import lru_cache
-from numbers import Integral, Real
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from scipy.special import gammaln
-from scipy.stats import hypergeom, norm
+from scipy.stats import hypergeom
+
+from ._common import (
+    STATUS_NOT_ENOUGH_DATA,
+    STATUS_OK,
+    Comparison,
+    check_alpha,
+    check_arm,
+    finite_or_none,
+    json_interval,
+    z_two_sided,
+)
 
 __all__ = [
     "ProportionComparison", "compare_proportions", "proportion_ci",
     "ProportionArrays", "compare_proportions_arrays", "compare_proportions_many", "EXACT_MIN_EXPECTED",
 ]
 
-STATUS_OK = "ok"
-STATUS_NOT_ENOUGH_DATA = "not_enough_data"
-
 
 # --------------------------------------------------------------------------- validation
-
-
-def _check_count(value: Any, name: str) -> int:
-    """A non-negative whole number (ints, numpy ints and integral floats such as ``120.0``)."""
-    if type(value) is int and value >= 0:  # the common case, without the abstract-class checks
-        return value
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise ValueError(f"{name} must be a non-negative whole number, got {value!r}")
-    if isinstance(value, Integral):
-        count = int(value)
-    else:
-        f = float(value)
-        if not math.isfinite(f) or f != math.floor(f):
-            raise ValueError(f"{name} must be a non-negative whole number, got {value!r}")
-        count = int(f)
-    if count < 0:
-        raise ValueError(f"{name} must be >= 0, got {count}")
-    return count
-
-
-def _check_arm(successes: Any, n: Any, label: str) -> tuple[int, int]:
-    s = _check_count(successes, f"{label} successes")
-    m = _check_count(n, f"{label} n")
-    if s > m:
-        raise ValueError(f"{label} successes ({s}) cannot exceed {label} n ({m})")
-    return s, m
-
-
-def _check_alpha(alpha: Any) -> float:
-    if type(alpha) is float and 0.0 < alpha < 1.0:  # the common case, without the abstract-class checks
-        return alpha
-    if isinstance(alpha, bool) or not isinstance(alpha, Real) or not (0.0 < float(alpha) < 1.0):
-        raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
-    return float(alpha)
-
-
-@lru_cache(maxsize=64)
-def _z_two_sided(alpha: float) -> float:
-    """Critical value z_{1-alpha/2} of the standard normal (cached: scipy's ppf costs ~150 us)."""
-    return float(norm.ppf(1.0 - alpha / 2.0))
-
-
-def _finite_or_none(x: float | None) -> float | None:
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 # --------------------------------------------------------------------------- score statistics
@@ -145,7 +104,7 @@ def _diff_score_z_arrays(delta, x1, n1, x0, n0):
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         cubic = np.flatnonzero(delta != 0.0)
         if cubic.size:
-            d, a1, b1, a0, b0 = delta[cubic], x1[cubic], n1[cubic], x0[cubic], n0[cubic]
+            d, _a1, b1, a0, b0 = delta[cubic], x1[cubic], n1[cubic], x0[cubic], n0[cubic]
             m, kk = nn[cubic], k[cubic]
             t3 = 3.0 * m
             t2 = (b1 + 2.0 * b0) * d - m - kk
@@ -493,7 +452,7 @@ _NOTE_CONTROL_ZERO = "control rate is 0: relative lift undefined"
 
 
 @dataclass(frozen=True)
-class ProportionComparison:
+class ProportionComparison(Comparison):
     """Treatment vs control on a conversion rate: absolute and relative effect, CIs, p-value.
 
     ``status`` is "ok" or "not_enough_data" (an arm with no users: every statistic is None).
@@ -502,56 +461,37 @@ class ProportionComparison:
     ``se_abs_diff`` (unpooled Wald) and ``se_log_ratio`` (Katz) feed the sequential intervals.
     """
 
-    n: int
     successes: int
-    n_control: int
     successes_control: int
     rate: float | None
     rate_control: float | None
-    abs_diff: float | None
-    abs_ci: tuple[float, float] | None
-    rel_lift: float | None
-    rel_ci: tuple[float, float] | None
-    p_value: float | None
-    alpha: float
-    status: str = STATUS_OK
-    note: str | None = None
-    method: str = METHOD_SCORE
     p_value_score: float | None = None
     p_value_exact: float | None = None
-    se_abs_diff: float | None = None
-    se_log_ratio: float | None = None
     codes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: plain ints/floats, intervals as [lo, hi], None where undefined (never NaN/inf)."""
-
-        def interval(ci: tuple[float, float] | None) -> list[float] | None:
-            if ci is None:
-                return None
-            lo, hi = _finite_or_none(ci[0]), _finite_or_none(ci[1])
-            return None if lo is None or hi is None else [lo, hi]
 
         return {
             "n": int(self.n),
             "successes": int(self.successes),
             "n_control": int(self.n_control),
             "successes_control": int(self.successes_control),
-            "rate": _finite_or_none(self.rate),
-            "rate_control": _finite_or_none(self.rate_control),
-            "abs_diff": _finite_or_none(self.abs_diff),
-            "abs_ci": interval(self.abs_ci),
-            "rel_lift": _finite_or_none(self.rel_lift),
-            "rel_ci": interval(self.rel_ci),
-            "p_value": _finite_or_none(self.p_value),
+            "rate": finite_or_none(self.rate),
+            "rate_control": finite_or_none(self.rate_control),
+            "abs_diff": finite_or_none(self.abs_diff),
+            "abs_ci": json_interval(self.abs_ci),
+            "rel_lift": finite_or_none(self.rel_lift),
+            "rel_ci": json_interval(self.rel_ci),
+            "p_value": finite_or_none(self.p_value),
             "alpha": float(self.alpha),
             "status": self.status,
             "note": self.note,
             "method": self.method,
-            "p_value_score": _finite_or_none(self.p_value_score),
-            "p_value_exact": _finite_or_none(self.p_value_exact),
-            "se_abs_diff": _finite_or_none(self.se_abs_diff),
-            "se_log_ratio": _finite_or_none(self.se_log_ratio),
+            "p_value_score": finite_or_none(self.p_value_score),
+            "p_value_exact": finite_or_none(self.p_value_exact),
+            "se_abs_diff": finite_or_none(self.se_abs_diff),
+            "se_log_ratio": finite_or_none(self.se_log_ratio),
             "codes": list(self.codes),
         }
 
@@ -604,9 +544,9 @@ def compare_proportions(
         (a relative change against nothing is not a number; never +2,479,879%).
       * treatment rate 0, control > 0: rel_lift -1.0 and rel_ci (-1.0, upper end).
     """
-    x1, n1 = _check_arm(successes, n, "treatment")
-    x0, n0 = _check_arm(successes_control, n_control, "control")
-    alpha = _check_alpha(alpha)
+    x1, n1 = check_arm(successes, n, "treatment")
+    x0, n0 = check_arm(successes_control, n_control, "control")
+    alpha = check_alpha(alpha)
 
     if n1 == 0 or n0 == 0:
         empty = [name for name, m in (("treatment", n1), ("control", n0)) if m == 0]
@@ -614,11 +554,11 @@ def compare_proportions(
             n=n1, successes=x1, n_control=n0, successes_control=x0,
             rate=None, rate_control=None, abs_diff=None, abs_ci=None,
             rel_lift=None, rel_ci=None, p_value=None, alpha=alpha,
-            status=STATUS_NOT_ENOUGH_DATA,
+            method=METHOD_SCORE, status=STATUS_NOT_ENOUGH_DATA,
             note=f"{' and '.join(empty)} arm{'s have' if len(empty) == 2 else ' has'} no users",
         )
 
-    z = _z_two_sided(alpha)
+    z = z_two_sided(alpha)
     notes: list[str] = []
     codes: list[str] = []
     f1, m1, f0, m0 = float(x1), float(n1), float(x0), float(n0)
@@ -724,7 +664,7 @@ def _compare_kernel(x1, n1, x0, n0, alpha: float, exact_min_expected: float, fis
     tests/stats/test_proportions.py). ``fisher(x1, n1, x0, n0, idx)``: the doubled one-sided Fisher
     p-values of the elements ``idx`` (those with small expected counts)."""
     size = x1.shape[0]
-    z = _z_two_sided(alpha)
+    z = z_two_sided(alpha)
     with np.errstate(divide="ignore", invalid="ignore"):
         p1, p0 = x1 / n1, x0 / n0
         diff = p1 - p0
@@ -816,7 +756,7 @@ def compare_proportions_arrays(
     entries where an arm has n == 0 are NaN everywhere (``status`` "not_enough_data" in the scalar
     function).
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     x1, n1, x0, n0 = _validated_arrays(successes, n, successes_control, n_control)
     shape = x1.shape
     x1, n1, x0, n0 = (v.ravel() for v in (x1, n1, x0, n0))
@@ -841,7 +781,7 @@ def compare_proportions_many(
     every field and bit (the score statistics, the root finder and the exact test are the scalar
     function's, elementwise), at a fraction of the cost for many comparisons. 1-d sequences of
     counts; ValueError as :func:`compare_proportions_arrays` for invalid counts."""
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     x1, n1, x0, n0 = (v.ravel() for v in _validated_arrays(successes, n, successes_control, n_control))
     ok = np.flatnonzero((n1 > 0) & (n0 > 0))
     k = _compare_kernel(x1[ok], n1[ok], x0[ok], n0[ok], alpha, exact_min_expected, _fisher_scalar_each)
@@ -892,11 +832,11 @@ def proportion_ci(
     'wald': normal approximation clipped to [0, 1] (statsmodels ``method='normal'``).
     n == 0 raises ValueError: with no users there is no rate to bound.
     """
-    x, m = _check_arm(successes, n, "arm")
-    alpha = _check_alpha(alpha)
+    x, m = check_arm(successes, n, "arm")
+    alpha = check_alpha(alpha)
     if m == 0:
         raise ValueError("n must be > 0 to compute a confidence interval for a rate")
-    z = _z_two_sided(alpha)
+    z = z_two_sided(alpha)
     p = x / m
     if method == "wilson":
         z2 = z * z

@@ -31,31 +31,23 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .means import (
-    _check_pair_centred,
-    _check_real,
-    _merge_pair_moments,
-    _pair_moments,
-    _check_pair_sums,
-    _pair_sums,
-    _CANCELLATION_RTOL,
-    _arm_shortfall,
-    _check_stats,
-    _common_dict,
-    _log_ratio_arrays,
-    _LogRatioArrays,
-    _normal_diff_arrays,
-    _NormalDiffArrays,
-    _opt,
-    _point_lift,
-    _relative_fields,
-)
-from .proportions import (
+from ._common import (
+    CANCELLATION_RTOL,
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
-    _check_alpha,
-    _check_count,
-    _z_two_sided,
+    EstimateComparison,
+    LogRatioArrays,
+    NormalDiffArrays,
+    PairedStats,
+    arm_shortfall,
+    check_alpha,
+    check_stats,
+    finite_or_none,
+    log_ratio_arrays,
+    normal_diff_arrays,
+    point_lift,
+    relative_fields,
+    z_two_sided,
 )
 
 __all__ = ["RatioComparison", "RatioStats", "compare_ratios"]
@@ -64,58 +56,13 @@ METHOD_DELTA = "delta_method_ratio"
 
 
 @dataclass(frozen=True)
-class RatioStats:
+class RatioStats(PairedStats):
     """Sufficient statistics of a ratio metric in one arm; x = numerator, y = denominator per user.
 
-    From SQL (one row per randomised user): ``COUNT(*) AS n, SUM(x) AS sum_x, SUM(y) AS sum_y,
-    SUM(x*x) AS sum_x2, SUM(y*y) AS sum_y2, SUM(x*y) AS sum_xy``. Users with y = 0 (no
-    impressions) may be included; they contribute to n and the variance but not to R.
-    Raises ValueError for non-finite values, negative n or sums of squares, non-zero sums with
-    n == 0, and sums that violate Cauchy-Schwarz beyond rounding.
+    The fields, constructors (:meth:`from_moments`, :meth:`from_values`), :meth:`merge` and checks
+    are those of :class:`~._common.PairedStats`. Users with y = 0 (no impressions) may be
+    included; they contribute to n and the variance but not to R.
     """
-
-    n: int
-    sum_x: float
-    sum_y: float
-    sum_x2: float
-    sum_y2: float
-    sum_xy: float
-    m2_x: float | None = None  # Σ(x - x̄)²   centred moments: preferred for the variance
-    m2_y: float | None = None  # Σ(y - ȳ)²   (the centred-moment rule of MeanStats)
-    c_xy: float | None = None  # Σ(x - x̄)(y - ȳ)
-
-    def __post_init__(self) -> None:
-        _check_pair_sums(self, "x", "y", "RatioStats")
-        _check_pair_centred(self, ("m2_x", "m2_y", "c_xy"))
-
-    @classmethod
-    def from_moments(cls, n: int, mean_x: float, mean_y: float, m2_x: float, m2_y: float, c_xy: float) -> RatioStats:
-        """From centred statistics (SQL: ``COUNT(*), AVG(x), AVG(y), VAR_POP(x) * COUNT(*),
-        VAR_POP(y) * COUNT(*), COVAR_POP(x, y) * COUNT(*)``); raw sums are derived from them."""
-        n = _check_count(n, "n")
-        mx, my = (0.0, 0.0) if n == 0 else (_check_real(mean_x, "mean_x"), _check_real(mean_y, "mean_y"))
-        return cls(n, n * mx, n * my, m2_x + n * mx * mx, m2_y + n * my * my, c_xy + n * mx * my,
-                   m2_x=m2_x, m2_y=m2_y, c_xy=c_xy)
-
-    @classmethod
-    def from_values(cls, x: Any, y: Any) -> RatioStats:
-        """Convenience for samples in memory: sums and two-pass centred moments of per-user x, y."""
-        sums = _pair_sums(x, y, "x", "y")  # validates the lengths
-        m2_x, m2_y, c_xy = _pair_moments(x, y)
-        return cls(**sums, m2_x=m2_x, m2_y=m2_y, c_xy=c_xy)
-
-    def merge(self, other: RatioStats) -> RatioStats:
-        """Both groups together: sums add, centred moments by the parallel update (Chan et al. 1979)."""
-        if self.n == 0 or other.n == 0:
-            return other if self.n == 0 else self
-        mine, theirs = (self.m2_x, self.m2_y, self.c_xy), (other.m2_x, other.m2_y, other.c_xy)
-        centred: tuple[Any, Any, Any] = (None, None, None)
-        if None not in mine and None not in theirs:
-            centred = _merge_pair_moments(self.n, (self.sum_x / self.n, self.sum_y / self.n), mine,
-                                          other.n, (other.sum_x / other.n, other.sum_y / other.n), theirs)
-        return RatioStats(self.n + other.n, self.sum_x + other.sum_x, self.sum_y + other.sum_y,
-                          self.sum_x2 + other.sum_x2, self.sum_y2 + other.sum_y2, self.sum_xy + other.sum_xy,
-                          *centred)
 
     @property
     def ratio(self) -> float | None:
@@ -128,8 +75,8 @@ class _RatioArrays(NamedTuple):
     ratio_control: np.ndarray
     var_ratio: np.ndarray  # delta-method variance of R, NaN where n < 2 or Σy == 0
     var_ratio_control: np.ndarray
-    diff: _NormalDiffArrays
-    rel: _LogRatioArrays
+    diff: NormalDiffArrays
+    rel: LogRatioArrays
 
 
 def _delta_var_arrays(n: Any, sum_x: Any, sum_y: Any, sum_x2: Any, sum_y2: Any, sum_xy: Any,
@@ -150,7 +97,7 @@ def _delta_var_arrays(n: Any, sum_x: Any, sum_y: Any, sum_x2: Any, sum_y2: Any, 
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(sy != 0.0, sx / sy, np.nan)
         q = sxx - 2.0 * r * sxy + r * r * syy  # Σ(x - R y)²
-        q = np.where(q <= _CANCELLATION_RTOL * (sxx + r * r * syy), 0.0, q)
+        q = np.where(q <= CANCELLATION_RTOL * (sxx + r * r * syy), 0.0, q)
         if m2_x is not None:
             cxx, cyy, cxy = (np.asarray(v, dtype=float) for v in (m2_x, m2_y, c_xy))
             qc = cxx - 2.0 * r * cxy + r * r * cyy
@@ -175,11 +122,11 @@ def _ratio_arrays(
     r1, v1 = _delta_var_arrays(n, sum_x, sum_y, sum_x2, sum_y2, sum_xy, *centred)
     r0, v0 = _delta_var_arrays(n_control, sum_x_control, sum_y_control, sum_x2_control, sum_y2_control, sum_xy_control,
                                *centred_control)
-    return _RatioArrays(r1, r0, v1, v0, _normal_diff_arrays(r1, v1, r0, v0, z), _log_ratio_arrays(r1, v1, r0, v0, z))
+    return _RatioArrays(r1, r0, v1, v0, normal_diff_arrays(r1, v1, r0, v0, z), log_ratio_arrays(r1, v1, r0, v0, z))
 
 
 @dataclass(frozen=True)
-class RatioComparison:
+class RatioComparison(EstimateComparison):
     """Treatment vs control on a ratio metric Σx/Σy: difference, relative lift, CIs, p-value.
 
     ``estimate``/``estimate_control`` are the arm ratios R, ``se_estimate*`` their delta-method
@@ -187,28 +134,6 @@ class RatioComparison:
     ``status`` is "ok" or "not_enough_data" (point estimates kept where defined, every
     inferential statistic None); ``note`` explains any None.
     """
-
-    n: int
-    n_control: int
-    estimate: float | None
-    estimate_control: float | None
-    se_estimate: float | None
-    se_estimate_control: float | None
-    abs_diff: float | None
-    abs_ci: tuple[float, float] | None
-    se_abs_diff: float | None
-    rel_lift: float | None
-    rel_ci: tuple[float, float] | None
-    se_log_ratio: float | None
-    p_value: float | None
-    alpha: float
-    method: str = METHOD_DELTA
-    status: str = STATUS_OK
-    note: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: plain ints/floats, intervals as [lo, hi], None where undefined (never NaN/inf)."""
-        return _common_dict(self)
 
 
 def compare_ratios(treatment: RatioStats, control: RatioStats, alpha: float = 0.05) -> RatioComparison:
@@ -230,17 +155,17 @@ def compare_ratios(treatment: RatioStats, control: RatioStats, alpha: float = 0.
       * control ratio 0: rel_lift None; a negative ratio or treatment ratio 0: rel_ci None (log
         undefined), noted.
     """
-    _check_stats(treatment, RatioStats, "treatment")
-    _check_stats(control, RatioStats, "control")
-    alpha = _check_alpha(alpha)
+    check_stats(treatment, RatioStats, "treatment")
+    check_stats(control, RatioStats, "control")
+    alpha = check_alpha(alpha)
     t, c = treatment, control
     arr = _ratio_arrays(
         t.n, t.sum_x, t.sum_y, t.sum_x2, t.sum_y2, t.sum_xy,
-        c.n, c.sum_x, c.sum_y, c.sum_x2, c.sum_y2, c.sum_xy, _z_two_sided(alpha),
+        c.n, c.sum_x, c.sum_y, c.sum_x2, c.sum_y2, c.sum_xy, z_two_sided(alpha),
         (t.m2_x, t.m2_y, t.c_xy), (c.m2_x, c.m2_y, c.c_xy),
     )
     r1, r0 = t.ratio, c.ratio
-    v1, v0 = _opt(arr.var_ratio), _opt(arr.var_ratio_control)
+    v1, v0 = finite_or_none(arr.var_ratio), finite_or_none(arr.var_ratio_control)
     abs_diff = None if r1 is None or r0 is None else r1 - r0
 
     def not_enough(note: str) -> RatioComparison:
@@ -249,18 +174,18 @@ def compare_ratios(treatment: RatioStats, control: RatioStats, alpha: float = 0.
             se_estimate=None if v1 is None else math.sqrt(v1),
             se_estimate_control=None if v0 is None else math.sqrt(v0),
             abs_diff=abs_diff, abs_ci=None, se_abs_diff=None,
-            rel_lift=_point_lift(r1, r0), rel_ci=None, se_log_ratio=None,
-            p_value=None, alpha=alpha, status=STATUS_NOT_ENOUGH_DATA, note=note,
+            rel_lift=point_lift(r1, r0), rel_ci=None, se_log_ratio=None,
+            p_value=None, alpha=alpha, method=METHOD_DELTA, status=STATUS_NOT_ENOUGH_DATA, note=note,
         )
 
     if t.n < 2 or c.n < 2:
         return not_enough(
-            _arm_shortfall((("treatment", t.n < 2), ("control", c.n < 2)), "fewer than 2 users")
+            arm_shortfall((("treatment", t.n < 2), ("control", c.n < 2)), "fewer than 2 users")
             + ": variance undefined"
         )
     if r1 is None or r0 is None:
         return not_enough(
-            _arm_shortfall((("treatment", r1 is None), ("control", r0 is None)), "a zero denominator sum")
+            arm_shortfall((("treatment", r1 is None), ("control", r0 is None)), "a zero denominator sum")
             + ": ratio undefined"
         )
     if v1 == 0.0 and v0 == 0.0:
@@ -270,12 +195,13 @@ def compare_ratios(treatment: RatioStats, control: RatioStats, alpha: float = 0.
         )
 
     notes: list[str] = []
-    rel_lift, rel_ci, se_log = _relative_fields(arr.rel, r1, r0, "ratio", notes)
+    rel_lift, rel_ci, se_log = relative_fields(arr.rel, r1, r0, "ratio", notes)
     d = arr.diff
+    assert v1 is not None and v0 is not None  # both arms have n >= 2 and a ratio here
     return RatioComparison(
         n=t.n, n_control=c.n, estimate=r1, estimate_control=r0,
         se_estimate=math.sqrt(v1), se_estimate_control=math.sqrt(v0),
         abs_diff=float(d.abs_diff), abs_ci=(float(d.ci_low), float(d.ci_high)), se_abs_diff=float(d.se),
         rel_lift=rel_lift, rel_ci=rel_ci, se_log_ratio=se_log,
-        p_value=float(d.p_value), alpha=alpha, status=STATUS_OK, note="; ".join(notes) or None,
+        p_value=float(d.p_value), alpha=alpha, method=METHOD_DELTA, status=STATUS_OK, note="; ".join(notes) or None,
     )

@@ -16,16 +16,15 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.stats import chi2
 
-from .multiplicity import adjust
-from .proportions import (
+from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
-    ProportionComparison,
-    _check_alpha,
-    _check_arm,
-    _finite_or_none,
-    compare_proportions,
+    check_alpha,
+    check_arm,
+    finite_or_none,
 )
+from .multiplicity import AdjustMethod, adjust
+from .proportions import ProportionComparison, compare_proportions
 
 __all__ = ["SEGMENT_WARNING", "SegmentAnalysis", "segment_effects"]
 
@@ -112,14 +111,14 @@ class SegmentAnalysis:
         """JSON-ready: plain ints/floats, None where undefined (never NaN/inf)."""
         return {
             "segments": {k: v.to_dict() for k, v in self.segments.items()},
-            "adjusted_p_values": {k: _finite_or_none(v) for k, v in self.adjusted_p_values.items()},
+            "adjusted_p_values": {k: finite_or_none(v) for k, v in self.adjusted_p_values.items()},
             "correction": self.correction,
-            "q_statistic": _finite_or_none(self.q_statistic),
+            "q_statistic": finite_or_none(self.q_statistic),
             "q_df": None if self.q_df is None else int(self.q_df),
-            "q_p_value": _finite_or_none(self.q_p_value),
-            "i_squared": _finite_or_none(self.i_squared),
-            "pooled_abs_diff": _finite_or_none(self.pooled_abs_diff),
-            "pooled_se": _finite_or_none(self.pooled_se),
+            "q_p_value": finite_or_none(self.q_p_value),
+            "i_squared": finite_or_none(self.i_squared),
+            "pooled_abs_diff": finite_or_none(self.pooled_abs_diff),
+            "pooled_se": finite_or_none(self.pooled_se),
             "heterogeneity_significant": self.heterogeneity_significant,
             "excluded": list(self.excluded),
             "alpha": float(self.alpha),
@@ -135,7 +134,7 @@ class SegmentAnalysis:
 def segment_effects(
     segments: Mapping[str, tuple[int, int, int, int]],
     alpha: float = 0.05,
-    correction: str = "holm",
+    correction: AdjustMethod = "holm",
 ) -> SegmentAnalysis:
     """Effect on a conversion rate per segment, adjusted p-values and Cochran's Q heterogeneity.
 
@@ -161,7 +160,7 @@ def segment_effects(
     """
     if not isinstance(segments, Mapping) or len(segments) == 0:
         raise ValueError("segments must be a non-empty mapping of name -> (successes_t, n_t, successes_c, n_c)")
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     adjust([], correction)  # validates the method name before any work
 
     comparisons: dict[str, ProportionComparison] = {}
@@ -176,8 +175,8 @@ def segment_effects(
             raise ValueError(
                 f"segment {key!r} must be (successes_t, n_t, successes_c, n_c), got {counts!r}"
             )
-        x1, n1 = _check_arm(counts[0], counts[1], f"segment {key!r} treatment")
-        x0, n0 = _check_arm(counts[2], counts[3], f"segment {key!r} control")
+        x1, n1 = check_arm(counts[0], counts[1], f"segment {key!r} treatment")
+        x0, n0 = check_arm(counts[2], counts[3], f"segment {key!r} control")
         res = compare_proportions(x1, n1, x0, n0, alpha=alpha)
         comparisons[key] = res
         if res.status != STATUS_OK:
@@ -190,6 +189,7 @@ def segment_effects(
             reasons.append(f"{key}: every rate is 0 or 1 (zero variance)")
             continue
         included.append(key)
+        assert res.abs_diff is not None  # status ok
         effects.append(float(res.abs_diff))
         variances.append(var)
 

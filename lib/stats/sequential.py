@@ -34,7 +34,13 @@ from typing import Any
 
 import numpy as np
 
-from .proportions import _check_alpha, _finite_or_none, _z_two_sided
+from ._common import (
+    STATUS_NOT_ENOUGH_DATA,
+    STATUS_OK,
+    check_alpha,
+    finite_or_none,
+    z_two_sided,
+)
 
 __all__ = [
     "DEFAULT_TUNING",
@@ -50,8 +56,6 @@ __all__ = [
 DEFAULT_TUNING = 5000
 METHOD = "asymptotic confidence sequence (Waudby-Smith et al. 2024)"
 
-STATUS_OK = "ok"
-STATUS_NOT_ENOUGH_DATA = "not_enough_data"  # n == 0, or the estimate / standard error is missing
 STATUS_ZERO_VARIANCE = "zero_variance"  # standard error 0 with n > 0 (e.g. every rate is 0 or 1)
 STATUS_UNDEFINED = "undefined"  # relative lift <= -100%: its log is undefined
 
@@ -95,7 +99,7 @@ def sequential_rho(alpha: float = 0.05, tuning: float = DEFAULT_TUNING) -> float
     """rho = sqrt((-2 ln(alpha) + ln(-2 ln(alpha) + 1)) / tuning): the mixture parameter that
     makes the confidence sequence tightest at n = tuning (Waudby-Smith et al. 2024, eq. (15);
     gbstats ``sequential_rho``)."""
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     tuning = _check_tuning(tuning)
     two_log = -2.0 * math.log(alpha)
     return math.sqrt((two_log + math.log(two_log + 1.0)) / tuning)
@@ -138,7 +142,7 @@ def confidence_sequence_halfwidth(
     m = _check_n(n)
     if m == 0:
         raise ValueError("n must be > 0: a confidence sequence needs at least one unit")
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     tuning = _check_tuning(tuning)
     return float(_halfwidth_array(se, m, alpha, tuning))
 
@@ -150,8 +154,8 @@ def width_ratio(n: float, alpha: float = 0.05, tuning: float = DEFAULT_TUNING) -
     at alpha 0.05, reached within a few percent of n = tuning), growing like sqrt(ln n) for large
     n and like sqrt(tuning / n) for small n.
     """
-    alpha = _check_alpha(alpha)
-    return confidence_sequence_halfwidth(1.0, n, alpha, tuning) / _z_two_sided(alpha)
+    alpha = check_alpha(alpha)
+    return confidence_sequence_halfwidth(1.0, n, alpha, tuning) / z_two_sided(alpha)
 
 
 # --------------------------------------------------------------------------- results
@@ -182,7 +186,7 @@ class SequentialResult:
         """JSON-ready: interval as [lo, hi] or None (never NaN/inf), can_stop, tuning, method."""
         ci: list[float] | None = None
         if self.ci is not None:
-            lo, hi = _finite_or_none(self.ci[0]), _finite_or_none(self.ci[1])
+            lo, hi = finite_or_none(self.ci[0]), finite_or_none(self.ci[1])
             ci = None if lo is None or hi is None else [lo, hi]
         return {
             "ci": ci,
@@ -190,7 +194,7 @@ class SequentialResult:
             "tuning": float(self.tuning),
             "method": METHOD,
             "alpha": float(self.alpha),
-            "halfwidth": _finite_or_none(self.halfwidth),
+            "halfwidth": finite_or_none(self.halfwidth),
             "status": self.status,
             "note": self.note,
         }
@@ -201,9 +205,10 @@ def _no_interval(status: str, note: str, alpha: float, tuning: float) -> Sequent
                             status=status, note=note)
 
 
-def _prepare(estimate: Any, std_error: Any, n: Any, alpha: Any, tuning: Any, what: str):
+def _prepare(estimate: Any, std_error: Any, n: Any, alpha: Any, tuning: Any, what: str
+             ) -> tuple[float | None, float | None, float, float, float, SequentialResult | None]:
     """Validate; return (est, se, n, alpha, tuning, degenerate result or None)."""
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     tuning = _check_tuning(tuning)
     m = _check_n(n)
     est = _optional_number(estimate, what)
@@ -262,6 +267,7 @@ def sequential_interval(
         raise ValueError(f"null_value must be a finite number, got {null_value!r}")
     if degenerate is not None:
         return degenerate
+    assert est is not None and se is not None  # _prepare returns a degenerate result otherwise
     half = float(_halfwidth_array(se, m, alpha, tuning))
     lo, hi = est - half, est + half
     return SequentialResult(ci=(lo, hi), can_stop=bool(null < lo or null > hi), halfwidth=half,
@@ -292,6 +298,7 @@ def sequential_relative_interval(
         raise ValueError(f"null_value must be a finite relative lift > -1, got {null_value!r}")
     if degenerate is not None:
         return degenerate
+    assert est is not None and se is not None  # _prepare returns a degenerate result otherwise
     if est <= -1.0:
         return _no_interval(STATUS_UNDEFINED,
                             "relative lift is -100% or less: its log-ratio interval is undefined", alpha, tuning)

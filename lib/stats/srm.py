@@ -9,7 +9,11 @@ from typing import Any, Mapping
 import numpy as np
 from scipy.special import chdtrc
 
-from .proportions import STATUS_NOT_ENOUGH_DATA, STATUS_OK, _check_count
+from ._common import (
+    STATUS_NOT_ENOUGH_DATA,
+    STATUS_OK,
+    check_count,
+)
 
 __all__ = ["SRMResult", "srm_test"]
 
@@ -78,7 +82,7 @@ def srm_test(counts: Mapping[str, int], weights: Mapping[str, float]) -> SRMResu
     missing = [k for k in counts if k not in weights]
     if missing:
         raise ValueError(f"no weight given for variant(s) {missing}")
-    obs = {str(k): _check_count(v, f"count for variant {k!r}") for k, v in counts.items()}
+    obs = {str(k): check_count(v, f"count for variant {k!r}") for k, v in counts.items()}
     w: dict[str, float] = {}
     for k in counts:
         wk = weights[k]

@@ -26,13 +26,13 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.stats import chi2
 
-from .proportions import (
+from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
-    _check_alpha,
-    _check_count,
-    _finite_or_none,
-    _z_two_sided,
+    check_alpha,
+    check_count,
+    finite_or_none,
+    z_two_sided,
 )
 
 __all__ = [
@@ -53,7 +53,7 @@ _SINGULAR_RTOL = 1e-12
 
 def _check_time(value: Any, name: str) -> int:
     """A whole-number day (may not be negative: days since exposure)."""
-    return _check_count(value, name)
+    return check_count(value, name)
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,8 @@ class LifeTable:
 
     def __post_init__(self) -> None:
         times = tuple(_check_time(t, f"times[{i}]") for i, t in enumerate(self.times))
-        at_risk = tuple(_check_count(n, f"at_risk[{i}]") for i, n in enumerate(self.at_risk))
-        events = tuple(_check_count(d, f"events[{i}]") for i, d in enumerate(self.events))
+        at_risk = tuple(check_count(n, f"at_risk[{i}]") for i, n in enumerate(self.at_risk))
+        events = tuple(check_count(d, f"events[{i}]") for i, d in enumerate(self.events))
         if not len(times) == len(at_risk) == len(events):
             raise ValueError(
                 f"times, at_risk and events must have the same length, got "
@@ -129,8 +129,8 @@ class LifeTable:
         event) ... GROUP BY day``): at_risk is the reverse cumulative sum of events + censored."""
         if not len(times) == len(events) == len(censored):
             raise ValueError("times, events and censored must have the same length")
-        ev = [_check_count(d, f"events[{i}]") for i, d in enumerate(events)]
-        ce = [_check_count(c, f"censored[{i}]") for i, c in enumerate(censored)]
+        ev = [check_count(d, f"events[{i}]") for i, d in enumerate(events)]
+        ce = [check_count(c, f"censored[{i}]") for i, c in enumerate(censored)]
         leaving = np.asarray([d + c for d, c in zip(ev, ce)], dtype=np.int64)
         at_risk = np.cumsum(leaving[::-1])[::-1] if leaving.size else leaving
         return cls(tuple(times), tuple(int(x) for x in at_risk), tuple(ev))
@@ -246,7 +246,7 @@ def _logrank_arrays(at_risk: Any, events: Any) -> _LogRankArrays:
 
 
 def _floats(a: np.ndarray) -> tuple[float | None, ...]:
-    return tuple(_finite_or_none(float(x)) for x in a)
+    return tuple(finite_or_none(float(x)) for x in a)
 
 
 @dataclass(frozen=True)
@@ -282,10 +282,10 @@ class KaplanMeierResult:
             "times": [int(t) for t in self.times],
             "at_risk": [int(x) for x in self.at_risk],
             "events": [int(x) for x in self.events],
-            "survival": [_finite_or_none(x) for x in self.survival],
-            "se": [_finite_or_none(x) for x in self.se],
-            "ci_low": [_finite_or_none(x) for x in self.ci_low],
-            "ci_high": [_finite_or_none(x) for x in self.ci_high],
+            "survival": [finite_or_none(x) for x in self.survival],
+            "se": [finite_or_none(x) for x in self.se],
+            "ci_low": [finite_or_none(x) for x in self.ci_low],
+            "ci_high": [finite_or_none(x) for x in self.ci_high],
             "median": None if self.median is None else int(self.median),
             "median_ci": None if self.median_ci is None else [
                 None if b is None else int(b) for b in self.median_ci
@@ -323,7 +323,7 @@ def kaplan_meier(table: LifeTable, alpha: float = 0.05) -> KaplanMeierResult:
     """
     if not isinstance(table, LifeTable):
         raise ValueError(f"table must be a LifeTable, got {type(table).__name__}")
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     if table.n == 0:
         return KaplanMeierResult(
             times=table.times, at_risk=table.at_risk, events=table.events,
@@ -332,7 +332,7 @@ def kaplan_meier(table: LifeTable, alpha: float = 0.05) -> KaplanMeierResult:
             median=None, median_ci=None, n=0, n_events=0, alpha=alpha,
             status=STATUS_NOT_ENOUGH_DATA, note="no users in the life table",
         )
-    z = _z_two_sided(alpha)
+    z = z_two_sided(alpha)
     km = _km_arrays(table.at_risk, table.events, z)
     notes: list[str] = []
     if table.n_events == 0:
@@ -395,11 +395,11 @@ class LogRankResult:
         return {
             "groups": list(self.groups),
             "n": [int(x) for x in self.n],
-            "observed": [_finite_or_none(x) for x in self.observed],
-            "expected": [_finite_or_none(x) for x in self.expected],
-            "statistic": _finite_or_none(self.statistic),
+            "observed": [finite_or_none(x) for x in self.observed],
+            "expected": [finite_or_none(x) for x in self.expected],
+            "statistic": finite_or_none(self.statistic),
             "df": None if self.df is None else int(self.df),
-            "p_value": _finite_or_none(self.p_value),
+            "p_value": finite_or_none(self.p_value),
             "status": self.status,
             "note": self.note,
         }
@@ -463,7 +463,7 @@ def log_rank(tables: Mapping[str, LifeTable]) -> LogRankResult:
         notes.append("fewer than two variants with users at risk on an event day")
         return result(None, None, None, STATUS_NOT_ENOUGH_DATA)
     sub = _logrank_arrays(at_risk[keep], events[keep]) if keep.size < len(names) else full
-    stat = _finite_or_none(float(sub.statistic))
+    stat = finite_or_none(float(sub.statistic))
     if stat is None:
         notes.append(
             "the log-rank variance is 0 (every user at risk on each event day had the event, "

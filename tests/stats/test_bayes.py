@@ -12,6 +12,8 @@ import time
 
 import numpy as np
 import pytest
+from scipy import integrate, special, stats
+
 from guidelab.stats.bayes import (
     METHOD,
     BayesResult,
@@ -21,7 +23,6 @@ from guidelab.stats.bayes import (
     _LinearCdf,
     beta_binomial,
 )
-from scipy import integrate, special, stats
 
 # (successes, n, successes_control, n_control)
 GRID = [

@@ -18,9 +18,9 @@ from scipy.stats import f_oneway, norm
 
 from guidelab.stats.cluster import (
     ArmSums,
-    _arm_variance,
     ClusterComparison,
     ClusterStats,
+    _arm_variance,
     arm_sums,
     compare_clustered,
     compare_clustered_arrays,
@@ -67,7 +67,7 @@ def test_variance_is_statsmodels_cluster_robust_times_the_working_model_factor(s
         fit = sm.OLS(v, np.ones(v.size)).fit(cov_type="cluster", cov_kwds={"groups": acc, "use_correction": False})
         return float(fit.params[0]), float(fit.bse[0]) ** 2
 
-    (mean_t, cr0_t), (mean_c, cr0_c) = cr0(acc_t, v_t), cr0(acc_c, v_c)
+    (mean_t, cr0_t), (_mean_c, cr0_c) = cr0(acc_t, v_t), cr0(acc_c, v_c)
     rho = min(max(res.icc, 0.0), 1.0)
     f_t, f_c = _working_factor(sizes_t, rho), _working_factor(sizes_c, rho)
     assert res.estimate == pytest.approx(mean_t, rel=1e-12)

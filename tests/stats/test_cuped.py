@@ -211,8 +211,9 @@ def test_adjusted_control_mean_zero_or_negative():
     ],
 )
 def test_invalid_stats(args, match):
+    fields = ("n", "sum_y", "sum_y2", "sum_x", "sum_x2", "sum_xy")  # args: outcome sums first
     with pytest.raises(ValueError, match=match):
-        CovariateStats(*args)
+        CovariateStats(**dict(zip(fields, args)))
 
 
 def test_invalid_arguments():

@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from scipy.stats import t as student_t
+
 from guidelab.stats import compare_proportions
 from guidelab.stats.novelty import (
     DailyEffects,
@@ -16,7 +18,6 @@ from guidelab.stats.novelty import (
     daily_effects,
     novelty_test,
 )
-from scipy.stats import t as student_t
 
 DAYS = 28
 BASE = 0.10

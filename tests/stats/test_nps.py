@@ -6,6 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from scipy.stats import norm
+from statsmodels.stats.proportion import proportion_confint
+
 from guidelab.stats.nps import (
     NPSCounts,
     _nps_ci_arrays,
@@ -13,8 +16,6 @@ from guidelab.stats.nps import (
     compare_nps,
     nps,
 )
-from scipy.stats import norm
-from statsmodels.stats.proportion import proportion_confint
 
 FIXED = [
     ((3, 1, 2, 5, 8, 10, 14, 30, 41, 52, 60), 900),

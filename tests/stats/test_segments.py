@@ -5,10 +5,11 @@ import json
 
 import numpy as np
 import pytest
-from guidelab.stats import compare_proportions
-from guidelab.stats.segments import SEGMENT_WARNING, _cochran_q_arrays, segment_effects
 from statsmodels.stats.meta_analysis import combine_effects
 from statsmodels.stats.multitest import multipletests
+
+from guidelab.stats import compare_proportions
+from guidelab.stats.segments import SEGMENT_WARNING, _cochran_q_arrays, segment_effects
 
 SEGMENTS = {
     "web": (520, 4000, 455, 4010),
