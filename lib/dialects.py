@@ -170,13 +170,17 @@ def translate_tree(tree: exp.Expression, params: Mapping[str, Any] | None, diale
     return _hooks(tree, dialect)
 
 
-def translate(sql: str, params: Mapping[str, Any] | None = None, dialect: str = "spark", pretty: bool = False) -> str:
+def translate(sql: str, params: Mapping[str, Any] | None = None, dialect: str = "spark", pretty: bool = False,
+              strict: bool = True) -> str:
     """DuckDB SQL with ``$name`` parameters as SQL of ``dialect`` with the parameters bound.
 
     ``dialect`` is any sqlglot dialect; ``duckdb`` gives the same statement with its parameters
-    bound (as a reader of the snapshots sees it)."""
+    bound (as a reader of the snapshots sees it). ``strict``: a construct sqlglot cannot write
+    in ``dialect`` is an error (engines that run the SQL); else sqlglot writes its best guess
+    (printed SQL, e.g. for BigQuery and Snowflake, which guidelab does not run)."""
     tree = translate_tree(parse(sql), params, dialect)
     try:
-        return tree.sql(dialect=dialect, pretty=pretty, unsupported_level=sqlglot.ErrorLevel.RAISE)
+        level = sqlglot.ErrorLevel.RAISE if strict else sqlglot.ErrorLevel.IGNORE
+        return tree.sql(dialect=dialect, pretty=pretty, unsupported_level=level)
     except sqlglot.errors.UnsupportedError as exc:
         raise TranslationError(f"sqlglot cannot write this statement in {dialect}: {exc}\n{sql[:500]}") from None
