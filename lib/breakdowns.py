@@ -103,13 +103,9 @@ def funnel_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> dict[s
         if guide is None or len(guide.steps) < 2:
             continue
         k = len(guide.steps)
-        rows = ed.con.execute(
-            f"""WITH s AS (
-                  SELECT g.user_id, max(TRY_CAST(g.step AS INTEGER)) AS max_step
-                  FROM exp_guide_events g JOIN exp_users u USING (user_id)
-                  WHERE u.variant = $v AND g.guide_id = $gid AND {event_map_sql(spec, "g.event")} = 'shown'
-                  GROUP BY g.user_id)
-                SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (user_id), range(1, {k + 1}) r
+        rows = ed.con.execute(  # exp_guide_user: one row per user and guide (guidelab.metrics.build_reductions)
+            f"""WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
+                SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, {k + 1}) r
                 WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1""",
             {"v": key, "gid": guide.id}).fetchall()
         reached = {int(step): int(n) for step, n in rows}
@@ -118,13 +114,11 @@ def funnel_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> dict[s
         steps = [st.id or f"step-{i}" for i, st in enumerate(guide.steps, 1)]
         counts = [reached.get(i, 0) for i in range(1, k + 1)]  # reaching a later step (or completing) passes the earlier
         n_t, s1, s2, negative = ed.con.execute(
-            f"""WITH e AS (
-                  SELECT g.user_id, min(g.timestamp) FILTER (WHERE {event_map_sql(spec, "g.event")} = 'shown') AS first_shown,
-                         min(g.timestamp) FILTER (WHERE {event_map_sql(spec, "g.event")} = 'completed') AS done
-                  FROM exp_guide_events g JOIN exp_users u USING (user_id)
-                  WHERE u.variant = $v AND g.guide_id = $gid
-                  GROUP BY g.user_id),
-                d AS (SELECT epoch(done) - epoch(first_shown) AS secs FROM e WHERE done IS NOT NULL AND first_shown IS NOT NULL)
+            """WITH d AS (
+                  SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
+                  FROM exp_guide_user g JOIN exp_users u USING (uk)
+                  WHERE u.variant = $v AND g.guide_id = $gid AND g.first_completed IS NOT NULL
+                    AND g.first_shown IS NOT NULL)
                 SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
                        coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d""",
             {"v": key, "gid": guide.id}).fetchone()
@@ -164,18 +158,41 @@ def score_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> dict[st
 
 def stickiness_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> dict[str, list[tuple[dt.date, int, int, int]]]:
     """Per variant and local calendar day: DAU, WAU (7 days to that day), MAU (30 days), among the
-    users already assigned by that day; activity after assignment only."""
+    users already assigned by that day; activity after assignment only.
+
+    Days are those with activity in any variant; a variant has a row on a day when it has a user
+    active in the 30 days to it. Computed without a range join or a distinct count: each
+    user's active days (``exp_activity_days``, one row per user and day) in order, a window
+    of W days (7, 30) counts the user from ``max(day, previous active day + W)`` up to
+    ``day + W - 1``; these intervals of one user do not overlap and cover exactly the days whose
+    window holds one of the user's active days. So +1 at the start and -1 at ``day + W``, summed
+    per variant and day, then a running sum over the days (a difference array), gives the
+    number of distinct users active in the window ending on each day.
+    """
     rows = ed.con.execute(
         """WITH act AS (
-              SELECT DISTINCT e.user_id, u.variant, CAST(timezone($tz, e.timestamp) AS DATE) AS day
-              FROM exp_activity e JOIN exp_users u USING (user_id)),
-            days AS (SELECT DISTINCT day FROM act)
-            SELECT a.variant, d.day,
-                   count(DISTINCT a.user_id) FILTER (WHERE a.day = d.day) AS dau,
-                   count(DISTINCT a.user_id) FILTER (WHERE a.day > d.day - 7) AS wau,
-                   count(DISTINCT a.user_id) AS mau
-            FROM days d JOIN act a ON a.day <= d.day AND a.day > d.day - 30
-            GROUP BY ALL ORDER BY 2""", {"tz": spec.timezone}).fetchall()
+              SELECT u.variant, d.day, lag(d.day) OVER (PARTITION BY d.uk ORDER BY d.day) AS prev
+              FROM exp_activity_days d JOIN exp_users u USING (uk) WHERE NOT d.pre),
+            days AS (SELECT DISTINCT day FROM act),
+            arms AS (SELECT DISTINCT variant FROM act),
+            steps AS (
+              SELECT variant, day, 1 AS dau, 0 AS wau, 0 AS mau FROM act
+              UNION ALL SELECT variant, CASE WHEN prev IS NULL OR prev + 7 <= day THEN day ELSE prev + 7 END,
+                               0, 1, 0 FROM act
+              UNION ALL SELECT variant, day + 7, 0, -1, 0 FROM act
+              UNION ALL SELECT variant, CASE WHEN prev IS NULL OR prev + 30 <= day THEN day ELSE prev + 30 END,
+                               0, 0, 1 FROM act
+              UNION ALL SELECT variant, day + 30, 0, 0, -1 FROM act
+              UNION ALL SELECT arms.variant, days.day, 0, 0, 0 FROM arms CROSS JOIN days),
+            per_day AS (SELECT variant, day, sum(dau) AS dau, sum(wau) AS wau, sum(mau) AS mau
+                        FROM steps GROUP BY variant, day),
+            running AS (
+              SELECT variant, day, dau,
+                     sum(wau) OVER (PARTITION BY variant ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS wau,
+                     sum(mau) OVER (PARTITION BY variant ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS mau
+              FROM per_day)
+            SELECT r.variant, r.day, CAST(r.dau AS BIGINT), CAST(r.wau AS BIGINT), CAST(r.mau AS BIGINT)
+            FROM running r JOIN days USING (day) WHERE r.mau > 0 ORDER BY r.day, r.variant""").fetchall()
     out: dict[str, list[tuple[dt.date, int, int, int]]] = {k: [] for k in spec.variant_keys}
     for v, day, dau, wau, mau in rows:
         out[v].append((day, int(dau), int(wau), int(mau)))

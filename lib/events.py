@@ -133,6 +133,7 @@ class EventData:
     tables: dict[str, TableSource] = field(default_factory=dict)
     row_counts: dict[str, int] = field(default_factory=dict)
     _tempdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+    _spill_dir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     @property
     def con(self) -> Engine:
@@ -153,6 +154,59 @@ class EventData:
         if self._tempdir is not None:
             self._tempdir.cleanup()
             self._tempdir = None
+        if self._spill_dir is not None:
+            self._spill_dir.cleanup()
+            self._spill_dir = None
+
+
+# --- DuckDB's memory, spill folder and threads --------------------------------------------------
+MEMORY_LIMIT_ENV = "GUIDELAB_DUCKDB_MEMORY_LIMIT"
+TEMP_DIR_ENV = "GUIDELAB_DUCKDB_TEMP_DIR"
+THREADS_ENV = "GUIDELAB_DUCKDB_THREADS"
+DEFAULT_MEMORY_LIMIT = "1GB"
+"""DuckDB's default memory limit for guidelab: what the analysis may hold before it spills to
+disk. With Python, Arrow and the notebook around it, a 10M-user analysis then peaks under 2 GB."""
+
+_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class DuckDBSettings:
+    """How guidelab's DuckDB connections are bounded (see :func:`duckdb_settings`)."""
+
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
+    temp_directory: str | None = None   # None: a new folder under the system temp dir per connection
+    threads: int | None = None          # None: DuckDB's default (the machine's cores)
+
+    def config(self, temp_directory: str) -> dict[str, Any]:
+        cfg: dict[str, Any] = {"memory_limit": self.memory_limit, "temp_directory": temp_directory}
+        if self.threads is not None:
+            cfg["threads"] = self.threads
+        return cfg
+
+
+def duckdb_settings(environ: Any = None) -> DuckDBSettings:
+    """DuckDB limits from the environment, checked:
+
+    * ``GUIDELAB_DUCKDB_MEMORY_LIMIT`` (default ``1GB``): DuckDB's ``memory_limit``, e.g. ``4GB``;
+      past it, joins, aggregates, sorts and temp tables spill to the temp directory;
+    * ``GUIDELAB_DUCKDB_TEMP_DIR``: where they spill (DuckDB's ``temp_directory``); default a new
+      folder ``guidelab-duckdb-*`` under the system temp dir (``TMPDIR``), removed when the data
+      is closed; never the working directory;
+    * ``GUIDELAB_DUCKDB_THREADS``: DuckDB's ``threads`` (default: one per core).
+    """
+    env = os.environ if environ is None else environ
+    memory = (env.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT).strip()
+    if not _MEMORY.match(memory):
+        raise GuidelabError(f"{MEMORY_LIMIT_ENV}={clip(memory)}: expected a size such as 1GB, 512MB or 4GiB")
+    temp = (env.get(TEMP_DIR_ENV) or "").strip() or None
+    threads_text = (env.get(THREADS_ENV) or "").strip()
+    threads = None
+    if threads_text:
+        if not threads_text.isdigit() or int(threads_text) < 1:
+            raise GuidelabError(f"{THREADS_ENV}={clip(threads_text)}: expected a whole number of threads, at least 1")
+        threads = int(threads_text)
+    return DuckDBSettings(memory.replace(" ", ""), temp, threads)
 
 
 # --- finding a table's files ---------------------------------------------------------------
@@ -531,9 +585,15 @@ def open_event_data(data_dir: str | Path, tables: tuple[str, ...] = ("assignment
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DataError(data_dir, "", "data directory not found")
-    con = duckdb.connect(":memory:")
+    settings = duckdb_settings()
+    spill = settings.temp_directory
+    owned_spill = None
+    if spill is None:  # a folder of our own under the system temp dir, removed on close
+        owned_spill = tempfile.TemporaryDirectory(prefix="guidelab-duckdb-")
+        spill = owned_spill.name
+    con = duckdb.connect(":memory:", config=settings.config(spill))
     con.execute("SET TimeZone = 'UTC'")
-    ed = EventData(DuckDBEngine(con), data_dir)
+    ed = EventData(DuckDBEngine(con), data_dir, _spill_dir=owned_spill)
 
     def tempdir() -> Path:
         if ed._tempdir is None:

@@ -195,9 +195,12 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
                                     ORDER BY c.assigned_at, {", ".join("c." + sql_identifier(x) for x in cols)}) > 1
                  THEN 'repeated_assignment' END AS _gl_reason
         FROM c LEFT JOIN arms ON c._gl_reason IS NULL AND arms.user_id = c.user_id""", params)
+    # uk: a dense integer key per assigned user, so the per-user reductions join and group on
+    # integers instead of the text ids (numbered in user_id order: deterministic)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE exp_assigned AS
-        SELECT user_id, variant, assigned_at, CAST(timezone($tz, assigned_at) AS DATE) AS assigned_day
+        SELECT CAST(row_number() OVER (ORDER BY user_id) AS INTEGER) AS uk, user_id, variant, assigned_at,
+               CAST(timezone($tz, assigned_at) AS DATE) AS assigned_day
         FROM ledger_assignments WHERE _gl_reason IS NULL""", {"tz": spec.timezone})
 
     # guide_events: this experiment's guides after assignment (and other guides' 'shown' events
@@ -226,7 +229,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
         CREATE OR REPLACE TEMP TABLE ledger_guide_events AS
         WITH r AS (SELECT *, row_number() OVER (PARTITION BY {", ".join(sql_identifier(c) for c in cols)}) AS _gl_dup
                    FROM guide_events)
-        SELECT r.* EXCLUDE (_gl_dup), r.guide_id IN ({guides_sql}) AS _gl_own, {_case([
+        SELECT r.* EXCLUDE (_gl_dup), r.guide_id IN ({guides_sql}) AS _gl_own, a.uk AS _gl_uk, {_case([
             ("missing_key", "r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL"),
             ("missing_time", "r.timestamp IS NULL"),
             ("other_guide", f"r.guide_id NOT IN ({guides_sql}) AND NOT {ox_used}"),
@@ -240,20 +243,23 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
         ])} AS _gl_reason
         FROM r LEFT JOIN exp_assigned a USING (user_id)""", params)
     con.execute("CREATE OR REPLACE TEMP VIEW exp_guide_events_all AS "
-                "SELECT * EXCLUDE (_gl_reason, _gl_own) FROM ledger_guide_events WHERE _gl_reason IS NULL")
+                "SELECT * EXCLUDE (_gl_reason, _gl_own, _gl_uk) FROM ledger_guide_events WHERE _gl_reason IS NULL")
     con.execute("CREATE OR REPLACE TEMP VIEW exp_guide_events AS "
-                "SELECT * EXCLUDE (_gl_reason, _gl_own) FROM ledger_guide_events WHERE _gl_reason IS NULL AND _gl_own")
+                "SELECT * EXCLUDE (_gl_reason, _gl_own, _gl_uk) FROM ledger_guide_events WHERE _gl_reason IS NULL AND _gl_own")
 
     # activity: after assignment, and the CUPED pre-period when CUPED is on
     cols = _columns(ed, "activity")
     lookback = int(spec.statistics.cuped_lookback_days)
-    pre_used = (f"(CAST(timezone($tz, r.timestamp) AS DATE) >= a.assigned_day - INTERVAL {lookback} DAY "
-                "AND CAST(timezone($tz, r.timestamp) AS DATE) < a.assigned_day)" if spec.statistics.cuped else "FALSE")
+    # _gl_day: each row's local day, computed once per row (the pre-period rule, the per-user-day
+    # reduction and the metrics read it; no time-zone cast in a join condition)
+    pre_used = (f"(r._gl_day >= a.assigned_day - INTERVAL {lookback} DAY AND r._gl_day < a.assigned_day)"
+                if spec.statistics.cuped else "FALSE")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ledger_activity AS
-        WITH r AS (SELECT *, row_number() OVER (PARTITION BY {", ".join(sql_identifier(c) for c in cols)}) AS _gl_dup
+        WITH r AS (SELECT *, row_number() OVER (PARTITION BY {", ".join(sql_identifier(c) for c in cols)}) AS _gl_dup,
+                          CAST(timezone($tz, timestamp) AS DATE) AS _gl_day
                    FROM activity)
-        SELECT r.* EXCLUDE (_gl_dup), r.timestamp < a.assigned_at AS _gl_pre, {_case([
+        SELECT r.* EXCLUDE (_gl_dup), r.timestamp < a.assigned_at AS _gl_pre, a.uk AS _gl_uk, {_case([
             ("missing_key", "r.user_id IS NULL"),
             ("missing_time", "r.timestamp IS NULL"),
             ("not_in_experiment", "a.user_id IS NULL"),
@@ -263,9 +269,9 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
             ("after_analysis_date", "r.timestamp >= $end"),
         ])} AS _gl_reason
         FROM r LEFT JOIN exp_assigned a USING (user_id)""", params)
-    con.execute("CREATE OR REPLACE TEMP VIEW exp_activity AS SELECT * EXCLUDE (_gl_reason, _gl_pre) "
+    con.execute("CREATE OR REPLACE TEMP VIEW exp_activity AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) "
                 "FROM ledger_activity WHERE _gl_reason IS NULL AND NOT _gl_pre")
-    con.execute("CREATE OR REPLACE TEMP VIEW exp_activity_pre AS SELECT * EXCLUDE (_gl_reason, _gl_pre) "
+    con.execute("CREATE OR REPLACE TEMP VIEW exp_activity_pre AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) "
                 "FROM ledger_activity WHERE _gl_reason IS NULL AND _gl_pre")
 
     # users: one row per assigned user (the first by its values when a user has several)

@@ -109,17 +109,13 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     end = as_of_end_utc(spec, as_of)
     require_assignments(ed, spec)
     classify_rows(ed, spec, end, now_end_utc(spec, today or local_today(spec)))
-    params = {"tz": spec.timezone, "asof": as_of}
     variants_sql = ", ".join(sql_literal(k) for k in spec.variant_keys)
     checks: list[DataCheck] = []
 
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE exp_assign AS
-        SELECT user_id, variant, assigned_at FROM assignments
-        WHERE experiment = $exp AND assigned_at < $end""", {"exp": spec.id, "end": end})
     total, null_ids, unknown = con.execute(f"""
         SELECT count(*), count_if(user_id IS NULL), count_if(variant NOT IN ({variants_sql}) OR variant IS NULL)
-        FROM exp_assign""").fetchone()
+        FROM ledger_assignments WHERE experiment = $exp AND assigned_at < $end""",  # every source row is there
+        {"exp": spec.id, "end": end}).fetchone()
     multi = con.execute("SELECT count(DISTINCT user_id) FROM ledger_assignments "
                         "WHERE _gl_reason = 'multiple_arms'").fetchone()[0]
     checks.append(DataCheck.of("assignments_present", total > 0, n=total, experiment=spec.id, as_of=as_of))
@@ -128,71 +124,48 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     share = multi / max(total, 1)
     checks.append(DataCheck.of("multiple_variants", share <= 0.001, n=multi))
 
-    flags = ",\n".join(f"bool_or(g.ev = {sql_literal(e)}) AS {e}" for e in GUIDE_EVENTS)
     defs = [m for m, _ in spec.metric_defs()]
     day_ns = sorted({m.days for m in defs if m.family == "retention" and m.days is not None})
     session_ns = sorted({m.days for m in defs if m.family == "sessions" and m.days is not None})
     active_ns = sorted({m.days for m in defs if m.family == "active_days" and m.days is not None})
     active_cols = "".join(f", bool_or(a.day = {int(n)}) AS active_d{int(n)}" for n in day_ns)
-    active_cols += "".join(f", count(*) FILTER (WHERE a.day BETWEEN 0 AND {int(n) - 1}) AS sessions_d{int(n)}"
-                           for n in session_ns)
-    active_cols += "".join(f", count(DISTINCT a.day) FILTER (WHERE a.day BETWEEN 1 AND {int(n)}) AS active_days_d{int(n)}"
+    active_cols += "".join(f", CAST(sum(a.events) FILTER (WHERE a.day BETWEEN 0 AND {int(n) - 1}) AS BIGINT) "
+                           f"AS sessions_d{int(n)}" for n in session_ns)
+    active_cols += "".join(f", count(*) FILTER (WHERE a.day BETWEEN 1 AND {int(n)}) AS active_days_d{int(n)}"
                            for n in active_ns)
-    goal_name = spec.goal_event
-    goal_names = [goal_name] if goal_name else []
-    goal_names += [team for team, ours in spec.event_names.items() if ours == "goal"]
-    goal_sql = ", ".join(sql_literal(g) for g in goal_names) or "NULL"
-    support_names = ([spec.support_event] if spec.support_event else []) + \
-        [team for team, ours in spec.event_names.items() if ours == "support"]
-    support_sql = ", ".join(sql_literal(g) for g in support_names) or "NULL"
-    ox = spec.over_exposure
+    build_reductions(ed, spec)
+    flags = ",\n".join(f"bool_or(g.{e}) AS {e}" for e in GUIDE_EVENTS)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE exp_users AS
-        WITH u2 AS (
-            SELECT user_id, variant, assigned_at, assigned_day FROM exp_assigned
-        ), g AS (
-            SELECT e.user_id, {event_map_sql(spec)} AS ev,
-                   {"coalesce(TRY_CAST(e.step AS INTEGER), 1)" if "step" in _cols(ed, "guide_events") else "1"} AS step
-            FROM exp_guide_events e JOIN u2 USING (user_id)
-        ), gf AS (
-            SELECT user_id, {flags}, count_if(g.ev = 'shown' AND g.step = 1) AS shown_n,  -- an impression: the guide (its first step) shown
-                    count_if(g.ev = 'clicked') AS clicked_n
-            FROM g GROUP BY user_id
-        ), pre AS (
-            SELECT e.user_id, count(DISTINCT CAST(timezone($tz, e.timestamp) AS DATE)) AS pre_active_days
-            FROM exp_activity_pre e JOIN u2 USING (user_id)
-            GROUP BY e.user_id
-        ), a AS (
-            SELECT e.user_id,
-                   datediff('day', u2.assigned_day, CAST(timezone($tz, e.timestamp) AS DATE)) AS day,
-                   {"e.event IN (" + goal_sql + ")" if "event" in _cols(ed, "activity") else "FALSE"} AS is_goal,
-                   {"e.event IN (" + support_sql + ")" if "event" in _cols(ed, "activity") else "FALSE"} AS is_support
-            FROM exp_activity e JOIN u2 USING (user_id)
-        ), af AS (
-            SELECT user_id, min(day) FILTER (WHERE is_goal) AS first_goal_day,
-                   min(day) FILTER (WHERE is_support) AS first_support_day{active_cols}
-            FROM a GROUP BY user_id
+        WITH gf AS (
+            SELECT uk, {flags}, sum(shown_n) AS shown_n, sum(clicked_n) AS clicked_n
+            FROM exp_guide_user g WHERE own GROUP BY uk
         ), ox AS (
-            SELECT e.user_id, count(DISTINCT e.guide_id) AS guides_shown
-            FROM exp_guide_events_all e JOIN u2 USING (user_id)
-            WHERE {event_map_sql(spec)} = 'shown'
-              AND datediff('day', u2.assigned_day, CAST(timezone($tz, e.timestamp) AS DATE)) < {int(ox.period_days)}
-            GROUP BY e.user_id
+            SELECT uk, count(*) AS guides_shown FROM exp_guide_user WHERE shown_in_period GROUP BY uk
+        ), pre AS (
+            SELECT uk, count(*) AS pre_active_days FROM exp_activity_days WHERE pre GROUP BY uk
+        ), a AS (
+            SELECT d.uk, datediff('day', u2.assigned_day, d.day) AS day, d.events, d.goal, d.support
+            FROM exp_activity_days d JOIN exp_assigned u2 USING (uk) WHERE NOT d.pre
+        ), af AS (
+            SELECT uk, min(day) FILTER (WHERE goal) AS first_goal_day,
+                   min(day) FILTER (WHERE support) AS first_support_day{active_cols}
+            FROM a GROUP BY uk
         )
-        SELECT u2.user_id, u2.variant, u2.assigned_at, u2.assigned_day,
+        SELECT u2.uk, u2.user_id, u2.variant, u2.assigned_at, u2.assigned_day,
                datediff('day', u2.assigned_day, $asof) AS observed_days,
                coalesce(gf.shown, FALSE) AS shown, coalesce(gf.opened, FALSE) AS opened,
                coalesce(gf.clicked, FALSE) AS clicked, coalesce(gf.dismissed, FALSE) AS dismissed,
                coalesce(gf.completed, FALSE) AS completed, coalesce(gf.opted_out, FALSE) AS opted_out,
                coalesce(gf.answered, FALSE) AS answered, af.first_goal_day, af.first_support_day,
                coalesce(ox.guides_shown, 0) AS guides_shown,
-               coalesce(gf.shown_n, 0) AS shown_n, coalesce(gf.clicked_n, 0) AS clicked_n,
+               CAST(coalesce(gf.shown_n, 0) AS BIGINT) AS shown_n, CAST(coalesce(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
                coalesce(pre.pre_active_days, 0) AS pre_active_days
                {"".join(f", coalesce(af.active_d{n}, FALSE) AS active_d{n}" for n in day_ns)}
                {"".join(f", coalesce(af.sessions_d{n}, 0) AS sessions_d{n}" for n in session_ns)}
                {"".join(f", coalesce(af.active_days_d{n}, 0) AS active_days_d{n}" for n in active_ns)}
-        FROM u2 LEFT JOIN gf USING (user_id) LEFT JOIN af USING (user_id) LEFT JOIN pre USING (user_id)
-             LEFT JOIN ox USING (user_id)""", params)
+        FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk) LEFT JOIN pre USING (uk)
+             LEFT JOIN ox USING (uk)""", {"asof": as_of})
 
     holdout_events = con.execute(f"""
         SELECT count(*) FROM exp_users u WHERE u.shown AND u.variant IN
@@ -207,6 +180,54 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
         activity_rows = con.execute("SELECT count(*) FROM activity").fetchone()[0]
     checks.append(DataCheck.of("activity_present", activity_rows > 0, n=int(activity_rows)))
     return checks
+
+
+def _event_names_sql(spec: ExperimentSpec, ours: str, own: str | None) -> str:
+    """SQL list of the team's activity event names that mean ``ours`` (goal, support), or NULL."""
+    names = ([own] if own else []) + [team for team, o in spec.event_names.items() if o == ours]
+    return ", ".join(sql_literal(g) for g in names) or "NULL"
+
+
+def build_reductions(ed: EventData, spec: ExperimentSpec) -> None:
+    """Reduce the classified rows once each, keyed by the dense user key ``uk`` of ``exp_assigned``.
+
+    ``exp_activity_days``: one row per user, local day and period (``pre``: the CUPED
+    pre-period, else after assignment) with the rows of that day (``events``) and whether the
+    goal or the support event happened on it. ``exp_guide_user``: one row per user and guide with
+    the guide event flags, impressions (first step shown), clicks, the last step shown, the first
+    shown and completed instants, and whether the guide was shown within the over-exposure
+    period. Every per-user flag, the pre-period covariate, the retention curves, the funnels and
+    stickiness are derived from these two tables; the event tables are not scanned again.
+    Run after :func:`guidelab.ledger.classify_rows`.
+    """
+    con = ed.con
+    has_event = "event" in _cols(ed, "activity")
+    goal_sql = _event_names_sql(spec, "goal", spec.goal_event)
+    support_sql = _event_names_sql(spec, "support", spec.support_event)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE exp_activity_days AS
+        SELECT _gl_uk AS uk, _gl_day AS day, _gl_pre AS pre, count(*) AS events,
+               {f"bool_or(event IN ({goal_sql}))" if has_event else "FALSE"} AS goal,
+               {f"bool_or(event IN ({support_sql}))" if has_event else "FALSE"} AS support
+        FROM ledger_activity WHERE _gl_reason IS NULL GROUP BY ALL""")
+    has_step = "step" in _cols(ed, "guide_events")
+    flags = ", ".join(f"bool_or(e.ev = {sql_literal(x)}) AS {x}" for x in GUIDE_EVENTS)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE exp_guide_user AS
+        WITH e AS (
+            SELECT g._gl_uk AS uk, g.guide_id, g._gl_own AS own, g.timestamp, {event_map_sql(spec, "g.event")} AS ev,
+                   {"TRY_CAST(g.step AS INTEGER)" if has_step else "CAST(NULL AS INTEGER)"} AS raw_step,
+                   {"coalesce(TRY_CAST(g.step AS INTEGER), 1)" if has_step else "1"} AS step,
+                   datediff('day', a.assigned_day, CAST(timezone($tz, g.timestamp) AS DATE)) AS day
+            FROM ledger_guide_events g JOIN exp_assigned a ON a.uk = g._gl_uk
+            WHERE g._gl_reason IS NULL)
+        SELECT uk, guide_id, bool_or(own) AS own, {flags},
+               count_if(e.ev = 'shown' AND e.step = 1) AS shown_n, count_if(e.ev = 'clicked') AS clicked_n,
+               max(e.raw_step) FILTER (WHERE e.ev = 'shown') AS max_shown_step,
+               min(e.timestamp) FILTER (WHERE e.ev = 'shown') AS first_shown,
+               min(e.timestamp) FILTER (WHERE e.ev = 'completed') AS first_completed,
+               bool_or(e.ev = 'shown' AND e.day < {int(spec.over_exposure.period_days)}) AS shown_in_period
+        FROM e GROUP BY uk, guide_id""", {"tz": spec.timezone})
 
 
 def _cols(ed: EventData, table: str) -> set[str]:

@@ -35,14 +35,11 @@ def retention_curve_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date, 
         f"""SELECT u.variant, d.range AS day, count(*) AS n
             FROM exp_users u, range(0, {horizon + 1}) d
             WHERE u.observed_days >= d.range GROUP BY ALL""").fetchall()
-    active = con.execute(
-        f"""WITH a AS (
-              SELECT DISTINCT e.user_id,
-                     datediff('day', u.assigned_day, CAST(timezone($tz, e.timestamp) AS DATE)) AS day
-              FROM exp_activity e JOIN exp_users u USING (user_id))
-            SELECT u.variant, a.day, count(*) FROM a JOIN exp_users u USING (user_id)
-            WHERE a.day BETWEEN 0 AND {horizon} AND u.observed_days >= a.day GROUP BY ALL""",
-        {"tz": spec.timezone}).fetchall()
+    active = con.execute(  # exp_activity_days: one row per user and local day (guidelab.metrics.build_reductions)
+        f"""SELECT variant, day, count(*) FROM (
+              SELECT u.variant, u.observed_days, datediff('day', u.assigned_day, d.day) AS day
+              FROM exp_activity_days d JOIN exp_users u USING (uk) WHERE NOT d.pre) a
+            WHERE day BETWEEN 0 AND {horizon} AND observed_days >= day GROUP BY ALL""").fetchall()
     out: dict[str, dict[int, tuple[int, int]]] = {k: {} for k in spec.variant_keys}
     act = {(v, int(d)): int(c) for v, d, c in active}
     for v, d, n in matured:

@@ -548,3 +548,45 @@ def test_report_refuses_two_sources_before_running_the_notebook(export, root, tm
     with pytest.raises(DataError, match="two sources"):
         run_report(root / "experiments" / f"{EXP}.yaml", export, tmp_path / "reports")
     assert not (tmp_path / "reports" / f"{EXP}.ipynb").exists()
+
+
+def test_duckdb_memory_limit_temp_dir_and_threads(tmp_path, monkeypatch):
+    """DuckDB is bounded explicitly: a memory limit, a spill folder under the system temp dir
+    (never the working directory, removed on close), both and the threads set by environment."""
+    import tempfile
+    from pathlib import Path
+
+    from guidelab.errors import GuidelabError
+    from guidelab.events import duckdb_settings
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "onboarding-tour-vs-checklist"
+    for name in ("GUIDELAB_DUCKDB_MEMORY_LIMIT", "GUIDELAB_DUCKDB_TEMP_DIR", "GUIDELAB_DUCKDB_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    def current(ed):
+        return ed.con.execute("SELECT current_setting('memory_limit'), current_setting('temp_directory'), "
+                              "current_setting('threads')").fetchone()
+
+    ed = open_event_data(sample)
+    try:
+        memory, spill, _ = current(ed)
+        assert memory == "953.6 MiB"  # 1GB (10^9 bytes), as DuckDB shows it
+        assert Path(spill).parent == Path(tempfile.gettempdir()) and Path(spill).name.startswith("guidelab-duckdb-")
+        assert Path(spill).is_dir() and tmp_path not in Path(spill).parents
+    finally:
+        ed.close()
+    assert not Path(spill).exists()
+    monkeypatch.setenv("GUIDELAB_DUCKDB_MEMORY_LIMIT", "512MB")
+    monkeypatch.setenv("GUIDELAB_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    monkeypatch.setenv("GUIDELAB_DUCKDB_THREADS", "1")
+    ed = open_event_data(sample)
+    try:
+        assert current(ed) == ("488.2 MiB", str(tmp_path / "spill"), 1)
+    finally:
+        ed.close()
+    for name, value in (("GUIDELAB_DUCKDB_MEMORY_LIMIT", "lots"), ("GUIDELAB_DUCKDB_THREADS", "0")):
+        monkeypatch.setenv(name, value)
+        with pytest.raises(GuidelabError, match=name):
+            duckdb_settings()
+        monkeypatch.setenv(name, "1" if "THREADS" in name else "1GB")
