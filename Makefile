@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	  grep -q "^# Resolved on: $$v " $(CONSTRAINTS) || echo "note: $(CONSTRAINTS) was resolved on another Python" \
 	  "than this $$v (see its header); if the install fails, run make upgrade to resolve it for this one" >&2
 	$(PY) -m pip install --quiet -c $(CONSTRAINTS) --upgrade pip
-	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[test]' || { \
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[test,spark]' || { \
 	  echo "install from $(CONSTRAINTS) failed: on a Python or platform it was not resolved for, run make upgrade" >&2; exit 1; }
 	touch $(STAMP)
 
@@ -32,10 +32,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/ensure-browser
+	bash scripts/ensure-java
 	$(PY) -m pytest
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not notebook and not slow"
+	$(PY) -m pytest -m "not notebook and not slow and not spark"
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
@@ -58,13 +59,13 @@ upgrade:
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --upgrade -e '.[test]'
+	$(PY) -m pip install --quiet --upgrade -e '.[test,spark]'
 	{ bash scripts/lock-header $(PY); \
 	  $(PY) -m pip freeze --all --exclude-editable | grep -v -i '^\(guidelab\|setuptools\|wheel\|distribute\)\b'; \
 	} > $(CONSTRAINTS).new
 	mv $(CONSTRAINTS).new $(CONSTRAINTS)
 	touch $(STAMP)
-	$(PY) -m pytest -q -m "not notebook and not slow and not browser"
+	$(PY) -m pytest -q -m "not notebook and not slow and not browser and not spark"
 	@echo "constraints.txt renewed ($$(grep -vc '^#' $(CONSTRAINTS)) packages): review git diff $(CONSTRAINTS) and commit it"
 
 clean:
