@@ -3,10 +3,14 @@
 Each source row gets one reason code (or none, when the metrics use it) in one SQL pass per
 table, the first matching rule winning. The same classification feeds both the ledger and the
 metrics: :func:`classify_rows` writes the temp tables ``ledger_<table>`` (every source row
-plus ``_gl_reason``) and the views the metrics SQL reads (``exp_assigned``,
-``exp_guide_events``, ``exp_guide_events_all``, ``exp_activity``, ``exp_activity_pre``,
-``exp_user_attrs``), so what is counted and what is reported cannot drift. The reason codes
-and the check thresholds are documented in ``data/README.md``.
+plus ``_gl_reason``; for activity, the largest table, ``ledger_activity`` is a view and what is
+stored is its reduction ``ledger_activity_days``: rows per reason, user, local day and period)
+and what the metrics SQL reads (``exp_assigned`` with a dense integer user key ``uk``,
+``exp_activity_days``, ``exp_guide_events``, ``exp_guide_events_all``, ``exp_user_attrs``;
+the per-row views ``exp_activity`` and ``exp_activity_pre`` for inspection), so what is counted
+and what is reported cannot drift. The reason codes and the check thresholds are documented
+in ``data/README.md``. Each table is scanned once; local days come from
+:func:`local_day_sql` (no per-row time-zone lookup, none inside a join condition).
 """
 from __future__ import annotations
 
@@ -152,6 +156,48 @@ def require_assignments(ed: EventData, spec: ExperimentSpec) -> None:
                                        + (f"the table holds {seen}" if found else "the table is empty"))
 
 
+_BUCKET_US = 900_000_000
+"""15 minutes in microseconds: every UTC offset in use is a multiple of it, and zones change
+offset at whole minutes, so a zone's offset is checked at the start and end of these buckets."""
+
+MAX_OFFSET_RUNS = 64
+
+
+def local_day_sql(ed: EventData, table: str, column: str, timezone: str) -> str:
+    """SQL for the local date (in ``timezone``) of ``table.column``, cheap per row.
+
+    ``CAST(timezone(tz, ts) AS DATE)`` asks ICU for every row (seconds per 10M rows). The zone's
+    UTC offset is instead read once per 15-minute bucket over the column's range (from ICU, so
+    the days are the same as ICU's); over that range the offset changes a few times (DST), so
+    each row's day is its UTC instant plus the offset of its stretch, in integer arithmetic.
+    Falls back to ICU per row when an offset changes inside a bucket or the range holds more
+    than :data:`MAX_OFFSET_RUNS` stretches (decades of DST).
+    """
+    con = ed.con
+    q = sql_identifier(column)
+    ts = f"epoch_us({q})"
+    exact = f"CAST(timezone({sql_literal(timezone)}, {q}) AS DATE)"
+    lo, hi = con.execute(f"SELECT min({ts}), max({ts}) FROM {table}").fetchone()
+    if lo is None:
+        return exact
+    first = lo - lo % _BUCKET_US
+    if (hi - first) // _BUCKET_US > 2_000_000:  # more than 57 years of data: not worth it
+        return exact
+    runs = con.execute(
+        f"""WITH b AS (SELECT range AS b FROM range({first}, {hi + 1}, {_BUCKET_US})),
+            o AS (SELECT b, epoch_us(timezone($tz, make_timestamptz(b))) - b AS o0,
+                         epoch_us(timezone($tz, make_timestamptz(b + {_BUCKET_US - 1}))) - b - {_BUCKET_US - 1} AS o1
+                  FROM b),
+            r AS (SELECT b, o0, o1, lag(o0) OVER (ORDER BY b) AS prev FROM o)
+            SELECT b, o0, o1 FROM r WHERE prev IS NULL OR prev <> o0 OR o0 <> o1 ORDER BY b""",
+        {"tz": timezone}).fetchall()
+    if len(runs) > MAX_OFFSET_RUNS or any(o0 != o1 for _, o0, o1 in runs):
+        return exact
+    cases = " ".join(f"WHEN {ts} < {int(runs[i + 1][0])} THEN {int(runs[i][1])}" for i in range(len(runs) - 1))
+    offset = f"(CASE {cases} ELSE {int(runs[-1][1])} END)" if cases else f"{int(runs[0][1])}"
+    return f"CAST(make_timestamp({ts} + {offset}) AS DATE)"
+
+
 def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, now_end: dt.datetime) -> None:
     """Give every source row a reason code (NULL = used) and create the views the metrics read.
 
@@ -197,11 +243,11 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
         FROM c LEFT JOIN arms ON c._gl_reason IS NULL AND arms.user_id = c.user_id""", params)
     # uk: a dense integer key per assigned user, so the per-user reductions join and group on
     # integers instead of the text ids (numbered in user_id order: deterministic)
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE exp_assigned AS
         SELECT CAST(row_number() OVER (ORDER BY user_id) AS INTEGER) AS uk, user_id, variant, assigned_at,
-               CAST(timezone($tz, assigned_at) AS DATE) AS assigned_day
-        FROM ledger_assignments WHERE _gl_reason IS NULL""", {"tz": spec.timezone})
+               {local_day_sql(ed, "assignments", "assigned_at", spec.timezone)} AS assigned_day
+        FROM ledger_assignments WHERE _gl_reason IS NULL""")
 
     # guide_events: this experiment's guides after assignment (and other guides' 'shown' events
     # within the over-exposure period when that metric is measured)
@@ -209,9 +255,9 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     part = ", ".join("r." + sql_identifier(c) for c in cols)
     ev = event_map_sql(spec, "r.event")
     ox = spec.over_exposure
-    over_exposure = any(m.family == "over_exposed" for m, _ in spec.metric_defs())
+    over_exposure = any(m.reads_other_guides for m, _ in spec.metric_defs())
     ox_used = (f"({ev} = 'shown' AND a.user_id IS NOT NULL AND r.timestamp >= a.assigned_at "
-               f"AND datediff('day', a.assigned_day, CAST(timezone($tz, r.timestamp) AS DATE)) < {int(ox.period_days)})"
+               f"AND datediff('day', a.assigned_day, r._gl_day) < {int(ox.period_days)})"
                if over_exposure else "FALSE")
     out_of_range = []
     if "step" in cols:
@@ -227,7 +273,8 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     events_sql = ", ".join(sql_literal(e) for e in GUIDE_EVENTS)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ledger_guide_events AS
-        WITH r AS (SELECT *, row_number() OVER (PARTITION BY {", ".join(sql_identifier(c) for c in cols)}) AS _gl_dup
+        WITH r AS (SELECT *, row_number() OVER (PARTITION BY {", ".join(sql_identifier(c) for c in cols)}) AS _gl_dup,
+                          {local_day_sql(ed, "guide_events", "timestamp", spec.timezone)} AS _gl_day
                    FROM guide_events)
         SELECT r.* EXCLUDE (_gl_dup), r.guide_id IN ({guides_sql}) AS _gl_own, a.uk AS _gl_uk, {_case([
             ("missing_key", "r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL"),
@@ -243,9 +290,9 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
         ])} AS _gl_reason
         FROM r LEFT JOIN exp_assigned a USING (user_id)""", params)
     con.execute("CREATE OR REPLACE TEMP VIEW exp_guide_events_all AS "
-                "SELECT * EXCLUDE (_gl_reason, _gl_own, _gl_uk) FROM ledger_guide_events WHERE _gl_reason IS NULL")
+                "SELECT * EXCLUDE (_gl_reason, _gl_own, _gl_uk, _gl_day) FROM ledger_guide_events WHERE _gl_reason IS NULL")
     con.execute("CREATE OR REPLACE TEMP VIEW exp_guide_events AS "
-                "SELECT * EXCLUDE (_gl_reason, _gl_own, _gl_uk) FROM ledger_guide_events WHERE _gl_reason IS NULL AND _gl_own")
+                "SELECT * EXCLUDE (_gl_reason, _gl_own, _gl_uk, _gl_day) FROM ledger_guide_events WHERE _gl_reason IS NULL AND _gl_own")
 
     # activity: after assignment, and the CUPED pre-period when CUPED is on
     cols = _columns(ed, "activity")
@@ -254,21 +301,48 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     # reduction and the metrics read it; no time-zone cast in a join condition)
     pre_used = (f"(r._gl_day >= a.assigned_day - INTERVAL {lookback} DAY AND r._gl_day < a.assigned_day)"
                 if spec.statistics.cuped else "FALSE")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE ledger_activity AS
+    # The per-row classification is a view (queried only to look at rows); what is stored is
+    # its one reduction: per reason, user, local day and period, the rows, whether the goal or
+    # support event is among them, and the smallest example of the rows left out. The row
+    # ledger and every activity metric read that table (see guidelab.metrics.build_reductions).
+    goal_names = ([spec.goal_event] if spec.goal_event else []) + \
+        [team for team, ours in spec.event_names.items() if ours == "goal"]
+    support_names = ([spec.support_event] if spec.support_event else []) + \
+        [team for team, ours in spec.event_names.items() if ours == "support"]
+
+    def named(names: list[str]) -> str:
+        if "event" not in cols or not names:
+            return "FALSE"
+        return f"coalesce(event IN ({', '.join(sql_literal(n) for n in names)}), FALSE)"
+
+    literal = {"$now": f"TIMESTAMPTZ {sql_literal(now_end.isoformat())}",
+               "$end": f"TIMESTAMPTZ {sql_literal(as_of_end.isoformat())}"}
+    rules = _case([
+        ("missing_key", "r.user_id IS NULL"),
+        ("missing_time", "r.timestamp IS NULL"),
+        ("not_in_experiment", "a.user_id IS NULL"),
+        ("exact_duplicate", "r._gl_dup > 1"),
+        ("future", "r.timestamp >= $now"),
+        ("before_assignment", f"r.timestamp < a.assigned_at AND NOT {pre_used}"),
+        ("after_analysis_date", "r.timestamp >= $end"),
+    ])
+    for name, value in literal.items():
+        rules = rules.replace(name, value)
+    ed.con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW ledger_activity AS
         WITH r AS (SELECT *, row_number() OVER (PARTITION BY {", ".join(sql_identifier(c) for c in cols)}) AS _gl_dup,
-                          CAST(timezone($tz, timestamp) AS DATE) AS _gl_day
+                          {local_day_sql(ed, "activity", "timestamp", spec.timezone)} AS _gl_day
                    FROM activity)
-        SELECT r.* EXCLUDE (_gl_dup), r.timestamp < a.assigned_at AS _gl_pre, a.uk AS _gl_uk, {_case([
-            ("missing_key", "r.user_id IS NULL"),
-            ("missing_time", "r.timestamp IS NULL"),
-            ("not_in_experiment", "a.user_id IS NULL"),
-            ("exact_duplicate", "r._gl_dup > 1"),
-            ("future", "r.timestamp >= $now"),
-            ("before_assignment", f"r.timestamp < a.assigned_at AND NOT {pre_used}"),
-            ("after_analysis_date", "r.timestamp >= $end"),
-        ])} AS _gl_reason
-        FROM r LEFT JOIN exp_assigned a USING (user_id)""", params)
+        SELECT r.* EXCLUDE (_gl_dup), r.timestamp < a.assigned_at AS _gl_pre, a.uk AS _gl_uk, {rules} AS _gl_reason
+        FROM r LEFT JOIN exp_assigned a USING (user_id)""")
+    ed.con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE ledger_activity_days AS
+        SELECT _gl_reason, _gl_uk AS uk, _gl_day AS day, coalesce(_gl_pre, FALSE) AS pre, count(*) AS events,
+               bool_or({named(goal_names)}) AS goal, bool_or({named(support_names)}) AS support,
+               min(CASE WHEN _gl_reason IS NOT NULL THEN {_example_sql(cols)} END) AS example
+        FROM ledger_activity GROUP BY ALL""")
+    con.execute("CREATE OR REPLACE TEMP VIEW exp_activity_days AS SELECT uk, day, pre, events, goal, support "
+                "FROM ledger_activity_days WHERE _gl_reason IS NULL")
     con.execute("CREATE OR REPLACE TEMP VIEW exp_activity AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) "
                 "FROM ledger_activity WHERE _gl_reason IS NULL AND NOT _gl_pre")
     con.execute("CREATE OR REPLACE TEMP VIEW exp_activity_pre AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) "
@@ -303,9 +377,14 @@ def row_ledger(ed: EventData) -> RowLedger:
         if not ed.has(name):
             continue
         cols = [c for c in _columns(ed, name)]
-        rows = ed.con.execute(
-            f"SELECT _gl_reason, count(*), min({_example_sql(cols)}) FILTER (WHERE _gl_reason IS NOT NULL) "
-            f"FROM ledger_{name} GROUP BY 1").fetchall()
+        if name == "activity":  # activity is stored reduced by user and day (classify_rows)
+            rows = ed.con.execute("SELECT _gl_reason, sum(events), min(example) FROM ledger_activity_days "
+                                  "GROUP BY 1").fetchall()
+        else:  # the example text only of rows left out (an aggregate's FILTER still builds it for every row)
+            examples = dict(ed.con.execute(f"SELECT _gl_reason, min({_example_sql(cols)}) FROM ledger_{name} "
+                                           "WHERE _gl_reason IS NOT NULL GROUP BY 1").fetchall())
+            rows = [(r, n, examples.get(r)) for r, n in
+                    ed.con.execute(f"SELECT _gl_reason, count(*) FROM ledger_{name} GROUP BY 1").fetchall()]
         # the source's own row count (read by guidelab.events) when known: the invariant then
         # proves that the classification neither lost nor doubled a row
         read = ed.row_counts.get(name, sum(int(n) for _, n, _ in rows)) if hasattr(ed, "row_counts") else \

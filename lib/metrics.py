@@ -14,7 +14,8 @@ from typing import Any
 
 from .catalog import GUIDE_EVENTS, MetricDef
 from .events import DataCheck, EventData
-from .experiment import ExperimentSpec, OverExposureSpec
+from .experiment import ExperimentSpec
+from .registry import per_user_sql, user_columns, window_days
 from .values import sql_literal
 
 
@@ -61,10 +62,8 @@ def as_of_end_utc(spec: ExperimentSpec, as_of: dt.date) -> dt.datetime:
 
 def longest_window_days(spec: ExperimentSpec) -> int:
     """The longest metric window of the spec in days (day-N metrics, over-exposure period)."""
-    days = [int(m.days) for m, _ in spec.metric_defs() if m.days is not None]
-    if any(m.family == "over_exposed" for m, _ in spec.metric_defs()):
-        days.append(int(spec.over_exposure.period_days))
-    return max(days, default=0)
+    windows = [window_days(m, spec) for m, _ in spec.metric_defs()]
+    return max((int(w) for w in windows if w is not None), default=0)
 
 
 def default_as_of(ed: EventData, spec: ExperimentSpec, today: dt.date | None = None) -> dt.date:
@@ -124,20 +123,25 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     share = multi / max(total, 1)
     checks.append(DataCheck.of("multiple_variants", share <= 0.001, n=multi))
 
-    defs = [m for m, _ in spec.metric_defs()]
-    day_ns = sorted({m.days for m in defs if m.family == "retention" and m.days is not None})
-    session_ns = sorted({m.days for m in defs if m.family == "sessions" and m.days is not None})
-    active_ns = sorted({m.days for m in defs if m.family == "active_days" and m.days is not None})
-    active_cols = "".join(f", bool_or(a.day = {int(n)}) AS active_d{int(n)}" for n in day_ns)
-    active_cols += "".join(f", CAST(sum(a.events) FILTER (WHERE a.day BETWEEN 0 AND {int(n) - 1}) AS BIGINT) "
-                           f"AS sessions_d{int(n)}" for n in session_ns)
-    active_cols += "".join(f", count(*) FILTER (WHERE a.day BETWEEN 1 AND {int(n)}) AS active_days_d{int(n)}"
-                           for n in active_ns)
+    extra = user_columns([m for m, _ in spec.metric_defs()])  # the columns the spec's metrics need
+    guide_cols = "".join(f", {c.aggregate} AS {c.name}" for c in extra.values() if c.source == "guide_events")
+    active_cols = "".join(f", {c.aggregate} AS {c.name}" for c in extra.values() if c.source == "activity")
+    extra_select = "".join(f", coalesce({'gx' if c.source == 'guide_events' else 'af'}.{c.name}, {c.default}) "
+                           f"AS {c.name}" for c in extra.values())
     build_reductions(ed, spec)
     flags = ",\n".join(f"bool_or(g.{e}) AS {e}" for e in GUIDE_EVENTS)
+    has_step = "step" in _cols(ed, "guide_events")
+    # a registry column over single guide events (none today): its own pass over them
+    gx = f"""gx AS (
+            SELECT uk{guide_cols} FROM (
+                SELECT _gl_uk AS uk, {event_map_sql(spec, "event")} AS ev,
+                       {"coalesce(TRY_CAST(step AS INTEGER), 1)" if has_step else "1"} AS step
+                FROM ledger_guide_events WHERE _gl_reason IS NULL AND _gl_own) g
+            GROUP BY uk
+        ), """ if guide_cols else ""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE exp_users AS
-        WITH gf AS (
+        WITH {gx}gf AS (
             SELECT uk, {flags}, sum(shown_n) AS shown_n, sum(clicked_n) AS clicked_n
             FROM exp_guide_user g WHERE own GROUP BY uk
         ), ox AS (
@@ -145,11 +149,13 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
         ), pre AS (
             SELECT uk, count(*) AS pre_active_days FROM exp_activity_days WHERE pre GROUP BY uk
         ), a AS (
-            SELECT d.uk, datediff('day', u2.assigned_day, d.day) AS day, d.events, d.goal, d.support
+            SELECT d.uk, datediff('day', u2.assigned_day, d.day) AS day,
+                   d.events AS sessions,  -- the activity rows of the day (registry aggregates sum it)
+                   d.goal AS is_goal, d.support AS is_support  -- the registry's names (docs/metrics.md)
             FROM exp_activity_days d JOIN exp_assigned u2 USING (uk) WHERE NOT d.pre
         ), af AS (
-            SELECT uk, min(day) FILTER (WHERE goal) AS first_goal_day,
-                   min(day) FILTER (WHERE support) AS first_support_day{active_cols}
+            SELECT uk, min(day) FILTER (WHERE is_goal) AS first_goal_day,
+                   min(day) FILTER (WHERE is_support) AS first_support_day{active_cols}
             FROM a GROUP BY uk
         )
         SELECT u2.uk, u2.user_id, u2.variant, u2.assigned_at, u2.assigned_day,
@@ -160,12 +166,9 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
                coalesce(gf.answered, FALSE) AS answered, af.first_goal_day, af.first_support_day,
                coalesce(ox.guides_shown, 0) AS guides_shown,
                CAST(coalesce(gf.shown_n, 0) AS BIGINT) AS shown_n, CAST(coalesce(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
-               coalesce(pre.pre_active_days, 0) AS pre_active_days
-               {"".join(f", coalesce(af.active_d{n}, FALSE) AS active_d{n}" for n in day_ns)}
-               {"".join(f", coalesce(af.sessions_d{n}, 0) AS sessions_d{n}" for n in session_ns)}
-               {"".join(f", coalesce(af.active_days_d{n}, 0) AS active_days_d{n}" for n in active_ns)}
+               coalesce(pre.pre_active_days, 0) AS pre_active_days{extra_select}
         FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk) LEFT JOIN pre USING (uk)
-             LEFT JOIN ox USING (uk)""", {"asof": as_of})
+             LEFT JOIN ox USING (uk){" LEFT JOIN gx USING (uk)" if guide_cols else ""}""", {"asof": as_of})
 
     holdout_events = con.execute(f"""
         SELECT count(*) FROM exp_users u WHERE u.shown AND u.variant IN
@@ -182,18 +185,13 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     return checks
 
 
-def _event_names_sql(spec: ExperimentSpec, ours: str, own: str | None) -> str:
-    """SQL list of the team's activity event names that mean ``ours`` (goal, support), or NULL."""
-    names = ([own] if own else []) + [team for team, o in spec.event_names.items() if o == ours]
-    return ", ".join(sql_literal(g) for g in names) or "NULL"
-
-
 def build_reductions(ed: EventData, spec: ExperimentSpec) -> None:
     """Reduce the classified rows once each, keyed by the dense user key ``uk`` of ``exp_assigned``.
 
-    ``exp_activity_days``: one row per user, local day and period (``pre``: the CUPED
-    pre-period, else after assignment) with the rows of that day (``events``) and whether the
-    goal or the support event happened on it. ``exp_guide_user``: one row per user and guide with
+    ``exp_activity_days`` (made by :func:`guidelab.ledger.classify_rows` with the row ledger):
+    one row per user, local day and period (``pre``: the CUPED pre-period, else after
+    assignment) with the rows of that day (``events``) and whether the goal or the support event
+    happened on it. ``exp_guide_user``: one row per user and guide with
     the guide event flags, impressions (first step shown), clicks, the last step shown, the first
     shown and completed instants, and whether the guide was shown within the over-exposure
     period. Every per-user flag, the pre-period covariate, the retention curves, the funnels and
@@ -201,15 +199,6 @@ def build_reductions(ed: EventData, spec: ExperimentSpec) -> None:
     Run after :func:`guidelab.ledger.classify_rows`.
     """
     con = ed.con
-    has_event = "event" in _cols(ed, "activity")
-    goal_sql = _event_names_sql(spec, "goal", spec.goal_event)
-    support_sql = _event_names_sql(spec, "support", spec.support_event)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE exp_activity_days AS
-        SELECT _gl_uk AS uk, _gl_day AS day, _gl_pre AS pre, count(*) AS events,
-               {f"bool_or(event IN ({goal_sql}))" if has_event else "FALSE"} AS goal,
-               {f"bool_or(event IN ({support_sql}))" if has_event else "FALSE"} AS support
-        FROM ledger_activity WHERE _gl_reason IS NULL GROUP BY ALL""")
     has_step = "step" in _cols(ed, "guide_events")
     flags = ", ".join(f"bool_or(e.ev = {sql_literal(x)}) AS {x}" for x in GUIDE_EVENTS)
     con.execute(f"""
@@ -218,7 +207,7 @@ def build_reductions(ed: EventData, spec: ExperimentSpec) -> None:
             SELECT g._gl_uk AS uk, g.guide_id, g._gl_own AS own, g.timestamp, {event_map_sql(spec, "g.event")} AS ev,
                    {"TRY_CAST(g.step AS INTEGER)" if has_step else "CAST(NULL AS INTEGER)"} AS raw_step,
                    {"coalesce(TRY_CAST(g.step AS INTEGER), 1)" if has_step else "1"} AS step,
-                   datediff('day', a.assigned_day, CAST(timezone($tz, g.timestamp) AS DATE)) AS day
+                   datediff('day', a.assigned_day, g._gl_day) AS day
             FROM ledger_guide_events g JOIN exp_assigned a ON a.uk = g._gl_uk
             WHERE g._gl_reason IS NULL)
         SELECT uk, guide_id, bool_or(own) AS own, {flags},
@@ -227,7 +216,7 @@ def build_reductions(ed: EventData, spec: ExperimentSpec) -> None:
                min(e.timestamp) FILTER (WHERE e.ev = 'shown') AS first_shown,
                min(e.timestamp) FILTER (WHERE e.ev = 'completed') AS first_completed,
                bool_or(e.ev = 'shown' AND e.day < {int(spec.over_exposure.period_days)}) AS shown_in_period
-        FROM e GROUP BY uk, guide_id""", {"tz": spec.timezone})
+        FROM e GROUP BY uk, guide_id""")
 
 
 def _cols(ed: EventData, table: str) -> set[str]:
@@ -235,40 +224,23 @@ def _cols(ed: EventData, table: str) -> set[str]:
 
 
 def metric_counts_sql(metric: MetricDef, spec: ExperimentSpec | None = None) -> tuple[str, str]:
-    """(eligibility condition, per-user value) over ``exp_users`` for one catalogue metric.
+    """(eligibility condition, per-user value) over ``exp_users`` for one catalogue metric: its
+    registry entry's SQL (:func:`guidelab.registry.per_user_sql`).
 
     The value is 0/1 for proportions and a count for means; ratios use :func:`ratio_sql`.
     """
-    if metric.family == "guide_event":
-        return "TRUE", f"CAST({metric.event} AS INTEGER)"
-    if metric.family == "click_through":
-        return "opened", "CAST(clicked AS INTEGER)"
-    if metric.family == "goal":
-        n = int(metric.days)  # type: ignore[arg-type]
-        return f"observed_days >= {n - 1}", f"CAST(coalesce(first_goal_day < {n}, FALSE) AS INTEGER)"
-    if metric.family == "retention":
-        n = int(metric.days)  # type: ignore[arg-type]
-        return f"observed_days >= {n}", f"CAST(active_d{n} AS INTEGER)"
-    if metric.family == "support":
-        n = int(metric.days)  # type: ignore[arg-type]
-        return f"observed_days >= {n - 1}", f"CAST(coalesce(first_support_day < {n}, FALSE) AS INTEGER)"
-    if metric.family == "over_exposed":
-        ox = spec.over_exposure if spec is not None else OverExposureSpec()
-        return f"observed_days >= {int(ox.period_days) - 1}", f"CAST(guides_shown > {int(ox.max_guides)} AS INTEGER)"
-    if metric.family == "sessions":
-        n = int(metric.days)  # type: ignore[arg-type]
-        return f"observed_days >= {n - 1}", f"sessions_d{n}"
-    if metric.family == "active_days":
-        n = int(metric.days)  # type: ignore[arg-type]
-        return f"observed_days >= {n}", f"active_days_d{n}"
-    raise ValueError(f"no SQL for metric family {metric.family!r}")
+    sql = per_user_sql(metric, spec)
+    if sql.value is None:
+        raise ValueError(f"metric {metric.name!r} is a {metric.kind}: no single per-user value (see ratio_sql)")
+    return sql.eligible, sql.value
 
 
-def ratio_sql(metric: MetricDef) -> tuple[str, str, str]:
-    """(eligibility, numerator, denominator) per user for a ratio metric."""
-    if metric.family == "clicks_per_impression":
-        return "TRUE", "clicked_n", "shown_n"
-    raise ValueError(f"no ratio SQL for metric family {metric.family!r}")
+def ratio_sql(metric: MetricDef, spec: ExperimentSpec | None = None) -> tuple[str, str, str]:
+    """(eligibility, numerator, denominator) per user for a ratio metric (its registry entry's SQL)."""
+    sql = per_user_sql(metric, spec)
+    if sql.numerator is None or sql.denominator is None:
+        raise ValueError(f"metric {metric.name!r} is a {metric.kind}: no ratio SQL")
+    return sql.eligible, sql.numerator, sql.denominator
 
 
 def _centred(values: list[Any], n: int, sum_a: Any, sum_b: Any, sum_aa: Any, sum_bb: Any,
@@ -299,7 +271,7 @@ def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool) -> tuple
 
     keys = spec.variant_keys
     if mdef.kind == "ratio":
-        eligible, x, y = ratio_sql(mdef)
+        eligible, x, y = ratio_sql(mdef, spec)
         rows = con.execute(
             f"SELECT variant, count(*), sum({x}), sum({y}), sum({x}*{x}), sum({y}*{y}), sum({x}*{y}), "
             f"var_pop(coalesce({x}, 0))*count(*), var_pop(coalesce({y}, 0))*count(*), "  # centred moments,
