@@ -13,7 +13,9 @@ applied, and written in the target dialect. The per-dialect differences live her
   Snowflake ``CONVERT_TIMEZONE(tz, ts)``;
 * ``epoch(ts)`` (seconds with their fraction) -> microseconds / 1e6 (sqlglot's default,
   ``unix_timestamp``, drops the fraction);
-* ``range(a, b) AS r`` with column ``r.range`` -> Spark's ``range`` table (column ``id``);
+* ``range(a, b[, step]) AS r`` with column ``r.range`` -> Spark's ``range`` table (column ``id``);
+* ``epoch_us(ts)`` -> ``unix_micros(ts)``; ``make_timestamptz(us)`` / ``make_timestamp(us)`` ->
+  ``timestamp_micros(us)`` (Spark);
 * ``x IN (SELECT unnest($list))`` -> ``x IN (literals...)``;
 * ``row_number() OVER (PARTITION BY ...)`` without an order (ranks among identical rows) ->
   ordered by the partition keys (Spark requires an order; the rows are tied, as in DuckDB).
@@ -119,6 +121,12 @@ def _hooks(tree: exp.Expression, dialect: str) -> exp.Expression:
             return _local_time(node.expressions[0], node.expressions[1], dialect)
         if isinstance(node, exp.TimeToUnix):
             return _epoch_seconds(node.this, dialect)
+        if dialect == "spark" and isinstance(node, exp.Anonymous) and len(node.expressions) == 1:
+            name = node.name.lower()
+            if name == "epoch_us":  # microseconds since the epoch of an instant (or a wall-clock time as UTC)
+                return exp.Anonymous(this="unix_micros", expressions=[node.expressions[0]])
+            if name in ("make_timestamptz", "make_timestamp"):  # microseconds -> instant (session zone UTC)
+                return exp.Anonymous(this="timestamp_micros", expressions=[node.expressions[0]])
         if (isinstance(node, exp.In) and isinstance(node.args.get("query"), exp.Subquery | exp.Select)):
             query = node.args["query"]
             select = query.this if isinstance(query, exp.Subquery) else query
@@ -139,12 +147,20 @@ def _hooks(tree: exp.Expression, dialect: str) -> exp.Expression:
             alias = node.alias or "range"
             range_aliases.add(alias)
             series = node.this
+            bounds = [series.args["start"], series.args["end"]] + ([series.args["step"]] if series.args.get("step") else [])
             inner = exp.select(exp.alias_(exp.column("id"), exp.to_identifier("range", quoted=True))).from_(
-                exp.Table(this=exp.Anonymous(this="range", expressions=[series.args["start"], series.args["end"]])))
+                exp.Table(this=exp.Anonymous(this="range", expressions=bounds)))
             return exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias)))
         return node
 
-    return tree.transform(rewrite)
+    for node in reversed(list(tree.walk())):  # children before their parents: nested calls are all rewritten
+        new = rewrite(node)
+        if new is not node:
+            if node is tree:
+                tree = new
+            else:
+                node.replace(new)
+    return tree
 
 
 def statement_kind(tree: exp.Expression) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from guidelab.analysis import CURVE_HORIZON_DAYS, breakdown_analyses
-from guidelab.dialects import PRINTED_DIALECTS, translate
+from guidelab.dialects import PRINTED_DIALECTS, parse, statement_kind, translate
 from guidelab.events import open_event_data
 from guidelab.experiment import load_experiment
 from guidelab.metrics import compute_counts
@@ -61,7 +61,10 @@ def render(statements: list[tuple[str, dict]], dialect: str) -> str:
             body = textwrap.dedent(sql).strip()
             parts.append(f"\n-- [{i}] params: {json.dumps(shown, ensure_ascii=False) if shown else '{}'}\n{body};\n")
         else:
-            parts.append(f"\n-- [{i}]\n{translate(sql, params, dialect, pretty=True, strict=dialect == 'spark')};\n")
+            note = ""
+            if dialect == "spark" and statement_kind(parse(sql)) == "temp_table":
+                note = "-- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)\n"
+            parts.append(f"\n-- [{i}]\n{note}{translate(sql, params, dialect, pretty=True, strict=dialect == 'spark')};\n")
     return "".join(parts)
 
 
