@@ -44,6 +44,20 @@ def is_uri(path: str | Path) -> bool:
     return "://" in str(path) and not str(path).startswith("file://")
 
 
+class RemoteDir(str):
+    """A folder on object storage or HDFS, kept as its URI (``Path`` would fold ``s3a://`` into ``s3a:/``)."""
+
+    def __truediv__(self, other: str) -> "RemoteDir":
+        return RemoteDir(f"{self.rstrip('/')}/{other}")
+
+    @property
+    def name(self) -> str:
+        return self.rstrip("/").rsplit("/", 1)[-1]
+
+    def glob(self, pattern: str) -> list:  # other files of a missing table are not listed remotely
+        return []
+
+
 def _q(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
@@ -68,14 +82,14 @@ def open_spark_event_data(data_dir: str | Path, tables: tuple[str, ...], *, enco
             raise DataError(data_dir, "", "data directory not found")
     engine = open_engine(options)
     assert isinstance(engine, SparkEngine)
-    ed = EventData(engine, data_dir if not remote else str(data_dir).rstrip("/"))  # type: ignore[arg-type]
+    ed = EventData(engine, data_dir if not remote else RemoteDir(str(data_dir).rstrip("/")))  # type: ignore[arg-type]
     try:
         for name in tables:
             source = _remote_source(engine, str(data_dir).rstrip("/"), name) if remote else _local_source(Path(data_dir), name)
             if source is None:
                 if CONTRACTS[name].optional:
                     continue
-                raise _missing_table(Path(data_dir) if not remote else data_dir, name)  # type: ignore[arg-type]
+                raise _missing_table(ed.data_dir, name)
             _open_table(ed, engine, name, source, data_timezone)
     except BaseException:
         ed.close()
@@ -255,7 +269,7 @@ def _open_table(ed: EventData, engine: SparkEngine, name: str, source: _SparkSou
     engine.register_dataframe(raw, df)
     types = {f.name: f.dataType.simpleString() for f in df.schema.fields if f.name != _FILE_COL}
     missing = [c for c in contract.required if c not in types]
-    where = Path(source.path) if not is_uri(source.path) else source.path
+    where = Path(source.path) if not is_uri(source.path) else RemoteDir(source.path)
     if missing:
         raise DataError(where, missing[0], f"missing column: expected columns {', '.join(contract.required)}; "
                                            f"found {clip(', '.join(types) or 'none')[1:-1]}")
