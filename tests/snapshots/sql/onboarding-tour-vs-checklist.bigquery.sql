@@ -98,31 +98,104 @@ LEFT JOIN arms
   ON c._gl_reason IS NULL AND arms.user_id = c.user_id;
 
 -- [6]
+SELECT
+  MIN(epoch_us(`assigned_at`)),
+  MAX(epoch_us(`assigned_at`))
+FROM assignments;
+
+-- [7]
+WITH b AS (
+  SELECT
+    `range` AS b
+  FROM UNNEST(GENERATE_ARRAY(1790809200000000, 1793195974000001 - 1, 900000000))
+), o AS (
+  SELECT
+    b,
+    epoch_us(DATETIME(make_timestamptz(b), 'Asia/Tokyo')) - b AS o0,
+    epoch_us(DATETIME(make_timestamptz(b + 899999999), 'Asia/Tokyo')) - b - 899999999 AS o1
+  FROM b
+), r AS (
+  SELECT
+    b,
+    o0,
+    o1,
+    LAG(o0) OVER (ORDER BY b NULLS LAST) AS prev
+  FROM o
+)
+SELECT
+  b,
+  o0,
+  o1
+FROM r
+WHERE
+  prev IS NULL OR prev <> o0 OR o0 <> o1
+ORDER BY
+  b NULLS LAST;
+
+-- [8]
 CREATE OR REPLACE TEMPORARY TABLE exp_assigned AS
 SELECT
+  CAST(ROW_NUMBER() OVER (ORDER BY user_id NULLS LAST) AS INT64) AS uk,
   user_id,
   variant,
   assigned_at,
-  CAST(DATETIME(assigned_at, 'Asia/Tokyo') AS DATE) AS assigned_day
+  CAST(TIMESTAMP_MICROS(epoch_us(`assigned_at`) + 32400000000) AS DATE) AS assigned_day
 FROM ledger_assignments
 WHERE
   _gl_reason IS NULL;
 
--- [7]
+-- [9]
 DESCRIBE guide_events;
 
--- [8]
+-- [10]
+SELECT
+  MIN(epoch_us(`timestamp`)),
+  MAX(epoch_us(`timestamp`))
+FROM guide_events;
+
+-- [11]
+WITH b AS (
+  SELECT
+    `range` AS b
+  FROM UNNEST(GENERATE_ARRAY(1790809200000000, 1793196090000001 - 1, 900000000))
+), o AS (
+  SELECT
+    b,
+    epoch_us(DATETIME(make_timestamptz(b), 'Asia/Tokyo')) - b AS o0,
+    epoch_us(DATETIME(make_timestamptz(b + 899999999), 'Asia/Tokyo')) - b - 899999999 AS o1
+  FROM b
+), r AS (
+  SELECT
+    b,
+    o0,
+    o1,
+    LAG(o0) OVER (ORDER BY b NULLS LAST) AS prev
+  FROM o
+)
+SELECT
+  b,
+  o0,
+  o1
+FROM r
+WHERE
+  prev IS NULL OR prev <> o0 OR o0 <> o1
+ORDER BY
+  b NULLS LAST;
+
+-- [12]
 CREATE OR REPLACE TEMPORARY TABLE ledger_guide_events AS
 WITH r AS (
   SELECT
     *,
-    ROW_NUMBER() OVER (PARTITION BY `user_id`, `guide_id`, `step`, `event`, `timestamp`) AS _gl_dup
+    ROW_NUMBER() OVER (PARTITION BY `user_id`, `guide_id`, `step`, `event`, `timestamp`) AS _gl_dup,
+    CAST(TIMESTAMP_MICROS(epoch_us(`timestamp`) + 32400000000) AS DATE) AS _gl_day
   FROM guide_events
 )
 SELECT
   r.*
   EXCEPT (_gl_dup),
   r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS _gl_own,
+  a.uk AS _gl_uk,
   CASE
     WHEN r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL
     THEN 'missing_key'
@@ -175,39 +248,76 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [9]
+-- [13]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
 SELECT
   *
-  EXCEPT (_gl_reason, _gl_own)
+  EXCEPT (_gl_reason, _gl_own, _gl_uk, _gl_day)
 FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL;
 
--- [10]
+-- [14]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
 SELECT
   *
-  EXCEPT (_gl_reason, _gl_own)
+  EXCEPT (_gl_reason, _gl_own, _gl_uk, _gl_day)
 FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL AND _gl_own;
 
--- [11]
+-- [15]
 DESCRIBE activity;
 
--- [12]
-CREATE OR REPLACE TEMPORARY TABLE ledger_activity AS
+-- [16]
+SELECT
+  MIN(epoch_us(`timestamp`)),
+  MAX(epoch_us(`timestamp`))
+FROM activity;
+
+-- [17]
+WITH b AS (
+  SELECT
+    `range` AS b
+  FROM UNNEST(GENERATE_ARRAY(1789598700000000, 1793196081000001 - 1, 900000000))
+), o AS (
+  SELECT
+    b,
+    epoch_us(DATETIME(make_timestamptz(b), 'Asia/Tokyo')) - b AS o0,
+    epoch_us(DATETIME(make_timestamptz(b + 899999999), 'Asia/Tokyo')) - b - 899999999 AS o1
+  FROM b
+), r AS (
+  SELECT
+    b,
+    o0,
+    o1,
+    LAG(o0) OVER (ORDER BY b NULLS LAST) AS prev
+  FROM o
+)
+SELECT
+  b,
+  o0,
+  o1
+FROM r
+WHERE
+  prev IS NULL OR prev <> o0 OR o0 <> o1
+ORDER BY
+  b NULLS LAST;
+
+-- [18]
+CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
 WITH r AS (
   SELECT
     *,
-    ROW_NUMBER() OVER (PARTITION BY `user_id`, `timestamp`, `event`) AS _gl_dup
+    ROW_NUMBER() OVER (PARTITION BY `user_id`, `timestamp`, `event`) AS _gl_dup,
+    CAST(TIMESTAMP_MICROS(epoch_us(`timestamp`) + 32400000000) AS DATE) AS _gl_day
   FROM activity
 )
 SELECT
   r.*
   EXCEPT (_gl_dup),
   r.timestamp < a.assigned_at AS _gl_pre,
+  a.uk AS _gl_uk,
   CASE
     WHEN r.user_id IS NULL
     THEN 'missing_key'
@@ -217,43 +327,79 @@ SELECT
     THEN 'not_in_experiment'
     WHEN r._gl_dup > 1
     THEN 'exact_duplicate'
-    WHEN r.timestamp >= CAST('2026-11-30 15:00:00.000000+00:00' AS TIMESTAMP)
+    WHEN r.timestamp >= CAST('2026-11-30T15:00:00+00:00' AS TIMESTAMP)
     THEN 'future'
     WHEN r.timestamp < a.assigned_at
     AND NOT (
-      CAST(DATETIME(r.timestamp, 'Asia/Tokyo') AS DATE) >= a.assigned_day - INTERVAL '14' DAY
-      AND CAST(DATETIME(r.timestamp, 'Asia/Tokyo') AS DATE) < a.assigned_day
+      r._gl_day >= a.assigned_day - INTERVAL '14' DAY AND r._gl_day < a.assigned_day
     )
     THEN 'before_assignment'
-    WHEN r.timestamp >= CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP)
+    WHEN r.timestamp >= CAST('2026-10-28T15:00:00+00:00' AS TIMESTAMP)
     THEN 'after_analysis_date'
   END AS _gl_reason
 FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [13]
+-- [19]
+CREATE OR REPLACE TEMPORARY TABLE ledger_activity_days AS
+SELECT
+  _gl_reason,
+  _gl_uk AS uk,
+  _gl_day AS day,
+  COALESCE(_gl_pre, FALSE) AS pre,
+  COUNT(*) AS events,
+  LOGICAL_OR(COALESCE(event IN ('project_created'), FALSE)) AS goal,
+  LOGICAL_OR(FALSE) AS support,
+  MIN(
+    CASE
+      WHEN NOT _gl_reason IS NULL
+      THEN CONCAT_WS(
+        ', ',
+        COALESCE('user_id=' || COALESCE(LEFT(CAST(`user_id` AS STRING), 60), 'NULL'), ''),
+        COALESCE('timestamp=' || COALESCE(LEFT(CAST(`timestamp` AS STRING), 60), 'NULL'), ''),
+        COALESCE('event=' || COALESCE(LEFT(CAST(`event` AS STRING), 60), 'NULL'), '')
+      )
+    END
+  ) AS example
+FROM ledger_activity
+GROUP BY ALL;
+
+-- [20]
+CREATE OR REPLACE TEMPORARY VIEW exp_activity_days AS
+SELECT
+  uk,
+  day,
+  pre,
+  events,
+  goal,
+  support
+FROM ledger_activity_days
+WHERE
+  _gl_reason IS NULL;
+
+-- [21]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
-  EXCEPT (_gl_reason, _gl_pre)
+  EXCEPT (_gl_reason, _gl_pre, _gl_uk, _gl_day)
 FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [14]
+-- [22]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
-  EXCEPT (_gl_reason, _gl_pre)
+  EXCEPT (_gl_reason, _gl_pre, _gl_uk, _gl_day)
 FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [15]
+-- [23]
 DESCRIBE users;
 
--- [16]
+-- [24]
 CREATE OR REPLACE TEMPORARY TABLE ledger_users AS
 WITH r AS (
   SELECT
@@ -286,7 +432,7 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [17]
+-- [25]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -295,53 +441,35 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [18]
-CREATE OR REPLACE TEMPORARY TABLE exp_assign AS
-SELECT
-  user_id,
-  variant,
-  assigned_at
-FROM assignments
-WHERE
-  experiment = 'onboarding-tour-vs-checklist'
-  AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
-
--- [19]
+-- [26]
 SELECT
   COUNT(*),
   COUNTIF(user_id IS NULL),
   COUNTIF(NOT variant IN ('holdout', 'tour', 'checklist') OR variant IS NULL)
-FROM exp_assign;
+FROM ledger_assignments
+WHERE
+  experiment = 'onboarding-tour-vs-checklist'
+  AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [20]
+-- [27]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [21]
+-- [28]
 DESCRIBE guide_events;
 
--- [22]
-DESCRIBE activity;
-
--- [23]
-DESCRIBE activity;
-
--- [24]
-CREATE OR REPLACE TEMPORARY TABLE exp_users AS
-WITH u2 AS (
+-- [29]
+CREATE OR REPLACE TEMPORARY TABLE exp_guide_user AS
+WITH e AS (
   SELECT
-    user_id,
-    variant,
-    assigned_at,
-    assigned_day
-  FROM exp_assigned
-), g AS (
-  SELECT
-    e.user_id,
-    CASE event
+    g._gl_uk AS uk,
+    g.guide_id,
+    g._gl_own AS own,
+    g.timestamp,
+    CASE g.event
       WHEN 'app_session'
       THEN 'activity'
       WHEN 'tour_closed'
@@ -354,84 +482,105 @@ WITH u2 AS (
       THEN 'opened'
       WHEN 'tour_step_viewed'
       THEN 'shown'
-      ELSE event
+      ELSE g.event
     END AS ev,
-    COALESCE(SAFE_CAST(e.step AS INT64), 1) AS step
-  FROM exp_guide_events AS e
-  JOIN u2
-    USING (user_id)
-), gf AS (
-  SELECT
-    user_id,
-    LOGICAL_OR(g.ev = 'shown') AS shown,
-    LOGICAL_OR(g.ev = 'opened') AS opened,
-    LOGICAL_OR(g.ev = 'clicked') AS clicked,
-    LOGICAL_OR(g.ev = 'dismissed') AS dismissed,
-    LOGICAL_OR(g.ev = 'completed') AS completed,
-    LOGICAL_OR(g.ev = 'opted_out') AS opted_out,
-    LOGICAL_OR(g.ev = 'answered') AS answered,
-    COUNTIF(g.ev = 'shown' AND g.step = 1) AS shown_n, /* an impression: the guide (its first step) shown */
-    COUNTIF(g.ev = 'clicked') AS clicked_n
-  FROM g
-  GROUP BY
-    user_id
-), pre AS (
-  SELECT
-    e.user_id,
-    COUNT(DISTINCT CAST(DATETIME(e.timestamp, 'Asia/Tokyo') AS DATE)) AS pre_active_days
-  FROM exp_activity_pre AS e
-  JOIN u2
-    USING (user_id)
-  GROUP BY
-    e.user_id
-), a AS (
-  SELECT
-    e.user_id,
-    DATE_DIFF(CAST(DATETIME(e.timestamp, 'Asia/Tokyo') AS DATE), u2.assigned_day, DAY) AS day,
-    e.event IN ('project_created') AS is_goal,
-    e.event IN (NULL) AS is_support
-  FROM exp_activity AS e
-  JOIN u2
-    USING (user_id)
-), af AS (
-  SELECT
-    user_id,
-    MIN(IF(is_goal, day, NULL)) AS first_goal_day,
-    MIN(IF(is_support, day, NULL)) AS first_support_day,
-    LOGICAL_OR(a.day = 1) AS active_d1,
-    LOGICAL_OR(a.day = 7) AS active_d7,
-    COUNTIF(a.day BETWEEN 0 AND 6) AS sessions_d7
-  FROM a
-  GROUP BY
-    user_id
-), ox AS (
-  SELECT
-    e.user_id,
-    COUNT(DISTINCT e.guide_id) AS guides_shown
-  FROM exp_guide_events_all AS e
-  JOIN u2
-    USING (user_id)
+    SAFE_CAST(g.step AS INT64) AS raw_step,
+    COALESCE(SAFE_CAST(g.step AS INT64), 1) AS step,
+    DATE_DIFF(g._gl_day, a.assigned_day, DAY) AS day
+  FROM ledger_guide_events AS g
+  JOIN exp_assigned AS a
+    ON a.uk = g._gl_uk
   WHERE
-    CASE event
-      WHEN 'app_session'
-      THEN 'activity'
-      WHEN 'tour_closed'
-      THEN 'dismissed'
-      WHEN 'tour_cta_clicked'
-      THEN 'clicked'
-      WHEN 'tour_finished'
-      THEN 'completed'
-      WHEN 'tour_opened'
-      THEN 'opened'
-      WHEN 'tour_step_viewed'
-      THEN 'shown'
-      ELSE event
-    END = 'shown'
-    AND DATE_DIFF(CAST(DATETIME(e.timestamp, 'Asia/Tokyo') AS DATE), u2.assigned_day, DAY) < 7
-  GROUP BY
-    e.user_id
+    g._gl_reason IS NULL
 )
 SELECT
+  uk,
+  guide_id,
+  LOGICAL_OR(own) AS own,
+  LOGICAL_OR(e.ev = 'shown') AS shown,
+  LOGICAL_OR(e.ev = 'opened') AS opened,
+  LOGICAL_OR(e.ev = 'clicked') AS clicked,
+  LOGICAL_OR(e.ev = 'dismissed') AS dismissed,
+  LOGICAL_OR(e.ev = 'completed') AS completed,
+  LOGICAL_OR(e.ev = 'opted_out') AS opted_out,
+  LOGICAL_OR(e.ev = 'answered') AS answered,
+  COUNTIF(e.ev = 'shown' AND e.step = 1) AS shown_n,
+  COUNTIF(e.ev = 'clicked') AS clicked_n,
+  MAX(IF(e.ev = 'shown', e.raw_step, NULL)) AS max_shown_step,
+  MIN(IF(e.ev = 'shown', e.timestamp, NULL)) AS first_shown,
+  MIN(IF(e.ev = 'completed', e.timestamp, NULL)) AS first_completed,
+  LOGICAL_OR(e.ev = 'shown' AND e.day < 7) AS shown_in_period
+FROM e
+GROUP BY
+  uk,
+  guide_id;
+
+-- [30]
+DESCRIBE guide_events;
+
+-- [31]
+CREATE OR REPLACE TEMPORARY TABLE exp_users AS
+WITH gf AS (
+  SELECT
+    uk,
+    LOGICAL_OR(g.shown) AS shown,
+    LOGICAL_OR(g.opened) AS opened,
+    LOGICAL_OR(g.clicked) AS clicked,
+    LOGICAL_OR(g.dismissed) AS dismissed,
+    LOGICAL_OR(g.completed) AS completed,
+    LOGICAL_OR(g.opted_out) AS opted_out,
+    LOGICAL_OR(g.answered) AS answered,
+    SUM(shown_n) AS shown_n,
+    SUM(clicked_n) AS clicked_n
+  FROM exp_guide_user AS g
+  WHERE
+    own
+  GROUP BY
+    uk
+), ox AS (
+  SELECT
+    uk,
+    COUNT(*) AS guides_shown
+  FROM exp_guide_user
+  WHERE
+    shown_in_period
+  GROUP BY
+    uk
+), pre AS (
+  SELECT
+    uk,
+    COUNT(*) AS pre_active_days
+  FROM exp_activity_days
+  WHERE
+    pre
+  GROUP BY
+    uk
+), a AS (
+  SELECT
+    d.uk,
+    DATE_DIFF(d.day, u2.assigned_day, DAY) AS day,
+    d.events AS sessions, /* the activity rows of the day (registry aggregates sum it) */
+    d.goal AS is_goal,
+    d.support AS is_support /* the registry's names (docs/metrics.md) */
+  FROM exp_activity_days AS d
+  JOIN exp_assigned AS u2
+    USING (uk)
+  WHERE
+    NOT d.pre
+), af AS (
+  SELECT
+    uk,
+    MIN(IF(is_goal, day, NULL)) AS first_goal_day,
+    MIN(IF(is_support, day, NULL)) AS first_support_day,
+    LOGICAL_OR(day = 1) AS active_d1,
+    LOGICAL_OR(day = 7) AS active_d7,
+    CAST(SUM(IF(day BETWEEN 0 AND 6, sessions, NULL)) AS INT64) AS sessions_d7
+  FROM a
+  GROUP BY
+    uk
+)
+SELECT
+  u2.uk,
   u2.user_id,
   u2.variant,
   u2.assigned_at,
@@ -447,30 +596,30 @@ SELECT
   af.first_goal_day,
   af.first_support_day,
   COALESCE(ox.guides_shown, 0) AS guides_shown,
-  COALESCE(gf.shown_n, 0) AS shown_n,
-  COALESCE(gf.clicked_n, 0) AS clicked_n,
+  CAST(COALESCE(gf.shown_n, 0) AS INT64) AS shown_n,
+  CAST(COALESCE(gf.clicked_n, 0) AS INT64) AS clicked_n,
   COALESCE(pre.pre_active_days, 0) AS pre_active_days,
   COALESCE(af.active_d1, FALSE) AS active_d1,
   COALESCE(af.active_d7, FALSE) AS active_d7,
   COALESCE(af.sessions_d7, 0) AS sessions_d7
-FROM u2
+FROM exp_assigned AS u2
 LEFT JOIN gf
-  USING (user_id)
+  USING (uk)
 LEFT JOIN af
-  USING (user_id)
+  USING (uk)
 LEFT JOIN pre
-  USING (user_id)
+  USING (uk)
 LEFT JOIN ox
-  USING (user_id);
+  USING (uk);
 
--- [25]
+-- [32]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [26]
+-- [33]
 SELECT
   COUNT(*),
   COUNTIF(shown)
@@ -478,104 +627,108 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [27]
+-- [34]
 DESCRIBE assignments;
 
--- [28]
+-- [35]
 SELECT
   _gl_reason,
-  COUNT(*),
   MIN(
-    IF(
-      NOT _gl_reason IS NULL,
-      CONCAT_WS(
-        ', ',
-        COALESCE('user_id=' || COALESCE(LEFT(CAST(`user_id` AS STRING), 60), 'NULL'), ''),
-        COALESCE('experiment=' || COALESCE(LEFT(CAST(`experiment` AS STRING), 60), 'NULL'), ''),
-        COALESCE('variant=' || COALESCE(LEFT(CAST(`variant` AS STRING), 60), 'NULL'), ''),
-        COALESCE('assigned_at=' || COALESCE(LEFT(CAST(`assigned_at` AS STRING), 60), 'NULL'), '')
-      ),
-      NULL
+    CONCAT_WS(
+      ', ',
+      COALESCE('user_id=' || COALESCE(LEFT(CAST(`user_id` AS STRING), 60), 'NULL'), ''),
+      COALESCE('experiment=' || COALESCE(LEFT(CAST(`experiment` AS STRING), 60), 'NULL'), ''),
+      COALESCE('variant=' || COALESCE(LEFT(CAST(`variant` AS STRING), 60), 'NULL'), ''),
+      COALESCE('assigned_at=' || COALESCE(LEFT(CAST(`assigned_at` AS STRING), 60), 'NULL'), '')
     )
   )
+FROM ledger_assignments
+WHERE
+  NOT _gl_reason IS NULL
+GROUP BY
+  1;
+
+-- [36]
+SELECT
+  _gl_reason,
+  COUNT(*)
 FROM ledger_assignments
 GROUP BY
   1;
 
--- [29]
+-- [37]
 DESCRIBE guide_events;
 
--- [30]
+-- [38]
 SELECT
   _gl_reason,
-  COUNT(*),
   MIN(
-    IF(
-      NOT _gl_reason IS NULL,
-      CONCAT_WS(
-        ', ',
-        COALESCE('user_id=' || COALESCE(LEFT(CAST(`user_id` AS STRING), 60), 'NULL'), ''),
-        COALESCE('guide_id=' || COALESCE(LEFT(CAST(`guide_id` AS STRING), 60), 'NULL'), ''),
-        COALESCE('step=' || COALESCE(LEFT(CAST(`step` AS STRING), 60), 'NULL'), ''),
-        COALESCE('event=' || COALESCE(LEFT(CAST(`event` AS STRING), 60), 'NULL'), ''),
-        COALESCE('timestamp=' || COALESCE(LEFT(CAST(`timestamp` AS STRING), 60), 'NULL'), '')
-      ),
-      NULL
+    CONCAT_WS(
+      ', ',
+      COALESCE('user_id=' || COALESCE(LEFT(CAST(`user_id` AS STRING), 60), 'NULL'), ''),
+      COALESCE('guide_id=' || COALESCE(LEFT(CAST(`guide_id` AS STRING), 60), 'NULL'), ''),
+      COALESCE('step=' || COALESCE(LEFT(CAST(`step` AS STRING), 60), 'NULL'), ''),
+      COALESCE('event=' || COALESCE(LEFT(CAST(`event` AS STRING), 60), 'NULL'), ''),
+      COALESCE('timestamp=' || COALESCE(LEFT(CAST(`timestamp` AS STRING), 60), 'NULL'), '')
     )
   )
+FROM ledger_guide_events
+WHERE
+  NOT _gl_reason IS NULL
+GROUP BY
+  1;
+
+-- [39]
+SELECT
+  _gl_reason,
+  COUNT(*)
 FROM ledger_guide_events
 GROUP BY
   1;
 
--- [31]
+-- [40]
 DESCRIBE activity;
 
--- [32]
+-- [41]
 SELECT
   _gl_reason,
-  COUNT(*),
-  MIN(
-    IF(
-      NOT _gl_reason IS NULL,
-      CONCAT_WS(
-        ', ',
-        COALESCE('user_id=' || COALESCE(LEFT(CAST(`user_id` AS STRING), 60), 'NULL'), ''),
-        COALESCE('timestamp=' || COALESCE(LEFT(CAST(`timestamp` AS STRING), 60), 'NULL'), ''),
-        COALESCE('event=' || COALESCE(LEFT(CAST(`event` AS STRING), 60), 'NULL'), '')
-      ),
-      NULL
-    )
-  )
-FROM ledger_activity
+  SUM(events),
+  MIN(example)
+FROM ledger_activity_days
 GROUP BY
   1;
 
--- [33]
+-- [42]
 DESCRIBE users;
 
--- [34]
+-- [43]
 SELECT
   _gl_reason,
-  COUNT(*),
   MIN(
-    IF(
-      NOT _gl_reason IS NULL,
-      CONCAT_WS(
-        ', ',
-        COALESCE('user_id=' || COALESCE(LEFT(CAST(`user_id` AS STRING), 60), 'NULL'), ''),
-        COALESCE('signup_at=' || COALESCE(LEFT(CAST(`signup_at` AS STRING), 60), 'NULL'), ''),
-        COALESCE('platform=' || COALESCE(LEFT(CAST(`platform` AS STRING), 60), 'NULL'), ''),
-        COALESCE('locale=' || COALESCE(LEFT(CAST(`locale` AS STRING), 60), 'NULL'), ''),
-        COALESCE('plan=' || COALESCE(LEFT(CAST(`plan` AS STRING), 60), 'NULL'), '')
-      ),
-      NULL
+    CONCAT_WS(
+      ', ',
+      COALESCE('user_id=' || COALESCE(LEFT(CAST(`user_id` AS STRING), 60), 'NULL'), ''),
+      COALESCE('signup_at=' || COALESCE(LEFT(CAST(`signup_at` AS STRING), 60), 'NULL'), ''),
+      COALESCE('platform=' || COALESCE(LEFT(CAST(`platform` AS STRING), 60), 'NULL'), ''),
+      COALESCE('locale=' || COALESCE(LEFT(CAST(`locale` AS STRING), 60), 'NULL'), ''),
+      COALESCE('plan=' || COALESCE(LEFT(CAST(`plan` AS STRING), 60), 'NULL'), '')
     )
   )
+FROM ledger_users
+WHERE
+  NOT _gl_reason IS NULL
+GROUP BY
+  1;
+
+-- [44]
+SELECT
+  _gl_reason,
+  COUNT(*)
 FROM ledger_users
 GROUP BY
   1;
 
--- [35]
+-- [45]
 SELECT
   variant,
   COUNT(*)
@@ -583,7 +736,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [36]
+-- [46]
 SELECT
   assigned_day,
   variant,
@@ -594,7 +747,7 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [37]
+-- [47]
 SELECT
   variant,
   COUNT(*),
@@ -612,7 +765,7 @@ WHERE
 GROUP BY
   variant;
 
--- [38]
+-- [48]
 SELECT
   variant,
   COUNT(*),
@@ -630,7 +783,7 @@ WHERE
 GROUP BY
   variant;
 
--- [39]
+-- [49]
 SELECT
   variant,
   COUNT(*),
@@ -653,7 +806,7 @@ WHERE
 GROUP BY
   variant;
 
--- [40]
+-- [50]
 SELECT
   variant,
   COUNT(*),
@@ -671,7 +824,7 @@ WHERE
 GROUP BY
   variant;
 
--- [41]
+-- [51]
 SELECT
   variant,
   COUNT(*),
@@ -689,7 +842,7 @@ WHERE
 GROUP BY
   variant;
 
--- [42]
+-- [52]
 SELECT
   u.variant,
   d.`range` AS day,
@@ -699,27 +852,27 @@ WHERE
   u.observed_days >= d.`range`
 GROUP BY ALL;
 
--- [43]
-WITH a AS (
-  SELECT DISTINCT
-    e.user_id,
-    DATE_DIFF(CAST(DATETIME(e.timestamp, 'Asia/Tokyo') AS DATE), u.assigned_day, DAY) AS day
-  FROM exp_activity AS e
-  JOIN exp_users AS u
-    USING (user_id)
-)
+-- [53]
 SELECT
-  u.variant,
-  a.day,
+  variant,
+  day,
   COUNT(*)
-FROM a
-JOIN exp_users AS u
-  USING (user_id)
+FROM (
+  SELECT
+    u.variant,
+    u.observed_days,
+    DATE_DIFF(d.day, u.assigned_day, DAY) AS day
+  FROM exp_activity_days AS d
+  JOIN exp_users AS u
+    USING (uk)
+  WHERE
+    NOT d.pre
+) AS a
 WHERE
-  a.day BETWEEN 0 AND 30 AND u.observed_days >= a.day
+  day BETWEEN 0 AND 30 AND observed_days >= day
 GROUP BY ALL;
 
--- [44]
+-- [54]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -730,7 +883,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [45]
+-- [55]
 SELECT
   variant,
   assigned_day,
@@ -743,10 +896,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [46]
+-- [56]
 DESCRIBE users;
 
--- [47]
+-- [57]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -759,10 +912,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [48]
+-- [58]
 DESCRIBE users;
 
--- [49]
+-- [59]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -781,44 +934,24 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [50]
+-- [60]
 DESCRIBE guide_events;
 
--- [51]
+-- [61]
 WITH s AS (
   SELECT
-    g.user_id,
-    MAX(SAFE_CAST(g.step AS INT64)) AS max_step
-  FROM exp_guide_events AS g
-  JOIN exp_users AS u
-    USING (user_id)
+    uk,
+    max_shown_step AS max_step
+  FROM exp_guide_user
   WHERE
-    u.variant = 'tour'
-    AND g.guide_id = 'onboarding-tour'
-    AND CASE g.event
-      WHEN 'app_session'
-      THEN 'activity'
-      WHEN 'tour_closed'
-      THEN 'dismissed'
-      WHEN 'tour_cta_clicked'
-      THEN 'clicked'
-      WHEN 'tour_finished'
-      THEN 'completed'
-      WHEN 'tour_opened'
-      THEN 'opened'
-      WHEN 'tour_step_viewed'
-      THEN 'shown'
-      ELSE g.event
-    END = 'shown'
-  GROUP BY
-    g.user_id
+    guide_id = 'onboarding-tour'
 )
 SELECT
   r.`range` AS step,
   COUNT(*)
 FROM exp_users AS u
 LEFT JOIN s
-  USING (user_id), UNNEST(GENERATE_ARRAY(1, 4 - 1)) AS r
+  USING (uk), UNNEST(GENERATE_ARRAY(1, 4 - 1)) AS r
 WHERE
   u.variant = 'tour' AND (
     s.max_step >= r.`range` OR u.completed
@@ -826,7 +959,7 @@ WHERE
 GROUP BY
   1;
 
--- [52]
+-- [62]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -834,65 +967,18 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [53]
-WITH e AS (
+-- [63]
+WITH d AS (
   SELECT
-    g.user_id,
-    MIN(
-      IF(
-        CASE g.event
-          WHEN 'app_session'
-          THEN 'activity'
-          WHEN 'tour_closed'
-          THEN 'dismissed'
-          WHEN 'tour_cta_clicked'
-          THEN 'clicked'
-          WHEN 'tour_finished'
-          THEN 'completed'
-          WHEN 'tour_opened'
-          THEN 'opened'
-          WHEN 'tour_step_viewed'
-          THEN 'shown'
-          ELSE g.event
-        END = 'shown',
-        g.timestamp,
-        NULL
-      )
-    ) AS first_shown,
-    MIN(
-      IF(
-        CASE g.event
-          WHEN 'app_session'
-          THEN 'activity'
-          WHEN 'tour_closed'
-          THEN 'dismissed'
-          WHEN 'tour_cta_clicked'
-          THEN 'clicked'
-          WHEN 'tour_finished'
-          THEN 'completed'
-          WHEN 'tour_opened'
-          THEN 'opened'
-          WHEN 'tour_step_viewed'
-          THEN 'shown'
-          ELSE g.event
-        END = 'completed',
-        g.timestamp,
-        NULL
-      )
-    ) AS done
-  FROM exp_guide_events AS g
+    UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
+  FROM exp_guide_user AS g
   JOIN exp_users AS u
-    USING (user_id)
+    USING (uk)
   WHERE
-    u.variant = 'tour' AND g.guide_id = 'onboarding-tour'
-  GROUP BY
-    g.user_id
-), d AS (
-  SELECT
-    UNIX_MICROS(done) / 1000000.0 - UNIX_MICROS(first_shown) / 1000000.0 AS secs
-  FROM e
-  WHERE
-    NOT done IS NULL AND NOT first_shown IS NULL
+    u.variant = 'tour'
+    AND g.guide_id = 'onboarding-tour'
+    AND NOT g.first_completed IS NULL
+    AND NOT g.first_shown IS NULL
 )
 SELECT
   COUNTIF(secs >= 0),
@@ -901,41 +987,21 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [54]
+-- [64]
 WITH s AS (
   SELECT
-    g.user_id,
-    MAX(SAFE_CAST(g.step AS INT64)) AS max_step
-  FROM exp_guide_events AS g
-  JOIN exp_users AS u
-    USING (user_id)
+    uk,
+    max_shown_step AS max_step
+  FROM exp_guide_user
   WHERE
-    u.variant = 'checklist'
-    AND g.guide_id = 'onboarding-checklist'
-    AND CASE g.event
-      WHEN 'app_session'
-      THEN 'activity'
-      WHEN 'tour_closed'
-      THEN 'dismissed'
-      WHEN 'tour_cta_clicked'
-      THEN 'clicked'
-      WHEN 'tour_finished'
-      THEN 'completed'
-      WHEN 'tour_opened'
-      THEN 'opened'
-      WHEN 'tour_step_viewed'
-      THEN 'shown'
-      ELSE g.event
-    END = 'shown'
-  GROUP BY
-    g.user_id
+    guide_id = 'onboarding-checklist'
 )
 SELECT
   r.`range` AS step,
   COUNT(*)
 FROM exp_users AS u
 LEFT JOIN s
-  USING (user_id), UNNEST(GENERATE_ARRAY(1, 4 - 1)) AS r
+  USING (uk), UNNEST(GENERATE_ARRAY(1, 4 - 1)) AS r
 WHERE
   u.variant = 'checklist' AND (
     s.max_step >= r.`range` OR u.completed
@@ -943,7 +1009,7 @@ WHERE
 GROUP BY
   1;
 
--- [55]
+-- [65]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -951,65 +1017,18 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [56]
-WITH e AS (
+-- [66]
+WITH d AS (
   SELECT
-    g.user_id,
-    MIN(
-      IF(
-        CASE g.event
-          WHEN 'app_session'
-          THEN 'activity'
-          WHEN 'tour_closed'
-          THEN 'dismissed'
-          WHEN 'tour_cta_clicked'
-          THEN 'clicked'
-          WHEN 'tour_finished'
-          THEN 'completed'
-          WHEN 'tour_opened'
-          THEN 'opened'
-          WHEN 'tour_step_viewed'
-          THEN 'shown'
-          ELSE g.event
-        END = 'shown',
-        g.timestamp,
-        NULL
-      )
-    ) AS first_shown,
-    MIN(
-      IF(
-        CASE g.event
-          WHEN 'app_session'
-          THEN 'activity'
-          WHEN 'tour_closed'
-          THEN 'dismissed'
-          WHEN 'tour_cta_clicked'
-          THEN 'clicked'
-          WHEN 'tour_finished'
-          THEN 'completed'
-          WHEN 'tour_opened'
-          THEN 'opened'
-          WHEN 'tour_step_viewed'
-          THEN 'shown'
-          ELSE g.event
-        END = 'completed',
-        g.timestamp,
-        NULL
-      )
-    ) AS done
-  FROM exp_guide_events AS g
+    UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
+  FROM exp_guide_user AS g
   JOIN exp_users AS u
-    USING (user_id)
+    USING (uk)
   WHERE
-    u.variant = 'checklist' AND g.guide_id = 'onboarding-checklist'
-  GROUP BY
-    g.user_id
-), d AS (
-  SELECT
-    UNIX_MICROS(done) / 1000000.0 - UNIX_MICROS(first_shown) / 1000000.0 AS secs
-  FROM e
-  WHERE
-    NOT done IS NULL AND NOT first_shown IS NULL
+    u.variant = 'checklist'
+    AND g.guide_id = 'onboarding-checklist'
+    AND NOT g.first_completed IS NULL
+    AND NOT g.first_shown IS NULL
 )
 SELECT
   COUNTIF(secs >= 0),
@@ -1018,32 +1037,108 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [57]
+-- [67]
 WITH act AS (
-  SELECT DISTINCT
-    e.user_id,
+  SELECT
     u.variant,
-    CAST(DATETIME(e.timestamp, 'Asia/Tokyo') AS DATE) AS day
-  FROM exp_activity AS e
+    d.day,
+    LAG(d.day) OVER (PARTITION BY d.uk ORDER BY d.day NULLS LAST) AS prev
+  FROM exp_activity_days AS d
   JOIN exp_users AS u
-    USING (user_id)
+    USING (uk)
+  WHERE
+    NOT d.pre
 ), days AS (
   SELECT DISTINCT
     day
   FROM act
+), arms AS (
+  SELECT DISTINCT
+    variant
+  FROM act
+), steps AS (
+  SELECT
+    variant,
+    day,
+    1 AS dau,
+    0 AS wau,
+    0 AS mau
+  FROM act
+  UNION ALL
+  SELECT
+    variant,
+    CASE WHEN prev IS NULL OR prev + 7 <= day THEN day ELSE prev + 7 END,
+    0,
+    1,
+    0
+  FROM act
+  UNION ALL
+  SELECT
+    variant,
+    day + 7,
+    0,
+    -1,
+    0
+  FROM act
+  UNION ALL
+  SELECT
+    variant,
+    CASE WHEN prev IS NULL OR prev + 30 <= day THEN day ELSE prev + 30 END,
+    0,
+    0,
+    1
+  FROM act
+  UNION ALL
+  SELECT
+    variant,
+    day + 30,
+    0,
+    0,
+    -1
+  FROM act
+  UNION ALL
+  SELECT
+    arms.variant,
+    days.day,
+    0,
+    0,
+    0
+  FROM arms
+  CROSS JOIN days
+), per_day AS (
+  SELECT
+    variant,
+    day,
+    SUM(dau) AS dau,
+    SUM(wau) AS wau,
+    SUM(mau) AS mau
+  FROM steps
+  GROUP BY
+    variant,
+    day
+), running AS (
+  SELECT
+    variant,
+    day,
+    dau,
+    SUM(wau) OVER (PARTITION BY variant ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS wau,
+    SUM(mau) OVER (PARTITION BY variant ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS mau
+  FROM per_day
 )
 SELECT
-  a.variant,
-  d.day,
-  COUNT(DISTINCT IF(a.day = d.day, a.user_id, NULL)) AS dau,
-  COUNT(DISTINCT IF(a.day > d.day - 7, a.user_id, NULL)) AS wau,
-  COUNT(DISTINCT a.user_id) AS mau
-FROM days AS d
-JOIN act AS a
-  ON a.day <= d.day AND a.day > d.day - 30
-GROUP BY ALL
+  r.variant,
+  r.day,
+  CAST(r.dau AS INT64),
+  CAST(r.wau AS INT64),
+  CAST(r.mau AS INT64)
+FROM running AS r
+JOIN days
+  USING (day)
+WHERE
+  r.mau > 0
 ORDER BY
-  2 NULLS LAST;
+  r.day NULLS LAST,
+  r.variant NULLS LAST;
 
--- [58]
+-- [68]
 DESCRIBE guide_events;
