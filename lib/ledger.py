@@ -161,6 +161,7 @@ _BUCKET_US = 900_000_000
 offset at whole minutes, so a zone's offset is checked at the start and end of these buckets."""
 
 MAX_OFFSET_RUNS = 64
+MAX_BUCKETS = 400_000
 
 
 def local_day_sql(ed: EventData, table: str, column: str, timezone: str) -> str:
@@ -170,8 +171,9 @@ def local_day_sql(ed: EventData, table: str, column: str, timezone: str) -> str:
     UTC offset is instead read once per 15-minute bucket over the column's range (from ICU, so
     the days are the same as ICU's); over that range the offset changes a few times (DST), so
     each row's day is its UTC instant plus the offset of its stretch, in integer arithmetic.
-    Falls back to ICU per row when an offset changes inside a bucket or the range holds more
-    than :data:`MAX_OFFSET_RUNS` stretches (decades of DST).
+    Falls back to ICU per row when an offset changes inside a bucket, the range holds more
+    than :data:`MAX_OFFSET_RUNS` stretches or spans more than :data:`MAX_BUCKETS` buckets
+    (about 11 years).
     """
     con = ed.con
     q = sql_identifier(column)
@@ -181,7 +183,7 @@ def local_day_sql(ed: EventData, table: str, column: str, timezone: str) -> str:
     if lo is None:
         return exact
     first = lo - lo % _BUCKET_US
-    if (hi - first) // _BUCKET_US > 2_000_000:  # more than 57 years of data: not worth it
+    if (hi - first) // _BUCKET_US > MAX_BUCKETS:  # data over more than ~11 years: ICU per row
         return exact
     runs = con.execute(
         f"""WITH b AS (SELECT range AS b FROM range({first}, {hi + 1}, {_BUCKET_US})),

@@ -23,7 +23,8 @@ module (or, for a throwaway metric in a test, the :func:`registered` context man
 that checks its SQL against an independent computation.
 
 The per-user table ``exp_users`` has one row per validly assigned user and always these
-columns (:data:`BASE_USER_COLUMNS`): ``variant``, ``assigned_day``, ``observed_days`` (complete
+columns (:data:`BASE_USER_COLUMNS`): ``uk`` (a dense integer user key, the join key of the per-user
+reductions), ``variant``, ``assigned_day``, ``observed_days`` (complete
 local days since the assignment day at the analysis date), the guide event flags (``shown``,
 ``opened``, ... as booleans), ``first_goal_day`` and ``first_support_day`` (day of the first goal
 / support event, NULL if none), ``guides_shown`` (distinct guides shown within the over-exposure
@@ -80,7 +81,7 @@ MAX_DAYS = 365
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 #: Columns every ``exp_users`` table has, whatever the metrics (see the module docstring).
-BASE_USER_COLUMNS = ("user_id", "variant", "assigned_at", "assigned_day", "observed_days", *GUIDE_EVENTS,
+BASE_USER_COLUMNS = ("uk", "user_id", "variant", "assigned_at", "assigned_day", "observed_days", *GUIDE_EVENTS,
                      "first_goal_day", "first_support_day", "guides_shown", "shown_n", "clicked_n",
                      "pre_active_days")
 

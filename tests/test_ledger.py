@@ -303,3 +303,38 @@ def test_segments_without_a_users_table_are_a_warning(spec, export):
     check = next(c for c in res.data_checks if c.code == "segments_unavailable")
     assert not check.passed and check.severity == "warn" and "plan" in check.detail
     assert res.ledger.table("users") is None
+
+
+def test_local_day_sql_equals_icu_across_dst(tmp_path, monkeypatch):
+    """Local days by the offset of each stretch equal ICU's per-row answer, around DST changes
+    (New York, Lord Howe's 30-minute shift), in a 45-minute zone, and when too many stretches
+    make it fall back to ICU per row."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from guidelab import ledger
+
+    rng = np.random.default_rng(5)
+    transitions = [dt.datetime(2026, 3, 8, 7, tzinfo=dt.timezone.utc), dt.datetime(2026, 11, 1, 6, tzinfo=dt.timezone.utc),
+                   dt.datetime(2026, 4, 4, 15, tzinfo=dt.timezone.utc), dt.datetime(2026, 10, 3, 15, 30, tzinfo=dt.timezone.utc)]
+    stamps = [t + dt.timedelta(seconds=int(s)) for t in transitions for s in rng.integers(-2 * 86400, 2 * 86400, 500)]
+    stamps += [t + dt.timedelta(microseconds=d) for t in transitions for d in (-1, 0, 1)]
+    stamps += [dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=int(s))
+               for s in rng.integers(0, 365 * 86400, 2000)] + [None]
+    pq.write_table(pa.table({"user_id": [f"u{i}" for i in range(len(stamps))],
+                             "timestamp": pa.array(stamps, pa.timestamp("us", tz="UTC"))}), tmp_path / "activity.parquet")
+    ed = open_event_data(tmp_path, tables=("activity",))
+    try:
+        for runs in (ledger.MAX_OFFSET_RUNS, 1):
+            monkeypatch.setattr(ledger, "MAX_OFFSET_RUNS", runs)
+            for zone in ("America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu", "Asia/Tokyo"):
+                expr = ledger.local_day_sql(ed, "activity", "timestamp", zone)
+                dst = zone in ("America/New_York", "Australia/Lord_Howe")  # two offset changes in the year
+                assert ("timezone(" in expr) == (dst and runs == 1), (zone, runs)
+                bad, total = ed.con.execute(
+                    f"SELECT count(*) FILTER (WHERE {expr} IS DISTINCT FROM CAST(timezone('{zone}', timestamp) AS DATE)), "
+                    "count(*) FROM activity").fetchone()
+                assert (bad, total) == (0, len(stamps))
+    finally:
+        ed.close()
