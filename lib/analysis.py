@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import tempfile
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from statistics import NormalDist
 from typing import Any, Mapping, Sequence
@@ -52,6 +53,12 @@ class SequentialView:
                 "method": "asymptotic confidence sequence (Waudby-Smith et al. 2024)", "note": self.note}
 
 
+@lru_cache(maxsize=256)
+def _normal_quantile(p: float) -> float:
+    """The standard normal quantile (statistics.NormalDist, cached: the same few alphas every look)."""
+    return NormalDist().inv_cdf(p)
+
+
 def _standard_errors(cmp: Any, z: float) -> tuple[float | None, float | None]:
     """(SE of the difference, SE of the log ratio), read from the comparison or its intervals."""
     se_abs = getattr(cmp, "se_abs_diff", None)
@@ -65,7 +72,7 @@ def _standard_errors(cmp: Any, z: float) -> tuple[float | None, float | None]:
 
 def sequential_view(cmp: Any, alpha: float, tuning: float) -> SequentialView:
     """Confidence sequences for a comparison at this look (valid at every look)."""
-    z = NormalDist().inv_cdf(1 - cmp.alpha / 2)
+    z = _normal_quantile(1 - cmp.alpha / 2)
     se_abs, se_log = _standard_errors(cmp, z)
     n = (cmp.n or 0) + (cmp.n_control or 0)
     if cmp.status != "ok" or cmp.abs_diff is None or se_abs is None:
@@ -78,10 +85,12 @@ def sequential_view(cmp: Any, alpha: float, tuning: float) -> SequentialView:
                           absolute.note)
 
 
+PROPORTION_METHOD = "miettinen-nurminen score (difference, relative lift); fisher exact below expected count 10"
+
+
 def _compare(kind: str, t: Any, c: Any, alpha: float) -> tuple[Any, str]:
     if kind == "proportion":
-        return compare_proportions(t.successes, t.n, c.successes, c.n, alpha=alpha), \
-            "miettinen-nurminen score (difference, relative lift); fisher exact below expected count 10"
+        return compare_proportions(t.successes, t.n, c.successes, c.n, alpha=alpha), PROPORTION_METHOD
     if kind == "mean":
         return compare_means(t, c, alpha=alpha), "welch-t (difference), delta-method log-ratio (relative lift)"
     if kind == "ratio":
@@ -94,8 +103,14 @@ MetricInput = tuple[str, str, bool, bool, Mapping[str, Any]]
 
 def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float,
                 statistics: StatisticsSpec | None = None, kinds: Mapping[str, str] | None = None,
-                covariates: Mapping[str, Mapping[str, Any] | None] | None = None) -> list[MetricResult]:
+                covariates: Mapping[str, Mapping[str, Any] | None] | None = None,
+                comparisons: Mapping[tuple[str, str], Any] | None = None) -> list[MetricResult]:
     """Compare every treatment arm with the control on every metric, with the spec's methods.
+
+    ``comparisons``: (metric, variant) -> the :func:`compare_proportions` result of that arm
+    against the control at this ``alpha``, already computed (e.g. for many experiments at once by
+    :func:`guidelab.stats.proportions.compare_proportions_many`, which gives the same objects);
+    proportion metrics found there are not compared again.
 
     Multiplicity: the primary metric across arms is one family, the secondary metrics across
     arms and metrics another (Holm or Benjamini-Hochberg); guardrails are not adjusted (a harm
@@ -111,7 +126,8 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
         for variant, t in by_variant.items():
             if variant == control:
                 continue
-            cmp, method = _compare(kind, t, c, alpha)
+            known = comparisons.get((name, variant)) if comparisons is not None and kind == "proportion" else None
+            cmp, method = (known, PROPORTION_METHOD) if known is not None else _compare(kind, t, c, alpha)
             unadjusted = None
             if st.cuped and cov is not None and kind in ("proportion", "mean"):
                 unadjusted = cmp
@@ -139,8 +155,9 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
         for r, p in zip(family, adjusted):
             seq = sequential_view(r.comparison, alpha / k, st.sequential_tuning) if st.sequential else None
             significant = seq.can_stop if seq is not None else (p is not None and p < alpha)
-            out.append(replace(r, p_value_adjusted=p, sequential=seq, significant=significant,
-                               ci_method=r.ci_method + ("; sequential" if seq else "")))
+            out.append(MetricResult(r.metric, r.role, r.variant, r.control, r.higher_is_better, r.randomised,
+                                    r.comparison, p, r.kind, r.ci_method + ("; sequential" if seq else ""),
+                                    r.unadjusted, seq, r.bayes, significant))
     return out
 
 
@@ -184,7 +201,7 @@ class MetricStatistics:
 
 
 def _z_one_sided(alpha: float) -> float:
-    return NormalDist().inv_cdf(1 - alpha)
+    return _normal_quantile(1 - alpha)
 
 
 def _cs_multiplier(n: float, alpha: float, tuning: float) -> float:
@@ -201,7 +218,7 @@ def _diff_and_se(kind: str, t: Any, c: Any, cmp: Any, alpha: float) -> tuple[flo
             return None, None
         pt, pc = (t.successes + 1) / (t.n + 2), (c.successes + 1) / (c.n + 2)
         return pt - pc, math.sqrt(pt * (1 - pt) / (t.n + 2) + pc * (1 - pc) / (c.n + 2))
-    se, _ = _standard_errors(cmp, NormalDist().inv_cdf(1 - alpha / 2))
+    se, _ = _standard_errors(cmp, _normal_quantile(1 - alpha / 2))
     return cmp.abs_diff, se
 
 
@@ -383,6 +400,7 @@ def analyze_sufficient_statistics(
     analyses: Mapping[str, Any] | None = None,
     ledger: Any = None,
     scheduled_end: dt.date | None = None,
+    comparisons: Mapping[tuple[str, str], Any] | None = None,
 ) -> ExperimentResult:
     """Statistics and verdict from per-variant sufficient statistics: THE entry point every path calls.
 
@@ -398,7 +416,10 @@ def analyze_sufficient_statistics(
     decision look is judged on always-valid intervals only); ``daily_assigned`` (date, variant, users) and ``as_of`` give
     the days still needed and the date of the decision look; ``failed_checks``: names of failed
     data checks (default: the failed ``data_checks`` of severity "fail"); ``scheduled_end``: the spec's
-    last day, so a decision look expected after it is said plainly.
+    last day, so a decision look expected after it is said plainly; ``comparisons``: proportion
+    comparisons already computed, (metric, variant) -> the result of
+    :func:`guidelab.stats.proportions.compare_proportions` for that arm against ``control`` at
+    ``alpha`` (see :func:`compare_all`): the bulk path computes them for many groups at once.
     """
     st = statistics or StatisticsSpec()
     mode = "sequential" if st.sequential else "fixed"
@@ -407,7 +428,7 @@ def analyze_sufficient_statistics(
     metric_counts = [(m.name, m.role, m.higher_is_better, m.randomised, m.by_variant) for m in metrics]
     kinds = {m.name: m.kind for m in metrics}
     covariates = {m.name: m.covariate for m in metrics}
-    rows = compare_all(metric_counts, control, alpha, st, kinds, covariates)
+    rows = compare_all(metric_counts, control, alpha, st, kinds, covariates, comparisons)
     srm = srm_test(dict(assigned), weights)
     primary_metric = next(m for m in metrics if m.role == "primary")
     primary = [r for r in rows if r.role == "primary"]

@@ -98,18 +98,26 @@ class Decision:
     mode: Mode = "fixed"
 
     def to_dict(self, lang: str = "en") -> dict:
+        texts: dict[tuple[int, str], str] = {}  # a Reason shared by the verdict and its arm is worded once
+
+        def text(r: Reason, language: str) -> str:
+            key = (id(r), language)
+            if key not in texts:
+                texts[key] = r.text(language)
+            return texts[key]
+
         d = {
             "mode": self.mode,
             "verdict": self.verdict,
-            "reasons": [r.text(lang) for r in self.reasons],
+            "reasons": [text(r, lang) for r in self.reasons],
             "arm": self.arm,
             "days_needed": None if self.days_needed is None else round(self.days_needed, 1),
-            "arms": [{"variant": a.variant, "verdict": a.verdict, "reasons": [r.text(lang) for r in a.reasons],
+            "arms": [{"variant": a.variant, "verdict": a.verdict, "reasons": [text(r, lang) for r in a.reasons],
                       "days_needed": None if a.days_needed is None else round(a.days_needed, 1)} for a in self.arms],
             "reason_codes": [{"code": r.code, **_jsonable(r.params)} for r in self.reasons],
         }
         if lang == "en":
-            d["reasons_ja"] = [r.text("ja") for r in self.reasons]
+            d["reasons_ja"] = [text(r, "ja") for r in self.reasons]
         return d
 
 

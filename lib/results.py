@@ -118,7 +118,12 @@ class ExperimentResult:
     ledger: Any = None  # ledger.RowLedger: rows read, used and left out per table (None for a user table)
 
     def to_dict(self) -> dict[str, Any]:
-        return _clean({
+        return _clean(self.raw_dict())
+
+    def raw_dict(self) -> dict[str, Any]:
+        """:meth:`to_dict` before its cleaning (may hold NaN, tuples and dates): for a caller that
+        serialises it with a check of its own (see :func:`guidelab.counts_table.group_json_line`)."""
+        return {
             "schema_version": SCHEMA_VERSION,
             "experiment": self.experiment,
             "as_of": self.as_of.isoformat() if self.as_of else None,
@@ -133,7 +138,7 @@ class ExperimentResult:
             "methods": self.methods,
             "analyses": _analyses_dict(self.analyses),
             "ledger": self.ledger.to_dict() if self.ledger is not None else None,
-        })
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, allow_nan=False)
