@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	  grep -q "^# Resolved on: $$v " $(CONSTRAINTS) || echo "note: $(CONSTRAINTS) was resolved on another Python" \
 	  "than this $$v (see its header); if the install fails, run make upgrade to resolve it for this one" >&2
 	$(PY) -m pip install --quiet -c $(CONSTRAINTS) --upgrade pip
-	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[test]' || { \
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[test,spark]' || { \
 	  echo "install from $(CONSTRAINTS) failed: on a Python or platform it was not resolved for, run make upgrade" >&2; exit 1; }
 	touch $(STAMP)
 
@@ -33,6 +33,7 @@ demo: $(STAMP)
 
 test: $(STAMP) lint
 	bash scripts/ensure-browser
+	bash scripts/ensure-java
 	$(PY) -m pytest --cov --cov-report=term
 
 # ruff (lint and import order) and mypy (strict for the paths in pyproject's [tool.mypy] files).
@@ -41,7 +42,7 @@ lint: $(STAMP)
 	$(PY) -m mypy
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not notebook and not slow and not wheel"
+	$(PY) -m pytest -m "not notebook and not slow and not wheel and not spark"
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
@@ -64,13 +65,13 @@ upgrade:
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --upgrade -e '.[test]'
+	$(PY) -m pip install --quiet --upgrade -e '.[test,spark]'
 	{ bash scripts/lock-header $(PY); \
 	  $(PY) -m pip freeze --all --exclude-editable | grep -v -i '^\(guidelab\|setuptools\|wheel\|distribute\)\b'; \
 	} > $(CONSTRAINTS).new
 	mv $(CONSTRAINTS).new $(CONSTRAINTS)
 	touch $(STAMP)
-	$(PY) -m pytest -q -m "not notebook and not slow and not browser and not wheel"
+	$(PY) -m pytest -q -m "not notebook and not slow and not browser and not wheel and not spark"
 	@echo "constraints.txt renewed ($$(grep -vc '^#' $(CONSTRAINTS)) packages): review git diff $(CONSTRAINTS) and commit it"
 
 clean:

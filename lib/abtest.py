@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -92,8 +92,10 @@ def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa
     })
 
 
-def analyze(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = None, encoding: str | None = None):
-    """Run events -> metrics -> statistics -> verdict for one experiment; see :mod:`guidelab.analysis`."""
+def analyze(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = None, encoding: str | None = None,
+            engine: Any = None):
+    """Run events -> metrics -> statistics -> verdict for one experiment; see :mod:`guidelab.analysis`.
+    ``engine``: an :class:`guidelab.engine.EngineOptions` (default DuckDB)."""
     from .analysis import analyze_experiment
 
-    return analyze_experiment(spec, data_dir, as_of, encoding=encoding)
+    return analyze_experiment(spec, data_dir, as_of, encoding=encoding, engine=engine)

@@ -492,17 +492,19 @@ def analyze_counts(spec: ExperimentSpec, counts: ExperimentCounts) -> Experiment
 
 
 def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = None,
-                       today: dt.date | None = None, encoding: str | None = None) -> ExperimentResult:
+                       today: dt.date | None = None, encoding: str | None = None,
+                       engine: Any = None) -> ExperimentResult:
     """Analyse one experiment on the tables in ``data_dir`` (see ``data/README.md``).
 
     ``today`` (the spec's local date, default now) bounds the default analysis date and marks
     rows dated after it as in the future. ``encoding`` names the CSV files' encoding (default:
     detected, UTF-8 or CP932); zoneless timestamps are read in the spec's ``data_timezone``
-    (default: they are an error).
+    (default: they are an error). ``engine`` (:class:`guidelab.engine.EngineOptions`): where the
+    SQL runs, DuckDB (default) or Spark.
     """
     from .timeseries import goal_life_counts, retention_curve_counts
 
-    ed = open_event_data(data_dir, encoding=encoding, data_timezone=spec.data_timezone)
+    ed = open_event_data(data_dir, encoding=encoding, data_timezone=spec.data_timezone, engine=engine)
     try:
         counts = compute_counts(ed, spec, as_of, today)
         counts = replace(counts, curves=retention_curve_counts(ed, spec, counts.as_of, CURVE_HORIZON_DAYS),

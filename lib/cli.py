@@ -227,13 +227,14 @@ def _link(path: Path, base_url: str | None) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from .engine import engine_options_from_args
     from .progress import Progress
     from .report import ReportError, run_report
 
     progress = Progress("guidelab report", quiet=args.quiet)
     try:
         out = run_report(args.spec, args.data, args.out, as_of=args.as_of, lang=args.lang, encoding=args.encoding,
-                         progress=progress)
+                         progress=progress, engine=engine_options_from_args(args))
     except ReportError as exc:
         print(f"guidelab report: FAILED: {exc}", file=sys.stderr)
         return 1
@@ -252,11 +253,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
+    from .engine import engine_options_from_args
     from .portfolio import publish
     from .progress import Progress
 
     index, entries = publish(args.experiments, args.data_root, args.out, jobs=args.jobs, lang=args.lang,
-                             progress=Progress("guidelab publish", quiet=args.quiet))
+                             progress=Progress("guidelab publish", quiet=args.quiet),
+                             engine=engine_options_from_args(args))
     for e in entries:
         print(f"{'ok    ' if e.status == 'ok' else 'FAILED'} {e.experiment}: {e.verdict or e.error}")
     print(f"index:    {index}")
@@ -308,6 +311,8 @@ def _add_decision_options(p: argparse.ArgumentParser, guardrail_column: str) -> 
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .engine import add_engine_arguments
+
     p = argparse.ArgumentParser(prog="guidelab", description="A/B test in-app guides and decide which to keep.")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -394,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--notify", metavar="URL", help="post the verdict to a Slack-compatible webhook")
     r.add_argument("--base-url", help="where reports/ is served, for links in notifications (default: file URL)")
     r.add_argument("--quiet", action="store_true", help="no progress on stderr (shown only on a terminal)")
+    add_engine_arguments(r)
     r.set_defaults(func=cmd_report)
 
     pb = sub.add_parser("publish", help="rerun every experiment in parallel and write reports/index.html")
@@ -406,6 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     pb.add_argument("--notify", metavar="URL", help="post each verdict to a Slack-compatible webhook")
     pb.add_argument("--base-url", help="where reports/ is served, for links in notifications")
     pb.add_argument("--quiet", action="store_true", help="no progress on stderr (shown only on a terminal)")
+    add_engine_arguments(pb)
     pb.set_defaults(func=cmd_publish)
 
     sc = sub.add_parser("schema", help="print the JSON Schema of an input or output (experiment, guide, "

@@ -32,6 +32,7 @@ from typing import Any, Callable, Literal
 
 import duckdb
 
+from .engine import DuckDBEngine, Engine, EngineOptions
 from .errors import DataError, GuidelabError, clip
 from .values import sql_identifier, sql_literal
 
@@ -118,19 +119,26 @@ class TableSource:
 
 @dataclass
 class EventData:
-    """A DuckDB connection with one view per table of the contract, and where each came from.
+    """An engine (:mod:`guidelab.engine`) with one view per table of the contract, and where each came from.
 
     Each view holds every row of its source, typed (ids text, timestamps TIMESTAMPTZ), never
     filtered. ``sources[name]`` is the file or folder read; ``tables[name]`` lists its parts.
+    ``con`` is the engine under its old name: every SQL statement goes through its
+    ``execute(sql, params)``, on DuckDB (default) or Spark alike.
     """
 
-    con: duckdb.DuckDBPyConnection
+    engine: Engine
     data_dir: Path
     sources: dict[str, Path] = field(default_factory=dict)
     tables: dict[str, TableSource] = field(default_factory=dict)
     row_counts: dict[str, int] = field(default_factory=dict)
     _tempdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
     _spill_dir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+
+    @property
+    def con(self) -> Engine:
+        """The engine (DuckDB-compatible: ``execute(sql, params).fetchall()``)."""
+        return self.engine
 
     def has(self, table: str) -> bool:
         return table in self.sources
@@ -142,7 +150,7 @@ class EventData:
         return self.row_counts[table]
 
     def close(self) -> None:
-        self.con.close()
+        self.engine.close()
         if self._tempdir is not None:
             self._tempdir.cleanup()
             self._tempdir = None
@@ -558,14 +566,22 @@ def _missing_table(data_dir: Path, name: str) -> DataError:
 
 
 def open_event_data(data_dir: str | Path, tables: tuple[str, ...] = ("assignments", "guide_events", "activity", "users"),
-                    *, encoding: str | None = None, data_timezone: str | None = None) -> EventData:
-    """Open the tables of ``data_dir`` as DuckDB views after checking the contract.
+                    *, encoding: str | None = None, data_timezone: str | None = None,
+                    engine: EngineOptions | str | None = None) -> EventData:
+    """Open the tables of ``data_dir`` as views of an engine after checking the contract.
 
     Each view holds every row of its source: ids as text, timestamps as TIMESTAMPTZ (a
     zoneless timestamp is read in ``data_timezone``, or is an error). ``encoding`` names the
     encoding of the CSV files (default: UTF-8, else CP932, detected per file). The reading
     rules are in ``data/README.md``; a broken one raises :class:`DataError`, never a half-read table.
+    ``engine``: DuckDB (default) reads the files itself as below; ``spark`` reads them with
+    Spark (:mod:`guidelab.spark_events`, the same rules where Spark can apply them).
     """
+    options = EngineOptions.of(engine)
+    if options.engine == "spark":
+        from .spark_events import open_spark_event_data
+
+        return open_spark_event_data(data_dir, tables, encoding=encoding, data_timezone=data_timezone, options=options)
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DataError(data_dir, "", "data directory not found")
@@ -577,7 +593,7 @@ def open_event_data(data_dir: str | Path, tables: tuple[str, ...] = ("assignment
         spill = owned_spill.name
     con = duckdb.connect(":memory:", config=settings.config(spill))
     con.execute("SET TimeZone = 'UTC'")
-    ed = EventData(con, data_dir, _spill_dir=owned_spill)
+    ed = EventData(DuckDBEngine(con), data_dir, _spill_dir=owned_spill)
 
     def tempdir() -> Path:
         if ed._tempdir is None:

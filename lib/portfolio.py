@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from .errors import GuidelabError, SpecError
 from .experiment import ExperimentSpec, load_experiment
@@ -75,7 +76,7 @@ def _primary_interval(m: dict) -> tuple[tuple[float, float] | None, str]:
     return (tuple(ci) if ci and None not in ci else None), "fixed"
 
 
-def _run_one(spec_path: Path, data_root: Path, out_dir: Path, lang: str) -> PortfolioEntry:
+def _run_one(spec_path: Path, data_root: Path, out_dir: Path, lang: str, engine_args: tuple[str, ...] = ()) -> PortfolioEntry:
     try:
         spec: ExperimentSpec | None = load_experiment(spec_path)
     except SpecError as exc:
@@ -89,7 +90,7 @@ def _run_one(spec_path: Path, data_root: Path, out_dir: Path, lang: str) -> Port
                               lift_ci=None, variant=None, as_of=None, html=None, notebook=None,
                               error=f"no data: expected {data_root / spec.id}/ or {data_root / 'sample' / spec.id}/")
     proc = subprocess.run([sys.executable, "-m", "guidelab.cli", "report", str(spec_path), "--data", str(data),
-                           "--out", str(out_dir), "--lang", lang, "--quiet"], capture_output=True, text=True)
+                           "--out", str(out_dir), "--lang", lang, "--quiet", *engine_args], capture_output=True, text=True)
     nb = out_dir / report_name(spec.id, lang, ".ipynb")
     if proc.returncode != 0:
         err = (proc.stderr.strip().splitlines() or ["failed"])[0]
@@ -145,11 +146,20 @@ def parse_langs(value: str | list[str] | tuple[str, ...]) -> list[str]:
 
 def publish(experiments_dir: str | Path = "experiments", data_root: str | Path = "data",
             out_dir: str | Path = "reports", jobs: int = 2, lang: str | list[str] = "en",
-            progress: Progress | None = None) -> tuple[Path, list[PortfolioEntry]]:
+            progress: Progress | None = None, engine: Any = None) -> tuple[Path, list[PortfolioEntry]]:
     """Rerun every ``experiments/*.yaml`` in each language asked (``"en"``, ``"ja"`` or
     ``"en,ja"``), with up to ``jobs`` in parallel; write one index per language
     (``index.html``, ``index.ja.html``) linking every language's report. Returns the first
-    language's index and its entries."""
+    language's index and its entries. ``engine`` (:class:`guidelab.engine.EngineOptions`) is
+    passed to every ``guidelab report`` run."""
+    from .engine import EngineOptions
+
+    options = EngineOptions.of(engine)
+    engine_args: tuple[str, ...] = ()
+    if options.engine != "duckdb":
+        engine_args = ("--engine", options.engine)
+        engine_args += ("--spark-master", options.spark_master) if options.spark_master else ()
+        engine_args += ("--spark-conf", str(Path(options.spark_conf).resolve())) if options.spark_conf else ()
     langs = parse_langs(lang)
     experiments_dir, data_root, out_dir = Path(experiments_dir), Path(data_root), Path(out_dir)
     specs = sorted(experiments_dir.glob("*.yaml")) + sorted(experiments_dir.glob("*.yml"))
@@ -163,7 +173,7 @@ def publish(experiments_dir: str | Path = "experiments", data_root: str | Path =
     done = [0]
 
     def run(job: tuple[Path, str]) -> PortfolioEntry:
-        entry = _run_one(job[0], data_root, out_dir, job[1])
+        entry = _run_one(job[0], data_root, out_dir, job[1], engine_args)
         done[0] += 1
         progress.stage(f"{entry.experiment} ({job[1]}) {entry.status} [{done[0]}/{len(jobs_list)}]")
         return entry

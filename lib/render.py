@@ -72,14 +72,18 @@ class ReportContext:
 
 
 def build_context(spec_path: str | Path, data_dir: str | Path, as_of: str | dt.date | None = None,
-                  lang: str = "en", encoding: str | None = None) -> ReportContext:
-    """Load the spec, analyse the data, and keep what the report shows."""
+                  lang: str = "en", encoding: str | None = None, engine: str | None = None,
+                  spark_master: str | None = None, spark_conf: str | None = None) -> ReportContext:
+    """Load the spec, analyse the data, and keep what the report shows (``engine``: duckdb or
+    spark, with ``spark_master`` and ``spark_conf``; see :mod:`guidelab.engine`)."""
     from .abtest import analyze
+    from .engine import EngineOptions
 
     check_lang(lang)
     spec = load_experiment(spec_path)
     as_of_date = dt.date.fromisoformat(as_of) if isinstance(as_of, str) and as_of else (as_of or None)
-    result = analyze(spec, data_dir, as_of_date, encoding=encoding)  # type: ignore[arg-type]
+    result = analyze(spec, data_dir, as_of_date, encoding=encoding,  # type: ignore[arg-type]
+                     engine=EngineOptions.of(engine, spark_master, spark_conf))
     return ReportContext(spec, result, lang)
 
 

@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING
 
 import nbformat
 
+from .engine import EngineOptions, read_spark_conf
 from .errors import GuidelabError
 from .events import check_sources
 from .experiment import load_experiment
 from .fsutil import atomic_replace, atomic_write_text
 from .i18n import check_lang
+from .spark_events import is_uri
 
 if TYPE_CHECKING:
     from .progress import Progress
@@ -96,10 +98,11 @@ def export_html(nb: nbformat.NotebookNode, title: str, lang: str = "en") -> str:
 def run_report(spec_path: str | Path, data_dir: str | Path, out_dir: str | Path = "reports",
                as_of: dt.date | str | None = None, lang: str = "en", kernel_name: str = "python3",
                timeout: int = 600, encoding: str | None = None,
-               progress: "Progress | None" = None) -> ReportOutput:
+               progress: "Progress | None" = None, engine: "EngineOptions | None" = None) -> ReportOutput:
     """Execute the report notebook for one experiment and write its HTML, notebook and JSON.
 
-    ``encoding`` names the CSV files' encoding (default: detected, UTF-8 or CP932).
+    ``encoding`` names the CSV files' encoding (default: detected, UTF-8 or CP932); ``engine``
+    where the SQL runs (default DuckDB; Spark with its master and settings file).
     """
     import papermill as pm
 
@@ -107,11 +110,17 @@ def run_report(spec_path: str | Path, data_dir: str | Path, out_dir: str | Path 
 
     progress = progress or Progress(enabled=False)
     check_lang(lang)
-    spec_path, data_dir, out_dir = Path(spec_path).resolve(), Path(data_dir).resolve(), Path(out_dir).resolve()
+    spec_path, out_dir = Path(spec_path).resolve(), Path(out_dir).resolve()
     spec = load_experiment(spec_path)  # fail fast, before a kernel starts, on a bad spec
-    if not data_dir.is_dir():
-        raise GuidelabError(f"{data_dir}: data directory not found")
-    check_sources(data_dir)  # two sources for a table, a stray file: refused before a kernel starts
+    engine = EngineOptions.of(engine)
+    remote = engine.engine == "spark" and is_uri(data_dir)  # object storage: Spark lists it
+    if not remote:
+        data_dir = Path(data_dir).resolve()
+        if not data_dir.is_dir():
+            raise GuidelabError(f"{data_dir}: data directory not found")
+        check_sources(data_dir)  # two sources for a table, a stray file: refused before a kernel starts
+    if engine.spark_conf:
+        read_spark_conf(engine.spark_conf)  # a bad settings file: refused before a kernel starts
     out_dir.mkdir(parents=True, exist_ok=True)
     as_of_str = as_of.isoformat() if isinstance(as_of, dt.date) else as_of
     final_nb = out_dir / report_name(spec.id, lang, ".ipynb")
@@ -122,6 +131,12 @@ def run_report(spec_path: str | Path, data_dir: str | Path, out_dir: str | Path 
               "output_dir": str(out_dir)}
     if encoding:
         params["encoding"] = encoding
+    if engine.engine != "duckdb":  # the default engine adds no parameter (same notebook as before)
+        params["engine"] = engine.engine
+        if engine.spark_master:
+            params["spark_master"] = engine.spark_master
+        if engine.spark_conf:
+            params["spark_conf"] = str(Path(engine.spark_conf).resolve())
     progress.stage(f"running the report notebook for {spec.id} ({lang})")
     try:
         pm.execute_notebook(str(notebook_path()), str(tmp_nb), parameters=params, kernel_name=kernel_name,

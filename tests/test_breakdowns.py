@@ -191,7 +191,7 @@ def test_stickiness_equals_the_range_join_and_python(tmp_path, onboarding_spec):
         expected = []
         for v in spec.variant_keys:
             for day in days:
-                def window(n):
+                def window(n, v=v, day=day, active=active):
                     return set().union(*(active[(v, day - dt.timedelta(days=k))] for k in range(n)))
                 if window(30):
                     expected.append((v, day, len(active[(v, day)]), len(window(7)), len(window(30))))

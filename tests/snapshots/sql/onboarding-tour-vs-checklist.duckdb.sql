@@ -1,0 +1,355 @@
+-- guidelab SQL for onboarding-tour-vs-checklist on data/sample, dialect: duckdb
+-- as DuckDB runs it, parameters beside it
+-- refresh: GUIDELAB_UPDATE_SNAPSHOTS=1 pytest tests/test_sql_snapshots.py
+
+-- [1] params: {}
+DESCRIBE users;
+
+-- [2] params: {"exp": "onboarding-tour-vs-checklist", "now": "2026-11-30T15:00:00+00:00", "tz": "Asia/Tokyo"}
+SELECT max(d) FROM (
+             SELECT CAST(timezone($tz, max(assigned_at)) AS DATE) d FROM assignments
+               WHERE experiment = $exp AND assigned_at < $now
+             UNION ALL SELECT CAST(timezone($tz, max(timestamp)) AS DATE) FROM activity WHERE timestamp < $now
+             UNION ALL SELECT CAST(timezone($tz, max(timestamp)) AS DATE) FROM guide_events WHERE timestamp < $now);
+
+-- [3] params: {"e": "onboarding-tour-vs-checklist"}
+SELECT count(*) FROM assignments WHERE experiment = $e;
+
+-- [4] params: {}
+DESCRIBE assignments;
+
+-- [5] params: {"end": "2026-10-28T15:00:00+00:00", "exp": "onboarding-tour-vs-checklist", "now": "2026-11-30T15:00:00+00:00"}
+CREATE OR REPLACE TEMP TABLE ledger_assignments AS
+WITH r AS (SELECT *, row_number() OVER (PARTITION BY "user_id", "experiment", "variant", "assigned_at") AS _gl_dup FROM assignments),
+c AS (SELECT * EXCLUDE (_gl_dup), CASE WHEN experiment IS NULL THEN 'missing_key' WHEN experiment <> $exp THEN 'other_experiment' WHEN user_id IS NULL OR variant IS NULL THEN 'missing_key' WHEN assigned_at IS NULL THEN 'missing_time' WHEN _gl_dup > 1 THEN 'exact_duplicate' WHEN assigned_at >= $now THEN 'future' WHEN assigned_at >= $end THEN 'after_analysis_date' WHEN variant NOT IN ('holdout', 'tour', 'checklist') THEN 'unknown_variant' END AS _gl_reason FROM r),
+arms AS (SELECT user_id, count(DISTINCT variant) AS n FROM c WHERE _gl_reason IS NULL GROUP BY user_id)
+SELECT c.* EXCLUDE (_gl_reason), CASE
+    WHEN c._gl_reason IS NOT NULL THEN c._gl_reason
+    WHEN arms.n > 1 THEN 'multiple_arms'
+    WHEN row_number() OVER (PARTITION BY c.user_id, c._gl_reason IS NULL
+                            ORDER BY c.assigned_at, c."user_id", c."experiment", c."variant", c."assigned_at") > 1
+         THEN 'repeated_assignment' END AS _gl_reason
+FROM c LEFT JOIN arms ON c._gl_reason IS NULL AND arms.user_id = c.user_id;
+
+-- [6] params: {}
+SELECT min(epoch_us("assigned_at")), max(epoch_us("assigned_at")) FROM assignments;
+
+-- [7] params: {"tz": "Asia/Tokyo"}
+WITH b AS (SELECT range AS b FROM range(1790809200000000, 1793195974000001, 900000000)),
+            o AS (SELECT b, epoch_us(timezone($tz, make_timestamptz(b))) - b AS o0,
+                         epoch_us(timezone($tz, make_timestamptz(b + 899999999))) - b - 899999999 AS o1
+                  FROM b),
+            r AS (SELECT b, o0, o1, lag(o0) OVER (ORDER BY b) AS prev FROM o)
+            SELECT b, o0, o1 FROM r WHERE prev IS NULL OR prev <> o0 OR o0 <> o1 ORDER BY b;
+
+-- [8] params: {}
+CREATE OR REPLACE TEMP TABLE exp_assigned AS
+SELECT CAST(row_number() OVER (ORDER BY user_id) AS INTEGER) AS uk, user_id, variant, assigned_at,
+       CAST(make_timestamp(epoch_us("assigned_at") + 32400000000) AS DATE) AS assigned_day
+FROM ledger_assignments WHERE _gl_reason IS NULL;
+
+-- [9] params: {}
+DESCRIBE guide_events;
+
+-- [10] params: {}
+SELECT min(epoch_us("timestamp")), max(epoch_us("timestamp")) FROM guide_events;
+
+-- [11] params: {"tz": "Asia/Tokyo"}
+WITH b AS (SELECT range AS b FROM range(1790809200000000, 1793196090000001, 900000000)),
+            o AS (SELECT b, epoch_us(timezone($tz, make_timestamptz(b))) - b AS o0,
+                         epoch_us(timezone($tz, make_timestamptz(b + 899999999))) - b - 899999999 AS o1
+                  FROM b),
+            r AS (SELECT b, o0, o1, lag(o0) OVER (ORDER BY b) AS prev FROM o)
+            SELECT b, o0, o1 FROM r WHERE prev IS NULL OR prev <> o0 OR o0 <> o1 ORDER BY b;
+
+-- [12] params: {"end": "2026-10-28T15:00:00+00:00", "now": "2026-11-30T15:00:00+00:00"}
+CREATE OR REPLACE TEMP TABLE ledger_guide_events AS
+WITH r AS (SELECT *, row_number() OVER (PARTITION BY "user_id", "guide_id", "step", "event", "timestamp") AS _gl_dup,
+                  CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day
+           FROM guide_events)
+SELECT r.* EXCLUDE (_gl_dup), r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS _gl_own, a.uk AS _gl_uk, CASE WHEN r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL THEN 'missing_key' WHEN r.timestamp IS NULL THEN 'missing_time' WHEN r.guide_id NOT IN ('onboarding-tour', 'onboarding-checklist') AND NOT FALSE THEN 'other_guide' WHEN a.user_id IS NULL THEN 'not_in_experiment' WHEN r._gl_dup > 1 THEN 'exact_duplicate' WHEN r.timestamp >= $now THEN 'future' WHEN r.timestamp < a.assigned_at THEN 'before_assignment' WHEN r.timestamp >= $end THEN 'after_analysis_date' WHEN r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AND CASE r.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE r.event END NOT IN ('shown', 'opened', 'clicked', 'dismissed', 'completed', 'opted_out', 'answered') THEN 'unknown_event' WHEN (r.step IS NOT NULL AND coalesce((CASE WHEN TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE) = floor(TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE)) THEN TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE) END) < 1, TRUE)) THEN 'out_of_range' END AS _gl_reason
+FROM r LEFT JOIN exp_assigned a USING (user_id);
+
+-- [13] params: {}
+CREATE OR REPLACE TEMP VIEW exp_guide_events_all AS SELECT * EXCLUDE (_gl_reason, _gl_own, _gl_uk, _gl_day) FROM ledger_guide_events WHERE _gl_reason IS NULL;
+
+-- [14] params: {}
+CREATE OR REPLACE TEMP VIEW exp_guide_events AS SELECT * EXCLUDE (_gl_reason, _gl_own, _gl_uk, _gl_day) FROM ledger_guide_events WHERE _gl_reason IS NULL AND _gl_own;
+
+-- [15] params: {}
+DESCRIBE activity;
+
+-- [16] params: {}
+SELECT min(epoch_us("timestamp")), max(epoch_us("timestamp")) FROM activity;
+
+-- [17] params: {"tz": "Asia/Tokyo"}
+WITH b AS (SELECT range AS b FROM range(1789598700000000, 1793196081000001, 900000000)),
+            o AS (SELECT b, epoch_us(timezone($tz, make_timestamptz(b))) - b AS o0,
+                         epoch_us(timezone($tz, make_timestamptz(b + 899999999))) - b - 899999999 AS o1
+                  FROM b),
+            r AS (SELECT b, o0, o1, lag(o0) OVER (ORDER BY b) AS prev FROM o)
+            SELECT b, o0, o1 FROM r WHERE prev IS NULL OR prev <> o0 OR o0 <> o1 ORDER BY b;
+
+-- [18] params: {}
+CREATE OR REPLACE TEMP VIEW ledger_activity AS
+WITH r AS (SELECT *, row_number() OVER (PARTITION BY "user_id", "timestamp", "event") AS _gl_dup,
+                  CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day
+           FROM activity)
+SELECT r.* EXCLUDE (_gl_dup), r.timestamp < a.assigned_at AS _gl_pre, a.uk AS _gl_uk, CASE WHEN r.user_id IS NULL THEN 'missing_key' WHEN r.timestamp IS NULL THEN 'missing_time' WHEN a.user_id IS NULL THEN 'not_in_experiment' WHEN r._gl_dup > 1 THEN 'exact_duplicate' WHEN r.timestamp >= TIMESTAMPTZ '2026-11-30T15:00:00+00:00' THEN 'future' WHEN r.timestamp < a.assigned_at AND NOT (r._gl_day >= a.assigned_day - INTERVAL 14 DAY AND r._gl_day < a.assigned_day) THEN 'before_assignment' WHEN r.timestamp >= TIMESTAMPTZ '2026-10-28T15:00:00+00:00' THEN 'after_analysis_date' END AS _gl_reason
+FROM r LEFT JOIN exp_assigned a USING (user_id);
+
+-- [19] params: {}
+CREATE OR REPLACE TEMP TABLE ledger_activity_days AS
+SELECT _gl_reason, _gl_uk AS uk, _gl_day AS day, coalesce(_gl_pre, FALSE) AS pre, count(*) AS events,
+       bool_or(coalesce(event IN ('project_created'), FALSE)) AS goal, bool_or(FALSE) AS support,
+       min(CASE WHEN _gl_reason IS NOT NULL THEN concat_ws(', ', 'user_id=' || coalesce(left(CAST("user_id" AS VARCHAR), 60), 'NULL'), 'timestamp=' || coalesce(left(CAST("timestamp" AS VARCHAR), 60), 'NULL'), 'event=' || coalesce(left(CAST("event" AS VARCHAR), 60), 'NULL')) END) AS example
+FROM ledger_activity GROUP BY ALL;
+
+-- [20] params: {}
+CREATE OR REPLACE TEMP VIEW exp_activity_days AS SELECT uk, day, pre, events, goal, support FROM ledger_activity_days WHERE _gl_reason IS NULL;
+
+-- [21] params: {}
+CREATE OR REPLACE TEMP VIEW exp_activity AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) FROM ledger_activity WHERE _gl_reason IS NULL AND NOT _gl_pre;
+
+-- [22] params: {}
+CREATE OR REPLACE TEMP VIEW exp_activity_pre AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) FROM ledger_activity WHERE _gl_reason IS NULL AND _gl_pre;
+
+-- [23] params: {}
+DESCRIBE users;
+
+-- [24] params: {}
+CREATE OR REPLACE TEMP TABLE ledger_users AS
+WITH r AS (SELECT *, row_number() OVER (PARTITION BY "user_id", "signup_at", "platform", "locale", "plan") AS _gl_dup FROM users),
+s AS (SELECT *, row_number() OVER (PARTITION BY user_id, _gl_dup > 1 ORDER BY "user_id", "signup_at", "platform", "locale", "plan") AS _gl_rank FROM r)
+SELECT s.* EXCLUDE (_gl_dup, _gl_rank), CASE WHEN s.user_id IS NULL THEN 'missing_key' WHEN a.user_id IS NULL THEN 'not_in_experiment' WHEN s._gl_dup > 1 THEN 'exact_duplicate' WHEN s._gl_rank > 1 THEN 'duplicate_user' END AS _gl_reason
+FROM s LEFT JOIN exp_assigned a USING (user_id);
+
+-- [25] params: {}
+CREATE OR REPLACE TEMP VIEW exp_user_attrs AS SELECT * EXCLUDE (_gl_reason) FROM ledger_users WHERE _gl_reason IS NULL;
+
+-- [26] params: {"end": "2026-10-28T15:00:00+00:00", "exp": "onboarding-tour-vs-checklist"}
+SELECT count(*), count_if(user_id IS NULL), count_if(variant NOT IN ('holdout', 'tour', 'checklist') OR variant IS NULL)
+FROM ledger_assignments WHERE experiment = $exp AND assigned_at < $end;
+
+-- [27] params: {}
+SELECT count(DISTINCT user_id) FROM ledger_assignments WHERE _gl_reason = 'multiple_arms';
+
+-- [28] params: {}
+DESCRIBE guide_events;
+
+-- [29] params: {}
+CREATE OR REPLACE TEMP TABLE exp_guide_user AS
+WITH e AS (
+    SELECT g._gl_uk AS uk, g.guide_id, g._gl_own AS own, g.timestamp, CASE g.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE g.event END AS ev,
+           TRY_CAST(g.step AS INTEGER) AS raw_step,
+           coalesce(TRY_CAST(g.step AS INTEGER), 1) AS step,
+           datediff('day', a.assigned_day, g._gl_day) AS day
+    FROM ledger_guide_events g JOIN exp_assigned a ON a.uk = g._gl_uk
+    WHERE g._gl_reason IS NULL)
+SELECT uk, guide_id, bool_or(own) AS own, bool_or(e.ev = 'shown') AS shown, bool_or(e.ev = 'opened') AS opened, bool_or(e.ev = 'clicked') AS clicked, bool_or(e.ev = 'dismissed') AS dismissed, bool_or(e.ev = 'completed') AS completed, bool_or(e.ev = 'opted_out') AS opted_out, bool_or(e.ev = 'answered') AS answered,
+       count_if(e.ev = 'shown' AND e.step = 1) AS shown_n, count_if(e.ev = 'clicked') AS clicked_n,
+       max(e.raw_step) FILTER (WHERE e.ev = 'shown') AS max_shown_step,
+       min(e.timestamp) FILTER (WHERE e.ev = 'shown') AS first_shown,
+       min(e.timestamp) FILTER (WHERE e.ev = 'completed') AS first_completed,
+       bool_or(e.ev = 'shown' AND e.day < 7) AS shown_in_period
+FROM e GROUP BY uk, guide_id;
+
+-- [30] params: {}
+DESCRIBE guide_events;
+
+-- [31] params: {"asof": "2026-10-28"}
+CREATE OR REPLACE TEMP TABLE exp_users AS
+        WITH gf AS (
+            SELECT uk, bool_or(g.shown) AS shown,
+bool_or(g.opened) AS opened,
+bool_or(g.clicked) AS clicked,
+bool_or(g.dismissed) AS dismissed,
+bool_or(g.completed) AS completed,
+bool_or(g.opted_out) AS opted_out,
+bool_or(g.answered) AS answered, sum(shown_n) AS shown_n, sum(clicked_n) AS clicked_n
+            FROM exp_guide_user g WHERE own GROUP BY uk
+        ), ox AS (
+            SELECT uk, count(*) AS guides_shown FROM exp_guide_user WHERE shown_in_period GROUP BY uk
+        ), pre AS (
+            SELECT uk, count(*) AS pre_active_days FROM exp_activity_days WHERE pre GROUP BY uk
+        ), a AS (
+            SELECT d.uk, datediff('day', u2.assigned_day, d.day) AS day,
+                   d.events AS sessions,  -- the activity rows of the day (registry aggregates sum it)
+                   d.goal AS is_goal, d.support AS is_support  -- the registry's names (docs/metrics.md)
+            FROM exp_activity_days d JOIN exp_assigned u2 USING (uk) WHERE NOT d.pre
+        ), af AS (
+            SELECT uk, min(day) FILTER (WHERE is_goal) AS first_goal_day,
+                   min(day) FILTER (WHERE is_support) AS first_support_day, bool_or(day = 1) AS active_d1, bool_or(day = 7) AS active_d7, CAST(sum(sessions) FILTER (WHERE day BETWEEN 0 AND 6) AS BIGINT) AS sessions_d7
+            FROM a GROUP BY uk
+        )
+        SELECT u2.uk, u2.user_id, u2.variant, u2.assigned_at, u2.assigned_day,
+               datediff('day', u2.assigned_day, $asof) AS observed_days,
+               coalesce(gf.shown, FALSE) AS shown, coalesce(gf.opened, FALSE) AS opened,
+               coalesce(gf.clicked, FALSE) AS clicked, coalesce(gf.dismissed, FALSE) AS dismissed,
+               coalesce(gf.completed, FALSE) AS completed, coalesce(gf.opted_out, FALSE) AS opted_out,
+               coalesce(gf.answered, FALSE) AS answered, af.first_goal_day, af.first_support_day,
+               coalesce(ox.guides_shown, 0) AS guides_shown,
+               CAST(coalesce(gf.shown_n, 0) AS BIGINT) AS shown_n, CAST(coalesce(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
+               coalesce(pre.pre_active_days, 0) AS pre_active_days, coalesce(af.active_d1, FALSE) AS active_d1, coalesce(af.active_d7, FALSE) AS active_d7, coalesce(af.sessions_d7, 0) AS sessions_d7
+        FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk) LEFT JOIN pre USING (uk)
+             LEFT JOIN ox USING (uk);
+
+-- [32] params: {}
+SELECT count(*) FROM exp_users u WHERE u.shown AND u.variant IN
+('holdout');
+
+-- [33] params: {}
+SELECT count(*), count_if(shown) FROM exp_users WHERE variant IN ('tour', 'checklist');
+
+-- [34] params: {}
+DESCRIBE assignments;
+
+-- [35] params: {}
+SELECT _gl_reason, min(concat_ws(', ', 'user_id=' || coalesce(left(CAST("user_id" AS VARCHAR), 60), 'NULL'), 'experiment=' || coalesce(left(CAST("experiment" AS VARCHAR), 60), 'NULL'), 'variant=' || coalesce(left(CAST("variant" AS VARCHAR), 60), 'NULL'), 'assigned_at=' || coalesce(left(CAST("assigned_at" AS VARCHAR), 60), 'NULL'))) FROM ledger_assignments WHERE _gl_reason IS NOT NULL GROUP BY 1;
+
+-- [36] params: {}
+SELECT _gl_reason, count(*) FROM ledger_assignments GROUP BY 1;
+
+-- [37] params: {}
+DESCRIBE guide_events;
+
+-- [38] params: {}
+SELECT _gl_reason, min(concat_ws(', ', 'user_id=' || coalesce(left(CAST("user_id" AS VARCHAR), 60), 'NULL'), 'guide_id=' || coalesce(left(CAST("guide_id" AS VARCHAR), 60), 'NULL'), 'step=' || coalesce(left(CAST("step" AS VARCHAR), 60), 'NULL'), 'event=' || coalesce(left(CAST("event" AS VARCHAR), 60), 'NULL'), 'timestamp=' || coalesce(left(CAST("timestamp" AS VARCHAR), 60), 'NULL'))) FROM ledger_guide_events WHERE _gl_reason IS NOT NULL GROUP BY 1;
+
+-- [39] params: {}
+SELECT _gl_reason, count(*) FROM ledger_guide_events GROUP BY 1;
+
+-- [40] params: {}
+DESCRIBE activity;
+
+-- [41] params: {}
+SELECT _gl_reason, sum(events), min(example) FROM ledger_activity_days GROUP BY 1;
+
+-- [42] params: {}
+DESCRIBE users;
+
+-- [43] params: {}
+SELECT _gl_reason, min(concat_ws(', ', 'user_id=' || coalesce(left(CAST("user_id" AS VARCHAR), 60), 'NULL'), 'signup_at=' || coalesce(left(CAST("signup_at" AS VARCHAR), 60), 'NULL'), 'platform=' || coalesce(left(CAST("platform" AS VARCHAR), 60), 'NULL'), 'locale=' || coalesce(left(CAST("locale" AS VARCHAR), 60), 'NULL'), 'plan=' || coalesce(left(CAST("plan" AS VARCHAR), 60), 'NULL'))) FROM ledger_users WHERE _gl_reason IS NOT NULL GROUP BY 1;
+
+-- [44] params: {}
+SELECT _gl_reason, count(*) FROM ledger_users GROUP BY 1;
+
+-- [45] params: {}
+SELECT variant, count(*) FROM exp_users GROUP BY variant;
+
+-- [46] params: {}
+SELECT assigned_day, variant, count(*) FROM exp_users GROUP BY ALL ORDER BY 1, 2;
+
+-- [47] params: {}
+SELECT variant, count(*), sum(CAST(active_d7 AS INTEGER)), sum(CAST(active_d7 AS INTEGER)*CAST(active_d7 AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(active_d7 AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(active_d7 AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(active_d7 AS INTEGER), 0))*count(*) FROM exp_users WHERE observed_days >= 7 GROUP BY variant;
+
+-- [48] params: {}
+SELECT variant, count(*), sum(CAST(active_d1 AS INTEGER)), sum(CAST(active_d1 AS INTEGER)*CAST(active_d1 AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(active_d1 AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(active_d1 AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(active_d1 AS INTEGER), 0))*count(*) FROM exp_users WHERE observed_days >= 1 GROUP BY variant;
+
+-- [49] params: {}
+SELECT variant, count(*), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)*CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER), 0))*count(*) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
+
+-- [50] params: {}
+SELECT variant, count(*), sum(sessions_d7), sum(sessions_d7*sessions_d7), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(sessions_d7*pre_active_days), var_pop(coalesce(sessions_d7, 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(sessions_d7, 0))*count(*) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
+
+-- [51] params: {}
+SELECT variant, count(*), sum(CAST(dismissed AS INTEGER)), sum(CAST(dismissed AS INTEGER)*CAST(dismissed AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(dismissed AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(dismissed AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(dismissed AS INTEGER), 0))*count(*) FROM exp_users WHERE TRUE GROUP BY variant;
+
+-- [52] params: {}
+SELECT u.variant, d.range AS day, count(*) AS n
+            FROM exp_users u, range(0, 31) d
+            WHERE u.observed_days >= d.range GROUP BY ALL;
+
+-- [53] params: {}
+SELECT variant, day, count(*) FROM (
+              SELECT u.variant, u.observed_days, datediff('day', u.assigned_day, d.day) AS day
+              FROM exp_activity_days d JOIN exp_users u USING (uk) WHERE NOT d.pre) a
+            WHERE day BETWEEN 0 AND 30 AND observed_days >= day GROUP BY ALL;
+
+-- [54] params: {}
+SELECT variant,
+                  CASE WHEN first_goal_day IS NOT NULL THEN first_goal_day ELSE observed_days END AS t,
+                  first_goal_day IS NOT NULL AS event, count(*)
+           FROM exp_users WHERE observed_days >= 0 GROUP BY ALL;
+
+-- [55] params: {}
+SELECT variant, assigned_day, count(*), sum(CAST(active_d7 AS INTEGER)) FROM exp_users WHERE observed_days >= 7 GROUP BY ALL ORDER BY 2;
+
+-- [56] params: {}
+DESCRIBE users;
+
+-- [57] params: {}
+SELECT CAST(s."platform" AS VARCHAR) AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
+            FROM exp_users e JOIN exp_user_attrs s USING (user_id) WHERE observed_days >= 7 GROUP BY ALL;
+
+-- [58] params: {}
+DESCRIBE users;
+
+-- [59] params: {}
+SELECT CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
+            FROM exp_users e JOIN exp_user_attrs s USING (user_id) WHERE observed_days >= 7 GROUP BY ALL;
+
+-- [60] params: {}
+DESCRIBE guide_events;
+
+-- [61] params: {"gid": "onboarding-tour", "v": "tour"}
+WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
+                SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
+                WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
+
+-- [62] params: {"v": "tour"}
+SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
+
+-- [63] params: {"gid": "onboarding-tour", "v": "tour"}
+WITH d AS (
+                  SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
+                  FROM exp_guide_user g JOIN exp_users u USING (uk)
+                  WHERE u.variant = $v AND g.guide_id = $gid AND g.first_completed IS NOT NULL
+                    AND g.first_shown IS NOT NULL)
+                SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
+                       coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
+
+-- [64] params: {"gid": "onboarding-checklist", "v": "checklist"}
+WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
+                SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
+                WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
+
+-- [65] params: {"v": "checklist"}
+SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
+
+-- [66] params: {"gid": "onboarding-checklist", "v": "checklist"}
+WITH d AS (
+                  SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
+                  FROM exp_guide_user g JOIN exp_users u USING (uk)
+                  WHERE u.variant = $v AND g.guide_id = $gid AND g.first_completed IS NOT NULL
+                    AND g.first_shown IS NOT NULL)
+                SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
+                       coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
+
+-- [67] params: {}
+WITH act AS (
+              SELECT u.variant, d.day, lag(d.day) OVER (PARTITION BY d.uk ORDER BY d.day) AS prev
+              FROM exp_activity_days d JOIN exp_users u USING (uk) WHERE NOT d.pre),
+            days AS (SELECT DISTINCT day FROM act),
+            arms AS (SELECT DISTINCT variant FROM act),
+            steps AS (
+              SELECT variant, day, 1 AS dau, 0 AS wau, 0 AS mau FROM act
+              UNION ALL SELECT variant, CASE WHEN prev IS NULL OR prev + 7 <= day THEN day ELSE prev + 7 END,
+                               0, 1, 0 FROM act
+              UNION ALL SELECT variant, day + 7, 0, -1, 0 FROM act
+              UNION ALL SELECT variant, CASE WHEN prev IS NULL OR prev + 30 <= day THEN day ELSE prev + 30 END,
+                               0, 0, 1 FROM act
+              UNION ALL SELECT variant, day + 30, 0, 0, -1 FROM act
+              UNION ALL SELECT arms.variant, days.day, 0, 0, 0 FROM arms CROSS JOIN days),
+            per_day AS (SELECT variant, day, sum(dau) AS dau, sum(wau) AS wau, sum(mau) AS mau
+                        FROM steps GROUP BY variant, day),
+            running AS (
+              SELECT variant, day, dau,
+                     sum(wau) OVER (PARTITION BY variant ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS wau,
+                     sum(mau) OVER (PARTITION BY variant ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS mau
+              FROM per_day)
+            SELECT r.variant, r.day, CAST(r.dau AS BIGINT), CAST(r.wau AS BIGINT), CAST(r.mau AS BIGINT)
+            FROM running r JOIN days USING (day) WHERE r.mau > 0 ORDER BY r.day, r.variant;
+
+-- [68] params: {}
+DESCRIBE guide_events;

@@ -1,0 +1,1144 @@
+-- guidelab SQL for onboarding-tour-vs-checklist on data/sample, dialect: snowflake
+-- translated by guidelab.dialects (sqlglot), parameters bound
+-- refresh: GUIDELAB_UPDATE_SNAPSHOTS=1 pytest tests/test_sql_snapshots.py
+
+-- [1]
+DESCRIBE TABLE users;
+
+-- [2]
+SELECT
+  MAX(d)
+FROM (
+  SELECT
+    CAST(CONVERT_TIMEZONE('Asia/Tokyo', MAX(assigned_at)) AS DATE) AS d
+  FROM assignments
+  WHERE
+    experiment = 'onboarding-tour-vs-checklist'
+    AND assigned_at < CAST('2026-11-30 15:00:00.000000+00:00' AS TIMESTAMPTZ)
+  UNION ALL
+  SELECT
+    CAST(CONVERT_TIMEZONE('Asia/Tokyo', MAX(timestamp)) AS DATE)
+  FROM activity
+  WHERE
+    timestamp < CAST('2026-11-30 15:00:00.000000+00:00' AS TIMESTAMPTZ)
+  UNION ALL
+  SELECT
+    CAST(CONVERT_TIMEZONE('Asia/Tokyo', MAX(timestamp)) AS DATE)
+  FROM guide_events
+  WHERE
+    timestamp < CAST('2026-11-30 15:00:00.000000+00:00' AS TIMESTAMPTZ)
+);
+
+-- [3]
+SELECT
+  COUNT(*)
+FROM assignments
+WHERE
+  experiment = 'onboarding-tour-vs-checklist';
+
+-- [4]
+DESCRIBE TABLE assignments;
+
+-- [5]
+CREATE OR REPLACE TEMPORARY TABLE ledger_assignments AS
+WITH r AS (
+  SELECT
+    *,
+    ROW_NUMBER() OVER (PARTITION BY "user_id", "experiment", "variant", "assigned_at") AS _gl_dup
+  FROM assignments
+), c AS (
+  SELECT
+    *
+    EXCLUDE (_gl_dup),
+    CASE
+      WHEN experiment IS NULL
+      THEN 'missing_key'
+      WHEN experiment <> 'onboarding-tour-vs-checklist'
+      THEN 'other_experiment'
+      WHEN user_id IS NULL OR variant IS NULL
+      THEN 'missing_key'
+      WHEN assigned_at IS NULL
+      THEN 'missing_time'
+      WHEN _gl_dup > 1
+      THEN 'exact_duplicate'
+      WHEN assigned_at >= CAST('2026-11-30 15:00:00.000000+00:00' AS TIMESTAMPTZ)
+      THEN 'future'
+      WHEN assigned_at >= CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMPTZ)
+      THEN 'after_analysis_date'
+      WHEN NOT variant IN ('holdout', 'tour', 'checklist')
+      THEN 'unknown_variant'
+    END AS _gl_reason
+  FROM r
+), arms AS (
+  SELECT
+    user_id,
+    COUNT(DISTINCT variant) AS n
+  FROM c
+  WHERE
+    _gl_reason IS NULL
+  GROUP BY
+    user_id
+)
+SELECT
+  c.*
+  EXCLUDE (_gl_reason),
+  CASE
+    WHEN NOT c._gl_reason IS NULL
+    THEN c._gl_reason
+    WHEN arms.n > 1
+    THEN 'multiple_arms'
+    WHEN ROW_NUMBER() OVER (
+      PARTITION BY c.user_id, c._gl_reason IS NULL
+      ORDER BY c.assigned_at, c."user_id", c."experiment", c."variant", c."assigned_at"
+    ) > 1
+    THEN 'repeated_assignment'
+  END AS _gl_reason
+FROM c
+LEFT JOIN arms
+  ON c._gl_reason IS NULL AND arms.user_id = c.user_id;
+
+-- [6]
+SELECT
+  MIN(EPOCH_US("assigned_at")),
+  MAX(EPOCH_US("assigned_at"))
+FROM assignments;
+
+-- [7]
+WITH b AS (
+  SELECT
+    range AS b
+  FROM ARRAY_GENERATE_RANGE(1790809200000000, 1793195974000001, 900000000)
+), o AS (
+  SELECT
+    b,
+    EPOCH_US(CONVERT_TIMEZONE('Asia/Tokyo', MAKE_TIMESTAMPTZ(b))) - b AS o0,
+    EPOCH_US(CONVERT_TIMEZONE('Asia/Tokyo', MAKE_TIMESTAMPTZ(b + 899999999))) - b - 899999999 AS o1
+  FROM b
+), r AS (
+  SELECT
+    b,
+    o0,
+    o1,
+    LAG(o0) OVER (ORDER BY b) AS prev
+  FROM o
+)
+SELECT
+  b,
+  o0,
+  o1
+FROM r
+WHERE
+  prev IS NULL OR prev <> o0 OR o0 <> o1
+ORDER BY
+  b;
+
+-- [8]
+CREATE OR REPLACE TEMPORARY TABLE exp_assigned AS
+SELECT
+  CAST(ROW_NUMBER() OVER (ORDER BY user_id) AS INT) AS uk,
+  user_id,
+  variant,
+  assigned_at,
+  CAST(TO_TIMESTAMP(EPOCH_US("assigned_at") + 32400000000, 6) AS DATE) AS assigned_day
+FROM ledger_assignments
+WHERE
+  _gl_reason IS NULL;
+
+-- [9]
+DESCRIBE TABLE guide_events;
+
+-- [10]
+SELECT
+  MIN(EPOCH_US("timestamp")),
+  MAX(EPOCH_US("timestamp"))
+FROM guide_events;
+
+-- [11]
+WITH b AS (
+  SELECT
+    range AS b
+  FROM ARRAY_GENERATE_RANGE(1790809200000000, 1793196090000001, 900000000)
+), o AS (
+  SELECT
+    b,
+    EPOCH_US(CONVERT_TIMEZONE('Asia/Tokyo', MAKE_TIMESTAMPTZ(b))) - b AS o0,
+    EPOCH_US(CONVERT_TIMEZONE('Asia/Tokyo', MAKE_TIMESTAMPTZ(b + 899999999))) - b - 899999999 AS o1
+  FROM b
+), r AS (
+  SELECT
+    b,
+    o0,
+    o1,
+    LAG(o0) OVER (ORDER BY b) AS prev
+  FROM o
+)
+SELECT
+  b,
+  o0,
+  o1
+FROM r
+WHERE
+  prev IS NULL OR prev <> o0 OR o0 <> o1
+ORDER BY
+  b;
+
+-- [12]
+CREATE OR REPLACE TEMPORARY TABLE ledger_guide_events AS
+WITH r AS (
+  SELECT
+    *,
+    ROW_NUMBER() OVER (PARTITION BY "user_id", "guide_id", "step", "event", "timestamp") AS _gl_dup,
+    CAST(TO_TIMESTAMP(EPOCH_US("timestamp") + 32400000000, 6) AS DATE) AS _gl_day
+  FROM guide_events
+)
+SELECT
+  r.*
+  EXCLUDE (_gl_dup),
+  r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS _gl_own,
+  a.uk AS _gl_uk,
+  CASE
+    WHEN r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL
+    THEN 'missing_key'
+    WHEN r.timestamp IS NULL
+    THEN 'missing_time'
+    WHEN NOT r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AND NOT FALSE
+    THEN 'other_guide'
+    WHEN a.user_id IS NULL
+    THEN 'not_in_experiment'
+    WHEN r._gl_dup > 1
+    THEN 'exact_duplicate'
+    WHEN r.timestamp >= CAST('2026-11-30 15:00:00.000000+00:00' AS TIMESTAMPTZ)
+    THEN 'future'
+    WHEN r.timestamp < a.assigned_at
+    THEN 'before_assignment'
+    WHEN r.timestamp >= CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMPTZ)
+    THEN 'after_analysis_date'
+    WHEN r.guide_id IN ('onboarding-tour', 'onboarding-checklist')
+    AND NOT CASE r.event
+      WHEN 'app_session'
+      THEN 'activity'
+      WHEN 'tour_closed'
+      THEN 'dismissed'
+      WHEN 'tour_cta_clicked'
+      THEN 'clicked'
+      WHEN 'tour_finished'
+      THEN 'completed'
+      WHEN 'tour_opened'
+      THEN 'opened'
+      WHEN 'tour_step_viewed'
+      THEN 'shown'
+      ELSE r.event
+    END IN ('shown', 'opened', 'clicked', 'dismissed', 'completed', 'opted_out', 'answered')
+    THEN 'unknown_event'
+    WHEN (
+      NOT r.step IS NULL
+      AND COALESCE(
+        (
+          CASE
+            WHEN TRY_CAST(TRIM(CAST(r.step AS VARCHAR)) AS DOUBLE) = FLOOR(TRY_CAST(TRIM(CAST(r.step AS VARCHAR)) AS DOUBLE))
+            THEN TRY_CAST(TRIM(CAST(r.step AS VARCHAR)) AS DOUBLE)
+          END
+        ) < 1,
+        TRUE
+      )
+    )
+    THEN 'out_of_range'
+  END AS _gl_reason
+FROM r
+LEFT JOIN exp_assigned AS a
+  USING (user_id);
+
+-- [13]
+CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
+SELECT
+  *
+  EXCLUDE (_gl_reason, _gl_own, _gl_uk, _gl_day)
+FROM ledger_guide_events
+WHERE
+  _gl_reason IS NULL;
+
+-- [14]
+CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
+SELECT
+  *
+  EXCLUDE (_gl_reason, _gl_own, _gl_uk, _gl_day)
+FROM ledger_guide_events
+WHERE
+  _gl_reason IS NULL AND _gl_own;
+
+-- [15]
+DESCRIBE TABLE activity;
+
+-- [16]
+SELECT
+  MIN(EPOCH_US("timestamp")),
+  MAX(EPOCH_US("timestamp"))
+FROM activity;
+
+-- [17]
+WITH b AS (
+  SELECT
+    range AS b
+  FROM ARRAY_GENERATE_RANGE(1789598700000000, 1793196081000001, 900000000)
+), o AS (
+  SELECT
+    b,
+    EPOCH_US(CONVERT_TIMEZONE('Asia/Tokyo', MAKE_TIMESTAMPTZ(b))) - b AS o0,
+    EPOCH_US(CONVERT_TIMEZONE('Asia/Tokyo', MAKE_TIMESTAMPTZ(b + 899999999))) - b - 899999999 AS o1
+  FROM b
+), r AS (
+  SELECT
+    b,
+    o0,
+    o1,
+    LAG(o0) OVER (ORDER BY b) AS prev
+  FROM o
+)
+SELECT
+  b,
+  o0,
+  o1
+FROM r
+WHERE
+  prev IS NULL OR prev <> o0 OR o0 <> o1
+ORDER BY
+  b;
+
+-- [18]
+CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
+WITH r AS (
+  SELECT
+    *,
+    ROW_NUMBER() OVER (PARTITION BY "user_id", "timestamp", "event") AS _gl_dup,
+    CAST(TO_TIMESTAMP(EPOCH_US("timestamp") + 32400000000, 6) AS DATE) AS _gl_day
+  FROM activity
+)
+SELECT
+  r.*
+  EXCLUDE (_gl_dup),
+  r.timestamp < a.assigned_at AS _gl_pre,
+  a.uk AS _gl_uk,
+  CASE
+    WHEN r.user_id IS NULL
+    THEN 'missing_key'
+    WHEN r.timestamp IS NULL
+    THEN 'missing_time'
+    WHEN a.user_id IS NULL
+    THEN 'not_in_experiment'
+    WHEN r._gl_dup > 1
+    THEN 'exact_duplicate'
+    WHEN r.timestamp >= CAST('2026-11-30T15:00:00+00:00' AS TIMESTAMPTZ)
+    THEN 'future'
+    WHEN r.timestamp < a.assigned_at
+    AND NOT (
+      r._gl_day >= a.assigned_day - INTERVAL '14 DAY' AND r._gl_day < a.assigned_day
+    )
+    THEN 'before_assignment'
+    WHEN r.timestamp >= CAST('2026-10-28T15:00:00+00:00' AS TIMESTAMPTZ)
+    THEN 'after_analysis_date'
+  END AS _gl_reason
+FROM r
+LEFT JOIN exp_assigned AS a
+  USING (user_id);
+
+-- [19]
+CREATE OR REPLACE TEMPORARY TABLE ledger_activity_days AS
+SELECT
+  _gl_reason,
+  _gl_uk AS uk,
+  _gl_day AS day,
+  COALESCE(_gl_pre, FALSE) AS pre,
+  COUNT(*) AS events,
+  BOOLOR_AGG(COALESCE(event IN ('project_created'), FALSE)) AS goal,
+  BOOLOR_AGG(FALSE) AS support,
+  MIN(
+    CASE
+      WHEN NOT _gl_reason IS NULL
+      THEN CONCAT_WS(
+        ', ',
+        COALESCE('user_id=' || COALESCE(LEFT(CAST("user_id" AS VARCHAR), 60), 'NULL'), ''),
+        COALESCE('timestamp=' || COALESCE(LEFT(CAST("timestamp" AS VARCHAR), 60), 'NULL'), ''),
+        COALESCE('event=' || COALESCE(LEFT(CAST("event" AS VARCHAR), 60), 'NULL'), '')
+      )
+    END
+  ) AS example
+FROM ledger_activity
+GROUP BY ALL;
+
+-- [20]
+CREATE OR REPLACE TEMPORARY VIEW exp_activity_days AS
+SELECT
+  uk,
+  day,
+  pre,
+  events,
+  goal,
+  support
+FROM ledger_activity_days
+WHERE
+  _gl_reason IS NULL;
+
+-- [21]
+CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
+SELECT
+  *
+  EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day)
+FROM ledger_activity
+WHERE
+  _gl_reason IS NULL AND NOT _gl_pre;
+
+-- [22]
+CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
+SELECT
+  *
+  EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day)
+FROM ledger_activity
+WHERE
+  _gl_reason IS NULL AND _gl_pre;
+
+-- [23]
+DESCRIBE TABLE users;
+
+-- [24]
+CREATE OR REPLACE TEMPORARY TABLE ledger_users AS
+WITH r AS (
+  SELECT
+    *,
+    ROW_NUMBER() OVER (PARTITION BY "user_id", "signup_at", "platform", "locale", "plan") AS _gl_dup
+  FROM users
+), s AS (
+  SELECT
+    *,
+    ROW_NUMBER() OVER (
+      PARTITION BY user_id, _gl_dup > 1
+      ORDER BY "user_id", "signup_at", "platform", "locale", "plan"
+    ) AS _gl_rank
+  FROM r
+)
+SELECT
+  s.*
+  EXCLUDE (_gl_dup, _gl_rank),
+  CASE
+    WHEN s.user_id IS NULL
+    THEN 'missing_key'
+    WHEN a.user_id IS NULL
+    THEN 'not_in_experiment'
+    WHEN s._gl_dup > 1
+    THEN 'exact_duplicate'
+    WHEN s._gl_rank > 1
+    THEN 'duplicate_user'
+  END AS _gl_reason
+FROM s
+LEFT JOIN exp_assigned AS a
+  USING (user_id);
+
+-- [25]
+CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
+SELECT
+  *
+  EXCLUDE (_gl_reason)
+FROM ledger_users
+WHERE
+  _gl_reason IS NULL;
+
+-- [26]
+SELECT
+  COUNT(*),
+  COUNT_IF(user_id IS NULL),
+  COUNT_IF(NOT variant IN ('holdout', 'tour', 'checklist') OR variant IS NULL)
+FROM ledger_assignments
+WHERE
+  experiment = 'onboarding-tour-vs-checklist'
+  AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMPTZ);
+
+-- [27]
+SELECT
+  COUNT(DISTINCT user_id)
+FROM ledger_assignments
+WHERE
+  _gl_reason = 'multiple_arms';
+
+-- [28]
+DESCRIBE TABLE guide_events;
+
+-- [29]
+CREATE OR REPLACE TEMPORARY TABLE exp_guide_user AS
+WITH e AS (
+  SELECT
+    g._gl_uk AS uk,
+    g.guide_id,
+    g._gl_own AS own,
+    g.timestamp,
+    CASE g.event
+      WHEN 'app_session'
+      THEN 'activity'
+      WHEN 'tour_closed'
+      THEN 'dismissed'
+      WHEN 'tour_cta_clicked'
+      THEN 'clicked'
+      WHEN 'tour_finished'
+      THEN 'completed'
+      WHEN 'tour_opened'
+      THEN 'opened'
+      WHEN 'tour_step_viewed'
+      THEN 'shown'
+      ELSE g.event
+    END AS ev,
+    CAST(g.step AS INT) AS raw_step,
+    COALESCE(CAST(g.step AS INT), 1) AS step,
+    DATEDIFF(DAY, a.assigned_day, g._gl_day) AS day
+  FROM ledger_guide_events AS g
+  JOIN exp_assigned AS a
+    ON a.uk = g._gl_uk
+  WHERE
+    g._gl_reason IS NULL
+)
+SELECT
+  uk,
+  guide_id,
+  BOOLOR_AGG(own) AS own,
+  BOOLOR_AGG(e.ev = 'shown') AS shown,
+  BOOLOR_AGG(e.ev = 'opened') AS opened,
+  BOOLOR_AGG(e.ev = 'clicked') AS clicked,
+  BOOLOR_AGG(e.ev = 'dismissed') AS dismissed,
+  BOOLOR_AGG(e.ev = 'completed') AS completed,
+  BOOLOR_AGG(e.ev = 'opted_out') AS opted_out,
+  BOOLOR_AGG(e.ev = 'answered') AS answered,
+  COUNT_IF(e.ev = 'shown' AND e.step = 1) AS shown_n,
+  COUNT_IF(e.ev = 'clicked') AS clicked_n,
+  MAX(IFF(e.ev = 'shown', e.raw_step, NULL)) AS max_shown_step,
+  MIN(IFF(e.ev = 'shown', e.timestamp, NULL)) AS first_shown,
+  MIN(IFF(e.ev = 'completed', e.timestamp, NULL)) AS first_completed,
+  BOOLOR_AGG(e.ev = 'shown' AND e.day < 7) AS shown_in_period
+FROM e
+GROUP BY
+  uk,
+  guide_id;
+
+-- [30]
+DESCRIBE TABLE guide_events;
+
+-- [31]
+CREATE OR REPLACE TEMPORARY TABLE exp_users AS
+WITH gf AS (
+  SELECT
+    uk,
+    BOOLOR_AGG(g.shown) AS shown,
+    BOOLOR_AGG(g.opened) AS opened,
+    BOOLOR_AGG(g.clicked) AS clicked,
+    BOOLOR_AGG(g.dismissed) AS dismissed,
+    BOOLOR_AGG(g.completed) AS completed,
+    BOOLOR_AGG(g.opted_out) AS opted_out,
+    BOOLOR_AGG(g.answered) AS answered,
+    SUM(shown_n) AS shown_n,
+    SUM(clicked_n) AS clicked_n
+  FROM exp_guide_user AS g
+  WHERE
+    own
+  GROUP BY
+    uk
+), ox AS (
+  SELECT
+    uk,
+    COUNT(*) AS guides_shown
+  FROM exp_guide_user
+  WHERE
+    shown_in_period
+  GROUP BY
+    uk
+), pre AS (
+  SELECT
+    uk,
+    COUNT(*) AS pre_active_days
+  FROM exp_activity_days
+  WHERE
+    pre
+  GROUP BY
+    uk
+), a AS (
+  SELECT
+    d.uk,
+    DATEDIFF(DAY, u2.assigned_day, d.day) AS day,
+    d.events AS sessions, /* the activity rows of the day (registry aggregates sum it) */
+    d.goal AS is_goal,
+    d.support AS is_support /* the registry's names (docs/metrics.md) */
+  FROM exp_activity_days AS d
+  JOIN exp_assigned AS u2
+    USING (uk)
+  WHERE
+    NOT d.pre
+), af AS (
+  SELECT
+    uk,
+    MIN(IFF(is_goal, day, NULL)) AS first_goal_day,
+    MIN(IFF(is_support, day, NULL)) AS first_support_day,
+    BOOLOR_AGG(day = 1) AS active_d1,
+    BOOLOR_AGG(day = 7) AS active_d7,
+    CAST(SUM(IFF(day BETWEEN 0 AND 6, sessions, NULL)) AS BIGINT) AS sessions_d7
+  FROM a
+  GROUP BY
+    uk
+)
+SELECT
+  u2.uk,
+  u2.user_id,
+  u2.variant,
+  u2.assigned_at,
+  u2.assigned_day,
+  DATEDIFF(DAY, u2.assigned_day, CAST('2026-10-28' AS DATE)) AS observed_days,
+  COALESCE(gf.shown, FALSE) AS shown,
+  COALESCE(gf.opened, FALSE) AS opened,
+  COALESCE(gf.clicked, FALSE) AS clicked,
+  COALESCE(gf.dismissed, FALSE) AS dismissed,
+  COALESCE(gf.completed, FALSE) AS completed,
+  COALESCE(gf.opted_out, FALSE) AS opted_out,
+  COALESCE(gf.answered, FALSE) AS answered,
+  af.first_goal_day,
+  af.first_support_day,
+  COALESCE(ox.guides_shown, 0) AS guides_shown,
+  CAST(COALESCE(gf.shown_n, 0) AS BIGINT) AS shown_n,
+  CAST(COALESCE(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
+  COALESCE(pre.pre_active_days, 0) AS pre_active_days,
+  COALESCE(af.active_d1, FALSE) AS active_d1,
+  COALESCE(af.active_d7, FALSE) AS active_d7,
+  COALESCE(af.sessions_d7, 0) AS sessions_d7
+FROM exp_assigned AS u2
+LEFT JOIN gf
+  USING (uk)
+LEFT JOIN af
+  USING (uk)
+LEFT JOIN pre
+  USING (uk)
+LEFT JOIN ox
+  USING (uk);
+
+-- [32]
+SELECT
+  COUNT(*)
+FROM exp_users AS u
+WHERE
+  u.shown AND u.variant IN ('holdout');
+
+-- [33]
+SELECT
+  COUNT(*),
+  COUNT_IF(shown)
+FROM exp_users
+WHERE
+  variant IN ('tour', 'checklist');
+
+-- [34]
+DESCRIBE TABLE assignments;
+
+-- [35]
+SELECT
+  _gl_reason,
+  MIN(
+    CONCAT_WS(
+      ', ',
+      COALESCE('user_id=' || COALESCE(LEFT(CAST("user_id" AS VARCHAR), 60), 'NULL'), ''),
+      COALESCE('experiment=' || COALESCE(LEFT(CAST("experiment" AS VARCHAR), 60), 'NULL'), ''),
+      COALESCE('variant=' || COALESCE(LEFT(CAST("variant" AS VARCHAR), 60), 'NULL'), ''),
+      COALESCE('assigned_at=' || COALESCE(LEFT(CAST("assigned_at" AS VARCHAR), 60), 'NULL'), '')
+    )
+  )
+FROM ledger_assignments
+WHERE
+  NOT _gl_reason IS NULL
+GROUP BY
+  1;
+
+-- [36]
+SELECT
+  _gl_reason,
+  COUNT(*)
+FROM ledger_assignments
+GROUP BY
+  1;
+
+-- [37]
+DESCRIBE TABLE guide_events;
+
+-- [38]
+SELECT
+  _gl_reason,
+  MIN(
+    CONCAT_WS(
+      ', ',
+      COALESCE('user_id=' || COALESCE(LEFT(CAST("user_id" AS VARCHAR), 60), 'NULL'), ''),
+      COALESCE('guide_id=' || COALESCE(LEFT(CAST("guide_id" AS VARCHAR), 60), 'NULL'), ''),
+      COALESCE('step=' || COALESCE(LEFT(CAST("step" AS VARCHAR), 60), 'NULL'), ''),
+      COALESCE('event=' || COALESCE(LEFT(CAST("event" AS VARCHAR), 60), 'NULL'), ''),
+      COALESCE('timestamp=' || COALESCE(LEFT(CAST("timestamp" AS VARCHAR), 60), 'NULL'), '')
+    )
+  )
+FROM ledger_guide_events
+WHERE
+  NOT _gl_reason IS NULL
+GROUP BY
+  1;
+
+-- [39]
+SELECT
+  _gl_reason,
+  COUNT(*)
+FROM ledger_guide_events
+GROUP BY
+  1;
+
+-- [40]
+DESCRIBE TABLE activity;
+
+-- [41]
+SELECT
+  _gl_reason,
+  SUM(events),
+  MIN(example)
+FROM ledger_activity_days
+GROUP BY
+  1;
+
+-- [42]
+DESCRIBE TABLE users;
+
+-- [43]
+SELECT
+  _gl_reason,
+  MIN(
+    CONCAT_WS(
+      ', ',
+      COALESCE('user_id=' || COALESCE(LEFT(CAST("user_id" AS VARCHAR), 60), 'NULL'), ''),
+      COALESCE('signup_at=' || COALESCE(LEFT(CAST("signup_at" AS VARCHAR), 60), 'NULL'), ''),
+      COALESCE('platform=' || COALESCE(LEFT(CAST("platform" AS VARCHAR), 60), 'NULL'), ''),
+      COALESCE('locale=' || COALESCE(LEFT(CAST("locale" AS VARCHAR), 60), 'NULL'), ''),
+      COALESCE('plan=' || COALESCE(LEFT(CAST("plan" AS VARCHAR), 60), 'NULL'), '')
+    )
+  )
+FROM ledger_users
+WHERE
+  NOT _gl_reason IS NULL
+GROUP BY
+  1;
+
+-- [44]
+SELECT
+  _gl_reason,
+  COUNT(*)
+FROM ledger_users
+GROUP BY
+  1;
+
+-- [45]
+SELECT
+  variant,
+  COUNT(*)
+FROM exp_users
+GROUP BY
+  variant;
+
+-- [46]
+SELECT
+  assigned_day,
+  variant,
+  COUNT(*)
+FROM exp_users
+GROUP BY ALL
+ORDER BY
+  1,
+  2;
+
+-- [47]
+SELECT
+  variant,
+  COUNT(*),
+  SUM(CAST(active_d7 AS INT)),
+  SUM(CAST(active_d7 AS INT) * CAST(active_d7 AS INT)),
+  SUM(pre_active_days),
+  SUM(pre_active_days * pre_active_days),
+  SUM(CAST(active_d7 AS INT) * pre_active_days),
+  VARIANCE_POP(COALESCE(CAST(active_d7 AS INT), 0)) * COUNT(*),
+  VARIANCE_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
+  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(CAST(active_d7 AS INT), 0)) * COUNT(*)
+FROM exp_users
+WHERE
+  observed_days >= 7
+GROUP BY
+  variant;
+
+-- [48]
+SELECT
+  variant,
+  COUNT(*),
+  SUM(CAST(active_d1 AS INT)),
+  SUM(CAST(active_d1 AS INT) * CAST(active_d1 AS INT)),
+  SUM(pre_active_days),
+  SUM(pre_active_days * pre_active_days),
+  SUM(CAST(active_d1 AS INT) * pre_active_days),
+  VARIANCE_POP(COALESCE(CAST(active_d1 AS INT), 0)) * COUNT(*),
+  VARIANCE_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
+  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(CAST(active_d1 AS INT), 0)) * COUNT(*)
+FROM exp_users
+WHERE
+  observed_days >= 1
+GROUP BY
+  variant;
+
+-- [49]
+SELECT
+  variant,
+  COUNT(*),
+  SUM(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
+  SUM(
+    CAST(COALESCE(first_goal_day < 7, FALSE) AS INT) * CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)
+  ),
+  SUM(pre_active_days),
+  SUM(pre_active_days * pre_active_days),
+  SUM(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT) * pre_active_days),
+  VARIANCE_POP(COALESCE(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT), 0)) * COUNT(*),
+  VARIANCE_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
+  COVAR_POP(
+    COALESCE(pre_active_days, 0),
+    COALESCE(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT), 0)
+  ) * COUNT(*)
+FROM exp_users
+WHERE
+  observed_days >= 6
+GROUP BY
+  variant;
+
+-- [50]
+SELECT
+  variant,
+  COUNT(*),
+  SUM(sessions_d7),
+  SUM(sessions_d7 * sessions_d7),
+  SUM(pre_active_days),
+  SUM(pre_active_days * pre_active_days),
+  SUM(sessions_d7 * pre_active_days),
+  VARIANCE_POP(COALESCE(sessions_d7, 0)) * COUNT(*),
+  VARIANCE_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
+  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(sessions_d7, 0)) * COUNT(*)
+FROM exp_users
+WHERE
+  observed_days >= 6
+GROUP BY
+  variant;
+
+-- [51]
+SELECT
+  variant,
+  COUNT(*),
+  SUM(CAST(dismissed AS INT)),
+  SUM(CAST(dismissed AS INT) * CAST(dismissed AS INT)),
+  SUM(pre_active_days),
+  SUM(pre_active_days * pre_active_days),
+  SUM(CAST(dismissed AS INT) * pre_active_days),
+  VARIANCE_POP(COALESCE(CAST(dismissed AS INT), 0)) * COUNT(*),
+  VARIANCE_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
+  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(CAST(dismissed AS INT), 0)) * COUNT(*)
+FROM exp_users
+WHERE
+  TRUE
+GROUP BY
+  variant;
+
+-- [52]
+SELECT
+  u.variant,
+  d.range AS day,
+  COUNT(*) AS n
+FROM exp_users AS u, ARRAY_GENERATE_RANGE(0, 31) AS d
+WHERE
+  u.observed_days >= d.range
+GROUP BY ALL;
+
+-- [53]
+SELECT
+  variant,
+  day,
+  COUNT(*)
+FROM (
+  SELECT
+    u.variant,
+    u.observed_days,
+    DATEDIFF(DAY, u.assigned_day, d.day) AS day
+  FROM exp_activity_days AS d
+  JOIN exp_users AS u
+    USING (uk)
+  WHERE
+    NOT d.pre
+) AS a
+WHERE
+  day BETWEEN 0 AND 30 AND observed_days >= day
+GROUP BY ALL;
+
+-- [54]
+SELECT
+  variant,
+  CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
+  NOT first_goal_day IS NULL AS event,
+  COUNT(*)
+FROM exp_users
+WHERE
+  observed_days >= 0
+GROUP BY ALL;
+
+-- [55]
+SELECT
+  variant,
+  assigned_day,
+  COUNT(*),
+  SUM(CAST(active_d7 AS INT))
+FROM exp_users
+WHERE
+  observed_days >= 7
+GROUP BY ALL
+ORDER BY
+  2;
+
+-- [56]
+DESCRIBE TABLE users;
+
+-- [57]
+SELECT
+  CAST(s."platform" AS VARCHAR) AS segment,
+  e.variant,
+  COUNT(*),
+  SUM(CAST(active_d7 AS INT))
+FROM exp_users AS e
+JOIN exp_user_attrs AS s
+  USING (user_id)
+WHERE
+  observed_days >= 7
+GROUP BY ALL;
+
+-- [58]
+DESCRIBE TABLE users;
+
+-- [59]
+SELECT
+  CASE
+    WHEN s.signup_at IS NULL
+    THEN NULL
+    WHEN s.signup_at >= e.assigned_at - INTERVAL '1 DAY'
+    THEN 'new'
+    ELSE 'existing'
+  END AS segment,
+  e.variant,
+  COUNT(*),
+  SUM(CAST(active_d7 AS INT))
+FROM exp_users AS e
+JOIN exp_user_attrs AS s
+  USING (user_id)
+WHERE
+  observed_days >= 7
+GROUP BY ALL;
+
+-- [60]
+DESCRIBE TABLE guide_events;
+
+-- [61]
+WITH s AS (
+  SELECT
+    uk,
+    max_shown_step AS max_step
+  FROM exp_guide_user
+  WHERE
+    guide_id = 'onboarding-tour'
+)
+SELECT
+  r.range AS step,
+  COUNT(*)
+FROM exp_users AS u
+LEFT JOIN s
+  USING (uk), ARRAY_GENERATE_RANGE(1, 4) AS r
+WHERE
+  u.variant = 'tour' AND (
+    s.max_step >= r.range OR u.completed
+  )
+GROUP BY
+  1;
+
+-- [62]
+SELECT
+  COUNT(*),
+  COUNT_IF(completed)
+FROM exp_users
+WHERE
+  variant = 'tour';
+
+-- [63]
+WITH d AS (
+  SELECT
+    DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
+  FROM exp_guide_user AS g
+  JOIN exp_users AS u
+    USING (uk)
+  WHERE
+    u.variant = 'tour'
+    AND g.guide_id = 'onboarding-tour'
+    AND NOT g.first_completed IS NULL
+    AND NOT g.first_shown IS NULL
+)
+SELECT
+  COUNT_IF(secs >= 0),
+  COALESCE(SUM(IFF(secs >= 0, secs, NULL)), 0),
+  COALESCE(SUM(IFF(secs >= 0, secs * secs, NULL)), 0),
+  COUNT_IF(secs < 0)
+FROM d;
+
+-- [64]
+WITH s AS (
+  SELECT
+    uk,
+    max_shown_step AS max_step
+  FROM exp_guide_user
+  WHERE
+    guide_id = 'onboarding-checklist'
+)
+SELECT
+  r.range AS step,
+  COUNT(*)
+FROM exp_users AS u
+LEFT JOIN s
+  USING (uk), ARRAY_GENERATE_RANGE(1, 4) AS r
+WHERE
+  u.variant = 'checklist' AND (
+    s.max_step >= r.range OR u.completed
+  )
+GROUP BY
+  1;
+
+-- [65]
+SELECT
+  COUNT(*),
+  COUNT_IF(completed)
+FROM exp_users
+WHERE
+  variant = 'checklist';
+
+-- [66]
+WITH d AS (
+  SELECT
+    DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
+  FROM exp_guide_user AS g
+  JOIN exp_users AS u
+    USING (uk)
+  WHERE
+    u.variant = 'checklist'
+    AND g.guide_id = 'onboarding-checklist'
+    AND NOT g.first_completed IS NULL
+    AND NOT g.first_shown IS NULL
+)
+SELECT
+  COUNT_IF(secs >= 0),
+  COALESCE(SUM(IFF(secs >= 0, secs, NULL)), 0),
+  COALESCE(SUM(IFF(secs >= 0, secs * secs, NULL)), 0),
+  COUNT_IF(secs < 0)
+FROM d;
+
+-- [67]
+WITH act AS (
+  SELECT
+    u.variant,
+    d.day,
+    LAG(d.day) OVER (PARTITION BY d.uk ORDER BY d.day) AS prev
+  FROM exp_activity_days AS d
+  JOIN exp_users AS u
+    USING (uk)
+  WHERE
+    NOT d.pre
+), days AS (
+  SELECT DISTINCT
+    day
+  FROM act
+), arms AS (
+  SELECT DISTINCT
+    variant
+  FROM act
+), steps AS (
+  SELECT
+    variant,
+    day,
+    1 AS dau,
+    0 AS wau,
+    0 AS mau
+  FROM act
+  UNION ALL
+  SELECT
+    variant,
+    CASE WHEN prev IS NULL OR prev + 7 <= day THEN day ELSE prev + 7 END,
+    0,
+    1,
+    0
+  FROM act
+  UNION ALL
+  SELECT
+    variant,
+    day + 7,
+    0,
+    -1,
+    0
+  FROM act
+  UNION ALL
+  SELECT
+    variant,
+    CASE WHEN prev IS NULL OR prev + 30 <= day THEN day ELSE prev + 30 END,
+    0,
+    0,
+    1
+  FROM act
+  UNION ALL
+  SELECT
+    variant,
+    day + 30,
+    0,
+    0,
+    -1
+  FROM act
+  UNION ALL
+  SELECT
+    arms.variant,
+    days.day,
+    0,
+    0,
+    0
+  FROM arms
+  CROSS JOIN days
+), per_day AS (
+  SELECT
+    variant,
+    day,
+    SUM(dau) AS dau,
+    SUM(wau) AS wau,
+    SUM(mau) AS mau
+  FROM steps
+  GROUP BY
+    variant,
+    day
+), running AS (
+  SELECT
+    variant,
+    day,
+    dau,
+    SUM(wau) OVER (PARTITION BY variant ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS wau,
+    SUM(mau) OVER (PARTITION BY variant ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS mau
+  FROM per_day
+)
+SELECT
+  r.variant,
+  r.day,
+  CAST(r.dau AS BIGINT),
+  CAST(r.wau AS BIGINT),
+  CAST(r.mau AS BIGINT)
+FROM running AS r
+JOIN days
+  USING (day)
+WHERE
+  r.mau > 0
+ORDER BY
+  r.day,
+  r.variant;
+
+-- [68]
+DESCRIBE TABLE guide_events;

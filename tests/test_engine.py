@@ -1,0 +1,255 @@
+"""The engine interface: DuckDB and Spark give the same sufficient statistics; the dialect hooks; the options.
+
+The Spark tests (``-m spark``) share one SparkSession in ``local[2]`` (the Java already on the
+machine; ``make test`` installs a headless JRE where it is missing, scripts/ensure-java) and
+check that every number the statistics read - per variant n, sums, sums of squares, CUPED
+covariate sums, data checks, the row ledger, retention curves, life tables and breakdown
+counts - is identical on both engines for all three example experiments.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from guidelab.dialects import TranslationError, translate
+from guidelab.engine import DuckDBEngine, EngineError, EngineOptions, read_spark_conf
+from guidelab.errors import DataError
+from guidelab.events import open_event_data
+from guidelab.experiment import load_experiment
+from guidelab.metrics import compute_counts
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ("onboarding-tour-vs-checklist", "maintenance-banner-copy", "nps-survey-timing")
+TODAY = dt.date(2026, 11, 30)
+
+
+# --- options and settings ----------------------------------------------------------------------
+def test_engine_options_validate():
+    assert EngineOptions.of(None).engine == "duckdb"
+    assert EngineOptions.of("spark", "local[1]").spark_master == "local[1]"
+    with pytest.raises(EngineError, match="--engine"):
+        EngineOptions("postgres")  # type: ignore[arg-type]
+    with pytest.raises(EngineError, match="need --engine spark"):
+        EngineOptions("duckdb", spark_master="local[2]")
+
+
+def test_spark_conf_key_value_and_yaml(tmp_path):
+    kv = tmp_path / "spark.conf"
+    kv.write_text("# cluster\nspark.executor.memory=4g\nspark.sql.shuffle.partitions 64\n\n", encoding="utf-8")
+    assert read_spark_conf(kv) == {"spark.executor.memory": "4g", "spark.sql.shuffle.partitions": "64"}
+    yml = tmp_path / "spark.yaml"
+    yml.write_text("spark.hadoop.fs.s3a.path.style.access: true\nspark.executor.cores: 4\n", encoding="utf-8")
+    assert read_spark_conf(yml) == {"spark.hadoop.fs.s3a.path.style.access": "true", "spark.executor.cores": "4"}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("executor.memory=4g\n", "only spark.* settings"),
+    ("spark.sql.session.timeZone=Asia/Tokyo\n", "must be 'UTC'"),
+    ("spark.executor.memory\n", "line 1: expected key=value"),
+])
+def test_spark_conf_errors_name_the_file_and_line(tmp_path, text, message):
+    path = tmp_path / "bad.conf"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(EngineError, match=message) as err:
+        read_spark_conf(path)
+    assert str(path) in str(err.value)
+
+
+def test_cli_refuses_spark_options_without_spark(tmp_path, capsys):
+    from guidelab.cli import main
+
+    code = main(["report", str(ROOT / "experiments" / f"{EXAMPLES[0]}.yaml"), "--data", str(tmp_path),
+                 "--spark-master", "local[2]"])
+    assert code == 2
+    assert "need --engine spark" in capsys.readouterr().err
+
+
+def test_cli_flags_parse():
+    from guidelab.cli import build_parser
+
+    args = build_parser().parse_args(["report", "x.yaml", "--data", "d", "--engine", "spark",
+                                      "--spark-master", "spark://h:7077", "--spark-conf", "s.conf"])
+    assert (args.engine, args.spark_master, args.spark_conf) == ("spark", "spark://h:7077", "s.conf")
+    args = build_parser().parse_args(["publish", "--engine", "spark"])
+    assert args.engine == "spark"
+
+
+# --- the dialect hooks -------------------------------------------------------------------------
+def test_parameters_bound_as_escaped_literals():
+    when = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))
+    sql = translate("SELECT 1 FROM t WHERE a = $s AND b < $end AND c = $day AND d = $n",
+                    {"s": "it's \\ here", "end": when, "day": dt.date(2026, 11, 2), "n": 3}, "spark")
+    assert "a = 'it\\'s \\\\ here'" in sql  # Spark reads backslash escapes in literals
+    assert "CAST('2026-11-02 00:00:00.000000+00:00' AS TIMESTAMP)" in sql  # the instant, in UTC
+    assert "CAST('2026-11-02' AS DATE)" in sql and "d = 3" in sql
+    with pytest.raises(TranslationError, match=r"\$missing"):
+        translate("SELECT $missing", {}, "spark")
+
+
+def test_time_zone_and_epoch_hooks():
+    sql = "SELECT CAST(timezone($tz, ts) AS DATE), epoch(b) - epoch(a) FROM t"
+    spark = translate(sql, {"tz": "Asia/Tokyo"}, "spark")
+    assert "FROM_UTC_TIMESTAMP(ts, 'Asia/Tokyo')" in spark
+    assert "CAST(UNIX_MICROS(b) AS DOUBLE) / 1000000.0" in spark and "UNIX_TIMESTAMP" not in spark  # keeps the fraction
+    assert "CONVERT_TIMEZONE('Asia/Tokyo', ts)" in translate(sql, {"tz": "Asia/Tokyo"}, "snowflake")
+    assert "DATETIME(ts, 'Asia/Tokyo')" in translate(sql, {"tz": "Asia/Tokyo"}, "bigquery")
+
+
+def test_datediff_count_if_and_range_hooks():
+    spark = translate("SELECT datediff('day', a, b), count_if(x), r.range FROM t, range(1, 4) r "
+                      "WHERE g IN (SELECT unnest($ids))", {"ids": ["a", "b"]}, "spark")
+    assert "DATEDIFF(DAY, a, b)" in spark and "COUNT_IF(x)" in spark
+    assert "(SELECT id AS `range` FROM RANGE(1, 4)) AS r" in spark
+    assert "g IN ('a', 'b')" in spark
+    ordered = translate("SELECT row_number() OVER (PARTITION BY a, b) FROM t", None, "spark")
+    assert "PARTITION BY a, b ORDER BY a" in ordered  # Spark needs an order; the rows are tied
+
+
+def test_duckdb_engine_runs_sql_as_written_and_traces():
+    eng = DuckDBEngine()
+    eng.trace = []
+    try:
+        assert eng.execute("SELECT $a + 1", {"a": 41}).fetchone() == (42,)
+        eng.create_temp_table("t", "SELECT 1 AS x UNION ALL SELECT 2")
+        assert eng.describe("t") == [("x", "INTEGER")]
+        assert eng.rows("SELECT sum(x) FROM t") == [(3,)]
+        assert eng.trace[0] == ("SELECT $a + 1", {"a": 41})
+    finally:
+        eng.close()
+
+
+# --- Spark ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def spark():
+    """One SparkSession in local[2] for every Spark test (a JVM starts once)."""
+    if os.environ.get("GUIDELAB_SKIP_SPARK") == "1":
+        pytest.skip("GUIDELAB_SKIP_SPARK=1")
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        pytest.fail("PySpark is not installed: pip install -e '.[test,spark]' (make test does), "
+                    "or set GUIDELAB_SKIP_SPARK=1 to skip the Spark tests", pytrace=False)
+    if shutil.which("java") is None:
+        pytest.fail("no java: run scripts/ensure-java (installs a headless JRE 17), or set GUIDELAB_SKIP_SPARK=1",
+                    pytrace=False)
+    from guidelab.engine import spark_session
+
+    session = spark_session("local[2]", {"spark.sql.shuffle.partitions": "2", "spark.sql.codegen.wholeStage": "false"})
+    yield session
+    session.stop()
+
+
+def _everything(ed, spec) -> dict:
+    """Every count the statistics and the report read, from one open data set."""
+    from guidelab import breakdowns as b
+    from guidelab.catalog import parse_metric
+    from guidelab.timeseries import goal_life_counts, retention_curve_counts
+
+    counts = compute_counts(ed, spec, None, TODAY)
+    primary = parse_metric(spec.metrics.primary)
+    out = {"counts": counts,
+           "curves": retention_curve_counts(ed, spec, counts.as_of, 30),
+           "goal_life": goal_life_counts(ed, spec) if spec.goal_event else None,
+           "funnels": b.funnel_counts(ed, spec, counts.as_of),
+           "stickiness": b.stickiness_counts(ed, spec, counts.as_of),
+           "scores": b.score_counts(ed, spec, counts.as_of)}
+    if primary.kind == "proportion":
+        out["daily"] = b.daily_counts(ed, spec, primary)
+        out["segments"] = {a: b.segment_counts(ed, spec, primary, a) for a in spec.segments}
+    return out
+
+
+def _on(engine: str, data_dir: Path, spec) -> dict:
+    ed = open_event_data(data_dir, data_timezone=spec.data_timezone, engine=EngineOptions(engine))  # type: ignore[arg-type]
+    try:
+        assert ed.engine.name == engine
+        return _everything(ed, spec)
+    finally:
+        ed.close()
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_sufficient_statistics_identical_on_duckdb_and_spark(spark, example):
+    spec = load_experiment(ROOT / "experiments" / f"{example}.yaml")
+    data = ROOT / "data" / "sample" / example
+    duck, spk = _on("duckdb", data, spec), _on("spark", data, spec)
+    c_duck, c_spark = duck.pop("counts"), spk.pop("counts")
+    assert c_spark.as_of == c_duck.as_of
+    assert c_spark.assigned == c_duck.assigned and sum(c_duck.assigned.values()) > 0
+    assert c_spark.daily_assigned == c_duck.daily_assigned
+    assert [m.metric.name for m in c_spark.metrics] == [m.metric.name for m in c_duck.metrics]
+    for m_spark, m_duck in zip(c_spark.metrics, c_duck.metrics):
+        assert m_spark.by_variant == m_duck.by_variant, m_duck.metric.name  # n, sums, sums of squares: exact
+        assert m_spark.covariate == m_duck.covariate, m_duck.metric.name
+    assert [c.to_dict() for c in c_spark.checks] == [c.to_dict() for c in c_duck.checks]
+    for t_spark, t_duck in zip(c_spark.ledger.tables, c_duck.ledger.tables, strict=True):
+        assert (t_spark.table, t_spark.rows_read, t_spark.rows_used) == (t_duck.table, t_duck.rows_read, t_duck.rows_used)
+        assert [(x.reason, x.rows) for x in t_spark.left_out] == [(x.reason, x.rows) for x in t_duck.left_out]
+    assert spk == duck  # curves, life table, funnels, stickiness, scores, daily and segment counts
+
+
+@pytest.mark.spark
+def test_spark_reads_zoneless_and_offset_csv_like_duckdb(spark, tmp_path):
+    """CSV timestamps zoneless (read in data_timezone), with ' +0900' and with '+09:00': the same instants."""
+    import csv
+
+    import pyarrow.parquet as pq
+
+    src = ROOT / "data" / "sample" / "onboarding-tour-vs-checklist"
+    tokyo = dt.timezone(dt.timedelta(hours=9))
+    formats = {"assignments": lambda t: t.astimezone(tokyo).strftime("%Y-%m-%d %H:%M:%S"),
+               "activity": lambda t: t.astimezone(tokyo).strftime("%Y-%m-%dT%H:%M:%S +0900"),
+               "guide_events": lambda t: t.astimezone(tokyo).isoformat()}
+    for name, fmt in formats.items():
+        rows = pq.read_table(src / f"{name}.parquet").slice(0, 2000).to_pylist()
+        with open(tmp_path / f"{name}.csv", "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(list(rows[0]))
+            w.writerows([[fmt(v) if isinstance(v, dt.datetime) else v for v in r.values()] for r in rows])
+
+    def values(engine: str) -> list:
+        ed = open_event_data(tmp_path, tuple(formats), data_timezone="Asia/Tokyo",
+                             engine=EngineOptions(engine))  # type: ignore[arg-type]
+        try:
+            return [ed.con.execute(f"SELECT count(*), epoch(min({c})), epoch(max({c})), sum(epoch({c})), "
+                                   f"count(DISTINCT CAST(timezone('Asia/Tokyo', {c}) AS DATE)) FROM {t}").fetchone()
+                    for t, c in (("assignments", "assigned_at"), ("activity", "timestamp"), ("guide_events", "timestamp"))]
+        finally:
+            ed.close()
+
+    duck = values("duckdb")
+    assert values("spark") == duck
+    first = min(pq.read_table(src / "assignments.parquet").slice(0, 2000)["assigned_at"].to_pylist())
+    assert duck[0][:2] == (2000, first.timestamp())  # the zoneless local times are the original instants
+
+
+@pytest.mark.spark
+def test_spark_refuses_cp932_csv_naming_the_file(spark, tmp_path):
+    (tmp_path / "assignments.csv").write_bytes("user_id,experiment,variant,assigned_at\n"
+                                               "ユーザー1,exp,a,2026-11-02T09:00:00+09:00\n".encode("cp932"))
+    with pytest.raises(DataError, match="not supported on the spark engine") as err:
+        open_event_data(tmp_path, ("assignments",), engine=EngineOptions("spark"))
+    assert "assignments.csv" in str(err.value)
+    duck = open_event_data(tmp_path, ("assignments",))  # DuckDB re-encodes it
+    try:
+        assert duck.con.execute("SELECT user_id FROM assignments").fetchone() == ("ユーザー1",)
+    finally:
+        duck.close()
+
+
+@pytest.mark.spark
+def test_spark_refuses_zoneless_timestamps_without_data_timezone(spark, tmp_path):
+    (tmp_path / "assignments.csv").write_text("user_id,experiment,variant,assigned_at\n"
+                                              "u1,exp,a,2026-11-02 09:00:00\n", encoding="utf-8")
+    messages = []
+    for engine in ("duckdb", "spark"):
+        with pytest.raises(DataError) as err:
+            open_event_data(tmp_path, ("assignments",), engine=EngineOptions(engine))  # type: ignore[arg-type]
+        messages.append(str(err.value))
+    assert messages[0] == messages[1]
+    assert "assigned_at" in messages[0] and "without a time zone" in messages[0]
