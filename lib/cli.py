@@ -118,7 +118,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from .preview import preview_from_cli
+    from .report.preview import preview_from_cli
 
     print(preview_from_cli(args.spec, args.out))
     return 0
@@ -168,7 +168,7 @@ def _margins(s: str) -> tuple[str, float]:
 
 
 def _print_result_text(res, correction: str, heading: str) -> None:
-    from .i18n import metric_label, pct, pval
+    from .report.words import metric_label, pct, pval
 
     print(f"{heading}: {res.decision.verdict}" + (f" ({res.decision.arm})" if res.decision.arm else ""))
     for r in res.decision.reasons:
@@ -214,7 +214,7 @@ def cmd_analyze_counts(args: argparse.Namespace) -> int:
 
 def _notify(url: str, experiment: str, name: str, verdict: str, summary: str, link: str, lang: str = "en") -> None:
     """Post the verdict in the report's language; a failing webhook is a warning, the reports are already written."""
-    from .notify import post_json, verdict_message
+    from .report.notify import post_json, verdict_message
 
     res = post_json(url, verdict_message(experiment, name, verdict, summary, link, lang=lang))
     if res.ok:
@@ -254,7 +254,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from .portfolio import publish
+    from .report.portfolio import publish
 
     from .progress import Progress
 
@@ -264,7 +264,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
         print(f"{'ok    ' if e.status == 'ok' else 'FAILED'} {e.experiment}: {e.verdict or e.error}")
     print(f"index:    {index}")
     if args.notify:
-        from .portfolio import parse_langs
+        from .report.portfolio import parse_langs
 
         lang = parse_langs(args.lang)[0]
         for e in entries:

@@ -21,7 +21,7 @@ are measured by simulation, ``docs/statistics.md``). In order (also in the READM
 4. The experiment: KEEP the best arm that is KEEP (with a comparison of the best arm and the
    runner-up, and a note when the win is smaller than the MDE); else CONTINUE if any arm still
    runs; else KILL.
-Reasons are data (a code and parameters) rendered in English or Japanese by :mod:`guidelab.i18n`.
+Reasons are data (a code and parameters) rendered in English or Japanese by :mod:`guidelab.report.words`.
 """
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ class Reason:
     params: dict[str, Any] = field(default_factory=dict)
 
     def text(self, lang: str = "en") -> str:
-        from .i18n import reason_text
+        from .report.words import reason_text
 
         return reason_text(self, lang)
 

@@ -60,7 +60,7 @@ CONTRACTS = {
 class DataCheck:
     """One data-quality check: ``fail`` makes the verdict INVESTIGATE; ``warn``/``info`` are shown.
 
-    ``code`` and ``params`` let :mod:`guidelab.i18n` say the check in English or Japanese;
+    ``code`` and ``params`` let :mod:`guidelab.report.words` say the check in English or Japanese;
     ``name`` and ``detail`` are the English words (kept in the JSON for dashboards).
     """
 
@@ -73,15 +73,15 @@ class DataCheck:
 
     @classmethod
     def of(cls, code: str, passed: bool, severity: Severity = "fail", **params: object) -> "DataCheck":
-        """A check from its code and numbers; its English name and detail come from :mod:`guidelab.i18n`."""
-        from .i18n import check_forms
+        """A check from its code and numbers; its English name and detail come from :mod:`guidelab.report.words`."""
+        from .report.words import check_forms
 
         name, detail = check_forms(code, params, "en")
         return cls(name, passed, detail, severity, code, tuple(params.items()))
 
     def text(self, lang: str = "en") -> tuple[str, str]:
         """(name, detail) in ``lang``."""
-        from .i18n import check_text
+        from .report.words import check_text
 
         return check_text(self, lang)
 

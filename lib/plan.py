@@ -30,7 +30,7 @@ from typing import Any
 
 from .catalog import MetricDef, parse_metric
 from .experiment import ExperimentSpec, load_experiment
-from .i18n import check_lang, number, pct
+from .report.words import check_lang, number, pct
 from .stats.power import (
     mde_for_sample_size,
     sample_size_two_proportions,

@@ -164,8 +164,8 @@ def test_each_reason_on_a_handmade_export(spec, export):
 
 
 def test_ledger_in_result_json_and_report(spec, export):
-    from guidelab import render
-    from guidelab.render import ReportContext
+    from guidelab.report import render
+    from guidelab.report.render import ReportContext
 
     res = analyze_experiment(spec, export, today=TODAY)
     d = json.loads(res.to_json())["ledger"]
@@ -263,8 +263,8 @@ metrics:
 
 
 def test_completed_before_shown_is_counted_and_shown(tmp_path):
-    from guidelab import render
-    from guidelab.render import ReportContext
+    from guidelab.report import render
+    from guidelab.report.render import ReportContext
 
     p = tmp_path / "tourx.yaml"
     p.write_text(TOUR_SPEC, encoding="utf-8")

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from guidelab import render
+from guidelab.report import render
 from guidelab.experiment import load_experiment
 
 EVIL = "<script>alert('x')</script>"
@@ -58,7 +58,7 @@ def test_methods_state_the_rule_and_its_measured_operating_characteristic(simula
 
 
 def test_differences_of_rates_are_percentage_points():
-    from guidelab.i18n import pct, pts
+    from guidelab.report.words import pct, pts
 
     assert pts(0.048, signed=True) == "+4.8 pt" and pts(-0.25, signed=True) == "−25.0 pt"
     assert pts(0.25, lang="ja") == "25.0ポイント" and pts(None) == "–"
@@ -66,7 +66,7 @@ def test_differences_of_rates_are_percentage_points():
 
 
 def test_funnel_steps_are_labelled_by_title_and_completed_is_not_a_step(onboarding_spec):
-    from guidelab.render import funnel_largest_leave, funnel_step_labels
+    from guidelab.report.render import funnel_largest_leave, funnel_step_labels
     from guidelab.stats.curves import funnel
 
     guide = onboarding_spec.guide_for("tour")
@@ -83,11 +83,11 @@ def test_funnel_steps_are_labelled_by_title_and_completed_is_not_a_step(onboardi
 
 
 def test_japanese_lists_use_the_ideographic_comma():
-    from guidelab.i18n import join_list
+    from guidelab.report.words import join_list
 
     assert join_list(["holdout 46.5%", "modal 48.0%"], "ja") == "holdout 46.5%、modal 48.0%"
     assert join_list(["a", "b"], "en") == "a, b"
-    import guidelab.i18n as i18n
+    import guidelab.report.words as i18n
     import inspect
 
     source = inspect.getsource(i18n)

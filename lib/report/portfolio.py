@@ -14,13 +14,13 @@ from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
 
-from .errors import GuidelabError, SpecError
-from .experiment import ExperimentSpec, load_experiment
-from .fsutil import atomic_write_text
-from .i18n import LANGS, date, metric_label, pct, t
-from .progress import Progress
+from ..errors import GuidelabError, SpecError
+from ..experiment import ExperimentSpec, load_experiment
+from ..fsutil import atomic_write_text
+from .words import LANGS, date, metric_label, pct, t
+from ..progress import Progress
 from .render import COLOUR, CSS, SYMBOL
-from .report import report_name
+from .runner import report_name
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ def verdict_message(experiment: str, name: str, verdict: str, summary: str, link
 
     The verdict word and the link label follow ``lang`` (``✔ 採用`` / ``レポートを開く`` in
     Japanese), as the report does; ``summary`` is passed in that language by the caller."""
-    from .i18n import check_lang, t
+    from .words import check_lang, t
 
     check_lang(lang)
     word = t(verdict, lang) if verdict else verdict

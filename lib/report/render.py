@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from . import plots
-from .experiment import ExperimentSpec, load_experiment
+from ..experiment import ExperimentSpec, load_experiment
 from .guidetext import GUIDE_TEXT_CSS, guide_text_html
-from .i18n import (check_lang, date, join_list, metric_label, number, oc_sentence, p_phrase, pct, prob, pts, pval,
+from .words import (check_lang, date, join_list, metric_label, number, oc_sentence, p_phrase, pct, prob, pts, pval,
                    rule_sentence, t, value)
-from .results import ExperimentResult, write_result_json
+from ..results import ExperimentResult, write_result_json
 
 SYMBOL = {"KEEP": "✔", "KILL": "✖", "CONTINUE": "↻", "INVESTIGATE": "⚠"}  # symbols common fonts cover
 COLOUR = {"KEEP": "#0b6e4f", "KILL": "#a4161a", "CONTINUE": "#8a5a00", "INVESTIGATE": "#5a189a"}
@@ -60,7 +60,7 @@ class ReportContext:
 def build_context(spec_path: str | Path, data_dir: str | Path, as_of: str | dt.date | None = None,
                   lang: str = "en", encoding: str | None = None) -> ReportContext:
     """Load the spec, analyse the data, and keep what the report shows."""
-    from .abtest import analyze
+    from ..abtest import analyze
 
     check_lang(lang)
     spec = load_experiment(spec_path)
@@ -194,7 +194,7 @@ MIN_CURVE_USERS = 100
 
 def primary_day(metric: str) -> int | None:
     """The day a day-N metric looks at (retention_d7 -> 7), else None."""
-    from .catalog import parse_metric
+    from ..catalog import parse_metric
 
     m = parse_metric(metric)
     return m.days if m.family == "retention" else None
@@ -368,7 +368,7 @@ def data_quality(ctx: ReportContext) -> str:
 
 def ledger_table(ledger, lang: str = "en") -> str:
     """The row ledger: per table, rows read and used, and each reason rows were left out for."""
-    from .i18n import ledger_reason
+    from .words import ledger_reason
 
     if ledger is None:
         return ""
@@ -400,7 +400,7 @@ METHODS = {
 }
 
 
-OC_FIGURES = Path(__file__).with_name("oc_figures.json")
+OC_FIGURES = Path(__file__).resolve().parents[1] / "oc_figures.json"
 
 
 def oc_figures(path: Path = OC_FIGURES) -> dict | None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from .catalog import parse_metric
+from ...catalog import parse_metric
 
 if TYPE_CHECKING:
-    from .decision import Reason
+    from ...decision import Reason
 
 LANGS = ("en", "ja")
 

@@ -25,9 +25,9 @@ from collections.abc import Iterable
 from html import escape
 from pathlib import Path
 
-from .experiment import ExperimentSpec, load_experiment
-from .fsutil import atomic_write_text
-from .guides import Button, Guide, LocalizedText, Step
+from ..experiment import ExperimentSpec, load_experiment
+from ..fsutil import atomic_write_text
+from ..guides import Button, Guide, LocalizedText, Step
 from .guidetext import GUIDE_TEXT_CSS, guide_text_html
 
 __all__ = ["PREVIEW_CSS", "preview_from_cli", "preview_html", "write_preview"]
