@@ -168,11 +168,11 @@ def _margins(s: str) -> tuple[str, float]:
 
 
 def _print_result_text(res, correction: str, heading: str) -> None:
-    from .report.words import metric_label, pct, pval
+    from .report.words import metric_label, pct, pval, reason_text
 
     print(f"{heading}: {res.decision.verdict}" + (f" ({res.decision.arm})" if res.decision.arm else ""))
     for r in res.decision.reasons:
-        print(f"  - {r.text('en')}")
+        print(f"  - {reason_text(r, 'en')}")
     shares = res.methods.get("srm_weights") or {}
     split = "/".join(f"{k} {pct(v)}" for k, v in shares.items())
     against = (f"against an assumed equal split ({split}; pass --weights if the planned split differs)"

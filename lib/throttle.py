@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .serialize import ResultModel
 from .values import Bool
 from .yamlio import load_model
 
@@ -90,13 +91,10 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class Decision:
+class Decision(ResultModel):
     guide_id: str
     allowed: bool
     reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def load_policy(path: str | Path) -> ThrottlePolicy:

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from guidelab.cli import main
+from guidelab.report.words import reason_text
 from guidelab.counts_table import (CountsOptions, analyze_counts_file, analyze_counts_table, group_record,
                                    parse_guardrail, read_counts_table)
 from guidelab.errors import DataError, GuidelabError
@@ -245,8 +246,8 @@ def test_srm_reason_in_both_languages_names_the_assumed_split(tmp_path):
     users, _ = _user_table(tmp_path)
     res = analyze_user_table(users, "variant", "ctrl", ["conv"])
     srm = next(r for r in res.decision.reasons if r.code == "srm")
-    assert "assumed equal split" in srm.text("en") and "ctrl 50.0%" in srm.text("en")
-    assert "均等" in srm.text("ja") and "--weights" in srm.text("ja")
+    assert "assumed equal split" in reason_text(srm, "en") and "ctrl 50.0%" in reason_text(srm, "en")
+    assert "均等" in reason_text(srm, "ja") and "--weights" in reason_text(srm, "ja")
 
 
 def test_analyze_guardrail_and_margin(tmp_path, capsys):

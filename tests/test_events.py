@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from guidelab.errors import DataError, GuidelabError, SpecError, bound_message, clip
+from guidelab.report.words import check_text, reason_text
 from guidelab.events import find_source, is_side_file, open_event_data
 
 UTC = dt.timezone.utc
@@ -396,7 +397,7 @@ def test_empty_guide_events_is_investigate_with_guide_never_shown(export, onboar
     result = analyze_experiment(onboarding_spec, export, dt.date(2026, 10, 11))
     check = next(c for c in result.data_checks if c.code == "guide_never_shown")
     assert not check.passed and "0 of 2 users" in check.detail
-    assert "ガイド" in check.text("ja")[0]
+    assert "ガイド" in check_text(check, "ja")[0]
     assert result.decision.verdict == "INVESTIGATE"
 
 

@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from guidelab.report.words import check_text
 from guidelab.analysis import analyze_experiment
 from guidelab.errors import DataError
 from guidelab.events import open_event_data
@@ -228,7 +229,7 @@ def test_a_guide_never_shown_is_investigate(spec, export):
     assert res.decision.verdict == "INVESTIGATE"
     check = next(c for c in res.data_checks if c.code == "guide_never_shown")
     assert not check.passed and check.severity == "fail"
-    assert "never shown" in check.detail
+    assert "never shown" in check_text(check)[1]
 
 
 def test_no_assignments_for_the_experiment_is_an_error(spec, export):
@@ -301,5 +302,5 @@ def test_segments_without_a_users_table_are_a_warning(spec, export):
     seg = spec.model_copy(update={"segments": ["plan"]})
     res = analyze_experiment(seg, export, today=TODAY)
     check = next(c for c in res.data_checks if c.code == "segments_unavailable")
-    assert not check.passed and check.severity == "warn" and "plan" in check.detail
+    assert not check.passed and check.severity == "warn" and "plan" in check_text(check)[1]
     assert res.ledger.table("users") is None

@@ -16,7 +16,7 @@ from typing import Any
 from . import plots
 from ..experiment import ExperimentSpec, load_experiment
 from .guidetext import GUIDE_TEXT_CSS, guide_text_html
-from .words import (check_lang, date, join_list, metric_label, number, oc_sentence, p_phrase, pct, prob, pts, pval,
+from .words import (check_lang, check_text, reason_text, date, join_list, metric_label, number, oc_sentence, p_phrase, pct, prob, pts, pval,
                    rule_sentence, t, value)
 from ..results import ExperimentResult, write_result_json
 
@@ -86,7 +86,7 @@ def decision_banner(ctx: ReportContext) -> str:
     colour = COLOUR[d.verdict]
     arm = f" — {escape(d.arm)}" if d.arm else ""
     summary = decision_summary(ctx.result, lang)
-    others = "".join(f"<li>{escape(r.text(lang))}</li>" for r in d.reasons[1:])
+    others = "".join(f"<li>{escape(reason_text(r, lang))}</li>" for r in d.reasons[1:])
     others_html = f'<div style="margin-top:.5em"><b>{t("other_findings", lang)}</b><ul>{others}</ul></div>' if others else ""
     days = ""
     if (ctx.result.methods or {}).get("sequential"):
@@ -103,7 +103,7 @@ def decision_banner(ctx: ReportContext) -> str:
 def decision_summary(result: ExperimentResult, lang: str = "en") -> str:
     """One plain-language paragraph: the main finding with its numbers, then what to do."""
     d = result.decision
-    first = d.reasons[0].text(lang) if d.reasons else ""
+    first = reason_text(d.reasons[0], lang) if d.reasons else ""
     action = t("action." + d.verdict, lang).format(arm=d.arm or "")
     return f"{first} {action}".strip()
 
@@ -355,9 +355,9 @@ def data_quality(ctx: ReportContext) -> str:
         for v, n in srm.counts.items())
     srm_ok = srm.p_value is None or srm.p_value >= 0.001
     checks = "".join(
-        f'<tr><td class="l">{escape(c.text(lang)[0])}</td><td class="{"gl-ok" if c.passed else ("gl-bad" if c.severity == "fail" else "gl-warn")}">'
+        f'<tr><td class="l">{escape(check_text(c, lang)[0])}</td><td class="{"gl-ok" if c.passed else ("gl-bad" if c.severity == "fail" else "gl-warn")}">'
         f'{"✔ " + t("passed", lang) if c.passed else ("✖ " + t("failed", lang) if c.severity == "fail" else "⚠ " + t("warning", lang))}'
-        f'</td><td class="l">{escape(c.text(lang)[1])}</td></tr>' for c in r.data_checks)
+        f'</td><td class="l">{escape(check_text(c, lang)[1])}</td></tr>' for c in r.data_checks)
     return (f'<div class="gl-report"><h2>{t("data_quality", lang)}</h2>'
             f'<h3>{t("srm", lang)}: <span class="{"gl-ok" if srm_ok else "gl-bad"}">{"✔" if srm_ok else "✖"} '
             f'p = {pval(srm.p_value)}</span></h3>'

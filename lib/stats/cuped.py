@@ -37,6 +37,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..serialize import Interval, ResultModel
 from .means import (
     _centred_or_raw,
     _check_pair_centred,
@@ -50,7 +51,7 @@ from .means import (
     _centred_cross,
     _centred_ss,
     _check_stats,
-    _common_dict,
+    _COMMON_JSON,
     _log_ratio_arrays,
     _LogRatioArrays,
     _normal_diff_arrays,
@@ -212,7 +213,7 @@ def _cuped_arrays(
 
 
 @dataclass(frozen=True)
-class CupedComparison:
+class CupedComparison(ResultModel):
     """Treatment vs control on a mean metric, CUPED-adjusted with a pre-assignment covariate.
 
     ``estimate``/``estimate_control`` are the ADJUSTED arm means ȳ_j - θ(x̄_j - x̄) and
@@ -231,10 +232,10 @@ class CupedComparison:
     se_estimate: float | None
     se_estimate_control: float | None
     abs_diff: float | None
-    abs_ci: tuple[float, float] | None
+    abs_ci: Interval | None
     se_abs_diff: float | None
     rel_lift: float | None
-    rel_ci: tuple[float, float] | None
+    rel_ci: Interval | None
     se_log_ratio: float | None
     p_value: float | None
     alpha: float
@@ -245,15 +246,7 @@ class CupedComparison:
     status: str = STATUS_OK
     note: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: plain ints/floats, intervals as [lo, hi], None where undefined (never NaN/inf)."""
-        d = _common_dict(self)
-        d.update(
-            theta=_opt(self.theta),
-            variance_reduction=_opt(self.variance_reduction),
-            abs_diff_unadjusted=_opt(self.abs_diff_unadjusted),
-        )
-        return d
+    _json_fields = _COMMON_JSON + ("theta", "variance_reduction", "abs_diff_unadjusted")
 
 
 def compare_cuped(treatment: CovariateStats, control: CovariateStats, alpha: float = 0.05) -> CupedComparison:

@@ -20,6 +20,7 @@ from typing import Any
 
 from scipy.stats import t as student_t
 
+from ..serialize import Interval, ResultModel
 from .means import _centred_ss, _check_real, _check_sum_of_squares
 from .proportions import (
     STATUS_NOT_ENOUGH_DATA,
@@ -49,13 +50,6 @@ __all__ = [
 ]
 
 
-def _interval(ci: tuple[float, float] | None) -> list[float] | None:
-    if ci is None:
-        return None
-    lo, hi = _finite_or_none(ci[0]), _finite_or_none(ci[1])
-    return None if lo is None or hi is None else [lo, hi]
-
-
 def _rate_and_ci(x: int, n: int, alpha: float) -> tuple[float | None, tuple[float, float] | None]:
     if n == 0:
         return None, None
@@ -66,7 +60,7 @@ def _rate_and_ci(x: int, n: int, alpha: float) -> tuple[float | None, tuple[floa
 
 
 @dataclass(frozen=True)
-class RetentionPoint:
+class RetentionPoint(ResultModel):
     """Day-``day`` retention: ``active`` of the ``n`` users whose day ``day`` is complete.
 
     ``rate`` = active / n with its Wilson ``ci``; status "not_enough_data" (rate and ci None)
@@ -77,18 +71,12 @@ class RetentionPoint:
     n: int
     active: int
     rate: float | None
-    ci: tuple[float, float] | None
+    ci: Interval | None
     status: str = STATUS_OK
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "day": int(self.day), "n": int(self.n), "active": int(self.active),
-            "rate": _finite_or_none(self.rate), "ci": _interval(self.ci), "status": self.status,
-        }
 
 
 @dataclass(frozen=True)
-class RetentionCurve:
+class RetentionCurve(ResultModel):
     """A retention curve: one :class:`RetentionPoint` per day, in increasing day order.
 
     ``status`` is "ok" if any point has users, else "not_enough_data"; ``note`` lists the days
@@ -103,13 +91,6 @@ class RetentionCurve:
     @property
     def days(self) -> tuple[int, ...]:
         return tuple(p.day for p in self.points)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (never NaN/inf)."""
-        return {
-            "points": [p.to_dict() for p in self.points], "alpha": float(self.alpha),
-            "status": self.status, "note": self.note,
-        }
 
 
 def retention_curve(
@@ -152,7 +133,7 @@ def retention_curve(
 
 
 @dataclass(frozen=True)
-class CurveComparison:
+class CurveComparison(ResultModel):
     """Treatment vs control retention, day by day: ``days[i]`` with ``comparisons[i]`` (a
     :class:`.proportions.ProportionComparison`: abs_diff with Wald CI, rel_lift with log-ratio
     CI, p_value). Pointwise, not simultaneous. ``note`` lists days found in only one curve."""
@@ -162,12 +143,12 @@ class CurveComparison:
     alpha: float
     note: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "points": [{"day": int(d), **c.to_dict()} for d, c in zip(self.days, self.comparisons)],
-            "alpha": float(self.alpha),
-            "note": self.note,
-        }
+    _json_fields = ("points", "alpha", "note")
+
+    @property
+    def points(self) -> list[dict[str, Any]]:
+        """One JSON-ready row per day: ``day`` and the day's comparison."""
+        return [{"day": int(d), **c.to_dict()} for d, c in zip(self.days, self.comparisons)]
 
 
 def compare_curves(curve_t: RetentionCurve, curve_c: RetentionCurve, alpha: float = 0.05) -> CurveComparison:
@@ -199,7 +180,7 @@ def compare_curves(curve_t: RetentionCurve, curve_c: RetentionCurve, alpha: floa
 
 
 @dataclass(frozen=True)
-class FunnelStep:
+class FunnelStep(ResultModel):
     """One funnel step: ``reached`` users out of ``previous`` at the step before (``entered``
     for the first step).
 
@@ -212,25 +193,16 @@ class FunnelStep:
     reached: int
     previous: int
     conversion: float | None
-    conversion_ci: tuple[float, float] | None
+    conversion_ci: Interval | None
     dropped: int
     drop_share: float | None
     reach_rate: float | None
-    reach_ci: tuple[float, float] | None
+    reach_ci: Interval | None
     status: str = STATUS_OK
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name, "reached": int(self.reached), "previous": int(self.previous),
-            "conversion": _finite_or_none(self.conversion), "conversion_ci": _interval(self.conversion_ci),
-            "dropped": int(self.dropped), "drop_share": _finite_or_none(self.drop_share),
-            "reach_rate": _finite_or_none(self.reach_rate), "reach_ci": _interval(self.reach_ci),
-            "status": self.status,
-        }
 
 
 @dataclass(frozen=True)
-class DropSummary:
+class DropSummary(ResultModel):
     """The step with the largest drop-out: its name, the users lost going into it, and that
     loss as a share of the users at the previous step."""
 
@@ -238,12 +210,9 @@ class DropSummary:
     users: int
     share: float
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"step": self.step, "users": int(self.users), "share": _finite_or_none(self.share)}
-
 
 @dataclass(frozen=True)
-class Funnel:
+class Funnel(ResultModel):
     """A guide funnel: ``entered`` users, then ``steps`` in order.
 
     ``completion`` = last step's reached / entered with Wilson ``completion_ci``.
@@ -256,7 +225,7 @@ class Funnel:
     entered: int
     steps: tuple[FunnelStep, ...]
     completion: float | None
-    completion_ci: tuple[float, float] | None
+    completion_ci: Interval | None
     largest_drop: DropSummary | None
     largest_relative_drop: DropSummary | None
     alpha: float
@@ -266,22 +235,6 @@ class Funnel:
     @property
     def step_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.steps)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (never NaN/inf)."""
-        return {
-            "entered": int(self.entered),
-            "steps": [s.to_dict() for s in self.steps],
-            "completion": _finite_or_none(self.completion),
-            "completion_ci": _interval(self.completion_ci),
-            "largest_drop": None if self.largest_drop is None else self.largest_drop.to_dict(),
-            "largest_relative_drop": (
-                None if self.largest_relative_drop is None else self.largest_relative_drop.to_dict()
-            ),
-            "alpha": float(self.alpha),
-            "status": self.status,
-            "note": self.note,
-        }
 
 
 def funnel(step_names: Sequence[str], reached: Sequence[int], entered: int, alpha: float = 0.05) -> Funnel:
@@ -356,7 +309,7 @@ def funnel(step_names: Sequence[str], reached: Sequence[int], entered: int, alph
 
 
 @dataclass(frozen=True)
-class FunnelComparison:
+class FunnelComparison(ResultModel):
     """Treatment vs control funnels with the same steps.
 
     ``completion``: last step reached / entered. ``step_reach[i]``: reached / entered at step i.
@@ -370,15 +323,6 @@ class FunnelComparison:
     step_reach: tuple[ProportionComparison, ...]
     step_conversion: tuple[ProportionComparison, ...]
     alpha: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "step_names": list(self.step_names),
-            "completion": self.completion.to_dict(),
-            "step_reach": [c.to_dict() for c in self.step_reach],
-            "step_conversion": [c.to_dict() for c in self.step_conversion],
-            "alpha": float(self.alpha),
-        }
 
 
 def compare_funnels(t: Funnel, c: Funnel, alpha: float = 0.05) -> FunnelComparison:

@@ -31,6 +31,7 @@ import numpy as np
 from scipy.special import ndtr
 from scipy.stats import t as student_t
 
+from ..serialize import Interval, ResultModel
 from .proportions import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
@@ -316,39 +317,16 @@ def _mean_arrays(
 # --------------------------------------------------------------------------- result helpers (shared)
 
 
-def _interval(ci: tuple[float, float] | None) -> list[float] | None:
-    if ci is None:
-        return None
-    lo, hi = _finite_or_none(ci[0]), _finite_or_none(ci[1])
-    return None if lo is None or hi is None else [lo, hi]
-
-
 def _opt(x: Any) -> float | None:
     """A Python float, or None for None / NaN / inf."""
     return None if x is None else _finite_or_none(float(x))
 
 
-def _common_dict(r: Any) -> dict[str, Any]:
-    """The fields every comparison result shares, JSON-ready (never NaN/inf)."""
-    return {
-        "n": int(r.n),
-        "n_control": int(r.n_control),
-        "estimate": _opt(r.estimate),
-        "estimate_control": _opt(r.estimate_control),
-        "se_estimate": _opt(r.se_estimate),
-        "se_estimate_control": _opt(r.se_estimate_control),
-        "abs_diff": _opt(r.abs_diff),
-        "abs_ci": _interval(r.abs_ci),
-        "se_abs_diff": _opt(r.se_abs_diff),
-        "rel_lift": _opt(r.rel_lift),
-        "rel_ci": _interval(r.rel_ci),
-        "se_log_ratio": _opt(r.se_log_ratio),
-        "p_value": _opt(r.p_value),
-        "alpha": float(r.alpha),
-        "method": r.method,
-        "status": r.status,
-        "note": r.note,
-    }
+#: The JSON keys every comparison of means, ratios and CUPED shares, in order.
+_COMMON_JSON: tuple[str, ...] = (
+    "n", "n_control", "estimate", "estimate_control", "se_estimate", "se_estimate_control", "abs_diff", "abs_ci",
+    "se_abs_diff", "rel_lift", "rel_ci", "se_log_ratio", "p_value", "alpha", "method", "status", "note",
+)
 
 
 def _relative_fields(
@@ -468,7 +446,7 @@ class MeanStats:
 
 
 @dataclass(frozen=True)
-class MeanComparison:
+class MeanComparison(ResultModel):
     """Treatment vs control on a mean metric: difference, relative lift, CIs, p-value.
 
     ``estimate``/``estimate_control`` are the arm means, ``se_estimate*`` their standard errors
@@ -487,11 +465,11 @@ class MeanComparison:
     variance: float | None
     variance_control: float | None
     abs_diff: float | None
-    abs_ci: tuple[float, float] | None
+    abs_ci: Interval | None
     se_abs_diff: float | None
     df: float | None
     rel_lift: float | None
-    rel_ci: tuple[float, float] | None
+    rel_ci: Interval | None
     se_log_ratio: float | None
     p_value: float | None
     alpha: float
@@ -499,11 +477,7 @@ class MeanComparison:
     status: str = STATUS_OK
     note: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: plain ints/floats, intervals as [lo, hi], None where undefined (never NaN/inf)."""
-        d = _common_dict(self)
-        d.update(variance=_opt(self.variance), variance_control=_opt(self.variance_control), df=_opt(self.df))
-        return d
+    _json_fields = _COMMON_JSON + ("variance", "variance_control", "df")
 
 
 def compare_means(treatment: MeanStats, control: MeanStats, alpha: float = 0.05) -> MeanComparison:

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.special import ndtr
 
+from ..serialize import Interval, ResultModel
 from .proportions import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
@@ -178,15 +179,8 @@ def _nps_diff_arrays(
 # --------------------------------------------------------------------------- results
 
 
-def _interval(ci: tuple[float, float] | None) -> list[float] | None:
-    if ci is None:
-        return None
-    lo, hi = _finite_or_none(ci[0]), _finite_or_none(ci[1])
-    return None if lo is None or hi is None else [lo, hi]
-
-
 @dataclass(frozen=True)
-class NPSResult:
+class NPSResult(ResultModel):
     """NPS of one arm with its interval, the response rate and the score distribution.
 
     ``nps`` is a fraction in [-1, 1] (x100 for points). ``distribution`` holds the share of
@@ -201,38 +195,18 @@ class NPSResult:
     detractors: int
     nps: float | None
     se: float | None
-    ci: tuple[float, float] | None
+    ci: Interval | None
     response_rate: float | None
-    response_rate_ci: tuple[float, float] | None
+    response_rate_ci: Interval | None
     distribution: tuple[float, ...] | None
     mean_score: float | None
     alpha: float
     status: str = STATUS_OK
     note: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: plain ints/floats, intervals as [lo, hi], None where undefined (never NaN/inf)."""
-        return {
-            "n": int(self.n),
-            "shown": None if self.shown is None else int(self.shown),
-            "promoters": int(self.promoters),
-            "passives": int(self.passives),
-            "detractors": int(self.detractors),
-            "nps": _finite_or_none(self.nps),
-            "se": _finite_or_none(self.se),
-            "ci": _interval(self.ci),
-            "response_rate": _finite_or_none(self.response_rate),
-            "response_rate_ci": _interval(self.response_rate_ci),
-            "distribution": None if self.distribution is None else [_finite_or_none(v) for v in self.distribution],
-            "mean_score": _finite_or_none(self.mean_score),
-            "alpha": float(self.alpha),
-            "status": self.status,
-            "note": self.note,
-        }
-
 
 @dataclass(frozen=True)
-class NPSComparison:
+class NPSComparison(ResultModel):
     """Treatment NPS - control NPS (independent arms) with interval and two-sided p-value.
 
     ``status`` is "ok" or "not_enough_data" (an arm without respondents: diff, se, ci and
@@ -243,27 +217,11 @@ class NPSComparison:
     control: NPSResult
     diff: float | None
     se: float | None
-    ci: tuple[float, float] | None
+    ci: Interval | None
     p_value: float | None
     alpha: float
     status: str = STATUS_OK
     note: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (never NaN/inf): the two arms' results nested under treatment/control."""
-        return {
-            "treatment": self.treatment.to_dict(),
-            "control": self.control.to_dict(),
-            "diff": _finite_or_none(self.diff),
-            "se": _finite_or_none(self.se),
-            "ci": _interval(self.ci),
-            "p_value": _finite_or_none(self.p_value),
-            "alpha": float(self.alpha),
-            "status": self.status,
-            "note": self.note,
-        }
-
-
 # --------------------------------------------------------------------------- public API
 
 

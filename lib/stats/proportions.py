@@ -17,6 +17,8 @@ import numpy as np
 from scipy.special import erfc, gammaln
 from scipy.stats import hypergeom, norm
 
+from ..serialize import Interval, ResultModel
+
 __all__ = [
     "ProportionComparison", "compare_proportions", "proportion_ci",
     "ProportionArrays", "compare_proportions_arrays", "EXACT_MIN_EXPECTED",
@@ -436,7 +438,7 @@ CODE_TREATMENT_RATE_ZERO = "treatment_rate_zero"
 
 
 @dataclass(frozen=True)
-class ProportionComparison:
+class ProportionComparison(ResultModel):
     """Treatment vs control on a conversion rate: absolute and relative effect, CIs, p-value.
 
     ``status`` is "ok" or "not_enough_data" (an arm with no users: every statistic is None).
@@ -452,9 +454,9 @@ class ProportionComparison:
     rate: float | None
     rate_control: float | None
     abs_diff: float | None
-    abs_ci: tuple[float, float] | None
+    abs_ci: Interval | None
     rel_lift: float | None
-    rel_ci: tuple[float, float] | None
+    rel_ci: Interval | None
     p_value: float | None
     alpha: float
     status: str = STATUS_OK
@@ -465,38 +467,6 @@ class ProportionComparison:
     se_abs_diff: float | None = None
     se_log_ratio: float | None = None
     codes: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: plain ints/floats, intervals as [lo, hi], None where undefined (never NaN/inf)."""
-
-        def interval(ci: tuple[float, float] | None) -> list[float] | None:
-            if ci is None:
-                return None
-            lo, hi = _finite_or_none(ci[0]), _finite_or_none(ci[1])
-            return None if lo is None or hi is None else [lo, hi]
-
-        return {
-            "n": int(self.n),
-            "successes": int(self.successes),
-            "n_control": int(self.n_control),
-            "successes_control": int(self.successes_control),
-            "rate": _finite_or_none(self.rate),
-            "rate_control": _finite_or_none(self.rate_control),
-            "abs_diff": _finite_or_none(self.abs_diff),
-            "abs_ci": interval(self.abs_ci),
-            "rel_lift": _finite_or_none(self.rel_lift),
-            "rel_ci": interval(self.rel_ci),
-            "p_value": _finite_or_none(self.p_value),
-            "alpha": float(self.alpha),
-            "status": self.status,
-            "note": self.note,
-            "method": self.method,
-            "p_value_score": _finite_or_none(self.p_value_score),
-            "p_value_exact": _finite_or_none(self.p_value_exact),
-            "se_abs_diff": _finite_or_none(self.se_abs_diff),
-            "se_log_ratio": _finite_or_none(self.se_log_ratio),
-            "codes": list(self.codes),
-        }
 
 
 def _agree(low: float, high: float, reject: bool, estimate: float) -> tuple[float, float]:

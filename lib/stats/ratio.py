@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..serialize import Interval, ResultModel
 from .means import (
     _check_pair_centred,
     _check_real,
@@ -41,7 +42,7 @@ from .means import (
     _CANCELLATION_RTOL,
     _arm_shortfall,
     _check_stats,
-    _common_dict,
+    _COMMON_JSON,
     _log_ratio_arrays,
     _LogRatioArrays,
     _normal_diff_arrays,
@@ -179,7 +180,7 @@ def _ratio_arrays(
 
 
 @dataclass(frozen=True)
-class RatioComparison:
+class RatioComparison(ResultModel):
     """Treatment vs control on a ratio metric Σx/Σy: difference, relative lift, CIs, p-value.
 
     ``estimate``/``estimate_control`` are the arm ratios R, ``se_estimate*`` their delta-method
@@ -195,10 +196,10 @@ class RatioComparison:
     se_estimate: float | None
     se_estimate_control: float | None
     abs_diff: float | None
-    abs_ci: tuple[float, float] | None
+    abs_ci: Interval | None
     se_abs_diff: float | None
     rel_lift: float | None
-    rel_ci: tuple[float, float] | None
+    rel_ci: Interval | None
     se_log_ratio: float | None
     p_value: float | None
     alpha: float
@@ -206,9 +207,7 @@ class RatioComparison:
     status: str = STATUS_OK
     note: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: plain ints/floats, intervals as [lo, hi], None where undefined (never NaN/inf)."""
-        return _common_dict(self)
+    _json_fields = _COMMON_JSON
 
 
 def compare_ratios(treatment: RatioStats, control: RatioStats, alpha: float = 0.05) -> RatioComparison:

@@ -270,8 +270,9 @@ def reason_text(reason: "Reason", lang: str = "en") -> str:
             split_ja, split_en = ((f" 計画した割合：{split}。", f" Planned split: {split}.") if split else ("", ""))
         return (f"サンプル比率の不一致（SRM）：{p_phrase(p['p'])}（基準 {p['threshold']}）。割り当てか計測に問題がある可能性があります。{split_ja}"
                 if ja else f"Sample ratio mismatch: {p_phrase(p['p'])} (threshold {p['threshold']}); assignment or logging may be broken.{split_en}")
-    if c == "data_check_failed":
-        return f"データチェック不合格：{p['check']}。" if ja else f"Data check failed: {p['check']}."
+    if c == "data_check_failed":  # the check's English name in both languages, as the JSON names it
+        check = check_forms(p["check"], p.get("check_params") or {}, "en")[0] if p["check"] in _CHECKS else p["check"]
+        return f"データチェック不合格：{check}。" if ja else f"Data check failed: {check}."
     seq_en = " The always-valid (sequential) interval excludes zero: you may stop now." if p.get("sequential") else ""
     seq_ja = " 逐次検定の区間が0を含まないため、今すぐ停止して構いません。" if p.get("sequential") else ""
     if c == "primary_better":
@@ -506,7 +507,7 @@ def check_forms(code: str, params: dict, lang: str = "en") -> tuple[str, str]:
 
 
 def check_text(check, lang: str = "en") -> tuple[str, str]:
-    """A data check's (name, detail) in ``lang``; unknown codes fall back to the English words."""
+    """A data check's (name, detail) in ``lang``; an unknown code is shown as it is."""
     if check.code not in _CHECKS:
-        return check.name, check.detail
+        return check.code, ""
     return check_forms(check.code, dict(check.params), lang)
