@@ -183,7 +183,7 @@ class ExperimentResult(ResultModel):
         return [flatten(m.to_dict()) for m in self.metrics]
 
     def _repr_html_(self) -> str:
-        from .report.html import experiment_table
+        from .report.templating import experiment_table
 
         return experiment_table(self)
 

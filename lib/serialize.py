@@ -205,7 +205,7 @@ class ResultModel:
 
     def _repr_html_(self) -> str:
         """A readable table in Jupyter, rendered by the report's autoescaping Jinja environment."""
-        from .report.html import model_table
+        from .report.templating import model_table
 
         return model_table(self)
 

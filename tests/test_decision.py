@@ -6,8 +6,8 @@ import pytest
 import datetime as dt
 
 from guidelab.decision import (GUARDRAIL_MARGIN_DEFAULTS, ComparisonView, Progress, Reason, decide,
-from guidelab.report.words import reason_text
                                default_guardrail_margin)
+from guidelab.report.words import reason_text
 
 
 def view(variant="b", metric="retention_d7", role="primary", p=0.5, rel=0.0, ci=(-0.1, 0.1), higher=True,

@@ -6,7 +6,7 @@ codes and parameters; this package alone turns them into sentences and HTML:
 * :mod:`guidelab.report.words` - number formats and the sentences of the verdict reasons, data
   checks and readings; the words of each language live in one file per language
   (``words/en.py``, ``words/ja.py``).
-* :mod:`guidelab.report.html` - the Jinja2 environment (autoescaping) and the page templates
+* :mod:`guidelab.report.templating` - the Jinja2 environment (autoescaping) and the page templates
   (``templates/*.html.j2``) of the report body, the guide preview and the portfolio index.
 * :mod:`guidelab.report.render` - the report sections the notebook displays, from an
   :class:`~guidelab.results.ExperimentResult`; :mod:`guidelab.report.plots` - its charts.
