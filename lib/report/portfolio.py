@@ -18,7 +18,7 @@ from markupsafe import Markup
 from ..errors import GuidelabError, SpecError
 from ..experiment import ExperimentSpec, load_experiment
 from ..fsutil import atomic_write_text
-from .words import LANGS, date, metric_label, pct, t
+from .words import LANGS, LANGUAGES, date, metric_label, pct, t
 from ..progress import Progress
 from .render import COLOUR, CSS, SYMBOL
 from .runner import report_name
@@ -200,17 +200,7 @@ _INDEX_CSS = """<style>
 @supports (word-break:auto-phrase){.gl-portfolio th:lang(ja),.gl-portfolio td:lang(ja){word-break:auto-phrase}}
 </style>"""
 
-_WORDS = {
-    "en": {"heads": ["Experiment", "Verdict per arm: primary lift (interval the verdict used)", "Primary metric",
-                     "Dates · data as of", "Reports"],
-           "title": "Guide experiments portfolio", "count": "Experiments", "failed": "failed",
-           "notebook": "executed notebook", "sequential": "sequential 95% CS", "fixed": "95% CI",
-           "overall": "Overall", "as_of": "data as of"},
-    "ja": {"heads": ["実験", "アームごとの判定：主要指標のリフト（判定に用いた区間）", "主要指標", "期間・データ基準日", "レポート"],
-           "title": "ガイド実験ポートフォリオ", "count": "件数", "failed": "失敗",
-           "notebook": "実行済みノートブック", "sequential": "逐次95%信頼系列", "fixed": "95%信頼区間",
-           "overall": "全体", "as_of": "データ基準日"},
-}
+_WORDS = {lang: module.PORTFOLIO for lang, module in LANGUAGES.items()}
 _LANG_NAMES = {"en": "English", "ja": "日本語"}
 
 

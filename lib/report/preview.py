@@ -29,6 +29,7 @@ from ..experiment import ExperimentSpec, load_experiment
 from ..fsutil import atomic_write_text
 from ..guides import Button, Guide, LocalizedText, Step
 from .guidetext import GUIDE_TEXT_CSS, guide_text_html
+from .words import LANGUAGES
 
 __all__ = ["PREVIEW_CSS", "preview_from_cli", "preview_html", "write_preview"]
 
@@ -36,26 +37,7 @@ FONT_STACK = ("'Hiragino Sans','Hiragino Kaku Gothic ProN','Noto Sans CJK JP','N
               "Meiryo,system-ui,sans-serif")
 
 # Words of the mock app and of the page itself (not user text). Unknown languages use English.
-UI: dict[str, dict[str, str]] = {
-    "en": {
-        "lang_name": "English", "holdout": "No guide is shown in this variant (holdout).",
-        "nps_low": "Not at all likely", "nps_high": "Extremely likely", "rating": "{n} of 5 stars",
-        "control": "control", "variant": "Variant", "step": "step", "no_guide": "no guide",
-        "nav1": "Dashboard", "nav2": "Projects", "nav3": "Members", "nav4": "Settings",
-        "search": "Search", "new_project": "+ New project", "title": "Guide preview",
-        "note": "Static preview: buttons do nothing; a link button shows its URL on hover.",
-        "target": "target", "placement": "placement",
-    },
-    "ja": {
-        "lang_name": "日本語", "holdout": "このバリアントではガイドは表示されません（ホールドアウト）。",
-        "nps_low": "まったく思わない", "nps_high": "非常にそう思う", "rating": "5段階中{n}",
-        "control": "対照群", "variant": "バリアント", "step": "ステップ", "no_guide": "ガイドなし",
-        "nav1": "ダッシュボード", "nav2": "プロジェクト", "nav3": "メンバー", "nav4": "設定",
-        "search": "検索", "new_project": "+ 新規プロジェクト", "title": "ガイドのプレビュー",
-        "note": "静的なプレビューです。ボタンは動作しません。リンクのボタンはマウスを重ねると URL が表示されます。",
-        "target": "ターゲット", "placement": "表示位置",
-    },
-}
+UI: dict[str, dict[str, str]] = {lang: module.PREVIEW for lang, module in LANGUAGES.items()}
 
 PRIMARY_ACTIONS = {"next", "complete", "url"}
 

@@ -23,7 +23,7 @@ from ..experiment import ExperimentSpec
 from ..results import ExperimentResult, write_result_json
 from .guidetext import GUIDE_TEXT_CSS, guide_text_html
 from . import templating
-from .words import (check_lang, check_text, reason_text, date, join_list, metric_label, number, oc_sentence, p_phrase, pct, prob, pts, pval,
+from .words import (LANGUAGES, check_lang, check_text, reason_text, date, join_list, metric_label, number, oc_sentence, p_phrase, pct, prob, pts, pval,
                    rule_sentence, t, value)
 
 SYMBOL = {"KEEP": "✔", "KILL": "✖", "CONTINUE": "↻", "INVESTIGATE": "⚠"}  # symbols common fonts cover
@@ -361,19 +361,7 @@ def ledger_table(ledger, lang: str = "en") -> str:
     return render("report/ledger.html.j2", t=partial(t, lang=lang), tables=tables)
 
 
-METHODS = {
-    "en": ("Each metric is a share of users. Differences use a Wald interval with unpooled variance; the relative "
-           "lift uses a log-ratio interval; p-values are two-sided Wald tests consistent with the difference interval. "
-           "The primary metric is pre-registered; p-values are Holm-adjusted across arms (primary) and across arms and "
-           "metrics (secondary); guardrails are not adjusted. The sample-ratio check is a chi-square test against the "
-           "spec's weights (flagged below p = 0.001). Day-N metrics count only users whose day N has ended by the "
-           "data date, in the experiment's time zone. Significance level α = {alpha}; target effect (MDE) {mde}."),
-    "ja": ("各指標はユーザーの割合です。差はプールしない分散による Wald 区間、相対リフトは対数比の区間、p値は差の区間と"
-           "整合する両側 Wald 検定です。主要指標は事前登録され、p値は主要指標ではバリアント間、副次指標ではバリアントと指標の"
-           "全体で Holm 補正しています（ガードレールは補正しません）。サンプル比率チェックは設定した比率に対するカイ二乗検定です"
-           "（p < 0.001 で警告）。N日目の指標は、実験のタイムゾーンでN日目が基準日までに終わったユーザーだけを数えます。"
-           "有意水準 α = {alpha}、目標効果（MDE）{mde}。"),
-}
+METHODS = {lang: module.METHODS for lang, module in LANGUAGES.items()}
 
 
 OC_FIGURES = Path(__file__).resolve().parents[1] / "oc_figures.json"

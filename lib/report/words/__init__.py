@@ -1,7 +1,9 @@
 """Japanese and English words, sentences and number formats for reports and verdicts.
 
 Every user-facing sentence is built here from data (a reason code and its numbers), so the
-English and Japanese reports say the same thing. Numbers: rates as percentages with one
+English and Japanese reports say the same thing. The words of each language live in one
+module per language (:mod:`.en`, :mod:`.ja`: same keys, same placeholders); the verdict's
+reason sentences (:func:`reason_text`) are still written here, both languages side by side. Numbers: rates as percentages with one
 decimal, lifts signed, p-values with three significant digits.
 """
 from __future__ import annotations
@@ -10,6 +12,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from ...catalog import parse_metric
+from . import en, ja
 
 if TYPE_CHECKING:
     from ...decision import Reason
@@ -119,118 +122,9 @@ def ci_text(ci: Any, lang: str = "en", level: float = 0.95, sequential: bool = F
     return f"{kind}{int(level * 100)}% CI {pct(lo, signed=True)} to {pct(hi, signed=True)}"
 
 
-WORDS = {
-    "en": {
-        "KEEP": "KEEP", "KILL": "KILL", "CONTINUE": "CONTINUE", "INVESTIGATE": "INVESTIGATE",
-        "verdict_hint.KEEP": "Keep the winning guide and roll it out.",
-        "verdict_hint.KILL": "Stop the guide: it harms or cannot reach its goal.",
-        "verdict_hint.CONTINUE": "Keep the experiment running: not enough evidence yet.",
-        "verdict_hint.INVESTIGATE": "Do not decide yet: the data need checking first.",
-        "decision": "Decision", "reasons": "Why", "key_metrics": "Key metrics", "metric": "Metric",
-        "variant": "Variant", "control": "Control", "users": "Users", "rate": "Rate", "lift": "Relative lift",
-        "abs_diff": "Difference", "ci": "95% CI", "p_value": "p-value", "p_adjusted": "p (Holm)",
-        "role.primary": "primary", "role.secondary": "secondary", "role.guardrail": "guardrail",
-        "charts": "Charts", "traffic": "Daily assignments", "srm": "Sample ratio (SRM) check",
-        "data_quality": "Data quality", "guides": "Guides under test", "methods": "Methods",
-        "as_of": "Data as of", "period": "Period", "hypothesis": "Hypothesis", "holdout": "holdout (no guide)",
-        "passed": "passed", "failed": "FAILED", "warning": "warning", "expected": "expected", "observed": "observed",
-        "date": "Date", "assigned_users": "Assigned users", "rate_axis": "Rate (%)", "lift_axis": "Relative lift vs control (%)",
-        "days_needed": "Estimated days still needed", "not_applicable": "not applicable",
-        "seq_ci": "Always-valid CI (lift)", "can_stop": "Stop now?", "yes": "yes", "not_yet": "not yet",
-        "chance_to_beat": "Chance to beat control", "expected_loss": "Expected loss (rate)",
-        "credible_interval": "95% credible interval (relative lift)",
-        "variance_reduction": "CUPED variance reduction", "more_methods": "Sequential, Bayesian and CUPED views",
-        "chart.rates": "Rate per variant (95% CI)", "chart.lift": "Relative lift vs control (95% CI)",
-        "chart.retention_curve": "Active users by day since assignment (95% CI; matured users only)",
-        "chart.time_to_goal": "Users who have not reached the goal yet (Kaplan-Meier)",
-        "days_since_assignment": "Days since assignment", "not_yet_goal_axis": "Not yet reached the goal (%)",
-        "reading.retention": "On day {day}, {best} kept {rate} of its users active, against {control_rate} for {control}.",
-        "reading.time_to_goal": "Time to the goal differs between variants: log-rank {p}.",
-        "reading.time_to_goal_same": "No difference in time to the goal between variants is detected (log-rank {p}).",
-        "chart.daily": "Difference in {metric} by assignment day (cumulative with 95% CI, and per day)",
-        "chart.funnel": "Users reaching each step (share of assigned users)", "chart.nps": "Survey scores (0–10)",
-        "cumulative": "cumulative", "per_day": "per day", "assignment_day": "Assignment day",
-        "diff_axis": "Difference vs control (percentage points)", "reach_axis": "Reached (%)", "step": "Step",
-        "score": "Score", "share_respondents": "Share of respondents (%)",
-        "segments": "Effect by segment", "deeper": "Deeper analyses",
-        "chart.stickiness": "Stickiness: DAU/WAU by day",
-        "reading.time_to_complete": "{variant}: completing takes {mean} s on average (95% CI {lo}–{hi} s, {n} users).",
-        "reading.completed_before_shown": "{variant}: {n} users have a 'completed' event before their first 'shown' (a negative time): left out of the time to complete.",
-        "reading.stickiness": "Average DAU/WAU over complete weeks: {values} (descriptive, no test).", "segment": "Segment", "heterogeneity": "Heterogeneity (Cochran's Q)",
-        "reading.novelty.novelty": "{variant}: the daily effect shrinks over time (slope {slope} pt/day, p = {p}): a novelty effect; judge on later days.",
-        "reading.novelty.primacy": "{variant}: the daily effect grows over time (slope {slope} pt/day, p = {p}): users need time to adapt (primacy).",
-        "reading.novelty.stable": "{variant}: no trend in the daily effect (p = {p}): no sign of novelty or primacy.",
-        "reading.funnel": "{variant}: {completion} of assigned users complete the {guide}; the largest drop is at step \u201c{step}\u201d ({share} of those who reached it leave).",
-        "funnel.completed": "Completed",
-        "reading.heterogeneity.yes": "{variant}: the effect differs between {attribute} segments (Q test p = {p}).",
-        "reading.heterogeneity.no": "{variant}: no evidence that the effect differs between {attribute} segments (Q test p = {p}).",
-        "segment_warning": "Segments are for understanding, not for picking winners: a segment chosen after looking at the data is exploratory, and only a significant heterogeneity test supports saying the effect differs by segment.",
-        "reading.nps": "{variant}: NPS {nps} [{lo}, {hi}] from {n} answers; response rate {rate}.",
-        "ledger": "Rows read and used", "table": "Table", "rows_read": "Rows read", "rows_used": "Rows used",
-        "left_out": "Left out", "reason": "Reason", "rows": "Rows", "example": "Example",
-        "other_findings": "Also", "action.KEEP": "Keep {arm}.", "action.KILL": "Stop the guide.",
-        "action.CONTINUE": "Keep the experiment running.", "action.INVESTIGATE": "Check the data before deciding.",
-        "sequential_status": "Sequential testing",
-        "stop_now": "the primary metric's always-valid interval excludes zero: the experiment may be stopped now.",
-        "keep_running": "the always-valid interval still includes zero: keep the experiment running (looking daily is fine).",
-        "table_note": "Rates are shares of users; means are per user. Lift = relative change vs control. Bold rows are significant by the method in use. Expected loss = the rate you stand to lose, on average, by choosing the variant if it is in fact worse.",
-    },
-    "ja": {
-        "KEEP": "採用", "KILL": "中止", "CONTINUE": "継続", "INVESTIGATE": "要調査",
-        "verdict_hint.KEEP": "勝ったガイドを採用し、全体に展開してください。",
-        "verdict_hint.KILL": "このガイドは中止してください（悪影響があるか、目標に届きません）。",
-        "verdict_hint.CONTINUE": "実験を続けてください（まだ判断に十分な証拠がありません）。",
-        "verdict_hint.INVESTIGATE": "まだ判断しないでください（先にデータの確認が必要です）。",
-        "decision": "判定", "reasons": "理由", "key_metrics": "主要指標", "metric": "指標",
-        "variant": "バリアント", "control": "対照群", "users": "ユーザー数", "rate": "率", "lift": "相対リフト",
-        "abs_diff": "差", "ci": "95%信頼区間", "p_value": "p値", "p_adjusted": "p値（Holm補正）",
-        "role.primary": "主要", "role.secondary": "副次", "role.guardrail": "ガードレール",
-        "charts": "グラフ", "traffic": "日別割り当て数", "srm": "サンプル比率（SRM）チェック",
-        "data_quality": "データ品質", "guides": "テスト対象のガイド", "methods": "手法",
-        "as_of": "データ基準日", "period": "期間", "hypothesis": "仮説", "holdout": "ホールドアウト（ガイドなし）",
-        "passed": "合格", "failed": "不合格", "warning": "注意", "expected": "期待値", "observed": "実測値",
-        "date": "日付", "assigned_users": "割り当てユーザー数", "rate_axis": "率（%）", "lift_axis": "対照群比の相対リフト（%）",
-        "days_needed": "判断までに必要な推定日数", "not_applicable": "該当なし",
-        "seq_ci": "常に有効な信頼区間（リフト）", "can_stop": "今停止できるか", "yes": "はい", "not_yet": "まだ",
-        "chance_to_beat": "対照群に勝つ確率", "expected_loss": "期待損失（率）",
-        "credible_interval": "95%信用区間（相対リフト）",
-        "variance_reduction": "CUPED分散削減率", "more_methods": "逐次検定・ベイズ・CUPED の結果",
-        "chart.rates": "バリアント別の率（95%信頼区間）", "chart.lift": "対照群比の相対リフト（95%信頼区間）",
-        "chart.retention_curve": "割り当て後の日数別アクティブ率（95%信頼区間、経過済みユーザーのみ）",
-        "chart.time_to_goal": "まだ目標に達していないユーザーの割合（カプラン・マイヤー）",
-        "days_since_assignment": "割り当てからの日数", "not_yet_goal_axis": "目標未達成（%）",
-        "reading.retention": "{day}日目のアクティブ率は {best} が {rate}、{control} は {control_rate} でした。",
-        "reading.time_to_goal": "目標達成までの時間はバリアント間で異なります（ログランク検定 {p}）。",
-        "reading.time_to_goal_same": "目標達成までの時間にバリアント間の差は検出されません（ログランク検定 {p}）。",
-        "chart.daily": "割り当て日別の{metric}の差（累積と95%信頼区間、および日別）",
-        "chart.funnel": "各ステップに到達したユーザー（割り当てユーザーに対する割合）", "chart.nps": "アンケートのスコア（0〜10）",
-        "cumulative": "累積", "per_day": "日別", "assignment_day": "割り当て日",
-        "diff_axis": "対照群との差（ポイント）", "reach_axis": "到達率（%）", "step": "ステップ",
-        "score": "スコア", "share_respondents": "回答者の割合（%）",
-        "segments": "セグメント別の効果", "deeper": "詳細な分析",
-        "chart.stickiness": "定着度：日別の DAU/WAU",
-        "reading.time_to_complete": "{variant}：完了までの平均時間は {mean} 秒（95%信頼区間 {lo}〜{hi} 秒、{n} 人）。",
-        "reading.completed_before_shown": "{variant}：{n} 人は最初の 'shown' より前に 'completed' があります（負の時間）。完了までの時間から除外しました。",
-        "reading.stickiness": "完全な週での DAU/WAU の平均：{values}（記述統計、検定なし）。", "segment": "セグメント", "heterogeneity": "異質性（Cochran の Q）",
-        "reading.novelty.novelty": "{variant}：日別の効果が時間とともに小さくなっています（傾き {slope} ポイント/日、p = {p}）。目新しさ効果の可能性があり、後半の日で判断してください。",
-        "reading.novelty.primacy": "{variant}：日別の効果が時間とともに大きくなっています（傾き {slope} ポイント/日、p = {p}）。慣れるまで時間がかかる効果（プライマシー）の可能性があります。",
-        "reading.novelty.stable": "{variant}：日別の効果に傾向はありません（p = {p}）。目新しさ効果やプライマシーの兆候はありません。",
-        "reading.funnel": "{variant}：割り当てユーザーの {completion} が{guide}を完了しました。最も離脱が大きいのはステップ「{step}」です（到達者の {share} が離脱）。",
-        "funnel.completed": "完了",
-        "reading.heterogeneity.yes": "{variant}：{attribute} のセグメント間で効果が異なります（Q 検定 p = {p}）。",
-        "reading.heterogeneity.no": "{variant}：{attribute} のセグメント間で効果が異なる証拠はありません（Q 検定 p = {p}）。",
-        "segment_warning": "セグメントは理解のためのもので、勝者選びには使えません。データを見た後に選んだセグメントは探索的な結果であり、異質性検定が有意な場合にのみ「セグメントによって効果が異なる」と言えます。",
-        "reading.nps": "{variant}：NPS {nps} [{lo}, {hi}]（回答 {n} 件）、回答率 {rate}。",
-        "ledger": "読み込んだ行と使用した行", "table": "テーブル", "rows_read": "読み込んだ行", "rows_used": "使用した行",
-        "left_out": "除外", "reason": "理由", "rows": "行数", "example": "例",
-        "other_findings": "その他", "action.KEEP": "{arm} を採用してください。", "action.KILL": "このガイドは中止してください。",
-        "action.CONTINUE": "実験を続けてください。", "action.INVESTIGATE": "判断の前にデータを確認してください。",
-        "sequential_status": "逐次検定",
-        "stop_now": "主要指標の常に有効な区間が0を含みません。今すぐ実験を停止して構いません。",
-        "keep_running": "常に有効な区間がまだ0を含みます。実験を続けてください（毎日確認しても問題ありません）。",
-        "table_note": "率はユーザーの割合、平均は1人あたりの値です。リフトは対照群に対する相対変化です。太字の行は使用中の手法で有意です。期待損失は、実際には劣っていた場合にそのバリアントを選ぶことで平均して失う率です。",
-    },
-}
+#: The words of each language: one module per language (``en.py``, ``ja.py``), same keys.
+LANGUAGES = {"en": en, "ja": ja}
+WORDS = {lang: module.WORDS for lang, module in LANGUAGES.items()}
 
 
 def t(key: str, lang: str = "en") -> str:
@@ -381,79 +275,9 @@ def reason_text(reason: "Reason", lang: str = "en") -> str:
     return c
 
 
-_CHECKS = {
-    "assignments_present": (("assignments present", "{n:,} assignment rows for experiment {experiment!r} up to {as_of}"),
-                            ("割り当てデータあり", "実験 {experiment} の割り当て {n:,} 行（{as_of}まで）")),
-    "missing_user_ids": (("no missing user ids", "{n:,} assignment rows without a user_id"),
-                         ("ユーザーIDの欠損なし", "user_id のない割り当て行：{n:,} 行")),
-    "unknown_variants": (("variants match the spec", "{n:,} rows with a variant not in the spec ({variants})"),
-                         ("バリアントが仕様と一致", "仕様にないバリアントの行：{n:,} 行（仕様：{variants}）")),
-    "multiple_variants": (("one variant per user", "{n:,} users assigned to more than one variant (excluded from the analysis)"),
-                          ("1ユーザー1バリアント", "複数のバリアントに割り当てられたユーザー：{n:,} 人（分析から除外）")),
-    "holdout_exposed": (("holdout saw no guide", "{n:,} holdout users have a 'shown' event for a guide of this experiment"),
-                        ("ホールドアウトにガイド表示なし", "この実験のガイドが表示されたホールドアウトのユーザー：{n:,} 人")),
-    "guide_never_shown": (("guide shown", "{shown:,} of {n:,} users in the arms with a guide were shown it (none: the guide "
-                                    "was never shown, or its 'shown' events are missing from guide_events)"),
-                    ("ガイドが表示された", "ガイドのある群のユーザー {n:,} 人のうち {shown:,} 人に表示（0 人ならガイドが一度も"
-                                        "表示されていないか、guide_events に表示イベントがありません）")),
-    "activity_present": (("activity present", "{n:,} rows in the activity table"),
-                         ("アクティビティデータあり", "activity テーブルの行：{n:,} 行")),
-    "before_start": (("assignments within the schedule", "first assignment on {first}, before the experiment start {start}"),
-                     ("割り当てが実験期間内", "最初の割り当て {first} が実験開始日 {start} より前です")),
-    "missing_variant": (("no missing variant", "{n:,} rows without a value in {column!r} (left out)"),
-                        ("バリアントの欠損なし", "{column} が空の行：{n:,} 行（除外）")),
-    "missing_values": (("no missing values in {column}", "{n:,} empty values left out"),
-                       ("{column} の欠損", "空の値 {n:,} 件を除外")),
-    "segments_unavailable": (("segments available", "the spec splits by {segments}, but there is no users table: "
-                                                    "no effect by segment is shown"),
-                             ("セグメントが利用可能", "仕様は {segments} で分けますが、users テーブルがありません。セグメント別の効果は表示しません")),
-    "rows_exact_duplicate": (("no duplicate rows in {table}", "{n:,} exact duplicate rows ({share:.2%} of this "
-                              "experiment's rows; threshold {threshold:.1%}), counted once"),
-                             ("{table} に重複行なし", "完全に重複した行：{n:,} 行（この実験の行の {share:.2%}、基準 {threshold:.1%}）。1 回として数えています")),
-    "rows_future": (("no {table} rows dated in the future", "{n:,} rows dated after today ({share:.2%}; "
-                     "threshold {threshold:.1%}), not counted"),
-                    ("{table} に未来の日付の行なし", "今日より後の日付の行：{n:,} 行（{share:.2%}、基準 {threshold:.1%}）。数えていません")),
-    "rows_before_assignment": (("no {table} rows before assignment", "{n:,} rows dated before the user's "
-                                "assignment ({share:.2%}; threshold {threshold:.1%}), not counted"),
-                               ("{table} に割り当て前の行なし", "ユーザーの割り当てより前の行：{n:,} 行（{share:.2%}、基準 {threshold:.1%}）。数えていません")),
-    "rows_after_analysis_date": (("no {table} rows after the analysis date", "{n:,} rows dated after the "
-                                  "analysis date, not counted"),
-                                 ("{table} に基準日より後の行なし", "基準日より後の行：{n:,} 行。数えていません")),
-    "rows_out_of_range": (("{table} values in range", "{n:,} rows with a value out of range ({share:.2%}; "
-                           "threshold {threshold:.1%}), not counted"),
-                          ("{table} の値が範囲内", "範囲外の値を持つ行：{n:,} 行（{share:.2%}、基準 {threshold:.1%}）。数えていません")),
-    "rows_unknown_event": (("{table} event names known", "{n:,} rows with an event name outside the contract "
-                            "({share:.2%}; threshold {threshold:.1%}), not counted"),
-                           ("{table} のイベント名が既知", "契約にないイベント名の行：{n:,} 行（{share:.2%}、基準 {threshold:.1%}）。数えていません")),
-    "rows_missing_key": (("no missing keys in {table}", "{n:,} rows without a user, guide, event, experiment or "
-                          "variant ({share:.2%}; threshold {threshold:.1%}), not counted"),
-                         ("{table} にキーの欠損なし", "ユーザー・ガイド・イベント・実験・バリアントのない行：{n:,} 行（{share:.2%}、基準 {threshold:.1%}）。数えていません")),
-    "rows_missing_time": (("no missing times in {table}", "{n:,} rows without a timestamp ({share:.2%}; "
-                           "threshold {threshold:.1%}), not counted"),
-                          ("{table} に時刻の欠損なし", "時刻のない行：{n:,} 行（{share:.2%}、基準 {threshold:.1%}）。数えていません")),
-    "rows_duplicate_user": (("one row per user in {table}", "{n:,} further rows of users already listed "
-                             "({share:.2%}; threshold {threshold:.1%}); the first row per user is used"),
-                            ("{table} が 1 ユーザー 1 行", "同じユーザーの 2 行目以降：{n:,} 行（{share:.2%}、基準 {threshold:.1%}）。各ユーザーの最初の行を使用")),
-}
+_CHECKS = {code: (en.CHECKS[code], ja.CHECKS[code]) for code in en.CHECKS}  # code -> ((name, detail) en, ja)
 
-LEDGER_REASONS = {
-    "exact_duplicate": ("exact duplicate (counted once)", "完全な重複（1 回として数える）"),
-    "other_experiment": ("another experiment's assignment", "別の実験の割り当て"),
-    "other_guide": ("a guide not in this experiment", "この実験にないガイド"),
-    "not_in_experiment": ("user not assigned to this experiment", "この実験に割り当てられていないユーザー"),
-    "before_assignment": ("dated before the user's assignment", "ユーザーの割り当てより前"),
-    "after_analysis_date": ("dated after the analysis date", "基準日より後"),
-    "future": ("dated in the future (after today)", "未来の日付（今日より後）"),
-    "missing_key": ("missing user, guide, event, experiment or variant", "ユーザー・ガイド・イベント・実験・バリアントの欠損"),
-    "missing_time": ("missing timestamp", "時刻の欠損"),
-    "unknown_variant": ("variant not in the spec", "仕様にないバリアント"),
-    "multiple_arms": ("user in several arms", "複数のバリアントに割り当てられたユーザー"),
-    "repeated_assignment": ("later assignment of the same user and arm (the first counts)",
-                            "同じユーザーと同じバリアントの 2 回目以降の割り当て（最初を使用）"),
-    "unknown_event": ("event name outside the contract", "契約にないイベント名"),
-    "out_of_range": ("value out of range (score, step)", "範囲外の値（スコア、ステップ）"),
-    "duplicate_user": ("further row of a user already listed", "同じユーザーの 2 行目以降"),
-}
+LEDGER_REASONS = {code: (en.LEDGER_REASONS[code], ja.LEDGER_REASONS[code]) for code in en.LEDGER_REASONS}
 
 
 def ledger_reason(code: str, lang: str = "en") -> str:
