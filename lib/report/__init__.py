@@ -17,8 +17,21 @@ codes and parameters; this package alone turns them into sentences and HTML:
 """
 from __future__ import annotations
 
-from .runner import (NOTEBOOK_DIR, REPORT_NOTEBOOK, TEMPLATE_DIR, ReportError, ReportOutput, export_html,
-                     notebook_path, report_name, run_report)
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["NOTEBOOK_DIR", "REPORT_NOTEBOOK", "TEMPLATE_DIR", "ReportError", "ReportOutput", "export_html",
            "notebook_path", "report_name", "run_report"]
+
+if TYPE_CHECKING:
+    from .runner import (NOTEBOOK_DIR, REPORT_NOTEBOOK, TEMPLATE_DIR, ReportError, ReportOutput, export_html,
+                         notebook_path, report_name, run_report)
+
+
+def __getattr__(name: str) -> Any:
+    """The runner's names, imported on first use: the words and templates stay light to import
+    (the JSON of ``analyze-counts`` uses the words without loading nbformat)."""
+    if name in __all__:
+        from . import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module 'guidelab.report' has no attribute {name!r}")
