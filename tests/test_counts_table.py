@@ -343,13 +343,10 @@ def _reference_json_lines(table, opts, monkeypatch):
     """The plain path: one analyze_sufficient_counts call per group, with the speed-ups of the bulk
     path swapped for what they replaced (scipy.stats for the SRM p-value, z_power and the normal
     cdf of the sample-size plan, the general
-    multiplicity adjustment, the isinstance-only JSON cleaning)."""
-    import math
-
+    multiplicity adjustment; the JSON now has one serializer, guidelab.serialize)."""
     from scipy.stats import chi2, norm
 
     import guidelab.analysis as analysis
-    import guidelab.results as results
     import guidelab.stats.power as power
     import guidelab.stats.srm as srm
     from guidelab.counts_table import group_json_line
@@ -367,21 +364,11 @@ def _reference_json_lines(table, opts, monkeypatch):
                 out[i] = float(adjusted[i])
         return out
 
-    def clean(x):
-        if isinstance(x, float):
-            return x if math.isfinite(x) else None
-        if isinstance(x, dict):
-            return {str(k): clean(v) for k, v in x.items()}
-        if isinstance(x, (list, tuple)):
-            return [clean(v) for v in x]
-        return x  # (no dates in these results)
-
     with monkeypatch.context() as m:
         m.setattr(srm, "chdtrc", lambda df, x: chi2.sf(x, df))
         m.setattr(power, "_z_power", lambda p: float(norm.ppf(p)))
         m.setattr(power, "ndtr", norm.cdf)
         m.setattr(analysis, "adjust", adjust)
-        m.setattr(results, "_clean", clean)
         return [group_json_line(*g) for g in analyze_counts_table(table, opts)]
 
 
