@@ -37,27 +37,37 @@ Verdict = Literal["KEEP", "KILL", "CONTINUE", "INVESTIGATE"]
 Mode = Literal["fixed", "sequential"]
 SRM_THRESHOLD = 0.001
 
-#: The default tolerated harm of a guardrail, per metric family, when the spec gives no explicit
-#: ``guardrail_margins`` entry: (value, unit). "absolute": a difference of rates (0.02 = 2
-#: percentage points more dismissals); "relative": a share of the control's value (means, ratios).
-#: THE one place these defaults live (documented in docs/statistics.md and experiments/README.md).
-GUARDRAIL_MARGIN_DEFAULTS: dict[str, tuple[float, str]] = {
-    "dismissed": (0.02, "absolute"),       # a dismissal is the normal way to close a guide
-    "opted_out": (0.005, "absolute"),      # "don't show again" loses the channel for good
-    "support": (0.005, "absolute"),        # support contacts cost money
-    "over_exposed": (0.02, "absolute"),    # too many guides in a week
-    "proportion": (0.01, "absolute"),      # any other rate used as a guardrail (retention, goal, ...)
+#: The default tolerated harm of a guardrail of each kind, when the spec gives no explicit
+#: ``guardrail_margins`` entry and the metric's registry entry declares no ``guardrail_margin``
+#: (:mod:`guidelab.registry`): (value, unit). "absolute": a difference of rates (0.01 = 1
+#: percentage point); "relative": a share of the control's value (means, ratios). Documented in
+#: docs/statistics.md and experiments/README.md.
+KIND_MARGIN_DEFAULTS: dict[str, tuple[float, str]] = {
+    "proportion": (0.01, "absolute"),      # any rate used as a guardrail (retention, goal, ...)
     "mean": (0.02, "relative"),            # sessions / active days per user: 2% of the control's mean
     "ratio": (0.02, "relative"),
 }
 
 
+def guardrail_margin_defaults() -> dict[str, tuple[float, str]]:
+    """Every default margin: the registry entries' (by metric name or family), then by kind."""
+    from .registry import guardrail_margins
+
+    return {**guardrail_margins(), **KIND_MARGIN_DEFAULTS}
+
+
+#: The built-in defaults as one table (metric name or family, then kind): dismissed 2 pt,
+#: opted_out 0.5 pt, support 0.5 pt, over_exposed 2 pt, other rates 1 pt, means and ratios 2%.
+GUARDRAIL_MARGIN_DEFAULTS: dict[str, tuple[float, str]] = guardrail_margin_defaults()
+
+
 def default_guardrail_margin(name: str, family: str, kind: str) -> tuple[float, str]:
     """(value, unit) of the default margin for a guardrail: by metric name, family, then kind."""
+    table = guardrail_margin_defaults()
     for key in (name, family, kind):
-        if key in GUARDRAIL_MARGIN_DEFAULTS:
-            return GUARDRAIL_MARGIN_DEFAULTS[key]
-    return GUARDRAIL_MARGIN_DEFAULTS["proportion"]
+        if key in table:
+            return table[key]
+    return table["proportion"]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .catalog import GUIDE_EVENTS, MetricDef, parse_metric
+from .registry import entries as registry_entries, metric_name_regex, metric_patterns
 from .errors import SpecError, clip
 from .guides import Guide, _Errors
 from .values import Bool
@@ -48,12 +49,21 @@ class Variant(_Model):
     description: str | None = None
 
 
+def _metric_name_schema(schema: dict[str, Any]) -> None:
+    """The JSON Schema of a metric name, generated from the metric registry."""
+    schema["pattern"] = metric_name_regex()
+    schema["description"] = "a metric of the catalogue (docs/metrics.md): " + ", ".join(metric_patterns())
+
+
+MetricName = Annotated[str, Field(json_schema_extra=_metric_name_schema)]
+
+
 class MetricsSpec(_Model):
     """The pre-registered primary metric, plus secondary and guardrail metrics."""
 
-    primary: str
-    secondary: list[str] = []
-    guardrails: list[str] = []
+    primary: MetricName
+    secondary: list[MetricName] = []
+    guardrails: list[MetricName] = []
 
     @field_validator("primary")
     @classmethod
@@ -312,10 +322,11 @@ class ExperimentSpec(_Model):
         all_metrics = [self.metrics.primary, *self.metrics.secondary, *self.metrics.guardrails]
         if len(set(all_metrics)) != len(all_metrics):
             raise ValueError("metrics: the primary metric must not be repeated as secondary or guardrail")
-        if any(parse_metric(m).family == "goal" for m in all_metrics) and not self.goal_event:
-            raise ValueError("goal_event: a goal_d<N> metric is used, so goal_event must name the product event")
-        if any(parse_metric(m).family == "support" for m in all_metrics) and not self.support_event:
-            raise ValueError("support_event: a support_d<N> metric is used, so support_event must name the product event")
+        used = {parse_metric(m).entry for m in all_metrics}
+        for entry in (e for e in registry_entries() if e in used and e.requires):  # in catalogue order
+            if not getattr(self, entry.requires):  # type: ignore[arg-type]
+                raise ValueError(f"{entry.requires}: a {entry.pattern} metric is used, so {entry.requires} must name "
+                                 "the product event")
         unknown_margins = set(self.guardrail_margins) - set(self.metrics.guardrails)
         if unknown_margins:
             raise ValueError(f"guardrail_margins: {sorted(unknown_margins)} are not guardrail metrics of this spec")

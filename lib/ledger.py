@@ -197,7 +197,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     part = ", ".join("r." + sql_identifier(c) for c in cols)
     ev = event_map_sql(spec, "r.event")
     ox = spec.over_exposure
-    over_exposure = any(m.family == "over_exposed" for m, _ in spec.metric_defs())
+    over_exposure = any(m.reads_other_guides for m, _ in spec.metric_defs())
     ox_used = (f"({ev} = 'shown' AND a.user_id IS NOT NULL AND r.timestamp >= a.assigned_at "
                f"AND datediff('day', a.assigned_day, CAST(timezone($tz, r.timestamp) AS DATE)) < {int(ox.period_days)})"
                if over_exposure else "FALSE")

@@ -14,7 +14,8 @@ from typing import Any
 
 from .catalog import GUIDE_EVENTS, MetricDef
 from .events import DataCheck, EventData
-from .experiment import ExperimentSpec, OverExposureSpec
+from .experiment import ExperimentSpec
+from .registry import per_user_sql, user_columns, window_days
 from .values import sql_literal
 
 
@@ -61,10 +62,8 @@ def as_of_end_utc(spec: ExperimentSpec, as_of: dt.date) -> dt.datetime:
 
 def longest_window_days(spec: ExperimentSpec) -> int:
     """The longest metric window of the spec in days (day-N metrics, over-exposure period)."""
-    days = [int(m.days) for m, _ in spec.metric_defs() if m.days is not None]
-    if any(m.family == "over_exposed" for m, _ in spec.metric_defs()):
-        days.append(int(spec.over_exposure.period_days))
-    return max(days, default=0)
+    windows = [window_days(m, spec) for m, _ in spec.metric_defs()]
+    return max((int(w) for w in windows if w is not None), default=0)
 
 
 def default_as_of(ed: EventData, spec: ExperimentSpec, today: dt.date | None = None) -> dt.date:
@@ -129,15 +128,11 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     checks.append(DataCheck.of("multiple_variants", share <= 0.001, n=multi))
 
     flags = ",\n".join(f"bool_or(g.ev = {sql_literal(e)}) AS {e}" for e in GUIDE_EVENTS)
-    defs = [m for m, _ in spec.metric_defs()]
-    day_ns = sorted({m.days for m in defs if m.family == "retention" and m.days is not None})
-    session_ns = sorted({m.days for m in defs if m.family == "sessions" and m.days is not None})
-    active_ns = sorted({m.days for m in defs if m.family == "active_days" and m.days is not None})
-    active_cols = "".join(f", bool_or(a.day = {int(n)}) AS active_d{int(n)}" for n in day_ns)
-    active_cols += "".join(f", count(*) FILTER (WHERE a.day BETWEEN 0 AND {int(n) - 1}) AS sessions_d{int(n)}"
-                           for n in session_ns)
-    active_cols += "".join(f", count(DISTINCT a.day) FILTER (WHERE a.day BETWEEN 1 AND {int(n)}) AS active_days_d{int(n)}"
-                           for n in active_ns)
+    extra = user_columns([m for m, _ in spec.metric_defs()])  # the columns the spec's metrics need
+    guide_cols = "".join(f", {c.aggregate} AS {c.name}" for c in extra.values() if c.source == "guide_events")
+    active_cols = "".join(f", {c.aggregate} AS {c.name}" for c in extra.values() if c.source == "activity")
+    extra_select = "".join(f", coalesce({'gf' if c.source == 'guide_events' else 'af'}.{c.name}, {c.default}) "
+                           f"AS {c.name}" for c in extra.values())
     goal_name = spec.goal_event
     goal_names = [goal_name] if goal_name else []
     goal_names += [team for team, ours in spec.event_names.items() if ours == "goal"]
@@ -156,7 +151,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
             FROM exp_guide_events e JOIN u2 USING (user_id)
         ), gf AS (
             SELECT user_id, {flags}, count_if(g.ev = 'shown' AND g.step = 1) AS shown_n,  -- an impression: the guide (its first step) shown
-                    count_if(g.ev = 'clicked') AS clicked_n
+                    count_if(g.ev = 'clicked') AS clicked_n{guide_cols}
             FROM g GROUP BY user_id
         ), pre AS (
             SELECT e.user_id, count(DISTINCT CAST(timezone($tz, e.timestamp) AS DATE)) AS pre_active_days
@@ -165,6 +160,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
         ), a AS (
             SELECT e.user_id,
                    datediff('day', u2.assigned_day, CAST(timezone($tz, e.timestamp) AS DATE)) AS day,
+                   1 AS sessions,  -- activity rows this row stands for (registry aggregates sum it)
                    {"e.event IN (" + goal_sql + ")" if "event" in _cols(ed, "activity") else "FALSE"} AS is_goal,
                    {"e.event IN (" + support_sql + ")" if "event" in _cols(ed, "activity") else "FALSE"} AS is_support
             FROM exp_activity e JOIN u2 USING (user_id)
@@ -187,10 +183,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
                coalesce(gf.answered, FALSE) AS answered, af.first_goal_day, af.first_support_day,
                coalesce(ox.guides_shown, 0) AS guides_shown,
                coalesce(gf.shown_n, 0) AS shown_n, coalesce(gf.clicked_n, 0) AS clicked_n,
-               coalesce(pre.pre_active_days, 0) AS pre_active_days
-               {"".join(f", coalesce(af.active_d{n}, FALSE) AS active_d{n}" for n in day_ns)}
-               {"".join(f", coalesce(af.sessions_d{n}, 0) AS sessions_d{n}" for n in session_ns)}
-               {"".join(f", coalesce(af.active_days_d{n}, 0) AS active_days_d{n}" for n in active_ns)}
+               coalesce(pre.pre_active_days, 0) AS pre_active_days{extra_select}
         FROM u2 LEFT JOIN gf USING (user_id) LEFT JOIN af USING (user_id) LEFT JOIN pre USING (user_id)
              LEFT JOIN ox USING (user_id)""", params)
 
@@ -214,40 +207,23 @@ def _cols(ed: EventData, table: str) -> set[str]:
 
 
 def metric_counts_sql(metric: MetricDef, spec: ExperimentSpec | None = None) -> tuple[str, str]:
-    """(eligibility condition, per-user value) over ``exp_users`` for one catalogue metric.
+    """(eligibility condition, per-user value) over ``exp_users`` for one catalogue metric: its
+    registry entry's SQL (:func:`guidelab.registry.per_user_sql`).
 
     The value is 0/1 for proportions and a count for means; ratios use :func:`ratio_sql`.
     """
-    if metric.family == "guide_event":
-        return "TRUE", f"CAST({metric.event} AS INTEGER)"
-    if metric.family == "click_through":
-        return "opened", "CAST(clicked AS INTEGER)"
-    if metric.family == "goal":
-        n = int(metric.days)  # type: ignore[arg-type]
-        return f"observed_days >= {n - 1}", f"CAST(coalesce(first_goal_day < {n}, FALSE) AS INTEGER)"
-    if metric.family == "retention":
-        n = int(metric.days)  # type: ignore[arg-type]
-        return f"observed_days >= {n}", f"CAST(active_d{n} AS INTEGER)"
-    if metric.family == "support":
-        n = int(metric.days)  # type: ignore[arg-type]
-        return f"observed_days >= {n - 1}", f"CAST(coalesce(first_support_day < {n}, FALSE) AS INTEGER)"
-    if metric.family == "over_exposed":
-        ox = spec.over_exposure if spec is not None else OverExposureSpec()
-        return f"observed_days >= {int(ox.period_days) - 1}", f"CAST(guides_shown > {int(ox.max_guides)} AS INTEGER)"
-    if metric.family == "sessions":
-        n = int(metric.days)  # type: ignore[arg-type]
-        return f"observed_days >= {n - 1}", f"sessions_d{n}"
-    if metric.family == "active_days":
-        n = int(metric.days)  # type: ignore[arg-type]
-        return f"observed_days >= {n}", f"active_days_d{n}"
-    raise ValueError(f"no SQL for metric family {metric.family!r}")
+    sql = per_user_sql(metric, spec)
+    if sql.value is None:
+        raise ValueError(f"metric {metric.name!r} is a {metric.kind}: no single per-user value (see ratio_sql)")
+    return sql.eligible, sql.value
 
 
-def ratio_sql(metric: MetricDef) -> tuple[str, str, str]:
-    """(eligibility, numerator, denominator) per user for a ratio metric."""
-    if metric.family == "clicks_per_impression":
-        return "TRUE", "clicked_n", "shown_n"
-    raise ValueError(f"no ratio SQL for metric family {metric.family!r}")
+def ratio_sql(metric: MetricDef, spec: ExperimentSpec | None = None) -> tuple[str, str, str]:
+    """(eligibility, numerator, denominator) per user for a ratio metric (its registry entry's SQL)."""
+    sql = per_user_sql(metric, spec)
+    if sql.numerator is None or sql.denominator is None:
+        raise ValueError(f"metric {metric.name!r} is a {metric.kind}: no ratio SQL")
+    return sql.eligible, sql.numerator, sql.denominator
 
 
 def _centred(values: list[Any], n: int, sum_a: Any, sum_b: Any, sum_aa: Any, sum_bb: Any,
@@ -278,7 +254,7 @@ def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool) -> tuple
 
     keys = spec.variant_keys
     if mdef.kind == "ratio":
-        eligible, x, y = ratio_sql(mdef)
+        eligible, x, y = ratio_sql(mdef, spec)
         rows = con.execute(
             f"SELECT variant, count(*), sum({x}), sum({y}), sum({x}*{x}), sum({y}*{y}), sum({x}*{y}), "
             f"var_pop(coalesce({x}, 0))*count(*), var_pop(coalesce({y}, 0))*count(*), "  # centred moments,

@@ -34,6 +34,7 @@ from .abtest import assign_batch
 from .errors import GuidelabError, clip
 from .experiment import ExperimentSpec, SimulationSpec, VariantTruth
 from .fsutil import atomic_write_bytes
+from .registry import entries as registry_entries
 
 ENGAGED_SHARE = 0.3
 ENGAGED_FACTOR = 2.0
@@ -398,6 +399,24 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
     return SimulationSummary(out, users, n, days, files)
 
 
+#: The day counts of the ``<family>_d<N>`` metrics whose truth ``truth.json`` gives.
+TRUTH_DAYS = (1, 7, 14, 30)
+
+
+def truth_metric_names() -> list[str]:
+    """The metrics ``truth.json`` can give, read from the metric registry: every fixed name and
+    every ``<family>_d<N>`` family at :data:`TRUTH_DAYS` (in range). The formulas below give the
+    built-in ones (a test checks every built-in entry has one); a metric without a formula
+    under the simulation model is left out."""
+    names = []
+    for e in registry_entries():
+        if e.name is not None:
+            names.append(e.name)
+        else:
+            names += [f"{e.family}_d{d}" for d in TRUTH_DAYS if e.days[0] <= d <= e.days[1]]  # type: ignore[index]
+    return names
+
+
 def expected_metrics(spec: ExperimentSpec, sim: SimulationSpec, arrival_day_distribution: np.ndarray) -> dict:
     """True expected value of each catalogue metric per variant (what estimates should hit)."""
     return expected_truth(spec, sim, arrival_day_distribution)["expected"]
@@ -420,7 +439,7 @@ def _activity_truth(sim: SimulationSpec, t: VariantTruth, lift: float, support: 
         return 1 - (1 - q_mix(d)) * (1 - g) * (1 - s)
 
     row: dict[str, float] = {}
-    for d in (1, 7, 14, 30):
+    for d in TRUTH_DAYS:
         in_window = min(d, w) / w
         row[f"retention_d{d}"] = active(d)
         # Sessions on days 0..d-1: day 0 is active by construction; goal and support rows are
@@ -520,7 +539,7 @@ def expected_truth(spec: ExperimentSpec, sim: SimulationSpec, arrival_day_distri
         # Impressions: first-step shows and their repeats (none after an opt-out); later tour steps are not impressions.
         impressions = shown * (1 + _expected_repeats(spec, sim, key, support) * (1 - t.opt_out))
         row["clicks_per_impression"] = clicked / impressions if shown > 0 else 0.0
-        for d in (1, 7, 14, 30):
+        for d in TRUTH_DAYS:
             row[f"goal_d{d}"] = t.goal * min(d, sim.goal_window_days) / sim.goal_window_days
             row[f"support_d{d}"] = support * min(d, sim.goal_window_days) / sim.goal_window_days
         by_lift: dict[float, dict[str, float]] = {}
@@ -538,8 +557,8 @@ def expected_truth(spec: ExperimentSpec, sim: SimulationSpec, arrival_day_distri
                 total = sum(s for s, _ in sel)
                 segments[attr][value][key] = {
                     f"retention_d{d}": round(sum(s * by_lift[float(_effective_lift(t.retention_lift, mu))][
-                        f"retention_d{d}"] for s, mu in sel) / total, 10) for d in (1, 7, 14, 30)}
-        expected[key] = {k: round(v, 10) for k, v in row.items()}
+                        f"retention_d{d}"] for s, mu in sel) / total, 10) for d in TRUTH_DAYS}
+        expected[key] = {name: round(row[name], 10) for name in truth_metric_names() if name in row}
         if g:
             funnel[key] = {"reached": [round(r, 10) for r in reached], "completed": round(completed, 10)}
         if question == "nps":

@@ -405,3 +405,22 @@ def test_simulated_users_who_reached_the_goal_are_not_shown_the_guide_again(root
     se = math.sqrt(t.impressions * 1.5 / shown_users)  # Poisson spread, generous
     assert abs(per_user - expected) < 4 * se, (per_user, expected)
     assert abs(impressions_keep / shown_users - expected_keep) < 4 * se
+
+
+def test_truth_covers_every_builtin_metric_of_the_registry(onboarding_spec):
+    """truth.json gives every catalogue metric (fixed names, and each family at TRUTH_DAYS), and
+    nothing the registry does not know."""
+    import numpy as np
+
+    from guidelab import registry
+    from guidelab.simulate import TRUTH_DAYS, expected_truth, truth_metric_names
+
+    expected = expected_truth(onboarding_spec, onboarding_spec.simulation, np.ones(21) / 21)["expected"]
+    names = truth_metric_names()
+    for e in registry.entries():
+        wanted = [e.name] if e.name is not None else [f"{e.family}_d{d}" for d in TRUTH_DAYS]
+        for variant, row in expected.items():
+            assert set(wanted) <= set(row), (variant, e.pattern)
+    for variant, row in expected.items():
+        assert list(row) == [n for n in names if n in row]
+        assert all(registry.parse_metric(n) for n in row)

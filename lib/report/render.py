@@ -191,7 +191,7 @@ def primary_day(metric: str) -> int | None:
     from ..catalog import parse_metric
 
     m = parse_metric(metric)
-    return m.days if m.family == "retention" else None
+    return m.curve_day
 
 
 def retention_reading(r: ExperimentResult, lang: str) -> str | None:
