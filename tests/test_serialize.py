@@ -68,7 +68,7 @@ def test_no_hand_written_to_dict_is_left():
     modules = ["guidelab.results", "guidelab.decision", "guidelab.events", "guidelab.ledger", "guidelab.analysis",
                "guidelab.plan", "guidelab.eligibility", "guidelab.throttle"] + [
         f"guidelab.stats.{m}" for m in ("proportions", "means", "ratio", "cuped", "srm", "bayes", "sequential",
-                                         "nps", "survival", "novelty", "curves", "segments")]
+                                         "nps", "survival", "novelty", "curves", "segments", "cluster")]
     models = 0
     for name in modules:
         for obj in vars(importlib.import_module(name)).values():

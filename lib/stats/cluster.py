@@ -99,6 +99,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..serialize import Interval, ResultModel
 from .means import (
     _CANCELLATION_RTOL,
     _CONSISTENCY_RTOL,
@@ -106,7 +107,7 @@ from .means import (
     _centred_ss,
     _check_real,
     _check_stats,
-    _common_dict,
+    _COMMON_JSON,
     _log_ratio_arrays,
     _LogRatioArrays,
     _normal_diff_arrays,
@@ -413,7 +414,7 @@ def compare_clustered_arrays(treatment: ArmSums, control: ArmSums, alpha: float 
 
 
 @dataclass(frozen=True)
-class ClusterComparison:
+class ClusterComparison(ResultModel):
     """Treatment vs control on a per-user metric with ACCOUNTS randomised: difference, relative lift,
     CIs and p-value from the account-level delta method, plus what clustering costs.
 
@@ -439,10 +440,10 @@ class ClusterComparison:
     se_estimate: float | None
     se_estimate_control: float | None
     abs_diff: float | None
-    abs_ci: tuple[float, float] | None
+    abs_ci: Interval | None
     se_abs_diff: float | None
     rel_lift: float | None
-    rel_ci: tuple[float, float] | None
+    rel_ci: Interval | None
     se_log_ratio: float | None
     p_value: float | None
     alpha: float
@@ -458,16 +459,9 @@ class ClusterComparison:
     status: str = STATUS_OK
     note: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: plain ints/floats, intervals as [lo, hi], None where undefined (never NaN/inf)."""
-        d = _common_dict(self)
-        d.update(
-            n_accounts=int(self.n_accounts), n_accounts_control=int(self.n_accounts_control),
-            **{f: _opt(getattr(self, f)) for f in (
-                "icc", "design_effect", "design_effect_from_icc", "mean_account_size", "cv_account_size",
-                "effective_accounts", "se_abs_diff_naive", "p_value_naive")},
-        )
-        return d
+    _json_fields = _COMMON_JSON + ("n_accounts", "n_accounts_control", "icc", "design_effect", "design_effect_from_icc",
+                                   "mean_account_size", "cv_account_size", "effective_accounts", "se_abs_diff_naive",
+                                   "p_value_naive")
 
 
 def compare_clustered(treatment: ClusterStats, control: ClusterStats, alpha: float = 0.05) -> ClusterComparison:
