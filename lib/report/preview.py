@@ -22,13 +22,18 @@ attribute; the page has no links at all, so no ``javascript:`` href can be produ
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache, partial
 from html import escape
 from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
 
 from ..experiment import ExperimentSpec, load_experiment
 from ..fsutil import atomic_write_text
 from ..guides import Button, Guide, LocalizedText, Step
 from .guidetext import GUIDE_TEXT_CSS, guide_text_html
+from . import templating
 from .words import LANGUAGES
 
 __all__ = ["PREVIEW_CSS", "preview_from_cli", "preview_html", "write_preview"]
@@ -122,48 +127,35 @@ def _text(value: LocalizedText | None, lang: str) -> str | None:
     return None if value is None else value.get(lang)
 
 
+@lru_cache(maxsize=1)
+def _macros() -> Any:
+    """The macros of ``templates/preview.html.j2`` (each returns escaped, safe HTML)."""
+    return templating.environment().get_template("preview.html.j2",
+                                                 globals={"primary_actions": PRIMARY_ACTIONS}).module
+
+
 def _button(b: Button, lang: str) -> str:
-    cls = "gl-btn primary" if b.action in PRIMARY_ACTIONS else "gl-btn"
-    title = f' title="{escape(b.url)}"' if b.action == "url" and b.url else ""
-    ext = '<span class="ext" aria-hidden="true">↗</span>' if b.action == "url" else ""
-    return (f'<button type="button" class="{cls}" data-action="{escape(b.action)}"{title}>'
-            f'{escape(b.label.get(lang))}{ext}</button>')
+    return _macros().button(b, b.label.get(lang))
 
 
 def _question(step: Step, lang: str, uid: str) -> str:
     q = step.question
     if q is None:
         return ""
-    if q.kind == "nps":
-        cells = "".join(f"<span>{n}</span>" for n in range(11))
-        return (f'<div class="gl-question gl-q-nps"><div class="gl-nps">{cells}</div>'
-                f'<div class="gl-scale"><span>{escape(_ui(lang, "nps_low"))}</span>'
-                f'<span>{escape(_ui(lang, "nps_high"))}</span></div></div>')
-    if q.kind == "rating":
-        label = escape(_ui(lang, "rating").format(n=0))
-        return f'<div class="gl-question gl-q-rating gl-stars" role="img" aria-label="{label}">☆☆☆☆☆</div>'
-    options = "".join(
-        f'<label><input type="radio" name="{escape(uid)}" value="{k}"> {escape(o.get(lang))}</label>'
-        for k, o in enumerate(q.options or []))
-    return f'<div class="gl-question gl-q-poll gl-poll">{options}</div>'
+    return _macros().question(q.kind, partial(_ui, lang), uid, [o.get(lang) for o in (q.options or [])])
 
 
 def _content(step: Step, lang: str, uid: str, counter: str = "", buttons: Iterable[Button] | None = None) -> str:
     """Title, body, question and buttons of one step (every user text escaped)."""
     title, body = _text(step.title, lang), _text(step.body, lang)
-    out = f'<b class="gl-title gl-text">{guide_text_html(title)}</b>' if title is not None else ""
-    out += f'<p class="gl-body gl-text">{guide_text_html(body)}</p>' if body is not None else ""
-    out += _question(step, lang, uid)
-    btns = "".join(_button(b, lang) for b in (step.buttons if buttons is None else buttons))
-    count = f'<span class="gl-counter">{escape(counter)}</span>' if counter else ""
-    if btns or count:
-        out += f'<div class="gl-buttons">{count}{btns}</div>'
-    return out
+    btns = Markup("".join(_button(b, lang) for b in (step.buttons if buttons is None else buttons)))
+    return _macros().content(None if title is None else Markup(guide_text_html(title)),
+                             None if body is None else Markup(guide_text_html(body)),
+                             Markup(_question(step, lang, uid)), btns, counter)
 
 
-def _attrs(kind: str, variant: str, lang: str, step: int) -> str:
-    return (f'class="gl-guide gl-guide-{kind}" data-variant="{escape(variant)}" data-lang="{escape(lang)}" '
-            f'data-step="{step}"')
+def _attrs(kind: str, variant: str, lang: str, step: int, extra: str = "") -> str:
+    return _macros().attrs(kind, variant, lang, step, extra)
 
 
 def _target_label(selector: str) -> str:
@@ -172,19 +164,11 @@ def _target_label(selector: str) -> str:
 
 
 def _app(lang: str, overlay: str = "", banner: str = "") -> str:
-    nav = "".join(f"<div>{escape(_ui(lang, k))}</div>" for k in ("nav1", "nav2", "nav3", "nav4"))
-    main = '<div class="bar" style="width:45%"></div><div class="bar" style="width:70%"></div>' + \
-        '<div class="card"></div>' * 3 + '<div class="bar" style="width:60%"></div><div class="bar" style="width:35%"></div>'
-    return (f'<div class="gl-app">{banner}<div class="gl-app-header"><span class="gl-app-logo">Acme</span>'
-            f'<span class="gl-app-search">{escape(_ui(lang, "search"))}</span>'
-            f'<span class="gl-app-new">{escape(_ui(lang, "new_project"))}</span></div>'
-            f'<div class="gl-app-body"><nav class="gl-app-side">{nav}</nav><div class="gl-app-main">{main}</div></div>'
-            f'{overlay}</div>')
+    return _macros().app(partial(_ui, lang), Markup(overlay), Markup(banner))
 
 
 def _frame(caption: str, app: str, variant: str, lang: str, step: int) -> str:
-    return (f'<figure class="gl-frame" data-variant="{escape(variant)}" data-lang="{escape(lang)}" data-step="{step}">'
-            f'<figcaption>{caption}</figcaption>{app}</figure>')
+    return _macros().frame(Markup(caption), Markup(app), variant, lang, step)
 
 
 def _default_tour_buttons(i: int, n: int) -> list[Button]:
@@ -239,14 +223,14 @@ def _frames(guide: Guide | None, variant: str, lang: str) -> list[str]:
         caption += f" · {escape(_ui(lang, 'placement'))} {escape(placement)}"
         if placement == "center":
             overlay = (f'<div class="gl-backdrop"></div>'
-                       f'<div role="dialog" {_attrs(kind, variant, lang, i).replace("gl-guide ", "gl-guide gl-bubble p-center ", 1)}>'
+                       f'<div role="dialog" {_attrs(kind, variant, lang, i, "gl-bubble p-center ")}>'
                        f'{body}</div>')
             if step.target is not None:  # centred anyway; still show where the target is
                 overlay = f'<div class="gl-anchor p-bottom"><span class="gl-target">{escape(_target_label(step.target))}</span></div>' + overlay
         else:
             overlay = (f'<div class="gl-anchor p-{placement}"><span class="gl-target" title="{escape(step.target or "")}">'
                        f'{escape(_target_label(step.target or ""))}</span><span class="gl-arrow"></span>'
-                       f'<div role="dialog" {_attrs(kind, variant, lang, i).replace("gl-guide ", "gl-guide gl-bubble ", 1)}>'
+                       f'<div role="dialog" {_attrs(kind, variant, lang, i, "gl-bubble ")}>'
                        f'{body}</div></div>')
         frames.append(_frame(caption, _app(lang, overlay=overlay), variant, lang, i))
     return frames
@@ -255,30 +239,14 @@ def _frames(guide: Guide | None, variant: str, lang: str) -> list[str]:
 def preview_html(spec: ExperimentSpec, langs: Iterable[str] = ("ja", "en")) -> str:
     """One static, self-contained HTML page drawing every variant's guide in every language."""
     langs = list(langs)
+    m, ui_en = _macros(), partial(_ui, "en")
     sections = []
     for v in spec.variants:
         guide = spec.guide_for(v.key)
-        control = f' <span class="gl-meta">({escape(_ui("en", "control"))})</span>' if v.key == spec.control_key else ""
-        what = (f"{escape(guide.display_name('en'))} <span class=\"gl-meta\">({escape(guide.id)}, {escape(guide.type)})</span>"
-                if guide is not None else escape(_ui("en", "no_guide")))
-        desc = f'<p class="gl-meta">{escape(v.description)}</p>' if v.description else ""
-        blocks = []
-        for lang in langs:
-            frames = "".join(_frames(guide, v.key, lang))
-            blocks.append(f'<div class="gl-lang" lang="{escape(lang)}" data-lang="{escape(lang)}">'
-                          f'<h3>{escape(_ui(lang, "lang_name"))} ({escape(lang)})</h3>'
-                          f'<div class="gl-frames">{frames}</div></div>')
-        sections.append(f'<section class="gl-variant" id="variant-{escape(v.key)}" data-variant="{escape(v.key)}">'
-                        f'<h2>{escape(_ui("en", "variant"))} {escape(v.key)}{control}: {what}</h2>{desc}'
-                        f'{"".join(blocks)}</section>')
-    names = " / ".join(f'<span lang="{escape(lang)}">{escape(spec.display_name(lang))}</span>' for lang in langs)
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>{escape(_ui('en', 'title'))}: {escape(spec.display_name('en'))}</title>"
-            f"<style>{PREVIEW_CSS}{GUIDE_TEXT_CSS}</style></head>\n<body class=\"gl-preview\">"
-            f"<h1>{escape(_ui('en', 'title'))}: {names}</h1>"
-            f"<p class=\"gl-meta\">{escape(spec.id)} · {escape(_ui('en', 'note'))}</p>"
-            + "\n".join(sections) + "\n</body></html>\n")
+        blocks = [(lang, _ui(lang, "lang_name"), Markup("".join(_frames(guide, v.key, lang)))) for lang in langs]
+        sections.append(m.section(ui_en, v, v.key == spec.control_key, guide, blocks))
+    return str(m.page(_ui("en", "title"), spec.display_name("en"), [(la, spec.display_name(la)) for la in langs],
+                      spec.id, _ui("en", "note"), Markup(PREVIEW_CSS + GUIDE_TEXT_CSS), sections))
 
 
 def write_preview(spec: ExperimentSpec, out_dir: str | Path, langs: Iterable[str] = ("ja", "en")) -> Path:
