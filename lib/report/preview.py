@@ -15,15 +15,15 @@ Every guide element has stable hooks for tests and tooling: ``.gl-guide.gl-guide
 ``.gl-guide-none`` for a holdout) with ``data-variant``, ``data-lang`` and ``data-step``, inside
 ``.gl-app`` (the app's viewport) of a ``figure.gl-frame``.
 
-All user text (titles, bodies, labels, options, selectors, URLs, names) goes through
-:func:`html.escape`. A ``url`` button is a ``<button>`` whose URL is shown in its ``title``
+The HTML is the Jinja2 template ``templates/preview.html.j2`` (its macros draw the pieces), rendered
+with autoescape: all user text (titles, bodies, labels, options, selectors, URLs, names) is escaped
+as :func:`html.escape` does. A ``url`` button is a ``<button>`` whose URL is shown in its ``title``
 attribute; the page has no links at all, so no ``javascript:`` href can be produced.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache, partial
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -167,71 +167,57 @@ def _app(lang: str, overlay: str = "", banner: str = "") -> str:
     return _macros().app(partial(_ui, lang), Markup(overlay), Markup(banner))
 
 
-def _frame(caption: str, app: str, variant: str, lang: str, step: int) -> str:
-    return _macros().frame(Markup(caption), Markup(app), variant, lang, step)
+def _frame(caption: str | Markup, app: str, variant: str, lang: str, step: int) -> str:
+    return _macros().frame(caption, Markup(app), variant, lang, step)
 
 
 def _default_tour_buttons(i: int, n: int) -> list[Button]:
-    en_ja = {"back": ("Back", "戻る"), "next": ("Next", "次へ"), "complete": ("Done", "完了")}
     actions = (["back"] if i > 0 else []) + (["next"] if i < n - 1 else ["complete"])
-    return [Button(label={"en": en_ja[a][0], "ja": en_ja[a][1]}, action=a) for a in actions]
+    return [Button(label={la: words.PREVIEW["button." + a] for la, words in LANGUAGES.items()}, action=a)
+            for a in actions]
 
 
 def _frames(guide: Guide | None, variant: str, lang: str) -> list[str]:
     """The mock app frames (one per step for tooltip, tour and survey) of one variant in one language."""
+    m, ui = _macros(), partial(_ui, lang)
     if guide is None:
-        note = f'<div class="gl-guide-none" data-variant="{escape(variant)}" data-lang="{escape(lang)}" data-step="0">' \
-               f'{escape(_ui(lang, "holdout"))}</div>'
-        return [_frame(escape(_ui(lang, "no_guide")), _app(lang, overlay=note), variant, lang, 0)]
+        note = m.holdout(variant, lang, ui("holdout"))
+        return [_frame(ui("no_guide"), _app(lang, overlay=note), variant, lang, 0)]
     kind, steps, n = guide.type, guide.steps, len(guide.steps)
-    name = escape(guide.display_name(lang))
+    name = guide.display_name(lang)
     uid = f"{variant}-{lang}"
     if kind == "modal":
-        step = steps[0]
-        overlay = f'<div class="gl-backdrop"></div><div role="dialog" {_attrs("modal", variant, lang, 0)}>' \
-                  f'{_content(step, lang, uid)}</div>'
-        return [_frame(f"{name} · modal", _app(lang, overlay=overlay), variant, lang, 0)]
+        overlay = m.dialog("dialog", _attrs("modal", variant, lang, 0), Markup(_content(steps[0], lang, uid)), True)
+        return [_frame(m.caption(name, "modal", None, 0, n, None, None), _app(lang, overlay=overlay), variant, lang, 0)]
     if kind == "banner":
-        step = steps[0]
-        banner = f'<div role="region" {_attrs("banner", variant, lang, 0)}>{_content(step, lang, uid)}</div>'
-        return [_frame(f"{name} · banner", _app(lang, banner=banner), variant, lang, 0)]
+        banner = m.dialog("region", _attrs("banner", variant, lang, 0), Markup(_content(steps[0], lang, uid)))
+        return [_frame(m.caption(name, "banner", None, 0, n, None, None), _app(lang, banner=banner), variant, lang, 0)]
     if kind == "checklist":
-        items = "".join(
-            f'<li data-step="{i}"><span class="box"></span><div>'
-            + (f'<b class="gl-title gl-text">{guide_text_html(s.title.get(lang))}</b>' if s.title is not None else "")
-            + (f'<p class="gl-body gl-text">{guide_text_html(s.body.get(lang))}</p>' if s.body is not None else "")
-            + _question(s, lang, f"{uid}-{i}")
-            + ('<div class="gl-buttons">' + "".join(_button(b, lang) for b in s.buttons) + "</div>" if s.buttons else "")
-            + "</div></li>" for i, s in enumerate(steps))
-        panel = (f'<div role="complementary" {_attrs("checklist", variant, lang, 0)}><b class="gl-title">{name}</b>'
-                 f'<div class="gl-progress"><span class="gl-count">0/{n}</span><span class="track"></span></div>'
-                 f'<ul class="gl-items">{items}</ul></div>')
-        return [_frame(f"{name} · checklist", _app(lang, overlay=panel), variant, lang, 0)]
+        items = [(None if s.title is None else Markup(guide_text_html(s.title.get(lang))),
+                  None if s.body is None else Markup(guide_text_html(s.body.get(lang))),
+                  Markup(_question(s, lang, f"{uid}-{i}")),
+                  Markup("".join(_button(b, lang) for b in s.buttons)) if s.buttons else "")
+                 for i, s in enumerate(steps)]
+        panel = m.checklist(_attrs("checklist", variant, lang, 0), name, n, items)
+        return [_frame(m.caption(name, "checklist", None, 0, n, None, None), _app(lang, overlay=panel), variant, lang, 0)]
     frames = []
     for i, step in enumerate(steps):
         counter = f"{i + 1}/{n}" if kind == "tour" or n > 1 else ""
-        caption = f"{name} · {escape(kind)} · {escape(_ui(lang, 'step'))} {i + 1}/{n}"
         if kind == "survey":
-            panel = f'<div role="dialog" {_attrs("survey", variant, lang, i)}>{_content(step, lang, f"{uid}-{i}", counter)}</div>'
-            frames.append(_frame(caption, _app(lang, overlay=panel), variant, lang, i))
+            panel = m.dialog("dialog", _attrs("survey", variant, lang, i), Markup(_content(step, lang, f"{uid}-{i}", counter)))
+            frames.append(_frame(m.caption(name, kind, ui, i, n, None, None), _app(lang, overlay=panel), variant, lang, i))
             continue
         buttons = step.buttons if step.buttons or kind != "tour" else _default_tour_buttons(i, n)
-        body = _content(step, lang, f"{uid}-{i}", counter, buttons)
+        body = Markup(_content(step, lang, f"{uid}-{i}", counter, buttons))
         placement = step.placement if step.target is not None else "center"
-        if step.target is not None:
-            caption += f" · {escape(_ui(lang, 'target'))} <code>{escape(step.target)}</code>"
-        caption += f" · {escape(_ui(lang, 'placement'))} {escape(placement)}"
+        caption = m.caption(name, kind, ui, i, n, step.target, placement)
         if placement == "center":
-            overlay = (f'<div class="gl-backdrop"></div>'
-                       f'<div role="dialog" {_attrs(kind, variant, lang, i, "gl-bubble p-center ")}>'
-                       f'{body}</div>')
+            overlay = m.dialog("dialog", _attrs(kind, variant, lang, i, "gl-bubble p-center "), body, True)
             if step.target is not None:  # centred anyway; still show where the target is
-                overlay = f'<div class="gl-anchor p-bottom"><span class="gl-target">{escape(_target_label(step.target))}</span></div>' + overlay
+                overlay = m.target_below(_target_label(step.target)) + overlay
         else:
-            overlay = (f'<div class="gl-anchor p-{placement}"><span class="gl-target" title="{escape(step.target or "")}">'
-                       f'{escape(_target_label(step.target or ""))}</span><span class="gl-arrow"></span>'
-                       f'<div role="dialog" {_attrs(kind, variant, lang, i, "gl-bubble ")}>'
-                       f'{body}</div></div>')
+            overlay = m.anchored(placement, step.target or "", _target_label(step.target or ""),
+                                 _attrs(kind, variant, lang, i, "gl-bubble "), body)
         frames.append(_frame(caption, _app(lang, overlay=overlay), variant, lang, i))
     return frames
 

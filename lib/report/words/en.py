@@ -232,7 +232,10 @@ PREVIEW = {'lang_name': 'English',
  'title': 'Guide preview',
  'note': 'Static preview: buttons do nothing; a link button shows its URL on hover.',
  'target': 'target',
- 'placement': 'placement'}
+ 'placement': 'placement',
+ 'button.back': 'Back',
+ 'button.next': 'Next',
+ 'button.complete': 'Done'}
 
 
 #: The Slack message.

@@ -198,7 +198,10 @@ PREVIEW = {'lang_name': '日本語',
  'title': 'ガイドのプレビュー',
  'note': '静的なプレビューです。ボタンは動作しません。リンクのボタンはマウスを重ねると URL が表示されます。',
  'target': 'ターゲット',
- 'placement': '表示位置'}
+ 'placement': '表示位置',
+ 'button.back': '戻る',
+ 'button.next': '次へ',
+ 'button.complete': '完了'}
 
 
 #: The Slack message.
