@@ -7,6 +7,11 @@ Times ``hash_v2_batch`` + ``choose_variation_batch`` (best of ``--repeat``) on i
 ~1% Japanese ids; times a per-user Python loop of ``choose_variation(hash_v2(...))``
 on a subsample and extrapolates it linearly to ``--n``; checks batch == scalar on a
 random 100k subsample; reports peak RSS. No assertions on timings.
+
+``--cli`` times ``guidelab assign`` as whole processes instead (wall, CPU, peak RSS; median of
+``--repeat``): on a CSV of ``--n`` ids written to ``--data-dir``, without the log (``--no-log``),
+with a new CSV log, and again on that log (every user already logged). ``--pythonpath DIR``
+times another copy of the package (before/after figures).
 """
 from __future__ import annotations
 
@@ -17,10 +22,14 @@ import resource
 import sys
 import time
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from guidelab.hashing import bucket_ranges, choose_variation, choose_variation_batch, hash_v2, hash_v2_batch
 
@@ -103,13 +112,56 @@ def verify(ids: pa.Array, variation: np.ndarray, k: int = 100_000) -> int:
     return bad
 
 
+SPEC = Path(__file__).resolve().parent.parent / "experiments" / "onboarding-tour-vs-checklist.yaml"
+
+
+def cli_benchmark(n: int, repeat: int, data_dir: Path, pythonpath: str | None) -> int:
+    """``guidelab assign`` with and without its log, as whole processes."""
+    from _process import load_average, median_runs, run_process
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    users = data_dir / f"ids_{n}.csv"
+    if not users.exists():
+        tmp = users.with_name(users.name + ".tmp")
+        pacsv.write_csv(pa.table({"user_id": make_ids(n, 0.0)}), tmp)
+        tmp.replace(users)
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    out, log = data_dir / "assigned.parquet", data_dir / "assignment-log.csv"
+    base = [sys.executable, "-m", "guidelab.cli", "assign", str(SPEC), "--users", str(users), "--out", str(out), "--quiet"]
+
+    def no_log() -> None:
+        log.unlink(missing_ok=True)
+
+    print(f"# guidelab assign, {n:,} ids (CSV), {os.cpu_count()} CPUs, median of {repeat}; "
+          f"guidelab from {pythonpath or 'the installed package'}; load average before: {load_average()}")
+    plain, _ = median_runs([*base, "--no-log"], repeat, env)
+    logged, _ = median_runs([*base, "--log", str(log)], repeat, env, before_each=no_log)
+    again = run_process([*base, "--log", str(log)], env)
+    with open(log, "rb") as fh:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 24), b""))
+    print("| run | wall | CPU (user+sys) | peak RSS |")
+    print("|---|---:|---:|---:|")
+    for label, r in (("--no-log", plain), ("new CSV log", logged), ("again, all already logged (1 run)", again)):
+        print(f"| {label} | {r.wall_s:.2f} s | {r.cpu_s:.2f} s | {r.peak_mb:,.0f} MB |")
+    print(f"log: {lines - 1:,} rows, {log.stat().st_size / 1e6:,.0f} MB; {again.stdout.strip()[-120:]}")
+    print(f"# load average after: {load_average()}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000_000, help="ids per column")
     parser.add_argument("--loop-n", type=int, default=200_000, help="ids timed in the Python loop")
     parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
+    parser.add_argument("--cli", action="store_true", help="time `guidelab assign` (with and without --log) as processes")
+    parser.add_argument("--data-dir", default=os.environ.get("GUIDELAB_BENCH_DATA", "/tmp/guidelab-bench"))
+    parser.add_argument("--pythonpath", default=None, help="with --cli: import guidelab from this folder instead")
     args = parser.parse_args(argv)
     n = args.n
+    if args.cli:
+        return cli_benchmark(n, args.repeat, Path(args.data_dir), args.pythonpath)
 
     print(f"# assignment benchmark, {date.today()}, {os.cpu_count()} CPUs, "
           f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "

@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import tempfile
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from statistics import NormalDist
 from typing import Any, ClassVar, Mapping, Sequence
@@ -50,6 +51,12 @@ class SequentialView(ResultModel):
     _json_fields = ("ci", "relative_ci", "can_stop", "alpha", JsonField("tuning", convert=to_jsonable), "method", "note")
 
 
+@lru_cache(maxsize=256)
+def _normal_quantile(p: float) -> float:
+    """The standard normal quantile (statistics.NormalDist, cached: the same few alphas every look)."""
+    return NormalDist().inv_cdf(p)
+
+
 def _standard_errors(cmp: Any, z: float) -> tuple[float | None, float | None]:
     """(SE of the difference, SE of the log ratio), read from the comparison or its intervals."""
     se_abs = getattr(cmp, "se_abs_diff", None)
@@ -63,7 +70,7 @@ def _standard_errors(cmp: Any, z: float) -> tuple[float | None, float | None]:
 
 def sequential_view(cmp: Any, alpha: float, tuning: float) -> SequentialView:
     """Confidence sequences for a comparison at this look (valid at every look)."""
-    z = NormalDist().inv_cdf(1 - cmp.alpha / 2)
+    z = _normal_quantile(1 - cmp.alpha / 2)
     se_abs, se_log = _standard_errors(cmp, z)
     n = (cmp.n or 0) + (cmp.n_control or 0)
     if cmp.status != "ok" or cmp.abs_diff is None or se_abs is None:
@@ -76,10 +83,12 @@ def sequential_view(cmp: Any, alpha: float, tuning: float) -> SequentialView:
                           absolute.note)
 
 
+PROPORTION_METHOD = "miettinen-nurminen score (difference, relative lift); fisher exact below expected count 10"
+
+
 def _compare(kind: str, t: Any, c: Any, alpha: float) -> tuple[Any, str]:
     if kind == "proportion":
-        return compare_proportions(t.successes, t.n, c.successes, c.n, alpha=alpha), \
-            "miettinen-nurminen score (difference, relative lift); fisher exact below expected count 10"
+        return compare_proportions(t.successes, t.n, c.successes, c.n, alpha=alpha), PROPORTION_METHOD
     if kind == "mean":
         return compare_means(t, c, alpha=alpha), "welch-t (difference), delta-method log-ratio (relative lift)"
     if kind == "ratio":
@@ -92,8 +101,14 @@ MetricInput = tuple[str, str, bool, bool, Mapping[str, Any]]
 
 def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float,
                 statistics: StatisticsSpec | None = None, kinds: Mapping[str, str] | None = None,
-                covariates: Mapping[str, Mapping[str, Any] | None] | None = None) -> list[MetricResult]:
+                covariates: Mapping[str, Mapping[str, Any] | None] | None = None,
+                comparisons: Mapping[tuple[str, str], Any] | None = None) -> list[MetricResult]:
     """Compare every treatment arm with the control on every metric, with the spec's methods.
+
+    ``comparisons``: (metric, variant) -> the :func:`compare_proportions` result of that arm
+    against the control at this ``alpha``, already computed (e.g. for many experiments at once by
+    :func:`guidelab.stats.proportions.compare_proportions_many`, which gives the same objects);
+    proportion metrics found there are not compared again.
 
     Multiplicity: the primary metric across arms is one family, the secondary metrics across
     arms and metrics another (Holm or Benjamini-Hochberg); guardrails are not adjusted (a harm
@@ -109,7 +124,8 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
         for variant, t in by_variant.items():
             if variant == control:
                 continue
-            cmp, method = _compare(kind, t, c, alpha)
+            known = comparisons.get((name, variant)) if comparisons is not None and kind == "proportion" else None
+            cmp, method = (known, PROPORTION_METHOD) if known is not None else _compare(kind, t, c, alpha)
             unadjusted = None
             if st.cuped and cov is not None and kind in ("proportion", "mean"):
                 unadjusted = cmp
@@ -137,8 +153,9 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
         for r, p in zip(family, adjusted):
             seq = sequential_view(r.comparison, alpha / k, st.sequential_tuning) if st.sequential else None
             significant = seq.can_stop if seq is not None else (p is not None and p < alpha)
-            out.append(replace(r, p_value_adjusted=p, sequential=seq, significant=significant,
-                               ci_method=r.ci_method + ("; sequential" if seq else "")))
+            out.append(MetricResult(r.metric, r.role, r.variant, r.control, r.higher_is_better, r.randomised,
+                                    r.comparison, p, r.kind, r.ci_method + ("; sequential" if seq else ""),
+                                    r.unadjusted, seq, r.bayes, significant))
     return out
 
 
@@ -182,7 +199,7 @@ class MetricStatistics:
 
 
 def _z_one_sided(alpha: float) -> float:
-    return NormalDist().inv_cdf(1 - alpha)
+    return _normal_quantile(1 - alpha)
 
 
 def _cs_multiplier(n: float, alpha: float, tuning: float) -> float:
@@ -199,7 +216,7 @@ def _diff_and_se(kind: str, t: Any, c: Any, cmp: Any, alpha: float) -> tuple[flo
             return None, None
         pt, pc = (t.successes + 1) / (t.n + 2), (c.successes + 1) / (c.n + 2)
         return pt - pc, math.sqrt(pt * (1 - pt) / (t.n + 2) + pc * (1 - pc) / (c.n + 2))
-    se, _ = _standard_errors(cmp, NormalDist().inv_cdf(1 - alpha / 2))
+    se, _ = _standard_errors(cmp, _normal_quantile(1 - alpha / 2))
     return cmp.abs_diff, se
 
 
@@ -381,6 +398,7 @@ def analyze_sufficient_statistics(
     analyses: Mapping[str, Any] | None = None,
     ledger: Any = None,
     scheduled_end: dt.date | None = None,
+    comparisons: Mapping[tuple[str, str], Any] | None = None,
 ) -> ExperimentResult:
     """Statistics and verdict from per-variant sufficient statistics: THE entry point every path calls.
 
@@ -396,7 +414,10 @@ def analyze_sufficient_statistics(
     decision look is judged on always-valid intervals only); ``daily_assigned`` (date, variant, users) and ``as_of`` give
     the days still needed and the date of the decision look; ``failed_checks``: the failed
     data checks (or their names) (default: the failed ``data_checks`` of severity "fail"); ``scheduled_end``: the spec's
-    last day, so a decision look expected after it is said plainly.
+    last day, so a decision look expected after it is said plainly; ``comparisons``: proportion
+    comparisons already computed, (metric, variant) -> the result of
+    :func:`guidelab.stats.proportions.compare_proportions` for that arm against ``control`` at
+    ``alpha`` (see :func:`compare_all`): the bulk path computes them for many groups at once.
     """
     st = statistics or StatisticsSpec()
     mode = "sequential" if st.sequential else "fixed"
@@ -405,7 +426,7 @@ def analyze_sufficient_statistics(
     metric_counts = [(m.name, m.role, m.higher_is_better, m.randomised, m.by_variant) for m in metrics]
     kinds = {m.name: m.kind for m in metrics}
     covariates = {m.name: m.covariate for m in metrics}
-    rows = compare_all(metric_counts, control, alpha, st, kinds, covariates)
+    rows = compare_all(metric_counts, control, alpha, st, kinds, covariates, comparisons)
     srm = srm_test(dict(assigned), weights)
     primary_metric = next(m for m in metrics if m.role == "primary")
     primary = [r for r in rows if r.role == "primary"]
@@ -606,27 +627,84 @@ def curve_analyses(spec: ExperimentSpec, counts: ExperimentCounts) -> dict[str, 
 
 
 # --- one row per user ---------------------------------------------------------------------
-def _reader_for(path: Path, read_path: Path | None = None) -> str:
+def _sniffed_option(value: Any) -> str:
+    """A dialect field of ``sniff_csv`` as the text ``read_csv`` takes (``(empty)`` is no character)."""
+    return "" if value is None or value == "(empty)" else str(value)
+
+
+def _reader_for(path: Path, read_path: Path | None = None,
+                con: duckdb.DuckDBPyConnection | None = None) -> str:
+    """The DuckDB relation reading ``path`` (``read_path`` when a UTF-8 copy is read instead).
+
+    A CSV is sniffed once, with the options of ``read_csv(..., header=true, all_varchar=true)``,
+    and the relation names the sniffed dialect and columns (``auto_detect=false``), so a query
+    on it does not sniff the file again: sniffing is the costly part of reading a wide file
+    (400 columns: several times the read itself), and every query on a sniffing relation pays
+    it. Without ``con``, or when ``sniff_csv`` fails (an empty file), the relation sniffs when
+    queried, as ``read_csv`` does by itself.
+    """
     lit = sql_literal(read_path or path)
     name = path.name.lower()
     if name.endswith(".parquet"):
         return f"read_parquet({lit})"
-    if name.endswith((".csv", ".csv.gz", ".tsv", ".txt")):
-        return f"read_csv({lit}, header=true, all_varchar=true)"
-    raise DataError(path, "", "unsupported file type: expected .csv, .csv.gz, .tsv or .parquet")
+    if not name.endswith((".csv", ".csv.gz", ".tsv", ".txt")):
+        raise DataError(path, "", "unsupported file type: expected .csv, .csv.gz, .tsv or .parquet")
+    options = "header=true, all_varchar=true"
+    if con is None:
+        return f"read_csv({lit}, {options})"
+    try:
+        (delim, quote, escape, new_line, comment, skip, columns), = con.execute(
+            "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, Columns "
+            f"FROM sniff_csv({lit}, {options})").fetchall()
+    except duckdb.Error:  # e.g. an empty file: read_csv itself says what is wrong (or reads it)
+        return f"read_csv({lit}, {options})"
+    types = ", ".join(f"{sql_literal(c['name'])}: 'VARCHAR'" for c in columns)
+    return (f"read_csv({lit}, {options}, auto_detect=false, delim={sql_literal(_sniffed_option(delim))}, "
+            f"quote={sql_literal(_sniffed_option(quote))}, escape={sql_literal(_sniffed_option(escape))}, "
+            f"new_line={sql_literal(_sniffed_option(new_line))}, comment={sql_literal(_sniffed_option(comment))}, "
+            f"skip={int(skip)}, columns={{{types}}})")
+
+
+def _metric_value_counts(con: duckdb.DuckDBPyConnection, variant_column: str,
+                         metrics: Sequence[str]) -> list[tuple[str | None, int, str, int, int | None]]:
+    """(variant, metric index, value as text, rows, parsed) for every distinct non-null value of every
+    metric column in ``t``, per variant (None: rows without a variant); parsed is 1 (true), 0 (false)
+    or None (not a boolean), by :func:`guidelab.values.sql_bool_case`.
+
+    One scan and one GROUP BY for all columns: the columns are unpivoted to (variant, column,
+    value) rows, so the work grows linearly with the number of columns, and the vocabulary is
+    applied to the few distinct values only. (One aggregate per column in a single SELECT is
+    quadratic in the number of columns in DuckDB's planner: 400 columns took minutes.)
+    """
+    aliases = [sql_identifier(f"_gl_m{i}") for i in range(len(metrics))]
+    casts = ", ".join(f"CAST({sql_identifier(m)} AS VARCHAR) AS {a}" for m, a in zip(metrics, aliases))
+    return con.execute(f"""
+        WITH g AS (
+            SELECT _gl_variant, CAST(substr(_gl_column, 6) AS INTEGER) AS _gl_index, _gl_value, count(*) AS _gl_rows
+            FROM (UNPIVOT (SELECT CAST({sql_identifier(variant_column)} AS VARCHAR) AS _gl_variant, {casts} FROM t)
+                  ON {", ".join(aliases)} INTO NAME _gl_column VALUE _gl_value)
+            GROUP BY ALL)
+        SELECT _gl_variant, _gl_index, _gl_value, _gl_rows, {sql_bool_case("_gl_value")} FROM g""").fetchall()
 
 
 def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[str]) -> tuple[dict[str, int], dict[str, dict[str, ProportionCounts]], list[DataCheck]]:
-    """Per-variant users and (n, successes) per boolean metric column, computed by DuckDB."""
+    """Per-variant users and (n, successes) per boolean metric column, computed by DuckDB.
+
+    The file is sniffed once and scanned twice whatever the number of columns: once for the users
+    per variant, once for the values of all metric columns (:func:`_metric_value_counts`). A value
+    outside the boolean vocabulary is an error naming the file, the column, how many values, and
+    the first such value in the file.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "", "file not found")
     con = duckdb.connect(":memory:")
+    con.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout
     tmp = tempfile.TemporaryDirectory(prefix="guidelab-")
     try:
         is_csv = path.name.lower().endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt"))
-        rel = _reader_for(path, utf8_copy(path, Path(tmp.name)) if is_csv else None)
         try:
+            rel = _reader_for(path, utf8_copy(path, Path(tmp.name)) if is_csv else None, con)
             cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()]
         except duckdb.Error as exc:
             raise DataError(path, "", f"cannot be read as a table: {str(exc).splitlines()[0]}") from None
@@ -636,33 +714,36 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
         if len(set(metrics)) != len(metrics):
             raise GuidelabError("--metric: a column is named twice")
         con.execute(f"CREATE VIEW t AS SELECT * FROM {rel}")
-        if con.execute("SELECT count(*) FROM t").fetchone()[0] == 0:
+        by_variant = con.execute(f"SELECT CAST({sql_identifier(variant_column)} AS VARCHAR) AS v, count(*) "
+                                 "FROM t GROUP BY 1 ORDER BY 1").fetchall()
+        if not by_variant:
             raise DataError(path, "", "the table has no rows (a header only): there is nothing to analyse")
         checks: list[DataCheck] = []
-        null_variant = con.execute(f"SELECT count(*) FROM t WHERE {sql_identifier(variant_column)} IS NULL").fetchone()[0]
+        null_variant = sum(int(n) for v, n in by_variant if v is None)
         checks.append(DataCheck.of("missing_variant", null_variant == 0, "warn", n=null_variant, column=variant_column))
-        exprs, parsed, probes = [], {}, []
-        for col in metrics:
-            not_bool = f"NOT {sql_bool_is_valid(sql_identifier(col))}"
-            probes.append(f"count(*) FILTER (WHERE {not_bool}), any_value(CAST({sql_identifier(col)} AS VARCHAR)) FILTER (WHERE {not_bool})")
-            parsed[col] = sql_bool_case(sql_identifier(col))
-            exprs.append(f"count({parsed[col]}) AS {sql_identifier('n_' + col)}, coalesce(sum({parsed[col]}), 0) AS {sql_identifier('s_' + col)}")
-        bad = con.execute(f"SELECT {', '.join(probes)} FROM t").fetchone()  # every metric column in one pass
+        values = _metric_value_counts(con, variant_column, metrics)
+        not_bool = [0] * len(metrics)
+        for _, i, _, rows, parsed in values:
+            if parsed is None:
+                not_bool[i] += int(rows)
         for i, col in enumerate(metrics):
-            if bad[2 * i]:
-                raise DataError(path, col, f"{bad[2 * i]:,} value(s) are not booleans, e.g. {shown(bad[2 * i + 1])}: "
+            if not_bool[i]:
+                q = sql_identifier(col)
+                example, = con.execute(f"SELECT CAST({q} AS VARCHAR) FROM t WHERE NOT {sql_bool_is_valid(q)} "
+                                       "LIMIT 1").fetchone()  # the first in the file
+                raise DataError(path, col, f"{not_bool[i]:,} value(s) are not booleans, e.g. {shown(example)}: "
                                            f"expected {BOOL_VOCABULARY}")
-        rows = con.execute(
-            f"SELECT CAST({sql_identifier(variant_column)} AS VARCHAR) AS v, count(*) AS users, {', '.join(exprs)} FROM t "
-            f"WHERE {sql_identifier(variant_column)} IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
     finally:
         con.close()
         tmp.cleanup()
-    users = {r[0]: int(r[1]) for r in rows}
-    per_metric: dict[str, dict[str, ProportionCounts]] = {m: {} for m in metrics}
-    for r in rows:
-        for i, m in enumerate(metrics):
-            per_metric[m][r[0]] = ProportionCounts(int(r[2 + 2 * i]), int(r[3 + 2 * i]))
+    users = {v: int(n) for v, n in by_variant if v is not None}
+    n_by = {m: dict.fromkeys(users, 0) for m in metrics}
+    s_by = {m: dict.fromkeys(users, 0) for m in metrics}
+    for v, i, _, rows, parsed in values:
+        if v is not None and parsed is not None:
+            n_by[metrics[i]][v] += int(rows)
+            s_by[metrics[i]][v] += int(rows) * int(parsed)
+    per_metric = {m: {v: ProportionCounts(n_by[m][v], s_by[m][v]) for v in users} for m in metrics}
     for m in metrics:
         missing = sum(users[v] - per_metric[m][v].n for v in users)
         if missing:

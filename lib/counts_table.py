@@ -15,6 +15,7 @@ one-row-per-user table, so both commands give the same verdict on the same count
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,12 +121,15 @@ class CountsOptions:
 def analyze_sufficient_counts(experiment: str, assigned: Mapping[str, int],
                               counts: Mapping[str, Mapping[str, ProportionCounts]],
                               options: CountsOptions, checks: Sequence[Any] = (), ledger: Any = None,
-                              previous_users: Mapping[str, int] | None = None) -> ExperimentResult:
+                              previous_users: Mapping[str, int] | None = None,
+                              comparisons: Mapping[tuple[str, str], Any] | None = None) -> ExperimentResult:
     """Statistics and verdict of one experiment (or one look) from per-variant counts (no I/O).
 
     ``assigned``: units per variant; ``counts``: per metric (named as in ``options.metrics``),
     per variant, (n, successes). Without ``options.weights`` the sample-ratio check assumes an
-    equal split over the variants in ``assigned`` and the result says so.
+    equal split over the variants in ``assigned`` and the result says so. ``comparisons``: the
+    arms' comparisons with the control, already computed (see
+    :func:`guidelab.analysis.analyze_sufficient_statistics`).
     """
     from . import analysis
 
@@ -137,7 +141,7 @@ def analyze_sufficient_counts(experiment: str, assigned: Mapping[str, int],
     result = analysis.analyze_sufficient_statistics(
         experiment, assigned, metric_stats, options.control, alpha=options.alpha, mde=options.mde, weights=weights,
         statistics=options.statistics, guardrail_margins=options.margins, planned_users=options.planned_users,
-        data_checks=checks, ledger=ledger, previous_users=previous_users)
+        data_checks=checks, ledger=ledger, previous_users=previous_users, comparisons=comparisons)
     return _with_assumed_split(result, weights, weights_assumed)
 
 
@@ -172,6 +176,8 @@ def _with_assumed_split(result: ExperimentResult, weights: Mapping[str, float], 
 
     shares = {k: float(v) / (sum(weights.values()) or 1.0) for k, v in weights.items()}
     methods = {**result.methods, "srm_weights": shares, "srm_weights_assumed": assumed}
+    if not any(r.code == "srm" for r in result.decision.reasons):
+        return replace(result, methods=methods)
     reasons = tuple(Reason(r.code, {**r.params, "weights": shares, "weights_assumed": assumed})
                     if r.code == "srm" else r for r in result.decision.reasons)
     return replace(result, methods=methods, decision=replace(result.decision, reasons=reasons))
@@ -236,8 +242,10 @@ def read_counts_table(path: str | Path, metrics: Sequence[str], control: str) ->
     if not path.is_file():
         raise DataError(path, "", "file not found")
     rel, is_csv = _reader(path)
+    # no progress bar: DuckDB draws it on stdout after 2 s, inside the --jsonl output
     con = duckdb.connect(":memory:")
     try:
+        con.execute("SET enable_progress_bar = false")
         try:
             cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()]
         except duckdb.Error as exc:
@@ -365,13 +373,15 @@ def analyze_counts_table(table: CountsTable, options: CountsOptions, default_exp
     it may depend on the results yielded so far.
     """
     names = [m.name for m in options.metrics]
+    order = list(groups if groups is not None else range(table.n_groups))
+    precomputed = _BlockComparisons(table, options, order)
     variants = table.variant.tolist()
     users = table.users.tolist()
     succ = {m: table.successes[m].tolist() for m in names}
     starts = table.starts.tolist()
     fallback = default_experiment or table.path.stem
     previous = table.previous_group.tolist() if table.previous_group is not None else None
-    for g in (groups if groups is not None else range(table.n_groups)):
+    for position, g in enumerate(order):
         a, b = starts[g], starts[g + 1]
         exp, look = table.experiment[a], table.look[a]
         if skip is not None and skip(exp, look):
@@ -385,7 +395,53 @@ def analyze_counts_table(table: CountsTable, options: CountsOptions, default_exp
             pa_, pb_ = starts[previous[g]], starts[previous[g] + 1]
             prev_users = dict(zip(variants[pa_:pb_], users[pa_:pb_]))
         yield exp, look, analyze_sufficient_counts(exp if exp is not None else fallback, assigned, counts, options,
-                                                   previous_users=prev_users)
+                                                   previous_users=prev_users, comparisons=precomputed.get(position))
+
+
+class _BlockComparisons:
+    """Every treatment arm's comparison with its group's control, per metric, for blocks of
+    ``block`` groups at a time (one :func:`compare_proportions_many` call per metric and block):
+    the same objects :func:`compare_proportions` gives one by one, computed together."""
+
+    def __init__(self, table: CountsTable, options: CountsOptions, order: Sequence[int], block: int = 4096):
+        self.table, self.options, self.order, self.block = table, options, order, block
+        self.first, self.cached = -1, []  # position of the cached block's first group, its groups' dicts
+        sizes = np.diff(table.starts)
+        self.group_of_row = np.repeat(np.arange(table.n_groups), sizes)
+        self.is_control = table.variant == options.control
+        control_rows = np.flatnonzero(self.is_control)  # validated: one control row per group
+        self.control_row = np.full(table.n_groups, -1, dtype=np.int64)
+        self.control_row[self.group_of_row[control_rows]] = control_rows
+
+    def get(self, position: int) -> dict[tuple[str, str], Any]:
+        start = position - position % self.block
+        if start != self.first:
+            self.first, self.cached = start, self._compute(self.order[start:start + self.block])
+        return self.cached[position - start]
+
+    def _compute(self, groups: Sequence[int]) -> list[dict[tuple[str, str], Any]]:
+        from .stats.proportions import compare_proportions_many
+
+        t = self.table
+        g = np.asarray(groups, dtype=np.int64)
+        starts, lengths = t.starts[g], t.starts[g + 1] - t.starts[g]
+        slot = np.repeat(np.arange(len(g)), lengths)  # each row's place in ``groups``
+        rows = np.arange(int(lengths.sum())) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        treated = ~self.is_control[rows]
+        rows, slot = rows[treated], slot[treated]
+        control = self.control_row[self.group_of_row[rows]]
+        out: list[dict[tuple[str, str], Any]] = [{} for _ in range(len(g))]
+        if not rows.size:
+            return out
+        where = slot.tolist()
+        variants = t.variant[rows].tolist()
+        users_t, users_c = t.users[rows], t.users[control]
+        for m in self.options.metrics:
+            succ = t.successes[m.name]
+            found = compare_proportions_many(succ[rows], users_t, succ[control], users_c, alpha=self.options.alpha)
+            for k, v, cmp in zip(where, variants, found):
+                out[k][(m.name, v)] = cmp
+        return out
 
 
 def _analyze_chunk(table: CountsTable, options: CountsOptions, first: int, last: int,
@@ -434,13 +490,33 @@ def analyze_counts_file(path: str | Path, options: CountsOptions, jobs: int = 1,
     return analyze_counts_parallel(table, options, jobs, transform=transform)
 
 
-def group_record(experiment: str | None, look: str | None, result: ExperimentResult) -> dict[str, Any]:
-    """One JSON Lines record: ``experiment`` and ``look`` of the group, then the shape of ``analyze --json``."""
-    d = result.to_dict()
+def group_record(experiment: str | None, look: str | None, result: ExperimentResult,
+                 clean: bool = True) -> dict[str, Any]:
+    """One JSON Lines record: ``experiment`` and ``look`` of the group, then the shape of ``analyze --json``.
+    ``clean=False``: from :meth:`ExperimentResult.raw_dict` (not made strict-JSON safe)."""
+    d = result.to_dict() if clean else result.raw_dict()
     d["experiment"] = experiment if experiment is not None else d["experiment"]
     return {"experiment": d.pop("experiment"), "look": look, **d}
 
 
+def _iso(x: Any) -> str:
+    if isinstance(x, (dt.date, dt.datetime)):
+        return x.isoformat()
+    raise TypeError(f"Object of type {type(x).__name__} is not JSON serializable")
+
+
 def group_json_line(experiment: str | None, look: str | None, result: ExperimentResult) -> str:
+    """:func:`group_record` as one line of JSON.
+
+    The record's raw form is serialised directly when that gives the same bytes as the cleaned one
+    (no NaN or infinity, which ``allow_nan=False`` refuses; dates written as ISO text as the
+    cleaning writes them; tuples are lists in JSON either way; every key of these records is text);
+    otherwise the cleaned record is. This skips a walk over every value.
+    """
+    raw = group_record(experiment, look, result, clean=False)
+    try:
+        return json.dumps(raw, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_iso)
+    except ValueError:  # NaN or infinity somewhere: the cleaning turns them into null
+        pass
     return json.dumps(group_record(experiment, look, result), ensure_ascii=False, allow_nan=False,
                       separators=(",", ":"))

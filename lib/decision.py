@@ -86,7 +86,13 @@ def _texts(lang: str) -> Callable[[tuple[Reason, ...]], list[str]]:
     def say(reasons: tuple[Reason, ...]) -> list[str]:
         from .report.words import reason_text
 
-        return [reason_text(r, lang) for r in reasons]
+        out = []
+        for r in reasons:  # a Reason shared by the verdict and its arm is worded once (memo on the Reason)
+            said = r.__dict__.setdefault("_said", {})
+            if lang not in said:
+                said[lang] = reason_text(r, lang)
+            out.append(said[lang])
+        return out
     return say
 
 

@@ -18,6 +18,7 @@ def read_user_ids(path: Path, column: str = "user_id") -> pa.ChunkedArray:
         raise DataError(path, "", "file not found")
     lit = sql_literal(path)
     con = duckdb.connect(":memory:")
+    con.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout
     try:
         if path.suffix == ".txt":
             rel = f"read_csv({lit}, header=false, columns={{'user_id': 'VARCHAR'}}, delim='\\x01', quote='')"

@@ -2,9 +2,11 @@
 
 One file (``.csv`` or ``.parquet``, by extension) with the columns :data:`LOG_COLUMNS`. It is
 append-only in meaning: a row, once written, is never changed or removed. Each run rewrites the
-file atomically (a temporary file beside it, fsync, ``os.replace``) under an exclusive
-``flock`` on the log's folder (no lock file is left beside the output), so a reader sees the old log or the new one, never half of one, and
-two concurrent runs cannot lose each other's rows.
+file atomically (:func:`guidelab.fsutil.atomic_writer`: a temporary file beside it, fsync,
+``os.replace``) under an exclusive ``flock`` on the log's folder (no lock file is left beside the
+output), so a reader sees the old log or the new one, never half of one, and two concurrent runs
+cannot lose each other's rows. A CSV log's old bytes are copied as they are and the new rows
+appended batch by batch (10M ids: a few seconds, memory of one batch beyond the input).
 
 Only users *in* the experiment are logged (``variant`` never null). One row per
 ``(experiment, user_id, seed, version)``:
@@ -20,10 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import io
 import os
 import shutil
-import tempfile
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,12 +36,13 @@ from typing import IO
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .errors import DataError, GuidelabError, clip
 from .experiment import ExperimentSpec
-from .fsutil import atomic_replace
+from .fsutil import atomic_writer
 
 LOG_SCHEMA = pa.schema([
     ("user_id", pa.string()),
@@ -103,6 +108,18 @@ def _check_format(log_path: Path) -> str:
     return log_path.suffix
 
 
+_CSV_CONVERT = pacsv.ConvertOptions(column_types=LOG_SCHEMA, strings_can_be_null=False,
+                                    quoted_strings_can_be_null=False)
+
+
+def _check_csv_header(log_path: Path) -> None:
+    with open(log_path, "rb") as fh:
+        header = fh.readline().decode("utf-8").strip().replace('"', "").split(",")
+    if tuple(header) != LOG_COLUMNS:
+        raise DataError(log_path, "", f"not an assignment log: expected the columns {', '.join(LOG_COLUMNS)}, "
+                                      f"found {', '.join(header)}")
+
+
 def read_log(log_path: str | Path) -> pa.Table:
     """The log as a table with :data:`LOG_SCHEMA` (empty if the file does not exist yet)."""
     log_path = Path(log_path)
@@ -111,16 +128,8 @@ def read_log(log_path: str | Path) -> pa.Table:
         return LOG_SCHEMA.empty_table()
     try:
         if fmt == ".csv":
-            with open(log_path, "rb") as fh:
-                header = fh.readline().decode("utf-8").strip().replace('"', "").split(",")
-            if tuple(header) != LOG_COLUMNS:
-                raise DataError(log_path, "", f"not an assignment log: expected the columns {', '.join(LOG_COLUMNS)}, "
-                                              f"found {', '.join(header)}")
-            table = pacsv.read_csv(
-                log_path,
-                convert_options=pacsv.ConvertOptions(column_types=LOG_SCHEMA, strings_can_be_null=False,
-                                                     quoted_strings_can_be_null=False),
-            )
+            _check_csv_header(log_path)
+            table = pacsv.read_csv(log_path, convert_options=_CSV_CONVERT)
         else:
             table = pq.read_table(log_path)
             missing = [c for c in LOG_COLUMNS if c not in table.column_names]
@@ -132,60 +141,57 @@ def read_log(log_path: str | Path) -> pa.Table:
         raise DataError(log_path, "", f"assignment log cannot be read: {str(exc).splitlines()[0]}") from None
 
 
-def _write_rows(fh: IO[bytes], rows: pa.Table, header: bool) -> None:
-    """Write ``rows`` as CSV to ``fh`` (with or without the header line)."""
-    pacsv.write_csv(rows, fh, write_options=pacsv.WriteOptions(include_header=header))
+def _csv_bytes(rows: pa.RecordBatch | pa.Table, header: bool = False) -> bytes:
+    buf = io.BytesIO()
+    table = rows if isinstance(rows, pa.Table) else pa.Table.from_batches([rows], schema=LOG_SCHEMA)
+    pacsv.write_csv(table, buf, write_options=pacsv.WriteOptions(include_header=header))
+    return buf.getvalue()
+
+
+def _write_rows(fh: IO[bytes], rows: Iterable[pa.RecordBatch], header: bool) -> None:
+    """Write the batches ``rows`` (:data:`LOG_SCHEMA`) as CSV to ``fh``, with or without the header line.
+
+    The bytes are those of ``pyarrow.csv.write_csv`` on the whole table (CSV is row by row); the
+    batches are formatted on every core (pyarrow releases the GIL) and written in order, with a
+    bounded number in flight, so memory stays a few batches.
+    """
+    if header:
+        fh.write(_csv_bytes(LOG_SCHEMA.empty_table(), header=True))
+    workers = max(1, min(4, os.cpu_count() or 1))
+    with ThreadPoolExecutor(workers) as pool:
+        pending: deque[Future[bytes]] = deque()
+        for batch in rows:
+            pending.append(pool.submit(_csv_bytes, batch))
+            if len(pending) > 2 * workers:
+                fh.write(pending.popleft().result())
+        while pending:
+            fh.write(pending.popleft().result())
 
 
 def _write_parquet(fh: IO[bytes], table: pa.Table) -> None:
     pq.write_table(table, fh)
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def _rewrite(log_path: Path, new_rows: NewRows) -> None:
+    """Old log + ``new_rows`` -> the log, through :func:`guidelab.fsutil.atomic_writer`.
 
-
-def _rewrite(log_path: Path, new_rows: pa.Table) -> None:
-    """Old log + ``new_rows`` -> temporary file beside the log -> fsync -> ``os.replace``.
-
-    A CSV log's old bytes are copied verbatim, so earlier rows are preserved exactly. On any
-    failure the temporary file is removed and the old log is untouched.
+    A CSV log's old bytes are copied verbatim, so earlier rows are preserved exactly, and the new
+    rows are written batch by batch. On any failure the old log is untouched.
     """
-    fd, tmp = tempfile.mkstemp(prefix=f".{log_path.name}.", suffix=".tmp", dir=log_path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if log_path.suffix == ".csv":
-                has_old = log_path.exists() and log_path.stat().st_size > 0
-                if has_old:
-                    with open(log_path, "rb") as old:
-                        shutil.copyfileobj(old, fh)
-                        old.seek(0, os.SEEK_END)
-                        if old.tell() > 0:
-                            old.seek(-1, os.SEEK_END)
-                            if old.read(1) != b"\n":
-                                fh.write(b"\n")
-                _write_rows(fh, new_rows, header=not has_old)
-            else:
-                _write_parquet(fh, pa.concat_tables([read_log(log_path), new_rows]))
-            fh.flush()
-            os.fsync(fh.fileno())
-        atomic_replace(tmp, log_path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(log_path.parent)
+    with atomic_writer(log_path) as fh:
+        if log_path.suffix == ".csv":
+            has_old = log_path.exists() and log_path.stat().st_size > 0
+            if has_old:
+                with open(log_path, "rb") as old:
+                    shutil.copyfileobj(old, fh, 1 << 20)
+                    old.seek(0, os.SEEK_END)
+                    if old.tell() > 0:
+                        old.seek(-1, os.SEEK_END)
+                        if old.read(1) != b"\n":
+                            fh.write(b"\n")
+            _write_rows(fh, new_rows.batches(), header=not has_old)
+        else:
+            _write_parquet(fh, pa.concat_tables([read_log(log_path), new_rows.table()]))
 
 
 # --------------------------------------------------------------------------- the log
@@ -226,62 +232,154 @@ def _move_message(spec: ExperimentSpec, log_path: Path, n_moves: int,
     )
 
 
+def _later_duplicates(user_ids: pa.ChunkedArray) -> np.ndarray | None:
+    """Mask of the rows whose id already occurred earlier in ``user_ids``; None when every id is unique.
+
+    Vectorised: DuckDB's 64-bit ``hash`` of every id, sorted with numpy; only ids whose hash
+    occurs twice (true duplicates, and the rare collision) are compared exactly, in Python.
+    """
+    n = len(user_ids)
+    if n < 2:
+        return None
+    con = duckdb.connect(":memory:")
+    con.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout
+    try:
+        con.register("ids", pa.table({"user_id": user_ids}))
+        hashes = con.sql("SELECT hash(user_id) AS h FROM ids").to_arrow_table().column("h").to_numpy()
+    finally:
+        con.close()
+    ordered = np.sort(hashes)
+    repeated = ordered[1:] == ordered[:-1]
+    if not repeated.any():
+        return None
+    candidates = np.flatnonzero(np.isin(hashes, np.unique(ordered[1:][repeated])))
+    later = np.zeros(n, dtype=bool)
+    seen: set[str | None] = set()
+    for position, uid in zip(candidates.tolist(), user_ids.take(pa.array(candidates)).to_pylist()):
+        if uid in seen:
+            later[position] = True
+        else:
+            seen.add(uid)
+    return later if later.any() else None
+
+
+def _logged_arms(log_path: Path, spec: ExperimentSpec) -> pa.Table:
+    """(user_id, variant) of the log's rows of this experiment, seed and version (empty when none).
+
+    A CSV log is read batch by batch and only those two columns of the matching rows are kept
+    (every column is still converted, so a damaged log is refused as :func:`read_log` refuses it).
+    """
+    def matching(batch: pa.RecordBatch | pa.Table) -> pa.Table:
+        keep = pc.and_(pc.and_(pc.equal(batch.column("experiment"), spec.id),
+                               pc.equal(batch.column("seed"), spec.hash_seed)),
+                       pc.equal(batch.column("version"), pa.scalar(spec.version, pa.int64())))
+        return pa.table({"user_id": batch.column("user_id"), "variant": batch.column("variant")}).filter(keep)
+
+    empty = pa.schema([LOG_SCHEMA.field("user_id"), LOG_SCHEMA.field("variant")]).empty_table()
+    if not log_path.exists() or log_path.stat().st_size == 0:
+        return empty
+    if log_path.suffix != ".csv":
+        return matching(read_log(log_path))
+    _check_csv_header(log_path)
+    parts = [empty]
+    try:
+        with pacsv.open_csv(log_path, convert_options=_CSV_CONVERT) as reader:
+            for batch in reader:
+                part = matching(batch)
+                if part.num_rows:
+                    parts.append(part)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError) as exc:
+        raise DataError(log_path, "", f"assignment log cannot be read: {str(exc).splitlines()[0]}") from None
+    return pa.concat_tables(parts)
+
+
+@dataclass(frozen=True)
+class NewRows:
+    """The rows one run adds to the log: the ``keep`` rows of ``source`` (user_id, variant,
+    hash_value; input order) with this run's experiment, seed, version and time, built one batch
+    at a time so 10M rows are never held twice."""
+
+    source: pa.Table
+    keep: np.ndarray
+    experiment: str
+    seed: str
+    version: int
+    assigned_at: str
+    batch_rows: int = 1 << 18
+
+    @property
+    def num_rows(self) -> int:
+        return int(np.count_nonzero(self.keep))
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        for start in range(0, self.source.num_rows, self.batch_rows):
+            mask = self.keep[start:start + self.batch_rows]
+            if not mask.any():
+                continue
+            part = self.source.slice(start, self.batch_rows).filter(pa.array(mask))
+            for b in part.to_batches():
+                k = b.num_rows
+                yield pa.RecordBatch.from_arrays([
+                    b.column(0), pa.repeat(pa.scalar(self.experiment, pa.string()), k), b.column(1), b.column(2),
+                    pa.repeat(pa.scalar(self.seed, pa.string()), k), pa.repeat(pa.scalar(self.version, pa.int64()), k),
+                    pa.repeat(pa.scalar(self.assigned_at, pa.string()), k)], schema=LOG_SCHEMA)
+
+    def table(self) -> pa.Table:
+        return pa.Table.from_batches(list(self.batches()), schema=LOG_SCHEMA)
+
+
 def append_assignments(spec: ExperimentSpec, table: pa.Table, log_path: str | Path,
                        now: dt.datetime | None = None) -> LogResult:
     """Append the users of ``table`` (from :func:`guidelab.abtest.assign_batch`) new to the log.
 
     Idempotent; refuses (:class:`ReassignmentError`, log unchanged) if any user logged under this
-    experiment, seed and version would now get another arm or fall outside the coverage.
+    experiment, seed and version would now get another arm or fall outside the coverage. A user
+    who occurs several times in ``table`` counts once, by the first occurrence.
+
+    Vectorised and streaming: duplicates are found by hashing (:func:`_later_duplicates`), the
+    log is joined with the input in DuckDB only when it already holds rows of this assignment,
+    and the new rows are written one batch at a time after the old log's bytes.
     """
     log_path = Path(log_path)
     _check_format(log_path)
     assigned_at = _utc_iso(now)
-    incoming = _input_table(spec, table)
+    incoming = _input_table(spec, table).select(["user_id", "variant", "hash_value"])
+    later = _later_duplicates(incoming.column("user_id"))
+    inc = incoming if later is None else incoming.filter(pa.array(~later))
+    variant = inc.column("variant")
+    keep = pc.is_valid(variant).to_numpy(zero_copy_only=False)
+    excluded = variant.null_count
     seed, version = spec.hash_seed, spec.version
     with _locked(log_path):
-        log = read_log(log_path)
-        con = duckdb.connect(":memory:")
-        try:
-            con.register("incoming_raw", incoming.append_column("rn", pa.array(np.arange(incoming.num_rows, dtype=np.int64))))
-            con.register("log_raw", log)
-            # One row per user (first occurrence), input order kept through the row number.
-            con.execute("""
-                CREATE TEMP TABLE inc AS
-                SELECT user_id, variant, hash_value, rn FROM (
-                    SELECT *, row_number() OVER (PARTITION BY user_id ORDER BY rn) AS k
-                    FROM incoming_raw
-                ) WHERE k = 1
-            """).fetchall()
-            con.execute("""
-                CREATE TEMP TABLE prev AS
-                SELECT user_id, any_value(variant) AS variant FROM log_raw
-                WHERE experiment = ? AND seed = ? AND version = ? GROUP BY user_id
-            """, [spec.id, seed, version]).fetchall()
-            n_moves = con.execute("""
-                SELECT count(*) FROM inc JOIN prev USING (user_id)
-                WHERE inc.variant IS DISTINCT FROM prev.variant
-            """).fetchall()[0][0]
-            examples: list[tuple[str, str | None, str | None]] = []
-            if n_moves:
-                examples = [tuple(r) for r in con.execute(f"""
-                    SELECT inc.user_id, prev.variant, inc.variant FROM inc JOIN prev USING (user_id)
-                    WHERE inc.variant IS DISTINCT FROM prev.variant ORDER BY inc.rn LIMIT {MAX_EXAMPLES}
-                """).fetchall()]
-            already = con.execute("SELECT count(*) FROM inc JOIN prev USING (user_id) "
-                                  "WHERE inc.variant = prev.variant").fetchall()[0][0]
-            excluded = con.execute("SELECT count(*) FROM inc WHERE variant IS NULL").fetchall()[0][0]
-            if n_moves:
-                result = LogResult(0, already, n_moves, log_path, excluded)
-                raise ReassignmentError(_move_message(spec, log_path, n_moves, examples), result, examples)
-            new_rows = con.sql("""
-                SELECT inc.user_id, ? AS experiment, inc.variant, inc.hash_value, ? AS seed,
-                       CAST(? AS BIGINT) AS version, ? AS assigned_at
-                FROM inc ANTI JOIN prev USING (user_id)
-                WHERE inc.variant IS NOT NULL ORDER BY inc.rn
-            """, params=[spec.id, seed, version, assigned_at]).to_arrow_table()
-        finally:
-            con.close()
-        new_rows = new_rows.cast(LOG_SCHEMA)
+        prev = _logged_arms(log_path, spec)
+        already = 0
+        if prev.num_rows:
+            con = duckdb.connect(":memory:")
+            con.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout
+            try:
+                con.register("inc", inc.select(["user_id", "variant"]).append_column(
+                    "rn", pa.array(np.arange(inc.num_rows, dtype=np.int64))))
+                con.register("log_rows", prev)
+                prev_sql = "prev AS (SELECT user_id, any_value(variant) AS variant FROM log_rows GROUP BY user_id)"
+                joined = con.sql(f"""
+                    WITH {prev_sql}
+                    SELECT inc.rn, inc.variant IS DISTINCT FROM prev.variant AS moved
+                    FROM inc JOIN prev USING (user_id)""").to_arrow_table()
+                rn = joined.column("rn").to_numpy()
+                n_moves = int(np.count_nonzero(joined.column("moved").to_numpy(zero_copy_only=False)))
+                already = len(rn) - n_moves
+                if n_moves:
+                    examples: list[tuple[str, str | None, str | None]] = [tuple(r) for r in con.execute(f"""
+                        WITH {prev_sql}
+                        SELECT inc.user_id, prev.variant, inc.variant FROM inc JOIN prev USING (user_id)
+                        WHERE inc.variant IS DISTINCT FROM prev.variant ORDER BY inc.rn LIMIT {MAX_EXAMPLES}
+                    """).fetchall()]
+                    result = LogResult(0, already, n_moves, log_path, excluded)
+                    raise ReassignmentError(_move_message(spec, log_path, n_moves, examples), result, examples)
+            finally:
+                con.close()
+            keep[rn] = False
+        new_rows = NewRows(inc, keep, spec.id, seed, version, assigned_at)
         if new_rows.num_rows or not log_path.exists():
             _rewrite(log_path, new_rows)
     return LogResult(new_rows.num_rows, already, 0, log_path, excluded)

@@ -175,6 +175,10 @@ class ExperimentResult(ResultModel):
     _json_fields = ("schema_version", "experiment", "as_of", "decision", "srm", "metrics", "data_checks", "assigned",
                     "control", "alpha", "mde", "methods", "analyses", "ledger")
 
+    def raw_dict(self) -> dict[str, Any]:
+        """The JSON form (:meth:`to_dict`): already strict JSON, there is no separate cleaning walk."""
+        return self.to_dict()
+
     def rows(self, role: str | None = None) -> list[MetricResult]:
         return [m for m in self.metrics if role is None or m.role == role]
 

@@ -105,3 +105,36 @@ def test_no_relative_figure_against_a_control_rate_of_zero():
     assert row.bayes.credible_interval is None and "undefined" in row.bayes.note
     primary = next(r for r in result.metrics if r.metric == "clicked")
     assert primary.bayes.credible_interval is not None
+
+
+def test_wide_table_counts_every_column_like_parse_bool(tmp_path):
+    """60 metric columns in mixed spellings, empty cells and rows without a variant: the counts of
+    the one-pass validation equal a direct count with :func:`guidelab.values.parse_bool`."""
+    from guidelab.analysis import user_table_counts
+    from guidelab.values import FALSE_TOKENS, TRUE_TOKENS, parse_bool
+
+    rng = np.random.default_rng(11)
+    n, k = 500, 60
+    tokens = [*TRUE_TOKENS, *FALSE_TOKENS, "TRUE", " No ", "\u3000yes", ""]
+    cells = rng.choice(tokens, size=(n, k))
+    variants = rng.choice(["a", "b", "c", ""], size=n, p=[0.4, 0.4, 0.15, 0.05])
+    names = [f"m{j}" for j in range(k)]
+    lines = ["g," + ",".join(names)] + [f"{variants[i]}," + ",".join(cells[i]) for i in range(n)]
+    p = tmp_path / "wide.csv"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    users, per_metric, checks = user_table_counts(p, "g", names)
+    assert users == {v: int((variants == v).sum()) for v in ("a", "b", "c")}
+    for j, name in enumerate(names):
+        for v in users:
+            rows = [cells[i, j] for i in range(n) if variants[i] == v and cells[i, j] != ""]
+            assert (per_metric[name][v].n, per_metric[name][v].successes) == (len(rows), sum(map(parse_bool, rows)))
+    assert dict(next(c for c in checks if c.code == "missing_variant").params)["n"] == int((variants == "").sum())
+
+
+def test_bad_boolean_example_is_the_first_in_the_file_of_the_first_bad_column(tmp_path):
+    p = tmp_path / "bad.csv"
+    p.write_text("g,conv,other\na,1,perhaps\nb,nope,1\na,maybe,1\n" + "b,0,1\n" * 3000 + "a,zzz,1\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"bad.csv: conv: 3 value\(s\) are not booleans, e.g. 'nope': expected"):
+        analyze_user_table(p, "g", "a", ["conv", "other"])
+    with pytest.raises(DataError, match=r"bad.csv: other: 1 value\(s\) are not booleans, e.g. 'perhaps': expected"):
+        analyze_user_table(p, "g", "a", ["other", "conv"])

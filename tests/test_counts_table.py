@@ -294,9 +294,9 @@ def test_previous_look_of_the_same_experiment_is_passed_to_the_rule(tmp_path, mo
     seen = []
     real = ct.analyze_sufficient_counts
 
-    def spy(experiment, assigned, counts, options, checks=(), ledger=None, previous_users=None):
+    def spy(experiment, assigned, counts, options, checks=(), ledger=None, previous_users=None, comparisons=None):
         seen.append((experiment, previous_users))
-        return real(experiment, assigned, counts, options, checks, ledger, previous_users)
+        return real(experiment, assigned, counts, options, checks, ledger, previous_users, comparisons)
 
     monkeypatch.setattr(ct, "analyze_sufficient_counts", spy)
     p = _csv(tmp_path, GROUPS)
@@ -341,9 +341,10 @@ def _random_counts_table(path, groups: int, seed: int):
 
 def _reference_json_lines(table, opts, monkeypatch):
     """The plain path: one analyze_sufficient_counts call per group, with the speed-ups of the bulk
-    path swapped for what they replaced (scipy.stats for the SRM p-value, z_power and the normal
-    cdf of the sample-size plan, the general
-    multiplicity adjustment; the JSON now has one serializer, guidelab.serialize)."""
+    path swapped for what they replaced (every comparison by the scalar compare_proportions instead
+    of compare_proportions_many over blocks of groups, scipy.stats for the SRM p-value, z_power and
+    the normal cdf of the sample-size plan, the general multiplicity adjustment; the JSON has one
+    serializer, guidelab.serialize)."""
     from scipy.stats import chi2, norm
 
     import guidelab.analysis as analysis
@@ -364,7 +365,10 @@ def _reference_json_lines(table, opts, monkeypatch):
                 out[i] = float(adjusted[i])
         return out
 
+    import guidelab.counts_table as ct
+
     with monkeypatch.context() as m:
+        m.setattr(ct._BlockComparisons, "get", lambda self, position: None)  # no precomputed comparisons
         m.setattr(srm, "chdtrc", lambda df, x: chi2.sf(x, df))
         m.setattr(power, "_z_power", lambda p: float(norm.ppf(p)))
         m.setattr(power, "ndtr", norm.cdf)

@@ -256,3 +256,27 @@ def test_assign_and_log_refusal_writes_nothing(root, tmp_path):
     with pytest.raises(ReassignmentError):
         assign_and_log(moved, users, tmp_path / "b.csv", log)
     assert log.read_bytes() == content and not (tmp_path / "b.csv").exists()
+
+
+def test_many_duplicates_logged_once_by_first_occurrence(onboarding_spec, log_path):
+    """Duplicates found by hashing: every id once, in the order of its first occurrence."""
+    ids = [f"d{i % 97}" for i in range(1000)] + IDS
+    res = _log(onboarding_spec, ids, log_path)
+    firsts = list(dict.fromkeys(ids))
+    expected = [u for u in firsts if assign(onboarding_spec, u).variant is not None]
+    assert [r["user_id"] for r in _rows(log_path)] == expected
+    assert res.added == len(expected) and res.excluded == len(firsts) - len(expected)
+    assert launchlog._later_duplicates(assign_batch(onboarding_spec, IDS).column("user_id")) is None
+
+
+def test_csv_written_in_batches_is_the_bytes_of_one_write(onboarding_spec, tmp_path, monkeypatch):
+    import pyarrow.csv as pacsv
+
+    path = tmp_path / "log.csv"
+    monkeypatch.setattr(launchlog.NewRows, "batch_rows", 7)
+    _log(onboarding_spec, IDS, path)
+    table = read_log(path)
+    assert table.num_rows > 70
+    whole = tmp_path / "whole.csv"
+    pacsv.write_csv(table, whole)
+    assert path.read_bytes() == whole.read_bytes()

@@ -29,6 +29,7 @@ from .proportions import (
     ProportionComparison,
     compare_proportions,
     compare_proportions_arrays,
+    compare_proportions_many,
     proportion_ci,
 )
 from .ratio import RatioComparison, RatioStats, compare_ratios
@@ -37,7 +38,7 @@ from .srm import SRMResult, srm_test
 
 __all__ = [
     "ProportionComparison", "compare_proportions", "proportion_ci",
-    "ProportionArrays", "compare_proportions_arrays",
+    "ProportionArrays", "compare_proportions_arrays", "compare_proportions_many",
     "MeanStats", "MeanComparison", "compare_means",
     "RatioStats", "RatioComparison", "compare_ratios",
     "CovariateStats", "CupedComparison", "compare_cuped",

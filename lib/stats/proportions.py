@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import repeat
 from functools import lru_cache
 from numbers import Integral, Real
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
-from scipy.special import erfc, gammaln
+from scipy.special import gammaln
 from scipy.stats import hypergeom, norm
 
 from ..serialize import Interval, ResultModel
 
 __all__ = [
     "ProportionComparison", "compare_proportions", "proportion_ci",
-    "ProportionArrays", "compare_proportions_arrays", "EXACT_MIN_EXPECTED",
+    "ProportionArrays", "compare_proportions_arrays", "compare_proportions_many", "EXACT_MIN_EXPECTED",
 ]
 
 STATUS_OK = "ok"
@@ -81,9 +82,14 @@ def _finite_or_none(x: float | None) -> float | None:
 # --------------------------------------------------------------------------- score statistics
 #
 # Every statistic below exists twice: a numpy version (``*_arrays``, elementwise over arrays, used by
-# :func:`compare_proportions_arrays` and the calibration/enumeration tests) and a ``math`` version for
-# one comparison (numpy on 1-element arrays costs ~1 us per operation, far too slow for a scalar call).
-# tests/stats/test_proportions.py checks that the two give the same numbers.
+# :func:`compare_proportions_arrays`, :func:`compare_proportions_many` and the calibration/enumeration
+# tests) and a ``math`` version for one comparison (numpy on 1-element arrays costs ~1 us per operation,
+# far too slow for a scalar call). The twins are bit-identical, not merely close: the same IEEE
+# operations in the same order per element, powers and the transcendental functions through
+# the C library in both (numpy's SIMD exp/log/cos may differ in the last bit), and one root finder
+# (Anderson-Bjorck, :func:`_root_decreasing` and its elementwise twin :func:`_root_decreasing_arrays`,
+# which takes the scalar search's steps per element). So a comparison computed in bulk equals the one
+# computed alone, to the last bit; tests/stats/test_proportions.py checks it.
 
 #: Use the exact test as well when the smallest expected cell count of the 2x2 table,
 #: min(n1, n0) * min(K, N - K) / N (K successes among N users), is below this. Chosen from the
@@ -91,13 +97,36 @@ def _finite_or_none(x: float | None) -> float | None:
 EXACT_MIN_EXPECTED = 10.0
 
 _Z_CAP = 1e12  # |z| where the restricted variance is 0 and the numerator is not: a finite "infinity"
-_BISECT_ITERS = 56  # interval ends to < 1e-15 on [-1, 1] and < 1e-15 * 40 on the log-ratio scale
 _LOG_RATIO_SPAN = 40.0  # bracket for the log risk ratio: [log(rr_hat) - 40, log(rr_hat) + 40]
 _SQRT2 = math.sqrt(2.0)
 
 
+def _pymax(a, b):
+    """Python's ``max(a, b)`` elementwise (b if b > a else a: the same result for NaN and signed zeros)."""
+    return np.where(b > a, b, a)
+
+
+def _pymin(a, b):
+    """Python's ``min(a, b)`` elementwise (b if b < a else a)."""
+    return np.where(b < a, b, a)
+
+
+def _math_map(fn, x):
+    """``fn`` (a ``math`` function) on every element of the 1-d float array x.
+
+    The array twins call the C library through ``math`` exactly as the scalar functions do: numpy's
+    own exp/log/cos may use SIMD kernels that differ in the last bit, and the twins must not."""
+    return np.fromiter(map(fn, x.tolist()), dtype=np.float64, count=x.size)
+
+
+def _pow_map(x, exponent: float):
+    """``v ** exponent`` for every element as Python computes it for a float (the C library's pow;
+    numpy's power may take another path), so the twins agree with the scalar functions' ``** 3``."""
+    return np.fromiter(map(pow, x.tolist(), repeat(exponent)), dtype=np.float64, count=x.size)
+
+
 def _diff_score_z_arrays(delta, x1, n1, x0, n0):
-    """Miettinen-Nurminen score statistic for H0: p1 - p0 = delta, elementwise.
+    """Miettinen-Nurminen score statistic for H0: p1 - p0 = delta, elementwise (1-d float arrays).
 
     z = (p1_hat - p0_hat - delta) / sqrt(V), V = (p~1 (1-p~1)/n1 + p~0 (1-p~0)/n0) * N/(N-1), where
     p~ are the maximum-likelihood rates restricted to p1 - p0 = delta (closed-form cubic root,
@@ -106,25 +135,36 @@ def _diff_score_z_arrays(delta, x1, n1, x0, n0):
     x0 where n0 belongs (statsmodels issue #10269), so its diff test at delta != 0 and its score
     interval for the difference are off in small samples; the tests check this restricted MLE
     against a direct numerical maximisation of the likelihood instead.
+
+    Bit-identical twin of the scalar :func:`_diff_score_z`: the same IEEE operations in the same
+    order per element, the C library (through Python) for the powers, acos and cos
+    (tests/stats/test_proportions.py checks equality).
     """
+    x1, n1, x0, n0 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x1, n1, x0, n0)))
+    delta = np.broadcast_to(np.asarray(delta, dtype=float), x1.shape)
     nn, k = n1 + n0, x1 + x0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t3 = 3.0 * nn
-        t2 = (n1 + 2.0 * n0) * delta - nn - k
-        t1 = (n0 * delta - nn - 2.0 * x0) * delta + k
-        t0 = x0 * delta * (1.0 - delta)
-        q = (t2 / t3) ** 3 - t1 * t2 / (6.0 * nn**2) + t0 / (2.0 * nn)
-        r = np.sign(q) * np.sqrt(np.maximum((t2 / t3) ** 2 - t1 / t3, 0.0))
-        cos_arg = np.where(r != 0.0, q / r**3, 0.0)
-        a = (np.pi + np.arccos(np.clip(cos_arg, -1.0, 1.0))) / 3.0
-        prop0 = 2.0 * r * np.cos(a) - t2 / t3
-        prop0 = np.where(delta == 0.0, k / nn, prop0)  # pooled rate (exact) under equality
-        prop0 = np.clip(prop0, np.maximum(0.0, -delta), np.minimum(1.0, 1.0 - delta))
+    prop0 = k / nn
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        cubic = np.flatnonzero(delta != 0.0)
+        if cubic.size:
+            d, a1, b1, a0, b0 = delta[cubic], x1[cubic], n1[cubic], x0[cubic], n0[cubic]
+            m, kk = nn[cubic], k[cubic]
+            t3 = 3.0 * m
+            t2 = (b1 + 2.0 * b0) * d - m - kk
+            t1 = (b0 * d - m - 2.0 * a0) * d + kk
+            t0 = a0 * d * (1.0 - d)
+            u = t2 / t3
+            q = _pow_map(u, 3.0) - t1 * t2 / (6.0 * m * m) + t0 / (2.0 * m)
+            r = np.where(q != 0.0, np.copysign(np.sqrt(_pymax(_pow_map(u, 2.0) - t1 / t3, 0.0)), q), 0.0)
+            cos_arg = np.where(r != 0.0, q / _pow_map(r, 3.0), 0.0)
+            a = (math.pi + _math_map(math.acos, _pymin(1.0, _pymax(-1.0, cos_arg)))) / 3.0
+            prop0[cubic] = 2.0 * r * _math_map(math.cos, a) - u
+        prop0 = _pymin(_pymin(1.0, 1.0 - delta), _pymax(_pymax(0.0, -delta), prop0))
         prop1 = prop0 + delta
         var = (prop1 * (1.0 - prop1) / n1 + prop0 * (1.0 - prop0) / n0) * nn / (nn - 1.0)
         num = x1 / n1 - x0 / n0 - delta
         z = num / np.sqrt(var)
-    return np.where(var > 0.0, z, np.where(num == 0.0, 0.0, np.sign(num) * _Z_CAP))
+    return np.where(var > 0.0, z, np.where(num == 0.0, 0.0, np.copysign(_Z_CAP, num)))
 
 
 def _diff_score_z(delta: float, x1: float, n1: float, x0: float, n0: float) -> float:
@@ -156,21 +196,23 @@ def _ratio_score_z_arrays(log_rr, x1, n1, x0, n0):
 
     z = (p1_hat - rr p0_hat) / sqrt(V), V = (p~1 (1-p~1)/n1 + rr^2 p~0 (1-p~0)/n0) * N/(N-1), with the
     restricted MLE p~0 the smaller root of N rr p^2 - (n1 rr + x1 + n0 + x0 rr) p + (x1 + x0) = 0,
-    p~1 = rr p~0 (Miettinen & Nurminen 1985; Farrington & Manning 1990).
+    p~1 = rr p~0 (Miettinen & Nurminen 1985; Farrington & Manning 1990). The smaller root is written
+    as 2c / (-b + disc): no cancellation when a*c is small. Bit-identical twin of the scalar
+    :func:`_ratio_score_z` (``math.exp`` for rr).
     """
+    x1, n1, x0, n0 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x1, n1, x0, n0)))
     nn, k = n1 + n0, x1 + x0
-    rr = np.exp(log_rr)
+    rr = _math_map(math.exp, np.broadcast_to(np.asarray(log_rr, dtype=float), x1.shape))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         a = nn * rr
         b = -(n1 * rr + x1 + n0 + x0 * rr)
-        disc = np.sqrt(np.maximum(b * b - 4.0 * a * k, 0.0))
-        # smaller root written as 2c / (-b + disc): no cancellation when a*c is small
-        prop0 = np.clip(2.0 * k / (-b + disc), 0.0, 1.0)
-        prop1 = np.minimum(rr * prop0, 1.0)
+        disc = np.sqrt(_pymax(b * b - 4.0 * a * k, 0.0))
+        prop0 = _pymin(1.0, _pymax(0.0, 2.0 * k / (-b + disc)))
+        prop1 = _pymin(rr * prop0, 1.0)
         var = (prop1 * (1.0 - prop1) / n1 + rr * rr * prop0 * (1.0 - prop0) / n0) * nn / (nn - 1.0)
         num = x1 / n1 - rr * x0 / n0
         z = num / np.sqrt(var)
-    return np.where(var > 0.0, z, np.where(num == 0.0, 0.0, np.sign(num) * _Z_CAP))
+    return np.where(var > 0.0, z, np.where(num == 0.0, 0.0, np.copysign(_Z_CAP, num)))
 
 
 def _ratio_score_z(log_rr: float, x1: float, n1: float, x0: float, n0: float) -> float:
@@ -189,15 +231,97 @@ def _ratio_score_z(log_rr: float, x1: float, n1: float, x0: float, n0: float) ->
     return 0.0 if num == 0.0 else math.copysign(_Z_CAP, num)
 
 
-def _bisect_decreasing_arrays(f, lo, hi, target):
-    """Where the decreasing f crosses target in [lo, hi], elementwise (f(lo) >= target >= f(hi))."""
-    lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
-    for _ in range(_BISECT_ITERS):
-        mid = 0.5 * (lo + hi)
-        above = f(mid) > target
-        lo = np.where(above, mid, lo)
-        hi = np.where(above, hi, mid)
-    return 0.5 * (lo + hi)
+def _root_decreasing_arrays(f, lo, hi, target, guess=None, f_lo=None, f_hi=None):
+    """Elementwise twin of :func:`_root_decreasing`: every element takes exactly the steps the scalar
+    search takes (same bracket updates, same stopping rules, same extra bisection steps), so the
+    roots are bit-identical. ``f(t, idx)`` is the function at ``t`` for the elements ``idx`` (only
+    unfinished elements are evaluated); ``guess``, ``f_lo``, ``f_hi``: arrays with NaN for "none"."""
+    lo = np.array(lo, dtype=float)
+    hi = np.array(hi, dtype=float)
+    size = lo.shape[0]
+    target = np.array(np.broadcast_to(np.asarray(target, dtype=float), (size,)))
+    out = np.full(size, np.nan)
+    done = np.zeros(size, dtype=bool)
+    g_lo, g_hi = np.full(size, np.nan), np.full(size, np.nan)
+    has_lo, has_hi = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
+    if guess is not None:
+        guess = np.broadcast_to(np.asarray(guess, dtype=float), (size,))
+        idx = np.flatnonzero((lo < guess) & (guess < hi))
+        if idx.size:
+            g = f(guess[idx], idx) - target[idx]
+            zero, pos = g == 0.0, g > 0.0
+            neg = ~zero & ~pos
+            out[idx[zero]] = guess[idx[zero]]
+            done[idx[zero]] = True
+            i = idx[pos]
+            lo[i], g_lo[i], has_lo[i] = guess[i], g[pos], True
+            i = idx[neg]
+            hi[i], g_hi[i], has_hi[i] = guess[i], g[neg], True
+    for has, g_end, known, end in ((has_lo, g_lo, f_lo, lo), (has_hi, g_hi, f_hi, hi)):
+        need = ~done & ~has
+        if known is not None:
+            known = np.broadcast_to(np.asarray(known, dtype=float), (size,))
+            given = need & ~np.isnan(known)
+            g_end[given] = known[given] - target[given]
+            need &= np.isnan(known)
+        idx = np.flatnonzero(need)
+        if idx.size:
+            g_end[idx] = f(end[idx], idx) - target[idx]
+    at_lo = ~done & (g_lo <= 0.0)
+    out[at_lo] = lo[at_lo]
+    done |= at_lo
+    at_hi = ~done & (g_hi >= 0.0)
+    out[at_hi] = hi[at_hi]
+    done |= at_hi
+    slow = np.zeros(size, dtype=np.int64)
+    act = np.flatnonzero(~done)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for _ in range(200):
+            if not act.size:
+                break
+            l, h = lo[act], hi[act]
+            width = h - l
+            stop = width <= 4e-16 * _pymax(_pymax(1.0, np.abs(l)), np.abs(h))
+            if stop.any():
+                i = act[stop]
+                out[i] = 0.5 * (lo[i] + hi[i])
+                done[i] = True
+                keep = ~stop
+                act, l, h, width = act[keep], l[keep], h[keep], width[keep]
+                if not act.size:
+                    break
+            gl, gh = g_lo[act], g_hi[act]
+            t = h - gh * width / (gh - gl)
+            t = np.where((l < t) & (t < h), t, 0.5 * (l + h))
+            gt = f(t, act) - target[act]
+            conv = np.abs(gt) < 1e-13
+            if conv.any():
+                out[act[conv]] = t[conv]
+                done[act[conv]] = True
+                keep = ~conv
+                act, l, h, width, gl, gh, t, gt = (v[keep] for v in (act, l, h, width, gl, gh, t, gt))
+            pos = gt > 0.0
+            m = np.where(pos, 1.0 - gt / gl, 1.0 - gt / gh)
+            scale = np.where(m > 0.0, m, 0.5)
+            new_gh = np.where(pos, gh * scale, gt)
+            new_gl = np.where(pos, gt, gl * scale)
+            new_l = np.where(pos, t, l)
+            new_h = np.where(pos, h, t)
+            s = np.where(new_h - new_l > 0.5 * width, slow[act] + 1, 0)
+            bis = np.flatnonzero(s == 3)  # three steps without halving the bracket: bisect once
+            if bis.size:
+                s[bis] = 0
+                mid = 0.5 * (new_l[bis] + new_h[bis])
+                gm = f(mid, act[bis]) - target[act[bis]]
+                up = gm > 0.0
+                new_l[bis] = np.where(up, mid, new_l[bis])
+                new_gl[bis] = np.where(up, gm, new_gl[bis])
+                new_h[bis] = np.where(up, new_h[bis], mid)
+                new_gh[bis] = np.where(up, new_gh[bis], gm)
+            lo[act], hi[act], g_lo[act], g_hi[act], slow[act] = new_l, new_h, new_gl, new_gh, s
+    rest = ~done  # 200 steps without converging: the middle of the bracket, as in the scalar search
+    out[rest] = 0.5 * (lo[rest] + hi[rest])
+    return out
 
 
 def _root_decreasing(f, lo: float, hi: float, target: float, guess: float | None = None,
@@ -258,7 +382,7 @@ def _root_decreasing(f, lo: float, hi: float, target: float, guess: float | None
 def _pooled_score_p_arrays(x1, n1, x0, n0):
     """Two-sided p-value of the score test of p1 = p0 (pooled rate, MN factor N/(N-1)); 1 where the
     pooled rate is 0 or 1 (no evidence either way). Equals the MN test at delta = 0 and rr = 1."""
-    return erfc(np.abs(_diff_score_z_arrays(0.0, x1, n1, x0, n0)) / _SQRT2)
+    return _math_map(math.erfc, np.abs(_diff_score_z_arrays(0.0, x1, n1, x0, n0)).ravel() / _SQRT2)
 
 
 def _min_expected_arrays(x1, n1, x0, n0):
@@ -314,96 +438,26 @@ class ProportionArrays(NamedTuple):
     se_log_ratio: np.ndarray  # Katz SE of log(p1/p0); NaN where undefined
 
 
-def compare_proportions_arrays(
-    successes: Any, n: Any, successes_control: Any, n_control: Any,
-    alpha: float = 0.05, exact_min_expected: float = EXACT_MIN_EXPECTED,
-) -> ProportionArrays:
-    """:func:`compare_proportions` elementwise over numpy arrays of counts (broadcast), for bulk use.
-
-    Same methods and numbers as the scalar function (checked in tests/stats/test_proportions.py).
-    Counts must be whole numbers with 0 <= successes <= n (ValueError otherwise); entries where an
-    arm has n == 0 are NaN everywhere (``status`` "not_enough_data" in the scalar function).
-    Speed: about 20 us per comparison at 100,000 comparisons (interval ends by 56 bisection steps).
-    """
-    alpha = _check_alpha(alpha)
-    x1, n1, x0, n0 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (successes, n, successes_control, n_control)))
-    for v, name in ((x1, "successes"), (n1, "n"), (x0, "successes_control"), (n0, "n_control")):
-        if not np.all(np.isfinite(v)) or np.any(v < 0) or np.any(v != np.floor(v)):
-            raise ValueError(f"{name} must be non-negative whole numbers")
-    if np.any(x1 > n1) or np.any(x0 > n0):
-        raise ValueError("successes cannot exceed n in either arm")
-    empty = (n1 == 0) | (n0 == 0)
-    # compute on a safe copy (1 user, 0 successes in empty arms), NaN the result at the end
-    n1s, n0s = np.where(empty, 1.0, n1), np.where(empty, 1.0, n0)
-    x1s, x0s = np.where(empty, 0.0, x1), np.where(empty, 0.0, x0)
-    z = _z_two_sided(alpha)
-
-    p1, p0 = x1s / n1s, x0s / n0s
-    diff = p1 - p0
-    p_score = _pooled_score_p_arrays(x1s, n1s, x0s, n0s)
-    exact = (_min_expected_arrays(x1s, n1s, x0s, n0s) < exact_min_expected) & ~empty
-    p_exact = np.full(diff.shape, np.nan)
-    if np.any(exact):
-        p_exact[exact] = _fisher_doubled_p_arrays(x1s[exact], n1s[exact], x0s[exact], n0s[exact])
-    p_value = np.where(exact, np.fmax(p_score, p_exact), p_score)
-    reject = p_value < alpha
-
-    def fd(t):
-        return _diff_score_z_arrays(t, x1s, n1s, x0s, n0s)
-
-    lo = _bisect_decreasing_arrays(fd, np.full(diff.shape, -1.0), diff, z)
-    hi = _bisect_decreasing_arrays(fd, diff, np.full(diff.shape, 1.0), -z)
-    lo, hi = _agree_with_test(lo, hi, 0.0, reject, diff)
-
-    ratio_ok = x0s > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel_lift = np.where(ratio_ok, p1 / np.where(ratio_ok, p0, 1.0) - 1.0, np.nan)
-        log_rr = np.where(ratio_ok & (x1s > 0), np.log(np.where(ratio_ok & (x1s > 0), p1 / np.where(ratio_ok, p0, 1.0), 1.0)), 0.0)
-        # with no treatment successes the upper end is bracketed around "half a success"
-        anchor = np.where(x1s > 0, log_rr, np.log(0.5 / n1s / np.where(ratio_ok, p0, 1.0)))
-        start = np.where(x1s > 0, log_rr, anchor - _LOG_RATIO_SPAN)
-
-    def fr(t):
-        return _ratio_score_z_arrays(t, x1s, n1s, np.where(ratio_ok, x0s, 1.0), n0s)
-
-    r_lo = np.where(x1s > 0, _bisect_decreasing_arrays(fr, log_rr - _LOG_RATIO_SPAN, log_rr, z), -np.inf)
-    r_hi = _bisect_decreasing_arrays(fr, start, anchor + _LOG_RATIO_SPAN, -z)
-    r_lo, r_hi = _agree_with_test(np.exp(r_lo) - 1.0, np.exp(r_hi) - 1.0, 0.0, reject, rel_lift)
-    r_lo, r_hi = np.where(ratio_ok, r_lo, np.nan), np.where(ratio_ok, r_hi, np.nan)
-
-    se_abs, se_log = _standard_errors_arrays(x1s, n1s, x0s, n0s)
-    nan = np.where(empty, np.nan, 0.0)
-    return ProportionArrays(
-        diff + nan, lo + nan, hi + nan, rel_lift + nan, r_lo + nan, r_hi + nan,
-        p_value + nan, p_score + nan, p_exact, exact, se_abs + nan, se_log + nan,
-    )
-
-
-def _agree_with_test(low, high, null, reject, estimate):
-    """Make the interval agree with the test at this alpha, elementwise.
-
-    Where the test does not reject, the interval is widened to reach the null value (only ever
-    active where the exact test overrules the score test, or at the root finder's last digit);
-    where it rejects, the end on the null's side is moved off the null by at most one ulp.
-    """
-    low = np.where(~reject, np.minimum(low, null), low)
-    high = np.where(~reject, np.maximum(high, null), high)
-    up = reject & (estimate > null)
-    down = reject & (estimate < null)
-    low = np.where(up & (low <= null), np.nextafter(null, 1.0), low)
-    high = np.where(down & (high >= null), np.nextafter(null, -1.0), high)
+def _agree_with_test(low, high, reject, estimate):
+    """Elementwise twin of :func:`_agree` (null value 0): where the test does not reject, the interval
+    is widened to reach 0 (only ever active where the exact test overrules the score test, or at the
+    root finder's last digit); where it rejects, the end on 0's side is moved off 0 by one ulp."""
+    low = np.where(~reject, _pymin(low, 0.0), low)
+    high = np.where(~reject, _pymax(high, 0.0), high)
+    low = np.where(reject & (estimate > 0.0) & (low <= 0.0), math.nextafter(0.0, 1.0), low)
+    high = np.where(reject & (estimate < 0.0) & (high >= 0.0), math.nextafter(0.0, -1.0), high)
     return low, high
 
 
 def _standard_errors_arrays(x1, n1, x0, n0):
-    """Unpooled Wald SE of p1 - p0 (Agresti-Caffo, one success and one failure added per arm, where
+    """Elementwise twin of :func:`_standard_errors`. Unpooled Wald SE of p1 - p0 (Agresti-Caffo, one success and one failure added per arm, where
     that is 0) and the Katz SE of log(p1/p0) (NaN where x1 == 0, x0 == 0 or it is 0). Read by the
     sequential (always-valid) intervals, which are built on a normal estimate and its SE."""
     p1, p0 = x1 / n1, x0 / n0
     var = p1 * (1.0 - p1) / n1 + p0 * (1.0 - p0) / n0
     q1, q0 = (x1 + 1.0) / (n1 + 2.0), (x0 + 1.0) / (n0 + 2.0)
     var_ac = q1 * (1.0 - q1) / (n1 + 2.0) + q0 * (1.0 - q0) / (n0 + 2.0)
-    se_abs = np.sqrt(np.where(var > 0.0, var, var_ac))
+    se_abs = np.sqrt(np.where(var <= 0.0, var_ac, var))
     with np.errstate(divide="ignore", invalid="ignore"):
         var_log = 1.0 / x1 - 1.0 / n1 + 1.0 / x0 - 1.0 / n0
         ok = (x1 > 0) & (x0 > 0) & (var_log > 0)
@@ -435,6 +489,9 @@ CODE_EXACT_TEST = "exact_test"  # small expected counts: p_value = max(score, Fi
 CODE_INTERVAL_WIDENED = "interval_widened_to_exact_test"  # score interval excluded 0, exact test did not reject
 CODE_CONTROL_RATE_ZERO = "relative_lift_undefined_control_rate_zero"
 CODE_TREATMENT_RATE_ZERO = "treatment_rate_zero"
+_NOTE_EXACT = "small expected counts: p_value is the larger of the score and Fisher exact p-values"
+_NOTE_WIDENED = "the exact test does not reject, so the intervals are widened to reach 0"
+_NOTE_CONTROL_ZERO = "control rate is 0: relative lift undefined"
 
 
 @dataclass(frozen=True)
@@ -543,7 +600,7 @@ def compare_proportions(
     if min(n1, n0) * min(k, nn - k) / nn < exact_min_expected:
         p_exact = _fisher_doubled_p(x1, n1, x0, n0)
         codes.append(CODE_EXACT_TEST)
-        notes.append("small expected counts: p_value is the larger of the score and Fisher exact p-values")
+        notes.append(_NOTE_EXACT)
     p_value = p_score if p_exact is None else max(p_score, p_exact)
     reject = p_value < alpha
 
@@ -555,14 +612,14 @@ def compare_proportions(
     hi = _root_decreasing(fd, diff, 1.0, -z, diff + 1.1 * z * se_abs, f_lo=0.0)
     if p_exact is not None and not reject and p_score < alpha:
         codes.append(CODE_INTERVAL_WIDENED)
-        notes.append("the exact test does not reject, so the intervals are widened to reach 0")
+        notes.append(_NOTE_WIDENED)
     lo, hi = _agree(lo, hi, reject, diff)
 
     rel_lift: float | None = None
     rel_ci: tuple[float, float] | None = None
     if x0 == 0:
         codes.append(CODE_CONTROL_RATE_ZERO)
-        notes.append("control rate is 0: relative lift undefined")
+        notes.append(_NOTE_CONTROL_ZERO)
     else:
         rel_lift = p1 / p0 - 1.0
 
@@ -596,6 +653,204 @@ def compare_proportions(
         se_abs_diff=se_abs, se_log_ratio=se_log,
         codes=tuple(codes),
     )
+
+
+class _Kernel(NamedTuple):
+    """What :func:`compare_proportions` computes, elementwise, for arms with users (float arrays; NaN
+    where the scalar function has None)."""
+
+    diff: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    rel_lift: np.ndarray
+    r_lo: np.ndarray
+    r_hi: np.ndarray
+    p_value: np.ndarray
+    p_score: np.ndarray
+    p_exact: np.ndarray
+    exact: np.ndarray  # bool
+    widened: np.ndarray  # bool
+    se_abs: np.ndarray
+    se_log: np.ndarray
+
+
+def _exact_needed(x1, n1, x0, n0, exact_min_expected: float) -> np.ndarray:
+    """min(n1, n0) * min(K, N - K) / N < exact_min_expected, decided as the scalar function decides it
+    on Python ints (the product is exact in floats below 2**53; above it Python ints decide)."""
+    nn, k = n1 + n0, x1 + x0
+    prod = np.minimum(n1, n0) * np.minimum(k, nn - k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = prod / nn < exact_min_expected
+    big = np.flatnonzero(prod >= 2.0**53)
+    for i in big.tolist():
+        a, b, c, d = int(x1[i]), int(n1[i]), int(x0[i]), int(n0[i])
+        out[i] = min(b, d) * min(a + c, b + d - a - c) / (b + d) < exact_min_expected
+    return out
+
+
+def _compare_kernel(x1, n1, x0, n0, alpha: float, exact_min_expected: float, fisher) -> _Kernel:
+    """The statistics of :func:`compare_proportions` for float arrays of counts with n1, n0 >= 1:
+    the same operations per element as the scalar function (bit-identical, checked in
+    tests/stats/test_proportions.py). ``fisher(x1, n1, x0, n0, idx)``: the doubled one-sided Fisher
+    p-values of the elements ``idx`` (those with small expected counts)."""
+    size = x1.shape[0]
+    z = _z_two_sided(alpha)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1, p0 = x1 / n1, x0 / n0
+        diff = p1 - p0
+    p_score = _math_map(math.erfc, np.abs(_diff_score_z_arrays(0.0, x1, n1, x0, n0)) / _SQRT2)
+    exact = _exact_needed(x1, n1, x0, n0, exact_min_expected)
+    p_exact = np.full(size, np.nan)
+    ex = np.flatnonzero(exact)
+    if ex.size:
+        p_exact[ex] = fisher(x1, n1, x0, n0, ex)
+    p_value = np.where(exact, _pymax(p_score, p_exact), p_score)
+    reject = p_value < alpha
+    se_abs, se_log = _standard_errors_arrays(x1, n1, x0, n0)
+
+    def fd(t, idx):
+        return _diff_score_z_arrays(t, x1[idx], n1[idx], x0[idx], n0[idx])
+
+    lo = _root_decreasing_arrays(fd, np.full(size, -1.0), diff, z, diff - 1.1 * z * se_abs, f_hi=0.0)
+    hi = _root_decreasing_arrays(fd, diff, np.full(size, 1.0), -z, diff + 1.1 * z * se_abs, f_lo=0.0)
+    widened = exact & ~reject & (p_score < alpha)
+    lo, hi = _agree_with_test(lo, hi, reject, diff)
+
+    rel_lift = np.full(size, np.nan)
+    r_lo, r_hi = np.full(size, np.nan), np.full(size, np.nan)
+    ok = np.flatnonzero(x0 > 0)
+    if ok.size:
+        a1, b1, a0, b0 = x1[ok], n1[ok], x0[ok], n0[ok]
+        q1, q0 = p1[ok], p0[ok]
+        rel = q1 / q0 - 1.0
+        zero = a1 == 0
+        log_ratio = _math_map(math.log, np.where(zero, 0.5 / b1 / q0, q1 / q0))
+        anchor = log_ratio
+        start = np.where(zero, anchor - _LOG_RATIO_SPAN, anchor)
+        sl = se_log[ok]
+
+        def fr(t, idx):
+            return _ratio_score_z_arrays(t, a1[idx], b1[idx], a0[idx], b0[idx])
+
+        low = np.full(ok.size, -1.0)
+        pos = np.flatnonzero(~zero)
+        if pos.size:
+            sub = anchor[pos]
+
+            def fr_pos(t, idx):
+                return fr(t, pos[idx])
+
+            low[pos] = _math_map(math.exp, _root_decreasing_arrays(
+                fr_pos, sub - _LOG_RATIO_SPAN, sub, z, sub - 1.1 * z * sl[pos], f_hi=0.0)) - 1.0
+        guess_hi = np.where(zero, np.nan, anchor + 1.1 * z * sl)
+        high = _math_map(math.exp, _root_decreasing_arrays(
+            fr, start, anchor + _LOG_RATIO_SPAN, -z, guess_hi, f_lo=np.where(zero, np.nan, 0.0))) - 1.0
+        low, high = _agree_with_test(low, high, reject[ok], rel)
+        rel_lift[ok], r_lo[ok], r_hi[ok] = rel, low, high
+    return _Kernel(diff, lo, hi, rel_lift, r_lo, r_hi, p_value, p_score, p_exact, exact, widened, se_abs, se_log)
+
+
+def _fisher_scalar_each(x1, n1, x0, n0, idx):
+    """:func:`_fisher_doubled_p` (the scalar function's exact test) for the elements idx."""
+    return np.array([_fisher_doubled_p(int(x1[i]), int(n1[i]), int(x0[i]), int(n0[i])) for i in idx.tolist()],
+                    dtype=float)
+
+
+def _fisher_vectorised(x1, n1, x0, n0, idx):
+    """:func:`_fisher_doubled_p_arrays` (scipy's hypergeometric cdf/sf) for the elements idx."""
+    return _fisher_doubled_p_arrays(x1[idx], n1[idx], x0[idx], n0[idx])
+
+
+def _validated_arrays(successes, n, successes_control, n_control):
+    x1, n1, x0, n0 = np.broadcast_arrays(*(np.asarray(v, dtype=float)
+                                           for v in (successes, n, successes_control, n_control)))
+    for v, name in ((x1, "successes"), (n1, "n"), (x0, "successes_control"), (n0, "n_control")):
+        if not np.all(np.isfinite(v)) or np.any(v < 0) or np.any(v != np.floor(v)):
+            raise ValueError(f"{name} must be non-negative whole numbers")
+    if np.any(x1 > n1) or np.any(x0 > n0):
+        raise ValueError("successes cannot exceed n in either arm")
+    return x1, n1, x0, n0
+
+
+def compare_proportions_arrays(
+    successes: Any, n: Any, successes_control: Any, n_control: Any,
+    alpha: float = 0.05, exact_min_expected: float = EXACT_MIN_EXPECTED,
+) -> ProportionArrays:
+    """:func:`compare_proportions` elementwise over numpy arrays of counts (broadcast), for bulk use.
+
+    Same methods, same root finder and the same numbers as the scalar function, bit for bit
+    (tests/stats/test_proportions.py), except ``p_value_exact``, which comes from scipy's
+    hypergeometric cdf/sf here and from a summed pmf in the scalar function (they agree to ~1e-15;
+    :func:`compare_proportions_many` uses the scalar function's exact test and is identical in
+    every field). Counts must be whole numbers with 0 <= successes <= n (ValueError otherwise);
+    entries where an arm has n == 0 are NaN everywhere (``status`` "not_enough_data" in the scalar
+    function).
+    """
+    alpha = _check_alpha(alpha)
+    x1, n1, x0, n0 = _validated_arrays(successes, n, successes_control, n_control)
+    shape = x1.shape
+    x1, n1, x0, n0 = (v.ravel() for v in (x1, n1, x0, n0))
+    empty = (n1 == 0) | (n0 == 0)
+    # compute on a safe copy (1 user, 0 successes in empty arms), NaN the result at the end
+    n1s, n0s = np.where(empty, 1.0, n1), np.where(empty, 1.0, n0)
+    x1s, x0s = np.where(empty, 0.0, x1), np.where(empty, 0.0, x0)
+    k = _compare_kernel(x1s, n1s, x0s, n0s, alpha, exact_min_expected, _fisher_vectorised)
+    exact = k.exact & ~empty
+    nan = np.where(empty, np.nan, 0.0)
+    out = (k.diff + nan, k.lo + nan, k.hi + nan, k.rel_lift + nan, k.r_lo + nan, k.r_hi + nan,
+           k.p_value + nan, k.p_score + nan, np.where(exact, k.p_exact, np.nan), exact, k.se_abs + nan,
+           k.se_log + nan)
+    return ProportionArrays(*(v.reshape(shape) for v in out))
+
+
+def compare_proportions_many(
+    successes: Any, n: Any, successes_control: Any, n_control: Any,
+    alpha: float = 0.05, exact_min_expected: float = EXACT_MIN_EXPECTED,
+) -> list[ProportionComparison]:
+    """``[compare_proportions(...) for each element]`` computed together: the same objects, equal in
+    every field and bit (the score statistics, the root finder and the exact test are the scalar
+    function's, elementwise), at a fraction of the cost for many comparisons. 1-d sequences of
+    counts; ValueError as :func:`compare_proportions_arrays` for invalid counts."""
+    alpha = _check_alpha(alpha)
+    x1, n1, x0, n0 = (v.ravel() for v in _validated_arrays(successes, n, successes_control, n_control))
+    ok = np.flatnonzero((n1 > 0) & (n0 > 0))
+    k = _compare_kernel(x1[ok], n1[ok], x0[ok], n0[ok], alpha, exact_min_expected, _fisher_scalar_each)
+    ints = [v.astype(np.int64).tolist() for v in (x1, n1, x0, n0)]
+    out: list[ProportionComparison | None] = [None] * x1.size
+    cols = [v.tolist() for v in (k.diff, k.lo, k.hi, k.rel_lift, k.r_lo, k.r_hi, k.p_value, k.p_score, k.p_exact,
+                                 k.exact, k.widened, k.se_abs, k.se_log)]
+    new = object.__new__
+    for j, i in enumerate(ok.tolist()):
+        diff, lo, hi, rel, r_lo, r_hi, p_value, p_score, p_exact, exact, widened, se_abs, se_log = (
+            c[j] for c in cols)
+        a, b, c, d = ints[0][i], ints[1][i], ints[2][i], ints[3][i]
+        codes: list[str] = []
+        notes: list[str] = []
+        if exact:
+            codes.append(CODE_EXACT_TEST)
+            notes.append(_NOTE_EXACT)
+        if widened:
+            codes.append(CODE_INTERVAL_WIDENED)
+            notes.append(_NOTE_WIDENED)
+        if c == 0:
+            codes.append(CODE_CONTROL_RATE_ZERO)
+            notes.append(_NOTE_CONTROL_ZERO)
+        elif a == 0:
+            codes.append(CODE_TREATMENT_RATE_ZERO)
+        # the frozen dataclass's fields set directly (its __init__ costs more than the statistics here)
+        obj = new(ProportionComparison)
+        obj.__dict__.update(
+            n=b, successes=a, n_control=d, successes_control=c, rate=a / b, rate_control=c / d,
+            abs_diff=diff, abs_ci=(lo, hi), rel_lift=None if c == 0 else rel, rel_ci=None if c == 0 else (r_lo, r_hi),
+            p_value=p_value, alpha=alpha, status=STATUS_OK, note="; ".join(notes) or None,
+            method=METHOD_SCORE_EXACT if exact else METHOD_SCORE, p_value_score=p_score,
+            p_value_exact=p_exact if exact else None, se_abs_diff=se_abs,
+            se_log_ratio=None if se_log != se_log else se_log, codes=tuple(codes))
+        out[i] = obj
+    for i in range(x1.size):
+        if out[i] is None:
+            out[i] = compare_proportions(ints[0][i], ints[1][i], ints[2][i], ints[3][i], alpha, exact_min_expected)
+    return out  # type: ignore[return-value]
 
 
 def proportion_ci(

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from numbers import Real
 from typing import Any, ClassVar
 
@@ -101,16 +102,23 @@ def sequential_rho(alpha: float = 0.05, tuning: float = DEFAULT_TUNING) -> float
     return math.sqrt((two_log + math.log(two_log + 1.0)) / tuning)
 
 
+@lru_cache(maxsize=64)
+def _rho_squared(alpha: float, tuning: float) -> float:
+    return sequential_rho(alpha, tuning) ** 2
+
+
 def _halfwidth_array(std_error: Any, n: Any, alpha: float, tuning: float) -> np.ndarray:
     """Elementwise CS halfwidth for arrays of standard errors and unit counts (all n > 0).
 
     s^2 = SE^2 n, so s * sqrt(2(n rho^2 + 1)/(n^2 rho^2) * ln(...)) is computed as
     SE * sqrt(2(n rho^2 + 1)/(n rho^2) * ln(sqrt(n rho^2 + 1)/alpha)) (identical, fewer roundings).
     """
-    se = np.asarray(std_error, dtype=float)
-    m = np.asarray(n, dtype=float)
-    rho2 = sequential_rho(alpha, tuning) ** 2
-    nr2 = m * rho2
+    if type(std_error) is float and type(n) in (int, float):  # one look: numpy scalars, the same operations
+        se, m = np.float64(std_error), np.float64(n)
+    else:
+        se = np.asarray(std_error, dtype=float)
+        m = np.asarray(n, dtype=float)
+    nr2 = m * _rho_squared(alpha, tuning)
     return se * np.sqrt(2.0 * (nr2 + 1.0) / nr2 * np.log(np.sqrt(nr2 + 1.0) / alpha))
 
 

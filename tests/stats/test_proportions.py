@@ -223,6 +223,46 @@ def test_array_function_equals_scalar_function(small):
             assert arr.rel_lift[i] == pytest.approx(res.rel_lift, rel=1e-12)
 
 
+def _bits(res):
+    """Every field of a comparison as text: equal text means equal bits (repr keeps -0.0 and 17 digits)."""
+    return repr(sorted(vars(res).items()))
+
+
+def _edge_counts(seed: int, size: int):
+    """Random 2x2 tables with empty arms, 1-3 users, zero and full counts and large arms."""
+    rng = np.random.default_rng(seed)
+    sizes = np.array([0, 1, 2, 3, 5, 8, 20, 60, 400, 5000, 80000, 3_000_000])
+    n1 = np.where(rng.random(size) < 0.5, rng.choice(sizes, size), rng.integers(0, 200_000, size))
+    n0 = np.where(rng.random(size) < 0.5, rng.choice(sizes, size), rng.integers(0, 200_000, size))
+
+    def successes(n):
+        u = rng.random(size)
+        return np.where(u < 0.1, 0, np.where(u < 0.15, n, rng.binomial(n, rng.uniform(0.0005, 0.6, size))))
+
+    return successes(n1), n1, successes(n0), n0
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.1])
+def test_many_gives_the_scalar_functions_objects_bit_for_bit(alpha):
+    from guidelab.stats.proportions import compare_proportions_many
+
+    x1, n1, x0, n0 = _edge_counts(31 + int(alpha * 100), 1500)
+    many = compare_proportions_many(x1, n1, x0, n0, alpha=alpha)
+    arr = compare_proportions_arrays(x1, n1, x0, n0, alpha=alpha)
+    statuses, methods = set(), set()
+    for i in range(len(x1)):
+        res = compare_proportions(int(x1[i]), int(n1[i]), int(x0[i]), int(n0[i]), alpha=alpha)
+        assert _bits(many[i]) == _bits(res)
+        statuses.add(res.status)
+        methods.add(res.method)
+        if res.status == "ok":  # the array function: the same root finder, the same bits
+            assert repr((arr.abs_ci_low[i], arr.abs_ci_high[i])) == repr(tuple(np.float64(v) for v in res.abs_ci))
+            assert repr(arr.p_value_score[i]) == repr(np.float64(res.p_value_score))
+            if res.rel_ci is not None:
+                assert repr((arr.rel_ci_low[i], arr.rel_ci_high[i])) == repr(tuple(np.float64(v) for v in res.rel_ci))
+    assert statuses == {"ok", "not_enough_data"} and methods == {"score", "score+fisher"}
+
+
 def test_array_function_empty_arms_and_validation():
     arr = compare_proportions_arrays([0, 3, 0], [0, 10, 5], [1, 0, 0], [4, 0, 5])
     assert np.isnan(arr.p_value[:2]).all() and np.isnan(arr.abs_ci_low[:2]).all()
