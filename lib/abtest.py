@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -25,6 +25,9 @@ from .hashing import (
     in_namespace,
     in_namespace_batch,
 )
+
+if TYPE_CHECKING:
+    from .results import ExperimentResult
 
 
 @dataclass(frozen=True)
@@ -92,10 +95,27 @@ def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa
     })
 
 
-def analyze(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = None, encoding: str | None = None,
-            engine: Any = None):
+def analyze(spec: ExperimentSpec | str | Path, data_dir: str | Path, as_of: dt.date | str | None = None,
+            encoding: str | None = None, engine: Any = None) -> "ExperimentResult":
     """Run events -> metrics -> statistics -> verdict for one experiment; see :mod:`guidelab.analysis`.
-    ``engine``: an :class:`guidelab.engine.EngineOptions` (default DuckDB)."""
-    from .analysis import analyze_experiment
 
-    return analyze_experiment(spec, data_dir, as_of, encoding=encoding, engine=engine)
+    ``spec``: an :class:`~guidelab.experiment.ExperimentSpec` or the path of its YAML file;
+    ``data_dir``: the tables of the data contract (``data/README.md``); ``as_of``: the last day of
+    data to use (a date or ``YYYY-MM-DD``; default: the last complete day in the data);
+    ``encoding``: of the CSV files (default: detected, UTF-8 or CP932); ``engine``: an
+    :class:`guidelab.engine.EngineOptions` (default DuckDB).
+    """
+    from .analysis import analyze_experiment
+    from .experiment import load_experiment
+
+    if not isinstance(spec, ExperimentSpec):
+        spec = load_experiment(spec)
+    day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) and as_of else (as_of or None)
+    return analyze_experiment(spec, data_dir, day, encoding=encoding, engine=engine)  # type: ignore[arg-type]
+
+
+def analyze_table(path: str | Path, variant_column: str, control: str, metrics: list[str], **kw: Any):
+    """Analyse a one-row-per-user table (booleans per metric); see :mod:`guidelab.analysis`."""
+    from .analysis import analyze_user_table
+
+    return analyze_user_table(path, variant_column, control, metrics, **kw)

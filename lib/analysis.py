@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from statistics import NormalDist
-from typing import Any, Mapping, Sequence
+from typing import Any, ClassVar, Mapping, Sequence
 
 import duckdb
 
@@ -23,6 +23,7 @@ from .events import DataCheck, open_event_data, utf8_copy
 from .experiment import ExperimentSpec, StatisticsSpec
 from .metrics import ExperimentCounts, ProportionCounts, compute_counts
 from .results import ExperimentResult, MetricResult
+from .serialize import JsonField, ResultModel, to_jsonable
 from .stats.bayes import beta_binomial
 from .stats.cuped import compare_cuped
 from .stats.means import compare_means
@@ -36,7 +37,7 @@ from .values import BOOL_VOCABULARY, shown, sql_bool_case, sql_bool_is_valid, sq
 
 
 @dataclass(frozen=True)
-class SequentialView:
+class SequentialView(ResultModel):
     """Always-valid intervals of one comparison: the difference and the relative lift."""
 
     ci: tuple[float, float] | None
@@ -46,11 +47,8 @@ class SequentialView:
     tuning: float
     note: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"ci": list(self.ci) if self.ci else None,
-                "relative_ci": list(self.relative_ci) if self.relative_ci else None,
-                "can_stop": self.can_stop, "alpha": self.alpha, "tuning": self.tuning,
-                "method": "asymptotic confidence sequence (Waudby-Smith et al. 2024)", "note": self.note}
+    method: ClassVar[str] = "asymptotic confidence sequence (Waudby-Smith et al. 2024)"
+    _json_fields = ("ci", "relative_ci", "can_stop", "alpha", JsonField("tuning", convert=to_jsonable), "method", "note")
 
 
 @lru_cache(maxsize=256)
@@ -396,7 +394,7 @@ def analyze_sufficient_statistics(
     daily_assigned: Sequence[tuple[dt.date, str, int]] = (),
     as_of: dt.date | None = None,
     data_checks: Sequence[Any] = (),
-    failed_checks: Sequence[str] | None = None,
+    failed_checks: Sequence[DataCheck | str] | None = None,
     analyses: Mapping[str, Any] | None = None,
     ledger: Any = None,
     scheduled_end: dt.date | None = None,
@@ -414,8 +412,8 @@ def analyze_sufficient_statistics(
     the control's observed value); ``previous_users``: matured primary users per variant at the
     previous look (for analyses of a series of looks without ``daily_assigned``: a look after the
     decision look is judged on always-valid intervals only); ``daily_assigned`` (date, variant, users) and ``as_of`` give
-    the days still needed and the date of the decision look; ``failed_checks``: names of failed
-    data checks (default: the failed ``data_checks`` of severity "fail"); ``scheduled_end``: the spec's
+    the days still needed and the date of the decision look; ``failed_checks``: the failed
+    data checks (or their names) (default: the failed ``data_checks`` of severity "fail"); ``scheduled_end``: the spec's
     last day, so a decision look expected after it is said plainly; ``comparisons``: proportion
     comparisons already computed, (metric, variant) -> the result of
     :func:`guidelab.stats.proportions.compare_proportions` for that arm against ``control`` at
@@ -462,7 +460,7 @@ def analyze_sufficient_statistics(
                                  ceiling=ceiling, judgeable=not against_holdout or ceiling is not None,
                                  counts=(m.by_variant.get(r.variant), m.by_variant.get(control))))
     failed = list(failed_checks) if failed_checks is not None else [
-        c.name for c in data_checks if not c.passed and c.severity == "fail"]
+        c for c in data_checks if not c.passed and c.severity == "fail"]
     decision = decide([_view(r, mode=mode, alpha=alpha, arms=arms, tuning=st.sequential_tuning) for r in primary],
                       guard_views, srm.p_value, failed, alpha, mde, {v: p.days_needed for v, p in progress.items()},
                       mode=mode, progress=progress,
@@ -517,7 +515,7 @@ def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.dat
 
 
 @dataclass(frozen=True)
-class Stickiness:
+class Stickiness(ResultModel):
     """DAU/WAU and DAU/MAU of one variant: the daily series and their means over complete windows."""
 
     days: tuple[dt.date, ...]
@@ -525,10 +523,6 @@ class Stickiness:
     dau_mau: tuple[float | None, ...]
     mean_dau_wau: float | None
     mean_dau_mau: float | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"days": [d.isoformat() for d in self.days], "dau_wau": list(self.dau_wau),
-                "dau_mau": list(self.dau_mau), "mean_dau_wau": self.mean_dau_wau, "mean_dau_mau": self.mean_dau_mau}
 
 
 def stickiness_summary(rows: Sequence[tuple[dt.date, int, int, int]], start: dt.date) -> Stickiness:

@@ -117,7 +117,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from .preview import preview_from_cli
+    from .report.preview import preview_from_cli
 
     print(preview_from_cli(args.spec, args.out))
     return 0
@@ -167,11 +167,11 @@ def _margins(s: str) -> tuple[str, float]:
 
 
 def _print_result_text(res, correction: str, heading: str) -> None:
-    from .i18n import metric_label, pct, pval
+    from .report.words import metric_label, pct, pval, reason_text
 
     print(f"{heading}: {res.decision.verdict}" + (f" ({res.decision.arm})" if res.decision.arm else ""))
     for r in res.decision.reasons:
-        print(f"  - {r.text('en')}")
+        print(f"  - {reason_text(r, 'en')}")
     shares = res.methods.get("srm_weights") or {}
     split = "/".join(f"{k} {pct(v)}" for k, v in shares.items())
     against = (f"against an assumed equal split ({split}; pass --weights if the planned split differs)"
@@ -213,7 +213,7 @@ def cmd_analyze_counts(args: argparse.Namespace) -> int:
 
 def _notify(url: str, experiment: str, name: str, verdict: str, summary: str, link: str, lang: str = "en") -> None:
     """Post the verdict in the report's language; a failing webhook is a warning, the reports are already written."""
-    from .notify import post_json, verdict_message
+    from .report.notify import post_json, verdict_message
 
     res = post_json(url, verdict_message(experiment, name, verdict, summary, link, lang=lang))
     if res.ok:
@@ -254,8 +254,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from .engine import engine_options_from_args
-    from .portfolio import publish
     from .progress import Progress
+    from .report.portfolio import publish
 
     index, entries = publish(args.experiments, args.data_root, args.out, jobs=args.jobs, lang=args.lang,
                              progress=Progress("guidelab publish", quiet=args.quiet),
@@ -264,7 +264,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
         print(f"{'ok    ' if e.status == 'ok' else 'FAILED'} {e.experiment}: {e.verdict or e.error}")
     print(f"index:    {index}")
     if args.notify:
-        from .portfolio import parse_langs
+        from .report.portfolio import parse_langs
 
         lang = parse_langs(args.lang)[0]
         for e in entries:

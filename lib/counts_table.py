@@ -145,6 +145,28 @@ def analyze_sufficient_counts(experiment: str, assigned: Mapping[str, int],
     return _with_assumed_split(result, weights, weights_assumed)
 
 
+def analyze_counts(assigned: Mapping[str, int], successes: Mapping[str, Mapping[str, int]], control: str, *,
+                   guardrails: Sequence[str] = (), experiment: str = "experiment",
+                   **options: Any) -> ExperimentResult:
+    """The verdict of an experiment from counts: users per variant and, per metric, users with the event.
+
+    ``successes``: metric -> variant -> users who converted; the first metric is primary, the
+    others secondary; ``guardrails`` name metrics in ``successes`` where an increase is harm
+    (``NAME:down``: a decrease is harm). ``options``: those of :meth:`CountsOptions.build`
+    (``margins``, ``weights``, ``alpha``, ``mde``, ``planned_users``, ``statistics``). The same
+    analysis as ``guidelab analyze-counts`` on one group.
+
+    >>> r = analyze_counts({"a": 20000, "b": 20000}, {"converted": {"a": 2000, "b": 2300}}, "a", planned_users=20000)
+    >>> r.decision.verdict, round(r.metrics[0].comparison.rel_lift, 3)
+    ('KEEP', 0.15)
+    """
+    guard = [parse_guardrail(g).name for g in guardrails]
+    opts = CountsOptions.build(control, [m for m in successes if m not in guard], guardrails, **options)
+    counts = {m: {v: ProportionCounts(int(assigned[v]), int(x)) for v, x in by_variant.items()}
+              for m, by_variant in successes.items()}
+    return analyze_sufficient_counts(experiment, dict(assigned), counts, opts)
+
+
 def _with_assumed_split(result: ExperimentResult, weights: Mapping[str, float], assumed: bool) -> ExperimentResult:
     """Record the split the SRM check tested against (and whether it was assumed) in the result
     and in the SRM reason, so a planned 20/80 split is not mistaken for an equal one."""

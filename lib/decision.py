@@ -21,14 +21,17 @@ are measured by simulation, ``docs/statistics.md``). In order (also in the READM
 4. The experiment: KEEP the best arm that is KEEP (with a comparison of the best arm and the
    runner-up, and a note when the win is smaller than the MDE); else CONTINUE if any arm still
    runs; else KILL.
-Reasons are data (a code and parameters) rendered in English or Japanese by :mod:`guidelab.i18n`.
+Reasons are data (a code and parameters); the report says them in English or Japanese
+(:mod:`guidelab.report.words`).
 """
 from __future__ import annotations
 
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Callable, Literal, Mapping, Sequence
+
+from .serialize import JsonField, ResultModel, to_jsonable
 
 Verdict = Literal["KEEP", "KILL", "CONTINUE", "INVESTIGATE"]
 Mode = Literal["fixed", "sequential"]
@@ -68,28 +71,58 @@ def default_guardrail_margin(name: str, family: str, kind: str) -> tuple[float, 
 
 
 @dataclass(frozen=True)
-class Reason:
-    """One reason of a verdict: a code the i18n layer knows, and the numbers to fill in."""
+class Reason(ResultModel):
+    """One reason of a verdict: a code and the numbers to fill in. Data, not words: the report
+    says it in English or Japanese (:func:`guidelab.report.words.reason_text`)."""
 
     code: str
     params: dict[str, Any] = field(default_factory=dict)
 
-    def text(self, lang: str = "en") -> str:
-        from .i18n import reason_text
+    _json_fields = ("code", "params")
 
-        return reason_text(self, lang)
+
+def _texts(lang: str) -> Callable[[tuple[Reason, ...]], list[str]]:
+    """The reasons as sentences in ``lang``, for the JSON form (the report's words say them)."""
+    def say(reasons: tuple[Reason, ...]) -> list[str]:
+        from .report.words import reason_text
+
+        out = []
+        for r in reasons:  # a Reason shared by the verdict and its arm is worded once (memo on the Reason)
+            said = r.__dict__.setdefault("_said", {})
+            if lang not in said:
+                said[lang] = reason_text(r, lang)
+            out.append(said[lang])
+        return out
+    return say
+
+
+def _days_json(days: float | None) -> float | None:
+    return None if days is None else round(days, 1)
+
+
+def _reason_codes(reasons: tuple[Reason, ...]) -> list[dict[str, Any]]:
+    return [{"code": r.code, **to_jsonable(r.params)} for r in reasons]
 
 
 @dataclass(frozen=True)
-class ArmOutcome:
+class ArmOutcome(ResultModel):
     variant: str
     verdict: Verdict
     reasons: tuple[Reason, ...]
     days_needed: float | None = None
 
+    _json_fields = ("variant", "verdict", JsonField("reasons", convert=_texts("en")),
+                    JsonField("days_needed", convert=_days_json))
+
 
 @dataclass(frozen=True)
-class Decision:
+class Decision(ResultModel):
+    """The verdict of an experiment, the reasons for it (codes and numbers), and each arm's own.
+
+    Its JSON form carries the reasons as sentences too, in English (``reasons``) and Japanese
+    (``reasons_ja``), with the codes and numbers (``reason_codes``) for dashboards.
+    """
+
     verdict: Verdict
     reasons: tuple[Reason, ...]
     arm: str | None
@@ -97,32 +130,10 @@ class Decision:
     days_needed: float | None = None
     mode: Mode = "fixed"
 
-    def to_dict(self, lang: str = "en") -> dict:
-        texts: dict[tuple[int, str], str] = {}  # a Reason shared by the verdict and its arm is worded once
-
-        def text(r: Reason, language: str) -> str:
-            key = (id(r), language)
-            if key not in texts:
-                texts[key] = r.text(language)
-            return texts[key]
-
-        d = {
-            "mode": self.mode,
-            "verdict": self.verdict,
-            "reasons": [text(r, lang) for r in self.reasons],
-            "arm": self.arm,
-            "days_needed": None if self.days_needed is None else round(self.days_needed, 1),
-            "arms": [{"variant": a.variant, "verdict": a.verdict, "reasons": [text(r, lang) for r in a.reasons],
-                      "days_needed": None if a.days_needed is None else round(a.days_needed, 1)} for a in self.arms],
-            "reason_codes": [{"code": r.code, **_jsonable(r.params)} for r in self.reasons],
-        }
-        if lang == "en":
-            d["reasons_ja"] = [text(r, "ja") for r in self.reasons]
-        return d
-
-
-def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in params.items()}
+    _json_fields = ("mode", "verdict", JsonField("reasons", convert=_texts("en")), "arm",
+                    JsonField("days_needed", convert=_days_json), "arms",
+                    JsonField("reason_codes", "reasons", _reason_codes),
+                    JsonField("reasons_ja", "reasons", _texts("ja")))
 
 
 @dataclass(frozen=True)
@@ -321,7 +332,7 @@ def _days(days_needed: Mapping[str, float | None], progress: Mapping[str, Progre
 
 
 def decide(primary_rows: list[ComparisonView], guardrail_rows: list[ComparisonView], srm_p: float | None,
-           failed_checks: list[str], alpha: float, mde: float, days_needed: dict[str, float | None],
+           failed_checks: Sequence[Any], alpha: float, mde: float, days_needed: dict[str, float | None],
            mode: Mode = "fixed", progress: Mapping[str, Progress] | None = None,
            arm_comparison: Callable[[str, str], Reason | None] | None = None) -> Decision:
     """The experiment's verdict from its primary and guardrail comparisons, SRM and data checks.
@@ -338,8 +349,9 @@ def decide(primary_rows: list[ComparisonView], guardrail_rows: list[ComparisonVi
     investigate: list[Reason] = []
     if srm_p is not None and srm_p < SRM_THRESHOLD:
         investigate.append(Reason("srm", {"p": srm_p, "threshold": SRM_THRESHOLD}))
-    for name in failed_checks:
-        investigate.append(Reason("data_check_failed", {"check": name}))
+    for check in failed_checks:  # a DataCheck (its code and numbers) or the name of a check
+        investigate.append(Reason("data_check_failed", {"check": check} if isinstance(check, str) else
+                                  {"check": check.code, "check_params": dict(check.params)}))
     if investigate:
         return Decision("INVESTIGATE", tuple(investigate), None, arms, mode=mode)
     keep = [a for a in arms if a.verdict == "KEEP"]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from .abtest import assign, assign_batch
 from .errors import DataError, GuidelabError, clip
 from .experiment import ExperimentSpec, load_experiment
 from .guides import Guide, evaluate_targeting, schedule_is_live
+from .serialize import ResultModel
 from .throttle import (
     Candidate,
     SeenGuide,
@@ -140,7 +141,7 @@ def summarize_history(history: list[SeenGuide], guide_id: str | None, now: dt.da
 
 
 @dataclass
-class Eligibility:
+class Eligibility(ResultModel):
     user_id: str
     experiment: str
     variant: str | None
@@ -149,8 +150,7 @@ class Eligibility:
     reasons: list[str] = field(default_factory=list)
     show_after_seconds: float | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    _json_typed = False
 
 
 def experiment_window(spec: ExperimentSpec) -> tuple[dt.datetime, dt.datetime | None]:

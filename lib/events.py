@@ -34,6 +34,7 @@ import duckdb
 
 from .engine import DuckDBEngine, Engine, EngineOptions
 from .errors import DataError, GuidelabError, clip
+from .serialize import JsonField, ResultModel
 from .values import sql_identifier, sql_literal
 
 Severity = Literal["fail", "warn", "info"]
@@ -58,37 +59,37 @@ CONTRACTS = {
 }
 
 @dataclass(frozen=True)
-class DataCheck:
+class DataCheck(ResultModel):
     """One data-quality check: ``fail`` makes the verdict INVESTIGATE; ``warn``/``info`` are shown.
 
-    ``code`` and ``params`` let :mod:`guidelab.i18n` say the check in English or Japanese;
-    ``name`` and ``detail`` are the English words (kept in the JSON for dashboards).
+    Data, not words: a ``code`` and its ``params``. The report says the check in English or
+    Japanese (:func:`guidelab.report.words.check_text`); the JSON form carries the English name
+    and detail for dashboards (``name``, ``detail``), said by the same words.
     """
 
-    name: str
+    code: str
     passed: bool
-    detail: str
     severity: Severity = "fail"
-    code: str = ""
     params: tuple[tuple[str, object], ...] = ()
+
+    _json_fields = (JsonField("name", "code_and_params", lambda c: _say_check(c, 0)), JsonField("code", convert=lambda c: c or None),
+                    "passed", "severity", JsonField("detail", "code_and_params", lambda c: _say_check(c, 1)))
 
     @classmethod
     def of(cls, code: str, passed: bool, severity: Severity = "fail", **params: object) -> "DataCheck":
-        """A check from its code and numbers; its English name and detail come from :mod:`guidelab.i18n`."""
-        from .i18n import check_forms
+        """A check from its code and numbers."""
+        return cls(code, passed, severity, tuple(params.items()))
 
-        name, detail = check_forms(code, params, "en")
-        return cls(name, passed, detail, severity, code, tuple(params.items()))
+    @property
+    def code_and_params(self) -> tuple[str, dict[str, object]]:
+        return self.code, dict(self.params)
 
-    def text(self, lang: str = "en") -> tuple[str, str]:
-        """(name, detail) in ``lang``."""
-        from .i18n import check_text
 
-        return check_text(self, lang)
+def _say_check(code_and_params: tuple[str, dict[str, object]], part: int) -> str:
+    """The English name (0) or detail (1) of a check, for its JSON form."""
+    from .report.words import check_forms
 
-    def to_dict(self) -> dict:
-        return {"name": self.name, "code": self.code or None, "passed": self.passed, "severity": self.severity,
-                "detail": self.detail}
+    return check_forms(*code_and_params, "en")[part]
 
 
 @dataclass(frozen=True)

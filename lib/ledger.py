@@ -22,6 +22,7 @@ from .catalog import GUIDE_EVENTS
 from .errors import DataError
 from .events import DataCheck, EventData
 from .experiment import ExperimentSpec
+from .serialize import ResultModel
 from .values import sql_identifier, sql_literal
 
 EXAMPLE_CHARS = 200
@@ -58,19 +59,16 @@ _CHECKED_ELSEWHERE = {("activity", "before_assignment"),  # activity before assi
 
 
 @dataclass(frozen=True)
-class LeftOut:
+class LeftOut(ResultModel):
     """Rows of one table left out for one reason: a code, how many, and one example (≤ 200 chars)."""
 
     reason: str
     rows: int
     example: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"reason": self.reason, "rows": self.rows, "example": self.example}
-
 
 @dataclass(frozen=True)
-class TableLedger:
+class TableLedger(ResultModel):
     """One table: ``rows_read == rows_used + sum(left_out.rows)`` always holds."""
 
     table: str
@@ -92,22 +90,15 @@ class TableLedger:
         """Rows of this experiment: rows read minus those of other experiments, guides or users."""
         return self.rows_read - sum(self.rows(r) for r in IRRELEVANT)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"table": self.table, "source": self.source, "rows_read": self.rows_read, "rows_used": self.rows_used,
-                "left_out": [x.to_dict() for x in self.left_out]}
-
 
 @dataclass(frozen=True)
-class RowLedger:
+class RowLedger(ResultModel):
     """The ledger of every table read for one analysis."""
 
     tables: tuple[TableLedger, ...]
 
     def table(self, name: str) -> TableLedger | None:
         return next((t for t in self.tables if t.table == name), None)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"tables": [t.to_dict() for t in self.tables]}
 
 
 # --- SQL -----------------------------------------------------------------------------------

@@ -26,11 +26,12 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from numbers import Real
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from .catalog import MetricDef, parse_metric
 from .experiment import ExperimentSpec, load_experiment
-from .i18n import check_lang, number, pct
+from .report.words import check_lang, number, pct
+from .serialize import ResultModel
 from .stats.power import (
     mde_for_sample_size,
     sample_size_two_proportions,
@@ -98,7 +99,7 @@ def _check_days(value: Any) -> int | None:
 
 
 @dataclass(frozen=True)
-class ComparisonPlan:
+class ComparisonPlan(ResultModel):
     """One treatment vs the control, planned at the spec's split (ratio = w_treatment / w_control).
 
     ``*_fixed`` for the fixed-horizon test, ``*_sequential`` for the confidence sequence. Users
@@ -120,7 +121,7 @@ class ComparisonPlan:
 
 
 @dataclass(frozen=True)
-class ArmPlan:
+class ArmPlan(ResultModel):
     """Users one arm needs (the most any of its comparisons needs) and gets at the spec's weights."""
 
     key: str
@@ -133,7 +134,7 @@ class ArmPlan:
 
 
 @dataclass(frozen=True)
-class PlanResult:
+class PlanResult(ResultModel):
     """The plan for one experiment; see :func:`plan_experiment`. ``to_dict`` / ``to_text``."""
 
     experiment_id: str
@@ -173,15 +174,9 @@ class PlanResult:
     def _label(self, ja: bool) -> str:
         return parse_metric(self.metric).label("ja") if ja else self.metric_label
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (plain numbers, lists, None)."""
-        d = asdict(self)
-        d["arms"] = [asdict(a) for a in self.arms]
-        d["comparisons"] = [asdict(c) for c in self.comparisons]
-        d["notes"] = list(self.notes)
-        d["notes_ja"] = list(self.notes_ja)
-        d["sequential_method"] = SEQUENTIAL_METHOD
-        return d
+    sequential_method: ClassVar[str] = SEQUENTIAL_METHOD
+    _json_typed = False
+    _json_fields = (*(f for f in __annotations__ if f not in ("sequential_method", "_json_typed")), "sequential_method")
 
     # ---- presentation -----------------------------------------------------------------
     def table_rows(self, lang: str = "en") -> list[tuple[str, str, str]]:

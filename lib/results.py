@@ -6,22 +6,44 @@ capitals; undefined numbers are ``null``, never NaN or infinity.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 from .decision import Decision
 from .events import DataCheck
 from .fsutil import atomic_write_text
+from .ledger import RowLedger
+from .serialize import JsonField, ResultModel, finite, flatten, interval
+from .stats.bayes import BayesResult
+from .stats.cuped import CupedComparison
+from .stats.means import MeanComparison
+from .stats.proportions import ProportionComparison
+from .stats.ratio import RatioComparison
 from .stats.srm import SRMResult
+
+if TYPE_CHECKING:
+    from .analysis import SequentialView
 
 SCHEMA_VERSION = 1
 
 
+#: The comparison behind a metric result: its type follows the metric's kind (and CUPED).
+Comparison = Union[ProportionComparison, MeanComparison, RatioComparison, CupedComparison]
+
+
+def _cuped_json(m: "MetricResult") -> dict[str, Any] | None:
+    """What CUPED did to a comparison (None when it did not adjust it)."""
+    if m.unadjusted is None:
+        return None
+    c = m.comparison
+    return {"variance_reduction": finite(getattr(c, "variance_reduction", None)), "theta": finite(getattr(c, "theta", None)),
+            "abs_diff_unadjusted": finite(getattr(c, "abs_diff_unadjusted", None)),
+            "abs_ci_unadjusted": interval(m.unadjusted.abs_ci)}
+
+
 @dataclass(frozen=True)
-class MetricResult:
+class MetricResult(ResultModel):
     """One metric compared between one treatment arm and the control.
 
     ``comparison`` is the estimate the verdict uses: a ProportionComparison, MeanComparison,
@@ -37,22 +59,36 @@ class MetricResult:
     control: str
     higher_is_better: bool
     randomised: bool
-    comparison: Any
+    comparison: Comparison
     p_value_adjusted: float | None
     kind: str = "proportion"
     ci_method: str = "miettinen-nurminen score (difference, relative lift); fisher exact below expected count 10"
-    unadjusted: Any = None
-    sequential: Any = None
-    bayes: Any = None
+    unadjusted: Comparison | None = None
+    sequential: SequentialView | None = None
+    bayes: BayesResult | None = None
     significant: bool | None = None
 
+    _json_fields = (
+        "metric", "role", "kind", "variant", "control",
+        JsonField("n", "comparison.n", int), JsonField("n_control", "comparison.n_control", int),
+        "successes", "successes_control", "rate", "rate_control", "mean", "mean_control", "ratio", "ratio_control",
+        JsonField("abs_diff", "comparison.abs_diff", finite), JsonField("abs_ci", "comparison.abs_ci", interval),
+        JsonField("rel_lift", "comparison.rel_lift", finite), JsonField("rel_ci", "comparison.rel_ci", interval),
+        JsonField("p_value", "comparison.p_value", finite), "p_value_adjusted", "significant",
+        JsonField("status", "comparison.status"), JsonField("note", "comparison.note"),
+        "higher_is_better", "randomised", "ci_method",
+        JsonField("sequential", omit_none=True), JsonField("bayes", omit_none=True),
+        JsonField("cuped", "cuped_json", omit_none=True),
+    )
+
     @property
-    def observed(self) -> Any:
+    def observed(self) -> Comparison:
         """The comparison of the raw (unadjusted) values."""
         return self.unadjusted if self.unadjusted is not None else self.comparison
 
     @property
     def value(self) -> float | None:
+        """The treatment's rate (proportions) or estimate (means, ratios), unadjusted."""
         o = self.observed
         return getattr(o, "rate", None) if self.kind == "proportion" else getattr(o, "estimate", None)
 
@@ -60,6 +96,46 @@ class MetricResult:
     def value_control(self) -> float | None:
         o = self.observed
         return getattr(o, "rate_control", None) if self.kind == "proportion" else getattr(o, "estimate_control", None)
+
+    def _of_kind(self, kind: str, value: float | None) -> float | None:
+        return finite(value) if self.kind == kind else None
+
+    @property
+    def successes(self) -> int | None:
+        """Users with the event in the treatment arm (proportions only)."""
+        return getattr(self.observed, "successes", None) if self.kind == "proportion" else None
+
+    @property
+    def successes_control(self) -> int | None:
+        return getattr(self.observed, "successes_control", None) if self.kind == "proportion" else None
+
+    @property
+    def rate(self) -> float | None:
+        return self._of_kind("proportion", self.value)
+
+    @property
+    def rate_control(self) -> float | None:
+        return self._of_kind("proportion", self.value_control)
+
+    @property
+    def mean(self) -> float | None:
+        return self._of_kind("mean", self.value)
+
+    @property
+    def mean_control(self) -> float | None:
+        return self._of_kind("mean", self.value_control)
+
+    @property
+    def ratio(self) -> float | None:
+        return self._of_kind("ratio", self.value)
+
+    @property
+    def ratio_control(self) -> float | None:
+        return self._of_kind("ratio", self.value_control)
+
+    @property
+    def cuped_json(self) -> dict[str, Any] | None:
+        return _cuped_json(self)
 
     @property
     def rel_ci(self) -> tuple[float, float] | None:
@@ -70,38 +146,16 @@ class MetricResult:
         ci = self.comparison.rel_ci
         return tuple(ci) if ci else None
 
-    def to_dict(self) -> dict[str, Any]:
-        c = self.comparison.to_dict()
-        o = self.observed
-        d = {
-            "metric": self.metric, "role": self.role, "kind": self.kind, "variant": self.variant,
-            "control": self.control, "n": c["n"], "n_control": c["n_control"],
-            "successes": getattr(o, "successes", None) if self.kind == "proportion" else None,
-            "successes_control": getattr(o, "successes_control", None) if self.kind == "proportion" else None,
-            "rate": self.value if self.kind == "proportion" else None,
-            "rate_control": self.value_control if self.kind == "proportion" else None,
-            "mean": self.value if self.kind == "mean" else None,
-            "mean_control": self.value_control if self.kind == "mean" else None,
-            "ratio": self.value if self.kind == "ratio" else None,
-            "ratio_control": self.value_control if self.kind == "ratio" else None,
-            "abs_diff": c["abs_diff"], "abs_ci": c["abs_ci"], "rel_lift": c["rel_lift"], "rel_ci": c["rel_ci"],
-            "p_value": c["p_value"], "p_value_adjusted": self.p_value_adjusted, "significant": self.significant,
-            "status": c["status"], "note": c["note"], "higher_is_better": self.higher_is_better,
-            "randomised": self.randomised, "ci_method": self.ci_method,
-        }
-        if self.sequential is not None:
-            d["sequential"] = self.sequential.to_dict()
-        if self.bayes is not None:
-            d["bayes"] = self.bayes.to_dict()
-        if self.unadjusted is not None:
-            d["cuped"] = {"variance_reduction": c.get("variance_reduction"), "theta": c.get("theta"),
-                          "abs_diff_unadjusted": c.get("abs_diff_unadjusted"),
-                          "abs_ci_unadjusted": self.unadjusted.to_dict().get("abs_ci")}
-        return d
-
 
 @dataclass(frozen=True)
-class ExperimentResult:
+class ExperimentResult(ResultModel):
+    """The analysis of one experiment: the verdict, the sample-ratio check, every metric per arm,
+    the data checks, the deeper analyses and the row ledger.
+
+    ``to_dict()``/``to_json()`` give the JSON the dashboards read (``analyze --json``, the report's
+    ``<id>.json``); ``to_pandas()`` one row per metric and arm; in Jupyter it shows as a table.
+    """
+
     experiment: str
     as_of: dt.date | None
     decision: Decision
@@ -113,71 +167,29 @@ class ExperimentResult:
     alpha: float = 0.05
     mde: float | None = None
     control: str | None = None
-    methods: dict[str, Any] = field(default_factory=dict)
-    analyses: dict[str, Any] = field(default_factory=dict)
-    ledger: Any = None  # ledger.RowLedger: rows read, used and left out per table (None for a user table)
+    methods: dict[str, Any] = field(default_factory=dict)   # the statistics settings used (JSON-ready)
+    analyses: dict[str, Any] = field(default_factory=dict)  # deeper analyses by name: result models in dicts
+    ledger: RowLedger | None = None  # rows read, used and left out per table
 
-    def to_dict(self) -> dict[str, Any]:
-        return _clean(self.raw_dict())
+    schema_version: ClassVar[int] = SCHEMA_VERSION
+    _json_fields = ("schema_version", "experiment", "as_of", "decision", "srm", "metrics", "data_checks", "assigned",
+                    "control", "alpha", "mde", "methods", "analyses", "ledger")
 
     def raw_dict(self) -> dict[str, Any]:
-        """:meth:`to_dict` before its cleaning (may hold NaN, tuples and dates): for a caller that
-        serialises it with a check of its own (see :func:`guidelab.counts_table.group_json_line`)."""
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "experiment": self.experiment,
-            "as_of": self.as_of.isoformat() if self.as_of else None,
-            "decision": self.decision.to_dict(),
-            "srm": self.srm.to_dict(),
-            "metrics": [m.to_dict() for m in self.metrics],
-            "data_checks": [c.to_dict() for c in self.data_checks],
-            "assigned": self.assigned,
-            "control": self.control,
-            "alpha": self.alpha,
-            "mde": self.mde,
-            "methods": self.methods,
-            "analyses": _analyses_dict(self.analyses),
-            "ledger": self.ledger.to_dict() if self.ledger is not None else None,
-        }
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, allow_nan=False)
+        """The JSON form (:meth:`to_dict`): already strict JSON, there is no separate cleaning walk."""
+        return self.to_dict()
 
     def rows(self, role: str | None = None) -> list[MetricResult]:
         return [m for m in self.metrics if role is None or m.role == role]
 
+    def frame_rows(self) -> list[dict[str, Any]]:
+        """One row per metric and treatment arm (the JSON form of each, flattened)."""
+        return [flatten(m.to_dict()) for m in self.metrics]
 
-def _analyses_dict(analyses: dict[str, Any]) -> dict[str, Any]:
-    """Deeper analyses as JSON: any object with ``to_dict`` is converted, containers recursed."""
-    def conv(x: Any) -> Any:
-        if hasattr(x, "to_dict"):
-            return x.to_dict()
-        if isinstance(x, dict):
-            return {k: conv(v) for k, v in x.items()}
-        return x
-    return conv(analyses)
+    def _repr_html_(self) -> str:
+        from .report.templating import experiment_table
 
-
-def _clean(x: Any) -> Any:
-    """Make a structure strict-JSON safe: NaN/inf -> None, tuples -> lists, dates -> ISO."""
-    t = type(x)  # exact built-in types first (most nodes); subclasses take the isinstance path below
-    if t is str or t is int or t is bool or x is None:
-        return x
-    if t is float:
-        return x if math.isfinite(x) else None
-    if t is dict:
-        return {str(k): _clean(v) for k, v in x.items()}
-    if t is list or t is tuple:
-        return [_clean(v) for v in x]
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    if isinstance(x, (dt.date, dt.datetime)):
-        return x.isoformat()
-    return x
+        return experiment_table(self)
 
 
 def write_result_json(result: ExperimentResult, out_dir: str | Path) -> Path:

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .serialize import ResultModel
 from .values import Bool
 from .yamlio import load_model
 
@@ -90,15 +91,12 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class ThrottleDecision:
+class ThrottleDecision(ResultModel):
     """Whether one candidate guide may be shown now, with the rule that decided it."""
 
     guide_id: str
     allowed: bool
     reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def load_policy(path: str | Path) -> ThrottlePolicy:

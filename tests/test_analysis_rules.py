@@ -13,6 +13,7 @@ from guidelab.errors import SpecError
 from guidelab.experiment import ExperimentSpec, StatisticsSpec, dump_spec_dict
 from guidelab.metrics import ProportionCounts
 from guidelab.plan import plan_experiment
+from guidelab.report.words import reason_text
 from guidelab.stats.means import MeanStats
 from guidelab.stats.power import sample_size_two_proportions, users_needed
 from guidelab.stats.sequential import sequential_interval
@@ -141,7 +142,7 @@ def test_guide_only_guardrail_against_a_holdout():
     assert d.verdict == "KEEP"
     d = run(win, [("dismissed", dismissed)], control="h", mde=0.1, no_guide_arms=["h"],
             guardrail_ceilings={"dismissed": 0.15}).decision
-    assert d.verdict == "KILL" and "ceiling" in d.reasons[0].text("en")
+    assert d.verdict == "KILL" and "ceiling" in reason_text(d.reasons[0], "en")
 
 
 def test_keep_among_arms_compares_best_and_runner_up_with_numbers():
@@ -204,6 +205,6 @@ def test_a_decision_look_after_the_scheduled_end_is_said_plainly():
 
     late = progress_reason(start + dt.timedelta(days=27))
     assert late.code == "progress" and late.params["after_scheduled_end"] == "2026-10-28"
-    assert "after the scheduled end" in late.text("en") and "予定の終了日" in late.text("ja")
+    assert "after the scheduled end" in reason_text(late, "en") and "予定の終了日" in reason_text(late, "ja")
     on_time = progress_reason(start + dt.timedelta(days=120))
-    assert on_time.params["after_scheduled_end"] is None and "scheduled end" not in on_time.text("en")
+    assert on_time.params["after_scheduled_end"] is None and "scheduled end" not in reason_text(on_time, "en")

@@ -13,6 +13,7 @@ from guidelab.decision import (
     decide,
     default_guardrail_margin,
 )
+from guidelab.report.words import reason_text
 
 
 def view(variant="b", metric="retention_d7", role="primary", p=0.5, rel=0.0, ci=(-0.1, 0.1), higher=True,
@@ -28,8 +29,8 @@ def run(primary, guardrails=(), srm_p=0.5, failed=(), mde=0.05, days=None):
 def test_keep_when_primary_significantly_better():
     d = run([view(p=0.001, rel=0.08, ci=(0.03, 0.13), rate=0.216, rate_control=0.2)])
     assert d.verdict == "KEEP" and d.arm == "b"
-    assert "raised" in d.reasons[0].text("en") and "21.6%" in d.reasons[0].text("en")
-    assert "改善" in d.reasons[0].text("ja")
+    assert "raised" in reason_text(d.reasons[0], "en") and "21.6%" in reason_text(d.reasons[0], "en")
+    assert "改善" in reason_text(d.reasons[0], "ja")
 
 
 def test_kill_when_primary_significantly_worse():
@@ -57,7 +58,7 @@ def test_kill_for_futility_when_ci_rules_out_mde():
 def test_continue_with_days_needed():
     d = run([view(p=0.2, rel=0.04, ci=(-0.02, 0.10))], days={"b": 12.3})
     assert d.verdict == "CONTINUE" and d.days_needed == pytest.approx(12.3)
-    assert "12" in d.reasons[0].text("en") and "12" in d.reasons[0].text("ja")
+    assert "12" in reason_text(d.reasons[0], "en") and "12" in reason_text(d.reasons[0], "ja")
 
 
 @pytest.mark.parametrize("srm_p, failed", [(0.0001, ()), (0.5, ("variants match the spec",))])
@@ -124,7 +125,7 @@ def test_guardrail_kill_needs_harm_beyond_the_margin_on_the_always_valid_bound()
     assert gated([view(**WIN)], [guard(lower=0.01, upper=0.03, margin=0.05)]).verdict == "KEEP"
     d = gated([view(**WIN)], [guard(lower=0.01, upper=0.03, margin=0.005)])
     assert d.verdict == "KILL" and d.reasons[0].code == "guardrail_harmed"
-    assert "beyond the tolerated 0.5 pt" in d.reasons[0].text("en") and "許容幅" in d.reasons[0].text("ja")
+    assert "beyond the tolerated 0.5 pt" in reason_text(d.reasons[0], "en") and "許容幅" in reason_text(d.reasons[0], "ja")
 
 
 def test_keep_needs_every_guardrail_shown_safe():
@@ -134,9 +135,9 @@ def test_keep_needs_every_guardrail_shown_safe():
     assert d.verdict == "CONTINUE"
     codes = [r.code for r in d.reasons]
     assert codes == ["primary_better", "guardrail_not_shown_safe"]
-    text = d.reasons[1].text("en")
+    text = reason_text(d.reasons[1], "en")
     assert "“don't show again” rate" in text and "not yet shown safe" in text and "1.5 pt" in text
-    assert "まだ示されていません" in d.reasons[1].text("ja")
+    assert "まだ示されていません" in reason_text(d.reasons[1], "ja")
     assert gated([view(**WIN)], [safe]).verdict == "KEEP"
 
 
@@ -145,20 +146,20 @@ def test_guide_only_guardrail_against_a_holdout_is_judged_on_its_ceiling():
     assert gated([view(**WIN)], [under]).verdict == "KEEP"
     over = guard(lower=0.32, upper=0.38, ceiling=0.30, rate=0.35, rate_control=0.0)
     d = gated([view(**WIN)], [over])
-    assert d.verdict == "KILL" and "ceiling of 30.0%" in d.reasons[0].text("en") and "上限" in d.reasons[0].text("ja")
+    assert d.verdict == "KILL" and "ceiling of 30.0%" in reason_text(d.reasons[0], "en") and "上限" in reason_text(d.reasons[0], "ja")
     close = guard(lower=0.25, upper=0.31, ceiling=0.30, rate=0.28, rate_control=0.0)
     assert gated([view(**WIN)], [close]).verdict == "CONTINUE"
     blind = guard(lower=None, upper=None, judgeable=False, rate=0.28, rate_control=0.0)
     d = gated([view(**WIN)], [blind])
     assert d.verdict == "CONTINUE" and d.reasons[1].code == "guardrail_needs_ceiling"
-    assert "guardrail_ceilings" in d.reasons[1].text("en") and "guardrail_ceilings" in d.reasons[1].text("ja")
+    assert "guardrail_ceilings" in reason_text(d.reasons[1], "en") and "guardrail_ceilings" in reason_text(d.reasons[1], "ja")
 
 
 def test_fixed_horizon_gate_continues_with_progress_before_the_planned_sample():
     half = {"b": Progress(2000, 2000, 1000, 1100, 6.4, dt.date(2026, 3, 8))}
     d = gated([view(**WIN)], progress=half)
     assert d.verdict == "CONTINUE" and d.reasons[0].code == "progress" and d.days_needed == pytest.approx(6.4)
-    en, ja = d.reasons[0].text("en"), d.reasons[0].text("ja")
+    en, ja = reason_text(d.reasons[0], "en"), reason_text(d.reasons[0], "ja")
     assert "50% of the planned sample" in en and "8 Mar 2026" in en and "1,000 of 2,000" in en
     assert "50%" in ja and "2026年3月8日" in ja
     # futility waits too, and so does a significantly worse primary on the fixed test alone
@@ -170,7 +171,7 @@ def test_fixed_horizon_gate_continues_with_progress_before_the_planned_sample():
 def test_no_plan_means_no_efficacy_verdict_in_fixed_mode():
     d = gated([view(**WIN)], progress={"b": Progress(None, None, 10, 10)})
     assert d.verdict == "CONTINUE" and d.reasons[0].code == "awaiting_plan"
-    assert "baseline" in d.reasons[0].text("en") and "baseline" in d.reasons[0].text("ja")
+    assert "baseline" in reason_text(d.reasons[0], "en") and "baseline" in reason_text(d.reasons[0], "ja")
 
 
 def test_harm_stops_at_any_look_on_always_valid_bounds():
@@ -187,13 +188,13 @@ def test_harm_stops_at_any_look_on_always_valid_bounds():
 def test_planned_sample_reached_but_inconclusive_continues_and_says_so():
     d = gated([view(p=0.2, rel=0.04, ci=(-0.02, 0.10))])
     assert d.verdict == "CONTINUE" and d.reasons[0].code == "planned_reached_inconclusive"
-    assert "planned sample is reached" in d.reasons[0].text("en") and "計画したサンプル" in d.reasons[0].text("ja")
+    assert "planned sample is reached" in reason_text(d.reasons[0], "en") and "計画したサンプル" in reason_text(d.reasons[0], "ja")
 
 
 def test_significant_win_smaller_than_the_mde_says_so():
     d = gated([view(p=0.001, rel=0.03, ci=(0.01, 0.05), rate=0.206, rate_control=0.2)], mde=0.05)
     assert d.verdict == "KEEP" and [r.code for r in d.reasons] == ["primary_better", "win_below_mde"]
-    assert "smaller than the target effect of +5.0%" in d.reasons[1].text("en") and "最小効果" in d.reasons[1].text("ja")
+    assert "smaller than the target effect of +5.0%" in reason_text(d.reasons[1], "en") and "最小効果" in reason_text(d.reasons[1], "ja")
     assert [r.code for r in gated([view(**WIN)]).reasons] == ["primary_better"]
 
 
@@ -210,8 +211,8 @@ def test_keep_among_arms_compares_the_best_with_the_runner_up():
     d = gated([b, a], progress=progress, comparison=compare)
     assert d.verdict == "KEEP" and d.arm == "tour" and seen == [("tour", "checklist")]
     assert d.reasons[1].code == "best_vs_runner_up"
-    assert "not shown better than the runner-up checklist" in d.reasons[1].text("en")
-    assert "次点の checklist" in d.reasons[1].text("ja")
+    assert "not shown better than the runner-up checklist" in reason_text(d.reasons[1], "en")
+    assert "次点の checklist" in reason_text(d.reasons[1], "ja")
 
 
 def test_lower_is_better_best_arm_is_the_largest_decrease():

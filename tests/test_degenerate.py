@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from guidelab import render
 from guidelab.analysis import analyze_experiment, analyze_user_table
 from guidelab.experiment import load_experiment
-from guidelab.render import ReportContext
+from guidelab.report import render
+from guidelab.report.render import ReportContext
 
 SPEC = """\
 id: tiny

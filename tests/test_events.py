@@ -15,6 +15,7 @@ import pytest
 
 from guidelab.errors import DataError, GuidelabError, SpecError, bound_message, clip
 from guidelab.events import find_source, is_side_file, open_event_data
+from guidelab.report.words import check_text
 
 UTC = dt.timezone.utc
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -395,8 +396,8 @@ def test_empty_guide_events_is_investigate_with_guide_never_shown(export, onboar
     _csv(export / "guide_events.csv", "user_id,guide_id,step,event,timestamp", [])
     result = analyze_experiment(onboarding_spec, export, dt.date(2026, 10, 11))
     check = next(c for c in result.data_checks if c.code == "guide_never_shown")
-    assert not check.passed and "0 of 2 users" in check.detail
-    assert "ガイド" in check.text("ja")[0]
+    assert not check.passed and "0 of 2 users" in check_text(check)[1]
+    assert "ガイド" in check_text(check, "ja")[0]
     assert result.decision.verdict == "INVESTIGATE"
 
 

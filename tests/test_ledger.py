@@ -13,6 +13,7 @@ from guidelab.events import open_event_data
 from guidelab.experiment import load_experiment
 from guidelab.ledger import EXAMPLE_CHARS, REASONS, LeftOut, RowLedger, TableLedger
 from guidelab.metrics import compute_counts, default_as_of
+from guidelab.report.words import check_text
 
 SPEC = """\
 id: ledg
@@ -164,8 +165,8 @@ def test_each_reason_on_a_handmade_export(spec, export):
 
 
 def test_ledger_in_result_json_and_report(spec, export):
-    from guidelab import render
-    from guidelab.render import ReportContext
+    from guidelab.report import render
+    from guidelab.report.render import ReportContext
 
     res = analyze_experiment(spec, export, today=TODAY)
     d = json.loads(res.to_json())["ledger"]
@@ -228,7 +229,7 @@ def test_a_guide_never_shown_is_investigate(spec, export):
     assert res.decision.verdict == "INVESTIGATE"
     check = next(c for c in res.data_checks if c.code == "guide_never_shown")
     assert not check.passed and check.severity == "fail"
-    assert "never shown" in check.detail
+    assert "never shown" in check_text(check)[1]
 
 
 def test_no_assignments_for_the_experiment_is_an_error(spec, export):
@@ -263,8 +264,8 @@ metrics:
 
 
 def test_completed_before_shown_is_counted_and_shown(tmp_path):
-    from guidelab import render
-    from guidelab.render import ReportContext
+    from guidelab.report import render
+    from guidelab.report.render import ReportContext
 
     p = tmp_path / "tourx.yaml"
     p.write_text(TOUR_SPEC, encoding="utf-8")
@@ -301,7 +302,7 @@ def test_segments_without_a_users_table_are_a_warning(spec, export):
     seg = spec.model_copy(update={"segments": ["plan"]})
     res = analyze_experiment(seg, export, today=TODAY)
     check = next(c for c in res.data_checks if c.code == "segments_unavailable")
-    assert not check.passed and check.severity == "warn" and "plan" in check.detail
+    assert not check.passed and check.severity == "warn" and "plan" in check_text(check)[1]
     assert res.ledger.table("users") is None
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from guidelab.cli import main
-from guidelab.notify import post_json, verdict_message
-from guidelab.portfolio import publish
+from guidelab.report.notify import post_json, verdict_message
+from guidelab.report.portfolio import publish
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.notebook

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from guidelab.portfolio import ArmSummary, PortfolioEntry, _primary_interval, index_html, parse_langs
+from guidelab.report.portfolio import ArmSummary, PortfolioEntry, _primary_interval, index_html, parse_langs
 
 EVIL = "<img src=x onerror=alert(1)>"
 

@@ -1,4 +1,4 @@
-"""The static guide preview (guidelab.preview): what the HTML holds, then how it looks in headless Chromium.
+"""The static guide preview (guidelab.report.preview): what the HTML holds, then how it looks in headless Chromium.
 
 The browser part uses the system Chromium (Debian package ``chromium``) offline; Playwright's own
 browsers are never downloaded. Run ``scripts/ensure-browser`` to install it;
@@ -14,7 +14,7 @@ import pytest
 from browser_support import tofu
 
 from guidelab.experiment import ExperimentSpec, dump_spec_dict, load_experiment
-from guidelab.preview import preview_from_cli, preview_html, write_preview
+from guidelab.report.preview import preview_from_cli, preview_html, write_preview
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS = ROOT / "experiments"
@@ -255,7 +255,7 @@ def _phone_spec() -> ExperimentSpec:
 
 
 def test_guide_text_keeps_line_breaks_and_phone_numbers_whole():
-    from guidelab.guidetext import guide_text_html
+    from guidelab.report.guidetext import guide_text_html
 
     assert guide_text_html("a\nb <x>") == "a\nb &lt;x&gt;"
     assert guide_text_html("直通電話：+81 3-1234-5678（平日）") == '直通電話：<span class="gl-nobr">+81 3-1234-5678</span>（平日）'

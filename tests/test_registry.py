@@ -72,7 +72,7 @@ def test_throwaway_metric_is_parsed_and_labelled(throwaway_metrics):
     with pytest.raises(ValueError, match=r"early_active_d<N> \(e\.g\. early_active_d3\) or steps_shown$"):
         parse_metric("nonsense")
 
-    from guidelab.i18n import metric_label
+    from guidelab.report.words import metric_label
 
     assert metric_label("early_active_d3", "ja") == "3日以内の再訪率"
     assert metric_label("early_active_d3", "en", capital=True) == "Back within 3 days"

@@ -5,10 +5,17 @@ import datetime as dt
 
 import pytest
 
-from guidelab import render
+import guidelab
 from guidelab.experiment import load_experiment
+from guidelab.report import render
 
 EVIL = "<script>alert('x')</script>"
+
+
+def context(spec_path, data_dir, as_of, lang):
+    """What the notebook does: analyse (guidelab.analyze), then hand the result to the report."""
+    spec = guidelab.load_spec(spec_path)
+    return render.ReportContext(spec, guidelab.analyze(spec, data_dir, as_of), lang)
 
 
 @pytest.fixture
@@ -19,7 +26,7 @@ def evil_ctx(tmp_path, root, simulated_onboarding):
     p = tmp_path / "onboarding-tour-vs-checklist.yaml"
     p.write_text(text, encoding="utf-8")
     assert EVIL in load_experiment(p).guides[0].steps[0].title.get("en")
-    return lambda lang: render.build_context(p, simulated_onboarding, None, lang)
+    return lambda lang: context(p, simulated_onboarding, None, lang)
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
@@ -33,8 +40,8 @@ def test_guide_text_and_spec_fields_are_escaped(evil_ctx, lang):
 
 def test_languages_differ_and_japanese_is_kept(simulated_onboarding, root):
     spec = root / "experiments/onboarding-tour-vs-checklist.yaml"
-    en = render.build_context(spec, simulated_onboarding, dt.date(2026, 10, 21), "en")
-    ja = render.build_context(spec, simulated_onboarding, "2026-10-21", "ja")
+    en = context(spec, simulated_onboarding, dt.date(2026, 10, 21), "en")
+    ja = context(spec, simulated_onboarding, "2026-10-21", "ja")
     assert "Key metrics" in render.metrics_table(en) and "主要指標" in render.metrics_table(ja)
     assert "ようこそ！🎉" in render.guides_preview(ja)
     assert "2026年10月21日" in render.head(ja)
@@ -48,17 +55,17 @@ def test_methods_state_the_rule_and_its_measured_operating_characteristic(simula
     figures.write_text('{"fixed": {"aa_keep_any_look": 0.0213, "n_sims": 2000}}', encoding="utf-8")
     monkeypatch.setattr(render, "OC_FIGURES", figures)
     monkeypatch.setattr(render.oc_figures, "__defaults__", (figures,))
-    en = render.methods(render.build_context(spec, simulated_onboarding, None, "en"))
-    ja = render.methods(render.build_context(spec, simulated_onboarding, None, "ja"))
+    en = render.methods(context(spec, simulated_onboarding, None, "en"))
+    ja = render.methods(context(spec, simulated_onboarding, None, "ja"))
     assert "keeps a useless guide in 2.1% of experiments, read daily, measured on 2,000 simulations" in en
     assert "fixed-horizon" in en and "non-inferiority" in en
     assert "2.1%" in ja and "2,000 回のシミュレーション" in ja and "非劣性" in ja
     figures.write_text("not json", encoding="utf-8")
-    assert "useless guide" not in render.methods(render.build_context(spec, simulated_onboarding, None, "en"))
+    assert "useless guide" not in render.methods(context(spec, simulated_onboarding, None, "en"))
 
 
 def test_differences_of_rates_are_percentage_points():
-    from guidelab.i18n import pct, pts
+    from guidelab.report.words import pct, pts
 
     assert pts(0.048, signed=True) == "+4.8 pt" and pts(-0.25, signed=True) == "−25.0 pt"
     assert pts(0.25, lang="ja") == "25.0ポイント" and pts(None) == "–"
@@ -66,7 +73,7 @@ def test_differences_of_rates_are_percentage_points():
 
 
 def test_funnel_steps_are_labelled_by_title_and_completed_is_not_a_step(onboarding_spec):
-    from guidelab.render import funnel_largest_leave, funnel_step_labels
+    from guidelab.report.render import funnel_largest_leave, funnel_step_labels
     from guidelab.stats.curves import funnel
 
     guide = onboarding_spec.guide_for("tour")
@@ -83,13 +90,13 @@ def test_funnel_steps_are_labelled_by_title_and_completed_is_not_a_step(onboardi
 
 
 def test_japanese_lists_use_the_ideographic_comma():
-    from guidelab.i18n import join_list
+    from guidelab.report.words import join_list
 
     assert join_list(["holdout 46.5%", "modal 48.0%"], "ja") == "holdout 46.5%、modal 48.0%"
     assert join_list(["a", "b"], "en") == "a, b"
     import inspect
 
-    import guidelab.i18n as i18n
+    import guidelab.report.words as i18n
 
     source = inspect.getsource(i18n)
     assert " まで" not in source and "、 " not in source

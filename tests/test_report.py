@@ -41,7 +41,7 @@ def test_report_on_committed_sample(spec_path, tmp_path):
     assert len(re.findall(r"plotly\.js v\d", html)) == 1
     assert not re.search(r"<script[^>]+src=", html) and "<link" not in html.split("<body", 1)[0].lower().replace(
         "<link rel=\"icon\"", "")
-    assert "render.build_context" not in html and "Traceback" not in html
+    assert "render.ReportContext" not in html and "Traceback" not in html
     assert out.notebook.is_file()
     # Source data untouched.
     assert before == {p.name: p.read_bytes() for p in data.iterdir()}

@@ -23,6 +23,8 @@ import numpy as np
 from scipy.special import ndtr
 from scipy.stats import norm
 
+from ..serialize import Interval, ResultModel
+
 # --------------------------------------------------------------------------- validation
 
 STATUS_OK = "ok"
@@ -422,7 +424,7 @@ class PairedStats:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(ResultModel):
     """The fields every two-arm comparison result shares: treatment vs control.
 
     ``abs_diff``/``abs_ci``: the difference treatment - control and its interval; ``rel_lift``/
@@ -436,9 +438,9 @@ class Comparison:
     n: int
     n_control: int
     abs_diff: float | None
-    abs_ci: tuple[float, float] | None
+    abs_ci: Interval | None
     rel_lift: float | None
-    rel_ci: tuple[float, float] | None
+    rel_ci: Interval | None
     p_value: float | None
     alpha: float
     _: KW_ONLY
@@ -447,6 +449,13 @@ class Comparison:
     se_log_ratio: float | None = None
     status: str = STATUS_OK
     note: str | None = None
+
+
+#: The JSON keys every comparison of an estimate per arm (means, ratios, CUPED, clusters) shares, in order.
+COMMON_JSON: tuple[str, ...] = (
+    "n", "n_control", "estimate", "estimate_control", "se_estimate", "se_estimate_control", "abs_diff", "abs_ci",
+    "se_abs_diff", "rel_lift", "rel_ci", "se_log_ratio", "p_value", "alpha", "method", "status", "note",
+)
 
 
 @dataclass(frozen=True)
@@ -459,24 +468,4 @@ class EstimateComparison(Comparison):
     se_estimate: float | None
     se_estimate_control: float | None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: plain ints/floats, intervals as [lo, hi], None where undefined (never NaN/inf)."""
-        return {
-            "n": int(self.n),
-            "n_control": int(self.n_control),
-            "estimate": finite_or_none(self.estimate),
-            "estimate_control": finite_or_none(self.estimate_control),
-            "se_estimate": finite_or_none(self.se_estimate),
-            "se_estimate_control": finite_or_none(self.se_estimate_control),
-            "abs_diff": finite_or_none(self.abs_diff),
-            "abs_ci": json_interval(self.abs_ci),
-            "se_abs_diff": finite_or_none(self.se_abs_diff),
-            "rel_lift": finite_or_none(self.rel_lift),
-            "rel_ci": json_interval(self.rel_ci),
-            "se_log_ratio": finite_or_none(self.se_log_ratio),
-            "p_value": finite_or_none(self.p_value),
-            "alpha": float(self.alpha),
-            "method": self.method,
-            "status": self.status,
-            "note": self.note,
-        }
+    _json_fields = COMMON_JSON

@@ -26,11 +26,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from numbers import Real
-from typing import Any, Literal, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple
 
 import numpy as np
 from scipy import integrate, special
 
+from ..serialize import Interval, ResultModel
 from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
@@ -689,7 +690,7 @@ def _credible_interval_arrays(a1: Any, b1: Any, a0: Any, b0: Any, alpha: float,
 
 
 @dataclass(frozen=True)
-class BayesResult:
+class BayesResult(ResultModel):
     """Bayesian comparison of a treatment rate p_t with a control rate p_c (Beta-Binomial).
 
     ``prior`` and the posteriors are Beta (a, b) pairs. ``chance_to_beat_control`` = P(p_t > p_c);
@@ -709,28 +710,15 @@ class BayesResult:
     chance_to_beat_control: float | None
     expected_loss: float | None
     expected_loss_control: float | None
-    credible_interval: tuple[float, float] | None
+    credible_interval: Interval | None
     scale: str
     alpha: float
     status: str = STATUS_OK
     note: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: plain floats, interval as [lo, hi], None where undefined (never NaN/inf)."""
-        ci = self.credible_interval
-        interval = None
-        if ci is not None:
-            lo, hi = finite_or_none(ci[0]), finite_or_none(ci[1])
-            interval = None if lo is None or hi is None else [lo, hi]
-        return {
-            "chance_to_beat_control": finite_or_none(self.chance_to_beat_control),
-            "expected_loss": finite_or_none(self.expected_loss),
-            "expected_loss_control": finite_or_none(self.expected_loss_control),
-            "credible_interval": interval,
-            "scale": self.scale,
-            "prior": [float(self.prior[0]), float(self.prior[1])],
-            "method": METHOD,
-        }
+    method: ClassVar[str] = METHOD  # the method named in the JSON form
+    _json_fields = ("chance_to_beat_control", "expected_loss", "expected_loss_control", "credible_interval",
+                    "scale", "prior", "method")
 
 
 def beta_binomial(

@@ -101,6 +101,7 @@ import numpy as np
 
 from ._common import (
     CANCELLATION_RTOL,
+    COMMON_JSON,
     CONSISTENCY_RTOL,
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
@@ -445,16 +446,9 @@ class ClusterComparison(EstimateComparison):
     se_abs_diff_naive: float | None = None
     p_value_naive: float | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: plain ints/floats, intervals as [lo, hi], None where undefined (never NaN/inf)."""
-        d = super().to_dict()
-        d.update(
-            n_accounts=int(self.n_accounts), n_accounts_control=int(self.n_accounts_control),
-            **{f: finite_or_none(getattr(self, f)) for f in (
-                "icc", "design_effect", "design_effect_from_icc", "mean_account_size", "cv_account_size",
-                "effective_accounts", "se_abs_diff_naive", "p_value_naive")},
-        )
-        return d
+    _json_fields = COMMON_JSON + ("n_accounts", "n_accounts_control", "icc", "design_effect", "design_effect_from_icc",
+                                   "mean_account_size", "cv_account_size", "effective_accounts", "se_abs_diff_naive",
+                                   "p_value_naive")
 
 
 def compare_clustered(treatment: ClusterStats, control: ClusterStats, alpha: float = 0.05) -> ClusterComparison:

@@ -39,6 +39,7 @@ import numpy as np
 
 from ._common import (
     CANCELLATION_RTOL,
+    COMMON_JSON,
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
     EstimateComparison,
@@ -182,15 +183,7 @@ class CupedComparison(EstimateComparison):
     variance_reduction: float | None
     abs_diff_unadjusted: float | None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: plain ints/floats, intervals as [lo, hi], None where undefined (never NaN/inf)."""
-        d = super().to_dict()
-        d.update(
-            theta=finite_or_none(self.theta),
-            variance_reduction=finite_or_none(self.variance_reduction),
-            abs_diff_unadjusted=finite_or_none(self.abs_diff_unadjusted),
-        )
-        return d
+    _json_fields = COMMON_JSON + ("theta", "variance_reduction", "abs_diff_unadjusted")
 
 
 def compare_cuped(treatment: CovariateStats, control: CovariateStats, alpha: float = 0.05) -> CupedComparison:

@@ -20,6 +20,7 @@ from typing import Any
 
 from scipy.stats import t as student_t
 
+from ..serialize import Interval, ResultModel
 from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
@@ -29,8 +30,6 @@ from ._common import (
     check_count,
     check_real,
     check_sum_of_squares,
-    finite_or_none,
-    json_interval,
 )
 from .proportions import ProportionComparison, compare_proportions, proportion_ci
 
@@ -60,7 +59,7 @@ def _rate_and_ci(x: int, n: int, alpha: float) -> tuple[float | None, tuple[floa
 
 
 @dataclass(frozen=True)
-class RetentionPoint:
+class RetentionPoint(ResultModel):
     """Day-``day`` retention: ``active`` of the ``n`` users whose day ``day`` is complete.
 
     ``rate`` = active / n with its Wilson ``ci``; status "not_enough_data" (rate and ci None)
@@ -71,18 +70,12 @@ class RetentionPoint:
     n: int
     active: int
     rate: float | None
-    ci: tuple[float, float] | None
+    ci: Interval | None
     status: str = STATUS_OK
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "day": int(self.day), "n": int(self.n), "active": int(self.active),
-            "rate": finite_or_none(self.rate), "ci": json_interval(self.ci), "status": self.status,
-        }
 
 
 @dataclass(frozen=True)
-class RetentionCurve:
+class RetentionCurve(ResultModel):
     """A retention curve: one :class:`RetentionPoint` per day, in increasing day order.
 
     ``status`` is "ok" if any point has users, else "not_enough_data"; ``note`` lists the days
@@ -97,13 +90,6 @@ class RetentionCurve:
     @property
     def days(self) -> tuple[int, ...]:
         return tuple(p.day for p in self.points)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (never NaN/inf)."""
-        return {
-            "points": [p.to_dict() for p in self.points], "alpha": float(self.alpha),
-            "status": self.status, "note": self.note,
-        }
 
 
 def retention_curve(
@@ -146,7 +132,7 @@ def retention_curve(
 
 
 @dataclass(frozen=True)
-class CurveComparison:
+class CurveComparison(ResultModel):
     """Treatment vs control retention, day by day: ``days[i]`` with ``comparisons[i]`` (a
     :class:`.proportions.ProportionComparison`: abs_diff with Wald CI, rel_lift with log-ratio
     CI, p_value). Pointwise, not simultaneous. ``note`` lists days found in only one curve."""
@@ -156,12 +142,12 @@ class CurveComparison:
     alpha: float
     note: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "points": [{"day": int(d), **c.to_dict()} for d, c in zip(self.days, self.comparisons)],
-            "alpha": float(self.alpha),
-            "note": self.note,
-        }
+    _json_fields = ("points", "alpha", "note")
+
+    @property
+    def points(self) -> list[dict[str, Any]]:
+        """One JSON-ready row per day: ``day`` and the day's comparison."""
+        return [{"day": int(d), **c.to_dict()} for d, c in zip(self.days, self.comparisons)]
 
 
 def compare_curves(curve_t: RetentionCurve, curve_c: RetentionCurve, alpha: float = 0.05) -> CurveComparison:
@@ -193,7 +179,7 @@ def compare_curves(curve_t: RetentionCurve, curve_c: RetentionCurve, alpha: floa
 
 
 @dataclass(frozen=True)
-class FunnelStep:
+class FunnelStep(ResultModel):
     """One funnel step: ``reached`` users out of ``previous`` at the step before (``entered``
     for the first step).
 
@@ -206,25 +192,16 @@ class FunnelStep:
     reached: int
     previous: int
     conversion: float | None
-    conversion_ci: tuple[float, float] | None
+    conversion_ci: Interval | None
     dropped: int
     drop_share: float | None
     reach_rate: float | None
-    reach_ci: tuple[float, float] | None
+    reach_ci: Interval | None
     status: str = STATUS_OK
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name, "reached": int(self.reached), "previous": int(self.previous),
-            "conversion": finite_or_none(self.conversion), "conversion_ci": json_interval(self.conversion_ci),
-            "dropped": int(self.dropped), "drop_share": finite_or_none(self.drop_share),
-            "reach_rate": finite_or_none(self.reach_rate), "reach_ci": json_interval(self.reach_ci),
-            "status": self.status,
-        }
 
 
 @dataclass(frozen=True)
-class DropSummary:
+class DropSummary(ResultModel):
     """The step with the largest drop-out: its name, the users lost going into it, and that
     loss as a share of the users at the previous step."""
 
@@ -232,12 +209,9 @@ class DropSummary:
     users: int
     share: float
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"step": self.step, "users": int(self.users), "share": finite_or_none(self.share)}
-
 
 @dataclass(frozen=True)
-class Funnel:
+class Funnel(ResultModel):
     """A guide funnel: ``entered`` users, then ``steps`` in order.
 
     ``completion`` = last step's reached / entered with Wilson ``completion_ci``.
@@ -250,7 +224,7 @@ class Funnel:
     entered: int
     steps: tuple[FunnelStep, ...]
     completion: float | None
-    completion_ci: tuple[float, float] | None
+    completion_ci: Interval | None
     largest_drop: DropSummary | None
     largest_relative_drop: DropSummary | None
     alpha: float
@@ -260,22 +234,6 @@ class Funnel:
     @property
     def step_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.steps)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (never NaN/inf)."""
-        return {
-            "entered": int(self.entered),
-            "steps": [s.to_dict() for s in self.steps],
-            "completion": finite_or_none(self.completion),
-            "completion_ci": json_interval(self.completion_ci),
-            "largest_drop": None if self.largest_drop is None else self.largest_drop.to_dict(),
-            "largest_relative_drop": (
-                None if self.largest_relative_drop is None else self.largest_relative_drop.to_dict()
-            ),
-            "alpha": float(self.alpha),
-            "status": self.status,
-            "note": self.note,
-        }
 
 
 def funnel(step_names: Sequence[str], reached: Sequence[int], entered: int, alpha: float = 0.05) -> Funnel:
@@ -353,7 +311,7 @@ def funnel(step_names: Sequence[str], reached: Sequence[int], entered: int, alph
 
 
 @dataclass(frozen=True)
-class FunnelComparison:
+class FunnelComparison(ResultModel):
     """Treatment vs control funnels with the same steps.
 
     ``completion``: last step reached / entered. ``step_reach[i]``: reached / entered at step i.
@@ -367,15 +325,6 @@ class FunnelComparison:
     step_reach: tuple[ProportionComparison, ...]
     step_conversion: tuple[ProportionComparison, ...]
     alpha: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "step_names": list(self.step_names),
-            "completion": self.completion.to_dict(),
-            "step_reach": [c.to_dict() for c in self.step_reach],
-            "step_conversion": [c.to_dict() for c in self.step_conversion],
-            "alpha": float(self.alpha),
-        }
 
 
 def compare_funnels(t: Funnel, c: Funnel, alpha: float = 0.05) -> FunnelComparison:

@@ -28,6 +28,7 @@ import numpy as np
 from scipy.stats import t as student_t
 
 from ._common import (
+    COMMON_JSON,
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
     EstimateComparison,
@@ -203,11 +204,7 @@ class MeanComparison(EstimateComparison):
     variance_control: float | None
     df: float | None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: plain ints/floats, intervals as [lo, hi], None where undefined (never NaN/inf)."""
-        d = super().to_dict()
-        d.update(variance=finite_or_none(self.variance), variance_control=finite_or_none(self.variance_control), df=finite_or_none(self.df))
-        return d
+    _json_fields = COMMON_JSON + ("variance", "variance_control", "df")
 
 
 def compare_means(treatment: MeanStats, control: MeanStats, alpha: float = 0.05) -> MeanComparison:

@@ -28,12 +28,12 @@ import numpy as np
 import statsmodels.api as sm
 from scipy.stats import t as student_t
 
+from ..serialize import Interval, ResultModel
 from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
     check_alpha,
     check_arm,
-    finite_or_none,
 )
 from .proportions import ProportionComparison, compare_proportions
 
@@ -106,12 +106,8 @@ def _classify(trend: _Trend, alpha: float) -> str:
 # --------------------------------------------------------------------------- results
 
 
-def _day_json(day: Day) -> int | str:
-    return day.isoformat() if isinstance(day, _dt.date) else int(day)
-
-
 @dataclass(frozen=True)
-class DailyEffect:
+class DailyEffect(ResultModel):
     """One day: the effect among that day's users and the cumulative effect up to that day.
 
     ``se`` is the Wald SE of ``daily.abs_diff`` (None when the day has an empty arm or every
@@ -125,32 +121,18 @@ class DailyEffect:
     se: float | None
     cumulative: ProportionComparison
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (never NaN/inf); dates as ISO strings."""
-        return {
-            "day": _day_json(self.day),
-            "day_index": int(self.day_index),
-            "daily": self.daily.to_dict(),
-            "se": finite_or_none(self.se),
-            "cumulative": self.cumulative.to_dict(),
-        }
-
 
 @dataclass(frozen=True)
-class DailyEffects:
+class DailyEffects(ResultModel):
     """Per-day and cumulative effects in day order (see :func:`daily_effects`)."""
 
     days: tuple[DailyEffect, ...]
     alpha: float
     note: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: {"days": [...], "alpha", "note"}."""
-        return {"days": [d.to_dict() for d in self.days], "alpha": float(self.alpha), "note": self.note}
-
 
 @dataclass(frozen=True)
-class NoveltyResult:
+class NoveltyResult(ResultModel):
     """Weighted linear trend of the daily effect and its classification.
 
     ``classification`` is "novelty" (significant trend towards zero: slope sign opposite to the
@@ -163,7 +145,7 @@ class NoveltyResult:
     classification: str | None
     slope: float | None
     slope_se: float | None
-    slope_ci: tuple[float, float] | None
+    slope_ci: Interval | None
     p_value: float | None
     intercept: float | None
     mean_effect: float | None
@@ -173,30 +155,6 @@ class NoveltyResult:
     alpha: float
     status: str = STATUS_OK
     note: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: plain ints/floats, None where undefined (never NaN/inf)."""
-        ci = None
-        if self.slope_ci is not None:
-            lo, hi = finite_or_none(self.slope_ci[0]), finite_or_none(self.slope_ci[1])
-            ci = None if lo is None or hi is None else [lo, hi]
-        return {
-            "classification": self.classification,
-            "slope": finite_or_none(self.slope),
-            "slope_se": finite_or_none(self.slope_se),
-            "slope_ci": ci,
-            "p_value": finite_or_none(self.p_value),
-            "intercept": finite_or_none(self.intercept),
-            "mean_effect": finite_or_none(self.mean_effect),
-            "df": None if self.df is None else int(self.df),
-            "days_used": int(self.days_used),
-            "days_skipped": [_day_json(d) for d in self.days_skipped],
-            "alpha": float(self.alpha),
-            "status": self.status,
-            "note": self.note,
-        }
-
-
 # --------------------------------------------------------------------------- public API
 
 

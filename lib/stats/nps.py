@@ -20,13 +20,12 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.special import ndtr
 
+from ..serialize import Interval, ResultModel
 from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
     check_alpha,
     check_count,
-    finite_or_none,
-    json_interval,
     z_two_sided,
 )
 from .proportions import proportion_ci
@@ -180,7 +179,7 @@ def _nps_diff_arrays(
 
 
 @dataclass(frozen=True)
-class NPSResult:
+class NPSResult(ResultModel):
     """NPS of one arm with its interval, the response rate and the score distribution.
 
     ``nps`` is a fraction in [-1, 1] (x100 for points). ``distribution`` holds the share of
@@ -195,38 +194,18 @@ class NPSResult:
     detractors: int
     nps: float | None
     se: float | None
-    ci: tuple[float, float] | None
+    ci: Interval | None
     response_rate: float | None
-    response_rate_ci: tuple[float, float] | None
+    response_rate_ci: Interval | None
     distribution: tuple[float, ...] | None
     mean_score: float | None
     alpha: float
     status: str = STATUS_OK
     note: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: plain ints/floats, intervals as [lo, hi], None where undefined (never NaN/inf)."""
-        return {
-            "n": int(self.n),
-            "shown": None if self.shown is None else int(self.shown),
-            "promoters": int(self.promoters),
-            "passives": int(self.passives),
-            "detractors": int(self.detractors),
-            "nps": finite_or_none(self.nps),
-            "se": finite_or_none(self.se),
-            "ci": json_interval(self.ci),
-            "response_rate": finite_or_none(self.response_rate),
-            "response_rate_ci": json_interval(self.response_rate_ci),
-            "distribution": None if self.distribution is None else [finite_or_none(v) for v in self.distribution],
-            "mean_score": finite_or_none(self.mean_score),
-            "alpha": float(self.alpha),
-            "status": self.status,
-            "note": self.note,
-        }
-
 
 @dataclass(frozen=True)
-class NPSComparison:
+class NPSComparison(ResultModel):
     """Treatment NPS - control NPS (independent arms) with interval and two-sided p-value.
 
     ``status`` is "ok" or "not_enough_data" (an arm without respondents: diff, se, ci and
@@ -237,27 +216,11 @@ class NPSComparison:
     control: NPSResult
     diff: float | None
     se: float | None
-    ci: tuple[float, float] | None
+    ci: Interval | None
     p_value: float | None
     alpha: float
     status: str = STATUS_OK
     note: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (never NaN/inf): the two arms' results nested under treatment/control."""
-        return {
-            "treatment": self.treatment.to_dict(),
-            "control": self.control.to_dict(),
-            "diff": finite_or_none(self.diff),
-            "se": finite_or_none(self.se),
-            "ci": json_interval(self.ci),
-            "p_value": finite_or_none(self.p_value),
-            "alpha": float(self.alpha),
-            "status": self.status,
-            "note": self.note,
-        }
-
-
 # --------------------------------------------------------------------------- public API
 
 

@@ -22,8 +22,6 @@ from ._common import (
     Comparison,
     check_alpha,
     check_arm,
-    finite_or_none,
-    json_interval,
     z_two_sided,
 )
 
@@ -469,31 +467,9 @@ class ProportionComparison(Comparison):
     p_value_exact: float | None = None
     codes: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: plain ints/floats, intervals as [lo, hi], None where undefined (never NaN/inf)."""
-
-        return {
-            "n": int(self.n),
-            "successes": int(self.successes),
-            "n_control": int(self.n_control),
-            "successes_control": int(self.successes_control),
-            "rate": finite_or_none(self.rate),
-            "rate_control": finite_or_none(self.rate_control),
-            "abs_diff": finite_or_none(self.abs_diff),
-            "abs_ci": json_interval(self.abs_ci),
-            "rel_lift": finite_or_none(self.rel_lift),
-            "rel_ci": json_interval(self.rel_ci),
-            "p_value": finite_or_none(self.p_value),
-            "alpha": float(self.alpha),
-            "status": self.status,
-            "note": self.note,
-            "method": self.method,
-            "p_value_score": finite_or_none(self.p_value_score),
-            "p_value_exact": finite_or_none(self.p_value_exact),
-            "se_abs_diff": finite_or_none(self.se_abs_diff),
-            "se_log_ratio": finite_or_none(self.se_log_ratio),
-            "codes": list(self.codes),
-        }
+    _json_fields = ("n", "successes", "n_control", "successes_control", "rate", "rate_control", "abs_diff", "abs_ci",
+                    "rel_lift", "rel_ci", "p_value", "alpha", "status", "note", "method", "p_value_score",
+                    "p_value_exact", "se_abs_diff", "se_log_ratio", "codes")
 
 
 def _agree(low: float, high: float, reject: bool, estimate: float) -> tuple[float, float]:

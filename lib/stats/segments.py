@@ -16,12 +16,12 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.stats import chi2
 
+from ..serialize import ResultModel
 from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
     check_alpha,
     check_arm,
-    finite_or_none,
 )
 from .multiplicity import AdjustMethod, adjust
 from .proportions import ProportionComparison, compare_proportions
@@ -79,7 +79,7 @@ def _wald_variance(x1: int, n1: int, x0: int, n0: int) -> float:
 
 
 @dataclass(frozen=True)
-class SegmentAnalysis:
+class SegmentAnalysis(ResultModel):
     """Per-segment effects, their multiplicity-adjusted p-values and a heterogeneity test.
 
     ``segments`` maps each segment to its :class:`.ProportionComparison` (treatment - control);
@@ -106,28 +106,6 @@ class SegmentAnalysis:
     status: str = STATUS_OK
     note: str | None = None
     warning: str = SEGMENT_WARNING
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: plain ints/floats, None where undefined (never NaN/inf)."""
-        return {
-            "segments": {k: v.to_dict() for k, v in self.segments.items()},
-            "adjusted_p_values": {k: finite_or_none(v) for k, v in self.adjusted_p_values.items()},
-            "correction": self.correction,
-            "q_statistic": finite_or_none(self.q_statistic),
-            "q_df": None if self.q_df is None else int(self.q_df),
-            "q_p_value": finite_or_none(self.q_p_value),
-            "i_squared": finite_or_none(self.i_squared),
-            "pooled_abs_diff": finite_or_none(self.pooled_abs_diff),
-            "pooled_se": finite_or_none(self.pooled_se),
-            "heterogeneity_significant": self.heterogeneity_significant,
-            "excluded": list(self.excluded),
-            "alpha": float(self.alpha),
-            "status": self.status,
-            "note": self.note,
-            "warning": self.warning,
-        }
-
-
 # --------------------------------------------------------------------------- public API
 
 

@@ -30,15 +30,15 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from numbers import Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ..serialize import Interval, ResultModel
 from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
     check_alpha,
-    finite_or_none,
     z_two_sided,
 )
 
@@ -162,7 +162,7 @@ def width_ratio(n: float, alpha: float = 0.05, tuning: float = DEFAULT_TUNING) -
 
 
 @dataclass(frozen=True)
-class SequentialResult:
+class SequentialResult(ResultModel):
     """An always-valid interval at one look and whether the experiment may stop.
 
     ``ci`` is (lo, hi) or None when there is no interval (see ``status``); ``can_stop`` is True
@@ -174,7 +174,7 @@ class SequentialResult:
     <= -100%). ``note`` explains every status other than "ok".
     """
 
-    ci: tuple[float, float] | None
+    ci: Interval | None
     can_stop: bool
     halfwidth: float | None
     tuning: float
@@ -182,22 +182,8 @@ class SequentialResult:
     status: str = STATUS_OK
     note: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: interval as [lo, hi] or None (never NaN/inf), can_stop, tuning, method."""
-        ci: list[float] | None = None
-        if self.ci is not None:
-            lo, hi = finite_or_none(self.ci[0]), finite_or_none(self.ci[1])
-            ci = None if lo is None or hi is None else [lo, hi]
-        return {
-            "ci": ci,
-            "can_stop": bool(self.can_stop),
-            "tuning": float(self.tuning),
-            "method": METHOD,
-            "alpha": float(self.alpha),
-            "halfwidth": finite_or_none(self.halfwidth),
-            "status": self.status,
-            "note": self.note,
-        }
+    method: ClassVar[str] = METHOD  # the method named in the JSON form
+    _json_fields = ("ci", "can_stop", "tuning", "method", "alpha", "halfwidth", "status", "note")
 
 
 def _no_interval(status: str, note: str, alpha: float, tuning: float) -> SequentialResult:

@@ -4,11 +4,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from numbers import Real
-from typing import Any, Mapping
+from typing import Mapping
 
 import numpy as np
 from scipy.special import chdtrc
 
+from ..serialize import ResultModel
 from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
@@ -19,7 +20,7 @@ __all__ = ["SRMResult", "srm_test"]
 
 
 @dataclass(frozen=True)
-class SRMResult:
+class SRMResult(ResultModel):
     """Pearson chi-square goodness of fit of the observed split against the configured one.
 
     ``statistic`` is None when undefined (no users, or users in a variant whose weight is 0);
@@ -33,19 +34,7 @@ class SRMResult:
     df: int
     status: str = STATUS_OK
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: {"p_value", "counts", "expected", "statistic", "df"} with plain numbers."""
-
-        def finite(x: float | None) -> float | None:
-            return None if x is None or not math.isfinite(float(x)) else float(x)
-
-        return {
-            "p_value": finite(self.p_value),
-            "counts": {k: int(v) for k, v in self.counts.items()},
-            "expected": {k: float(v) for k, v in self.expected.items()},
-            "statistic": finite(self.statistic),
-            "df": int(self.df),
-        }
+    _json_fields = ("p_value", "counts", "expected", "statistic", "df")
 
 
 def _pearson_chisquare(observed: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.stats import chi2
 
+from ..serialize import ResultModel
 from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
@@ -250,7 +251,7 @@ def _floats(a: np.ndarray) -> tuple[float | None, ...]:
 
 
 @dataclass(frozen=True)
-class KaplanMeierResult:
+class KaplanMeierResult(ResultModel):
     """Kaplan-Meier survival curve of one variant at each row of its life table.
 
     ``survival[i]`` is S(times[i]) = P(no event through day times[i]); ``se`` the Greenwood
@@ -275,27 +276,6 @@ class KaplanMeierResult:
     alpha: float
     status: str = STATUS_OK
     note: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: plain ints/floats, lists per time, None where undefined (never NaN/inf)."""
-        return {
-            "times": [int(t) for t in self.times],
-            "at_risk": [int(x) for x in self.at_risk],
-            "events": [int(x) for x in self.events],
-            "survival": [finite_or_none(x) for x in self.survival],
-            "se": [finite_or_none(x) for x in self.se],
-            "ci_low": [finite_or_none(x) for x in self.ci_low],
-            "ci_high": [finite_or_none(x) for x in self.ci_high],
-            "median": None if self.median is None else int(self.median),
-            "median_ci": None if self.median_ci is None else [
-                None if b is None else int(b) for b in self.median_ci
-            ],
-            "n": int(self.n),
-            "n_events": int(self.n_events),
-            "alpha": float(self.alpha),
-            "status": self.status,
-            "note": self.note,
-        }
 
 
 def kaplan_meier(table: LifeTable, alpha: float = 0.05) -> KaplanMeierResult:
@@ -372,7 +352,7 @@ def kaplan_meier(table: LifeTable, alpha: float = 0.05) -> KaplanMeierResult:
 
 
 @dataclass(frozen=True)
-class LogRankResult:
+class LogRankResult(ResultModel):
     """k-sample log-rank test of equal hazards across variants.
 
     ``groups`` in input order, with per group ``observed`` and ``expected`` event counts (under
@@ -389,20 +369,6 @@ class LogRankResult:
     p_value: float | None
     status: str = STATUS_OK
     note: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: plain ints/floats, None where undefined (never NaN/inf)."""
-        return {
-            "groups": list(self.groups),
-            "n": [int(x) for x in self.n],
-            "observed": [finite_or_none(x) for x in self.observed],
-            "expected": [finite_or_none(x) for x in self.expected],
-            "statistic": finite_or_none(self.statistic),
-            "df": None if self.df is None else int(self.df),
-            "p_value": finite_or_none(self.p_value),
-            "status": self.status,
-            "note": self.note,
-        }
 
 
 def log_rank(tables: Mapping[str, LifeTable]) -> LogRankResult:

@@ -18,22 +18,22 @@ from typing import TYPE_CHECKING
 
 import nbformat
 
-from .engine import EngineOptions, read_spark_conf
-from .errors import GuidelabError
-from .events import check_sources
-from .experiment import load_experiment
-from .fsutil import atomic_replace, atomic_write_text
-from .i18n import check_lang
-from .spark_events import is_uri
+from ..engine import EngineOptions, read_spark_conf
+from ..errors import GuidelabError
+from ..events import check_sources
+from ..experiment import load_experiment
+from ..fsutil import atomic_replace, atomic_write_text
+from ..spark_events import is_uri
+from .words import check_lang
 
 if TYPE_CHECKING:
-    from .progress import Progress
+    from ..progress import Progress
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the guidelab package (lib/)
 #: The report and plan notebooks ship inside the package (package data); the repository's
 #: ``notebooks/`` holds links to them for JupyterLab, so there is one copy.
 NOTEBOOK_DIR = PACKAGE_DIR / "notebooks"
-TEMPLATE_DIR = PACKAGE_DIR / "templates"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"  # the nbconvert template guidelab_report
 REPORT_NOTEBOOK = "experiment_report.ipynb"
 
 
@@ -106,7 +106,7 @@ def run_report(spec_path: str | Path, data_dir: str | Path, out_dir: str | Path 
     """
     import papermill as pm
 
-    from .progress import Progress
+    from ..progress import Progress
 
     progress = progress or Progress(enabled=False)
     check_lang(lang)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from .i18n import metric_label, t
-from .results import ExperimentResult
+from ..results import ExperimentResult
+from .words import metric_label, t
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 FONT = "'Hiragino Sans', 'Hiragino Kaku Gothic ProN', 'Noto Sans CJK JP', 'Noto Sans JP', 'Yu Gothic', Meiryo, system-ui, sans-serif"
@@ -35,7 +35,7 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int 
 
 def rates_figure(result: ExperimentResult, lang: str = "en") -> go.Figure:
     """Rate per variant and metric with 95% error bars (Wilson interval per arm)."""
-    from .stats.proportions import proportion_ci
+    from ..stats.proportions import proportion_ci
 
     variants = list(result.assigned)
     colours = colour_map(variants)

@@ -1,6 +1,6 @@
 """Guide text as HTML: escaped, line breaks kept, phone numbers and Japanese words not split.
 
-Used by the preview (:mod:`guidelab.preview`) and the report's guide cards (:mod:`guidelab.render`).
+Used by the preview (:mod:`guidelab.report.preview`) and the report's guide cards (:mod:`guidelab.report.render`).
 The line breaks the author wrote are kept by CSS ``white-space: pre-line`` (:data:`GUIDE_TEXT_CSS`);
 Japanese is broken only between phrases where the browser can (``word-break: auto-phrase``,
 Chrome 119+, else ``keep-all``: only at spaces and punctuation), with ``line-break: strict``

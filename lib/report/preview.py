@@ -15,20 +15,26 @@ Every guide element has stable hooks for tests and tooling: ``.gl-guide.gl-guide
 ``.gl-guide-none`` for a holdout) with ``data-variant``, ``data-lang`` and ``data-step``, inside
 ``.gl-app`` (the app's viewport) of a ``figure.gl-frame``.
 
-All user text (titles, bodies, labels, options, selectors, URLs, names) goes through
-:func:`html.escape`. A ``url`` button is a ``<button>`` whose URL is shown in its ``title``
+The HTML is the Jinja2 template ``templates/preview.html.j2`` (its macros draw the pieces), rendered
+with autoescape: all user text (titles, bodies, labels, options, selectors, URLs, names) is escaped
+as :func:`html.escape` does. A ``url`` button is a ``<button>`` whose URL is shown in its ``title``
 attribute; the page has no links at all, so no ``javascript:`` href can be produced.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
-from html import escape
+from functools import lru_cache, partial
 from pathlib import Path
+from typing import Any
 
-from .experiment import ExperimentSpec, load_experiment
-from .fsutil import atomic_write_text
-from .guides import Button, Guide, LocalizedText, Step
+from markupsafe import Markup
+
+from ..experiment import ExperimentSpec, load_experiment
+from ..fsutil import atomic_write_text
+from ..guides import Button, Guide, LocalizedText, Step
+from . import templating
 from .guidetext import GUIDE_TEXT_CSS, guide_text_html
+from .words import LANGUAGES
 
 __all__ = ["PREVIEW_CSS", "preview_from_cli", "preview_html", "write_preview"]
 
@@ -36,26 +42,7 @@ FONT_STACK = ("'Hiragino Sans','Hiragino Kaku Gothic ProN','Noto Sans CJK JP','N
               "Meiryo,system-ui,sans-serif")
 
 # Words of the mock app and of the page itself (not user text). Unknown languages use English.
-UI: dict[str, dict[str, str]] = {
-    "en": {
-        "lang_name": "English", "holdout": "No guide is shown in this variant (holdout).",
-        "nps_low": "Not at all likely", "nps_high": "Extremely likely", "rating": "{n} of 5 stars",
-        "control": "control", "variant": "Variant", "step": "step", "no_guide": "no guide",
-        "nav1": "Dashboard", "nav2": "Projects", "nav3": "Members", "nav4": "Settings",
-        "search": "Search", "new_project": "+ New project", "title": "Guide preview",
-        "note": "Static preview: buttons do nothing; a link button shows its URL on hover.",
-        "target": "target", "placement": "placement",
-    },
-    "ja": {
-        "lang_name": "日本語", "holdout": "このバリアントではガイドは表示されません（ホールドアウト）。",
-        "nps_low": "まったく思わない", "nps_high": "非常にそう思う", "rating": "5段階中{n}",
-        "control": "対照群", "variant": "バリアント", "step": "ステップ", "no_guide": "ガイドなし",
-        "nav1": "ダッシュボード", "nav2": "プロジェクト", "nav3": "メンバー", "nav4": "設定",
-        "search": "検索", "new_project": "+ 新規プロジェクト", "title": "ガイドのプレビュー",
-        "note": "静的なプレビューです。ボタンは動作しません。リンクのボタンはマウスを重ねると URL が表示されます。",
-        "target": "ターゲット", "placement": "表示位置",
-    },
-}
+UI: dict[str, dict[str, str]] = {lang: module.PREVIEW for lang, module in LANGUAGES.items()}
 
 PRIMARY_ACTIONS = {"next", "complete", "url"}
 
@@ -140,48 +127,35 @@ def _text(value: LocalizedText | None, lang: str) -> str | None:
     return None if value is None else value.get(lang)
 
 
+@lru_cache(maxsize=1)
+def _macros() -> Any:
+    """The macros of ``templates/preview.html.j2`` (each returns escaped, safe HTML)."""
+    return templating.environment().get_template("preview.html.j2",
+                                                 globals={"primary_actions": PRIMARY_ACTIONS}).module
+
+
 def _button(b: Button, lang: str) -> str:
-    cls = "gl-btn primary" if b.action in PRIMARY_ACTIONS else "gl-btn"
-    title = f' title="{escape(b.url)}"' if b.action == "url" and b.url else ""
-    ext = '<span class="ext" aria-hidden="true">↗</span>' if b.action == "url" else ""
-    return (f'<button type="button" class="{cls}" data-action="{escape(b.action)}"{title}>'
-            f'{escape(b.label.get(lang))}{ext}</button>')
+    return _macros().button(b, b.label.get(lang))
 
 
 def _question(step: Step, lang: str, uid: str) -> str:
     q = step.question
     if q is None:
         return ""
-    if q.kind == "nps":
-        cells = "".join(f"<span>{n}</span>" for n in range(11))
-        return (f'<div class="gl-question gl-q-nps"><div class="gl-nps">{cells}</div>'
-                f'<div class="gl-scale"><span>{escape(_ui(lang, "nps_low"))}</span>'
-                f'<span>{escape(_ui(lang, "nps_high"))}</span></div></div>')
-    if q.kind == "rating":
-        label = escape(_ui(lang, "rating").format(n=0))
-        return f'<div class="gl-question gl-q-rating gl-stars" role="img" aria-label="{label}">☆☆☆☆☆</div>'
-    options = "".join(
-        f'<label><input type="radio" name="{escape(uid)}" value="{k}"> {escape(o.get(lang))}</label>'
-        for k, o in enumerate(q.options or []))
-    return f'<div class="gl-question gl-q-poll gl-poll">{options}</div>'
+    return _macros().question(q.kind, partial(_ui, lang), uid, [o.get(lang) for o in (q.options or [])])
 
 
 def _content(step: Step, lang: str, uid: str, counter: str = "", buttons: Iterable[Button] | None = None) -> str:
     """Title, body, question and buttons of one step (every user text escaped)."""
     title, body = _text(step.title, lang), _text(step.body, lang)
-    out = f'<b class="gl-title gl-text">{guide_text_html(title)}</b>' if title is not None else ""
-    out += f'<p class="gl-body gl-text">{guide_text_html(body)}</p>' if body is not None else ""
-    out += _question(step, lang, uid)
-    btns = "".join(_button(b, lang) for b in (step.buttons if buttons is None else buttons))
-    count = f'<span class="gl-counter">{escape(counter)}</span>' if counter else ""
-    if btns or count:
-        out += f'<div class="gl-buttons">{count}{btns}</div>'
-    return out
+    btns = Markup("".join(_button(b, lang) for b in (step.buttons if buttons is None else buttons)))
+    return _macros().content(None if title is None else Markup(guide_text_html(title)),
+                             None if body is None else Markup(guide_text_html(body)),
+                             Markup(_question(step, lang, uid)), btns, counter)
 
 
-def _attrs(kind: str, variant: str, lang: str, step: int) -> str:
-    return (f'class="gl-guide gl-guide-{kind}" data-variant="{escape(variant)}" data-lang="{escape(lang)}" '
-            f'data-step="{step}"')
+def _attrs(kind: str, variant: str, lang: str, step: int, extra: str = "") -> str:
+    return _macros().attrs(kind, variant, lang, step, extra)
 
 
 def _target_label(selector: str) -> str:
@@ -190,82 +164,60 @@ def _target_label(selector: str) -> str:
 
 
 def _app(lang: str, overlay: str = "", banner: str = "") -> str:
-    nav = "".join(f"<div>{escape(_ui(lang, k))}</div>" for k in ("nav1", "nav2", "nav3", "nav4"))
-    main = '<div class="bar" style="width:45%"></div><div class="bar" style="width:70%"></div>' + \
-        '<div class="card"></div>' * 3 + '<div class="bar" style="width:60%"></div><div class="bar" style="width:35%"></div>'
-    return (f'<div class="gl-app">{banner}<div class="gl-app-header"><span class="gl-app-logo">Acme</span>'
-            f'<span class="gl-app-search">{escape(_ui(lang, "search"))}</span>'
-            f'<span class="gl-app-new">{escape(_ui(lang, "new_project"))}</span></div>'
-            f'<div class="gl-app-body"><nav class="gl-app-side">{nav}</nav><div class="gl-app-main">{main}</div></div>'
-            f'{overlay}</div>')
+    return _macros().app(partial(_ui, lang), Markup(overlay), Markup(banner))
 
 
-def _frame(caption: str, app: str, variant: str, lang: str, step: int) -> str:
-    return (f'<figure class="gl-frame" data-variant="{escape(variant)}" data-lang="{escape(lang)}" data-step="{step}">'
-            f'<figcaption>{caption}</figcaption>{app}</figure>')
+def _frame(caption: str | Markup, app: str, variant: str, lang: str, step: int) -> str:
+    return _macros().frame(caption, Markup(app), variant, lang, step)
 
 
 def _default_tour_buttons(i: int, n: int) -> list[Button]:
-    en_ja = {"back": ("Back", "戻る"), "next": ("Next", "次へ"), "complete": ("Done", "完了")}
     actions = (["back"] if i > 0 else []) + (["next"] if i < n - 1 else ["complete"])
-    return [Button(label={"en": en_ja[a][0], "ja": en_ja[a][1]}, action=a) for a in actions]
+    return [Button(label={la: words.PREVIEW["button." + a] for la, words in LANGUAGES.items()}, action=a)
+            for a in actions]
 
 
 def _frames(guide: Guide | None, variant: str, lang: str) -> list[str]:
     """The mock app frames (one per step for tooltip, tour and survey) of one variant in one language."""
+    m, ui = _macros(), partial(_ui, lang)
     if guide is None:
-        note = f'<div class="gl-guide-none" data-variant="{escape(variant)}" data-lang="{escape(lang)}" data-step="0">' \
-               f'{escape(_ui(lang, "holdout"))}</div>'
-        return [_frame(escape(_ui(lang, "no_guide")), _app(lang, overlay=note), variant, lang, 0)]
+        note = m.holdout(variant, lang, ui("holdout"))
+        return [_frame(ui("no_guide"), _app(lang, overlay=note), variant, lang, 0)]
     kind, steps, n = guide.type, guide.steps, len(guide.steps)
-    name = escape(guide.display_name(lang))
+    name = guide.display_name(lang)
     uid = f"{variant}-{lang}"
     if kind == "modal":
-        step = steps[0]
-        overlay = f'<div class="gl-backdrop"></div><div role="dialog" {_attrs("modal", variant, lang, 0)}>' \
-                  f'{_content(step, lang, uid)}</div>'
-        return [_frame(f"{name} · modal", _app(lang, overlay=overlay), variant, lang, 0)]
+        overlay = m.dialog("dialog", _attrs("modal", variant, lang, 0), Markup(_content(steps[0], lang, uid)), True)
+        return [_frame(m.caption(name, "modal", None, 0, n, None, None), _app(lang, overlay=overlay), variant, lang, 0)]
     if kind == "banner":
-        step = steps[0]
-        banner = f'<div role="region" {_attrs("banner", variant, lang, 0)}>{_content(step, lang, uid)}</div>'
-        return [_frame(f"{name} · banner", _app(lang, banner=banner), variant, lang, 0)]
+        banner = m.dialog("region", _attrs("banner", variant, lang, 0), Markup(_content(steps[0], lang, uid)))
+        return [_frame(m.caption(name, "banner", None, 0, n, None, None), _app(lang, banner=banner), variant, lang, 0)]
     if kind == "checklist":
-        items = "".join(
-            f'<li data-step="{i}"><span class="box"></span><div>'
-            + (f'<b class="gl-title gl-text">{guide_text_html(s.title.get(lang))}</b>' if s.title is not None else "")
-            + (f'<p class="gl-body gl-text">{guide_text_html(s.body.get(lang))}</p>' if s.body is not None else "")
-            + _question(s, lang, f"{uid}-{i}")
-            + ('<div class="gl-buttons">' + "".join(_button(b, lang) for b in s.buttons) + "</div>" if s.buttons else "")
-            + "</div></li>" for i, s in enumerate(steps))
-        panel = (f'<div role="complementary" {_attrs("checklist", variant, lang, 0)}><b class="gl-title">{name}</b>'
-                 f'<div class="gl-progress"><span class="gl-count">0/{n}</span><span class="track"></span></div>'
-                 f'<ul class="gl-items">{items}</ul></div>')
-        return [_frame(f"{name} · checklist", _app(lang, overlay=panel), variant, lang, 0)]
+        items = [(None if s.title is None else Markup(guide_text_html(s.title.get(lang))),
+                  None if s.body is None else Markup(guide_text_html(s.body.get(lang))),
+                  Markup(_question(s, lang, f"{uid}-{i}")),
+                  Markup("".join(_button(b, lang) for b in s.buttons)) if s.buttons else "")
+                 for i, s in enumerate(steps)]
+        panel = m.checklist(_attrs("checklist", variant, lang, 0), name, n, items)
+        return [_frame(m.caption(name, "checklist", None, 0, n, None, None), _app(lang, overlay=panel), variant, lang, 0)]
     frames = []
     for i, step in enumerate(steps):
         counter = f"{i + 1}/{n}" if kind == "tour" or n > 1 else ""
-        caption = f"{name} · {escape(kind)} · {escape(_ui(lang, 'step'))} {i + 1}/{n}"
         if kind == "survey":
-            panel = f'<div role="dialog" {_attrs("survey", variant, lang, i)}>{_content(step, lang, f"{uid}-{i}", counter)}</div>'
-            frames.append(_frame(caption, _app(lang, overlay=panel), variant, lang, i))
+            panel = m.dialog("dialog", _attrs("survey", variant, lang, i), Markup(_content(step, lang, f"{uid}-{i}", counter)))
+            frames.append(_frame(m.caption(name, kind, ui, i, n, None, None), _app(lang, overlay=panel), variant, lang, i))
             continue
         buttons = step.buttons if step.buttons or kind != "tour" else _default_tour_buttons(i, n)
-        body = _content(step, lang, f"{uid}-{i}", counter, buttons)
+        body = Markup(_content(step, lang, f"{uid}-{i}", counter, buttons))
         placement = step.placement if step.target is not None else "center"
-        if step.target is not None:
-            caption += f" · {escape(_ui(lang, 'target'))} <code>{escape(step.target)}</code>"
-        caption += f" · {escape(_ui(lang, 'placement'))} {escape(placement)}"
+        caption = m.caption(name, kind, ui, i, n, step.target, placement)
         if placement == "center":
-            overlay = (f'<div class="gl-backdrop"></div>'
-                       f'<div role="dialog" {_attrs(kind, variant, lang, i).replace("gl-guide ", "gl-guide gl-bubble p-center ", 1)}>'
-                       f'{body}</div>')
+            overlay = m.dialog("dialog", _attrs(kind, variant, lang, i, "gl-bubble p-center "), body, True)
             if step.target is not None:  # centred anyway; still show where the target is
-                overlay = f'<div class="gl-anchor p-bottom"><span class="gl-target">{escape(_target_label(step.target))}</span></div>' + overlay
+                overlay = m.target_below(_target_label(step.target)) + overlay
         else:
-            overlay = (f'<div class="gl-anchor p-{placement}"><span class="gl-target" title="{escape(step.target or "")}">'
-                       f'{escape(_target_label(step.target or ""))}</span><span class="gl-arrow"></span>'
-                       f'<div role="dialog" {_attrs(kind, variant, lang, i).replace("gl-guide ", "gl-guide gl-bubble ", 1)}>'
-                       f'{body}</div></div>')
+            overlay = m.anchored(placement, step.target or "", _target_label(step.target or ""),
+                                 _attrs(kind, variant, lang, i, "gl-bubble "), body)
         frames.append(_frame(caption, _app(lang, overlay=overlay), variant, lang, i))
     return frames
 
@@ -273,30 +225,14 @@ def _frames(guide: Guide | None, variant: str, lang: str) -> list[str]:
 def preview_html(spec: ExperimentSpec, langs: Iterable[str] = ("ja", "en")) -> str:
     """One static, self-contained HTML page drawing every variant's guide in every language."""
     langs = list(langs)
+    m, ui_en = _macros(), partial(_ui, "en")
     sections = []
     for v in spec.variants:
         guide = spec.guide_for(v.key)
-        control = f' <span class="gl-meta">({escape(_ui("en", "control"))})</span>' if v.key == spec.control_key else ""
-        what = (f"{escape(guide.display_name('en'))} <span class=\"gl-meta\">({escape(guide.id)}, {escape(guide.type)})</span>"
-                if guide is not None else escape(_ui("en", "no_guide")))
-        desc = f'<p class="gl-meta">{escape(v.description)}</p>' if v.description else ""
-        blocks = []
-        for lang in langs:
-            frames = "".join(_frames(guide, v.key, lang))
-            blocks.append(f'<div class="gl-lang" lang="{escape(lang)}" data-lang="{escape(lang)}">'
-                          f'<h3>{escape(_ui(lang, "lang_name"))} ({escape(lang)})</h3>'
-                          f'<div class="gl-frames">{frames}</div></div>')
-        sections.append(f'<section class="gl-variant" id="variant-{escape(v.key)}" data-variant="{escape(v.key)}">'
-                        f'<h2>{escape(_ui("en", "variant"))} {escape(v.key)}{control}: {what}</h2>{desc}'
-                        f'{"".join(blocks)}</section>')
-    names = " / ".join(f'<span lang="{escape(lang)}">{escape(spec.display_name(lang))}</span>' for lang in langs)
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>{escape(_ui('en', 'title'))}: {escape(spec.display_name('en'))}</title>"
-            f"<style>{PREVIEW_CSS}{GUIDE_TEXT_CSS}</style></head>\n<body class=\"gl-preview\">"
-            f"<h1>{escape(_ui('en', 'title'))}: {names}</h1>"
-            f"<p class=\"gl-meta\">{escape(spec.id)} · {escape(_ui('en', 'note'))}</p>"
-            + "\n".join(sections) + "\n</body></html>\n")
+        blocks = [(lang, _ui(lang, "lang_name"), Markup("".join(_frames(guide, v.key, lang)))) for lang in langs]
+        sections.append(m.section(ui_en, v, v.key == spec.control_key, guide, blocks))
+    return str(m.page(_ui("en", "title"), spec.display_name("en"), [(la, spec.display_name(la)) for la in langs],
+                      spec.id, _ui("en", "note"), Markup(PREVIEW_CSS + GUIDE_TEXT_CSS), sections))
 
 
 def write_preview(spec: ExperimentSpec, out_dir: str | Path, langs: Iterable[str] = ("ja", "en")) -> Path:

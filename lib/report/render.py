@@ -1,23 +1,30 @@
-"""HTML fragments of the experiment report, called by the notebook (which stays thin).
+"""HTML sections of the experiment report, called by the notebook (which stays thin).
 
-Everything a user wrote (guide titles and bodies, spec names, hypothesis, variant keys) is
-escaped with :func:`html.escape` before it reaches the page. The verdict is shown by word
-and symbol, not by colour alone.
+The sections display an analysis, they do not run it: the notebook analyses the experiment
+(:func:`guidelab.analyze`) and hands the result to :class:`ReportContext`. Each section is a
+Jinja2 template (``templates/report/*.html.j2``) rendered with autoescape by
+:mod:`guidelab.report.templating`, so everything a user wrote (guide titles and bodies, spec
+names, hypothesis, variant keys) is escaped; numbers arrive formatted by :mod:`.words`. The
+verdict is shown by word and symbol, not by colour alone.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
-from html import escape
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from . import plots
-from .experiment import ExperimentSpec, load_experiment
+from markupsafe import Markup
+
+from ..experiment import ExperimentSpec
+from ..results import ExperimentResult, write_result_json
+from . import plots, templating
 from .guidetext import GUIDE_TEXT_CSS, guide_text_html
-from .i18n import (
+from .words import (
+    LANGUAGES,
     check_lang,
+    check_text,
     date,
     join_list,
     metric_label,
@@ -28,11 +35,11 @@ from .i18n import (
     prob,
     pts,
     pval,
+    reason_text,
     rule_sentence,
     t,
     value,
 )
-from .results import ExperimentResult, write_result_json
 
 SYMBOL = {"KEEP": "✔", "KILL": "✖", "CONTINUE": "↻", "INVESTIGATE": "⚠"}  # symbols common fonts cover
 COLOUR = {"KEEP": "#0b6e4f", "KILL": "#a4161a", "CONTINUE": "#8a5a00", "INVESTIGATE": "#5a189a"}
@@ -66,62 +73,59 @@ CSS = """
 
 @dataclass(frozen=True)
 class ReportContext:
+    """What the report shows: the spec, the analysis result and the language."""
+
     spec: ExperimentSpec
     result: ExperimentResult
     lang: str
 
+    def __post_init__(self) -> None:
+        check_lang(self.lang)
 
-def build_context(spec_path: str | Path, data_dir: str | Path, as_of: str | dt.date | None = None,
-                  lang: str = "en", encoding: str | None = None, engine: str | None = None,
-                  spark_master: str | None = None, spark_conf: str | None = None) -> ReportContext:
-    """Load the spec, analyse the data, and keep what the report shows (``engine``: duckdb or
-    spark, with ``spark_master`` and ``spark_conf``; see :mod:`guidelab.engine`)."""
-    from .abtest import analyze
-    from .engine import EngineOptions
+    @property
+    def t(self) -> Callable[[str], str]:
+        """The words of the report's language: ``ctx.t("key_metrics")``."""
+        return partial(t, lang=self.lang)
 
-    check_lang(lang)
-    spec = load_experiment(spec_path)
-    as_of_date = dt.date.fromisoformat(as_of) if isinstance(as_of, str) and as_of else (as_of or None)
-    result = analyze(spec, data_dir, as_of_date, encoding=encoding,  # type: ignore[arg-type]
-                     engine=EngineOptions.of(engine, spark_master, spark_conf))
-    return ReportContext(spec, result, lang)
+
+def render(template: str, **context: Any) -> str:
+    """A section from its template, as plain text (HTML) for the notebook to display."""
+    return str(templating.render(template, **context))
+
+
+def _m(text: str) -> Markup:
+    """A number or interval formatted by :mod:`.words` (no user text): printed as it is."""
+    return Markup(text)
 
 
 def head(ctx: ReportContext) -> str:
     """Styles, plotly.js (once) and the title block."""
     s, r, lang = ctx.spec, ctx.result, ctx.lang
     period = f"{date(s.start, lang)} – {date(s.end, lang)}" if s.end else date(s.start, lang)
-    return (CSS + plots.plotlyjs_script() +
-            f'<div class="gl-report"><h1>{escape(s.display_name(lang))}</h1>'
-            f'<div class="gl-meta">{escape(s.id)} · {t("period", lang)}: {escape(period)} · '
-            f'{t("as_of", lang)}: {escape(date(r.as_of, lang))} · {escape(s.timezone)}</div>'
-            f'<p class="gl-meta"><b>{t("hypothesis", lang)}:</b> {escape(s.hypothesis_text(lang))}</p></div>')
+    return render("report/head.html.j2", t=ctx.t, css=Markup(CSS), plotlyjs=Markup(plots.plotlyjs_script()),
+                  name=s.display_name(lang), id=s.id, period=period, as_of=date(r.as_of, lang), timezone=s.timezone,
+                  hypothesis=s.hypothesis_text(lang))
 
 
 def decision_banner(ctx: ReportContext) -> str:
     """Verdict (word and symbol, not colour alone), one paragraph with the numbers, then the rest."""
     d, lang = ctx.result.decision, ctx.lang
-    colour = COLOUR[d.verdict]
-    arm = f" — {escape(d.arm)}" if d.arm else ""
-    summary = decision_summary(ctx.result, lang)
-    others = "".join(f"<li>{escape(r.text(lang))}</li>" for r in d.reasons[1:])
-    others_html = f'<div style="margin-top:.5em"><b>{t("other_findings", lang)}</b><ul>{others}</ul></div>' if others else ""
-    days = ""
+    sequential_status = None
     if (ctx.result.methods or {}).get("sequential"):
         primary = [m for m in ctx.result.metrics if m.role == "primary" and m.sequential is not None]
         stop = any(m.sequential.can_stop for m in primary)
-        days += f'<div><b>{t("sequential_status", lang)}:</b> {escape(t("stop_now" if stop else "keep_running", lang))}</div>'
-    if d.verdict == "CONTINUE" and d.days_needed is not None:
-        days += f'<div class="gl-small">{t("days_needed", lang)}: {d.days_needed:.0f}</div>'
-    return (f'<div class="gl-report"><div class="gl-banner" role="status" style="border-color:{colour}">'
-            f'<div class="gl-verdict" style="color:{colour}">{SYMBOL[d.verdict]} {t(d.verdict, lang)}{arm}</div>'
-            f'<p class="gl-summary">{escape(summary)}</p>{others_html}{days}</div></div>')
+        sequential_status = t("stop_now" if stop else "keep_running", lang)
+    days = f"{d.days_needed:.0f}" if d.verdict == "CONTINUE" and d.days_needed is not None else None
+    return render("report/banner.html.j2", t=ctx.t, colour=COLOUR[d.verdict], symbol=SYMBOL[d.verdict],
+                  verdict=d.verdict, arm=d.arm, summary=decision_summary(ctx.result, lang),
+                  others=[reason_text(r, lang) for r in d.reasons[1:]], sequential_status=sequential_status,
+                  days_needed=days)
 
 
 def decision_summary(result: ExperimentResult, lang: str = "en") -> str:
     """One plain-language paragraph: the main finding with its numbers, then what to do."""
     d = result.decision
-    first = d.reasons[0].text(lang) if d.reasons else ""
+    first = reason_text(d.reasons[0], lang) if d.reasons else ""
     action = t("action." + d.verdict, lang).format(arm=d.arm or "")
     return f"{first} {action}".strip()
 
@@ -131,45 +135,32 @@ def metrics_table(ctx: ReportContext) -> str:
     r, lang = ctx.result, ctx.lang
     methods = r.methods or {}
     seq, bayes, cuped = methods.get("sequential"), methods.get("bayesian"), methods.get("cuped")
-    head_cells = ["metric", "variant", "users", "rate", "control", "abs_diff", "lift", "ci", "p_value", "p_adjusted"]
-    rows, extra_rows = [], []
+    heads = ["metric", "variant", "users", "rate", "control", "abs_diff", "lift", "ci", "p_value", "p_adjusted"]
+    rows = []
     for m in r.metrics:
         c = m.comparison
-        role = t("role." + m.role, lang)
-        label = (f'<td>{escape(metric_label(m.metric, lang, capital=True))} '
-                 f'<span class="gl-small">({escape(role)})</span></td><td class="l">{escape(m.variant)}</td>')
         diff = pts(c.abs_diff, signed=True, lang=lang) if m.kind == "proportion" else value(c.abs_diff, m.kind)
-        cells = [
-            label, f"<td>{number(c.n)}</td>", f"<td>{value(m.value, m.kind)}</td>",
-            f'<td>{value(m.value_control, m.kind)} <span class="gl-small">(n={number(c.n_control)})</span></td>',
-            f"<td>{diff}</td>", f"<td>{pct(c.rel_lift, signed=True)}</td>",
-            f"<td>{_interval(c.rel_ci)}</td>", f"<td>{pval(c.p_value)}</td>", f"<td>{pval(m.p_value_adjusted)}</td>",
-        ]
-        rows.append(f'<tr class="{"sig" if m.significant else ""}">{"".join(cells)}</tr>')
-        extra = [label]
+        cells = [_m(number(c.n)), _m(value(m.value, m.kind)),
+                 _m(f'{value(m.value_control, m.kind)} <span class="gl-small">(n={number(c.n_control)})</span>'),
+                 _m(diff), _m(pct(c.rel_lift, signed=True)), _m(_interval(c.rel_ci)), _m(pval(c.p_value)),
+                 _m(pval(m.p_value_adjusted))]
+        extra: list[Any] = []
         if seq:
             sv = m.sequential
             stop = "–" if sv is None else ("✔ " + t("yes", lang) if sv.can_stop else t("not_yet", lang))
-            extra += [f"<td>{_interval(sv.relative_ci if sv else None)}</td>", f"<td>{stop}</td>"]
+            extra += [_m(_interval(sv.relative_ci if sv else None)), stop]
         if bayes:
             b = m.bayes
-            extra += [f"<td>{prob(b.chance_to_beat_control) if b else '–'}</td>",
-                      f"<td>{pct(b.expected_loss, 2) if b else '–'}</td>",
-                      f"<td>{_interval(b.credible_interval) if b else '–'}</td>"]
+            extra += [_m(prob(b.chance_to_beat_control) if b else "–"), _m(pct(b.expected_loss, 2) if b else "–"),
+                      _m(_interval(b.credible_interval) if b else "–")]
         if cuped:
             vr = getattr(c, "variance_reduction", None) if m.unadjusted is not None else None
-            extra += [f"<td>{pct(vr) if vr is not None else '–'}</td>"]
-        extra_rows.append(f"<tr>{''.join(extra)}</tr>")
-    ths = "".join(f"<th>{t(h, lang)}</th>" for h in head_cells)
-    html = (f'<div class="gl-report"><h2>{t("key_metrics", lang)}</h2><div style="overflow-x:auto">'
-            f'<table class="gl-table"><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
+            extra += [_m(pct(vr) if vr is not None else "–")]
+        rows.append({"metric": metric_label(m.metric, lang, capital=True), "role": t("role." + m.role, lang),
+                     "variant": m.variant, "significant": m.significant, "cells": cells, "extra": extra})
     extra_heads = (["seq_ci", "can_stop"] if seq else []) + (["chance_to_beat", "expected_loss", "credible_interval"] if bayes else []) + \
         (["variance_reduction"] if cuped else [])
-    if extra_heads:
-        ths = "".join(f"<th>{t(h, lang)}</th>" for h in ["metric", "variant", *extra_heads])
-        html += (f'<h3>{t("more_methods", lang)}</h3><div style="overflow-x:auto"><table class="gl-table"><thead>'
-                 f'<tr>{ths}</tr></thead><tbody>{"".join(extra_rows)}</tbody></table></div>')
-    return html + f'<p class="gl-small">{escape(t("table_note", lang))}</p></div>'
+    return render("report/metrics.html.j2", t=ctx.t, heads=heads, rows=rows, extra_heads=extra_heads)
 
 
 def _interval(ci: Any) -> str:
@@ -187,24 +178,24 @@ def _interval_pts(ci: Any, lang: str) -> str:
 
 def charts(ctx: ReportContext) -> str:
     r, lang = ctx.result, ctx.lang
-    parts = [plots.figure_html(plots.rates_figure(r, lang), "gl-rates"),
-             plots.figure_html(plots.lift_figure(r, lang), "gl-lift")]
+    parts: list[tuple[str, Any]] = [("figure", Markup(plots.figure_html(plots.rates_figure(r, lang), "gl-rates"))),
+                                    ("figure", Markup(plots.figure_html(plots.lift_figure(r, lang), "gl-lift")))]
     curve = plots.retention_curve_figure(r, lang)
     if curve is not None:
-        parts.append(plots.figure_html(curve, "gl-retention"))
+        parts.append(("figure", Markup(plots.figure_html(curve, "gl-retention"))))
         reading = retention_reading(r, lang)
         if reading:
-            parts.append(f'<p class="gl-small">{escape(reading)}</p>')
+            parts.append(("gl-small", reading))
     ttg = plots.time_to_goal_figure(r, lang)
     if ttg is not None:
-        parts.append(plots.figure_html(ttg, "gl-timetogoal"))
+        parts.append(("figure", Markup(plots.figure_html(ttg, "gl-timetogoal"))))
         lr = r.analyses["time_to_goal"]["log_rank"]
         if lr.p_value is not None:
             key = "reading.time_to_goal" if lr.p_value < r.alpha else "reading.time_to_goal_same"
-            parts.append(f'<p class="gl-small">{escape(t(key, lang).format(p=p_phrase(lr.p_value, lang=lang)))}</p>')
+            parts.append(("gl-small", t(key, lang).format(p=p_phrase(lr.p_value, lang=lang))))
     if r.daily_assigned:
-        parts.append(plots.figure_html(plots.traffic_figure(r, lang), "gl-traffic"))
-    return f'<div class="gl-report"><h2>{t("charts", lang)}</h2>{"".join(parts)}</div>'
+        parts.append(("figure", Markup(plots.figure_html(plots.traffic_figure(r, lang), "gl-traffic"))))
+    return render("report/charts.html.j2", t=ctx.t, heading="charts", parts=parts)
 
 
 MIN_CURVE_USERS = 100
@@ -212,7 +203,7 @@ MIN_CURVE_USERS = 100
 
 def primary_day(metric: str) -> int | None:
     """The day a day-N metric looks at (retention_d7 -> 7), else None."""
-    from .catalog import parse_metric
+    from ..catalog import parse_metric
 
     m = parse_metric(metric)
     return m.curve_day
@@ -242,10 +233,10 @@ def deeper_analyses(ctx: ReportContext) -> str:
     """Daily effects and novelty, tour funnels, segments and surveys: each a chart or table and a reading."""
     r, lang = ctx.result, ctx.lang
     a = r.analyses or {}
-    parts: list[str] = []
+    parts: list[tuple[str, Any]] = []
     fig = plots.daily_figure(r, lang)
     if fig is not None:
-        parts.append(plots.figure_html(fig, "gl-daily"))
+        parts.append(("figure", Markup(plots.figure_html(fig, "gl-daily"))))
         for v, view in a["daily"]["by_variant"].items():
             nv = view["novelty"]
             if nv.classification:
@@ -254,7 +245,7 @@ def deeper_analyses(ctx: ReportContext) -> str:
     labels = {v: funnel_step_labels(ctx.spec, v, lang) for v in a.get("funnels", {})}
     fig = plots.funnel_figure(r, lang, labels)
     if fig is not None:
-        parts.append(plots.figure_html(fig, "gl-funnel"))
+        parts.append(("figure", Markup(plots.figure_html(fig, "gl-funnel"))))
         for v, f in a["funnels"].items():
             drop = funnel_largest_leave(f)
             guide = ctx.spec.guide_for(v)
@@ -273,15 +264,15 @@ def deeper_analyses(ctx: ReportContext) -> str:
                     variant=v, n=number(timing["completed_before_shown"]))))
     fig = plots.stickiness_figure(r, lang)
     if fig is not None:
-        parts.append(plots.figure_html(fig, "gl-stickiness"))
+        parts.append(("figure", Markup(plots.figure_html(fig, "gl-stickiness"))))
         means = join_list((f"{v} {pct(x.mean_dau_wau)}" for v, x in a["stickiness"].items() if x.mean_dau_wau is not None), lang)
         if means:
             parts.append(_reading(t("reading.stickiness", lang).format(values=means)))
     if "segments" in a:
-        parts.append(segments_table(ctx))
+        parts.append(("figure", Markup(segments_table(ctx))))
     fig = plots.nps_figure(r, lang)
     if fig is not None:
-        parts.append(plots.figure_html(fig, "gl-nps"))
+        parts.append(("figure", Markup(plots.figure_html(fig, "gl-nps"))))
         for v, res in a["surveys"]["by_variant"].items():
             if res.nps is not None and res.ci:
                 parts.append(_reading(t("reading.nps", lang).format(
@@ -289,11 +280,12 @@ def deeper_analyses(ctx: ReportContext) -> str:
                     n=number(res.n), rate=pct(res.response_rate))))
     if not parts:
         return ""
-    return f'<div class="gl-report"><h2>{t("deeper", lang)}</h2>{"".join(parts)}</div>'
+    return render("report/charts.html.j2", t=ctx.t, heading="deeper", parts=parts)
 
 
-def _reading(text: str) -> str:
-    return f'<p class="gl-reading">{escape(text)}</p>'
+def _reading(text: str) -> tuple[str, str]:
+    """A sentence reading a chart (escaped by the template)."""
+    return ("gl-reading", text)
 
 
 def funnel_step_labels(spec: ExperimentSpec, variant: str, lang: str) -> dict[str, str]:
@@ -328,19 +320,15 @@ def segments_table(ctx: ReportContext) -> str:
     for attribute, by_variant in seg["by_attribute"].items():
         for v, an in by_variant.items():
             for seg_value, c in an.segments.items():
-                rows.append(f'<tr><td class="l">{escape(attribute)} = {escape(seg_value)}</td><td class="l">{escape(v)}</td>'
-                            f"<td>{number(c.n)}</td><td>{pct(c.rate)}</td><td>{pct(c.rate_control)}</td>"
-                            f"<td>{pts(c.abs_diff, signed=True, lang=lang)}</td><td>{_interval_pts(c.abs_ci, lang)}</td>"
-                            f"<td>{pval(an.adjusted_p_values.get(seg_value))}</td></tr>")
+                rows.append({"attribute": attribute, "value": seg_value, "variant": v, "cells": [
+                    _m(number(c.n)), _m(pct(c.rate)), _m(pct(c.rate_control)), _m(pts(c.abs_diff, signed=True, lang=lang)),
+                    _m(_interval_pts(c.abs_ci, lang)), _m(pval(an.adjusted_p_values.get(seg_value)))]})
             if an.q_p_value is not None:
                 key = "reading.heterogeneity.yes" if an.heterogeneity_significant else "reading.heterogeneity.no"
-                readings.append(_reading(t(key, lang).format(variant=v, attribute=attribute, p=pval(an.q_p_value))))
+                readings.append(t(key, lang).format(variant=v, attribute=attribute, p=pval(an.q_p_value)))
     heads = ["segment", "variant", "users", "rate", "control", "abs_diff", "ci", "p_adjusted"]
-    ths = "".join(f"<th>{t(h, lang)}</th>" for h in heads)
-    return (f'<h3>{t("segments", lang)} ({escape(metric_label(seg["metric"], lang))})</h3>'
-            f'<p class="gl-warning">⚠ {escape(t("segment_warning", lang))}</p>'
-            f'<div style="overflow-x:auto"><table class="gl-table"><thead><tr>{ths}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table></div>{"".join(readings)}')
+    return render("report/segments.html.j2", t=ctx.t, metric=metric_label(seg["metric"], lang), heads=heads,
+                  rows=rows, readings=readings)
 
 
 def guides_preview(ctx: ReportContext) -> str:
@@ -349,76 +337,49 @@ def guides_preview(ctx: ReportContext) -> str:
     for v in s.variants:
         g = s.guide_for(v.key)
         if g is None:
-            cards.append(f'<div class="gl-guide"><b>{escape(v.key)}</b> · {t("holdout", lang)}</div>')
+            cards.append({"variant": v.key, "guide": None})
             continue
-        steps = []
-        for i, st in enumerate(g.steps, 1):
-            buttons = "".join(f'<span class="btn">{escape(b.label.get(lang))}</span>' for b in (st.buttons or []))
-            title = guide_text_html(st.title.get(lang)) if st.title else ""
-            body = guide_text_html(st.body.get(lang)) if getattr(st, "body", None) else ""
-            steps.append(f'<div class="step"><span class="gl-small">{i}/{len(g.steps)}</span> <b class="gl-text">{title}</b>'
-                         f'<div class="gl-text">{body}</div>{buttons}</div>')
-        cards.append(f'<div class="gl-guide"><b>{escape(v.key)}</b> · {escape(g.type)} '
-                     f'<span class="gl-small">({escape(g.id)})</span>{"".join(steps)}</div>')
-    return (f'<style>{GUIDE_TEXT_CSS}</style>'
-            f'<div class="gl-report"><h2>{t("guides", lang)}</h2><div class="gl-guides">{"".join(cards)}</div></div>')
+        steps = [{"title": Markup(guide_text_html(st.title.get(lang))) if st.title else "",
+                  "body": Markup(guide_text_html(st.body.get(lang))) if getattr(st, "body", None) else "",
+                  "buttons": [b.label.get(lang) for b in (st.buttons or [])]} for st in g.steps]
+        cards.append({"variant": v.key, "guide": g.id, "steps": steps,
+                      "type": str(g.type)})
+    return render("report/guides.html.j2", t=ctx.t, guide_css=Markup(GUIDE_TEXT_CSS), cards=cards)
 
 
 def data_quality(ctx: ReportContext) -> str:
     r, lang = ctx.result, ctx.lang
     srm = r.srm
     exp = srm.expected or {}
-    srm_rows = "".join(
-        f'<tr><td class="l">{escape(v)}</td><td>{number(n)}</td><td>{number(round(exp.get(v, 0)))}</td></tr>'
-        for v, n in srm.counts.items())
-    srm_ok = srm.p_value is None or srm.p_value >= 0.001
-    checks = "".join(
-        f'<tr><td class="l">{escape(c.text(lang)[0])}</td><td class="{"gl-ok" if c.passed else ("gl-bad" if c.severity == "fail" else "gl-warn")}">'
-        f'{"✔ " + t("passed", lang) if c.passed else ("✖ " + t("failed", lang) if c.severity == "fail" else "⚠ " + t("warning", lang))}'
-        f'</td><td class="l">{escape(c.text(lang)[1])}</td></tr>' for c in r.data_checks)
-    return (f'<div class="gl-report"><h2>{t("data_quality", lang)}</h2>'
-            f'<h3>{t("srm", lang)}: <span class="{"gl-ok" if srm_ok else "gl-bad"}">{"✔" if srm_ok else "✖"} '
-            f'p = {pval(srm.p_value)}</span></h3>'
-            f'<table class="gl-table"><thead><tr><th>{t("variant", lang)}</th><th>{t("observed", lang)}</th>'
-            f'<th>{t("expected", lang)}</th></tr></thead><tbody>{srm_rows}</tbody></table>'
-            f'<table class="gl-table"><tbody>{checks}</tbody></table>{ledger_table(r.ledger, lang)}</div>')
+    checks = []
+    for c in r.data_checks:
+        name, detail = check_text(c, lang)
+        css = "gl-ok" if c.passed else ("gl-bad" if c.severity == "fail" else "gl-warn")
+        status = ("✔ " + t("passed", lang) if c.passed else
+                  ("✖ " + t("failed", lang) if c.severity == "fail" else "⚠ " + t("warning", lang)))
+        checks.append({"name": name, "detail": detail, "css": css, "status": status})
+    return render("report/data_quality.html.j2", t=ctx.t, srm_ok=srm.p_value is None or srm.p_value >= 0.001,
+                  srm_p=_m(pval(srm.p_value)),
+                  srm_rows=[(v, _m(number(n)), _m(number(round(exp.get(v, 0))))) for v, n in srm.counts.items()],
+                  checks=checks, ledger=Markup(ledger_table(r.ledger, lang)))
 
 
 def ledger_table(ledger, lang: str = "en") -> str:
     """The row ledger: per table, rows read and used, and each reason rows were left out for."""
-    from .i18n import ledger_reason
+    from .words import ledger_reason
 
     if ledger is None:
         return ""
-    rows = []
-    for tl in ledger.tables:
-        rows.append(f'<tr><td class="l"><b>{escape(tl.table)}</b></td><td>{number(tl.rows_read)}</td>'
-                    f'<td>{number(tl.rows_used)}</td><td class="l" colspan="3"></td></tr>')
-        for x in tl.left_out:
-            rows.append(f'<tr><td class="l"></td><td></td><td></td><td class="l">{escape(ledger_reason(x.reason, lang))}'
-                        f' <span class="gl-small">({escape(x.reason)})</span></td><td>{number(x.rows)}</td>'
-                        f'<td class="l ex gl-small">{escape(x.example or "")}</td></tr>')
-    head = "".join(f"<th>{t(k, lang)}</th>" for k in ("table", "rows_read", "rows_used", "left_out", "rows", "example"))
-    return (f'<h3>{t("ledger", lang)}</h3><table class="gl-table gl-ledger"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+    tables = [{"table": tl.table, "rows_read": _m(number(tl.rows_read)), "rows_used": _m(number(tl.rows_used)),
+               "left_out": [{"words": ledger_reason(x.reason, lang), "reason": x.reason, "rows": _m(number(x.rows)),
+                             "example": x.example or ""} for x in tl.left_out]} for tl in ledger.tables]
+    return render("report/ledger.html.j2", t=partial(t, lang=lang), tables=tables)
 
 
-METHODS = {
-    "en": ("Each metric is a share of users. Differences use a Wald interval with unpooled variance; the relative "
-           "lift uses a log-ratio interval; p-values are two-sided Wald tests consistent with the difference interval. "
-           "The primary metric is pre-registered; p-values are Holm-adjusted across arms (primary) and across arms and "
-           "metrics (secondary); guardrails are not adjusted. The sample-ratio check is a chi-square test against the "
-           "spec's weights (flagged below p = 0.001). Day-N metrics count only users whose day N has ended by the "
-           "data date, in the experiment's time zone. Significance level α = {alpha}; target effect (MDE) {mde}."),
-    "ja": ("各指標はユーザーの割合です。差はプールしない分散による Wald 区間、相対リフトは対数比の区間、p値は差の区間と"
-           "整合する両側 Wald 検定です。主要指標は事前登録され、p値は主要指標ではバリアント間、副次指標ではバリアントと指標の"
-           "全体で Holm 補正しています（ガードレールは補正しません）。サンプル比率チェックは設定した比率に対するカイ二乗検定です"
-           "（p < 0.001 で警告）。N日目の指標は、実験のタイムゾーンでN日目が基準日までに終わったユーザーだけを数えます。"
-           "有意水準 α = {alpha}、目標効果（MDE）{mde}。"),
-}
+METHODS = {lang: module.METHODS for lang, module in LANGUAGES.items()}
 
 
-OC_FIGURES = Path(__file__).with_name("oc_figures.json")
+OC_FIGURES = Path(__file__).resolve().parents[1] / "oc_figures.json"
 
 
 def oc_figures(path: Path = OC_FIGURES) -> dict | None:
@@ -435,7 +396,7 @@ def methods(ctx: ReportContext) -> str:
     mode = (r.methods or {}).get("mode") or ("sequential" if (r.methods or {}).get("sequential") else "fixed")
     text = " ".join(x for x in (METHODS[lang].format(alpha=r.alpha, mde=pct(r.mde, signed=True)),
                                 rule_sentence(mode, lang), oc_sentence(oc_figures(), mode, lang)) if x)
-    return f'<div class="gl-report"><h2>{t("methods", lang)}</h2><p class="gl-small">{escape(text)}</p></div>'
+    return render("report/methods.html.j2", t=ctx.t, text=text)
 
 
 def save_json(ctx: ReportContext, output_dir: str | Path) -> Path:

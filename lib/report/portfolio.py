@@ -11,17 +11,19 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from html import escape
 from pathlib import Path
 from typing import Any
 
-from .errors import GuidelabError, SpecError
-from .experiment import ExperimentSpec, load_experiment
-from .fsutil import atomic_write_text
-from .i18n import LANGS, date, metric_label, pct, t
-from .progress import Progress
+from markupsafe import Markup
+
+from ..errors import GuidelabError, SpecError
+from ..experiment import ExperimentSpec, load_experiment
+from ..fsutil import atomic_write_text
+from ..progress import Progress
 from .render import COLOUR, CSS, SYMBOL
-from .report import report_name
+from .runner import report_name
+from .templating import render
+from .words import LANGS, LANGUAGES, date, metric_label, pct, t
 
 
 @dataclass(frozen=True)
@@ -208,64 +210,22 @@ _INDEX_CSS = """<style>
 @supports (word-break:auto-phrase){.gl-portfolio th:lang(ja),.gl-portfolio td:lang(ja){word-break:auto-phrase}}
 </style>"""
 
-_WORDS = {
-    "en": {"heads": ["Experiment", "Verdict per arm: primary lift (interval the verdict used)", "Primary metric",
-                     "Dates · data as of", "Reports"],
-           "title": "Guide experiments portfolio", "count": "Experiments", "failed": "failed",
-           "notebook": "executed notebook", "sequential": "sequential 95% CS", "fixed": "95% CI",
-           "overall": "Overall", "as_of": "data as of"},
-    "ja": {"heads": ["実験", "アームごとの判定：主要指標のリフト（判定に用いた区間）", "主要指標", "期間・データ基準日", "レポート"],
-           "title": "ガイド実験ポートフォリオ", "count": "件数", "failed": "失敗",
-           "notebook": "実行済みノートブック", "sequential": "逐次95%信頼系列", "fixed": "95%信頼区間",
-           "overall": "全体", "as_of": "データ基準日"},
-}
+_WORDS = {lang: module.PORTFOLIO for lang, module in LANGUAGES.items()}
 _LANG_NAMES = {"en": "English", "ja": "日本語"}
 
 
-def _verdict_html(v: str, lang: str) -> str:
-    return (f'<span class="gl-nowrap" style="color:{COLOUR.get(v, "#333")};font-weight:700">'
-            f'{SYMBOL.get(v, "")} {escape(t(v, lang))}</span>')
-
-
 def index_html(entries: list[PortfolioEntry], lang: str = "en") -> str:
-    """The portfolio page: one row per experiment, newest first, each treatment arm with its own
-    verdict and the primary lift with the interval its verdict used; every field escaped. Fits a
-    1280 px screen (fixed column widths, text wraps)."""
-    w = _WORDS[lang]
-    rows = []
-    for e in entries:
-        if e.status == "ok":
-            arms = []
-            for a in e.arms:
-                lift = "–"
-                if a.lift is not None:
-                    ci = f" [{pct(a.lift_ci[0], signed=True)}, {pct(a.lift_ci[1], signed=True)}]" if a.lift_ci else ""
-                    lift = f'<span class="gl-nowrap">{pct(a.lift, signed=True)}</span>{ci}'
-                reason = f'<div class="gl-small">{escape(a.reason)}</div>' if a.reason else ""
-                arms.append(f'<li>{_verdict_html(a.verdict, lang)} <b>{escape(a.variant)}</b>: {lift} '
-                            f'<span class="gl-small">{escape(w[a.interval])}</span>{reason}</li>')
-            overall = (f'<div class="gl-small">{w["overall"]}: {_verdict_html(e.verdict or "", lang)}</div>'
-                       if len(e.arms) != 1 else "")
-            verdict = f'<ul class="gl-arms">{"".join(arms)}</ul>{overall}' if arms else _verdict_html(e.verdict or "", lang)
-            own = [(la, f) for la, f in e.reports if la == lang] + [(la, f) for la, f in e.reports if la != lang]
-            link = "<br>".join(f'<a href="{escape(f)}" hreflang="{la}">{_LANG_NAMES.get(la, la)}</a>' for la, f in own) \
-                or (f'<a href="{escape(e.html)}">{_LANG_NAMES[lang]}</a>' if e.html else "–")
-        else:
-            verdict = f'<span class="gl-bad">✖ {w["failed"]}</span>'
-            link = (f'<a href="{escape(e.notebook)}">{w["notebook"]}</a>' if e.notebook else "–")
-            link += f'<div class="gl-small">{escape(e.error or "")}</div>'
-        dates = f"{date(e.start, lang)} – {date(e.end, lang)}" if e.end else date(e.start, lang)
-        as_of = f'<div class="gl-small">{w["as_of"]}: {escape(e.as_of)}</div>' if e.as_of else ""
-        rows.append(
-            f'<tr><td><b>{escape(e.name)}</b><div class="gl-small">{escape(e.experiment)}</div>'
-            f'<div class="gl-small">{escape(e.summary)}</div></td>'
-            f"<td>{verdict}</td>"
-            f'<td>{escape(metric_label(e.primary_metric, lang, capital=True)) if e.primary_metric else "–"}</td>'
-            f"<td>{escape(dates)}{as_of}</td><td>{link}</td></tr>")
-    cols = "".join(f'<col class="c-{c}">' for c in ("exp", "arms", "metric", "dates", "links"))
-    ths = "".join(f"<th>{h}</th>" for h in w["heads"])
-    return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{w["title"]}</title>'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">{CSS}{_INDEX_CSS}</head><body>'
-            f'<div class="gl-report gl-portfolio"><h1>{w["title"]}</h1>'
-            f'<div class="gl-meta">{w["count"]}: {len(entries)}</div><table class="gl-table"><colgroup>{cols}</colgroup>'
-            f'<thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table></div></body></html>\n')
+    """The portfolio page (``templates/portfolio_index.html.j2``): one row per experiment, newest
+    first, each treatment arm with its own verdict and the primary lift with the interval its
+    verdict used; every field escaped. Fits a 1280 px screen (fixed column widths, text wraps)."""
+    def links(e: PortfolioEntry) -> list[tuple[str, str]]:
+        return [(la, f) for la, f in e.reports if la == lang] + [(la, f) for la, f in e.reports if la != lang]
+
+    def dates(e: PortfolioEntry) -> str:
+        return f"{date(e.start, lang)} – {date(e.end, lang)}" if e.end else date(e.start, lang)
+
+    html = render("portfolio_index.html.j2", lang=lang, w=_WORDS[lang], entries=entries,
+                  css=Markup(CSS + _INDEX_CSS), colour=COLOUR, symbol=SYMBOL, lang_names=_LANG_NAMES,
+                  t=lambda key: t(key, lang), pct=lambda x: Markup(pct(x, signed=True)),
+                  metric_label=lambda m: metric_label(m, lang, capital=True), links=links, dates=dates)
+    return str(html) + "\n"

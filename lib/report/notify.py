@@ -25,13 +25,13 @@ def verdict_message(experiment: str, name: str, verdict: str, summary: str, link
 
     The verdict word and the link label follow ``lang`` (``✔ 採用`` / ``レポートを開く`` in
     Japanese), as the report does; ``summary`` is passed in that language by the caller."""
-    from .i18n import check_lang, t
+    from .words import LANGUAGES, check_lang, t
 
     check_lang(lang)
     word = t(verdict, lang) if verdict else verdict
     headline = (f"{SYMBOL.get(verdict, '')} {word}：{name}（{experiment}）" if lang == "ja"
                 else f"{SYMBOL.get(verdict, '')} {verdict}: {name} ({experiment})")
-    open_label = "レポートを開く" if lang == "ja" else "Open the report"
+    open_label = LANGUAGES[lang].NOTIFY["open_report"]
     return {
         "text": f"{headline}\n{summary}\n{link}",
         "blocks": [
