@@ -154,7 +154,7 @@ def publish(experiments_dir: str | Path = "experiments", data_root: str | Path =
     (``index.html``, ``index.ja.html``) linking every language's report. Returns the first
     language's index and its entries. ``engine`` (:class:`guidelab.engine.EngineOptions`) is
     passed to every ``guidelab report`` run."""
-    from .engine import EngineOptions
+    from ..engine import EngineOptions
 
     options = EngineOptions.of(engine)
     engine_args: tuple[str, ...] = ()
