@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Mapping, Sequence
 import duckdb
 
 from .decision import ComparisonView, Progress, Reason, decide, default_guardrail_margin
+from .engine import connect_duckdb
 from .errors import DataError, GuidelabError
 from .events import DataCheck, open_event_data, utf8_copy
 from .experiment import ExperimentSpec, StatisticsSpec
@@ -700,8 +701,7 @@ def user_table_counts(path: str | Path, variant_column: str, metrics: Sequence[s
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "", "file not found")
-    con = duckdb.connect(":memory:")
-    con.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout
+    con = connect_duckdb()
     tmp = tempfile.TemporaryDirectory(prefix="guidelab-")
     try:
         is_csv = path.name.lower().endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt"))

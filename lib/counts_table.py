@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import duckdb
 import numpy as np
 
+from .engine import connect_duckdb
 from .errors import DataError, GuidelabError
 from .experiment import StatisticsSpec
 from .metrics import ProportionCounts
@@ -242,10 +243,8 @@ def read_counts_table(path: str | Path, metrics: Sequence[str], control: str) ->
     if not path.is_file():
         raise DataError(path, "", "file not found")
     rel, is_csv = _reader(path)
-    # no progress bar: DuckDB draws it on stdout after 2 s, inside the --jsonl output
-    con = duckdb.connect(":memory:")
+    con = connect_duckdb()
     try:
-        con.execute("SET enable_progress_bar = false")
         try:
             cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()]
         except duckdb.Error as exc:

@@ -136,6 +136,17 @@ class Engine(ABC):
             self.trace.append((sql, dict(params or {})))
 
 
+def connect_duckdb(config: Mapping[str, Any] | None = None) -> Any:
+    """An in-memory DuckDB connection with its progress bar off: DuckDB draws the bar on stdout once a
+    query runs over 2 s, inside ``--json``/``--jsonl`` output and summaries (a per-connection setting,
+    so every connection guidelab opens comes from here)."""
+    import duckdb
+
+    con = duckdb.connect(":memory:", config=dict(config or {}))
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 class DuckDBEngine(Engine):
     """DuckDB in-process: runs the SQL as written. Anything else (``sql``, ``register``...) is
     the DuckDB connection's own."""
@@ -143,9 +154,7 @@ class DuckDBEngine(Engine):
     name = "duckdb"
 
     def __init__(self, con: Any = None):
-        import duckdb
-
-        self.con = con if con is not None else duckdb.connect(":memory:")
+        self.con = con if con is not None else connect_duckdb()
         self.trace = None
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:

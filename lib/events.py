@@ -32,7 +32,7 @@ from typing import Any, Callable, Literal
 
 import duckdb
 
-from .engine import DuckDBEngine, Engine, EngineOptions
+from .engine import DuckDBEngine, Engine, EngineOptions, connect_duckdb
 from .errors import DataError, GuidelabError, clip
 from .serialize import JsonField, ResultModel
 from .values import sql_identifier, sql_literal
@@ -592,7 +592,7 @@ def open_event_data(data_dir: str | Path, tables: tuple[str, ...] = ("assignment
     if spill is None:  # a folder of our own under the system temp dir, removed on close
         owned_spill = tempfile.TemporaryDirectory(prefix="guidelab-duckdb-")
         spill = owned_spill.name
-    con = duckdb.connect(":memory:", config=settings.config(spill))
+    con = connect_duckdb(settings.config(spill))
     con.execute("SET TimeZone = 'UTC'")
     ed = EventData(DuckDBEngine(con), data_dir, _spill_dir=owned_spill)
 

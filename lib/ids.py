@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from .engine import connect_duckdb
 from .errors import DataError
 from .values import sql_identifier, sql_literal
 
@@ -17,8 +18,7 @@ def read_user_ids(path: Path, column: str = "user_id") -> pa.ChunkedArray:
     if not path.is_file():
         raise DataError(path, "", "file not found")
     lit = sql_literal(path)
-    con = duckdb.connect(":memory:")
-    con.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout
+    con = connect_duckdb()
     try:
         if path.suffix == ".txt":
             rel = f"read_csv({lit}, header=false, columns={{'user_id': 'VARCHAR'}}, delim='\\x01', quote='')"

@@ -33,13 +33,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from .engine import connect_duckdb
 from .errors import DataError, GuidelabError, clip
 from .experiment import ExperimentSpec
 from .fsutil import atomic_writer
@@ -241,8 +241,7 @@ def _later_duplicates(user_ids: pa.ChunkedArray) -> np.ndarray | None:
     n = len(user_ids)
     if n < 2:
         return None
-    con = duckdb.connect(":memory:")
-    con.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout
+    con = connect_duckdb()
     try:
         con.register("ids", pa.table({"user_id": user_ids}))
         hashes = con.sql("SELECT hash(user_id) AS h FROM ids").to_arrow_table().column("h").to_numpy()
@@ -354,8 +353,7 @@ def append_assignments(spec: ExperimentSpec, table: pa.Table, log_path: str | Pa
         prev = _logged_arms(log_path, spec)
         already = 0
         if prev.num_rows:
-            con = duckdb.connect(":memory:")
-            con.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout
+            con = connect_duckdb()
             try:
                 con.register("inc", inc.select(["user_id", "variant"]).append_column(
                     "rn", pa.array(np.arange(inc.num_rows, dtype=np.int64))))
