@@ -143,7 +143,10 @@ def connect_duckdb(config: Mapping[str, Any] | None = None) -> Any:
     import duckdb
 
     con = duckdb.connect(":memory:", config=dict(config or {}))
-    con.execute("SET enable_progress_bar = false")
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.Error:  # inside a Jupyter kernel DuckDB refuses the setting without ipywidgets; no stdout bar there
+        pass
     return con
 
 
