@@ -87,11 +87,13 @@ def cmd_assign(args: argparse.Namespace) -> int:
         print(assign_and_log(args.spec, args.users, args.out, log, column=args.column))
         progress.done("assigned")
         return 0
+    from .programme import programme_for_spec
+
     spec = load_experiment(args.spec)
     progress.stage(f"reading user ids from {args.users}")
     ids = read_user_ids(Path(args.users), args.column)
     progress.stage(f"assigning {len(ids):,} users")
-    table = assign_batch(spec, ids)
+    table = assign_batch(spec, ids, programme=programme_for_spec(args.spec))
     progress.stage(f"writing {args.out}")
     write_table(table, Path(args.out))
     progress.done("assigned")
