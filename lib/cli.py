@@ -142,6 +142,24 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate_programme(args: argparse.Namespace) -> int:
+    from .experiment import load_experiment
+    from .programme import check_programme_ids, find_programme
+    from .simulate import simulate_programme
+
+    experiments = Path(args.experiments)
+    programme = find_programme(experiments)
+    if programme is None:
+        raise GuidelabError(f"{experiments}: no programme declared (expected {experiments / 'policies' / 'programme.yaml'})")
+    specs = [load_experiment(p) for p in sorted(experiments.glob("*.yaml"))]
+    check_programme_ids(programme, specs, experiments / "policies" / "programme.yaml")
+    s = simulate_programme(programme, specs, args.users, args.out, seed=args.seed, fmt=args.format)
+    files = ", ".join(f"{k} {v:,} rows" for k, v in s.files.items())
+    print(f"simulated {s.users:,} users of programme {programme.id} ({s.assigned:,} reached an experiment) "
+          f"over {s.days} days -> {s.out_dir} ({files})")
+    return 0
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from .analysis import analyze_user_table
     from .experiment import StatisticsSpec
@@ -359,6 +377,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     s.add_argument("--quiet", action="store_true", help="no progress on stderr (shown only on a terminal)")
     s.set_defaults(func=cmd_simulate)
+
+    sp = sub.add_parser("simulate-programme", help="write one population's event data across every experiment of "
+                        "the programme, its holdout included (docs/programme.md)")
+    sp.add_argument("--experiments", default="experiments", help="the experiments folder (with policies/programme.yaml)")
+    sp.add_argument("--users", type=int, default=20000)
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    sp.add_argument("--out", required=True)
+    sp.set_defaults(func=cmd_simulate_programme)
 
     z = sub.add_parser("analyze", help="analyse a one-row-per-user table of boolean metrics")
     z.add_argument("file")
