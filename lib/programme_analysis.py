@@ -138,10 +138,14 @@ def _guide_arms_sql(specs: list[ExperimentSpec]) -> str:
     return " OR ".join(parts) or "FALSE"
 
 
-def _as_of(ed: EventData, programme: ProgrammeSpec) -> dt.date:
+def _as_of(ed: EventData, programme: ProgrammeSpec, today: dt.date | None = None) -> dt.date:
+    """The last local day with activity, never past today (the programme's local date), as an
+    experiment's default analysis date is."""
+    today = today or dt.datetime.now(programme.tz).date()
     row = ed.con.execute("SELECT CAST(timezone($tz, max(timestamp)) AS DATE) FROM activity",
                          {"tz": programme.timezone}).fetchone()
-    return row[0] if row and row[0] is not None else programme.start
+    last = row[0] if row and row[0] is not None else programme.start
+    return min(last, today)
 
 
 def programme_counts(ed: EventData, programme: ProgrammeSpec, specs: list[ExperimentSpec],
