@@ -69,6 +69,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
             bad += 1
             print(f"FAIL {problem}", file=sys.stderr)
         print(namespace_report(specs))
+    from .programme import PROGRAMME_FILE, check_programme_ids, load_programme
+
+    for folder in sorted({Path(a) for a in args.paths if Path(a).is_dir()}):
+        pfile = folder / PROGRAMME_FILE
+        if not pfile.is_file():
+            continue
+        try:
+            programme = load_programme(pfile)
+            check_programme_ids(programme, [s for _, s in specs], pfile)
+            print(f"ok   {pfile}: programme {programme.id} (holdout {programme.holdout.share:.2%}, "
+                  f"seed {programme.holdout.seed!r})")
+        except SpecError as exc:
+            bad += 1
+            for problem in exc.problems:
+                print(f"FAIL {problem}", file=sys.stderr)
     return 2 if bad else 0
 
 

@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .experiment import ExperimentSpec, load_experiment
 from .fsutil import atomic_write_text

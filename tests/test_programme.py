@@ -112,3 +112,18 @@ def test_every_experiment_sees_the_same_holdout(root):
         v = assign_batch(spec, IDS, programme=p).column("variant").to_pylist()
         assert all(x is None for x, h in zip(v, held) if h)
         assert json.dumps(sorted({x for x in v if x})) == json.dumps(sorted(spec.variant_keys))
+
+
+def test_example_validates_against_the_programme_schema(root):
+    import jsonschema
+
+    from guidelab.schemas import schema
+    from guidelab.yamlio import load_yaml
+
+    data, _ = load_yaml(root / "experiments" / "policies" / "programme.yaml")
+    data = json.loads(json.dumps(data, default=str))
+    data["simulation"]["retention"] = {str(k): v for k, v in data["simulation"]["retention"].items()}
+    jsonschema.validate(data, schema("programme"))
+    data["holdout"]["shares"] = 0.1
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, schema("programme"))

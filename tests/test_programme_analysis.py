@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
+from guidelab.events import open_event_data
 from guidelab.experiment import NamespaceSpec, load_experiment
 from guidelab.programme import ProgrammeSimulation, SimulatedInteraction, find_programme, in_holdout_batch
 from guidelab.programme_analysis import analyze_programme, overlapping_pairs, programme_counts
-from guidelab.events import open_event_data
 from guidelab.simulate import simulate_programme
 from guidelab.stats.proportions import compare_proportions
 

@@ -180,10 +180,12 @@ def publish(experiments_dir: str | Path = "experiments", data_root: str | Path =
         progress.stage(f"{entry.experiment} ({job[1]}) {entry.status} [{done[0]}/{len(jobs_list)}]")
         return entry
 
+    # the programme first: its programme.json carries the interaction flags the reports show
+    (out_dir / "programme.json").unlink(missing_ok=True)  # never a stale check
+    programme = run_programme(experiments_dir, specs, data_root, out_dir, progress)
     progress.stage(f"running {len(jobs_list)} report(s) with {jobs} job(s)")
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         runs = list(pool.map(run, jobs_list))
-    programme = run_programme(experiments_dir, specs, data_root, out_dir, progress)
     first_index: tuple[Path, list[PortfolioEntry]] | None = None
     for la in langs:
         per_spec = [[r for (p, l2), r in zip(jobs_list, runs) if p == spec and l2 == la] +

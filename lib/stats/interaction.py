@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.stats import chi2
@@ -104,8 +105,8 @@ def interaction_test(successes: Sequence[Sequence[int]], users: Sequence[Sequenc
     names_a = tuple(arms_a) if arms_a is not None else tuple(str(i) for i in range(n_a))
     names_b = tuple(arms_b) if arms_b is not None else tuple(str(j) for j in range(n_b))
     df = (n_a - 1) * (n_b - 1)
-    base = dict(arms_a=names_a, arms_b=names_b, users=tuple(map(tuple, n)), successes=tuple(map(tuple, x)),
-                df=df, alpha=alpha)
+    base: dict[str, Any] = dict(arms_a=names_a, arms_b=names_b, users=tuple(map(tuple, n)),
+                                successes=tuple(map(tuple, x)), df=df, alpha=alpha)
     xs, ns = np.array(x, dtype=float).ravel(), np.array(n, dtype=float).ravel()
     if np.any(ns == 0):
         return InteractionTest(**base, contrasts=None, contrast_se=None, statistic=None, p_value=None,
