@@ -1,7 +1,9 @@
 """The words of each language (guidelab/report/words/en.py, ja.py): same keys, same placeholders."""
 from __future__ import annotations
 
+import re
 import string
+from pathlib import Path
 
 import pytest
 
@@ -29,7 +31,8 @@ def leaves(value, path=()):
 
 def test_both_languages_have_the_same_tables():
     assert TABLES == [name for name in dir(ja) if name.isupper()]
-    assert {"WORDS", "CHECKS", "LEDGER_REASONS", "METHODS", "PORTFOLIO", "PREVIEW", "NOTIFY"} <= set(TABLES)
+    assert {"WORDS", "CHECKS", "LEDGER_REASONS", "METHODS", "PORTFOLIO", "PREVIEW", "NOTIFY", "REASONS",
+            "FORMS"} <= set(TABLES)
     assert set(LANGUAGES) == {"en", "ja"}
 
 
@@ -52,3 +55,64 @@ def test_no_words_outside_the_words_files():
 
     assert words.WORDS["ja"] is ja.WORDS and preview.UI["en"] is en.PREVIEW
     assert portfolio._WORDS["ja"] is ja.PORTFOLIO and render.METHODS["en"] is en.METHODS
+
+
+LIB = Path(__file__).resolve().parents[1] / "lib"
+
+
+def _codes_in_source(pattern: str) -> set[str]:
+    """Codes written as literals in the library's source (``Reason("code"``, ``"a" if x else "b"``)."""
+    return {m for path in LIB.rglob("*.py") for m in re.findall(pattern, path.read_text(encoding="utf-8"))}
+
+
+def test_every_reason_code_has_a_sentence_in_both_languages():
+    """Each code a verdict's Reason can carry is a key of REASONS (ja has the same keys, above),
+    and the list of codes is complete: every ``Reason("...")`` literal of the library is in it."""
+    from guidelab.decision import REASON_CODES, Reason
+    from guidelab.report.words import reason_text
+
+    assert set(REASON_CODES) <= en.REASONS.keys()
+    written = _codes_in_source(r'Reason\(\s*"([a-z_]+)"') | _codes_in_source(r'code = "([a-z_]+)"')
+    assert written and written <= set(REASON_CODES), written - set(REASON_CODES)
+    params = {"metric": "goal_d7", "variant": "B", "rate": 0.2, "rate_control": 0.18, "rel_lift": 0.11,
+              "rel_ci": (0.01, 0.2), "p": 0.01, "mde": 0.05, "threshold": 0.001, "check": "missing_user_ids",
+              "check_params": {"n": 3}, "share": 0.5, "decision_date": "2026-10-21", "runner_up": "C"}
+    for code in REASON_CODES:
+        for lang in LANGUAGES:
+            text = reason_text(Reason(code, params), lang)
+            assert text != code and "{" not in text, (code, lang, text)
+
+
+def test_a_reasons_variants_and_pieces_belong_to_a_code():
+    """A REASONS key is a code or ``code.variant`` of one (no orphan sentences)."""
+    from guidelab.decision import REASON_CODES
+
+    assert {key.split(".")[0] for key in en.REASONS} <= {*REASON_CODES, "can_stop"}
+
+
+def test_reason_sentences_come_from_the_language_files(monkeypatch):
+    """reason_text fills the template of its language: change the template, the sentence follows."""
+    from guidelab.decision import Reason
+    from guidelab.report.words import reason_text
+
+    monkeypatch.setitem(ja.REASONS, "not_enough_data", "「{metric}」／{variant}")
+    assert reason_text(Reason("not_enough_data", {"metric": "goal_d7", "variant": "B"}), "ja").endswith("」／B")
+    assert reason_text(Reason("not_enough_data", {"metric": "goal_d7", "variant": "B"}), "en").startswith("B: ")
+
+
+def test_no_sentence_literals_in_the_words_module():
+    """guidelab/report/words/__init__.py formats and looks up; it has no Japanese text of its own
+    (outside docstrings and comments, which name examples) and no English sentence (error messages
+    for the programmer aside)."""
+    import ast
+
+    source = (LIB / "report" / "words" / "__init__.py").read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body
+                  and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    raised = {id(n) for r in ast.walk(tree) if isinstance(r, ast.Raise) for n in ast.walk(r)}
+    literals = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                and id(n) not in docstrings | raised]
+    assert not [s for s in literals if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", s)]
+    assert not [s for s in literals if len(s.split()) >= 4], "an English sentence in words/__init__.py"

@@ -239,4 +239,77 @@ PREVIEW = {'lang_name': 'English',
 
 
 #: The Slack message.
-NOTIFY = {"open_report": "Open the report"}
+NOTIFY = {"headline": "{symbol} {verdict}: {name} ({experiment})",
+          "open_report": "Open the report"}
+
+
+#: The verdict's reasons, by reason code (guidelab.decision.REASON_CODES); a code's variants
+#: (``code.variant``) and the pieces a reason is built from. Numbers arrive already formatted.
+REASONS = {
+    'srm': 'Sample ratio mismatch: {p} (threshold {threshold}); assignment or logging may be broken.{planned}',
+    'srm.split_assumed': ' The split tested against is an assumed equal split ({split}); pass --weights if the '
+                         'planned split differs.',
+    'srm.split_planned': ' Planned split: {split}.',
+    'data_check_failed': 'Data check failed: {check}.',
+    'can_stop': ' The always-valid (sequential) interval excludes zero: you may stop now.',
+    'primary_better': '{variant} raised {metric} from {control_value} to {value}, {lift} [{ci}], {p}.{stop}',
+    'primary_worse': '{variant} lowered {metric} from {control_value} to {value}, {lift} [{ci}], {p}.',
+    'guardrail_harmed': '{variant} harmed the guardrail {metric}: {control_value} → {value} ({p}).',
+    'guardrail_harmed.bound': '{variant} harmed the guardrail {metric}: {control_value} → {value}; the always-valid '
+                              'lower bound of the harm, {lower}, is beyond the tolerated {margin}.',
+    'guardrail_harmed.ceiling': '{variant} harmed the guardrail {metric}: {value}, shown above its ceiling of '
+                                '{ceiling} (always-valid lower bound {lower}).',
+    'guardrail_not_shown_safe': '{variant}: the guardrail {metric} is not yet shown safe: {control_value} → {value}, '
+                                'the harm could still be {upper} (upper bound), beyond the tolerated {margin}; keep '
+                                'it only once that bound is inside the margin.',
+    'guardrail_not_shown_safe.ceiling': '{variant}: the guardrail {metric} is not yet shown below its ceiling of '
+                                        '{ceiling} ({value}, upper bound {upper}); keep it only once it is.',
+    'guardrail_needs_ceiling': 'The guardrail {metric} only happens when a guide is shown and the control shows none, '
+                               'so it cannot be compared with the control: declare its highest acceptable rate in '
+                               'guardrail_ceilings.',
+    'progress': '{variant}: {share} of the planned sample reached ({n_control} of {planned_control} users in the '
+                'control, {n_treatment} of {planned_treatment} in {variant}); efficacy is judged once the planned '
+                'sample is reached{when} Harm is checked at every look.{late}',
+    'progress.when': ' (decision look expected on {date}, {days}).',
+    'progress.no_date': '.',
+    'progress.late': ' That is after the scheduled end ({end}): extend the schedule, or the experiment ends without '
+                     'a decision.',
+    'awaiting_plan': "{variant}: no planned sample can be worked out from the control's {metric}, so efficacy is not "
+                     'judged yet: declare a baseline or planned_users in the spec.',
+    'planned_reached_inconclusive': '{variant}: the planned sample is reached and {metric} is inconclusive ({lift}, '
+                                    '{ci}): the target effect is not ruled out.',
+    'win_below_mde': "{variant}'s win ({lift}) is significant but smaller than the target effect of {mde}.",
+    'best_vs_runner_up': '{variant} is not shown better than the runner-up {runner_up} on {metric} ({lift}, {ci}).',
+    'best_vs_runner_up.significant': '{variant} also beats the runner-up {runner_up} on {metric} ({lift}, {ci}).',
+    'futile': '{variant}: the interval for the lift in {metric} ({ci}) rules out the target effect of {mde}; it is '
+              'not worth running longer.',
+    'inconclusive': '{variant}: {metric} is not conclusive yet ({lift}, {ci}); at the current traffic it needs '
+                    '{days}.',
+    'not_enough_data': '{variant}: not enough data yet for {metric}.',
+}
+
+
+#: Forms of numbers, dates and lists in running text, and the sentences on the verdict rule.
+FORMS = {
+    'pt': '{x} pt',
+    'p.adjusted': 'adjusted p {rel}',
+    'ci': '{level}% CI {lo} to {hi}',
+    'ci.sequential': 'always-valid {level}% CI {lo} to {hi}',
+    'list.separator': ', ',
+    'date': '{date.day} {date:%b} {date.year}',
+    'days.unknown': 'an unknown number of days',
+    'days.one': 'about {days} more day',
+    'days.other': 'about {days} more days',
+    'mode.fixed': 'fixed',
+    'mode.sequential': 'sequential',
+    'rule.sequential': 'The verdict is sequential: efficacy, futility and harm are judged at every look on '
+                       'always-valid intervals, so the experiment may stop early; a guide is kept only once every '
+                       'guardrail is shown inside its margin (non-inferiority).',
+    'rule.fixed': 'The verdict is fixed-horizon: efficacy and futility are judged once the planned sample is reached '
+                  "(alpha/k across arms, the arms' weights, the metric's direction and maturation); before that it "
+                  'continues with the progress, while harm to the primary metric or a guardrail is checked at every '
+                  'look on always-valid intervals; a guide is kept only once every guardrail is shown inside its '
+                  'margin (non-inferiority).',
+    'oc': 'This rule keeps a useless guide in {rate} of experiments, read daily, measured on {n} simulations ({mode} '
+          'mode).',
+}

@@ -205,4 +205,67 @@ PREVIEW = {'lang_name': '日本語',
 
 
 #: The Slack message.
-NOTIFY = {"open_report": "レポートを開く"}
+NOTIFY = {"headline": "{symbol} {verdict}：{name}（{experiment}）",
+          "open_report": "レポートを開く"}
+
+
+#: The verdict's reasons, by reason code (guidelab.decision.REASON_CODES); a code's variants
+#: (``code.variant``) and the pieces a reason is built from. Numbers arrive already formatted.
+REASONS = {
+    'srm': 'サンプル比率の不一致（SRM）：{p}（基準 {threshold}）。割り当てか計測に問題がある可能性があります。{planned}',
+    'srm.split_assumed': ' 比較した割合は均等割り（{split}）と仮定したものです。計画した割合が異なる場合は --weights で指定してください。',
+    'srm.split_planned': ' 計画した割合：{split}。',
+    'data_check_failed': 'データチェック不合格：{check}。',
+    'can_stop': ' 逐次検定の区間が0を含まないため、今すぐ停止して構いません。',
+    'primary_better': '{variant} は{metric}を {control_value} から {value} に改善しました（{lift}、{ci}、{p}）。{stop}',
+    'primary_worse': '{variant} は{metric}を {control_value} から {value} に悪化させました（{lift}、{ci}、{p}）。',
+    'guardrail_harmed': '{variant} はガードレール指標「{metric}」を悪化させました（{control_value} → {value}、{p}）。',
+    'guardrail_harmed.bound': '{variant} はガードレール指標「{metric}」を悪化させました（{control_value} → {value}、'
+                              '悪化幅の常に有効な下限 {lower} が許容幅 {margin} を超過）。',
+    'guardrail_harmed.ceiling': '{variant} のガードレール指標「{metric}」は {value} で、上限 {ceiling} を超えることが示されました'
+                                '（常に有効な下限 {lower}）。',
+    'guardrail_not_shown_safe': '{variant} のガードレール指標「{metric}」の悪化が許容幅 {margin} 以内であることはまだ示されていません'
+                                '（{control_value} → {value}、悪化幅の上側限界 {upper}）。採用はそれが示されてからです。',
+    'guardrail_not_shown_safe.ceiling': '{variant} のガードレール指標「{metric}」が上限 {ceiling} 未満であることはまだ示されていません'
+                                        '（{value}、上側限界 {upper}）。採用はそれが示されてからです。',
+    'guardrail_needs_ceiling': 'ガードレール指標「{metric}」はガイドを表示したときにしか起こらず、対照群はガイドなしのため比較できません。'
+                               '仕様に guardrail_ceilings で上限を宣言してください。',
+    'progress': '{variant}：計画したサンプルの {share} に到達（対照群 {n_control} / {planned_control} 人、'
+                '{variant} {n_treatment} / {planned_treatment} 人）。有効性の判断は計画したサンプルに達してから行います'
+                '{when}悪影響は毎日監視しています。{late}',
+    'progress.when': '（判断日の見込み {date}、{days}）。',
+    'progress.no_date': '。',
+    'progress.late': 'この日は予定の終了日（{end}）より後です。期間を延ばさなければ、判断できないまま終わります。',
+    'awaiting_plan': '{variant}：対照群の{metric}から計画サンプルを算出できないため、有効性はまだ判断しません。'
+                     '仕様に baseline か planned_users を宣言してください。',
+    'planned_reached_inconclusive': '{variant}：計画したサンプルに達しましたが、{metric}は結論が出ません（{lift}、{ci}）。'
+                                    '最小効果の可能性も残っています。',
+    'win_below_mde': '{variant} の改善（{lift}）は有意ですが、目標の最小効果 {mde} より小さい値です。',
+    'best_vs_runner_up': '{variant} が次点の {runner_up} より{metric}で優れているとはまだ言えません（{lift}、{ci}）。',
+    'best_vs_runner_up.significant': '{variant} は次点の {runner_up} にも{metric}で勝っています（{lift}、{ci}）。',
+    'futile': '{variant} の{metric}の相対リフトの信頼区間（{ci}）は目標の最小効果 {mde} に届きません。',
+    'inconclusive': '{variant} の{metric}はまだ結論が出ません（{lift}、{ci}）。現在のトラフィックでは{days}必要です。',
+    'not_enough_data': '{variant} の{metric}はまだデータが足りません。',
+}
+
+
+#: Forms of numbers, dates and lists in running text, and the sentences on the verdict rule.
+FORMS = {
+    'pt': '{x}ポイント',
+    'p.adjusted': '補正後 p {rel}',
+    'ci': '{level}%信頼区間 {lo}〜{hi}',
+    'ci.sequential': '常に有効な{level}%信頼区間 {lo}〜{hi}',
+    'list.separator': '、',
+    'date': '{date.year}年{date.month}月{date.day}日',
+    'days.unknown': '不明な日数',
+    'days.one': 'あと約{days}日',
+    'days.other': 'あと約{days}日',
+    'mode.fixed': '固定期間',
+    'mode.sequential': '逐次',
+    'rule.sequential': '判定は逐次検定です。常に有効な信頼区間で毎日判断でき、早期に停止できます。ガードレールは許容幅以内であること'
+                       '（非劣性）が示されて初めて採用されます。',
+    'rule.fixed': '判定は固定期間の検定です。採用・無益による中止は計画したサンプル（α/k、割付比率、指標の方向と確定待ちを含む）に'
+                  '達してから行い、それまでは進捗を示して継続します。主要指標やガードレールの悪影響は常に有効な区間で毎日監視します。'
+                  'ガードレールは許容幅以内であること（非劣性）が示されて初めて採用されます。',
+    'oc': 'この判定ルールは、毎日確認しても効果のないガイドを実験の {rate} で採用します（{n} 回のシミュレーションで測定、{mode}モード）。',
+}
