@@ -18,6 +18,7 @@ from .serialize import JsonField, ResultModel, finite, flatten, interval
 from .stats.bayes import BayesResult
 from .stats.cuped import CupedComparison
 from .stats.means import MeanComparison
+from .stats.notes import notes_json
 from .stats.proportions import ProportionComparison
 from .stats.ratio import RatioComparison
 from .stats.srm import SRMResult
@@ -76,6 +77,7 @@ class MetricResult(ResultModel):
         JsonField("rel_lift", "comparison.rel_lift", finite), JsonField("rel_ci", "comparison.rel_ci", interval),
         JsonField("p_value", "comparison.p_value", finite), "p_value_adjusted", "significant",
         JsonField("status", "comparison.status"), JsonField("note", "comparison.note"),
+        JsonField("notes", "comparison.notes", notes_json),
         "higher_is_better", "randomised", "ci_method",
         JsonField("sequential", omit_none=True), JsonField("bayes", omit_none=True),
         JsonField("cuped", "cuped_json", omit_none=True),

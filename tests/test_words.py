@@ -116,3 +116,61 @@ def test_no_sentence_literals_in_the_words_module():
                 and id(n) not in docstrings | raised]
     assert not [s for s in literals if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", s)]
     assert not [s for s in literals if len(s.split()) >= 4], "an English sentence in words/__init__.py"
+
+
+def _sample_params(code):
+    """Parameters of each kind a note of ``code`` can carry (every placeholder filled)."""
+    values = {"arms": "both", "estimate": "adjusted_mean", "figures": ("chance_to_beat", "expected_loss_control"),
+              "missing": "relative_lift", "days": (3, 4), "steps": ("'a'", "'b'"), "variants": ("x", "y"),
+              "segment": "mobile", "n": 2, "day": 5}
+    return {name: values[name] for name in placeholders(en.NOTES[code.value])}
+
+
+def test_every_note_code_has_words_in_both_languages():
+    """Each NoteCode a statistics result can carry is a key of NOTES in en.py (ja.py has the same
+    keys and placeholders, above), and says itself in each language with every placeholder filled
+    and every coded parameter (arms, estimate, figures, missing) in words."""
+    from guidelab.report.words import note_text
+    from guidelab.stats.notes import Note, NoteCode
+
+    assert {c.value for c in NoteCode} <= en.NOTES.keys()
+    for code in NoteCode:
+        for lang in LANGUAGES:
+            text = note_text(Note.of(code, **_sample_params(code)), lang)
+            assert text != code.value and "{" not in text, (code, lang, text)
+            assert not re.search(r"adjusted_mean|relative_lift|chance_to_beat|expected_loss_control", text), text
+        if "arms" in _sample_params(code):
+            for arms in ("treatment", "control", "both"):
+                assert "{" not in note_text(Note.of(code, **{**_sample_params(code), "arms": arms}), "ja")
+
+
+def test_notes_keys_are_codes_or_words_of_parameters():
+    """A NOTES key is a code, ``code.<arms>`` or ``<param>.<value>`` (no orphan sentences)."""
+    from guidelab.stats.notes import NoteCode
+
+    codes = {c.value for c in NoteCode}
+    for key in en.NOTES:
+        head = key.split(".")[0]
+        assert head in codes or head in {"arms", "estimate", "figures", "missing"}, key
+
+
+def test_english_note_is_the_words_of_the_codes():
+    """A result's ``note`` (and the JSON's) is the English of its codes, from en.py."""
+    from guidelab.stats.notes import NoteCode
+    from guidelab.stats.proportions import compare_proportions
+
+    res = compare_proportions(0, 0, 3, 10)
+    assert [n.code for n in res.notes] == [NoteCode.NO_USERS]
+    assert res.note == "treatment arm has no users"
+    assert res.to_dict()["note"] == res.note
+    from guidelab.report.words import note_text
+
+    assert note_text(res.notes[0], "ja") == "処置群にユーザーがいません"
+
+
+def test_no_note_sentences_in_the_statistics():
+    """Statistics results carry note codes: no English note built in lib/stats or the analysis."""
+    for path in [*(LIB / "stats").glob("*.py"), LIB / "analysis.py", LIB / "results.py"]:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r'\bnote\s*=\s*f?"', text), path
+        assert not re.search(r'notes\.(append|insert)\((0, )?f?"', text), path

@@ -27,6 +27,7 @@ from ._common import (
     check_arm,
     z_two_sided,
 )
+from .notes import Note, NoteCode, arms_code
 
 __all__ = [
     "ProportionComparison", "compare_proportions", "proportion_ci",
@@ -455,13 +456,13 @@ METHOD_SCORE = "score"
 METHOD_SCORE_EXACT = "score+fisher"
 
 # codes (the report layer words them; ``note`` is the English for logs and JSON)
-CODE_EXACT_TEST = "exact_test"  # small expected counts: p_value = max(score, Fisher)
-CODE_INTERVAL_WIDENED = "interval_widened_to_exact_test"  # score interval excluded 0, exact test did not reject
-CODE_CONTROL_RATE_ZERO = "relative_lift_undefined_control_rate_zero"
-CODE_TREATMENT_RATE_ZERO = "treatment_rate_zero"
-_NOTE_EXACT = "small expected counts: p_value is the larger of the score and Fisher exact p-values"
-_NOTE_WIDENED = "the exact test does not reject, so the intervals are widened to reach 0"
-_NOTE_CONTROL_ZERO = "control rate is 0: relative lift undefined"
+CODE_EXACT_TEST = NoteCode.EXACT_TEST.value  # small expected counts: p_value = max(score, Fisher)
+CODE_INTERVAL_WIDENED = NoteCode.INTERVAL_WIDENED.value  # score interval excluded 0, exact test did not reject
+CODE_CONTROL_RATE_ZERO = NoteCode.CONTROL_RATE_ZERO.value
+CODE_TREATMENT_RATE_ZERO = "treatment_rate_zero"  # a code without a note: rel_lift is -1, its interval defined
+_NOTE_EXACT = Note(NoteCode.EXACT_TEST)
+_NOTE_WIDENED = Note(NoteCode.INTERVAL_WIDENED)
+_NOTE_CONTROL_ZERO = Note(NoteCode.CONTROL_RATE_ZERO)
 
 
 @dataclass(frozen=True)
@@ -469,8 +470,9 @@ class ProportionComparison(Comparison):
     """Treatment vs control on a conversion rate: absolute and relative effect, CIs, p-value.
 
     ``status`` is "ok" or "not_enough_data" (an arm with no users: every statistic is None).
-    ``note`` explains any statistic that is None or computed by a fallback method; ``codes`` are the
-    same facts as stable codes. ``method`` is "score" or "score+fisher" (exact test used too).
+    ``notes`` explain any statistic that is None or computed by a fallback method (``note``: their
+    English); ``codes`` are their codes, and "treatment_rate_zero" where the treatment rate is 0
+    and the control's is not. ``method`` is "score" or "score+fisher" (exact test used too).
     ``se_abs_diff`` (unpooled Wald) and ``se_log_ratio`` (Katz) feed the sequential intervals.
     """
 
@@ -480,7 +482,13 @@ class ProportionComparison(Comparison):
     rate_control: float | None
     p_value_score: float | None = None
     p_value_exact: float | None = None
-    codes: tuple[str, ...] = ()
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        out = tuple(n.code.value for n in self.notes)
+        if self.status == STATUS_OK and self.successes == 0 and self.successes_control > 0:
+            out += (CODE_TREATMENT_RATE_ZERO,)
+        return out
 
     _json_fields = ("n", "successes", "n_control", "successes_control", "rate", "rate_control", "abs_diff", "abs_ci",
                     "rel_lift", "rel_ci", "p_value", "alpha", "status", "note", "method", "p_value_score",
@@ -540,18 +548,16 @@ def compare_proportions(
     alpha = check_alpha(alpha)
 
     if n1 == 0 or n0 == 0:
-        empty = [name for name, m in (("treatment", n1), ("control", n0)) if m == 0]
         return ProportionComparison(
             n=n1, successes=x1, n_control=n0, successes_control=x0,
             rate=None, rate_control=None, abs_diff=None, abs_ci=None,
             rel_lift=None, rel_ci=None, p_value=None, alpha=alpha,
             method=METHOD_SCORE, status=STATUS_NOT_ENOUGH_DATA,
-            note=f"{' and '.join(empty)} arm{'s have' if len(empty) == 2 else ' has'} no users",
+            notes=(Note.of(NoteCode.NO_USERS, arms=arms_code(n1 == 0, n0 == 0)),),
         )
 
     z = z_two_sided(alpha)
-    notes: list[str] = []
-    codes: list[str] = []
+    notes: list[Note] = []
     f1, m1, f0, m0 = float(x1), float(n1), float(x0), float(n0)
     p1, p0 = x1 / n1, x0 / n0
     diff = p1 - p0
@@ -560,7 +566,6 @@ def compare_proportions(
     p_exact: float | None = None
     if min(n1, n0) * min(k, nn - k) / nn < exact_min_expected:
         p_exact = _fisher_doubled_p(x1, n1, x0, n0)
-        codes.append(CODE_EXACT_TEST)
         notes.append(_NOTE_EXACT)
     p_value = p_score if p_exact is None else max(p_score, p_exact)
     reject = p_value < alpha
@@ -572,14 +577,12 @@ def compare_proportions(
     lo = _root_decreasing(fd, -1.0, diff, z, diff - 1.1 * z * se_abs, f_hi=0.0)
     hi = _root_decreasing(fd, diff, 1.0, -z, diff + 1.1 * z * se_abs, f_lo=0.0)
     if p_exact is not None and not reject and p_score < alpha:
-        codes.append(CODE_INTERVAL_WIDENED)
         notes.append(_NOTE_WIDENED)
     lo, hi = _agree(lo, hi, reject, diff)
 
     rel_lift: float | None = None
     rel_ci: tuple[float, float] | None = None
     if x0 == 0:
-        codes.append(CODE_CONTROL_RATE_ZERO)
         notes.append(_NOTE_CONTROL_ZERO)
     else:
         rel_lift = p1 / p0 - 1.0
@@ -588,7 +591,6 @@ def compare_proportions(
             return _ratio_score_z(t, f1, m1, f0, m0)
 
         if x1 == 0:
-            codes.append(CODE_TREATMENT_RATE_ZERO)
             anchor = math.log(0.5 / n1 / p0)  # upper end bracketed around "half a success"
             start = anchor - _LOG_RATIO_SPAN
             r_lo = -1.0
@@ -608,11 +610,10 @@ def compare_proportions(
         abs_diff=diff, abs_ci=(lo, hi),
         rel_lift=rel_lift, rel_ci=rel_ci,
         p_value=p_value, alpha=alpha,
-        status=STATUS_OK, note="; ".join(notes) or None,
+        status=STATUS_OK, notes=tuple(notes),
         method=METHOD_SCORE if p_exact is None else METHOD_SCORE_EXACT,
         p_value_score=p_score, p_value_exact=p_exact,
         se_abs_diff=se_abs, se_log_ratio=se_log,
-        codes=tuple(codes),
     )
 
 
@@ -788,28 +789,19 @@ def compare_proportions_many(
         diff, lo, hi, rel, r_lo, r_hi, p_value, p_score, p_exact, exact, widened, se_abs, se_log = (
             c[j] for c in cols)
         a, b, c, d = ints[0][i], ints[1][i], ints[2][i], ints[3][i]
-        codes: list[str] = []
-        notes: list[str] = []
-        if exact:
-            codes.append(CODE_EXACT_TEST)
-            notes.append(_NOTE_EXACT)
-        if widened:
-            codes.append(CODE_INTERVAL_WIDENED)
-            notes.append(_NOTE_WIDENED)
-        if c == 0:
-            codes.append(CODE_CONTROL_RATE_ZERO)
-            notes.append(_NOTE_CONTROL_ZERO)
-        elif a == 0:
-            codes.append(CODE_TREATMENT_RATE_ZERO)
+        notes: tuple[Note, ...] = ()
+        if exact or widened or c == 0:
+            notes = tuple(n for n, on in ((_NOTE_EXACT, exact), (_NOTE_WIDENED, widened), (_NOTE_CONTROL_ZERO, c == 0))
+                          if on)
         # the frozen dataclass's fields set directly (its __init__ costs more than the statistics here)
         obj = new(ProportionComparison)
         obj.__dict__.update(
             n=b, successes=a, n_control=d, successes_control=c, rate=a / b, rate_control=c / d,
             abs_diff=diff, abs_ci=(lo, hi), rel_lift=None if c == 0 else rel, rel_ci=None if c == 0 else (r_lo, r_hi),
-            p_value=p_value, alpha=alpha, status=STATUS_OK, note="; ".join(notes) or None,
+            p_value=p_value, alpha=alpha, status=STATUS_OK, notes=notes,
             method=METHOD_SCORE_EXACT if exact else METHOD_SCORE, p_value_score=p_score,
             p_value_exact=p_exact if exact else None, se_abs_diff=se_abs,
-            se_log_ratio=None if se_log != se_log else se_log, codes=tuple(codes))
+            se_log_ratio=None if se_log != se_log else se_log)
         out[i] = obj
     for i in range(x1.size):
         if out[i] is None:

@@ -49,6 +49,7 @@ from ._common import (
     relative_fields,
     z_two_sided,
 )
+from .notes import Note, NoteCode
 
 __all__ = ["RatioComparison", "RatioStats", "compare_ratios"]
 
@@ -168,33 +169,30 @@ def compare_ratios(treatment: RatioStats, control: RatioStats, alpha: float = 0.
     v1, v0 = finite_or_none(arr.var_ratio), finite_or_none(arr.var_ratio_control)
     abs_diff = None if r1 is None or r0 is None else r1 - r0
 
-    def not_enough(note: str) -> RatioComparison:
+    def not_enough(note: Note) -> RatioComparison:
         return RatioComparison(
             n=t.n, n_control=c.n, estimate=r1, estimate_control=r0,
             se_estimate=None if v1 is None else math.sqrt(v1),
             se_estimate_control=None if v0 is None else math.sqrt(v0),
             abs_diff=abs_diff, abs_ci=None, se_abs_diff=None,
             rel_lift=point_lift(r1, r0), rel_ci=None, se_log_ratio=None,
-            p_value=None, alpha=alpha, method=METHOD_DELTA, status=STATUS_NOT_ENOUGH_DATA, note=note,
+            p_value=None, alpha=alpha, method=METHOD_DELTA, status=STATUS_NOT_ENOUGH_DATA, notes=(note,),
         )
 
     if t.n < 2 or c.n < 2:
         return not_enough(
-            arm_shortfall((("treatment", t.n < 2), ("control", c.n < 2)), "fewer than 2 users")
-            + ": variance undefined"
+            arm_shortfall(NoteCode.TOO_FEW_USERS, t.n < 2, c.n < 2)
         )
     if r1 is None or r0 is None:
         return not_enough(
-            arm_shortfall((("treatment", r1 is None), ("control", r0 is None)), "a zero denominator sum")
-            + ": ratio undefined"
+            arm_shortfall(NoteCode.ZERO_DENOMINATOR, r1 is None, r0 is None)
         )
     if v1 == 0.0 and v0 == 0.0:
         return not_enough(
-            "the delta-method variance is 0 in both arms (every user's numerator is exactly R "
-            "times their denominator): no sampling variability to test against"
+            Note(NoteCode.ZERO_VARIANCE_RATIO)
         )
 
-    notes: list[str] = []
+    notes: list[Note] = []
     rel_lift, rel_ci, se_log = relative_fields(arr.rel, r1, r0, "ratio", notes)
     d = arr.diff
     assert v1 is not None and v0 is not None  # both arms have n >= 2 and a ratio here
@@ -203,5 +201,5 @@ def compare_ratios(treatment: RatioStats, control: RatioStats, alpha: float = 0.
         se_estimate=math.sqrt(v1), se_estimate_control=math.sqrt(v0),
         abs_diff=float(d.abs_diff), abs_ci=(float(d.ci_low), float(d.ci_high)), se_abs_diff=float(d.se),
         rel_lift=rel_lift, rel_ci=rel_ci, se_log_ratio=se_log,
-        p_value=float(d.p_value), alpha=alpha, method=METHOD_DELTA, status=STATUS_OK, note="; ".join(notes) or None,
+        p_value=float(d.p_value), alpha=alpha, method=METHOD_DELTA, status=STATUS_OK, notes=tuple(notes),
     )

@@ -18,6 +18,8 @@ from . import en, ja
 
 if TYPE_CHECKING:
     from ...decision import Reason
+    from ...plan import PlanNote
+    from ...stats.notes import Note
 
 LANGS = ("en", "ja")
 
@@ -247,3 +249,41 @@ def check_text(check, lang: str = "en") -> tuple[str, str]:
     if check.code not in _CHECKS:
         return check.code, ""
     return check_forms(check.code, dict(check.params), lang)
+
+
+def note_text(note: "Note", lang: str = "en") -> str:
+    """One note on a statistics result (:class:`guidelab.stats.notes.Note`) as words in ``lang``:
+    the template ``NOTES[code.<arms>]`` or ``NOTES[code]``, each parameter whose value has a word
+    (``NOTES[<param>.<value>]``) in that word, lists joined as running text."""
+    table = LANGUAGES[check_lang(lang)].NOTES
+    params = dict(note.params)
+    code = note.code.value
+    template = table.get(f"{code}.{params['arms']}") if "arms" in params else None
+    if template is None:
+        template = table.get(code)
+    if template is None:
+        return code
+
+    def word(name: str, v: object) -> str:
+        return table.get(f"{name}.{v}", str(v))
+
+    filled = {name: join_list((word(name, x) for x in v), lang) if isinstance(v, (tuple, list)) else word(name, v)
+              for name, v in params.items()}
+    return template.format(**filled)
+
+
+def plan_words(lang: str = "en") -> dict[str, str]:
+    """The words of the experiment plan (``PLAN``) in ``lang``."""
+    return LANGUAGES[check_lang(lang)].PLAN
+
+
+def plan_note_text(note: "PlanNote", lang: str = "en") -> str:
+    """One note of an experiment plan (:class:`guidelab.plan.PlanNote`) in ``lang``: its
+    ``PLAN["note.<code>"]`` filled with its numbers (``tuning`` as a number of users,
+    ``metric_label`` the label of its ``metric``)."""
+    params = dict(note.params)
+    if "tuning" in params:
+        params["tuning"] = number(params["tuning"])  # type: ignore[arg-type]
+    if "metric" in params:
+        params["metric_label"] = metric_label(str(params["metric"]), lang)
+    return plan_words(lang)[f"note.{note.code.value}"].format(**params)

@@ -313,3 +313,144 @@ FORMS = {
     'oc': 'This rule keeps a useless guide in {rate} of experiments, read daily, measured on {n} simulations ({mode} '
           'mode).',
 }
+
+
+#: Notes on statistics results, by note code (guidelab.stats.notes.NoteCode); ``code.<value>`` is
+#: the form of a code for one value of its ``arms`` parameter, ``<param>.<value>`` the word for a
+#: parameter's value (a list parameter is a list of such values).
+NOTES = {
+    'arms.treatment': 'treatment arm has',
+    'arms.control': 'control arm has',
+    'arms.both': 'treatment and control arms have',
+    'estimate.rate': 'rate',
+    'estimate.mean': 'mean',
+    'estimate.ratio': 'ratio',
+    'estimate.adjusted_mean': 'adjusted mean',
+    'figures.chance_to_beat': 'chance to beat control',
+    'figures.expected_loss': 'expected loss',
+    'figures.expected_loss_control': 'expected loss of the control',
+    'missing.estimate': 'estimate',
+    'missing.relative_lift': 'relative lift',
+    'missing.standard_error': 'standard error',
+    'no_users': '{arms} no users',
+    'no_respondents_in_arm': '{arms} no respondents',
+    'too_few_users': '{arms} fewer than 2 users: variance undefined',
+    'too_few_users_unadjusted': '{arms} fewer than 2 users: variance undefined (estimates are unadjusted means)',
+    'too_few_accounts': '{arms} fewer than 2 accounts: the between-account variance is undefined',
+    'zero_denominator': '{arms} a zero denominator sum: ratio undefined',
+    'prior_only': '{arms} no users: its posterior is the prior, so the figures reflect the prior only',
+    'prior_only.both': '{arms} no users: their posteriors are the prior, so the figures reflect the prior only',
+    'zero_variance_both_arms': 'both arms have zero variance (every value identical within each arm): no sampling '
+                               'variability to test against',
+    'zero_variance_ratio': "the delta-method variance is 0 in both arms (every user's numerator is exactly R times "
+                           'their denominator): no sampling variability to test against',
+    'zero_variance_outcome': 'the outcome has zero variance in both arms (every value identical within each arm): no '
+                             'sampling variability to test against',
+    'zero_variance_accounts': "every account's mean equals its arm's mean in both arms (zero between-account "
+                              'variance): no sampling variability to test against',
+    'relative_lift_undefined_control_rate_zero': 'control rate is 0: relative lift undefined',
+    'control_zero': 'control {estimate} is 0: relative lift undefined',
+    'control_mean_zero_unadjusted': 'the control mean is 0: relative lift undefined',
+    'negative_estimate': 'a {estimate} is negative: the log ratio is undefined, so rel_ci and se_log_ratio are None',
+    'treatment_zero': 'treatment {estimate} is 0: relative lift is -100% and its log-ratio interval is undefined',
+    'log_ratio_variance_zero': 'the log-ratio variance is 0 or undefined: relative-lift interval undefined',
+    'control_not_distinguishable_from_zero': 'the control mean is not distinguishable from 0 (its interval contains '
+                                             '0): the interval of the relative lift is unbounded (Fieller)',
+    'exact_test': 'small expected counts: p_value is the larger of the score and Fisher exact p-values',
+    'interval_widened_to_exact_test': 'the exact test does not reject, so the intervals are widened to reach 0',
+    'covariate_no_variance': 'the covariate has zero variance within both arms (no information): no adjustment, '
+                             'unadjusted comparison reported (theta 0, variance_reduction 0)',
+    'covariate_perfect_fit': 'the covariate explains the outcome exactly in both arms (zero residual variance): the '
+                             'adjusted SE would be a spurious 0, so the unadjusted comparison is reported',
+    'integration_inaccurate': 'numerical integration did not reach 1e-9: {figures} not reported',
+    'credible_upper_unbounded': 'the control posterior is concentrated at 0: the upper bound of the relative lift '
+                                "exceeds exp(690) and is not representable, credible interval None (use "
+                                "scale='absolute')",
+    'credible_inaccurate': 'the credible interval could not be computed to the required accuracy',
+    'credible_lower_clamped': 'the treatment posterior is concentrated at 0: the lower bound of the relative lift is '
+                              '-1 to double precision',
+    'control_no_successes': 'no successes in the control: a lift relative to it is undefined',
+    'days_without_matured_users': 'no matured users on day(s) {days}: skipped',
+    'no_days': 'no days',
+    'days_in_one_curve': 'day(s) in only one curve, left out: {days}',
+    'no_step_loses_users': 'no step loses any users',
+    'funnel_empty': 'no users entered the funnel',
+    'steps_without_users': 'no users before step(s) {steps}: conversion undefined',
+    'days_with_empty_arm': 'days with an empty arm: {days}',
+    'days_skipped': 'skipped {n} day(s) with an empty arm or zero variance',
+    'too_few_days': 'the trend test needs at least 3 usable days, got {n}',
+    'effects_on_a_line': 'the daily effects lie exactly on a line (residual variance 0): no test possible',
+    'shown_not_given': 'shown not given: response rate undefined',
+    'nobody_shown': 'nobody was shown the survey: response rate undefined',
+    'no_respondents': 'no respondents',
+    'one_group': 'every respondent is in the same group (all promoters, all passives or all detractors) so the '
+                 'trinomial standard error is 0: the interval and p-value use one pseudo-respondent added to each of '
+                 'the three groups',
+    'one_group_per_arm': 'in each arm every respondent is in one group so the trinomial standard error of the '
+                         'difference is 0: se, ci and p_value use one pseudo-respondent added to each group of each '
+                         'arm',
+    'segment_left_out_no_users': 'left out of the heterogeneity test: {segment}: {arms} no users',
+    'segment_left_out_zero_variance': 'left out of the heterogeneity test: {segment}: every rate is 0 or 1 (zero '
+                                      'variance)',
+    'too_few_segments': 'heterogeneity test needs at least 2 usable segments, got {n}',
+    'no_units': 'no units observed yet (n = 0)',
+    'missing_input': 'the {missing} is missing',
+    'infinite_standard_error': 'the standard error is infinite',
+    'zero_standard_error': 'the standard error is 0 (no variation in the data, e.g. every rate is 0 or 1): no '
+                           'always-valid interval, keep collecting data',
+    'log_ratio_undefined': 'relative lift is -100% or less: its log-ratio interval is undefined',
+    'not_enough_data_sequential': 'not enough data for a sequential interval',
+    'life_table_empty': 'no users in the life table',
+    'no_events': 'no events: S = 1 throughout and the median is not reached',
+    'survival_reaches_zero': "S reaches 0 on day {day} (everyone left had the event): Greenwood's variance is "
+                             'undefined from then on, so se and the CI are None',
+    'median_not_reached': 'S never falls to 0.5: median not reached',
+    'variants_left_out': 'left out of the test (no users at risk on any event day): {variants}',
+    'no_events_in_any_variant': 'no events in any variant: nothing to compare',
+    'too_few_variants_at_risk': 'fewer than two variants with users at risk on an event day',
+    'logrank_variance_zero': 'the log-rank variance is 0 (every user at risk on each event day had the event, e.g. '
+                             'all on one day): no information to compare the variants',
+}
+
+
+#: The experiment plan (guidelab plan, PlanResult.to_text) and its notes (``note.<code>``:
+#: guidelab.plan.PlanNoteCode; ``{metric_label}`` is the metric's label in this language).
+PLAN = {
+    'title': 'Experiment plan: {name} ({experiment})',
+    'metric_line': 'Primary metric: {metric}; baseline {baseline}; MDE {mde} relative ({baseline} -> {target})',
+    'split': ', split over {k} comparisons: {alpha_c:.4g} each (Bonferroni; conservative for the Holm adjustment used '
+             'in the analysis)',
+    'alpha_line': 'alpha {alpha:g}{split}; power {power}',
+    'traffic_line': 'Traffic: {daily} users/day x coverage {coverage} = {enrolled:,.1f} enrolled/day',
+    'head.fixed': 'fixed horizon',
+    'head.sequential': 'sequential (look daily, N*={tuning})',
+    'row.per_arm': 'Users per arm (equal split)',
+    'row.arm': 'Users needed: {arm} ({role}, {weight})',
+    'role.control': 'control',
+    'role.treatment': 'treatment',
+    'row.users': 'Users in the experiment',
+    'row.enrollment': 'Enrollment days',
+    'row.maturation': '+ metric maturation ({metric})',
+    'row.days': 'Days to decision',
+    'row.mde': 'MDE detectable in {days} days (relative)',
+    'not_detectable': 'not detectable',
+    'notes': 'Notes:',
+    'note.bonferroni': '{k} treatments are each compared with the control, so each comparison is planned at alpha/{k} '
+                       "= {alpha_c:.4g} (Bonferroni). The analysis uses Holm's adjustment, which is never less "
+                       'powerful, so these numbers are conservative.',
+    'note.lower_is_better': '{metric} should go down, so the plan detects a relative decrease of {mde:.1%}.',
+    'note.unequal_weights': 'Arms have unequal weights: each comparison is planned at its real split, and the '
+                            'experiment needs max over arms of (users the arm needs / its weight) users in total.',
+    'note.maturation': '{metric_label} is known {lag} days after assignment: {lag} days of maturation are added to the '
+                       'enrollment days, and a decision on day D counts users enrolled in the first D - {lag} days.',
+    'note.sequential': 'Sequential: {method}, tuning N* = {tuning} users. Its interval is valid at every look, so the '
+                       'team may check daily and stop as soon as it excludes 0; the column shows the horizon at which '
+                       'it reaches the planned power, and a larger true effect stops earlier.',
+    'note.schedule': 'The spec enrolls for {run} days ({start} to {end}); the fixed-horizon plan needs '
+                     '{enroll_fixed:.1f} and the sequential plan {enroll_sequential:.1f} enrollment days.',
+    'note.schedule_too_short': 'The spec enrolls for {run} days ({start} to {end}); the fixed-horizon plan needs '
+                               '{enroll_fixed:.1f} and the sequential plan {enroll_sequential:.1f} enrollment days (the '
+                               'schedule is too short for the fixed-horizon plan).',
+    'note.nothing_matured': 'No users have matured by day {days} (the metric needs {lag} days): nothing is detectable.',
+    'note.too_few_users': 'Too few users by day {days} to detect any effect with the planned power.',
+}
