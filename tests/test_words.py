@@ -174,3 +174,45 @@ def test_no_note_sentences_in_the_statistics():
         text = path.read_text(encoding="utf-8")
         assert not re.search(r'\bnote\s*=\s*f?"', text), path
         assert not re.search(r'notes\.(append|insert)\((0, )?f?"', text), path
+
+
+def test_every_plan_note_code_has_words_in_both_languages():
+    """Each PlanNoteCode is a ``note.<code>`` of PLAN (ja has the same keys and placeholders)."""
+    from guidelab.plan import PlanNote, PlanNoteCode
+    from guidelab.report.words import plan_note_text
+
+    values = {"k": 2, "alpha_c": 0.025, "metric": "goal_d7", "mde": 0.1, "lag": 7, "method": "m", "tuning": 1000,
+              "run": 28, "start": "2026-10-01", "end": "2026-10-28", "enroll_fixed": 12.5, "enroll_sequential": 9.1,
+              "days": 5}
+    for code in PlanNoteCode:
+        assert f"note.{code.value}" in en.PLAN
+        names = placeholders(en.PLAN[f"note.{code.value}"]) - {"metric_label"}
+        for lang in LANGUAGES:
+            text = plan_note_text(PlanNote.of(code, **{n: values[n] for n in names}), lang)
+            assert "{" not in text, (code, lang)
+    assert {k[5:] for k in en.PLAN if k.startswith("note.")} == {c.value for c in PlanNoteCode}
+
+
+def test_every_eligibility_and_throttle_code_has_words_in_both_languages():
+    """Each EligibilityCode and ThrottleCode is a key of ELIGIBILITY (ja: same keys, placeholders)."""
+    from guidelab.eligibility import EligibilityCode
+    from guidelab.report.words import eligibility_text
+    from guidelab.throttle import ThrottleCode
+
+    values = {"coverage": 0.5, "variant": "b", "guide": "g", "start": "2026-10-01", "end": "2026-10-28",
+              "timezone": "Asia/Tokyo", "local": "2026-10-02 09:00", "condition": "plan is 'pro'", "pattern": "/x*",
+              "page": "/y", "event": "e", "fired": "f", "seconds": 2.0, "n": 1, "max": 3, "hours": 1.5, "min": 4,
+              "mode": "once", "today": 0, "winner": "w", "priority": 60, "count": 2, "period_hours": 24.0,
+              "minutes": 150.0, "min_gap_minutes": 30.0}
+    codes = [c.value for c in EligibilityCode] + [c.value for c in ThrottleCode]
+    for code in codes:
+        names = placeholders(en.ELIGIBILITY[code]) - {"times", "guides", "gap"}
+        for lang in LANGUAGES:
+            text = eligibility_text(code, {n: values[n] for n in names | ({"minutes"} if code == "throttle_gap" else set())
+                                           | ({"count"} if code == "throttle_cap" else set()) | ({"n"} if "times" in placeholders(en.ELIGIBILITY[code]) else set())},
+                                    lang)
+            assert text != code and "{" not in text, (code, lang)
+    forms = {"times.one", "times.other", "guides.one", "guides.other", "gap.minutes", "gap.hours"}
+    assert set(en.ELIGIBILITY) == set(codes) | forms
+    assert eligibility_text("throttle_gap", {"minutes": 150.0, "min_gap_minutes": 30.0}) == (
+        "throttle: last guide shown 2.5 h ago (min gap 30 min)")

@@ -287,3 +287,22 @@ def plan_note_text(note: "PlanNote", lang: str = "en") -> str:
     if "metric" in params:
         params["metric_label"] = metric_label(str(params["metric"]), lang)
     return plan_words(lang)[f"note.{note.code.value}"].format(**params)
+
+
+def eligibility_text(code: str, params: dict[str, Any], lang: str = "en") -> str:
+    """One step of an eligibility check or throttle decision (its code and values) in ``lang``,
+    from ``ELIGIBILITY``: counts as times/guides with their plural, a gap in minutes or hours.
+    An unknown code is shown as it is."""
+    table = LANGUAGES[check_lang(lang)].ELIGIBILITY
+    template = table.get(code)
+    if template is None:
+        return code
+    p = dict(params)
+    if "n" in p:
+        p["times"] = table["times.one" if p["n"] == 1 else "times.other"].format(n=p["n"])
+    if "count" in p:
+        p["guides"] = table["guides.one" if p["count"] == 1 else "guides.other"].format(n=p["count"])
+    if "minutes" in p:
+        m = float(p["minutes"])
+        p["gap"] = table["gap.minutes"].format(minutes=m) if m < 120 else table["gap.hours"].format(hours=m / 60)
+    return template.format(**p)
