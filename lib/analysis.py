@@ -23,8 +23,10 @@ from .errors import DataError, GuidelabError
 from .events import DataCheck, open_event_data, utf8_copy
 from .experiment import ExperimentSpec, StatisticsSpec
 from .metrics import ExperimentCounts, ProportionCounts, compute_counts
+from .results import Comparison as MetricComparison
 from .results import ExperimentResult, MetricResult
 from .serialize import JsonField, ResultModel, to_jsonable
+from .stats._common import Comparison as BaseComparison
 from .stats.bayes import beta_binomial
 from .stats.cuped import compare_cuped
 from .stats.means import compare_means
@@ -59,7 +61,7 @@ def _normal_quantile(p: float) -> float:
     return NormalDist().inv_cdf(p)
 
 
-def _standard_errors(cmp: Any, z: float) -> tuple[float | None, float | None]:
+def _standard_errors(cmp: BaseComparison, z: float) -> tuple[float | None, float | None]:
     """(SE of the difference, SE of the log ratio), read from the comparison or its intervals."""
     se_abs = getattr(cmp, "se_abs_diff", None)
     se_log = getattr(cmp, "se_log_ratio", None)
@@ -70,7 +72,7 @@ def _standard_errors(cmp: Any, z: float) -> tuple[float | None, float | None]:
     return se_abs, se_log
 
 
-def sequential_view(cmp: Any, alpha: float, tuning: float) -> SequentialView:
+def sequential_view(cmp: BaseComparison, alpha: float, tuning: float) -> SequentialView:
     """Confidence sequences for a comparison at this look (valid at every look)."""
     z = _normal_quantile(1 - cmp.alpha / 2)
     se_abs, se_log = _standard_errors(cmp, z)
@@ -88,7 +90,7 @@ def sequential_view(cmp: Any, alpha: float, tuning: float) -> SequentialView:
 PROPORTION_METHOD = "miettinen-nurminen score (difference, relative lift); fisher exact below expected count 10"
 
 
-def _compare(kind: str, t: Any, c: Any, alpha: float) -> tuple[Any, str]:
+def _compare(kind: str, t: Any, c: Any, alpha: float) -> tuple[MetricComparison, str]:
     if kind == "proportion":
         return compare_proportions(t.successes, t.n, c.successes, c.n, alpha=alpha), PROPORTION_METHOD
     if kind == "mean":

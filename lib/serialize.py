@@ -200,6 +200,7 @@ class ResultModel:
 
     _json_fields: ClassVar[tuple[str | JsonField, ...] | None] = None
     _json_typed: ClassVar[bool] = True
+    _json_form: ClassVar[Callable[[Any], dict[str, Any]] | None] = None  # compiled per class on first use
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: plain ints/floats/strings/lists/dicts, None where undefined (never NaN/inf)."""
