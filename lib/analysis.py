@@ -31,7 +31,7 @@ from .stats.bayes import beta_binomial
 from .stats.cuped import compare_cuped
 from .stats.means import compare_means
 from .stats.multiplicity import adjust
-from .stats.notes import Note, NoteCode, Noted
+from .stats.notes import NOTES_JSON, Note, NoteCode, Noted
 from .stats.power import users_needed
 from .stats.proportions import compare_proportions
 from .stats.ratio import compare_ratios
@@ -52,7 +52,7 @@ class SequentialView(Noted, ResultModel):
     notes: tuple[Note, ...] = ()
 
     method: ClassVar[str] = "asymptotic confidence sequence (Waudby-Smith et al. 2024)"
-    _json_fields = ("ci", "relative_ci", "can_stop", "alpha", JsonField("tuning", convert=to_jsonable), "method", "note", "notes")
+    _json_fields = ("ci", "relative_ci", "can_stop", "alpha", JsonField("tuning", convert=to_jsonable), "method", "note", NOTES_JSON)
 
 
 @lru_cache(maxsize=256)

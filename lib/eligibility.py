@@ -185,7 +185,7 @@ StepParam = Union[str, int, float]
 
 
 @dataclass(frozen=True)
-class Step(ResultModel):
+class Step:
     """One step's reason: an :class:`EligibilityCode` or :class:`~guidelab.throttle.ThrottleCode`
     value and its values."""
 
@@ -196,7 +196,7 @@ class Step(ResultModel):
     def of(cls, code: EligibilityCode | ThrottleCode, **params: StepParam) -> Step:
         return cls(code.value, tuple(params.items()))
 
-    def to_dict(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, Any]:
         return {"code": self.code, **dict(self.params)}
 
 
@@ -219,7 +219,7 @@ class Eligibility(ResultModel):
     _json_typed = False
     # ``reasons``: the steps in English (as before the codes); ``reason_codes``: the steps as codes
     _json_fields = ("user_id", "experiment", "variant", "guide_id", "eligible", JsonField("reasons", "steps", _english),
-                    "show_after_seconds", JsonField("reason_codes", "steps", lambda s: [x.to_dict() for x in s]))
+                    "show_after_seconds", JsonField("reason_codes", "steps", lambda s: [x.as_json() for x in s]))
 
     @property
     def reasons(self) -> list[str]:

@@ -150,7 +150,7 @@ class PlanNoteCode(str, Enum):
 
 
 @dataclass(frozen=True)
-class PlanNote(ResultModel):
+class PlanNote:
     """One note of a plan: a code and its numbers (``(name, value)`` pairs); the report's words say it."""
 
     code: PlanNoteCode
@@ -160,7 +160,7 @@ class PlanNote(ResultModel):
     def of(cls, code: PlanNoteCode, **params: str | int | float) -> PlanNote:
         return cls(code, tuple(params.items()))
 
-    def to_dict(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, Any]:
         return {"code": self.code.value, **dict(self.params)}
 
 
@@ -225,7 +225,8 @@ class PlanResult(ResultModel):
     _json_fields = (*(f for f in __annotations__ if f not in ("sequential_method", "_json_typed", "note_codes",
                                                               "name_ja")),
                     JsonField("notes", "note_codes", _said("en")), JsonField("notes_ja", "note_codes", _said("ja")),
-                    "name_ja", "sequential_method", "note_codes")
+                    "name_ja", "sequential_method",
+                    JsonField("note_codes", convert=lambda notes: [n.as_json() for n in notes]))
 
     # ---- presentation -----------------------------------------------------------------
     def table_rows(self, lang: str = "en") -> list[tuple[str, str, str]]:

@@ -153,7 +153,8 @@ def _plan(cls: type) -> tuple[tuple[str, Callable[[Any], Any], Callable[[Any], A
     types = {f.name: f.type for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else {}
     spec = getattr(cls, "_json_fields", None)
     if not spec:  # the fields in order; a ``notes`` field (codes) is ``note`` (their English) then ``notes``
-        spec = tuple(key for name in types for key in (("note", "notes") if name == "notes" else (name,)))
+        notes = JsonField("notes", convert=getattr(cls, "_notes_json", None))
+        spec = tuple(key for name in types for key in (("note", notes) if name == "notes" else (name,)))
     if not getattr(cls, "_json_typed", True):  # values as they are (made strict-JSON safe), not by annotation
         types = {}
     plan = []

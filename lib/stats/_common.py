@@ -23,7 +23,7 @@ from scipy.special import ndtr
 from scipy.stats import norm
 
 from ..serialize import Interval, JsonField, ResultModel
-from .notes import Note, NoteCode, Noted, arms_code, notes_json
+from .notes import NOTES_JSON, Note, NoteCode, Noted, arms_code
 
 # --------------------------------------------------------------------------- validation
 
@@ -447,9 +447,6 @@ class Comparison(Noted, ResultModel):
     status: str = STATUS_OK
     notes: tuple[Note, ...] = ()
 
-
-#: The JSON key of a result's notes as codes (``[{"code": ..., **params}]``), after ``note``.
-NOTES_JSON = JsonField("notes", convert=notes_json)
 
 #: The JSON keys every comparison of an estimate per arm (means, ratios, CUPED, clusters) shares, in order.
 COMMON_JSON: tuple[str | JsonField, ...] = (

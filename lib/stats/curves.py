@@ -31,7 +31,7 @@ from ._common import (
     check_real,
     check_sum_of_squares,
 )
-from .notes import Note, NoteCode, Noted
+from .notes import NOTES_JSON, Note, NoteCode, Noted
 from .proportions import ProportionComparison, compare_proportions, proportion_ci
 
 __all__ = [
@@ -143,7 +143,7 @@ class CurveComparison(Noted, ResultModel):
     alpha: float
     notes: tuple[Note, ...] = ()
 
-    _json_fields = ("points", "alpha", "note", "notes")
+    _json_fields = ("points", "alpha", "note", NOTES_JSON)
 
     @property
     def points(self) -> list[dict[str, Any]]:

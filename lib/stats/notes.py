@@ -10,19 +10,19 @@ of its notes joined by "; ", as before the notes became codes.
 Parameters are numbers, identifiers and lists of them; a parameter whose value is a code (``arms``:
 "treatment", "control" or "both"; ``estimate``: "rate", "mean", ...) is worded by the language file.
 
-    >>> Note.of(NoteCode.TOO_FEW_DAYS, n=2).to_dict()
+    >>> Note.of(NoteCode.TOO_FEW_DAYS, n=2).as_json()
     {'code': 'too_few_days', 'n': 2}
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Union
+from typing import Any, ClassVar, Union
 
-from ..serialize import ResultModel
+from ..serialize import JsonField
 
-__all__ = ["Note", "NoteCode", "NoteParam", "Noted", "arms_code", "notes_text"]
+__all__ = ["NOTES_JSON", "Note", "NoteCode", "NoteParam", "Noted", "arms_code", "notes_json", "notes_text"]
 
 
 class NoteCode(str, Enum):
@@ -106,7 +106,7 @@ NoteParam = Union[str, int, float, tuple[Union[str, int, float], ...]]
 
 
 @dataclass(frozen=True)
-class Note(ResultModel):
+class Note:
     """One note: a :class:`NoteCode` and its parameters (``(name, value)`` pairs, in order)."""
 
     code: NoteCode
@@ -120,7 +120,7 @@ class Note(ResultModel):
     def values(self) -> dict[str, NoteParam]:
         return dict(self.params)
 
-    def to_dict(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, Any]:
         """``{"code": ..., **params}`` (tuples as lists)."""
         return {"code": self.code.value, **{k: list(v) if isinstance(v, tuple) else v for k, v in self.params}}
 
@@ -130,6 +130,8 @@ class Noted:
     ``note`` key (English) followed by the ``notes`` key (codes), :mod:`guidelab.serialize`."""
 
     notes: tuple[Note, ...]
+
+    _notes_json: ClassVar[Callable[[tuple[Note, ...]], list[dict[str, Any]]]]  # set below: the notes' JSON
 
     @property
     def note(self) -> str | None:
@@ -155,4 +157,10 @@ def notes_text(notes: Iterable[Note]) -> str | None:
 
 def notes_json(notes: tuple[Note, ...]) -> list[dict[str, Any]]:
     """The JSON form of ``notes``: ``[{"code": ..., **params}, ...]``."""
-    return [n.to_dict() for n in notes]
+    return [n.as_json() for n in notes]
+
+
+Noted._notes_json = staticmethod(notes_json)
+
+#: The JSON key of a result's notes as codes, for a ``_json_fields`` list (after ``"note"``).
+NOTES_JSON = JsonField("notes", convert=notes_json)

@@ -41,7 +41,7 @@ from ._common import (
     check_alpha,
     z_two_sided,
 )
-from .notes import Note, NoteCode, Noted
+from .notes import NOTES_JSON, Note, NoteCode, Noted
 
 __all__ = [
     "DEFAULT_TUNING",
@@ -184,7 +184,7 @@ class SequentialResult(Noted, ResultModel):
     notes: tuple[Note, ...] = ()
 
     method: ClassVar[str] = METHOD  # the method named in the JSON form
-    _json_fields = ("ci", "can_stop", "tuning", "method", "alpha", "halfwidth", "status", "note", "notes")
+    _json_fields = ("ci", "can_stop", "tuning", "method", "alpha", "halfwidth", "status", "note", NOTES_JSON)
 
 
 def _no_interval(status: str, note: Note, alpha: float, tuning: float) -> SequentialResult:
