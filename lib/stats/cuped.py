@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._common import (
     CANCELLATION_RTOL,
@@ -119,9 +120,9 @@ def _residual_ss(syy: np.ndarray, sxy: np.ndarray, sxx: np.ndarray, theta: np.nd
 
 
 def _cuped_arrays(
-    n: Any, sum_y: Any, sum_y2: Any, sum_x: Any, sum_x2: Any, sum_xy: Any,
-    n_control: Any, sum_y_control: Any, sum_y2_control: Any, sum_x_control: Any,
-    sum_x2_control: Any, sum_xy_control: Any, z: float,
+    n: ArrayLike, sum_y: ArrayLike, sum_y2: ArrayLike, sum_x: ArrayLike, sum_x2: ArrayLike, sum_xy: ArrayLike,
+    n_control: ArrayLike, sum_y_control: ArrayLike, sum_y2_control: ArrayLike, sum_x_control: ArrayLike,
+    sum_x2_control: ArrayLike, sum_xy_control: ArrayLike, z: float,
     centred: tuple[Any, Any, Any] = (None, None, None), centred_control: tuple[Any, Any, Any] = (None, None, None),
 ) -> _CupedArrays:
     """CUPED with the pooled within-arm θ, elementwise over arrays of per-arm sums (n >= 2).

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.stats import t as student_t
 
 from ._common import (
@@ -74,7 +75,7 @@ class _MeanArrays(NamedTuple):
     rel: LogRatioArrays
 
 
-def _moments(n: Any, total: Any, sum_sq: Any, m2: Any = None) -> tuple[np.ndarray, np.ndarray]:
+def _moments(n: ArrayLike, total: ArrayLike, sum_sq: ArrayLike, m2: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Mean (NaN where n == 0) and ddof=1 variance (NaN where n < 2). The centred sum of squares is
     ``m2`` where given (not NaN), else the cancellation-guarded Σv² - (Σv)²/n."""
     m = np.asarray(n, dtype=float)
@@ -85,8 +86,8 @@ def _moments(n: Any, total: Any, sum_sq: Any, m2: Any = None) -> tuple[np.ndarra
 
 
 def _mean_arrays(
-    n: Any, total: Any, sum_sq: Any, n_control: Any, total_control: Any, sum_sq_control: Any, alpha: float,
-    m2: Any = None, m2_control: Any = None,
+    n: ArrayLike, total: ArrayLike, sum_sq: ArrayLike, n_control: ArrayLike, total_control: ArrayLike, sum_sq_control: ArrayLike, alpha: float,
+    m2: ArrayLike | None = None, m2_control: ArrayLike | None = None,
 ) -> _MeanArrays:
     """Welch t interval / test for mean1 - mean0 and the log-ratio lift interval, elementwise.
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
 from ..serialize import Interval, ResultModel
@@ -106,7 +107,7 @@ class _NPSArrays(NamedTuple):
     var_fallback: np.ndarray  # same with one pseudo-respondent per group (always > 0 for n >= 0)
 
 
-def _nps_arrays(promoters: Any, detractors: Any, n: Any) -> _NPSArrays:
+def _nps_arrays(promoters: ArrayLike, detractors: ArrayLike, n: ArrayLike) -> _NPSArrays:
     """NPS and its trinomial variance (p_P + p_D - (p_P - p_D)^2) / n, elementwise.
 
     ``var_fallback`` is the same formula on (P+1, D+1, n+3): one pseudo-respondent added to each
@@ -132,7 +133,7 @@ class _NPSCIArrays(NamedTuple):
     used_fallback: np.ndarray
 
 
-def _nps_ci_arrays(promoters: Any, detractors: Any, n: Any, z: float) -> _NPSCIArrays:
+def _nps_ci_arrays(promoters: ArrayLike, detractors: ArrayLike, n: ArrayLike, z: float) -> _NPSCIArrays:
     """Normal (Wald) interval NPS ± z·se clipped to [-1, 1], elementwise (all n > 0)."""
     a = _nps_arrays(promoters, detractors, n)
     fallback = a.var <= 0.0
@@ -152,8 +153,8 @@ class _NPSDiffArrays(NamedTuple):
 
 
 def _nps_diff_arrays(
-    promoters: Any, detractors: Any, n: Any,
-    promoters_control: Any, detractors_control: Any, n_control: Any, z: float,
+    promoters: ArrayLike, detractors: ArrayLike, n: ArrayLike,
+    promoters_control: ArrayLike, detractors_control: ArrayLike, n_control: ArrayLike, z: float,
 ) -> _NPSDiffArrays:
     """Difference of two independent NPS with Wald interval (clipped to [-2, 2]) and z-test.
 

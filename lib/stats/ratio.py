@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._common import (
     CANCELLATION_RTOL,
@@ -80,8 +81,8 @@ class _RatioArrays(NamedTuple):
     rel: LogRatioArrays
 
 
-def _delta_var_arrays(n: Any, sum_x: Any, sum_y: Any, sum_x2: Any, sum_y2: Any, sum_xy: Any,
-                      m2_x: Any = None, m2_y: Any = None, c_xy: Any = None) -> tuple[np.ndarray, np.ndarray]:
+def _delta_var_arrays(n: ArrayLike, sum_x: ArrayLike, sum_y: ArrayLike, sum_x2: ArrayLike, sum_y2: ArrayLike, sum_xy: ArrayLike,
+                      m2_x: ArrayLike | None = None, m2_y: ArrayLike | None = None, c_xy: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(R, var(R)) per arm, elementwise: var(R) = Σ(x - R y)² / ((n-1) · n · ȳ²).
 
     This is (s_x² - 2R s_xy + R² s_y²)/(n ȳ²) (Deng, Knoblich & Lu 2018). Since Σ(x - R y) = 0,
@@ -110,9 +111,9 @@ def _delta_var_arrays(n: Any, sum_x: Any, sum_y: Any, sum_x2: Any, sum_y2: Any, 
 
 
 def _ratio_arrays(
-    n: Any, sum_x: Any, sum_y: Any, sum_x2: Any, sum_y2: Any, sum_xy: Any,
-    n_control: Any, sum_x_control: Any, sum_y_control: Any, sum_x2_control: Any,
-    sum_y2_control: Any, sum_xy_control: Any, z: float,
+    n: ArrayLike, sum_x: ArrayLike, sum_y: ArrayLike, sum_x2: ArrayLike, sum_y2: ArrayLike, sum_xy: ArrayLike,
+    n_control: ArrayLike, sum_x_control: ArrayLike, sum_y_control: ArrayLike, sum_x2_control: ArrayLike,
+    sum_y2_control: ArrayLike, sum_xy_control: ArrayLike, z: float,
     centred: tuple[Any, Any, Any] = (None, None, None), centred_control: tuple[Any, Any, Any] = (None, None, None),
 ) -> _RatioArrays:
     """Delta-method z interval / test for R1 - R0 and log-ratio interval for R1/R0 - 1, elementwise.
