@@ -2,10 +2,12 @@
 
 Every user-facing sentence is built here from data (a reason code and its numbers), so the
 English and Japanese reports say the same thing. The words of each language live in one
-module per language (:mod:`.en`, :mod:`.ja`: same keys, same placeholders), the verdict's
-reasons among them (``REASONS``, by reason code); this module holds no sentence of its own, only
-the lookup and the formatting of numbers: rates as percentages with one decimal, lifts signed,
-p-values with three significant digits, plurals.
+module per language (:mod:`.en`, :mod:`.ja`: same keys, same placeholders): the verdict's
+reasons (``REASONS``, by reason code), the notes on statistics (``NOTES``, by
+:class:`guidelab.stats.notes.NoteCode`), the plan (``PLAN``), eligibility and throttle steps
+(``ELIGIBILITY``), units, intervals and dates (``FORMS``). This module holds no sentence of its
+own, only the lookup and the formatting of numbers: rates as percentages with one decimal, lifts
+signed, p-values with three significant digits, plurals.
 """
 from __future__ import annotations
 
