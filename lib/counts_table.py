@@ -15,7 +15,6 @@ one-row-per-user table, so both commands give the same verdict on the same count
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from .errors import DataError, GuidelabError
 from .experiment import StatisticsSpec
 from .metrics import ProportionCounts
 from .results import ExperimentResult
+from .serialize import raw_default
 from .values import sql_identifier, sql_literal
 
 __all__ = ["CountsOptions", "CountsTable", "MetricRole", "analyze_counts_file", "analyze_counts_table",
@@ -498,12 +498,6 @@ def group_record(experiment: str | None, look: str | None, result: ExperimentRes
     return {"experiment": d.pop("experiment"), "look": look, **d}
 
 
-def _iso(x: Any) -> str:
-    if isinstance(x, (dt.date, dt.datetime)):
-        return x.isoformat()
-    raise TypeError(f"Object of type {type(x).__name__} is not JSON serializable")
-
-
 def group_json_line(experiment: str | None, look: str | None, result: ExperimentResult) -> str:
     """:func:`group_record` as one line of JSON.
 
@@ -514,7 +508,7 @@ def group_json_line(experiment: str | None, look: str | None, result: Experiment
     """
     raw = group_record(experiment, look, result, clean=False)
     try:
-        return json.dumps(raw, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_iso)
+        return json.dumps(raw, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=raw_default)
     except ValueError:  # NaN or infinity somewhere: the cleaning turns them into null
         pass
     return json.dumps(group_record(experiment, look, result), ensure_ascii=False, allow_nan=False,

@@ -31,7 +31,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping, Sequence
 
-from .serialize import JsonField, ResultModel, to_jsonable
+from .serialize import JsonField, ResultModel, raw_converter, to_jsonable
 
 Verdict = Literal["KEEP", "KILL", "CONTINUE", "INVESTIGATE"]
 Mode = Literal["fixed", "sequential"]
@@ -102,6 +102,13 @@ def _days_json(days: float | None) -> float | None:
 
 def _reason_codes(reasons: tuple[Reason, ...]) -> list[dict[str, Any]]:
     return [{"code": r.code, **to_jsonable(r.params)} for r in reasons]
+
+
+def _reason_codes_raw(reasons: tuple[Reason, ...]) -> list[dict[str, Any]]:
+    return [{"code": r.code, **r.params} for r in reasons]
+
+
+raw_converter(_reason_codes, _reason_codes_raw)
 
 
 @dataclass(frozen=True)
