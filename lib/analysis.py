@@ -400,6 +400,7 @@ def analyze_sufficient_statistics(
     ledger: Any = None,
     scheduled_end: dt.date | None = None,
     comparisons: Mapping[tuple[str, str], Any] | None = None,
+    srm_weights_assumed: bool | None = None,
 ) -> ExperimentResult:
     """Statistics and verdict from per-variant sufficient statistics: THE entry point every path calls.
 
@@ -418,7 +419,10 @@ def analyze_sufficient_statistics(
     last day, so a decision look expected after it is said plainly; ``comparisons``: proportion
     comparisons already computed, (metric, variant) -> the result of
     :func:`guidelab.stats.proportions.compare_proportions` for that arm against ``control`` at
-    ``alpha`` (see :func:`compare_all`): the bulk path computes them for many groups at once.
+    ``alpha`` (see :func:`compare_all`): the bulk path computes them for many groups at once;
+    ``srm_weights_assumed`` (True: ``weights`` is an assumed equal split, False: the planned one;
+    None: not said): record the split the SRM check tested against, normalised, in
+    ``methods.srm_weights`` and in the SRM reason, with whether it was assumed.
     """
     st = statistics or StatisticsSpec()
     mode = "sequential" if st.sequential else "fixed"
@@ -472,9 +476,25 @@ def analyze_sufficient_statistics(
                                "decision_date": p.decision_date.isoformat() if p.decision_date else None}
                            for v, p in progress.items()},
                "baseline": baseline, "planned_users": planned_users}
+    if srm_weights_assumed is not None:
+        decision, methods = _with_srm_split(decision, methods, weights, srm_weights_assumed)
     return ExperimentResult(experiment, as_of, decision, srm, rows, list(data_checks), dict(assigned),
                             list(daily_assigned), alpha, mde, control, methods, dict(analyses or {}),
                             ledger=ledger)
+
+
+def _with_srm_split(decision: Any, methods: dict[str, Any], weights: Mapping[str, float],
+                    assumed: bool) -> tuple[Any, dict[str, Any]]:
+    """The split the SRM check tested against (shares of 1) and whether it was assumed, in the
+    methods and in the SRM reason, so a planned 20/80 split is not mistaken for an equal one."""
+    total = sum(weights.values()) or 1.0
+    shares = {k: float(v) / total for k, v in weights.items()}
+    methods = {**methods, "srm_weights": shares, "srm_weights_assumed": assumed}
+    if any(r.code == "srm" for r in decision.reasons):
+        reasons = tuple(Reason(r.code, {**r.params, "weights": shares, "weights_assumed": assumed})
+                        if r.code == "srm" else r for r in decision.reasons)
+        decision = replace(decision, reasons=reasons)
+    return decision, methods
 
 
 def analyze_counts(spec: ExperimentSpec, counts: ExperimentCounts) -> ExperimentResult:
