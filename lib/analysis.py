@@ -117,7 +117,7 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
     (Bonferroni), the always-valid analogue of that correction.
     """
     st = statistics or StatisticsSpec()
-    rows: list[MetricResult] = []
+    rows: list[tuple[Any, ...]] = []  # per arm and metric, before the families are adjusted
     for name, role, higher, randomised, by_variant in metric_counts:
         kind = (kinds or {}).get(name, "proportion")
         c = by_variant[control]
@@ -143,20 +143,18 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
                     # A lift relative to a rate of 0 has no scale: the prior alone sets its bounds.
                     bayes = replace(bayes, credible_interval=None,
                                     note="no successes in the control: a lift relative to it is undefined")
-            rows.append(MetricResult(name, role, variant, control, higher, randomised, cmp, None, kind, method,
-                                     unadjusted, None, bayes))
+            rows.append((name, role, variant, higher, randomised, cmp, kind, method, unadjusted, bayes))
     out: list[MetricResult] = []
-    for role in ("primary", "secondary", "guardrail"):
-        family = [r for r in rows if r.role == role]
-        raw = [r.comparison.p_value for r in family]
-        adjusted = raw if role == "guardrail" else adjust(raw, st.correction)
-        k = max(1, len(family)) if role != "guardrail" else 1
-        for r, p in zip(family, adjusted):
-            seq = sequential_view(r.comparison, alpha / k, st.sequential_tuning) if st.sequential else None
+    for family_role in ("primary", "secondary", "guardrail"):
+        family = [r for r in rows if r[1] == family_role]
+        raw = [r[5].p_value for r in family]
+        adjusted = raw if family_role == "guardrail" else adjust(raw, st.correction)
+        k = max(1, len(family)) if family_role != "guardrail" else 1
+        for (name, role, variant, higher, randomised, cmp, kind, method, unadjusted, bayes), p in zip(family, adjusted):
+            seq = sequential_view(cmp, alpha / k, st.sequential_tuning) if st.sequential else None
             significant = seq.can_stop if seq is not None else (p is not None and p < alpha)
-            out.append(MetricResult(r.metric, r.role, r.variant, r.control, r.higher_is_better, r.randomised,
-                                    r.comparison, p, r.kind, r.ci_method + ("; sequential" if seq else ""),
-                                    r.unadjusted, seq, r.bayes, significant))
+            out.append(MetricResult(name, role, variant, control, higher, randomised, cmp, p, kind,
+                                    method + ("; sequential" if seq else ""), unadjusted, seq, bayes, significant))
     return out
 
 
@@ -470,7 +468,7 @@ def analyze_sufficient_statistics(
                       guard_views, srm.p_value, failed, alpha, mde, {v: p.days_needed for v, p in progress.items()},
                       mode=mode, progress=progress,
                       arm_comparison=_arm_comparison(primary_metric, primary, alpha, arms, mode, st.sequential_tuning))
-    methods = {**st.model_dump(mode="json"), "mode": mode, "power": power, "guardrails": resolved,
+    methods = {**_statistics_json(st), "mode": mode, "power": power, "guardrails": resolved,
                "planned": {v: {"control": p.planned_control, "treatment": p.planned_treatment,
                                "share": p.share, "decision_look": p.decision_look,
                                "decision_date": p.decision_date.isoformat() if p.decision_date else None}
@@ -481,6 +479,16 @@ def analyze_sufficient_statistics(
     return ExperimentResult(experiment, as_of, decision, srm, rows, list(data_checks), dict(assigned),
                             list(daily_assigned), alpha, mde, control, methods, dict(analyses or {}),
                             ledger=ledger)
+
+
+@lru_cache(maxsize=64)
+def _statistics_dump(st: StatisticsSpec) -> tuple[tuple[str, Any], ...]:
+    return tuple(st.model_dump(mode="json").items())
+
+
+def _statistics_json(st: StatisticsSpec) -> dict[str, Any]:
+    """``st.model_dump(mode="json")``, computed once per (frozen, hashable) spec; lists copied."""
+    return {k: list(v) if type(v) is list else v for k, v in _statistics_dump(st)}
 
 
 def _with_srm_split(decision: Any, methods: dict[str, Any], weights: Mapping[str, float],

@@ -29,16 +29,19 @@ from numbers import Real
 from typing import Any, ClassVar, Literal, NamedTuple
 
 import numpy as np
-from scipy import integrate, special
+from scipy import special
 
 from ..serialize import Interval, ResultModel
 from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
+    LazyScipy,
     check_alpha,
     check_arm,
     finite_or_none,
 )
+
+integrate = LazyScipy("scipy.integrate")  # imported on first use (~1 s)
 
 __all__ = ["BayesResult", "beta_binomial"]
 

@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy.stats import t as student_t
 
 from ._common import (
     COMMON_JSON,
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
     EstimateComparison,
+    LazyScipy,
     LogRatioArrays,
     arm_shortfall,
     centred_or_raw,
@@ -50,6 +50,8 @@ from ._common import (
     relative_fields,
     z_two_sided,
 )
+
+student_t = LazyScipy("scipy.stats", "t")  # imported on first use (scipy.stats: ~1 s)
 
 __all__ = ["MeanComparison", "MeanStats", "compare_means"]
 

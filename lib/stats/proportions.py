@@ -14,16 +14,18 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from scipy.special import gammaln
-from scipy.stats import hypergeom
 
 from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
     Comparison,
+    LazyScipy,
     check_alpha,
     check_arm,
     z_two_sided,
 )
+
+hypergeom = LazyScipy("scipy.stats", "hypergeom")  # imported on first use (scipy.stats: ~1 s)
 
 __all__ = [
     "ProportionComparison", "compare_proportions", "proportion_ci",
