@@ -349,14 +349,13 @@ def _reference_json_lines(table, opts, monkeypatch):
     """The plain path: one analyze_sufficient_counts call per group, with the speed-ups of the bulk
     path swapped for what they replaced (every comparison by the scalar compare_proportions instead
     of compare_proportions_many over blocks of groups, scipy.stats for the SRM p-value, z_power and
-    the normal cdf of the sample-size plan, the general multiplicity adjustment; the JSON has one
-    serializer, guidelab.serialize)."""
+    the normal cdf of the sample-size plan, the general multiplicity adjustment), and each line
+    serialised from the cleaned record (``to_dict``, every value walked) instead of the raw form."""
     from scipy.stats import chi2, norm
 
     import guidelab.analysis as analysis
     import guidelab.stats.power as power
     import guidelab.stats.srm as srm
-    from guidelab.counts_table import group_json_line
     from guidelab.stats import multiplicity
 
     def adjust(p_values, method="holm"):
@@ -379,7 +378,8 @@ def _reference_json_lines(table, opts, monkeypatch):
         m.setattr(power, "_z_power", lambda p: float(norm.ppf(p)))
         m.setattr(power, "ndtr", norm.cdf)
         m.setattr(analysis, "adjust", adjust)
-        return [group_json_line(*g) for g in analyze_counts_table(table, opts)]
+        return [json.dumps(group_record(*g), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+                for g in analyze_counts_table(table, opts)]
 
 
 @pytest.mark.parametrize("sequential", [False, True])

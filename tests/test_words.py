@@ -52,3 +52,18 @@ def test_no_words_outside_the_words_files():
 
     assert words.WORDS["ja"] is ja.WORDS and preview.UI["en"] is en.PREVIEW
     assert portfolio._WORDS["ja"] is ja.PORTFOLIO and render.METHODS["en"] is en.METHODS
+
+
+def test_metric_label_cache_follows_the_registry():
+    """Labels are cached per registry generation: a metric registered later is worded by its label."""
+    from guidelab.registry import MetricEntry, registered
+    from guidelab.report.words import metric_label
+
+    assert metric_label("bulk_probe_metric") == "bulk_probe_metric"  # not in the catalogue: as named
+    entry = MetricEntry(family="bulk_probe_metric", kind="proportion", name="bulk_probe_metric",
+                        labels={"en": "probe rate", "ja": "プローブ率"}, sql=lambda metric, spec: None,
+                        description="a metric registered by this test")
+    with registered(entry):
+        assert metric_label("bulk_probe_metric") == "probe rate"
+        assert metric_label("bulk_probe_metric", "ja") == "プローブ率"
+    assert metric_label("bulk_probe_metric") == "bulk_probe_metric"
