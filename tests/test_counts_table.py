@@ -404,3 +404,15 @@ def test_bulk_path_gives_the_same_json_as_the_plain_per_group_path(tmp_path, mon
     assert any(r["srm"]["p_value"] is None for r in parsed)  # groups without users are in the sample
     assert any(m["status"] == "not_enough_data" for r in parsed for m in r["metrics"])
     assert any("Fisher exact" in (m["note"] or "") for r in parsed for m in r["metrics"])  # small counts
+
+
+def test_analyze_counts_does_not_import_scipy_stats(tmp_path):
+    """Start-up cost: `analyze-counts` on plain counts needs scipy.special only (scipy.stats and
+    scipy.integrate take about a second to import; they load on first use)."""
+    p = _csv(tmp_path, "e,1,a,1000,100,3\ne,1,b,1000,130,4\n")
+    code = ("import sys\nfrom guidelab.cli import main\n"
+            f"main(['analyze-counts', {str(p)!r}, '--control', 'a', '--metric', 'conv', '--jsonl'])\n"
+            "print(sorted(m for m in ('scipy.stats', 'scipy.integrate', 'scipy.optimize') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+    assert json.loads(out.splitlines()[0])["decision"]["verdict"] in ("KEEP", "KILL", "CONTINUE", "INVESTIGATE")
