@@ -120,7 +120,7 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
     (Bonferroni), the always-valid analogue of that correction.
     """
     st = statistics or StatisticsSpec()
-    rows: list[MetricResult] = []
+    rows: list[tuple[Any, ...]] = []  # per arm and metric, before the families are adjusted
     for name, role, higher, randomised, by_variant in metric_counts:
         kind = (kinds or {}).get(name, "proportion")
         c = by_variant[control]
@@ -146,20 +146,18 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
                     # A lift relative to a rate of 0 has no scale: the prior alone sets its bounds.
                     bayes = replace(bayes, credible_interval=None,
                                     notes=(Note(NoteCode.CONTROL_NO_SUCCESSES),))
-            rows.append(MetricResult(name, role, variant, control, higher, randomised, cmp, None, kind, method,
-                                     unadjusted, None, bayes))
+            rows.append((name, role, variant, higher, randomised, cmp, kind, method, unadjusted, bayes))
     out: list[MetricResult] = []
-    for role in ("primary", "secondary", "guardrail"):
-        family = [r for r in rows if r.role == role]
-        raw = [r.comparison.p_value for r in family]
-        adjusted = raw if role == "guardrail" else adjust(raw, st.correction)
-        k = max(1, len(family)) if role != "guardrail" else 1
-        for r, p in zip(family, adjusted):
-            seq = sequential_view(r.comparison, alpha / k, st.sequential_tuning) if st.sequential else None
+    for family_role in ("primary", "secondary", "guardrail"):
+        family = [r for r in rows if r[1] == family_role]
+        raw = [r[5].p_value for r in family]
+        adjusted = raw if family_role == "guardrail" else adjust(raw, st.correction)
+        k = max(1, len(family)) if family_role != "guardrail" else 1
+        for (name, role, variant, higher, randomised, cmp, kind, method, unadjusted, bayes), p in zip(family, adjusted):
+            seq = sequential_view(cmp, alpha / k, st.sequential_tuning) if st.sequential else None
             significant = seq.can_stop if seq is not None else (p is not None and p < alpha)
-            out.append(MetricResult(r.metric, r.role, r.variant, r.control, r.higher_is_better, r.randomised,
-                                    r.comparison, p, r.kind, r.ci_method + ("; sequential" if seq else ""),
-                                    r.unadjusted, seq, r.bayes, significant))
+            out.append(MetricResult(name, role, variant, control, higher, randomised, cmp, p, kind,
+                                    method + ("; sequential" if seq else ""), unadjusted, seq, bayes, significant))
     return out
 
 
@@ -403,6 +401,7 @@ def analyze_sufficient_statistics(
     ledger: Any = None,
     scheduled_end: dt.date | None = None,
     comparisons: Mapping[tuple[str, str], Any] | None = None,
+    srm_weights_assumed: bool | None = None,
 ) -> ExperimentResult:
     """Statistics and verdict from per-variant sufficient statistics: THE entry point every path calls.
 
@@ -421,7 +420,10 @@ def analyze_sufficient_statistics(
     last day, so a decision look expected after it is said plainly; ``comparisons``: proportion
     comparisons already computed, (metric, variant) -> the result of
     :func:`guidelab.stats.proportions.compare_proportions` for that arm against ``control`` at
-    ``alpha`` (see :func:`compare_all`): the bulk path computes them for many groups at once.
+    ``alpha`` (see :func:`compare_all`): the bulk path computes them for many groups at once;
+    ``srm_weights_assumed`` (True: ``weights`` is an assumed equal split, False: the planned one;
+    None: not said): record the split the SRM check tested against, normalised, in
+    ``methods.srm_weights`` and in the SRM reason, with whether it was assumed.
     """
     st = statistics or StatisticsSpec()
     mode = "sequential" if st.sequential else "fixed"
@@ -469,15 +471,41 @@ def analyze_sufficient_statistics(
                       guard_views, srm.p_value, failed, alpha, mde, {v: p.days_needed for v, p in progress.items()},
                       mode=mode, progress=progress,
                       arm_comparison=_arm_comparison(primary_metric, primary, alpha, arms, mode, st.sequential_tuning))
-    methods = {**st.model_dump(mode="json"), "mode": mode, "power": power, "guardrails": resolved,
+    methods = {**_statistics_json(st), "mode": mode, "power": power, "guardrails": resolved,
                "planned": {v: {"control": p.planned_control, "treatment": p.planned_treatment,
                                "share": p.share, "decision_look": p.decision_look,
                                "decision_date": p.decision_date.isoformat() if p.decision_date else None}
                            for v, p in progress.items()},
                "baseline": baseline, "planned_users": planned_users}
+    if srm_weights_assumed is not None:
+        decision, methods = _with_srm_split(decision, methods, weights, srm_weights_assumed)
     return ExperimentResult(experiment, as_of, decision, srm, rows, list(data_checks), dict(assigned),
                             list(daily_assigned), alpha, mde, control, methods, dict(analyses or {}),
                             ledger=ledger)
+
+
+@lru_cache(maxsize=64)
+def _statistics_dump(st: StatisticsSpec) -> tuple[tuple[str, Any], ...]:
+    return tuple(st.model_dump(mode="json").items())
+
+
+def _statistics_json(st: StatisticsSpec) -> dict[str, Any]:
+    """``st.model_dump(mode="json")``, computed once per (frozen, hashable) spec; lists copied."""
+    return {k: list(v) if type(v) is list else v for k, v in _statistics_dump(st)}
+
+
+def _with_srm_split(decision: Any, methods: dict[str, Any], weights: Mapping[str, float],
+                    assumed: bool) -> tuple[Any, dict[str, Any]]:
+    """The split the SRM check tested against (shares of 1) and whether it was assumed, in the
+    methods and in the SRM reason, so a planned 20/80 split is not mistaken for an equal one."""
+    total = sum(weights.values()) or 1.0
+    shares = {k: float(v) / total for k, v in weights.items()}
+    methods = {**methods, "srm_weights": shares, "srm_weights_assumed": assumed}
+    if any(r.code == "srm" for r in decision.reasons):
+        reasons = tuple(Reason(r.code, {**r.params, "weights": shares, "weights_assumed": assumed})
+                        if r.code == "srm" else r for r in decision.reasons)
+        decision = replace(decision, reasons=reasons)
+    return decision, methods
 
 
 def analyze_counts(spec: ExperimentSpec, counts: ExperimentCounts) -> ExperimentResult:

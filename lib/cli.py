@@ -229,8 +229,14 @@ def cmd_analyze_counts(args: argparse.Namespace) -> int:
                                   args.weights, alpha=args.alpha, mde=args.mde, planned_users=args.planned_users,
                                   statistics=statistics)
     if args.jsonl:  # the lines are rendered where the groups are analysed (in the workers with --jobs)
+        batch: list[str] = []  # written 256 lines at a time: one text write (and encoding) per line cost ~3%
         for line in analyze_counts_file(args.file, options, jobs=args.jobs, transform=group_json_line):
-            sys.stdout.write(line + "\n")
+            batch.append(line)
+            if len(batch) == 256:
+                sys.stdout.write("\n".join(batch) + "\n")
+                batch.clear()
+        if batch:
+            sys.stdout.write("\n".join(batch) + "\n")
         return 0
     groups = analyze_counts_file(args.file, options, jobs=args.jobs)
     if args.json:

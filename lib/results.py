@@ -175,8 +175,10 @@ class ExperimentResult(ResultModel):
                     "control", "alpha", "mde", "methods", "analyses", "ledger")
 
     def raw_dict(self) -> dict[str, Any]:
-        """The JSON form (:meth:`to_dict`): already strict JSON, there is no separate cleaning walk."""
-        return self.to_dict()
+        """The raw JSON form (:meth:`ResultModel.raw_form`): serialise it with
+        ``json.dumps(..., allow_nan=False, default=guidelab.serialize.raw_default)``; on ValueError
+        (a NaN or infinity in a nested value) serialise :meth:`to_dict` instead."""
+        return self.raw_form()
 
     def rows(self, role: str | None = None) -> list[MetricResult]:
         return [m for m in self.metrics if role is None or m.role == role]

@@ -132,3 +132,48 @@ def test_a_notes_field_is_note_in_english_then_notes_as_codes():
     assert d["note"] == "the trend test needs at least 3 usable days, got 2; no days"
     assert d["notes"] == [{"code": "too_few_days", "n": 2}, {"code": "no_days"}]
     assert Noting(1).to_dict() == {"n": 1, "note": None, "notes": [], "alpha": 0.05}
+
+
+def _raw_json(model):
+    from guidelab.serialize import raw_default
+
+    return json.dumps(model.raw_form(), ensure_ascii=False, allow_nan=False, separators=(",", ":"),
+                      default=raw_default)
+
+
+def _clean_json(model):
+    return json.dumps(model.to_dict(), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def test_raw_form_gives_the_json_of_to_dict_or_refuses():
+    """The raw form (nested values left for json to walk) serialises to the same text as to_dict, and
+    a NaN left in a nested value makes json refuse it rather than write something else."""
+    import datetime as dt
+
+    import numpy as np
+
+    @dataclasses.dataclass(frozen=True)
+    class Holder(ResultModel):
+        inner: Sample
+        items: list
+        extra: dict
+        when: dt.date | None = None
+
+    ok = Holder(Sample(3, 0.25, (0.1, 0.4), (0.2, 0.3), "é"), [Sample(1, None, None), (1, 2.5)],
+                {"a": {"b": [np.float64(0.5), np.int64(7), np.bool_(True)], "c": dt.date(2026, 1, 2)}, "日本": "語"},
+                dt.date(2026, 3, 4))
+    assert _raw_json(ok) == _clean_json(ok)
+    assert Sample(1, math.nan, (0.1, math.inf)).raw_form() == Sample(1, math.nan, (0.1, math.inf)).to_dict()
+    bad = Holder(Sample(1, 0.5, None), [], {"x": [math.nan]})
+    with pytest.raises(ValueError):
+        _raw_json(bad)
+    assert _clean_json(bad).endswith('"extra":{"x":[null]},"when":null}')
+
+
+def test_raw_form_of_an_analysis_result_is_its_json():
+    from guidelab.counts_table import analyze_counts
+
+    for kw in ({}, {"planned_users": 1000}, {"weights": {"a": 0.2, "b": 0.8}}):
+        r = analyze_counts({"a": 1000, "b": 1300}, {"conv": {"a": 100, "b": 160}, "dismissed": {"a": 0, "b": 9}},
+                           "a", guardrails=["dismissed"], **kw)
+        assert _raw_json(r) == _clean_json(r)

@@ -217,3 +217,18 @@ def test_every_eligibility_and_throttle_code_has_words_in_both_languages():
     assert set(en.ELIGIBILITY) == set(codes) | forms
     assert eligibility_text("throttle_gap", {"minutes": 150.0, "min_gap_minutes": 30.0}) == (
         "throttle: last guide shown 2.5 h ago (min gap 30 min)")
+
+
+def test_metric_label_cache_follows_the_registry():
+    """Labels are cached per registry generation: a metric registered later is worded by its label."""
+    from guidelab.registry import MetricEntry, registered
+    from guidelab.report.words import metric_label
+
+    assert metric_label("bulk_probe_metric") == "bulk_probe_metric"  # not in the catalogue: as named
+    entry = MetricEntry(family="bulk_probe_metric", kind="proportion", name="bulk_probe_metric",
+                        labels={"en": "probe rate", "ja": "プローブ率"}, sql=lambda metric, spec: None,
+                        description="a metric registered by this test")
+    with registered(entry):
+        assert metric_label("bulk_probe_metric") == "probe rate"
+        assert metric_label("bulk_probe_metric", "ja") == "プローブ率"
+    assert metric_label("bulk_probe_metric") == "bulk_probe_metric"

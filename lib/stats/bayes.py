@@ -29,17 +29,20 @@ from numbers import Real
 from typing import Any, ClassVar, Literal, NamedTuple
 
 import numpy as np
-from scipy import integrate, special
+from scipy import special
 
 from ..serialize import Interval, ResultModel
 from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
+    LazyScipy,
     check_alpha,
     check_arm,
     finite_or_none,
 )
 from .notes import Note, NoteCode, Noted, arms_code
+
+integrate = LazyScipy("scipy.integrate")  # imported on first use (~1 s)
 
 __all__ = ["BayesResult", "beta_binomial"]
 

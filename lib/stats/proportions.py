@@ -17,17 +17,19 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import ArrayLike
 from scipy.special import gammaln
-from scipy.stats import hypergeom
 
 from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
     Comparison,
+    LazyScipy,
     check_alpha,
     check_arm,
     z_two_sided,
 )
 from .notes import Note, NoteCode, arms_code
+
+hypergeom = LazyScipy("scipy.stats", "hypergeom")  # imported on first use (scipy.stats: ~1 s)
 
 __all__ = [
     "ProportionComparison", "compare_proportions", "proportion_ci",

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ...catalog import parse_metric
+from ...registry import generation
 from . import en, ja
 
 if TYPE_CHECKING:
@@ -103,11 +104,23 @@ def date(d: dt.date | None, lang: str = "en") -> str:
     return form("date", lang, date=d)
 
 
+_LABELS: dict[tuple[int, str, str], str] = {}  # (registry generation, name, lang) -> label
+
+
 def metric_label(name: str, lang: str = "en", capital: bool = False) -> str:
-    try:
-        label = parse_metric(name).label(lang)
-    except ValueError:
-        label = name  # a column of a user table, shown as named
+    """A metric's name in words (the catalogue's label; a name the catalogue does not know, such
+    as a column of a user table, as named). Cached per registry generation: the bulk JSON of
+    ``analyze-counts`` words the same few metrics hundreds of thousands of times."""
+    key = (generation(), name, lang)
+    label = _LABELS.get(key)
+    if label is None:
+        try:
+            label = parse_metric(name).label(lang)
+        except ValueError:
+            label = name  # a column of a user table, shown as named
+        if len(_LABELS) > 4096:
+            _LABELS.clear()
+        _LABELS[key] = label
     return capitalise(label) if capital else label
 
 
