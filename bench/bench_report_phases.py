@@ -38,10 +38,14 @@ def _ts(text: str) -> float:
 
 
 def run(data: Path, pythonpath: str | None) -> dict:
+    with tempfile.TemporaryDirectory(prefix="guidelab-bench-phases-") as out:
+        return _run(data, pythonpath, Path(out))
+
+
+def _run(data: Path, pythonpath: str | None, out: Path) -> dict:
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
-    out = Path(tempfile.mkdtemp(prefix="guidelab-bench-phases-"))
     cmd = [sys.executable, "-m", "guidelab.cli", "report", str(SPEC), "--data", str(data), "--out", str(out), "--quiet"]
     load_before = os.getloadavg()[0]
     start = time.time()
@@ -68,7 +72,7 @@ def run(data: Path, pythonpath: str | None) -> dict:
     return {"wall_s": end - start, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024,
             "phases": phases, "cells": {"".join(c["source"]).splitlines()[0][:50]: m["duration"] for m, c in cells},
             "notebook_mb": next(out.glob("*.ipynb")).stat().st_size / 1e6, "html_mb": html.stat().st_size / 1e6,
-            "load": (load_before, os.getloadavg()[0]), "out": str(out)}
+            "load": (load_before, os.getloadavg()[0])}
 
 
 def main() -> None:
