@@ -134,13 +134,13 @@ def _inline_plotlyjs_in_outputs(nb: nbformat.NotebookNode) -> None:
 
 def _keep_failed_notebook(tmp_nb: Path, final_nb: Path) -> None:
     """A failed run's executed notebook, with plotly.js back in it when it can be read; as it is otherwise."""
-    try:
-        nb = nbformat.read(tmp_nb, as_version=4)
-        _inline_plotlyjs_in_outputs(nb)
-        nbformat.write(nb, tmp_nb)
-    except Exception:  # a half-written notebook is still kept, unchanged
-        pass
     atomic_replace(tmp_nb, final_nb)
+    try:
+        nb = nbformat.read(final_nb, as_version=4)
+        _inline_plotlyjs_in_outputs(nb)
+        atomic_write_text(final_nb, nbformat.writes(nb))
+    except Exception:  # a half-written notebook is kept as Papermill left it
+        pass
 
 
 def run_report(spec_path: str | Path, data_dir: str | Path, out_dir: str | Path = "reports",
@@ -204,16 +204,12 @@ def run_report(spec_path: str | Path, data_dir: str | Path, out_dir: str | Path 
         else:
             tmp_nb.unlink(missing_ok=True)
         raise
-    progress.stage("exporting HTML")
-    try:
-        nb = nbformat.read(tmp_nb, as_version=4)
-        html = inline_plotlyjs(export_html(nb, spec.display_name(lang), lang))
-        _inline_plotlyjs_in_outputs(nb)
-        nbformat.write(nb, tmp_nb)
-    except BaseException:
-        atomic_replace(tmp_nb, final_nb)
-        raise
     atomic_replace(tmp_nb, final_nb)
+    progress.stage("exporting HTML")
+    nb = nbformat.read(final_nb, as_version=4)
+    html = inline_plotlyjs(export_html(nb, spec.display_name(lang), lang))
+    _inline_plotlyjs_in_outputs(nb)
+    atomic_write_text(final_nb, nbformat.writes(nb))
     html_path = atomic_write_text(out_dir / report_name(spec.id, lang), html)
     json_path = out_dir / f"{spec.id}.json"
     verdict = json.loads(json_path.read_text(encoding="utf-8"))["decision"]["verdict"]
