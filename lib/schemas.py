@@ -35,6 +35,13 @@ class ResultReasonCode(_Open):
     code: str
 
 
+class ResultNote(_Open):
+    """A note on a statistic as data: its code (guidelab.stats.notes.NoteCode) and parameters;
+    ``note`` is their English."""
+
+    code: str
+
+
 class ResultArm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -98,6 +105,7 @@ class ResultMetric(_Open):
     significant: bool | None = None
     status: str | None = None
     note: str | None = None
+    notes: list[ResultNote] = []
     higher_is_better: bool
     randomised: bool
     ci_method: str
@@ -154,6 +162,12 @@ def _policy() -> type[BaseModel]:
     return ThrottlePolicy
 
 
+def _programme() -> type[BaseModel]:
+    from .programme import ProgrammeSpec
+
+    return ProgrammeSpec
+
+
 def _user() -> type[BaseModel]:
     from .eligibility import UserContext
 
@@ -164,6 +178,8 @@ _MODELS: dict[str, tuple[Callable[[], type[BaseModel]], str, str]] = {
     "experiment": (_experiment, "validation", "an experiment spec, experiments/<id>.yaml"),
     "guide": (_guide, "validation", "a guide (one entry of an experiment's guides:, or a guide YAML file)"),
     "throttle-policy": (_policy, "validation", "the global throttle policy (guidelab eligible --policy FILE)"),
+    "programme": (_programme, "validation", "the guide programme and its global holdout, "
+                  "experiments/policies/programme.yaml"),
     "eligibility-input": (_user, "validation", "one user for guidelab eligible --user (inline JSON or a .json file)"),
     "result": (lambda: ResultDocument, "serialization", "the result JSON (reports/<id>.json, guidelab analyze --json)"),
 }

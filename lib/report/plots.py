@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from .words import metric_label, t
+from .words import form, metric_label, t
 
 if TYPE_CHECKING:
     from ..results import ExperimentResult
@@ -186,11 +186,11 @@ def daily_figure(result: ExperimentResult, lang: str = "en") -> go.Figure | None
                         [d.cumulative.abs_ci[0] * 100 for d in pts][::-1], fill="toself",
                         fillcolor=_rgba(colours[v], 0.15), line=dict(width=0), hoverinfo="skip", showlegend=False)
         fig.add_scatter(x=x, y=[d.cumulative.abs_diff * 100 for d in pts], mode="lines", name=f"{v} ({t('cumulative', lang)})",
-                        line=dict(color=colours[v]), hovertemplate=f"{v} · %{{x}}: %{{y:+.2f}}{'ポイント' if lang == 'ja' else ' pt'}<extra></extra>")
+                        line=dict(color=colours[v]), hovertemplate=f"{v} · %{{x}}: {form('pt', lang, x='%{y:+.2f}')}<extra></extra>")
         dd = [d for d in pts if d.daily.abs_diff is not None]
         fig.add_scatter(x=[str(d.day) for d in dd], y=[d.daily.abs_diff * 100 for d in dd], mode="markers",
                         name=f"{v} ({t('per_day', lang)})", marker=dict(color=colours[v], symbol="circle-open", size=7),
-                        hovertemplate=f"{v} · %{{x}}: %{{y:+.2f}}{'ポイント' if lang == 'ja' else ' pt'}<extra></extra>")
+                        hovertemplate=f"{v} · %{{x}}: {form('pt', lang, x='%{y:+.2f}')}<extra></extra>")
     fig.add_hline(y=0, line_dash="dash", line_color="#555")
     return _layout(fig, t("chart.daily", lang).format(metric=metric_label(daily["metric"], lang)),
                    t("assignment_day", lang), t("diff_axis", lang))
