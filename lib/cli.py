@@ -73,9 +73,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_assign(args: argparse.Namespace) -> int:
-    from .abtest import assign_batch
+    from .abtest import assign_batch, read_assignment_input
     from .experiment import load_experiment
-    from .ids import read_user_ids, write_table
+    from .ids import write_table
     from .progress import Progress
 
     progress = Progress("guidelab assign", quiet=args.quiet)
@@ -89,9 +89,9 @@ def cmd_assign(args: argparse.Namespace) -> int:
         return 0
     spec = load_experiment(args.spec)
     progress.stage(f"reading user ids from {args.users}")
-    ids = read_user_ids(Path(args.users), args.column)
+    ids, unit_ids = read_assignment_input(spec, args.users, args.column)
     progress.stage(f"assigning {len(ids):,} users")
-    table = assign_batch(spec, ids)
+    table = assign_batch(spec, ids, unit_ids)
     progress.stage(f"writing {args.out}")
     write_table(table, Path(args.out))
     progress.done("assigned")

@@ -105,7 +105,7 @@ def growthbook_payload(spec: ExperimentSpec) -> dict[str, Any]:
     """
     rule: dict[str, Any] = {
         "key": spec.id,
-        "hashAttribute": "id",
+        "hashAttribute": spec.hash_attribute,
         "seed": spec.hash_seed,
         "hashVersion": 2,
         "coverage": spec.coverage,

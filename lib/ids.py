@@ -13,8 +13,11 @@ from .errors import DataError
 from .values import sql_identifier, sql_literal
 
 
-def read_user_ids(path: Path, column: str = "user_id") -> pa.ChunkedArray:
-    """User ids as text (leading zeros kept) from CSV, Parquet, or a plain list (.txt, one id a line)."""
+def read_user_ids(path: Path, column: str = "user_id", *, allow_null: bool = False) -> pa.ChunkedArray:
+    """User ids as text (leading zeros kept) from CSV, Parquet, or a plain list (.txt, one id a line).
+
+    ``allow_null``: empty values are kept as nulls (for a unit attribute such as ``account_id``,
+    where a user without one is simply not in the experiment) instead of being an error."""
     if not path.is_file():
         raise DataError(path, "", "file not found")
     lit = sql_literal(path)
@@ -34,8 +37,11 @@ def read_user_ids(path: Path, column: str = "user_id") -> pa.ChunkedArray:
         if types[column] in ("FLOAT", "DOUBLE") or types[column].startswith("DECIMAL"):
             raise DataError(path, column, f"user ids are numbers of type {types[column]}: a number column loses "
                                           "leading zeros and long ids; export the ids as text")
+        if allow_null:
+            q = sql_identifier(column)
+            return con.sql(f"SELECT CAST({q} AS VARCHAR) AS v FROM {rel}").to_arrow_table().column("v")
         q = sql_identifier(column)
-        nulls = con.execute(f"SELECT count(*) FROM {rel} WHERE {q} IS NULL").fetchall()[0][0]
+        nulls = 0 if allow_null else con.execute(f"SELECT count(*) FROM {rel} WHERE {q} IS NULL").fetchall()[0][0]
         if nulls:
             raise DataError(path, column, f"{nulls:,} empty user id(s): every row needs an id")
         return con.sql(f"SELECT CAST({q} AS VARCHAR) AS user_id FROM {rel}").to_arrow_table().column("user_id")

@@ -389,13 +389,13 @@ def assign_and_log(spec_path: str | Path, users_path: str | Path, out_path: str 
 
     The log is written before the output file, so a refused reassignment writes neither.
     """
-    from .abtest import assign_batch
+    from .abtest import assign_batch, read_assignment_input
     from .experiment import load_experiment
-    from .ids import read_user_ids, write_table
+    from .ids import write_table
 
     spec = load_experiment(spec_path)
-    ids = read_user_ids(Path(users_path), column)
-    table = assign_batch(spec, ids)
+    ids, unit_ids = read_assignment_input(spec, users_path, column)
+    table = assign_batch(spec, ids, unit_ids)
     result = append_assignments(spec, table, Path(log_path), now) if log_path is not None else None
     write_table(table, Path(out_path))
     counts = table.group_by("variant").aggregate([("user_id", "count")]).to_pylist()

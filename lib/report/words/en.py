@@ -240,3 +240,11 @@ PREVIEW = {'lang_name': 'English',
 
 #: The Slack message.
 NOTIFY = {"open_report": "Open the report"}
+
+
+# --- Randomisation by account (issue 14): new keys, kept here to ease merging. ---
+CHECKS['rows_missing_unit'] = (
+    'every assigned user has the randomisation unit in {table}',
+    "{n:,} rows of users without the unit attribute (e.g. account_id) ({share:.2%}; threshold {threshold:.1%}), "
+    'not counted: GrowthBook never enrols them')
+LEDGER_REASONS['missing_unit'] = 'user without the randomisation unit (e.g. account_id)'

@@ -206,3 +206,11 @@ PREVIEW = {'lang_name': '日本語',
 
 #: The Slack message.
 NOTIFY = {"open_report": "レポートを開く"}
+
+
+# --- アカウント単位の割り当て（issue 14）：新しいキーはここに追加（マージしやすくするため）。 ---
+CHECKS['rows_missing_unit'] = (
+    '{table} の割り当てユーザー全員に割り当て単位あり',
+    '割り当て単位の属性（account_id など）がないユーザーの行 {n:,} 行（{share:.2%}、閾値 {threshold:.1%}）は集計しません'
+    '（GrowthBook はこのユーザーを実験に入れません）')
+LEDGER_REASONS['missing_unit'] = '割り当て単位（account_id など）のないユーザー'
