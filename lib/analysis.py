@@ -87,7 +87,19 @@ def sequential_view(cmp: Any, alpha: float, tuning: float) -> SequentialView:
 PROPORTION_METHOD = "miettinen-nurminen score (difference, relative lift); fisher exact below expected count 10"
 
 
+CLUSTER_METHOD = ("delta method on per-account sums, small-sample factor under a random-effects working model "
+                  "(Deng et al. 2018; Bell & McCaffrey 2002); Fieller interval for the relative lift")
+ACCOUNT_RATIO_METHOD = "delta method with covariance, accounts as units (Deng et al. 2018)"
+
+
 def _compare(kind: str, t: Any, c: Any, alpha: float) -> tuple[Any, str]:
+    from .account_stats import AccountRatioStats
+    from .stats.cluster import ClusterStats, compare_clustered
+
+    if isinstance(t, ClusterStats):  # randomised by account: every proportion and mean
+        return compare_clustered(t, c, alpha=alpha), CLUSTER_METHOD
+    if isinstance(t, AccountRatioStats):
+        return compare_ratios(t, c, alpha=alpha), ACCOUNT_RATIO_METHOD
     if kind == "proportion":
         return compare_proportions(t.successes, t.n, c.successes, c.n, alpha=alpha), PROPORTION_METHOD
     if kind == "mean":
@@ -128,12 +140,12 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
             known = comparisons.get((name, variant)) if comparisons is not None and kind == "proportion" else None
             cmp, method = (known, PROPORTION_METHOD) if known is not None else _compare(kind, t, c, alpha)
             unadjusted = None
-            if st.cuped and cov is not None and kind in ("proportion", "mean"):
+            if st.cuped and cov is not None and kind in ("proportion", "mean") and cov.get(variant) is not None:
                 unadjusted = cmp
                 cmp = compare_cuped(cov[variant], cov[control], alpha=alpha)
                 method = "cuped regression adjustment (Deng et al. 2013), normal interval"
             bayes = None
-            if st.bayesian and kind == "proportion":
+            if st.bayesian and kind == "proportion" and hasattr(t, "successes"):  # not by account
                 bayes = beta_binomial(t.successes, t.n, c.successes, c.n, prior=tuple(st.prior), alpha=alpha)
                 if not higher and bayes.chance_to_beat_control is not None:  # lower is better (dismissals)
                     bayes = replace(bayes, chance_to_beat_control=1.0 - bayes.chance_to_beat_control,
@@ -212,7 +224,7 @@ def _diff_and_se(kind: str, t: Any, c: Any, cmp: Any, alpha: float) -> tuple[flo
     """(difference, SE) for guardrail bounds. Proportions: Agresti-Caffo (one success and one failure
     added to each arm; Agresti & Caffo 2000), so an arm with 0 events never has a zero SE;
     otherwise the comparison's own SE."""
-    if kind == "proportion":
+    if kind == "proportion" and hasattr(t, "successes"):  # by account: the clustered comparison's SE
         if not t.n or not c.n:
             return None, None
         pt, pc = (t.successes + 1) / (t.n + 2), (c.successes + 1) / (c.n + 2)
@@ -240,6 +252,12 @@ def _guardrail_bounds(r: MetricResult, t: Any, c: Any, mode: str, alpha: float, 
     confidence sequence at 2 alpha (one-sided alpha) in sequential mode; the lower (harm) bound
     is always the confidence sequence at alpha (one-sided alpha/2), valid at every look.
     """
+    if ceiling is not None and not hasattr(t, "successes"):  # by account: the arm's clustered interval
+        est, se, n = r.comparison.estimate, r.comparison.se_estimate, getattr(t, "n_users", 0)
+        if r.kind != "proportion" or est is None or se is None or not n:
+            return None, None
+        z_up = _z_one_sided(alpha) if mode == "fixed" else _cs_multiplier(n, 2 * alpha, tuning)
+        return est - _cs_multiplier(n, alpha, tuning) * se, est + z_up * se
     if ceiling is not None:
         if r.kind != "proportion" or not t.n:
             return None, None
@@ -286,15 +304,42 @@ def _planned(primary: MetricStatistics, row: MetricResult, *, alpha: float, mde:
     base = baseline if baseline is not None else row.value_control
     effect = mde if primary.higher_is_better else -mde
     variance = None
+    clustered = primary.by_variant.get(row.control)
     if primary.kind == "mean":
         variance = getattr(row.observed, "variance_control", None)
+        if variance is None and hasattr(clustered, "sum_user_y2"):  # by account: the user-level variance
+            variance = _user_variance(clustered)
     elif primary.kind != "proportion":
         return None
     try:
-        return users_needed(base, effect, alpha=alpha, comparisons=arms, power=power, ratio=ratio,
+        need = users_needed(base, effect, alpha=alpha, comparisons=arms, power=power, ratio=ratio,
                             sequential=sequential, tuning=tuning, kind=primary.kind, variance=variance)
     except (ValueError, TypeError):
         return None
+    if hasattr(clustered, "sum_user_y2"):
+        return _clustered_need(need, row.comparison)
+    return need
+
+
+def _user_variance(s: Any) -> float | None:
+    """The user-level sample variance of a metric from its :class:`ClusterStats`."""
+    if s.n_users < 2:
+        return None
+    return max(s.sum_user_y2 - s.sum_y * s.sum_y / s.n_users, 0.0) / (s.n_users - 1)
+
+
+def _clustered_need(need: tuple[int, int], cmp: Any) -> tuple[int, int] | None:
+    """(control, treatment) users when accounts are randomised: each arm's user-randomised need
+    inflated by the design effect of the observed ICC (clipped at 0) and account sizes, by
+    :func:`guidelab.stats.cluster.users_needed_clustered`, the function ``guidelab plan`` uses."""
+    from .stats.cluster import users_needed_clustered
+
+    icc, m, cv = getattr(cmp, "icc", None), getattr(cmp, "mean_account_size", None), getattr(cmp, "cv_account_size", None)
+    if icc is None or m is None or cv is None:
+        return None
+    rho = min(max(icc, 0.0), 0.999)
+    return (users_needed_clustered(need[0], rho, max(m, 1.0), cv).users,
+            users_needed_clustered(need[1], rho, max(m, 1.0), cv).users)
 
 
 def _progress(primary: MetricStatistics, rows: Sequence[MetricResult], control: str, assigned: Mapping[str, int],
@@ -400,6 +445,8 @@ def analyze_sufficient_statistics(
     ledger: Any = None,
     scheduled_end: dt.date | None = None,
     comparisons: Mapping[tuple[str, str], Any] | None = None,
+    accounts: Mapping[str, int] | None = None,
+    randomisation_unit: str = "user",
 ) -> ExperimentResult:
     """Statistics and verdict from per-variant sufficient statistics: THE entry point every path calls.
 
@@ -418,7 +465,10 @@ def analyze_sufficient_statistics(
     last day, so a decision look expected after it is said plainly; ``comparisons``: proportion
     comparisons already computed, (metric, variant) -> the result of
     :func:`guidelab.stats.proportions.compare_proportions` for that arm against ``control`` at
-    ``alpha`` (see :func:`compare_all`): the bulk path computes them for many groups at once.
+    ``alpha`` (see :func:`compare_all`): the bulk path computes them for many groups at once;
+    ``accounts``: accounts per variant when ``randomisation_unit`` is an account
+    attribute: the sample-ratio check then counts accounts, the randomised units, and the
+    metrics' statistics are per-account (:mod:`guidelab.account_stats`).
     """
     st = statistics or StatisticsSpec()
     mode = "sequential" if st.sequential else "fixed"
@@ -428,7 +478,7 @@ def analyze_sufficient_statistics(
     kinds = {m.name: m.kind for m in metrics}
     covariates = {m.name: m.covariate for m in metrics}
     rows = compare_all(metric_counts, control, alpha, st, kinds, covariates, comparisons)
-    srm = srm_test(dict(assigned), weights)
+    srm = srm_test(dict(accounts) if accounts else dict(assigned), weights)
     primary_metric = next(m for m in metrics if m.role == "primary")
     primary = [r for r in rows if r.role == "primary"]
     arms = max(1, len(primary))
@@ -471,10 +521,10 @@ def analyze_sufficient_statistics(
                                "share": p.share, "decision_look": p.decision_look,
                                "decision_date": p.decision_date.isoformat() if p.decision_date else None}
                            for v, p in progress.items()},
-               "baseline": baseline, "planned_users": planned_users}
+               "baseline": baseline, "planned_users": planned_users, **({"randomisation_unit": randomisation_unit} if accounts else {})}
     return ExperimentResult(experiment, as_of, decision, srm, rows, list(data_checks), dict(assigned),
                             list(daily_assigned), alpha, mde, control, methods, dict(analyses or {}),
-                            ledger=ledger)
+                            ledger=ledger, accounts=dict(accounts) if accounts else None)
 
 
 def analyze_counts(spec: ExperimentSpec, counts: ExperimentCounts) -> ExperimentResult:
@@ -487,7 +537,7 @@ def analyze_counts(spec: ExperimentSpec, counts: ExperimentCounts) -> Experiment
         guardrail_margins=spec.guardrail_margins, guardrail_ceilings=spec.guardrail_ceilings,
         no_guide_arms=no_guide, planned_users=spec.planned_users, baseline=spec.baseline,
         daily_assigned=counts.daily_assigned, as_of=counts.as_of, scheduled_end=spec.end, data_checks=counts.checks,
-        analyses=curve_analyses(spec, counts), ledger=counts.ledger)
+        analyses=curve_analyses(spec, counts), ledger=counts.ledger, accounts=counts.accounts, randomisation_unit=spec.unit)
 
 
 def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = None,
@@ -501,11 +551,12 @@ def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.dat
     (default: they are an error). ``engine`` (:class:`guidelab.engine.EngineOptions`): where the
     SQL runs, DuckDB (default) or Spark.
     """
+    from .account_stats import with_account_statistics
     from .timeseries import goal_life_counts, retention_curve_counts
 
     ed = open_event_data(data_dir, encoding=encoding, data_timezone=spec.data_timezone, engine=engine)
     try:
-        counts = compute_counts(ed, spec, as_of, today)
+        counts = with_account_statistics(ed, spec, compute_counts(ed, spec, as_of, today))
         counts = replace(counts, curves=retention_curve_counts(ed, spec, counts.as_of, CURVE_HORIZON_DAYS),
                           goal_life=goal_life_counts(ed, spec) if spec.goal_event else None)
         breakdowns = breakdown_analyses(spec, ed, counts.as_of)

@@ -277,7 +277,13 @@ def cmd_publish(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     from .plan import plan_from_cli
 
-    print(plan_from_cli(args.spec, args.baseline, args.daily_users, args.days, lang=args.lang, as_json=args.json))
+    try:
+        text = plan_from_cli(args.spec, args.baseline, args.daily_users, args.days, lang=args.lang, as_json=args.json,
+                             icc=args.icc, mean_account_size=args.mean_account_size,
+                             cv_account_size=args.cv_account_size, design_effect=args.design_effect)
+    except ValueError as exc:  # a bad number: said plainly, no traceback
+        raise GuidelabError(str(exc)) from None
+    print(text)
     return 0
 
 
@@ -385,6 +391,14 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--baseline", type=float, required=True, help="the control's expected rate of the primary metric, e.g. 0.2")
     pl.add_argument("--daily-users", type=float, required=True, help="users entering the experiment per day (all arms)")
     pl.add_argument("--days", type=int, default=None, help="also: the MDE detectable in this many days")
+    pl.add_argument("--icc", type=float, default=None,
+                    help="randomised by account: the intra-class correlation of the primary metric (with "
+                         "--mean-account-size)")
+    pl.add_argument("--mean-account-size", type=float, default=None, help="randomised by account: users per account")
+    pl.add_argument("--cv-account-size", type=float, default=None,
+                    help="randomised by account: coefficient of variation of the account sizes (default 0)")
+    pl.add_argument("--design-effect", type=float, default=None,
+                    help="randomised by account: the design effect itself (instead of --icc and the sizes)")
     pl.add_argument("--lang", choices=["en", "ja"], default="en")
     pl.add_argument("--json", action="store_true")
     pl.set_defaults(func=cmd_plan)

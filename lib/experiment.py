@@ -190,6 +190,18 @@ class VariantTruth(_Model):
         return tuple(self.nps_scores) if self.nps_scores is not None else self.DEFAULT_NPS_SCORES
 
 
+class AccountSimulationSpec(_Model):
+    """Simulated accounts for a spec randomised by account: sizes (users per account) drawn from a
+    log-normal with ``median_users`` and ``sigma`` (log scale), clipped to 1..``max_users``, and
+    ``icc``: the intra-class correlation of the goal (a Beta-Binomial account rate; exactly
+    ``icc`` within an arm) and of the engagement class behind daily activity."""
+
+    median_users: float = Field(4.0, ge=1, le=1000)
+    sigma: float = Field(1.2, ge=0, le=3)
+    max_users: int = Field(500, ge=1, le=100_000)
+    icc: float = Field(0.1, gt=0, lt=1)
+
+
 class SimulationSpec(_Model):
     """Ground truth the simulator writes data from, so estimates can be checked against it."""
 
@@ -216,6 +228,7 @@ class SimulationSpec(_Model):
         default_factory=dict,
         description="{attribute: {value: multiplier}} of every variant's retention_lift for those users",
     )
+    accounts: AccountSimulationSpec = AccountSimulationSpec()  # used when the spec randomises by account
     variants: dict[str, VariantTruth]
 
     @field_validator("retention")

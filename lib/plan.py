@@ -17,6 +17,11 @@ alpha and power, :func:`plan_experiment` works out
 
 Formulas: :mod:`guidelab.stats.power` (unpooled two-proportion normal approximation; Chow, Shao &
 Wang sec. 4.2) and the confidence sequence of Waudby-Smith et al. (Ann. Statist. 2024).
+
+Randomised by account (``unit: account_id``): every arm's users are inflated by the design
+effect, from an ICC and the account sizes (:func:`guidelab.stats.cluster.users_needed_clustered`,
+the function the analysis' days still needed also uses) or given directly, and the MDE at a
+number of days is that of users / design effect (:class:`Clustering`).
 """
 from __future__ import annotations
 
@@ -31,7 +36,8 @@ from typing import Any, ClassVar
 from .catalog import MetricDef, parse_metric
 from .experiment import ExperimentSpec, load_experiment
 from .report.words import check_lang, number, pct
-from .serialize import ResultModel
+from .serialize import JsonField, ResultModel
+from .stats.cluster import design_effect_from_icc, users_needed_clustered
 from .stats.power import (
     mde_for_sample_size,
     sample_size_two_proportions,
@@ -43,6 +49,7 @@ from .stats.sequential import DEFAULT_TUNING
 from .stats.sequential import METHOD as SEQUENTIAL_METHOD
 
 __all__ = [
+    "Clustering",
     "ArmPlan",
     "ComparisonPlan",
     "PlanResult",
@@ -95,6 +102,55 @@ def _check_days(value: Any) -> int | None:
     return int(value)
 
 
+# --------------------------------------------------------------------------- clustering
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """How randomising accounts inflates the users needed: an ICC with the mean account size (and
+    the coefficient of variation of the sizes, default 0 = equal sizes), or a design effect given
+    directly (from a previous experiment's report, say). ``design_effect`` is then
+    1 + ((1 + CV²)·m̄ - 1)·ICC (:func:`guidelab.stats.cluster.design_effect_from_icc`) or the given one.
+    ValueError for an ICC outside [0, 1), a size below 1, a design effect below 1, or both forms."""
+
+    icc: float | None = None
+    mean_account_size: float | None = None
+    cv_account_size: float = 0.0
+    given_design_effect: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.given_design_effect is not None:
+            if self.icc is not None:
+                raise ValueError("give either an ICC with the mean account size, or a design effect, not both")
+            d = self.given_design_effect
+            if isinstance(d, bool) or not isinstance(d, Real) or not math.isfinite(d) or d < 1:
+                raise ValueError(f"the design effect must be a number >= 1 (variance under account randomisation / "
+                                 f"variance with independent users), got {d!r}")
+        elif self.icc is None or self.mean_account_size is None:
+            raise ValueError("an ICC needs the mean account size (users per account), and the other way round")
+        else:
+            design_effect_from_icc(self.icc, self.mean_account_size, self.cv_account_size)  # validates
+
+    @property
+    def design_effect(self) -> float:
+        if self.given_design_effect is not None:
+            return float(self.given_design_effect)
+        return design_effect_from_icc(self.icc, self.mean_account_size, self.cv_account_size)  # type: ignore[arg-type]
+
+    def users(self, users_if_independent: int) -> int:
+        """Users one arm needs when accounts are randomised (the analysis' function with an ICC)."""
+        if users_if_independent < 1:
+            return users_if_independent
+        if self.given_design_effect is None:
+            return users_needed_clustered(users_if_independent, self.icc, self.mean_account_size,  # type: ignore[arg-type]
+                                          self.cv_account_size).users
+        return max(users_if_independent, _ceil(users_if_independent * self.design_effect))
+
+    def accounts(self, users: int) -> int | None:
+        """Accounts holding ``users`` users at the mean account size (None when it is not known)."""
+        return None if self.mean_account_size is None else _ceil(users / float(self.mean_account_size))
+
+
 # --------------------------------------------------------------------------- results
 
 
@@ -131,6 +187,11 @@ class ArmPlan(ResultModel):
     needed_sequential: int
     assigned_fixed: int  # users_fixed * weight: what the arm receives when the plan is followed
     assigned_sequential: int
+
+
+_CLUSTER_FIELDS = ("design_effect", "icc", "mean_account_size", "cv_account_size", "accounts_fixed",
+                   "accounts_sequential")
+"""Fields of :class:`PlanResult` set only for a spec randomised by account (left out of the JSON otherwise)."""
 
 
 @dataclass(frozen=True)
@@ -170,13 +231,32 @@ class PlanResult(ResultModel):
     notes: tuple[str, ...]
     notes_ja: tuple[str, ...] = ()
     name_ja: str = ""
+    # randomised by account (None otherwise): the design effect applied, its inputs, accounts needed
+    design_effect: float | None = None
+    icc: float | None = None
+    mean_account_size: float | None = None
+    cv_account_size: float | None = None
+    accounts_fixed: int | None = None
+    accounts_sequential: int | None = None
 
     def _label(self, ja: bool) -> str:
         return parse_metric(self.metric).label("ja") if ja else self.metric_label
 
+    def _clustering_line(self, ja: bool) -> str | None:
+        if self.design_effect is None:
+            return None
+        src = ""
+        if self.icc is not None:
+            src = (f"（ICC {self.icc:g}、平均 {self.mean_account_size:g} 人/アカウント、大きさの変動係数 {self.cv_account_size:g}）"
+                   if ja else f" (ICC {self.icc:g}, {self.mean_account_size:g} users per account, size CV "
+                              f"{self.cv_account_size:g})")
+        return (f"アカウント単位の割り当て: デザイン効果 {self.design_effect:.2f}{src}。各群の人数に掛けています。" if ja
+                else f"Randomised by account: design effect {self.design_effect:.2f}{src}, applied to every arm's users.")
+
     sequential_method: ClassVar[str] = SEQUENTIAL_METHOD
     _json_typed = False
-    _json_fields = (*(f for f in __annotations__ if f not in ("sequential_method", "_json_typed")), "sequential_method")
+    _json_fields = (*(f for f in __annotations__ if f not in ("sequential_method", "_json_typed", *_CLUSTER_FIELDS)),
+                    "sequential_method", *(JsonField(f, omit_none=True) for f in _CLUSTER_FIELDS))
 
     # ---- presentation -----------------------------------------------------------------
     def table_rows(self, lang: str = "en") -> list[tuple[str, str, str]]:
@@ -192,6 +272,9 @@ class PlanResult(ResultModel):
             rows.append((label, number(a.needed_fixed), number(a.needed_sequential)))
         rows.append(("実験に必要な総ユーザー数" if ja else "Users in the experiment",
                      number(self.users_fixed), number(self.users_sequential)))
+        if self.accounts_fixed is not None and self.accounts_sequential is not None:
+            rows.append(("実験に必要なアカウント数" if ja else "Accounts in the experiment",
+                         number(self.accounts_fixed), number(self.accounts_sequential)))
         rows.append(("登録にかかる日数" if ja else "Enrollment days",
                      f"{self.enrollment_days_fixed:,.1f}", f"{self.enrollment_days_sequential:,.1f}"))
         if self.lag_days:
@@ -229,6 +312,9 @@ class PlanResult(ResultModel):
             out.append(f"Traffic: {number(self.daily_users)} users/day x coverage {pct(self.coverage, 0)} = "
                        f"{self.daily_enrolled:,.1f} enrolled/day")
             head = ("", "fixed horizon", f"sequential (look daily, N*={number(self.tuning)})")
+        cl = self._clustering_line(ja)
+        if cl:
+            out.append(cl)
         out.append("")
         out.extend(_table([head, *self.table_rows(lang)]))
         notes = self.notes_ja if ja and self.notes_ja else self.notes
@@ -272,14 +358,18 @@ class _Setup:
     direction: int
     alpha_c: float
     tuning: float
+    clustering: Clustering | None = None
 
 
-def _setup(spec: ExperimentSpec, baseline_rate: Any, tuning: Any) -> _Setup:
+def _setup(spec: ExperimentSpec, baseline_rate: Any, tuning: Any, clustering: Clustering | None = None) -> _Setup:
     p0 = _check_rate(baseline_rate)
     metric = parse_metric(spec.metrics.primary)
     direction = 1 if metric.higher_is_better else -1
     k = len(spec.treatment_keys)
-    return _Setup(spec, metric, p0, direction, spec.alpha / k, float(tuning))
+    if clustering is not None and not spec.clustered:
+        raise ValueError(f"{spec.id} randomises users (no unit: in the spec): an ICC or a design effect applies "
+                         "only to a spec randomised by account (unit: account_id)")
+    return _Setup(spec, metric, p0, direction, spec.alpha / k, float(tuning), clustering)
 
 
 def _comparisons(s: _Setup, effect: float) -> list[ComparisonPlan]:
@@ -294,6 +384,8 @@ def _comparisons(s: _Setup, effect: float) -> list[ComparisonPlan]:
         kw = dict(alpha=s.spec.alpha, comparisons=k, power=s.spec.power, ratio=r, tuning=s.tuning)
         nc_f, nt_f = users_needed(s.p0, effect, sequential=False, **kw)
         nc_s, nt_s = users_needed(s.p0, effect, sequential=True, **kw)
+        if s.clustering is not None:
+            nc_f, nt_f, nc_s, nt_s = (s.clustering.users(n) for n in (nc_f, nt_f, nc_s, nt_s))
         out.append(ComparisonPlan(
             treatment=t, ratio=r,
             n_control_fixed=nc_f, n_treatment_fixed=nt_f, users_fixed=_ceil(max(nc_f / wc, nt_f / w[t])),
@@ -307,6 +399,8 @@ def _mde_at_users(s: _Setup, users: float, comp: ComparisonPlan) -> tuple[float 
     """(fixed, sequential) MDE of one comparison when the experiment has ``users`` matured users."""
     if users <= 0:
         return None, None
+    if s.clustering is not None:  # accounts: worth users / design effect independent users
+        users = users / s.clustering.design_effect
     nc = users * s.spec.weights[s.spec.control_key]
     kw = dict(alpha=s.alpha_c, power=s.spec.power, ratio=comp.ratio, direction=s.direction)
     return (mde_for_sample_size(s.p0, nc, **kw),
@@ -326,6 +420,7 @@ def plan_experiment(
     daily_users: float,
     days: int | None = None,
     tuning: float = DEFAULT_TUNING,
+    clustering: Clustering | None = None,
 ) -> PlanResult:
     """Sample size, days to decision and (given ``days``) detectable effect for ``spec``.
 
@@ -342,10 +437,12 @@ def plan_experiment(
     ceil(enrollment days) + :func:`days_for_metric_lag`. The sequential column is the horizon at
     which the confidence sequence excludes 0 with the planned power (one look there); the team
     may look every day before that and stops earlier when the effect is larger.
-    ValueError for a baseline outside (0, 1), daily_users <= 0, days < 1 or an MDE that moves the
-    rate outside (0, 1).
+    ``clustering`` (a spec randomised by account): every arm's users are inflated by its design
+    effect, and the MDE at ``days`` is that of users / design effect (see :class:`Clustering`).
+    ValueError for a baseline outside (0, 1), daily_users <= 0, days < 1, an MDE that moves the
+    rate outside (0, 1), or clustering for a spec randomised by user.
     """
-    s = _setup(spec, baseline_rate, tuning)
+    s = _setup(spec, baseline_rate, tuning, clustering)
     daily = _check_daily(daily_users)
     days = _check_days(days)
     effect = s.direction * spec.mde
@@ -380,21 +477,28 @@ def plan_experiment(
         mde_f, mde_s = _worst([p[0] for p in pairs]), _worst([p[1] for p in pairs])
 
     notes, notes_ja = _notes(s, k, lag, days, enroll_f, enroll_s, mde_f)
+    n_arm_f = sample_size_two_proportions(s.p0, effect, alpha=s.alpha_c, power=spec.power)
+    n_arm_s = sequential_sample_size_two_proportions(s.p0, effect, alpha=s.alpha_c, power=spec.power, tuning=s.tuning)
+    cl: dict[str, Any] = {}
+    if clustering is not None:
+        n_arm_f, n_arm_s = clustering.users(n_arm_f), clustering.users(n_arm_s)
+        cl = dict(design_effect=clustering.design_effect, icc=clustering.icc,
+                  mean_account_size=clustering.mean_account_size,
+                  cv_account_size=clustering.cv_account_size if clustering.icc is not None else None,
+                  accounts_fixed=clustering.accounts(users_f), accounts_sequential=clustering.accounts(users_s))
     return PlanResult(
         experiment_id=spec.id, name=spec.display_name("en"), metric=s.metric.name,
         metric_label=s.metric.label("en"), baseline_rate=s.p0, mde=effect,
         target_rate=s.p0 * (1 + effect), alpha=spec.alpha, comparisons_count=k,
         alpha_per_comparison=s.alpha_c, correction="bonferroni" if k > 1 else None,
         power=spec.power, tuning=s.tuning,
-        n_per_arm_fixed=sample_size_two_proportions(s.p0, effect, alpha=s.alpha_c, power=spec.power),
-        n_per_arm_sequential=sequential_sample_size_two_proportions(
-            s.p0, effect, alpha=s.alpha_c, power=spec.power, tuning=s.tuning),
+        n_per_arm_fixed=n_arm_f, n_per_arm_sequential=n_arm_s,
         arms=tuple(arms), comparisons=tuple(comps), users_fixed=users_f, users_sequential=users_s,
         daily_users=daily, coverage=spec.coverage, daily_enrolled=enrolled,
         enrollment_days_fixed=enroll_f, enrollment_days_sequential=enroll_s, lag_days=lag,
         days_to_decision_fixed=_ceil(enroll_f) + lag, days_to_decision_sequential=_ceil(enroll_s) + lag,
         days=days, mde_fixed_at_days=mde_f, mde_sequential_at_days=mde_s,
-        notes=tuple(notes), notes_ja=tuple(notes_ja), name_ja=spec.display_name("ja"),
+        notes=tuple(notes), notes_ja=tuple(notes_ja), name_ja=spec.display_name("ja"), **cl,
     )
 
 
@@ -437,6 +541,13 @@ def _notes(s: _Setup, k: int, lag: int, days: int | None, enroll_f: float, enrol
         ja.append(f"仕様上の登録期間は{run}日（{spec.start}〜{spec.end}）です。固定期間の計画では{enroll_f:.1f}日、"
                   f"逐次検定では{enroll_s:.1f}日の登録が必要です"
                   + ("（固定期間の計画には期間が足りません）。" if enroll_f > run else "。"))
+    if spec.clustered and s.clustering is None:
+        en.append(f"{spec.id} is randomised by {spec.unit}, but no ICC or design effect was given: these numbers "
+                  "assume independent users and are too small. Give --icc with --mean-account-size (and "
+                  "--cv-account-size), or --design-effect (a report of an earlier experiment shows both).")
+        ja.append(f"{spec.id} は {spec.unit} 単位で割り当てますが、ICC もデザイン効果も指定されていないため、この人数は"
+                  "ユーザーを独立とみなした値で、少なすぎます。--icc と --mean-account-size（と --cv-account-size）、"
+                  "または --design-effect を指定してください（以前の実験のレポートに両方が載っています）。")
     if days is not None and days <= lag:
         en.append(f"No users have matured by day {days} (the metric needs {lag} days): nothing is detectable.")
         ja.append(f"{days}日目までに指標が確定するユーザーがいません（{lag}日必要）。効果は検出できません。")
@@ -452,6 +563,7 @@ def mde_days_curve(
     daily_users: float,
     mdes: list[float] | None = None,
     tuning: float = DEFAULT_TUNING,
+    clustering: Clustering | None = None,
 ) -> list[dict[str, Any]]:
     """Days to decision (fixed and sequential) for a range of relative MDEs: rows for a chart.
 
@@ -459,7 +571,7 @@ def mde_days_curve(
     alpha split, weights, coverage, lag); MDEs that move the rate outside (0, 1) are skipped.
     Each row: mde (signed), users_fixed, users_sequential, days_fixed, days_sequential.
     """
-    s = _setup(spec, baseline_rate, tuning)
+    s = _setup(spec, baseline_rate, tuning, clustering)
     enrolled = _check_daily(daily_users) * spec.coverage
     lag = days_for_metric_lag(s.metric)
     if mdes is None:
@@ -483,6 +595,10 @@ def plan_from_cli(
     days: int | None = None,
     lang: str = "en",
     as_json: bool = False,
+    icc: float | None = None,
+    mean_account_size: float | None = None,
+    cv_account_size: float | None = None,
+    design_effect: float | None = None,
 ) -> str:
     """What ``guidelab plan SPEC --baseline B --daily-users U [--days D] [--json]`` prints.
 
@@ -492,7 +608,15 @@ def plan_from_cli(
     """
     check_lang(lang)
     spec = load_experiment(spec_path)
-    result = plan_experiment(spec, baseline_rate, daily_users, days)
+    clustering = None
+    if design_effect is not None and (icc is not None or mean_account_size is not None or cv_account_size is not None):
+        raise ValueError("give either --design-effect, or --icc with --mean-account-size (and --cv-account-size), "
+                         "not both")
+    if design_effect is not None:
+        clustering = Clustering(given_design_effect=design_effect)
+    elif icc is not None or mean_account_size is not None or cv_account_size is not None:
+        clustering = Clustering(icc=icc, mean_account_size=mean_account_size, cv_account_size=cv_account_size or 0.0)
+    result = plan_experiment(spec, baseline_rate, daily_users, days, clustering=clustering)
     if as_json:
         return json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     return result.to_text(lang)

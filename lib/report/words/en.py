@@ -248,3 +248,22 @@ CHECKS['rows_missing_unit'] = (
     "{n:,} rows of users without the unit attribute (e.g. account_id) ({share:.2%}; threshold {threshold:.1%}), "
     'not counted: GrowthBook never enrols them')
 LEDGER_REASONS['missing_unit'] = 'user without the randomisation unit (e.g. account_id)'
+WORDS.update({
+    'cluster.title': 'Randomised by account',
+    'cluster.intro': 'Whole accounts were randomised (unit: {unit}): users of one account see the same arm and '
+                     'behave alike, so every metric is analysed with account-level variance (the delta method on '
+                     'per-account sums), not as if users were independent.',
+    'cluster.accounts': 'Accounts',
+    'cluster.mean_size': 'Users per account',
+    'cluster.accounts_tc': 'Accounts (arm / control)',
+    'cluster.icc': 'ICC',
+    'cluster.design_effect': 'Design effect',
+    'cluster.design_effect_icc': 'Design effect from ICC',
+    'cluster.effective_accounts': 'Effective accounts',
+    'cluster.p_naive': 'p if users were independent',
+    'cluster.note': 'ICC: intra-class correlation of the metric within accounts. Design effect: the variance of '
+                    'the difference divided by what it would be if users were independent (observed, and '
+                    '1 + (Σn²/N − 1)·ICC from the ICC and the account sizes). Effective accounts below about 15 '
+                    'mean a few large accounts dominate and every interval is too narrow. The last column is the '
+                    'naive user-level test, shown for comparison only: the verdict uses the account-level one.',
+})

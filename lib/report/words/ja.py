@@ -214,3 +214,21 @@ CHECKS['rows_missing_unit'] = (
     '割り当て単位の属性（account_id など）がないユーザーの行 {n:,} 行（{share:.2%}、閾値 {threshold:.1%}）は集計しません'
     '（GrowthBook はこのユーザーを実験に入れません）')
 LEDGER_REASONS['missing_unit'] = '割り当て単位（account_id など）のないユーザー'
+WORDS.update({
+    'cluster.title': 'アカウント単位の割り当て',
+    'cluster.intro': 'アカウント単位で割り当てました（unit: {unit}）。同じアカウントのユーザーは同じアームに入り、'
+                     '行動も似るため、すべての指標をアカウント単位の分散（アカウントごとの合計に基づくデルタ法）で分析し、'
+                     'ユーザーを独立とはみなしません。',
+    'cluster.accounts': 'アカウント数',
+    'cluster.mean_size': 'アカウントあたりユーザー数',
+    'cluster.accounts_tc': 'アカウント数（アーム／対照）',
+    'cluster.icc': '級内相関（ICC）',
+    'cluster.design_effect': 'デザイン効果',
+    'cluster.design_effect_icc': 'ICC からのデザイン効果',
+    'cluster.effective_accounts': '実効アカウント数',
+    'cluster.p_naive': 'ユーザーを独立とみなした p 値',
+    'cluster.note': 'ICC：アカウント内での指標の級内相関。デザイン効果：差の分散が、ユーザーを独立とみなした場合の何倍か'
+                    '（実測値と、ICC とアカウントの大きさから求めた 1 + (Σn²/N − 1)·ICC）。実効アカウント数が 15 程度を'
+                    '下回るときは少数の大きなアカウントが支配しており、どの区間も狭すぎます。最後の列はユーザー単位の素朴な'
+                    '検定で、比較のためだけに示しています。判定はアカウント単位の検定を使います。',
+})
