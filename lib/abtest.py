@@ -145,8 +145,8 @@ def read_assignment_input(spec: ExperimentSpec, path: str | Path, column: str = 
     try:
         return ids, read_user_ids(Path(path), spec.unit, allow_null=True)
     except DataError as exc:
-        raise DataError(Path(path), spec.unit, f"{spec.id} is randomised by {spec.unit}: the users file needs a "
-                                               f"{spec.unit} column ({exc.message})"
+        raise DataError(Path(path), spec.unit, f"{spec.id} is randomised by {spec.unit}: the users file needs the column "
+                                               f"{spec.unit} ({exc.message})"
                         ) from None
 
 

@@ -29,7 +29,7 @@ from .metrics import ExperimentCounts, metric_counts_sql, ratio_sql
 from .stats.cluster import ClusterStats
 from .stats.ratio import RatioStats
 
-__all__ = ["AccountRatioStats", "account_sums_sql", "account_ratio_sql", "accounts_per_variant_sql",
+__all__ = ["AccountRatioStats", "account_sums_sql", "cluster_stats_rows", "account_ratio_sql", "accounts_per_variant_sql",
            "with_account_statistics"]
 
 _USERS_WITH_ACCOUNT = "(SELECT e.*, a.unit_id AS _gl_account FROM exp_users e JOIN exp_assigned a USING (uk))"
@@ -40,21 +40,33 @@ class AccountRatioStats(RatioStats):
     """:class:`RatioStats` whose units are accounts (``n`` = accounts, sums = per-account totals)."""
 
 
-def account_sums_sql(eligible: str, value: str) -> str:
+def account_sums_sql(eligible: str, value: str, source: str = _USERS_WITH_ACCOUNT, variant: str = "variant",
+                     account: str = "_gl_account") -> str:
     """SQL: per variant, the 10 fields of :class:`ClusterStats` of the per-user ``value`` over the
-    users meeting ``eligible`` (a missing value counts 0, as in the user-level sums). The casts keep
-    the powers of n from overflowing integers and y*y/n from being an integer division."""
+    users meeting ``eligible`` (a missing value counts 0, as in the user-level sums). ``source``:
+    one row per user with the ``variant`` and ``account`` columns (default: ``exp_users`` with its
+    account). The casts keep the powers of n from overflowing integers and y*y/n from being an
+    integer division."""
     v = f"coalesce(CAST({value} AS DOUBLE), 0.0)"
     return f"""
         WITH acc AS (
-            SELECT variant, _gl_account, CAST(count(*) AS DOUBLE) AS n, sum({v}) AS y, sum({v} * {v}) AS q
-            FROM {_USERS_WITH_ACCOUNT} u
+            SELECT {variant} AS variant, {account} AS _gl_account, CAST(count(*) AS DOUBLE) AS n, sum({v}) AS y,
+                   sum({v} * {v}) AS q
+            FROM {source} u
             WHERE {eligible}
-            GROUP BY variant, _gl_account)
+            GROUP BY 1, 2)
         SELECT variant, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y, sum(y * y) AS sum_y2,
                sum(n * n) AS sum_n2, sum(n * y) AS sum_ny, sum(n * n * n) AS sum_n3, sum(n * n * n * n) AS sum_n4,
                sum(q) AS sum_user_y2, sum(y * y / n) AS sum_y2_over_n
         FROM acc GROUP BY variant ORDER BY variant"""
+
+
+def cluster_stats_rows(rows: list[tuple]) -> dict[str, ClusterStats]:
+    """``{variant: ClusterStats}`` from the rows of :func:`account_sums_sql`."""
+    out = {}
+    for v, k, n, *rest in rows:
+        out[v] = ClusterStats(int(k), int(round(float(n))), *(float(x or 0) for x in rest))
+    return out
 
 
 def account_ratio_sql(eligible: str, numerator: str, denominator: str) -> str:
@@ -108,9 +120,7 @@ def with_account_statistics(ed: Any, spec: ExperimentSpec, counts: ExperimentCou
                                                float(sy2 or 0), float(sxy or 0))
         else:
             eligible, value = metric_counts_sql(mdef, spec)
-            for v, *sums in con.execute(account_sums_sql(eligible, value)).fetchall():
-                if v in out:
-                    k, n, *rest = sums
-                    out[v] = ClusterStats(int(k), int(round(float(n))), *(float(s or 0) for s in rest))
+            found = cluster_stats_rows(con.execute(account_sums_sql(eligible, value)).fetchall())
+            out.update({v: st for v, st in found.items() if v in out})
         metrics.append(replace(m, by_variant=out, covariate=None))
     return replace(counts, metrics=metrics, accounts=accounts)

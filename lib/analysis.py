@@ -330,14 +330,14 @@ def _user_variance(s: Any) -> float | None:
 
 def _clustered_need(need: tuple[int, int], cmp: Any) -> tuple[int, int] | None:
     """(control, treatment) users when accounts are randomised: each arm's user-randomised need
-    inflated by the design effect of the observed ICC (clipped at 0) and account sizes, by
+    inflated by the design effect of the observed ICC (clipped at 0; 0 when undefined) and account sizes, by
     :func:`guidelab.stats.cluster.users_needed_clustered`, the function ``guidelab plan`` uses."""
     from .stats.cluster import users_needed_clustered
 
     icc, m, cv = getattr(cmp, "icc", None), getattr(cmp, "mean_account_size", None), getattr(cmp, "cv_account_size", None)
-    if icc is None or m is None or cv is None:
+    if m is None or cv is None:
         return None
-    rho = min(max(icc, 0.0), 0.999)
+    rho = min(max(icc or 0.0, 0.0), 0.999)  # undefined (e.g. one user per account): no inflation
     return (users_needed_clustered(need[0], rho, max(m, 1.0), cv).users,
             users_needed_clustered(need[1], rho, max(m, 1.0), cv).users)
 
@@ -808,7 +808,7 @@ def analyze_user_table(path: str | Path, variant_column: str, control: str, metr
                        alpha: float = 0.05, mde: float = 0.05, weights: Mapping[str, float] | None = None,
                        experiment: str | None = None, statistics: StatisticsSpec | None = None,
                        guardrails: Sequence[str] = (), margins: Mapping[str, float] | None = None,
-                       planned_users: int | None = None) -> ExperimentResult:
+                       planned_users: int | None = None, cluster: str | None = None) -> ExperimentResult:
     """Analyse a one-row-per-user table: the first metric is primary, the others secondary.
 
     ``guardrails``: boolean columns where an increase is harm (``NAME:down``: a decrease is
@@ -817,6 +817,12 @@ def analyze_user_table(path: str | Path, variant_column: str, control: str, metr
     result says so (``methods.srm_weights_assumed``, and in the SRM reason). The per-variant
     counts go through :func:`guidelab.counts_table.analyze_sufficient_counts`, the same analysis
     ``guidelab analyze-counts`` runs on aggregated counts.
+
+    ``cluster``: the column naming each user's account when whole accounts were randomised
+    (``--cluster account_id``): every metric is then compared by account
+    (:func:`guidelab.stats.cluster.compare_clustered` on per-account sums computed by DuckDB), the
+    sample-ratio check counts accounts, and rows without an account are left out (ledger reason
+    ``missing_unit``). An account found in two variants is an error naming it.
     """
     from .counts_table import CountsOptions, analyze_sufficient_counts
 
@@ -836,8 +842,76 @@ def analyze_user_table(path: str | Path, variant_column: str, control: str, metr
         if missing:
             raise GuidelabError(f"--weights: no share for variant(s) {', '.join(missing)} found in {variant_column}; "
                                 f"give every variant a share, e.g. {','.join(f'{v}=0.5' for v in list(users)[:2])}")
+    if cluster is not None:
+        return _analyze_clustered_table(Path(path), variant_column, cluster, columns, users, checks, options,
+                                        experiment or Path(path).stem)
     return analyze_sufficient_counts(experiment or Path(path).stem, users, per_metric, options, checks,
                                      ledger=user_table_ledger(path, users, checks))
+
+
+def _analyze_clustered_table(path: Path, variant_column: str, cluster: str, metrics: Sequence[str],
+                             users: Mapping[str, int], checks: list[DataCheck], options: Any,
+                             experiment: str) -> ExperimentResult:
+    """:func:`analyze_user_table` with ``cluster``: per-account sums of every metric column by DuckDB."""
+    from .account_stats import account_sums_sql, cluster_stats_rows
+    from .counts_table import analyze_sufficient_counts
+    from .ledger import LeftOut
+
+    con = connect_duckdb()
+    tmp = tempfile.TemporaryDirectory(prefix="guidelab-")
+    try:
+        is_csv = path.name.lower().endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt"))
+        rel = _reader_for(path, utf8_copy(path, Path(tmp.name)) if is_csv else None, con)
+        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()]
+        if cluster not in cols:
+            raise DataError(path, cluster, f"--cluster: column not found: expected one of {', '.join(cols)}")
+        if cluster == variant_column or cluster in metrics:
+            raise GuidelabError(f"--cluster {cluster}: the account column must not be the variant or a metric column")
+        v, a = sql_identifier(variant_column), sql_identifier(cluster)
+        con.execute(f"CREATE VIEW t AS SELECT CAST({v} AS VARCHAR) AS _gl_variant, "
+                    f"nullif(trim(CAST({a} AS VARCHAR)), '') AS _gl_account, * FROM {rel}")
+        split, = con.execute("SELECT count(*) FROM (SELECT _gl_account FROM t WHERE _gl_variant IS NOT NULL AND "
+                             "_gl_account IS NOT NULL GROUP BY 1 HAVING count(DISTINCT _gl_variant) > 1)").fetchone()
+        if split:
+            example, = con.execute("SELECT _gl_account FROM t WHERE _gl_variant IS NOT NULL AND _gl_account IS NOT NULL "
+                                   "GROUP BY 1 HAVING count(DISTINCT _gl_variant) > 1 ORDER BY 1 LIMIT 1").fetchone()
+            raise DataError(path, cluster, f"{split:,} account(s) appear in more than one variant, e.g. "
+                                           f"{shown(example)}: when accounts are randomised every user of an account "
+                                           "has its arm (is this the right column?)")
+        missing = dict(con.execute("SELECT _gl_variant, count(*) FROM t WHERE _gl_variant IS NOT NULL AND "
+                                   "_gl_account IS NULL GROUP BY 1").fetchall())
+        accounts = dict(con.execute("SELECT _gl_variant, count(DISTINCT _gl_account) FROM t WHERE _gl_variant IS NOT "
+                                    "NULL AND _gl_account IS NOT NULL GROUP BY 1").fetchall())
+        per_metric = {}
+        for m in metrics:
+            q = sql_identifier(m)
+            sums = account_sums_sql(f"_gl_variant IS NOT NULL AND _gl_account IS NOT NULL AND {q} IS NOT NULL",
+                                    sql_bool_case(q), source="t", variant="_gl_variant", account="_gl_account")
+            found = cluster_stats_rows(con.execute(sums).fetchall())
+            per_metric[m] = {var: found.get(var, _no_accounts()) for var in users}
+    finally:
+        con.close()
+        tmp.cleanup()
+    n_missing = sum(int(n) for n in missing.values())
+    with_account = {var: int(n) - int(missing.get(var, 0)) for var, n in users.items()}
+    accounts = {var: int(accounts.get(var, 0)) for var in users}
+    if n_missing:
+        checks = [*checks, DataCheck.of("rows_missing_unit", False, "fail" if n_missing / max(sum(users.values()), 1)
+                                        > 0.01 else "warn", table="user_table", n=n_missing,
+                                        share=n_missing / max(sum(users.values()), 1), threshold=0.01)]
+    ledger = user_table_ledger(path, users, checks)
+    if n_missing:
+        t0 = ledger.tables[0]
+        ledger = replace(ledger, tables=(replace(t0, rows_used=t0.rows_used - n_missing,
+                                                 left_out=(*t0.left_out, LeftOut("missing_unit", n_missing, None))),))
+    return analyze_sufficient_counts(experiment, with_account, per_metric, options, checks, ledger=ledger,
+                                     accounts=accounts, randomisation_unit=cluster)
+
+
+def _no_accounts() -> Any:
+    from .stats.cluster import ClusterStats
+
+    return ClusterStats(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
 def user_table_ledger(path: str | Path, users: Mapping[str, int], checks: Sequence[DataCheck]) -> Any:

@@ -147,7 +147,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     statistics = StatisticsSpec(correction=args.correction, sequential=args.sequential, bayesian=not args.no_bayes)
     res = analyze_user_table(args.file, args.variant, args.control, args.metric, alpha=args.alpha, mde=args.mde,
                              weights=args.weights, statistics=statistics, guardrails=args.guardrail or (),
-                             margins=dict(args.margin or []), planned_users=args.planned_users)
+                             margins=dict(args.margin or []), planned_users=args.planned_users,
+                             cluster=args.cluster)
     if args.json:
         print(res.to_json())
         return 0
@@ -177,12 +178,21 @@ def _print_result_text(res, correction: str, heading: str) -> None:
     against = (f"against an assumed equal split ({split}; pass --weights if the planned split differs)"
                if res.methods.get("srm_weights_assumed") else f"against the planned split ({split})")
     print(f"SRM p = {pval(res.srm.p_value)} {against}; users: " + ", ".join(f"{k} {v:,}" for k, v in res.assigned.items()))
+    if res.accounts:  # randomised by account: SRM counted accounts, every metric compared by account
+        print(f"randomised by {res.methods.get('randomisation_unit', 'account')}: accounts "
+              + ", ".join(f"{k} {v:,}" for k, v in res.accounts.items()) + " (the SRM check counts accounts)")
     for m in res.metrics:
         c = m.comparison
         ci = f"[{pct(c.rel_ci[0], signed=True)}, {pct(c.rel_ci[1], signed=True)}]" if c.rel_ci else "[–]"
         role = "" if m.role == "primary" else f" ({m.role})"
-        print(f"  {metric_label(m.metric) + role:<24} {m.variant:>12} vs {m.control:<12} {pct(c.rate):>7} vs {pct(c.rate_control):>7}"
+        print(f"  {metric_label(m.metric) + role:<24} {m.variant:>12} vs {m.control:<12} {pct(m.rate):>7} vs {pct(m.rate_control):>7}"
               f"  lift {pct(c.rel_lift, signed=True):>8} {ci:<20} p={pval(c.p_value):<8} p_adj({correction})={pval(m.p_value_adjusted)}")
+        cl = m.clustered_json
+        if cl is not None:
+            de = "–" if cl["design_effect"] is None else f"{cl['design_effect']:.2f}"
+            icc = "–" if cl["icc"] is None else f"{cl['icc']:.3f}"
+            print(f"  {'':<24} by account: ICC {icc}, design effect {de}, p if users were independent "
+                  f"{pval(cl['p_value_naive'])}")
 
 
 def cmd_analyze_counts(args: argparse.Namespace) -> int:
@@ -369,6 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--variant", required=True, help="the column holding the variant")
     z.add_argument("--control", required=True, help="the control's value in that column")
     z.add_argument("--metric", required=True, action="append", help="a boolean metric column (repeat; first = primary)")
+    z.add_argument("--cluster", metavar="COLUMN", default=None,
+                   help="the column naming each user's account when whole accounts were randomised: every metric "
+                        "is then analysed by account (cluster-robust), the sample-ratio check counts accounts")
     _add_decision_options(z, "a boolean guardrail column")
     z.add_argument("--no-bayes", action="store_true", help="leave out the Bayesian view")
     z.add_argument("--json", action="store_true", help="print the result as JSON")
