@@ -278,7 +278,8 @@ def evaluate_user(spec: ExperimentSpec, user: UserContext, now: dt.datetime,
                   policy: ThrottlePolicy | None = None) -> Eligibility:
     """Whether ``user`` would be shown this experiment's guide at ``now`` (aware), and why."""
     _require_aware(now, "now")
-    a = assign(spec, user.user_id)
+    unit = user.attributes.get(spec.unit) if spec.clustered else None  # e.g. account_id: the hashed attribute
+    a = assign(spec, user.user_id, None if unit is None else str(unit)) if spec.clustered else assign(spec, user.user_id)
     guide = spec.guide_for(a.variant) if a.variant is not None else None
     summary = summarize_history(list(user.history), guide.id if guide else None, now, spec.tz, policy)
     summary = replace(summary, done_events=frozenset(user.done_events))
@@ -377,7 +378,14 @@ def evaluate_table(spec: ExperimentSpec, users: pd.DataFrame, now: dt.datetime,
         raise DataError(source, "user_id", "missing column: expected one row per user with a user_id")
     n = len(users)
     ids = _user_ids(users, source)
-    assigned = assign_batch(spec, ids).column("variant").to_pylist()
+    if spec.clustered:  # the unit attribute column (e.g. account_id) is hashed; a user without one is not enrolled
+        if spec.unit not in users.columns:
+            raise DataError(source, spec.unit, f"missing column: {spec.id} is randomised by {spec.unit}, so each "
+                                               f"user's {spec.unit} is needed")
+        units = [None if (u := _py(v)) is None else str(u) for v in users[spec.unit].tolist()]
+        assigned = assign_batch(spec, ids, units).column("variant").to_pylist()
+    else:
+        assigned = assign_batch(spec, ids).column("variant").to_pylist()
     live = _experiment_schedule_reason(spec, now)
     guides = {v.key: spec.guide_for(v.key) for v in spec.variants}
 

@@ -145,3 +145,14 @@ def test_ratio_metrics_use_accounts_as_delta_method_units(tmp_path, root):
     assert row.comparison == compare_ratios(ratio["checklist"], ratio["control"], alpha=spec.alpha)
     assert "accounts as units" in row.ci_method
     assert isinstance(frame, pd.DataFrame)
+
+
+def test_the_account_result_validates_against_the_result_schema(b2b):
+    import jsonschema
+
+    from guidelab.schemas import schema
+
+    spec, _, by_account, _ = b2b
+    doc = json.loads(analyze_counts(spec, by_account).to_json())
+    jsonschema.validate(doc, schema("result"))
+    assert set(doc["metrics"][0]["clustered"]) >= {"n_accounts", "icc", "design_effect", "effective_accounts"}
