@@ -27,6 +27,7 @@ from .hashing import (
 )
 
 if TYPE_CHECKING:
+    from .programme import ProgrammeSpec
     from .results import ExperimentResult
 
 
@@ -59,7 +60,8 @@ def _unit_value(spec: ExperimentSpec, user_id: str, unit_id: str | None) -> str:
     return unit_id or ""
 
 
-def assign(spec: ExperimentSpec, user_id: str, unit_id: str | None = None) -> Assignment:
+def assign(spec: ExperimentSpec, user_id: str, unit_id: str | None = None,
+           programme: "ProgrammeSpec | None" = None) -> Assignment:
     """Assign one user exactly as a GrowthBook SDK would (hash v2 of seed + id, bucket ranges).
 
     With ``unit: user`` the user id is hashed; with an attribute unit (``unit: account_id``)
@@ -68,6 +70,10 @@ def assign(spec: ExperimentSpec, user_id: str, unit_id: str | None = None) -> As
     hashed value (a user without the attribute) is never in the experiment, nor is a unit outside
     the spec's namespace range (GrowthBook ``Experiment(namespace=(id, start, end))``: hash v1 of
     the hashed value under ``"__" + namespace id``). ``hash_value`` is the hash v2 bucket in every case.
+
+    With a ``programme`` whose holdout applies to the spec (:mod:`guidelab.programme`), a user in
+    the programme holdout is not in the experiment either (the export's ``filters`` entry; the
+    programme holdout hashes the user id, whatever the spec's unit).
     """
     if not isinstance(user_id, str):
         raise TypeError(f"user_id must be a str, got {type(user_id).__name__}")
@@ -77,6 +83,11 @@ def assign(spec: ExperimentSpec, user_id: str, unit_id: str | None = None) -> As
     ns = spec.namespace
     if idx >= 0 and ns is not None and not in_namespace(value, ns.id, ns.range[0], ns.range[1]):
         idx = -1  # outside the namespace range: not in the experiment
+    if idx >= 0 and programme is not None and programme.applies_to(spec):
+        from .programme import in_holdout
+
+        if in_holdout(programme, user_id):
+            idx = -1  # in the programme holdout: no guide of any experiment
     return Assignment(user_id, spec.id, spec.variants[idx].key if idx >= 0 else None, n)
 
 
@@ -87,13 +98,17 @@ def _as_string_column(values: Any) -> pa.Array | pa.ChunkedArray:
 
 
 def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa.Array | pa.ChunkedArray,
-                 unit_ids: Sequence[str | None] | np.ndarray | pa.Array | pa.ChunkedArray | None = None) -> pa.Table:
+                 unit_ids: Sequence[str | None] | np.ndarray | pa.Array | pa.ChunkedArray | None = None,
+                 programme: "ProgrammeSpec | None" = None) -> pa.Table:
     """Vectorised :func:`assign` for a column of ids: a table user_id, experiment, variant, hash_value
     (and the unit attribute's column, e.g. ``account_id``, when the spec has an attribute unit).
 
     ``unit_ids``: one value of the unit attribute per user (required with an attribute unit; a
     null or empty value leaves the user out of the experiment). ``variant`` is null for users
     outside the coverage or the namespace range. Identical to the scalar path.
+    With a ``programme`` whose holdout applies to the spec, holdout users get a null variant too,
+    and the table gains a boolean column ``programme_holdout`` (every user in the holdout, so they
+    are recorded as such).
     """
     ids = _as_string_column(user_ids)
     if spec.clustered:
@@ -116,6 +131,12 @@ def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa
     ns = spec.namespace
     if ns is not None:  # outside the namespace range: not in the experiment
         idx = np.where(in_namespace_batch(hashed, ns.id, ns.range[0], ns.range[1]), idx, -1)
+    held: np.ndarray | None = None
+    if programme is not None and programme.applies_to(spec):
+        from .programme import in_holdout_batch
+
+        held = in_holdout_batch(programme, ids)
+        idx = np.where(held, -1, idx)  # in the programme holdout: no guide of any experiment
     keys = pa.array(spec.variant_keys, type=pa.string())
     indices = pa.array(np.where(idx >= 0, idx, 0).astype(np.int32), mask=idx < 0)
     variant = pa.DictionaryArray.from_arrays(indices, keys).cast(pa.string())
@@ -129,6 +150,8 @@ def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa
     if spec.clustered:
         units = _as_string_column(unit_ids).cast(pa.string())
         columns[spec.unit] = units if isinstance(units, pa.ChunkedArray) else pa.chunked_array([units])
+    if held is not None:
+        columns["programme_holdout"] = pa.array(held, type=pa.bool_())
     return pa.table(columns)
 
 

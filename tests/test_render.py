@@ -120,3 +120,13 @@ def test_an_account_randomised_report_shows_accounts_icc_and_design_effect(root,
 def test_a_user_randomised_report_has_no_account_section(simulated_onboarding, root):
     ctx = context(root / "experiments/onboarding-tour-vs-checklist.yaml", simulated_onboarding, None, "en")
     assert "Randomised by account" not in render.metrics_table(ctx)
+
+
+@pytest.mark.parametrize("lang, text", [("en", "Interacts with nps-survey-timing"), ("ja", "nps-survey-timing と交互作用あり")])
+def test_the_banner_shows_a_programme_interaction_flag(simulated_onboarding, root, lang, text):
+    import dataclasses
+
+    ctx = context(root / "experiments/onboarding-tour-vs-checklist.yaml", simulated_onboarding, None, lang)
+    assert text not in render.decision_banner(ctx)
+    flagged = dataclasses.replace(ctx, interacts_with=("nps-survey-timing",))
+    assert text in render.decision_banner(flagged)

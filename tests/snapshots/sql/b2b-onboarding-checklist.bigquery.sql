@@ -27,7 +27,7 @@ WITH r AS (
       THEN 'exact_duplicate'
       WHEN assigned_at >= CAST('2026-11-30 15:00:00.000000+00:00' AS TIMESTAMP)
       THEN 'future'
-      WHEN assigned_at >= CAST('2026-10-25 15:00:00.000000+00:00' AS TIMESTAMP)
+      WHEN assigned_at >= CAST('2026-09-27 15:00:00.000000+00:00' AS TIMESTAMP)
       THEN 'after_analysis_date'
       WHEN NOT variant IN ('control', 'checklist')
       THEN 'unknown_variant'

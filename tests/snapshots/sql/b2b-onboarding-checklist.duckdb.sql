@@ -2,7 +2,7 @@
 -- as DuckDB runs it, parameters beside it
 -- refresh: GUIDELAB_UPDATE_SNAPSHOTS=1 pytest tests/test_sql_snapshots.py
 
--- [1] params: {"end": "2026-10-25T15:00:00+00:00", "exp": "b2b-onboarding-checklist", "now": "2026-11-30T15:00:00+00:00"}
+-- [1] params: {"end": "2026-09-27T15:00:00+00:00", "exp": "b2b-onboarding-checklist", "now": "2026-11-30T15:00:00+00:00"}
 CREATE OR REPLACE TEMP TABLE ledger_assignments AS
 WITH r AS (SELECT *, row_number() OVER (PARTITION BY "user_id", "experiment", "variant", "assigned_at", "account_id") AS _gl_dup, CAST("account_id" AS VARCHAR) AS _gl_unit FROM assignments),
 c AS (SELECT * EXCLUDE (_gl_dup), CASE WHEN experiment IS NULL THEN 'missing_key' WHEN experiment <> $exp THEN 'other_experiment' WHEN user_id IS NULL OR variant IS NULL THEN 'missing_key' WHEN assigned_at IS NULL THEN 'missing_time' WHEN _gl_dup > 1 THEN 'exact_duplicate' WHEN assigned_at >= $now THEN 'future' WHEN assigned_at >= $end THEN 'after_analysis_date' WHEN variant NOT IN ('control', 'checklist') THEN 'unknown_variant' WHEN _gl_unit IS NULL OR _gl_unit = '' THEN 'missing_unit' END AS _gl_reason FROM r),
