@@ -23,12 +23,15 @@ from .errors import DataError, GuidelabError
 from .events import DataCheck, open_event_data, utf8_copy
 from .experiment import ExperimentSpec, StatisticsSpec
 from .metrics import ExperimentCounts, ProportionCounts, compute_counts
+from .results import Comparison as MetricComparison
 from .results import ExperimentResult, MetricResult
 from .serialize import JsonField, ResultModel, to_jsonable
+from .stats._common import Comparison as BaseComparison
 from .stats.bayes import beta_binomial
 from .stats.cuped import compare_cuped
 from .stats.means import compare_means
 from .stats.multiplicity import adjust
+from .stats.notes import NOTES_JSON, Note, NoteCode, Noted
 from .stats.power import users_needed
 from .stats.proportions import compare_proportions
 from .stats.ratio import compare_ratios
@@ -38,7 +41,7 @@ from .values import BOOL_VOCABULARY, shown, sql_bool_case, sql_bool_is_valid, sq
 
 
 @dataclass(frozen=True)
-class SequentialView(ResultModel):
+class SequentialView(Noted, ResultModel):
     """Always-valid intervals of one comparison: the difference and the relative lift."""
 
     ci: tuple[float, float] | None
@@ -46,10 +49,10 @@ class SequentialView(ResultModel):
     can_stop: bool
     alpha: float
     tuning: float
-    note: str | None = None
+    notes: tuple[Note, ...] = ()
 
     method: ClassVar[str] = "asymptotic confidence sequence (Waudby-Smith et al. 2024)"
-    _json_fields = ("ci", "relative_ci", "can_stop", "alpha", JsonField("tuning", convert=to_jsonable), "method", "note")
+    _json_fields = ("ci", "relative_ci", "can_stop", "alpha", JsonField("tuning", convert=to_jsonable), "method", "note", NOTES_JSON)
 
 
 @lru_cache(maxsize=256)
@@ -58,7 +61,7 @@ def _normal_quantile(p: float) -> float:
     return NormalDist().inv_cdf(p)
 
 
-def _standard_errors(cmp: Any, z: float) -> tuple[float | None, float | None]:
+def _standard_errors(cmp: BaseComparison, z: float) -> tuple[float | None, float | None]:
     """(SE of the difference, SE of the log ratio), read from the comparison or its intervals."""
     se_abs = getattr(cmp, "se_abs_diff", None)
     se_log = getattr(cmp, "se_log_ratio", None)
@@ -69,19 +72,19 @@ def _standard_errors(cmp: Any, z: float) -> tuple[float | None, float | None]:
     return se_abs, se_log
 
 
-def sequential_view(cmp: Any, alpha: float, tuning: float) -> SequentialView:
+def sequential_view(cmp: BaseComparison, alpha: float, tuning: float) -> SequentialView:
     """Confidence sequences for a comparison at this look (valid at every look)."""
     z = _normal_quantile(1 - cmp.alpha / 2)
     se_abs, se_log = _standard_errors(cmp, z)
     n = (cmp.n or 0) + (cmp.n_control or 0)
     if cmp.status != "ok" or cmp.abs_diff is None or se_abs is None:
-        return SequentialView(None, None, False, alpha, tuning, "not enough data for a sequential interval")
+        return SequentialView(None, None, False, alpha, tuning, (Note(NoteCode.NOT_ENOUGH_DATA_SEQUENTIAL),))
     absolute = sequential_interval(cmp.abs_diff, se_abs, n, alpha=alpha, tuning=tuning)
     relative = None
     if cmp.rel_lift is not None and se_log is not None:
         relative = sequential_relative_interval(cmp.rel_lift, se_log, n, alpha=alpha, tuning=tuning)
     return SequentialView(absolute.ci, relative.ci if relative else None, absolute.can_stop, alpha, tuning,
-                          absolute.note)
+                          absolute.notes)
 
 
 PROPORTION_METHOD = "miettinen-nurminen score (difference, relative lift); fisher exact below expected count 10"
@@ -92,7 +95,7 @@ CLUSTER_METHOD = ("delta method on per-account sums, small-sample factor under a
 ACCOUNT_RATIO_METHOD = "delta method with covariance, accounts as units (Deng et al. 2018)"
 
 
-def _compare(kind: str, t: Any, c: Any, alpha: float) -> tuple[Any, str]:
+def _compare(kind: str, t: Any, c: Any, alpha: float) -> tuple[MetricComparison, str]:
     from .account_stats import AccountRatioStats
     from .stats.cluster import ClusterStats, compare_clustered
 
@@ -154,7 +157,7 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
                 if c.successes == 0 and bayes.scale == "relative" and bayes.credible_interval is not None:
                     # A lift relative to a rate of 0 has no scale: the prior alone sets its bounds.
                     bayes = replace(bayes, credible_interval=None,
-                                    note="no successes in the control: a lift relative to it is undefined")
+                                    notes=(Note(NoteCode.CONTROL_NO_SUCCESSES),))
             rows.append(MetricResult(name, role, variant, control, higher, randomised, cmp, None, kind, method,
                                      unadjusted, None, bayes))
     out: list[MetricResult] = []

@@ -70,6 +70,15 @@ def default_guardrail_margin(name: str, family: str, kind: str) -> tuple[float, 
     return table["proportion"]
 
 
+#: Every code a :class:`Reason` can carry (each has a sentence in every language of the report:
+#: ``REASONS`` of guidelab/report/words/en.py and ja.py, tests/test_words.py).
+REASON_CODES: tuple[str, ...] = (
+    "srm", "data_check_failed", "primary_better", "primary_worse", "guardrail_harmed", "guardrail_not_shown_safe",
+    "guardrail_needs_ceiling", "progress", "awaiting_plan", "planned_reached_inconclusive", "win_below_mde",
+    "best_vs_runner_up", "futile", "inconclusive", "not_enough_data",
+)
+
+
 @dataclass(frozen=True)
 class Reason(ResultModel):
     """One reason of a verdict: a code and the numbers to fill in. Data, not words: the report

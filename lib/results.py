@@ -19,6 +19,7 @@ from .stats.bayes import BayesResult
 from .stats.cluster import ClusterComparison
 from .stats.cuped import CupedComparison
 from .stats.means import MeanComparison
+from .stats.notes import notes_json
 from .stats.proportions import ProportionComparison
 from .stats.ratio import RatioComparison
 from .stats.srm import SRMResult
@@ -33,7 +34,7 @@ SCHEMA_VERSION = 1
 Comparison = Union[ProportionComparison, MeanComparison, RatioComparison, CupedComparison, ClusterComparison]
 
 
-def _cuped_json(m: "MetricResult") -> dict[str, Any] | None:
+def _cuped_json(m: "MetricResult") -> dict[str, float | list[float] | None] | None:
     """What CUPED did to a comparison (None when it did not adjust it)."""
     if m.unadjusted is None:
         return None
@@ -77,6 +78,7 @@ class MetricResult(ResultModel):
         JsonField("rel_lift", "comparison.rel_lift", finite), JsonField("rel_ci", "comparison.rel_ci", interval),
         JsonField("p_value", "comparison.p_value", finite), "p_value_adjusted", "significant",
         JsonField("status", "comparison.status"), JsonField("note", "comparison.note"),
+        JsonField("notes", "comparison.notes", notes_json),
         "higher_is_better", "randomised", "ci_method",
         JsonField("sequential", omit_none=True), JsonField("bayes", omit_none=True),
         JsonField("cuped", "cuped_json", omit_none=True),
@@ -137,7 +139,7 @@ class MetricResult(ResultModel):
         return self._of_kind("ratio", self.value_control)
 
     @property
-    def cuped_json(self) -> dict[str, Any] | None:
+    def cuped_json(self) -> dict[str, float | list[float] | None] | None:
         return _cuped_json(self)
 
     @property
@@ -158,11 +160,8 @@ class MetricResult(ResultModel):
     @property
     def rel_ci(self) -> tuple[float, float] | None:
         """The interval of the relative lift the verdict uses (sequential when selected)."""
-        if self.sequential is not None:
-            rel = getattr(self.sequential, "relative_ci", None)
-            return tuple(rel) if rel else None
-        ci = self.comparison.rel_ci
-        return tuple(ci) if ci else None
+        ci = self.sequential.relative_ci if self.sequential is not None else self.comparison.rel_ci
+        return (ci[0], ci[1]) if ci else None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Result models are frozen dataclasses that inherit :class:`ResultModel`. Their JS
 derived from the fields and their annotations, in one place, instead of a hand-written
 ``to_dict`` per class:
 
-* the keys are the dataclass fields in declaration order, unless the class lists them in
+* the keys are the dataclass fields in declaration order (a ``notes`` field, the codes of a
+  statistics result's notes, as ``note``, their English, then ``notes``), unless the class lists them in
   ``_json_fields`` (names of fields, properties or class constants, or :class:`JsonField` for a
   key read from another attribute or converted by a function);
 * the annotation of a field chooses its conversion: ``float`` -> a finite float or ``null``
@@ -150,7 +151,10 @@ def _getter(path: str) -> Callable[[Any], Any]:
 def _plan(cls: type) -> tuple[tuple[str, Callable[[Any], Any], Callable[[Any], Any], bool], ...]:
     """(key, getter, converter, omit_none) per JSON key of ``cls``, built once per class."""
     types = {f.name: f.type for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else {}
-    spec = getattr(cls, "_json_fields", None) or tuple(types)
+    spec = getattr(cls, "_json_fields", None)
+    if not spec:  # the fields in order; a ``notes`` field (codes) is ``note`` (their English) then ``notes``
+        notes = JsonField("notes", convert=getattr(cls, "_notes_json", None))
+        spec = tuple(key for name in types for key in (("note", notes) if name == "notes" else (name,)))
     if not getattr(cls, "_json_typed", True):  # values as they are (made strict-JSON safe), not by annotation
         types = {}
     plan = []
@@ -197,6 +201,7 @@ class ResultModel:
 
     _json_fields: ClassVar[tuple[str | JsonField, ...] | None] = None
     _json_typed: ClassVar[bool] = True
+    _json_form: ClassVar[Callable[[Any], dict[str, Any]] | None] = None  # compiled per class on first use
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: plain ints/floats/strings/lists/dicts, None where undefined (never NaN/inf)."""

@@ -60,7 +60,7 @@ def test_stats_results_keep_their_json_form():
     s = srm_test({"a": 1000, "b": 1100}, {"a": 0.5, "b": 0.5})
     assert list(s.to_dict()) == ["p_value", "counts", "expected", "statistic", "df"]
     q = sequential_interval(0.04, 0.01, 8400, tuning=3000).to_dict()
-    assert list(q) == ["ci", "can_stop", "tuning", "method", "alpha", "halfwidth", "status", "note"]
+    assert list(q) == ["ci", "can_stop", "tuning", "method", "alpha", "halfwidth", "status", "note", "notes"]
 
 
 def test_no_hand_written_to_dict_is_left():
@@ -114,3 +114,21 @@ def test_public_api_names_resolve_and_are_documented():
         assert obj.__doc__, f"guidelab.{name} has no docstring"
     with pytest.raises(AttributeError):
         guidelab.no_such_name  # noqa: B018
+
+
+def test_a_notes_field_is_note_in_english_then_notes_as_codes():
+    """A statistics result's ``notes`` (codes) appear in JSON as ``note`` (their English, as
+    before the codes) followed by ``notes`` ([{code, ...params}])."""
+    from guidelab.stats.notes import Note, NoteCode, Noted
+
+    @dataclasses.dataclass(frozen=True)
+    class Noting(Noted, ResultModel):
+        n: int
+        notes: tuple[Note, ...] = ()
+        alpha: float = 0.05
+
+    d = Noting(3, (Note.of(NoteCode.TOO_FEW_DAYS, n=2), Note(NoteCode.NO_DAYS))).to_dict()
+    assert list(d) == ["n", "note", "notes", "alpha"]
+    assert d["note"] == "the trend test needs at least 3 usable days, got 2; no days"
+    assert d["notes"] == [{"code": "too_few_days", "n": 2}, {"code": "no_days"}]
+    assert Noting(1).to_dict() == {"n": 1, "note": None, "notes": [], "alpha": 0.05}

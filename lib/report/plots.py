@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from ..results import ExperimentResult
-from .words import metric_label, t
+from .words import form, metric_label, t
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 FONT = "'Hiragino Sans', 'Hiragino Kaku Gothic ProN', 'Noto Sans CJK JP', 'Noto Sans JP', 'Yu Gothic', Meiryo, system-ui, sans-serif"
@@ -173,11 +173,11 @@ def daily_figure(result: ExperimentResult, lang: str = "en") -> go.Figure | None
                         [d.cumulative.abs_ci[0] * 100 for d in pts][::-1], fill="toself",
                         fillcolor=_rgba(colours[v], 0.15), line=dict(width=0), hoverinfo="skip", showlegend=False)
         fig.add_scatter(x=x, y=[d.cumulative.abs_diff * 100 for d in pts], mode="lines", name=f"{v} ({t('cumulative', lang)})",
-                        line=dict(color=colours[v]), hovertemplate=f"{v} · %{{x}}: %{{y:+.2f}}{'ポイント' if lang == 'ja' else ' pt'}<extra></extra>")
+                        line=dict(color=colours[v]), hovertemplate=f"{v} · %{{x}}: {form('pt', lang, x='%{y:+.2f}')}<extra></extra>")
         dd = [d for d in pts if d.daily.abs_diff is not None]
         fig.add_scatter(x=[str(d.day) for d in dd], y=[d.daily.abs_diff * 100 for d in dd], mode="markers",
                         name=f"{v} ({t('per_day', lang)})", marker=dict(color=colours[v], symbol="circle-open", size=7),
-                        hovertemplate=f"{v} · %{{x}}: %{{y:+.2f}}{'ポイント' if lang == 'ja' else ' pt'}<extra></extra>")
+                        hovertemplate=f"{v} · %{{x}}: {form('pt', lang, x='%{y:+.2f}')}<extra></extra>")
     fig.add_hline(y=0, line_dash="dash", line_color="#555")
     return _layout(fig, t("chart.daily", lang).format(metric=metric_label(daily["metric"], lang)),
                    t("assignment_day", lang), t("diff_axis", lang))
