@@ -183,7 +183,7 @@ def test_every_plan_note_code_has_words_in_both_languages():
 
     values = {"k": 2, "alpha_c": 0.025, "metric": "goal_d7", "mde": 0.1, "lag": 7, "method": "m", "tuning": 1000,
               "run": 28, "start": "2026-10-01", "end": "2026-10-28", "enroll_fixed": 12.5, "enroll_sequential": 9.1,
-              "days": 5}
+              "days": 5, "experiment": "b2b-onboarding-checklist", "unit": "account_id"}
     for code in PlanNoteCode:
         assert f"note.{code.value}" in en.PLAN
         names = placeholders(en.PLAN[f"note.{code.value}"])
