@@ -49,22 +49,39 @@ def _ranges(spec: ExperimentSpec) -> list[tuple[float, float]]:
     return bucket_ranges(len(spec.variants), spec.coverage, [v.weight for v in spec.variants])
 
 
-def assign(spec: ExperimentSpec, user_id: str, programme: "ProgrammeSpec | None" = None) -> Assignment:
+def _unit_value(spec: ExperimentSpec, user_id: str, unit_id: str | None) -> str:
+    """The value hashed: the user id, or the unit attribute's value (``""`` when it is missing)."""
+    if not spec.clustered:
+        if unit_id is not None:
+            raise ValueError(f"{spec.id} is randomised by user: unit_id is only for a spec with a unit attribute")
+        return user_id
+    if unit_id is not None and not isinstance(unit_id, str):
+        raise TypeError(f"unit_id ({spec.unit}) must be a str or None, got {type(unit_id).__name__}")
+    return unit_id or ""
+
+
+def assign(spec: ExperimentSpec, user_id: str, unit_id: str | None = None,
+           programme: "ProgrammeSpec | None" = None) -> Assignment:
     """Assign one user exactly as a GrowthBook SDK would (hash v2 of seed + id, bucket ranges).
 
-    As in the SDK, an empty id is never in the experiment, nor is a user outside the spec's
-    namespace range (GrowthBook ``Experiment(namespace=(id, start, end))``: hash v1 of the id
-    under ``"__" + namespace id``). ``hash_value`` is the hash v2 bucket in every case.
+    With ``unit: user`` the user id is hashed; with an attribute unit (``unit: account_id``)
+    ``unit_id``, the user's value of that attribute, is hashed instead (GrowthBook's
+    ``hashAttribute``), so every user of an account gets the same arm. As in the SDK, an empty
+    hashed value (a user without the attribute) is never in the experiment, nor is a unit outside
+    the spec's namespace range (GrowthBook ``Experiment(namespace=(id, start, end))``: hash v1 of
+    the hashed value under ``"__" + namespace id``). ``hash_value`` is the hash v2 bucket in every case.
 
     With a ``programme`` whose holdout applies to the spec (:mod:`guidelab.programme`), a user in
-    the programme holdout is not in the experiment either (the export's ``filters`` entry).
+    the programme holdout is not in the experiment either (the export's ``filters`` entry; the
+    programme holdout hashes the user id, whatever the spec's unit).
     """
     if not isinstance(user_id, str):
         raise TypeError(f"user_id must be a str, got {type(user_id).__name__}")
-    n = hash_v2(spec.hash_seed, user_id)
-    idx = choose_variation(n, _ranges(spec)) if user_id != "" else -1  # GrowthBook never enrolls an empty id
+    value = _unit_value(spec, user_id, unit_id)
+    n = hash_v2(spec.hash_seed, value)
+    idx = choose_variation(n, _ranges(spec)) if value != "" else -1  # GrowthBook never enrolls an empty id
     ns = spec.namespace
-    if idx >= 0 and ns is not None and not in_namespace(user_id, ns.id, ns.range[0], ns.range[1]):
+    if idx >= 0 and ns is not None and not in_namespace(value, ns.id, ns.range[0], ns.range[1]):
         idx = -1  # outside the namespace range: not in the experiment
     if idx >= 0 and programme is not None and programme.applies_to(spec):
         from .programme import in_holdout
@@ -74,28 +91,46 @@ def assign(spec: ExperimentSpec, user_id: str, programme: "ProgrammeSpec | None"
     return Assignment(user_id, spec.id, spec.variants[idx].key if idx >= 0 else None, n)
 
 
-def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa.Array | pa.ChunkedArray,
-                 programme: "ProgrammeSpec | None" = None) -> pa.Table:
-    """Vectorised :func:`assign` for a column of ids: a table user_id, experiment, variant, hash_value.
+def _as_string_column(values: Any) -> pa.Array | pa.ChunkedArray:
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values
+    return pa.array(list(values) if not isinstance(values, np.ndarray) else values, type=pa.string())
 
-    ``variant`` is null for users outside the coverage or the namespace range. Identical to the scalar path.
+
+def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa.Array | pa.ChunkedArray,
+                 unit_ids: Sequence[str | None] | np.ndarray | pa.Array | pa.ChunkedArray | None = None,
+                 programme: "ProgrammeSpec | None" = None) -> pa.Table:
+    """Vectorised :func:`assign` for a column of ids: a table user_id, experiment, variant, hash_value
+    (and the unit attribute's column, e.g. ``account_id``, when the spec has an attribute unit).
+
+    ``unit_ids``: one value of the unit attribute per user (required with an attribute unit; a
+    null or empty value leaves the user out of the experiment). ``variant`` is null for users
+    outside the coverage or the namespace range. Identical to the scalar path.
     With a ``programme`` whose holdout applies to the spec, holdout users get a null variant too,
     and the table gains a boolean column ``programme_holdout`` (every user in the holdout, so they
     are recorded as such).
     """
-    if isinstance(user_ids, (pa.Array, pa.ChunkedArray)):
-        ids = user_ids
+    ids = _as_string_column(user_ids)
+    if spec.clustered:
+        if unit_ids is None:
+            raise ValueError(f"{spec.id} is randomised by {spec.unit}: give each user's {spec.unit} (unit_ids)")
+        units = _as_string_column(unit_ids)
+        if len(units) != len(ids):
+            raise ValueError(f"unit_ids: {len(units):,} values for {len(ids):,} users")
+        hashed = pc.fill_null(units, "")
     else:
-        ids = pa.array(list(user_ids) if not isinstance(user_ids, np.ndarray) else user_ids, type=pa.string())
-    hashes = hash_v2_batch(spec.hash_seed, ids)
+        if unit_ids is not None:
+            raise ValueError(f"{spec.id} is randomised by user: unit_ids is only for a spec with a unit attribute")
+        hashed = ids
+    hashes = hash_v2_batch(spec.hash_seed, hashed)
     idx = choose_variation_batch(hashes, _ranges(spec))
-    empty = pc.equal(pc.binary_length(ids), 0)  # byte length: no scan of the characters
+    empty = pc.equal(pc.binary_length(hashed), 0)  # byte length: no scan of the characters
     if isinstance(empty, pa.ChunkedArray):
         empty = empty.combine_chunks()
     idx = np.where(empty.to_numpy(zero_copy_only=False), -1, idx)  # GrowthBook never enrolls an empty id
     ns = spec.namespace
     if ns is not None:  # outside the namespace range: not in the experiment
-        idx = np.where(in_namespace_batch(ids, ns.id, ns.range[0], ns.range[1]), idx, -1)
+        idx = np.where(in_namespace_batch(hashed, ns.id, ns.range[0], ns.range[1]), idx, -1)
     held: np.ndarray | None = None
     if programme is not None and programme.applies_to(spec):
         from .programme import in_holdout_batch
@@ -106,15 +141,36 @@ def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa
     indices = pa.array(np.where(idx >= 0, idx, 0).astype(np.int32), mask=idx < 0)
     variant = pa.DictionaryArray.from_arrays(indices, keys).cast(pa.string())
     n = len(hashes)
-    columns = {
+    columns: dict[str, Any] = {
         "user_id": ids if isinstance(ids, pa.ChunkedArray) else pa.chunked_array([ids]),
         "experiment": pa.repeat(pa.scalar(spec.id, pa.string()), n),
         "variant": variant,
         "hash_value": pa.array(hashes, type=pa.float64()),
     }
+    if spec.clustered:
+        units = _as_string_column(unit_ids).cast(pa.string())
+        columns[spec.unit] = units if isinstance(units, pa.ChunkedArray) else pa.chunked_array([units])
     if held is not None:
         columns["programme_holdout"] = pa.array(held, type=pa.bool_())
     return pa.table(columns)
+
+
+def read_assignment_input(spec: ExperimentSpec, path: str | Path, column: str = "user_id") -> tuple[Any, Any]:
+    """(user ids, unit values or None) from a users file for :func:`assign_batch`: with an attribute
+    unit the file must have that column (e.g. ``account_id``); an empty value is allowed (that
+    user is not in the experiment)."""
+    from .errors import DataError
+    from .ids import read_user_ids
+
+    ids = read_user_ids(Path(path), column)
+    if not spec.clustered:
+        return ids, None
+    try:
+        return ids, read_user_ids(Path(path), spec.unit, allow_null=True)
+    except DataError as exc:
+        raise DataError(Path(path), spec.unit, f"{spec.id} is randomised by {spec.unit}: the users file needs the column "
+                                               f"{spec.unit} ({exc.message})"
+                        ) from None
 
 
 def analyze(spec: ExperimentSpec | str | Path, data_dir: str | Path, as_of: dt.date | str | None = None,

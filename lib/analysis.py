@@ -90,7 +90,19 @@ def sequential_view(cmp: BaseComparison, alpha: float, tuning: float) -> Sequent
 PROPORTION_METHOD = "miettinen-nurminen score (difference, relative lift); fisher exact below expected count 10"
 
 
+CLUSTER_METHOD = ("delta method on per-account sums, small-sample factor under a random-effects working model "
+                  "(Deng et al. 2018; Bell & McCaffrey 2002); Fieller interval for the relative lift")
+ACCOUNT_RATIO_METHOD = "delta method with covariance, accounts as units (Deng et al. 2018)"
+
+
 def _compare(kind: str, t: Any, c: Any, alpha: float) -> tuple[MetricComparison, str]:
+    from .account_stats import AccountRatioStats
+    from .stats.cluster import ClusterStats, compare_clustered
+
+    if isinstance(t, ClusterStats):  # randomised by account: every proportion and mean
+        return compare_clustered(t, c, alpha=alpha), CLUSTER_METHOD
+    if isinstance(t, AccountRatioStats):
+        return compare_ratios(t, c, alpha=alpha), ACCOUNT_RATIO_METHOD
     if kind == "proportion":
         return compare_proportions(t.successes, t.n, c.successes, c.n, alpha=alpha), PROPORTION_METHOD
     if kind == "mean":
@@ -131,12 +143,12 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
             known = comparisons.get((name, variant)) if comparisons is not None and kind == "proportion" else None
             cmp, method = (known, PROPORTION_METHOD) if known is not None else _compare(kind, t, c, alpha)
             unadjusted = None
-            if st.cuped and cov is not None and kind in ("proportion", "mean"):
+            if st.cuped and cov is not None and kind in ("proportion", "mean") and cov.get(variant) is not None:
                 unadjusted = cmp
                 cmp = compare_cuped(cov[variant], cov[control], alpha=alpha)
                 method = "cuped regression adjustment (Deng et al. 2013), normal interval"
             bayes = None
-            if st.bayesian and kind == "proportion":
+            if st.bayesian and kind == "proportion" and hasattr(t, "successes"):  # not by account
                 bayes = beta_binomial(t.successes, t.n, c.successes, c.n, prior=tuple(st.prior), alpha=alpha)
                 if not higher and bayes.chance_to_beat_control is not None:  # lower is better (dismissals)
                     bayes = replace(bayes, chance_to_beat_control=1.0 - bayes.chance_to_beat_control,
@@ -213,7 +225,7 @@ def _diff_and_se(kind: str, t: Any, c: Any, cmp: Any, alpha: float) -> tuple[flo
     """(difference, SE) for guardrail bounds. Proportions: Agresti-Caffo (one success and one failure
     added to each arm; Agresti & Caffo 2000), so an arm with 0 events never has a zero SE;
     otherwise the comparison's own SE."""
-    if kind == "proportion":
+    if kind == "proportion" and hasattr(t, "successes"):  # by account: the clustered comparison's SE
         if not t.n or not c.n:
             return None, None
         pt, pc = (t.successes + 1) / (t.n + 2), (c.successes + 1) / (c.n + 2)
@@ -241,6 +253,12 @@ def _guardrail_bounds(r: MetricResult, t: Any, c: Any, mode: str, alpha: float, 
     confidence sequence at 2 alpha (one-sided alpha) in sequential mode; the lower (harm) bound
     is always the confidence sequence at alpha (one-sided alpha/2), valid at every look.
     """
+    if ceiling is not None and not hasattr(t, "successes"):  # by account: the arm's clustered interval
+        est, se, n = r.comparison.estimate, r.comparison.se_estimate, getattr(t, "n_users", 0)
+        if r.kind != "proportion" or est is None or se is None or not n:
+            return None, None
+        z_up = _z_one_sided(alpha) if mode == "fixed" else _cs_multiplier(n, 2 * alpha, tuning)
+        return est - _cs_multiplier(n, alpha, tuning) * se, est + z_up * se
     if ceiling is not None:
         if r.kind != "proportion" or not t.n:
             return None, None
@@ -287,15 +305,42 @@ def _planned(primary: MetricStatistics, row: MetricResult, *, alpha: float, mde:
     base = baseline if baseline is not None else row.value_control
     effect = mde if primary.higher_is_better else -mde
     variance = None
+    clustered = primary.by_variant.get(row.control)
     if primary.kind == "mean":
         variance = getattr(row.observed, "variance_control", None)
+        if variance is None and hasattr(clustered, "sum_user_y2"):  # by account: the user-level variance
+            variance = _user_variance(clustered)
     elif primary.kind != "proportion":
         return None
     try:
-        return users_needed(base, effect, alpha=alpha, comparisons=arms, power=power, ratio=ratio,
+        need = users_needed(base, effect, alpha=alpha, comparisons=arms, power=power, ratio=ratio,
                             sequential=sequential, tuning=tuning, kind=primary.kind, variance=variance)
     except (ValueError, TypeError):
         return None
+    if hasattr(clustered, "sum_user_y2"):
+        return _clustered_need(need, row.comparison)
+    return need
+
+
+def _user_variance(s: Any) -> float | None:
+    """The user-level sample variance of a metric from its :class:`ClusterStats`."""
+    if s.n_users < 2:
+        return None
+    return max(s.sum_user_y2 - s.sum_y * s.sum_y / s.n_users, 0.0) / (s.n_users - 1)
+
+
+def _clustered_need(need: tuple[int, int], cmp: Any) -> tuple[int, int] | None:
+    """(control, treatment) users when accounts are randomised: each arm's user-randomised need
+    inflated by the design effect of the observed ICC (clipped at 0; 0 when undefined) and account sizes, by
+    :func:`guidelab.stats.cluster.users_needed_clustered`, the function ``guidelab plan`` uses."""
+    from .stats.cluster import users_needed_clustered
+
+    icc, m, cv = getattr(cmp, "icc", None), getattr(cmp, "mean_account_size", None), getattr(cmp, "cv_account_size", None)
+    if m is None or cv is None:
+        return None
+    rho = min(max(icc or 0.0, 0.0), 0.999)  # undefined (e.g. one user per account): no inflation
+    return (users_needed_clustered(need[0], rho, max(m, 1.0), cv).users,
+            users_needed_clustered(need[1], rho, max(m, 1.0), cv).users)
 
 
 def _progress(primary: MetricStatistics, rows: Sequence[MetricResult], control: str, assigned: Mapping[str, int],
@@ -402,6 +447,8 @@ def analyze_sufficient_statistics(
     scheduled_end: dt.date | None = None,
     comparisons: Mapping[tuple[str, str], Any] | None = None,
     srm_weights_assumed: bool | None = None,
+    accounts: Mapping[str, int] | None = None,
+    randomisation_unit: str = "user",
 ) -> ExperimentResult:
     """Statistics and verdict from per-variant sufficient statistics: THE entry point every path calls.
 
@@ -424,6 +471,9 @@ def analyze_sufficient_statistics(
     ``srm_weights_assumed`` (True: ``weights`` is an assumed equal split, False: the planned one;
     None: not said): record the split the SRM check tested against, normalised, in
     ``methods.srm_weights`` and in the SRM reason, with whether it was assumed.
+    ``accounts``: accounts per variant when ``randomisation_unit`` is an account
+    attribute: the sample-ratio check then counts accounts, the randomised units, and the
+    metrics' statistics are per-account (:mod:`guidelab.account_stats`).
     """
     st = statistics or StatisticsSpec()
     mode = "sequential" if st.sequential else "fixed"
@@ -433,7 +483,7 @@ def analyze_sufficient_statistics(
     kinds = {m.name: m.kind for m in metrics}
     covariates = {m.name: m.covariate for m in metrics}
     rows = compare_all(metric_counts, control, alpha, st, kinds, covariates, comparisons)
-    srm = srm_test(dict(assigned), weights)
+    srm = srm_test(dict(accounts) if accounts else dict(assigned), weights)
     primary_metric = next(m for m in metrics if m.role == "primary")
     primary = [r for r in rows if r.role == "primary"]
     arms = max(1, len(primary))
@@ -476,12 +526,12 @@ def analyze_sufficient_statistics(
                                "share": p.share, "decision_look": p.decision_look,
                                "decision_date": p.decision_date.isoformat() if p.decision_date else None}
                            for v, p in progress.items()},
-               "baseline": baseline, "planned_users": planned_users}
+               "baseline": baseline, "planned_users": planned_users, **({"randomisation_unit": randomisation_unit} if accounts else {})}
     if srm_weights_assumed is not None:
         decision, methods = _with_srm_split(decision, methods, weights, srm_weights_assumed)
     return ExperimentResult(experiment, as_of, decision, srm, rows, list(data_checks), dict(assigned),
                             list(daily_assigned), alpha, mde, control, methods, dict(analyses or {}),
-                            ledger=ledger)
+                            ledger=ledger, accounts=dict(accounts) if accounts else None)
 
 
 @lru_cache(maxsize=64)
@@ -518,7 +568,7 @@ def analyze_counts(spec: ExperimentSpec, counts: ExperimentCounts) -> Experiment
         guardrail_margins=spec.guardrail_margins, guardrail_ceilings=spec.guardrail_ceilings,
         no_guide_arms=no_guide, planned_users=spec.planned_users, baseline=spec.baseline,
         daily_assigned=counts.daily_assigned, as_of=counts.as_of, scheduled_end=spec.end, data_checks=counts.checks,
-        analyses=curve_analyses(spec, counts), ledger=counts.ledger)
+        analyses=curve_analyses(spec, counts), ledger=counts.ledger, accounts=counts.accounts, randomisation_unit=spec.unit)
 
 
 def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.date | None = None,
@@ -532,11 +582,12 @@ def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.dat
     (default: they are an error). ``engine`` (:class:`guidelab.engine.EngineOptions`): where the
     SQL runs, DuckDB (default) or Spark.
     """
+    from .account_stats import with_account_statistics
     from .timeseries import goal_life_counts, retention_curve_counts
 
     ed = open_event_data(data_dir, encoding=encoding, data_timezone=spec.data_timezone, engine=engine)
     try:
-        counts = compute_counts(ed, spec, as_of, today)
+        counts = with_account_statistics(ed, spec, compute_counts(ed, spec, as_of, today))
         counts = replace(counts, curves=retention_curve_counts(ed, spec, counts.as_of, CURVE_HORIZON_DAYS),
                           goal_life=goal_life_counts(ed, spec) if spec.goal_event else None)
         breakdowns = breakdown_analyses(spec, ed, counts.as_of)
@@ -788,7 +839,7 @@ def analyze_user_table(path: str | Path, variant_column: str, control: str, metr
                        alpha: float = 0.05, mde: float = 0.05, weights: Mapping[str, float] | None = None,
                        experiment: str | None = None, statistics: StatisticsSpec | None = None,
                        guardrails: Sequence[str] = (), margins: Mapping[str, float] | None = None,
-                       planned_users: int | None = None) -> ExperimentResult:
+                       planned_users: int | None = None, cluster: str | None = None) -> ExperimentResult:
     """Analyse a one-row-per-user table: the first metric is primary, the others secondary.
 
     ``guardrails``: boolean columns where an increase is harm (``NAME:down``: a decrease is
@@ -797,6 +848,12 @@ def analyze_user_table(path: str | Path, variant_column: str, control: str, metr
     result says so (``methods.srm_weights_assumed``, and in the SRM reason). The per-variant
     counts go through :func:`guidelab.counts_table.analyze_sufficient_counts`, the same analysis
     ``guidelab analyze-counts`` runs on aggregated counts.
+
+    ``cluster``: the column naming each user's account when whole accounts were randomised
+    (``--cluster account_id``): every metric is then compared by account
+    (:func:`guidelab.stats.cluster.compare_clustered` on per-account sums computed by DuckDB), the
+    sample-ratio check counts accounts, and rows without an account are left out (ledger reason
+    ``missing_unit``). An account found in two variants is an error naming it.
     """
     from .counts_table import CountsOptions, analyze_sufficient_counts
 
@@ -816,8 +873,76 @@ def analyze_user_table(path: str | Path, variant_column: str, control: str, metr
         if missing:
             raise GuidelabError(f"--weights: no share for variant(s) {', '.join(missing)} found in {variant_column}; "
                                 f"give every variant a share, e.g. {','.join(f'{v}=0.5' for v in list(users)[:2])}")
+    if cluster is not None:
+        return _analyze_clustered_table(Path(path), variant_column, cluster, columns, users, checks, options,
+                                        experiment or Path(path).stem)
     return analyze_sufficient_counts(experiment or Path(path).stem, users, per_metric, options, checks,
                                      ledger=user_table_ledger(path, users, checks))
+
+
+def _analyze_clustered_table(path: Path, variant_column: str, cluster: str, metrics: Sequence[str],
+                             users: Mapping[str, int], checks: list[DataCheck], options: Any,
+                             experiment: str) -> ExperimentResult:
+    """:func:`analyze_user_table` with ``cluster``: per-account sums of every metric column by DuckDB."""
+    from .account_stats import account_sums_sql, cluster_stats_rows
+    from .counts_table import analyze_sufficient_counts
+    from .ledger import LeftOut
+
+    con = connect_duckdb()
+    tmp = tempfile.TemporaryDirectory(prefix="guidelab-")
+    try:
+        is_csv = path.name.lower().endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt"))
+        rel = _reader_for(path, utf8_copy(path, Path(tmp.name)) if is_csv else None, con)
+        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()]
+        if cluster not in cols:
+            raise DataError(path, cluster, f"--cluster: column not found: expected one of {', '.join(cols)}")
+        if cluster == variant_column or cluster in metrics:
+            raise GuidelabError(f"--cluster {cluster}: the account column must not be the variant or a metric column")
+        v, a = sql_identifier(variant_column), sql_identifier(cluster)
+        con.execute(f"CREATE VIEW t AS SELECT CAST({v} AS VARCHAR) AS _gl_variant, "
+                    f"nullif(trim(CAST({a} AS VARCHAR)), '') AS _gl_account, * FROM {rel}")
+        split, = con.execute("SELECT count(*) FROM (SELECT _gl_account FROM t WHERE _gl_variant IS NOT NULL AND "
+                             "_gl_account IS NOT NULL GROUP BY 1 HAVING count(DISTINCT _gl_variant) > 1)").fetchone()
+        if split:
+            example, = con.execute("SELECT _gl_account FROM t WHERE _gl_variant IS NOT NULL AND _gl_account IS NOT NULL "
+                                   "GROUP BY 1 HAVING count(DISTINCT _gl_variant) > 1 ORDER BY 1 LIMIT 1").fetchone()
+            raise DataError(path, cluster, f"{split:,} account(s) appear in more than one variant, e.g. "
+                                           f"{shown(example)}: when accounts are randomised every user of an account "
+                                           "has its arm (is this the right column?)")
+        missing = dict(con.execute("SELECT _gl_variant, count(*) FROM t WHERE _gl_variant IS NOT NULL AND "
+                                   "_gl_account IS NULL GROUP BY 1").fetchall())
+        accounts = dict(con.execute("SELECT _gl_variant, count(DISTINCT _gl_account) FROM t WHERE _gl_variant IS NOT "
+                                    "NULL AND _gl_account IS NOT NULL GROUP BY 1").fetchall())
+        per_metric = {}
+        for m in metrics:
+            q = sql_identifier(m)
+            sums = account_sums_sql(f"_gl_variant IS NOT NULL AND _gl_account IS NOT NULL AND {q} IS NOT NULL",
+                                    sql_bool_case(q), source="t", variant="_gl_variant", account="_gl_account")
+            found = cluster_stats_rows(con.execute(sums).fetchall())
+            per_metric[m] = {var: found.get(var, _no_accounts()) for var in users}
+    finally:
+        con.close()
+        tmp.cleanup()
+    n_missing = sum(int(n) for n in missing.values())
+    with_account = {var: int(n) - int(missing.get(var, 0)) for var, n in users.items()}
+    accounts = {var: int(accounts.get(var, 0)) for var in users}
+    if n_missing:
+        checks = [*checks, DataCheck.of("rows_missing_unit", False, "fail" if n_missing / max(sum(users.values()), 1)
+                                        > 0.01 else "warn", table="user_table", n=n_missing,
+                                        share=n_missing / max(sum(users.values()), 1), threshold=0.01)]
+    ledger = user_table_ledger(path, users, checks)
+    if n_missing:
+        t0 = ledger.tables[0]
+        ledger = replace(ledger, tables=(replace(t0, rows_used=t0.rows_used - n_missing,
+                                                 left_out=(*t0.left_out, LeftOut("missing_unit", n_missing, None))),))
+    return analyze_sufficient_counts(experiment, with_account, per_metric, options, checks, ledger=ledger,
+                                     accounts=accounts, randomisation_unit=cluster)
+
+
+def _no_accounts() -> Any:
+    from .stats.cluster import ClusterStats
+
+    return ClusterStats(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
 def user_table_ledger(path: str | Path, users: Mapping[str, int], checks: Sequence[DataCheck]) -> Any:

@@ -109,9 +109,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_assign(args: argparse.Namespace) -> int:
-    from .abtest import assign_batch
+    from .abtest import assign_batch, read_assignment_input
     from .experiment import load_experiment
-    from .ids import read_user_ids, write_table
+    from .ids import write_table
     from .progress import Progress
 
     progress = Progress("guidelab assign", quiet=args.quiet)
@@ -127,9 +127,9 @@ def cmd_assign(args: argparse.Namespace) -> int:
 
     spec = load_experiment(args.spec)
     progress.stage(f"reading user ids from {args.users}")
-    ids = read_user_ids(Path(args.users), args.column)
+    ids, unit_ids = read_assignment_input(spec, args.users, args.column)
     progress.stage(f"assigning {len(ids):,} users")
-    table = assign_batch(spec, ids, programme=programme_for_spec(args.spec))
+    table = assign_batch(spec, ids, unit_ids, programme=programme_for_spec(args.spec))
     progress.stage(f"writing {args.out}")
     write_table(table, Path(args.out))
     progress.done("assigned")
@@ -203,7 +203,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     statistics = StatisticsSpec(correction=args.correction, sequential=args.sequential, bayesian=not args.no_bayes)
     res = analyze_user_table(args.file, args.variant, args.control, args.metric, alpha=args.alpha, mde=args.mde,
                              weights=args.weights, statistics=statistics, guardrails=args.guardrail or (),
-                             margins=dict(args.margin or []), planned_users=args.planned_users)
+                             margins=dict(args.margin or []), planned_users=args.planned_users,
+                             cluster=args.cluster)
     if args.json:
         print(res.to_json())
         return 0
@@ -233,12 +234,21 @@ def _print_result_text(res, correction: str, heading: str) -> None:
     against = (f"against an assumed equal split ({split}; pass --weights if the planned split differs)"
                if res.methods.get("srm_weights_assumed") else f"against the planned split ({split})")
     print(f"SRM p = {pval(res.srm.p_value)} {against}; users: " + ", ".join(f"{k} {v:,}" for k, v in res.assigned.items()))
+    if res.accounts:  # randomised by account: SRM counted accounts, every metric compared by account
+        print(f"randomised by {res.methods.get('randomisation_unit', 'account')}: accounts "
+              + ", ".join(f"{k} {v:,}" for k, v in res.accounts.items()) + " (the SRM check counts accounts)")
     for m in res.metrics:
         c = m.comparison
         ci = f"[{pct(c.rel_ci[0], signed=True)}, {pct(c.rel_ci[1], signed=True)}]" if c.rel_ci else "[–]"
         role = "" if m.role == "primary" else f" ({m.role})"
-        print(f"  {metric_label(m.metric) + role:<24} {m.variant:>12} vs {m.control:<12} {pct(c.rate):>7} vs {pct(c.rate_control):>7}"
+        print(f"  {metric_label(m.metric) + role:<24} {m.variant:>12} vs {m.control:<12} {pct(m.rate):>7} vs {pct(m.rate_control):>7}"
               f"  lift {pct(c.rel_lift, signed=True):>8} {ci:<20} p={pval(c.p_value):<8} p_adj({correction})={pval(m.p_value_adjusted)}")
+        cl = m.clustered_json
+        if cl is not None:
+            de = "–" if cl["design_effect"] is None else f"{cl['design_effect']:.2f}"
+            icc = "–" if cl["icc"] is None else f"{cl['icc']:.3f}"
+            print(f"  {'':<24} by account: ICC {icc}, design effect {de}, p if users were independent "
+                  f"{pval(cl['p_value_naive'])}")
 
 
 def cmd_analyze_counts(args: argparse.Namespace) -> int:
@@ -339,7 +349,13 @@ def cmd_publish(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     from .plan import plan_from_cli
 
-    print(plan_from_cli(args.spec, args.baseline, args.daily_users, args.days, lang=args.lang, as_json=args.json))
+    try:
+        text = plan_from_cli(args.spec, args.baseline, args.daily_users, args.days, lang=args.lang, as_json=args.json,
+                             icc=args.icc, mean_account_size=args.mean_account_size,
+                             cv_account_size=args.cv_account_size, design_effect=args.design_effect)
+    except ValueError as exc:  # a bad number: said plainly, no traceback
+        raise GuidelabError(str(exc)) from None
+    print(text)
     return 0
 
 
@@ -434,6 +450,9 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--variant", required=True, help="the column holding the variant")
     z.add_argument("--control", required=True, help="the control's value in that column")
     z.add_argument("--metric", required=True, action="append", help="a boolean metric column (repeat; first = primary)")
+    z.add_argument("--cluster", metavar="COLUMN", default=None,
+                   help="the column naming each user's account when whole accounts were randomised: every metric "
+                        "is then analysed by account (cluster-robust), the sample-ratio check counts accounts")
     _add_decision_options(z, "a boolean guardrail column")
     z.add_argument("--no-bayes", action="store_true", help="leave out the Bayesian view")
     z.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -457,6 +476,14 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--baseline", type=float, required=True, help="the control's expected rate of the primary metric, e.g. 0.2")
     pl.add_argument("--daily-users", type=float, required=True, help="users entering the experiment per day (all arms)")
     pl.add_argument("--days", type=int, default=None, help="also: the MDE detectable in this many days")
+    pl.add_argument("--icc", type=float, default=None,
+                    help="randomised by account: the intra-class correlation of the primary metric (with "
+                         "--mean-account-size)")
+    pl.add_argument("--mean-account-size", type=float, default=None, help="randomised by account: users per account")
+    pl.add_argument("--cv-account-size", type=float, default=None,
+                    help="randomised by account: coefficient of variation of the account sizes (default 0)")
+    pl.add_argument("--design-effect", type=float, default=None,
+                    help="randomised by account: the design effect itself (instead of --icc and the sizes)")
     pl.add_argument("--lang", choices=["en", "ja"], default="en")
     pl.add_argument("--json", action="store_true")
     pl.set_defaults(func=cmd_plan)

@@ -123,14 +123,18 @@ def analyze_sufficient_counts(experiment: str, assigned: Mapping[str, int],
                               counts: Mapping[str, Mapping[str, ProportionCounts]],
                               options: CountsOptions, checks: Sequence[Any] = (), ledger: Any = None,
                               previous_users: Mapping[str, int] | None = None,
-                              comparisons: Mapping[tuple[str, str], Any] | None = None) -> ExperimentResult:
+                              comparisons: Mapping[tuple[str, str], Any] | None = None,
+                              accounts: Mapping[str, int] | None = None,
+                              randomisation_unit: str = "user") -> ExperimentResult:
     """Statistics and verdict of one experiment (or one look) from per-variant counts (no I/O).
 
     ``assigned``: units per variant; ``counts``: per metric (named as in ``options.metrics``),
     per variant, (n, successes). Without ``options.weights`` the sample-ratio check assumes an
     equal split over the variants in ``assigned`` and the result says so. ``comparisons``: the
     arms' comparisons with the control, already computed (see
-    :func:`guidelab.analysis.analyze_sufficient_statistics`).
+    :func:`guidelab.analysis.analyze_sufficient_statistics`); ``accounts`` with
+    ``randomisation_unit``: accounts per variant when accounts were randomised (``counts`` then
+    hold :class:`guidelab.stats.cluster.ClusterStats`).
     """
     from . import analysis
 
@@ -143,7 +147,7 @@ def analyze_sufficient_counts(experiment: str, assigned: Mapping[str, int],
         experiment, assigned, metric_stats, options.control, alpha=options.alpha, mde=options.mde, weights=weights,
         statistics=options.statistics, guardrail_margins=options.margins, planned_users=options.planned_users,
         data_checks=checks, ledger=ledger, previous_users=previous_users, comparisons=comparisons,
-        srm_weights_assumed=weights_assumed)
+        srm_weights_assumed=weights_assumed, accounts=accounts, randomisation_unit=randomisation_unit)
     return result
 
 

@@ -149,6 +149,7 @@ class EligibilityCode(str, Enum):
 
     OUTSIDE_COVERAGE = "outside_coverage"  # coverage
     OUTSIDE_COVERAGE_OR_EMPTY_ID = "outside_coverage_or_empty_id"  # coverage
+    PROGRAMME_HOLDOUT = "programme_holdout"  # programme, share
     HOLDOUT = "holdout"  # variant
     ASSIGNED = "assigned"  # variant, guide
     EXPERIMENT_NOT_STARTED = "experiment_not_started"  # start, timezone, local
@@ -353,8 +354,7 @@ def _decide(spec: ExperimentSpec, user_id: str, variant: str | None, guide: Guid
 
 def _holdout_reason(e: Eligibility, programme: Any) -> Eligibility:
     """Say why a programme-holdout user is not in the experiment (instead of "outside the coverage")."""
-    e.reasons[:1] = [f"assignment: in the programme holdout of {programme.id} "
-                     f"({programme.holdout.share:.2%} of users see no guide of any experiment)"]
+    e.steps[:1] = [Step.of(EligibilityCode.PROGRAMME_HOLDOUT, programme=programme.id, share=programme.holdout.share)]
     return e
 
 
@@ -363,7 +363,9 @@ def evaluate_user(spec: ExperimentSpec, user: UserContext, now: dt.datetime,
     """Whether ``user`` would be shown this experiment's guide at ``now`` (aware), and why.
     ``programme`` (:class:`guidelab.programme.ProgrammeSpec`): its holdout's users see no guide."""
     _require_aware(now, "now")
-    a = assign(spec, user.user_id, programme=programme)
+    unit = user.attributes.get(spec.unit) if spec.clustered else None  # e.g. account_id: the hashed attribute
+    a = assign(spec, user.user_id, None if unit is None else str(unit), programme=programme) if spec.clustered \
+        else assign(spec, user.user_id, programme=programme)
     guide = spec.guide_for(a.variant) if a.variant is not None else None
     summary = summarize_history(list(user.history), guide.id if guide else None, now, spec.tz, policy)
     summary = replace(summary, done_events=frozenset(user.done_events))
@@ -468,7 +470,13 @@ def evaluate_table(spec: ExperimentSpec, users: pd.DataFrame, now: dt.datetime,
         raise DataError(source, "user_id", "missing column: expected one row per user with a user_id")
     n = len(users)
     ids = _user_ids(users, source)
-    assigned_table = assign_batch(spec, ids, programme=programme)
+    units = None
+    if spec.clustered:  # the unit attribute column (e.g. account_id) is hashed; a user without one is not enrolled
+        if spec.unit not in users.columns:
+            raise DataError(source, spec.unit, f"missing column: {spec.id} is randomised by {spec.unit}, so each "
+                                               f"user's {spec.unit} is needed")
+        units = [None if (u := _py(v)) is None else str(u) for v in users[spec.unit].tolist()]
+    assigned_table = assign_batch(spec, ids, units, programme=programme)
     assigned = assigned_table.column("variant").to_pylist()
     held = (assigned_table.column("programme_holdout").to_pylist() if "programme_holdout" in assigned_table.column_names
             else [False] * n)

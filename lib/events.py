@@ -4,7 +4,8 @@ Tables (each one file ``<name>.parquet``, ``<name>.csv``, ``.csv.gz``, ``.tsv`` 
 ``<name>/`` of such parts, Hive ``key=value`` partitions included) in one data directory; the
 reading rules are in ``data/README.md``:
 
-* ``assignments`` - user_id, experiment, variant, assigned_at
+* ``assignments`` - user_id, experiment, variant, assigned_at (and the spec's unit attribute, e.g.
+  account_id, when it randomises by account: here or in ``users``; see :mod:`guidelab.ledger`)
 * ``guide_events`` - user_id, guide_id, step (optional), event, timestamp
 * ``activity`` - user_id, timestamp, event (optional: product event name, e.g. the goal)
 * ``users`` (optional) - user_id, signup_at (optional), any attributes

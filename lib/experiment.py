@@ -6,6 +6,7 @@ reports each problem with file, field path and line (see :mod:`guidelab.yamlio`)
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +29,26 @@ def check_experiment_id(value: str) -> str:
     problem = slug_problem(value)
     if problem:
         raise ValueError(f"experiment id {clip(value)} is not a valid id: {problem}")
+    return value
+
+
+UNIT_USER = "user"
+UNIT_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_RESERVED_UNITS = ("id", "user_id", "experiment", "variant", "assigned_at", "hash_value", "uk")
+
+
+def check_unit(value: str) -> str:
+    """The randomisation unit: ``user``, or an attribute name (lowercase letters, digits and
+    underscores, starting with a letter, at most 63 characters) that is a column of the data
+    contract's assignments (or users) table and GrowthBook's ``hashAttribute``."""
+    if value == UNIT_USER:
+        return value
+    if not UNIT_PATTERN.match(value):
+        raise ValueError(f"unit {clip(value)} is not an attribute name: expected user, or lowercase letters, digits "
+                         "and underscores starting with a letter (at most 63), e.g. account_id")
+    if value in _RESERVED_UNITS:
+        hint = "write unit: user to randomise users" if value in ("id", "user_id") else "it is a column of the contract"
+        raise ValueError(f"unit {value!r} cannot name the randomisation attribute: {hint}")
     return value
 
 
@@ -169,6 +190,18 @@ class VariantTruth(_Model):
         return tuple(self.nps_scores) if self.nps_scores is not None else self.DEFAULT_NPS_SCORES
 
 
+class AccountSimulationSpec(_Model):
+    """Simulated accounts for a spec randomised by account: sizes (users per account) drawn from a
+    log-normal with ``median_users`` and ``sigma`` (log scale), clipped to 1..``max_users``, and
+    ``icc``: the intra-class correlation of the goal (a Beta-Binomial account rate; exactly
+    ``icc`` within an arm) and of the engagement class behind daily activity."""
+
+    median_users: float = Field(4.0, ge=1, le=1000)
+    sigma: float = Field(1.2, ge=0, le=3)
+    max_users: int = Field(500, ge=1, le=100_000)
+    icc: float = Field(0.1, gt=0, lt=1)
+
+
 class SimulationSpec(_Model):
     """Ground truth the simulator writes data from, so estimates can be checked against it."""
 
@@ -195,6 +228,7 @@ class SimulationSpec(_Model):
         default_factory=dict,
         description="{attribute: {value: multiplier}} of every variant's retention_lift for those users",
     )
+    accounts: AccountSimulationSpec = AccountSimulationSpec()  # used when the spec randomises by account
     variants: dict[str, VariantTruth]
 
     @field_validator("retention")
@@ -235,6 +269,9 @@ class ExperimentSpec(_Model):
     coverage: float = Field(1.0, gt=0, le=1)
     seed: str | None = None
     hash_version: int = Field(2, ge=2, le=2)
+    unit: str = Field("user", description="the randomisation unit: user (default), or the attribute whose value is "
+                      "hashed instead of the user id, e.g. account_id to randomise whole accounts "
+                      "(GrowthBook hashAttribute); the data contract then carries that column")
     version: int = Field(1, ge=1, description="assignment version: bump it to allow users to move arms")
     namespace: NamespaceSpec | None = None
     start: dt.date
@@ -266,6 +303,11 @@ class ExperimentSpec(_Model):
     @classmethod
     def _id(cls, v: str) -> str:
         return check_experiment_id(v)
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, v: str) -> str:
+        return check_unit(v)
 
     @field_validator("timezone", "data_timezone")
     @classmethod
@@ -373,6 +415,16 @@ class ExperimentSpec(_Model):
     @property
     def control_key(self) -> str:
         return self.control or self.variants[0].key
+
+    @property
+    def clustered(self) -> bool:
+        """Whether the randomisation unit is an attribute (an account) rather than the user."""
+        return self.unit != UNIT_USER
+
+    @property
+    def hash_attribute(self) -> str:
+        """GrowthBook's ``hashAttribute``: ``id`` (the user id) or the unit attribute."""
+        return "id" if self.unit == UNIT_USER else self.unit
 
     @property
     def hash_seed(self) -> str:

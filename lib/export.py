@@ -140,7 +140,7 @@ def growthbook_payload(spec: ExperimentSpec, programme: "ProgrammeSpec | None" =
     """
     rule: dict[str, Any] = {
         "key": spec.id,
-        "hashAttribute": "id",
+        "hashAttribute": spec.hash_attribute,
         "seed": spec.hash_seed,
         "hashVersion": 2,
         "coverage": spec.coverage,

@@ -13,8 +13,11 @@ from .errors import DataError
 from .values import sql_identifier, sql_literal
 
 
-def read_user_ids(path: Path, column: str = "user_id") -> pa.ChunkedArray:
-    """User ids as text (leading zeros kept) from CSV, Parquet, or a plain list (.txt, one id a line)."""
+def read_user_ids(path: Path, column: str = "user_id", *, allow_null: bool = False) -> pa.ChunkedArray:
+    """User ids as text (leading zeros kept) from CSV, Parquet, or a plain list (.txt, one id a line).
+
+    ``allow_null``: empty values are kept as nulls (for a unit attribute such as ``account_id``,
+    where a user without one is simply not in the experiment) instead of being an error."""
     if not path.is_file():
         raise DataError(path, "", "file not found")
     lit = sql_literal(path)
@@ -35,6 +38,8 @@ def read_user_ids(path: Path, column: str = "user_id") -> pa.ChunkedArray:
             raise DataError(path, column, f"user ids are numbers of type {types[column]}: a number column loses "
                                           "leading zeros and long ids; export the ids as text")
         q = sql_identifier(column)
+        if allow_null:
+            return con.sql(f"SELECT CAST({q} AS VARCHAR) AS v FROM {rel}").to_arrow_table().column("v")
         # One pass over the file: the ids, then their nulls counted in Arrow (a separate
         # count(*) query parsed a 10M-row CSV a second time).
         ids = con.sql(f"SELECT CAST({q} AS VARCHAR) AS user_id FROM {rel}").to_arrow_table().column("user_id")

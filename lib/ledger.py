@@ -31,7 +31,7 @@ _VALUE_CHARS = 60
 REASONS = (
     "missing_key", "missing_time", "other_experiment", "other_guide", "not_in_experiment", "exact_duplicate",
     "future", "before_assignment", "after_analysis_date", "unknown_variant", "multiple_arms", "repeated_assignment",
-    "unknown_event", "out_of_range", "duplicate_user",
+    "unknown_event", "out_of_range", "duplicate_user", "missing_unit",
 )
 """Every reason code, in the order the rules are applied (the first that matches a row wins)."""
 
@@ -47,6 +47,7 @@ THRESHOLDS: dict[str, float] = {
     "missing_key": 0.01,
     "missing_time": 0.01,
     "duplicate_user": 0.01,
+    "missing_unit": 0.01,
 }
 """Share of a table's rows of this experiment (rows read minus :data:`IRRELEVANT` ones) above
 which a reason fails its check (verdict INVESTIGATE); at or below it the check is a warning."""
@@ -213,9 +214,10 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     # assignments: one used row per user (the first of a single arm)
     cols = _columns(ed, "assignments")
     part = ", ".join(sql_identifier(c) for c in cols)
+    unit = unit_source_sql(ed, spec, cols)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ledger_assignments AS
-        WITH r AS (SELECT *, row_number() OVER (PARTITION BY {part}) AS _gl_dup FROM assignments),
+        WITH r AS (SELECT *, row_number() OVER (PARTITION BY {part}) AS _gl_dup{unit.column} FROM assignments{unit.join}),
         c AS (SELECT * EXCLUDE (_gl_dup), {_case([
             ("missing_key", "experiment IS NULL"),
             ("other_experiment", "experiment <> $exp"),
@@ -225,9 +227,10 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
             ("future", "assigned_at >= $now"),
             ("after_analysis_date", "assigned_at >= $end"),
             ("unknown_variant", f"variant NOT IN ({variants_sql})"),
+            *unit.rules,
         ])} AS _gl_reason FROM r),
         arms AS (SELECT user_id, count(DISTINCT variant) AS n FROM c WHERE _gl_reason IS NULL GROUP BY user_id)
-        SELECT c.* EXCLUDE (_gl_reason), CASE
+        SELECT c.* EXCLUDE (_gl_reason{unit.exclude}), CASE
             WHEN c._gl_reason IS NOT NULL THEN c._gl_reason
             WHEN arms.n > 1 THEN 'multiple_arms'
             WHEN row_number() OVER (PARTITION BY c.user_id, c._gl_reason IS NULL
@@ -239,7 +242,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE exp_assigned AS
         SELECT CAST(row_number() OVER (ORDER BY user_id) AS INTEGER) AS uk, user_id, variant, assigned_at,
-               {local_day_sql(ed, "assignments", "assigned_at", spec.timezone)} AS assigned_day
+               {local_day_sql(ed, "assignments", "assigned_at", spec.timezone)} AS assigned_day{unit.assigned}
         FROM ledger_assignments WHERE _gl_reason IS NULL""")
 
     # guide_events: this experiment's guides after assignment (and other guides' 'shown' events
@@ -358,6 +361,41 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
             FROM s LEFT JOIN exp_assigned a USING (user_id)""")
         con.execute("CREATE OR REPLACE TEMP VIEW exp_user_attrs AS SELECT * EXCLUDE (_gl_reason) "
                     "FROM ledger_users WHERE _gl_reason IS NULL")
+
+
+@dataclass(frozen=True)
+class _UnitSQL:
+    """SQL fragments carrying the randomisation unit into the assignments ledger (empty for users)."""
+
+    column: str = ""      # the select item adding ``_gl_unit`` to the assignment rows
+    join: str = ""        # a join to the users table when the attribute is there
+    rules: tuple[tuple[str, str], ...] = ()
+    exclude: str = ""     # helper columns of the join, not kept
+    assigned: str = ""    # ``unit_id`` of exp_assigned
+
+
+def unit_source_sql(ed: EventData, spec: ExperimentSpec, assignment_cols: list[str]) -> _UnitSQL:
+    """Where the unit attribute of an account-randomised spec comes from (``data/README.md``).
+
+    The assignments table's column named like the unit (``account_id``) when it has one, else the
+    users table's (a user listed several times: the smallest non-empty value). A row without a
+    value is left out as ``missing_unit``: GrowthBook never enrols a user whose hash attribute is
+    empty. Neither table having the column is an error naming both. Users randomised: no SQL.
+    """
+    if not spec.clustered:
+        return _UnitSQL()
+    q = sql_identifier(spec.unit)
+    rules = (("missing_unit", "_gl_unit IS NULL OR _gl_unit = ''"),)
+    assigned = ", _gl_unit AS unit_id"
+    if spec.unit in assignment_cols:
+        return _UnitSQL(column=f", CAST({q} AS VARCHAR) AS _gl_unit", rules=rules, assigned=assigned)
+    if ed.has("users") and spec.unit in _columns(ed, "users"):
+        join = (f" LEFT JOIN (SELECT user_id AS _gl_unit_user, min(nullif(CAST({q} AS VARCHAR), '')) AS _gl_unit "
+                f"FROM users WHERE user_id IS NOT NULL GROUP BY user_id) _gl_u ON _gl_u._gl_unit_user = assignments.user_id")
+        return _UnitSQL(join=join, rules=rules, exclude=", _gl_unit_user", assigned=assigned)
+    src = ed.sources.get("assignments", ed.data_dir / "assignments")
+    raise DataError(src, spec.unit, f"{spec.id} is randomised by {spec.unit} (unit: {spec.unit}): expected a column "
+                                    f"{spec.unit} in the assignments table or in the users table")
 
 
 LEDGER_TABLES = ("assignments", "guide_events", "activity", "users")

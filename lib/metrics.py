@@ -53,6 +53,7 @@ class ExperimentCounts:
     curves: Any = None        # timeseries.CurveCounts: retention by day since assignment
     goal_life: Any = None     # timeseries.LifeCounts: time to the goal event
     ledger: Any = None        # ledger.RowLedger: rows read, used and left out, per table
+    accounts: Any = None      # accounts per variant when the spec randomises by account (guidelab.account_stats)
 
 
 def as_of_end_utc(spec: ExperimentSpec, as_of: dt.date) -> dt.datetime:

@@ -17,6 +17,11 @@ alpha and power, :func:`plan_experiment` works out
 
 Formulas: :mod:`guidelab.stats.power` (unpooled two-proportion normal approximation; Chow, Shao &
 Wang sec. 4.2) and the confidence sequence of Waudby-Smith et al. (Ann. Statist. 2024).
+
+Randomised by account (``unit: account_id``): every arm's users are inflated by the design
+effect, from an ICC and the account sizes (:func:`guidelab.stats.cluster.users_needed_clustered`,
+the function the analysis' days still needed also uses) or given directly, and the MDE at a
+number of days is that of users / design effect (:class:`Clustering`).
 """
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ from .catalog import MetricDef, parse_metric
 from .experiment import ExperimentSpec, load_experiment
 from .report.words import check_lang, metric_label, number, pct, plan_note_text, plan_words
 from .serialize import JsonField, ResultModel
+from .stats.cluster import design_effect_from_icc, users_needed_clustered
 from .stats.power import (
     mde_for_sample_size,
     sample_size_two_proportions,
@@ -44,6 +50,7 @@ from .stats.sequential import DEFAULT_TUNING
 from .stats.sequential import METHOD as SEQUENTIAL_METHOD
 
 __all__ = [
+    "Clustering",
     "ArmPlan",
     "ComparisonPlan",
     "PlanResult",
@@ -96,6 +103,55 @@ def _check_days(value: Any) -> int | None:
     return int(value)
 
 
+# --------------------------------------------------------------------------- clustering
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """How randomising accounts inflates the users needed: an ICC with the mean account size (and
+    the coefficient of variation of the sizes, default 0 = equal sizes), or a design effect given
+    directly (from a previous experiment's report, say). ``design_effect`` is then
+    1 + ((1 + CV²)·m̄ - 1)·ICC (:func:`guidelab.stats.cluster.design_effect_from_icc`) or the given one.
+    ValueError for an ICC outside [0, 1), a size below 1, a design effect below 1, or both forms."""
+
+    icc: float | None = None
+    mean_account_size: float | None = None
+    cv_account_size: float = 0.0
+    given_design_effect: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.given_design_effect is not None:
+            if self.icc is not None:
+                raise ValueError("give either an ICC with the mean account size, or a design effect, not both")
+            d = self.given_design_effect
+            if isinstance(d, bool) or not isinstance(d, Real) or not math.isfinite(d) or d < 1:
+                raise ValueError(f"the design effect must be a number >= 1 (variance under account randomisation / "
+                                 f"variance with independent users), got {d!r}")
+        elif self.icc is None or self.mean_account_size is None:
+            raise ValueError("an ICC needs the mean account size (users per account), and the other way round")
+        else:
+            design_effect_from_icc(self.icc, self.mean_account_size, self.cv_account_size)  # validates
+
+    @property
+    def design_effect(self) -> float:
+        if self.given_design_effect is not None:
+            return float(self.given_design_effect)
+        return design_effect_from_icc(self.icc, self.mean_account_size, self.cv_account_size)  # type: ignore[arg-type]
+
+    def users(self, users_if_independent: int) -> int:
+        """Users one arm needs when accounts are randomised (the analysis' function with an ICC)."""
+        if users_if_independent < 1:
+            return users_if_independent
+        if self.given_design_effect is None:
+            return users_needed_clustered(users_if_independent, self.icc, self.mean_account_size,  # type: ignore[arg-type]
+                                          self.cv_account_size).users
+        return max(users_if_independent, _ceil(users_if_independent * self.design_effect))
+
+    def accounts(self, users: int) -> int | None:
+        """Accounts holding ``users`` users at the mean account size (None when it is not known)."""
+        return None if self.mean_account_size is None else _ceil(users / float(self.mean_account_size))
+
+
 # --------------------------------------------------------------------------- results
 
 
@@ -134,6 +190,11 @@ class ArmPlan(ResultModel):
     assigned_sequential: int
 
 
+_CLUSTER_FIELDS = ("design_effect", "icc", "mean_account_size", "cv_account_size", "accounts_fixed",
+                   "accounts_sequential")
+"""Fields of :class:`PlanResult` set only for a spec randomised by account (left out of the JSON otherwise)."""
+
+
 class PlanNoteCode(str, Enum):
     """Every code a plan's note can carry (words: ``PLAN["note.<code>"]`` of
     guidelab/report/words/en.py and ja.py)."""
@@ -147,6 +208,7 @@ class PlanNoteCode(str, Enum):
     SCHEDULE_TOO_SHORT = "schedule_too_short"
     NOTHING_MATURED = "nothing_matured"
     TOO_FEW_USERS = "too_few_users"
+    ACCOUNTS_WITHOUT_ICC = "accounts_without_icc"
 
 
 @dataclass(frozen=True)
@@ -206,6 +268,13 @@ class PlanResult(ResultModel):
     mde_sequential_at_days: float | None
     note_codes: tuple[PlanNote, ...]
     name_ja: str = ""
+    # randomised by account (None otherwise): the design effect applied, its inputs, accounts needed
+    design_effect: float | None = None
+    icc: float | None = None
+    mean_account_size: float | None = None
+    cv_account_size: float | None = None
+    accounts_fixed: int | None = None
+    accounts_sequential: int | None = None
 
     def _label(self, lang: str) -> str:
         return self.metric_label if lang == "en" else metric_label(self.metric, lang)
@@ -219,14 +288,25 @@ class PlanResult(ResultModel):
     def notes_ja(self) -> list[str]:
         return [plan_note_text(n, "ja") for n in self.note_codes]
 
+    def _clustering_line(self, lang: str) -> str | None:
+        """Randomised by account: the design effect applied (and its ICC and sizes), in ``lang``."""
+        if self.design_effect is None:
+            return None
+        w = plan_words(lang)
+        src = "" if self.icc is None else w["clustering.source"].format(
+            icc=self.icc, size=self.mean_account_size, cv=self.cv_account_size)
+        return w["clustering.line"].format(design_effect=self.design_effect, source=src)
+
     sequential_method: ClassVar[str] = SEQUENTIAL_METHOD
     _json_typed = False
-    # the notes in words (English, Japanese) where they always were, then as codes
+    # the notes in words (English, Japanese) where they always were, then as codes; the account
+    # fields only for a spec randomised by account
     _json_fields = (*(f for f in __annotations__ if f not in ("sequential_method", "_json_typed", "note_codes",
-                                                              "name_ja")),
+                                                              "name_ja", *_CLUSTER_FIELDS)),
                     JsonField("notes", "note_codes", _said("en")), JsonField("notes_ja", "note_codes", _said("ja")),
                     "name_ja", "sequential_method",
-                    JsonField("note_codes", convert=lambda notes: [n.as_json() for n in notes]))
+                    JsonField("note_codes", convert=lambda notes: [n.as_json() for n in notes]),
+                    *(JsonField(f, omit_none=True) for f in _CLUSTER_FIELDS))
 
     # ---- presentation -----------------------------------------------------------------
     def table_rows(self, lang: str = "en") -> list[tuple[str, str, str]]:
@@ -238,6 +318,8 @@ class PlanResult(ResultModel):
             label = w["row.arm"].format(arm=a.key, role=w[f"role.{a.role}"], weight=pct(a.weight, 0))
             rows.append((label, number(a.needed_fixed), number(a.needed_sequential)))
         rows.append((w["row.users"], number(self.users_fixed), number(self.users_sequential)))
+        if self.accounts_fixed is not None and self.accounts_sequential is not None:
+            rows.append((w["row.accounts"], number(self.accounts_fixed), number(self.accounts_sequential)))
         rows.append((w["row.enrollment"], f"{self.enrollment_days_fixed:,.1f}", f"{self.enrollment_days_sequential:,.1f}"))
         if self.lag_days:
             lag = f"+{self.lag_days}"
@@ -262,6 +344,9 @@ class PlanResult(ResultModel):
         out.append(w["traffic_line"].format(daily=number(self.daily_users), coverage=pct(self.coverage, 0),
                                             enrolled=self.daily_enrolled))
         head = ("", w["head.fixed"], w["head.sequential"].format(tuning=number(self.tuning)))
+        cl = self._clustering_line(lang)
+        if cl:
+            out.append(cl)
         out.append("")
         out.extend(_table([head, *self.table_rows(lang)]))
         if self.note_codes:
@@ -304,14 +389,18 @@ class _Setup:
     direction: int
     alpha_c: float
     tuning: float
+    clustering: Clustering | None = None
 
 
-def _setup(spec: ExperimentSpec, baseline_rate: Any, tuning: Any) -> _Setup:
+def _setup(spec: ExperimentSpec, baseline_rate: Any, tuning: Any, clustering: Clustering | None = None) -> _Setup:
     p0 = _check_rate(baseline_rate)
     metric = parse_metric(spec.metrics.primary)
     direction = 1 if metric.higher_is_better else -1
     k = len(spec.treatment_keys)
-    return _Setup(spec, metric, p0, direction, spec.alpha / k, float(tuning))
+    if clustering is not None and not spec.clustered:
+        raise ValueError(f"{spec.id} randomises users (no unit: in the spec): an ICC or a design effect applies "
+                         "only to a spec randomised by account (unit: account_id)")
+    return _Setup(spec, metric, p0, direction, spec.alpha / k, float(tuning), clustering)
 
 
 def _comparisons(s: _Setup, effect: float) -> list[ComparisonPlan]:
@@ -326,6 +415,8 @@ def _comparisons(s: _Setup, effect: float) -> list[ComparisonPlan]:
         kw = dict(alpha=s.spec.alpha, comparisons=k, power=s.spec.power, ratio=r, tuning=s.tuning)
         nc_f, nt_f = users_needed(s.p0, effect, sequential=False, **kw)
         nc_s, nt_s = users_needed(s.p0, effect, sequential=True, **kw)
+        if s.clustering is not None:
+            nc_f, nt_f, nc_s, nt_s = (s.clustering.users(n) for n in (nc_f, nt_f, nc_s, nt_s))
         out.append(ComparisonPlan(
             treatment=t, ratio=r,
             n_control_fixed=nc_f, n_treatment_fixed=nt_f, users_fixed=_ceil(max(nc_f / wc, nt_f / w[t])),
@@ -339,6 +430,8 @@ def _mde_at_users(s: _Setup, users: float, comp: ComparisonPlan) -> tuple[float 
     """(fixed, sequential) MDE of one comparison when the experiment has ``users`` matured users."""
     if users <= 0:
         return None, None
+    if s.clustering is not None:  # accounts: worth users / design effect independent users
+        users = users / s.clustering.design_effect
     nc = users * s.spec.weights[s.spec.control_key]
     kw = dict(alpha=s.alpha_c, power=s.spec.power, ratio=comp.ratio, direction=s.direction)
     return (mde_for_sample_size(s.p0, nc, **kw),
@@ -358,6 +451,7 @@ def plan_experiment(
     daily_users: float,
     days: int | None = None,
     tuning: float = DEFAULT_TUNING,
+    clustering: Clustering | None = None,
 ) -> PlanResult:
     """Sample size, days to decision and (given ``days``) detectable effect for ``spec``.
 
@@ -374,10 +468,12 @@ def plan_experiment(
     ceil(enrollment days) + :func:`days_for_metric_lag`. The sequential column is the horizon at
     which the confidence sequence excludes 0 with the planned power (one look there); the team
     may look every day before that and stops earlier when the effect is larger.
-    ValueError for a baseline outside (0, 1), daily_users <= 0, days < 1 or an MDE that moves the
-    rate outside (0, 1).
+    ``clustering`` (a spec randomised by account): every arm's users are inflated by its design
+    effect, and the MDE at ``days`` is that of users / design effect (see :class:`Clustering`).
+    ValueError for a baseline outside (0, 1), daily_users <= 0, days < 1, an MDE that moves the
+    rate outside (0, 1), or clustering for a spec randomised by user.
     """
-    s = _setup(spec, baseline_rate, tuning)
+    s = _setup(spec, baseline_rate, tuning, clustering)
     daily = _check_daily(daily_users)
     days = _check_days(days)
     effect = s.direction * spec.mde
@@ -412,21 +508,28 @@ def plan_experiment(
         mde_f, mde_s = _worst([p[0] for p in pairs]), _worst([p[1] for p in pairs])
 
     notes = _notes(s, k, lag, days, enroll_f, enroll_s, mde_f)
+    n_arm_f = sample_size_two_proportions(s.p0, effect, alpha=s.alpha_c, power=spec.power)
+    n_arm_s = sequential_sample_size_two_proportions(s.p0, effect, alpha=s.alpha_c, power=spec.power, tuning=s.tuning)
+    cl: dict[str, Any] = {}
+    if clustering is not None:
+        n_arm_f, n_arm_s = clustering.users(n_arm_f), clustering.users(n_arm_s)
+        cl = dict(design_effect=clustering.design_effect, icc=clustering.icc,
+                  mean_account_size=clustering.mean_account_size,
+                  cv_account_size=clustering.cv_account_size if clustering.icc is not None else None,
+                  accounts_fixed=clustering.accounts(users_f), accounts_sequential=clustering.accounts(users_s))
     return PlanResult(
         experiment_id=spec.id, name=spec.display_name("en"), metric=s.metric.name,
         metric_label=s.metric.label("en"), baseline_rate=s.p0, mde=effect,
         target_rate=s.p0 * (1 + effect), alpha=spec.alpha, comparisons_count=k,
         alpha_per_comparison=s.alpha_c, correction="bonferroni" if k > 1 else None,
         power=spec.power, tuning=s.tuning,
-        n_per_arm_fixed=sample_size_two_proportions(s.p0, effect, alpha=s.alpha_c, power=spec.power),
-        n_per_arm_sequential=sequential_sample_size_two_proportions(
-            s.p0, effect, alpha=s.alpha_c, power=spec.power, tuning=s.tuning),
+        n_per_arm_fixed=n_arm_f, n_per_arm_sequential=n_arm_s,
         arms=tuple(arms), comparisons=tuple(comps), users_fixed=users_f, users_sequential=users_s,
         daily_users=daily, coverage=spec.coverage, daily_enrolled=enrolled,
         enrollment_days_fixed=enroll_f, enrollment_days_sequential=enroll_s, lag_days=lag,
         days_to_decision_fixed=_ceil(enroll_f) + lag, days_to_decision_sequential=_ceil(enroll_s) + lag,
         days=days, mde_fixed_at_days=mde_f, mde_sequential_at_days=mde_s,
-        note_codes=tuple(notes), name_ja=spec.display_name("ja"),
+        note_codes=tuple(notes), name_ja=spec.display_name("ja"), **cl,
     )
 
 
@@ -449,6 +552,8 @@ def _notes(s: _Setup, k: int, lag: int, days: int | None, enroll_f: float, enrol
         out.append(PlanNote.of(PlanNoteCode.SCHEDULE_TOO_SHORT if enroll_f > run else PlanNoteCode.SCHEDULE,
                                run=run, start=spec.start.isoformat(), end=spec.end.isoformat(),
                                enroll_fixed=enroll_f, enroll_sequential=enroll_s))
+    if spec.clustered and s.clustering is None:
+        out.append(PlanNote.of(PlanNoteCode.ACCOUNTS_WITHOUT_ICC, experiment=spec.id, unit=spec.unit))
     if days is not None and days <= lag:
         out.append(PlanNote.of(PlanNoteCode.NOTHING_MATURED, days=days, lag=lag))
     elif days is not None and mde_f is None:
@@ -462,6 +567,7 @@ def mde_days_curve(
     daily_users: float,
     mdes: list[float] | None = None,
     tuning: float = DEFAULT_TUNING,
+    clustering: Clustering | None = None,
 ) -> list[dict[str, Any]]:
     """Days to decision (fixed and sequential) for a range of relative MDEs: rows for a chart.
 
@@ -469,7 +575,7 @@ def mde_days_curve(
     alpha split, weights, coverage, lag); MDEs that move the rate outside (0, 1) are skipped.
     Each row: mde (signed), users_fixed, users_sequential, days_fixed, days_sequential.
     """
-    s = _setup(spec, baseline_rate, tuning)
+    s = _setup(spec, baseline_rate, tuning, clustering)
     enrolled = _check_daily(daily_users) * spec.coverage
     lag = days_for_metric_lag(s.metric)
     if mdes is None:
@@ -493,6 +599,10 @@ def plan_from_cli(
     days: int | None = None,
     lang: str = "en",
     as_json: bool = False,
+    icc: float | None = None,
+    mean_account_size: float | None = None,
+    cv_account_size: float | None = None,
+    design_effect: float | None = None,
 ) -> str:
     """What ``guidelab plan SPEC --baseline B --daily-users U [--days D] [--json]`` prints.
 
@@ -502,7 +612,15 @@ def plan_from_cli(
     """
     check_lang(lang)
     spec = load_experiment(spec_path)
-    result = plan_experiment(spec, baseline_rate, daily_users, days)
+    clustering = None
+    if design_effect is not None and (icc is not None or mean_account_size is not None or cv_account_size is not None):
+        raise ValueError("give either --design-effect, or --icc with --mean-account-size (and --cv-account-size), "
+                         "not both")
+    if design_effect is not None:
+        clustering = Clustering(given_design_effect=design_effect)
+    elif icc is not None or mean_account_size is not None or cv_account_size is not None:
+        clustering = Clustering(icc=icc, mean_account_size=mean_account_size, cv_account_size=cv_account_size or 0.0)
+    result = plan_experiment(spec, baseline_rate, daily_users, days, clustering=clustering)
     if as_json:
         return json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     return result.to_text(lang)

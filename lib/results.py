@@ -16,6 +16,7 @@ from .fsutil import atomic_write_text
 from .ledger import RowLedger
 from .serialize import JsonField, ResultModel, finite, flatten, interval
 from .stats.bayes import BayesResult
+from .stats.cluster import ClusterComparison
 from .stats.cuped import CupedComparison
 from .stats.means import MeanComparison
 from .stats.notes import notes_json
@@ -30,7 +31,7 @@ SCHEMA_VERSION = 1
 
 
 #: The comparison behind a metric result: its type follows the metric's kind (and CUPED).
-Comparison = Union[ProportionComparison, MeanComparison, RatioComparison, CupedComparison]
+Comparison = Union[ProportionComparison, MeanComparison, RatioComparison, CupedComparison, ClusterComparison]
 
 
 def _cuped_json(m: "MetricResult") -> dict[str, float | list[float] | None] | None:
@@ -81,6 +82,7 @@ class MetricResult(ResultModel):
         "higher_is_better", "randomised", "ci_method",
         JsonField("sequential", omit_none=True), JsonField("bayes", omit_none=True),
         JsonField("cuped", "cuped_json", omit_none=True),
+        JsonField("clustered", "clustered_json", omit_none=True),
     )
 
     @property
@@ -91,13 +93,14 @@ class MetricResult(ResultModel):
     @property
     def value(self) -> float | None:
         """The treatment's rate (proportions) or estimate (means, ratios), unadjusted."""
-        o = self.observed
-        return getattr(o, "rate", None) if self.kind == "proportion" else getattr(o, "estimate", None)
+        o = self.observed  # a proportion compared by account (ClusterComparison) has its rate as ``estimate``
+        return getattr(o, "rate", getattr(o, "estimate", None)) if self.kind == "proportion" else getattr(o, "estimate", None)
 
     @property
     def value_control(self) -> float | None:
         o = self.observed
-        return getattr(o, "rate_control", None) if self.kind == "proportion" else getattr(o, "estimate_control", None)
+        return (getattr(o, "rate_control", getattr(o, "estimate_control", None)) if self.kind == "proportion"
+                else getattr(o, "estimate_control", None))
 
     def _of_kind(self, kind: str, value: float | None) -> float | None:
         return finite(value) if self.kind == kind else None
@@ -140,6 +143,21 @@ class MetricResult(ResultModel):
         return _cuped_json(self)
 
     @property
+    def clustered_json(self) -> dict[str, Any] | None:
+        """What randomising by account did to this comparison (None when users were randomised):
+        accounts per arm, the ICC, the observed and model design effects, the account sizes, the
+        effective number of accounts and the naive user-level p-value (docs/statistics.md)."""
+        c = self.comparison
+        if not isinstance(c, ClusterComparison):
+            return None
+        return {"n_accounts": int(c.n_accounts), "n_accounts_control": int(c.n_accounts_control),
+                "icc": finite(c.icc), "design_effect": finite(c.design_effect),
+                "design_effect_from_icc": finite(c.design_effect_from_icc),
+                "mean_account_size": finite(c.mean_account_size), "cv_account_size": finite(c.cv_account_size),
+                "effective_accounts": finite(c.effective_accounts), "se_abs_diff_naive": finite(c.se_abs_diff_naive),
+                "p_value_naive": finite(c.p_value_naive)}
+
+    @property
     def rel_ci(self) -> tuple[float, float] | None:
         """The interval of the relative lift the verdict uses (sequential when selected)."""
         ci = self.sequential.relative_ci if self.sequential is not None else self.comparison.rel_ci
@@ -169,9 +187,11 @@ class ExperimentResult(ResultModel):
     methods: dict[str, Any] = field(default_factory=dict)   # the statistics settings used (JSON-ready)
     analyses: dict[str, Any] = field(default_factory=dict)  # deeper analyses by name: result models in dicts
     ledger: RowLedger | None = None  # rows read, used and left out per table
+    accounts: dict[str, int] | None = None  # accounts per arm when the spec randomises by account
 
     schema_version: ClassVar[int] = SCHEMA_VERSION
     _json_fields = ("schema_version", "experiment", "as_of", "decision", "srm", "metrics", "data_checks", "assigned",
+                    JsonField("accounts", omit_none=True),
                     "control", "alpha", "mde", "methods", "analyses", "ledger")
 
     def raw_dict(self) -> dict[str, Any]:

@@ -112,6 +112,7 @@ class ResultMetric(_Open):
     sequential: dict[str, Any] | None = None
     bayes: dict[str, Any] | None = None
     cuped: dict[str, Any] | None = None
+    clustered: dict[str, Any] | None = None
 
 
 class ResultDataCheck(BaseModel):
@@ -137,6 +138,7 @@ class ResultDocument(BaseModel):
     metrics: list[ResultMetric]
     data_checks: list[ResultDataCheck] = []
     assigned: dict[str, int] = {}
+    accounts: dict[str, int] | None = None
     control: str | None = None
     alpha: float
     mde: float | None = None

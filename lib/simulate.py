@@ -161,10 +161,14 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
     data_end = day_starts_utc[days]  # end of the last local day of data
     assigned_epoch = day_starts_utc[arrival_day] + seconds
 
-    table = assign_batch(spec, pa.array(ids.tolist(), type=pa.string()))
+    account, account_u = simulated_accounts(spec, sim, users, seed) if spec.clustered else (None, None)
+    table = assign_batch(spec, pa.array(ids.tolist(), type=pa.string()),
+                         None if account is None else pa.array(account.tolist(), type=pa.string()))
     variant = np.array(table.column("variant").to_pylist(), dtype=object)
     inexp = np.array([v is not None for v in variant])
     ids, arrival_day, assigned_epoch, variant = ids[inexp], arrival_day[inexp], assigned_epoch[inexp], variant[inexp]
+    if account is not None and account_u is not None:
+        account, account_u = account[inexp], account_u[inexp]
     n = len(ids)
     last_day = days - 1
 
@@ -188,7 +192,7 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
     dismissed = shown & ~clicked & (rng.random(n) < per_user("dismiss"))
     u_complete = rng.random(n)
 
-    engaged = rng.random(n) < ENGAGED_SHARE
+    engaged = rng.random(n) < _account_probability(np.full(n, ENGAGED_SHARE), account_u, sim)
     new_user = rng.random(n) < 0.6
     extra_shown = np.where(shown, rng.poisson(per_user("impressions")), 0)
 
@@ -274,7 +278,7 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
                    guide=[f"other-guide-{int(g)}" for g in o_guide[keep]])
 
     # Goal: within the window, on a uniform day, if that day is inside the data.
-    goal_hit = rng.random(n) < per_user("goal")
+    goal_hit = rng.random(n) < _account_probability(per_user("goal"), account_u, sim)
     goal_day = rng.integers(0, sim.goal_window_days, size=n)
     goal_ok = goal_hit & (arrival_day + goal_day <= last_day)
 
@@ -384,6 +388,8 @@ def simulate(spec: ExperimentSpec, users: int, days: int, out_dir: str | Path, s
         "variant": variant.tolist(),
         "assigned_at": assigned_epoch.tolist(),
     }
+    if account is not None:  # the SDK's tracking callback logs the hash attribute with the assignment
+        assignments[spec.unit] = account.tolist()
 
     tables = {
         "assignments": _to_table(assignments, ["assigned_at"], sort=("assigned_at", "user_id")),
@@ -564,6 +570,50 @@ def expected_truth(spec: ExperimentSpec, sim: SimulationSpec, arrival_day_distri
             p = t.nps_distribution
             nps[key] = {"nps": round(sum(p[9:]) - sum(p[:7]), 10), "response_rate": round(t.respond, 10)}
     return {"expected": expected, "funnel": funnel, "nps": nps, "segments": segments}
+
+
+def simulated_accounts(spec: ExperimentSpec, sim: SimulationSpec, users: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(account id per user, the account's latent uniform per user) for a spec randomised by account.
+
+    Sizes: :func:`guidelab.stats.cluster.draw_account_sizes` (log-normal, ``sim.accounts``), drawn
+    until they hold ``users`` (the last account cut to fit); users are dealt to accounts in
+    order, after a seeded shuffle, so accounts mix arrival days. Each account has one uniform
+    u_k: its users' goal and engagement probabilities are Beta quantiles at u_k
+    (:func:`_account_probability`), which makes them correlated within the account.
+    """
+    from .stats.cluster import draw_account_sizes
+
+    acc = sim.accounts
+    gen = _stream(seed, "accounts")
+    sizes: list[int] = []
+    total = 0
+    while total < users:
+        batch = draw_account_sizes(gen, max(16, users // max(int(acc.median_users), 1)), median=acc.median_users,
+                                   sigma=acc.sigma, max_size=acc.max_users)
+        for k in batch.tolist():
+            sizes.append(min(int(k), users - total))
+            total += sizes[-1]
+            if total >= users:
+                break
+    of_user = np.repeat(np.arange(len(sizes)), sizes)
+    of_user = of_user[gen.permutation(users)]
+    u = gen.random(len(sizes))
+    ids = np.array([f"acct{seed:03d}-{k:05d}" for k in range(len(sizes))], dtype=object)
+    return ids[of_user], u[of_user]
+
+
+def _account_probability(p: np.ndarray, account_u: np.ndarray | None, sim: SimulationSpec) -> np.ndarray:
+    """Per-user probabilities ``p`` (users randomised: unchanged), or by account the quantile at the
+    account's u_k of Beta(p·φ, (1-p)·φ), φ = (1 - icc)/icc: its mean is p (the truth is unchanged)
+    and two users of one account then share their rate, so their 0/1 outcomes have ICC ``icc``."""
+    if account_u is None:
+        return p
+    from scipy.stats import beta
+
+    phi = (1.0 - sim.accounts.icc) / sim.accounts.icc
+    q = np.clip(p, 1e-9, 1 - 1e-9)
+    out = beta.ppf(account_u, q * phi, (1.0 - q) * phi)
+    return np.where((p <= 0) | (p >= 1), p, out)
 
 
 def _to_table(cols: dict[str, list], epoch_cols: list[str], sort: tuple[str, ...]) -> pa.Table:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from guidelab.analysis import analyze_user_table
-from guidelab.errors import DataError
+from guidelab.errors import DataError, GuidelabError
 from guidelab.stats.proportions import compare_proportions
 
 
@@ -138,3 +138,64 @@ def test_bad_boolean_example_is_the_first_in_the_file_of_the_first_bad_column(tm
         analyze_user_table(p, "g", "a", ["conv", "other"])
     with pytest.raises(DataError, match=r"bad.csv: other: 1 value\(s\) are not booleans, e.g. 'perhaps': expected"):
         analyze_user_table(p, "g", "a", ["other", "conv"])
+
+
+# --- --cluster: a one-row-per-user table of an experiment randomised by account ---
+
+def _account_table(tmp_path, n_accounts=300, seed=3):
+    """Accounts of 1-60 users, each wholly in one arm, with an account-level conversion propensity."""
+    rng = np.random.default_rng(seed)
+    sizes = np.minimum(np.ceil(np.exp(rng.normal(1.2, 1.0, n_accounts))), 60).astype(int)
+    arm = rng.choice(["control", "treat"], size=n_accounts)
+    propensity = 1 / (1 + np.exp(-(-1.0 + rng.normal(0, 0.9, n_accounts))))
+    account = np.repeat([f"acc-{k:04d}" for k in range(n_accounts)], sizes)
+    variant = np.repeat(arm, sizes)
+    converted = rng.random(sizes.sum()) < np.repeat(propensity, sizes)
+    rows = [f"{i},{variant[i]},{account[i]},{'true' if converted[i] else 'false'}" for i in range(sizes.sum())]
+    rows[0] = rows[0].replace(account[0], "")  # one user without an account: left out, counted
+    p = tmp_path / "b2b.csv"
+    p.write_text("user_id,arm,account,converted\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return p, account, variant, converted
+
+
+def test_cluster_column_analyses_by_account(tmp_path):
+    from guidelab.stats.cluster import ClusterStats, compare_clustered
+    from guidelab.stats.srm import srm_test
+
+    p, account, variant, converted = _account_table(tmp_path)
+    res = analyze_user_table(p, "arm", "control", ["converted"], cluster="account")
+    keep = np.arange(len(account)) > 0
+    stats = {v: ClusterStats.from_users(account[keep & (variant == v)], converted[keep & (variant == v)])
+             for v in ("control", "treat")}
+    row = res.metrics[0]
+    direct = compare_clustered(stats["treat"], stats["control"])  # numpy sums: equal up to summation order
+    for f in ("n", "n_control", "n_accounts", "n_accounts_control", "abs_diff", "se_abs_diff", "p_value", "rel_lift",
+              "icc", "design_effect", "effective_accounts", "p_value_naive"):
+        assert getattr(row.comparison, f) == pytest.approx(getattr(direct, f), rel=1e-9), f
+    assert row.comparison.abs_ci == pytest.approx(direct.abs_ci, rel=1e-9)
+    accounts = {v: len(set(account[keep & (variant == v)])) for v in ("control", "treat")}
+    assert res.accounts == accounts and res.srm.counts == srm_test(accounts, {"control": 0.5, "treat": 0.5}).counts
+    assert res.assigned == {v: int((keep & (variant == v)).sum()) for v in ("control", "treat")}
+    naive = compare_proportions(int(converted[keep & (variant == "treat")].sum()), int((keep & (variant == "treat")).sum()),
+                                int(converted[keep & (variant == "control")].sum()), int((keep & (variant == "control")).sum()))
+    assert row.comparison.se_abs_diff > 1.5 * (naive.abs_ci[1] - naive.abs_ci[0]) / (2 * 1.96)  # clustering widens
+    tl = res.ledger.tables[0]
+    assert (tl.rows_read, tl.rows_used, [(x.reason, x.rows) for x in tl.left_out]) == \
+        (len(account), len(account) - 1, [("missing_unit", 1)])
+    doc = json.loads(res.to_json())
+    assert doc["metrics"][0]["clustered"]["icc"] > 0.05 and doc["methods"]["randomisation_unit"] == "account"
+
+
+def test_cluster_column_errors_are_plain(tmp_path):
+    p, *_ = _account_table(tmp_path)
+    with pytest.raises(DataError, match="column not found"):
+        analyze_user_table(p, "arm", "control", ["converted"], cluster="nope")
+    with pytest.raises(GuidelabError, match="must not be the variant or a metric column"):
+        analyze_user_table(p, "arm", "control", ["converted"], cluster="converted")
+    lines = p.read_text(encoding="utf-8").splitlines()
+    accounts = [line.split(",")[2] for line in lines]
+    i = next(i for i in range(2, len(lines)) if accounts[i] == accounts[i - 1] and ",control," in lines[i])
+    lines[i] = lines[i].replace(",control,", ",treat,")  # one user of a control account moved to the treatment
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match="appear in more than one variant"):
+        analyze_user_table(p, "arm", "control", ["converted"], cluster="account")

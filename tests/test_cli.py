@@ -98,3 +98,46 @@ def test_launch_commands(tmp_path, root, capsys):
     held = sum(in_holdout(find_programme(root / "experiments"), f"u{i}") for i in range(50))
     # header + each user once, but the programme holdout's users, who enter no experiment
     assert len(log.read_text(encoding="utf-8").splitlines()) == 1 + 50 - held
+
+
+def test_assign_by_account_reads_the_unit_column(tmp_path, root, capsys):
+    from guidelab.experiment import load_experiment
+
+    spec_path = root / "experiments/b2b-onboarding-checklist.yaml"
+    spec = load_experiment(spec_path)
+    users = tmp_path / "users.csv"
+    rows = [(f"u{i}", "" if i % 40 == 0 else f"00{i % 37}") for i in range(300)]
+    users.write_text("user_id,account_id\n" + "".join(f"{u},{a}\n" for u, a in rows), encoding="utf-8")
+    out = tmp_path / "assigned.parquet"
+    for extra in (["--no-log"], []):
+        assert main(["assign", str(spec_path), "--users", str(users), "--out", str(out), *extra]) == 0
+        got = pq.read_table(out).to_pylist()
+        assert [(r["user_id"], r["account_id"] or "") for r in got] == rows  # leading zeros kept
+        for r in got:
+            assert r["variant"] == assign(spec, r["user_id"], r["account_id"]).variant
+            assert (r["variant"] is None) == (not r["account_id"])  # no account: not enrolled
+    capsys.readouterr()
+    (tmp_path / "no-account.csv").write_text("user_id\nu1\n", encoding="utf-8")
+    assert main(["assign", str(spec_path), "--users", str(tmp_path / "no-account.csv"), "--out", str(out),
+                 "--no-log"]) == 2
+    assert "needs the column account_id" in capsys.readouterr().err
+
+
+def test_analyze_cluster_prints_accounts_and_design_effect(tmp_path, capsys):
+    rows = ["user_id,arm,account,converted"]
+    for k in range(60):
+        arm = "a" if k % 2 else "b"
+        rows += [f"u{k}-{i},{arm},acc{k},{'yes' if (k * 7 + i) % 5 < 2 + k % 3 else 'no'}" for i in range(1 + k % 9)]
+    p = tmp_path / "t.csv"
+    p.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["analyze", str(p), "--variant", "arm", "--control", "a", "--metric", "converted",
+                 "--cluster", "account"]) == 0
+    out = capsys.readouterr().out
+    assert "randomised by account: accounts" in out and "design effect" in out
+    assert main(["analyze", str(p), "--variant", "arm", "--control", "a", "--metric", "converted",
+                 "--cluster", "account", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["accounts"] == {"a": 30, "b": 30} and doc["metrics"][0]["clustered"]["n_accounts"] == 30
+    assert main(["analyze", str(p), "--variant", "arm", "--control", "a", "--metric", "converted",
+                 "--cluster", "nope"]) == 2
+    assert "--cluster: column not found" in capsys.readouterr().err

@@ -334,6 +334,31 @@ def test_until_goal_needs_a_goal_event():
         make_spec(frequency={"mode": "every_time", "until_goal": True})
 
 
+def test_a_spec_randomised_by_account_hashes_the_users_account(root):
+    """unit: account_id: the user's account_id attribute decides the arm, one arm per account; a user
+    without one is not in the experiment; the table path needs the column and agrees row by row."""
+    from guidelab.errors import DataError
+    from guidelab.experiment import load_experiment
+
+    spec = load_experiment(root / "experiments" / "b2b-onboarding-checklist.yaml")
+    now = dt.datetime(2026, 10, 10, 12, tzinfo=ZoneInfo("Asia/Tokyo"))
+    users = [(f"u{i}", None if i % 10 == 0 else f"acct-{i % 7}") for i in range(60)]
+    one = [evaluate_user(spec, UserContext(user_id=u, attributes={} if a is None else {"account_id": a}), now)
+           for u, a in users]
+    for (u, a), e in zip(users, one):
+        assert e.variant == (None if a is None else assign(spec, u, a).variant)
+    by_account = {}
+    for (_, a), e in zip(users, one):
+        if a is not None:
+            by_account.setdefault(a, set()).add(e.variant)
+    assert all(len(v) == 1 for v in by_account.values()) and len(by_account) == 7
+    table = evaluate_table(spec, pd.DataFrame({"user_id": [u for u, _ in users], "account_id": [a for _, a in users]}),
+                           now)
+    assert table["variant"].tolist() == [e.variant for e in one]
+    with pytest.raises(DataError, match="randomised by account_id"):
+        evaluate_table(spec, pd.DataFrame({"user_id": ["u1"]}), now)
+
+
 def test_programme_holdout_users_are_never_eligible_and_told_why(root):
     """The programme holdout beside the spec: the scalar and table paths agree, and say why."""
     import pandas as pd

@@ -265,3 +265,28 @@ def test_spark_refuses_zoneless_timestamps_without_data_timezone(spark, tmp_path
         messages.append(str(err.value))
     assert messages[0] == messages[1]
     assert "assigned_at" in messages[0] and "without a time zone" in messages[0]
+
+
+@pytest.mark.spark
+def test_account_statistics_identical_on_duckdb_and_spark(spark):
+    """unit: account_id: the ledger's unit column and the per-account sums (guidelab.account_stats)
+    run on Spark through guidelab.dialects and give DuckDB's numbers."""
+    from guidelab.account_stats import with_account_statistics
+
+    example = "b2b-onboarding-checklist"
+    spec = load_experiment(ROOT / "experiments" / f"{example}.yaml")
+    out = {}
+    for engine in ("duckdb", "spark"):
+        ed = open_event_data(ROOT / "data" / "sample" / example, engine=EngineOptions(engine))  # type: ignore[arg-type]
+        try:
+            out[engine] = with_account_statistics(ed, spec, compute_counts(ed, spec, None, TODAY))
+        finally:
+            ed.close()
+    duck, spk = out["duckdb"], out["spark"]
+    assert spk.accounts == duck.accounts and sum(duck.accounts.values()) > 100
+    for m_spark, m_duck in zip(spk.metrics, duck.metrics, strict=True):
+        for v, s_duck in m_duck.by_variant.items():
+            s_spark = m_spark.by_variant[v]
+            assert (s_spark.n_accounts, s_spark.n_users) == (s_duck.n_accounts, s_duck.n_users)
+            for f in ("sum_y", "sum_y2", "sum_n2", "sum_ny", "sum_n3", "sum_n4", "sum_user_y2", "sum_y2_over_n"):
+                assert getattr(s_spark, f) == pytest.approx(getattr(s_duck, f), rel=1e-12), (m_duck.metric.name, v, f)

@@ -118,3 +118,28 @@ def test_a_weights_error_points_at_the_variants_block(tmp_path, root):
     (p,) = info.value.problems
     assert p.field == "variants" and p.line == text.splitlines().index("variants:") + 1
     assert "weights must sum to 1, they sum to 1.1 (day1 0.6, week1 0.5)" in p.message
+
+
+# --- the randomisation unit ---
+
+def test_unit_defaults_to_user_and_takes_an_attribute(tmp_path):
+    spec = load_experiment(write(tmp_path, BASE))
+    assert spec.unit == "user" and not spec.clustered and spec.hash_attribute == "id"
+    spec = load_experiment(write(tmp_path, BASE + "unit: account_id\n"))
+    assert spec.unit == "account_id" and spec.clustered and spec.hash_attribute == "account_id"
+
+
+@pytest.mark.parametrize(("unit", "words"), [
+    ("Account-ID", "not an attribute name"),
+    ("1account", "not an attribute name"),
+    ("account id", "not an attribute name"),
+    ("a" * 64, "not an attribute name"),
+    ("user_id", "write unit: user"),
+    ("id", "write unit: user"),
+    ("variant", "column of the contract"),
+])
+def test_a_bad_unit_names_the_field_and_line(tmp_path, unit, words):
+    with pytest.raises(SpecError) as e:
+        load_experiment(write(tmp_path, BASE + f"unit: {unit!r}\n"))
+    assert "unit" in str(e.value) and words in str(e.value)
+    assert "exp-one.yaml:16: unit" in str(e.value)  # the line of unit:

@@ -158,6 +158,23 @@ def test_guides_json_carries_the_stop_rule(tmp_path, root):
     assert all(g["stop_on_events"] == [] for g in others)
 
 
+def test_growthbook_payload_with_an_account_unit(tmp_path, root):
+    """unit: account_id exports hashAttribute account_id, and the SDK then agrees with assign."""
+    spec = _load(root, SPECS[0]).model_copy(update={"unit": "account_id", "coverage": 0.9})
+    export_experiment(spec, tmp_path)
+    payload = json.loads((tmp_path / spec.id / "growthbook.json").read_text(encoding="utf-8"))
+    assert payload["features"][spec.id]["rules"][0]["hashAttribute"] == "account_id"
+    users = [f"u-{i}" for i in range(1500)]
+    accounts = [None if i % 50 == 0 else f"会社-{i % 173}" for i in range(1500)]
+    batch = assign_batch(spec, users, accounts).column("variant").to_pylist()
+    for uid, acc, expected in zip(users, accounts, batch):
+        attrs = {"id": uid} if acc is None else {"id": uid, "account_id": acc}
+        gb = growthbook.GrowthBook(attributes=attrs, features=payload["features"])
+        assert gb.eval_feature(spec.id).value == expected == assign(spec, uid, acc).variant, (uid, acc)
+        gb.destroy()
+    assert sum(v is not None for v in batch) > 1000
+
+
 def _programme(share=0.1):
     from guidelab.programme import ProgrammeSpec
 

@@ -372,3 +372,66 @@ def test_lone_surrogates_and_empty_inputs():
         assert out.dtype == np.float64 and out.shape == (0,)
     assert choose_variation_batch(np.array([]), bucket_ranges(2)).shape == (0,)
     assert math.isclose(hash_v2("s", ""), gbcore.gbhash("s", "", 2))
+
+
+# ------------------------------------------------------- randomisation by account
+
+
+def _account_corpus() -> tuple[list[str], list[str | None]]:
+    """Users of accounts of varied sizes (ids of every shape), and some users without an account."""
+    rng = random.Random(14)
+    users, accounts = [], []
+    pool = [f"acct-{i:05d}" for i in range(400)] + ["", "株式会社テスト", "🎉corp", "00123"]
+    for i in range(3000):
+        users.append(f"u{i}" if i % 3 else f"ユーザー{i}")
+        accounts.append(None if i % 97 == 0 else rng.choice(pool))
+    return users, accounts
+
+
+@pytest.mark.parametrize(("coverage", "namespace"), [(1.0, None), (0.6, ("home", 0.1, 0.7))])
+def test_account_unit_matches_growthbook_hash_attribute(coverage, namespace):
+    """unit: account_id hashes the account (GrowthBook hashAttribute): every user of an account
+    gets its arm; a user without one is never enrolled, as in the SDK."""
+    from guidelab.abtest import assign, assign_batch
+    from guidelab.experiment import ExperimentSpec, NamespaceSpec
+
+    spec = ExperimentSpec.model_validate({
+        "id": "b2b-checklist", "hypothesis": "h", "start": "2026-10-01", "unit": "account_id",
+        "coverage": coverage, "namespace": None if namespace is None else NamespaceSpec(id=namespace[0],
+                                                                                       range=namespace[1:]),
+        "variants": [{"key": "control", "weight": 0.5}, {"key": "checklist", "weight": 0.5}],
+        "metrics": {"primary": "goal_d7"}, "goal_event": "invited"})
+    users, accounts = _account_corpus()
+    batch = assign_batch(spec, users, accounts)
+    assert batch.column("account_id").to_pylist() == accounts
+    got = batch.column("variant").to_pylist()
+    arm_of_account: dict[str, str | None] = {}
+    for uid, acc, v in zip(users, accounts, got):
+        exp = growthbook.Experiment(key=spec.id, variations=spec.variant_keys, weights=list(spec.weights.values()),
+                                    coverage=coverage, seed=spec.hash_seed, hashVersion=2,
+                                    hashAttribute="account_id", namespace=namespace)
+        attrs = {"id": uid} if acc is None else {"id": uid, "account_id": acc}
+        res = growthbook.GrowthBook(attributes=attrs).run(exp)
+        sdk = res.value if res.inExperiment else None
+        assert v == sdk == assign(spec, uid, unit_id=acc).variant, (uid, acc)
+        if acc is not None:
+            assert arm_of_account.setdefault(acc, v) == v  # one arm per account
+        else:
+            assert v is None
+    assert {v for v in got} >= {"control", "checklist"}
+
+
+def test_account_unit_needs_the_attribute():
+    from guidelab.abtest import assign_batch
+    from guidelab.experiment import ExperimentSpec
+
+    base = {"id": "b2b", "hypothesis": "h", "start": "2026-10-01",
+            "variants": [{"key": "control", "weight": 0.5}, {"key": "t", "weight": 0.5}],
+            "metrics": {"primary": "retention_d1"}}
+    spec = ExperimentSpec.model_validate({**base, "unit": "account_id"})
+    with pytest.raises(ValueError, match="randomised by account_id"):
+        assign_batch(spec, ["u1"])
+    with pytest.raises(ValueError, match="1 values for 2 users"):
+        assign_batch(spec, ["u1", "u2"], ["a"])
+    with pytest.raises(ValueError, match="randomised by user"):
+        assign_batch(ExperimentSpec.model_validate(base), ["u1"], ["a"])

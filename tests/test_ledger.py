@@ -339,3 +339,52 @@ def test_local_day_sql_equals_icu_across_dst(tmp_path, monkeypatch):
                 assert (bad, total) == (0, len(stamps))
     finally:
         ed.close()
+
+
+# --- randomisation by account: the unit attribute comes with the assignments or the users ---
+
+def _account_spec(tmp_path):
+    p = tmp_path / "ledg.yaml"
+    p.write_text(SPEC + "unit: account_id\n", encoding="utf-8")
+    return load_experiment(p)
+
+
+@pytest.mark.parametrize("where", ["assignments", "users"])
+def test_a_user_without_the_unit_attribute_is_left_out_as_missing_unit(tmp_path, export, where):
+    spec = _account_spec(tmp_path)
+    accounts = {"u1": "acme", "u2": "", "u3": "globex", "u7": "acme", "u8": "acme", "u9": "acme"}
+    if where == "assignments":
+        rows = [(*r[:-1], accounts.get(r[0], "acme")) for r in ASSIGNMENTS]
+        _write(export / "assignments.csv", "user_id,experiment,variant,assigned_at,account_id", rows)
+    else:
+        users = [(u, p, accounts.get(u, "acme")) for u, p, _ in USERS]
+        users += [("u3", "web", "globex"), ("u7", "web", "acme"), ("u8", "web", "acme"), ("u9", "web", "acme")]
+        _write(export / "users.csv", "user_id,platform,account_id", users)
+    ed = open_event_data(export)
+    try:
+        counts = compute_counts(ed, spec, today=TODAY)
+        units = dict(ed.con.execute("SELECT user_id, unit_id FROM exp_assigned").fetchall())
+    finally:
+        ed.close()
+    assert_invariant(counts.ledger)
+    tl = counts.ledger.table("assignments")
+    left = {x.reason: x.rows for x in tl.left_out}
+    expected = _expected(ASSIGNMENTS)
+    # u2's rows: the first would be used, the duplicate stays an exact duplicate (the first reason wins)
+    expected["missing_unit"] = 1
+    assert left == expected
+    assert units == {"u1": "acme", "u3": "globex"}
+    assert counts.assigned == {"control": 1, "a": 1}
+    check = next(c for c in counts.checks if c.code == "rows_missing_unit")
+    assert check.severity == "fail" and dict(check.params)["n"] == 1
+    assert "account" in check_text(check)[1]
+
+
+def test_the_unit_attribute_in_no_table_is_an_error_naming_it(tmp_path, export):
+    spec = _account_spec(tmp_path)
+    ed = open_event_data(export)
+    try:
+        with pytest.raises(DataError, match="account_id.*assignments table or in the users table"):
+            compute_counts(ed, spec, today=TODAY)
+    finally:
+        ed.close()

@@ -355,3 +355,65 @@ def test_plan_notebook_defaults_work_from_the_root_and_from_notebooks(tmp_path, 
                         cwd=str(ROOT if cwd == "root" else src.parent),
                         extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no parameters: the defaults
     assert out.is_file()
+
+
+# --------------------------------------------------------------------------- randomised by account
+
+B2B = EXPERIMENTS / "b2b-onboarding-checklist.yaml"
+
+
+@pytest.fixture(scope="module")
+def b2b_spec():
+    from guidelab.experiment import load_experiment
+
+    return load_experiment(B2B)
+
+
+@pytest.mark.parametrize(("icc", "m", "cv"), [(0.05, 5.0, 0.0), (0.1, 5.0, 1.4), (0.3, 40.0, 2.0)])
+def test_account_plan_inflates_every_arm_by_the_design_effect(b2b_spec, icc, m, cv):
+    from guidelab.plan import Clustering
+
+    plain = plan_experiment(b2b_spec.model_copy(update={"unit": "user"}), 0.2, 200, days=60)
+    plan = plan_experiment(b2b_spec, 0.2, 200, days=60, clustering=Clustering(icc, m, cv))
+    de = 1 + ((1 + cv * cv) * m - 1) * icc  # Eldridge, Ashby & Kerry 2006, written independently
+    assert plan.design_effect == pytest.approx(de)
+    for a, b in zip(plan.arms, plain.arms):
+        assert a.needed_fixed == math.ceil(b.needed_fixed * de - 1e-9)
+        assert a.needed_sequential == math.ceil(b.needed_sequential * de - 1e-9)
+    assert plan.n_per_arm_fixed == math.ceil(plain.n_per_arm_fixed * de - 1e-9)
+    assert plan.users_fixed == 2 * plan.arms[0].needed_fixed
+    assert plan.accounts_fixed == math.ceil(plan.users_fixed / m - 1e-9)
+    assert plan.days_to_decision_fixed > plain.days_to_decision_fixed
+    # the MDE at 60 days is that of users / DE independent users: power 0.8 there
+    nc = (60 - 7) * 200 * 0.5 / de
+    assert power_two_proportions(0.2, plan.mde_fixed_at_days, nc, alpha=0.05) == pytest.approx(0.8, abs=1e-9)
+
+
+def test_a_given_design_effect_is_applied_as_it_is(b2b_spec):
+    from guidelab.plan import Clustering
+
+    plain = plan_experiment(b2b_spec.model_copy(update={"unit": "user"}), 0.2, 200)
+    plan = plan_experiment(b2b_spec, 0.2, 200, clustering=Clustering(given_design_effect=1.7))
+    assert [a.needed_fixed for a in plan.arms] == [math.ceil(a.needed_fixed * 1.7 - 1e-9) for a in plain.arms]
+    assert plan.accounts_fixed is None and plan.icc is None
+    d = plan.to_dict()
+    assert d["design_effect"] == 1.7 and "accounts_fixed" not in d
+    assert "design effect 1.70" in plan.to_text() and "デザイン効果 1.70" in plan.to_text("ja")
+
+
+def test_account_options_from_the_cli(b2b_spec, capsys):
+    from guidelab.cli import main
+
+    out = json.loads(plan_from_cli(B2B, 0.2, 200, as_json=True, icc=0.1, mean_account_size=5, cv_account_size=1.4))
+    assert out["design_effect"] == pytest.approx(1 + (2.96 * 5 - 1) * 0.1) and out["accounts_fixed"] > 0
+    assert "no ICC or design effect was given" in plan_from_cli(B2B, 0.2, 200)
+    assert "design_effect" not in json.loads(plan_from_cli(BANNER, 0.2, 200, as_json=True))  # users: as before
+    for argv, words in ((["--design-effect", "2", "--icc", "0.1"], "not both"),
+                        (["--icc", "0.1"], "needs the mean account size"),
+                        (["--design-effect", "0.5"], "number >= 1"),
+                        (["--icc", "1.2", "--mean-account-size", "4"], "icc must be in [0, 1)")):
+        assert main(["plan", str(B2B), "--baseline", "0.2", "--daily-users", "200", *argv]) == 2
+        err = capsys.readouterr().err
+        assert words in err and "Traceback" not in err
+    assert main(["plan", str(BANNER), "--baseline", "0.2", "--daily-users", "200", "--design-effect", "2"]) == 2
+    assert "randomises users" in capsys.readouterr().err

@@ -67,7 +67,7 @@ def test_publish_runs_all_in_parallel_and_keeps_going(workspace):
     by_id = {e.experiment: e for e in entries}
     assert {k: v.status for k, v in by_id.items()} == {
         "maintenance-banner-copy": "ok", "onboarding-tour-vs-checklist": "ok", "nps-survey-timing": "ok",
-        "broken-banner": "failed", "no-data": "failed"}
+        "b2b-onboarding-checklist": "ok", "broken-banner": "failed", "no-data": "failed"}
     html = index.read_text(encoding="utf-8")
     # newest first: broken-banner (starts 2026-11-10) before the banner (11-02) before onboarding (10-01)
     order = [html.index(x) for x in ("broken-banner", "maintenance-banner-copy.ja.html", "onboarding-tour-vs-checklist.ja.html")]
@@ -92,7 +92,7 @@ def test_publish_cli_exit_code_and_notify(workspace, webhook, capsys):
     assert code == 1  # two experiments failed: CI notices, the others still published
     assert (out / "index.html").is_file()
     texts = [payload["text"] for _, payload in handler.received]
-    assert len(texts) == 3 and all("https://reports.example.com/guides/" in t for t in texts)
+    assert len(texts) == 4 and all("https://reports.example.com/guides/" in t for t in texts)  # one per published
     assert all(ct.startswith("application/json") for ct, _ in handler.received)
 
 

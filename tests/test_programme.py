@@ -36,7 +36,10 @@ def test_example_programme_loads(root):
     assert programme_for_spec(root / "experiments" / "nps-survey-timing.yaml") == p
     specs = [load_experiment(f) for f in sorted((root / "experiments").glob("*.yaml"))]
     check_programme_ids(p, specs, root / "experiments" / "policies" / "programme.yaml")
-    assert all(p.applies_to(s) for s in specs)
+    # every user-randomised example is in the programme; the account-randomised one (b2b) starts
+    # before it, as the holdout hashes user ids and is not combined with account randomisation yet
+    assert all(p.applies_to(s) for s in specs if not s.clustered)
+    assert not any(p.applies_to(s) for s in specs if s.clustered)
 
 
 def test_no_programme_file_is_none(tmp_path):
@@ -109,7 +112,8 @@ def test_every_experiment_sees_the_same_holdout(root):
     held = np.array(in_holdout_batch(p, IDS))
     for f in sorted((root / "experiments").glob("*.yaml")):
         spec = load_experiment(f).model_copy(update={"namespace": NamespaceSpec(id="ns", range=(0.0, 0.7))})
-        v = assign_batch(spec, IDS, programme=p).column("variant").to_pylist()
+        accounts = IDS if spec.clustered else None  # randomised by account: one account per user here
+        v = assign_batch(spec, IDS, accounts, programme=p).column("variant").to_pylist()
         assert all(x is None for x, h in zip(v, held) if h)
         assert json.dumps(sorted({x for x in v if x})) == json.dumps(sorted(spec.variant_keys))
 

@@ -102,6 +102,26 @@ def test_japanese_lists_use_the_ideographic_comma():
     assert " まで" not in source and "、 " not in source
 
 
+@pytest.mark.parametrize(("lang", "title", "icc"), [("en", "Randomised by account", "ICC"),
+                                                    ("ja", "アカウント単位の割り当て", "級内相関（ICC）")])
+def test_an_account_randomised_report_shows_accounts_icc_and_design_effect(root, lang, title, icc):
+    # (variant keys and the unit are slugs and metric labels come from the registry: no user text here)
+    ctx = context(root / "experiments/b2b-onboarding-checklist.yaml", root / "data/sample/b2b-onboarding-checklist",
+                  None, lang)
+    html = render.metrics_table(ctx)
+    assert title in html and icc in html and html.count("<tr>") >= 2 + 3  # arms, then one row per metric
+    r = ctx.result
+    for v, n in r.accounts.items():
+        assert f"<td>{n:,}</td>" in html and f"<td>{r.assigned[v]:,}</td>" in html
+    primary = r.metrics[0].comparison
+    assert f"{primary.icc:.3f}" in html and f"{primary.design_effect:.2f}" in html
+
+
+def test_a_user_randomised_report_has_no_account_section(simulated_onboarding, root):
+    ctx = context(root / "experiments/onboarding-tour-vs-checklist.yaml", simulated_onboarding, None, "en")
+    assert "Randomised by account" not in render.metrics_table(ctx)
+
+
 @pytest.mark.parametrize("lang, text", [("en", "Interacts with nps-survey-timing"), ("ja", "nps-survey-timing と交互作用あり")])
 def test_the_banner_shows_a_programme_interaction_flag(simulated_onboarding, root, lang, text):
     import dataclasses

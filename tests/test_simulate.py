@@ -429,3 +429,34 @@ def test_truth_covers_every_builtin_metric_of_the_registry(onboarding_spec):
     for row in expected.values():
         assert list(row) == [n for n in names if n in row]
         assert all(registry.parse_metric(n) for n in row)
+
+
+def test_accounts_are_simulated_with_their_icc_and_whole_accounts_share_an_arm(root, tmp_path):
+    """unit: account_id: users are dealt to accounts of varied sizes; each account has one arm (the
+    hash of the account); goal and engagement are correlated within accounts (declared ICC 0.1),
+    and the per-arm estimates still cover the declared truth within 4 clustered standard errors."""
+    import pyarrow.parquet as pq
+
+    from guidelab.abtest import assign
+    from guidelab.experiment import load_experiment
+
+    spec = load_experiment(root / "experiments" / "b2b-onboarding-checklist.yaml")
+    simulate(spec, users=6000, days=21, out_dir=tmp_path, seed=1)
+    rows = pq.read_table(tmp_path / "assignments.parquet").to_pylist()
+    arm_of: dict[str, set] = {}
+    for r in rows:
+        arm_of.setdefault(r["account_id"], set()).add(r["variant"])
+    assert all(len(arms) == 1 for arms in arm_of.values())
+    assert all(assign(spec, r["user_id"], r["account_id"]).variant == r["variant"] for r in rows[:500])
+    sizes = sorted(sum(1 for r in rows if r["account_id"] == a) for a in list(arm_of)[:400])
+    assert sizes[0] == 1 and sizes[-1] >= 15 and len(arm_of) < len(rows) / 3
+    truth = json.loads((tmp_path / "truth.json").read_text())["expected"]
+    res = analyze_experiment(spec, tmp_path)
+    primary = res.metrics[0].comparison
+    assert 0.05 < primary.icc < 0.17  # declared 0.1 (the goal's Beta-Binomial ICC); SE about 0.02
+    assert primary.design_effect > 1.5
+    for m in res.metrics:
+        c = m.comparison
+        for est, se, variant in ((c.estimate, c.se_estimate, m.variant),
+                                 (c.estimate_control, c.se_estimate_control, m.control)):
+            assert abs(est - truth[variant][m.metric]) < 4 * se, (m.metric, variant)

@@ -95,3 +95,39 @@ def test_sql_snapshot(statements, dialect):
         pytest.fail(f"the {dialect} SQL changed ({path.name}, first difference at line {first + 1}: "
                     f"{a[first] if first < len(a) else '<end>'!r} -> {b[first] if first < len(b) else '<end>'!r}); "
                     "if intended: GUIDELAB_UPDATE_SNAPSHOTS=1 pytest tests/test_sql_snapshots.py, and review git diff")
+
+
+# --- randomised by account: the statements that carry the unit and sum per account ---
+ACCOUNT_EXAMPLE = "b2b-onboarding-checklist"
+
+
+def recorded_account_statements() -> list[tuple[str, dict]]:
+    """The statements of the account example that differ from a user-randomised analysis: the
+    assignments ledger with the unit column, exp_assigned with unit_id, and every per-account sum."""
+    from guidelab.account_stats import with_account_statistics
+
+    spec = load_experiment(ROOT / "experiments" / f"{ACCOUNT_EXAMPLE}.yaml")
+    ed = open_event_data(ROOT / "data" / "sample" / ACCOUNT_EXAMPLE, data_timezone=spec.data_timezone)
+    ed.engine.trace = []
+    try:
+        with_account_statistics(ed, spec, compute_counts(ed, spec, None, TODAY))
+        return [(s, p) for s, p in ed.engine.trace if "_gl_unit" in s or "_gl_account" in s]
+    finally:
+        ed.close()
+
+
+@pytest.fixture(scope="module")
+def account_statements() -> list[tuple[str, dict]]:
+    return recorded_account_statements()
+
+
+@pytest.mark.parametrize("dialect", PRINTED_DIALECTS)
+def test_account_sql_snapshot(account_statements, dialect):
+    assert len(account_statements) == 2 + 1 + 3  # ledger, exp_assigned, accounts per arm, one sum per metric
+    path = SNAPSHOTS / f"{ACCOUNT_EXAMPLE}.{dialect}.sql"
+    text = render(account_statements, dialect).replace(EXAMPLE, ACCOUNT_EXAMPLE, 1)
+    if os.environ.get("GUIDELAB_UPDATE_SNAPSHOTS") == "1":
+        path.write_text(text, encoding="utf-8")
+    assert path.is_file(), f"{path} missing: run GUIDELAB_UPDATE_SNAPSHOTS=1 pytest tests/test_sql_snapshots.py"
+    assert text == path.read_text(encoding="utf-8"), \
+        f"the {dialect} SQL of {path.name} changed: if intended, GUIDELAB_UPDATE_SNAPSHOTS=1 and review git diff"

@@ -183,7 +183,7 @@ def test_every_plan_note_code_has_words_in_both_languages():
 
     values = {"k": 2, "alpha_c": 0.025, "metric": "goal_d7", "mde": 0.1, "lag": 7, "method": "m", "tuning": 1000,
               "run": 28, "start": "2026-10-01", "end": "2026-10-28", "enroll_fixed": 12.5, "enroll_sequential": 9.1,
-              "days": 5}
+              "days": 5, "experiment": "b2b-onboarding-checklist", "unit": "account_id"}
     for code in PlanNoteCode:
         assert f"note.{code.value}" in en.PLAN
         names = placeholders(en.PLAN[f"note.{code.value}"])
@@ -204,7 +204,7 @@ def test_every_eligibility_and_throttle_code_has_words_in_both_languages():
               "timezone": "Asia/Tokyo", "local": "2026-10-02 09:00", "condition": "plan is 'pro'", "pattern": "/x*",
               "page": "/y", "event": "e", "fired": "f", "seconds": 2.0, "n": 1, "max": 3, "hours": 1.5, "min": 4,
               "mode": "once", "today": 0, "winner": "w", "priority": 60, "count": 2, "period_hours": 24.0,
-              "minutes": 150.0, "min_gap_minutes": 30.0}
+              "minutes": 150.0, "min_gap_minutes": 30.0, "programme": "guide-programme", "share": 0.05}
     codes = [c.value for c in EligibilityCode] + [c.value for c in ThrottleCode]
     for code in codes:
         names = placeholders(en.ELIGIBILITY[code]) - {"times", "guides", "gap"}

@@ -58,7 +58,8 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int 
 
 
 def rates_figure(result: ExperimentResult, lang: str = "en") -> go.Figure:
-    """Rate per variant and metric with 95% error bars (Wilson interval per arm)."""
+    """Rate per variant and metric with 95% error bars (Wilson interval per arm; randomised by account:
+    the rate ± 1.96 clustered standard errors, :func:`guidelab.stats.cluster.compare_clustered`)."""
     from ..stats.proportions import proportion_ci
 
     variants = list(result.assigned)
@@ -72,16 +73,26 @@ def rates_figure(result: ExperimentResult, lang: str = "en") -> go.Figure:
             if row is None:
                 continue
             c = row.observed
-            n, s = (c.n, c.successes) if row.variant == v else (c.n_control, c.successes_control)
-            if not n:
-                continue
-            rate = s / n
-            ci_lo, ci_hi = proportion_ci(s, n)
+            if not hasattr(c, "successes"):  # randomised by account: the rate and its clustered SE
+                mine = row.variant == v
+                n, rate, se = ((c.n, c.estimate, c.se_estimate) if mine
+                               else (c.n_control, c.estimate_control, c.se_estimate_control))
+                if not n or rate is None or se is None:
+                    continue
+                ci_lo, ci_hi = max(rate - 1.959964 * se, 0.0), min(rate + 1.959964 * se, 1.0)
+                label = f"{n:,} users, {(c.n_accounts if mine else c.n_accounts_control):,} accounts"
+            else:
+                n, s = (c.n, c.successes) if row.variant == v else (c.n_control, c.successes_control)
+                if not n:
+                    continue
+                rate = s / n
+                ci_lo, ci_hi = proportion_ci(s, n)
+                label = f"{s:,} / {n:,}"
             xs.append(metric_label(name, lang, capital=True))
             ys.append(rate * 100)
             lo.append((rate - ci_lo) * 100)
             hi.append((ci_hi - rate) * 100)
-            text.append(f"{s:,} / {n:,}")
+            text.append(label)
         fig.add_bar(name=v, x=xs, y=ys, marker_color=colours[v], text=[f"{y:.1f}%" for y in ys],
                     textposition="outside", customdata=text,
                     error_y=dict(type="data", symmetric=False, array=hi, arrayminus=lo, color="#444"),

@@ -186,7 +186,39 @@ def metrics_table(ctx: ReportContext) -> str:
                      "variant": m.variant, "significant": m.significant, "cells": cells, "extra": extra})
     extra_heads = (["seq_ci", "can_stop"] if seq else []) + (["chance_to_beat", "expected_loss", "credible_interval"] if bayes else []) + \
         (["variance_reduction"] if cuped else [])
-    return render("report/metrics.html.j2", t=ctx.t, heads=heads, rows=rows, extra_heads=extra_heads)
+    return render("report/metrics.html.j2", t=ctx.t, heads=heads, rows=rows, extra_heads=extra_heads) + clustering(ctx)
+
+
+def clustering(ctx: ReportContext) -> str:
+    """Randomised by account: accounts and users per arm, and per metric the intra-class
+    correlation, the design effect (observed, and from the ICC), the effective number of accounts
+    and the naive user-level p-value beside the one used. Empty when users were randomised."""
+    r, lang = ctx.result, ctx.lang
+    if not r.accounts:
+        return ""
+    arms = [{"variant": v, "accounts": _m(number(r.accounts.get(v, 0), lang)), "users": _m(number(n, lang)),
+             "mean_size": _m(f"{n / r.accounts[v]:.1f}" if r.accounts.get(v) else "–")}
+            for v, n in r.assigned.items()]
+    rows = []
+    for m in r.metrics:
+        c = m.clustered_json
+        if c is None:
+            cells = [_m("–")] * 6
+        else:
+            cells = [_m(f"{number(c['n_accounts'], lang)} / {number(c['n_accounts_control'], lang)}"),
+                     _m(_fixed(c["icc"], 3)), _m(_fixed(c["design_effect"], 2)), _m(_fixed(c["design_effect_from_icc"], 2)),
+                     _m(_fixed(c["effective_accounts"], 0)), _m(pval(c["p_value_naive"]))]
+        rows.append({"metric": metric_label(m.metric, lang, capital=True), "role": t("role." + m.role, lang),
+                     "variant": m.variant, "cells": cells})
+    unit = str((r.methods or {}).get("randomisation_unit", "account"))
+    heads = ["metric", "variant", "cluster.accounts_tc", "cluster.icc", "cluster.design_effect",
+             "cluster.design_effect_icc", "cluster.effective_accounts", "cluster.p_naive"]
+    return render("report/clustering.html.j2", t=ctx.t, intro=t("cluster.intro", lang).format(unit=unit),
+                  arms=arms, heads=heads, rows=rows)
+
+
+def _fixed(x: float | None, digits: int) -> str:
+    return "–" if x is None else f"{x:.{digits}f}"
 
 
 def _interval(ci: Any) -> str:

@@ -466,6 +466,7 @@ ELIGIBILITY = {
     'gap.minutes': '{minutes:.0f} min',
     'gap.hours': '{hours:.1f} h',
     'outside_coverage': 'assignment: not in the experiment (outside its {coverage:.0%} coverage)',
+    'programme_holdout': 'assignment: in the programme holdout of {programme} ({share:.2%} of users see no guide of any experiment)',
     'outside_coverage_or_empty_id': 'assignment: not in the experiment (outside its {coverage:.0%} coverage, or an '
                                     'empty user id)',
     'holdout': 'assignment: holdout: variant {variant!r} shows no guide',
@@ -507,6 +508,32 @@ ELIGIBILITY = {
 }
 
 
+# --- Randomisation by account (issue 14): new keys, kept here to ease merging. ---
+CHECKS['rows_missing_unit'] = (
+    'every assigned user has the randomisation unit in {table}',
+    "{n:,} rows of users without the unit attribute (e.g. account_id) ({share:.2%}; threshold {threshold:.1%}), "
+    'not counted: GrowthBook never enrols them')
+LEDGER_REASONS['missing_unit'] = 'user without the randomisation unit (e.g. account_id)'
+WORDS.update({
+    'cluster.title': 'Randomised by account',
+    'cluster.intro': 'Whole accounts were randomised (unit: {unit}): users of one account see the same arm and '
+                     'behave alike, so every metric is analysed with account-level variance (the delta method on '
+                     'per-account sums), not as if users were independent.',
+    'cluster.accounts': 'Accounts',
+    'cluster.mean_size': 'Users per account',
+    'cluster.accounts_tc': 'Accounts (arm / control)',
+    'cluster.icc': 'ICC',
+    'cluster.design_effect': 'Design effect',
+    'cluster.design_effect_icc': 'Design effect from ICC',
+    'cluster.effective_accounts': 'Effective accounts',
+    'cluster.p_naive': 'p if users were independent',
+    'cluster.note': 'ICC: intra-class correlation of the metric within accounts. Design effect: the variance of '
+                    'the difference divided by what it would be if users were independent (observed, and '
+                    '1 + (Σn²/N − 1)·ICC from the ICC and the account sizes). Effective accounts below about 15 '
+                    'mean a few large accounts dominate and every interval is too narrow. The last column is the '
+                    'naive user-level test, shown for comparison only: the verdict uses the account-level one.',
+})
+
 #: The programme section of the portfolio page: every guide together against the holdout, and
 #: the interaction check between experiments that ran at the same time.
 PROGRAMME = {
@@ -543,3 +570,12 @@ PROGRAMME = {
     "int_status.not_enough_data": "a cell without users",
     "interacts_with": "⚠ Interacts with {others} (programme check)",
 }
+PLAN.update({
+    'row.accounts': 'Accounts in the experiment',
+    'clustering.line': "Randomised by account: design effect {design_effect:.2f}{source}, applied to every arm's users.",
+    'clustering.source': ' (ICC {icc:g}, {size:g} users per account, size CV {cv:g})',
+    'note.accounts_without_icc': '{experiment} is randomised by {unit}, but no ICC or design effect was given: these '
+                                 'numbers assume independent users and are too small. Give --icc with '
+                                 '--mean-account-size (and --cv-account-size), or --design-effect (a report of an '
+                                 'earlier experiment shows both).',
+})

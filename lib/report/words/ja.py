@@ -403,6 +403,7 @@ ELIGIBILITY = {
     'gap.minutes': '{minutes:.0f}分',
     'gap.hours': '{hours:.1f}時間',
     'outside_coverage': '割り当て：実験の対象外（カバレッジ {coverage:.0%} の外）',
+    'programme_holdout': '割り当て：施策全体のホールドアウト（{programme}）に含まれます（{share:.2%} のユーザーにはどの実験のガイドも表示しません）',
     'outside_coverage_or_empty_id': '割り当て：実験の対象外（カバレッジ {coverage:.0%} の外、またはユーザーIDが空）',
     'holdout': '割り当て：ホールドアウト：バリアント {variant!r} ではガイドを表示しません',
     'assigned': '割り当て：バリアント {variant!r} はガイド {guide} を表示します',
@@ -442,6 +443,31 @@ ELIGIBILITY = {
 }
 
 
+# --- アカウント単位の割り当て（issue 14）：新しいキーはここに追加（マージしやすくするため）。 ---
+CHECKS['rows_missing_unit'] = (
+    '{table} の割り当てユーザー全員に割り当て単位あり',
+    '割り当て単位の属性（account_id など）がないユーザーの行 {n:,} 行（{share:.2%}、閾値 {threshold:.1%}）は集計しません'
+    '（GrowthBook はこのユーザーを実験に入れません）')
+LEDGER_REASONS['missing_unit'] = '割り当て単位（account_id など）のないユーザー'
+WORDS.update({
+    'cluster.title': 'アカウント単位の割り当て',
+    'cluster.intro': 'アカウント単位で割り当てました（unit: {unit}）。同じアカウントのユーザーは同じアームに入り、'
+                     '行動も似るため、すべての指標をアカウント単位の分散（アカウントごとの合計に基づくデルタ法）で分析し、'
+                     'ユーザーを独立とはみなしません。',
+    'cluster.accounts': 'アカウント数',
+    'cluster.mean_size': 'アカウントあたりユーザー数',
+    'cluster.accounts_tc': 'アカウント数（アーム／対照）',
+    'cluster.icc': '級内相関（ICC）',
+    'cluster.design_effect': 'デザイン効果',
+    'cluster.design_effect_icc': 'ICC からのデザイン効果',
+    'cluster.effective_accounts': '実効アカウント数',
+    'cluster.p_naive': 'ユーザーを独立とみなした p 値',
+    'cluster.note': 'ICC：アカウント内での指標の級内相関。デザイン効果：差の分散が、ユーザーを独立とみなした場合の何倍か'
+                    '（実測値と、ICC とアカウントの大きさから求めた 1 + (Σn²/N − 1)·ICC）。実効アカウント数が 15 程度を'
+                    '下回るときは少数の大きなアカウントが支配しており、どの区間も狭すぎます。最後の列はユーザー単位の素朴な'
+                    '検定で、比較のためだけに示しています。判定はアカウント単位の検定を使います。',
+})
+
 #: The programme section of the portfolio page: every guide together against the holdout, and
 #: the interaction check between experiments that ran at the same time.
 PROGRAMME = {
@@ -475,3 +501,12 @@ PROGRAMME = {
     "int_status.not_enough_data": "ユーザーのいないセルあり",
     "interacts_with": "⚠ {others} と交互作用あり（施策チェック）",
 }
+PLAN.update({
+    'row.accounts': '実験に必要なアカウント数',
+    'clustering.line': 'アカウント単位の割り当て: デザイン効果 {design_effect:.2f}{source}。各群の人数に掛けています。',
+    'clustering.source': '（ICC {icc:g}、平均 {size:g} 人/アカウント、大きさの変動係数 {cv:g}）',
+    'note.accounts_without_icc': '{experiment} は {unit} 単位で割り当てますが、ICC もデザイン効果も指定されていないため、'
+                                 'この人数はユーザーを独立とみなした値で、少なすぎます。--icc と --mean-account-size'
+                                 '（と --cv-account-size）、または --design-effect を指定してください（以前の実験の'
+                                 'レポートに両方が載っています）。',
+})
