@@ -11,6 +11,9 @@ GL     := $(VENV)/bin/guidelab
 STAMP  := $(VENV)/.installed
 CONSTRAINTS := constraints.txt
 DEMO_EXPERIMENT := onboarding-tour-vs-checklist
+# Tests run on every core (pytest-xdist); the Spark tests share one worker (one JVM), the browser
+# tests another (tests/conftest.py). PARALLEL= runs them in one process.
+PARALLEL ?= -n auto --dist loadgroup
 
 .PHONY: install demo test test-fast lint lab sample bench publish clean upgrade
 
@@ -34,7 +37,7 @@ demo: $(STAMP)
 test: $(STAMP) lint
 	bash scripts/ensure-browser
 	bash scripts/ensure-java
-	$(PY) -m pytest --cov --cov-report=term
+	$(PY) -m pytest $(PARALLEL) --cov --cov-report=term
 
 # ruff (lint and import order) and mypy (strict for the paths in pyproject's [tool.mypy] files).
 lint: $(STAMP)
@@ -42,7 +45,7 @@ lint: $(STAMP)
 	$(PY) -m mypy
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not notebook and not slow and not wheel and not spark"
+	$(PY) -m pytest $(PARALLEL) -m "not notebook and not slow and not wheel and not spark"
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
