@@ -55,6 +55,7 @@ sample: $(STAMP)
 	$(GL) simulate experiments/onboarding-tour-vs-checklist.yaml --users 12000 --seed 1 --out data/sample/onboarding-tour-vs-checklist
 	$(GL) simulate experiments/maintenance-banner-copy.yaml --users 5000 --seed 2 --format csv --out data/sample/maintenance-banner-copy
 	$(GL) simulate experiments/nps-survey-timing.yaml --users 2500 --seed 3 --out data/sample/nps-survey-timing
+	$(GL) simulate-programme --experiments experiments --users 20000 --seed 4 --out data/sample/guide-programme
 
 publish: $(STAMP)
 	$(GL) publish --jobs 2

@@ -27,6 +27,7 @@ from .hashing import (
 )
 
 if TYPE_CHECKING:
+    from .programme import ProgrammeSpec
     from .results import ExperimentResult
 
 
@@ -48,12 +49,15 @@ def _ranges(spec: ExperimentSpec) -> list[tuple[float, float]]:
     return bucket_ranges(len(spec.variants), spec.coverage, [v.weight for v in spec.variants])
 
 
-def assign(spec: ExperimentSpec, user_id: str) -> Assignment:
+def assign(spec: ExperimentSpec, user_id: str, programme: "ProgrammeSpec | None" = None) -> Assignment:
     """Assign one user exactly as a GrowthBook SDK would (hash v2 of seed + id, bucket ranges).
 
     As in the SDK, an empty id is never in the experiment, nor is a user outside the spec's
     namespace range (GrowthBook ``Experiment(namespace=(id, start, end))``: hash v1 of the id
     under ``"__" + namespace id``). ``hash_value`` is the hash v2 bucket in every case.
+
+    With a ``programme`` whose holdout applies to the spec (:mod:`guidelab.programme`), a user in
+    the programme holdout is not in the experiment either (the export's ``filters`` entry).
     """
     if not isinstance(user_id, str):
         raise TypeError(f"user_id must be a str, got {type(user_id).__name__}")
@@ -62,13 +66,22 @@ def assign(spec: ExperimentSpec, user_id: str) -> Assignment:
     ns = spec.namespace
     if idx >= 0 and ns is not None and not in_namespace(user_id, ns.id, ns.range[0], ns.range[1]):
         idx = -1  # outside the namespace range: not in the experiment
+    if idx >= 0 and programme is not None and programme.applies_to(spec):
+        from .programme import in_holdout
+
+        if in_holdout(programme, user_id):
+            idx = -1  # in the programme holdout: no guide of any experiment
     return Assignment(user_id, spec.id, spec.variants[idx].key if idx >= 0 else None, n)
 
 
-def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa.Array | pa.ChunkedArray) -> pa.Table:
+def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa.Array | pa.ChunkedArray,
+                 programme: "ProgrammeSpec | None" = None) -> pa.Table:
     """Vectorised :func:`assign` for a column of ids: a table user_id, experiment, variant, hash_value.
 
     ``variant`` is null for users outside the coverage or the namespace range. Identical to the scalar path.
+    With a ``programme`` whose holdout applies to the spec, holdout users get a null variant too,
+    and the table gains a boolean column ``programme_holdout`` (every user in the holdout, so they
+    are recorded as such).
     """
     if isinstance(user_ids, (pa.Array, pa.ChunkedArray)):
         ids = user_ids
@@ -83,16 +96,25 @@ def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa
     ns = spec.namespace
     if ns is not None:  # outside the namespace range: not in the experiment
         idx = np.where(in_namespace_batch(ids, ns.id, ns.range[0], ns.range[1]), idx, -1)
+    held: np.ndarray | None = None
+    if programme is not None and programme.applies_to(spec):
+        from .programme import in_holdout_batch
+
+        held = in_holdout_batch(programme, ids)
+        idx = np.where(held, -1, idx)  # in the programme holdout: no guide of any experiment
     keys = pa.array(spec.variant_keys, type=pa.string())
     indices = pa.array(np.where(idx >= 0, idx, 0).astype(np.int32), mask=idx < 0)
     variant = pa.DictionaryArray.from_arrays(indices, keys).cast(pa.string())
     n = len(hashes)
-    return pa.table({
+    columns = {
         "user_id": ids if isinstance(ids, pa.ChunkedArray) else pa.chunked_array([ids]),
         "experiment": pa.repeat(pa.scalar(spec.id, pa.string()), n),
         "variant": variant,
         "hash_value": pa.array(hashes, type=pa.float64()),
-    })
+    }
+    if held is not None:
+        columns["programme_holdout"] = pa.array(held, type=pa.bool_())
+    return pa.table(columns)
 
 
 def analyze(spec: ExperimentSpec | str | Path, data_dir: str | Path, as_of: dt.date | str | None = None,

@@ -69,6 +69,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
             bad += 1
             print(f"FAIL {problem}", file=sys.stderr)
         print(namespace_report(specs))
+    from .programme import PROGRAMME_FILE, check_programme_ids, load_programme
+
+    for folder in sorted({Path(a) for a in args.paths if Path(a).is_dir()}):
+        pfile = folder / PROGRAMME_FILE
+        if not pfile.is_file():
+            continue
+        try:
+            programme = load_programme(pfile)
+            check_programme_ids(programme, [s for _, s in specs], pfile)
+            print(f"ok   {pfile}: programme {programme.id} (holdout {programme.holdout.share:.2%}, "
+                  f"seed {programme.holdout.seed!r})")
+        except SpecError as exc:
+            bad += 1
+            for problem in exc.problems:
+                print(f"FAIL {problem}", file=sys.stderr)
     return 2 if bad else 0
 
 
@@ -87,11 +102,13 @@ def cmd_assign(args: argparse.Namespace) -> int:
         print(assign_and_log(args.spec, args.users, args.out, log, column=args.column))
         progress.done("assigned")
         return 0
+    from .programme import programme_for_spec
+
     spec = load_experiment(args.spec)
     progress.stage(f"reading user ids from {args.users}")
     ids = read_user_ids(Path(args.users), args.column)
     progress.stage(f"assigning {len(ids):,} users")
-    table = assign_batch(spec, ids)
+    table = assign_batch(spec, ids, programme=programme_for_spec(args.spec))
     progress.stage(f"writing {args.out}")
     write_table(table, Path(args.out))
     progress.done("assigned")
@@ -137,6 +154,24 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     progress.done("simulated")
     files = ", ".join(f"{k} {v:,} rows" for k, v in s.files.items())
     print(f"simulated {s.assigned:,} assigned users over {s.days} days of {spec.id} -> {s.out_dir} ({files})")
+    return 0
+
+
+def cmd_simulate_programme(args: argparse.Namespace) -> int:
+    from .experiment import load_experiment
+    from .programme import check_programme_ids, find_programme
+    from .simulate import simulate_programme
+
+    experiments = Path(args.experiments)
+    programme = find_programme(experiments)
+    if programme is None:
+        raise GuidelabError(f"{experiments}: no programme declared (expected {experiments / 'policies' / 'programme.yaml'})")
+    specs = [load_experiment(p) for p in sorted(experiments.glob("*.yaml"))]
+    check_programme_ids(programme, specs, experiments / "policies" / "programme.yaml")
+    s = simulate_programme(programme, specs, args.users, args.out, seed=args.seed, fmt=args.format)
+    files = ", ".join(f"{k} {v:,} rows" for k, v in s.files.items())
+    print(f"simulated {s.users:,} users of programme {programme.id} ({s.assigned:,} reached an experiment) "
+          f"over {s.days} days -> {s.out_dir} ({files})")
     return 0
 
 
@@ -357,6 +392,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     s.add_argument("--quiet", action="store_true", help="no progress on stderr (shown only on a terminal)")
     s.set_defaults(func=cmd_simulate)
+
+    sp = sub.add_parser("simulate-programme", help="write one population's event data across every experiment of "
+                        "the programme, its holdout included (docs/programme.md)")
+    sp.add_argument("--experiments", default="experiments", help="the experiments folder (with policies/programme.yaml)")
+    sp.add_argument("--users", type=int, default=20000)
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    sp.add_argument("--out", required=True)
+    sp.set_defaults(func=cmd_simulate_programme)
 
     z = sub.add_parser("analyze", help="analyse a one-row-per-user table of boolean metrics")
     z.add_argument("file")

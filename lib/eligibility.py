@@ -274,16 +274,30 @@ def _decide(spec: ExperimentSpec, user_id: str, variant: str | None, guide: Guid
     return out
 
 
+def _holdout_reason(e: Eligibility, programme: Any) -> Eligibility:
+    """Say why a programme-holdout user is not in the experiment (instead of "outside the coverage")."""
+    e.reasons[:1] = [f"assignment: in the programme holdout of {programme.id} "
+                     f"({programme.holdout.share:.2%} of users see no guide of any experiment)"]
+    return e
+
+
 def evaluate_user(spec: ExperimentSpec, user: UserContext, now: dt.datetime,
-                  policy: ThrottlePolicy | None = None) -> Eligibility:
-    """Whether ``user`` would be shown this experiment's guide at ``now`` (aware), and why."""
+                  policy: ThrottlePolicy | None = None, programme: Any = None) -> Eligibility:
+    """Whether ``user`` would be shown this experiment's guide at ``now`` (aware), and why.
+    ``programme`` (:class:`guidelab.programme.ProgrammeSpec`): its holdout's users see no guide."""
     _require_aware(now, "now")
-    a = assign(spec, user.user_id)
+    a = assign(spec, user.user_id, programme=programme)
     guide = spec.guide_for(a.variant) if a.variant is not None else None
     summary = summarize_history(list(user.history), guide.id if guide else None, now, spec.tz, policy)
     summary = replace(summary, done_events=frozenset(user.done_events))
-    return _decide(spec, user.user_id, a.variant, guide, _experiment_schedule_reason(spec, now),
-                   dict(user.attributes), user.signup_at, user.context, summary, now, policy)
+    e = _decide(spec, user.user_id, a.variant, guide, _experiment_schedule_reason(spec, now),
+                dict(user.attributes), user.signup_at, user.context, summary, now, policy)
+    if a.variant is None and programme is not None and programme.applies_to(spec) and user.user_id:
+        from .programme import in_holdout
+
+        if in_holdout(programme, user.user_id):
+            return _holdout_reason(e, programme)
+    return e
 
 
 # --- the table path ------------------------------------------------------------------------
@@ -362,7 +376,7 @@ def read_user_table(path: str | Path) -> pd.DataFrame:
 
 
 def evaluate_table(spec: ExperimentSpec, users: pd.DataFrame, now: dt.datetime,
-                   policy: ThrottlePolicy | None = None, *, source: str = "users") -> pd.DataFrame:
+                   policy: ThrottlePolicy | None = None, *, source: str = "users", programme: Any = None) -> pd.DataFrame:
     """:func:`evaluate_user` for every row of a user table; same results, row by row.
 
     Columns: ``user_id`` (required), ``signup_at``, ``page``, ``event``, ``first_session``
@@ -377,7 +391,10 @@ def evaluate_table(spec: ExperimentSpec, users: pd.DataFrame, now: dt.datetime,
         raise DataError(source, "user_id", "missing column: expected one row per user with a user_id")
     n = len(users)
     ids = _user_ids(users, source)
-    assigned = assign_batch(spec, ids).column("variant").to_pylist()
+    assigned_table = assign_batch(spec, ids, programme=programme)
+    assigned = assigned_table.column("variant").to_pylist()
+    held = (assigned_table.column("programme_holdout").to_pylist() if "programme_holdout" in assigned_table.column_names
+            else [False] * n)
     live = _experiment_schedule_reason(spec, now)
     guides = {v.key: spec.guide_for(v.key) for v in spec.variants}
 
@@ -408,6 +425,8 @@ def evaluate_table(spec: ExperimentSpec, users: pd.DataFrame, now: dt.datetime,
                                  done[i])
         attributes = {c: attr_values[c][i] for c in attr_cols}
         e = _decide(spec, ids[i], variant, guide, live, attributes, signup[i], ctx, summary, now, policy)
+        if held[i] and ids[i]:
+            e = _holdout_reason(e, programme)
         rows.append(e.to_dict())
     names = ["user_id", "experiment", "variant", "guide_id", "eligible", "reasons", "show_after_seconds"]
     # variant and guide_id stay None (not NaN) for users without a guide; the delay is NaN then.
@@ -444,7 +463,10 @@ def eligible_from_cli(spec_path: str, user_arg: str, now: str | None, policy_pat
     or a ``.csv`` / ``.parquet`` user table for :func:`evaluate_table` (printed as CSV with the
     reasons joined by `` | ``). Input problems raise :class:`~guidelab.errors.GuidelabError`.
     """
+    from .programme import programme_for_spec
+
     spec = load_experiment(spec_path)
+    programme = programme_for_spec(spec_path)  # the programme holdout beside the spec, if declared
     policy = load_policy(policy_path) if policy_path else None
     at = _parse_now(now)
     arg = user_arg.strip()
@@ -461,7 +483,7 @@ def eligible_from_cli(spec_path: str, user_arg: str, now: str | None, policy_pat
                 df = read_user_table(path)
             except Exception as exc:  # noqa: BLE001 - any reader failure is a bad input file
                 raise DataError(path, "", f"could not read the user table: {exc}") from None
-            table = evaluate_table(spec, df, at, policy, source=str(path))
+            table = evaluate_table(spec, df, at, policy, source=str(path), programme=programme)
             shown = table.assign(reasons=table["reasons"].map(" | ".join))
             summary = f"# {int(table['eligible'].sum())} of {len(table)} users eligible at {at.isoformat()}\n"
             return summary + shown.to_csv(index=False), 0
@@ -486,4 +508,4 @@ def eligible_from_cli(spec_path: str, user_arg: str, now: str | None, policy_pat
                         f'{{"user_id": "u1", "attributes": {{"{stray[0]}": "…"}}}} '
                         "(docs/inputs.md; guidelab schema eligibility-input)")
     user = validate_as(UserContext, data, source)
-    return _format_one(evaluate_user(spec, user, at, policy)), 0
+    return _format_one(evaluate_user(spec, user, at, policy, programme)), 0

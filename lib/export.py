@@ -13,18 +13,31 @@
   Evaluating feature ``<id>`` returns the user's variant key, exactly as
   :func:`guidelab.abtest.assign` decides it (hash v2, same seed, coverage, weights and
   namespace), or ``null`` when the user is not in the experiment.
+
+With a programme holdout (``experiments/policies/programme.yaml``, :mod:`guidelab.programme`)
+that applies to the experiment, the rule carries GrowthBook ``filters``: the holdout's
+``{seed, hashVersion: 2, ranges: [[share, 1]]}`` (holdout users are filtered out, so the SDK
+returns ``null`` and the product shows nothing) and, for a namespaced experiment, the namespace
+as the equivalent filter ``{seed: "__" + id, hashVersion: 1, ranges: [[start, end]]}`` (the SDK
+ignores ``namespace`` once a rule has filters). The payload also holds the programme feature
+``<programme id>`` (variations ``holdout`` / ``programme``, weights ``[share, 1 - share]``, same
+seed), which the product evaluates before any guide so its tracking callback records every
+user's programme arm, holdout users included.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .experiment import ExperimentSpec, load_experiment
 from .fsutil import atomic_write_text
 from .guides import Guide, LocalizedText
 
-__all__ = ["export_experiment", "export_from_cli", "growthbook_payload", "guides_payload"]
+if TYPE_CHECKING:
+    from .programme import ProgrammeSpec
+
+__all__ = ["export_experiment", "export_from_cli", "growthbook_payload", "guides_payload", "programme_feature"]
 
 FORMAT_VERSION = 1
 
@@ -97,11 +110,33 @@ def guides_payload(spec: ExperimentSpec) -> dict[str, Any]:
     }
 
 
-def growthbook_payload(spec: ExperimentSpec) -> dict[str, Any]:
+def programme_feature(programme: "ProgrammeSpec") -> dict[str, Any]:
+    """The GrowthBook feature of the programme holdout: ``holdout`` for users whose hash v2 under
+    the holdout seed is below ``share``, else ``programme`` (the complement of the experiments'
+    holdout filter, on the same hash)."""
+    from .programme import HOLDOUT_ARM, PROGRAMME_ARM
+
+    share = programme.holdout.share
+    rule = {
+        "key": programme.id,
+        "hashAttribute": "id",
+        "seed": programme.holdout.seed,
+        "hashVersion": 2,
+        "coverage": 1,
+        "weights": [share, 1 - share],
+        "variations": [HOLDOUT_ARM, PROGRAMME_ARM],
+        "meta": [{"key": HOLDOUT_ARM}, {"key": PROGRAMME_ARM}],
+    }
+    return {"defaultValue": None, "rules": [rule]}
+
+
+def growthbook_payload(spec: ExperimentSpec, programme: "ProgrammeSpec | None" = None) -> dict[str, Any]:
     """The GrowthBook SDK features payload: one feature ``<id>`` with one experiment rule.
 
     Field names are the SDK's ``FeatureRule`` ones (``key``, ``hashAttribute``, ``seed``,
-    ``hashVersion``, ``coverage``, ``weights``, ``variations``, ``namespace``, ``meta``).
+    ``hashVersion``, ``coverage``, ``weights``, ``variations``, ``namespace``, ``filters``, ``meta``).
+    With a ``programme`` whose holdout applies, the rule gets ``filters`` (holdout, then the
+    namespace) and the payload the programme feature (:func:`programme_feature`).
     """
     rule: dict[str, Any] = {
         "key": spec.id,
@@ -113,32 +148,47 @@ def growthbook_payload(spec: ExperimentSpec) -> dict[str, Any]:
         "variations": spec.variant_keys,
         "meta": [{"key": k} for k in spec.variant_keys],
     }
-    if spec.namespace is not None:
-        rule["namespace"] = [spec.namespace.id, spec.namespace.range[0], spec.namespace.range[1]]
-    return {"features": {spec.id: {"defaultValue": None, "rules": [rule]}}}
+    ns = spec.namespace
+    features: dict[str, Any] = {spec.id: {"defaultValue": None, "rules": [rule]}}
+    if programme is not None and programme.applies_to(spec):
+        filters = [programme.holdout_filter()]
+        if ns is not None:  # the SDK reads `namespace` only for rules without filters
+            filters.append({"seed": "__" + ns.id, "hashVersion": 1, "attribute": "id",
+                            "ranges": [[ns.range[0], ns.range[1]]]})
+        rule["filters"] = filters
+        features[programme.id] = programme_feature(programme)
+    elif ns is not None:
+        rule["namespace"] = [ns.id, ns.range[0], ns.range[1]]
+    return {"features": features}
 
 
 def _json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
 
 
-def export_experiment(spec: ExperimentSpec, out_dir: str | Path) -> list[Path]:
+def export_experiment(spec: ExperimentSpec, out_dir: str | Path, programme: "ProgrammeSpec | None" = None) -> list[Path]:
     """Write ``<out_dir>/<id>/guides.json`` and ``growthbook.json`` atomically; return their paths."""
     target = Path(out_dir) / spec.id
     guides = atomic_write_text(target / "guides.json", _json(guides_payload(spec)))
-    gb = atomic_write_text(target / "growthbook.json", _json(growthbook_payload(spec)))
+    gb = atomic_write_text(target / "growthbook.json", _json(growthbook_payload(spec, programme)))
     return [Path(guides), Path(gb)]
 
 
 def export_from_cli(spec_path: str | Path, out_dir: str | Path) -> str:
     """Load and validate a spec, export it, and return a short summary for the terminal.
 
-    Invalid specs raise :class:`guidelab.errors.SpecError` (from loading), as elsewhere.
+    Invalid specs raise :class:`guidelab.errors.SpecError` (from loading), as elsewhere. The
+    programme beside the spec (``policies/programme.yaml``), when there is one, adds its holdout.
     """
+    from .programme import programme_for_spec
+
     spec = load_experiment(spec_path)
-    paths = export_experiment(spec, out_dir)
+    programme = programme_for_spec(spec_path)
+    paths = export_experiment(spec, out_dir, programme)
     ns = spec.namespace
     where = f", namespace {ns.id} [{ns.range[0]:g}, {ns.range[1]:g})" if ns is not None else ""
+    if programme is not None and programme.applies_to(spec):
+        where += f", programme holdout {programme.holdout.share:.2%} ({programme.id})"
     lines = [f"exported {spec.id} ({len(spec.variants)} variants, coverage {spec.coverage:g}{where}):"]
     lines += [f"  {p}" for p in paths]
     return "\n".join(lines)

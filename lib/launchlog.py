@@ -392,10 +392,12 @@ def assign_and_log(spec_path: str | Path, users_path: str | Path, out_path: str 
     from .abtest import assign_batch
     from .experiment import load_experiment
     from .ids import read_user_ids, write_table
+    from .programme import programme_for_spec
 
     spec = load_experiment(spec_path)
     ids = read_user_ids(Path(users_path), column)
-    table = assign_batch(spec, ids)
+    # the programme holdout beside the spec: its users get no arm (not logged) and are marked in the output
+    table = assign_batch(spec, ids, programme=programme_for_spec(spec_path))
     result = append_assignments(spec, table, Path(log_path), now) if log_path is not None else None
     write_table(table, Path(out_path))
     counts = table.group_by("variant").aggregate([("user_id", "count")]).to_pylist()

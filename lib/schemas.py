@@ -154,6 +154,12 @@ def _policy() -> type[BaseModel]:
     return ThrottlePolicy
 
 
+def _programme() -> type[BaseModel]:
+    from .programme import ProgrammeSpec
+
+    return ProgrammeSpec
+
+
 def _user() -> type[BaseModel]:
     from .eligibility import UserContext
 
@@ -164,6 +170,8 @@ _MODELS: dict[str, tuple[Callable[[], type[BaseModel]], str, str]] = {
     "experiment": (_experiment, "validation", "an experiment spec, experiments/<id>.yaml"),
     "guide": (_guide, "validation", "a guide (one entry of an experiment's guides:, or a guide YAML file)"),
     "throttle-policy": (_policy, "validation", "the global throttle policy (guidelab eligible --policy FILE)"),
+    "programme": (_programme, "validation", "the guide programme and its global holdout, "
+                  "experiments/policies/programme.yaml"),
     "eligibility-input": (_user, "validation", "one user for guidelab eligible --user (inline JSON or a .json file)"),
     "result": (lambda: ResultDocument, "serialization", "the result JSON (reports/<id>.json, guidelab analyze --json)"),
 }

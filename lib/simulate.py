@@ -24,6 +24,7 @@ import math
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -35,6 +36,9 @@ from .errors import GuidelabError, clip
 from .experiment import ExperimentSpec, SimulationSpec, VariantTruth
 from .fsutil import atomic_write_bytes
 from .registry import entries as registry_entries
+
+if TYPE_CHECKING:
+    from .programme import ProgrammeSpec
 
 ENGAGED_SHARE = 0.3
 ENGAGED_FACTOR = 2.0
@@ -592,3 +596,162 @@ def _write_table(tbl: pa.Table, path: Path, timezone: str) -> None:
             cols[name] = col
         pacsv.write_csv(pa.table(cols), tmp)
     tmp.replace(path)
+
+
+# ------------------------------------------------------------------------------ the programme
+
+
+def simulate_programme(programme: "ProgrammeSpec", specs: list[ExperimentSpec], users: int, out_dir: str | Path,
+                       seed: int = 0, fmt: str = "parquet") -> SimulationSummary:
+    """One population across every experiment of the programme, holdout included: the data the
+    programme report and the interaction check read (``data/README.md``, "The programme folder").
+
+    Users arrive uniformly over the programme's days (``start`` to the last experiment's end). A
+    user reaches each experiment running on their arrival day with probability
+    ``simulation.reach``; users reaching at least one get a programme assignment row
+    (``experiment = <programme id>``, arm ``holdout`` or ``programme`` by the real hash), and,
+    unless held out, a row per experiment reached in the arm the real hash gives
+    (:func:`guidelab.abtest.assign_batch` with the programme). Guide events follow each arm's
+    ``simulation`` truth of its spec (shown, opened, clicked, dismissed, completed, answered);
+    a declared ``interactions`` entry multiplies the click and answer probabilities of one arm
+    for users in a given arm of another experiment. Daily activity for 30 days after arrival
+    follows the programme's retention curve (engaged/casual mixture as in :func:`simulate`),
+    lifted by the product of ``1 + retention_lift`` of the user's guide arms; the goal event
+    (the programme's ``goal_event``) within ``goal_window_days`` has probability ``goal`` times
+    the product of each guide arm's goal probability over its control's. Holdout users and
+    users in control arms only follow the programme's baseline.
+    """
+    from .programme import HOLDOUT_ARM, PROGRAMME_ARM, ProgrammeSimulation, in_holdout_batch
+
+    if users < 1:
+        raise GuidelabError(f"simulate-programme: --users must be >= 1 (got {users})")
+    if fmt not in ("parquet", "csv"):
+        raise GuidelabError(f"simulate-programme: format must be parquet or csv, got {clip(fmt)}")
+    sim = programme.simulation or ProgrammeSimulation()
+    specs = [s for s in specs if programme.applies_to(s)]
+    rng = np.random.default_rng(seed)
+    tz = programme.tz
+    last = max([s.end or (s.start + dt.timedelta(days=27)) for s in specs] or [programme.start])
+    days = (last - programme.start).days + 1
+    horizon = 31
+    ids = np.array([f"p{seed:03d}-{i:07d}" for i in range(users)], dtype=object)
+    id_arr = pa.array(ids.tolist(), type=pa.string())
+    arrival_day = np.sort(rng.integers(0, days, size=users))
+    seconds = rng.integers(8 * 3600, 22 * 3600, size=users)
+    start_local = dt.datetime.combine(programme.start, dt.time(), tzinfo=tz)
+    day_starts = np.array([int((start_local + dt.timedelta(days=d)).astimezone(dt.timezone.utc).timestamp())
+                           for d in range(days + horizon + 1)])
+    arrival = day_starts[arrival_day] + seconds
+    arrival_date = np.array([programme.start + dt.timedelta(days=int(d)) for d in arrival_day])
+    held = in_holdout_batch(programme, id_arr)
+
+    reached_any = np.zeros(users, dtype=bool)
+    retention_factor = np.ones(users)
+    goal_factor = np.ones(users)
+    arms: dict[str, np.ndarray] = {}
+    a_rows: dict[str, list] = {"user_id": [], "experiment": [], "variant": [], "assigned_at": []}
+    g_rows: dict[str, list] = {"user_id": [], "guide_id": [], "event": [], "timestamp": [], "step": [], "value": []}
+    reach_rng = _stream(seed, "programme-reach")
+    for spec in sorted(specs, key=lambda s: s.id):
+        running = np.array([spec.start <= d <= (spec.end or last) for d in arrival_date])
+        reached = running & (reach_rng.random(users) < sim.reach)
+        reached_any |= reached
+        variant = np.array(assign_batch(spec, id_arr, programme=programme).column("variant").to_pylist(), dtype=object)
+        variant[~reached] = None
+        arms[spec.id] = variant
+        truth = (spec.simulation or _default_simulation(spec)).variants
+        control = truth[spec.control_key]
+        for key in spec.variant_keys:
+            who = np.flatnonzero(variant == key)
+            a_rows["user_id"] += ids[who].tolist()
+            a_rows["experiment"] += [spec.id] * len(who)
+            a_rows["variant"] += [key] * len(who)
+            a_rows["assigned_at"] += (arrival[who] + 1).tolist()
+            guide = spec.guide_for(key)
+            if guide is None:
+                continue
+            t = truth[key]
+            retention_factor[who] *= 1 + t.retention_lift
+            if control.goal > 0:
+                goal_factor[who] *= t.goal / control.goal
+    # guide events after every arm is known (interactions read the other experiment's arm)
+    ev_rng = _stream(seed, "programme-guide-events")
+    for spec in sorted(specs, key=lambda s: s.id):
+        truth = (spec.simulation or _default_simulation(spec)).variants
+        for key in spec.variant_keys:
+            guide = spec.guide_for(key)
+            who = np.flatnonzero(arms[spec.id] == key)
+            if guide is None or not len(who):
+                continue
+            t = truth[key]
+            mult = np.ones(len(who))
+            for inter in sim.interactions:
+                if inter.experiments[0] == spec.id and inter.arms[0] == key and inter.experiments[1] in arms:
+                    mult *= np.where(arms[inter.experiments[1]][who] == inter.arms[1], inter.multiplier, 1.0)
+            t0 = arrival[who] + 60
+            shown = ev_rng.random(len(who)) < t.shown
+            opened = shown & (ev_rng.random(len(who)) < t.open)
+            clicked = opened & (ev_rng.random(len(who)) < np.minimum(1.0, t.click * mult))
+            dismissed = shown & ~clicked & (ev_rng.random(len(who)) < t.dismiss)
+            completed = clicked & (ev_rng.random(len(who)) < t.complete)
+            survey = guide.type == "survey"
+            answered = shown & survey & (ev_rng.random(len(who)) < np.minimum(1.0, t.respond * mult))
+            scores = ev_rng.choice(11, size=len(who), p=np.array(t.nps_distribution) / sum(t.nps_distribution))
+            for event, mask, offset in (("shown", shown, 0), ("opened", opened, 5), ("clicked", clicked, 10),
+                                        ("dismissed", dismissed, 15), ("completed", completed, 20),
+                                        ("answered", answered, 25)):
+                idx = np.flatnonzero(mask)
+                g_rows["user_id"] += ids[who[idx]].tolist()
+                g_rows["guide_id"] += [guide.id] * len(idx)
+                g_rows["event"] += [event] * len(idx)
+                g_rows["timestamp"] += (t0[idx] + offset).tolist()
+                g_rows["step"] += [len(guide.steps) if event == "completed" else 1] * len(idx)
+                g_rows["value"] += scores[idx].tolist() if event == "answered" else [None] * len(idx)
+
+    # the programme arm of every user who reached an experiment (the programme feature's tracking)
+    who = np.flatnonzero(reached_any)
+    a_rows["user_id"] += ids[who].tolist()
+    a_rows["experiment"] += [programme.id] * len(who)
+    a_rows["variant"] += [HOLDOUT_ARM if h else PROGRAMME_ARM for h in held[who]]
+    a_rows["assigned_at"] += arrival[who].tolist()
+
+    # activity: day 0 (the arrival) and days 1..30, engaged/casual mixture, lifted per user
+    act_rng = _stream(seed, "programme-activity")
+    engaged = act_rng.random(users) < ENGAGED_SHARE
+    act: dict[str, list] = {"user_id": [], "timestamp": [], "event": []}
+    act["user_id"] += ids.tolist()
+    act["timestamp"] += arrival.tolist()
+    act["event"] += ["session"] * users
+    for d in range(1, horizon):
+        q = float(retention_probability(sim.retention, d)) * retention_factor
+        q_eng = np.minimum(1.0, q * ENGAGED_FACTOR)
+        q_cas = np.clip((q - ENGAGED_SHARE * q_eng) / (1 - ENGAGED_SHARE), 0, 1)
+        active = act_rng.random(users) < np.where(engaged, q_eng, q_cas)
+        idx = np.flatnonzero(active)
+        act["user_id"] += ids[idx].tolist()
+        act["timestamp"] += (day_starts[arrival_day[idx] + d] + act_rng.integers(8 * 3600, 22 * 3600, len(idx))).tolist()
+        act["event"] += ["session"] * len(idx)
+    if programme.goal_event:
+        goal = act_rng.random(users) < np.minimum(1.0, sim.goal * goal_factor)
+        gday = act_rng.integers(0, sim.goal_window_days, users)
+        idx = np.flatnonzero(goal)
+        act["user_id"] += ids[idx].tolist()
+        act["timestamp"] += np.maximum(arrival[idx] + 120, day_starts[arrival_day[idx] + gday[idx]] + 12 * 3600).tolist()
+        act["event"] += [programme.goal_event] * len(idx)
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    suffix = ".parquet" if fmt == "parquet" else ".csv"
+    tables = {
+        "assignments": _to_table(a_rows, ["assigned_at"], ("experiment", "assigned_at", "user_id")),
+        "guide_events": _to_table(g_rows, ["timestamp"], ("timestamp", "user_id", "guide_id", "event")),
+        "activity": _to_table(act, ["timestamp"], ("timestamp", "user_id", "event")),
+    }
+    files = {}
+    for name, tbl in tables.items():
+        _write_table(tbl, out / f"{name}{suffix}", programme.timezone)
+        files[name] = tbl.num_rows
+    truth = {"programme": programme.id, "users": users, "seed": seed, "holdout_share": programme.holdout.share,
+             "reach": sim.reach, "interactions": [i.model_dump(mode="json") for i in sim.interactions]}
+    atomic_write_bytes(out / "truth.json", (json.dumps(truth, indent=2, sort_keys=True) + "\n").encode())
+    return SimulationSummary(out, users, int(reached_any.sum()), days, files)

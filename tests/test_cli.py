@@ -34,9 +34,14 @@ def test_assign_writes_ids_variants_and_hashes(tmp_path, root, onboarding_spec):
     assert (tmp_path / "onboarding-tour-vs-checklist.assignment-log.csv").is_file()  # the launch log, by default
     rows = pq.read_table(out).to_pylist()
     assert [r["user_id"] for r in rows] == ids  # order and leading zeros kept
+    from guidelab.programme import find_programme, in_holdout
+
+    programme = find_programme(root / "experiments")  # declared beside the spec: its holdout applies
     for r in rows:
-        a = assign(onboarding_spec, r["user_id"])
+        a = assign(onboarding_spec, r["user_id"], programme=programme)
         assert (r["variant"], r["hash_value"], r["experiment"]) == (a.variant, a.hash_value, onboarding_spec.id)
+        assert r["programme_holdout"] == in_holdout(programme, r["user_id"])
+    assert any(r["programme_holdout"] for r in rows) and not all(r["programme_holdout"] for r in rows)
 
 
 def test_simulate_then_analyze_json(tmp_path, root, capsys):
@@ -88,4 +93,8 @@ def test_launch_commands(tmp_path, root, capsys):
     log = tmp_path / "assignments.log.csv"
     for _ in range(2):
         assert main(["assign", spec, "--users", str(users), "--out", str(tmp_path / "a.csv"), "--log", str(log)]) == 0
-    assert len(log.read_text(encoding="utf-8").splitlines()) == 1 + 50  # header + each user once
+    from guidelab.programme import find_programme, in_holdout
+
+    held = sum(in_holdout(find_programme(root / "experiments"), f"u{i}") for i in range(50))
+    # header + each user once, but the programme holdout's users, who enter no experiment
+    assert len(log.read_text(encoding="utf-8").splitlines()) == 1 + 50 - held

@@ -332,3 +332,27 @@ def test_until_goal_needs_a_goal_event():
 
     with pytest.raises((SpecError, ValidationError), match="until_goal"):
         make_spec(frequency={"mode": "every_time", "until_goal": True})
+
+
+def test_programme_holdout_users_are_never_eligible_and_told_why(root):
+    """The programme holdout beside the spec: the scalar and table paths agree, and say why."""
+    import pandas as pd
+
+    from guidelab.eligibility import evaluate_table, evaluate_user
+    from guidelab.experiment import load_experiment
+    from guidelab.programme import find_programme, in_holdout
+
+    spec = load_experiment(root / "experiments" / "nps-survey-timing.yaml")
+    programme = find_programme(root / "experiments")
+    ids = [f"u-{i}" for i in range(400)]
+    held = [u for u in ids if in_holdout(programme, u)]
+    assert held
+    now = dt.datetime(2026, 11, 5, 10, tzinfo=dt.timezone.utc)
+    table = evaluate_table(spec, pd.DataFrame({"user_id": ids, "event": "project_created"}), now, programme=programme)
+    for uid, variant, eligible, reasons in zip(table.user_id, table.variant, table.eligible, table.reasons):
+        one = evaluate_user(spec, UserContext(user_id=uid, context={"event": "project_created"}), now, programme=programme)
+        assert (one.variant, one.eligible, one.reasons) == (variant, eligible, reasons)
+        if uid in held:
+            assert variant is None and not eligible and "programme holdout of guide-programme" in reasons[0]
+        else:
+            assert variant is not None

@@ -156,3 +156,54 @@ def test_guides_json_carries_the_stop_rule(tmp_path, root):
     assert tour["frequency"]["stop_events"] == ["account_deleted"]
     others = [g for v in data["variants"].values() if (g := v.get("guide")) and g is not tour]
     assert all(g["stop_on_events"] == [] for g in others)
+
+
+def _programme(share=0.1):
+    from guidelab.programme import ProgrammeSpec
+
+    return ProgrammeSpec.model_validate({"id": "gp", "start": "2026-01-01", "metrics": ["retention_d7"],
+                                         "holdout": {"share": share, "seed": "gp-holdout"}})
+
+
+@pytest.mark.parametrize("namespace", [None, NamespaceSpec(id="home", range=(0.2, 0.9))])
+def test_growthbook_payload_with_programme_holdout_matches_assign_and_sdk(tmp_path, root, namespace):
+    """The holdout as GrowthBook filters (and the namespace as a filter beside it): the SDK returns
+    null for every holdout user, the same arm as assign for everyone else, and the programme
+    feature says holdout exactly for the users guidelab holds out."""
+    from guidelab.programme import in_holdout_batch
+
+    programme = _programme()
+    spec = _load(root, "onboarding-tour-vs-checklist").model_copy(update={"coverage": 0.9, "namespace": namespace})
+    _, gb_path = export_experiment(spec, tmp_path, programme)
+    payload = json.loads(gb_path.read_text(encoding="utf-8"))
+    assert sorted(payload["features"]) == sorted([spec.id, "gp"])
+    rule = payload["features"][spec.id]["rules"][0]
+    assert "namespace" not in rule and rule["filters"][0]["ranges"] == [[0.1, 1]]
+    assert len(rule["filters"]) == (2 if namespace else 1)
+    table = assign_batch(spec, IDS, programme=programme)
+    expected = table.column("variant").to_pylist()
+    held = in_holdout_batch(programme, IDS).tolist()
+    assert table.column("programme_holdout").to_pylist() == held
+    in_ns = 0
+    for uid, want, h in zip(IDS, expected, held):
+        gb = growthbook.GrowthBook(attributes={"id": uid}, features=payload["features"])
+        assert gb.eval_feature(spec.id).value == want == assign(spec, uid, programme=programme).variant, uid
+        arm = gb.eval_feature("gp").value
+        if uid != "":  # GrowthBook enrols no empty id in any feature
+            assert arm == ("holdout" if h else "programme"), uid
+        in_ns += want is not None
+        gb.destroy()
+    assert 0 < sum(held) < len(IDS) and in_ns > 0
+    assert all(w is None for w, h in zip(expected, held) if h)
+
+
+def test_export_from_cli_finds_the_programme(tmp_path, root):
+    import shutil
+
+    (tmp_path / "experiments" / "policies").mkdir(parents=True)
+    shutil.copy(root / "experiments" / "nps-survey-timing.yaml", tmp_path / "experiments")
+    shutil.copy(root / "experiments" / "policies" / "programme.yaml", tmp_path / "experiments" / "policies")
+    text = export_from_cli(tmp_path / "experiments" / "nps-survey-timing.yaml", tmp_path / "out")
+    assert "programme holdout 5.00% (guide-programme)" in text
+    payload = json.loads((tmp_path / "out" / "nps-survey-timing" / "growthbook.json").read_text(encoding="utf-8"))
+    assert payload["features"]["nps-survey-timing"]["rules"][0]["filters"][0]["seed"] == "guide-programme-holdout"

@@ -10,6 +10,7 @@ import pytest
 from guidelab import launchlog
 from guidelab.abtest import assign, assign_batch
 from guidelab.errors import GuidelabError
+from guidelab.experiment import load_experiment
 from guidelab.launchlog import (
     LOG_COLUMNS,
     ReassignmentError,
@@ -229,11 +230,16 @@ def test_assign_and_log(root, tmp_path):
     users.write_text("user_id\n" + "\n".join(u for u in IDS if u) + "\n", encoding="utf-8")
     out, log = tmp_path / "out.parquet", tmp_path / "log.csv"
     line = assign_and_log(spec_path, users, out, log, now=T1)
+    from guidelab.programme import programme_for_spec
+
+    programme = programme_for_spec(spec_path)  # declared beside the spec: its holdout users are not logged
+    n_in = sum(assign(load_experiment(spec_path), u, programme=programme).variant is not None for u in IDS if u)
+    assert 0 < n_in < len(IDS) - 1
     assert line.startswith(f"assigned {len(IDS) - 1:,} users of onboarding-tour-vs-checklist -> ")
-    assert f"{len(IDS) - 1:,} added, 0 already logged" in line
-    assert out.exists() and len(_rows(log)) == len(IDS) - 1
+    assert f"{n_in:,} added, 0 already logged" in line
+    assert out.exists() and len(_rows(log)) == n_in
     line2 = assign_and_log(str(spec_path), str(users), str(out), str(log), now=T2)
-    assert f"0 added, {len(IDS) - 1:,} already logged" in line2
+    assert f"0 added, {n_in:,} already logged" in line2
     # without a log it only assigns
     out2 = tmp_path / "plain.csv"
     assert "; log " not in assign_and_log(spec_path, users, out2, None)

@@ -87,3 +87,66 @@ def test_the_index_fits_a_1280px_laptop_screen(browser, tmp_path, lang):
         assert page.locator("a[hreflang=ja]").first.is_visible()
     finally:
         page.close()
+
+
+# ------------------------------------------------------------------ the programme section
+
+
+@pytest.fixture(scope="module")
+def programme_outcome(tmp_path_factory):
+    """The programme report on the committed sample, with an interaction flag planted in its
+    result (the flag's statistics are tested in tests/test_programme_analysis.py)."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from guidelab.report.portfolio import run_programme
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path_factory.mktemp("reports")
+    outcome = run_programme(root / "experiments", sorted((root / "experiments").glob("*.yaml")), root / "data", out)
+    assert outcome is not None and outcome.problem is None and (out / "programme.json").is_file()
+    first, *rest = outcome.result.interactions
+    flagged = replace(outcome.result, interactions=(replace(first, flagged=True), *rest))
+    return replace(outcome, result=flagged), out
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_programme_section_shows_every_metric_and_the_interaction_flags(programme_outcome, lang):
+    outcome, _ = programme_outcome
+    html = index_html([entry(experiment="maintenance-banner-copy"), entry(experiment="onboarding-tour-vs-checklist")],
+                      lang, outcome)
+    w = {"en": ("The guide programme against its holdout", "Interacts with nps-survey-timing", "⚠ interaction"),
+         "ja": ("ガイド施策全体とホールドアウトの比較", "nps-survey-timing と交互作用あり", "⚠ 交互作用")}[lang]
+    assert all(text in html for text in w)
+    assert html.count("gl-interaction") == 1  # only the flagged experiment's row (onboarding ran alone)
+    r = outcome.result
+    for m in r.metrics:
+        assert f"({m.itt.successes_control:,}/{m.itt.n_control:,})" in html
+        assert f"({m.itt.successes:,}/{m.itt.n:,})" in html
+    assert f"{r.users.holdout:,}" in html and f"{r.users.programme:,}" in html
+
+
+def test_programme_problems_are_said_and_escaped():
+    from guidelab.report.portfolio import ProgrammeOutcome
+
+    html = index_html([entry()], "en", ProgrammeOutcome("gp", problem="failed", detail=EVIL))
+    assert EVIL not in html and "&lt;img" in html and "could not be computed" in html
+    html = index_html([entry()], "ja", ProgrammeOutcome("gp", problem="no_data", detail="data/gp"))
+    assert "施策のデータがありません" in html
+    assert "gl-programme" not in index_html([entry()], "en", None)
+
+
+def test_report_banner_reads_the_flags_of_programme_json(programme_outcome, tmp_path):
+    import json
+
+    from guidelab.report.render import programme_flags
+
+    _, out = programme_outcome
+    assert programme_flags(out, "maintenance-banner-copy") == ()  # the sample has no true interaction
+    doc = json.loads((out / "programme.json").read_text(encoding="utf-8"))
+    doc["interactions"][1]["flagged"] = True
+    (tmp_path / "programme.json").write_text(json.dumps(doc), encoding="utf-8")
+    assert programme_flags(tmp_path, "maintenance-banner-copy") == ("nps-survey-timing",)
+    assert programme_flags(tmp_path, "nps-survey-timing") == ("maintenance-banner-copy",)
+    assert programme_flags(tmp_path, "onboarding-tour-vs-checklist") == ()
+    assert programme_flags(tmp_path / "missing", "x") == ()

@@ -100,3 +100,13 @@ def test_japanese_lists_use_the_ideographic_comma():
 
     source = inspect.getsource(i18n)
     assert " まで" not in source and "、 " not in source
+
+
+@pytest.mark.parametrize("lang, text", [("en", "Interacts with nps-survey-timing"), ("ja", "nps-survey-timing と交互作用あり")])
+def test_the_banner_shows_a_programme_interaction_flag(simulated_onboarding, root, lang, text):
+    import dataclasses
+
+    ctx = context(root / "experiments/onboarding-tour-vs-checklist.yaml", simulated_onboarding, None, lang)
+    assert text not in render.decision_banner(ctx)
+    flagged = dataclasses.replace(ctx, interacts_with=("nps-survey-timing",))
+    assert text in render.decision_banner(flagged)

@@ -23,7 +23,7 @@ from ..progress import Progress
 from .render import COLOUR, CSS, SYMBOL
 from .runner import report_name
 from .templating import render
-from .words import LANGS, LANGUAGES, date, metric_label, pct, t
+from .words import LANGS, LANGUAGES, date, metric_label, pct, pts, t
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,9 @@ def publish(experiments_dir: str | Path = "experiments", data_root: str | Path =
         progress.stage(f"{entry.experiment} ({job[1]}) {entry.status} [{done[0]}/{len(jobs_list)}]")
         return entry
 
+    # the programme first: its programme.json carries the interaction flags the reports show
+    (out_dir / "programme.json").unlink(missing_ok=True)  # never a stale check
+    programme = run_programme(experiments_dir, specs, data_root, out_dir, progress)
     progress.stage(f"running {len(jobs_list)} report(s) with {jobs} job(s)")
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         runs = list(pool.map(run, jobs_list))
@@ -189,7 +192,7 @@ def publish(experiments_dir: str | Path = "experiments", data_root: str | Path =
                     [r for (p, l2), r in zip(jobs_list, runs) if p == spec and l2 != la] for spec in specs]
         entries = [_merge_languages(group) for group in per_spec]
         entries.sort(key=lambda e: (e.start or dt.date.min, e.experiment), reverse=True)  # newest first
-        index = atomic_write_text(out_dir / report_name("index", la), index_html(entries, la))
+        index = atomic_write_text(out_dir / report_name("index", la), index_html(entries, la, programme))
         if first_index is None:
             first_index = (index, entries)
     progress.done("published")
@@ -211,13 +214,122 @@ _INDEX_CSS = """<style>
 </style>"""
 
 _WORDS = {lang: module.PORTFOLIO for lang, module in LANGUAGES.items()}
+_PROGRAMME_WORDS = {lang: module.PROGRAMME for lang, module in LANGUAGES.items()}
+
+
+@dataclass(frozen=True)
+class ProgrammeOutcome:
+    """What the portfolio page shows of the programme: its result, or why there is none
+    (``problem``: ``no_data`` with the expected folder, or ``failed`` with the error)."""
+
+    programme_id: str
+    result: Any = None                # guidelab.programme_analysis.ProgrammeResult
+    problem: str | None = None
+    detail: str = ""
+
+
+def run_programme(experiments_dir: Path, spec_paths: list[Path], data_root: Path, out_dir: Path,
+                  progress: Progress | None = None) -> ProgrammeOutcome | None:
+    """The programme report of ``experiments_dir/policies/programme.yaml`` on
+    ``<data_root>/<programme id>/`` (or ``<data_root>/sample/<id>/``), written to
+    ``<out_dir>/programme.json``; None when no programme is declared. Always DuckDB."""
+    from ..programme import check_programme_ids, find_programme
+    from ..programme_analysis import analyze_programme
+
+    try:
+        programme = find_programme(experiments_dir)
+    except SpecError as exc:
+        return ProgrammeOutcome("programme", problem="failed", detail=str(exc))
+    if programme is None:
+        return None
+    specs = []
+    for p in spec_paths:
+        try:
+            specs.append(load_experiment(p))
+        except SpecError:
+            continue  # shown as failed in its own row
+    data = find_data_dir(programme.id, data_root)
+    if data is None:
+        return ProgrammeOutcome(programme.id, problem="no_data", detail=str(data_root / programme.id))
+    if progress is not None:
+        progress.stage(f"programme {programme.id}: holdout comparison and interaction check")
+    try:
+        check_programme_ids(programme, specs, experiments_dir / "policies" / "programme.yaml")
+        result = analyze_programme(programme, specs, data)
+    except GuidelabError as exc:
+        return ProgrammeOutcome(programme.id, problem="failed", detail=str(exc).splitlines()[0])
+    atomic_write_text(out_dir / "programme.json", result.to_json() + "\n")
+    return ProgrammeOutcome(programme.id, result=result)
+
+
+def programme_view(outcome: ProgrammeOutcome | None, lang: str) -> dict[str, Any] | None:
+    """The programme section's words and rows, in ``lang`` (plain text; the template escapes it)."""
+    if outcome is None:
+        return None
+    w = _PROGRAMME_WORDS[lang]
+    if outcome.result is None:
+        key = "no_data" if outcome.problem == "no_data" else "failed"
+        return {"w": w, "problem": w[key].format(path=outcome.detail, error=outcome.detail)}
+    r = outcome.result
+    u = r.users
+    share = next((m.exposed_share for m in r.metrics if m.exposed_share is not None), None)
+    intro = w["intro"].format(share=pct(r.holdout_share), programme=r.programme, n_programme=u.programme,
+                              n_holdout=u.holdout, n_exposed=u.exposed, exposed_share=pct(share), as_of=date(r.as_of, lang))
+    notes = []
+    if u.left_out:
+        notes.append(w["left_out"].format(reasons="; ".join(w[f"reason.{k}"].format(n=n) for k, n in u.left_out)))
+    if u.assigned_without_programme_row:
+        notes.append(w["without_row"].format(n=u.assigned_without_programme_row))
+
+    def rate(n: int, x: int) -> str:
+        return f"{pct(x / n) if n else '–'} ({x:,}/{n:,})"
+
+    def ci(lo_hi: Any, fmt: Any) -> str:
+        return f" [{fmt(lo_hi[0])}, {fmt(lo_hi[1])}]" if lo_hi else ""
+
+    def diff(x: float | None) -> str:
+        return pts(x, signed=True, lang=lang)
+
+    def rel(x: float | None) -> str:
+        return pct(x, signed=True)
+
+    rows = []
+    for m in r.metrics:
+        c = m.itt
+        rows.append([metric_label(m.metric, lang, capital=True), rate(c.n_control, c.successes_control),
+                     rate(c.n, c.successes), diff(c.abs_diff) + ci(c.abs_ci, diff), rel(c.rel_lift) + ci(c.rel_ci, rel),
+                     diff(m.exposed_effect) + ci(m.exposed_ci, diff)])
+    k = sum(1 for p in r.interactions if p.test is not None and p.test.p_value is not None)
+    int_rows = []
+    for p in r.interactions:
+        test = p.test
+        if p.status != "ok" or test is None or test.contrasts is None:
+            shown, p_text = w.get(f"int_status.{p.status}", p.status), "–"
+        else:
+            shown = ", ".join(f"{diff(d)} ± {pts(1.959964 * se, lang=lang)}" for d, se in zip(test.contrasts, test.contrast_se or ()))
+            p_text = f"{p.p_adjusted:.3g}" if p.p_adjusted is not None else "–"
+        int_rows.append({"a": p.experiment_a, "b": p.experiment_b, "metric": metric_label(p.metric, lang, capital=True),
+                         "contrast": shown, "p": p_text, "flagged": p.flagged})
+    return {"w": w, "problem": None, "title": w["title"], "intro": intro, "notes": notes, "rows": rows,
+            "int_rows": int_rows, "int_method": w["int_method"].format(k=k, alpha=r.interaction_alpha),
+            "flags": r.flagged_experiments()}
 _LANG_NAMES = {"en": "English", "ja": "日本語"}
 
 
-def index_html(entries: list[PortfolioEntry], lang: str = "en") -> str:
+def index_html(entries: list[PortfolioEntry], lang: str = "en", programme: ProgrammeOutcome | None = None) -> str:
     """The portfolio page (``templates/portfolio_index.html.j2``): one row per experiment, newest
     first, each treatment arm with its own verdict and the primary lift with the interval its
-    verdict used; every field escaped. Fits a 1280 px screen (fixed column widths, text wraps)."""
+    verdict used; every field escaped. Fits a 1280 px screen (fixed column widths, text wraps).
+    With a ``programme`` outcome: the programme section (every guide against the holdout, the
+    interaction check) and a flag on each experiment that interacts with another."""
+    view = programme_view(programme, lang)
+    flags = (view or {}).get("flags") or {}
+    pw = _PROGRAMME_WORDS[lang]
+
+    def interacts(e: PortfolioEntry) -> str:
+        others = flags.get(e.experiment)
+        return pw["interacts_with"].format(others=", ".join(others)) if others else ""
+
     def links(e: PortfolioEntry) -> list[tuple[str, str]]:
         return [(la, f) for la, f in e.reports if la == lang] + [(la, f) for la, f in e.reports if la != lang]
 
@@ -227,5 +339,6 @@ def index_html(entries: list[PortfolioEntry], lang: str = "en") -> str:
     html = render("portfolio_index.html.j2", lang=lang, w=_WORDS[lang], entries=entries,
                   css=Markup(CSS + _INDEX_CSS), colour=COLOUR, symbol=SYMBOL, lang_names=_LANG_NAMES,
                   t=lambda key: t(key, lang), pct=lambda x: Markup(pct(x, signed=True)),
-                  metric_label=lambda m: metric_label(m, lang, capital=True), links=links, dates=dates)
+                  metric_label=lambda m: metric_label(m, lang, capital=True), links=links, dates=dates,
+                  programme=view, interacts=interacts)
     return str(html) + "\n"

@@ -78,6 +78,7 @@ class ReportContext:
     spec: ExperimentSpec
     result: ExperimentResult
     lang: str
+    interacts_with: tuple[str, ...] = ()  # experiments the programme's interaction check flagged with this one
 
     def __post_init__(self) -> None:
         check_lang(self.lang)
@@ -116,10 +117,30 @@ def decision_banner(ctx: ReportContext) -> str:
         stop = any(m.sequential.can_stop for m in primary)
         sequential_status = t("stop_now" if stop else "keep_running", lang)
     days = f"{d.days_needed:.0f}" if d.verdict == "CONTINUE" and d.days_needed is not None else None
+    from .words import LANGUAGES
+
+    interaction = (LANGUAGES[lang].PROGRAMME["interacts_with"].format(others=", ".join(ctx.interacts_with))
+                   if ctx.interacts_with else None)
     return render("report/banner.html.j2", t=ctx.t, colour=COLOUR[d.verdict], symbol=SYMBOL[d.verdict],
                   verdict=d.verdict, arm=d.arm, summary=decision_summary(ctx.result, lang),
                   others=[reason_text(r, lang) for r in d.reasons[1:]], sequential_status=sequential_status,
-                  days_needed=days)
+                  days_needed=days, interaction=interaction)
+
+
+def programme_flags(output_dir: str | Path, experiment: str) -> tuple[str, ...]:
+    """The experiments the programme's interaction check flagged with ``experiment``, read from
+    ``<output_dir>/programme.json`` (written by ``guidelab publish`` before the reports); ``()``
+    when there is no such file or no flag."""
+    path = Path(output_dir) / "programme.json"
+    if not path.is_file():
+        return ()
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ()
+    others = {p["experiment_b"] if p["experiment_a"] == experiment else p["experiment_a"]
+              for p in doc.get("interactions", []) if p.get("flagged") and experiment in (p["experiment_a"], p["experiment_b"])}
+    return tuple(sorted(others))
 
 
 def decision_summary(result: ExperimentResult, lang: str = "en") -> str:

@@ -240,3 +240,41 @@ PREVIEW = {'lang_name': 'English',
 
 #: The Slack message.
 NOTIFY = {"open_report": "Open the report"}
+
+
+#: The programme section of the portfolio page: every guide together against the holdout, and
+#: the interaction check between experiments that ran at the same time.
+PROGRAMME = {
+    "title": "The guide programme against its holdout",
+    "intro": ("{share} of users are held out of every experiment (programme {programme}). Compared: "
+              "{n_programme:,} users of the programme group and {n_holdout:,} of the holdout, from their first "
+              "guide experiment on; {n_exposed:,} of the programme group ({exposed_share}) were assigned to a "
+              "guide arm. Data as of {as_of}."),
+    "heads": ["Metric", "Holdout", "Programme group", "Difference (95% CI)", "Relative (95% CI)",
+              "Per exposed user (95% CI)"],
+    "method": ("The programme group and the holdout are split by the hash, so their difference is the effect of "
+               "the whole programme on every user it reached (intent to treat; Miettinen–Nurminen score "
+               "intervals). No holdout user can see a guide, so the effect per exposed user is that difference "
+               "divided by the share exposed (Bloom 1984), the share taken as known."),
+    "left_out": "Left out of the comparison: {reasons}.",
+    "reason.unknown_arm": "{n:,} with an arm other than holdout or programme",
+    "reason.multiple_arms": "{n:,} recorded in both arms",
+    "reason.holdout_assigned": "{n:,} holdout users with a guide-arm assignment (the holdout leaked)",
+    "reason.arm_not_hash": "{n:,} whose recorded arm is not the holdout hash's",
+    "without_row": "{n:,} users assigned to an experiment have no programme row and are not compared.",
+    "no_data": "No programme data: expected the folder {path}.",
+    "failed": "The programme report could not be computed: {error}",
+    "interactions": "Interactions between experiments that ran at the same time",
+    "int_method": ("For each pair of experiments with overlapping schedules outside one namespace, in both "
+                   "directions: does the effect of one on its primary metric depend on the arm of the other? "
+                   "Wald test of the differences of differences on the users in both, Holm-corrected across "
+                   "all {k} tests at {alpha}."),
+    "int_heads": ["Effect of", "by arm of", "Primary metric", "Difference of differences", "p (Holm)", ""],
+    "int_none": "No two experiments ran at the same time on shared users.",
+    "flag": "⚠ interaction",
+    "no_flag": "none found",
+    "int_status.not_a_proportion": "primary metric is not a rate: not checked",
+    "int_status.no_shared_users": "no users in both",
+    "int_status.not_enough_data": "a cell without users",
+    "interacts_with": "⚠ Interacts with {others} (programme check)",
+}

@@ -206,3 +206,38 @@ PREVIEW = {'lang_name': '日本語',
 
 #: The Slack message.
 NOTIFY = {"open_report": "レポートを開く"}
+
+
+#: The programme section of the portfolio page: every guide together against the holdout, and
+#: the interaction check between experiments that ran at the same time.
+PROGRAMME = {
+    "title": "ガイド施策全体とホールドアウトの比較",
+    "intro": ("ユーザーの{share}はすべての実験から除外されています（施策 {programme}）。比較対象：施策群 "
+              "{n_programme:,}人とホールドアウト {n_holdout:,}人（最初のガイド実験の時点から）。施策群のうち "
+              "{n_exposed:,}人（{exposed_share}）がガイドのあるアームに割り当てられました。データ基準日：{as_of}。"),
+    "heads": ["指標", "ホールドアウト", "施策群", "差（95%信頼区間）", "相対差（95%信頼区間）",
+              "接触ユーザー1人あたり（95%信頼区間）"],
+    "method": ("施策群とホールドアウトはハッシュで分けられているため、その差は施策全体が到達したユーザー全体への効果です"
+               "（ITT、Miettinen–Nurminenのスコア区間）。ホールドアウトのユーザーはガイドを見られないため、"
+               "接触ユーザー1人あたりの効果はその差を接触割合で割ったものです（Bloom 1984、割合は既知として扱います）。"),
+    "left_out": "比較から除外：{reasons}。",
+    "reason.unknown_arm": "holdout・programme 以外のアーム {n:,}人",
+    "reason.multiple_arms": "両方のアームに記録 {n:,}人",
+    "reason.holdout_assigned": "ガイドのあるアームに割り当てられたホールドアウトのユーザー {n:,}人（ホールドアウトの漏れ）",
+    "reason.arm_not_hash": "記録されたアームがホールドアウトのハッシュと異なる {n:,}人",
+    "without_row": "実験に割り当てられたが施策の行がないユーザー {n:,}人は比較していません。",
+    "no_data": "施策のデータがありません：フォルダ {path} が必要です。",
+    "failed": "施策レポートを計算できませんでした：{error}",
+    "interactions": "同時期に実施された実験間の交互作用",
+    "int_method": ("期間が重なり、同じネームスペースにない実験の組ごとに両方向で、一方の主要指標への効果が他方のアームに"
+                   "よって変わるかを調べます。両方の実験に属するユーザーで差の差をWald検定し、全{k}検定にわたり"
+                   "Holm法で補正（有意水準 {alpha}）。"),
+    "int_heads": ["効果の実験", "相手の実験のアーム別", "主要指標", "差の差", "p値（Holm）", ""],
+    "int_none": "同時期に同じユーザーに実施された実験の組はありません。",
+    "flag": "⚠ 交互作用",
+    "no_flag": "なし",
+    "int_status.not_a_proportion": "主要指標が率ではないため未検定",
+    "int_status.no_shared_users": "両方に属するユーザーなし",
+    "int_status.not_enough_data": "ユーザーのいないセルあり",
+    "interacts_with": "⚠ {others} と交互作用あり（施策チェック）",
+}

@@ -1,0 +1,311 @@
+"""The programme report's numbers: every guide together against the holdout, and the
+interaction check between experiments that ran at the same time on the same users.
+
+Both read one folder of event data holding the whole programme (``data/README.md``, "The
+programme folder"): the ``assignments`` of every experiment plus the programme feature's rows
+(``experiment = <programme id>``, ``variant`` ``holdout`` or ``programme``, at the user's first
+evaluation), ``activity`` and ``guide_events``. Only sufficient statistics leave SQL.
+
+**The programme effect** (:func:`programme_counts`, :func:`analyze_programme`). The comparison
+is randomised: the programme group (``programme``) against the holdout, both recorded at the
+same moment, so it is an intent-to-treat effect of the whole programme on every user it reached
+(Newcombe/Miettinen-Nurminen intervals of :func:`guidelab.stats.proportions.compare_proportions`,
+difference and relative difference). Comparing only the *exposed* users (those assigned to a
+guide arm of some experiment) with the whole holdout would compare a selected group with a
+random one. Instead, since no holdout user can be exposed, the effect on the exposed is the
+intent-to-treat effect divided by the share of the programme group that was exposed (Bloom
+1984, "Accounting for no-shows in experimental evaluation designs", Evaluation Review 8:225;
+the instrumental-variable estimate with one-sided non-compliance, Angrist, Imbens & Rubin 1996):
+users who only ever landed in no-guide control arms are unaffected. Its interval is the
+intent-to-treat interval divided by that share (the share, estimated on many users, is taken
+as known; stated in the report).
+
+Day boundaries follow the programme's ``timezone``: day 0 is the local day of the user's
+programme row; ``retention_d<N>`` = active on day N (users whose day N is complete at
+``as_of``), ``goal_d<N>`` = the programme's ``goal_event`` on days 0..N-1 (users with N
+complete days), as the metric registry defines them for an experiment.
+
+**The interaction check** (:func:`interaction_checks`). For every pair of experiments whose
+schedules overlap and that are not in one namespace (namespace-exclusive pairs share no user),
+in both directions: A's primary metric per cell (A's arm x B's arm) over the users assigned to
+both, from the registry's per-user SQL of A (:func:`guidelab.metrics.build_user_table`), tested
+by :func:`guidelab.stats.interaction.interaction_test`; Holm across every test of the
+programme; a pair is flagged when either direction is significant after correction.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .catalog import parse_metric
+from .events import EventData, open_event_data
+from .experiment import ExperimentSpec
+from .programme import HOLDOUT_ARM, PROGRAMME_ARM, ProgrammeSpec, in_holdout_batch
+from .serialize import Interval, ResultModel
+from .stats.interaction import InteractionTest, interaction_test
+from .stats.multiplicity import holm
+from .stats.proportions import ProportionComparison, compare_proportions
+from .values import sql_literal
+
+__all__ = [
+    "PairInteraction",
+    "ProgrammeMetric",
+    "ProgrammeResult",
+    "UserAccount",
+    "analyze_programme",
+    "interaction_checks",
+    "overlapping_pairs",
+    "programme_counts",
+]
+
+#: reasons a user with a programme row is left out of the comparison, in the order they apply
+LEFT_OUT_REASONS = ("unknown_arm", "multiple_arms", "holdout_assigned", "arm_not_hash")
+
+
+@dataclass(frozen=True)
+class UserAccount(ResultModel):
+    """Every user with a programme row: in the comparison (holdout, programme group, of whom
+    exposed) or left out with a counted reason (``left_out``: reason -> users)."""
+
+    holdout: int
+    programme: int
+    exposed: int
+    left_out: tuple[tuple[str, int], ...]
+    assigned_without_programme_row: int
+
+    @property
+    def total(self) -> int:
+        return self.holdout + self.programme + sum(n for _, n in self.left_out)
+
+
+@dataclass(frozen=True)
+class ProgrammeMetric(ResultModel):
+    """One metric: the programme group against the holdout (``itt``), the exposed users' own
+    rate (descriptive), and the effect per exposed user (Bloom: itt / exposed share)."""
+
+    metric: str
+    itt: ProportionComparison
+    exposed_users: int
+    exposed_successes: int
+    exposed_share: float | None
+    exposed_effect: float | None
+    exposed_ci: Interval | None
+
+
+@dataclass(frozen=True)
+class PairInteraction(ResultModel):
+    """Whether ``experiment_a``'s effect on its primary metric depends on ``experiment_b``'s arm."""
+
+    experiment_a: str
+    experiment_b: str
+    metric: str
+    status: str                    # ok | not_a_proportion | no_shared_users | not_enough_data
+    test: InteractionTest | None
+    p_adjusted: float | None
+    flagged: bool
+
+
+@dataclass(frozen=True)
+class ProgrammeResult(ResultModel):
+    programme: str
+    as_of: dt.date
+    holdout_share: float
+    users: UserAccount
+    metrics: tuple[ProgrammeMetric, ...]
+    interactions: tuple[PairInteraction, ...]
+    alpha: float
+    interaction_alpha: float
+
+    def flagged_experiments(self) -> dict[str, list[str]]:
+        """experiment -> the experiments it interacts with (flagged pairs, both sides)."""
+        out: dict[str, list[str]] = {}
+        for p in self.interactions:
+            if p.flagged:
+                out.setdefault(p.experiment_a, []).append(p.experiment_b)
+                out.setdefault(p.experiment_b, []).append(p.experiment_a)
+        return {k: sorted(set(v)) for k, v in sorted(out.items())}
+
+
+def _guide_arms_sql(specs: list[ExperimentSpec]) -> str:
+    parts = []
+    for s in specs:
+        arms = [v.key for v in s.variants if v.guide is not None]
+        if arms:
+            parts.append(f"(experiment = {sql_literal(s.id)} AND variant IN ({', '.join(map(sql_literal, arms))}))")
+    return " OR ".join(parts) or "FALSE"
+
+
+def _as_of(ed: EventData, programme: ProgrammeSpec, today: dt.date | None = None) -> dt.date:
+    """The last local day with activity, never past today (the programme's local date), as an
+    experiment's default analysis date is."""
+    today = today or dt.datetime.now(programme.tz).date()
+    row = ed.con.execute("SELECT CAST(timezone($tz, max(timestamp)) AS DATE) FROM activity",
+                         {"tz": programme.timezone}).fetchone()
+    last = row[0] if row and row[0] is not None else programme.start
+    return min(last, today)
+
+
+def programme_counts(ed: EventData, programme: ProgrammeSpec, specs: list[ExperimentSpec],
+                     as_of: dt.date | None = None) -> tuple[dt.date, UserAccount, dict[str, dict[str, tuple[int, int]]]]:
+    """SQL: the user accounting and, per metric, ``{group: (users, successes)}`` for the groups
+    ``holdout``, ``programme`` and ``exposed`` (the programme group's users assigned to a guide arm)."""
+    con = ed.con
+    as_of = as_of or _as_of(ed, programme)
+    end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tzinfo=programme.tz).astimezone(dt.timezone.utc)
+    members = [s for s in specs if programme.applies_to(s)]
+    ids = ", ".join(sql_literal(s.id) for s in members) or "NULL"
+    arms = f"({sql_literal(HOLDOUT_ARM)}, {sql_literal(PROGRAMME_ARM)})"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE prog_users AS
+        WITH r AS (
+            SELECT user_id, count(DISTINCT variant) AS arms, min(variant) AS arm, min(assigned_at) AS entered_at,
+                   bool_or(variant IS NULL OR variant NOT IN {arms}) AS unknown
+            FROM assignments
+            WHERE experiment = $pid AND user_id IS NOT NULL AND user_id <> '' AND assigned_at < $end
+            GROUP BY user_id
+        ), g AS (
+            SELECT DISTINCT user_id FROM assignments WHERE ({_guide_arms_sql(members)}) AND assigned_at < $end
+        )
+        SELECT r.user_id, r.arm, r.entered_at, CAST(timezone($tz, r.entered_at) AS DATE) AS entry_day,
+               CASE WHEN r.unknown THEN 'unknown_arm' WHEN r.arms > 1 THEN 'multiple_arms'
+                    WHEN r.arm = {sql_literal(HOLDOUT_ARM)} AND g.user_id IS NOT NULL THEN 'holdout_assigned'
+                    END AS reason,
+               g.user_id IS NOT NULL AS exposed
+        FROM r LEFT JOIN g USING (user_id)""", {"pid": programme.id, "end": end, "tz": programme.timezone})
+    # the recorded arm must be the hash's: a user recorded in the wrong arm is left out, counted
+    import pyarrow as pa
+
+    rows = con.execute("SELECT user_id, arm FROM prog_users WHERE reason IS NULL ORDER BY user_id").fetchall()
+    if rows:
+        held = in_holdout_batch(programme, pa.array([r[0] for r in rows], type=pa.string()))
+        wrong = [r[0] for r, h in zip(rows, held) if (r[1] == HOLDOUT_ARM) != bool(h)]
+        if wrong:
+            con.register("prog_wrong", pa.table({"user_id": pa.array(wrong, type=pa.string())}))
+            con.execute("UPDATE prog_users SET reason = 'arm_not_hash' WHERE user_id IN (SELECT user_id FROM prog_wrong)")
+    counts = dict(con.execute("SELECT coalesce(reason, arm), count(*) FROM prog_users GROUP BY ALL").fetchall())
+    exposed = con.execute("SELECT count(*) FROM prog_users WHERE reason IS NULL AND arm = $a AND exposed",
+                          {"a": PROGRAMME_ARM}).fetchone()[0]
+    without = con.execute(f"""
+        SELECT count(DISTINCT a.user_id) FROM assignments a ANTI JOIN prog_users p USING (user_id)
+        WHERE a.experiment IN ({ids}) AND a.assigned_at < $end""", {"end": end}).fetchone()[0]
+    account = UserAccount(int(counts.get(HOLDOUT_ARM, 0)), int(counts.get(PROGRAMME_ARM, 0)), int(exposed),
+                          tuple((r, int(counts[r])) for r in LEFT_OUT_REASONS if counts.get(r)), int(without))
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE prog_days AS
+        SELECT u.user_id, u.arm, u.exposed, datediff('day', u.entry_day, $asof) AS observed_days,
+               datediff('day', u.entry_day, CAST(timezone($tz, a.timestamp) AS DATE)) AS day,
+               {"a.event = $goal" if programme.goal_event else "FALSE"} AS is_goal
+        FROM prog_users u LEFT JOIN activity a
+             ON a.user_id = u.user_id AND a.timestamp >= u.entered_at AND a.timestamp < $end
+        WHERE u.reason IS NULL""", {"asof": as_of, "tz": programme.timezone, "end": end,
+                                    **({"goal": programme.goal_event} if programme.goal_event else {})})
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    for name in programme.metrics:
+        m = parse_metric(name)
+        n_days = int(m.days)  # type: ignore[arg-type]
+        if m.entry.family == "retention":
+            eligible, value = f"observed_days >= {n_days}", f"bool_or(day = {n_days})"
+        else:
+            eligible, value = f"observed_days >= {n_days - 1}", f"coalesce(min(day) FILTER (WHERE is_goal) < {n_days}, FALSE)"
+        per_user = f"""SELECT user_id, any_value(arm) AS arm, any_value(exposed) AS exposed,
+                              CAST({value} AS INTEGER) AS y
+                       FROM prog_days WHERE {eligible} GROUP BY user_id"""
+        groups = {HOLDOUT_ARM: (0, 0), PROGRAMME_ARM: (0, 0), "exposed": (0, 0)}
+        for arm, n, x, n_exp, x_exp in con.execute(f"""
+                SELECT arm, count(*), sum(y), count_if(exposed), sum(y) FILTER (WHERE exposed)
+                FROM ({per_user}) GROUP BY arm""").fetchall():
+            groups[arm] = (int(n), int(x or 0))
+            if arm == PROGRAMME_ARM:
+                groups["exposed"] = (int(n_exp), int(x_exp or 0))
+        out[name] = groups
+    return as_of, account, out
+
+
+def overlapping_pairs(specs: list[ExperimentSpec], as_of: dt.date | None = None) -> list[tuple[ExperimentSpec, ExperimentSpec]]:
+    """Pairs of experiments that ran at the same time (schedules overlap; an open end runs to
+    ``as_of`` or forever) and can share users (not both in one namespace), sorted by id."""
+    far = as_of or dt.date.max
+    out = []
+    for a, b in itertools.combinations(sorted(specs, key=lambda s: s.id), 2):
+        if a.start > (b.end or far) or b.start > (a.end or far):
+            continue
+        if a.namespace is not None and b.namespace is not None and a.namespace.id == b.namespace.id:
+            continue  # one namespace: disjoint ranges never share a user (overlaps are a validation error)
+        out.append((a, b))
+    return out
+
+
+def _cells(ed: EventData, a: ExperimentSpec, b: ExperimentSpec) -> tuple[str, list[str], list[str], list, list]:
+    """A's primary per (A arm, B arm) over the users in both: (status, arms_a, arms_b, successes, users)."""
+    from .errors import DataError
+    from .metrics import build_user_table, default_as_of, metric_counts_sql
+
+    mdef = parse_metric(a.metrics.primary)
+    if mdef.kind != "proportion":
+        return "not_a_proportion", [], [], [], []
+    try:
+        build_user_table(ed, a, default_as_of(ed, a))
+    except DataError:
+        return "no_shared_users", [], [], [], []
+    eligible, yv = metric_counts_sql(mdef, a)
+    b_arms = ", ".join(map(sql_literal, b.variant_keys))
+    rows = ed.con.execute(f"""
+        WITH b AS (
+            SELECT user_id, min(variant) AS b_variant FROM assignments
+            WHERE experiment = $b AND variant IN ({b_arms}) GROUP BY user_id HAVING count(DISTINCT variant) = 1
+        )
+        SELECT u.variant, b.b_variant, count(*), sum({yv})
+        FROM exp_users u JOIN b USING (user_id) WHERE {eligible} GROUP BY ALL""", {"b": b.id}).fetchall()
+    if not rows:
+        return "no_shared_users", [], [], [], []
+    arms_a = [a.control_key] + a.treatment_keys
+    arms_b = [b.control_key] + b.treatment_keys
+    n = [[0] * len(arms_b) for _ in arms_a]
+    x = [[0] * len(arms_b) for _ in arms_a]
+    for va, vb, cnt, succ in rows:
+        i, j = arms_a.index(va), arms_b.index(vb)
+        n[i][j], x[i][j] = int(cnt), int(succ or 0)
+    return "ok", arms_a, arms_b, x, n
+
+
+def interaction_checks(ed: EventData, specs: list[ExperimentSpec], alpha: float = 0.05,
+                       as_of: dt.date | None = None) -> tuple[PairInteraction, ...]:
+    """Every overlapping pair, both directions, Holm-corrected across all of them at ``alpha``."""
+    tests: list[tuple[ExperimentSpec, ExperimentSpec, str, InteractionTest | None]] = []
+    for a, b in overlapping_pairs(specs, as_of):
+        for first, second in ((a, b), (b, a)):
+            status, arms_a, arms_b, x, n = _cells(ed, first, second)
+            test = interaction_test(x, n, arms_a, arms_b, alpha) if status == "ok" else None
+            if test is not None and test.status != "ok":
+                status = test.status
+            tests.append((first, second, status, test))
+    adjusted = holm([t.p_value if t is not None else None for *_, t in tests])
+    return tuple(PairInteraction(first.id, second.id, first.metrics.primary, status, test, p_adj,
+                                 p_adj is not None and p_adj < alpha)
+                 for (first, second, status, test), p_adj in zip(tests, adjusted))
+
+
+def analyze_programme(programme: ProgrammeSpec, specs: list[ExperimentSpec], data_dir: str | Path,
+                      as_of: dt.date | None = None, engine: Any = None) -> ProgrammeResult:
+    """The programme report's numbers from the programme folder (see the module docstring)."""
+    ed = open_event_data(data_dir, engine=engine)
+    try:
+        as_of, account, counts = programme_counts(ed, programme, specs, as_of)
+        interactions = interaction_checks(ed, specs, programme.interaction_alpha, as_of)
+    finally:
+        ed.close()
+    metrics = []
+    for name, groups in counts.items():
+        n1, x1 = groups[PROGRAMME_ARM]
+        n0, x0 = groups[HOLDOUT_ARM]
+        itt = compare_proportions(x1, n1, x0, n0, programme.alpha)
+        ne, xe = groups["exposed"]
+        share = ne / n1 if n1 else None
+        effect = itt.abs_diff / share if itt.abs_diff is not None and share else None
+        ci = (itt.abs_ci[0] / share, itt.abs_ci[1] / share) if itt.abs_ci is not None and share else None
+        metrics.append(ProgrammeMetric(name, itt, ne, xe, share, effect, ci))
+    return ProgrammeResult(programme.id, as_of, programme.holdout.share, account, tuple(metrics), interactions,
+                           programme.alpha, programme.interaction_alpha)

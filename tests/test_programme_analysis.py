@@ -1,0 +1,144 @@
+"""The programme report's numbers: user accounting and per-group counts against an independent
+pandas computation on the committed sample, leaks and wrong arms counted, the interaction check
+(pairs, cells, Holm, flags) on simulated data with and without a true interaction."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+
+from guidelab.events import open_event_data
+from guidelab.experiment import NamespaceSpec, load_experiment
+from guidelab.programme import ProgrammeSimulation, SimulatedInteraction, find_programme, in_holdout_batch
+from guidelab.programme_analysis import analyze_programme, overlapping_pairs, programme_counts
+from guidelab.simulate import simulate_programme
+from guidelab.stats.proportions import compare_proportions
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "sample" / "guide-programme"
+AS_OF = dt.date(2026, 11, 20)
+
+
+@pytest.fixture(scope="module")
+def programme():
+    return find_programme(ROOT / "experiments")
+
+
+@pytest.fixture(scope="module")
+def specs():
+    return [load_experiment(p) for p in sorted((ROOT / "experiments").glob("*.yaml"))]
+
+
+def _pandas_counts(data: Path, programme, specs, as_of):
+    """The same numbers from the raw files with pandas: day boundaries in the programme's zone."""
+    tz = ZoneInfo(programme.timezone)
+    a = pd.read_parquet(data / "assignments.parquet")
+    act = pd.read_parquet(data / "activity.parquet")
+    end = pd.Timestamp(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tzinfo=tz))
+    a = a[a.assigned_at < end]
+    prog = a[a.experiment == programme.id].groupby("user_id").agg(arm=("variant", "first"), t=("assigned_at", "min"))
+    guide = set()
+    for s in specs:
+        arms = {v.key for v in s.variants if v.guide is not None}
+        guide |= set(a[(a.experiment == s.id) & a.variant.isin(arms)].user_id)
+    prog["exposed"] = prog.index.isin(guide)
+    prog["day0"] = prog.t.dt.tz_convert(tz).dt.date
+    act = act[act.timestamp < end].merge(prog, left_on="user_id", right_index=True)
+    act = act[act.timestamp >= act.t]
+    act["day"] = (act.timestamp.dt.tz_convert(tz).dt.date - act.day0).apply(lambda d: d.days)
+    observed = (pd.Timestamp(as_of) - pd.to_datetime(prog.day0)).dt.days
+    out = {}
+    for n_days in (7, 30):
+        ok = prog[observed >= n_days]
+        active = set(act[act.day == n_days].user_id)
+        out[f"retention_d{n_days}"] = {arm: (len(g), int(g.index.isin(active).sum())) for arm, g in ok.groupby("arm")}
+    ok = prog[observed >= 6]
+    goals = act[(act.event == programme.goal_event) & (act.day < 7)]
+    out["goal_d7"] = {arm: (len(g), int(g.index.isin(set(goals.user_id)).sum())) for arm, g in ok.groupby("arm")}
+    exposed = ok[ok.exposed & (ok.arm == "programme")]
+    out["goal_d7"]["exposed"] = (len(exposed), int(exposed.index.isin(set(goals.user_id)).sum()))
+    return prog, out
+
+
+def test_counts_match_pandas_on_the_sample(programme, specs):
+    ed = open_event_data(SAMPLE)
+    try:
+        as_of, account, counts = programme_counts(ed, programme, specs, AS_OF)
+    finally:
+        ed.close()
+    prog, ref = _pandas_counts(SAMPLE, programme, specs, AS_OF)
+    assert as_of == AS_OF
+    assert account.total == len(prog) and account.left_out == () and account.assigned_without_programme_row == 0
+    assert account.holdout == int((prog.arm == "holdout").sum())
+    assert account.exposed == int((prog.exposed & (prog.arm == "programme")).sum())
+    for metric, groups in ref.items():
+        for arm, nx in groups.items():
+            assert counts[metric][arm] == nx, (metric, arm)
+    # the recorded arm is the hash's for every user of the sample
+    assert (prog.arm == "holdout").tolist() == in_holdout_batch(programme, list(prog.index)).tolist()
+
+
+def test_programme_effect_uses_the_proportion_comparison(programme, specs):
+    r = analyze_programme(programme, specs, SAMPLE, as_of=AS_OF)
+    assert [m.metric for m in r.metrics] == programme.metrics
+    for m in r.metrics:
+        c = m.itt
+        ref = compare_proportions(c.successes, c.n, c.successes_control, c.n_control, programme.alpha)
+        assert c == ref
+        assert m.exposed_share == pytest.approx(m.exposed_users / c.n)
+        assert m.exposed_effect == pytest.approx(c.abs_diff / m.exposed_share)
+        assert m.exposed_ci[0] == pytest.approx(c.abs_ci[0] / m.exposed_share)
+    assert [(p.experiment_a, p.experiment_b) for p in r.interactions] == [
+        ("maintenance-banner-copy", "nps-survey-timing"), ("nps-survey-timing", "maintenance-banner-copy")]
+    assert r.to_json()  # one JSON form
+
+
+def test_leaked_holdout_and_wrong_arms_are_left_out_and_counted(tmp_path, programme, specs):
+    data = tmp_path / "p"
+    shutil.copytree(SAMPLE, data)
+    a = pd.read_parquet(data / "assignments.parquet")
+    prog = a[a.experiment == programme.id]
+    held = prog[prog.variant == "holdout"].user_id.iloc[:3].tolist()
+    other = prog[prog.variant == "holdout"].user_id.iloc[3:5].tolist()  # held out by the hash
+    leak = pd.DataFrame({"user_id": held, "experiment": "nps-survey-timing", "variant": "week1",
+                         "assigned_at": prog.set_index("user_id").loc[held, "assigned_at"].array})
+    a.loc[a.user_id.isin(other) & (a.experiment == programme.id), "variant"] = "programme"  # recorded wrongly
+    pd.concat([a, leak]).to_parquet(data / "assignments.parquet")
+    ed = open_event_data(data)
+    try:
+        _, account, _ = programme_counts(ed, programme, specs, AS_OF)
+    finally:
+        ed.close()
+    assert dict(account.left_out) == {"holdout_assigned": 3, "arm_not_hash": 2}
+    end = pd.Timestamp(dt.datetime.combine(AS_OF + dt.timedelta(days=1), dt.time(), tzinfo=ZoneInfo(programme.timezone)))
+    assert account.total == prog[prog.assigned_at < end].user_id.nunique()  # every user accounted for
+
+
+def test_overlapping_pairs(specs):
+    by = {s.id: s for s in specs}
+    pairs = overlapping_pairs(specs)
+    assert [(a.id, b.id) for a, b in pairs] == [("maintenance-banner-copy", "nps-survey-timing")]
+    ns = [s.model_copy(update={"namespace": NamespaceSpec(id="home", range=r)})
+          for s, r in ((by["maintenance-banner-copy"], (0, 0.5)), (by["nps-survey-timing"], (0.5, 1)))]
+    assert overlapping_pairs(ns) == []  # one namespace: never the same users
+    open_end = by["onboarding-tour-vs-checklist"].model_copy(update={"end": None})
+    assert len(overlapping_pairs([open_end, by["nps-survey-timing"]])) == 1
+
+
+@pytest.mark.slow
+def test_a_true_interaction_is_flagged_in_both_experiments(tmp_path, programme, specs):
+    """Users in banner `specific` who also got the nps `week1` survey click half as often: the
+    check flags the pair (Holm across both directions), and names both experiments."""
+    sim = ProgrammeSimulation(reach=0.9, interactions=[SimulatedInteraction(
+        experiments=("maintenance-banner-copy", "nps-survey-timing"), arms=("specific", "week1"), multiplier=0.3)])
+    p = programme.model_copy(update={"simulation": sim})
+    simulate_programme(p, specs, 60000, tmp_path / "d", seed=11)
+    r = analyze_programme(p, specs, tmp_path / "d", as_of=AS_OF)
+    banner = next(i for i in r.interactions if i.experiment_a == "maintenance-banner-copy")
+    assert banner.flagged and banner.test.contrasts[0] < 0
+    assert r.flagged_experiments() == {"maintenance-banner-copy": ["nps-survey-timing"],
+                                       "nps-survey-timing": ["maintenance-banner-copy"]}
