@@ -89,7 +89,7 @@ def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa
         ids = pa.array(list(user_ids) if not isinstance(user_ids, np.ndarray) else user_ids, type=pa.string())
     hashes = hash_v2_batch(spec.hash_seed, ids)
     idx = choose_variation_batch(hashes, _ranges(spec))
-    empty = pc.equal(pc.utf8_length(ids), 0)
+    empty = pc.equal(pc.binary_length(ids), 0)  # byte length: no scan of the characters
     if isinstance(empty, pa.ChunkedArray):
         empty = empty.combine_chunks()
     idx = np.where(empty.to_numpy(zero_copy_only=False), -1, idx)  # GrowthBook never enrolls an empty id

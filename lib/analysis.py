@@ -23,12 +23,15 @@ from .errors import DataError, GuidelabError
 from .events import DataCheck, open_event_data, utf8_copy
 from .experiment import ExperimentSpec, StatisticsSpec
 from .metrics import ExperimentCounts, ProportionCounts, compute_counts
+from .results import Comparison as MetricComparison
 from .results import ExperimentResult, MetricResult
 from .serialize import JsonField, ResultModel, to_jsonable
+from .stats._common import Comparison as BaseComparison
 from .stats.bayes import beta_binomial
 from .stats.cuped import compare_cuped
 from .stats.means import compare_means
 from .stats.multiplicity import adjust
+from .stats.notes import NOTES_JSON, Note, NoteCode, Noted
 from .stats.power import users_needed
 from .stats.proportions import compare_proportions
 from .stats.ratio import compare_ratios
@@ -38,7 +41,7 @@ from .values import BOOL_VOCABULARY, shown, sql_bool_case, sql_bool_is_valid, sq
 
 
 @dataclass(frozen=True)
-class SequentialView(ResultModel):
+class SequentialView(Noted, ResultModel):
     """Always-valid intervals of one comparison: the difference and the relative lift."""
 
     ci: tuple[float, float] | None
@@ -46,10 +49,10 @@ class SequentialView(ResultModel):
     can_stop: bool
     alpha: float
     tuning: float
-    note: str | None = None
+    notes: tuple[Note, ...] = ()
 
     method: ClassVar[str] = "asymptotic confidence sequence (Waudby-Smith et al. 2024)"
-    _json_fields = ("ci", "relative_ci", "can_stop", "alpha", JsonField("tuning", convert=to_jsonable), "method", "note")
+    _json_fields = ("ci", "relative_ci", "can_stop", "alpha", JsonField("tuning", convert=to_jsonable), "method", "note", NOTES_JSON)
 
 
 @lru_cache(maxsize=256)
@@ -58,7 +61,7 @@ def _normal_quantile(p: float) -> float:
     return NormalDist().inv_cdf(p)
 
 
-def _standard_errors(cmp: Any, z: float) -> tuple[float | None, float | None]:
+def _standard_errors(cmp: BaseComparison, z: float) -> tuple[float | None, float | None]:
     """(SE of the difference, SE of the log ratio), read from the comparison or its intervals."""
     se_abs = getattr(cmp, "se_abs_diff", None)
     se_log = getattr(cmp, "se_log_ratio", None)
@@ -69,25 +72,25 @@ def _standard_errors(cmp: Any, z: float) -> tuple[float | None, float | None]:
     return se_abs, se_log
 
 
-def sequential_view(cmp: Any, alpha: float, tuning: float) -> SequentialView:
+def sequential_view(cmp: BaseComparison, alpha: float, tuning: float) -> SequentialView:
     """Confidence sequences for a comparison at this look (valid at every look)."""
     z = _normal_quantile(1 - cmp.alpha / 2)
     se_abs, se_log = _standard_errors(cmp, z)
     n = (cmp.n or 0) + (cmp.n_control or 0)
     if cmp.status != "ok" or cmp.abs_diff is None or se_abs is None:
-        return SequentialView(None, None, False, alpha, tuning, "not enough data for a sequential interval")
+        return SequentialView(None, None, False, alpha, tuning, (Note(NoteCode.NOT_ENOUGH_DATA_SEQUENTIAL),))
     absolute = sequential_interval(cmp.abs_diff, se_abs, n, alpha=alpha, tuning=tuning)
     relative = None
     if cmp.rel_lift is not None and se_log is not None:
         relative = sequential_relative_interval(cmp.rel_lift, se_log, n, alpha=alpha, tuning=tuning)
     return SequentialView(absolute.ci, relative.ci if relative else None, absolute.can_stop, alpha, tuning,
-                          absolute.note)
+                          absolute.notes)
 
 
 PROPORTION_METHOD = "miettinen-nurminen score (difference, relative lift); fisher exact below expected count 10"
 
 
-def _compare(kind: str, t: Any, c: Any, alpha: float) -> tuple[Any, str]:
+def _compare(kind: str, t: Any, c: Any, alpha: float) -> tuple[MetricComparison, str]:
     if kind == "proportion":
         return compare_proportions(t.successes, t.n, c.successes, c.n, alpha=alpha), PROPORTION_METHOD
     if kind == "mean":
@@ -117,7 +120,7 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
     (Bonferroni), the always-valid analogue of that correction.
     """
     st = statistics or StatisticsSpec()
-    rows: list[MetricResult] = []
+    rows: list[tuple[Any, ...]] = []  # per arm and metric, before the families are adjusted
     for name, role, higher, randomised, by_variant in metric_counts:
         kind = (kinds or {}).get(name, "proportion")
         c = by_variant[control]
@@ -142,21 +145,19 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
                 if c.successes == 0 and bayes.scale == "relative" and bayes.credible_interval is not None:
                     # A lift relative to a rate of 0 has no scale: the prior alone sets its bounds.
                     bayes = replace(bayes, credible_interval=None,
-                                    note="no successes in the control: a lift relative to it is undefined")
-            rows.append(MetricResult(name, role, variant, control, higher, randomised, cmp, None, kind, method,
-                                     unadjusted, None, bayes))
+                                    notes=(Note(NoteCode.CONTROL_NO_SUCCESSES),))
+            rows.append((name, role, variant, higher, randomised, cmp, kind, method, unadjusted, bayes))
     out: list[MetricResult] = []
-    for role in ("primary", "secondary", "guardrail"):
-        family = [r for r in rows if r.role == role]
-        raw = [r.comparison.p_value for r in family]
-        adjusted = raw if role == "guardrail" else adjust(raw, st.correction)
-        k = max(1, len(family)) if role != "guardrail" else 1
-        for r, p in zip(family, adjusted):
-            seq = sequential_view(r.comparison, alpha / k, st.sequential_tuning) if st.sequential else None
+    for family_role in ("primary", "secondary", "guardrail"):
+        family = [r for r in rows if r[1] == family_role]
+        raw = [r[5].p_value for r in family]
+        adjusted = raw if family_role == "guardrail" else adjust(raw, st.correction)
+        k = max(1, len(family)) if family_role != "guardrail" else 1
+        for (name, role, variant, higher, randomised, cmp, kind, method, unadjusted, bayes), p in zip(family, adjusted):
+            seq = sequential_view(cmp, alpha / k, st.sequential_tuning) if st.sequential else None
             significant = seq.can_stop if seq is not None else (p is not None and p < alpha)
-            out.append(MetricResult(r.metric, r.role, r.variant, r.control, r.higher_is_better, r.randomised,
-                                    r.comparison, p, r.kind, r.ci_method + ("; sequential" if seq else ""),
-                                    r.unadjusted, seq, r.bayes, significant))
+            out.append(MetricResult(name, role, variant, control, higher, randomised, cmp, p, kind,
+                                    method + ("; sequential" if seq else ""), unadjusted, seq, bayes, significant))
     return out
 
 
@@ -400,6 +401,7 @@ def analyze_sufficient_statistics(
     ledger: Any = None,
     scheduled_end: dt.date | None = None,
     comparisons: Mapping[tuple[str, str], Any] | None = None,
+    srm_weights_assumed: bool | None = None,
 ) -> ExperimentResult:
     """Statistics and verdict from per-variant sufficient statistics: THE entry point every path calls.
 
@@ -418,7 +420,10 @@ def analyze_sufficient_statistics(
     last day, so a decision look expected after it is said plainly; ``comparisons``: proportion
     comparisons already computed, (metric, variant) -> the result of
     :func:`guidelab.stats.proportions.compare_proportions` for that arm against ``control`` at
-    ``alpha`` (see :func:`compare_all`): the bulk path computes them for many groups at once.
+    ``alpha`` (see :func:`compare_all`): the bulk path computes them for many groups at once;
+    ``srm_weights_assumed`` (True: ``weights`` is an assumed equal split, False: the planned one;
+    None: not said): record the split the SRM check tested against, normalised, in
+    ``methods.srm_weights`` and in the SRM reason, with whether it was assumed.
     """
     st = statistics or StatisticsSpec()
     mode = "sequential" if st.sequential else "fixed"
@@ -466,15 +471,41 @@ def analyze_sufficient_statistics(
                       guard_views, srm.p_value, failed, alpha, mde, {v: p.days_needed for v, p in progress.items()},
                       mode=mode, progress=progress,
                       arm_comparison=_arm_comparison(primary_metric, primary, alpha, arms, mode, st.sequential_tuning))
-    methods = {**st.model_dump(mode="json"), "mode": mode, "power": power, "guardrails": resolved,
+    methods = {**_statistics_json(st), "mode": mode, "power": power, "guardrails": resolved,
                "planned": {v: {"control": p.planned_control, "treatment": p.planned_treatment,
                                "share": p.share, "decision_look": p.decision_look,
                                "decision_date": p.decision_date.isoformat() if p.decision_date else None}
                            for v, p in progress.items()},
                "baseline": baseline, "planned_users": planned_users}
+    if srm_weights_assumed is not None:
+        decision, methods = _with_srm_split(decision, methods, weights, srm_weights_assumed)
     return ExperimentResult(experiment, as_of, decision, srm, rows, list(data_checks), dict(assigned),
                             list(daily_assigned), alpha, mde, control, methods, dict(analyses or {}),
                             ledger=ledger)
+
+
+@lru_cache(maxsize=64)
+def _statistics_dump(st: StatisticsSpec) -> tuple[tuple[str, Any], ...]:
+    return tuple(st.model_dump(mode="json").items())
+
+
+def _statistics_json(st: StatisticsSpec) -> dict[str, Any]:
+    """``st.model_dump(mode="json")``, computed once per (frozen, hashable) spec; lists copied."""
+    return {k: list(v) if type(v) is list else v for k, v in _statistics_dump(st)}
+
+
+def _with_srm_split(decision: Any, methods: dict[str, Any], weights: Mapping[str, float],
+                    assumed: bool) -> tuple[Any, dict[str, Any]]:
+    """The split the SRM check tested against (shares of 1) and whether it was assumed, in the
+    methods and in the SRM reason, so a planned 20/80 split is not mistaken for an equal one."""
+    total = sum(weights.values()) or 1.0
+    shares = {k: float(v) / total for k, v in weights.items()}
+    methods = {**methods, "srm_weights": shares, "srm_weights_assumed": assumed}
+    if any(r.code == "srm" for r in decision.reasons):
+        reasons = tuple(Reason(r.code, {**r.params, "weights": shares, "weights_assumed": assumed})
+                        if r.code == "srm" else r for r in decision.reasons)
+        decision = replace(decision, reasons=reasons)
+    return decision, methods
 
 
 def analyze_counts(spec: ExperimentSpec, counts: ExperimentCounts) -> ExperimentResult:

@@ -31,7 +31,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping, Sequence
 
-from .serialize import JsonField, ResultModel, to_jsonable
+from .serialize import JsonField, ResultModel, raw_converter, to_jsonable
 
 Verdict = Literal["KEEP", "KILL", "CONTINUE", "INVESTIGATE"]
 Mode = Literal["fixed", "sequential"]
@@ -70,6 +70,15 @@ def default_guardrail_margin(name: str, family: str, kind: str) -> tuple[float, 
     return table["proportion"]
 
 
+#: Every code a :class:`Reason` can carry (each has a sentence in every language of the report:
+#: ``REASONS`` of guidelab/report/words/en.py and ja.py, tests/test_words.py).
+REASON_CODES: tuple[str, ...] = (
+    "srm", "data_check_failed", "primary_better", "primary_worse", "guardrail_harmed", "guardrail_not_shown_safe",
+    "guardrail_needs_ceiling", "progress", "awaiting_plan", "planned_reached_inconclusive", "win_below_mde",
+    "best_vs_runner_up", "futile", "inconclusive", "not_enough_data",
+)
+
+
 @dataclass(frozen=True)
 class Reason(ResultModel):
     """One reason of a verdict: a code and the numbers to fill in. Data, not words: the report
@@ -102,6 +111,13 @@ def _days_json(days: float | None) -> float | None:
 
 def _reason_codes(reasons: tuple[Reason, ...]) -> list[dict[str, Any]]:
     return [{"code": r.code, **to_jsonable(r.params)} for r in reasons]
+
+
+def _reason_codes_raw(reasons: tuple[Reason, ...]) -> list[dict[str, Any]]:
+    return [{"code": r.code, **r.params} for r in reasons]
+
+
+raw_converter(_reason_codes, _reason_codes_raw)
 
 
 @dataclass(frozen=True)
@@ -268,8 +284,9 @@ def decide_arm(primary: ComparisonView, guardrails: list[ComparisonView], alpha:
             "rate_control": primary.rate_control, "sequential": primary.sequential,
             "rel_lift": primary.rel_lift, "rel_ci": list(primary.rel_ci) if primary.rel_ci else None,
             "p": primary.p_value_adjusted, "alpha": alpha, "mde": mde, "higher_is_better": primary.higher_is_better}
+    share = progress.share if progress is not None else None
     if progress is not None:
-        base.update(share=progress.share, n_treatment=progress.n_treatment, n_control=progress.n_control,
+        base.update(share=share, n_treatment=progress.n_treatment, n_control=progress.n_control,
                     planned_treatment=progress.planned_treatment,
                     planned_control=progress.planned_control, days_needed=days_needed,
                     decision_date=progress.decision_date.isoformat() if progress.decision_date else None,
@@ -286,8 +303,8 @@ def decide_arm(primary: ComparisonView, guardrails: list[ComparisonView], alpha:
         return ArmOutcome(v, "KILL", tuple(harmed))
     # 3. the fixed-horizon gate: no efficacy or futility verdict before the planned sample
     gated = mode == "fixed" and progress is not None
-    if gated and not progress.reached:
-        code = "awaiting_plan" if progress.share is None else "progress"
+    if gated and not (share is not None and share >= 1.0):  # not progress.reached
+        code = "awaiting_plan" if share is None else "progress"
         return ArmOutcome(v, "CONTINUE", (Reason(code, base),), days_needed)
     sig = _sig(primary, alpha)
     rel_ci = primary.rel_ci

@@ -1,7 +1,8 @@
 """Would this user see a guide right now, and if not, why?
 
-:func:`evaluate_user` walks the steps a guide SDK takes, recording one English reason per step
-(several for targeting), and stops at the first step that fails:
+:func:`evaluate_user` walks the steps a guide SDK takes, recording one reason per step
+(several for targeting) as a code and its values (:class:`Step`; ``reasons`` is their English, from
+the report's words), and stops at the first step that fails:
 
 1. assignment (:func:`guidelab.abtest.assign`): outside the coverage, or a holdout variant
    (``guide: null``), means no guide;
@@ -27,8 +28,9 @@ import datetime as dt
 import json
 import math
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -37,10 +39,11 @@ from .abtest import assign, assign_batch
 from .errors import DataError, GuidelabError, clip
 from .experiment import ExperimentSpec, load_experiment
 from .guides import Guide, evaluate_targeting, schedule_is_live
-from .serialize import ResultModel
+from .serialize import JsonField, ResultModel
 from .throttle import (
     Candidate,
     SeenGuide,
+    ThrottleCode,
     ThrottlePolicy,
     apply_policy_counts,
     load_policy,
@@ -140,6 +143,69 @@ def summarize_history(history: list[SeenGuide], guide_id: str | None, now: dt.da
     )
 
 
+class EligibilityCode(str, Enum):
+    """The reason of one step of :func:`evaluate_user` (words: ``ELIGIBILITY[code]``); the
+    global throttle's step carries a :class:`~guidelab.throttle.ThrottleCode`."""
+
+    OUTSIDE_COVERAGE = "outside_coverage"  # coverage
+    OUTSIDE_COVERAGE_OR_EMPTY_ID = "outside_coverage_or_empty_id"  # coverage
+    HOLDOUT = "holdout"  # variant
+    ASSIGNED = "assigned"  # variant, guide
+    EXPERIMENT_NOT_STARTED = "experiment_not_started"  # start, timezone, local
+    EXPERIMENT_ENDED = "experiment_ended"  # end, timezone, local
+    EXPERIMENT_LIVE = "experiment_live"  # start, end, timezone
+    EXPERIMENT_LIVE_OPEN = "experiment_live_open"  # start, timezone
+    GUIDE_NO_SCHEDULE = "guide_no_schedule"  # guide
+    GUIDE_LIVE = "guide_live"  # guide
+    GUIDE_NOT_STARTED = "guide_not_started"  # guide, start, local
+    GUIDE_ENDED = "guide_ended"  # guide, end, local
+    TARGETING_FAILED = "targeting_failed"  # condition: the failed condition as guides.evaluate_targeting states it
+    TARGETING_MATCHED = "targeting_matched"
+    NO_TARGETING = "no_targeting"
+    NO_PAGE_VIEW = "no_page_view"  # pattern
+    PAGE_MATCHES = "page_matches"  # page, pattern
+    PAGE_DOES_NOT_MATCH = "page_does_not_match"  # page, pattern
+    NO_EVENT = "no_event"  # event
+    EVENT_FIRED = "event_fired"  # event
+    OTHER_EVENT = "other_event"  # fired, event
+    FIRST_SESSION = "first_session"
+    NOT_FIRST_SESSION = "not_first_session"
+    DELAY = "delay"  # seconds
+    GOAL_REACHED = "goal_reached"  # event
+    STOP_EVENT = "stop_event"  # event
+    ONCE_SHOWN = "once_shown"  # n
+    INTERACTED = "interacted"
+    MAX_TOTAL = "max_total"  # n, max
+    MAX_PER_DAY = "max_per_day"  # n, max
+    MIN_HOURS_BETWEEN = "min_hours_between"  # hours, min
+    FREQUENCY_OK = "frequency_ok"  # mode, n, today
+
+
+StepParam = Union[str, int, float]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step's reason: an :class:`EligibilityCode` or :class:`~guidelab.throttle.ThrottleCode`
+    value and its values."""
+
+    code: str
+    params: tuple[tuple[str, StepParam], ...] = ()
+
+    @classmethod
+    def of(cls, code: EligibilityCode | ThrottleCode, **params: StepParam) -> Step:
+        return cls(code.value, tuple(params.items()))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"code": self.code, **dict(self.params)}
+
+
+def _english(steps: list[Step]) -> list[str]:
+    from .report.words import eligibility_text
+
+    return [eligibility_text(s.code, dict(s.params), "en") for s in steps]
+
+
 @dataclass
 class Eligibility(ResultModel):
     user_id: str
@@ -147,10 +213,18 @@ class Eligibility(ResultModel):
     variant: str | None
     guide_id: str | None
     eligible: bool
-    reasons: list[str] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
     show_after_seconds: float | None = None
 
     _json_typed = False
+    # ``reasons``: the steps in English (as before the codes); ``reason_codes``: the steps as codes
+    _json_fields = ("user_id", "experiment", "variant", "guide_id", "eligible", JsonField("reasons", "steps", _english),
+                    "show_after_seconds", JsonField("reason_codes", "steps", lambda s: [x.as_json() for x in s]))
+
+    @property
+    def reasons(self) -> list[str]:
+        """The reason of each step in English."""
+        return _english(self.steps)
 
 
 def experiment_window(spec: ExperimentSpec) -> tuple[dt.datetime, dt.datetime | None]:
@@ -162,101 +236,104 @@ def experiment_window(spec: ExperimentSpec) -> tuple[dt.datetime, dt.datetime | 
     return start, end
 
 
-def _experiment_schedule_reason(spec: ExperimentSpec, now: dt.datetime) -> tuple[bool, str]:
+def _experiment_schedule_reason(spec: ExperimentSpec, now: dt.datetime) -> tuple[bool, Step]:
     start, end = experiment_window(spec)
     utc = dt.timezone.utc
     local = now.astimezone(spec.tz).strftime("%Y-%m-%d %H:%M")
     if now.astimezone(utc) < start.astimezone(utc):
-        return False, f"schedule: the experiment starts on {spec.start} ({spec.timezone}); it is {local} there"
+        return False, Step.of(EligibilityCode.EXPERIMENT_NOT_STARTED, start=str(spec.start), timezone=spec.timezone,
+                              local=local)
     if end is not None and now.astimezone(utc) >= end.astimezone(utc):
-        return False, f"schedule: the experiment ended on {spec.end} ({spec.timezone}); it is {local} there"
-    return True, f"schedule: the experiment is live ({spec.start} to {spec.end or 'open'}, {spec.timezone})"
+        return False, Step.of(EligibilityCode.EXPERIMENT_ENDED, end=str(spec.end), timezone=spec.timezone, local=local)
+    if spec.end is None:
+        return True, Step.of(EligibilityCode.EXPERIMENT_LIVE_OPEN, start=str(spec.start), timezone=spec.timezone)
+    return True, Step.of(EligibilityCode.EXPERIMENT_LIVE, start=str(spec.start), end=str(spec.end),
+                         timezone=spec.timezone)
 
 
-def _guide_schedule_reason(guide: Guide, now: dt.datetime) -> tuple[bool, str]:
+def _guide_schedule_reason(guide: Guide, now: dt.datetime) -> tuple[bool, Step]:
     sched = guide.schedule
     if sched is None:
-        return True, f"schedule: guide {guide.id} has no schedule of its own"
+        return True, Step.of(EligibilityCode.GUIDE_NO_SCHEDULE, guide=guide.id)
     if schedule_is_live(sched, now):
-        return True, f"schedule: guide {guide.id} is live"
+        return True, Step.of(EligibilityCode.GUIDE_LIVE, guide=guide.id)
     utc = dt.timezone.utc
     zone = sched.tz or utc
     local = now.astimezone(zone).isoformat(timespec="minutes")
     if sched.start is not None and now.astimezone(utc) < sched.start.astimezone(utc):
-        return False, f"schedule: guide {guide.id} starts at {sched.start.isoformat()}; it is {local}"
-    return False, f"schedule: guide {guide.id} ended at {sched.end.isoformat()}; it is {local}"  # type: ignore[union-attr]
+        return False, Step.of(EligibilityCode.GUIDE_NOT_STARTED, guide=guide.id, start=sched.start.isoformat(),
+                              local=local)
+    return False, Step.of(EligibilityCode.GUIDE_ENDED, guide=guide.id, end=sched.end.isoformat(),  # type: ignore[union-attr]
+                          local=local)
 
 
-def _trigger_reason(guide: Guide, ctx: PageContext) -> tuple[bool, str]:
+def _trigger_reason(guide: Guide, ctx: PageContext) -> tuple[bool, Step]:
     trig = guide.trigger
     if trig.on == "page_view":
+        pattern = str(trig.page)
         if ctx.page is None:
-            return False, f"trigger: no page view (the guide shows on pages {trig.page})"
+            return False, Step.of(EligibilityCode.NO_PAGE_VIEW, pattern=pattern)
         if trig.matches_page(ctx.page):
-            return True, f"trigger: page {ctx.page} matches {trig.page}"
-        return False, f"trigger: page {ctx.page} does not match {trig.page}"
+            return True, Step.of(EligibilityCode.PAGE_MATCHES, page=ctx.page, pattern=pattern)
+        return False, Step.of(EligibilityCode.PAGE_DOES_NOT_MATCH, page=ctx.page, pattern=pattern)
     if trig.on == "event":
+        event = str(trig.event)
         if ctx.event is None:
-            return False, f"trigger: no event fired (the guide shows on event {trig.event})"
+            return False, Step.of(EligibilityCode.NO_EVENT, event=event)
         if ctx.event == trig.event:
-            return True, f"trigger: event {ctx.event} fired"
-        return False, f"trigger: event {ctx.event} is not {trig.event}"
+            return True, Step.of(EligibilityCode.EVENT_FIRED, event=ctx.event)
+        return False, Step.of(EligibilityCode.OTHER_EVENT, fired=ctx.event, event=event)
     if ctx.first_session:
-        return True, "trigger: this is the user's first session"
-    return False, "trigger: not the user's first session (the guide shows in the first session only)"
+        return True, Step.of(EligibilityCode.FIRST_SESSION)
+    return False, Step.of(EligibilityCode.NOT_FIRST_SESSION)
 
 
-def _frequency_reasons(guide: Guide, h: HistorySummary, now: dt.datetime) -> tuple[bool, str]:
+def _frequency_reasons(guide: Guide, h: HistorySummary, now: dt.datetime) -> tuple[bool, Step]:
     f = guide.frequency
-
-    def times(n: int) -> str:
-        return f"{n} time{'s' if n != 1 else ''}"
-
     if f.until_goal and guide.goal_event in h.done_events:
-        return False, f"frequency: until_goal, and the user already reached the goal ({guide.goal_event})"
+        return False, Step.of(EligibilityCode.GOAL_REACHED, event=str(guide.goal_event))
     stopped = [e for e in f.stop_events if e in h.done_events]
     if stopped:
-        return False, f"frequency: stop event {stopped[0]} already happened"
+        return False, Step.of(EligibilityCode.STOP_EVENT, event=stopped[0])
     if f.mode == "once" and h.seen_count > 0:
-        return False, f"frequency: once, and already shown {times(h.seen_count)}"
+        return False, Step.of(EligibilityCode.ONCE_SHOWN, n=h.seen_count)
     if f.mode == "until_interacted" and h.interacted:
-        return False, "frequency: until_interacted, and the user already interacted with it"
+        return False, Step.of(EligibilityCode.INTERACTED)
     if f.max_total is not None and h.seen_count >= f.max_total:
-        return False, f"frequency: already shown {times(h.seen_count)} (max_total {f.max_total})"
+        return False, Step.of(EligibilityCode.MAX_TOTAL, n=h.seen_count, max=f.max_total)
     if f.max_per_day is not None and h.seen_today >= f.max_per_day:
-        return False, f"frequency: already shown {times(h.seen_today)} today (max_per_day {f.max_per_day})"
+        return False, Step.of(EligibilityCode.MAX_PER_DAY, n=h.seen_today, max=f.max_per_day)
     if f.min_hours_between is not None and h.last_seen_at is not None:
         elapsed = (now.astimezone(dt.timezone.utc) - h.last_seen_at.astimezone(dt.timezone.utc)).total_seconds() / 3600
         if elapsed < f.min_hours_between:
-            return False, (f"frequency: last shown {max(elapsed, 0):.1f} h ago "
-                           f"(min_hours_between {f.min_hours_between})")
-    return True, f"frequency: {f.mode}, shown {times(h.seen_count)} before ({h.seen_today} today)"
+            return False, Step.of(EligibilityCode.MIN_HOURS_BETWEEN, hours=max(elapsed, 0), min=f.min_hours_between)
+    return True, Step.of(EligibilityCode.FREQUENCY_OK, mode=f.mode, n=h.seen_count, today=h.seen_today)
 
 
 def _decide(spec: ExperimentSpec, user_id: str, variant: str | None, guide: Guide | None,
-            experiment_live: tuple[bool, str], attributes: dict[str, Any], signup_at: dt.datetime | None,
+            experiment_live: tuple[bool, Step], attributes: dict[str, Any], signup_at: dt.datetime | None,
             ctx: PageContext, summary: HistorySummary, now: dt.datetime,
             policy: ThrottlePolicy | None) -> Eligibility:
     """Steps 1-6 for one user whose assignment is known; shared by the scalar and table paths."""
     out = Eligibility(user_id, spec.id, variant, guide.id if guide else None, False)
-    r = out.reasons
+    r = out.steps
     if variant is None:
-        r.append(f"assignment: not in the experiment (outside its {spec.coverage:.0%} coverage"
-                 + (", or an empty user id)" if user_id == "" else ")"))
+        r.append(Step.of(EligibilityCode.OUTSIDE_COVERAGE_OR_EMPTY_ID if user_id == "" else EligibilityCode.OUTSIDE_COVERAGE,
+                         coverage=spec.coverage))
         return out
     if guide is None:
-        r.append(f"assignment: holdout: variant {variant!r} shows no guide")
+        r.append(Step.of(EligibilityCode.HOLDOUT, variant=variant))
         return out
-    r.append(f"assignment: variant {variant!r} shows guide {guide.id}")
+    r.append(Step.of(EligibilityCode.ASSIGNED, variant=variant, guide=guide.id))
     for ok, why in (experiment_live, _guide_schedule_reason(guide, now)):
         r.append(why)
         if not ok:
             return out
     ok, why_not = evaluate_targeting(guide.targeting, attributes, now, signup_at)
     if not ok:
-        r.extend(f"targeting: {w}" for w in why_not)
+        r.extend(Step.of(EligibilityCode.TARGETING_FAILED, condition=w) for w in why_not)
         return out
-    r.append("targeting: matched" if guide.targeting is not None else "targeting: none (everyone)")
+    r.append(Step.of(EligibilityCode.TARGETING_MATCHED if guide.targeting is not None else EligibilityCode.NO_TARGETING))
     for ok, why in (_trigger_reason(guide, ctx), _frequency_reasons(guide, summary, now)):
         r.append(why)
         if not ok:
@@ -264,13 +341,13 @@ def _decide(spec: ExperimentSpec, user_id: str, variant: str | None, guide: Guid
     if policy is not None:
         (decision,) = apply_policy_counts(policy, [Candidate(guide.id, guide.priority)],
                                           summary.guides_in_period, summary.last_guide_at, now)
-        r.append(decision.reason)
+        r.append(Step(decision.code.value, decision.params))
         if not decision.allowed:
             return out
     out.eligible = True
     out.show_after_seconds = float(guide.trigger.delay_seconds)
     if guide.trigger.delay_seconds:
-        r.append(f"trigger: show after a delay of {guide.trigger.delay_seconds:g} s")
+        r.append(Step.of(EligibilityCode.DELAY, seconds=guide.trigger.delay_seconds))
     return out
 
 

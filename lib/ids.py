@@ -35,10 +35,12 @@ def read_user_ids(path: Path, column: str = "user_id") -> pa.ChunkedArray:
             raise DataError(path, column, f"user ids are numbers of type {types[column]}: a number column loses "
                                           "leading zeros and long ids; export the ids as text")
         q = sql_identifier(column)
-        nulls = con.execute(f"SELECT count(*) FROM {rel} WHERE {q} IS NULL").fetchall()[0][0]
-        if nulls:
-            raise DataError(path, column, f"{nulls:,} empty user id(s): every row needs an id")
-        return con.sql(f"SELECT CAST({q} AS VARCHAR) AS user_id FROM {rel}").to_arrow_table().column("user_id")
+        # One pass over the file: the ids, then their nulls counted in Arrow (a separate
+        # count(*) query parsed a 10M-row CSV a second time).
+        ids = con.sql(f"SELECT CAST({q} AS VARCHAR) AS user_id FROM {rel}").to_arrow_table().column("user_id")
+        if ids.null_count:
+            raise DataError(path, column, f"{ids.null_count:,} empty user id(s): every row needs an id")
+        return ids
     except duckdb.Error as exc:
         raise DataError(path, "", f"cannot be read: {str(exc).splitlines()[0]}") from None
     finally:

@@ -311,17 +311,25 @@ class NewRows:
         return int(np.count_nonzero(self.keep))
 
     def batches(self) -> Iterator[pa.RecordBatch]:
+        # The constant columns are built once, at the largest batch size, and sliced (no copy)
+        # for each batch: repeating them per batch cost more than formatting the CSV.
+        full = min(self.batch_rows, self.source.num_rows)
+        experiment, seed, version, assigned_at = (
+            pa.repeat(pa.scalar(value, field.type), full) for value, field in
+            ((self.experiment, LOG_SCHEMA.field("experiment")), (self.seed, LOG_SCHEMA.field("seed")),
+             (self.version, LOG_SCHEMA.field("version")), (self.assigned_at, LOG_SCHEMA.field("assigned_at"))))
         for start in range(0, self.source.num_rows, self.batch_rows):
             mask = self.keep[start:start + self.batch_rows]
             if not mask.any():
                 continue
-            part = self.source.slice(start, self.batch_rows).filter(pa.array(mask))
+            part = self.source.slice(start, self.batch_rows)
+            if not mask.all():
+                part = part.filter(pa.array(mask))
             for b in part.to_batches():
                 k = b.num_rows
                 yield pa.RecordBatch.from_arrays([
-                    b.column(0), pa.repeat(pa.scalar(self.experiment, pa.string()), k), b.column(1), b.column(2),
-                    pa.repeat(pa.scalar(self.seed, pa.string()), k), pa.repeat(pa.scalar(self.version, pa.int64()), k),
-                    pa.repeat(pa.scalar(self.assigned_at, pa.string()), k)], schema=LOG_SCHEMA)
+                    b.column(0), experiment.slice(0, k), b.column(1), b.column(2),
+                    seed.slice(0, k), version.slice(0, k), assigned_at.slice(0, k)], schema=LOG_SCHEMA)
 
     def table(self) -> pa.Table:
         return pa.Table.from_batches(list(self.batches()), schema=LOG_SCHEMA)

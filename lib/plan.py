@@ -24,14 +24,15 @@ import json
 import math
 import unicodedata
 from dataclasses import asdict, dataclass
+from enum import Enum
 from numbers import Real
 from pathlib import Path
 from typing import Any, ClassVar
 
 from .catalog import MetricDef, parse_metric
 from .experiment import ExperimentSpec, load_experiment
-from .report.words import check_lang, number, pct
-from .serialize import ResultModel
+from .report.words import check_lang, metric_label, number, pct, plan_note_text, plan_words
+from .serialize import JsonField, ResultModel
 from .stats.power import (
     mde_for_sample_size,
     sample_size_two_proportions,
@@ -133,6 +134,42 @@ class ArmPlan(ResultModel):
     assigned_sequential: int
 
 
+class PlanNoteCode(str, Enum):
+    """Every code a plan's note can carry (words: ``PLAN["note.<code>"]`` of
+    guidelab/report/words/en.py and ja.py)."""
+
+    BONFERRONI = "bonferroni"
+    LOWER_IS_BETTER = "lower_is_better"
+    UNEQUAL_WEIGHTS = "unequal_weights"
+    MATURATION = "maturation"
+    SEQUENTIAL = "sequential"
+    SCHEDULE = "schedule"
+    SCHEDULE_TOO_SHORT = "schedule_too_short"
+    NOTHING_MATURED = "nothing_matured"
+    TOO_FEW_USERS = "too_few_users"
+
+
+@dataclass(frozen=True)
+class PlanNote:
+    """One note of a plan: a code and its numbers (``(name, value)`` pairs); the report's words say it."""
+
+    code: PlanNoteCode
+    params: tuple[tuple[str, str | int | float], ...] = ()
+
+    @classmethod
+    def of(cls, code: PlanNoteCode, **params: str | int | float) -> PlanNote:
+        return cls(code, tuple(params.items()))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"code": self.code.value, **dict(self.params)}
+
+
+def _said(lang: str) -> Any:
+    def say(notes: tuple[PlanNote, ...]) -> list[str]:
+        return [plan_note_text(n, lang) for n in notes]
+    return say
+
+
 @dataclass(frozen=True)
 class PlanResult(ResultModel):
     """The plan for one experiment; see :func:`plan_experiment`. ``to_dict`` / ``to_text``."""
@@ -167,81 +204,76 @@ class PlanResult(ResultModel):
     days: int | None
     mde_fixed_at_days: float | None  # the weakest comparison's MDE (None: not detectable)
     mde_sequential_at_days: float | None
-    notes: tuple[str, ...]
-    notes_ja: tuple[str, ...] = ()
+    note_codes: tuple[PlanNote, ...]
     name_ja: str = ""
 
-    def _label(self, ja: bool) -> str:
-        return parse_metric(self.metric).label("ja") if ja else self.metric_label
+    def _label(self, lang: str) -> str:
+        return self.metric_label if lang == "en" else metric_label(self.metric, lang)
+
+    @property
+    def notes(self) -> list[str]:
+        """The notes in English (``notes_ja``: in Japanese), said from :attr:`note_codes`."""
+        return [plan_note_text(n, "en") for n in self.note_codes]
+
+    @property
+    def notes_ja(self) -> list[str]:
+        return [plan_note_text(n, "ja") for n in self.note_codes]
 
     sequential_method: ClassVar[str] = SEQUENTIAL_METHOD
     _json_typed = False
-    _json_fields = (*(f for f in __annotations__ if f not in ("sequential_method", "_json_typed")), "sequential_method")
+    # the notes in words (English, Japanese) where they always were, then as codes
+    _json_fields = (*(f for f in __annotations__ if f not in ("sequential_method", "_json_typed", "note_codes",
+                                                              "name_ja")),
+                    JsonField("notes", "note_codes", _said("en")), JsonField("notes_ja", "note_codes", _said("ja")),
+                    "name_ja", "sequential_method",
+                    JsonField("note_codes", convert=lambda notes: [n.as_json() for n in notes]))
 
     # ---- presentation -----------------------------------------------------------------
     def table_rows(self, lang: str = "en") -> list[tuple[str, str, str]]:
         """(row label, fixed horizon, sequential) as display strings: the table of :meth:`to_text`."""
-        ja = check_lang(lang) == "ja"
+        w = plan_words(lang)
         rows: list[tuple[str, str, str]] = []
-        rows.append(("1群あたりの人数（均等割付）" if ja else "Users per arm (equal split)",
-                     number(self.n_per_arm_fixed), number(self.n_per_arm_sequential)))
+        rows.append((w["row.per_arm"], number(self.n_per_arm_fixed), number(self.n_per_arm_sequential)))
         for a in self.arms:
-            role = ("対照群" if ja else "control") if a.role == "control" else ("処置群" if ja else "treatment")
-            label = (f"必要人数: {a.key}（{role}, {pct(a.weight, 0)}）" if ja
-                     else f"Users needed: {a.key} ({role}, {pct(a.weight, 0)})")
+            label = w["row.arm"].format(arm=a.key, role=w[f"role.{a.role}"], weight=pct(a.weight, 0))
             rows.append((label, number(a.needed_fixed), number(a.needed_sequential)))
-        rows.append(("実験に必要な総ユーザー数" if ja else "Users in the experiment",
-                     number(self.users_fixed), number(self.users_sequential)))
-        rows.append(("登録にかかる日数" if ja else "Enrollment days",
-                     f"{self.enrollment_days_fixed:,.1f}", f"{self.enrollment_days_sequential:,.1f}"))
+        rows.append((w["row.users"], number(self.users_fixed), number(self.users_sequential)))
+        rows.append((w["row.enrollment"], f"{self.enrollment_days_fixed:,.1f}", f"{self.enrollment_days_sequential:,.1f}"))
         if self.lag_days:
             lag = f"+{self.lag_days}"
-            rows.append((f"+ 指標の確定待ち（{self._label(ja)}）" if ja else f"+ metric maturation ({self.metric_label})",
-                         lag, lag))
-        rows.append(("判断までの日数" if ja else "Days to decision",
-                     number(self.days_to_decision_fixed), number(self.days_to_decision_sequential)))
+            rows.append((w["row.maturation"].format(metric=self._label(lang)), lag, lag))
+        rows.append((w["row.days"], number(self.days_to_decision_fixed), number(self.days_to_decision_sequential)))
         if self.days is not None:
-            rows.append((f"{self.days}日で検出できる最小効果（相対）" if ja else f"MDE detectable in {self.days} days (relative)",
-                         _mde_text(self.mde_fixed_at_days, ja), _mde_text(self.mde_sequential_at_days, ja)))
+            rows.append((w["row.mde"].format(days=self.days),
+                         _mde_text(self.mde_fixed_at_days, w), _mde_text(self.mde_sequential_at_days, w)))
         return rows
 
     def to_text(self, lang: str = "en") -> str:
         """A readable plain-text plan: header, a fixed-vs-sequential table and notes."""
-        ja = check_lang(lang) == "ja"
+        w = plan_words(lang)
         out: list[str] = []
-        if ja:
-            out.append(f"実験計画: {self.name_ja or self.name}（{self.experiment_id}）")
-            out.append(f"主要指標: {self._label(ja)}  ベースライン {pct(self.baseline_rate)}、"
-                       f"最小検出効果 {pct(self.mde, signed=True)}（相対）: {pct(self.baseline_rate)} → {pct(self.target_rate, 2)}")
-            split = (f"、{self.comparisons_count}比較に分割して各 {self.alpha_per_comparison:.4g}（Bonferroni。分析で使う Holm 補正より保守的）"
-                     if self.correction else "")
-            out.append(f"有意水準 {self.alpha:g}{split}、検出力 {pct(self.power, 0)}")
-            out.append(f"流入: 1日 {number(self.daily_users)} 人 × カバレッジ {pct(self.coverage, 0)} = "
-                       f"1日 {self.daily_enrolled:,.1f} 人が実験に参加")
-            head = ("", "固定期間の検定", f"逐次検定（毎日確認可, N*={number(self.tuning)}）")
-        else:
-            out.append(f"Experiment plan: {self.name} ({self.experiment_id})")
-            out.append(f"Primary metric: {self.metric_label}; baseline {pct(self.baseline_rate)}; "
-                       f"MDE {pct(self.mde, signed=True)} relative ({pct(self.baseline_rate)} -> {pct(self.target_rate, 2)})")
-            split = (f", split over {self.comparisons_count} comparisons: {self.alpha_per_comparison:.4g} each "
-                     "(Bonferroni; conservative for the Holm adjustment used in the analysis)" if self.correction else "")
-            out.append(f"alpha {self.alpha:g}{split}; power {pct(self.power, 0)}")
-            out.append(f"Traffic: {number(self.daily_users)} users/day x coverage {pct(self.coverage, 0)} = "
-                       f"{self.daily_enrolled:,.1f} enrolled/day")
-            head = ("", "fixed horizon", f"sequential (look daily, N*={number(self.tuning)})")
+        out.append(w["title"].format(name=(self.name_ja or self.name) if lang == "ja" else self.name,
+                                     experiment=self.experiment_id))
+        out.append(w["metric_line"].format(metric=self._label(lang), baseline=pct(self.baseline_rate),
+                                           mde=pct(self.mde, signed=True), target=pct(self.target_rate, 2)))
+        split = (w["split"].format(k=self.comparisons_count, alpha_c=self.alpha_per_comparison)
+                 if self.correction else "")
+        out.append(w["alpha_line"].format(alpha=self.alpha, split=split, power=pct(self.power, 0)))
+        out.append(w["traffic_line"].format(daily=number(self.daily_users), coverage=pct(self.coverage, 0),
+                                            enrolled=self.daily_enrolled))
+        head = ("", w["head.fixed"], w["head.sequential"].format(tuning=number(self.tuning)))
         out.append("")
         out.extend(_table([head, *self.table_rows(lang)]))
-        notes = self.notes_ja if ja and self.notes_ja else self.notes
-        if notes:
+        if self.note_codes:
             out.append("")
-            out.append("注記:" if ja else "Notes:")
-            out.extend(f"- {n}" for n in notes)
+            out.append(w["notes"])
+            out.extend(f"- {plan_note_text(n, lang)}" for n in self.note_codes)
         return "\n".join(out) + "\n"
 
 
-def _mde_text(m: float | None, ja: bool) -> str:
+def _mde_text(m: float | None, words: dict[str, str]) -> str:
     if m is None:
-        return "検出不可" if ja else "not detectable"
+        return words["not_detectable"]
     return pct(m, signed=True)
 
 
@@ -379,7 +411,7 @@ def plan_experiment(
                  for c, (f, q) in zip(comps, pairs)]
         mde_f, mde_s = _worst([p[0] for p in pairs]), _worst([p[1] for p in pairs])
 
-    notes, notes_ja = _notes(s, k, lag, days, enroll_f, enroll_s, mde_f)
+    notes = _notes(s, k, lag, days, enroll_f, enroll_s, mde_f)
     return PlanResult(
         experiment_id=spec.id, name=spec.display_name("en"), metric=s.metric.name,
         metric_label=s.metric.label("en"), baseline_rate=s.p0, mde=effect,
@@ -394,56 +426,34 @@ def plan_experiment(
         enrollment_days_fixed=enroll_f, enrollment_days_sequential=enroll_s, lag_days=lag,
         days_to_decision_fixed=_ceil(enroll_f) + lag, days_to_decision_sequential=_ceil(enroll_s) + lag,
         days=days, mde_fixed_at_days=mde_f, mde_sequential_at_days=mde_s,
-        notes=tuple(notes), notes_ja=tuple(notes_ja), name_ja=spec.display_name("ja"),
+        note_codes=tuple(notes), name_ja=spec.display_name("ja"),
     )
 
 
 def _notes(s: _Setup, k: int, lag: int, days: int | None, enroll_f: float, enroll_s: float,
-           mde_f: float | None) -> tuple[list[str], list[str]]:
+           mde_f: float | None) -> list[PlanNote]:
+    """What a reader of the plan must know, as codes and numbers (worded by the report's words)."""
     spec = s.spec
-    en: list[str] = []
-    ja: list[str] = []
+    out: list[PlanNote] = []
     if k > 1:
-        en.append(f"{k} treatments are each compared with the control, so each comparison is planned at "
-                  f"alpha/{k} = {s.alpha_c:.4g} (Bonferroni). The analysis uses Holm's adjustment, which is never "
-                  "less powerful, so these numbers are conservative.")
-        ja.append(f"{k}つの処置群をそれぞれ対照群と比較するため、各比較は alpha/{k} = {s.alpha_c:.4g}（Bonferroni）で"
-                  "計画しています。分析では検出力が同じか高い Holm 補正を使うため、この人数は保守的です。")
+        out.append(PlanNote.of(PlanNoteCode.BONFERRONI, k=k, alpha_c=s.alpha_c))
     if s.direction < 0:
-        en.append(f"{s.metric.name} should go down, so the plan detects a relative decrease of {pct(spec.mde)}.")
-        ja.append(f"{s.metric.name} は低いほど良い指標なので、{pct(spec.mde)} の相対的な減少を検出する計画です。")
+        out.append(PlanNote.of(PlanNoteCode.LOWER_IS_BETTER, metric=s.metric.name, mde=spec.mde))
     if len({round(w, 12) for w in spec.weights.values()}) > 1:
-        en.append("Arms have unequal weights: each comparison is planned at its real split, and the experiment "
-                  "needs max over arms of (users the arm needs / its weight) users in total.")
-        ja.append("割付比率が均等でないため、各比較を実際の比率で計画し、総ユーザー数は"
-                  "各群の（必要人数 / 比率）の最大値としています。")
+        out.append(PlanNote(PlanNoteCode.UNEQUAL_WEIGHTS))
     if lag:
-        en.append(f"{s.metric.label('en')} is known {lag} days after assignment: {lag} days of maturation are "
-                  "added to the enrollment days, and a decision on day D counts users enrolled in the first "
-                  f"D - {lag} days.")
-        ja.append(f"{s.metric.label('ja')} は割り当ての{lag}日後に確定するため、登録日数に{lag}日を加えています"
-                  f"（D日目の判断に使えるのは最初の D - {lag} 日間に登録したユーザーです）。")
-    en.append(f"Sequential: {SEQUENTIAL_METHOD}, tuning N* = {number(s.tuning)} users. Its interval is valid at "
-              "every look, so the team may check daily and stop as soon as it excludes 0; the column shows "
-              "the horizon at which it reaches the planned power, and a larger true effect stops earlier.")
-    ja.append(f"逐次検定: {SEQUENTIAL_METHOD}、調整パラメータ N* = {number(s.tuning)}。区間はすべての時点で同時に"
-              "有効なので、毎日確認して 0 を含まなくなった時点で止められます。表の値は計画した検出力に達する期間で、"
-              "真の効果が大きければもっと早く止まります。")
+        out.append(PlanNote.of(PlanNoteCode.MATURATION, metric=s.metric.name, lag=lag))
+    out.append(PlanNote.of(PlanNoteCode.SEQUENTIAL, method=SEQUENTIAL_METHOD, tuning=s.tuning))
     if spec.end is not None:
         run = (spec.end - spec.start).days + 1
-        en.append(f"The spec enrolls for {run} days ({spec.start} to {spec.end}); the fixed-horizon plan needs "
-                  f"{enroll_f:.1f} and the sequential plan {enroll_s:.1f} enrollment days"
-                  + (" (the schedule is too short for the fixed-horizon plan)." if enroll_f > run else "."))
-        ja.append(f"仕様上の登録期間は{run}日（{spec.start}〜{spec.end}）です。固定期間の計画では{enroll_f:.1f}日、"
-                  f"逐次検定では{enroll_s:.1f}日の登録が必要です"
-                  + ("（固定期間の計画には期間が足りません）。" if enroll_f > run else "。"))
+        out.append(PlanNote.of(PlanNoteCode.SCHEDULE_TOO_SHORT if enroll_f > run else PlanNoteCode.SCHEDULE,
+                               run=run, start=spec.start.isoformat(), end=spec.end.isoformat(),
+                               enroll_fixed=enroll_f, enroll_sequential=enroll_s))
     if days is not None and days <= lag:
-        en.append(f"No users have matured by day {days} (the metric needs {lag} days): nothing is detectable.")
-        ja.append(f"{days}日目までに指標が確定するユーザーがいません（{lag}日必要）。効果は検出できません。")
+        out.append(PlanNote.of(PlanNoteCode.NOTHING_MATURED, days=days, lag=lag))
     elif days is not None and mde_f is None:
-        en.append(f"Too few users by day {days} to detect any effect with the planned power.")
-        ja.append(f"{days}日目までのユーザーが少なすぎて、計画した検出力ではどんな効果も検出できません。")
-    return en, ja
+        out.append(PlanNote.of(PlanNoteCode.TOO_FEW_USERS, days=days))
+    return out
 
 
 def mde_days_curve(

@@ -276,6 +276,12 @@ class MetricDef:
 # --------------------------------------------------------------------------- the registry
 
 _ENTRIES: list[MetricEntry] = []
+_GENERATION = [0]  # bumped whenever an entry is added or removed: caches of parsed names key on it
+
+
+def generation() -> int:
+    """A number that changes whenever the registry changes (for caches of what it parses)."""
+    return _GENERATION[0]
 
 
 def entries() -> tuple[MetricEntry, ...]:
@@ -295,6 +301,7 @@ def register(entry: MetricEntry) -> MetricEntry:
         if clash:
             raise ValueError(f"metric {entry.pattern!r} clashes with the registered {other.pattern!r}")
     _ENTRIES.append(entry)
+    _GENERATION[0] += 1
     return entry
 
 
@@ -317,6 +324,7 @@ def registered(*new: MetricEntry) -> Iterator[tuple[MetricEntry, ...]]:
     finally:
         for e in added:
             _ENTRIES.remove(e)
+            _GENERATION[0] += 1
 
 
 def entry_of(metric: MetricDef) -> MetricEntry:

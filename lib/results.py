@@ -18,6 +18,7 @@ from .serialize import JsonField, ResultModel, finite, flatten, interval
 from .stats.bayes import BayesResult
 from .stats.cuped import CupedComparison
 from .stats.means import MeanComparison
+from .stats.notes import notes_json
 from .stats.proportions import ProportionComparison
 from .stats.ratio import RatioComparison
 from .stats.srm import SRMResult
@@ -32,7 +33,7 @@ SCHEMA_VERSION = 1
 Comparison = Union[ProportionComparison, MeanComparison, RatioComparison, CupedComparison]
 
 
-def _cuped_json(m: "MetricResult") -> dict[str, Any] | None:
+def _cuped_json(m: "MetricResult") -> dict[str, float | list[float] | None] | None:
     """What CUPED did to a comparison (None when it did not adjust it)."""
     if m.unadjusted is None:
         return None
@@ -76,6 +77,7 @@ class MetricResult(ResultModel):
         JsonField("rel_lift", "comparison.rel_lift", finite), JsonField("rel_ci", "comparison.rel_ci", interval),
         JsonField("p_value", "comparison.p_value", finite), "p_value_adjusted", "significant",
         JsonField("status", "comparison.status"), JsonField("note", "comparison.note"),
+        JsonField("notes", "comparison.notes", notes_json),
         "higher_is_better", "randomised", "ci_method",
         JsonField("sequential", omit_none=True), JsonField("bayes", omit_none=True),
         JsonField("cuped", "cuped_json", omit_none=True),
@@ -134,17 +136,14 @@ class MetricResult(ResultModel):
         return self._of_kind("ratio", self.value_control)
 
     @property
-    def cuped_json(self) -> dict[str, Any] | None:
+    def cuped_json(self) -> dict[str, float | list[float] | None] | None:
         return _cuped_json(self)
 
     @property
     def rel_ci(self) -> tuple[float, float] | None:
         """The interval of the relative lift the verdict uses (sequential when selected)."""
-        if self.sequential is not None:
-            rel = getattr(self.sequential, "relative_ci", None)
-            return tuple(rel) if rel else None
-        ci = self.comparison.rel_ci
-        return tuple(ci) if ci else None
+        ci = self.sequential.relative_ci if self.sequential is not None else self.comparison.rel_ci
+        return (ci[0], ci[1]) if ci else None
 
 
 @dataclass(frozen=True)
@@ -176,8 +175,10 @@ class ExperimentResult(ResultModel):
                     "control", "alpha", "mde", "methods", "analyses", "ledger")
 
     def raw_dict(self) -> dict[str, Any]:
-        """The JSON form (:meth:`to_dict`): already strict JSON, there is no separate cleaning walk."""
-        return self.to_dict()
+        """The raw JSON form (:meth:`ResultModel.raw_form`): serialise it with
+        ``json.dumps(..., allow_nan=False, default=guidelab.serialize.raw_default)``; on ValueError
+        (a NaN or infinity in a nested value) serialise :meth:`to_dict` instead."""
+        return self.raw_form()
 
     def rows(self, role: str | None = None) -> list[MetricResult]:
         return [m for m in self.metrics if role is None or m.role == role]

@@ -35,6 +35,13 @@ class ResultReasonCode(_Open):
     code: str
 
 
+class ResultNote(_Open):
+    """A note on a statistic as data: its code (guidelab.stats.notes.NoteCode) and parameters;
+    ``note`` is their English."""
+
+    code: str
+
+
 class ResultArm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -98,6 +105,7 @@ class ResultMetric(_Open):
     significant: bool | None = None
     status: str | None = None
     note: str | None = None
+    notes: list[ResultNote] = []
     higher_is_better: bool
     randomised: bool
     ci_method: str

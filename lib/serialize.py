@@ -4,7 +4,8 @@ Result models are frozen dataclasses that inherit :class:`ResultModel`. Their JS
 derived from the fields and their annotations, in one place, instead of a hand-written
 ``to_dict`` per class:
 
-* the keys are the dataclass fields in declaration order, unless the class lists them in
+* the keys are the dataclass fields in declaration order (a ``notes`` field, the codes of a
+  statistics result's notes, as ``note``, their English, then ``notes``), unless the class lists them in
   ``_json_fields`` (names of fields, properties or class constants, or :class:`JsonField` for a
   key read from another attribute or converted by a function);
 * the annotation of a field chooses its conversion: ``float`` -> a finite float or ``null``
@@ -150,7 +151,10 @@ def _getter(path: str) -> Callable[[Any], Any]:
 def _plan(cls: type) -> tuple[tuple[str, Callable[[Any], Any], Callable[[Any], Any], bool], ...]:
     """(key, getter, converter, omit_none) per JSON key of ``cls``, built once per class."""
     types = {f.name: f.type for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else {}
-    spec = getattr(cls, "_json_fields", None) or tuple(types)
+    spec = getattr(cls, "_json_fields", None)
+    if not spec:  # the fields in order; a ``notes`` field (codes) is ``note`` (their English) then ``notes``
+        notes = JsonField("notes", convert=getattr(cls, "_notes_json", None))
+        spec = tuple(key for name in types for key in (("note", notes) if name == "notes" else (name,)))
     if not getattr(cls, "_json_typed", True):  # values as they are (made strict-JSON safe), not by annotation
         types = {}
     plan = []
@@ -162,11 +166,41 @@ def _plan(cls: type) -> tuple[tuple[str, Callable[[Any], Any], Callable[[Any], A
     return tuple(plan)
 
 
-def _compile(cls: type) -> Callable[[Any], dict[str, Any]]:
+def _raw_value(x: Any) -> Any:
+    """The raw form of a value: as it is (``json`` walks containers; models and dates go to
+    :func:`raw_default`)."""
+    return x
+
+
+#: converter -> its raw counterpart (what it does, minus the walk that makes values strict JSON)
+_RAW_CONVERTERS: dict[Any, Callable[[Any], Any]] = {to_jsonable: _raw_value}
+
+
+def raw_converter(convert: Callable[[Any], Any], raw: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Declare ``raw`` the raw form of the converter ``convert`` (see :meth:`ResultModel.raw_form`)."""
+    _RAW_CONVERTERS[convert] = raw
+    return convert
+
+
+def raw_default(x: Any) -> Any:
+    """``default=`` of ``json.dumps`` for raw forms: models by their raw form, dates as ISO text,
+    anything else as :func:`to_jsonable` makes it."""
+    if isinstance(x, ResultModel):
+        return x.raw_form()
+    out = to_jsonable(x)
+    if out is x:
+        raise TypeError(f"Object of type {type(x).__name__} is not JSON serializable")
+    return out
+
+
+def _compile(cls: type, raw: bool = False) -> Callable[[Any], dict[str, Any]]:
     """The JSON form of ``cls`` as one generated function (a dict display, no loop per field):
-    the bulk JSON of ``analyze-counts`` serializes hundreds of thousands of models."""
+    the bulk JSON of ``analyze-counts`` serializes hundreds of thousands of models.
+    ``raw``: the raw form (:meth:`ResultModel.raw_form`)."""
     env: dict[str, Any] = {}
     plan = _plan(cls)
+    if raw:
+        plan = tuple((key, get, _RAW_CONVERTERS.get(convert, convert), omit) for key, get, convert, omit in plan)
     lines = ["def to_dict(self):"]
     head = 0  # keys before the first omit_none key go in one dict display; the rest one by one, in order
     while head < len(plan) and not plan[head][3]:
@@ -197,6 +231,8 @@ class ResultModel:
 
     _json_fields: ClassVar[tuple[str | JsonField, ...] | None] = None
     _json_typed: ClassVar[bool] = True
+    _json_form: ClassVar[Callable[[Any], dict[str, Any]] | None] = None  # compiled per class on first use
+    _raw_json_form: ClassVar[Callable[[Any], dict[str, Any]] | None] = None  # the raw form (raw_form), likewise
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: plain ints/floats/strings/lists/dicts, None where undefined (never NaN/inf)."""
@@ -205,6 +241,21 @@ class ResultModel:
         if form is None:  # compiled once per class, on first use
             form = _compile(cls)
             cls._json_form = form
+        return form(self)
+
+    def raw_form(self) -> dict[str, Any]:
+        """The JSON form without the walk that makes nested values strict JSON: typed fields are
+        converted as in :meth:`to_dict`, other values are left as they are for ``json.dumps(...,
+        allow_nan=False, default=raw_default)`` to walk in C. Gives the same JSON text as
+        :meth:`to_dict` whenever that call succeeds (a NaN or infinity left in a nested value makes
+        it raise ValueError: then serialise :meth:`to_dict`, which writes them as null). Dict keys
+        must be text (as every key of these models is); ``to_dict`` would write a key ``True`` as
+        ``"True"``, ``json`` as ``"true"``."""
+        cls = type(self)
+        form = cls.__dict__.get("_raw_json_form")
+        if form is None:
+            form = _compile(cls, raw=True)
+            cls._raw_json_form = form
         return form(self)
 
     def to_json(self, indent: int | None = 2) -> str:

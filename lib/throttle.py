@@ -9,26 +9,30 @@ A policy is a small YAML file (see ``experiments/policies/throttle.yaml``)::
     exempt: [incident-notice]   # ignore caps and gaps, still count as shown
 
 :func:`apply_policy` decides, for the guides eligible right now (``candidates``), which may be
-shown given what the user has already seen (``history``). Each decision carries an English
-reason. Decisions come back in the order considered: priority (high first), then guide id.
+shown given what the user has already seen (``history``). Each decision carries the code of the
+rule that decided it and its numbers (:class:`ThrottleCode`); ``reason`` is its English, from the
+report's words (``ELIGIBILITY`` of guidelab/report/words/en.py). Decisions come back in the order
+considered: priority (high first), then guide id.
 """
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .serialize import ResultModel
+from .serialize import JsonField, ResultModel
 from .values import Bool
 from .yamlio import load_model
 
 __all__ = [
     "Candidate",
     "SeenGuide",
+    "ThrottleCode",
     "ThrottleDecision",
     "ThrottlePolicy",
     "apply_policy",
@@ -90,27 +94,42 @@ class Candidate:
     priority: int = 50
 
 
+class ThrottleCode(str, Enum):
+    """The rule that decided a :class:`ThrottleDecision` (words: ``ELIGIBILITY[code]``)."""
+
+    EXEMPT = "throttle_exempt"
+    PRIORITY = "throttle_priority"  # params: winner, priority
+    CAP = "throttle_cap"  # params: count, period_hours, max
+    GAP = "throttle_gap"  # params: minutes (since the last guide), min_gap_minutes
+    ALLOWED = "throttle_allowed"  # params: count, max, period_hours
+
+
+ThrottleParam = str | int | float
+
+
 @dataclass(frozen=True)
 class ThrottleDecision(ResultModel):
-    """Whether one candidate guide may be shown now, with the rule that decided it."""
+    """Whether one candidate guide may be shown now, with the rule that decided it (``code``
+    and its numbers ``params``); ``reason`` is that in English."""
 
     guide_id: str
     allowed: bool
-    reason: str
+    code: ThrottleCode
+    params: tuple[tuple[str, ThrottleParam], ...] = ()
+
+    _json_fields = ("guide_id", "allowed", "reason", JsonField("code", convert=lambda c: c.value),
+                    JsonField("params", convert=dict))
+
+    @property
+    def reason(self) -> str:
+        from .report.words import eligibility_text
+
+        return eligibility_text(self.code.value, dict(self.params), "en")
 
 
 def load_policy(path: str | Path) -> ThrottlePolicy:
     """Load a policy YAML file; raises :class:`~guidelab.errors.SpecError` with file, field and line."""
     return load_model(ThrottlePolicy, path)
-
-
-def _fmt_num(x: float) -> str:
-    return f"{x:g}"
-
-
-def _fmt_gap(delta: dt.timedelta) -> str:
-    minutes = delta.total_seconds() / 60
-    return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
 
 
 def period_counts(policy: ThrottlePolicy, history: Iterable[SeenGuide], now: dt.datetime
@@ -142,39 +161,36 @@ def apply_policy_counts(policy: ThrottlePolicy, candidates: list[Candidate], sho
     last = last_shown_at.astimezone(dt.timezone.utc) if last_shown_at is not None else None
     utc_now = now.astimezone(dt.timezone.utc)
     gap = dt.timedelta(minutes=policy.min_gap_minutes)
-    period = _fmt_num(policy.period_hours)
+    period = policy.period_hours
+    cap = policy.max_guides_per_period
     decisions: dict[str, ThrottleDecision] = {}
     winner: Candidate | None = None
 
     # Exempt guides first: they ignore caps, gaps and priority, and still count as shown.
     for c in ordered:
         if c.guide_id in exempt:
-            decisions[c.guide_id] = ThrottleDecision(c.guide_id, True, "throttle: exempt from caps and gaps")
+            decisions[c.guide_id] = ThrottleDecision(c.guide_id, True, ThrottleCode.EXEMPT)
             count, last = count + 1, utc_now
     for c in ordered:
         if c.guide_id in exempt:
             continue
         if policy.priority_order and winner is not None:
             decisions[c.guide_id] = ThrottleDecision(
-                c.guide_id, False,
-                f"throttle: {winner.guide_id} (priority {winner.priority}) is shown instead; "
-                f"only the highest priority shows at once")
+                c.guide_id, False, ThrottleCode.PRIORITY, (("winner", winner.guide_id), ("priority", winner.priority)))
             continue
         if policy.priority_order:
             winner = c
-        if count >= policy.max_guides_per_period:
-            reason = (f"throttle: {count} guide{'s' if count != 1 else ''} already shown in the last "
-                      f"{period} h (max {policy.max_guides_per_period})")
-            decisions[c.guide_id] = ThrottleDecision(c.guide_id, False, reason)
+        if count >= cap:
+            decisions[c.guide_id] = ThrottleDecision(
+                c.guide_id, False, ThrottleCode.CAP, (("count", count), ("period_hours", period), ("max", cap)))
             continue
         if last is not None and policy.min_gap_minutes > 0 and utc_now - last < gap:
-            reason = (f"throttle: last guide shown {_fmt_gap(max(utc_now - last, dt.timedelta()))} ago "
-                      f"(min gap {_fmt_num(policy.min_gap_minutes)} min)")
-            decisions[c.guide_id] = ThrottleDecision(c.guide_id, False, reason)
+            minutes = max(utc_now - last, dt.timedelta()).total_seconds() / 60
+            decisions[c.guide_id] = ThrottleDecision(
+                c.guide_id, False, ThrottleCode.GAP, (("minutes", minutes), ("min_gap_minutes", policy.min_gap_minutes)))
             continue
         decisions[c.guide_id] = ThrottleDecision(
-            c.guide_id, True,
-            f"throttle: allowed ({count} of {policy.max_guides_per_period} shown in the last {period} h)")
+            c.guide_id, True, ThrottleCode.ALLOWED, (("count", count), ("max", cap), ("period_hours", period)))
         count, last = count + 1, utc_now
     return [decisions[c.guide_id] for c in ordered]
 

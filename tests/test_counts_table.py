@@ -349,14 +349,13 @@ def _reference_json_lines(table, opts, monkeypatch):
     """The plain path: one analyze_sufficient_counts call per group, with the speed-ups of the bulk
     path swapped for what they replaced (every comparison by the scalar compare_proportions instead
     of compare_proportions_many over blocks of groups, scipy.stats for the SRM p-value, z_power and
-    the normal cdf of the sample-size plan, the general multiplicity adjustment; the JSON has one
-    serializer, guidelab.serialize)."""
+    the normal cdf of the sample-size plan, the general multiplicity adjustment), and each line
+    serialised from the cleaned record (``to_dict``, every value walked) instead of the raw form."""
     from scipy.stats import chi2, norm
 
     import guidelab.analysis as analysis
     import guidelab.stats.power as power
     import guidelab.stats.srm as srm
-    from guidelab.counts_table import group_json_line
     from guidelab.stats import multiplicity
 
     def adjust(p_values, method="holm"):
@@ -379,7 +378,8 @@ def _reference_json_lines(table, opts, monkeypatch):
         m.setattr(power, "_z_power", lambda p: float(norm.ppf(p)))
         m.setattr(power, "ndtr", norm.cdf)
         m.setattr(analysis, "adjust", adjust)
-        return [group_json_line(*g) for g in analyze_counts_table(table, opts)]
+        return [json.dumps(group_record(*g), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+                for g in analyze_counts_table(table, opts)]
 
 
 @pytest.mark.parametrize("sequential", [False, True])
@@ -404,3 +404,15 @@ def test_bulk_path_gives_the_same_json_as_the_plain_per_group_path(tmp_path, mon
     assert any(r["srm"]["p_value"] is None for r in parsed)  # groups without users are in the sample
     assert any(m["status"] == "not_enough_data" for r in parsed for m in r["metrics"])
     assert any("Fisher exact" in (m["note"] or "") for r in parsed for m in r["metrics"])  # small counts
+
+
+def test_analyze_counts_does_not_import_scipy_stats(tmp_path):
+    """Start-up cost: `analyze-counts` on plain counts needs scipy.special only (scipy.stats and
+    scipy.integrate take about a second to import; they load on first use)."""
+    p = _csv(tmp_path, "e,1,a,1000,100,3\ne,1,b,1000,130,4\n")
+    code = ("import sys\nfrom guidelab.cli import main\n"
+            f"main(['analyze-counts', {str(p)!r}, '--control', 'a', '--metric', 'conv', '--jsonl'])\n"
+            "print(sorted(m for m in ('scipy.stats', 'scipy.integrate', 'scipy.optimize') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+    assert json.loads(out.splitlines()[0])["decision"]["verdict"] in ("KEEP", "KILL", "CONTINUE", "INVESTIGATE")

@@ -60,7 +60,7 @@ def test_stats_results_keep_their_json_form():
     s = srm_test({"a": 1000, "b": 1100}, {"a": 0.5, "b": 0.5})
     assert list(s.to_dict()) == ["p_value", "counts", "expected", "statistic", "df"]
     q = sequential_interval(0.04, 0.01, 8400, tuning=3000).to_dict()
-    assert list(q) == ["ci", "can_stop", "tuning", "method", "alpha", "halfwidth", "status", "note"]
+    assert list(q) == ["ci", "can_stop", "tuning", "method", "alpha", "halfwidth", "status", "note", "notes"]
 
 
 def test_no_hand_written_to_dict_is_left():
@@ -114,3 +114,66 @@ def test_public_api_names_resolve_and_are_documented():
         assert obj.__doc__, f"guidelab.{name} has no docstring"
     with pytest.raises(AttributeError):
         guidelab.no_such_name  # noqa: B018
+
+
+def test_a_notes_field_is_note_in_english_then_notes_as_codes():
+    """A statistics result's ``notes`` (codes) appear in JSON as ``note`` (their English, as
+    before the codes) followed by ``notes`` ([{code, ...params}])."""
+    from guidelab.stats.notes import Note, NoteCode, Noted
+
+    @dataclasses.dataclass(frozen=True)
+    class Noting(Noted, ResultModel):
+        n: int
+        notes: tuple[Note, ...] = ()
+        alpha: float = 0.05
+
+    d = Noting(3, (Note.of(NoteCode.TOO_FEW_DAYS, n=2), Note(NoteCode.NO_DAYS))).to_dict()
+    assert list(d) == ["n", "note", "notes", "alpha"]
+    assert d["note"] == "the trend test needs at least 3 usable days, got 2; no days"
+    assert d["notes"] == [{"code": "too_few_days", "n": 2}, {"code": "no_days"}]
+    assert Noting(1).to_dict() == {"n": 1, "note": None, "notes": [], "alpha": 0.05}
+
+
+def _raw_json(model):
+    from guidelab.serialize import raw_default
+
+    return json.dumps(model.raw_form(), ensure_ascii=False, allow_nan=False, separators=(",", ":"),
+                      default=raw_default)
+
+
+def _clean_json(model):
+    return json.dumps(model.to_dict(), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def test_raw_form_gives_the_json_of_to_dict_or_refuses():
+    """The raw form (nested values left for json to walk) serialises to the same text as to_dict, and
+    a NaN left in a nested value makes json refuse it rather than write something else."""
+    import datetime as dt
+
+    import numpy as np
+
+    @dataclasses.dataclass(frozen=True)
+    class Holder(ResultModel):
+        inner: Sample
+        items: list
+        extra: dict
+        when: dt.date | None = None
+
+    ok = Holder(Sample(3, 0.25, (0.1, 0.4), (0.2, 0.3), "é"), [Sample(1, None, None), (1, 2.5)],
+                {"a": {"b": [np.float64(0.5), np.int64(7), np.bool_(True)], "c": dt.date(2026, 1, 2)}, "日本": "語"},
+                dt.date(2026, 3, 4))
+    assert _raw_json(ok) == _clean_json(ok)
+    assert Sample(1, math.nan, (0.1, math.inf)).raw_form() == Sample(1, math.nan, (0.1, math.inf)).to_dict()
+    bad = Holder(Sample(1, 0.5, None), [], {"x": [math.nan]})
+    with pytest.raises(ValueError):
+        _raw_json(bad)
+    assert _clean_json(bad).endswith('"extra":{"x":[null]},"when":null}')
+
+
+def test_raw_form_of_an_analysis_result_is_its_json():
+    from guidelab.counts_table import analyze_counts
+
+    for kw in ({}, {"planned_users": 1000}, {"weights": {"a": 0.2, "b": 0.8}}):
+        r = analyze_counts({"a": 1000, "b": 1300}, {"conv": {"a": 100, "b": 160}, "dismissed": {"a": 0, "b": 9}},
+                           "a", guardrails=["dismissed"], **kw)
+        assert _raw_json(r) == _clean_json(r)

@@ -68,7 +68,9 @@ def test_apply_policy(name, candidates, history, policy, expected):
 def test_decisions_ordered_by_priority_then_id():
     decisions = apply_policy(POLICY, [Candidate("b", 50), Candidate("a", 50), Candidate("c", 99)], [], NOW)
     assert [d.guide_id for d in decisions] == ["c", "a", "b"]
-    assert decisions[0].to_dict() == {"guide_id": "c", "allowed": True, "reason": decisions[0].reason}
+    assert decisions[0].to_dict() == {"guide_id": "c", "allowed": True, "reason": decisions[0].reason,
+                                      "code": "throttle_allowed", "params": {"count": 0, "max": 2, "period_hours": 24.0}}
+    assert decisions[0].reason == "throttle: allowed (0 of 2 shown in the last 24 h)"
 
 
 def test_now_must_be_aware():

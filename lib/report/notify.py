@@ -29,9 +29,9 @@ def verdict_message(experiment: str, name: str, verdict: str, summary: str, link
 
     check_lang(lang)
     word = t(verdict, lang) if verdict else verdict
-    headline = (f"{SYMBOL.get(verdict, '')} {word}：{name}（{experiment}）" if lang == "ja"
-                else f"{SYMBOL.get(verdict, '')} {verdict}: {name} ({experiment})")
-    open_label = LANGUAGES[lang].NOTIFY["open_report"]
+    words = LANGUAGES[lang].NOTIFY
+    headline = words["headline"].format(symbol=SYMBOL.get(verdict, ""), verdict=word, name=name, experiment=experiment)
+    open_label = words["open_report"]
     return {
         "text": f"{headline}\n{summary}\n{link}",
         "blocks": [

@@ -6,20 +6,44 @@ so the same data give the same HTML.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from ..results import ExperimentResult
-from .words import metric_label, t
+from .words import form, metric_label, t
+
+if TYPE_CHECKING:
+    from ..results import ExperimentResult
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 FONT = "'Hiragino Sans', 'Hiragino Kaku Gothic ProN', 'Noto Sans CJK JP', 'Noto Sans JP', 'Yu Gothic', Meiryo, system-ui, sans-serif"
 CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
-def plotlyjs_script() -> str:
-    """plotly.js as one inline <script>: include it once, before the first figure."""
+#: What the report's head holds instead of plotly.js while ``guidelab report`` runs the notebook
+#: (``ReportContext(plotlyjs="deferred")``): the runner puts plotly.js in its place, in the HTML and
+#: in the executed notebook, once the run is over (:func:`inline_plotlyjs`). plotly.js is ~4.6 MB;
+#: without it the notebook Papermill saves after every cell, reads back and converts stays small.
+PLOTLYJS_PLACEHOLDER = '<script type="text/javascript">/* guidelab: plotly.js */</script>'
+PLOTLYJS_MODES = ("inline", "deferred")
+
+
+def plotlyjs_script(mode: str = "inline") -> str:
+    """plotly.js as one inline <script>: include it once, before the first figure. ``mode``
+    ``"deferred"`` gives :data:`PLOTLYJS_PLACEHOLDER` instead (see :func:`inline_plotlyjs`)."""
+    if mode not in PLOTLYJS_MODES:
+        raise ValueError(f"plotlyjs must be one of {', '.join(PLOTLYJS_MODES)}, not {mode!r}")
+    if mode == "deferred":
+        return PLOTLYJS_PLACEHOLDER
     return f'<script type="text/javascript">{get_plotlyjs()}</script>'
+
+
+def inline_plotlyjs(text: str) -> str:
+    """``text`` (a report's HTML, or an output of its notebook) with the first
+    :data:`PLOTLYJS_PLACEHOLDER` replaced by plotly.js: the bytes ``plotlyjs_script("inline")``
+    would have put there. User text cannot forge the placeholder: it is HTML-escaped."""
+    return text.replace(PLOTLYJS_PLACEHOLDER, plotlyjs_script("inline"), 1)
 
 
 def colour_map(variants: list[str]) -> dict[str, str]:
@@ -162,11 +186,11 @@ def daily_figure(result: ExperimentResult, lang: str = "en") -> go.Figure | None
                         [d.cumulative.abs_ci[0] * 100 for d in pts][::-1], fill="toself",
                         fillcolor=_rgba(colours[v], 0.15), line=dict(width=0), hoverinfo="skip", showlegend=False)
         fig.add_scatter(x=x, y=[d.cumulative.abs_diff * 100 for d in pts], mode="lines", name=f"{v} ({t('cumulative', lang)})",
-                        line=dict(color=colours[v]), hovertemplate=f"{v} · %{{x}}: %{{y:+.2f}}{'ポイント' if lang == 'ja' else ' pt'}<extra></extra>")
+                        line=dict(color=colours[v]), hovertemplate=f"{v} · %{{x}}: {form('pt', lang, x='%{y:+.2f}')}<extra></extra>")
         dd = [d for d in pts if d.daily.abs_diff is not None]
         fig.add_scatter(x=[str(d.day) for d in dd], y=[d.daily.abs_diff * 100 for d in dd], mode="markers",
                         name=f"{v} ({t('per_day', lang)})", marker=dict(color=colours[v], symbol="circle-open", size=7),
-                        hovertemplate=f"{v} · %{{x}}: %{{y:+.2f}}{'ポイント' if lang == 'ja' else ' pt'}<extra></extra>")
+                        hovertemplate=f"{v} · %{{x}}: {form('pt', lang, x='%{y:+.2f}')}<extra></extra>")
     fig.add_hline(y=0, line_dash="dash", line_color="#555")
     return _layout(fig, t("chart.daily", lang).format(metric=metric_label(daily["metric"], lang)),
                    t("assignment_day", lang), t("diff_axis", lang))

@@ -73,15 +73,20 @@ CSS = """
 
 @dataclass(frozen=True)
 class ReportContext:
-    """What the report shows: the spec, the analysis result and the language."""
+    """What the report shows: the spec, the analysis result and the language. ``plotlyjs``:
+    ``"inline"`` (default) puts plotly.js in the head; ``"deferred"`` a placeholder that
+    ``guidelab report`` replaces with plotly.js after the run (:func:`.plots.inline_plotlyjs`)."""
 
     spec: ExperimentSpec
     result: ExperimentResult
     lang: str
     interacts_with: tuple[str, ...] = ()  # experiments the programme's interaction check flagged with this one
+    plotlyjs: str = "inline"
 
     def __post_init__(self) -> None:
         check_lang(self.lang)
+        if self.plotlyjs not in plots.PLOTLYJS_MODES:
+            raise ValueError(f"plotlyjs must be one of {', '.join(plots.PLOTLYJS_MODES)}, not {self.plotlyjs!r}")
 
     @property
     def t(self) -> Callable[[str], str]:
@@ -103,7 +108,7 @@ def head(ctx: ReportContext) -> str:
     """Styles, plotly.js (once) and the title block."""
     s, r, lang = ctx.spec, ctx.result, ctx.lang
     period = f"{date(s.start, lang)} – {date(s.end, lang)}" if s.end else date(s.start, lang)
-    return render("report/head.html.j2", t=ctx.t, css=Markup(CSS), plotlyjs=Markup(plots.plotlyjs_script()),
+    return render("report/head.html.j2", t=ctx.t, css=Markup(CSS), plotlyjs=Markup(plots.plotlyjs_script(ctx.plotlyjs)),
                   name=s.display_name(lang), id=s.id, period=period, as_of=date(r.as_of, lang), timezone=s.timezone,
                   hypothesis=s.hypothesis_text(lang))
 

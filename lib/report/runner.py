@@ -11,12 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import nbformat
 
 from ..engine import EngineOptions, read_spark_conf
 from ..errors import GuidelabError
@@ -24,7 +23,35 @@ from ..events import check_sources
 from ..experiment import load_experiment
 from ..fsutil import atomic_replace, atomic_write_text
 from ..spark_events import is_uri
+from .plots import inline_plotlyjs
 from .words import check_lang
+
+
+def _import_nbformat_without_iri_checker() -> None:
+    """Import nbformat without jsonschema's ``iri`` format checker.
+
+    nbformat imports jsonschema, whose format module imports ``rfc3987_syntax`` when it is
+    installed (jupyter-events pulls it in through ``jsonschema[format-nongpl]``), and
+    rfc3987-syntax 1.1.0 builds ~40 Earley parsers at import: 2-3 CPU-s, the largest single
+    cost of ``guidelab report`` outside the notebook (python-jsonschema/jsonschema#1428,
+    #1521). Nothing here checks the ``iri`` formats (nbformat's schemas use no ``format``;
+    no format checker is passed), so the module is hidden while jsonschema loads (an import
+    of it raises ImportError, which jsonschema expects) and is importable again afterwards.
+    A process that has already imported jsonschema is left as it is.
+    """
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        import nbformat  # noqa: F401
+        return
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
+    try:
+        import nbformat  # noqa: F401
+    finally:
+        if sys.modules.get("rfc3987_syntax", 0) is None:
+            del sys.modules["rfc3987_syntax"]
+
+
+_import_nbformat_without_iri_checker()
+import nbformat  # noqa: E402  (after the function above)
 
 if TYPE_CHECKING:
     from ..progress import Progress
@@ -95,6 +122,27 @@ def export_html(nb: nbformat.NotebookNode, title: str, lang: str = "en") -> str:
     return body
 
 
+def _inline_plotlyjs_in_outputs(nb: nbformat.NotebookNode) -> None:
+    """Put plotly.js back where the notebook ran with ``plotlyjs="deferred"``: the executed
+    notebook keeps the outputs an inline run gives."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data") or {}
+            if isinstance(data.get("text/html"), str):
+                data["text/html"] = inline_plotlyjs(data["text/html"])
+
+
+def _keep_failed_notebook(tmp_nb: Path, final_nb: Path) -> None:
+    """A failed run's executed notebook, with plotly.js back in it when it can be read; as it is otherwise."""
+    atomic_replace(tmp_nb, final_nb)
+    try:
+        nb = nbformat.read(final_nb, as_version=4)
+        _inline_plotlyjs_in_outputs(nb)
+        atomic_write_text(final_nb, nbformat.writes(nb))
+    except Exception:  # a half-written notebook is kept as Papermill left it
+        pass
+
+
 def run_report(spec_path: str | Path, data_dir: str | Path, out_dir: str | Path = "reports",
                as_of: dt.date | str | None = None, lang: str = "en", kernel_name: str = "python3",
                timeout: int = 600, encoding: str | None = None,
@@ -127,8 +175,10 @@ def run_report(spec_path: str | Path, data_dir: str | Path, out_dir: str | Path 
     fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.id}.", suffix=".ipynb", dir=out_dir)
     os.close(fd)
     tmp_nb = Path(tmp_name)
+    # plotly.js (~4.6 MB) goes into the HTML and the notebook after the run, not through the
+    # kernel, Papermill's save after every cell and nbconvert (see plots.inline_plotlyjs).
     params = {"spec_path": str(spec_path), "data_dir": str(data_dir), "as_of": as_of_str, "lang": lang,
-              "output_dir": str(out_dir)}
+              "output_dir": str(out_dir), "plotlyjs": "deferred"}
     if encoding:
         params["encoding"] = encoding
     if engine.engine != "duckdb":  # the default engine adds no parameter (same notebook as before)
@@ -145,19 +195,21 @@ def run_report(spec_path: str | Path, data_dir: str | Path, out_dir: str | Path 
                             extra_arguments=["--IPKernelApp.log_level=ERROR"])
     except pm.PapermillExecutionError as exc:
         if tmp_nb.exists():
-            atomic_replace(tmp_nb, final_nb)
+            _keep_failed_notebook(tmp_nb, final_nb)
         raise ReportError(f"{spec.id}: the report notebook failed in cell {exc.exec_count}: {exc.ename}: "
                           f"{exc.evalue}\n  executed notebook with the error: {final_nb}", final_nb) from None
     except BaseException:
         if tmp_nb.exists() and tmp_nb.stat().st_size > 0:
-            atomic_replace(tmp_nb, final_nb)
+            _keep_failed_notebook(tmp_nb, final_nb)
         else:
             tmp_nb.unlink(missing_ok=True)
         raise
     atomic_replace(tmp_nb, final_nb)
     progress.stage("exporting HTML")
     nb = nbformat.read(final_nb, as_version=4)
-    html = export_html(nb, spec.display_name(lang), lang)
+    html = inline_plotlyjs(export_html(nb, spec.display_name(lang), lang))
+    _inline_plotlyjs_in_outputs(nb)
+    atomic_write_text(final_nb, nbformat.writes(nb))
     html_path = atomic_write_text(out_dir / report_name(spec.id, lang), html)
     json_path = out_dir / f"{spec.id}.json"
     verdict = json.loads(json_path.read_text(encoding="utf-8"))["decision"]["verdict"]

@@ -13,17 +13,40 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import KW_ONLY, dataclass
 from functools import lru_cache
 from numbers import Integral, Real
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
-from scipy.special import ndtr
-from scipy.stats import norm
+from scipy.special import ndtr, ndtri
 
-from ..serialize import Interval, ResultModel
+from ..serialize import Interval, JsonField, ResultModel
+from .notes import NOTES_JSON, Note, NoteCode, Noted, arms_code
+
+
+class LazyScipy:
+    """A scipy object imported on first use (``LazyScipy("scipy.stats", "norm")``): importing
+    scipy.stats or scipy.integrate takes about a second, which every command paid at start-up
+    although most never call them. Attributes are read from the object (``norm.ppf(...)``)."""
+
+    def __init__(self, module: str, name: str | None = None):
+        self._module, self._name = module, name
+        self._target: Any = None
+
+    def _load(self) -> Any:
+        if self._target is None:
+            import importlib
+
+            mod = importlib.import_module(self._module)
+            self._target = mod if self._name is None else getattr(mod, self._name)
+        return self._target
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        return getattr(self._load(), attr)
+
 
 # --------------------------------------------------------------------------- validation
 
@@ -67,8 +90,9 @@ def check_alpha(alpha: Any) -> float:
 
 @lru_cache(maxsize=64)
 def z_two_sided(alpha: float) -> float:
-    """Critical value z_{1-alpha/2} of the standard normal (cached: scipy's ppf costs ~150 us)."""
-    return float(norm.ppf(1.0 - alpha / 2.0))
+    """Critical value z_{1-alpha/2} of the standard normal (cached). ``scipy.special.ndtri`` is
+    what ``scipy.stats.norm.ppf`` evaluates (same bits, without importing scipy.stats)."""
+    return float(ndtri(1.0 - alpha / 2.0))
 
 
 def finite_or_none(x: Any) -> float | None:
@@ -305,29 +329,26 @@ def json_interval(ci: tuple[float, float] | None) -> list[float] | None:
 
 
 def relative_fields(
-    rel: LogRatioArrays, est: float | None, est_control: float | None, what: str, notes: list[str]
+    rel: LogRatioArrays, est: float | None, est_control: float | None, estimate: str, notes: list[Note]
 ) -> tuple[float | None, tuple[float, float] | None, float | None]:
-    """(rel_lift, rel_ci, se_log_ratio) from 0-d helper output, appending a note for any None."""
+    """(rel_lift, rel_ci, se_log_ratio) from 0-d helper output, appending a note for any None
+    (``estimate``: the note's word for the estimate, "mean", "ratio" or "adjusted_mean")."""
     rel_lift = finite_or_none(rel.rel_lift)
     if est is None or est_control is None:
         return None, None, None
     if est_control == 0.0:
-        notes.append(f"control {what} is 0: relative lift undefined")
+        notes.append(Note.of(NoteCode.CONTROL_ZERO, estimate=estimate))
         return None, None, None
     if est < 0.0 or est_control < 0.0:
-        notes.append(
-            f"a {what} is negative: the log ratio is undefined, so rel_ci and se_log_ratio are None"
-        )
+        notes.append(Note.of(NoteCode.NEGATIVE_ESTIMATE, estimate=estimate))
         return rel_lift, None, None
     if est == 0.0:
-        notes.append(
-            f"treatment {what} is 0: relative lift is -100% and its log-ratio interval is undefined"
-        )
+        notes.append(Note.of(NoteCode.TREATMENT_ZERO, estimate=estimate))
         return rel_lift, None, None
     se_log = finite_or_none(rel.se_log_ratio)
     lo, hi = finite_or_none(rel.ci_low), finite_or_none(rel.ci_high)
     if se_log is None or lo is None or hi is None:
-        notes.append("the log-ratio variance is 0 or undefined: relative-lift interval undefined")
+        notes.append(Note.of(NoteCode.LOG_RATIO_VARIANCE_ZERO))
         return rel_lift, None, None
     return rel_lift, (lo, hi), se_log
 
@@ -338,10 +359,9 @@ def point_lift(est: float | None, est_control: float | None) -> float | None:
     return finite_or_none(est / est_control - 1.0)
 
 
-def arm_shortfall(counts: Iterable[tuple[str, bool]], what: str) -> str:
-    bad = [label for label, short in counts if short]
-    verb = "have" if len(bad) == 2 else "has"
-    return f"{' and '.join(bad)} arm{'s' if len(bad) == 2 else ''} {verb} {what}"
+def arm_shortfall(code: NoteCode, treatment: bool, control: bool) -> Note:
+    """A note on the arms that lack data (``arms``: treatment, control or both)."""
+    return Note.of(code, arms=arms_code(treatment, control))
 
 
 def check_stats(value: Any, cls: type, label: str) -> None:
@@ -424,14 +444,15 @@ class PairedStats:
 
 
 @dataclass(frozen=True)
-class Comparison(ResultModel):
+class Comparison(Noted, ResultModel):
     """The fields every two-arm comparison result shares: treatment vs control.
 
     ``abs_diff``/``abs_ci``: the difference treatment - control and its interval; ``rel_lift``/
     ``rel_ci``: treatment/control - 1 and its interval; ``se_abs_diff`` and ``se_log_ratio`` the
     standard errors of the difference and of the log ratio (they feed the sequential intervals);
     ``p_value`` two-sided; ``method`` names the method, ``status`` is "ok" or "not_enough_data",
-    ``note`` explains any statistic that is None or computed by a fallback. Intervals are
+    ``notes`` explain any statistic that is None or computed by a fallback (codes, worded by the
+    report; ``note`` is their English, the JSON's ``note``). Intervals are
     (low, high); None where undefined. The fields after ``alpha`` are keyword-only.
     """
 
@@ -448,13 +469,13 @@ class Comparison(ResultModel):
     se_abs_diff: float | None = None
     se_log_ratio: float | None = None
     status: str = STATUS_OK
-    note: str | None = None
+    notes: tuple[Note, ...] = ()
 
 
 #: The JSON keys every comparison of an estimate per arm (means, ratios, CUPED, clusters) shares, in order.
-COMMON_JSON: tuple[str, ...] = (
+COMMON_JSON: tuple[str | JsonField, ...] = (
     "n", "n_control", "estimate", "estimate_control", "se_estimate", "se_estimate_control", "abs_diff", "abs_ci",
-    "se_abs_diff", "rel_lift", "rel_ci", "se_log_ratio", "p_value", "alpha", "method", "status", "note",
+    "se_abs_diff", "rel_lift", "rel_ci", "se_log_ratio", "p_value", "alpha", "method", "status", "note", NOTES_JSON,
 )
 
 

@@ -29,16 +29,20 @@ from numbers import Real
 from typing import Any, ClassVar, Literal, NamedTuple
 
 import numpy as np
-from scipy import integrate, special
+from scipy import special
 
 from ..serialize import Interval, ResultModel
 from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
+    LazyScipy,
     check_alpha,
     check_arm,
     finite_or_none,
 )
+from .notes import Note, NoteCode, Noted, arms_code
+
+integrate = LazyScipy("scipy.integrate")  # imported on first use (~1 s)
 
 __all__ = ["BayesResult", "beta_binomial"]
 
@@ -690,7 +694,7 @@ def _credible_interval_arrays(a1: Any, b1: Any, a0: Any, b0: Any, alpha: float,
 
 
 @dataclass(frozen=True)
-class BayesResult(ResultModel):
+class BayesResult(Noted, ResultModel):
     """Bayesian comparison of a treatment rate p_t with a control rate p_c (Beta-Binomial).
 
     ``prior`` and the posteriors are Beta (a, b) pairs. ``chance_to_beat_control`` = P(p_t > p_c);
@@ -714,7 +718,7 @@ class BayesResult(ResultModel):
     scale: str
     alpha: float
     status: str = STATUS_OK
-    note: str | None = None
+    notes: tuple[Note, ...] = ()
 
     method: ClassVar[str] = METHOD  # the method named in the JSON form
     _json_fields = ("chance_to_beat_control", "expected_loss", "expected_loss_control", "credible_interval",
@@ -774,43 +778,29 @@ def beta_binomial(
 
     a1, b1 = a + x1, b + (n1 - x1)
     a0, b0 = a + x0, b + (n0 - x0)
-    notes: list[str] = []
+    notes: list[Note] = []
     status = STATUS_OK
     if n1 == 0 or n0 == 0:
         status = STATUS_NOT_ENOUGH_DATA
-        empty = [name for name, m in (("treatment", n1), ("control", n0)) if m == 0]
-        notes.append(
-            f"{' and '.join(empty)} arm{'s have' if len(empty) == 2 else ' has'} no users: "
-            f"{'their posteriors are' if len(empty) == 2 else 'its posterior is'} the prior, so the "
-            "figures reflect the prior only"
-        )
+        notes.append(Note.of(NoteCode.PRIOR_ONLY, arms=arms_code(n1 == 0, n0 == 0)))
 
     chance = finite_or_none(_chance_to_beat_arrays(a1, b1, a0, b0))
     loss_t, loss_c = (finite_or_none(v) for v in _expected_loss_arrays(a1, b1, a0, b0))
     if chance is None or loss_t is None or loss_c is None:
-        notes.append(
-            "numerical integration did not reach 1e-9: "
-            + ", ".join(name for name, v in (("chance to beat control", chance),
-                                             ("expected loss", loss_t),
-                                             ("expected loss of the control", loss_c)) if v is None)
-            + " not reported"
-        )
+        notes.append(Note.of(NoteCode.INTEGRATION_INACCURATE, figures=tuple(
+            name for name, v in (("chance_to_beat", chance), ("expected_loss", loss_t),
+                                 ("expected_loss_control", loss_c)) if v is None)))
     ci = _credible_interval_arrays(a1, b1, a0, b0, alpha, scale)
     lo, hi = float(ci.low[0]), float(ci.high[0])
     interval: tuple[float, float] | None = (lo, hi)
     if bool(ci.high_unbounded[0]):
         interval = None
-        notes.append(
-            "the control posterior is concentrated at 0: the upper bound of the relative lift "
-            "exceeds exp(690) and is not representable, credible interval None "
-            "(use scale='absolute')"
-        )
+        notes.append(Note(NoteCode.CREDIBLE_UPPER_UNBOUNDED))
     elif not (math.isfinite(lo) and math.isfinite(hi)):  # not expected; never emit NaN
         interval = None
-        notes.append("the credible interval could not be computed to the required accuracy")
+        notes.append(Note(NoteCode.CREDIBLE_INACCURATE))
     elif bool(ci.low_clamped[0]):
-        notes.append("the treatment posterior is concentrated at 0: the lower bound of the "
-                     "relative lift is -1 to double precision")
+        notes.append(Note(NoteCode.CREDIBLE_LOWER_CLAMPED))
 
     return BayesResult(
         prior=(a, b),
@@ -823,5 +813,5 @@ def beta_binomial(
         scale=scale,
         alpha=alpha,
         status=status,
-        note="; ".join(notes) or None,
+        notes=tuple(notes),
     )

@@ -120,6 +120,7 @@ from ._common import (
     point_lift,
     z_two_sided,
 )
+from .notes import Note, NoteCode
 from .power import _check_positive, _finite
 
 __all__ = [
@@ -491,33 +492,30 @@ def compare_clustered(treatment: ClusterStats, control: ClusterStats, alpha: flo
     base = dict(n=t.n_users, n_control=c.n_users, n_accounts=t.n_accounts, n_accounts_control=c.n_accounts,
                 estimate=m1, estimate_control=m0, alpha=alpha, method=METHOD_CLUSTER, **extra)
 
-    def not_enough(note: str) -> ClusterComparison:
+    def not_enough(note: Note) -> ClusterComparison:
         return ClusterComparison(
             **base, se_estimate=None if v1 is None else math.sqrt(v1),
             se_estimate_control=None if v0 is None else math.sqrt(v0),
             abs_diff=abs_diff, abs_ci=None, se_abs_diff=None,
             rel_lift=point_lift(m1, m0), rel_ci=None, se_log_ratio=None,
-            p_value=None, status=STATUS_NOT_ENOUGH_DATA, note=note,
+            p_value=None, status=STATUS_NOT_ENOUGH_DATA, notes=(note,),
         )
 
     if t.n_accounts < 2 or c.n_accounts < 2:
         return not_enough(
-            arm_shortfall((("treatment", t.n_accounts < 2), ("control", c.n_accounts < 2)), "fewer than 2 accounts")
-            + ": the between-account variance is undefined"
+            arm_shortfall(NoteCode.TOO_FEW_ACCOUNTS, t.n_accounts < 2, c.n_accounts < 2)
         )
     if v1 == 0.0 and v0 == 0.0:
         return not_enough(
-            "every account's mean equals its arm's mean in both arms (zero between-account variance): "
-            "no sampling variability to test against"
+            Note(NoteCode.ZERO_VARIANCE_ACCOUNTS)
         )
-    notes: list[str] = []
+    notes: list[Note] = []
     rel_lift, rel_ci, se_log = point_lift(m1, m0), None, finite_or_none(arr.rel.se_log_ratio)
     lo, hi = finite_or_none(arr.rel.ci_low), finite_or_none(arr.rel.ci_high)
     if m0 == 0.0:
-        notes.append("control mean is 0: relative lift undefined")
+        notes.append(Note.of(NoteCode.CONTROL_ZERO, estimate="mean"))
     elif lo is None or hi is None:
-        notes.append("the control mean is not distinguishable from 0 (its interval contains 0): "
-                      "the interval of the relative lift is unbounded (Fieller)")
+        notes.append(Note(NoteCode.CONTROL_NOT_DISTINGUISHABLE_FROM_ZERO))
     else:
         rel_ci = (lo, hi)
     d = arr.diff
@@ -525,7 +523,7 @@ def compare_clustered(treatment: ClusterStats, control: ClusterStats, alpha: flo
         **base, se_estimate=math.sqrt(v1), se_estimate_control=math.sqrt(v0),  # type: ignore[arg-type]
         abs_diff=float(d.abs_diff), abs_ci=(float(d.ci_low), float(d.ci_high)), se_abs_diff=float(d.se),
         rel_lift=rel_lift, rel_ci=rel_ci, se_log_ratio=se_log, effective_accounts=finite_or_none(arr.effective_accounts),
-        p_value=float(d.p_value), status=STATUS_OK, note="; ".join(notes) or None,
+        p_value=float(d.p_value), status=STATUS_OK, notes=tuple(notes),
     )
 
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._common import (
     CANCELLATION_RTOL,
@@ -59,6 +60,7 @@ from ._common import (
     relative_fields,
     z_two_sided,
 )
+from .notes import Note, NoteCode
 
 __all__ = ["CovariateStats", "CupedComparison", "compare_cuped"]
 
@@ -118,9 +120,9 @@ def _residual_ss(syy: np.ndarray, sxy: np.ndarray, sxx: np.ndarray, theta: np.nd
 
 
 def _cuped_arrays(
-    n: Any, sum_y: Any, sum_y2: Any, sum_x: Any, sum_x2: Any, sum_xy: Any,
-    n_control: Any, sum_y_control: Any, sum_y2_control: Any, sum_x_control: Any,
-    sum_x2_control: Any, sum_xy_control: Any, z: float,
+    n: ArrayLike, sum_y: ArrayLike, sum_y2: ArrayLike, sum_x: ArrayLike, sum_x2: ArrayLike, sum_xy: ArrayLike,
+    n_control: ArrayLike, sum_y_control: ArrayLike, sum_y2_control: ArrayLike, sum_x_control: ArrayLike,
+    sum_x2_control: ArrayLike, sum_xy_control: ArrayLike, z: float,
     centred: tuple[Any, Any, Any] = (None, None, None), centred_control: tuple[Any, Any, Any] = (None, None, None),
 ) -> _CupedArrays:
     """CUPED with the pooled within-arm θ, elementwise over arrays of per-arm sums (n >= 2).
@@ -218,20 +220,19 @@ def compare_cuped(treatment: CovariateStats, control: CovariateStats, alpha: flo
     m1, m0 = t.mean_y, c.mean_y
     unadj_diff = None if m1 is None or m0 is None else m1 - m0
 
-    def not_enough(note: str, se1: float | None = None, se0: float | None = None) -> CupedComparison:
+    def not_enough(note: Note, se1: float | None = None, se0: float | None = None) -> CupedComparison:
         return CupedComparison(
             n=t.n, n_control=c.n, estimate=m1, estimate_control=m0,
             se_estimate=se1, se_estimate_control=se0,
             abs_diff=unadj_diff, abs_ci=None, se_abs_diff=None,
             rel_lift=point_lift(m1, m0), rel_ci=None, se_log_ratio=None,
             p_value=None, alpha=alpha, theta=None, variance_reduction=None,
-            abs_diff_unadjusted=unadj_diff, method=METHOD_CUPED, status=STATUS_NOT_ENOUGH_DATA, note=note,
+            abs_diff_unadjusted=unadj_diff, method=METHOD_CUPED, status=STATUS_NOT_ENOUGH_DATA, notes=(note,),
         )
 
     if t.n < 2 or c.n < 2:
         return not_enough(
-            arm_shortfall((("treatment", t.n < 2), ("control", c.n < 2)), "fewer than 2 users")
-            + ": variance undefined (estimates are unadjusted means)"
+            arm_shortfall(NoteCode.TOO_FEW_USERS_UNADJUSTED, t.n < 2, c.n < 2)
         )
 
     arr = _cuped_arrays(
@@ -241,34 +242,27 @@ def compare_cuped(treatment: CovariateStats, control: CovariateStats, alpha: flo
     )
     if float(arr.var_unadjusted) == 0.0 and float(arr.var_unadjusted_control) == 0.0:
         return not_enough(
-            "the outcome has zero variance in both arms (every value identical within each arm): "
-            "no sampling variability to test against",
+            Note(NoteCode.ZERO_VARIANCE_OUTCOME),
             0.0, 0.0,
         )
 
-    notes: list[str] = []
+    notes: list[Note] = []
     method = METHOD_CUPED
     fallback = int(arr.fallback)
     if fallback == _FALLBACK_NO_X_VARIANCE:
         method = METHOD_FALLBACK
-        notes.append(
-            "the covariate has zero variance within both arms (no information): "
-            "no adjustment, unadjusted comparison reported (theta 0, variance_reduction 0)"
-        )
+        notes.append(Note(NoteCode.COVARIATE_NO_VARIANCE))
     elif fallback == _FALLBACK_PERFECT_FIT:
         method = METHOD_FALLBACK
-        notes.append(
-            "the covariate explains the outcome exactly in both arms (zero residual variance): "
-            "the adjusted SE would be a spurious 0, so the unadjusted comparison is reported"
-        )
+        notes.append(Note(NoteCode.COVARIATE_PERFECT_FIT))
     adj1, adj0 = float(arr.adjusted), float(arr.adjusted_control)
     if m0 == 0.0:
         # Every control value is 0 (e.g. dismissals in a no-guide holdout): the adjusted control
         # mean is a residue of theta times the covariate's imbalance, not a base for a lift.
-        notes.append("the control mean is 0: relative lift undefined")
+        notes.append(Note(NoteCode.CONTROL_MEAN_ZERO_UNADJUSTED))
         rel_lift, rel_ci, se_log = None, None, None
     else:
-        rel_lift, rel_ci, se_log = relative_fields(arr.rel, adj1, adj0, "adjusted mean", notes)
+        rel_lift, rel_ci, se_log = relative_fields(arr.rel, adj1, adj0, "adjusted_mean", notes)
     d = arr.diff
     return CupedComparison(
         n=t.n, n_control=c.n, estimate=adj1, estimate_control=adj0,
@@ -279,5 +273,5 @@ def compare_cuped(treatment: CovariateStats, control: CovariateStats, alpha: flo
         p_value=float(d.p_value), alpha=alpha,
         theta=float(arr.theta), variance_reduction=finite_or_none(arr.variance_reduction),
         abs_diff_unadjusted=float(arr.abs_diff_unadjusted),
-        method=method, status=STATUS_OK, note="; ".join(notes) or None,
+        method=method, status=STATUS_OK, notes=tuple(notes),
     )

@@ -31,6 +31,7 @@ from ._common import (
     check_real,
     check_sum_of_squares,
 )
+from .notes import NOTES_JSON, Note, NoteCode, Noted
 from .proportions import ProportionComparison, compare_proportions, proportion_ci
 
 __all__ = [
@@ -75,7 +76,7 @@ class RetentionPoint(ResultModel):
 
 
 @dataclass(frozen=True)
-class RetentionCurve(ResultModel):
+class RetentionCurve(Noted, ResultModel):
     """A retention curve: one :class:`RetentionPoint` per day, in increasing day order.
 
     ``status`` is "ok" if any point has users, else "not_enough_data"; ``note`` lists the days
@@ -85,7 +86,7 @@ class RetentionCurve(ResultModel):
     points: tuple[RetentionPoint, ...]
     alpha: float
     status: str = STATUS_OK
-    note: str | None = None
+    notes: tuple[Note, ...] = ()
 
     @property
     def days(self) -> tuple[int, ...]:
@@ -124,15 +125,15 @@ def retention_curve(
         if m == 0:
             empty.append(d)
         points.append(RetentionPoint(d, m, a, rate, ci, STATUS_OK if m else STATUS_NOT_ENOUGH_DATA))
-    note = f"no matured users on day(s) {', '.join(map(str, empty))}: skipped" if empty else None
+    notes = (Note.of(NoteCode.DAYS_WITHOUT_MATURED_USERS, days=tuple(empty)),) if empty else ()
     status = STATUS_OK if any(p.n > 0 for p in points) else STATUS_NOT_ENOUGH_DATA
     if not points:
-        note = "no days"
-    return RetentionCurve(tuple(points), alpha, status, note)
+        notes = (Note(NoteCode.NO_DAYS),)
+    return RetentionCurve(tuple(points), alpha, status, notes)
 
 
 @dataclass(frozen=True)
-class CurveComparison(ResultModel):
+class CurveComparison(Noted, ResultModel):
     """Treatment vs control retention, day by day: ``days[i]`` with ``comparisons[i]`` (a
     :class:`.proportions.ProportionComparison`: abs_diff with Wald CI, rel_lift with log-ratio
     CI, p_value). Pointwise, not simultaneous. ``note`` lists days found in only one curve."""
@@ -140,9 +141,9 @@ class CurveComparison(ResultModel):
     days: tuple[int, ...]
     comparisons: tuple[ProportionComparison, ...]
     alpha: float
-    note: str | None = None
+    notes: tuple[Note, ...] = ()
 
-    _json_fields = ("points", "alpha", "note")
+    _json_fields = ("points", "alpha", "note", NOTES_JSON)
 
     @property
     def points(self) -> list[dict[str, Any]]:
@@ -171,8 +172,8 @@ def compare_curves(curve_t: RetentionCurve, curve_c: RetentionCurve, alpha: floa
             days.append(p.day)
             comps.append(compare_proportions(p.active, p.n, q.active, q.n, alpha=alpha))
     only = sorted(set(curve_t.days) ^ set(curve_c.days))
-    note = f"day(s) in only one curve, left out: {', '.join(map(str, only))}" if only else None
-    return CurveComparison(tuple(days), tuple(comps), alpha, note)
+    notes = (Note.of(NoteCode.DAYS_IN_ONE_CURVE, days=tuple(only)),) if only else ()
+    return CurveComparison(tuple(days), tuple(comps), alpha, notes)
 
 
 # --------------------------------------------------------------------------- funnels
@@ -211,7 +212,7 @@ class DropSummary(ResultModel):
 
 
 @dataclass(frozen=True)
-class Funnel(ResultModel):
+class Funnel(Noted, ResultModel):
     """A guide funnel: ``entered`` users, then ``steps`` in order.
 
     ``completion`` = last step's reached / entered with Wilson ``completion_ci``.
@@ -229,7 +230,7 @@ class Funnel(ResultModel):
     largest_relative_drop: DropSummary | None
     alpha: float
     status: str = STATUS_OK
-    note: str | None = None
+    notes: tuple[Note, ...] = ()
 
     @property
     def step_names(self) -> tuple[str, ...]:
@@ -283,7 +284,7 @@ def funnel(step_names: Sequence[str], reached: Sequence[int], entered: int, alph
         ))
         prev = r
 
-    notes: list[str] = []
+    notes: list[Note] = []
     largest = largest_rel = None
     losing = [s for s in steps if s.dropped > 0]
     if losing:
@@ -296,17 +297,17 @@ def funnel(step_names: Sequence[str], reached: Sequence[int], entered: int, alph
         largest = DropSummary(a.name, a.dropped, share(a))
         largest_rel = DropSummary(b.name, b.dropped, share(b))
     elif n_in > 0:
-        notes.append("no step loses any users")
+        notes.append(Note(NoteCode.NO_STEP_LOSES_USERS))
     empty = [s.name for s in steps if s.previous == 0]
     if n_in == 0:
-        notes.insert(0, "no users entered the funnel")
+        notes.insert(0, Note(NoteCode.FUNNEL_EMPTY))
     elif empty:
-        notes.append(f"no users before step(s) {', '.join(map(repr, empty))}: conversion undefined")
+        notes.append(Note.of(NoteCode.STEPS_WITHOUT_USERS, steps=tuple(repr(name) for name in empty)))
     completion, completion_ci = _rate_and_ci(counts[-1], n_in, alpha)
     return Funnel(
         entered=n_in, steps=tuple(steps), completion=completion, completion_ci=completion_ci,
         largest_drop=largest, largest_relative_drop=largest_rel, alpha=alpha,
-        status=STATUS_OK if n_in > 0 else STATUS_NOT_ENOUGH_DATA, note="; ".join(notes) or None,
+        status=STATUS_OK if n_in > 0 else STATUS_NOT_ENOUGH_DATA, notes=tuple(notes),
     )
 
 

@@ -25,13 +25,14 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy.stats import t as student_t
+from numpy.typing import ArrayLike
 
 from ._common import (
     COMMON_JSON,
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
     EstimateComparison,
+    LazyScipy,
     LogRatioArrays,
     arm_shortfall,
     centred_or_raw,
@@ -50,6 +51,9 @@ from ._common import (
     relative_fields,
     z_two_sided,
 )
+from .notes import Note, NoteCode
+
+student_t = LazyScipy("scipy.stats", "t")  # imported on first use (scipy.stats: ~1 s)
 
 __all__ = ["MeanComparison", "MeanStats", "compare_means"]
 
@@ -73,7 +77,7 @@ class _MeanArrays(NamedTuple):
     rel: LogRatioArrays
 
 
-def _moments(n: Any, total: Any, sum_sq: Any, m2: Any = None) -> tuple[np.ndarray, np.ndarray]:
+def _moments(n: ArrayLike, total: ArrayLike, sum_sq: ArrayLike, m2: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Mean (NaN where n == 0) and ddof=1 variance (NaN where n < 2). The centred sum of squares is
     ``m2`` where given (not NaN), else the cancellation-guarded Σv² - (Σv)²/n."""
     m = np.asarray(n, dtype=float)
@@ -84,8 +88,8 @@ def _moments(n: Any, total: Any, sum_sq: Any, m2: Any = None) -> tuple[np.ndarra
 
 
 def _mean_arrays(
-    n: Any, total: Any, sum_sq: Any, n_control: Any, total_control: Any, sum_sq_control: Any, alpha: float,
-    m2: Any = None, m2_control: Any = None,
+    n: ArrayLike, total: ArrayLike, sum_sq: ArrayLike, n_control: ArrayLike, total_control: ArrayLike, sum_sq_control: ArrayLike, alpha: float,
+    m2: ArrayLike | None = None, m2_control: ArrayLike | None = None,
 ) -> _MeanArrays:
     """Welch t interval / test for mean1 - mean0 and the log-ratio lift interval, elementwise.
 
@@ -244,7 +248,7 @@ def compare_means(treatment: MeanStats, control: MeanStats, alpha: float = 0.05)
     var1, var0 = finite_or_none(arr.variance), finite_or_none(arr.variance_control)
     abs_diff = None if m1 is None or m0 is None else m1 - m0
 
-    def not_enough(note: str) -> MeanComparison:
+    def not_enough(note: Note) -> MeanComparison:
         return MeanComparison(
             n=n1, n_control=n0, estimate=m1, estimate_control=m0,
             se_estimate=None if var1 is None else math.sqrt(var1 / n1),
@@ -252,21 +256,19 @@ def compare_means(treatment: MeanStats, control: MeanStats, alpha: float = 0.05)
             variance=var1, variance_control=var0,
             abs_diff=abs_diff, abs_ci=None, se_abs_diff=None, df=None,
             rel_lift=point_lift(m1, m0), rel_ci=None, se_log_ratio=None,
-            p_value=None, alpha=alpha, method=METHOD_WELCH, status=STATUS_NOT_ENOUGH_DATA, note=note,
+            p_value=None, alpha=alpha, method=METHOD_WELCH, status=STATUS_NOT_ENOUGH_DATA, notes=(note,),
         )
 
     if n1 < 2 or n0 < 2:
         return not_enough(
-            arm_shortfall((("treatment", n1 < 2), ("control", n0 < 2)), "fewer than 2 users")
-            + ": variance undefined"
+            arm_shortfall(NoteCode.TOO_FEW_USERS, n1 < 2, n0 < 2)
         )
     if var1 == 0.0 and var0 == 0.0:
         return not_enough(
-            "both arms have zero variance (every value identical within each arm): "
-            "no sampling variability to test against"
+            Note(NoteCode.ZERO_VARIANCE_BOTH_ARMS)
         )
 
-    notes: list[str] = []
+    notes: list[Note] = []
     rel_lift, rel_ci, se_log = relative_fields(arr.rel, m1, m0, "mean", notes)
     assert var1 is not None and var0 is not None  # both arms have n >= 2 here
     return MeanComparison(
@@ -277,7 +279,7 @@ def compare_means(treatment: MeanStats, control: MeanStats, alpha: float = 0.05)
         se_abs_diff=float(arr.se), df=float(arr.df),
         rel_lift=rel_lift, rel_ci=rel_ci, se_log_ratio=se_log,
         p_value=float(arr.p_value), alpha=alpha,
-        method=METHOD_WELCH, status=STATUS_OK, note="; ".join(notes) or None,
+        method=METHOD_WELCH, status=STATUS_OK, notes=tuple(notes),
     )
 
 

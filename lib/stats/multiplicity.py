@@ -62,8 +62,14 @@ def _apply(p_values: Sequence[float | None], core: Callable[[np.ndarray], np.nda
     """Adjust over the WHOLE family: a None (a test that could not be run, e.g. an arm without
     data yet) counts in the family size as p = 1, so the family never shrinks while an arm has no
     data; its output stays None."""
-    idx, vals = _split(p_values)
+    if not p_values:
+        return []
     if len(p_values) == 1:  # a family of one: every method leaves p as it is (min(1, 1 * p) = p)
+        p = p_values[0]
+        if p is None or (type(p) is float and 0.0 <= p <= 1.0):  # the common case, without numpy
+            return [p]
+    idx, vals = _split(p_values)
+    if len(p_values) == 1:
         return [float(vals[0]) if idx else None]
     out: list[float | None] = [None] * len(p_values)
     if vals.size:

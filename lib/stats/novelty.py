@@ -35,6 +35,7 @@ from ._common import (
     check_alpha,
     check_arm,
 )
+from .notes import Note, NoteCode, Noted
 from .proportions import ProportionComparison, compare_proportions
 
 __all__ = ["DailyEffect", "DailyEffects", "NoveltyResult", "daily_effects", "novelty_test"]
@@ -123,16 +124,16 @@ class DailyEffect(ResultModel):
 
 
 @dataclass(frozen=True)
-class DailyEffects(ResultModel):
+class DailyEffects(Noted, ResultModel):
     """Per-day and cumulative effects in day order (see :func:`daily_effects`)."""
 
     days: tuple[DailyEffect, ...]
     alpha: float
-    note: str | None = None
+    notes: tuple[Note, ...] = ()
 
 
 @dataclass(frozen=True)
-class NoveltyResult(ResultModel):
+class NoveltyResult(Noted, ResultModel):
     """Weighted linear trend of the daily effect and its classification.
 
     ``classification`` is "novelty" (significant trend towards zero: slope sign opposite to the
@@ -154,7 +155,7 @@ class NoveltyResult(ResultModel):
     days_skipped: tuple[Day, ...]
     alpha: float
     status: str = STATUS_OK
-    note: str | None = None
+    notes: tuple[Note, ...] = ()
 # --------------------------------------------------------------------------- public API
 
 
@@ -220,8 +221,8 @@ def daily_effects(
             cumulative=compare_proportions(cx1, cn1, cx0, cn0, alpha=alpha),
         ))
     empty = [str(d.day) for d in out if d.daily.status != STATUS_OK]
-    note = f"days with an empty arm: {', '.join(empty)}" if empty else None
-    return DailyEffects(days=tuple(out), alpha=alpha, note=note)
+    notes = (Note.of(NoteCode.DAYS_WITH_EMPTY_ARM, days=tuple(empty)),) if empty else ()
+    return DailyEffects(days=tuple(out), alpha=alpha, notes=notes)
 
 
 def novelty_test(daily: DailyEffects, alpha: float | None = None) -> NoveltyResult:
@@ -249,11 +250,11 @@ def novelty_test(daily: DailyEffects, alpha: float | None = None) -> NoveltyResu
 
     used = [d for d in daily.days if d.se is not None and d.daily.abs_diff is not None]
     skipped = tuple(d.day for d in daily.days if d.se is None or d.daily.abs_diff is None)
-    notes: list[str] = []
+    notes: list[Note] = []
     if skipped:
-        notes.append(f"skipped {len(skipped)} day(s) with an empty arm or zero variance")
+        notes.append(Note.of(NoteCode.DAYS_SKIPPED, n=len(skipped)))
 
-    def empty(reason: str, **fields: Any) -> NoveltyResult:
+    def empty(reason: Note, **fields: Any) -> NoveltyResult:
         base: dict[str, Any] = {
             "classification": None, "slope": None, "slope_se": None, "slope_ci": None,
             "p_value": None, "intercept": None, "mean_effect": None, "df": None,
@@ -261,11 +262,11 @@ def novelty_test(daily: DailyEffects, alpha: float | None = None) -> NoveltyResu
         base.update(fields)
         return NoveltyResult(
             **base, days_used=len(used), days_skipped=skipped, alpha=alpha,
-            status=STATUS_NOT_ENOUGH_DATA, note="; ".join([*notes, reason]),
+            status=STATUS_NOT_ENOUGH_DATA, notes=(*notes, reason),
         )
 
     if len(used) < 3:
-        return empty(f"the trend test needs at least 3 usable days, got {len(used)}")
+        return empty(Note.of(NoteCode.TOO_FEW_DAYS, n=len(used)))
 
     x = np.array([d.day_index for d in used], dtype=float)
     c = np.array([(d.daily.successes, d.daily.n, d.daily.successes_control, d.daily.n_control) for d in used])
@@ -273,7 +274,7 @@ def novelty_test(daily: DailyEffects, alpha: float | None = None) -> NoveltyResu
     trend = _trend_test(x, y, var)
     if not math.isfinite(trend.p_value):
         return empty(
-            "the daily effects lie exactly on a line (residual variance 0): no test possible",
+            Note(NoteCode.EFFECTS_ON_A_LINE),
             slope=trend.slope, intercept=trend.intercept, mean_effect=trend.mean_effect, df=trend.df,
         )
     half = float(student_t.ppf(1.0 - alpha / 2.0, trend.df)) * trend.slope_se
@@ -282,5 +283,5 @@ def novelty_test(daily: DailyEffects, alpha: float | None = None) -> NoveltyResu
         slope=trend.slope, slope_se=trend.slope_se, slope_ci=(trend.slope - half, trend.slope + half),
         p_value=trend.p_value, intercept=trend.intercept, mean_effect=trend.mean_effect, df=trend.df,
         days_used=len(used), days_skipped=skipped, alpha=alpha, status=STATUS_OK,
-        note="; ".join(notes) or None,
+        notes=tuple(notes),
     )

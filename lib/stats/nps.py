@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
 from ..serialize import Interval, ResultModel
@@ -28,6 +29,7 @@ from ._common import (
     check_count,
     z_two_sided,
 )
+from .notes import Note, NoteCode, Noted, arms_code
 from .proportions import proportion_ci
 
 __all__ = ["NPSComparison", "NPSCounts", "NPSResult", "compare_nps", "nps"]
@@ -36,11 +38,7 @@ N_SCORES = 11  # answers 0..10
 PROMOTER_MIN = 9  # 9-10
 PASSIVE_MIN = 7  # 7-8; 0-6 are detractors
 
-_FALLBACK_NOTE = (
-    "every respondent is in the same group (all promoters, all passives or all detractors) so "
-    "the trinomial standard error is 0: the interval and p-value use one pseudo-respondent added "
-    "to each of the three groups"
-)
+_FALLBACK_NOTE = Note(NoteCode.ONE_GROUP)  # every respondent in one group: one pseudo-respondent per group
 
 
 # --------------------------------------------------------------------------- input
@@ -109,7 +107,7 @@ class _NPSArrays(NamedTuple):
     var_fallback: np.ndarray  # same with one pseudo-respondent per group (always > 0 for n >= 0)
 
 
-def _nps_arrays(promoters: Any, detractors: Any, n: Any) -> _NPSArrays:
+def _nps_arrays(promoters: ArrayLike, detractors: ArrayLike, n: ArrayLike) -> _NPSArrays:
     """NPS and its trinomial variance (p_P + p_D - (p_P - p_D)^2) / n, elementwise.
 
     ``var_fallback`` is the same formula on (P+1, D+1, n+3): one pseudo-respondent added to each
@@ -135,7 +133,7 @@ class _NPSCIArrays(NamedTuple):
     used_fallback: np.ndarray
 
 
-def _nps_ci_arrays(promoters: Any, detractors: Any, n: Any, z: float) -> _NPSCIArrays:
+def _nps_ci_arrays(promoters: ArrayLike, detractors: ArrayLike, n: ArrayLike, z: float) -> _NPSCIArrays:
     """Normal (Wald) interval NPS ± z·se clipped to [-1, 1], elementwise (all n > 0)."""
     a = _nps_arrays(promoters, detractors, n)
     fallback = a.var <= 0.0
@@ -155,8 +153,8 @@ class _NPSDiffArrays(NamedTuple):
 
 
 def _nps_diff_arrays(
-    promoters: Any, detractors: Any, n: Any,
-    promoters_control: Any, detractors_control: Any, n_control: Any, z: float,
+    promoters: ArrayLike, detractors: ArrayLike, n: ArrayLike,
+    promoters_control: ArrayLike, detractors_control: ArrayLike, n_control: ArrayLike, z: float,
 ) -> _NPSDiffArrays:
     """Difference of two independent NPS with Wald interval (clipped to [-2, 2]) and z-test.
 
@@ -179,7 +177,7 @@ def _nps_diff_arrays(
 
 
 @dataclass(frozen=True)
-class NPSResult(ResultModel):
+class NPSResult(Noted, ResultModel):
     """NPS of one arm with its interval, the response rate and the score distribution.
 
     ``nps`` is a fraction in [-1, 1] (x100 for points). ``distribution`` holds the share of
@@ -201,11 +199,11 @@ class NPSResult(ResultModel):
     mean_score: float | None
     alpha: float
     status: str = STATUS_OK
-    note: str | None = None
+    notes: tuple[Note, ...] = ()
 
 
 @dataclass(frozen=True)
-class NPSComparison(ResultModel):
+class NPSComparison(Noted, ResultModel):
     """Treatment NPS - control NPS (independent arms) with interval and two-sided p-value.
 
     ``status`` is "ok" or "not_enough_data" (an arm without respondents: diff, se, ci and
@@ -220,7 +218,7 @@ class NPSComparison(ResultModel):
     p_value: float | None
     alpha: float
     status: str = STATUS_OK
-    note: str | None = None
+    notes: tuple[Note, ...] = ()
 # --------------------------------------------------------------------------- public API
 
 
@@ -244,14 +242,14 @@ def nps(counts: NPSCounts, alpha: float = 0.05) -> NPSResult:
     counts = _as_counts(counts, "counts")
     alpha = check_alpha(alpha)
     n = counts.n
-    notes: list[str] = []
+    notes: list[Note] = []
 
     response_rate: float | None = None
     response_ci: tuple[float, float] | None = None
     if counts.shown is None:
-        notes.append("shown not given: response rate undefined")
+        notes.append(Note(NoteCode.SHOWN_NOT_GIVEN))
     elif counts.shown == 0:
-        notes.append("nobody was shown the survey: response rate undefined")
+        notes.append(Note(NoteCode.NOBODY_SHOWN))
     else:
         response_rate = n / counts.shown
         response_ci = proportion_ci(n, counts.shown, alpha=alpha, method="wilson")
@@ -262,10 +260,10 @@ def nps(counts: NPSCounts, alpha: float = 0.05) -> NPSResult:
         "response_rate_ci": response_ci, "alpha": alpha,
     }
     if n == 0:
-        notes.insert(0, "no respondents")
+        notes.insert(0, Note(NoteCode.NO_RESPONDENTS))
         return NPSResult(
             **common, nps=None, se=None, ci=None, distribution=None, mean_score=None,
-            status=STATUS_NOT_ENOUGH_DATA, note="; ".join(notes),
+            status=STATUS_NOT_ENOUGH_DATA, notes=tuple(notes),
         )
 
     r = _nps_ci_arrays(counts.promoters, counts.detractors, n, z_two_sided(alpha))
@@ -276,7 +274,7 @@ def nps(counts: NPSCounts, alpha: float = 0.05) -> NPSResult:
         nps=float(r.nps), se=float(r.se), ci=(float(r.ci_low), float(r.ci_high)),
         distribution=tuple(c / n for c in counts.scores),
         mean_score=sum(i * c for i, c in enumerate(counts.scores)) / n,
-        status=STATUS_OK, note="; ".join(notes) or None,
+        status=STATUS_OK, notes=tuple(notes),
     )
 
 
@@ -297,11 +295,10 @@ def compare_nps(treatment: NPSCounts, control: NPSCounts, alpha: float = 0.05) -
     res_t, res_c = nps(treatment, alpha), nps(control, alpha)
 
     if treatment.n == 0 or control.n == 0:
-        empty = [name for name, c in (("treatment", treatment), ("control", control)) if c.n == 0]
         return NPSComparison(
             treatment=res_t, control=res_c, diff=None, se=None, ci=None, p_value=None, alpha=alpha,
             status=STATUS_NOT_ENOUGH_DATA,
-            note=f"{' and '.join(empty)} arm{'s have' if len(empty) == 2 else ' has'} no respondents",
+            notes=(Note.of(NoteCode.NO_RESPONDENTS_IN_ARM, arms=arms_code(treatment.n == 0, control.n == 0)),),
         )
 
     d = _nps_diff_arrays(
@@ -312,9 +309,5 @@ def compare_nps(treatment: NPSCounts, control: NPSCounts, alpha: float = 0.05) -
         treatment=res_t, control=res_c,
         diff=float(d.diff), se=float(d.se), ci=(float(d.ci_low), float(d.ci_high)),
         p_value=float(d.p_value), alpha=alpha, status=STATUS_OK,
-        note=(
-            "in each arm every respondent is in one group so the trinomial standard error of the "
-            "difference is 0: se, ci and p_value use one pseudo-respondent added to each group of "
-            "each arm"
-        ) if bool(d.used_fallback) else None,
+        notes=(Note(NoteCode.ONE_GROUP_PER_ARM),) if bool(d.used_fallback) else (),
     )

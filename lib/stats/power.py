@@ -27,8 +27,8 @@ from typing import Any, Callable
 
 from scipy.special import (
     ndtr,  # = scipy.stats.norm.cdf, without its overhead (~0.2 ms a call)
+    ndtri,  # = scipy.stats.norm.ppf
 )
-from scipy.stats import norm
 
 from ._common import (
     check_alpha,
@@ -71,8 +71,9 @@ def _rates(p_control: Any, relative_mde: Any) -> tuple[float, float]:
 
 @functools.lru_cache(maxsize=64)
 def _z_power(power: float) -> float:
-    """z_{power} = norm.ppf(power), cached: the same few powers are asked once per analysed group."""
-    return float(norm.ppf(power))
+    """z_{power} = norm.ppf(power), cached: the same few powers are asked once per analysed group
+    (``scipy.special.ndtri``, what ``norm.ppf`` evaluates: same bits, without importing scipy.stats)."""
+    return float(ndtri(power))
 
 
 def _sigma2(p0: float, p1: float, ratio: float) -> float:

@@ -8,22 +8,28 @@ simulations exercise exactly the code that produces real results.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Any, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
+from numpy.typing import ArrayLike
 from scipy.special import gammaln
-from scipy.stats import hypergeom
 
 from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
     Comparison,
+    LazyScipy,
     check_alpha,
     check_arm,
     z_two_sided,
 )
+from .notes import Note, NoteCode, arms_code
+
+hypergeom = LazyScipy("scipy.stats", "hypergeom")  # imported on first use (scipy.stats: ~1 s)
 
 __all__ = [
     "ProportionComparison", "compare_proportions", "proportion_ci",
@@ -55,18 +61,26 @@ _Z_CAP = 1e12  # |z| where the restricted variance is 0 and the numerator is not
 _LOG_RATIO_SPAN = 40.0  # bracket for the log risk ratio: [log(rr_hat) - 40, log(rr_hat) + 40]
 _SQRT2 = math.sqrt(2.0)
 
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+IndexArray = npt.NDArray[np.intp]
+#: f(t, idx): a score statistic at t for the elements idx (the root finder's function).
+ArrayFunction = Callable[[FloatArray, IndexArray], FloatArray]
+#: fisher(x1, n1, x0, n0, idx): the doubled one-sided Fisher p-values of the elements idx.
+FisherFunction = Callable[[FloatArray, FloatArray, FloatArray, FloatArray, IndexArray], FloatArray]
 
-def _pymax(a, b):
+
+def _pymax(a: FloatArray | float, b: FloatArray | float) -> FloatArray:
     """Python's ``max(a, b)`` elementwise (b if b > a else a: the same result for NaN and signed zeros)."""
     return np.where(b > a, b, a)
 
 
-def _pymin(a, b):
+def _pymin(a: FloatArray | float, b: FloatArray | float) -> FloatArray:
     """Python's ``min(a, b)`` elementwise (b if b < a else a)."""
     return np.where(b < a, b, a)
 
 
-def _math_map(fn, x):
+def _math_map(fn: Callable[[float], float], x: FloatArray) -> FloatArray:
     """``fn`` (a ``math`` function) on every element of the 1-d float array x.
 
     The array twins call the C library through ``math`` exactly as the scalar functions do: numpy's
@@ -74,13 +88,13 @@ def _math_map(fn, x):
     return np.fromiter(map(fn, x.tolist()), dtype=np.float64, count=x.size)
 
 
-def _pow_map(x, exponent: float):
+def _pow_map(x: FloatArray, exponent: float) -> FloatArray:
     """``v ** exponent`` for every element as Python computes it for a float (the C library's pow;
     numpy's power may take another path), so the twins agree with the scalar functions' ``** 3``."""
     return np.fromiter(map(pow, x.tolist(), repeat(exponent)), dtype=np.float64, count=x.size)
 
 
-def _diff_score_z_arrays(delta, x1, n1, x0, n0):
+def _diff_score_z_arrays(delta: ArrayLike, x1: ArrayLike, n1: ArrayLike, x0: ArrayLike, n0: ArrayLike) -> FloatArray:
     """Miettinen-Nurminen score statistic for H0: p1 - p0 = delta, elementwise (1-d float arrays).
 
     z = (p1_hat - p0_hat - delta) / sqrt(V), V = (p~1 (1-p~1)/n1 + p~0 (1-p~0)/n0) * N/(N-1), where
@@ -146,7 +160,7 @@ def _diff_score_z(delta: float, x1: float, n1: float, x0: float, n0: float) -> f
     return 0.0 if num == 0.0 else math.copysign(_Z_CAP, num)
 
 
-def _ratio_score_z_arrays(log_rr, x1, n1, x0, n0):
+def _ratio_score_z_arrays(log_rr: ArrayLike, x1: ArrayLike, n1: ArrayLike, x0: ArrayLike, n0: ArrayLike) -> FloatArray:
     """Miettinen-Nurminen score statistic for H0: p1 / p0 = rr (given as log rr), elementwise.
 
     z = (p1_hat - rr p0_hat) / sqrt(V), V = (p~1 (1-p~1)/n1 + rr^2 p~0 (1-p~0)/n0) * N/(N-1), with the
@@ -186,7 +200,9 @@ def _ratio_score_z(log_rr: float, x1: float, n1: float, x0: float, n0: float) ->
     return 0.0 if num == 0.0 else math.copysign(_Z_CAP, num)
 
 
-def _root_decreasing_arrays(f, lo, hi, target, guess=None, f_lo=None, f_hi=None):
+def _root_decreasing_arrays(f: ArrayFunction, lo: ArrayLike, hi: ArrayLike, target: ArrayLike,
+                            guess: ArrayLike | None = None, f_lo: ArrayLike | None = None,
+                            f_hi: ArrayLike | None = None) -> FloatArray:
     """Elementwise twin of :func:`_root_decreasing`: every element takes exactly the steps the scalar
     search takes (same bracket updates, same stopping rules, same extra bisection steps), so the
     roots are bit-identical. ``f(t, idx)`` is the function at ``t`` for the elements ``idx`` (only
@@ -279,7 +295,7 @@ def _root_decreasing_arrays(f, lo, hi, target, guess=None, f_lo=None, f_hi=None)
     return out
 
 
-def _root_decreasing(f, lo: float, hi: float, target: float, guess: float | None = None,
+def _root_decreasing(f: Callable[[float], float], lo: float, hi: float, target: float, guess: float | None = None,
                      f_lo: float | None = None, f_hi: float | None = None) -> float:
     """Scalar twin of :func:`_bisect_decreasing_arrays`: the same root on the same bracket, found by
     the Anderson-Bjorck variant of regula falsi (superlinear, bracket kept, a bisection step after
@@ -334,19 +350,19 @@ def _root_decreasing(f, lo: float, hi: float, target: float, guess: float | None
     return 0.5 * (lo + hi)
 
 
-def _pooled_score_p_arrays(x1, n1, x0, n0):
+def _pooled_score_p_arrays(x1: ArrayLike, n1: ArrayLike, x0: ArrayLike, n0: ArrayLike) -> FloatArray:
     """Two-sided p-value of the score test of p1 = p0 (pooled rate, MN factor N/(N-1)); 1 where the
     pooled rate is 0 or 1 (no evidence either way). Equals the MN test at delta = 0 and rr = 1."""
     return _math_map(math.erfc, np.abs(_diff_score_z_arrays(0.0, x1, n1, x0, n0)).ravel() / _SQRT2)
 
 
-def _min_expected_arrays(x1, n1, x0, n0):
+def _min_expected_arrays(x1: FloatArray, n1: FloatArray, x0: FloatArray, n0: FloatArray) -> FloatArray:
     """Smallest expected cell count of the 2x2 table under independence."""
     nn, k = n1 + n0, x1 + x0
     return np.minimum(n1, n0) * np.minimum(k, nn - k) / nn
 
 
-def _fisher_doubled_p_arrays(x1, n1, x0, n0):
+def _fisher_doubled_p_arrays(x1: ArrayLike, n1: ArrayLike, x0: ArrayLike, n0: ArrayLike) -> FloatArray:
     """Fisher's exact test, two-sided as twice the smaller one-sided p-value (capped at 1).
 
     Conditional on the K = x1 + x0 successes, x1 ~ Hypergeometric(N, K, n1) (Fisher 1935). The
@@ -393,7 +409,8 @@ class ProportionArrays(NamedTuple):
     se_log_ratio: np.ndarray  # Katz SE of log(p1/p0); NaN where undefined
 
 
-def _agree_with_test(low, high, reject, estimate):
+def _agree_with_test(low: FloatArray, high: FloatArray, reject: BoolArray,
+                     estimate: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Elementwise twin of :func:`_agree` (null value 0): where the test does not reject, the interval
     is widened to reach 0 (only ever active where the exact test overrules the score test, or at the
     root finder's last digit); where it rejects, the end on 0's side is moved off 0 by one ulp."""
@@ -404,7 +421,8 @@ def _agree_with_test(low, high, reject, estimate):
     return low, high
 
 
-def _standard_errors_arrays(x1, n1, x0, n0):
+def _standard_errors_arrays(x1: FloatArray, n1: FloatArray, x0: FloatArray,
+                            n0: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Elementwise twin of :func:`_standard_errors`. Unpooled Wald SE of p1 - p0 (Agresti-Caffo, one success and one failure added per arm, where
     that is 0) and the Katz SE of log(p1/p0) (NaN where x1 == 0, x0 == 0 or it is 0). Read by the
     sequential (always-valid) intervals, which are built on a normal estimate and its SE."""
@@ -440,13 +458,13 @@ METHOD_SCORE = "score"
 METHOD_SCORE_EXACT = "score+fisher"
 
 # codes (the report layer words them; ``note`` is the English for logs and JSON)
-CODE_EXACT_TEST = "exact_test"  # small expected counts: p_value = max(score, Fisher)
-CODE_INTERVAL_WIDENED = "interval_widened_to_exact_test"  # score interval excluded 0, exact test did not reject
-CODE_CONTROL_RATE_ZERO = "relative_lift_undefined_control_rate_zero"
-CODE_TREATMENT_RATE_ZERO = "treatment_rate_zero"
-_NOTE_EXACT = "small expected counts: p_value is the larger of the score and Fisher exact p-values"
-_NOTE_WIDENED = "the exact test does not reject, so the intervals are widened to reach 0"
-_NOTE_CONTROL_ZERO = "control rate is 0: relative lift undefined"
+CODE_EXACT_TEST = NoteCode.EXACT_TEST.value  # small expected counts: p_value = max(score, Fisher)
+CODE_INTERVAL_WIDENED = NoteCode.INTERVAL_WIDENED.value  # score interval excluded 0, exact test did not reject
+CODE_CONTROL_RATE_ZERO = NoteCode.CONTROL_RATE_ZERO.value
+CODE_TREATMENT_RATE_ZERO = "treatment_rate_zero"  # a code without a note: rel_lift is -1, its interval defined
+_NOTE_EXACT = Note(NoteCode.EXACT_TEST)
+_NOTE_WIDENED = Note(NoteCode.INTERVAL_WIDENED)
+_NOTE_CONTROL_ZERO = Note(NoteCode.CONTROL_RATE_ZERO)
 
 
 @dataclass(frozen=True)
@@ -454,8 +472,9 @@ class ProportionComparison(Comparison):
     """Treatment vs control on a conversion rate: absolute and relative effect, CIs, p-value.
 
     ``status`` is "ok" or "not_enough_data" (an arm with no users: every statistic is None).
-    ``note`` explains any statistic that is None or computed by a fallback method; ``codes`` are the
-    same facts as stable codes. ``method`` is "score" or "score+fisher" (exact test used too).
+    ``notes`` explain any statistic that is None or computed by a fallback method (``note``: their
+    English); ``codes`` are their codes, and "treatment_rate_zero" where the treatment rate is 0
+    and the control's is not. ``method`` is "score" or "score+fisher" (exact test used too).
     ``se_abs_diff`` (unpooled Wald) and ``se_log_ratio`` (Katz) feed the sequential intervals.
     """
 
@@ -465,7 +484,13 @@ class ProportionComparison(Comparison):
     rate_control: float | None
     p_value_score: float | None = None
     p_value_exact: float | None = None
-    codes: tuple[str, ...] = ()
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        out = tuple(n.code.value for n in self.notes)
+        if self.status == STATUS_OK and self.successes == 0 and self.successes_control > 0:
+            out += (CODE_TREATMENT_RATE_ZERO,)
+        return out
 
     _json_fields = ("n", "successes", "n_control", "successes_control", "rate", "rate_control", "abs_diff", "abs_ci",
                     "rel_lift", "rel_ci", "p_value", "alpha", "status", "note", "method", "p_value_score",
@@ -525,18 +550,16 @@ def compare_proportions(
     alpha = check_alpha(alpha)
 
     if n1 == 0 or n0 == 0:
-        empty = [name for name, m in (("treatment", n1), ("control", n0)) if m == 0]
         return ProportionComparison(
             n=n1, successes=x1, n_control=n0, successes_control=x0,
             rate=None, rate_control=None, abs_diff=None, abs_ci=None,
             rel_lift=None, rel_ci=None, p_value=None, alpha=alpha,
             method=METHOD_SCORE, status=STATUS_NOT_ENOUGH_DATA,
-            note=f"{' and '.join(empty)} arm{'s have' if len(empty) == 2 else ' has'} no users",
+            notes=(Note.of(NoteCode.NO_USERS, arms=arms_code(n1 == 0, n0 == 0)),),
         )
 
     z = z_two_sided(alpha)
-    notes: list[str] = []
-    codes: list[str] = []
+    notes: list[Note] = []
     f1, m1, f0, m0 = float(x1), float(n1), float(x0), float(n0)
     p1, p0 = x1 / n1, x0 / n0
     diff = p1 - p0
@@ -545,7 +568,6 @@ def compare_proportions(
     p_exact: float | None = None
     if min(n1, n0) * min(k, nn - k) / nn < exact_min_expected:
         p_exact = _fisher_doubled_p(x1, n1, x0, n0)
-        codes.append(CODE_EXACT_TEST)
         notes.append(_NOTE_EXACT)
     p_value = p_score if p_exact is None else max(p_score, p_exact)
     reject = p_value < alpha
@@ -557,14 +579,12 @@ def compare_proportions(
     lo = _root_decreasing(fd, -1.0, diff, z, diff - 1.1 * z * se_abs, f_hi=0.0)
     hi = _root_decreasing(fd, diff, 1.0, -z, diff + 1.1 * z * se_abs, f_lo=0.0)
     if p_exact is not None and not reject and p_score < alpha:
-        codes.append(CODE_INTERVAL_WIDENED)
         notes.append(_NOTE_WIDENED)
     lo, hi = _agree(lo, hi, reject, diff)
 
     rel_lift: float | None = None
     rel_ci: tuple[float, float] | None = None
     if x0 == 0:
-        codes.append(CODE_CONTROL_RATE_ZERO)
         notes.append(_NOTE_CONTROL_ZERO)
     else:
         rel_lift = p1 / p0 - 1.0
@@ -573,7 +593,6 @@ def compare_proportions(
             return _ratio_score_z(t, f1, m1, f0, m0)
 
         if x1 == 0:
-            codes.append(CODE_TREATMENT_RATE_ZERO)
             anchor = math.log(0.5 / n1 / p0)  # upper end bracketed around "half a success"
             start = anchor - _LOG_RATIO_SPAN
             r_lo = -1.0
@@ -593,11 +612,10 @@ def compare_proportions(
         abs_diff=diff, abs_ci=(lo, hi),
         rel_lift=rel_lift, rel_ci=rel_ci,
         p_value=p_value, alpha=alpha,
-        status=STATUS_OK, note="; ".join(notes) or None,
+        status=STATUS_OK, notes=tuple(notes),
         method=METHOD_SCORE if p_exact is None else METHOD_SCORE_EXACT,
         p_value_score=p_score, p_value_exact=p_exact,
         se_abs_diff=se_abs, se_log_ratio=se_log,
-        codes=tuple(codes),
     )
 
 
@@ -620,7 +638,8 @@ class _Kernel(NamedTuple):
     se_log: np.ndarray
 
 
-def _exact_needed(x1, n1, x0, n0, exact_min_expected: float) -> np.ndarray:
+def _exact_needed(x1: FloatArray, n1: FloatArray, x0: FloatArray, n0: FloatArray,
+                  exact_min_expected: float) -> BoolArray:
     """min(n1, n0) * min(K, N - K) / N < exact_min_expected, decided as the scalar function decides it
     on Python ints (the product is exact in floats below 2**53; above it Python ints decide)."""
     nn, k = n1 + n0, x1 + x0
@@ -634,7 +653,8 @@ def _exact_needed(x1, n1, x0, n0, exact_min_expected: float) -> np.ndarray:
     return out
 
 
-def _compare_kernel(x1, n1, x0, n0, alpha: float, exact_min_expected: float, fisher) -> _Kernel:
+def _compare_kernel(x1: FloatArray, n1: FloatArray, x0: FloatArray, n0: FloatArray, alpha: float,
+                    exact_min_expected: float, fisher: FisherFunction) -> _Kernel:
     """The statistics of :func:`compare_proportions` for float arrays of counts with n1, n0 >= 1:
     the same operations per element as the scalar function (bit-identical, checked in
     tests/stats/test_proportions.py). ``fisher(x1, n1, x0, n0, idx)``: the doubled one-sided Fisher
@@ -654,7 +674,7 @@ def _compare_kernel(x1, n1, x0, n0, alpha: float, exact_min_expected: float, fis
     reject = p_value < alpha
     se_abs, se_log = _standard_errors_arrays(x1, n1, x0, n0)
 
-    def fd(t, idx):
+    def fd(t: FloatArray, idx: IndexArray) -> FloatArray:
         return _diff_score_z_arrays(t, x1[idx], n1[idx], x0[idx], n0[idx])
 
     lo = _root_decreasing_arrays(fd, np.full(size, -1.0), diff, z, diff - 1.1 * z * se_abs, f_hi=0.0)
@@ -675,7 +695,7 @@ def _compare_kernel(x1, n1, x0, n0, alpha: float, exact_min_expected: float, fis
         start = np.where(zero, anchor - _LOG_RATIO_SPAN, anchor)
         sl = se_log[ok]
 
-        def fr(t, idx):
+        def fr(t: FloatArray, idx: IndexArray) -> FloatArray:
             return _ratio_score_z_arrays(t, a1[idx], b1[idx], a0[idx], b0[idx])
 
         low = np.full(ok.size, -1.0)
@@ -683,7 +703,7 @@ def _compare_kernel(x1, n1, x0, n0, alpha: float, exact_min_expected: float, fis
         if pos.size:
             sub = anchor[pos]
 
-            def fr_pos(t, idx):
+            def fr_pos(t: FloatArray, idx: IndexArray) -> FloatArray:
                 return fr(t, pos[idx])
 
             low[pos] = _math_map(math.exp, _root_decreasing_arrays(
@@ -696,18 +716,19 @@ def _compare_kernel(x1, n1, x0, n0, alpha: float, exact_min_expected: float, fis
     return _Kernel(diff, lo, hi, rel_lift, r_lo, r_hi, p_value, p_score, p_exact, exact, widened, se_abs, se_log)
 
 
-def _fisher_scalar_each(x1, n1, x0, n0, idx):
+def _fisher_scalar_each(x1: FloatArray, n1: FloatArray, x0: FloatArray, n0: FloatArray, idx: IndexArray) -> FloatArray:
     """:func:`_fisher_doubled_p` (the scalar function's exact test) for the elements idx."""
     return np.array([_fisher_doubled_p(int(x1[i]), int(n1[i]), int(x0[i]), int(n0[i])) for i in idx.tolist()],
                     dtype=float)
 
 
-def _fisher_vectorised(x1, n1, x0, n0, idx):
+def _fisher_vectorised(x1: FloatArray, n1: FloatArray, x0: FloatArray, n0: FloatArray, idx: IndexArray) -> FloatArray:
     """:func:`_fisher_doubled_p_arrays` (scipy's hypergeometric cdf/sf) for the elements idx."""
     return _fisher_doubled_p_arrays(x1[idx], n1[idx], x0[idx], n0[idx])
 
 
-def _validated_arrays(successes, n, successes_control, n_control):
+def _validated_arrays(successes: ArrayLike, n: ArrayLike, successes_control: ArrayLike,
+                      n_control: ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     x1, n1, x0, n0 = np.broadcast_arrays(*(np.asarray(v, dtype=float)
                                            for v in (successes, n, successes_control, n_control)))
     for v, name in ((x1, "successes"), (n1, "n"), (x0, "successes_control"), (n0, "n_control")):
@@ -719,7 +740,7 @@ def _validated_arrays(successes, n, successes_control, n_control):
 
 
 def compare_proportions_arrays(
-    successes: Any, n: Any, successes_control: Any, n_control: Any,
+    successes: ArrayLike, n: ArrayLike, successes_control: ArrayLike, n_control: ArrayLike,
     alpha: float = 0.05, exact_min_expected: float = EXACT_MIN_EXPECTED,
 ) -> ProportionArrays:
     """:func:`compare_proportions` elementwise over numpy arrays of counts (broadcast), for bulk use.
@@ -750,7 +771,7 @@ def compare_proportions_arrays(
 
 
 def compare_proportions_many(
-    successes: Any, n: Any, successes_control: Any, n_control: Any,
+    successes: ArrayLike, n: ArrayLike, successes_control: ArrayLike, n_control: ArrayLike,
     alpha: float = 0.05, exact_min_expected: float = EXACT_MIN_EXPECTED,
 ) -> list[ProportionComparison]:
     """``[compare_proportions(...) for each element]`` computed together: the same objects, equal in
@@ -770,28 +791,19 @@ def compare_proportions_many(
         diff, lo, hi, rel, r_lo, r_hi, p_value, p_score, p_exact, exact, widened, se_abs, se_log = (
             c[j] for c in cols)
         a, b, c, d = ints[0][i], ints[1][i], ints[2][i], ints[3][i]
-        codes: list[str] = []
-        notes: list[str] = []
-        if exact:
-            codes.append(CODE_EXACT_TEST)
-            notes.append(_NOTE_EXACT)
-        if widened:
-            codes.append(CODE_INTERVAL_WIDENED)
-            notes.append(_NOTE_WIDENED)
-        if c == 0:
-            codes.append(CODE_CONTROL_RATE_ZERO)
-            notes.append(_NOTE_CONTROL_ZERO)
-        elif a == 0:
-            codes.append(CODE_TREATMENT_RATE_ZERO)
+        notes: tuple[Note, ...] = ()
+        if exact or widened or c == 0:
+            notes = tuple(n for n, on in ((_NOTE_EXACT, exact), (_NOTE_WIDENED, widened), (_NOTE_CONTROL_ZERO, c == 0))
+                          if on)
         # the frozen dataclass's fields set directly (its __init__ costs more than the statistics here)
         obj = new(ProportionComparison)
         obj.__dict__.update(
             n=b, successes=a, n_control=d, successes_control=c, rate=a / b, rate_control=c / d,
             abs_diff=diff, abs_ci=(lo, hi), rel_lift=None if c == 0 else rel, rel_ci=None if c == 0 else (r_lo, r_hi),
-            p_value=p_value, alpha=alpha, status=STATUS_OK, note="; ".join(notes) or None,
+            p_value=p_value, alpha=alpha, status=STATUS_OK, notes=notes,
             method=METHOD_SCORE_EXACT if exact else METHOD_SCORE, p_value_score=p_score,
             p_value_exact=p_exact if exact else None, se_abs_diff=se_abs,
-            se_log_ratio=None if se_log != se_log else se_log, codes=tuple(codes))
+            se_log_ratio=None if se_log != se_log else se_log)
         out[i] = obj
     for i in range(x1.size):
         if out[i] is None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._common import (
     CANCELLATION_RTOL,
@@ -49,6 +50,7 @@ from ._common import (
     relative_fields,
     z_two_sided,
 )
+from .notes import Note, NoteCode
 
 __all__ = ["RatioComparison", "RatioStats", "compare_ratios"]
 
@@ -79,8 +81,8 @@ class _RatioArrays(NamedTuple):
     rel: LogRatioArrays
 
 
-def _delta_var_arrays(n: Any, sum_x: Any, sum_y: Any, sum_x2: Any, sum_y2: Any, sum_xy: Any,
-                      m2_x: Any = None, m2_y: Any = None, c_xy: Any = None) -> tuple[np.ndarray, np.ndarray]:
+def _delta_var_arrays(n: ArrayLike, sum_x: ArrayLike, sum_y: ArrayLike, sum_x2: ArrayLike, sum_y2: ArrayLike, sum_xy: ArrayLike,
+                      m2_x: ArrayLike | None = None, m2_y: ArrayLike | None = None, c_xy: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(R, var(R)) per arm, elementwise: var(R) = Σ(x - R y)² / ((n-1) · n · ȳ²).
 
     This is (s_x² - 2R s_xy + R² s_y²)/(n ȳ²) (Deng, Knoblich & Lu 2018). Since Σ(x - R y) = 0,
@@ -109,9 +111,9 @@ def _delta_var_arrays(n: Any, sum_x: Any, sum_y: Any, sum_x2: Any, sum_y2: Any, 
 
 
 def _ratio_arrays(
-    n: Any, sum_x: Any, sum_y: Any, sum_x2: Any, sum_y2: Any, sum_xy: Any,
-    n_control: Any, sum_x_control: Any, sum_y_control: Any, sum_x2_control: Any,
-    sum_y2_control: Any, sum_xy_control: Any, z: float,
+    n: ArrayLike, sum_x: ArrayLike, sum_y: ArrayLike, sum_x2: ArrayLike, sum_y2: ArrayLike, sum_xy: ArrayLike,
+    n_control: ArrayLike, sum_x_control: ArrayLike, sum_y_control: ArrayLike, sum_x2_control: ArrayLike,
+    sum_y2_control: ArrayLike, sum_xy_control: ArrayLike, z: float,
     centred: tuple[Any, Any, Any] = (None, None, None), centred_control: tuple[Any, Any, Any] = (None, None, None),
 ) -> _RatioArrays:
     """Delta-method z interval / test for R1 - R0 and log-ratio interval for R1/R0 - 1, elementwise.
@@ -168,33 +170,30 @@ def compare_ratios(treatment: RatioStats, control: RatioStats, alpha: float = 0.
     v1, v0 = finite_or_none(arr.var_ratio), finite_or_none(arr.var_ratio_control)
     abs_diff = None if r1 is None or r0 is None else r1 - r0
 
-    def not_enough(note: str) -> RatioComparison:
+    def not_enough(note: Note) -> RatioComparison:
         return RatioComparison(
             n=t.n, n_control=c.n, estimate=r1, estimate_control=r0,
             se_estimate=None if v1 is None else math.sqrt(v1),
             se_estimate_control=None if v0 is None else math.sqrt(v0),
             abs_diff=abs_diff, abs_ci=None, se_abs_diff=None,
             rel_lift=point_lift(r1, r0), rel_ci=None, se_log_ratio=None,
-            p_value=None, alpha=alpha, method=METHOD_DELTA, status=STATUS_NOT_ENOUGH_DATA, note=note,
+            p_value=None, alpha=alpha, method=METHOD_DELTA, status=STATUS_NOT_ENOUGH_DATA, notes=(note,),
         )
 
     if t.n < 2 or c.n < 2:
         return not_enough(
-            arm_shortfall((("treatment", t.n < 2), ("control", c.n < 2)), "fewer than 2 users")
-            + ": variance undefined"
+            arm_shortfall(NoteCode.TOO_FEW_USERS, t.n < 2, c.n < 2)
         )
     if r1 is None or r0 is None:
         return not_enough(
-            arm_shortfall((("treatment", r1 is None), ("control", r0 is None)), "a zero denominator sum")
-            + ": ratio undefined"
+            arm_shortfall(NoteCode.ZERO_DENOMINATOR, r1 is None, r0 is None)
         )
     if v1 == 0.0 and v0 == 0.0:
         return not_enough(
-            "the delta-method variance is 0 in both arms (every user's numerator is exactly R "
-            "times their denominator): no sampling variability to test against"
+            Note(NoteCode.ZERO_VARIANCE_RATIO)
         )
 
-    notes: list[str] = []
+    notes: list[Note] = []
     rel_lift, rel_ci, se_log = relative_fields(arr.rel, r1, r0, "ratio", notes)
     d = arr.diff
     assert v1 is not None and v0 is not None  # both arms have n >= 2 and a ratio here
@@ -203,5 +202,5 @@ def compare_ratios(treatment: RatioStats, control: RatioStats, alpha: float = 0.
         se_estimate=math.sqrt(v1), se_estimate_control=math.sqrt(v0),
         abs_diff=float(d.abs_diff), abs_ci=(float(d.ci_low), float(d.ci_high)), se_abs_diff=float(d.se),
         rel_lift=rel_lift, rel_ci=rel_ci, se_log_ratio=se_log,
-        p_value=float(d.p_value), alpha=alpha, method=METHOD_DELTA, status=STATUS_OK, note="; ".join(notes) or None,
+        p_value=float(d.p_value), alpha=alpha, method=METHOD_DELTA, status=STATUS_OK, notes=tuple(notes),
     )

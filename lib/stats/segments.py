@@ -24,6 +24,7 @@ from ._common import (
     check_arm,
 )
 from .multiplicity import AdjustMethod, adjust
+from .notes import Note, NoteCode, Noted, arms_code
 from .proportions import ProportionComparison, compare_proportions
 
 __all__ = ["SEGMENT_WARNING", "SegmentAnalysis", "segment_effects"]
@@ -79,7 +80,7 @@ def _wald_variance(x1: int, n1: int, x0: int, n0: int) -> float:
 
 
 @dataclass(frozen=True)
-class SegmentAnalysis(ResultModel):
+class SegmentAnalysis(Noted, ResultModel):
     """Per-segment effects, their multiplicity-adjusted p-values and a heterogeneity test.
 
     ``segments`` maps each segment to its :class:`.ProportionComparison` (treatment - control);
@@ -104,7 +105,7 @@ class SegmentAnalysis(ResultModel):
     excluded: tuple[str, ...]
     alpha: float
     status: str = STATUS_OK
-    note: str | None = None
+    notes: tuple[Note, ...] = ()
     warning: str = SEGMENT_WARNING
 # --------------------------------------------------------------------------- public API
 
@@ -146,7 +147,7 @@ def segment_effects(
     variances: list[float] = []
     included: list[str] = []
     excluded: list[str] = []
-    reasons: list[str] = []
+    notes: list[Note] = []
     for name, counts in segments.items():
         key = str(name)
         if isinstance(counts, (str, bytes)) or not hasattr(counts, "__len__") or len(counts) != 4:
@@ -159,12 +160,12 @@ def segment_effects(
         comparisons[key] = res
         if res.status != STATUS_OK:
             excluded.append(key)
-            reasons.append(f"{key}: {res.note}")
+            notes.append(Note.of(NoteCode.SEGMENT_LEFT_OUT_NO_USERS, segment=key, arms=arms_code(n1 == 0, n0 == 0)))
             continue
         var = _wald_variance(x1, n1, x0, n0)
         if var <= 0.0:
             excluded.append(key)
-            reasons.append(f"{key}: every rate is 0 or 1 (zero variance)")
+            notes.append(Note.of(NoteCode.SEGMENT_LEFT_OUT_ZERO_VARIANCE, segment=key))
             continue
         included.append(key)
         assert res.abs_diff is not None  # status ok
@@ -175,19 +176,16 @@ def segment_effects(
     adjusted = adjust([comparisons[k].p_value for k in names], correction)
     adjusted_p = dict(zip(names, adjusted))
 
-    notes: list[str] = []
-    if excluded:
-        notes.append("left out of the heterogeneity test: " + "; ".join(reasons))
     common: dict[str, Any] = {
         "segments": comparisons, "adjusted_p_values": adjusted_p, "correction": correction,
         "excluded": tuple(excluded), "alpha": alpha,
     }
     if len(included) < 2:
-        notes.append(f"heterogeneity test needs at least 2 usable segments, got {len(included)}")
+        notes.append(Note.of(NoteCode.TOO_FEW_SEGMENTS, n=len(included)))
         return SegmentAnalysis(
             **common, q_statistic=None, q_df=None, q_p_value=None, i_squared=None,
             pooled_abs_diff=None, pooled_se=None, heterogeneity_significant=None,
-            status=STATUS_NOT_ENOUGH_DATA, note="; ".join(notes),
+            status=STATUS_NOT_ENOUGH_DATA, notes=tuple(notes),
         )
 
     q = _cochran_q_arrays(np.array(effects), np.array(variances))
@@ -197,5 +195,5 @@ def segment_effects(
         q_statistic=float(q.q), q_df=int(q.df), q_p_value=p_value, i_squared=float(q.i_squared),
         pooled_abs_diff=float(q.pooled), pooled_se=float(q.pooled_se),
         heterogeneity_significant=bool(p_value < alpha) if math.isfinite(p_value) else None,
-        status=STATUS_OK, note="; ".join(notes) or None,
+        status=STATUS_OK, notes=tuple(notes),
     )

@@ -41,6 +41,7 @@ from ._common import (
     check_alpha,
     z_two_sided,
 )
+from .notes import NOTES_JSON, Note, NoteCode, Noted
 
 __all__ = [
     "DEFAULT_TUNING",
@@ -162,7 +163,7 @@ def width_ratio(n: float, alpha: float = 0.05, tuning: float = DEFAULT_TUNING) -
 
 
 @dataclass(frozen=True)
-class SequentialResult(ResultModel):
+class SequentialResult(Noted, ResultModel):
     """An always-valid interval at one look and whether the experiment may stop.
 
     ``ci`` is (lo, hi) or None when there is no interval (see ``status``); ``can_stop`` is True
@@ -180,15 +181,15 @@ class SequentialResult(ResultModel):
     tuning: float
     alpha: float
     status: str = STATUS_OK
-    note: str | None = None
+    notes: tuple[Note, ...] = ()
 
     method: ClassVar[str] = METHOD  # the method named in the JSON form
-    _json_fields = ("ci", "can_stop", "tuning", "method", "alpha", "halfwidth", "status", "note")
+    _json_fields = ("ci", "can_stop", "tuning", "method", "alpha", "halfwidth", "status", "note", NOTES_JSON)
 
 
-def _no_interval(status: str, note: str, alpha: float, tuning: float) -> SequentialResult:
+def _no_interval(status: str, note: Note, alpha: float, tuning: float) -> SequentialResult:
     return SequentialResult(ci=None, can_stop=False, halfwidth=None, tuning=tuning, alpha=alpha,
-                            status=status, note=note)
+                            status=status, notes=(note,))
 
 
 def _prepare(estimate: Any, std_error: Any, n: Any, alpha: Any, tuning: Any, what: str
@@ -205,19 +206,17 @@ def _prepare(estimate: Any, std_error: Any, n: Any, alpha: Any, tuning: Any, wha
         raise ValueError(f"{what} must be finite, got {estimate!r}")
     if m == 0:
         return est, se, m, alpha, tuning, _no_interval(
-            STATUS_NOT_ENOUGH_DATA, "no units observed yet (n = 0)", alpha, tuning)
+            STATUS_NOT_ENOUGH_DATA, Note(NoteCode.NO_UNITS), alpha, tuning)
     if est is None or se is None:
-        missing = what if est is None else "standard error"
+        missing = what.replace(" ", "_") if est is None else "standard_error"
         return est, se, m, alpha, tuning, _no_interval(
-            STATUS_NOT_ENOUGH_DATA, f"the {missing} is missing", alpha, tuning)
+            STATUS_NOT_ENOUGH_DATA, Note.of(NoteCode.MISSING_INPUT, missing=missing), alpha, tuning)
     if math.isinf(se):
         return est, se, m, alpha, tuning, _no_interval(
-            STATUS_NOT_ENOUGH_DATA, "the standard error is infinite", alpha, tuning)
+            STATUS_NOT_ENOUGH_DATA, Note(NoteCode.INFINITE_STANDARD_ERROR), alpha, tuning)
     if se == 0.0:
         return est, se, m, alpha, tuning, _no_interval(
-            STATUS_ZERO_VARIANCE,
-            "the standard error is 0 (no variation in the data, e.g. every rate is 0 or 1): "
-            "no always-valid interval, keep collecting data", alpha, tuning)
+            STATUS_ZERO_VARIANCE, Note(NoteCode.ZERO_STANDARD_ERROR), alpha, tuning)
     return est, se, m, alpha, tuning, None
 
 
@@ -286,8 +285,7 @@ def sequential_relative_interval(
         return degenerate
     assert est is not None and se is not None  # _prepare returns a degenerate result otherwise
     if est <= -1.0:
-        return _no_interval(STATUS_UNDEFINED,
-                            "relative lift is -100% or less: its log-ratio interval is undefined", alpha, tuning)
+        return _no_interval(STATUS_UNDEFINED, Note(NoteCode.LOG_RATIO_UNDEFINED), alpha, tuning)
     half = float(_halfwidth_array(se, m, alpha, tuning))
     centre = math.log1p(est)
     lo = math.expm1(centre - half)

@@ -71,7 +71,8 @@ def srm_test(counts: Mapping[str, int], weights: Mapping[str, float]) -> SRMResu
     missing = [k for k in counts if k not in weights]
     if missing:
         raise ValueError(f"no weight given for variant(s) {missing}")
-    obs = {str(k): check_count(v, f"count for variant {k!r}") for k, v in counts.items()}
+    obs = {str(k): v if type(v) is int and v >= 0 else check_count(v, f"count for variant {k!r}")
+           for k, v in counts.items()}
     w: dict[str, float] = {}
     for k in counts:
         wk = weights[k]

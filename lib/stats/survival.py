@@ -35,6 +35,7 @@ from ._common import (
     finite_or_none,
     z_two_sided,
 )
+from .notes import Note, NoteCode, Noted
 
 __all__ = [
     "KaplanMeierResult",
@@ -251,7 +252,7 @@ def _floats(a: np.ndarray) -> tuple[float | None, ...]:
 
 
 @dataclass(frozen=True)
-class KaplanMeierResult(ResultModel):
+class KaplanMeierResult(Noted, ResultModel):
     """Kaplan-Meier survival curve of one variant at each row of its life table.
 
     ``survival[i]`` is S(times[i]) = P(no event through day times[i]); ``se`` the Greenwood
@@ -275,7 +276,7 @@ class KaplanMeierResult(ResultModel):
     n_events: int
     alpha: float
     status: str = STATUS_OK
-    note: str | None = None
+    notes: tuple[Note, ...] = ()
 
 
 def kaplan_meier(table: LifeTable, alpha: float = 0.05) -> KaplanMeierResult:
@@ -310,23 +311,20 @@ def kaplan_meier(table: LifeTable, alpha: float = 0.05) -> KaplanMeierResult:
             survival=tuple(None for _ in table.times), se=tuple(None for _ in table.times),
             ci_low=tuple(None for _ in table.times), ci_high=tuple(None for _ in table.times),
             median=None, median_ci=None, n=0, n_events=0, alpha=alpha,
-            status=STATUS_NOT_ENOUGH_DATA, note="no users in the life table",
+            status=STATUS_NOT_ENOUGH_DATA, notes=(Note(NoteCode.LIFE_TABLE_EMPTY),),
         )
     z = z_two_sided(alpha)
     km = _km_arrays(table.at_risk, table.events, z)
-    notes: list[str] = []
+    notes: list[Note] = []
     if table.n_events == 0:
-        notes.append("no events: S = 1 throughout and the median is not reached")
+        notes.append(Note(NoteCode.NO_EVENTS))
     if bool(np.any(km.survival <= 0.0)):
         first_zero = table.times[int(np.argmax(km.survival <= 0.0))]
-        notes.append(
-            f"S reaches 0 on day {first_zero} (everyone left had the event): Greenwood's variance "
-            "is undefined from then on, so se and the CI are None"
-        )
+        notes.append(Note.of(NoteCode.SURVIVAL_REACHES_ZERO, day=first_zero))
     below = np.flatnonzero(km.survival <= 0.5)
     median = table.times[int(below[0])] if below.size else None
     if median is None and table.n_events > 0:
-        notes.append("S never falls to 0.5: median not reached")
+        notes.append(Note(NoteCode.MEDIAN_NOT_REACHED))
 
     median_ci: tuple[int | None, int | None] | None = None
     ev = np.flatnonzero(np.asarray(table.events) > 0)
@@ -347,12 +345,12 @@ def kaplan_meier(table: LifeTable, alpha: float = 0.05) -> KaplanMeierResult:
         survival=_floats(km.survival), se=_floats(km.se),
         ci_low=_floats(km.ci_low), ci_high=_floats(km.ci_high),
         median=median, median_ci=median_ci, n=table.n, n_events=table.n_events, alpha=alpha,
-        status=STATUS_OK, note="; ".join(notes) or None,
+        status=STATUS_OK, notes=tuple(notes),
     )
 
 
 @dataclass(frozen=True)
-class LogRankResult(ResultModel):
+class LogRankResult(Noted, ResultModel):
     """k-sample log-rank test of equal hazards across variants.
 
     ``groups`` in input order, with per group ``observed`` and ``expected`` event counts (under
@@ -368,7 +366,7 @@ class LogRankResult(ResultModel):
     df: int | None
     p_value: float | None
     status: str = STATUS_OK
-    note: str | None = None
+    notes: tuple[Note, ...] = ()
 
 
 def log_rank(tables: Mapping[str, LifeTable]) -> LogRankResult:
@@ -408,32 +406,27 @@ def log_rank(tables: Mapping[str, LifeTable]) -> LogRankResult:
 
     full = _logrank_arrays(at_risk, events)
     keep = np.flatnonzero(full.expected > 0)
-    notes: list[str] = []
+    notes: list[Note] = []
     dropped = [names[j] for j in range(len(names)) if j not in set(keep.tolist())]
     if dropped:
-        notes.append(
-            f"left out of the test (no users at risk on any event day): {', '.join(dropped)}"
-        )
+        notes.append(Note.of(NoteCode.VARIANTS_LEFT_OUT, variants=tuple(dropped)))
 
     def result(stat: float | None, df: int | None, p: float | None, status: str) -> LogRankResult:
         return LogRankResult(
             groups=names, n=ns, observed=tuple(float(x) for x in full.observed),
             expected=tuple(float(x) for x in full.expected), statistic=stat, df=df, p_value=p,
-            status=status, note="; ".join(notes) or None,
+            status=status, notes=tuple(notes),
         )
 
     if float(events.sum()) == 0.0:
-        notes.append("no events in any variant: nothing to compare")
+        notes.append(Note(NoteCode.NO_EVENTS_IN_ANY_VARIANT))
         return result(None, None, None, STATUS_NOT_ENOUGH_DATA)
     if keep.size < 2:
-        notes.append("fewer than two variants with users at risk on an event day")
+        notes.append(Note(NoteCode.TOO_FEW_VARIANTS_AT_RISK))
         return result(None, None, None, STATUS_NOT_ENOUGH_DATA)
     sub = _logrank_arrays(at_risk[keep], events[keep]) if keep.size < len(names) else full
     stat = finite_or_none(float(sub.statistic))
     if stat is None:
-        notes.append(
-            "the log-rank variance is 0 (every user at risk on each event day had the event, "
-            "e.g. all on one day): no information to compare the variants"
-        )
+        notes.append(Note(NoteCode.LOGRANK_VARIANCE_ZERO))
         return result(None, None, None, STATUS_NOT_ENOUGH_DATA)
     return result(stat, int(keep.size - 1), float(sub.p_value), STATUS_OK)

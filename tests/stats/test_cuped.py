@@ -15,7 +15,7 @@ from guidelab.stats.means import MeanStats, compare_means
 EXPECTED_KEYS = {
     "n", "n_control", "estimate", "estimate_control", "se_estimate", "se_estimate_control",
     "abs_diff", "abs_ci", "se_abs_diff", "rel_lift", "rel_ci", "se_log_ratio", "p_value", "alpha",
-    "method", "status", "note", "theta", "variance_reduction", "abs_diff_unadjusted",
+    "method", "status", "note", "notes", "theta", "variance_reduction", "abs_diff_unadjusted",
 }
 Z95 = float(norm.ppf(0.975))
 
@@ -24,7 +24,7 @@ def assert_json_clean(res: CupedComparison) -> dict:
     d = res.to_dict()
     assert set(d) == EXPECTED_KEYS
     json.dumps(d, allow_nan=False)
-    for key in EXPECTED_KEYS - {"abs_ci", "rel_ci", "method", "status", "note", "n", "n_control"}:
+    for key in EXPECTED_KEYS - {"abs_ci", "rel_ci", "method", "status", "note", "notes", "n", "n_control"}:
         assert d[key] is None or (type(d[key]) is float and math.isfinite(d[key])), key
     return d
 

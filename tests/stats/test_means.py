@@ -15,7 +15,7 @@ from guidelab.stats.means import MeanComparison, MeanStats, _mean_arrays, compar
 COMMON_KEYS = {
     "n", "n_control", "estimate", "estimate_control", "se_estimate", "se_estimate_control",
     "abs_diff", "abs_ci", "se_abs_diff", "rel_lift", "rel_ci", "se_log_ratio", "p_value", "alpha",
-    "method", "status", "note",
+    "method", "status", "note", "notes",
 }
 EXPECTED_KEYS = COMMON_KEYS | {"variance", "variance_control", "df"}
 
@@ -26,7 +26,7 @@ def assert_json_clean(res: MeanComparison) -> dict:
     json.dumps(d, allow_nan=False)  # raises on NaN/inf
     for key in ("abs_ci", "rel_ci"):
         assert d[key] is None or (isinstance(d[key], list) and len(d[key]) == 2)
-    for key in EXPECTED_KEYS - {"abs_ci", "rel_ci", "method", "status", "note", "n", "n_control"}:
+    for key in EXPECTED_KEYS - {"abs_ci", "rel_ci", "method", "status", "note", "notes", "n", "n_control"}:
         assert d[key] is None or (type(d[key]) is float and math.isfinite(d[key])), key
     return d
 

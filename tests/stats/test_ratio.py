@@ -13,7 +13,7 @@ from guidelab.stats.ratio import RatioComparison, RatioStats, _delta_var_arrays,
 EXPECTED_KEYS = {
     "n", "n_control", "estimate", "estimate_control", "se_estimate", "se_estimate_control",
     "abs_diff", "abs_ci", "se_abs_diff", "rel_lift", "rel_ci", "se_log_ratio", "p_value", "alpha",
-    "method", "status", "note",
+    "method", "status", "note", "notes",
 }
 Z95 = float(norm.ppf(0.975))
 
@@ -55,7 +55,7 @@ def assert_json_clean(res: RatioComparison) -> dict:
     d = res.to_dict()
     assert set(d) == EXPECTED_KEYS
     json.dumps(d, allow_nan=False)
-    for key in EXPECTED_KEYS - {"abs_ci", "rel_ci", "method", "status", "note", "n", "n_control"}:
+    for key in EXPECTED_KEYS - {"abs_ci", "rel_ci", "method", "status", "note", "notes", "n", "n_control"}:
         assert d[key] is None or (type(d[key]) is float and math.isfinite(d[key])), key
     return d
 

@@ -239,7 +239,272 @@ PREVIEW = {'lang_name': 'English',
 
 
 #: The Slack message.
-NOTIFY = {"open_report": "Open the report"}
+NOTIFY = {"headline": "{symbol} {verdict}: {name} ({experiment})",
+          "open_report": "Open the report"}
+
+
+#: The verdict's reasons, by reason code (guidelab.decision.REASON_CODES); a code's variants
+#: (``code.variant``) and the pieces a reason is built from. Numbers arrive already formatted.
+REASONS = {
+    'srm': 'Sample ratio mismatch: {p} (threshold {threshold}); assignment or logging may be broken.{planned}',
+    'srm.split_assumed': ' The split tested against is an assumed equal split ({split}); pass --weights if the '
+                         'planned split differs.',
+    'srm.split_planned': ' Planned split: {split}.',
+    'data_check_failed': 'Data check failed: {check}.',
+    'can_stop': ' The always-valid (sequential) interval excludes zero: you may stop now.',
+    'primary_better': '{variant} raised {metric} from {control_value} to {value}, {lift} [{ci}], {p}.{stop}',
+    'primary_worse': '{variant} lowered {metric} from {control_value} to {value}, {lift} [{ci}], {p}.',
+    'guardrail_harmed': '{variant} harmed the guardrail {metric}: {control_value} → {value} ({p}).',
+    'guardrail_harmed.bound': '{variant} harmed the guardrail {metric}: {control_value} → {value}; the always-valid '
+                              'lower bound of the harm, {lower}, is beyond the tolerated {margin}.',
+    'guardrail_harmed.ceiling': '{variant} harmed the guardrail {metric}: {value}, shown above its ceiling of '
+                                '{ceiling} (always-valid lower bound {lower}).',
+    'guardrail_not_shown_safe': '{variant}: the guardrail {metric} is not yet shown safe: {control_value} → {value}, '
+                                'the harm could still be {upper} (upper bound), beyond the tolerated {margin}; keep '
+                                'it only once that bound is inside the margin.',
+    'guardrail_not_shown_safe.ceiling': '{variant}: the guardrail {metric} is not yet shown below its ceiling of '
+                                        '{ceiling} ({value}, upper bound {upper}); keep it only once it is.',
+    'guardrail_needs_ceiling': 'The guardrail {metric} only happens when a guide is shown and the control shows none, '
+                               'so it cannot be compared with the control: declare its highest acceptable rate in '
+                               'guardrail_ceilings.',
+    'progress': '{variant}: {share} of the planned sample reached ({n_control} of {planned_control} users in the '
+                'control, {n_treatment} of {planned_treatment} in {variant}); efficacy is judged once the planned '
+                'sample is reached{when} Harm is checked at every look.{late}',
+    'progress.when': ' (decision look expected on {date}, {days}).',
+    'progress.no_date': '.',
+    'progress.late': ' That is after the scheduled end ({end}): extend the schedule, or the experiment ends without '
+                     'a decision.',
+    'awaiting_plan': "{variant}: no planned sample can be worked out from the control's {metric}, so efficacy is not "
+                     'judged yet: declare a baseline or planned_users in the spec.',
+    'planned_reached_inconclusive': '{variant}: the planned sample is reached and {metric} is inconclusive ({lift}, '
+                                    '{ci}): the target effect is not ruled out.',
+    'win_below_mde': "{variant}'s win ({lift}) is significant but smaller than the target effect of {mde}.",
+    'best_vs_runner_up': '{variant} is not shown better than the runner-up {runner_up} on {metric} ({lift}, {ci}).',
+    'best_vs_runner_up.significant': '{variant} also beats the runner-up {runner_up} on {metric} ({lift}, {ci}).',
+    'futile': '{variant}: the interval for the lift in {metric} ({ci}) rules out the target effect of {mde}; it is '
+              'not worth running longer.',
+    'inconclusive': '{variant}: {metric} is not conclusive yet ({lift}, {ci}); at the current traffic it needs '
+                    '{days}.',
+    'not_enough_data': '{variant}: not enough data yet for {metric}.',
+}
+
+
+#: Forms of numbers, dates and lists in running text, and the sentences on the verdict rule.
+FORMS = {
+    'pt': '{x} pt',
+    'p.adjusted': 'adjusted p {rel}',
+    'ci': '{level}% CI {lo} to {hi}',
+    'ci.sequential': 'always-valid {level}% CI {lo} to {hi}',
+    'list.separator': ', ',
+    'date': '{date.day} {date:%b} {date.year}',
+    'days.unknown': 'an unknown number of days',
+    'days.one': 'about {days} more day',
+    'days.other': 'about {days} more days',
+    'mode.fixed': 'fixed',
+    'mode.sequential': 'sequential',
+    'rule.sequential': 'The verdict is sequential: efficacy, futility and harm are judged at every look on '
+                       'always-valid intervals, so the experiment may stop early; a guide is kept only once every '
+                       'guardrail is shown inside its margin (non-inferiority).',
+    'rule.fixed': 'The verdict is fixed-horizon: efficacy and futility are judged once the planned sample is reached '
+                  "(alpha/k across arms, the arms' weights, the metric's direction and maturation); before that it "
+                  'continues with the progress, while harm to the primary metric or a guardrail is checked at every '
+                  'look on always-valid intervals; a guide is kept only once every guardrail is shown inside its '
+                  'margin (non-inferiority).',
+    'oc': 'This rule keeps a useless guide in {rate} of experiments, read daily, measured on {n} simulations ({mode} '
+          'mode).',
+}
+
+
+#: Notes on statistics results, by note code (guidelab.stats.notes.NoteCode); ``code.<value>`` is
+#: the form of a code for one value of its ``arms`` parameter, ``<param>.<value>`` the word for a
+#: parameter's value (a list parameter is a list of such values).
+NOTES = {
+    'arms.treatment': 'treatment arm has',
+    'arms.control': 'control arm has',
+    'arms.both': 'treatment and control arms have',
+    'estimate.rate': 'rate',
+    'estimate.mean': 'mean',
+    'estimate.ratio': 'ratio',
+    'estimate.adjusted_mean': 'adjusted mean',
+    'figures.chance_to_beat': 'chance to beat control',
+    'figures.expected_loss': 'expected loss',
+    'figures.expected_loss_control': 'expected loss of the control',
+    'missing.estimate': 'estimate',
+    'missing.relative_lift': 'relative lift',
+    'missing.standard_error': 'standard error',
+    'no_users': '{arms} no users',
+    'no_respondents_in_arm': '{arms} no respondents',
+    'too_few_users': '{arms} fewer than 2 users: variance undefined',
+    'too_few_users_unadjusted': '{arms} fewer than 2 users: variance undefined (estimates are unadjusted means)',
+    'too_few_accounts': '{arms} fewer than 2 accounts: the between-account variance is undefined',
+    'zero_denominator': '{arms} a zero denominator sum: ratio undefined',
+    'prior_only': '{arms} no users: its posterior is the prior, so the figures reflect the prior only',
+    'prior_only.both': '{arms} no users: their posteriors are the prior, so the figures reflect the prior only',
+    'zero_variance_both_arms': 'both arms have zero variance (every value identical within each arm): no sampling '
+                               'variability to test against',
+    'zero_variance_ratio': "the delta-method variance is 0 in both arms (every user's numerator is exactly R times "
+                           'their denominator): no sampling variability to test against',
+    'zero_variance_outcome': 'the outcome has zero variance in both arms (every value identical within each arm): no '
+                             'sampling variability to test against',
+    'zero_variance_accounts': "every account's mean equals its arm's mean in both arms (zero between-account "
+                              'variance): no sampling variability to test against',
+    'relative_lift_undefined_control_rate_zero': 'control rate is 0: relative lift undefined',
+    'control_zero': 'control {estimate} is 0: relative lift undefined',
+    'control_mean_zero_unadjusted': 'the control mean is 0: relative lift undefined',
+    'negative_estimate': 'a {estimate} is negative: the log ratio is undefined, so rel_ci and se_log_ratio are None',
+    'treatment_zero': 'treatment {estimate} is 0: relative lift is -100% and its log-ratio interval is undefined',
+    'log_ratio_variance_zero': 'the log-ratio variance is 0 or undefined: relative-lift interval undefined',
+    'control_not_distinguishable_from_zero': 'the control mean is not distinguishable from 0 (its interval contains '
+                                             '0): the interval of the relative lift is unbounded (Fieller)',
+    'exact_test': 'small expected counts: p_value is the larger of the score and Fisher exact p-values',
+    'interval_widened_to_exact_test': 'the exact test does not reject, so the intervals are widened to reach 0',
+    'covariate_no_variance': 'the covariate has zero variance within both arms (no information): no adjustment, '
+                             'unadjusted comparison reported (theta 0, variance_reduction 0)',
+    'covariate_perfect_fit': 'the covariate explains the outcome exactly in both arms (zero residual variance): the '
+                             'adjusted SE would be a spurious 0, so the unadjusted comparison is reported',
+    'integration_inaccurate': 'numerical integration did not reach 1e-9: {figures} not reported',
+    'credible_upper_unbounded': 'the control posterior is concentrated at 0: the upper bound of the relative lift '
+                                "exceeds exp(690) and is not representable, credible interval None (use "
+                                "scale='absolute')",
+    'credible_inaccurate': 'the credible interval could not be computed to the required accuracy',
+    'credible_lower_clamped': 'the treatment posterior is concentrated at 0: the lower bound of the relative lift is '
+                              '-1 to double precision',
+    'control_no_successes': 'no successes in the control: a lift relative to it is undefined',
+    'days_without_matured_users': 'no matured users on day(s) {days}: skipped',
+    'no_days': 'no days',
+    'days_in_one_curve': 'day(s) in only one curve, left out: {days}',
+    'no_step_loses_users': 'no step loses any users',
+    'funnel_empty': 'no users entered the funnel',
+    'steps_without_users': 'no users before step(s) {steps}: conversion undefined',
+    'days_with_empty_arm': 'days with an empty arm: {days}',
+    'days_skipped': 'skipped {n} day(s) with an empty arm or zero variance',
+    'too_few_days': 'the trend test needs at least 3 usable days, got {n}',
+    'effects_on_a_line': 'the daily effects lie exactly on a line (residual variance 0): no test possible',
+    'shown_not_given': 'shown not given: response rate undefined',
+    'nobody_shown': 'nobody was shown the survey: response rate undefined',
+    'no_respondents': 'no respondents',
+    'one_group': 'every respondent is in the same group (all promoters, all passives or all detractors) so the '
+                 'trinomial standard error is 0: the interval and p-value use one pseudo-respondent added to each of '
+                 'the three groups',
+    'one_group_per_arm': 'in each arm every respondent is in one group so the trinomial standard error of the '
+                         'difference is 0: se, ci and p_value use one pseudo-respondent added to each group of each '
+                         'arm',
+    'segment_left_out_no_users': 'left out of the heterogeneity test: {segment}: {arms} no users',
+    'segment_left_out_zero_variance': 'left out of the heterogeneity test: {segment}: every rate is 0 or 1 (zero '
+                                      'variance)',
+    'too_few_segments': 'heterogeneity test needs at least 2 usable segments, got {n}',
+    'no_units': 'no units observed yet (n = 0)',
+    'missing_input': 'the {missing} is missing',
+    'infinite_standard_error': 'the standard error is infinite',
+    'zero_standard_error': 'the standard error is 0 (no variation in the data, e.g. every rate is 0 or 1): no '
+                           'always-valid interval, keep collecting data',
+    'log_ratio_undefined': 'relative lift is -100% or less: its log-ratio interval is undefined',
+    'not_enough_data_sequential': 'not enough data for a sequential interval',
+    'life_table_empty': 'no users in the life table',
+    'no_events': 'no events: S = 1 throughout and the median is not reached',
+    'survival_reaches_zero': "S reaches 0 on day {day} (everyone left had the event): Greenwood's variance is "
+                             'undefined from then on, so se and the CI are None',
+    'median_not_reached': 'S never falls to 0.5: median not reached',
+    'variants_left_out': 'left out of the test (no users at risk on any event day): {variants}',
+    'no_events_in_any_variant': 'no events in any variant: nothing to compare',
+    'too_few_variants_at_risk': 'fewer than two variants with users at risk on an event day',
+    'logrank_variance_zero': 'the log-rank variance is 0 (every user at risk on each event day had the event, e.g. '
+                             'all on one day): no information to compare the variants',
+}
+
+
+#: The experiment plan (guidelab plan, PlanResult.to_text) and its notes (``note.<code>``:
+#: guidelab.plan.PlanNoteCode; ``{metric_label}`` is the metric's label in this language).
+PLAN = {
+    'title': 'Experiment plan: {name} ({experiment})',
+    'metric_line': 'Primary metric: {metric}; baseline {baseline}; MDE {mde} relative ({baseline} -> {target})',
+    'split': ', split over {k} comparisons: {alpha_c:.4g} each (Bonferroni; conservative for the Holm adjustment used '
+             'in the analysis)',
+    'alpha_line': 'alpha {alpha:g}{split}; power {power}',
+    'traffic_line': 'Traffic: {daily} users/day x coverage {coverage} = {enrolled:,.1f} enrolled/day',
+    'head.fixed': 'fixed horizon',
+    'head.sequential': 'sequential (look daily, N*={tuning})',
+    'row.per_arm': 'Users per arm (equal split)',
+    'row.arm': 'Users needed: {arm} ({role}, {weight})',
+    'role.control': 'control',
+    'role.treatment': 'treatment',
+    'row.users': 'Users in the experiment',
+    'row.enrollment': 'Enrollment days',
+    'row.maturation': '+ metric maturation ({metric})',
+    'row.days': 'Days to decision',
+    'row.mde': 'MDE detectable in {days} days (relative)',
+    'not_detectable': 'not detectable',
+    'notes': 'Notes:',
+    'note.bonferroni': '{k} treatments are each compared with the control, so each comparison is planned at alpha/{k} '
+                       "= {alpha_c:.4g} (Bonferroni). The analysis uses Holm's adjustment, which is never less "
+                       'powerful, so these numbers are conservative.',
+    'note.lower_is_better': '{metric} should go down, so the plan detects a relative decrease of {mde:.1%}.',
+    'note.unequal_weights': 'Arms have unequal weights: each comparison is planned at its real split, and the '
+                            'experiment needs max over arms of (users the arm needs / its weight) users in total.',
+    'note.maturation': '{metric_label} is known {lag} days after assignment: {lag} days of maturation are added to the '
+                       'enrollment days, and a decision on day D counts users enrolled in the first D - {lag} days.',
+    'note.sequential': 'Sequential: {method}, tuning N* = {tuning} users. Its interval is valid at every look, so the '
+                       'team may check daily and stop as soon as it excludes 0; the column shows the horizon at which '
+                       'it reaches the planned power, and a larger true effect stops earlier.',
+    'note.schedule': 'The spec enrolls for {run} days ({start} to {end}); the fixed-horizon plan needs '
+                     '{enroll_fixed:.1f} and the sequential plan {enroll_sequential:.1f} enrollment days.',
+    'note.schedule_too_short': 'The spec enrolls for {run} days ({start} to {end}); the fixed-horizon plan needs '
+                               '{enroll_fixed:.1f} and the sequential plan {enroll_sequential:.1f} enrollment days (the '
+                               'schedule is too short for the fixed-horizon plan).',
+    'note.nothing_matured': 'No users have matured by day {days} (the metric needs {lag} days): nothing is detectable.',
+    'note.too_few_users': 'Too few users by day {days} to detect any effect with the planned power.',
+}
+
+
+#: Why a user would (not) see a guide (guidelab eligible: guidelab.eligibility.EligibilityCode and
+#: guidelab.throttle.ThrottleCode); ``times``, ``guides`` and ``gap`` are this file's forms below.
+ELIGIBILITY = {
+    'times.one': '{n} time',
+    'times.other': '{n} times',
+    'guides.one': '{n} guide',
+    'guides.other': '{n} guides',
+    'gap.minutes': '{minutes:.0f} min',
+    'gap.hours': '{hours:.1f} h',
+    'outside_coverage': 'assignment: not in the experiment (outside its {coverage:.0%} coverage)',
+    'outside_coverage_or_empty_id': 'assignment: not in the experiment (outside its {coverage:.0%} coverage, or an '
+                                    'empty user id)',
+    'holdout': 'assignment: holdout: variant {variant!r} shows no guide',
+    'assigned': 'assignment: variant {variant!r} shows guide {guide}',
+    'experiment_not_started': 'schedule: the experiment starts on {start} ({timezone}); it is {local} there',
+    'experiment_ended': 'schedule: the experiment ended on {end} ({timezone}); it is {local} there',
+    'experiment_live': 'schedule: the experiment is live ({start} to {end}, {timezone})',
+    'experiment_live_open': 'schedule: the experiment is live ({start} to open, {timezone})',
+    'guide_no_schedule': 'schedule: guide {guide} has no schedule of its own',
+    'guide_live': 'schedule: guide {guide} is live',
+    'guide_not_started': 'schedule: guide {guide} starts at {start}; it is {local}',
+    'guide_ended': 'schedule: guide {guide} ended at {end}; it is {local}',
+    'targeting_failed': 'targeting: {condition}',
+    'targeting_matched': 'targeting: matched',
+    'no_targeting': 'targeting: none (everyone)',
+    'no_page_view': 'trigger: no page view (the guide shows on pages {pattern})',
+    'page_matches': 'trigger: page {page} matches {pattern}',
+    'page_does_not_match': 'trigger: page {page} does not match {pattern}',
+    'no_event': 'trigger: no event fired (the guide shows on event {event})',
+    'event_fired': 'trigger: event {event} fired',
+    'other_event': 'trigger: event {fired} is not {event}',
+    'first_session': "trigger: this is the user's first session",
+    'not_first_session': "trigger: not the user's first session (the guide shows in the first session only)",
+    'delay': 'trigger: show after a delay of {seconds:g} s',
+    'goal_reached': 'frequency: until_goal, and the user already reached the goal ({event})',
+    'stop_event': 'frequency: stop event {event} already happened',
+    'once_shown': 'frequency: once, and already shown {times}',
+    'interacted': 'frequency: until_interacted, and the user already interacted with it',
+    'max_total': 'frequency: already shown {times} (max_total {max})',
+    'max_per_day': 'frequency: already shown {times} today (max_per_day {max})',
+    'min_hours_between': 'frequency: last shown {hours:.1f} h ago (min_hours_between {min})',
+    'frequency_ok': 'frequency: {mode}, shown {times} before ({today} today)',
+    'throttle_exempt': 'throttle: exempt from caps and gaps',
+    'throttle_priority': 'throttle: {winner} (priority {priority}) is shown instead; only the highest priority shows '
+                         'at once',
+    'throttle_cap': 'throttle: {guides} already shown in the last {period_hours:g} h (max {max})',
+    'throttle_gap': 'throttle: last guide shown {gap} ago (min gap {min_gap_minutes:g} min)',
+    'throttle_allowed': 'throttle: allowed ({count} of {max} shown in the last {period_hours:g} h)',
+}
 
 
 #: The programme section of the portfolio page: every guide together against the holdout, and

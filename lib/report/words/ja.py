@@ -205,7 +205,241 @@ PREVIEW = {'lang_name': '日本語',
 
 
 #: The Slack message.
-NOTIFY = {"open_report": "レポートを開く"}
+NOTIFY = {"headline": "{symbol} {verdict}：{name}（{experiment}）",
+          "open_report": "レポートを開く"}
+
+
+#: The verdict's reasons, by reason code (guidelab.decision.REASON_CODES); a code's variants
+#: (``code.variant``) and the pieces a reason is built from. Numbers arrive already formatted.
+REASONS = {
+    'srm': 'サンプル比率の不一致（SRM）：{p}（基準 {threshold}）。割り当てか計測に問題がある可能性があります。{planned}',
+    'srm.split_assumed': ' 比較した割合は均等割り（{split}）と仮定したものです。計画した割合が異なる場合は --weights で指定してください。',
+    'srm.split_planned': ' 計画した割合：{split}。',
+    'data_check_failed': 'データチェック不合格：{check}。',
+    'can_stop': ' 逐次検定の区間が0を含まないため、今すぐ停止して構いません。',
+    'primary_better': '{variant} は{metric}を {control_value} から {value} に改善しました（{lift}、{ci}、{p}）。{stop}',
+    'primary_worse': '{variant} は{metric}を {control_value} から {value} に悪化させました（{lift}、{ci}、{p}）。',
+    'guardrail_harmed': '{variant} はガードレール指標「{metric}」を悪化させました（{control_value} → {value}、{p}）。',
+    'guardrail_harmed.bound': '{variant} はガードレール指標「{metric}」を悪化させました（{control_value} → {value}、'
+                              '悪化幅の常に有効な下限 {lower} が許容幅 {margin} を超過）。',
+    'guardrail_harmed.ceiling': '{variant} のガードレール指標「{metric}」は {value} で、上限 {ceiling} を超えることが示されました'
+                                '（常に有効な下限 {lower}）。',
+    'guardrail_not_shown_safe': '{variant} のガードレール指標「{metric}」の悪化が許容幅 {margin} 以内であることはまだ示されていません'
+                                '（{control_value} → {value}、悪化幅の上側限界 {upper}）。採用はそれが示されてからです。',
+    'guardrail_not_shown_safe.ceiling': '{variant} のガードレール指標「{metric}」が上限 {ceiling} 未満であることはまだ示されていません'
+                                        '（{value}、上側限界 {upper}）。採用はそれが示されてからです。',
+    'guardrail_needs_ceiling': 'ガードレール指標「{metric}」はガイドを表示したときにしか起こらず、対照群はガイドなしのため比較できません。'
+                               '仕様に guardrail_ceilings で上限を宣言してください。',
+    'progress': '{variant}：計画したサンプルの {share} に到達（対照群 {n_control} / {planned_control} 人、'
+                '{variant} {n_treatment} / {planned_treatment} 人）。有効性の判断は計画したサンプルに達してから行います'
+                '{when}悪影響は毎日監視しています。{late}',
+    'progress.when': '（判断日の見込み {date}、{days}）。',
+    'progress.no_date': '。',
+    'progress.late': 'この日は予定の終了日（{end}）より後です。期間を延ばさなければ、判断できないまま終わります。',
+    'awaiting_plan': '{variant}：対照群の{metric}から計画サンプルを算出できないため、有効性はまだ判断しません。'
+                     '仕様に baseline か planned_users を宣言してください。',
+    'planned_reached_inconclusive': '{variant}：計画したサンプルに達しましたが、{metric}は結論が出ません（{lift}、{ci}）。'
+                                    '最小効果の可能性も残っています。',
+    'win_below_mde': '{variant} の改善（{lift}）は有意ですが、目標の最小効果 {mde} より小さい値です。',
+    'best_vs_runner_up': '{variant} が次点の {runner_up} より{metric}で優れているとはまだ言えません（{lift}、{ci}）。',
+    'best_vs_runner_up.significant': '{variant} は次点の {runner_up} にも{metric}で勝っています（{lift}、{ci}）。',
+    'futile': '{variant} の{metric}の相対リフトの信頼区間（{ci}）は目標の最小効果 {mde} に届きません。',
+    'inconclusive': '{variant} の{metric}はまだ結論が出ません（{lift}、{ci}）。現在のトラフィックでは{days}必要です。',
+    'not_enough_data': '{variant} の{metric}はまだデータが足りません。',
+}
+
+
+#: Forms of numbers, dates and lists in running text, and the sentences on the verdict rule.
+FORMS = {
+    'pt': '{x}ポイント',
+    'p.adjusted': '補正後 p {rel}',
+    'ci': '{level}%信頼区間 {lo}〜{hi}',
+    'ci.sequential': '常に有効な{level}%信頼区間 {lo}〜{hi}',
+    'list.separator': '、',
+    'date': '{date.year}年{date.month}月{date.day}日',
+    'days.unknown': '不明な日数',
+    'days.one': 'あと約{days}日',
+    'days.other': 'あと約{days}日',
+    'mode.fixed': '固定期間',
+    'mode.sequential': '逐次',
+    'rule.sequential': '判定は逐次検定です。常に有効な信頼区間で毎日判断でき、早期に停止できます。ガードレールは許容幅以内であること'
+                       '（非劣性）が示されて初めて採用されます。',
+    'rule.fixed': '判定は固定期間の検定です。採用・無益による中止は計画したサンプル（α/k、割付比率、指標の方向と確定待ちを含む）に'
+                  '達してから行い、それまでは進捗を示して継続します。主要指標やガードレールの悪影響は常に有効な区間で毎日監視します。'
+                  'ガードレールは許容幅以内であること（非劣性）が示されて初めて採用されます。',
+    'oc': 'この判定ルールは、毎日確認しても効果のないガイドを実験の {rate} で採用します（{n} 回のシミュレーションで測定、{mode}モード）。',
+}
+
+
+#: Notes on statistics results, by note code (guidelab.stats.notes.NoteCode); ``code.<value>`` is
+#: the form of a code for one value of its ``arms`` parameter, ``<param>.<value>`` the word for a
+#: parameter's value (a list parameter is a list of such values).
+NOTES = {
+    'arms.treatment': '処置群',
+    'arms.control': '対照群',
+    'arms.both': '処置群と対照群の両方',
+    'estimate.rate': '率',
+    'estimate.mean': '平均',
+    'estimate.ratio': '比率',
+    'estimate.adjusted_mean': '調整済み平均',
+    'figures.chance_to_beat': '対照群に勝つ確率',
+    'figures.expected_loss': '期待損失',
+    'figures.expected_loss_control': '対照群の期待損失',
+    'missing.estimate': '推定値',
+    'missing.relative_lift': '相対リフト',
+    'missing.standard_error': '標準誤差',
+    'no_users': '{arms}にユーザーがいません',
+    'no_respondents_in_arm': '{arms}に回答者がいません',
+    'too_few_users': '{arms}のユーザーが2人未満のため、分散を計算できません',
+    'too_few_users_unadjusted': '{arms}のユーザーが2人未満のため、分散を計算できません（推定値は調整前の平均）',
+    'too_few_accounts': '{arms}のアカウントが2未満のため、アカウント間の分散を計算できません',
+    'zero_denominator': '{arms}の分母の合計が0のため、比率を計算できません',
+    'prior_only': '{arms}にユーザーがいないため、事後分布は事前分布のままで、数値は事前分布だけを反映しています',
+    'prior_only.both': '{arms}にユーザーがいないため、事後分布は事前分布のままで、数値は事前分布だけを反映しています',
+    'zero_variance_both_arms': '両群とも分散が0です（各群で全員が同じ値）。検定に使えるばらつきがありません',
+    'zero_variance_ratio': 'デルタ法の分散が両群とも0です（全ユーザーの分子が分母のちょうどR倍）。検定に使えるばらつきがありません',
+    'zero_variance_outcome': '結果の分散が両群とも0です（各群で全員が同じ値）。検定に使えるばらつきがありません',
+    'zero_variance_accounts': '両群とも各アカウントの平均が群の平均と等しく（アカウント間の分散が0）、検定に使えるばらつきがありません',
+    'relative_lift_undefined_control_rate_zero': '対照群の率が0のため、相対リフトは定義されません',
+    'control_zero': '対照群の{estimate}が0のため、相対リフトは定義されません',
+    'control_mean_zero_unadjusted': '対照群の平均が0のため、相対リフトは定義されません',
+    'negative_estimate': '{estimate}が負のため対数比が定義されず、rel_ci と se_log_ratio は None です',
+    'treatment_zero': '処置群の{estimate}が0のため、相対リフトは-100%で、その対数比の区間は定義されません',
+    'log_ratio_variance_zero': '対数比の分散が0か定義されないため、相対リフトの区間は定義されません',
+    'control_not_distinguishable_from_zero': '対照群の平均が0と区別できない（区間が0を含む）ため、相対リフトの区間は有界になりません（Fieller）',
+    'exact_test': '期待度数が小さいため、p値はスコア検定と Fisher の正確検定の大きい方です',
+    'interval_widened_to_exact_test': '正確検定が棄却しないため、区間を0まで広げています',
+    'covariate_no_variance': '共変量の分散が両群とも0です（情報なし）。調整せず、調整前の比較を示します（theta 0、variance_reduction 0）',
+    'covariate_perfect_fit': '共変量が両群とも結果を完全に説明します（残差分散0）。調整後の標準誤差が見かけ上0になるため、調整前の比較を示します',
+    'integration_inaccurate': '数値積分が精度1e-9に達しなかったため、{figures}は示しません',
+    'credible_upper_unbounded': "対照群の事後分布が0に集中しています。相対リフトの上限が exp(690) を超えて表せないため、信用区間は None です"
+                                "（scale='absolute' を使ってください）",
+    'credible_inaccurate': '信用区間を必要な精度で計算できませんでした',
+    'credible_lower_clamped': '処置群の事後分布が0に集中しています。相対リフトの下限は倍精度で-1です',
+    'control_no_successes': '対照群に成功がないため、それに対する相対リフトは定義されません',
+    'days_without_matured_users': '{days}日目は確定したユーザーがいないため、省きました',
+    'no_days': '日がありません',
+    'days_in_one_curve': '片方の曲線にしかない日を除きました：{days}',
+    'no_step_loses_users': 'どのステップでもユーザーが減っていません',
+    'funnel_empty': 'ファネルに入ったユーザーがいません',
+    'steps_without_users': 'ステップ {steps} の前にユーザーがいないため、転換率は定義されません',
+    'days_with_empty_arm': 'ユーザーのいない群がある日：{days}',
+    'days_skipped': 'ユーザーのいない群があるか分散が0の日を{n}日省きました',
+    'too_few_days': 'トレンドの検定には使える日が3日以上必要です（{n}日）',
+    'effects_on_a_line': '日別の効果が完全に一直線上にあるため（残差分散0）、検定できません',
+    'shown_not_given': '表示数が与えられていないため、回答率は定義されません',
+    'nobody_shown': 'アンケートを表示したユーザーがいないため、回答率は定義されません',
+    'no_respondents': '回答者がいません',
+    'one_group': '回答者全員が同じ区分（全員が推奨者、中立者、または批判者）のため三項分布の標準誤差が0です。区間とp値は3区分それぞれに'
+                 '1人の仮想回答者を加えて計算しています',
+    'one_group_per_arm': '各群で回答者全員が1つの区分にいるため差の三項分布の標準誤差が0です。se、ci、p値は各群の各区分に1人の仮想回答者を'
+                         '加えて計算しています',
+    'segment_left_out_no_users': '異質性の検定から除外：{segment}：{arms}にユーザーがいません',
+    'segment_left_out_zero_variance': '異質性の検定から除外：{segment}：すべての率が0か1です（分散0）',
+    'too_few_segments': '異質性の検定には使えるセグメントが2つ以上必要です（{n}）',
+    'no_units': 'まだ観測がありません（n = 0）',
+    'missing_input': '{missing}がありません',
+    'infinite_standard_error': '標準誤差が無限大です',
+    'zero_standard_error': '標準誤差が0です（データにばらつきがない。例：すべての率が0か1）。常に有効な区間はまだなく、データ収集を続けてください',
+    'log_ratio_undefined': '相対リフトが-100%以下のため、対数比の区間は定義されません',
+    'not_enough_data_sequential': '逐次検定の区間を計算するにはデータが足りません',
+    'life_table_empty': '生命表にユーザーがいません',
+    'no_events': 'イベントがないため、S は常に1で、中央値に達しません',
+    'survival_reaches_zero': '{day}日目に S が0になります（残った全員がイベントを経験）。以降は Greenwood の分散が定義されないため、'
+                             'se と信頼区間は None です',
+    'median_not_reached': 'S が0.5まで下がらないため、中央値に達しません',
+    'variants_left_out': '検定から除外（イベント日にリスク集合のユーザーがいない）：{variants}',
+    'no_events_in_any_variant': 'どのバリアントにもイベントがないため、比較できません',
+    'too_few_variants_at_risk': 'イベント日にリスク集合のユーザーがいるバリアントが2つ未満です',
+    'logrank_variance_zero': 'ログランク検定の分散が0です（各イベント日にリスク集合の全員がイベントを経験。例：全員が同じ日）。バリアントを比較する情報がありません',
+}
+
+
+#: The experiment plan (guidelab plan, PlanResult.to_text) and its notes (``note.<code>``:
+#: guidelab.plan.PlanNoteCode; ``{metric_label}`` is the metric's label in this language).
+PLAN = {
+    'title': '実験計画: {name}（{experiment}）',
+    'metric_line': '主要指標: {metric}  ベースライン {baseline}、最小検出効果 {mde}（相対）: {baseline} → {target}',
+    'split': '、{k}比較に分割して各 {alpha_c:.4g}（Bonferroni。分析で使う Holm 補正より保守的）',
+    'alpha_line': '有意水準 {alpha:g}{split}、検出力 {power}',
+    'traffic_line': '流入: 1日 {daily} 人 × カバレッジ {coverage} = 1日 {enrolled:,.1f} 人が実験に参加',
+    'head.fixed': '固定期間の検定',
+    'head.sequential': '逐次検定（毎日確認可, N*={tuning}）',
+    'row.per_arm': '1群あたりの人数（均等割付）',
+    'row.arm': '必要人数: {arm}（{role}, {weight}）',
+    'role.control': '対照群',
+    'role.treatment': '処置群',
+    'row.users': '実験に必要な総ユーザー数',
+    'row.enrollment': '登録にかかる日数',
+    'row.maturation': '+ 指標の確定待ち（{metric}）',
+    'row.days': '判断までの日数',
+    'row.mde': '{days}日で検出できる最小効果（相対）',
+    'not_detectable': '検出不可',
+    'notes': '注記:',
+    'note.bonferroni': '{k}つの処置群をそれぞれ対照群と比較するため、各比較は alpha/{k} = {alpha_c:.4g}（Bonferroni）で'
+                       '計画しています。分析では検出力が同じか高い Holm 補正を使うため、この人数は保守的です。',
+    'note.lower_is_better': '{metric} は低いほど良い指標なので、{mde:.1%} の相対的な減少を検出する計画です。',
+    'note.unequal_weights': '割付比率が均等でないため、各比較を実際の比率で計画し、総ユーザー数は各群の（必要人数 / 比率）の最大値としています。',
+    'note.maturation': '{metric_label} は割り当ての{lag}日後に確定するため、登録日数に{lag}日を加えています'
+                       '（D日目の判断に使えるのは最初の D - {lag} 日間に登録したユーザーです）。',
+    'note.sequential': '逐次検定: {method}、調整パラメータ N* = {tuning}。区間はすべての時点で同時に有効なので、毎日確認して 0 を'
+                       '含まなくなった時点で止められます。表の値は計画した検出力に達する期間で、真の効果が大きければもっと早く止まります。',
+    'note.schedule': '仕様上の登録期間は{run}日（{start}〜{end}）です。固定期間の計画では{enroll_fixed:.1f}日、'
+                     '逐次検定では{enroll_sequential:.1f}日の登録が必要です。',
+    'note.schedule_too_short': '仕様上の登録期間は{run}日（{start}〜{end}）です。固定期間の計画では{enroll_fixed:.1f}日、'
+                               '逐次検定では{enroll_sequential:.1f}日の登録が必要です（固定期間の計画には期間が足りません）。',
+    'note.nothing_matured': '{days}日目までに指標が確定するユーザーがいません（{lag}日必要）。効果は検出できません。',
+    'note.too_few_users': '{days}日目までのユーザーが少なすぎて、計画した検出力ではどんな効果も検出できません。',
+}
+
+
+#: Why a user would (not) see a guide (guidelab eligible: guidelab.eligibility.EligibilityCode and
+#: guidelab.throttle.ThrottleCode); ``times``, ``guides`` and ``gap`` are this file's forms below.
+ELIGIBILITY = {
+    'times.one': '{n}回',
+    'times.other': '{n}回',
+    'guides.one': '{n}件のガイド',
+    'guides.other': '{n}件のガイド',
+    'gap.minutes': '{minutes:.0f}分',
+    'gap.hours': '{hours:.1f}時間',
+    'outside_coverage': '割り当て：実験の対象外（カバレッジ {coverage:.0%} の外）',
+    'outside_coverage_or_empty_id': '割り当て：実験の対象外（カバレッジ {coverage:.0%} の外、またはユーザーIDが空）',
+    'holdout': '割り当て：ホールドアウト：バリアント {variant!r} ではガイドを表示しません',
+    'assigned': '割り当て：バリアント {variant!r} はガイド {guide} を表示します',
+    'experiment_not_started': 'スケジュール：実験の開始は {start}（{timezone}）、現地時刻は {local}',
+    'experiment_ended': 'スケジュール：実験は {end}（{timezone}）に終了、現地時刻は {local}',
+    'experiment_live': 'スケジュール：実験は実施中（{start}〜{end}、{timezone}）',
+    'experiment_live_open': 'スケジュール：実験は実施中（{start}〜終了日なし、{timezone}）',
+    'guide_no_schedule': 'スケジュール：ガイド {guide} に独自のスケジュールはありません',
+    'guide_live': 'スケジュール：ガイド {guide} は公開中',
+    'guide_not_started': 'スケジュール：ガイド {guide} の開始は {start}、現在 {local}',
+    'guide_ended': 'スケジュール：ガイド {guide} は {end} に終了、現在 {local}',
+    'targeting_failed': 'ターゲティング：{condition}',
+    'targeting_matched': 'ターゲティング：一致',
+    'no_targeting': 'ターゲティング：なし（全員）',
+    'no_page_view': 'トリガー：ページビューなし（ガイドはページ {pattern} で表示）',
+    'page_matches': 'トリガー：ページ {page} は {pattern} に一致',
+    'page_does_not_match': 'トリガー：ページ {page} は {pattern} に一致しません',
+    'no_event': 'トリガー：イベントなし（ガイドはイベント {event} で表示）',
+    'event_fired': 'トリガー：イベント {event} が発生',
+    'other_event': 'トリガー：イベント {fired} は {event} ではありません',
+    'first_session': 'トリガー：ユーザーの最初のセッション',
+    'not_first_session': 'トリガー：ユーザーの最初のセッションではありません（ガイドは最初のセッションでのみ表示）',
+    'delay': 'トリガー：{seconds:g} 秒後に表示',
+    'goal_reached': '頻度：until_goal、ユーザーは目標（{event}）に到達済み',
+    'stop_event': '頻度：停止イベント {event} が発生済み',
+    'once_shown': '頻度：once、すでに{times}表示済み',
+    'interacted': '頻度：until_interacted、ユーザーはすでに操作済み',
+    'max_total': '頻度：すでに{times}表示済み（max_total {max}）',
+    'max_per_day': '頻度：今日すでに{times}表示済み（max_per_day {max}）',
+    'min_hours_between': '頻度：{hours:.1f} 時間前に表示済み（min_hours_between {min}）',
+    'frequency_ok': '頻度：{mode}、これまで{times}表示（今日 {today} 回）',
+    'throttle_exempt': 'スロットル：上限と間隔の対象外',
+    'throttle_priority': 'スロットル：代わりに {winner}（優先度 {priority}）を表示します。同時に表示するのは最も優先度の高いものだけです',
+    'throttle_cap': 'スロットル：直近 {period_hours:g} 時間に{guides}を表示済み（上限 {max}）',
+    'throttle_gap': 'スロットル：前回のガイド表示は{gap}前（最小間隔 {min_gap_minutes:g} 分）',
+    'throttle_allowed': 'スロットル：表示可（直近 {period_hours:g} 時間の表示 {count} / {max}）',
+}
 
 
 #: The programme section of the portfolio page: every guide together against the holdout, and
