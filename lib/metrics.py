@@ -147,15 +147,15 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
             FROM exp_guide_user g WHERE own GROUP BY uk
         ), ox AS (
             SELECT uk, count(*) AS guides_shown FROM exp_guide_user WHERE shown_in_period GROUP BY uk
-        ), pre AS (
-            SELECT uk, count(*) AS pre_active_days FROM exp_activity_days WHERE pre GROUP BY uk
-        ), a AS (
-            SELECT d.uk, datediff('day', u2.assigned_day, d.day) AS day,
-                   d.events AS sessions,  -- the activity rows of the day (registry aggregates sum it)
-                   d.goal AS is_goal, d.support AS is_support  -- the registry's names (docs/metrics.md)
-            FROM exp_activity_days d JOIN exp_assigned u2 USING (uk) WHERE NOT d.pre
+        ), a AS (  -- the pre-period's days count as pre_active_days; every other column is NULL on them
+            SELECT d.uk, d.pre AS pre_day,
+                   CASE WHEN NOT d.pre THEN datediff('day', u2.assigned_day, d.day) END AS day,
+                   CASE WHEN NOT d.pre THEN d.events END AS sessions,  -- the activity rows of the day (registry aggregates sum it)
+                   CASE WHEN NOT d.pre THEN d.goal END AS is_goal,  -- the registry's names (docs/metrics.md)
+                   CASE WHEN NOT d.pre THEN d.support END AS is_support
+            FROM exp_activity_days d JOIN exp_assigned u2 USING (uk)
         ), af AS (
-            SELECT uk, min(day) FILTER (WHERE is_goal) AS first_goal_day,
+            SELECT uk, count_if(pre_day) AS pre_active_days, min(day) FILTER (WHERE is_goal) AS first_goal_day,
                    min(day) FILTER (WHERE is_support) AS first_support_day{active_cols}
             FROM a GROUP BY uk
         )
@@ -167,8 +167,8 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
                coalesce(gf.answered, FALSE) AS answered, af.first_goal_day, af.first_support_day,
                coalesce(ox.guides_shown, 0) AS guides_shown,
                CAST(coalesce(gf.shown_n, 0) AS BIGINT) AS shown_n, CAST(coalesce(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
-               coalesce(pre.pre_active_days, 0) AS pre_active_days{extra_select}
-        FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk) LEFT JOIN pre USING (uk)
+               coalesce(af.pre_active_days, 0) AS pre_active_days{extra_select}
+        FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk)
              LEFT JOIN ox USING (uk){" LEFT JOIN gx USING (uk)" if guide_cols else ""}""", {"asof": as_of})
 
     holdout_events = con.execute(f"""

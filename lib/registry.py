@@ -36,7 +36,9 @@ rows of a per-user reduction:
   (an aggregate must give the same result at either grain: ``bool_or``, ``min``, ``max``,
   ``count(DISTINCT day)``, ``sum(sessions)``; never ``count(*)``), columns ``day`` (days since the
   local assignment day), ``sessions`` (activity rows the row stands for), ``is_goal`` and
-  ``is_support`` (a goal / support event among them);
+  ``is_support`` (a goal / support event among them). The same pass counts the CUPED pre-period's
+  active days: on those rows every one of these columns is NULL, which aggregates skip (so an
+  aggregate must also ignore NULL rows: no ``count(*)``, no ``coalesce`` of ``day``);
 * ``guide_events``: one row per event of the experiment's own guides, columns ``ev`` (guidelab's
   event name) and ``step``.
 """

@@ -31,10 +31,12 @@ def retention_curve_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date, 
     """Matured users and active users for days 0..horizon, per variant (day 0 = assignment day)."""
     con = ed.con
     horizon = int(horizon)
-    matured = con.execute(
-        f"""SELECT u.variant, d.range AS day, count(*) AS n
-            FROM exp_users u, range(0, {horizon + 1}) d
-            WHERE u.observed_days >= d.range GROUP BY ALL""").fetchall()
+    matured = con.execute(  # users per arm and observed days (capped at the horizon), then summed per day
+        f"""WITH o AS (SELECT variant, least(observed_days, {horizon}) AS observed, count(*) AS n
+                       FROM exp_users WHERE observed_days >= 0 GROUP BY ALL)
+            SELECT o.variant, d.range AS day, CAST(sum(o.n) AS BIGINT) AS n
+            FROM o, range(0, {horizon + 1}) d
+            WHERE o.observed >= d.range GROUP BY ALL""").fetchall()
     active = con.execute(  # exp_activity_days: one row per user and local day (guidelab.metrics.build_reductions)
         f"""SELECT variant, day, count(*) FROM (
               SELECT u.variant, u.observed_days, datediff('day', u.assigned_day, d.day) AS day

@@ -388,3 +388,46 @@ def test_the_unit_attribute_in_no_table_is_an_error_naming_it(tmp_path, export):
             compute_counts(ed, spec, today=TODAY)
     finally:
         ed.close()
+
+
+ACTIVITY_COPIES = [  # (user, timestamp, event, expected reason): rows present two or three times
+    ("u1", "2026-10-02T09:00:00+09:00", "open", None),
+    ("u1", "2026-10-02T09:00:00+09:00", "open", "exact_duplicate"),
+    ("u1", "2026-10-02T09:00:00+09:00", "open", "exact_duplicate"),
+    ("u1", "2026-10-02T09:00:00+09:00", "", None),  # differs by the event only (NULL)
+    ("u1", "2026-10-02T09:00:00+09:00", "", "exact_duplicate"),
+    ("u1", "2026-10-02T10:00:00+09:00", "open", None),
+    ("u2", "2026-10-26T09:00:00+09:00", "open", "future"),
+    ("u2", "2026-10-26T09:00:00+09:00", "open", "exact_duplicate"),
+    ("u2", "2026-09-20T09:00:00+09:00", "open", "before_assignment"),
+    ("u2", "2026-09-20T09:00:00+09:00", "open", "exact_duplicate"),
+    ("u99", "2026-10-02T09:00:00+09:00", "open", "not_in_experiment"),  # every copy: a rule before exact_duplicate
+    ("u99", "2026-10-02T09:00:00+09:00", "open", "not_in_experiment"),
+    ("", "2026-10-02T09:00:00+09:00", "open", "missing_key"),
+    ("", "2026-10-02T09:00:00+09:00", "open", "missing_key"),
+    ("u1", "", "open", "missing_time"),
+    ("u1", "", "open", "missing_time"),
+    ("u3", "2026-10-03T09:00:00+09:00", "open", None),
+]
+
+
+def test_activity_reduction_counts_copies_like_the_per_row_view(spec, export):
+    """The stored activity reduction (rows per reason, user, local day and period) holds every
+    row with the reason the per-row classification gives it, rows present several times included."""
+    _write(export / "activity.csv", "user_id,timestamp,event", [r[:-1] for r in ACTIVITY_COPIES])
+    ed = open_event_data(export)
+    try:
+        counts = compute_counts(ed, spec, today=TODAY)
+        per_row = ed.con.execute("SELECT _gl_reason, _gl_uk, _gl_day, coalesce(_gl_pre, FALSE), count(*) "
+                                 "FROM ledger_activity GROUP BY ALL").fetchall()
+        stored = ed.con.execute("SELECT _gl_reason, uk, day, pre, events FROM ledger_activity_days").fetchall()
+    finally:
+        ed.close()
+    assert {tuple(r[:4]): r[4] for r in stored} == {tuple(r[:4]): r[4] for r in per_row}
+    tl = counts.ledger.table("activity")
+    assert tl.rows_read == len(ACTIVITY_COPIES)
+    assert tl.rows_used == sum(1 for r in ACTIVITY_COPIES if r[-1] is None)
+    assert {x.reason: x.rows for x in tl.left_out} == _expected(ACTIVITY_COPIES)
+    dup = next(x for x in tl.left_out if x.reason == "exact_duplicate")
+    # the smallest text among the rows copied: u1's row without an event
+    assert dup.example.startswith("user_id=u1, timestamp=") and dup.example.endswith("event=NULL")

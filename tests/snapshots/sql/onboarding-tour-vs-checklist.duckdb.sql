@@ -170,15 +170,15 @@ bool_or(g.answered) AS answered, sum(shown_n) AS shown_n, sum(clicked_n) AS clic
             FROM exp_guide_user g WHERE own GROUP BY uk
         ), ox AS (
             SELECT uk, count(*) AS guides_shown FROM exp_guide_user WHERE shown_in_period GROUP BY uk
-        ), pre AS (
-            SELECT uk, count(*) AS pre_active_days FROM exp_activity_days WHERE pre GROUP BY uk
-        ), a AS (
-            SELECT d.uk, datediff('day', u2.assigned_day, d.day) AS day,
-                   d.events AS sessions,  -- the activity rows of the day (registry aggregates sum it)
-                   d.goal AS is_goal, d.support AS is_support  -- the registry's names (docs/metrics.md)
-            FROM exp_activity_days d JOIN exp_assigned u2 USING (uk) WHERE NOT d.pre
+        ), a AS (  -- the pre-period's days count as pre_active_days; every other column is NULL on them
+            SELECT d.uk, d.pre AS pre_day,
+                   CASE WHEN NOT d.pre THEN datediff('day', u2.assigned_day, d.day) END AS day,
+                   CASE WHEN NOT d.pre THEN d.events END AS sessions,  -- the activity rows of the day (registry aggregates sum it)
+                   CASE WHEN NOT d.pre THEN d.goal END AS is_goal,  -- the registry's names (docs/metrics.md)
+                   CASE WHEN NOT d.pre THEN d.support END AS is_support
+            FROM exp_activity_days d JOIN exp_assigned u2 USING (uk)
         ), af AS (
-            SELECT uk, min(day) FILTER (WHERE is_goal) AS first_goal_day,
+            SELECT uk, count_if(pre_day) AS pre_active_days, min(day) FILTER (WHERE is_goal) AS first_goal_day,
                    min(day) FILTER (WHERE is_support) AS first_support_day, bool_or(day = 1) AS active_d1, bool_or(day = 7) AS active_d7, CAST(sum(sessions) FILTER (WHERE day BETWEEN 0 AND 6) AS BIGINT) AS sessions_d7
             FROM a GROUP BY uk
         )
@@ -190,8 +190,8 @@ bool_or(g.answered) AS answered, sum(shown_n) AS shown_n, sum(clicked_n) AS clic
                coalesce(gf.answered, FALSE) AS answered, af.first_goal_day, af.first_support_day,
                coalesce(ox.guides_shown, 0) AS guides_shown,
                CAST(coalesce(gf.shown_n, 0) AS BIGINT) AS shown_n, CAST(coalesce(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
-               coalesce(pre.pre_active_days, 0) AS pre_active_days, coalesce(af.active_d1, FALSE) AS active_d1, coalesce(af.active_d7, FALSE) AS active_d7, coalesce(af.sessions_d7, 0) AS sessions_d7
-        FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk) LEFT JOIN pre USING (uk)
+               coalesce(af.pre_active_days, 0) AS pre_active_days, coalesce(af.active_d1, FALSE) AS active_d1, coalesce(af.active_d7, FALSE) AS active_d7, coalesce(af.sessions_d7, 0) AS sessions_d7
+        FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk)
              LEFT JOIN ox USING (uk);
 
 -- [32] params: {}
@@ -256,9 +256,11 @@ SELECT variant, count(*), sum(sessions_d7), sum(sessions_d7*sessions_d7), sum(pr
 SELECT variant, count(*), sum(CAST(dismissed AS INTEGER)), sum(CAST(dismissed AS INTEGER)*CAST(dismissed AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(dismissed AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(dismissed AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(dismissed AS INTEGER), 0))*count(*) FROM exp_users WHERE TRUE GROUP BY variant;
 
 -- [52] params: {}
-SELECT u.variant, d.range AS day, count(*) AS n
-            FROM exp_users u, range(0, 31) d
-            WHERE u.observed_days >= d.range GROUP BY ALL;
+WITH o AS (SELECT variant, least(observed_days, 30) AS observed, count(*) AS n
+                       FROM exp_users WHERE observed_days >= 0 GROUP BY ALL)
+            SELECT o.variant, d.range AS day, CAST(sum(o.n) AS BIGINT) AS n
+            FROM o, range(0, 31) d
+            WHERE o.observed >= d.range GROUP BY ALL;
 
 -- [53] params: {}
 SELECT variant, day, count(*) FROM (

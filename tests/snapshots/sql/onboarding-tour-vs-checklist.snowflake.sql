@@ -546,30 +546,21 @@ WITH gf AS (
     shown_in_period
   GROUP BY
     uk
-), pre AS (
-  SELECT
-    uk,
-    COUNT(*) AS pre_active_days
-  FROM exp_activity_days
-  WHERE
-    pre
-  GROUP BY
-    uk
 ), a AS (
   SELECT
     d.uk,
-    DATEDIFF(DAY, u2.assigned_day, d.day) AS day,
-    d.events AS sessions, /* the activity rows of the day (registry aggregates sum it) */
-    d.goal AS is_goal,
-    d.support AS is_support /* the registry's names (docs/metrics.md) */
+    d.pre AS pre_day,
+    CASE WHEN NOT d.pre THEN DATEDIFF(DAY, u2.assigned_day, d.day) END AS day,
+    CASE WHEN NOT d.pre THEN d.events END AS sessions, /* the activity rows of the day (registry aggregates sum it) */
+    CASE WHEN NOT d.pre THEN d.goal END AS is_goal, /* the registry's names (docs/metrics.md) */
+    CASE WHEN NOT d.pre THEN d.support END AS is_support
   FROM exp_activity_days AS d
   JOIN exp_assigned AS u2
     USING (uk)
-  WHERE
-    NOT d.pre
 ), af AS (
   SELECT
     uk,
+    COUNT_IF(pre_day) AS pre_active_days,
     MIN(IFF(is_goal, day, NULL)) AS first_goal_day,
     MIN(IFF(is_support, day, NULL)) AS first_support_day,
     BOOLOR_AGG(day = 1) AS active_d1,
@@ -598,7 +589,7 @@ SELECT
   COALESCE(ox.guides_shown, 0) AS guides_shown,
   CAST(COALESCE(gf.shown_n, 0) AS BIGINT) AS shown_n,
   CAST(COALESCE(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
-  COALESCE(pre.pre_active_days, 0) AS pre_active_days,
+  COALESCE(af.pre_active_days, 0) AS pre_active_days,
   COALESCE(af.active_d1, FALSE) AS active_d1,
   COALESCE(af.active_d7, FALSE) AS active_d7,
   COALESCE(af.sessions_d7, 0) AS sessions_d7
@@ -606,8 +597,6 @@ FROM exp_assigned AS u2
 LEFT JOIN gf
   USING (uk)
 LEFT JOIN af
-  USING (uk)
-LEFT JOIN pre
   USING (uk)
 LEFT JOIN ox
   USING (uk);
@@ -843,13 +832,23 @@ GROUP BY
   variant;
 
 -- [52]
+WITH o AS (
+  SELECT
+    variant,
+    LEAST_IGNORE_NULLS(observed_days, 30) AS observed,
+    COUNT(*) AS n
+  FROM exp_users
+  WHERE
+    observed_days >= 0
+  GROUP BY ALL
+)
 SELECT
-  u.variant,
+  o.variant,
   d.range AS day,
-  COUNT(*) AS n
-FROM exp_users AS u, ARRAY_GENERATE_RANGE(0, 31) AS d
+  CAST(SUM(o.n) AS BIGINT) AS n
+FROM o, ARRAY_GENERATE_RANGE(0, 31) AS d
 WHERE
-  u.observed_days >= d.range
+  o.observed >= d.range
 GROUP BY ALL;
 
 -- [53]
