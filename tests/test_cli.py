@@ -141,3 +141,21 @@ def test_analyze_cluster_prints_accounts_and_design_effect(tmp_path, capsys):
     assert main(["analyze", str(p), "--variant", "arm", "--control", "a", "--metric", "converted",
                  "--cluster", "nope"]) == 2
     assert "--cluster: column not found" in capsys.readouterr().err
+
+
+def test_analyze_counts_jobs_default_to_the_cpus_and_refuse_zero(monkeypatch, capsys):
+    """--jobs defaults to one process per usable CPU (at most 8); 0 or text is an argument error."""
+    import pytest
+
+    from guidelab import cli
+
+    monkeypatch.setattr(cli.os, "sched_getaffinity", lambda pid: set(range(3)), raising=False)
+    assert cli.default_jobs() == 3
+    monkeypatch.setattr(cli.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert cli.default_jobs() == 8
+    args = cli.build_parser().parse_args(["analyze-counts", "c.csv", "--control", "a", "--metric", "m"])
+    assert args.jobs is None
+    for bad in ("0", "two"):
+        with pytest.raises(SystemExit):
+            cli.build_parser().parse_args(["analyze-counts", "c.csv", "--control", "a", "--metric", "m", "--jobs", bad])
+        assert "expected a whole number of processes" in capsys.readouterr().err
