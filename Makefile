@@ -11,9 +11,9 @@ GL     := $(VENV)/bin/guidelab
 STAMP  := $(VENV)/.installed
 CONSTRAINTS := constraints.txt
 DEMO_EXPERIMENT := onboarding-tour-vs-checklist
-# Tests run on every core (pytest-xdist); the Spark tests share one worker (one JVM), the browser
-# tests another (tests/conftest.py). PARALLEL= runs them in one process.
-PARALLEL ?= -n auto --dist loadgroup
+# Tests run on every core (pytest-xdist), a test file per worker at a time: the Spark tests (all in
+# tests/test_engine.py) share one worker and one JVM. PARALLEL= runs them in one process.
+PARALLEL ?= -n auto --dist loadfile
 
 .PHONY: install demo test test-fast lint lab sample bench publish clean upgrade
 

@@ -60,11 +60,3 @@ def browser():
     b.close()
     pw.stop()
 
-
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (``make test`` runs ``-n auto --dist loadgroup``), keep the tests that
-    share one expensive session fixture on one worker: one Spark JVM, one Chromium."""
-    for item in items:
-        for marker in ("spark", "browser"):
-            if item.get_closest_marker(marker) is not None:
-                item.add_marker(pytest.mark.xdist_group(marker))
