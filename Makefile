@@ -37,7 +37,7 @@ demo: $(STAMP)
 test: $(STAMP) lint
 	bash scripts/ensure-browser
 	bash scripts/ensure-java
-	$(PY) -m pytest $(PARALLEL) --cov --cov-report=term
+	$(PY) -m pytest $(PARALLEL) --cov --cov-report=term --durations=25
 
 # ruff (lint and import order) and mypy (strict for the paths in pyproject's [tool.mypy] files).
 lint: $(STAMP)

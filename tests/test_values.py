@@ -182,7 +182,16 @@ def _assigned(root, tmp_path, users: Path) -> dict[str, str | None]:
     out = tmp_path / "assigned.csv"
     assert main(["assign", str(root / ONBOARDING), "--users", str(users), "--out", str(out), "--no-log"]) == 0
     table = pacsv.read_csv(out, convert_options=pacsv.ConvertOptions(column_types={"user_id": pa.string()}))
-    return dict(zip(table.column("user_id").to_pylist(), table.column("variant").to_pylist()))
+    return {u: (v or None) for u, v in zip(table.column("user_id").to_pylist(), table.column("variant").to_pylist())}
+
+
+def _programme(root):
+    """The repository's programme holdout: assign and eligible apply it to the examples."""
+    from guidelab.programme import find_programme
+
+    programme = find_programme(root / "experiments")
+    assert programme is not None
+    return programme
 
 
 def _eligible(table_text: str) -> dict[str, str | None]:
@@ -199,7 +208,7 @@ def test_assign_and_eligible_agree_on_zero_padded_ids(root, tmp_path, monkeypatc
     by_eligible = _eligible(text)
     assert list(by_eligible) == PADDED and list(by_assign) == PADDED  # every id, as written
     assert by_eligible == by_assign
-    assert by_assign == {u: assign(onboarding_spec, u).variant for u in PADDED}
+    assert by_assign == {u: assign(onboarding_spec, u, programme=_programme(root)).variant for u in PADDED}
     # The test has teeth: for some ids the number (3 for 00000003) is hashed into another arm.
     assert any(assign(onboarding_spec, u).variant != assign(onboarding_spec, str(int(u))).variant
                for u in PADDED[:40])
@@ -210,7 +219,7 @@ def test_eligible_parquet_and_json_agree_with_assign(root, tmp_path, monkeypatch
     pq_path = tmp_path / "users.parquet"
     pq.write_table(pa.table({"user_id": PADDED}), pq_path)
     assert _eligible(eligible_from_cli(ONBOARDING, str(pq_path), NOW, None)[0]) == {
-        u: assign(onboarding_spec, u).variant for u in PADDED}
+        u: assign(onboarding_spec, u, programme=_programme(root)).variant for u in PADDED}
     for u in ("00000003", "00000017"):
         text, _ = eligible_from_cli(ONBOARDING, json.dumps({"user_id": u}), NOW, None)
         assert text.startswith(f"user {u}: experiment onboarding-tour-vs-checklist, variant "
@@ -294,7 +303,15 @@ def test_simulated_ids_are_text_and_assign_agrees(root, tmp_path, onboarding_spe
     assert len(ids) == len(set(ids)) > 0
     users = tmp_path / "users.csv"
     users.write_text("user_id\n" + "\n".join(ids) + "\n", encoding="utf-8")
-    assert _assigned(root, tmp_path, users) == dict(zip(ids, sim.column("variant").to_pylist()))
+    # simulate writes one experiment on its own; assign also applies the repository's programme
+    # holdout, whose users get no arm
+    from guidelab.programme import in_holdout
+
+    programme = _programme(root)
+    held = {u for u in ids if in_holdout(programme, u)}
+    assert held and len(held) < len(ids)
+    assert _assigned(root, tmp_path, users) == {u: None if u in held else v
+                                                 for u, v in zip(ids, sim.column("variant").to_pylist())}
 
 
 # --- pydantic models read booleans by the same vocabulary --------------------------------------
