@@ -24,6 +24,15 @@ from .yamlio import load_model
 EVENT_NAME = Annotated[str, Field(min_length=1, max_length=200)]
 
 
+def check_timezone(v: str) -> str:
+    """A time zone field: an IANA name ZoneInfo knows (Asia/Tokyo, UTC)."""
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"unknown time zone {clip(v)}: expected an IANA name such as Asia/Tokyo or UTC") from None
+    return v
+
+
 def check_experiment_id(value: str) -> str:
     """Experiment ids become file names: the one id rule of :data:`guidelab.guides.SLUG_PATTERN`."""
     problem = slug_problem(value)
@@ -312,13 +321,7 @@ class ExperimentSpec(_Model):
     @field_validator("timezone", "data_timezone")
     @classmethod
     def _tz(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            raise ValueError(f"unknown time zone {clip(v)}: expected an IANA name such as Asia/Tokyo or UTC") from None
-        return v
+        return v if v is None else check_timezone(v)
 
     @field_validator("event_names")
     @classmethod

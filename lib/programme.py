@@ -28,14 +28,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .catalog import parse_metric
 from .errors import SpecError, clip
-from .experiment import ExperimentSpec, MetricName, check_experiment_id
+from .experiment import ExperimentSpec, MetricName, check_experiment_id, check_timezone
 from .hashing import hash_v2, hash_v2_batch
 from .yamlio import load_model
 
@@ -135,11 +135,7 @@ class ProgrammeSpec(_Model):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            raise ValueError(f"unknown time zone {clip(v)}: expected an IANA name such as Asia/Tokyo or UTC") from None
-        return v
+        return check_timezone(v)
 
     @field_validator("metrics")
     @classmethod
