@@ -477,6 +477,16 @@ class _TimestampCheck:
     aggregates: list[str]
 
 
+def text_timestamp_aggregates(v: str, file: str, bad: str, zoneless: str, zoned: str) -> list[str]:
+    """The checks of a text timestamp column, in the order the readers unpack them: unreadable
+    values (count, an example, its file), zoneless values (likewise), values with a zone (count,
+    an example). The conditions are SQL of the engine at hand (DuckDB or Spark)."""
+    return [f"count_if({bad})", f"any_value({v}) FILTER (WHERE {bad})", f"any_value({file}) FILTER (WHERE {bad})",
+            f"count_if({zoneless})", f"any_value({v}) FILTER (WHERE {zoneless})",
+            f"any_value({file}) FILTER (WHERE {zoneless})",
+            f"count_if({zoned})", f"any_value({v}) FILTER (WHERE {zoned})"]
+
+
 def _timestamp_expr(col: str, typ: str, data_timezone: str | None) -> _TimestampCheck:
     """How a timestamp column is read, and what to count to check it. Never shifts a time:
     a value with an offset keeps it; a value without one is read in ``data_timezone`` or is an error."""
@@ -493,11 +503,7 @@ def _timestamp_expr(col: str, typ: str, data_timezone: str | None) -> _Timestamp
                f"ELSE TRY_CAST({v} AS TIMESTAMP) IS NULL END")
         local = f"timezone({sql_literal(data_timezone)}, CAST({v} AS TIMESTAMP))" if data_timezone else f"CAST({v} AS TIMESTAMPTZ)"
         expr = f"CASE WHEN {zoned} THEN CAST({as_zoned} AS TIMESTAMPTZ) ELSE {local} END"
-        aggs = [f"count_if({bad})", f"any_value({v}) FILTER (WHERE {bad})", f"any_value({file}) FILTER (WHERE {bad})",
-                f"count_if({zoneless})", f"any_value({v}) FILTER (WHERE {zoneless})",
-                f"any_value({file}) FILTER (WHERE {zoneless})",
-                f"count_if({zoned})", f"any_value({v}) FILTER (WHERE {zoned})"]
-        return _TimestampCheck(col, typ, expr, aggs)
+        return _TimestampCheck(col, typ, expr, text_timestamp_aggregates(v, file, bad, zoneless, zoned))
     if typ in _NAIVE_TYPES:
         expr = f"timezone({sql_literal(data_timezone)}, CAST({q} AS TIMESTAMP))" if data_timezone else f"CAST({q} AS TIMESTAMPTZ)"
         return _TimestampCheck(col, typ, expr, [f"count({q})", f"CAST(any_value({q}) AS VARCHAR)", f"any_value({file}) FILTER (WHERE {q} IS NOT NULL)"])

@@ -40,6 +40,7 @@ from .events import (
     _read_header,
     find_source,
     is_side_file,
+    text_timestamp_aggregates,
 )
 
 _FILE_COL = "__guidelab_file"
@@ -264,11 +265,7 @@ def _timestamp_check(col: str, typ: str, data_timezone: str | None) -> tuple[str
                f"ELSE try_cast({v} AS TIMESTAMP_NTZ) IS NULL END)")
         local = f"to_utc_timestamp(try_cast({v} AS TIMESTAMP_NTZ), {tz})" if tz else f"try_cast({v} AS TIMESTAMP)"
         expr = f"CASE WHEN {zoned} THEN try_cast({as_zoned} AS TIMESTAMP) ELSE {local} END"
-        aggs = [f"count_if({bad})", f"any_value({v}) FILTER (WHERE {bad})", f"any_value({file}) FILTER (WHERE {bad})",
-                f"count_if({zoneless})", f"any_value({v}) FILTER (WHERE {zoneless})",
-                f"any_value({file}) FILTER (WHERE {zoneless})",
-                f"count_if({zoned})", f"any_value({v}) FILTER (WHERE {zoned})"]
-        return duck, expr, aggs
+        return duck, expr, text_timestamp_aggregates(v, file, bad, zoneless, zoned)
     if typ in ("timestamp_ntz", "date"):
         expr = f"to_utc_timestamp(CAST({q} AS TIMESTAMP_NTZ), {tz})" if tz else f"CAST({q} AS TIMESTAMP)"
         return duck, expr, [f"count({q})", f"CAST(any_value({q}) AS STRING)", f"any_value({file}) FILTER (WHERE {q} IS NOT NULL)"]
