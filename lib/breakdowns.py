@@ -161,39 +161,44 @@ def stickiness_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> di
     users already assigned by that day; activity after assignment only.
 
     Days are those with activity in any variant; a variant has a row on a day when it has a user
-    active in the 30 days to it. Computed without a range join or a distinct count: each
-    user's active days (``exp_activity_days``, one row per user and day) in order, a window
-    of W days (7, 30) counts the user from ``max(day, previous active day + W)`` up to
-    ``day + W - 1``; these intervals of one user do not overlap and cover exactly the days whose
-    window holds one of the user's active days. So +1 at the start and -1 at ``day + W``, summed
-    per variant and day, then a running sum over the days (a difference array), gives the
-    number of distinct users active in the window ending on each day.
+    active in the 30 days to it. Computed without a range join, a distinct count or a row per
+    user and day: each user's active days are a bitmap (``exp_activity_users``, day 0 = the
+    assignment day, :mod:`guidelab.daybits`); the days whose W-day window holds an active day
+    are that bitmap OR its shifts by 1 .. W-1 days. Users of one arm and assignment day share
+    the calendar, so per (arm, assignment day) the users with each bit set are summed in SQL,
+    and each bit position is then the calendar day assignment day + position.
     """
+    from .daybits import bit_sums, window_words
+    from .ledger import activity_day_words
+
+    words = activity_day_words(ed)
+    span = ed.con.execute("SELECT max(observed_days) FROM exp_users").fetchone()[0]
+    span = min(int(span or 0) + 1, words * 63)
+    d = [f"coalesce(a._gl_days{k}, 0) AS d{k}" for k in range(words)]
+    w = [f"{x} AS w{k}" for k, x in enumerate(window_words("d", words, 7))]
+    m = [f"{x} AS m{k}" for k, x in enumerate(window_words("d", words, 30))]
+    sums = [*bit_sums([f"d{k}" for k in range(words)], span), *bit_sums([f"w{k}" for k in range(words)], span),
+            *bit_sums([f"m{k}" for k in range(words)], span)]
     rows = ed.con.execute(
-        """WITH act AS (
-              SELECT u.variant, d.day, lag(d.day) OVER (PARTITION BY d.uk ORDER BY d.day) AS prev
-              FROM exp_activity_days d JOIN exp_users u USING (uk) WHERE NOT d.pre),
-            days AS (SELECT DISTINCT day FROM act),
-            arms AS (SELECT DISTINCT variant FROM act),
-            steps AS (
-              SELECT variant, day, 1 AS dau, 0 AS wau, 0 AS mau FROM act
-              UNION ALL SELECT variant, CASE WHEN prev IS NULL OR prev + 7 <= day THEN day ELSE prev + 7 END,
-                               0, 1, 0 FROM act
-              UNION ALL SELECT variant, day + 7, 0, -1, 0 FROM act
-              UNION ALL SELECT variant, CASE WHEN prev IS NULL OR prev + 30 <= day THEN day ELSE prev + 30 END,
-                               0, 0, 1 FROM act
-              UNION ALL SELECT variant, day + 30, 0, 0, -1 FROM act
-              UNION ALL SELECT arms.variant, days.day, 0, 0, 0 FROM arms CROSS JOIN days),
-            per_day AS (SELECT variant, day, sum(dau) AS dau, sum(wau) AS wau, sum(mau) AS mau
-                        FROM steps GROUP BY variant, day),
-            running AS (
-              SELECT variant, day, dau,
-                     sum(wau) OVER (PARTITION BY variant ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS wau,
-                     sum(mau) OVER (PARTITION BY variant ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS mau
-              FROM per_day)
-            SELECT r.variant, r.day, CAST(r.dau AS BIGINT), CAST(r.wau AS BIGINT), CAST(r.mau AS BIGINT)
-            FROM running r JOIN days USING (day) WHERE r.mau > 0 ORDER BY r.day, r.variant""").fetchall()
+        f"""WITH b AS (SELECT u.variant, u.assigned_day, {", ".join(d)}
+                       FROM exp_activity_users a JOIN exp_users u USING (uk)),
+            s AS (SELECT variant, assigned_day, {", ".join(f"d{k}" for k in range(words))}, {", ".join(w)}, {", ".join(m)}
+                  FROM b)
+            SELECT variant, assigned_day, {", ".join(sums)} FROM s GROUP BY variant, assigned_day""").fetchall()
+    per_day: dict[tuple[str, dt.date], list[int]] = {}
+    for v, day0, *counts in rows:
+        for i in range(span):
+            dau, wau, mau = int(counts[i]), int(counts[span + i]), int(counts[2 * span + i])
+            if dau or wau or mau:
+                acc = per_day.setdefault((v, day0 + dt.timedelta(days=i)), [0, 0, 0])
+                acc[0] += dau
+                acc[1] += wau
+                acc[2] += mau
+    active_days = sorted({day for (_, day), c in per_day.items() if c[0] > 0})
     out: dict[str, list[tuple[dt.date, int, int, int]]] = {k: [] for k in spec.variant_keys}
-    for v, day, dau, wau, mau in rows:
-        out[v].append((day, int(dau), int(wau), int(mau)))
+    for day in active_days:
+        for v in sorted(out):
+            dau, wau, mau = per_day.get((v, day), (0, 0, 0))
+            if mau > 0:
+                out[v].append((day, dau, wau, mau))
     return out

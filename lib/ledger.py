@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
+from . import daybits
 from .catalog import GUIDE_EVENTS
 from .errors import DataError
 from .events import DataCheck, EventData
@@ -125,6 +126,17 @@ def _case(rules: list[tuple[str, str]]) -> str:
     return "CASE " + " ".join(f"WHEN {cond} THEN {sql_literal(reason)}" for reason, cond in rules) + " END"
 
 
+def _case_codes(rules: list[tuple[str, str]]) -> str:
+    """:func:`_case` with each reason as its code, ``-1 - position in REASONS`` (an integer group
+    key beside the positive user keys; :func:`_reason_of_code` reads it back)."""
+    return "CASE " + " ".join(f"WHEN {cond} THEN {-1 - REASONS.index(reason)}" for reason, cond in rules) + " END"
+
+
+def _reason_of_code(key: str) -> str:
+    """SQL: the reason of a key of :func:`_case_codes` (NULL for a user key)."""
+    return f"CASE {key} " + " ".join(f"WHEN {-1 - i} THEN {sql_literal(r)}" for i, r in enumerate(REASONS)) + " END"
+
+
 def now_end_utc(spec: ExperimentSpec, today: dt.date) -> dt.datetime:
     """The instant ``today`` ends in the spec's zone: rows dated at or after it are in the future."""
     return dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=spec.tz).astimezone(dt.timezone.utc)
@@ -192,7 +204,8 @@ def local_day_sql(ed: EventData, table: str, column: str, timezone: str) -> str:
     return f"CAST(make_timestamp({ts} + {offset}) AS DATE)"
 
 
-def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, now_end: dt.datetime) -> None:
+def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, now_end: dt.datetime,
+                  activity_columns: Mapping[str, str] | None = None) -> None:
     """Give every source row a reason code (NULL = used) and create the views the metrics read.
 
     ``as_of_end``: the instant the analysis date ends; ``now_end``: the instant today ends
@@ -291,58 +304,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
                 "SELECT * EXCLUDE (_gl_reason, _gl_own, _gl_uk, _gl_day) FROM ledger_guide_events WHERE _gl_reason IS NULL AND _gl_own")
 
     # activity: after assignment, and the CUPED pre-period when CUPED is on
-    cols = _columns(ed, "activity")
-    lookback = int(spec.statistics.cuped_lookback_days)
-    # _gl_day: each row's local day, computed once per row (the pre-period rule, the per-user-day
-    # reduction and the metrics read it; no time-zone cast in a join condition)
-    pre_used = (f"(r._gl_day >= a.assigned_day - INTERVAL {lookback} DAY AND r._gl_day < a.assigned_day)"
-                if spec.statistics.cuped else "FALSE")
-    # The per-row classification is a view (queried only to look at rows); what is stored is
-    # its one reduction: per reason, user, local day and period, the rows, whether the goal or
-    # support event is among them, and the smallest example of the rows left out. The row
-    # ledger and every activity metric read that table (see guidelab.metrics.build_reductions).
-    goal_names = ([spec.goal_event] if spec.goal_event else []) + \
-        [team for team, ours in spec.event_names.items() if ours == "goal"]
-    support_names = ([spec.support_event] if spec.support_event else []) + \
-        [team for team, ours in spec.event_names.items() if ours == "support"]
-
-    def named(names: list[str]) -> str:
-        if "event" not in cols or not names:
-            return "FALSE"
-        return f"coalesce(event IN ({', '.join(sql_literal(n) for n in names)}), FALSE)"
-
-    literal = {"$now": f"TIMESTAMPTZ {sql_literal(now_end.isoformat())}",
-               "$end": f"TIMESTAMPTZ {sql_literal(as_of_end.isoformat())}"}
-    rules = _case([
-        ("missing_key", "r.user_id IS NULL"),
-        ("missing_time", "r.timestamp IS NULL"),
-        ("not_in_experiment", "a.user_id IS NULL"),
-        ("exact_duplicate", "r._gl_dup > 1"),
-        ("future", "r.timestamp >= $now"),
-        ("before_assignment", f"r.timestamp < a.assigned_at AND NOT {pre_used}"),
-        ("after_analysis_date", "r.timestamp >= $end"),
-    ])
-    for name, value in literal.items():
-        rules = rules.replace(name, value)
-    ed.con.execute(f"""
-        CREATE OR REPLACE TEMP VIEW ledger_activity AS
-        WITH r AS (SELECT *, row_number() OVER (PARTITION BY {", ".join(sql_identifier(c) for c in cols)}) AS _gl_dup,
-                          {local_day_sql(ed, "activity", "timestamp", spec.timezone)} AS _gl_day
-                   FROM activity)
-        SELECT r.* EXCLUDE (_gl_dup), r.timestamp < a.assigned_at AS _gl_pre, a.uk AS _gl_uk, {rules} AS _gl_reason
-        FROM r LEFT JOIN exp_assigned a USING (user_id)""")
-    ed.con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE ledger_activity_days AS
-        SELECT _gl_reason, _gl_uk AS uk, _gl_day AS day, coalesce(_gl_pre, FALSE) AS pre, count(*) AS events,
-               bool_or({named(goal_names)}) AS goal, bool_or({named(support_names)}) AS support,
-               min(CASE WHEN _gl_reason IS NOT NULL THEN {_example_sql(cols)} END) AS example
-        FROM ledger_activity GROUP BY ALL""")
-    con.execute("CREATE OR REPLACE TEMP VIEW exp_activity_days AS SELECT uk, day, pre, events, goal, support "
-                "FROM ledger_activity_days WHERE _gl_reason IS NULL")
-    con.execute("CREATE OR REPLACE TEMP VIEW exp_activity AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) "
-                "FROM ledger_activity WHERE _gl_reason IS NULL AND NOT _gl_pre")
-    con.execute("CREATE OR REPLACE TEMP VIEW exp_activity_pre AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) "
-                "FROM ledger_activity WHERE _gl_reason IS NULL AND _gl_pre")
+    classify_activity(ed, spec, as_of_end, now_end, activity_columns)
 
     # users: one row per assigned user (the first by its values when a user has several)
     if ed.has("users"):
@@ -361,6 +323,157 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
             FROM s LEFT JOIN exp_assigned a USING (user_id)""")
         con.execute("CREATE OR REPLACE TEMP VIEW exp_user_attrs AS SELECT * EXCLUDE (_gl_reason) "
                     "FROM ledger_users WHERE _gl_reason IS NULL")
+
+
+def row_hash_sql(cols: list[str], alias: str = "") -> str:
+    """SQL: a hash of every column of a row (NULLs included), to find rows that may be copies."""
+    return f"hash({', '.join(alias + sql_identifier(c) for c in cols)})"
+
+
+def build_exact_copies(ed: EventData, table: str, cols: list[str]) -> str:
+    """Create ``ledger_<table>_copies``: the rows whose hash of every column repeats, grouped on
+    every column (exactly: rows that only share a hash stay apart), with their number of copies
+    ``_gl_copies``. Usually a few thousand rows: the exact-duplicate rule needs no window or sort
+    over the whole table, only this hash aggregate. Returns the table's name."""
+    name = f"ledger_{table}_copies"
+    col_sql = ", ".join(sql_identifier(c) for c in cols)
+    h = row_hash_sql(cols)
+    ed.con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {name} AS
+        WITH h AS (SELECT {h} AS _gl_h FROM {table} GROUP BY 1 HAVING count(*) > 1)
+        SELECT {col_sql}, {h} AS _gl_h, CAST(count(*) AS BIGINT) AS _gl_copies
+        FROM {table} WHERE {h} IN (SELECT _gl_h FROM h) GROUP BY ALL""")
+    return name
+
+
+def deduplicated_sql(table: str, cols: list[str], copies: str) -> str:
+    """SQL: ``table``'s rows with ``_gl_n`` (rows this row stands for) and ``_gl_copy`` (TRUE: the
+    2nd and later copies of a row present several times, counted by ``_gl_n``).
+
+    Each row not in ``copies`` (:func:`build_exact_copies`) once, then each row of ``copies``
+    once as itself and once standing for its other copies. Copies are identical, so every rule
+    gives them the same reason; the exact-duplicate rule then takes all copies but one, which is
+    what ``row_number() OVER (PARTITION BY every column) > 1`` gives, without the window."""
+    col_sql = ", ".join(sql_identifier(c) for c in cols)
+    t_cols = ", ".join("t." + sql_identifier(c) for c in cols)
+    return f"""SELECT {t_cols}, CAST(1 AS BIGINT) AS _gl_n, FALSE AS _gl_copy
+                   FROM (SELECT *, {row_hash_sql(cols)} AS _gl_h FROM {table}) t
+                   LEFT JOIN (SELECT DISTINCT _gl_h FROM {copies}) c ON c._gl_h = t._gl_h WHERE c._gl_h IS NULL
+                   UNION ALL SELECT {col_sql}, CAST(1 AS BIGINT), FALSE FROM {copies}
+                   UNION ALL SELECT {col_sql}, _gl_copies - 1, TRUE FROM {copies} WHERE _gl_copies > 1"""
+
+
+def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, now_end: dt.datetime,
+                      activity_columns: Mapping[str, str] | None = None) -> None:
+    """Classify the activity rows and reduce them, in one aggregate, to one row per reason and,
+    for the rows used, per user (``ledger_activity_users``).
+
+    A used user's row holds: ``_gl_events`` (rows), ``_gl_days<k>`` (the user's active days after
+    assignment as bitmaps, :mod:`guidelab.daybits`, day 0 = the local assignment day),
+    ``pre_active_days`` (distinct active days in the CUPED pre-period), ``first_goal_day`` /
+    ``first_support_day``, and ``activity_columns`` (name -> an aggregate of the metric registry
+    over the rows, columns ``day``, ``sessions``, ``is_goal``, ``is_support``: NULL on
+    pre-period rows; each row stands for one activity row). The rows left out have one row per
+    reason with their count and the smallest example. The per-row classification stays the view
+    ``ledger_activity`` (same reasons; ``tests/test_ledger.py`` checks they agree).
+    """
+    con = ed.con
+    cols = _columns(ed, "activity")
+    lookback = int(spec.statistics.cuped_lookback_days)
+    day_sql = local_day_sql(ed, "activity", "timestamp", spec.timezone)
+    # _gl_day: each row's local day, computed once per row (the pre-period rule, the
+    # reduction and the metrics read it; no time-zone cast in a join condition)
+    pre_used = (f"(r._gl_day >= a.assigned_day - INTERVAL {lookback} DAY AND r._gl_day < a.assigned_day)"
+                if spec.statistics.cuped else "FALSE")
+    goal_names = ([spec.goal_event] if spec.goal_event else []) + \
+        [team for team, ours in spec.event_names.items() if ours == "goal"]
+    support_names = ([spec.support_event] if spec.support_event else []) + \
+        [team for team, ours in spec.event_names.items() if ours == "support"]
+
+    def named(names: list[str]) -> str:
+        if "event" not in cols or not names:
+            return "FALSE"
+        return f"coalesce(c.event IN ({', '.join(sql_literal(n) for n in names)}), FALSE)"
+
+    literal = {"$now": f"TIMESTAMPTZ {sql_literal(now_end.isoformat())}",
+               "$end": f"TIMESTAMPTZ {sql_literal(as_of_end.isoformat())}"}
+
+    def rules(duplicate: str, codes: bool = False) -> str:
+        rule_list = [
+            ("missing_key", "r.user_id IS NULL"),
+            ("missing_time", "r.timestamp IS NULL"),
+            ("not_in_experiment", "a.user_id IS NULL"),
+            ("exact_duplicate", duplicate),
+            ("future", "r.timestamp >= $now"),
+            ("before_assignment", f"r.timestamp < a.assigned_at AND NOT {pre_used}"),
+            ("after_analysis_date", "r.timestamp >= $end"),
+        ]
+        sql = _case_codes(rule_list) if codes else _case(rule_list)
+        for name, value in literal.items():
+            sql = sql.replace(name, value)
+        return sql
+
+    # the per-row classification, for inspection (its reasons are those of the reduction below)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW ledger_activity AS
+        WITH r AS (SELECT *, row_number() OVER (PARTITION BY {", ".join(sql_identifier(c) for c in cols)}) AS _gl_dup,
+                          {day_sql} AS _gl_day
+                   FROM activity)
+        SELECT r.* EXCLUDE (_gl_dup), r.timestamp < a.assigned_at AS _gl_pre, a.uk AS _gl_uk,
+               {rules("r._gl_dup > 1")} AS _gl_reason
+        FROM r LEFT JOIN exp_assigned a USING (user_id)""")
+
+    # the bitmaps cover days 0 .. the analysis date minus the first assignment day (a used row
+    # is after its user's assignment and before the analysis date ends)
+    as_of = as_of_end.astimezone(spec.tz).date() - dt.timedelta(days=1)
+    first_day = con.execute("SELECT min(assigned_day) FROM exp_assigned").fetchone()[0]
+    span = (as_of - first_day).days + 1 if first_day is not None else 1
+    words = daybits.words_for(span)
+    copies = build_exact_copies(ed, "activity", cols)
+    post = "(d._gl_used AND NOT d._gl_pre)"
+    pre = "(d._gl_used AND d._gl_pre)"
+    bits = ", ".join(f"{agg} AS _gl_days{k}" for k, agg in enumerate(daybits.bit_or_words("d._gl_off", words, post)))
+    pre_words = daybits.words_for(lookback)
+    pre_count = " + ".join(f"coalesce(CAST(bit_count({agg}) AS INTEGER), 0)"
+                           for agg in daybits.bit_or_words("(-1 - d._gl_off)", pre_words, pre))
+    registry_cols = "".join(f", {agg} AS {name}" for name, agg in (activity_columns or {}).items())
+    # one integer group key: a used row's user key (>= 1), or its reason's code (< 0, _case_codes)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE ledger_activity_users AS
+        WITH r AS (SELECT *, {day_sql} AS _gl_day FROM ({deduplicated_sql("activity", cols, copies)})),
+        c AS (
+            SELECT r.*, a.uk AS _gl_uk, coalesce(r.timestamp < a.assigned_at, FALSE) AS _gl_pre,
+                   datediff('day', a.assigned_day, r._gl_day) AS _gl_off,
+                   {rules("r._gl_copy", codes=True)} AS _gl_code
+            FROM r LEFT JOIN exp_assigned a USING (user_id)),
+        d AS (  -- day, sessions, is_goal, is_support: the registry's columns, NULL on the pre-period's rows
+            SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key, c._gl_code IS NULL AS _gl_used, c._gl_n, c._gl_pre, c._gl_off,
+                   CASE WHEN c._gl_code IS NOT NULL THEN {_example_sql(cols, "c.")} END AS _gl_example,
+                   CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN c._gl_off END AS day,
+                   CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN 1 END AS sessions,
+                   CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN {named(goal_names)} END AS is_goal,
+                   CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN {named(support_names)} END AS is_support
+            FROM c),
+        g AS (
+            SELECT d._gl_key, CAST(sum(d._gl_n) AS BIGINT) AS _gl_events, min(d._gl_example) AS _gl_example,
+                   {bits}, ({pre_count}) AS pre_active_days,
+                   min(day) FILTER (WHERE is_goal) AS first_goal_day,
+                   min(day) FILTER (WHERE is_support) AS first_support_day{registry_cols}
+            FROM d GROUP BY d._gl_key)
+        SELECT {_reason_of_code("g._gl_key")} AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
+               g.* EXCLUDE (_gl_key)
+        FROM g""")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW exp_activity_users AS SELECT * EXCLUDE (_gl_reason, _gl_example) "
+                "FROM ledger_activity_users WHERE _gl_reason IS NULL")
+    con.execute("CREATE OR REPLACE TEMP VIEW exp_activity AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) "
+                "FROM ledger_activity WHERE _gl_reason IS NULL AND NOT _gl_pre")
+    con.execute("CREATE OR REPLACE TEMP VIEW exp_activity_pre AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) "
+                "FROM ledger_activity WHERE _gl_reason IS NULL AND _gl_pre")
+
+
+def activity_day_words(ed: EventData) -> int:
+    """How many ``_gl_days<k>`` bitmap words ``exp_activity_users`` has."""
+    return sum(1 for r in ed.con.execute("DESCRIBE ledger_activity_users").fetchall() if r[0].startswith("_gl_days"))
 
 
 @dataclass(frozen=True)
@@ -408,8 +521,8 @@ def row_ledger(ed: EventData) -> RowLedger:
         if not ed.has(name):
             continue
         cols = [c for c in _columns(ed, name)]
-        if name == "activity":  # activity is stored reduced by user and day (classify_rows)
-            rows = ed.con.execute("SELECT _gl_reason, sum(events), min(example) FROM ledger_activity_days "
+        if name == "activity":  # activity is stored reduced per reason and user (classify_activity)
+            rows = ed.con.execute("SELECT _gl_reason, sum(_gl_events), min(_gl_example) FROM ledger_activity_users "
                                   "GROUP BY 1").fetchall()
         else:  # the example text only of rows left out (an aggregate's FILTER still builds it for every row)
             examples = dict(ed.con.execute(f"SELECT _gl_reason, min({_example_sql(cols)}) FROM ledger_{name} "

@@ -108,7 +108,10 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     con = ed.con
     end = as_of_end_utc(spec, as_of)
     require_assignments(ed, spec)
-    classify_rows(ed, spec, end, now_end_utc(spec, today or local_today(spec)))
+    extra = user_columns([m for m, _ in spec.metric_defs()])  # the columns the spec's metrics need
+    # the registry's activity columns are aggregated in the activity reduction itself (one pass)
+    classify_rows(ed, spec, end, now_end_utc(spec, today or local_today(spec)),
+                  {c.name: c.aggregate for c in extra.values() if c.source == "activity"})
     variants_sql = ", ".join(sql_literal(k) for k in spec.variant_keys)
     checks: list[DataCheck] = []
 
@@ -124,9 +127,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     share = multi / max(total, 1)
     checks.append(DataCheck.of("multiple_variants", share <= 0.001, n=multi))
 
-    extra = user_columns([m for m, _ in spec.metric_defs()])  # the columns the spec's metrics need
     guide_cols = "".join(f", {c.aggregate} AS {c.name}" for c in extra.values() if c.source == "guide_events")
-    active_cols = "".join(f", {c.aggregate} AS {c.name}" for c in extra.values() if c.source == "activity")
     extra_select = "".join(f", coalesce({'gx' if c.source == 'guide_events' else 'af'}.{c.name}, {c.default}) "
                            f"AS {c.name}" for c in extra.values())
     build_reductions(ed, spec)
@@ -147,18 +148,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
             FROM exp_guide_user g WHERE own GROUP BY uk
         ), ox AS (
             SELECT uk, count(*) AS guides_shown FROM exp_guide_user WHERE shown_in_period GROUP BY uk
-        ), a AS (  -- the pre-period's days count as pre_active_days; every other column is NULL on them
-            SELECT d.uk, d.pre AS pre_day,
-                   CASE WHEN NOT d.pre THEN datediff('day', u2.assigned_day, d.day) END AS day,
-                   CASE WHEN NOT d.pre THEN d.events END AS sessions,  -- the activity rows of the day (registry aggregates sum it)
-                   CASE WHEN NOT d.pre THEN d.goal END AS is_goal,  -- the registry's names (docs/metrics.md)
-                   CASE WHEN NOT d.pre THEN d.support END AS is_support
-            FROM exp_activity_days d JOIN exp_assigned u2 USING (uk)
-        ), af AS (
-            SELECT uk, count_if(pre_day) AS pre_active_days, min(day) FILTER (WHERE is_goal) AS first_goal_day,
-                   min(day) FILTER (WHERE is_support) AS first_support_day{active_cols}
-            FROM a GROUP BY uk
-        )
+        ), af AS (SELECT * FROM exp_activity_users)  -- one row per user with activity (guidelab.ledger.classify_activity)
         SELECT u2.uk, u2.user_id, u2.variant, u2.assigned_at, u2.assigned_day,
                datediff('day', u2.assigned_day, $asof) AS observed_days,
                coalesce(gf.shown, FALSE) AS shown, coalesce(gf.opened, FALSE) AS opened,

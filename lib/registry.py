@@ -32,13 +32,15 @@ period), ``shown_n`` / ``clicked_n`` (impressions and clicks), ``pre_active_days
 covariate). A metric that needs more declares :class:`UserColumn` s, aggregates over one user's
 rows of a per-user reduction:
 
-* ``activity``: the user's activity after assignment, one row per activity row or per active day
-  (an aggregate must give the same result at either grain: ``bool_or``, ``min``, ``max``,
-  ``count(DISTINCT day)``, ``sum(sessions)``; never ``count(*)``), columns ``day`` (days since the
-  local assignment day), ``sessions`` (activity rows the row stands for), ``is_goal`` and
-  ``is_support`` (a goal / support event among them). The same pass counts the CUPED pre-period's
-  active days: on those rows every one of these columns is NULL, which aggregates skip (so an
-  aggregate must also ignore NULL rows: no ``count(*)``, no ``coalesce`` of ``day``);
+* ``activity``: the user's activity after assignment, one row per activity row (an aggregate
+  should not depend on the grain: ``bool_or``, ``min``, ``max``, ``sum(sessions)``, distinct days
+  through :func:`guidelab.daybits.distinct_days_aggregate` (a distinct count over 10M rows is
+  slow); never ``count(*)``), columns ``day`` (days since the local assignment day), ``sessions``
+  (activity rows the row stands for: 1), ``is_goal`` and ``is_support`` (the row is a goal /
+  support event). It runs in the same aggregate as the row ledger of activity
+  (:func:`guidelab.ledger.classify_activity`), which also sees the CUPED pre-period's rows and
+  the rows left out: on those rows every one of these columns is NULL, which aggregates skip (so
+  an aggregate must also ignore NULL rows: no ``count(*)``, no ``coalesce`` of ``day``);
 * ``guide_events``: one row per event of the experiment's own guides, columns ``ev`` (guidelab's
   event name) and ``step``.
 """
@@ -48,6 +50,8 @@ import contextlib
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator, Literal, Mapping
+
+from .daybits import distinct_days_aggregate
 
 if TYPE_CHECKING:  # the spec imports this module: no import at run time
     from .experiment import ExperimentSpec
@@ -537,7 +541,7 @@ register(MetricEntry(
     labels={"en": "active days per user in {days} days", "ja": "{days}日間の1人あたりアクティブ日数"},
     sql=_active_days_sql,
     columns=lambda m: (UserColumn(f"active_days_d{int(m.days)}", "activity",  # type: ignore[arg-type]
-                                  f"count(DISTINCT day) FILTER (WHERE day BETWEEN 1 AND {int(m.days)})", "0"),),  # type: ignore[arg-type]
+                                  distinct_days_aggregate("day", 1, int(m.days)), "0"),),  # type: ignore[arg-type]
     description="distinct active days among days 1..N per user; users with N complete days"))
 
 register(MetricEntry(

@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from .daybits import has_day
 from .events import EventData
 from .experiment import ExperimentSpec
+from .ledger import activity_day_words
 
 
 @dataclass(frozen=True)
@@ -37,11 +39,14 @@ def retention_curve_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date, 
             SELECT o.variant, d.range AS day, CAST(sum(o.n) AS BIGINT) AS n
             FROM o, range(0, {horizon + 1}) d
             WHERE o.observed >= d.range GROUP BY ALL""").fetchall()
-    active = con.execute(  # exp_activity_days: one row per user and local day (guidelab.metrics.build_reductions)
-        f"""SELECT variant, day, count(*) FROM (
-              SELECT u.variant, u.observed_days, datediff('day', u.assigned_day, d.day) AS day
-              FROM exp_activity_days d JOIN exp_users u USING (uk) WHERE NOT d.pre) a
-            WHERE day BETWEEN 0 AND {horizon} AND observed_days >= day GROUP BY ALL""").fetchall()
+    # active users per day: the day bits of each user's activity (guidelab.ledger.classify_activity),
+    # counted per arm among the users whose day is complete
+    words = activity_day_words(ed)
+    sums = ", ".join(f"CAST(sum(CASE WHEN u.observed_days >= {d} AND {has_day('a._gl_days', words, d)} THEN 1 ELSE 0 END) "
+                     f"AS BIGINT)" for d in range(horizon + 1))
+    per_arm = con.execute(f"SELECT u.variant, {sums} FROM exp_activity_users a JOIN exp_users u USING (uk) "
+                          "GROUP BY u.variant").fetchall()
+    active = [(row[0], d, n) for row in per_arm for d, n in enumerate(row[1:]) if n]
     out: dict[str, dict[int, tuple[int, int]]] = {k: {} for k in spec.variant_keys}
     act = {(v, int(d)): int(c) for v, d, c in active}
     for v, d, n in matured:

@@ -412,18 +412,24 @@ ACTIVITY_COPIES = [  # (user, timestamp, event, expected reason): rows present t
 
 
 def test_activity_reduction_counts_copies_like_the_per_row_view(spec, export):
-    """The stored activity reduction (rows per reason, user, local day and period) holds every
-    row with the reason the per-row classification gives it, rows present several times included."""
+    """The stored activity reduction (rows per reason and, for the rows used, per user, with each
+    user's active days as bits) holds every row with the reason the per-row classification (a
+    window over every column) gives it, rows present several times included."""
     _write(export / "activity.csv", "user_id,timestamp,event", [r[:-1] for r in ACTIVITY_COPIES])
     ed = open_event_data(export)
     try:
         counts = compute_counts(ed, spec, today=TODAY)
-        per_row = ed.con.execute("SELECT _gl_reason, _gl_uk, _gl_day, coalesce(_gl_pre, FALSE), count(*) "
+        per_row = ed.con.execute("SELECT _gl_reason, CASE WHEN _gl_reason IS NULL THEN _gl_uk END, count(*) "
                                  "FROM ledger_activity GROUP BY ALL").fetchall()
-        stored = ed.con.execute("SELECT _gl_reason, uk, day, pre, events FROM ledger_activity_days").fetchall()
+        stored = ed.con.execute("SELECT _gl_reason, uk, _gl_events FROM ledger_activity_users").fetchall()
+        days = ed.con.execute("SELECT _gl_uk, list(DISTINCT datediff('day', a.assigned_day, _gl_day) ORDER BY 1) "
+                              "FROM ledger_activity JOIN exp_assigned a ON a.uk = _gl_uk "
+                              "WHERE _gl_reason IS NULL AND NOT _gl_pre GROUP BY 1").fetchall()
+        bits = dict(ed.con.execute("SELECT uk, _gl_days0 FROM exp_activity_users").fetchall())
     finally:
         ed.close()
-    assert {tuple(r[:4]): r[4] for r in stored} == {tuple(r[:4]): r[4] for r in per_row}
+    assert {tuple(r[:2]): r[2] for r in stored} == {tuple(r[:2]): r[2] for r in per_row}
+    assert days and {uk: sum(1 << d for d in ds) for uk, ds in days} == {uk: b for uk, b in bits.items() if b}
     tl = counts.ledger.table("activity")
     assert tl.rows_read == len(ACTIVITY_COPIES)
     assert tl.rows_used == sum(1 for r in ACTIVITY_COPIES if r[-1] is None)
