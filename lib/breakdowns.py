@@ -103,7 +103,7 @@ def funnel_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> dict[s
         if guide is None or len(guide.steps) < 2:
             continue
         k = len(guide.steps)
-        rows = ed.con.execute(  # exp_guide_user: one row per user and guide (guidelab.metrics.build_reductions)
+        rows = ed.con.execute(  # exp_guide_user: one row per user and guide (guidelab.ledger.classify_rows)
             f"""WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
                 SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, {k + 1}) r
                 WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1""",

@@ -1,15 +1,20 @@
 """The row ledger: for every table, the rows read, the rows used, and every row left out by reason.
 
-Each source row gets one reason code (or none, when the metrics use it) in one SQL pass per
-table, the first matching rule winning. The same classification feeds both the ledger and the
-metrics: :func:`classify_rows` writes the temp tables ``ledger_<table>`` (every source row
-plus ``_gl_reason``; for activity, the largest table, ``ledger_activity`` is a view and what is
-stored is its reduction ``ledger_activity_days``: rows per reason, user, local day and period)
-and what the metrics SQL reads (``exp_assigned`` with a dense integer user key ``uk``,
-``exp_activity_days``, ``exp_guide_events``, ``exp_guide_events_all``, ``exp_user_attrs``;
-the per-row views ``exp_activity`` and ``exp_activity_pre`` for inspection), so what is counted
-and what is reported cannot drift. The reason codes and the check thresholds are documented
-in ``data/README.md``. Each table is scanned once; local days come from
+Each source row gets one reason code (or none, when the metrics use it), the first matching rule
+winning. The same classification feeds both the ledger and the metrics: :func:`classify_rows`
+writes the temp tables ``ledger_assignments`` and ``ledger_users`` (every source row plus
+``_gl_reason``) and, for the two large tables, one aggregate each that is both the ledger's
+count and the metrics' reduction: ``ledger_activity_users`` (per reason left out, and per user
+used: rows, active days as bitmaps, pre-period days, first goal/support day, the registry's
+activity columns; :func:`classify_activity`) and ``ledger_guide_user`` (per reason left out, and
+per user and guide used). What the metrics SQL reads: ``exp_assigned`` (with a dense integer user
+key ``uk``), ``exp_activity_users``, ``exp_guide_user``, ``exp_user_attrs``. The per-row
+classifications of activity and guide events stay views (``ledger_activity``,
+``ledger_guide_events``; ``exp_activity``, ``exp_activity_pre``, ``exp_guide_events``,
+``exp_guide_events_all``) with the same reasons, so what is counted and what is reported cannot
+drift. Exact duplicates are found by a hash of every column, compared exactly where a hash
+repeats (:func:`build_exact_copies`), not by a window over whole tables. The reason codes and
+the check thresholds are documented in ``data/README.md``. Local days come from
 :func:`local_day_sql` (no per-row time-zone lookup, none inside a join condition).
 """
 from __future__ import annotations
@@ -280,24 +285,72 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
             out_of_range.append(f"(r.guide_id = {sql_literal(g.id)} AND {ev} = 'answered' AND r.value IS NOT NULL AND "
                                 f"coalesce({_whole_number('r.value')} NOT BETWEEN {int(lo)} AND {int(hi)}, TRUE))")
     events_sql = ", ".join(sql_literal(e) for e in GUIDE_EVENTS)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE ledger_guide_events AS
-        WITH r AS (SELECT *, row_number() OVER (PARTITION BY {", ".join(sql_identifier(c) for c in cols)}) AS _gl_dup,
-                          {local_day_sql(ed, "guide_events", "timestamp", spec.timezone)} AS _gl_day
-                   FROM guide_events)
-        SELECT r.* EXCLUDE (_gl_dup), r.guide_id IN ({guides_sql}) AS _gl_own, a.uk AS _gl_uk, {_case([
+    instants = {"$now": f"TIMESTAMPTZ {sql_literal(now_end.isoformat())}",
+                "$end": f"TIMESTAMPTZ {sql_literal(as_of_end.isoformat())}"}
+
+    def guide_rules(duplicate: str, codes: bool = False) -> str:
+        rule_list = [
             ("missing_key", "r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL"),
             ("missing_time", "r.timestamp IS NULL"),
             ("other_guide", f"r.guide_id NOT IN ({guides_sql}) AND NOT {ox_used}"),
             ("not_in_experiment", "a.user_id IS NULL"),
-            ("exact_duplicate", "r._gl_dup > 1"),
+            ("exact_duplicate", duplicate),
             ("future", "r.timestamp >= $now"),
             ("before_assignment", "r.timestamp < a.assigned_at"),
             ("after_analysis_date", "r.timestamp >= $end"),
             ("unknown_event", f"r.guide_id IN ({guides_sql}) AND {ev} NOT IN ({events_sql})"),
             ("out_of_range", " OR ".join(out_of_range) or "FALSE"),
-        ])} AS _gl_reason
-        FROM r LEFT JOIN exp_assigned a USING (user_id)""", params)
+        ]
+        sql = _case_codes(rule_list) if codes else _case(rule_list)
+        for name, value in instants.items():
+            sql = sql.replace(name, value)
+        return sql
+
+    day_sql = local_day_sql(ed, "guide_events", "timestamp", spec.timezone)
+    # the per-row classification, a view (the survey scores and inspection read it)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW ledger_guide_events AS
+        WITH r AS (SELECT *, row_number() OVER (PARTITION BY {", ".join(sql_identifier(c) for c in cols)}) AS _gl_dup,
+                          {day_sql} AS _gl_day
+                   FROM guide_events)
+        SELECT r.* EXCLUDE (_gl_dup), r.guide_id IN ({guides_sql}) AS _gl_own, a.uk AS _gl_uk,
+               {guide_rules("r._gl_dup > 1")} AS _gl_reason
+        FROM r LEFT JOIN exp_assigned a USING (user_id)""")
+    # what is stored: one aggregate, per reason left out and, for the rows used, per user and guide
+    # (exp_guide_user: the guide event flags, impressions, clicks, the last step shown, the
+    # first shown and completed instants, shown within the over-exposure period); the same
+    # reasons as the view (exact duplicates from build_exact_copies, no window)
+    copies = build_exact_copies(ed, "guide_events", cols)
+    has_step = "step" in cols
+    flags = ", ".join(f"bool_or(e.ev = {sql_literal(x)}) AS {x}" for x in GUIDE_EVENTS)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE ledger_guide_user AS
+        WITH r AS (SELECT *, {day_sql} AS _gl_day FROM ({deduplicated_sql("guide_events", cols, copies)})),
+        c AS (
+            SELECT r.*, a.uk AS _gl_uk, a.assigned_day, {guide_rules("r._gl_copy", codes=True)} AS _gl_code
+            FROM r LEFT JOIN exp_assigned a USING (user_id)),
+        e AS (
+            SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key, CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
+                   c._gl_n, CASE WHEN c._gl_code IS NOT NULL THEN {_example_sql(cols, "c.")} END AS _gl_example,
+                   c.guide_id IN ({guides_sql}) AS own, c.timestamp, {event_map_sql(spec, "c.event")} AS ev,
+                   {"TRY_CAST(c.step AS INTEGER)" if has_step else "CAST(NULL AS INTEGER)"} AS raw_step,
+                   {"coalesce(TRY_CAST(c.step AS INTEGER), 1)" if has_step else "1"} AS step,
+                   datediff('day', c.assigned_day, c._gl_day) AS day
+            FROM c),
+        g AS (
+            SELECT _gl_key, guide_id, CAST(sum(e._gl_n) AS BIGINT) AS _gl_events, min(e._gl_example) AS _gl_example,
+                   bool_or(own) AS own, {flags},
+                   count_if(e.ev = 'shown' AND e.step = 1) AS shown_n, count_if(e.ev = 'clicked') AS clicked_n,
+                   max(e.raw_step) FILTER (WHERE e.ev = 'shown') AS max_shown_step,
+                   min(e.timestamp) FILTER (WHERE e.ev = 'shown') AS first_shown,
+                   min(e.timestamp) FILTER (WHERE e.ev = 'completed') AS first_completed,
+                   bool_or(e.ev = 'shown' AND e.day < {int(spec.over_exposure.period_days)}) AS shown_in_period
+            FROM e GROUP BY _gl_key, guide_id)
+        SELECT {_reason_of_code("g._gl_key")} AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
+               g.* EXCLUDE (_gl_key)
+        FROM g""")
+    con.execute("CREATE OR REPLACE TEMP VIEW exp_guide_user AS SELECT * EXCLUDE (_gl_reason, _gl_events, _gl_example) "
+                "FROM ledger_guide_user WHERE _gl_reason IS NULL")
     con.execute("CREATE OR REPLACE TEMP VIEW exp_guide_events_all AS "
                 "SELECT * EXCLUDE (_gl_reason, _gl_own, _gl_uk, _gl_day) FROM ledger_guide_events WHERE _gl_reason IS NULL")
     con.execute("CREATE OR REPLACE TEMP VIEW exp_guide_events AS "
@@ -463,7 +516,7 @@ def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetim
         SELECT {_reason_of_code("g._gl_key")} AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
                g.* EXCLUDE (_gl_key)
         FROM g""")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW exp_activity_users AS SELECT * EXCLUDE (_gl_reason, _gl_example) "
+    con.execute("CREATE OR REPLACE TEMP VIEW exp_activity_users AS SELECT * EXCLUDE (_gl_reason, _gl_example) "
                 "FROM ledger_activity_users WHERE _gl_reason IS NULL")
     con.execute("CREATE OR REPLACE TEMP VIEW exp_activity AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) "
                 "FROM ledger_activity WHERE _gl_reason IS NULL AND NOT _gl_pre")
@@ -523,6 +576,9 @@ def row_ledger(ed: EventData) -> RowLedger:
         cols = [c for c in _columns(ed, name)]
         if name == "activity":  # activity is stored reduced per reason and user (classify_activity)
             rows = ed.con.execute("SELECT _gl_reason, sum(_gl_events), min(_gl_example) FROM ledger_activity_users "
+                                  "GROUP BY 1").fetchall()
+        elif name == "guide_events":  # stored reduced per reason, user and guide (classify_rows)
+            rows = ed.con.execute("SELECT _gl_reason, sum(_gl_events), min(_gl_example) FROM ledger_guide_user "
                                   "GROUP BY 1").fetchall()
         else:  # the example text only of rows left out (an aggregate's FILTER still builds it for every row)
             examples = dict(ed.con.execute(f"SELECT _gl_reason, min({_example_sql(cols)}) FROM ledger_{name} "

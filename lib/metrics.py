@@ -130,7 +130,6 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     guide_cols = "".join(f", {c.aggregate} AS {c.name}" for c in extra.values() if c.source == "guide_events")
     extra_select = "".join(f", coalesce({'gx' if c.source == 'guide_events' else 'af'}.{c.name}, {c.default}) "
                            f"AS {c.name}" for c in extra.values())
-    build_reductions(ed, spec)
     flags = ",\n".join(f"bool_or(g.{e}) AS {e}" for e in GUIDE_EVENTS)
     has_step = "step" in _cols(ed, "guide_events")
     # a registry column over single guide events (none today): its own pass over them
@@ -174,40 +173,6 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
         activity_rows = con.execute("SELECT count(*) FROM activity").fetchone()[0]
     checks.append(DataCheck.of("activity_present", activity_rows > 0, n=int(activity_rows)))
     return checks
-
-
-def build_reductions(ed: EventData, spec: ExperimentSpec) -> None:
-    """Reduce the classified rows once each, keyed by the dense user key ``uk`` of ``exp_assigned``.
-
-    ``exp_activity_days`` (made by :func:`guidelab.ledger.classify_rows` with the row ledger):
-    one row per user, local day and period (``pre``: the CUPED pre-period, else after
-    assignment) with the rows of that day (``events``) and whether the goal or the support event
-    happened on it. ``exp_guide_user``: one row per user and guide with
-    the guide event flags, impressions (first step shown), clicks, the last step shown, the first
-    shown and completed instants, and whether the guide was shown within the over-exposure
-    period. Every per-user flag, the pre-period covariate, the retention curves, the funnels and
-    stickiness are derived from these two tables; the event tables are not scanned again.
-    Run after :func:`guidelab.ledger.classify_rows`.
-    """
-    con = ed.con
-    has_step = "step" in _cols(ed, "guide_events")
-    flags = ", ".join(f"bool_or(e.ev = {sql_literal(x)}) AS {x}" for x in GUIDE_EVENTS)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE exp_guide_user AS
-        WITH e AS (
-            SELECT g._gl_uk AS uk, g.guide_id, g._gl_own AS own, g.timestamp, {event_map_sql(spec, "g.event")} AS ev,
-                   {"TRY_CAST(g.step AS INTEGER)" if has_step else "CAST(NULL AS INTEGER)"} AS raw_step,
-                   {"coalesce(TRY_CAST(g.step AS INTEGER), 1)" if has_step else "1"} AS step,
-                   datediff('day', a.assigned_day, g._gl_day) AS day
-            FROM ledger_guide_events g JOIN exp_assigned a ON a.uk = g._gl_uk
-            WHERE g._gl_reason IS NULL)
-        SELECT uk, guide_id, bool_or(own) AS own, {flags},
-               count_if(e.ev = 'shown' AND e.step = 1) AS shown_n, count_if(e.ev = 'clicked') AS clicked_n,
-               max(e.raw_step) FILTER (WHERE e.ev = 'shown') AS max_shown_step,
-               min(e.timestamp) FILTER (WHERE e.ev = 'shown') AS first_shown,
-               min(e.timestamp) FILTER (WHERE e.ev = 'completed') AS first_completed,
-               bool_or(e.ev = 'shown' AND e.day < {int(spec.over_exposure.period_days)}) AS shown_in_period
-        FROM e GROUP BY uk, guide_id""")
 
 
 def _cols(ed: EventData, table: str) -> set[str]:
