@@ -25,8 +25,9 @@ from numbers import Integral
 from typing import Any, NamedTuple
 
 import numpy as np
-import statsmodels.api as sm
 from scipy.stats import t as student_t
+from statsmodels.regression.linear_model import WLS  # not statsmodels.api: it imports graphics, tsa, formulas (~1 s)
+from statsmodels.tools.tools import add_constant
 
 from ..serialize import Interval, ResultModel
 from ._common import (
@@ -89,7 +90,7 @@ def _trend_test(day_index: np.ndarray, effect: np.ndarray, var: np.ndarray) -> _
     effects lie exactly on a line (residual SS at rounding level) slope_se is 0 and p_value NaN.
     """
     w = 1.0 / var
-    fit = sm.WLS(effect, sm.add_constant(day_index.astype(float), has_constant="add"), weights=w).fit()
+    fit = WLS(effect, add_constant(day_index.astype(float), has_constant="add"), weights=w).fit()
     # effects exactly on a line (or all equal): the residual sum of squares is rounding noise
     exact = not (float(fit.ssr) > _EXACT_FIT_RTOL * float(np.sum(w * effect * effect)))
     slope_se = 0.0 if exact else float(fit.bse[1])
