@@ -438,6 +438,7 @@ def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetim
     # reduction and the metrics read it; no time-zone cast in a join condition)
     pre_used = (f"(r._gl_day >= a.assigned_day - INTERVAL {lookback} DAY AND r._gl_day < a.assigned_day)"
                 if spec.statistics.cuped else "FALSE")
+    pre_offsets = f"(r._gl_off >= -{lookback} AND r._gl_off < 0)" if spec.statistics.cuped else "FALSE"
     goal_names = ([spec.goal_event] if spec.goal_event else []) + \
         [team for team, ours in spec.event_names.items() if ours == "goal"]
     support_names = ([spec.support_event] if spec.support_event else []) + \
@@ -451,14 +452,14 @@ def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetim
     literal = {"$now": f"TIMESTAMPTZ {sql_literal(now_end.isoformat())}",
                "$end": f"TIMESTAMPTZ {sql_literal(as_of_end.isoformat())}"}
 
-    def rules(duplicate: str, codes: bool = False) -> str:
+    def rules(duplicate: str, codes: bool = False, pre: str = pre_used) -> str:
         rule_list = [
             ("missing_key", "r.user_id IS NULL"),
             ("missing_time", "r.timestamp IS NULL"),
             ("not_in_experiment", "a.user_id IS NULL"),
             ("exact_duplicate", duplicate),
             ("future", "r.timestamp >= $now"),
-            ("before_assignment", f"r.timestamp < a.assigned_at AND NOT {pre_used}"),
+            ("before_assignment", f"r.timestamp < a.assigned_at AND NOT {pre}"),
             ("after_analysis_date", "r.timestamp >= $end"),
         ]
         sql = _case_codes(rule_list) if codes else _case(rule_list)
@@ -494,11 +495,15 @@ def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetim
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ledger_activity_users AS
         WITH r AS (SELECT *, {day_sql} AS _gl_day FROM ({deduplicated_sql("activity", cols, copies)})),
-        c AS (
-            SELECT r.*, a.uk AS _gl_uk, coalesce(r.timestamp < a.assigned_at, FALSE) AS _gl_pre,
-                   datediff('day', a.assigned_day, r._gl_day) AS _gl_off,
-                   {rules("r._gl_copy", codes=True)} AS _gl_code
+        j AS (
+            SELECT r.*, a.user_id AS _gl_assigned_user, a.uk AS _gl_uk, a.assigned_at,
+                   datediff('day', a.assigned_day, r._gl_day) AS _gl_off
             FROM r LEFT JOIN exp_assigned a USING (user_id)),
+        c AS (  -- the rules of the view, with the pre-period as day offsets (the same days, integer compares)
+            SELECT r.*, coalesce(r.timestamp < r.assigned_at, FALSE) AS _gl_pre,
+                   {rules("r._gl_copy", codes=True, pre=pre_offsets).replace("a.user_id", "r._gl_assigned_user")
+                    .replace("a.assigned_at", "r.assigned_at")} AS _gl_code
+            FROM j r),
         d AS (  -- day, sessions, is_goal, is_support: the registry's columns, NULL on the pre-period's rows
             SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key, c._gl_code IS NULL AS _gl_used, c._gl_n, c._gl_pre, c._gl_off,
                    CASE WHEN c._gl_code IS NOT NULL THEN {_example_sql(cols, "c.")} END AS _gl_example,
