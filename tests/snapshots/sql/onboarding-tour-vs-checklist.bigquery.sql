@@ -183,7 +183,7 @@ ORDER BY
   b NULLS LAST;
 
 -- [12]
-CREATE OR REPLACE TEMPORARY TABLE ledger_guide_events AS
+CREATE OR REPLACE TEMPORARY VIEW ledger_guide_events AS
 WITH r AS (
   SELECT
     *,
@@ -207,11 +207,11 @@ SELECT
     THEN 'not_in_experiment'
     WHEN r._gl_dup > 1
     THEN 'exact_duplicate'
-    WHEN r.timestamp >= CAST('2026-11-30 15:00:00.000000+00:00' AS TIMESTAMP)
+    WHEN r.timestamp >= CAST('2026-11-30T15:00:00+00:00' AS TIMESTAMP)
     THEN 'future'
     WHEN r.timestamp < a.assigned_at
     THEN 'before_assignment'
-    WHEN r.timestamp >= CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP)
+    WHEN r.timestamp >= CAST('2026-10-28T15:00:00+00:00' AS TIMESTAMP)
     THEN 'after_analysis_date'
     WHEN r.guide_id IN ('onboarding-tour', 'onboarding-checklist')
     AND NOT CASE r.event
@@ -249,6 +249,253 @@ LEFT JOIN exp_assigned AS a
   USING (user_id);
 
 -- [13]
+CREATE OR REPLACE TEMPORARY TABLE ledger_guide_events_copies AS
+WITH h AS (
+  SELECT
+    hash(`user_id`, `guide_id`, `step`, `event`, `timestamp`) AS _gl_h
+  FROM guide_events
+  GROUP BY
+    1
+  HAVING
+    COUNT(*) > 1
+)
+SELECT
+  `user_id`,
+  `guide_id`,
+  `step`,
+  `event`,
+  `timestamp`,
+  hash(`user_id`, `guide_id`, `step`, `event`, `timestamp`) AS _gl_h,
+  CAST(COUNT(*) AS INT64) AS _gl_copies
+FROM guide_events
+WHERE
+  hash(`user_id`, `guide_id`, `step`, `event`, `timestamp`) IN (
+    SELECT
+      _gl_h
+    FROM h
+  )
+GROUP BY ALL;
+
+-- [14]
+CREATE OR REPLACE TEMPORARY TABLE ledger_guide_user AS
+WITH r AS (
+  SELECT
+    *,
+    CAST(TIMESTAMP_MICROS(epoch_us(`timestamp`) + 32400000000) AS DATE) AS _gl_day
+  FROM (
+    SELECT
+      t.`user_id`,
+      t.`guide_id`,
+      t.`step`,
+      t.`event`,
+      t.`timestamp`,
+      CAST(1 AS INT64) AS _gl_n,
+      FALSE AS _gl_copy
+    FROM (
+      SELECT
+        *,
+        hash(`user_id`, `guide_id`, `step`, `event`, `timestamp`) AS _gl_h
+      FROM guide_events
+    ) AS t
+    LEFT JOIN (
+      SELECT DISTINCT
+        _gl_h
+      FROM ledger_guide_events_copies
+    ) AS c
+      ON c._gl_h = t._gl_h
+    WHERE
+      c._gl_h IS NULL
+    UNION ALL
+    SELECT
+      `user_id`,
+      `guide_id`,
+      `step`,
+      `event`,
+      `timestamp`,
+      CAST(1 AS INT64),
+      FALSE
+    FROM ledger_guide_events_copies
+    UNION ALL
+    SELECT
+      `user_id`,
+      `guide_id`,
+      `step`,
+      `event`,
+      `timestamp`,
+      _gl_copies - 1,
+      TRUE
+    FROM ledger_guide_events_copies
+    WHERE
+      _gl_copies > 1
+  )
+), c AS (
+  SELECT
+    r.*,
+    a.uk AS _gl_uk,
+    a.assigned_day,
+    CASE
+      WHEN r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL
+      THEN -1
+      WHEN r.timestamp IS NULL
+      THEN -2
+      WHEN NOT r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AND NOT FALSE
+      THEN -4
+      WHEN a.user_id IS NULL
+      THEN -5
+      WHEN r._gl_copy
+      THEN -6
+      WHEN r.timestamp >= CAST('2026-11-30T15:00:00+00:00' AS TIMESTAMP)
+      THEN -7
+      WHEN r.timestamp < a.assigned_at
+      THEN -8
+      WHEN r.timestamp >= CAST('2026-10-28T15:00:00+00:00' AS TIMESTAMP)
+      THEN -9
+      WHEN r.guide_id IN ('onboarding-tour', 'onboarding-checklist')
+      AND NOT CASE r.event
+        WHEN 'app_session'
+        THEN 'activity'
+        WHEN 'tour_closed'
+        THEN 'dismissed'
+        WHEN 'tour_cta_clicked'
+        THEN 'clicked'
+        WHEN 'tour_finished'
+        THEN 'completed'
+        WHEN 'tour_opened'
+        THEN 'opened'
+        WHEN 'tour_step_viewed'
+        THEN 'shown'
+        ELSE r.event
+      END IN ('shown', 'opened', 'clicked', 'dismissed', 'completed', 'opted_out', 'answered')
+      THEN -13
+      WHEN (
+        NOT r.step IS NULL
+        AND COALESCE(
+          (
+            CASE
+              WHEN SAFE_CAST(TRIM(CAST(r.step AS STRING)) AS FLOAT64) = FLOOR(SAFE_CAST(TRIM(CAST(r.step AS STRING)) AS FLOAT64))
+              THEN SAFE_CAST(TRIM(CAST(r.step AS STRING)) AS FLOAT64)
+            END
+          ) < 1,
+          TRUE
+        )
+      )
+      THEN -14
+    END AS _gl_code
+  FROM r
+  LEFT JOIN exp_assigned AS a
+    USING (user_id)
+), e AS (
+  SELECT
+    COALESCE(c._gl_code, c._gl_uk) AS _gl_key,
+    CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
+    c._gl_n,
+    CASE
+      WHEN NOT c._gl_code IS NULL
+      THEN CONCAT_WS(
+        ', ',
+        COALESCE('user_id=' || COALESCE(LEFT(CAST(c.`user_id` AS STRING), 60), 'NULL'), ''),
+        COALESCE('guide_id=' || COALESCE(LEFT(CAST(c.`guide_id` AS STRING), 60), 'NULL'), ''),
+        COALESCE('step=' || COALESCE(LEFT(CAST(c.`step` AS STRING), 60), 'NULL'), ''),
+        COALESCE('event=' || COALESCE(LEFT(CAST(c.`event` AS STRING), 60), 'NULL'), ''),
+        COALESCE('timestamp=' || COALESCE(LEFT(CAST(c.`timestamp` AS STRING), 60), 'NULL'), '')
+      )
+    END AS _gl_example,
+    c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own,
+    c.timestamp,
+    CASE c.event
+      WHEN 'app_session'
+      THEN 'activity'
+      WHEN 'tour_closed'
+      THEN 'dismissed'
+      WHEN 'tour_cta_clicked'
+      THEN 'clicked'
+      WHEN 'tour_finished'
+      THEN 'completed'
+      WHEN 'tour_opened'
+      THEN 'opened'
+      WHEN 'tour_step_viewed'
+      THEN 'shown'
+      ELSE c.event
+    END AS ev,
+    SAFE_CAST(c.step AS INT64) AS raw_step,
+    COALESCE(SAFE_CAST(c.step AS INT64), 1) AS step,
+    DATE_DIFF(c._gl_day, c.assigned_day, DAY) AS day
+  FROM c
+), g AS (
+  SELECT
+    _gl_key,
+    guide_id,
+    CAST(SUM(e._gl_n) AS INT64) AS _gl_events,
+    MIN(e._gl_example) AS _gl_example,
+    LOGICAL_OR(own) AS own,
+    LOGICAL_OR(e.ev = 'shown') AS shown,
+    LOGICAL_OR(e.ev = 'opened') AS opened,
+    LOGICAL_OR(e.ev = 'clicked') AS clicked,
+    LOGICAL_OR(e.ev = 'dismissed') AS dismissed,
+    LOGICAL_OR(e.ev = 'completed') AS completed,
+    LOGICAL_OR(e.ev = 'opted_out') AS opted_out,
+    LOGICAL_OR(e.ev = 'answered') AS answered,
+    COUNTIF(e.ev = 'shown' AND e.step = 1) AS shown_n,
+    COUNTIF(e.ev = 'clicked') AS clicked_n,
+    MAX(IF(e.ev = 'shown', e.raw_step, NULL)) AS max_shown_step,
+    MIN(IF(e.ev = 'shown', e.timestamp, NULL)) AS first_shown,
+    MIN(IF(e.ev = 'completed', e.timestamp, NULL)) AS first_completed,
+    LOGICAL_OR(e.ev = 'shown' AND e.day < 7) AS shown_in_period
+  FROM e
+  GROUP BY
+    _gl_key,
+    guide_id
+)
+SELECT
+  CASE g._gl_key
+    WHEN -1
+    THEN 'missing_key'
+    WHEN -2
+    THEN 'missing_time'
+    WHEN -3
+    THEN 'other_experiment'
+    WHEN -4
+    THEN 'other_guide'
+    WHEN -5
+    THEN 'not_in_experiment'
+    WHEN -6
+    THEN 'exact_duplicate'
+    WHEN -7
+    THEN 'future'
+    WHEN -8
+    THEN 'before_assignment'
+    WHEN -9
+    THEN 'after_analysis_date'
+    WHEN -10
+    THEN 'unknown_variant'
+    WHEN -11
+    THEN 'multiple_arms'
+    WHEN -12
+    THEN 'repeated_assignment'
+    WHEN -13
+    THEN 'unknown_event'
+    WHEN -14
+    THEN 'out_of_range'
+    WHEN -15
+    THEN 'duplicate_user'
+    WHEN -16
+    THEN 'missing_unit'
+  END AS _gl_reason,
+  CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
+  g.*
+  EXCEPT (_gl_key)
+FROM g;
+
+-- [15]
+CREATE OR REPLACE TEMPORARY VIEW exp_guide_user AS
+SELECT
+  *
+  EXCEPT (_gl_reason, _gl_events, _gl_example)
+FROM ledger_guide_user
+WHERE
+  _gl_reason IS NULL;
+
+-- [16]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
 SELECT
   *
@@ -257,7 +504,7 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL;
 
--- [14]
+-- [17]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
 SELECT
   *
@@ -266,16 +513,16 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL AND _gl_own;
 
--- [15]
+-- [18]
 DESCRIBE activity;
 
--- [16]
+-- [19]
 SELECT
   MIN(epoch_us(`timestamp`)),
   MAX(epoch_us(`timestamp`))
 FROM activity;
 
--- [17]
+-- [20]
 WITH b AS (
   SELECT
     `range` AS b
@@ -304,7 +551,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [18]
+-- [21]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
 WITH r AS (
   SELECT
@@ -341,44 +588,235 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [19]
-CREATE OR REPLACE TEMPORARY TABLE ledger_activity_days AS
+-- [22]
 SELECT
-  _gl_reason,
-  _gl_uk AS uk,
-  _gl_day AS day,
-  COALESCE(_gl_pre, FALSE) AS pre,
-  COUNT(*) AS events,
-  LOGICAL_OR(COALESCE(event IN ('project_created'), FALSE)) AS goal,
-  LOGICAL_OR(FALSE) AS support,
-  MIN(
-    CASE
-      WHEN NOT _gl_reason IS NULL
-      THEN CONCAT_WS(
-        ', ',
-        COALESCE('user_id=' || COALESCE(LEFT(CAST(`user_id` AS STRING), 60), 'NULL'), ''),
-        COALESCE('timestamp=' || COALESCE(LEFT(CAST(`timestamp` AS STRING), 60), 'NULL'), ''),
-        COALESCE('event=' || COALESCE(LEFT(CAST(`event` AS STRING), 60), 'NULL'), '')
-      )
-    END
-  ) AS example
-FROM ledger_activity
+  MIN(assigned_day)
+FROM exp_assigned;
+
+-- [23]
+CREATE OR REPLACE TEMPORARY TABLE ledger_activity_copies AS
+WITH h AS (
+  SELECT
+    hash(`user_id`, `timestamp`, `event`) AS _gl_h
+  FROM activity
+  GROUP BY
+    1
+  HAVING
+    COUNT(*) > 1
+)
+SELECT
+  `user_id`,
+  `timestamp`,
+  `event`,
+  hash(`user_id`, `timestamp`, `event`) AS _gl_h,
+  CAST(COUNT(*) AS INT64) AS _gl_copies
+FROM activity
+WHERE
+  hash(`user_id`, `timestamp`, `event`) IN (
+    SELECT
+      _gl_h
+    FROM h
+  )
 GROUP BY ALL;
 
--- [20]
-CREATE OR REPLACE TEMPORARY VIEW exp_activity_days AS
+-- [24]
+CREATE OR REPLACE TEMPORARY TABLE ledger_activity_users AS
+WITH r AS (
+  SELECT
+    *,
+    CAST(TIMESTAMP_MICROS(epoch_us(`timestamp`) + 32400000000) AS DATE) AS _gl_day
+  FROM (
+    SELECT
+      t.`user_id`,
+      t.`timestamp`,
+      t.`event`,
+      CAST(1 AS INT64) AS _gl_n,
+      FALSE AS _gl_copy
+    FROM (
+      SELECT
+        *,
+        hash(`user_id`, `timestamp`, `event`) AS _gl_h
+      FROM activity
+    ) AS t
+    LEFT JOIN (
+      SELECT DISTINCT
+        _gl_h
+      FROM ledger_activity_copies
+    ) AS c
+      ON c._gl_h = t._gl_h
+    WHERE
+      c._gl_h IS NULL
+    UNION ALL
+    SELECT
+      `user_id`,
+      `timestamp`,
+      `event`,
+      CAST(1 AS INT64),
+      FALSE
+    FROM ledger_activity_copies
+    UNION ALL
+    SELECT
+      `user_id`,
+      `timestamp`,
+      `event`,
+      _gl_copies - 1,
+      TRUE
+    FROM ledger_activity_copies
+    WHERE
+      _gl_copies > 1
+  )
+), j AS (
+  SELECT
+    r.*,
+    a.user_id AS _gl_assigned_user,
+    a.uk AS _gl_uk,
+    a.assigned_at,
+    DATE_DIFF(r._gl_day, a.assigned_day, DAY) AS _gl_off
+  FROM r
+  LEFT JOIN exp_assigned AS a
+    USING (user_id)
+), c AS (
+  SELECT
+    r.*,
+    COALESCE(r.timestamp < r.assigned_at, FALSE) AS _gl_pre,
+    CASE
+      WHEN r.user_id IS NULL
+      THEN -1
+      WHEN r.timestamp IS NULL
+      THEN -2
+      WHEN r._gl_assigned_user IS NULL
+      THEN -5
+      WHEN r._gl_copy
+      THEN -6
+      WHEN r.timestamp >= CAST('2026-11-30T15:00:00+00:00' AS TIMESTAMP)
+      THEN -7
+      WHEN r.timestamp < r.assigned_at AND NOT (
+        r._gl_off >= -14 AND r._gl_off < 0
+      )
+      THEN -8
+      WHEN r.timestamp >= CAST('2026-10-28T15:00:00+00:00' AS TIMESTAMP)
+      THEN -9
+    END AS _gl_code
+  FROM j AS r
+), d AS (
+  SELECT
+    COALESCE(c._gl_code, c._gl_uk) AS _gl_key,
+    c._gl_code IS NULL AS _gl_used,
+    c._gl_n,
+    c._gl_pre,
+    c._gl_off,
+    CASE
+      WHEN NOT c._gl_code IS NULL
+      THEN CONCAT_WS(
+        ', ',
+        COALESCE('user_id=' || COALESCE(LEFT(CAST(c.`user_id` AS STRING), 60), 'NULL'), ''),
+        COALESCE('timestamp=' || COALESCE(LEFT(CAST(c.`timestamp` AS STRING), 60), 'NULL'), ''),
+        COALESCE('event=' || COALESCE(LEFT(CAST(c.`event` AS STRING), 60), 'NULL'), '')
+      )
+    END AS _gl_example,
+    CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN c._gl_off END AS day,
+    CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN 1 END AS sessions,
+    CASE
+      WHEN c._gl_code IS NULL AND NOT c._gl_pre
+      THEN COALESCE(c.event IN ('project_created'), FALSE)
+    END AS is_goal,
+    CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN FALSE END AS is_support
+  FROM c
+), g AS (
+  SELECT
+    d._gl_key,
+    CAST(SUM(d._gl_n) AS INT64) AS _gl_events,
+    MIN(d._gl_example) AS _gl_example,
+    BIT_OR(
+      CASE
+        WHEN (
+          d._gl_used AND NOT d._gl_pre
+        ) AND d._gl_off >= 0 AND d._gl_off < 63
+        THEN CAST(1 AS INT64) << d._gl_off
+      END
+    ) AS _gl_days0,
+    (
+      COALESCE(
+        CAST(bit_count(
+          BIT_OR(
+            CASE
+              WHEN (
+                d._gl_used AND d._gl_pre
+              )
+              AND (
+                -1 - d._gl_off
+              ) >= 0
+              AND (
+                -1 - d._gl_off
+              ) < 63
+              THEN CAST(1 AS INT64) << (
+                -1 - d._gl_off
+              )
+            END
+          )
+        ) AS INT64),
+        0
+      )
+    ) AS pre_active_days,
+    MIN(IF(is_goal, day, NULL)) AS first_goal_day,
+    MIN(IF(is_support, day, NULL)) AS first_support_day,
+    LOGICAL_OR(day = 1) AS active_d1,
+    LOGICAL_OR(day = 7) AS active_d7,
+    CAST(SUM(IF(day BETWEEN 0 AND 6, sessions, NULL)) AS INT64) AS sessions_d7
+  FROM d
+  GROUP BY
+    d._gl_key
+)
 SELECT
-  uk,
-  day,
-  pre,
-  events,
-  goal,
-  support
-FROM ledger_activity_days
+  CASE g._gl_key
+    WHEN -1
+    THEN 'missing_key'
+    WHEN -2
+    THEN 'missing_time'
+    WHEN -3
+    THEN 'other_experiment'
+    WHEN -4
+    THEN 'other_guide'
+    WHEN -5
+    THEN 'not_in_experiment'
+    WHEN -6
+    THEN 'exact_duplicate'
+    WHEN -7
+    THEN 'future'
+    WHEN -8
+    THEN 'before_assignment'
+    WHEN -9
+    THEN 'after_analysis_date'
+    WHEN -10
+    THEN 'unknown_variant'
+    WHEN -11
+    THEN 'multiple_arms'
+    WHEN -12
+    THEN 'repeated_assignment'
+    WHEN -13
+    THEN 'unknown_event'
+    WHEN -14
+    THEN 'out_of_range'
+    WHEN -15
+    THEN 'duplicate_user'
+    WHEN -16
+    THEN 'missing_unit'
+  END AS _gl_reason,
+  CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
+  g.*
+  EXCEPT (_gl_key)
+FROM g;
+
+-- [25]
+CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
+SELECT
+  *
+  EXCEPT (_gl_reason, _gl_example)
+FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [21]
+-- [26]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -387,7 +825,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [22]
+-- [27]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -396,10 +834,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [23]
+-- [28]
 DESCRIBE users;
 
--- [24]
+-- [29]
 CREATE OR REPLACE TEMPORARY TABLE ledger_users AS
 WITH r AS (
   SELECT
@@ -432,7 +870,7 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [25]
+-- [30]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -441,7 +879,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [26]
+-- [31]
 SELECT
   COUNT(*),
   COUNTIF(user_id IS NULL),
@@ -451,74 +889,17 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [27]
+-- [32]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [28]
+-- [33]
 DESCRIBE guide_events;
 
--- [29]
-CREATE OR REPLACE TEMPORARY TABLE exp_guide_user AS
-WITH e AS (
-  SELECT
-    g._gl_uk AS uk,
-    g.guide_id,
-    g._gl_own AS own,
-    g.timestamp,
-    CASE g.event
-      WHEN 'app_session'
-      THEN 'activity'
-      WHEN 'tour_closed'
-      THEN 'dismissed'
-      WHEN 'tour_cta_clicked'
-      THEN 'clicked'
-      WHEN 'tour_finished'
-      THEN 'completed'
-      WHEN 'tour_opened'
-      THEN 'opened'
-      WHEN 'tour_step_viewed'
-      THEN 'shown'
-      ELSE g.event
-    END AS ev,
-    SAFE_CAST(g.step AS INT64) AS raw_step,
-    COALESCE(SAFE_CAST(g.step AS INT64), 1) AS step,
-    DATE_DIFF(g._gl_day, a.assigned_day, DAY) AS day
-  FROM ledger_guide_events AS g
-  JOIN exp_assigned AS a
-    ON a.uk = g._gl_uk
-  WHERE
-    g._gl_reason IS NULL
-)
-SELECT
-  uk,
-  guide_id,
-  LOGICAL_OR(own) AS own,
-  LOGICAL_OR(e.ev = 'shown') AS shown,
-  LOGICAL_OR(e.ev = 'opened') AS opened,
-  LOGICAL_OR(e.ev = 'clicked') AS clicked,
-  LOGICAL_OR(e.ev = 'dismissed') AS dismissed,
-  LOGICAL_OR(e.ev = 'completed') AS completed,
-  LOGICAL_OR(e.ev = 'opted_out') AS opted_out,
-  LOGICAL_OR(e.ev = 'answered') AS answered,
-  COUNTIF(e.ev = 'shown' AND e.step = 1) AS shown_n,
-  COUNTIF(e.ev = 'clicked') AS clicked_n,
-  MAX(IF(e.ev = 'shown', e.raw_step, NULL)) AS max_shown_step,
-  MIN(IF(e.ev = 'shown', e.timestamp, NULL)) AS first_shown,
-  MIN(IF(e.ev = 'completed', e.timestamp, NULL)) AS first_completed,
-  LOGICAL_OR(e.ev = 'shown' AND e.day < 7) AS shown_in_period
-FROM e
-GROUP BY
-  uk,
-  guide_id;
-
--- [30]
-DESCRIBE guide_events;
-
--- [31]
+-- [34]
 CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
@@ -546,29 +927,10 @@ WITH gf AS (
     shown_in_period
   GROUP BY
     uk
-), a AS (
+), af /* one row per user with activity (guidelab.ledger.classify_activity) */ AS (
   SELECT
-    d.uk,
-    d.pre AS pre_day,
-    CASE WHEN NOT d.pre THEN DATE_DIFF(d.day, u2.assigned_day, DAY) END AS day,
-    CASE WHEN NOT d.pre THEN d.events END AS sessions, /* the activity rows of the day (registry aggregates sum it) */
-    CASE WHEN NOT d.pre THEN d.goal END AS is_goal, /* the registry's names (docs/metrics.md) */
-    CASE WHEN NOT d.pre THEN d.support END AS is_support
-  FROM exp_activity_days AS d
-  JOIN exp_assigned AS u2
-    USING (uk)
-), af AS (
-  SELECT
-    uk,
-    COUNTIF(pre_day) AS pre_active_days,
-    MIN(IF(is_goal, day, NULL)) AS first_goal_day,
-    MIN(IF(is_support, day, NULL)) AS first_support_day,
-    LOGICAL_OR(day = 1) AS active_d1,
-    LOGICAL_OR(day = 7) AS active_d7,
-    CAST(SUM(IF(day BETWEEN 0 AND 6, sessions, NULL)) AS INT64) AS sessions_d7
-  FROM a
-  GROUP BY
-    uk
+    *
+  FROM exp_activity_users
 )
 SELECT
   u2.uk,
@@ -601,14 +963,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [32]
+-- [35]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [33]
+-- [36]
 SELECT
   COUNT(*),
   COUNTIF(shown)
@@ -616,10 +978,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [34]
+-- [37]
 DESCRIBE assignments;
 
--- [35]
+-- [38]
 SELECT
   _gl_reason,
   MIN(
@@ -637,7 +999,7 @@ WHERE
 GROUP BY
   1;
 
--- [36]
+-- [39]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -645,52 +1007,34 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [37]
-DESCRIBE guide_events;
-
--- [38]
-SELECT
-  _gl_reason,
-  MIN(
-    CONCAT_WS(
-      ', ',
-      COALESCE('user_id=' || COALESCE(LEFT(CAST(`user_id` AS STRING), 60), 'NULL'), ''),
-      COALESCE('guide_id=' || COALESCE(LEFT(CAST(`guide_id` AS STRING), 60), 'NULL'), ''),
-      COALESCE('step=' || COALESCE(LEFT(CAST(`step` AS STRING), 60), 'NULL'), ''),
-      COALESCE('event=' || COALESCE(LEFT(CAST(`event` AS STRING), 60), 'NULL'), ''),
-      COALESCE('timestamp=' || COALESCE(LEFT(CAST(`timestamp` AS STRING), 60), 'NULL'), '')
-    )
-  )
-FROM ledger_guide_events
-WHERE
-  NOT _gl_reason IS NULL
-GROUP BY
-  1;
-
--- [39]
-SELECT
-  _gl_reason,
-  COUNT(*)
-FROM ledger_guide_events
-GROUP BY
-  1;
-
 -- [40]
-DESCRIBE activity;
+DESCRIBE guide_events;
 
 -- [41]
 SELECT
   _gl_reason,
-  SUM(events),
-  MIN(example)
-FROM ledger_activity_days
+  SUM(_gl_events),
+  MIN(_gl_example)
+FROM ledger_guide_user
 GROUP BY
   1;
 
 -- [42]
-DESCRIBE users;
+DESCRIBE activity;
 
 -- [43]
+SELECT
+  _gl_reason,
+  SUM(_gl_events),
+  MIN(_gl_example)
+FROM ledger_activity_users
+GROUP BY
+  1;
+
+-- [44]
+DESCRIBE users;
+
+-- [45]
 SELECT
   _gl_reason,
   MIN(
@@ -709,7 +1053,7 @@ WHERE
 GROUP BY
   1;
 
--- [44]
+-- [46]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -717,7 +1061,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [45]
+-- [47]
 SELECT
   variant,
   COUNT(*)
@@ -725,7 +1069,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [46]
+-- [48]
 SELECT
   assigned_day,
   variant,
@@ -736,7 +1080,7 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [47]
+-- [49]
 SELECT
   variant,
   COUNT(*),
@@ -754,7 +1098,7 @@ WHERE
 GROUP BY
   variant;
 
--- [48]
+-- [50]
 SELECT
   variant,
   COUNT(*),
@@ -772,7 +1116,7 @@ WHERE
 GROUP BY
   variant;
 
--- [49]
+-- [51]
 SELECT
   variant,
   COUNT(*),
@@ -795,7 +1139,7 @@ WHERE
 GROUP BY
   variant;
 
--- [50]
+-- [52]
 SELECT
   variant,
   COUNT(*),
@@ -813,7 +1157,7 @@ WHERE
 GROUP BY
   variant;
 
--- [51]
+-- [53]
 SELECT
   variant,
   COUNT(*),
@@ -831,7 +1175,7 @@ WHERE
 GROUP BY
   variant;
 
--- [52]
+-- [54]
 WITH o AS (
   SELECT
     variant,
@@ -851,27 +1195,360 @@ WHERE
   o.observed >= d.`range`
 GROUP BY ALL;
 
--- [53]
-SELECT
-  variant,
-  day,
-  COUNT(*)
-FROM (
-  SELECT
-    u.variant,
-    u.observed_days,
-    DATE_DIFF(d.day, u.assigned_day, DAY) AS day
-  FROM exp_activity_days AS d
-  JOIN exp_users AS u
-    USING (uk)
-  WHERE
-    NOT d.pre
-) AS a
-WHERE
-  day BETWEEN 0 AND 30 AND observed_days >= day
-GROUP BY ALL;
+-- [55]
+DESCRIBE ledger_activity_users;
 
--- [54]
+-- [56]
+SELECT
+  u.variant,
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 0 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 0
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 1 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 1
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 2 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 2
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 3 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 3
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 4 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 4
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 5 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 5
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 6 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 6
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 7 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 7
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 8 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 8
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 9 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 9
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 10 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 10
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 11 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 11
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 12 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 12
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 13 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 13
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 14 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 14
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 15 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 15
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 16 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 16
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 17 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 17
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 18 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 18
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 19 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 19
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 20 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 20
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 21 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 21
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 22 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 22
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 23 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 23
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 24 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 24
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 25 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 25
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 26 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 26
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 27 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 27
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 28 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 28
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 29 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 29
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 30 AND (
+        (
+          COALESCE(a._gl_days0, 0) >> 30
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS INT64)
+FROM exp_activity_users AS a
+JOIN exp_users AS u
+  USING (uk)
+GROUP BY
+  u.variant;
+
+-- [57]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -882,7 +1559,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [55]
+-- [58]
 SELECT
   variant,
   assigned_day,
@@ -895,10 +1572,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [56]
+-- [59]
 DESCRIBE users;
 
--- [57]
+-- [60]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -911,10 +1588,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [58]
+-- [61]
 DESCRIBE users;
 
--- [59]
+-- [62]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -933,10 +1610,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [60]
+-- [63]
 DESCRIBE guide_events;
 
--- [61]
+-- [64]
 WITH s AS (
   SELECT
     uk,
@@ -958,7 +1635,7 @@ WHERE
 GROUP BY
   1;
 
--- [62]
+-- [65]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -966,7 +1643,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [63]
+-- [66]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -986,7 +1663,7 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [64]
+-- [67]
 WITH s AS (
   SELECT
     uk,
@@ -1008,7 +1685,7 @@ WHERE
 GROUP BY
   1;
 
--- [65]
+-- [68]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -1016,7 +1693,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [66]
+-- [69]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -1036,108 +1713,435 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [67]
-WITH act AS (
+-- [70]
+DESCRIBE ledger_activity_users;
+
+-- [71]
+SELECT
+  MAX(observed_days)
+FROM exp_users;
+
+-- [72]
+WITH b AS (
   SELECT
     u.variant,
-    d.day,
-    LAG(d.day) OVER (PARTITION BY d.uk ORDER BY d.day NULLS LAST) AS prev
-  FROM exp_activity_days AS d
+    u.assigned_day,
+    COALESCE(a._gl_days0, 0) AS d0
+  FROM exp_activity_users AS a
   JOIN exp_users AS u
     USING (uk)
-  WHERE
-    NOT d.pre
-), days AS (
-  SELECT DISTINCT
-    day
-  FROM act
-), arms AS (
-  SELECT DISTINCT
-    variant
-  FROM act
-), steps AS (
+), s AS (
   SELECT
     variant,
-    day,
-    1 AS dau,
-    0 AS wau,
-    0 AS mau
-  FROM act
-  UNION ALL
-  SELECT
-    variant,
-    CASE WHEN prev IS NULL OR prev + 7 <= day THEN day ELSE prev + 7 END,
-    0,
-    1,
-    0
-  FROM act
-  UNION ALL
-  SELECT
-    variant,
-    day + 7,
-    0,
-    -1,
-    0
-  FROM act
-  UNION ALL
-  SELECT
-    variant,
-    CASE WHEN prev IS NULL OR prev + 30 <= day THEN day ELSE prev + 30 END,
-    0,
-    0,
-    1
-  FROM act
-  UNION ALL
-  SELECT
-    variant,
-    day + 30,
-    0,
-    0,
-    -1
-  FROM act
-  UNION ALL
-  SELECT
-    arms.variant,
-    days.day,
-    0,
-    0,
-    0
-  FROM arms
-  CROSS JOIN days
-), per_day AS (
-  SELECT
-    variant,
-    day,
-    SUM(dau) AS dau,
-    SUM(wau) AS wau,
-    SUM(mau) AS mau
-  FROM steps
-  GROUP BY
-    variant,
-    day
-), running AS (
-  SELECT
-    variant,
-    day,
-    dau,
-    SUM(wau) OVER (PARTITION BY variant ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS wau,
-    SUM(mau) OVER (PARTITION BY variant ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS mau
-  FROM per_day
+    assigned_day,
+    d0,
+    (
+      COALESCE(d0, 0) | (
+        (
+          COALESCE(d0, 0) & 4611686018427387903
+        ) << 1
+      ) | (
+        (
+          COALESCE(d0, 0) & 2305843009213693951
+        ) << 2
+      ) | (
+        (
+          COALESCE(d0, 0) & 1152921504606846975
+        ) << 3
+      ) | (
+        (
+          COALESCE(d0, 0) & 576460752303423487
+        ) << 4
+      ) | (
+        (
+          COALESCE(d0, 0) & 288230376151711743
+        ) << 5
+      ) | (
+        (
+          COALESCE(d0, 0) & 144115188075855871
+        ) << 6
+      )
+    ) AS w0,
+    (
+      COALESCE(d0, 0) | (
+        (
+          COALESCE(d0, 0) & 4611686018427387903
+        ) << 1
+      ) | (
+        (
+          COALESCE(d0, 0) & 2305843009213693951
+        ) << 2
+      ) | (
+        (
+          COALESCE(d0, 0) & 1152921504606846975
+        ) << 3
+      ) | (
+        (
+          COALESCE(d0, 0) & 576460752303423487
+        ) << 4
+      ) | (
+        (
+          COALESCE(d0, 0) & 288230376151711743
+        ) << 5
+      ) | (
+        (
+          COALESCE(d0, 0) & 144115188075855871
+        ) << 6
+      ) | (
+        (
+          COALESCE(d0, 0) & 72057594037927935
+        ) << 7
+      ) | (
+        (
+          COALESCE(d0, 0) & 36028797018963967
+        ) << 8
+      ) | (
+        (
+          COALESCE(d0, 0) & 18014398509481983
+        ) << 9
+      ) | (
+        (
+          COALESCE(d0, 0) & 9007199254740991
+        ) << 10
+      ) | (
+        (
+          COALESCE(d0, 0) & 4503599627370495
+        ) << 11
+      ) | (
+        (
+          COALESCE(d0, 0) & 2251799813685247
+        ) << 12
+      ) | (
+        (
+          COALESCE(d0, 0) & 1125899906842623
+        ) << 13
+      ) | (
+        (
+          COALESCE(d0, 0) & 562949953421311
+        ) << 14
+      ) | (
+        (
+          COALESCE(d0, 0) & 281474976710655
+        ) << 15
+      ) | (
+        (
+          COALESCE(d0, 0) & 140737488355327
+        ) << 16
+      ) | (
+        (
+          COALESCE(d0, 0) & 70368744177663
+        ) << 17
+      ) | (
+        (
+          COALESCE(d0, 0) & 35184372088831
+        ) << 18
+      ) | (
+        (
+          COALESCE(d0, 0) & 17592186044415
+        ) << 19
+      ) | (
+        (
+          COALESCE(d0, 0) & 8796093022207
+        ) << 20
+      ) | (
+        (
+          COALESCE(d0, 0) & 4398046511103
+        ) << 21
+      ) | (
+        (
+          COALESCE(d0, 0) & 2199023255551
+        ) << 22
+      ) | (
+        (
+          COALESCE(d0, 0) & 1099511627775
+        ) << 23
+      ) | (
+        (
+          COALESCE(d0, 0) & 549755813887
+        ) << 24
+      ) | (
+        (
+          COALESCE(d0, 0) & 274877906943
+        ) << 25
+      ) | (
+        (
+          COALESCE(d0, 0) & 137438953471
+        ) << 26
+      ) | (
+        (
+          COALESCE(d0, 0) & 68719476735
+        ) << 27
+      ) | (
+        (
+          COALESCE(d0, 0) & 34359738367
+        ) << 28
+      ) | (
+        (
+          COALESCE(d0, 0) & 17179869183
+        ) << 29
+      )
+    ) AS m0
+  FROM b
 )
 SELECT
-  r.variant,
-  r.day,
-  CAST(r.dau AS INT64),
-  CAST(r.wau AS INT64),
-  CAST(r.mau AS INT64)
-FROM running AS r
-JOIN days
-  USING (day)
-WHERE
-  r.mau > 0
-ORDER BY
-  r.day NULLS LAST,
-  r.variant NULLS LAST;
+  variant,
+  assigned_day,
+  CAST(SUM((
+    d0 >> 0
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 1
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 2
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 3
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 4
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 5
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 6
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 7
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 8
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 9
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 10
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 11
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 12
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 13
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 14
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 15
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 16
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 17
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 18
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 19
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 20
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 21
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 22
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 23
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 24
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 25
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 26
+  ) & 1) AS INT64),
+  CAST(SUM((
+    d0 >> 27
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 0
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 1
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 2
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 3
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 4
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 5
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 6
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 7
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 8
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 9
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 10
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 11
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 12
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 13
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 14
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 15
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 16
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 17
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 18
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 19
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 20
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 21
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 22
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 23
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 24
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 25
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 26
+  ) & 1) AS INT64),
+  CAST(SUM((
+    w0 >> 27
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 0
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 1
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 2
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 3
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 4
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 5
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 6
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 7
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 8
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 9
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 10
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 11
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 12
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 13
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 14
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 15
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 16
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 17
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 18
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 19
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 20
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 21
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 22
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 23
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 24
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 25
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 26
+  ) & 1) AS INT64),
+  CAST(SUM((
+    m0 >> 27
+  ) & 1) AS INT64)
+FROM s
+GROUP BY
+  variant,
+  assigned_day;
 
--- [68]
+-- [73]
 DESCRIBE guide_events;

@@ -62,27 +62,68 @@ WITH b AS (SELECT range AS b FROM range(1790809200000000, 1793196090000001, 9000
             r AS (SELECT b, o0, o1, lag(o0) OVER (ORDER BY b) AS prev FROM o)
             SELECT b, o0, o1 FROM r WHERE prev IS NULL OR prev <> o0 OR o0 <> o1 ORDER BY b;
 
--- [12] params: {"end": "2026-10-28T15:00:00+00:00", "now": "2026-11-30T15:00:00+00:00"}
-CREATE OR REPLACE TEMP TABLE ledger_guide_events AS
+-- [12] params: {}
+CREATE OR REPLACE TEMP VIEW ledger_guide_events AS
 WITH r AS (SELECT *, row_number() OVER (PARTITION BY "user_id", "guide_id", "step", "event", "timestamp") AS _gl_dup,
                   CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day
            FROM guide_events)
-SELECT r.* EXCLUDE (_gl_dup), r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS _gl_own, a.uk AS _gl_uk, CASE WHEN r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL THEN 'missing_key' WHEN r.timestamp IS NULL THEN 'missing_time' WHEN r.guide_id NOT IN ('onboarding-tour', 'onboarding-checklist') AND NOT FALSE THEN 'other_guide' WHEN a.user_id IS NULL THEN 'not_in_experiment' WHEN r._gl_dup > 1 THEN 'exact_duplicate' WHEN r.timestamp >= $now THEN 'future' WHEN r.timestamp < a.assigned_at THEN 'before_assignment' WHEN r.timestamp >= $end THEN 'after_analysis_date' WHEN r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AND CASE r.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE r.event END NOT IN ('shown', 'opened', 'clicked', 'dismissed', 'completed', 'opted_out', 'answered') THEN 'unknown_event' WHEN (r.step IS NOT NULL AND coalesce((CASE WHEN TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE) = floor(TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE)) THEN TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE) END) < 1, TRUE)) THEN 'out_of_range' END AS _gl_reason
+SELECT r.* EXCLUDE (_gl_dup), r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS _gl_own, a.uk AS _gl_uk,
+       CASE WHEN r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL THEN 'missing_key' WHEN r.timestamp IS NULL THEN 'missing_time' WHEN r.guide_id NOT IN ('onboarding-tour', 'onboarding-checklist') AND NOT FALSE THEN 'other_guide' WHEN a.user_id IS NULL THEN 'not_in_experiment' WHEN r._gl_dup > 1 THEN 'exact_duplicate' WHEN r.timestamp >= TIMESTAMPTZ '2026-11-30T15:00:00+00:00' THEN 'future' WHEN r.timestamp < a.assigned_at THEN 'before_assignment' WHEN r.timestamp >= TIMESTAMPTZ '2026-10-28T15:00:00+00:00' THEN 'after_analysis_date' WHEN r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AND CASE r.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE r.event END NOT IN ('shown', 'opened', 'clicked', 'dismissed', 'completed', 'opted_out', 'answered') THEN 'unknown_event' WHEN (r.step IS NOT NULL AND coalesce((CASE WHEN TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE) = floor(TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE)) THEN TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE) END) < 1, TRUE)) THEN 'out_of_range' END AS _gl_reason
 FROM r LEFT JOIN exp_assigned a USING (user_id);
 
 -- [13] params: {}
-CREATE OR REPLACE TEMP VIEW exp_guide_events_all AS SELECT * EXCLUDE (_gl_reason, _gl_own, _gl_uk, _gl_day) FROM ledger_guide_events WHERE _gl_reason IS NULL;
+CREATE OR REPLACE TEMP TABLE ledger_guide_events_copies AS
+WITH h AS (SELECT hash("user_id", "guide_id", "step", "event", "timestamp") AS _gl_h FROM guide_events GROUP BY 1 HAVING count(*) > 1)
+SELECT "user_id", "guide_id", "step", "event", "timestamp", hash("user_id", "guide_id", "step", "event", "timestamp") AS _gl_h, CAST(count(*) AS BIGINT) AS _gl_copies
+FROM guide_events WHERE hash("user_id", "guide_id", "step", "event", "timestamp") IN (SELECT _gl_h FROM h) GROUP BY ALL;
 
 -- [14] params: {}
-CREATE OR REPLACE TEMP VIEW exp_guide_events AS SELECT * EXCLUDE (_gl_reason, _gl_own, _gl_uk, _gl_day) FROM ledger_guide_events WHERE _gl_reason IS NULL AND _gl_own;
+CREATE OR REPLACE TEMP TABLE ledger_guide_user AS
+WITH r AS (SELECT *, CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day FROM (SELECT t."user_id", t."guide_id", t."step", t."event", t."timestamp", CAST(1 AS BIGINT) AS _gl_n, FALSE AS _gl_copy
+           FROM (SELECT *, hash("user_id", "guide_id", "step", "event", "timestamp") AS _gl_h FROM guide_events) t
+           LEFT JOIN (SELECT DISTINCT _gl_h FROM ledger_guide_events_copies) c ON c._gl_h = t._gl_h WHERE c._gl_h IS NULL
+           UNION ALL SELECT "user_id", "guide_id", "step", "event", "timestamp", CAST(1 AS BIGINT), FALSE FROM ledger_guide_events_copies
+           UNION ALL SELECT "user_id", "guide_id", "step", "event", "timestamp", _gl_copies - 1, TRUE FROM ledger_guide_events_copies WHERE _gl_copies > 1)),
+c AS (
+    SELECT r.*, a.uk AS _gl_uk, a.assigned_day, CASE WHEN r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL THEN -1 WHEN r.timestamp IS NULL THEN -2 WHEN r.guide_id NOT IN ('onboarding-tour', 'onboarding-checklist') AND NOT FALSE THEN -4 WHEN a.user_id IS NULL THEN -5 WHEN r._gl_copy THEN -6 WHEN r.timestamp >= TIMESTAMPTZ '2026-11-30T15:00:00+00:00' THEN -7 WHEN r.timestamp < a.assigned_at THEN -8 WHEN r.timestamp >= TIMESTAMPTZ '2026-10-28T15:00:00+00:00' THEN -9 WHEN r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AND CASE r.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE r.event END NOT IN ('shown', 'opened', 'clicked', 'dismissed', 'completed', 'opted_out', 'answered') THEN -13 WHEN (r.step IS NOT NULL AND coalesce((CASE WHEN TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE) = floor(TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE)) THEN TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE) END) < 1, TRUE)) THEN -14 END AS _gl_code
+    FROM r LEFT JOIN exp_assigned a USING (user_id)),
+e AS (
+    SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key, CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
+           c._gl_n, CASE WHEN c._gl_code IS NOT NULL THEN concat_ws(', ', 'user_id=' || coalesce(left(CAST(c."user_id" AS VARCHAR), 60), 'NULL'), 'guide_id=' || coalesce(left(CAST(c."guide_id" AS VARCHAR), 60), 'NULL'), 'step=' || coalesce(left(CAST(c."step" AS VARCHAR), 60), 'NULL'), 'event=' || coalesce(left(CAST(c."event" AS VARCHAR), 60), 'NULL'), 'timestamp=' || coalesce(left(CAST(c."timestamp" AS VARCHAR), 60), 'NULL')) END AS _gl_example,
+           c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own, c.timestamp, CASE c.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE c.event END AS ev,
+           TRY_CAST(c.step AS INTEGER) AS raw_step,
+           coalesce(TRY_CAST(c.step AS INTEGER), 1) AS step,
+           datediff('day', c.assigned_day, c._gl_day) AS day
+    FROM c),
+g AS (
+    SELECT _gl_key, guide_id, CAST(sum(e._gl_n) AS BIGINT) AS _gl_events, min(e._gl_example) AS _gl_example,
+           bool_or(own) AS own, bool_or(e.ev = 'shown') AS shown, bool_or(e.ev = 'opened') AS opened, bool_or(e.ev = 'clicked') AS clicked, bool_or(e.ev = 'dismissed') AS dismissed, bool_or(e.ev = 'completed') AS completed, bool_or(e.ev = 'opted_out') AS opted_out, bool_or(e.ev = 'answered') AS answered,
+           count_if(e.ev = 'shown' AND e.step = 1) AS shown_n, count_if(e.ev = 'clicked') AS clicked_n,
+           max(e.raw_step) FILTER (WHERE e.ev = 'shown') AS max_shown_step,
+           min(e.timestamp) FILTER (WHERE e.ev = 'shown') AS first_shown,
+           min(e.timestamp) FILTER (WHERE e.ev = 'completed') AS first_completed,
+           bool_or(e.ev = 'shown' AND e.day < 7) AS shown_in_period
+    FROM e GROUP BY _gl_key, guide_id)
+SELECT CASE g._gl_key WHEN -1 THEN 'missing_key' WHEN -2 THEN 'missing_time' WHEN -3 THEN 'other_experiment' WHEN -4 THEN 'other_guide' WHEN -5 THEN 'not_in_experiment' WHEN -6 THEN 'exact_duplicate' WHEN -7 THEN 'future' WHEN -8 THEN 'before_assignment' WHEN -9 THEN 'after_analysis_date' WHEN -10 THEN 'unknown_variant' WHEN -11 THEN 'multiple_arms' WHEN -12 THEN 'repeated_assignment' WHEN -13 THEN 'unknown_event' WHEN -14 THEN 'out_of_range' WHEN -15 THEN 'duplicate_user' WHEN -16 THEN 'missing_unit' END AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
+       g.* EXCLUDE (_gl_key)
+FROM g;
 
 -- [15] params: {}
-DESCRIBE activity;
+CREATE OR REPLACE TEMP VIEW exp_guide_user AS SELECT * EXCLUDE (_gl_reason, _gl_events, _gl_example) FROM ledger_guide_user WHERE _gl_reason IS NULL;
 
 -- [16] params: {}
+CREATE OR REPLACE TEMP VIEW exp_guide_events_all AS SELECT * EXCLUDE (_gl_reason, _gl_own, _gl_uk, _gl_day) FROM ledger_guide_events WHERE _gl_reason IS NULL;
+
+-- [17] params: {}
+CREATE OR REPLACE TEMP VIEW exp_guide_events AS SELECT * EXCLUDE (_gl_reason, _gl_own, _gl_uk, _gl_day) FROM ledger_guide_events WHERE _gl_reason IS NULL AND _gl_own;
+
+-- [18] params: {}
+DESCRIBE activity;
+
+-- [19] params: {}
 SELECT min(epoch_us("timestamp")), max(epoch_us("timestamp")) FROM activity;
 
--- [17] params: {"tz": "Asia/Tokyo"}
+-- [20] params: {"tz": "Asia/Tokyo"}
 WITH b AS (SELECT range AS b FROM range(1789598700000000, 1793196081000001, 900000000)),
             o AS (SELECT b, epoch_us(timezone($tz, make_timestamptz(b))) - b AS o0,
                          epoch_us(timezone($tz, make_timestamptz(b + 899999999))) - b - 899999999 AS o1
@@ -90,74 +131,90 @@ WITH b AS (SELECT range AS b FROM range(1789598700000000, 1793196081000001, 9000
             r AS (SELECT b, o0, o1, lag(o0) OVER (ORDER BY b) AS prev FROM o)
             SELECT b, o0, o1 FROM r WHERE prev IS NULL OR prev <> o0 OR o0 <> o1 ORDER BY b;
 
--- [18] params: {}
+-- [21] params: {}
 CREATE OR REPLACE TEMP VIEW ledger_activity AS
 WITH r AS (SELECT *, row_number() OVER (PARTITION BY "user_id", "timestamp", "event") AS _gl_dup,
                   CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day
            FROM activity)
-SELECT r.* EXCLUDE (_gl_dup), r.timestamp < a.assigned_at AS _gl_pre, a.uk AS _gl_uk, CASE WHEN r.user_id IS NULL THEN 'missing_key' WHEN r.timestamp IS NULL THEN 'missing_time' WHEN a.user_id IS NULL THEN 'not_in_experiment' WHEN r._gl_dup > 1 THEN 'exact_duplicate' WHEN r.timestamp >= TIMESTAMPTZ '2026-11-30T15:00:00+00:00' THEN 'future' WHEN r.timestamp < a.assigned_at AND NOT (r._gl_day >= a.assigned_day - INTERVAL 14 DAY AND r._gl_day < a.assigned_day) THEN 'before_assignment' WHEN r.timestamp >= TIMESTAMPTZ '2026-10-28T15:00:00+00:00' THEN 'after_analysis_date' END AS _gl_reason
+SELECT r.* EXCLUDE (_gl_dup), r.timestamp < a.assigned_at AS _gl_pre, a.uk AS _gl_uk,
+       CASE WHEN r.user_id IS NULL THEN 'missing_key' WHEN r.timestamp IS NULL THEN 'missing_time' WHEN a.user_id IS NULL THEN 'not_in_experiment' WHEN r._gl_dup > 1 THEN 'exact_duplicate' WHEN r.timestamp >= TIMESTAMPTZ '2026-11-30T15:00:00+00:00' THEN 'future' WHEN r.timestamp < a.assigned_at AND NOT (r._gl_day >= a.assigned_day - INTERVAL 14 DAY AND r._gl_day < a.assigned_day) THEN 'before_assignment' WHEN r.timestamp >= TIMESTAMPTZ '2026-10-28T15:00:00+00:00' THEN 'after_analysis_date' END AS _gl_reason
 FROM r LEFT JOIN exp_assigned a USING (user_id);
 
--- [19] params: {}
-CREATE OR REPLACE TEMP TABLE ledger_activity_days AS
-SELECT _gl_reason, _gl_uk AS uk, _gl_day AS day, coalesce(_gl_pre, FALSE) AS pre, count(*) AS events,
-       bool_or(coalesce(event IN ('project_created'), FALSE)) AS goal, bool_or(FALSE) AS support,
-       min(CASE WHEN _gl_reason IS NOT NULL THEN concat_ws(', ', 'user_id=' || coalesce(left(CAST("user_id" AS VARCHAR), 60), 'NULL'), 'timestamp=' || coalesce(left(CAST("timestamp" AS VARCHAR), 60), 'NULL'), 'event=' || coalesce(left(CAST("event" AS VARCHAR), 60), 'NULL')) END) AS example
-FROM ledger_activity GROUP BY ALL;
-
--- [20] params: {}
-CREATE OR REPLACE TEMP VIEW exp_activity_days AS SELECT uk, day, pre, events, goal, support FROM ledger_activity_days WHERE _gl_reason IS NULL;
-
--- [21] params: {}
-CREATE OR REPLACE TEMP VIEW exp_activity AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) FROM ledger_activity WHERE _gl_reason IS NULL AND NOT _gl_pre;
-
 -- [22] params: {}
-CREATE OR REPLACE TEMP VIEW exp_activity_pre AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) FROM ledger_activity WHERE _gl_reason IS NULL AND _gl_pre;
+SELECT min(assigned_day) FROM exp_assigned;
 
 -- [23] params: {}
-DESCRIBE users;
+CREATE OR REPLACE TEMP TABLE ledger_activity_copies AS
+WITH h AS (SELECT hash("user_id", "timestamp", "event") AS _gl_h FROM activity GROUP BY 1 HAVING count(*) > 1)
+SELECT "user_id", "timestamp", "event", hash("user_id", "timestamp", "event") AS _gl_h, CAST(count(*) AS BIGINT) AS _gl_copies
+FROM activity WHERE hash("user_id", "timestamp", "event") IN (SELECT _gl_h FROM h) GROUP BY ALL;
 
 -- [24] params: {}
+CREATE OR REPLACE TEMP TABLE ledger_activity_users AS
+WITH r AS (SELECT *, CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day FROM (SELECT t."user_id", t."timestamp", t."event", CAST(1 AS BIGINT) AS _gl_n, FALSE AS _gl_copy
+           FROM (SELECT *, hash("user_id", "timestamp", "event") AS _gl_h FROM activity) t
+           LEFT JOIN (SELECT DISTINCT _gl_h FROM ledger_activity_copies) c ON c._gl_h = t._gl_h WHERE c._gl_h IS NULL
+           UNION ALL SELECT "user_id", "timestamp", "event", CAST(1 AS BIGINT), FALSE FROM ledger_activity_copies
+           UNION ALL SELECT "user_id", "timestamp", "event", _gl_copies - 1, TRUE FROM ledger_activity_copies WHERE _gl_copies > 1)),
+j AS (
+    SELECT r.*, a.user_id AS _gl_assigned_user, a.uk AS _gl_uk, a.assigned_at,
+           datediff('day', a.assigned_day, r._gl_day) AS _gl_off
+    FROM r LEFT JOIN exp_assigned a USING (user_id)),
+c AS (  -- the rules of the view, with the pre-period as day offsets (the same days, integer compares)
+    SELECT r.*, coalesce(r.timestamp < r.assigned_at, FALSE) AS _gl_pre,
+           CASE WHEN r.user_id IS NULL THEN -1 WHEN r.timestamp IS NULL THEN -2 WHEN r._gl_assigned_user IS NULL THEN -5 WHEN r._gl_copy THEN -6 WHEN r.timestamp >= TIMESTAMPTZ '2026-11-30T15:00:00+00:00' THEN -7 WHEN r.timestamp < r.assigned_at AND NOT (r._gl_off >= -14 AND r._gl_off < 0) THEN -8 WHEN r.timestamp >= TIMESTAMPTZ '2026-10-28T15:00:00+00:00' THEN -9 END AS _gl_code
+    FROM j r),
+d AS (  -- day, sessions, is_goal, is_support: the registry's columns, NULL on the pre-period's rows
+    SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key, c._gl_code IS NULL AS _gl_used, c._gl_n, c._gl_pre, c._gl_off,
+           CASE WHEN c._gl_code IS NOT NULL THEN concat_ws(', ', 'user_id=' || coalesce(left(CAST(c."user_id" AS VARCHAR), 60), 'NULL'), 'timestamp=' || coalesce(left(CAST(c."timestamp" AS VARCHAR), 60), 'NULL'), 'event=' || coalesce(left(CAST(c."event" AS VARCHAR), 60), 'NULL')) END AS _gl_example,
+           CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN c._gl_off END AS day,
+           CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN 1 END AS sessions,
+           CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN coalesce(c.event IN ('project_created'), FALSE) END AS is_goal,
+           CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN FALSE END AS is_support
+    FROM c),
+g AS (
+    SELECT d._gl_key, CAST(sum(d._gl_n) AS BIGINT) AS _gl_events, min(d._gl_example) AS _gl_example,
+           bit_or(CASE WHEN (d._gl_used AND NOT d._gl_pre) AND d._gl_off >= 0 AND d._gl_off < 63 THEN CAST(1 AS BIGINT) << d._gl_off END) AS _gl_days0, (coalesce(CAST(bit_count(bit_or(CASE WHEN (d._gl_used AND d._gl_pre) AND (-1 - d._gl_off) >= 0 AND (-1 - d._gl_off) < 63 THEN CAST(1 AS BIGINT) << (-1 - d._gl_off) END)) AS INTEGER), 0)) AS pre_active_days,
+           min(day) FILTER (WHERE is_goal) AS first_goal_day,
+           min(day) FILTER (WHERE is_support) AS first_support_day, bool_or(day = 1) AS active_d1, bool_or(day = 7) AS active_d7, CAST(sum(sessions) FILTER (WHERE day BETWEEN 0 AND 6) AS BIGINT) AS sessions_d7
+    FROM d GROUP BY d._gl_key)
+SELECT CASE g._gl_key WHEN -1 THEN 'missing_key' WHEN -2 THEN 'missing_time' WHEN -3 THEN 'other_experiment' WHEN -4 THEN 'other_guide' WHEN -5 THEN 'not_in_experiment' WHEN -6 THEN 'exact_duplicate' WHEN -7 THEN 'future' WHEN -8 THEN 'before_assignment' WHEN -9 THEN 'after_analysis_date' WHEN -10 THEN 'unknown_variant' WHEN -11 THEN 'multiple_arms' WHEN -12 THEN 'repeated_assignment' WHEN -13 THEN 'unknown_event' WHEN -14 THEN 'out_of_range' WHEN -15 THEN 'duplicate_user' WHEN -16 THEN 'missing_unit' END AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
+       g.* EXCLUDE (_gl_key)
+FROM g;
+
+-- [25] params: {}
+CREATE OR REPLACE TEMP VIEW exp_activity_users AS SELECT * EXCLUDE (_gl_reason, _gl_example) FROM ledger_activity_users WHERE _gl_reason IS NULL;
+
+-- [26] params: {}
+CREATE OR REPLACE TEMP VIEW exp_activity AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) FROM ledger_activity WHERE _gl_reason IS NULL AND NOT _gl_pre;
+
+-- [27] params: {}
+CREATE OR REPLACE TEMP VIEW exp_activity_pre AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) FROM ledger_activity WHERE _gl_reason IS NULL AND _gl_pre;
+
+-- [28] params: {}
+DESCRIBE users;
+
+-- [29] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_users AS
 WITH r AS (SELECT *, row_number() OVER (PARTITION BY "user_id", "signup_at", "platform", "locale", "plan") AS _gl_dup FROM users),
 s AS (SELECT *, row_number() OVER (PARTITION BY user_id, _gl_dup > 1 ORDER BY "user_id", "signup_at", "platform", "locale", "plan") AS _gl_rank FROM r)
 SELECT s.* EXCLUDE (_gl_dup, _gl_rank), CASE WHEN s.user_id IS NULL THEN 'missing_key' WHEN a.user_id IS NULL THEN 'not_in_experiment' WHEN s._gl_dup > 1 THEN 'exact_duplicate' WHEN s._gl_rank > 1 THEN 'duplicate_user' END AS _gl_reason
 FROM s LEFT JOIN exp_assigned a USING (user_id);
 
--- [25] params: {}
+-- [30] params: {}
 CREATE OR REPLACE TEMP VIEW exp_user_attrs AS SELECT * EXCLUDE (_gl_reason) FROM ledger_users WHERE _gl_reason IS NULL;
 
--- [26] params: {"end": "2026-10-28T15:00:00+00:00", "exp": "onboarding-tour-vs-checklist"}
+-- [31] params: {"end": "2026-10-28T15:00:00+00:00", "exp": "onboarding-tour-vs-checklist"}
 SELECT count(*), count_if(user_id IS NULL), count_if(variant NOT IN ('holdout', 'tour', 'checklist') OR variant IS NULL)
 FROM ledger_assignments WHERE experiment = $exp AND assigned_at < $end;
 
--- [27] params: {}
+-- [32] params: {}
 SELECT count(DISTINCT user_id) FROM ledger_assignments WHERE _gl_reason = 'multiple_arms';
 
--- [28] params: {}
+-- [33] params: {}
 DESCRIBE guide_events;
 
--- [29] params: {}
-CREATE OR REPLACE TEMP TABLE exp_guide_user AS
-WITH e AS (
-    SELECT g._gl_uk AS uk, g.guide_id, g._gl_own AS own, g.timestamp, CASE g.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE g.event END AS ev,
-           TRY_CAST(g.step AS INTEGER) AS raw_step,
-           coalesce(TRY_CAST(g.step AS INTEGER), 1) AS step,
-           datediff('day', a.assigned_day, g._gl_day) AS day
-    FROM ledger_guide_events g JOIN exp_assigned a ON a.uk = g._gl_uk
-    WHERE g._gl_reason IS NULL)
-SELECT uk, guide_id, bool_or(own) AS own, bool_or(e.ev = 'shown') AS shown, bool_or(e.ev = 'opened') AS opened, bool_or(e.ev = 'clicked') AS clicked, bool_or(e.ev = 'dismissed') AS dismissed, bool_or(e.ev = 'completed') AS completed, bool_or(e.ev = 'opted_out') AS opted_out, bool_or(e.ev = 'answered') AS answered,
-       count_if(e.ev = 'shown' AND e.step = 1) AS shown_n, count_if(e.ev = 'clicked') AS clicked_n,
-       max(e.raw_step) FILTER (WHERE e.ev = 'shown') AS max_shown_step,
-       min(e.timestamp) FILTER (WHERE e.ev = 'shown') AS first_shown,
-       min(e.timestamp) FILTER (WHERE e.ev = 'completed') AS first_completed,
-       bool_or(e.ev = 'shown' AND e.day < 7) AS shown_in_period
-FROM e GROUP BY uk, guide_id;
-
--- [30] params: {}
-DESCRIBE guide_events;
-
--- [31] params: {"asof": "2026-10-28"}
+-- [34] params: {"asof": "2026-10-28"}
 CREATE OR REPLACE TEMP TABLE exp_users AS
         WITH gf AS (
             SELECT uk, bool_or(g.shown) AS shown,
@@ -170,18 +227,7 @@ bool_or(g.answered) AS answered, sum(shown_n) AS shown_n, sum(clicked_n) AS clic
             FROM exp_guide_user g WHERE own GROUP BY uk
         ), ox AS (
             SELECT uk, count(*) AS guides_shown FROM exp_guide_user WHERE shown_in_period GROUP BY uk
-        ), a AS (  -- the pre-period's days count as pre_active_days; every other column is NULL on them
-            SELECT d.uk, d.pre AS pre_day,
-                   CASE WHEN NOT d.pre THEN datediff('day', u2.assigned_day, d.day) END AS day,
-                   CASE WHEN NOT d.pre THEN d.events END AS sessions,  -- the activity rows of the day (registry aggregates sum it)
-                   CASE WHEN NOT d.pre THEN d.goal END AS is_goal,  -- the registry's names (docs/metrics.md)
-                   CASE WHEN NOT d.pre THEN d.support END AS is_support
-            FROM exp_activity_days d JOIN exp_assigned u2 USING (uk)
-        ), af AS (
-            SELECT uk, count_if(pre_day) AS pre_active_days, min(day) FILTER (WHERE is_goal) AS first_goal_day,
-                   min(day) FILTER (WHERE is_support) AS first_support_day, bool_or(day = 1) AS active_d1, bool_or(day = 7) AS active_d7, CAST(sum(sessions) FILTER (WHERE day BETWEEN 0 AND 6) AS BIGINT) AS sessions_d7
-            FROM a GROUP BY uk
-        )
+        ), af AS (SELECT * FROM exp_activity_users)  -- one row per user with activity (guidelab.ledger.classify_activity)
         SELECT u2.uk, u2.user_id, u2.variant, u2.assigned_at, u2.assigned_day,
                datediff('day', u2.assigned_day, $asof) AS observed_days,
                coalesce(gf.shown, FALSE) AS shown, coalesce(gf.opened, FALSE) AS opened,
@@ -194,115 +240,112 @@ bool_or(g.answered) AS answered, sum(shown_n) AS shown_n, sum(clicked_n) AS clic
         FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk)
              LEFT JOIN ox USING (uk);
 
--- [32] params: {}
+-- [35] params: {}
 SELECT count(*) FROM exp_users u WHERE u.shown AND u.variant IN
 ('holdout');
 
--- [33] params: {}
+-- [36] params: {}
 SELECT count(*), count_if(shown) FROM exp_users WHERE variant IN ('tour', 'checklist');
 
--- [34] params: {}
+-- [37] params: {}
 DESCRIBE assignments;
 
--- [35] params: {}
+-- [38] params: {}
 SELECT _gl_reason, min(concat_ws(', ', 'user_id=' || coalesce(left(CAST("user_id" AS VARCHAR), 60), 'NULL'), 'experiment=' || coalesce(left(CAST("experiment" AS VARCHAR), 60), 'NULL'), 'variant=' || coalesce(left(CAST("variant" AS VARCHAR), 60), 'NULL'), 'assigned_at=' || coalesce(left(CAST("assigned_at" AS VARCHAR), 60), 'NULL'))) FROM ledger_assignments WHERE _gl_reason IS NOT NULL GROUP BY 1;
 
--- [36] params: {}
+-- [39] params: {}
 SELECT _gl_reason, count(*) FROM ledger_assignments GROUP BY 1;
 
--- [37] params: {}
+-- [40] params: {}
 DESCRIBE guide_events;
 
--- [38] params: {}
-SELECT _gl_reason, min(concat_ws(', ', 'user_id=' || coalesce(left(CAST("user_id" AS VARCHAR), 60), 'NULL'), 'guide_id=' || coalesce(left(CAST("guide_id" AS VARCHAR), 60), 'NULL'), 'step=' || coalesce(left(CAST("step" AS VARCHAR), 60), 'NULL'), 'event=' || coalesce(left(CAST("event" AS VARCHAR), 60), 'NULL'), 'timestamp=' || coalesce(left(CAST("timestamp" AS VARCHAR), 60), 'NULL'))) FROM ledger_guide_events WHERE _gl_reason IS NOT NULL GROUP BY 1;
-
--- [39] params: {}
-SELECT _gl_reason, count(*) FROM ledger_guide_events GROUP BY 1;
-
--- [40] params: {}
-DESCRIBE activity;
-
 -- [41] params: {}
-SELECT _gl_reason, sum(events), min(example) FROM ledger_activity_days GROUP BY 1;
+SELECT _gl_reason, sum(_gl_events), min(_gl_example) FROM ledger_guide_user GROUP BY 1;
 
 -- [42] params: {}
-DESCRIBE users;
+DESCRIBE activity;
 
 -- [43] params: {}
-SELECT _gl_reason, min(concat_ws(', ', 'user_id=' || coalesce(left(CAST("user_id" AS VARCHAR), 60), 'NULL'), 'signup_at=' || coalesce(left(CAST("signup_at" AS VARCHAR), 60), 'NULL'), 'platform=' || coalesce(left(CAST("platform" AS VARCHAR), 60), 'NULL'), 'locale=' || coalesce(left(CAST("locale" AS VARCHAR), 60), 'NULL'), 'plan=' || coalesce(left(CAST("plan" AS VARCHAR), 60), 'NULL'))) FROM ledger_users WHERE _gl_reason IS NOT NULL GROUP BY 1;
+SELECT _gl_reason, sum(_gl_events), min(_gl_example) FROM ledger_activity_users GROUP BY 1;
 
 -- [44] params: {}
-SELECT _gl_reason, count(*) FROM ledger_users GROUP BY 1;
+DESCRIBE users;
 
 -- [45] params: {}
-SELECT variant, count(*) FROM exp_users GROUP BY variant;
+SELECT _gl_reason, min(concat_ws(', ', 'user_id=' || coalesce(left(CAST("user_id" AS VARCHAR), 60), 'NULL'), 'signup_at=' || coalesce(left(CAST("signup_at" AS VARCHAR), 60), 'NULL'), 'platform=' || coalesce(left(CAST("platform" AS VARCHAR), 60), 'NULL'), 'locale=' || coalesce(left(CAST("locale" AS VARCHAR), 60), 'NULL'), 'plan=' || coalesce(left(CAST("plan" AS VARCHAR), 60), 'NULL'))) FROM ledger_users WHERE _gl_reason IS NOT NULL GROUP BY 1;
 
 -- [46] params: {}
-SELECT assigned_day, variant, count(*) FROM exp_users GROUP BY ALL ORDER BY 1, 2;
+SELECT _gl_reason, count(*) FROM ledger_users GROUP BY 1;
 
 -- [47] params: {}
-SELECT variant, count(*), sum(CAST(active_d7 AS INTEGER)), sum(CAST(active_d7 AS INTEGER)*CAST(active_d7 AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(active_d7 AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(active_d7 AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(active_d7 AS INTEGER), 0))*count(*) FROM exp_users WHERE observed_days >= 7 GROUP BY variant;
+SELECT variant, count(*) FROM exp_users GROUP BY variant;
 
 -- [48] params: {}
-SELECT variant, count(*), sum(CAST(active_d1 AS INTEGER)), sum(CAST(active_d1 AS INTEGER)*CAST(active_d1 AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(active_d1 AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(active_d1 AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(active_d1 AS INTEGER), 0))*count(*) FROM exp_users WHERE observed_days >= 1 GROUP BY variant;
+SELECT assigned_day, variant, count(*) FROM exp_users GROUP BY ALL ORDER BY 1, 2;
 
 -- [49] params: {}
-SELECT variant, count(*), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)*CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER), 0))*count(*) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
+SELECT variant, count(*), sum(CAST(active_d7 AS INTEGER)), sum(CAST(active_d7 AS INTEGER)*CAST(active_d7 AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(active_d7 AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(active_d7 AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(active_d7 AS INTEGER), 0))*count(*) FROM exp_users WHERE observed_days >= 7 GROUP BY variant;
 
 -- [50] params: {}
-SELECT variant, count(*), sum(sessions_d7), sum(sessions_d7*sessions_d7), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(sessions_d7*pre_active_days), var_pop(coalesce(sessions_d7, 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(sessions_d7, 0))*count(*) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
+SELECT variant, count(*), sum(CAST(active_d1 AS INTEGER)), sum(CAST(active_d1 AS INTEGER)*CAST(active_d1 AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(active_d1 AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(active_d1 AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(active_d1 AS INTEGER), 0))*count(*) FROM exp_users WHERE observed_days >= 1 GROUP BY variant;
 
 -- [51] params: {}
-SELECT variant, count(*), sum(CAST(dismissed AS INTEGER)), sum(CAST(dismissed AS INTEGER)*CAST(dismissed AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(dismissed AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(dismissed AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(dismissed AS INTEGER), 0))*count(*) FROM exp_users WHERE TRUE GROUP BY variant;
+SELECT variant, count(*), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)*CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER), 0))*count(*) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
 -- [52] params: {}
+SELECT variant, count(*), sum(sessions_d7), sum(sessions_d7*sessions_d7), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(sessions_d7*pre_active_days), var_pop(coalesce(sessions_d7, 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(sessions_d7, 0))*count(*) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
+
+-- [53] params: {}
+SELECT variant, count(*), sum(CAST(dismissed AS INTEGER)), sum(CAST(dismissed AS INTEGER)*CAST(dismissed AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(dismissed AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(dismissed AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(dismissed AS INTEGER), 0))*count(*) FROM exp_users WHERE TRUE GROUP BY variant;
+
+-- [54] params: {}
 WITH o AS (SELECT variant, least(observed_days, 30) AS observed, count(*) AS n
                        FROM exp_users WHERE observed_days >= 0 GROUP BY ALL)
             SELECT o.variant, d.range AS day, CAST(sum(o.n) AS BIGINT) AS n
             FROM o, range(0, 31) d
             WHERE o.observed >= d.range GROUP BY ALL;
 
--- [53] params: {}
-SELECT variant, day, count(*) FROM (
-              SELECT u.variant, u.observed_days, datediff('day', u.assigned_day, d.day) AS day
-              FROM exp_activity_days d JOIN exp_users u USING (uk) WHERE NOT d.pre) a
-            WHERE day BETWEEN 0 AND 30 AND observed_days >= day GROUP BY ALL;
+-- [55] params: {}
+DESCRIBE ledger_activity_users;
 
--- [54] params: {}
+-- [56] params: {}
+SELECT u.variant, CAST(sum(CASE WHEN u.observed_days >= 0 AND ((coalesce(a._gl_days0, 0) >> 0) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 1 AND ((coalesce(a._gl_days0, 0) >> 1) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 2 AND ((coalesce(a._gl_days0, 0) >> 2) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 3 AND ((coalesce(a._gl_days0, 0) >> 3) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 4 AND ((coalesce(a._gl_days0, 0) >> 4) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 5 AND ((coalesce(a._gl_days0, 0) >> 5) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 6 AND ((coalesce(a._gl_days0, 0) >> 6) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 7 AND ((coalesce(a._gl_days0, 0) >> 7) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 8 AND ((coalesce(a._gl_days0, 0) >> 8) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 9 AND ((coalesce(a._gl_days0, 0) >> 9) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 10 AND ((coalesce(a._gl_days0, 0) >> 10) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 11 AND ((coalesce(a._gl_days0, 0) >> 11) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 12 AND ((coalesce(a._gl_days0, 0) >> 12) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 13 AND ((coalesce(a._gl_days0, 0) >> 13) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 14 AND ((coalesce(a._gl_days0, 0) >> 14) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 15 AND ((coalesce(a._gl_days0, 0) >> 15) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 16 AND ((coalesce(a._gl_days0, 0) >> 16) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 17 AND ((coalesce(a._gl_days0, 0) >> 17) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 18 AND ((coalesce(a._gl_days0, 0) >> 18) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 19 AND ((coalesce(a._gl_days0, 0) >> 19) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 20 AND ((coalesce(a._gl_days0, 0) >> 20) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 21 AND ((coalesce(a._gl_days0, 0) >> 21) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 22 AND ((coalesce(a._gl_days0, 0) >> 22) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 23 AND ((coalesce(a._gl_days0, 0) >> 23) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 24 AND ((coalesce(a._gl_days0, 0) >> 24) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 25 AND ((coalesce(a._gl_days0, 0) >> 25) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 26 AND ((coalesce(a._gl_days0, 0) >> 26) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 27 AND ((coalesce(a._gl_days0, 0) >> 27) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 28 AND ((coalesce(a._gl_days0, 0) >> 28) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 29 AND ((coalesce(a._gl_days0, 0) >> 29) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 30 AND ((coalesce(a._gl_days0, 0) >> 30) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT) FROM exp_activity_users a JOIN exp_users u USING (uk) GROUP BY u.variant;
+
+-- [57] params: {}
 SELECT variant,
                   CASE WHEN first_goal_day IS NOT NULL THEN first_goal_day ELSE observed_days END AS t,
                   first_goal_day IS NOT NULL AS event, count(*)
            FROM exp_users WHERE observed_days >= 0 GROUP BY ALL;
 
--- [55] params: {}
+-- [58] params: {}
 SELECT variant, assigned_day, count(*), sum(CAST(active_d7 AS INTEGER)) FROM exp_users WHERE observed_days >= 7 GROUP BY ALL ORDER BY 2;
 
--- [56] params: {}
+-- [59] params: {}
 DESCRIBE users;
 
--- [57] params: {}
+-- [60] params: {}
 SELECT CAST(s."platform" AS VARCHAR) AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
             FROM exp_users e JOIN exp_user_attrs s USING (user_id) WHERE observed_days >= 7 GROUP BY ALL;
 
--- [58] params: {}
+-- [61] params: {}
 DESCRIBE users;
 
--- [59] params: {}
+-- [62] params: {}
 SELECT CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
             FROM exp_users e JOIN exp_user_attrs s USING (user_id) WHERE observed_days >= 7 GROUP BY ALL;
 
--- [60] params: {}
+-- [63] params: {}
 DESCRIBE guide_events;
 
--- [61] params: {"gid": "onboarding-tour", "v": "tour"}
+-- [64] params: {"gid": "onboarding-tour", "v": "tour"}
 WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
                 SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
                 WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
 
--- [62] params: {"v": "tour"}
+-- [65] params: {"v": "tour"}
 SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
 
--- [63] params: {"gid": "onboarding-tour", "v": "tour"}
+-- [66] params: {"gid": "onboarding-tour", "v": "tour"}
 WITH d AS (
                   SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
                   FROM exp_guide_user g JOIN exp_users u USING (uk)
@@ -311,15 +354,15 @@ WITH d AS (
                 SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
                        coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
 
--- [64] params: {"gid": "onboarding-checklist", "v": "checklist"}
+-- [67] params: {"gid": "onboarding-checklist", "v": "checklist"}
 WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
                 SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
                 WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
 
--- [65] params: {"v": "checklist"}
+-- [68] params: {"v": "checklist"}
 SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
 
--- [66] params: {"gid": "onboarding-checklist", "v": "checklist"}
+-- [69] params: {"gid": "onboarding-checklist", "v": "checklist"}
 WITH d AS (
                   SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
                   FROM exp_guide_user g JOIN exp_users u USING (uk)
@@ -328,30 +371,18 @@ WITH d AS (
                 SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
                        coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
 
--- [67] params: {}
-WITH act AS (
-              SELECT u.variant, d.day, lag(d.day) OVER (PARTITION BY d.uk ORDER BY d.day) AS prev
-              FROM exp_activity_days d JOIN exp_users u USING (uk) WHERE NOT d.pre),
-            days AS (SELECT DISTINCT day FROM act),
-            arms AS (SELECT DISTINCT variant FROM act),
-            steps AS (
-              SELECT variant, day, 1 AS dau, 0 AS wau, 0 AS mau FROM act
-              UNION ALL SELECT variant, CASE WHEN prev IS NULL OR prev + 7 <= day THEN day ELSE prev + 7 END,
-                               0, 1, 0 FROM act
-              UNION ALL SELECT variant, day + 7, 0, -1, 0 FROM act
-              UNION ALL SELECT variant, CASE WHEN prev IS NULL OR prev + 30 <= day THEN day ELSE prev + 30 END,
-                               0, 0, 1 FROM act
-              UNION ALL SELECT variant, day + 30, 0, 0, -1 FROM act
-              UNION ALL SELECT arms.variant, days.day, 0, 0, 0 FROM arms CROSS JOIN days),
-            per_day AS (SELECT variant, day, sum(dau) AS dau, sum(wau) AS wau, sum(mau) AS mau
-                        FROM steps GROUP BY variant, day),
-            running AS (
-              SELECT variant, day, dau,
-                     sum(wau) OVER (PARTITION BY variant ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS wau,
-                     sum(mau) OVER (PARTITION BY variant ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS mau
-              FROM per_day)
-            SELECT r.variant, r.day, CAST(r.dau AS BIGINT), CAST(r.wau AS BIGINT), CAST(r.mau AS BIGINT)
-            FROM running r JOIN days USING (day) WHERE r.mau > 0 ORDER BY r.day, r.variant;
+-- [70] params: {}
+DESCRIBE ledger_activity_users;
 
--- [68] params: {}
+-- [71] params: {}
+SELECT max(observed_days) FROM exp_users;
+
+-- [72] params: {}
+WITH b AS (SELECT u.variant, u.assigned_day, coalesce(a._gl_days0, 0) AS d0
+                       FROM exp_activity_users a JOIN exp_users u USING (uk)),
+            s AS (SELECT variant, assigned_day, d0, (coalesce(d0, 0) | ((coalesce(d0, 0) & 4611686018427387903) << 1) | ((coalesce(d0, 0) & 2305843009213693951) << 2) | ((coalesce(d0, 0) & 1152921504606846975) << 3) | ((coalesce(d0, 0) & 576460752303423487) << 4) | ((coalesce(d0, 0) & 288230376151711743) << 5) | ((coalesce(d0, 0) & 144115188075855871) << 6)) AS w0, (coalesce(d0, 0) | ((coalesce(d0, 0) & 4611686018427387903) << 1) | ((coalesce(d0, 0) & 2305843009213693951) << 2) | ((coalesce(d0, 0) & 1152921504606846975) << 3) | ((coalesce(d0, 0) & 576460752303423487) << 4) | ((coalesce(d0, 0) & 288230376151711743) << 5) | ((coalesce(d0, 0) & 144115188075855871) << 6) | ((coalesce(d0, 0) & 72057594037927935) << 7) | ((coalesce(d0, 0) & 36028797018963967) << 8) | ((coalesce(d0, 0) & 18014398509481983) << 9) | ((coalesce(d0, 0) & 9007199254740991) << 10) | ((coalesce(d0, 0) & 4503599627370495) << 11) | ((coalesce(d0, 0) & 2251799813685247) << 12) | ((coalesce(d0, 0) & 1125899906842623) << 13) | ((coalesce(d0, 0) & 562949953421311) << 14) | ((coalesce(d0, 0) & 281474976710655) << 15) | ((coalesce(d0, 0) & 140737488355327) << 16) | ((coalesce(d0, 0) & 70368744177663) << 17) | ((coalesce(d0, 0) & 35184372088831) << 18) | ((coalesce(d0, 0) & 17592186044415) << 19) | ((coalesce(d0, 0) & 8796093022207) << 20) | ((coalesce(d0, 0) & 4398046511103) << 21) | ((coalesce(d0, 0) & 2199023255551) << 22) | ((coalesce(d0, 0) & 1099511627775) << 23) | ((coalesce(d0, 0) & 549755813887) << 24) | ((coalesce(d0, 0) & 274877906943) << 25) | ((coalesce(d0, 0) & 137438953471) << 26) | ((coalesce(d0, 0) & 68719476735) << 27) | ((coalesce(d0, 0) & 34359738367) << 28) | ((coalesce(d0, 0) & 17179869183) << 29)) AS m0
+                  FROM b)
+            SELECT variant, assigned_day, CAST(sum((d0 >> 0) & 1) AS BIGINT), CAST(sum((d0 >> 1) & 1) AS BIGINT), CAST(sum((d0 >> 2) & 1) AS BIGINT), CAST(sum((d0 >> 3) & 1) AS BIGINT), CAST(sum((d0 >> 4) & 1) AS BIGINT), CAST(sum((d0 >> 5) & 1) AS BIGINT), CAST(sum((d0 >> 6) & 1) AS BIGINT), CAST(sum((d0 >> 7) & 1) AS BIGINT), CAST(sum((d0 >> 8) & 1) AS BIGINT), CAST(sum((d0 >> 9) & 1) AS BIGINT), CAST(sum((d0 >> 10) & 1) AS BIGINT), CAST(sum((d0 >> 11) & 1) AS BIGINT), CAST(sum((d0 >> 12) & 1) AS BIGINT), CAST(sum((d0 >> 13) & 1) AS BIGINT), CAST(sum((d0 >> 14) & 1) AS BIGINT), CAST(sum((d0 >> 15) & 1) AS BIGINT), CAST(sum((d0 >> 16) & 1) AS BIGINT), CAST(sum((d0 >> 17) & 1) AS BIGINT), CAST(sum((d0 >> 18) & 1) AS BIGINT), CAST(sum((d0 >> 19) & 1) AS BIGINT), CAST(sum((d0 >> 20) & 1) AS BIGINT), CAST(sum((d0 >> 21) & 1) AS BIGINT), CAST(sum((d0 >> 22) & 1) AS BIGINT), CAST(sum((d0 >> 23) & 1) AS BIGINT), CAST(sum((d0 >> 24) & 1) AS BIGINT), CAST(sum((d0 >> 25) & 1) AS BIGINT), CAST(sum((d0 >> 26) & 1) AS BIGINT), CAST(sum((d0 >> 27) & 1) AS BIGINT), CAST(sum((w0 >> 0) & 1) AS BIGINT), CAST(sum((w0 >> 1) & 1) AS BIGINT), CAST(sum((w0 >> 2) & 1) AS BIGINT), CAST(sum((w0 >> 3) & 1) AS BIGINT), CAST(sum((w0 >> 4) & 1) AS BIGINT), CAST(sum((w0 >> 5) & 1) AS BIGINT), CAST(sum((w0 >> 6) & 1) AS BIGINT), CAST(sum((w0 >> 7) & 1) AS BIGINT), CAST(sum((w0 >> 8) & 1) AS BIGINT), CAST(sum((w0 >> 9) & 1) AS BIGINT), CAST(sum((w0 >> 10) & 1) AS BIGINT), CAST(sum((w0 >> 11) & 1) AS BIGINT), CAST(sum((w0 >> 12) & 1) AS BIGINT), CAST(sum((w0 >> 13) & 1) AS BIGINT), CAST(sum((w0 >> 14) & 1) AS BIGINT), CAST(sum((w0 >> 15) & 1) AS BIGINT), CAST(sum((w0 >> 16) & 1) AS BIGINT), CAST(sum((w0 >> 17) & 1) AS BIGINT), CAST(sum((w0 >> 18) & 1) AS BIGINT), CAST(sum((w0 >> 19) & 1) AS BIGINT), CAST(sum((w0 >> 20) & 1) AS BIGINT), CAST(sum((w0 >> 21) & 1) AS BIGINT), CAST(sum((w0 >> 22) & 1) AS BIGINT), CAST(sum((w0 >> 23) & 1) AS BIGINT), CAST(sum((w0 >> 24) & 1) AS BIGINT), CAST(sum((w0 >> 25) & 1) AS BIGINT), CAST(sum((w0 >> 26) & 1) AS BIGINT), CAST(sum((w0 >> 27) & 1) AS BIGINT), CAST(sum((m0 >> 0) & 1) AS BIGINT), CAST(sum((m0 >> 1) & 1) AS BIGINT), CAST(sum((m0 >> 2) & 1) AS BIGINT), CAST(sum((m0 >> 3) & 1) AS BIGINT), CAST(sum((m0 >> 4) & 1) AS BIGINT), CAST(sum((m0 >> 5) & 1) AS BIGINT), CAST(sum((m0 >> 6) & 1) AS BIGINT), CAST(sum((m0 >> 7) & 1) AS BIGINT), CAST(sum((m0 >> 8) & 1) AS BIGINT), CAST(sum((m0 >> 9) & 1) AS BIGINT), CAST(sum((m0 >> 10) & 1) AS BIGINT), CAST(sum((m0 >> 11) & 1) AS BIGINT), CAST(sum((m0 >> 12) & 1) AS BIGINT), CAST(sum((m0 >> 13) & 1) AS BIGINT), CAST(sum((m0 >> 14) & 1) AS BIGINT), CAST(sum((m0 >> 15) & 1) AS BIGINT), CAST(sum((m0 >> 16) & 1) AS BIGINT), CAST(sum((m0 >> 17) & 1) AS BIGINT), CAST(sum((m0 >> 18) & 1) AS BIGINT), CAST(sum((m0 >> 19) & 1) AS BIGINT), CAST(sum((m0 >> 20) & 1) AS BIGINT), CAST(sum((m0 >> 21) & 1) AS BIGINT), CAST(sum((m0 >> 22) & 1) AS BIGINT), CAST(sum((m0 >> 23) & 1) AS BIGINT), CAST(sum((m0 >> 24) & 1) AS BIGINT), CAST(sum((m0 >> 25) & 1) AS BIGINT), CAST(sum((m0 >> 26) & 1) AS BIGINT), CAST(sum((m0 >> 27) & 1) AS BIGINT) FROM s GROUP BY variant, assigned_day;
+
+-- [73] params: {}
 DESCRIBE guide_events;

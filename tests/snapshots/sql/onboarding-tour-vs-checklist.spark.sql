@@ -196,8 +196,7 @@ ORDER BY
   b NULLS LAST;
 
 -- [12]
--- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
-CREATE TEMPORARY VIEW ledger_guide_events AS
+CREATE OR REPLACE TEMPORARY VIEW ledger_guide_events AS
 WITH r AS (
   SELECT
     *,
@@ -224,11 +223,11 @@ SELECT
     THEN 'not_in_experiment'
     WHEN r._gl_dup > 1
     THEN 'exact_duplicate'
-    WHEN r.timestamp >= CAST('2026-11-30 15:00:00.000000+00:00' AS TIMESTAMP)
+    WHEN r.timestamp >= CAST('2026-11-30T15:00:00+00:00' AS TIMESTAMP)
     THEN 'future'
     WHEN r.timestamp < a.assigned_at
     THEN 'before_assignment'
-    WHEN r.timestamp >= CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP)
+    WHEN r.timestamp >= CAST('2026-10-28T15:00:00+00:00' AS TIMESTAMP)
     THEN 'after_analysis_date'
     WHEN r.guide_id IN ('onboarding-tour', 'onboarding-checklist')
     AND NOT CASE r.event
@@ -266,6 +265,258 @@ LEFT JOIN exp_assigned AS a
   USING (user_id);
 
 -- [13]
+-- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
+CREATE TEMPORARY VIEW ledger_guide_events_copies AS
+WITH h AS (
+  SELECT
+    HASH(`user_id`, `guide_id`, `step`, `event`, `timestamp`) AS _gl_h
+  FROM guide_events
+  GROUP BY
+    1
+  HAVING
+    COUNT(*) > 1
+)
+SELECT
+  `user_id`,
+  `guide_id`,
+  `step`,
+  `event`,
+  `timestamp`,
+  HASH(`user_id`, `guide_id`, `step`, `event`, `timestamp`) AS _gl_h,
+  CAST(COUNT(*) AS BIGINT) AS _gl_copies
+FROM guide_events
+WHERE
+  HASH(`user_id`, `guide_id`, `step`, `event`, `timestamp`) IN (
+    SELECT
+      _gl_h
+    FROM h
+  )
+GROUP BY ALL;
+
+-- [14]
+-- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
+CREATE TEMPORARY VIEW ledger_guide_user AS
+WITH r AS (
+  SELECT
+    *,
+    CAST(TIMESTAMP_MICROS(UNIX_MICROS(`timestamp`) + 32400000000) AS DATE) AS _gl_day
+  FROM (
+    SELECT
+      t.`user_id`,
+      t.`guide_id`,
+      t.`step`,
+      t.`event`,
+      t.`timestamp`,
+      CAST(1 AS BIGINT) AS _gl_n,
+      FALSE AS _gl_copy
+    FROM (
+      SELECT
+        *,
+        HASH(`user_id`, `guide_id`, `step`, `event`, `timestamp`) AS _gl_h
+      FROM guide_events
+    ) AS t
+    LEFT JOIN (
+      SELECT DISTINCT
+        _gl_h
+      FROM ledger_guide_events_copies
+    ) AS c
+      ON c._gl_h = t._gl_h
+    WHERE
+      c._gl_h IS NULL
+    UNION ALL
+    SELECT
+      `user_id`,
+      `guide_id`,
+      `step`,
+      `event`,
+      `timestamp`,
+      CAST(1 AS BIGINT),
+      FALSE
+    FROM ledger_guide_events_copies
+    UNION ALL
+    SELECT
+      `user_id`,
+      `guide_id`,
+      `step`,
+      `event`,
+      `timestamp`,
+      _gl_copies - 1,
+      TRUE
+    FROM ledger_guide_events_copies
+    WHERE
+      _gl_copies > 1
+  )
+), c AS (
+  SELECT
+    r.*,
+    a.uk AS _gl_uk,
+    a.assigned_day,
+    CASE
+      WHEN r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL
+      THEN -1
+      WHEN r.timestamp IS NULL
+      THEN -2
+      WHEN NOT r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AND NOT FALSE
+      THEN -4
+      WHEN a.user_id IS NULL
+      THEN -5
+      WHEN r._gl_copy
+      THEN -6
+      WHEN r.timestamp >= CAST('2026-11-30T15:00:00+00:00' AS TIMESTAMP)
+      THEN -7
+      WHEN r.timestamp < a.assigned_at
+      THEN -8
+      WHEN r.timestamp >= CAST('2026-10-28T15:00:00+00:00' AS TIMESTAMP)
+      THEN -9
+      WHEN r.guide_id IN ('onboarding-tour', 'onboarding-checklist')
+      AND NOT CASE r.event
+        WHEN 'app_session'
+        THEN 'activity'
+        WHEN 'tour_closed'
+        THEN 'dismissed'
+        WHEN 'tour_cta_clicked'
+        THEN 'clicked'
+        WHEN 'tour_finished'
+        THEN 'completed'
+        WHEN 'tour_opened'
+        THEN 'opened'
+        WHEN 'tour_step_viewed'
+        THEN 'shown'
+        ELSE r.event
+      END IN ('shown', 'opened', 'clicked', 'dismissed', 'completed', 'opted_out', 'answered')
+      THEN -13
+      WHEN (
+        NOT r.step IS NULL
+        AND COALESCE(
+          (
+            CASE
+              WHEN TRY_CAST(TRIM(CAST(r.step AS STRING)) AS DOUBLE) = FLOOR(TRY_CAST(TRIM(CAST(r.step AS STRING)) AS DOUBLE))
+              THEN TRY_CAST(TRIM(CAST(r.step AS STRING)) AS DOUBLE)
+            END
+          ) < 1,
+          TRUE
+        )
+      )
+      THEN -14
+    END AS _gl_code
+  FROM r
+  LEFT JOIN exp_assigned AS a
+    USING (user_id)
+), e AS (
+  SELECT
+    COALESCE(c._gl_code, c._gl_uk) AS _gl_key,
+    CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
+    c._gl_n,
+    CASE
+      WHEN NOT c._gl_code IS NULL
+      THEN CONCAT_WS(
+        ', ',
+        'user_id=' || COALESCE(LEFT(CAST(c.`user_id` AS STRING), 60), 'NULL'),
+        'guide_id=' || COALESCE(LEFT(CAST(c.`guide_id` AS STRING), 60), 'NULL'),
+        'step=' || COALESCE(LEFT(CAST(c.`step` AS STRING), 60), 'NULL'),
+        'event=' || COALESCE(LEFT(CAST(c.`event` AS STRING), 60), 'NULL'),
+        'timestamp=' || COALESCE(LEFT(CAST(c.`timestamp` AS STRING), 60), 'NULL')
+      )
+    END AS _gl_example,
+    c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own,
+    c.timestamp,
+    CASE c.event
+      WHEN 'app_session'
+      THEN 'activity'
+      WHEN 'tour_closed'
+      THEN 'dismissed'
+      WHEN 'tour_cta_clicked'
+      THEN 'clicked'
+      WHEN 'tour_finished'
+      THEN 'completed'
+      WHEN 'tour_opened'
+      THEN 'opened'
+      WHEN 'tour_step_viewed'
+      THEN 'shown'
+      ELSE c.event
+    END AS ev,
+    TRY_CAST(c.step AS INT) AS raw_step,
+    COALESCE(TRY_CAST(c.step AS INT), 1) AS step,
+    DATEDIFF(DAY, c.assigned_day, c._gl_day) AS day
+  FROM c
+), g AS (
+  SELECT
+    _gl_key,
+    guide_id,
+    CAST(SUM(e._gl_n) AS BIGINT) AS _gl_events,
+    MIN(e._gl_example) AS _gl_example,
+    BOOL_OR(own) AS own,
+    BOOL_OR(e.ev = 'shown') AS shown,
+    BOOL_OR(e.ev = 'opened') AS opened,
+    BOOL_OR(e.ev = 'clicked') AS clicked,
+    BOOL_OR(e.ev = 'dismissed') AS dismissed,
+    BOOL_OR(e.ev = 'completed') AS completed,
+    BOOL_OR(e.ev = 'opted_out') AS opted_out,
+    BOOL_OR(e.ev = 'answered') AS answered,
+    COUNT_IF(e.ev = 'shown' AND e.step = 1) AS shown_n,
+    COUNT_IF(e.ev = 'clicked') AS clicked_n,
+    MAX(e.raw_step) FILTER(WHERE
+      e.ev = 'shown') AS max_shown_step,
+    MIN(e.timestamp) FILTER(WHERE
+      e.ev = 'shown') AS first_shown,
+    MIN(e.timestamp) FILTER(WHERE
+      e.ev = 'completed') AS first_completed,
+    BOOL_OR(e.ev = 'shown' AND e.day < 7) AS shown_in_period
+  FROM e
+  GROUP BY
+    _gl_key,
+    guide_id
+)
+SELECT
+  CASE g._gl_key
+    WHEN -1
+    THEN 'missing_key'
+    WHEN -2
+    THEN 'missing_time'
+    WHEN -3
+    THEN 'other_experiment'
+    WHEN -4
+    THEN 'other_guide'
+    WHEN -5
+    THEN 'not_in_experiment'
+    WHEN -6
+    THEN 'exact_duplicate'
+    WHEN -7
+    THEN 'future'
+    WHEN -8
+    THEN 'before_assignment'
+    WHEN -9
+    THEN 'after_analysis_date'
+    WHEN -10
+    THEN 'unknown_variant'
+    WHEN -11
+    THEN 'multiple_arms'
+    WHEN -12
+    THEN 'repeated_assignment'
+    WHEN -13
+    THEN 'unknown_event'
+    WHEN -14
+    THEN 'out_of_range'
+    WHEN -15
+    THEN 'duplicate_user'
+    WHEN -16
+    THEN 'missing_unit'
+  END AS _gl_reason,
+  CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
+  g.*
+  EXCEPT (_gl_key)
+FROM g;
+
+-- [15]
+CREATE OR REPLACE TEMPORARY VIEW exp_guide_user AS
+SELECT
+  *
+  EXCEPT (_gl_reason, _gl_events, _gl_example)
+FROM ledger_guide_user
+WHERE
+  _gl_reason IS NULL;
+
+-- [16]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
 SELECT
   *
@@ -274,7 +525,7 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL;
 
--- [14]
+-- [17]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
 SELECT
   *
@@ -283,16 +534,16 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL AND _gl_own;
 
--- [15]
+-- [18]
 DESCRIBE activity;
 
--- [16]
+-- [19]
 SELECT
   MIN(UNIX_MICROS(`timestamp`)),
   MAX(UNIX_MICROS(`timestamp`))
 FROM activity;
 
--- [17]
+-- [20]
 WITH b AS (
   SELECT
     range AS b
@@ -325,7 +576,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [18]
+-- [21]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
 WITH r AS (
   SELECT
@@ -365,45 +616,240 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [19]
--- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
-CREATE TEMPORARY VIEW ledger_activity_days AS
+-- [22]
 SELECT
-  _gl_reason,
-  _gl_uk AS uk,
-  _gl_day AS day,
-  COALESCE(_gl_pre, FALSE) AS pre,
-  COUNT(*) AS events,
-  BOOL_OR(COALESCE(event IN ('project_created'), FALSE)) AS goal,
-  BOOL_OR(FALSE) AS support,
-  MIN(
-    CASE
-      WHEN NOT _gl_reason IS NULL
-      THEN CONCAT_WS(
-        ', ',
-        'user_id=' || COALESCE(LEFT(CAST(`user_id` AS STRING), 60), 'NULL'),
-        'timestamp=' || COALESCE(LEFT(CAST(`timestamp` AS STRING), 60), 'NULL'),
-        'event=' || COALESCE(LEFT(CAST(`event` AS STRING), 60), 'NULL')
-      )
-    END
-  ) AS example
-FROM ledger_activity
+  MIN(assigned_day)
+FROM exp_assigned;
+
+-- [23]
+-- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
+CREATE TEMPORARY VIEW ledger_activity_copies AS
+WITH h AS (
+  SELECT
+    HASH(`user_id`, `timestamp`, `event`) AS _gl_h
+  FROM activity
+  GROUP BY
+    1
+  HAVING
+    COUNT(*) > 1
+)
+SELECT
+  `user_id`,
+  `timestamp`,
+  `event`,
+  HASH(`user_id`, `timestamp`, `event`) AS _gl_h,
+  CAST(COUNT(*) AS BIGINT) AS _gl_copies
+FROM activity
+WHERE
+  HASH(`user_id`, `timestamp`, `event`) IN (
+    SELECT
+      _gl_h
+    FROM h
+  )
 GROUP BY ALL;
 
--- [20]
-CREATE OR REPLACE TEMPORARY VIEW exp_activity_days AS
+-- [24]
+-- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
+CREATE TEMPORARY VIEW ledger_activity_users AS
+WITH r AS (
+  SELECT
+    *,
+    CAST(TIMESTAMP_MICROS(UNIX_MICROS(`timestamp`) + 32400000000) AS DATE) AS _gl_day
+  FROM (
+    SELECT
+      t.`user_id`,
+      t.`timestamp`,
+      t.`event`,
+      CAST(1 AS BIGINT) AS _gl_n,
+      FALSE AS _gl_copy
+    FROM (
+      SELECT
+        *,
+        HASH(`user_id`, `timestamp`, `event`) AS _gl_h
+      FROM activity
+    ) AS t
+    LEFT JOIN (
+      SELECT DISTINCT
+        _gl_h
+      FROM ledger_activity_copies
+    ) AS c
+      ON c._gl_h = t._gl_h
+    WHERE
+      c._gl_h IS NULL
+    UNION ALL
+    SELECT
+      `user_id`,
+      `timestamp`,
+      `event`,
+      CAST(1 AS BIGINT),
+      FALSE
+    FROM ledger_activity_copies
+    UNION ALL
+    SELECT
+      `user_id`,
+      `timestamp`,
+      `event`,
+      _gl_copies - 1,
+      TRUE
+    FROM ledger_activity_copies
+    WHERE
+      _gl_copies > 1
+  )
+), j AS (
+  SELECT
+    r.*,
+    a.user_id AS _gl_assigned_user,
+    a.uk AS _gl_uk,
+    a.assigned_at,
+    DATEDIFF(DAY, a.assigned_day, r._gl_day) AS _gl_off
+  FROM r
+  LEFT JOIN exp_assigned AS a
+    USING (user_id)
+), c AS (
+  SELECT
+    r.*,
+    COALESCE(r.timestamp < r.assigned_at, FALSE) AS _gl_pre,
+    CASE
+      WHEN r.user_id IS NULL
+      THEN -1
+      WHEN r.timestamp IS NULL
+      THEN -2
+      WHEN r._gl_assigned_user IS NULL
+      THEN -5
+      WHEN r._gl_copy
+      THEN -6
+      WHEN r.timestamp >= CAST('2026-11-30T15:00:00+00:00' AS TIMESTAMP)
+      THEN -7
+      WHEN r.timestamp < r.assigned_at AND NOT (
+        r._gl_off >= -14 AND r._gl_off < 0
+      )
+      THEN -8
+      WHEN r.timestamp >= CAST('2026-10-28T15:00:00+00:00' AS TIMESTAMP)
+      THEN -9
+    END AS _gl_code
+  FROM j AS r
+), d AS (
+  SELECT
+    COALESCE(c._gl_code, c._gl_uk) AS _gl_key,
+    c._gl_code IS NULL AS _gl_used,
+    c._gl_n,
+    c._gl_pre,
+    c._gl_off,
+    CASE
+      WHEN NOT c._gl_code IS NULL
+      THEN CONCAT_WS(
+        ', ',
+        'user_id=' || COALESCE(LEFT(CAST(c.`user_id` AS STRING), 60), 'NULL'),
+        'timestamp=' || COALESCE(LEFT(CAST(c.`timestamp` AS STRING), 60), 'NULL'),
+        'event=' || COALESCE(LEFT(CAST(c.`event` AS STRING), 60), 'NULL')
+      )
+    END AS _gl_example,
+    CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN c._gl_off END AS day,
+    CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN 1 END AS sessions,
+    CASE
+      WHEN c._gl_code IS NULL AND NOT c._gl_pre
+      THEN COALESCE(c.event IN ('project_created'), FALSE)
+    END AS is_goal,
+    CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN FALSE END AS is_support
+  FROM c
+), g AS (
+  SELECT
+    d._gl_key,
+    CAST(SUM(d._gl_n) AS BIGINT) AS _gl_events,
+    MIN(d._gl_example) AS _gl_example,
+    BIT_OR(
+      CASE
+        WHEN (
+          d._gl_used AND NOT d._gl_pre
+        ) AND d._gl_off >= 0 AND d._gl_off < 63
+        THEN SHIFTLEFT(CAST(1 AS BIGINT), d._gl_off)
+      END
+    ) AS _gl_days0,
+    (
+      COALESCE(
+        CAST(BIT_COUNT(
+          BIT_OR(
+            CASE
+              WHEN (
+                d._gl_used AND d._gl_pre
+              )
+              AND (
+                -1 - d._gl_off
+              ) >= 0
+              AND (
+                -1 - d._gl_off
+              ) < 63
+              THEN SHIFTLEFT(CAST(1 AS BIGINT), (
+                -1 - d._gl_off
+              ))
+            END
+          )
+        ) AS INT),
+        0
+      )
+    ) AS pre_active_days,
+    MIN(day) FILTER(WHERE
+      is_goal) AS first_goal_day,
+    MIN(day) FILTER(WHERE
+      is_support) AS first_support_day,
+    BOOL_OR(day = 1) AS active_d1,
+    BOOL_OR(day = 7) AS active_d7,
+    CAST(SUM(sessions) FILTER(WHERE
+      day BETWEEN 0 AND 6) AS BIGINT) AS sessions_d7
+  FROM d
+  GROUP BY
+    d._gl_key
+)
 SELECT
-  uk,
-  day,
-  pre,
-  events,
-  goal,
-  support
-FROM ledger_activity_days
+  CASE g._gl_key
+    WHEN -1
+    THEN 'missing_key'
+    WHEN -2
+    THEN 'missing_time'
+    WHEN -3
+    THEN 'other_experiment'
+    WHEN -4
+    THEN 'other_guide'
+    WHEN -5
+    THEN 'not_in_experiment'
+    WHEN -6
+    THEN 'exact_duplicate'
+    WHEN -7
+    THEN 'future'
+    WHEN -8
+    THEN 'before_assignment'
+    WHEN -9
+    THEN 'after_analysis_date'
+    WHEN -10
+    THEN 'unknown_variant'
+    WHEN -11
+    THEN 'multiple_arms'
+    WHEN -12
+    THEN 'repeated_assignment'
+    WHEN -13
+    THEN 'unknown_event'
+    WHEN -14
+    THEN 'out_of_range'
+    WHEN -15
+    THEN 'duplicate_user'
+    WHEN -16
+    THEN 'missing_unit'
+  END AS _gl_reason,
+  CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
+  g.*
+  EXCEPT (_gl_key)
+FROM g;
+
+-- [25]
+CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
+SELECT
+  *
+  EXCEPT (_gl_reason, _gl_example)
+FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [21]
+-- [26]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -412,7 +858,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [22]
+-- [27]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -421,10 +867,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [23]
+-- [28]
 DESCRIBE users;
 
--- [24]
+-- [29]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_users AS
 WITH r AS (
@@ -461,7 +907,7 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [25]
+-- [30]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -470,7 +916,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [26]
+-- [31]
 SELECT
   COUNT(*),
   COUNT_IF(user_id IS NULL),
@@ -480,78 +926,17 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [27]
+-- [32]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [28]
+-- [33]
 DESCRIBE guide_events;
 
--- [29]
--- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
-CREATE TEMPORARY VIEW exp_guide_user AS
-WITH e AS (
-  SELECT
-    g._gl_uk AS uk,
-    g.guide_id,
-    g._gl_own AS own,
-    g.timestamp,
-    CASE g.event
-      WHEN 'app_session'
-      THEN 'activity'
-      WHEN 'tour_closed'
-      THEN 'dismissed'
-      WHEN 'tour_cta_clicked'
-      THEN 'clicked'
-      WHEN 'tour_finished'
-      THEN 'completed'
-      WHEN 'tour_opened'
-      THEN 'opened'
-      WHEN 'tour_step_viewed'
-      THEN 'shown'
-      ELSE g.event
-    END AS ev,
-    TRY_CAST(g.step AS INT) AS raw_step,
-    COALESCE(TRY_CAST(g.step AS INT), 1) AS step,
-    DATEDIFF(DAY, a.assigned_day, g._gl_day) AS day
-  FROM ledger_guide_events AS g
-  JOIN exp_assigned AS a
-    ON a.uk = g._gl_uk
-  WHERE
-    g._gl_reason IS NULL
-)
-SELECT
-  uk,
-  guide_id,
-  BOOL_OR(own) AS own,
-  BOOL_OR(e.ev = 'shown') AS shown,
-  BOOL_OR(e.ev = 'opened') AS opened,
-  BOOL_OR(e.ev = 'clicked') AS clicked,
-  BOOL_OR(e.ev = 'dismissed') AS dismissed,
-  BOOL_OR(e.ev = 'completed') AS completed,
-  BOOL_OR(e.ev = 'opted_out') AS opted_out,
-  BOOL_OR(e.ev = 'answered') AS answered,
-  COUNT_IF(e.ev = 'shown' AND e.step = 1) AS shown_n,
-  COUNT_IF(e.ev = 'clicked') AS clicked_n,
-  MAX(e.raw_step) FILTER(WHERE
-    e.ev = 'shown') AS max_shown_step,
-  MIN(e.timestamp) FILTER(WHERE
-    e.ev = 'shown') AS first_shown,
-  MIN(e.timestamp) FILTER(WHERE
-    e.ev = 'completed') AS first_completed,
-  BOOL_OR(e.ev = 'shown' AND e.day < 7) AS shown_in_period
-FROM e
-GROUP BY
-  uk,
-  guide_id;
-
--- [30]
-DESCRIBE guide_events;
-
--- [31]
+-- [34]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW exp_users AS
 WITH gf AS (
@@ -580,32 +965,10 @@ WITH gf AS (
     shown_in_period
   GROUP BY
     uk
-), a AS (
+), af /* one row per user with activity (guidelab.ledger.classify_activity) */ AS (
   SELECT
-    d.uk,
-    d.pre AS pre_day,
-    CASE WHEN NOT d.pre THEN DATEDIFF(DAY, u2.assigned_day, d.day) END AS day,
-    CASE WHEN NOT d.pre THEN d.events END AS sessions, /* the activity rows of the day (registry aggregates sum it) */
-    CASE WHEN NOT d.pre THEN d.goal END AS is_goal, /* the registry's names (docs/metrics.md) */
-    CASE WHEN NOT d.pre THEN d.support END AS is_support
-  FROM exp_activity_days AS d
-  JOIN exp_assigned AS u2
-    USING (uk)
-), af AS (
-  SELECT
-    uk,
-    COUNT_IF(pre_day) AS pre_active_days,
-    MIN(day) FILTER(WHERE
-      is_goal) AS first_goal_day,
-    MIN(day) FILTER(WHERE
-      is_support) AS first_support_day,
-    BOOL_OR(day = 1) AS active_d1,
-    BOOL_OR(day = 7) AS active_d7,
-    CAST(SUM(sessions) FILTER(WHERE
-      day BETWEEN 0 AND 6) AS BIGINT) AS sessions_d7
-  FROM a
-  GROUP BY
-    uk
+    *
+  FROM exp_activity_users
 )
 SELECT
   u2.uk,
@@ -638,14 +1001,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [32]
+-- [35]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [33]
+-- [36]
 SELECT
   COUNT(*),
   COUNT_IF(shown)
@@ -653,10 +1016,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [34]
+-- [37]
 DESCRIBE assignments;
 
--- [35]
+-- [38]
 SELECT
   _gl_reason,
   MIN(
@@ -674,7 +1037,7 @@ WHERE
 GROUP BY
   1;
 
--- [36]
+-- [39]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -682,52 +1045,34 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [37]
-DESCRIBE guide_events;
-
--- [38]
-SELECT
-  _gl_reason,
-  MIN(
-    CONCAT_WS(
-      ', ',
-      'user_id=' || COALESCE(LEFT(CAST(`user_id` AS STRING), 60), 'NULL'),
-      'guide_id=' || COALESCE(LEFT(CAST(`guide_id` AS STRING), 60), 'NULL'),
-      'step=' || COALESCE(LEFT(CAST(`step` AS STRING), 60), 'NULL'),
-      'event=' || COALESCE(LEFT(CAST(`event` AS STRING), 60), 'NULL'),
-      'timestamp=' || COALESCE(LEFT(CAST(`timestamp` AS STRING), 60), 'NULL')
-    )
-  )
-FROM ledger_guide_events
-WHERE
-  NOT _gl_reason IS NULL
-GROUP BY
-  1;
-
--- [39]
-SELECT
-  _gl_reason,
-  COUNT(*)
-FROM ledger_guide_events
-GROUP BY
-  1;
-
 -- [40]
-DESCRIBE activity;
+DESCRIBE guide_events;
 
 -- [41]
 SELECT
   _gl_reason,
-  SUM(events),
-  MIN(example)
-FROM ledger_activity_days
+  SUM(_gl_events),
+  MIN(_gl_example)
+FROM ledger_guide_user
 GROUP BY
   1;
 
 -- [42]
-DESCRIBE users;
+DESCRIBE activity;
 
 -- [43]
+SELECT
+  _gl_reason,
+  SUM(_gl_events),
+  MIN(_gl_example)
+FROM ledger_activity_users
+GROUP BY
+  1;
+
+-- [44]
+DESCRIBE users;
+
+-- [45]
 SELECT
   _gl_reason,
   MIN(
@@ -746,7 +1091,7 @@ WHERE
 GROUP BY
   1;
 
--- [44]
+-- [46]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -754,7 +1099,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [45]
+-- [47]
 SELECT
   variant,
   COUNT(*)
@@ -762,7 +1107,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [46]
+-- [48]
 SELECT
   assigned_day,
   variant,
@@ -773,7 +1118,7 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [47]
+-- [49]
 SELECT
   variant,
   COUNT(*),
@@ -791,7 +1136,7 @@ WHERE
 GROUP BY
   variant;
 
--- [48]
+-- [50]
 SELECT
   variant,
   COUNT(*),
@@ -809,7 +1154,7 @@ WHERE
 GROUP BY
   variant;
 
--- [49]
+-- [51]
 SELECT
   variant,
   COUNT(*),
@@ -832,7 +1177,7 @@ WHERE
 GROUP BY
   variant;
 
--- [50]
+-- [52]
 SELECT
   variant,
   COUNT(*),
@@ -850,7 +1195,7 @@ WHERE
 GROUP BY
   variant;
 
--- [51]
+-- [53]
 SELECT
   variant,
   COUNT(*),
@@ -868,7 +1213,7 @@ WHERE
 GROUP BY
   variant;
 
--- [52]
+-- [54]
 WITH o AS (
   SELECT
     variant,
@@ -892,27 +1237,391 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [53]
-SELECT
-  variant,
-  day,
-  COUNT(*)
-FROM (
-  SELECT
-    u.variant,
-    u.observed_days,
-    DATEDIFF(DAY, u.assigned_day, d.day) AS day
-  FROM exp_activity_days AS d
-  JOIN exp_users AS u
-    USING (uk)
-  WHERE
-    NOT d.pre
-) AS a
-WHERE
-  day BETWEEN 0 AND 30 AND observed_days >= day
-GROUP BY ALL;
+-- [55]
+DESCRIBE ledger_activity_users;
 
--- [54]
+-- [56]
+SELECT
+  u.variant,
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 0
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 0)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 1
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 1)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 2
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 2)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 3
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 3)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 4
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 4)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 5
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 5)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 6
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 6)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 7
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 7)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 8
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 8)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 9
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 9)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 10
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 10)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 11
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 11)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 12
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 12)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 13
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 13)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 14
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 14)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 15
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 15)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 16
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 16)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 17
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 17)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 18
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 18)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 19
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 19)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 20
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 20)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 21
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 21)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 22
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 22)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 23
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 23)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 24
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 24)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 25
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 25)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 26
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 26)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 27
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 27)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 28
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 28)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 29
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 29)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT),
+  CAST(SUM(
+    CASE
+      WHEN u.observed_days >= 30
+      AND (
+        (
+          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 30)
+        ) & 1
+      ) = 1
+      THEN 1
+      ELSE 0
+    END
+  ) AS BIGINT)
+FROM exp_activity_users AS a
+JOIN exp_users AS u
+  USING (uk)
+GROUP BY
+  u.variant;
+
+-- [57]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -923,7 +1632,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [55]
+-- [58]
 SELECT
   variant,
   assigned_day,
@@ -936,10 +1645,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [56]
+-- [59]
 DESCRIBE users;
 
--- [57]
+-- [60]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -952,10 +1661,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [58]
+-- [61]
 DESCRIBE users;
 
--- [59]
+-- [62]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -974,10 +1683,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [60]
+-- [63]
 DESCRIBE guide_events;
 
--- [61]
+-- [64]
 WITH s AS (
   SELECT
     uk,
@@ -1003,7 +1712,7 @@ WHERE
 GROUP BY
   1;
 
--- [62]
+-- [65]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -1011,7 +1720,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [63]
+-- [66]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -1035,7 +1744,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [64]
+-- [67]
 WITH s AS (
   SELECT
     uk,
@@ -1061,7 +1770,7 @@ WHERE
 GROUP BY
   1;
 
--- [65]
+-- [68]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -1069,7 +1778,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [66]
+-- [69]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -1093,116 +1802,435 @@ SELECT
     secs < 0)
 FROM d;
 
--- [67]
-WITH act AS (
+-- [70]
+DESCRIBE ledger_activity_users;
+
+-- [71]
+SELECT
+  MAX(observed_days)
+FROM exp_users;
+
+-- [72]
+WITH b AS (
   SELECT
     u.variant,
-    d.day,
-    LAG(d.day) OVER (PARTITION BY d.uk ORDER BY d.day NULLS LAST) AS prev
-  FROM exp_activity_days AS d
+    u.assigned_day,
+    COALESCE(a._gl_days0, 0) AS d0
+  FROM exp_activity_users AS a
   JOIN exp_users AS u
     USING (uk)
-  WHERE
-    NOT d.pre
-), days AS (
-  SELECT DISTINCT
-    day
-  FROM act
-), arms AS (
-  SELECT DISTINCT
-    variant
-  FROM act
-), steps AS (
+), s AS (
   SELECT
     variant,
-    day,
-    1 AS dau,
-    0 AS wau,
-    0 AS mau
-  FROM act
-  UNION ALL
-  SELECT
-    variant,
-    CASE WHEN prev IS NULL OR prev + 7 <= day THEN day ELSE prev + 7 END,
-    0,
-    1,
-    0
-  FROM act
-  UNION ALL
-  SELECT
-    variant,
-    day + 7,
-    0,
-    -1,
-    0
-  FROM act
-  UNION ALL
-  SELECT
-    variant,
-    CASE WHEN prev IS NULL OR prev + 30 <= day THEN day ELSE prev + 30 END,
-    0,
-    0,
-    1
-  FROM act
-  UNION ALL
-  SELECT
-    variant,
-    day + 30,
-    0,
-    0,
-    -1
-  FROM act
-  UNION ALL
-  SELECT
-    arms.variant,
-    days.day,
-    0,
-    0,
-    0
-  FROM arms
-  CROSS JOIN days
-), per_day AS (
-  SELECT
-    variant,
-    day,
-    SUM(dau) AS dau,
-    SUM(wau) AS wau,
-    SUM(mau) AS mau
-  FROM steps
-  GROUP BY
-    variant,
-    day
-), running AS (
-  SELECT
-    variant,
-    day,
-    dau,
-    SUM(wau) OVER (
-      PARTITION BY variant
-      ORDER BY day NULLS LAST
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS wau,
-    SUM(mau) OVER (
-      PARTITION BY variant
-      ORDER BY day NULLS LAST
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS mau
-  FROM per_day
+    assigned_day,
+    d0,
+    (
+      COALESCE(d0, 0) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 4611686018427387903
+        ), 1)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 2305843009213693951
+        ), 2)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 1152921504606846975
+        ), 3)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 576460752303423487
+        ), 4)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 288230376151711743
+        ), 5)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 144115188075855871
+        ), 6)
+      )
+    ) AS w0,
+    (
+      COALESCE(d0, 0) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 4611686018427387903
+        ), 1)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 2305843009213693951
+        ), 2)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 1152921504606846975
+        ), 3)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 576460752303423487
+        ), 4)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 288230376151711743
+        ), 5)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 144115188075855871
+        ), 6)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 72057594037927935
+        ), 7)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 36028797018963967
+        ), 8)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 18014398509481983
+        ), 9)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 9007199254740991
+        ), 10)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 4503599627370495
+        ), 11)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 2251799813685247
+        ), 12)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 1125899906842623
+        ), 13)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 562949953421311
+        ), 14)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 281474976710655
+        ), 15)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 140737488355327
+        ), 16)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 70368744177663
+        ), 17)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 35184372088831
+        ), 18)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 17592186044415
+        ), 19)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 8796093022207
+        ), 20)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 4398046511103
+        ), 21)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 2199023255551
+        ), 22)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 1099511627775
+        ), 23)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 549755813887
+        ), 24)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 274877906943
+        ), 25)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 137438953471
+        ), 26)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 68719476735
+        ), 27)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 34359738367
+        ), 28)
+      ) | (
+        SHIFTLEFT((
+          COALESCE(d0, 0) & 17179869183
+        ), 29)
+      )
+    ) AS m0
+  FROM b
 )
 SELECT
-  r.variant,
-  r.day,
-  CAST(r.dau AS BIGINT),
-  CAST(r.wau AS BIGINT),
-  CAST(r.mau AS BIGINT)
-FROM running AS r
-JOIN days
-  USING (day)
-WHERE
-  r.mau > 0
-ORDER BY
-  r.day NULLS LAST,
-  r.variant NULLS LAST;
+  variant,
+  assigned_day,
+  CAST(SUM((
+    SHIFTRIGHT(d0, 0)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 1)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 2)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 3)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 4)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 5)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 6)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 7)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 8)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 9)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 10)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 11)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 12)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 13)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 14)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 15)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 16)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 17)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 18)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 19)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 20)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 21)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 22)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 23)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 24)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 25)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 26)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(d0, 27)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 0)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 1)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 2)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 3)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 4)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 5)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 6)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 7)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 8)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 9)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 10)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 11)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 12)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 13)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 14)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 15)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 16)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 17)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 18)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 19)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 20)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 21)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 22)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 23)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 24)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 25)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 26)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(w0, 27)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 0)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 1)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 2)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 3)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 4)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 5)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 6)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 7)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 8)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 9)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 10)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 11)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 12)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 13)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 14)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 15)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 16)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 17)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 18)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 19)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 20)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 21)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 22)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 23)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 24)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 25)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 26)
+  ) & 1) AS BIGINT),
+  CAST(SUM((
+    SHIFTRIGHT(m0, 27)
+  ) & 1) AS BIGINT)
+FROM s
+GROUP BY
+  variant,
+  assigned_day;
 
--- [68]
+-- [73]
 DESCRIBE guide_events;
