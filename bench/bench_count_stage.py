@@ -63,8 +63,9 @@ print(rows)
 """
 
 
-def run_once(argv: list[str], timeout: float, env: dict[str, str] | None = None) -> tuple[float | None, float, str]:
-    """(seconds or None when killed at the timeout, peak RSS in GB, last output line) of one process."""
+def run_once(argv: list[str], timeout: float, env: dict[str, str] | None = None) -> tuple[float | None, float, str, float]:
+    """(seconds or None when killed at the timeout, peak RSS in GB, last output line, CPU seconds
+    (user + system, all threads of the process and its children that it waited for)) of one process."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
                             env=env)
@@ -83,7 +84,8 @@ def run_once(argv: list[str], timeout: float, env: dict[str, str] | None = None)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if not killed and proc.returncode != 0:
         raise SystemExit(f"{argv[:3]} failed ({proc.returncode}):\n" + "\n".join(out[-30:]))
-    return (None if killed else seconds), usage.ru_maxrss / 1024 / 1024, (out[-1] if out else "")
+    cpu = usage.ru_utime + usage.ru_stime
+    return (None if killed else seconds), usage.ru_maxrss / 1024 / 1024, (out[-1] if out else ""), cpu
 
 
 def load() -> str:
@@ -117,15 +119,16 @@ def main() -> None:
                 runs.append(run_once(jobs[name], args.timeout))
                 if runs[-1][0] is None:
                     break  # a job that does not finish is not run again
-            secs = [s for s, _, _ in runs if s is not None]
-            rss = statistics.median(r for _, r, _ in runs)
+            secs = [s for s, _, _, _ in runs if s is not None]
+            rss = statistics.median(r for _, r, _, _ in runs)
+            cpu = statistics.median(c for _, _, _, c in runs)
             figure = {"data": str(data), "users": users, "job": name, "runs": len(runs),
                       "median_s": round(statistics.median(secs), 2) if len(secs) == len(runs) else None,
-                      "times_s": [None if s is None else round(s, 2) for s, _, _ in runs],
-                      "peak_rss_gb": round(rss, 2), "load_before": before, "load_after": load(),
+                      "times_s": [None if s is None else round(s, 2) for s, _, _, _ in runs],
+                      "cpu_s": round(cpu, 2), "peak_rss_gb": round(rss, 2), "load_before": before, "load_after": load(),
                       "output": runs[-1][2][:160]}
             shown = f"{figure['median_s']} s" if figure["median_s"] is not None else f"did not finish in {args.timeout:.0f} s"
-            print(f"{data.name:>20} {name:>14}: {shown}, peak {figure['peak_rss_gb']} GB "
+            print(f"{data.name:>20} {name:>14}: {shown}, {figure['cpu_s']} CPU-s, peak {figure['peak_rss_gb']} GB "
                   f"(runs {figure['times_s']}, load {before} -> {figure['load_after']})", flush=True)
             if args.json:
                 with args.json.open("a") as fh:
