@@ -437,3 +437,24 @@ def test_activity_reduction_counts_copies_like_the_per_row_view(spec, export):
     dup = next(x for x in tl.left_out if x.reason == "exact_duplicate")
     # the smallest text among the rows copied: u1's row without an event
     assert dup.example.startswith("user_id=u1, timestamp=") and dup.example.endswith("event=NULL")
+
+
+def test_guide_event_aggregate_agrees_with_the_per_row_view(spec, export):
+    """The stored guide-event reduction (per reason left out, per user and guide used; exact
+    duplicates from the hash pass) gives every reason the per-row view (a window over every
+    column) gives, and its per-user flags are those of the used rows of the view."""
+    ed = open_event_data(export)
+    try:
+        compute_counts(ed, spec, today=TODAY)
+        per_row = dict(ed.con.execute("SELECT _gl_reason, count(*) FROM ledger_guide_events GROUP BY 1").fetchall())
+        stored = dict(ed.con.execute("SELECT _gl_reason, sum(_gl_events) FROM ledger_guide_user GROUP BY 1").fetchall())
+        view_flags = ed.con.execute(
+            "SELECT _gl_uk, guide_id, bool_or(event = 'shown'), bool_or(event = 'answered'), count_if(event = 'clicked') "
+            "FROM ledger_guide_events WHERE _gl_reason IS NULL GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
+        stored_flags = ed.con.execute(
+            "SELECT uk, guide_id, shown, answered, clicked_n FROM exp_guide_user ORDER BY 1, 2").fetchall()
+    finally:
+        ed.close()
+    assert per_row.get("exact_duplicate", 0) > 0  # the fixture has copies
+    assert stored == per_row
+    assert view_flags and stored_flags == view_flags
