@@ -324,7 +324,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     has_step = "step" in cols
     flags = ", ".join(f"bool_or(e.ev = {sql_literal(x)}) AS {x}" for x in GUIDE_EVENTS)
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE ledger_guide_user AS
+        CREATE OR REPLACE TEMP TABLE ledger_guide_rows AS
         WITH r AS (SELECT *, {day_sql} AS _gl_day FROM ({deduplicated_sql("guide_events", cols, copies)})),
         c AS (
             SELECT r.*, a.uk AS _gl_uk, a.assigned_day, {guide_rules("r._gl_copy", codes=True)} AS _gl_code
@@ -336,8 +336,13 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
                    {"TRY_CAST(c.step AS INTEGER)" if has_step else "CAST(NULL AS INTEGER)"} AS raw_step,
                    {"coalesce(TRY_CAST(c.step AS INTEGER), 1)" if has_step else "1"} AS step,
                    datediff('day', c.assigned_day, c._gl_day) AS day
-            FROM c),
-        g AS (
+            FROM c)
+        SELECT * FROM e""")
+    # the aggregate in its own statement: at 10M users the join's hash table (every assigned
+    # user) and the aggregate's (a row per user and guide) do not fit the memory limit together
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE ledger_guide_user AS
+        WITH g AS (
             SELECT _gl_key, guide_id, CAST(sum(e._gl_n) AS BIGINT) AS _gl_events, min(e._gl_example) AS _gl_example,
                    bool_or(own) AS own, {flags},
                    count_if(e.ev = 'shown' AND e.step = 1) AS shown_n, count_if(e.ev = 'clicked') AS clicked_n,
@@ -345,7 +350,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
                    min(e.timestamp) FILTER (WHERE e.ev = 'shown') AS first_shown,
                    min(e.timestamp) FILTER (WHERE e.ev = 'completed') AS first_completed,
                    bool_or(e.ev = 'shown' AND e.day < {int(spec.over_exposure.period_days)}) AS shown_in_period
-            FROM e GROUP BY _gl_key, guide_id)
+            FROM ledger_guide_rows e GROUP BY _gl_key, guide_id)
         SELECT {_reason_of_code("g._gl_key")} AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
                g.* EXCLUDE (_gl_key)
         FROM g""")

@@ -277,7 +277,7 @@ WHERE
 GROUP BY ALL;
 
 -- [14]
-CREATE OR REPLACE TEMPORARY TABLE ledger_guide_user AS
+CREATE OR REPLACE TEMPORARY TABLE ledger_guide_rows AS
 WITH r AS (
   SELECT
     *,
@@ -421,7 +421,14 @@ WITH r AS (
     COALESCE(SAFE_CAST(c.step AS INT64), 1) AS step,
     DATE_DIFF(c._gl_day, c.assigned_day, DAY) AS day
   FROM c
-), g AS (
+)
+SELECT
+  *
+FROM e;
+
+-- [15]
+CREATE OR REPLACE TEMPORARY TABLE ledger_guide_user AS
+WITH g AS (
   SELECT
     _gl_key,
     guide_id,
@@ -441,7 +448,7 @@ WITH r AS (
     MIN(IF(e.ev = 'shown', e.timestamp, NULL)) AS first_shown,
     MIN(IF(e.ev = 'completed', e.timestamp, NULL)) AS first_completed,
     LOGICAL_OR(e.ev = 'shown' AND e.day < 7) AS shown_in_period
-  FROM e
+  FROM ledger_guide_rows AS e
   GROUP BY
     _gl_key,
     guide_id
@@ -486,7 +493,7 @@ SELECT
   EXCEPT (_gl_key)
 FROM g;
 
--- [15]
+-- [16]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_user AS
 SELECT
   *
@@ -495,7 +502,7 @@ FROM ledger_guide_user
 WHERE
   _gl_reason IS NULL;
 
--- [16]
+-- [17]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
 SELECT
   *
@@ -504,7 +511,7 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL;
 
--- [17]
+-- [18]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
 SELECT
   *
@@ -513,16 +520,16 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL AND _gl_own;
 
--- [18]
+-- [19]
 DESCRIBE activity;
 
--- [19]
+-- [20]
 SELECT
   MIN(epoch_us(`timestamp`)),
   MAX(epoch_us(`timestamp`))
 FROM activity;
 
--- [20]
+-- [21]
 WITH b AS (
   SELECT
     `range` AS b
@@ -551,7 +558,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [21]
+-- [22]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
 WITH r AS (
   SELECT
@@ -588,12 +595,12 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [22]
+-- [23]
 SELECT
   MIN(assigned_day)
 FROM exp_assigned;
 
--- [23]
+-- [24]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_copies AS
 WITH h AS (
   SELECT
@@ -619,7 +626,7 @@ WHERE
   )
 GROUP BY ALL;
 
--- [24]
+-- [25]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_users AS
 WITH r AS (
   SELECT
@@ -807,7 +814,7 @@ SELECT
   EXCEPT (_gl_key)
 FROM g;
 
--- [25]
+-- [26]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
 SELECT
   *
@@ -816,7 +823,7 @@ FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [26]
+-- [27]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -825,7 +832,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [27]
+-- [28]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -834,10 +841,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [28]
+-- [29]
 DESCRIBE users;
 
--- [29]
+-- [30]
 CREATE OR REPLACE TEMPORARY TABLE ledger_users AS
 WITH r AS (
   SELECT
@@ -870,7 +877,7 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [30]
+-- [31]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -879,7 +886,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [31]
+-- [32]
 SELECT
   COUNT(*),
   COUNTIF(user_id IS NULL),
@@ -889,17 +896,17 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [32]
+-- [33]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [33]
+-- [34]
 DESCRIBE guide_events;
 
--- [34]
+-- [35]
 CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
@@ -963,14 +970,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [35]
+-- [36]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [36]
+-- [37]
 SELECT
   COUNT(*),
   COUNTIF(shown)
@@ -978,10 +985,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [37]
+-- [38]
 DESCRIBE assignments;
 
--- [38]
+-- [39]
 SELECT
   _gl_reason,
   MIN(
@@ -999,7 +1006,7 @@ WHERE
 GROUP BY
   1;
 
--- [39]
+-- [40]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1007,10 +1014,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [40]
+-- [41]
 DESCRIBE guide_events;
 
--- [41]
+-- [42]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1019,10 +1026,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [42]
+-- [43]
 DESCRIBE activity;
 
--- [43]
+-- [44]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1031,10 +1038,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [44]
+-- [45]
 DESCRIBE users;
 
--- [45]
+-- [46]
 SELECT
   _gl_reason,
   MIN(
@@ -1053,7 +1060,7 @@ WHERE
 GROUP BY
   1;
 
--- [46]
+-- [47]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1061,7 +1068,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [47]
+-- [48]
 SELECT
   variant,
   COUNT(*)
@@ -1069,7 +1076,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [48]
+-- [49]
 SELECT
   assigned_day,
   variant,
@@ -1080,7 +1087,7 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [49]
+-- [50]
 SELECT
   variant,
   COUNT(*),
@@ -1098,7 +1105,7 @@ WHERE
 GROUP BY
   variant;
 
--- [50]
+-- [51]
 SELECT
   variant,
   COUNT(*),
@@ -1116,7 +1123,7 @@ WHERE
 GROUP BY
   variant;
 
--- [51]
+-- [52]
 SELECT
   variant,
   COUNT(*),
@@ -1139,7 +1146,7 @@ WHERE
 GROUP BY
   variant;
 
--- [52]
+-- [53]
 SELECT
   variant,
   COUNT(*),
@@ -1157,7 +1164,7 @@ WHERE
 GROUP BY
   variant;
 
--- [53]
+-- [54]
 SELECT
   variant,
   COUNT(*),
@@ -1175,7 +1182,7 @@ WHERE
 GROUP BY
   variant;
 
--- [54]
+-- [55]
 WITH o AS (
   SELECT
     variant,
@@ -1195,10 +1202,10 @@ WHERE
   o.observed >= d.`range`
 GROUP BY ALL;
 
--- [55]
+-- [56]
 DESCRIBE ledger_activity_users;
 
--- [56]
+-- [57]
 SELECT
   u.variant,
   CAST(SUM(
@@ -1548,7 +1555,7 @@ JOIN exp_users AS u
 GROUP BY
   u.variant;
 
--- [57]
+-- [58]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1559,7 +1566,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [58]
+-- [59]
 SELECT
   variant,
   assigned_day,
@@ -1572,10 +1579,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [59]
+-- [60]
 DESCRIBE users;
 
--- [60]
+-- [61]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -1588,10 +1595,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [61]
+-- [62]
 DESCRIBE users;
 
--- [62]
+-- [63]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -1610,10 +1617,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [63]
+-- [64]
 DESCRIBE guide_events;
 
--- [64]
+-- [65]
 WITH s AS (
   SELECT
     uk,
@@ -1635,7 +1642,7 @@ WHERE
 GROUP BY
   1;
 
--- [65]
+-- [66]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -1643,7 +1650,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [66]
+-- [67]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -1663,7 +1670,7 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [67]
+-- [68]
 WITH s AS (
   SELECT
     uk,
@@ -1685,7 +1692,7 @@ WHERE
 GROUP BY
   1;
 
--- [68]
+-- [69]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -1693,7 +1700,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [69]
+-- [70]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -1713,15 +1720,15 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [70]
+-- [71]
 DESCRIBE ledger_activity_users;
 
--- [71]
+-- [72]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [72]
+-- [73]
 WITH b AS (
   SELECT
     u.variant,
@@ -2143,5 +2150,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [73]
+-- [74]
 DESCRIBE guide_events;

@@ -78,7 +78,7 @@ SELECT "user_id", "guide_id", "step", "event", "timestamp", hash("user_id", "gui
 FROM guide_events WHERE hash("user_id", "guide_id", "step", "event", "timestamp") IN (SELECT _gl_h FROM h) GROUP BY ALL;
 
 -- [14] params: {}
-CREATE OR REPLACE TEMP TABLE ledger_guide_user AS
+CREATE OR REPLACE TEMP TABLE ledger_guide_rows AS
 WITH r AS (SELECT *, CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day FROM (SELECT t."user_id", t."guide_id", t."step", t."event", t."timestamp", CAST(1 AS BIGINT) AS _gl_n, FALSE AS _gl_copy
            FROM (SELECT *, hash("user_id", "guide_id", "step", "event", "timestamp") AS _gl_h FROM guide_events) t
            LEFT JOIN (SELECT DISTINCT _gl_h FROM ledger_guide_events_copies) c ON c._gl_h = t._gl_h WHERE c._gl_h IS NULL
@@ -94,8 +94,12 @@ e AS (
            TRY_CAST(c.step AS INTEGER) AS raw_step,
            coalesce(TRY_CAST(c.step AS INTEGER), 1) AS step,
            datediff('day', c.assigned_day, c._gl_day) AS day
-    FROM c),
-g AS (
+    FROM c)
+SELECT * FROM e;
+
+-- [15] params: {}
+CREATE OR REPLACE TEMP TABLE ledger_guide_user AS
+WITH g AS (
     SELECT _gl_key, guide_id, CAST(sum(e._gl_n) AS BIGINT) AS _gl_events, min(e._gl_example) AS _gl_example,
            bool_or(own) AS own, bool_or(e.ev = 'shown') AS shown, bool_or(e.ev = 'opened') AS opened, bool_or(e.ev = 'clicked') AS clicked, bool_or(e.ev = 'dismissed') AS dismissed, bool_or(e.ev = 'completed') AS completed, bool_or(e.ev = 'opted_out') AS opted_out, bool_or(e.ev = 'answered') AS answered,
            count_if(e.ev = 'shown' AND e.step = 1) AS shown_n, count_if(e.ev = 'clicked') AS clicked_n,
@@ -103,27 +107,27 @@ g AS (
            min(e.timestamp) FILTER (WHERE e.ev = 'shown') AS first_shown,
            min(e.timestamp) FILTER (WHERE e.ev = 'completed') AS first_completed,
            bool_or(e.ev = 'shown' AND e.day < 7) AS shown_in_period
-    FROM e GROUP BY _gl_key, guide_id)
+    FROM ledger_guide_rows e GROUP BY _gl_key, guide_id)
 SELECT CASE g._gl_key WHEN -1 THEN 'missing_key' WHEN -2 THEN 'missing_time' WHEN -3 THEN 'other_experiment' WHEN -4 THEN 'other_guide' WHEN -5 THEN 'not_in_experiment' WHEN -6 THEN 'exact_duplicate' WHEN -7 THEN 'future' WHEN -8 THEN 'before_assignment' WHEN -9 THEN 'after_analysis_date' WHEN -10 THEN 'unknown_variant' WHEN -11 THEN 'multiple_arms' WHEN -12 THEN 'repeated_assignment' WHEN -13 THEN 'unknown_event' WHEN -14 THEN 'out_of_range' WHEN -15 THEN 'duplicate_user' WHEN -16 THEN 'missing_unit' END AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
        g.* EXCLUDE (_gl_key)
 FROM g;
 
--- [15] params: {}
+-- [16] params: {}
 CREATE OR REPLACE TEMP VIEW exp_guide_user AS SELECT * EXCLUDE (_gl_reason, _gl_events, _gl_example) FROM ledger_guide_user WHERE _gl_reason IS NULL;
 
--- [16] params: {}
+-- [17] params: {}
 CREATE OR REPLACE TEMP VIEW exp_guide_events_all AS SELECT * EXCLUDE (_gl_reason, _gl_own, _gl_uk, _gl_day) FROM ledger_guide_events WHERE _gl_reason IS NULL;
 
--- [17] params: {}
+-- [18] params: {}
 CREATE OR REPLACE TEMP VIEW exp_guide_events AS SELECT * EXCLUDE (_gl_reason, _gl_own, _gl_uk, _gl_day) FROM ledger_guide_events WHERE _gl_reason IS NULL AND _gl_own;
 
--- [18] params: {}
+-- [19] params: {}
 DESCRIBE activity;
 
--- [19] params: {}
+-- [20] params: {}
 SELECT min(epoch_us("timestamp")), max(epoch_us("timestamp")) FROM activity;
 
--- [20] params: {"tz": "Asia/Tokyo"}
+-- [21] params: {"tz": "Asia/Tokyo"}
 WITH b AS (SELECT range AS b FROM range(1789598700000000, 1793196081000001, 900000000)),
             o AS (SELECT b, epoch_us(timezone($tz, make_timestamptz(b))) - b AS o0,
                          epoch_us(timezone($tz, make_timestamptz(b + 899999999))) - b - 899999999 AS o1
@@ -131,7 +135,7 @@ WITH b AS (SELECT range AS b FROM range(1789598700000000, 1793196081000001, 9000
             r AS (SELECT b, o0, o1, lag(o0) OVER (ORDER BY b) AS prev FROM o)
             SELECT b, o0, o1 FROM r WHERE prev IS NULL OR prev <> o0 OR o0 <> o1 ORDER BY b;
 
--- [21] params: {}
+-- [22] params: {}
 CREATE OR REPLACE TEMP VIEW ledger_activity AS
 WITH r AS (SELECT *, row_number() OVER (PARTITION BY "user_id", "timestamp", "event") AS _gl_dup,
                   CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day
@@ -140,16 +144,16 @@ SELECT r.* EXCLUDE (_gl_dup), r.timestamp < a.assigned_at AS _gl_pre, a.uk AS _g
        CASE WHEN r.user_id IS NULL THEN 'missing_key' WHEN r.timestamp IS NULL THEN 'missing_time' WHEN a.user_id IS NULL THEN 'not_in_experiment' WHEN r._gl_dup > 1 THEN 'exact_duplicate' WHEN r.timestamp >= TIMESTAMPTZ '2026-11-30T15:00:00+00:00' THEN 'future' WHEN r.timestamp < a.assigned_at AND NOT (r._gl_day >= a.assigned_day - INTERVAL 14 DAY AND r._gl_day < a.assigned_day) THEN 'before_assignment' WHEN r.timestamp >= TIMESTAMPTZ '2026-10-28T15:00:00+00:00' THEN 'after_analysis_date' END AS _gl_reason
 FROM r LEFT JOIN exp_assigned a USING (user_id);
 
--- [22] params: {}
+-- [23] params: {}
 SELECT min(assigned_day) FROM exp_assigned;
 
--- [23] params: {}
+-- [24] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_activity_copies AS
 WITH h AS (SELECT hash("user_id", "timestamp", "event") AS _gl_h FROM activity GROUP BY 1 HAVING count(*) > 1)
 SELECT "user_id", "timestamp", "event", hash("user_id", "timestamp", "event") AS _gl_h, CAST(count(*) AS BIGINT) AS _gl_copies
 FROM activity WHERE hash("user_id", "timestamp", "event") IN (SELECT _gl_h FROM h) GROUP BY ALL;
 
--- [24] params: {}
+-- [25] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_activity_users AS
 WITH r AS (SELECT *, CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day FROM (SELECT t."user_id", t."timestamp", t."event", CAST(1 AS BIGINT) AS _gl_n, FALSE AS _gl_copy
            FROM (SELECT *, hash("user_id", "timestamp", "event") AS _gl_h FROM activity) t
@@ -182,39 +186,39 @@ SELECT CASE g._gl_key WHEN -1 THEN 'missing_key' WHEN -2 THEN 'missing_time' WHE
        g.* EXCLUDE (_gl_key)
 FROM g;
 
--- [25] params: {}
+-- [26] params: {}
 CREATE OR REPLACE TEMP VIEW exp_activity_users AS SELECT * EXCLUDE (_gl_reason, _gl_example) FROM ledger_activity_users WHERE _gl_reason IS NULL;
 
--- [26] params: {}
+-- [27] params: {}
 CREATE OR REPLACE TEMP VIEW exp_activity AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) FROM ledger_activity WHERE _gl_reason IS NULL AND NOT _gl_pre;
 
--- [27] params: {}
+-- [28] params: {}
 CREATE OR REPLACE TEMP VIEW exp_activity_pre AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) FROM ledger_activity WHERE _gl_reason IS NULL AND _gl_pre;
 
--- [28] params: {}
+-- [29] params: {}
 DESCRIBE users;
 
--- [29] params: {}
+-- [30] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_users AS
 WITH r AS (SELECT *, row_number() OVER (PARTITION BY "user_id", "signup_at", "platform", "locale", "plan") AS _gl_dup FROM users),
 s AS (SELECT *, row_number() OVER (PARTITION BY user_id, _gl_dup > 1 ORDER BY "user_id", "signup_at", "platform", "locale", "plan") AS _gl_rank FROM r)
 SELECT s.* EXCLUDE (_gl_dup, _gl_rank), CASE WHEN s.user_id IS NULL THEN 'missing_key' WHEN a.user_id IS NULL THEN 'not_in_experiment' WHEN s._gl_dup > 1 THEN 'exact_duplicate' WHEN s._gl_rank > 1 THEN 'duplicate_user' END AS _gl_reason
 FROM s LEFT JOIN exp_assigned a USING (user_id);
 
--- [30] params: {}
+-- [31] params: {}
 CREATE OR REPLACE TEMP VIEW exp_user_attrs AS SELECT * EXCLUDE (_gl_reason) FROM ledger_users WHERE _gl_reason IS NULL;
 
--- [31] params: {"end": "2026-10-28T15:00:00+00:00", "exp": "onboarding-tour-vs-checklist"}
+-- [32] params: {"end": "2026-10-28T15:00:00+00:00", "exp": "onboarding-tour-vs-checklist"}
 SELECT count(*), count_if(user_id IS NULL), count_if(variant NOT IN ('holdout', 'tour', 'checklist') OR variant IS NULL)
 FROM ledger_assignments WHERE experiment = $exp AND assigned_at < $end;
 
--- [32] params: {}
+-- [33] params: {}
 SELECT count(DISTINCT user_id) FROM ledger_assignments WHERE _gl_reason = 'multiple_arms';
 
--- [33] params: {}
+-- [34] params: {}
 DESCRIBE guide_events;
 
--- [34] params: {"asof": "2026-10-28"}
+-- [35] params: {"asof": "2026-10-28"}
 CREATE OR REPLACE TEMP TABLE exp_users AS
         WITH gf AS (
             SELECT uk, bool_or(g.shown) AS shown,
@@ -240,112 +244,112 @@ bool_or(g.answered) AS answered, sum(shown_n) AS shown_n, sum(clicked_n) AS clic
         FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk)
              LEFT JOIN ox USING (uk);
 
--- [35] params: {}
+-- [36] params: {}
 SELECT count(*) FROM exp_users u WHERE u.shown AND u.variant IN
 ('holdout');
 
--- [36] params: {}
+-- [37] params: {}
 SELECT count(*), count_if(shown) FROM exp_users WHERE variant IN ('tour', 'checklist');
 
--- [37] params: {}
+-- [38] params: {}
 DESCRIBE assignments;
 
--- [38] params: {}
+-- [39] params: {}
 SELECT _gl_reason, min(concat_ws(', ', 'user_id=' || coalesce(left(CAST("user_id" AS VARCHAR), 60), 'NULL'), 'experiment=' || coalesce(left(CAST("experiment" AS VARCHAR), 60), 'NULL'), 'variant=' || coalesce(left(CAST("variant" AS VARCHAR), 60), 'NULL'), 'assigned_at=' || coalesce(left(CAST("assigned_at" AS VARCHAR), 60), 'NULL'))) FROM ledger_assignments WHERE _gl_reason IS NOT NULL GROUP BY 1;
 
--- [39] params: {}
+-- [40] params: {}
 SELECT _gl_reason, count(*) FROM ledger_assignments GROUP BY 1;
 
--- [40] params: {}
+-- [41] params: {}
 DESCRIBE guide_events;
 
--- [41] params: {}
+-- [42] params: {}
 SELECT _gl_reason, sum(_gl_events), min(_gl_example) FROM ledger_guide_user GROUP BY 1;
 
--- [42] params: {}
+-- [43] params: {}
 DESCRIBE activity;
 
--- [43] params: {}
+-- [44] params: {}
 SELECT _gl_reason, sum(_gl_events), min(_gl_example) FROM ledger_activity_users GROUP BY 1;
 
--- [44] params: {}
+-- [45] params: {}
 DESCRIBE users;
 
--- [45] params: {}
+-- [46] params: {}
 SELECT _gl_reason, min(concat_ws(', ', 'user_id=' || coalesce(left(CAST("user_id" AS VARCHAR), 60), 'NULL'), 'signup_at=' || coalesce(left(CAST("signup_at" AS VARCHAR), 60), 'NULL'), 'platform=' || coalesce(left(CAST("platform" AS VARCHAR), 60), 'NULL'), 'locale=' || coalesce(left(CAST("locale" AS VARCHAR), 60), 'NULL'), 'plan=' || coalesce(left(CAST("plan" AS VARCHAR), 60), 'NULL'))) FROM ledger_users WHERE _gl_reason IS NOT NULL GROUP BY 1;
 
--- [46] params: {}
+-- [47] params: {}
 SELECT _gl_reason, count(*) FROM ledger_users GROUP BY 1;
 
--- [47] params: {}
+-- [48] params: {}
 SELECT variant, count(*) FROM exp_users GROUP BY variant;
 
--- [48] params: {}
+-- [49] params: {}
 SELECT assigned_day, variant, count(*) FROM exp_users GROUP BY ALL ORDER BY 1, 2;
 
--- [49] params: {}
+-- [50] params: {}
 SELECT variant, count(*), sum(CAST(active_d7 AS INTEGER)), sum(CAST(active_d7 AS INTEGER)*CAST(active_d7 AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(active_d7 AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(active_d7 AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(active_d7 AS INTEGER), 0))*count(*) FROM exp_users WHERE observed_days >= 7 GROUP BY variant;
 
--- [50] params: {}
+-- [51] params: {}
 SELECT variant, count(*), sum(CAST(active_d1 AS INTEGER)), sum(CAST(active_d1 AS INTEGER)*CAST(active_d1 AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(active_d1 AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(active_d1 AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(active_d1 AS INTEGER), 0))*count(*) FROM exp_users WHERE observed_days >= 1 GROUP BY variant;
 
--- [51] params: {}
+-- [52] params: {}
 SELECT variant, count(*), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)*CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER), 0))*count(*) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
--- [52] params: {}
+-- [53] params: {}
 SELECT variant, count(*), sum(sessions_d7), sum(sessions_d7*sessions_d7), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(sessions_d7*pre_active_days), var_pop(coalesce(sessions_d7, 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(sessions_d7, 0))*count(*) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
--- [53] params: {}
+-- [54] params: {}
 SELECT variant, count(*), sum(CAST(dismissed AS INTEGER)), sum(CAST(dismissed AS INTEGER)*CAST(dismissed AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(dismissed AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(dismissed AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(dismissed AS INTEGER), 0))*count(*) FROM exp_users WHERE TRUE GROUP BY variant;
 
--- [54] params: {}
+-- [55] params: {}
 WITH o AS (SELECT variant, least(observed_days, 30) AS observed, count(*) AS n
                        FROM exp_users WHERE observed_days >= 0 GROUP BY ALL)
             SELECT o.variant, d.range AS day, CAST(sum(o.n) AS BIGINT) AS n
             FROM o, range(0, 31) d
             WHERE o.observed >= d.range GROUP BY ALL;
 
--- [55] params: {}
+-- [56] params: {}
 DESCRIBE ledger_activity_users;
 
--- [56] params: {}
+-- [57] params: {}
 SELECT u.variant, CAST(sum(CASE WHEN u.observed_days >= 0 AND ((coalesce(a._gl_days0, 0) >> 0) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 1 AND ((coalesce(a._gl_days0, 0) >> 1) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 2 AND ((coalesce(a._gl_days0, 0) >> 2) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 3 AND ((coalesce(a._gl_days0, 0) >> 3) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 4 AND ((coalesce(a._gl_days0, 0) >> 4) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 5 AND ((coalesce(a._gl_days0, 0) >> 5) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 6 AND ((coalesce(a._gl_days0, 0) >> 6) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 7 AND ((coalesce(a._gl_days0, 0) >> 7) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 8 AND ((coalesce(a._gl_days0, 0) >> 8) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 9 AND ((coalesce(a._gl_days0, 0) >> 9) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 10 AND ((coalesce(a._gl_days0, 0) >> 10) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 11 AND ((coalesce(a._gl_days0, 0) >> 11) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 12 AND ((coalesce(a._gl_days0, 0) >> 12) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 13 AND ((coalesce(a._gl_days0, 0) >> 13) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 14 AND ((coalesce(a._gl_days0, 0) >> 14) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 15 AND ((coalesce(a._gl_days0, 0) >> 15) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 16 AND ((coalesce(a._gl_days0, 0) >> 16) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 17 AND ((coalesce(a._gl_days0, 0) >> 17) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 18 AND ((coalesce(a._gl_days0, 0) >> 18) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 19 AND ((coalesce(a._gl_days0, 0) >> 19) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 20 AND ((coalesce(a._gl_days0, 0) >> 20) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 21 AND ((coalesce(a._gl_days0, 0) >> 21) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 22 AND ((coalesce(a._gl_days0, 0) >> 22) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 23 AND ((coalesce(a._gl_days0, 0) >> 23) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 24 AND ((coalesce(a._gl_days0, 0) >> 24) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 25 AND ((coalesce(a._gl_days0, 0) >> 25) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 26 AND ((coalesce(a._gl_days0, 0) >> 26) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 27 AND ((coalesce(a._gl_days0, 0) >> 27) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 28 AND ((coalesce(a._gl_days0, 0) >> 28) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 29 AND ((coalesce(a._gl_days0, 0) >> 29) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 30 AND ((coalesce(a._gl_days0, 0) >> 30) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT) FROM exp_activity_users a JOIN exp_users u USING (uk) GROUP BY u.variant;
 
--- [57] params: {}
+-- [58] params: {}
 SELECT variant,
                   CASE WHEN first_goal_day IS NOT NULL THEN first_goal_day ELSE observed_days END AS t,
                   first_goal_day IS NOT NULL AS event, count(*)
            FROM exp_users WHERE observed_days >= 0 GROUP BY ALL;
 
--- [58] params: {}
+-- [59] params: {}
 SELECT variant, assigned_day, count(*), sum(CAST(active_d7 AS INTEGER)) FROM exp_users WHERE observed_days >= 7 GROUP BY ALL ORDER BY 2;
 
--- [59] params: {}
+-- [60] params: {}
 DESCRIBE users;
 
--- [60] params: {}
+-- [61] params: {}
 SELECT CAST(s."platform" AS VARCHAR) AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
             FROM exp_users e JOIN exp_user_attrs s USING (user_id) WHERE observed_days >= 7 GROUP BY ALL;
 
--- [61] params: {}
+-- [62] params: {}
 DESCRIBE users;
 
--- [62] params: {}
+-- [63] params: {}
 SELECT CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
             FROM exp_users e JOIN exp_user_attrs s USING (user_id) WHERE observed_days >= 7 GROUP BY ALL;
 
--- [63] params: {}
+-- [64] params: {}
 DESCRIBE guide_events;
 
--- [64] params: {"gid": "onboarding-tour", "v": "tour"}
+-- [65] params: {"gid": "onboarding-tour", "v": "tour"}
 WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
                 SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
                 WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
 
--- [65] params: {"v": "tour"}
+-- [66] params: {"v": "tour"}
 SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
 
--- [66] params: {"gid": "onboarding-tour", "v": "tour"}
+-- [67] params: {"gid": "onboarding-tour", "v": "tour"}
 WITH d AS (
                   SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
                   FROM exp_guide_user g JOIN exp_users u USING (uk)
@@ -354,15 +358,15 @@ WITH d AS (
                 SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
                        coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
 
--- [67] params: {"gid": "onboarding-checklist", "v": "checklist"}
+-- [68] params: {"gid": "onboarding-checklist", "v": "checklist"}
 WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
                 SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
                 WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
 
--- [68] params: {"v": "checklist"}
+-- [69] params: {"v": "checklist"}
 SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
 
--- [69] params: {"gid": "onboarding-checklist", "v": "checklist"}
+-- [70] params: {"gid": "onboarding-checklist", "v": "checklist"}
 WITH d AS (
                   SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
                   FROM exp_guide_user g JOIN exp_users u USING (uk)
@@ -370,19 +374,19 @@ WITH d AS (
                     AND g.first_shown IS NOT NULL)
                 SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
                        coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
-
--- [70] params: {}
-DESCRIBE ledger_activity_users;
 
 -- [71] params: {}
-SELECT max(observed_days) FROM exp_users;
+DESCRIBE ledger_activity_users;
 
 -- [72] params: {}
+SELECT max(observed_days) FROM exp_users;
+
+-- [73] params: {}
 WITH b AS (SELECT u.variant, u.assigned_day, coalesce(a._gl_days0, 0) AS d0
                        FROM exp_activity_users a JOIN exp_users u USING (uk)),
             s AS (SELECT variant, assigned_day, d0, (coalesce(d0, 0) | ((coalesce(d0, 0) & 4611686018427387903) << 1) | ((coalesce(d0, 0) & 2305843009213693951) << 2) | ((coalesce(d0, 0) & 1152921504606846975) << 3) | ((coalesce(d0, 0) & 576460752303423487) << 4) | ((coalesce(d0, 0) & 288230376151711743) << 5) | ((coalesce(d0, 0) & 144115188075855871) << 6)) AS w0, (coalesce(d0, 0) | ((coalesce(d0, 0) & 4611686018427387903) << 1) | ((coalesce(d0, 0) & 2305843009213693951) << 2) | ((coalesce(d0, 0) & 1152921504606846975) << 3) | ((coalesce(d0, 0) & 576460752303423487) << 4) | ((coalesce(d0, 0) & 288230376151711743) << 5) | ((coalesce(d0, 0) & 144115188075855871) << 6) | ((coalesce(d0, 0) & 72057594037927935) << 7) | ((coalesce(d0, 0) & 36028797018963967) << 8) | ((coalesce(d0, 0) & 18014398509481983) << 9) | ((coalesce(d0, 0) & 9007199254740991) << 10) | ((coalesce(d0, 0) & 4503599627370495) << 11) | ((coalesce(d0, 0) & 2251799813685247) << 12) | ((coalesce(d0, 0) & 1125899906842623) << 13) | ((coalesce(d0, 0) & 562949953421311) << 14) | ((coalesce(d0, 0) & 281474976710655) << 15) | ((coalesce(d0, 0) & 140737488355327) << 16) | ((coalesce(d0, 0) & 70368744177663) << 17) | ((coalesce(d0, 0) & 35184372088831) << 18) | ((coalesce(d0, 0) & 17592186044415) << 19) | ((coalesce(d0, 0) & 8796093022207) << 20) | ((coalesce(d0, 0) & 4398046511103) << 21) | ((coalesce(d0, 0) & 2199023255551) << 22) | ((coalesce(d0, 0) & 1099511627775) << 23) | ((coalesce(d0, 0) & 549755813887) << 24) | ((coalesce(d0, 0) & 274877906943) << 25) | ((coalesce(d0, 0) & 137438953471) << 26) | ((coalesce(d0, 0) & 68719476735) << 27) | ((coalesce(d0, 0) & 34359738367) << 28) | ((coalesce(d0, 0) & 17179869183) << 29)) AS m0
                   FROM b)
             SELECT variant, assigned_day, CAST(sum((d0 >> 0) & 1) AS BIGINT), CAST(sum((d0 >> 1) & 1) AS BIGINT), CAST(sum((d0 >> 2) & 1) AS BIGINT), CAST(sum((d0 >> 3) & 1) AS BIGINT), CAST(sum((d0 >> 4) & 1) AS BIGINT), CAST(sum((d0 >> 5) & 1) AS BIGINT), CAST(sum((d0 >> 6) & 1) AS BIGINT), CAST(sum((d0 >> 7) & 1) AS BIGINT), CAST(sum((d0 >> 8) & 1) AS BIGINT), CAST(sum((d0 >> 9) & 1) AS BIGINT), CAST(sum((d0 >> 10) & 1) AS BIGINT), CAST(sum((d0 >> 11) & 1) AS BIGINT), CAST(sum((d0 >> 12) & 1) AS BIGINT), CAST(sum((d0 >> 13) & 1) AS BIGINT), CAST(sum((d0 >> 14) & 1) AS BIGINT), CAST(sum((d0 >> 15) & 1) AS BIGINT), CAST(sum((d0 >> 16) & 1) AS BIGINT), CAST(sum((d0 >> 17) & 1) AS BIGINT), CAST(sum((d0 >> 18) & 1) AS BIGINT), CAST(sum((d0 >> 19) & 1) AS BIGINT), CAST(sum((d0 >> 20) & 1) AS BIGINT), CAST(sum((d0 >> 21) & 1) AS BIGINT), CAST(sum((d0 >> 22) & 1) AS BIGINT), CAST(sum((d0 >> 23) & 1) AS BIGINT), CAST(sum((d0 >> 24) & 1) AS BIGINT), CAST(sum((d0 >> 25) & 1) AS BIGINT), CAST(sum((d0 >> 26) & 1) AS BIGINT), CAST(sum((d0 >> 27) & 1) AS BIGINT), CAST(sum((w0 >> 0) & 1) AS BIGINT), CAST(sum((w0 >> 1) & 1) AS BIGINT), CAST(sum((w0 >> 2) & 1) AS BIGINT), CAST(sum((w0 >> 3) & 1) AS BIGINT), CAST(sum((w0 >> 4) & 1) AS BIGINT), CAST(sum((w0 >> 5) & 1) AS BIGINT), CAST(sum((w0 >> 6) & 1) AS BIGINT), CAST(sum((w0 >> 7) & 1) AS BIGINT), CAST(sum((w0 >> 8) & 1) AS BIGINT), CAST(sum((w0 >> 9) & 1) AS BIGINT), CAST(sum((w0 >> 10) & 1) AS BIGINT), CAST(sum((w0 >> 11) & 1) AS BIGINT), CAST(sum((w0 >> 12) & 1) AS BIGINT), CAST(sum((w0 >> 13) & 1) AS BIGINT), CAST(sum((w0 >> 14) & 1) AS BIGINT), CAST(sum((w0 >> 15) & 1) AS BIGINT), CAST(sum((w0 >> 16) & 1) AS BIGINT), CAST(sum((w0 >> 17) & 1) AS BIGINT), CAST(sum((w0 >> 18) & 1) AS BIGINT), CAST(sum((w0 >> 19) & 1) AS BIGINT), CAST(sum((w0 >> 20) & 1) AS BIGINT), CAST(sum((w0 >> 21) & 1) AS BIGINT), CAST(sum((w0 >> 22) & 1) AS BIGINT), CAST(sum((w0 >> 23) & 1) AS BIGINT), CAST(sum((w0 >> 24) & 1) AS BIGINT), CAST(sum((w0 >> 25) & 1) AS BIGINT), CAST(sum((w0 >> 26) & 1) AS BIGINT), CAST(sum((w0 >> 27) & 1) AS BIGINT), CAST(sum((m0 >> 0) & 1) AS BIGINT), CAST(sum((m0 >> 1) & 1) AS BIGINT), CAST(sum((m0 >> 2) & 1) AS BIGINT), CAST(sum((m0 >> 3) & 1) AS BIGINT), CAST(sum((m0 >> 4) & 1) AS BIGINT), CAST(sum((m0 >> 5) & 1) AS BIGINT), CAST(sum((m0 >> 6) & 1) AS BIGINT), CAST(sum((m0 >> 7) & 1) AS BIGINT), CAST(sum((m0 >> 8) & 1) AS BIGINT), CAST(sum((m0 >> 9) & 1) AS BIGINT), CAST(sum((m0 >> 10) & 1) AS BIGINT), CAST(sum((m0 >> 11) & 1) AS BIGINT), CAST(sum((m0 >> 12) & 1) AS BIGINT), CAST(sum((m0 >> 13) & 1) AS BIGINT), CAST(sum((m0 >> 14) & 1) AS BIGINT), CAST(sum((m0 >> 15) & 1) AS BIGINT), CAST(sum((m0 >> 16) & 1) AS BIGINT), CAST(sum((m0 >> 17) & 1) AS BIGINT), CAST(sum((m0 >> 18) & 1) AS BIGINT), CAST(sum((m0 >> 19) & 1) AS BIGINT), CAST(sum((m0 >> 20) & 1) AS BIGINT), CAST(sum((m0 >> 21) & 1) AS BIGINT), CAST(sum((m0 >> 22) & 1) AS BIGINT), CAST(sum((m0 >> 23) & 1) AS BIGINT), CAST(sum((m0 >> 24) & 1) AS BIGINT), CAST(sum((m0 >> 25) & 1) AS BIGINT), CAST(sum((m0 >> 26) & 1) AS BIGINT), CAST(sum((m0 >> 27) & 1) AS BIGINT) FROM s GROUP BY variant, assigned_day;
 
--- [73] params: {}
+-- [74] params: {}
 DESCRIBE guide_events;

@@ -295,7 +295,7 @@ GROUP BY ALL;
 
 -- [14]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
-CREATE TEMPORARY VIEW ledger_guide_user AS
+CREATE TEMPORARY VIEW ledger_guide_rows AS
 WITH r AS (
   SELECT
     *,
@@ -439,7 +439,15 @@ WITH r AS (
     COALESCE(TRY_CAST(c.step AS INT), 1) AS step,
     DATEDIFF(DAY, c.assigned_day, c._gl_day) AS day
   FROM c
-), g AS (
+)
+SELECT
+  *
+FROM e;
+
+-- [15]
+-- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
+CREATE TEMPORARY VIEW ledger_guide_user AS
+WITH g AS (
   SELECT
     _gl_key,
     guide_id,
@@ -462,7 +470,7 @@ WITH r AS (
     MIN(e.timestamp) FILTER(WHERE
       e.ev = 'completed') AS first_completed,
     BOOL_OR(e.ev = 'shown' AND e.day < 7) AS shown_in_period
-  FROM e
+  FROM ledger_guide_rows AS e
   GROUP BY
     _gl_key,
     guide_id
@@ -507,7 +515,7 @@ SELECT
   EXCEPT (_gl_key)
 FROM g;
 
--- [15]
+-- [16]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_user AS
 SELECT
   *
@@ -516,7 +524,7 @@ FROM ledger_guide_user
 WHERE
   _gl_reason IS NULL;
 
--- [16]
+-- [17]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
 SELECT
   *
@@ -525,7 +533,7 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL;
 
--- [17]
+-- [18]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
 SELECT
   *
@@ -534,16 +542,16 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL AND _gl_own;
 
--- [18]
+-- [19]
 DESCRIBE activity;
 
--- [19]
+-- [20]
 SELECT
   MIN(UNIX_MICROS(`timestamp`)),
   MAX(UNIX_MICROS(`timestamp`))
 FROM activity;
 
--- [20]
+-- [21]
 WITH b AS (
   SELECT
     range AS b
@@ -576,7 +584,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [21]
+-- [22]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
 WITH r AS (
   SELECT
@@ -616,12 +624,12 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [22]
+-- [23]
 SELECT
   MIN(assigned_day)
 FROM exp_assigned;
 
--- [23]
+-- [24]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_activity_copies AS
 WITH h AS (
@@ -648,7 +656,7 @@ WHERE
   )
 GROUP BY ALL;
 
--- [24]
+-- [25]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_activity_users AS
 WITH r AS (
@@ -840,7 +848,7 @@ SELECT
   EXCEPT (_gl_key)
 FROM g;
 
--- [25]
+-- [26]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
 SELECT
   *
@@ -849,7 +857,7 @@ FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [26]
+-- [27]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -858,7 +866,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [27]
+-- [28]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -867,10 +875,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [28]
+-- [29]
 DESCRIBE users;
 
--- [29]
+-- [30]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_users AS
 WITH r AS (
@@ -907,7 +915,7 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [30]
+-- [31]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -916,7 +924,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [31]
+-- [32]
 SELECT
   COUNT(*),
   COUNT_IF(user_id IS NULL),
@@ -926,17 +934,17 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [32]
+-- [33]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [33]
+-- [34]
 DESCRIBE guide_events;
 
--- [34]
+-- [35]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW exp_users AS
 WITH gf AS (
@@ -1001,14 +1009,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [35]
+-- [36]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [36]
+-- [37]
 SELECT
   COUNT(*),
   COUNT_IF(shown)
@@ -1016,10 +1024,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [37]
+-- [38]
 DESCRIBE assignments;
 
--- [38]
+-- [39]
 SELECT
   _gl_reason,
   MIN(
@@ -1037,7 +1045,7 @@ WHERE
 GROUP BY
   1;
 
--- [39]
+-- [40]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1045,10 +1053,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [40]
+-- [41]
 DESCRIBE guide_events;
 
--- [41]
+-- [42]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1057,10 +1065,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [42]
+-- [43]
 DESCRIBE activity;
 
--- [43]
+-- [44]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1069,10 +1077,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [44]
+-- [45]
 DESCRIBE users;
 
--- [45]
+-- [46]
 SELECT
   _gl_reason,
   MIN(
@@ -1091,7 +1099,7 @@ WHERE
 GROUP BY
   1;
 
--- [46]
+-- [47]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1099,7 +1107,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [47]
+-- [48]
 SELECT
   variant,
   COUNT(*)
@@ -1107,7 +1115,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [48]
+-- [49]
 SELECT
   assigned_day,
   variant,
@@ -1118,7 +1126,7 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [49]
+-- [50]
 SELECT
   variant,
   COUNT(*),
@@ -1136,7 +1144,7 @@ WHERE
 GROUP BY
   variant;
 
--- [50]
+-- [51]
 SELECT
   variant,
   COUNT(*),
@@ -1154,7 +1162,7 @@ WHERE
 GROUP BY
   variant;
 
--- [51]
+-- [52]
 SELECT
   variant,
   COUNT(*),
@@ -1177,7 +1185,7 @@ WHERE
 GROUP BY
   variant;
 
--- [52]
+-- [53]
 SELECT
   variant,
   COUNT(*),
@@ -1195,7 +1203,7 @@ WHERE
 GROUP BY
   variant;
 
--- [53]
+-- [54]
 SELECT
   variant,
   COUNT(*),
@@ -1213,7 +1221,7 @@ WHERE
 GROUP BY
   variant;
 
--- [54]
+-- [55]
 WITH o AS (
   SELECT
     variant,
@@ -1237,10 +1245,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [55]
+-- [56]
 DESCRIBE ledger_activity_users;
 
--- [56]
+-- [57]
 SELECT
   u.variant,
   CAST(SUM(
@@ -1621,7 +1629,7 @@ JOIN exp_users AS u
 GROUP BY
   u.variant;
 
--- [57]
+-- [58]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1632,7 +1640,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [58]
+-- [59]
 SELECT
   variant,
   assigned_day,
@@ -1645,10 +1653,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [59]
+-- [60]
 DESCRIBE users;
 
--- [60]
+-- [61]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -1661,10 +1669,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [61]
+-- [62]
 DESCRIBE users;
 
--- [62]
+-- [63]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -1683,10 +1691,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [63]
+-- [64]
 DESCRIBE guide_events;
 
--- [64]
+-- [65]
 WITH s AS (
   SELECT
     uk,
@@ -1712,7 +1720,7 @@ WHERE
 GROUP BY
   1;
 
--- [65]
+-- [66]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -1720,7 +1728,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [66]
+-- [67]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -1744,7 +1752,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [67]
+-- [68]
 WITH s AS (
   SELECT
     uk,
@@ -1770,7 +1778,7 @@ WHERE
 GROUP BY
   1;
 
--- [68]
+-- [69]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -1778,7 +1786,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [69]
+-- [70]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -1802,15 +1810,15 @@ SELECT
     secs < 0)
 FROM d;
 
--- [70]
+-- [71]
 DESCRIBE ledger_activity_users;
 
--- [71]
+-- [72]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [72]
+-- [73]
 WITH b AS (
   SELECT
     u.variant,
@@ -2232,5 +2240,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [73]
+-- [74]
 DESCRIBE guide_events;
