@@ -498,7 +498,7 @@ def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetim
     registry_cols = "".join(f", {agg} AS {name}" for name, agg in (activity_columns or {}).items())
     # one integer group key: a used row's user key (>= 1), or its reason's code (< 0, _case_codes)
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE ledger_activity_users AS
+        CREATE OR REPLACE TEMP TABLE ledger_activity_rows AS
         WITH r AS (SELECT *, {day_sql} AS _gl_day FROM ({deduplicated_sql("activity", cols, copies)})),
         j AS (
             SELECT r.*, a.user_id AS _gl_assigned_user, a.uk AS _gl_uk, a.assigned_at,
@@ -516,13 +516,18 @@ def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetim
                    CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN 1 END AS sessions,
                    CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN {named(goal_names)} END AS is_goal,
                    CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN {named(support_names)} END AS is_support
-            FROM c),
-        g AS (
+            FROM c)
+        SELECT * FROM d""")
+    # the aggregate in its own statement: at 10M users the join's hash table (every assigned
+    # user) and the aggregate's (a row per user) do not fit the memory limit together
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE ledger_activity_users AS
+        WITH g AS (
             SELECT d._gl_key, CAST(sum(d._gl_n) AS BIGINT) AS _gl_events, min(d._gl_example) AS _gl_example,
                    {bits}, ({pre_count}) AS pre_active_days,
                    min(day) FILTER (WHERE is_goal) AS first_goal_day,
                    min(day) FILTER (WHERE is_support) AS first_support_day{registry_cols}
-            FROM d GROUP BY d._gl_key)
+            FROM ledger_activity_rows d GROUP BY d._gl_key)
         SELECT {_reason_of_code("g._gl_key")} AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
                g.* EXCLUDE (_gl_key)
         FROM g""")

@@ -627,7 +627,7 @@ WHERE
 GROUP BY ALL;
 
 -- [25]
-CREATE OR REPLACE TEMPORARY TABLE ledger_activity_users AS
+CREATE OR REPLACE TEMPORARY TABLE ledger_activity_rows AS
 WITH r AS (
   SELECT
     *,
@@ -729,7 +729,14 @@ WITH r AS (
     END AS is_goal,
     CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN FALSE END AS is_support
   FROM c
-), g AS (
+)
+SELECT
+  *
+FROM d;
+
+-- [26]
+CREATE OR REPLACE TEMPORARY TABLE ledger_activity_users AS
+WITH g AS (
   SELECT
     d._gl_key,
     CAST(SUM(d._gl_n) AS INT64) AS _gl_events,
@@ -770,7 +777,7 @@ WITH r AS (
     LOGICAL_OR(day = 1) AS active_d1,
     LOGICAL_OR(day = 7) AS active_d7,
     CAST(SUM(IF(day BETWEEN 0 AND 6, sessions, NULL)) AS INT64) AS sessions_d7
-  FROM d
+  FROM ledger_activity_rows AS d
   GROUP BY
     d._gl_key
 )
@@ -814,7 +821,7 @@ SELECT
   EXCEPT (_gl_key)
 FROM g;
 
--- [26]
+-- [27]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
 SELECT
   *
@@ -823,7 +830,7 @@ FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [27]
+-- [28]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -832,7 +839,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [28]
+-- [29]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -841,10 +848,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [29]
+-- [30]
 DESCRIBE users;
 
--- [30]
+-- [31]
 CREATE OR REPLACE TEMPORARY TABLE ledger_users AS
 WITH r AS (
   SELECT
@@ -877,7 +884,7 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [31]
+-- [32]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -886,7 +893,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [32]
+-- [33]
 SELECT
   COUNT(*),
   COUNTIF(user_id IS NULL),
@@ -896,17 +903,17 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [33]
+-- [34]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [34]
+-- [35]
 DESCRIBE guide_events;
 
--- [35]
+-- [36]
 CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
@@ -970,14 +977,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [36]
+-- [37]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [37]
+-- [38]
 SELECT
   COUNT(*),
   COUNTIF(shown)
@@ -985,10 +992,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [38]
+-- [39]
 DESCRIBE assignments;
 
--- [39]
+-- [40]
 SELECT
   _gl_reason,
   MIN(
@@ -1006,7 +1013,7 @@ WHERE
 GROUP BY
   1;
 
--- [40]
+-- [41]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1014,10 +1021,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [41]
+-- [42]
 DESCRIBE guide_events;
 
--- [42]
+-- [43]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1026,10 +1033,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [43]
+-- [44]
 DESCRIBE activity;
 
--- [44]
+-- [45]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1038,10 +1045,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [45]
+-- [46]
 DESCRIBE users;
 
--- [46]
+-- [47]
 SELECT
   _gl_reason,
   MIN(
@@ -1060,7 +1067,7 @@ WHERE
 GROUP BY
   1;
 
--- [47]
+-- [48]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1068,7 +1075,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [48]
+-- [49]
 SELECT
   variant,
   COUNT(*)
@@ -1076,7 +1083,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [49]
+-- [50]
 SELECT
   assigned_day,
   variant,
@@ -1087,7 +1094,7 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [50]
+-- [51]
 SELECT
   variant,
   COUNT(*),
@@ -1105,7 +1112,7 @@ WHERE
 GROUP BY
   variant;
 
--- [51]
+-- [52]
 SELECT
   variant,
   COUNT(*),
@@ -1123,7 +1130,7 @@ WHERE
 GROUP BY
   variant;
 
--- [52]
+-- [53]
 SELECT
   variant,
   COUNT(*),
@@ -1146,7 +1153,7 @@ WHERE
 GROUP BY
   variant;
 
--- [53]
+-- [54]
 SELECT
   variant,
   COUNT(*),
@@ -1164,7 +1171,7 @@ WHERE
 GROUP BY
   variant;
 
--- [54]
+-- [55]
 SELECT
   variant,
   COUNT(*),
@@ -1182,7 +1189,7 @@ WHERE
 GROUP BY
   variant;
 
--- [55]
+-- [56]
 WITH o AS (
   SELECT
     variant,
@@ -1202,10 +1209,10 @@ WHERE
   o.observed >= d.`range`
 GROUP BY ALL;
 
--- [56]
+-- [57]
 DESCRIBE ledger_activity_users;
 
--- [57]
+-- [58]
 SELECT
   u.variant,
   CAST(SUM(
@@ -1555,7 +1562,7 @@ JOIN exp_users AS u
 GROUP BY
   u.variant;
 
--- [58]
+-- [59]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1566,7 +1573,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [59]
+-- [60]
 SELECT
   variant,
   assigned_day,
@@ -1579,10 +1586,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [60]
+-- [61]
 DESCRIBE users;
 
--- [61]
+-- [62]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -1595,10 +1602,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [62]
+-- [63]
 DESCRIBE users;
 
--- [63]
+-- [64]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -1617,10 +1624,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [64]
+-- [65]
 DESCRIBE guide_events;
 
--- [65]
+-- [66]
 WITH s AS (
   SELECT
     uk,
@@ -1642,7 +1649,7 @@ WHERE
 GROUP BY
   1;
 
--- [66]
+-- [67]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -1650,7 +1657,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [67]
+-- [68]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -1670,7 +1677,7 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [68]
+-- [69]
 WITH s AS (
   SELECT
     uk,
@@ -1692,7 +1699,7 @@ WHERE
 GROUP BY
   1;
 
--- [69]
+-- [70]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -1700,7 +1707,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [70]
+-- [71]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -1720,15 +1727,15 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [71]
+-- [72]
 DESCRIBE ledger_activity_users;
 
--- [72]
+-- [73]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [73]
+-- [74]
 WITH b AS (
   SELECT
     u.variant,
@@ -2150,5 +2157,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [74]
+-- [75]
 DESCRIBE guide_events;

@@ -658,7 +658,7 @@ GROUP BY ALL;
 
 -- [25]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
-CREATE TEMPORARY VIEW ledger_activity_users AS
+CREATE TEMPORARY VIEW ledger_activity_rows AS
 WITH r AS (
   SELECT
     *,
@@ -760,7 +760,15 @@ WITH r AS (
     END AS is_goal,
     CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN FALSE END AS is_support
   FROM c
-), g AS (
+)
+SELECT
+  *
+FROM d;
+
+-- [26]
+-- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
+CREATE TEMPORARY VIEW ledger_activity_users AS
+WITH g AS (
   SELECT
     d._gl_key,
     CAST(SUM(d._gl_n) AS BIGINT) AS _gl_events,
@@ -804,7 +812,7 @@ WITH r AS (
     BOOL_OR(day = 7) AS active_d7,
     CAST(SUM(sessions) FILTER(WHERE
       day BETWEEN 0 AND 6) AS BIGINT) AS sessions_d7
-  FROM d
+  FROM ledger_activity_rows AS d
   GROUP BY
     d._gl_key
 )
@@ -848,7 +856,7 @@ SELECT
   EXCEPT (_gl_key)
 FROM g;
 
--- [26]
+-- [27]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
 SELECT
   *
@@ -857,7 +865,7 @@ FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [27]
+-- [28]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -866,7 +874,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [28]
+-- [29]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -875,10 +883,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [29]
+-- [30]
 DESCRIBE users;
 
--- [30]
+-- [31]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_users AS
 WITH r AS (
@@ -915,7 +923,7 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [31]
+-- [32]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -924,7 +932,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [32]
+-- [33]
 SELECT
   COUNT(*),
   COUNT_IF(user_id IS NULL),
@@ -934,17 +942,17 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [33]
+-- [34]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [34]
+-- [35]
 DESCRIBE guide_events;
 
--- [35]
+-- [36]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW exp_users AS
 WITH gf AS (
@@ -1009,14 +1017,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [36]
+-- [37]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [37]
+-- [38]
 SELECT
   COUNT(*),
   COUNT_IF(shown)
@@ -1024,10 +1032,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [38]
+-- [39]
 DESCRIBE assignments;
 
--- [39]
+-- [40]
 SELECT
   _gl_reason,
   MIN(
@@ -1045,7 +1053,7 @@ WHERE
 GROUP BY
   1;
 
--- [40]
+-- [41]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1053,10 +1061,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [41]
+-- [42]
 DESCRIBE guide_events;
 
--- [42]
+-- [43]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1065,10 +1073,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [43]
+-- [44]
 DESCRIBE activity;
 
--- [44]
+-- [45]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1077,10 +1085,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [45]
+-- [46]
 DESCRIBE users;
 
--- [46]
+-- [47]
 SELECT
   _gl_reason,
   MIN(
@@ -1099,7 +1107,7 @@ WHERE
 GROUP BY
   1;
 
--- [47]
+-- [48]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1107,7 +1115,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [48]
+-- [49]
 SELECT
   variant,
   COUNT(*)
@@ -1115,7 +1123,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [49]
+-- [50]
 SELECT
   assigned_day,
   variant,
@@ -1126,7 +1134,7 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [50]
+-- [51]
 SELECT
   variant,
   COUNT(*),
@@ -1144,7 +1152,7 @@ WHERE
 GROUP BY
   variant;
 
--- [51]
+-- [52]
 SELECT
   variant,
   COUNT(*),
@@ -1162,7 +1170,7 @@ WHERE
 GROUP BY
   variant;
 
--- [52]
+-- [53]
 SELECT
   variant,
   COUNT(*),
@@ -1185,7 +1193,7 @@ WHERE
 GROUP BY
   variant;
 
--- [53]
+-- [54]
 SELECT
   variant,
   COUNT(*),
@@ -1203,7 +1211,7 @@ WHERE
 GROUP BY
   variant;
 
--- [54]
+-- [55]
 SELECT
   variant,
   COUNT(*),
@@ -1221,7 +1229,7 @@ WHERE
 GROUP BY
   variant;
 
--- [55]
+-- [56]
 WITH o AS (
   SELECT
     variant,
@@ -1245,10 +1253,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [56]
+-- [57]
 DESCRIBE ledger_activity_users;
 
--- [57]
+-- [58]
 SELECT
   u.variant,
   CAST(SUM(
@@ -1629,7 +1637,7 @@ JOIN exp_users AS u
 GROUP BY
   u.variant;
 
--- [58]
+-- [59]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1640,7 +1648,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [59]
+-- [60]
 SELECT
   variant,
   assigned_day,
@@ -1653,10 +1661,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [60]
+-- [61]
 DESCRIBE users;
 
--- [61]
+-- [62]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -1669,10 +1677,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [62]
+-- [63]
 DESCRIBE users;
 
--- [63]
+-- [64]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -1691,10 +1699,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [64]
+-- [65]
 DESCRIBE guide_events;
 
--- [65]
+-- [66]
 WITH s AS (
   SELECT
     uk,
@@ -1720,7 +1728,7 @@ WHERE
 GROUP BY
   1;
 
--- [66]
+-- [67]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -1728,7 +1736,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [67]
+-- [68]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -1752,7 +1760,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [68]
+-- [69]
 WITH s AS (
   SELECT
     uk,
@@ -1778,7 +1786,7 @@ WHERE
 GROUP BY
   1;
 
--- [69]
+-- [70]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -1786,7 +1794,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [70]
+-- [71]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -1810,15 +1818,15 @@ SELECT
     secs < 0)
 FROM d;
 
--- [71]
+-- [72]
 DESCRIBE ledger_activity_users;
 
--- [72]
+-- [73]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [73]
+-- [74]
 WITH b AS (
   SELECT
     u.variant,
@@ -2240,5 +2248,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [74]
+-- [75]
 DESCRIBE guide_events;
