@@ -252,16 +252,19 @@ def _print_result_text(res, correction: str, heading: str) -> None:
 
 
 def cmd_analyze_counts(args: argparse.Namespace) -> int:
-    from .counts_table import CountsOptions, analyze_counts_file, group_json_line, group_record
+    from .counts_table import CountsOptions, analyze_counts_file, group_record
     from .experiment import StatisticsSpec
 
     statistics = StatisticsSpec(correction=args.correction, sequential=args.sequential, bayesian=args.bayes)
     options = CountsOptions.build(args.control, args.metric, args.guardrail or (), dict(args.margin or []),
                                   args.weights, alpha=args.alpha, mde=args.mde, planned_users=args.planned_users,
                                   statistics=statistics)
-    if args.jsonl:  # the lines are rendered where the groups are analysed (in the workers with --jobs)
+    if args.jsonl:  # blocks of groups at once (guidelab.counts_bulk), in the workers with --jobs
+        from .counts_bulk import bulk_json_lines_parallel
+        from .counts_table import read_counts_for
+
         batch: list[str] = []  # written 256 lines at a time: one text write (and encoding) per line cost ~3%
-        for line in analyze_counts_file(args.file, options, jobs=args.jobs or default_jobs(), transform=group_json_line):
+        for line in bulk_json_lines_parallel(read_counts_for(args.file, options), options, args.jobs or default_jobs()):
             batch.append(line)
             if len(batch) == 256:
                 sys.stdout.write("\n".join(batch) + "\n")

@@ -96,10 +96,21 @@ def sample_size_two_proportions(
     if isinstance(power, bool) or not isinstance(power, Real) or not (0.0 < float(power) < 1.0):
         raise ValueError(f"power must be strictly between 0 and 1, got {power!r}")
     ratio = _check_positive(ratio, "ratio")
-    z_total = z_two_sided(alpha) + _z_power(float(power))
+    return control_users_fixed(p0, p1, z_two_sided(alpha) + _z_power(float(power)), ratio)
+
+
+def control_users_fixed(p0: float, p1: float, z_total: float, ratio: float) -> int:
+    """The formula of :func:`sample_size_two_proportions` on checked values: rates p0, p1 in (0, 1),
+    z_total = z_{1-alpha/2} + z_{power}, ratio > 0. (The bulk path of ``analyze-counts`` calls it
+    once per group with the checks made on whole blocks.)"""
     n_raw = z_total**2 * _sigma2(p0, p1, ratio) / (p1 - p0) ** 2
     # the tiny tolerance keeps an exact integer (up to rounding error) from being bumped by one
     return max(1, math.ceil(n_raw - 1e-9))
+
+
+def treatment_users(n_control: int, ratio: float) -> int:
+    """Users the treatment needs when the control needs ``n_control``: ceil(ratio * n_control)."""
+    return max(1, math.ceil(ratio * n_control - 1e-9))
 
 
 def power_two_proportions(
@@ -432,4 +443,4 @@ def users_needed(baseline: float, relative_mde: float, *, alpha: float = 0.05, c
                                                ratio=ratio)
         else:
             nc = sample_size_normal(delta, variance, variance, alpha=a, power=power, ratio=ratio)
-    return nc, max(1, math.ceil(ratio * nc - 1e-9))
+    return nc, treatment_users(nc, ratio)

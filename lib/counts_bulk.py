@@ -1,0 +1,520 @@
+"""``guidelab analyze-counts --jsonl`` on many groups: the statistics of a block of groups at once.
+
+:func:`guidelab.counts_table.analyze_counts_table` analyses one (experiment, look) group at a time
+through the one analysis of sufficient statistics and writes its line from the result objects.
+That costs ~0.7 ms a group, most of it in building and walking objects, not in statistics. This
+module writes the SAME lines (byte for byte, ``tests/test_counts_bulk.py``) for blocks of groups:
+
+* every comparison of the block by :func:`guidelab.stats.proportions.compare_proportions_many`,
+  the always-valid halfwidths by the sequential module's own array kernel
+  (:func:`guidelab.stats.sequential._halfwidth_array`), one call per metric and family size;
+* per group, the few remaining scalar steps in the order the per-group path takes them (Holm by
+  :func:`guidelab.stats.multiplicity.adjust`, the plan by
+  :func:`guidelab.stats.power.control_users_fixed`, the SRM statistic term by term and
+  ``scipy.special.chdtrc``), and the verdict by THE rule, :func:`guidelab.decision.decide`, on
+  the same :class:`~guidelab.decision.ComparisonView` and :class:`~guidelab.decision.Progress`
+  values the per-group path builds;
+* the line from a template of its shape: numbers written as ``json`` writes them (``repr``), the
+  verdict from its own JSON form.
+
+A group outside what the block path covers (an arm without users, a comparison with notes such as
+the exact test or a control without successes, a bound that is not finite, a zero weight, a
+sequential plan, a guardrail margin relative to the control, more than 7 variants) is analysed by
+the per-group path: same bytes, only slower. :data:`STATS` counts both kinds of group.
+"""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+from scipy.special import chdtrc
+
+from .counts_table import (
+    _LINE_ENCODER,
+    CountsOptions,
+    CountsTable,
+    analyze_sufficient_counts,
+    group_json_line,
+)
+from .decision import (
+    ComparisonView,
+    Decision,
+    Progress,
+    _days_json,
+    _reason_codes_raw,
+    _texts,
+    decide,
+    default_guardrail_margin,
+)
+from .metrics import ProportionCounts
+from .stats._common import check_alpha, z_two_sided
+from .stats.multiplicity import adjust
+from .stats.power import _z_power, control_users_fixed, treatment_users
+from .stats.proportions import compare_proportions_many
+from .stats.sequential import METHOD as SEQUENTIAL_METHOD
+from .stats.sequential import _halfwidth_array
+
+__all__ = ["BLOCK_GROUPS", "STATS", "bulk_json_lines", "bulk_json_lines_parallel"]
+
+BLOCK_GROUPS = 4096
+#: groups written by the block path and by the per-group path (this process), for tests and benchmarks
+STATS = {"block": 0, "per_group": 0}
+
+_text: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]  # json's own, as the encoder uses it
+_float_repr = float.__repr__
+_int_repr = int.__repr__
+
+
+class _PerGroup(Exception):
+    """This group leaves the block path: analyse it by the per-group path."""
+
+
+def _f(x: float) -> str:
+    """A finite float as ``json`` writes it (non-finite: the group goes to the per-group path)."""
+    if x - x != 0.0:  # NaN or infinity
+        raise _PerGroup
+    return _float_repr(x)
+
+
+def _fn(x: float | None) -> str:
+    return "null" if x is None else _f(float(x))
+
+
+def _b(x: bool) -> str:
+    return "true" if x else "false"
+
+
+class _Run:
+    """What every group of one run shares: the options resolved once."""
+
+    def __init__(self, options: CountsOptions, fallback_name: str):
+        from .analysis import PROPORTION_METHOD, _normal_quantile, _statistics_json
+
+        self.o = options
+        self.fallback_name = fallback_name
+        st = options.statistics
+        self.ok = not st.bayesian and not st.cuped
+        self.mode = "sequential" if st.sequential else "fixed"
+        self.sequential = st.sequential
+        self.tuning = st.sequential_tuning
+        self.tuning_json = _LINE_ENCODER.encode(st.sequential_tuning)
+        self.correction = st.correction
+        self.alpha = options.alpha
+        self.mde = options.mde
+        self.primary = options.metrics[0]
+        self.secondary = [m for m in options.metrics if m.role == "secondary"]
+        self.guardrails = [m for m in options.metrics if m.role == "guardrail"]
+        self.n_sec = len(self.secondary)
+        self.ci_method = _text(PROPORTION_METHOD + ("; sequential" if self.sequential else ""))
+        self.z_one_sided = _normal_quantile(1 - self.alpha)
+        self.control = options.control
+        self.control_json = _text(options.control)
+        # resolved guardrail margins (absolute: the same for every group)
+        self.margins: dict[str, float] = {}
+        resolved: dict[str, dict[str, Any]] = {}
+        for m in self.guardrails:
+            if m.name in options.margins:
+                margin, source = float(options.margins[m.name]), "spec"
+            else:
+                value, unit = default_guardrail_margin(m.name, "", "proportion")
+                if unit != "absolute":
+                    self.ok = False  # relative to the control's rate: per group, left to the per-group path
+                margin, source = value, "default"
+            self.margins[m.name] = margin
+            resolved[m.name] = {"margin": margin, "source": source, "ceiling": None}
+        self.resolved = resolved
+        head = {**_statistics_json(st), "mode": self.mode, "power": 0.8, "guardrails": resolved}
+        self.methods_head = _LINE_ENCODER.encode(head)[:-1] + ',"planned":{'
+        self.methods_mid = ('},"baseline":null,"planned_users":' + _LINE_ENCODER.encode(options.planned_users)
+                            + ',"srm_weights":')
+        self.tail_head = ('],"data_checks":[],"assigned":{')
+        self.tail_mid = ('},"control":' + self.control_json + ',"alpha":' + _f(float(self.alpha)) + ',"mde":'
+                         + _f(float(self.mde)) + ',"methods":')
+        self.shapes: dict[tuple[str, ...], Any] = {}
+        self.power = 0.8
+        self.z_power = _z_power(self.power)
+        self.z_totals: dict[int, float] = {}
+
+    def shape(self, variants: tuple[str, ...]) -> Any:
+        """Per tuple of variants (in file order): the SRM split, the plan's ratios, the JSON of the split."""
+        got = self.shapes.get(variants)
+        if got is not None:
+            return got
+        o = self.o
+        assumed = o.weights is None
+        weights = ({v: 1 / len(variants) for v in variants} if assumed
+                   else {v: float(o.weights.get(v, 0.0)) for v in variants})  # type: ignore[union-attr]
+        ok = all(type(w) is float and math.isfinite(w) and w > 0 for w in weights.values()) and len(variants) < 8
+        weight_sum = sum(weights.values())
+        total = sum(weights.values()) or 1.0
+        shares = {k: float(v) / total for k, v in weights.items()}
+        split = _LINE_ENCODER.encode(shares) + ',"srm_weights_assumed":' + _b(assumed) + "}"
+        keys = {v: _text(v) for v in variants}
+        ratio = {v: weights[v] / weights[self.control] for v in variants} if ok else {}
+        got = (ok, weights, weight_sum, split, keys, ratio, assumed)
+        self.shapes[variants] = got
+        return got
+
+    def z_total(self, arms: int) -> float:
+        z = self.z_totals.get(arms)
+        if z is None:
+            z = self.z_totals[arms] = z_two_sided(check_alpha(self.alpha) / arms) + self.z_power
+        return z
+
+
+def _halfwidths(se: np.ndarray, n: np.ndarray, alphas: np.ndarray, tuning: float) -> np.ndarray:
+    """:func:`_halfwidth_array` with one alpha per element (one call per distinct alpha)."""
+    out = np.full(se.shape, np.nan)
+    with np.errstate(all="ignore"):
+        for a in np.unique(alphas).tolist():
+            sel = alphas == a
+            out[sel] = _halfwidth_array(se[sel], n[sel], a, tuning)
+    return out
+
+
+def bulk_json_lines(table: CountsTable, options: CountsOptions, groups: Sequence[int] | range | None = None,
+                    default_experiment: str | None = None) -> Iterator[str]:
+    """One JSON line per group (without the newline), equal to ``group_json_line`` of the per-group path."""
+    run = _Run(options, default_experiment or table.path.stem)
+    order = list(groups if groups is not None else range(table.n_groups))
+    for start in range(0, len(order), BLOCK_GROUPS):
+        yield from _block(table, run, order[start:start + BLOCK_GROUPS])
+
+
+def _per_group(table: CountsTable, run: _Run, g: int) -> str:
+    """The per-group path for group ``g`` (what ``analyze_counts_table`` + ``group_json_line`` write)."""
+    STATS["per_group"] += 1
+    t = table
+    a, b = int(t.starts[g]), int(t.starts[g + 1])
+    exp, look = t.experiment[a], t.look[a]
+    vs = t.variant[a:b].tolist()
+    us = t.users[a:b].tolist()
+    assigned = dict(zip(vs, us))
+    counts = {m.name: {v: ProportionCounts(u, s) for v, u, s in zip(vs, us, t.successes[m.name][a:b].tolist())}
+              for m in run.o.metrics}
+    prev_users = None
+    if t.previous_group is not None and t.previous_group[g] >= 0:
+        p = int(t.previous_group[g])
+        pa, pb = int(t.starts[p]), int(t.starts[p + 1])
+        prev_users = dict(zip(t.variant[pa:pb].tolist(), t.users[pa:pb].tolist()))
+    result = analyze_sufficient_counts(exp if exp is not None else run.fallback_name, assigned, counts, run.o,
+                                       previous_users=prev_users)
+    return group_json_line(exp, look, result)
+
+
+def _block(table: CountsTable, run: _Run, groups: list[int]) -> list[str]:
+    t = table
+    if not run.ok:
+        return [_per_group(t, run, g) for g in groups]
+    g = np.asarray(groups, dtype=np.int64)
+    starts, lengths = t.starts[g], t.starts[g + 1] - t.starts[g]
+    rows = np.arange(int(lengths.sum())) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    slot = np.repeat(np.arange(len(g)), lengths)
+    is_control = t.variant[rows] == run.control
+    ctrl_of_slot = np.full(len(g), -1, dtype=np.int64)
+    ctrl_of_slot[slot[is_control]] = rows[is_control]
+    tr = rows[~is_control]            # treatment rows of the block, in group and file order
+    tslot = slot[~is_control]
+    crow = ctrl_of_slot[tslot]
+    arms_of_slot = lengths - 1        # validated: one control per group
+    arms = arms_of_slot[tslot]
+    n_t, n_c = t.users[tr], t.users[crow]
+    n_all = (n_t + n_c).astype(float)
+    alpha = run.alpha
+    cmps: dict[str, list[Any]] = {}
+    for m in run.o.metrics:
+        s = t.successes[m.name]
+        cmps[m.name] = compare_proportions_many(s[tr], n_t, s[crow], n_c, alpha=alpha)
+    # always-valid halfwidths: the primary's family is the arms (alpha / arms), the secondary
+    # metrics' the arms times the secondary metrics, a guardrail's itself
+    seq_metrics = run.o.metrics if run.sequential else (run.primary,)
+    half_abs: dict[str, list[float]] = {}
+    half_rel: dict[str, list[float]] = {}
+    alpha_of: dict[str, np.ndarray] = {}
+    for m in seq_metrics:
+        k = arms if m.role == "primary" else arms * run.n_sec if m.role == "secondary" else np.ones_like(arms)
+        alphas = alpha / np.maximum(1, k)
+        if m.role == "guardrail":
+            alphas = np.full(len(arms), alpha / 1)
+        alpha_of[m.name] = alphas
+        cl = cmps[m.name]
+        se_abs = np.array([c.se_abs_diff if c.status == "ok" else np.nan for c in cl], dtype=float)
+        se_log = np.array([np.nan if c.se_log_ratio is None else c.se_log_ratio for c in cl], dtype=float)
+        half_abs[m.name] = _halfwidths(se_abs, n_all, alphas, run.tuning).tolist()
+        half_rel[m.name] = _halfwidths(se_log, n_all, alphas, run.tuning).tolist()
+    # the guardrails' always-valid multipliers (SE 1) at alpha, and at 2 alpha (sequential upper bound)
+    ones = np.ones(len(arms))
+    with np.errstate(all="ignore"):
+        cs1 = _halfwidth_array(ones, n_all, alpha, run.tuning).tolist() if run.guardrails else []
+        cs2 = (_halfwidth_array(ones, n_all, 2 * alpha, run.tuning).tolist()
+               if run.guardrails and run.sequential else [])
+    alpha_lists = {k: v.tolist() for k, v in alpha_of.items()}
+    srm = _srm_block(t, run, groups)
+    out: list[str] = []
+    tslot_l = tslot.tolist()
+    first_of_slot = np.searchsorted(tslot, np.arange(len(g))).tolist()
+    for i, grp in enumerate(groups):
+        j0 = first_of_slot[i]
+        j1 = first_of_slot[i + 1] if i + 1 < len(groups) else len(tslot_l)
+        try:
+            line = _group_line(t, run, grp, i, j0, j1, cmps, half_abs, half_rel, alpha_lists, cs1, cs2, srm)
+            STATS["block"] += 1
+        except _PerGroup:
+            line = _per_group(t, run, grp)
+        out.append(line)
+    return out
+
+
+def _srm_block(t: CountsTable, run: _Run, groups: list[int]) -> tuple[list[float], list[float]]:
+    """Pearson's statistic of every group of the block, term by term as :func:`guidelab.stats.srm.srm_test`
+    adds them (fewer than 8 variants, every weight > 0; NaN for another group), and its p-value
+    (``chdtrc``, elementwise over the block)."""
+    stats, dfs = [], []
+    variant, users = t.variant, t.users
+    for a, b in zip(t.starts[groups].tolist(), t.starts[np.asarray(groups) + 1].tolist()):
+        ok, weights, weight_sum = run.shape(tuple(variant[a:b].tolist()))[:3]
+        us = users[a:b].tolist()
+        if not ok or sum(us) == 0:
+            stats.append(math.nan)
+            dfs.append(1)
+            continue
+        total_f = 0.0
+        for u in us:
+            total_f += float(u)
+        stat = 0.0
+        for w, u in zip(weights.values(), us):
+            e = total_f * (w / weight_sum)
+            stat += (float(u) - e) * (float(u) - e) / e
+        stats.append(stat)
+        dfs.append(b - a - 1)
+    return stats, chdtrc(np.asarray(dfs), np.asarray(stats)).tolist()
+
+
+def _group_line(t: CountsTable, run: _Run, grp: int, i: int, j0: int, j1: int, cmps: dict[str, list[Any]],
+                half_abs: dict[str, list[float]], half_rel: dict[str, list[float]],
+                alpha_of: dict[str, list[float]], cs1: list[float], cs2: list[float],
+                srm: tuple[list[float], list[float]]) -> str:
+    a, b = int(t.starts[grp]), int(t.starts[grp + 1])
+    variants = tuple(t.variant[a:b].tolist())
+    users = t.users[a:b].tolist()
+    ok, weights, weight_sum, split_json, keys, ratio, _assumed = run.shape(variants)
+    if not ok:
+        raise _PerGroup
+    control = run.control
+    arms = j1 - j0
+    alpha, tuning, sequential = run.alpha, run.tuning, run.sequential
+    treat = [v for v in variants if v != control]
+    # --- every comparison of the group, in the per-group path's order (metric, then arm) ---
+    per_metric: dict[str, list[Any]] = {}
+    for m in run.o.metrics:
+        cl = cmps[m.name][j0:j1]
+        for c in cl:
+            if c.status != "ok" or c.notes or c.rel_lift is None:
+                raise _PerGroup
+        per_metric[m.name] = cl
+    # --- families, adjusted p-values, significance, sequential views (as compare_all) ---
+    rows: list[tuple[Any, ...]] = []  # (metric role, variant, cmp, p_adjusted, significant, seq or None, j)
+    fam_primary = [(run.primary, v, c, j0 + k) for k, (v, c) in enumerate(zip(treat, per_metric[run.primary.name]))]
+    fam_secondary = [(m, v, c, j0 + k) for m in run.secondary for k, (v, c) in enumerate(zip(treat, per_metric[m.name]))]
+    fam_guard = [(m, v, c, j0 + k) for m in run.guardrails for k, (v, c) in enumerate(zip(treat, per_metric[m.name]))]
+    for family, is_guard in ((fam_primary, False), (fam_secondary, False), (fam_guard, True)):
+        raw = [c.p_value for _, _, c, _ in family]
+        adjusted = raw if is_guard else adjust(raw, run.correction)
+        for (m, v, c, j), p in zip(family, adjusted):
+            seq = None
+            if sequential:
+                seq = _seq(c, half_abs[m.name][j], half_rel[m.name][j], alpha_of[m.name][j])
+                significant = seq[2]
+            else:
+                significant = p is not None and p < alpha
+            rows.append((m, v, c, p, significant, seq, j))
+    n_primary = len(fam_primary)
+    # --- views for the rule ---
+    primary_views = []
+    progress: dict[str, Progress] = {}
+    prev = None
+    if t.previous_group is not None and t.previous_group[grp] >= 0:
+        pg = int(t.previous_group[grp])
+        pa, pb = int(t.starts[pg]), int(t.starts[pg + 1])
+        prev = dict(zip(t.variant[pa:pb].tolist(), t.users[pa:pb].tolist()))
+    planned_json = []
+    for (m, v, c, p, significant, seq, j) in rows[:n_primary]:
+        hib = m.higher_is_better
+        s = seq if seq is not None else _seq(c, half_abs[m.name][j], half_rel[m.name][j], alpha / max(1, arms))
+        ci, rel_ci = s[0], s[1]
+        lower = -ci[1] if hib else ci[0]
+        upper = -ci[0] if hib else ci[1]
+        view_rel = rel_ci if seq is not None else c.rel_ci
+        primary_views.append(ComparisonView(
+            m.name, "primary", v, hib, "ok", c.p_value, p, c.rel_lift, (view_rel[0], view_rel[1]), c.abs_diff, c.rate,
+            c.rate_control, significant, "proportion", seq is not None, ci if seq is not None else c.abs_ci, 0.0,
+            lower, upper, None, True, rel_ci))
+        # the plan and the progress (as analysis._progress with no daily counts)
+        if run.o.planned_users is not None:
+            need_c = need_t = run.o.planned_users
+        else:
+            if sequential:
+                raise _PerGroup  # the sequential plan (a search per group): the per-group path
+            p0 = c.rate_control
+            r = ratio[v]
+            p1 = p0 * (1.0 + (run.mde if hib else -run.mde))
+            if not (0.0 < p0 < 1.0 and 0.0 < p1 < 1.0):
+                raise _PerGroup
+            need_c = control_users_fixed(p0, p1, run.z_total(arms), r)
+            need_t = treatment_users(need_c, r)
+        nt, nc = c.n, c.n_control
+        matured = nt >= need_t and nc >= need_c
+        first = None
+        if prev is not None and matured:
+            first = not (int(prev.get(v, 0)) >= need_t and int(prev.get(control, 0)) >= need_c)
+        days = 0.0 if matured else None
+        pr = Progress(need_t, need_c, nt, nc, days, None, decision_look=first)
+        progress[v] = pr
+        share = pr.share
+        planned_json.append(keys[v] + ':{"control":' + _int_repr(need_c) + ',"treatment":' + _int_repr(need_t)
+                            + ',"share":' + _fn(share) + ',"decision_look":'
+                            + ("null" if first is None else _b(first)) + ',"decision_date":null}')
+    guard_views = []
+    for (m, v, c, p, significant, seq, j) in rows:
+        if m.role != "guardrail":
+            continue
+        hib = m.higher_is_better
+        ct, cc = c.successes, c.successes_control
+        nt, nc = c.n, c.n_control
+        pt, pc = (ct + 1) / (nt + 2), (cc + 1) / (nc + 2)
+        diff = pt - pc
+        se = math.sqrt(pt * (1 - pt) / (nt + 2) + pc * (1 - pc) / (nc + 2))
+        harm = -diff if hib else diff
+        z_up = run.z_one_sided if not sequential else cs2[j]
+        lower, upper = harm - cs1[j] * se, harm + z_up * se
+        abs_ci = seq[0] if seq is not None else c.abs_ci
+        rel = seq[1] if seq is not None else c.rel_ci
+        guard_views.append(ComparisonView(
+            m.name, "guardrail", v, hib, "ok", c.p_value, p, c.rel_lift, (rel[0], rel[1]) if rel else None,
+            c.abs_diff, c.rate, c.rate_control, significant, "proportion", seq is not None, tuple(abs_ci),
+            run.margins[m.name], lower, upper, None, True, None))
+    # --- SRM (as srm_test for fewer than 8 variants, all weights > 0; the p-value for the block) ---
+    total = sum(users)
+    stat, srm_p = srm[0][i], srm[1][i]
+    if total == 0 or srm_p != srm_p:
+        raise _PerGroup
+    df = len(variants) - 1
+    # --- the verdict: THE rule ---
+    arm_comparison = None
+    if arms > 1:
+        from .analysis import MetricStatistics, _arm_comparison
+
+        pm = run.primary
+        succ = t.successes[pm.name][a:b].tolist()
+        ms = MetricStatistics(pm.name, "primary", {v: ProportionCounts(u, s) for v, u, s in zip(variants, users, succ)},
+                              pm.higher_is_better)
+        arm_comparison = _arm_comparison(ms, [], alpha, arms, run.mode, tuning)
+    decision = decide(primary_views, guard_views, srm_p, [], alpha, run.mde,
+                      {v: p_.days_needed for v, p_ in progress.items()}, mode=run.mode, progress=progress,
+                      arm_comparison=arm_comparison)
+    if any(r.code == "srm" for r in decision.reasons):
+        from .analysis import _with_srm_split
+
+        decision, _ = _with_srm_split(decision, {}, weights, run.o.weights is None)
+    decision_json = _decision_json(decision)
+    # --- the line ---
+    exp, look = t.experiment[a], t.look[a]
+    parts = ['{"experiment":', _text(exp if exp is not None else run.fallback_name), ',"look":',
+             "null" if look is None else _text(look), ',"schema_version":1,"as_of":null,"decision":', decision_json,
+             ',"srm":{"p_value":', _f(srm_p), ',"counts":{',
+             ",".join(keys[v] + ":" + _int_repr(u) for v, u in zip(variants, users)), '},"expected":{',
+             ",".join(keys[v] + ":" + _f(total * weights[v] / weight_sum) for v in variants),
+             '},"statistic":', _f(stat), ',"df":', _int_repr(df), '},"metrics":[']
+    ctrl = run.control_json
+    first_row = True
+    for (m, v, c, p, significant, seq, _j) in rows:
+        if not first_row:
+            parts.append(",")
+        first_row = False
+        abs_ci, rel_ci = c.abs_ci, c.rel_ci
+        parts += ['{"metric":', _text(m.name), ',"role":"', m.role, '","kind":"proportion","variant":', keys[v],
+                  ',"control":', ctrl, ',"n":', _int_repr(c.n), ',"n_control":', _int_repr(c.n_control),
+                  ',"successes":', _int_repr(c.successes), ',"successes_control":', _int_repr(c.successes_control),
+                  ',"rate":', _f(c.rate), ',"rate_control":', _f(c.rate_control),
+                  ',"mean":null,"mean_control":null,"ratio":null,"ratio_control":null,"abs_diff":', _f(c.abs_diff),
+                  ',"abs_ci":[', _f(abs_ci[0]), ",", _f(abs_ci[1]), '],"rel_lift":', _f(c.rel_lift),
+                  ',"rel_ci":[', _f(rel_ci[0]), ",", _f(rel_ci[1]), '],"p_value":', _f(c.p_value),
+                  ',"p_value_adjusted":', _fn(p), ',"significant":', _b(significant),
+                  ',"status":"ok","note":null,"notes":[],"higher_is_better":', _b(m.higher_is_better),
+                  ',"randomised":true,"ci_method":', run.ci_method]
+        if seq is not None:
+            sci, srel, stop, salpha = seq
+            parts += [',"sequential":{"ci":[', _f(sci[0]), ",", _f(sci[1]), '],"relative_ci":',
+                      "null" if srel is None else "[" + _f(srel[0]) + "," + _f(srel[1]) + "]",
+                      ',"can_stop":', _b(stop), ',"alpha":', _f(salpha), ',"tuning":', run.tuning_json,
+                      ',"method":', _SEQ_METHOD, ',"note":null,"notes":[]}']
+        parts.append("}")
+    parts += [run.tail_head, ",".join(keys[v] + ":" + _int_repr(u) for v, u in zip(variants, users)), run.tail_mid,
+              run.methods_head, ",".join(planned_json), run.methods_mid, split_json, ',"analyses":{},"ledger":null}']
+    return "".join(parts)
+
+
+_SEQ_METHOD = _text(SEQUENTIAL_METHOD)
+_EN, _JA = _texts("en"), _texts("ja")
+
+
+def _days(days: float | None) -> str:
+    return "null" if days is None else _fn(_days_json(days))
+
+
+def _decision_json(d: Decision) -> str:
+    """The JSON form of a :class:`~guidelab.decision.Decision` (its ``_json_fields``, and those of
+    its arms), the sentences from the same memo on each reason."""
+    arms = ",".join('{"variant":' + _text(a.variant) + ',"verdict":"' + a.verdict + '","reasons":['
+                    + ",".join(map(_text, _EN(a.reasons))) + '],"days_needed":' + _days(a.days_needed) + "}"
+                    for a in d.arms)
+    try:
+        codes = _LINE_ENCODER.encode(_reason_codes_raw(d.reasons))
+    except ValueError:  # a NaN or infinity among the numbers: the per-group path writes them as null
+        raise _PerGroup from None
+    return "".join(('{"mode":', _text(d.mode), ',"verdict":"', d.verdict, '","reasons":[',
+                    ",".join(map(_text, _EN(d.reasons))), '],"arm":', "null" if d.arm is None else _text(d.arm),
+                    ',"days_needed":', _days(d.days_needed), ',"arms":[', arms, '],"reason_codes":', codes,
+                    ',"reasons_ja":[', ",".join(map(_text, _JA(d.reasons))), "]}"))
+
+
+def _seq(c: Any, half: float, half_r: float, alpha_k: float) -> tuple[Any, ...]:
+    """(ci, relative ci, can stop, alpha) of :func:`guidelab.analysis.sequential_view` for a regular
+    comparison (finite estimates, standard errors > 0, lift > -100%); otherwise the per-group path."""
+    if not (half > 0.0 and half_r > 0.0) or half - half != 0.0 or half_r - half_r != 0.0:
+        raise _PerGroup
+    est, rel = c.abs_diff, c.rel_lift
+    lo, hi = est - half, est + half
+    if rel <= -1.0:
+        raise _PerGroup
+    centre = math.log1p(rel)
+    r_lo = math.expm1(centre - half_r)
+    if not centre + half_r < 709.0:
+        raise _PerGroup
+    r_hi = math.expm1(centre + half_r)
+    return (lo, hi), (r_lo, r_hi), bool(0.0 < lo or 0.0 > hi), alpha_k
+
+
+def _chunk(table: CountsTable, options: CountsOptions, first: int, last: int, default_experiment: str | None
+           ) -> list[str]:
+    """Groups ``first`` .. ``last - 1`` (a worker's share of :func:`bulk_json_lines_parallel`)."""
+    return list(bulk_json_lines(table, options, range(first, last), default_experiment))
+
+
+def bulk_json_lines_parallel(table: CountsTable, options: CountsOptions, jobs: int,
+                             chunk_groups: int | None = None, default_experiment: str | None = None) -> Iterator[str]:
+    """:func:`bulk_json_lines` over ``jobs`` processes in chunks of groups: same lines, same order."""
+    if chunk_groups is None:
+        chunk_groups = max(BLOCK_GROUPS, min(25_000, -(-table.n_groups // (2 * max(1, jobs)))))
+    if jobs <= 1 or table.n_groups <= chunk_groups:
+        yield from bulk_json_lines(table, options, None, default_experiment)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    bounds = [(g, min(g + chunk_groups, table.n_groups)) for g in range(0, table.n_groups, chunk_groups)]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(_chunk, table, options, a, b, default_experiment or table.path.stem) for a, b in bounds]
+        for f in futures:
+            yield from f.result()
