@@ -51,6 +51,7 @@ from .decision import (
 from .metrics import ProportionCounts
 from .stats._common import check_alpha, z_two_sided
 from .stats.multiplicity import adjust
+from .stats.notes import notes_json
 from .stats.power import _z_power, control_users_fixed, treatment_users
 from .stats.proportions import compare_proportions_many
 from .stats.sequential import METHOD as SEQUENTIAL_METHOD
@@ -311,7 +312,7 @@ def _group_line(t: CountsTable, run: _Run, grp: int, i: int, j0: int, j1: int, c
     for m in run.o.metrics:
         cl = cmps[m.name][j0:j1]
         for c in cl:
-            if c.status != "ok" or c.notes or c.rel_lift is None:
+            if c.status != "ok":
                 raise _PerGroup
         per_metric[m.name] = cl
     # --- families, adjusted p-values, significance, sequential views (as compare_all) ---
@@ -348,7 +349,8 @@ def _group_line(t: CountsTable, run: _Run, grp: int, i: int, j0: int, j1: int, c
         upper = -ci[0] if hib else ci[1]
         view_rel = rel_ci if seq is not None else c.rel_ci
         primary_views.append(ComparisonView(
-            m.name, "primary", v, hib, "ok", c.p_value, p, c.rel_lift, (view_rel[0], view_rel[1]), c.abs_diff, c.rate,
+            m.name, "primary", v, hib, "ok", c.p_value, p, c.rel_lift, (view_rel[0], view_rel[1]) if view_rel else None,
+            c.abs_diff, c.rate,
             c.rate_control, significant, "proportion", seq is not None, ci if seq is not None else c.abs_ci, 0.0,
             lower, upper, None, True, rel_ci))
         # the plan and the progress (as analysis._progress with no daily counts)
@@ -434,15 +436,19 @@ def _group_line(t: CountsTable, run: _Run, grp: int, i: int, j0: int, j1: int, c
             parts.append(",")
         first_row = False
         abs_ci, rel_ci = c.abs_ci, c.rel_ci
+        if c.notes:
+            notes = ',"note":' + _text(c.note) + ',"notes":' + _LINE_ENCODER.encode(notes_json(c.notes))
+        else:
+            notes = ',"note":null,"notes":[]'
         parts += ['{"metric":', _text(m.name), ',"role":"', m.role, '","kind":"proportion","variant":', keys[v],
                   ',"control":', ctrl, ',"n":', _int_repr(c.n), ',"n_control":', _int_repr(c.n_control),
                   ',"successes":', _int_repr(c.successes), ',"successes_control":', _int_repr(c.successes_control),
                   ',"rate":', _f(c.rate), ',"rate_control":', _f(c.rate_control),
                   ',"mean":null,"mean_control":null,"ratio":null,"ratio_control":null,"abs_diff":', _f(c.abs_diff),
-                  ',"abs_ci":[', _f(abs_ci[0]), ",", _f(abs_ci[1]), '],"rel_lift":', _f(c.rel_lift),
-                  ',"rel_ci":[', _f(rel_ci[0]), ",", _f(rel_ci[1]), '],"p_value":', _f(c.p_value),
-                  ',"p_value_adjusted":', _fn(p), ',"significant":', _b(significant),
-                  ',"status":"ok","note":null,"notes":[],"higher_is_better":', _b(m.higher_is_better),
+                  ',"abs_ci":[', _f(abs_ci[0]), ",", _f(abs_ci[1]), '],"rel_lift":', _fn(c.rel_lift),
+                  ',"rel_ci":', "null" if rel_ci is None else "[" + _f(rel_ci[0]) + "," + _f(rel_ci[1]) + "]",
+                  ',"p_value":', _f(c.p_value), ',"p_value_adjusted":', _fn(p), ',"significant":', _b(significant),
+                  ',"status":"ok"', notes, ',"higher_is_better":', _b(m.higher_is_better),
                   ',"randomised":true,"ci_method":', run.ci_method]
         if seq is not None:
             sci, srel, stop, salpha = seq
@@ -483,18 +489,22 @@ def _decision_json(d: Decision) -> str:
 def _seq(c: Any, half: float, half_r: float, alpha_k: float) -> tuple[Any, ...]:
     """(ci, relative ci, can stop, alpha) of :func:`guidelab.analysis.sequential_view` for a regular
     comparison (finite estimates, standard errors > 0, lift > -100%); otherwise the per-group path."""
-    if not (half > 0.0 and half_r > 0.0) or half - half != 0.0 or half_r - half_r != 0.0:
+    if not half > 0.0 or half - half != 0.0:
         raise _PerGroup
     est, rel = c.abs_diff, c.rel_lift
     lo, hi = est - half, est + half
-    if rel <= -1.0:
-        raise _PerGroup
-    centre = math.log1p(rel)
-    r_lo = math.expm1(centre - half_r)
-    if not centre + half_r < 709.0:
-        raise _PerGroup
-    r_hi = math.expm1(centre + half_r)
-    return (lo, hi), (r_lo, r_hi), bool(0.0 < lo or 0.0 > hi), alpha_k
+    relative = None
+    if rel is not None and c.se_log_ratio is None and c.rel_ci is not None:
+        raise _PerGroup  # the standard error read from the interval (analysis._standard_errors)
+    if rel is not None and c.se_log_ratio is not None and c.se_log_ratio != 0.0:
+        if half_r - half_r != 0.0 or not half_r > 0.0:
+            raise _PerGroup
+        if rel > -1.0:
+            centre = math.log1p(rel)
+            if not centre + half_r < 709.0:
+                raise _PerGroup
+            relative = (math.expm1(centre - half_r), math.expm1(centre + half_r))
+    return (lo, hi), relative, bool(0.0 < lo or 0.0 > hi), alpha_k
 
 
 def _chunk(table: CountsTable, options: CountsOptions, first: int, last: int, default_experiment: str | None
