@@ -43,12 +43,11 @@ from .decision import (
     Decision,
     Progress,
     _days_json,
-    _reason_codes_raw,
-    _texts,
     decide,
     default_guardrail_margin,
 )
 from .metrics import ProportionCounts
+from .report.words import reason_text
 from .stats._common import check_alpha, z_two_sided
 from .stats.multiplicity import adjust
 from .stats.notes import notes_json
@@ -430,40 +429,78 @@ def _group_line(t: CountsTable, run: _Run, grp: int, i: int, j0: int, j1: int, c
              ",".join(keys[v] + ":" + _f(total * weights[v] / weight_sum) for v in variants),
              '},"statistic":', _f(stat), ',"df":', _int_repr(df), '},"metrics":[']
     ctrl = run.control_json
-    first_row = True
+    metric_rows = []
     for (m, v, c, p, significant, seq, _j) in rows:
-        if not first_row:
-            parts.append(",")
-        first_row = False
-        abs_ci, rel_ci = c.abs_ci, c.rel_ci
+        abs_ci, rel_ci, rel = c.abs_ci, c.rel_ci, c.rel_lift
+        values = (c.rate, c.rate_control, c.abs_diff, abs_ci[0], abs_ci[1], c.p_value, p)
+        check = sum(values)  # a Python float when every value is one; NaN or infinity when one is
+        if type(check) is not float or check - check != 0.0:
+            raise _PerGroup
         if c.notes:
             notes = ',"note":' + _text(c.note) + ',"notes":' + _LINE_ENCODER.encode(notes_json(c.notes))
         else:
             notes = ',"note":null,"notes":[]'
-        parts += ['{"metric":', _text(m.name), ',"role":"', m.role, '","kind":"proportion","variant":', keys[v],
-                  ',"control":', ctrl, ',"n":', _int_repr(c.n), ',"n_control":', _int_repr(c.n_control),
-                  ',"successes":', _int_repr(c.successes), ',"successes_control":', _int_repr(c.successes_control),
-                  ',"rate":', _f(c.rate), ',"rate_control":', _f(c.rate_control),
-                  ',"mean":null,"mean_control":null,"ratio":null,"ratio_control":null,"abs_diff":', _f(c.abs_diff),
-                  ',"abs_ci":[', _f(abs_ci[0]), ",", _f(abs_ci[1]), '],"rel_lift":', _fn(c.rel_lift),
-                  ',"rel_ci":', "null" if rel_ci is None else "[" + _f(rel_ci[0]) + "," + _f(rel_ci[1]) + "]",
-                  ',"p_value":', _f(c.p_value), ',"p_value_adjusted":', _fn(p), ',"significant":', _b(significant),
-                  ',"status":"ok"', notes, ',"higher_is_better":', _b(m.higher_is_better),
-                  ',"randomised":true,"ci_method":', run.ci_method]
         if seq is not None:
             sci, srel, stop, salpha = seq
-            parts += [',"sequential":{"ci":[', _f(sci[0]), ",", _f(sci[1]), '],"relative_ci":',
-                      "null" if srel is None else "[" + _f(srel[0]) + "," + _f(srel[1]) + "]",
-                      ',"can_stop":', _b(stop), ',"alpha":', _f(salpha), ',"tuning":', run.tuning_json,
-                      ',"method":', _SEQ_METHOD, ',"note":null,"notes":[]}']
-        parts.append("}")
+            sequential_json = (',"sequential":{"ci":[' + _f(sci[0]) + "," + _f(sci[1]) + '],"relative_ci":'
+                               + ("null" if srel is None else "[" + _f(srel[0]) + "," + _f(srel[1]) + "]")
+                               + ',"can_stop":' + _b(stop) + ',"alpha":' + _f(salpha) + ',"tuning":' + run.tuning_json
+                               + ',"method":' + _SEQ_METHOD + ',"note":null,"notes":[]}')
+        else:
+            sequential_json = ""
+        metric_rows.append(_ROW % (
+            _text(m.name), m.role, keys[v], ctrl, c.n, c.n_control, c.successes, c.successes_control, *values[:5],
+            "null" if rel is None else _f(rel), "null" if rel_ci is None else "[" + _f(rel_ci[0]) + "," + _f(rel_ci[1]) + "]",
+            values[5], values[6], _b(significant), notes, _b(m.higher_is_better), run.ci_method, sequential_json))
+    parts.append(",".join(metric_rows))
     parts += [run.tail_head, ",".join(keys[v] + ":" + _int_repr(u) for v, u in zip(variants, users)), run.tail_mid,
               run.methods_head, ",".join(planned_json), run.methods_mid, split_json, ',"analyses":{},"ledger":null}']
     return "".join(parts)
 
 
 _SEQ_METHOD = _text(SEQUENTIAL_METHOD)
-_EN, _JA = _texts("en"), _texts("ja")
+#: one metric row of the line (MetricResult._json_fields for a proportion): floats by %r (their repr)
+_ROW = ('{"metric":%s,"role":"%s","kind":"proportion","variant":%s,"control":%s,"n":%d,"n_control":%d,"successes":%d,'
+        '"successes_control":%d,"rate":%r,"rate_control":%r,"mean":null,"mean_control":null,"ratio":null,'
+        '"ratio_control":null,"abs_diff":%r,"abs_ci":[%r,%r],"rel_lift":%s,"rel_ci":%s,'
+        '"p_value":%r,"p_value_adjusted":%r,"significant":%s,"status":"ok"%s,"higher_is_better":%s,"randomised":true,'
+        '"ci_method":%s%s}')
+_KEYS: dict[str, str] = {}
+_LAYOUTS: dict[tuple[str, ...], list[str]] = {}  # the keys of a reason's params -> '{"code":"...","k1":', ',"k2":', ...
+
+
+def _key(k: str) -> str:
+    """``"k":`` as ``json`` writes a text key."""
+    out = _KEYS.get(k)
+    if out is None:
+        if type(k) is not str:
+            raise _PerGroup  # json writes other keys its own way
+        out = _KEYS[k] = _text(k) + ":"
+    return out
+
+
+def _value(v: Any) -> str:
+    """A reason's parameter as ``json`` writes it (floats by ``repr``, tuples as lists); NaN,
+    infinity or another type: the per-group path."""
+    t = type(v)
+    if t is float:
+        out = _float_repr(v)
+        if out[-1] > "9":  # 'nan', 'inf', '-inf'
+            raise _PerGroup
+        return out
+    if t is str:
+        return _text(v)
+    if v is None:
+        return "null"
+    if t is bool:
+        return "true" if v else "false"
+    if t is int:
+        return _int_repr(v)
+    if t is list or t is tuple:
+        return "[" + ",".join(map(_value, v)) + "]"
+    if t is dict:
+        return "{" + ",".join(_key(k) + _value(x) for k, x in v.items()) + "}"
+    raise _PerGroup
 
 
 def _days(days: float | None) -> str:
@@ -471,19 +508,42 @@ def _days(days: float | None) -> str:
 
 
 def _decision_json(d: Decision) -> str:
-    """The JSON form of a :class:`~guidelab.decision.Decision` (its ``_json_fields``, and those of
-    its arms), the sentences from the same memo on each reason."""
-    arms = ",".join('{"variant":' + _text(a.variant) + ',"verdict":"' + a.verdict + '","reasons":['
-                    + ",".join(map(_text, _EN(a.reasons))) + '],"days_needed":' + _days(a.days_needed) + "}"
-                    for a in d.arms)
-    try:
-        codes = _LINE_ENCODER.encode(_reason_codes_raw(d.reasons))
-    except ValueError:  # a NaN or infinity among the numbers: the per-group path writes them as null
-        raise _PerGroup from None
-    return "".join(('{"mode":', _text(d.mode), ',"verdict":"', d.verdict, '","reasons":[',
-                    ",".join(map(_text, _EN(d.reasons))), '],"arm":', "null" if d.arm is None else _text(d.arm),
-                    ',"days_needed":', _days(d.days_needed), ',"arms":[', arms, '],"reason_codes":', codes,
-                    ',"reasons_ja":[', ",".join(map(_text, _JA(d.reasons))), "]}"))
+    """The JSON form of a :class:`~guidelab.decision.Decision` (its ``_json_fields`` and its arms'):
+    each reason worded once per language (as the memo of ``decision._texts`` does), its codes and
+    numbers as ``{"code": ..., **params}``."""
+    said: dict[int, str] = {}
+
+    def en(reasons: tuple[Any, ...]) -> str:
+        out = []
+        for r in reasons:
+            text = said.get(id(r))
+            if text is None:
+                text = said[id(r)] = _text(reason_text(r, "en"))
+            out.append(text)
+        return ",".join(out)
+
+    arms = ",".join('{"variant":' + _text(a.variant) + ',"verdict":"' + a.verdict + '","reasons":[' + en(a.reasons)
+                    + '],"days_needed":' + _days(a.days_needed) + "}" for a in d.arms)
+    codes = []
+    for r in d.reasons:
+        params = r.params
+        layout = (r.code, *params)
+        keys = _LAYOUTS.get(layout)
+        if keys is None:  # '{"code":"<code>","<k1>":', ',"<k2>":', ...
+            if "code" in params:
+                raise _PerGroup  # {"code": ..., **params} would take the parameter's value
+            keys = ['{"code":' + _text(r.code)] + ["," + _key(k) for k in layout[1:]]
+            if len(keys) > 1:
+                keys[0] += keys.pop(1)
+            _LAYOUTS[layout] = keys
+        if params:
+            codes.append("".join(map(str.__add__, keys, map(_value, params.values()))) + "}")
+        else:
+            codes.append(keys[0] + "}")
+    return "".join(('{"mode":', _text(d.mode), ',"verdict":"', d.verdict, '","reasons":[', en(d.reasons),
+                    '],"arm":', "null" if d.arm is None else _text(d.arm), ',"days_needed":', _days(d.days_needed),
+                    ',"arms":[', arms, '],"reason_codes":[', ",".join(codes), '],"reasons_ja":[',
+                    ",".join(_text(reason_text(r, "ja")) for r in d.reasons), "]}"))
 
 
 def _seq(c: Any, half: float, half_r: float, alpha_k: float) -> tuple[Any, ...]:
