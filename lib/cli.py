@@ -260,17 +260,11 @@ def cmd_analyze_counts(args: argparse.Namespace) -> int:
                                   args.weights, alpha=args.alpha, mde=args.mde, planned_users=args.planned_users,
                                   statistics=statistics)
     if args.jsonl:  # blocks of groups at once (guidelab.counts_bulk), in the workers with --jobs
-        from .counts_bulk import bulk_json_lines_parallel
+        from .counts_bulk import bulk_json_text_parallel
         from .counts_table import read_counts_for
 
-        batch: list[str] = []  # written 256 lines at a time: one text write (and encoding) per line cost ~3%
-        for line in bulk_json_lines_parallel(read_counts_for(args.file, options), options, args.jobs or default_jobs()):
-            batch.append(line)
-            if len(batch) == 256:
-                sys.stdout.write("\n".join(batch) + "\n")
-                batch.clear()
-        if batch:
-            sys.stdout.write("\n".join(batch) + "\n")
+        for text in bulk_json_text_parallel(read_counts_for(args.file, options), options, args.jobs or default_jobs()):
+            sys.stdout.write(text)
         return 0
     groups = analyze_counts_file(args.file, options, jobs=args.jobs or default_jobs())
     if args.json:

@@ -24,6 +24,7 @@ the per-group path: same bytes, only slower. :data:`STATS` counts both kinds of 
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from typing import Any, Callable, Iterator, Sequence
@@ -56,7 +57,7 @@ from .stats.proportions import compare_proportions_many
 from .stats.sequential import METHOD as SEQUENTIAL_METHOD
 from .stats.sequential import _halfwidth_array
 
-__all__ = ["BLOCK_GROUPS", "STATS", "bulk_json_lines", "bulk_json_lines_parallel"]
+__all__ = ["BLOCK_GROUPS", "STATS", "bulk_json_lines", "bulk_json_lines_parallel", "bulk_json_text_parallel"]
 
 BLOCK_GROUPS = 4096
 #: groups written by the block path and by the per-group path (this process), for tests and benchmarks
@@ -65,6 +66,25 @@ STATS = {"block": 0, "per_group": 0}
 _text: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]  # json's own, as the encoder uses it
 _float_repr = float.__repr__
 _int_repr = int.__repr__
+
+
+def _maker(cls: type) -> Callable[..., Any]:
+    """A constructor of the frozen dataclass ``cls`` from ALL its fields, in order, without its
+    ``__init__`` (one ``object.__setattr__`` per field: more than the statistics of a view)."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    new = object.__new__
+
+    def make(*values: Any) -> Any:
+        if len(values) != len(names):
+            raise TypeError(f"{cls.__name__}: expected {len(names)} values, got {len(values)}")
+        obj = new(cls)
+        obj.__dict__.update(zip(names, values))
+        return obj
+    return make
+
+
+_new_view = _maker(ComparisonView)
+_new_progress = _maker(Progress)
 
 
 class _PerGroup(Exception):
@@ -347,7 +367,7 @@ def _group_line(t: CountsTable, run: _Run, grp: int, i: int, j0: int, j1: int, c
         lower = -ci[1] if hib else ci[0]
         upper = -ci[0] if hib else ci[1]
         view_rel = rel_ci if seq is not None else c.rel_ci
-        primary_views.append(ComparisonView(
+        primary_views.append(_new_view(
             m.name, "primary", v, hib, "ok", c.p_value, p, c.rel_lift, (view_rel[0], view_rel[1]) if view_rel else None,
             c.abs_diff, c.rate,
             c.rate_control, significant, "proportion", seq is not None, ci if seq is not None else c.abs_ci, 0.0,
@@ -371,7 +391,7 @@ def _group_line(t: CountsTable, run: _Run, grp: int, i: int, j0: int, j1: int, c
         if prev is not None and matured:
             first = not (int(prev.get(v, 0)) >= need_t and int(prev.get(control, 0)) >= need_c)
         days = 0.0 if matured else None
-        pr = Progress(need_t, need_c, nt, nc, days, None, decision_look=first)
+        pr = _new_progress(need_t, need_c, nt, nc, days, None, first, None)
         progress[v] = pr
         share = pr.share
         planned_json.append(keys[v] + ':{"control":' + _int_repr(need_c) + ',"treatment":' + _int_repr(need_t)
@@ -392,7 +412,7 @@ def _group_line(t: CountsTable, run: _Run, grp: int, i: int, j0: int, j1: int, c
         lower, upper = harm - cs1[j] * se, harm + z_up * se
         abs_ci = seq[0] if seq is not None else c.abs_ci
         rel = seq[1] if seq is not None else c.rel_ci
-        guard_views.append(ComparisonView(
+        guard_views.append(_new_view(
             m.name, "guardrail", v, hib, "ok", c.p_value, p, c.rel_lift, (rel[0], rel[1]) if rel else None,
             c.abs_diff, c.rate, c.rate_control, significant, "proportion", seq is not None, tuple(abs_ci),
             run.margins[m.name], lower, upper, None, True, None))
@@ -567,24 +587,50 @@ def _seq(c: Any, half: float, half_r: float, alpha_k: float) -> tuple[Any, ...]:
     return (lo, hi), relative, bool(0.0 < lo or 0.0 > hi), alpha_k
 
 
-def _chunk(table: CountsTable, options: CountsOptions, first: int, last: int, default_experiment: str | None
-           ) -> list[str]:
-    """Groups ``first`` .. ``last - 1`` (a worker's share of :func:`bulk_json_lines_parallel`)."""
-    return list(bulk_json_lines(table, options, range(first, last), default_experiment))
+_WORKER: tuple[CountsTable, CountsOptions, str] | None = None  # a worker process's table and options
+
+
+def _init_worker(table: CountsTable, options: CountsOptions, name: str) -> None:
+    global _WORKER
+    _WORKER = (table, options, name)
+
+
+def _chunk_text(first: int, last: int) -> str:
+    """Groups ``first`` .. ``last - 1`` of the worker's table, as JSON Lines text (one string: one
+    copy between the processes)."""
+    assert _WORKER is not None
+    table, options, name = _WORKER
+    return "".join(line + "\n" for line in bulk_json_lines(table, options, range(first, last), name))
+
+
+def bulk_json_text_parallel(table: CountsTable, options: CountsOptions, jobs: int, chunk_groups: int | None = None,
+                            default_experiment: str | None = None) -> Iterator[str]:
+    """:func:`bulk_json_lines` as JSON Lines text (each line ends with a newline), in pieces of up to
+    ``chunk_groups`` groups (default 2 blocks), over ``jobs`` processes: same text, same order. The
+    table goes to each worker once (at its start); at most two pieces per worker are in flight, so
+    memory stays bounded whatever the number of groups."""
+    name = default_experiment or table.path.stem
+    chunk_groups = chunk_groups or 2 * BLOCK_GROUPS
+    if jobs <= 1 or table.n_groups <= chunk_groups:
+        run = _Run(options, name)
+        for start in range(0, table.n_groups, BLOCK_GROUPS):
+            lines = _block(table, run, list(range(start, min(start + BLOCK_GROUPS, table.n_groups))))
+            yield "".join(line + "\n" for line in lines)
+        return
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    bounds = deque((g, min(g + chunk_groups, table.n_groups)) for g in range(0, table.n_groups, chunk_groups))
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(table, options, name)) as pool:
+        pending: deque[Future[str]] = deque()
+        while bounds or pending:
+            while bounds and len(pending) < 2 * jobs:
+                pending.append(pool.submit(_chunk_text, *bounds.popleft()))
+            yield pending.popleft().result()
 
 
 def bulk_json_lines_parallel(table: CountsTable, options: CountsOptions, jobs: int,
                              chunk_groups: int | None = None, default_experiment: str | None = None) -> Iterator[str]:
-    """:func:`bulk_json_lines` over ``jobs`` processes in chunks of groups: same lines, same order."""
-    if chunk_groups is None:
-        chunk_groups = max(BLOCK_GROUPS, min(25_000, -(-table.n_groups // (2 * max(1, jobs)))))
-    if jobs <= 1 or table.n_groups <= chunk_groups:
-        yield from bulk_json_lines(table, options, None, default_experiment)
-        return
-    from concurrent.futures import ProcessPoolExecutor
-
-    bounds = [(g, min(g + chunk_groups, table.n_groups)) for g in range(0, table.n_groups, chunk_groups)]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_chunk, table, options, a, b, default_experiment or table.path.stem) for a, b in bounds]
-        for f in futures:
-            yield from f.result()
+    """:func:`bulk_json_text_parallel` line by line (without the newlines)."""
+    for text in bulk_json_text_parallel(table, options, jobs, chunk_groups, default_experiment):
+        yield from text.split("\n")[:-1]  # not splitlines: U+2028 and the like may stand in a JSON text
