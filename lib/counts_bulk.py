@@ -17,10 +17,11 @@ module writes the SAME lines (byte for byte, ``tests/test_counts_bulk.py``) for 
 * the line from a template of its shape: numbers written as ``json`` writes them (``repr``), the
   verdict from its own JSON form.
 
-A group outside what the block path covers (an arm without users, a comparison with notes such as
-the exact test or a control without successes, a bound that is not finite, a zero weight, a
-sequential plan, a guardrail margin relative to the control, more than 7 variants) is analysed by
-the per-group path: same bytes, only slower. :data:`STATS` counts both kinds of group.
+A group outside what the block path covers (an arm without users, a standard error of 0 or read
+from an interval, a bound that is not finite, a zero weight, a control rate of 0 or 1 without
+``--planned-users`` (no plan), a guardrail margin relative to the control, more than 7 variants,
+the Bayesian view) is analysed by the per-group path: same bytes, only slower. :data:`STATS`
+counts both kinds of group in this process.
 """
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ from .report.words import reason_text
 from .stats._common import check_alpha, z_two_sided
 from .stats.multiplicity import adjust
 from .stats.notes import notes_json
-from .stats.power import _z_power, control_users_fixed, treatment_users
+from .stats.power import _z_power, control_users_fixed, treatment_users, users_needed
 from .stats.proportions import compare_proportions_many
 from .stats.sequential import METHOD as SEQUENTIAL_METHOD
 from .stats.sequential import _halfwidth_array
@@ -376,15 +377,21 @@ def _group_line(t: CountsTable, run: _Run, grp: int, i: int, j0: int, j1: int, c
         if run.o.planned_users is not None:
             need_c = need_t = run.o.planned_users
         else:
-            if sequential:
-                raise _PerGroup  # the sequential plan (a search per group): the per-group path
             p0 = c.rate_control
             r = ratio[v]
-            p1 = p0 * (1.0 + (run.mde if hib else -run.mde))
-            if not (0.0 < p0 < 1.0 and 0.0 < p1 < 1.0):
-                raise _PerGroup
-            need_c = control_users_fixed(p0, p1, run.z_total(arms), r)
-            need_t = treatment_users(need_c, r)
+            effect = run.mde if hib else -run.mde
+            if sequential:  # the sequential plan searches per group: users_needed itself
+                try:
+                    need_c, need_t = users_needed(p0, effect, alpha=alpha, comparisons=arms, power=run.power, ratio=r,
+                                                  sequential=True, tuning=tuning, kind="proportion")
+                except (ValueError, TypeError):
+                    raise _PerGroup from None
+            else:
+                p1 = p0 * (1.0 + effect)
+                if not (0.0 < p0 < 1.0 and 0.0 < p1 < 1.0):
+                    raise _PerGroup  # no plan: the per-group path says so
+                need_c = control_users_fixed(p0, p1, run.z_total(arms), r)
+                need_t = treatment_users(need_c, r)
         nt, nc = c.n, c.n_control
         matured = nt >= need_t and nc >= need_c
         first = None
