@@ -92,9 +92,19 @@ def capitalise(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
+_NUMBERS: dict[int, str] = {}  # whole numbers already written: a verdict's sentences repeat them
+
+
 def number(n: int | float | None, lang: str = "en") -> str:
     if n is None:
         return "–"
+    if type(n) is int:
+        text = _NUMBERS.get(n)
+        if text is None:
+            if len(_NUMBERS) > 4096:
+                _NUMBERS.clear()
+            text = _NUMBERS[n] = f"{n:,.0f}"
+        return text
     return f"{n:,.0f}" if isinstance(n, int) or float(n).is_integer() else f"{n:,.1f}"
 
 
