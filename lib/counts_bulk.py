@@ -53,7 +53,7 @@ from .report.words import reason_text
 from .stats._common import check_alpha, z_two_sided
 from .stats.multiplicity import adjust
 from .stats.notes import notes_json
-from .stats.power import _z_power, control_users_fixed, treatment_users, users_needed
+from .stats.power import _z_power, control_users_fixed, sequential_control_users_many, treatment_users
 from .stats.proportions import compare_proportions_many
 from .stats.sequential import METHOD as SEQUENTIAL_METHOD
 from .stats.sequential import _halfwidth_array
@@ -273,6 +273,8 @@ def _block(table: CountsTable, run: _Run, groups: list[int]) -> list[str]:
                if run.guardrails and run.sequential else [])
     alpha_lists = {k: v.tolist() for k, v in alpha_of.items()}
     srm = _srm_block(t, run, groups)
+    plan = _sequential_plan(t, run, tr, tslot, crow, arms, cmps[run.primary.name]) if (
+        run.sequential and run.o.planned_users is None) else []
     out: list[str] = []
     tslot_l = tslot.tolist()
     first_of_slot = np.searchsorted(tslot, np.arange(len(g))).tolist()
@@ -280,12 +282,42 @@ def _block(table: CountsTable, run: _Run, groups: list[int]) -> list[str]:
         j0 = first_of_slot[i]
         j1 = first_of_slot[i + 1] if i + 1 < len(groups) else len(tslot_l)
         try:
-            line = _group_line(t, run, grp, i, j0, j1, cmps, half_abs, half_rel, alpha_lists, cs1, cs2, srm)
+            line = _group_line(t, run, grp, i, j0, j1, cmps, half_abs, half_rel, alpha_lists, cs1, cs2, srm, plan)
             STATS["block"] += 1
         except _PerGroup:
             line = _per_group(t, run, grp)
         out.append(line)
     return out
+
+
+def _sequential_plan(t: CountsTable, run: _Run, tr: np.ndarray, tslot: np.ndarray, crow: np.ndarray,
+                     arms: np.ndarray, primary: list[Any]) -> list[int]:
+    """Per treatment row of the block: the control users of the sequential plan (``users_needed(...,
+    sequential=True)`` of the per-group path: alpha / arms, the weights' ratio, the primary's direction),
+    by :func:`guidelab.stats.power.sequential_control_users_many`; -1 where no plan exists."""
+    effect = run.mde if run.primary.higher_is_better else -run.mde
+    p0 = np.array([np.nan if c.rate_control is None else c.rate_control for c in primary], dtype=float)
+    p1 = p0 * (1.0 + effect)
+    alphas = check_alpha(run.alpha) / np.maximum(1, arms)
+    ratio = np.full(len(tr), np.nan)
+    variant = t.variant
+    group_variants: dict[int, tuple[str, ...]] = {}
+    for j, (row, slot, ctrl) in enumerate(zip(tr.tolist(), tslot.tolist(), crow.tolist())):
+        vs = group_variants.get(slot)
+        if vs is None:
+            k = int(np.searchsorted(t.starts, row, side="right")) - 1
+            vs = group_variants[slot] = tuple(variant[t.starts[k]:t.starts[k + 1]].tolist())
+        ok, weights = run.shape(vs)[:2]
+        if ok:
+            ratio[j] = weights[variant[row]] / weights[variant[ctrl]]
+    with np.errstate(invalid="ignore"):
+        valid = (0.0 < p0) & (p0 < 1.0) & (0.0 < p1) & (p1 < 1.0) & (ratio > 0) & np.isfinite(ratio) & (
+            alphas < run.power)
+    out = np.full(len(tr), -1, dtype=np.int64)
+    idx = np.flatnonzero(valid)
+    if idx.size:
+        out[idx] = sequential_control_users_many(p0[idx], effect, alphas[idx], run.power, run.tuning, ratio[idx])
+    return out.tolist()  # type: ignore[no-any-return]
 
 
 def _srm_block(t: CountsTable, run: _Run, groups: list[int]) -> tuple[list[float], list[float]]:
@@ -316,7 +348,7 @@ def _srm_block(t: CountsTable, run: _Run, groups: list[int]) -> tuple[list[float
 def _group_line(t: CountsTable, run: _Run, grp: int, i: int, j0: int, j1: int, cmps: dict[str, list[Any]],
                 half_abs: dict[str, list[float]], half_rel: dict[str, list[float]],
                 alpha_of: dict[str, list[float]], cs1: list[float], cs2: list[float],
-                srm: tuple[list[float], list[float]]) -> str:
+                srm: tuple[list[float], list[float]], plan: list[int]) -> str:
     a, b = int(t.starts[grp]), int(t.starts[grp + 1])
     variants = tuple(t.variant[a:b].tolist())
     users = t.users[a:b].tolist()
@@ -380,12 +412,11 @@ def _group_line(t: CountsTable, run: _Run, grp: int, i: int, j0: int, j1: int, c
             p0 = c.rate_control
             r = ratio[v]
             effect = run.mde if hib else -run.mde
-            if sequential:  # the sequential plan searches per group: users_needed itself
-                try:
-                    need_c, need_t = users_needed(p0, effect, alpha=alpha, comparisons=arms, power=run.power, ratio=r,
-                                                  sequential=True, tuning=tuning, kind="proportion")
-                except (ValueError, TypeError):
-                    raise _PerGroup from None
+            if sequential:  # the sequential plan of the block (its search, all groups in step)
+                need_c = plan[j]
+                if need_c < 0:
+                    raise _PerGroup  # no plan: the per-group path says so
+                need_t = treatment_users(need_c, r)
             else:
                 p1 = p0 * (1.0 + effect)
                 if not (0.0 < p0 < 1.0 and 0.0 < p1 < 1.0):

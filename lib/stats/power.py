@@ -25,6 +25,7 @@ import math
 from numbers import Real
 from typing import Any, Callable
 
+import numpy as np
 from scipy.special import (
     ndtr,  # = scipy.stats.norm.cdf, without its overhead (~0.2 ms a call)
     ndtri,  # = scipy.stats.norm.ppf
@@ -171,6 +172,7 @@ __all__ += [
     "sequential_power_two_proportions",
     "sequential_sample_size_two_proportions",
     "sequential_mde_for_sample_size",
+    "sequential_control_users_many",
 ]
 
 
@@ -321,6 +323,57 @@ def sequential_sample_size_two_proportions(
         return sequential_power_two_proportions(p0, relative_mde, n, alpha=alpha, tuning=tuning, ratio=ratio) >= target
 
     return _smallest_n(ok, sample_size_two_proportions(p0, relative_mde, alpha=alpha, power=target, ratio=ratio))
+
+
+def sequential_control_users_many(p_control: Any, relative_mde: float, alpha: Any, power: float, tuning: float,
+                                  ratio: Any) -> np.ndarray:
+    """:func:`sequential_sample_size_two_proportions` elementwise (int64), for checked inputs: every
+    p_control and p_control (1 + relative_mde) strictly inside (0, 1), alpha in (0, power), ratio > 0.
+
+    The same doubling from the fixed-horizon size and the same bisection, all elements in step, with
+    the power of :func:`sequential_power_two_proportions` computed by the same operations per element
+    (the halfwidth by the sequential module's array kernel): the same integers (checked in
+    tests/stats/test_power.py). The bulk path of ``analyze-counts --sequential`` plans a block of
+    groups with one call.
+    """
+    from .sequential import _halfwidth_array
+
+    p0 = np.asarray(p_control, dtype=float)
+    alphas = np.broadcast_to(np.asarray(alpha, dtype=float), p0.shape)
+    ratios = np.broadcast_to(np.asarray(ratio, dtype=float), p0.shape)
+    target, tuning = float(power), float(tuning)
+    p1 = p0 * (1.0 + relative_mde)
+    sigma2 = p0 * (1.0 - p0) + p1 * (1.0 - p1) / ratios
+    delta = np.abs(p1 - p0)
+
+    def ok(n: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        se = np.sqrt(sigma2[idx] / n)
+        h = np.empty_like(se)
+        a_idx, users = alphas[idx], n * (1.0 + ratios[idx])
+        for a in np.unique(a_idx).tolist():
+            sel = a_idx == a
+            h[sel] = _halfwidth_array(se[sel], users[sel], a, tuning)
+        d = delta[idx]
+        return ndtr((d - h) / se) + ndtr((-d - h) / se) >= target  # type: ignore[no-any-return]
+
+    z_power = _z_power(target)
+    start = [control_users_fixed(a, b, z_two_sided(al) + z_power, r)
+             for a, b, al, r in zip(p0.tolist(), p1.tolist(), alphas.tolist(), ratios.tolist())]
+    hi = np.maximum(1, np.asarray(start, dtype=np.int64))
+    active = np.arange(hi.size)
+    while active.size:  # doubling until the power is reached
+        good = ok(hi[active].astype(float), active)
+        hi[active[~good]] *= 2
+        active = active[~good]
+    lo = np.zeros_like(hi)
+    active = np.flatnonzero(hi - lo > 1)
+    while active.size:  # bisection: ok(hi), not ok(lo)
+        mid = (lo[active] + hi[active]) // 2
+        good = ok(mid.astype(float), active)
+        hi[active[good]] = mid[good]
+        lo[active[~good]] = mid[~good]
+        active = active[hi[active] - lo[active] > 1]
+    return hi
 
 
 def sequential_mde_for_sample_size(
