@@ -151,3 +151,24 @@ def test_cli_jsonl_writes_the_per_group_lines(tmp_path, capsys):
     opts = CountsOptions.build("a", ["conv"], ["dismissed"], {"dismissed": 0.01},
                                statistics=StatisticsSpec(bayesian=False))
     assert out == _per_group_lines(table, opts)
+
+
+def test_names_with_quotes_backslashes_and_japanese_are_written_as_json_writes_them(tmp_path):
+    names = ['ex"p\\1', "実験\u2028二", "tab\there"]
+    rows = {"experiment": [], "look": [], "variant": [], "users": [], "conv": []}
+    for e, name in enumerate(names):
+        for v, n, x in (("a", 5000, 500), ("b\u00e9", 5000, 560 + e)):
+            rows["experiment"].append(name)
+            rows["look"].append(f"2026-11-{e + 1:02d}")
+            rows["variant"].append(v)
+            rows["users"].append(n)
+            rows["conv"].append(x)
+    path = tmp_path / "names.parquet"
+    pq.write_table(pa.table(rows), path)
+    table = read_counts_table(path, ["conv"], "a")
+    opts = CountsOptions.build("a", ["conv"], statistics=StatisticsSpec(bayesian=False))
+    before = counts_bulk.STATS["block"]
+    lines = list(bulk_json_lines_parallel(table, opts, jobs=1))
+    assert counts_bulk.STATS["block"] - before == 3
+    assert lines == _per_group_lines(table, opts)
+    assert [json.loads(x)["experiment"] for x in lines] == names
