@@ -354,7 +354,7 @@ def sequential_control_users_many(p_control: Any, relative_mde: float, alpha: An
             sel = a_idx == a
             h[sel] = _halfwidth_array(se[sel], users[sel], a, tuning)
         d = delta[idx]
-        return ndtr((d - h) / se) + ndtr((-d - h) / se) >= target  # type: ignore[no-any-return]
+        return ndtr((d - h) / se) + ndtr((-d - h) / se) >= target
 
     z_power = _z_power(target)
     start = [control_users_fixed(a, b, z_two_sided(al) + z_power, r)
