@@ -12,6 +12,8 @@ the file, the column, a row or group and what was expected); the numbers then le
 numpy arrays and each group goes through the one pure analysis of sufficient statistics
 (:func:`analyze_sufficient_counts`), the same function ``guidelab analyze`` uses for a
 one-row-per-user table, so both commands give the same verdict on the same counts.
+``analyze-counts --jsonl`` writes the same lines for blocks of groups at once
+(:mod:`guidelab.counts_bulk`, byte for byte the lines of :func:`group_json_line`).
 """
 from __future__ import annotations
 
