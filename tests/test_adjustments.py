@@ -156,3 +156,21 @@ def test_identical_on_duckdb_and_spark(spark):
     for a, b in zip(duck.metrics, spk.metrics, strict=True):
         assert a.by_variant == b.by_variant and a.covariate == b.covariate, a.metric.name
         assert a.capping == b.capping and a.strata == b.strata, a.metric.name
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_report_states_cap_share_and_variance_reduction(adjusted, lang):
+    from guidelab.analysis import analyze_counts
+    from guidelab.report.render import ReportContext, adjustments, metrics_table
+    from guidelab.report.words import pct, t
+
+    spec, counts, _ = adjusted
+    result = analyze_counts(spec, counts)
+    html = adjustments(ReportContext(spec, result, lang))
+    assert t("adjust.title", lang) in html and "plan, platform" in html
+    row = next(m for m in result.metrics if m.metric == "sessions_d7" and m.variant == "tour")
+    assert pct(row.capping_json["share"], 2) in html
+    assert pct(row.poststratification_json["variance_reduction"]) in html
+    assert html in metrics_table(ReportContext(spec, result, lang))
+    plain = analyze_counts(load_experiment(ROOT / "experiments" / f"{EXAMPLE}.yaml"), counts)
+    assert adjustments(ReportContext(spec, plain, lang)) == ""
