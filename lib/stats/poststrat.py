@@ -82,8 +82,11 @@ METHOD_POSTSTRAT = "poststratified"
 METHOD_POSTSTRAT_CUPED = "poststratified_cuped"
 
 
+_EMPTY = CovariateStats(n=0, sum_x=0.0, sum_y=0.0, sum_x2=0.0, sum_y2=0.0, sum_xy=0.0)
+
+
 def _empty() -> CovariateStats:
-    return CovariateStats(n=0, sum_x=0.0, sum_y=0.0, sum_x2=0.0, sum_y2=0.0, sum_xy=0.0)
+    return _EMPTY
 
 
 def collapse_strata(treatment: Mapping[str, CovariateStats], control: Mapping[str, CovariateStats],
