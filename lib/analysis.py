@@ -31,8 +31,8 @@ from .stats.bayes import beta_binomial
 from .stats.cuped import compare_cuped
 from .stats.means import compare_means
 from .stats.multiplicity import adjust
-from .stats.poststrat import compare_poststratified
 from .stats.notes import NOTES_JSON, Note, NoteCode, Noted
+from .stats.poststrat import compare_poststratified
 from .stats.power import users_needed
 from .stats.proportions import compare_proportions
 from .stats.ratio import compare_ratios

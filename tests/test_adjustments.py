@@ -1,5 +1,7 @@
 """Capping and post-stratification in SQL (lib/adjustments.py): against numpy/pandas on the
-per-user table, the same on DuckDB and Spark, and the errors for a missing users column."""
+per-user table, the errors for a missing users column, the JSON and the report section. That
+Spark gives the same numbers is checked by tests/test_engine.py on the onboarding example, which
+declares both."""
 from __future__ import annotations
 
 import datetime as dt
@@ -128,34 +130,6 @@ def test_analysis_reports_capping_and_variance_reduction(adjusted):
     assert "cuped" not in rows[("retention_d7", "tour")]  # the comparison is the post-stratified one
     assert doc["methods"]["adjust_for"] == ["plan", "platform"]
     assert doc["methods"]["capping"] == {"sessions_d7": {"quantile": 0.95, "value": None}}
-
-
-@pytest.fixture(scope="module")
-def spark():
-    """A SparkSession in local[2] (the settings of tests/test_engine.py)."""
-    import os
-
-    if os.environ.get("GUIDELAB_SKIP_SPARK") == "1":
-        pytest.skip("GUIDELAB_SKIP_SPARK=1")
-    pytest.importorskip("pyspark")
-    from guidelab.engine import spark_session
-
-    session = spark_session("local[2]", {  # the settings of tests/test_engine.py (cost per statement)
-        "spark.sql.shuffle.partitions": "1", "spark.sql.adaptive.enabled": "false",
-        "spark.sql.codegen.wholeStage": "false", "spark.sql.codegen.factoryMode": "NO_CODEGEN",
-        "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"})
-    yield session
-    session.stop()
-
-
-@pytest.mark.spark
-def test_identical_on_duckdb_and_spark(spark):
-    spec = _spec(capping={"sessions_d7": {"quantile": 0.99}}, adjust_for=["plan", "new_user"])
-    duck, _ = _counts_and_users(spec)
-    spk, _ = _counts_and_users(spec, "spark")
-    for a, b in zip(duck.metrics, spk.metrics, strict=True):
-        assert a.by_variant == b.by_variant and a.covariate == b.covariate, a.metric.name
-        assert a.capping == b.capping and a.strata == b.strata, a.metric.name
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
