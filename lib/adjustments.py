@@ -5,7 +5,8 @@ per-(arm, stratum) sufficient statistics, over the per-user table ``exp_users``.
   every analysed user, arms pooled (:func:`guidelab.stats.capping.cap_rank`), or the declared
   value; the metric's per-user value becomes ``CASE WHEN v > cap THEN cap ELSE v END`` in every
   statistic (means, CUPED, strata), and the users above the cap are counted per arm.
-* Post-stratification (``statistics.adjust_for``): one row per arm and stratum (the cell of the
+* Post-stratification (``statistics.adjust_for``; without a users table: a warning, no
+  post-stratification): one row per arm and stratum (the cell of the
   declared users-table attributes; ``new_user`` as in the segments; a user without a users row or
   with NULL is in the stratum ``(missing)``), with n, Σy, Σy², Σx, Σx², Σxy of the outcome y and
   the CUPED covariate x, for :func:`guidelab.stats.poststrat.compare_poststratified`.
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import DataError
+from .events import DataCheck
 from .experiment import CappingSpec, ExperimentSpec
 from .serialize import ResultModel
 from .values import sql_identifier
@@ -92,17 +94,17 @@ def capped_counts(con: Any, eligible: str, value: str, cap: float | None, varian
     return users, capped
 
 
-def require_adjust_for(ed: Any, spec: ExperimentSpec) -> None:
-    """``statistics.adjust_for`` needs the users table with each attribute's column
-    (``new_user``: ``signup_at``): an error naming the file and column otherwise."""
+def require_adjust_for(ed: Any, spec: ExperimentSpec) -> list[DataCheck]:
+    """``statistics.adjust_for`` needs the users table with each attribute's column (``new_user``:
+    ``signup_at``): a missing column is an error naming the file and the column; no users table at
+    all (it is optional, as for the segments) is a warning, and the metrics are not post-stratified."""
     from .breakdowns import NEW_USER
 
     attrs = spec.statistics.adjust_for
     if not attrs:
-        return
+        return []
     if not ed.has("users"):
-        raise DataError("users", "", f"statistics.adjust_for ({', '.join(attrs)}) needs the users table (users.csv or "
-                                     "users.parquet) with those columns: it is missing")
+        return [DataCheck.of("adjust_for_unavailable", False, "warn", attributes=", ".join(attrs))]
     cols = {r[0] for r in ed.con.execute("DESCRIBE users").fetchall()}
     for attribute in attrs:
         column = "signup_at" if attribute == NEW_USER else attribute
@@ -110,6 +112,7 @@ def require_adjust_for(ed: Any, spec: ExperimentSpec) -> None:
             shown = ", ".join(sorted(c[:60] for c in cols)[:20])
             raise DataError(ed.sources["users"], column, f"column not found for statistics.adjust_for "
                                                          f"{attribute!r}: the users table has {shown}")
+    return []
 
 
 def _attribute_sql(attribute: str) -> str:

@@ -423,7 +423,7 @@ class ExperimentSpec(_Model):
         if any(m < 0 for m in self.guardrail_margins.values()):
             raise ValueError("guardrail_margins: margins are tolerated harm, expected values >= 0")
         self._check_guide_only_metrics(keys)
-        self._check_capping_and_strata(all_metrics)
+        self._check_capping_and_strata()
         if len(set(self.segments)) != len(self.segments):
             raise ValueError("segments: a segment is listed twice")
         if self.simulation is not None:
@@ -465,15 +465,16 @@ class ExperimentSpec(_Model):
                 raise ValueError(f"guardrail_margins: {name!r} is judged against its ceiling (the control "
                                  f"{control!r} shows no guide); give guardrail_ceilings only")
 
-    def _check_capping_and_strata(self, metrics: list[str]) -> None:
-        """``statistics.capping`` names mean metrics of this spec; capping and ``adjust_for`` are
-        user-level, so they need ``unit: user``."""
+    def _check_capping_and_strata(self) -> None:
+        """``statistics.capping`` names mean metrics of the catalogue (applied to those among the
+        spec's metrics, so a metric swapped out keeps its rule harmlessly); capping and
+        ``adjust_for`` are user-level, so they need ``unit: user``."""
         st = self.statistics
         for name in st.capping:
-            if name not in metrics:
-                raise ValueError(f"statistics.capping: {clip(name)} is not a metric of this spec "
-                                 f"(expected one of {', '.join(metrics)})")
-            kind = parse_metric(name).kind
+            try:
+                kind = parse_metric(name).kind
+            except ValueError as exc:
+                raise ValueError(f"statistics.capping: {exc}") from None
             if kind != "mean":
                 raise ValueError(f"statistics.capping: {name!r} is a {kind}: only mean metrics (per-user counts "
                                  "and amounts) can be capped")

@@ -334,10 +334,10 @@ def compute_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date | None = 
     from .ledger import ledger_checks, row_ledger
 
     segment_checks = require_segments(ed, spec)  # a segment column missing from users: an error before anything
-    if spec.statistics.adjust_for:
+    if spec.statistics.adjust_for:  # a column missing from users: an error; no users table: a warning
         from .adjustments import require_adjust_for
 
-        require_adjust_for(ed, spec)
+        segment_checks = segment_checks + require_adjust_for(ed, spec)
     as_of = as_of or default_as_of(ed, spec, today)
     checks = build_user_table(ed, spec, as_of, today) + segment_checks
     ledger = row_ledger(ed)
@@ -353,7 +353,7 @@ def compute_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date | None = 
         capping, value = _capping(con, spec, mdef)
         by_variant, cov = _arm_stats(con, spec, mdef, spec.statistics.cuped and mdef.kind != "ratio", value)
         strata = None
-        if spec.statistics.adjust_for and mdef.kind != "ratio":
+        if spec.statistics.adjust_for and mdef.kind != "ratio" and ed.has("users"):
             from .adjustments import strata_stats
 
             eligible, raw = metric_counts_sql(mdef, spec)

@@ -108,13 +108,15 @@ def test_adjust_for_needs_the_users_column(tmp_path):
             compute_counts(ed, spec, None, TODAY)
     finally:
         ed.close()
-    (data / "users.parquet").unlink()
+    (data / "users.parquet").unlink()  # no users table at all: a warning, nothing post-stratified
     ed = open_event_data(data)
     try:
-        with pytest.raises(DataError, match="needs the users table"):
-            compute_counts(ed, spec, None, TODAY)
+        counts = compute_counts(ed, _spec(adjust_for=["plan"]), None, TODAY)
     finally:
         ed.close()
+    check = next(c for c in counts.checks if c.code == "adjust_for_unavailable")
+    assert not check.passed and check.severity == "warn"
+    assert all(m.strata is None for m in counts.metrics)
 
 
 def test_analysis_reports_capping_and_variance_reduction(adjusted):
@@ -146,5 +148,5 @@ def test_report_states_cap_share_and_variance_reduction(adjusted, lang):
     assert pct(row.capping_json["share"], 2) in html
     assert pct(row.poststratification_json["variance_reduction"]) in html
     assert html in metrics_table(ReportContext(spec, result, lang))
-    plain = analyze_counts(load_experiment(ROOT / "experiments" / f"{EXAMPLE}.yaml"), counts)
-    assert adjustments(ReportContext(spec, plain, lang)) == ""
+    plain = _spec(adjust_for=[], capping={})
+    assert adjustments(ReportContext(plain, analyze_counts(plain, counts), lang)) == ""

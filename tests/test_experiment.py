@@ -163,7 +163,7 @@ def test_capping_and_adjust_for_load(tmp_path):
     ("  capping: {sessions_d7: {quantile: 0.3}}", "greater than 0.5"),
     ("  capping: {sessions_d7: {value: -1}}", "greater than 0"),
     ("  capping: {retention_d7: {quantile: 0.99}}", "only mean metrics"),
-    ("  capping: {sessions_d14: {quantile: 0.99}}", "not a metric of this spec"),
+    ("  capping: {sesions_d7: {quantile: 0.99}}", "unknown metric 'sesions_d7'"),
     ("  adjust_for: [plan, plan]", "listed twice"),
     ("  adjust_for: [\"plan; DROP\"]", "not a column name"),
     ("  adjust_for: [a, b, c, d, e]", "at most 4"),

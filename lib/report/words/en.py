@@ -582,6 +582,10 @@ PLAN.update({
 
 
 # --- Capping and post-stratification (issue 15): new keys, kept here to ease merging. ---
+CHECKS['adjust_for_unavailable'] = (
+    'attributes for post-stratification available',
+    'the spec post-stratifies on {attributes} (statistics.adjust_for), but there is no users table: the metrics '
+    'are not post-stratified')
 WORDS.update({
     'adjust.title': 'Capping and variance reduction',
     'adjust.intro': 'Post-stratified on {attributes}, attributes known at assignment: each arm\'s estimate is '

@@ -513,6 +513,9 @@ PLAN.update({
 
 
 # --- Capping and post-stratification (issue 15): new keys, kept here to ease merging. ---
+CHECKS['adjust_for_unavailable'] = (
+    '事後層別の属性が利用可能',
+    '仕様は {attributes} で事後層別します（statistics.adjust_for）が、users テーブルがありません。指標は事後層別していません')
 WORDS.update({
     'adjust.title': 'キャッピングと分散削減',
     'adjust.intro': '割り当て時点でわかっている属性（{attributes}）で事後層別しています。各群の推定値は、層ごとの平均を'
