@@ -147,6 +147,8 @@ def test_report_states_cap_share_and_variance_reduction(adjusted, lang):
     row = next(m for m in result.metrics if m.metric == "sessions_d7" and m.variant == "tour")
     assert pct(row.capping_json["share"], 2) in html
     assert pct(row.poststratification_json["variance_reduction"]) in html
-    assert html in metrics_table(ReportContext(spec, result, lang))
+    table = metrics_table(ReportContext(spec, result, lang))
+    assert html in table
+    assert t("variance_reduction", lang) not in table  # no "CUPED" column: CUPED runs within the strata here
     plain = _spec(adjust_for=[], capping={})
     assert adjustments(ReportContext(plain, analyze_counts(plain, counts), lang)) == ""

@@ -161,6 +161,7 @@ def metrics_table(ctx: ReportContext) -> str:
     r, lang = ctx.result, ctx.lang
     methods = r.methods or {}
     seq, bayes, cuped = methods.get("sequential"), methods.get("bayesian"), methods.get("cuped")
+    cuped = cuped and not methods.get("adjust_for")  # with adjust_for: CUPED within strata, see adjustments()
     heads = ["metric", "variant", "users", "rate", "control", "abs_diff", "lift", "ci", "p_value", "p_adjusted"]
     rows = []
     for m in r.metrics:
