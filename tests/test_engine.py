@@ -198,6 +198,8 @@ def test_sufficient_statistics_identical_on_duckdb_and_spark(spark, example):
     for m_spark, m_duck in zip(c_spark.metrics, c_duck.metrics):
         assert m_spark.by_variant == m_duck.by_variant, m_duck.metric.name  # n, sums, sums of squares: exact
         assert m_spark.covariate == m_duck.covariate, m_duck.metric.name
+        assert m_spark.capping == m_duck.capping, m_duck.metric.name  # statistics.capping (onboarding)
+        assert m_spark.strata == m_duck.strata, m_duck.metric.name    # statistics.adjust_for (onboarding)
     assert [c.to_dict() for c in c_spark.checks] == [c.to_dict() for c in c_duck.checks]
     for t_spark, t_duck in zip(c_spark.ledger.tables, c_duck.ledger.tables, strict=True):
         assert (t_spark.table, t_spark.rows_read, t_spark.rows_used) == (t_duck.table, t_duck.rows_read, t_duck.rows_used)
