@@ -113,6 +113,8 @@ class ResultMetric(_Open):
     bayes: dict[str, Any] | None = None
     cuped: dict[str, Any] | None = None
     clustered: dict[str, Any] | None = None
+    capping: dict[str, Any] | None = None             # statistics.capping (docs/statistics.md)
+    poststratification: dict[str, Any] | None = None  # statistics.adjust_for (docs/statistics.md)
 
 
 class ResultDataCheck(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
@@ -52,6 +53,7 @@ def _python_counts(spec, data_dir, as_of: dt.date) -> dict[str, dict[str, tuple[
     out: dict[str, dict[str, tuple]] = {}
     for mdef, _ in spec.metric_defs():
         counts = {k: [0, 0, 0, 0, 0, 0] for k in spec.variant_keys}  # n, Σy, Σy², Σx, Σx², Σxy
+        rows: list[tuple[str, int, int]] = []
         for u, (variant, _) in users.items():
             observed = (as_of - day0[u]).days
             x = len(pre_days[u])
@@ -70,8 +72,15 @@ def _python_counts(spec, data_dir, as_of: dt.date) -> dict[str, dict[str, tuple[
             else:  # clicks_per_impression: numerator clicks, denominator impressions
                 ok, y, x = True, event_counts[u]["clicked"], event_counts[u]["shown"]
             if ok:
-                for i, v in enumerate((1, y, y * y, x, x * x, x * y)):
-                    counts[variant][i] += v
+                rows.append((variant, x, y))
+        rule = spec.statistics.capping.get(mdef.name)  # capping: the pooled quantile (numpy) or the value
+        if rule is not None and rows:
+            cap = rule.value if rule.value is not None else \
+                np.quantile([y for _, _, y in rows], rule.quantile, method="inverted_cdf")
+            rows = [(v, x, min(y, float(cap))) for v, x, y in rows]
+        for variant, x, y in rows:
+            for i, v in enumerate((1, y, y * y, x, x * x, x * y)):
+                counts[variant][i] += v
         out[mdef.name] = {k: tuple(v) for k, v in counts.items()}
     return out
 

@@ -580,3 +580,34 @@ PLAN.update({
                                  '--mean-account-size (and --cv-account-size), or --design-effect (a report of an '
                                  'earlier experiment shows both).',
 })
+
+
+# --- Capping and post-stratification (issue 15): new keys, kept here to ease merging. ---
+CHECKS['adjust_for_unavailable'] = (
+    'attributes for post-stratification available',
+    'the spec post-stratifies on {attributes} (statistics.adjust_for), but there is no users table: the metrics '
+    'are not post-stratified')
+WORDS.update({
+    'adjust.title': 'Capping and variance reduction',
+    'adjust.intro': 'Post-stratified on {attributes}, attributes known at assignment: each arm\'s estimate is '
+                    'the mean of its per-stratum means weighted by the strata\'s shares of users, which removes '
+                    'the variance between strata (new users have no pre-period for CUPED).',
+    'adjust.intro_cuped': 'Post-stratified on {attributes}, attributes known at assignment, with CUPED applied '
+                          'within strata: each arm\'s estimate is the mean of its per-stratum means (adjusted by '
+                          'the pre-period activity) weighted by the strata\'s shares of users.',
+    'adjust.intro_capping': 'Capped metrics count each user\'s value above the cap as the cap (winsorisation), '
+                            'the same cap in every arm: the comparison is of capped means, less sensitive to a '
+                            'few heavy users.',
+    'adjust.cap': 'Cap',
+    'adjust.rule_quantile': 'p{q} of all users',
+    'adjust.rule_value': 'declared',
+    'adjust.capped_share': 'Users capped (arm / control)',
+    'adjust.variance_reduction': 'Variance reduction',
+    'adjust.strata': 'Strata',
+    'adjust.collapsed': '{k} small strata pooled, {n} users',
+    'adjust.ci_unadjusted': 'Difference CI without adjustment',
+    'adjust.note': 'Variance reduction: 1 − the variance of the adjusted difference over that of the plain '
+                   'difference of means (Miratrix, Sekhon & Yu 2013); the key metrics above use the adjusted '
+                   'difference. Strata with fewer than 10 users in an arm are pooled. Cap: the quantile over '
+                   'every analysed user, arms pooled, or the declared value.',
+})

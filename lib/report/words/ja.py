@@ -511,3 +511,30 @@ PLAN.update({
                                  '（と --cv-account-size）、または --design-effect を指定してください（以前の実験の'
                                  'レポートに両方が載っています）。',
 })
+
+
+# --- Capping and post-stratification (issue 15): new keys, kept here to ease merging. ---
+CHECKS['adjust_for_unavailable'] = (
+    '事後層別の属性が利用可能',
+    '仕様は {attributes} で事後層別します（statistics.adjust_for）が、users テーブルがありません。指標は事後層別していません')
+WORDS.update({
+    'adjust.title': 'キャッピングと分散削減',
+    'adjust.intro': '割り当て時点でわかっている属性（{attributes}）で事後層別しています。各群の推定値は、層ごとの平均を'
+                    '層の人数割合で重み付けした平均で、層の間のばらつきを取り除きます（新規ユーザーには CUPED に使う'
+                    '事前期間がありません）。',
+    'adjust.intro_cuped': '割り当て時点でわかっている属性（{attributes}）で事後層別し、層の中で CUPED を適用しています。'
+                          '各群の推定値は、層ごとの（事前期間の活動で調整した）平均を層の人数割合で重み付けした平均です。',
+    'adjust.intro_capping': 'キャップ付きの指標は、上限を超えるユーザーの値を上限として数えます（ウィンザー化）。上限は'
+                            'すべての群で同じで、比較するのはキャップ後の平均です。少数のヘビーユーザーに左右されにくくなります。',
+    'adjust.cap': '上限',
+    'adjust.rule_quantile': '全ユーザーの p{q}',
+    'adjust.rule_value': '指定値',
+    'adjust.capped_share': '上限を超えたユーザー（群 / 対照）',
+    'adjust.variance_reduction': '分散削減率',
+    'adjust.strata': '層の数',
+    'adjust.collapsed': '小さな層 {k} 個（{n} 人）を統合',
+    'adjust.ci_unadjusted': '調整なしの差の信頼区間',
+    'adjust.note': '分散削減率：1 −（調整後の差の分散 ÷ 単純な平均の差の分散）（Miratrix, Sekhon & Yu 2013）。上の主要指標は'
+                   '調整後の差を使っています。どちらかの群で 10 人未満の層はまとめています。上限：全群をまとめた分析対象'
+                   'ユーザーの分位点、または指定値。',
+})

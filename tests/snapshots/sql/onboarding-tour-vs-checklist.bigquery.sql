@@ -6,6 +6,9 @@
 DESCRIBE users;
 
 -- [2]
+DESCRIBE users;
+
+-- [3]
 SELECT
   MAX(d)
 FROM (
@@ -29,17 +32,17 @@ FROM (
     timestamp < CAST('2026-11-30 15:00:00.000000+00:00' AS TIMESTAMP)
 );
 
--- [3]
+-- [4]
 SELECT
   COUNT(*)
 FROM assignments
 WHERE
   experiment = 'onboarding-tour-vs-checklist';
 
--- [4]
+-- [5]
 DESCRIBE assignments;
 
--- [5]
+-- [6]
 CREATE OR REPLACE TEMPORARY TABLE ledger_assignments AS
 WITH r AS (
   SELECT
@@ -97,13 +100,13 @@ FROM c
 LEFT JOIN arms
   ON c._gl_reason IS NULL AND arms.user_id = c.user_id;
 
--- [6]
+-- [7]
 SELECT
   MIN(epoch_us(`assigned_at`)),
   MAX(epoch_us(`assigned_at`))
 FROM assignments;
 
--- [7]
+-- [8]
 WITH b AS (
   SELECT
     `range` AS b
@@ -132,7 +135,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [8]
+-- [9]
 CREATE OR REPLACE TEMPORARY TABLE exp_assigned AS
 SELECT
   CAST(ROW_NUMBER() OVER (ORDER BY user_id NULLS LAST) AS INT64) AS uk,
@@ -144,16 +147,16 @@ FROM ledger_assignments
 WHERE
   _gl_reason IS NULL;
 
--- [9]
+-- [10]
 DESCRIBE guide_events;
 
--- [10]
+-- [11]
 SELECT
   MIN(epoch_us(`timestamp`)),
   MAX(epoch_us(`timestamp`))
 FROM guide_events;
 
--- [11]
+-- [12]
 WITH b AS (
   SELECT
     `range` AS b
@@ -182,7 +185,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [12]
+-- [13]
 CREATE OR REPLACE TEMPORARY TABLE ledger_guide_events AS
 WITH r AS (
   SELECT
@@ -248,7 +251,7 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [13]
+-- [14]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
 SELECT
   *
@@ -257,7 +260,7 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL;
 
--- [14]
+-- [15]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
 SELECT
   *
@@ -266,16 +269,16 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL AND _gl_own;
 
--- [15]
+-- [16]
 DESCRIBE activity;
 
--- [16]
+-- [17]
 SELECT
   MIN(epoch_us(`timestamp`)),
   MAX(epoch_us(`timestamp`))
 FROM activity;
 
--- [17]
+-- [18]
 WITH b AS (
   SELECT
     `range` AS b
@@ -304,7 +307,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [18]
+-- [19]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
 WITH r AS (
   SELECT
@@ -341,7 +344,7 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [19]
+-- [20]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_days AS
 SELECT
   _gl_reason,
@@ -365,7 +368,7 @@ SELECT
 FROM ledger_activity
 GROUP BY ALL;
 
--- [20]
+-- [21]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_days AS
 SELECT
   uk,
@@ -378,7 +381,7 @@ FROM ledger_activity_days
 WHERE
   _gl_reason IS NULL;
 
--- [21]
+-- [22]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -387,7 +390,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [22]
+-- [23]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -396,10 +399,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [23]
+-- [24]
 DESCRIBE users;
 
--- [24]
+-- [25]
 CREATE OR REPLACE TEMPORARY TABLE ledger_users AS
 WITH r AS (
   SELECT
@@ -432,7 +435,7 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [25]
+-- [26]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -441,7 +444,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [26]
+-- [27]
 SELECT
   COUNT(*),
   COUNTIF(user_id IS NULL),
@@ -451,17 +454,17 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [27]
+-- [28]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [28]
+-- [29]
 DESCRIBE guide_events;
 
--- [29]
+-- [30]
 CREATE OR REPLACE TEMPORARY TABLE exp_guide_user AS
 WITH e AS (
   SELECT
@@ -515,10 +518,10 @@ GROUP BY
   uk,
   guide_id;
 
--- [30]
+-- [31]
 DESCRIBE guide_events;
 
--- [31]
+-- [32]
 CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
@@ -601,14 +604,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [32]
+-- [33]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [33]
+-- [34]
 SELECT
   COUNT(*),
   COUNTIF(shown)
@@ -616,10 +619,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [34]
+-- [35]
 DESCRIBE assignments;
 
--- [35]
+-- [36]
 SELECT
   _gl_reason,
   MIN(
@@ -637,7 +640,7 @@ WHERE
 GROUP BY
   1;
 
--- [36]
+-- [37]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -645,10 +648,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [37]
+-- [38]
 DESCRIBE guide_events;
 
--- [38]
+-- [39]
 SELECT
   _gl_reason,
   MIN(
@@ -667,7 +670,7 @@ WHERE
 GROUP BY
   1;
 
--- [39]
+-- [40]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -675,10 +678,10 @@ FROM ledger_guide_events
 GROUP BY
   1;
 
--- [40]
+-- [41]
 DESCRIBE activity;
 
--- [41]
+-- [42]
 SELECT
   _gl_reason,
   SUM(events),
@@ -687,10 +690,10 @@ FROM ledger_activity_days
 GROUP BY
   1;
 
--- [42]
+-- [43]
 DESCRIBE users;
 
--- [43]
+-- [44]
 SELECT
   _gl_reason,
   MIN(
@@ -709,7 +712,7 @@ WHERE
 GROUP BY
   1;
 
--- [44]
+-- [45]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -717,7 +720,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [45]
+-- [46]
 SELECT
   variant,
   COUNT(*)
@@ -725,7 +728,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [46]
+-- [47]
 SELECT
   assigned_day,
   variant,
@@ -736,7 +739,7 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [47]
+-- [48]
 SELECT
   variant,
   COUNT(*),
@@ -754,7 +757,49 @@ WHERE
 GROUP BY
   variant;
 
--- [48]
+-- [49]
+WITH e AS (
+  SELECT
+    user_id,
+    variant,
+    assigned_at,
+    CAST(active_d7 AS INT64) AS y,
+    pre_active_days AS x
+  FROM exp_users
+  WHERE
+    observed_days >= 7
+)
+SELECT
+  e.variant,
+  COALESCE(
+    CASE
+      WHEN s.signup_at IS NULL
+      THEN NULL
+      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
+      THEN 'new'
+      ELSE 'existing'
+    END,
+    '(missing)'
+  ) AS a0,
+  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
+  COUNT(*),
+  SUM(y),
+  SUM(y * y),
+  SUM(x),
+  SUM(x * x),
+  SUM(x * y),
+  VAR_POP(COALESCE(y, 0)) * COUNT(*),
+  VAR_POP(COALESCE(x, 0)) * COUNT(*),
+  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
+FROM e
+LEFT JOIN exp_user_attrs AS s
+  ON s.user_id = e.user_id
+GROUP BY
+  1,
+  2,
+  3;
+
+-- [50]
 SELECT
   variant,
   COUNT(*),
@@ -772,7 +817,49 @@ WHERE
 GROUP BY
   variant;
 
--- [49]
+-- [51]
+WITH e AS (
+  SELECT
+    user_id,
+    variant,
+    assigned_at,
+    CAST(active_d1 AS INT64) AS y,
+    pre_active_days AS x
+  FROM exp_users
+  WHERE
+    observed_days >= 1
+)
+SELECT
+  e.variant,
+  COALESCE(
+    CASE
+      WHEN s.signup_at IS NULL
+      THEN NULL
+      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
+      THEN 'new'
+      ELSE 'existing'
+    END,
+    '(missing)'
+  ) AS a0,
+  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
+  COUNT(*),
+  SUM(y),
+  SUM(y * y),
+  SUM(x),
+  SUM(x * x),
+  SUM(x * y),
+  VAR_POP(COALESCE(y, 0)) * COUNT(*),
+  VAR_POP(COALESCE(x, 0)) * COUNT(*),
+  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
+FROM e
+LEFT JOIN exp_user_attrs AS s
+  ON s.user_id = e.user_id
+GROUP BY
+  1,
+  2,
+  3;
+
+-- [52]
 SELECT
   variant,
   COUNT(*),
@@ -795,25 +882,167 @@ WHERE
 GROUP BY
   variant;
 
--- [50]
+-- [53]
+WITH e AS (
+  SELECT
+    user_id,
+    variant,
+    assigned_at,
+    CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64) AS y,
+    pre_active_days AS x
+  FROM exp_users
+  WHERE
+    observed_days >= 6
+)
+SELECT
+  e.variant,
+  COALESCE(
+    CASE
+      WHEN s.signup_at IS NULL
+      THEN NULL
+      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
+      THEN 'new'
+      ELSE 'existing'
+    END,
+    '(missing)'
+  ) AS a0,
+  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
+  COUNT(*),
+  SUM(y),
+  SUM(y * y),
+  SUM(x),
+  SUM(x * x),
+  SUM(x * y),
+  VAR_POP(COALESCE(y, 0)) * COUNT(*),
+  VAR_POP(COALESCE(x, 0)) * COUNT(*),
+  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
+FROM e
+LEFT JOIN exp_user_attrs AS s
+  ON s.user_id = e.user_id
+GROUP BY
+  1,
+  2,
+  3;
+
+-- [54]
+SELECT
+  COUNT(sessions_d7)
+FROM exp_users
+WHERE
+  observed_days >= 6;
+
+-- [55]
+SELECT
+  MIN(v)
+FROM (
+  SELECT
+    v,
+    SUM(c) OVER (ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
+  FROM (
+    SELECT
+      sessions_d7 AS v,
+      COUNT(*) AS c
+    FROM exp_users
+    WHERE
+      observed_days >= 6 AND NOT sessions_d7 IS NULL
+    GROUP BY
+      1
+  ) AS g
+) AS w
+WHERE
+  cum >= 9268;
+
+-- [56]
 SELECT
   variant,
   COUNT(*),
-  SUM(sessions_d7),
-  SUM(sessions_d7 * sessions_d7),
-  SUM(pre_active_days),
-  SUM(pre_active_days * pre_active_days),
-  SUM(sessions_d7 * pre_active_days),
-  VAR_POP(COALESCE(sessions_d7, 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(sessions_d7, 0)) * COUNT(*)
+  COUNTIF(sessions_d7 > 15)
 FROM exp_users
 WHERE
   observed_days >= 6
 GROUP BY
   variant;
 
--- [51]
+-- [57]
+SELECT
+  variant,
+  COUNT(*),
+  SUM((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  )),
+  SUM(
+    (
+      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+    ) * (
+      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+    )
+  ),
+  SUM(pre_active_days),
+  SUM(pre_active_days * pre_active_days),
+  SUM((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  ) * pre_active_days),
+  VAR_POP(COALESCE((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  ), 0)) * COUNT(*),
+  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
+  COVAR_POP(
+    COALESCE(pre_active_days, 0),
+    COALESCE((
+      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+    ), 0)
+  ) * COUNT(*)
+FROM exp_users
+WHERE
+  observed_days >= 6
+GROUP BY
+  variant;
+
+-- [58]
+WITH e AS (
+  SELECT
+    user_id,
+    variant,
+    assigned_at,
+    (
+      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+    ) AS y,
+    pre_active_days AS x
+  FROM exp_users
+  WHERE
+    observed_days >= 6
+)
+SELECT
+  e.variant,
+  COALESCE(
+    CASE
+      WHEN s.signup_at IS NULL
+      THEN NULL
+      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
+      THEN 'new'
+      ELSE 'existing'
+    END,
+    '(missing)'
+  ) AS a0,
+  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
+  COUNT(*),
+  SUM(y),
+  SUM(y * y),
+  SUM(x),
+  SUM(x * x),
+  SUM(x * y),
+  VAR_POP(COALESCE(y, 0)) * COUNT(*),
+  VAR_POP(COALESCE(x, 0)) * COUNT(*),
+  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
+FROM e
+LEFT JOIN exp_user_attrs AS s
+  ON s.user_id = e.user_id
+GROUP BY
+  1,
+  2,
+  3;
+
+-- [59]
 SELECT
   variant,
   COUNT(*),
@@ -831,7 +1060,49 @@ WHERE
 GROUP BY
   variant;
 
--- [52]
+-- [60]
+WITH e AS (
+  SELECT
+    user_id,
+    variant,
+    assigned_at,
+    CAST(dismissed AS INT64) AS y,
+    pre_active_days AS x
+  FROM exp_users
+  WHERE
+    TRUE
+)
+SELECT
+  e.variant,
+  COALESCE(
+    CASE
+      WHEN s.signup_at IS NULL
+      THEN NULL
+      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
+      THEN 'new'
+      ELSE 'existing'
+    END,
+    '(missing)'
+  ) AS a0,
+  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
+  COUNT(*),
+  SUM(y),
+  SUM(y * y),
+  SUM(x),
+  SUM(x * x),
+  SUM(x * y),
+  VAR_POP(COALESCE(y, 0)) * COUNT(*),
+  VAR_POP(COALESCE(x, 0)) * COUNT(*),
+  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
+FROM e
+LEFT JOIN exp_user_attrs AS s
+  ON s.user_id = e.user_id
+GROUP BY
+  1,
+  2,
+  3;
+
+-- [61]
 WITH o AS (
   SELECT
     variant,
@@ -851,7 +1122,7 @@ WHERE
   o.observed >= d.`range`
 GROUP BY ALL;
 
--- [53]
+-- [62]
 SELECT
   variant,
   day,
@@ -871,7 +1142,7 @@ WHERE
   day BETWEEN 0 AND 30 AND observed_days >= day
 GROUP BY ALL;
 
--- [54]
+-- [63]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -882,7 +1153,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [55]
+-- [64]
 SELECT
   variant,
   assigned_day,
@@ -895,10 +1166,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [56]
+-- [65]
 DESCRIBE users;
 
--- [57]
+-- [66]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -911,10 +1182,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [58]
+-- [67]
 DESCRIBE users;
 
--- [59]
+-- [68]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -933,10 +1204,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [60]
+-- [69]
 DESCRIBE guide_events;
 
--- [61]
+-- [70]
 WITH s AS (
   SELECT
     uk,
@@ -958,7 +1229,7 @@ WHERE
 GROUP BY
   1;
 
--- [62]
+-- [71]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -966,7 +1237,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [63]
+-- [72]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -986,7 +1257,7 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [64]
+-- [73]
 WITH s AS (
   SELECT
     uk,
@@ -1008,7 +1279,7 @@ WHERE
 GROUP BY
   1;
 
--- [65]
+-- [74]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -1016,7 +1287,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [66]
+-- [75]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -1036,7 +1307,7 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [67]
+-- [76]
 WITH act AS (
   SELECT
     u.variant,
@@ -1139,5 +1410,5 @@ ORDER BY
   r.day NULLS LAST,
   r.variant NULLS LAST;
 
--- [68]
+-- [77]
 DESCRIBE guide_events;
