@@ -326,6 +326,7 @@ NOTES = {
     'estimate.mean': 'mean',
     'estimate.ratio': 'ratio',
     'estimate.adjusted_mean': 'adjusted mean',
+    'estimate.quantile': 'quantile',
     'figures.chance_to_beat': 'chance to beat control',
     'figures.expected_loss': 'expected loss',
     'figures.expected_loss_control': 'expected loss of the control',
@@ -410,6 +411,19 @@ NOTES = {
     'too_few_variants_at_risk': 'fewer than two variants with users at risk on an event day',
     'logrank_variance_zero': 'the log-rank variance is 0 (every user at risk on each event day had the event, e.g. '
                              'all on one day): no information to compare the variants',
+    # quantile metrics (guidelab.stats.quantiles)
+    'quantile_too_few_users': '{arms} too few users for an interval of this percentile',
+    'quantile_not_reached': 'not reached by {percentile}% of users: the {arms} fewer users reaching the event than '
+                            'the percentile needs, so the quantile is not defined',
+    'quantile_not_reached.treatment': 'not reached by {percentile}% of users in the treatment arm: the quantile is '
+                                      'not defined',
+    'quantile_not_reached.control': 'not reached by {percentile}% of users in the control arm: the quantile is not '
+                                    'defined',
+    'quantile_not_reached.both': 'not reached by {percentile}% of users in either arm: the quantile is not defined',
+    'quantile_upper_unbounded': '{arms} too few users reaching the event for an upper bound (users who never '
+                                'reached it count as later than any): the difference interval is not computed',
+    'quantile_tied': "both arms' intervals lie inside one tied value (whole days or counts): no spread to measure, "
+                     'the difference interval is not computed',
 }
 
 

@@ -282,6 +282,7 @@ NOTES = {
     'estimate.mean': '平均',
     'estimate.ratio': '比率',
     'estimate.adjusted_mean': '調整済み平均',
+    'estimate.quantile': '分位点',
     'figures.chance_to_beat': '対照群に勝つ確率',
     'figures.expected_loss': '期待損失',
     'figures.expected_loss_control': '対照群の期待損失',
@@ -352,6 +353,14 @@ NOTES = {
     'no_events_in_any_variant': 'どのバリアントにもイベントがないため、比較できません',
     'too_few_variants_at_risk': 'イベント日にリスク集合のユーザーがいるバリアントが2つ未満です',
     'logrank_variance_zero': 'ログランク検定の分散が0です（各イベント日にリスク集合の全員がイベントを経験。例：全員が同じ日）。バリアントを比較する情報がありません',
+    # 分位点メトリクス（guidelab.stats.quantiles）
+    'quantile_too_few_users': '{arms}のユーザーが少なすぎて、この分位点の区間を求められません',
+    'quantile_not_reached': '{percentile}%のユーザーが到達していません（{arms}で到達したユーザーがこの分位点に足りません）。分位点は定義されません',
+    'quantile_not_reached.treatment': '処置群で{percentile}%のユーザーが到達していません。分位点は定義されません',
+    'quantile_not_reached.control': '対照群で{percentile}%のユーザーが到達していません。分位点は定義されません',
+    'quantile_not_reached.both': 'どちらの群でも{percentile}%のユーザーが到達していません。分位点は定義されません',
+    'quantile_upper_unbounded': '{arms}で到達したユーザーが少なく上限が求まりません（到達しなかったユーザーは最も遅いものとして数えます）。差の区間は計算しません',
+    'quantile_tied': '両群の区間が同じ値（日数や回数などの離散値）の中に収まっており、ばらつきを測れません。差の区間は計算しません',
 }
 
 
