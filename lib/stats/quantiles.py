@@ -280,7 +280,7 @@ def compare_quantiles(treatment: QuantileStats, control: QuantileStats, alpha: f
     unreached_c = c.n > 0 and c.value is None
     if unreached_t or unreached_c:
         notes.append(Note.of(NoteCode.QUANTILE_NOT_REACHED, arms=arms_code(unreached_t, unreached_c),
-                             percentile=round(t.p * 100, 6)))
+                             percentile=int(round(t.p * 100)) if abs(t.p * 100 - round(t.p * 100)) < 1e-9 else round(t.p * 100, 6)))
     unbounded_t = t.interval_defined and t.value is not None and t.high is None
     unbounded_c = c.interval_defined and c.value is not None and c.high is None
     if unbounded_t or unbounded_c:

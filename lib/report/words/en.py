@@ -326,7 +326,6 @@ NOTES = {
     'estimate.mean': 'mean',
     'estimate.ratio': 'ratio',
     'estimate.adjusted_mean': 'adjusted mean',
-    'estimate.quantile': 'quantile',
     'figures.chance_to_beat': 'chance to beat control',
     'figures.expected_loss': 'expected loss',
     'figures.expected_loss_control': 'expected loss of the control',
@@ -411,19 +410,6 @@ NOTES = {
     'too_few_variants_at_risk': 'fewer than two variants with users at risk on an event day',
     'logrank_variance_zero': 'the log-rank variance is 0 (every user at risk on each event day had the event, e.g. '
                              'all on one day): no information to compare the variants',
-    # quantile metrics (guidelab.stats.quantiles)
-    'quantile_too_few_users': '{arms} too few users for an interval of this percentile',
-    'quantile_not_reached': 'not reached by {percentile}% of users: the {arms} fewer users reaching the event than '
-                            'the percentile needs, so the quantile is not defined',
-    'quantile_not_reached.treatment': 'not reached by {percentile}% of users in the treatment arm: the quantile is '
-                                      'not defined',
-    'quantile_not_reached.control': 'not reached by {percentile}% of users in the control arm: the quantile is not '
-                                    'defined',
-    'quantile_not_reached.both': 'not reached by {percentile}% of users in either arm: the quantile is not defined',
-    'quantile_upper_unbounded': '{arms} too few users reaching the event for an upper bound (users who never '
-                                'reached it count as later than any): the difference interval is not computed',
-    'quantile_tied': "both arms' intervals lie inside one tied value (whole days or counts): no spread to measure, "
-                     'the difference interval is not computed',
 }
 
 
@@ -592,4 +578,44 @@ PLAN.update({
                                  'numbers assume independent users and are too small. Give --icc with '
                                  '--mean-account-size (and --cv-account-size), or --design-effect (a report of an '
                                  'earlier experiment shows both).',
+})
+
+
+# --- Quantile metrics (issue 15, item 1): new keys, kept here to ease merging. ---
+NOTES.update({
+    'estimate.quantile': 'quantile',
+    'quantile_too_few_users': '{arms} too few users for an interval of this percentile',
+    'quantile_not_reached': 'not reached by {percentile}% of users ({arms} too few users reaching the event): the '
+                            'quantile is not defined',
+    'quantile_not_reached.treatment': 'not reached by {percentile}% of users in the treatment arm: its quantile is '
+                                      'not defined',
+    'quantile_not_reached.control': 'not reached by {percentile}% of users in the control arm: its quantile is not '
+                                    'defined',
+    'quantile_not_reached.both': 'not reached by {percentile}% of users in either arm: the quantile is not defined',
+    'quantile_upper_unbounded': '{arms} too few users reaching the event for an upper bound (users who never '
+                                'reached it count as later than any): the difference interval is not computed',
+    'quantile_tied': "both arms' intervals lie inside one tied value (whole days or counts): no spread to measure, "
+                     'the difference interval is not computed',
+})
+WORDS.update({
+    'quantile.title': 'Percentiles',
+    'quantile.arm': 'Arm (95% CI)',
+    'quantile.control': 'Control (95% CI)',
+    'quantile.reached': 'Reached the event (arm / control)',
+    'quantile.diff': 'Difference (95% CI)',
+    'quantile.rel': 'Relative (95% CI)',
+    'quantile.not_reached': 'not reached by {percentile}% of users',
+    'quantile.censored': "Users who never reached the event within the metric's window count as later than any "
+                         'value (censored at the end of the window), so the groups compared stay the randomised '
+                         'ones; a percentile is shown only when more users than that share reached the event, '
+                         'otherwise “not reached by p% of users”.',
+    'quantile.reachers': "Only users who reached the event within the metric's window count (the spec's "
+                         'statistics.quantile_never_reached: reachers): the percentile among them. A guide that '
+                         'changes who reaches the event changes this group, so the comparison is descriptive, not '
+                         'randomised.',
+    'quantile.method': "Each arm's 95% interval is the outer interval on ranks of Deng, Knoblich & Lu (2018): the "
+                       'values at ranks np ± z√(np(1−p)), rounded outward. The difference and the relative '
+                       "difference use the delta method with each arm's standard error read from the width of its "
+                       'interval, (upper − lower)/(2z). Computed in SQL from the users per arm and the values at '
+                       'three ranks.',
 })

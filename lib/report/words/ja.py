@@ -282,7 +282,6 @@ NOTES = {
     'estimate.mean': '平均',
     'estimate.ratio': '比率',
     'estimate.adjusted_mean': '調整済み平均',
-    'estimate.quantile': '分位点',
     'figures.chance_to_beat': '対照群に勝つ確率',
     'figures.expected_loss': '期待損失',
     'figures.expected_loss_control': '対照群の期待損失',
@@ -353,14 +352,6 @@ NOTES = {
     'no_events_in_any_variant': 'どのバリアントにもイベントがないため、比較できません',
     'too_few_variants_at_risk': 'イベント日にリスク集合のユーザーがいるバリアントが2つ未満です',
     'logrank_variance_zero': 'ログランク検定の分散が0です（各イベント日にリスク集合の全員がイベントを経験。例：全員が同じ日）。バリアントを比較する情報がありません',
-    # 分位点メトリクス（guidelab.stats.quantiles）
-    'quantile_too_few_users': '{arms}のユーザーが少なすぎて、この分位点の区間を求められません',
-    'quantile_not_reached': '{percentile}%のユーザーが到達していません（{arms}で到達したユーザーがこの分位点に足りません）。分位点は定義されません',
-    'quantile_not_reached.treatment': '処置群で{percentile}%のユーザーが到達していません。分位点は定義されません',
-    'quantile_not_reached.control': '対照群で{percentile}%のユーザーが到達していません。分位点は定義されません',
-    'quantile_not_reached.both': 'どちらの群でも{percentile}%のユーザーが到達していません。分位点は定義されません',
-    'quantile_upper_unbounded': '{arms}で到達したユーザーが少なく上限が求まりません（到達しなかったユーザーは最も遅いものとして数えます）。差の区間は計算しません',
-    'quantile_tied': '両群の区間が同じ値（日数や回数などの離散値）の中に収まっており、ばらつきを測れません。差の区間は計算しません',
 }
 
 
@@ -518,4 +509,40 @@ PLAN.update({
                                  'この人数はユーザーを独立とみなした値で、少なすぎます。--icc と --mean-account-size'
                                  '（と --cv-account-size）、または --design-effect を指定してください（以前の実験の'
                                  'レポートに両方が載っています）。',
+})
+
+
+# --- 分位点メトリクス（issue 15 の 1）：マージしやすいよう、新しいキーはここにまとめています。 ---
+NOTES.update({
+    'estimate.quantile': '分位点',
+    'quantile_too_few_users': '{arms}のユーザーが少なすぎて、この分位点の区間を求められません',
+    'quantile_not_reached': '{percentile}%のユーザーが到達していません（{arms}で到達したユーザーが足りません）。'
+                            '分位点は定義されません',
+    'quantile_not_reached.treatment': '処置群では{percentile}%のユーザーが到達していません。分位点は定義されません',
+    'quantile_not_reached.control': '対照群では{percentile}%のユーザーが到達していません。分位点は定義されません',
+    'quantile_not_reached.both': 'どちらの群でも{percentile}%のユーザーが到達していません。分位点は定義されません',
+    'quantile_upper_unbounded': '{arms}で到達したユーザーが少なく、上限が求まりません（到達しなかったユーザーは'
+                                'どの値より遅いものとして数えます）。差の区間は計算しません',
+    'quantile_tied': '両群の区間が同じ値（日数や回数などの離散値）の中に収まっており、ばらつきを測れません。'
+                     '差の区間は計算しません',
+})
+WORDS.update({
+    'quantile.title': 'パーセンタイル',
+    'quantile.arm': 'バリアント（95%信頼区間）',
+    'quantile.control': '対照群（95%信頼区間）',
+    'quantile.reached': 'イベントに到達（バリアント / 対照群）',
+    'quantile.diff': '差（95%信頼区間）',
+    'quantile.rel': '相対差（95%信頼区間）',
+    'quantile.not_reached': '{percentile}%のユーザーが未到達',
+    'quantile.censored': 'メトリクスの期間内にイベントに到達しなかったユーザーは、どの値よりも遅いもの（期間の終わりで'
+                         '打ち切り）として数えるため、比較するのはランダムに割り当てた群のままです。パーセンタイルは、'
+                         'その割合を超えるユーザーが到達したときだけ表示し、そうでなければ「p%のユーザーが未到達」と'
+                         '示します。',
+    'quantile.reachers': 'メトリクスの期間内にイベントに到達したユーザーだけを数えます（仕様の '
+                         'statistics.quantile_never_reached: reachers）。その中でのパーセンタイルです。ガイドが'
+                         '到達するユーザーを変えるとこの集団も変わるため、比較は記述的で、ランダム化された比較では'
+                         'ありません。',
+    'quantile.method': '各群の95%区間は Deng, Knoblich & Lu (2018) の順位による外側区間です（順位 np ± z√(np(1−p)) を'
+                       '外側に丸めた値）。差と相対差はデルタ法で、各群の標準誤差を区間の幅 (上限 − 下限)/(2z) から'
+                       '求めます。各群のユーザー数と3つの順位の値から SQL で計算します。',
 })
