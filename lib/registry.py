@@ -40,7 +40,13 @@ rows of a per-user reduction:
   active days: on those rows every one of these columns is NULL, which aggregates skip (so an
   aggregate must also ignore NULL rows: no ``count(*)``, no ``coalesce`` of ``day``);
 * ``guide_events``: one row per event of the experiment's own guides, columns ``ev`` (guidelab's
-  event name) and ``step``.
+  event name), ``step``, ``secs`` (seconds since the assignment instant) and ``day`` (days since
+  the local assignment day).
+
+Quantile metrics ``<base>_p<NN>`` (kind ``quantile``): the p-quantile of the per-user value of an
+entry of kind ``quantile`` (a time to an event some users never reach: its :class:`PerUserSQL`
+gives ``reached``) or of a mean entry with ``quantiles=True``; see :func:`parse_metric` and
+``docs/metrics.md``.
 """
 from __future__ import annotations
 
