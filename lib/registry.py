@@ -652,7 +652,7 @@ register(MetricEntry(
 
 def _days_to_goal_sql(m: MetricDef, spec: "ExperimentSpec | None") -> PerUserSQL:
     n = int(m.days)  # type: ignore[arg-type]
-    return PerUserSQL(f"observed_days >= {n - 1}", "CAST(first_goal_day AS DOUBLE)",
+    return PerUserSQL(f"observed_days >= {n - 1}", "first_goal_day",
                       reached=f"coalesce(first_goal_day < {n}, FALSE)")
 
 

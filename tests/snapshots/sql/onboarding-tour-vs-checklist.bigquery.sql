@@ -817,6 +817,54 @@ GROUP BY
 SELECT
   variant,
   COUNT(*),
+  COUNTIF(
+    (
+      COALESCE(first_goal_day < 7, FALSE)
+    )
+    AND NOT CAST(first_goal_day AS FLOAT64) IS NULL
+  )
+FROM exp_users
+WHERE
+  observed_days >= 6
+GROUP BY
+  variant;
+
+-- [52]
+SELECT
+  variant,
+  r,
+  v
+FROM (
+  SELECT
+    variant,
+    CAST(first_goal_day AS FLOAT64) AS v,
+    ROW_NUMBER() OVER (PARTITION BY variant ORDER BY CAST(first_goal_day AS FLOAT64) NULLS LAST) AS r
+  FROM exp_users
+  WHERE
+    observed_days >= 6
+    AND (
+      COALESCE(first_goal_day < 7, FALSE)
+    )
+    AND NOT CAST(first_goal_day AS FLOAT64) IS NULL
+) AS q
+WHERE
+  (
+    variant = 'checklist' AND r IN (876, 929, 981)
+  )
+  OR (
+    variant = 'holdout' AND r IN (430, 467, 504)
+  )
+  OR (
+    variant = 'tour' AND r IN (892, 945, 997)
+  )
+ORDER BY
+  variant NULLS LAST,
+  r NULLS LAST;
+
+-- [53]
+SELECT
+  variant,
+  COUNT(*),
   SUM(CAST(dismissed AS INT64)),
   SUM(CAST(dismissed AS INT64) * CAST(dismissed AS INT64)),
   SUM(pre_active_days),
@@ -831,7 +879,7 @@ WHERE
 GROUP BY
   variant;
 
--- [52]
+-- [54]
 WITH o AS (
   SELECT
     variant,
@@ -851,7 +899,7 @@ WHERE
   o.observed >= d.`range`
 GROUP BY ALL;
 
--- [53]
+-- [55]
 SELECT
   variant,
   day,
@@ -871,7 +919,7 @@ WHERE
   day BETWEEN 0 AND 30 AND observed_days >= day
 GROUP BY ALL;
 
--- [54]
+-- [56]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -882,7 +930,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [55]
+-- [57]
 SELECT
   variant,
   assigned_day,
@@ -895,10 +943,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [56]
+-- [58]
 DESCRIBE users;
 
--- [57]
+-- [59]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -911,10 +959,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [58]
+-- [60]
 DESCRIBE users;
 
--- [59]
+-- [61]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -933,10 +981,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [60]
+-- [62]
 DESCRIBE guide_events;
 
--- [61]
+-- [63]
 WITH s AS (
   SELECT
     uk,
@@ -958,7 +1006,7 @@ WHERE
 GROUP BY
   1;
 
--- [62]
+-- [64]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -966,7 +1014,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [63]
+-- [65]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -986,7 +1034,7 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [64]
+-- [66]
 WITH s AS (
   SELECT
     uk,
@@ -1008,7 +1056,7 @@ WHERE
 GROUP BY
   1;
 
--- [65]
+-- [67]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -1016,7 +1064,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [66]
+-- [68]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -1036,7 +1084,7 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [67]
+-- [69]
 WITH act AS (
   SELECT
     u.variant,
@@ -1139,5 +1187,5 @@ ORDER BY
   r.day NULLS LAST,
   r.variant NULLS LAST;
 
--- [68]
+-- [70]
 DESCRIBE guide_events;

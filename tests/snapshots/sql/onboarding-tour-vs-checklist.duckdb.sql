@@ -253,56 +253,62 @@ SELECT variant, count(*), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGE
 SELECT variant, count(*), sum(sessions_d7), sum(sessions_d7*sessions_d7), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(sessions_d7*pre_active_days), var_pop(coalesce(sessions_d7, 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(sessions_d7, 0))*count(*) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
 -- [51] params: {}
-SELECT variant, count(*), sum(CAST(dismissed AS INTEGER)), sum(CAST(dismissed AS INTEGER)*CAST(dismissed AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(dismissed AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(dismissed AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(dismissed AS INTEGER), 0))*count(*) FROM exp_users WHERE TRUE GROUP BY variant;
+SELECT variant, count(*), count_if((coalesce(first_goal_day < 7, FALSE)) AND CAST(first_goal_day AS DOUBLE) IS NOT NULL) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
 -- [52] params: {}
+SELECT variant, r, v FROM (SELECT variant, CAST(first_goal_day AS DOUBLE) AS v, row_number() OVER (PARTITION BY variant ORDER BY CAST(first_goal_day AS DOUBLE)) AS r FROM exp_users WHERE observed_days >= 6 AND (coalesce(first_goal_day < 7, FALSE)) AND CAST(first_goal_day AS DOUBLE) IS NOT NULL) q WHERE (variant = 'checklist' AND r IN (876, 929, 981)) OR (variant = 'holdout' AND r IN (430, 467, 504)) OR (variant = 'tour' AND r IN (892, 945, 997)) ORDER BY variant, r;
+
+-- [53] params: {}
+SELECT variant, count(*), sum(CAST(dismissed AS INTEGER)), sum(CAST(dismissed AS INTEGER)*CAST(dismissed AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(dismissed AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(dismissed AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(dismissed AS INTEGER), 0))*count(*) FROM exp_users WHERE TRUE GROUP BY variant;
+
+-- [54] params: {}
 WITH o AS (SELECT variant, least(observed_days, 30) AS observed, count(*) AS n
                        FROM exp_users WHERE observed_days >= 0 GROUP BY ALL)
             SELECT o.variant, d.range AS day, CAST(sum(o.n) AS BIGINT) AS n
             FROM o, range(0, 31) d
             WHERE o.observed >= d.range GROUP BY ALL;
 
--- [53] params: {}
+-- [55] params: {}
 SELECT variant, day, count(*) FROM (
               SELECT u.variant, u.observed_days, datediff('day', u.assigned_day, d.day) AS day
               FROM exp_activity_days d JOIN exp_users u USING (uk) WHERE NOT d.pre) a
             WHERE day BETWEEN 0 AND 30 AND observed_days >= day GROUP BY ALL;
 
--- [54] params: {}
+-- [56] params: {}
 SELECT variant,
                   CASE WHEN first_goal_day IS NOT NULL THEN first_goal_day ELSE observed_days END AS t,
                   first_goal_day IS NOT NULL AS event, count(*)
            FROM exp_users WHERE observed_days >= 0 GROUP BY ALL;
 
--- [55] params: {}
-SELECT variant, assigned_day, count(*), sum(CAST(active_d7 AS INTEGER)) FROM exp_users WHERE observed_days >= 7 GROUP BY ALL ORDER BY 2;
-
--- [56] params: {}
-DESCRIBE users;
-
 -- [57] params: {}
-SELECT CAST(s."platform" AS VARCHAR) AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
-            FROM exp_users e JOIN exp_user_attrs s USING (user_id) WHERE observed_days >= 7 GROUP BY ALL;
+SELECT variant, assigned_day, count(*), sum(CAST(active_d7 AS INTEGER)) FROM exp_users WHERE observed_days >= 7 GROUP BY ALL ORDER BY 2;
 
 -- [58] params: {}
 DESCRIBE users;
 
 -- [59] params: {}
-SELECT CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
+SELECT CAST(s."platform" AS VARCHAR) AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
             FROM exp_users e JOIN exp_user_attrs s USING (user_id) WHERE observed_days >= 7 GROUP BY ALL;
 
 -- [60] params: {}
+DESCRIBE users;
+
+-- [61] params: {}
+SELECT CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
+            FROM exp_users e JOIN exp_user_attrs s USING (user_id) WHERE observed_days >= 7 GROUP BY ALL;
+
+-- [62] params: {}
 DESCRIBE guide_events;
 
--- [61] params: {"gid": "onboarding-tour", "v": "tour"}
+-- [63] params: {"gid": "onboarding-tour", "v": "tour"}
 WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
                 SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
                 WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
 
--- [62] params: {"v": "tour"}
+-- [64] params: {"v": "tour"}
 SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
 
--- [63] params: {"gid": "onboarding-tour", "v": "tour"}
+-- [65] params: {"gid": "onboarding-tour", "v": "tour"}
 WITH d AS (
                   SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
                   FROM exp_guide_user g JOIN exp_users u USING (uk)
@@ -310,16 +316,16 @@ WITH d AS (
                     AND g.first_shown IS NOT NULL)
                 SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
                        coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
-
--- [64] params: {"gid": "onboarding-checklist", "v": "checklist"}
-WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
-                SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
-                WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
-
--- [65] params: {"v": "checklist"}
-SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
 
 -- [66] params: {"gid": "onboarding-checklist", "v": "checklist"}
+WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
+                SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
+                WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
+
+-- [67] params: {"v": "checklist"}
+SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
+
+-- [68] params: {"gid": "onboarding-checklist", "v": "checklist"}
 WITH d AS (
                   SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
                   FROM exp_guide_user g JOIN exp_users u USING (uk)
@@ -328,7 +334,7 @@ WITH d AS (
                 SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
                        coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
 
--- [67] params: {}
+-- [69] params: {}
 WITH act AS (
               SELECT u.variant, d.day, lag(d.day) OVER (PARTITION BY d.uk ORDER BY d.day) AS prev
               FROM exp_activity_days d JOIN exp_users u USING (uk) WHERE NOT d.pre),
@@ -353,5 +359,5 @@ WITH act AS (
             SELECT r.variant, r.day, CAST(r.dau AS BIGINT), CAST(r.wau AS BIGINT), CAST(r.mau AS BIGINT)
             FROM running r JOIN days USING (day) WHERE r.mau > 0 ORDER BY r.day, r.variant;
 
--- [68] params: {}
+-- [70] params: {}
 DESCRIBE guide_events;

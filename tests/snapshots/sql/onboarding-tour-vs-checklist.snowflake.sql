@@ -817,6 +817,54 @@ GROUP BY
 SELECT
   variant,
   COUNT(*),
+  COUNT_IF(
+    (
+      COALESCE(first_goal_day < 7, FALSE)
+    )
+    AND NOT CAST(first_goal_day AS DOUBLE) IS NULL
+  )
+FROM exp_users
+WHERE
+  observed_days >= 6
+GROUP BY
+  variant;
+
+-- [52]
+SELECT
+  variant,
+  r,
+  v
+FROM (
+  SELECT
+    variant,
+    CAST(first_goal_day AS DOUBLE) AS v,
+    ROW_NUMBER() OVER (PARTITION BY variant ORDER BY CAST(first_goal_day AS DOUBLE)) AS r
+  FROM exp_users
+  WHERE
+    observed_days >= 6
+    AND (
+      COALESCE(first_goal_day < 7, FALSE)
+    )
+    AND NOT CAST(first_goal_day AS DOUBLE) IS NULL
+) AS q
+WHERE
+  (
+    variant = 'checklist' AND r IN (876, 929, 981)
+  )
+  OR (
+    variant = 'holdout' AND r IN (430, 467, 504)
+  )
+  OR (
+    variant = 'tour' AND r IN (892, 945, 997)
+  )
+ORDER BY
+  variant,
+  r;
+
+-- [53]
+SELECT
+  variant,
+  COUNT(*),
   SUM(CAST(dismissed AS INT)),
   SUM(CAST(dismissed AS INT) * CAST(dismissed AS INT)),
   SUM(pre_active_days),
@@ -831,7 +879,7 @@ WHERE
 GROUP BY
   variant;
 
--- [52]
+-- [54]
 WITH o AS (
   SELECT
     variant,
@@ -851,7 +899,7 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [53]
+-- [55]
 SELECT
   variant,
   day,
@@ -871,7 +919,7 @@ WHERE
   day BETWEEN 0 AND 30 AND observed_days >= day
 GROUP BY ALL;
 
--- [54]
+-- [56]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -882,7 +930,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [55]
+-- [57]
 SELECT
   variant,
   assigned_day,
@@ -895,10 +943,10 @@ GROUP BY ALL
 ORDER BY
   2;
 
--- [56]
+-- [58]
 DESCRIBE TABLE users;
 
--- [57]
+-- [59]
 SELECT
   CAST(s."platform" AS VARCHAR) AS segment,
   e.variant,
@@ -911,10 +959,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [58]
+-- [60]
 DESCRIBE TABLE users;
 
--- [59]
+-- [61]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -933,10 +981,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [60]
+-- [62]
 DESCRIBE TABLE guide_events;
 
--- [61]
+-- [63]
 WITH s AS (
   SELECT
     uk,
@@ -958,7 +1006,7 @@ WHERE
 GROUP BY
   1;
 
--- [62]
+-- [64]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -966,7 +1014,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [63]
+-- [65]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -986,7 +1034,7 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [64]
+-- [66]
 WITH s AS (
   SELECT
     uk,
@@ -1008,7 +1056,7 @@ WHERE
 GROUP BY
   1;
 
--- [65]
+-- [67]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -1016,7 +1064,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [66]
+-- [68]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -1036,7 +1084,7 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [67]
+-- [69]
 WITH act AS (
   SELECT
     u.variant,
@@ -1139,5 +1187,5 @@ ORDER BY
   r.day,
   r.variant;
 
--- [68]
+-- [70]
 DESCRIBE TABLE guide_events;

@@ -854,6 +854,54 @@ GROUP BY
 SELECT
   variant,
   COUNT(*),
+  COUNT_IF(
+    (
+      COALESCE(first_goal_day < 7, FALSE)
+    )
+    AND NOT CAST(first_goal_day AS DOUBLE) IS NULL
+  )
+FROM exp_users
+WHERE
+  observed_days >= 6
+GROUP BY
+  variant;
+
+-- [52]
+SELECT
+  variant,
+  r,
+  v
+FROM (
+  SELECT
+    variant,
+    CAST(first_goal_day AS DOUBLE) AS v,
+    ROW_NUMBER() OVER (PARTITION BY variant ORDER BY CAST(first_goal_day AS DOUBLE) NULLS LAST) AS r
+  FROM exp_users
+  WHERE
+    observed_days >= 6
+    AND (
+      COALESCE(first_goal_day < 7, FALSE)
+    )
+    AND NOT CAST(first_goal_day AS DOUBLE) IS NULL
+) AS q
+WHERE
+  (
+    variant = 'checklist' AND r IN (876, 929, 981)
+  )
+  OR (
+    variant = 'holdout' AND r IN (430, 467, 504)
+  )
+  OR (
+    variant = 'tour' AND r IN (892, 945, 997)
+  )
+ORDER BY
+  variant NULLS LAST,
+  r NULLS LAST;
+
+-- [53]
+SELECT
+  variant,
+  COUNT(*),
   SUM(CAST(dismissed AS INT)),
   SUM(CAST(dismissed AS INT) * CAST(dismissed AS INT)),
   SUM(pre_active_days),
@@ -868,7 +916,7 @@ WHERE
 GROUP BY
   variant;
 
--- [52]
+-- [54]
 WITH o AS (
   SELECT
     variant,
@@ -892,7 +940,7 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [53]
+-- [55]
 SELECT
   variant,
   day,
@@ -912,7 +960,7 @@ WHERE
   day BETWEEN 0 AND 30 AND observed_days >= day
 GROUP BY ALL;
 
--- [54]
+-- [56]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -923,7 +971,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [55]
+-- [57]
 SELECT
   variant,
   assigned_day,
@@ -936,10 +984,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [56]
+-- [58]
 DESCRIBE users;
 
--- [57]
+-- [59]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -952,10 +1000,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [58]
+-- [60]
 DESCRIBE users;
 
--- [59]
+-- [61]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -974,10 +1022,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [60]
+-- [62]
 DESCRIBE guide_events;
 
--- [61]
+-- [63]
 WITH s AS (
   SELECT
     uk,
@@ -1003,7 +1051,7 @@ WHERE
 GROUP BY
   1;
 
--- [62]
+-- [64]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -1011,7 +1059,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [63]
+-- [65]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -1035,7 +1083,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [64]
+-- [66]
 WITH s AS (
   SELECT
     uk,
@@ -1061,7 +1109,7 @@ WHERE
 GROUP BY
   1;
 
--- [65]
+-- [67]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -1069,7 +1117,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [66]
+-- [68]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -1093,7 +1141,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [67]
+-- [69]
 WITH act AS (
   SELECT
     u.variant,
@@ -1204,5 +1252,5 @@ ORDER BY
   r.day NULLS LAST,
   r.variant NULLS LAST;
 
--- [68]
+-- [70]
 DESCRIBE guide_events;
