@@ -242,3 +242,16 @@ def test_coverage_on_skewed_and_heavy_tailed_data(dist: str, p: float, lift: flo
     assert 0.94 <= arm <= 0.96, arm
     assert 0.94 <= diff <= 0.96, diff
     assert 0.94 <= rel <= 0.96, rel
+
+
+def test_point_estimate_is_duckdbs_quantile_disc() -> None:
+    """The point estimate X_(ceil(np)) is what DuckDB's own quantile_disc returns."""
+    import duckdb
+
+    con = duckdb.connect()
+    rng = np.random.default_rng(9)
+    for n in (10, 11, 999, 2500):
+        x = rng.lognormal(0, 1.5, n)
+        con.execute("CREATE OR REPLACE TABLE t AS SELECT unnest($x) AS v", {"x": x.tolist()})
+        for p in (0.01, 0.05, 0.25, 0.5, 0.9, 0.95, 0.99):
+            assert QuantileStats.from_values(x, p).value == con.execute(f"SELECT quantile_disc(v, {p}) FROM t").fetchone()[0]
