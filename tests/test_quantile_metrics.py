@@ -187,3 +187,24 @@ def test_names_labels_and_schema_pattern():
     from guidelab.decision import default_guardrail_margin
 
     assert default_guardrail_margin("sessions_d7_p90", "sessions", "quantile") == (0.05, "relative")
+
+
+@pytest.mark.parametrize("slower, verdict_blocked", [(1.02, False), (1.5, True)])
+def test_quantile_guardrail_against_its_default_margin(slower, verdict_blocked):
+    """A p90 of hours to the goal as a guardrail (lower is better): the default margin is 5% of the
+    control's quantile; 2% slower on 20,000 users per arm is shown inside it, 50% slower is harm."""
+    from guidelab.analysis import MetricStatistics, analyze_sufficient_statistics
+    from guidelab.metrics import ProportionCounts
+
+    rng = np.random.default_rng(4)
+    c = QuantileStats.from_values(rng.lognormal(3, 1, 20000), 0.9)
+    t = QuantileStats.from_values(rng.lognormal(3, 1, 20000) * slower, 0.9)
+    metrics = [MetricStatistics("goal_d7", "primary", {"c": ProportionCounts(20000, 4000), "t": ProportionCounts(20000, 4600)}),
+               MetricStatistics("days_to_goal_d7_p90", "guardrail", {"c": c, "t": t}, higher_is_better=False,
+                                kind="quantile", family="days_to_goal")]
+    result = analyze_sufficient_statistics("x", {"c": 20000, "t": 20000}, metrics, "c", planned_users=20000)
+    guard = result.methods["guardrails"]["days_to_goal_d7_p90"]
+    assert guard["source"] == "default" and guard["margin"] == pytest.approx(0.05 * c.value)
+    row = next(r for r in result.metrics if r.role == "guardrail")
+    assert row.kind == "quantile" and row.value == t.value and row.to_dict()["quantile"]["p"] == 0.9
+    assert (result.decision.verdict != "KEEP") is verdict_blocked, result.decision.reasons
