@@ -221,8 +221,8 @@ class QuantileStats:
 
     def interval(self) -> tuple[float | None, float | None] | None:
         """The arm's (1 - alpha) interval (low, high); high None = unbounded (censored users);
-        None when there are too few users."""
-        if not self.interval_defined:
+        None when there are too few users or even its lower rank was not reached."""
+        if not self.interval_defined or self.low is None:
             return None
         return (self.low, self.high)
 
