@@ -95,6 +95,17 @@ CLUSTER_METHOD = ("delta method on per-account sums, small-sample factor under a
 ACCOUNT_RATIO_METHOD = "delta method with covariance, accounts as units (Deng et al. 2018)"
 
 
+def _by_account(cmp: Any, t: Any, c: Any) -> Any:
+    """The ratio comparison on per-account totals, counting users in ``n`` and accounts apart."""
+    from dataclasses import fields
+
+    from .stats.ratio import AccountRatioComparison
+
+    values = {f.name: getattr(cmp, f.name) for f in fields(cmp)}
+    values.update(n=t.n_users, n_control=c.n_users, n_accounts=t.n, n_accounts_control=c.n)
+    return AccountRatioComparison(**values)
+
+
 def _compare(kind: str, t: Any, c: Any, alpha: float) -> tuple[MetricComparison, str]:
     from .account_stats import AccountRatioStats
     from .stats.cluster import ClusterStats, compare_clustered
@@ -102,7 +113,7 @@ def _compare(kind: str, t: Any, c: Any, alpha: float) -> tuple[MetricComparison,
     if isinstance(t, ClusterStats):  # randomised by account: every proportion and mean
         return compare_clustered(t, c, alpha=alpha), CLUSTER_METHOD
     if isinstance(t, AccountRatioStats):
-        return compare_ratios(t, c, alpha=alpha), ACCOUNT_RATIO_METHOD
+        return _by_account(compare_ratios(t, c, alpha=alpha), t, c), ACCOUNT_RATIO_METHOD
     if kind == "proportion":
         return compare_proportions(t.successes, t.n, c.successes, c.n, alpha=alpha), PROPORTION_METHOD
     if kind == "mean":

@@ -22,7 +22,7 @@ from .stats.means import MeanComparison
 from .stats.notes import notes_json
 from .stats.proportions import ProportionComparison
 from .stats.quantiles import QuantileComparison
-from .stats.ratio import RatioComparison
+from .stats.ratio import AccountRatioComparison, RatioComparison
 from .stats.srm import SRMResult
 
 if TYPE_CHECKING:
@@ -151,6 +151,8 @@ class MetricResult(ResultModel):
         accounts per arm, the ICC, the observed and model design effects, the account sizes, the
         effective number of accounts and the naive user-level p-value (docs/statistics.md)."""
         c = self.comparison
+        if isinstance(c, AccountRatioComparison):  # a ratio by account: accounts, no ICC
+            return {"n_accounts": int(c.n_accounts), "n_accounts_control": int(c.n_accounts_control)}
         if not isinstance(c, ClusterComparison):
             return None
         return {"n_accounts": int(c.n_accounts), "n_accounts_control": int(c.n_accounts_control),

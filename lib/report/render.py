@@ -209,8 +209,9 @@ def clustering(ctx: ReportContext) -> str:
             cells = [_m("–")] * 6
         else:
             cells = [_m(f"{number(c['n_accounts'], lang)} / {number(c['n_accounts_control'], lang)}"),
-                     _m(_fixed(c["icc"], 3)), _m(_fixed(c["design_effect"], 2)), _m(_fixed(c["design_effect_from_icc"], 2)),
-                     _m(_fixed(c["effective_accounts"], 0)), _m(pval(c["p_value_naive"]))]
+                     _m(_fixed(c.get("icc"), 3)), _m(_fixed(c.get("design_effect"), 2)),
+                     _m(_fixed(c.get("design_effect_from_icc"), 2)), _m(_fixed(c.get("effective_accounts"), 0)),
+                     _m(pval(c.get("p_value_naive")))]
         rows.append({"metric": metric_label(m.metric, lang, capital=True), "role": t("role." + m.role, lang),
                      "variant": m.variant, "cells": cells})
     unit = str((r.methods or {}).get("randomisation_unit", "account"))
