@@ -122,6 +122,11 @@ def _compare(kind: str, t: Any, c: Any, alpha: float) -> tuple[MetricComparison,
         return compare_means(t, c, alpha=alpha), "welch-t (difference), delta-method log-ratio (relative lift)"
     if kind == "ratio":
         return compare_ratios(t, c, alpha=alpha), "delta method with covariance (Deng et al. 2018)"
+    if kind == "quantile":  # per-arm order statistics (guidelab.stats.quantiles)
+        from .stats.quantiles import METHOD as QUANTILE_METHOD
+        from .stats.quantiles import compare_quantiles
+
+        return compare_quantiles(t, c, alpha=alpha), QUANTILE_METHOD
     raise ValueError(f"unknown metric kind {kind!r}")
 
 
@@ -239,7 +244,10 @@ class MetricStatistics:
     def from_counts(cls, m: Any) -> "MetricStatistics":
         """From a :class:`guidelab.metrics.MetricCounts` (the spec path)."""
         d = m.metric
-        return cls(d.name, m.role, m.by_variant, d.higher_is_better, d.kind, d.randomised, m.covariate,
+        randomised = d.randomised
+        if d.may_be_unreached and any(getattr(s, "censoring", None) == "reachers" for s in m.by_variant.values()):
+            randomised = False  # a quantile among the users who reached the event: conditioned on reaching it
+        return cls(d.name, m.role, m.by_variant, d.higher_is_better, d.kind, randomised, m.covariate,
                    d.maturation_days, d.guide_only, d.family, getattr(m, "capping", None), getattr(m, "strata", None))
 
 

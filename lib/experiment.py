@@ -154,6 +154,8 @@ class StatisticsSpec(_Model):
     (chance to beat control, expected loss). ``cuped``: regression adjustment with the
     pre-assignment active days in the ``cuped_lookback_days`` before assignment.
     ``correction``: Holm (family-wise error) or Benjamini-Hochberg (false discovery rate).
+    ``quantile_never_reached``: how a quantile metric of a time to an event counts the users who
+    never reached it (``censored`` or ``reachers``; docs/statistics.md).
     """
 
     correction: Literal["holm", "bh", "none"] = "holm"
@@ -174,6 +176,13 @@ class StatisticsSpec(_Model):
     @classmethod
     def _adjust_for(cls, v: list[str]) -> list[str]:
         return _check_adjust_for(v)
+
+    # quantile metrics (<base>_p<NN>, docs/metrics.md): users who never reached the event
+    quantile_never_reached: Literal["censored", "reachers"] = Field(
+        "censored", description="quantile metrics of a time to an event (days_to_goal_d<N>_p<NN>): users who never "
+        "reached the event within the window count as later than any value (censored: the quantile is reported "
+        "only when more than p of the users reached it) or are left out (reachers: the quantile among those who "
+        "reached it, conditioned on reaching it, so descriptive)")
 
     @field_validator("prior")
     @classmethod
@@ -424,6 +433,7 @@ class ExperimentSpec(_Model):
             raise ValueError("guardrail_margins: margins are tolerated harm, expected values >= 0")
         self._check_guide_only_metrics(keys)
         self._check_capping_and_strata()
+        self._check_quantile_metrics()
         if len(set(self.segments)) != len(self.segments):
             raise ValueError("segments: a segment is listed twice")
         if self.simulation is not None:
@@ -482,6 +492,20 @@ class ExperimentSpec(_Model):
             field = "capping" if st.capping else "adjust_for"
             raise ValueError(f"statistics.{field}: not available when whole accounts are randomised (unit: "
                              f"{self.unit}); the adjustment is per user")
+
+    def _check_quantile_metrics(self) -> None:
+        """Quantile metrics (``<base>_p<NN>``) compare users: secondary or guardrail metrics of a spec
+        that randomises users (the rank interval assumes independent users; the plan has no sample
+        size for a quantile)."""
+        if parse_metric(self.metrics.primary).kind == "quantile":
+            raise ValueError(f"metrics.primary: {self.metrics.primary!r} is a quantile metric; a quantile can be a "
+                             "secondary metric or a guardrail (the plan has no sample size for a quantile yet): "
+                             "choose a rate or a mean as the primary metric")
+        quantiles = [m for m in [*self.metrics.secondary, *self.metrics.guardrails] if parse_metric(m).kind == "quantile"]
+        if quantiles and self.clustered:
+            raise ValueError(f"metrics: {', '.join(quantiles)} are quantile metrics, whose intervals assume "
+                             f"independent users, and this spec randomises by {self.unit}: remove them or "
+                             "randomise users")
 
     # --- derived views -------------------------------------------------------------
     @property

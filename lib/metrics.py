@@ -31,7 +31,7 @@ class ProportionCounts:
 class MetricCounts:
     """Per-variant sufficient statistics of one metric.
 
-    ``by_variant`` holds ProportionCounts, MeanStats or RatioStats by the metric's kind;
+    ``by_variant`` holds ProportionCounts, MeanStats, RatioStats or QuantileStats by the metric's kind;
     ``covariate`` holds CovariateStats (outcome and pre-period covariate) when CUPED is on.
     """
 
@@ -134,12 +134,16 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     build_reductions(ed, spec)
     flags = ",\n".join(f"bool_or(g.{e}) AS {e}" for e in GUIDE_EVENTS)
     has_step = "step" in _cols(ed, "guide_events")
-    # a registry column over single guide events (none today): its own pass over them
+    # a registry column over single guide events (hours_to_complete): its own pass over them, with
+    # each event's seconds since the assignment (secs) and day since the local assignment day (day)
     gx = f"""gx AS (
             SELECT uk{guide_cols} FROM (
-                SELECT _gl_uk AS uk, {event_map_sql(spec, "event")} AS ev,
-                       {"coalesce(TRY_CAST(step AS INTEGER), 1)" if has_step else "1"} AS step
-                FROM ledger_guide_events WHERE _gl_reason IS NULL AND _gl_own) g
+                SELECT e._gl_uk AS uk, {event_map_sql(spec, "e.event")} AS ev,
+                       {"coalesce(TRY_CAST(e.step AS INTEGER), 1)" if has_step else "1"} AS step,
+                       epoch(e.timestamp) - epoch(ga.assigned_at) AS secs,
+                       datediff('day', ga.assigned_day, e._gl_day) AS day
+                FROM ledger_guide_events e JOIN exp_assigned ga ON ga.uk = e._gl_uk
+                WHERE e._gl_reason IS NULL AND e._gl_own) g
             GROUP BY uk
         ), """ if guide_cols else ""
     con.execute(f"""
@@ -275,6 +279,10 @@ def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool,
     from .stats.ratio import RatioStats
 
     keys = spec.variant_keys
+    if mdef.kind == "quantile":  # order statistics per arm (guidelab.quantile_metrics)
+        from .quantile_metrics import quantile_arm_stats
+
+        return dict(quantile_arm_stats(con, spec, mdef)), None
     if mdef.kind == "ratio":
         eligible, x, y = ratio_sql(mdef, spec)
         rows = con.execute(

@@ -22,6 +22,7 @@ from .stats.means import MeanComparison
 from .stats.notes import notes_json
 from .stats.poststrat import StratifiedComparison
 from .stats.proportions import ProportionComparison
+from .stats.quantiles import QuantileComparison
 from .stats.ratio import AccountRatioComparison, RatioComparison
 from .stats.srm import SRMResult
 
@@ -33,7 +34,7 @@ SCHEMA_VERSION = 1
 
 #: The comparison behind a metric result: its type follows the metric's kind (and CUPED).
 Comparison = Union[ProportionComparison, MeanComparison, RatioComparison, CupedComparison, ClusterComparison,
-                   StratifiedComparison]
+                   StratifiedComparison, QuantileComparison]
 
 
 def _cuped_json(m: "MetricResult") -> dict[str, float | list[float] | None] | None:
@@ -88,6 +89,7 @@ class MetricResult(ResultModel):
         JsonField("clustered", "clustered_json", omit_none=True),
         JsonField("capping", "capping_json", omit_none=True),
         JsonField("poststratification", "poststratification_json", omit_none=True),
+        JsonField("quantile", "quantile_json", omit_none=True),
     )
 
     @property
@@ -188,6 +190,21 @@ class MetricResult(ResultModel):
                 "mean_account_size": finite(c.mean_account_size), "cv_account_size": finite(c.cv_account_size),
                 "effective_accounts": finite(c.effective_accounts), "se_abs_diff_naive": finite(c.se_abs_diff_naive),
                 "p_value_naive": finite(c.p_value_naive)}
+
+    @property
+    def quantile_json(self) -> dict[str, Any] | None:
+        """A quantile metric (kind "quantile"): p, how never-reached users counted, each arm's
+        quantile (``estimate``/``estimate_control`` at the top level) with its interval (an end
+        null: unbounded or undefined), and the users who reached the event (None otherwise)."""
+        c = self.comparison
+        if not isinstance(c, QuantileComparison):
+            return None
+        return {"p": c.p, "censoring": c.censoring, "estimate": finite(c.estimate),
+                "estimate_control": finite(c.estimate_control),
+                "ci": None if c.ci is None else [finite(c.ci[0]), finite(c.ci[1])],
+                "ci_control": None if c.ci_control is None else [finite(c.ci_control[0]), finite(c.ci_control[1])],
+                "n_eligible": int(c.n_eligible), "n_eligible_control": int(c.n_eligible_control),
+                "n_reached": int(c.n_reached), "n_reached_control": int(c.n_reached_control)}
 
     @property
     def rel_ci(self) -> tuple[float, float] | None:

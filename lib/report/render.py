@@ -187,8 +187,10 @@ def metrics_table(ctx: ReportContext) -> str:
                      "variant": m.variant, "significant": m.significant, "cells": cells, "extra": extra})
     extra_heads = (["seq_ci", "can_stop"] if seq else []) + (["chance_to_beat", "expected_loss", "credible_interval"] if bayes else []) + \
         (["variance_reduction"] if cuped else [])
+    from .quantiles import quantile_section  # percentiles (issue 15): their own section
+
     return (render("report/metrics.html.j2", t=ctx.t, heads=heads, rows=rows, extra_heads=extra_heads)
-            + clustering(ctx) + adjustments(ctx))
+            + clustering(ctx) + quantile_section(ctx) + adjustments(ctx))
 
 
 def adjustments(ctx: ReportContext) -> str:

@@ -611,3 +611,43 @@ WORDS.update({
                    'difference. Strata with fewer than 10 users in an arm are pooled. Cap: the quantile over '
                    'every analysed user, arms pooled, or the declared value.',
 })
+
+
+# --- Quantile metrics (issue 15, item 1): new keys, kept here to ease merging. ---
+NOTES.update({
+    'estimate.quantile': 'quantile',
+    'quantile_too_few_users': '{arms} too few users for an interval of this percentile',
+    'quantile_not_reached': 'not reached by {percentile}% of users ({arms} too few users reaching the event): the '
+                            'quantile is not defined',
+    'quantile_not_reached.treatment': 'not reached by {percentile}% of users in the treatment arm: its quantile is '
+                                      'not defined',
+    'quantile_not_reached.control': 'not reached by {percentile}% of users in the control arm: its quantile is not '
+                                    'defined',
+    'quantile_not_reached.both': 'not reached by {percentile}% of users in either arm: the quantile is not defined',
+    'quantile_upper_unbounded': '{arms} too few users reaching the event for an upper bound (users who never '
+                                'reached it count as later than any): the difference interval is not computed',
+    'quantile_tied': "both arms' intervals lie inside one tied value (whole days or counts): no spread to measure, "
+                     'the difference interval is not computed',
+})
+WORDS.update({
+    'quantile.title': 'Percentiles',
+    'quantile.arm': 'Arm (95% CI)',
+    'quantile.control': 'Control (95% CI)',
+    'quantile.reached': 'Reached the event (arm / control)',
+    'quantile.diff': 'Difference (95% CI)',
+    'quantile.rel': 'Relative (95% CI)',
+    'quantile.not_reached': 'not reached by {percentile}% of users',
+    'quantile.censored': "Users who never reached the event within the metric's window count as later than any "
+                         'value (censored at the end of the window), so the groups compared stay the randomised '
+                         'ones; a percentile is shown only when more users than that share reached the event, '
+                         'otherwise “not reached by p% of users”.',
+    'quantile.reachers': "Only users who reached the event within the metric's window count (the spec's "
+                         'statistics.quantile_never_reached: reachers): the percentile among them. A guide that '
+                         'changes who reaches the event changes this group, so the comparison is descriptive, not '
+                         'randomised.',
+    'quantile.method': "Each arm's 95% interval is the outer interval on ranks of Deng, Knoblich & Lu (2018): the "
+                       'values at ranks np ± z√(np(1−p)), rounded outward. The difference and the relative '
+                       "difference use the delta method with each arm's standard error read from the width of its "
+                       'interval, (upper − lower)/(2z). Computed in SQL from the users per arm and the values at '
+                       'three ranks.',
+})

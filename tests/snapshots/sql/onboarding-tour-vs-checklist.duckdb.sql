@@ -305,9 +305,24 @@ FROM e LEFT JOIN exp_user_attrs s ON s.user_id = e.user_id
 GROUP BY 1, 2, 3;
 
 -- [59] params: {}
-SELECT variant, count(*), sum(CAST(dismissed AS INTEGER)), sum(CAST(dismissed AS INTEGER)*CAST(dismissed AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(dismissed AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(dismissed AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(dismissed AS INTEGER), 0))*count(*) FROM exp_users WHERE TRUE GROUP BY variant;
+SELECT variant, count(*), count_if((coalesce(first_goal_day < 7, FALSE)) AND CAST(first_goal_day AS DOUBLE) IS NOT NULL) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
 -- [60] params: {}
+SELECT variant, r, v FROM (SELECT variant, CAST(first_goal_day AS DOUBLE) AS v, row_number() OVER (PARTITION BY variant ORDER BY CAST(first_goal_day AS DOUBLE)) AS r FROM exp_users WHERE observed_days >= 6 AND (coalesce(first_goal_day < 7, FALSE)) AND CAST(first_goal_day AS DOUBLE) IS NOT NULL) q WHERE (variant = 'checklist' AND r IN (876, 929, 981)) OR (variant = 'holdout' AND r IN (430, 467, 504)) OR (variant = 'tour' AND r IN (892, 945, 997)) ORDER BY variant, r;
+
+-- [61] params: {}
+WITH e AS (SELECT user_id, variant, assigned_at, first_goal_day AS y, pre_active_days AS x
+           FROM exp_users WHERE observed_days >= 6)
+SELECT e.variant, coalesce(CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END, '(missing)') AS a0, coalesce(CAST(s."plan" AS VARCHAR), '(missing)') AS a1, count(*), sum(y), sum(y*y), sum(x), sum(x*x), sum(x*y),
+       var_pop(coalesce(y, 0))*count(*), var_pop(coalesce(x, 0))*count(*),
+       covar_pop(coalesce(x, 0), coalesce(y, 0))*count(*)
+FROM e LEFT JOIN exp_user_attrs s ON s.user_id = e.user_id
+GROUP BY 1, 2, 3;
+
+-- [62] params: {}
+SELECT variant, count(*), sum(CAST(dismissed AS INTEGER)), sum(CAST(dismissed AS INTEGER)*CAST(dismissed AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(dismissed AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(dismissed AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(dismissed AS INTEGER), 0))*count(*) FROM exp_users WHERE TRUE GROUP BY variant;
+
+-- [63] params: {}
 WITH e AS (SELECT user_id, variant, assigned_at, CAST(dismissed AS INTEGER) AS y, pre_active_days AS x
            FROM exp_users WHERE TRUE)
 SELECT e.variant, coalesce(CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END, '(missing)') AS a0, coalesce(CAST(s."plan" AS VARCHAR), '(missing)') AS a1, count(*), sum(y), sum(y*y), sum(x), sum(x*x), sum(x*y),
@@ -316,54 +331,54 @@ SELECT e.variant, coalesce(CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup
 FROM e LEFT JOIN exp_user_attrs s ON s.user_id = e.user_id
 GROUP BY 1, 2, 3;
 
--- [61] params: {}
+-- [64] params: {}
 WITH o AS (SELECT variant, least(observed_days, 30) AS observed, count(*) AS n
                        FROM exp_users WHERE observed_days >= 0 GROUP BY ALL)
             SELECT o.variant, d.range AS day, CAST(sum(o.n) AS BIGINT) AS n
             FROM o, range(0, 31) d
             WHERE o.observed >= d.range GROUP BY ALL;
 
--- [62] params: {}
+-- [65] params: {}
 SELECT variant, day, count(*) FROM (
               SELECT u.variant, u.observed_days, datediff('day', u.assigned_day, d.day) AS day
               FROM exp_activity_days d JOIN exp_users u USING (uk) WHERE NOT d.pre) a
             WHERE day BETWEEN 0 AND 30 AND observed_days >= day GROUP BY ALL;
 
--- [63] params: {}
+-- [66] params: {}
 SELECT variant,
                   CASE WHEN first_goal_day IS NOT NULL THEN first_goal_day ELSE observed_days END AS t,
                   first_goal_day IS NOT NULL AS event, count(*)
            FROM exp_users WHERE observed_days >= 0 GROUP BY ALL;
 
--- [64] params: {}
+-- [67] params: {}
 SELECT variant, assigned_day, count(*), sum(CAST(active_d7 AS INTEGER)) FROM exp_users WHERE observed_days >= 7 GROUP BY ALL ORDER BY 2;
 
--- [65] params: {}
+-- [68] params: {}
 DESCRIBE users;
 
--- [66] params: {}
+-- [69] params: {}
 SELECT CAST(s."platform" AS VARCHAR) AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
             FROM exp_users e JOIN exp_user_attrs s USING (user_id) WHERE observed_days >= 7 GROUP BY ALL;
 
--- [67] params: {}
+-- [70] params: {}
 DESCRIBE users;
 
--- [68] params: {}
+-- [71] params: {}
 SELECT CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
             FROM exp_users e JOIN exp_user_attrs s USING (user_id) WHERE observed_days >= 7 GROUP BY ALL;
 
--- [69] params: {}
+-- [72] params: {}
 DESCRIBE guide_events;
 
--- [70] params: {"gid": "onboarding-tour", "v": "tour"}
+-- [73] params: {"gid": "onboarding-tour", "v": "tour"}
 WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
                 SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
                 WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
 
--- [71] params: {"v": "tour"}
+-- [74] params: {"v": "tour"}
 SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
 
--- [72] params: {"gid": "onboarding-tour", "v": "tour"}
+-- [75] params: {"gid": "onboarding-tour", "v": "tour"}
 WITH d AS (
                   SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
                   FROM exp_guide_user g JOIN exp_users u USING (uk)
@@ -372,15 +387,15 @@ WITH d AS (
                 SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
                        coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
 
--- [73] params: {"gid": "onboarding-checklist", "v": "checklist"}
+-- [76] params: {"gid": "onboarding-checklist", "v": "checklist"}
 WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
                 SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
                 WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
 
--- [74] params: {"v": "checklist"}
+-- [77] params: {"v": "checklist"}
 SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
 
--- [75] params: {"gid": "onboarding-checklist", "v": "checklist"}
+-- [78] params: {"gid": "onboarding-checklist", "v": "checklist"}
 WITH d AS (
                   SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
                   FROM exp_guide_user g JOIN exp_users u USING (uk)
@@ -389,7 +404,7 @@ WITH d AS (
                 SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
                        coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
 
--- [76] params: {}
+-- [79] params: {}
 WITH act AS (
               SELECT u.variant, d.day, lag(d.day) OVER (PARTITION BY d.uk ORDER BY d.day) AS prev
               FROM exp_activity_days d JOIN exp_users u USING (uk) WHERE NOT d.pre),
@@ -414,5 +429,5 @@ WITH act AS (
             SELECT r.variant, r.day, CAST(r.dau AS BIGINT), CAST(r.wau AS BIGINT), CAST(r.mau AS BIGINT)
             FROM running r JOIN days USING (day) WHERE r.mau > 0 ORDER BY r.day, r.variant;
 
--- [77] params: {}
+-- [80] params: {}
 DESCRIBE guide_events;

@@ -1046,6 +1046,96 @@ GROUP BY
 SELECT
   variant,
   COUNT(*),
+  COUNT_IF(
+    (
+      COALESCE(first_goal_day < 7, FALSE)
+    )
+    AND NOT CAST(first_goal_day AS DOUBLE) IS NULL
+  )
+FROM exp_users
+WHERE
+  observed_days >= 6
+GROUP BY
+  variant;
+
+-- [60]
+SELECT
+  variant,
+  r,
+  v
+FROM (
+  SELECT
+    variant,
+    CAST(first_goal_day AS DOUBLE) AS v,
+    ROW_NUMBER() OVER (PARTITION BY variant ORDER BY CAST(first_goal_day AS DOUBLE)) AS r
+  FROM exp_users
+  WHERE
+    observed_days >= 6
+    AND (
+      COALESCE(first_goal_day < 7, FALSE)
+    )
+    AND NOT CAST(first_goal_day AS DOUBLE) IS NULL
+) AS q
+WHERE
+  (
+    variant = 'checklist' AND r IN (876, 929, 981)
+  )
+  OR (
+    variant = 'holdout' AND r IN (430, 467, 504)
+  )
+  OR (
+    variant = 'tour' AND r IN (892, 945, 997)
+  )
+ORDER BY
+  variant,
+  r;
+
+-- [61]
+WITH e AS (
+  SELECT
+    user_id,
+    variant,
+    assigned_at,
+    first_goal_day AS y,
+    pre_active_days AS x
+  FROM exp_users
+  WHERE
+    observed_days >= 6
+)
+SELECT
+  e.variant,
+  COALESCE(
+    CASE
+      WHEN s.signup_at IS NULL
+      THEN NULL
+      WHEN s.signup_at >= e.assigned_at - INTERVAL '1 DAY'
+      THEN 'new'
+      ELSE 'existing'
+    END,
+    '(missing)'
+  ) AS a0,
+  COALESCE(CAST(s."plan" AS VARCHAR), '(missing)') AS a1,
+  COUNT(*),
+  SUM(y),
+  SUM(y * y),
+  SUM(x),
+  SUM(x * x),
+  SUM(x * y),
+  VARIANCE_POP(COALESCE(y, 0)) * COUNT(*),
+  VARIANCE_POP(COALESCE(x, 0)) * COUNT(*),
+  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
+FROM e
+LEFT JOIN exp_user_attrs AS s
+  ON s.user_id = e.user_id
+GROUP BY
+  1,
+  2,
+  3;
+
+-- [62]
+SELECT
+  variant,
+  COUNT(*),
   SUM(CAST(dismissed AS INT)),
   SUM(CAST(dismissed AS INT) * CAST(dismissed AS INT)),
   SUM(pre_active_days),
@@ -1060,7 +1150,7 @@ WHERE
 GROUP BY
   variant;
 
--- [60]
+-- [63]
 WITH e AS (
   SELECT
     user_id,
@@ -1102,7 +1192,7 @@ GROUP BY
   2,
   3;
 
--- [61]
+-- [64]
 WITH o AS (
   SELECT
     variant,
@@ -1122,7 +1212,7 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [62]
+-- [65]
 SELECT
   variant,
   day,
@@ -1142,7 +1232,7 @@ WHERE
   day BETWEEN 0 AND 30 AND observed_days >= day
 GROUP BY ALL;
 
--- [63]
+-- [66]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1153,7 +1243,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [64]
+-- [67]
 SELECT
   variant,
   assigned_day,
@@ -1166,10 +1256,10 @@ GROUP BY ALL
 ORDER BY
   2;
 
--- [65]
+-- [68]
 DESCRIBE TABLE users;
 
--- [66]
+-- [69]
 SELECT
   CAST(s."platform" AS VARCHAR) AS segment,
   e.variant,
@@ -1182,10 +1272,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [67]
+-- [70]
 DESCRIBE TABLE users;
 
--- [68]
+-- [71]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -1204,10 +1294,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [69]
+-- [72]
 DESCRIBE TABLE guide_events;
 
--- [70]
+-- [73]
 WITH s AS (
   SELECT
     uk,
@@ -1229,7 +1319,7 @@ WHERE
 GROUP BY
   1;
 
--- [71]
+-- [74]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -1237,7 +1327,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [72]
+-- [75]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -1257,7 +1347,7 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [73]
+-- [76]
 WITH s AS (
   SELECT
     uk,
@@ -1279,7 +1369,7 @@ WHERE
 GROUP BY
   1;
 
--- [74]
+-- [77]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -1287,7 +1377,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [75]
+-- [78]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -1307,7 +1397,7 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [76]
+-- [79]
 WITH act AS (
   SELECT
     u.variant,
@@ -1410,5 +1500,5 @@ ORDER BY
   r.day,
   r.variant;
 
--- [77]
+-- [80]
 DESCRIBE TABLE guide_events;

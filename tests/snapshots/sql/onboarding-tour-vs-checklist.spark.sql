@@ -1083,6 +1083,96 @@ GROUP BY
 SELECT
   variant,
   COUNT(*),
+  COUNT_IF(
+    (
+      COALESCE(first_goal_day < 7, FALSE)
+    )
+    AND NOT CAST(first_goal_day AS DOUBLE) IS NULL
+  )
+FROM exp_users
+WHERE
+  observed_days >= 6
+GROUP BY
+  variant;
+
+-- [60]
+SELECT
+  variant,
+  r,
+  v
+FROM (
+  SELECT
+    variant,
+    CAST(first_goal_day AS DOUBLE) AS v,
+    ROW_NUMBER() OVER (PARTITION BY variant ORDER BY CAST(first_goal_day AS DOUBLE) NULLS LAST) AS r
+  FROM exp_users
+  WHERE
+    observed_days >= 6
+    AND (
+      COALESCE(first_goal_day < 7, FALSE)
+    )
+    AND NOT CAST(first_goal_day AS DOUBLE) IS NULL
+) AS q
+WHERE
+  (
+    variant = 'checklist' AND r IN (876, 929, 981)
+  )
+  OR (
+    variant = 'holdout' AND r IN (430, 467, 504)
+  )
+  OR (
+    variant = 'tour' AND r IN (892, 945, 997)
+  )
+ORDER BY
+  variant NULLS LAST,
+  r NULLS LAST;
+
+-- [61]
+WITH e AS (
+  SELECT
+    user_id,
+    variant,
+    assigned_at,
+    first_goal_day AS y,
+    pre_active_days AS x
+  FROM exp_users
+  WHERE
+    observed_days >= 6
+)
+SELECT
+  e.variant,
+  COALESCE(
+    CASE
+      WHEN s.signup_at IS NULL
+      THEN NULL
+      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
+      THEN 'new'
+      ELSE 'existing'
+    END,
+    '(missing)'
+  ) AS a0,
+  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
+  COUNT(*),
+  SUM(y),
+  SUM(y * y),
+  SUM(x),
+  SUM(x * x),
+  SUM(x * y),
+  VAR_POP(COALESCE(y, 0)) * COUNT(*),
+  VAR_POP(COALESCE(x, 0)) * COUNT(*),
+  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
+FROM e
+LEFT JOIN exp_user_attrs AS s
+  ON s.user_id = e.user_id
+GROUP BY
+  1,
+  2,
+  3;
+
+-- [62]
+SELECT
+  variant,
+  COUNT(*),
   SUM(CAST(dismissed AS INT)),
   SUM(CAST(dismissed AS INT) * CAST(dismissed AS INT)),
   SUM(pre_active_days),
@@ -1097,7 +1187,7 @@ WHERE
 GROUP BY
   variant;
 
--- [60]
+-- [63]
 WITH e AS (
   SELECT
     user_id,
@@ -1139,7 +1229,7 @@ GROUP BY
   2,
   3;
 
--- [61]
+-- [64]
 WITH o AS (
   SELECT
     variant,
@@ -1163,7 +1253,7 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [62]
+-- [65]
 SELECT
   variant,
   day,
@@ -1183,7 +1273,7 @@ WHERE
   day BETWEEN 0 AND 30 AND observed_days >= day
 GROUP BY ALL;
 
--- [63]
+-- [66]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1194,7 +1284,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [64]
+-- [67]
 SELECT
   variant,
   assigned_day,
@@ -1207,10 +1297,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [65]
+-- [68]
 DESCRIBE users;
 
--- [66]
+-- [69]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -1223,10 +1313,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [67]
+-- [70]
 DESCRIBE users;
 
--- [68]
+-- [71]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -1245,10 +1335,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [69]
+-- [72]
 DESCRIBE guide_events;
 
--- [70]
+-- [73]
 WITH s AS (
   SELECT
     uk,
@@ -1274,7 +1364,7 @@ WHERE
 GROUP BY
   1;
 
--- [71]
+-- [74]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -1282,7 +1372,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [72]
+-- [75]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -1306,7 +1396,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [73]
+-- [76]
 WITH s AS (
   SELECT
     uk,
@@ -1332,7 +1422,7 @@ WHERE
 GROUP BY
   1;
 
--- [74]
+-- [77]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -1340,7 +1430,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [75]
+-- [78]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -1364,7 +1454,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [76]
+-- [79]
 WITH act AS (
   SELECT
     u.variant,
@@ -1475,5 +1565,5 @@ ORDER BY
   r.day NULLS LAST,
   r.variant NULLS LAST;
 
--- [77]
+-- [80]
 DESCRIBE guide_events;
