@@ -68,6 +68,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             if isinstance(data, dict) and "variants" in data:
                 spec = load_experiment(path)
                 print(f"ok   {path}: experiment {spec.id} ({len(spec.variants)} variants, {len(spec.guides)} guides)")
+                for notice in spec.notices():
+                    print(f"note {path}: {notice}")
             else:
                 guide = load_guide(path)
                 print(f"ok   {path}: guide {guide.id} ({guide.type})")

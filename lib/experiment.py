@@ -507,6 +507,13 @@ class ExperimentSpec(_Model):
                              f"independent users, and this spec randomises by {self.unit}: remove them or "
                              "randomise users")
 
+    def notices(self) -> list[str]:
+        """What ``guidelab validate`` points out without refusing the spec: a capping rule for a
+        metric the spec does not use (a typo of the intended metric, or a metric swapped out)."""
+        used = {self.metrics.primary, *self.metrics.secondary, *self.metrics.guardrails}
+        return [f"statistics.capping: {name} is not among this spec's metrics, so its cap is not used"
+                for name in self.statistics.capping if name not in used]
+
     # --- derived views -------------------------------------------------------------
     @property
     def control_key(self) -> str:

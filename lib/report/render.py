@@ -223,7 +223,7 @@ def adjustments(ctx: ReportContext) -> str:
                           f"{pct(cap['share_control'], 2) if cap['share_control'] is not None else '–'}")
         if ps is not None:
             vr = ps["variance_reduction"]
-            cells[2] = _m(pct(vr) if vr is not None else "–")
+            cells[2] = _m(pct(round(vr, 3) + 0.0) if vr is not None else "–")  # + 0.0: never "-0.0%"
             cells[3] = _m(f"{number(ps['strata'], lang)}"
                           + (f' <span class="gl-small">({t("adjust.collapsed", lang).format(k=ps["strata_collapsed"], n=number(ps["users_collapsed"], lang))})</span>'
                              if ps["strata_collapsed"] else ""))
