@@ -575,18 +575,19 @@ def analyze_sufficient_statistics(
                             ledger=ledger, accounts=dict(accounts) if accounts else None)
 
 
-@lru_cache(maxsize=64)
-def _statistics_dump(st: StatisticsSpec) -> tuple[tuple[str, Any], ...]:
-    return tuple(st.model_dump(mode="json").items())
+_STATISTICS_DUMPS: dict[int, tuple[StatisticsSpec, tuple[tuple[str, Any], ...]]] = {}
 
 
 def _statistics_json(st: StatisticsSpec) -> dict[str, Any]:
-    """``st.model_dump(mode="json")``, computed once per (frozen, hashable) spec; lists copied."""
-    try:
-        items = _statistics_dump(st)
-    except TypeError:  # statistics.capping (a mapping) makes the spec unhashable: not cached
-        items = tuple(st.model_dump(mode="json").items())
-    return {k: list(v) if type(v) is list else v for k, v in items}
+    """``st.model_dump(mode="json")``, computed once per spec object (the spec is frozen; keyed by
+    identity, since ``statistics.capping`` is a mapping and makes it unhashable); lists copied."""
+    hit = _STATISTICS_DUMPS.get(id(st))
+    if hit is None or hit[0] is not st:
+        if len(_STATISTICS_DUMPS) >= 64:
+            _STATISTICS_DUMPS.clear()
+        hit = (st, tuple(st.model_dump(mode="json").items()))
+        _STATISTICS_DUMPS[id(st)] = hit  # holds st: its id is not reused while cached
+    return {k: list(v) if type(v) is list else v for k, v in hit[1]}
 
 
 def _with_srm_split(decision: Any, methods: dict[str, Any], weights: Mapping[str, float],
