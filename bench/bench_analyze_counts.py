@@ -1,6 +1,6 @@
 """Benchmark: ``guidelab analyze-counts`` on many (experiment, look) groups.
 
-    .venv/bin/python bench/bench_analyze_counts.py [--groups 100000] [--seed 1] [--sequential]
+    .venv/bin/python bench/bench_analyze_counts.py [--groups 100000] [--seed 1] [--sequential] [--block-path]
 
 Writes a deterministic counts table (two variants per group, a primary metric ``converted``
 and a guardrail ``dismissed``; seeded numpy) to a temporary Parquet file, then times the three
@@ -53,8 +53,11 @@ def main() -> None:
     ap.add_argument("--sequential", action="store_true")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--cli-path", action="store_true",
-                    help="also time analyse + JSON lines as `analyze-counts --jsonl` runs them (lines rendered "
-                         "where the groups are analysed, i.e. in the workers with --jobs)")
+                    help="also time the per-group path rendering JSON lines in the workers (what `analyze-counts "
+                         "--jsonl` ran before the block path)")
+    ap.add_argument("--block-path", action="store_true",
+                    help="also time the block path (guidelab.counts_bulk, what `analyze-counts --jsonl` runs) and "
+                         "check that it writes the same bytes as the per-group path")
     args = ap.parse_args()
     options = CountsOptions.build("a", ["converted"], ["dismissed"], {"dismissed": 0.01},
                                   statistics=StatisticsSpec(sequential=args.sequential, bayesian=False))
@@ -80,6 +83,19 @@ def main() -> None:
             t5 = time.perf_counter()
             cli_cpu = _cpu() - c4
             assert lines == out.tell(), "the CLI path wrote other lines"
+        if args.block_path:
+            import hashlib
+
+            from guidelab.counts_bulk import STATS, bulk_json_lines_parallel
+
+            c6 = _cpu()
+            t6 = time.perf_counter()
+            digest = hashlib.sha256()
+            for line in bulk_json_lines_parallel(table, options, args.jobs):
+                digest.update((line + "\n").encode())
+            t7 = time.perf_counter()
+            block_cpu = _cpu() - c6
+            same = digest.hexdigest() == hashlib.sha256(out.getvalue().encode()).hexdigest()
     verdicts: dict[str, int] = {}
     for _, _, r in results:
         verdicts[r.decision.verdict] = verdicts.get(r.decision.verdict, 0) + 1
@@ -94,6 +110,13 @@ def main() -> None:
         print(f"analyse + JSON lines as the CLI does: {t5 - t4:8.2f} s  ({table.n_groups / (t5 - t4):,.0f} groups/s); "
               f"CPU {cli_cpu:.2f} s in this process and its workers ({table.n_groups / cli_cpu:,.0f} groups per "
               f"CPU-second; load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    if args.block_path:
+        print(f"block path (analyze-counts --jsonl): {t7 - t6:8.2f} s  ({table.n_groups / (t7 - t6):,.0f} groups/s); "
+              f"CPU {block_cpu:.2f} s in this process and its workers; same bytes as the per-group path: {same}; "
+              f"groups by the block path in this process: {STATS['block']:,}, per group: {STATS['per_group']:,}; "
+              f"load average now {os.getloadavg()[0]:.1f}")
+        if not same:
+            raise SystemExit("the block path wrote other bytes")
     if args.jobs == 1:
         print(f"CPU time of read + analyse (this process): {c2 - c0:.2f} s ({table.n_groups / (c2 - c0):,.0f} groups "
               f"per CPU-second; load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")

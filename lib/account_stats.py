@@ -37,7 +37,10 @@ _USERS_WITH_ACCOUNT = "(SELECT e.*, a.unit_id AS _gl_account FROM exp_users e JO
 
 @dataclass(frozen=True)
 class AccountRatioStats(RatioStats):
-    """:class:`RatioStats` whose units are accounts (``n`` = accounts, sums = per-account totals)."""
+    """:class:`RatioStats` whose units are accounts (``n`` = accounts, sums = per-account totals);
+    ``n_users``: the users behind them (what the report counts; the variance uses accounts)."""
+
+    n_users: int = 0
 
 
 def account_sums_sql(eligible: str, value: str, source: str = _USERS_WITH_ACCOUNT, variant: str = "variant",
@@ -71,16 +74,17 @@ def cluster_stats_rows(rows: list[tuple]) -> dict[str, ClusterStats]:
 
 def account_ratio_sql(eligible: str, numerator: str, denominator: str) -> str:
     """SQL: per variant, the :class:`RatioStats` sums with ACCOUNTS as units: accounts, Σx_k, Σy_k,
-    Σx_k², Σy_k², Σx_k·y_k of the per-account totals x_k (numerator) and y_k (denominator)."""
+    Σx_k², Σy_k², Σx_k·y_k of the per-account totals x_k (numerator) and y_k (denominator), and
+    the users behind them."""
     x = f"coalesce(CAST({numerator} AS DOUBLE), 0.0)"
     y = f"coalesce(CAST({denominator} AS DOUBLE), 0.0)"
     return f"""
         WITH acc AS (
-            SELECT variant, _gl_account, sum({x}) AS x, sum({y}) AS y
+            SELECT variant, _gl_account, sum({x}) AS x, sum({y}) AS y, count(*) AS users
             FROM {_USERS_WITH_ACCOUNT} u
             WHERE {eligible}
             GROUP BY variant, _gl_account)
-        SELECT variant, count(*), sum(x), sum(y), sum(x * x), sum(y * y), sum(x * y)
+        SELECT variant, count(*), sum(x), sum(y), sum(x * x), sum(y * y), sum(x * y), sum(users)
         FROM acc GROUP BY variant ORDER BY variant"""
 
 
@@ -114,10 +118,10 @@ def with_account_statistics(ed: Any, spec: ExperimentSpec, counts: ExperimentCou
         out = {k: _empty(mdef.kind) for k in keys}
         if mdef.kind == "ratio":
             eligible, x, y = ratio_sql(mdef, spec)
-            for v, k, sx, sy, sx2, sy2, sxy in con.execute(account_ratio_sql(eligible, x, y)).fetchall():
+            for v, k, sx, sy, sx2, sy2, sxy, users in con.execute(account_ratio_sql(eligible, x, y)).fetchall():
                 if v in out:
                     out[v] = AccountRatioStats(int(k), float(sx or 0), float(sy or 0), float(sx2 or 0),
-                                               float(sy2 or 0), float(sxy or 0))
+                                               float(sy2 or 0), float(sxy or 0), n_users=int(users or 0))
         else:
             eligible, value = metric_counts_sql(mdef, spec)
             found = cluster_stats_rows(con.execute(account_sums_sql(eligible, value)).fetchall())

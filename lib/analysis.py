@@ -32,6 +32,7 @@ from .stats.cuped import compare_cuped
 from .stats.means import compare_means
 from .stats.multiplicity import adjust
 from .stats.notes import NOTES_JSON, Note, NoteCode, Noted
+from .stats.poststrat import compare_poststratified
 from .stats.power import users_needed
 from .stats.proportions import compare_proportions
 from .stats.ratio import compare_ratios
@@ -87,12 +88,24 @@ def sequential_view(cmp: BaseComparison, alpha: float, tuning: float) -> Sequent
                           absolute.notes)
 
 
+POSTSTRAT_METHOD = "post-stratification (Miratrix, Sekhon & Yu 2013), normal interval"
 PROPORTION_METHOD = "miettinen-nurminen score (difference, relative lift); fisher exact below expected count 10"
 
 
 CLUSTER_METHOD = ("delta method on per-account sums, small-sample factor under a random-effects working model "
                   "(Deng et al. 2018; Bell & McCaffrey 2002); Fieller interval for the relative lift")
 ACCOUNT_RATIO_METHOD = "delta method with covariance, accounts as units (Deng et al. 2018)"
+
+
+def _by_account(cmp: Any, t: Any, c: Any) -> Any:
+    """The ratio comparison on per-account totals, counting users in ``n`` and accounts apart."""
+    from dataclasses import fields
+
+    from .stats.ratio import AccountRatioComparison
+
+    values = {f.name: getattr(cmp, f.name) for f in fields(cmp)}
+    values.update(n=t.n_users, n_control=c.n_users, n_accounts=t.n, n_accounts_control=c.n)
+    return AccountRatioComparison(**values)
 
 
 def _compare(kind: str, t: Any, c: Any, alpha: float) -> tuple[MetricComparison, str]:
@@ -102,13 +115,18 @@ def _compare(kind: str, t: Any, c: Any, alpha: float) -> tuple[MetricComparison,
     if isinstance(t, ClusterStats):  # randomised by account: every proportion and mean
         return compare_clustered(t, c, alpha=alpha), CLUSTER_METHOD
     if isinstance(t, AccountRatioStats):
-        return compare_ratios(t, c, alpha=alpha), ACCOUNT_RATIO_METHOD
+        return _by_account(compare_ratios(t, c, alpha=alpha), t, c), ACCOUNT_RATIO_METHOD
     if kind == "proportion":
         return compare_proportions(t.successes, t.n, c.successes, c.n, alpha=alpha), PROPORTION_METHOD
     if kind == "mean":
         return compare_means(t, c, alpha=alpha), "welch-t (difference), delta-method log-ratio (relative lift)"
     if kind == "ratio":
         return compare_ratios(t, c, alpha=alpha), "delta method with covariance (Deng et al. 2018)"
+    if kind == "quantile":  # per-arm order statistics (guidelab.stats.quantiles)
+        from .stats.quantiles import METHOD as QUANTILE_METHOD
+        from .stats.quantiles import compare_quantiles
+
+        return compare_quantiles(t, c, alpha=alpha), QUANTILE_METHOD
     raise ValueError(f"unknown metric kind {kind!r}")
 
 
@@ -118,7 +136,9 @@ MetricInput = tuple[str, str, bool, bool, Mapping[str, Any]]
 def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float,
                 statistics: StatisticsSpec | None = None, kinds: Mapping[str, str] | None = None,
                 covariates: Mapping[str, Mapping[str, Any] | None] | None = None,
-                comparisons: Mapping[tuple[str, str], Any] | None = None) -> list[MetricResult]:
+                comparisons: Mapping[tuple[str, str], Any] | None = None,
+                strata: Mapping[str, Mapping[str, Mapping[str, Any]] | None] | None = None,
+                cappings: Mapping[str, Any] | None = None) -> list[MetricResult]:
     """Compare every treatment arm with the control on every metric, with the spec's methods.
 
     ``comparisons``: (metric, variant) -> the :func:`compare_proportions` result of that arm
@@ -130,6 +150,12 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
     arms and metrics another (Holm or Benjamini-Hochberg); guardrails are not adjusted (a harm
     signal must not be diluted). Sequential intervals use alpha split evenly over the family
     (Bonferroni), the always-valid analogue of that correction.
+
+    ``strata``: metric -> variant -> stratum -> CovariateStats when ``statistics.adjust_for`` is
+    set: proportion and mean metrics are then post-stratified (with CUPED within strata when
+    ``cuped`` is on; :func:`guidelab.stats.poststrat.compare_poststratified`). ``cappings``:
+    metric -> :class:`guidelab.adjustments.CappingSummary` of a capped metric (its statistics are
+    already of the capped values), carried to the result.
     """
     st = statistics or StatisticsSpec()
     rows: list[tuple[Any, ...]] = []  # per arm and metric, before the families are adjusted
@@ -143,7 +169,12 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
             known = comparisons.get((name, variant)) if comparisons is not None and kind == "proportion" else None
             cmp, method = (known, PROPORTION_METHOD) if known is not None else _compare(kind, t, c, alpha)
             unadjusted = None
-            if st.cuped and cov is not None and kind in ("proportion", "mean") and cov.get(variant) is not None:
+            cells = (strata or {}).get(name)
+            if st.adjust_for and cells and kind in ("proportion", "mean") and variant in cells and control in cells:
+                unadjusted = cmp
+                cmp = compare_poststratified(cells[variant], cells[control], alpha=alpha, covariate=st.cuped)
+                method = POSTSTRAT_METHOD + (" with cuped within strata (Deng et al. 2013)" if st.cuped else "")
+            elif st.cuped and cov is not None and kind in ("proportion", "mean") and cov.get(variant) is not None:
                 unadjusted = cmp
                 cmp = compare_cuped(cov[variant], cov[control], alpha=alpha)
                 method = "cuped regression adjustment (Deng et al. 2013), normal interval"
@@ -158,18 +189,21 @@ def compare_all(metric_counts: Sequence[MetricInput], control: str, alpha: float
                     # A lift relative to a rate of 0 has no scale: the prior alone sets its bounds.
                     bayes = replace(bayes, credible_interval=None,
                                     notes=(Note(NoteCode.CONTROL_NO_SUCCESSES),))
-            rows.append((name, role, variant, higher, randomised, cmp, kind, method, unadjusted, bayes))
+            rows.append((name, role, variant, higher, randomised, cmp, kind, method, unadjusted, bayes,
+                         (cappings or {}).get(name)))
     out: list[MetricResult] = []
     for family_role in ("primary", "secondary", "guardrail"):
         family = [r for r in rows if r[1] == family_role]
         raw = [r[5].p_value for r in family]
         adjusted = raw if family_role == "guardrail" else adjust(raw, st.correction)
         k = max(1, len(family)) if family_role != "guardrail" else 1
-        for (name, role, variant, higher, randomised, cmp, kind, method, unadjusted, bayes), p in zip(family, adjusted):
+        for (name, role, variant, higher, randomised, cmp, kind, method, unadjusted, bayes, capping), p in \
+                zip(family, adjusted):
             seq = sequential_view(cmp, alpha / k, st.sequential_tuning) if st.sequential else None
             significant = seq.can_stop if seq is not None else (p is not None and p < alpha)
             out.append(MetricResult(name, role, variant, control, higher, randomised, cmp, p, kind,
-                                    method + ("; sequential" if seq else ""), unadjusted, seq, bayes, significant))
+                                    method + ("; sequential" if seq else ""), unadjusted, seq, bayes, significant,
+                                    capping))
     return out
 
 
@@ -203,13 +237,18 @@ class MetricStatistics:
     maturation_days: int = 0
     guide_only: bool = False
     family: str = ""
+    capping: Any = None  # guidelab.adjustments.CappingSummary: the metric was capped (statistics.capping)
+    strata: Mapping[str, Mapping[str, Any]] | None = None  # variant -> stratum -> CovariateStats (adjust_for)
 
     @classmethod
     def from_counts(cls, m: Any) -> "MetricStatistics":
         """From a :class:`guidelab.metrics.MetricCounts` (the spec path)."""
         d = m.metric
-        return cls(d.name, m.role, m.by_variant, d.higher_is_better, d.kind, d.randomised, m.covariate,
-                   d.maturation_days, d.guide_only, d.family)
+        randomised = d.randomised
+        if d.may_be_unreached and any(getattr(s, "censoring", None) == "reachers" for s in m.by_variant.values()):
+            randomised = False  # a quantile among the users who reached the event: conditioned on reaching it
+        return cls(d.name, m.role, m.by_variant, d.higher_is_better, d.kind, randomised, m.covariate,
+                   d.maturation_days, d.guide_only, d.family, getattr(m, "capping", None), getattr(m, "strata", None))
 
 
 def _z_one_sided(alpha: float) -> float:
@@ -482,7 +521,9 @@ def analyze_sufficient_statistics(
     metric_counts = [(m.name, m.role, m.higher_is_better, m.randomised, m.by_variant) for m in metrics]
     kinds = {m.name: m.kind for m in metrics}
     covariates = {m.name: m.covariate for m in metrics}
-    rows = compare_all(metric_counts, control, alpha, st, kinds, covariates, comparisons)
+    rows = compare_all(metric_counts, control, alpha, st, kinds, covariates, comparisons,
+                       strata={m.name: m.strata for m in metrics if m.strata is not None},
+                       cappings={m.name: m.capping for m in metrics if m.capping is not None})
     srm = srm_test(dict(accounts) if accounts else dict(assigned), weights)
     primary_metric = next(m for m in metrics if m.role == "primary")
     primary = [r for r in rows if r.role == "primary"]
@@ -534,14 +575,19 @@ def analyze_sufficient_statistics(
                             ledger=ledger, accounts=dict(accounts) if accounts else None)
 
 
-@lru_cache(maxsize=64)
-def _statistics_dump(st: StatisticsSpec) -> tuple[tuple[str, Any], ...]:
-    return tuple(st.model_dump(mode="json").items())
+_STATISTICS_DUMPS: dict[int, tuple[StatisticsSpec, tuple[tuple[str, Any], ...]]] = {}
 
 
 def _statistics_json(st: StatisticsSpec) -> dict[str, Any]:
-    """``st.model_dump(mode="json")``, computed once per (frozen, hashable) spec; lists copied."""
-    return {k: list(v) if type(v) is list else v for k, v in _statistics_dump(st)}
+    """``st.model_dump(mode="json")``, computed once per spec object (the spec is frozen; keyed by
+    identity, since ``statistics.capping`` is a mapping and makes it unhashable); lists copied."""
+    hit = _STATISTICS_DUMPS.get(id(st))
+    if hit is None or hit[0] is not st:
+        if len(_STATISTICS_DUMPS) >= 64:
+            _STATISTICS_DUMPS.clear()
+        hit = (st, tuple(st.model_dump(mode="json").items()))
+        _STATISTICS_DUMPS[id(st)] = hit  # holds st: its id is not reused while cached
+    return {k: list(v) if type(v) is list else v for k, v in hit[1]}
 
 
 def _with_srm_split(decision: Any, methods: dict[str, Any], weights: Mapping[str, float],

@@ -12,6 +12,8 @@ the file, the column, a row or group and what was expected); the numbers then le
 numpy arrays and each group goes through the one pure analysis of sufficient statistics
 (:func:`analyze_sufficient_counts`), the same function ``guidelab analyze`` uses for a
 one-row-per-user table, so both commands give the same verdict on the same counts.
+``analyze-counts --jsonl`` writes the same lines for blocks of groups at once
+(:mod:`guidelab.counts_bulk`, byte for byte the lines of :func:`group_json_line`).
 """
 from __future__ import annotations
 
@@ -32,7 +34,8 @@ from .serialize import raw_default
 from .values import sql_identifier, sql_literal
 
 __all__ = ["CountsOptions", "CountsTable", "MetricRole", "analyze_counts_file", "analyze_counts_table",
-           "analyze_sufficient_counts", "group_record", "parse_guardrail", "read_counts_table"]
+           "analyze_sufficient_counts", "group_record", "parse_guardrail", "read_counts_for",
+           "read_counts_table"]
 
 MAX_VALUE_CHARS = 200  # an offending value is quoted up to this many characters
 RESERVED = ("experiment", "look", "variant", "users")
@@ -469,13 +472,19 @@ def analyze_counts_parallel(table: CountsTable, options: CountsOptions, jobs: in
 def analyze_counts_file(path: str | Path, options: CountsOptions, jobs: int = 1,
                         transform: Callable[..., Any] | None = None) -> Iterator[Any]:
     """Read, validate, then analyse every (experiment, look) group of a counts table."""
+    return analyze_counts_parallel(read_counts_for(path, options), options, jobs, transform=transform)
+
+
+def read_counts_for(path: str | Path, options: CountsOptions) -> CountsTable:
+    """:func:`read_counts_table` with the options' metrics and control; every variant needs a share
+    of ``options.weights`` when weights are given."""
     table = read_counts_table(path, [m.name for m in options.metrics], options.control)
     if options.weights is not None:
         missing = sorted(set(table.variant.tolist()) - set(options.weights))
         if missing:
             raise GuidelabError(f"--weights: no share for variant(s) {_short(', '.join(missing))} found in "
                                 f"{table.path}; give every variant a share, e.g. a=0.2,b=0.8")
-    return analyze_counts_parallel(table, options, jobs, transform=transform)
+    return table
 
 
 def group_record(experiment: str | None, look: str | None, result: ExperimentResult,

@@ -46,6 +46,7 @@ KIND_MARGIN_DEFAULTS: dict[str, tuple[float, str]] = {
     "proportion": (0.01, "absolute"),      # any rate used as a guardrail (retention, goal, ...)
     "mean": (0.02, "relative"),            # sessions / active days per user: 2% of the control's mean
     "ratio": (0.02, "relative"),
+    "quantile": (0.05, "relative"),        # a percentile of a time or count: 5% of the control's quantile
 }
 
 

@@ -106,6 +106,45 @@ class MetricsSpec(_Model):
         return v
 
 
+# --- capping and post-stratification (issue 15; docs/statistics.md) ------------------------------
+ATTRIBUTE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+MAX_ADJUST_FOR = 4
+
+
+class CappingSpec(_Model):
+    """Capping (winsorisation) of one mean metric: each user's value above the cap counts as the
+    cap. ``quantile``: the cap is that quantile of the metric over every analysed user, all arms
+    pooled (0.99: the 1% heaviest users are capped); ``value``: a fixed cap in the metric's unit.
+    Exactly one of the two."""
+
+    quantile: float | None = Field(None, gt=0.5, lt=1, description="cap at this quantile of all analysed users "
+                                   "(arms pooled), e.g. 0.99")
+    value: float | None = Field(None, gt=0, description="cap at this value of the metric, e.g. 50 sessions")
+
+    @model_validator(mode="after")
+    def _one(self) -> "CappingSpec":
+        if (self.quantile is None) == (self.value is None):
+            raise ValueError("give exactly one of quantile (e.g. 0.99) and value (e.g. 50)")
+        return self
+
+    @property
+    def rule(self) -> str:
+        return f"quantile {self.quantile:g}" if self.quantile is not None else f"value {self.value:g}"
+
+
+def _check_adjust_for(v: list[str]) -> list[str]:
+    for name in v:
+        if not ATTRIBUTE_PATTERN.match(name):
+            raise ValueError(f"{clip(name)} is not a column name: expected letters, digits and underscores "
+                             "(a column of the users table, or new_user)")
+    if len(set(v)) != len(v):
+        raise ValueError("an attribute is listed twice")
+    if len(v) > MAX_ADJUST_FOR:
+        raise ValueError(f"at most {MAX_ADJUST_FOR} attributes: their cells multiply (small cells are pooled)")
+    return v
+# --- end of capping and post-stratification ---------------------------------------------------
+
+
 class StatisticsSpec(_Model):
     """Which statistical methods the analysis uses; see ``docs/statistics.md``.
 
@@ -115,6 +154,8 @@ class StatisticsSpec(_Model):
     (chance to beat control, expected loss). ``cuped``: regression adjustment with the
     pre-assignment active days in the ``cuped_lookback_days`` before assignment.
     ``correction``: Holm (family-wise error) or Benjamini-Hochberg (false discovery rate).
+    ``quantile_never_reached``: how a quantile metric of a time to an event counts the users who
+    never reached it (``censored`` or ``reachers``; docs/statistics.md).
     """
 
     correction: Literal["holm", "bh", "none"] = "holm"
@@ -124,6 +165,24 @@ class StatisticsSpec(_Model):
     prior: tuple[float, float] = (1.0, 1.0)
     cuped: Bool = False
     cuped_lookback_days: int = Field(14, ge=1, le=365)
+    # capping and post-stratification (issue 15): see CappingSpec and docs/statistics.md
+    capping: dict[str, CappingSpec] = Field(
+        default_factory=dict, description="mean metrics to cap (winsorise), by name: {quantile: 0.99} or {value: 50}")
+    adjust_for: list[str] = Field(
+        default_factory=list, description="attributes known at assignment (users-table columns, or new_user) to "
+        "post-stratify proportion and mean metrics on, e.g. [plan, platform]; combines with cuped")
+
+    @field_validator("adjust_for")
+    @classmethod
+    def _adjust_for(cls, v: list[str]) -> list[str]:
+        return _check_adjust_for(v)
+
+    # quantile metrics (<base>_p<NN>, docs/metrics.md): users who never reached the event
+    quantile_never_reached: Literal["censored", "reachers"] = Field(
+        "censored", description="quantile metrics of a time to an event (days_to_goal_d<N>_p<NN>): users who never "
+        "reached the event within the window count as later than any value (censored: the quantile is reported "
+        "only when more than p of the users reached it) or are left out (reachers: the quantile among those who "
+        "reached it, conditioned on reaching it, so descriptive)")
 
     @field_validator("prior")
     @classmethod
@@ -373,6 +432,8 @@ class ExperimentSpec(_Model):
         if any(m < 0 for m in self.guardrail_margins.values()):
             raise ValueError("guardrail_margins: margins are tolerated harm, expected values >= 0")
         self._check_guide_only_metrics(keys)
+        self._check_capping_and_strata()
+        self._check_quantile_metrics()
         if len(set(self.segments)) != len(self.segments):
             raise ValueError("segments: a segment is listed twice")
         if self.simulation is not None:
@@ -413,6 +474,45 @@ class ExperimentSpec(_Model):
             if name in self.guardrail_margins and m.guide_only:
                 raise ValueError(f"guardrail_margins: {name!r} is judged against its ceiling (the control "
                                  f"{control!r} shows no guide); give guardrail_ceilings only")
+
+    def _check_capping_and_strata(self) -> None:
+        """``statistics.capping`` names mean metrics of the catalogue (applied to those among the
+        spec's metrics, so a metric swapped out keeps its rule harmlessly); capping and
+        ``adjust_for`` are user-level, so they need ``unit: user``."""
+        st = self.statistics
+        for name in st.capping:
+            try:
+                kind = parse_metric(name).kind
+            except ValueError as exc:
+                raise ValueError(f"statistics.capping: {exc}") from None
+            if kind != "mean":
+                raise ValueError(f"statistics.capping: {name!r} is a {kind}: only mean metrics (per-user counts "
+                                 "and amounts) can be capped")
+        if self.clustered and (st.capping or st.adjust_for):
+            field = "capping" if st.capping else "adjust_for"
+            raise ValueError(f"statistics.{field}: not available when whole accounts are randomised (unit: "
+                             f"{self.unit}); the adjustment is per user")
+
+    def _check_quantile_metrics(self) -> None:
+        """Quantile metrics (``<base>_p<NN>``) compare users: secondary or guardrail metrics of a spec
+        that randomises users (the rank interval assumes independent users; the plan has no sample
+        size for a quantile)."""
+        if parse_metric(self.metrics.primary).kind == "quantile":
+            raise ValueError(f"metrics.primary: {self.metrics.primary!r} is a quantile metric; a quantile can be a "
+                             "secondary metric or a guardrail (the plan has no sample size for a quantile yet): "
+                             "choose a rate or a mean as the primary metric")
+        quantiles = [m for m in [*self.metrics.secondary, *self.metrics.guardrails] if parse_metric(m).kind == "quantile"]
+        if quantiles and self.clustered:
+            raise ValueError(f"metrics: {', '.join(quantiles)} are quantile metrics, whose intervals assume "
+                             f"independent users, and this spec randomises by {self.unit}: remove them or "
+                             "randomise users")
+
+    def notices(self) -> list[str]:
+        """What ``guidelab validate`` points out without refusing the spec: a capping rule for a
+        metric the spec does not use (a typo of the intended metric, or a metric swapped out)."""
+        used = {self.metrics.primary, *self.metrics.secondary, *self.metrics.guardrails}
+        return [f"statistics.capping: {name} is not among this spec's metrics, so its cap is not used"
+                for name in self.statistics.capping if name not in used]
 
     # --- derived views -------------------------------------------------------------
     @property

@@ -31,7 +31,7 @@ class ProportionCounts:
 class MetricCounts:
     """Per-variant sufficient statistics of one metric.
 
-    ``by_variant`` holds ProportionCounts, MeanStats or RatioStats by the metric's kind;
+    ``by_variant`` holds ProportionCounts, MeanStats, RatioStats or QuantileStats by the metric's kind;
     ``covariate`` holds CovariateStats (outcome and pre-period covariate) when CUPED is on.
     """
 
@@ -39,6 +39,8 @@ class MetricCounts:
     role: str  # primary | secondary | guardrail
     by_variant: dict[str, Any]
     covariate: dict[str, Any] | None = None
+    capping: Any = None   # adjustments.CappingSummary when statistics.capping caps this metric
+    strata: dict[str, dict[str, Any]] | None = None  # variant -> stratum -> CovariateStats (statistics.adjust_for)
 
 
 @dataclass(frozen=True)
@@ -132,12 +134,16 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
                            f"AS {c.name}" for c in extra.values())
     flags = ",\n".join(f"bool_or(g.{e}) AS {e}" for e in GUIDE_EVENTS)
     has_step = "step" in _cols(ed, "guide_events")
-    # a registry column over single guide events (none today): its own pass over them
+    # a registry column over single guide events (hours_to_complete): its own pass over them, with
+    # each event's seconds since the assignment (secs) and day since the local assignment day (day)
     gx = f"""gx AS (
             SELECT uk{guide_cols} FROM (
-                SELECT _gl_uk AS uk, {event_map_sql(spec, "event")} AS ev,
-                       {"coalesce(TRY_CAST(step AS INTEGER), 1)" if has_step else "1"} AS step
-                FROM ledger_guide_events WHERE _gl_reason IS NULL AND _gl_own) g
+                SELECT e._gl_uk AS uk, {event_map_sql(spec, "e.event")} AS ev,
+                       {"coalesce(TRY_CAST(e.step AS INTEGER), 1)" if has_step else "1"} AS step,
+                       epoch(e.timestamp) - epoch(ga.assigned_at) AS secs,
+                       datediff('day', ga.assigned_day, e._gl_day) AS day
+                FROM ledger_guide_events e JOIN exp_assigned ga ON ga.uk = e._gl_uk
+                WHERE e._gl_reason IS NULL AND e._gl_own) g
             GROUP BY uk
         ), """ if guide_cols else ""
     con.execute(f"""
@@ -219,13 +225,19 @@ def _centred(values: list[Any], n: int, sum_a: Any, sum_b: Any, sum_aa: Any, sum
     return tuple(max(float(v), 0.0) if i < 2 else float(v) for i, v in enumerate(values))  # type: ignore[return-value]
 
 
-def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """Run one metric's SQL: sufficient statistics per variant (and covariate sums for CUPED)."""
+def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool,
+               value: str | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Run one metric's SQL: sufficient statistics per variant (and covariate sums for CUPED).
+    ``value``: the per-user value to use instead of the registry's (the capped value)."""
     from .stats.cuped import CovariateStats
     from .stats.means import MeanStats
     from .stats.ratio import RatioStats
 
     keys = spec.variant_keys
+    if mdef.kind == "quantile":  # order statistics per arm (guidelab.quantile_metrics)
+        from .quantile_metrics import quantile_arm_stats
+
+        return dict(quantile_arm_stats(con, spec, mdef)), None
     if mdef.kind == "ratio":
         eligible, x, y = ratio_sql(mdef, spec)
         rows = con.execute(
@@ -239,6 +251,7 @@ def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool) -> tuple
                                 *_centred(centred, int(n), sx, sy, sx2, sy2, sxy))
         return out, None
     eligible, yv = metric_counts_sql(mdef, spec)
+    yv = f"({value})" if value is not None else yv
     rows = con.execute(
         f"SELECT variant, count(*), sum({yv}), sum({yv}*{yv}), sum(pre_active_days), "
         f"sum(pre_active_days*pre_active_days), sum({yv}*pre_active_days), "
@@ -260,6 +273,21 @@ def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool) -> tuple
     return out, cov
 
 
+def _capping(con: Any, spec: ExperimentSpec, mdef: MetricDef) -> tuple[Any, str | None]:
+    """(CappingSummary, the capped per-user value SQL) of a metric ``statistics.capping`` caps, else (None, None)."""
+    rule = spec.statistics.capping.get(mdef.name)
+    if rule is None:
+        return None, None
+    from .adjustments import CappingSummary, cap_of, capped_counts, capped_sql
+
+    eligible, raw = metric_counts_sql(mdef, spec)
+    cap = cap_of(con, rule, eligible, raw)
+    users, above = capped_counts(con, eligible, raw, cap, spec.variant_keys)
+    level = float(rule.quantile if rule.quantile is not None else rule.value)  # type: ignore[arg-type]
+    summary = CappingSummary("quantile" if rule.quantile is not None else "value", level, cap, users, above)
+    return summary, capped_sql(raw, cap)
+
+
 def compute_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date | None = None,
                    today: dt.date | None = None) -> ExperimentCounts:
     """Run every metric of the spec and return per-variant sufficient statistics, data checks and
@@ -269,6 +297,10 @@ def compute_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date | None = 
     from .ledger import ledger_checks, row_ledger
 
     segment_checks = require_segments(ed, spec)  # a segment column missing from users: an error before anything
+    if spec.statistics.adjust_for:  # a column missing from users: an error; no users table: a warning
+        from .adjustments import require_adjust_for
+
+        segment_checks = segment_checks + require_adjust_for(ed, spec)
     as_of = as_of or default_as_of(ed, spec, today)
     checks = build_user_table(ed, spec, as_of, today) + segment_checks
     ledger = row_ledger(ed)
@@ -281,8 +313,15 @@ def compute_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date | None = 
         "SELECT assigned_day, variant, count(*) FROM exp_users GROUP BY ALL ORDER BY 1, 2").fetchall()]
     metrics = []
     for mdef, role in spec.metric_defs():
-        by_variant, cov = _arm_stats(con, spec, mdef, spec.statistics.cuped and mdef.kind != "ratio")
-        metrics.append(MetricCounts(mdef, role, by_variant, cov))
+        capping, value = _capping(con, spec, mdef)
+        by_variant, cov = _arm_stats(con, spec, mdef, spec.statistics.cuped and mdef.kind != "ratio", value)
+        strata = None
+        if spec.statistics.adjust_for and mdef.kind != "ratio" and ed.has("users"):
+            from .adjustments import strata_stats
+
+            eligible, raw = metric_counts_sql(mdef, spec)
+            strata = strata_stats(con, spec, eligible, f"({value})" if value is not None else raw)
+        metrics.append(MetricCounts(mdef, role, by_variant, cov, capping, strata))
     first_day = min((d for d, _, _ in daily), default=None)
     if first_day is not None and first_day < spec.start:
         checks.append(DataCheck.of("before_start", False, "warn", first=first_day, start=spec.start))

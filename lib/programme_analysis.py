@@ -45,7 +45,7 @@ from .events import EventData, open_event_data
 from .experiment import ExperimentSpec
 from .programme import HOLDOUT_ARM, PROGRAMME_ARM, ProgrammeSpec, in_holdout_batch
 from .serialize import Interval, ResultModel
-from .stats.interaction import InteractionTest, interaction_test
+from .stats.interaction import InteractionTest, interaction_test, interaction_test_means
 from .stats.multiplicity import holm
 from .stats.proportions import ProportionComparison, compare_proportions
 from .values import sql_literal
@@ -102,7 +102,7 @@ class PairInteraction(ResultModel):
     experiment_a: str
     experiment_b: str
     metric: str
-    status: str                    # ok | not_a_proportion | no_shared_users | not_enough_data
+    status: str                    # ok | ratio_metric | no_shared_users | not_enough_data | zero_variance
     test: InteractionTest | None
     p_adjusted: float | None
     flagged: bool
@@ -238,18 +238,21 @@ def overlapping_pairs(specs: list[ExperimentSpec], as_of: dt.date | None = None)
     return out
 
 
-def _cells(ed: EventData, a: ExperimentSpec, b: ExperimentSpec) -> tuple[str, list[str], list[str], list, list]:
-    """A's primary per (A arm, B arm) over the users in both: (status, arms_a, arms_b, successes, users)."""
+def _cells(ed: EventData, a: ExperimentSpec, b: ExperimentSpec) -> tuple[str, list[str], list[str], dict[str, list]]:
+    """A's primary per (A arm, B arm) over the users in both: (status, arms_a, arms_b, tables).
+
+    ``tables``: ``users`` and, for a proportion, ``successes``; for a mean ``sums`` and
+    ``sums_of_squares`` (row i = A's arm i, column j = B's arm j)."""
     from .errors import DataError
     from .metrics import build_user_table, default_as_of, metric_counts_sql
 
     mdef = parse_metric(a.metrics.primary)
-    if mdef.kind != "proportion":
-        return "not_a_proportion", [], [], [], []
+    if mdef.kind not in ("proportion", "mean"):
+        return "ratio_metric", [], [], {}
     try:
         build_user_table(ed, a, default_as_of(ed, a))
     except DataError:
-        return "no_shared_users", [], [], [], []
+        return "no_shared_users", [], [], {}
     eligible, yv = metric_counts_sql(mdef, a)
     b_arms = ", ".join(map(sql_literal, b.variant_keys))
     rows = ed.con.execute(f"""
@@ -257,18 +260,22 @@ def _cells(ed: EventData, a: ExperimentSpec, b: ExperimentSpec) -> tuple[str, li
             SELECT user_id, min(variant) AS b_variant FROM assignments
             WHERE experiment = $b AND variant IN ({b_arms}) GROUP BY user_id HAVING count(DISTINCT variant) = 1
         )
-        SELECT u.variant, b.b_variant, count(*), sum({yv})
+        SELECT u.variant, b.b_variant, count(*), sum({yv}), sum(CAST({yv} AS DOUBLE) * ({yv}))
         FROM exp_users u JOIN b USING (user_id) WHERE {eligible} GROUP BY ALL""", {"b": b.id}).fetchall()
     if not rows:
-        return "no_shared_users", [], [], [], []
+        return "no_shared_users", [], [], {}
     arms_a = [a.control_key] + a.treatment_keys
     arms_b = [b.control_key] + b.treatment_keys
-    n = [[0] * len(arms_b) for _ in arms_a]
-    x = [[0] * len(arms_b) for _ in arms_a]
-    for va, vb, cnt, succ in rows:
+    names = ("users", "successes") if mdef.kind == "proportion" else ("users", "sums", "sums_of_squares")
+    tables: dict[str, list] = {k: [[0] * len(arms_b) for _ in arms_a] for k in names}
+    for va, vb, cnt, total, squares in rows:
         i, j = arms_a.index(va), arms_b.index(vb)
-        n[i][j], x[i][j] = int(cnt), int(succ or 0)
-    return "ok", arms_a, arms_b, x, n
+        tables["users"][i][j] = int(cnt)
+        if mdef.kind == "proportion":
+            tables["successes"][i][j] = int(total or 0)
+        else:
+            tables["sums"][i][j], tables["sums_of_squares"][i][j] = float(total or 0), float(squares or 0)
+    return "ok", arms_a, arms_b, tables
 
 
 def interaction_checks(ed: EventData, specs: list[ExperimentSpec], alpha: float = 0.05,
@@ -277,8 +284,12 @@ def interaction_checks(ed: EventData, specs: list[ExperimentSpec], alpha: float 
     tests: list[tuple[ExperimentSpec, ExperimentSpec, str, InteractionTest | None]] = []
     for a, b in overlapping_pairs(specs, as_of):
         for first, second in ((a, b), (b, a)):
-            status, arms_a, arms_b, x, n = _cells(ed, first, second)
-            test = interaction_test(x, n, arms_a, arms_b, alpha) if status == "ok" else None
+            status, arms_a, arms_b, t = _cells(ed, first, second)
+            test = None
+            if status == "ok" and "successes" in t:
+                test = interaction_test(t["successes"], t["users"], arms_a, arms_b, alpha)
+            elif status == "ok":
+                test = interaction_test_means(t["sums"], t["sums_of_squares"], t["users"], arms_a, arms_b, alpha)
             if test is not None and test.status != "ok":
                 status = test.status
             tests.append((first, second, status, test))

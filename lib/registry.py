@@ -42,13 +42,19 @@ rows of a per-user reduction:
   the rows left out: on those rows every one of these columns is NULL, which aggregates skip (so
   an aggregate must also ignore NULL rows: no ``count(*)``, no ``coalesce`` of ``day``);
 * ``guide_events``: one row per event of the experiment's own guides, columns ``ev`` (guidelab's
-  event name) and ``step``.
+  event name), ``step``, ``secs`` (seconds since the assignment instant) and ``day`` (days since
+  the local assignment day).
+
+Quantile metrics ``<base>_p<NN>`` (kind ``quantile``): the p-quantile of the per-user value of an
+entry of kind ``quantile`` (a time to an event some users never reach: its :class:`PerUserSQL`
+gives ``reached``) or of a mean entry with ``quantiles=True``; see :func:`parse_metric` and
+``docs/metrics.md``.
 """
 from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, Iterator, Literal, Mapping
 
 from .daybits import distinct_days_aggregate
@@ -78,7 +84,7 @@ __all__ = [
     "window_days",
 ]
 
-Kind = Literal["proportion", "mean", "ratio"]
+Kind = Literal["proportion", "mean", "ratio", "quantile"]
 Source = Literal["activity", "guide_events"]
 
 GUIDE_EVENTS = ("shown", "opened", "clicked", "dismissed", "completed", "opted_out", "answered")
@@ -120,12 +126,16 @@ class UserColumn:
 class PerUserSQL:
     """A metric as SQL over ``exp_users``: the users counted (``eligible``, a condition) and the
     per-user ``value`` (0/1 for a proportion, a number for a mean), or for a ratio the per-user
-    ``numerator`` and ``denominator`` (summed per arm; delta method)."""
+    ``numerator`` and ``denominator`` (summed per arm; delta method). A quantile metric gives its
+    per-user ``value`` and ``reached``, the condition under which a user has one (None: every
+    eligible user has a value; a user who never reached the event is censored or left out, as the
+    spec's ``statistics.quantile_never_reached`` says)."""
 
     eligible: str
     value: str | None = None
     numerator: str | None = None
     denominator: str | None = None
+    reached: str | None = None  # a quantile metric: the condition for having a value (None: every eligible user)
 
 
 def _no_columns(m: "MetricDef") -> tuple[UserColumn, ...]:
@@ -180,12 +190,17 @@ class MetricEntry:
     guardrail_margin: tuple[float, str] | None = None
     days_error: str = "the window must be {lo}..{hi} days"
     example: str | None = None
+    quantiles: bool = False  # a mean entry whose per-user value also has quantile metrics <name>_p<NN>
 
     def __post_init__(self) -> None:
         if not _IDENTIFIER.match(self.family) or (self.name is not None and not _IDENTIFIER.match(self.name)):
             raise ValueError(f"metric entry {self.family!r}: family and name must be lower-case identifiers")
-        if self.kind not in ("proportion", "mean", "ratio"):
-            raise ValueError(f"metric entry {self.family!r}: kind must be proportion, mean or ratio, not {self.kind!r}")
+        if self.kind not in ("proportion", "mean", "ratio", "quantile"):
+            raise ValueError(f"metric entry {self.family!r}: kind must be proportion, mean, ratio or quantile, "
+                             f"not {self.kind!r}")
+        if self.quantiles and self.kind != "mean":
+            raise ValueError(f"metric entry {self.family!r}: only a mean entry declares quantiles "
+                             "(a quantile entry always has them)")
         if (self.name is None) == (self.days is None):
             raise ValueError(f"metric entry {self.family!r}: give exactly one of name and days")
         if set(self.labels) != {"en", "ja"}:
@@ -225,6 +240,7 @@ class MetricDef:
     event: str | None = None          # guide event of a guide-event metric
     days: int | None = None           # N of a <family>_d<N> metric
     higher_is_better: bool = True
+    percentile: int | None = None     # NN of a quantile metric <base>_p<NN> (the p-quantile, p = NN / 100)
 
     @property
     def entry(self) -> MetricEntry:
@@ -233,12 +249,29 @@ class MetricDef:
     @property
     def kind(self) -> Kind:
         """Which sufficient statistics the metric reduces to, and so which test applies."""
-        return self.entry.kind
+        return "quantile" if self.percentile is not None else self.entry.kind
+
+    @property
+    def base_name(self) -> str:
+        """The name without a quantile's ``_p<NN>`` (``sessions_d7_p90`` -> ``sessions_d7``)."""
+        return self.name if self.percentile is None else self.name[: -len(f"_p{self.percentile}")]
+
+    @property
+    def quantile(self) -> float | None:
+        """p of a quantile metric (0.5 for ``_p50``), else None."""
+        return None if self.percentile is None else self.percentile / 100
+
+    @property
+    def may_be_unreached(self) -> bool:
+        """A quantile metric of a time to an event that some users never reach (``days_to_goal``):
+        the spec's ``statistics.quantile_never_reached`` decides how they count."""
+        return self.percentile is not None and self.entry.kind == "quantile"
 
     def label(self, lang: str = "en") -> str:
         """Its name in words, ``ja`` or ``en`` (any other language: English)."""
         template = self.entry.labels["ja" if lang == "ja" else "en"]
-        return template.format(name=self.name, days=self.days, event=self.event)
+        base = template.format(name=self.base_name, days=self.days, event=self.event)
+        return base if self.percentile is None else quantile_label(base, self.percentile, lang)
 
     @property
     def maturation_days(self) -> int:
@@ -334,32 +367,81 @@ def registered(*new: MetricEntry) -> Iterator[tuple[MetricEntry, ...]]:
 def entry_of(metric: MetricDef) -> MetricEntry:
     """The entry a parsed metric belongs to."""
     for e in _ENTRIES:
-        if (e.name == metric.name) if e.name is not None else (e.family == metric.family and metric.days is not None):
+        if (e.name == metric.base_name) if e.name is not None else (e.family == metric.family and metric.days is not None):
             return e
     raise ValueError(f"metric {metric.name!r} (family {metric.family!r}) is not registered")
 
 
 def metric_patterns() -> list[str]:
     """The accepted names as the unknown-metric message lists them (``goal_d<N> (e.g. goal_d7)``)."""
-    return [e.pattern + (f" (e.g. {e.example})" if e.example else "") for e in _ENTRIES]
+    out = []
+    for e in _ENTRIES:
+        if e.kind != "quantile":
+            out.append(e.pattern + (f" (e.g. {e.example})" if e.example else ""))
+        if e.quantiles or e.kind == "quantile":
+            out.append(f"{e.pattern}_p<NN>" + (f" (e.g. {e.example})" if e.kind == "quantile" and e.example else ""))
+    return out
 
 
 def metric_name_regex() -> str:
     """A regular expression every catalogue name matches (day counts not range-checked): the
     ``pattern`` of a metric name in the spec's JSON Schema, so an editor flags unknown names."""
-    alternatives = [re.escape(e.name) if e.name is not None else re.escape(e.family) + r"_d[0-9]{1,3}"
-                    for e in _ENTRIES]
+    alternatives = []
+    for e in _ENTRIES:
+        base = re.escape(e.name) if e.name is not None else re.escape(e.family) + r"_d[0-9]{1,3}"
+        suffix = "_p[0-9]{1,2}" if e.kind == "quantile" else "(?:_p[0-9]{1,2})?" if e.quantiles else ""
+        alternatives.append(base + suffix)
     return "^(?:" + "|".join(alternatives) + ")$"
 
 
 def parse_metric(name: str) -> MetricDef:
-    """Parse a metric name of the catalogue or raise ValueError saying what is accepted."""
+    """Parse a metric name of the catalogue or raise ValueError saying what is accepted.
+
+    A quantile metric is ``<base>_p<NN>`` (NN 1..99): the p-quantile (p = NN/100) of the per-user
+    value of a quantile entry (``days_to_goal_d30_p50``) or of a mean entry that declares
+    ``quantiles`` (``sessions_d7_p90``)."""
     for e in _ENTRIES:
         m = e.parse(name)
         if m is not None:
+            if e.kind == "quantile":
+                raise ValueError(f"metric {name!r} is a time to an event: name a percentile of it, e.g. "
+                                 f"{name}_p50 (median) or {name}_p90")
             return m
+    q = _QUANTILE_SUFFIX.match(name)
+    if q is not None:
+        base, nn = q.group(1), q.group(2)
+        for e in _ENTRIES:
+            m = e.parse(base)
+            if m is not None:
+                if e.kind != "quantile" and not e.quantiles:
+                    raise ValueError(f"metric {name!r}: {base!r} has no quantiles (a quantile metric is "
+                                     f"<base>_p<NN> of a per-user value: {', '.join(quantile_patterns())})")
+                if nn.startswith("0") or not 1 <= int(nn) <= 99:
+                    raise ValueError(f"metric {name!r}: the percentile must be 1..99 without a leading zero "
+                                     f"(p50 = median, p90, p95)")
+                return replace(m, name=name, percentile=int(nn))
     accepted = metric_patterns()
     raise ValueError(f"unknown metric {name!r}: expected one of {', '.join(accepted[:-1])} or {accepted[-1]}")
+
+
+_QUANTILE_SUFFIX = re.compile(r"^(.+)_p([0-9]{1,2})$")
+
+#: The words of a quantile metric's label: the median, or the NN-th percentile, of its base label.
+QUANTILE_LABELS = {
+    "en": {"median": "median {base}", "other": "{nn}th percentile of {base}"},
+    "ja": {"median": "{base}の中央値", "other": "{base}の{nn}パーセンタイル"},
+}
+
+
+def quantile_label(base: str, percentile: int, lang: str = "en") -> str:
+    """The label of the ``percentile``-th percentile of a metric labelled ``base``."""
+    words = QUANTILE_LABELS["ja" if lang == "ja" else "en"]
+    return (words["median"] if percentile == 50 else words["other"]).format(base=base, nn=percentile)
+
+
+def quantile_patterns() -> list[str]:
+    """The name patterns of the quantile metrics (``sessions_d<N>_p<NN>``, ...)."""
+    return [f"{e.pattern}_p<NN>" for e in _ENTRIES if e.kind == "quantile" or e.quantiles]
 
 
 def per_user_sql(metric: MetricDef, spec: "ExperimentSpec | None" = None) -> PerUserSQL:
@@ -396,12 +478,14 @@ def window_days(metric: MetricDef, spec: "ExperimentSpec") -> int | None:
     return e.window(metric, spec) if e.window is not None else metric.days
 
 
-def _margin_text(e: MetricEntry) -> str:
+def _margin_text(e: MetricEntry, kind: str | None = None) -> str:
     from .decision import KIND_MARGIN_DEFAULTS
 
-    value, unit = e.guardrail_margin or KIND_MARGIN_DEFAULTS[e.kind]
+    kind = kind or e.kind
+    own = e.guardrail_margin if kind == e.kind else None  # a mean entry's margin is not its quantiles'
+    value, unit = own or KIND_MARGIN_DEFAULTS[kind]
     text = f"{value * 100:g} pt" if unit == "absolute" else f"{value:.0%} of the control's value"
-    return text if e.guardrail_margin is not None else f"{text} (default of a {e.kind})"
+    return text if own is not None else f"{text} (default of a {kind})"
 
 
 def catalogue_markdown() -> str:
@@ -418,11 +502,22 @@ def catalogue_markdown() -> str:
         else:
             lag = e.maturation(MetricDef(f"{e.family}_d7", e.family, days=7))
             matures = "day N" if lag == 7 else f"{lag} days (N = 7)"
-        cells = [f"`{e.pattern}`" + (f" (N {e.days[0]}..{e.days[1]})" if e.days else ""), e.kind,
-                 "higher is better" if e.higher_is_better else "lower is better", matures,
-                 "yes" if e.guide_only else "", "yes" if e.randomised else "no",
-                 f"`{e.requires}`" if e.requires else "", _margin_text(e), en, ja, e.description]
-        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        span = f" (N {e.days[0]}..{e.days[1]})" if e.days else ""
+        direction = "higher is better" if e.higher_is_better else "lower is better"
+        if e.kind != "quantile":
+            cells = [f"`{e.pattern}`" + span, e.kind, direction, matures,
+                     "yes" if e.guide_only else "", "yes" if e.randomised else "no",
+                     f"`{e.requires}`" if e.requires else "", _margin_text(e), en, ja, e.description]
+            rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        if e.kind == "quantile" or e.quantiles:  # its quantile metrics <pattern>_p<NN>
+            what = e.description if e.kind == "quantile" else f"the p-quantile (p = NN/100) of {e.pattern}"
+            cells = [f"`{e.pattern}_p<NN>`" + span + " (NN 1..99)", "quantile", direction, matures,
+                     "yes" if e.guide_only else "",
+                     "yes" + (" (censored); no among reachers" if e.kind == "quantile" else "") if e.randomised else "no",
+                     f"`{e.requires}`" if e.requires else "", _margin_text(e, "quantile"),
+                     quantile_label(en, 0, "en").replace("0th", "NNth"), quantile_label(ja, 0, "ja").replace("の0パ", "のNNパ"),
+                     what]
+            rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(rows) + "\n"
 
 
@@ -522,7 +617,7 @@ def _sessions_sql(m: MetricDef, spec: "ExperimentSpec | None") -> PerUserSQL:
 
 
 register(MetricEntry(
-    family="sessions", days=(1, MAX_DAYS), kind="mean",
+    family="sessions", days=(1, MAX_DAYS), kind="mean", quantiles=True,
     labels={"en": "sessions per user in {days} days", "ja": "{days}日間の1人あたりセッション数"},
     sql=_sessions_sql,
     columns=lambda m: (UserColumn(f"sessions_d{int(m.days)}", "activity",  # type: ignore[arg-type]
@@ -537,7 +632,7 @@ def _active_days_sql(m: MetricDef, spec: "ExperimentSpec | None") -> PerUserSQL:
 
 
 register(MetricEntry(
-    family="active_days", days=(1, MAX_DAYS), kind="mean",
+    family="active_days", days=(1, MAX_DAYS), kind="mean", quantiles=True,
     labels={"en": "active days per user in {days} days", "ja": "{days}日間の1人あたりアクティブ日数"},
     sql=_active_days_sql,
     columns=lambda m: (UserColumn(f"active_days_d{int(m.days)}", "activity",  # type: ignore[arg-type]
@@ -550,3 +645,42 @@ register(MetricEntry(
     sql=_first_day_sql("first_support_day"), requires="support_event",
     guardrail_margin=(0.005, "absolute"),  # support contacts cost money
     description="the support event (spec support_event) on days 0..N-1 after assignment; users with N complete days"))
+
+
+# --------------------------------------------------------------------------- quantile metrics
+# Times to an event, summarised by a percentile only (``days_to_goal_d30_p50``); the mean families
+# above with ``quantiles=True`` also have them (``sessions_d7_p90``). Users who never reach the
+# event within the window have no value (``reached``): censored at the window's end or left out,
+# as the spec's ``statistics.quantile_never_reached`` says (docs/statistics.md).
+
+
+def _days_to_goal_sql(m: MetricDef, spec: "ExperimentSpec | None") -> PerUserSQL:
+    n = int(m.days)  # type: ignore[arg-type]
+    return PerUserSQL(f"observed_days >= {n - 1}", "first_goal_day",
+                      reached=f"coalesce(first_goal_day < {n}, FALSE)")
+
+
+register(MetricEntry(
+    family="days_to_goal", days=(1, MAX_DAYS), kind="quantile", example="days_to_goal_d30_p50",
+    labels={"en": "days to the goal (within {days} days)", "ja": "目標達成までの日数（{days}日以内）"},
+    sql=_days_to_goal_sql, requires="goal_event", higher_is_better=False,
+    days_error="goal window must be {lo}..{hi} days",
+    description="whole days from the local assignment day to the first goal event (0 = the assignment day), "
+                "users with N complete days; a user without the goal on days 0..N-1 never reached it"))
+
+
+def _hours_to_complete_sql(m: MetricDef, spec: "ExperimentSpec | None") -> PerUserSQL:
+    n = int(m.days)  # type: ignore[arg-type]
+    return PerUserSQL(f"observed_days >= {n - 1}", f"hours_to_complete_d{n}",
+                      reached=f"hours_to_complete_d{n} IS NOT NULL")
+
+
+register(MetricEntry(
+    family="hours_to_complete", days=(1, MAX_DAYS), kind="quantile", guide_only=True, higher_is_better=False,
+    labels={"en": "hours to complete the guide (within {days} days)", "ja": "ガイド完了までの時間（{days}日以内）"},
+    sql=_hours_to_complete_sql, days_error="the window must be {lo}..{hi} days",
+    columns=lambda m: (UserColumn(f"hours_to_complete_d{int(m.days)}", "guide_events",  # type: ignore[arg-type]
+                                  f"min(secs) FILTER (WHERE ev = 'completed' AND day < {int(m.days)}) / 3600.0",  # type: ignore[arg-type]
+                                  "CAST(NULL AS DOUBLE)"),),
+    description="hours from the assignment to the first completion of the experiment's guide, users with N "
+                "complete days; a user without a completion on days 0..N-1 never reached it"))

@@ -20,8 +20,10 @@ from .stats.cluster import ClusterComparison
 from .stats.cuped import CupedComparison
 from .stats.means import MeanComparison
 from .stats.notes import notes_json
+from .stats.poststrat import StratifiedComparison
 from .stats.proportions import ProportionComparison
-from .stats.ratio import RatioComparison
+from .stats.quantiles import QuantileComparison
+from .stats.ratio import AccountRatioComparison, RatioComparison
 from .stats.srm import SRMResult
 
 if TYPE_CHECKING:
@@ -31,12 +33,13 @@ SCHEMA_VERSION = 1
 
 
 #: The comparison behind a metric result: its type follows the metric's kind (and CUPED).
-Comparison = Union[ProportionComparison, MeanComparison, RatioComparison, CupedComparison, ClusterComparison]
+Comparison = Union[ProportionComparison, MeanComparison, RatioComparison, CupedComparison, ClusterComparison,
+                   StratifiedComparison, QuantileComparison]
 
 
 def _cuped_json(m: "MetricResult") -> dict[str, float | list[float] | None] | None:
     """What CUPED did to a comparison (None when it did not adjust it)."""
-    if m.unadjusted is None:
+    if m.unadjusted is None or not isinstance(m.comparison, CupedComparison):
         return None
     c = m.comparison
     return {"variance_reduction": finite(getattr(c, "variance_reduction", None)), "theta": finite(getattr(c, "theta", None)),
@@ -69,6 +72,7 @@ class MetricResult(ResultModel):
     sequential: SequentialView | None = None
     bayes: BayesResult | None = None
     significant: bool | None = None
+    capping: Any = None  # guidelab.adjustments.CappingSummary when the metric was capped (statistics.capping)
 
     _json_fields = (
         "metric", "role", "kind", "variant", "control",
@@ -83,6 +87,9 @@ class MetricResult(ResultModel):
         JsonField("sequential", omit_none=True), JsonField("bayes", omit_none=True),
         JsonField("cuped", "cuped_json", omit_none=True),
         JsonField("clustered", "clustered_json", omit_none=True),
+        JsonField("capping", "capping_json", omit_none=True),
+        JsonField("poststratification", "poststratification_json", omit_none=True),
+        JsonField("quantile", "quantile_json", omit_none=True),
     )
 
     @property
@@ -143,11 +150,38 @@ class MetricResult(ResultModel):
         return _cuped_json(self)
 
     @property
+    def capping_json(self) -> dict[str, Any] | None:
+        """How the metric was capped (None when it was not): the rule and its level, the cap, and
+        the users above it in this arm and in the control (count and share)."""
+        c = self.capping
+        if c is None:
+            return None
+        return {"rule": c.rule, "level": finite(c.level), "cap": finite(c.cap),
+                "capped": int(c.capped.get(self.variant, 0)), "capped_control": int(c.capped.get(self.control, 0)),
+                "share": finite(c.share(self.variant)), "share_control": finite(c.share(self.control))}
+
+    @property
+    def poststratification_json(self) -> dict[str, Any] | None:
+        """What post-stratification did (None when the metric was not post-stratified): the variance
+        reduction against the plain comparison, the strata used and collapsed, the CUPED slope
+        within strata when combined, and the unadjusted difference and interval."""
+        c = self.comparison
+        if not isinstance(c, StratifiedComparison):
+            return None
+        return {"variance_reduction": finite(c.variance_reduction), "strata": int(c.strata),
+                "strata_collapsed": int(c.strata_collapsed), "users_collapsed": int(c.users_collapsed),
+                "with_cuped": c.theta is not None, "theta": finite(c.theta),
+                "abs_diff_unadjusted": finite(c.abs_diff_unadjusted),
+                "abs_ci_unadjusted": interval(self.unadjusted.abs_ci) if self.unadjusted is not None else None}
+
+    @property
     def clustered_json(self) -> dict[str, Any] | None:
         """What randomising by account did to this comparison (None when users were randomised):
         accounts per arm, the ICC, the observed and model design effects, the account sizes, the
         effective number of accounts and the naive user-level p-value (docs/statistics.md)."""
         c = self.comparison
+        if isinstance(c, AccountRatioComparison):  # a ratio by account: accounts, no ICC
+            return {"n_accounts": int(c.n_accounts), "n_accounts_control": int(c.n_accounts_control)}
         if not isinstance(c, ClusterComparison):
             return None
         return {"n_accounts": int(c.n_accounts), "n_accounts_control": int(c.n_accounts_control),
@@ -156,6 +190,21 @@ class MetricResult(ResultModel):
                 "mean_account_size": finite(c.mean_account_size), "cv_account_size": finite(c.cv_account_size),
                 "effective_accounts": finite(c.effective_accounts), "se_abs_diff_naive": finite(c.se_abs_diff_naive),
                 "p_value_naive": finite(c.p_value_naive)}
+
+    @property
+    def quantile_json(self) -> dict[str, Any] | None:
+        """A quantile metric (kind "quantile"): p, how never-reached users counted, each arm's
+        quantile (``estimate``/``estimate_control`` at the top level) with its interval (an end
+        null: unbounded or undefined), and the users who reached the event (None otherwise)."""
+        c = self.comparison
+        if not isinstance(c, QuantileComparison):
+            return None
+        return {"p": c.p, "censoring": c.censoring, "estimate": finite(c.estimate),
+                "estimate_control": finite(c.estimate_control),
+                "ci": None if c.ci is None else [finite(c.ci[0]), finite(c.ci[1])],
+                "ci_control": None if c.ci_control is None else [finite(c.ci_control[0]), finite(c.ci_control[1])],
+                "n_eligible": int(c.n_eligible), "n_eligible_control": int(c.n_eligible_control),
+                "n_reached": int(c.n_reached), "n_reached_control": int(c.n_reached_control)}
 
     @property
     def rel_ci(self) -> tuple[float, float] | None:

@@ -78,12 +78,30 @@ class ResultSRM(BaseModel):
     df: int
 
 
+class ResultQuantile(BaseModel):
+    """A quantile metric (kind "quantile"): the p-quantile per arm with its rank interval (an end
+    null: unbounded, never-reached users above it, or too few users) and how never-reached users counted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    p: float
+    censoring: Literal["censored", "reachers"]
+    estimate: float | None
+    estimate_control: float | None
+    ci: list[float | None] | None
+    ci_control: list[float | None] | None
+    n_eligible: int
+    n_eligible_control: int
+    n_reached: int
+    n_reached_control: int
+
+
 class ResultMetric(_Open):
     """One metric, one treatment arm against the control. Rates, differences and lifts are fractions."""
 
     metric: str
     role: Literal["primary", "secondary", "guardrail"]
-    kind: Literal["proportion", "mean", "ratio"] = "proportion"
+    kind: Literal["proportion", "mean", "ratio", "quantile"] = "proportion"
     variant: str
     control: str
     n: int | None
@@ -113,6 +131,9 @@ class ResultMetric(_Open):
     bayes: dict[str, Any] | None = None
     cuped: dict[str, Any] | None = None
     clustered: dict[str, Any] | None = None
+    capping: dict[str, Any] | None = None             # statistics.capping (docs/statistics.md)
+    poststratification: dict[str, Any] | None = None  # statistics.adjust_for (docs/statistics.md)
+    quantile: ResultQuantile | None = None
 
 
 class ResultDataCheck(BaseModel):

@@ -140,9 +140,16 @@ def test_ratio_metrics_use_accounts_as_delta_method_units(tmp_path, root):
         assert isinstance(ratio[v], AccountRatioStats)
         assert ratio[v].n == len(a) and ratio[v].sum_x == pytest.approx(a.x.sum())
         assert ratio[v].sum_xy == pytest.approx(float(np.dot(a.x, a.y)))
+        assert ratio[v].n_users == int((frame.variant == v).sum()) > ratio[v].n  # users behind the accounts
     result = analyze_counts(spec, counts)
     row = next(r for r in result.metrics if r.metric == "clicks_per_impression")
-    assert row.comparison == compare_ratios(ratio["checklist"], ratio["control"], alpha=spec.alpha)
+    by_accounts = compare_ratios(ratio["checklist"], ratio["control"], alpha=spec.alpha)
+    c = row.comparison
+    assert (c.abs_diff, c.abs_ci, c.rel_ci, c.p_value) == (by_accounts.abs_diff, by_accounts.abs_ci,
+                                                            by_accounts.rel_ci, by_accounts.p_value)
+    assert (c.n, c.n_control) == (ratio["checklist"].n_users, ratio["control"].n_users)  # the report's "Users"
+    assert (c.n_accounts, c.n_accounts_control) == (ratio["checklist"].n, ratio["control"].n)
+    assert row.clustered_json == {"n_accounts": ratio["checklist"].n, "n_accounts_control": ratio["control"].n}
     assert "accounts as units" in row.ci_method
     assert isinstance(frame, pd.DataFrame)
 

@@ -16,6 +16,17 @@ def test_validate_examples_ok(root, capsys):
     assert "ok" in capsys.readouterr().out
 
 
+def test_validate_notes_a_cap_for_a_metric_the_spec_does_not_use(tmp_path, root, capsys):
+    text = (root / "experiments/onboarding-tour-vs-checklist.yaml").read_text(encoding="utf-8")
+    assert "    sessions_d7: {quantile: 0.99}\n" in text
+    spec = tmp_path / "onboarding-tour-vs-checklist.yaml"
+    spec.write_text(text.replace("    sessions_d7: {quantile: 0.99}\n",
+                                 "    sessions_d7: {quantile: 0.99}\n    sessions_d14: {value: 40}\n"), encoding="utf-8")
+    assert main(["validate", str(spec)]) == 0  # accepted, and pointed out
+    out = capsys.readouterr().out
+    assert "note" in out and "sessions_d14 is not among this spec's metrics" in out and "sessions_d7 " not in out
+
+
 def test_validate_bad_file_exits_2_with_field_and_line(tmp_path, capsys):
     p = tmp_path / "bad.yaml"
     p.write_text("id: bad\ntype: popup\nsteps: []\n", encoding="utf-8")

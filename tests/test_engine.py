@@ -198,6 +198,8 @@ def test_sufficient_statistics_identical_on_duckdb_and_spark(spark, example):
     for m_spark, m_duck in zip(c_spark.metrics, c_duck.metrics):
         assert m_spark.by_variant == m_duck.by_variant, m_duck.metric.name  # n, sums, sums of squares: exact
         assert m_spark.covariate == m_duck.covariate, m_duck.metric.name
+        assert m_spark.capping == m_duck.capping, m_duck.metric.name  # statistics.capping (onboarding)
+        assert m_spark.strata == m_duck.strata, m_duck.metric.name    # statistics.adjust_for (onboarding)
     assert [c.to_dict() for c in c_spark.checks] == [c.to_dict() for c in c_duck.checks]
     for t_spark, t_duck in zip(c_spark.ledger.tables, c_duck.ledger.tables, strict=True):
         assert (t_spark.table, t_spark.rows_read, t_spark.rows_used) == (t_duck.table, t_duck.rows_read, t_duck.rows_used)
@@ -290,3 +292,26 @@ def test_account_statistics_identical_on_duckdb_and_spark(spark):
             assert (s_spark.n_accounts, s_spark.n_users) == (s_duck.n_accounts, s_duck.n_users)
             for f in ("sum_y", "sum_y2", "sum_n2", "sum_ny", "sum_n3", "sum_n4", "sum_user_y2", "sum_y2_over_n"):
                 assert getattr(s_spark, f) == pytest.approx(getattr(s_duck, f), rel=1e-12), (m_duck.metric.name, v, f)
+
+
+@pytest.mark.spark
+def test_spark_temp_tables_are_checkpointed_and_released(spark, tmp_path):
+    """A temp table's plan is a scan of stored rows (its lineage cut); with a checkpoint directory
+    the rows are written there. Kept last in the module: a SparkContext's checkpoint directory
+    cannot be unset, and the tests above use local checkpoints."""
+    from guidelab.engine import SparkEngine
+
+    engine = SparkEngine(spark)
+    try:
+        engine.execute("CREATE OR REPLACE TEMP TABLE t1 AS SELECT r.range AS k, r.range % 3 AS g FROM range(0, 100) r")
+        engine.execute("CREATE OR REPLACE TEMP TABLE t2 AS SELECT g, count(*) AS n FROM t1 GROUP BY g")
+        plan = spark.table("t2")._jdf.queryExecution().analyzed().toString()
+        assert "LogicalRDD" in plan and "Aggregate" not in plan and "Range" not in plan  # no re-planning of t1
+        assert sorted(engine.execute("SELECT g, n FROM t2").fetchall()) == [(0, 34), (1, 33), (2, 33)]
+        spark.sparkContext.setCheckpointDir(str(tmp_path / "checkpoints"))
+        engine.execute("CREATE OR REPLACE TEMP TABLE t2 AS SELECT g, sum(k) AS s FROM t1 GROUP BY g")
+        assert sorted(engine.execute("SELECT g, s FROM t2").fetchall()) == [(0, 1683), (1, 1617), (2, 1650)]
+        assert any(p.is_file() for p in (tmp_path / "checkpoints").rglob("*"))  # written to the directory
+    finally:
+        engine.close()
+    assert "t1" not in [t.name for t in spark.catalog.listTables()]

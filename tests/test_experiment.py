@@ -143,3 +143,37 @@ def test_a_bad_unit_names_the_field_and_line(tmp_path, unit, words):
         load_experiment(write(tmp_path, BASE + f"unit: {unit!r}\n"))
     assert "unit" in str(e.value) and words in str(e.value)
     assert "exp-one.yaml:16: unit" in str(e.value)  # the line of unit:
+
+
+# --- capping and post-stratification (issue 15) ------------------------------------------------
+CAPPED = BASE.replace("  primary: clicked\n", "  primary: clicked\n  secondary: [sessions_d7, retention_d7]\n")
+
+
+def test_capping_and_adjust_for_load(tmp_path):
+    spec = load_experiment(write(tmp_path, CAPPED + "statistics:\n  capping: {sessions_d7: {quantile: 0.99}}\n"
+                                 "  adjust_for: [plan, platform, new_user]\n"))
+    assert spec.statistics.capping["sessions_d7"].quantile == 0.99
+    assert spec.statistics.capping["sessions_d7"].rule == "quantile 0.99"
+    assert spec.statistics.adjust_for == ["plan", "platform", "new_user"]
+
+
+@pytest.mark.parametrize("statistics, words", [
+    ("  capping: {sessions_d7: {quantile: 0.99, value: 10}}", "exactly one of quantile"),
+    ("  capping: {sessions_d7: {}}", "exactly one of quantile"),
+    ("  capping: {sessions_d7: {quantile: 0.3}}", "greater than 0.5"),
+    ("  capping: {sessions_d7: {value: -1}}", "greater than 0"),
+    ("  capping: {retention_d7: {quantile: 0.99}}", "only mean metrics"),
+    ("  capping: {sesions_d7: {quantile: 0.99}}", "unknown metric 'sesions_d7'"),
+    ("  adjust_for: [plan, plan]", "listed twice"),
+    ("  adjust_for: [\"plan; DROP\"]", "not a column name"),
+    ("  adjust_for: [a, b, c, d, e]", "at most 4"),
+])
+def test_capping_and_adjust_for_errors(tmp_path, statistics, words):
+    with pytest.raises(SpecError, match=words):
+        load_experiment(write(tmp_path, CAPPED + "statistics:\n" + statistics + "\n"))
+
+
+def test_capping_and_adjust_for_need_users_randomised(tmp_path):
+    text = CAPPED + "unit: account_id\nstatistics:\n  adjust_for: [plan]\n"
+    with pytest.raises(SpecError, match="not available when whole accounts are randomised"):
+        load_experiment(write(tmp_path, text))

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import Any
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
 from guidelab.events import open_event_data
 from guidelab.metrics import ProportionCounts, compute_counts
+from guidelab.stats.quantiles import QuantileStats
 
 
 def _python_counts(spec, data_dir, as_of: dt.date) -> dict[str, dict[str, tuple[int, int]]]:
@@ -49,9 +52,20 @@ def _python_counts(spec, data_dir, as_of: dt.date) -> dict[str, dict[str, tuple[
             sessions[u][d] += 1
             if r["event"] == spec.goal_event:
                 first_goal[u] = min(first_goal.get(u, 10**9), d)
-    out: dict[str, dict[str, tuple]] = {}
+    out: dict[str, dict[str, Any]] = {}
     for mdef, _ in spec.metric_defs():
+        if mdef.kind == "quantile":  # per-user values, then numpy's order statistics (QuantileStats.from_values)
+            assert mdef.family == "days_to_goal", mdef.name  # the one quantile metric of the example
+            values = {k: [] for k in spec.variant_keys}
+            for u, (variant, _) in users.items():
+                if (as_of - day0[u]).days >= mdef.days - 1:
+                    values[variant].append(first_goal[u] if first_goal.get(u, 10**9) < mdef.days else np.inf)
+            out[mdef.name] = {k: QuantileStats.from_values(v, mdef.quantile, spec.alpha,
+                                                           spec.statistics.quantile_never_reached)
+                              for k, v in values.items()}
+            continue
         counts = {k: [0, 0, 0, 0, 0, 0] for k in spec.variant_keys}  # n, Σy, Σy², Σx, Σx², Σxy
+        rows: list[tuple[str, int, int]] = []
         for u, (variant, _) in users.items():
             observed = (as_of - day0[u]).days
             x = len(pre_days[u])
@@ -70,8 +84,15 @@ def _python_counts(spec, data_dir, as_of: dt.date) -> dict[str, dict[str, tuple[
             else:  # clicks_per_impression: numerator clicks, denominator impressions
                 ok, y, x = True, event_counts[u]["clicked"], event_counts[u]["shown"]
             if ok:
-                for i, v in enumerate((1, y, y * y, x, x * x, x * y)):
-                    counts[variant][i] += v
+                rows.append((variant, x, y))
+        rule = spec.statistics.capping.get(mdef.name)  # capping: the pooled quantile (numpy) or the value
+        if rule is not None and rows:
+            cap = rule.value if rule.value is not None else \
+                np.quantile([y for _, _, y in rows], rule.quantile, method="inverted_cdf")
+            rows = [(v, x, min(y, float(cap))) for v, x, y in rows]
+        for variant, x, y in rows:
+            for i, v in enumerate((1, y, y * y, x, x * x, x * y)):
+                counts[variant][i] += v
         out[mdef.name] = {k: tuple(v) for k, v in counts.items()}
     return out
 
@@ -101,7 +122,11 @@ def test_sql_counts_equal_python_counts(simulated_onboarding, onboarding_spec, a
     finally:
         ed.close()
     expected = _python_counts(onboarding_spec, simulated_onboarding, as_of)
-    got = {m.metric.name: {k: _sql_tuple(m, k) for k in m.by_variant} for m in counts.metrics}
+    quantiles = [m for m in counts.metrics if m.metric.kind == "quantile"]
+    assert quantiles  # days_to_goal_d7_p25 in the example spec
+    for m in quantiles:
+        assert m.by_variant == expected[m.metric.name], m.metric.name
+    got = {m.metric.name: {k: _sql_tuple(m, k) for k in m.by_variant} for m in counts.metrics if m not in quantiles}
     for name, by_variant in got.items():
         for k, sums in by_variant.items():
             e = expected[name][k][:len(sums)]

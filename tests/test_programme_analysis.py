@@ -142,3 +142,45 @@ def test_a_true_interaction_is_flagged_in_both_experiments(tmp_path, programme, 
     assert banner.flagged and banner.test.contrasts[0] < 0
     assert r.flagged_experiments() == {"maintenance-banner-copy": ["nps-survey-timing"],
                                        "nps-survey-timing": ["maintenance-banner-copy"]}
+
+
+def test_a_mean_primary_is_checked_on_its_cell_sums(programme, specs):
+    """Banner's primary switched to a mean (sessions_d7): the check tests the cell means; the cells
+    (users, sums, sums of squares) equal a pandas grouping of the registry's per-user table joined
+    with nps's assignments; a ratio primary is listed as not checked."""
+    from guidelab.metrics import build_user_table, default_as_of
+    from guidelab.programme_analysis import interaction_checks
+
+    by = {s.id: s for s in specs}
+    banner = by["maintenance-banner-copy"]
+    mean = banner.model_copy(update={"metrics": banner.metrics.model_copy(update={"primary": "sessions_d7"})})
+    nps = by["nps-survey-timing"]
+    ed = open_event_data(SAMPLE)
+    try:
+        checks = interaction_checks(ed, [mean, nps], as_of=AS_OF)
+        build_user_table(ed, mean, default_as_of(ed, mean))
+        users = ed.con.execute("SELECT user_id, variant, sessions_d7 FROM exp_users WHERE observed_days >= 6").df()
+        b = ed.con.execute("SELECT user_id, variant AS b_variant FROM assignments WHERE experiment = $e",
+                           {"e": nps.id}).df()
+    finally:
+        ed.close()
+    one = next(c for c in checks if c.experiment_a == mean.id)
+    assert one.status == "ok" and one.test.kind == "mean" and one.test.successes == ()
+    b = b[b.b_variant.isin(nps.variant_keys)].groupby("user_id").filter(lambda g: g.b_variant.nunique() == 1)
+    b = b.drop_duplicates("user_id")
+    cells = users.merge(b, on="user_id").assign(sq=lambda d: d.sessions_d7.astype(float) ** 2)
+    grouped = cells.groupby(["variant", "b_variant"]).agg(n=("user_id", "size"), s=("sessions_d7", "sum"), q=("sq", "sum"))
+    arms_a, arms_b = one.test.arms_a, one.test.arms_b
+    for i, va in enumerate(arms_a):
+        for j, vb in enumerate(arms_b):
+            row = grouped.loc[(va, vb)]
+            assert one.test.users[i][j] == row.n and one.test.sums[i][j] == pytest.approx(row.s)
+            assert one.test.sums_of_squares[i][j] == pytest.approx(row.q)
+    assert sum(map(sum, one.test.users)) > 100 and one.test.p_value is not None
+    ratio = banner.model_copy(update={"metrics": banner.metrics.model_copy(update={"primary": "clicks_per_impression"})})
+    ed = open_event_data(SAMPLE)
+    try:
+        statuses = {c.experiment_a: c.status for c in interaction_checks(ed, [ratio, nps], as_of=AS_OF)}
+    finally:
+        ed.close()
+    assert statuses[ratio.id] == "ratio_metric" and statuses[nps.id] in ("ok", "not_enough_data")

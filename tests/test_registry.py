@@ -195,7 +195,8 @@ def test_builtin_catalogue():
     names = [e.pattern for e in registry.entries()]
     assert names == ["shown", "opened", "clicked", "dismissed", "completed", "opted_out", "answered",
                      "click_through", "clicks_per_impression", "over_exposed", "goal_d<N>", "retention_d<N>",
-                     "sessions_d<N>", "active_days_d<N>", "support_d<N>"]
+                     "sessions_d<N>", "active_days_d<N>", "support_d<N>", "days_to_goal_d<N>",
+                     "hours_to_complete_d<N>"]  # the last two: quantile metrics only (<pattern>_p<NN>)
     for e in registry.entries():
         assert e.labels["en"] and e.labels["ja"] and e.labels["en"] != e.labels["ja"], e.pattern
         assert e.description, e.pattern
@@ -241,7 +242,7 @@ def test_register_refuses_clashes_and_bad_entries():
                        columns=lambda m: (UserColumn("shown", "guide_events", "bool_or(TRUE)", "FALSE"),))
     with registry.registered(base), pytest.raises(ValueError, match="base column"):
         registry.user_columns([parse_metric("y")])
-    assert len(registry.entries()) == 15
+    assert len(registry.entries()) == 17
 
 
 def test_required_spec_field_named_by_the_entry(onboarding_spec):

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.wheel
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("pyproject.toml", "README.md", "lib")  # what the build reads (pyproject: package-dir, readme)
-SMALLEST = "nps-survey-timing"  # the report run on its own; publish reruns every experiment
+SMALLEST = "nps-survey-timing"  # the report run on its own
+PUBLISHED = (SMALLEST, "maintenance-banner-copy")  # publish runs these (CSV and Parquet data), the index and the programme
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 900) -> str:
@@ -67,7 +68,9 @@ def test_the_wheel_installed_elsewhere_writes_reports(tmp_path):
     wheel = _build_wheel(tmp_path)
     venv = _fresh_venv(tmp_path, wheel)
     team = tmp_path / "team"  # a team's repository: specs and an export, no guidelab sources
-    shutil.copytree(ROOT / "experiments", team / "experiments")
+    shutil.copytree(ROOT / "experiments", team / "experiments",  # two experiments: what is packaged, not every report
+                    ignore=lambda d, names: [n for n in names if n.endswith(".yaml") and Path(d).name == "experiments"
+                                             and n[:-5] not in PUBLISHED])
     shutil.copytree(ROOT / "data" / "sample", team / "data" / "sample")
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
@@ -89,6 +92,9 @@ def test_the_wheel_installed_elsewhere_writes_reports(tmp_path):
     _run([guidelab, "publish", "--jobs", "2", "--quiet"], team, env)
     reports = team / "reports"
     index = (reports / "index.html").read_text(encoding="utf-8")
-    for spec in sorted((team / "experiments").glob("*.yaml")):
-        assert (reports / f"{spec.stem}.html").stat().st_size > 100_000, spec.stem
-        assert f"{spec.stem}.html" in index
+    assert sorted(p.stem for p in (team / "experiments").glob("*.yaml")) == sorted(PUBLISHED)
+    for name in PUBLISHED:
+        assert (reports / f"{name}.html").stat().st_size > 100_000, name
+        assert f"{name}.html" in index
+    programme = json.loads((reports / "programme.json").read_text(encoding="utf-8"))  # the programme section ran
+    assert programme["programme"] == "guide-programme" and programme["metrics"]

@@ -122,7 +122,7 @@ def _sample_params(code):
     """Parameters of each kind a note of ``code`` can carry (every placeholder filled)."""
     values = {"arms": "both", "estimate": "adjusted_mean", "figures": ("chance_to_beat", "expected_loss_control"),
               "missing": "relative_lift", "days": (3, 4), "steps": ("'a'", "'b'"), "variants": ("x", "y"),
-              "segment": "mobile", "n": 2, "day": 5}
+              "segment": "mobile", "n": 2, "day": 5, "percentile": 90}
     return {name: values[name] for name in placeholders(en.NOTES[code.value])}
 
 

@@ -306,13 +306,20 @@ def programme_view(outcome: ProgrammeOutcome | None, lang: str) -> dict[str, Any
         if p.status != "ok" or test is None or test.contrasts is None:
             shown, p_text = w.get(f"int_status.{p.status}", p.status), "–"
         else:
-            shown = ", ".join(f"{diff(d)} ± {pts(1.959964 * se, lang=lang)}" for d, se in zip(test.contrasts, test.contrast_se or ()))
+            shown = ", ".join(_contrast_text(d, se, test.kind, lang) for d, se in zip(test.contrasts, test.contrast_se or ()))
             p_text = f"{p.p_adjusted:.3g}" if p.p_adjusted is not None else "–"
         int_rows.append({"a": p.experiment_a, "b": p.experiment_b, "metric": metric_label(p.metric, lang, capital=True),
                          "contrast": shown, "p": p_text, "flagged": p.flagged})
     return {"w": w, "problem": None, "title": w["title"], "intro": intro, "notes": notes, "rows": rows,
             "int_rows": int_rows, "int_method": w["int_method"].format(k=k, alpha=r.interaction_alpha),
             "flags": r.flagged_experiments()}
+def _contrast_text(d: float, se: float, kind: str, lang: str) -> str:
+    """A difference of differences ± its 95% half-width: points for a rate, the metric's unit for a mean."""
+    if kind == "proportion":
+        return f"{pts(d, signed=True, lang=lang)} ± {pts(1.959964 * se, lang=lang)}"
+    return f"{d:+.3g} ± {1.959964 * se:.3g}"
+
+
 _LANG_NAMES = {"en": "English", "ja": "日本語"}
 
 

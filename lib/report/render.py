@@ -161,6 +161,7 @@ def metrics_table(ctx: ReportContext) -> str:
     r, lang = ctx.result, ctx.lang
     methods = r.methods or {}
     seq, bayes, cuped = methods.get("sequential"), methods.get("bayesian"), methods.get("cuped")
+    cuped = cuped and not methods.get("adjust_for")  # with adjust_for: CUPED within strata, see adjustments()
     heads = ["metric", "variant", "users", "rate", "control", "abs_diff", "lift", "ci", "p_value", "p_adjusted"]
     rows = []
     for m in r.metrics:
@@ -186,7 +187,61 @@ def metrics_table(ctx: ReportContext) -> str:
                      "variant": m.variant, "significant": m.significant, "cells": cells, "extra": extra})
     extra_heads = (["seq_ci", "can_stop"] if seq else []) + (["chance_to_beat", "expected_loss", "credible_interval"] if bayes else []) + \
         (["variance_reduction"] if cuped else [])
-    return render("report/metrics.html.j2", t=ctx.t, heads=heads, rows=rows, extra_heads=extra_heads) + clustering(ctx)
+    from .quantiles import quantile_section  # percentiles (issue 15): their own section
+
+    return (render("report/metrics.html.j2", t=ctx.t, heads=heads, rows=rows, extra_heads=extra_heads)
+            + clustering(ctx) + quantile_section(ctx) + adjustments(ctx))
+
+
+def adjustments(ctx: ReportContext) -> str:
+    """Capping and post-stratification (issue 15): per capped or post-stratified metric and arm, the
+    cap with the share of users capped (arm / control), and the variance reduction achieved with
+    the strata used (and collapsed). Empty when the spec uses neither."""
+    r, lang = ctx.result, ctx.lang
+    methods = r.methods or {}
+    attrs, caps = methods.get("adjust_for") or [], methods.get("capping") or {}
+    if not attrs and not caps:
+        return ""
+    intro = []
+    if attrs:
+        key = "adjust.intro_cuped" if methods.get("cuped") else "adjust.intro"
+        intro.append(t(key, lang).format(attributes=", ".join(str(a) for a in attrs)))
+    if caps:
+        intro.append(t("adjust.intro_capping", lang))
+    rows = []
+    for m in r.metrics:
+        cap, ps = m.capping_json, m.poststratification_json
+        if cap is None and ps is None:
+            continue
+        cells = [_m("–")] * 5
+        if cap is not None:
+            rule = (t("adjust.rule_quantile", lang).format(q=f"{cap['level'] * 100:g}") if cap["rule"] == "quantile"
+                    else t("adjust.rule_value", lang))
+            cells[0] = _m(f"{value(cap['cap'], 'mean') if cap['cap'] is not None else '–'} "
+                          f'<span class="gl-small">({rule})</span>')
+            cells[1] = _m(f"{pct(cap['share'], 2) if cap['share'] is not None else '–'} / "
+                          f"{pct(cap['share_control'], 2) if cap['share_control'] is not None else '–'}")
+        if ps is not None:
+            vr = ps["variance_reduction"]
+            cells[2] = _m(pct(round(vr, 3) + 0.0) if vr is not None else "–")  # + 0.0: never "-0.0%"
+            cells[3] = _m(f"{number(ps['strata'], lang)}"
+                          + (f' <span class="gl-small">({t("adjust.collapsed", lang).format(k=ps["strata_collapsed"], n=number(ps["users_collapsed"], lang))})</span>'
+                             if ps["strata_collapsed"] else ""))
+            cells[4] = _m(_interval_abs(ps["abs_ci_unadjusted"], m.kind, lang))
+        rows.append({"metric": metric_label(m.metric, lang, capital=True), "role": t("role." + m.role, lang),
+                     "variant": m.variant, "cells": cells})
+    heads = ["metric", "variant", "adjust.cap", "adjust.capped_share", "adjust.variance_reduction", "adjust.strata",
+             "adjust.ci_unadjusted"]
+    return render("report/adjustments.html.j2", t=ctx.t, intro=intro, heads=heads, rows=rows)
+
+
+def _interval_abs(ci: Any, kind: str, lang: str) -> str:
+    """An interval of a difference: points for rates, the metric's unit otherwise."""
+    if not ci:
+        return "–"
+    if kind == "proportion":
+        return _interval_pts(ci, lang)
+    return f"{value(ci[0], kind)} … {value(ci[1], kind)}"
 
 
 def clustering(ctx: ReportContext) -> str:
@@ -206,8 +261,9 @@ def clustering(ctx: ReportContext) -> str:
             cells = [_m("–")] * 6
         else:
             cells = [_m(f"{number(c['n_accounts'], lang)} / {number(c['n_accounts_control'], lang)}"),
-                     _m(_fixed(c["icc"], 3)), _m(_fixed(c["design_effect"], 2)), _m(_fixed(c["design_effect_from_icc"], 2)),
-                     _m(_fixed(c["effective_accounts"], 0)), _m(pval(c["p_value_naive"]))]
+                     _m(_fixed(c.get("icc"), 3)), _m(_fixed(c.get("design_effect"), 2)),
+                     _m(_fixed(c.get("design_effect_from_icc"), 2)), _m(_fixed(c.get("effective_accounts"), 0)),
+                     _m(pval(c.get("p_value_naive")))]
         rows.append({"metric": metric_label(m.metric, lang, capital=True), "role": t("role." + m.role, lang),
                      "variant": m.variant, "cells": cells})
     unit = str((r.methods or {}).get("randomisation_unit", "account"))

@@ -1,11 +1,12 @@
-"""Interaction between two experiments on a proportion: does A's effect depend on B's arm?
+"""Interaction between two experiments: does A's effect on its primary metric depend on B's arm?
 
 Two experiments that run at the same time on the same users split those users into an
-``arms_a x arms_b`` table. Each cell holds the users and the successes (of A's primary
-metric) of the users in arm i of A and arm j of B: sufficient statistics, computed in SQL.
-:func:`interaction_test` tests whether A's effects (arm i against A's control, row 0) are the
-same in every arm of B (column 0 is B's control), on the additive (risk-difference) scale the
-reports use.
+``arms_a x arms_b`` table. Each cell holds the sufficient statistics of A's primary metric over
+the users in arm i of A and arm j of B, computed in SQL: users and successes for a proportion
+(:func:`interaction_test`), users, sum and sum of squares for a mean
+(:func:`interaction_test_means`). Both test whether A's effects (arm i against A's control,
+row 0) are the same in every arm of B (column 0 is B's control), on the additive scale the
+reports use (a difference of rates, a difference of means).
 
 Method: cell rates ``p_ij = x_ij / n_ij`` are independent binomial estimates with variance
 ``p_ij (1 - p_ij) / n_ij``. The interaction contrasts are the differences of differences
@@ -26,6 +27,15 @@ A cell whose rate is 0 or 1 has no binomial variance; its variance is then taken
 ``(x + 1/2) / (n + 1)`` (code ``boundary_cell_adjusted``), so a single empty-success cell cannot
 make the statistic infinite. A cell without users leaves the interaction not estimable
 (status ``not_enough_data``).
+
+For a mean the cell means ``m_ij = s_ij / n_ij`` have variance ``S2_ij / n_ij`` with ``S2_ij``
+the cell's sample variance (denominator ``n_ij - 1``, from centred sums: ``(q - s^2/n) / (n - 1)``);
+the contrasts and the Wald statistic are the same. This is the heteroskedasticity-robust
+(unequal cell variances) Wald test of the interaction terms of the saturated two-way linear
+model, i.e. the large-sample form of Welch-type factorial contrasts (Montgomery ch. 5; the tests
+check it against statsmodels OLS with an HC2 covariance, which is exactly ``S2_ij / n_ij`` per cell).
+A cell with fewer than 2 users leaves it not estimable; when every cell's variance is 0 the
+contrasts have no variance (status ``zero_variance``).
 """
 from __future__ import annotations
 
@@ -38,18 +48,21 @@ from scipy.stats import chi2
 
 from ..serialize import ResultModel
 from ._common import STATUS_NOT_ENOUGH_DATA, STATUS_OK, check_alpha, check_count
+from .sequential import STATUS_ZERO_VARIANCE
 
-__all__ = ["InteractionTest", "interaction_test"]
+__all__ = ["InteractionTest", "interaction_test", "interaction_test_means"]
 
 CODE_BOUNDARY_CELL = "boundary_cell_adjusted"
 
 
 @dataclass(frozen=True)
 class InteractionTest(ResultModel):
-    """The interaction of two experiments on one proportion.
+    """The interaction of two experiments on one metric.
 
-    ``users`` and ``successes`` are the table (row i = A's arm i, column j = B's arm j, row and
-    column 0 the controls); ``contrasts`` the differences of differences D_ij row by row
+    ``users`` and the metric's sufficient statistics are the table (row i = A's arm i, column j
+    = B's arm j, row and column 0 the controls): ``successes`` for a proportion (``kind``
+    ``"proportion"``), ``sums`` and ``sums_of_squares`` for a mean (``kind`` ``"mean"``; then
+    ``successes`` is empty). ``contrasts`` are the differences of differences D_ij row by row
     (i = 1..I-1, j = 1..J-1) with their standard errors; ``statistic`` the Wald chi-square,
     ``df`` its degrees of freedom, ``p_value`` unadjusted (the programme corrects across pairs).
     """
@@ -66,6 +79,9 @@ class InteractionTest(ResultModel):
     alpha: float
     status: str
     codes: tuple[str, ...] = ()
+    kind: str = "proportion"
+    sums: tuple[tuple[float, ...], ...] | None = None
+    sums_of_squares: tuple[tuple[float, ...], ...] | None = None
 
     @property
     def significant(self) -> bool:
@@ -83,6 +99,24 @@ def _contrast_matrix(n_a: int, n_b: int) -> np.ndarray:
     return np.array(rows)
 
 
+def _shape(users: Sequence[Sequence[int]], *others: Sequence[Sequence[Any]]) -> tuple[int, int]:
+    n_a, n_b = len(users), len(users[0]) if users else 0
+    if n_a < 2 or n_b < 2 or any(len(t) != n_a for t in others) or any(len(r) != n_b for t in (users, *others) for r in t):
+        raise ValueError(f"expected tables of the same shape with at least 2 x 2 cells, got {[len(t) for t in (users, *others)]} rows")
+    return n_a, n_b
+
+
+def _wald(estimates: np.ndarray, variances: np.ndarray, n_a: int, n_b: int) -> tuple[np.ndarray, np.ndarray, float | None]:
+    """The contrasts D, their standard errors and the Wald statistic (None if their covariance is singular)."""
+    c = _contrast_matrix(n_a, n_b)
+    d = c @ estimates
+    cov = (c * variances) @ c.T
+    se = np.sqrt(np.diag(cov))
+    if not np.all(se > 0) or np.linalg.matrix_rank(cov) < cov.shape[0]:
+        return d, se, None
+    return d, se, float(d @ np.linalg.solve(cov, d))
+
+
 def interaction_test(successes: Sequence[Sequence[int]], users: Sequence[Sequence[int]],
                      arms_a: Sequence[str] | None = None, arms_b: Sequence[str] | None = None,
                      alpha: float = 0.05) -> InteractionTest:
@@ -95,9 +129,7 @@ def interaction_test(successes: Sequence[Sequence[int]], users: Sequence[Sequenc
     x = [[check_count(v, "successes") for v in row] for row in successes]
     n = [[check_count(v, "users") for v in row] for row in users]
     alpha = check_alpha(alpha)
-    n_a, n_b = len(n), len(n[0]) if n else 0
-    if n_a < 2 or n_b < 2 or len(x) != n_a or any(len(r) != n_b for r in (*x, *n)):
-        raise ValueError(f"expected two tables of the same shape with at least 2 x 2 cells, got {len(x)} and {n_a} rows")
+    n_a, n_b = _shape(n, x)
     for i in range(n_a):
         for j in range(n_b):
             if x[i][j] > n[i][j]:
@@ -115,11 +147,45 @@ def interaction_test(successes: Sequence[Sequence[int]], users: Sequence[Sequenc
     boundary = (xs == 0) | (xs == ns)
     p_var = np.where(boundary, (xs + 0.5) / (ns + 1.0), p)
     v = p_var * (1.0 - p_var) / ns
-    c = _contrast_matrix(n_a, n_b)
-    d = c @ p
-    cov = (c * v) @ c.T
-    w = float(d @ np.linalg.solve(cov, d))
-    return InteractionTest(**base, contrasts=tuple(float(t) for t in d),
-                           contrast_se=tuple(float(s) for s in np.sqrt(np.diag(cov))),
+    d, se, w = _wald(p, v, n_a, n_b)
+    assert w is not None  # every adjusted binomial variance is positive
+    return InteractionTest(**base, contrasts=tuple(float(t) for t in d), contrast_se=tuple(float(s) for s in se),
                            statistic=w, p_value=float(chi2.sf(w, df)), status=STATUS_OK,
                            codes=(CODE_BOUNDARY_CELL,) if boundary.any() else ())
+
+
+def interaction_test_means(sums: Sequence[Sequence[float]], sums_of_squares: Sequence[Sequence[float]],
+                           users: Sequence[Sequence[int]], arms_a: Sequence[str] | None = None,
+                           arms_b: Sequence[str] | None = None, alpha: float = 0.05) -> InteractionTest:
+    """:func:`interaction_test` for a mean metric, from each cell's users, sum and sum of squares.
+
+    Cell variances are the cells' own sample variances (unequal variances allowed); see the module
+    docstring for the method and references. Fewer than 2 users in a cell: ``not_enough_data``;
+    no variance in any contrast: ``zero_variance``.
+    """
+    n = [[check_count(v, "users") for v in row] for row in users]
+    alpha = check_alpha(alpha)
+    n_a, n_b = _shape(n, sums, sums_of_squares)
+    s = np.array(sums, dtype=float)
+    q = np.array(sums_of_squares, dtype=float)
+    if not (np.all(np.isfinite(s)) and np.all(np.isfinite(q))) or np.any(q < 0):
+        raise ValueError("sums and sums of squares must be finite, sums of squares >= 0")
+    names_a = tuple(arms_a) if arms_a is not None else tuple(str(i) for i in range(n_a))
+    names_b = tuple(arms_b) if arms_b is not None else tuple(str(j) for j in range(n_b))
+    df = (n_a - 1) * (n_b - 1)
+    base: dict[str, Any] = dict(arms_a=names_a, arms_b=names_b, users=tuple(map(tuple, n)), successes=(),
+                                df=df, alpha=alpha, kind="mean", sums=tuple(tuple(float(v) for v in r) for r in s),
+                                sums_of_squares=tuple(tuple(float(v) for v in r) for r in q))
+    ns = np.array(n, dtype=float).ravel()
+    if np.any(ns < 2):
+        return InteractionTest(**base, contrasts=None, contrast_se=None, statistic=None, p_value=None,
+                               status=STATUS_NOT_ENOUGH_DATA)
+    s, q = s.ravel(), q.ravel()
+    means = s / ns
+    var = np.maximum(q - s * means, 0.0) / (ns - 1.0)  # centred: q - s^2/n, never below 0 by rounding
+    d, se, w = _wald(means, var / ns, n_a, n_b)
+    if w is None:
+        return InteractionTest(**base, contrasts=tuple(float(t) for t in d), contrast_se=tuple(float(x) for x in se),
+                               statistic=None, p_value=None, status=STATUS_ZERO_VARIANCE)
+    return InteractionTest(**base, contrasts=tuple(float(t) for t in d), contrast_se=tuple(float(x) for x in se),
+                           statistic=w, p_value=float(chi2.sf(w, df)), status=STATUS_OK)

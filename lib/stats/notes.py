@@ -99,6 +99,11 @@ class NoteCode(str, Enum):
     NO_EVENTS_IN_ANY_VARIANT = "no_events_in_any_variant"
     TOO_FEW_VARIANTS_AT_RISK = "too_few_variants_at_risk"
     LOGRANK_VARIANCE_ZERO = "logrank_variance_zero"
+    # quantile metrics (guidelab.stats.quantiles; param ``percentile``: p as a percentage)
+    QUANTILE_TOO_FEW_USERS = "quantile_too_few_users"
+    QUANTILE_NOT_REACHED = "quantile_not_reached"
+    QUANTILE_UPPER_UNBOUNDED = "quantile_upper_unbounded"
+    QUANTILE_TIED = "quantile_tied"
 
 
 #: A note's parameter: a number, an identifier (a day, a step name, a code) or a tuple of them.

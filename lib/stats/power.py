@@ -25,6 +25,7 @@ import math
 from numbers import Real
 from typing import Any, Callable
 
+import numpy as np
 from scipy.special import (
     ndtr,  # = scipy.stats.norm.cdf, without its overhead (~0.2 ms a call)
     ndtri,  # = scipy.stats.norm.ppf
@@ -96,10 +97,21 @@ def sample_size_two_proportions(
     if isinstance(power, bool) or not isinstance(power, Real) or not (0.0 < float(power) < 1.0):
         raise ValueError(f"power must be strictly between 0 and 1, got {power!r}")
     ratio = _check_positive(ratio, "ratio")
-    z_total = z_two_sided(alpha) + _z_power(float(power))
+    return control_users_fixed(p0, p1, z_two_sided(alpha) + _z_power(float(power)), ratio)
+
+
+def control_users_fixed(p0: float, p1: float, z_total: float, ratio: float) -> int:
+    """The formula of :func:`sample_size_two_proportions` on checked values: rates p0, p1 in (0, 1),
+    z_total = z_{1-alpha/2} + z_{power}, ratio > 0. (The bulk path of ``analyze-counts`` calls it
+    once per group with the checks made on whole blocks.)"""
     n_raw = z_total**2 * _sigma2(p0, p1, ratio) / (p1 - p0) ** 2
     # the tiny tolerance keeps an exact integer (up to rounding error) from being bumped by one
     return max(1, math.ceil(n_raw - 1e-9))
+
+
+def treatment_users(n_control: int, ratio: float) -> int:
+    """Users the treatment needs when the control needs ``n_control``: ceil(ratio * n_control)."""
+    return max(1, math.ceil(ratio * n_control - 1e-9))
 
 
 def power_two_proportions(
@@ -160,6 +172,7 @@ __all__ += [
     "sequential_power_two_proportions",
     "sequential_sample_size_two_proportions",
     "sequential_mde_for_sample_size",
+    "sequential_control_users_many",
 ]
 
 
@@ -312,6 +325,57 @@ def sequential_sample_size_two_proportions(
     return _smallest_n(ok, sample_size_two_proportions(p0, relative_mde, alpha=alpha, power=target, ratio=ratio))
 
 
+def sequential_control_users_many(p_control: Any, relative_mde: float, alpha: Any, power: float, tuning: float,
+                                  ratio: Any) -> np.ndarray:
+    """:func:`sequential_sample_size_two_proportions` elementwise (int64), for checked inputs: every
+    p_control and p_control (1 + relative_mde) strictly inside (0, 1), alpha in (0, power), ratio > 0.
+
+    The same doubling from the fixed-horizon size and the same bisection, all elements in step, with
+    the power of :func:`sequential_power_two_proportions` computed by the same operations per element
+    (the halfwidth by the sequential module's array kernel): the same integers (checked in
+    tests/stats/test_power.py). The bulk path of ``analyze-counts --sequential`` plans a block of
+    groups with one call.
+    """
+    from .sequential import _halfwidth_array
+
+    p0 = np.asarray(p_control, dtype=float)
+    alphas = np.broadcast_to(np.asarray(alpha, dtype=float), p0.shape)
+    ratios = np.broadcast_to(np.asarray(ratio, dtype=float), p0.shape)
+    target, tuning = float(power), float(tuning)
+    p1 = p0 * (1.0 + relative_mde)
+    sigma2 = p0 * (1.0 - p0) + p1 * (1.0 - p1) / ratios
+    delta = np.abs(p1 - p0)
+
+    def ok(n: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        se = np.sqrt(sigma2[idx] / n)
+        h = np.empty_like(se)
+        a_idx, users = alphas[idx], n * (1.0 + ratios[idx])
+        for a in np.unique(a_idx).tolist():
+            sel = a_idx == a
+            h[sel] = _halfwidth_array(se[sel], users[sel], a, tuning)
+        d = delta[idx]
+        return ndtr((d - h) / se) + ndtr((-d - h) / se) >= target
+
+    z_power = _z_power(target)
+    start = [control_users_fixed(a, b, z_two_sided(al) + z_power, r)
+             for a, b, al, r in zip(p0.tolist(), p1.tolist(), alphas.tolist(), ratios.tolist())]
+    hi = np.maximum(1, np.asarray(start, dtype=np.int64))
+    active = np.arange(hi.size)
+    while active.size:  # doubling until the power is reached
+        good = ok(hi[active].astype(float), active)
+        hi[active[~good]] *= 2
+        active = active[~good]
+    lo = np.zeros_like(hi)
+    active = np.flatnonzero(hi - lo > 1)
+    while active.size:  # bisection: ok(hi), not ok(lo)
+        mid = (lo[active] + hi[active]) // 2
+        good = ok(mid.astype(float), active)
+        hi[active[good]] = mid[good]
+        lo[active[~good]] = mid[~good]
+        active = active[hi[active] - lo[active] > 1]
+    return hi
+
+
 def sequential_mde_for_sample_size(
     p_control: float,
     n_per_arm: float,
@@ -432,4 +496,4 @@ def users_needed(baseline: float, relative_mde: float, *, alpha: float = 0.05, c
                                                ratio=ratio)
         else:
             nc = sample_size_normal(delta, variance, variance, alpha=a, power=power, ratio=ratio)
-    return nc, max(1, math.ceil(ratio * nc - 1e-9))
+    return nc, treatment_users(nc, ratio)

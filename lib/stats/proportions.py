@@ -787,9 +787,8 @@ def compare_proportions_many(
     cols = [v.tolist() for v in (k.diff, k.lo, k.hi, k.rel_lift, k.r_lo, k.r_hi, k.p_value, k.p_score, k.p_exact,
                                  k.exact, k.widened, k.se_abs, k.se_log)]
     new = object.__new__
-    for j, i in enumerate(ok.tolist()):
-        diff, lo, hi, rel, r_lo, r_hi, p_value, p_score, p_exact, exact, widened, se_abs, se_log = (
-            c[j] for c in cols)
+    for i, (diff, lo, hi, rel, r_lo, r_hi, p_value, p_score, p_exact, exact, widened, se_abs, se_log) in zip(
+            ok.tolist(), zip(*cols)):
         a, b, c, d = ints[0][i], ints[1][i], ints[2][i], ints[3][i]
         notes: tuple[Note, ...] = ()
         if exact or widened or c == 0:

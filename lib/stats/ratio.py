@@ -34,6 +34,7 @@ from numpy.typing import ArrayLike
 
 from ._common import (
     CANCELLATION_RTOL,
+    COMMON_JSON,
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
     EstimateComparison,
@@ -52,7 +53,7 @@ from ._common import (
 )
 from .notes import Note, NoteCode
 
-__all__ = ["RatioComparison", "RatioStats", "compare_ratios"]
+__all__ = ["AccountRatioComparison", "RatioComparison", "RatioStats", "compare_ratios"]
 
 METHOD_DELTA = "delta_method_ratio"
 
@@ -136,6 +137,19 @@ class RatioComparison(EstimateComparison):
     ``status`` is "ok" or "not_enough_data" (point estimates kept where defined, every
     inferential statistic None); ``note`` explains any None.
     """
+
+
+@dataclass(frozen=True)
+class AccountRatioComparison(RatioComparison):
+    """A :class:`RatioComparison` whose units were ACCOUNTS (whole accounts randomised): the
+    variance and the test are those of :func:`compare_ratios` on per-account totals, ``n`` and
+    ``n_control`` count the users behind them (as :class:`~.cluster.ClusterComparison`'s do) and
+    ``n_accounts``/``n_accounts_control`` the accounts."""
+
+    n_accounts: int = 0
+    n_accounts_control: int = 0
+
+    _json_fields = COMMON_JSON + ("n_accounts", "n_accounts_control")
 
 
 def compare_ratios(treatment: RatioStats, control: RatioStats, alpha: float = 0.05) -> RatioComparison:

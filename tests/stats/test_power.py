@@ -249,3 +249,20 @@ def test_sequential_invalid():
         sequential_sample_size_two_proportions(0.2, 0.0)
     with pytest.raises(ValueError, match="n_per_arm must be > 0"):
         sequential_power_two_proportions(0.2, 0.1, 0)
+
+
+def test_sequential_control_users_many_equals_the_scalar_search():
+    """The block version of the sequential plan gives the scalar function's integers, element by element."""
+    import numpy as np
+
+    from guidelab.stats.power import sequential_control_users_many, sequential_sample_size_two_proportions
+
+    rng = np.random.default_rng(3)
+    p0 = rng.uniform(0.01, 0.6, 300)
+    ratio = rng.choice([1.0, 0.5, 2.0, 1 / 3], 300)
+    alpha = rng.choice([0.05, 0.025, 0.05 / 3], 300)
+    for mde in (0.05, -0.05, 0.2):
+        got = sequential_control_users_many(p0, mde, alpha, 0.8, 5000, ratio)
+        ref = [sequential_sample_size_two_proportions(a, mde, alpha=al, power=0.8, tuning=5000, ratio=r)
+               for a, al, r in zip(p0.tolist(), alpha.tolist(), ratio.tolist())]
+        assert got.tolist() == ref

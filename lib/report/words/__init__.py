@@ -92,9 +92,19 @@ def capitalise(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
+_NUMBERS: dict[int, str] = {}  # whole numbers already written: a verdict's sentences repeat them
+
+
 def number(n: int | float | None, lang: str = "en") -> str:
     if n is None:
         return "–"
+    if type(n) is int:
+        text = _NUMBERS.get(n)
+        if text is None:
+            if len(_NUMBERS) > 4096:
+                _NUMBERS.clear()
+            text = _NUMBERS[n] = f"{n:,.0f}"
+        return text
     return f"{n:,.0f}" if isinstance(n, int) or float(n).is_integer() else f"{n:,.1f}"
 
 
@@ -186,18 +196,8 @@ def reason_text(reason: "Reason", lang: str = "en") -> str:
         return _reason(c, lang, check=check)
     kind = p.get("kind", "proportion")
     sequential = bool(p.get("sequential"))
-    f: dict[str, object] = {"variant": p.get("variant", ""),
-                            "metric": metric_label(p["metric"], lang) if "metric" in p else ""}
-    if "rate" in p:
-        f["value"] = value(p["rate"], kind)
-    if "rate_control" in p:
-        f["control_value"] = value(p["rate_control"], kind)
-    if "rel_lift" in p:
-        f["lift"] = pct(p["rel_lift"], signed=True)
-    if "rel_ci" in p:  # planned_reached_inconclusive reads the fixed-horizon interval
-        f["ci"] = ci_text(p["rel_ci"], lang, sequential=sequential and c != "planned_reached_inconclusive")
-    if "mde" in p:
-        f["mde"] = pct(p["mde"], signed=True)
+    f = _ReasonFields(p, lang, kind, sequential and c != "planned_reached_inconclusive")
+    f["variant"] = p.get("variant", "")
     if c in ("primary_better", "primary_worse"):
         f["p"] = p_phrase(p["p"], True, lang)
         f["stop"] = _reason("can_stop", lang) if sequential else ""
@@ -223,7 +223,38 @@ def reason_text(reason: "Reason", lang: str = "en") -> str:
             c = "best_vs_runner_up.significant"
     elif c == "inconclusive":
         f["days"] = _days(p.get("days_needed"), lang)
-    return _reason(c, lang, **f)
+    return LANGUAGES[lang].REASONS[c].format_map(f)
+
+
+class _ReasonFields(dict):  # type: ignore[type-arg]
+    """The fields of a reason's sentence. The metric's label, its values, the lift, its interval and
+    the MDE are worded when the sentence names them (``str.format_map`` asks for the missing keys):
+    most sentences use a few of them, and the bulk JSON of ``analyze-counts`` words two sentences per
+    group. A field whose number the reason lacks is missing (KeyError), as it was when all were made
+    up front."""
+
+    def __init__(self, params: dict[str, Any], lang: str, kind: str, sequential_ci: bool):
+        super().__init__()
+        self.p, self.lang, self.kind, self.sequential_ci = params, lang, kind, sequential_ci
+
+    def __missing__(self, key: str) -> object:
+        p, lang = self.p, self.lang
+        if key == "metric":
+            out: object = metric_label(p["metric"], lang) if "metric" in p else ""
+        elif key == "value" and "rate" in p:
+            out = value(p["rate"], self.kind)
+        elif key == "control_value" and "rate_control" in p:
+            out = value(p["rate_control"], self.kind)
+        elif key == "lift" and "rel_lift" in p:
+            out = pct(p["rel_lift"], signed=True)
+        elif key == "ci" and "rel_ci" in p:  # planned_reached_inconclusive reads the fixed-horizon interval
+            out = ci_text(p["rel_ci"], lang, sequential=self.sequential_ci)
+        elif key == "mde" and "mde" in p:
+            out = pct(p["mde"], signed=True)
+        else:
+            raise KeyError(key)
+        self[key] = out
+        return out
 
 
 _CHECKS = en.CHECKS  # the data-check codes (every language has the same)

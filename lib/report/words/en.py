@@ -565,7 +565,8 @@ PROGRAMME = {
     "int_none": "No two experiments ran at the same time on shared users.",
     "flag": "⚠ interaction",
     "no_flag": "none found",
-    "int_status.not_a_proportion": "primary metric is not a rate: not checked",
+    "int_status.ratio_metric": "primary metric is a ratio: not checked",
+    "int_status.zero_variance": "the metric does not vary in these cells",
     "int_status.no_shared_users": "no users in both",
     "int_status.not_enough_data": "a cell without users",
     "interacts_with": "⚠ Interacts with {others} (programme check)",
@@ -578,4 +579,75 @@ PLAN.update({
                                  'numbers assume independent users and are too small. Give --icc with '
                                  '--mean-account-size (and --cv-account-size), or --design-effect (a report of an '
                                  'earlier experiment shows both).',
+})
+
+
+# --- Capping and post-stratification (issue 15): new keys, kept here to ease merging. ---
+CHECKS['adjust_for_unavailable'] = (
+    'attributes for post-stratification available',
+    'the spec post-stratifies on {attributes} (statistics.adjust_for), but there is no users table: the metrics '
+    'are not post-stratified')
+WORDS.update({
+    'adjust.title': 'Capping and variance reduction',
+    'adjust.intro': 'Post-stratified on {attributes}, attributes known at assignment: each arm\'s estimate is '
+                    'the mean of its per-stratum means weighted by the strata\'s shares of users, which removes '
+                    'the variance between strata (new users have no pre-period for CUPED).',
+    'adjust.intro_cuped': 'Post-stratified on {attributes}, attributes known at assignment, with CUPED applied '
+                          'within strata: each arm\'s estimate is the mean of its per-stratum means (adjusted by '
+                          'the pre-period activity) weighted by the strata\'s shares of users.',
+    'adjust.intro_capping': 'Capped metrics count each user\'s value above the cap as the cap (winsorisation), '
+                            'the same cap in every arm: the comparison is of capped means, less sensitive to a '
+                            'few heavy users.',
+    'adjust.cap': 'Cap',
+    'adjust.rule_quantile': 'p{q} of all users',
+    'adjust.rule_value': 'declared',
+    'adjust.capped_share': 'Users capped (arm / control)',
+    'adjust.variance_reduction': 'Variance reduction',
+    'adjust.strata': 'Strata',
+    'adjust.collapsed': '{k} small strata pooled, {n} users',
+    'adjust.ci_unadjusted': 'Difference CI without adjustment',
+    'adjust.note': 'Variance reduction: 1 − the variance of the adjusted difference over that of the plain '
+                   'difference of means (Miratrix, Sekhon & Yu 2013); the key metrics above use the adjusted '
+                   'difference. Strata with fewer than 10 users in an arm are pooled. Cap: the quantile over '
+                   'every analysed user, arms pooled, or the declared value.',
+})
+
+
+# --- Quantile metrics (issue 15, item 1): new keys, kept here to ease merging. ---
+NOTES.update({
+    'estimate.quantile': 'quantile',
+    'quantile_too_few_users': '{arms} too few users for an interval of this percentile',
+    'quantile_not_reached': 'not reached by {percentile}% of users ({arms} too few users reaching the event): the '
+                            'quantile is not defined',
+    'quantile_not_reached.treatment': 'not reached by {percentile}% of users in the treatment arm: its quantile is '
+                                      'not defined',
+    'quantile_not_reached.control': 'not reached by {percentile}% of users in the control arm: its quantile is not '
+                                    'defined',
+    'quantile_not_reached.both': 'not reached by {percentile}% of users in either arm: the quantile is not defined',
+    'quantile_upper_unbounded': '{arms} too few users reaching the event for an upper bound (users who never '
+                                'reached it count as later than any): the difference interval is not computed',
+    'quantile_tied': "both arms' intervals lie inside one tied value (whole days or counts): no spread to measure, "
+                     'the difference interval is not computed',
+})
+WORDS.update({
+    'quantile.title': 'Percentiles',
+    'quantile.arm': 'Arm (95% CI)',
+    'quantile.control': 'Control (95% CI)',
+    'quantile.reached': 'Reached the event (arm / control)',
+    'quantile.diff': 'Difference (95% CI)',
+    'quantile.rel': 'Relative (95% CI)',
+    'quantile.not_reached': 'not reached by {percentile}% of users',
+    'quantile.censored': "Users who never reached the event within the metric's window count as later than any "
+                         'value (censored at the end of the window), so the groups compared stay the randomised '
+                         'ones; a percentile is shown only when more users than that share reached the event, '
+                         'otherwise “not reached by p% of users”.',
+    'quantile.reachers': "Only users who reached the event within the metric's window count (the spec's "
+                         'statistics.quantile_never_reached: reachers): the percentile among them. A guide that '
+                         'changes who reaches the event changes this group, so the comparison is descriptive, not '
+                         'randomised.',
+    'quantile.method': "Each arm's 95% interval is the outer interval on ranks of Deng, Knoblich & Lu (2018): the "
+                       'values at ranks np ± z√(np(1−p)), rounded outward. The difference and the relative '
+                       "difference use the delta method with each arm's standard error read from the width of its "
+                       'interval, (upper − lower)/(2z). Computed in SQL from the users per arm and the values at '
+                       'three ranks.',
 })

@@ -496,7 +496,8 @@ PROGRAMME = {
     "int_none": "同時期に同じユーザーに実施された実験の組はありません。",
     "flag": "⚠ 交互作用",
     "no_flag": "なし",
-    "int_status.not_a_proportion": "主要指標が率ではないため未検定",
+    "int_status.ratio_metric": "主要指標が比率指標のため未検定",
+    "int_status.zero_variance": "これらのセルでは指標にばらつきがない",
     "int_status.no_shared_users": "両方に属するユーザーなし",
     "int_status.not_enough_data": "ユーザーのいないセルあり",
     "interacts_with": "⚠ {others} と交互作用あり（施策チェック）",
@@ -509,4 +510,67 @@ PLAN.update({
                                  'この人数はユーザーを独立とみなした値で、少なすぎます。--icc と --mean-account-size'
                                  '（と --cv-account-size）、または --design-effect を指定してください（以前の実験の'
                                  'レポートに両方が載っています）。',
+})
+
+
+# --- Capping and post-stratification (issue 15): new keys, kept here to ease merging. ---
+CHECKS['adjust_for_unavailable'] = (
+    '事後層別の属性が利用可能',
+    '仕様は {attributes} で事後層別します（statistics.adjust_for）が、users テーブルがありません。指標は事後層別していません')
+WORDS.update({
+    'adjust.title': 'キャッピングと分散削減',
+    'adjust.intro': '割り当て時点でわかっている属性（{attributes}）で事後層別しています。各群の推定値は、層ごとの平均を'
+                    '層の人数割合で重み付けした平均で、層の間のばらつきを取り除きます（新規ユーザーには CUPED に使う'
+                    '事前期間がありません）。',
+    'adjust.intro_cuped': '割り当て時点でわかっている属性（{attributes}）で事後層別し、層の中で CUPED を適用しています。'
+                          '各群の推定値は、層ごとの（事前期間の活動で調整した）平均を層の人数割合で重み付けした平均です。',
+    'adjust.intro_capping': 'キャップ付きの指標は、上限を超えるユーザーの値を上限として数えます（ウィンザー化）。上限は'
+                            'すべての群で同じで、比較するのはキャップ後の平均です。少数のヘビーユーザーに左右されにくくなります。',
+    'adjust.cap': '上限',
+    'adjust.rule_quantile': '全ユーザーの p{q}',
+    'adjust.rule_value': '指定値',
+    'adjust.capped_share': '上限を超えたユーザー（群 / 対照）',
+    'adjust.variance_reduction': '分散削減率',
+    'adjust.strata': '層の数',
+    'adjust.collapsed': '小さな層 {k} 個（{n} 人）を統合',
+    'adjust.ci_unadjusted': '調整なしの差の信頼区間',
+    'adjust.note': '分散削減率：1 −（調整後の差の分散 ÷ 単純な平均の差の分散）（Miratrix, Sekhon & Yu 2013）。上の主要指標は'
+                   '調整後の差を使っています。どちらかの群で 10 人未満の層はまとめています。上限：全群をまとめた分析対象'
+                   'ユーザーの分位点、または指定値。',
+})
+
+
+# --- 分位点メトリクス（issue 15 の 1）：マージしやすいよう、新しいキーはここにまとめています。 ---
+NOTES.update({
+    'estimate.quantile': '分位点',
+    'quantile_too_few_users': '{arms}のユーザーが少なすぎて、この分位点の区間を求められません',
+    'quantile_not_reached': '{percentile}%のユーザーが到達していません（{arms}で到達したユーザーが足りません）。'
+                            '分位点は定義されません',
+    'quantile_not_reached.treatment': '処置群では{percentile}%のユーザーが到達していません。分位点は定義されません',
+    'quantile_not_reached.control': '対照群では{percentile}%のユーザーが到達していません。分位点は定義されません',
+    'quantile_not_reached.both': 'どちらの群でも{percentile}%のユーザーが到達していません。分位点は定義されません',
+    'quantile_upper_unbounded': '{arms}で到達したユーザーが少なく、上限が求まりません（到達しなかったユーザーは'
+                                'どの値より遅いものとして数えます）。差の区間は計算しません',
+    'quantile_tied': '両群の区間が同じ値（日数や回数などの離散値）の中に収まっており、ばらつきを測れません。'
+                     '差の区間は計算しません',
+})
+WORDS.update({
+    'quantile.title': 'パーセンタイル',
+    'quantile.arm': 'バリアント（95%信頼区間）',
+    'quantile.control': '対照群（95%信頼区間）',
+    'quantile.reached': 'イベントに到達（バリアント / 対照群）',
+    'quantile.diff': '差（95%信頼区間）',
+    'quantile.rel': '相対差（95%信頼区間）',
+    'quantile.not_reached': '{percentile}%のユーザーが未到達',
+    'quantile.censored': 'メトリクスの期間内にイベントに到達しなかったユーザーは、どの値よりも遅いもの（期間の終わりで'
+                         '打ち切り）として数えるため、比較するのはランダムに割り当てた群のままです。パーセンタイルは、'
+                         'その割合を超えるユーザーが到達したときだけ表示し、そうでなければ「p%のユーザーが未到達」と'
+                         '示します。',
+    'quantile.reachers': 'メトリクスの期間内にイベントに到達したユーザーだけを数えます（仕様の '
+                         'statistics.quantile_never_reached: reachers）。その中でのパーセンタイルです。ガイドが'
+                         '到達するユーザーを変えるとこの集団も変わるため、比較は記述的で、ランダム化された比較では'
+                         'ありません。',
+    'quantile.method': '各群の95%区間は Deng, Knoblich & Lu (2018) の順位による外側区間です（順位 np ± z√(np(1−p)) を'
+                       '外側に丸めた値）。差と相対差はデルタ法で、各群の標準誤差を区間の幅 (上限 − 下限)/(2z) から'
+                       '求めます。各群のユーザー数と3つの順位の値から SQL で計算します。',
 })

@@ -6,6 +6,9 @@
 DESCRIBE users;
 
 -- [2]
+DESCRIBE users;
+
+-- [3]
 SELECT
   MAX(d)
 FROM (
@@ -29,17 +32,17 @@ FROM (
     timestamp < CAST('2026-11-30 15:00:00.000000+00:00' AS TIMESTAMP)
 );
 
--- [3]
+-- [4]
 SELECT
   COUNT(*)
 FROM assignments
 WHERE
   experiment = 'onboarding-tour-vs-checklist';
 
--- [4]
+-- [5]
 DESCRIBE assignments;
 
--- [5]
+-- [6]
 CREATE OR REPLACE TEMPORARY TABLE ledger_assignments AS
 WITH r AS (
   SELECT
@@ -97,13 +100,13 @@ FROM c
 LEFT JOIN arms
   ON c._gl_reason IS NULL AND arms.user_id = c.user_id;
 
--- [6]
+-- [7]
 SELECT
   MIN(epoch_us(`assigned_at`)),
   MAX(epoch_us(`assigned_at`))
 FROM assignments;
 
--- [7]
+-- [8]
 WITH b AS (
   SELECT
     `range` AS b
@@ -132,7 +135,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [8]
+-- [9]
 CREATE OR REPLACE TEMPORARY TABLE exp_assigned AS
 SELECT
   CAST(ROW_NUMBER() OVER (ORDER BY user_id NULLS LAST) AS INT64) AS uk,
@@ -144,16 +147,16 @@ FROM ledger_assignments
 WHERE
   _gl_reason IS NULL;
 
--- [9]
+-- [10]
 DESCRIBE guide_events;
 
--- [10]
+-- [11]
 SELECT
   MIN(epoch_us(`timestamp`)),
   MAX(epoch_us(`timestamp`))
 FROM guide_events;
 
--- [11]
+-- [12]
 WITH b AS (
   SELECT
     `range` AS b
@@ -182,7 +185,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [12]
+-- [13]
 CREATE OR REPLACE TEMPORARY VIEW ledger_guide_events AS
 WITH r AS (
   SELECT
@@ -248,7 +251,7 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [13]
+-- [14]
 CREATE OR REPLACE TEMPORARY TABLE ledger_guide_events_copies AS
 WITH h AS (
   SELECT
@@ -276,7 +279,7 @@ WHERE
   )
 GROUP BY ALL;
 
--- [14]
+-- [15]
 CREATE OR REPLACE TEMPORARY TABLE ledger_guide_rows AS
 WITH r AS (
   SELECT
@@ -426,7 +429,7 @@ SELECT
   *
 FROM e;
 
--- [15]
+-- [16]
 CREATE OR REPLACE TEMPORARY TABLE ledger_guide_user AS
 WITH g AS (
   SELECT
@@ -493,7 +496,7 @@ SELECT
   EXCEPT (_gl_key)
 FROM g;
 
--- [16]
+-- [17]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_user AS
 SELECT
   *
@@ -502,7 +505,7 @@ FROM ledger_guide_user
 WHERE
   _gl_reason IS NULL;
 
--- [17]
+-- [18]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
 SELECT
   *
@@ -511,7 +514,7 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL;
 
--- [18]
+-- [19]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
 SELECT
   *
@@ -520,16 +523,16 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL AND _gl_own;
 
--- [19]
+-- [20]
 DESCRIBE activity;
 
--- [20]
+-- [21]
 SELECT
   MIN(epoch_us(`timestamp`)),
   MAX(epoch_us(`timestamp`))
 FROM activity;
 
--- [21]
+-- [22]
 WITH b AS (
   SELECT
     `range` AS b
@@ -558,7 +561,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [22]
+-- [23]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
 WITH r AS (
   SELECT
@@ -595,12 +598,12 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [23]
+-- [24]
 SELECT
   MIN(assigned_day)
 FROM exp_assigned;
 
--- [24]
+-- [25]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_copies AS
 WITH h AS (
   SELECT
@@ -626,7 +629,7 @@ WHERE
   )
 GROUP BY ALL;
 
--- [25]
+-- [26]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_rows AS
 WITH r AS (
   SELECT
@@ -734,7 +737,7 @@ SELECT
   *
 FROM d;
 
--- [26]
+-- [27]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_users AS
 WITH g AS (
   SELECT
@@ -821,7 +824,7 @@ SELECT
   EXCEPT (_gl_key)
 FROM g;
 
--- [27]
+-- [28]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
 SELECT
   *
@@ -830,7 +833,7 @@ FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [28]
+-- [29]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -839,7 +842,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [29]
+-- [30]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -848,10 +851,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [30]
+-- [31]
 DESCRIBE users;
 
--- [31]
+-- [32]
 CREATE OR REPLACE TEMPORARY TABLE ledger_users AS
 WITH r AS (
   SELECT
@@ -884,7 +887,7 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [32]
+-- [33]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -893,7 +896,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [33]
+-- [34]
 SELECT
   COUNT(*),
   COUNTIF(user_id IS NULL),
@@ -903,17 +906,17 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [34]
+-- [35]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [35]
+-- [36]
 DESCRIBE guide_events;
 
--- [36]
+-- [37]
 CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
@@ -977,14 +980,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [37]
+-- [38]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [38]
+-- [39]
 SELECT
   COUNT(*),
   COUNTIF(shown)
@@ -992,10 +995,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [39]
+-- [40]
 DESCRIBE assignments;
 
--- [40]
+-- [41]
 SELECT
   _gl_reason,
   MIN(
@@ -1013,7 +1016,7 @@ WHERE
 GROUP BY
   1;
 
--- [41]
+-- [42]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1021,10 +1024,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [42]
+-- [43]
 DESCRIBE guide_events;
 
--- [43]
+-- [44]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1033,10 +1036,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [44]
+-- [45]
 DESCRIBE activity;
 
--- [45]
+-- [46]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1045,10 +1048,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [46]
+-- [47]
 DESCRIBE users;
 
--- [47]
+-- [48]
 SELECT
   _gl_reason,
   MIN(
@@ -1067,7 +1070,7 @@ WHERE
 GROUP BY
   1;
 
--- [48]
+-- [49]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1075,7 +1078,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [49]
+-- [50]
 SELECT
   variant,
   COUNT(*)
@@ -1083,7 +1086,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [50]
+-- [51]
 SELECT
   assigned_day,
   variant,
@@ -1094,7 +1097,7 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [51]
+-- [52]
 SELECT
   variant,
   COUNT(*),
@@ -1112,7 +1115,49 @@ WHERE
 GROUP BY
   variant;
 
--- [52]
+-- [53]
+WITH e AS (
+  SELECT
+    user_id,
+    variant,
+    assigned_at,
+    CAST(active_d7 AS INT64) AS y,
+    pre_active_days AS x
+  FROM exp_users
+  WHERE
+    observed_days >= 7
+)
+SELECT
+  e.variant,
+  COALESCE(
+    CASE
+      WHEN s.signup_at IS NULL
+      THEN NULL
+      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
+      THEN 'new'
+      ELSE 'existing'
+    END,
+    '(missing)'
+  ) AS a0,
+  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
+  COUNT(*),
+  SUM(y),
+  SUM(y * y),
+  SUM(x),
+  SUM(x * x),
+  SUM(x * y),
+  VAR_POP(COALESCE(y, 0)) * COUNT(*),
+  VAR_POP(COALESCE(x, 0)) * COUNT(*),
+  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
+FROM e
+LEFT JOIN exp_user_attrs AS s
+  ON s.user_id = e.user_id
+GROUP BY
+  1,
+  2,
+  3;
+
+-- [54]
 SELECT
   variant,
   COUNT(*),
@@ -1130,7 +1175,49 @@ WHERE
 GROUP BY
   variant;
 
--- [53]
+-- [55]
+WITH e AS (
+  SELECT
+    user_id,
+    variant,
+    assigned_at,
+    CAST(active_d1 AS INT64) AS y,
+    pre_active_days AS x
+  FROM exp_users
+  WHERE
+    observed_days >= 1
+)
+SELECT
+  e.variant,
+  COALESCE(
+    CASE
+      WHEN s.signup_at IS NULL
+      THEN NULL
+      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
+      THEN 'new'
+      ELSE 'existing'
+    END,
+    '(missing)'
+  ) AS a0,
+  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
+  COUNT(*),
+  SUM(y),
+  SUM(y * y),
+  SUM(x),
+  SUM(x * x),
+  SUM(x * y),
+  VAR_POP(COALESCE(y, 0)) * COUNT(*),
+  VAR_POP(COALESCE(x, 0)) * COUNT(*),
+  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
+FROM e
+LEFT JOIN exp_user_attrs AS s
+  ON s.user_id = e.user_id
+GROUP BY
+  1,
+  2,
+  3;
+
+-- [56]
 SELECT
   variant,
   COUNT(*),
@@ -1153,25 +1240,257 @@ WHERE
 GROUP BY
   variant;
 
--- [54]
+-- [57]
+WITH e AS (
+  SELECT
+    user_id,
+    variant,
+    assigned_at,
+    CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64) AS y,
+    pre_active_days AS x
+  FROM exp_users
+  WHERE
+    observed_days >= 6
+)
+SELECT
+  e.variant,
+  COALESCE(
+    CASE
+      WHEN s.signup_at IS NULL
+      THEN NULL
+      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
+      THEN 'new'
+      ELSE 'existing'
+    END,
+    '(missing)'
+  ) AS a0,
+  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
+  COUNT(*),
+  SUM(y),
+  SUM(y * y),
+  SUM(x),
+  SUM(x * x),
+  SUM(x * y),
+  VAR_POP(COALESCE(y, 0)) * COUNT(*),
+  VAR_POP(COALESCE(x, 0)) * COUNT(*),
+  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
+FROM e
+LEFT JOIN exp_user_attrs AS s
+  ON s.user_id = e.user_id
+GROUP BY
+  1,
+  2,
+  3;
+
+-- [58]
+SELECT
+  COUNT(sessions_d7)
+FROM exp_users
+WHERE
+  observed_days >= 6;
+
+-- [59]
+SELECT
+  MIN(v)
+FROM (
+  SELECT
+    v,
+    SUM(c) OVER (ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
+  FROM (
+    SELECT
+      sessions_d7 AS v,
+      COUNT(*) AS c
+    FROM exp_users
+    WHERE
+      observed_days >= 6 AND NOT sessions_d7 IS NULL
+    GROUP BY
+      1
+  ) AS g
+) AS w
+WHERE
+  cum >= 9268;
+
+-- [60]
 SELECT
   variant,
   COUNT(*),
-  SUM(sessions_d7),
-  SUM(sessions_d7 * sessions_d7),
-  SUM(pre_active_days),
-  SUM(pre_active_days * pre_active_days),
-  SUM(sessions_d7 * pre_active_days),
-  VAR_POP(COALESCE(sessions_d7, 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(sessions_d7, 0)) * COUNT(*)
+  COUNTIF(sessions_d7 > 15)
 FROM exp_users
 WHERE
   observed_days >= 6
 GROUP BY
   variant;
 
--- [55]
+-- [61]
+SELECT
+  variant,
+  COUNT(*),
+  SUM((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  )),
+  SUM(
+    (
+      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+    ) * (
+      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+    )
+  ),
+  SUM(pre_active_days),
+  SUM(pre_active_days * pre_active_days),
+  SUM((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  ) * pre_active_days),
+  VAR_POP(COALESCE((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  ), 0)) * COUNT(*),
+  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
+  COVAR_POP(
+    COALESCE(pre_active_days, 0),
+    COALESCE((
+      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+    ), 0)
+  ) * COUNT(*)
+FROM exp_users
+WHERE
+  observed_days >= 6
+GROUP BY
+  variant;
+
+-- [62]
+WITH e AS (
+  SELECT
+    user_id,
+    variant,
+    assigned_at,
+    (
+      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+    ) AS y,
+    pre_active_days AS x
+  FROM exp_users
+  WHERE
+    observed_days >= 6
+)
+SELECT
+  e.variant,
+  COALESCE(
+    CASE
+      WHEN s.signup_at IS NULL
+      THEN NULL
+      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
+      THEN 'new'
+      ELSE 'existing'
+    END,
+    '(missing)'
+  ) AS a0,
+  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
+  COUNT(*),
+  SUM(y),
+  SUM(y * y),
+  SUM(x),
+  SUM(x * x),
+  SUM(x * y),
+  VAR_POP(COALESCE(y, 0)) * COUNT(*),
+  VAR_POP(COALESCE(x, 0)) * COUNT(*),
+  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
+FROM e
+LEFT JOIN exp_user_attrs AS s
+  ON s.user_id = e.user_id
+GROUP BY
+  1,
+  2,
+  3;
+
+-- [63]
+SELECT
+  variant,
+  COUNT(*),
+  COUNTIF(
+    (
+      COALESCE(first_goal_day < 7, FALSE)
+    )
+    AND NOT CAST(first_goal_day AS FLOAT64) IS NULL
+  )
+FROM exp_users
+WHERE
+  observed_days >= 6
+GROUP BY
+  variant;
+
+-- [64]
+SELECT
+  variant,
+  r,
+  v
+FROM (
+  SELECT
+    variant,
+    CAST(first_goal_day AS FLOAT64) AS v,
+    ROW_NUMBER() OVER (PARTITION BY variant ORDER BY CAST(first_goal_day AS FLOAT64) NULLS LAST) AS r
+  FROM exp_users
+  WHERE
+    observed_days >= 6
+    AND (
+      COALESCE(first_goal_day < 7, FALSE)
+    )
+    AND NOT CAST(first_goal_day AS FLOAT64) IS NULL
+) AS q
+WHERE
+  (
+    variant = 'checklist' AND r IN (876, 929, 981)
+  )
+  OR (
+    variant = 'holdout' AND r IN (430, 467, 504)
+  )
+  OR (
+    variant = 'tour' AND r IN (892, 945, 997)
+  )
+ORDER BY
+  variant NULLS LAST,
+  r NULLS LAST;
+
+-- [65]
+WITH e AS (
+  SELECT
+    user_id,
+    variant,
+    assigned_at,
+    first_goal_day AS y,
+    pre_active_days AS x
+  FROM exp_users
+  WHERE
+    observed_days >= 6
+)
+SELECT
+  e.variant,
+  COALESCE(
+    CASE
+      WHEN s.signup_at IS NULL
+      THEN NULL
+      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
+      THEN 'new'
+      ELSE 'existing'
+    END,
+    '(missing)'
+  ) AS a0,
+  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
+  COUNT(*),
+  SUM(y),
+  SUM(y * y),
+  SUM(x),
+  SUM(x * x),
+  SUM(x * y),
+  VAR_POP(COALESCE(y, 0)) * COUNT(*),
+  VAR_POP(COALESCE(x, 0)) * COUNT(*),
+  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
+FROM e
+LEFT JOIN exp_user_attrs AS s
+  ON s.user_id = e.user_id
+GROUP BY
+  1,
+  2,
+  3;
+
+-- [66]
 SELECT
   variant,
   COUNT(*),
@@ -1189,7 +1508,49 @@ WHERE
 GROUP BY
   variant;
 
--- [56]
+-- [67]
+WITH e AS (
+  SELECT
+    user_id,
+    variant,
+    assigned_at,
+    CAST(dismissed AS INT64) AS y,
+    pre_active_days AS x
+  FROM exp_users
+  WHERE
+    TRUE
+)
+SELECT
+  e.variant,
+  COALESCE(
+    CASE
+      WHEN s.signup_at IS NULL
+      THEN NULL
+      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
+      THEN 'new'
+      ELSE 'existing'
+    END,
+    '(missing)'
+  ) AS a0,
+  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
+  COUNT(*),
+  SUM(y),
+  SUM(y * y),
+  SUM(x),
+  SUM(x * x),
+  SUM(x * y),
+  VAR_POP(COALESCE(y, 0)) * COUNT(*),
+  VAR_POP(COALESCE(x, 0)) * COUNT(*),
+  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
+FROM e
+LEFT JOIN exp_user_attrs AS s
+  ON s.user_id = e.user_id
+GROUP BY
+  1,
+  2,
+  3;
+
+-- [68]
 WITH o AS (
   SELECT
     variant,
@@ -1209,10 +1570,10 @@ WHERE
   o.observed >= d.`range`
 GROUP BY ALL;
 
--- [57]
+-- [69]
 DESCRIBE ledger_activity_users;
 
--- [58]
+-- [70]
 SELECT
   u.variant,
   CAST(SUM(
@@ -1562,7 +1923,7 @@ JOIN exp_users AS u
 GROUP BY
   u.variant;
 
--- [59]
+-- [71]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1573,7 +1934,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [60]
+-- [72]
 SELECT
   variant,
   assigned_day,
@@ -1586,10 +1947,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [61]
+-- [73]
 DESCRIBE users;
 
--- [62]
+-- [74]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -1602,10 +1963,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [63]
+-- [75]
 DESCRIBE users;
 
--- [64]
+-- [76]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -1624,10 +1985,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [65]
+-- [77]
 DESCRIBE guide_events;
 
--- [66]
+-- [78]
 WITH s AS (
   SELECT
     uk,
@@ -1649,7 +2010,7 @@ WHERE
 GROUP BY
   1;
 
--- [67]
+-- [79]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -1657,7 +2018,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [68]
+-- [80]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -1677,7 +2038,7 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [69]
+-- [81]
 WITH s AS (
   SELECT
     uk,
@@ -1699,7 +2060,7 @@ WHERE
 GROUP BY
   1;
 
--- [70]
+-- [82]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -1707,7 +2068,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [71]
+-- [83]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -1727,15 +2088,15 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [72]
+-- [84]
 DESCRIBE ledger_activity_users;
 
--- [73]
+-- [85]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [74]
+-- [86]
 WITH b AS (
   SELECT
     u.variant,
@@ -2157,5 +2518,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [75]
+-- [87]
 DESCRIBE guide_events;
