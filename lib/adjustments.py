@@ -26,7 +26,7 @@ from .serialize import ResultModel
 from .values import sql_identifier
 
 __all__ = ["CappingSummary", "MISSING_STRATUM", "cap_of", "capped_sql", "capped_counts", "require_adjust_for",
-           "strata_stats"]
+           "strata_stats", "strata_stats_many"]
 
 MISSING_STRATUM = "(missing)"
 STRATUM_SEPARATOR = " | "
@@ -127,28 +127,53 @@ def _attribute_sql(attribute: str) -> str:
 def strata_stats(con: Any, spec: ExperimentSpec, eligible: str, value: str) -> dict[str, dict[str, Any]]:
     """Per arm and stratum of ``statistics.adjust_for``: the CovariateStats of ``value`` (y) and
     the CUPED covariate ``pre_active_days`` (x), over the eligible users of ``exp_users``."""
+    return strata_stats_many(con, spec, [(eligible, value)])[0]
+
+
+def strata_stats_many(con: Any, spec: ExperimentSpec,
+                      metrics: list[tuple[str, str]]) -> list[dict[str, dict[str, Any]]]:
+    """:func:`strata_stats` of several metrics, each ``(eligible, value)``, in one query.
+
+    The users table is joined and each user's stratum built once; each metric's sums are
+    aggregates ``FILTER (WHERE`` its eligibility ``)`` in the same ``GROUP BY variant, stratum``
+    (the same sums, over the same users, as one query per metric: a stratum where a metric has
+    no eligible user is left out of that metric, as its own ``WHERE`` would)."""
     from .metrics import _centred
     from .stats.cuped import CovariateStats
 
+    if not metrics:
+        return []
     attrs = spec.statistics.adjust_for
     cells = ", ".join(f"coalesce({_attribute_sql(a)}, '{MISSING_STRATUM}') AS a{i}" for i, a in enumerate(attrs))
     groups = ", ".join(str(i + 2) for i in range(len(attrs)))
+    per_user = ", ".join(f"coalesce({eligible}, FALSE) AS e{i}, CASE WHEN {eligible} THEN {value} END AS y{i}"
+                         for i, (eligible, value) in enumerate(metrics))
+    sums = ", ".join(
+        f"count(*) FILTER (WHERE e{i}), sum(y{i}) FILTER (WHERE e{i}), sum(y{i}*y{i}) FILTER (WHERE e{i}), "
+        f"sum(x) FILTER (WHERE e{i}), sum(x*x) FILTER (WHERE e{i}), sum(x*y{i}) FILTER (WHERE e{i}), "
+        f"var_pop(coalesce(y{i}, 0)) FILTER (WHERE e{i})*count(*) FILTER (WHERE e{i}), "
+        f"var_pop(coalesce(x, 0)) FILTER (WHERE e{i})*count(*) FILTER (WHERE e{i}), "
+        f"covar_pop(coalesce(x, 0), coalesce(y{i}, 0)) FILTER (WHERE e{i})*count(*) FILTER (WHERE e{i})"
+        for i in range(len(metrics)))
     rows = con.execute(f"""
-        WITH e AS (SELECT user_id, variant, assigned_at, {value} AS y, pre_active_days AS x
-                   FROM exp_users WHERE {eligible})
-        SELECT e.variant, {cells}, count(*), sum(y), sum(y*y), sum(x), sum(x*x), sum(x*y),
-               var_pop(coalesce(y, 0))*count(*), var_pop(coalesce(x, 0))*count(*),
-               covar_pop(coalesce(x, 0), coalesce(y, 0))*count(*)
+        WITH e AS (SELECT user_id, variant, assigned_at, pre_active_days AS x, {per_user} FROM exp_users)
+        SELECT e.variant, {cells}, {sums}
         FROM e LEFT JOIN exp_user_attrs s ON s.user_id = e.user_id
         GROUP BY 1, {groups}""").fetchall()
-    out: dict[str, dict[str, Any]] = {k: {} for k in spec.variant_keys}
     k = len(attrs)
-    for row in sorted(rows, key=lambda r: tuple(str(c) for c in r[:k + 1])):
-        v, labels, (n, sy, sy2, sx, sx2, sxy, *centred) = row[0], row[1:k + 1], row[k + 1:]
-        n = int(n)
-        m2_y, m2_x, c_xy = _centred(centred, n, sy or 0, sx or 0, sy2 or 0, sx2 or 0, sxy or 0)
-        key = STRATUM_SEPARATOR.join(f"{a}={lab}" for a, lab in zip(attrs, labels))
-        out.setdefault(v, {})[key] = CovariateStats(n=n, sum_x=float(sx or 0), sum_y=float(sy or 0),
-                                                    sum_x2=float(sx2 or 0), sum_y2=float(sy2 or 0),
-                                                    sum_xy=float(sxy or 0), m2_x=m2_x, m2_y=m2_y, c_xy=c_xy)
-    return out
+    outs: list[dict[str, dict[str, Any]]] = []
+    for i in range(len(metrics)):
+        out: dict[str, dict[str, Any]] = {v: {} for v in spec.variant_keys}
+        for row in sorted(rows, key=lambda r: tuple(str(c) for c in r[:k + 1])):
+            v, labels = row[0], row[1:k + 1]
+            n, sy, sy2, sx, sx2, sxy, *centred = row[k + 1 + 9 * i:k + 1 + 9 * (i + 1)]
+            n = int(n)
+            if n == 0:  # no eligible user of this metric in this stratum
+                continue
+            m2_y, m2_x, c_xy = _centred(centred, n, sy or 0, sx or 0, sy2 or 0, sx2 or 0, sxy or 0)
+            key = STRATUM_SEPARATOR.join(f"{a}={lab}" for a, lab in zip(attrs, labels))
+            out.setdefault(v, {})[key] = CovariateStats(n=n, sum_x=float(sx or 0), sum_y=float(sy or 0),
+                                                        sum_x2=float(sx2 or 0), sum_y2=float(sy2 or 0),
+                                                        sum_xy=float(sxy or 0), m2_x=m2_x, m2_y=m2_y, c_xy=c_xy)
+        outs.append(out)
+    return outs

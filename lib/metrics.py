@@ -7,6 +7,7 @@ analysis date (``as_of``, the last complete local day) is left out of day-N metr
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from fractions import Fraction
@@ -312,16 +313,19 @@ def compute_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date | None = 
     daily = [(d, v, int(n)) for d, v, n in con.execute(
         "SELECT assigned_day, variant, count(*) FROM exp_users GROUP BY ALL ORDER BY 1, 2").fetchall()]
     metrics = []
+    stratified: dict[int, tuple[str, str]] = {}  # metric position -> (eligible, value) of its strata sums
     for mdef, role in spec.metric_defs():
         capping, value = _capping(con, spec, mdef)
         by_variant, cov = _arm_stats(con, spec, mdef, spec.statistics.cuped and mdef.kind != "ratio", value)
-        strata = None
         if spec.statistics.adjust_for and mdef.kind != "ratio" and ed.has("users"):
-            from .adjustments import strata_stats
-
             eligible, raw = metric_counts_sql(mdef, spec)
-            strata = strata_stats(con, spec, eligible, f"({value})" if value is not None else raw)
-        metrics.append(MetricCounts(mdef, role, by_variant, cov, capping, strata))
+            stratified[len(metrics)] = (eligible, f"({value})" if value is not None else raw)
+        metrics.append(MetricCounts(mdef, role, by_variant, cov, capping, None))
+    if stratified:  # every metric's strata sums in one query (one join to the users table)
+        from .adjustments import strata_stats_many
+
+        for i, strata in zip(stratified, strata_stats_many(con, spec, list(stratified.values()))):
+            metrics[i] = dataclasses.replace(metrics[i], strata=strata)
     first_day = min((d for d, _, _ in daily), default=None)
     if first_day is not None and first_day < spec.start:
         checks.append(DataCheck.of("before_start", False, "warn", first=first_day, start=spec.start))
