@@ -233,28 +233,41 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     cols = _columns(ed, "assignments")
     part = ", ".join(sql_identifier(c) for c in cols)
     unit = unit_source_sql(ed, spec, cols)
+    # One sort: a user's rows ordered by (assigned_at, every column). Identical rows are peers,
+    # so the copies are the peers after the first (row_number > rank: what a window over every
+    # column gives). A row passing the per-row rules is "ok"; ok rows are identical to their
+    # first copy, which is used unless the user's ok rows hold two arms (multiple_arms) or an
+    # ok row comes earlier (repeated_assignment: ok rows in earlier peer groups, i.e. up to the
+    # row's peers (the default RANGE frame) less its own peers). No tie order matters.
+    row_rules = [
+        ("missing_key", "experiment IS NULL"),
+        ("other_experiment", "experiment <> $exp"),
+        ("missing_key", "user_id IS NULL OR variant IS NULL"),
+        ("missing_time", "assigned_at IS NULL"),
+        ("future", "assigned_at >= $now"),
+        ("after_analysis_date", "assigned_at >= $end"),
+        ("unknown_variant", f"variant NOT IN ({variants_sql})"),
+        *unit.rules,
+    ]
+    w = f"PARTITION BY user_id ORDER BY assigned_at, {part}"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ledger_assignments AS
-        WITH r AS (SELECT *, row_number() OVER (PARTITION BY {part}) AS _gl_dup{unit.column} FROM assignments{unit.join}),
-        c AS (SELECT * EXCLUDE (_gl_dup), {_case([
-            ("missing_key", "experiment IS NULL"),
-            ("other_experiment", "experiment <> $exp"),
-            ("missing_key", "user_id IS NULL OR variant IS NULL"),
-            ("missing_time", "assigned_at IS NULL"),
-            ("exact_duplicate", "_gl_dup > 1"),
-            ("future", "assigned_at >= $now"),
-            ("after_analysis_date", "assigned_at >= $end"),
-            ("unknown_variant", f"variant NOT IN ({variants_sql})"),
-            *unit.rules,
-        ])} AS _gl_reason FROM r),
-        arms AS (SELECT user_id, count(DISTINCT variant) AS n FROM c WHERE _gl_reason IS NULL GROUP BY user_id)
-        SELECT c.* EXCLUDE (_gl_reason{unit.exclude}), CASE
-            WHEN c._gl_reason IS NOT NULL THEN c._gl_reason
-            WHEN arms.n > 1 THEN 'multiple_arms'
-            WHEN row_number() OVER (PARTITION BY c.user_id, c._gl_reason IS NULL
-                                    ORDER BY c.assigned_at, {", ".join("c." + sql_identifier(x) for x in cols)}) > 1
-                 THEN 'repeated_assignment' END AS _gl_reason
-        FROM c LEFT JOIN arms ON c._gl_reason IS NULL AND arms.user_id = c.user_id""", params)
+        WITH r AS (SELECT *{unit.column} FROM assignments{unit.join}),
+        c AS (SELECT *, {_case(row_rules[:4])} AS _gl_key_reason, {_case(row_rules[4:])} AS _gl_row_reason FROM r),
+        o AS (SELECT *, CASE WHEN _gl_key_reason IS NULL AND _gl_row_reason IS NULL THEN 1 ELSE 0 END AS _gl_ok FROM c),
+        n AS (SELECT *, row_number() OVER ({w}) AS _gl_row, rank() OVER ({w}) AS _gl_first,
+                     count(*) OVER ({w}) AS _gl_last, sum(_gl_ok) OVER ({w}) AS _gl_ok_upto,
+                     min(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_lo,
+                     max(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_hi
+              FROM o)
+        SELECT n.* EXCLUDE (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_row, _gl_first, _gl_last, _gl_ok_upto,
+                            _gl_arm_lo, _gl_arm_hi{unit.exclude}), CASE
+            WHEN _gl_key_reason IS NOT NULL THEN _gl_key_reason
+            WHEN _gl_row > _gl_first THEN 'exact_duplicate'
+            WHEN _gl_row_reason IS NOT NULL THEN _gl_row_reason
+            WHEN _gl_arm_lo <> _gl_arm_hi THEN 'multiple_arms'
+            WHEN _gl_ok_upto - (_gl_last - _gl_first + 1) > 0 THEN 'repeated_assignment' END AS _gl_reason
+        FROM n""", params)
     # uk: a dense integer key per assigned user, so the per-user reductions join and group on
     # integers instead of the text ids (numbered in user_id order: deterministic)
     con.execute(f"""
@@ -368,14 +381,19 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     if ed.has("users"):
         cols = _columns(ed, "users")
         order = ", ".join(sql_identifier(c) for c in cols)
+        # one sort: a user's rows ordered by every column, so identical rows are peers; the copies
+        # are the peers after the first (row_number > rank), and dense_rank numbers the distinct
+        # rows (the same as a window over every column, then one over the user's other rows)
+        w = f"PARTITION BY user_id ORDER BY {order}"
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE ledger_users AS
-            WITH r AS (SELECT *, row_number() OVER (PARTITION BY {order}) AS _gl_dup FROM users),
-            s AS (SELECT *, row_number() OVER (PARTITION BY user_id, _gl_dup > 1 ORDER BY {order}) AS _gl_rank FROM r)
-            SELECT s.* EXCLUDE (_gl_dup, _gl_rank), {_case([
+            WITH s AS (SELECT *, row_number() OVER ({w}) AS _gl_row, rank() OVER ({w}) AS _gl_first,
+                              dense_rank() OVER ({w}) AS _gl_rank
+                       FROM users)
+            SELECT s.* EXCLUDE (_gl_row, _gl_first, _gl_rank), {_case([
                 ("missing_key", "s.user_id IS NULL"),
                 ("not_in_experiment", "a.user_id IS NULL"),
-                ("exact_duplicate", "s._gl_dup > 1"),
+                ("exact_duplicate", "s._gl_row > s._gl_first"),
                 ("duplicate_user", "s._gl_rank > 1"),
             ])} AS _gl_reason
             FROM s LEFT JOIN exp_assigned a USING (user_id)""")

@@ -458,3 +458,105 @@ def test_guide_event_aggregate_agrees_with_the_per_row_view(spec, export):
     assert per_row.get("exact_duplicate", 0) > 0  # the fixture has copies
     assert stored == per_row
     assert view_flags and stored_flags == view_flags
+
+
+def _python_assignment_reasons(rows, as_of_end, now_end):
+    """The assignment rules of data/README.md in plain Python (an independent count): per row its
+    reason; exact copies of a row are all but one ``exact_duplicate``; a user's remaining rows
+    in two arms are ``multiple_arms``, else all but the first by (time, values) ``repeated_assignment``."""
+    def when(text):
+        return dt.datetime.fromisoformat(text) if text else None
+
+    reasons: list[str | None] = []
+    seen: set[tuple] = set()
+    for user, exp, variant, at in rows:
+        t = when(at)
+        if exp == "":
+            r = "missing_key"
+        elif exp != "ledg":
+            r = "other_experiment"
+        elif user == "" or variant == "":
+            r = "missing_key"
+        elif t is None:
+            r = "missing_time"
+        elif (user, exp, variant, at) in seen:
+            r = "exact_duplicate"
+        elif t >= now_end:
+            r = "future"
+        elif t >= as_of_end:
+            r = "after_analysis_date"
+        elif variant not in ("control", "a"):
+            r = "unknown_variant"
+        else:
+            r = None
+        seen.add((user, exp, variant, at))
+        reasons.append(r)
+    ok: dict[str, list[int]] = {}
+    for i, r in enumerate(reasons):
+        if r is None:
+            ok.setdefault(rows[i][0], []).append(i)
+    for user, idx in ok.items():
+        if len({rows[i][2] for i in idx}) > 1:
+            for i in idx:
+                reasons[i] = "multiple_arms"
+            continue
+        first = min(idx, key=lambda i: (when(rows[i][3]), rows[i]))
+        for i in idx:
+            if i != first:
+                reasons[i] = "repeated_assignment"
+    return reasons
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_assignment_and_user_rules_agree_with_a_python_count(spec, export, seed):
+    """Random assignments and users rows with many exact copies, repeated and two-arm users:
+    the ledger gives each (user, variant) the reasons a plain Python count of the rules gives."""
+    import random
+    from collections import Counter
+
+    from guidelab.ledger import now_end_utc
+
+    rng = random.Random(seed)
+    times = ["2026-10-01T10:00:00+09:00", "2026-10-02T08:00:00+09:00", "2026-10-02T08:00:00+00:00",
+             "2026-10-13T10:00:00+09:00", "2026-10-25T10:00:00+09:00", ""]
+    rows = [(rng.choice([f"u{rng.randrange(25)}", ""] if rng.random() < 0.05 else [f"u{rng.randrange(25)}"]),
+             rng.choice(["ledg"] * 12 + ["other", ""]), rng.choice(["control"] * 5 + ["a"] * 5 + ["zzz", ""]),
+             rng.choice(times)) for _ in range(150)]
+    rows += [rng.choice(rows) for _ in range(60)]  # exact copies
+    rows += [("u1", "ledg", "control", times[0])]  # at least one used row
+    rng.shuffle(rows)
+    users = [(f"u{rng.randrange(30)}", rng.choice(["ios", "web", ""])) for _ in range(80)]
+    users += [rng.choice(users) for _ in range(30)]
+    _write(export / "assignments.csv", "user_id,experiment,variant,assigned_at", rows)
+    _write(export / "users.csv", "user_id,platform", users)
+    ed = open_event_data(export)
+    try:
+        counts = compute_counts(ed, spec, today=TODAY)
+        got = Counter(ed.con.execute("SELECT coalesce(user_id, ''), coalesce(variant, ''), _gl_reason "
+                                     "FROM ledger_assignments").fetchall())
+        got_users = Counter(ed.con.execute("SELECT coalesce(user_id, ''), coalesce(platform, ''), _gl_reason "
+                                           "FROM ledger_users").fetchall())
+        assigned = {u for u, in ed.con.execute("SELECT user_id FROM exp_assigned").fetchall()}
+    finally:
+        ed.close()
+    as_of_end = now_end_utc(spec, counts.as_of)
+    reasons = _python_assignment_reasons(rows, as_of_end, now_end_utc(spec, TODAY))
+    want = Counter((u, v, r) for (u, _, v, _), r in zip(rows, reasons))
+    assert got == want
+    assert {"exact_duplicate", "multiple_arms", "repeated_assignment"} <= {r for _, _, r in want}
+    want_users: list[tuple[str, str, str | None]] = []
+    seen: set[tuple[str, str]] = set()
+    for user, platform in sorted(users, key=lambda r: (r[0], r[1] == "", r[1])):  # NULLs sort last
+        if user == "":
+            want_users.append((user, platform, "missing_key"))
+        elif user not in assigned:
+            want_users.append((user, platform, "not_in_experiment"))
+        elif (user, platform) in seen:
+            want_users.append((user, platform, "exact_duplicate"))
+        elif any(u == user for u, _ in seen):
+            want_users.append((user, platform, "duplicate_user"))
+        else:
+            want_users.append((user, platform, None))
+        seen.add((user, platform))
+    assert got_users == Counter(want_users)
+    assert {"exact_duplicate", "duplicate_user"} <= {r for _, _, r in want_users}
