@@ -156,9 +156,9 @@ def strata_stats_many(con: Any, spec: ExperimentSpec,
         f"covar_pop(coalesce(x, 0), coalesce(y{i}, 0)) FILTER (WHERE e{i})*count(*) FILTER (WHERE e{i})"
         for i in range(len(metrics)))
     rows = con.execute(f"""
-        WITH e AS (SELECT user_id, variant, assigned_at, pre_active_days AS x, {per_user} FROM exp_users)
+        WITH e AS (SELECT uk, variant, assigned_at, pre_active_days AS x, {per_user} FROM exp_users)
         SELECT e.variant, {cells}, {sums}
-        FROM e LEFT JOIN exp_user_attrs s ON s.user_id = e.user_id
+        FROM e LEFT JOIN exp_user_attrs s ON s._gl_uk = e.uk
         GROUP BY 1, {groups}""").fetchall()
     k = len(attrs)
     outs: list[dict[str, dict[str, Any]]] = []

@@ -84,7 +84,7 @@ def segment_counts(ed: EventData, spec: ExperimentSpec, metric: MetricDef,
     eligible, value = metric_counts_sql(metric, spec)
     rows = ed.con.execute(
         f"""SELECT {seg} AS segment, e.variant, count(*), sum({value})
-            FROM exp_users e JOIN exp_user_attrs s USING (user_id) WHERE {eligible} GROUP BY ALL""").fetchall()
+            FROM exp_users e JOIN exp_user_attrs s ON s._gl_uk = e.uk WHERE {eligible} GROUP BY ALL""").fetchall()
     out: dict[str, dict[str, tuple[int, int]]] = {}
     for segment, v, n, s in rows:
         if segment is None:

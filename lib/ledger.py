@@ -390,13 +390,14 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
             WITH s AS (SELECT *, row_number() OVER ({w}) AS _gl_row, rank() OVER ({w}) AS _gl_first,
                               dense_rank() OVER ({w}) AS _gl_rank
                        FROM users)
-            SELECT s.* EXCLUDE (_gl_row, _gl_first, _gl_rank), {_case([
+            SELECT s.* EXCLUDE (_gl_row, _gl_first, _gl_rank), a.uk AS _gl_uk, {_case([
                 ("missing_key", "s.user_id IS NULL"),
                 ("not_in_experiment", "a.user_id IS NULL"),
                 ("exact_duplicate", "s._gl_row > s._gl_first"),
                 ("duplicate_user", "s._gl_rank > 1"),
             ])} AS _gl_reason
             FROM s LEFT JOIN exp_assigned a USING (user_id)""")
+        # exp_user_attrs keeps the user key _gl_uk: the segments and strata join it on integers
         con.execute("CREATE OR REPLACE TEMP VIEW exp_user_attrs AS SELECT * EXCLUDE (_gl_reason) "
                     "FROM ledger_users WHERE _gl_reason IS NULL")
 
