@@ -4,16 +4,22 @@
 
 -- [1] params: {"end": "2026-09-27T15:00:00+00:00", "exp": "b2b-onboarding-checklist", "now": "2026-11-30T15:00:00+00:00"}
 CREATE OR REPLACE TEMP TABLE ledger_assignments AS
-WITH r AS (SELECT *, row_number() OVER (PARTITION BY "user_id", "experiment", "variant", "assigned_at", "account_id") AS _gl_dup, CAST("account_id" AS VARCHAR) AS _gl_unit FROM assignments),
-c AS (SELECT * EXCLUDE (_gl_dup), CASE WHEN experiment IS NULL THEN 'missing_key' WHEN experiment <> $exp THEN 'other_experiment' WHEN user_id IS NULL OR variant IS NULL THEN 'missing_key' WHEN assigned_at IS NULL THEN 'missing_time' WHEN _gl_dup > 1 THEN 'exact_duplicate' WHEN assigned_at >= $now THEN 'future' WHEN assigned_at >= $end THEN 'after_analysis_date' WHEN variant NOT IN ('control', 'checklist') THEN 'unknown_variant' WHEN _gl_unit IS NULL OR _gl_unit = '' THEN 'missing_unit' END AS _gl_reason FROM r),
-arms AS (SELECT user_id, count(DISTINCT variant) AS n FROM c WHERE _gl_reason IS NULL GROUP BY user_id)
-SELECT c.* EXCLUDE (_gl_reason), CASE
-    WHEN c._gl_reason IS NOT NULL THEN c._gl_reason
-    WHEN arms.n > 1 THEN 'multiple_arms'
-    WHEN row_number() OVER (PARTITION BY c.user_id, c._gl_reason IS NULL
-                            ORDER BY c.assigned_at, c."user_id", c."experiment", c."variant", c."assigned_at", c."account_id") > 1
-         THEN 'repeated_assignment' END AS _gl_reason
-FROM c LEFT JOIN arms ON c._gl_reason IS NULL AND arms.user_id = c.user_id;
+WITH r AS (SELECT *, CAST("account_id" AS VARCHAR) AS _gl_unit FROM assignments),
+c AS (SELECT *, CASE WHEN experiment IS NULL THEN 'missing_key' WHEN experiment <> $exp THEN 'other_experiment' WHEN user_id IS NULL OR variant IS NULL THEN 'missing_key' WHEN assigned_at IS NULL THEN 'missing_time' END AS _gl_key_reason, CASE WHEN assigned_at >= $now THEN 'future' WHEN assigned_at >= $end THEN 'after_analysis_date' WHEN variant NOT IN ('control', 'checklist') THEN 'unknown_variant' WHEN _gl_unit IS NULL OR _gl_unit = '' THEN 'missing_unit' END AS _gl_row_reason FROM r),
+o AS (SELECT *, CASE WHEN _gl_key_reason IS NULL AND _gl_row_reason IS NULL THEN 1 ELSE 0 END AS _gl_ok FROM c),
+n AS (SELECT *, row_number() OVER (PARTITION BY user_id ORDER BY assigned_at, "user_id", "experiment", "variant", "assigned_at", "account_id") AS _gl_row, rank() OVER (PARTITION BY user_id ORDER BY assigned_at, "user_id", "experiment", "variant", "assigned_at", "account_id") AS _gl_first,
+             count(*) OVER (PARTITION BY user_id ORDER BY assigned_at, "user_id", "experiment", "variant", "assigned_at", "account_id") AS _gl_last, sum(_gl_ok) OVER (PARTITION BY user_id ORDER BY assigned_at, "user_id", "experiment", "variant", "assigned_at", "account_id") AS _gl_ok_upto,
+             min(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_lo,
+             max(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_hi
+      FROM o)
+SELECT n.* EXCLUDE (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_row, _gl_first, _gl_last, _gl_ok_upto,
+                    _gl_arm_lo, _gl_arm_hi), CASE
+    WHEN _gl_key_reason IS NOT NULL THEN _gl_key_reason
+    WHEN _gl_row > _gl_first THEN 'exact_duplicate'
+    WHEN _gl_row_reason IS NOT NULL THEN _gl_row_reason
+    WHEN _gl_arm_lo <> _gl_arm_hi THEN 'multiple_arms'
+    WHEN _gl_ok_upto - (_gl_last - _gl_first + 1) > 0 THEN 'repeated_assignment' END AS _gl_reason
+FROM n;
 
 -- [2] params: {}
 CREATE OR REPLACE TEMP TABLE exp_assigned AS

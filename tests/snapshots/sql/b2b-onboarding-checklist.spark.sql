@@ -8,16 +8,11 @@ CREATE TEMPORARY VIEW ledger_assignments AS
 WITH r AS (
   SELECT
     *,
-    ROW_NUMBER() OVER (
-      PARTITION BY `user_id`, `experiment`, `variant`, `assigned_at`, `account_id`
-      ORDER BY `user_id` NULLS LAST, `experiment` NULLS LAST, `variant` NULLS LAST, `assigned_at` NULLS LAST, `account_id` NULLS LAST
-    ) AS _gl_dup,
     CAST(`account_id` AS STRING) AS _gl_unit
   FROM assignments
 ), c AS (
   SELECT
-    *
-    EXCEPT (_gl_dup),
+    *,
     CASE
       WHEN experiment IS NULL
       THEN 'missing_key'
@@ -27,8 +22,8 @@ WITH r AS (
       THEN 'missing_key'
       WHEN assigned_at IS NULL
       THEN 'missing_time'
-      WHEN _gl_dup > 1
-      THEN 'exact_duplicate'
+    END AS _gl_key_reason,
+    CASE
       WHEN assigned_at >= CAST('2026-11-30 15:00:00.000000+00:00' AS TIMESTAMP)
       THEN 'future'
       WHEN assigned_at >= CAST('2026-09-27 15:00:00.000000+00:00' AS TIMESTAMP)
@@ -37,35 +32,54 @@ WITH r AS (
       THEN 'unknown_variant'
       WHEN _gl_unit IS NULL OR _gl_unit = ''
       THEN 'missing_unit'
-    END AS _gl_reason
+    END AS _gl_row_reason
   FROM r
-), arms AS (
+), o AS (
   SELECT
-    user_id,
-    COUNT(DISTINCT variant) AS n
+    *,
+    CASE WHEN _gl_key_reason IS NULL AND _gl_row_reason IS NULL THEN 1 ELSE 0 END AS _gl_ok
   FROM c
-  WHERE
-    _gl_reason IS NULL
-  GROUP BY
-    user_id
+), n AS (
+  SELECT
+    *,
+    ROW_NUMBER() OVER (
+      PARTITION BY user_id
+      ORDER BY assigned_at NULLS LAST, `user_id` NULLS LAST, `experiment` NULLS LAST, `variant` NULLS LAST, `assigned_at` NULLS LAST, `account_id` NULLS LAST
+    ) AS _gl_row,
+    RANK() OVER (
+      PARTITION BY user_id
+      ORDER BY assigned_at NULLS LAST, `user_id` NULLS LAST, `experiment` NULLS LAST, `variant` NULLS LAST, `assigned_at` NULLS LAST, `account_id` NULLS LAST
+    ) AS _gl_first,
+    COUNT(*) OVER (
+      PARTITION BY user_id
+      ORDER BY assigned_at NULLS LAST, `user_id` NULLS LAST, `experiment` NULLS LAST, `variant` NULLS LAST, `assigned_at` NULLS LAST, `account_id` NULLS LAST
+    ) AS _gl_last,
+    SUM(_gl_ok) OVER (
+      PARTITION BY user_id
+      ORDER BY assigned_at NULLS LAST, `user_id` NULLS LAST, `experiment` NULLS LAST, `variant` NULLS LAST, `assigned_at` NULLS LAST, `account_id` NULLS LAST
+    ) AS _gl_ok_upto,
+    MIN(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_lo,
+    MAX(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_hi
+  FROM o
 )
 SELECT
-  c.*
-  EXCEPT (_gl_reason),
+  n.*
+  EXCEPT (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_row, _gl_first, _gl_last, _gl_ok_upto, _gl_arm_lo, _gl_arm_hi),
   CASE
-    WHEN NOT c._gl_reason IS NULL
-    THEN c._gl_reason
-    WHEN arms.n > 1
+    WHEN NOT _gl_key_reason IS NULL
+    THEN _gl_key_reason
+    WHEN _gl_row > _gl_first
+    THEN 'exact_duplicate'
+    WHEN NOT _gl_row_reason IS NULL
+    THEN _gl_row_reason
+    WHEN _gl_arm_lo <> _gl_arm_hi
     THEN 'multiple_arms'
-    WHEN ROW_NUMBER() OVER (
-      PARTITION BY c.user_id, c._gl_reason IS NULL
-      ORDER BY c.assigned_at NULLS LAST, c.`user_id` NULLS LAST, c.`experiment` NULLS LAST, c.`variant` NULLS LAST, c.`assigned_at` NULLS LAST, c.`account_id` NULLS LAST
-    ) > 1
+    WHEN _gl_ok_upto - (
+      _gl_last - _gl_first + 1
+    ) > 0
     THEN 'repeated_assignment'
   END AS _gl_reason
-FROM c
-LEFT JOIN arms
-  ON c._gl_reason IS NULL AND arms.user_id = c.user_id;
+FROM n;
 
 -- [2]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)

@@ -46,13 +46,11 @@ DESCRIBE assignments;
 CREATE OR REPLACE TEMPORARY TABLE ledger_assignments AS
 WITH r AS (
   SELECT
-    *,
-    ROW_NUMBER() OVER (PARTITION BY `user_id`, `experiment`, `variant`, `assigned_at`) AS _gl_dup
+    *
   FROM assignments
 ), c AS (
   SELECT
-    *
-    EXCEPT (_gl_dup),
+    *,
     CASE
       WHEN experiment IS NULL
       THEN 'missing_key'
@@ -62,43 +60,62 @@ WITH r AS (
       THEN 'missing_key'
       WHEN assigned_at IS NULL
       THEN 'missing_time'
-      WHEN _gl_dup > 1
-      THEN 'exact_duplicate'
+    END AS _gl_key_reason,
+    CASE
       WHEN assigned_at >= CAST('2026-11-30 15:00:00.000000+00:00' AS TIMESTAMP)
       THEN 'future'
       WHEN assigned_at >= CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP)
       THEN 'after_analysis_date'
       WHEN NOT variant IN ('holdout', 'tour', 'checklist')
       THEN 'unknown_variant'
-    END AS _gl_reason
+    END AS _gl_row_reason
   FROM r
-), arms AS (
+), o AS (
   SELECT
-    user_id,
-    COUNT(DISTINCT variant) AS n
+    *,
+    CASE WHEN _gl_key_reason IS NULL AND _gl_row_reason IS NULL THEN 1 ELSE 0 END AS _gl_ok
   FROM c
-  WHERE
-    _gl_reason IS NULL
-  GROUP BY
-    user_id
+), n AS (
+  SELECT
+    *,
+    ROW_NUMBER() OVER (
+      PARTITION BY user_id
+      ORDER BY assigned_at NULLS LAST, `user_id` NULLS LAST, `experiment` NULLS LAST, `variant` NULLS LAST, `assigned_at` NULLS LAST
+    ) AS _gl_row,
+    RANK() OVER (
+      PARTITION BY user_id
+      ORDER BY assigned_at NULLS LAST, `user_id` NULLS LAST, `experiment` NULLS LAST, `variant` NULLS LAST, `assigned_at` NULLS LAST
+    ) AS _gl_first,
+    COUNT(*) OVER (
+      PARTITION BY user_id
+      ORDER BY assigned_at, `user_id`, `experiment`, `variant`, `assigned_at`
+    ) AS _gl_last,
+    SUM(_gl_ok) OVER (
+      PARTITION BY user_id
+      ORDER BY assigned_at, `user_id`, `experiment`, `variant`, `assigned_at`
+    ) AS _gl_ok_upto,
+    MIN(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_lo,
+    MAX(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_hi
+  FROM o
 )
 SELECT
-  c.*
-  EXCEPT (_gl_reason),
+  n.*
+  EXCEPT (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_row, _gl_first, _gl_last, _gl_ok_upto, _gl_arm_lo, _gl_arm_hi),
   CASE
-    WHEN NOT c._gl_reason IS NULL
-    THEN c._gl_reason
-    WHEN arms.n > 1
+    WHEN NOT _gl_key_reason IS NULL
+    THEN _gl_key_reason
+    WHEN _gl_row > _gl_first
+    THEN 'exact_duplicate'
+    WHEN NOT _gl_row_reason IS NULL
+    THEN _gl_row_reason
+    WHEN _gl_arm_lo <> _gl_arm_hi
     THEN 'multiple_arms'
-    WHEN ROW_NUMBER() OVER (
-      PARTITION BY c.user_id, c._gl_reason IS NULL
-      ORDER BY c.assigned_at NULLS LAST, c.`user_id` NULLS LAST, c.`experiment` NULLS LAST, c.`variant` NULLS LAST, c.`assigned_at` NULLS LAST
-    ) > 1
+    WHEN _gl_ok_upto - (
+      _gl_last - _gl_first + 1
+    ) > 0
     THEN 'repeated_assignment'
   END AS _gl_reason
-FROM c
-LEFT JOIN arms
-  ON c._gl_reason IS NULL AND arms.user_id = c.user_id;
+FROM n;
 
 -- [7]
 SELECT
@@ -856,29 +873,33 @@ DESCRIBE users;
 
 -- [32]
 CREATE OR REPLACE TEMPORARY TABLE ledger_users AS
-WITH r AS (
-  SELECT
-    *,
-    ROW_NUMBER() OVER (PARTITION BY `user_id`, `signup_at`, `platform`, `locale`, `plan`) AS _gl_dup
-  FROM users
-), s AS (
+WITH s AS (
   SELECT
     *,
     ROW_NUMBER() OVER (
-      PARTITION BY user_id, _gl_dup > 1
+      PARTITION BY user_id
+      ORDER BY `user_id` NULLS LAST, `signup_at` NULLS LAST, `platform` NULLS LAST, `locale` NULLS LAST, `plan` NULLS LAST
+    ) AS _gl_row,
+    RANK() OVER (
+      PARTITION BY user_id
+      ORDER BY `user_id` NULLS LAST, `signup_at` NULLS LAST, `platform` NULLS LAST, `locale` NULLS LAST, `plan` NULLS LAST
+    ) AS _gl_first,
+    DENSE_RANK() OVER (
+      PARTITION BY user_id
       ORDER BY `user_id` NULLS LAST, `signup_at` NULLS LAST, `platform` NULLS LAST, `locale` NULLS LAST, `plan` NULLS LAST
     ) AS _gl_rank
-  FROM r
+  FROM users
 )
 SELECT
   s.*
-  EXCEPT (_gl_dup, _gl_rank),
+  EXCEPT (_gl_row, _gl_first, _gl_rank),
+  a.uk AS _gl_uk,
   CASE
     WHEN s.user_id IS NULL
     THEN 'missing_key'
     WHEN a.user_id IS NULL
     THEN 'not_in_experiment'
-    WHEN s._gl_dup > 1
+    WHEN s._gl_row > s._gl_first
     THEN 'exact_duplicate'
     WHEN s._gl_rank > 1
     THEN 'duplicate_user'
@@ -1116,48 +1137,6 @@ GROUP BY
   variant;
 
 -- [53]
-WITH e AS (
-  SELECT
-    user_id,
-    variant,
-    assigned_at,
-    CAST(active_d7 AS INT64) AS y,
-    pre_active_days AS x
-  FROM exp_users
-  WHERE
-    observed_days >= 7
-)
-SELECT
-  e.variant,
-  COALESCE(
-    CASE
-      WHEN s.signup_at IS NULL
-      THEN NULL
-      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
-      THEN 'new'
-      ELSE 'existing'
-    END,
-    '(missing)'
-  ) AS a0,
-  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
-  COUNT(*),
-  SUM(y),
-  SUM(y * y),
-  SUM(x),
-  SUM(x * x),
-  SUM(x * y),
-  VAR_POP(COALESCE(y, 0)) * COUNT(*),
-  VAR_POP(COALESCE(x, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
-FROM e
-LEFT JOIN exp_user_attrs AS s
-  ON s.user_id = e.user_id
-GROUP BY
-  1,
-  2,
-  3;
-
--- [54]
 SELECT
   variant,
   COUNT(*),
@@ -1175,49 +1154,7 @@ WHERE
 GROUP BY
   variant;
 
--- [55]
-WITH e AS (
-  SELECT
-    user_id,
-    variant,
-    assigned_at,
-    CAST(active_d1 AS INT64) AS y,
-    pre_active_days AS x
-  FROM exp_users
-  WHERE
-    observed_days >= 1
-)
-SELECT
-  e.variant,
-  COALESCE(
-    CASE
-      WHEN s.signup_at IS NULL
-      THEN NULL
-      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
-      THEN 'new'
-      ELSE 'existing'
-    END,
-    '(missing)'
-  ) AS a0,
-  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
-  COUNT(*),
-  SUM(y),
-  SUM(y * y),
-  SUM(x),
-  SUM(x * x),
-  SUM(x * y),
-  VAR_POP(COALESCE(y, 0)) * COUNT(*),
-  VAR_POP(COALESCE(x, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
-FROM e
-LEFT JOIN exp_user_attrs AS s
-  ON s.user_id = e.user_id
-GROUP BY
-  1,
-  2,
-  3;
-
--- [56]
+-- [54]
 SELECT
   variant,
   COUNT(*),
@@ -1240,56 +1177,14 @@ WHERE
 GROUP BY
   variant;
 
--- [57]
-WITH e AS (
-  SELECT
-    user_id,
-    variant,
-    assigned_at,
-    CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64) AS y,
-    pre_active_days AS x
-  FROM exp_users
-  WHERE
-    observed_days >= 6
-)
-SELECT
-  e.variant,
-  COALESCE(
-    CASE
-      WHEN s.signup_at IS NULL
-      THEN NULL
-      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
-      THEN 'new'
-      ELSE 'existing'
-    END,
-    '(missing)'
-  ) AS a0,
-  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
-  COUNT(*),
-  SUM(y),
-  SUM(y * y),
-  SUM(x),
-  SUM(x * x),
-  SUM(x * y),
-  VAR_POP(COALESCE(y, 0)) * COUNT(*),
-  VAR_POP(COALESCE(x, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
-FROM e
-LEFT JOIN exp_user_attrs AS s
-  ON s.user_id = e.user_id
-GROUP BY
-  1,
-  2,
-  3;
-
--- [58]
+-- [55]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [59]
+-- [56]
 SELECT
   MIN(v)
 FROM (
@@ -1310,7 +1205,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [60]
+-- [57]
 SELECT
   variant,
   COUNT(*),
@@ -1321,7 +1216,7 @@ WHERE
 GROUP BY
   variant;
 
--- [61]
+-- [58]
 SELECT
   variant,
   COUNT(*),
@@ -1356,51 +1251,7 @@ WHERE
 GROUP BY
   variant;
 
--- [62]
-WITH e AS (
-  SELECT
-    user_id,
-    variant,
-    assigned_at,
-    (
-      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-    ) AS y,
-    pre_active_days AS x
-  FROM exp_users
-  WHERE
-    observed_days >= 6
-)
-SELECT
-  e.variant,
-  COALESCE(
-    CASE
-      WHEN s.signup_at IS NULL
-      THEN NULL
-      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
-      THEN 'new'
-      ELSE 'existing'
-    END,
-    '(missing)'
-  ) AS a0,
-  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
-  COUNT(*),
-  SUM(y),
-  SUM(y * y),
-  SUM(x),
-  SUM(x * x),
-  SUM(x * y),
-  VAR_POP(COALESCE(y, 0)) * COUNT(*),
-  VAR_POP(COALESCE(x, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
-FROM e
-LEFT JOIN exp_user_attrs AS s
-  ON s.user_id = e.user_id
-GROUP BY
-  1,
-  2,
-  3;
-
--- [63]
+-- [59]
 SELECT
   variant,
   COUNT(*),
@@ -1416,7 +1267,7 @@ WHERE
 GROUP BY
   variant;
 
--- [64]
+-- [60]
 SELECT
   variant,
   r,
@@ -1448,49 +1299,7 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [65]
-WITH e AS (
-  SELECT
-    user_id,
-    variant,
-    assigned_at,
-    first_goal_day AS y,
-    pre_active_days AS x
-  FROM exp_users
-  WHERE
-    observed_days >= 6
-)
-SELECT
-  e.variant,
-  COALESCE(
-    CASE
-      WHEN s.signup_at IS NULL
-      THEN NULL
-      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
-      THEN 'new'
-      ELSE 'existing'
-    END,
-    '(missing)'
-  ) AS a0,
-  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
-  COUNT(*),
-  SUM(y),
-  SUM(y * y),
-  SUM(x),
-  SUM(x * x),
-  SUM(x * y),
-  VAR_POP(COALESCE(y, 0)) * COUNT(*),
-  VAR_POP(COALESCE(x, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
-FROM e
-LEFT JOIN exp_user_attrs AS s
-  ON s.user_id = e.user_id
-GROUP BY
-  1,
-  2,
-  3;
-
--- [66]
+-- [61]
 SELECT
   variant,
   COUNT(*),
@@ -1508,17 +1317,34 @@ WHERE
 GROUP BY
   variant;
 
--- [67]
+-- [62]
 WITH e AS (
   SELECT
-    user_id,
+    uk,
     variant,
     assigned_at,
-    CAST(dismissed AS INT64) AS y,
-    pre_active_days AS x
+    pre_active_days AS x,
+    COALESCE(observed_days >= 7, FALSE) AS e0,
+    CASE WHEN observed_days >= 7 THEN CAST(active_d7 AS INT64) END AS y0,
+    COALESCE(observed_days >= 1, FALSE) AS e1,
+    CASE WHEN observed_days >= 1 THEN CAST(active_d1 AS INT64) END AS y1,
+    COALESCE(observed_days >= 6, FALSE) AS e2,
+    CASE
+      WHEN observed_days >= 6
+      THEN CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64)
+    END AS y2,
+    COALESCE(observed_days >= 6, FALSE) AS e3,
+    CASE
+      WHEN observed_days >= 6
+      THEN (
+        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+      )
+    END AS y3,
+    COALESCE(observed_days >= 6, FALSE) AS e4,
+    CASE WHEN observed_days >= 6 THEN first_goal_day END AS y4,
+    COALESCE(TRUE, FALSE) AS e5,
+    CASE WHEN TRUE THEN CAST(dismissed AS INT64) END AS y5
   FROM exp_users
-  WHERE
-    TRUE
 )
 SELECT
   e.variant,
@@ -1533,24 +1359,69 @@ SELECT
     '(missing)'
   ) AS a0,
   COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
-  COUNT(*),
-  SUM(y),
-  SUM(y * y),
-  SUM(x),
-  SUM(x * x),
-  SUM(x * y),
-  VAR_POP(COALESCE(y, 0)) * COUNT(*),
-  VAR_POP(COALESCE(x, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
+  COUNTIF(e0),
+  SUM(IF(e0, y0, NULL)),
+  SUM(IF(e0, y0 * y0, NULL)),
+  SUM(IF(e0, x, NULL)),
+  SUM(IF(e0, x * x, NULL)),
+  SUM(IF(e0, x * y0, NULL)),
+  VAR_POP(IF(e0, COALESCE(y0, 0), NULL)) * COUNTIF(e0),
+  VAR_POP(IF(e0, COALESCE(x, 0), NULL)) * COUNTIF(e0),
+  COVAR_POP(IF(e0, COALESCE(x, 0), NULL), COALESCE(y0, 0)) * COUNTIF(e0),
+  COUNTIF(e1),
+  SUM(IF(e1, y1, NULL)),
+  SUM(IF(e1, y1 * y1, NULL)),
+  SUM(IF(e1, x, NULL)),
+  SUM(IF(e1, x * x, NULL)),
+  SUM(IF(e1, x * y1, NULL)),
+  VAR_POP(IF(e1, COALESCE(y1, 0), NULL)) * COUNTIF(e1),
+  VAR_POP(IF(e1, COALESCE(x, 0), NULL)) * COUNTIF(e1),
+  COVAR_POP(IF(e1, COALESCE(x, 0), NULL), COALESCE(y1, 0)) * COUNTIF(e1),
+  COUNTIF(e2),
+  SUM(IF(e2, y2, NULL)),
+  SUM(IF(e2, y2 * y2, NULL)),
+  SUM(IF(e2, x, NULL)),
+  SUM(IF(e2, x * x, NULL)),
+  SUM(IF(e2, x * y2, NULL)),
+  VAR_POP(IF(e2, COALESCE(y2, 0), NULL)) * COUNTIF(e2),
+  VAR_POP(IF(e2, COALESCE(x, 0), NULL)) * COUNTIF(e2),
+  COVAR_POP(IF(e2, COALESCE(x, 0), NULL), COALESCE(y2, 0)) * COUNTIF(e2),
+  COUNTIF(e3),
+  SUM(IF(e3, y3, NULL)),
+  SUM(IF(e3, y3 * y3, NULL)),
+  SUM(IF(e3, x, NULL)),
+  SUM(IF(e3, x * x, NULL)),
+  SUM(IF(e3, x * y3, NULL)),
+  VAR_POP(IF(e3, COALESCE(y3, 0), NULL)) * COUNTIF(e3),
+  VAR_POP(IF(e3, COALESCE(x, 0), NULL)) * COUNTIF(e3),
+  COVAR_POP(IF(e3, COALESCE(x, 0), NULL), COALESCE(y3, 0)) * COUNTIF(e3),
+  COUNTIF(e4),
+  SUM(IF(e4, y4, NULL)),
+  SUM(IF(e4, y4 * y4, NULL)),
+  SUM(IF(e4, x, NULL)),
+  SUM(IF(e4, x * x, NULL)),
+  SUM(IF(e4, x * y4, NULL)),
+  VAR_POP(IF(e4, COALESCE(y4, 0), NULL)) * COUNTIF(e4),
+  VAR_POP(IF(e4, COALESCE(x, 0), NULL)) * COUNTIF(e4),
+  COVAR_POP(IF(e4, COALESCE(x, 0), NULL), COALESCE(y4, 0)) * COUNTIF(e4),
+  COUNTIF(e5),
+  SUM(IF(e5, y5, NULL)),
+  SUM(IF(e5, y5 * y5, NULL)),
+  SUM(IF(e5, x, NULL)),
+  SUM(IF(e5, x * x, NULL)),
+  SUM(IF(e5, x * y5, NULL)),
+  VAR_POP(IF(e5, COALESCE(y5, 0), NULL)) * COUNTIF(e5),
+  VAR_POP(IF(e5, COALESCE(x, 0), NULL)) * COUNTIF(e5),
+  COVAR_POP(IF(e5, COALESCE(x, 0), NULL), COALESCE(y5, 0)) * COUNTIF(e5)
 FROM e
 LEFT JOIN exp_user_attrs AS s
-  ON s.user_id = e.user_id
+  ON s._gl_uk = e.uk
 GROUP BY
   1,
   2,
   3;
 
--- [68]
+-- [63]
 WITH o AS (
   SELECT
     variant,
@@ -1570,10 +1441,10 @@ WHERE
   o.observed >= d.`range`
 GROUP BY ALL;
 
--- [69]
+-- [64]
 DESCRIBE ledger_activity_users;
 
--- [70]
+-- [65]
 SELECT
   u.variant,
   CAST(SUM(
@@ -1923,7 +1794,7 @@ JOIN exp_users AS u
 GROUP BY
   u.variant;
 
--- [71]
+-- [66]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1934,7 +1805,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [72]
+-- [67]
 SELECT
   variant,
   assigned_day,
@@ -1947,10 +1818,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [73]
+-- [68]
 DESCRIBE users;
 
--- [74]
+-- [69]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -1958,15 +1829,15 @@ SELECT
   SUM(CAST(active_d7 AS INT64))
 FROM exp_users AS e
 JOIN exp_user_attrs AS s
-  USING (user_id)
+  ON s._gl_uk = e.uk
 WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [75]
+-- [70]
 DESCRIBE users;
 
--- [76]
+-- [71]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -1980,15 +1851,15 @@ SELECT
   SUM(CAST(active_d7 AS INT64))
 FROM exp_users AS e
 JOIN exp_user_attrs AS s
-  USING (user_id)
+  ON s._gl_uk = e.uk
 WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [77]
+-- [72]
 DESCRIBE guide_events;
 
--- [78]
+-- [73]
 WITH s AS (
   SELECT
     uk,
@@ -2010,7 +1881,7 @@ WHERE
 GROUP BY
   1;
 
--- [79]
+-- [74]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -2018,7 +1889,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [80]
+-- [75]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -2038,7 +1909,7 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [81]
+-- [76]
 WITH s AS (
   SELECT
     uk,
@@ -2060,7 +1931,7 @@ WHERE
 GROUP BY
   1;
 
--- [82]
+-- [77]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -2068,7 +1939,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [83]
+-- [78]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -2088,15 +1959,15 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [84]
+-- [79]
 DESCRIBE ledger_activity_users;
 
--- [85]
+-- [80]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [86]
+-- [81]
 WITH b AS (
   SELECT
     u.variant,
@@ -2518,5 +2389,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [87]
+-- [82]
 DESCRIBE guide_events;

@@ -23,16 +23,22 @@ DESCRIBE assignments;
 
 -- [6] params: {"end": "2026-10-28T15:00:00+00:00", "exp": "onboarding-tour-vs-checklist", "now": "2026-11-30T15:00:00+00:00"}
 CREATE OR REPLACE TEMP TABLE ledger_assignments AS
-WITH r AS (SELECT *, row_number() OVER (PARTITION BY "user_id", "experiment", "variant", "assigned_at") AS _gl_dup FROM assignments),
-c AS (SELECT * EXCLUDE (_gl_dup), CASE WHEN experiment IS NULL THEN 'missing_key' WHEN experiment <> $exp THEN 'other_experiment' WHEN user_id IS NULL OR variant IS NULL THEN 'missing_key' WHEN assigned_at IS NULL THEN 'missing_time' WHEN _gl_dup > 1 THEN 'exact_duplicate' WHEN assigned_at >= $now THEN 'future' WHEN assigned_at >= $end THEN 'after_analysis_date' WHEN variant NOT IN ('holdout', 'tour', 'checklist') THEN 'unknown_variant' END AS _gl_reason FROM r),
-arms AS (SELECT user_id, count(DISTINCT variant) AS n FROM c WHERE _gl_reason IS NULL GROUP BY user_id)
-SELECT c.* EXCLUDE (_gl_reason), CASE
-    WHEN c._gl_reason IS NOT NULL THEN c._gl_reason
-    WHEN arms.n > 1 THEN 'multiple_arms'
-    WHEN row_number() OVER (PARTITION BY c.user_id, c._gl_reason IS NULL
-                            ORDER BY c.assigned_at, c."user_id", c."experiment", c."variant", c."assigned_at") > 1
-         THEN 'repeated_assignment' END AS _gl_reason
-FROM c LEFT JOIN arms ON c._gl_reason IS NULL AND arms.user_id = c.user_id;
+WITH r AS (SELECT * FROM assignments),
+c AS (SELECT *, CASE WHEN experiment IS NULL THEN 'missing_key' WHEN experiment <> $exp THEN 'other_experiment' WHEN user_id IS NULL OR variant IS NULL THEN 'missing_key' WHEN assigned_at IS NULL THEN 'missing_time' END AS _gl_key_reason, CASE WHEN assigned_at >= $now THEN 'future' WHEN assigned_at >= $end THEN 'after_analysis_date' WHEN variant NOT IN ('holdout', 'tour', 'checklist') THEN 'unknown_variant' END AS _gl_row_reason FROM r),
+o AS (SELECT *, CASE WHEN _gl_key_reason IS NULL AND _gl_row_reason IS NULL THEN 1 ELSE 0 END AS _gl_ok FROM c),
+n AS (SELECT *, row_number() OVER (PARTITION BY user_id ORDER BY assigned_at, "user_id", "experiment", "variant", "assigned_at") AS _gl_row, rank() OVER (PARTITION BY user_id ORDER BY assigned_at, "user_id", "experiment", "variant", "assigned_at") AS _gl_first,
+             count(*) OVER (PARTITION BY user_id ORDER BY assigned_at, "user_id", "experiment", "variant", "assigned_at") AS _gl_last, sum(_gl_ok) OVER (PARTITION BY user_id ORDER BY assigned_at, "user_id", "experiment", "variant", "assigned_at") AS _gl_ok_upto,
+             min(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_lo,
+             max(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_hi
+      FROM o)
+SELECT n.* EXCLUDE (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_row, _gl_first, _gl_last, _gl_ok_upto,
+                    _gl_arm_lo, _gl_arm_hi), CASE
+    WHEN _gl_key_reason IS NOT NULL THEN _gl_key_reason
+    WHEN _gl_row > _gl_first THEN 'exact_duplicate'
+    WHEN _gl_row_reason IS NOT NULL THEN _gl_row_reason
+    WHEN _gl_arm_lo <> _gl_arm_hi THEN 'multiple_arms'
+    WHEN _gl_ok_upto - (_gl_last - _gl_first + 1) > 0 THEN 'repeated_assignment' END AS _gl_reason
+FROM n;
 
 -- [7] params: {}
 SELECT min(epoch_us("assigned_at")), max(epoch_us("assigned_at")) FROM assignments;
@@ -207,9 +213,10 @@ DESCRIBE users;
 
 -- [32] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_users AS
-WITH r AS (SELECT *, row_number() OVER (PARTITION BY "user_id", "signup_at", "platform", "locale", "plan") AS _gl_dup FROM users),
-s AS (SELECT *, row_number() OVER (PARTITION BY user_id, _gl_dup > 1 ORDER BY "user_id", "signup_at", "platform", "locale", "plan") AS _gl_rank FROM r)
-SELECT s.* EXCLUDE (_gl_dup, _gl_rank), CASE WHEN s.user_id IS NULL THEN 'missing_key' WHEN a.user_id IS NULL THEN 'not_in_experiment' WHEN s._gl_dup > 1 THEN 'exact_duplicate' WHEN s._gl_rank > 1 THEN 'duplicate_user' END AS _gl_reason
+WITH s AS (SELECT *, row_number() OVER (PARTITION BY user_id ORDER BY "user_id", "signup_at", "platform", "locale", "plan") AS _gl_row, rank() OVER (PARTITION BY user_id ORDER BY "user_id", "signup_at", "platform", "locale", "plan") AS _gl_first,
+                  dense_rank() OVER (PARTITION BY user_id ORDER BY "user_id", "signup_at", "platform", "locale", "plan") AS _gl_rank
+           FROM users)
+SELECT s.* EXCLUDE (_gl_row, _gl_first, _gl_rank), a.uk AS _gl_uk, CASE WHEN s.user_id IS NULL THEN 'missing_key' WHEN a.user_id IS NULL THEN 'not_in_experiment' WHEN s._gl_row > s._gl_first THEN 'exact_duplicate' WHEN s._gl_rank > 1 THEN 'duplicate_user' END AS _gl_reason
 FROM s LEFT JOIN exp_assigned a USING (user_id);
 
 -- [33] params: {}
@@ -298,138 +305,90 @@ SELECT assigned_day, variant, count(*) FROM exp_users GROUP BY ALL ORDER BY 1, 2
 SELECT variant, count(*), sum(CAST(active_d7 AS INTEGER)), sum(CAST(active_d7 AS INTEGER)*CAST(active_d7 AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(active_d7 AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(active_d7 AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(active_d7 AS INTEGER), 0))*count(*) FROM exp_users WHERE observed_days >= 7 GROUP BY variant;
 
 -- [53] params: {}
-WITH e AS (SELECT user_id, variant, assigned_at, CAST(active_d7 AS INTEGER) AS y, pre_active_days AS x
-           FROM exp_users WHERE observed_days >= 7)
-SELECT e.variant, coalesce(CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END, '(missing)') AS a0, coalesce(CAST(s."plan" AS VARCHAR), '(missing)') AS a1, count(*), sum(y), sum(y*y), sum(x), sum(x*x), sum(x*y),
-       var_pop(coalesce(y, 0))*count(*), var_pop(coalesce(x, 0))*count(*),
-       covar_pop(coalesce(x, 0), coalesce(y, 0))*count(*)
-FROM e LEFT JOIN exp_user_attrs s ON s.user_id = e.user_id
-GROUP BY 1, 2, 3;
-
--- [54] params: {}
 SELECT variant, count(*), sum(CAST(active_d1 AS INTEGER)), sum(CAST(active_d1 AS INTEGER)*CAST(active_d1 AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(active_d1 AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(active_d1 AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(active_d1 AS INTEGER), 0))*count(*) FROM exp_users WHERE observed_days >= 1 GROUP BY variant;
 
--- [55] params: {}
-WITH e AS (SELECT user_id, variant, assigned_at, CAST(active_d1 AS INTEGER) AS y, pre_active_days AS x
-           FROM exp_users WHERE observed_days >= 1)
-SELECT e.variant, coalesce(CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END, '(missing)') AS a0, coalesce(CAST(s."plan" AS VARCHAR), '(missing)') AS a1, count(*), sum(y), sum(y*y), sum(x), sum(x*x), sum(x*y),
-       var_pop(coalesce(y, 0))*count(*), var_pop(coalesce(x, 0))*count(*),
-       covar_pop(coalesce(x, 0), coalesce(y, 0))*count(*)
-FROM e LEFT JOIN exp_user_attrs s ON s.user_id = e.user_id
-GROUP BY 1, 2, 3;
-
--- [56] params: {}
+-- [54] params: {}
 SELECT variant, count(*), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)*CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER), 0))*count(*) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
--- [57] params: {}
-WITH e AS (SELECT user_id, variant, assigned_at, CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER) AS y, pre_active_days AS x
-           FROM exp_users WHERE observed_days >= 6)
-SELECT e.variant, coalesce(CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END, '(missing)') AS a0, coalesce(CAST(s."plan" AS VARCHAR), '(missing)') AS a1, count(*), sum(y), sum(y*y), sum(x), sum(x*x), sum(x*y),
-       var_pop(coalesce(y, 0))*count(*), var_pop(coalesce(x, 0))*count(*),
-       covar_pop(coalesce(x, 0), coalesce(y, 0))*count(*)
-FROM e LEFT JOIN exp_user_attrs s ON s.user_id = e.user_id
-GROUP BY 1, 2, 3;
-
--- [58] params: {}
+-- [55] params: {}
 SELECT count(sessions_d7) FROM exp_users WHERE observed_days >= 6;
 
--- [59] params: {}
+-- [56] params: {}
 SELECT min(v) FROM (
     SELECT v, sum(c) OVER (ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
     FROM (SELECT sessions_d7 AS v, count(*) AS c FROM exp_users WHERE observed_days >= 6 AND sessions_d7 IS NOT NULL
           GROUP BY 1) g) w
 WHERE cum >= 9268;
 
--- [60] params: {}
+-- [57] params: {}
 SELECT variant, count(*), count_if(sessions_d7 > 15) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
--- [61] params: {}
+-- [58] params: {}
 SELECT variant, count(*), sum((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)), sum((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)*(CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)*pre_active_days), var_pop(coalesce((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END), 0))*count(*) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
+-- [59] params: {}
+SELECT variant, count(*), count_if((coalesce(first_goal_day < 7, FALSE)) AND CAST(first_goal_day AS DOUBLE) IS NOT NULL) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
+
+-- [60] params: {}
+SELECT variant, r, v FROM (SELECT variant, CAST(first_goal_day AS DOUBLE) AS v, row_number() OVER (PARTITION BY variant ORDER BY CAST(first_goal_day AS DOUBLE)) AS r FROM exp_users WHERE observed_days >= 6 AND (coalesce(first_goal_day < 7, FALSE)) AND CAST(first_goal_day AS DOUBLE) IS NOT NULL) q WHERE (variant = 'checklist' AND r IN (876, 929, 981)) OR (variant = 'holdout' AND r IN (430, 467, 504)) OR (variant = 'tour' AND r IN (892, 945, 997)) ORDER BY variant, r;
+
+-- [61] params: {}
+SELECT variant, count(*), sum(CAST(dismissed AS INTEGER)), sum(CAST(dismissed AS INTEGER)*CAST(dismissed AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(dismissed AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(dismissed AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(dismissed AS INTEGER), 0))*count(*) FROM exp_users WHERE TRUE GROUP BY variant;
+
 -- [62] params: {}
-WITH e AS (SELECT user_id, variant, assigned_at, (CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END) AS y, pre_active_days AS x
-           FROM exp_users WHERE observed_days >= 6)
-SELECT e.variant, coalesce(CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END, '(missing)') AS a0, coalesce(CAST(s."plan" AS VARCHAR), '(missing)') AS a1, count(*), sum(y), sum(y*y), sum(x), sum(x*x), sum(x*y),
-       var_pop(coalesce(y, 0))*count(*), var_pop(coalesce(x, 0))*count(*),
-       covar_pop(coalesce(x, 0), coalesce(y, 0))*count(*)
-FROM e LEFT JOIN exp_user_attrs s ON s.user_id = e.user_id
+WITH e AS (SELECT uk, variant, assigned_at, pre_active_days AS x, coalesce(observed_days >= 7, FALSE) AS e0, CASE WHEN observed_days >= 7 THEN CAST(active_d7 AS INTEGER) END AS y0, coalesce(observed_days >= 1, FALSE) AS e1, CASE WHEN observed_days >= 1 THEN CAST(active_d1 AS INTEGER) END AS y1, coalesce(observed_days >= 6, FALSE) AS e2, CASE WHEN observed_days >= 6 THEN CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER) END AS y2, coalesce(observed_days >= 6, FALSE) AS e3, CASE WHEN observed_days >= 6 THEN (CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END) END AS y3, coalesce(observed_days >= 6, FALSE) AS e4, CASE WHEN observed_days >= 6 THEN first_goal_day END AS y4, coalesce(TRUE, FALSE) AS e5, CASE WHEN TRUE THEN CAST(dismissed AS INTEGER) END AS y5 FROM exp_users)
+SELECT e.variant, coalesce(CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END, '(missing)') AS a0, coalesce(CAST(s."plan" AS VARCHAR), '(missing)') AS a1, count(*) FILTER (WHERE e0), sum(y0) FILTER (WHERE e0), sum(y0*y0) FILTER (WHERE e0), sum(x) FILTER (WHERE e0), sum(x*x) FILTER (WHERE e0), sum(x*y0) FILTER (WHERE e0), var_pop(coalesce(y0, 0)) FILTER (WHERE e0)*count(*) FILTER (WHERE e0), var_pop(coalesce(x, 0)) FILTER (WHERE e0)*count(*) FILTER (WHERE e0), covar_pop(coalesce(x, 0), coalesce(y0, 0)) FILTER (WHERE e0)*count(*) FILTER (WHERE e0), count(*) FILTER (WHERE e1), sum(y1) FILTER (WHERE e1), sum(y1*y1) FILTER (WHERE e1), sum(x) FILTER (WHERE e1), sum(x*x) FILTER (WHERE e1), sum(x*y1) FILTER (WHERE e1), var_pop(coalesce(y1, 0)) FILTER (WHERE e1)*count(*) FILTER (WHERE e1), var_pop(coalesce(x, 0)) FILTER (WHERE e1)*count(*) FILTER (WHERE e1), covar_pop(coalesce(x, 0), coalesce(y1, 0)) FILTER (WHERE e1)*count(*) FILTER (WHERE e1), count(*) FILTER (WHERE e2), sum(y2) FILTER (WHERE e2), sum(y2*y2) FILTER (WHERE e2), sum(x) FILTER (WHERE e2), sum(x*x) FILTER (WHERE e2), sum(x*y2) FILTER (WHERE e2), var_pop(coalesce(y2, 0)) FILTER (WHERE e2)*count(*) FILTER (WHERE e2), var_pop(coalesce(x, 0)) FILTER (WHERE e2)*count(*) FILTER (WHERE e2), covar_pop(coalesce(x, 0), coalesce(y2, 0)) FILTER (WHERE e2)*count(*) FILTER (WHERE e2), count(*) FILTER (WHERE e3), sum(y3) FILTER (WHERE e3), sum(y3*y3) FILTER (WHERE e3), sum(x) FILTER (WHERE e3), sum(x*x) FILTER (WHERE e3), sum(x*y3) FILTER (WHERE e3), var_pop(coalesce(y3, 0)) FILTER (WHERE e3)*count(*) FILTER (WHERE e3), var_pop(coalesce(x, 0)) FILTER (WHERE e3)*count(*) FILTER (WHERE e3), covar_pop(coalesce(x, 0), coalesce(y3, 0)) FILTER (WHERE e3)*count(*) FILTER (WHERE e3), count(*) FILTER (WHERE e4), sum(y4) FILTER (WHERE e4), sum(y4*y4) FILTER (WHERE e4), sum(x) FILTER (WHERE e4), sum(x*x) FILTER (WHERE e4), sum(x*y4) FILTER (WHERE e4), var_pop(coalesce(y4, 0)) FILTER (WHERE e4)*count(*) FILTER (WHERE e4), var_pop(coalesce(x, 0)) FILTER (WHERE e4)*count(*) FILTER (WHERE e4), covar_pop(coalesce(x, 0), coalesce(y4, 0)) FILTER (WHERE e4)*count(*) FILTER (WHERE e4), count(*) FILTER (WHERE e5), sum(y5) FILTER (WHERE e5), sum(y5*y5) FILTER (WHERE e5), sum(x) FILTER (WHERE e5), sum(x*x) FILTER (WHERE e5), sum(x*y5) FILTER (WHERE e5), var_pop(coalesce(y5, 0)) FILTER (WHERE e5)*count(*) FILTER (WHERE e5), var_pop(coalesce(x, 0)) FILTER (WHERE e5)*count(*) FILTER (WHERE e5), covar_pop(coalesce(x, 0), coalesce(y5, 0)) FILTER (WHERE e5)*count(*) FILTER (WHERE e5)
+FROM e LEFT JOIN exp_user_attrs s ON s._gl_uk = e.uk
 GROUP BY 1, 2, 3;
 
 -- [63] params: {}
-SELECT variant, count(*), count_if((coalesce(first_goal_day < 7, FALSE)) AND CAST(first_goal_day AS DOUBLE) IS NOT NULL) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
-
--- [64] params: {}
-SELECT variant, r, v FROM (SELECT variant, CAST(first_goal_day AS DOUBLE) AS v, row_number() OVER (PARTITION BY variant ORDER BY CAST(first_goal_day AS DOUBLE)) AS r FROM exp_users WHERE observed_days >= 6 AND (coalesce(first_goal_day < 7, FALSE)) AND CAST(first_goal_day AS DOUBLE) IS NOT NULL) q WHERE (variant = 'checklist' AND r IN (876, 929, 981)) OR (variant = 'holdout' AND r IN (430, 467, 504)) OR (variant = 'tour' AND r IN (892, 945, 997)) ORDER BY variant, r;
-
--- [65] params: {}
-WITH e AS (SELECT user_id, variant, assigned_at, first_goal_day AS y, pre_active_days AS x
-           FROM exp_users WHERE observed_days >= 6)
-SELECT e.variant, coalesce(CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END, '(missing)') AS a0, coalesce(CAST(s."plan" AS VARCHAR), '(missing)') AS a1, count(*), sum(y), sum(y*y), sum(x), sum(x*x), sum(x*y),
-       var_pop(coalesce(y, 0))*count(*), var_pop(coalesce(x, 0))*count(*),
-       covar_pop(coalesce(x, 0), coalesce(y, 0))*count(*)
-FROM e LEFT JOIN exp_user_attrs s ON s.user_id = e.user_id
-GROUP BY 1, 2, 3;
-
--- [66] params: {}
-SELECT variant, count(*), sum(CAST(dismissed AS INTEGER)), sum(CAST(dismissed AS INTEGER)*CAST(dismissed AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(dismissed AS INTEGER)*pre_active_days), var_pop(coalesce(CAST(dismissed AS INTEGER), 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), covar_pop(coalesce(pre_active_days, 0), coalesce(CAST(dismissed AS INTEGER), 0))*count(*) FROM exp_users WHERE TRUE GROUP BY variant;
-
--- [67] params: {}
-WITH e AS (SELECT user_id, variant, assigned_at, CAST(dismissed AS INTEGER) AS y, pre_active_days AS x
-           FROM exp_users WHERE TRUE)
-SELECT e.variant, coalesce(CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END, '(missing)') AS a0, coalesce(CAST(s."plan" AS VARCHAR), '(missing)') AS a1, count(*), sum(y), sum(y*y), sum(x), sum(x*x), sum(x*y),
-       var_pop(coalesce(y, 0))*count(*), var_pop(coalesce(x, 0))*count(*),
-       covar_pop(coalesce(x, 0), coalesce(y, 0))*count(*)
-FROM e LEFT JOIN exp_user_attrs s ON s.user_id = e.user_id
-GROUP BY 1, 2, 3;
-
--- [68] params: {}
 WITH o AS (SELECT variant, least(observed_days, 30) AS observed, count(*) AS n
                        FROM exp_users WHERE observed_days >= 0 GROUP BY ALL)
             SELECT o.variant, d.range AS day, CAST(sum(o.n) AS BIGINT) AS n
             FROM o, range(0, 31) d
             WHERE o.observed >= d.range GROUP BY ALL;
 
--- [69] params: {}
+-- [64] params: {}
 DESCRIBE ledger_activity_users;
 
--- [70] params: {}
+-- [65] params: {}
 SELECT u.variant, CAST(sum(CASE WHEN u.observed_days >= 0 AND ((coalesce(a._gl_days0, 0) >> 0) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 1 AND ((coalesce(a._gl_days0, 0) >> 1) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 2 AND ((coalesce(a._gl_days0, 0) >> 2) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 3 AND ((coalesce(a._gl_days0, 0) >> 3) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 4 AND ((coalesce(a._gl_days0, 0) >> 4) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 5 AND ((coalesce(a._gl_days0, 0) >> 5) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 6 AND ((coalesce(a._gl_days0, 0) >> 6) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 7 AND ((coalesce(a._gl_days0, 0) >> 7) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 8 AND ((coalesce(a._gl_days0, 0) >> 8) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 9 AND ((coalesce(a._gl_days0, 0) >> 9) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 10 AND ((coalesce(a._gl_days0, 0) >> 10) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 11 AND ((coalesce(a._gl_days0, 0) >> 11) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 12 AND ((coalesce(a._gl_days0, 0) >> 12) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 13 AND ((coalesce(a._gl_days0, 0) >> 13) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 14 AND ((coalesce(a._gl_days0, 0) >> 14) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 15 AND ((coalesce(a._gl_days0, 0) >> 15) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 16 AND ((coalesce(a._gl_days0, 0) >> 16) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 17 AND ((coalesce(a._gl_days0, 0) >> 17) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 18 AND ((coalesce(a._gl_days0, 0) >> 18) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 19 AND ((coalesce(a._gl_days0, 0) >> 19) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 20 AND ((coalesce(a._gl_days0, 0) >> 20) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 21 AND ((coalesce(a._gl_days0, 0) >> 21) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 22 AND ((coalesce(a._gl_days0, 0) >> 22) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 23 AND ((coalesce(a._gl_days0, 0) >> 23) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 24 AND ((coalesce(a._gl_days0, 0) >> 24) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 25 AND ((coalesce(a._gl_days0, 0) >> 25) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 26 AND ((coalesce(a._gl_days0, 0) >> 26) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 27 AND ((coalesce(a._gl_days0, 0) >> 27) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 28 AND ((coalesce(a._gl_days0, 0) >> 28) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 29 AND ((coalesce(a._gl_days0, 0) >> 29) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 30 AND ((coalesce(a._gl_days0, 0) >> 30) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT) FROM exp_activity_users a JOIN exp_users u USING (uk) GROUP BY u.variant;
 
--- [71] params: {}
+-- [66] params: {}
 SELECT variant,
                   CASE WHEN first_goal_day IS NOT NULL THEN first_goal_day ELSE observed_days END AS t,
                   first_goal_day IS NOT NULL AS event, count(*)
            FROM exp_users WHERE observed_days >= 0 GROUP BY ALL;
 
--- [72] params: {}
+-- [67] params: {}
 SELECT variant, assigned_day, count(*), sum(CAST(active_d7 AS INTEGER)) FROM exp_users WHERE observed_days >= 7 GROUP BY ALL ORDER BY 2;
 
--- [73] params: {}
+-- [68] params: {}
 DESCRIBE users;
 
--- [74] params: {}
+-- [69] params: {}
 SELECT CAST(s."platform" AS VARCHAR) AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
-            FROM exp_users e JOIN exp_user_attrs s USING (user_id) WHERE observed_days >= 7 GROUP BY ALL;
+            FROM exp_users e JOIN exp_user_attrs s ON s._gl_uk = e.uk WHERE observed_days >= 7 GROUP BY ALL;
 
--- [75] params: {}
+-- [70] params: {}
 DESCRIBE users;
 
--- [76] params: {}
+-- [71] params: {}
 SELECT CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
-            FROM exp_users e JOIN exp_user_attrs s USING (user_id) WHERE observed_days >= 7 GROUP BY ALL;
+            FROM exp_users e JOIN exp_user_attrs s ON s._gl_uk = e.uk WHERE observed_days >= 7 GROUP BY ALL;
 
--- [77] params: {}
+-- [72] params: {}
 DESCRIBE guide_events;
 
--- [78] params: {"gid": "onboarding-tour", "v": "tour"}
+-- [73] params: {"gid": "onboarding-tour", "v": "tour"}
 WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
                 SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
                 WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
 
--- [79] params: {"v": "tour"}
+-- [74] params: {"v": "tour"}
 SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
 
--- [80] params: {"gid": "onboarding-tour", "v": "tour"}
+-- [75] params: {"gid": "onboarding-tour", "v": "tour"}
 WITH d AS (
                   SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
                   FROM exp_guide_user g JOIN exp_users u USING (uk)
@@ -438,15 +397,15 @@ WITH d AS (
                 SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
                        coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
 
--- [81] params: {"gid": "onboarding-checklist", "v": "checklist"}
+-- [76] params: {"gid": "onboarding-checklist", "v": "checklist"}
 WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
                 SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
                 WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
 
--- [82] params: {"v": "checklist"}
+-- [77] params: {"v": "checklist"}
 SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
 
--- [83] params: {"gid": "onboarding-checklist", "v": "checklist"}
+-- [78] params: {"gid": "onboarding-checklist", "v": "checklist"}
 WITH d AS (
                   SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
                   FROM exp_guide_user g JOIN exp_users u USING (uk)
@@ -455,18 +414,18 @@ WITH d AS (
                 SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
                        coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
 
--- [84] params: {}
+-- [79] params: {}
 DESCRIBE ledger_activity_users;
 
--- [85] params: {}
+-- [80] params: {}
 SELECT max(observed_days) FROM exp_users;
 
--- [86] params: {}
+-- [81] params: {}
 WITH b AS (SELECT u.variant, u.assigned_day, coalesce(a._gl_days0, 0) AS d0
                        FROM exp_activity_users a JOIN exp_users u USING (uk)),
             s AS (SELECT variant, assigned_day, d0, (coalesce(d0, 0) | ((coalesce(d0, 0) & 4611686018427387903) << 1) | ((coalesce(d0, 0) & 2305843009213693951) << 2) | ((coalesce(d0, 0) & 1152921504606846975) << 3) | ((coalesce(d0, 0) & 576460752303423487) << 4) | ((coalesce(d0, 0) & 288230376151711743) << 5) | ((coalesce(d0, 0) & 144115188075855871) << 6)) AS w0, (coalesce(d0, 0) | ((coalesce(d0, 0) & 4611686018427387903) << 1) | ((coalesce(d0, 0) & 2305843009213693951) << 2) | ((coalesce(d0, 0) & 1152921504606846975) << 3) | ((coalesce(d0, 0) & 576460752303423487) << 4) | ((coalesce(d0, 0) & 288230376151711743) << 5) | ((coalesce(d0, 0) & 144115188075855871) << 6) | ((coalesce(d0, 0) & 72057594037927935) << 7) | ((coalesce(d0, 0) & 36028797018963967) << 8) | ((coalesce(d0, 0) & 18014398509481983) << 9) | ((coalesce(d0, 0) & 9007199254740991) << 10) | ((coalesce(d0, 0) & 4503599627370495) << 11) | ((coalesce(d0, 0) & 2251799813685247) << 12) | ((coalesce(d0, 0) & 1125899906842623) << 13) | ((coalesce(d0, 0) & 562949953421311) << 14) | ((coalesce(d0, 0) & 281474976710655) << 15) | ((coalesce(d0, 0) & 140737488355327) << 16) | ((coalesce(d0, 0) & 70368744177663) << 17) | ((coalesce(d0, 0) & 35184372088831) << 18) | ((coalesce(d0, 0) & 17592186044415) << 19) | ((coalesce(d0, 0) & 8796093022207) << 20) | ((coalesce(d0, 0) & 4398046511103) << 21) | ((coalesce(d0, 0) & 2199023255551) << 22) | ((coalesce(d0, 0) & 1099511627775) << 23) | ((coalesce(d0, 0) & 549755813887) << 24) | ((coalesce(d0, 0) & 274877906943) << 25) | ((coalesce(d0, 0) & 137438953471) << 26) | ((coalesce(d0, 0) & 68719476735) << 27) | ((coalesce(d0, 0) & 34359738367) << 28) | ((coalesce(d0, 0) & 17179869183) << 29)) AS m0
                   FROM b)
             SELECT variant, assigned_day, CAST(sum((d0 >> 0) & 1) AS BIGINT), CAST(sum((d0 >> 1) & 1) AS BIGINT), CAST(sum((d0 >> 2) & 1) AS BIGINT), CAST(sum((d0 >> 3) & 1) AS BIGINT), CAST(sum((d0 >> 4) & 1) AS BIGINT), CAST(sum((d0 >> 5) & 1) AS BIGINT), CAST(sum((d0 >> 6) & 1) AS BIGINT), CAST(sum((d0 >> 7) & 1) AS BIGINT), CAST(sum((d0 >> 8) & 1) AS BIGINT), CAST(sum((d0 >> 9) & 1) AS BIGINT), CAST(sum((d0 >> 10) & 1) AS BIGINT), CAST(sum((d0 >> 11) & 1) AS BIGINT), CAST(sum((d0 >> 12) & 1) AS BIGINT), CAST(sum((d0 >> 13) & 1) AS BIGINT), CAST(sum((d0 >> 14) & 1) AS BIGINT), CAST(sum((d0 >> 15) & 1) AS BIGINT), CAST(sum((d0 >> 16) & 1) AS BIGINT), CAST(sum((d0 >> 17) & 1) AS BIGINT), CAST(sum((d0 >> 18) & 1) AS BIGINT), CAST(sum((d0 >> 19) & 1) AS BIGINT), CAST(sum((d0 >> 20) & 1) AS BIGINT), CAST(sum((d0 >> 21) & 1) AS BIGINT), CAST(sum((d0 >> 22) & 1) AS BIGINT), CAST(sum((d0 >> 23) & 1) AS BIGINT), CAST(sum((d0 >> 24) & 1) AS BIGINT), CAST(sum((d0 >> 25) & 1) AS BIGINT), CAST(sum((d0 >> 26) & 1) AS BIGINT), CAST(sum((d0 >> 27) & 1) AS BIGINT), CAST(sum((w0 >> 0) & 1) AS BIGINT), CAST(sum((w0 >> 1) & 1) AS BIGINT), CAST(sum((w0 >> 2) & 1) AS BIGINT), CAST(sum((w0 >> 3) & 1) AS BIGINT), CAST(sum((w0 >> 4) & 1) AS BIGINT), CAST(sum((w0 >> 5) & 1) AS BIGINT), CAST(sum((w0 >> 6) & 1) AS BIGINT), CAST(sum((w0 >> 7) & 1) AS BIGINT), CAST(sum((w0 >> 8) & 1) AS BIGINT), CAST(sum((w0 >> 9) & 1) AS BIGINT), CAST(sum((w0 >> 10) & 1) AS BIGINT), CAST(sum((w0 >> 11) & 1) AS BIGINT), CAST(sum((w0 >> 12) & 1) AS BIGINT), CAST(sum((w0 >> 13) & 1) AS BIGINT), CAST(sum((w0 >> 14) & 1) AS BIGINT), CAST(sum((w0 >> 15) & 1) AS BIGINT), CAST(sum((w0 >> 16) & 1) AS BIGINT), CAST(sum((w0 >> 17) & 1) AS BIGINT), CAST(sum((w0 >> 18) & 1) AS BIGINT), CAST(sum((w0 >> 19) & 1) AS BIGINT), CAST(sum((w0 >> 20) & 1) AS BIGINT), CAST(sum((w0 >> 21) & 1) AS BIGINT), CAST(sum((w0 >> 22) & 1) AS BIGINT), CAST(sum((w0 >> 23) & 1) AS BIGINT), CAST(sum((w0 >> 24) & 1) AS BIGINT), CAST(sum((w0 >> 25) & 1) AS BIGINT), CAST(sum((w0 >> 26) & 1) AS BIGINT), CAST(sum((w0 >> 27) & 1) AS BIGINT), CAST(sum((m0 >> 0) & 1) AS BIGINT), CAST(sum((m0 >> 1) & 1) AS BIGINT), CAST(sum((m0 >> 2) & 1) AS BIGINT), CAST(sum((m0 >> 3) & 1) AS BIGINT), CAST(sum((m0 >> 4) & 1) AS BIGINT), CAST(sum((m0 >> 5) & 1) AS BIGINT), CAST(sum((m0 >> 6) & 1) AS BIGINT), CAST(sum((m0 >> 7) & 1) AS BIGINT), CAST(sum((m0 >> 8) & 1) AS BIGINT), CAST(sum((m0 >> 9) & 1) AS BIGINT), CAST(sum((m0 >> 10) & 1) AS BIGINT), CAST(sum((m0 >> 11) & 1) AS BIGINT), CAST(sum((m0 >> 12) & 1) AS BIGINT), CAST(sum((m0 >> 13) & 1) AS BIGINT), CAST(sum((m0 >> 14) & 1) AS BIGINT), CAST(sum((m0 >> 15) & 1) AS BIGINT), CAST(sum((m0 >> 16) & 1) AS BIGINT), CAST(sum((m0 >> 17) & 1) AS BIGINT), CAST(sum((m0 >> 18) & 1) AS BIGINT), CAST(sum((m0 >> 19) & 1) AS BIGINT), CAST(sum((m0 >> 20) & 1) AS BIGINT), CAST(sum((m0 >> 21) & 1) AS BIGINT), CAST(sum((m0 >> 22) & 1) AS BIGINT), CAST(sum((m0 >> 23) & 1) AS BIGINT), CAST(sum((m0 >> 24) & 1) AS BIGINT), CAST(sum((m0 >> 25) & 1) AS BIGINT), CAST(sum((m0 >> 26) & 1) AS BIGINT), CAST(sum((m0 >> 27) & 1) AS BIGINT) FROM s GROUP BY variant, assigned_day;
 
--- [87] params: {}
+-- [82] params: {}
 DESCRIBE guide_events;

@@ -46,13 +46,11 @@ DESCRIBE TABLE assignments;
 CREATE OR REPLACE TEMPORARY TABLE ledger_assignments AS
 WITH r AS (
   SELECT
-    *,
-    ROW_NUMBER() OVER (PARTITION BY "user_id", "experiment", "variant", "assigned_at") AS _gl_dup
+    *
   FROM assignments
 ), c AS (
   SELECT
-    *
-    EXCLUDE (_gl_dup),
+    *,
     CASE
       WHEN experiment IS NULL
       THEN 'missing_key'
@@ -62,43 +60,62 @@ WITH r AS (
       THEN 'missing_key'
       WHEN assigned_at IS NULL
       THEN 'missing_time'
-      WHEN _gl_dup > 1
-      THEN 'exact_duplicate'
+    END AS _gl_key_reason,
+    CASE
       WHEN assigned_at >= CAST('2026-11-30 15:00:00.000000+00:00' AS TIMESTAMPTZ)
       THEN 'future'
       WHEN assigned_at >= CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMPTZ)
       THEN 'after_analysis_date'
       WHEN NOT variant IN ('holdout', 'tour', 'checklist')
       THEN 'unknown_variant'
-    END AS _gl_reason
+    END AS _gl_row_reason
   FROM r
-), arms AS (
+), o AS (
   SELECT
-    user_id,
-    COUNT(DISTINCT variant) AS n
+    *,
+    CASE WHEN _gl_key_reason IS NULL AND _gl_row_reason IS NULL THEN 1 ELSE 0 END AS _gl_ok
   FROM c
-  WHERE
-    _gl_reason IS NULL
-  GROUP BY
-    user_id
+), n AS (
+  SELECT
+    *,
+    ROW_NUMBER() OVER (
+      PARTITION BY user_id
+      ORDER BY assigned_at, "user_id", "experiment", "variant", "assigned_at"
+    ) AS _gl_row,
+    RANK() OVER (
+      PARTITION BY user_id
+      ORDER BY assigned_at, "user_id", "experiment", "variant", "assigned_at"
+    ) AS _gl_first,
+    COUNT(*) OVER (
+      PARTITION BY user_id
+      ORDER BY assigned_at, "user_id", "experiment", "variant", "assigned_at"
+    ) AS _gl_last,
+    SUM(_gl_ok) OVER (
+      PARTITION BY user_id
+      ORDER BY assigned_at, "user_id", "experiment", "variant", "assigned_at"
+    ) AS _gl_ok_upto,
+    MIN(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_lo,
+    MAX(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_hi
+  FROM o
 )
 SELECT
-  c.*
-  EXCLUDE (_gl_reason),
+  n.*
+  EXCLUDE (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_row, _gl_first, _gl_last, _gl_ok_upto, _gl_arm_lo, _gl_arm_hi),
   CASE
-    WHEN NOT c._gl_reason IS NULL
-    THEN c._gl_reason
-    WHEN arms.n > 1
+    WHEN NOT _gl_key_reason IS NULL
+    THEN _gl_key_reason
+    WHEN _gl_row > _gl_first
+    THEN 'exact_duplicate'
+    WHEN NOT _gl_row_reason IS NULL
+    THEN _gl_row_reason
+    WHEN _gl_arm_lo <> _gl_arm_hi
     THEN 'multiple_arms'
-    WHEN ROW_NUMBER() OVER (
-      PARTITION BY c.user_id, c._gl_reason IS NULL
-      ORDER BY c.assigned_at, c."user_id", c."experiment", c."variant", c."assigned_at"
-    ) > 1
+    WHEN _gl_ok_upto - (
+      _gl_last - _gl_first + 1
+    ) > 0
     THEN 'repeated_assignment'
   END AS _gl_reason
-FROM c
-LEFT JOIN arms
-  ON c._gl_reason IS NULL AND arms.user_id = c.user_id;
+FROM n;
 
 -- [7]
 SELECT
@@ -856,29 +873,33 @@ DESCRIBE TABLE users;
 
 -- [32]
 CREATE OR REPLACE TEMPORARY TABLE ledger_users AS
-WITH r AS (
-  SELECT
-    *,
-    ROW_NUMBER() OVER (PARTITION BY "user_id", "signup_at", "platform", "locale", "plan") AS _gl_dup
-  FROM users
-), s AS (
+WITH s AS (
   SELECT
     *,
     ROW_NUMBER() OVER (
-      PARTITION BY user_id, _gl_dup > 1
+      PARTITION BY user_id
+      ORDER BY "user_id", "signup_at", "platform", "locale", "plan"
+    ) AS _gl_row,
+    RANK() OVER (
+      PARTITION BY user_id
+      ORDER BY "user_id", "signup_at", "platform", "locale", "plan"
+    ) AS _gl_first,
+    DENSE_RANK() OVER (
+      PARTITION BY user_id
       ORDER BY "user_id", "signup_at", "platform", "locale", "plan"
     ) AS _gl_rank
-  FROM r
+  FROM users
 )
 SELECT
   s.*
-  EXCLUDE (_gl_dup, _gl_rank),
+  EXCLUDE (_gl_row, _gl_first, _gl_rank),
+  a.uk AS _gl_uk,
   CASE
     WHEN s.user_id IS NULL
     THEN 'missing_key'
     WHEN a.user_id IS NULL
     THEN 'not_in_experiment'
-    WHEN s._gl_dup > 1
+    WHEN s._gl_row > s._gl_first
     THEN 'exact_duplicate'
     WHEN s._gl_rank > 1
     THEN 'duplicate_user'
@@ -1116,48 +1137,6 @@ GROUP BY
   variant;
 
 -- [53]
-WITH e AS (
-  SELECT
-    user_id,
-    variant,
-    assigned_at,
-    CAST(active_d7 AS INT) AS y,
-    pre_active_days AS x
-  FROM exp_users
-  WHERE
-    observed_days >= 7
-)
-SELECT
-  e.variant,
-  COALESCE(
-    CASE
-      WHEN s.signup_at IS NULL
-      THEN NULL
-      WHEN s.signup_at >= e.assigned_at - INTERVAL '1 DAY'
-      THEN 'new'
-      ELSE 'existing'
-    END,
-    '(missing)'
-  ) AS a0,
-  COALESCE(CAST(s."plan" AS VARCHAR), '(missing)') AS a1,
-  COUNT(*),
-  SUM(y),
-  SUM(y * y),
-  SUM(x),
-  SUM(x * x),
-  SUM(x * y),
-  VARIANCE_POP(COALESCE(y, 0)) * COUNT(*),
-  VARIANCE_POP(COALESCE(x, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
-FROM e
-LEFT JOIN exp_user_attrs AS s
-  ON s.user_id = e.user_id
-GROUP BY
-  1,
-  2,
-  3;
-
--- [54]
 SELECT
   variant,
   COUNT(*),
@@ -1175,49 +1154,7 @@ WHERE
 GROUP BY
   variant;
 
--- [55]
-WITH e AS (
-  SELECT
-    user_id,
-    variant,
-    assigned_at,
-    CAST(active_d1 AS INT) AS y,
-    pre_active_days AS x
-  FROM exp_users
-  WHERE
-    observed_days >= 1
-)
-SELECT
-  e.variant,
-  COALESCE(
-    CASE
-      WHEN s.signup_at IS NULL
-      THEN NULL
-      WHEN s.signup_at >= e.assigned_at - INTERVAL '1 DAY'
-      THEN 'new'
-      ELSE 'existing'
-    END,
-    '(missing)'
-  ) AS a0,
-  COALESCE(CAST(s."plan" AS VARCHAR), '(missing)') AS a1,
-  COUNT(*),
-  SUM(y),
-  SUM(y * y),
-  SUM(x),
-  SUM(x * x),
-  SUM(x * y),
-  VARIANCE_POP(COALESCE(y, 0)) * COUNT(*),
-  VARIANCE_POP(COALESCE(x, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
-FROM e
-LEFT JOIN exp_user_attrs AS s
-  ON s.user_id = e.user_id
-GROUP BY
-  1,
-  2,
-  3;
-
--- [56]
+-- [54]
 SELECT
   variant,
   COUNT(*),
@@ -1240,56 +1177,14 @@ WHERE
 GROUP BY
   variant;
 
--- [57]
-WITH e AS (
-  SELECT
-    user_id,
-    variant,
-    assigned_at,
-    CAST(COALESCE(first_goal_day < 7, FALSE) AS INT) AS y,
-    pre_active_days AS x
-  FROM exp_users
-  WHERE
-    observed_days >= 6
-)
-SELECT
-  e.variant,
-  COALESCE(
-    CASE
-      WHEN s.signup_at IS NULL
-      THEN NULL
-      WHEN s.signup_at >= e.assigned_at - INTERVAL '1 DAY'
-      THEN 'new'
-      ELSE 'existing'
-    END,
-    '(missing)'
-  ) AS a0,
-  COALESCE(CAST(s."plan" AS VARCHAR), '(missing)') AS a1,
-  COUNT(*),
-  SUM(y),
-  SUM(y * y),
-  SUM(x),
-  SUM(x * x),
-  SUM(x * y),
-  VARIANCE_POP(COALESCE(y, 0)) * COUNT(*),
-  VARIANCE_POP(COALESCE(x, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
-FROM e
-LEFT JOIN exp_user_attrs AS s
-  ON s.user_id = e.user_id
-GROUP BY
-  1,
-  2,
-  3;
-
--- [58]
+-- [55]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [59]
+-- [56]
 SELECT
   MIN(v)
 FROM (
@@ -1310,7 +1205,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [60]
+-- [57]
 SELECT
   variant,
   COUNT(*),
@@ -1321,7 +1216,7 @@ WHERE
 GROUP BY
   variant;
 
--- [61]
+-- [58]
 SELECT
   variant,
   COUNT(*),
@@ -1356,51 +1251,7 @@ WHERE
 GROUP BY
   variant;
 
--- [62]
-WITH e AS (
-  SELECT
-    user_id,
-    variant,
-    assigned_at,
-    (
-      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-    ) AS y,
-    pre_active_days AS x
-  FROM exp_users
-  WHERE
-    observed_days >= 6
-)
-SELECT
-  e.variant,
-  COALESCE(
-    CASE
-      WHEN s.signup_at IS NULL
-      THEN NULL
-      WHEN s.signup_at >= e.assigned_at - INTERVAL '1 DAY'
-      THEN 'new'
-      ELSE 'existing'
-    END,
-    '(missing)'
-  ) AS a0,
-  COALESCE(CAST(s."plan" AS VARCHAR), '(missing)') AS a1,
-  COUNT(*),
-  SUM(y),
-  SUM(y * y),
-  SUM(x),
-  SUM(x * x),
-  SUM(x * y),
-  VARIANCE_POP(COALESCE(y, 0)) * COUNT(*),
-  VARIANCE_POP(COALESCE(x, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
-FROM e
-LEFT JOIN exp_user_attrs AS s
-  ON s.user_id = e.user_id
-GROUP BY
-  1,
-  2,
-  3;
-
--- [63]
+-- [59]
 SELECT
   variant,
   COUNT(*),
@@ -1416,7 +1267,7 @@ WHERE
 GROUP BY
   variant;
 
--- [64]
+-- [60]
 SELECT
   variant,
   r,
@@ -1448,49 +1299,7 @@ ORDER BY
   variant,
   r;
 
--- [65]
-WITH e AS (
-  SELECT
-    user_id,
-    variant,
-    assigned_at,
-    first_goal_day AS y,
-    pre_active_days AS x
-  FROM exp_users
-  WHERE
-    observed_days >= 6
-)
-SELECT
-  e.variant,
-  COALESCE(
-    CASE
-      WHEN s.signup_at IS NULL
-      THEN NULL
-      WHEN s.signup_at >= e.assigned_at - INTERVAL '1 DAY'
-      THEN 'new'
-      ELSE 'existing'
-    END,
-    '(missing)'
-  ) AS a0,
-  COALESCE(CAST(s."plan" AS VARCHAR), '(missing)') AS a1,
-  COUNT(*),
-  SUM(y),
-  SUM(y * y),
-  SUM(x),
-  SUM(x * x),
-  SUM(x * y),
-  VARIANCE_POP(COALESCE(y, 0)) * COUNT(*),
-  VARIANCE_POP(COALESCE(x, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
-FROM e
-LEFT JOIN exp_user_attrs AS s
-  ON s.user_id = e.user_id
-GROUP BY
-  1,
-  2,
-  3;
-
--- [66]
+-- [61]
 SELECT
   variant,
   COUNT(*),
@@ -1508,17 +1317,34 @@ WHERE
 GROUP BY
   variant;
 
--- [67]
+-- [62]
 WITH e AS (
   SELECT
-    user_id,
+    uk,
     variant,
     assigned_at,
-    CAST(dismissed AS INT) AS y,
-    pre_active_days AS x
+    pre_active_days AS x,
+    COALESCE(observed_days >= 7, FALSE) AS e0,
+    CASE WHEN observed_days >= 7 THEN CAST(active_d7 AS INT) END AS y0,
+    COALESCE(observed_days >= 1, FALSE) AS e1,
+    CASE WHEN observed_days >= 1 THEN CAST(active_d1 AS INT) END AS y1,
+    COALESCE(observed_days >= 6, FALSE) AS e2,
+    CASE
+      WHEN observed_days >= 6
+      THEN CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)
+    END AS y2,
+    COALESCE(observed_days >= 6, FALSE) AS e3,
+    CASE
+      WHEN observed_days >= 6
+      THEN (
+        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+      )
+    END AS y3,
+    COALESCE(observed_days >= 6, FALSE) AS e4,
+    CASE WHEN observed_days >= 6 THEN first_goal_day END AS y4,
+    COALESCE(TRUE, FALSE) AS e5,
+    CASE WHEN TRUE THEN CAST(dismissed AS INT) END AS y5
   FROM exp_users
-  WHERE
-    TRUE
 )
 SELECT
   e.variant,
@@ -1533,24 +1359,69 @@ SELECT
     '(missing)'
   ) AS a0,
   COALESCE(CAST(s."plan" AS VARCHAR), '(missing)') AS a1,
-  COUNT(*),
-  SUM(y),
-  SUM(y * y),
-  SUM(x),
-  SUM(x * x),
-  SUM(x * y),
-  VARIANCE_POP(COALESCE(y, 0)) * COUNT(*),
-  VARIANCE_POP(COALESCE(x, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
+  COUNT_IF(e0),
+  SUM(IFF(e0, y0, NULL)),
+  SUM(IFF(e0, y0 * y0, NULL)),
+  SUM(IFF(e0, x, NULL)),
+  SUM(IFF(e0, x * x, NULL)),
+  SUM(IFF(e0, x * y0, NULL)),
+  VARIANCE_POP(IFF(e0, COALESCE(y0, 0), NULL)) * COUNT_IF(e0),
+  VARIANCE_POP(IFF(e0, COALESCE(x, 0), NULL)) * COUNT_IF(e0),
+  COVAR_POP(IFF(e0, COALESCE(x, 0), NULL), COALESCE(y0, 0)) * COUNT_IF(e0),
+  COUNT_IF(e1),
+  SUM(IFF(e1, y1, NULL)),
+  SUM(IFF(e1, y1 * y1, NULL)),
+  SUM(IFF(e1, x, NULL)),
+  SUM(IFF(e1, x * x, NULL)),
+  SUM(IFF(e1, x * y1, NULL)),
+  VARIANCE_POP(IFF(e1, COALESCE(y1, 0), NULL)) * COUNT_IF(e1),
+  VARIANCE_POP(IFF(e1, COALESCE(x, 0), NULL)) * COUNT_IF(e1),
+  COVAR_POP(IFF(e1, COALESCE(x, 0), NULL), COALESCE(y1, 0)) * COUNT_IF(e1),
+  COUNT_IF(e2),
+  SUM(IFF(e2, y2, NULL)),
+  SUM(IFF(e2, y2 * y2, NULL)),
+  SUM(IFF(e2, x, NULL)),
+  SUM(IFF(e2, x * x, NULL)),
+  SUM(IFF(e2, x * y2, NULL)),
+  VARIANCE_POP(IFF(e2, COALESCE(y2, 0), NULL)) * COUNT_IF(e2),
+  VARIANCE_POP(IFF(e2, COALESCE(x, 0), NULL)) * COUNT_IF(e2),
+  COVAR_POP(IFF(e2, COALESCE(x, 0), NULL), COALESCE(y2, 0)) * COUNT_IF(e2),
+  COUNT_IF(e3),
+  SUM(IFF(e3, y3, NULL)),
+  SUM(IFF(e3, y3 * y3, NULL)),
+  SUM(IFF(e3, x, NULL)),
+  SUM(IFF(e3, x * x, NULL)),
+  SUM(IFF(e3, x * y3, NULL)),
+  VARIANCE_POP(IFF(e3, COALESCE(y3, 0), NULL)) * COUNT_IF(e3),
+  VARIANCE_POP(IFF(e3, COALESCE(x, 0), NULL)) * COUNT_IF(e3),
+  COVAR_POP(IFF(e3, COALESCE(x, 0), NULL), COALESCE(y3, 0)) * COUNT_IF(e3),
+  COUNT_IF(e4),
+  SUM(IFF(e4, y4, NULL)),
+  SUM(IFF(e4, y4 * y4, NULL)),
+  SUM(IFF(e4, x, NULL)),
+  SUM(IFF(e4, x * x, NULL)),
+  SUM(IFF(e4, x * y4, NULL)),
+  VARIANCE_POP(IFF(e4, COALESCE(y4, 0), NULL)) * COUNT_IF(e4),
+  VARIANCE_POP(IFF(e4, COALESCE(x, 0), NULL)) * COUNT_IF(e4),
+  COVAR_POP(IFF(e4, COALESCE(x, 0), NULL), COALESCE(y4, 0)) * COUNT_IF(e4),
+  COUNT_IF(e5),
+  SUM(IFF(e5, y5, NULL)),
+  SUM(IFF(e5, y5 * y5, NULL)),
+  SUM(IFF(e5, x, NULL)),
+  SUM(IFF(e5, x * x, NULL)),
+  SUM(IFF(e5, x * y5, NULL)),
+  VARIANCE_POP(IFF(e5, COALESCE(y5, 0), NULL)) * COUNT_IF(e5),
+  VARIANCE_POP(IFF(e5, COALESCE(x, 0), NULL)) * COUNT_IF(e5),
+  COVAR_POP(IFF(e5, COALESCE(x, 0), NULL), COALESCE(y5, 0)) * COUNT_IF(e5)
 FROM e
 LEFT JOIN exp_user_attrs AS s
-  ON s.user_id = e.user_id
+  ON s._gl_uk = e.uk
 GROUP BY
   1,
   2,
   3;
 
--- [68]
+-- [63]
 WITH o AS (
   SELECT
     variant,
@@ -1570,10 +1441,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [69]
+-- [64]
 DESCRIBE TABLE ledger_activity_users;
 
--- [70]
+-- [65]
 SELECT
   u.variant,
   CAST(SUM(
@@ -1954,7 +1825,7 @@ JOIN exp_users AS u
 GROUP BY
   u.variant;
 
--- [71]
+-- [66]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1965,7 +1836,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [72]
+-- [67]
 SELECT
   variant,
   assigned_day,
@@ -1978,10 +1849,10 @@ GROUP BY ALL
 ORDER BY
   2;
 
--- [73]
+-- [68]
 DESCRIBE TABLE users;
 
--- [74]
+-- [69]
 SELECT
   CAST(s."platform" AS VARCHAR) AS segment,
   e.variant,
@@ -1989,15 +1860,15 @@ SELECT
   SUM(CAST(active_d7 AS INT))
 FROM exp_users AS e
 JOIN exp_user_attrs AS s
-  USING (user_id)
+  ON s._gl_uk = e.uk
 WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [75]
+-- [70]
 DESCRIBE TABLE users;
 
--- [76]
+-- [71]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -2011,15 +1882,15 @@ SELECT
   SUM(CAST(active_d7 AS INT))
 FROM exp_users AS e
 JOIN exp_user_attrs AS s
-  USING (user_id)
+  ON s._gl_uk = e.uk
 WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [77]
+-- [72]
 DESCRIBE TABLE guide_events;
 
--- [78]
+-- [73]
 WITH s AS (
   SELECT
     uk,
@@ -2041,7 +1912,7 @@ WHERE
 GROUP BY
   1;
 
--- [79]
+-- [74]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2049,7 +1920,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [80]
+-- [75]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -2069,7 +1940,7 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [81]
+-- [76]
 WITH s AS (
   SELECT
     uk,
@@ -2091,7 +1962,7 @@ WHERE
 GROUP BY
   1;
 
--- [82]
+-- [77]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2099,7 +1970,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [83]
+-- [78]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -2119,15 +1990,15 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [84]
+-- [79]
 DESCRIBE TABLE ledger_activity_users;
 
--- [85]
+-- [80]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [86]
+-- [81]
 WITH b AS (
   SELECT
     u.variant,
@@ -2654,5 +2525,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [87]
+-- [82]
 DESCRIBE TABLE guide_events;

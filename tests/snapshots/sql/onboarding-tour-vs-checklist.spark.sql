@@ -47,16 +47,11 @@ DESCRIBE assignments;
 CREATE TEMPORARY VIEW ledger_assignments AS
 WITH r AS (
   SELECT
-    *,
-    ROW_NUMBER() OVER (
-      PARTITION BY `user_id`, `experiment`, `variant`, `assigned_at`
-      ORDER BY `user_id` NULLS LAST, `experiment` NULLS LAST, `variant` NULLS LAST, `assigned_at` NULLS LAST
-    ) AS _gl_dup
+    *
   FROM assignments
 ), c AS (
   SELECT
-    *
-    EXCEPT (_gl_dup),
+    *,
     CASE
       WHEN experiment IS NULL
       THEN 'missing_key'
@@ -66,43 +61,62 @@ WITH r AS (
       THEN 'missing_key'
       WHEN assigned_at IS NULL
       THEN 'missing_time'
-      WHEN _gl_dup > 1
-      THEN 'exact_duplicate'
+    END AS _gl_key_reason,
+    CASE
       WHEN assigned_at >= CAST('2026-11-30 15:00:00.000000+00:00' AS TIMESTAMP)
       THEN 'future'
       WHEN assigned_at >= CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP)
       THEN 'after_analysis_date'
       WHEN NOT variant IN ('holdout', 'tour', 'checklist')
       THEN 'unknown_variant'
-    END AS _gl_reason
+    END AS _gl_row_reason
   FROM r
-), arms AS (
+), o AS (
   SELECT
-    user_id,
-    COUNT(DISTINCT variant) AS n
+    *,
+    CASE WHEN _gl_key_reason IS NULL AND _gl_row_reason IS NULL THEN 1 ELSE 0 END AS _gl_ok
   FROM c
-  WHERE
-    _gl_reason IS NULL
-  GROUP BY
-    user_id
+), n AS (
+  SELECT
+    *,
+    ROW_NUMBER() OVER (
+      PARTITION BY user_id
+      ORDER BY assigned_at NULLS LAST, `user_id` NULLS LAST, `experiment` NULLS LAST, `variant` NULLS LAST, `assigned_at` NULLS LAST
+    ) AS _gl_row,
+    RANK() OVER (
+      PARTITION BY user_id
+      ORDER BY assigned_at NULLS LAST, `user_id` NULLS LAST, `experiment` NULLS LAST, `variant` NULLS LAST, `assigned_at` NULLS LAST
+    ) AS _gl_first,
+    COUNT(*) OVER (
+      PARTITION BY user_id
+      ORDER BY assigned_at NULLS LAST, `user_id` NULLS LAST, `experiment` NULLS LAST, `variant` NULLS LAST, `assigned_at` NULLS LAST
+    ) AS _gl_last,
+    SUM(_gl_ok) OVER (
+      PARTITION BY user_id
+      ORDER BY assigned_at NULLS LAST, `user_id` NULLS LAST, `experiment` NULLS LAST, `variant` NULLS LAST, `assigned_at` NULLS LAST
+    ) AS _gl_ok_upto,
+    MIN(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_lo,
+    MAX(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_hi
+  FROM o
 )
 SELECT
-  c.*
-  EXCEPT (_gl_reason),
+  n.*
+  EXCEPT (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_row, _gl_first, _gl_last, _gl_ok_upto, _gl_arm_lo, _gl_arm_hi),
   CASE
-    WHEN NOT c._gl_reason IS NULL
-    THEN c._gl_reason
-    WHEN arms.n > 1
+    WHEN NOT _gl_key_reason IS NULL
+    THEN _gl_key_reason
+    WHEN _gl_row > _gl_first
+    THEN 'exact_duplicate'
+    WHEN NOT _gl_row_reason IS NULL
+    THEN _gl_row_reason
+    WHEN _gl_arm_lo <> _gl_arm_hi
     THEN 'multiple_arms'
-    WHEN ROW_NUMBER() OVER (
-      PARTITION BY c.user_id, c._gl_reason IS NULL
-      ORDER BY c.assigned_at NULLS LAST, c.`user_id` NULLS LAST, c.`experiment` NULLS LAST, c.`variant` NULLS LAST, c.`assigned_at` NULLS LAST
-    ) > 1
+    WHEN _gl_ok_upto - (
+      _gl_last - _gl_first + 1
+    ) > 0
     THEN 'repeated_assignment'
   END AS _gl_reason
-FROM c
-LEFT JOIN arms
-  ON c._gl_reason IS NULL AND arms.user_id = c.user_id;
+FROM n;
 
 -- [7]
 SELECT
@@ -892,32 +906,33 @@ DESCRIBE users;
 -- [32]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_users AS
-WITH r AS (
+WITH s AS (
   SELECT
     *,
     ROW_NUMBER() OVER (
-      PARTITION BY `user_id`, `signup_at`, `platform`, `locale`, `plan`
+      PARTITION BY user_id
       ORDER BY `user_id` NULLS LAST, `signup_at` NULLS LAST, `platform` NULLS LAST, `locale` NULLS LAST, `plan` NULLS LAST
-    ) AS _gl_dup
-  FROM users
-), s AS (
-  SELECT
-    *,
-    ROW_NUMBER() OVER (
-      PARTITION BY user_id, _gl_dup > 1
+    ) AS _gl_row,
+    RANK() OVER (
+      PARTITION BY user_id
+      ORDER BY `user_id` NULLS LAST, `signup_at` NULLS LAST, `platform` NULLS LAST, `locale` NULLS LAST, `plan` NULLS LAST
+    ) AS _gl_first,
+    DENSE_RANK() OVER (
+      PARTITION BY user_id
       ORDER BY `user_id` NULLS LAST, `signup_at` NULLS LAST, `platform` NULLS LAST, `locale` NULLS LAST, `plan` NULLS LAST
     ) AS _gl_rank
-  FROM r
+  FROM users
 )
 SELECT
   s.*
-  EXCEPT (_gl_dup, _gl_rank),
+  EXCEPT (_gl_row, _gl_first, _gl_rank),
+  a.uk AS _gl_uk,
   CASE
     WHEN s.user_id IS NULL
     THEN 'missing_key'
     WHEN a.user_id IS NULL
     THEN 'not_in_experiment'
-    WHEN s._gl_dup > 1
+    WHEN s._gl_row > s._gl_first
     THEN 'exact_duplicate'
     WHEN s._gl_rank > 1
     THEN 'duplicate_user'
@@ -1156,48 +1171,6 @@ GROUP BY
   variant;
 
 -- [53]
-WITH e AS (
-  SELECT
-    user_id,
-    variant,
-    assigned_at,
-    CAST(active_d7 AS INT) AS y,
-    pre_active_days AS x
-  FROM exp_users
-  WHERE
-    observed_days >= 7
-)
-SELECT
-  e.variant,
-  COALESCE(
-    CASE
-      WHEN s.signup_at IS NULL
-      THEN NULL
-      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
-      THEN 'new'
-      ELSE 'existing'
-    END,
-    '(missing)'
-  ) AS a0,
-  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
-  COUNT(*),
-  SUM(y),
-  SUM(y * y),
-  SUM(x),
-  SUM(x * x),
-  SUM(x * y),
-  VAR_POP(COALESCE(y, 0)) * COUNT(*),
-  VAR_POP(COALESCE(x, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
-FROM e
-LEFT JOIN exp_user_attrs AS s
-  ON s.user_id = e.user_id
-GROUP BY
-  1,
-  2,
-  3;
-
--- [54]
 SELECT
   variant,
   COUNT(*),
@@ -1215,49 +1188,7 @@ WHERE
 GROUP BY
   variant;
 
--- [55]
-WITH e AS (
-  SELECT
-    user_id,
-    variant,
-    assigned_at,
-    CAST(active_d1 AS INT) AS y,
-    pre_active_days AS x
-  FROM exp_users
-  WHERE
-    observed_days >= 1
-)
-SELECT
-  e.variant,
-  COALESCE(
-    CASE
-      WHEN s.signup_at IS NULL
-      THEN NULL
-      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
-      THEN 'new'
-      ELSE 'existing'
-    END,
-    '(missing)'
-  ) AS a0,
-  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
-  COUNT(*),
-  SUM(y),
-  SUM(y * y),
-  SUM(x),
-  SUM(x * x),
-  SUM(x * y),
-  VAR_POP(COALESCE(y, 0)) * COUNT(*),
-  VAR_POP(COALESCE(x, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
-FROM e
-LEFT JOIN exp_user_attrs AS s
-  ON s.user_id = e.user_id
-GROUP BY
-  1,
-  2,
-  3;
-
--- [56]
+-- [54]
 SELECT
   variant,
   COUNT(*),
@@ -1280,56 +1211,14 @@ WHERE
 GROUP BY
   variant;
 
--- [57]
-WITH e AS (
-  SELECT
-    user_id,
-    variant,
-    assigned_at,
-    CAST(COALESCE(first_goal_day < 7, FALSE) AS INT) AS y,
-    pre_active_days AS x
-  FROM exp_users
-  WHERE
-    observed_days >= 6
-)
-SELECT
-  e.variant,
-  COALESCE(
-    CASE
-      WHEN s.signup_at IS NULL
-      THEN NULL
-      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
-      THEN 'new'
-      ELSE 'existing'
-    END,
-    '(missing)'
-  ) AS a0,
-  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
-  COUNT(*),
-  SUM(y),
-  SUM(y * y),
-  SUM(x),
-  SUM(x * x),
-  SUM(x * y),
-  VAR_POP(COALESCE(y, 0)) * COUNT(*),
-  VAR_POP(COALESCE(x, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
-FROM e
-LEFT JOIN exp_user_attrs AS s
-  ON s.user_id = e.user_id
-GROUP BY
-  1,
-  2,
-  3;
-
--- [58]
+-- [55]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [59]
+-- [56]
 SELECT
   MIN(v)
 FROM (
@@ -1350,7 +1239,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [60]
+-- [57]
 SELECT
   variant,
   COUNT(*),
@@ -1361,7 +1250,7 @@ WHERE
 GROUP BY
   variant;
 
--- [61]
+-- [58]
 SELECT
   variant,
   COUNT(*),
@@ -1396,51 +1285,7 @@ WHERE
 GROUP BY
   variant;
 
--- [62]
-WITH e AS (
-  SELECT
-    user_id,
-    variant,
-    assigned_at,
-    (
-      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-    ) AS y,
-    pre_active_days AS x
-  FROM exp_users
-  WHERE
-    observed_days >= 6
-)
-SELECT
-  e.variant,
-  COALESCE(
-    CASE
-      WHEN s.signup_at IS NULL
-      THEN NULL
-      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
-      THEN 'new'
-      ELSE 'existing'
-    END,
-    '(missing)'
-  ) AS a0,
-  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
-  COUNT(*),
-  SUM(y),
-  SUM(y * y),
-  SUM(x),
-  SUM(x * x),
-  SUM(x * y),
-  VAR_POP(COALESCE(y, 0)) * COUNT(*),
-  VAR_POP(COALESCE(x, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
-FROM e
-LEFT JOIN exp_user_attrs AS s
-  ON s.user_id = e.user_id
-GROUP BY
-  1,
-  2,
-  3;
-
--- [63]
+-- [59]
 SELECT
   variant,
   COUNT(*),
@@ -1456,7 +1301,7 @@ WHERE
 GROUP BY
   variant;
 
--- [64]
+-- [60]
 SELECT
   variant,
   r,
@@ -1488,49 +1333,7 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [65]
-WITH e AS (
-  SELECT
-    user_id,
-    variant,
-    assigned_at,
-    first_goal_day AS y,
-    pre_active_days AS x
-  FROM exp_users
-  WHERE
-    observed_days >= 6
-)
-SELECT
-  e.variant,
-  COALESCE(
-    CASE
-      WHEN s.signup_at IS NULL
-      THEN NULL
-      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
-      THEN 'new'
-      ELSE 'existing'
-    END,
-    '(missing)'
-  ) AS a0,
-  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
-  COUNT(*),
-  SUM(y),
-  SUM(y * y),
-  SUM(x),
-  SUM(x * x),
-  SUM(x * y),
-  VAR_POP(COALESCE(y, 0)) * COUNT(*),
-  VAR_POP(COALESCE(x, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
-FROM e
-LEFT JOIN exp_user_attrs AS s
-  ON s.user_id = e.user_id
-GROUP BY
-  1,
-  2,
-  3;
-
--- [66]
+-- [61]
 SELECT
   variant,
   COUNT(*),
@@ -1548,17 +1351,34 @@ WHERE
 GROUP BY
   variant;
 
--- [67]
+-- [62]
 WITH e AS (
   SELECT
-    user_id,
+    uk,
     variant,
     assigned_at,
-    CAST(dismissed AS INT) AS y,
-    pre_active_days AS x
+    pre_active_days AS x,
+    COALESCE(observed_days >= 7, FALSE) AS e0,
+    CASE WHEN observed_days >= 7 THEN CAST(active_d7 AS INT) END AS y0,
+    COALESCE(observed_days >= 1, FALSE) AS e1,
+    CASE WHEN observed_days >= 1 THEN CAST(active_d1 AS INT) END AS y1,
+    COALESCE(observed_days >= 6, FALSE) AS e2,
+    CASE
+      WHEN observed_days >= 6
+      THEN CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)
+    END AS y2,
+    COALESCE(observed_days >= 6, FALSE) AS e3,
+    CASE
+      WHEN observed_days >= 6
+      THEN (
+        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+      )
+    END AS y3,
+    COALESCE(observed_days >= 6, FALSE) AS e4,
+    CASE WHEN observed_days >= 6 THEN first_goal_day END AS y4,
+    COALESCE(TRUE, FALSE) AS e5,
+    CASE WHEN TRUE THEN CAST(dismissed AS INT) END AS y5
   FROM exp_users
-  WHERE
-    TRUE
 )
 SELECT
   e.variant,
@@ -1573,24 +1393,141 @@ SELECT
     '(missing)'
   ) AS a0,
   COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
-  COUNT(*),
-  SUM(y),
-  SUM(y * y),
-  SUM(x),
-  SUM(x * x),
-  SUM(x * y),
-  VAR_POP(COALESCE(y, 0)) * COUNT(*),
-  VAR_POP(COALESCE(x, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y, 0)) * COUNT(*)
+  COUNT(*) FILTER(WHERE
+    e0),
+  SUM(y0) FILTER(WHERE
+    e0),
+  SUM(y0 * y0) FILTER(WHERE
+    e0),
+  SUM(x) FILTER(WHERE
+    e0),
+  SUM(x * x) FILTER(WHERE
+    e0),
+  SUM(x * y0) FILTER(WHERE
+    e0),
+  VAR_POP(COALESCE(y0, 0)) FILTER(WHERE
+    e0) * COUNT(*) FILTER(WHERE
+    e0),
+  VAR_POP(COALESCE(x, 0)) FILTER(WHERE
+    e0) * COUNT(*) FILTER(WHERE
+    e0),
+  COVAR_POP(COALESCE(x, 0), COALESCE(y0, 0)) FILTER(WHERE
+    e0) * COUNT(*) FILTER(WHERE
+    e0),
+  COUNT(*) FILTER(WHERE
+    e1),
+  SUM(y1) FILTER(WHERE
+    e1),
+  SUM(y1 * y1) FILTER(WHERE
+    e1),
+  SUM(x) FILTER(WHERE
+    e1),
+  SUM(x * x) FILTER(WHERE
+    e1),
+  SUM(x * y1) FILTER(WHERE
+    e1),
+  VAR_POP(COALESCE(y1, 0)) FILTER(WHERE
+    e1) * COUNT(*) FILTER(WHERE
+    e1),
+  VAR_POP(COALESCE(x, 0)) FILTER(WHERE
+    e1) * COUNT(*) FILTER(WHERE
+    e1),
+  COVAR_POP(COALESCE(x, 0), COALESCE(y1, 0)) FILTER(WHERE
+    e1) * COUNT(*) FILTER(WHERE
+    e1),
+  COUNT(*) FILTER(WHERE
+    e2),
+  SUM(y2) FILTER(WHERE
+    e2),
+  SUM(y2 * y2) FILTER(WHERE
+    e2),
+  SUM(x) FILTER(WHERE
+    e2),
+  SUM(x * x) FILTER(WHERE
+    e2),
+  SUM(x * y2) FILTER(WHERE
+    e2),
+  VAR_POP(COALESCE(y2, 0)) FILTER(WHERE
+    e2) * COUNT(*) FILTER(WHERE
+    e2),
+  VAR_POP(COALESCE(x, 0)) FILTER(WHERE
+    e2) * COUNT(*) FILTER(WHERE
+    e2),
+  COVAR_POP(COALESCE(x, 0), COALESCE(y2, 0)) FILTER(WHERE
+    e2) * COUNT(*) FILTER(WHERE
+    e2),
+  COUNT(*) FILTER(WHERE
+    e3),
+  SUM(y3) FILTER(WHERE
+    e3),
+  SUM(y3 * y3) FILTER(WHERE
+    e3),
+  SUM(x) FILTER(WHERE
+    e3),
+  SUM(x * x) FILTER(WHERE
+    e3),
+  SUM(x * y3) FILTER(WHERE
+    e3),
+  VAR_POP(COALESCE(y3, 0)) FILTER(WHERE
+    e3) * COUNT(*) FILTER(WHERE
+    e3),
+  VAR_POP(COALESCE(x, 0)) FILTER(WHERE
+    e3) * COUNT(*) FILTER(WHERE
+    e3),
+  COVAR_POP(COALESCE(x, 0), COALESCE(y3, 0)) FILTER(WHERE
+    e3) * COUNT(*) FILTER(WHERE
+    e3),
+  COUNT(*) FILTER(WHERE
+    e4),
+  SUM(y4) FILTER(WHERE
+    e4),
+  SUM(y4 * y4) FILTER(WHERE
+    e4),
+  SUM(x) FILTER(WHERE
+    e4),
+  SUM(x * x) FILTER(WHERE
+    e4),
+  SUM(x * y4) FILTER(WHERE
+    e4),
+  VAR_POP(COALESCE(y4, 0)) FILTER(WHERE
+    e4) * COUNT(*) FILTER(WHERE
+    e4),
+  VAR_POP(COALESCE(x, 0)) FILTER(WHERE
+    e4) * COUNT(*) FILTER(WHERE
+    e4),
+  COVAR_POP(COALESCE(x, 0), COALESCE(y4, 0)) FILTER(WHERE
+    e4) * COUNT(*) FILTER(WHERE
+    e4),
+  COUNT(*) FILTER(WHERE
+    e5),
+  SUM(y5) FILTER(WHERE
+    e5),
+  SUM(y5 * y5) FILTER(WHERE
+    e5),
+  SUM(x) FILTER(WHERE
+    e5),
+  SUM(x * x) FILTER(WHERE
+    e5),
+  SUM(x * y5) FILTER(WHERE
+    e5),
+  VAR_POP(COALESCE(y5, 0)) FILTER(WHERE
+    e5) * COUNT(*) FILTER(WHERE
+    e5),
+  VAR_POP(COALESCE(x, 0)) FILTER(WHERE
+    e5) * COUNT(*) FILTER(WHERE
+    e5),
+  COVAR_POP(COALESCE(x, 0), COALESCE(y5, 0)) FILTER(WHERE
+    e5) * COUNT(*) FILTER(WHERE
+    e5)
 FROM e
 LEFT JOIN exp_user_attrs AS s
-  ON s.user_id = e.user_id
+  ON s._gl_uk = e.uk
 GROUP BY
   1,
   2,
   3;
 
--- [68]
+-- [63]
 WITH o AS (
   SELECT
     variant,
@@ -1614,10 +1551,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [69]
+-- [64]
 DESCRIBE ledger_activity_users;
 
--- [70]
+-- [65]
 SELECT
   u.variant,
   CAST(SUM(
@@ -1998,7 +1935,7 @@ JOIN exp_users AS u
 GROUP BY
   u.variant;
 
--- [71]
+-- [66]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -2009,7 +1946,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [72]
+-- [67]
 SELECT
   variant,
   assigned_day,
@@ -2022,10 +1959,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [73]
+-- [68]
 DESCRIBE users;
 
--- [74]
+-- [69]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -2033,15 +1970,15 @@ SELECT
   SUM(CAST(active_d7 AS INT))
 FROM exp_users AS e
 JOIN exp_user_attrs AS s
-  USING (user_id)
+  ON s._gl_uk = e.uk
 WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [75]
+-- [70]
 DESCRIBE users;
 
--- [76]
+-- [71]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -2055,15 +1992,15 @@ SELECT
   SUM(CAST(active_d7 AS INT))
 FROM exp_users AS e
 JOIN exp_user_attrs AS s
-  USING (user_id)
+  ON s._gl_uk = e.uk
 WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [77]
+-- [72]
 DESCRIBE guide_events;
 
--- [78]
+-- [73]
 WITH s AS (
   SELECT
     uk,
@@ -2089,7 +2026,7 @@ WHERE
 GROUP BY
   1;
 
--- [79]
+-- [74]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2097,7 +2034,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [80]
+-- [75]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2121,7 +2058,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [81]
+-- [76]
 WITH s AS (
   SELECT
     uk,
@@ -2147,7 +2084,7 @@ WHERE
 GROUP BY
   1;
 
--- [82]
+-- [77]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2155,7 +2092,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [83]
+-- [78]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2179,15 +2116,15 @@ SELECT
     secs < 0)
 FROM d;
 
--- [84]
+-- [79]
 DESCRIBE ledger_activity_users;
 
--- [85]
+-- [80]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [86]
+-- [81]
 WITH b AS (
   SELECT
     u.variant,
@@ -2609,5 +2546,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [87]
+-- [82]
 DESCRIBE guide_events;
