@@ -166,8 +166,15 @@ MEMORY_LIMIT_ENV = "GUIDELAB_DUCKDB_MEMORY_LIMIT"
 TEMP_DIR_ENV = "GUIDELAB_DUCKDB_TEMP_DIR"
 THREADS_ENV = "GUIDELAB_DUCKDB_THREADS"
 DEFAULT_MEMORY_LIMIT = "1GB"
-"""DuckDB's default memory limit for guidelab: what the analysis may hold before it spills to
-disk. With Python, Arrow and the notebook around it, a 10M-user analysis then peaks under 2 GB."""
+"""DuckDB's default memory limit for guidelab on large data: what the analysis may hold before
+it spills to disk. With Python, Arrow and the notebook around it, a 10M-user analysis (≈ 135M
+source rows) then peaks under 2 GB (1.58 GB measured, bench/README.md)."""
+SMALL_DATA_MEMORY_LIMIT = "768MB"
+SMALL_DATA_ROWS = 40_000_000
+"""Without ``GUIDELAB_DUCKDB_MEMORY_LIMIT``, data of at most this many source rows (all tables)
+gets :data:`SMALL_DATA_MEMORY_LIMIT` instead: a 1M-user export (≈ 14M rows) then peaks under
+1 GB at the same CPU time; on a 10M-user export that limit makes the count stage spill several
+times more (over 25 minutes against about 4), so larger data keeps :data:`DEFAULT_MEMORY_LIMIT`."""
 
 _MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.I)
 
@@ -179,6 +186,14 @@ class DuckDBSettings:
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     temp_directory: str | None = None   # None: a new folder under the system temp dir per connection
     threads: int | None = None          # None: DuckDB's default (the machine's cores)
+    memory_limit_set: bool = False      # True: from the environment (no adjustment to the data's size)
+
+    def memory_limit_for(self, source_rows: int) -> str:
+        """The memory limit for data of ``source_rows`` rows: the environment's when set, else
+        :data:`SMALL_DATA_MEMORY_LIMIT` up to :data:`SMALL_DATA_ROWS` rows, else the default."""
+        if self.memory_limit_set or source_rows > SMALL_DATA_ROWS:
+            return self.memory_limit
+        return SMALL_DATA_MEMORY_LIMIT
 
     def config(self, temp_directory: str) -> dict[str, Any]:
         cfg: dict[str, Any] = {"memory_limit": self.memory_limit, "temp_directory": temp_directory}
@@ -190,14 +205,16 @@ class DuckDBSettings:
 def duckdb_settings(environ: Any = None) -> DuckDBSettings:
     """DuckDB limits from the environment, checked:
 
-    * ``GUIDELAB_DUCKDB_MEMORY_LIMIT`` (default ``1GB``): DuckDB's ``memory_limit``, e.g. ``4GB``;
-      past it, joins, aggregates, sorts and temp tables spill to the temp directory;
+    * ``GUIDELAB_DUCKDB_MEMORY_LIMIT`` (default ``1GB``, and ``768MB`` once the data is known to
+      hold at most 40M rows: :meth:`DuckDBSettings.memory_limit_for`): DuckDB's ``memory_limit``,
+      e.g. ``4GB``; past it, joins, aggregates, sorts and temp tables spill to the temp directory;
     * ``GUIDELAB_DUCKDB_TEMP_DIR``: where they spill (DuckDB's ``temp_directory``); default a new
       folder ``guidelab-duckdb-*`` under the system temp dir (``TMPDIR``), removed when the data
       is closed; never the working directory;
     * ``GUIDELAB_DUCKDB_THREADS``: DuckDB's ``threads`` (default: one per core).
     """
     env = os.environ if environ is None else environ
+    memory_set = bool((env.get(MEMORY_LIMIT_ENV) or "").strip())
     memory = (env.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT).strip()
     if not _MEMORY.match(memory):
         raise GuidelabError(f"{MEMORY_LIMIT_ENV}={clip(memory)}: expected a size such as 1GB, 512MB or 4GiB")
@@ -208,7 +225,7 @@ def duckdb_settings(environ: Any = None) -> DuckDBSettings:
         if not threads_text.isdigit() or int(threads_text) < 1:
             raise GuidelabError(f"{THREADS_ENV}={clip(threads_text)}: expected a whole number of threads, at least 1")
         threads = int(threads_text)
-    return DuckDBSettings(memory.replace(" ", ""), temp, threads)
+    return DuckDBSettings(memory.replace(" ", ""), temp, threads, memory_set)
 
 
 # --- finding a table's files ---------------------------------------------------------------
@@ -611,6 +628,9 @@ def open_event_data(data_dir: str | Path, tables: tuple[str, ...] = ("assignment
     try:
         for name in tables:
             _open_table(ed, name, encoding, data_timezone, tempdir)
+        limit = settings.memory_limit_for(sum(ed.row_counts.values()))
+        if limit != settings.memory_limit:  # sized to the data, now that its rows are counted
+            con.execute(f"SET memory_limit = {sql_literal(limit)}")
     except BaseException:
         ed.close()
         raise
