@@ -495,7 +495,7 @@ def _python_assignment_reasons(rows, as_of_end, now_end):
     for i, r in enumerate(reasons):
         if r is None:
             ok.setdefault(rows[i][0], []).append(i)
-    for user, idx in ok.items():
+    for idx in ok.values():
         if len({rows[i][2] for i in idx}) > 1:
             for i in idx:
                 reasons[i] = "multiple_arms"
