@@ -12,8 +12,11 @@ key ``uk``), ``exp_activity_users``, ``exp_guide_user``, ``exp_user_attrs``. The
 classifications of activity and guide events stay views (``ledger_activity``,
 ``ledger_guide_events``; ``exp_activity``, ``exp_activity_pre``, ``exp_guide_events``,
 ``exp_guide_events_all``) with the same reasons, so what is counted and what is reported cannot
-drift. Exact duplicates are found by a hash of every column, compared exactly where a hash
-repeats (:func:`build_exact_copies`), not by a window over whole tables. The reason codes and
+drift. Exact duplicates of activity and guide events are found by a hash of every column,
+compared exactly where a hash repeats (:func:`build_exact_copies`), not by a window over whole
+tables; those of assignments and users (one row per user: small) by one sort of each user's rows
+by every column, which also gives the ``multiple_arms``, ``repeated_assignment`` and
+``duplicate_user`` rules. The reason codes and
 the check thresholds are documented in ``data/README.md``. Local days come from
 :func:`local_day_sql` (no per-row time-zone lookup, none inside a join condition).
 """
