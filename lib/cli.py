@@ -111,7 +111,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_assign(args: argparse.Namespace) -> int:
-    from .abtest import assign_batch, read_assignment_input
+    from .abtest import assign_batch, read_assignment_input, read_programme_units
     from .experiment import load_experiment
     from .ids import write_table
     from .progress import Progress
@@ -131,7 +131,9 @@ def cmd_assign(args: argparse.Namespace) -> int:
     progress.stage(f"reading user ids from {args.users}")
     ids, unit_ids = read_assignment_input(spec, args.users, args.column)
     progress.stage(f"assigning {len(ids):,} users")
-    table = assign_batch(spec, ids, unit_ids, programme=programme_for_spec(args.spec))
+    programme = programme_for_spec(args.spec)
+    table = assign_batch(spec, ids, unit_ids, programme=programme,
+                         programme_unit_ids=read_programme_units(spec, programme, args.users))
     progress.stage(f"writing {args.out}")
     write_table(table, Path(args.out))
     progress.done("assigned")

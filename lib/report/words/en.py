@@ -467,6 +467,8 @@ ELIGIBILITY = {
     'gap.hours': '{hours:.1f} h',
     'outside_coverage': 'assignment: not in the experiment (outside its {coverage:.0%} coverage)',
     'programme_holdout': 'assignment: in the programme holdout of {programme} ({share:.2%} of users see no guide of any experiment)',
+    'programme_holdout_account': 'assignment: {unit} {value} is in the programme holdout of {programme} ({share:.2%} of accounts see no guide of any experiment)',
+    'programme_missing_unit': 'assignment: no {unit}: programme {programme} holds out by {unit}, and a user without one sees no guide of any experiment',
     'outside_coverage_or_empty_id': 'assignment: not in the experiment (outside its {coverage:.0%} coverage, or an '
                                     'empty user id)',
     'holdout': 'assignment: holdout: variant {variant!r} shows no guide',

@@ -404,6 +404,8 @@ ELIGIBILITY = {
     'gap.hours': '{hours:.1f}時間',
     'outside_coverage': '割り当て：実験の対象外（カバレッジ {coverage:.0%} の外）',
     'programme_holdout': '割り当て：施策全体のホールドアウト（{programme}）に含まれます（{share:.2%} のユーザーにはどの実験のガイドも表示しません）',
+    'programme_holdout_account': '割り当て：{unit} {value} は施策全体のホールドアウト（{programme}）に含まれます（{share:.2%} のアカウントにはどの実験のガイドも表示しません）',
+    'programme_missing_unit': '割り当て：{unit} がありません：施策全体（{programme}）は {unit} 単位でホールドアウトするため、{unit} のないユーザーにはどの実験のガイドも表示しません',
     'outside_coverage_or_empty_id': '割り当て：実験の対象外（カバレッジ {coverage:.0%} の外、またはユーザーIDが空）',
     'holdout': '割り当て：ホールドアウト：バリアント {variant!r} ではガイドを表示しません',
     'assigned': '割り当て：バリアント {variant!r} はガイド {guide} を表示します',
