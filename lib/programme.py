@@ -42,7 +42,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .catalog import parse_metric
 from .errors import SpecError, clip
-from .experiment import UNIT_USER, AccountSimulationSpec, ExperimentSpec, MetricName, check_experiment_id, check_timezone, check_unit
+from .experiment import (
+    UNIT_USER,
+    AccountSimulationSpec,
+    ExperimentSpec,
+    MetricName,
+    check_experiment_id,
+    check_timezone,
+    check_unit,
+)
 from .hashing import hash_v2, hash_v2_batch
 from .yamlio import load_model
 

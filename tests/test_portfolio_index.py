@@ -152,28 +152,36 @@ def test_report_banner_reads_the_flags_of_programme_json(programme_outcome, tmp_
     assert programme_flags(tmp_path / "missing", "x") == ()
 
 
-@pytest.mark.parametrize("lang", ["en", "ja"])
-def test_account_programme_section_shows_accounts_icc_and_design_effect(tmp_path, lang):
-    """A programme holding out accounts (tests/fixtures/programme-account), on simulated data: the
-    section says accounts and users per arm, and per metric the ICC, the design effect and the
-    naive p-value beside the clustered one; programme.json carries the unit and the accounts."""
-    import json
+@pytest.fixture(scope="module")
+def account_outcome(tmp_path_factory):
+    """The programme report of a programme holding out accounts (tests/fixtures/programme-account)
+    on simulated data."""
     from pathlib import Path
 
-    from guidelab.programme import find_programme
     from guidelab.experiment import load_experiment
+    from guidelab.programme import find_programme
     from guidelab.report.portfolio import run_programme
     from guidelab.simulate import simulate_programme
 
     root = Path(__file__).resolve().parent.parent
+    tmp = tmp_path_factory.mktemp("account-programme")
     fixture = root / "tests" / "fixtures" / "programme-account"
     programme = find_programme(fixture)
     spec_paths = sorted((root / "experiments").glob("*.yaml"))
-    simulate_programme(programme, [load_experiment(p) for p in spec_paths], 2000, tmp_path / "data" / programme.id,
-                       seed=2)
-    outcome = run_programme(fixture, spec_paths, tmp_path / "data", tmp_path / "out")
+    simulate_programme(programme, [load_experiment(p) for p in spec_paths], 2000, tmp / "data" / programme.id, seed=2)
+    outcome = run_programme(fixture, spec_paths, tmp / "data", tmp / "out")
     assert outcome is not None and outcome.problem is None, outcome
-    doc = json.loads((tmp_path / "out" / "programme.json").read_text(encoding="utf-8"))
+    return outcome, tmp / "out"
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_account_programme_section_shows_accounts_icc_and_design_effect(account_outcome, lang):
+    """The section says accounts and users per arm, and per metric the ICC, the design effect and
+    the naive p-value beside the clustered one; programme.json carries the unit and the accounts."""
+    import json
+
+    outcome, out = account_outcome
+    doc = json.loads((out / "programme.json").read_text(encoding="utf-8"))
     assert doc["unit"] == "account_id" and doc["users"]["accounts_holdout"] > 0
     assert all("icc" in m["itt"] and "design_effect" in m["itt"] for m in doc["metrics"])
     html = index_html([entry(experiment="maintenance-banner-copy")], lang, outcome)
