@@ -315,7 +315,8 @@ def _same(a, b, path="result"):
 def test_programme_analysis_identical_on_duckdb_and_spark(spark, tmp_path, holdout):
     """The programme report (accounting, per-metric counts, the account-level sums, the interaction
     check) runs on Spark through guidelab.dialects and gives DuckDB's numbers: small simulated
-    programmes, one holding out accounts (tests/fixtures/programme-account), one users."""
+    programmes, one holding out accounts (tests/fixtures/programme-account, with an experiment
+    randomised by account: the clustered interaction check), one users."""
     from guidelab.programme import find_programme
     from guidelab.programme_analysis import analyze_programme
     from guidelab.simulate import simulate_programme
@@ -323,12 +324,16 @@ def test_programme_analysis_identical_on_duckdb_and_spark(spark, tmp_path, holdo
     folder = ROOT / "tests" / "fixtures" / "programme-account" if holdout == "account" else ROOT / "experiments"
     programme = find_programme(folder)
     specs = [load_experiment(p) for p in sorted((ROOT / "experiments").glob("*.yaml"))]
+    if holdout == "account":  # and one experiment randomised by account: the clustered interaction check
+        specs = [s.model_copy(update={"unit": "account_id"}) if s.id == "nps-survey-timing" else s for s in specs]
     simulate_programme(programme, specs, 1500, tmp_path, seed=8)
     duck = analyze_programme(programme, specs, tmp_path, dt.date(2026, 11, 20))
     spk = analyze_programme(programme, specs, tmp_path, dt.date(2026, 11, 20), engine=EngineOptions("spark"))
     assert duck.users.holdout > 0 and duck.users.programme > 0
     assert (duck.unit is not None) == (holdout == "account")
     assert any(p.status == "ok" for p in duck.interactions)
+    if holdout == "account":
+        assert all(p.test is not None and p.test.cluster_unit == "account_id" for p in duck.interactions)
     _same(duck.to_dict(), spk.to_dict())
 
 

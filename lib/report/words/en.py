@@ -580,12 +580,17 @@ PROGRAMME = {
     "int_method": ("For each pair of experiments with overlapping schedules outside one namespace, in both "
                    "directions: does the effect of one on its primary metric depend on the arm of the other? "
                    "Wald test of the differences of differences on the users in both, Holm-corrected across "
-                   "all {k} tests at {alpha}."),
+                   "all {k} tests at {alpha}. When either experiment randomises accounts, and for a ratio "
+                   "metric, the variance is cluster-robust by account (by user for a ratio) with a "
+                   "small-sample F reference."),
     "int_heads": ["Effect of", "by arm of", "Primary metric", "Difference of differences", "p (Holm)", ""],
     "int_none": "No two experiments ran at the same time on shared users.",
     "flag": "⚠ interaction",
     "no_flag": "none found",
-    "int_status.ratio_metric": "primary metric is a ratio: not checked",
+    "int_status.units_differ": "the two experiments randomise different attributes: not checked",
+    "int_status.no_unit_column": "the other experiment's randomisation attribute is in neither assignments nor users",
+    "int_status.not_checked_kind": "this kind of primary metric is not checked",
+    "int_by_unit": " (variance by {unit})",
     "int_status.zero_variance": "the metric does not vary in these cells",
     "int_status.no_shared_users": "no users in both",
     "int_status.not_enough_data": "a cell without users",

@@ -510,12 +510,16 @@ PROGRAMME = {
     "interactions": "同時期に実施された実験間の交互作用",
     "int_method": ("期間が重なり、同じネームスペースにない実験の組ごとに両方向で、一方の主要指標への効果が他方のアームに"
                    "よって変わるかを調べます。両方の実験に属するユーザーで差の差をWald検定し、全{k}検定にわたり"
-                   "Holm法で補正（有意水準 {alpha}）。"),
+                   "Holm法で補正（有意水準 {alpha}）。どちらかの実験がアカウント単位で割り当てている場合と比率指標では、"
+                   "アカウント（比率指標ではユーザー）単位のクラスター頑健分散と小標本のF分布で検定します。"),
     "int_heads": ["効果の実験", "相手の実験のアーム別", "主要指標", "差の差", "p値（Holm）", ""],
     "int_none": "同時期に同じユーザーに実施された実験の組はありません。",
     "flag": "⚠ 交互作用",
     "no_flag": "なし",
-    "int_status.ratio_metric": "主要指標が比率指標のため未検定",
+    "int_status.units_differ": "2つの実験が異なる属性で割り当てているため未検定",
+    "int_status.no_unit_column": "もう一方の実験の割り当て属性が assignments にも users にもありません",
+    "int_status.not_checked_kind": "この種類の主要指標は未検定",
+    "int_by_unit": "（{unit}単位の分散）",
     "int_status.zero_variance": "これらのセルでは指標にばらつきがない",
     "int_status.no_shared_users": "両方に属するユーザーなし",
     "int_status.not_enough_data": "ユーザーのいないセルあり",
