@@ -30,7 +30,7 @@ from .stats.cluster_groups import GroupCrossSums
 from .timeseries import CurveCounts
 
 __all__ = ["account_group_sums_sql", "account_group_cross_sql", "grouped_account_stats", "segment_source_sql",
-           "funnel_source_sql", "curve_source_sql", "nps_source_sql", "USERS_WITH_ACCOUNT", "AccountCurveCounts",
+           "funnel_source_sql", "curve_sums_sql", "nps_source_sql", "USERS_WITH_ACCOUNT", "AccountCurveCounts",
            "with_account_curves", "clustered_breakdowns", "NOT_ADJUSTED"]
 
 USERS_WITH_ACCOUNT = "(SELECT e.*, a.unit_id AS _gl_account FROM exp_users e JOIN exp_assigned a USING (uk))"
@@ -123,16 +123,31 @@ def funnel_source_sql(steps: int) -> str:
          WHERE u.variant = $v)"""
 
 
-def curve_source_sql(words: int, horizon: int) -> str:
-    """Per user and day d = 0 .. ``horizon`` whose day d is complete: the account, ``_gl_day`` and
-    ``_gl_active`` (1 when active on day d: the activity bits of
-    :func:`guidelab.timeseries.retention_curve_counts`)."""
-    cases = " ".join(f"WHEN {d} THEN CASE WHEN {has_day('act._gl_days', words, d)} THEN 1 ELSE 0 END"
-                     for d in range(int(horizon) + 1))
-    return f"""(SELECT u.variant, a.unit_id AS _gl_account, d.range AS _gl_day, CASE d.range {cases} ELSE 0 END AS _gl_active
-         FROM exp_users u JOIN exp_assigned a USING (uk) LEFT JOIN exp_activity_users act USING (uk),
-              range(0, {int(horizon) + 1}) d
-         WHERE u.observed_days >= d.range)"""
+def curve_sums_sql(words: int, horizon: int) -> str:
+    """SQL: per variant, for every day d = 0 .. ``horizon``, the 10 fields of :class:`ClusterStats`
+    of being active on day d among the users whose day d is complete (the activity bits of
+    :func:`guidelab.timeseries.retention_curve_counts`), in columns ``k{d}, n{d}, ...``.
+
+    One ``GROUP BY variant, account`` with a users and an active column per day (a wide row per
+    account, not a row per user and day), then per variant the sums over the accounts with
+    matured users that day; a 0/1 value has Σv² = y."""
+    days = range(int(horizon) + 1)
+    inner = ", ".join(
+        f"CAST(sum(CASE WHEN u.observed_days >= {d} THEN 1 ELSE 0 END) AS DOUBLE) AS n{d}, "
+        f"CAST(sum(CASE WHEN u.observed_days >= {d} AND {has_day('act._gl_days', words, d)} THEN 1 ELSE 0 END) "
+        f"AS DOUBLE) AS y{d}" for d in days)
+    outer = ", ".join(
+        f"sum(CASE WHEN n{d} > 0 THEN 1 ELSE 0 END), sum(n{d}), sum(y{d}), sum(y{d} * y{d}), sum(n{d} * n{d}), "
+        f"sum(n{d} * y{d}), sum(n{d} * n{d} * n{d}), sum(n{d} * n{d} * n{d} * n{d}), sum(y{d}), "
+        f"sum(CASE WHEN n{d} > 0 THEN y{d} * y{d} / n{d} ELSE 0 END)" for d in days)
+    return f"""
+        WITH acc AS (
+            SELECT u.variant, a.unit_id AS _gl_account, {inner}
+            FROM exp_users u JOIN exp_assigned a USING (uk) LEFT JOIN exp_activity_users act USING (uk)
+            WHERE u.observed_days >= 0
+            GROUP BY 1, 2)
+        SELECT variant, {outer}
+        FROM acc GROUP BY variant ORDER BY variant"""
 
 
 def nps_source_sql(first_scores: str) -> str:
@@ -282,13 +297,18 @@ class AccountCurveCounts(CurveCounts):
 
 
 def with_account_curves(ed: EventData, spec: ExperimentSpec, curves: CurveCounts, horizon: int) -> CurveCounts:
-    """``curves`` with the per-account sums of every day's retention (:func:`curve_source_sql`) when
+    """``curves`` with the per-account sums of every day's retention (:func:`curve_sums_sql`) when
     the spec randomises accounts; otherwise ``curves`` unchanged."""
     if not spec.clustered:
         return curves
     from .ledger import activity_day_words
 
-    stats, _ = grouped_account_stats(ed, spec, curve_source_sql(activity_day_words(ed), horizon), "TRUE",
-                                     "_gl_active", "_gl_day")
-    return AccountCurveCounts(curves.by_variant, by_account={v: {int(d): s for d, s in arms.items()}
-                                                             for v, arms in stats.items()})
+    by_account: dict[str, dict[int, ClusterStats]] = {k: {} for k in spec.variant_keys}
+    for v, *sums in ed.con.execute(curve_sums_sql(activity_day_words(ed), horizon)).fetchall():
+        if v not in by_account:
+            continue
+        for d in range(int(horizon) + 1):
+            k, n, *rest = sums[10 * d: 10 * d + 10]
+            if k:
+                by_account[v][d] = ClusterStats(int(k), int(round(float(n))), *(float(x or 0) for x in rest))
+    return AccountCurveCounts(curves.by_variant, by_account=by_account)
