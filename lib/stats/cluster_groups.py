@@ -280,9 +280,10 @@ def segment_effects_clustered(
         comparisons[key] = res
         if res.status != STATUS_OK or res.se_abs_diff is None or res.se_abs_diff <= 0:
             excluded.append(key)
-            notes.append(Note.of(NoteCode.SEGMENT_LEFT_OUT_ZERO_VARIANCE, segment=key) if res.status == STATUS_OK
-                         else Note.of(NoteCode.SEGMENT_LEFT_OUT_NO_USERS, segment=key,
-                                      arms=arms_code(t.n_accounts < 2, c.n_accounts < 2)))
+            few = t.n_accounts < 2 or c.n_accounts < 2
+            notes.append(Note.of(NoteCode.SEGMENT_LEFT_OUT_FEW_ACCOUNTS, segment=key,
+                                 arms=arms_code(t.n_accounts < 2, c.n_accounts < 2)) if few
+                         else Note.of(NoteCode.SEGMENT_LEFT_OUT_ZERO_VARIANCE, segment=key))
             continue
         arr = compare_clustered_arrays(t.to_arrays(), c.to_arrays(), alpha)
         included.append(key)

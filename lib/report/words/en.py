@@ -402,6 +402,7 @@ NOTES = {
                          'difference is 0: se, ci and p_value use one pseudo-respondent added to each group of each '
                          'arm',
     'segment_left_out_no_users': 'left out of the heterogeneity test: {segment}: {arms} no users',
+    'segment_left_out_few_accounts': 'left out of the heterogeneity test: {segment}: {arms} fewer than 2 accounts',
     'segment_left_out_zero_variance': 'left out of the heterogeneity test: {segment}: every rate is 0 or 1 (zero '
                                       'variance)',
     'too_few_segments': 'heterogeneity test needs at least 2 usable segments, got {n}',

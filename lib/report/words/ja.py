@@ -346,6 +346,7 @@ NOTES = {
     'one_group_per_arm': '各群で回答者全員が1つの区分にいるため差の三項分布の標準誤差が0です。se、ci、p値は各群の各区分に1人の仮想回答者を'
                          '加えて計算しています',
     'segment_left_out_no_users': '異質性の検定から除外：{segment}：{arms}にユーザーがいません',
+    'segment_left_out_few_accounts': '異質性の検定から除外：{segment}：{arms}のアカウントが 2 未満です',
     'segment_left_out_zero_variance': '異質性の検定から除外：{segment}：すべての率が0か1です（分散0）',
     'too_few_segments': '異質性の検定には使えるセグメントが2つ以上必要です（{n}）',
     'no_units': 'まだ観測がありません（n = 0）',
