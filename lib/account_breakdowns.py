@@ -30,7 +30,7 @@ from .stats.cluster_groups import GroupCrossSums
 from .timeseries import CurveCounts
 
 __all__ = ["account_group_sums_sql", "account_group_cross_sql", "grouped_account_stats", "segment_source_sql",
-           "funnel_source_sql", "curve_sums_sql", "nps_source_sql", "USERS_WITH_ACCOUNT", "AccountCurveCounts",
+           "funnel_source_sql", "completion_time_source_sql", "curve_sums_sql", "nps_source_sql", "USERS_WITH_ACCOUNT", "AccountCurveCounts",
            "with_account_curves", "clustered_breakdowns", "NOT_ADJUSTED"]
 
 USERS_WITH_ACCOUNT = "(SELECT e.*, a.unit_id AS _gl_account FROM exp_users e JOIN exp_assigned a USING (uk))"
@@ -150,6 +150,16 @@ def curve_sums_sql(words: int, horizon: int) -> str:
         FROM acc GROUP BY variant ORDER BY variant"""
 
 
+def completion_time_source_sql() -> str:
+    """Per user of variant ``$v`` who saw and completed guide ``$gid`` (not before it was shown):
+    the account and ``_gl_secs``, the seconds from first shown to completed (as
+    :func:`guidelab.breakdowns.funnel_counts` times them)."""
+    return """(SELECT u.variant, a.unit_id AS _gl_account, epoch(g.first_completed) - epoch(g.first_shown) AS _gl_secs
+         FROM exp_guide_user g JOIN exp_users u USING (uk) JOIN exp_assigned a USING (uk)
+         WHERE u.variant = $v AND g.guide_id = $gid AND g.first_completed IS NOT NULL AND g.first_shown IS NOT NULL
+           AND epoch(g.first_completed) - epoch(g.first_shown) >= 0)"""
+
+
 def nps_source_sql(first_scores: str) -> str:
     """Per respondent (first answer 0..10, ``first_scores``: rows ``user_id``, ``score``): the account
     and ``_gl_nps`` = +1 (9-10), 0 (7-8), -1 (0-6)."""
@@ -169,8 +179,6 @@ def day_key(day: Any) -> Any:
 NOT_ADJUSTED = {
     "time_to_goal": "Kaplan-Meier and log-rank treat users as independent; a clustered log-rank test "
                     "(e.g. a marginal Cox model with a robust variance) is not built",
-    "time_to_complete": "the mean time to complete is over the users who completed; its interval treats them as "
-                        "independent",
     "stickiness": "DAU/WAU and DAU/MAU are descriptive ratios without intervals",
     "survey_response_rate": "shown without an interval",
 }
@@ -190,7 +198,9 @@ def clustered_breakdowns(ed: EventData, spec: ExperimentSpec, user_level: dict[s
     from .catalog import parse_metric
     from .metrics import metric_counts_sql
     from .stats.cluster_groups import (
+        METHOD_CLUSTERED_BREAKDOWN,
         clustered_funnel,
+        clustered_mean,
         compare_nps_clustered,
         daily_effects_clustered,
         nps_clustered,
@@ -250,6 +260,20 @@ def clustered_breakdowns(ed: EventData, spec: ExperimentSpec, user_level: dict[s
                                           [conv[v].get(i, _EMPTY) for i in steps], alpha=spec.alpha)
         out["funnels"] = funnels
         adjusted.append("funnels")
+        if "time_to_complete" in user_level:
+            timings = {}
+            for v, timing in user_level["time_to_complete"].items():
+                guide = spec.guide_for(v)
+                assert guide is not None
+                st, _ = grouped_account_stats(ed, spec, completion_time_source_sql(), "TRUE", "_gl_secs", "'all'",
+                                              params={"v": v, "gid": guide.id})
+                r = clustered_mean(st[v].get("all", _EMPTY), alpha=spec.alpha)
+                if r.n != timing["n"]:
+                    raise AssertionError(f"time to complete of {v}: {r.n} users by account, {timing['n']} by user")
+                timings[v] = {**timing, "ci": list(r.ci) if r.ci else None, "n_accounts": r.n_accounts,
+                              "method": METHOD_CLUSTERED_BREAKDOWN}
+            out["time_to_complete"] = timings
+            adjusted.append("time_to_complete")
     if "surveys" in user_level:
         source = nps_source_sql(first_scores_sql(spec))
         stats, _ = grouped_account_stats(ed, spec, source, "TRUE", "_gl_nps", "'all'", params={"ids": survey_ids(spec)})

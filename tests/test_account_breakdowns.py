@@ -31,7 +31,7 @@ from guidelab.experiment import load_experiment
 from guidelab.ledger import activity_day_words
 from guidelab.metrics import compute_counts, metric_counts_sql
 from guidelab.stats.cluster import ClusterStats
-from guidelab.stats.cluster_groups import GroupCrossSums, clustered_rate
+from guidelab.stats.cluster_groups import GroupCrossSums, clustered_mean, clustered_rate
 from guidelab.timeseries import retention_curve_counts
 
 EXAMPLE = "b2b-onboarding-checklist"
@@ -61,12 +61,13 @@ def b2b(root):
         words = activity_day_words(ed)
         frame = ed.con.execute(
             f"""SELECT u.variant, a.unit_id, u.assigned_day, u.observed_days, u.eligible, u.value, s.plan,
-                       coalesce(g.max_shown_step, 0) AS max_step, coalesce(u.completed, FALSE) AS completed,
+                       coalesce(g.max_shown_step, 0) AS max_step, coalesce(u.completed, FALSE) AS completed, g.secs,
                        CASE WHEN {has_day('act._gl_days', words, 7)} THEN 1 ELSE 0 END AS active7
                 FROM (SELECT *, CASE WHEN {eligible} THEN 1 ELSE 0 END AS eligible, CAST({value} AS DOUBLE) AS value
                       FROM exp_users) u JOIN exp_assigned a USING (uk) JOIN exp_user_attrs s ON s.user_id = u.user_id
                      LEFT JOIN exp_activity_users act USING (uk)
-                     LEFT JOIN (SELECT uk, max_shown_step FROM exp_guide_user WHERE guide_id = 'company-setup-checklist') g
+                     LEFT JOIN (SELECT uk, max_shown_step, epoch(first_completed) - epoch(first_shown) AS secs
+                                FROM exp_guide_user WHERE guide_id = 'company-setup-checklist') g
                      USING (uk)""").df()
     finally:
         ed.close()
@@ -124,6 +125,16 @@ def test_funnel_counts_equal_the_user_funnel_and_intervals_are_per_account(b2b):
     assert f.n_accounts == rows.unit_id.nunique()
 
 
+def test_time_to_complete_interval_is_the_clustered_mean_of_the_timed_users(b2b):
+    spec, user_level, clustered, *_, frame = b2b
+    rows = frame[(frame.variant == "checklist") & (frame.secs >= 0)]
+    direct = ClusterStats.from_users(rows.unit_id.to_numpy(), rows.secs.to_numpy())
+    got, user = clustered["time_to_complete"]["checklist"], user_level["time_to_complete"]["checklist"]
+    assert got["n"] == user["n"] == direct.n_users and got["n_accounts"] == direct.n_accounts
+    assert got["mean_seconds"] == pytest.approx(direct.mean, rel=1e-12)
+    assert got["ci"] == pytest.approx(list(clustered_mean(direct).ci), rel=1e-12)
+
+
 def test_retention_curve_sums_equal_a_group_by(b2b):
     spec, _, clustered, user_curves, curves, curve_an, frame = b2b
     assert isinstance(curves, AccountCurveCounts)
@@ -141,8 +152,8 @@ def test_account_adjustment_says_what_is_adjusted_and_what_is_not(b2b):
     _, _, clustered, *_ = b2b
     adj = clustered["account_adjustment"]
     assert adj["unit"] == "account_id"
-    assert adj["adjusted"] == ["retention_curve", "daily", "segments", "funnels"]
-    assert set(adj["not_adjusted"]) == {"time_to_complete", "stickiness"}  # no time to goal in this fixture
+    assert adj["adjusted"] == ["retention_curve", "daily", "segments", "funnels", "time_to_complete"]
+    assert set(adj["not_adjusted"]) == {"stickiness"}  # no time to goal in this fixture
     json.dumps({k: v for k, v in clustered.items() if k == "account_adjustment"})
 
 

@@ -156,7 +156,7 @@ def recorded_account_breakdown_statements() -> list[tuple[str, dict]]:
 def test_account_breakdown_sql_snapshot(dialect):
     """Also the Spark parity check of that SQL: it must translate strictly (guidelab.dialects)."""
     statements = recorded_account_breakdown_statements()
-    assert len(statements) == 1 + 2 + 2 * 2 + 2  # curve; daily sums + cross; 2 segments x (sums + cross); funnel
+    assert len(statements) == 1 + 2 + 2 * 2 + 2 + 1  # curve; daily sums + cross; 2 segments x (sums + cross); funnel; time
     path = SNAPSHOTS / f"{ACCOUNT_EXAMPLE}.breakdowns.{dialect}.sql"
     text = render(statements, dialect).replace(EXAMPLE, ACCOUNT_EXAMPLE, 1)
     if os.environ.get("GUIDELAB_UPDATE_SNAPSHOTS") == "1":

@@ -119,3 +119,18 @@ SELECT variant, _gl_group, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS 
        sum(n * n) AS sum_n2, sum(n * y) AS sum_ny, sum(n * n * n) AS sum_n3, sum(n * n * n * n) AS sum_n4,
        sum(q) AS sum_user_y2, sum(y * y / n) AS sum_y2_over_n
 FROM acc GROUP BY variant, _gl_group ORDER BY variant, _gl_group;
+
+-- [10] params: {"gid": "company-setup-checklist", "v": "checklist"}
+WITH acc AS (
+    SELECT variant, 'all' AS _gl_group, _gl_account, CAST(count(*) AS DOUBLE) AS n, sum(coalesce(CAST(_gl_secs AS DOUBLE), 0.0)) AS y,
+           sum(coalesce(CAST(_gl_secs AS DOUBLE), 0.0) * coalesce(CAST(_gl_secs AS DOUBLE), 0.0)) AS q
+    FROM (SELECT u.variant, a.unit_id AS _gl_account, epoch(g.first_completed) - epoch(g.first_shown) AS _gl_secs
+ FROM exp_guide_user g JOIN exp_users u USING (uk) JOIN exp_assigned a USING (uk)
+ WHERE u.variant = $v AND g.guide_id = $gid AND g.first_completed IS NOT NULL AND g.first_shown IS NOT NULL
+   AND epoch(g.first_completed) - epoch(g.first_shown) >= 0) u
+    WHERE TRUE
+    GROUP BY 1, 2, 3)
+SELECT variant, _gl_group, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y, sum(y * y) AS sum_y2,
+       sum(n * n) AS sum_n2, sum(n * y) AS sum_ny, sum(n * n * n) AS sum_n3, sum(n * n * n * n) AS sum_n4,
+       sum(q) AS sum_user_y2, sum(y * y / n) AS sum_y2_over_n
+FROM acc GROUP BY variant, _gl_group ORDER BY variant, _gl_group;

@@ -1160,3 +1160,59 @@ GROUP BY
 ORDER BY
   variant NULLS LAST,
   _gl_group NULLS LAST;
+
+-- [10]
+WITH acc AS (
+  SELECT
+    variant,
+    'all' AS _gl_group,
+    _gl_account,
+    CAST(COUNT(*) AS DOUBLE) AS n,
+    SUM(COALESCE(CAST(_gl_secs AS DOUBLE), 0.0)) AS y,
+    SUM(
+      COALESCE(CAST(_gl_secs AS DOUBLE), 0.0) * COALESCE(CAST(_gl_secs AS DOUBLE), 0.0)
+    ) AS q
+  FROM (
+    SELECT
+      u.variant,
+      a.unit_id AS _gl_account,
+      CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS _gl_secs
+    FROM exp_guide_user AS g
+    JOIN exp_users AS u
+      USING (uk)
+    JOIN exp_assigned AS a
+      USING (uk)
+    WHERE
+      u.variant = 'checklist'
+      AND g.guide_id = 'company-setup-checklist'
+      AND NOT g.first_completed IS NULL
+      AND NOT g.first_shown IS NULL
+      AND CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 >= 0
+  ) AS u
+  WHERE
+    TRUE
+  GROUP BY
+    1,
+    2,
+    3
+)
+SELECT
+  variant,
+  _gl_group,
+  COUNT(*) AS n_accounts,
+  SUM(n) AS n_users,
+  SUM(y) AS sum_y,
+  SUM(y * y) AS sum_y2,
+  SUM(n * n) AS sum_n2,
+  SUM(n * y) AS sum_ny,
+  SUM(n * n * n) AS sum_n3,
+  SUM(n * n * n * n) AS sum_n4,
+  SUM(q) AS sum_user_y2,
+  SUM(y * y / n) AS sum_y2_over_n
+FROM acc
+GROUP BY
+  variant,
+  _gl_group
+ORDER BY
+  variant NULLS LAST,
+  _gl_group NULLS LAST;
