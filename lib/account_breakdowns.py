@@ -12,9 +12,11 @@ of the per-account rows on variant and account). Only sums leave SQL.
 The SQL is written once here, in DuckDB's dialect like the rest of guidelab's SQL, and runs on any
 engine (Spark translates it through :mod:`guidelab.dialects`). The per-user rows are each
 breakdown's own definition (the segment of :func:`guidelab.breakdowns.segment_counts`, the steps
-of :func:`guidelab.breakdowns.funnel_counts`, the activity bits of
+and completion times of :func:`guidelab.breakdowns.funnel_counts`, the activity bits of
 :func:`guidelab.timeseries.retention_curve_counts`, the first answer of
 :func:`guidelab.breakdowns.score_counts`) with the account of each user (``exp_assigned.unit_id``).
+What stays user-level is named in :data:`NOT_ADJUSTED` and in the result's
+``analyses.account_adjustment``; never silently.
 """
 from __future__ import annotations
 
