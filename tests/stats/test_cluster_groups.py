@@ -344,6 +344,38 @@ def _aa_curve(seed: int, reps: int, accounts: int = 300, icc: float = 0.1) -> di
     return {k: v / points for k, v in miss.items()}
 
 
+def _aa_novelty(seed: int, reps: int, accounts: int = 600, days: int = 10, icc: float = 0.1) -> dict[str, float]:
+    """A/A: how often the novelty trend test is significant, clustered (daily_effects_clustered) and
+    user-level (novelty_test); users of an account are assigned over the days (multinomial)."""
+    from guidelab.stats.novelty import daily_effects, novelty_test
+
+    rng = np.random.default_rng(seed)
+    phi = (1 - icc) / icc
+    hits = {"clustered": 0, "naive": 0}
+    shares = np.linspace(2.0, 1.0, days)
+    shares /= shares.sum()
+    names = tuple(str(d) for d in range(days))
+    for _ in range(reps):
+        sizes = np.clip(np.ceil(np.exp(rng.normal(math.log(4), 1.2, accounts))), 1, 500).astype(int)
+        rate = rng.beta(0.2 * phi, 0.8 * phi, accounts)
+        n = rng.multinomial(sizes, shares)
+        y = rng.binomial(n, rate[:, None]).astype(float)
+        arm = rng.permutation(np.arange(accounts) % 2 == 0)
+        st, cr = {}, {}
+        for name, sel in (("t", arm), ("c", ~arm)):
+            nn, yy = n[sel], y[sel]
+            st[name] = [ClusterStats.from_accounts(nn[nn[:, d] > 0, d], yy[nn[:, d] > 0, d], yy[nn[:, d] > 0, d])
+                        for d in range(days)]
+            cr[name] = GroupCrossSums(names, yy.T @ yy, yy.T @ nn, nn.T @ nn)
+        _, nov = daily_effects_clustered(list(range(days)), st["t"], st["c"], cr["t"], cr["c"])
+        hits["clustered"] += nov.p_value is not None and nov.p_value < 0.05
+        eff = daily_effects(list(range(days)), [int(x) for x in y[arm].sum(0)], [int(x) for x in n[arm].sum(0)],
+                            [int(x) for x in y[~arm].sum(0)], [int(x) for x in n[~arm].sum(0)])
+        naive = novelty_test(eff)
+        hits["naive"] += naive.p_value is not None and naive.p_value < 0.05
+    return {k: v / reps for k, v in hits.items()}
+
+
 @pytest.mark.slow
 def test_aa_segments_clustered_holds_alpha_and_user_level_is_inflated():
     r = _aa_segments(seed=20261130, reps=1000)  # a user attribute (platform)
@@ -370,4 +402,5 @@ if __name__ == "__main__":  # the figures quoted in docs/statistics.md
     print("segments, user attribute", _aa_segments(seed=20261130, reps=1000))
     print("segments, account attribute", _aa_segments(seed=20261201, reps=1000, account_level=True))
     print("curve", _aa_curve(seed=20261130, reps=1500))
+    print("novelty", _aa_novelty(seed=20261130, reps=600))
     print(f"CPU {time.process_time() - t0:.1f} s")
