@@ -84,7 +84,7 @@ from .segments import SegmentAnalysis
 __all__ = [
     "METHOD_CLUSTERED_BREAKDOWN", "GroupCrossSums", "group_covariance", "ClusteredRate", "clustered_rate",
     "clustered_mean", "ClusteredSegmentAnalysis", "segment_effects_clustered", "ClusteredFunnel", "clustered_funnel",
-    "ClusteredRetentionCurve", "clustered_retention_curve", "ClusteredDailyEffect", "ClusteredDailyEffects",
+    "ClusteredRetentionCurve", "clustered_retention_curve", "CumulativeEffect", "ClusteredDailyEffect", "ClusteredDailyEffects",
     "ClusteredNovelty", "daily_effects_clustered", "ClusteredNPSResult", "ClusteredNPSComparison", "nps_clustered",
     "compare_nps_clustered",
 ]
@@ -406,7 +406,10 @@ def clustered_retention_curve(days: Sequence[int], stats: Sequence[ClusterStats]
 
 
 @dataclass(frozen=True)
-class _CumulativeEffect(ResultModel):
+class CumulativeEffect(ResultModel):
+    """The effect among the users assigned up to a day (accounts as units): difference, Wald
+    interval, SE and two-sided p-value; None where an arm has no users or no variance."""
+
     abs_diff: float | None
     abs_ci: Interval | None
     se_abs_diff: float | None
@@ -423,7 +426,7 @@ class ClusteredDailyEffect(ResultModel):
     day_index: int
     daily: ClusterComparison
     se: float | None
-    cumulative: _CumulativeEffect
+    cumulative: CumulativeEffect
 
 
 @dataclass(frozen=True)
@@ -495,11 +498,11 @@ def daily_effects_clustered(days: Sequence[Any], treatment: Sequence[ClusterStat
             if var > 0:
                 se = math.sqrt(var)
                 pv = math.erfc(abs(diff) / se / math.sqrt(2))
-                cum = _CumulativeEffect(diff, (diff - z * se, diff + z * se), se, pv)
+                cum = CumulativeEffect(diff, (diff - z * se, diff + z * se), se, pv)
             else:
-                cum = _CumulativeEffect(diff, None, None, None)
+                cum = CumulativeEffect(diff, None, None, None)
         else:
-            cum = _CumulativeEffect(None, None, None, None)
+            cum = CumulativeEffect(None, None, None, None)
         out.append(ClusteredDailyEffect(d, idx[i], cmp, cmp.se_abs_diff, cum))
     effects = ClusteredDailyEffects(tuple(out), alpha)
     used = [i for i, c in enumerate(comps) if c.status == STATUS_OK and c.se_abs_diff and c.abs_diff is not None]
