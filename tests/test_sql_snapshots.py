@@ -152,10 +152,16 @@ def recorded_account_breakdown_statements() -> list[tuple[str, dict]]:
         ed.close()
 
 
+@pytest.fixture(scope="module")
+def account_breakdown_statements() -> list[tuple[str, dict]]:
+    return recorded_account_breakdown_statements()
+
+
 @pytest.mark.parametrize("dialect", PRINTED_DIALECTS)
-def test_account_breakdown_sql_snapshot(dialect):
-    """Also the Spark parity check of that SQL: it must translate strictly (guidelab.dialects)."""
-    statements = recorded_account_breakdown_statements()
+def test_account_breakdown_sql_snapshot(account_breakdown_statements, dialect):
+    """Also a cheap Spark check of that SQL: it must translate strictly (guidelab.dialects); the
+    numbers on Spark: tests/test_engine.py::test_account_breakdowns_identical_on_duckdb_and_spark."""
+    statements = account_breakdown_statements
     assert len(statements) == 1 + 2 + 2 * 2 + 2 + 1  # curve; daily sums + cross; 2 segments x (sums + cross); funnel; time
     path = SNAPSHOTS / f"{ACCOUNT_EXAMPLE}.breakdowns.{dialect}.sql"
     text = render(statements, dialect).replace(EXAMPLE, ACCOUNT_EXAMPLE, 1)
