@@ -397,7 +397,7 @@ def assign_and_log(spec_path: str | Path, users_path: str | Path, out_path: str 
 
     The log is written before the output file, so a refused reassignment writes neither.
     """
-    from .abtest import assign_batch, read_assignment_input
+    from .abtest import assign_batch, read_assignment_input, read_programme_units
     from .experiment import load_experiment
     from .ids import write_table
     from .programme import programme_for_spec
@@ -405,7 +405,9 @@ def assign_and_log(spec_path: str | Path, users_path: str | Path, out_path: str 
     spec = load_experiment(spec_path)
     ids, unit_ids = read_assignment_input(spec, users_path, column)
     # the programme holdout beside the spec: its users get no arm (not logged) and are marked in the output
-    table = assign_batch(spec, ids, unit_ids, programme=programme_for_spec(spec_path))
+    programme = programme_for_spec(spec_path)
+    table = assign_batch(spec, ids, unit_ids, programme=programme,
+                         programme_unit_ids=read_programme_units(spec, programme, users_path))
     result = append_assignments(spec, table, Path(log_path), now) if log_path is not None else None
     write_table(table, Path(out_path))
     counts = table.group_by("variant").aggregate([("user_id", "count")]).to_pylist()
