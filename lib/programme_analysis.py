@@ -298,7 +298,7 @@ def _programme_counts(ed: EventData, programme: ProgrammeSpec, specs: list[Exper
         if programme.clustered:
             from .account_stats import account_sums_sql, cluster_stats_rows
 
-            sql = account_sums_sql("TRUE", "y", source=f"({per_user})", variant="arm", account="account")
+            sql = account_sums_sql(eligible="TRUE", value="y", source=f"({per_user})", variant="arm", account="account")
             clustered[name] = cluster_stats_rows(con.execute(sql).fetchall())
     return as_of, account, out, clustered
 
