@@ -111,33 +111,24 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_assign(args: argparse.Namespace) -> int:
-    from .abtest import assign_batch, read_assignment_input
     from .experiment import load_experiment
-    from .ids import write_table
+    from .launchlog import assign_and_log, default_log_path
     from .progress import Progress
 
     progress = Progress("guidelab assign", quiet=args.quiet)
+    log = None
     if not args.no_log:
-        from .launchlog import assign_and_log
-
-        log = args.log or str(Path(args.out).parent / f"{load_experiment(args.spec).id}.assignment-log.csv")
-        progress.stage(f"assigning and logging to {log}")
-        print(assign_and_log(args.spec, args.users, args.out, log, column=args.column))
-        progress.done("assigned")
-        return 0
-    from .programme import programme_for_spec
-
-    spec = load_experiment(args.spec)
-    progress.stage(f"reading user ids from {args.users}")
-    ids, unit_ids = read_assignment_input(spec, args.users, args.column)
-    progress.stage(f"assigning {len(ids):,} users")
-    table = assign_batch(spec, ids, unit_ids, programme=programme_for_spec(args.spec))
-    progress.stage(f"writing {args.out}")
-    write_table(table, Path(args.out))
+        log = args.log or str(default_log_path(args.out, load_experiment(args.spec).id))
+    progress.stage(f"assigning and logging to {log}" if log else f"assigning to {args.out}")
+    print(assign_and_log(args.spec, args.users, args.out, log, column=args.column))
     progress.done("assigned")
-    counts = table.group_by("variant").aggregate([("user_id", "count")]).to_pylist()
-    summary = ", ".join(f"{r['variant'] or '(not in experiment)'}: {r['user_id_count']:,}" for r in counts)
-    print(f"assigned {table.num_rows:,} users of {spec.id} -> {args.out} ({summary})")
+    return 0
+
+
+def cmd_convert_log(args: argparse.Namespace) -> int:
+    from .launchlog import convert_log
+
+    print(convert_log(args.log, args.to))
     return 0
 
 
@@ -402,11 +393,19 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--users", required=True, help="CSV/Parquet with a user id column, or a text file of ids")
     a.add_argument("--column", default="user_id", help="the id column (default user_id)")
     a.add_argument("--out", required=True, help="output .csv or .parquet")
-    a.add_argument("--log", help="the assignment log to append to (default: <out dir>/<id>.assignment-log.csv); "
-                                 "never duplicates a row, refuses to move users unless the spec's version or seed is bumped")
+    a.add_argument("--log", help="the assignment log to append to: a folder of Parquet segments, one per run (default: "
+                                 "<out dir>/<id>.assignment-log/, or <out dir>/<id>.assignment-log.csv where only that "
+                                 "older CSV log exists), or a .csv or .parquet file; never duplicates a row, refuses to "
+                                 "move users unless the spec's version or seed is bumped")
     a.add_argument("--no-log", action="store_true", help="only write --out, keep no log")
     a.add_argument("--quiet", action="store_true", help="no progress on stderr (shown only on a terminal)")
     a.set_defaults(func=cmd_assign)
+
+    cl = sub.add_parser("convert-log", help="copy a .csv or .parquet assignment log into a log folder (Parquet segments)")
+    cl.add_argument("log", help="the .csv or .parquet assignment log (kept as it is)")
+    cl.add_argument("--to", help="the new log folder (default: the log's name without its extension, "
+                                 "e.g. <id>.assignment-log, which `guidelab assign` then uses by default)")
+    cl.set_defaults(func=cmd_convert_log)
 
     el = sub.add_parser("eligible", help="which guide and variant a user gets now, and why not otherwise")
     el.add_argument("spec")

@@ -54,13 +54,28 @@ def read_user_ids(path: Path, column: str = "user_id", *, allow_null: bool = Fal
 
 def write_table(table: pa.Table, path: Path) -> Path:
     """Write ``table`` as .parquet or .csv (by extension), atomically."""
+    return commit_table(write_table_temp(table, path), path)
+
+
+def check_output_path(path: Path) -> None:
+    """Refuse an output name :func:`write_table` cannot write (before any work is done)."""
+    if path.suffix not in (".parquet", ".csv"):
+        raise DataError(path, "", "unsupported output: expected a .csv or .parquet file name")
+
+
+def write_table_temp(table: pa.Table, path: Path) -> Path:
+    """The first half of :func:`write_table`: ``table`` written to ``.<name>.tmp`` beside ``path``."""
+    check_output_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     if path.suffix == ".parquet":
         pq.write_table(table, tmp)
-    elif path.suffix == ".csv":
-        pacsv.write_csv(table, tmp)
     else:
-        raise DataError(path, "", "unsupported output: expected a .csv or .parquet file name")
+        pacsv.write_csv(table, tmp)
+    return tmp
+
+
+def commit_table(tmp: Path, path: Path) -> Path:
+    """The second half of :func:`write_table`: the finished temporary file replaces ``path``."""
     tmp.replace(path)
     return path
