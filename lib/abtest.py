@@ -110,6 +110,14 @@ def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa
     and the table gains a boolean column ``programme_holdout`` (every user in the holdout, so they
     are recorded as such).
     """
+    return assign_batch_indexed(spec, user_ids, unit_ids, programme)[0]
+
+
+def assign_batch_indexed(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa.Array | pa.ChunkedArray,
+                         unit_ids: Sequence[str | None] | np.ndarray | pa.Array | pa.ChunkedArray | None = None,
+                         programme: "ProgrammeSpec | None" = None) -> tuple[pa.Table, np.ndarray]:
+    """:func:`assign_batch`, and each row's variant as its index in ``spec.variants`` (int8, -1:
+    not in the experiment), which the assignment log uses instead of comparing strings."""
     ids = _as_string_column(user_ids)
     if spec.clustered:
         if unit_ids is None:
@@ -127,23 +135,25 @@ def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa
     empty = pc.equal(pc.binary_length(hashed), 0)  # byte length: no scan of the characters
     if isinstance(empty, pa.ChunkedArray):
         empty = empty.combine_chunks()
-    idx = np.where(empty.to_numpy(zero_copy_only=False), -1, idx)  # GrowthBook never enrolls an empty id
+    idx[empty.to_numpy(zero_copy_only=False)] = -1  # GrowthBook never enrolls an empty id
     ns = spec.namespace
     if ns is not None:  # outside the namespace range: not in the experiment
-        idx = np.where(in_namespace_batch(hashed, ns.id, ns.range[0], ns.range[1]), idx, -1)
+        idx[~in_namespace_batch(hashed, ns.id, ns.range[0], ns.range[1])] = -1
     held: np.ndarray | None = None
     if programme is not None and programme.applies_to(spec):
         from .programme import in_holdout_batch
 
         held = in_holdout_batch(programme, ids)
-        idx = np.where(held, -1, idx)  # in the programme holdout: no guide of any experiment
+        idx[held] = -1  # in the programme holdout: no guide of any experiment
+    codes = idx.astype(np.int8 if len(spec.variants) < 127 else np.int16)
     keys = pa.array(spec.variant_keys, type=pa.string())
-    indices = pa.array(np.where(idx >= 0, idx, 0).astype(np.int32), mask=idx < 0)
+    absent = codes < 0
+    indices = pa.array(np.where(absent, 0, codes), mask=absent if absent.any() else None)
     variant = pa.DictionaryArray.from_arrays(indices, keys).cast(pa.string())
     n = len(hashes)
     columns: dict[str, Any] = {
         "user_id": ids if isinstance(ids, pa.ChunkedArray) else pa.chunked_array([ids]),
-        "experiment": pa.repeat(pa.scalar(spec.id, pa.string()), n),
+        "experiment": _constant_column(spec.id, n),
         "variant": variant,
         "hash_value": pa.array(hashes, type=pa.float64()),
     }
@@ -152,7 +162,15 @@ def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa
         columns[spec.unit] = units if isinstance(units, pa.ChunkedArray) else pa.chunked_array([units])
     if held is not None:
         columns["programme_holdout"] = pa.array(held, type=pa.bool_())
-    return pa.table(columns)
+    return pa.table(columns), codes
+
+
+def _constant_column(value: str, n: int, chunk_rows: int = 1 << 20) -> pa.ChunkedArray:
+    """``n`` copies of ``value`` as a string column whose chunks are slices of one buffer of at most
+    ``chunk_rows`` copies (10M copies of a 28-character id held 280 MB; the values are the same)."""
+    block = pa.repeat(pa.scalar(value, pa.string()), min(n, chunk_rows))
+    return pa.chunked_array([block.slice(0, min(chunk_rows, n - start)) for start in range(0, n, chunk_rows)],
+                            type=pa.string())
 
 
 def read_assignment_input(spec: ExperimentSpec, path: str | Path, column: str = "user_id") -> tuple[Any, Any]:

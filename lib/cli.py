@@ -520,8 +520,36 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _pyarrow_without_pandas() -> None:
+    """Let pyarrow find no pandas in this process: its first use of any array imports pandas
+    (pyarrow's pandas shim: 0.6 CPU-s on a quiet machine, 2 under load), which ``guidelab assign``
+    never needs. The shim tries once and remembers, so pyarrow's own pandas conversions are off for
+    the rest of the process; only the ``guidelab`` command line process does this, never a library
+    caller or a test calling :func:`main` with arguments."""
+    if "pandas" in sys.modules:  # already imported (pyarrow has used it, or will): nothing to save
+        return
+    import importlib.abc
+
+    class _NoPandas(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):  # type: ignore[no-untyped-def]
+            if name == "pandas" or name.startswith("pandas."):
+                raise ModuleNotFoundError("pandas is not used by guidelab assign", name=name)
+            return None
+
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        import pyarrow as pa
+
+        pa.scalar(0)
+    finally:
+        sys.meta_path.remove(finder)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if argv is None and args.command == "assign":
+        _pyarrow_without_pandas()
     try:
         return args.func(args)
     except GuidelabError as exc:
