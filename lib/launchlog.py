@@ -343,9 +343,14 @@ def _input_table(spec: ExperimentSpec, table: pa.Table) -> pa.Table:
     missing = [c for c in needed if c not in table.column_names]
     if missing:
         raise ValueError(f"assignment table lacks {', '.join(missing)}: expected the output of assign_batch")
-    table = table.select(list(needed)).cast(pa.schema([LOG_SCHEMA.field(c) for c in needed]))
-    others = set(table.column("experiment").unique().to_pylist()) - {spec.id}
-    if others:
+    table = table.select(list(needed))
+    wanted = pa.schema([LOG_SCHEMA.field(c) for c in needed])
+    if table.schema != wanted:
+        table = table.cast(wanted)
+    experiment = table.column("experiment")
+    same = pc.fill_null(pc.equal(experiment, spec.id), False)  # a comparison, not a hash table of 10M strings
+    if not pc.all(same).as_py():
+        others = set(experiment.filter(pc.invert(same)).unique().to_pylist())
         raise ValueError(f"assignment table holds experiment(s) {sorted(map(str, others))}, not {clip(spec.id)}")
     return table
 
@@ -477,6 +482,12 @@ def _logged_arms(log_path: Path, spec: ExperimentSpec) -> pa.Table:
 _ARMS_SCHEMA = pa.schema([LOG_SCHEMA.field("user_id"), LOG_SCHEMA.field("variant")])
 
 
+def _mask(rows: np.ndarray, n: int) -> pa.Array:
+    mask = np.zeros(n, dtype=bool)
+    mask[rows] = True
+    return pa.array(mask)
+
+
 def _flat(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     """One contiguous array (large offsets beyond 1 GB of text), for fast random ``take``."""
     if isinstance(column, pa.Array):
@@ -503,10 +514,9 @@ def _match_logged(inc_ids: pa.ChunkedArray, inc_keys: np.ndarray, kept: np.ndarr
     if m == 0 or len(inc_ids) == 0:
         return none, none
     if m <= kept.size:
-        prefix = kept[:m]
-        head = inc_ids.take(pa.array(prefix)) if kept.size != len(inc_ids) else inc_ids.slice(0, m)
-        if pc.all(pc.equal(head, log_ids)).as_py():
-            return prefix, np.arange(m, dtype=np.int64)
+        in_experiment = inc_ids if kept.size == len(inc_ids) else inc_ids.filter(_mask(kept, len(inc_ids)))
+        if pc.all(pc.equal(in_experiment.slice(0, m), log_ids)).as_py():
+            return kept[:m], np.arange(m, dtype=np.int64)
     log_keys = fnv1a64_utf8_batch(log_ids)
     with ThreadPoolExecutor(1) as pool:  # numpy sorts without the GIL
         log_sorting = pool.submit(np.argsort, log_keys, kind="stable")
@@ -645,7 +655,9 @@ def append_assignments(spec: ExperimentSpec, table: pa.Table, log_path: str | Pa
         already = 0
         if prev.num_rows:
             rows, log_rows = _match_logged(inc.column("user_id"), id_keys, np.flatnonzero(keep), prev.column("user_id"))
-            logged_variant = prev.column("variant").take(pa.array(log_rows))
+            logged_variant = prev.column("variant")
+            if not (len(log_rows) == prev.num_rows and (log_rows[:1] == 0).all() and (np.diff(log_rows) == 1).all()):
+                logged_variant = logged_variant.take(pa.array(log_rows))  # else: every log row, in order
             moved = codes[rows] != _variant_codes(logged_variant, keys)
             n_moves = int(np.count_nonzero(moved))
             already = len(rows) - n_moves
