@@ -603,11 +603,12 @@ class NewRows:
         experiment, seed, version, assigned_at = (
             pa.DictionaryArray.from_arrays(zeros, pa.array([c.as_py()], c.type)) for c in self._constants(full))
         keys = pa.array(list(self.keys), pa.string())
-        for start in range(0, self.source.num_rows, batch_rows):
+        source = self.source.select(["user_id", "hash_value"])  # the variant comes from the codes
+        for start in range(0, source.num_rows, batch_rows):
             mask = self.keep[start:start + batch_rows]
             if not mask.any():
                 continue
-            part = self.source.slice(start, batch_rows)
+            part = source.slice(start, batch_rows)
             codes = self.codes[start:start + batch_rows]
             if not mask.all():
                 part = part.filter(pa.array(mask))
