@@ -101,7 +101,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         try:
             programme = load_programme(pfile)
             check_programme_ids(programme, [s for _, s in specs], pfile)
-            print(f"ok   {pfile}: programme {programme.id} (holdout {programme.holdout.share:.2%}, "
+            by = f" of accounts by {programme.unit}" if programme.clustered else ""
+            print(f"ok   {pfile}: programme {programme.id} (holdout {programme.holdout.share:.2%}{by}, "
                   f"seed {programme.holdout.seed!r})")
         except SpecError as exc:
             bad += 1
@@ -173,18 +174,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_simulate_programme(args: argparse.Namespace) -> int:
     from .experiment import load_experiment
-    from .programme import check_programme_ids, find_programme
+    from .programme import check_programme_ids, find_programme, load_programme
     from .simulate import simulate_programme
 
     experiments = Path(args.experiments)
-    programme = find_programme(experiments)
+    pfile = Path(args.programme) if getattr(args, "programme", None) else experiments / "policies" / "programme.yaml"
+    programme = load_programme(pfile) if getattr(args, "programme", None) else find_programme(experiments)
     if programme is None:
-        raise GuidelabError(f"{experiments}: no programme declared (expected {experiments / 'policies' / 'programme.yaml'})")
+        raise GuidelabError(f"{experiments}: no programme declared (expected {pfile})")
     specs = [load_experiment(p) for p in sorted(experiments.glob("*.yaml"))]
-    check_programme_ids(programme, specs, experiments / "policies" / "programme.yaml")
+    check_programme_ids(programme, specs, pfile)
     s = simulate_programme(programme, specs, args.users, args.out, seed=args.seed, fmt=args.format)
     files = ", ".join(f"{k} {v:,} rows" for k, v in s.files.items())
-    print(f"simulated {s.users:,} users of programme {programme.id} ({s.assigned:,} reached an experiment) "
+    by = f", whole accounts held out by {programme.unit}" if programme.clustered else ""
+    print(f"simulated {s.users:,} users of programme {programme.id} ({s.assigned:,} reached an experiment{by}) "
           f"over {s.days} days -> {s.out_dir} ({files})")
     return 0
 
@@ -437,6 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("simulate-programme", help="write one population's event data across every experiment of "
                         "the programme, its holdout included (docs/programme.md)")
     sp.add_argument("--experiments", default="experiments", help="the experiments folder (with policies/programme.yaml)")
+    sp.add_argument("--programme", default=None, metavar="FILE",
+                    help="a programme file other than <experiments>/policies/programme.yaml (e.g. one holding out "
+                         "accounts: tests/fixtures/programme-account/policies/programme.yaml)")
     sp.add_argument("--users", type=int, default=20000)
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--format", choices=["parquet", "csv"], default="parquet")

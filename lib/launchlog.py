@@ -735,7 +735,7 @@ def assign_and_log(spec_path: str | Path, users_path: str | Path, out_path: str 
     The output is written to its temporary file while the log is checked and written (two cores),
     and put in place only after the log: a refused reassignment writes neither.
     """
-    from .abtest import assign_batch_indexed, read_assignment_input
+    from .abtest import assign_batch_indexed, read_assignment_input, read_programme_units
     from .experiment import load_experiment
     from .ids import check_output_path, commit_table, write_table_temp
     from .programme import programme_for_spec
@@ -747,7 +747,9 @@ def assign_and_log(spec_path: str | Path, users_path: str | Path, out_path: str 
         _check_format(Path(log_path))
     ids, unit_ids = read_assignment_input(spec, users_path, column)
     # the programme holdout beside the spec: its users get no arm (not logged) and are marked in the output
-    table, codes = assign_batch_indexed(spec, ids, unit_ids, programme=programme_for_spec(spec_path))
+    programme = programme_for_spec(spec_path)
+    table, codes = assign_batch_indexed(spec, ids, unit_ids, programme=programme,
+                                        programme_unit_ids=read_programme_units(spec, programme, users_path))
     result = None
     with ThreadPoolExecutor(1) as pool:
         writing = pool.submit(write_table_temp, table, out)

@@ -294,6 +294,44 @@ def test_account_statistics_identical_on_duckdb_and_spark(spark):
                 assert getattr(s_spark, f) == pytest.approx(getattr(s_duck, f), rel=1e-12), (m_duck.metric.name, v, f)
 
 
+def _same(a, b, path="result"):
+    """Equal JSON forms, floats to 1e-9 relative (sums over a different order on Spark)."""
+    if isinstance(a, float) and isinstance(b, float):
+        assert b == pytest.approx(a, rel=1e-9, abs=1e-12), path
+    elif isinstance(a, dict):
+        assert isinstance(b, dict) and list(a) == list(b), path
+        for k in a:
+            _same(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same(x, y, f"{path}[{i}]")
+    else:
+        assert a == b, path
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("holdout", ["account", "user"])
+def test_programme_analysis_identical_on_duckdb_and_spark(spark, tmp_path, holdout):
+    """The programme report (accounting, per-metric counts, the account-level sums, the interaction
+    check) runs on Spark through guidelab.dialects and gives DuckDB's numbers: small simulated
+    programmes, one holding out accounts (tests/fixtures/programme-account), one users."""
+    from guidelab.programme import find_programme
+    from guidelab.programme_analysis import analyze_programme
+    from guidelab.simulate import simulate_programme
+
+    folder = ROOT / "tests" / "fixtures" / "programme-account" if holdout == "account" else ROOT / "experiments"
+    programme = find_programme(folder)
+    specs = [load_experiment(p) for p in sorted((ROOT / "experiments").glob("*.yaml"))]
+    simulate_programme(programme, specs, 1500, tmp_path, seed=8)
+    duck = analyze_programme(programme, specs, tmp_path, dt.date(2026, 11, 20))
+    spk = analyze_programme(programme, specs, tmp_path, dt.date(2026, 11, 20), engine=EngineOptions("spark"))
+    assert duck.users.holdout > 0 and duck.users.programme > 0
+    assert (duck.unit is not None) == (holdout == "account")
+    assert any(p.status == "ok" for p in duck.interactions)
+    _same(duck.to_dict(), spk.to_dict())
+
+
 @pytest.mark.spark
 def test_spark_temp_tables_are_checkpointed_and_released(spark, tmp_path):
     """A temp table's plan is a scan of stored rows (its lineage cut); with a checkpoint directory

@@ -467,6 +467,8 @@ ELIGIBILITY = {
     'gap.hours': '{hours:.1f} h',
     'outside_coverage': 'assignment: not in the experiment (outside its {coverage:.0%} coverage)',
     'programme_holdout': 'assignment: in the programme holdout of {programme} ({share:.2%} of users see no guide of any experiment)',
+    'programme_holdout_account': 'assignment: {unit} {value} is in the programme holdout of {programme} ({share:.2%} of accounts see no guide of any experiment)',
+    'programme_missing_unit': 'assignment: no {unit}: programme {programme} holds out by {unit}, and a user without one sees no guide of any experiment',
     'outside_coverage_or_empty_id': 'assignment: not in the experiment (outside its {coverage:.0%} coverage, or an '
                                     'empty user id)',
     'holdout': 'assignment: holdout: variant {variant!r} shows no guide',
@@ -553,6 +555,24 @@ PROGRAMME = {
     "reason.multiple_arms": "{n:,} recorded in both arms",
     "reason.holdout_assigned": "{n:,} holdout users with a guide-arm assignment (the holdout leaked)",
     "reason.arm_not_hash": "{n:,} whose recorded arm is not the holdout hash's",
+    "reason.missing_unit": "{n:,} without a {unit} (the holdout hashes it)",
+    "intro_accounts": ("{share} of accounts are held out of every experiment (programme {programme}, by {unit}: "
+                       "every user of a held-out account sees no guide). Compared: {n_programme:,} users in "
+                       "{k_programme:,} accounts of the programme group and {n_holdout:,} users in {k_holdout:,} "
+                       "accounts of the holdout, from their first guide experiment on; {n_exposed:,} of the programme "
+                       "group ({exposed_share}) were assigned to a guide arm. Data as of {as_of}."),
+    "heads_accounts": ["Metric", "Holdout", "Programme group", "Difference (95% CI)", "Relative (95% CI)",
+                       "Per exposed user (95% CI)", "Clustering"],
+    "rate_accounts": "{rate} ({users:,} users, {accounts:,} accounts)",
+    "clustering": "ICC {icc}, design effect {design_effect}, effective accounts {effective}; p {p} (if users were "
+                  "independent: {p_naive})",
+    "method_accounts": ("Whole accounts are held out, and users of one account are correlated, so the difference is "
+                        "tested on per-account sums with cluster-robust variance (the account-level delta method, "
+                        "Deng, Knoblich & Lu 2018, with a small-sample factor; Fieller's interval for the relative "
+                        "difference). The ICC and the design effect say how much clustering costs; the p-value as if "
+                        "users were independent is shown for comparison only. No holdout user can see a guide, so the "
+                        "effect per exposed user is the difference divided by the share exposed (Bloom 1984), the "
+                        "share taken as known."),
     "without_row": "{n:,} users assigned to an experiment have no programme row and are not compared.",
     "no_data": "No programme data: expected the folder {path}.",
     "failed": "The programme report could not be computed: {error}",

@@ -404,6 +404,8 @@ ELIGIBILITY = {
     'gap.hours': '{hours:.1f}時間',
     'outside_coverage': '割り当て：実験の対象外（カバレッジ {coverage:.0%} の外）',
     'programme_holdout': '割り当て：施策全体のホールドアウト（{programme}）に含まれます（{share:.2%} のユーザーにはどの実験のガイドも表示しません）',
+    'programme_holdout_account': '割り当て：{unit} {value} は施策全体のホールドアウト（{programme}）に含まれます（{share:.2%} のアカウントにはどの実験のガイドも表示しません）',
+    'programme_missing_unit': '割り当て：{unit} がありません：施策全体（{programme}）は {unit} 単位でホールドアウトするため、{unit} のないユーザーにはどの実験のガイドも表示しません',
     'outside_coverage_or_empty_id': '割り当て：実験の対象外（カバレッジ {coverage:.0%} の外、またはユーザーIDが空）',
     'holdout': '割り当て：ホールドアウト：バリアント {variant!r} ではガイドを表示しません',
     'assigned': '割り当て：バリアント {variant!r} はガイド {guide} を表示します',
@@ -485,6 +487,23 @@ PROGRAMME = {
     "reason.multiple_arms": "両方のアームに記録 {n:,}人",
     "reason.holdout_assigned": "ガイドのあるアームに割り当てられたホールドアウトのユーザー {n:,}人（ホールドアウトの漏れ）",
     "reason.arm_not_hash": "記録されたアームがホールドアウトのハッシュと異なる {n:,}人",
+    "reason.missing_unit": "{unit} のないユーザー {n:,}人（ホールドアウトは {unit} をハッシュします）",
+    "intro_accounts": ("アカウントの{share}はすべての実験から除外されています（施策 {programme}、{unit} 単位：除外された"
+                       "アカウントのユーザーにはガイドを表示しません）。比較対象：施策群 {k_programme:,}アカウントの"
+                       "{n_programme:,}人とホールドアウト {k_holdout:,}アカウントの {n_holdout:,}人（最初のガイド実験の"
+                       "時点から）。施策群のうち {n_exposed:,}人（{exposed_share}）がガイドのあるアームに割り当てられ"
+                       "ました。データ基準日：{as_of}。"),
+    "heads_accounts": ["指標", "ホールドアウト", "施策群", "差（95%信頼区間）", "相対差（95%信頼区間）",
+                       "接触ユーザー1人あたり（95%信頼区間）", "クラスタリング"],
+    "rate_accounts": "{rate}（{users:,}人、{accounts:,}アカウント）",
+    "clustering": "ICC {icc}、デザイン効果 {design_effect}、有効アカウント数 {effective}、p値 {p}（ユーザーが独立と"
+                  "みなした場合：{p_naive}）",
+    "method_accounts": ("アカウント単位でホールドアウトし、同じアカウントのユーザーは相関するため、差はアカウントごとの"
+                        "合計にもとづくクラスターロバスト分散で検定します（アカウント単位のデルタ法、Deng, Knoblich & "
+                        "Lu 2018、小標本補正つき；相対差はFiellerの区間）。ICCとデザイン効果はクラスタリングの影響の"
+                        "大きさを示し、ユーザーが独立とみなした場合のp値は比較のためだけに示します。ホールドアウトの"
+                        "ユーザーはガイドを見られないため、接触ユーザー1人あたりの効果はその差を接触割合で割った"
+                        "ものです（Bloom 1984、割合は既知として扱います）。"),
     "without_row": "実験に割り当てられたが施策の行がないユーザー {n:,}人は比較していません。",
     "no_data": "施策のデータがありません：フォルダ {path} が必要です。",
     "failed": "施策レポートを計算できませんでした：{error}",
