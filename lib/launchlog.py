@@ -279,8 +279,10 @@ def _rewrite(log_path: Path, new_rows: NewRows) -> None:
 SEGMENT_BATCH_ROWS = 1 << 20  # rows per row group of a segment
 
 
-def _write_segment(folder: Path, new_rows: NewRows) -> Path:
-    """Add ``new_rows`` to the log folder as its next segment, atomically, without touching the others.
+def _write_segment(folder: Path, parts: Iterable[pa.Table]) -> Path:
+    """Add the rows of ``parts`` (tables of one schema, :data:`SEGMENT_SCHEMA` or another dictionary
+    encoding of :data:`LOG_SCHEMA`) to the log folder as its next segment, atomically, without
+    touching the others.
 
     The segment is written to a temporary file in the folder (a name starting with a dot, which
     readers skip), fsynced, then hard-linked to ``part-<n+1>.parquet``: a link never replaces an
@@ -294,7 +296,7 @@ def _write_segment(folder: Path, new_rows: NewRows) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
-            _write_segment_rows(fh, new_rows)
+            _write_segment_rows(fh, parts)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, _default_mode())
@@ -316,15 +318,25 @@ def _write_segment(folder: Path, new_rows: NewRows) -> Path:
     return target
 
 
-def _write_segment_rows(fh: IO[bytes], new_rows: NewRows) -> None:
-    """The segment's Parquet bytes: :data:`SEGMENT_SCHEMA`, row groups of :data:`SEGMENT_BATCH_ROWS`,
-    dictionary pages for the repeated columns, snappy (the ids: 95 MB for 9.5M; zstd would take a
-    third of that for 0.6 CPU-s more), no statistics. Deterministic for given rows."""
-    compression = {name: "snappy" for name in LOG_COLUMNS} | {"hash_value": "none"}  # random doubles: incompressible
-    with pq.ParquetWriter(fh, SEGMENT_SCHEMA, compression=compression, write_statistics=False,
-                          use_dictionary=["experiment", "variant", "seed", "version", "assigned_at"]) as writer:
-        for part in new_rows.segment_batches(SEGMENT_BATCH_ROWS):
+def _write_segment_rows(fh: IO[bytes], parts: Iterable[pa.Table]) -> None:
+    """The segment's Parquet bytes: row groups of :data:`SEGMENT_BATCH_ROWS`, dictionary pages for the
+    dictionary columns, snappy (the ids: 95 MB for 9.5M; zstd would take a third of that for 0.6
+    CPU-s more) but ``hash_value`` (random doubles) uncompressed, no statistics. Deterministic for
+    given rows. An empty ``parts`` writes an empty file of :data:`SEGMENT_SCHEMA`."""
+    compression = {name: "snappy" for name in LOG_COLUMNS} | {"hash_value": "none"}
+    writer = None
+    try:
+        for part in parts:
+            if writer is None:
+                dictionaries = [f.name for f in part.schema if pa.types.is_dictionary(f.type)]
+                writer = pq.ParquetWriter(fh, part.schema, compression=compression, write_statistics=False,
+                                          use_dictionary=dictionaries)
             writer.write_table(part, row_group_size=SEGMENT_BATCH_ROWS)
+        if writer is None:
+            writer = pq.ParquetWriter(fh, SEGMENT_SCHEMA, compression=compression, write_statistics=False)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 # --------------------------------------------------------------------------- the log
@@ -676,7 +688,7 @@ def append_assignments(spec: ExperimentSpec, table: pa.Table, log_path: str | Pa
         new_rows = NewRows(inc, keep, spec.id, seed, version, assigned_at, codes, keys)
         if fmt == "":
             if new_rows.num_rows:
-                _write_segment(log_path, new_rows)
+                _write_segment(log_path, new_rows.segment_batches(SEGMENT_BATCH_ROWS))
             else:
                 log_path.mkdir(parents=True, exist_ok=True)
         elif new_rows.num_rows or not log_path.exists():
@@ -703,29 +715,14 @@ def convert_log(source: str | Path, folder: str | Path | None = None) -> str:
         if _segments(target):
             raise DataError(target, "", "the log folder already holds segments: convert into a new folder")
         rows = read_log(source)
-        if rows.num_rows:
-            dict_columns = {name for name in LOG_COLUMNS if pa.types.is_dictionary(SEGMENT_SCHEMA.field(name).type)}
-            segment = pa.table({name: (pc.dictionary_encode(rows.column(name)).cast(SEGMENT_SCHEMA.field(name).type)
-                                       if name in dict_columns and _few_values(rows.column(name)) else rows.column(name))
-                                for name in LOG_COLUMNS})
-            _write_table_segment(target, segment)
+        if rows.num_rows:  # the repeated columns as dictionaries (int32 indices: any number of values)
+            _write_segment(target, [pa.table({name: pc.dictionary_encode(rows.column(name))
+                                              if name not in ("user_id", "hash_value") else rows.column(name)
+                                              for name in LOG_COLUMNS})])
         else:
             target.mkdir(parents=True, exist_ok=True)
     return (f"converted {source} ({rows.num_rows:,} rows) -> {target}/ (the source file is kept; "
             f"`guidelab assign` uses {target.name} by default once it exists)")
-
-
-def _few_values(column: pa.ChunkedArray) -> bool:
-    return len(pc.unique(column)) <= 127  # an int8 dictionary
-
-
-def _write_table_segment(folder: Path, table: pa.Table) -> Path:
-    """A segment holding ``table`` (columns :data:`LOG_COLUMNS`, dictionaries where they have few values)."""
-    class _Whole(NewRows):
-        def segment_batches(self, batch_rows: int = 1 << 20) -> Iterator[pa.Table]:
-            yield table
-
-    return _write_segment(folder, _Whole(table, np.ones(table.num_rows, bool), "", "", 0, ""))
 
 
 def assign_and_log(spec_path: str | Path, users_path: str | Path, out_path: str | Path,

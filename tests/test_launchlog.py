@@ -408,3 +408,20 @@ def test_default_log_path_keeps_an_existing_csv_log(tmp_path):
     assert default_log_path(out, "exp") == tmp_path / "exp.assignment-log.csv"  # never split one log in two
     (tmp_path / "exp.assignment-log").mkdir()
     assert default_log_path(out, "exp") == tmp_path / "exp.assignment-log"  # once converted, the folder
+
+
+def test_convert_keeps_any_number_of_runs(onboarding_spec, tmp_path):
+    """A CSV log of many runs (200 distinct times, two experiments) converts value for value."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    rows = read_log(tmp_path / "none.csv").to_pylist()
+    for i in range(400):
+        a = assign(onboarding_spec, f"u{i}")
+        rows.append({"user_id": f"u{i}", "experiment": onboarding_spec.id if i % 2 else "other", "variant": a.variant or "x",
+                     "hash_value": a.hash_value, "seed": "s", "version": 1 + i % 3,
+                     "assigned_at": f"2024-05-01T09:{i // 60 % 60:02d}:{i % 60:02d}+00:00"})
+    csv = tmp_path / "many.csv"
+    pacsv.write_csv(pa.Table.from_pylist(rows, schema=launchlog.LOG_SCHEMA), csv)
+    convert_log(csv, tmp_path / "many")
+    assert read_log(tmp_path / "many").equals(read_log(csv))
