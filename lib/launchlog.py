@@ -527,7 +527,7 @@ def _match_logged(inc_ids: pa.ChunkedArray, inc_keys: np.ndarray, kept: np.ndarr
         return none, none
     if m <= kept.size:
         in_experiment = inc_ids if kept.size == len(inc_ids) else inc_ids.filter(_mask(kept, len(inc_ids)))
-        if pc.all(pc.equal(in_experiment.slice(0, m), log_ids)).as_py():
+        if pc.all(pc.fill_null(pc.equal(in_experiment.slice(0, m), log_ids), False)).as_py():
             return kept[:m], np.arange(m, dtype=np.int64)
     log_keys = fnv1a64_utf8_batch(log_ids)
     with ThreadPoolExecutor(1) as pool:  # numpy sorts without the GIL
