@@ -43,7 +43,9 @@ recorded arms runs in Python on the distinct hashed values and goes back as a sm
 schedules overlap and that are not in one namespace (namespace-exclusive pairs share no user),
 in both directions: A's primary metric per cell (A's arm x B's arm) over the users assigned to
 both, from the registry's per-user SQL of A (:func:`guidelab.metrics.build_user_table`), tested
-by :func:`guidelab.stats.interaction.interaction_test`; Holm across every test of the
+by :func:`guidelab.stats.interaction.interaction_test` (a rate) or ``interaction_test_means``;
+when either experiment randomises accounts, or the primary is a ratio, by
+``interaction_test_clustered`` on per-account (per-user for a ratio) sums; Holm across every test of the
 programme; a pair is flagged when either direction is significant after correction.
 """
 from __future__ import annotations
@@ -60,7 +62,7 @@ from .experiment import ExperimentSpec
 from .programme import HOLDOUT_ARM, PROGRAMME_ARM, ProgrammeSpec, in_holdout_batch
 from .serialize import Interval, JsonField, ResultModel
 from .stats.cluster import ClusterComparison, ClusterStats, compare_clustered
-from .stats.interaction import InteractionTest, interaction_test, interaction_test_means
+from .stats.interaction import InteractionTest, interaction_test, interaction_test_clustered, interaction_test_means
 from .stats.multiplicity import holm
 from .stats.proportions import ProportionComparison, compare_proportions
 from .values import sql_identifier, sql_literal
@@ -127,7 +129,7 @@ class PairInteraction(ResultModel):
     experiment_a: str
     experiment_b: str
     metric: str
-    status: str                    # ok | ratio_metric | no_shared_users | not_enough_data | zero_variance
+    status: str                    # ok | units_differ | no_unit_column | not_checked_kind | no_shared_users | not_enough_data | zero_variance
     test: InteractionTest | None
     p_adjusted: float | None
     flagged: bool
@@ -315,21 +317,31 @@ def overlapping_pairs(specs: list[ExperimentSpec], as_of: dt.date | None = None)
     return out
 
 
-def _cells(ed: EventData, a: ExperimentSpec, b: ExperimentSpec) -> tuple[str, list[str], list[str], dict[str, list]]:
+def _cells(ed: EventData, a: ExperimentSpec, b: ExperimentSpec) -> tuple[str, list[str], list[str], dict[str, Any]]:
     """A's primary per (A arm, B arm) over the users in both: (status, arms_a, arms_b, tables).
 
     ``tables``: ``users`` and, for a proportion, ``successes``; for a mean ``sums`` and
-    ``sums_of_squares`` (row i = A's arm i, column j = B's arm j)."""
+    ``sums_of_squares`` (row i = A's arm i, column j = B's arm j). When either experiment
+    randomises an attribute (accounts) or the primary is a ratio, the keyword arguments of
+    :func:`guidelab.stats.interaction.interaction_test_clustered` instead (``clustered`` set):
+    per-unit sums in SQL, see :func:`_unit_cells`."""
     from .errors import DataError
     from .metrics import build_user_table, default_as_of, metric_counts_sql
 
     mdef = parse_metric(a.metrics.primary)
-    if mdef.kind not in ("proportion", "mean"):
-        return "ratio_metric", [], [], {}
+    if mdef.kind not in ("proportion", "mean", "ratio"):
+        return "not_checked_kind", [], [], {}
+    units = {s.unit for s in (a, b) if s.clustered}
+    if len(units) > 1:
+        return "units_differ", [], [], {}
     try:
         build_user_table(ed, a, default_as_of(ed, a))
     except DataError:
         return "no_shared_users", [], [], {}
+    arms_a = [a.control_key] + a.treatment_keys
+    arms_b = [b.control_key] + b.treatment_keys
+    if units or mdef.kind == "ratio":
+        return _unit_cells(ed, a, b, mdef, units.pop() if units else "user", arms_a, arms_b)
     eligible, yv = metric_counts_sql(mdef, a)
     b_arms = ", ".join(map(sql_literal, b.variant_keys))
     rows = ed.con.execute(f"""
@@ -341,10 +353,8 @@ def _cells(ed: EventData, a: ExperimentSpec, b: ExperimentSpec) -> tuple[str, li
         FROM exp_users u JOIN b USING (user_id) WHERE {eligible} GROUP BY ALL""", {"b": b.id}).fetchall()
     if not rows:
         return "no_shared_users", [], [], {}
-    arms_a = [a.control_key] + a.treatment_keys
-    arms_b = [b.control_key] + b.treatment_keys
     names = ("users", "successes") if mdef.kind == "proportion" else ("users", "sums", "sums_of_squares")
-    tables: dict[str, list] = {k: [[0] * len(arms_b) for _ in arms_a] for k in names}
+    tables: dict[str, Any] = {k: [[0] * len(arms_b) for _ in arms_a] for k in names}
     for va, vb, cnt, total, squares in rows:
         i, j = arms_a.index(va), arms_b.index(vb)
         tables["users"][i][j] = int(cnt)
@@ -355,6 +365,96 @@ def _cells(ed: EventData, a: ExperimentSpec, b: ExperimentSpec) -> tuple[str, li
     return "ok", arms_a, arms_b, tables
 
 
+def _double(v: float) -> str:
+    """A float as an SQL literal read as DOUBLE by every dialect (exponent form: Spark reads 0.5 as DECIMAL)."""
+    return format(float(v), ".17e")
+
+
+def _unit_cells(ed: EventData, a: ExperimentSpec, b: ExperimentSpec, mdef: Any, unit: str,
+                arms_a: list[str], arms_b: list[str]) -> tuple[str, list[str], list[str], dict[str, Any]]:
+    """The cluster-robust interaction's sufficient statistics, in SQL (any engine).
+
+    One row per (unit, A arm, B arm) with the users, X and Y summed (``ia_units``: X = users and
+    Y = the metric for a proportion or a mean; the ratio's denominator and numerator for a ratio);
+    then per cell the users, units, X and Y; over units the cross-products of their per-cell sums
+    (a self-join on the unit: at most cells² rows per unit); and per contrast the sum of the fourth
+    powers of each unit's contribution, with the cell estimates as literals. The unit is A's
+    randomisation attribute (``exp_assigned.unit_id``), else B's (its assignments' column, else the
+    ``users`` table's), else the user. A user without a value of the attribute is not in the table."""
+    from .metrics import metric_counts_sql, ratio_sql
+    from .stats.interaction import interaction_contrast_weights
+
+    con = ed.con
+    if mdef.kind == "ratio":
+        eligible, y, x = ratio_sql(mdef, a)
+    else:
+        (eligible, y), x = metric_counts_sql(mdef, a), "1"
+    b_arms = ", ".join(map(sql_literal, b.variant_keys))
+    b_unit, b_join = "", ""
+    source = "exp_users"
+    if unit == "user":
+        key = "s.user_id"
+    elif a.clustered:
+        source, key = "(SELECT e.*, ea.unit_id AS _gl_a_unit FROM exp_users e JOIN exp_assigned ea USING (uk))", "s._gl_a_unit"
+    else:
+        q = sql_identifier(unit)
+        key = "b.b_unit"
+        if unit in [c for c, _ in con.describe("assignments")]:
+            b_unit = f", min(nullif(CAST(r.{q} AS VARCHAR), '')) AS b_unit"
+        elif ed.has("users") and unit in [c for c, _ in con.describe("users")]:
+            b_join = (f" LEFT JOIN (SELECT user_id AS _gl_uu, min(nullif(CAST({q} AS VARCHAR), '')) AS _gl_bunit "
+                      f"FROM users WHERE user_id IS NOT NULL GROUP BY user_id) bu ON bu._gl_uu = r.user_id")
+            b_unit = ", min(bu._gl_bunit) AS b_unit"
+        else:
+            return "no_unit_column", [], [], {}
+    con.create_temp_table("ia_units", f"""
+        WITH b AS (
+            SELECT r.user_id, min(r.variant) AS b_variant{b_unit} FROM assignments r{b_join}
+            WHERE r.experiment = $b AND r.variant IN ({b_arms}) GROUP BY r.user_id HAVING count(DISTINCT r.variant) = 1
+        )
+        SELECT {key} AS unit_key, s.variant AS a_arm, b.b_variant AS b_arm, count(*) AS users,
+               sum(CAST({x} AS DOUBLE)) AS x, sum(CAST({y} AS DOUBLE)) AS y
+        FROM {source} s JOIN b ON b.user_id = s.user_id
+        WHERE ({eligible}) AND {key} IS NOT NULL
+        GROUP BY 1, 2, 3""", {"b": b.id})
+    cell_of = {(va, vb): i * len(arms_b) + j for i, va in enumerate(arms_a) for j, vb in enumerate(arms_b)}
+    n_cells = len(cell_of)
+    users, units, xs, ys = ([0.0] * n_cells for _ in range(4))
+    for va, vb, n, k, sx, sy in con.execute(
+            "SELECT a_arm, b_arm, sum(users), count(*), sum(x), sum(y) FROM ia_units GROUP BY 1, 2").fetchall():
+        c = cell_of[(va, vb)]
+        users[c], units[c], xs[c], ys[c] = int(n), int(k), float(sx or 0), float(sy or 0)
+    if not any(users):
+        return "no_shared_users", arms_a, arms_b, {}
+    g, = con.execute("SELECT count(DISTINCT unit_key) FROM ia_units").fetchone()
+    import numpy as np
+
+    cross = {k: np.zeros((n_cells, n_cells)) for k in ("cross_xx", "cross_xy", "cross_yy")}
+    for pa_, pb, qa, qb, xx, xy, yy in con.execute("""
+            SELECT p.a_arm, p.b_arm, q.a_arm, q.b_arm, sum(p.x * q.x), sum(p.x * q.y), sum(p.y * q.y)
+            FROM ia_units p JOIN ia_units q ON p.unit_key = q.unit_key GROUP BY 1, 2, 3, 4""").fetchall():
+        c, d = cell_of[(pa_, pb)], cell_of[(qa, qb)]
+        cross["cross_xx"][c, d], cross["cross_xy"][c, d], cross["cross_yy"][c, d] = float(xx), float(xy), float(yy)
+
+    def table(v: list[float]) -> list[list[float]]:
+        return [v[i * len(arms_b):(i + 1) * len(arms_b)] for i in range(len(arms_a))]
+
+    out: dict[str, Any] = dict(users=table(users), units=table(units), numerators=table(ys), denominators=table(xs),
+                               n_units=int(g), kind=mdef.kind, cluster_unit=unit, clustered=True, **cross)
+    if all(v > 0 for v in xs):
+        r, weights = interaction_contrast_weights(out["numerators"], out["denominators"])
+        terms = []
+        for l_, w in enumerate(weights):
+            cases = " ".join(f"WHEN a_arm = {sql_literal(va)} AND b_arm = {sql_literal(vb)} THEN "
+                             f"{_double(w[c])} * (y - {_double(r[c])} * x)"
+                             for (va, vb), c in cell_of.items() if w[c] != 0)
+            terms.append(f"sum(CASE {cases} ELSE 0.0 END) AS c{l_}")
+        sums = ", ".join(f"sum(c{l_} * c{l_} * c{l_} * c{l_})" for l_ in range(len(weights)))
+        out["fourth_moments"] = [float(v) for v in con.execute(
+            f"SELECT {sums} FROM (SELECT unit_key, {', '.join(terms)} FROM ia_units GROUP BY unit_key) t").fetchone()]
+    return "ok", arms_a, arms_b, out
+
+
 def interaction_checks(ed: EventData, specs: list[ExperimentSpec], alpha: float = 0.05,
                        as_of: dt.date | None = None) -> tuple[PairInteraction, ...]:
     """Every overlapping pair, both directions, Holm-corrected across all of them at ``alpha``."""
@@ -363,7 +463,9 @@ def interaction_checks(ed: EventData, specs: list[ExperimentSpec], alpha: float 
         for first, second in ((a, b), (b, a)):
             status, arms_a, arms_b, t = _cells(ed, first, second)
             test = None
-            if status == "ok" and "successes" in t:
+            if status == "ok" and t.pop("clustered", False):
+                test = interaction_test_clustered(**t, arms_a=arms_a, arms_b=arms_b, alpha=alpha)
+            elif status == "ok" and "successes" in t:
                 test = interaction_test(t["successes"], t["users"], arms_a, arms_b, alpha)
             elif status == "ok":
                 test = interaction_test_means(t["sums"], t["sums_of_squares"], t["users"], arms_a, arms_b, alpha)

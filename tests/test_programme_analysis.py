@@ -184,7 +184,130 @@ def test_a_mean_primary_is_checked_on_its_cell_sums(programme, specs):
         statuses = {c.experiment_a: c.status for c in interaction_checks(ed, [ratio, nps], as_of=AS_OF)}
     finally:
         ed.close()
-    assert statuses[ratio.id] == "ratio_metric" and statuses[nps.id] in ("ok", "not_enough_data")
+    assert statuses[ratio.id] == "ok" and statuses[nps.id] in ("ok", "not_enough_data")
+
+
+def _unit_tables(df: pd.DataFrame, arms_a, arms_b):
+    """pandas: the cluster-robust interaction's inputs from one row per user (unit, a, b, x, y)."""
+    import numpy as np
+
+    cells = [(va, vb) for va in arms_a for vb in arms_b]
+    per = df.groupby(["unit", "a", "b"]).agg(n=("x", "size"), x=("x", "sum"), y=("y", "sum")).reset_index()
+    wide_x = per.pivot_table(index="unit", columns=["a", "b"], values="x", fill_value=0.0).reindex(columns=cells, fill_value=0.0)
+    wide_y = per.pivot_table(index="unit", columns=["a", "b"], values="y", fill_value=0.0).reindex(columns=cells, fill_value=0.0)
+    xs, ys = wide_x.to_numpy(float), wide_y.to_numpy(float)
+    by_cell = per.groupby(["a", "b"]).agg(users=("n", "sum"), units=("unit", "nunique"), x=("x", "sum"), y=("y", "sum"))
+
+    def table(col):
+        return [[float(by_cell.loc[(va, vb), col]) if (va, vb) in by_cell.index else 0.0 for vb in arms_b] for va in arms_a]
+
+    r = ys.sum(0) / xs.sum(0)
+    contrasts = []
+    for i in range(1, len(arms_a)):
+        for j in range(1, len(arms_b)):
+            c = np.zeros((len(arms_a), len(arms_b)))
+            c[i, j], c[i, 0], c[0, j], c[0, 0] = 1, -1, -1, 1
+            contrasts.append(c.ravel())
+    contributions = (ys - xs * r) / xs.sum(0) @ np.array(contrasts).T
+    return dict(users=[[int(v) for v in row] for row in table("users")], units=[[int(v) for v in row] for row in table("units")],
+                numerators=table("y"), denominators=table("x"), cross_xx=xs.T @ xs, cross_xy=xs.T @ ys,
+                cross_yy=ys.T @ ys, n_units=int(per.unit.nunique()), fourth_moments=(contributions ** 4).sum(0))
+
+
+def test_interaction_of_a_ratio_primary_is_checked_by_user(specs):
+    """A ratio primary (clicks per impression): cell estimates are ratios of sums, the variance is
+    cluster-robust with users as units; every input equals pandas on the registry's per-user table."""
+    from guidelab.catalog import parse_metric
+    from guidelab.metrics import build_user_table, default_as_of, ratio_sql
+    from guidelab.programme_analysis import interaction_checks
+    from guidelab.stats.interaction import interaction_test_clustered
+
+    by = {s.id: s for s in specs}
+    banner, nps = by["maintenance-banner-copy"], by["nps-survey-timing"]
+    ratio = banner.model_copy(update={"metrics": banner.metrics.model_copy(update={"primary": "clicks_per_impression"})})
+    ed = open_event_data(SAMPLE)
+    try:
+        checks = interaction_checks(ed, [ratio, nps], as_of=AS_OF)
+        build_user_table(ed, ratio, default_as_of(ed, ratio))
+        eligible, num, den = ratio_sql(parse_metric("clicks_per_impression"), ratio)
+        users = ed.con.execute(f"SELECT user_id, variant AS a, CAST({num} AS DOUBLE) AS y, CAST({den} AS DOUBLE) AS x "
+                               f"FROM exp_users WHERE {eligible}").df()
+        b = ed.con.execute("SELECT user_id, variant AS b FROM assignments WHERE experiment = $e", {"e": nps.id}).df()
+    finally:
+        ed.close()
+    one = next(c for c in checks if c.experiment_a == ratio.id)
+    assert one.status == "ok" and one.test.kind == "ratio" and one.test.cluster_unit == "user"
+    b = b[b.b.isin(nps.variant_keys)].groupby("user_id").filter(lambda g: g.b.nunique() == 1).drop_duplicates("user_id")
+    df = users.merge(b, on="user_id").assign(unit=lambda d: d.user_id)
+    expected = interaction_test_clustered(**_unit_tables(df, one.test.arms_a, one.test.arms_b), kind="ratio",
+                                          cluster_unit="user", arms_a=one.test.arms_a, arms_b=one.test.arms_b)
+    assert one.test.users == expected.users and one.test.units == expected.users  # one unit per user
+    assert sum(one.test.denominators, ()) == pytest.approx(sum(expected.denominators, ()))
+    assert sum(one.test.sums, ()) == pytest.approx(sum(expected.sums, ()))
+    assert one.test.p_value == pytest.approx(expected.p_value, rel=1e-9)
+    assert one.test.effective_units == pytest.approx(expected.effective_units, rel=1e-9)
+
+
+@pytest.fixture(scope="module")
+def account_pair(tmp_path_factory, account_programme, specs):
+    """The programme simulated with nps-survey-timing randomised by account (whole accounts per arm)."""
+    acc = [s.model_copy(update={"unit": "account_id"}) if s.id == "nps-survey-timing" else s for s in specs]
+    out = tmp_path_factory.mktemp("programme-account-pair")
+    simulate_programme(account_programme, acc, 5000, out, seed=5)
+    return acc, out
+
+
+def test_interaction_with_an_account_randomised_experiment_is_clustered_by_account(account_pair, account_programme):
+    """Either direction of a pair where one experiment randomises accounts: the cells' units are
+    accounts (A's own attribute, or B's from its assignments), and the test equals the statistics
+    computed from pandas per-account sums of the registry's per-user values."""
+    from guidelab.catalog import parse_metric
+    from guidelab.metrics import build_user_table, default_as_of, metric_counts_sql
+    from guidelab.programme_analysis import interaction_checks
+    from guidelab.stats.interaction import interaction_test_clustered
+
+    specs, data = account_pair
+    by = {s.id: s for s in specs}
+    ed = open_event_data(data)
+    try:
+        checks = {c.experiment_a: c for c in interaction_checks(ed, specs, as_of=AS_OF)}
+        frames = {}
+        for a_id in ("maintenance-banner-copy", "nps-survey-timing"):
+            a = by[a_id]
+            build_user_table(ed, a, default_as_of(ed, a))
+            eligible, value = metric_counts_sql(parse_metric(a.metrics.primary), a)
+            frames[a_id] = ed.con.execute(f"SELECT user_id, variant AS a, CAST({value} AS DOUBLE) AS y FROM exp_users "
+                                          f"WHERE {eligible}").df()
+        assignments = pd.read_parquet(data / "assignments.parquet")
+    finally:
+        ed.close()
+    account = assignments.dropna(subset=["account_id"]).groupby("user_id").account_id.min()
+    for a_id, b_id in (("maintenance-banner-copy", "nps-survey-timing"), ("nps-survey-timing", "maintenance-banner-copy")):
+        got = checks[a_id]
+        assert got.status == "ok" and got.test.cluster_unit == "account_id" and got.test.effective_units is not None
+        b = assignments[assignments.experiment == b_id]
+        b = b[b.variant.isin(by[b_id].variant_keys)].groupby("user_id").filter(lambda g: g.variant.nunique() == 1)
+        b = b.drop_duplicates("user_id")[["user_id", "variant"]].rename(columns={"variant": "b"})
+        df = frames[a_id].merge(b, on="user_id").assign(x=1.0, unit=lambda d: d.user_id.map(account))
+        expected = interaction_test_clustered(**_unit_tables(df.dropna(subset=["unit"]), got.test.arms_a, got.test.arms_b),
+                                              kind=got.test.kind, arms_a=got.test.arms_a, arms_b=got.test.arms_b)
+        assert got.test.users == expected.users and got.test.units == expected.units
+        assert sum(map(sum, got.test.units)) < sum(map(sum, got.test.users))  # accounts, not users
+        assert got.test.p_value == pytest.approx(expected.p_value, rel=1e-9)
+        assert got.test.effective_units == pytest.approx(expected.effective_units, rel=1e-9)
+
+
+def test_interaction_of_experiments_randomising_different_attributes_is_not_checked(account_pair):
+    from guidelab.programme_analysis import interaction_checks
+
+    specs, data = account_pair
+    other = [s.model_copy(update={"unit": "team_id"}) if s.id == "maintenance-banner-copy" else s for s in specs]
+    ed = open_event_data(data)
+    try:
+        statuses = {c.experiment_a: c.status for c in interaction_checks(ed, other, as_of=AS_OF)}
+    finally:
+        ed.close()
+    assert statuses["maintenance-banner-copy"] == statuses["nps-survey-timing"] == "units_differ"
 
 
 # --- a programme holding out accounts (tests/fixtures/programme-account) ---------------------------

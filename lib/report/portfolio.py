@@ -333,6 +333,8 @@ def programme_view(outcome: ProgrammeOutcome | None, lang: str) -> dict[str, Any
             shown, p_text = w.get(f"int_status.{p.status}", p.status), "–"
         else:
             shown = ", ".join(_contrast_text(d, se, test.kind, lang) for d, se in zip(test.contrasts, test.contrast_se or ()))
+            if test.cluster_unit is not None:
+                shown += w["int_by_unit"].format(unit=test.cluster_unit)
             p_text = f"{p.p_adjusted:.3g}" if p.p_adjusted is not None else "–"
         int_rows.append({"a": p.experiment_a, "b": p.experiment_b, "metric": metric_label(p.metric, lang, capital=True),
                          "contrast": shown, "p": p_text, "flagged": p.flagged})

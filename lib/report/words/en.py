@@ -103,6 +103,18 @@ WORDS = {'KEEP': 'KEEP',
  'segment_warning': 'Segments are for understanding, not for picking winners: a segment chosen after looking at the '
                     'data is exploratory, and only a significant heterogeneity test supports saying the effect '
                     'differs by segment.',
+ 'reading.by_account': 'Randomised by account: the intervals and tests of {adjusted} count accounts as the '
+                       'independent units (delta method on per-account sums).',
+ 'reading.by_account.not_adjusted': 'Not adjusted for accounts (user-level, read with care): {not_adjusted}.',
+ 'analysis.retention_curve': 'the retention curve',
+ 'analysis.daily': 'the daily effects and novelty test',
+ 'analysis.funnels': 'the funnels',
+ 'analysis.segments': 'the segments',
+ 'analysis.surveys': 'the survey scores',
+ 'analysis.time_to_goal': 'the time to goal',
+ 'analysis.time_to_complete': 'the time to complete',
+ 'analysis.stickiness': 'DAU/WAU (descriptive)',
+ 'analysis.survey_response_rate': 'the survey response rate (no interval shown)',
  'reading.nps': '{variant}: NPS {nps} [{lo}, {hi}] from {n} answers; response rate {rate}.',
  'ledger': 'Rows read and used',
  'table': 'Table',
@@ -390,6 +402,7 @@ NOTES = {
                          'difference is 0: se, ci and p_value use one pseudo-respondent added to each group of each '
                          'arm',
     'segment_left_out_no_users': 'left out of the heterogeneity test: {segment}: {arms} no users',
+    'segment_left_out_few_accounts': 'left out of the heterogeneity test: {segment}: {arms} fewer than 2 accounts',
     'segment_left_out_zero_variance': 'left out of the heterogeneity test: {segment}: every rate is 0 or 1 (zero '
                                       'variance)',
     'too_few_segments': 'heterogeneity test needs at least 2 usable segments, got {n}',
@@ -580,12 +593,17 @@ PROGRAMME = {
     "int_method": ("For each pair of experiments with overlapping schedules outside one namespace, in both "
                    "directions: does the effect of one on its primary metric depend on the arm of the other? "
                    "Wald test of the differences of differences on the users in both, Holm-corrected across "
-                   "all {k} tests at {alpha}."),
+                   "all {k} tests at {alpha}. When either experiment randomises accounts, and for a ratio "
+                   "metric, the variance is cluster-robust by account (by user for a ratio) with a "
+                   "small-sample F reference."),
     "int_heads": ["Effect of", "by arm of", "Primary metric", "Difference of differences", "p (Holm)", ""],
     "int_none": "No two experiments ran at the same time on shared users.",
     "flag": "⚠ interaction",
     "no_flag": "none found",
-    "int_status.ratio_metric": "primary metric is a ratio: not checked",
+    "int_status.units_differ": "the two experiments randomise different attributes: not checked",
+    "int_status.no_unit_column": "the other experiment's randomisation attribute is in neither assignments nor users",
+    "int_status.not_checked_kind": "this kind of primary metric is not checked",
+    "int_by_unit": " (variance by {unit})",
     "int_status.zero_variance": "the metric does not vary in these cells",
     "int_status.no_shared_users": "no users in both",
     "int_status.not_enough_data": "a cell without users",
