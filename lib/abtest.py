@@ -125,6 +125,17 @@ def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa
     and ``programme_holdout`` is true, as the SDK filters them out); the table then also gains the
     programme's unit column when the spec's unit differs.
     """
+    return assign_batch_indexed(spec, user_ids, unit_ids, programme, programme_unit_ids)[0]
+
+
+def assign_batch_indexed(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa.Array | pa.ChunkedArray,
+                         unit_ids: Sequence[str | None] | np.ndarray | pa.Array | pa.ChunkedArray | None = None,
+                         programme: "ProgrammeSpec | None" = None,
+                         programme_unit_ids: Sequence[str | None] | np.ndarray | pa.Array | pa.ChunkedArray | None = None
+                         ) -> tuple[pa.Table, np.ndarray]:
+    """:func:`assign_batch`, and each row's variant as its index in ``spec.variants`` (int8, or int16
+    beyond 126 variants; -1: not in the experiment), which the assignment log uses instead of
+    comparing strings."""
     ids = _as_string_column(user_ids)
     if spec.clustered:
         if unit_ids is None:
@@ -162,14 +173,16 @@ def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa
             if len(held_values) != len(ids):
                 raise ValueError(f"programme_unit_ids: {len(held_values):,} values for {len(ids):,} users")
         held = in_holdout_batch(programme, held_values)  # a missing value counts as held out (filtered)
-        idx = np.where(held, -1, idx)  # in the programme holdout: no guide of any experiment
+        idx[held] = -1  # in the programme holdout: no guide of any experiment
+    codes = idx.astype(np.int8 if len(spec.variants) < 127 else np.int16)
     keys = pa.array(spec.variant_keys, type=pa.string())
-    indices = pa.array(np.where(idx >= 0, idx, 0).astype(np.int32), mask=idx < 0)
+    absent = codes < 0
+    indices = pa.array(np.where(absent, 0, codes), mask=absent if absent.any() else None)
     variant = pa.DictionaryArray.from_arrays(indices, keys).cast(pa.string())
     n = len(hashes)
     columns: dict[str, Any] = {
         "user_id": ids if isinstance(ids, pa.ChunkedArray) else pa.chunked_array([ids]),
-        "experiment": pa.repeat(pa.scalar(spec.id, pa.string()), n),
+        "experiment": _constant_column(spec.id, n),
         "variant": variant,
         "hash_value": pa.array(hashes, type=pa.float64()),
     }
@@ -181,7 +194,15 @@ def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa
             values = _as_string_column(programme_unit_ids).cast(pa.string())
             columns[programme.unit] = values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
         columns["programme_holdout"] = pa.array(held, type=pa.bool_())
-    return pa.table(columns)
+    return pa.table(columns), codes
+
+
+def _constant_column(value: str, n: int, chunk_rows: int = 1 << 20) -> pa.ChunkedArray:
+    """``n`` copies of ``value`` as a string column whose chunks are slices of one buffer of at most
+    ``chunk_rows`` copies (10M copies of a 28-character id held 280 MB; the values are the same)."""
+    block = pa.repeat(pa.scalar(value, pa.string()), min(n, chunk_rows))
+    return pa.chunked_array([block.slice(0, min(chunk_rows, n - start)) for start in range(0, n, chunk_rows)],
+                            type=pa.string())
 
 
 def read_assignment_input(spec: ExperimentSpec, path: str | Path, column: str = "user_id") -> tuple[Any, Any]:

@@ -241,7 +241,7 @@ def in_holdout_batch(programme: ProgrammeSpec, user_ids: Any) -> np.ndarray:
     ids = user_ids if isinstance(user_ids, (pa.Array, pa.ChunkedArray)) else pa.array(list(user_ids), type=pa.string())
     ids = pc.fill_null(ids, "")
     held = hash_v2_batch(programme.holdout.seed, ids) < programme.holdout.share
-    empty = pc.equal(pc.utf8_length(ids), 0)
+    empty = pc.equal(pc.binary_length(ids), 0)  # byte length: no scan of the characters
     if isinstance(empty, pa.ChunkedArray):
         empty = empty.combine_chunks()
     return held | empty.to_numpy(zero_copy_only=False)

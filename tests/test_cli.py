@@ -42,7 +42,7 @@ def test_assign_writes_ids_variants_and_hashes(tmp_path, root, onboarding_spec):
     out = tmp_path / "assigned.parquet"
     assert main(["assign", str(root / "experiments/onboarding-tour-vs-checklist.yaml"), "--users", str(users),
                  "--out", str(out)]) == 0
-    assert (tmp_path / "onboarding-tour-vs-checklist.assignment-log.csv").is_file()  # the launch log, by default
+    assert (tmp_path / "onboarding-tour-vs-checklist.assignment-log" / "part-000001.parquet").is_file()  # the launch log, by default
     rows = pq.read_table(out).to_pylist()
     assert [r["user_id"] for r in rows] == ids  # order and leading zeros kept
     from guidelab.programme import find_programme, in_holdout
