@@ -29,11 +29,11 @@ from .events import EventData
 from .experiment import ExperimentSpec
 from .stats.cluster import ClusterStats
 from .stats.cluster_groups import GroupCrossSums
-from .timeseries import CurveCounts
+from .timeseries import GOAL_EVENT_SQL, GOAL_TIME_SQL, CurveCounts, LifeCounts
 
 __all__ = ["account_group_sums_sql", "account_group_cross_sql", "grouped_account_stats", "segment_source_sql",
            "funnel_source_sql", "completion_time_source_sql", "curve_sums_sql", "nps_source_sql", "USERS_WITH_ACCOUNT", "AccountCurveCounts",
-           "with_account_curves", "clustered_breakdowns", "NOT_ADJUSTED"]
+           "AccountLifeCounts", "with_account_curves", "with_account_life", "clustered_breakdowns", "NOT_ADJUSTED"]
 
 USERS_WITH_ACCOUNT = "(SELECT e.*, a.unit_id AS _gl_account FROM exp_users e JOIN exp_assigned a USING (uk))"
 
@@ -179,8 +179,8 @@ def day_key(day: Any) -> Any:
 #: The deeper analyses that stay user-level when accounts are randomised, and why (shown in the
 #: report and in the JSON's ``analyses.account_adjustment``).
 NOT_ADJUSTED = {
-    "time_to_goal": "Kaplan-Meier and log-rank treat users as independent; a clustered log-rank test "
-                    "(e.g. a marginal Cox model with a robust variance) is not built",
+    "time_to_goal": "the Kaplan-Meier curves' intervals (Greenwood) treat users as independent; the log-rank "
+                    "test is clustered (robust score variance by account)",
     "stickiness": "DAU/WAU and DAU/MAU are descriptive ratios without intervals",
     "survey_response_rate": "shown without an interval",
 }
@@ -294,6 +294,11 @@ def clustered_breakdowns(ed: EventData, spec: ExperimentSpec, user_level: dict[s
             adjusted.insert(0, "retention_curve")
         else:
             raise ValueError("the retention curves of an experiment randomised by account were computed per user")
+    time_to_goal = (curves or {}).get("time_to_goal")
+    if time_to_goal:
+        if time_to_goal["log_rank"].clustered_by is None:
+            raise ValueError("the log-rank test of an experiment randomised by account was computed per user")
+        adjusted.append("log_rank")
     out["account_adjustment"] = {"unit": spec.unit, "adjusted": adjusted,
                                  "not_adjusted": {k: why for k, why in NOT_ADJUSTED.items() if _present(k, present)}}
     return out
@@ -338,3 +343,57 @@ def with_account_curves(ed: EventData, spec: ExperimentSpec, curves: CurveCounts
             if k:
                 by_account[v][d] = ClusterStats(int(k), int(round(float(n))), *(float(x or 0) for x in rest))
     return AccountCurveCounts(curves.by_variant, by_account=by_account)
+
+
+@dataclass(frozen=True)
+class AccountLifeCounts(LifeCounts):
+    """:class:`guidelab.timeseries.LifeCounts` plus the robust variance of the log-rank scores by
+    account: ``unit_cross`` (k x k, the variants in ``by_variant``'s order of tables with users)
+    = sum over accounts of U_k U_k^T, and ``n_accounts``."""
+
+    unit_cross: tuple[tuple[float, ...], ...] = ()
+    n_accounts: int = 0
+
+
+def with_account_life(ed: EventData, spec: ExperimentSpec, life: LifeCounts) -> LifeCounts:
+    """``life`` with the per-account sums of the log-rank scores when the spec randomises accounts.
+
+    Each user's scores depend only on (variant, day, event) (:func:`guidelab.stats.survival.
+    logrank_unit_scores`, from the life tables): they go to the engine as a small table, are joined
+    to the users (the same day and event as :func:`guidelab.timeseries.goal_life_counts`), summed
+    per account, and only the k x k sums of products over accounts come back. Every user must find
+    its row (checked)."""
+    if not spec.clustered:
+        return life
+    import pyarrow as pa
+
+    from .stats.survival import logrank_unit_scores
+
+    tables = life.tables()
+    if len(tables) < 2:
+        return life
+    names, rows = logrank_unit_scores(tables)
+    k = len(names)
+    columns: dict[str, Any] = {"variant": pa.array([r[0] for r in rows], pa.string()),
+                               "t": pa.array([r[1] for r in rows], pa.int64()),
+                               "event": pa.array([r[2] for r in rows], pa.bool_())}
+    for j in range(k):
+        columns[f"u{j}"] = pa.array([r[3][j] for r in rows], pa.float64())
+    ed.con.register_arrow("_gl_logrank_scores", pa.table(columns))
+    sums = ", ".join(f"sum(s.u{j}) AS u{j}" for j in range(k))
+    products = ", ".join(f"sum(u{i} * u{j})" for i in range(k) for j in range(k))
+    row = ed.con.execute(f"""
+        WITH p AS (
+            SELECT _gl_account, variant, CAST({GOAL_TIME_SQL} AS BIGINT) AS t, {GOAL_EVENT_SQL} AS event
+            FROM {USERS_WITH_ACCOUNT} u WHERE observed_days >= 0),
+        a AS (
+            SELECT p._gl_account, count(*) AS users, {sums}
+            FROM p JOIN _gl_logrank_scores s ON s.variant = p.variant AND s.t = p.t AND s.event = p.event
+            GROUP BY p._gl_account)
+        SELECT count(*), sum(users), {products} FROM a""").fetchone()
+    accounts, users, *cross = row
+    expected = sum(tb.n for tb in tables.values())
+    if int(users or 0) != expected:
+        raise AssertionError(f"log-rank scores by account cover {users} users, the life tables {expected}")
+    matrix = tuple(tuple(float(cross[i * k + j] or 0.0) for j in range(k)) for i in range(k))
+    return AccountLifeCounts(life.by_variant, unit_cross=matrix, n_accounts=int(accounts or 0))

@@ -202,3 +202,40 @@ def test_group_sums_and_cross_sql_on_a_synthetic_table_and_the_nps_source():
     got = {r[1:] for r in rows}
     assert sum(r[2] for r in rows) == int(want.sum()) and {r[2] for r in rows} <= {-1, 0, 1} and got
     assert USERS_WITH_ACCOUNT.startswith("(SELECT e.*")
+
+
+def test_log_rank_scores_by_account_equal_statsmodels_score_residuals_summed_in_pandas(root):
+    """The per-account sums of the log-rank scores (SQL join of the (variant, day, event) scores,
+    GROUP BY account) equal statsmodels' Cox score residuals at beta = 0 (Breslow ties) summed per
+    account in pandas; the analysis reports the robust log-rank on them, with the naive p beside."""
+    from statsmodels.duration.hazard_regression import PHReg
+
+    from guidelab.account_breakdowns import AccountLifeCounts, with_account_life
+    from guidelab.analysis import analyze_experiment
+    from guidelab.stats.survival import log_rank_clustered
+    from guidelab.timeseries import goal_life_counts
+
+    spec = load_experiment(root / "experiments" / f"{EXAMPLE}.yaml")
+    ed = open_event_data(root / "data" / "sample" / EXAMPLE)
+    try:
+        compute_counts(ed, spec, None, TODAY)
+        life = with_account_life(ed, spec, goal_life_counts(ed, spec))
+        users = ed.con.execute("""SELECT u.variant, a.unit_id, u.first_goal_day, u.observed_days FROM exp_users u
+                                  JOIN exp_assigned a USING (uk) WHERE u.observed_days >= 0""").df()
+    finally:
+        ed.close()
+    assert isinstance(life, AccountLifeCounts) and life.n_accounts == users.unit_id.nunique()
+    event = users.first_goal_day.notna().to_numpy()
+    t = np.where(event, users.first_goal_day.fillna(0), users.observed_days).astype(float)
+    names = list(life.tables())
+    for i, name in enumerate(names):
+        z = (users.variant == name).to_numpy(float)[:, None]
+        resid = np.asarray(PHReg(t, z, status=event.astype(float), ties="breslow").score_residuals(np.zeros(1)))[:, 0]
+        per_account = pd.Series(resid).groupby(users.unit_id.to_numpy()).sum()
+        assert life.unit_cross[i][i] == pytest.approx(float((per_account ** 2).sum()), rel=1e-9)
+    result = analyze_experiment(spec, root / "data" / "sample" / EXAMPLE, today=TODAY)
+    lr = result.analyses["time_to_goal"]["log_rank"]
+    want = log_rank_clustered(life.tables(), life.unit_cross, life.n_accounts, "account_id")
+    assert lr.clustered_by == "account_id" and lr.p_value == pytest.approx(want.p_value, rel=1e-12)
+    assert lr.p_value_naive is not None and lr.p_value > lr.p_value_naive  # correlated users: less evidence
+    assert "log_rank" in result.analyses["account_adjustment"]["adjusted"]

@@ -342,10 +342,11 @@ def test_programme_analysis_identical_on_duckdb_and_spark(spark, tmp_path, holdo
 @pytest.mark.spark
 def test_account_breakdowns_identical_on_duckdb_and_spark(spark):
     """unit: account_id: the per-account sums of the deeper analyses (guidelab.account_breakdowns:
-    retention curve, daily effects, segments, funnels) run on Spark and give DuckDB's numbers."""
-    from guidelab.account_breakdowns import clustered_breakdowns, with_account_curves
+    retention curve, daily effects, segments, funnels, the log-rank scores' robust variance) run on
+    Spark and give DuckDB's numbers."""
+    from guidelab.account_breakdowns import clustered_breakdowns, with_account_curves, with_account_life
     from guidelab.analysis import breakdown_analyses
-    from guidelab.timeseries import retention_curve_counts
+    from guidelab.timeseries import goal_life_counts, retention_curve_counts
 
     example = "b2b-onboarding-checklist"
     spec = load_experiment(ROOT / "experiments" / f"{example}.yaml")
@@ -356,6 +357,8 @@ def test_account_breakdowns_identical_on_duckdb_and_spark(spark):
             counts = compute_counts(ed, spec, None, TODAY)
             curves = with_account_curves(ed, spec, retention_curve_counts(ed, spec, counts.as_of, 30), 30)
             analyses = clustered_breakdowns(ed, spec, breakdown_analyses(spec, ed, counts.as_of))
+            life = with_account_life(ed, spec, goal_life_counts(ed, spec))
+            analyses["_life"] = {"cross": life.unit_cross, "accounts": life.n_accounts}  # type: ignore[attr-defined]
             out[engine] = (curves, json.loads(json.dumps(to_jsonable(analyses))))
         finally:
             ed.close()
