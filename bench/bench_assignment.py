@@ -10,8 +10,10 @@ random 100k subsample; reports peak RSS. No assertions on timings.
 
 ``--cli`` times ``guidelab assign`` as whole processes instead (wall, CPU, peak RSS; median of
 ``--repeat``): on a CSV of ``--n`` ids written to ``--data-dir``, without the log (``--no-log``),
-with a new CSV log, and again on that log (every user already logged). ``--pythonpath DIR``
-times another copy of the package (before/after figures).
+with a new log, and again on that log (every user already logged). ``--log-kind folder`` (default:
+the log folder of Parquet segments) or ``csv`` (a ``.csv`` log, the format before the folder).
+``--pythonpath DIR`` times another copy of the package (before/after figures; a copy from before
+the log folder needs ``--log-kind csv``).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import argparse
 import os
 import platform
 import resource
+import shutil
 import sys
 import time
 from datetime import date
@@ -115,7 +118,7 @@ def verify(ids: pa.Array, variation: np.ndarray, k: int = 100_000) -> int:
 SPEC = Path(__file__).resolve().parent.parent / "experiments" / "onboarding-tour-vs-checklist.yaml"
 
 
-def cli_benchmark(n: int, repeat: int, data_dir: Path, pythonpath: str | None) -> int:
+def cli_benchmark(n: int, repeat: int, data_dir: Path, pythonpath: str | None, log_kind: str = "folder") -> int:
     """``guidelab assign`` with and without its log, as whole processes."""
     from _process import load_average, median_runs, run_process
 
@@ -128,10 +131,13 @@ def cli_benchmark(n: int, repeat: int, data_dir: Path, pythonpath: str | None) -
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
-    out, log = data_dir / "assigned.parquet", data_dir / "assignment-log.csv"
+    out = data_dir / "assigned.parquet"
+    log = data_dir / ("assignment-log" if log_kind == "folder" else "assignment-log.csv")
     base = [sys.executable, "-m", "guidelab.cli", "assign", str(SPEC), "--users", str(users), "--out", str(out), "--quiet"]
 
     def no_log() -> None:
+        if log.is_dir():
+            shutil.rmtree(log)
         log.unlink(missing_ok=True)
 
     print(f"# guidelab assign, {n:,} ids (CSV), {os.cpu_count()} CPUs, median of {repeat}; "
@@ -139,13 +145,21 @@ def cli_benchmark(n: int, repeat: int, data_dir: Path, pythonpath: str | None) -
     plain, _ = median_runs([*base, "--no-log"], repeat, env)
     logged, _ = median_runs([*base, "--log", str(log)], repeat, env, before_each=no_log)
     again = run_process([*base, "--log", str(log)], env)
-    with open(log, "rb") as fh:
-        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 24), b""))
+    if log.is_dir():
+        import pyarrow.parquet as pq
+
+        segments = sorted(log.glob("part-*.parquet"))
+        rows = sum(pq.ParquetFile(p).metadata.num_rows for p in segments)
+        size = sum(p.stat().st_size for p in segments)
+    else:
+        with open(log, "rb") as fh:
+            rows = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 24), b"")) - 1
+        size = log.stat().st_size
     print("| run | wall | CPU (user+sys) | peak RSS |")
     print("|---|---:|---:|---:|")
-    for label, r in (("--no-log", plain), ("new CSV log", logged), ("again, all already logged (1 run)", again)):
+    for label, r in (("--no-log", plain), (f"new {log_kind} log", logged), ("again, all already logged (1 run)", again)):
         print(f"| {label} | {r.wall_s:.2f} s | {r.cpu_s:.2f} s | {r.peak_mb:,.0f} MB |")
-    print(f"log: {lines - 1:,} rows, {log.stat().st_size / 1e6:,.0f} MB; {again.stdout.strip()[-120:]}")
+    print(f"log: {rows:,} rows, {size / 1e6:,.0f} MB; {again.stdout.strip()[-120:]}")
     print(f"# load average after: {load_average()}")
     return 0
 
@@ -158,10 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cli", action="store_true", help="time `guidelab assign` (with and without --log) as processes")
     parser.add_argument("--data-dir", default=os.environ.get("GUIDELAB_BENCH_DATA", "/tmp/guidelab-bench"))
     parser.add_argument("--pythonpath", default=None, help="with --cli: import guidelab from this folder instead")
+    parser.add_argument("--log-kind", choices=("folder", "csv"), default="folder",
+                        help="with --cli: the log folder (default) or a .csv log")
     args = parser.parse_args(argv)
     n = args.n
     if args.cli:
-        return cli_benchmark(n, args.repeat, Path(args.data_dir), args.pythonpath)
+        return cli_benchmark(n, args.repeat, Path(args.data_dir), args.pythonpath, args.log_kind)
 
     print(f"# assignment benchmark, {date.today()}, {os.cpu_count()} CPUs, "
           f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "

@@ -60,8 +60,18 @@ def _unit_value(spec: ExperimentSpec, user_id: str, unit_id: str | None) -> str:
     return unit_id or ""
 
 
+def _programme_value(spec: ExperimentSpec, programme: "ProgrammeSpec", user_id: str, unit_id: str | None,
+                     programme_unit_id: str | None) -> str:
+    """The value the programme holdout hashes for one user (see :func:`assign`)."""
+    from .programme import holdout_value
+
+    if not programme.clustered:
+        return user_id
+    return holdout_value(programme, user_id, unit_id if programme.unit == spec.unit else programme_unit_id)
+
+
 def assign(spec: ExperimentSpec, user_id: str, unit_id: str | None = None,
-           programme: "ProgrammeSpec | None" = None) -> Assignment:
+           programme: "ProgrammeSpec | None" = None, programme_unit_id: str | None = None) -> Assignment:
     """Assign one user exactly as a GrowthBook SDK would (hash v2 of seed + id, bucket ranges).
 
     With ``unit: user`` the user id is hashed; with an attribute unit (``unit: account_id``)
@@ -84,10 +94,9 @@ def assign(spec: ExperimentSpec, user_id: str, unit_id: str | None = None,
     if idx >= 0 and ns is not None and not in_namespace(value, ns.id, ns.range[0], ns.range[1]):
         idx = -1  # outside the namespace range: not in the experiment
     if idx >= 0 and programme is not None and programme.applies_to(spec):
-        from .programme import in_holdout
-
-        if in_holdout(programme, user_id):
-            idx = -1  # in the programme holdout: no guide of any experiment
+        held_value = _programme_value(spec, programme, user_id, unit_id, programme_unit_id)
+        if held_value == "" or hash_v2(programme.holdout.seed, held_value) < programme.holdout.share:
+            idx = -1  # in the programme holdout (or no value to hash): no guide of any experiment
     return Assignment(user_id, spec.id, spec.variants[idx].key if idx >= 0 else None, n)
 
 
@@ -99,7 +108,9 @@ def _as_string_column(values: Any) -> pa.Array | pa.ChunkedArray:
 
 def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa.Array | pa.ChunkedArray,
                  unit_ids: Sequence[str | None] | np.ndarray | pa.Array | pa.ChunkedArray | None = None,
-                 programme: "ProgrammeSpec | None" = None) -> pa.Table:
+                 programme: "ProgrammeSpec | None" = None,
+                 programme_unit_ids: Sequence[str | None] | np.ndarray | pa.Array | pa.ChunkedArray | None = None
+                 ) -> pa.Table:
     """Vectorised :func:`assign` for a column of ids: a table user_id, experiment, variant, hash_value
     (and the unit attribute's column, e.g. ``account_id``, when the spec has an attribute unit).
 
@@ -108,8 +119,23 @@ def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa
     outside the coverage or the namespace range. Identical to the scalar path.
     With a ``programme`` whose holdout applies to the spec, holdout users get a null variant too,
     and the table gains a boolean column ``programme_holdout`` (every user in the holdout, so they
-    are recorded as such).
+    are recorded as such). With a programme randomised by an attribute (``unit: account_id``) the
+    holdout hashes each user's value of it: ``unit_ids`` when the spec has the same unit, else
+    ``programme_unit_ids`` (required then; a null or empty value: the user is in no experiment,
+    and ``programme_holdout`` is true, as the SDK filters them out); the table then also gains the
+    programme's unit column when the spec's unit differs.
     """
+    return assign_batch_indexed(spec, user_ids, unit_ids, programme, programme_unit_ids)[0]
+
+
+def assign_batch_indexed(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa.Array | pa.ChunkedArray,
+                         unit_ids: Sequence[str | None] | np.ndarray | pa.Array | pa.ChunkedArray | None = None,
+                         programme: "ProgrammeSpec | None" = None,
+                         programme_unit_ids: Sequence[str | None] | np.ndarray | pa.Array | pa.ChunkedArray | None = None
+                         ) -> tuple[pa.Table, np.ndarray]:
+    """:func:`assign_batch`, and each row's variant as its index in ``spec.variants`` (int8, or int16
+    beyond 126 variants; -1: not in the experiment), which the assignment log uses instead of
+    comparing strings."""
     ids = _as_string_column(user_ids)
     if spec.clustered:
         if unit_ids is None:
@@ -135,15 +161,28 @@ def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa
     if programme is not None and programme.applies_to(spec):
         from .programme import in_holdout_batch
 
-        held = in_holdout_batch(programme, ids)
-        idx = np.where(held, -1, idx)  # in the programme holdout: no guide of any experiment
+        if not programme.clustered:
+            held_values = ids
+        elif programme.unit == spec.unit:
+            held_values = _as_string_column(unit_ids)
+        else:
+            if programme_unit_ids is None:
+                raise ValueError(f"programme {programme.id} holds out by {programme.unit}: give each user's "
+                                 f"{programme.unit} (programme_unit_ids)")
+            held_values = _as_string_column(programme_unit_ids)
+            if len(held_values) != len(ids):
+                raise ValueError(f"programme_unit_ids: {len(held_values):,} values for {len(ids):,} users")
+        held = in_holdout_batch(programme, held_values)  # a missing value counts as held out (filtered)
+        idx[held] = -1  # in the programme holdout: no guide of any experiment
+    codes = idx.astype(np.int8 if len(spec.variants) < 127 else np.int16)
     keys = pa.array(spec.variant_keys, type=pa.string())
-    indices = pa.array(np.where(idx >= 0, idx, 0).astype(np.int32), mask=idx < 0)
+    absent = codes < 0
+    indices = pa.array(np.where(absent, 0, codes), mask=absent if absent.any() else None)
     variant = pa.DictionaryArray.from_arrays(indices, keys).cast(pa.string())
     n = len(hashes)
     columns: dict[str, Any] = {
         "user_id": ids if isinstance(ids, pa.ChunkedArray) else pa.chunked_array([ids]),
-        "experiment": pa.repeat(pa.scalar(spec.id, pa.string()), n),
+        "experiment": _constant_column(spec.id, n),
         "variant": variant,
         "hash_value": pa.array(hashes, type=pa.float64()),
     }
@@ -151,8 +190,19 @@ def assign_batch(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndarray | pa
         units = _as_string_column(unit_ids).cast(pa.string())
         columns[spec.unit] = units if isinstance(units, pa.ChunkedArray) else pa.chunked_array([units])
     if held is not None:
+        if programme is not None and programme.clustered and programme.unit != spec.unit:
+            values = _as_string_column(programme_unit_ids).cast(pa.string())
+            columns[programme.unit] = values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
         columns["programme_holdout"] = pa.array(held, type=pa.bool_())
-    return pa.table(columns)
+    return pa.table(columns), codes
+
+
+def _constant_column(value: str, n: int, chunk_rows: int = 1 << 20) -> pa.ChunkedArray:
+    """``n`` copies of ``value`` as a string column whose chunks are slices of one buffer of at most
+    ``chunk_rows`` copies (10M copies of a 28-character id held 280 MB; the values are the same)."""
+    block = pa.repeat(pa.scalar(value, pa.string()), min(n, chunk_rows))
+    return pa.chunked_array([block.slice(0, min(chunk_rows, n - start)) for start in range(0, n, chunk_rows)],
+                            type=pa.string())
 
 
 def read_assignment_input(spec: ExperimentSpec, path: str | Path, column: str = "user_id") -> tuple[Any, Any]:
@@ -170,6 +220,23 @@ def read_assignment_input(spec: ExperimentSpec, path: str | Path, column: str = 
     except DataError as exc:
         raise DataError(Path(path), spec.unit, f"{spec.id} is randomised by {spec.unit}: the users file needs the column "
                                                f"{spec.unit} ({exc.message})"
+                        ) from None
+
+
+def read_programme_units(spec: ExperimentSpec, programme: "ProgrammeSpec | None", path: str | Path) -> Any:
+    """The programme's unit values from a users file for :func:`assign_batch` (``programme_unit_ids``):
+    None unless the programme holds out by an attribute other than the spec's unit; then the file
+    must have that column (e.g. ``account_id``; an empty value: the user sees no guide)."""
+    from .errors import DataError
+    from .ids import read_user_ids
+
+    if programme is None or not programme.clustered or programme.unit == spec.unit or not programme.applies_to(spec):
+        return None
+    try:
+        return read_user_ids(Path(path), programme.unit, allow_null=True)
+    except DataError as exc:
+        raise DataError(Path(path), programme.unit, f"programme {programme.id} holds out by {programme.unit}: the "
+                                                    f"users file needs the column {programme.unit} ({exc.message})"
                         ) from None
 
 

@@ -628,18 +628,21 @@ def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.dat
     (default: they are an error). ``engine`` (:class:`guidelab.engine.EngineOptions`): where the
     SQL runs, DuckDB (default) or Spark.
     """
+    from .account_breakdowns import clustered_breakdowns, with_account_curves, with_account_life
     from .account_stats import with_account_statistics
     from .timeseries import goal_life_counts, retention_curve_counts
 
     ed = open_event_data(data_dir, encoding=encoding, data_timezone=spec.data_timezone, engine=engine)
     try:
         counts = with_account_statistics(ed, spec, compute_counts(ed, spec, as_of, today))
-        counts = replace(counts, curves=retention_curve_counts(ed, spec, counts.as_of, CURVE_HORIZON_DAYS),
-                          goal_life=goal_life_counts(ed, spec) if spec.goal_event else None)
-        breakdowns = breakdown_analyses(spec, ed, counts.as_of)
+        curves = with_account_curves(ed, spec, retention_curve_counts(ed, spec, counts.as_of, CURVE_HORIZON_DAYS),
+                                     CURVE_HORIZON_DAYS)
+        counts = replace(counts, curves=curves,
+                         goal_life=with_account_life(ed, spec, goal_life_counts(ed, spec)) if spec.goal_event else None)
+        result = analyze_counts(spec, counts)
+        breakdowns = clustered_breakdowns(ed, spec, breakdown_analyses(spec, ed, counts.as_of), result.analyses)
     finally:
         ed.close()
-    result = analyze_counts(spec, counts)
     return replace(result, analyses={**result.analyses, **breakdowns})
 
 
@@ -739,21 +742,35 @@ CURVE_HORIZON_DAYS = 30
 
 
 def curve_analyses(spec: ExperimentSpec, counts: ExperimentCounts) -> dict[str, Any]:
-    """Retention curves (D0..D30, matured users only) and time to goal (Kaplan-Meier, log-rank)."""
+    """Retention curves (D0..D30, matured users only) and time to goal (Kaplan-Meier, log-rank).
+
+    Accounts randomised (``counts.curves`` an :class:`guidelab.account_breakdowns.AccountCurveCounts`):
+    each day's interval is clustered (:func:`guidelab.stats.cluster_groups.clustered_retention_curve`)."""
+    from .account_breakdowns import AccountCurveCounts, AccountLifeCounts, empty_stats
     from .stats.curves import retention_curve
-    from .stats.survival import LifeTable, kaplan_meier, log_rank
+    from .stats.survival import kaplan_meier, log_rank, log_rank_clustered
 
     out: dict[str, Any] = {}
-    if counts.curves is not None:
+    if isinstance(counts.curves, AccountCurveCounts):  # randomised by account: clustered pointwise intervals
+        from .stats.cluster_groups import clustered_retention_curve
+
+        out["retention_curve"] = {
+            v: clustered_retention_curve(list(d), [counts.curves.by_account.get(v, {}).get(day, empty_stats())
+                                                   for day in d], alpha=spec.alpha)
+            for v, d in counts.curves.by_variant.items()}
+    elif counts.curves is not None:
         out["retention_curve"] = {
             v: retention_curve(list(d), [n for n, _ in d.values()], [a for _, a in d.values()], alpha=spec.alpha)
             for v, d in counts.curves.by_variant.items()}
     if counts.goal_life is not None:
-        tables = {v: LifeTable(tuple(t for t, _, _ in rows), tuple(r for _, r, _ in rows), tuple(e for _, _, e in rows))
-                  for v, rows in counts.goal_life.by_variant.items() if rows}
+        tables = counts.goal_life.tables()
         if tables:
+            if isinstance(counts.goal_life, AccountLifeCounts) and len(tables) > 1:  # randomised by account
+                test = log_rank_clustered(tables, counts.goal_life.unit_cross, counts.goal_life.n_accounts, spec.unit)
+            else:
+                test = log_rank(tables)
             out["time_to_goal"] = {"kaplan_meier": {v: kaplan_meier(tb, alpha=spec.alpha) for v, tb in tables.items()},
-                                   "log_rank": log_rank(tables)}
+                                   "log_rank": test}
     return out
 
 

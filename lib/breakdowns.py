@@ -66,20 +66,27 @@ def require_segments(ed: EventData, spec: ExperimentSpec) -> list[DataCheck]:
     return []
 
 
-def segment_counts(ed: EventData, spec: ExperimentSpec, metric: MetricDef,
-                   attribute: str) -> dict[str, dict[str, tuple[int, int]]] | None:
-    """Per segment value and variant: (eligible users, successes). None when the attribute is absent."""
+def segment_sql(ed: EventData, attribute: str) -> str | None:
+    """SQL: a user's segment value as text, over ``e`` (exp_users) and ``s`` (exp_user_attrs); None
+    when the users table lacks the attribute (``new_user``: ``signup_at``)."""
     if not _COLUMN.match(attribute) or not ed.has("users"):
         return None
     cols = {r[0] for r in ed.con.execute("DESCRIBE users").fetchall()}
     if attribute == NEW_USER:
         if "signup_at" not in cols:
             return None
-        seg = ("CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY "
-               "THEN 'new' ELSE 'existing' END")
-    elif attribute in cols:
-        seg = f"CAST(s.{sql_identifier(attribute)} AS VARCHAR)"
-    else:
+        return ("CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY "
+                "THEN 'new' ELSE 'existing' END")
+    if attribute in cols:
+        return f"CAST(s.{sql_identifier(attribute)} AS VARCHAR)"
+    return None
+
+
+def segment_counts(ed: EventData, spec: ExperimentSpec, metric: MetricDef,
+                   attribute: str) -> dict[str, dict[str, tuple[int, int]]] | None:
+    """Per segment value and variant: (eligible users, successes). None when the attribute is absent."""
+    seg = segment_sql(ed, attribute)
+    if seg is None:
         return None
     eligible, value = metric_counts_sql(metric, spec)
     rows = ed.con.execute(
@@ -127,26 +134,36 @@ def funnel_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> dict[s
     return out
 
 
+def survey_ids(spec: ExperimentSpec) -> list[str]:
+    """The ids of the spec's survey guides (the ``$ids`` parameter of :func:`first_scores_sql`)."""
+    return [g.id for g in spec.guides if g.type == "survey"]
+
+
+def first_scores_sql(spec: ExperimentSpec) -> str:
+    """SQL: per user, the first answer to a survey guide ``$ids`` (``user_id``, ``score``)."""
+    return f"""SELECT g.user_id, arg_min(TRY_CAST(g.value AS INTEGER), g.timestamp) AS score
+              FROM exp_guide_events g JOIN exp_users u USING (user_id)
+              WHERE g.guide_id IN (SELECT unnest($ids)) AND g.value IS NOT NULL
+                AND {event_map_sql(spec, "g.event")} = 'answered'
+              GROUP BY g.user_id"""
+
+
 def score_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> dict[str, tuple[list[int], int]]:
     """Survey answers 0..10 per variant (one per user, the first), and users shown the survey."""
     if "value" not in {r[0] for r in ed.con.execute("DESCRIBE guide_events").fetchall()}:
         return {}
-    survey_ids = [g.id for g in spec.guides if g.type == "survey"]
-    if not survey_ids:
+    ids = survey_ids(spec)
+    if not ids:
         return {}
     rows = ed.con.execute(
         f"""WITH a AS (
-              SELECT g.user_id, arg_min(TRY_CAST(g.value AS INTEGER), g.timestamp) AS score
-              FROM exp_guide_events g JOIN exp_users u USING (user_id)
-              WHERE g.guide_id IN (SELECT unnest($ids)) AND g.value IS NOT NULL
-                AND {event_map_sql(spec, "g.event")} = 'answered'
-              GROUP BY g.user_id)
+              {first_scores_sql(spec)})
             SELECT u.variant, a.score, count(*) FROM a JOIN exp_users u USING (user_id)
-            WHERE a.score BETWEEN 0 AND 10 GROUP BY ALL""", {"ids": survey_ids}).fetchall()
+            WHERE a.score BETWEEN 0 AND 10 GROUP BY ALL""", {"ids": ids}).fetchall()
     shown = dict(ed.con.execute("SELECT variant, count_if(shown) FROM exp_users GROUP BY 1").fetchall())
     out: dict[str, tuple[list[int], int]] = {}
     for key in spec.variant_keys:
-        if spec.guide_for(key) is None or spec.guide_for(key).id not in survey_ids:
+        if spec.guide_for(key) is None or spec.guide_for(key).id not in ids:
             continue
         scores = [0] * 11
         for v, score, n in rows:

@@ -101,7 +101,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         try:
             programme = load_programme(pfile)
             check_programme_ids(programme, [s for _, s in specs], pfile)
-            print(f"ok   {pfile}: programme {programme.id} (holdout {programme.holdout.share:.2%}, "
+            by = f" of accounts by {programme.unit}" if programme.clustered else ""
+            print(f"ok   {pfile}: programme {programme.id} (holdout {programme.holdout.share:.2%}{by}, "
                   f"seed {programme.holdout.seed!r})")
         except SpecError as exc:
             bad += 1
@@ -111,33 +112,24 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_assign(args: argparse.Namespace) -> int:
-    from .abtest import assign_batch, read_assignment_input
     from .experiment import load_experiment
-    from .ids import write_table
+    from .launchlog import assign_and_log, default_log_path
     from .progress import Progress
 
     progress = Progress("guidelab assign", quiet=args.quiet)
+    log = None
     if not args.no_log:
-        from .launchlog import assign_and_log
-
-        log = args.log or str(Path(args.out).parent / f"{load_experiment(args.spec).id}.assignment-log.csv")
-        progress.stage(f"assigning and logging to {log}")
-        print(assign_and_log(args.spec, args.users, args.out, log, column=args.column))
-        progress.done("assigned")
-        return 0
-    from .programme import programme_for_spec
-
-    spec = load_experiment(args.spec)
-    progress.stage(f"reading user ids from {args.users}")
-    ids, unit_ids = read_assignment_input(spec, args.users, args.column)
-    progress.stage(f"assigning {len(ids):,} users")
-    table = assign_batch(spec, ids, unit_ids, programme=programme_for_spec(args.spec))
-    progress.stage(f"writing {args.out}")
-    write_table(table, Path(args.out))
+        log = args.log or str(default_log_path(args.out, load_experiment(args.spec).id))
+    progress.stage(f"assigning and logging to {log}" if log else f"assigning to {args.out}")
+    print(assign_and_log(args.spec, args.users, args.out, log, column=args.column))
     progress.done("assigned")
-    counts = table.group_by("variant").aggregate([("user_id", "count")]).to_pylist()
-    summary = ", ".join(f"{r['variant'] or '(not in experiment)'}: {r['user_id_count']:,}" for r in counts)
-    print(f"assigned {table.num_rows:,} users of {spec.id} -> {args.out} ({summary})")
+    return 0
+
+
+def cmd_convert_log(args: argparse.Namespace) -> int:
+    from .launchlog import convert_log
+
+    print(convert_log(args.log, args.to))
     return 0
 
 
@@ -182,18 +174,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_simulate_programme(args: argparse.Namespace) -> int:
     from .experiment import load_experiment
-    from .programme import check_programme_ids, find_programme
+    from .programme import check_programme_ids, find_programme, load_programme
     from .simulate import simulate_programme
 
     experiments = Path(args.experiments)
-    programme = find_programme(experiments)
+    pfile = Path(args.programme) if getattr(args, "programme", None) else experiments / "policies" / "programme.yaml"
+    programme = load_programme(pfile) if getattr(args, "programme", None) else find_programme(experiments)
     if programme is None:
-        raise GuidelabError(f"{experiments}: no programme declared (expected {experiments / 'policies' / 'programme.yaml'})")
+        raise GuidelabError(f"{experiments}: no programme declared (expected {pfile})")
     specs = [load_experiment(p) for p in sorted(experiments.glob("*.yaml"))]
-    check_programme_ids(programme, specs, experiments / "policies" / "programme.yaml")
+    check_programme_ids(programme, specs, pfile)
     s = simulate_programme(programme, specs, args.users, args.out, seed=args.seed, fmt=args.format)
     files = ", ".join(f"{k} {v:,} rows" for k, v in s.files.items())
-    print(f"simulated {s.users:,} users of programme {programme.id} ({s.assigned:,} reached an experiment) "
+    by = f", whole accounts held out by {programme.unit}" if programme.clustered else ""
+    print(f"simulated {s.users:,} users of programme {programme.id} ({s.assigned:,} reached an experiment{by}) "
           f"over {s.days} days -> {s.out_dir} ({files})")
     return 0
 
@@ -402,11 +396,19 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--users", required=True, help="CSV/Parquet with a user id column, or a text file of ids")
     a.add_argument("--column", default="user_id", help="the id column (default user_id)")
     a.add_argument("--out", required=True, help="output .csv or .parquet")
-    a.add_argument("--log", help="the assignment log to append to (default: <out dir>/<id>.assignment-log.csv); "
-                                 "never duplicates a row, refuses to move users unless the spec's version or seed is bumped")
+    a.add_argument("--log", help="the assignment log to append to: a folder of Parquet segments, one per run (default: "
+                                 "<out dir>/<id>.assignment-log/, or <out dir>/<id>.assignment-log.csv where only that "
+                                 "older CSV log exists), or a .csv or .parquet file; never duplicates a row, refuses to "
+                                 "move users unless the spec's version or seed is bumped")
     a.add_argument("--no-log", action="store_true", help="only write --out, keep no log")
     a.add_argument("--quiet", action="store_true", help="no progress on stderr (shown only on a terminal)")
     a.set_defaults(func=cmd_assign)
+
+    cl = sub.add_parser("convert-log", help="copy a .csv or .parquet assignment log into a log folder (Parquet segments)")
+    cl.add_argument("log", help="the .csv or .parquet assignment log (kept as it is)")
+    cl.add_argument("--to", help="the new log folder (default: the log's name without its extension, "
+                                 "e.g. <id>.assignment-log, which `guidelab assign` then uses by default)")
+    cl.set_defaults(func=cmd_convert_log)
 
     el = sub.add_parser("eligible", help="which guide and variant a user gets now, and why not otherwise")
     el.add_argument("spec")
@@ -438,6 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("simulate-programme", help="write one population's event data across every experiment of "
                         "the programme, its holdout included (docs/programme.md)")
     sp.add_argument("--experiments", default="experiments", help="the experiments folder (with policies/programme.yaml)")
+    sp.add_argument("--programme", default=None, metavar="FILE",
+                    help="a programme file other than <experiments>/policies/programme.yaml (e.g. one holding out "
+                         "accounts: tests/fixtures/programme-account/policies/programme.yaml)")
     sp.add_argument("--users", type=int, default=20000)
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--format", choices=["parquet", "csv"], default="parquet")
@@ -521,8 +526,36 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _pyarrow_without_pandas() -> None:
+    """Let pyarrow find no pandas in this process: its first use of any array imports pandas
+    (pyarrow's pandas shim: 0.6 CPU-s on a quiet machine, 2 under load), which ``guidelab assign``
+    never needs. The shim tries once and remembers, so pyarrow's own pandas conversions are off for
+    the rest of the process; only the ``guidelab`` command line process does this, never a library
+    caller or a test calling :func:`main` with arguments."""
+    if "pandas" in sys.modules:  # already imported (pyarrow has used it, or will): nothing to save
+        return
+    import importlib.abc
+
+    class _NoPandas(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):  # type: ignore[no-untyped-def]
+            if name == "pandas" or name.startswith("pandas."):
+                raise ModuleNotFoundError("pandas is not used by guidelab assign", name=name)
+            return None
+
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        import pyarrow as pa
+
+        pa.scalar(0)
+    finally:
+        sys.meta_path.remove(finder)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if argv is None and args.command == "assign":
+        _pyarrow_without_pandas()
     try:
         return args.func(args)
     except GuidelabError as exc:

@@ -150,6 +150,8 @@ class EligibilityCode(str, Enum):
     OUTSIDE_COVERAGE = "outside_coverage"  # coverage
     OUTSIDE_COVERAGE_OR_EMPTY_ID = "outside_coverage_or_empty_id"  # coverage
     PROGRAMME_HOLDOUT = "programme_holdout"  # programme, share
+    PROGRAMME_HOLDOUT_ACCOUNT = "programme_holdout_account"  # programme, share, unit, value
+    PROGRAMME_MISSING_UNIT = "programme_missing_unit"  # programme, unit
     HOLDOUT = "holdout"  # variant
     ASSIGNED = "assigned"  # variant, guide
     EXPERIMENT_NOT_STARTED = "experiment_not_started"  # start, timezone, local
@@ -352,9 +354,17 @@ def _decide(spec: ExperimentSpec, user_id: str, variant: str | None, guide: Guid
     return out
 
 
-def _holdout_reason(e: Eligibility, programme: Any) -> Eligibility:
-    """Say why a programme-holdout user is not in the experiment (instead of "outside the coverage")."""
-    e.steps[:1] = [Step.of(EligibilityCode.PROGRAMME_HOLDOUT, programme=programme.id, share=programme.holdout.share)]
+def _holdout_reason(e: Eligibility, programme: Any, unit_value: str | None = None) -> Eligibility:
+    """Say why a programme-holdout user is not in the experiment (instead of "outside the coverage"):
+    in the holdout, with the account when the programme holds out accounts; or, for an account
+    holdout, no value of the unit attribute to hash (the SDK filters the user out)."""
+    if programme.clustered and not unit_value:
+        e.steps[:1] = [Step.of(EligibilityCode.PROGRAMME_MISSING_UNIT, programme=programme.id, unit=programme.unit)]
+    elif programme.clustered:
+        e.steps[:1] = [Step.of(EligibilityCode.PROGRAMME_HOLDOUT_ACCOUNT, programme=programme.id,
+                               share=programme.holdout.share, unit=programme.unit, value=unit_value)]
+    else:
+        e.steps[:1] = [Step.of(EligibilityCode.PROGRAMME_HOLDOUT, programme=programme.id, share=programme.holdout.share)]
     return e
 
 
@@ -364,8 +374,10 @@ def evaluate_user(spec: ExperimentSpec, user: UserContext, now: dt.datetime,
     ``programme`` (:class:`guidelab.programme.ProgrammeSpec`): its holdout's users see no guide."""
     _require_aware(now, "now")
     unit = user.attributes.get(spec.unit) if spec.clustered else None  # e.g. account_id: the hashed attribute
-    a = assign(spec, user.user_id, None if unit is None else str(unit), programme=programme) if spec.clustered \
-        else assign(spec, user.user_id, programme=programme)
+    p_unit = user.attributes.get(programme.unit) if programme is not None and programme.clustered else None
+    p_unit = None if p_unit is None else str(p_unit)
+    a = assign(spec, user.user_id, None if unit is None else str(unit), programme=programme, programme_unit_id=p_unit) \
+        if spec.clustered else assign(spec, user.user_id, programme=programme, programme_unit_id=p_unit)
     guide = spec.guide_for(a.variant) if a.variant is not None else None
     summary = summarize_history(list(user.history), guide.id if guide else None, now, spec.tz, policy)
     summary = replace(summary, done_events=frozenset(user.done_events))
@@ -374,8 +386,9 @@ def evaluate_user(spec: ExperimentSpec, user: UserContext, now: dt.datetime,
     if a.variant is None and programme is not None and programme.applies_to(spec) and user.user_id:
         from .programme import in_holdout
 
-        if in_holdout(programme, user.user_id):
-            return _holdout_reason(e, programme)
+        held_unit = (None if unit is None else str(unit)) if programme.unit == spec.unit else p_unit
+        if in_holdout(programme, user.user_id, held_unit):
+            return _holdout_reason(e, programme, None if not programme.clustered else held_unit)
     return e
 
 
@@ -476,7 +489,18 @@ def evaluate_table(spec: ExperimentSpec, users: pd.DataFrame, now: dt.datetime,
             raise DataError(source, spec.unit, f"missing column: {spec.id} is randomised by {spec.unit}, so each "
                                                f"user's {spec.unit} is needed")
         units = [None if (u := _py(v)) is None else str(u) for v in users[spec.unit].tolist()]
-    assigned_table = assign_batch(spec, ids, units, programme=programme)
+    p_units = None
+    if programme is not None and programme.clustered and programme.applies_to(spec):
+        if programme.unit == spec.unit:
+            p_units = units
+        elif programme.unit not in users.columns:
+            raise DataError(source, programme.unit, f"missing column: programme {programme.id} holds out by "
+                                                    f"{programme.unit}, so each user's {programme.unit} is needed")
+        else:
+            p_units = [None if (u := _py(v)) is None else str(u) for v in users[programme.unit].tolist()]
+    assigned_table = assign_batch(spec, ids, units, programme=programme,
+                                  programme_unit_ids=None if programme is None or programme.unit == spec.unit
+                                  else p_units)
     assigned = assigned_table.column("variant").to_pylist()
     held = (assigned_table.column("programme_holdout").to_pylist() if "programme_holdout" in assigned_table.column_names
             else [False] * n)
@@ -511,7 +535,7 @@ def evaluate_table(spec: ExperimentSpec, users: pd.DataFrame, now: dt.datetime,
         attributes = {c: attr_values[c][i] for c in attr_cols}
         e = _decide(spec, ids[i], variant, guide, live, attributes, signup[i], ctx, summary, now, policy)
         if held[i] and ids[i]:
-            e = _holdout_reason(e, programme)
+            e = _holdout_reason(e, programme, p_units[i] if p_units is not None else None)
         rows.append(e.to_dict())
     names = ["user_id", "experiment", "variant", "guide_id", "eligible", "reasons", "show_after_seconds"]
     # variant and guide_id stay None (not NaN) for users without a guide; the delay is NaN then.

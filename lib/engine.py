@@ -124,6 +124,11 @@ class Engine(ABC):
                        options: Mapping[str, str] | None = None) -> None:
         """A view ``name`` over data files (Parquet, or CSV read as text with a header)."""
 
+    @abstractmethod
+    def register_arrow(self, name: str, table: Any) -> None:
+        """A temporary view ``name`` over a small in-memory Arrow table (values computed in Python,
+        e.g. hashes, that a later statement joins)."""
+
     def describe(self, relation: str) -> list[tuple[str, str]]:
         """(column, type) of a table or view, in order."""
         return [(r[0], r[1]) for r in self.execute(f"DESCRIBE {relation}").fetchall()]
@@ -172,6 +177,9 @@ class DuckDBEngine(Engine):
         files = "[" + ", ".join(sql_literal(p) for p in paths) + "]"
         reader = f"read_parquet({files})" if fmt == "parquet" else f"read_csv({files}, header=true, all_varchar=true)"
         self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {reader}")
+
+    def register_arrow(self, name: str, table: Any) -> None:
+        self.con.register(name, table)
 
     def close(self) -> None:
         self.con.close()
@@ -349,6 +357,17 @@ class SparkEngine(Engine):
         else:
             df = reader.option("header", "true").option("inferSchema", "false").csv(list(paths))
         self.register_dataframe(name, df)
+
+    def register_arrow(self, name: str, table: Any) -> None:
+        """Spark: a DataFrame from the Arrow table (PySpark 4 reads Arrow directly), stored like a temp table."""
+        df = self.spark.createDataFrame(table)
+        old = self._cached.pop(name, None)
+        stored = df.localCheckpoint(eager=True)
+        stored.createOrReplaceTempView(name)
+        if old is not None:
+            _release(old)
+        self._cached[name] = stored
+        self._views.add(name)
 
     def register_dataframe(self, name: str, df: Any) -> None:
         df.createOrReplaceTempView(name)

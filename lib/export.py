@@ -113,13 +113,14 @@ def guides_payload(spec: ExperimentSpec) -> dict[str, Any]:
 def programme_feature(programme: "ProgrammeSpec") -> dict[str, Any]:
     """The GrowthBook feature of the programme holdout: ``holdout`` for users whose hash v2 under
     the holdout seed is below ``share``, else ``programme`` (the complement of the experiments'
-    holdout filter, on the same hash)."""
+    holdout filter, on the same hash). With ``unit: account_id`` it hashes that attribute
+    (``hashAttribute``), as the filter does, so whole accounts share their programme arm."""
     from .programme import HOLDOUT_ARM, PROGRAMME_ARM
 
     share = programme.holdout.share
     rule = {
         "key": programme.id,
-        "hashAttribute": "id",
+        "hashAttribute": programme.hash_attribute,
         "seed": programme.holdout.seed,
         "hashVersion": 2,
         "coverage": 1,

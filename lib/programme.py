@@ -22,6 +22,13 @@ the SDK's tracking callback records every user's programme arm (``assignments`` 
 
 Experiments that started before ``start`` keep their users (carving them out now would move
 users between arms): the holdout applies to experiments with ``spec.start >= programme.start``.
+
+**An account holdout** (``unit: account_id``, as an experiment's ``unit``): the holdout hashes
+that attribute instead of the user id (``hash_v2(seed, account_id) < share``; GrowthBook's
+``attribute`` of the filter and ``hashAttribute`` of the programme feature), so whole accounts
+are held out, whatever each experiment's own unit. A user without the attribute is filtered out
+of every experiment rule by the SDK (an empty hash value) and gets no programme arm: counted as
+``missing_unit`` by the programme analysis, said as such by ``guidelab eligible``.
 """
 from __future__ import annotations
 
@@ -35,7 +42,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .catalog import parse_metric
 from .errors import SpecError, clip
-from .experiment import ExperimentSpec, MetricName, check_experiment_id, check_timezone
+from .experiment import (
+    UNIT_USER,
+    AccountSimulationSpec,
+    ExperimentSpec,
+    MetricName,
+    check_experiment_id,
+    check_timezone,
+    check_unit,
+)
 from .hashing import hash_v2, hash_v2_batch
 from .yamlio import load_model
 
@@ -47,6 +62,7 @@ __all__ = [
     "ProgrammeSimulation",
     "ProgrammeSpec",
     "find_programme",
+    "holdout_value",
     "in_holdout",
     "in_holdout_batch",
     "load_programme",
@@ -64,7 +80,7 @@ class _Model(BaseModel):
 
 
 class HoldoutSpec(_Model):
-    """The global holdout: ``share`` of users (hash v2 under ``seed`` below ``share``) see no guide.
+    """The global holdout: ``share`` of users or accounts (hash v2 under ``seed`` below ``share``) see no guide.
 
     ``share`` is on GrowthBook's hash grid of 1/10000, so it holds whole buckets exactly.
     """
@@ -90,6 +106,9 @@ class ProgrammeSimulation(_Model):
     goal_window_days: int = Field(7, ge=1, le=90)
     reach: float = Field(0.6, gt=0, le=1, description="P(a user reaches a running experiment's assignment point)")
     interactions: list["SimulatedInteraction"] = []
+    accounts: AccountSimulationSpec | None = Field(
+        None, description="accounts of the simulated users (sizes and ICC of goal and engagement); a programme "
+                          "with an attribute unit gets the defaults when omitted")
 
     @field_validator("retention")
     @classmethod
@@ -120,6 +139,8 @@ class ProgrammeSpec(_Model):
     start: dt.date
     end: dt.date | None = None
     timezone: str = "UTC"
+    unit: str = Field("user", description="what the holdout hashes: user (default, the user id), or the attribute "
+                                         "whose value is hashed so that whole accounts are held out (e.g. account_id)")
     holdout: HoldoutSpec
     metrics: list[MetricName] = Field(default_factory=lambda: ["retention_d7", "goal_d7"], min_length=1)
     goal_event: str | None = None
@@ -136,6 +157,11 @@ class ProgrammeSpec(_Model):
     @classmethod
     def _tz(cls, v: str) -> str:
         return check_timezone(v)
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, v: str) -> str:
+        return check_unit(v)
 
     @field_validator("metrics")
     @classmethod
@@ -160,6 +186,16 @@ class ProgrammeSpec(_Model):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def clustered(self) -> bool:
+        """Whether the holdout hashes an attribute (whole accounts held out) rather than the user id."""
+        return self.unit != UNIT_USER
+
+    @property
+    def hash_attribute(self) -> str:
+        """GrowthBook's attribute of the holdout hash: ``id`` (the user id) or the unit attribute."""
+        return "id" if self.unit == UNIT_USER else self.unit
+
     def applies_to(self, spec: ExperimentSpec) -> bool:
         """Whether the holdout carves ``spec``'s users out: it starts on or after the programme."""
         return spec.start >= self.start
@@ -172,24 +208,40 @@ class ProgrammeSpec(_Model):
     def holdout_filter(self) -> dict[str, Any]:
         """The GrowthBook ``filters`` entry that keeps holdout users out of an experiment rule:
         a user stays in the rule when the holdout hash lies in ``[share, 1)``."""
-        return {"seed": self.holdout.seed, "hashVersion": 2, "attribute": "id", "ranges": [[self.holdout.share, 1]]}
+        return {"seed": self.holdout.seed, "hashVersion": 2, "attribute": self.hash_attribute,
+                "ranges": [[self.holdout.share, 1]]}
 
 
-def in_holdout(programme: ProgrammeSpec, user_id: str) -> bool:
-    """Whether one user is in the programme holdout: ``hash_v2(seed, user_id) < share``.
+def holdout_value(programme: ProgrammeSpec, user_id: str, unit_id: str | None = None) -> str:
+    """The value the holdout hashes for one user: the user id, or (``unit: account_id``) the
+    user's value of the unit attribute, ``""`` when it is missing."""
+    if not programme.clustered:
+        return user_id
+    if unit_id is not None and not isinstance(unit_id, str):
+        raise TypeError(f"the programme's {programme.unit} must be a str or None, got {type(unit_id).__name__}")
+    return unit_id or ""
 
-    An empty id is held out (GrowthBook filters out a user without a hash value)."""
-    return user_id == "" or hash_v2(programme.holdout.seed, user_id) < programme.holdout.share
+
+def in_holdout(programme: ProgrammeSpec, user_id: str, unit_id: str | None = None) -> bool:
+    """Whether one user is in the programme holdout: ``hash_v2(seed, value) < share``, the value
+    being the user id or (``unit: account_id``) ``unit_id``, the user's account.
+
+    An empty value counts as held out (GrowthBook filters out a user without a hash value, so
+    they see no guide either); :func:`holdout_value` tells the two apart."""
+    value = holdout_value(programme, user_id, unit_id)
+    return value == "" or hash_v2(programme.holdout.seed, value) < programme.holdout.share
 
 
 def in_holdout_batch(programme: ProgrammeSpec, user_ids: Any) -> np.ndarray:
-    """:func:`in_holdout` for a column of ids (list, numpy, pandas or Arrow): a boolean array."""
+    """:func:`in_holdout` for a column of hashed values (the user ids, or with an attribute unit
+    each user's account; null or empty counts as held out): a boolean array."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     ids = user_ids if isinstance(user_ids, (pa.Array, pa.ChunkedArray)) else pa.array(list(user_ids), type=pa.string())
+    ids = pc.fill_null(ids, "")
     held = hash_v2_batch(programme.holdout.seed, ids) < programme.holdout.share
-    empty = pc.equal(pc.utf8_length(ids), 0)
+    empty = pc.equal(pc.binary_length(ids), 0)  # byte length: no scan of the characters
     if isinstance(empty, pa.ChunkedArray):
         empty = empty.combine_chunks()
     return held | empty.to_numpy(zero_copy_only=False)

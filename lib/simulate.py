@@ -33,12 +33,12 @@ import pyarrow.parquet as pq
 
 from .abtest import assign_batch
 from .errors import GuidelabError, clip
-from .experiment import ExperimentSpec, SimulationSpec, VariantTruth
+from .experiment import AccountSimulationSpec, ExperimentSpec, SimulationSpec, VariantTruth
 from .fsutil import atomic_write_bytes
 from .registry import entries as registry_entries
 
 if TYPE_CHECKING:
-    from .programme import ProgrammeSpec
+    from .programme import ProgrammeSimulation, ProgrammeSpec
 
 ENGAGED_SHARE = 0.3
 ENGAGED_FACTOR = 2.0
@@ -583,10 +583,16 @@ def simulated_accounts(spec: ExperimentSpec, sim: SimulationSpec, users: int, se
     u_k: its users' goal and engagement probabilities are Beta quantiles at u_k
     (:func:`_account_probability`), which makes them correlated within the account.
     """
+    return draw_simulated_accounts(sim.accounts, users, seed)
+
+
+def draw_simulated_accounts(acc: AccountSimulationSpec, users: int, seed: int,
+                            stream: str = "accounts") -> tuple[np.ndarray, np.ndarray]:
+    """The accounts of :func:`simulated_accounts` from the account settings alone (also the
+    programme simulator's, with its own random stream)."""
     from .stats.cluster import draw_account_sizes
 
-    acc = sim.accounts
-    gen = _stream(seed, "accounts")
+    gen = _stream(seed, stream)
     sizes: list[int] = []
     total = 0
     while total < users:
@@ -604,7 +610,7 @@ def simulated_accounts(spec: ExperimentSpec, sim: SimulationSpec, users: int, se
     return ids[of_user], u[of_user]
 
 
-def _account_probability(p: np.ndarray, account_u: np.ndarray | None, sim: SimulationSpec) -> np.ndarray:
+def _account_probability(p: np.ndarray, account_u: np.ndarray | None, sim: "SimulationSpec | float") -> np.ndarray:
     """Per-user probabilities ``p`` (users randomised: unchanged), or by account the quantile at the
     account's u_k of Beta(p·φ, (1-p)·φ), φ = (1 - icc)/icc: its mean is p (the truth is unchanged)
     and two users of one account then share their rate, so their 0/1 outcomes have ICC ``icc``."""
@@ -612,7 +618,8 @@ def _account_probability(p: np.ndarray, account_u: np.ndarray | None, sim: Simul
         return p
     from scipy.stats import beta
 
-    phi = (1.0 - sim.accounts.icc) / sim.accounts.icc
+    icc = sim if isinstance(sim, float) else sim.accounts.icc
+    phi = (1.0 - icc) / icc
     q = np.clip(p, 1e-9, 1 - 1e-9)
     out = beta.ppf(account_u, q * phi, (1.0 - q) * phi)
     return np.where((p <= 0) | (p >= 1), p, out)
@@ -653,6 +660,10 @@ def _write_table(tbl: pa.Table, path: Path, timezone: str) -> None:
 # ------------------------------------------------------------------------------ the programme
 
 
+def _icc(sim: "ProgrammeSimulation") -> float:
+    return float((sim.accounts or AccountSimulationSpec()).icc)
+
+
 def simulate_programme(programme: "ProgrammeSpec", specs: list[ExperimentSpec], users: int, out_dir: str | Path,
                        seed: int = 0, fmt: str = "parquet") -> SimulationSummary:
     """One population across every experiment of the programme, holdout included: the data the
@@ -672,6 +683,12 @@ def simulate_programme(programme: "ProgrammeSpec", specs: list[ExperimentSpec], 
     (the programme's ``goal_event``) within ``goal_window_days`` has probability ``goal`` times
     the product of each guide arm's goal probability over its control's. Holdout users and
     users in control arms only follow the programme's baseline.
+
+    A programme holding out accounts (``unit: account_id``) deals the users to accounts
+    (``simulation.accounts``: log-normal sizes, as :func:`simulate` does for an experiment), holds
+    out whole accounts by the real hash, makes goal and engagement correlated within an account
+    (Beta account rates with the given ICC, the means unchanged) and writes the account column on
+    every assignment row; experiments randomised by the same attribute are assigned by it.
     """
     from .programme import HOLDOUT_ARM, PROGRAMME_ARM, ProgrammeSimulation, in_holdout_batch
 
@@ -695,7 +712,14 @@ def simulate_programme(programme: "ProgrammeSpec", specs: list[ExperimentSpec], 
                            for d in range(days + horizon + 1)])
     arrival = day_starts[arrival_day] + seconds
     arrival_date = np.array([programme.start + dt.timedelta(days=int(d)) for d in arrival_day])
-    held = in_holdout_batch(programme, id_arr)
+    account: np.ndarray | None = None
+    account_u: np.ndarray | None = None
+    account_arr: pa.Array | None = None
+    if programme.clustered:  # whole accounts held out: users dealt to accounts, outcomes correlated within them
+        acc_sim = sim.accounts or AccountSimulationSpec()
+        account, account_u = draw_simulated_accounts(acc_sim, users, seed, stream="programme-accounts")
+        account_arr = pa.array(account.tolist(), type=pa.string())
+    held = in_holdout_batch(programme, id_arr if account_arr is None else account_arr)
 
     reached_any = np.zeros(users, dtype=bool)
     retention_factor = np.ones(users)
@@ -708,7 +732,15 @@ def simulate_programme(programme: "ProgrammeSpec", specs: list[ExperimentSpec], 
         running = np.array([spec.start <= d <= (spec.end or last) for d in arrival_date])
         reached = running & (reach_rng.random(users) < sim.reach)
         reached_any |= reached
-        variant = np.array(assign_batch(spec, id_arr, programme=programme).column("variant").to_pylist(), dtype=object)
+        if spec.clustered and (not programme.clustered or spec.unit != programme.unit):
+            raise GuidelabError(f"simulate-programme: {spec.id} is randomised by {spec.unit}; the simulator deals users "
+                                f"to accounts only for a programme with unit: {spec.unit}")
+        if spec.clustered:
+            table = assign_batch(spec, id_arr, account_arr, programme=programme)
+        else:
+            table = assign_batch(spec, id_arr, programme=programme,
+                                 programme_unit_ids=account_arr if programme.clustered else None)
+        variant = np.array(table.column("variant").to_pylist(), dtype=object)
         variant[~reached] = None
         arms[spec.id] = variant
         truth = (spec.simulation or _default_simulation(spec)).variants
@@ -766,10 +798,13 @@ def simulate_programme(programme: "ProgrammeSpec", specs: list[ExperimentSpec], 
     a_rows["experiment"] += [programme.id] * len(who)
     a_rows["variant"] += [HOLDOUT_ARM if h else PROGRAMME_ARM for h in held[who]]
     a_rows["assigned_at"] += arrival[who].tolist()
+    if account is not None:  # the SDK's tracking callback logs the hash attribute with each assignment
+        user_index = {u: i for i, u in enumerate(ids.tolist())}
+        a_rows[programme.unit] = [account[user_index[u]] for u in a_rows["user_id"]]
 
     # activity: day 0 (the arrival) and days 1..30, engaged/casual mixture, lifted per user
     act_rng = _stream(seed, "programme-activity")
-    engaged = act_rng.random(users) < ENGAGED_SHARE
+    engaged = act_rng.random(users) < _account_probability(np.full(users, ENGAGED_SHARE), account_u, _icc(sim))
     act: dict[str, list] = {"user_id": [], "timestamp": [], "event": []}
     act["user_id"] += ids.tolist()
     act["timestamp"] += arrival.tolist()
@@ -784,7 +819,7 @@ def simulate_programme(programme: "ProgrammeSpec", specs: list[ExperimentSpec], 
         act["timestamp"] += (day_starts[arrival_day[idx] + d] + act_rng.integers(8 * 3600, 22 * 3600, len(idx))).tolist()
         act["event"] += ["session"] * len(idx)
     if programme.goal_event:
-        goal = act_rng.random(users) < np.minimum(1.0, sim.goal * goal_factor)
+        goal = act_rng.random(users) < _account_probability(np.minimum(1.0, sim.goal * goal_factor), account_u, _icc(sim))
         gday = act_rng.integers(0, sim.goal_window_days, users)
         idx = np.flatnonzero(goal)
         act["user_id"] += ids[idx].tolist()
@@ -805,5 +840,8 @@ def simulate_programme(programme: "ProgrammeSpec", specs: list[ExperimentSpec], 
         files[name] = tbl.num_rows
     truth = {"programme": programme.id, "users": users, "seed": seed, "holdout_share": programme.holdout.share,
              "reach": sim.reach, "interactions": [i.model_dump(mode="json") for i in sim.interactions]}
+    if account is not None:
+        truth.update(unit=programme.unit, accounts=int(len(set(account.tolist()))),
+                     account_simulation=(sim.accounts or AccountSimulationSpec()).model_dump(mode="json"))
     atomic_write_bytes(out / "truth.json", (json.dumps(truth, indent=2, sort_keys=True) + "\n").encode())
     return SimulationSummary(out, users, int(reached_any.sum()), days, files)

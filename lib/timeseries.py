@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from .daybits import has_day
 from .events import EventData
@@ -27,6 +28,13 @@ class LifeCounts:
     """Per variant: sorted (day, users at risk at the start of the day, users with the goal that day)."""
 
     by_variant: dict[str, list[tuple[int, int, int]]]
+
+    def tables(self) -> dict[str, Any]:
+        """Per variant with users: its :class:`guidelab.stats.survival.LifeTable`."""
+        from .stats.survival import LifeTable
+
+        return {v: LifeTable(tuple(t for t, _, _ in rows), tuple(r for _, r, _ in rows), tuple(e for _, _, e in rows))
+                for v, rows in self.by_variant.items() if rows}
 
 
 def retention_curve_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date, horizon: int = 30) -> CurveCounts:
@@ -54,12 +62,16 @@ def retention_curve_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date, 
     return CurveCounts({k: dict(sorted(v.items())) for k, v in out.items()})
 
 
+#: Each user's day of leaving the time-to-goal observation (the goal's day, else the last observed
+#: day) and whether it was the goal, over ``exp_users`` (also summed per account: guidelab.account_breakdowns).
+GOAL_TIME_SQL = "CASE WHEN first_goal_day IS NOT NULL THEN first_goal_day ELSE observed_days END"
+GOAL_EVENT_SQL = "first_goal_day IS NOT NULL"
+
+
 def goal_life_counts(ed: EventData, spec: ExperimentSpec) -> LifeCounts:
     """Time to the goal event in days: a life table per variant (censored at the analysis date)."""
     rows = ed.con.execute(
-        """SELECT variant,
-                  CASE WHEN first_goal_day IS NOT NULL THEN first_goal_day ELSE observed_days END AS t,
-                  first_goal_day IS NOT NULL AS event, count(*)
+        f"""SELECT variant, {GOAL_TIME_SQL} AS t, {GOAL_EVENT_SQL} AS event, count(*)
            FROM exp_users WHERE observed_days >= 0 GROUP BY ALL""").fetchall()
     out: dict[str, list[tuple[int, int, int]]] = {}
     for key in spec.variant_keys:

@@ -42,7 +42,7 @@ def test_assign_writes_ids_variants_and_hashes(tmp_path, root, onboarding_spec):
     out = tmp_path / "assigned.parquet"
     assert main(["assign", str(root / "experiments/onboarding-tour-vs-checklist.yaml"), "--users", str(users),
                  "--out", str(out)]) == 0
-    assert (tmp_path / "onboarding-tour-vs-checklist.assignment-log.csv").is_file()  # the launch log, by default
+    assert (tmp_path / "onboarding-tour-vs-checklist.assignment-log" / "part-000001.parquet").is_file()  # the launch log, by default
     rows = pq.read_table(out).to_pylist()
     assert [r["user_id"] for r in rows] == ids  # order and leading zeros kept
     from guidelab.programme import find_programme, in_holdout
@@ -170,3 +170,40 @@ def test_analyze_counts_jobs_default_to_the_cpus_and_refuse_zero(monkeypatch, ca
         with pytest.raises(SystemExit):
             cli.build_parser().parse_args(["analyze-counts", "c.csv", "--control", "a", "--metric", "m", "--jobs", bad])
         assert "expected a whole number of processes" in capsys.readouterr().err
+
+
+def test_assign_in_an_account_programme_reads_the_account_column(tmp_path, root, capsys):
+    """A programme holding out accounts beside a spec randomised by user: `guidelab assign` reads
+    account_id from the users file and holds out whole accounts (and users without one); a users
+    file without the column is an error naming it."""
+    import shutil
+
+    from guidelab.experiment import load_experiment
+    from guidelab.programme import find_programme
+
+    (tmp_path / "exp" / "policies").mkdir(parents=True)
+    shutil.copy(root / "experiments" / "nps-survey-timing.yaml", tmp_path / "exp")
+    shutil.copy(root / "tests" / "fixtures" / "programme-account" / "policies" / "programme.yaml",
+                tmp_path / "exp" / "policies")
+    users = tmp_path / "users.csv"
+    rows = [(f"u{i}", "" if i % 25 == 0 else f"acct-{i % 31}") for i in range(300)]
+    users.write_text("user_id,account_id\n" + "\n".join(f"{u},{a}" for u, a in rows) + "\n", encoding="utf-8")
+    out = tmp_path / "assigned.parquet"
+    assert main(["assign", str(tmp_path / "exp" / "nps-survey-timing.yaml"), "--users", str(users), "--out", str(out),
+                 "--no-log"]) == 0
+    got = pq.read_table(out).to_pylist()
+    spec = load_experiment(tmp_path / "exp" / "nps-survey-timing.yaml")
+    programme = find_programme(tmp_path / "exp")
+    held_accounts = set()
+    for r, (uid, acc) in zip(got, rows):
+        a = assign(spec, uid, programme=programme, programme_unit_id=acc or None)
+        assert (r["user_id"], r["variant"], r["account_id"] or "") == (uid, a.variant, acc)
+        if r["programme_holdout"] and acc:
+            held_accounts.add(acc)
+        if not acc:
+            assert r["programme_holdout"] and r["variant"] is None
+    assert held_accounts and all(r["variant"] is None for r in got if r["account_id"] in held_accounts)
+    users.write_text("user_id\nu1\n", encoding="utf-8")
+    assert main(["assign", str(tmp_path / "exp" / "nps-survey-timing.yaml"), "--users", str(users), "--out", str(out),
+                 "--no-log"]) != 0
+    assert "holds out by account_id" in capsys.readouterr().err

@@ -381,3 +381,39 @@ def test_programme_holdout_users_are_never_eligible_and_told_why(root):
             assert variant is None and not eligible and "programme holdout of guide-programme" in reasons[0]
         else:
             assert variant is not None
+
+
+def test_account_programme_holdout_holds_out_whole_accounts_and_says_why(root):
+    """A programme holding out accounts (unit: account_id) and an experiment randomised by user:
+    every user of a held-out account is told so (with the account), a user without an account is
+    told the programme needs one; scalar and table paths agree."""
+    import pandas as pd
+
+    from guidelab.eligibility import evaluate_table, evaluate_user
+    from guidelab.experiment import load_experiment
+    from guidelab.programme import find_programme, in_holdout
+
+    spec = load_experiment(root / "experiments" / "nps-survey-timing.yaml")
+    programme = find_programme(root / "experiments").model_copy(update={"unit": "account_id"})
+    ids = [f"u-{i}" for i in range(300)]
+    accounts = [None if i % 30 == 0 else f"acct-{i % 37}" for i in range(300)]
+    held_accounts = {a for a in accounts if a and in_holdout(programme, "", a)}
+    assert held_accounts
+    now = dt.datetime(2026, 11, 5, 10, tzinfo=dt.timezone.utc)
+    table = evaluate_table(spec, pd.DataFrame({"user_id": ids, "account_id": accounts, "event": "project_created"}),
+                           now, programme=programme)
+    for uid, acc, variant, reasons in zip(ids, accounts, table.variant, table.reasons):
+        attrs = {} if acc is None else {"account_id": acc}
+        one = evaluate_user(spec, UserContext(user_id=uid, attributes=attrs, context={"event": "project_created"}),
+                            now, programme=programme)
+        assert (one.variant, one.reasons) == (variant, reasons)
+        if acc is None:
+            assert variant is None and "no account_id" in reasons[0]
+        elif acc in held_accounts:
+            assert variant is None and f"account_id {acc} is in the programme holdout" in reasons[0]
+        else:
+            assert variant is not None
+    from guidelab.errors import DataError
+
+    with pytest.raises(DataError, match="holds out by account_id"):
+        evaluate_table(spec, pd.DataFrame({"user_id": ["u1"]}), now, programme=programme)

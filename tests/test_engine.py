@@ -9,6 +9,7 @@ counts - is identical on both engines for all three example experiments.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 from pathlib import Path
@@ -21,6 +22,7 @@ from guidelab.errors import DataError
 from guidelab.events import open_event_data
 from guidelab.experiment import load_experiment
 from guidelab.metrics import compute_counts
+from guidelab.serialize import to_jsonable
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ("onboarding-tour-vs-checklist", "maintenance-banner-copy", "nps-survey-timing")
@@ -292,6 +294,99 @@ def test_account_statistics_identical_on_duckdb_and_spark(spark):
             assert (s_spark.n_accounts, s_spark.n_users) == (s_duck.n_accounts, s_duck.n_users)
             for f in ("sum_y", "sum_y2", "sum_n2", "sum_ny", "sum_n3", "sum_n4", "sum_user_y2", "sum_y2_over_n"):
                 assert getattr(s_spark, f) == pytest.approx(getattr(s_duck, f), rel=1e-12), (m_duck.metric.name, v, f)
+
+
+def _same(a, b, path="result"):
+    """Equal JSON forms, floats to 1e-9 relative (sums over a different order on Spark)."""
+    if isinstance(a, float) and isinstance(b, float):
+        assert b == pytest.approx(a, rel=1e-9, abs=1e-12), path
+    elif isinstance(a, dict):
+        assert isinstance(b, dict) and list(a) == list(b), path
+        for k in a:
+            _same(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same(x, y, f"{path}[{i}]")
+    else:
+        assert a == b, path
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("holdout", ["account", "user"])
+def test_programme_analysis_identical_on_duckdb_and_spark(spark, tmp_path, holdout):
+    """The programme report (accounting, per-metric counts, the account-level sums, the interaction
+    check) runs on Spark through guidelab.dialects and gives DuckDB's numbers: small simulated
+    programmes, one holding out accounts (tests/fixtures/programme-account, with an experiment
+    randomised by account: the clustered interaction check), one users."""
+    from guidelab.programme import find_programme
+    from guidelab.programme_analysis import analyze_programme
+    from guidelab.simulate import simulate_programme
+
+    folder = ROOT / "tests" / "fixtures" / "programme-account" if holdout == "account" else ROOT / "experiments"
+    programme = find_programme(folder)
+    specs = [load_experiment(p) for p in sorted((ROOT / "experiments").glob("*.yaml"))]
+    if holdout == "account":  # and one experiment randomised by account: the clustered interaction check
+        specs = [s.model_copy(update={"unit": "account_id"}) if s.id == "nps-survey-timing" else s for s in specs]
+    simulate_programme(programme, specs, 1500, tmp_path, seed=8)
+    duck = analyze_programme(programme, specs, tmp_path, dt.date(2026, 11, 20))
+    spk = analyze_programme(programme, specs, tmp_path, dt.date(2026, 11, 20), engine=EngineOptions("spark"))
+    assert duck.users.holdout > 0 and duck.users.programme > 0
+    assert (duck.unit is not None) == (holdout == "account")
+    assert any(p.status == "ok" for p in duck.interactions)
+    if holdout == "account":
+        assert all(p.test is not None and p.test.cluster_unit == "account_id" for p in duck.interactions)
+    _same(duck.to_dict(), spk.to_dict())
+
+
+@pytest.mark.spark
+def test_account_breakdowns_identical_on_duckdb_and_spark(spark):
+    """unit: account_id: the per-account sums of the deeper analyses (guidelab.account_breakdowns:
+    retention curve, daily effects, segments, funnels, the log-rank scores' robust variance) run on
+    Spark and give DuckDB's numbers."""
+    from guidelab.account_breakdowns import clustered_breakdowns, with_account_curves, with_account_life
+    from guidelab.analysis import breakdown_analyses
+    from guidelab.timeseries import goal_life_counts, retention_curve_counts
+
+    example = "b2b-onboarding-checklist"
+    spec = load_experiment(ROOT / "experiments" / f"{example}.yaml")
+    out = {}
+    for engine in ("duckdb", "spark"):
+        ed = open_event_data(ROOT / "data" / "sample" / example, engine=EngineOptions(engine))  # type: ignore[arg-type]
+        try:
+            counts = compute_counts(ed, spec, None, TODAY)
+            curves = with_account_curves(ed, spec, retention_curve_counts(ed, spec, counts.as_of, 30), 30)
+            analyses = clustered_breakdowns(ed, spec, breakdown_analyses(spec, ed, counts.as_of))
+            life = with_account_life(ed, spec, goal_life_counts(ed, spec))
+            analyses["_life"] = {"cross": life.unit_cross, "accounts": life.n_accounts}  # type: ignore[attr-defined]
+            out[engine] = (curves, json.loads(json.dumps(to_jsonable(analyses))))
+        finally:
+            ed.close()
+    (c_duck, a_duck), (c_spark, a_spark) = out["duckdb"], out["spark"]
+    assert c_spark.by_variant == c_duck.by_variant
+    for v, days in c_duck.by_account.items():
+        for d, s_duck in days.items():
+            s_spark = c_spark.by_account[v][d]
+            assert (s_spark.n_accounts, s_spark.n_users) == (s_duck.n_accounts, s_duck.n_users)
+            for f in ("sum_y", "sum_y2", "sum_n2", "sum_ny", "sum_n3", "sum_n4", "sum_user_y2", "sum_y2_over_n"):
+                assert getattr(s_spark, f) == pytest.approx(getattr(s_duck, f), rel=1e-12), (v, d, f)
+    assert set(a_duck["account_adjustment"]["adjusted"]) >= {"daily", "segments", "funnels"}
+    assert _close(a_spark, a_duck)
+
+
+def _close(a, b) -> bool:
+    """Nested JSON equal up to 1e-9 relative on floats (sums in another order)."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys()
+        return all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b)
+        return all(_close(x, y) for x, y in zip(a, b))
+    if isinstance(a, float):
+        assert b == pytest.approx(a, rel=1e-9, abs=1e-12)
+        return True
+    assert a == b
+    return True
 
 
 @pytest.mark.spark

@@ -175,10 +175,10 @@ def test_growthbook_payload_with_an_account_unit(tmp_path, root):
     assert sum(v is not None for v in batch) > 1000
 
 
-def _programme(share=0.1):
+def _programme(share=0.1, unit="user"):
     from guidelab.programme import ProgrammeSpec
 
-    return ProgrammeSpec.model_validate({"id": "gp", "start": "2026-01-01", "metrics": ["retention_d7"],
+    return ProgrammeSpec.model_validate({"id": "gp", "start": "2026-01-01", "metrics": ["retention_d7"], "unit": unit,
                                          "holdout": {"share": share, "seed": "gp-holdout"}})
 
 
@@ -224,3 +224,45 @@ def test_export_from_cli_finds_the_programme(tmp_path, root):
     assert "programme holdout 5.00% (guide-programme)" in text
     payload = json.loads((tmp_path / "out" / "nps-survey-timing" / "growthbook.json").read_text(encoding="utf-8"))
     assert payload["features"]["nps-survey-timing"]["rules"][0]["filters"][0]["seed"] == "guide-programme-holdout"
+
+
+@pytest.mark.parametrize("spec_unit", ["user", "account_id"])
+def test_account_programme_holdout_matches_assign_and_sdk(tmp_path, root, spec_unit):
+    """A programme holding out accounts (unit: account_id): the filter and the programme feature
+    hash account_id in the SDK; an experiment randomised by user or by account loses whole
+    accounts; users without an account see no guide (the SDK filters them) and get no programme
+    arm; everyone else gets the arm assign gives."""
+    from guidelab.programme import in_holdout_batch
+
+    programme = _programme(0.2, "account_id")
+    spec = _load(root, "onboarding-tour-vs-checklist").model_copy(update={"coverage": 0.9, "unit": spec_unit})
+    _, gb_path = export_experiment(spec, tmp_path, programme)
+    payload = json.loads(gb_path.read_text(encoding="utf-8"))
+    rule = payload["features"][spec.id]["rules"][0]
+    assert rule["filters"][0]["attribute"] == "account_id"
+    assert payload["features"]["gp"]["rules"][0]["hashAttribute"] == "account_id"
+    users = [f"u-{i}" for i in range(2000)]
+    accounts = [None if i % 40 == 0 else ("" if i % 97 == 0 else f"会社-{i % 211}") for i in range(2000)]
+    if spec_unit == "user":
+        table = assign_batch(spec, users, programme=programme, programme_unit_ids=accounts)
+    else:
+        table = assign_batch(spec, users, accounts, programme=programme)
+    expected = table.column("variant").to_pylist()
+    held = in_holdout_batch(programme, accounts).tolist()
+    assert table.column("programme_holdout").to_pylist() == held
+    by_account: dict = {}
+    for uid, acc, want, h in zip(users, accounts, expected, held):
+        attrs = {"id": uid} if acc is None else {"id": uid, "account_id": acc}
+        gb = growthbook.GrowthBook(attributes=attrs, features=payload["features"])
+        scalar = (assign(spec, uid, programme=programme, programme_unit_id=acc) if spec_unit == "user"
+                  else assign(spec, uid, acc, programme=programme))
+        assert gb.eval_feature(spec.id).value == want == scalar.variant, (uid, acc)
+        arm = gb.eval_feature("gp").value
+        assert arm == (None if not acc else "holdout" if h else "programme"), (uid, acc)
+        if acc:
+            by_account.setdefault(acc, set()).add(h)
+        gb.destroy()
+    assert all(len(v) == 1 for v in by_account.values())  # whole accounts in or out
+    assert 0 < sum(next(iter(v)) for v in by_account.values()) < len(by_account)
+    assert all(w is None for w, h in zip(expected, held) if h)
+    assert sum(w is not None for w in expected) > 1000

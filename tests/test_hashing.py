@@ -435,3 +435,30 @@ def test_account_unit_needs_the_attribute():
         assign_batch(spec, ["u1", "u2"], ["a"])
     with pytest.raises(ValueError, match="randomised by user"):
         assign_batch(ExperimentSpec.model_validate(base), ["u1"], ["a"])
+
+
+def test_fnv1a64_utf8_batch_matches_the_definition():
+    """64-bit FNV-1a over UTF-8 bytes (the log's join keys), against a direct Python loop."""
+    import random
+
+    import pyarrow as pa
+
+    from guidelab.hashing import fnv1a64_utf8_batch
+
+    def reference(text: str) -> int:
+        h = 0xCBF29CE484222325
+        for b in text.encode("utf-8"):
+            h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+        return h
+
+    rng = random.Random(5)
+    values = ["", "a", "00123", "ユーザー123", "user🎉42", "x" * 300] + [
+        "".join(rng.choice("ab0あ🎉") for _ in range(rng.randint(0, 40))) for _ in range(2000)]
+    assert reference("a") == 0xAF63DC4C8601EC8C  # the published test vector
+    expected = [reference(v) for v in values]
+    for column in (pa.array(values), pa.array(values, pa.large_string()),
+                   pa.chunked_array([pa.array(values[:7]), pa.array(values[7:])]),
+                   pa.array(["pad"] + values).slice(1)):
+        assert fnv1a64_utf8_batch(column).tolist() == expected
+    same_length = [f"u{i:09d}" for i in range(500)]  # the equal-length fast path
+    assert fnv1a64_utf8_batch(pa.array(same_length)).tolist() == [reference(v) for v in same_length]

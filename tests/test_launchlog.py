@@ -11,11 +11,14 @@ from guidelab import launchlog
 from guidelab.abtest import assign, assign_batch
 from guidelab.errors import GuidelabError
 from guidelab.experiment import load_experiment
+from guidelab.hashing import fnv1a64_utf8_batch
 from guidelab.launchlog import (
     LOG_COLUMNS,
     ReassignmentError,
     append_assignments,
     assign_and_log,
+    convert_log,
+    default_log_path,
     read_log,
 )
 
@@ -34,24 +37,34 @@ def _rows(path):
 
 
 def _no_temp_files(path: Path) -> bool:
-    return not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+    folders = [path.parent] + ([path] if path.is_dir() else [])
+    return not [p for f in folders for p in f.iterdir() if p.name.endswith(".tmp")]
 
 
-@pytest.fixture(params=["csv", "parquet"])
+def _content(path: Path):
+    """The log's bytes: the file's, or each segment's of a log folder (by name)."""
+    if path.is_dir():
+        return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
+    return path.read_bytes()
+
+
+@pytest.fixture(params=["folder", "csv", "parquet"])
 def log_path(request, tmp_path) -> Path:
+    if request.param == "folder":
+        return tmp_path / "onboarding.assignment-log"
     return tmp_path / f"assignments.{request.param}"
 
 
 def test_twice_is_idempotent(onboarding_spec, log_path):
     first = _log(onboarding_spec, IDS, log_path)
-    content = log_path.read_bytes()
+    content = _content(log_path)
     rows = _rows(log_path)
     in_exp = sum(assign(onboarding_spec, u).variant is not None for u in IDS)
     assert first.added == len(rows) == in_exp and first.already_logged == 0 and first.moved_refused == 0
     assert first.excluded == len(IDS) - in_exp  # the empty id is never in the experiment
     second = _log(onboarding_spec, IDS, log_path, now=T2)
     assert second.added == 0 and second.already_logged == in_exp
-    assert log_path.read_bytes() == content
+    assert _content(log_path) == content
     keys = [(r["experiment"], r["user_id"], r["seed"], r["version"]) for r in _rows(log_path)]
     assert len(keys) == len(set(keys))
     assert list(read_log(log_path).column_names) == list(LOG_COLUMNS)
@@ -92,7 +105,7 @@ def test_csv_log_appends_bytes(onboarding_spec, tmp_path):
 
 def test_weights_change_refused_log_unchanged(onboarding_spec, log_path):
     _log(onboarding_spec, IDS, log_path)
-    content = log_path.read_bytes()
+    content = _content(log_path)
     v = onboarding_spec.variants
     reweighted = onboarding_spec.model_copy(update={"variants": [
         v[0].model_copy(update={"weight": 0.5}), v[1].model_copy(update={"weight": 0.25}),
@@ -106,7 +119,7 @@ def test_weights_change_refused_log_unchanged(onboarding_spec, log_path):
     assert f"{expected_moves:,} user(s)" in msg and "version" in msg and "seed" in msg and "bump" in msg
     assert " -> " in msg  # examples of moves
     assert err.value.result.moved_refused == expected_moves and err.value.examples
-    assert log_path.read_bytes() == content
+    assert _content(log_path) == content
     assert _no_temp_files(log_path)
 
 
@@ -148,17 +161,17 @@ def test_coverage_raised_is_not_a_move(onboarding_spec, log_path):
 
 def test_coverage_lowered_is_a_move(onboarding_spec, log_path):
     _log(onboarding_spec, IDS, log_path)
-    content = log_path.read_bytes()
+    content = _content(log_path)
     with pytest.raises(ReassignmentError, match=r"\(not in the experiment\)"):
         _log(onboarding_spec.model_copy(update={"coverage": 0.5}), IDS, log_path)
-    assert log_path.read_bytes() == content
+    assert _content(log_path) == content
 
 
-@pytest.mark.parametrize("writer", ["_write_rows", "_write_parquet"])
+@pytest.mark.parametrize("writer", ["_write_rows", "_write_parquet", "_write_segment_rows"])
 def test_crash_mid_write_keeps_old_log(onboarding_spec, tmp_path, monkeypatch, writer):
-    path = tmp_path / ("log.csv" if writer == "_write_rows" else "log.parquet")
+    path = tmp_path / {"_write_rows": "log.csv", "_write_parquet": "log.parquet", "_write_segment_rows": "log"}[writer]
     _log(onboarding_spec, IDS[:100], path)
-    content = path.read_bytes()
+    content = _content(path)
 
     def crash(fh, *args, **kw):
         fh.write(b"half a row,")
@@ -167,7 +180,7 @@ def test_crash_mid_write_keeps_old_log(onboarding_spec, tmp_path, monkeypatch, w
     monkeypatch.setattr(launchlog, writer, crash)
     with pytest.raises(OSError, match="disk full"):
         _log(onboarding_spec, IDS, path, now=T2)
-    assert path.read_bytes() == content
+    assert _content(path) == content
     assert _no_temp_files(path)
     monkeypatch.undo()
     assert _log(onboarding_spec, IDS, path, now=T2).added > 0  # and the next run works
@@ -179,6 +192,11 @@ def test_crash_on_first_write_leaves_no_log(onboarding_spec, tmp_path, monkeypat
     with pytest.raises(OSError):
         _log(onboarding_spec, IDS, path)
     assert not path.exists() and _no_temp_files(path)
+    folder = tmp_path / "log"
+    monkeypatch.setattr(launchlog, "_write_segment_rows", lambda *a, **k: (_ for _ in ()).throw(OSError("boom")))
+    with pytest.raises(OSError):
+        _log(onboarding_spec, IDS, folder)
+    assert list(folder.iterdir()) == [] and read_log(folder).num_rows == 0
 
 
 def test_japanese_ids_round_trip(onboarding_spec, log_path):
@@ -186,20 +204,23 @@ def test_japanese_ids_round_trip(onboarding_spec, log_path):
     _log(onboarding_spec, ids, log_path)
     logged = {r["user_id"]: r["variant"] for r in _rows(log_path)}
     assert logged == {u: assign(onboarding_spec, u).variant for u in ids if assign(onboarding_spec, u).variant}
-    content = log_path.read_bytes()
+    content = _content(log_path)
     assert _log(onboarding_spec, ids, log_path, now=T2).added == 0
-    assert log_path.read_bytes() == content
+    assert _content(log_path) == content
 
 
-def test_concurrent_runs_lose_nothing(onboarding_spec, tmp_path):
-    path = tmp_path / "log.csv"
+@pytest.mark.parametrize("name", ["log.csv", "log"])
+def test_concurrent_runs_lose_nothing(onboarding_spec, tmp_path, name):
+    path = tmp_path / name
     chunks = [IDS[i::4] for i in range(4)]
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda c: _log(onboarding_spec, c, path), chunks))  # re-raises any error
     assert sum(r.added for r in results) == len(_rows(path))
     ids = [r["user_id"] for r in _rows(path)]
     assert len(ids) == len(set(ids)) == sum(assign(onboarding_spec, u).variant is not None for u in IDS)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]  # no lock or temporary file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no lock or temporary file left
+    if path.is_dir():  # one segment per run that added rows
+        assert sorted(p.name for p in path.iterdir()) == [f"part-{i:06d}.parquet" for i in range(1, 5)]
 
 
 def test_other_experiments_rows_untouched(onboarding_spec, banner_spec, tmp_path):
@@ -213,6 +234,11 @@ def test_other_experiments_rows_untouched(onboarding_spec, banner_spec, tmp_path
 def test_bad_inputs(onboarding_spec, banner_spec, tmp_path):
     with pytest.raises(GuidelabError, match="csv or .parquet"):
         _log(onboarding_spec, IDS, tmp_path / "log.json")
+    (tmp_path / "not-a-log").mkdir()
+    (tmp_path / "not-a-log" / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(GuidelabError, match="not an assignment log folder: 'notes.txt'"):
+        _log(onboarding_spec, IDS, tmp_path / "not-a-log")
+    assert sorted(p.name for p in (tmp_path / "not-a-log").iterdir()) == ["notes.txt"]
     with pytest.raises(ValueError, match="timezone-aware"):
         _log(onboarding_spec, IDS, tmp_path / "log.csv", now=dt.datetime(2024, 5, 1))
     with pytest.raises(ValueError, match="not 'onboarding"):
@@ -263,6 +289,7 @@ def test_assign_and_log_refusal_writes_nothing(root, tmp_path):
     with pytest.raises(ReassignmentError):
         assign_and_log(moved, users, tmp_path / "b.csv", log)
     assert log.read_bytes() == content and not (tmp_path / "b.csv").exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []  # nor a half output
 
 
 def test_many_duplicates_logged_once_by_first_occurrence(onboarding_spec, log_path):
@@ -273,7 +300,8 @@ def test_many_duplicates_logged_once_by_first_occurrence(onboarding_spec, log_pa
     expected = [u for u in firsts if assign(onboarding_spec, u).variant is not None]
     assert [r["user_id"] for r in _rows(log_path)] == expected
     assert res.added == len(expected) and res.excluded == len(firsts) - len(expected)
-    assert launchlog._later_duplicates(assign_batch(onboarding_spec, IDS).column("user_id")) is None
+    column = assign_batch(onboarding_spec, IDS).column("user_id")
+    assert launchlog._later_duplicates(column, fnv1a64_utf8_batch(column)) is None
 
 
 def test_csv_written_in_batches_is_the_bytes_of_one_write(onboarding_spec, tmp_path, monkeypatch):
@@ -287,3 +315,113 @@ def test_csv_written_in_batches_is_the_bytes_of_one_write(onboarding_spec, tmp_p
     whole = tmp_path / "whole.csv"
     pacsv.write_csv(table, whole)
     assert path.read_bytes() == whole.read_bytes()
+
+
+def test_folder_adds_one_segment_per_run_and_never_rewrites(onboarding_spec, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "x.assignment-log"
+    first = _log(onboarding_spec, IDS[:50], folder)
+    part1 = folder / "part-000001.parquet"
+    old = part1.read_bytes()
+    second = _log(onboarding_spec, IDS, folder, now=T2)
+    assert sorted(p.name for p in folder.iterdir()) == ["part-000001.parquet", "part-000002.parquet"]
+    assert part1.read_bytes() == old  # the first run's bytes untouched
+    assert _log(onboarding_spec, IDS, folder, now=T2).added == 0  # nothing new: no empty segment
+    assert len(list(folder.iterdir())) == 2
+    seg = pq.read_table(folder / "part-000002.parquet")
+    assert seg.num_rows == second.added and first.added + second.added == read_log(folder).num_rows
+    for name in ("experiment", "variant", "seed", "assigned_at"):  # the repeated columns: dictionaries
+        assert pa.types.is_dictionary(seg.schema.field(name).type)
+    assert seg.column("assigned_at").unique().to_pylist() == ["2024-05-02T09:00:00+00:00"]
+    # values equal to what a CSV log holds for the same runs
+    csv = tmp_path / "same.csv"
+    _log(onboarding_spec, IDS[:50], csv)
+    _log(onboarding_spec, IDS, csv, now=T2)
+    assert read_log(folder).equals(read_log(csv))
+    # a temporary file of an interrupted run is skipped by readers
+    (folder / ".part-000003.abc.tmp").write_bytes(b"half")
+    assert read_log(folder).num_rows == first.added + second.added
+
+
+def _shuffled(ids, seed):
+    import random
+
+    out = list(ids)
+    random.Random(seed).shuffle(out)
+    return out
+
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_rerun_in_another_order_matches_exactly(onboarding_spec, tmp_path, monkeypatch, collide):
+    """The re-run check does not rely on order (keys sorted and merged), and a key collision never
+    merges two users: with keys forced to 7 values, every result is the same."""
+    import numpy as np
+
+    if collide:
+        real = launchlog.fnv1a64_utf8_batch
+        monkeypatch.setattr(launchlog, "fnv1a64_utf8_batch", lambda ids: real(ids) % np.uint64(7))
+    for path in (tmp_path / f"log{collide}", tmp_path / f"log{collide}.csv"):
+        first = _log(onboarding_spec, _shuffled(IDS[:300], 1), path)
+        res = _log(onboarding_spec, _shuffled(IDS, 2) + IDS[:20], path, now=T2)  # duplicates too
+        in_exp = {u for u in IDS if assign(onboarding_spec, u).variant is not None}
+        assert res.already_logged == first.added == len(in_exp & set(IDS[:300]))
+        assert res.added == len(in_exp - set(IDS[:300]))
+        rows = _rows(path)
+        assert sorted(r["user_id"] for r in rows) == sorted(in_exp)
+        v = onboarding_spec.variants
+        reweighted = onboarding_spec.model_copy(update={"variants": [
+            v[0].model_copy(update={"weight": 0.5}), v[1].model_copy(update={"weight": 0.25}),
+            v[2].model_copy(update={"weight": 0.25})]})
+        ids = _shuffled(IDS, 3)
+        moves = [u for u in ids if u in in_exp and assign(onboarding_spec, u).variant != assign(reweighted, u).variant]
+        with pytest.raises(ReassignmentError) as err:
+            _log(reweighted, ids, path)
+        assert err.value.result.moved_refused == len(moves)
+        assert [e[0] for e in err.value.examples] == moves[:5]  # the first moves in input order
+        assert [(e[1], e[2]) for e in err.value.examples] == [
+            (assign(onboarding_spec, u).variant, assign(reweighted, u).variant) for u in moves[:5]]
+
+
+def test_convert_csv_log_to_folder(onboarding_spec, tmp_path):
+    csv = tmp_path / "exp.assignment-log.csv"
+    _log(onboarding_spec, IDS[:200], csv)
+    _log(onboarding_spec.model_copy(update={"version": 2}), IDS[100:], csv, now=T2)
+    before = csv.read_bytes()
+    line = convert_log(csv)
+    folder = tmp_path / "exp.assignment-log"
+    assert str(folder) in line and f"{len(_rows(csv)):,} rows" in line
+    assert csv.read_bytes() == before  # the source is kept as it is
+    assert read_log(folder).equals(read_log(csv))
+    assert _log(onboarding_spec, IDS[:200], folder).added == 0  # the converted rows count as logged
+    with pytest.raises(GuidelabError, match="already holds segments"):
+        convert_log(csv, folder)
+    with pytest.raises(GuidelabError, match="log folder"):
+        convert_log(csv, tmp_path / "x.parquet")
+
+
+def test_default_log_path_keeps_an_existing_csv_log(tmp_path):
+    out = tmp_path / "assigned.parquet"
+    assert default_log_path(out, "exp") == tmp_path / "exp.assignment-log"
+    (tmp_path / "exp.assignment-log.csv").write_text("user_id\n", encoding="utf-8")
+    assert default_log_path(out, "exp") == tmp_path / "exp.assignment-log.csv"  # never split one log in two
+    (tmp_path / "exp.assignment-log").mkdir()
+    assert default_log_path(out, "exp") == tmp_path / "exp.assignment-log"  # once converted, the folder
+
+
+def test_convert_keeps_any_number_of_runs(onboarding_spec, tmp_path):
+    """A CSV log of many runs (200 distinct times, two experiments) converts value for value."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    rows = read_log(tmp_path / "none.csv").to_pylist()
+    for i in range(400):
+        a = assign(onboarding_spec, f"u{i}")
+        rows.append({"user_id": f"u{i}", "experiment": onboarding_spec.id if i % 2 else "other", "variant": a.variant or "x",
+                     "hash_value": a.hash_value, "seed": "s", "version": 1 + i % 3,
+                     "assigned_at": f"2024-05-01T09:{i // 60 % 60:02d}:{i % 60:02d}+00:00"})
+    csv = tmp_path / "many.csv"
+    pacsv.write_csv(pa.Table.from_pylist(rows, schema=launchlog.LOG_SCHEMA), csv)
+    convert_log(csv, tmp_path / "many")
+    assert read_log(tmp_path / "many").equals(read_log(csv))

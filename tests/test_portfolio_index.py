@@ -150,3 +150,46 @@ def test_report_banner_reads_the_flags_of_programme_json(programme_outcome, tmp_
     assert programme_flags(tmp_path, "nps-survey-timing") == ("maintenance-banner-copy",)
     assert programme_flags(tmp_path, "onboarding-tour-vs-checklist") == ()
     assert programme_flags(tmp_path / "missing", "x") == ()
+
+
+@pytest.fixture(scope="module")
+def account_outcome(tmp_path_factory):
+    """The programme report of a programme holding out accounts (tests/fixtures/programme-account)
+    on simulated data."""
+    from pathlib import Path
+
+    from guidelab.experiment import load_experiment
+    from guidelab.programme import find_programme
+    from guidelab.report.portfolio import run_programme
+    from guidelab.simulate import simulate_programme
+
+    root = Path(__file__).resolve().parent.parent
+    tmp = tmp_path_factory.mktemp("account-programme")
+    fixture = root / "tests" / "fixtures" / "programme-account"
+    programme = find_programme(fixture)
+    spec_paths = sorted((root / "experiments").glob("*.yaml"))
+    simulate_programme(programme, [load_experiment(p) for p in spec_paths], 2000, tmp / "data" / programme.id, seed=2)
+    outcome = run_programme(fixture, spec_paths, tmp / "data", tmp / "out")
+    assert outcome is not None and outcome.problem is None, outcome
+    return outcome, tmp / "out"
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_account_programme_section_shows_accounts_icc_and_design_effect(account_outcome, lang):
+    """The section says accounts and users per arm, and per metric the ICC, the design effect and
+    the naive p-value beside the clustered one; programme.json carries the unit and the accounts."""
+    import json
+
+    outcome, out = account_outcome
+    doc = json.loads((out / "programme.json").read_text(encoding="utf-8"))
+    assert doc["unit"] == "account_id" and doc["users"]["accounts_holdout"] > 0
+    assert all("icc" in m["itt"] and "design_effect" in m["itt"] for m in doc["metrics"])
+    html = index_html([entry(experiment="maintenance-banner-copy")], lang, outcome)
+    r, u = outcome.result, outcome.result.users
+    words = {"en": ("accounts are held out", f"{u.accounts_holdout:,} accounts of the holdout", "design effect",
+                    "Clustering"),
+             "ja": ("アカウントの", f"ホールドアウト {u.accounts_holdout:,}アカウント", "デザイン効果", "クラスタリング")}[lang]
+    assert all(w in html for w in words), words
+    c = r.metrics[0].itt
+    unit = {"en": f"{c.n_accounts:,} accounts)", "ja": f"{c.n_accounts:,}アカウント）"}[lang]
+    assert unit in html and f"{c.design_effect:.2f}" in html

@@ -131,3 +131,42 @@ def test_account_sql_snapshot(account_statements, dialect):
     assert path.is_file(), f"{path} missing: run GUIDELAB_UPDATE_SNAPSHOTS=1 pytest tests/test_sql_snapshots.py"
     assert text == path.read_text(encoding="utf-8"), \
         f"the {dialect} SQL of {path.name} changed: if intended, GUIDELAB_UPDATE_SNAPSHOTS=1 and review git diff"
+
+
+def recorded_account_breakdown_statements() -> list[tuple[str, dict]]:
+    """The per-account statements of the account example's deeper analyses (guidelab.account_breakdowns):
+    retention curve, daily effects, segments and funnel sums and cross-products."""
+    from guidelab.account_breakdowns import clustered_breakdowns, with_account_curves
+
+    spec = load_experiment(ROOT / "experiments" / f"{ACCOUNT_EXAMPLE}.yaml")
+    ed = open_event_data(ROOT / "data" / "sample" / ACCOUNT_EXAMPLE, data_timezone=spec.data_timezone)
+    try:
+        counts = compute_counts(ed, spec, None, TODAY)
+        user_level = breakdown_analyses(spec, ed, counts.as_of)
+        ed.engine.trace = []
+        with_account_curves(ed, spec, retention_curve_counts(ed, spec, counts.as_of, CURVE_HORIZON_DAYS),
+                            CURVE_HORIZON_DAYS)
+        clustered_breakdowns(ed, spec, user_level)
+        return [(s, p) for s, p in ed.engine.trace if "_gl_account" in s]
+    finally:
+        ed.close()
+
+
+@pytest.fixture(scope="module")
+def account_breakdown_statements() -> list[tuple[str, dict]]:
+    return recorded_account_breakdown_statements()
+
+
+@pytest.mark.parametrize("dialect", PRINTED_DIALECTS)
+def test_account_breakdown_sql_snapshot(account_breakdown_statements, dialect):
+    """Also a cheap Spark check of that SQL: it must translate strictly (guidelab.dialects); the
+    numbers on Spark: tests/test_engine.py::test_account_breakdowns_identical_on_duckdb_and_spark."""
+    statements = account_breakdown_statements
+    assert len(statements) == 1 + 2 + 2 * 2 + 2 + 1  # curve; daily sums + cross; 2 segments x (sums + cross); funnel; time
+    path = SNAPSHOTS / f"{ACCOUNT_EXAMPLE}.breakdowns.{dialect}.sql"
+    text = render(statements, dialect).replace(EXAMPLE, ACCOUNT_EXAMPLE, 1)
+    if os.environ.get("GUIDELAB_UPDATE_SNAPSHOTS") == "1":
+        path.write_text(text, encoding="utf-8")
+    assert path.is_file(), f"{path} missing: run GUIDELAB_UPDATE_SNAPSHOTS=1 pytest tests/test_sql_snapshots.py"
+    assert text == path.read_text(encoding="utf-8"), \
+        f"the {dialect} SQL of {path.name} changed: if intended, GUIDELAB_UPDATE_SNAPSHOTS=1 and review git diff"

@@ -204,7 +204,8 @@ def test_every_eligibility_and_throttle_code_has_words_in_both_languages():
               "timezone": "Asia/Tokyo", "local": "2026-10-02 09:00", "condition": "plan is 'pro'", "pattern": "/x*",
               "page": "/y", "event": "e", "fired": "f", "seconds": 2.0, "n": 1, "max": 3, "hours": 1.5, "min": 4,
               "mode": "once", "today": 0, "winner": "w", "priority": 60, "count": 2, "period_hours": 24.0,
-              "minutes": 150.0, "min_gap_minutes": 30.0, "programme": "guide-programme", "share": 0.05}
+              "minutes": 150.0, "min_gap_minutes": 30.0, "programme": "guide-programme", "share": 0.05,
+              "unit": "account_id", "value": "acct-1"}
     codes = [c.value for c in EligibilityCode] + [c.value for c in ThrottleCode]
     for code in codes:
         names = placeholders(en.ELIGIBILITY[code]) - {"times", "guides", "gap"}

@@ -182,7 +182,7 @@ def publish(experiments_dir: str | Path = "experiments", data_root: str | Path =
 
     # the programme first: its programme.json carries the interaction flags the reports show
     (out_dir / "programme.json").unlink(missing_ok=True)  # never a stale check
-    programme = run_programme(experiments_dir, specs, data_root, out_dir, progress)
+    programme = run_programme(experiments_dir, specs, data_root, out_dir, progress, options)
     progress.stage(f"running {len(jobs_list)} report(s) with {jobs} job(s)")
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         runs = list(pool.map(run, jobs_list))
@@ -229,10 +229,11 @@ class ProgrammeOutcome:
 
 
 def run_programme(experiments_dir: Path, spec_paths: list[Path], data_root: Path, out_dir: Path,
-                  progress: Progress | None = None) -> ProgrammeOutcome | None:
+                  progress: Progress | None = None, engine: Any = None) -> ProgrammeOutcome | None:
     """The programme report of ``experiments_dir/policies/programme.yaml`` on
     ``<data_root>/<programme id>/`` (or ``<data_root>/sample/<id>/``), written to
-    ``<out_dir>/programme.json``; None when no programme is declared. Always DuckDB."""
+    ``<out_dir>/programme.json``; None when no programme is declared. ``engine``: an
+    :class:`guidelab.engine.EngineOptions` (DuckDB by default; ``--engine spark`` runs the same SQL on Spark)."""
     from ..programme import check_programme_ids, find_programme
     from ..programme_analysis import analyze_programme
 
@@ -255,7 +256,7 @@ def run_programme(experiments_dir: Path, spec_paths: list[Path], data_root: Path
         progress.stage(f"programme {programme.id}: holdout comparison and interaction check")
     try:
         check_programme_ids(programme, specs, experiments_dir / "policies" / "programme.yaml")
-        result = analyze_programme(programme, specs, data)
+        result = analyze_programme(programme, specs, data, engine=engine)
     except GuidelabError as exc:
         return ProgrammeOutcome(programme.id, problem="failed", detail=str(exc).splitlines()[0])
     atomic_write_text(out_dir / "programme.json", result.to_json() + "\n")
@@ -273,11 +274,20 @@ def programme_view(outcome: ProgrammeOutcome | None, lang: str) -> dict[str, Any
     r = outcome.result
     u = r.users
     share = next((m.exposed_share for m in r.metrics if m.exposed_share is not None), None)
-    intro = w["intro"].format(share=pct(r.holdout_share), programme=r.programme, n_programme=u.programme,
-                              n_holdout=u.holdout, n_exposed=u.exposed, exposed_share=pct(share), as_of=date(r.as_of, lang))
+    by_account = r.unit is not None
+    if by_account:
+        intro = w["intro_accounts"].format(
+            share=pct(r.holdout_share), programme=r.programme, unit=r.unit, n_programme=u.programme,
+            k_programme=u.accounts_programme or 0, n_holdout=u.holdout, k_holdout=u.accounts_holdout or 0,
+            n_exposed=u.exposed, exposed_share=pct(share), as_of=date(r.as_of, lang))
+    else:
+        intro = w["intro"].format(share=pct(r.holdout_share), programme=r.programme, n_programme=u.programme,
+                                  n_holdout=u.holdout, n_exposed=u.exposed, exposed_share=pct(share),
+                                  as_of=date(r.as_of, lang))
     notes = []
     if u.left_out:
-        notes.append(w["left_out"].format(reasons="; ".join(w[f"reason.{k}"].format(n=n) for k, n in u.left_out)))
+        notes.append(w["left_out"].format(reasons="; ".join(w[f"reason.{k}"].format(n=n, unit=r.unit or "user")
+                                                            for k, n in u.left_out)))
     if u.assigned_without_programme_row:
         notes.append(w["without_row"].format(n=u.assigned_without_programme_row))
 
@@ -293,9 +303,25 @@ def programme_view(outcome: ProgrammeOutcome | None, lang: str) -> dict[str, Any
     def rel(x: float | None) -> str:
         return pct(x, signed=True)
 
+    def rate_accounts(mean: float | None, users: int, accounts: int) -> str:
+        return w["rate_accounts"].format(rate=pct(mean) if mean is not None else "–", users=users, accounts=accounts)
+
+    def num(x: float | None, fmt: str = ".3g") -> str:
+        return "–" if x is None else format(x, fmt)
+
     rows = []
     for m in r.metrics:
         c = m.itt
+        if by_account:
+            rows.append([metric_label(m.metric, lang, capital=True),
+                         rate_accounts(c.estimate_control, c.n_control, c.n_accounts_control),
+                         rate_accounts(c.estimate, c.n, c.n_accounts),
+                         diff(c.abs_diff) + ci(c.abs_ci, diff), rel(c.rel_lift) + ci(c.rel_ci, rel),
+                         diff(m.exposed_effect) + ci(m.exposed_ci, diff),
+                         w["clustering"].format(icc=num(c.icc, ".3f"), design_effect=num(c.design_effect, ".2f"),
+                                                effective=num(c.effective_accounts, ".0f"), p=num(c.p_value),
+                                                p_naive=num(c.p_value_naive))])
+            continue
         rows.append([metric_label(m.metric, lang, capital=True), rate(c.n_control, c.successes_control),
                      rate(c.n, c.successes), diff(c.abs_diff) + ci(c.abs_ci, diff), rel(c.rel_lift) + ci(c.rel_ci, rel),
                      diff(m.exposed_effect) + ci(m.exposed_ci, diff)])
@@ -307,10 +333,14 @@ def programme_view(outcome: ProgrammeOutcome | None, lang: str) -> dict[str, Any
             shown, p_text = w.get(f"int_status.{p.status}", p.status), "–"
         else:
             shown = ", ".join(_contrast_text(d, se, test.kind, lang) for d, se in zip(test.contrasts, test.contrast_se or ()))
+            if test.cluster_unit is not None:
+                shown += w["int_by_unit"].format(unit=test.cluster_unit)
             p_text = f"{p.p_adjusted:.3g}" if p.p_adjusted is not None else "–"
         int_rows.append({"a": p.experiment_a, "b": p.experiment_b, "metric": metric_label(p.metric, lang, capital=True),
                          "contrast": shown, "p": p_text, "flagged": p.flagged})
     return {"w": w, "problem": None, "title": w["title"], "intro": intro, "notes": notes, "rows": rows,
+            "heads": w["heads_accounts"] if by_account else w["heads"],
+            "method": w["method_accounts"] if by_account else w["method"],
             "int_rows": int_rows, "int_method": w["int_method"].format(k=k, alpha=r.interaction_alpha),
             "flags": r.flagged_experiments()}
 def _contrast_text(d: float, se: float, kind: str, lang: str) -> str:

@@ -10,6 +10,7 @@ verdict is shown by word and symbol, not by colour alone.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -348,6 +349,8 @@ def deeper_analyses(ctx: ReportContext) -> str:
     r, lang = ctx.result, ctx.lang
     a = r.analyses or {}
     parts: list[tuple[str, Any]] = []
+    if "account_adjustment" in a:
+        parts.extend(_reading(text) for text in account_adjustment_readings(a["account_adjustment"], lang))
     fig = plots.daily_figure(r, lang)
     if fig is not None:
         parts.append(("figure", Markup(plots.figure_html(fig, "gl-daily"))))
@@ -397,6 +400,19 @@ def deeper_analyses(ctx: ReportContext) -> str:
     return render("report/charts.html.j2", t=ctx.t, heading="deeper", parts=parts)
 
 
+def account_adjustment_readings(adj: Mapping[str, Any], lang: str) -> list[str]:
+    """When accounts are randomised: which deeper analyses count accounts as units, and which are
+    still user-level (``analyses.account_adjustment``, :mod:`guidelab.account_breakdowns`)."""
+    out = []
+    if adj.get("adjusted"):
+        out.append(t("reading.by_account", lang).format(
+            adjusted=join_list((t("analysis." + k, lang) for k in adj["adjusted"]), lang)))
+    if adj.get("not_adjusted"):
+        out.append(t("reading.by_account.not_adjusted", lang).format(
+            not_adjusted=join_list((t("analysis." + k, lang) for k in adj["not_adjusted"]), lang)))
+    return out
+
+
 def _reading(text: str) -> tuple[str, str]:
     """A sentence reading a chart (escaped by the template)."""
     return ("gl-reading", text)
@@ -427,6 +443,13 @@ def funnel_largest_leave(f: Any) -> tuple[str, float] | None:
     return best
 
 
+def _rate(c: Any, control: bool = False) -> float | None:
+    """A segment's rate: a proportion comparison's ``rate``, a clustered comparison's ``estimate``."""
+    if hasattr(c, "rate"):
+        return c.rate_control if control else c.rate
+    return c.estimate_control if control else c.estimate
+
+
 def segments_table(ctx: ReportContext) -> str:
     r, lang = ctx.result, ctx.lang
     seg = r.analyses["segments"]
@@ -435,7 +458,7 @@ def segments_table(ctx: ReportContext) -> str:
         for v, an in by_variant.items():
             for seg_value, c in an.segments.items():
                 rows.append({"attribute": attribute, "value": seg_value, "variant": v, "cells": [
-                    _m(number(c.n)), _m(pct(c.rate)), _m(pct(c.rate_control)), _m(pts(c.abs_diff, signed=True, lang=lang)),
+                    _m(number(c.n)), _m(pct(_rate(c))), _m(pct(_rate(c, control=True))), _m(pts(c.abs_diff, signed=True, lang=lang)),
                     _m(_interval_pts(c.abs_ci, lang)), _m(pval(an.adjusted_p_values.get(seg_value)))]})
             if an.q_p_value is not None:
                 key = "reading.heterogeneity.yes" if an.heterogeneity_significant else "reading.heterogeneity.no"

@@ -82,6 +82,7 @@ class NoteCode(str, Enum):
     # segments (param ``segment``)
     SEGMENT_LEFT_OUT_NO_USERS = "segment_left_out_no_users"
     SEGMENT_LEFT_OUT_ZERO_VARIANCE = "segment_left_out_zero_variance"
+    SEGMENT_LEFT_OUT_FEW_ACCOUNTS = "segment_left_out_few_accounts"
     TOO_FEW_SEGMENTS = "too_few_segments"
     # sequential intervals (param ``missing``: estimate, relative_lift, standard_error)
     NO_UNITS = "no_units"

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.stats import chi2
 
-from ..serialize import ResultModel
+from ..serialize import JsonField, ResultModel
 from ._common import (
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
@@ -35,7 +35,7 @@ from ._common import (
     finite_or_none,
     z_two_sided,
 )
-from .notes import Note, NoteCode, Noted
+from .notes import NOTES_JSON, Note, NoteCode, Noted
 
 __all__ = [
     "KaplanMeierResult",
@@ -43,6 +43,8 @@ __all__ = [
     "LogRankResult",
     "kaplan_meier",
     "log_rank",
+    "log_rank_clustered",
+    "logrank_unit_scores",
 ]
 
 # Reduced log-rank covariance matrices whose smallest eigenvalue is below this fraction of the
@@ -367,6 +369,13 @@ class LogRankResult(Noted, ResultModel):
     p_value: float | None
     status: str = STATUS_OK
     notes: tuple[Note, ...] = ()
+    clustered_by: str | None = None  # log_rank_clustered: the units of the robust variance (account_id)
+    n_units: int | None = None  # ... how many
+    p_value_naive: float | None = None  # ... and the usual (users independent) p-value, for comparison
+
+    _json_fields = ("groups", "n", "observed", "expected", "statistic", "df", "p_value", "status", "note", NOTES_JSON,
+                    JsonField("clustered_by", omit_none=True), JsonField("n_units", omit_none=True),
+                    JsonField("p_value_naive", omit_none=True))
 
 
 def log_rank(tables: Mapping[str, LifeTable]) -> LogRankResult:
@@ -396,12 +405,7 @@ def log_rank(tables: Mapping[str, LifeTable]) -> LogRankResult:
     for name, tab in zip(names, tabs):
         if not isinstance(tab, LifeTable):
             raise ValueError(f"tables[{name!r}] must be a LifeTable, got {type(tab).__name__}")
-    grid = np.asarray(sorted(set().union(*(t.times for t in tabs))), dtype=float)
-    at_risk = np.vstack([t.at_risk_on(grid) for t in tabs]) if grid.size else np.zeros((len(tabs), 0))
-    events = np.zeros_like(at_risk)
-    for j, t in enumerate(tabs):
-        if t.times:
-            events[j, np.searchsorted(grid, np.asarray(t.times, dtype=float))] = t.events
+    _, grid, at_risk, events = _grid_tables(tables)
     ns = tuple(t.n for t in tabs)
 
     full = _logrank_arrays(at_risk, events)
@@ -430,3 +434,88 @@ def log_rank(tables: Mapping[str, LifeTable]) -> LogRankResult:
         notes.append(Note(NoteCode.LOGRANK_VARIANCE_ZERO))
         return result(None, None, None, STATUS_NOT_ENOUGH_DATA)
     return result(stat, int(keep.size - 1), float(sub.p_value), STATUS_OK)
+
+
+def _grid_tables(tables: Mapping[str, LifeTable]) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]:
+    """(names, grid, at_risk, events): the tables on the union of their days, as :func:`log_rank` puts them."""
+    if not isinstance(tables, Mapping) or len(tables) < 2:
+        raise ValueError("tables must be a mapping of at least two variant names to LifeTable")
+    names = tuple(str(k) for k in tables)
+    tabs = list(tables.values())
+    for name, tab in zip(names, tabs):
+        if not isinstance(tab, LifeTable):
+            raise ValueError(f"tables[{name!r}] must be a LifeTable, got {type(tab).__name__}")
+    grid = np.asarray(sorted(set().union(*(t.times for t in tabs))), dtype=float)
+    at_risk = np.vstack([t.at_risk_on(grid) for t in tabs]) if grid.size else np.zeros((len(tabs), 0))
+    events = np.zeros_like(at_risk)
+    for j, t in enumerate(tabs):
+        if t.times:
+            events[j, np.searchsorted(grid, np.asarray(t.times, dtype=float))] = t.events
+    return names, grid, at_risk, events
+
+
+def logrank_unit_scores(tables: Mapping[str, LifeTable]) -> tuple[tuple[str, ...], list[tuple[str, int, bool, tuple[float, ...]]]]:
+    """Each user's contribution to the log-rank scores O_j - E_j, by (variant, day, event).
+
+    Under equal hazards a user of variant a who leaves observation on day T (with the event when
+    ``event``) contributes, to group j,
+
+        u_j = event * (1[a = j] - r_j(T)) - sum_{t <= T} (1[a = j] - r_jt) d_t / n_t
+
+    (r_jt = n_jt / n_t, the share of the risk set of day t in group j): the score residuals of
+    the Cox model at beta = 0 (Lin & Wei 1989, JASA 84:1074-1078; with ties as in the log-rank
+    sums), whose sum over all users is exactly O_j - E_j. They depend only on (variant, day,
+    event), so this returns one row per combination present on the grid: (names, [(variant,
+    day, event, (u_1..u_k))]). SQL joins them to the users and sums them per account
+    (:func:`log_rank_clustered`)."""
+    names, grid, n_jt, d_jt = _grid_tables(tables)
+    n_t = n_jt.sum(0)
+    d_t = d_jt.sum(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(n_t > 0, n_jt / np.where(n_t > 0, n_t, 1.0), 0.0)  # (k, T)
+        h = np.where(n_t > 0, d_t / np.where(n_t > 0, n_t, 1.0), 0.0)  # (T,)
+    cum_h = np.cumsum(h)  # A(T) = sum_{t <= T} h_t
+    cum_rh = np.cumsum(r * h, axis=1)  # B_j(T) = sum_{t <= T} r_jt h_t
+    rows: list[tuple[str, int, bool, tuple[float, ...]]] = []
+    k = len(names)
+    for a in range(k):
+        for i, day in enumerate(grid):
+            for event in (False, True):
+                own = np.zeros(k)
+                own[a] = 1.0
+                u = (own - r[:, i]) * float(event) - own * cum_h[i] + cum_rh[:, i]
+                rows.append((names[a], int(day), event, tuple(float(x) for x in u)))
+    return names, rows
+
+
+def log_rank_clustered(tables: Mapping[str, LifeTable], unit_cross: Any, n_units: int,
+                       unit: str = "account_id") -> LogRankResult:
+    """The k-sample log-rank test with a cluster-robust variance: users of one account are not
+    independent, so the variance of the scores O - E is ``sum_k U_k U_k^T`` over accounts (U_k
+    the sum of the account's users' :func:`logrank_unit_scores`), the robust score test of the
+    marginal Cox model (Lin & Wei 1989; for clustered survival data: Lee, Wei & Amato 1992, and
+    the robust log-rank of Jung & Jeong 2003). ``unit_cross``: the k x k matrix of those sums of
+    products, in the tables' order (SQL computes it); ``n_units``: the accounts. The statistic
+    (O - E)^T V^-1 (O - E) over all groups but one is chi-square with k - 1 df; the usual
+    (hypergeometric) p-value is kept in ``p_value_naive``. Variants with expected 0 are left out
+    as in :func:`log_rank`; too few accounts (< 2) or a singular robust variance: not_enough_data.
+    """
+    base = log_rank(tables)
+    k = len(base.groups)
+    v = np.asarray(unit_cross, dtype=float)
+    if v.shape != (k, k) or not np.all(np.isfinite(v)):
+        raise ValueError(f"unit_cross must be a finite {k} x {k} matrix (the groups of the tables, in order)")
+    g = check_count(n_units, "n_units")
+    extra = dict(clustered_by=unit, n_units=g, p_value_naive=base.p_value)
+    if base.status != STATUS_OK:
+        return LogRankResult(**{**base.__dict__, **extra})
+    keep = [j for j, e in enumerate(base.expected) if e > 0]
+    oe = np.array([base.observed[j] - base.expected[j] for j in keep[:-1]])
+    sub = v[np.ix_(keep[:-1], keep[:-1])]
+    eig = np.linalg.eigvalsh(sub) if sub.size else np.zeros(0)
+    if g < 2 or eig.size == 0 or eig[0] <= _SINGULAR_RTOL * max(abs(eig[-1]), 1e-300):
+        notes = base.notes + (Note(NoteCode.LOGRANK_VARIANCE_ZERO),)
+        return LogRankResult(**{**base.__dict__, "statistic": None, "df": None, "p_value": None,
+                                "status": STATUS_NOT_ENOUGH_DATA, "notes": notes, **extra})
+    stat = max(float(oe @ np.linalg.solve(sub, oe)), 0.0)
+    return LogRankResult(**{**base.__dict__, "statistic": stat, "p_value": float(chi2.sf(stat, len(keep) - 1)), **extra})

@@ -17,6 +17,8 @@ from guidelab.stats.survival import (
     _logrank_arrays,
     kaplan_meier,
     log_rank,
+    log_rank_clustered,
+    logrank_unit_scores,
 )
 
 
@@ -286,3 +288,103 @@ def test_log_rank_aa_false_positive_rate():
     assert np.all(np.isfinite(p))
     fpr = float(np.mean(p < 0.05))
     assert 0.035 <= fpr <= 0.065, fpr
+
+
+# --------------------------------------------------------------------------- clustered log-rank
+
+def _life_tables_from_users(arm, t, event, names):
+    """Per variant a LifeTable from one row per user (day left observation, event or censored)."""
+    out = {}
+    for j, name in enumerate(names):
+        sel = arm == j
+        days = np.unique(t[sel])
+        at_risk = [int(np.sum(t[sel] >= d)) for d in days]
+        events = [int(np.sum((t[sel] == d) & event[sel])) for d in days]
+        out[name] = LifeTable(tuple(int(d) for d in days), tuple(at_risk), tuple(events))
+    return out
+
+
+def _unit_cross(tables, arm, t, event, unit):
+    """What the SQL computes: each user's scores looked up by (variant, day, event), summed per
+    unit, then the sum over units of their outer products."""
+    names, rows = logrank_unit_scores(tables)
+    lookup = {(v, d, e): u for v, d, e, u in rows}
+    per_user = np.array([lookup[(names[a], int(d), bool(e))] for a, d, e in zip(arm, t, event)])
+    _, k = np.unique(unit, return_inverse=True)
+    per_unit = np.zeros((k.max() + 1, len(names)))
+    np.add.at(per_unit, k, per_user)
+    return per_user, per_unit.T @ per_unit, int(k.max() + 1)
+
+
+def _clustered_survival(rng, n_accounts, icc_scale=1.0, arms=2, effect=1.0):
+    sizes = np.clip(np.ceil(np.exp(rng.normal(np.log(5), 1.5, n_accounts))), 1, 300).astype(int)
+    account = np.repeat(np.arange(n_accounts), sizes)
+    arm_of_account = rng.integers(0, arms, n_accounts)
+    arm = arm_of_account[account]
+    frailty = rng.gamma(1 / icc_scale, icc_scale, n_accounts)[account] if icc_scale else np.ones(account.size)
+    hazard = np.clip(0.04 * frailty * np.where(arm == 1, effect, 1.0), 0, 0.95)
+    t_event = rng.geometric(hazard) - 1  # whole days from 0
+    censor = rng.integers(0, 28, account.size)
+    t = np.minimum(t_event, censor)
+    return account, arm, t, t_event <= censor
+
+
+def test_unit_scores_sum_to_observed_minus_expected_and_equal_statsmodels_score_residuals():
+    """Each user's scores sum to O - E of log_rank; for two groups they are statsmodels' Cox
+    (Breslow ties) score residuals at beta = 0; and the clustered statistic is (O-E)^2 / sum_k U_k^2."""
+    from statsmodels.duration.hazard_regression import PHReg
+
+    rng = np.random.default_rng(3)
+    account, arm, t, event = _clustered_survival(rng, 200)
+    tables = _life_tables_from_users(arm, t, event, ("c", "t"))
+    per_user, cross, g = _unit_cross(tables, arm, t, event, account)
+    lr = log_rank(tables)
+    assert per_user.sum(0) == pytest.approx(np.array(lr.observed) - np.array(lr.expected), abs=1e-8)
+    model = PHReg(t.astype(float), (arm == 0).astype(float)[:, None], status=event.astype(float), ties="breslow")
+    resid = np.asarray(model.score_residuals(np.zeros(1)))[:, 0]
+    assert per_user[:, 0] == pytest.approx(resid, abs=1e-10)
+    r = log_rank_clustered(tables, cross, g)
+    oe = lr.observed[0] - lr.expected[0]
+    per_account = np.bincount(account, weights=resid)
+    assert r.statistic == pytest.approx(oe ** 2 / np.sum(per_account ** 2), rel=1e-9)
+    assert r.p_value_naive == lr.p_value and r.clustered_by == "account_id" and r.n_units == g
+    assert r.to_dict()["n_units"] == g and "n_units" not in lr.to_dict()  # user-level JSON unchanged
+
+
+def test_clustered_log_rank_three_arms_and_degenerate_input():
+    rng = np.random.default_rng(4)
+    account, arm, t, event = _clustered_survival(rng, 300, arms=3)
+    tables = _life_tables_from_users(arm, t, event, ("a", "b", "c"))
+    _, cross, g = _unit_cross(tables, arm, t, event, account)
+    r = log_rank_clustered(tables, cross, g)
+    assert r.status == "ok" and r.df == 2 and 0 < r.p_value < 1
+    with pytest.raises(ValueError, match="3 x 3"):
+        log_rank_clustered(tables, np.eye(2), g)
+    one = log_rank_clustered(tables, cross, 1)
+    assert one.status == "not_enough_data" and one.p_value is None
+
+
+def _aa_logrank_rates(seed, reps, n_accounts, icc_scale):
+    rng = np.random.default_rng(seed)
+    clustered = naive = 0
+    for _ in range(reps):
+        account, arm, t, event = _clustered_survival(rng, n_accounts, icc_scale)
+        tables = _life_tables_from_users(arm, t, event, ("c", "t"))
+        _, cross, g = _unit_cross(tables, arm, t, event, account)
+        r = log_rank_clustered(tables, cross, g)
+        clustered += r.p_value < 0.05
+        naive += r.p_value_naive < 0.05
+    return clustered / reps, naive / reps
+
+
+@pytest.mark.slow
+def test_clustered_log_rank_aa_calibration():
+    """Seeded A/A: 400 accounts of lognormal sizes randomised 50/50, account frailties (gamma,
+    variance 1) on a daily goal hazard of 4%, censoring over 28 days: the robust log-rank rejects at
+    its level (within 3 Monte Carlo SEs of 0.05) while the usual one, treating users as
+    independent, rejects far more often."""
+    reps = 600
+    clustered, naive = _aa_logrank_rates(20261130, reps, 400, 1.0)
+    print(f"clustered log-rank A/A {clustered:.4f}, naive {naive:.4f}")
+    assert abs(clustered - 0.05) <= 3 * math.sqrt(0.05 * 0.95 / reps)
+    assert naive > 0.2

@@ -103,6 +103,19 @@ WORDS = {'KEEP': 'KEEP',
  'segment_warning': 'Segments are for understanding, not for picking winners: a segment chosen after looking at the '
                     'data is exploratory, and only a significant heterogeneity test supports saying the effect '
                     'differs by segment.',
+ 'reading.by_account': 'Randomised by account: the intervals and tests of {adjusted} count accounts as the '
+                       'independent units (delta method on per-account sums).',
+ 'reading.by_account.not_adjusted': 'Not adjusted for accounts (user-level, read with care): {not_adjusted}.',
+ 'analysis.retention_curve': 'the retention curve',
+ 'analysis.daily': 'the daily effects and novelty test',
+ 'analysis.funnels': 'the funnels',
+ 'analysis.segments': 'the segments',
+ 'analysis.surveys': 'the survey scores',
+ 'analysis.time_to_goal': 'the intervals of the time-to-goal curves (Kaplan-Meier)',
+ 'analysis.log_rank': 'the time-to-goal test (log-rank)',
+ 'analysis.time_to_complete': 'the time to complete',
+ 'analysis.stickiness': 'DAU/WAU (descriptive)',
+ 'analysis.survey_response_rate': 'the survey response rate (no interval shown)',
  'reading.nps': '{variant}: NPS {nps} [{lo}, {hi}] from {n} answers; response rate {rate}.',
  'ledger': 'Rows read and used',
  'table': 'Table',
@@ -390,6 +403,7 @@ NOTES = {
                          'difference is 0: se, ci and p_value use one pseudo-respondent added to each group of each '
                          'arm',
     'segment_left_out_no_users': 'left out of the heterogeneity test: {segment}: {arms} no users',
+    'segment_left_out_few_accounts': 'left out of the heterogeneity test: {segment}: {arms} fewer than 2 accounts',
     'segment_left_out_zero_variance': 'left out of the heterogeneity test: {segment}: every rate is 0 or 1 (zero '
                                       'variance)',
     'too_few_segments': 'heterogeneity test needs at least 2 usable segments, got {n}',
@@ -467,6 +481,8 @@ ELIGIBILITY = {
     'gap.hours': '{hours:.1f} h',
     'outside_coverage': 'assignment: not in the experiment (outside its {coverage:.0%} coverage)',
     'programme_holdout': 'assignment: in the programme holdout of {programme} ({share:.2%} of users see no guide of any experiment)',
+    'programme_holdout_account': 'assignment: {unit} {value} is in the programme holdout of {programme} ({share:.2%} of accounts see no guide of any experiment)',
+    'programme_missing_unit': 'assignment: no {unit}: programme {programme} holds out by {unit}, and a user without one sees no guide of any experiment',
     'outside_coverage_or_empty_id': 'assignment: not in the experiment (outside its {coverage:.0%} coverage, or an '
                                     'empty user id)',
     'holdout': 'assignment: holdout: variant {variant!r} shows no guide',
@@ -553,6 +569,24 @@ PROGRAMME = {
     "reason.multiple_arms": "{n:,} recorded in both arms",
     "reason.holdout_assigned": "{n:,} holdout users with a guide-arm assignment (the holdout leaked)",
     "reason.arm_not_hash": "{n:,} whose recorded arm is not the holdout hash's",
+    "reason.missing_unit": "{n:,} without a {unit} (the holdout hashes it)",
+    "intro_accounts": ("{share} of accounts are held out of every experiment (programme {programme}, by {unit}: "
+                       "every user of a held-out account sees no guide). Compared: {n_programme:,} users in "
+                       "{k_programme:,} accounts of the programme group and {n_holdout:,} users in {k_holdout:,} "
+                       "accounts of the holdout, from their first guide experiment on; {n_exposed:,} of the programme "
+                       "group ({exposed_share}) were assigned to a guide arm. Data as of {as_of}."),
+    "heads_accounts": ["Metric", "Holdout", "Programme group", "Difference (95% CI)", "Relative (95% CI)",
+                       "Per exposed user (95% CI)", "Clustering"],
+    "rate_accounts": "{rate} ({users:,} users, {accounts:,} accounts)",
+    "clustering": "ICC {icc}, design effect {design_effect}, effective accounts {effective}; p {p} (if users were "
+                  "independent: {p_naive})",
+    "method_accounts": ("Whole accounts are held out, and users of one account are correlated, so the difference is "
+                        "tested on per-account sums with cluster-robust variance (the account-level delta method, "
+                        "Deng, Knoblich & Lu 2018, with a small-sample factor; Fieller's interval for the relative "
+                        "difference). The ICC and the design effect say how much clustering costs; the p-value as if "
+                        "users were independent is shown for comparison only. No holdout user can see a guide, so the "
+                        "effect per exposed user is the difference divided by the share exposed (Bloom 1984), the "
+                        "share taken as known."),
     "without_row": "{n:,} users assigned to an experiment have no programme row and are not compared.",
     "no_data": "No programme data: expected the folder {path}.",
     "failed": "The programme report could not be computed: {error}",
@@ -560,12 +594,17 @@ PROGRAMME = {
     "int_method": ("For each pair of experiments with overlapping schedules outside one namespace, in both "
                    "directions: does the effect of one on its primary metric depend on the arm of the other? "
                    "Wald test of the differences of differences on the users in both, Holm-corrected across "
-                   "all {k} tests at {alpha}."),
+                   "all {k} tests at {alpha}. When either experiment randomises accounts, and for a ratio "
+                   "metric, the variance is cluster-robust by account (by user for a ratio) with a "
+                   "small-sample F reference."),
     "int_heads": ["Effect of", "by arm of", "Primary metric", "Difference of differences", "p (Holm)", ""],
     "int_none": "No two experiments ran at the same time on shared users.",
     "flag": "⚠ interaction",
     "no_flag": "none found",
-    "int_status.ratio_metric": "primary metric is a ratio: not checked",
+    "int_status.units_differ": "the two experiments randomise different attributes: not checked",
+    "int_status.no_unit_column": "the other experiment's randomisation attribute is in neither assignments nor users",
+    "int_status.not_checked_kind": "this kind of primary metric is not checked",
+    "int_by_unit": " (variance by {unit})",
     "int_status.zero_variance": "the metric does not vary in these cells",
     "int_status.no_shared_users": "no users in both",
     "int_status.not_enough_data": "a cell without users",

@@ -97,6 +97,18 @@ WORDS = {'KEEP': '採用',
  'reading.heterogeneity.yes': '{variant}：{attribute} のセグメント間で効果が異なります（Q 検定 p = {p}）。',
  'reading.heterogeneity.no': '{variant}：{attribute} のセグメント間で効果が異なる証拠はありません（Q 検定 p = {p}）。',
  'segment_warning': 'セグメントは理解のためのもので、勝者選びには使えません。データを見た後に選んだセグメントは探索的な結果であり、異質性検定が有意な場合にのみ「セグメントによって効果が異なる」と言えます。',
+ 'reading.by_account': 'アカウント単位の割り当て: {adjusted}の区間と検定は、アカウントを独立な単位として計算しています（アカウント別の合計に基づくデルタ法）。',
+ 'reading.by_account.not_adjusted': 'アカウント単位に補正していないもの（ユーザー単位。解釈に注意）: {not_adjusted}。',
+ 'analysis.retention_curve': 'リテンション曲線',
+ 'analysis.daily': '日別の効果と目新しさ効果の検定',
+ 'analysis.funnels': 'ファネル',
+ 'analysis.segments': 'セグメント',
+ 'analysis.surveys': 'アンケートのスコア',
+ 'analysis.time_to_goal': 'ゴールまでの時間の曲線（Kaplan-Meier）の区間',
+ 'analysis.log_rank': 'ゴールまでの時間の検定（ログランク）',
+ 'analysis.time_to_complete': '完了までの時間',
+ 'analysis.stickiness': 'DAU/WAU（記述統計）',
+ 'analysis.survey_response_rate': 'アンケートの回答率（区間なし）',
  'reading.nps': '{variant}：NPS {nps} [{lo}, {hi}]（回答 {n} 件）、回答率 {rate}。',
  'ledger': '読み込んだ行と使用した行',
  'table': 'テーブル',
@@ -335,6 +347,7 @@ NOTES = {
     'one_group_per_arm': '各群で回答者全員が1つの区分にいるため差の三項分布の標準誤差が0です。se、ci、p値は各群の各区分に1人の仮想回答者を'
                          '加えて計算しています',
     'segment_left_out_no_users': '異質性の検定から除外：{segment}：{arms}にユーザーがいません',
+    'segment_left_out_few_accounts': '異質性の検定から除外：{segment}：{arms}のアカウントが 2 未満です',
     'segment_left_out_zero_variance': '異質性の検定から除外：{segment}：すべての率が0か1です（分散0）',
     'too_few_segments': '異質性の検定には使えるセグメントが2つ以上必要です（{n}）',
     'no_units': 'まだ観測がありません（n = 0）',
@@ -404,6 +417,8 @@ ELIGIBILITY = {
     'gap.hours': '{hours:.1f}時間',
     'outside_coverage': '割り当て：実験の対象外（カバレッジ {coverage:.0%} の外）',
     'programme_holdout': '割り当て：施策全体のホールドアウト（{programme}）に含まれます（{share:.2%} のユーザーにはどの実験のガイドも表示しません）',
+    'programme_holdout_account': '割り当て：{unit} {value} は施策全体のホールドアウト（{programme}）に含まれます（{share:.2%} のアカウントにはどの実験のガイドも表示しません）',
+    'programme_missing_unit': '割り当て：{unit} がありません：施策全体（{programme}）は {unit} 単位でホールドアウトするため、{unit} のないユーザーにはどの実験のガイドも表示しません',
     'outside_coverage_or_empty_id': '割り当て：実験の対象外（カバレッジ {coverage:.0%} の外、またはユーザーIDが空）',
     'holdout': '割り当て：ホールドアウト：バリアント {variant!r} ではガイドを表示しません',
     'assigned': '割り当て：バリアント {variant!r} はガイド {guide} を表示します',
@@ -485,18 +500,39 @@ PROGRAMME = {
     "reason.multiple_arms": "両方のアームに記録 {n:,}人",
     "reason.holdout_assigned": "ガイドのあるアームに割り当てられたホールドアウトのユーザー {n:,}人（ホールドアウトの漏れ）",
     "reason.arm_not_hash": "記録されたアームがホールドアウトのハッシュと異なる {n:,}人",
+    "reason.missing_unit": "{unit} のないユーザー {n:,}人（ホールドアウトは {unit} をハッシュします）",
+    "intro_accounts": ("アカウントの{share}はすべての実験から除外されています（施策 {programme}、{unit} 単位：除外された"
+                       "アカウントのユーザーにはガイドを表示しません）。比較対象：施策群 {k_programme:,}アカウントの"
+                       "{n_programme:,}人とホールドアウト {k_holdout:,}アカウントの {n_holdout:,}人（最初のガイド実験の"
+                       "時点から）。施策群のうち {n_exposed:,}人（{exposed_share}）がガイドのあるアームに割り当てられ"
+                       "ました。データ基準日：{as_of}。"),
+    "heads_accounts": ["指標", "ホールドアウト", "施策群", "差（95%信頼区間）", "相対差（95%信頼区間）",
+                       "接触ユーザー1人あたり（95%信頼区間）", "クラスタリング"],
+    "rate_accounts": "{rate}（{users:,}人、{accounts:,}アカウント）",
+    "clustering": "ICC {icc}、デザイン効果 {design_effect}、有効アカウント数 {effective}、p値 {p}（ユーザーが独立と"
+                  "みなした場合：{p_naive}）",
+    "method_accounts": ("アカウント単位でホールドアウトし、同じアカウントのユーザーは相関するため、差はアカウントごとの"
+                        "合計にもとづくクラスターロバスト分散で検定します（アカウント単位のデルタ法、Deng, Knoblich & "
+                        "Lu 2018、小標本補正つき；相対差はFiellerの区間）。ICCとデザイン効果はクラスタリングの影響の"
+                        "大きさを示し、ユーザーが独立とみなした場合のp値は比較のためだけに示します。ホールドアウトの"
+                        "ユーザーはガイドを見られないため、接触ユーザー1人あたりの効果はその差を接触割合で割った"
+                        "ものです（Bloom 1984、割合は既知として扱います）。"),
     "without_row": "実験に割り当てられたが施策の行がないユーザー {n:,}人は比較していません。",
     "no_data": "施策のデータがありません：フォルダ {path} が必要です。",
     "failed": "施策レポートを計算できませんでした：{error}",
     "interactions": "同時期に実施された実験間の交互作用",
     "int_method": ("期間が重なり、同じネームスペースにない実験の組ごとに両方向で、一方の主要指標への効果が他方のアームに"
                    "よって変わるかを調べます。両方の実験に属するユーザーで差の差をWald検定し、全{k}検定にわたり"
-                   "Holm法で補正（有意水準 {alpha}）。"),
+                   "Holm法で補正（有意水準 {alpha}）。どちらかの実験がアカウント単位で割り当てている場合と比率指標では、"
+                   "アカウント（比率指標ではユーザー）単位のクラスター頑健分散と小標本のF分布で検定します。"),
     "int_heads": ["効果の実験", "相手の実験のアーム別", "主要指標", "差の差", "p値（Holm）", ""],
     "int_none": "同時期に同じユーザーに実施された実験の組はありません。",
     "flag": "⚠ 交互作用",
     "no_flag": "なし",
-    "int_status.ratio_metric": "主要指標が比率指標のため未検定",
+    "int_status.units_differ": "2つの実験が異なる属性で割り当てているため未検定",
+    "int_status.no_unit_column": "もう一方の実験の割り当て属性が assignments にも users にもありません",
+    "int_status.not_checked_kind": "この種類の主要指標は未検定",
+    "int_by_unit": "（{unit}単位の分散）",
     "int_status.zero_variance": "これらのセルでは指標にばらつきがない",
     "int_status.no_shared_users": "両方に属するユーザーなし",
     "int_status.not_enough_data": "ユーザーのいないセルあり",
