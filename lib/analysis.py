@@ -639,10 +639,14 @@ def analyze_experiment(spec: ExperimentSpec, data_dir: str | Path, as_of: dt.dat
                                      CURVE_HORIZON_DAYS)
         counts = replace(counts, curves=curves,
                          goal_life=with_account_life(ed, spec, goal_life_counts(ed, spec)) if spec.goal_event else None)
-        result = analyze_counts(spec, counts)
-        breakdowns = clustered_breakdowns(ed, spec, breakdown_analyses(spec, ed, counts.as_of), result.analyses)
+        breakdowns = breakdown_analyses(spec, ed, counts.as_of)
+        if spec.clustered:  # the deeper analyses by account read the engine again
+            result = analyze_counts(spec, counts)
+            breakdowns = clustered_breakdowns(ed, spec, breakdowns, result.analyses)
     finally:
-        ed.close()
+        ed.close()  # before the statistics of a user-randomised spec: DuckDB's memory is given back first
+    if not spec.clustered:
+        result = analyze_counts(spec, counts)
     return replace(result, analyses={**result.analyses, **breakdowns})
 
 

@@ -169,12 +169,14 @@ DEFAULT_MEMORY_LIMIT = "1GB"
 """DuckDB's default memory limit for guidelab on large data: what the analysis may hold before
 it spills to disk. With Python, Arrow and the notebook around it, a 10M-user analysis (≈ 135M
 source rows) then peaks under 2 GB (1.58 GB measured, bench/README.md)."""
-SMALL_DATA_MEMORY_LIMIT = "768MB"
-SMALL_DATA_ROWS = 40_000_000
+SMALL_DATA_MEMORY_LIMIT = "640MB"
+SMALL_DATA_ROWS = 20_000_000
 """Without ``GUIDELAB_DUCKDB_MEMORY_LIMIT``, data of at most this many source rows (all tables)
-gets :data:`SMALL_DATA_MEMORY_LIMIT` instead: a 1M-user export (≈ 14M rows) then peaks under
-1 GB at the same CPU time; on a 10M-user export that limit makes the count stage spill several
-times more (over 25 minutes against about 4), so larger data keeps :data:`DEFAULT_MEMORY_LIMIT`."""
+gets :data:`SMALL_DATA_MEMORY_LIMIT` instead: a 1M-user export (≈ 14M rows) then peaks at 0.88 GB
+(768MB: 1.01–1.06 GB, over the 1 GB goal; 640MB costs ≈ 10% more CPU in spilling, bench/README.md);
+on a 10M-user export a small limit makes the count stage spill several times more (768MB: over
+25 minutes against about 4), so larger data keeps :data:`DEFAULT_MEMORY_LIMIT`. Sizes between 20M
+and 135M rows are not measured: they keep the default."""
 
 _MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.I)
 
@@ -205,8 +207,8 @@ class DuckDBSettings:
 def duckdb_settings(environ: Any = None) -> DuckDBSettings:
     """DuckDB limits from the environment, checked:
 
-    * ``GUIDELAB_DUCKDB_MEMORY_LIMIT`` (default ``1GB``, and ``768MB`` once the data is known to
-      hold at most 40M rows: :meth:`DuckDBSettings.memory_limit_for`): DuckDB's ``memory_limit``,
+    * ``GUIDELAB_DUCKDB_MEMORY_LIMIT`` (default ``1GB``, and ``640MB`` once the data is known to
+      hold at most 20M rows: :meth:`DuckDBSettings.memory_limit_for`): DuckDB's ``memory_limit``,
       e.g. ``4GB``; past it, joins, aggregates, sorts and temp tables spill to the temp directory;
     * ``GUIDELAB_DUCKDB_TEMP_DIR``: where they spill (DuckDB's ``temp_directory``); default a new
       folder ``guidelab-duckdb-*`` under the system temp dir (``TMPDIR``), removed when the data

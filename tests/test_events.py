@@ -572,7 +572,7 @@ def test_duckdb_memory_limit_temp_dir_and_threads(tmp_path, monkeypatch):
     ed = open_event_data(sample)
     try:
         memory, spill, _ = current(ed)
-        assert memory == "732.4 MiB"  # 768MB (10^6 bytes each), as DuckDB shows it: small data
+        assert memory == "610.3 MiB"  # 640MB (10^6 bytes each), as DuckDB shows it: small data
         assert Path(spill).parent == Path(tempfile.gettempdir()) and Path(spill).name.startswith("guidelab-duckdb-")
         assert Path(spill).is_dir() and tmp_path not in Path(spill).parents
     finally:
@@ -589,8 +589,8 @@ def test_duckdb_memory_limit_temp_dir_and_threads(tmp_path, monkeypatch):
     monkeypatch.setenv("GUIDELAB_DUCKDB_MEMORY_LIMIT", "2GB")  # set: kept whatever the data's size
     assert duckdb_settings().memory_limit_for(10) == "2GB"
     monkeypatch.delenv("GUIDELAB_DUCKDB_MEMORY_LIMIT")
-    assert duckdb_settings().memory_limit_for(40_000_000) == "768MB"  # not set: sized to the data
-    assert duckdb_settings().memory_limit_for(40_000_001) == "1GB"
+    assert duckdb_settings().memory_limit_for(20_000_000) == "640MB"  # not set: sized to the data
+    assert duckdb_settings().memory_limit_for(20_000_001) == "1GB"
     for name, value in (("GUIDELAB_DUCKDB_MEMORY_LIMIT", "lots"), ("GUIDELAB_DUCKDB_THREADS", "0")):
         monkeypatch.setenv(name, value)
         with pytest.raises(GuidelabError, match=name):
