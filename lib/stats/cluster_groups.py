@@ -77,7 +77,7 @@ from .cluster import (
 from .curves import Funnel, RetentionCurve, RetentionPoint, funnel
 from .multiplicity import AdjustMethod, adjust
 from .notes import Note, NoteCode, Noted, arms_code
-from .novelty import NOVELTY, PRIMACY, STABLE
+from .novelty import NOVELTY, PRIMACY, STABLE, NoveltyResult
 from .nps import NPSComparison, NPSResult
 from .segments import SegmentAnalysis
 
@@ -430,24 +430,11 @@ class ClusteredDailyEffect(ResultModel):
 
 
 @dataclass(frozen=True)
-class ClusteredNovelty(Noted, ResultModel):
+class ClusteredNovelty(NoveltyResult):
     """The novelty trend of :func:`.novelty.novelty_test` (same fields and classification) with the
     slope's variance from the clustered covariance of the daily effects (normal reference, so
-    ``df`` is None)."""
+    ``df`` is None), and the ``method``."""
 
-    classification: str | None
-    slope: float | None
-    slope_se: float | None
-    slope_ci: Interval | None
-    p_value: float | None
-    intercept: float | None
-    mean_effect: float | None
-    df: int | None
-    days_used: int
-    days_skipped: tuple[Any, ...]
-    alpha: float
-    status: str = STATUS_OK
-    notes: tuple[Note, ...] = ()
     method: str = METHOD_CLUSTERED_BREAKDOWN
 
 
