@@ -30,6 +30,7 @@ from .experiment import ExperimentSpec
 from .stats.cluster import ClusterStats
 from .stats.cluster_groups import GroupCrossSums
 from .timeseries import GOAL_EVENT_SQL, GOAL_TIME_SQL, CurveCounts, LifeCounts
+from .values import sql_exact_sum
 
 __all__ = ["account_group_sums_sql", "account_group_cross_sql", "grouped_account_stats", "segment_source_sql",
            "funnel_source_sql", "completion_time_source_sql", "curve_sums_sql", "nps_source_sql", "USERS_WITH_ACCOUNT", "AccountCurveCounts",
@@ -60,7 +61,7 @@ def account_group_sums_sql(source: str, eligible: str, value: str, group: str) -
             {_per_account(source, eligible, value, group)})
         SELECT variant, _gl_group, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y, sum(y * y) AS sum_y2,
                sum(n * n) AS sum_n2, sum(n * y) AS sum_ny, sum(n * n * n) AS sum_n3, sum(n * n * n * n) AS sum_n4,
-               sum(q) AS sum_user_y2, sum(y * y / n) AS sum_y2_over_n
+               sum(q) AS sum_user_y2, {sql_exact_sum('y * y / n')} AS sum_y2_over_n
         FROM acc GROUP BY variant, _gl_group ORDER BY variant, _gl_group"""
 
 
@@ -141,7 +142,7 @@ def curve_sums_sql(words: int, horizon: int) -> str:
     outer = ", ".join(
         f"sum(CASE WHEN n{d} > 0 THEN 1 ELSE 0 END), sum(n{d}), sum(y{d}), sum(y{d} * y{d}), sum(n{d} * n{d}), "
         f"sum(n{d} * y{d}), sum(n{d} * n{d} * n{d}), sum(n{d} * n{d} * n{d} * n{d}), sum(y{d}), "
-        f"sum(CASE WHEN n{d} > 0 THEN y{d} * y{d} / n{d} ELSE 0 END)" for d in days)
+        f"{sql_exact_sum(f'CASE WHEN n{d} > 0 THEN y{d} * y{d} / n{d} ELSE 0 END')}" for d in days)
     return f"""
         WITH acc AS (
             SELECT u.variant, a.unit_id AS _gl_account, {inner}
@@ -380,8 +381,8 @@ def with_account_life(ed: EventData, spec: ExperimentSpec, life: LifeCounts) -> 
     for j in range(k):
         columns[f"u{j}"] = pa.array([r[3][j] for r in rows], pa.float64())
     ed.con.register_arrow("_gl_logrank_scores", pa.table(columns))
-    sums = ", ".join(f"sum(s.u{j}) AS u{j}" for j in range(k))
-    products = ", ".join(f"sum(u{i} * u{j})" for i in range(k) for j in range(k))
+    sums = ", ".join(f"{sql_exact_sum(f's.u{j}')} AS u{j}" for j in range(k))  # the same bits on every run
+    products = ", ".join(sql_exact_sum(f"u{i} * u{j}") for i in range(k) for j in range(k))
     row = ed.con.execute(f"""
         WITH p AS (
             SELECT _gl_account, variant, CAST({GOAL_TIME_SQL} AS BIGINT) AS t, {GOAL_EVENT_SQL} AS event

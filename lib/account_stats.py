@@ -28,6 +28,7 @@ from .experiment import ExperimentSpec
 from .metrics import ExperimentCounts, metric_counts_sql, ratio_sql
 from .stats.cluster import ClusterStats
 from .stats.ratio import RatioStats
+from .values import sql_exact_sum
 
 __all__ = ["AccountRatioStats", "account_sums_sql", "cluster_stats_rows", "account_ratio_sql", "accounts_per_variant_sql",
            "with_account_statistics"]
@@ -60,7 +61,7 @@ def account_sums_sql(eligible: str, value: str, source: str = _USERS_WITH_ACCOUN
             GROUP BY 1, 2)
         SELECT variant, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y, sum(y * y) AS sum_y2,
                sum(n * n) AS sum_n2, sum(n * y) AS sum_ny, sum(n * n * n) AS sum_n3, sum(n * n * n * n) AS sum_n4,
-               sum(q) AS sum_user_y2, sum(y * y / n) AS sum_y2_over_n
+               sum(q) AS sum_user_y2, {sql_exact_sum('y * y / n')} AS sum_y2_over_n
         FROM acc GROUP BY variant ORDER BY variant"""
 
 

@@ -65,7 +65,7 @@ from .stats.cluster import ClusterComparison, ClusterStats, compare_clustered
 from .stats.interaction import InteractionTest, interaction_test, interaction_test_clustered, interaction_test_means
 from .stats.multiplicity import holm
 from .stats.proportions import ProportionComparison, compare_proportions
-from .values import sql_identifier, sql_literal
+from .values import sql_exact_sum, sql_identifier, sql_literal
 
 __all__ = [
     "PairInteraction",
@@ -443,14 +443,15 @@ def _unit_cells(ed: EventData, a: ExperimentSpec, b: ExperimentSpec, mdef: Any, 
                                n_units=int(g), kind=mdef.kind, cluster_unit=unit, clustered=True, **cross)
     if all(v > 0 for v in xs):
         r, weights = interaction_contrast_weights(out["numerators"], out["denominators"])
+        scale = float(sum(xs))  # contributions times X: O(1) and above, so exact decimal sums keep them
         terms = []
         for l_, w in enumerate(weights):
             cases = " ".join(f"WHEN a_arm = {sql_literal(va)} AND b_arm = {sql_literal(vb)} THEN "
-                             f"{_double(w[c])} * (y - {_double(r[c])} * x)"
+                             f"{_double(w[c] * scale)} * (y - {_double(r[c])} * x)"
                              for (va, vb), c in cell_of.items() if w[c] != 0)
-            terms.append(f"sum(CASE {cases} ELSE 0.0 END) AS c{l_}")
-        sums = ", ".join(f"sum(c{l_} * c{l_} * c{l_} * c{l_})" for l_ in range(len(weights)))
-        out["fourth_moments"] = [float(v) for v in con.execute(
+            terms.append(f"{sql_exact_sum(f'CASE {cases} ELSE 0.0 END')} AS c{l_}")
+        sums = ", ".join(sql_exact_sum(f"c{l_} * c{l_} * c{l_} * c{l_}") for l_ in range(len(weights)))
+        out["fourth_moments"] = [float(v) / scale ** 4 for v in con.execute(
             f"SELECT {sums} FROM (SELECT unit_key, {', '.join(terms)} FROM ia_units GROUP BY unit_key) t").fetchone()]
     return "ok", arms_a, arms_b, out
 

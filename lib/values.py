@@ -28,7 +28,7 @@ from .errors import GuidelabError
 
 __all__ = [
     "TRUE_TOKENS", "FALSE_TOKENS", "BOOL_WHITESPACE", "BOOL_VOCABULARY", "BoolParseError", "parse_bool", "sql_bool_case",
-    "sql_bool_is_valid", "sql_literal", "sql_identifier", "user_id_text", "shown", "Bool", "UserId",
+    "sql_bool_is_valid", "sql_literal", "sql_identifier", "sql_exact_sum", "user_id_text", "shown", "Bool", "UserId",
 ]
 
 #: Spellings of true (compared trimmed and lower-cased).
@@ -134,6 +134,17 @@ def sql_literal(text: str | Any) -> str:
 def sql_identifier(name: str) -> str:
     """``name`` as a quoted SQL identifier: double quotes, inner quotes doubled."""
     return '"' + str(name).replace('"', '""') + '"'
+
+
+def sql_exact_sum(expression: str, scale: int = 12) -> str:
+    """SQL: the sum of a DOUBLE ``expression`` that is the same on every run, as DOUBLE.
+
+    A parallel ``sum`` of doubles adds in whatever order the threads finish, so its last bits can
+    change between runs (and so a report's bytes). Each term is rounded to ``scale`` decimals and
+    summed as DECIMAL(38, scale), which is exact, so the result does not depend on the order
+    (DuckDB and Spark alike). Meant for sums of non-integer terms (y²/n, products of scores) whose
+    total stays below 10^(38 - scale); integer-valued doubles already sum exactly below 2^53."""
+    return f"CAST(sum(CAST({expression} AS DECIMAL(38, {int(scale)}))) AS DOUBLE)"
 
 
 def user_id_text(value: Any, field: str = "user_id") -> str | None:

@@ -432,7 +432,7 @@ SELECT
   SUM(n0 * n0 * n0),
   SUM(n0 * n0 * n0 * n0),
   SUM(y0),
-  SUM(CASE WHEN n0 > 0 THEN y0 * y0 / n0 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n0 > 0 THEN y0 * y0 / n0 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n1 > 0 THEN 1 ELSE 0 END),
   SUM(n1),
   SUM(y1),
@@ -442,7 +442,7 @@ SELECT
   SUM(n1 * n1 * n1),
   SUM(n1 * n1 * n1 * n1),
   SUM(y1),
-  SUM(CASE WHEN n1 > 0 THEN y1 * y1 / n1 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n1 > 0 THEN y1 * y1 / n1 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n2 > 0 THEN 1 ELSE 0 END),
   SUM(n2),
   SUM(y2),
@@ -452,7 +452,7 @@ SELECT
   SUM(n2 * n2 * n2),
   SUM(n2 * n2 * n2 * n2),
   SUM(y2),
-  SUM(CASE WHEN n2 > 0 THEN y2 * y2 / n2 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n2 > 0 THEN y2 * y2 / n2 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n3 > 0 THEN 1 ELSE 0 END),
   SUM(n3),
   SUM(y3),
@@ -462,7 +462,7 @@ SELECT
   SUM(n3 * n3 * n3),
   SUM(n3 * n3 * n3 * n3),
   SUM(y3),
-  SUM(CASE WHEN n3 > 0 THEN y3 * y3 / n3 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n3 > 0 THEN y3 * y3 / n3 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n4 > 0 THEN 1 ELSE 0 END),
   SUM(n4),
   SUM(y4),
@@ -472,7 +472,7 @@ SELECT
   SUM(n4 * n4 * n4),
   SUM(n4 * n4 * n4 * n4),
   SUM(y4),
-  SUM(CASE WHEN n4 > 0 THEN y4 * y4 / n4 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n4 > 0 THEN y4 * y4 / n4 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n5 > 0 THEN 1 ELSE 0 END),
   SUM(n5),
   SUM(y5),
@@ -482,7 +482,7 @@ SELECT
   SUM(n5 * n5 * n5),
   SUM(n5 * n5 * n5 * n5),
   SUM(y5),
-  SUM(CASE WHEN n5 > 0 THEN y5 * y5 / n5 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n5 > 0 THEN y5 * y5 / n5 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n6 > 0 THEN 1 ELSE 0 END),
   SUM(n6),
   SUM(y6),
@@ -492,7 +492,7 @@ SELECT
   SUM(n6 * n6 * n6),
   SUM(n6 * n6 * n6 * n6),
   SUM(y6),
-  SUM(CASE WHEN n6 > 0 THEN y6 * y6 / n6 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n6 > 0 THEN y6 * y6 / n6 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n7 > 0 THEN 1 ELSE 0 END),
   SUM(n7),
   SUM(y7),
@@ -502,7 +502,7 @@ SELECT
   SUM(n7 * n7 * n7),
   SUM(n7 * n7 * n7 * n7),
   SUM(y7),
-  SUM(CASE WHEN n7 > 0 THEN y7 * y7 / n7 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n7 > 0 THEN y7 * y7 / n7 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n8 > 0 THEN 1 ELSE 0 END),
   SUM(n8),
   SUM(y8),
@@ -512,7 +512,7 @@ SELECT
   SUM(n8 * n8 * n8),
   SUM(n8 * n8 * n8 * n8),
   SUM(y8),
-  SUM(CASE WHEN n8 > 0 THEN y8 * y8 / n8 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n8 > 0 THEN y8 * y8 / n8 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n9 > 0 THEN 1 ELSE 0 END),
   SUM(n9),
   SUM(y9),
@@ -522,7 +522,7 @@ SELECT
   SUM(n9 * n9 * n9),
   SUM(n9 * n9 * n9 * n9),
   SUM(y9),
-  SUM(CASE WHEN n9 > 0 THEN y9 * y9 / n9 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n9 > 0 THEN y9 * y9 / n9 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n10 > 0 THEN 1 ELSE 0 END),
   SUM(n10),
   SUM(y10),
@@ -532,7 +532,7 @@ SELECT
   SUM(n10 * n10 * n10),
   SUM(n10 * n10 * n10 * n10),
   SUM(y10),
-  SUM(CASE WHEN n10 > 0 THEN y10 * y10 / n10 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n10 > 0 THEN y10 * y10 / n10 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n11 > 0 THEN 1 ELSE 0 END),
   SUM(n11),
   SUM(y11),
@@ -542,7 +542,7 @@ SELECT
   SUM(n11 * n11 * n11),
   SUM(n11 * n11 * n11 * n11),
   SUM(y11),
-  SUM(CASE WHEN n11 > 0 THEN y11 * y11 / n11 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n11 > 0 THEN y11 * y11 / n11 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n12 > 0 THEN 1 ELSE 0 END),
   SUM(n12),
   SUM(y12),
@@ -552,7 +552,7 @@ SELECT
   SUM(n12 * n12 * n12),
   SUM(n12 * n12 * n12 * n12),
   SUM(y12),
-  SUM(CASE WHEN n12 > 0 THEN y12 * y12 / n12 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n12 > 0 THEN y12 * y12 / n12 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n13 > 0 THEN 1 ELSE 0 END),
   SUM(n13),
   SUM(y13),
@@ -562,7 +562,7 @@ SELECT
   SUM(n13 * n13 * n13),
   SUM(n13 * n13 * n13 * n13),
   SUM(y13),
-  SUM(CASE WHEN n13 > 0 THEN y13 * y13 / n13 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n13 > 0 THEN y13 * y13 / n13 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n14 > 0 THEN 1 ELSE 0 END),
   SUM(n14),
   SUM(y14),
@@ -572,7 +572,7 @@ SELECT
   SUM(n14 * n14 * n14),
   SUM(n14 * n14 * n14 * n14),
   SUM(y14),
-  SUM(CASE WHEN n14 > 0 THEN y14 * y14 / n14 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n14 > 0 THEN y14 * y14 / n14 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n15 > 0 THEN 1 ELSE 0 END),
   SUM(n15),
   SUM(y15),
@@ -582,7 +582,7 @@ SELECT
   SUM(n15 * n15 * n15),
   SUM(n15 * n15 * n15 * n15),
   SUM(y15),
-  SUM(CASE WHEN n15 > 0 THEN y15 * y15 / n15 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n15 > 0 THEN y15 * y15 / n15 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n16 > 0 THEN 1 ELSE 0 END),
   SUM(n16),
   SUM(y16),
@@ -592,7 +592,7 @@ SELECT
   SUM(n16 * n16 * n16),
   SUM(n16 * n16 * n16 * n16),
   SUM(y16),
-  SUM(CASE WHEN n16 > 0 THEN y16 * y16 / n16 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n16 > 0 THEN y16 * y16 / n16 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n17 > 0 THEN 1 ELSE 0 END),
   SUM(n17),
   SUM(y17),
@@ -602,7 +602,7 @@ SELECT
   SUM(n17 * n17 * n17),
   SUM(n17 * n17 * n17 * n17),
   SUM(y17),
-  SUM(CASE WHEN n17 > 0 THEN y17 * y17 / n17 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n17 > 0 THEN y17 * y17 / n17 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n18 > 0 THEN 1 ELSE 0 END),
   SUM(n18),
   SUM(y18),
@@ -612,7 +612,7 @@ SELECT
   SUM(n18 * n18 * n18),
   SUM(n18 * n18 * n18 * n18),
   SUM(y18),
-  SUM(CASE WHEN n18 > 0 THEN y18 * y18 / n18 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n18 > 0 THEN y18 * y18 / n18 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n19 > 0 THEN 1 ELSE 0 END),
   SUM(n19),
   SUM(y19),
@@ -622,7 +622,7 @@ SELECT
   SUM(n19 * n19 * n19),
   SUM(n19 * n19 * n19 * n19),
   SUM(y19),
-  SUM(CASE WHEN n19 > 0 THEN y19 * y19 / n19 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n19 > 0 THEN y19 * y19 / n19 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n20 > 0 THEN 1 ELSE 0 END),
   SUM(n20),
   SUM(y20),
@@ -632,7 +632,7 @@ SELECT
   SUM(n20 * n20 * n20),
   SUM(n20 * n20 * n20 * n20),
   SUM(y20),
-  SUM(CASE WHEN n20 > 0 THEN y20 * y20 / n20 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n20 > 0 THEN y20 * y20 / n20 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n21 > 0 THEN 1 ELSE 0 END),
   SUM(n21),
   SUM(y21),
@@ -642,7 +642,7 @@ SELECT
   SUM(n21 * n21 * n21),
   SUM(n21 * n21 * n21 * n21),
   SUM(y21),
-  SUM(CASE WHEN n21 > 0 THEN y21 * y21 / n21 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n21 > 0 THEN y21 * y21 / n21 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n22 > 0 THEN 1 ELSE 0 END),
   SUM(n22),
   SUM(y22),
@@ -652,7 +652,7 @@ SELECT
   SUM(n22 * n22 * n22),
   SUM(n22 * n22 * n22 * n22),
   SUM(y22),
-  SUM(CASE WHEN n22 > 0 THEN y22 * y22 / n22 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n22 > 0 THEN y22 * y22 / n22 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n23 > 0 THEN 1 ELSE 0 END),
   SUM(n23),
   SUM(y23),
@@ -662,7 +662,7 @@ SELECT
   SUM(n23 * n23 * n23),
   SUM(n23 * n23 * n23 * n23),
   SUM(y23),
-  SUM(CASE WHEN n23 > 0 THEN y23 * y23 / n23 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n23 > 0 THEN y23 * y23 / n23 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n24 > 0 THEN 1 ELSE 0 END),
   SUM(n24),
   SUM(y24),
@@ -672,7 +672,7 @@ SELECT
   SUM(n24 * n24 * n24),
   SUM(n24 * n24 * n24 * n24),
   SUM(y24),
-  SUM(CASE WHEN n24 > 0 THEN y24 * y24 / n24 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n24 > 0 THEN y24 * y24 / n24 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n25 > 0 THEN 1 ELSE 0 END),
   SUM(n25),
   SUM(y25),
@@ -682,7 +682,7 @@ SELECT
   SUM(n25 * n25 * n25),
   SUM(n25 * n25 * n25 * n25),
   SUM(y25),
-  SUM(CASE WHEN n25 > 0 THEN y25 * y25 / n25 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n25 > 0 THEN y25 * y25 / n25 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n26 > 0 THEN 1 ELSE 0 END),
   SUM(n26),
   SUM(y26),
@@ -692,7 +692,7 @@ SELECT
   SUM(n26 * n26 * n26),
   SUM(n26 * n26 * n26 * n26),
   SUM(y26),
-  SUM(CASE WHEN n26 > 0 THEN y26 * y26 / n26 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n26 > 0 THEN y26 * y26 / n26 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n27 > 0 THEN 1 ELSE 0 END),
   SUM(n27),
   SUM(y27),
@@ -702,7 +702,7 @@ SELECT
   SUM(n27 * n27 * n27),
   SUM(n27 * n27 * n27 * n27),
   SUM(y27),
-  SUM(CASE WHEN n27 > 0 THEN y27 * y27 / n27 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n27 > 0 THEN y27 * y27 / n27 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n28 > 0 THEN 1 ELSE 0 END),
   SUM(n28),
   SUM(y28),
@@ -712,7 +712,7 @@ SELECT
   SUM(n28 * n28 * n28),
   SUM(n28 * n28 * n28 * n28),
   SUM(y28),
-  SUM(CASE WHEN n28 > 0 THEN y28 * y28 / n28 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n28 > 0 THEN y28 * y28 / n28 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n29 > 0 THEN 1 ELSE 0 END),
   SUM(n29),
   SUM(y29),
@@ -722,7 +722,7 @@ SELECT
   SUM(n29 * n29 * n29),
   SUM(n29 * n29 * n29 * n29),
   SUM(y29),
-  SUM(CASE WHEN n29 > 0 THEN y29 * y29 / n29 ELSE 0 END),
+  CAST(SUM(CAST(CASE WHEN n29 > 0 THEN y29 * y29 / n29 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE),
   SUM(CASE WHEN n30 > 0 THEN 1 ELSE 0 END),
   SUM(n30),
   SUM(y30),
@@ -732,7 +732,7 @@ SELECT
   SUM(n30 * n30 * n30),
   SUM(n30 * n30 * n30 * n30),
   SUM(y30),
-  SUM(CASE WHEN n30 > 0 THEN y30 * y30 / n30 ELSE 0 END)
+  CAST(SUM(CAST(CASE WHEN n30 > 0 THEN y30 * y30 / n30 ELSE 0 END AS DECIMAL(38, 12))) AS DOUBLE)
 FROM acc
 GROUP BY
   variant
@@ -777,7 +777,7 @@ SELECT
   SUM(n * n * n) AS sum_n3,
   SUM(n * n * n * n) AS sum_n4,
   SUM(q) AS sum_user_y2,
-  SUM(y * y / n) AS sum_y2_over_n
+  CAST(SUM(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc
 GROUP BY
   variant,
@@ -868,7 +868,7 @@ SELECT
   SUM(n * n * n) AS sum_n3,
   SUM(n * n * n * n) AS sum_n4,
   SUM(q) AS sum_user_y2,
-  SUM(y * y / n) AS sum_y2_over_n
+  CAST(SUM(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc
 GROUP BY
   variant,
@@ -962,7 +962,7 @@ SELECT
   SUM(n * n * n) AS sum_n3,
   SUM(n * n * n * n) AS sum_n4,
   SUM(q) AS sum_user_y2,
-  SUM(y * y / n) AS sum_y2_over_n
+  CAST(SUM(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc
 GROUP BY
   variant,
@@ -1079,7 +1079,7 @@ SELECT
   SUM(n * n * n) AS sum_n3,
   SUM(n * n * n * n) AS sum_n4,
   SUM(q) AS sum_user_y2,
-  SUM(y * y / n) AS sum_y2_over_n
+  CAST(SUM(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc
 GROUP BY
   variant,
@@ -1152,7 +1152,7 @@ SELECT
   SUM(n * n * n) AS sum_n3,
   SUM(n * n * n * n) AS sum_n4,
   SUM(q) AS sum_user_y2,
-  SUM(y * y / n) AS sum_y2_over_n
+  CAST(SUM(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc
 GROUP BY
   variant,
@@ -1208,7 +1208,7 @@ SELECT
   SUM(n * n * n) AS sum_n3,
   SUM(n * n * n * n) AS sum_n4,
   SUM(q) AS sum_user_y2,
-  SUM(y * y / n) AS sum_y2_over_n
+  CAST(SUM(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc
 GROUP BY
   variant,

@@ -39,7 +39,7 @@ WITH acc AS (
     GROUP BY 1, 2)
 SELECT variant, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y, sum(y * y) AS sum_y2,
        sum(n * n) AS sum_n2, sum(n * y) AS sum_ny, sum(n * n * n) AS sum_n3, sum(n * n * n * n) AS sum_n4,
-       sum(q) AS sum_user_y2, sum(y * y / n) AS sum_y2_over_n
+       sum(q) AS sum_user_y2, CAST(sum(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc GROUP BY variant ORDER BY variant;
 
 -- [5] params: {}
@@ -51,7 +51,7 @@ WITH acc AS (
     GROUP BY 1, 2)
 SELECT variant, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y, sum(y * y) AS sum_y2,
        sum(n * n) AS sum_n2, sum(n * y) AS sum_ny, sum(n * n * n) AS sum_n3, sum(n * n * n * n) AS sum_n4,
-       sum(q) AS sum_user_y2, sum(y * y / n) AS sum_y2_over_n
+       sum(q) AS sum_user_y2, CAST(sum(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc GROUP BY variant ORDER BY variant;
 
 -- [6] params: {}
@@ -63,5 +63,5 @@ WITH acc AS (
     GROUP BY 1, 2)
 SELECT variant, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y, sum(y * y) AS sum_y2,
        sum(n * n) AS sum_n2, sum(n * y) AS sum_ny, sum(n * n * n) AS sum_n3, sum(n * n * n * n) AS sum_n4,
-       sum(q) AS sum_user_y2, sum(y * y / n) AS sum_y2_over_n
+       sum(q) AS sum_user_y2, CAST(sum(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc GROUP BY variant ORDER BY variant;

@@ -145,7 +145,7 @@ SELECT
   SUM(n * n * n) AS sum_n3,
   SUM(n * n * n * n) AS sum_n4,
   SUM(q) AS sum_user_y2,
-  SUM(y * y / n) AS sum_y2_over_n
+  CAST(SUM(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc
 GROUP BY
   variant
@@ -187,7 +187,7 @@ SELECT
   SUM(n * n * n) AS sum_n3,
   SUM(n * n * n * n) AS sum_n4,
   SUM(q) AS sum_user_y2,
-  SUM(y * y / n) AS sum_y2_over_n
+  CAST(SUM(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc
 GROUP BY
   variant
@@ -229,7 +229,7 @@ SELECT
   SUM(n * n * n) AS sum_n3,
   SUM(n * n * n * n) AS sum_n4,
   SUM(q) AS sum_user_y2,
-  SUM(y * y / n) AS sum_y2_over_n
+  CAST(SUM(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc
 GROUP BY
   variant

@@ -147,7 +147,7 @@ SELECT
   SUM(n * n * n) AS sum_n3,
   SUM(n * n * n * n) AS sum_n4,
   SUM(q) AS sum_user_y2,
-  SUM(y * y / n) AS sum_y2_over_n
+  CAST(SUM(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc
 GROUP BY
   variant
@@ -189,7 +189,7 @@ SELECT
   SUM(n * n * n) AS sum_n3,
   SUM(n * n * n * n) AS sum_n4,
   SUM(q) AS sum_user_y2,
-  SUM(y * y / n) AS sum_y2_over_n
+  CAST(SUM(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc
 GROUP BY
   variant
@@ -231,7 +231,7 @@ SELECT
   SUM(n * n * n) AS sum_n3,
   SUM(n * n * n * n) AS sum_n4,
   SUM(q) AS sum_user_y2,
-  SUM(y * y / n) AS sum_y2_over_n
+  CAST(SUM(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc
 GROUP BY
   variant
