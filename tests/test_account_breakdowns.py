@@ -239,3 +239,13 @@ def test_log_rank_scores_by_account_equal_statsmodels_score_residuals_summed_in_
     assert lr.clustered_by == "account_id" and lr.p_value == pytest.approx(want.p_value, rel=1e-12)
     assert lr.p_value_naive is not None and lr.p_value > lr.p_value_naive  # correlated users: less evidence
     assert "log_rank" in result.analyses["account_adjustment"]["adjusted"]
+
+
+def test_an_account_randomised_analysis_gives_the_same_bits_on_every_run(root):
+    """Per-account sums of non-integer terms (y²/n, log-rank scores) are summed exactly, so the
+    parallel engine's order of addition cannot change the result's JSON between runs."""
+    from guidelab.analysis import analyze_experiment
+
+    spec = load_experiment(root / "experiments" / f"{EXAMPLE}.yaml")
+    runs = {analyze_experiment(spec, root / "data" / "sample" / EXAMPLE, today=TODAY).to_json() for _ in range(4)}
+    assert len(runs) == 1
