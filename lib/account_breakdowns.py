@@ -41,27 +41,39 @@ USERS_WITH_ACCOUNT = "(SELECT e.*, a.unit_id AS _gl_account FROM exp_users e JOI
 _EMPTY = ClusterStats(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
-def _per_account(source: str, eligible: str, value: str, group: str) -> str:
+def _per_account(source: str, eligible: str, value: str, group: str, exact: bool = False) -> str:
     v = f"coalesce(CAST({value} AS DOUBLE), 0.0)"
-    return f"""SELECT variant, {group} AS _gl_group, _gl_account, CAST(count(*) AS DOUBLE) AS n, sum({v}) AS y,
-                   sum({v} * {v}) AS q
+    y, q = (sql_exact_sum(v, EXACT_SCALE), sql_exact_sum(f"{v} * {v}", EXACT_SCALE)) if exact else (f"sum({v})",
+                                                                                                  f"sum({v} * {v})")
+    return f"""SELECT variant, {group} AS _gl_group, _gl_account, CAST(count(*) AS DOUBLE) AS n, {y} AS y,
+                   {q} AS q
             FROM {source} u
             WHERE {eligible}
             GROUP BY 1, 2, 3"""
 
 
-def account_group_sums_sql(source: str, eligible: str, value: str, group: str) -> str:
+#: Decimals kept by the exact sums of a non-integer value (seconds): their squares summed over a
+#: million accounts stay inside DECIMAL(38, 6).
+EXACT_SCALE = 6
+
+
+def account_group_sums_sql(source: str, eligible: str, value: str, group: str, exact: bool = False) -> str:
     """SQL: per variant and group, the 10 fields of :class:`ClusterStats` of the per-user ``value``
     (a missing value counts 0) over the rows of ``source`` meeting ``eligible``. ``source``: one
     row per user (or per user and group) with ``variant`` and ``_gl_account`` columns; ``group``:
     an expression over it. The casts keep powers of n from overflowing and y*y/n from being an
-    integer division (as :func:`guidelab.account_stats.account_sums_sql`)."""
+    integer division (as :func:`guidelab.account_stats.account_sums_sql`). ``exact``: a value that
+    is not a whole number (seconds) is summed exactly (:func:`guidelab.values.sql_exact_sum`) at every
+    step, so the result is the same on every run; whole-number values sum exactly as doubles."""
+    def total(term: str) -> str:
+        return sql_exact_sum(term, EXACT_SCALE) if exact else f"sum({term})"
+
     return f"""
         WITH acc AS (
-            {_per_account(source, eligible, value, group)})
-        SELECT variant, _gl_group, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y, sum(y * y) AS sum_y2,
-               sum(n * n) AS sum_n2, sum(n * y) AS sum_ny, sum(n * n * n) AS sum_n3, sum(n * n * n * n) AS sum_n4,
-               sum(q) AS sum_user_y2, {sql_exact_sum('y * y / n')} AS sum_y2_over_n
+            {_per_account(source, eligible, value, group, exact)})
+        SELECT variant, _gl_group, count(*) AS n_accounts, sum(n) AS n_users, {total('y')} AS sum_y,
+               {total('y * y')} AS sum_y2, sum(n * n) AS sum_n2, {total('n * y')} AS sum_ny, sum(n * n * n) AS sum_n3,
+               sum(n * n * n * n) AS sum_n4, {total('q')} AS sum_user_y2, {sql_exact_sum('y * y / n')} AS sum_y2_over_n
         FROM acc GROUP BY variant, _gl_group ORDER BY variant, _gl_group"""
 
 
@@ -78,13 +90,14 @@ def account_group_cross_sql(source: str, eligible: str, value: str, group: str) 
 
 
 def grouped_account_stats(ed: EventData, spec: ExperimentSpec, source: str, eligible: str, value: str, group: str,
-                          cross: bool = False, params: dict[str, Any] | None = None,
+                          cross: bool = False, params: dict[str, Any] | None = None, exact: bool = False,
                           ) -> tuple[dict[str, dict[Any, ClusterStats]], dict[str, GroupCrossSums]]:
     """Run :func:`account_group_sums_sql` (and, with ``cross``, :func:`account_group_cross_sql`):
     ``{variant: {group: ClusterStats}}`` (groups in SQL order, NULL groups left out) and
     ``{variant: GroupCrossSums}`` over the same groups (as text)."""
     stats: dict[str, dict[Any, ClusterStats]] = {k: {} for k in spec.variant_keys}
-    for v, g, k, n, *rest in ed.con.execute(account_group_sums_sql(source, eligible, value, group), params).fetchall():
+    for v, g, k, n, *rest in ed.con.execute(account_group_sums_sql(source, eligible, value, group, exact),
+                                            params).fetchall():
         if v in stats and g is not None:
             stats[v][g] = ClusterStats(int(k), int(round(float(n))), *(float(x or 0) for x in rest))
     crosses: dict[str, GroupCrossSums] = {}
@@ -269,7 +282,7 @@ def clustered_breakdowns(ed: EventData, spec: ExperimentSpec, user_level: dict[s
                 guide = spec.guide_for(v)
                 assert guide is not None
                 st, _ = grouped_account_stats(ed, spec, completion_time_source_sql(), "TRUE", "_gl_secs", "'all'",
-                                              params={"v": v, "gid": guide.id})
+                                              params={"v": v, "gid": guide.id}, exact=True)  # fractional seconds
                 r = clustered_mean(st[v].get("all", _EMPTY), alpha=spec.alpha)
                 if r.n != timing["n"]:
                     raise AssertionError(f"time to complete of {v}: {r.n} users by account, {timing['n']} by user")

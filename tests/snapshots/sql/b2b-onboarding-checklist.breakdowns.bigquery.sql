@@ -1162,10 +1162,10 @@ WITH acc AS (
     'all' AS _gl_group,
     _gl_account,
     CAST(COUNT(*) AS FLOAT64) AS n,
-    SUM(COALESCE(CAST(_gl_secs AS FLOAT64), 0.0)) AS y,
-    SUM(
-      COALESCE(CAST(_gl_secs AS FLOAT64), 0.0) * COALESCE(CAST(_gl_secs AS FLOAT64), 0.0)
-    ) AS q
+    CAST(SUM(CAST(COALESCE(CAST(_gl_secs AS FLOAT64), 0.0) AS BIGNUMERIC)) AS FLOAT64) AS y,
+    CAST(SUM(
+      CAST(COALESCE(CAST(_gl_secs AS FLOAT64), 0.0) * COALESCE(CAST(_gl_secs AS FLOAT64), 0.0) AS BIGNUMERIC)
+    ) AS FLOAT64) AS q
   FROM (
     SELECT
       u.variant,
@@ -1195,13 +1195,13 @@ SELECT
   _gl_group,
   COUNT(*) AS n_accounts,
   SUM(n) AS n_users,
-  SUM(y) AS sum_y,
-  SUM(y * y) AS sum_y2,
+  CAST(SUM(CAST(y AS BIGNUMERIC)) AS FLOAT64) AS sum_y,
+  CAST(SUM(CAST(y * y AS BIGNUMERIC)) AS FLOAT64) AS sum_y2,
   SUM(n * n) AS sum_n2,
-  SUM(n * y) AS sum_ny,
+  CAST(SUM(CAST(n * y AS BIGNUMERIC)) AS FLOAT64) AS sum_ny,
   SUM(n * n * n) AS sum_n3,
   SUM(n * n * n * n) AS sum_n4,
-  SUM(q) AS sum_user_y2,
+  CAST(SUM(CAST(q AS BIGNUMERIC)) AS FLOAT64) AS sum_user_y2,
   CAST(SUM(CAST(y * y / n AS BIGNUMERIC)) AS FLOAT64) AS sum_y2_over_n
 FROM acc
 GROUP BY

@@ -18,9 +18,9 @@ WITH acc AS (
     FROM (SELECT e.*, a.unit_id AS _gl_account FROM exp_users e JOIN exp_assigned a USING (uk)) u
     WHERE observed_days >= 6
     GROUP BY 1, 2, 3)
-SELECT variant, _gl_group, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y, sum(y * y) AS sum_y2,
-       sum(n * n) AS sum_n2, sum(n * y) AS sum_ny, sum(n * n * n) AS sum_n3, sum(n * n * n * n) AS sum_n4,
-       sum(q) AS sum_user_y2, CAST(sum(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
+SELECT variant, _gl_group, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y,
+       sum(y * y) AS sum_y2, sum(n * n) AS sum_n2, sum(n * y) AS sum_ny, sum(n * n * n) AS sum_n3,
+       sum(n * n * n * n) AS sum_n4, sum(q) AS sum_user_y2, CAST(sum(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc GROUP BY variant, _gl_group ORDER BY variant, _gl_group;
 
 -- [3] params: {}
@@ -41,9 +41,9 @@ WITH acc AS (
     FROM (SELECT e.*, a.unit_id AS _gl_account, CAST(s."plan" AS VARCHAR) AS _gl_segment FROM exp_users e JOIN exp_assigned a USING (uk) JOIN exp_user_attrs s ON s.user_id = e.user_id) u
     WHERE observed_days >= 6
     GROUP BY 1, 2, 3)
-SELECT variant, _gl_group, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y, sum(y * y) AS sum_y2,
-       sum(n * n) AS sum_n2, sum(n * y) AS sum_ny, sum(n * n * n) AS sum_n3, sum(n * n * n * n) AS sum_n4,
-       sum(q) AS sum_user_y2, CAST(sum(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
+SELECT variant, _gl_group, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y,
+       sum(y * y) AS sum_y2, sum(n * n) AS sum_n2, sum(n * y) AS sum_ny, sum(n * n * n) AS sum_n3,
+       sum(n * n * n * n) AS sum_n4, sum(q) AS sum_user_y2, CAST(sum(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc GROUP BY variant, _gl_group ORDER BY variant, _gl_group;
 
 -- [5] params: {}
@@ -64,9 +64,9 @@ WITH acc AS (
     FROM (SELECT e.*, a.unit_id AS _gl_account, CAST(s."platform" AS VARCHAR) AS _gl_segment FROM exp_users e JOIN exp_assigned a USING (uk) JOIN exp_user_attrs s ON s.user_id = e.user_id) u
     WHERE observed_days >= 6
     GROUP BY 1, 2, 3)
-SELECT variant, _gl_group, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y, sum(y * y) AS sum_y2,
-       sum(n * n) AS sum_n2, sum(n * y) AS sum_ny, sum(n * n * n) AS sum_n3, sum(n * n * n * n) AS sum_n4,
-       sum(q) AS sum_user_y2, CAST(sum(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
+SELECT variant, _gl_group, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y,
+       sum(y * y) AS sum_y2, sum(n * n) AS sum_n2, sum(n * y) AS sum_ny, sum(n * n * n) AS sum_n3,
+       sum(n * n * n * n) AS sum_n4, sum(q) AS sum_user_y2, CAST(sum(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc GROUP BY variant, _gl_group ORDER BY variant, _gl_group;
 
 -- [7] params: {}
@@ -95,9 +95,9 @@ WITH acc AS (
  WHERE u.variant = $v) u
     WHERE TRUE
     GROUP BY 1, 2, 3)
-SELECT variant, _gl_group, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y, sum(y * y) AS sum_y2,
-       sum(n * n) AS sum_n2, sum(n * y) AS sum_ny, sum(n * n * n) AS sum_n3, sum(n * n * n * n) AS sum_n4,
-       sum(q) AS sum_user_y2, CAST(sum(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
+SELECT variant, _gl_group, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y,
+       sum(y * y) AS sum_y2, sum(n * n) AS sum_n2, sum(n * y) AS sum_ny, sum(n * n * n) AS sum_n3,
+       sum(n * n * n * n) AS sum_n4, sum(q) AS sum_user_y2, CAST(sum(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc GROUP BY variant, _gl_group ORDER BY variant, _gl_group;
 
 -- [9] params: {"gid": "company-setup-checklist", "v": "checklist"}
@@ -115,22 +115,22 @@ WITH acc AS (
  WHERE u.variant = $v) u
     WHERE _gl_prev
     GROUP BY 1, 2, 3)
-SELECT variant, _gl_group, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y, sum(y * y) AS sum_y2,
-       sum(n * n) AS sum_n2, sum(n * y) AS sum_ny, sum(n * n * n) AS sum_n3, sum(n * n * n * n) AS sum_n4,
-       sum(q) AS sum_user_y2, CAST(sum(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
+SELECT variant, _gl_group, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y,
+       sum(y * y) AS sum_y2, sum(n * n) AS sum_n2, sum(n * y) AS sum_ny, sum(n * n * n) AS sum_n3,
+       sum(n * n * n * n) AS sum_n4, sum(q) AS sum_user_y2, CAST(sum(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc GROUP BY variant, _gl_group ORDER BY variant, _gl_group;
 
 -- [10] params: {"gid": "company-setup-checklist", "v": "checklist"}
 WITH acc AS (
-    SELECT variant, 'all' AS _gl_group, _gl_account, CAST(count(*) AS DOUBLE) AS n, sum(coalesce(CAST(_gl_secs AS DOUBLE), 0.0)) AS y,
-           sum(coalesce(CAST(_gl_secs AS DOUBLE), 0.0) * coalesce(CAST(_gl_secs AS DOUBLE), 0.0)) AS q
+    SELECT variant, 'all' AS _gl_group, _gl_account, CAST(count(*) AS DOUBLE) AS n, CAST(sum(CAST(coalesce(CAST(_gl_secs AS DOUBLE), 0.0) AS DECIMAL(38, 6))) AS DOUBLE) AS y,
+           CAST(sum(CAST(coalesce(CAST(_gl_secs AS DOUBLE), 0.0) * coalesce(CAST(_gl_secs AS DOUBLE), 0.0) AS DECIMAL(38, 6))) AS DOUBLE) AS q
     FROM (SELECT u.variant, a.unit_id AS _gl_account, epoch(g.first_completed) - epoch(g.first_shown) AS _gl_secs
  FROM exp_guide_user g JOIN exp_users u USING (uk) JOIN exp_assigned a USING (uk)
  WHERE u.variant = $v AND g.guide_id = $gid AND g.first_completed IS NOT NULL AND g.first_shown IS NOT NULL
    AND epoch(g.first_completed) - epoch(g.first_shown) >= 0) u
     WHERE TRUE
     GROUP BY 1, 2, 3)
-SELECT variant, _gl_group, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y, sum(y * y) AS sum_y2,
-       sum(n * n) AS sum_n2, sum(n * y) AS sum_ny, sum(n * n * n) AS sum_n3, sum(n * n * n * n) AS sum_n4,
-       sum(q) AS sum_user_y2, CAST(sum(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
+SELECT variant, _gl_group, count(*) AS n_accounts, sum(n) AS n_users, CAST(sum(CAST(y AS DECIMAL(38, 6))) AS DOUBLE) AS sum_y,
+       CAST(sum(CAST(y * y AS DECIMAL(38, 6))) AS DOUBLE) AS sum_y2, sum(n * n) AS sum_n2, CAST(sum(CAST(n * y AS DECIMAL(38, 6))) AS DOUBLE) AS sum_ny, sum(n * n * n) AS sum_n3,
+       sum(n * n * n * n) AS sum_n4, CAST(sum(CAST(q AS DECIMAL(38, 6))) AS DOUBLE) AS sum_user_y2, CAST(sum(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc GROUP BY variant, _gl_group ORDER BY variant, _gl_group;

@@ -1168,10 +1168,10 @@ WITH acc AS (
     'all' AS _gl_group,
     _gl_account,
     CAST(COUNT(*) AS DOUBLE) AS n,
-    SUM(COALESCE(CAST(_gl_secs AS DOUBLE), 0.0)) AS y,
-    SUM(
-      COALESCE(CAST(_gl_secs AS DOUBLE), 0.0) * COALESCE(CAST(_gl_secs AS DOUBLE), 0.0)
-    ) AS q
+    CAST(SUM(CAST(COALESCE(CAST(_gl_secs AS DOUBLE), 0.0) AS DECIMAL(38, 6))) AS DOUBLE) AS y,
+    CAST(SUM(
+      CAST(COALESCE(CAST(_gl_secs AS DOUBLE), 0.0) * COALESCE(CAST(_gl_secs AS DOUBLE), 0.0) AS DECIMAL(38, 6))
+    ) AS DOUBLE) AS q
   FROM (
     SELECT
       u.variant,
@@ -1201,13 +1201,13 @@ SELECT
   _gl_group,
   COUNT(*) AS n_accounts,
   SUM(n) AS n_users,
-  SUM(y) AS sum_y,
-  SUM(y * y) AS sum_y2,
+  CAST(SUM(CAST(y AS DECIMAL(38, 6))) AS DOUBLE) AS sum_y,
+  CAST(SUM(CAST(y * y AS DECIMAL(38, 6))) AS DOUBLE) AS sum_y2,
   SUM(n * n) AS sum_n2,
-  SUM(n * y) AS sum_ny,
+  CAST(SUM(CAST(n * y AS DECIMAL(38, 6))) AS DOUBLE) AS sum_ny,
   SUM(n * n * n) AS sum_n3,
   SUM(n * n * n * n) AS sum_n4,
-  SUM(q) AS sum_user_y2,
+  CAST(SUM(CAST(q AS DECIMAL(38, 6))) AS DOUBLE) AS sum_user_y2,
   CAST(SUM(CAST(y * y / n AS DECIMAL(38, 12))) AS DOUBLE) AS sum_y2_over_n
 FROM acc
 GROUP BY
