@@ -179,22 +179,31 @@ def _as_of(ed: EventData, programme: ProgrammeSpec, today: dt.date | None = None
     return min(last, today)
 
 
+def _attribute_source(ed: EventData, unit: str) -> tuple[str, str, str] | None:
+    """(column of ``r``, join, expression) giving each user's value of the attribute ``unit``,
+    for a query over ``r``, the rows of ``assignments`` grouped by user: the column of those rows,
+    else the ``users`` table's (smallest non-empty value of a user listed several times); None
+    when neither table has the column."""
+    q = sql_identifier(unit)
+    if unit in [c for c, _ in ed.con.describe("assignments")]:
+        return f", min(nullif(CAST({q} AS VARCHAR), '')) AS unit_value", "", "r.unit_value"
+    if ed.has("users") and unit in [c for c, _ in ed.con.describe("users")]:
+        join = (f" LEFT JOIN (SELECT user_id, min(nullif(CAST({q} AS VARCHAR), '')) AS unit_value FROM users "
+                f"WHERE user_id IS NOT NULL GROUP BY user_id) pu ON pu.user_id = r.user_id")
+        return "", join, "pu.unit_value"
+    return None
+
+
 def _unit_source(ed: EventData, programme: ProgrammeSpec) -> tuple[str, str, str]:
-    """(column of ``r``, join, expression) giving each programme row's account: the unit column of
-    the programme rows in ``assignments``, else the ``users`` table's (smallest non-empty value of
-    a user listed several times). User holdout: the user id. Neither table having the column is
-    an error naming both."""
+    """:func:`_attribute_source` of each programme row's account. User holdout: the user id.
+    Neither table having the column is an error naming both."""
     from .errors import DataError
 
     if not programme.clustered:
         return "", "", "r.user_id"
-    q = sql_identifier(programme.unit)
-    if programme.unit in [c for c, _ in ed.con.describe("assignments")]:
-        return f", min(nullif(CAST({q} AS VARCHAR), '')) AS unit_value", "", "r.unit_value"
-    if ed.has("users") and programme.unit in [c for c, _ in ed.con.describe("users")]:
-        join = (f" LEFT JOIN (SELECT user_id, min(nullif(CAST({q} AS VARCHAR), '')) AS unit_value FROM users "
-                f"WHERE user_id IS NOT NULL GROUP BY user_id) pu ON pu.user_id = r.user_id")
-        return "", join, "pu.unit_value"
+    found = _attribute_source(ed, programme.unit)
+    if found is not None:
+        return found
     src = ed.sources.get("assignments", ed.data_dir / "assignments")
     raise DataError(src, programme.unit, f"programme {programme.id} holds out by {programme.unit} (unit: "
                                          f"{programme.unit}): expected a column {programme.unit} in the assignments "
@@ -396,25 +405,19 @@ def _unit_cells(ed: EventData, a: ExperimentSpec, b: ExperimentSpec, mdef: Any, 
         key = "s.user_id"
     elif a.clustered:
         source, key = "(SELECT e.*, ea.unit_id AS _gl_a_unit FROM exp_users e JOIN exp_assigned ea USING (uk))", "s._gl_a_unit"
-    else:
-        q = sql_identifier(unit)
-        key = "b.b_unit"
-        if unit in [c for c, _ in con.describe("assignments")]:
-            b_unit = f", min(nullif(CAST(r.{q} AS VARCHAR), '')) AS b_unit"
-        elif ed.has("users") and unit in [c for c, _ in con.describe("users")]:
-            b_join = (f" LEFT JOIN (SELECT user_id AS _gl_uu, min(nullif(CAST({q} AS VARCHAR), '')) AS _gl_bunit "
-                      f"FROM users WHERE user_id IS NOT NULL GROUP BY user_id) bu ON bu._gl_uu = r.user_id")
-            b_unit = ", min(bu._gl_bunit) AS b_unit"
-        else:
+    else:  # B's attribute, from B's assignment rows or the users table
+        found = _attribute_source(ed, unit)
+        if found is None:
             return "no_unit_column", [], [], {}
+        b_unit, b_join, key = found
     con.create_temp_table("ia_units", f"""
         WITH b AS (
-            SELECT r.user_id, min(r.variant) AS b_variant{b_unit} FROM assignments r{b_join}
-            WHERE r.experiment = $b AND r.variant IN ({b_arms}) GROUP BY r.user_id HAVING count(DISTINCT r.variant) = 1
+            SELECT user_id, min(variant) AS b_variant{b_unit} FROM assignments
+            WHERE experiment = $b AND variant IN ({b_arms}) GROUP BY user_id HAVING count(DISTINCT variant) = 1
         )
-        SELECT {key} AS unit_key, s.variant AS a_arm, b.b_variant AS b_arm, count(*) AS users,
+        SELECT {key} AS unit_key, s.variant AS a_arm, r.b_variant AS b_arm, count(*) AS users,
                sum(CAST({x} AS DOUBLE)) AS x, sum(CAST({y} AS DOUBLE)) AS y
-        FROM {source} s JOIN b ON b.user_id = s.user_id
+        FROM {source} s JOIN b r ON r.user_id = s.user_id{b_join}
         WHERE ({eligible}) AND {key} IS NOT NULL
         GROUP BY 1, 2, 3""", {"b": b.id})
     cell_of = {(va, vb): i * len(arms_b) + j for i, va in enumerate(arms_a) for j, vb in enumerate(arms_b)}
