@@ -422,20 +422,35 @@ WITH r AS (
     END AS _gl_example,
     c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own,
     c.timestamp,
-    CASE c.event
-      WHEN 'app_session'
-      THEN 'activity'
-      WHEN 'tour_closed'
-      THEN 'dismissed'
-      WHEN 'tour_cta_clicked'
-      THEN 'clicked'
-      WHEN 'tour_finished'
-      THEN 'completed'
-      WHEN 'tour_opened'
-      THEN 'opened'
-      WHEN 'tour_step_viewed'
-      THEN 'shown'
-      ELSE c.event
+    CASE CASE c.event
+        WHEN 'app_session'
+        THEN 'activity'
+        WHEN 'tour_closed'
+        THEN 'dismissed'
+        WHEN 'tour_cta_clicked'
+        THEN 'clicked'
+        WHEN 'tour_finished'
+        THEN 'completed'
+        WHEN 'tour_opened'
+        THEN 'opened'
+        WHEN 'tour_step_viewed'
+        THEN 'shown'
+        ELSE c.event
+      END
+      WHEN 'shown'
+      THEN 0
+      WHEN 'opened'
+      THEN 1
+      WHEN 'clicked'
+      THEN 2
+      WHEN 'dismissed'
+      THEN 3
+      WHEN 'completed'
+      THEN 4
+      WHEN 'opted_out'
+      THEN 5
+      WHEN 'answered'
+      THEN 6
     END AS ev,
     SAFE_CAST(c.step AS INT64) AS raw_step,
     COALESCE(SAFE_CAST(c.step AS INT64), 1) AS step,
@@ -455,19 +470,13 @@ WITH g AS (
     CAST(SUM(e._gl_n) AS INT64) AS _gl_events,
     MIN(e._gl_example) AS _gl_example,
     LOGICAL_OR(own) AS own,
-    LOGICAL_OR(e.ev = 'shown') AS shown,
-    LOGICAL_OR(e.ev = 'opened') AS opened,
-    LOGICAL_OR(e.ev = 'clicked') AS clicked,
-    LOGICAL_OR(e.ev = 'dismissed') AS dismissed,
-    LOGICAL_OR(e.ev = 'completed') AS completed,
-    LOGICAL_OR(e.ev = 'opted_out') AS opted_out,
-    LOGICAL_OR(e.ev = 'answered') AS answered,
-    COUNTIF(e.ev = 'shown' AND e.step = 1) AS shown_n,
-    COUNTIF(e.ev = 'clicked') AS clicked_n,
-    MAX(IF(e.ev = 'shown', e.raw_step, NULL)) AS max_shown_step,
-    MIN(IF(e.ev = 'shown', e.timestamp, NULL)) AS first_shown,
-    MIN(IF(e.ev = 'completed', e.timestamp, NULL)) AS first_completed,
-    LOGICAL_OR(e.ev = 'shown' AND e.day < 7) AS shown_in_period
+    BIT_OR(CAST(1 AS INT64) << e.ev) AS _gl_flags,
+    COUNTIF(e.ev = 0 AND e.step = 1) AS shown_n,
+    COUNTIF(e.ev = 2) AS clicked_n,
+    MAX(IF(e.ev = 0, e.raw_step, NULL)) AS max_shown_step,
+    MIN(IF(e.ev = 0, e.timestamp, NULL)) AS first_shown,
+    MIN(IF(e.ev = 4, e.timestamp, NULL)) AS first_completed,
+    LOGICAL_OR(e.ev = 0 AND e.day < 7) AS shown_in_period
   FROM ledger_guide_rows AS e
   GROUP BY
     _gl_key,
@@ -509,8 +518,51 @@ SELECT
     THEN 'missing_unit'
   END AS _gl_reason,
   CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
-  g.*
-  EXCEPT (_gl_key)
+  g.guide_id,
+  g._gl_events,
+  g._gl_example,
+  g.own,
+  (
+    (
+      g._gl_flags >> 0
+    ) & 1
+  ) = 1 AS shown,
+  (
+    (
+      g._gl_flags >> 1
+    ) & 1
+  ) = 1 AS opened,
+  (
+    (
+      g._gl_flags >> 2
+    ) & 1
+  ) = 1 AS clicked,
+  (
+    (
+      g._gl_flags >> 3
+    ) & 1
+  ) = 1 AS dismissed,
+  (
+    (
+      g._gl_flags >> 4
+    ) & 1
+  ) = 1 AS completed,
+  (
+    (
+      g._gl_flags >> 5
+    ) & 1
+  ) = 1 AS opted_out,
+  (
+    (
+      g._gl_flags >> 6
+    ) & 1
+  ) = 1 AS answered,
+  g.shown_n,
+  g.clicked_n,
+  g.max_shown_step,
+  g.first_shown,
+  g.first_completed,
+  g.shown_in_period
 FROM g;
 
 -- [17]

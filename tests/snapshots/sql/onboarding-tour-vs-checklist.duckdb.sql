@@ -99,7 +99,7 @@ c AS (
 e AS (
     SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key, CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
            c._gl_n, CASE WHEN c._gl_code IS NOT NULL THEN concat_ws(', ', 'user_id=' || coalesce(left(CAST(c."user_id" AS VARCHAR), 60), 'NULL'), 'guide_id=' || coalesce(left(CAST(c."guide_id" AS VARCHAR), 60), 'NULL'), 'step=' || coalesce(left(CAST(c."step" AS VARCHAR), 60), 'NULL'), 'event=' || coalesce(left(CAST(c."event" AS VARCHAR), 60), 'NULL'), 'timestamp=' || coalesce(left(CAST(c."timestamp" AS VARCHAR), 60), 'NULL')) END AS _gl_example,
-           c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own, c.timestamp, CASE c.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE c.event END AS ev,
+           c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own, c.timestamp, CASE CASE c.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE c.event END WHEN 'shown' THEN 0 WHEN 'opened' THEN 1 WHEN 'clicked' THEN 2 WHEN 'dismissed' THEN 3 WHEN 'completed' THEN 4 WHEN 'opted_out' THEN 5 WHEN 'answered' THEN 6 END AS ev,
            TRY_CAST(c.step AS INTEGER) AS raw_step,
            coalesce(TRY_CAST(c.step AS INTEGER), 1) AS step,
            datediff('day', c.assigned_day, c._gl_day) AS day
@@ -110,15 +110,16 @@ SELECT * FROM e;
 CREATE OR REPLACE TEMP TABLE ledger_guide_user AS
 WITH g AS (
     SELECT _gl_key, guide_id, CAST(sum(e._gl_n) AS BIGINT) AS _gl_events, min(e._gl_example) AS _gl_example,
-           bool_or(own) AS own, bool_or(e.ev = 'shown') AS shown, bool_or(e.ev = 'opened') AS opened, bool_or(e.ev = 'clicked') AS clicked, bool_or(e.ev = 'dismissed') AS dismissed, bool_or(e.ev = 'completed') AS completed, bool_or(e.ev = 'opted_out') AS opted_out, bool_or(e.ev = 'answered') AS answered,
-           count_if(e.ev = 'shown' AND e.step = 1) AS shown_n, count_if(e.ev = 'clicked') AS clicked_n,
-           max(e.raw_step) FILTER (WHERE e.ev = 'shown') AS max_shown_step,
-           min(e.timestamp) FILTER (WHERE e.ev = 'shown') AS first_shown,
-           min(e.timestamp) FILTER (WHERE e.ev = 'completed') AS first_completed,
-           bool_or(e.ev = 'shown' AND e.day < 7) AS shown_in_period
+           bool_or(own) AS own, bit_or(CAST(1 AS INTEGER) << e.ev) AS _gl_flags,
+           count_if(e.ev = 0 AND e.step = 1) AS shown_n, count_if(e.ev = 2) AS clicked_n,
+           max(e.raw_step) FILTER (WHERE e.ev = 0) AS max_shown_step,
+           min(e.timestamp) FILTER (WHERE e.ev = 0) AS first_shown,
+           min(e.timestamp) FILTER (WHERE e.ev = 4) AS first_completed,
+           bool_or(e.ev = 0 AND e.day < 7) AS shown_in_period
     FROM ledger_guide_rows e GROUP BY _gl_key, guide_id)
 SELECT CASE g._gl_key WHEN -1 THEN 'missing_key' WHEN -2 THEN 'missing_time' WHEN -3 THEN 'other_experiment' WHEN -4 THEN 'other_guide' WHEN -5 THEN 'not_in_experiment' WHEN -6 THEN 'exact_duplicate' WHEN -7 THEN 'future' WHEN -8 THEN 'before_assignment' WHEN -9 THEN 'after_analysis_date' WHEN -10 THEN 'unknown_variant' WHEN -11 THEN 'multiple_arms' WHEN -12 THEN 'repeated_assignment' WHEN -13 THEN 'unknown_event' WHEN -14 THEN 'out_of_range' WHEN -15 THEN 'duplicate_user' WHEN -16 THEN 'missing_unit' END AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
-       g.* EXCLUDE (_gl_key)
+       g.guide_id, g._gl_events, g._gl_example, g.own, ((g._gl_flags >> 0) & 1) = 1 AS shown, ((g._gl_flags >> 1) & 1) = 1 AS opened, ((g._gl_flags >> 2) & 1) = 1 AS clicked, ((g._gl_flags >> 3) & 1) = 1 AS dismissed, ((g._gl_flags >> 4) & 1) = 1 AS completed, ((g._gl_flags >> 5) & 1) = 1 AS opted_out, ((g._gl_flags >> 6) & 1) = 1 AS answered, g.shown_n, g.clicked_n, g.max_shown_step,
+       g.first_shown, g.first_completed, g.shown_in_period
 FROM g;
 
 -- [17] params: {}

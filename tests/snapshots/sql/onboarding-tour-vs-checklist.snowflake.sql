@@ -422,20 +422,35 @@ WITH r AS (
     END AS _gl_example,
     c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own,
     c.timestamp,
-    CASE c.event
-      WHEN 'app_session'
-      THEN 'activity'
-      WHEN 'tour_closed'
-      THEN 'dismissed'
-      WHEN 'tour_cta_clicked'
-      THEN 'clicked'
-      WHEN 'tour_finished'
-      THEN 'completed'
-      WHEN 'tour_opened'
-      THEN 'opened'
-      WHEN 'tour_step_viewed'
-      THEN 'shown'
-      ELSE c.event
+    CASE CASE c.event
+        WHEN 'app_session'
+        THEN 'activity'
+        WHEN 'tour_closed'
+        THEN 'dismissed'
+        WHEN 'tour_cta_clicked'
+        THEN 'clicked'
+        WHEN 'tour_finished'
+        THEN 'completed'
+        WHEN 'tour_opened'
+        THEN 'opened'
+        WHEN 'tour_step_viewed'
+        THEN 'shown'
+        ELSE c.event
+      END
+      WHEN 'shown'
+      THEN 0
+      WHEN 'opened'
+      THEN 1
+      WHEN 'clicked'
+      THEN 2
+      WHEN 'dismissed'
+      THEN 3
+      WHEN 'completed'
+      THEN 4
+      WHEN 'opted_out'
+      THEN 5
+      WHEN 'answered'
+      THEN 6
     END AS ev,
     CAST(c.step AS INT) AS raw_step,
     COALESCE(CAST(c.step AS INT), 1) AS step,
@@ -455,19 +470,13 @@ WITH g AS (
     CAST(SUM(e._gl_n) AS BIGINT) AS _gl_events,
     MIN(e._gl_example) AS _gl_example,
     BOOLOR_AGG(own) AS own,
-    BOOLOR_AGG(e.ev = 'shown') AS shown,
-    BOOLOR_AGG(e.ev = 'opened') AS opened,
-    BOOLOR_AGG(e.ev = 'clicked') AS clicked,
-    BOOLOR_AGG(e.ev = 'dismissed') AS dismissed,
-    BOOLOR_AGG(e.ev = 'completed') AS completed,
-    BOOLOR_AGG(e.ev = 'opted_out') AS opted_out,
-    BOOLOR_AGG(e.ev = 'answered') AS answered,
-    COUNT_IF(e.ev = 'shown' AND e.step = 1) AS shown_n,
-    COUNT_IF(e.ev = 'clicked') AS clicked_n,
-    MAX(IFF(e.ev = 'shown', e.raw_step, NULL)) AS max_shown_step,
-    MIN(IFF(e.ev = 'shown', e.timestamp, NULL)) AS first_shown,
-    MIN(IFF(e.ev = 'completed', e.timestamp, NULL)) AS first_completed,
-    BOOLOR_AGG(e.ev = 'shown' AND e.day < 7) AS shown_in_period
+    BITORAGG(BITSHIFTLEFT(CAST(1 AS INT), e.ev)) AS _gl_flags,
+    COUNT_IF(e.ev = 0 AND e.step = 1) AS shown_n,
+    COUNT_IF(e.ev = 2) AS clicked_n,
+    MAX(IFF(e.ev = 0, e.raw_step, NULL)) AS max_shown_step,
+    MIN(IFF(e.ev = 0, e.timestamp, NULL)) AS first_shown,
+    MIN(IFF(e.ev = 4, e.timestamp, NULL)) AS first_completed,
+    BOOLOR_AGG(e.ev = 0 AND e.day < 7) AS shown_in_period
   FROM ledger_guide_rows AS e
   GROUP BY
     _gl_key,
@@ -509,8 +518,51 @@ SELECT
     THEN 'missing_unit'
   END AS _gl_reason,
   CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
-  g.*
-  EXCLUDE (_gl_key)
+  g.guide_id,
+  g._gl_events,
+  g._gl_example,
+  g.own,
+  (
+    BITAND((
+      BITSHIFTRIGHT(g._gl_flags, 0)
+    ), 1)
+  ) = 1 AS shown,
+  (
+    BITAND((
+      BITSHIFTRIGHT(g._gl_flags, 1)
+    ), 1)
+  ) = 1 AS opened,
+  (
+    BITAND((
+      BITSHIFTRIGHT(g._gl_flags, 2)
+    ), 1)
+  ) = 1 AS clicked,
+  (
+    BITAND((
+      BITSHIFTRIGHT(g._gl_flags, 3)
+    ), 1)
+  ) = 1 AS dismissed,
+  (
+    BITAND((
+      BITSHIFTRIGHT(g._gl_flags, 4)
+    ), 1)
+  ) = 1 AS completed,
+  (
+    BITAND((
+      BITSHIFTRIGHT(g._gl_flags, 5)
+    ), 1)
+  ) = 1 AS opted_out,
+  (
+    BITAND((
+      BITSHIFTRIGHT(g._gl_flags, 6)
+    ), 1)
+  ) = 1 AS answered,
+  g.shown_n,
+  g.clicked_n,
+  g.max_shown_step,
+  g.first_shown,
+  g.first_completed,
+  g.shown_in_period
 FROM g;
 
 -- [17]

@@ -437,20 +437,35 @@ WITH r AS (
     END AS _gl_example,
     c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own,
     c.timestamp,
-    CASE c.event
-      WHEN 'app_session'
-      THEN 'activity'
-      WHEN 'tour_closed'
-      THEN 'dismissed'
-      WHEN 'tour_cta_clicked'
-      THEN 'clicked'
-      WHEN 'tour_finished'
-      THEN 'completed'
-      WHEN 'tour_opened'
-      THEN 'opened'
-      WHEN 'tour_step_viewed'
-      THEN 'shown'
-      ELSE c.event
+    CASE CASE c.event
+        WHEN 'app_session'
+        THEN 'activity'
+        WHEN 'tour_closed'
+        THEN 'dismissed'
+        WHEN 'tour_cta_clicked'
+        THEN 'clicked'
+        WHEN 'tour_finished'
+        THEN 'completed'
+        WHEN 'tour_opened'
+        THEN 'opened'
+        WHEN 'tour_step_viewed'
+        THEN 'shown'
+        ELSE c.event
+      END
+      WHEN 'shown'
+      THEN 0
+      WHEN 'opened'
+      THEN 1
+      WHEN 'clicked'
+      THEN 2
+      WHEN 'dismissed'
+      THEN 3
+      WHEN 'completed'
+      THEN 4
+      WHEN 'opted_out'
+      THEN 5
+      WHEN 'answered'
+      THEN 6
     END AS ev,
     TRY_CAST(c.step AS INT) AS raw_step,
     COALESCE(TRY_CAST(c.step AS INT), 1) AS step,
@@ -471,22 +486,16 @@ WITH g AS (
     CAST(SUM(e._gl_n) AS BIGINT) AS _gl_events,
     MIN(e._gl_example) AS _gl_example,
     BOOL_OR(own) AS own,
-    BOOL_OR(e.ev = 'shown') AS shown,
-    BOOL_OR(e.ev = 'opened') AS opened,
-    BOOL_OR(e.ev = 'clicked') AS clicked,
-    BOOL_OR(e.ev = 'dismissed') AS dismissed,
-    BOOL_OR(e.ev = 'completed') AS completed,
-    BOOL_OR(e.ev = 'opted_out') AS opted_out,
-    BOOL_OR(e.ev = 'answered') AS answered,
-    COUNT_IF(e.ev = 'shown' AND e.step = 1) AS shown_n,
-    COUNT_IF(e.ev = 'clicked') AS clicked_n,
+    BIT_OR(SHIFTLEFT(CAST(1 AS INT), e.ev)) AS _gl_flags,
+    COUNT_IF(e.ev = 0 AND e.step = 1) AS shown_n,
+    COUNT_IF(e.ev = 2) AS clicked_n,
     MAX(e.raw_step) FILTER(WHERE
-      e.ev = 'shown') AS max_shown_step,
+      e.ev = 0) AS max_shown_step,
     MIN(e.timestamp) FILTER(WHERE
-      e.ev = 'shown') AS first_shown,
+      e.ev = 0) AS first_shown,
     MIN(e.timestamp) FILTER(WHERE
-      e.ev = 'completed') AS first_completed,
-    BOOL_OR(e.ev = 'shown' AND e.day < 7) AS shown_in_period
+      e.ev = 4) AS first_completed,
+    BOOL_OR(e.ev = 0 AND e.day < 7) AS shown_in_period
   FROM ledger_guide_rows AS e
   GROUP BY
     _gl_key,
@@ -528,8 +537,51 @@ SELECT
     THEN 'missing_unit'
   END AS _gl_reason,
   CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
-  g.*
-  EXCEPT (_gl_key)
+  g.guide_id,
+  g._gl_events,
+  g._gl_example,
+  g.own,
+  (
+    (
+      SHIFTRIGHT(g._gl_flags, 0)
+    ) & 1
+  ) = 1 AS shown,
+  (
+    (
+      SHIFTRIGHT(g._gl_flags, 1)
+    ) & 1
+  ) = 1 AS opened,
+  (
+    (
+      SHIFTRIGHT(g._gl_flags, 2)
+    ) & 1
+  ) = 1 AS clicked,
+  (
+    (
+      SHIFTRIGHT(g._gl_flags, 3)
+    ) & 1
+  ) = 1 AS dismissed,
+  (
+    (
+      SHIFTRIGHT(g._gl_flags, 4)
+    ) & 1
+  ) = 1 AS completed,
+  (
+    (
+      SHIFTRIGHT(g._gl_flags, 5)
+    ) & 1
+  ) = 1 AS opted_out,
+  (
+    (
+      SHIFTRIGHT(g._gl_flags, 6)
+    ) & 1
+  ) = 1 AS answered,
+  g.shown_n,
+  g.clicked_n,
+  g.max_shown_step,
+  g.first_shown,
+  g.first_completed,
+  g.shown_in_period
 FROM g;
 
 -- [17]
