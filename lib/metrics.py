@@ -106,7 +106,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     Rows are first classified by :func:`guidelab.ledger.classify_rows` (the row ledger); the
     metrics read only the rows it marks as used.
     """
-    from .ledger import classify_rows, local_today, now_end_utc, require_assignments
+    from .ledger import activity_day_words, classify_rows, local_today, now_end_utc, require_assignments
 
     con = ed.con
     end = as_of_end_utc(spec, as_of)
@@ -131,6 +131,9 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     checks.append(DataCheck.of("multiple_variants", share <= 0.001, n=multi))
 
     guide_cols = "".join(f", {c.aggregate} AS {c.name}" for c in extra.values() if c.source == "guide_events")
+    # the bitmaps of active days (guidelab.daybits) ride along: the curves and stickiness then read
+    # exp_users alone, with no second join of the per-user activity to the users
+    day_words = "".join(f", af._gl_days{k}" for k in range(activity_day_words(ed)))
     extra_select = "".join(f", coalesce({'gx' if c.source == 'guide_events' else 'af'}.{c.name}, {c.default}) "
                            f"AS {c.name}" for c in extra.values())
     flags = ",\n".join(f"bool_or(g.{e}) AS {e}" for e in GUIDE_EVENTS)
@@ -163,7 +166,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
                coalesce(gf.answered, FALSE) AS answered, af.first_goal_day, af.first_support_day,
                coalesce(ox.guides_shown, 0) AS guides_shown,
                CAST(coalesce(gf.shown_n, 0) AS BIGINT) AS shown_n, CAST(coalesce(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
-               coalesce(af.pre_active_days, 0) AS pre_active_days{extra_select}
+               coalesce(af.pre_active_days, 0) AS pre_active_days{extra_select}{day_words}
         FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk)
              LEFT JOIN ox USING (uk){" LEFT JOIN gx USING (uk)" if guide_cols else ""}""", {"asof": as_of})
 

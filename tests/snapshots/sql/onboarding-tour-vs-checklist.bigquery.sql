@@ -987,9 +987,12 @@ WHERE
   _gl_reason = 'multiple_arms';
 
 -- [36]
-DESCRIBE guide_events;
+DESCRIBE ledger_activity_users;
 
 -- [37]
+DESCRIBE guide_events;
+
+-- [38]
 CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
@@ -1044,7 +1047,8 @@ SELECT
   COALESCE(af.pre_active_days, 0) AS pre_active_days,
   COALESCE(af.active_d1, FALSE) AS active_d1,
   COALESCE(af.active_d7, FALSE) AS active_d7,
-  COALESCE(af.sessions_d7, 0) AS sessions_d7
+  COALESCE(af.sessions_d7, 0) AS sessions_d7,
+  af._gl_days0
 FROM exp_assigned AS u2
 LEFT JOIN gf
   USING (uk)
@@ -1053,14 +1057,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [38]
+-- [39]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [39]
+-- [40]
 SELECT
   COUNT(*),
   COUNTIF(shown)
@@ -1068,10 +1072,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [40]
+-- [41]
 DESCRIBE assignments;
 
--- [41]
+-- [42]
 SELECT
   _gl_reason,
   MIN(
@@ -1089,7 +1093,7 @@ WHERE
 GROUP BY
   1;
 
--- [42]
+-- [43]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1097,10 +1101,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [43]
+-- [44]
 DESCRIBE guide_events;
 
--- [44]
+-- [45]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1109,10 +1113,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [45]
+-- [46]
 DESCRIBE activity;
 
--- [46]
+-- [47]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1121,10 +1125,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [47]
+-- [48]
 DESCRIBE users;
 
--- [48]
+-- [49]
 SELECT
   _gl_reason,
   MIN(
@@ -1143,7 +1147,7 @@ WHERE
 GROUP BY
   1;
 
--- [49]
+-- [50]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1151,7 +1155,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [50]
+-- [51]
 SELECT
   variant,
   COUNT(*)
@@ -1159,7 +1163,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [51]
+-- [52]
 SELECT
   assigned_day,
   variant,
@@ -1170,7 +1174,7 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [52]
+-- [53]
 SELECT
   variant,
   COUNT(*),
@@ -1188,7 +1192,7 @@ WHERE
 GROUP BY
   variant;
 
--- [53]
+-- [54]
 SELECT
   variant,
   COUNT(*),
@@ -1206,7 +1210,7 @@ WHERE
 GROUP BY
   variant;
 
--- [54]
+-- [55]
 SELECT
   variant,
   COUNT(*),
@@ -1229,14 +1233,14 @@ WHERE
 GROUP BY
   variant;
 
--- [55]
+-- [56]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [56]
+-- [57]
 SELECT
   MIN(v)
 FROM (
@@ -1257,7 +1261,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [57]
+-- [58]
 SELECT
   variant,
   COUNT(*),
@@ -1268,7 +1272,7 @@ WHERE
 GROUP BY
   variant;
 
--- [58]
+-- [59]
 SELECT
   variant,
   COUNT(*),
@@ -1303,7 +1307,7 @@ WHERE
 GROUP BY
   variant;
 
--- [59]
+-- [60]
 SELECT
   variant,
   COUNT(*),
@@ -1319,7 +1323,7 @@ WHERE
 GROUP BY
   variant;
 
--- [60]
+-- [61]
 SELECT
   variant,
   r,
@@ -1351,7 +1355,7 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [61]
+-- [62]
 SELECT
   variant,
   COUNT(*),
@@ -1369,7 +1373,7 @@ WHERE
 GROUP BY
   variant;
 
--- [62]
+-- [63]
 WITH e AS (
   SELECT
     uk,
@@ -1473,7 +1477,7 @@ GROUP BY
   2,
   3;
 
--- [63]
+-- [64]
 WITH o AS (
   SELECT
     variant,
@@ -1493,17 +1497,17 @@ WHERE
   o.observed >= d.`range`
 GROUP BY ALL;
 
--- [64]
+-- [65]
 DESCRIBE ledger_activity_users;
 
--- [65]
+-- [66]
 SELECT
   u.variant,
   CAST(SUM(
     CASE
       WHEN u.observed_days >= 0 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 0
+          COALESCE(u._gl_days0, 0) >> 0
         ) & 1
       ) = 1
       THEN 1
@@ -1514,7 +1518,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 1 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 1
+          COALESCE(u._gl_days0, 0) >> 1
         ) & 1
       ) = 1
       THEN 1
@@ -1525,7 +1529,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 2 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 2
+          COALESCE(u._gl_days0, 0) >> 2
         ) & 1
       ) = 1
       THEN 1
@@ -1536,7 +1540,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 3 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 3
+          COALESCE(u._gl_days0, 0) >> 3
         ) & 1
       ) = 1
       THEN 1
@@ -1547,7 +1551,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 4 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 4
+          COALESCE(u._gl_days0, 0) >> 4
         ) & 1
       ) = 1
       THEN 1
@@ -1558,7 +1562,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 5 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 5
+          COALESCE(u._gl_days0, 0) >> 5
         ) & 1
       ) = 1
       THEN 1
@@ -1569,7 +1573,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 6 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 6
+          COALESCE(u._gl_days0, 0) >> 6
         ) & 1
       ) = 1
       THEN 1
@@ -1580,7 +1584,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 7 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 7
+          COALESCE(u._gl_days0, 0) >> 7
         ) & 1
       ) = 1
       THEN 1
@@ -1591,7 +1595,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 8 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 8
+          COALESCE(u._gl_days0, 0) >> 8
         ) & 1
       ) = 1
       THEN 1
@@ -1602,7 +1606,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 9 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 9
+          COALESCE(u._gl_days0, 0) >> 9
         ) & 1
       ) = 1
       THEN 1
@@ -1613,7 +1617,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 10 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 10
+          COALESCE(u._gl_days0, 0) >> 10
         ) & 1
       ) = 1
       THEN 1
@@ -1624,7 +1628,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 11 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 11
+          COALESCE(u._gl_days0, 0) >> 11
         ) & 1
       ) = 1
       THEN 1
@@ -1635,7 +1639,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 12 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 12
+          COALESCE(u._gl_days0, 0) >> 12
         ) & 1
       ) = 1
       THEN 1
@@ -1646,7 +1650,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 13 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 13
+          COALESCE(u._gl_days0, 0) >> 13
         ) & 1
       ) = 1
       THEN 1
@@ -1657,7 +1661,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 14 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 14
+          COALESCE(u._gl_days0, 0) >> 14
         ) & 1
       ) = 1
       THEN 1
@@ -1668,7 +1672,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 15 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 15
+          COALESCE(u._gl_days0, 0) >> 15
         ) & 1
       ) = 1
       THEN 1
@@ -1679,7 +1683,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 16 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 16
+          COALESCE(u._gl_days0, 0) >> 16
         ) & 1
       ) = 1
       THEN 1
@@ -1690,7 +1694,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 17 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 17
+          COALESCE(u._gl_days0, 0) >> 17
         ) & 1
       ) = 1
       THEN 1
@@ -1701,7 +1705,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 18 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 18
+          COALESCE(u._gl_days0, 0) >> 18
         ) & 1
       ) = 1
       THEN 1
@@ -1712,7 +1716,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 19 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 19
+          COALESCE(u._gl_days0, 0) >> 19
         ) & 1
       ) = 1
       THEN 1
@@ -1723,7 +1727,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 20 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 20
+          COALESCE(u._gl_days0, 0) >> 20
         ) & 1
       ) = 1
       THEN 1
@@ -1734,7 +1738,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 21 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 21
+          COALESCE(u._gl_days0, 0) >> 21
         ) & 1
       ) = 1
       THEN 1
@@ -1745,7 +1749,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 22 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 22
+          COALESCE(u._gl_days0, 0) >> 22
         ) & 1
       ) = 1
       THEN 1
@@ -1756,7 +1760,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 23 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 23
+          COALESCE(u._gl_days0, 0) >> 23
         ) & 1
       ) = 1
       THEN 1
@@ -1767,7 +1771,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 24 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 24
+          COALESCE(u._gl_days0, 0) >> 24
         ) & 1
       ) = 1
       THEN 1
@@ -1778,7 +1782,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 25 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 25
+          COALESCE(u._gl_days0, 0) >> 25
         ) & 1
       ) = 1
       THEN 1
@@ -1789,7 +1793,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 26 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 26
+          COALESCE(u._gl_days0, 0) >> 26
         ) & 1
       ) = 1
       THEN 1
@@ -1800,7 +1804,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 27 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 27
+          COALESCE(u._gl_days0, 0) >> 27
         ) & 1
       ) = 1
       THEN 1
@@ -1811,7 +1815,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 28 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 28
+          COALESCE(u._gl_days0, 0) >> 28
         ) & 1
       ) = 1
       THEN 1
@@ -1822,7 +1826,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 29 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 29
+          COALESCE(u._gl_days0, 0) >> 29
         ) & 1
       ) = 1
       THEN 1
@@ -1833,20 +1837,18 @@ SELECT
     CASE
       WHEN u.observed_days >= 30 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 30
+          COALESCE(u._gl_days0, 0) >> 30
         ) & 1
       ) = 1
       THEN 1
       ELSE 0
     END
   ) AS INT64)
-FROM exp_activity_users AS a
-JOIN exp_users AS u
-  USING (uk)
+FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [66]
+-- [67]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1857,7 +1859,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [67]
+-- [68]
 SELECT
   variant,
   assigned_day,
@@ -1870,10 +1872,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [68]
+-- [69]
 DESCRIBE users;
 
--- [69]
+-- [70]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -1886,10 +1888,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [70]
+-- [71]
 DESCRIBE users;
 
--- [71]
+-- [72]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -1908,10 +1910,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [72]
+-- [73]
 DESCRIBE guide_events;
 
--- [73]
+-- [74]
 WITH s AS (
   SELECT
     uk,
@@ -1933,7 +1935,7 @@ WHERE
 GROUP BY
   1;
 
--- [74]
+-- [75]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -1941,7 +1943,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [75]
+-- [76]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -1961,7 +1963,7 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [76]
+-- [77]
 WITH s AS (
   SELECT
     uk,
@@ -1983,7 +1985,7 @@ WHERE
 GROUP BY
   1;
 
--- [77]
+-- [78]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -1991,7 +1993,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [78]
+-- [79]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -2011,23 +2013,21 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [79]
+-- [80]
 DESCRIBE ledger_activity_users;
 
--- [80]
+-- [81]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [81]
+-- [82]
 WITH b AS (
   SELECT
     u.variant,
     u.assigned_day,
-    COALESCE(a._gl_days0, 0) AS d0
-  FROM exp_activity_users AS a
-  JOIN exp_users AS u
-    USING (uk)
+    COALESCE(u._gl_days0, 0) AS d0
+  FROM exp_users AS u
 ), s AS (
   SELECT
     variant,
@@ -2441,5 +2441,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [82]
+-- [83]
 DESCRIBE guide_events;

@@ -987,9 +987,12 @@ WHERE
   _gl_reason = 'multiple_arms';
 
 -- [36]
-DESCRIBE TABLE guide_events;
+DESCRIBE TABLE ledger_activity_users;
 
 -- [37]
+DESCRIBE TABLE guide_events;
+
+-- [38]
 CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
@@ -1044,7 +1047,8 @@ SELECT
   COALESCE(af.pre_active_days, 0) AS pre_active_days,
   COALESCE(af.active_d1, FALSE) AS active_d1,
   COALESCE(af.active_d7, FALSE) AS active_d7,
-  COALESCE(af.sessions_d7, 0) AS sessions_d7
+  COALESCE(af.sessions_d7, 0) AS sessions_d7,
+  af._gl_days0
 FROM exp_assigned AS u2
 LEFT JOIN gf
   USING (uk)
@@ -1053,14 +1057,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [38]
+-- [39]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [39]
+-- [40]
 SELECT
   COUNT(*),
   COUNT_IF(shown)
@@ -1068,10 +1072,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [40]
+-- [41]
 DESCRIBE TABLE assignments;
 
--- [41]
+-- [42]
 SELECT
   _gl_reason,
   MIN(
@@ -1089,7 +1093,7 @@ WHERE
 GROUP BY
   1;
 
--- [42]
+-- [43]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1097,10 +1101,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [43]
+-- [44]
 DESCRIBE TABLE guide_events;
 
--- [44]
+-- [45]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1109,10 +1113,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [45]
+-- [46]
 DESCRIBE TABLE activity;
 
--- [46]
+-- [47]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1121,10 +1125,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [47]
+-- [48]
 DESCRIBE TABLE users;
 
--- [48]
+-- [49]
 SELECT
   _gl_reason,
   MIN(
@@ -1143,7 +1147,7 @@ WHERE
 GROUP BY
   1;
 
--- [49]
+-- [50]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1151,7 +1155,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [50]
+-- [51]
 SELECT
   variant,
   COUNT(*)
@@ -1159,7 +1163,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [51]
+-- [52]
 SELECT
   assigned_day,
   variant,
@@ -1170,7 +1174,7 @@ ORDER BY
   1,
   2;
 
--- [52]
+-- [53]
 SELECT
   variant,
   COUNT(*),
@@ -1188,7 +1192,7 @@ WHERE
 GROUP BY
   variant;
 
--- [53]
+-- [54]
 SELECT
   variant,
   COUNT(*),
@@ -1206,7 +1210,7 @@ WHERE
 GROUP BY
   variant;
 
--- [54]
+-- [55]
 SELECT
   variant,
   COUNT(*),
@@ -1229,14 +1233,14 @@ WHERE
 GROUP BY
   variant;
 
--- [55]
+-- [56]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [56]
+-- [57]
 SELECT
   MIN(v)
 FROM (
@@ -1257,7 +1261,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [57]
+-- [58]
 SELECT
   variant,
   COUNT(*),
@@ -1268,7 +1272,7 @@ WHERE
 GROUP BY
   variant;
 
--- [58]
+-- [59]
 SELECT
   variant,
   COUNT(*),
@@ -1303,7 +1307,7 @@ WHERE
 GROUP BY
   variant;
 
--- [59]
+-- [60]
 SELECT
   variant,
   COUNT(*),
@@ -1319,7 +1323,7 @@ WHERE
 GROUP BY
   variant;
 
--- [60]
+-- [61]
 SELECT
   variant,
   r,
@@ -1351,7 +1355,7 @@ ORDER BY
   variant,
   r;
 
--- [61]
+-- [62]
 SELECT
   variant,
   COUNT(*),
@@ -1369,7 +1373,7 @@ WHERE
 GROUP BY
   variant;
 
--- [62]
+-- [63]
 WITH e AS (
   SELECT
     uk,
@@ -1473,7 +1477,7 @@ GROUP BY
   2,
   3;
 
--- [63]
+-- [64]
 WITH o AS (
   SELECT
     variant,
@@ -1493,10 +1497,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [64]
+-- [65]
 DESCRIBE TABLE ledger_activity_users;
 
--- [65]
+-- [66]
 SELECT
   u.variant,
   CAST(SUM(
@@ -1504,7 +1508,7 @@ SELECT
       WHEN u.observed_days >= 0
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 0)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 0)
         ), 1)
       ) = 1
       THEN 1
@@ -1516,7 +1520,7 @@ SELECT
       WHEN u.observed_days >= 1
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 1)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 1)
         ), 1)
       ) = 1
       THEN 1
@@ -1528,7 +1532,7 @@ SELECT
       WHEN u.observed_days >= 2
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 2)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 2)
         ), 1)
       ) = 1
       THEN 1
@@ -1540,7 +1544,7 @@ SELECT
       WHEN u.observed_days >= 3
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 3)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 3)
         ), 1)
       ) = 1
       THEN 1
@@ -1552,7 +1556,7 @@ SELECT
       WHEN u.observed_days >= 4
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 4)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 4)
         ), 1)
       ) = 1
       THEN 1
@@ -1564,7 +1568,7 @@ SELECT
       WHEN u.observed_days >= 5
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 5)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 5)
         ), 1)
       ) = 1
       THEN 1
@@ -1576,7 +1580,7 @@ SELECT
       WHEN u.observed_days >= 6
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 6)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 6)
         ), 1)
       ) = 1
       THEN 1
@@ -1588,7 +1592,7 @@ SELECT
       WHEN u.observed_days >= 7
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 7)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 7)
         ), 1)
       ) = 1
       THEN 1
@@ -1600,7 +1604,7 @@ SELECT
       WHEN u.observed_days >= 8
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 8)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 8)
         ), 1)
       ) = 1
       THEN 1
@@ -1612,7 +1616,7 @@ SELECT
       WHEN u.observed_days >= 9
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 9)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 9)
         ), 1)
       ) = 1
       THEN 1
@@ -1624,7 +1628,7 @@ SELECT
       WHEN u.observed_days >= 10
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 10)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 10)
         ), 1)
       ) = 1
       THEN 1
@@ -1636,7 +1640,7 @@ SELECT
       WHEN u.observed_days >= 11
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 11)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 11)
         ), 1)
       ) = 1
       THEN 1
@@ -1648,7 +1652,7 @@ SELECT
       WHEN u.observed_days >= 12
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 12)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 12)
         ), 1)
       ) = 1
       THEN 1
@@ -1660,7 +1664,7 @@ SELECT
       WHEN u.observed_days >= 13
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 13)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 13)
         ), 1)
       ) = 1
       THEN 1
@@ -1672,7 +1676,7 @@ SELECT
       WHEN u.observed_days >= 14
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 14)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 14)
         ), 1)
       ) = 1
       THEN 1
@@ -1684,7 +1688,7 @@ SELECT
       WHEN u.observed_days >= 15
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 15)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 15)
         ), 1)
       ) = 1
       THEN 1
@@ -1696,7 +1700,7 @@ SELECT
       WHEN u.observed_days >= 16
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 16)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 16)
         ), 1)
       ) = 1
       THEN 1
@@ -1708,7 +1712,7 @@ SELECT
       WHEN u.observed_days >= 17
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 17)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 17)
         ), 1)
       ) = 1
       THEN 1
@@ -1720,7 +1724,7 @@ SELECT
       WHEN u.observed_days >= 18
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 18)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 18)
         ), 1)
       ) = 1
       THEN 1
@@ -1732,7 +1736,7 @@ SELECT
       WHEN u.observed_days >= 19
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 19)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 19)
         ), 1)
       ) = 1
       THEN 1
@@ -1744,7 +1748,7 @@ SELECT
       WHEN u.observed_days >= 20
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 20)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 20)
         ), 1)
       ) = 1
       THEN 1
@@ -1756,7 +1760,7 @@ SELECT
       WHEN u.observed_days >= 21
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 21)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 21)
         ), 1)
       ) = 1
       THEN 1
@@ -1768,7 +1772,7 @@ SELECT
       WHEN u.observed_days >= 22
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 22)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 22)
         ), 1)
       ) = 1
       THEN 1
@@ -1780,7 +1784,7 @@ SELECT
       WHEN u.observed_days >= 23
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 23)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 23)
         ), 1)
       ) = 1
       THEN 1
@@ -1792,7 +1796,7 @@ SELECT
       WHEN u.observed_days >= 24
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 24)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 24)
         ), 1)
       ) = 1
       THEN 1
@@ -1804,7 +1808,7 @@ SELECT
       WHEN u.observed_days >= 25
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 25)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 25)
         ), 1)
       ) = 1
       THEN 1
@@ -1816,7 +1820,7 @@ SELECT
       WHEN u.observed_days >= 26
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 26)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 26)
         ), 1)
       ) = 1
       THEN 1
@@ -1828,7 +1832,7 @@ SELECT
       WHEN u.observed_days >= 27
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 27)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 27)
         ), 1)
       ) = 1
       THEN 1
@@ -1840,7 +1844,7 @@ SELECT
       WHEN u.observed_days >= 28
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 28)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 28)
         ), 1)
       ) = 1
       THEN 1
@@ -1852,7 +1856,7 @@ SELECT
       WHEN u.observed_days >= 29
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 29)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 29)
         ), 1)
       ) = 1
       THEN 1
@@ -1864,20 +1868,18 @@ SELECT
       WHEN u.observed_days >= 30
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 30)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 30)
         ), 1)
       ) = 1
       THEN 1
       ELSE 0
     END
   ) AS BIGINT)
-FROM exp_activity_users AS a
-JOIN exp_users AS u
-  USING (uk)
+FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [66]
+-- [67]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1888,7 +1890,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [67]
+-- [68]
 SELECT
   variant,
   assigned_day,
@@ -1901,10 +1903,10 @@ GROUP BY ALL
 ORDER BY
   2;
 
--- [68]
+-- [69]
 DESCRIBE TABLE users;
 
--- [69]
+-- [70]
 SELECT
   CAST(s."platform" AS VARCHAR) AS segment,
   e.variant,
@@ -1917,10 +1919,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [70]
+-- [71]
 DESCRIBE TABLE users;
 
--- [71]
+-- [72]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -1939,10 +1941,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [72]
+-- [73]
 DESCRIBE TABLE guide_events;
 
--- [73]
+-- [74]
 WITH s AS (
   SELECT
     uk,
@@ -1964,7 +1966,7 @@ WHERE
 GROUP BY
   1;
 
--- [74]
+-- [75]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -1972,7 +1974,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [75]
+-- [76]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -1992,7 +1994,7 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [76]
+-- [77]
 WITH s AS (
   SELECT
     uk,
@@ -2014,7 +2016,7 @@ WHERE
 GROUP BY
   1;
 
--- [77]
+-- [78]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2022,7 +2024,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [78]
+-- [79]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -2042,23 +2044,21 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [79]
+-- [80]
 DESCRIBE TABLE ledger_activity_users;
 
--- [80]
+-- [81]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [81]
+-- [82]
 WITH b AS (
   SELECT
     u.variant,
     u.assigned_day,
-    COALESCE(a._gl_days0, 0) AS d0
-  FROM exp_activity_users AS a
-  JOIN exp_users AS u
-    USING (uk)
+    COALESCE(u._gl_days0, 0) AS d0
+  FROM exp_users AS u
 ), s AS (
   SELECT
     variant,
@@ -2577,5 +2577,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [82]
+-- [83]
 DESCRIBE TABLE guide_events;

@@ -1020,9 +1020,12 @@ WHERE
   _gl_reason = 'multiple_arms';
 
 -- [36]
-DESCRIBE guide_events;
+DESCRIBE ledger_activity_users;
 
 -- [37]
+DESCRIBE guide_events;
+
+-- [38]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW exp_users AS
 WITH gf AS (
@@ -1078,7 +1081,8 @@ SELECT
   COALESCE(af.pre_active_days, 0) AS pre_active_days,
   COALESCE(af.active_d1, FALSE) AS active_d1,
   COALESCE(af.active_d7, FALSE) AS active_d7,
-  COALESCE(af.sessions_d7, 0) AS sessions_d7
+  COALESCE(af.sessions_d7, 0) AS sessions_d7,
+  af._gl_days0
 FROM exp_assigned AS u2
 LEFT JOIN gf
   USING (uk)
@@ -1087,14 +1091,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [38]
+-- [39]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [39]
+-- [40]
 SELECT
   COUNT(*),
   COUNT_IF(shown)
@@ -1102,10 +1106,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [40]
+-- [41]
 DESCRIBE assignments;
 
--- [41]
+-- [42]
 SELECT
   _gl_reason,
   MIN(
@@ -1123,7 +1127,7 @@ WHERE
 GROUP BY
   1;
 
--- [42]
+-- [43]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1131,10 +1135,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [43]
+-- [44]
 DESCRIBE guide_events;
 
--- [44]
+-- [45]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1143,10 +1147,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [45]
+-- [46]
 DESCRIBE activity;
 
--- [46]
+-- [47]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1155,10 +1159,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [47]
+-- [48]
 DESCRIBE users;
 
--- [48]
+-- [49]
 SELECT
   _gl_reason,
   MIN(
@@ -1177,7 +1181,7 @@ WHERE
 GROUP BY
   1;
 
--- [49]
+-- [50]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1185,7 +1189,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [50]
+-- [51]
 SELECT
   variant,
   COUNT(*)
@@ -1193,7 +1197,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [51]
+-- [52]
 SELECT
   assigned_day,
   variant,
@@ -1204,7 +1208,7 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [52]
+-- [53]
 SELECT
   variant,
   COUNT(*),
@@ -1222,7 +1226,7 @@ WHERE
 GROUP BY
   variant;
 
--- [53]
+-- [54]
 SELECT
   variant,
   COUNT(*),
@@ -1240,7 +1244,7 @@ WHERE
 GROUP BY
   variant;
 
--- [54]
+-- [55]
 SELECT
   variant,
   COUNT(*),
@@ -1263,14 +1267,14 @@ WHERE
 GROUP BY
   variant;
 
--- [55]
+-- [56]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [56]
+-- [57]
 SELECT
   MIN(v)
 FROM (
@@ -1291,7 +1295,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [57]
+-- [58]
 SELECT
   variant,
   COUNT(*),
@@ -1302,7 +1306,7 @@ WHERE
 GROUP BY
   variant;
 
--- [58]
+-- [59]
 SELECT
   variant,
   COUNT(*),
@@ -1337,7 +1341,7 @@ WHERE
 GROUP BY
   variant;
 
--- [59]
+-- [60]
 SELECT
   variant,
   COUNT(*),
@@ -1353,7 +1357,7 @@ WHERE
 GROUP BY
   variant;
 
--- [60]
+-- [61]
 SELECT
   variant,
   r,
@@ -1385,7 +1389,7 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [61]
+-- [62]
 SELECT
   variant,
   COUNT(*),
@@ -1403,7 +1407,7 @@ WHERE
 GROUP BY
   variant;
 
--- [62]
+-- [63]
 WITH e AS (
   SELECT
     uk,
@@ -1579,7 +1583,7 @@ GROUP BY
   2,
   3;
 
--- [63]
+-- [64]
 WITH o AS (
   SELECT
     variant,
@@ -1603,10 +1607,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [64]
+-- [65]
 DESCRIBE ledger_activity_users;
 
--- [65]
+-- [66]
 SELECT
   u.variant,
   CAST(SUM(
@@ -1614,7 +1618,7 @@ SELECT
       WHEN u.observed_days >= 0
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 0)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 0)
         ) & 1
       ) = 1
       THEN 1
@@ -1626,7 +1630,7 @@ SELECT
       WHEN u.observed_days >= 1
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 1)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 1)
         ) & 1
       ) = 1
       THEN 1
@@ -1638,7 +1642,7 @@ SELECT
       WHEN u.observed_days >= 2
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 2)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 2)
         ) & 1
       ) = 1
       THEN 1
@@ -1650,7 +1654,7 @@ SELECT
       WHEN u.observed_days >= 3
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 3)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 3)
         ) & 1
       ) = 1
       THEN 1
@@ -1662,7 +1666,7 @@ SELECT
       WHEN u.observed_days >= 4
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 4)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 4)
         ) & 1
       ) = 1
       THEN 1
@@ -1674,7 +1678,7 @@ SELECT
       WHEN u.observed_days >= 5
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 5)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 5)
         ) & 1
       ) = 1
       THEN 1
@@ -1686,7 +1690,7 @@ SELECT
       WHEN u.observed_days >= 6
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 6)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 6)
         ) & 1
       ) = 1
       THEN 1
@@ -1698,7 +1702,7 @@ SELECT
       WHEN u.observed_days >= 7
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 7)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 7)
         ) & 1
       ) = 1
       THEN 1
@@ -1710,7 +1714,7 @@ SELECT
       WHEN u.observed_days >= 8
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 8)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 8)
         ) & 1
       ) = 1
       THEN 1
@@ -1722,7 +1726,7 @@ SELECT
       WHEN u.observed_days >= 9
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 9)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 9)
         ) & 1
       ) = 1
       THEN 1
@@ -1734,7 +1738,7 @@ SELECT
       WHEN u.observed_days >= 10
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 10)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 10)
         ) & 1
       ) = 1
       THEN 1
@@ -1746,7 +1750,7 @@ SELECT
       WHEN u.observed_days >= 11
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 11)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 11)
         ) & 1
       ) = 1
       THEN 1
@@ -1758,7 +1762,7 @@ SELECT
       WHEN u.observed_days >= 12
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 12)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 12)
         ) & 1
       ) = 1
       THEN 1
@@ -1770,7 +1774,7 @@ SELECT
       WHEN u.observed_days >= 13
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 13)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 13)
         ) & 1
       ) = 1
       THEN 1
@@ -1782,7 +1786,7 @@ SELECT
       WHEN u.observed_days >= 14
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 14)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 14)
         ) & 1
       ) = 1
       THEN 1
@@ -1794,7 +1798,7 @@ SELECT
       WHEN u.observed_days >= 15
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 15)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 15)
         ) & 1
       ) = 1
       THEN 1
@@ -1806,7 +1810,7 @@ SELECT
       WHEN u.observed_days >= 16
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 16)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 16)
         ) & 1
       ) = 1
       THEN 1
@@ -1818,7 +1822,7 @@ SELECT
       WHEN u.observed_days >= 17
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 17)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 17)
         ) & 1
       ) = 1
       THEN 1
@@ -1830,7 +1834,7 @@ SELECT
       WHEN u.observed_days >= 18
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 18)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 18)
         ) & 1
       ) = 1
       THEN 1
@@ -1842,7 +1846,7 @@ SELECT
       WHEN u.observed_days >= 19
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 19)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 19)
         ) & 1
       ) = 1
       THEN 1
@@ -1854,7 +1858,7 @@ SELECT
       WHEN u.observed_days >= 20
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 20)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 20)
         ) & 1
       ) = 1
       THEN 1
@@ -1866,7 +1870,7 @@ SELECT
       WHEN u.observed_days >= 21
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 21)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 21)
         ) & 1
       ) = 1
       THEN 1
@@ -1878,7 +1882,7 @@ SELECT
       WHEN u.observed_days >= 22
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 22)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 22)
         ) & 1
       ) = 1
       THEN 1
@@ -1890,7 +1894,7 @@ SELECT
       WHEN u.observed_days >= 23
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 23)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 23)
         ) & 1
       ) = 1
       THEN 1
@@ -1902,7 +1906,7 @@ SELECT
       WHEN u.observed_days >= 24
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 24)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 24)
         ) & 1
       ) = 1
       THEN 1
@@ -1914,7 +1918,7 @@ SELECT
       WHEN u.observed_days >= 25
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 25)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 25)
         ) & 1
       ) = 1
       THEN 1
@@ -1926,7 +1930,7 @@ SELECT
       WHEN u.observed_days >= 26
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 26)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 26)
         ) & 1
       ) = 1
       THEN 1
@@ -1938,7 +1942,7 @@ SELECT
       WHEN u.observed_days >= 27
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 27)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 27)
         ) & 1
       ) = 1
       THEN 1
@@ -1950,7 +1954,7 @@ SELECT
       WHEN u.observed_days >= 28
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 28)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 28)
         ) & 1
       ) = 1
       THEN 1
@@ -1962,7 +1966,7 @@ SELECT
       WHEN u.observed_days >= 29
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 29)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 29)
         ) & 1
       ) = 1
       THEN 1
@@ -1974,20 +1978,18 @@ SELECT
       WHEN u.observed_days >= 30
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 30)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 30)
         ) & 1
       ) = 1
       THEN 1
       ELSE 0
     END
   ) AS BIGINT)
-FROM exp_activity_users AS a
-JOIN exp_users AS u
-  USING (uk)
+FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [66]
+-- [67]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1998,7 +2000,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [67]
+-- [68]
 SELECT
   variant,
   assigned_day,
@@ -2011,10 +2013,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [68]
+-- [69]
 DESCRIBE users;
 
--- [69]
+-- [70]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -2027,10 +2029,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [70]
+-- [71]
 DESCRIBE users;
 
--- [71]
+-- [72]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -2049,10 +2051,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [72]
+-- [73]
 DESCRIBE guide_events;
 
--- [73]
+-- [74]
 WITH s AS (
   SELECT
     uk,
@@ -2078,7 +2080,7 @@ WHERE
 GROUP BY
   1;
 
--- [74]
+-- [75]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2086,7 +2088,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [75]
+-- [76]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2110,7 +2112,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [76]
+-- [77]
 WITH s AS (
   SELECT
     uk,
@@ -2136,7 +2138,7 @@ WHERE
 GROUP BY
   1;
 
--- [77]
+-- [78]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2144,7 +2146,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [78]
+-- [79]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2168,23 +2170,21 @@ SELECT
     secs < 0)
 FROM d;
 
--- [79]
+-- [80]
 DESCRIBE ledger_activity_users;
 
--- [80]
+-- [81]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [81]
+-- [82]
 WITH b AS (
   SELECT
     u.variant,
     u.assigned_day,
-    COALESCE(a._gl_days0, 0) AS d0
-  FROM exp_activity_users AS a
-  JOIN exp_users AS u
-    USING (uk)
+    COALESCE(u._gl_days0, 0) AS d0
+  FROM exp_users AS u
 ), s AS (
   SELECT
     variant,
@@ -2598,5 +2598,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [82]
+-- [83]
 DESCRIBE guide_events;
