@@ -1176,6 +1176,13 @@ ORDER BY
 
 -- [53]
 SELECT
+  TYPEOF(CAST(active_d7 AS INT64)),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [54]
+SELECT
   variant,
   COUNT(*),
   SUM(CAST(active_d7 AS INT64)),
@@ -1183,16 +1190,23 @@ SELECT
   SUM(pre_active_days),
   SUM(pre_active_days * pre_active_days),
   SUM(CAST(active_d7 AS INT64) * pre_active_days),
-  VAR_POP(COALESCE(CAST(active_d7 AS INT64), 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(CAST(active_d7 AS INT64), 0)) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   observed_days >= 7
 GROUP BY
   variant;
 
--- [54]
+-- [55]
+SELECT
+  TYPEOF(CAST(active_d1 AS INT64)),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [56]
 SELECT
   variant,
   COUNT(*),
@@ -1201,16 +1215,23 @@ SELECT
   SUM(pre_active_days),
   SUM(pre_active_days * pre_active_days),
   SUM(CAST(active_d1 AS INT64) * pre_active_days),
-  VAR_POP(COALESCE(CAST(active_d1 AS INT64), 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(CAST(active_d1 AS INT64), 0)) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   observed_days >= 1
 GROUP BY
   variant;
 
--- [55]
+-- [57]
+SELECT
+  TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64)),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [58]
 SELECT
   variant,
   COUNT(*),
@@ -1221,26 +1242,23 @@ SELECT
   SUM(pre_active_days),
   SUM(pre_active_days * pre_active_days),
   SUM(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64) * pre_active_days),
-  VAR_POP(COALESCE(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64), 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(
-    COALESCE(pre_active_days, 0),
-    COALESCE(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64), 0)
-  ) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   observed_days >= 6
 GROUP BY
   variant;
 
--- [56]
+-- [59]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [57]
+-- [60]
 SELECT
   MIN(v)
 FROM (
@@ -1261,7 +1279,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [58]
+-- [61]
 SELECT
   variant,
   COUNT(*),
@@ -1272,7 +1290,16 @@ WHERE
 GROUP BY
   variant;
 
--- [59]
+-- [62]
+SELECT
+  TYPEOF((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  )),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [63]
 SELECT
   variant,
   COUNT(*),
@@ -1291,23 +1318,16 @@ SELECT
   SUM((
     CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
   ) * pre_active_days),
-  VAR_POP(COALESCE((
-    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-  ), 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(
-    COALESCE(pre_active_days, 0),
-    COALESCE((
-      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-    ), 0)
-  ) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   observed_days >= 6
 GROUP BY
   variant;
 
--- [60]
+-- [64]
 SELECT
   variant,
   COUNT(*),
@@ -1323,7 +1343,7 @@ WHERE
 GROUP BY
   variant;
 
--- [61]
+-- [65]
 SELECT
   variant,
   r,
@@ -1355,7 +1375,14 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [62]
+-- [66]
+SELECT
+  TYPEOF(CAST(dismissed AS INT64)),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [67]
 SELECT
   variant,
   COUNT(*),
@@ -1364,16 +1391,30 @@ SELECT
   SUM(pre_active_days),
   SUM(pre_active_days * pre_active_days),
   SUM(CAST(dismissed AS INT64) * pre_active_days),
-  VAR_POP(COALESCE(CAST(dismissed AS INT64), 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(CAST(dismissed AS INT64), 0)) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   TRUE
 GROUP BY
   variant;
 
--- [63]
+-- [68]
+SELECT
+  TYPEOF(pre_active_days),
+  TYPEOF(CAST(active_d7 AS INT64)),
+  TYPEOF(CAST(active_d1 AS INT64)),
+  TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64)),
+  TYPEOF((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  )),
+  TYPEOF(first_goal_day),
+  TYPEOF(CAST(dismissed AS INT64))
+FROM exp_users
+LIMIT 1;
+
+-- [69]
 WITH e AS (
   SELECT
     uk,
@@ -1421,54 +1462,54 @@ SELECT
   SUM(IF(e0, x, NULL)),
   SUM(IF(e0, x * x, NULL)),
   SUM(IF(e0, x * y0, NULL)),
-  VAR_POP(IF(e0, COALESCE(y0, 0), NULL)) * COUNTIF(e0),
-  VAR_POP(IF(e0, COALESCE(x, 0), NULL)) * COUNTIF(e0),
-  COVAR_POP(IF(e0, COALESCE(x, 0), NULL), COALESCE(y0, 0)) * COUNTIF(e0),
+  NULL,
+  NULL,
+  NULL,
   COUNTIF(e1),
   SUM(IF(e1, y1, NULL)),
   SUM(IF(e1, y1 * y1, NULL)),
   SUM(IF(e1, x, NULL)),
   SUM(IF(e1, x * x, NULL)),
   SUM(IF(e1, x * y1, NULL)),
-  VAR_POP(IF(e1, COALESCE(y1, 0), NULL)) * COUNTIF(e1),
-  VAR_POP(IF(e1, COALESCE(x, 0), NULL)) * COUNTIF(e1),
-  COVAR_POP(IF(e1, COALESCE(x, 0), NULL), COALESCE(y1, 0)) * COUNTIF(e1),
+  NULL,
+  NULL,
+  NULL,
   COUNTIF(e2),
   SUM(IF(e2, y2, NULL)),
   SUM(IF(e2, y2 * y2, NULL)),
   SUM(IF(e2, x, NULL)),
   SUM(IF(e2, x * x, NULL)),
   SUM(IF(e2, x * y2, NULL)),
-  VAR_POP(IF(e2, COALESCE(y2, 0), NULL)) * COUNTIF(e2),
-  VAR_POP(IF(e2, COALESCE(x, 0), NULL)) * COUNTIF(e2),
-  COVAR_POP(IF(e2, COALESCE(x, 0), NULL), COALESCE(y2, 0)) * COUNTIF(e2),
+  NULL,
+  NULL,
+  NULL,
   COUNTIF(e3),
   SUM(IF(e3, y3, NULL)),
   SUM(IF(e3, y3 * y3, NULL)),
   SUM(IF(e3, x, NULL)),
   SUM(IF(e3, x * x, NULL)),
   SUM(IF(e3, x * y3, NULL)),
-  VAR_POP(IF(e3, COALESCE(y3, 0), NULL)) * COUNTIF(e3),
-  VAR_POP(IF(e3, COALESCE(x, 0), NULL)) * COUNTIF(e3),
-  COVAR_POP(IF(e3, COALESCE(x, 0), NULL), COALESCE(y3, 0)) * COUNTIF(e3),
+  NULL,
+  NULL,
+  NULL,
   COUNTIF(e4),
   SUM(IF(e4, y4, NULL)),
   SUM(IF(e4, y4 * y4, NULL)),
   SUM(IF(e4, x, NULL)),
   SUM(IF(e4, x * x, NULL)),
   SUM(IF(e4, x * y4, NULL)),
-  VAR_POP(IF(e4, COALESCE(y4, 0), NULL)) * COUNTIF(e4),
-  VAR_POP(IF(e4, COALESCE(x, 0), NULL)) * COUNTIF(e4),
-  COVAR_POP(IF(e4, COALESCE(x, 0), NULL), COALESCE(y4, 0)) * COUNTIF(e4),
+  NULL,
+  NULL,
+  NULL,
   COUNTIF(e5),
   SUM(IF(e5, y5, NULL)),
   SUM(IF(e5, y5 * y5, NULL)),
   SUM(IF(e5, x, NULL)),
   SUM(IF(e5, x * x, NULL)),
   SUM(IF(e5, x * y5, NULL)),
-  VAR_POP(IF(e5, COALESCE(y5, 0), NULL)) * COUNTIF(e5),
-  VAR_POP(IF(e5, COALESCE(x, 0), NULL)) * COUNTIF(e5),
-  COVAR_POP(IF(e5, COALESCE(x, 0), NULL), COALESCE(y5, 0)) * COUNTIF(e5)
+  NULL,
+  NULL,
+  NULL
 FROM e
 LEFT JOIN exp_user_attrs AS s
   ON s._gl_uk = e.uk
@@ -1477,7 +1518,7 @@ GROUP BY
   2,
   3;
 
--- [64]
+-- [70]
 WITH o AS (
   SELECT
     variant,
@@ -1497,10 +1538,10 @@ WHERE
   o.observed >= d.`range`
 GROUP BY ALL;
 
--- [65]
+-- [71]
 DESCRIBE ledger_activity_users;
 
--- [66]
+-- [72]
 SELECT
   u.variant,
   CAST(SUM(
@@ -1848,7 +1889,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [67]
+-- [73]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1859,7 +1900,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [68]
+-- [74]
 SELECT
   variant,
   assigned_day,
@@ -1872,10 +1913,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [69]
+-- [75]
 DESCRIBE users;
 
--- [70]
+-- [76]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -1888,10 +1929,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [71]
+-- [77]
 DESCRIBE users;
 
--- [72]
+-- [78]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -1910,10 +1951,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [73]
+-- [79]
 DESCRIBE guide_events;
 
--- [74]
+-- [80]
 WITH s AS (
   SELECT
     uk,
@@ -1935,7 +1976,7 @@ WHERE
 GROUP BY
   1;
 
--- [75]
+-- [81]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -1943,7 +1984,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [76]
+-- [82]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -1963,7 +2004,7 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [77]
+-- [83]
 WITH s AS (
   SELECT
     uk,
@@ -1985,7 +2026,7 @@ WHERE
 GROUP BY
   1;
 
--- [78]
+-- [84]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -1993,7 +2034,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [79]
+-- [85]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -2013,15 +2054,15 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [80]
+-- [86]
 DESCRIBE ledger_activity_users;
 
--- [81]
+-- [87]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [82]
+-- [88]
 WITH b AS (
   SELECT
     u.variant,
@@ -2441,5 +2482,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [83]
+-- [89]
 DESCRIBE guide_events;

@@ -1210,6 +1210,13 @@ ORDER BY
 
 -- [53]
 SELECT
+  TYPEOF(CAST(active_d7 AS INT)),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [54]
+SELECT
   variant,
   COUNT(*),
   SUM(CAST(active_d7 AS INT)),
@@ -1217,16 +1224,23 @@ SELECT
   SUM(pre_active_days),
   SUM(pre_active_days * pre_active_days),
   SUM(CAST(active_d7 AS INT) * pre_active_days),
-  VAR_POP(COALESCE(CAST(active_d7 AS INT), 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(CAST(active_d7 AS INT), 0)) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   observed_days >= 7
 GROUP BY
   variant;
 
--- [54]
+-- [55]
+SELECT
+  TYPEOF(CAST(active_d1 AS INT)),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [56]
 SELECT
   variant,
   COUNT(*),
@@ -1235,16 +1249,23 @@ SELECT
   SUM(pre_active_days),
   SUM(pre_active_days * pre_active_days),
   SUM(CAST(active_d1 AS INT) * pre_active_days),
-  VAR_POP(COALESCE(CAST(active_d1 AS INT), 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(CAST(active_d1 AS INT), 0)) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   observed_days >= 1
 GROUP BY
   variant;
 
--- [55]
+-- [57]
+SELECT
+  TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [58]
 SELECT
   variant,
   COUNT(*),
@@ -1255,26 +1276,23 @@ SELECT
   SUM(pre_active_days),
   SUM(pre_active_days * pre_active_days),
   SUM(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT) * pre_active_days),
-  VAR_POP(COALESCE(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT), 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(
-    COALESCE(pre_active_days, 0),
-    COALESCE(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT), 0)
-  ) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   observed_days >= 6
 GROUP BY
   variant;
 
--- [56]
+-- [59]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [57]
+-- [60]
 SELECT
   MIN(v)
 FROM (
@@ -1295,7 +1313,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [58]
+-- [61]
 SELECT
   variant,
   COUNT(*),
@@ -1306,7 +1324,16 @@ WHERE
 GROUP BY
   variant;
 
--- [59]
+-- [62]
+SELECT
+  TYPEOF((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  )),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [63]
 SELECT
   variant,
   COUNT(*),
@@ -1325,23 +1352,16 @@ SELECT
   SUM((
     CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
   ) * pre_active_days),
-  VAR_POP(COALESCE((
-    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-  ), 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(
-    COALESCE(pre_active_days, 0),
-    COALESCE((
-      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-    ), 0)
-  ) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   observed_days >= 6
 GROUP BY
   variant;
 
--- [60]
+-- [64]
 SELECT
   variant,
   COUNT(*),
@@ -1357,7 +1377,7 @@ WHERE
 GROUP BY
   variant;
 
--- [61]
+-- [65]
 SELECT
   variant,
   r,
@@ -1389,7 +1409,14 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [62]
+-- [66]
+SELECT
+  TYPEOF(CAST(dismissed AS INT)),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [67]
 SELECT
   variant,
   COUNT(*),
@@ -1398,16 +1425,30 @@ SELECT
   SUM(pre_active_days),
   SUM(pre_active_days * pre_active_days),
   SUM(CAST(dismissed AS INT) * pre_active_days),
-  VAR_POP(COALESCE(CAST(dismissed AS INT), 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(CAST(dismissed AS INT), 0)) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   TRUE
 GROUP BY
   variant;
 
--- [63]
+-- [68]
+SELECT
+  TYPEOF(pre_active_days),
+  TYPEOF(CAST(active_d7 AS INT)),
+  TYPEOF(CAST(active_d1 AS INT)),
+  TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
+  TYPEOF((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  )),
+  TYPEOF(first_goal_day),
+  TYPEOF(CAST(dismissed AS INT))
+FROM exp_users
+LIMIT 1;
+
+-- [69]
 WITH e AS (
   SELECT
     uk,
@@ -1461,15 +1502,9 @@ SELECT
     e0),
   SUM(x * y0) FILTER(WHERE
     e0),
-  VAR_POP(COALESCE(y0, 0)) FILTER(WHERE
-    e0) * COUNT(*) FILTER(WHERE
-    e0),
-  VAR_POP(COALESCE(x, 0)) FILTER(WHERE
-    e0) * COUNT(*) FILTER(WHERE
-    e0),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y0, 0)) FILTER(WHERE
-    e0) * COUNT(*) FILTER(WHERE
-    e0),
+  NULL,
+  NULL,
+  NULL,
   COUNT(*) FILTER(WHERE
     e1),
   SUM(y1) FILTER(WHERE
@@ -1482,15 +1517,9 @@ SELECT
     e1),
   SUM(x * y1) FILTER(WHERE
     e1),
-  VAR_POP(COALESCE(y1, 0)) FILTER(WHERE
-    e1) * COUNT(*) FILTER(WHERE
-    e1),
-  VAR_POP(COALESCE(x, 0)) FILTER(WHERE
-    e1) * COUNT(*) FILTER(WHERE
-    e1),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y1, 0)) FILTER(WHERE
-    e1) * COUNT(*) FILTER(WHERE
-    e1),
+  NULL,
+  NULL,
+  NULL,
   COUNT(*) FILTER(WHERE
     e2),
   SUM(y2) FILTER(WHERE
@@ -1503,15 +1532,9 @@ SELECT
     e2),
   SUM(x * y2) FILTER(WHERE
     e2),
-  VAR_POP(COALESCE(y2, 0)) FILTER(WHERE
-    e2) * COUNT(*) FILTER(WHERE
-    e2),
-  VAR_POP(COALESCE(x, 0)) FILTER(WHERE
-    e2) * COUNT(*) FILTER(WHERE
-    e2),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y2, 0)) FILTER(WHERE
-    e2) * COUNT(*) FILTER(WHERE
-    e2),
+  NULL,
+  NULL,
+  NULL,
   COUNT(*) FILTER(WHERE
     e3),
   SUM(y3) FILTER(WHERE
@@ -1524,15 +1547,9 @@ SELECT
     e3),
   SUM(x * y3) FILTER(WHERE
     e3),
-  VAR_POP(COALESCE(y3, 0)) FILTER(WHERE
-    e3) * COUNT(*) FILTER(WHERE
-    e3),
-  VAR_POP(COALESCE(x, 0)) FILTER(WHERE
-    e3) * COUNT(*) FILTER(WHERE
-    e3),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y3, 0)) FILTER(WHERE
-    e3) * COUNT(*) FILTER(WHERE
-    e3),
+  NULL,
+  NULL,
+  NULL,
   COUNT(*) FILTER(WHERE
     e4),
   SUM(y4) FILTER(WHERE
@@ -1545,15 +1562,9 @@ SELECT
     e4),
   SUM(x * y4) FILTER(WHERE
     e4),
-  VAR_POP(COALESCE(y4, 0)) FILTER(WHERE
-    e4) * COUNT(*) FILTER(WHERE
-    e4),
-  VAR_POP(COALESCE(x, 0)) FILTER(WHERE
-    e4) * COUNT(*) FILTER(WHERE
-    e4),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y4, 0)) FILTER(WHERE
-    e4) * COUNT(*) FILTER(WHERE
-    e4),
+  NULL,
+  NULL,
+  NULL,
   COUNT(*) FILTER(WHERE
     e5),
   SUM(y5) FILTER(WHERE
@@ -1566,15 +1577,9 @@ SELECT
     e5),
   SUM(x * y5) FILTER(WHERE
     e5),
-  VAR_POP(COALESCE(y5, 0)) FILTER(WHERE
-    e5) * COUNT(*) FILTER(WHERE
-    e5),
-  VAR_POP(COALESCE(x, 0)) FILTER(WHERE
-    e5) * COUNT(*) FILTER(WHERE
-    e5),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y5, 0)) FILTER(WHERE
-    e5) * COUNT(*) FILTER(WHERE
-    e5)
+  NULL,
+  NULL,
+  NULL
 FROM e
 LEFT JOIN exp_user_attrs AS s
   ON s._gl_uk = e.uk
@@ -1583,7 +1588,7 @@ GROUP BY
   2,
   3;
 
--- [64]
+-- [70]
 WITH o AS (
   SELECT
     variant,
@@ -1607,10 +1612,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [65]
+-- [71]
 DESCRIBE ledger_activity_users;
 
--- [66]
+-- [72]
 SELECT
   u.variant,
   CAST(SUM(
@@ -1989,7 +1994,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [67]
+-- [73]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -2000,7 +2005,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [68]
+-- [74]
 SELECT
   variant,
   assigned_day,
@@ -2013,10 +2018,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [69]
+-- [75]
 DESCRIBE users;
 
--- [70]
+-- [76]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -2029,10 +2034,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [71]
+-- [77]
 DESCRIBE users;
 
--- [72]
+-- [78]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -2051,10 +2056,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [73]
+-- [79]
 DESCRIBE guide_events;
 
--- [74]
+-- [80]
 WITH s AS (
   SELECT
     uk,
@@ -2080,7 +2085,7 @@ WHERE
 GROUP BY
   1;
 
--- [75]
+-- [81]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2088,7 +2093,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [76]
+-- [82]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2112,7 +2117,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [77]
+-- [83]
 WITH s AS (
   SELECT
     uk,
@@ -2138,7 +2143,7 @@ WHERE
 GROUP BY
   1;
 
--- [78]
+-- [84]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2146,7 +2151,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [79]
+-- [85]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2170,15 +2175,15 @@ SELECT
     secs < 0)
 FROM d;
 
--- [80]
+-- [86]
 DESCRIBE ledger_activity_users;
 
--- [81]
+-- [87]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [82]
+-- [88]
 WITH b AS (
   SELECT
     u.variant,
@@ -2598,5 +2603,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [83]
+-- [89]
 DESCRIBE guide_events;
