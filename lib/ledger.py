@@ -372,6 +372,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
                g.guide_id, g._gl_events, g._gl_example, g.own, {flags}, g.shown_n, g.clicked_n, g.max_shown_step,
                g.first_shown, g.first_completed, g.shown_in_period
         FROM g""")
+    ed.con.drop_temp_table("ledger_guide_rows")  # read by that aggregate only
     con.execute("CREATE OR REPLACE TEMP VIEW exp_guide_user AS SELECT * EXCLUDE (_gl_reason, _gl_events, _gl_example) "
                 "FROM ledger_guide_user WHERE _gl_reason IS NULL")
     con.execute("CREATE OR REPLACE TEMP VIEW exp_guide_events_all AS "
@@ -562,6 +563,7 @@ def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetim
         SELECT {_reason_of_code("g._gl_key")} AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
                g.* EXCLUDE (_gl_key)
         FROM g""")
+    ed.con.drop_temp_table("ledger_activity_rows")  # read by that aggregate only
     con.execute("CREATE OR REPLACE TEMP VIEW exp_activity_users AS SELECT * EXCLUDE (_gl_reason, _gl_example) "
                 "FROM ledger_activity_users WHERE _gl_reason IS NULL")
     con.execute("CREATE OR REPLACE TEMP VIEW exp_activity AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) "

@@ -566,6 +566,9 @@ SELECT
 FROM g;
 
 -- [17]
+DROP TABLE IF EXISTS ledger_guide_rows;
+
+-- [18]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_user AS
 SELECT
   *
@@ -574,7 +577,7 @@ FROM ledger_guide_user
 WHERE
   _gl_reason IS NULL;
 
--- [18]
+-- [19]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
 SELECT
   *
@@ -583,7 +586,7 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL;
 
--- [19]
+-- [20]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
 SELECT
   *
@@ -592,16 +595,16 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL AND _gl_own;
 
--- [20]
+-- [21]
 DESCRIBE TABLE activity;
 
--- [21]
+-- [22]
 SELECT
   MIN(EPOCH_US("timestamp")),
   MAX(EPOCH_US("timestamp"))
 FROM activity;
 
--- [22]
+-- [23]
 WITH b AS (
   SELECT
     range AS b
@@ -630,7 +633,7 @@ WHERE
 ORDER BY
   b;
 
--- [23]
+-- [24]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
 WITH r AS (
   SELECT
@@ -667,12 +670,12 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [24]
+-- [25]
 SELECT
   MIN(assigned_day)
 FROM exp_assigned;
 
--- [25]
+-- [26]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_copies AS
 WITH h AS (
   SELECT
@@ -698,7 +701,7 @@ WHERE
   )
 GROUP BY ALL;
 
--- [26]
+-- [27]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_rows AS
 WITH r AS (
   SELECT
@@ -806,7 +809,7 @@ SELECT
   *
 FROM d;
 
--- [27]
+-- [28]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_users AS
 WITH g AS (
   SELECT
@@ -893,7 +896,10 @@ SELECT
   EXCLUDE (_gl_key)
 FROM g;
 
--- [28]
+-- [29]
+DROP TABLE IF EXISTS ledger_activity_rows;
+
+-- [30]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
 SELECT
   *
@@ -902,7 +908,7 @@ FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [29]
+-- [31]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -911,7 +917,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [30]
+-- [32]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -920,10 +926,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [31]
+-- [33]
 DESCRIBE TABLE users;
 
--- [32]
+-- [34]
 CREATE OR REPLACE TEMPORARY TABLE ledger_users AS
 WITH s AS (
   SELECT
@@ -960,7 +966,7 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [33]
+-- [35]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -969,7 +975,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [34]
+-- [36]
 SELECT
   COUNT(*),
   COUNT_IF(user_id IS NULL),
@@ -979,20 +985,20 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMPTZ);
 
--- [35]
+-- [37]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [36]
+-- [38]
 DESCRIBE TABLE ledger_activity_users;
 
--- [37]
+-- [39]
 DESCRIBE TABLE guide_events;
 
--- [38]
+-- [40]
 CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
@@ -1057,14 +1063,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [39]
+-- [41]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [40]
+-- [42]
 SELECT
   COUNT(*),
   COUNT_IF(shown)
@@ -1072,10 +1078,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [41]
+-- [43]
 DESCRIBE TABLE assignments;
 
--- [42]
+-- [44]
 SELECT
   _gl_reason,
   MIN(
@@ -1093,7 +1099,7 @@ WHERE
 GROUP BY
   1;
 
--- [43]
+-- [45]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1101,10 +1107,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [44]
+-- [46]
 DESCRIBE TABLE guide_events;
 
--- [45]
+-- [47]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1113,10 +1119,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [46]
+-- [48]
 DESCRIBE TABLE activity;
 
--- [47]
+-- [49]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1125,10 +1131,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [48]
+-- [50]
 DESCRIBE TABLE users;
 
--- [49]
+-- [51]
 SELECT
   _gl_reason,
   MIN(
@@ -1147,7 +1153,7 @@ WHERE
 GROUP BY
   1;
 
--- [50]
+-- [52]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1155,7 +1161,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [51]
+-- [53]
 SELECT
   variant,
   COUNT(*)
@@ -1163,7 +1169,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [52]
+-- [54]
 SELECT
   assigned_day,
   variant,
@@ -1174,14 +1180,14 @@ ORDER BY
   1,
   2;
 
--- [53]
+-- [55]
 SELECT
   TYPEOF(CAST(active_d7 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [54]
+-- [56]
 SELECT
   variant,
   COUNT(*),
@@ -1199,14 +1205,14 @@ WHERE
 GROUP BY
   variant;
 
--- [55]
+-- [57]
 SELECT
   TYPEOF(CAST(active_d1 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [56]
+-- [58]
 SELECT
   variant,
   COUNT(*),
@@ -1224,14 +1230,14 @@ WHERE
 GROUP BY
   variant;
 
--- [57]
+-- [59]
 SELECT
   TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [58]
+-- [60]
 SELECT
   variant,
   COUNT(*),
@@ -1251,14 +1257,14 @@ WHERE
 GROUP BY
   variant;
 
--- [59]
+-- [61]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [60]
+-- [62]
 SELECT
   MIN(v)
 FROM (
@@ -1279,7 +1285,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [61]
+-- [63]
 SELECT
   variant,
   COUNT(*),
@@ -1290,7 +1296,7 @@ WHERE
 GROUP BY
   variant;
 
--- [62]
+-- [64]
 SELECT
   TYPEOF((
     CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
@@ -1299,7 +1305,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [63]
+-- [65]
 SELECT
   variant,
   COUNT(*),
@@ -1327,7 +1333,7 @@ WHERE
 GROUP BY
   variant;
 
--- [64]
+-- [66]
 SELECT
   variant,
   COUNT(*),
@@ -1343,7 +1349,7 @@ WHERE
 GROUP BY
   variant;
 
--- [65]
+-- [67]
 SELECT
   variant,
   r,
@@ -1375,14 +1381,14 @@ ORDER BY
   variant,
   r;
 
--- [66]
+-- [68]
 SELECT
   TYPEOF(CAST(dismissed AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [67]
+-- [69]
 SELECT
   variant,
   COUNT(*),
@@ -1400,7 +1406,7 @@ WHERE
 GROUP BY
   variant;
 
--- [68]
+-- [70]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT)),
@@ -1414,7 +1420,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [69]
+-- [71]
 WITH e AS (
   SELECT
     uk,
@@ -1518,7 +1524,7 @@ GROUP BY
   2,
   3;
 
--- [70]
+-- [72]
 WITH o AS (
   SELECT
     variant,
@@ -1538,10 +1544,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [71]
+-- [73]
 DESCRIBE TABLE ledger_activity_users;
 
--- [72]
+-- [74]
 SELECT
   u.variant,
   CAST(SUM(
@@ -1920,7 +1926,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [73]
+-- [75]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1931,7 +1937,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [74]
+-- [76]
 SELECT
   variant,
   assigned_day,
@@ -1944,10 +1950,10 @@ GROUP BY ALL
 ORDER BY
   2;
 
--- [75]
+-- [77]
 DESCRIBE TABLE users;
 
--- [76]
+-- [78]
 SELECT
   CAST(s."platform" AS VARCHAR) AS segment,
   e.variant,
@@ -1960,10 +1966,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [77]
+-- [79]
 DESCRIBE TABLE users;
 
--- [78]
+-- [80]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -1982,10 +1988,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [79]
+-- [81]
 DESCRIBE TABLE guide_events;
 
--- [80]
+-- [82]
 WITH s AS (
   SELECT
     uk,
@@ -2007,7 +2013,7 @@ WHERE
 GROUP BY
   1;
 
--- [81]
+-- [83]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2015,7 +2021,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [82]
+-- [84]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -2035,7 +2041,7 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [83]
+-- [85]
 WITH s AS (
   SELECT
     uk,
@@ -2057,7 +2063,7 @@ WHERE
 GROUP BY
   1;
 
--- [84]
+-- [86]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2065,7 +2071,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [85]
+-- [87]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -2085,15 +2091,15 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [86]
+-- [88]
 DESCRIBE TABLE ledger_activity_users;
 
--- [87]
+-- [89]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [88]
+-- [90]
 WITH b AS (
   SELECT
     u.variant,
@@ -2618,5 +2624,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [89]
+-- [91]
 DESCRIBE TABLE guide_events;

@@ -585,6 +585,9 @@ SELECT
 FROM g;
 
 -- [17]
+DROP TABLE IF EXISTS ledger_guide_rows;
+
+-- [18]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_user AS
 SELECT
   *
@@ -593,7 +596,7 @@ FROM ledger_guide_user
 WHERE
   _gl_reason IS NULL;
 
--- [18]
+-- [19]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
 SELECT
   *
@@ -602,7 +605,7 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL;
 
--- [19]
+-- [20]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
 SELECT
   *
@@ -611,16 +614,16 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL AND _gl_own;
 
--- [20]
+-- [21]
 DESCRIBE activity;
 
--- [21]
+-- [22]
 SELECT
   MIN(UNIX_MICROS(`timestamp`)),
   MAX(UNIX_MICROS(`timestamp`))
 FROM activity;
 
--- [22]
+-- [23]
 WITH b AS (
   SELECT
     range AS b
@@ -653,7 +656,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [23]
+-- [24]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
 WITH r AS (
   SELECT
@@ -693,12 +696,12 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [24]
+-- [25]
 SELECT
   MIN(assigned_day)
 FROM exp_assigned;
 
--- [25]
+-- [26]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_activity_copies AS
 WITH h AS (
@@ -725,7 +728,7 @@ WHERE
   )
 GROUP BY ALL;
 
--- [26]
+-- [27]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_activity_rows AS
 WITH r AS (
@@ -834,7 +837,7 @@ SELECT
   *
 FROM d;
 
--- [27]
+-- [28]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_activity_users AS
 WITH g AS (
@@ -925,7 +928,10 @@ SELECT
   EXCEPT (_gl_key)
 FROM g;
 
--- [28]
+-- [29]
+DROP TABLE IF EXISTS ledger_activity_rows;
+
+-- [30]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
 SELECT
   *
@@ -934,7 +940,7 @@ FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [29]
+-- [31]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -943,7 +949,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [30]
+-- [32]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -952,10 +958,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [31]
+-- [33]
 DESCRIBE users;
 
--- [32]
+-- [34]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_users AS
 WITH s AS (
@@ -993,7 +999,7 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [33]
+-- [35]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -1002,7 +1008,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [34]
+-- [36]
 SELECT
   COUNT(*),
   COUNT_IF(user_id IS NULL),
@@ -1012,20 +1018,20 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [35]
+-- [37]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [36]
+-- [38]
 DESCRIBE ledger_activity_users;
 
--- [37]
+-- [39]
 DESCRIBE guide_events;
 
--- [38]
+-- [40]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW exp_users AS
 WITH gf AS (
@@ -1091,14 +1097,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [39]
+-- [41]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [40]
+-- [42]
 SELECT
   COUNT(*),
   COUNT_IF(shown)
@@ -1106,10 +1112,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [41]
+-- [43]
 DESCRIBE assignments;
 
--- [42]
+-- [44]
 SELECT
   _gl_reason,
   MIN(
@@ -1127,7 +1133,7 @@ WHERE
 GROUP BY
   1;
 
--- [43]
+-- [45]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1135,10 +1141,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [44]
+-- [46]
 DESCRIBE guide_events;
 
--- [45]
+-- [47]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1147,10 +1153,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [46]
+-- [48]
 DESCRIBE activity;
 
--- [47]
+-- [49]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1159,10 +1165,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [48]
+-- [50]
 DESCRIBE users;
 
--- [49]
+-- [51]
 SELECT
   _gl_reason,
   MIN(
@@ -1181,7 +1187,7 @@ WHERE
 GROUP BY
   1;
 
--- [50]
+-- [52]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1189,7 +1195,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [51]
+-- [53]
 SELECT
   variant,
   COUNT(*)
@@ -1197,7 +1203,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [52]
+-- [54]
 SELECT
   assigned_day,
   variant,
@@ -1208,14 +1214,14 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [53]
+-- [55]
 SELECT
   TYPEOF(CAST(active_d7 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [54]
+-- [56]
 SELECT
   variant,
   COUNT(*),
@@ -1233,14 +1239,14 @@ WHERE
 GROUP BY
   variant;
 
--- [55]
+-- [57]
 SELECT
   TYPEOF(CAST(active_d1 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [56]
+-- [58]
 SELECT
   variant,
   COUNT(*),
@@ -1258,14 +1264,14 @@ WHERE
 GROUP BY
   variant;
 
--- [57]
+-- [59]
 SELECT
   TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [58]
+-- [60]
 SELECT
   variant,
   COUNT(*),
@@ -1285,14 +1291,14 @@ WHERE
 GROUP BY
   variant;
 
--- [59]
+-- [61]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [60]
+-- [62]
 SELECT
   MIN(v)
 FROM (
@@ -1313,7 +1319,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [61]
+-- [63]
 SELECT
   variant,
   COUNT(*),
@@ -1324,7 +1330,7 @@ WHERE
 GROUP BY
   variant;
 
--- [62]
+-- [64]
 SELECT
   TYPEOF((
     CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
@@ -1333,7 +1339,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [63]
+-- [65]
 SELECT
   variant,
   COUNT(*),
@@ -1361,7 +1367,7 @@ WHERE
 GROUP BY
   variant;
 
--- [64]
+-- [66]
 SELECT
   variant,
   COUNT(*),
@@ -1377,7 +1383,7 @@ WHERE
 GROUP BY
   variant;
 
--- [65]
+-- [67]
 SELECT
   variant,
   r,
@@ -1409,14 +1415,14 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [66]
+-- [68]
 SELECT
   TYPEOF(CAST(dismissed AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [67]
+-- [69]
 SELECT
   variant,
   COUNT(*),
@@ -1434,7 +1440,7 @@ WHERE
 GROUP BY
   variant;
 
--- [68]
+-- [70]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT)),
@@ -1448,7 +1454,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [69]
+-- [71]
 WITH e AS (
   SELECT
     uk,
@@ -1588,7 +1594,7 @@ GROUP BY
   2,
   3;
 
--- [70]
+-- [72]
 WITH o AS (
   SELECT
     variant,
@@ -1612,10 +1618,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [71]
+-- [73]
 DESCRIBE ledger_activity_users;
 
--- [72]
+-- [74]
 SELECT
   u.variant,
   CAST(SUM(
@@ -1994,7 +2000,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [73]
+-- [75]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -2005,7 +2011,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [74]
+-- [76]
 SELECT
   variant,
   assigned_day,
@@ -2018,10 +2024,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [75]
+-- [77]
 DESCRIBE users;
 
--- [76]
+-- [78]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -2034,10 +2040,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [77]
+-- [79]
 DESCRIBE users;
 
--- [78]
+-- [80]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -2056,10 +2062,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [79]
+-- [81]
 DESCRIBE guide_events;
 
--- [80]
+-- [82]
 WITH s AS (
   SELECT
     uk,
@@ -2085,7 +2091,7 @@ WHERE
 GROUP BY
   1;
 
--- [81]
+-- [83]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2093,7 +2099,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [82]
+-- [84]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2117,7 +2123,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [83]
+-- [85]
 WITH s AS (
   SELECT
     uk,
@@ -2143,7 +2149,7 @@ WHERE
 GROUP BY
   1;
 
--- [84]
+-- [86]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2151,7 +2157,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [85]
+-- [87]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2175,15 +2181,15 @@ SELECT
     secs < 0)
 FROM d;
 
--- [86]
+-- [88]
 DESCRIBE ledger_activity_users;
 
--- [87]
+-- [89]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [88]
+-- [90]
 WITH b AS (
   SELECT
     u.variant,
@@ -2603,5 +2609,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [89]
+-- [91]
 DESCRIBE guide_events;
