@@ -15,6 +15,7 @@ from guidelab import registry
 from guidelab.catalog import parse_metric
 from guidelab.events import open_event_data
 from guidelab.experiment import ExperimentSpec, dump_spec_dict
+from guidelab.ledger import activity_day_words
 from guidelab.metrics import ProportionCounts, compute_counts, metric_counts_sql
 from guidelab.registry import MetricEntry, PerUserSQL, UserColumn
 
@@ -172,9 +173,11 @@ def test_throwaway_metric_sql_equals_python(throwaway_metrics, onboarding_spec, 
     try:
         counts = compute_counts(ed, spec, as_of)
         built = [r[0] for r in ed.con.execute("DESCRIBE exp_users").fetchall()]
+        words = activity_day_words(ed)
     finally:
         ed.close()
-    assert built == [*registry.BASE_USER_COLUMNS, *cols]  # the base columns, then what the metrics asked for
+    # the base columns, then what the metrics asked for, then the active-day bitmaps the curves read
+    assert built == [*registry.BASE_USER_COLUMNS, *cols, *(f"_gl_days{k}" for k in range(words))] and words >= 1
     early, shown = _python_reference(spec, simulated_onboarding, as_of)
     by = {m.metric.name: m.by_variant for m in counts.metrics}
     assert by["early_active_d3"] == {k: ProportionCounts(*v) for k, v in early.items()}
