@@ -28,6 +28,8 @@ from .hashing import (
 )
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from .programme import ProgrammeSpec
     from .results import ExperimentResult
 
@@ -216,14 +218,16 @@ def _constant_column(value: str, n: int, chunk_rows: int = 1 << 20) -> pa.Chunke
                             type=pa.string())
 
 
-def read_assignment_input(spec: ExperimentSpec, path: str | Path, column: str = "user_id") -> tuple[Any, Any]:
+def read_assignment_input(spec: ExperimentSpec, path: str | Path, column: str = "user_id",
+                          ids_read: "Future[pa.ChunkedArray] | None" = None) -> tuple[Any, Any]:
     """(user ids, unit values or None) from a users file for :func:`assign_batch`: with an attribute
     unit the file must have that column (e.g. ``account_id``); an empty value is allowed (that
-    user is not in the experiment)."""
+    user is not in the experiment). ``ids_read``: ``read_user_ids(path, column)`` already started
+    (:func:`guidelab.ids.start_reading_user_ids`); its result, or its error, is taken here."""
     from .errors import DataError
     from .ids import read_user_ids
 
-    ids = read_user_ids(Path(path), column)
+    ids = ids_read.result() if ids_read is not None else read_user_ids(Path(path), column)
     if not spec.clustered:
         return ids, None
     try:

@@ -749,11 +749,13 @@ def convert_log(source: str | Path, folder: str | Path | None = None) -> str:
 
 
 def assign_and_log(spec_path: str | Path, users_path: str | Path, out_path: str | Path,
-                   log_path: str | Path | None, column: str = "user_id", now: dt.datetime | None = None) -> str:
+                   log_path: str | Path | None, column: str = "user_id", now: dt.datetime | None = None,
+                   *, ids_read: Future[pa.ChunkedArray] | None = None) -> str:
     """``guidelab assign SPEC --users FILE --out FILE [--log PATH]``: assign, log, write; one summary line.
 
     The output is written to its temporary file while the log is checked and written (two cores),
-    and put in place only after the log: a refused reassignment writes neither.
+    and put in place only after the log: a refused reassignment writes neither. ``ids_read``: the
+    ids of ``users_path`` (``column``) being read already (:func:`guidelab.ids.start_reading_user_ids`).
     """
     from .abtest import assign_batch_indexed, read_assignment_input, read_programme_units
     from .experiment import load_experiment
@@ -765,7 +767,7 @@ def assign_and_log(spec_path: str | Path, users_path: str | Path, out_path: str 
     check_output_path(out)
     if log_path is not None:
         _check_format(Path(log_path))
-    ids, unit_ids = read_assignment_input(spec, users_path, column)
+    ids, unit_ids = read_assignment_input(spec, users_path, column, ids_read)
     # the programme holdout beside the spec: its users get no arm (not logged) and are marked in the output
     programme = programme_for_spec(spec_path)
     result = None
