@@ -188,9 +188,10 @@ def assign_batch_indexed(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndar
     hashes = buckets[0] / 10_000.0  # hash_v2 exactly (hash_v2_buckets)
     del buckets
     codes = idx
-    keys = pa.array(spec.variant_keys, type=pa.string())
-    absent = codes < 0
-    indices = pa.array(np.where(absent, 0, codes), mask=absent if absent.any() else None)
+    # the variant as text: a dictionary whose last value is null (-1, not in the experiment, is that
+    # index modulo len + 1), decoded by Arrow; no validity mask is built
+    keys = pa.array([*spec.variant_keys, None], type=pa.string())
+    indices = pa.array(np.remainder(codes, len(keys), dtype=codes.dtype))
     variant = pa.DictionaryArray.from_arrays(indices, keys).cast(pa.string())
     n = len(hashes)
     columns: dict[str, Any] = {

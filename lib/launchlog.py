@@ -277,6 +277,22 @@ def _rewrite(log_path: Path, new_rows: NewRows) -> None:
 
 
 SEGMENT_BATCH_ROWS = 1 << 20  # rows per row group of a segment
+_END = object()
+
+
+def _read_ahead(items: Iterable[pa.Table]) -> Iterator[pa.Table]:
+    """The items of ``items`` in order, the next one built on a thread while the caller uses the
+    current one: a segment's next row group is selected from the input (Arrow's filter) while the
+    current one is encoded and compressed (the Parquet writer); both release the GIL."""
+    it = iter(items)
+    with ThreadPoolExecutor(1) as pool:
+        upcoming = pool.submit(next, it, _END)
+        while True:
+            item = upcoming.result()
+            if item is _END:
+                return
+            upcoming = pool.submit(next, it, _END)
+            yield item  # type: ignore[misc]
 
 
 def _write_segment(folder: Path, parts: Iterable[pa.Table]) -> Path:
@@ -711,7 +727,7 @@ def append_assignments(spec: ExperimentSpec, table: pa.Table, log_path: str | Pa
         new_rows = NewRows(inc, keep, spec.id, seed, version, assigned_at, codes, keys)
         if fmt == "":
             if new_rows.num_rows:
-                _write_segment(log_path, new_rows.segment_batches(SEGMENT_BATCH_ROWS))
+                _write_segment(log_path, _read_ahead(new_rows.segment_batches(SEGMENT_BATCH_ROWS)))
             else:
                 log_path.mkdir(parents=True, exist_ok=True)
         elif new_rows.num_rows or not log_path.exists():
