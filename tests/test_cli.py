@@ -207,3 +207,19 @@ def test_assign_in_an_account_programme_reads_the_account_column(tmp_path, root,
     assert main(["assign", str(tmp_path / "exp" / "nps-survey-timing.yaml"), "--users", str(users), "--out", str(out),
                  "--no-log"]) != 0
     assert "holds out by account_id" in capsys.readouterr().err
+
+
+def test_assign_reports_the_spec_error_before_the_users_file(tmp_path, capsys):
+    """The users file is read while the spec is validated; a bad spec is still the error shown."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\nvariants: 3\n", encoding="utf-8")
+    assert main(["assign", str(bad), "--users", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "a.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml" in err and "missing.csv" not in err
+
+
+def test_assign_reports_a_missing_users_file(tmp_path, root, capsys):
+    spec = root / "experiments/onboarding-tour-vs-checklist.yaml"
+    assert main(["assign", str(spec), "--users", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "a.csv")]) == 2
+    assert "missing.csv: file not found" in capsys.readouterr().err
+    assert not (tmp_path / "a.csv").exists()
