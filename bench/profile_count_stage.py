@@ -49,7 +49,7 @@ def main() -> None:
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     print(f"count stage: {wall:.1f} s wall, {cpu:.1f} CPU-s ({sum(t[0] for t in timings):.1f} in {len(timings)} "
-          f"SQL statements), peak RSS {rss:.2f} GB, load {load} -> "
+          f"SQL statements, {sum(t[1] for t in timings):.1f} s wall), peak RSS {rss:.2f} GB, load {load} -> "
           + " ".join(Path("/proc/loadavg").read_text().split()[:3]))
     print("   CPU-s   wall-s  statement")
     for c, w, sql in sorted(timings, reverse=True)[:args.top]:

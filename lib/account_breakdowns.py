@@ -150,7 +150,7 @@ def curve_sums_sql(words: int, horizon: int) -> str:
     days = range(int(horizon) + 1)
     inner = ", ".join(
         f"CAST(sum(CASE WHEN u.observed_days >= {d} THEN 1 ELSE 0 END) AS DOUBLE) AS n{d}, "
-        f"CAST(sum(CASE WHEN u.observed_days >= {d} AND {has_day('act._gl_days', words, d)} THEN 1 ELSE 0 END) "
+        f"CAST(sum(CASE WHEN u.observed_days >= {d} AND {has_day('u._gl_days', words, d)} THEN 1 ELSE 0 END) "
         f"AS DOUBLE) AS y{d}" for d in days)
     outer = ", ".join(
         f"sum(CASE WHEN n{d} > 0 THEN 1 ELSE 0 END), sum(n{d}), sum(y{d}), sum(y{d} * y{d}), sum(n{d} * n{d}), "
@@ -159,7 +159,7 @@ def curve_sums_sql(words: int, horizon: int) -> str:
     return f"""
         WITH acc AS (
             SELECT u.variant, a.unit_id AS _gl_account, {inner}
-            FROM exp_users u JOIN exp_assigned a USING (uk) LEFT JOIN exp_activity_users act USING (uk)
+            FROM exp_users u JOIN exp_assigned a USING (uk)
             WHERE u.observed_days >= 0
             GROUP BY 1, 2)
         SELECT variant, {outer}

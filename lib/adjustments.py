@@ -138,7 +138,7 @@ def strata_stats_many(con: Any, spec: ExperimentSpec,
     aggregates ``FILTER (WHERE`` its eligibility ``)`` in the same ``GROUP BY variant, stratum``
     (the same sums, over the same users, as one query per metric: a stratum where a metric has
     no eligible user is left out of that metric, as its own ``WHERE`` would)."""
-    from .metrics import _centred
+    from .metrics import _centred, centred_sql, integer_valued
     from .stats.cuped import CovariateStats
 
     if not metrics:
@@ -148,12 +148,11 @@ def strata_stats_many(con: Any, spec: ExperimentSpec,
     groups = ", ".join(str(i + 2) for i in range(len(attrs)))
     per_user = ", ".join(f"coalesce({eligible}, FALSE) AS e{i}, CASE WHEN {eligible} THEN {value} END AS y{i}"
                          for i, (eligible, value) in enumerate(metrics))
+    integer = integer_valued(con, ["pre_active_days", *(value for _, value in metrics)])
     sums = ", ".join(
         f"count(*) FILTER (WHERE e{i}), sum(y{i}) FILTER (WHERE e{i}), sum(y{i}*y{i}) FILTER (WHERE e{i}), "
         f"sum(x) FILTER (WHERE e{i}), sum(x*x) FILTER (WHERE e{i}), sum(x*y{i}) FILTER (WHERE e{i}), "
-        f"var_pop(coalesce(y{i}, 0)) FILTER (WHERE e{i})*count(*) FILTER (WHERE e{i}), "
-        f"var_pop(coalesce(x, 0)) FILTER (WHERE e{i})*count(*) FILTER (WHERE e{i}), "
-        f"covar_pop(coalesce(x, 0), coalesce(y{i}, 0)) FILTER (WHERE e{i})*count(*) FILTER (WHERE e{i})"
+        f"{centred_sql(f'y{i}', 'x', integer[0] and integer[i + 1], where=f'e{i}')}"
         for i in range(len(metrics)))
     rows = con.execute(f"""
         WITH e AS (SELECT uk, variant, assigned_at, pre_active_days AS x, {per_user} FROM exp_users)

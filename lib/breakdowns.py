@@ -179,7 +179,7 @@ def stickiness_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> di
 
     Days are those with activity in any variant; a variant has a row on a day when it has a user
     active in the 30 days to it. Computed without a range join, a distinct count or a row per
-    user and day: each user's active days are a bitmap (``exp_activity_users``, day 0 = the
+    user and day: each user's active days are a bitmap (``exp_users._gl_days<k>``, day 0 = the
     assignment day, :mod:`guidelab.daybits`); the days whose W-day window holds an active day
     are that bitmap OR its shifts by 1 .. W-1 days. Users of one arm and assignment day share
     the calendar, so per (arm, assignment day) the users with each bit set are summed in SQL,
@@ -191,14 +191,14 @@ def stickiness_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> di
     words = activity_day_words(ed)
     span = ed.con.execute("SELECT max(observed_days) FROM exp_users").fetchone()[0]
     span = min(int(span or 0) + 1, words * 63)
-    d = [f"coalesce(a._gl_days{k}, 0) AS d{k}" for k in range(words)]
+    d = [f"coalesce(u._gl_days{k}, 0) AS d{k}" for k in range(words)]
     w = [f"{x} AS w{k}" for k, x in enumerate(window_words("d", words, 7))]
     m = [f"{x} AS m{k}" for k, x in enumerate(window_words("d", words, 30))]
     sums = [*bit_sums([f"d{k}" for k in range(words)], span), *bit_sums([f"w{k}" for k in range(words)], span),
             *bit_sums([f"m{k}" for k in range(words)], span)]
     rows = ed.con.execute(
         f"""WITH b AS (SELECT u.variant, u.assigned_day, {", ".join(d)}
-                       FROM exp_activity_users a JOIN exp_users u USING (uk)),
+                       FROM exp_users u),
             s AS (SELECT variant, assigned_day, {", ".join(f"d{k}" for k in range(words))}, {", ".join(w)}, {", ".join(m)}
                   FROM b)
             SELECT variant, assigned_day, {", ".join(sums)} FROM s GROUP BY variant, assigned_day""").fetchall()

@@ -119,6 +119,11 @@ class Engine(ABC):
     def create_temp_view(self, name: str, sql: str, params: Mapping[str, Any] | None = None) -> None:
         self.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}", params)
 
+    def drop_temp_table(self, name: str) -> None:
+        """Free the temporary table ``name`` once no later statement reads it (its memory, or
+        what it spilled, is given back at once rather than when the connection closes)."""
+        self.execute(f"DROP TABLE IF EXISTS {name}")
+
     @abstractmethod
     def register_files(self, name: str, paths: Sequence[str], fmt: Literal["parquet", "csv"],
                        options: Mapping[str, str] | None = None) -> None:
@@ -368,6 +373,13 @@ class SparkEngine(Engine):
             _release(old)
         self._cached[name] = stored
         self._views.add(name)
+
+    def drop_temp_table(self, name: str) -> None:
+        old = self._cached.pop(name, None)
+        if old is not None:
+            _release(old)
+        self.spark.catalog.dropTempView(name)
+        self._views.discard(name)
 
     def register_dataframe(self, name: str, df: Any) -> None:
         df.createOrReplaceTempView(name)

@@ -338,7 +338,8 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     # reasons as the view (exact duplicates from build_exact_copies, no window)
     copies = build_exact_copies(ed, "guide_events", cols)
     has_step = "step" in cols
-    flags = ", ".join(f"bool_or(e.ev = {sql_literal(x)}) AS {x}" for x in GUIDE_EVENTS)
+    flags = ", ".join(f"((g._gl_flags >> {i}) & 1) = 1 AS {x}" for i, x in enumerate(GUIDE_EVENTS))
+    shown, clicked, completed = (GUIDE_EVENTS.index(x) for x in ("shown", "clicked", "completed"))
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ledger_guide_rows AS
         WITH r AS (SELECT *, {day_sql} AS _gl_day FROM ({deduplicated_sql("guide_events", cols, copies)})),
@@ -348,7 +349,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
         e AS (
             SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key, CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
                    c._gl_n, CASE WHEN c._gl_code IS NOT NULL THEN {_example_sql(cols, "c.")} END AS _gl_example,
-                   c.guide_id IN ({guides_sql}) AS own, c.timestamp, {event_map_sql(spec, "c.event")} AS ev,
+                   c.guide_id IN ({guides_sql}) AS own, c.timestamp, {event_code_sql(event_map_sql(spec, "c.event"))} AS ev,
                    {"TRY_CAST(c.step AS INTEGER)" if has_step else "CAST(NULL AS INTEGER)"} AS raw_step,
                    {"coalesce(TRY_CAST(c.step AS INTEGER), 1)" if has_step else "1"} AS step,
                    datediff('day', c.assigned_day, c._gl_day) AS day
@@ -360,16 +361,18 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
         CREATE OR REPLACE TEMP TABLE ledger_guide_user AS
         WITH g AS (
             SELECT _gl_key, guide_id, CAST(sum(e._gl_n) AS BIGINT) AS _gl_events, min(e._gl_example) AS _gl_example,
-                   bool_or(own) AS own, {flags},
-                   count_if(e.ev = 'shown' AND e.step = 1) AS shown_n, count_if(e.ev = 'clicked') AS clicked_n,
-                   max(e.raw_step) FILTER (WHERE e.ev = 'shown') AS max_shown_step,
-                   min(e.timestamp) FILTER (WHERE e.ev = 'shown') AS first_shown,
-                   min(e.timestamp) FILTER (WHERE e.ev = 'completed') AS first_completed,
-                   bool_or(e.ev = 'shown' AND e.day < {int(spec.over_exposure.period_days)}) AS shown_in_period
+                   bool_or(own) AS own, bit_or(CAST(1 AS INTEGER) << e.ev) AS _gl_flags,
+                   count_if(e.ev = {shown} AND e.step = 1) AS shown_n, count_if(e.ev = {clicked}) AS clicked_n,
+                   max(e.raw_step) FILTER (WHERE e.ev = {shown}) AS max_shown_step,
+                   min(e.timestamp) FILTER (WHERE e.ev = {shown}) AS first_shown,
+                   min(e.timestamp) FILTER (WHERE e.ev = {completed}) AS first_completed,
+                   bool_or(e.ev = {shown} AND e.day < {int(spec.over_exposure.period_days)}) AS shown_in_period
             FROM ledger_guide_rows e GROUP BY _gl_key, guide_id)
         SELECT {_reason_of_code("g._gl_key")} AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
-               g.* EXCLUDE (_gl_key)
+               g.guide_id, g._gl_events, g._gl_example, g.own, {flags}, g.shown_n, g.clicked_n, g.max_shown_step,
+               g.first_shown, g.first_completed, g.shown_in_period
         FROM g""")
+    ed.con.drop_temp_table("ledger_guide_rows")  # read by that aggregate only
     con.execute("CREATE OR REPLACE TEMP VIEW exp_guide_user AS SELECT * EXCLUDE (_gl_reason, _gl_events, _gl_example) "
                 "FROM ledger_guide_user WHERE _gl_reason IS NULL")
     con.execute("CREATE OR REPLACE TEMP VIEW exp_guide_events_all AS "
@@ -403,6 +406,13 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
         # exp_user_attrs keeps the user key _gl_uk: the segments and strata join it on integers
         con.execute("CREATE OR REPLACE TEMP VIEW exp_user_attrs AS SELECT * EXCLUDE (_gl_reason) "
                     "FROM ledger_users WHERE _gl_reason IS NULL")
+
+
+def event_code_sql(event: str) -> str:
+    """SQL: a guide event's position in :data:`GUIDE_EVENTS` (NULL for any other name), so the
+    per-user-and-guide aggregate compares small integers and keeps every event flag in one
+    ``bit_or`` instead of one ``bool_or`` of text per event."""
+    return f"CASE {event} " + " ".join(f"WHEN {sql_literal(x)} THEN {i}" for i, x in enumerate(GUIDE_EVENTS)) + " END"
 
 
 def row_hash_sql(cols: list[str], alias: str = "") -> str:
@@ -553,6 +563,7 @@ def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetim
         SELECT {_reason_of_code("g._gl_key")} AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
                g.* EXCLUDE (_gl_key)
         FROM g""")
+    ed.con.drop_temp_table("ledger_activity_rows")  # read by that aggregate only
     con.execute("CREATE OR REPLACE TEMP VIEW exp_activity_users AS SELECT * EXCLUDE (_gl_reason, _gl_example) "
                 "FROM ledger_activity_users WHERE _gl_reason IS NULL")
     con.execute("CREATE OR REPLACE TEMP VIEW exp_activity AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -106,7 +107,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     Rows are first classified by :func:`guidelab.ledger.classify_rows` (the row ledger); the
     metrics read only the rows it marks as used.
     """
-    from .ledger import classify_rows, local_today, now_end_utc, require_assignments
+    from .ledger import activity_day_words, classify_rows, local_today, now_end_utc, require_assignments
 
     con = ed.con
     end = as_of_end_utc(spec, as_of)
@@ -131,6 +132,9 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     checks.append(DataCheck.of("multiple_variants", share <= 0.001, n=multi))
 
     guide_cols = "".join(f", {c.aggregate} AS {c.name}" for c in extra.values() if c.source == "guide_events")
+    # the bitmaps of active days (guidelab.daybits) ride along: the curves and stickiness then read
+    # exp_users alone, with no second join of the per-user activity to the users
+    day_words = "".join(f", af._gl_days{k}" for k in range(activity_day_words(ed)))
     extra_select = "".join(f", coalesce({'gx' if c.source == 'guide_events' else 'af'}.{c.name}, {c.default}) "
                            f"AS {c.name}" for c in extra.values())
     flags = ",\n".join(f"bool_or(g.{e}) AS {e}" for e in GUIDE_EVENTS)
@@ -163,7 +167,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
                coalesce(gf.answered, FALSE) AS answered, af.first_goal_day, af.first_support_day,
                coalesce(ox.guides_shown, 0) AS guides_shown,
                CAST(coalesce(gf.shown_n, 0) AS BIGINT) AS shown_n, CAST(coalesce(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
-               coalesce(af.pre_active_days, 0) AS pre_active_days{extra_select}
+               coalesce(af.pre_active_days, 0) AS pre_active_days{extra_select}{day_words}
         FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk)
              LEFT JOIN ox USING (uk){" LEFT JOIN gx USING (uk)" if guide_cols else ""}""", {"asof": as_of})
 
@@ -226,6 +230,36 @@ def _centred(values: list[Any], n: int, sum_a: Any, sum_b: Any, sum_aa: Any, sum
     return tuple(max(float(v), 0.0) if i < 2 else float(v) for i, v in enumerate(values))  # type: ignore[return-value]
 
 
+_INTEGER_TYPE = re.compile(r"u?(tiny|small|big|huge)?int(eger)?", re.I)
+
+
+def integer_valued(con: Any, exprs: list[str], table: str = "exp_users") -> list[bool]:
+    """Whether each SQL expression over ``table`` has an integer type (DuckDB's ``INTEGER``,
+    ``BIGINT``..., Spark's ``int``, ``bigint``...), from one ``typeof`` probe of one row.
+
+    Sums of such values are exact integers, so :func:`_centred` computes the centred moments from
+    them and the query needs no ``var_pop``/``covar_pop`` (a third of the CPU of the stratified
+    sums at 1M users). An empty table, or any other type, answers False (the aggregates run)."""
+    if not exprs:
+        return []
+    row = con.execute(f"SELECT {', '.join(f'typeof({e})' for e in exprs)} FROM {table} LIMIT 1").fetchone()
+    if row is None:
+        return [False] * len(exprs)
+    return [bool(_INTEGER_TYPE.fullmatch(str(t).strip())) for t in row]
+
+
+def centred_sql(a: str, b: str, exact: bool, where: str = "") -> str:
+    """SQL: the centred moments of ``a`` and ``b`` (M2 of a, M2 of b, co-moment; NULL as 0 like
+    the sums), ``FILTER (WHERE where)`` when given; three NULLs when ``exact`` (integer values:
+    :func:`_centred` computes them exactly from the sums)."""
+    if exact:
+        return "NULL, NULL, NULL"
+    f = f" FILTER (WHERE {where})" if where else ""
+    n = f"count(*){f}"
+    return (f"var_pop(coalesce({a}, 0)){f}*{n}, var_pop(coalesce({b}, 0)){f}*{n}, "
+            f"covar_pop(coalesce({a}, 0), coalesce({b}, 0)){f}*{n}")
+
+
 def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool,
                value: str | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Run one metric's SQL: sufficient statistics per variant (and covariate sums for CUPED).
@@ -243,8 +277,7 @@ def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool,
         eligible, x, y = ratio_sql(mdef, spec)
         rows = con.execute(
             f"SELECT variant, count(*), sum({x}), sum({y}), sum({x}*{x}), sum({y}*{y}), sum({x}*{y}), "
-            f"var_pop(coalesce({x}, 0))*count(*), var_pop(coalesce({y}, 0))*count(*), "  # centred moments,
-            f"covar_pop(coalesce({x}, 0), coalesce({y}, 0))*count(*) "  # NULL as 0 like the sums
+            f"{centred_sql(x, y, all(integer_valued(con, [x, y])))} "
             f"FROM exp_users WHERE {eligible} GROUP BY variant").fetchall()
         out = {k: RatioStats(0, 0.0, 0.0, 0.0, 0.0, 0.0) for k in keys}
         for v, n, sx, sy, sx2, sy2, sxy, *centred in rows:
@@ -256,8 +289,7 @@ def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool,
     rows = con.execute(
         f"SELECT variant, count(*), sum({yv}), sum({yv}*{yv}), sum(pre_active_days), "
         f"sum(pre_active_days*pre_active_days), sum({yv}*pre_active_days), "
-        f"var_pop(coalesce({yv}, 0))*count(*), var_pop(coalesce(pre_active_days, 0))*count(*), "  # centred
-        f"covar_pop(coalesce(pre_active_days, 0), coalesce({yv}, 0))*count(*) "  # moments, NULL as 0
+        f"{centred_sql(yv, 'pre_active_days', all(integer_valued(con, [yv, 'pre_active_days'])))} "
         f"FROM exp_users WHERE {eligible} GROUP BY variant").fetchall()
     if mdef.kind == "proportion":
         out = {k: ProportionCounts(0, 0) for k in keys}

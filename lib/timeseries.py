@@ -50,10 +50,9 @@ def retention_curve_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date, 
     # active users per day: the day bits of each user's activity (guidelab.ledger.classify_activity),
     # counted per arm among the users whose day is complete
     words = activity_day_words(ed)
-    sums = ", ".join(f"CAST(sum(CASE WHEN u.observed_days >= {d} AND {has_day('a._gl_days', words, d)} THEN 1 ELSE 0 END) "
+    sums = ", ".join(f"CAST(sum(CASE WHEN u.observed_days >= {d} AND {has_day('u._gl_days', words, d)} THEN 1 ELSE 0 END) "
                      f"AS BIGINT)" for d in range(horizon + 1))
-    per_arm = con.execute(f"SELECT u.variant, {sums} FROM exp_activity_users a JOIN exp_users u USING (uk) "
-                          "GROUP BY u.variant").fetchall()
+    per_arm = con.execute(f"SELECT u.variant, {sums} FROM exp_users u GROUP BY u.variant").fetchall()
     active = [(row[0], d, n) for row in per_arm for d, n in enumerate(row[1:]) if n]
     out: dict[str, dict[int, tuple[int, int]]] = {k: {} for k in spec.variant_keys}
     act = {(v, int(d)): int(c) for v, d, c in active}

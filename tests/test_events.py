@@ -575,6 +575,8 @@ def test_duckdb_memory_limit_temp_dir_and_threads(tmp_path, monkeypatch):
         assert memory == "610.3 MiB"  # 640MB (10^6 bytes each), as DuckDB shows it: small data
         assert Path(spill).parent == Path(tempfile.gettempdir()) and Path(spill).name.startswith("guidelab-duckdb-")
         assert Path(spill).is_dir() and tmp_path not in Path(spill).parents
+        # joins hash the side guidelab writes on the right (the assigned users), not DuckDB's guess
+        assert "build_side_probe_side" in ed.con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
     finally:
         ed.close()
     assert not Path(spill).exists()

@@ -300,3 +300,28 @@ def test_centred_moments_of_integer_sums_are_exact():
     m2_a, m2_b, c_ab = _centred([None, None, None], 4, sum(a), sum(b), sum(x * x for x in a),
                                 sum(x * x for x in b), sum(x * y for x, y in zip(a, b)))
     assert (m2_a, m2_b, c_ab) == (5.0, 20.0, 10.0)
+
+
+def test_integer_valued_reads_the_sql_types_and_skips_the_centred_aggregates_only_for_integers():
+    """Integer-typed values need no var_pop/covar_pop (their sums give the moments exactly);
+    doubles, decimals, booleans and an empty table keep them."""
+    import duckdb
+
+    from guidelab.metrics import _centred, centred_sql, integer_valued
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE exp_users AS SELECT range::INTEGER AS i, range::BIGINT AS b, range / 2 AS d, "
+                "CAST(range AS DECIMAL(9, 2)) AS m, range % 2 = 0 AS f FROM range(5)")
+    assert integer_valued(con, ["i", "b", "i * b", "CASE WHEN i > 2 THEN 2 ELSE i END", "CAST(f AS INTEGER)",
+                                "d", "m", "f", "CASE WHEN i > 2 THEN 2.5 ELSE i END"]) == \
+        [True, True, True, True, True, False, False, False, False]
+    con.execute("CREATE TABLE empty AS SELECT * FROM exp_users LIMIT 0")
+    assert integer_valued(con, ["i"], table="empty") == [False]
+    assert centred_sql("i", "b", exact=True) == "NULL, NULL, NULL"
+    # the exact path and DuckDB's var_pop give the same moments on integers
+    exact = con.execute("SELECT count(*), sum(i), sum(b), sum(i*i), sum(b*b), sum(i*b), "
+                        f"{centred_sql('i', 'b', exact=True)} FROM exp_users").fetchone()
+    pop = con.execute(f"SELECT {centred_sql('i', 'b', exact=False, where='i >= 0')} FROM exp_users").fetchone()
+    n, *sums = exact[:6]
+    assert _centred(list(exact[6:]), n, *sums) == pytest.approx(pop)
+    assert _centred([None, None, None], 5, 1.5, 2, 3, 4, 5) == (None, None, None)  # not integers, no moments

@@ -12,7 +12,7 @@ WITH acc AS (
       CASE
         WHEN u.observed_days >= 0 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 0
+            COALESCE(u._gl_days0, 0) >> 0
           ) & 1
         ) = 1
         THEN 1
@@ -24,7 +24,7 @@ WITH acc AS (
       CASE
         WHEN u.observed_days >= 1 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 1
+            COALESCE(u._gl_days0, 0) >> 1
           ) & 1
         ) = 1
         THEN 1
@@ -36,7 +36,7 @@ WITH acc AS (
       CASE
         WHEN u.observed_days >= 2 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 2
+            COALESCE(u._gl_days0, 0) >> 2
           ) & 1
         ) = 1
         THEN 1
@@ -48,7 +48,7 @@ WITH acc AS (
       CASE
         WHEN u.observed_days >= 3 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 3
+            COALESCE(u._gl_days0, 0) >> 3
           ) & 1
         ) = 1
         THEN 1
@@ -60,7 +60,7 @@ WITH acc AS (
       CASE
         WHEN u.observed_days >= 4 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 4
+            COALESCE(u._gl_days0, 0) >> 4
           ) & 1
         ) = 1
         THEN 1
@@ -72,7 +72,7 @@ WITH acc AS (
       CASE
         WHEN u.observed_days >= 5 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 5
+            COALESCE(u._gl_days0, 0) >> 5
           ) & 1
         ) = 1
         THEN 1
@@ -84,7 +84,7 @@ WITH acc AS (
       CASE
         WHEN u.observed_days >= 6 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 6
+            COALESCE(u._gl_days0, 0) >> 6
           ) & 1
         ) = 1
         THEN 1
@@ -96,7 +96,7 @@ WITH acc AS (
       CASE
         WHEN u.observed_days >= 7 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 7
+            COALESCE(u._gl_days0, 0) >> 7
           ) & 1
         ) = 1
         THEN 1
@@ -108,7 +108,7 @@ WITH acc AS (
       CASE
         WHEN u.observed_days >= 8 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 8
+            COALESCE(u._gl_days0, 0) >> 8
           ) & 1
         ) = 1
         THEN 1
@@ -120,7 +120,7 @@ WITH acc AS (
       CASE
         WHEN u.observed_days >= 9 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 9
+            COALESCE(u._gl_days0, 0) >> 9
           ) & 1
         ) = 1
         THEN 1
@@ -130,10 +130,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 10 THEN 1 ELSE 0 END) AS FLOAT64) AS n10,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 10
-        AND (
+        WHEN u.observed_days >= 10 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 10
+            COALESCE(u._gl_days0, 0) >> 10
           ) & 1
         ) = 1
         THEN 1
@@ -143,10 +142,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 11 THEN 1 ELSE 0 END) AS FLOAT64) AS n11,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 11
-        AND (
+        WHEN u.observed_days >= 11 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 11
+            COALESCE(u._gl_days0, 0) >> 11
           ) & 1
         ) = 1
         THEN 1
@@ -156,10 +154,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 12 THEN 1 ELSE 0 END) AS FLOAT64) AS n12,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 12
-        AND (
+        WHEN u.observed_days >= 12 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 12
+            COALESCE(u._gl_days0, 0) >> 12
           ) & 1
         ) = 1
         THEN 1
@@ -169,10 +166,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 13 THEN 1 ELSE 0 END) AS FLOAT64) AS n13,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 13
-        AND (
+        WHEN u.observed_days >= 13 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 13
+            COALESCE(u._gl_days0, 0) >> 13
           ) & 1
         ) = 1
         THEN 1
@@ -182,10 +178,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 14 THEN 1 ELSE 0 END) AS FLOAT64) AS n14,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 14
-        AND (
+        WHEN u.observed_days >= 14 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 14
+            COALESCE(u._gl_days0, 0) >> 14
           ) & 1
         ) = 1
         THEN 1
@@ -195,10 +190,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 15 THEN 1 ELSE 0 END) AS FLOAT64) AS n15,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 15
-        AND (
+        WHEN u.observed_days >= 15 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 15
+            COALESCE(u._gl_days0, 0) >> 15
           ) & 1
         ) = 1
         THEN 1
@@ -208,10 +202,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 16 THEN 1 ELSE 0 END) AS FLOAT64) AS n16,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 16
-        AND (
+        WHEN u.observed_days >= 16 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 16
+            COALESCE(u._gl_days0, 0) >> 16
           ) & 1
         ) = 1
         THEN 1
@@ -221,10 +214,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 17 THEN 1 ELSE 0 END) AS FLOAT64) AS n17,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 17
-        AND (
+        WHEN u.observed_days >= 17 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 17
+            COALESCE(u._gl_days0, 0) >> 17
           ) & 1
         ) = 1
         THEN 1
@@ -234,10 +226,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 18 THEN 1 ELSE 0 END) AS FLOAT64) AS n18,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 18
-        AND (
+        WHEN u.observed_days >= 18 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 18
+            COALESCE(u._gl_days0, 0) >> 18
           ) & 1
         ) = 1
         THEN 1
@@ -247,10 +238,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 19 THEN 1 ELSE 0 END) AS FLOAT64) AS n19,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 19
-        AND (
+        WHEN u.observed_days >= 19 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 19
+            COALESCE(u._gl_days0, 0) >> 19
           ) & 1
         ) = 1
         THEN 1
@@ -260,10 +250,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 20 THEN 1 ELSE 0 END) AS FLOAT64) AS n20,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 20
-        AND (
+        WHEN u.observed_days >= 20 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 20
+            COALESCE(u._gl_days0, 0) >> 20
           ) & 1
         ) = 1
         THEN 1
@@ -273,10 +262,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 21 THEN 1 ELSE 0 END) AS FLOAT64) AS n21,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 21
-        AND (
+        WHEN u.observed_days >= 21 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 21
+            COALESCE(u._gl_days0, 0) >> 21
           ) & 1
         ) = 1
         THEN 1
@@ -286,10 +274,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 22 THEN 1 ELSE 0 END) AS FLOAT64) AS n22,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 22
-        AND (
+        WHEN u.observed_days >= 22 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 22
+            COALESCE(u._gl_days0, 0) >> 22
           ) & 1
         ) = 1
         THEN 1
@@ -299,10 +286,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 23 THEN 1 ELSE 0 END) AS FLOAT64) AS n23,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 23
-        AND (
+        WHEN u.observed_days >= 23 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 23
+            COALESCE(u._gl_days0, 0) >> 23
           ) & 1
         ) = 1
         THEN 1
@@ -312,10 +298,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 24 THEN 1 ELSE 0 END) AS FLOAT64) AS n24,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 24
-        AND (
+        WHEN u.observed_days >= 24 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 24
+            COALESCE(u._gl_days0, 0) >> 24
           ) & 1
         ) = 1
         THEN 1
@@ -325,10 +310,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 25 THEN 1 ELSE 0 END) AS FLOAT64) AS n25,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 25
-        AND (
+        WHEN u.observed_days >= 25 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 25
+            COALESCE(u._gl_days0, 0) >> 25
           ) & 1
         ) = 1
         THEN 1
@@ -338,10 +322,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 26 THEN 1 ELSE 0 END) AS FLOAT64) AS n26,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 26
-        AND (
+        WHEN u.observed_days >= 26 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 26
+            COALESCE(u._gl_days0, 0) >> 26
           ) & 1
         ) = 1
         THEN 1
@@ -351,10 +334,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 27 THEN 1 ELSE 0 END) AS FLOAT64) AS n27,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 27
-        AND (
+        WHEN u.observed_days >= 27 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 27
+            COALESCE(u._gl_days0, 0) >> 27
           ) & 1
         ) = 1
         THEN 1
@@ -364,10 +346,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 28 THEN 1 ELSE 0 END) AS FLOAT64) AS n28,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 28
-        AND (
+        WHEN u.observed_days >= 28 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 28
+            COALESCE(u._gl_days0, 0) >> 28
           ) & 1
         ) = 1
         THEN 1
@@ -377,10 +358,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 29 THEN 1 ELSE 0 END) AS FLOAT64) AS n29,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 29
-        AND (
+        WHEN u.observed_days >= 29 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 29
+            COALESCE(u._gl_days0, 0) >> 29
           ) & 1
         ) = 1
         THEN 1
@@ -390,10 +370,9 @@ WITH acc AS (
     CAST(SUM(CASE WHEN u.observed_days >= 30 THEN 1 ELSE 0 END) AS FLOAT64) AS n30,
     CAST(SUM(
       CASE
-        WHEN u.observed_days >= 30
-        AND (
+        WHEN u.observed_days >= 30 AND (
           (
-            COALESCE(act._gl_days0, 0) >> 30
+            COALESCE(u._gl_days0, 0) >> 30
           ) & 1
         ) = 1
         THEN 1
@@ -402,8 +381,6 @@ WITH acc AS (
     ) AS FLOAT64) AS y30
   FROM exp_users AS u
   JOIN exp_assigned AS a
-    USING (uk)
-  LEFT JOIN exp_activity_users AS act
     USING (uk)
   WHERE
     u.observed_days >= 0

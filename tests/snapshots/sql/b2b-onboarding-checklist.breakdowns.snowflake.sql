@@ -13,7 +13,7 @@ WITH acc AS (
         WHEN u.observed_days >= 0
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 0)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 0)
           ), 1)
         ) = 1
         THEN 1
@@ -26,7 +26,7 @@ WITH acc AS (
         WHEN u.observed_days >= 1
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 1)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 1)
           ), 1)
         ) = 1
         THEN 1
@@ -39,7 +39,7 @@ WITH acc AS (
         WHEN u.observed_days >= 2
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 2)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 2)
           ), 1)
         ) = 1
         THEN 1
@@ -52,7 +52,7 @@ WITH acc AS (
         WHEN u.observed_days >= 3
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 3)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 3)
           ), 1)
         ) = 1
         THEN 1
@@ -65,7 +65,7 @@ WITH acc AS (
         WHEN u.observed_days >= 4
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 4)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 4)
           ), 1)
         ) = 1
         THEN 1
@@ -78,7 +78,7 @@ WITH acc AS (
         WHEN u.observed_days >= 5
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 5)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 5)
           ), 1)
         ) = 1
         THEN 1
@@ -91,7 +91,7 @@ WITH acc AS (
         WHEN u.observed_days >= 6
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 6)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 6)
           ), 1)
         ) = 1
         THEN 1
@@ -104,7 +104,7 @@ WITH acc AS (
         WHEN u.observed_days >= 7
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 7)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 7)
           ), 1)
         ) = 1
         THEN 1
@@ -117,7 +117,7 @@ WITH acc AS (
         WHEN u.observed_days >= 8
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 8)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 8)
           ), 1)
         ) = 1
         THEN 1
@@ -130,7 +130,7 @@ WITH acc AS (
         WHEN u.observed_days >= 9
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 9)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 9)
           ), 1)
         ) = 1
         THEN 1
@@ -143,7 +143,7 @@ WITH acc AS (
         WHEN u.observed_days >= 10
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 10)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 10)
           ), 1)
         ) = 1
         THEN 1
@@ -156,7 +156,7 @@ WITH acc AS (
         WHEN u.observed_days >= 11
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 11)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 11)
           ), 1)
         ) = 1
         THEN 1
@@ -169,7 +169,7 @@ WITH acc AS (
         WHEN u.observed_days >= 12
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 12)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 12)
           ), 1)
         ) = 1
         THEN 1
@@ -182,7 +182,7 @@ WITH acc AS (
         WHEN u.observed_days >= 13
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 13)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 13)
           ), 1)
         ) = 1
         THEN 1
@@ -195,7 +195,7 @@ WITH acc AS (
         WHEN u.observed_days >= 14
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 14)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 14)
           ), 1)
         ) = 1
         THEN 1
@@ -208,7 +208,7 @@ WITH acc AS (
         WHEN u.observed_days >= 15
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 15)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 15)
           ), 1)
         ) = 1
         THEN 1
@@ -221,7 +221,7 @@ WITH acc AS (
         WHEN u.observed_days >= 16
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 16)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 16)
           ), 1)
         ) = 1
         THEN 1
@@ -234,7 +234,7 @@ WITH acc AS (
         WHEN u.observed_days >= 17
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 17)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 17)
           ), 1)
         ) = 1
         THEN 1
@@ -247,7 +247,7 @@ WITH acc AS (
         WHEN u.observed_days >= 18
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 18)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 18)
           ), 1)
         ) = 1
         THEN 1
@@ -260,7 +260,7 @@ WITH acc AS (
         WHEN u.observed_days >= 19
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 19)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 19)
           ), 1)
         ) = 1
         THEN 1
@@ -273,7 +273,7 @@ WITH acc AS (
         WHEN u.observed_days >= 20
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 20)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 20)
           ), 1)
         ) = 1
         THEN 1
@@ -286,7 +286,7 @@ WITH acc AS (
         WHEN u.observed_days >= 21
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 21)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 21)
           ), 1)
         ) = 1
         THEN 1
@@ -299,7 +299,7 @@ WITH acc AS (
         WHEN u.observed_days >= 22
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 22)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 22)
           ), 1)
         ) = 1
         THEN 1
@@ -312,7 +312,7 @@ WITH acc AS (
         WHEN u.observed_days >= 23
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 23)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 23)
           ), 1)
         ) = 1
         THEN 1
@@ -325,7 +325,7 @@ WITH acc AS (
         WHEN u.observed_days >= 24
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 24)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 24)
           ), 1)
         ) = 1
         THEN 1
@@ -338,7 +338,7 @@ WITH acc AS (
         WHEN u.observed_days >= 25
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 25)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 25)
           ), 1)
         ) = 1
         THEN 1
@@ -351,7 +351,7 @@ WITH acc AS (
         WHEN u.observed_days >= 26
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 26)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 26)
           ), 1)
         ) = 1
         THEN 1
@@ -364,7 +364,7 @@ WITH acc AS (
         WHEN u.observed_days >= 27
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 27)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 27)
           ), 1)
         ) = 1
         THEN 1
@@ -377,7 +377,7 @@ WITH acc AS (
         WHEN u.observed_days >= 28
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 28)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 28)
           ), 1)
         ) = 1
         THEN 1
@@ -390,7 +390,7 @@ WITH acc AS (
         WHEN u.observed_days >= 29
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 29)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 29)
           ), 1)
         ) = 1
         THEN 1
@@ -403,7 +403,7 @@ WITH acc AS (
         WHEN u.observed_days >= 30
         AND (
           BITAND((
-            BITSHIFTRIGHT(COALESCE(act._gl_days0, 0), 30)
+            BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 30)
           ), 1)
         ) = 1
         THEN 1
@@ -412,8 +412,6 @@ WITH acc AS (
     ) AS DOUBLE) AS y30
   FROM exp_users AS u
   JOIN exp_assigned AS a
-    USING (uk)
-  LEFT JOIN exp_activity_users AS act
     USING (uk)
   WHERE
     u.observed_days >= 0

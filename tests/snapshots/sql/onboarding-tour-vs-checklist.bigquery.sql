@@ -422,20 +422,35 @@ WITH r AS (
     END AS _gl_example,
     c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own,
     c.timestamp,
-    CASE c.event
-      WHEN 'app_session'
-      THEN 'activity'
-      WHEN 'tour_closed'
-      THEN 'dismissed'
-      WHEN 'tour_cta_clicked'
-      THEN 'clicked'
-      WHEN 'tour_finished'
-      THEN 'completed'
-      WHEN 'tour_opened'
-      THEN 'opened'
-      WHEN 'tour_step_viewed'
-      THEN 'shown'
-      ELSE c.event
+    CASE CASE c.event
+        WHEN 'app_session'
+        THEN 'activity'
+        WHEN 'tour_closed'
+        THEN 'dismissed'
+        WHEN 'tour_cta_clicked'
+        THEN 'clicked'
+        WHEN 'tour_finished'
+        THEN 'completed'
+        WHEN 'tour_opened'
+        THEN 'opened'
+        WHEN 'tour_step_viewed'
+        THEN 'shown'
+        ELSE c.event
+      END
+      WHEN 'shown'
+      THEN 0
+      WHEN 'opened'
+      THEN 1
+      WHEN 'clicked'
+      THEN 2
+      WHEN 'dismissed'
+      THEN 3
+      WHEN 'completed'
+      THEN 4
+      WHEN 'opted_out'
+      THEN 5
+      WHEN 'answered'
+      THEN 6
     END AS ev,
     SAFE_CAST(c.step AS INT64) AS raw_step,
     COALESCE(SAFE_CAST(c.step AS INT64), 1) AS step,
@@ -455,19 +470,13 @@ WITH g AS (
     CAST(SUM(e._gl_n) AS INT64) AS _gl_events,
     MIN(e._gl_example) AS _gl_example,
     LOGICAL_OR(own) AS own,
-    LOGICAL_OR(e.ev = 'shown') AS shown,
-    LOGICAL_OR(e.ev = 'opened') AS opened,
-    LOGICAL_OR(e.ev = 'clicked') AS clicked,
-    LOGICAL_OR(e.ev = 'dismissed') AS dismissed,
-    LOGICAL_OR(e.ev = 'completed') AS completed,
-    LOGICAL_OR(e.ev = 'opted_out') AS opted_out,
-    LOGICAL_OR(e.ev = 'answered') AS answered,
-    COUNTIF(e.ev = 'shown' AND e.step = 1) AS shown_n,
-    COUNTIF(e.ev = 'clicked') AS clicked_n,
-    MAX(IF(e.ev = 'shown', e.raw_step, NULL)) AS max_shown_step,
-    MIN(IF(e.ev = 'shown', e.timestamp, NULL)) AS first_shown,
-    MIN(IF(e.ev = 'completed', e.timestamp, NULL)) AS first_completed,
-    LOGICAL_OR(e.ev = 'shown' AND e.day < 7) AS shown_in_period
+    BIT_OR(CAST(1 AS INT64) << e.ev) AS _gl_flags,
+    COUNTIF(e.ev = 0 AND e.step = 1) AS shown_n,
+    COUNTIF(e.ev = 2) AS clicked_n,
+    MAX(IF(e.ev = 0, e.raw_step, NULL)) AS max_shown_step,
+    MIN(IF(e.ev = 0, e.timestamp, NULL)) AS first_shown,
+    MIN(IF(e.ev = 4, e.timestamp, NULL)) AS first_completed,
+    LOGICAL_OR(e.ev = 0 AND e.day < 7) AS shown_in_period
   FROM ledger_guide_rows AS e
   GROUP BY
     _gl_key,
@@ -509,11 +518,57 @@ SELECT
     THEN 'missing_unit'
   END AS _gl_reason,
   CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
-  g.*
-  EXCEPT (_gl_key)
+  g.guide_id,
+  g._gl_events,
+  g._gl_example,
+  g.own,
+  (
+    (
+      g._gl_flags >> 0
+    ) & 1
+  ) = 1 AS shown,
+  (
+    (
+      g._gl_flags >> 1
+    ) & 1
+  ) = 1 AS opened,
+  (
+    (
+      g._gl_flags >> 2
+    ) & 1
+  ) = 1 AS clicked,
+  (
+    (
+      g._gl_flags >> 3
+    ) & 1
+  ) = 1 AS dismissed,
+  (
+    (
+      g._gl_flags >> 4
+    ) & 1
+  ) = 1 AS completed,
+  (
+    (
+      g._gl_flags >> 5
+    ) & 1
+  ) = 1 AS opted_out,
+  (
+    (
+      g._gl_flags >> 6
+    ) & 1
+  ) = 1 AS answered,
+  g.shown_n,
+  g.clicked_n,
+  g.max_shown_step,
+  g.first_shown,
+  g.first_completed,
+  g.shown_in_period
 FROM g;
 
 -- [17]
+DROP TABLE IF EXISTS ledger_guide_rows;
+
+-- [18]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_user AS
 SELECT
   *
@@ -522,7 +577,7 @@ FROM ledger_guide_user
 WHERE
   _gl_reason IS NULL;
 
--- [18]
+-- [19]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
 SELECT
   *
@@ -531,7 +586,7 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL;
 
--- [19]
+-- [20]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
 SELECT
   *
@@ -540,16 +595,16 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL AND _gl_own;
 
--- [20]
+-- [21]
 DESCRIBE activity;
 
--- [21]
+-- [22]
 SELECT
   MIN(epoch_us(`timestamp`)),
   MAX(epoch_us(`timestamp`))
 FROM activity;
 
--- [22]
+-- [23]
 WITH b AS (
   SELECT
     `range` AS b
@@ -578,7 +633,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [23]
+-- [24]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
 WITH r AS (
   SELECT
@@ -615,12 +670,12 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [24]
+-- [25]
 SELECT
   MIN(assigned_day)
 FROM exp_assigned;
 
--- [25]
+-- [26]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_copies AS
 WITH h AS (
   SELECT
@@ -646,7 +701,7 @@ WHERE
   )
 GROUP BY ALL;
 
--- [26]
+-- [27]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_rows AS
 WITH r AS (
   SELECT
@@ -754,7 +809,7 @@ SELECT
   *
 FROM d;
 
--- [27]
+-- [28]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_users AS
 WITH g AS (
   SELECT
@@ -841,7 +896,10 @@ SELECT
   EXCEPT (_gl_key)
 FROM g;
 
--- [28]
+-- [29]
+DROP TABLE IF EXISTS ledger_activity_rows;
+
+-- [30]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
 SELECT
   *
@@ -850,7 +908,7 @@ FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [29]
+-- [31]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -859,7 +917,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [30]
+-- [32]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -868,10 +926,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [31]
+-- [33]
 DESCRIBE users;
 
--- [32]
+-- [34]
 CREATE OR REPLACE TEMPORARY TABLE ledger_users AS
 WITH s AS (
   SELECT
@@ -908,7 +966,7 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [33]
+-- [35]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -917,7 +975,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [34]
+-- [36]
 SELECT
   COUNT(*),
   COUNTIF(user_id IS NULL),
@@ -927,17 +985,20 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [35]
+-- [37]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [36]
+-- [38]
+DESCRIBE ledger_activity_users;
+
+-- [39]
 DESCRIBE guide_events;
 
--- [37]
+-- [40]
 CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
@@ -992,7 +1053,8 @@ SELECT
   COALESCE(af.pre_active_days, 0) AS pre_active_days,
   COALESCE(af.active_d1, FALSE) AS active_d1,
   COALESCE(af.active_d7, FALSE) AS active_d7,
-  COALESCE(af.sessions_d7, 0) AS sessions_d7
+  COALESCE(af.sessions_d7, 0) AS sessions_d7,
+  af._gl_days0
 FROM exp_assigned AS u2
 LEFT JOIN gf
   USING (uk)
@@ -1001,14 +1063,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [38]
+-- [41]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [39]
+-- [42]
 SELECT
   COUNT(*),
   COUNTIF(shown)
@@ -1016,10 +1078,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [40]
+-- [43]
 DESCRIBE assignments;
 
--- [41]
+-- [44]
 SELECT
   _gl_reason,
   MIN(
@@ -1037,7 +1099,7 @@ WHERE
 GROUP BY
   1;
 
--- [42]
+-- [45]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1045,10 +1107,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [43]
+-- [46]
 DESCRIBE guide_events;
 
--- [44]
+-- [47]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1057,10 +1119,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [45]
+-- [48]
 DESCRIBE activity;
 
--- [46]
+-- [49]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1069,10 +1131,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [47]
+-- [50]
 DESCRIBE users;
 
--- [48]
+-- [51]
 SELECT
   _gl_reason,
   MIN(
@@ -1091,7 +1153,7 @@ WHERE
 GROUP BY
   1;
 
--- [49]
+-- [52]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1099,7 +1161,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [50]
+-- [53]
 SELECT
   variant,
   COUNT(*)
@@ -1107,7 +1169,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [51]
+-- [54]
 SELECT
   assigned_day,
   variant,
@@ -1118,7 +1180,14 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [52]
+-- [55]
+SELECT
+  TYPEOF(CAST(active_d7 AS INT64)),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [56]
 SELECT
   variant,
   COUNT(*),
@@ -1127,16 +1196,23 @@ SELECT
   SUM(pre_active_days),
   SUM(pre_active_days * pre_active_days),
   SUM(CAST(active_d7 AS INT64) * pre_active_days),
-  VAR_POP(COALESCE(CAST(active_d7 AS INT64), 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(CAST(active_d7 AS INT64), 0)) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   observed_days >= 7
 GROUP BY
   variant;
 
--- [53]
+-- [57]
+SELECT
+  TYPEOF(CAST(active_d1 AS INT64)),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [58]
 SELECT
   variant,
   COUNT(*),
@@ -1145,16 +1221,23 @@ SELECT
   SUM(pre_active_days),
   SUM(pre_active_days * pre_active_days),
   SUM(CAST(active_d1 AS INT64) * pre_active_days),
-  VAR_POP(COALESCE(CAST(active_d1 AS INT64), 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(CAST(active_d1 AS INT64), 0)) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   observed_days >= 1
 GROUP BY
   variant;
 
--- [54]
+-- [59]
+SELECT
+  TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64)),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [60]
 SELECT
   variant,
   COUNT(*),
@@ -1165,26 +1248,23 @@ SELECT
   SUM(pre_active_days),
   SUM(pre_active_days * pre_active_days),
   SUM(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64) * pre_active_days),
-  VAR_POP(COALESCE(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64), 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(
-    COALESCE(pre_active_days, 0),
-    COALESCE(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64), 0)
-  ) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   observed_days >= 6
 GROUP BY
   variant;
 
--- [55]
+-- [61]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [56]
+-- [62]
 SELECT
   MIN(v)
 FROM (
@@ -1205,7 +1285,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [57]
+-- [63]
 SELECT
   variant,
   COUNT(*),
@@ -1216,7 +1296,16 @@ WHERE
 GROUP BY
   variant;
 
--- [58]
+-- [64]
+SELECT
+  TYPEOF((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  )),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [65]
 SELECT
   variant,
   COUNT(*),
@@ -1235,23 +1324,16 @@ SELECT
   SUM((
     CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
   ) * pre_active_days),
-  VAR_POP(COALESCE((
-    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-  ), 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(
-    COALESCE(pre_active_days, 0),
-    COALESCE((
-      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-    ), 0)
-  ) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   observed_days >= 6
 GROUP BY
   variant;
 
--- [59]
+-- [66]
 SELECT
   variant,
   COUNT(*),
@@ -1267,7 +1349,7 @@ WHERE
 GROUP BY
   variant;
 
--- [60]
+-- [67]
 SELECT
   variant,
   r,
@@ -1299,7 +1381,14 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [61]
+-- [68]
+SELECT
+  TYPEOF(CAST(dismissed AS INT64)),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [69]
 SELECT
   variant,
   COUNT(*),
@@ -1308,16 +1397,30 @@ SELECT
   SUM(pre_active_days),
   SUM(pre_active_days * pre_active_days),
   SUM(CAST(dismissed AS INT64) * pre_active_days),
-  VAR_POP(COALESCE(CAST(dismissed AS INT64), 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(CAST(dismissed AS INT64), 0)) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   TRUE
 GROUP BY
   variant;
 
--- [62]
+-- [70]
+SELECT
+  TYPEOF(pre_active_days),
+  TYPEOF(CAST(active_d7 AS INT64)),
+  TYPEOF(CAST(active_d1 AS INT64)),
+  TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64)),
+  TYPEOF((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  )),
+  TYPEOF(first_goal_day),
+  TYPEOF(CAST(dismissed AS INT64))
+FROM exp_users
+LIMIT 1;
+
+-- [71]
 WITH e AS (
   SELECT
     uk,
@@ -1365,54 +1468,54 @@ SELECT
   SUM(IF(e0, x, NULL)),
   SUM(IF(e0, x * x, NULL)),
   SUM(IF(e0, x * y0, NULL)),
-  VAR_POP(IF(e0, COALESCE(y0, 0), NULL)) * COUNTIF(e0),
-  VAR_POP(IF(e0, COALESCE(x, 0), NULL)) * COUNTIF(e0),
-  COVAR_POP(IF(e0, COALESCE(x, 0), NULL), COALESCE(y0, 0)) * COUNTIF(e0),
+  NULL,
+  NULL,
+  NULL,
   COUNTIF(e1),
   SUM(IF(e1, y1, NULL)),
   SUM(IF(e1, y1 * y1, NULL)),
   SUM(IF(e1, x, NULL)),
   SUM(IF(e1, x * x, NULL)),
   SUM(IF(e1, x * y1, NULL)),
-  VAR_POP(IF(e1, COALESCE(y1, 0), NULL)) * COUNTIF(e1),
-  VAR_POP(IF(e1, COALESCE(x, 0), NULL)) * COUNTIF(e1),
-  COVAR_POP(IF(e1, COALESCE(x, 0), NULL), COALESCE(y1, 0)) * COUNTIF(e1),
+  NULL,
+  NULL,
+  NULL,
   COUNTIF(e2),
   SUM(IF(e2, y2, NULL)),
   SUM(IF(e2, y2 * y2, NULL)),
   SUM(IF(e2, x, NULL)),
   SUM(IF(e2, x * x, NULL)),
   SUM(IF(e2, x * y2, NULL)),
-  VAR_POP(IF(e2, COALESCE(y2, 0), NULL)) * COUNTIF(e2),
-  VAR_POP(IF(e2, COALESCE(x, 0), NULL)) * COUNTIF(e2),
-  COVAR_POP(IF(e2, COALESCE(x, 0), NULL), COALESCE(y2, 0)) * COUNTIF(e2),
+  NULL,
+  NULL,
+  NULL,
   COUNTIF(e3),
   SUM(IF(e3, y3, NULL)),
   SUM(IF(e3, y3 * y3, NULL)),
   SUM(IF(e3, x, NULL)),
   SUM(IF(e3, x * x, NULL)),
   SUM(IF(e3, x * y3, NULL)),
-  VAR_POP(IF(e3, COALESCE(y3, 0), NULL)) * COUNTIF(e3),
-  VAR_POP(IF(e3, COALESCE(x, 0), NULL)) * COUNTIF(e3),
-  COVAR_POP(IF(e3, COALESCE(x, 0), NULL), COALESCE(y3, 0)) * COUNTIF(e3),
+  NULL,
+  NULL,
+  NULL,
   COUNTIF(e4),
   SUM(IF(e4, y4, NULL)),
   SUM(IF(e4, y4 * y4, NULL)),
   SUM(IF(e4, x, NULL)),
   SUM(IF(e4, x * x, NULL)),
   SUM(IF(e4, x * y4, NULL)),
-  VAR_POP(IF(e4, COALESCE(y4, 0), NULL)) * COUNTIF(e4),
-  VAR_POP(IF(e4, COALESCE(x, 0), NULL)) * COUNTIF(e4),
-  COVAR_POP(IF(e4, COALESCE(x, 0), NULL), COALESCE(y4, 0)) * COUNTIF(e4),
+  NULL,
+  NULL,
+  NULL,
   COUNTIF(e5),
   SUM(IF(e5, y5, NULL)),
   SUM(IF(e5, y5 * y5, NULL)),
   SUM(IF(e5, x, NULL)),
   SUM(IF(e5, x * x, NULL)),
   SUM(IF(e5, x * y5, NULL)),
-  VAR_POP(IF(e5, COALESCE(y5, 0), NULL)) * COUNTIF(e5),
-  VAR_POP(IF(e5, COALESCE(x, 0), NULL)) * COUNTIF(e5),
-  COVAR_POP(IF(e5, COALESCE(x, 0), NULL), COALESCE(y5, 0)) * COUNTIF(e5)
+  NULL,
+  NULL,
+  NULL
 FROM e
 LEFT JOIN exp_user_attrs AS s
   ON s._gl_uk = e.uk
@@ -1421,7 +1524,7 @@ GROUP BY
   2,
   3;
 
--- [63]
+-- [72]
 WITH o AS (
   SELECT
     variant,
@@ -1441,17 +1544,17 @@ WHERE
   o.observed >= d.`range`
 GROUP BY ALL;
 
--- [64]
+-- [73]
 DESCRIBE ledger_activity_users;
 
--- [65]
+-- [74]
 SELECT
   u.variant,
   CAST(SUM(
     CASE
       WHEN u.observed_days >= 0 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 0
+          COALESCE(u._gl_days0, 0) >> 0
         ) & 1
       ) = 1
       THEN 1
@@ -1462,7 +1565,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 1 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 1
+          COALESCE(u._gl_days0, 0) >> 1
         ) & 1
       ) = 1
       THEN 1
@@ -1473,7 +1576,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 2 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 2
+          COALESCE(u._gl_days0, 0) >> 2
         ) & 1
       ) = 1
       THEN 1
@@ -1484,7 +1587,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 3 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 3
+          COALESCE(u._gl_days0, 0) >> 3
         ) & 1
       ) = 1
       THEN 1
@@ -1495,7 +1598,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 4 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 4
+          COALESCE(u._gl_days0, 0) >> 4
         ) & 1
       ) = 1
       THEN 1
@@ -1506,7 +1609,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 5 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 5
+          COALESCE(u._gl_days0, 0) >> 5
         ) & 1
       ) = 1
       THEN 1
@@ -1517,7 +1620,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 6 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 6
+          COALESCE(u._gl_days0, 0) >> 6
         ) & 1
       ) = 1
       THEN 1
@@ -1528,7 +1631,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 7 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 7
+          COALESCE(u._gl_days0, 0) >> 7
         ) & 1
       ) = 1
       THEN 1
@@ -1539,7 +1642,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 8 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 8
+          COALESCE(u._gl_days0, 0) >> 8
         ) & 1
       ) = 1
       THEN 1
@@ -1550,7 +1653,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 9 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 9
+          COALESCE(u._gl_days0, 0) >> 9
         ) & 1
       ) = 1
       THEN 1
@@ -1561,7 +1664,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 10 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 10
+          COALESCE(u._gl_days0, 0) >> 10
         ) & 1
       ) = 1
       THEN 1
@@ -1572,7 +1675,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 11 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 11
+          COALESCE(u._gl_days0, 0) >> 11
         ) & 1
       ) = 1
       THEN 1
@@ -1583,7 +1686,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 12 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 12
+          COALESCE(u._gl_days0, 0) >> 12
         ) & 1
       ) = 1
       THEN 1
@@ -1594,7 +1697,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 13 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 13
+          COALESCE(u._gl_days0, 0) >> 13
         ) & 1
       ) = 1
       THEN 1
@@ -1605,7 +1708,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 14 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 14
+          COALESCE(u._gl_days0, 0) >> 14
         ) & 1
       ) = 1
       THEN 1
@@ -1616,7 +1719,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 15 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 15
+          COALESCE(u._gl_days0, 0) >> 15
         ) & 1
       ) = 1
       THEN 1
@@ -1627,7 +1730,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 16 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 16
+          COALESCE(u._gl_days0, 0) >> 16
         ) & 1
       ) = 1
       THEN 1
@@ -1638,7 +1741,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 17 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 17
+          COALESCE(u._gl_days0, 0) >> 17
         ) & 1
       ) = 1
       THEN 1
@@ -1649,7 +1752,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 18 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 18
+          COALESCE(u._gl_days0, 0) >> 18
         ) & 1
       ) = 1
       THEN 1
@@ -1660,7 +1763,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 19 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 19
+          COALESCE(u._gl_days0, 0) >> 19
         ) & 1
       ) = 1
       THEN 1
@@ -1671,7 +1774,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 20 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 20
+          COALESCE(u._gl_days0, 0) >> 20
         ) & 1
       ) = 1
       THEN 1
@@ -1682,7 +1785,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 21 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 21
+          COALESCE(u._gl_days0, 0) >> 21
         ) & 1
       ) = 1
       THEN 1
@@ -1693,7 +1796,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 22 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 22
+          COALESCE(u._gl_days0, 0) >> 22
         ) & 1
       ) = 1
       THEN 1
@@ -1704,7 +1807,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 23 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 23
+          COALESCE(u._gl_days0, 0) >> 23
         ) & 1
       ) = 1
       THEN 1
@@ -1715,7 +1818,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 24 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 24
+          COALESCE(u._gl_days0, 0) >> 24
         ) & 1
       ) = 1
       THEN 1
@@ -1726,7 +1829,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 25 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 25
+          COALESCE(u._gl_days0, 0) >> 25
         ) & 1
       ) = 1
       THEN 1
@@ -1737,7 +1840,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 26 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 26
+          COALESCE(u._gl_days0, 0) >> 26
         ) & 1
       ) = 1
       THEN 1
@@ -1748,7 +1851,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 27 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 27
+          COALESCE(u._gl_days0, 0) >> 27
         ) & 1
       ) = 1
       THEN 1
@@ -1759,7 +1862,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 28 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 28
+          COALESCE(u._gl_days0, 0) >> 28
         ) & 1
       ) = 1
       THEN 1
@@ -1770,7 +1873,7 @@ SELECT
     CASE
       WHEN u.observed_days >= 29 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 29
+          COALESCE(u._gl_days0, 0) >> 29
         ) & 1
       ) = 1
       THEN 1
@@ -1781,20 +1884,18 @@ SELECT
     CASE
       WHEN u.observed_days >= 30 AND (
         (
-          COALESCE(a._gl_days0, 0) >> 30
+          COALESCE(u._gl_days0, 0) >> 30
         ) & 1
       ) = 1
       THEN 1
       ELSE 0
     END
   ) AS INT64)
-FROM exp_activity_users AS a
-JOIN exp_users AS u
-  USING (uk)
+FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [66]
+-- [75]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1805,7 +1906,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [67]
+-- [76]
 SELECT
   variant,
   assigned_day,
@@ -1818,10 +1919,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [68]
+-- [77]
 DESCRIBE users;
 
--- [69]
+-- [78]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -1834,10 +1935,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [70]
+-- [79]
 DESCRIBE users;
 
--- [71]
+-- [80]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -1856,10 +1957,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [72]
+-- [81]
 DESCRIBE guide_events;
 
--- [73]
+-- [82]
 WITH s AS (
   SELECT
     uk,
@@ -1881,7 +1982,7 @@ WHERE
 GROUP BY
   1;
 
--- [74]
+-- [83]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -1889,7 +1990,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [75]
+-- [84]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -1909,7 +2010,7 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [76]
+-- [85]
 WITH s AS (
   SELECT
     uk,
@@ -1931,7 +2032,7 @@ WHERE
 GROUP BY
   1;
 
--- [77]
+-- [86]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -1939,7 +2040,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [78]
+-- [87]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -1959,23 +2060,21 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [79]
+-- [88]
 DESCRIBE ledger_activity_users;
 
--- [80]
+-- [89]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [81]
+-- [90]
 WITH b AS (
   SELECT
     u.variant,
     u.assigned_day,
-    COALESCE(a._gl_days0, 0) AS d0
-  FROM exp_activity_users AS a
-  JOIN exp_users AS u
-    USING (uk)
+    COALESCE(u._gl_days0, 0) AS d0
+  FROM exp_users AS u
 ), s AS (
   SELECT
     variant,
@@ -2389,5 +2488,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [82]
+-- [91]
 DESCRIBE guide_events;

@@ -422,20 +422,35 @@ WITH r AS (
     END AS _gl_example,
     c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own,
     c.timestamp,
-    CASE c.event
-      WHEN 'app_session'
-      THEN 'activity'
-      WHEN 'tour_closed'
-      THEN 'dismissed'
-      WHEN 'tour_cta_clicked'
-      THEN 'clicked'
-      WHEN 'tour_finished'
-      THEN 'completed'
-      WHEN 'tour_opened'
-      THEN 'opened'
-      WHEN 'tour_step_viewed'
-      THEN 'shown'
-      ELSE c.event
+    CASE CASE c.event
+        WHEN 'app_session'
+        THEN 'activity'
+        WHEN 'tour_closed'
+        THEN 'dismissed'
+        WHEN 'tour_cta_clicked'
+        THEN 'clicked'
+        WHEN 'tour_finished'
+        THEN 'completed'
+        WHEN 'tour_opened'
+        THEN 'opened'
+        WHEN 'tour_step_viewed'
+        THEN 'shown'
+        ELSE c.event
+      END
+      WHEN 'shown'
+      THEN 0
+      WHEN 'opened'
+      THEN 1
+      WHEN 'clicked'
+      THEN 2
+      WHEN 'dismissed'
+      THEN 3
+      WHEN 'completed'
+      THEN 4
+      WHEN 'opted_out'
+      THEN 5
+      WHEN 'answered'
+      THEN 6
     END AS ev,
     CAST(c.step AS INT) AS raw_step,
     COALESCE(CAST(c.step AS INT), 1) AS step,
@@ -455,19 +470,13 @@ WITH g AS (
     CAST(SUM(e._gl_n) AS BIGINT) AS _gl_events,
     MIN(e._gl_example) AS _gl_example,
     BOOLOR_AGG(own) AS own,
-    BOOLOR_AGG(e.ev = 'shown') AS shown,
-    BOOLOR_AGG(e.ev = 'opened') AS opened,
-    BOOLOR_AGG(e.ev = 'clicked') AS clicked,
-    BOOLOR_AGG(e.ev = 'dismissed') AS dismissed,
-    BOOLOR_AGG(e.ev = 'completed') AS completed,
-    BOOLOR_AGG(e.ev = 'opted_out') AS opted_out,
-    BOOLOR_AGG(e.ev = 'answered') AS answered,
-    COUNT_IF(e.ev = 'shown' AND e.step = 1) AS shown_n,
-    COUNT_IF(e.ev = 'clicked') AS clicked_n,
-    MAX(IFF(e.ev = 'shown', e.raw_step, NULL)) AS max_shown_step,
-    MIN(IFF(e.ev = 'shown', e.timestamp, NULL)) AS first_shown,
-    MIN(IFF(e.ev = 'completed', e.timestamp, NULL)) AS first_completed,
-    BOOLOR_AGG(e.ev = 'shown' AND e.day < 7) AS shown_in_period
+    BITORAGG(BITSHIFTLEFT(CAST(1 AS INT), e.ev)) AS _gl_flags,
+    COUNT_IF(e.ev = 0 AND e.step = 1) AS shown_n,
+    COUNT_IF(e.ev = 2) AS clicked_n,
+    MAX(IFF(e.ev = 0, e.raw_step, NULL)) AS max_shown_step,
+    MIN(IFF(e.ev = 0, e.timestamp, NULL)) AS first_shown,
+    MIN(IFF(e.ev = 4, e.timestamp, NULL)) AS first_completed,
+    BOOLOR_AGG(e.ev = 0 AND e.day < 7) AS shown_in_period
   FROM ledger_guide_rows AS e
   GROUP BY
     _gl_key,
@@ -509,11 +518,57 @@ SELECT
     THEN 'missing_unit'
   END AS _gl_reason,
   CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
-  g.*
-  EXCLUDE (_gl_key)
+  g.guide_id,
+  g._gl_events,
+  g._gl_example,
+  g.own,
+  (
+    BITAND((
+      BITSHIFTRIGHT(g._gl_flags, 0)
+    ), 1)
+  ) = 1 AS shown,
+  (
+    BITAND((
+      BITSHIFTRIGHT(g._gl_flags, 1)
+    ), 1)
+  ) = 1 AS opened,
+  (
+    BITAND((
+      BITSHIFTRIGHT(g._gl_flags, 2)
+    ), 1)
+  ) = 1 AS clicked,
+  (
+    BITAND((
+      BITSHIFTRIGHT(g._gl_flags, 3)
+    ), 1)
+  ) = 1 AS dismissed,
+  (
+    BITAND((
+      BITSHIFTRIGHT(g._gl_flags, 4)
+    ), 1)
+  ) = 1 AS completed,
+  (
+    BITAND((
+      BITSHIFTRIGHT(g._gl_flags, 5)
+    ), 1)
+  ) = 1 AS opted_out,
+  (
+    BITAND((
+      BITSHIFTRIGHT(g._gl_flags, 6)
+    ), 1)
+  ) = 1 AS answered,
+  g.shown_n,
+  g.clicked_n,
+  g.max_shown_step,
+  g.first_shown,
+  g.first_completed,
+  g.shown_in_period
 FROM g;
 
 -- [17]
+DROP TABLE IF EXISTS ledger_guide_rows;
+
+-- [18]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_user AS
 SELECT
   *
@@ -522,7 +577,7 @@ FROM ledger_guide_user
 WHERE
   _gl_reason IS NULL;
 
--- [18]
+-- [19]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
 SELECT
   *
@@ -531,7 +586,7 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL;
 
--- [19]
+-- [20]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
 SELECT
   *
@@ -540,16 +595,16 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL AND _gl_own;
 
--- [20]
+-- [21]
 DESCRIBE TABLE activity;
 
--- [21]
+-- [22]
 SELECT
   MIN(EPOCH_US("timestamp")),
   MAX(EPOCH_US("timestamp"))
 FROM activity;
 
--- [22]
+-- [23]
 WITH b AS (
   SELECT
     range AS b
@@ -578,7 +633,7 @@ WHERE
 ORDER BY
   b;
 
--- [23]
+-- [24]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
 WITH r AS (
   SELECT
@@ -615,12 +670,12 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [24]
+-- [25]
 SELECT
   MIN(assigned_day)
 FROM exp_assigned;
 
--- [25]
+-- [26]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_copies AS
 WITH h AS (
   SELECT
@@ -646,7 +701,7 @@ WHERE
   )
 GROUP BY ALL;
 
--- [26]
+-- [27]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_rows AS
 WITH r AS (
   SELECT
@@ -754,7 +809,7 @@ SELECT
   *
 FROM d;
 
--- [27]
+-- [28]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_users AS
 WITH g AS (
   SELECT
@@ -841,7 +896,10 @@ SELECT
   EXCLUDE (_gl_key)
 FROM g;
 
--- [28]
+-- [29]
+DROP TABLE IF EXISTS ledger_activity_rows;
+
+-- [30]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
 SELECT
   *
@@ -850,7 +908,7 @@ FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [29]
+-- [31]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -859,7 +917,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [30]
+-- [32]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -868,10 +926,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [31]
+-- [33]
 DESCRIBE TABLE users;
 
--- [32]
+-- [34]
 CREATE OR REPLACE TEMPORARY TABLE ledger_users AS
 WITH s AS (
   SELECT
@@ -908,7 +966,7 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [33]
+-- [35]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -917,7 +975,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [34]
+-- [36]
 SELECT
   COUNT(*),
   COUNT_IF(user_id IS NULL),
@@ -927,17 +985,20 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMPTZ);
 
--- [35]
+-- [37]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [36]
+-- [38]
+DESCRIBE TABLE ledger_activity_users;
+
+-- [39]
 DESCRIBE TABLE guide_events;
 
--- [37]
+-- [40]
 CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
@@ -992,7 +1053,8 @@ SELECT
   COALESCE(af.pre_active_days, 0) AS pre_active_days,
   COALESCE(af.active_d1, FALSE) AS active_d1,
   COALESCE(af.active_d7, FALSE) AS active_d7,
-  COALESCE(af.sessions_d7, 0) AS sessions_d7
+  COALESCE(af.sessions_d7, 0) AS sessions_d7,
+  af._gl_days0
 FROM exp_assigned AS u2
 LEFT JOIN gf
   USING (uk)
@@ -1001,14 +1063,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [38]
+-- [41]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [39]
+-- [42]
 SELECT
   COUNT(*),
   COUNT_IF(shown)
@@ -1016,10 +1078,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [40]
+-- [43]
 DESCRIBE TABLE assignments;
 
--- [41]
+-- [44]
 SELECT
   _gl_reason,
   MIN(
@@ -1037,7 +1099,7 @@ WHERE
 GROUP BY
   1;
 
--- [42]
+-- [45]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1045,10 +1107,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [43]
+-- [46]
 DESCRIBE TABLE guide_events;
 
--- [44]
+-- [47]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1057,10 +1119,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [45]
+-- [48]
 DESCRIBE TABLE activity;
 
--- [46]
+-- [49]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1069,10 +1131,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [47]
+-- [50]
 DESCRIBE TABLE users;
 
--- [48]
+-- [51]
 SELECT
   _gl_reason,
   MIN(
@@ -1091,7 +1153,7 @@ WHERE
 GROUP BY
   1;
 
--- [49]
+-- [52]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1099,7 +1161,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [50]
+-- [53]
 SELECT
   variant,
   COUNT(*)
@@ -1107,7 +1169,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [51]
+-- [54]
 SELECT
   assigned_day,
   variant,
@@ -1118,7 +1180,14 @@ ORDER BY
   1,
   2;
 
--- [52]
+-- [55]
+SELECT
+  TYPEOF(CAST(active_d7 AS INT)),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [56]
 SELECT
   variant,
   COUNT(*),
@@ -1127,16 +1196,23 @@ SELECT
   SUM(pre_active_days),
   SUM(pre_active_days * pre_active_days),
   SUM(CAST(active_d7 AS INT) * pre_active_days),
-  VARIANCE_POP(COALESCE(CAST(active_d7 AS INT), 0)) * COUNT(*),
-  VARIANCE_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(CAST(active_d7 AS INT), 0)) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   observed_days >= 7
 GROUP BY
   variant;
 
--- [53]
+-- [57]
+SELECT
+  TYPEOF(CAST(active_d1 AS INT)),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [58]
 SELECT
   variant,
   COUNT(*),
@@ -1145,16 +1221,23 @@ SELECT
   SUM(pre_active_days),
   SUM(pre_active_days * pre_active_days),
   SUM(CAST(active_d1 AS INT) * pre_active_days),
-  VARIANCE_POP(COALESCE(CAST(active_d1 AS INT), 0)) * COUNT(*),
-  VARIANCE_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(CAST(active_d1 AS INT), 0)) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   observed_days >= 1
 GROUP BY
   variant;
 
--- [54]
+-- [59]
+SELECT
+  TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [60]
 SELECT
   variant,
   COUNT(*),
@@ -1165,26 +1248,23 @@ SELECT
   SUM(pre_active_days),
   SUM(pre_active_days * pre_active_days),
   SUM(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT) * pre_active_days),
-  VARIANCE_POP(COALESCE(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT), 0)) * COUNT(*),
-  VARIANCE_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(
-    COALESCE(pre_active_days, 0),
-    COALESCE(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT), 0)
-  ) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   observed_days >= 6
 GROUP BY
   variant;
 
--- [55]
+-- [61]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [56]
+-- [62]
 SELECT
   MIN(v)
 FROM (
@@ -1205,7 +1285,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [57]
+-- [63]
 SELECT
   variant,
   COUNT(*),
@@ -1216,7 +1296,16 @@ WHERE
 GROUP BY
   variant;
 
--- [58]
+-- [64]
+SELECT
+  TYPEOF((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  )),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [65]
 SELECT
   variant,
   COUNT(*),
@@ -1235,23 +1324,16 @@ SELECT
   SUM((
     CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
   ) * pre_active_days),
-  VARIANCE_POP(COALESCE((
-    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-  ), 0)) * COUNT(*),
-  VARIANCE_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(
-    COALESCE(pre_active_days, 0),
-    COALESCE((
-      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-    ), 0)
-  ) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   observed_days >= 6
 GROUP BY
   variant;
 
--- [59]
+-- [66]
 SELECT
   variant,
   COUNT(*),
@@ -1267,7 +1349,7 @@ WHERE
 GROUP BY
   variant;
 
--- [60]
+-- [67]
 SELECT
   variant,
   r,
@@ -1299,7 +1381,14 @@ ORDER BY
   variant,
   r;
 
--- [61]
+-- [68]
+SELECT
+  TYPEOF(CAST(dismissed AS INT)),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [69]
 SELECT
   variant,
   COUNT(*),
@@ -1308,16 +1397,30 @@ SELECT
   SUM(pre_active_days),
   SUM(pre_active_days * pre_active_days),
   SUM(CAST(dismissed AS INT) * pre_active_days),
-  VARIANCE_POP(COALESCE(CAST(dismissed AS INT), 0)) * COUNT(*),
-  VARIANCE_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(CAST(dismissed AS INT), 0)) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   TRUE
 GROUP BY
   variant;
 
--- [62]
+-- [70]
+SELECT
+  TYPEOF(pre_active_days),
+  TYPEOF(CAST(active_d7 AS INT)),
+  TYPEOF(CAST(active_d1 AS INT)),
+  TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
+  TYPEOF((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  )),
+  TYPEOF(first_goal_day),
+  TYPEOF(CAST(dismissed AS INT))
+FROM exp_users
+LIMIT 1;
+
+-- [71]
 WITH e AS (
   SELECT
     uk,
@@ -1365,54 +1468,54 @@ SELECT
   SUM(IFF(e0, x, NULL)),
   SUM(IFF(e0, x * x, NULL)),
   SUM(IFF(e0, x * y0, NULL)),
-  VARIANCE_POP(IFF(e0, COALESCE(y0, 0), NULL)) * COUNT_IF(e0),
-  VARIANCE_POP(IFF(e0, COALESCE(x, 0), NULL)) * COUNT_IF(e0),
-  COVAR_POP(IFF(e0, COALESCE(x, 0), NULL), COALESCE(y0, 0)) * COUNT_IF(e0),
+  NULL,
+  NULL,
+  NULL,
   COUNT_IF(e1),
   SUM(IFF(e1, y1, NULL)),
   SUM(IFF(e1, y1 * y1, NULL)),
   SUM(IFF(e1, x, NULL)),
   SUM(IFF(e1, x * x, NULL)),
   SUM(IFF(e1, x * y1, NULL)),
-  VARIANCE_POP(IFF(e1, COALESCE(y1, 0), NULL)) * COUNT_IF(e1),
-  VARIANCE_POP(IFF(e1, COALESCE(x, 0), NULL)) * COUNT_IF(e1),
-  COVAR_POP(IFF(e1, COALESCE(x, 0), NULL), COALESCE(y1, 0)) * COUNT_IF(e1),
+  NULL,
+  NULL,
+  NULL,
   COUNT_IF(e2),
   SUM(IFF(e2, y2, NULL)),
   SUM(IFF(e2, y2 * y2, NULL)),
   SUM(IFF(e2, x, NULL)),
   SUM(IFF(e2, x * x, NULL)),
   SUM(IFF(e2, x * y2, NULL)),
-  VARIANCE_POP(IFF(e2, COALESCE(y2, 0), NULL)) * COUNT_IF(e2),
-  VARIANCE_POP(IFF(e2, COALESCE(x, 0), NULL)) * COUNT_IF(e2),
-  COVAR_POP(IFF(e2, COALESCE(x, 0), NULL), COALESCE(y2, 0)) * COUNT_IF(e2),
+  NULL,
+  NULL,
+  NULL,
   COUNT_IF(e3),
   SUM(IFF(e3, y3, NULL)),
   SUM(IFF(e3, y3 * y3, NULL)),
   SUM(IFF(e3, x, NULL)),
   SUM(IFF(e3, x * x, NULL)),
   SUM(IFF(e3, x * y3, NULL)),
-  VARIANCE_POP(IFF(e3, COALESCE(y3, 0), NULL)) * COUNT_IF(e3),
-  VARIANCE_POP(IFF(e3, COALESCE(x, 0), NULL)) * COUNT_IF(e3),
-  COVAR_POP(IFF(e3, COALESCE(x, 0), NULL), COALESCE(y3, 0)) * COUNT_IF(e3),
+  NULL,
+  NULL,
+  NULL,
   COUNT_IF(e4),
   SUM(IFF(e4, y4, NULL)),
   SUM(IFF(e4, y4 * y4, NULL)),
   SUM(IFF(e4, x, NULL)),
   SUM(IFF(e4, x * x, NULL)),
   SUM(IFF(e4, x * y4, NULL)),
-  VARIANCE_POP(IFF(e4, COALESCE(y4, 0), NULL)) * COUNT_IF(e4),
-  VARIANCE_POP(IFF(e4, COALESCE(x, 0), NULL)) * COUNT_IF(e4),
-  COVAR_POP(IFF(e4, COALESCE(x, 0), NULL), COALESCE(y4, 0)) * COUNT_IF(e4),
+  NULL,
+  NULL,
+  NULL,
   COUNT_IF(e5),
   SUM(IFF(e5, y5, NULL)),
   SUM(IFF(e5, y5 * y5, NULL)),
   SUM(IFF(e5, x, NULL)),
   SUM(IFF(e5, x * x, NULL)),
   SUM(IFF(e5, x * y5, NULL)),
-  VARIANCE_POP(IFF(e5, COALESCE(y5, 0), NULL)) * COUNT_IF(e5),
-  VARIANCE_POP(IFF(e5, COALESCE(x, 0), NULL)) * COUNT_IF(e5),
-  COVAR_POP(IFF(e5, COALESCE(x, 0), NULL), COALESCE(y5, 0)) * COUNT_IF(e5)
+  NULL,
+  NULL,
+  NULL
 FROM e
 LEFT JOIN exp_user_attrs AS s
   ON s._gl_uk = e.uk
@@ -1421,7 +1524,7 @@ GROUP BY
   2,
   3;
 
--- [63]
+-- [72]
 WITH o AS (
   SELECT
     variant,
@@ -1441,10 +1544,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [64]
+-- [73]
 DESCRIBE TABLE ledger_activity_users;
 
--- [65]
+-- [74]
 SELECT
   u.variant,
   CAST(SUM(
@@ -1452,7 +1555,7 @@ SELECT
       WHEN u.observed_days >= 0
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 0)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 0)
         ), 1)
       ) = 1
       THEN 1
@@ -1464,7 +1567,7 @@ SELECT
       WHEN u.observed_days >= 1
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 1)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 1)
         ), 1)
       ) = 1
       THEN 1
@@ -1476,7 +1579,7 @@ SELECT
       WHEN u.observed_days >= 2
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 2)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 2)
         ), 1)
       ) = 1
       THEN 1
@@ -1488,7 +1591,7 @@ SELECT
       WHEN u.observed_days >= 3
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 3)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 3)
         ), 1)
       ) = 1
       THEN 1
@@ -1500,7 +1603,7 @@ SELECT
       WHEN u.observed_days >= 4
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 4)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 4)
         ), 1)
       ) = 1
       THEN 1
@@ -1512,7 +1615,7 @@ SELECT
       WHEN u.observed_days >= 5
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 5)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 5)
         ), 1)
       ) = 1
       THEN 1
@@ -1524,7 +1627,7 @@ SELECT
       WHEN u.observed_days >= 6
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 6)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 6)
         ), 1)
       ) = 1
       THEN 1
@@ -1536,7 +1639,7 @@ SELECT
       WHEN u.observed_days >= 7
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 7)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 7)
         ), 1)
       ) = 1
       THEN 1
@@ -1548,7 +1651,7 @@ SELECT
       WHEN u.observed_days >= 8
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 8)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 8)
         ), 1)
       ) = 1
       THEN 1
@@ -1560,7 +1663,7 @@ SELECT
       WHEN u.observed_days >= 9
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 9)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 9)
         ), 1)
       ) = 1
       THEN 1
@@ -1572,7 +1675,7 @@ SELECT
       WHEN u.observed_days >= 10
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 10)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 10)
         ), 1)
       ) = 1
       THEN 1
@@ -1584,7 +1687,7 @@ SELECT
       WHEN u.observed_days >= 11
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 11)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 11)
         ), 1)
       ) = 1
       THEN 1
@@ -1596,7 +1699,7 @@ SELECT
       WHEN u.observed_days >= 12
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 12)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 12)
         ), 1)
       ) = 1
       THEN 1
@@ -1608,7 +1711,7 @@ SELECT
       WHEN u.observed_days >= 13
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 13)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 13)
         ), 1)
       ) = 1
       THEN 1
@@ -1620,7 +1723,7 @@ SELECT
       WHEN u.observed_days >= 14
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 14)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 14)
         ), 1)
       ) = 1
       THEN 1
@@ -1632,7 +1735,7 @@ SELECT
       WHEN u.observed_days >= 15
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 15)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 15)
         ), 1)
       ) = 1
       THEN 1
@@ -1644,7 +1747,7 @@ SELECT
       WHEN u.observed_days >= 16
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 16)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 16)
         ), 1)
       ) = 1
       THEN 1
@@ -1656,7 +1759,7 @@ SELECT
       WHEN u.observed_days >= 17
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 17)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 17)
         ), 1)
       ) = 1
       THEN 1
@@ -1668,7 +1771,7 @@ SELECT
       WHEN u.observed_days >= 18
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 18)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 18)
         ), 1)
       ) = 1
       THEN 1
@@ -1680,7 +1783,7 @@ SELECT
       WHEN u.observed_days >= 19
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 19)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 19)
         ), 1)
       ) = 1
       THEN 1
@@ -1692,7 +1795,7 @@ SELECT
       WHEN u.observed_days >= 20
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 20)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 20)
         ), 1)
       ) = 1
       THEN 1
@@ -1704,7 +1807,7 @@ SELECT
       WHEN u.observed_days >= 21
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 21)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 21)
         ), 1)
       ) = 1
       THEN 1
@@ -1716,7 +1819,7 @@ SELECT
       WHEN u.observed_days >= 22
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 22)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 22)
         ), 1)
       ) = 1
       THEN 1
@@ -1728,7 +1831,7 @@ SELECT
       WHEN u.observed_days >= 23
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 23)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 23)
         ), 1)
       ) = 1
       THEN 1
@@ -1740,7 +1843,7 @@ SELECT
       WHEN u.observed_days >= 24
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 24)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 24)
         ), 1)
       ) = 1
       THEN 1
@@ -1752,7 +1855,7 @@ SELECT
       WHEN u.observed_days >= 25
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 25)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 25)
         ), 1)
       ) = 1
       THEN 1
@@ -1764,7 +1867,7 @@ SELECT
       WHEN u.observed_days >= 26
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 26)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 26)
         ), 1)
       ) = 1
       THEN 1
@@ -1776,7 +1879,7 @@ SELECT
       WHEN u.observed_days >= 27
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 27)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 27)
         ), 1)
       ) = 1
       THEN 1
@@ -1788,7 +1891,7 @@ SELECT
       WHEN u.observed_days >= 28
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 28)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 28)
         ), 1)
       ) = 1
       THEN 1
@@ -1800,7 +1903,7 @@ SELECT
       WHEN u.observed_days >= 29
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 29)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 29)
         ), 1)
       ) = 1
       THEN 1
@@ -1812,20 +1915,18 @@ SELECT
       WHEN u.observed_days >= 30
       AND (
         BITAND((
-          BITSHIFTRIGHT(COALESCE(a._gl_days0, 0), 30)
+          BITSHIFTRIGHT(COALESCE(u._gl_days0, 0), 30)
         ), 1)
       ) = 1
       THEN 1
       ELSE 0
     END
   ) AS BIGINT)
-FROM exp_activity_users AS a
-JOIN exp_users AS u
-  USING (uk)
+FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [66]
+-- [75]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1836,7 +1937,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [67]
+-- [76]
 SELECT
   variant,
   assigned_day,
@@ -1849,10 +1950,10 @@ GROUP BY ALL
 ORDER BY
   2;
 
--- [68]
+-- [77]
 DESCRIBE TABLE users;
 
--- [69]
+-- [78]
 SELECT
   CAST(s."platform" AS VARCHAR) AS segment,
   e.variant,
@@ -1865,10 +1966,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [70]
+-- [79]
 DESCRIBE TABLE users;
 
--- [71]
+-- [80]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -1887,10 +1988,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [72]
+-- [81]
 DESCRIBE TABLE guide_events;
 
--- [73]
+-- [82]
 WITH s AS (
   SELECT
     uk,
@@ -1912,7 +2013,7 @@ WHERE
 GROUP BY
   1;
 
--- [74]
+-- [83]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -1920,7 +2021,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [75]
+-- [84]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -1940,7 +2041,7 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [76]
+-- [85]
 WITH s AS (
   SELECT
     uk,
@@ -1962,7 +2063,7 @@ WHERE
 GROUP BY
   1;
 
--- [77]
+-- [86]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -1970,7 +2071,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [78]
+-- [87]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -1990,23 +2091,21 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [79]
+-- [88]
 DESCRIBE TABLE ledger_activity_users;
 
--- [80]
+-- [89]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [81]
+-- [90]
 WITH b AS (
   SELECT
     u.variant,
     u.assigned_day,
-    COALESCE(a._gl_days0, 0) AS d0
-  FROM exp_activity_users AS a
-  JOIN exp_users AS u
-    USING (uk)
+    COALESCE(u._gl_days0, 0) AS d0
+  FROM exp_users AS u
 ), s AS (
   SELECT
     variant,
@@ -2525,5 +2624,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [82]
+-- [91]
 DESCRIBE TABLE guide_events;

@@ -437,20 +437,35 @@ WITH r AS (
     END AS _gl_example,
     c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own,
     c.timestamp,
-    CASE c.event
-      WHEN 'app_session'
-      THEN 'activity'
-      WHEN 'tour_closed'
-      THEN 'dismissed'
-      WHEN 'tour_cta_clicked'
-      THEN 'clicked'
-      WHEN 'tour_finished'
-      THEN 'completed'
-      WHEN 'tour_opened'
-      THEN 'opened'
-      WHEN 'tour_step_viewed'
-      THEN 'shown'
-      ELSE c.event
+    CASE CASE c.event
+        WHEN 'app_session'
+        THEN 'activity'
+        WHEN 'tour_closed'
+        THEN 'dismissed'
+        WHEN 'tour_cta_clicked'
+        THEN 'clicked'
+        WHEN 'tour_finished'
+        THEN 'completed'
+        WHEN 'tour_opened'
+        THEN 'opened'
+        WHEN 'tour_step_viewed'
+        THEN 'shown'
+        ELSE c.event
+      END
+      WHEN 'shown'
+      THEN 0
+      WHEN 'opened'
+      THEN 1
+      WHEN 'clicked'
+      THEN 2
+      WHEN 'dismissed'
+      THEN 3
+      WHEN 'completed'
+      THEN 4
+      WHEN 'opted_out'
+      THEN 5
+      WHEN 'answered'
+      THEN 6
     END AS ev,
     TRY_CAST(c.step AS INT) AS raw_step,
     COALESCE(TRY_CAST(c.step AS INT), 1) AS step,
@@ -471,22 +486,16 @@ WITH g AS (
     CAST(SUM(e._gl_n) AS BIGINT) AS _gl_events,
     MIN(e._gl_example) AS _gl_example,
     BOOL_OR(own) AS own,
-    BOOL_OR(e.ev = 'shown') AS shown,
-    BOOL_OR(e.ev = 'opened') AS opened,
-    BOOL_OR(e.ev = 'clicked') AS clicked,
-    BOOL_OR(e.ev = 'dismissed') AS dismissed,
-    BOOL_OR(e.ev = 'completed') AS completed,
-    BOOL_OR(e.ev = 'opted_out') AS opted_out,
-    BOOL_OR(e.ev = 'answered') AS answered,
-    COUNT_IF(e.ev = 'shown' AND e.step = 1) AS shown_n,
-    COUNT_IF(e.ev = 'clicked') AS clicked_n,
+    BIT_OR(SHIFTLEFT(CAST(1 AS INT), e.ev)) AS _gl_flags,
+    COUNT_IF(e.ev = 0 AND e.step = 1) AS shown_n,
+    COUNT_IF(e.ev = 2) AS clicked_n,
     MAX(e.raw_step) FILTER(WHERE
-      e.ev = 'shown') AS max_shown_step,
+      e.ev = 0) AS max_shown_step,
     MIN(e.timestamp) FILTER(WHERE
-      e.ev = 'shown') AS first_shown,
+      e.ev = 0) AS first_shown,
     MIN(e.timestamp) FILTER(WHERE
-      e.ev = 'completed') AS first_completed,
-    BOOL_OR(e.ev = 'shown' AND e.day < 7) AS shown_in_period
+      e.ev = 4) AS first_completed,
+    BOOL_OR(e.ev = 0 AND e.day < 7) AS shown_in_period
   FROM ledger_guide_rows AS e
   GROUP BY
     _gl_key,
@@ -528,11 +537,57 @@ SELECT
     THEN 'missing_unit'
   END AS _gl_reason,
   CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
-  g.*
-  EXCEPT (_gl_key)
+  g.guide_id,
+  g._gl_events,
+  g._gl_example,
+  g.own,
+  (
+    (
+      SHIFTRIGHT(g._gl_flags, 0)
+    ) & 1
+  ) = 1 AS shown,
+  (
+    (
+      SHIFTRIGHT(g._gl_flags, 1)
+    ) & 1
+  ) = 1 AS opened,
+  (
+    (
+      SHIFTRIGHT(g._gl_flags, 2)
+    ) & 1
+  ) = 1 AS clicked,
+  (
+    (
+      SHIFTRIGHT(g._gl_flags, 3)
+    ) & 1
+  ) = 1 AS dismissed,
+  (
+    (
+      SHIFTRIGHT(g._gl_flags, 4)
+    ) & 1
+  ) = 1 AS completed,
+  (
+    (
+      SHIFTRIGHT(g._gl_flags, 5)
+    ) & 1
+  ) = 1 AS opted_out,
+  (
+    (
+      SHIFTRIGHT(g._gl_flags, 6)
+    ) & 1
+  ) = 1 AS answered,
+  g.shown_n,
+  g.clicked_n,
+  g.max_shown_step,
+  g.first_shown,
+  g.first_completed,
+  g.shown_in_period
 FROM g;
 
 -- [17]
+DROP TABLE IF EXISTS ledger_guide_rows;
+
+-- [18]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_user AS
 SELECT
   *
@@ -541,7 +596,7 @@ FROM ledger_guide_user
 WHERE
   _gl_reason IS NULL;
 
--- [18]
+-- [19]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
 SELECT
   *
@@ -550,7 +605,7 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL;
 
--- [19]
+-- [20]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
 SELECT
   *
@@ -559,16 +614,16 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL AND _gl_own;
 
--- [20]
+-- [21]
 DESCRIBE activity;
 
--- [21]
+-- [22]
 SELECT
   MIN(UNIX_MICROS(`timestamp`)),
   MAX(UNIX_MICROS(`timestamp`))
 FROM activity;
 
--- [22]
+-- [23]
 WITH b AS (
   SELECT
     range AS b
@@ -601,7 +656,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [23]
+-- [24]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
 WITH r AS (
   SELECT
@@ -641,12 +696,12 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [24]
+-- [25]
 SELECT
   MIN(assigned_day)
 FROM exp_assigned;
 
--- [25]
+-- [26]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_activity_copies AS
 WITH h AS (
@@ -673,7 +728,7 @@ WHERE
   )
 GROUP BY ALL;
 
--- [26]
+-- [27]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_activity_rows AS
 WITH r AS (
@@ -782,7 +837,7 @@ SELECT
   *
 FROM d;
 
--- [27]
+-- [28]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_activity_users AS
 WITH g AS (
@@ -873,7 +928,10 @@ SELECT
   EXCEPT (_gl_key)
 FROM g;
 
--- [28]
+-- [29]
+DROP TABLE IF EXISTS ledger_activity_rows;
+
+-- [30]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
 SELECT
   *
@@ -882,7 +940,7 @@ FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [29]
+-- [31]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -891,7 +949,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [30]
+-- [32]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -900,10 +958,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [31]
+-- [33]
 DESCRIBE users;
 
--- [32]
+-- [34]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_users AS
 WITH s AS (
@@ -941,7 +999,7 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [33]
+-- [35]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -950,7 +1008,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [34]
+-- [36]
 SELECT
   COUNT(*),
   COUNT_IF(user_id IS NULL),
@@ -960,17 +1018,20 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [35]
+-- [37]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [36]
+-- [38]
+DESCRIBE ledger_activity_users;
+
+-- [39]
 DESCRIBE guide_events;
 
--- [37]
+-- [40]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW exp_users AS
 WITH gf AS (
@@ -1026,7 +1087,8 @@ SELECT
   COALESCE(af.pre_active_days, 0) AS pre_active_days,
   COALESCE(af.active_d1, FALSE) AS active_d1,
   COALESCE(af.active_d7, FALSE) AS active_d7,
-  COALESCE(af.sessions_d7, 0) AS sessions_d7
+  COALESCE(af.sessions_d7, 0) AS sessions_d7,
+  af._gl_days0
 FROM exp_assigned AS u2
 LEFT JOIN gf
   USING (uk)
@@ -1035,14 +1097,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [38]
+-- [41]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [39]
+-- [42]
 SELECT
   COUNT(*),
   COUNT_IF(shown)
@@ -1050,10 +1112,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [40]
+-- [43]
 DESCRIBE assignments;
 
--- [41]
+-- [44]
 SELECT
   _gl_reason,
   MIN(
@@ -1071,7 +1133,7 @@ WHERE
 GROUP BY
   1;
 
--- [42]
+-- [45]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1079,10 +1141,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [43]
+-- [46]
 DESCRIBE guide_events;
 
--- [44]
+-- [47]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1091,10 +1153,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [45]
+-- [48]
 DESCRIBE activity;
 
--- [46]
+-- [49]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1103,10 +1165,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [47]
+-- [50]
 DESCRIBE users;
 
--- [48]
+-- [51]
 SELECT
   _gl_reason,
   MIN(
@@ -1125,7 +1187,7 @@ WHERE
 GROUP BY
   1;
 
--- [49]
+-- [52]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1133,7 +1195,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [50]
+-- [53]
 SELECT
   variant,
   COUNT(*)
@@ -1141,7 +1203,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [51]
+-- [54]
 SELECT
   assigned_day,
   variant,
@@ -1152,7 +1214,14 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [52]
+-- [55]
+SELECT
+  TYPEOF(CAST(active_d7 AS INT)),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [56]
 SELECT
   variant,
   COUNT(*),
@@ -1161,16 +1230,23 @@ SELECT
   SUM(pre_active_days),
   SUM(pre_active_days * pre_active_days),
   SUM(CAST(active_d7 AS INT) * pre_active_days),
-  VAR_POP(COALESCE(CAST(active_d7 AS INT), 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(CAST(active_d7 AS INT), 0)) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   observed_days >= 7
 GROUP BY
   variant;
 
--- [53]
+-- [57]
+SELECT
+  TYPEOF(CAST(active_d1 AS INT)),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [58]
 SELECT
   variant,
   COUNT(*),
@@ -1179,16 +1255,23 @@ SELECT
   SUM(pre_active_days),
   SUM(pre_active_days * pre_active_days),
   SUM(CAST(active_d1 AS INT) * pre_active_days),
-  VAR_POP(COALESCE(CAST(active_d1 AS INT), 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(CAST(active_d1 AS INT), 0)) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   observed_days >= 1
 GROUP BY
   variant;
 
--- [54]
+-- [59]
+SELECT
+  TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [60]
 SELECT
   variant,
   COUNT(*),
@@ -1199,26 +1282,23 @@ SELECT
   SUM(pre_active_days),
   SUM(pre_active_days * pre_active_days),
   SUM(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT) * pre_active_days),
-  VAR_POP(COALESCE(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT), 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(
-    COALESCE(pre_active_days, 0),
-    COALESCE(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT), 0)
-  ) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   observed_days >= 6
 GROUP BY
   variant;
 
--- [55]
+-- [61]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [56]
+-- [62]
 SELECT
   MIN(v)
 FROM (
@@ -1239,7 +1319,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [57]
+-- [63]
 SELECT
   variant,
   COUNT(*),
@@ -1250,7 +1330,16 @@ WHERE
 GROUP BY
   variant;
 
--- [58]
+-- [64]
+SELECT
+  TYPEOF((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  )),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [65]
 SELECT
   variant,
   COUNT(*),
@@ -1269,23 +1358,16 @@ SELECT
   SUM((
     CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
   ) * pre_active_days),
-  VAR_POP(COALESCE((
-    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-  ), 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(
-    COALESCE(pre_active_days, 0),
-    COALESCE((
-      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-    ), 0)
-  ) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   observed_days >= 6
 GROUP BY
   variant;
 
--- [59]
+-- [66]
 SELECT
   variant,
   COUNT(*),
@@ -1301,7 +1383,7 @@ WHERE
 GROUP BY
   variant;
 
--- [60]
+-- [67]
 SELECT
   variant,
   r,
@@ -1333,7 +1415,14 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [61]
+-- [68]
+SELECT
+  TYPEOF(CAST(dismissed AS INT)),
+  TYPEOF(pre_active_days)
+FROM exp_users
+LIMIT 1;
+
+-- [69]
 SELECT
   variant,
   COUNT(*),
@@ -1342,16 +1431,30 @@ SELECT
   SUM(pre_active_days),
   SUM(pre_active_days * pre_active_days),
   SUM(CAST(dismissed AS INT) * pre_active_days),
-  VAR_POP(COALESCE(CAST(dismissed AS INT), 0)) * COUNT(*),
-  VAR_POP(COALESCE(pre_active_days, 0)) * COUNT(*),
-  COVAR_POP(COALESCE(pre_active_days, 0), COALESCE(CAST(dismissed AS INT), 0)) * COUNT(*)
+  NULL,
+  NULL,
+  NULL
 FROM exp_users
 WHERE
   TRUE
 GROUP BY
   variant;
 
--- [62]
+-- [70]
+SELECT
+  TYPEOF(pre_active_days),
+  TYPEOF(CAST(active_d7 AS INT)),
+  TYPEOF(CAST(active_d1 AS INT)),
+  TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
+  TYPEOF((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  )),
+  TYPEOF(first_goal_day),
+  TYPEOF(CAST(dismissed AS INT))
+FROM exp_users
+LIMIT 1;
+
+-- [71]
 WITH e AS (
   SELECT
     uk,
@@ -1405,15 +1508,9 @@ SELECT
     e0),
   SUM(x * y0) FILTER(WHERE
     e0),
-  VAR_POP(COALESCE(y0, 0)) FILTER(WHERE
-    e0) * COUNT(*) FILTER(WHERE
-    e0),
-  VAR_POP(COALESCE(x, 0)) FILTER(WHERE
-    e0) * COUNT(*) FILTER(WHERE
-    e0),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y0, 0)) FILTER(WHERE
-    e0) * COUNT(*) FILTER(WHERE
-    e0),
+  NULL,
+  NULL,
+  NULL,
   COUNT(*) FILTER(WHERE
     e1),
   SUM(y1) FILTER(WHERE
@@ -1426,15 +1523,9 @@ SELECT
     e1),
   SUM(x * y1) FILTER(WHERE
     e1),
-  VAR_POP(COALESCE(y1, 0)) FILTER(WHERE
-    e1) * COUNT(*) FILTER(WHERE
-    e1),
-  VAR_POP(COALESCE(x, 0)) FILTER(WHERE
-    e1) * COUNT(*) FILTER(WHERE
-    e1),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y1, 0)) FILTER(WHERE
-    e1) * COUNT(*) FILTER(WHERE
-    e1),
+  NULL,
+  NULL,
+  NULL,
   COUNT(*) FILTER(WHERE
     e2),
   SUM(y2) FILTER(WHERE
@@ -1447,15 +1538,9 @@ SELECT
     e2),
   SUM(x * y2) FILTER(WHERE
     e2),
-  VAR_POP(COALESCE(y2, 0)) FILTER(WHERE
-    e2) * COUNT(*) FILTER(WHERE
-    e2),
-  VAR_POP(COALESCE(x, 0)) FILTER(WHERE
-    e2) * COUNT(*) FILTER(WHERE
-    e2),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y2, 0)) FILTER(WHERE
-    e2) * COUNT(*) FILTER(WHERE
-    e2),
+  NULL,
+  NULL,
+  NULL,
   COUNT(*) FILTER(WHERE
     e3),
   SUM(y3) FILTER(WHERE
@@ -1468,15 +1553,9 @@ SELECT
     e3),
   SUM(x * y3) FILTER(WHERE
     e3),
-  VAR_POP(COALESCE(y3, 0)) FILTER(WHERE
-    e3) * COUNT(*) FILTER(WHERE
-    e3),
-  VAR_POP(COALESCE(x, 0)) FILTER(WHERE
-    e3) * COUNT(*) FILTER(WHERE
-    e3),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y3, 0)) FILTER(WHERE
-    e3) * COUNT(*) FILTER(WHERE
-    e3),
+  NULL,
+  NULL,
+  NULL,
   COUNT(*) FILTER(WHERE
     e4),
   SUM(y4) FILTER(WHERE
@@ -1489,15 +1568,9 @@ SELECT
     e4),
   SUM(x * y4) FILTER(WHERE
     e4),
-  VAR_POP(COALESCE(y4, 0)) FILTER(WHERE
-    e4) * COUNT(*) FILTER(WHERE
-    e4),
-  VAR_POP(COALESCE(x, 0)) FILTER(WHERE
-    e4) * COUNT(*) FILTER(WHERE
-    e4),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y4, 0)) FILTER(WHERE
-    e4) * COUNT(*) FILTER(WHERE
-    e4),
+  NULL,
+  NULL,
+  NULL,
   COUNT(*) FILTER(WHERE
     e5),
   SUM(y5) FILTER(WHERE
@@ -1510,15 +1583,9 @@ SELECT
     e5),
   SUM(x * y5) FILTER(WHERE
     e5),
-  VAR_POP(COALESCE(y5, 0)) FILTER(WHERE
-    e5) * COUNT(*) FILTER(WHERE
-    e5),
-  VAR_POP(COALESCE(x, 0)) FILTER(WHERE
-    e5) * COUNT(*) FILTER(WHERE
-    e5),
-  COVAR_POP(COALESCE(x, 0), COALESCE(y5, 0)) FILTER(WHERE
-    e5) * COUNT(*) FILTER(WHERE
-    e5)
+  NULL,
+  NULL,
+  NULL
 FROM e
 LEFT JOIN exp_user_attrs AS s
   ON s._gl_uk = e.uk
@@ -1527,7 +1594,7 @@ GROUP BY
   2,
   3;
 
--- [63]
+-- [72]
 WITH o AS (
   SELECT
     variant,
@@ -1551,10 +1618,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [64]
+-- [73]
 DESCRIBE ledger_activity_users;
 
--- [65]
+-- [74]
 SELECT
   u.variant,
   CAST(SUM(
@@ -1562,7 +1629,7 @@ SELECT
       WHEN u.observed_days >= 0
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 0)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 0)
         ) & 1
       ) = 1
       THEN 1
@@ -1574,7 +1641,7 @@ SELECT
       WHEN u.observed_days >= 1
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 1)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 1)
         ) & 1
       ) = 1
       THEN 1
@@ -1586,7 +1653,7 @@ SELECT
       WHEN u.observed_days >= 2
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 2)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 2)
         ) & 1
       ) = 1
       THEN 1
@@ -1598,7 +1665,7 @@ SELECT
       WHEN u.observed_days >= 3
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 3)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 3)
         ) & 1
       ) = 1
       THEN 1
@@ -1610,7 +1677,7 @@ SELECT
       WHEN u.observed_days >= 4
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 4)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 4)
         ) & 1
       ) = 1
       THEN 1
@@ -1622,7 +1689,7 @@ SELECT
       WHEN u.observed_days >= 5
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 5)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 5)
         ) & 1
       ) = 1
       THEN 1
@@ -1634,7 +1701,7 @@ SELECT
       WHEN u.observed_days >= 6
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 6)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 6)
         ) & 1
       ) = 1
       THEN 1
@@ -1646,7 +1713,7 @@ SELECT
       WHEN u.observed_days >= 7
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 7)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 7)
         ) & 1
       ) = 1
       THEN 1
@@ -1658,7 +1725,7 @@ SELECT
       WHEN u.observed_days >= 8
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 8)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 8)
         ) & 1
       ) = 1
       THEN 1
@@ -1670,7 +1737,7 @@ SELECT
       WHEN u.observed_days >= 9
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 9)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 9)
         ) & 1
       ) = 1
       THEN 1
@@ -1682,7 +1749,7 @@ SELECT
       WHEN u.observed_days >= 10
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 10)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 10)
         ) & 1
       ) = 1
       THEN 1
@@ -1694,7 +1761,7 @@ SELECT
       WHEN u.observed_days >= 11
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 11)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 11)
         ) & 1
       ) = 1
       THEN 1
@@ -1706,7 +1773,7 @@ SELECT
       WHEN u.observed_days >= 12
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 12)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 12)
         ) & 1
       ) = 1
       THEN 1
@@ -1718,7 +1785,7 @@ SELECT
       WHEN u.observed_days >= 13
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 13)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 13)
         ) & 1
       ) = 1
       THEN 1
@@ -1730,7 +1797,7 @@ SELECT
       WHEN u.observed_days >= 14
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 14)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 14)
         ) & 1
       ) = 1
       THEN 1
@@ -1742,7 +1809,7 @@ SELECT
       WHEN u.observed_days >= 15
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 15)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 15)
         ) & 1
       ) = 1
       THEN 1
@@ -1754,7 +1821,7 @@ SELECT
       WHEN u.observed_days >= 16
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 16)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 16)
         ) & 1
       ) = 1
       THEN 1
@@ -1766,7 +1833,7 @@ SELECT
       WHEN u.observed_days >= 17
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 17)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 17)
         ) & 1
       ) = 1
       THEN 1
@@ -1778,7 +1845,7 @@ SELECT
       WHEN u.observed_days >= 18
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 18)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 18)
         ) & 1
       ) = 1
       THEN 1
@@ -1790,7 +1857,7 @@ SELECT
       WHEN u.observed_days >= 19
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 19)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 19)
         ) & 1
       ) = 1
       THEN 1
@@ -1802,7 +1869,7 @@ SELECT
       WHEN u.observed_days >= 20
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 20)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 20)
         ) & 1
       ) = 1
       THEN 1
@@ -1814,7 +1881,7 @@ SELECT
       WHEN u.observed_days >= 21
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 21)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 21)
         ) & 1
       ) = 1
       THEN 1
@@ -1826,7 +1893,7 @@ SELECT
       WHEN u.observed_days >= 22
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 22)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 22)
         ) & 1
       ) = 1
       THEN 1
@@ -1838,7 +1905,7 @@ SELECT
       WHEN u.observed_days >= 23
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 23)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 23)
         ) & 1
       ) = 1
       THEN 1
@@ -1850,7 +1917,7 @@ SELECT
       WHEN u.observed_days >= 24
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 24)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 24)
         ) & 1
       ) = 1
       THEN 1
@@ -1862,7 +1929,7 @@ SELECT
       WHEN u.observed_days >= 25
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 25)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 25)
         ) & 1
       ) = 1
       THEN 1
@@ -1874,7 +1941,7 @@ SELECT
       WHEN u.observed_days >= 26
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 26)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 26)
         ) & 1
       ) = 1
       THEN 1
@@ -1886,7 +1953,7 @@ SELECT
       WHEN u.observed_days >= 27
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 27)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 27)
         ) & 1
       ) = 1
       THEN 1
@@ -1898,7 +1965,7 @@ SELECT
       WHEN u.observed_days >= 28
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 28)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 28)
         ) & 1
       ) = 1
       THEN 1
@@ -1910,7 +1977,7 @@ SELECT
       WHEN u.observed_days >= 29
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 29)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 29)
         ) & 1
       ) = 1
       THEN 1
@@ -1922,20 +1989,18 @@ SELECT
       WHEN u.observed_days >= 30
       AND (
         (
-          SHIFTRIGHT(COALESCE(a._gl_days0, 0), 30)
+          SHIFTRIGHT(COALESCE(u._gl_days0, 0), 30)
         ) & 1
       ) = 1
       THEN 1
       ELSE 0
     END
   ) AS BIGINT)
-FROM exp_activity_users AS a
-JOIN exp_users AS u
-  USING (uk)
+FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [66]
+-- [75]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1946,7 +2011,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [67]
+-- [76]
 SELECT
   variant,
   assigned_day,
@@ -1959,10 +2024,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [68]
+-- [77]
 DESCRIBE users;
 
--- [69]
+-- [78]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -1975,10 +2040,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [70]
+-- [79]
 DESCRIBE users;
 
--- [71]
+-- [80]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -1997,10 +2062,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [72]
+-- [81]
 DESCRIBE guide_events;
 
--- [73]
+-- [82]
 WITH s AS (
   SELECT
     uk,
@@ -2026,7 +2091,7 @@ WHERE
 GROUP BY
   1;
 
--- [74]
+-- [83]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2034,7 +2099,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [75]
+-- [84]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2058,7 +2123,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [76]
+-- [85]
 WITH s AS (
   SELECT
     uk,
@@ -2084,7 +2149,7 @@ WHERE
 GROUP BY
   1;
 
--- [77]
+-- [86]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2092,7 +2157,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [78]
+-- [87]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2116,23 +2181,21 @@ SELECT
     secs < 0)
 FROM d;
 
--- [79]
+-- [88]
 DESCRIBE ledger_activity_users;
 
--- [80]
+-- [89]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [81]
+-- [90]
 WITH b AS (
   SELECT
     u.variant,
     u.assigned_day,
-    COALESCE(a._gl_days0, 0) AS d0
-  FROM exp_activity_users AS a
-  JOIN exp_users AS u
-    USING (uk)
+    COALESCE(u._gl_days0, 0) AS d0
+  FROM exp_users AS u
 ), s AS (
   SELECT
     variant,
@@ -2546,5 +2609,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [82]
+-- [91]
 DESCRIBE guide_events;
