@@ -120,6 +120,9 @@ def test_duckdb_engine_runs_sql_as_written_and_traces():
         assert eng.describe("t") == [("x", "INTEGER")]
         assert eng.rows("SELECT sum(x) FROM t") == [(3,)]
         assert eng.trace[0] == ("SELECT $a + 1", {"a": 41})
+        eng.drop_temp_table("t")
+        assert eng.rows("SELECT count(*) FROM duckdb_tables() WHERE table_name = 't'") == [(0,)]
+        eng.drop_temp_table("t")  # already gone: nothing to do
     finally:
         eng.close()
 
@@ -403,6 +406,11 @@ def test_spark_temp_tables_are_checkpointed_and_released(spark, tmp_path):
         plan = spark.table("t2")._jdf.queryExecution().analyzed().toString()
         assert "LogicalRDD" in plan and "Aggregate" not in plan and "Range" not in plan  # no re-planning of t1
         assert sorted(engine.execute("SELECT g, n FROM t2").fetchall()) == [(0, 34), (1, 33), (2, 33)]
+        engine.execute("CREATE OR REPLACE TEMP TABLE t3 AS SELECT k FROM t1 WHERE k < 5")
+        assert "t3" in engine._cached
+        engine.drop_temp_table("t3")  # freed now, not at close
+        assert "t3" not in engine._cached and "t3" not in [t.name for t in spark.catalog.listTables()]
+        engine.drop_temp_table("t3")  # already gone: nothing to do
         spark.sparkContext.setCheckpointDir(str(tmp_path / "checkpoints"))
         engine.execute("CREATE OR REPLACE TEMP TABLE t2 AS SELECT g, sum(k) AS s FROM t1 GROUP BY g")
         assert sorted(engine.execute("SELECT g, s FROM t2").fetchall()) == [(0, 1683), (1, 1617), (2, 1650)]
