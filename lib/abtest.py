@@ -19,14 +19,17 @@ from .experiment import ExperimentSpec
 from .hashing import (
     bucket_ranges,
     choose_variation,
-    choose_variation_batch,
+    empty_rows,
     hash_v2,
-    hash_v2_batch,
+    hash_v2_buckets,
     in_namespace,
     in_namespace_batch,
+    variation_table,
 )
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from .programme import ProgrammeSpec
     from .results import ExperimentResult
 
@@ -148,19 +151,8 @@ def assign_batch_indexed(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndar
         if unit_ids is not None:
             raise ValueError(f"{spec.id} is randomised by user: unit_ids is only for a spec with a unit attribute")
         hashed = ids
-    hashes = hash_v2_batch(spec.hash_seed, hashed)
-    idx = choose_variation_batch(hashes, _ranges(spec))
-    empty = pc.equal(pc.binary_length(hashed), 0)  # byte length: no scan of the characters
-    if isinstance(empty, pa.ChunkedArray):
-        empty = empty.combine_chunks()
-    idx = np.where(empty.to_numpy(zero_copy_only=False), -1, idx)  # GrowthBook never enrolls an empty id
-    ns = spec.namespace
-    if ns is not None:  # outside the namespace range: not in the experiment
-        idx = np.where(in_namespace_batch(hashed, ns.id, ns.range[0], ns.range[1]), idx, -1)
-    held: np.ndarray | None = None
+    held_values: Any = None
     if programme is not None and programme.applies_to(spec):
-        from .programme import in_holdout_batch
-
         if not programme.clustered:
             held_values = ids
         elif programme.unit == spec.unit:
@@ -172,12 +164,34 @@ def assign_batch_indexed(spec: ExperimentSpec, user_ids: Sequence[str] | np.ndar
             held_values = _as_string_column(programme_unit_ids)
             if len(held_values) != len(ids):
                 raise ValueError(f"programme_unit_ids: {len(held_values):,} values for {len(ids):,} users")
-        held = in_holdout_batch(programme, held_values)  # a missing value counts as held out (filtered)
+    # When the holdout hashes the same values as the experiment (both by user id, or both by the
+    # same unit attribute), one pass over them gives the buckets of both seeds.
+    same_values = programme is not None and held_values is not None and (
+        programme.unit == spec.unit if spec.clustered else not programme.clustered)
+    seeds = [spec.hash_seed] + ([programme.holdout.seed] if programme is not None and same_values else [])
+    buckets = hash_v2_buckets(seeds, hashed)
+    code_type = np.int8 if len(spec.variants) < 127 else np.int16
+    idx = variation_table(_ranges(spec)).astype(code_type)[buckets[0]]
+    empty = empty_rows(hashed)
+    if empty is not None:
+        idx[empty] = -1  # GrowthBook never enrolls an empty id
+    ns = spec.namespace
+    if ns is not None:  # outside the namespace range: not in the experiment
+        idx[~in_namespace_batch(hashed, ns.id, ns.range[0], ns.range[1])] = -1
+    held: np.ndarray | None = None
+    if held_values is not None and programme is not None:
+        from .programme import in_holdout_batch
+
+        # a missing value counts as held out (filtered)
+        held = in_holdout_batch(programme, held_values, buckets=buckets[1] if same_values else None)
         idx[held] = -1  # in the programme holdout: no guide of any experiment
-    codes = idx.astype(np.int8 if len(spec.variants) < 127 else np.int16)
-    keys = pa.array(spec.variant_keys, type=pa.string())
-    absent = codes < 0
-    indices = pa.array(np.where(absent, 0, codes), mask=absent if absent.any() else None)
+    hashes = buckets[0] / 10_000.0  # hash_v2 exactly (hash_v2_buckets)
+    del buckets
+    codes = idx
+    # the variant as text: a dictionary whose last value is null (-1, not in the experiment, is that
+    # index modulo len + 1), decoded by Arrow; no validity mask is built
+    keys = pa.array([*spec.variant_keys, None], type=pa.string())
+    indices = pa.array(np.remainder(codes, len(keys), dtype=codes.dtype))
     variant = pa.DictionaryArray.from_arrays(indices, keys).cast(pa.string())
     n = len(hashes)
     columns: dict[str, Any] = {
@@ -205,14 +219,16 @@ def _constant_column(value: str, n: int, chunk_rows: int = 1 << 20) -> pa.Chunke
                             type=pa.string())
 
 
-def read_assignment_input(spec: ExperimentSpec, path: str | Path, column: str = "user_id") -> tuple[Any, Any]:
+def read_assignment_input(spec: ExperimentSpec, path: str | Path, column: str = "user_id",
+                          ids_read: "Future[pa.ChunkedArray] | None" = None) -> tuple[Any, Any]:
     """(user ids, unit values or None) from a users file for :func:`assign_batch`: with an attribute
     unit the file must have that column (e.g. ``account_id``); an empty value is allowed (that
-    user is not in the experiment)."""
+    user is not in the experiment). ``ids_read``: ``read_user_ids(path, column)`` already started
+    (:func:`guidelab.ids.start_reading_user_ids`); its result, or its error, is taken here."""
     from .errors import DataError
     from .ids import read_user_ids
 
-    ids = read_user_ids(Path(path), column)
+    ids = ids_read.result() if ids_read is not None else read_user_ids(Path(path), column)
     if not spec.clustered:
         return ids, None
     try:

@@ -29,6 +29,7 @@ digits plus five arithmetic digit steps.
 """
 from __future__ import annotations
 
+import functools
 import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Sequence
@@ -43,7 +44,10 @@ __all__ = [
     "bucket_ranges",
     "choose_variation",
     "hash_v2_batch",
+    "hash_v2_buckets",
     "choose_variation_batch",
+    "variation_table",
+    "empty_rows",
 ]
 
 FNV_OFFSET_BASIS = 0x811C9DC5
@@ -235,12 +239,14 @@ def _fold_python(h: int, units: np.ndarray, prime: int = FNV_PRIME, mask: int = 
     return h
 
 
-def _fold(h0: int, data: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
+def _fold(h0: int | Sequence[int], data: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
           prime: np.unsignedinteger = _P32) -> np.ndarray:
     """FNV-1a states after folding rows of code units into the initial state ``h0``.
 
     ``prime``: ``np.uint32(FNV_PRIME)`` (32-bit FNV-1a, GrowthBook's) or ``np.uint64`` of the
-    64-bit FNV prime (:func:`fnv1a64_utf8_batch`); the states have its dtype.
+    64-bit FNV prime (:func:`fnv1a64_utf8_batch`); the states have its dtype. ``h0`` may be a
+    sequence of ``k`` initial states (several seeds): the rows are read once and the result has
+    shape ``(k, n)``, one row of states per initial state; for one ``int`` it has shape ``(n,)``.
 
     Row ``i`` is ``data[starts[i] : starts[i] + lengths[i]]`` (uint8 bytes of ASCII
     text, or uint16 UTF-16 units). Equal-length contiguous rows are a reshaped view
@@ -248,21 +254,28 @@ def _fold(h0: int, data: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
     rows still active at column ``j`` are a prefix (no masking, work = total units),
     and the last few very long rows are finished in Python.
     """
+    single = isinstance(h0, (int, np.integer))
+    initial = [int(h0)] if single else [int(v) for v in h0]  # type: ignore[union-attr]
+    k = len(initial)
     n = starts.shape[0]
-    h = np.full(n, h0, dtype=prime.dtype)
-    if n == 0:
-        return h
-    lmax = int(lengths.max())
+    h = np.empty((k, n), dtype=prime.dtype)
+    h[:] = np.array(initial, dtype=prime.dtype)[:, None]
+    lmax = int(lengths.max()) if n else 0
     if lmax == 0:
-        return h
+        return h[0] if single else h
     lmin = int(lengths.min())
     s0 = int(starts[0])
     if lmin == lmax and n >= _PY_TAIL_ROWS and bool((np.diff(starts) == lmax).all()):
         mat = data[s0 : s0 + n * lmax].reshape(n, lmax)
+        column = np.empty(n, dtype=prime.dtype) if k > 1 else None
         for j in range(lmax):
-            h ^= mat[:, j]
+            if column is None:
+                h[0] ^= mat[:, j]
+            else:  # the strided column of units converted once for all the states
+                np.copyto(column, mat[:, j])
+                h ^= column
             h *= prime
-        return h
+        return h[0] if single else h
     if lmin == lmax:
         order = None
         st, ln = starts.astype(np.int64, copy=False), lengths
@@ -275,6 +288,7 @@ def _fold(h0: int, data: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
         # counts[j] = number of rows longer than j (a prefix of the ordered rows)
         counts = np.searchsorted(-ln, -np.arange(lmax), side="left")
     idx = np.empty(n, dtype=np.int64)
+    mask = (1 << (8 * prime.itemsize)) - 1
     for j in range(lmax):
         c = n if counts is None else int(counts[j])
         if c == 0:
@@ -282,17 +296,18 @@ def _fold(h0: int, data: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
         if c < _PY_TAIL_ROWS:
             for i in range(c):
                 s, e = int(st[i]) + j, int(st[i]) + int(ln[i])
-                h[i] = _fold_python(int(h[i]), data[s:e], int(prime), (1 << (8 * prime.itemsize)) - 1)
+                for r in range(k):
+                    h[r, i] = _fold_python(int(h[r, i]), data[s:e], int(prime), mask)
             break
         np.add(st[:c], j, out=idx[:c])
-        hc = h[:c]
+        hc = h[:, :c]
         hc ^= np.take(data, idx[:c])
         hc *= prime
-    if order is None:
-        return h
-    out = np.empty_like(h)
-    out[order] = h
-    return out
+    if order is not None:
+        out = np.empty_like(h)
+        out[:, order] = h
+        h = out
+    return h[0] if single else h
 
 
 def _utf16_units(data: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -327,23 +342,38 @@ def _gather_rows(
     return data[np.arange(int(offsets[-1]), dtype=np.int64) + shift], offsets
 
 
-def _run_blocks(block: Callable[[int, int], None], n: int) -> None:
-    """Call ``block(a, b)`` over ``[0, n)`` in slices of ``_CHUNK_ROWS`` rows, 2 threads."""
-    bounds = [(a, min(a + _CHUNK_ROWS, n)) for a in range(0, n, _CHUNK_ROWS)]
-    if len(bounds) <= 1:
-        for a, b in bounds:
-            block(a, b)
+def _block_tasks(block: Callable[[int, int], None], n: int) -> list[Callable[[], None]]:
+    """``block(a, b)`` over ``[0, n)`` in slices of ``_CHUNK_ROWS`` rows, as tasks for :func:`_run_tasks`."""
+    return [functools.partial(block, a, min(a + _CHUNK_ROWS, n)) for a in range(0, n, _CHUNK_ROWS)]
+
+
+def _run_tasks(tasks: Sequence[Callable[[], None]]) -> None:
+    """Run ``tasks`` on ``_THREADS`` threads (numpy releases the GIL in its loops); the first
+    exception, in task order, is raised. The blocks of every chunk of a column go to one pool:
+    a CSV read by pyarrow arrives in chunks of ~80k rows, each smaller than one block."""
+    if len(tasks) <= 1:
+        for task in tasks:
+            task()
         return
-    with ThreadPoolExecutor(_THREADS) as pool:  # numpy releases the GIL in its loops
-        for f in [pool.submit(block, a, b) for a, b in bounds]:
+    with ThreadPoolExecutor(_THREADS) as pool:
+        for f in [pool.submit(task) for task in tasks]:
             f.result()
 
 
-def _hash_string_array(seed_state: int, arr: pa.Array, out: np.ndarray) -> None:
-    """Write hash v2 of every row of a null-free (large_)string array into ``out``."""
+def _run_blocks(block: Callable[[int, int], None], n: int) -> None:
+    """Call ``block(a, b)`` over ``[0, n)`` in slices of ``_CHUNK_ROWS`` rows, 2 threads."""
+    _run_tasks(_block_tasks(block, n))
+
+
+def _bucket_tasks(seed_states: Sequence[int], arr: pa.Array, out: np.ndarray) -> list[Callable[[], None]]:
+    """Tasks (:func:`_run_tasks`) writing the hash v2 bucket of every row of a null-free
+    (large_)string array under each seed state into ``out`` (uint16, shape ``(k, len(arr))``):
+    ``fnv1a32(str(fnv1a32(seed + row))) % 10000``. The rows' units are folded once for all the
+    states (:func:`_fold`)."""
     n = len(arr)
     if n == 0:
-        return
+        return []
+    k = len(seed_states)
     off_type = "<i8" if pa.types.is_large_string(arr.type) else "<i4"
     bufs = arr.buffers()
     offsets = np.frombuffer(bufs[1], dtype=off_type)[arr.offset : arr.offset + n + 1]
@@ -354,34 +384,33 @@ def _hash_string_array(seed_state: int, arr: pa.Array, out: np.ndarray) -> None:
         lengths = offsets[a + 1 : b + 1] - starts
         lo, hi = int(offsets[a]), int(offsets[b])
         if hi == lo or int(data[lo:hi].max()) < 0x80:
-            h1 = _fold(seed_state, data, starts, lengths)
+            h1 = _fold(seed_states, data, starts, lengths)
         else:
             ascii_rows = pc.string_is_ascii(arr.slice(a, b - a)).to_numpy(zero_copy_only=False)
             other = np.flatnonzero(~ascii_rows)
             if other.size * 4 > b - a:  # mostly non-ASCII: decode the whole block
                 units, unit_offsets = _utf16_units(data, offsets[a : b + 1])
-                h1 = _fold(seed_state, units, unit_offsets[:-1], np.diff(unit_offsets))
+                h1 = _fold(seed_states, units, unit_offsets[:-1], np.diff(unit_offsets))
             else:  # a few non-ASCII rows: bytes for the rest, UTF-16 for those
-                h1 = np.empty(b - a, dtype=np.uint32)
+                h1 = np.empty((k, b - a), dtype=np.uint32)
                 rows = np.flatnonzero(ascii_rows)
-                h1[rows] = _fold(seed_state, data, starts[rows], lengths[rows])
+                h1[:, rows] = _fold(seed_states, data, starts[rows], lengths[rows])
                 sub_data, sub_offsets = _gather_rows(data, starts[other], lengths[other])
                 units, unit_offsets = _utf16_units(sub_data, sub_offsets)
-                h1[other] = _fold(seed_state, units, unit_offsets[:-1], np.diff(unit_offsets))
-        h2 = _decimal_fnv(h1)
+                h1[:, other] = _fold(seed_states, units, unit_offsets[:-1], np.diff(unit_offsets))
+        h2 = _decimal_fnv(h1.reshape(-1))
         h2 -= (h2 // np.uint32(10_000)) * np.uint32(10_000)
-        np.divide(h2, 10_000.0, out=out[a:b])
+        out[:, a:b] = h2.reshape(k, b - a)
 
-    _run_blocks(block, n)
+    return _block_tasks(block, n)
 
 
-def _hash_python(seed_state: int, values: Sequence[Any], labels: Any = None) -> np.ndarray:
+def _buckets_python(seed_states: Sequence[int], values: Sequence[Any], labels: Any = None) -> np.ndarray:
     """Slow, exact fallback for inputs Arrow cannot hold (e.g. lone surrogates)."""
-
-    def one(v: str) -> float:
-        return (fnv1a32(str(_fnv_continue(seed_state, v))) % 10000) / 10000
-
-    return _map_python_ids(one, values, labels)
+    out = np.empty((len(seed_states), len(values)), dtype=np.uint16)
+    for r, state in enumerate(seed_states):
+        out[r] = _map_python_ids(lambda v, state=state: fnv1a32(str(_fnv_continue(state, v))) % 10000, values, labels)
+    return out
 
 
 def _map_python_ids(hash_one: Callable[[str], float], values: Sequence[Any], labels: Any = None) -> np.ndarray:
@@ -487,13 +516,17 @@ def _checked_arrow(arr: pa.Array | pa.ChunkedArray, labels: Any) -> pa.Array | p
     return arr
 
 
-def _fold_chunks(arr: pa.Array | pa.ChunkedArray, fold: Callable[[pa.Array, np.ndarray], None]) -> np.ndarray:
-    """Run ``fold(chunk, out_slice)`` over every chunk of a string column into one float64 array."""
+def _fold_chunks(arr: pa.Array | pa.ChunkedArray,
+                 tasks: Callable[[pa.Array, np.ndarray], list[Callable[[], None]]]) -> np.ndarray:
+    """Run the tasks ``tasks(chunk, out_slice)`` of every chunk of a string column, in one pool,
+    into one float64 array."""
     out = np.empty(len(arr), dtype=np.float64)
+    todo: list[Callable[[], None]] = []
     pos = 0
     for chunk in _string_chunks(arr):
-        fold(chunk, out[pos : pos + len(chunk)])
+        todo += tasks(chunk, out[pos : pos + len(chunk)])
         pos += len(chunk)
+    _run_tasks(todo)
     return out
 
 
@@ -517,25 +550,80 @@ def hash_v2_batch(seed: str, values: Iterable[str] | Any) -> np.ndarray:
     the second round hashes ``str(h)`` arithmetically. Work runs in blocks of 256k rows
     on two threads.
     """
-    seed_state = _fnv_continue(FNV_OFFSET_BASIS, seed)
+    return hash_v2_buckets([seed], values)[0] / 10_000.0
+
+
+def hash_v2_buckets(seeds: Sequence[str], values: Iterable[str] | Any) -> np.ndarray:
+    """GrowthBook hash version 2 of every id under each of ``seeds``, as whole buckets: a ``uint16``
+    array of shape ``(len(seeds), n)`` holding ``fnv1a32(str(fnv1a32(seed + id))) % 10000``, so that
+    ``bucket / 10000 == hash_v2(seed, id)`` exactly (both are the double nearest the quotient).
+
+    Same inputs, errors and method as :func:`hash_v2_batch` (which is this divided by 10000), but
+    the ids' bytes are read once for all the seeds (an experiment's seed and a programme holdout's
+    hash the same ids), and the buckets let a caller look up each of the 10,000 possible hashes'
+    variation once (:func:`variation_table`) instead of comparing 10M doubles with every range.
+    """
+    states = [_fnv_continue(FNV_OFFSET_BASIS, seed) for seed in seeds]
     arr, fallback, labels = _as_arrow(values)
     if arr is None:
-        return _hash_python(seed_state, fallback, labels)
+        return _buckets_python(states, fallback, labels)
     arr = _checked_arrow(arr, labels)
     if arr is None:
-        return np.empty(0, dtype=np.float64)
+        return np.empty((len(states), 0), dtype=np.uint16)
     if pa.types.is_dictionary(arr.type):  # hash each distinct id once
         chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
         parts = []
         for c in chunks:
             dictionary = c.dictionary
             if dictionary.null_count:
-                parts.append(hash_v2_batch(seed, c.cast(c.type.value_type)))
+                parts.append(hash_v2_buckets(seeds, c.cast(c.type.value_type)))
                 continue
             codes = c.indices.to_numpy(zero_copy_only=False)
-            parts.append(np.take(hash_v2_batch(seed, dictionary), codes))
-        return np.concatenate(parts) if parts else np.empty(0, dtype=np.float64)
-    return _fold_chunks(arr, lambda chunk, out: _hash_string_array(seed_state, chunk, out))
+            parts.append(np.take(hash_v2_buckets(seeds, dictionary), codes, axis=1))
+        return np.concatenate(parts, axis=1) if parts else np.empty((len(states), 0), dtype=np.uint16)
+    out = np.empty((len(states), len(arr)), dtype=np.uint16)
+    tasks: list[Callable[[], None]] = []
+    pos = 0
+    for chunk in _string_chunks(arr):
+        tasks += _bucket_tasks(states, chunk, out[:, pos : pos + len(chunk)])
+        pos += len(chunk)
+    _run_tasks(tasks)
+    return out
+
+
+def empty_rows(values: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
+    """Which values of a string column are the empty string (a numpy bool array; null is not
+    empty), or None when none is, the usual case (no mask is built). GrowthBook never enrolls a
+    user whose hashed value is empty; the callers apply that rule.
+
+    A (large_)string chunk without nulls is checked on its offsets (an empty value is two equal
+    offsets); anything else through ``binary_length``."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    parts: list[np.ndarray] = []
+    found = False
+    for chunk in chunks:
+        n = len(chunk)
+        if pa.types.is_dictionary(chunk.type):
+            chunk = chunk.cast(chunk.type.value_type)
+        if (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)) and not chunk.null_count:
+            off_type = "<i8" if pa.types.is_large_string(chunk.type) else "<i4"
+            offsets = np.frombuffer(chunk.buffers()[1], dtype=off_type)[chunk.offset : chunk.offset + n + 1]
+            empty = offsets[1:] == offsets[:-1]
+        else:
+            lengths = pc.binary_length(chunk)  # byte length: no scan of the characters
+            empty = pc.fill_null(pc.equal(lengths, 0), False).to_numpy(zero_copy_only=False)
+        found = found or bool(empty.any())
+        parts.append(empty)
+    if not found:
+        return None
+    return np.concatenate(parts)
+
+
+def variation_table(ranges: Sequence[tuple[float, float]]) -> np.ndarray:
+    """``choose_variation(b / 10000, ranges)`` for every bucket ``b`` of :func:`hash_v2_buckets`
+    (an int64 array of 10,000): ``variation_table(ranges)[buckets]`` equals
+    ``choose_variation_batch(buckets / 10000, ranges)`` exactly, the same doubles being compared."""
+    return choose_variation_batch(np.arange(10_000, dtype=np.uint16) / 10_000.0, ranges)
 
 
 def choose_variation_batch(
@@ -590,11 +678,11 @@ def in_namespace(user_id: str, ns_id: str, start: float, end: float) -> bool:
     return start <= n < end
 
 
-def _fold_string_array_v1(seed: str, arr: pa.Array, out: np.ndarray) -> None:
-    """Write hash v1 of every row of a null-free (large_)string array into ``out``."""
+def _fold_string_array_v1(seed: str, arr: pa.Array, out: np.ndarray) -> list[Callable[[], None]]:
+    """Tasks (:func:`_run_tasks`) writing hash v1 of every row of a null-free (large_)string array into ``out``."""
     n = len(arr)
     if n == 0:
-        return
+        return []
     off_type = "<i8" if pa.types.is_large_string(arr.type) else "<i4"
     bufs = arr.buffers()
     offsets = np.frombuffer(bufs[1], dtype=off_type)[arr.offset : arr.offset + n + 1]
@@ -617,7 +705,7 @@ def _fold_string_array_v1(seed: str, arr: pa.Array, out: np.ndarray) -> None:
         h -= (h // np.uint32(1000)) * np.uint32(1000)
         np.divide(h, 1000.0, out=out[a:b])
 
-    _run_blocks(block, n)
+    return _block_tasks(block, n)
 
 
 def hash_v1_batch(seed: str, values: Iterable[str] | Any) -> np.ndarray:
@@ -665,6 +753,7 @@ def fnv1a64_utf8_batch(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     if pa.types.is_dictionary(arr.type):
         arr = _checked_arrow(arr.cast(arr.type.value_type), None)
     out = np.empty(len(arr), dtype=np.uint64)
+    tasks: list[Callable[[], None]] = []
     pos = 0
     for chunk in _string_chunks(arr):
         n = len(chunk)
@@ -679,6 +768,7 @@ def fnv1a64_utf8_batch(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
             starts = offsets[a:b]
             dest[a:b] = _fold(FNV64_OFFSET_BASIS, data, starts, offsets[a + 1 : b + 1] - starts, _P64)
 
-        _run_blocks(block, n)
+        tasks += _block_tasks(block, n)
         pos += n
+    _run_tasks(tasks)
     return out

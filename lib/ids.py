@@ -1,6 +1,7 @@
 """Reading a column of user ids and writing tables, by file extension, through DuckDB/Arrow."""
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -56,6 +57,18 @@ def read_user_ids(path: Path, column: str = "user_id", *, allow_null: bool = Fal
         raise DataError(path, "", f"cannot be read: {str(exc).splitlines()[0]}") from None
     finally:
         con.close()
+
+
+def start_reading_user_ids(path: Path, column: str = "user_id") -> Future[pa.ChunkedArray]:
+    """:func:`read_user_ids` of ``path`` started on a thread of its own; its result or its error comes
+    with the future's ``result()``. ``guidelab assign`` starts it before importing and validating
+    the spec (pydantic, a single core's work), so that pyarrow parses the CSV on the other core
+    meanwhile; the errors still come in the same order (the spec's first, then the file's)."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="read-user-ids")
+    try:
+        return pool.submit(read_user_ids, path, column)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends with the read
 
 
 def _csv_column_by_pyarrow(con: duckdb.DuckDBPyConnection, path: Path, column: str) -> pa.ChunkedArray | None:

@@ -277,6 +277,22 @@ def _rewrite(log_path: Path, new_rows: NewRows) -> None:
 
 
 SEGMENT_BATCH_ROWS = 1 << 20  # rows per row group of a segment
+_END = object()
+
+
+def _read_ahead(items: Iterable[pa.Table]) -> Iterator[pa.Table]:
+    """The items of ``items`` in order, the next one built on a thread while the caller uses the
+    current one: a segment's next row group is selected from the input (Arrow's filter) while the
+    current one is encoded and compressed (the Parquet writer); both release the GIL."""
+    it = iter(items)
+    with ThreadPoolExecutor(1) as pool:
+        upcoming = pool.submit(next, it, _END)
+        while True:
+            item = upcoming.result()
+            if item is _END:
+                return
+            upcoming = pool.submit(next, it, _END)
+            yield item  # type: ignore[misc]
 
 
 def _write_segment(folder: Path, parts: Iterable[pa.Table]) -> Path:
@@ -405,6 +421,24 @@ def _later_duplicates(user_ids: pa.ChunkedArray, keys: np.ndarray) -> np.ndarray
         else:
             seen.add(uid)
     return later if later.any() else None
+
+
+@dataclass(frozen=True)
+class IdKeys:
+    """A column of user ids as the log matches them: each id's 64-bit FNV-1a key
+    (:func:`guidelab.hashing.fnv1a64_utf8_batch`) and the mask of the rows whose id occurred
+    earlier in the column (:func:`_later_duplicates`; None when every id is unique)."""
+
+    keys: np.ndarray
+    later: np.ndarray | None
+
+
+def id_keys(user_ids: pa.ChunkedArray | pa.Array) -> IdKeys:
+    """:class:`IdKeys` of a column of ids. It depends on the ids only, so :func:`assign_and_log`
+    computes it while the users are being assigned and passes it to :func:`append_assignments`."""
+    column = user_ids if isinstance(user_ids, pa.ChunkedArray) else pa.chunked_array([user_ids])
+    keys = fnv1a64_utf8_batch(column)
+    return IdKeys(keys, _later_duplicates(column, keys))
 
 
 def _equals(column: pa.ChunkedArray, value: object) -> np.ndarray:
@@ -637,7 +671,8 @@ class NewRows:
 
 
 def append_assignments(spec: ExperimentSpec, table: pa.Table, log_path: str | Path,
-                       now: dt.datetime | None = None, *, variant_codes: np.ndarray | None = None) -> LogResult:
+                       now: dt.datetime | None = None, *, variant_codes: np.ndarray | None = None,
+                       user_keys: IdKeys | None = None) -> LogResult:
     """Append the users of ``table`` (from :func:`guidelab.abtest.assign_batch`) new to the log.
 
     Idempotent; refuses (:class:`ReassignmentError`, log unchanged) if any user logged under this
@@ -647,7 +682,8 @@ def append_assignments(spec: ExperimentSpec, table: pa.Table, log_path: str | Pa
     Vectorised and streaming: duplicates are found by 64-bit keys (:func:`_later_duplicates`), the
     log's rows of this assignment are matched with the input by :func:`_match_logged`, and the
     new rows are written as one new segment (log folder) or after the old log's bytes (CSV).
-    ``variant_codes``: :func:`_variant_codes` of ``table``'s variant column, if already computed.
+    ``variant_codes``: :func:`_variant_codes` of ``table``'s variant column, and ``user_keys``:
+    :func:`id_keys` of its user_id column, if already computed.
     """
     log_path = Path(log_path)
     fmt = _check_format(log_path)
@@ -655,11 +691,14 @@ def append_assignments(spec: ExperimentSpec, table: pa.Table, log_path: str | Pa
     keys = tuple(spec.variant_keys)
     incoming = _input_table(spec, table).select(["user_id", "variant", "hash_value"])
     codes = variant_codes if variant_codes is not None else _variant_codes(incoming.column("variant"), keys)
-    id_keys = fnv1a64_utf8_batch(incoming.column("user_id"))
-    later = _later_duplicates(incoming.column("user_id"), id_keys)
+    if user_keys is None:
+        user_keys = id_keys(incoming.column("user_id"))
+    elif len(user_keys.keys) != incoming.num_rows:
+        raise ValueError(f"user_keys: {len(user_keys.keys):,} keys for {incoming.num_rows:,} rows")
+    inc_keys, later = user_keys.keys, user_keys.later
     inc = incoming
     if later is not None:
-        inc, codes, id_keys = incoming.filter(pa.array(~later)), codes[~later], id_keys[~later]
+        inc, codes, inc_keys = incoming.filter(pa.array(~later)), codes[~later], inc_keys[~later]
     keep = codes >= 0
     excluded = int(inc.num_rows - np.count_nonzero(keep))
     seed, version = spec.hash_seed, spec.version
@@ -667,7 +706,7 @@ def append_assignments(spec: ExperimentSpec, table: pa.Table, log_path: str | Pa
         prev = _logged_arms(log_path, spec)
         already = 0
         if prev.num_rows:
-            rows, log_rows = _match_logged(inc.column("user_id"), id_keys, np.flatnonzero(keep), prev.column("user_id"))
+            rows, log_rows = _match_logged(inc.column("user_id"), inc_keys, np.flatnonzero(keep), prev.column("user_id"))
             logged_variant = prev.column("variant")
             if not (len(log_rows) == prev.num_rows and (log_rows[:1] == 0).all() and (np.diff(log_rows) == 1).all()):
                 logged_variant = logged_variant.take(pa.array(log_rows))  # else: every log row, in order
@@ -688,7 +727,7 @@ def append_assignments(spec: ExperimentSpec, table: pa.Table, log_path: str | Pa
         new_rows = NewRows(inc, keep, spec.id, seed, version, assigned_at, codes, keys)
         if fmt == "":
             if new_rows.num_rows:
-                _write_segment(log_path, new_rows.segment_batches(SEGMENT_BATCH_ROWS))
+                _write_segment(log_path, _read_ahead(new_rows.segment_batches(SEGMENT_BATCH_ROWS)))
             else:
                 log_path.mkdir(parents=True, exist_ok=True)
         elif new_rows.num_rows or not log_path.exists():
@@ -726,11 +765,13 @@ def convert_log(source: str | Path, folder: str | Path | None = None) -> str:
 
 
 def assign_and_log(spec_path: str | Path, users_path: str | Path, out_path: str | Path,
-                   log_path: str | Path | None, column: str = "user_id", now: dt.datetime | None = None) -> str:
+                   log_path: str | Path | None, column: str = "user_id", now: dt.datetime | None = None,
+                   *, ids_read: Future[pa.ChunkedArray] | None = None) -> str:
     """``guidelab assign SPEC --users FILE --out FILE [--log PATH]``: assign, log, write; one summary line.
 
     The output is written to its temporary file while the log is checked and written (two cores),
-    and put in place only after the log: a refused reassignment writes neither.
+    and put in place only after the log: a refused reassignment writes neither. ``ids_read``: the
+    ids of ``users_path`` (``column``) being read already (:func:`guidelab.ids.start_reading_user_ids`).
     """
     from .abtest import assign_batch_indexed, read_assignment_input, read_programme_units
     from .experiment import load_experiment
@@ -742,17 +783,22 @@ def assign_and_log(spec_path: str | Path, users_path: str | Path, out_path: str 
     check_output_path(out)
     if log_path is not None:
         _check_format(Path(log_path))
-    ids, unit_ids = read_assignment_input(spec, users_path, column)
+    ids, unit_ids = read_assignment_input(spec, users_path, column, ids_read)
     # the programme holdout beside the spec: its users get no arm (not logged) and are marked in the output
     programme = programme_for_spec(spec_path)
-    table, codes = assign_batch_indexed(spec, ids, unit_ids, programme=programme,
-                                        programme_unit_ids=read_programme_units(spec, programme, users_path))
     result = None
-    with ThreadPoolExecutor(1) as pool:
+    with ThreadPoolExecutor(2) as pool:
+        # the log's keys of the ids (and their duplicates) depend on the ids only: computed while
+        # the users are assigned (the assignment's own work is partly single-threaded)
+        keying = pool.submit(id_keys, ids) if log_path is not None else None
+        table, codes = assign_batch_indexed(spec, ids, unit_ids, programme=programme,
+                                            programme_unit_ids=read_programme_units(spec, programme, users_path))
+        user_keys = keying.result() if keying is not None else None
         writing = pool.submit(write_table_temp, table, out)
         try:
             if log_path is not None:
-                result = append_assignments(spec, table, Path(log_path), now, variant_codes=codes)
+                result = append_assignments(spec, table, Path(log_path), now, variant_codes=codes,
+                                            user_keys=user_keys)
         except BaseException:
             try:
                 writing.result().unlink(missing_ok=True)

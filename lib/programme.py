@@ -51,7 +51,7 @@ from .experiment import (
     check_timezone,
     check_unit,
 )
-from .hashing import hash_v2, hash_v2_batch
+from .hashing import empty_rows, hash_v2, hash_v2_buckets
 from .yamlio import load_model
 
 __all__ = [
@@ -232,19 +232,28 @@ def in_holdout(programme: ProgrammeSpec, user_id: str, unit_id: str | None = Non
     return value == "" or hash_v2(programme.holdout.seed, value) < programme.holdout.share
 
 
-def in_holdout_batch(programme: ProgrammeSpec, user_ids: Any) -> np.ndarray:
+def in_holdout_batch(programme: ProgrammeSpec, user_ids: Any, *, buckets: np.ndarray | None = None) -> np.ndarray:
     """:func:`in_holdout` for a column of hashed values (the user ids, or with an attribute unit
-    each user's account; null or empty counts as held out): a boolean array."""
+    each user's account; null or empty counts as held out): a boolean array.
+
+    ``buckets``: the values' :func:`guidelab.hashing.hash_v2_buckets` under the holdout seed, when
+    the caller has them (read in one pass with the experiment's seed); ``hash < share`` is then
+    looked up for each of the 10,000 buckets once, the same comparison of the same doubles."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     ids = user_ids if isinstance(user_ids, (pa.Array, pa.ChunkedArray)) else pa.array(list(user_ids), type=pa.string())
     ids = pc.fill_null(ids, "")
-    held = hash_v2_batch(programme.holdout.seed, ids) < programme.holdout.share
-    empty = pc.equal(pc.binary_length(ids), 0)  # byte length: no scan of the characters
-    if isinstance(empty, pa.ChunkedArray):
-        empty = empty.combine_chunks()
-    return held | empty.to_numpy(zero_copy_only=False)
+    if buckets is None:
+        buckets = hash_v2_buckets([programme.holdout.seed], ids)[0]
+    elif len(buckets) != len(ids):
+        raise ValueError(f"buckets: {len(buckets):,} values for {len(ids):,} ids")
+    held_bucket = np.arange(10_000, dtype=np.uint16) / 10_000.0 < programme.holdout.share
+    held = held_bucket[buckets]
+    empty = empty_rows(ids)
+    if empty is not None:
+        held |= empty
+    return held
 
 
 def load_programme(path: str | Path) -> ProgrammeSpec:

@@ -207,3 +207,35 @@ def test_assign_in_an_account_programme_reads_the_account_column(tmp_path, root,
     assert main(["assign", str(tmp_path / "exp" / "nps-survey-timing.yaml"), "--users", str(users), "--out", str(out),
                  "--no-log"]) != 0
     assert "holds out by account_id" in capsys.readouterr().err
+
+
+def test_assign_reports_the_spec_error_before_the_users_file(tmp_path, capsys):
+    """The users file is read while the spec is validated; a bad spec is still the error shown."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\nvariants: 3\n", encoding="utf-8")
+    assert main(["assign", str(bad), "--users", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "a.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml" in err and "missing.csv" not in err
+
+
+def test_assign_reports_a_missing_users_file(tmp_path, root, capsys):
+    spec = root / "experiments/onboarding-tour-vs-checklist.yaml"
+    assert main(["assign", str(spec), "--users", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "a.csv")]) == 2
+    assert "missing.csv: file not found" in capsys.readouterr().err
+    assert not (tmp_path / "a.csv").exists()
+
+
+def test_assign_as_its_own_process_matches_the_library(tmp_path, root):
+    """`guidelab assign` run as a process (no pandas, cyclic GC off, malloc tuned: only there) writes
+    what main([...]) in this process writes, byte for byte."""
+    users = tmp_path / "users.csv"
+    users.write_text("user_id\n" + "\n".join(["00123", "ユーザー1", "user🎉"] + [f"u{i}" for i in range(3000)]) + "\n",
+                     encoding="utf-8")
+    spec = str(root / "experiments/onboarding-tour-vs-checklist.yaml")
+    proc = subprocess.run([sys.executable, "-m", "guidelab.cli", "assign", spec, "--users", str(users),
+                           "--out", str(tmp_path / "p.parquet"), "--log", str(tmp_path / "p-log")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert main(["assign", spec, "--users", str(users), "--out", str(tmp_path / "m.parquet"), "--no-log"]) == 0
+    assert (tmp_path / "p.parquet").read_bytes() == (tmp_path / "m.parquet").read_bytes()
+    assert pq.read_table(tmp_path / "p-log").num_rows > 0

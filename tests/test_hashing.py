@@ -21,9 +21,12 @@ from guidelab.hashing import (  # noqa: E402
     bucket_ranges,
     choose_variation,
     choose_variation_batch,
+    empty_rows,
     fnv1a32,
     hash_v2,
     hash_v2_batch,
+    hash_v2_buckets,
+    variation_table,
 )
 
 SEEDS = ["", "onboarding-tour-vs-checklist", "実験-チェックリスト", "seed🎉"]
@@ -157,6 +160,40 @@ def test_hash_v2_batch_blocks_and_threads(monkeypatch, chunk_rows):
         expected = np.array([hash_v2("exp", v) for v in ids])
         assert np.array_equal(hash_v2_batch("exp", pa.array(ids)), expected)
         assert np.array_equal(hash_v2_batch("exp", ids), expected)
+
+
+def test_hash_v2_buckets_several_seeds_in_one_pass(monkeypatch):
+    """Each row of the buckets is the scalar hash of its seed times 10000, for every container and
+    for a chunked Arrow column whose chunks are smaller than a block (blocks of all chunks share one
+    pool); divided by 10000 it is the same double as hash_v2_batch."""
+    monkeypatch.setattr(hashing, "_CHUNK_ROWS", 700)
+    seeds = ["exp", "gp-holdout", "実験"]
+    expected = np.array([[round(hash_v2(s, v) * 10_000) for v in IDS] for s in seeds])
+    containers = _containers(IDS)
+    containers["chunked, 37 chunks"] = pa.chunked_array([pa.array(IDS[i:i + 150]) for i in range(0, len(IDS), 150)])
+    for name, values in containers.items():
+        got = hash_v2_buckets(seeds, values)
+        assert got.dtype == np.uint16 and got.shape == (3, len(IDS)), name
+        assert np.array_equal(got, expected), name
+        assert np.array_equal(got[1] / 10_000.0, hash_v2_batch("gp-holdout", values)), name
+    assert hash_v2_buckets(seeds, []).shape == (3, 0)
+
+
+def test_variation_table_is_choose_variation_of_every_bucket():
+    for ranges in (bucket_ranges(3, 0.9, [0.2, 0.3, 0.5]), bucket_ranges(2, 1.0), bucket_ranges(4, 0.37, [0.1, 0.2, 0.3, 0.4])):
+        table = variation_table(ranges)
+        assert table.tolist() == [choose_variation(b / 10_000, ranges) for b in range(10_000)]
+        buckets = hash_v2_buckets(["exp"], IDS)[0]
+        assert np.array_equal(table[buckets], choose_variation_batch(hash_v2_batch("exp", IDS), ranges))
+
+
+def test_empty_rows():
+    assert empty_rows(pa.array(["a", "b"])) is None
+    assert empty_rows(pa.chunked_array([], pa.string())) is None
+    mixed = pa.chunked_array([pa.array(["a", "", None]), pa.array(["x", ""], pa.large_string()).cast(pa.string())])
+    assert empty_rows(mixed).tolist() == [False, True, False, False, True]  # null is not empty
+    assert empty_rows(pa.array(["", "b", ""]).slice(1)).tolist() == [False, True]
+    assert empty_rows(pa.array(["a", "", "a"]).dictionary_encode()).tolist() == [False, True, False]
 
 
 def test_hash_v2_batch_large_column_subsample():

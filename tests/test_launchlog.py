@@ -425,3 +425,31 @@ def test_convert_keeps_any_number_of_runs(onboarding_spec, tmp_path):
     pacsv.write_csv(pa.Table.from_pylist(rows, schema=launchlog.LOG_SCHEMA), csv)
     convert_log(csv, tmp_path / "many")
     assert read_log(tmp_path / "many").equals(read_log(csv))
+
+
+def test_precomputed_user_keys_give_the_same_log(onboarding_spec, tmp_path):
+    """assign_and_log passes the ids' keys computed while assigning; the log is the same as without."""
+    ids = IDS + IDS[:50]  # duplicates: the later ones are not logged twice
+    table = assign_batch(onboarding_spec, ids)
+    keys = launchlog.id_keys(table.column("user_id"))
+    assert keys.later is not None and int(keys.later.sum()) == 50
+    a = append_assignments(onboarding_spec, table, tmp_path / "a", T1, user_keys=keys)
+    b = append_assignments(onboarding_spec, table, tmp_path / "b", T1)
+    assert a.added == b.added and read_log(tmp_path / "a").equals(read_log(tmp_path / "b"))
+    with pytest.raises(ValueError, match="user_keys"):
+        append_assignments(onboarding_spec, table, tmp_path / "c", T1, user_keys=launchlog.id_keys(table.column("user_id")[:10]))
+
+
+def test_read_ahead_keeps_order_and_errors():
+    assert list(launchlog._read_ahead(iter(range(5)))) == list(range(5))
+    assert list(launchlog._read_ahead([])) == []
+
+    def failing():
+        yield 1
+        raise OSError("disk")
+
+    got = []
+    with pytest.raises(OSError, match="disk"):
+        for item in launchlog._read_ahead(failing()):
+            got.append(item)
+    assert got == [1]

@@ -10,7 +10,7 @@ import pytest
 from guidelab.abtest import assign, assign_batch
 from guidelab.errors import SpecError
 from guidelab.experiment import NamespaceSpec, load_experiment
-from guidelab.hashing import hash_v2
+from guidelab.hashing import hash_v2, hash_v2_buckets
 from guidelab.programme import (
     ProgrammeSpec,
     check_programme_ids,
@@ -80,6 +80,8 @@ def test_in_holdout_is_the_hash_below_the_share():
     assert held.tolist() == [in_holdout(p, u) for u in IDS]
     assert held.tolist() == [u == "" or hash_v2("gp-holdout", u) < 0.1 for u in IDS]
     assert abs(held.mean() - 0.1) < 0.02
+    buckets = hash_v2_buckets(["other-seed", "gp-holdout"], IDS)  # as assign_batch passes them
+    assert in_holdout_batch(p, IDS, buckets=buckets[1]).tolist() == held.tolist()
 
 
 def test_holdout_users_enter_no_experiment_and_others_keep_their_arm(root):
