@@ -1,7 +1,9 @@
 """The ``guidelab`` command: thin, it parses arguments and calls the library.
 
 Exit codes: 0 success; 1 a report notebook failed (its executed notebook is kept);
-2 bad input (spec, data or arguments), with one line per problem and no traceback.
+2 bad input (spec, data or arguments), with one line per problem and no traceback;
+128 + the signal when stopped by one: 130 for Ctrl-C (SIGINT), and 143 for SIGTERM during
+``guidelab report`` (a ``kill``, a CI timeout; its partial notebook is kept, with a one-line message).
 """
 from __future__ import annotations
 
@@ -9,10 +11,14 @@ import argparse
 import datetime as dt
 import json
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import GuidelabError, SpecError, clip
+from .errors import GuidelabError, SpecError, Stopped, clip
 
 
 def _date(s: str) -> dt.date:
@@ -296,6 +302,33 @@ def _link(path: Path, base_url: str | None) -> str:
     return f"{base_url.rstrip('/')}/{path.name}" if base_url else path.resolve().as_uri()
 
 
+@contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """While the block runs, SIGTERM raises :class:`~guidelab.errors.Stopped` in the main thread,
+    as Ctrl-C raises KeyboardInterrupt, so a ``kill``, a CI job's timeout or a container stopping
+    unwinds the work like Ctrl-C does (the report runner keeps its partial notebook and stops
+    its kernel) instead of ending the process on the spot. Only the first SIGTERM raises; more
+    while that unwinds are ignored, so the clean-up (a few seconds at most: the kernel is asked
+    to shut down, then terminated) is not cut short; SIGKILL still ends the process at once.
+    Nothing changes where SIGTERM is not at its default (ignored, or handled by the caller) or
+    outside the main thread; the previous handler is back when the block ends.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Stopped(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from .engine import engine_options_from_args
     from .progress import Progress
@@ -303,11 +336,16 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     progress = Progress("guidelab report", quiet=args.quiet)
     try:
-        out = run_report(args.spec, args.data, args.out, as_of=args.as_of, lang=args.lang, encoding=args.encoding,
-                         progress=progress, engine=engine_options_from_args(args))
+        with _sigterm_stops():
+            out = run_report(args.spec, args.data, args.out, as_of=args.as_of, lang=args.lang,
+                             encoding=args.encoding, progress=progress, engine=engine_options_from_args(args))
     except ReportError as exc:
         print(f"guidelab report: FAILED: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt as exc:  # SIGTERM or Ctrl-C: the partial notebook is kept, no HTML written
+        stopped = exc if isinstance(exc, Stopped) else Stopped(signal.SIGINT)
+        print(f"guidelab report: STOPPED: {stopped}", file=sys.stderr)
+        return stopped.exit_status
     print(f"{out.experiment}: {out.verdict}")
     print(f"notebook: {out.notebook}\njson:     {out.json}")
     print(f"report:   {out.html}")

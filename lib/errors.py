@@ -82,3 +82,32 @@ class DataError(GuidelabError):
     def __init__(self, file: str | Path, field: str, message: str):
         self.file, self.field, self.message = str(file), field, bound_message(message)
         super().__init__(f"{file}: {field}: {message}" if field else f"{file}: {message}")
+
+
+class Stopped(KeyboardInterrupt):
+    """The process was asked to stop by a signal while it worked: SIGINT (Ctrl-C) or SIGTERM
+    (``kill``, a CI job's timeout, a container stopping).
+
+    A :class:`KeyboardInterrupt`, so whatever stops on Ctrl-C stops on it too (and no
+    ``except Exception`` swallows it). ``signum`` is the signal; ``notebook`` the partial
+    notebook kept, when one was. The command line ends with status ``128 + signum`` (130 for
+    SIGINT, 143 for SIGTERM), the shells' convention for a process ended by a signal.
+    """
+
+    def __init__(self, signum: int, message: str = "", notebook: Path | None = None):
+        self.signum, self.notebook = signum, notebook
+        super().__init__(message or f"stopped by {signal_name(signum)}")
+
+    @property
+    def exit_status(self) -> int:
+        return 128 + self.signum
+
+
+def signal_name(signum: int) -> str:
+    """``SIGTERM`` for 15, ``signal 99`` for a number the platform does not name."""
+    import signal
+
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
