@@ -423,16 +423,19 @@ def row_hash_sql(cols: list[str], alias: str = "") -> str:
 def build_exact_copies(ed: EventData, table: str, cols: list[str]) -> str:
     """Create ``ledger_<table>_copies``: the rows whose hash of every column repeats, grouped on
     every column (exactly: rows that only share a hash stay apart), with their number of copies
-    ``_gl_copies``. Usually a few thousand rows: the exact-duplicate rule needs no window or sort
-    over the whole table, only this hash aggregate. Returns the table's name."""
+    ``_gl_copies``. Usually a few thousand rows: the exact-duplicate rule needs no window over
+    the whole table, only the hashes that repeat (:meth:`Engine.create_repeated_hashes`) and then
+    the rows that have them. Returns the table's name."""
     name = f"ledger_{table}_copies"
     col_sql = ", ".join(sql_identifier(c) for c in cols)
     h = row_hash_sql(cols)
+    repeated = f"ledger_{table}_repeated_hashes"
+    ed.con.create_repeated_hashes(repeated, f"SELECT {h} AS _gl_h FROM {table}")
     ed.con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {name} AS
-        WITH h AS (SELECT {h} AS _gl_h FROM {table} GROUP BY 1 HAVING count(*) > 1)
         SELECT {col_sql}, {h} AS _gl_h, CAST(count(*) AS BIGINT) AS _gl_copies
-        FROM {table} WHERE {h} IN (SELECT _gl_h FROM h) GROUP BY ALL""")
+        FROM {table} WHERE {h} IN (SELECT _gl_h FROM {repeated}) GROUP BY ALL""")
+    ed.con.drop_temp_table(repeated)
     return name
 
 

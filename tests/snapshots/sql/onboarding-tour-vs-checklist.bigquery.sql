@@ -269,16 +269,21 @@ LEFT JOIN exp_assigned AS a
   USING (user_id);
 
 -- [14]
-CREATE OR REPLACE TEMPORARY TABLE ledger_guide_events_copies AS
-WITH h AS (
+CREATE OR REPLACE TEMPORARY TABLE ledger_guide_events_repeated_hashes AS
+SELECT
+  _gl_h
+FROM (
   SELECT
     hash(`user_id`, `guide_id`, `step`, `event`, `timestamp`) AS _gl_h
   FROM guide_events
-  GROUP BY
-    1
-  HAVING
-    COUNT(*) > 1
 )
+GROUP BY
+  _gl_h
+HAVING
+  COUNT(*) > 1;
+
+-- [15]
+CREATE OR REPLACE TEMPORARY TABLE ledger_guide_events_copies AS
 SELECT
   `user_id`,
   `guide_id`,
@@ -292,11 +297,14 @@ WHERE
   hash(`user_id`, `guide_id`, `step`, `event`, `timestamp`) IN (
     SELECT
       _gl_h
-    FROM h
+    FROM ledger_guide_events_repeated_hashes
   )
 GROUP BY ALL;
 
--- [15]
+-- [16]
+DROP TABLE IF EXISTS ledger_guide_events_repeated_hashes;
+
+-- [17]
 CREATE OR REPLACE TEMPORARY TABLE ledger_guide_rows AS
 WITH r AS (
   SELECT
@@ -461,7 +469,7 @@ SELECT
   *
 FROM e;
 
--- [16]
+-- [18]
 CREATE OR REPLACE TEMPORARY TABLE ledger_guide_user AS
 WITH g AS (
   SELECT
@@ -565,10 +573,10 @@ SELECT
   g.shown_in_period
 FROM g;
 
--- [17]
+-- [19]
 DROP TABLE IF EXISTS ledger_guide_rows;
 
--- [18]
+-- [20]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_user AS
 SELECT
   *
@@ -577,7 +585,7 @@ FROM ledger_guide_user
 WHERE
   _gl_reason IS NULL;
 
--- [19]
+-- [21]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
 SELECT
   *
@@ -586,7 +594,7 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL;
 
--- [20]
+-- [22]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
 SELECT
   *
@@ -595,16 +603,16 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL AND _gl_own;
 
--- [21]
+-- [23]
 DESCRIBE activity;
 
--- [22]
+-- [24]
 SELECT
   MIN(epoch_us(`timestamp`)),
   MAX(epoch_us(`timestamp`))
 FROM activity;
 
--- [23]
+-- [25]
 WITH b AS (
   SELECT
     `range` AS b
@@ -633,7 +641,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [24]
+-- [26]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
 WITH r AS (
   SELECT
@@ -670,22 +678,27 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [25]
+-- [27]
 SELECT
   MIN(assigned_day)
 FROM exp_assigned;
 
--- [26]
-CREATE OR REPLACE TEMPORARY TABLE ledger_activity_copies AS
-WITH h AS (
+-- [28]
+CREATE OR REPLACE TEMPORARY TABLE ledger_activity_repeated_hashes AS
+SELECT
+  _gl_h
+FROM (
   SELECT
     hash(`user_id`, `timestamp`, `event`) AS _gl_h
   FROM activity
-  GROUP BY
-    1
-  HAVING
-    COUNT(*) > 1
 )
+GROUP BY
+  _gl_h
+HAVING
+  COUNT(*) > 1;
+
+-- [29]
+CREATE OR REPLACE TEMPORARY TABLE ledger_activity_copies AS
 SELECT
   `user_id`,
   `timestamp`,
@@ -697,11 +710,14 @@ WHERE
   hash(`user_id`, `timestamp`, `event`) IN (
     SELECT
       _gl_h
-    FROM h
+    FROM ledger_activity_repeated_hashes
   )
 GROUP BY ALL;
 
--- [27]
+-- [30]
+DROP TABLE IF EXISTS ledger_activity_repeated_hashes;
+
+-- [31]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_rows AS
 WITH r AS (
   SELECT
@@ -809,7 +825,7 @@ SELECT
   *
 FROM d;
 
--- [28]
+-- [32]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_users AS
 WITH g AS (
   SELECT
@@ -896,10 +912,10 @@ SELECT
   EXCEPT (_gl_key)
 FROM g;
 
--- [29]
+-- [33]
 DROP TABLE IF EXISTS ledger_activity_rows;
 
--- [30]
+-- [34]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
 SELECT
   *
@@ -908,7 +924,7 @@ FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [31]
+-- [35]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -917,7 +933,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [32]
+-- [36]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -926,10 +942,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [33]
+-- [37]
 DESCRIBE users;
 
--- [34]
+-- [38]
 CREATE OR REPLACE TEMPORARY TABLE ledger_users AS
 WITH s AS (
   SELECT
@@ -966,7 +982,7 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [35]
+-- [39]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -975,7 +991,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [36]
+-- [40]
 SELECT
   COUNT(*),
   COUNTIF(user_id IS NULL),
@@ -985,20 +1001,20 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [37]
+-- [41]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [38]
+-- [42]
 DESCRIBE ledger_activity_users;
 
--- [39]
+-- [43]
 DESCRIBE guide_events;
 
--- [40]
+-- [44]
 CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
@@ -1063,14 +1079,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [41]
+-- [45]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [42]
+-- [46]
 SELECT
   COUNT(*),
   COUNTIF(shown)
@@ -1078,10 +1094,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [43]
+-- [47]
 DESCRIBE assignments;
 
--- [44]
+-- [48]
 SELECT
   _gl_reason,
   MIN(
@@ -1099,7 +1115,7 @@ WHERE
 GROUP BY
   1;
 
--- [45]
+-- [49]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1107,10 +1123,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [46]
+-- [50]
 DESCRIBE guide_events;
 
--- [47]
+-- [51]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1119,10 +1135,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [48]
+-- [52]
 DESCRIBE activity;
 
--- [49]
+-- [53]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1131,10 +1147,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [50]
+-- [54]
 DESCRIBE users;
 
--- [51]
+-- [55]
 SELECT
   _gl_reason,
   MIN(
@@ -1153,7 +1169,7 @@ WHERE
 GROUP BY
   1;
 
--- [52]
+-- [56]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1161,7 +1177,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [53]
+-- [57]
 SELECT
   variant,
   COUNT(*)
@@ -1169,7 +1185,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [54]
+-- [58]
 SELECT
   assigned_day,
   variant,
@@ -1180,14 +1196,14 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [55]
+-- [59]
 SELECT
   TYPEOF(CAST(active_d7 AS INT64)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [56]
+-- [60]
 SELECT
   variant,
   COUNT(*),
@@ -1205,14 +1221,14 @@ WHERE
 GROUP BY
   variant;
 
--- [57]
+-- [61]
 SELECT
   TYPEOF(CAST(active_d1 AS INT64)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [58]
+-- [62]
 SELECT
   variant,
   COUNT(*),
@@ -1230,14 +1246,14 @@ WHERE
 GROUP BY
   variant;
 
--- [59]
+-- [63]
 SELECT
   TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [60]
+-- [64]
 SELECT
   variant,
   COUNT(*),
@@ -1257,14 +1273,14 @@ WHERE
 GROUP BY
   variant;
 
--- [61]
+-- [65]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [62]
+-- [66]
 SELECT
   MIN(v)
 FROM (
@@ -1285,7 +1301,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [63]
+-- [67]
 SELECT
   variant,
   COUNT(*),
@@ -1296,7 +1312,7 @@ WHERE
 GROUP BY
   variant;
 
--- [64]
+-- [68]
 SELECT
   TYPEOF((
     CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
@@ -1305,7 +1321,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [65]
+-- [69]
 SELECT
   variant,
   COUNT(*),
@@ -1333,7 +1349,7 @@ WHERE
 GROUP BY
   variant;
 
--- [66]
+-- [70]
 SELECT
   variant,
   COUNT(*),
@@ -1349,7 +1365,7 @@ WHERE
 GROUP BY
   variant;
 
--- [67]
+-- [71]
 SELECT
   variant,
   r,
@@ -1381,14 +1397,14 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [68]
+-- [72]
 SELECT
   TYPEOF(CAST(dismissed AS INT64)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [69]
+-- [73]
 SELECT
   variant,
   COUNT(*),
@@ -1406,7 +1422,7 @@ WHERE
 GROUP BY
   variant;
 
--- [70]
+-- [74]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT64)),
@@ -1420,7 +1436,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [71]
+-- [75]
 WITH e AS (
   SELECT
     uk,
@@ -1524,7 +1540,7 @@ GROUP BY
   2,
   3;
 
--- [72]
+-- [76]
 WITH o AS (
   SELECT
     variant,
@@ -1544,10 +1560,10 @@ WHERE
   o.observed >= d.`range`
 GROUP BY ALL;
 
--- [73]
+-- [77]
 DESCRIBE ledger_activity_users;
 
--- [74]
+-- [78]
 SELECT
   u.variant,
   CAST(SUM(
@@ -1895,7 +1911,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [75]
+-- [79]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1906,7 +1922,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [76]
+-- [80]
 SELECT
   variant,
   assigned_day,
@@ -1919,10 +1935,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [77]
+-- [81]
 DESCRIBE users;
 
--- [78]
+-- [82]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -1935,10 +1951,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [79]
+-- [83]
 DESCRIBE users;
 
--- [80]
+-- [84]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -1957,10 +1973,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [81]
+-- [85]
 DESCRIBE guide_events;
 
--- [82]
+-- [86]
 WITH s AS (
   SELECT
     uk,
@@ -1982,7 +1998,7 @@ WHERE
 GROUP BY
   1;
 
--- [83]
+-- [87]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -1990,7 +2006,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [84]
+-- [88]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -2010,7 +2026,7 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [85]
+-- [89]
 WITH s AS (
   SELECT
     uk,
@@ -2032,7 +2048,7 @@ WHERE
 GROUP BY
   1;
 
--- [86]
+-- [90]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -2040,7 +2056,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [87]
+-- [91]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -2060,15 +2076,15 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [88]
+-- [92]
 DESCRIBE ledger_activity_users;
 
--- [89]
+-- [93]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [90]
+-- [94]
 WITH b AS (
   SELECT
     u.variant,
@@ -2488,5 +2504,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [91]
+-- [95]
 DESCRIBE guide_events;

@@ -283,16 +283,22 @@ LEFT JOIN exp_assigned AS a
 
 -- [14]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
-CREATE TEMPORARY VIEW ledger_guide_events_copies AS
-WITH h AS (
+CREATE TEMPORARY VIEW ledger_guide_events_repeated_hashes AS
+SELECT
+  _gl_h
+FROM (
   SELECT
     HASH(`user_id`, `guide_id`, `step`, `event`, `timestamp`) AS _gl_h
   FROM guide_events
-  GROUP BY
-    1
-  HAVING
-    COUNT(*) > 1
 )
+GROUP BY
+  _gl_h
+HAVING
+  COUNT(*) > 1;
+
+-- [15]
+-- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
+CREATE TEMPORARY VIEW ledger_guide_events_copies AS
 SELECT
   `user_id`,
   `guide_id`,
@@ -306,11 +312,14 @@ WHERE
   HASH(`user_id`, `guide_id`, `step`, `event`, `timestamp`) IN (
     SELECT
       _gl_h
-    FROM h
+    FROM ledger_guide_events_repeated_hashes
   )
 GROUP BY ALL;
 
--- [15]
+-- [16]
+DROP TABLE IF EXISTS ledger_guide_events_repeated_hashes;
+
+-- [17]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_guide_rows AS
 WITH r AS (
@@ -476,7 +485,7 @@ SELECT
   *
 FROM e;
 
--- [16]
+-- [18]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_guide_user AS
 WITH g AS (
@@ -584,10 +593,10 @@ SELECT
   g.shown_in_period
 FROM g;
 
--- [17]
+-- [19]
 DROP TABLE IF EXISTS ledger_guide_rows;
 
--- [18]
+-- [20]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_user AS
 SELECT
   *
@@ -596,7 +605,7 @@ FROM ledger_guide_user
 WHERE
   _gl_reason IS NULL;
 
--- [19]
+-- [21]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
 SELECT
   *
@@ -605,7 +614,7 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL;
 
--- [20]
+-- [22]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
 SELECT
   *
@@ -614,16 +623,16 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL AND _gl_own;
 
--- [21]
+-- [23]
 DESCRIBE activity;
 
--- [22]
+-- [24]
 SELECT
   MIN(UNIX_MICROS(`timestamp`)),
   MAX(UNIX_MICROS(`timestamp`))
 FROM activity;
 
--- [23]
+-- [25]
 WITH b AS (
   SELECT
     range AS b
@@ -656,7 +665,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [24]
+-- [26]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
 WITH r AS (
   SELECT
@@ -696,23 +705,29 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [25]
+-- [27]
 SELECT
   MIN(assigned_day)
 FROM exp_assigned;
 
--- [26]
+-- [28]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
-CREATE TEMPORARY VIEW ledger_activity_copies AS
-WITH h AS (
+CREATE TEMPORARY VIEW ledger_activity_repeated_hashes AS
+SELECT
+  _gl_h
+FROM (
   SELECT
     HASH(`user_id`, `timestamp`, `event`) AS _gl_h
   FROM activity
-  GROUP BY
-    1
-  HAVING
-    COUNT(*) > 1
 )
+GROUP BY
+  _gl_h
+HAVING
+  COUNT(*) > 1;
+
+-- [29]
+-- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
+CREATE TEMPORARY VIEW ledger_activity_copies AS
 SELECT
   `user_id`,
   `timestamp`,
@@ -724,11 +739,14 @@ WHERE
   HASH(`user_id`, `timestamp`, `event`) IN (
     SELECT
       _gl_h
-    FROM h
+    FROM ledger_activity_repeated_hashes
   )
 GROUP BY ALL;
 
--- [27]
+-- [30]
+DROP TABLE IF EXISTS ledger_activity_repeated_hashes;
+
+-- [31]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_activity_rows AS
 WITH r AS (
@@ -837,7 +855,7 @@ SELECT
   *
 FROM d;
 
--- [28]
+-- [32]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_activity_users AS
 WITH g AS (
@@ -928,10 +946,10 @@ SELECT
   EXCEPT (_gl_key)
 FROM g;
 
--- [29]
+-- [33]
 DROP TABLE IF EXISTS ledger_activity_rows;
 
--- [30]
+-- [34]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
 SELECT
   *
@@ -940,7 +958,7 @@ FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [31]
+-- [35]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -949,7 +967,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [32]
+-- [36]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -958,10 +976,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [33]
+-- [37]
 DESCRIBE users;
 
--- [34]
+-- [38]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_users AS
 WITH s AS (
@@ -999,7 +1017,7 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [35]
+-- [39]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -1008,7 +1026,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [36]
+-- [40]
 SELECT
   COUNT(*),
   COUNT_IF(user_id IS NULL),
@@ -1018,20 +1036,20 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [37]
+-- [41]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [38]
+-- [42]
 DESCRIBE ledger_activity_users;
 
--- [39]
+-- [43]
 DESCRIBE guide_events;
 
--- [40]
+-- [44]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW exp_users AS
 WITH gf AS (
@@ -1097,14 +1115,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [41]
+-- [45]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [42]
+-- [46]
 SELECT
   COUNT(*),
   COUNT_IF(shown)
@@ -1112,10 +1130,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [43]
+-- [47]
 DESCRIBE assignments;
 
--- [44]
+-- [48]
 SELECT
   _gl_reason,
   MIN(
@@ -1133,7 +1151,7 @@ WHERE
 GROUP BY
   1;
 
--- [45]
+-- [49]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1141,10 +1159,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [46]
+-- [50]
 DESCRIBE guide_events;
 
--- [47]
+-- [51]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1153,10 +1171,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [48]
+-- [52]
 DESCRIBE activity;
 
--- [49]
+-- [53]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1165,10 +1183,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [50]
+-- [54]
 DESCRIBE users;
 
--- [51]
+-- [55]
 SELECT
   _gl_reason,
   MIN(
@@ -1187,7 +1205,7 @@ WHERE
 GROUP BY
   1;
 
--- [52]
+-- [56]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1195,7 +1213,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [53]
+-- [57]
 SELECT
   variant,
   COUNT(*)
@@ -1203,7 +1221,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [54]
+-- [58]
 SELECT
   assigned_day,
   variant,
@@ -1214,14 +1232,14 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [55]
+-- [59]
 SELECT
   TYPEOF(CAST(active_d7 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [56]
+-- [60]
 SELECT
   variant,
   COUNT(*),
@@ -1239,14 +1257,14 @@ WHERE
 GROUP BY
   variant;
 
--- [57]
+-- [61]
 SELECT
   TYPEOF(CAST(active_d1 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [58]
+-- [62]
 SELECT
   variant,
   COUNT(*),
@@ -1264,14 +1282,14 @@ WHERE
 GROUP BY
   variant;
 
--- [59]
+-- [63]
 SELECT
   TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [60]
+-- [64]
 SELECT
   variant,
   COUNT(*),
@@ -1291,14 +1309,14 @@ WHERE
 GROUP BY
   variant;
 
--- [61]
+-- [65]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [62]
+-- [66]
 SELECT
   MIN(v)
 FROM (
@@ -1319,7 +1337,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [63]
+-- [67]
 SELECT
   variant,
   COUNT(*),
@@ -1330,7 +1348,7 @@ WHERE
 GROUP BY
   variant;
 
--- [64]
+-- [68]
 SELECT
   TYPEOF((
     CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
@@ -1339,7 +1357,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [65]
+-- [69]
 SELECT
   variant,
   COUNT(*),
@@ -1367,7 +1385,7 @@ WHERE
 GROUP BY
   variant;
 
--- [66]
+-- [70]
 SELECT
   variant,
   COUNT(*),
@@ -1383,7 +1401,7 @@ WHERE
 GROUP BY
   variant;
 
--- [67]
+-- [71]
 SELECT
   variant,
   r,
@@ -1415,14 +1433,14 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [68]
+-- [72]
 SELECT
   TYPEOF(CAST(dismissed AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [69]
+-- [73]
 SELECT
   variant,
   COUNT(*),
@@ -1440,7 +1458,7 @@ WHERE
 GROUP BY
   variant;
 
--- [70]
+-- [74]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT)),
@@ -1454,7 +1472,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [71]
+-- [75]
 WITH e AS (
   SELECT
     uk,
@@ -1594,7 +1612,7 @@ GROUP BY
   2,
   3;
 
--- [72]
+-- [76]
 WITH o AS (
   SELECT
     variant,
@@ -1618,10 +1636,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [73]
+-- [77]
 DESCRIBE ledger_activity_users;
 
--- [74]
+-- [78]
 SELECT
   u.variant,
   CAST(SUM(
@@ -2000,7 +2018,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [75]
+-- [79]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -2011,7 +2029,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [76]
+-- [80]
 SELECT
   variant,
   assigned_day,
@@ -2024,10 +2042,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [77]
+-- [81]
 DESCRIBE users;
 
--- [78]
+-- [82]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -2040,10 +2058,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [79]
+-- [83]
 DESCRIBE users;
 
--- [80]
+-- [84]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -2062,10 +2080,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [81]
+-- [85]
 DESCRIBE guide_events;
 
--- [82]
+-- [86]
 WITH s AS (
   SELECT
     uk,
@@ -2091,7 +2109,7 @@ WHERE
 GROUP BY
   1;
 
--- [83]
+-- [87]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2099,7 +2117,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [84]
+-- [88]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2123,7 +2141,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [85]
+-- [89]
 WITH s AS (
   SELECT
     uk,
@@ -2149,7 +2167,7 @@ WHERE
 GROUP BY
   1;
 
--- [86]
+-- [90]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2157,7 +2175,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [87]
+-- [91]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2181,15 +2199,15 @@ SELECT
     secs < 0)
 FROM d;
 
--- [88]
+-- [92]
 DESCRIBE ledger_activity_users;
 
--- [89]
+-- [93]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [90]
+-- [94]
 WITH b AS (
   SELECT
     u.variant,
@@ -2609,5 +2627,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [91]
+-- [95]
 DESCRIBE guide_events;
