@@ -746,7 +746,7 @@ GROUP BY ALL;
 DROP TABLE IF EXISTS ledger_activity_repeated_hashes;
 
 -- [31]
-CREATE OR REPLACE TEMPORARY TABLE ledger_activity_rows AS
+CREATE OR REPLACE TEMPORARY VIEW ledger_activity_rows AS
 WITH r AS (
   SELECT
     *,
@@ -941,9 +941,6 @@ SELECT
 FROM g;
 
 -- [33]
-DROP TABLE IF EXISTS ledger_activity_rows;
-
--- [34]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
 SELECT
   *
@@ -952,7 +949,7 @@ FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [35]
+-- [34]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -961,7 +958,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [36]
+-- [35]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -970,10 +967,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [37]
+-- [36]
 DESCRIBE TABLE users;
 
--- [38]
+-- [37]
 CREATE OR REPLACE TEMPORARY TABLE ledger_users AS
 WITH m AS (
   SELECT
@@ -1040,7 +1037,7 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [39]
+-- [38]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -1049,7 +1046,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [40]
+-- [39]
 SELECT
   COUNT(*),
   COUNT_IF(user_id IS NULL),
@@ -1059,20 +1056,20 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMPTZ);
 
--- [41]
+-- [40]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [42]
+-- [41]
 DESCRIBE TABLE ledger_activity_users;
 
--- [43]
+-- [42]
 DESCRIBE TABLE guide_events;
 
--- [44]
+-- [43]
 CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
@@ -1137,14 +1134,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [45]
+-- [44]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [46]
+-- [45]
 SELECT
   COUNT(*),
   COUNT_IF(shown)
@@ -1152,10 +1149,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [47]
+-- [46]
 DESCRIBE TABLE assignments;
 
--- [48]
+-- [47]
 SELECT
   _gl_reason,
   MIN(
@@ -1173,7 +1170,7 @@ WHERE
 GROUP BY
   1;
 
--- [49]
+-- [48]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1181,10 +1178,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [50]
+-- [49]
 DESCRIBE TABLE guide_events;
 
--- [51]
+-- [50]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1193,10 +1190,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [52]
+-- [51]
 DESCRIBE TABLE activity;
 
--- [53]
+-- [52]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1205,10 +1202,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [54]
+-- [53]
 DESCRIBE TABLE users;
 
--- [55]
+-- [54]
 SELECT
   _gl_reason,
   MIN(
@@ -1227,7 +1224,7 @@ WHERE
 GROUP BY
   1;
 
--- [56]
+-- [55]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1235,7 +1232,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [57]
+-- [56]
 SELECT
   variant,
   COUNT(*)
@@ -1243,7 +1240,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [58]
+-- [57]
 SELECT
   assigned_day,
   variant,
@@ -1254,14 +1251,14 @@ ORDER BY
   1,
   2;
 
--- [59]
+-- [58]
 SELECT
   TYPEOF(CAST(active_d7 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [60]
+-- [59]
 SELECT
   variant,
   COUNT(*),
@@ -1279,14 +1276,14 @@ WHERE
 GROUP BY
   variant;
 
--- [61]
+-- [60]
 SELECT
   TYPEOF(CAST(active_d1 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [62]
+-- [61]
 SELECT
   variant,
   COUNT(*),
@@ -1304,14 +1301,14 @@ WHERE
 GROUP BY
   variant;
 
--- [63]
+-- [62]
 SELECT
   TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [64]
+-- [63]
 SELECT
   variant,
   COUNT(*),
@@ -1331,14 +1328,14 @@ WHERE
 GROUP BY
   variant;
 
--- [65]
+-- [64]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [66]
+-- [65]
 SELECT
   MIN(v)
 FROM (
@@ -1359,7 +1356,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [67]
+-- [66]
 SELECT
   variant,
   COUNT(*),
@@ -1370,7 +1367,7 @@ WHERE
 GROUP BY
   variant;
 
--- [68]
+-- [67]
 SELECT
   TYPEOF((
     CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
@@ -1379,7 +1376,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [69]
+-- [68]
 SELECT
   variant,
   COUNT(*),
@@ -1407,7 +1404,7 @@ WHERE
 GROUP BY
   variant;
 
--- [70]
+-- [69]
 SELECT
   variant,
   COUNT(*),
@@ -1423,7 +1420,7 @@ WHERE
 GROUP BY
   variant;
 
--- [71]
+-- [70]
 SELECT
   variant,
   r,
@@ -1455,14 +1452,14 @@ ORDER BY
   variant,
   r;
 
--- [72]
+-- [71]
 SELECT
   TYPEOF(CAST(dismissed AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [73]
+-- [72]
 SELECT
   variant,
   COUNT(*),
@@ -1480,7 +1477,7 @@ WHERE
 GROUP BY
   variant;
 
--- [74]
+-- [73]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT)),
@@ -1494,7 +1491,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [75]
+-- [74]
 WITH e AS (
   SELECT
     uk,
@@ -1598,7 +1595,7 @@ GROUP BY
   2,
   3;
 
--- [76]
+-- [75]
 WITH o AS (
   SELECT
     variant,
@@ -1618,10 +1615,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [77]
+-- [76]
 DESCRIBE TABLE ledger_activity_users;
 
--- [78]
+-- [77]
 SELECT
   u.variant,
   CAST(SUM(
@@ -2000,7 +1997,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [79]
+-- [78]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -2011,7 +2008,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [80]
+-- [79]
 SELECT
   variant,
   assigned_day,
@@ -2024,10 +2021,10 @@ GROUP BY ALL
 ORDER BY
   2;
 
--- [81]
+-- [80]
 DESCRIBE TABLE users;
 
--- [82]
+-- [81]
 SELECT
   CAST(s."platform" AS VARCHAR) AS segment,
   e.variant,
@@ -2040,10 +2037,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [83]
+-- [82]
 DESCRIBE TABLE users;
 
--- [84]
+-- [83]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -2062,10 +2059,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [85]
+-- [84]
 DESCRIBE TABLE guide_events;
 
--- [86]
+-- [85]
 WITH s AS (
   SELECT
     uk,
@@ -2087,7 +2084,7 @@ WHERE
 GROUP BY
   1;
 
--- [87]
+-- [86]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2095,7 +2092,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [88]
+-- [87]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -2115,7 +2112,7 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [89]
+-- [88]
 WITH s AS (
   SELECT
     uk,
@@ -2137,7 +2134,7 @@ WHERE
 GROUP BY
   1;
 
--- [90]
+-- [89]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2145,7 +2142,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [91]
+-- [90]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -2165,15 +2162,15 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [92]
+-- [91]
 DESCRIBE TABLE ledger_activity_users;
 
--- [93]
+-- [92]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [94]
+-- [93]
 WITH b AS (
   SELECT
     u.variant,
@@ -2698,5 +2695,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [95]
+-- [94]
 DESCRIBE TABLE guide_events;

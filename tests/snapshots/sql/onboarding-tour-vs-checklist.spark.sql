@@ -775,8 +775,7 @@ GROUP BY ALL;
 DROP TABLE IF EXISTS ledger_activity_repeated_hashes;
 
 -- [31]
--- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
-CREATE TEMPORARY VIEW ledger_activity_rows AS
+CREATE OR REPLACE TEMPORARY VIEW ledger_activity_rows AS
 WITH r AS (
   SELECT
     *,
@@ -975,9 +974,6 @@ SELECT
 FROM g;
 
 -- [33]
-DROP TABLE IF EXISTS ledger_activity_rows;
-
--- [34]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
 SELECT
   *
@@ -986,7 +982,7 @@ FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [35]
+-- [34]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -995,7 +991,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [36]
+-- [35]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -1004,10 +1000,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [37]
+-- [36]
 DESCRIBE users;
 
--- [38]
+-- [37]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_users AS
 WITH m AS (
@@ -1075,7 +1071,7 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [39]
+-- [38]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -1084,7 +1080,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [40]
+-- [39]
 SELECT
   COUNT(*),
   COUNT_IF(user_id IS NULL),
@@ -1094,20 +1090,20 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [41]
+-- [40]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [42]
+-- [41]
 DESCRIBE ledger_activity_users;
 
--- [43]
+-- [42]
 DESCRIBE guide_events;
 
--- [44]
+-- [43]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW exp_users AS
 WITH gf AS (
@@ -1173,14 +1169,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [45]
+-- [44]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [46]
+-- [45]
 SELECT
   COUNT(*),
   COUNT_IF(shown)
@@ -1188,10 +1184,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [47]
+-- [46]
 DESCRIBE assignments;
 
--- [48]
+-- [47]
 SELECT
   _gl_reason,
   MIN(
@@ -1209,7 +1205,7 @@ WHERE
 GROUP BY
   1;
 
--- [49]
+-- [48]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1217,10 +1213,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [50]
+-- [49]
 DESCRIBE guide_events;
 
--- [51]
+-- [50]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1229,10 +1225,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [52]
+-- [51]
 DESCRIBE activity;
 
--- [53]
+-- [52]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1241,10 +1237,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [54]
+-- [53]
 DESCRIBE users;
 
--- [55]
+-- [54]
 SELECT
   _gl_reason,
   MIN(
@@ -1263,7 +1259,7 @@ WHERE
 GROUP BY
   1;
 
--- [56]
+-- [55]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1271,7 +1267,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [57]
+-- [56]
 SELECT
   variant,
   COUNT(*)
@@ -1279,7 +1275,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [58]
+-- [57]
 SELECT
   assigned_day,
   variant,
@@ -1290,14 +1286,14 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [59]
+-- [58]
 SELECT
   TYPEOF(CAST(active_d7 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [60]
+-- [59]
 SELECT
   variant,
   COUNT(*),
@@ -1315,14 +1311,14 @@ WHERE
 GROUP BY
   variant;
 
--- [61]
+-- [60]
 SELECT
   TYPEOF(CAST(active_d1 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [62]
+-- [61]
 SELECT
   variant,
   COUNT(*),
@@ -1340,14 +1336,14 @@ WHERE
 GROUP BY
   variant;
 
--- [63]
+-- [62]
 SELECT
   TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [64]
+-- [63]
 SELECT
   variant,
   COUNT(*),
@@ -1367,14 +1363,14 @@ WHERE
 GROUP BY
   variant;
 
--- [65]
+-- [64]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [66]
+-- [65]
 SELECT
   MIN(v)
 FROM (
@@ -1395,7 +1391,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [67]
+-- [66]
 SELECT
   variant,
   COUNT(*),
@@ -1406,7 +1402,7 @@ WHERE
 GROUP BY
   variant;
 
--- [68]
+-- [67]
 SELECT
   TYPEOF((
     CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
@@ -1415,7 +1411,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [69]
+-- [68]
 SELECT
   variant,
   COUNT(*),
@@ -1443,7 +1439,7 @@ WHERE
 GROUP BY
   variant;
 
--- [70]
+-- [69]
 SELECT
   variant,
   COUNT(*),
@@ -1459,7 +1455,7 @@ WHERE
 GROUP BY
   variant;
 
--- [71]
+-- [70]
 SELECT
   variant,
   r,
@@ -1491,14 +1487,14 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [72]
+-- [71]
 SELECT
   TYPEOF(CAST(dismissed AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [73]
+-- [72]
 SELECT
   variant,
   COUNT(*),
@@ -1516,7 +1512,7 @@ WHERE
 GROUP BY
   variant;
 
--- [74]
+-- [73]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT)),
@@ -1530,7 +1526,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [75]
+-- [74]
 WITH e AS (
   SELECT
     uk,
@@ -1670,7 +1666,7 @@ GROUP BY
   2,
   3;
 
--- [76]
+-- [75]
 WITH o AS (
   SELECT
     variant,
@@ -1694,10 +1690,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [77]
+-- [76]
 DESCRIBE ledger_activity_users;
 
--- [78]
+-- [77]
 SELECT
   u.variant,
   CAST(SUM(
@@ -2076,7 +2072,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [79]
+-- [78]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -2087,7 +2083,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [80]
+-- [79]
 SELECT
   variant,
   assigned_day,
@@ -2100,10 +2096,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [81]
+-- [80]
 DESCRIBE users;
 
--- [82]
+-- [81]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -2116,10 +2112,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [83]
+-- [82]
 DESCRIBE users;
 
--- [84]
+-- [83]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -2138,10 +2134,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [85]
+-- [84]
 DESCRIBE guide_events;
 
--- [86]
+-- [85]
 WITH s AS (
   SELECT
     uk,
@@ -2167,7 +2163,7 @@ WHERE
 GROUP BY
   1;
 
--- [87]
+-- [86]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2175,7 +2171,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [88]
+-- [87]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2199,7 +2195,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [89]
+-- [88]
 WITH s AS (
   SELECT
     uk,
@@ -2225,7 +2221,7 @@ WHERE
 GROUP BY
   1;
 
--- [90]
+-- [89]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2233,7 +2229,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [91]
+-- [90]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2257,15 +2253,15 @@ SELECT
     secs < 0)
 FROM d;
 
--- [92]
+-- [91]
 DESCRIBE ledger_activity_users;
 
--- [93]
+-- [92]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [94]
+-- [93]
 WITH b AS (
   SELECT
     u.variant,
@@ -2685,5 +2681,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [95]
+-- [94]
 DESCRIBE guide_events;
