@@ -420,6 +420,17 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
                     "FROM ledger_users WHERE _gl_reason IS NULL")
 
 
+def rows_pipelined(ed: EventData) -> bool:
+    """Whether the activity's per-row stage (``ledger_activity_rows``) is a view that its
+    aggregate runs through (TRUE up to :data:`SMALL_DATA_ROWS` source rows,
+    a 1M-user export) or tables. A view writes no 10M-row table to read it back once (1M users,
+    one thread: 5.8-6.8 -> 4.8-5.7 CPU-s for the activity's two statements); at 10M users the
+    join's hash table (every assigned user) and the aggregate's (a row per user) do not fit the
+    memory limit together, so larger data keeps the table. (The guide events' stage, a quarter
+    of the rows, showed no gain as a view: it stays a table.)"""
+    return sum(getattr(ed, "row_counts", {}).values()) <= SMALL_DATA_ROWS
+
+
 def event_code_sql(event: str) -> str:
     """SQL: a guide event's position in :data:`GUIDE_EVENTS` (NULL for any other name), so the
     per-user-and-guide aggregate compares small integers and keeps every event flag in one
@@ -543,12 +554,7 @@ def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetim
     pre_count = " + ".join(f"coalesce(CAST(bit_count({agg}) AS INTEGER), 0)"
                            for agg in daybits.bit_or_words("(-1 - d._gl_off)", pre_words, pre))
     registry_cols = "".join(f", {agg} AS {name}" for name, agg in (activity_columns or {}).items())
-    # Up to SMALL_DATA_ROWS source rows (a 1M-user export) the per-row stage is a view that the
-    # aggregate runs through: no 10M-row table written and read back (1M users, one thread:
-    # 5.8-6.8 -> 4.8-5.7 CPU-s for the two statements). Above it, a table: at 10M users the
-    # join's hash table (every assigned user) and the aggregate's (a row per user) do not fit the
-    # memory limit together.
-    pipelined = sum(getattr(ed, "row_counts", {}).values()) <= SMALL_DATA_ROWS
+    pipelined = rows_pipelined(ed)
     # one integer group key: a used row's user key (>= 1), or its reason's code (< 0, _case_codes)
     con.execute(f"""
         CREATE OR REPLACE TEMP {"VIEW" if pipelined else "TABLE"} ledger_activity_rows AS
