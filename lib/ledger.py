@@ -397,17 +397,13 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
         order = ", ".join(sql_identifier(c) for c in cols)
         # one sort: a user's rows ordered by every column, so identical rows are peers; the copies
         # are the peers after the first (row_number > rank), and dense_rank numbers the distinct
-        # rows (the same as a window over every column, then one over the user's other rows); a
-        # user on one row (almost every user) needs no window
+        # rows (the same as a window over every column, then one over the user's other rows)
         w = f"PARTITION BY user_id ORDER BY {order}"
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE ledger_users AS
-            WITH m AS (SELECT user_id FROM users WHERE user_id IS NOT NULL GROUP BY user_id HAVING count(*) > 1),
-            u AS (SELECT users.*, m.user_id IS NULL AS _gl_single FROM users LEFT JOIN m ON users.user_id = m.user_id),
-            s AS (SELECT u.* EXCLUDE (_gl_single), 1 AS _gl_row, 1 AS _gl_first, 1 AS _gl_rank FROM u WHERE _gl_single
-                  UNION ALL
-                  SELECT u.* EXCLUDE (_gl_single), row_number() OVER ({w}), rank() OVER ({w}), dense_rank() OVER ({w})
-                  FROM u WHERE NOT _gl_single)
+            WITH s AS (SELECT *, row_number() OVER ({w}) AS _gl_row, rank() OVER ({w}) AS _gl_first,
+                              dense_rank() OVER ({w}) AS _gl_rank
+                       FROM users)
             SELECT s.* EXCLUDE (_gl_row, _gl_first, _gl_rank), a.uk AS _gl_uk, {_case([
                 ("missing_key", "s.user_id IS NULL"),
                 ("not_in_experiment", "a.user_id IS NULL"),

@@ -234,12 +234,9 @@ DESCRIBE users;
 
 -- [37] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_users AS
-WITH m AS (SELECT user_id FROM users WHERE user_id IS NOT NULL GROUP BY user_id HAVING count(*) > 1),
-u AS (SELECT users.*, m.user_id IS NULL AS _gl_single FROM users LEFT JOIN m ON users.user_id = m.user_id),
-s AS (SELECT u.* EXCLUDE (_gl_single), 1 AS _gl_row, 1 AS _gl_first, 1 AS _gl_rank FROM u WHERE _gl_single
-      UNION ALL
-      SELECT u.* EXCLUDE (_gl_single), row_number() OVER (PARTITION BY user_id ORDER BY "user_id", "signup_at", "platform", "locale", "plan"), rank() OVER (PARTITION BY user_id ORDER BY "user_id", "signup_at", "platform", "locale", "plan"), dense_rank() OVER (PARTITION BY user_id ORDER BY "user_id", "signup_at", "platform", "locale", "plan")
-      FROM u WHERE NOT _gl_single)
+WITH s AS (SELECT *, row_number() OVER (PARTITION BY user_id ORDER BY "user_id", "signup_at", "platform", "locale", "plan") AS _gl_row, rank() OVER (PARTITION BY user_id ORDER BY "user_id", "signup_at", "platform", "locale", "plan") AS _gl_first,
+                  dense_rank() OVER (PARTITION BY user_id ORDER BY "user_id", "signup_at", "platform", "locale", "plan") AS _gl_rank
+           FROM users)
 SELECT s.* EXCLUDE (_gl_row, _gl_first, _gl_rank), a.uk AS _gl_uk, CASE WHEN s.user_id IS NULL THEN 'missing_key' WHEN a.user_id IS NULL THEN 'not_in_experiment' WHEN s._gl_row > s._gl_first THEN 'exact_duplicate' WHEN s._gl_rank > 1 THEN 'duplicate_user' END AS _gl_reason
 FROM s LEFT JOIN exp_assigned a USING (user_id);
 

@@ -972,52 +972,22 @@ DESCRIBE TABLE users;
 
 -- [37]
 CREATE OR REPLACE TEMPORARY TABLE ledger_users AS
-WITH m AS (
+WITH s AS (
   SELECT
-    user_id
-  FROM users
-  WHERE
-    NOT user_id IS NULL
-  GROUP BY
-    user_id
-  HAVING
-    COUNT(*) > 1
-), u AS (
-  SELECT
-    users.*,
-    m.user_id IS NULL AS _gl_single
-  FROM users
-  LEFT JOIN m
-    ON users.user_id = m.user_id
-), s AS (
-  SELECT
-    u.*
-    EXCLUDE (_gl_single),
-    1 AS _gl_row,
-    1 AS _gl_first,
-    1 AS _gl_rank
-  FROM u
-  WHERE
-    _gl_single
-  UNION ALL
-  SELECT
-    u.*
-    EXCLUDE (_gl_single),
+    *,
     ROW_NUMBER() OVER (
       PARTITION BY user_id
       ORDER BY "user_id", "signup_at", "platform", "locale", "plan"
-    ),
+    ) AS _gl_row,
     RANK() OVER (
       PARTITION BY user_id
       ORDER BY "user_id", "signup_at", "platform", "locale", "plan"
-    ),
+    ) AS _gl_first,
     DENSE_RANK() OVER (
       PARTITION BY user_id
       ORDER BY "user_id", "signup_at", "platform", "locale", "plan"
-    )
-  FROM u
-  WHERE
-    NOT _gl_single
+    ) AS _gl_rank
+  FROM users
 )
 SELECT
   s.*

@@ -1006,52 +1006,22 @@ DESCRIBE users;
 -- [37]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_users AS
-WITH m AS (
+WITH s AS (
   SELECT
-    user_id
-  FROM users
-  WHERE
-    NOT user_id IS NULL
-  GROUP BY
-    user_id
-  HAVING
-    COUNT(*) > 1
-), u AS (
-  SELECT
-    users.*,
-    m.user_id IS NULL AS _gl_single
-  FROM users
-  LEFT JOIN m
-    ON users.user_id = m.user_id
-), s AS (
-  SELECT
-    u.*
-    EXCEPT (_gl_single),
-    1 AS _gl_row,
-    1 AS _gl_first,
-    1 AS _gl_rank
-  FROM u
-  WHERE
-    _gl_single
-  UNION ALL
-  SELECT
-    u.*
-    EXCEPT (_gl_single),
+    *,
     ROW_NUMBER() OVER (
       PARTITION BY user_id
       ORDER BY `user_id` NULLS LAST, `signup_at` NULLS LAST, `platform` NULLS LAST, `locale` NULLS LAST, `plan` NULLS LAST
-    ),
+    ) AS _gl_row,
     RANK() OVER (
       PARTITION BY user_id
       ORDER BY `user_id` NULLS LAST, `signup_at` NULLS LAST, `platform` NULLS LAST, `locale` NULLS LAST, `plan` NULLS LAST
-    ),
+    ) AS _gl_first,
     DENSE_RANK() OVER (
       PARTITION BY user_id
       ORDER BY `user_id` NULLS LAST, `signup_at` NULLS LAST, `platform` NULLS LAST, `locale` NULLS LAST, `plan` NULLS LAST
-    )
-  FROM u
-  WHERE
-    NOT _gl_single
+    ) AS _gl_rank
+  FROM users
 )
 SELECT
   s.*
