@@ -564,23 +564,28 @@ def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetim
                    {rules("r._gl_copy", codes=True, pre=pre_offsets).replace("a.user_id", "r._gl_assigned_user")
                     .replace("a.assigned_at", "r.assigned_at")} AS _gl_code
             FROM j r),
-        d AS (  -- day, sessions, is_goal, is_support: the registry's columns, NULL on the pre-period's rows
-            SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key, c._gl_code IS NULL AS _gl_used, c._gl_n, c._gl_pre, c._gl_off,
+        d AS (  -- what the aggregate needs, narrow (at 10M users these 100M rows spill to disk)
+            SELECT CAST(coalesce(c._gl_code, c._gl_uk) AS INTEGER) AS _gl_key, CAST(c._gl_n AS INTEGER) AS _gl_n,
+                   c._gl_pre, CAST(c._gl_off AS INTEGER) AS _gl_off,
                    CASE WHEN c._gl_code IS NOT NULL THEN {_example_sql(cols, "c.")} END AS _gl_example,
-                   CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN c._gl_off END AS day,
-                   CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN 1 END AS sessions,
-                   CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN {named(goal_names)} END AS is_goal,
-                   CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN {named(support_names)} END AS is_support
+                   {named(goal_names)} AS _gl_goal, {named(support_names)} AS _gl_support
             FROM c)
         SELECT * FROM d""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ledger_activity_users AS
-        WITH g AS (
+        WITH d AS (  -- day, sessions, is_goal, is_support: the registry's columns, NULL on the pre-period's rows
+            SELECT r._gl_key, r._gl_n, r._gl_pre, r._gl_off, r._gl_example, r._gl_key > 0 AS _gl_used,
+                   CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_off END AS day,
+                   CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN 1 END AS sessions,
+                   CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_goal END AS is_goal,
+                   CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_support END AS is_support
+            FROM ledger_activity_rows r),
+        g AS (
             SELECT d._gl_key, CAST(sum(d._gl_n) AS BIGINT) AS _gl_events, min(d._gl_example) AS _gl_example,
                    {bits}, ({pre_count}) AS pre_active_days,
                    min(day) FILTER (WHERE is_goal) AS first_goal_day,
                    min(day) FILTER (WHERE is_support) AS first_support_day{registry_cols}
-            FROM ledger_activity_rows d GROUP BY d._gl_key)
+            FROM d GROUP BY d._gl_key)
         SELECT {_reason_of_code("g._gl_key")} AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
                g.* EXCLUDE (_gl_key)
         FROM g""")

@@ -198,24 +198,29 @@ c AS (  -- the rules of the view, with the pre-period as day offsets (the same d
     SELECT r.*, coalesce(r.timestamp < r.assigned_at, FALSE) AS _gl_pre,
            CASE WHEN r.user_id IS NULL THEN -1 WHEN r.timestamp IS NULL THEN -2 WHEN r._gl_assigned_user IS NULL THEN -5 WHEN r._gl_copy THEN -6 WHEN r.timestamp >= TIMESTAMPTZ '2026-11-30T15:00:00+00:00' THEN -7 WHEN r.timestamp < r.assigned_at AND NOT (r._gl_off >= -14 AND r._gl_off < 0) THEN -8 WHEN r.timestamp >= TIMESTAMPTZ '2026-10-28T15:00:00+00:00' THEN -9 END AS _gl_code
     FROM j r),
-d AS (  -- day, sessions, is_goal, is_support: the registry's columns, NULL on the pre-period's rows
-    SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key, c._gl_code IS NULL AS _gl_used, c._gl_n, c._gl_pre, c._gl_off,
+d AS (  -- what the aggregate needs, narrow (at 10M users these 100M rows spill to disk)
+    SELECT CAST(coalesce(c._gl_code, c._gl_uk) AS INTEGER) AS _gl_key, CAST(c._gl_n AS INTEGER) AS _gl_n,
+           c._gl_pre, CAST(c._gl_off AS INTEGER) AS _gl_off,
            CASE WHEN c._gl_code IS NOT NULL THEN concat_ws(', ', 'user_id=' || coalesce(left(CAST(c."user_id" AS VARCHAR), 60), 'NULL'), 'timestamp=' || coalesce(left(CAST(c."timestamp" AS VARCHAR), 60), 'NULL'), 'event=' || coalesce(left(CAST(c."event" AS VARCHAR), 60), 'NULL')) END AS _gl_example,
-           CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN c._gl_off END AS day,
-           CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN 1 END AS sessions,
-           CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN coalesce(c.event IN ('project_created'), FALSE) END AS is_goal,
-           CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN FALSE END AS is_support
+           coalesce(c.event IN ('project_created'), FALSE) AS _gl_goal, FALSE AS _gl_support
     FROM c)
 SELECT * FROM d;
 
 -- [32] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_activity_users AS
-WITH g AS (
+WITH d AS (  -- day, sessions, is_goal, is_support: the registry's columns, NULL on the pre-period's rows
+    SELECT r._gl_key, r._gl_n, r._gl_pre, r._gl_off, r._gl_example, r._gl_key > 0 AS _gl_used,
+           CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_off END AS day,
+           CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN 1 END AS sessions,
+           CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_goal END AS is_goal,
+           CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_support END AS is_support
+    FROM ledger_activity_rows r),
+g AS (
     SELECT d._gl_key, CAST(sum(d._gl_n) AS BIGINT) AS _gl_events, min(d._gl_example) AS _gl_example,
            bit_or(CASE WHEN (d._gl_used AND NOT d._gl_pre) AND d._gl_off >= 0 AND d._gl_off < 63 THEN CAST(1 AS BIGINT) << d._gl_off END) AS _gl_days0, (coalesce(CAST(bit_count(bit_or(CASE WHEN (d._gl_used AND d._gl_pre) AND (-1 - d._gl_off) >= 0 AND (-1 - d._gl_off) < 63 THEN CAST(1 AS BIGINT) << (-1 - d._gl_off) END)) AS INTEGER), 0)) AS pre_active_days,
            min(day) FILTER (WHERE is_goal) AS first_goal_day,
            min(day) FILTER (WHERE is_support) AS first_support_day, bool_or(day = 1) AS active_d1, bool_or(day = 7) AS active_d7, CAST(sum(sessions) FILTER (WHERE day BETWEEN 0 AND 6) AS BIGINT) AS sessions_d7
-    FROM ledger_activity_rows d GROUP BY d._gl_key)
+    FROM d GROUP BY d._gl_key)
 SELECT CASE g._gl_key WHEN -1 THEN 'missing_key' WHEN -2 THEN 'missing_time' WHEN -3 THEN 'other_experiment' WHEN -4 THEN 'other_guide' WHEN -5 THEN 'not_in_experiment' WHEN -6 THEN 'exact_duplicate' WHEN -7 THEN 'future' WHEN -8 THEN 'before_assignment' WHEN -9 THEN 'after_analysis_date' WHEN -10 THEN 'unknown_variant' WHEN -11 THEN 'multiple_arms' WHEN -12 THEN 'repeated_assignment' WHEN -13 THEN 'unknown_event' WHEN -14 THEN 'out_of_range' WHEN -15 THEN 'duplicate_user' WHEN -16 THEN 'missing_unit' END AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
        g.* EXCLUDE (_gl_key)
 FROM g;

@@ -855,11 +855,10 @@ WITH r AS (
   FROM j AS r
 ), d AS (
   SELECT
-    COALESCE(c._gl_code, c._gl_uk) AS _gl_key,
-    c._gl_code IS NULL AS _gl_used,
-    c._gl_n,
+    CAST(COALESCE(c._gl_code, c._gl_uk) AS INT) AS _gl_key,
+    CAST(c._gl_n AS INT) AS _gl_n,
     c._gl_pre,
-    c._gl_off,
+    CAST(c._gl_off AS INT) AS _gl_off,
     CASE
       WHEN NOT c._gl_code IS NULL
       THEN CONCAT_WS(
@@ -869,13 +868,8 @@ WITH r AS (
         'event=' || COALESCE(LEFT(CAST(c.`event` AS STRING), 60), 'NULL')
       )
     END AS _gl_example,
-    CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN c._gl_off END AS day,
-    CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN 1 END AS sessions,
-    CASE
-      WHEN c._gl_code IS NULL AND NOT c._gl_pre
-      THEN COALESCE(c.event IN ('project_created'), FALSE)
-    END AS is_goal,
-    CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN FALSE END AS is_support
+    COALESCE(c.event IN ('project_created'), FALSE) AS _gl_goal,
+    FALSE AS _gl_support
   FROM c
 )
 SELECT
@@ -885,7 +879,20 @@ FROM d;
 -- [32]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_activity_users AS
-WITH g AS (
+WITH d AS (
+  SELECT
+    r._gl_key,
+    r._gl_n,
+    r._gl_pre,
+    r._gl_off,
+    r._gl_example,
+    r._gl_key > 0 AS _gl_used,
+    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_off END AS day,
+    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN 1 END AS sessions,
+    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_goal END AS is_goal,
+    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_support END AS is_support
+  FROM ledger_activity_rows AS r
+), g AS (
   SELECT
     d._gl_key,
     CAST(SUM(d._gl_n) AS BIGINT) AS _gl_events,
@@ -929,7 +936,7 @@ WITH g AS (
     BOOL_OR(day = 7) AS active_d7,
     CAST(SUM(sessions) FILTER(WHERE
       day BETWEEN 0 AND 6) AS BIGINT) AS sessions_d7
-  FROM ledger_activity_rows AS d
+  FROM d
   GROUP BY
     d._gl_key
 )
