@@ -356,12 +356,12 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
             FROM r LEFT JOIN exp_assigned a USING (user_id)),
         e AS (
             SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key, CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
-                   c._gl_n, CASE WHEN c._gl_code IS NOT NULL THEN {_example_sql(cols, "c.")} END AS _gl_example,
-                   c.guide_id IN ({guides_sql}) AS own, c.timestamp, {event_code_sql(event_map_sql(spec, "c.event"))} AS ev,
+                   CAST(c._gl_n AS INTEGER) AS _gl_n, CASE WHEN c._gl_code IS NOT NULL THEN {_example_sql(cols, "c.")} END AS _gl_example,
+                   c.guide_id IN ({guides_sql}) AS own, c.timestamp,
+                   CAST({event_code_sql(event_map_sql(spec, "c.event"))} AS TINYINT) AS ev,
                    {"TRY_CAST(c.step AS INTEGER)" if has_step else "CAST(NULL AS INTEGER)"} AS raw_step,
-                   {"coalesce(TRY_CAST(c.step AS INTEGER), 1)" if has_step else "1"} AS step,
-                   datediff('day', c.assigned_day, c._gl_day) AS day
-            FROM c)
+                   CAST(datediff('day', c.assigned_day, c._gl_day) AS INTEGER) AS day
+            FROM c)  -- narrow: at 10M users these rows spill to disk (the step counted as shown is coalesce(raw_step, 1))
         SELECT * FROM e""")
     # the aggregate in its own statement: at 10M users the join's hash table (every assigned
     # user) and the aggregate's (a row per user and guide) do not fit the memory limit together
@@ -370,7 +370,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
         WITH g AS (
             SELECT _gl_key, guide_id, CAST(sum(e._gl_n) AS BIGINT) AS _gl_events, min(e._gl_example) AS _gl_example,
                    bool_or(own) AS own, bit_or(CAST(1 AS INTEGER) << e.ev) AS _gl_flags,
-                   count_if(e.ev = {shown} AND e.step = 1) AS shown_n, count_if(e.ev = {clicked}) AS clicked_n,
+                   count_if(e.ev = {shown} AND coalesce(e.raw_step, 1) = 1) AS shown_n, count_if(e.ev = {clicked}) AS clicked_n,
                    max(e.raw_step) FILTER (WHERE e.ev = {shown}) AS max_shown_step,
                    min(e.timestamp) FILTER (WHERE e.ev = {shown}) AS first_shown,
                    min(e.timestamp) FILTER (WHERE e.ev = {completed}) AS first_completed,

@@ -440,11 +440,11 @@ WITH r AS (
   FROM r
   LEFT JOIN exp_assigned AS a
     USING (user_id)
-), e AS (
+), e /* narrow: at 10M users these rows spill to disk (the step counted as shown is coalesce(raw_step, 1)) */ AS (
   SELECT
     COALESCE(c._gl_code, c._gl_uk) AS _gl_key,
     CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
-    c._gl_n,
+    CAST(c._gl_n AS INT64) AS _gl_n,
     CASE
       WHEN NOT c._gl_code IS NULL
       THEN CONCAT_WS(
@@ -458,7 +458,7 @@ WITH r AS (
     END AS _gl_example,
     c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own,
     c.timestamp,
-    CASE CASE c.event
+    CAST(CASE CASE c.event
         WHEN 'app_session'
         THEN 'activity'
         WHEN 'tour_closed'
@@ -487,10 +487,9 @@ WITH r AS (
       THEN 5
       WHEN 'answered'
       THEN 6
-    END AS ev,
+    END AS INT64) AS ev,
     SAFE_CAST(c.step AS INT64) AS raw_step,
-    COALESCE(SAFE_CAST(c.step AS INT64), 1) AS step,
-    DATE_DIFF(c._gl_day, c.assigned_day, DAY) AS day
+    CAST(DATE_DIFF(c._gl_day, c.assigned_day, DAY) AS INT64) AS day
   FROM c
 )
 SELECT
@@ -507,7 +506,7 @@ WITH g AS (
     MIN(e._gl_example) AS _gl_example,
     LOGICAL_OR(own) AS own,
     BIT_OR(CAST(1 AS INT64) << e.ev) AS _gl_flags,
-    COUNTIF(e.ev = 0 AND e.step = 1) AS shown_n,
+    COUNTIF(e.ev = 0 AND COALESCE(e.raw_step, 1) = 1) AS shown_n,
     COUNTIF(e.ev = 2) AS clicked_n,
     MAX(IF(e.ev = 0, e.raw_step, NULL)) AS max_shown_step,
     MIN(IF(e.ev = 0, e.timestamp, NULL)) AS first_shown,

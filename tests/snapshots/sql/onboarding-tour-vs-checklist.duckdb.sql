@@ -110,12 +110,12 @@ c AS (
     FROM r LEFT JOIN exp_assigned a USING (user_id)),
 e AS (
     SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key, CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
-           c._gl_n, CASE WHEN c._gl_code IS NOT NULL THEN concat_ws(', ', 'user_id=' || coalesce(left(CAST(c."user_id" AS VARCHAR), 60), 'NULL'), 'guide_id=' || coalesce(left(CAST(c."guide_id" AS VARCHAR), 60), 'NULL'), 'step=' || coalesce(left(CAST(c."step" AS VARCHAR), 60), 'NULL'), 'event=' || coalesce(left(CAST(c."event" AS VARCHAR), 60), 'NULL'), 'timestamp=' || coalesce(left(CAST(c."timestamp" AS VARCHAR), 60), 'NULL')) END AS _gl_example,
-           c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own, c.timestamp, CASE CASE c.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE c.event END WHEN 'shown' THEN 0 WHEN 'opened' THEN 1 WHEN 'clicked' THEN 2 WHEN 'dismissed' THEN 3 WHEN 'completed' THEN 4 WHEN 'opted_out' THEN 5 WHEN 'answered' THEN 6 END AS ev,
+           CAST(c._gl_n AS INTEGER) AS _gl_n, CASE WHEN c._gl_code IS NOT NULL THEN concat_ws(', ', 'user_id=' || coalesce(left(CAST(c."user_id" AS VARCHAR), 60), 'NULL'), 'guide_id=' || coalesce(left(CAST(c."guide_id" AS VARCHAR), 60), 'NULL'), 'step=' || coalesce(left(CAST(c."step" AS VARCHAR), 60), 'NULL'), 'event=' || coalesce(left(CAST(c."event" AS VARCHAR), 60), 'NULL'), 'timestamp=' || coalesce(left(CAST(c."timestamp" AS VARCHAR), 60), 'NULL')) END AS _gl_example,
+           c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own, c.timestamp,
+           CAST(CASE CASE c.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE c.event END WHEN 'shown' THEN 0 WHEN 'opened' THEN 1 WHEN 'clicked' THEN 2 WHEN 'dismissed' THEN 3 WHEN 'completed' THEN 4 WHEN 'opted_out' THEN 5 WHEN 'answered' THEN 6 END AS TINYINT) AS ev,
            TRY_CAST(c.step AS INTEGER) AS raw_step,
-           coalesce(TRY_CAST(c.step AS INTEGER), 1) AS step,
-           datediff('day', c.assigned_day, c._gl_day) AS day
-    FROM c)
+           CAST(datediff('day', c.assigned_day, c._gl_day) AS INTEGER) AS day
+    FROM c)  -- narrow: at 10M users these rows spill to disk (the step counted as shown is coalesce(raw_step, 1))
 SELECT * FROM e;
 
 -- [18] params: {}
@@ -123,7 +123,7 @@ CREATE OR REPLACE TEMP TABLE ledger_guide_user AS
 WITH g AS (
     SELECT _gl_key, guide_id, CAST(sum(e._gl_n) AS BIGINT) AS _gl_events, min(e._gl_example) AS _gl_example,
            bool_or(own) AS own, bit_or(CAST(1 AS INTEGER) << e.ev) AS _gl_flags,
-           count_if(e.ev = 0 AND e.step = 1) AS shown_n, count_if(e.ev = 2) AS clicked_n,
+           count_if(e.ev = 0 AND coalesce(e.raw_step, 1) = 1) AS shown_n, count_if(e.ev = 2) AS clicked_n,
            max(e.raw_step) FILTER (WHERE e.ev = 0) AS max_shown_step,
            min(e.timestamp) FILTER (WHERE e.ev = 0) AS first_shown,
            min(e.timestamp) FILTER (WHERE e.ev = 4) AS first_completed,
