@@ -111,6 +111,49 @@ def test_datediff_count_if_and_range_hooks():
     assert "PARTITION BY a, b ORDER BY a" in ordered  # Spark needs an order; the rows are tied
 
 
+@pytest.mark.parametrize("in_memory", [1 << 30, 1000])  # all in memory; spilled to the 64 files
+def test_repeated_uint64_finds_each_repeated_value_once(tmp_path, in_memory):
+    import numpy as np
+
+    from guidelab.engine import repeated_uint64
+
+    rng = np.random.default_rng(11)
+    unique = rng.integers(0, 2**64, size=20_000, dtype=np.uint64, endpoint=False)
+    edges = np.array([0, 1, 2**58 - 1, 2**58, 2**63, 2**64 - 1], dtype=np.uint64)  # the partitions' borders
+    copies = np.concatenate([unique[:300], unique[:40], edges, edges[:3]])  # some values three times
+    values = rng.permutation(np.concatenate([unique, copies]))
+    expected_values, counts = np.unique(values, return_counts=True)
+    expected = expected_values[counts > 1]
+    assert len(expected) == 300 + 3  # the test's own data: 300 repeats plus three of the edges
+    batches = np.array_split(values, 7)  # a value and its copy in different batches
+    found = repeated_uint64(iter(batches), tmp_path, in_memory_values=in_memory)
+    assert found.dtype == np.uint64
+    np.testing.assert_array_equal(found, expected)
+    assert list(tmp_path.iterdir()) == []  # its spill files are gone
+    assert len(repeated_uint64(iter([]), tmp_path)) == 0
+    assert len(repeated_uint64(iter([np.arange(5, dtype=np.uint64)]), tmp_path)) == 0
+
+
+def test_duckdb_repeated_hashes_equal_the_aggregate_other_engines_run():
+    """DuckDB's numpy sort gives the rows of the GROUP BY ... HAVING count(*) > 1 that Spark runs, and
+    the trace records that statement."""
+    from guidelab.engine import repeated_hashes_sql
+
+    eng = DuckDBEngine()
+    try:
+        eng.execute("CREATE TABLE t AS SELECT (i % 997) * (i % 3) AS a, i % 5 AS b FROM range(20000) r(i)")
+        hashes = "SELECT hash(a, b) AS _gl_h FROM t"
+        eng.trace = []
+        eng.create_repeated_hashes("rep", hashes)
+        assert eng.trace == [(f"CREATE OR REPLACE TEMP TABLE rep AS {repeated_hashes_sql(hashes)}", {})]
+        got = sorted(r[0] for r in eng.rows("SELECT _gl_h FROM rep"))
+        want = sorted(r[0] for r in eng.rows(repeated_hashes_sql(hashes)))
+        assert len(want) > 100 and got == want
+        assert eng.describe("rep") == [("_gl_h", "UBIGINT")]
+    finally:
+        eng.close()
+
+
 def test_duckdb_engine_runs_sql_as_written_and_traces():
     eng = DuckDBEngine()
     eng.trace = []

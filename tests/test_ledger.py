@@ -210,6 +210,38 @@ def test_duplicated_export_gives_the_clean_numbers(tmp_path, root, banner_spec):
     assert any(c.code == "rows_exact_duplicate" and c.severity == "fail" for c in b.data_checks)
 
 
+def test_activity_rows_as_a_table_or_a_view_give_the_same_analysis(tmp_path, root, banner_spec, monkeypatch):
+    """Small data runs the per-row activity stage as a view through the aggregate; large data (over
+    SMALL_DATA_ROWS source rows) materialises it first. Both give the same ledger and metrics, on an
+    export with exact copies (the rows the per-row stage takes apart)."""
+    from guidelab import engine, ledger
+
+    clean = root / "data" / "sample" / "maintenance-banner-copy"
+    dup = tmp_path / "dup"
+    shutil.copytree(clean, dup)
+    lines = (clean / "activity.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (dup / "activity.csv").write_text("".join(lines + lines[1::7] + lines[1::21]), encoding="utf-8")
+    executed: list[str] = []
+    execute = engine.DuckDBEngine.execute
+
+    def recorded(self, sql, params=None):
+        executed.append(sql)
+        return execute(self, sql, params)
+
+    monkeypatch.setattr(engine.DuckDBEngine, "execute", recorded)
+    results, kinds = [], []
+    for small_rows in (10**9, 0):  # a view, then a table
+        monkeypatch.setattr(ledger, "SMALL_DATA_ROWS", small_rows)
+        executed.clear()
+        results.append(analyze_experiment(banner_spec, dup))
+        kinds.append([k for k in ("VIEW", "TABLE") if any(f"TEMP {k} ledger_activity_rows AS" in q for q in executed)])
+    assert kinds == [["VIEW"], ["TABLE"]]
+    a, b = results
+    assert [(m.metric, m.variant, m.value, m.value_control) for m in a.metrics] == \
+        [(m.metric, m.variant, m.value, m.value_control) for m in b.metrics]
+    assert a.ledger == b.ledger and a.ledger.table("activity").rows("exact_duplicate") > 0
+
+
 def test_default_as_of_never_passes_today_or_the_window(spec, export):
     ed = open_event_data(export)
     try:

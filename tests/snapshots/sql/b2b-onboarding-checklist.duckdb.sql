@@ -7,12 +7,19 @@ CREATE OR REPLACE TEMP TABLE ledger_assignments AS
 WITH r AS (SELECT *, CAST("account_id" AS VARCHAR) AS _gl_unit FROM assignments),
 c AS (SELECT *, CASE WHEN experiment IS NULL THEN 'missing_key' WHEN experiment <> $exp THEN 'other_experiment' WHEN user_id IS NULL OR variant IS NULL THEN 'missing_key' WHEN assigned_at IS NULL THEN 'missing_time' END AS _gl_key_reason, CASE WHEN assigned_at >= $now THEN 'future' WHEN assigned_at >= $end THEN 'after_analysis_date' WHEN variant NOT IN ('control', 'checklist') THEN 'unknown_variant' WHEN _gl_unit IS NULL OR _gl_unit = '' THEN 'missing_unit' END AS _gl_row_reason FROM r),
 o AS (SELECT *, CASE WHEN _gl_key_reason IS NULL AND _gl_row_reason IS NULL THEN 1 ELSE 0 END AS _gl_ok FROM c),
+m AS (SELECT user_id FROM o WHERE user_id IS NOT NULL GROUP BY user_id HAVING count(*) > 1),
+s AS (SELECT o.*, m.user_id IS NULL AS _gl_single FROM o LEFT JOIN m ON o.user_id = m.user_id),
 n AS (SELECT *, row_number() OVER (PARTITION BY user_id ORDER BY assigned_at, "user_id", "experiment", "variant", "assigned_at", "account_id") AS _gl_row, rank() OVER (PARTITION BY user_id ORDER BY assigned_at, "user_id", "experiment", "variant", "assigned_at", "account_id") AS _gl_first,
              count(*) OVER (PARTITION BY user_id ORDER BY assigned_at, "user_id", "experiment", "variant", "assigned_at", "account_id") AS _gl_last, sum(_gl_ok) OVER (PARTITION BY user_id ORDER BY assigned_at, "user_id", "experiment", "variant", "assigned_at", "account_id") AS _gl_ok_upto,
              min(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_lo,
              max(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_hi
-      FROM o)
-SELECT n.* EXCLUDE (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_row, _gl_first, _gl_last, _gl_ok_upto,
+      FROM s WHERE NOT _gl_single)
+-- a user on one row (almost every user): no copy, no second arm, no earlier row, so no window
+SELECT s.* EXCLUDE (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_single),
+       coalesce(_gl_key_reason, _gl_row_reason) AS _gl_reason
+FROM s WHERE _gl_single
+UNION ALL
+SELECT n.* EXCLUDE (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_single, _gl_row, _gl_first, _gl_last, _gl_ok_upto,
                     _gl_arm_lo, _gl_arm_hi), CASE
     WHEN _gl_key_reason IS NOT NULL THEN _gl_key_reason
     WHEN _gl_row > _gl_first THEN 'exact_duplicate'

@@ -39,6 +39,23 @@ WITH r AS (
     *,
     CASE WHEN _gl_key_reason IS NULL AND _gl_row_reason IS NULL THEN 1 ELSE 0 END AS _gl_ok
   FROM c
+), m AS (
+  SELECT
+    user_id
+  FROM o
+  WHERE
+    NOT user_id IS NULL
+  GROUP BY
+    user_id
+  HAVING
+    COUNT(*) > 1
+), s AS (
+  SELECT
+    o.*,
+    m.user_id IS NULL AS _gl_single
+  FROM o
+  LEFT JOIN m
+    ON o.user_id = m.user_id
 ), n AS (
   SELECT
     *,
@@ -60,11 +77,22 @@ WITH r AS (
     ) AS _gl_ok_upto,
     MIN(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_lo,
     MAX(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_hi
-  FROM o
+  FROM s
+  WHERE
+    NOT _gl_single
 )
+/* a user on one row (almost every user): no copy, no second arm, no earlier row, so no window */
+SELECT
+  s.*
+  EXCEPT (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_single),
+  COALESCE(_gl_key_reason, _gl_row_reason) AS _gl_reason
+FROM s
+WHERE
+  _gl_single
+UNION ALL
 SELECT
   n.*
-  EXCEPT (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_row, _gl_first, _gl_last, _gl_ok_upto, _gl_arm_lo, _gl_arm_hi),
+  EXCEPT (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_single, _gl_row, _gl_first, _gl_last, _gl_ok_upto, _gl_arm_lo, _gl_arm_hi),
   CASE
     WHEN NOT _gl_key_reason IS NULL
     THEN _gl_key_reason

@@ -75,6 +75,23 @@ WITH r AS (
     *,
     CASE WHEN _gl_key_reason IS NULL AND _gl_row_reason IS NULL THEN 1 ELSE 0 END AS _gl_ok
   FROM c
+), m AS (
+  SELECT
+    user_id
+  FROM o
+  WHERE
+    NOT user_id IS NULL
+  GROUP BY
+    user_id
+  HAVING
+    COUNT(*) > 1
+), s AS (
+  SELECT
+    o.*,
+    m.user_id IS NULL AS _gl_single
+  FROM o
+  LEFT JOIN m
+    ON o.user_id = m.user_id
 ), n AS (
   SELECT
     *,
@@ -96,11 +113,22 @@ WITH r AS (
     ) AS _gl_ok_upto,
     MIN(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_lo,
     MAX(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_hi
-  FROM o
+  FROM s
+  WHERE
+    NOT _gl_single
 )
+/* a user on one row (almost every user): no copy, no second arm, no earlier row, so no window */
+SELECT
+  s.*
+  EXCEPT (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_single),
+  COALESCE(_gl_key_reason, _gl_row_reason) AS _gl_reason
+FROM s
+WHERE
+  _gl_single
+UNION ALL
 SELECT
   n.*
-  EXCEPT (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_row, _gl_first, _gl_last, _gl_ok_upto, _gl_arm_lo, _gl_arm_hi),
+  EXCEPT (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_single, _gl_row, _gl_first, _gl_last, _gl_ok_upto, _gl_arm_lo, _gl_arm_hi),
   CASE
     WHEN NOT _gl_key_reason IS NULL
     THEN _gl_key_reason
@@ -269,16 +297,21 @@ LEFT JOIN exp_assigned AS a
   USING (user_id);
 
 -- [14]
-CREATE OR REPLACE TEMPORARY TABLE ledger_guide_events_copies AS
-WITH h AS (
+CREATE OR REPLACE TEMPORARY TABLE ledger_guide_events_repeated_hashes AS
+SELECT
+  _gl_h
+FROM (
   SELECT
     hash(`user_id`, `guide_id`, `step`, `event`, `timestamp`) AS _gl_h
   FROM guide_events
-  GROUP BY
-    1
-  HAVING
-    COUNT(*) > 1
 )
+GROUP BY
+  _gl_h
+HAVING
+  COUNT(*) > 1;
+
+-- [15]
+CREATE OR REPLACE TEMPORARY TABLE ledger_guide_events_copies AS
 SELECT
   `user_id`,
   `guide_id`,
@@ -292,11 +325,14 @@ WHERE
   hash(`user_id`, `guide_id`, `step`, `event`, `timestamp`) IN (
     SELECT
       _gl_h
-    FROM h
+    FROM ledger_guide_events_repeated_hashes
   )
 GROUP BY ALL;
 
--- [15]
+-- [16]
+DROP TABLE IF EXISTS ledger_guide_events_repeated_hashes;
+
+-- [17]
 CREATE OR REPLACE TEMPORARY TABLE ledger_guide_rows AS
 WITH r AS (
   SELECT
@@ -404,11 +440,11 @@ WITH r AS (
   FROM r
   LEFT JOIN exp_assigned AS a
     USING (user_id)
-), e AS (
+), e /* narrow: at 10M users these rows spill to disk (the step counted as shown is coalesce(raw_step, 1)) */ AS (
   SELECT
     COALESCE(c._gl_code, c._gl_uk) AS _gl_key,
     CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
-    c._gl_n,
+    CAST(c._gl_n AS INT64) AS _gl_n,
     CASE
       WHEN NOT c._gl_code IS NULL
       THEN CONCAT_WS(
@@ -422,7 +458,7 @@ WITH r AS (
     END AS _gl_example,
     c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own,
     c.timestamp,
-    CASE CASE c.event
+    CAST(CASE CASE c.event
         WHEN 'app_session'
         THEN 'activity'
         WHEN 'tour_closed'
@@ -451,17 +487,16 @@ WITH r AS (
       THEN 5
       WHEN 'answered'
       THEN 6
-    END AS ev,
+    END AS INT64) AS ev,
     SAFE_CAST(c.step AS INT64) AS raw_step,
-    COALESCE(SAFE_CAST(c.step AS INT64), 1) AS step,
-    DATE_DIFF(c._gl_day, c.assigned_day, DAY) AS day
+    CAST(DATE_DIFF(c._gl_day, c.assigned_day, DAY) AS INT64) AS day
   FROM c
 )
 SELECT
   *
 FROM e;
 
--- [16]
+-- [18]
 CREATE OR REPLACE TEMPORARY TABLE ledger_guide_user AS
 WITH g AS (
   SELECT
@@ -471,7 +506,7 @@ WITH g AS (
     MIN(e._gl_example) AS _gl_example,
     LOGICAL_OR(own) AS own,
     BIT_OR(CAST(1 AS INT64) << e.ev) AS _gl_flags,
-    COUNTIF(e.ev = 0 AND e.step = 1) AS shown_n,
+    COUNTIF(e.ev = 0 AND COALESCE(e.raw_step, 1) = 1) AS shown_n,
     COUNTIF(e.ev = 2) AS clicked_n,
     MAX(IF(e.ev = 0, e.raw_step, NULL)) AS max_shown_step,
     MIN(IF(e.ev = 0, e.timestamp, NULL)) AS first_shown,
@@ -565,10 +600,10 @@ SELECT
   g.shown_in_period
 FROM g;
 
--- [17]
+-- [19]
 DROP TABLE IF EXISTS ledger_guide_rows;
 
--- [18]
+-- [20]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_user AS
 SELECT
   *
@@ -577,7 +612,7 @@ FROM ledger_guide_user
 WHERE
   _gl_reason IS NULL;
 
--- [19]
+-- [21]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
 SELECT
   *
@@ -586,7 +621,7 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL;
 
--- [20]
+-- [22]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
 SELECT
   *
@@ -595,16 +630,16 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL AND _gl_own;
 
--- [21]
+-- [23]
 DESCRIBE activity;
 
--- [22]
+-- [24]
 SELECT
   MIN(epoch_us(`timestamp`)),
   MAX(epoch_us(`timestamp`))
 FROM activity;
 
--- [23]
+-- [25]
 WITH b AS (
   SELECT
     `range` AS b
@@ -633,7 +668,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [24]
+-- [26]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
 WITH r AS (
   SELECT
@@ -670,22 +705,27 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [25]
+-- [27]
 SELECT
   MIN(assigned_day)
 FROM exp_assigned;
 
--- [26]
-CREATE OR REPLACE TEMPORARY TABLE ledger_activity_copies AS
-WITH h AS (
+-- [28]
+CREATE OR REPLACE TEMPORARY TABLE ledger_activity_repeated_hashes AS
+SELECT
+  _gl_h
+FROM (
   SELECT
     hash(`user_id`, `timestamp`, `event`) AS _gl_h
   FROM activity
-  GROUP BY
-    1
-  HAVING
-    COUNT(*) > 1
 )
+GROUP BY
+  _gl_h
+HAVING
+  COUNT(*) > 1;
+
+-- [29]
+CREATE OR REPLACE TEMPORARY TABLE ledger_activity_copies AS
 SELECT
   `user_id`,
   `timestamp`,
@@ -697,12 +737,15 @@ WHERE
   hash(`user_id`, `timestamp`, `event`) IN (
     SELECT
       _gl_h
-    FROM h
+    FROM ledger_activity_repeated_hashes
   )
 GROUP BY ALL;
 
--- [27]
-CREATE OR REPLACE TEMPORARY TABLE ledger_activity_rows AS
+-- [30]
+DROP TABLE IF EXISTS ledger_activity_repeated_hashes;
+
+-- [31]
+CREATE OR REPLACE TEMPORARY VIEW ledger_activity_rows AS
 WITH r AS (
   SELECT
     *,
@@ -782,11 +825,10 @@ WITH r AS (
   FROM j AS r
 ), d AS (
   SELECT
-    COALESCE(c._gl_code, c._gl_uk) AS _gl_key,
-    c._gl_code IS NULL AS _gl_used,
-    c._gl_n,
+    CAST(COALESCE(c._gl_code, c._gl_uk) AS INT64) AS _gl_key,
+    CAST(c._gl_n AS INT64) AS _gl_n,
     c._gl_pre,
-    c._gl_off,
+    CAST(c._gl_off AS INT64) AS _gl_off,
     CASE
       WHEN NOT c._gl_code IS NULL
       THEN CONCAT_WS(
@@ -796,22 +838,30 @@ WITH r AS (
         COALESCE('event=' || COALESCE(LEFT(CAST(c.`event` AS STRING), 60), 'NULL'), '')
       )
     END AS _gl_example,
-    CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN c._gl_off END AS day,
-    CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN 1 END AS sessions,
-    CASE
-      WHEN c._gl_code IS NULL AND NOT c._gl_pre
-      THEN COALESCE(c.event IN ('project_created'), FALSE)
-    END AS is_goal,
-    CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN FALSE END AS is_support
+    COALESCE(c.event IN ('project_created'), FALSE) AS _gl_goal,
+    FALSE AS _gl_support
   FROM c
 )
 SELECT
   *
 FROM d;
 
--- [28]
+-- [32]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_users AS
-WITH g AS (
+WITH d AS (
+  SELECT
+    r._gl_key,
+    r._gl_n,
+    r._gl_pre,
+    r._gl_off,
+    r._gl_example,
+    r._gl_key > 0 AS _gl_used,
+    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_off END AS day,
+    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN 1 END AS sessions,
+    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_goal END AS is_goal,
+    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_support END AS is_support
+  FROM ledger_activity_rows AS r
+), g AS (
   SELECT
     d._gl_key,
     CAST(SUM(d._gl_n) AS INT64) AS _gl_events,
@@ -852,7 +902,7 @@ WITH g AS (
     LOGICAL_OR(day = 1) AS active_d1,
     LOGICAL_OR(day = 7) AS active_d7,
     CAST(SUM(IF(day BETWEEN 0 AND 6, sessions, NULL)) AS INT64) AS sessions_d7
-  FROM ledger_activity_rows AS d
+  FROM d
   GROUP BY
     d._gl_key
 )
@@ -896,10 +946,7 @@ SELECT
   EXCEPT (_gl_key)
 FROM g;
 
--- [29]
-DROP TABLE IF EXISTS ledger_activity_rows;
-
--- [30]
+-- [33]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
 SELECT
   *
@@ -908,7 +955,7 @@ FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [31]
+-- [34]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -917,7 +964,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [32]
+-- [35]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -926,10 +973,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [33]
+-- [36]
 DESCRIBE users;
 
--- [34]
+-- [37]
 CREATE OR REPLACE TEMPORARY TABLE ledger_users AS
 WITH s AS (
   SELECT
@@ -966,7 +1013,7 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [35]
+-- [38]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -975,7 +1022,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [36]
+-- [39]
 SELECT
   COUNT(*),
   COUNTIF(user_id IS NULL),
@@ -985,20 +1032,20 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [37]
+-- [40]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [38]
+-- [41]
 DESCRIBE ledger_activity_users;
 
--- [39]
+-- [42]
 DESCRIBE guide_events;
 
--- [40]
+-- [43]
 CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
@@ -1063,14 +1110,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [41]
+-- [44]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [42]
+-- [45]
 SELECT
   COUNT(*),
   COUNTIF(shown)
@@ -1078,10 +1125,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [43]
+-- [46]
 DESCRIBE assignments;
 
--- [44]
+-- [47]
 SELECT
   _gl_reason,
   MIN(
@@ -1099,7 +1146,7 @@ WHERE
 GROUP BY
   1;
 
--- [45]
+-- [48]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1107,10 +1154,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [46]
+-- [49]
 DESCRIBE guide_events;
 
--- [47]
+-- [50]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1119,10 +1166,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [48]
+-- [51]
 DESCRIBE activity;
 
--- [49]
+-- [52]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1131,10 +1178,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [50]
+-- [53]
 DESCRIBE users;
 
--- [51]
+-- [54]
 SELECT
   _gl_reason,
   MIN(
@@ -1153,7 +1200,7 @@ WHERE
 GROUP BY
   1;
 
--- [52]
+-- [55]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1161,7 +1208,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [53]
+-- [56]
 SELECT
   variant,
   COUNT(*)
@@ -1169,7 +1216,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [54]
+-- [57]
 SELECT
   assigned_day,
   variant,
@@ -1180,14 +1227,14 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [55]
+-- [58]
 SELECT
   TYPEOF(CAST(active_d7 AS INT64)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [56]
+-- [59]
 SELECT
   variant,
   COUNT(*),
@@ -1205,14 +1252,14 @@ WHERE
 GROUP BY
   variant;
 
--- [57]
+-- [60]
 SELECT
   TYPEOF(CAST(active_d1 AS INT64)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [58]
+-- [61]
 SELECT
   variant,
   COUNT(*),
@@ -1230,14 +1277,14 @@ WHERE
 GROUP BY
   variant;
 
--- [59]
+-- [62]
 SELECT
   TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [60]
+-- [63]
 SELECT
   variant,
   COUNT(*),
@@ -1257,14 +1304,14 @@ WHERE
 GROUP BY
   variant;
 
--- [61]
+-- [64]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [62]
+-- [65]
 SELECT
   MIN(v)
 FROM (
@@ -1285,7 +1332,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [63]
+-- [66]
 SELECT
   variant,
   COUNT(*),
@@ -1296,7 +1343,7 @@ WHERE
 GROUP BY
   variant;
 
--- [64]
+-- [67]
 SELECT
   TYPEOF((
     CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
@@ -1305,7 +1352,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [65]
+-- [68]
 SELECT
   variant,
   COUNT(*),
@@ -1333,7 +1380,7 @@ WHERE
 GROUP BY
   variant;
 
--- [66]
+-- [69]
 SELECT
   variant,
   COUNT(*),
@@ -1349,7 +1396,7 @@ WHERE
 GROUP BY
   variant;
 
--- [67]
+-- [70]
 SELECT
   variant,
   r,
@@ -1381,14 +1428,14 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [68]
+-- [71]
 SELECT
   TYPEOF(CAST(dismissed AS INT64)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [69]
+-- [72]
 SELECT
   variant,
   COUNT(*),
@@ -1406,7 +1453,7 @@ WHERE
 GROUP BY
   variant;
 
--- [70]
+-- [73]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT64)),
@@ -1420,7 +1467,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [71]
+-- [74]
 WITH e AS (
   SELECT
     uk,
@@ -1524,7 +1571,7 @@ GROUP BY
   2,
   3;
 
--- [72]
+-- [75]
 WITH o AS (
   SELECT
     variant,
@@ -1544,10 +1591,10 @@ WHERE
   o.observed >= d.`range`
 GROUP BY ALL;
 
--- [73]
+-- [76]
 DESCRIBE ledger_activity_users;
 
--- [74]
+-- [77]
 SELECT
   u.variant,
   CAST(SUM(
@@ -1895,7 +1942,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [75]
+-- [78]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1906,7 +1953,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [76]
+-- [79]
 SELECT
   variant,
   assigned_day,
@@ -1919,10 +1966,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [77]
+-- [80]
 DESCRIBE users;
 
--- [78]
+-- [81]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -1935,10 +1982,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [79]
+-- [82]
 DESCRIBE users;
 
--- [80]
+-- [83]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -1957,10 +2004,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [81]
+-- [84]
 DESCRIBE guide_events;
 
--- [82]
+-- [85]
 WITH s AS (
   SELECT
     uk,
@@ -1982,7 +2029,7 @@ WHERE
 GROUP BY
   1;
 
--- [83]
+-- [86]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -1990,7 +2037,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [84]
+-- [87]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -2010,7 +2057,7 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [85]
+-- [88]
 WITH s AS (
   SELECT
     uk,
@@ -2032,7 +2079,7 @@ WHERE
 GROUP BY
   1;
 
--- [86]
+-- [89]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -2040,7 +2087,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [87]
+-- [90]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -2060,15 +2107,15 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [88]
+-- [91]
 DESCRIBE ledger_activity_users;
 
--- [89]
+-- [92]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [90]
+-- [93]
 WITH b AS (
   SELECT
     u.variant,
@@ -2488,5 +2535,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [91]
+-- [94]
 DESCRIBE guide_events;

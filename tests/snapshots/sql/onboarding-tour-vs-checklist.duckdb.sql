@@ -26,12 +26,19 @@ CREATE OR REPLACE TEMP TABLE ledger_assignments AS
 WITH r AS (SELECT * FROM assignments),
 c AS (SELECT *, CASE WHEN experiment IS NULL THEN 'missing_key' WHEN experiment <> $exp THEN 'other_experiment' WHEN user_id IS NULL OR variant IS NULL THEN 'missing_key' WHEN assigned_at IS NULL THEN 'missing_time' END AS _gl_key_reason, CASE WHEN assigned_at >= $now THEN 'future' WHEN assigned_at >= $end THEN 'after_analysis_date' WHEN variant NOT IN ('holdout', 'tour', 'checklist') THEN 'unknown_variant' END AS _gl_row_reason FROM r),
 o AS (SELECT *, CASE WHEN _gl_key_reason IS NULL AND _gl_row_reason IS NULL THEN 1 ELSE 0 END AS _gl_ok FROM c),
+m AS (SELECT user_id FROM o WHERE user_id IS NOT NULL GROUP BY user_id HAVING count(*) > 1),
+s AS (SELECT o.*, m.user_id IS NULL AS _gl_single FROM o LEFT JOIN m ON o.user_id = m.user_id),
 n AS (SELECT *, row_number() OVER (PARTITION BY user_id ORDER BY assigned_at, "user_id", "experiment", "variant", "assigned_at") AS _gl_row, rank() OVER (PARTITION BY user_id ORDER BY assigned_at, "user_id", "experiment", "variant", "assigned_at") AS _gl_first,
              count(*) OVER (PARTITION BY user_id ORDER BY assigned_at, "user_id", "experiment", "variant", "assigned_at") AS _gl_last, sum(_gl_ok) OVER (PARTITION BY user_id ORDER BY assigned_at, "user_id", "experiment", "variant", "assigned_at") AS _gl_ok_upto,
              min(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_lo,
              max(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_hi
-      FROM o)
-SELECT n.* EXCLUDE (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_row, _gl_first, _gl_last, _gl_ok_upto,
+      FROM s WHERE NOT _gl_single)
+-- a user on one row (almost every user): no copy, no second arm, no earlier row, so no window
+SELECT s.* EXCLUDE (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_single),
+       coalesce(_gl_key_reason, _gl_row_reason) AS _gl_reason
+FROM s WHERE _gl_single
+UNION ALL
+SELECT n.* EXCLUDE (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_single, _gl_row, _gl_first, _gl_last, _gl_ok_upto,
                     _gl_arm_lo, _gl_arm_hi), CASE
     WHEN _gl_key_reason IS NOT NULL THEN _gl_key_reason
     WHEN _gl_row > _gl_first THEN 'exact_duplicate'
@@ -81,12 +88,17 @@ SELECT r.* EXCLUDE (_gl_dup), r.guide_id IN ('onboarding-tour', 'onboarding-chec
 FROM r LEFT JOIN exp_assigned a USING (user_id);
 
 -- [14] params: {}
-CREATE OR REPLACE TEMP TABLE ledger_guide_events_copies AS
-WITH h AS (SELECT hash("user_id", "guide_id", "step", "event", "timestamp") AS _gl_h FROM guide_events GROUP BY 1 HAVING count(*) > 1)
-SELECT "user_id", "guide_id", "step", "event", "timestamp", hash("user_id", "guide_id", "step", "event", "timestamp") AS _gl_h, CAST(count(*) AS BIGINT) AS _gl_copies
-FROM guide_events WHERE hash("user_id", "guide_id", "step", "event", "timestamp") IN (SELECT _gl_h FROM h) GROUP BY ALL;
+CREATE OR REPLACE TEMP TABLE ledger_guide_events_repeated_hashes AS SELECT _gl_h FROM (SELECT hash("user_id", "guide_id", "step", "event", "timestamp") AS _gl_h FROM guide_events) GROUP BY _gl_h HAVING count(*) > 1;
 
 -- [15] params: {}
+CREATE OR REPLACE TEMP TABLE ledger_guide_events_copies AS
+SELECT "user_id", "guide_id", "step", "event", "timestamp", hash("user_id", "guide_id", "step", "event", "timestamp") AS _gl_h, CAST(count(*) AS BIGINT) AS _gl_copies
+FROM guide_events WHERE hash("user_id", "guide_id", "step", "event", "timestamp") IN (SELECT _gl_h FROM ledger_guide_events_repeated_hashes) GROUP BY ALL;
+
+-- [16] params: {}
+DROP TABLE IF EXISTS ledger_guide_events_repeated_hashes;
+
+-- [17] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_guide_rows AS
 WITH r AS (SELECT *, CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day FROM (SELECT t."user_id", t."guide_id", t."step", t."event", t."timestamp", CAST(1 AS BIGINT) AS _gl_n, FALSE AS _gl_copy
            FROM (SELECT *, hash("user_id", "guide_id", "step", "event", "timestamp") AS _gl_h FROM guide_events) t
@@ -98,20 +110,20 @@ c AS (
     FROM r LEFT JOIN exp_assigned a USING (user_id)),
 e AS (
     SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key, CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
-           c._gl_n, CASE WHEN c._gl_code IS NOT NULL THEN concat_ws(', ', 'user_id=' || coalesce(left(CAST(c."user_id" AS VARCHAR), 60), 'NULL'), 'guide_id=' || coalesce(left(CAST(c."guide_id" AS VARCHAR), 60), 'NULL'), 'step=' || coalesce(left(CAST(c."step" AS VARCHAR), 60), 'NULL'), 'event=' || coalesce(left(CAST(c."event" AS VARCHAR), 60), 'NULL'), 'timestamp=' || coalesce(left(CAST(c."timestamp" AS VARCHAR), 60), 'NULL')) END AS _gl_example,
-           c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own, c.timestamp, CASE CASE c.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE c.event END WHEN 'shown' THEN 0 WHEN 'opened' THEN 1 WHEN 'clicked' THEN 2 WHEN 'dismissed' THEN 3 WHEN 'completed' THEN 4 WHEN 'opted_out' THEN 5 WHEN 'answered' THEN 6 END AS ev,
+           CAST(c._gl_n AS INTEGER) AS _gl_n, CASE WHEN c._gl_code IS NOT NULL THEN concat_ws(', ', 'user_id=' || coalesce(left(CAST(c."user_id" AS VARCHAR), 60), 'NULL'), 'guide_id=' || coalesce(left(CAST(c."guide_id" AS VARCHAR), 60), 'NULL'), 'step=' || coalesce(left(CAST(c."step" AS VARCHAR), 60), 'NULL'), 'event=' || coalesce(left(CAST(c."event" AS VARCHAR), 60), 'NULL'), 'timestamp=' || coalesce(left(CAST(c."timestamp" AS VARCHAR), 60), 'NULL')) END AS _gl_example,
+           c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own, c.timestamp,
+           CAST(CASE CASE c.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE c.event END WHEN 'shown' THEN 0 WHEN 'opened' THEN 1 WHEN 'clicked' THEN 2 WHEN 'dismissed' THEN 3 WHEN 'completed' THEN 4 WHEN 'opted_out' THEN 5 WHEN 'answered' THEN 6 END AS TINYINT) AS ev,
            TRY_CAST(c.step AS INTEGER) AS raw_step,
-           coalesce(TRY_CAST(c.step AS INTEGER), 1) AS step,
-           datediff('day', c.assigned_day, c._gl_day) AS day
-    FROM c)
+           CAST(datediff('day', c.assigned_day, c._gl_day) AS INTEGER) AS day
+    FROM c)  -- narrow: at 10M users these rows spill to disk (the step counted as shown is coalesce(raw_step, 1))
 SELECT * FROM e;
 
--- [16] params: {}
+-- [18] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_guide_user AS
 WITH g AS (
     SELECT _gl_key, guide_id, CAST(sum(e._gl_n) AS BIGINT) AS _gl_events, min(e._gl_example) AS _gl_example,
            bool_or(own) AS own, bit_or(CAST(1 AS INTEGER) << e.ev) AS _gl_flags,
-           count_if(e.ev = 0 AND e.step = 1) AS shown_n, count_if(e.ev = 2) AS clicked_n,
+           count_if(e.ev = 0 AND coalesce(e.raw_step, 1) = 1) AS shown_n, count_if(e.ev = 2) AS clicked_n,
            max(e.raw_step) FILTER (WHERE e.ev = 0) AS max_shown_step,
            min(e.timestamp) FILTER (WHERE e.ev = 0) AS first_shown,
            min(e.timestamp) FILTER (WHERE e.ev = 4) AS first_completed,
@@ -122,25 +134,25 @@ SELECT CASE g._gl_key WHEN -1 THEN 'missing_key' WHEN -2 THEN 'missing_time' WHE
        g.first_shown, g.first_completed, g.shown_in_period
 FROM g;
 
--- [17] params: {}
+-- [19] params: {}
 DROP TABLE IF EXISTS ledger_guide_rows;
 
--- [18] params: {}
+-- [20] params: {}
 CREATE OR REPLACE TEMP VIEW exp_guide_user AS SELECT * EXCLUDE (_gl_reason, _gl_events, _gl_example) FROM ledger_guide_user WHERE _gl_reason IS NULL;
 
--- [19] params: {}
+-- [21] params: {}
 CREATE OR REPLACE TEMP VIEW exp_guide_events_all AS SELECT * EXCLUDE (_gl_reason, _gl_own, _gl_uk, _gl_day) FROM ledger_guide_events WHERE _gl_reason IS NULL;
 
--- [20] params: {}
+-- [22] params: {}
 CREATE OR REPLACE TEMP VIEW exp_guide_events AS SELECT * EXCLUDE (_gl_reason, _gl_own, _gl_uk, _gl_day) FROM ledger_guide_events WHERE _gl_reason IS NULL AND _gl_own;
 
--- [21] params: {}
+-- [23] params: {}
 DESCRIBE activity;
 
--- [22] params: {}
+-- [24] params: {}
 SELECT min(epoch_us("timestamp")), max(epoch_us("timestamp")) FROM activity;
 
--- [23] params: {"tz": "Asia/Tokyo"}
+-- [25] params: {"tz": "Asia/Tokyo"}
 WITH b AS (SELECT range AS b FROM range(1789598700000000, 1793196081000001, 900000000)),
             o AS (SELECT b, epoch_us(timezone($tz, make_timestamptz(b))) - b AS o0,
                          epoch_us(timezone($tz, make_timestamptz(b + 899999999))) - b - 899999999 AS o1
@@ -148,7 +160,7 @@ WITH b AS (SELECT range AS b FROM range(1789598700000000, 1793196081000001, 9000
             r AS (SELECT b, o0, o1, lag(o0) OVER (ORDER BY b) AS prev FROM o)
             SELECT b, o0, o1 FROM r WHERE prev IS NULL OR prev <> o0 OR o0 <> o1 ORDER BY b;
 
--- [24] params: {}
+-- [26] params: {}
 CREATE OR REPLACE TEMP VIEW ledger_activity AS
 WITH r AS (SELECT *, row_number() OVER (PARTITION BY "user_id", "timestamp", "event") AS _gl_dup,
                   CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day
@@ -157,17 +169,22 @@ SELECT r.* EXCLUDE (_gl_dup), r.timestamp < a.assigned_at AS _gl_pre, a.uk AS _g
        CASE WHEN r.user_id IS NULL THEN 'missing_key' WHEN r.timestamp IS NULL THEN 'missing_time' WHEN a.user_id IS NULL THEN 'not_in_experiment' WHEN r._gl_dup > 1 THEN 'exact_duplicate' WHEN r.timestamp >= TIMESTAMPTZ '2026-11-30T15:00:00+00:00' THEN 'future' WHEN r.timestamp < a.assigned_at AND NOT (r._gl_day >= a.assigned_day - INTERVAL 14 DAY AND r._gl_day < a.assigned_day) THEN 'before_assignment' WHEN r.timestamp >= TIMESTAMPTZ '2026-10-28T15:00:00+00:00' THEN 'after_analysis_date' END AS _gl_reason
 FROM r LEFT JOIN exp_assigned a USING (user_id);
 
--- [25] params: {}
+-- [27] params: {}
 SELECT min(assigned_day) FROM exp_assigned;
 
--- [26] params: {}
-CREATE OR REPLACE TEMP TABLE ledger_activity_copies AS
-WITH h AS (SELECT hash("user_id", "timestamp", "event") AS _gl_h FROM activity GROUP BY 1 HAVING count(*) > 1)
-SELECT "user_id", "timestamp", "event", hash("user_id", "timestamp", "event") AS _gl_h, CAST(count(*) AS BIGINT) AS _gl_copies
-FROM activity WHERE hash("user_id", "timestamp", "event") IN (SELECT _gl_h FROM h) GROUP BY ALL;
+-- [28] params: {}
+CREATE OR REPLACE TEMP TABLE ledger_activity_repeated_hashes AS SELECT _gl_h FROM (SELECT hash("user_id", "timestamp", "event") AS _gl_h FROM activity) GROUP BY _gl_h HAVING count(*) > 1;
 
--- [27] params: {}
-CREATE OR REPLACE TEMP TABLE ledger_activity_rows AS
+-- [29] params: {}
+CREATE OR REPLACE TEMP TABLE ledger_activity_copies AS
+SELECT "user_id", "timestamp", "event", hash("user_id", "timestamp", "event") AS _gl_h, CAST(count(*) AS BIGINT) AS _gl_copies
+FROM activity WHERE hash("user_id", "timestamp", "event") IN (SELECT _gl_h FROM ledger_activity_repeated_hashes) GROUP BY ALL;
+
+-- [30] params: {}
+DROP TABLE IF EXISTS ledger_activity_repeated_hashes;
+
+-- [31] params: {}
+CREATE OR REPLACE TEMP VIEW ledger_activity_rows AS
 WITH r AS (SELECT *, CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day FROM (SELECT t."user_id", t."timestamp", t."event", CAST(1 AS BIGINT) AS _gl_n, FALSE AS _gl_copy
            FROM (SELECT *, hash("user_id", "timestamp", "event") AS _gl_h FROM activity) t
            LEFT JOIN (SELECT DISTINCT _gl_h FROM ledger_activity_copies) c ON c._gl_h = t._gl_h WHERE c._gl_h IS NULL
@@ -181,44 +198,46 @@ c AS (  -- the rules of the view, with the pre-period as day offsets (the same d
     SELECT r.*, coalesce(r.timestamp < r.assigned_at, FALSE) AS _gl_pre,
            CASE WHEN r.user_id IS NULL THEN -1 WHEN r.timestamp IS NULL THEN -2 WHEN r._gl_assigned_user IS NULL THEN -5 WHEN r._gl_copy THEN -6 WHEN r.timestamp >= TIMESTAMPTZ '2026-11-30T15:00:00+00:00' THEN -7 WHEN r.timestamp < r.assigned_at AND NOT (r._gl_off >= -14 AND r._gl_off < 0) THEN -8 WHEN r.timestamp >= TIMESTAMPTZ '2026-10-28T15:00:00+00:00' THEN -9 END AS _gl_code
     FROM j r),
-d AS (  -- day, sessions, is_goal, is_support: the registry's columns, NULL on the pre-period's rows
-    SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key, c._gl_code IS NULL AS _gl_used, c._gl_n, c._gl_pre, c._gl_off,
+d AS (  -- what the aggregate needs, narrow (at 10M users these 100M rows spill to disk)
+    SELECT CAST(coalesce(c._gl_code, c._gl_uk) AS INTEGER) AS _gl_key, CAST(c._gl_n AS INTEGER) AS _gl_n,
+           c._gl_pre, CAST(c._gl_off AS INTEGER) AS _gl_off,
            CASE WHEN c._gl_code IS NOT NULL THEN concat_ws(', ', 'user_id=' || coalesce(left(CAST(c."user_id" AS VARCHAR), 60), 'NULL'), 'timestamp=' || coalesce(left(CAST(c."timestamp" AS VARCHAR), 60), 'NULL'), 'event=' || coalesce(left(CAST(c."event" AS VARCHAR), 60), 'NULL')) END AS _gl_example,
-           CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN c._gl_off END AS day,
-           CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN 1 END AS sessions,
-           CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN coalesce(c.event IN ('project_created'), FALSE) END AS is_goal,
-           CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN FALSE END AS is_support
+           coalesce(c.event IN ('project_created'), FALSE) AS _gl_goal, FALSE AS _gl_support
     FROM c)
 SELECT * FROM d;
 
--- [28] params: {}
+-- [32] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_activity_users AS
-WITH g AS (
+WITH d AS (  -- day, sessions, is_goal, is_support: the registry's columns, NULL on the pre-period's rows
+    SELECT r._gl_key, r._gl_n, r._gl_pre, r._gl_off, r._gl_example, r._gl_key > 0 AS _gl_used,
+           CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_off END AS day,
+           CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN 1 END AS sessions,
+           CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_goal END AS is_goal,
+           CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_support END AS is_support
+    FROM ledger_activity_rows r),
+g AS (
     SELECT d._gl_key, CAST(sum(d._gl_n) AS BIGINT) AS _gl_events, min(d._gl_example) AS _gl_example,
            bit_or(CASE WHEN (d._gl_used AND NOT d._gl_pre) AND d._gl_off >= 0 AND d._gl_off < 63 THEN CAST(1 AS BIGINT) << d._gl_off END) AS _gl_days0, (coalesce(CAST(bit_count(bit_or(CASE WHEN (d._gl_used AND d._gl_pre) AND (-1 - d._gl_off) >= 0 AND (-1 - d._gl_off) < 63 THEN CAST(1 AS BIGINT) << (-1 - d._gl_off) END)) AS INTEGER), 0)) AS pre_active_days,
            min(day) FILTER (WHERE is_goal) AS first_goal_day,
            min(day) FILTER (WHERE is_support) AS first_support_day, bool_or(day = 1) AS active_d1, bool_or(day = 7) AS active_d7, CAST(sum(sessions) FILTER (WHERE day BETWEEN 0 AND 6) AS BIGINT) AS sessions_d7
-    FROM ledger_activity_rows d GROUP BY d._gl_key)
+    FROM d GROUP BY d._gl_key)
 SELECT CASE g._gl_key WHEN -1 THEN 'missing_key' WHEN -2 THEN 'missing_time' WHEN -3 THEN 'other_experiment' WHEN -4 THEN 'other_guide' WHEN -5 THEN 'not_in_experiment' WHEN -6 THEN 'exact_duplicate' WHEN -7 THEN 'future' WHEN -8 THEN 'before_assignment' WHEN -9 THEN 'after_analysis_date' WHEN -10 THEN 'unknown_variant' WHEN -11 THEN 'multiple_arms' WHEN -12 THEN 'repeated_assignment' WHEN -13 THEN 'unknown_event' WHEN -14 THEN 'out_of_range' WHEN -15 THEN 'duplicate_user' WHEN -16 THEN 'missing_unit' END AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
        g.* EXCLUDE (_gl_key)
 FROM g;
 
--- [29] params: {}
-DROP TABLE IF EXISTS ledger_activity_rows;
-
--- [30] params: {}
+-- [33] params: {}
 CREATE OR REPLACE TEMP VIEW exp_activity_users AS SELECT * EXCLUDE (_gl_reason, _gl_example) FROM ledger_activity_users WHERE _gl_reason IS NULL;
 
--- [31] params: {}
+-- [34] params: {}
 CREATE OR REPLACE TEMP VIEW exp_activity AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) FROM ledger_activity WHERE _gl_reason IS NULL AND NOT _gl_pre;
 
--- [32] params: {}
+-- [35] params: {}
 CREATE OR REPLACE TEMP VIEW exp_activity_pre AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) FROM ledger_activity WHERE _gl_reason IS NULL AND _gl_pre;
 
--- [33] params: {}
+-- [36] params: {}
 DESCRIBE users;
 
--- [34] params: {}
+-- [37] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_users AS
 WITH s AS (SELECT *, row_number() OVER (PARTITION BY user_id ORDER BY "user_id", "signup_at", "platform", "locale", "plan") AS _gl_row, rank() OVER (PARTITION BY user_id ORDER BY "user_id", "signup_at", "platform", "locale", "plan") AS _gl_first,
                   dense_rank() OVER (PARTITION BY user_id ORDER BY "user_id", "signup_at", "platform", "locale", "plan") AS _gl_rank
@@ -226,23 +245,23 @@ WITH s AS (SELECT *, row_number() OVER (PARTITION BY user_id ORDER BY "user_id",
 SELECT s.* EXCLUDE (_gl_row, _gl_first, _gl_rank), a.uk AS _gl_uk, CASE WHEN s.user_id IS NULL THEN 'missing_key' WHEN a.user_id IS NULL THEN 'not_in_experiment' WHEN s._gl_row > s._gl_first THEN 'exact_duplicate' WHEN s._gl_rank > 1 THEN 'duplicate_user' END AS _gl_reason
 FROM s LEFT JOIN exp_assigned a USING (user_id);
 
--- [35] params: {}
+-- [38] params: {}
 CREATE OR REPLACE TEMP VIEW exp_user_attrs AS SELECT * EXCLUDE (_gl_reason) FROM ledger_users WHERE _gl_reason IS NULL;
 
--- [36] params: {"end": "2026-10-28T15:00:00+00:00", "exp": "onboarding-tour-vs-checklist"}
+-- [39] params: {"end": "2026-10-28T15:00:00+00:00", "exp": "onboarding-tour-vs-checklist"}
 SELECT count(*), count_if(user_id IS NULL), count_if(variant NOT IN ('holdout', 'tour', 'checklist') OR variant IS NULL)
 FROM ledger_assignments WHERE experiment = $exp AND assigned_at < $end;
 
--- [37] params: {}
+-- [40] params: {}
 SELECT count(DISTINCT user_id) FROM ledger_assignments WHERE _gl_reason = 'multiple_arms';
 
--- [38] params: {}
+-- [41] params: {}
 DESCRIBE ledger_activity_users;
 
--- [39] params: {}
+-- [42] params: {}
 DESCRIBE guide_events;
 
--- [40] params: {"asof": "2026-10-28"}
+-- [43] params: {"asof": "2026-10-28"}
 CREATE OR REPLACE TEMP TABLE exp_users AS
         WITH gf AS (
             SELECT uk, bool_or(g.shown) AS shown,
@@ -268,153 +287,153 @@ bool_or(g.answered) AS answered, sum(shown_n) AS shown_n, sum(clicked_n) AS clic
         FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk)
              LEFT JOIN ox USING (uk);
 
--- [41] params: {}
+-- [44] params: {}
 SELECT count(*) FROM exp_users u WHERE u.shown AND u.variant IN
 ('holdout');
 
--- [42] params: {}
+-- [45] params: {}
 SELECT count(*), count_if(shown) FROM exp_users WHERE variant IN ('tour', 'checklist');
 
--- [43] params: {}
+-- [46] params: {}
 DESCRIBE assignments;
 
--- [44] params: {}
+-- [47] params: {}
 SELECT _gl_reason, min(concat_ws(', ', 'user_id=' || coalesce(left(CAST("user_id" AS VARCHAR), 60), 'NULL'), 'experiment=' || coalesce(left(CAST("experiment" AS VARCHAR), 60), 'NULL'), 'variant=' || coalesce(left(CAST("variant" AS VARCHAR), 60), 'NULL'), 'assigned_at=' || coalesce(left(CAST("assigned_at" AS VARCHAR), 60), 'NULL'))) FROM ledger_assignments WHERE _gl_reason IS NOT NULL GROUP BY 1;
 
--- [45] params: {}
+-- [48] params: {}
 SELECT _gl_reason, count(*) FROM ledger_assignments GROUP BY 1;
 
--- [46] params: {}
+-- [49] params: {}
 DESCRIBE guide_events;
 
--- [47] params: {}
+-- [50] params: {}
 SELECT _gl_reason, sum(_gl_events), min(_gl_example) FROM ledger_guide_user GROUP BY 1;
 
--- [48] params: {}
+-- [51] params: {}
 DESCRIBE activity;
 
--- [49] params: {}
+-- [52] params: {}
 SELECT _gl_reason, sum(_gl_events), min(_gl_example) FROM ledger_activity_users GROUP BY 1;
 
--- [50] params: {}
+-- [53] params: {}
 DESCRIBE users;
 
--- [51] params: {}
+-- [54] params: {}
 SELECT _gl_reason, min(concat_ws(', ', 'user_id=' || coalesce(left(CAST("user_id" AS VARCHAR), 60), 'NULL'), 'signup_at=' || coalesce(left(CAST("signup_at" AS VARCHAR), 60), 'NULL'), 'platform=' || coalesce(left(CAST("platform" AS VARCHAR), 60), 'NULL'), 'locale=' || coalesce(left(CAST("locale" AS VARCHAR), 60), 'NULL'), 'plan=' || coalesce(left(CAST("plan" AS VARCHAR), 60), 'NULL'))) FROM ledger_users WHERE _gl_reason IS NOT NULL GROUP BY 1;
 
--- [52] params: {}
+-- [55] params: {}
 SELECT _gl_reason, count(*) FROM ledger_users GROUP BY 1;
 
--- [53] params: {}
+-- [56] params: {}
 SELECT variant, count(*) FROM exp_users GROUP BY variant;
 
--- [54] params: {}
+-- [57] params: {}
 SELECT assigned_day, variant, count(*) FROM exp_users GROUP BY ALL ORDER BY 1, 2;
 
--- [55] params: {}
+-- [58] params: {}
 SELECT typeof(CAST(active_d7 AS INTEGER)), typeof(pre_active_days) FROM exp_users LIMIT 1;
 
--- [56] params: {}
+-- [59] params: {}
 SELECT variant, count(*), sum(CAST(active_d7 AS INTEGER)), sum(CAST(active_d7 AS INTEGER)*CAST(active_d7 AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(active_d7 AS INTEGER)*pre_active_days), NULL, NULL, NULL FROM exp_users WHERE observed_days >= 7 GROUP BY variant;
 
--- [57] params: {}
+-- [60] params: {}
 SELECT typeof(CAST(active_d1 AS INTEGER)), typeof(pre_active_days) FROM exp_users LIMIT 1;
 
--- [58] params: {}
+-- [61] params: {}
 SELECT variant, count(*), sum(CAST(active_d1 AS INTEGER)), sum(CAST(active_d1 AS INTEGER)*CAST(active_d1 AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(active_d1 AS INTEGER)*pre_active_days), NULL, NULL, NULL FROM exp_users WHERE observed_days >= 1 GROUP BY variant;
 
--- [59] params: {}
+-- [62] params: {}
 SELECT typeof(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), typeof(pre_active_days) FROM exp_users LIMIT 1;
 
--- [60] params: {}
+-- [63] params: {}
 SELECT variant, count(*), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)*CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)*pre_active_days), NULL, NULL, NULL FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
--- [61] params: {}
+-- [64] params: {}
 SELECT count(sessions_d7) FROM exp_users WHERE observed_days >= 6;
 
--- [62] params: {}
+-- [65] params: {}
 SELECT min(v) FROM (
     SELECT v, sum(c) OVER (ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
     FROM (SELECT sessions_d7 AS v, count(*) AS c FROM exp_users WHERE observed_days >= 6 AND sessions_d7 IS NOT NULL
           GROUP BY 1) g) w
 WHERE cum >= 9268;
 
--- [63] params: {}
+-- [66] params: {}
 SELECT variant, count(*), count_if(sessions_d7 > 15) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
--- [64] params: {}
+-- [67] params: {}
 SELECT typeof((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)), typeof(pre_active_days) FROM exp_users LIMIT 1;
 
--- [65] params: {}
+-- [68] params: {}
 SELECT variant, count(*), sum((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)), sum((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)*(CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)*pre_active_days), NULL, NULL, NULL FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
--- [66] params: {}
+-- [69] params: {}
 SELECT variant, count(*), count_if((coalesce(first_goal_day < 7, FALSE)) AND CAST(first_goal_day AS DOUBLE) IS NOT NULL) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
--- [67] params: {}
+-- [70] params: {}
 SELECT variant, r, v FROM (SELECT variant, CAST(first_goal_day AS DOUBLE) AS v, row_number() OVER (PARTITION BY variant ORDER BY CAST(first_goal_day AS DOUBLE)) AS r FROM exp_users WHERE observed_days >= 6 AND (coalesce(first_goal_day < 7, FALSE)) AND CAST(first_goal_day AS DOUBLE) IS NOT NULL) q WHERE (variant = 'checklist' AND r IN (876, 929, 981)) OR (variant = 'holdout' AND r IN (430, 467, 504)) OR (variant = 'tour' AND r IN (892, 945, 997)) ORDER BY variant, r;
 
--- [68] params: {}
+-- [71] params: {}
 SELECT typeof(CAST(dismissed AS INTEGER)), typeof(pre_active_days) FROM exp_users LIMIT 1;
 
--- [69] params: {}
+-- [72] params: {}
 SELECT variant, count(*), sum(CAST(dismissed AS INTEGER)), sum(CAST(dismissed AS INTEGER)*CAST(dismissed AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(dismissed AS INTEGER)*pre_active_days), NULL, NULL, NULL FROM exp_users WHERE TRUE GROUP BY variant;
 
--- [70] params: {}
+-- [73] params: {}
 SELECT typeof(pre_active_days), typeof(CAST(active_d7 AS INTEGER)), typeof(CAST(active_d1 AS INTEGER)), typeof(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), typeof((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)), typeof(first_goal_day), typeof(CAST(dismissed AS INTEGER)) FROM exp_users LIMIT 1;
 
--- [71] params: {}
+-- [74] params: {}
 WITH e AS (SELECT uk, variant, assigned_at, pre_active_days AS x, coalesce(observed_days >= 7, FALSE) AS e0, CASE WHEN observed_days >= 7 THEN CAST(active_d7 AS INTEGER) END AS y0, coalesce(observed_days >= 1, FALSE) AS e1, CASE WHEN observed_days >= 1 THEN CAST(active_d1 AS INTEGER) END AS y1, coalesce(observed_days >= 6, FALSE) AS e2, CASE WHEN observed_days >= 6 THEN CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER) END AS y2, coalesce(observed_days >= 6, FALSE) AS e3, CASE WHEN observed_days >= 6 THEN (CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END) END AS y3, coalesce(observed_days >= 6, FALSE) AS e4, CASE WHEN observed_days >= 6 THEN first_goal_day END AS y4, coalesce(TRUE, FALSE) AS e5, CASE WHEN TRUE THEN CAST(dismissed AS INTEGER) END AS y5 FROM exp_users)
 SELECT e.variant, coalesce(CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END, '(missing)') AS a0, coalesce(CAST(s."plan" AS VARCHAR), '(missing)') AS a1, count(*) FILTER (WHERE e0), sum(y0) FILTER (WHERE e0), sum(y0*y0) FILTER (WHERE e0), sum(x) FILTER (WHERE e0), sum(x*x) FILTER (WHERE e0), sum(x*y0) FILTER (WHERE e0), NULL, NULL, NULL, count(*) FILTER (WHERE e1), sum(y1) FILTER (WHERE e1), sum(y1*y1) FILTER (WHERE e1), sum(x) FILTER (WHERE e1), sum(x*x) FILTER (WHERE e1), sum(x*y1) FILTER (WHERE e1), NULL, NULL, NULL, count(*) FILTER (WHERE e2), sum(y2) FILTER (WHERE e2), sum(y2*y2) FILTER (WHERE e2), sum(x) FILTER (WHERE e2), sum(x*x) FILTER (WHERE e2), sum(x*y2) FILTER (WHERE e2), NULL, NULL, NULL, count(*) FILTER (WHERE e3), sum(y3) FILTER (WHERE e3), sum(y3*y3) FILTER (WHERE e3), sum(x) FILTER (WHERE e3), sum(x*x) FILTER (WHERE e3), sum(x*y3) FILTER (WHERE e3), NULL, NULL, NULL, count(*) FILTER (WHERE e4), sum(y4) FILTER (WHERE e4), sum(y4*y4) FILTER (WHERE e4), sum(x) FILTER (WHERE e4), sum(x*x) FILTER (WHERE e4), sum(x*y4) FILTER (WHERE e4), NULL, NULL, NULL, count(*) FILTER (WHERE e5), sum(y5) FILTER (WHERE e5), sum(y5*y5) FILTER (WHERE e5), sum(x) FILTER (WHERE e5), sum(x*x) FILTER (WHERE e5), sum(x*y5) FILTER (WHERE e5), NULL, NULL, NULL
 FROM e LEFT JOIN exp_user_attrs s ON s._gl_uk = e.uk
 GROUP BY 1, 2, 3;
 
--- [72] params: {}
+-- [75] params: {}
 WITH o AS (SELECT variant, least(observed_days, 30) AS observed, count(*) AS n
                        FROM exp_users WHERE observed_days >= 0 GROUP BY ALL)
             SELECT o.variant, d.range AS day, CAST(sum(o.n) AS BIGINT) AS n
             FROM o, range(0, 31) d
             WHERE o.observed >= d.range GROUP BY ALL;
 
--- [73] params: {}
+-- [76] params: {}
 DESCRIBE ledger_activity_users;
 
--- [74] params: {}
+-- [77] params: {}
 SELECT u.variant, CAST(sum(CASE WHEN u.observed_days >= 0 AND ((coalesce(u._gl_days0, 0) >> 0) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 1 AND ((coalesce(u._gl_days0, 0) >> 1) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 2 AND ((coalesce(u._gl_days0, 0) >> 2) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 3 AND ((coalesce(u._gl_days0, 0) >> 3) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 4 AND ((coalesce(u._gl_days0, 0) >> 4) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 5 AND ((coalesce(u._gl_days0, 0) >> 5) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 6 AND ((coalesce(u._gl_days0, 0) >> 6) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 7 AND ((coalesce(u._gl_days0, 0) >> 7) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 8 AND ((coalesce(u._gl_days0, 0) >> 8) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 9 AND ((coalesce(u._gl_days0, 0) >> 9) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 10 AND ((coalesce(u._gl_days0, 0) >> 10) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 11 AND ((coalesce(u._gl_days0, 0) >> 11) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 12 AND ((coalesce(u._gl_days0, 0) >> 12) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 13 AND ((coalesce(u._gl_days0, 0) >> 13) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 14 AND ((coalesce(u._gl_days0, 0) >> 14) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 15 AND ((coalesce(u._gl_days0, 0) >> 15) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 16 AND ((coalesce(u._gl_days0, 0) >> 16) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 17 AND ((coalesce(u._gl_days0, 0) >> 17) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 18 AND ((coalesce(u._gl_days0, 0) >> 18) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 19 AND ((coalesce(u._gl_days0, 0) >> 19) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 20 AND ((coalesce(u._gl_days0, 0) >> 20) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 21 AND ((coalesce(u._gl_days0, 0) >> 21) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 22 AND ((coalesce(u._gl_days0, 0) >> 22) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 23 AND ((coalesce(u._gl_days0, 0) >> 23) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 24 AND ((coalesce(u._gl_days0, 0) >> 24) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 25 AND ((coalesce(u._gl_days0, 0) >> 25) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 26 AND ((coalesce(u._gl_days0, 0) >> 26) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 27 AND ((coalesce(u._gl_days0, 0) >> 27) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 28 AND ((coalesce(u._gl_days0, 0) >> 28) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 29 AND ((coalesce(u._gl_days0, 0) >> 29) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 30 AND ((coalesce(u._gl_days0, 0) >> 30) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT) FROM exp_users u GROUP BY u.variant;
 
--- [75] params: {}
+-- [78] params: {}
 SELECT variant, CASE WHEN first_goal_day IS NOT NULL THEN first_goal_day ELSE observed_days END AS t, first_goal_day IS NOT NULL AS event, count(*)
            FROM exp_users WHERE observed_days >= 0 GROUP BY ALL;
 
--- [76] params: {}
+-- [79] params: {}
 SELECT variant, assigned_day, count(*), sum(CAST(active_d7 AS INTEGER)) FROM exp_users WHERE observed_days >= 7 GROUP BY ALL ORDER BY 2;
 
--- [77] params: {}
+-- [80] params: {}
 DESCRIBE users;
 
--- [78] params: {}
+-- [81] params: {}
 SELECT CAST(s."platform" AS VARCHAR) AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
             FROM exp_users e JOIN exp_user_attrs s ON s._gl_uk = e.uk WHERE observed_days >= 7 GROUP BY ALL;
 
--- [79] params: {}
+-- [82] params: {}
 DESCRIBE users;
 
--- [80] params: {}
+-- [83] params: {}
 SELECT CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
             FROM exp_users e JOIN exp_user_attrs s ON s._gl_uk = e.uk WHERE observed_days >= 7 GROUP BY ALL;
 
--- [81] params: {}
+-- [84] params: {}
 DESCRIBE guide_events;
 
--- [82] params: {"gid": "onboarding-tour", "v": "tour"}
+-- [85] params: {"gid": "onboarding-tour", "v": "tour"}
 WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
                 SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
                 WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
 
--- [83] params: {"v": "tour"}
+-- [86] params: {"v": "tour"}
 SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
 
--- [84] params: {"gid": "onboarding-tour", "v": "tour"}
+-- [87] params: {"gid": "onboarding-tour", "v": "tour"}
 WITH d AS (
                   SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
                   FROM exp_guide_user g JOIN exp_users u USING (uk)
@@ -423,15 +442,15 @@ WITH d AS (
                 SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
                        coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
 
--- [85] params: {"gid": "onboarding-checklist", "v": "checklist"}
+-- [88] params: {"gid": "onboarding-checklist", "v": "checklist"}
 WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
                 SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
                 WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
 
--- [86] params: {"v": "checklist"}
+-- [89] params: {"v": "checklist"}
 SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
 
--- [87] params: {"gid": "onboarding-checklist", "v": "checklist"}
+-- [90] params: {"gid": "onboarding-checklist", "v": "checklist"}
 WITH d AS (
                   SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
                   FROM exp_guide_user g JOIN exp_users u USING (uk)
@@ -440,18 +459,18 @@ WITH d AS (
                 SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
                        coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
 
--- [88] params: {}
+-- [91] params: {}
 DESCRIBE ledger_activity_users;
 
--- [89] params: {}
+-- [92] params: {}
 SELECT max(observed_days) FROM exp_users;
 
--- [90] params: {}
+-- [93] params: {}
 WITH b AS (SELECT u.variant, u.assigned_day, coalesce(u._gl_days0, 0) AS d0
                        FROM exp_users u),
             s AS (SELECT variant, assigned_day, d0, (coalesce(d0, 0) | ((coalesce(d0, 0) & 4611686018427387903) << 1) | ((coalesce(d0, 0) & 2305843009213693951) << 2) | ((coalesce(d0, 0) & 1152921504606846975) << 3) | ((coalesce(d0, 0) & 576460752303423487) << 4) | ((coalesce(d0, 0) & 288230376151711743) << 5) | ((coalesce(d0, 0) & 144115188075855871) << 6)) AS w0, (coalesce(d0, 0) | ((coalesce(d0, 0) & 4611686018427387903) << 1) | ((coalesce(d0, 0) & 2305843009213693951) << 2) | ((coalesce(d0, 0) & 1152921504606846975) << 3) | ((coalesce(d0, 0) & 576460752303423487) << 4) | ((coalesce(d0, 0) & 288230376151711743) << 5) | ((coalesce(d0, 0) & 144115188075855871) << 6) | ((coalesce(d0, 0) & 72057594037927935) << 7) | ((coalesce(d0, 0) & 36028797018963967) << 8) | ((coalesce(d0, 0) & 18014398509481983) << 9) | ((coalesce(d0, 0) & 9007199254740991) << 10) | ((coalesce(d0, 0) & 4503599627370495) << 11) | ((coalesce(d0, 0) & 2251799813685247) << 12) | ((coalesce(d0, 0) & 1125899906842623) << 13) | ((coalesce(d0, 0) & 562949953421311) << 14) | ((coalesce(d0, 0) & 281474976710655) << 15) | ((coalesce(d0, 0) & 140737488355327) << 16) | ((coalesce(d0, 0) & 70368744177663) << 17) | ((coalesce(d0, 0) & 35184372088831) << 18) | ((coalesce(d0, 0) & 17592186044415) << 19) | ((coalesce(d0, 0) & 8796093022207) << 20) | ((coalesce(d0, 0) & 4398046511103) << 21) | ((coalesce(d0, 0) & 2199023255551) << 22) | ((coalesce(d0, 0) & 1099511627775) << 23) | ((coalesce(d0, 0) & 549755813887) << 24) | ((coalesce(d0, 0) & 274877906943) << 25) | ((coalesce(d0, 0) & 137438953471) << 26) | ((coalesce(d0, 0) & 68719476735) << 27) | ((coalesce(d0, 0) & 34359738367) << 28) | ((coalesce(d0, 0) & 17179869183) << 29)) AS m0
                   FROM b)
             SELECT variant, assigned_day, CAST(sum((d0 >> 0) & 1) AS BIGINT), CAST(sum((d0 >> 1) & 1) AS BIGINT), CAST(sum((d0 >> 2) & 1) AS BIGINT), CAST(sum((d0 >> 3) & 1) AS BIGINT), CAST(sum((d0 >> 4) & 1) AS BIGINT), CAST(sum((d0 >> 5) & 1) AS BIGINT), CAST(sum((d0 >> 6) & 1) AS BIGINT), CAST(sum((d0 >> 7) & 1) AS BIGINT), CAST(sum((d0 >> 8) & 1) AS BIGINT), CAST(sum((d0 >> 9) & 1) AS BIGINT), CAST(sum((d0 >> 10) & 1) AS BIGINT), CAST(sum((d0 >> 11) & 1) AS BIGINT), CAST(sum((d0 >> 12) & 1) AS BIGINT), CAST(sum((d0 >> 13) & 1) AS BIGINT), CAST(sum((d0 >> 14) & 1) AS BIGINT), CAST(sum((d0 >> 15) & 1) AS BIGINT), CAST(sum((d0 >> 16) & 1) AS BIGINT), CAST(sum((d0 >> 17) & 1) AS BIGINT), CAST(sum((d0 >> 18) & 1) AS BIGINT), CAST(sum((d0 >> 19) & 1) AS BIGINT), CAST(sum((d0 >> 20) & 1) AS BIGINT), CAST(sum((d0 >> 21) & 1) AS BIGINT), CAST(sum((d0 >> 22) & 1) AS BIGINT), CAST(sum((d0 >> 23) & 1) AS BIGINT), CAST(sum((d0 >> 24) & 1) AS BIGINT), CAST(sum((d0 >> 25) & 1) AS BIGINT), CAST(sum((d0 >> 26) & 1) AS BIGINT), CAST(sum((d0 >> 27) & 1) AS BIGINT), CAST(sum((w0 >> 0) & 1) AS BIGINT), CAST(sum((w0 >> 1) & 1) AS BIGINT), CAST(sum((w0 >> 2) & 1) AS BIGINT), CAST(sum((w0 >> 3) & 1) AS BIGINT), CAST(sum((w0 >> 4) & 1) AS BIGINT), CAST(sum((w0 >> 5) & 1) AS BIGINT), CAST(sum((w0 >> 6) & 1) AS BIGINT), CAST(sum((w0 >> 7) & 1) AS BIGINT), CAST(sum((w0 >> 8) & 1) AS BIGINT), CAST(sum((w0 >> 9) & 1) AS BIGINT), CAST(sum((w0 >> 10) & 1) AS BIGINT), CAST(sum((w0 >> 11) & 1) AS BIGINT), CAST(sum((w0 >> 12) & 1) AS BIGINT), CAST(sum((w0 >> 13) & 1) AS BIGINT), CAST(sum((w0 >> 14) & 1) AS BIGINT), CAST(sum((w0 >> 15) & 1) AS BIGINT), CAST(sum((w0 >> 16) & 1) AS BIGINT), CAST(sum((w0 >> 17) & 1) AS BIGINT), CAST(sum((w0 >> 18) & 1) AS BIGINT), CAST(sum((w0 >> 19) & 1) AS BIGINT), CAST(sum((w0 >> 20) & 1) AS BIGINT), CAST(sum((w0 >> 21) & 1) AS BIGINT), CAST(sum((w0 >> 22) & 1) AS BIGINT), CAST(sum((w0 >> 23) & 1) AS BIGINT), CAST(sum((w0 >> 24) & 1) AS BIGINT), CAST(sum((w0 >> 25) & 1) AS BIGINT), CAST(sum((w0 >> 26) & 1) AS BIGINT), CAST(sum((w0 >> 27) & 1) AS BIGINT), CAST(sum((m0 >> 0) & 1) AS BIGINT), CAST(sum((m0 >> 1) & 1) AS BIGINT), CAST(sum((m0 >> 2) & 1) AS BIGINT), CAST(sum((m0 >> 3) & 1) AS BIGINT), CAST(sum((m0 >> 4) & 1) AS BIGINT), CAST(sum((m0 >> 5) & 1) AS BIGINT), CAST(sum((m0 >> 6) & 1) AS BIGINT), CAST(sum((m0 >> 7) & 1) AS BIGINT), CAST(sum((m0 >> 8) & 1) AS BIGINT), CAST(sum((m0 >> 9) & 1) AS BIGINT), CAST(sum((m0 >> 10) & 1) AS BIGINT), CAST(sum((m0 >> 11) & 1) AS BIGINT), CAST(sum((m0 >> 12) & 1) AS BIGINT), CAST(sum((m0 >> 13) & 1) AS BIGINT), CAST(sum((m0 >> 14) & 1) AS BIGINT), CAST(sum((m0 >> 15) & 1) AS BIGINT), CAST(sum((m0 >> 16) & 1) AS BIGINT), CAST(sum((m0 >> 17) & 1) AS BIGINT), CAST(sum((m0 >> 18) & 1) AS BIGINT), CAST(sum((m0 >> 19) & 1) AS BIGINT), CAST(sum((m0 >> 20) & 1) AS BIGINT), CAST(sum((m0 >> 21) & 1) AS BIGINT), CAST(sum((m0 >> 22) & 1) AS BIGINT), CAST(sum((m0 >> 23) & 1) AS BIGINT), CAST(sum((m0 >> 24) & 1) AS BIGINT), CAST(sum((m0 >> 25) & 1) AS BIGINT), CAST(sum((m0 >> 26) & 1) AS BIGINT), CAST(sum((m0 >> 27) & 1) AS BIGINT) FROM s GROUP BY variant, assigned_day;
 
--- [91] params: {}
+-- [94] params: {}
 DESCRIBE guide_events;

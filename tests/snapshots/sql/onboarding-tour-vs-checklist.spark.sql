@@ -76,6 +76,23 @@ WITH r AS (
     *,
     CASE WHEN _gl_key_reason IS NULL AND _gl_row_reason IS NULL THEN 1 ELSE 0 END AS _gl_ok
   FROM c
+), m AS (
+  SELECT
+    user_id
+  FROM o
+  WHERE
+    NOT user_id IS NULL
+  GROUP BY
+    user_id
+  HAVING
+    COUNT(*) > 1
+), s AS (
+  SELECT
+    o.*,
+    m.user_id IS NULL AS _gl_single
+  FROM o
+  LEFT JOIN m
+    ON o.user_id = m.user_id
 ), n AS (
   SELECT
     *,
@@ -97,11 +114,22 @@ WITH r AS (
     ) AS _gl_ok_upto,
     MIN(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_lo,
     MAX(CASE WHEN _gl_ok = 1 THEN variant END) OVER (PARTITION BY user_id) AS _gl_arm_hi
-  FROM o
+  FROM s
+  WHERE
+    NOT _gl_single
 )
+/* a user on one row (almost every user): no copy, no second arm, no earlier row, so no window */
+SELECT
+  s.*
+  EXCEPT (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_single),
+  COALESCE(_gl_key_reason, _gl_row_reason) AS _gl_reason
+FROM s
+WHERE
+  _gl_single
+UNION ALL
 SELECT
   n.*
-  EXCEPT (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_row, _gl_first, _gl_last, _gl_ok_upto, _gl_arm_lo, _gl_arm_hi),
+  EXCEPT (_gl_key_reason, _gl_row_reason, _gl_ok, _gl_single, _gl_row, _gl_first, _gl_last, _gl_ok_upto, _gl_arm_lo, _gl_arm_hi),
   CASE
     WHEN NOT _gl_key_reason IS NULL
     THEN _gl_key_reason
@@ -283,16 +311,22 @@ LEFT JOIN exp_assigned AS a
 
 -- [14]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
-CREATE TEMPORARY VIEW ledger_guide_events_copies AS
-WITH h AS (
+CREATE TEMPORARY VIEW ledger_guide_events_repeated_hashes AS
+SELECT
+  _gl_h
+FROM (
   SELECT
     HASH(`user_id`, `guide_id`, `step`, `event`, `timestamp`) AS _gl_h
   FROM guide_events
-  GROUP BY
-    1
-  HAVING
-    COUNT(*) > 1
 )
+GROUP BY
+  _gl_h
+HAVING
+  COUNT(*) > 1;
+
+-- [15]
+-- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
+CREATE TEMPORARY VIEW ledger_guide_events_copies AS
 SELECT
   `user_id`,
   `guide_id`,
@@ -306,11 +340,14 @@ WHERE
   HASH(`user_id`, `guide_id`, `step`, `event`, `timestamp`) IN (
     SELECT
       _gl_h
-    FROM h
+    FROM ledger_guide_events_repeated_hashes
   )
 GROUP BY ALL;
 
--- [15]
+-- [16]
+DROP TABLE IF EXISTS ledger_guide_events_repeated_hashes;
+
+-- [17]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_guide_rows AS
 WITH r AS (
@@ -419,11 +456,11 @@ WITH r AS (
   FROM r
   LEFT JOIN exp_assigned AS a
     USING (user_id)
-), e AS (
+), e /* narrow: at 10M users these rows spill to disk (the step counted as shown is coalesce(raw_step, 1)) */ AS (
   SELECT
     COALESCE(c._gl_code, c._gl_uk) AS _gl_key,
     CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
-    c._gl_n,
+    CAST(c._gl_n AS INT) AS _gl_n,
     CASE
       WHEN NOT c._gl_code IS NULL
       THEN CONCAT_WS(
@@ -437,7 +474,7 @@ WITH r AS (
     END AS _gl_example,
     c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own,
     c.timestamp,
-    CASE CASE c.event
+    CAST(CASE CASE c.event
         WHEN 'app_session'
         THEN 'activity'
         WHEN 'tour_closed'
@@ -466,17 +503,16 @@ WITH r AS (
       THEN 5
       WHEN 'answered'
       THEN 6
-    END AS ev,
+    END AS TINYINT) AS ev,
     TRY_CAST(c.step AS INT) AS raw_step,
-    COALESCE(TRY_CAST(c.step AS INT), 1) AS step,
-    DATEDIFF(DAY, c.assigned_day, c._gl_day) AS day
+    CAST(DATEDIFF(DAY, c.assigned_day, c._gl_day) AS INT) AS day
   FROM c
 )
 SELECT
   *
 FROM e;
 
--- [16]
+-- [18]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_guide_user AS
 WITH g AS (
@@ -487,7 +523,7 @@ WITH g AS (
     MIN(e._gl_example) AS _gl_example,
     BOOL_OR(own) AS own,
     BIT_OR(SHIFTLEFT(CAST(1 AS INT), e.ev)) AS _gl_flags,
-    COUNT_IF(e.ev = 0 AND e.step = 1) AS shown_n,
+    COUNT_IF(e.ev = 0 AND COALESCE(e.raw_step, 1) = 1) AS shown_n,
     COUNT_IF(e.ev = 2) AS clicked_n,
     MAX(e.raw_step) FILTER(WHERE
       e.ev = 0) AS max_shown_step,
@@ -584,10 +620,10 @@ SELECT
   g.shown_in_period
 FROM g;
 
--- [17]
+-- [19]
 DROP TABLE IF EXISTS ledger_guide_rows;
 
--- [18]
+-- [20]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_user AS
 SELECT
   *
@@ -596,7 +632,7 @@ FROM ledger_guide_user
 WHERE
   _gl_reason IS NULL;
 
--- [19]
+-- [21]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
 SELECT
   *
@@ -605,7 +641,7 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL;
 
--- [20]
+-- [22]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
 SELECT
   *
@@ -614,16 +650,16 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL AND _gl_own;
 
--- [21]
+-- [23]
 DESCRIBE activity;
 
--- [22]
+-- [24]
 SELECT
   MIN(UNIX_MICROS(`timestamp`)),
   MAX(UNIX_MICROS(`timestamp`))
 FROM activity;
 
--- [23]
+-- [25]
 WITH b AS (
   SELECT
     range AS b
@@ -656,7 +692,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [24]
+-- [26]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
 WITH r AS (
   SELECT
@@ -696,23 +732,29 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [25]
+-- [27]
 SELECT
   MIN(assigned_day)
 FROM exp_assigned;
 
--- [26]
+-- [28]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
-CREATE TEMPORARY VIEW ledger_activity_copies AS
-WITH h AS (
+CREATE TEMPORARY VIEW ledger_activity_repeated_hashes AS
+SELECT
+  _gl_h
+FROM (
   SELECT
     HASH(`user_id`, `timestamp`, `event`) AS _gl_h
   FROM activity
-  GROUP BY
-    1
-  HAVING
-    COUNT(*) > 1
 )
+GROUP BY
+  _gl_h
+HAVING
+  COUNT(*) > 1;
+
+-- [29]
+-- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
+CREATE TEMPORARY VIEW ledger_activity_copies AS
 SELECT
   `user_id`,
   `timestamp`,
@@ -724,13 +766,15 @@ WHERE
   HASH(`user_id`, `timestamp`, `event`) IN (
     SELECT
       _gl_h
-    FROM h
+    FROM ledger_activity_repeated_hashes
   )
 GROUP BY ALL;
 
--- [27]
--- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
-CREATE TEMPORARY VIEW ledger_activity_rows AS
+-- [30]
+DROP TABLE IF EXISTS ledger_activity_repeated_hashes;
+
+-- [31]
+CREATE OR REPLACE TEMPORARY VIEW ledger_activity_rows AS
 WITH r AS (
   SELECT
     *,
@@ -810,11 +854,10 @@ WITH r AS (
   FROM j AS r
 ), d AS (
   SELECT
-    COALESCE(c._gl_code, c._gl_uk) AS _gl_key,
-    c._gl_code IS NULL AS _gl_used,
-    c._gl_n,
+    CAST(COALESCE(c._gl_code, c._gl_uk) AS INT) AS _gl_key,
+    CAST(c._gl_n AS INT) AS _gl_n,
     c._gl_pre,
-    c._gl_off,
+    CAST(c._gl_off AS INT) AS _gl_off,
     CASE
       WHEN NOT c._gl_code IS NULL
       THEN CONCAT_WS(
@@ -824,23 +867,31 @@ WITH r AS (
         'event=' || COALESCE(LEFT(CAST(c.`event` AS STRING), 60), 'NULL')
       )
     END AS _gl_example,
-    CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN c._gl_off END AS day,
-    CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN 1 END AS sessions,
-    CASE
-      WHEN c._gl_code IS NULL AND NOT c._gl_pre
-      THEN COALESCE(c.event IN ('project_created'), FALSE)
-    END AS is_goal,
-    CASE WHEN c._gl_code IS NULL AND NOT c._gl_pre THEN FALSE END AS is_support
+    COALESCE(c.event IN ('project_created'), FALSE) AS _gl_goal,
+    FALSE AS _gl_support
   FROM c
 )
 SELECT
   *
 FROM d;
 
--- [28]
+-- [32]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_activity_users AS
-WITH g AS (
+WITH d AS (
+  SELECT
+    r._gl_key,
+    r._gl_n,
+    r._gl_pre,
+    r._gl_off,
+    r._gl_example,
+    r._gl_key > 0 AS _gl_used,
+    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_off END AS day,
+    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN 1 END AS sessions,
+    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_goal END AS is_goal,
+    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_support END AS is_support
+  FROM ledger_activity_rows AS r
+), g AS (
   SELECT
     d._gl_key,
     CAST(SUM(d._gl_n) AS BIGINT) AS _gl_events,
@@ -884,7 +935,7 @@ WITH g AS (
     BOOL_OR(day = 7) AS active_d7,
     CAST(SUM(sessions) FILTER(WHERE
       day BETWEEN 0 AND 6) AS BIGINT) AS sessions_d7
-  FROM ledger_activity_rows AS d
+  FROM d
   GROUP BY
     d._gl_key
 )
@@ -928,10 +979,7 @@ SELECT
   EXCEPT (_gl_key)
 FROM g;
 
--- [29]
-DROP TABLE IF EXISTS ledger_activity_rows;
-
--- [30]
+-- [33]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
 SELECT
   *
@@ -940,7 +988,7 @@ FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [31]
+-- [34]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -949,7 +997,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [32]
+-- [35]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -958,10 +1006,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [33]
+-- [36]
 DESCRIBE users;
 
--- [34]
+-- [37]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_users AS
 WITH s AS (
@@ -999,7 +1047,7 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [35]
+-- [38]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -1008,7 +1056,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [36]
+-- [39]
 SELECT
   COUNT(*),
   COUNT_IF(user_id IS NULL),
@@ -1018,20 +1066,20 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [37]
+-- [40]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [38]
+-- [41]
 DESCRIBE ledger_activity_users;
 
--- [39]
+-- [42]
 DESCRIBE guide_events;
 
--- [40]
+-- [43]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW exp_users AS
 WITH gf AS (
@@ -1097,14 +1145,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [41]
+-- [44]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [42]
+-- [45]
 SELECT
   COUNT(*),
   COUNT_IF(shown)
@@ -1112,10 +1160,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [43]
+-- [46]
 DESCRIBE assignments;
 
--- [44]
+-- [47]
 SELECT
   _gl_reason,
   MIN(
@@ -1133,7 +1181,7 @@ WHERE
 GROUP BY
   1;
 
--- [45]
+-- [48]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1141,10 +1189,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [46]
+-- [49]
 DESCRIBE guide_events;
 
--- [47]
+-- [50]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1153,10 +1201,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [48]
+-- [51]
 DESCRIBE activity;
 
--- [49]
+-- [52]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1165,10 +1213,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [50]
+-- [53]
 DESCRIBE users;
 
--- [51]
+-- [54]
 SELECT
   _gl_reason,
   MIN(
@@ -1187,7 +1235,7 @@ WHERE
 GROUP BY
   1;
 
--- [52]
+-- [55]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1195,7 +1243,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [53]
+-- [56]
 SELECT
   variant,
   COUNT(*)
@@ -1203,7 +1251,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [54]
+-- [57]
 SELECT
   assigned_day,
   variant,
@@ -1214,14 +1262,14 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [55]
+-- [58]
 SELECT
   TYPEOF(CAST(active_d7 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [56]
+-- [59]
 SELECT
   variant,
   COUNT(*),
@@ -1239,14 +1287,14 @@ WHERE
 GROUP BY
   variant;
 
--- [57]
+-- [60]
 SELECT
   TYPEOF(CAST(active_d1 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [58]
+-- [61]
 SELECT
   variant,
   COUNT(*),
@@ -1264,14 +1312,14 @@ WHERE
 GROUP BY
   variant;
 
--- [59]
+-- [62]
 SELECT
   TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [60]
+-- [63]
 SELECT
   variant,
   COUNT(*),
@@ -1291,14 +1339,14 @@ WHERE
 GROUP BY
   variant;
 
--- [61]
+-- [64]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [62]
+-- [65]
 SELECT
   MIN(v)
 FROM (
@@ -1319,7 +1367,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [63]
+-- [66]
 SELECT
   variant,
   COUNT(*),
@@ -1330,7 +1378,7 @@ WHERE
 GROUP BY
   variant;
 
--- [64]
+-- [67]
 SELECT
   TYPEOF((
     CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
@@ -1339,7 +1387,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [65]
+-- [68]
 SELECT
   variant,
   COUNT(*),
@@ -1367,7 +1415,7 @@ WHERE
 GROUP BY
   variant;
 
--- [66]
+-- [69]
 SELECT
   variant,
   COUNT(*),
@@ -1383,7 +1431,7 @@ WHERE
 GROUP BY
   variant;
 
--- [67]
+-- [70]
 SELECT
   variant,
   r,
@@ -1415,14 +1463,14 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [68]
+-- [71]
 SELECT
   TYPEOF(CAST(dismissed AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [69]
+-- [72]
 SELECT
   variant,
   COUNT(*),
@@ -1440,7 +1488,7 @@ WHERE
 GROUP BY
   variant;
 
--- [70]
+-- [73]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT)),
@@ -1454,7 +1502,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [71]
+-- [74]
 WITH e AS (
   SELECT
     uk,
@@ -1594,7 +1642,7 @@ GROUP BY
   2,
   3;
 
--- [72]
+-- [75]
 WITH o AS (
   SELECT
     variant,
@@ -1618,10 +1666,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [73]
+-- [76]
 DESCRIBE ledger_activity_users;
 
--- [74]
+-- [77]
 SELECT
   u.variant,
   CAST(SUM(
@@ -2000,7 +2048,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [75]
+-- [78]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -2011,7 +2059,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [76]
+-- [79]
 SELECT
   variant,
   assigned_day,
@@ -2024,10 +2072,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [77]
+-- [80]
 DESCRIBE users;
 
--- [78]
+-- [81]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -2040,10 +2088,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [79]
+-- [82]
 DESCRIBE users;
 
--- [80]
+-- [83]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -2062,10 +2110,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [81]
+-- [84]
 DESCRIBE guide_events;
 
--- [82]
+-- [85]
 WITH s AS (
   SELECT
     uk,
@@ -2091,7 +2139,7 @@ WHERE
 GROUP BY
   1;
 
--- [83]
+-- [86]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2099,7 +2147,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [84]
+-- [87]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2123,7 +2171,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [85]
+-- [88]
 WITH s AS (
   SELECT
     uk,
@@ -2149,7 +2197,7 @@ WHERE
 GROUP BY
   1;
 
--- [86]
+-- [89]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2157,7 +2205,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [87]
+-- [90]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2181,15 +2229,15 @@ SELECT
     secs < 0)
 FROM d;
 
--- [88]
+-- [91]
 DESCRIBE ledger_activity_users;
 
--- [89]
+-- [92]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [90]
+-- [93]
 WITH b AS (
   SELECT
     u.variant,
@@ -2609,5 +2657,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [91]
+-- [94]
 DESCRIBE guide_events;
