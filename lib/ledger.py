@@ -419,7 +419,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
 def rows_pipelined(ed: EventData) -> bool:
     """Whether the activity's per-row stage (``ledger_activity_rows``) is a view that its
     aggregate runs through (TRUE up to :data:`SMALL_DATA_ROWS` source rows,
-    a 1M-user export) or tables. A view writes no 10M-row table to read it back once (1M users,
+    a 1M-user export) or a table. A view writes no 10M-row table to read it back once (1M users,
     one thread: 5.8-6.8 -> 4.8-5.7 CPU-s for the activity's two statements); at 10M users the
     join's hash table (every assigned user) and the aggregate's (a row per user) do not fit the
     memory limit together, so larger data keeps the table. (The guide events' stage, a quarter
