@@ -172,6 +172,16 @@ def _repeats_of_sorted(values: np.ndarray) -> np.ndarray:
     return again[np.concatenate(([True], again[1:] != again[:-1]))]
 
 
+def uint64_values(column: Any) -> np.ndarray:
+    """An Arrow ``uint64`` array without nulls as a numpy view of its buffer. pyarrow's
+    ``to_numpy`` and ``pa.array`` import pandas (half a second of CPU) to look for pandas objects."""
+    import pyarrow as pa
+
+    if column.type != pa.uint64() or column.null_count:
+        raise ValueError(f"expected uint64 hashes without nulls, got {column.type} with {column.null_count} nulls")
+    return np.frombuffer(column.buffers()[1], dtype=np.uint64, count=len(column), offset=column.offset * 8)
+
+
 def repeated_uint64(batches: Iterable[np.ndarray], spill_dir: str | Path,
                     in_memory_values: int = 4 << 20) -> np.ndarray:
     """The values of a stream of ``uint64`` arrays found more than once (sorted, each once), by
@@ -277,8 +287,8 @@ class DuckDBEngine(Engine):
         relation = self.con.sql(hashes_sql)
         reader = relation.to_arrow_reader(1 << 20) if hasattr(relation, "to_arrow_reader") \
             else relation.fetch_arrow_reader(1 << 20)
-        batches = (b.column(0).to_numpy(zero_copy_only=False) for b in reader)
-        found = pa.table({"_gl_h": pa.array(repeated_uint64(batches, spill), type=pa.uint64())})
+        found = repeated_uint64((uint64_values(b.column(0)) for b in reader), spill)
+        found = pa.table({"_gl_h": pa.Array.from_buffers(pa.uint64(), len(found), [None, pa.py_buffer(found)])})
         view = f"{name}_found"
         self.con.register(view, found)
         try:

@@ -134,6 +134,20 @@ def test_repeated_uint64_finds_each_repeated_value_once(tmp_path, in_memory):
     assert len(repeated_uint64(iter([np.arange(5, dtype=np.uint64)]), tmp_path)) == 0
 
 
+def test_uint64_values_reads_the_arrow_buffer_at_its_offset():
+    import numpy as np
+    import pyarrow as pa
+
+    from guidelab.engine import uint64_values
+
+    column = pa.array([1, 2**64 - 1, 7, 2**63, 5], type=pa.uint64())
+    np.testing.assert_array_equal(uint64_values(column.slice(1, 3)), np.array([2**64 - 1, 7, 2**63], dtype=np.uint64))
+    with pytest.raises(ValueError, match="uint64 hashes without nulls, got uint64 with 1 nulls"):
+        uint64_values(pa.array([1, None], type=pa.uint64()))
+    with pytest.raises(ValueError, match="got int64"):
+        uint64_values(pa.array([1, 2], type=pa.int64()))
+
+
 def test_duckdb_repeated_hashes_equal_the_aggregate_other_engines_run():
     """DuckDB's numpy sort gives the rows of the GROUP BY ... HAVING count(*) > 1 that Spark runs, and
     the trace records that statement."""

@@ -19,7 +19,7 @@ from numbers import Integral, Real
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
-from scipy.special import ndtr, ndtri
+from scipy.special import chdtrc, fdtrc, ndtr, ndtri, stdtr, stdtrit
 
 from ..serialize import Interval, JsonField, ResultModel
 from .notes import NOTES_JSON, Note, NoteCode, Noted, arms_code
@@ -93,6 +93,57 @@ def z_two_sided(alpha: float) -> float:
     """Critical value z_{1-alpha/2} of the standard normal (cached). ``scipy.special.ndtri`` is
     what ``scipy.stats.norm.ppf`` evaluates (same bits, without importing scipy.stats)."""
     return float(ndtri(1.0 - alpha / 2.0))
+
+
+# Distribution tails from the scipy.special ufuncs that scipy.stats' ``t``, ``chi2`` and ``f``
+# evaluate (scipy 1.13-1.17: ``t._sf`` is ``stdtr(df, -x)``, ``t._ppf`` is ``stdtrit(df, q)``,
+# ``chi2._sf`` is ``chdtrc(df, x)``, ``f._sf`` is ``fdtrc(dfn, dfd, x)``), with scipy.stats' answers
+# outside the support (NaN for a degree of freedom <= 0, a tail of 1 below 0). Importing scipy.stats
+# costs about a second of CPU, in every command and in every report's kernel.
+# tests/stats/test_common.py compares them with scipy.stats on a grid.
+
+
+def t_sf(x: Any, df: Any) -> Any:
+    """P(T > x) for Student's t with ``df`` degrees of freedom (``scipy.stats.t.sf``)."""
+    x, df = np.asarray(x, dtype=float), np.asarray(df, dtype=float)
+    ok = df > 0
+    return _sf_in_support(x, -np.inf, ok, lambda xs: stdtr(np.where(ok, df, 1.0), -xs))
+
+
+def t_ppf(q: Any, df: Any) -> Any:
+    """The ``q`` quantile of Student's t with ``df`` degrees of freedom (``scipy.stats.t.ppf``)."""
+    q, df = np.asarray(q, dtype=float), np.asarray(df, dtype=float)
+    ok = (df > 0) & (q >= 0) & (q <= 1)  # False for a NaN q
+    inside = ok & (q > 0) & (q < 1)
+    value = stdtrit(np.where(ok, df, 1.0), np.where(inside, q, 0.5))
+    return _as_scipy(np.where(ok, np.where(q == 0, -np.inf, np.where(q == 1, np.inf, value)), np.nan))
+
+
+def chi2_sf(x: Any, df: Any) -> Any:
+    """P(X > x) for chi-squared with ``df`` degrees of freedom (``scipy.stats.chi2.sf``)."""
+    x, df = np.asarray(x, dtype=float), np.asarray(df, dtype=float)
+    ok = df > 0
+    return _sf_in_support(x, 0.0, ok, lambda xs: chdtrc(np.where(ok, df, 1.0), xs))
+
+
+def f_sf(x: Any, dfn: Any, dfd: Any) -> Any:
+    """P(F > x) for Fisher's F with (``dfn``, ``dfd``) degrees of freedom (``scipy.stats.f.sf``)."""
+    x, dfn, dfd = (np.asarray(a, dtype=float) for a in (x, dfn, dfd))
+    ok = (dfn > 0) & (dfd > 0)
+    return _sf_in_support(x, 0.0, ok, lambda xs: fdtrc(np.where(ok, dfn, 1.0), np.where(ok, dfd, 1.0), xs))
+
+
+def _sf_in_support(x: np.ndarray, lower: float, ok: np.ndarray, sf: Any) -> Any:
+    """scipy.stats' rules around a survival function: NaN for invalid parameters or x, 1 at or
+    below the support's lower end, 0 at +inf, else ``sf`` (called on x inside the support)."""
+    inside = (x > lower) & (x < np.inf)
+    value = np.where(x <= lower, 1.0, np.where(x == np.inf, 0.0, sf(np.where(inside, x, 1.0))))
+    return _as_scipy(np.where(ok & ~np.isnan(x), value, np.nan))
+
+
+def _as_scipy(a: np.ndarray) -> Any:
+    """A 0-d result as a numpy float64 scalar, as scipy.stats returns it."""
+    return a[()] if a.ndim == 0 else a
 
 
 def finite_or_none(x: Any) -> float | None:

@@ -62,10 +62,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from scipy.stats import chi2
 
 from ..serialize import Interval, ResultModel
-from ._common import STATUS_NOT_ENOUGH_DATA, STATUS_OK, check_alpha, finite_or_none, z_two_sided
+from ._common import STATUS_NOT_ENOUGH_DATA, STATUS_OK, check_alpha, chi2_sf, finite_or_none, z_two_sided
 from .cluster import (
     ClusterComparison,
     ClusterStats,
@@ -310,7 +309,7 @@ def segment_effects_clustered(
     if het is None:
         return not_enough(Note.of(NoteCode.TOO_FEW_SEGMENTS, n=len(included)))
     w, df, pooled, pooled_se = het
-    p_value = float(chi2.sf(w, df))
+    p_value = float(chi2_sf(w, df))
     return ClusteredSegmentAnalysis(
         **common, q_statistic=w, q_df=df, q_p_value=p_value,
         i_squared=max(0.0, (w - df) / w) if w > 0 else 0.0, pooled_abs_diff=pooled, pooled_se=pooled_se,

@@ -18,8 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from scipy.stats import t as student_t
-
 from ..serialize import Interval, ResultModel
 from ._common import (
     STATUS_NOT_ENOUGH_DATA,
@@ -30,6 +28,7 @@ from ._common import (
     check_count,
     check_real,
     check_sum_of_squares,
+    t_ppf,
 )
 from .notes import NOTES_JSON, Note, NoteCode, Noted
 from .proportions import ProportionComparison, compare_proportions, proportion_ci
@@ -391,5 +390,5 @@ def time_to_complete(
     if m == 1:
         return mean, None
     var = float(centred_ss(sum_sq, total, m)) / (m - 1)
-    half = float(student_t.ppf(1.0 - alpha / 2.0, m - 1)) * math.sqrt(var / m)
+    half = float(t_ppf(1.0 - alpha / 2.0, m - 1)) * math.sqrt(var / m)
     return mean, (mean - half, mean + half)

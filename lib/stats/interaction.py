@@ -71,11 +71,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import chi2
-from scipy.stats import f as f_dist
 
 from ..serialize import ResultModel
-from ._common import STATUS_NOT_ENOUGH_DATA, STATUS_OK, check_alpha, check_count
+from ._common import STATUS_NOT_ENOUGH_DATA, STATUS_OK, check_alpha, check_count, chi2_sf, f_sf
 from .sequential import STATUS_ZERO_VARIANCE
 
 __all__ = ["InteractionTest", "interaction_contrast_weights", "interaction_test", "interaction_test_clustered",
@@ -184,7 +182,7 @@ def interaction_test(successes: Sequence[Sequence[int]], users: Sequence[Sequenc
     d, se, w = _wald(p, v, n_a, n_b)
     assert w is not None  # every adjusted binomial variance is positive
     return InteractionTest(**base, contrasts=tuple(float(t) for t in d), contrast_se=tuple(float(s) for s in se),
-                           statistic=w, p_value=float(chi2.sf(w, df)), status=STATUS_OK,
+                           statistic=w, p_value=float(chi2_sf(w, df)), status=STATUS_OK,
                            codes=(CODE_BOUNDARY_CELL,) if boundary.any() else ())
 
 
@@ -222,7 +220,7 @@ def interaction_test_means(sums: Sequence[Sequence[float]], sums_of_squares: Seq
         return InteractionTest(**base, contrasts=tuple(float(t) for t in d), contrast_se=tuple(float(x) for x in se),
                                statistic=None, p_value=None, status=STATUS_ZERO_VARIANCE)
     return InteractionTest(**base, contrasts=tuple(float(t) for t in d), contrast_se=tuple(float(x) for x in se),
-                           statistic=w, p_value=float(chi2.sf(w, df)), status=STATUS_OK)
+                           statistic=w, p_value=float(chi2_sf(w, df)), status=STATUS_OK)
 
 
 def interaction_contrast_weights(numerators: Sequence[Sequence[float]],
@@ -294,7 +292,7 @@ def interaction_test_clustered(users: Sequence[Sequence[int]], units: Sequence[S
                                status=STATUS_ZERO_VARIANCE)
     if fourth_moments is None:
         return InteractionTest(**base, contrasts=contrasts, contrast_se=ses, statistic=w,
-                               p_value=float(chi2.sf(w, df)), status=STATUS_OK)
+                               p_value=float(chi2_sf(w, df)), status=STATUS_OK)
     c4 = np.array(fourth_moments, dtype=float)
     if c4.shape != (df,) or not np.all(np.isfinite(c4)) or np.any(c4 < 0):
         raise ValueError(f"fourth_moments must be {df} finite sums >= 0 (one per contrast)")
@@ -304,4 +302,4 @@ def interaction_test_clustered(users: Sequence[Sequence[int]], units: Sequence[S
         nu = float(np.min(np.where(c4 > 0, c2 * c2 / c4, np.inf)))
     nu = min(max(nu, 1.0), float(g - 1))
     return InteractionTest(**base, contrasts=contrasts, contrast_se=ses, statistic=w,
-                           p_value=float(f_dist.sf(w / df, df, nu)), status=STATUS_OK, effective_units=nu)
+                           p_value=float(f_sf(w / df, df, nu)), status=STATUS_OK, effective_units=nu)

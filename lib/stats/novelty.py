@@ -25,9 +25,6 @@ from numbers import Integral
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy.stats import t as student_t
-from statsmodels.regression.linear_model import WLS  # not statsmodels.api: it imports graphics, tsa, formulas (~1 s)
-from statsmodels.tools.tools import add_constant
 
 from ..serialize import Interval, ResultModel
 from ._common import (
@@ -35,6 +32,8 @@ from ._common import (
     STATUS_OK,
     check_alpha,
     check_arm,
+    t_ppf,
+    t_sf,
 )
 from .notes import Note, NoteCode, Noted
 from .proportions import ProportionComparison, compare_proportions
@@ -85,18 +84,25 @@ class _Trend(NamedTuple):
 def _trend_test(day_index: np.ndarray, effect: np.ndarray, var: np.ndarray) -> _Trend:
     """WLS of the daily effect on the day index with weights 1/var (k >= 3 days, var > 0).
 
-    statsmodels ``WLS(effect, [1, day], weights=1/var).fit()``: the residual scale is estimated
-    (s^2 = Σ w r^2 / (k - 2)) and the slope is tested with Student's t on k - 2 df. When the
-    effects lie exactly on a line (residual SS at rounding level) slope_se is 0 and p_value NaN.
+    What statsmodels ``WLS(effect, [1, day], weights=1/var).fit()`` computes (tests compare the
+    two): least squares on the rows scaled by sqrt(w) (numpy ``lstsq``); the residual scale is
+    estimated (s^2 = Σ w r^2 / (k - 2)), cov = s^2 (X'WX)^-1, and the slope is tested with Student's
+    t on k - 2 df. Written here because importing statsmodels (with pandas) costs every report about
+    a second of CPU. When the effects lie exactly on a line (residual SS at rounding level) slope_se
+    is 0 and p_value NaN.
     """
     w = 1.0 / var
-    fit = WLS(effect, add_constant(day_index.astype(float), has_constant="add"), weights=w).fit()
+    root_w = np.sqrt(w)
+    design = np.column_stack([root_w, root_w * day_index.astype(float)])
+    params, *_ = np.linalg.lstsq(design, root_w * effect, rcond=None)
+    ssr = float(np.sum(w * (effect - params[0] - params[1] * day_index) ** 2))
+    df = len(effect) - 2
     # effects exactly on a line (or all equal): the residual sum of squares is rounding noise
-    exact = not (float(fit.ssr) > _EXACT_FIT_RTOL * float(np.sum(w * effect * effect)))
-    slope_se = 0.0 if exact else float(fit.bse[1])
-    p_value = math.nan if exact else float(fit.pvalues[1])
+    exact = not (ssr > _EXACT_FIT_RTOL * float(np.sum(w * effect * effect)))
+    slope_se = 0.0 if exact else math.sqrt(ssr / df * float(np.linalg.inv(design.T @ design)[1, 1]))
+    p_value = math.nan if exact else float(2.0 * t_sf(abs(float(params[1])) / slope_se, df))
     mean_effect = float(np.sum(w * effect) / np.sum(w))
-    return _Trend(float(fit.params[1]), slope_se, p_value, float(fit.params[0]), mean_effect, int(fit.df_resid))
+    return _Trend(float(params[1]), slope_se, p_value, float(params[0]), mean_effect, df)
 
 
 def _classify(trend: _Trend, alpha: float) -> str:
@@ -278,7 +284,7 @@ def novelty_test(daily: DailyEffects, alpha: float | None = None) -> NoveltyResu
             Note(NoteCode.EFFECTS_ON_A_LINE),
             slope=trend.slope, intercept=trend.intercept, mean_effect=trend.mean_effect, df=trend.df,
         )
-    half = float(student_t.ppf(1.0 - alpha / 2.0, trend.df)) * trend.slope_se
+    half = float(t_ppf(1.0 - alpha / 2.0, trend.df)) * trend.slope_se
     return NoveltyResult(
         classification=_classify(trend, alpha),
         slope=trend.slope, slope_se=trend.slope_se, slope_ci=(trend.slope - half, trend.slope + half),

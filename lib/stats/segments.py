@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy.stats import chi2
 
 from ..serialize import ResultModel
 from ._common import (
@@ -22,6 +21,7 @@ from ._common import (
     STATUS_OK,
     check_alpha,
     check_arm,
+    chi2_sf,
 )
 from .multiplicity import AdjustMethod, adjust
 from .notes import Note, NoteCode, Noted, arms_code
@@ -67,7 +67,7 @@ def _cochran_q_arrays(effects: Any, variances: Any) -> _QArrays:
     q = (w * (d - pooled[..., None]) ** 2).sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         i2 = np.where(q > 0.0, np.maximum(0.0, (q - df) / q), 0.0)
-    return _QArrays(q, df, chi2.sf(q, df), i2, pooled, np.sqrt(1.0 / w_sum))
+    return _QArrays(q, df, chi2_sf(q, df), i2, pooled, np.sqrt(1.0 / w_sum))
 
 
 def _wald_variance(x1: int, n1: int, x0: int, n0: int) -> float:

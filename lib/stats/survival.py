@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy.stats import chi2
 
 from ..serialize import JsonField, ResultModel
 from ._common import (
@@ -32,6 +31,7 @@ from ._common import (
     STATUS_OK,
     check_alpha,
     check_count,
+    chi2_sf,
     finite_or_none,
     z_two_sided,
 )
@@ -242,7 +242,7 @@ def _logrank_arrays(at_risk: Any, events: Any) -> _LogRankArrays:
     sol = np.linalg.solve(v_safe, oe[..., None])[..., 0]
     statistic = np.where(ok, np.einsum("...j,...j->...", oe, sol), np.nan)
     statistic = np.where(ok, np.maximum(statistic, 0.0), np.nan)
-    p_value = np.where(ok, chi2.sf(np.where(ok, statistic, 0.0), k - 1), np.nan)
+    p_value = np.where(ok, chi2_sf(np.where(ok, statistic, 0.0), k - 1), np.nan)
     return _LogRankArrays(observed, expected, cov, statistic, p_value)
 
 
@@ -518,4 +518,4 @@ def log_rank_clustered(tables: Mapping[str, LifeTable], unit_cross: Any, n_units
         return LogRankResult(**{**base.__dict__, "statistic": None, "df": None, "p_value": None,
                                 "status": STATUS_NOT_ENOUGH_DATA, "notes": notes, **extra})
     stat = max(float(oe @ np.linalg.solve(sub, oe)), 0.0)
-    return LogRankResult(**{**base.__dict__, "statistic": stat, "p_value": float(chi2.sf(stat, len(keep) - 1)), **extra})
+    return LogRankResult(**{**base.__dict__, "statistic": stat, "p_value": float(chi2_sf(stat, len(keep) - 1)), **extra})

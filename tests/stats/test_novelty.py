@@ -85,6 +85,25 @@ def test_trend_matches_closed_form_weighted_regression(seed):
     json.dumps(res.to_dict(), allow_nan=False)
 
 
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_trend_matches_statsmodels_wls(seed):
+    """The fit is statsmodels' WLS (numbers, not code, are shared): slope, intercept, SE, p, df."""
+    from statsmodels.regression.linear_model import WLS
+    from statsmodels.tools.tools import add_constant
+
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.choice(60, size=20, replace=False)).astype(float)
+    var = rng.uniform(1e-5, 4e-5, size=20)
+    y = 0.02 - 0.0004 * x + rng.normal(0.0, np.sqrt(var) * rng.uniform(0.5, 2.0))
+    fit = WLS(y, add_constant(x), weights=1.0 / var).fit()
+    trend = _trend_test(x, y, var)
+    assert trend.slope == pytest.approx(fit.params[1], rel=1e-9)
+    assert trend.intercept == pytest.approx(fit.params[0], rel=1e-9)
+    assert trend.slope_se == pytest.approx(fit.bse[1], rel=1e-9)
+    assert trend.p_value == pytest.approx(fit.pvalues[1], rel=1e-7, abs=1e-15)
+    assert trend.df == fit.df_resid == 18
+
+
 def test_calendar_dates_use_real_spacing():
     start = dt.date(2024, 3, 1)
     days = [start, start + dt.timedelta(days=1), start + dt.timedelta(days=3), start + dt.timedelta(days=7)]
