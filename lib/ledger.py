@@ -398,12 +398,18 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
         # one sort: a user's rows ordered by every column, so identical rows are peers; the copies
         # are the peers after the first (row_number > rank), and dense_rank numbers the distinct
         # rows (the same as a window over every column, then one over the user's other rows)
+        # Only users whose id's hash repeats (a few, found by sorting the hashes:
+        # Engine.create_repeated_hashes) go through the window; the others are on one row.
         w = f"PARTITION BY user_id ORDER BY {order}"
+        repeated = "ledger_users_repeated_keys"
+        ed.con.create_repeated_hashes(repeated, "SELECT hash(user_id) AS _gl_h FROM users")
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE ledger_users AS
-            WITH s AS (SELECT *, row_number() OVER ({w}) AS _gl_row, rank() OVER ({w}) AS _gl_first,
-                              dense_rank() OVER ({w}) AS _gl_rank
-                       FROM users)
+            WITH s AS (SELECT u.*, 1 AS _gl_row, 1 AS _gl_first, 1 AS _gl_rank
+                       FROM users u LEFT JOIN {repeated} r ON r._gl_h = hash(u.user_id) WHERE r._gl_h IS NULL
+                       UNION ALL
+                       SELECT *, row_number() OVER ({w}), rank() OVER ({w}), dense_rank() OVER ({w})
+                       FROM users WHERE hash(user_id) IN (SELECT _gl_h FROM {repeated}))
             SELECT s.* EXCLUDE (_gl_row, _gl_first, _gl_rank), a.uk AS _gl_uk, {_case([
                 ("missing_key", "s.user_id IS NULL"),
                 ("not_in_experiment", "a.user_id IS NULL"),
@@ -411,6 +417,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
                 ("duplicate_user", "s._gl_rank > 1"),
             ])} AS _gl_reason
             FROM s LEFT JOIN exp_assigned a USING (user_id)""")
+        ed.con.drop_temp_table(repeated)
         # exp_user_attrs keeps the user key _gl_uk: the segments and strata join it on integers
         con.execute("CREATE OR REPLACE TEMP VIEW exp_user_attrs AS SELECT * EXCLUDE (_gl_reason) "
                     "FROM ledger_users WHERE _gl_reason IS NULL")

@@ -598,3 +598,60 @@ def test_duckdb_memory_limit_temp_dir_and_threads(tmp_path, monkeypatch):
         with pytest.raises(GuidelabError, match=name):
             duckdb_settings()
         monkeypatch.setenv(name, "1" if "THREADS" in name else "1GB")
+
+
+def test_a_large_csv_table_is_read_once_into_a_parquet_copy(tmp_path, monkeypatch):
+    """Past CSV_COPY_ROWS rows a CSV table's typed view is written once to Parquet under DuckDB's
+    temp folder and read from there: the same columns, types and rows as the view over the CSV;
+    the copy is gone when the data is closed; a copy that cannot be written names the file and
+    the folder."""
+    from pathlib import Path
+
+    from guidelab import events
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "maintenance-banner-copy"  # CSV files
+    spill = tmp_path / "spill"  # not made yet: the copy makes it
+    monkeypatch.setenv("GUIDELAB_DUCKDB_TEMP_DIR", str(spill))
+    tables = ("assignments", "guide_events", "activity", "users")
+
+    def read(ed):
+        out = {}
+        for name in tables:
+            out[name] = (ed.con.execute(f"DESCRIBE {name}").fetchall(),
+                         sorted(ed.con.execute(f"SELECT * FROM {name}").fetchall(), key=repr))
+        return out
+
+    ed = open_event_data(sample)
+    try:
+        assert not list(spill.glob("guidelab-csv-*"))  # small tables: views over the CSV files
+        over_csv = read(ed)
+    finally:
+        ed.close()
+    monkeypatch.setattr(events, "CSV_COPY_ROWS", 0)
+    ed = open_event_data(sample)
+    try:
+        (copies,) = spill.glob("guidelab-csv-*")
+        assert sorted(p.name for p in copies.iterdir()) == sorted(f"{t}.parquet" for t in tables)
+        for name in tables:
+            view = ed.con.execute("SELECT sql FROM duckdb_views() WHERE view_name = ?", [name]).fetchone()[0]
+            assert "read_parquet" in view and "read_csv" not in view
+        assert read(ed) == over_csv and len(over_csv["activity"][1]) > 1000
+        assert ed.row_counts["activity"] == len(over_csv["activity"][1])
+    finally:
+        ed.close()
+    assert not copies.exists()
+
+    execute = events.DuckDBEngine.execute
+
+    def disk_full(self, sql, params=None):
+        if sql.startswith("COPY ("):
+            raise duckdb.IOException("IO Error: Could not write file: No space left on device")
+        return execute(self, sql, params)
+
+    monkeypatch.setattr(events.DuckDBEngine, "execute", disk_full)
+    with pytest.raises(GuidelabError) as err:
+        open_event_data(sample)
+    text = str(err.value)
+    assert "assignments.csv: its Parquet copy could not be written under" in text and "No space left" in text
+    assert "GUIDELAB_DUCKDB_TEMP_DIR" in text and "Traceback" not in text
+    assert not list(spill.glob("guidelab-csv-*"))  # removed with the data that failed to open

@@ -242,6 +242,27 @@ def test_activity_rows_as_a_table_or_a_view_give_the_same_analysis(tmp_path, roo
     assert a.ledger == b.ledger and a.ledger.table("activity").rows("exact_duplicate") > 0
 
 
+def test_csv_tables_read_from_parquet_copies_give_the_same_analysis(tmp_path, root, banner_spec, monkeypatch):
+    """Large CSV tables are read once into Parquet copies (events.CSV_COPY_ROWS): the analysis of
+    an export with exact copies is the same, ledger included, as over the CSV files."""
+    from guidelab import events
+
+    clean = root / "data" / "sample" / "maintenance-banner-copy"
+    dup = tmp_path / "dup"
+    shutil.copytree(clean, dup)
+    lines = (clean / "activity.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (dup / "activity.csv").write_text("".join(lines + lines[1::9]), encoding="utf-8")
+    monkeypatch.setenv("GUIDELAB_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    results = []
+    for copy_rows in (10**9, 0):  # views over the CSV files, then Parquet copies
+        monkeypatch.setattr(events, "CSV_COPY_ROWS", copy_rows)
+        results.append(analyze_experiment(banner_spec, dup))
+    a, b = results
+    assert a.to_dict() == b.to_dict()
+    assert a.ledger.table("activity").rows("exact_duplicate") > 0
+    assert not list((tmp_path / "spill").glob("guidelab-csv-*"))
+
+
 def test_default_as_of_never_passes_today_or_the_window(spec, export):
     ed = open_event_data(export)
     try:

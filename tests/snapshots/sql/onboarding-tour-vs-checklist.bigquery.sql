@@ -977,23 +977,54 @@ WHERE
 DESCRIBE users;
 
 -- [37]
+CREATE OR REPLACE TEMPORARY TABLE ledger_users_repeated_keys AS
+SELECT
+  _gl_h
+FROM (
+  SELECT
+    hash(user_id) AS _gl_h
+  FROM users
+)
+GROUP BY
+  _gl_h
+HAVING
+  COUNT(*) > 1;
+
+-- [38]
 CREATE OR REPLACE TEMPORARY TABLE ledger_users AS
 WITH s AS (
+  SELECT
+    u.*,
+    1 AS _gl_row,
+    1 AS _gl_first,
+    1 AS _gl_rank
+  FROM users AS u
+  LEFT JOIN ledger_users_repeated_keys AS r
+    ON r._gl_h = hash(u.user_id)
+  WHERE
+    r._gl_h IS NULL
+  UNION ALL
   SELECT
     *,
     ROW_NUMBER() OVER (
       PARTITION BY user_id
       ORDER BY `user_id` NULLS LAST, `signup_at` NULLS LAST, `platform` NULLS LAST, `locale` NULLS LAST, `plan` NULLS LAST
-    ) AS _gl_row,
+    ),
     RANK() OVER (
       PARTITION BY user_id
       ORDER BY `user_id` NULLS LAST, `signup_at` NULLS LAST, `platform` NULLS LAST, `locale` NULLS LAST, `plan` NULLS LAST
-    ) AS _gl_first,
+    ),
     DENSE_RANK() OVER (
       PARTITION BY user_id
       ORDER BY `user_id` NULLS LAST, `signup_at` NULLS LAST, `platform` NULLS LAST, `locale` NULLS LAST, `plan` NULLS LAST
-    ) AS _gl_rank
+    )
   FROM users
+  WHERE
+    hash(user_id) IN (
+      SELECT
+        _gl_h
+      FROM ledger_users_repeated_keys
+    )
 )
 SELECT
   s.*
@@ -1013,7 +1044,10 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [38]
+-- [39]
+DROP TABLE IF EXISTS ledger_users_repeated_keys;
+
+-- [40]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -1022,7 +1056,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [39]
+-- [41]
 SELECT
   COUNT(*),
   COUNTIF(user_id IS NULL),
@@ -1032,20 +1066,20 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [40]
+-- [42]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [41]
+-- [43]
 DESCRIBE ledger_activity_users;
 
--- [42]
+-- [44]
 DESCRIBE guide_events;
 
--- [43]
+-- [45]
 CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
@@ -1110,14 +1144,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [44]
+-- [46]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [45]
+-- [47]
 SELECT
   COUNT(*),
   COUNTIF(shown)
@@ -1125,10 +1159,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [46]
+-- [48]
 DESCRIBE assignments;
 
--- [47]
+-- [49]
 SELECT
   _gl_reason,
   MIN(
@@ -1146,7 +1180,7 @@ WHERE
 GROUP BY
   1;
 
--- [48]
+-- [50]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1154,10 +1188,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [49]
+-- [51]
 DESCRIBE guide_events;
 
--- [50]
+-- [52]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1166,10 +1200,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [51]
+-- [53]
 DESCRIBE activity;
 
--- [52]
+-- [54]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1178,10 +1212,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [53]
+-- [55]
 DESCRIBE users;
 
--- [54]
+-- [56]
 SELECT
   _gl_reason,
   MIN(
@@ -1200,7 +1234,7 @@ WHERE
 GROUP BY
   1;
 
--- [55]
+-- [57]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1208,7 +1242,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [56]
+-- [58]
 SELECT
   variant,
   COUNT(*)
@@ -1216,7 +1250,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [57]
+-- [59]
 SELECT
   assigned_day,
   variant,
@@ -1227,14 +1261,14 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [58]
+-- [60]
 SELECT
   TYPEOF(CAST(active_d7 AS INT64)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [59]
+-- [61]
 SELECT
   variant,
   COUNT(*),
@@ -1252,14 +1286,14 @@ WHERE
 GROUP BY
   variant;
 
--- [60]
+-- [62]
 SELECT
   TYPEOF(CAST(active_d1 AS INT64)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [61]
+-- [63]
 SELECT
   variant,
   COUNT(*),
@@ -1277,14 +1311,14 @@ WHERE
 GROUP BY
   variant;
 
--- [62]
+-- [64]
 SELECT
   TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [63]
+-- [65]
 SELECT
   variant,
   COUNT(*),
@@ -1304,14 +1338,14 @@ WHERE
 GROUP BY
   variant;
 
--- [64]
+-- [66]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [65]
+-- [67]
 SELECT
   MIN(v)
 FROM (
@@ -1332,7 +1366,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [66]
+-- [68]
 SELECT
   variant,
   COUNT(*),
@@ -1343,7 +1377,7 @@ WHERE
 GROUP BY
   variant;
 
--- [67]
+-- [69]
 SELECT
   TYPEOF((
     CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
@@ -1352,7 +1386,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [68]
+-- [70]
 SELECT
   variant,
   COUNT(*),
@@ -1380,7 +1414,7 @@ WHERE
 GROUP BY
   variant;
 
--- [69]
+-- [71]
 SELECT
   variant,
   COUNT(*),
@@ -1396,7 +1430,7 @@ WHERE
 GROUP BY
   variant;
 
--- [70]
+-- [72]
 SELECT
   variant,
   r,
@@ -1428,14 +1462,14 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [71]
+-- [73]
 SELECT
   TYPEOF(CAST(dismissed AS INT64)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [72]
+-- [74]
 SELECT
   variant,
   COUNT(*),
@@ -1453,7 +1487,7 @@ WHERE
 GROUP BY
   variant;
 
--- [73]
+-- [75]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT64)),
@@ -1467,7 +1501,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [74]
+-- [76]
 WITH e AS (
   SELECT
     uk,
@@ -1571,7 +1605,7 @@ GROUP BY
   2,
   3;
 
--- [75]
+-- [77]
 WITH o AS (
   SELECT
     variant,
@@ -1591,10 +1625,10 @@ WHERE
   o.observed >= d.`range`
 GROUP BY ALL;
 
--- [76]
+-- [78]
 DESCRIBE ledger_activity_users;
 
--- [77]
+-- [79]
 SELECT
   u.variant,
   CAST(SUM(
@@ -1942,7 +1976,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [78]
+-- [80]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1953,7 +1987,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [79]
+-- [81]
 SELECT
   variant,
   assigned_day,
@@ -1966,10 +2000,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [80]
+-- [82]
 DESCRIBE users;
 
--- [81]
+-- [83]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -1982,10 +2016,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [82]
+-- [84]
 DESCRIBE users;
 
--- [83]
+-- [85]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -2004,10 +2038,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [84]
+-- [86]
 DESCRIBE guide_events;
 
--- [85]
+-- [87]
 WITH s AS (
   SELECT
     uk,
@@ -2029,7 +2063,7 @@ WHERE
 GROUP BY
   1;
 
--- [86]
+-- [88]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -2037,7 +2071,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [87]
+-- [89]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -2057,7 +2091,7 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [88]
+-- [90]
 WITH s AS (
   SELECT
     uk,
@@ -2079,7 +2113,7 @@ WHERE
 GROUP BY
   1;
 
--- [89]
+-- [91]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -2087,7 +2121,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [90]
+-- [92]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -2107,15 +2141,15 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [91]
+-- [93]
 DESCRIBE ledger_activity_users;
 
--- [92]
+-- [94]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [93]
+-- [95]
 WITH b AS (
   SELECT
     u.variant,
@@ -2535,5 +2569,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [94]
+-- [96]
 DESCRIBE guide_events;

@@ -1011,23 +1011,55 @@ DESCRIBE users;
 
 -- [37]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
+CREATE TEMPORARY VIEW ledger_users_repeated_keys AS
+SELECT
+  _gl_h
+FROM (
+  SELECT
+    HASH(user_id) AS _gl_h
+  FROM users
+)
+GROUP BY
+  _gl_h
+HAVING
+  COUNT(*) > 1;
+
+-- [38]
+-- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_users AS
 WITH s AS (
+  SELECT
+    u.*,
+    1 AS _gl_row,
+    1 AS _gl_first,
+    1 AS _gl_rank
+  FROM users AS u
+  LEFT JOIN ledger_users_repeated_keys AS r
+    ON r._gl_h = HASH(u.user_id)
+  WHERE
+    r._gl_h IS NULL
+  UNION ALL
   SELECT
     *,
     ROW_NUMBER() OVER (
       PARTITION BY user_id
       ORDER BY `user_id` NULLS LAST, `signup_at` NULLS LAST, `platform` NULLS LAST, `locale` NULLS LAST, `plan` NULLS LAST
-    ) AS _gl_row,
+    ),
     RANK() OVER (
       PARTITION BY user_id
       ORDER BY `user_id` NULLS LAST, `signup_at` NULLS LAST, `platform` NULLS LAST, `locale` NULLS LAST, `plan` NULLS LAST
-    ) AS _gl_first,
+    ),
     DENSE_RANK() OVER (
       PARTITION BY user_id
       ORDER BY `user_id` NULLS LAST, `signup_at` NULLS LAST, `platform` NULLS LAST, `locale` NULLS LAST, `plan` NULLS LAST
-    ) AS _gl_rank
+    )
   FROM users
+  WHERE
+    HASH(user_id) IN (
+      SELECT
+        _gl_h
+      FROM ledger_users_repeated_keys
+    )
 )
 SELECT
   s.*
@@ -1047,7 +1079,10 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [38]
+-- [39]
+DROP TABLE IF EXISTS ledger_users_repeated_keys;
+
+-- [40]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -1056,7 +1091,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [39]
+-- [41]
 SELECT
   COUNT(*),
   COUNT_IF(user_id IS NULL),
@@ -1066,20 +1101,20 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [40]
+-- [42]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [41]
+-- [43]
 DESCRIBE ledger_activity_users;
 
--- [42]
+-- [44]
 DESCRIBE guide_events;
 
--- [43]
+-- [45]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW exp_users AS
 WITH gf AS (
@@ -1145,14 +1180,14 @@ LEFT JOIN af
 LEFT JOIN ox
   USING (uk);
 
--- [44]
+-- [46]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [45]
+-- [47]
 SELECT
   COUNT(*),
   COUNT_IF(shown)
@@ -1160,10 +1195,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [46]
+-- [48]
 DESCRIBE assignments;
 
--- [47]
+-- [49]
 SELECT
   _gl_reason,
   MIN(
@@ -1181,7 +1216,7 @@ WHERE
 GROUP BY
   1;
 
--- [48]
+-- [50]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1189,10 +1224,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [49]
+-- [51]
 DESCRIBE guide_events;
 
--- [50]
+-- [52]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1201,10 +1236,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [51]
+-- [53]
 DESCRIBE activity;
 
--- [52]
+-- [54]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1213,10 +1248,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [53]
+-- [55]
 DESCRIBE users;
 
--- [54]
+-- [56]
 SELECT
   _gl_reason,
   MIN(
@@ -1235,7 +1270,7 @@ WHERE
 GROUP BY
   1;
 
--- [55]
+-- [57]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1243,7 +1278,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [56]
+-- [58]
 SELECT
   variant,
   COUNT(*)
@@ -1251,7 +1286,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [57]
+-- [59]
 SELECT
   assigned_day,
   variant,
@@ -1262,14 +1297,14 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [58]
+-- [60]
 SELECT
   TYPEOF(CAST(active_d7 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [59]
+-- [61]
 SELECT
   variant,
   COUNT(*),
@@ -1287,14 +1322,14 @@ WHERE
 GROUP BY
   variant;
 
--- [60]
+-- [62]
 SELECT
   TYPEOF(CAST(active_d1 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [61]
+-- [63]
 SELECT
   variant,
   COUNT(*),
@@ -1312,14 +1347,14 @@ WHERE
 GROUP BY
   variant;
 
--- [62]
+-- [64]
 SELECT
   TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [63]
+-- [65]
 SELECT
   variant,
   COUNT(*),
@@ -1339,14 +1374,14 @@ WHERE
 GROUP BY
   variant;
 
--- [64]
+-- [66]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [65]
+-- [67]
 SELECT
   MIN(v)
 FROM (
@@ -1367,7 +1402,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [66]
+-- [68]
 SELECT
   variant,
   COUNT(*),
@@ -1378,7 +1413,7 @@ WHERE
 GROUP BY
   variant;
 
--- [67]
+-- [69]
 SELECT
   TYPEOF((
     CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
@@ -1387,7 +1422,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [68]
+-- [70]
 SELECT
   variant,
   COUNT(*),
@@ -1415,7 +1450,7 @@ WHERE
 GROUP BY
   variant;
 
--- [69]
+-- [71]
 SELECT
   variant,
   COUNT(*),
@@ -1431,7 +1466,7 @@ WHERE
 GROUP BY
   variant;
 
--- [70]
+-- [72]
 SELECT
   variant,
   r,
@@ -1463,14 +1498,14 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [71]
+-- [73]
 SELECT
   TYPEOF(CAST(dismissed AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [72]
+-- [74]
 SELECT
   variant,
   COUNT(*),
@@ -1488,7 +1523,7 @@ WHERE
 GROUP BY
   variant;
 
--- [73]
+-- [75]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT)),
@@ -1502,7 +1537,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [74]
+-- [76]
 WITH e AS (
   SELECT
     uk,
@@ -1642,7 +1677,7 @@ GROUP BY
   2,
   3;
 
--- [75]
+-- [77]
 WITH o AS (
   SELECT
     variant,
@@ -1666,10 +1701,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [76]
+-- [78]
 DESCRIBE ledger_activity_users;
 
--- [77]
+-- [79]
 SELECT
   u.variant,
   CAST(SUM(
@@ -2048,7 +2083,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [78]
+-- [80]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -2059,7 +2094,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [79]
+-- [81]
 SELECT
   variant,
   assigned_day,
@@ -2072,10 +2107,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [80]
+-- [82]
 DESCRIBE users;
 
--- [81]
+-- [83]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -2088,10 +2123,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [82]
+-- [84]
 DESCRIBE users;
 
--- [83]
+-- [85]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -2110,10 +2145,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [84]
+-- [86]
 DESCRIBE guide_events;
 
--- [85]
+-- [87]
 WITH s AS (
   SELECT
     uk,
@@ -2139,7 +2174,7 @@ WHERE
 GROUP BY
   1;
 
--- [86]
+-- [88]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2147,7 +2182,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [87]
+-- [89]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2171,7 +2206,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [88]
+-- [90]
 WITH s AS (
   SELECT
     uk,
@@ -2197,7 +2232,7 @@ WHERE
 GROUP BY
   1;
 
--- [89]
+-- [91]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2205,7 +2240,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [90]
+-- [92]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2229,15 +2264,15 @@ SELECT
     secs < 0)
 FROM d;
 
--- [91]
+-- [93]
 DESCRIBE ledger_activity_users;
 
--- [92]
+-- [94]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [93]
+-- [95]
 WITH b AS (
   SELECT
     u.variant,
@@ -2657,5 +2692,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [94]
+-- [96]
 DESCRIBE guide_events;
