@@ -657,18 +657,30 @@ def open_event_data(data_dir: str | Path, tables: tuple[str, ...] = ("assignment
     return ed
 
 
-CSV_COPY_ROWS = 200_000
-"""A CSV table of at least this many rows is read once, after its checks, into a Parquet copy of
-its typed view (under DuckDB's temp directory, removed when the data is closed), and the analysis
-reads the copy: the count stage reads the activity 4 times, and each read of a CSV parses every
-field and each timestamp's zone again (at 1M users, 10M activity rows: 6.2 CPU-s a read of the
-CSV against 0.6 of the copy, which costs 7.9 once; bench/README.md, eighth session). Smaller
-tables keep the view over the CSV."""
+CSV_COPY_BYTES = 8 << 20
+"""A CSV table of at least this many bytes (about 200,000 activity rows) is read once into a
+typed Parquet copy under DuckDB's temp directory, removed when the data is closed, and the
+analysis reads the copy: the count stage reads the activity 4 times, and each read of a CSV parses
+every field and each timestamp's zone again (at 1M users, 10M activity rows: 6.2 CPU-s a read of
+the CSV against 0.6 of the copy; bench/README.md, eighth session). The same pass screens the
+timestamps, so the table's checks read the copy too. Smaller tables keep a view over the CSV."""
 
 
-def _typed_parquet_copy(ed: EventData, name: str, typed_sql: str, source: TableSource,
-                        files: dict[str, Path], spill: str) -> str:
-    """Write ``typed_sql``'s rows to a Parquet file under ``spill``; return the SQL reading it back."""
+def _csv_bytes(source: TableSource) -> int:
+    return sum(Path(f.read_path or f.path).stat().st_size for f in source.files if f.format == "csv")
+
+
+def _typed_parquet_copy(ed: EventData, name: str, rel: str, cols: dict[str, str], contract: Any,
+                        data_timezone: str | None, source: TableSource, files: dict[str, Path],
+                        spill: str) -> tuple[str, int] | None:
+    """Read a CSV table once into Parquet under ``spill``: the typed columns (what the view over the
+    CSV gives) and, per timestamp column, whether each value is unreadable and whether it has no zone.
+    Returns the SQL reading the typed columns back and the rows, or None (the copy removed) when a
+    timestamp would fail the table's checks: the caller then runs them on the CSV, for their message.
+
+    Each value is trimmed, tested for a zone (one regex) and cast (``TRY_CAST``) once, in nested
+    projections; a value is unreadable exactly when it is not empty and its cast is NULL, which is
+    what the checks count (``_timestamp_expr``)."""
     if ed._copies_dir is None:
         try:
             Path(spill).mkdir(parents=True, exist_ok=True)  # DuckDB makes its temp folder only when it spills
@@ -677,15 +689,44 @@ def _typed_parquet_copy(ed: EventData, name: str, typed_sql: str, source: TableS
             raise GuidelabError(f"{source.path}: no folder for its Parquet copy under {spill}: {exc.strerror}\n"
                                 f"  set {TEMP_DIR_ENV} to a writable folder") from None
     path = Path(ed._copies_dir.name) / f"{name}.parquet"
+    stamps = [c for c in contract.timestamps if c in cols]
+    trimmed = ", ".join(f"NULLIF(trim({sql_identifier(c)}), '') AS _gl_v{i}" for i, c in enumerate(stamps))
+    zoned = ", ".join(f"regexp_matches(_gl_v{i}, {sql_literal(_ZONED)}) AS _gl_z{i}" for i in range(len(stamps)))
+    cast = ", ".join(
+        f"CASE WHEN _gl_z{i} THEN TRY_CAST(regexp_replace(upper(_gl_v{i}), '\\s+([+-]\\d)', '\\1') AS TIMESTAMPTZ) ELSE "
+        + (f"timezone({sql_literal(data_timezone)}, TRY_CAST(_gl_v{i} AS TIMESTAMP))" if data_timezone
+           else f"TRY_CAST(_gl_v{i} AS TIMESTAMPTZ)") + f" END AS _gl_t{i}" for i in range(len(stamps)))
+    typed = []
+    for col in cols:
+        q = sql_identifier(col)
+        if col in stamps:
+            typed.append(f"_gl_t{stamps.index(col)} AS {q}")
+        elif col in contract.ids:
+            typed.append(f"CAST({q} AS VARCHAR) AS {q}")
+        else:
+            typed.append(q)
+    flags = [f"_gl_v{i} IS NOT NULL AND _gl_t{i} IS NULL AS _gl_bad{i}, _gl_v{i} IS NOT NULL AND NOT _gl_z{i} AS _gl_zoneless{i}"
+             for i in range(len(stamps))]
+    sql = f"SELECT * FROM {rel}"
+    for layer in (trimmed, zoned, cast):
+        if layer:
+            sql = f"SELECT *, {layer} FROM ({sql})"
+    sql = f"SELECT {', '.join(typed + flags)} FROM ({sql})"
+    target = sql_literal(str(path))
     try:
-        ed.con.execute(f"COPY ({typed_sql}) TO {sql_literal(str(path))} (FORMAT parquet)")
+        ed.con.execute(f"COPY ({sql}) TO {target} (FORMAT parquet)")
     except duckdb.IOException as exc:  # writing the copy, not reading the CSV
         reason = next((ln for ln in str(exc).splitlines() if ln.strip()), str(exc))
         raise GuidelabError(f"{source.path}: its Parquet copy could not be written under {spill}: {clip(reason)}\n"
                             f"  set {TEMP_DIR_ENV} to a folder with room (about a fifth of the CSV's size)") from None
     except duckdb.Error as exc:
         raise _read_error(exc, source.path, files) from None
-    return f"SELECT * FROM read_parquet({sql_literal(str(path))})"
+    counts = [f"count_if(_gl_bad{i}), count_if(_gl_zoneless{i})" for i in range(len(stamps))]
+    row = ed.con.execute(f"SELECT {', '.join(['count(*)', *counts])} FROM read_parquet({target})").fetchone()
+    if any(row[1 + 2 * i] or (row[2 + 2 * i] and not data_timezone) for i in range(len(stamps))):
+        path.unlink()
+        return None
+    return f"SELECT {', '.join(sql_identifier(c) for c in cols)} FROM read_parquet({target})", int(row[0])
 
 
 def _open_table(ed: EventData, name: str, encoding: str | None, data_timezone: str | None,
@@ -709,6 +750,16 @@ def _open_table(ed: EventData, name: str, encoding: str | None, data_timezone: s
     for ch in checks:
         if not ch.expr:
             _check_timestamps(ch, [], source, files, data_timezone)
+    if (spill is not None and any(f.format == "csv" for f in source.files) and all(ch.typ == "VARCHAR" for ch in checks)
+            and _csv_bytes(source) >= CSV_COPY_BYTES):
+        copied = _typed_parquet_copy(ed, name, rel, cols, contract, data_timezone, source, files, spill)
+        if copied is not None:
+            typed, rows = copied
+            con.execute(f"CREATE VIEW {name} AS {typed}")
+            ed.sources[name] = source.path
+            ed.tables[name] = source
+            ed.row_counts[name] = rows
+            return
     aggregates = ["count(*)"] + [a for ch in checks for a in ch.aggregates]
     try:
         row = con.execute(f"SELECT {', '.join(aggregates)} FROM {rel}").fetchone()
@@ -728,10 +779,7 @@ def _open_table(ed: EventData, name: str, encoding: str | None, data_timezone: s
             select.append(f"{exprs[col]} AS {q}")
         else:
             select.append(q)
-    typed = f"SELECT {', '.join(select)} FROM {rel}"
-    if spill is not None and int(row[0]) >= CSV_COPY_ROWS and any(f.format == "csv" for f in source.files):
-        typed = _typed_parquet_copy(ed, name, typed, source, files, spill)
-    con.execute(f"CREATE VIEW {name} AS {typed}")
+    con.execute(f"CREATE VIEW {name} AS SELECT {', '.join(select)} FROM {rel}")
     ed.sources[name] = source.path
     ed.tables[name] = source
     ed.row_counts[name] = int(row[0])

@@ -601,7 +601,7 @@ def test_duckdb_memory_limit_temp_dir_and_threads(tmp_path, monkeypatch):
 
 
 def test_a_large_csv_table_is_read_once_into_a_parquet_copy(tmp_path, monkeypatch):
-    """Past CSV_COPY_ROWS rows a CSV table's typed view is written once to Parquet under DuckDB's
+    """Past CSV_COPY_BYTES bytes a CSV table's typed view is written once to Parquet under DuckDB's
     temp folder and read from there: the same columns, types and rows as the view over the CSV;
     the copy is gone when the data is closed; a copy that cannot be written names the file and
     the folder."""
@@ -627,7 +627,7 @@ def test_a_large_csv_table_is_read_once_into_a_parquet_copy(tmp_path, monkeypatc
         over_csv = read(ed)
     finally:
         ed.close()
-    monkeypatch.setattr(events, "CSV_COPY_ROWS", 0)
+    monkeypatch.setattr(events, "CSV_COPY_BYTES", 0)
     ed = open_event_data(sample)
     try:
         (copies,) = spill.glob("guidelab-csv-*")
@@ -655,3 +655,41 @@ def test_a_large_csv_table_is_read_once_into_a_parquet_copy(tmp_path, monkeypatc
     assert "assignments.csv: its Parquet copy could not be written under" in text and "No space left" in text
     assert "GUIDELAB_DUCKDB_TEMP_DIR" in text and "Traceback" not in text
     assert not list(spill.glob("guidelab-csv-*"))  # removed with the data that failed to open
+
+
+@pytest.mark.parametrize("rows, kw", [
+    (["001,2026-10-02T08:00:00+09:00", "002,yesterday"], {}),                           # unreadable
+    (["001,2026-10-02T08:00:00+09:00", "002,2026-10-02T23:30:00"], {}),                  # mixed, no zone given
+    (["001,2026-10-02T08:00:00+09:00", "002,2026-10-02 23:45", "003,junk"], {"data_timezone": "Asia/Tokyo"}),
+])
+def test_the_parquet_copy_refuses_the_same_timestamps_with_the_same_words(export, tmp_path, monkeypatch, rows, kw):
+    """The copy's one pass screens each timestamp; one that the checks refuse sends them to the CSV,
+    for the same message, and leaves no copy behind."""
+    from guidelab import events
+
+    _csv(export / "activity.csv", "user_id,timestamp", rows)
+    monkeypatch.setenv("GUIDELAB_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    over_csv = _error(export, **kw)
+    monkeypatch.setattr(events, "CSV_COPY_BYTES", 0)
+    assert _error(export, **kw) == over_csv
+    assert not list((tmp_path / "spill").glob("guidelab-csv-*/*"))
+
+
+def test_the_parquet_copy_reads_zones_and_local_times_like_the_view(export, tmp_path, monkeypatch):
+    from guidelab import events
+
+    _csv(export / "activity.csv", "user_id,timestamp", [
+        "001,2026-10-02T08:00:00+09:00", "002,2026-10-02T23:30:00", "003, 2026-10-02T00:00:00z ",
+        "004,2026-10-02 09:00:00 +0900", "005,", "006,2026-03-29 02:30:00"])
+    monkeypatch.setenv("GUIDELAB_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    got = []
+    for copy_bytes in (10**12, 0):
+        monkeypatch.setattr(events, "CSV_COPY_BYTES", copy_bytes)
+        ed = open_event_data(export, data_timezone="Europe/Berlin")  # 02:30 on 2026-03-29 does not exist there
+        try:
+            view = ed.con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'activity'").fetchone()[0]
+            got.append((_rows(ed, "activity", "user_id, timestamp"), ed.rows_read("activity"), "read_parquet" in view))
+        finally:
+            ed.close()
+    assert got[0][:2] == got[1][:2] and [g[2] for g in got] == [False, True]
+    assert got[0][0][4] == ("005", None) and got[0][1] == 6

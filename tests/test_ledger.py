@@ -243,7 +243,7 @@ def test_activity_rows_as_a_table_or_a_view_give_the_same_analysis(tmp_path, roo
 
 
 def test_csv_tables_read_from_parquet_copies_give_the_same_analysis(tmp_path, root, banner_spec, monkeypatch):
-    """Large CSV tables are read once into Parquet copies (events.CSV_COPY_ROWS): the analysis of
+    """Large CSV tables are read once into Parquet copies (events.CSV_COPY_BYTES): the analysis of
     an export with exact copies is the same, ledger included, as over the CSV files."""
     from guidelab import events
 
@@ -255,7 +255,7 @@ def test_csv_tables_read_from_parquet_copies_give_the_same_analysis(tmp_path, ro
     monkeypatch.setenv("GUIDELAB_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
     results = []
     for copy_rows in (10**9, 0):  # views over the CSV files, then Parquet copies
-        monkeypatch.setattr(events, "CSV_COPY_ROWS", copy_rows)
+        monkeypatch.setattr(events, "CSV_COPY_BYTES", copy_rows)
         results.append(analyze_experiment(banner_spec, dup))
     a, b = results
     assert a.to_dict() == b.to_dict()
