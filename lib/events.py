@@ -29,7 +29,7 @@ import tempfile
 import urllib.parse
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Iterable, Literal
 
 import duckdb
 
@@ -137,6 +137,7 @@ class EventData:
     _tempdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
     _spill_dir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
     _copies_dir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+    _made_dirs: list[Path] = field(default_factory=list, repr=False)  # folders made for the copies, deepest first
 
     @property
     def con(self) -> Engine:
@@ -163,6 +164,17 @@ class EventData:
         if self._spill_dir is not None:
             self._spill_dir.cleanup()
             self._spill_dir = None
+        _remove_empty_folders(self._made_dirs)
+        self._made_dirs = []
+
+
+def _remove_empty_folders(folders: list[Path]) -> None:
+    """Remove the folders guidelab made (deepest first) that are empty again; leave any other."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 # --- DuckDB's memory, spill folder and threads --------------------------------------------------
@@ -598,6 +610,27 @@ def check_sources(data_dir: str | Path, tables: tuple[str, ...] = ("assignments"
             raise _missing_table(data_dir, name)
 
 
+RESERVED_PREFIX = "_gl_"
+"""Column names beginning with this (in any case) are guidelab's working columns in its SQL
+(``_gl_day``, ``_gl_n``, ``_gl_uk``...): a table's own column of such a name would be read in
+their place, so it is refused."""
+
+
+def check_columns(path: str | Path, contract: TableContract, cols: Iterable[str]) -> None:
+    """Raise the DataError a table's columns deserve: a required column missing, or a column named
+    like one of guidelab's working columns (:data:`RESERVED_PREFIX`)."""
+    names = list(cols)
+    missing = [c for c in contract.required if c not in names]
+    if missing:
+        raise DataError(path, missing[0], f"missing column: expected columns {', '.join(contract.required)}; "
+                                          f"found {clip(', '.join(names) or 'none')[1:-1]}")
+    reserved = [c for c in names if c.lower().startswith(RESERVED_PREFIX)]
+    if reserved:
+        raise DataError(path, reserved[0], f"reserved column name: names beginning with {RESERVED_PREFIX} are "
+                                           f"guidelab's working columns; rename or drop it in the export "
+                                           f"(found {clip(', '.join(reserved))[1:-1]})")
+
+
 def _missing_table(data_dir: Path, name: str) -> DataError:
     others = sorted(p.name for p in data_dir.glob(f"{name}.*"))
     seen = f" (found {', '.join(others)}, which is not a supported type)" if others else ""
@@ -676,18 +709,21 @@ def _typed_parquet_copy(ed: EventData, name: str, rel: str, cols: dict[str, str]
     """Read a CSV table once into Parquet under ``spill``: the typed columns (what the view over the
     CSV gives) and, per timestamp column, whether each value is unreadable and whether it has no zone.
     Returns the SQL reading the typed columns back and the rows, or None (the copy removed) when a
-    timestamp would fail the table's checks: the caller then runs them on the CSV, for their message.
+    timestamp would fail the table's checks, or when no folder for the copy can be made under
+    ``spill``: the caller then reads the CSV itself (its checks give their usual message).
 
     Each value is trimmed, tested for a zone (one regex) and cast (``TRY_CAST``) once, in nested
     projections; a value is unreadable exactly when it is not empty and its cast is NULL, which is
     what the checks count (``_timestamp_expr``)."""
     if ed._copies_dir is None:
+        made = [p for p in (Path(spill), *Path(spill).parents) if not p.exists()]  # DuckDB makes it only to spill
         try:
-            Path(spill).mkdir(parents=True, exist_ok=True)  # DuckDB makes its temp folder only when it spills
+            Path(spill).mkdir(parents=True, exist_ok=True)
             ed._copies_dir = tempfile.TemporaryDirectory(prefix="guidelab-csv-", dir=spill)
-        except OSError as exc:
-            raise GuidelabError(f"{source.path}: no folder for its Parquet copy under {spill}: {exc.strerror}\n"
-                                f"  set {TEMP_DIR_ENV} to a writable folder") from None
+        except OSError:  # the copy only saves time: read the CSV itself, as a smaller table is read
+            _remove_empty_folders(made)
+            return None
+        ed._made_dirs = made
     path = Path(ed._copies_dir.name) / f"{name}.parquet"
     stamps = [c for c in contract.timestamps if c in cols]
     trimmed = ", ".join(f"NULLIF(trim({sql_identifier(c)}), '') AS _gl_v{i}" for i, c in enumerate(stamps))
@@ -715,9 +751,12 @@ def _typed_parquet_copy(ed: EventData, name: str, rel: str, cols: dict[str, str]
     target = sql_literal(str(path))
     try:
         ed.con.execute(f"COPY ({sql}) TO {target} (FORMAT parquet)")
-    except duckdb.IOException as exc:  # writing the copy, not reading the CSV
-        reason = next((ln for ln in str(exc).splitlines() if ln.strip()), str(exc))
-        raise GuidelabError(f"{source.path}: its Parquet copy could not be written under {spill}: {clip(reason)}\n"
+    except duckdb.IOException as exc:
+        if ed._copies_dir.name not in str(exc):  # reading the CSV failed, not writing its copy
+            raise _read_error(exc, source.path, files) from None
+        reason = ("No space left on device" if "No space left" in str(exc)
+                  else clip(next((ln for ln in str(exc).splitlines() if ln.strip()), str(exc))))
+        raise GuidelabError(f"{source.path}: its Parquet copy could not be written under {spill}: {reason}\n"
                             f"  set {TEMP_DIR_ENV} to a folder with room (about a fifth of the CSV's size)") from None
     except duckdb.Error as exc:
         raise _read_error(exc, source.path, files) from None
@@ -742,10 +781,7 @@ def _open_table(ed: EventData, name: str, encoding: str | None, data_timezone: s
     files = {str(f.read_path or f.path): f.path for f in source.files}
     rel = f"({_relation_sql(con, source)})"
     cols = {c: t for c, t in _describe(con, f"SELECT * FROM {rel}", source.path).items() if c != _FILE_COL}
-    missing = [c for c in contract.required if c not in cols]
-    if missing:
-        raise DataError(source.path, missing[0], f"missing column: expected columns {', '.join(contract.required)}; "
-                                                 f"found {clip(', '.join(cols) or 'none')[1:-1]}")
+    check_columns(source.path, contract, cols)
     checks = [_timestamp_expr(c, cols[c], data_timezone) for c in contract.timestamps if c in cols]
     for ch in checks:
         if not ch.expr:

@@ -38,6 +38,7 @@ from .events import (
     _is_utf8,
     _missing_table,
     _read_header,
+    check_columns,
     find_source,
     is_side_file,
     text_timestamp_aggregates,
@@ -278,11 +279,8 @@ def _open_table(ed: EventData, engine: SparkEngine, name: str, source: _SparkSou
     raw = f"_gl_raw_{name}"
     engine.register_dataframe(raw, df)
     types = {f.name: f.dataType.simpleString() for f in df.schema.fields if f.name != _FILE_COL}
-    missing = [c for c in contract.required if c not in types]
     where = Path(source.path) if not is_uri(source.path) else RemoteDir(source.path)
-    if missing:
-        raise DataError(where, missing[0], f"missing column: expected columns {', '.join(contract.required)}; "
-                                           f"found {clip(', '.join(types) or 'none')[1:-1]}")
+    check_columns(where, contract, types)
     checks = []
     from .events import _TimestampCheck
 

@@ -644,15 +644,17 @@ def test_a_large_csv_table_is_read_once_into_a_parquet_copy(tmp_path, monkeypatc
     execute = events.DuckDBEngine.execute
 
     def disk_full(self, sql, params=None):
-        if sql.startswith("COPY ("):
-            raise duckdb.IOException("IO Error: Could not write file: No space left on device")
+        if sql.startswith("COPY ("):  # DuckDB names the file it could not write
+            target = sql.rsplit(" TO '", 1)[1].split("'")[0]
+            raise duckdb.IOException(f'IO Error: Async write failed for range [offset=27, size=280735]: '
+                                     f'{{"exception_message":"Could not write file \\"{target}\\": No space left on device"}}')
         return execute(self, sql, params)
 
     monkeypatch.setattr(events.DuckDBEngine, "execute", disk_full)
     with pytest.raises(GuidelabError) as err:
         open_event_data(sample)
     text = str(err.value)
-    assert "assignments.csv: its Parquet copy could not be written under" in text and "No space left" in text
+    assert "assignments.csv: its Parquet copy could not be written under" in text and "No space left on device\n" in text
     assert "GUIDELAB_DUCKDB_TEMP_DIR" in text and "Traceback" not in text
     assert not list(spill.glob("guidelab-csv-*"))  # removed with the data that failed to open
 
@@ -673,6 +675,65 @@ def test_the_parquet_copy_refuses_the_same_timestamps_with_the_same_words(export
     monkeypatch.setattr(events, "CSV_COPY_BYTES", 0)
     assert _error(export, **kw) == over_csv
     assert not list((tmp_path / "spill").glob("guidelab-csv-*/*"))
+
+
+def test_a_csv_the_copy_cannot_read_gets_the_words_of_the_view(export, tmp_path, monkeypatch):
+    """DuckDB refuses a gzip stream followed by padding (Python's gzip check takes it): an error
+    while the copy reads the CSV is a read error naming the file, as over the CSV, not a failure to
+    write the copy."""
+
+    from guidelab import events
+
+    (export / "activity.csv").unlink()
+    (export / "activity.csv.gz").write_bytes(gzip.compress(b"user_id,timestamp\n001,2026-10-02T08:00:00Z\n") + b"\0" * 64)
+    monkeypatch.setenv("GUIDELAB_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    outcomes = []
+    for copy_bytes in (10**12, 0):
+        monkeypatch.setattr(events, "CSV_COPY_BYTES", copy_bytes)
+        try:
+            ed = open_event_data(export)
+        except GuidelabError as exc:
+            outcomes.append((type(exc).__name__, str(exc)))
+        else:  # a DuckDB that reads such a stream: then both read the same rows
+            outcomes.append(("read", _rows(ed, "activity")))
+            ed.close()
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] != "DataError" or "activity.csv.gz: cannot be read" in outcomes[0][1]
+
+
+def test_no_folder_for_the_copy_reads_the_csv_itself_and_made_folders_go(export, tmp_path, monkeypatch):
+    """The copy only saves time: with no folder for it (a path under a file), the CSV is read
+    itself; a temp folder guidelab had to make is removed again on close, parents included."""
+    from guidelab import events
+
+    monkeypatch.setattr(events, "CSV_COPY_BYTES", 0)
+    (tmp_path / "a-file").write_text("")
+    got = []
+    for spill in (tmp_path / "a-file" / "spill", tmp_path / "new" / "a" / "spill"):
+        monkeypatch.setenv("GUIDELAB_DUCKDB_TEMP_DIR", str(spill))
+        ed = open_event_data(export)
+        try:
+            view = ed.con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'activity'").fetchone()[0]
+            got.append((_rows(ed, "activity"), "read_parquet" in view))
+        finally:
+            ed.close()
+    assert got[0][0] == got[1][0] and len(got[0][0]) == 2
+    assert [g[1] for g in got] == [False, True]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "export"]
+
+
+@pytest.mark.parametrize("column", ["_gl_v0", "_GL_day", "_gl_n"])
+@pytest.mark.parametrize("copy_bytes", [10**12, 0])
+def test_a_column_named_like_guidelabs_working_columns_is_refused(export, tmp_path, monkeypatch, column, copy_bytes):
+    """guidelab's SQL adds working columns named _gl_*; a table's own column of such a name would be
+    read in their place (a timestamp taken from another column, a count doubled), so it is refused."""
+    from guidelab import events
+
+    monkeypatch.setattr(events, "CSV_COPY_BYTES", copy_bytes)
+    monkeypatch.setenv("GUIDELAB_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    _csv(export / "activity.csv", f"user_id,timestamp,{column}", ["001,2026-10-02T08:00:00+09:00,2030-01-01T00:00:00Z"])
+    text = _error(export)
+    assert text.startswith(f"{export / 'activity.csv'}: {column}: reserved column name: names beginning with _gl_")
 
 
 def test_the_parquet_copy_reads_zones_and_local_times_like_the_view(export, tmp_path, monkeypatch):
