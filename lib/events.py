@@ -504,6 +504,11 @@ def _read_error(exc: Exception, path: Path, by_read_path: dict[str, Path]) -> Da
 _ZONED = r"\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?)$"
 """A timestamp text that ends with its zone: ``…09:00:00+09:00``, ``…09:00Z``, ``…09:00:00 +0900``."""
 
+_ENDS_IN_WORD = r"[A-Za-z]$"
+"""A text that is not zoned by :data:`_ZONED` yet ends in a letter: a zone by name (``… JST``,
+``… Asia/Tokyo``) or a word (``infinity``). DuckDB's TIMESTAMP cast reads such a value and drops
+the name, so reading it in ``data_timezone`` would shift it: it is refused as not a timestamp."""
+
 _NAIVE_TYPES = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE")
 
 
@@ -545,7 +550,7 @@ def _timestamp_expr(col: str, typ: str, data_timezone: str | None) -> _Timestamp
         zoneless = f"{v} IS NOT NULL AND NOT {zoned}"
         as_zoned = f"regexp_replace(upper({v}), '\\s+([+-]\\d)', '\\1')"  # '… +0900' and '…z' as DuckDB reads them
         bad = (f"{v} IS NOT NULL AND CASE WHEN {zoned} THEN TRY_CAST({as_zoned} AS TIMESTAMPTZ) IS NULL "
-               f"ELSE TRY_CAST({v} AS TIMESTAMP) IS NULL END")
+               f"ELSE TRY_CAST({v} AS TIMESTAMP) IS NULL OR regexp_matches({v}, {sql_literal(_ENDS_IN_WORD)}) END")
         local = f"timezone({sql_literal(data_timezone)}, CAST({v} AS TIMESTAMP))" if data_timezone else f"CAST({v} AS TIMESTAMPTZ)"
         expr = f"CASE WHEN {zoned} THEN CAST({as_zoned} AS TIMESTAMPTZ) ELSE {local} END"
         return _TimestampCheck(col, typ, expr, text_timestamp_aggregates(v, file, bad, zoneless, zoned))
@@ -729,7 +734,8 @@ def _typed_parquet_copy(ed: EventData, name: str, rel: str, cols: dict[str, str]
     trimmed = ", ".join(f"NULLIF(trim({sql_identifier(c)}), '') AS _gl_v{i}" for i, c in enumerate(stamps))
     zoned = ", ".join(f"regexp_matches(_gl_v{i}, {sql_literal(_ZONED)}) AS _gl_z{i}" for i in range(len(stamps)))
     cast = ", ".join(
-        f"CASE WHEN _gl_z{i} THEN TRY_CAST(regexp_replace(upper(_gl_v{i}), '\\s+([+-]\\d)', '\\1') AS TIMESTAMPTZ) ELSE "
+        f"CASE WHEN _gl_z{i} THEN TRY_CAST(regexp_replace(upper(_gl_v{i}), '\\s+([+-]\\d)', '\\1') AS TIMESTAMPTZ) "
+        f"WHEN regexp_matches(_gl_v{i}, {sql_literal(_ENDS_IN_WORD)}) THEN NULL ELSE "
         + (f"timezone({sql_literal(data_timezone)}, TRY_CAST(_gl_v{i} AS TIMESTAMP))" if data_timezone
            else f"TRY_CAST(_gl_v{i} AS TIMESTAMPTZ)") + f" END AS _gl_t{i}" for i in range(len(stamps)))
     typed = []

@@ -6,10 +6,11 @@ reports each problem with file, field path and line (see :mod:`guidelab.yamlio`)
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -24,11 +25,22 @@ from .yamlio import load_model
 EVENT_NAME = Annotated[str, Field(min_length=1, max_length=200)]
 
 
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    """The IANA names ZoneInfo lists, less ``localtime`` (the host's zone file, which the SQL engines
+    do not know: a spec must name a zone that means the same everywhere)."""
+    return frozenset(available_timezones() - {"localtime"})
+
+
 def check_timezone(v: str) -> str:
-    """A time zone field: an IANA name ZoneInfo knows (Asia/Tokyo, UTC)."""
+    """A time zone field: an IANA name ZoneInfo lists (Asia/Tokyo, UTC); not a file such as
+    ``posixrules`` that ZoneInfo opens but DuckDB and Spark do not know."""
     try:
         ZoneInfo(v)
+        known = v in _zone_names()
     except (ZoneInfoNotFoundError, ValueError, OSError):
+        known = False
+    if not known:
         raise ValueError(f"unknown time zone {clip(v)}: expected an IANA name such as Asia/Tokyo or UTC") from None
     return v
 

@@ -27,6 +27,7 @@ from typing import Any
 from .engine import EngineOptions, SparkEngine, open_engine
 from .errors import DataError, clip
 from .events import (
+    _ENDS_IN_WORD,
     _ZONED,
     CONTRACTS,
     DATA_SUFFIXES,
@@ -263,7 +264,7 @@ def _timestamp_check(col: str, typ: str, data_timezone: str | None) -> tuple[str
         zoneless = f"({v} IS NOT NULL AND NOT {zoned})"
         as_zoned = f"regexp_replace(upper({v}), {_s(_SPACE_BEFORE_OFFSET)}, '$1')"
         bad = (f"({v} IS NOT NULL AND CASE WHEN {zoned} THEN try_cast({as_zoned} AS TIMESTAMP) IS NULL "
-               f"ELSE try_cast({v} AS TIMESTAMP_NTZ) IS NULL END)")
+               f"ELSE try_cast({v} AS TIMESTAMP_NTZ) IS NULL OR {v} RLIKE {_s(_ENDS_IN_WORD)} END)")
         local = f"to_utc_timestamp(try_cast({v} AS TIMESTAMP_NTZ), {tz})" if tz else f"try_cast({v} AS TIMESTAMP)"
         expr = f"CASE WHEN {zoned} THEN try_cast({as_zoned} AS TIMESTAMP) ELSE {local} END"
         return duck, expr, text_timestamp_aggregates(v, file, bad, zoneless, zoned)

@@ -332,6 +332,21 @@ def test_spark_refuses_zoneless_timestamps_without_data_timezone(spark, tmp_path
 
 
 @pytest.mark.spark
+def test_spark_refuses_a_zone_by_name_like_duckdb(spark, tmp_path):
+    """'… JST' is not read in data_timezone with its name dropped (a shift for any other zone): both refuse it."""
+    (tmp_path / "assignments.csv").write_text("user_id,experiment,variant,assigned_at\n"
+                                              "u1,exp,a,2026-11-02 09:00:00 America/New_York\n", encoding="utf-8")
+    messages = []
+    for engine in ("duckdb", "spark"):
+        with pytest.raises(DataError) as err:
+            open_event_data(tmp_path, ("assignments",), data_timezone="Asia/Tokyo",
+                            engine=EngineOptions(engine))  # type: ignore[arg-type]
+        messages.append(str(err.value))
+    assert messages[0] == messages[1]
+    assert "assigned_at: 1 value(s) are not timestamps" in messages[0]
+
+
+@pytest.mark.spark
 def test_account_statistics_identical_on_duckdb_and_spark(spark):
     """unit: account_id: the ledger's unit column and the per-account sums (guidelab.account_stats)
     run on Spark through guidelab.dialects and give DuckDB's numbers."""

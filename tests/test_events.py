@@ -736,6 +736,21 @@ def test_a_column_named_like_guidelabs_working_columns_is_refused(export, tmp_pa
     assert text.startswith(f"{export / 'activity.csv'}: {column}: reserved column name: names beginning with _gl_")
 
 
+@pytest.mark.parametrize("value", ["2026-10-02 08:00:00 JST", "2026-10-02T08:00:00 America/New_York", "infinity"])
+@pytest.mark.parametrize("copy_bytes", [10**12, 0])
+def test_a_zone_by_name_is_refused_not_read_in_data_timezone(export, tmp_path, monkeypatch, value, copy_bytes):
+    """DuckDB's TIMESTAMP cast reads '… America/New_York' and drops the name: read in data_timezone,
+    08:00 New York would become 08:00 Tokyo, 13 hours early. A zoneless-looking value that ends in a
+    word is refused as not a timestamp, over the CSV and from its copy alike."""
+    from guidelab import events
+
+    monkeypatch.setattr(events, "CSV_COPY_BYTES", copy_bytes)
+    monkeypatch.setenv("GUIDELAB_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    _csv(export / "activity.csv", "user_id,timestamp", ["001,2026-10-02T08:00:00+09:00", f"002,{value}"])
+    text = _error(export, data_timezone="Asia/Tokyo")
+    assert text.startswith(f"{export / 'activity.csv'}: timestamp: 1 value(s) are not timestamps, e.g. {value!r}")
+
+
 def test_the_parquet_copy_reads_zones_and_local_times_like_the_view(export, tmp_path, monkeypatch):
     from guidelab import events
 

@@ -53,6 +53,8 @@ def test_minimal_spec_defaults(tmp_path):
     ("guide: banner-a, weight", "guide: banner-b, weight", "", None, "banner-b"),
     ("  primary: clicked", "  primary: clicks", "metrics.primary", 15, "unknown metric"),
     ("timezone: Asia/Tokyo", "timezone: Mars/Olympus", "timezone", 4, "IANA"),
+    ("timezone: Asia/Tokyo", "timezone: localtime", "timezone", 4, "IANA"),    # the host's zone file
+    ("timezone: Asia/Tokyo", "timezone: posixrules", "timezone", 4, "IANA"),   # a file ZoneInfo opens, DuckDB does not know
     ("start: 2026-10-01", "start: 2026-13-01", "start", 3, "date"),
     ("{key: control, guide: null, weight: 0.5}", "{key: control, guide: null, weight: -0.5}",
      "variants[0].weight", 12, "greater than 0"),
