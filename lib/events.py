@@ -758,7 +758,7 @@ def _typed_parquet_copy(ed: EventData, name: str, rel: str, cols: dict[str, str]
     try:
         ed.con.execute(f"COPY ({sql}) TO {target} (FORMAT parquet)")
     except duckdb.IOException as exc:
-        if ed._copies_dir.name not in str(exc):  # reading the CSV failed, not writing its copy
+        if ed._copies_dir.name not in str(exc) and "No space left" not in str(exc):  # reading the CSV failed
             raise _read_error(exc, source.path, files) from None
         reason = ("No space left on device" if "No space left" in str(exc)
                   else clip(next((ln for ln in str(exc).splitlines() if ln.strip()), str(exc))))
