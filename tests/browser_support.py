@@ -27,3 +27,21 @@ TOFU_JS = """([sel, chars]) => {
 def tofu(page, selector: str, text: str) -> list[str]:
     """The characters of text that would show as tofu in selector's font stack."""
     return page.evaluate(TOFU_JS, [selector, sorted({ch for ch in text if not ch.isspace()})])
+
+
+def screenshot(target, path, attempts: int = 3, **kw) -> None:
+    """``target.screenshot(path=...)`` (a page or a locator), tried again when Chromium answers
+    'Unable to capture screenshot': headless Chromium sometimes fails a capture on a loaded machine
+    (its compositor has no frame ready; seen once in a full test run), which says nothing about the page."""
+    import time
+
+    from playwright.sync_api import Error
+
+    for attempt in range(attempts):
+        try:
+            target.screenshot(path=str(path), **kw)
+            return
+        except Error as exc:
+            if "Unable to capture screenshot" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.5)

@@ -11,7 +11,7 @@ from html import escape
 from pathlib import Path
 
 import pytest
-from browser_support import tofu
+from browser_support import screenshot, tofu
 
 from guidelab.experiment import ExperimentSpec, dump_spec_dict, load_experiment
 from guidelab.report.preview import preview_from_cli, preview_html, write_preview
@@ -194,7 +194,7 @@ def test_preview_in_chromium(browser, tmp_path, key):
         page.on("console", lambda m: m.type == "error" and errors.append(m.text))
         page.goto(own, wait_until="load")
         shot = tmp_path / f"{key}.png"
-        page.screenshot(path=str(shot), full_page=True)
+        screenshot(page, shot, full_page=True)
         assert not blocked, f"the preview requested: {blocked}"
         assert not dialogs and not errors, (dialogs, errors)
 
@@ -282,6 +282,6 @@ def test_line_breaks_and_phone_numbers_in_chromium(browser, tmp_path):
         for i in range(2):
             assert spans.nth(i).evaluate("e => e.getClientRects().length") == 1
         assert body.evaluate("e => getComputedStyle(e).whiteSpace") == "pre-line"
-        body.screenshot(path=str(tmp_path / "phone.png"))
+        screenshot(body, tmp_path / "phone.png")
     finally:
         page.close()

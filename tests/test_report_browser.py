@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import screenshot as take_screenshot
 from browser_support import tofu
 
 from guidelab.report import ReportOutput, run_report
@@ -104,7 +105,7 @@ def open_report(browser, html: Path, report: ReportOutput | None = None, lang: s
         o.charts_error = str(exc).splitlines()[0]
     o.charts = page.evaluate(CHARTS_STATE_JS)
     if screenshot is not None:
-        page.screenshot(path=str(screenshot), full_page=True)
+        take_screenshot(page, screenshot, full_page=True)
         o.screenshot = screenshot
     return o
 
