@@ -512,6 +512,17 @@ the name, so reading it in ``data_timezone`` would shift it: it is refused as no
 _NAIVE_TYPES = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE")
 
 
+def _zoned_sql(v: str, cast: str = "CAST") -> str:
+    """A text with its zone as TIMESTAMPTZ: '… +0900' and '…z' as DuckDB reads them (``cast``: CAST or TRY_CAST)."""
+    return f"{cast}(regexp_replace(upper({v}), '\\s+([+-]\\d)', '\\1') AS TIMESTAMPTZ)"
+
+
+def _local_sql(v: str, data_timezone: str | None, cast: str = "CAST") -> str:
+    """A zoneless time as TIMESTAMPTZ: read in ``data_timezone``, or a plain cast (an error) without one."""
+    return (f"timezone({sql_literal(data_timezone)}, {cast}({v} AS TIMESTAMP))" if data_timezone
+            else f"{cast}({v} AS TIMESTAMPTZ)")
+
+
 def _is_zoned_type(typ: str) -> bool:
     """TIMESTAMP WITH TIME ZONE in any precision (DuckDB names the nanosecond one TIMESTAMPTZ_NS)."""
     return typ == "TIMESTAMP WITH TIME ZONE" or typ.startswith("TIMESTAMPTZ")
@@ -548,15 +559,12 @@ def _timestamp_expr(col: str, typ: str, data_timezone: str | None) -> _Timestamp
         v = f"NULLIF(trim({q}), '')"
         zoned = f"regexp_matches({v}, {sql_literal(_ZONED)})"
         zoneless = f"{v} IS NOT NULL AND NOT {zoned}"
-        as_zoned = f"regexp_replace(upper({v}), '\\s+([+-]\\d)', '\\1')"  # '… +0900' and '…z' as DuckDB reads them
-        bad = (f"{v} IS NOT NULL AND CASE WHEN {zoned} THEN TRY_CAST({as_zoned} AS TIMESTAMPTZ) IS NULL "
+        bad = (f"{v} IS NOT NULL AND CASE WHEN {zoned} THEN {_zoned_sql(v, 'TRY_CAST')} IS NULL "
                f"ELSE TRY_CAST({v} AS TIMESTAMP) IS NULL OR regexp_matches({v}, {sql_literal(_ENDS_IN_WORD)}) END")
-        local = f"timezone({sql_literal(data_timezone)}, CAST({v} AS TIMESTAMP))" if data_timezone else f"CAST({v} AS TIMESTAMPTZ)"
-        expr = f"CASE WHEN {zoned} THEN CAST({as_zoned} AS TIMESTAMPTZ) ELSE {local} END"
+        expr = f"CASE WHEN {zoned} THEN {_zoned_sql(v)} ELSE {_local_sql(v, data_timezone)} END"
         return _TimestampCheck(col, typ, expr, text_timestamp_aggregates(v, file, bad, zoneless, zoned))
     if typ in _NAIVE_TYPES:
-        expr = f"timezone({sql_literal(data_timezone)}, CAST({q} AS TIMESTAMP))" if data_timezone else f"CAST({q} AS TIMESTAMPTZ)"
-        return _TimestampCheck(col, typ, expr, [f"count({q})", f"CAST(any_value({q}) AS VARCHAR)", f"any_value({file}) FILTER (WHERE {q} IS NOT NULL)"])
+        return _TimestampCheck(col, typ, _local_sql(q, data_timezone), [f"count({q})", f"CAST(any_value({q}) AS VARCHAR)", f"any_value({file}) FILTER (WHERE {q} IS NOT NULL)"])
     return _TimestampCheck(col, typ, "", [])
 
 
@@ -734,10 +742,9 @@ def _typed_parquet_copy(ed: EventData, name: str, rel: str, cols: dict[str, str]
     trimmed = ", ".join(f"NULLIF(trim({sql_identifier(c)}), '') AS _gl_v{i}" for i, c in enumerate(stamps))
     zoned = ", ".join(f"regexp_matches(_gl_v{i}, {sql_literal(_ZONED)}) AS _gl_z{i}" for i in range(len(stamps)))
     cast = ", ".join(
-        f"CASE WHEN _gl_z{i} THEN TRY_CAST(regexp_replace(upper(_gl_v{i}), '\\s+([+-]\\d)', '\\1') AS TIMESTAMPTZ) "
-        f"WHEN regexp_matches(_gl_v{i}, {sql_literal(_ENDS_IN_WORD)}) THEN NULL ELSE "
-        + (f"timezone({sql_literal(data_timezone)}, TRY_CAST(_gl_v{i} AS TIMESTAMP))" if data_timezone
-           else f"TRY_CAST(_gl_v{i} AS TIMESTAMPTZ)") + f" END AS _gl_t{i}" for i in range(len(stamps)))
+        f"CASE WHEN _gl_z{i} THEN {_zoned_sql(f'_gl_v{i}', 'TRY_CAST')} "
+        f"WHEN regexp_matches(_gl_v{i}, {sql_literal(_ENDS_IN_WORD)}) THEN NULL "
+        f"ELSE {_local_sql(f'_gl_v{i}', data_timezone, 'TRY_CAST')} END AS _gl_t{i}" for i in range(len(stamps)))
     typed = []
     for col in cols:
         q = sql_identifier(col)
