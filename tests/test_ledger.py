@@ -492,6 +492,35 @@ def test_activity_reduction_counts_copies_like_the_per_row_view(spec, export):
     assert dup.example.startswith("user_id=u1, timestamp=") and dup.example.endswith("event=NULL")
 
 
+@pytest.mark.parametrize("hash_of", ["the user", "nothing"])
+def test_colliding_row_hashes_give_the_same_reductions(spec, export, monkeypatch, hash_of):
+    """Rows are compared exactly wherever their hashes meet: with a hash of the user id only (every
+    row of a user collides) or a constant (every row collides, across users too), the stored
+    activity and guide-event reductions equal those of the real hash, row for row, and the rows of
+    unassigned users are counted one by one as before."""
+    from guidelab import ledger
+
+    _write(export / "activity.csv", "user_id,timestamp,event", [r[:-1] for r in ACTIVITY_COPIES])
+
+    def reductions():
+        ed = open_event_data(export)
+        try:
+            counts = compute_counts(ed, spec, today=TODAY)
+            return (counts.ledger,
+                    sorted(ed.con.execute("SELECT * FROM ledger_activity_users").fetchall(), key=repr),
+                    sorted(ed.con.execute("SELECT * FROM ledger_guide_user").fetchall(), key=repr))
+        finally:
+            ed.close()
+
+    real = reductions()
+    coarse = {"the user": lambda cols, alias="": f'hash({alias}"user_id")',
+              "nothing": lambda cols, alias="": "hash(0)"}[hash_of]
+    monkeypatch.setattr(ledger, "row_hash_sql", coarse)
+    assert reductions() == real
+    assert real[0].table("activity").rows("exact_duplicate") == 5
+    assert real[0].table("guide_events").rows("exact_duplicate") > 0
+
+
 def test_guide_event_aggregate_agrees_with_the_per_row_view(spec, export):
     """The stored guide-event reduction (per reason left out, per user and guide used; exact
     duplicates from the hash pass) gives every reason the per-row view (a window over every
