@@ -182,8 +182,14 @@ def uint64_values(column: Any) -> np.ndarray:
     return np.frombuffer(column.buffers()[1], dtype=np.uint64, count=len(column), offset=column.offset * 8)
 
 
+IN_MEMORY_HASHES = 16 << 20
+""":func:`repeated_uint64` sorts up to this many values in memory (128 MB, twice while they are
+joined: a 1M-user export's 10M activity rows) and spills larger streams. At 10M values one sort
+takes 0.39 s against 0.74 s through the 64 files (bench/README.md, tenth session)."""
+
+
 def repeated_uint64(batches: Iterable[np.ndarray], spill_dir: str | Path,
-                    in_memory_values: int = 4 << 20) -> np.ndarray:
+                    in_memory_values: int = IN_MEMORY_HASHES) -> np.ndarray:
     """The values of a stream of ``uint64`` arrays found more than once (sorted, each once), by
     sorting: the whole stream in memory while it holds at most ``in_memory_values`` values, else
     each batch sorted and cut by its top 6 bits into 64 files under ``spill_dir``, each file then
