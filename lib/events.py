@@ -196,9 +196,9 @@ and 135M rows are not measured: they keep the default."""
 
 DISABLED_OPTIMIZERS = "build_side_probe_side"
 """DuckDB optimizers turned off on guidelab's data connections. ``build_side_probe_side`` swaps
-a join's sides when it estimates the left one smaller; after a UNION ALL of unique rows and
-copies (the ledger's shape until its tenth session) it misjudged the 10M activity rows as the
-smaller side and built its hash table on them instead of on the 1M assigned users (spilling at
+a join's sides when it estimates the left one smaller; after the ledger's UNION ALL of unique
+rows and copies (``guidelab.ledger.deduplicated_sql``) it misjudges the 10M activity rows as the
+smaller side and builds its hash table on them instead of on the 1M assigned users (spilling at
 the memory limit): 7.4 against 3.4 CPU-s for that statement at 1M users. guidelab's SQL writes
 every join with the table to hash (the assigned users, a reduction) on the right, so the
 written order is the one wanted (bench/README.md, sixth session). A DuckDB without that

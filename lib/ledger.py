@@ -294,10 +294,9 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     ev = event_map_sql(spec, "r.event")
     ox = spec.over_exposure
     over_exposure = any(m.reads_other_guides for m, _ in spec.metric_defs())
-
-    def ox_used(a: AssignedColumns) -> str:
-        return (f"({ev} = 'shown' AND {a.user} IS NOT NULL AND r.timestamp >= {a.at} "
-                f"AND datediff('day', {a.day}, r._gl_day) < {int(ox.period_days)})" if over_exposure else "FALSE")
+    ox_used = (f"({ev} = 'shown' AND a.user_id IS NOT NULL AND r.timestamp >= a.assigned_at "
+               f"AND datediff('day', a.assigned_day, r._gl_day) < {int(ox.period_days)})"
+               if over_exposure else "FALSE")
     out_of_range = []
     if "step" in cols:
         out_of_range.append(f"(r.step IS NOT NULL AND coalesce({_whole_number('r.step')} < 1, TRUE))")
@@ -313,15 +312,15 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     instants = {"$now": f"TIMESTAMPTZ {sql_literal(now_end.isoformat())}",
                 "$end": f"TIMESTAMPTZ {sql_literal(as_of_end.isoformat())}"}
 
-    def guide_rules(duplicate: str, codes: bool = False, a: AssignedColumns = AssignedColumns()) -> str:
+    def guide_rules(duplicate: str, codes: bool = False) -> str:
         rule_list = [
             ("missing_key", "r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL"),
             ("missing_time", "r.timestamp IS NULL"),
-            ("other_guide", f"r.guide_id NOT IN ({guides_sql}) AND NOT {ox_used(a)}"),
-            ("not_in_experiment", f"{a.user} IS NULL"),
+            ("other_guide", f"r.guide_id NOT IN ({guides_sql}) AND NOT {ox_used}"),
+            ("not_in_experiment", "a.user_id IS NULL"),
             ("exact_duplicate", duplicate),
             ("future", "r.timestamp >= $now"),
-            ("before_assignment", f"r.timestamp < {a.at}"),
+            ("before_assignment", "r.timestamp < a.assigned_at"),
             ("after_analysis_date", "r.timestamp >= $end"),
             ("unknown_event", f"r.guide_id IN ({guides_sql}) AND {ev} NOT IN ({events_sql})"),
             ("out_of_range", " OR ".join(out_of_range) or "FALSE"),
@@ -351,16 +350,17 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     shown, clicked, completed = (GUIDE_EVENTS.index(x) for x in ("shown", "clicked", "completed"))
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ledger_guide_rows AS
-        WITH c AS (
-            SELECT r.*, {guide_rules("r._gl_copy", codes=True, a=JOINED)} AS _gl_code
-            FROM ({assigned_rows_sql("guide_events", cols, copies, day_sql)}) r),
+        WITH r AS (SELECT *, {day_sql} AS _gl_day FROM ({deduplicated_sql("guide_events", cols, copies)})),
+        c AS (
+            SELECT r.*, a.uk AS _gl_uk, a.assigned_day, {guide_rules("r._gl_copy", codes=True)} AS _gl_code
+            FROM r LEFT JOIN exp_assigned a USING (user_id)),
         e AS (
             SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key, CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
                    CAST(c._gl_n AS INTEGER) AS _gl_n, CASE WHEN c._gl_code IS NOT NULL THEN {_example_sql(cols, "c.")} END AS _gl_example,
                    c.guide_id IN ({guides_sql}) AS own, c.timestamp,
                    CAST({event_code_sql(event_map_sql(spec, "c.event"))} AS TINYINT) AS ev,
                    {"TRY_CAST(c.step AS INTEGER)" if has_step else "CAST(NULL AS INTEGER)"} AS raw_step,
-                   CAST(datediff('day', c._gl_a_day, c._gl_day) AS INTEGER) AS day
+                   CAST(datediff('day', c.assigned_day, c._gl_day) AS INTEGER) AS day
             FROM c)  -- narrow: at 10M users these rows spill to disk (the step counted as shown is coalesce(raw_step, 1))
         SELECT * FROM e""")
     # the aggregate in its own statement: at 10M users the join's hash table (every assigned
@@ -465,51 +465,21 @@ def build_exact_copies(ed: EventData, table: str, cols: list[str]) -> str:
     return name
 
 
-@dataclass(frozen=True)
-class AssignedColumns:
-    """How the row rules name the assignment of a row's user: the columns of ``exp_assigned a``
-    (the per-row views) or those :func:`assigned_rows_sql` adds to each row."""
-    user: str = "a.user_id"  # NULL: the row's user is not assigned
-    at: str = "a.assigned_at"
-    day: str = "a.assigned_day"
-
-
-JOINED = AssignedColumns("r._gl_a_user", "r._gl_a_at", "r._gl_a_day")
-
-
-def assigned_rows_sql(table: str, cols: list[str], copies: str, day_sql: str) -> str:
-    """SQL: ``table``'s rows with their local day ``_gl_day``, their user's assignment from
-    ``exp_assigned`` (``_gl_a_user``, NULL when the user is not assigned, ``_gl_uk``,
-    ``_gl_a_at``, ``_gl_a_day``: :data:`JOINED`), ``_gl_n`` (rows this row stands for) and
-    ``_gl_copy`` (TRUE: the 2nd and later copies of a row present several times, counted by
-    ``_gl_n``).
+def deduplicated_sql(table: str, cols: list[str], copies: str) -> str:
+    """SQL: ``table``'s rows with ``_gl_n`` (rows this row stands for) and ``_gl_copy`` (TRUE: the
+    2nd and later copies of a row present several times, counted by ``_gl_n``).
 
     Each row not in ``copies`` (:func:`build_exact_copies`) once, then each row of ``copies``
     once as itself and once standing for its other copies. Copies are identical, so every rule
     gives them the same reason; the exact-duplicate rule then takes all copies but one, which is
-    what ``row_number() OVER (PARTITION BY every column) > 1`` gives, without the window.
-    Copies are resolved for the rows of assigned users only, and among them only the rows of
-    users with a row in ``copies`` are hashed: every other row gets a reason that ranks before
-    ``exact_duplicate`` (missing key, not in experiment, other guide), the same for each of its
-    copies, so counting the copies one by one gives the same counts and examples. Copies share
-    their user, so the flag costs nothing beyond the join with ``exp_assigned`` that the rules
-    need anyway (at 1M users the activity's aggregate: 3.9 -> 2.6 s; hashing every row and
-    joining it against the copies was a third of that statement)."""
-    names = [sql_identifier(c) for c in cols]
-    out = ", ".join(names) + ", _gl_day, _gl_a_user, _gl_uk, _gl_a_at, _gl_a_day"
-    joined = ("a.user_id AS _gl_a_user, a.uk AS _gl_uk, a.assigned_at AS _gl_a_at, a.assigned_day AS _gl_a_day")
-    copies_joined = (f"SELECT c.*, {joined} FROM exp_assigned a "  # the hash table on the copies (right)
-                     f"JOIN (SELECT *, {day_sql} AS _gl_day FROM {copies}) c ON c.user_id = a.user_id")
-    return f"""
-        SELECT {out}, CAST(1 AS BIGINT) AS _gl_n, FALSE AS _gl_copy FROM (
-            SELECT r.*, {joined}, CASE WHEN a._gl_dups THEN {row_hash_sql(cols, "r.")} END AS _gl_h
-            FROM (SELECT *, {day_sql} AS _gl_day FROM {table}) r
-            LEFT JOIN (SELECT a.user_id, a.uk, a.assigned_at, a.assigned_day, f.user_id IS NOT NULL AS _gl_dups
-                       FROM exp_assigned a LEFT JOIN (SELECT DISTINCT user_id FROM {copies}) f ON f.user_id = a.user_id) a
-                   ON a.user_id = r.user_id) j
-        LEFT JOIN (SELECT DISTINCT _gl_h FROM {copies}) c ON c._gl_h = j._gl_h WHERE c._gl_h IS NULL
-        UNION ALL SELECT {out}, CAST(1 AS BIGINT), FALSE FROM ({copies_joined}) k
-        UNION ALL SELECT {out}, _gl_copies - 1, TRUE FROM ({copies_joined}) k WHERE _gl_copies > 1"""
+    what ``row_number() OVER (PARTITION BY every column) > 1`` gives, without the window."""
+    col_sql = ", ".join(sql_identifier(c) for c in cols)
+    t_cols = ", ".join("t." + sql_identifier(c) for c in cols)
+    return f"""SELECT {t_cols}, CAST(1 AS BIGINT) AS _gl_n, FALSE AS _gl_copy
+                   FROM (SELECT *, {row_hash_sql(cols)} AS _gl_h FROM {table}) t
+                   LEFT JOIN (SELECT DISTINCT _gl_h FROM {copies}) c ON c._gl_h = t._gl_h WHERE c._gl_h IS NULL
+                   UNION ALL SELECT {col_sql}, CAST(1 AS BIGINT), FALSE FROM {copies}
+                   UNION ALL SELECT {col_sql}, _gl_copies - 1, TRUE FROM {copies} WHERE _gl_copies > 1"""
 
 
 def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, now_end: dt.datetime,
@@ -548,14 +518,14 @@ def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetim
     literal = {"$now": f"TIMESTAMPTZ {sql_literal(now_end.isoformat())}",
                "$end": f"TIMESTAMPTZ {sql_literal(as_of_end.isoformat())}"}
 
-    def rules(duplicate: str, codes: bool = False, pre: str = pre_used, a: AssignedColumns = AssignedColumns()) -> str:
+    def rules(duplicate: str, codes: bool = False, pre: str = pre_used) -> str:
         rule_list = [
             ("missing_key", "r.user_id IS NULL"),
             ("missing_time", "r.timestamp IS NULL"),
-            ("not_in_experiment", f"{a.user} IS NULL"),
+            ("not_in_experiment", "a.user_id IS NULL"),
             ("exact_duplicate", duplicate),
             ("future", "r.timestamp >= $now"),
-            ("before_assignment", f"r.timestamp < {a.at} AND NOT {pre}"),
+            ("before_assignment", f"r.timestamp < a.assigned_at AND NOT {pre}"),
             ("after_analysis_date", "r.timestamp >= $end"),
         ]
         sql = _case_codes(rule_list) if codes else _case(rule_list)
@@ -591,12 +561,15 @@ def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetim
     # one integer group key: a used row's user key (>= 1), or its reason's code (< 0, _case_codes)
     con.execute(f"""
         CREATE OR REPLACE TEMP {"VIEW" if pipelined else "TABLE"} ledger_activity_rows AS
-        WITH j AS (
-            SELECT r.*, datediff('day', r._gl_a_day, r._gl_day) AS _gl_off
-            FROM ({assigned_rows_sql("activity", cols, copies, day_sql)}) r),
+        WITH r AS (SELECT *, {day_sql} AS _gl_day FROM ({deduplicated_sql("activity", cols, copies)})),
+        j AS (
+            SELECT r.*, a.user_id AS _gl_assigned_user, a.uk AS _gl_uk, a.assigned_at,
+                   datediff('day', a.assigned_day, r._gl_day) AS _gl_off
+            FROM r LEFT JOIN exp_assigned a USING (user_id)),
         c AS (  -- the rules of the view, with the pre-period as day offsets (the same days, integer compares)
-            SELECT r.*, coalesce(r.timestamp < r._gl_a_at, FALSE) AS _gl_pre,
-                   {rules("r._gl_copy", codes=True, pre=pre_offsets, a=JOINED)} AS _gl_code
+            SELECT r.*, coalesce(r.timestamp < r.assigned_at, FALSE) AS _gl_pre,
+                   {rules("r._gl_copy", codes=True, pre=pre_offsets).replace("a.user_id", "r._gl_assigned_user")
+                    .replace("a.assigned_at", "r.assigned_at")} AS _gl_code
             FROM j r),
         d AS (  -- what the aggregate needs, narrow (at 10M users these 100M rows spill to disk)
             SELECT CAST(coalesce(c._gl_code, c._gl_uk) AS INTEGER) AS _gl_key, CAST(c._gl_n AS INTEGER) AS _gl_n,

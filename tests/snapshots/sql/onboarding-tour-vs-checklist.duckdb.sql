@@ -100,25 +100,21 @@ DROP TABLE IF EXISTS ledger_guide_events_repeated_hashes;
 
 -- [17] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_guide_rows AS
-WITH c AS (
-    SELECT r.*, CASE WHEN r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL THEN -1 WHEN r.timestamp IS NULL THEN -2 WHEN r.guide_id NOT IN ('onboarding-tour', 'onboarding-checklist') AND NOT FALSE THEN -4 WHEN r._gl_a_user IS NULL THEN -5 WHEN r._gl_copy THEN -6 WHEN r.timestamp >= TIMESTAMPTZ '2026-11-30T15:00:00+00:00' THEN -7 WHEN r.timestamp < r._gl_a_at THEN -8 WHEN r.timestamp >= TIMESTAMPTZ '2026-10-28T15:00:00+00:00' THEN -9 WHEN r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AND CASE r.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE r.event END NOT IN ('shown', 'opened', 'clicked', 'dismissed', 'completed', 'opted_out', 'answered') THEN -13 WHEN (r.step IS NOT NULL AND coalesce((CASE WHEN TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE) = floor(TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE)) THEN TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE) END) < 1, TRUE)) THEN -14 END AS _gl_code
-    FROM (
-SELECT "user_id", "guide_id", "step", "event", "timestamp", _gl_day, _gl_a_user, _gl_uk, _gl_a_at, _gl_a_day, CAST(1 AS BIGINT) AS _gl_n, FALSE AS _gl_copy FROM (
-    SELECT r.*, a.user_id AS _gl_a_user, a.uk AS _gl_uk, a.assigned_at AS _gl_a_at, a.assigned_day AS _gl_a_day, CASE WHEN a._gl_dups THEN hash(r."user_id", r."guide_id", r."step", r."event", r."timestamp") END AS _gl_h
-    FROM (SELECT *, CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day FROM guide_events) r
-    LEFT JOIN (SELECT a.user_id, a.uk, a.assigned_at, a.assigned_day, f.user_id IS NOT NULL AS _gl_dups
-               FROM exp_assigned a LEFT JOIN (SELECT DISTINCT user_id FROM ledger_guide_events_copies) f ON f.user_id = a.user_id) a
-           ON a.user_id = r.user_id) j
-LEFT JOIN (SELECT DISTINCT _gl_h FROM ledger_guide_events_copies) c ON c._gl_h = j._gl_h WHERE c._gl_h IS NULL
-UNION ALL SELECT "user_id", "guide_id", "step", "event", "timestamp", _gl_day, _gl_a_user, _gl_uk, _gl_a_at, _gl_a_day, CAST(1 AS BIGINT), FALSE FROM (SELECT c.*, a.user_id AS _gl_a_user, a.uk AS _gl_uk, a.assigned_at AS _gl_a_at, a.assigned_day AS _gl_a_day FROM exp_assigned a JOIN (SELECT *, CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day FROM ledger_guide_events_copies) c ON c.user_id = a.user_id) k
-UNION ALL SELECT "user_id", "guide_id", "step", "event", "timestamp", _gl_day, _gl_a_user, _gl_uk, _gl_a_at, _gl_a_day, _gl_copies - 1, TRUE FROM (SELECT c.*, a.user_id AS _gl_a_user, a.uk AS _gl_uk, a.assigned_at AS _gl_a_at, a.assigned_day AS _gl_a_day FROM exp_assigned a JOIN (SELECT *, CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day FROM ledger_guide_events_copies) c ON c.user_id = a.user_id) k WHERE _gl_copies > 1) r),
+WITH r AS (SELECT *, CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day FROM (SELECT t."user_id", t."guide_id", t."step", t."event", t."timestamp", CAST(1 AS BIGINT) AS _gl_n, FALSE AS _gl_copy
+           FROM (SELECT *, hash("user_id", "guide_id", "step", "event", "timestamp") AS _gl_h FROM guide_events) t
+           LEFT JOIN (SELECT DISTINCT _gl_h FROM ledger_guide_events_copies) c ON c._gl_h = t._gl_h WHERE c._gl_h IS NULL
+           UNION ALL SELECT "user_id", "guide_id", "step", "event", "timestamp", CAST(1 AS BIGINT), FALSE FROM ledger_guide_events_copies
+           UNION ALL SELECT "user_id", "guide_id", "step", "event", "timestamp", _gl_copies - 1, TRUE FROM ledger_guide_events_copies WHERE _gl_copies > 1)),
+c AS (
+    SELECT r.*, a.uk AS _gl_uk, a.assigned_day, CASE WHEN r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL THEN -1 WHEN r.timestamp IS NULL THEN -2 WHEN r.guide_id NOT IN ('onboarding-tour', 'onboarding-checklist') AND NOT FALSE THEN -4 WHEN a.user_id IS NULL THEN -5 WHEN r._gl_copy THEN -6 WHEN r.timestamp >= TIMESTAMPTZ '2026-11-30T15:00:00+00:00' THEN -7 WHEN r.timestamp < a.assigned_at THEN -8 WHEN r.timestamp >= TIMESTAMPTZ '2026-10-28T15:00:00+00:00' THEN -9 WHEN r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AND CASE r.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE r.event END NOT IN ('shown', 'opened', 'clicked', 'dismissed', 'completed', 'opted_out', 'answered') THEN -13 WHEN (r.step IS NOT NULL AND coalesce((CASE WHEN TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE) = floor(TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE)) THEN TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE) END) < 1, TRUE)) THEN -14 END AS _gl_code
+    FROM r LEFT JOIN exp_assigned a USING (user_id)),
 e AS (
     SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key, CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
            CAST(c._gl_n AS INTEGER) AS _gl_n, CASE WHEN c._gl_code IS NOT NULL THEN concat_ws(', ', 'user_id=' || coalesce(left(CAST(c."user_id" AS VARCHAR), 60), 'NULL'), 'guide_id=' || coalesce(left(CAST(c."guide_id" AS VARCHAR), 60), 'NULL'), 'step=' || coalesce(left(CAST(c."step" AS VARCHAR), 60), 'NULL'), 'event=' || coalesce(left(CAST(c."event" AS VARCHAR), 60), 'NULL'), 'timestamp=' || coalesce(left(CAST(c."timestamp" AS VARCHAR), 60), 'NULL')) END AS _gl_example,
            c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own, c.timestamp,
            CAST(CASE CASE c.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE c.event END WHEN 'shown' THEN 0 WHEN 'opened' THEN 1 WHEN 'clicked' THEN 2 WHEN 'dismissed' THEN 3 WHEN 'completed' THEN 4 WHEN 'opted_out' THEN 5 WHEN 'answered' THEN 6 END AS TINYINT) AS ev,
            TRY_CAST(c.step AS INTEGER) AS raw_step,
-           CAST(datediff('day', c._gl_a_day, c._gl_day) AS INTEGER) AS day
+           CAST(datediff('day', c.assigned_day, c._gl_day) AS INTEGER) AS day
     FROM c)  -- narrow: at 10M users these rows spill to disk (the step counted as shown is coalesce(raw_step, 1))
 SELECT * FROM e;
 
@@ -189,21 +185,18 @@ DROP TABLE IF EXISTS ledger_activity_repeated_hashes;
 
 -- [31] params: {}
 CREATE OR REPLACE TEMP VIEW ledger_activity_rows AS
-WITH j AS (
-    SELECT r.*, datediff('day', r._gl_a_day, r._gl_day) AS _gl_off
-    FROM (
-SELECT "user_id", "timestamp", "event", _gl_day, _gl_a_user, _gl_uk, _gl_a_at, _gl_a_day, CAST(1 AS BIGINT) AS _gl_n, FALSE AS _gl_copy FROM (
-    SELECT r.*, a.user_id AS _gl_a_user, a.uk AS _gl_uk, a.assigned_at AS _gl_a_at, a.assigned_day AS _gl_a_day, CASE WHEN a._gl_dups THEN hash(r."user_id", r."timestamp", r."event") END AS _gl_h
-    FROM (SELECT *, CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day FROM activity) r
-    LEFT JOIN (SELECT a.user_id, a.uk, a.assigned_at, a.assigned_day, f.user_id IS NOT NULL AS _gl_dups
-               FROM exp_assigned a LEFT JOIN (SELECT DISTINCT user_id FROM ledger_activity_copies) f ON f.user_id = a.user_id) a
-           ON a.user_id = r.user_id) j
-LEFT JOIN (SELECT DISTINCT _gl_h FROM ledger_activity_copies) c ON c._gl_h = j._gl_h WHERE c._gl_h IS NULL
-UNION ALL SELECT "user_id", "timestamp", "event", _gl_day, _gl_a_user, _gl_uk, _gl_a_at, _gl_a_day, CAST(1 AS BIGINT), FALSE FROM (SELECT c.*, a.user_id AS _gl_a_user, a.uk AS _gl_uk, a.assigned_at AS _gl_a_at, a.assigned_day AS _gl_a_day FROM exp_assigned a JOIN (SELECT *, CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day FROM ledger_activity_copies) c ON c.user_id = a.user_id) k
-UNION ALL SELECT "user_id", "timestamp", "event", _gl_day, _gl_a_user, _gl_uk, _gl_a_at, _gl_a_day, _gl_copies - 1, TRUE FROM (SELECT c.*, a.user_id AS _gl_a_user, a.uk AS _gl_uk, a.assigned_at AS _gl_a_at, a.assigned_day AS _gl_a_day FROM exp_assigned a JOIN (SELECT *, CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day FROM ledger_activity_copies) c ON c.user_id = a.user_id) k WHERE _gl_copies > 1) r),
+WITH r AS (SELECT *, CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day FROM (SELECT t."user_id", t."timestamp", t."event", CAST(1 AS BIGINT) AS _gl_n, FALSE AS _gl_copy
+           FROM (SELECT *, hash("user_id", "timestamp", "event") AS _gl_h FROM activity) t
+           LEFT JOIN (SELECT DISTINCT _gl_h FROM ledger_activity_copies) c ON c._gl_h = t._gl_h WHERE c._gl_h IS NULL
+           UNION ALL SELECT "user_id", "timestamp", "event", CAST(1 AS BIGINT), FALSE FROM ledger_activity_copies
+           UNION ALL SELECT "user_id", "timestamp", "event", _gl_copies - 1, TRUE FROM ledger_activity_copies WHERE _gl_copies > 1)),
+j AS (
+    SELECT r.*, a.user_id AS _gl_assigned_user, a.uk AS _gl_uk, a.assigned_at,
+           datediff('day', a.assigned_day, r._gl_day) AS _gl_off
+    FROM r LEFT JOIN exp_assigned a USING (user_id)),
 c AS (  -- the rules of the view, with the pre-period as day offsets (the same days, integer compares)
-    SELECT r.*, coalesce(r.timestamp < r._gl_a_at, FALSE) AS _gl_pre,
-           CASE WHEN r.user_id IS NULL THEN -1 WHEN r.timestamp IS NULL THEN -2 WHEN r._gl_a_user IS NULL THEN -5 WHEN r._gl_copy THEN -6 WHEN r.timestamp >= TIMESTAMPTZ '2026-11-30T15:00:00+00:00' THEN -7 WHEN r.timestamp < r._gl_a_at AND NOT (r._gl_off >= -14 AND r._gl_off < 0) THEN -8 WHEN r.timestamp >= TIMESTAMPTZ '2026-10-28T15:00:00+00:00' THEN -9 END AS _gl_code
+    SELECT r.*, coalesce(r.timestamp < r.assigned_at, FALSE) AS _gl_pre,
+           CASE WHEN r.user_id IS NULL THEN -1 WHEN r.timestamp IS NULL THEN -2 WHEN r._gl_assigned_user IS NULL THEN -5 WHEN r._gl_copy THEN -6 WHEN r.timestamp >= TIMESTAMPTZ '2026-11-30T15:00:00+00:00' THEN -7 WHEN r.timestamp < r.assigned_at AND NOT (r._gl_off >= -14 AND r._gl_off < 0) THEN -8 WHEN r.timestamp >= TIMESTAMPTZ '2026-10-28T15:00:00+00:00' THEN -9 END AS _gl_code
     FROM j r),
 d AS (  -- what the aggregate needs, narrow (at 10M users these 100M rows spill to disk)
     SELECT CAST(coalesce(c._gl_code, c._gl_uk) AS INTEGER) AS _gl_key, CAST(c._gl_n AS INTEGER) AS _gl_n,

@@ -334,9 +334,61 @@ DROP TABLE IF EXISTS ledger_guide_events_repeated_hashes;
 
 -- [17]
 CREATE OR REPLACE TEMPORARY TABLE ledger_guide_rows AS
-WITH c AS (
+WITH r AS (
+  SELECT
+    *,
+    CAST(TO_TIMESTAMP(EPOCH_US("timestamp") + 32400000000, 6) AS DATE) AS _gl_day
+  FROM (
+    SELECT
+      t."user_id",
+      t."guide_id",
+      t."step",
+      t."event",
+      t."timestamp",
+      CAST(1 AS BIGINT) AS _gl_n,
+      FALSE AS _gl_copy
+    FROM (
+      SELECT
+        *,
+        HASH("user_id", "guide_id", "step", "event", "timestamp") AS _gl_h
+      FROM guide_events
+    ) AS t
+    LEFT JOIN (
+      SELECT DISTINCT
+        _gl_h
+      FROM ledger_guide_events_copies
+    ) AS c
+      ON c._gl_h = t._gl_h
+    WHERE
+      c._gl_h IS NULL
+    UNION ALL
+    SELECT
+      "user_id",
+      "guide_id",
+      "step",
+      "event",
+      "timestamp",
+      CAST(1 AS BIGINT),
+      FALSE
+    FROM ledger_guide_events_copies
+    UNION ALL
+    SELECT
+      "user_id",
+      "guide_id",
+      "step",
+      "event",
+      "timestamp",
+      _gl_copies - 1,
+      TRUE
+    FROM ledger_guide_events_copies
+    WHERE
+      _gl_copies > 1
+  )
+), c AS (
   SELECT
     r.*,
+    a.uk AS _gl_uk,
+    a.assigned_day,
     CASE
       WHEN r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL
       THEN -1
@@ -344,13 +396,13 @@ WITH c AS (
       THEN -2
       WHEN NOT r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AND NOT FALSE
       THEN -4
-      WHEN r._gl_a_user IS NULL
+      WHEN a.user_id IS NULL
       THEN -5
       WHEN r._gl_copy
       THEN -6
       WHEN r.timestamp >= CAST('2026-11-30T15:00:00+00:00' AS TIMESTAMPTZ)
       THEN -7
-      WHEN r.timestamp < r._gl_a_at
+      WHEN r.timestamp < a.assigned_at
       THEN -8
       WHEN r.timestamp >= CAST('2026-10-28T15:00:00+00:00' AS TIMESTAMPTZ)
       THEN -9
@@ -385,125 +437,9 @@ WITH c AS (
       )
       THEN -14
     END AS _gl_code
-  FROM (
-    SELECT
-      "user_id",
-      "guide_id",
-      "step",
-      "event",
-      "timestamp",
-      _gl_day,
-      _gl_a_user,
-      _gl_uk,
-      _gl_a_at,
-      _gl_a_day,
-      CAST(1 AS BIGINT) AS _gl_n,
-      FALSE AS _gl_copy
-    FROM (
-      SELECT
-        r.*,
-        a.user_id AS _gl_a_user,
-        a.uk AS _gl_uk,
-        a.assigned_at AS _gl_a_at,
-        a.assigned_day AS _gl_a_day,
-        CASE
-          WHEN a._gl_dups
-          THEN HASH(r."user_id", r."guide_id", r."step", r."event", r."timestamp")
-        END AS _gl_h
-      FROM (
-        SELECT
-          *,
-          CAST(TO_TIMESTAMP(EPOCH_US("timestamp") + 32400000000, 6) AS DATE) AS _gl_day
-        FROM guide_events
-      ) AS r
-      LEFT JOIN (
-        SELECT
-          a.user_id,
-          a.uk,
-          a.assigned_at,
-          a.assigned_day,
-          NOT f.user_id IS NULL AS _gl_dups
-        FROM exp_assigned AS a
-        LEFT JOIN (
-          SELECT DISTINCT
-            user_id
-          FROM ledger_guide_events_copies
-        ) AS f
-          ON f.user_id = a.user_id
-      ) AS a
-        ON a.user_id = r.user_id
-    ) AS j
-    LEFT JOIN (
-      SELECT DISTINCT
-        _gl_h
-      FROM ledger_guide_events_copies
-    ) AS c
-      ON c._gl_h = j._gl_h
-    WHERE
-      c._gl_h IS NULL
-    UNION ALL
-    SELECT
-      "user_id",
-      "guide_id",
-      "step",
-      "event",
-      "timestamp",
-      _gl_day,
-      _gl_a_user,
-      _gl_uk,
-      _gl_a_at,
-      _gl_a_day,
-      CAST(1 AS BIGINT),
-      FALSE
-    FROM (
-      SELECT
-        c.*,
-        a.user_id AS _gl_a_user,
-        a.uk AS _gl_uk,
-        a.assigned_at AS _gl_a_at,
-        a.assigned_day AS _gl_a_day
-      FROM exp_assigned AS a
-      JOIN (
-        SELECT
-          *,
-          CAST(TO_TIMESTAMP(EPOCH_US("timestamp") + 32400000000, 6) AS DATE) AS _gl_day
-        FROM ledger_guide_events_copies
-      ) AS c
-        ON c.user_id = a.user_id
-    ) AS k
-    UNION ALL
-    SELECT
-      "user_id",
-      "guide_id",
-      "step",
-      "event",
-      "timestamp",
-      _gl_day,
-      _gl_a_user,
-      _gl_uk,
-      _gl_a_at,
-      _gl_a_day,
-      _gl_copies - 1,
-      TRUE
-    FROM (
-      SELECT
-        c.*,
-        a.user_id AS _gl_a_user,
-        a.uk AS _gl_uk,
-        a.assigned_at AS _gl_a_at,
-        a.assigned_day AS _gl_a_day
-      FROM exp_assigned AS a
-      JOIN (
-        SELECT
-          *,
-          CAST(TO_TIMESTAMP(EPOCH_US("timestamp") + 32400000000, 6) AS DATE) AS _gl_day
-        FROM ledger_guide_events_copies
-      ) AS c
-        ON c.user_id = a.user_id
-    ) AS k
-    WHERE
-      _gl_copies > 1
-  ) AS r
+  FROM r
+  LEFT JOIN exp_assigned AS a
+    USING (user_id)
 ), e /* narrow: at 10M users these rows spill to disk (the step counted as shown is coalesce(raw_step, 1)) */ AS (
   SELECT
     COALESCE(c._gl_code, c._gl_uk) AS _gl_key,
@@ -553,7 +489,7 @@ WITH c AS (
       THEN 6
     END AS TINYINT) AS ev,
     CAST(c.step AS INT) AS raw_step,
-    CAST(DATEDIFF(DAY, c._gl_a_day, c._gl_day) AS INT) AS day
+    CAST(DATEDIFF(DAY, c.assigned_day, c._gl_day) AS INT) AS day
   FROM c
 )
 SELECT
@@ -810,59 +746,29 @@ DROP TABLE IF EXISTS ledger_activity_repeated_hashes;
 
 -- [31]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity_rows AS
-WITH j AS (
+WITH r AS (
   SELECT
-    r.*,
-    DATEDIFF(DAY, r._gl_a_day, r._gl_day) AS _gl_off
+    *,
+    CAST(TO_TIMESTAMP(EPOCH_US("timestamp") + 32400000000, 6) AS DATE) AS _gl_day
   FROM (
     SELECT
-      "user_id",
-      "timestamp",
-      "event",
-      _gl_day,
-      _gl_a_user,
-      _gl_uk,
-      _gl_a_at,
-      _gl_a_day,
+      t."user_id",
+      t."timestamp",
+      t."event",
       CAST(1 AS BIGINT) AS _gl_n,
       FALSE AS _gl_copy
     FROM (
       SELECT
-        r.*,
-        a.user_id AS _gl_a_user,
-        a.uk AS _gl_uk,
-        a.assigned_at AS _gl_a_at,
-        a.assigned_day AS _gl_a_day,
-        CASE WHEN a._gl_dups THEN HASH(r."user_id", r."timestamp", r."event") END AS _gl_h
-      FROM (
-        SELECT
-          *,
-          CAST(TO_TIMESTAMP(EPOCH_US("timestamp") + 32400000000, 6) AS DATE) AS _gl_day
-        FROM activity
-      ) AS r
-      LEFT JOIN (
-        SELECT
-          a.user_id,
-          a.uk,
-          a.assigned_at,
-          a.assigned_day,
-          NOT f.user_id IS NULL AS _gl_dups
-        FROM exp_assigned AS a
-        LEFT JOIN (
-          SELECT DISTINCT
-            user_id
-          FROM ledger_activity_copies
-        ) AS f
-          ON f.user_id = a.user_id
-      ) AS a
-        ON a.user_id = r.user_id
-    ) AS j
+        *,
+        HASH("user_id", "timestamp", "event") AS _gl_h
+      FROM activity
+    ) AS t
     LEFT JOIN (
       SELECT DISTINCT
         _gl_h
       FROM ledger_activity_copies
     ) AS c
-      ON c._gl_h = j._gl_h
+      ON c._gl_h = t._gl_h
     WHERE
       c._gl_h IS NULL
     UNION ALL
@@ -870,76 +776,46 @@ WITH j AS (
       "user_id",
       "timestamp",
       "event",
-      _gl_day,
-      _gl_a_user,
-      _gl_uk,
-      _gl_a_at,
-      _gl_a_day,
       CAST(1 AS BIGINT),
       FALSE
-    FROM (
-      SELECT
-        c.*,
-        a.user_id AS _gl_a_user,
-        a.uk AS _gl_uk,
-        a.assigned_at AS _gl_a_at,
-        a.assigned_day AS _gl_a_day
-      FROM exp_assigned AS a
-      JOIN (
-        SELECT
-          *,
-          CAST(TO_TIMESTAMP(EPOCH_US("timestamp") + 32400000000, 6) AS DATE) AS _gl_day
-        FROM ledger_activity_copies
-      ) AS c
-        ON c.user_id = a.user_id
-    ) AS k
+    FROM ledger_activity_copies
     UNION ALL
     SELECT
       "user_id",
       "timestamp",
       "event",
-      _gl_day,
-      _gl_a_user,
-      _gl_uk,
-      _gl_a_at,
-      _gl_a_day,
       _gl_copies - 1,
       TRUE
-    FROM (
-      SELECT
-        c.*,
-        a.user_id AS _gl_a_user,
-        a.uk AS _gl_uk,
-        a.assigned_at AS _gl_a_at,
-        a.assigned_day AS _gl_a_day
-      FROM exp_assigned AS a
-      JOIN (
-        SELECT
-          *,
-          CAST(TO_TIMESTAMP(EPOCH_US("timestamp") + 32400000000, 6) AS DATE) AS _gl_day
-        FROM ledger_activity_copies
-      ) AS c
-        ON c.user_id = a.user_id
-    ) AS k
+    FROM ledger_activity_copies
     WHERE
       _gl_copies > 1
-  ) AS r
+  )
+), j AS (
+  SELECT
+    r.*,
+    a.user_id AS _gl_assigned_user,
+    a.uk AS _gl_uk,
+    a.assigned_at,
+    DATEDIFF(DAY, a.assigned_day, r._gl_day) AS _gl_off
+  FROM r
+  LEFT JOIN exp_assigned AS a
+    USING (user_id)
 ), c AS (
   SELECT
     r.*,
-    COALESCE(r.timestamp < r._gl_a_at, FALSE) AS _gl_pre,
+    COALESCE(r.timestamp < r.assigned_at, FALSE) AS _gl_pre,
     CASE
       WHEN r.user_id IS NULL
       THEN -1
       WHEN r.timestamp IS NULL
       THEN -2
-      WHEN r._gl_a_user IS NULL
+      WHEN r._gl_assigned_user IS NULL
       THEN -5
       WHEN r._gl_copy
       THEN -6
       WHEN r.timestamp >= CAST('2026-11-30T15:00:00+00:00' AS TIMESTAMPTZ)
       THEN -7
-      WHEN r.timestamp < r._gl_a_at AND NOT (
+      WHEN r.timestamp < r.assigned_at AND NOT (
         r._gl_off >= -14 AND r._gl_off < 0
       )
       THEN -8
