@@ -107,7 +107,15 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     Rows are first classified by :func:`guidelab.ledger.classify_rows` (the row ledger); the
     metrics read only the rows it marks as used.
     """
-    from .ledger import activity_day_words, classify_rows, local_today, now_end_utc, require_assignments
+    from .ledger import (
+        UserPart,
+        activity_day_words,
+        classify_rows,
+        create_by_user_partition,
+        local_today,
+        now_end_utc,
+        require_assignments,
+    )
 
     con = ed.con
     end = as_of_end_utc(spec, as_of)
@@ -139,26 +147,26 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
                            f"AS {c.name}" for c in extra.values())
     flags = ",\n".join(f"bool_or(g.{e}) AS {e}" for e in GUIDE_EVENTS)
     has_step = "step" in _cols(ed, "guide_events")
-    # a registry column over single guide events (hours_to_complete): its own pass over them, with
-    # each event's seconds since the assignment (secs) and day since the local assignment day (day)
-    gx = f"""gx AS (
+    def users_of(part: UserPart) -> str:  # the users of one partition (all of them below 20M source rows)
+        # a registry column over single guide events (hours_to_complete): its own pass over them, with
+        # each event's seconds since the assignment (secs) and day since the local assignment day (day)
+        gx = f"""gx AS (
             SELECT uk{guide_cols} FROM (
                 SELECT e._gl_uk AS uk, {event_map_sql(spec, "e.event")} AS ev,
                        {"coalesce(TRY_CAST(e.step AS INTEGER), 1)" if has_step else "1"} AS step,
                        epoch(e.timestamp) - epoch(ga.assigned_at) AS secs,
                        datediff('day', ga.assigned_day, e._gl_day) AS day
                 FROM ledger_guide_events e JOIN exp_assigned ga ON ga.uk = e._gl_uk
-                WHERE e._gl_reason IS NULL AND e._gl_own) g
+                WHERE e._gl_reason IS NULL AND e._gl_own{part.and_("e._gl_uk")}) g
             GROUP BY uk
         ), """ if guide_cols else ""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE exp_users AS
+        return f"""
         WITH {gx}gf AS (
             SELECT uk, {flags}, sum(shown_n) AS shown_n, sum(clicked_n) AS clicked_n
-            FROM exp_guide_user g WHERE own GROUP BY uk
+            FROM exp_guide_user g WHERE own{part.and_("g.uk")} GROUP BY uk
         ), ox AS (
-            SELECT uk, count(*) AS guides_shown FROM exp_guide_user WHERE shown_in_period GROUP BY uk
-        ), af AS (SELECT * FROM exp_activity_users)  -- one row per user with activity (guidelab.ledger.classify_activity)
+            SELECT uk, count(*) AS guides_shown FROM exp_guide_user WHERE shown_in_period{part.and_("uk")} GROUP BY uk
+        ), af AS (SELECT * FROM exp_activity_users{part.where("uk")})  -- one row per user with activity (guidelab.ledger.classify_activity)
         SELECT u2.uk, u2.user_id, u2.variant, u2.assigned_at, u2.assigned_day,
                datediff('day', u2.assigned_day, $asof) AS observed_days,
                coalesce(gf.shown, FALSE) AS shown, coalesce(gf.opened, FALSE) AS opened,
@@ -169,7 +177,9 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
                CAST(coalesce(gf.shown_n, 0) AS BIGINT) AS shown_n, CAST(coalesce(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
                coalesce(af.pre_active_days, 0) AS pre_active_days{extra_select}{day_words}
         FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk)
-             LEFT JOIN ox USING (uk){" LEFT JOIN gx USING (uk)" if guide_cols else ""}""", {"asof": as_of})
+             LEFT JOIN ox USING (uk){" LEFT JOIN gx USING (uk)" if guide_cols else ""}{part.where("u2.uk")}"""
+
+    create_by_user_partition(ed, "exp_users", users_of, {"asof": as_of})
 
     holdout_events = con.execute(f"""
         SELECT count(*) FROM exp_users u WHERE u.shown AND u.variant IN

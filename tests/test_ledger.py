@@ -242,6 +242,56 @@ def test_activity_rows_as_a_table_or_a_view_give_the_same_analysis(tmp_path, roo
     assert a.ledger == b.ledger and a.ledger.table("activity").rows("exact_duplicate") > 0
 
 
+@pytest.mark.parametrize("example", ["maintenance-banner-copy", "b2b-onboarding-checklist", "nps-survey-timing",
+                                     "onboarding-tour-vs-checklist"])
+def test_per_user_reductions_in_user_partitions_give_the_same_analysis(tmp_path, root, monkeypatch, example):
+    """Large data builds the per-user reductions (activity and guide events per user, exp_users)
+    in user partitions, one statement each. Forced on the examples (with copied rows, so that
+    reasons left out fall in several partitions), every partition count gives the analysis of one
+    statement: the same metrics, counts, ledger and checks."""
+    import duckdb
+
+    from guidelab import engine, ledger
+
+    clean = root / "data" / "sample" / example
+    data = tmp_path / "data"
+    shutil.copytree(clean, data)
+    for table in ("activity", "guide_events"):  # a row in 8 present twice
+        src = next(clean.glob(f"{table}.*"))
+        reader = "read_csv(?, all_varchar=true)" if src.suffix == ".csv" else "read_parquet(?)"
+        con = duckdb.connect()
+        con.execute(f"CREATE TABLE t AS SELECT * FROM {reader}", [str(src)])
+        fmt = "(FORMAT csv, HEADER)" if src.suffix == ".csv" else "(FORMAT parquet)"
+        con.execute(f"COPY (SELECT * FROM t UNION ALL SELECT * FROM t WHERE hash(COLUMNS(*)) % 8 = 0) "
+                    f"TO '{data / src.name}' {fmt}")
+        con.close()
+    users = duckdb.connect().execute("SELECT count(*) FROM read_parquet(?)" if (clean / "assignments.parquet").exists()
+                                     else "SELECT count(*) FROM read_csv(?)",
+                                     [str(next(clean.glob("assignments.*")))]).fetchone()[0]
+    spec = load_experiment(root / "experiments" / f"{example}.yaml")
+    executed: list[str] = []
+    execute = engine.DuckDBEngine.execute
+
+    def recorded(self, sql, params=None):
+        executed.append(sql)
+        return execute(self, sql, params)
+
+    monkeypatch.setattr(engine.DuckDBEngine, "execute", recorded)
+    monkeypatch.setattr(ledger, "SMALL_DATA_ROWS", 0)  # the large-data path: a table of activity rows
+    results, inserts = [], []
+    for per_part in (10**9, users // 3, 1):  # 1 partition, 4, 64 (the cap)
+        monkeypatch.setattr(ledger, "USERS_PER_PARTITION", per_part)
+        executed.clear()
+        results.append(analyze_experiment(spec, data, as_of=dt.date(2026, 11, 30), today=dt.date(2026, 11, 30)).to_dict())
+        inserts.append({t: sum(1 for q in executed if f"INSERT INTO {t}" in q)
+                        for t in ("ledger_activity_users", "ledger_guide_user", "exp_users")})
+    assert inserts[0] == {"ledger_activity_users": 0, "ledger_guide_user": 0, "exp_users": 0}
+    assert inserts[2] == {"ledger_activity_users": 63, "ledger_guide_user": 63, "exp_users": 63}
+    assert inserts[1] == {"ledger_activity_users": 3, "ledger_guide_user": 3, "exp_users": 3}
+    assert results[1] == results[0] and results[2] == results[0]
+    assert results[0]["ledger"]["tables"]
+
+
 def test_csv_tables_read_from_parquet_copies_give_the_same_analysis(tmp_path, root, banner_spec, monkeypatch):
     """Large CSV tables are read once into Parquet copies (events.CSV_COPY_BYTES): the analysis of
     an export with exact copies is the same, ledger included, as over the CSV files."""
