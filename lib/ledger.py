@@ -633,14 +633,15 @@ def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetim
                    {named(goal_names)} AS _gl_goal, {named(support_names)} AS _gl_support
             FROM c)
         SELECT * FROM d""")
-    create_by_user_partition(ed, "ledger_activity_users", lambda part: f"""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE ledger_activity_users AS
         WITH d AS (  -- day, sessions, is_goal, is_support: the registry's columns, NULL on the pre-period's rows
             SELECT r._gl_key, r._gl_n, r._gl_pre, r._gl_off, r._gl_example, r._gl_key > 0 AS _gl_used,
                    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_off END AS day,
                    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN 1 END AS sessions,
                    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_goal END AS is_goal,
                    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_support END AS is_support
-            FROM ledger_activity_rows r{part.where("r._gl_key")}),
+            FROM ledger_activity_rows r),
         g AS (
             SELECT d._gl_key, CAST(sum(d._gl_n) AS BIGINT) AS _gl_events, min(d._gl_example) AS _gl_example,
                    {bits}, ({pre_count}) AS pre_active_days,
