@@ -16,7 +16,8 @@ drift. Exact duplicates of activity and guide events are found by a hash of ever
 compared exactly where a hash repeats (:func:`build_exact_copies`), not by a window over whole
 tables; those of assignments and users (one row per user: small) by one sort of each user's rows
 by every column, which also gives the ``multiple_arms``, ``repeated_assignment`` and
-``duplicate_user`` rules. The reason codes and
+``duplicate_user`` rules. Beyond 20M source rows the guide events per user and ``exp_users`` are
+built in user partitions (:func:`create_by_user_partition`). The reason codes and
 the check thresholds are documented in ``data/README.md``. Local days come from
 :func:`local_day_sql` (no per-row time-zone lookup, none inside a join condition).
 """
@@ -434,12 +435,13 @@ def rows_pipelined(ed: EventData) -> bool:
 
 
 USERS_PER_PARTITION = 2_500_000
-"""Beyond :data:`SMALL_DATA_ROWS` source rows, the per-user reductions that spill at DuckDB's
-memory limit (the guide events and the activity per user, ``exp_users``) run as one statement per
-partition of about this many assigned users (:func:`user_partitions`), so that each statement's
-hash tables hold a part of the users. At 10M users (4 partitions, run alone on the tables of the
-count stage): ``exp_users`` 20.7 -> 14.5 s, ``ledger_guide_user`` 20.4 -> 14.2 s (2 partitions:
-15.8 and 16.6 s; one UNION ALL of the 4 parts: 24.4 s, bench/README.md, tenth session)."""
+"""Beyond :data:`SMALL_DATA_ROWS` source rows, the per-user reductions whose hash tables spill at
+DuckDB's memory limit, the guide events per user (``ledger_guide_user``) and ``exp_users``, run as
+one statement per partition of about this many assigned users (:func:`user_partitions`). At 10M
+users (4 partitions, profiles run back to back): ``ledger_guide_user`` 18.3 -> 14.3 s,
+``exp_users`` 19.2 -> 17.7 s, the count stage 186 -> 165 s (bench/README.md, tenth session). The
+activity per user stays one statement: each partition would rescan its 100M-row input (4 parts:
+29.5 s against 17-23 s). One UNION ALL of the parts runs them at once (24.4 s against 20.4 s)."""
 
 
 @dataclass(frozen=True)
