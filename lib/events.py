@@ -181,10 +181,11 @@ def _remove_empty_folders(folders: list[Path]) -> None:
 MEMORY_LIMIT_ENV = "GUIDELAB_DUCKDB_MEMORY_LIMIT"
 TEMP_DIR_ENV = "GUIDELAB_DUCKDB_TEMP_DIR"
 THREADS_ENV = "GUIDELAB_DUCKDB_THREADS"
-DEFAULT_MEMORY_LIMIT = "1GB"
+DEFAULT_MEMORY_LIMIT = "1200MB"
 """DuckDB's default memory limit for guidelab on large data: what the analysis may hold before
 it spills to disk. With Python, Arrow and the notebook around it, a 10M-user analysis (≈ 135M
-source rows) then peaks under 2 GB (1.58 GB measured, bench/README.md)."""
+source rows) then peaks under 2 GB: ``guidelab report`` 1.64 GB, 150 s (1GB: count stage alone
+1.42 GB, 168 s; 1400MB: 1.88 GB, too close to 2 GB; bench/README.md, tenth session)."""
 SMALL_DATA_MEMORY_LIMIT = "640MB"
 SMALL_DATA_ROWS = 20_000_000
 """Without ``GUIDELAB_DUCKDB_MEMORY_LIMIT``, data of at most this many source rows (all tables)
@@ -233,7 +234,7 @@ class DuckDBSettings:
 def duckdb_settings(environ: Any = None) -> DuckDBSettings:
     """DuckDB limits from the environment, checked:
 
-    * ``GUIDELAB_DUCKDB_MEMORY_LIMIT`` (default ``1GB``, and ``640MB`` once the data is known to
+    * ``GUIDELAB_DUCKDB_MEMORY_LIMIT`` (default ``1200MB``, and ``640MB`` once the data is known to
       hold at most 20M rows: :meth:`DuckDBSettings.memory_limit_for`): DuckDB's ``memory_limit``,
       e.g. ``4GB``; past it, joins, aggregates, sorts and temp tables spill to the temp directory;
     * ``GUIDELAB_DUCKDB_TEMP_DIR``: where they spill (DuckDB's ``temp_directory``); default a new

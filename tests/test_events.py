@@ -592,7 +592,7 @@ def test_duckdb_memory_limit_temp_dir_and_threads(tmp_path, monkeypatch):
     assert duckdb_settings().memory_limit_for(10) == "2GB"
     monkeypatch.delenv("GUIDELAB_DUCKDB_MEMORY_LIMIT")
     assert duckdb_settings().memory_limit_for(20_000_000) == "640MB"  # not set: sized to the data
-    assert duckdb_settings().memory_limit_for(20_000_001) == "1GB"
+    assert duckdb_settings().memory_limit_for(20_000_001) == "1200MB"
     for name, value in (("GUIDELAB_DUCKDB_MEMORY_LIMIT", "lots"), ("GUIDELAB_DUCKDB_THREADS", "0")):
         monkeypatch.setenv(name, value)
         with pytest.raises(GuidelabError, match=name):
