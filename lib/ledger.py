@@ -295,7 +295,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     ev = event_map_sql(spec, "r.event")
     ox = spec.over_exposure
     over_exposure = any(m.reads_other_guides for m, _ in spec.metric_defs())
-    ox_used = (f"({ev} = 'shown' AND a.user_id IS NOT NULL AND r.timestamp >= a.assigned_at "
+    ox_used = (f"({ev} = 'shown' AND a.uk IS NOT NULL AND r.timestamp >= a.assigned_at "
                f"AND datediff('day', a.assigned_day, r._gl_day) < {int(ox.period_days)})"
                if over_exposure else "FALSE")
     out_of_range = []
@@ -318,7 +318,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
             ("missing_key", "r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL"),
             ("missing_time", "r.timestamp IS NULL"),
             ("other_guide", f"r.guide_id NOT IN ({guides_sql}) AND NOT {ox_used}"),
-            ("not_in_experiment", "a.user_id IS NULL"),
+            ("not_in_experiment", "a.uk IS NULL"),
             ("exact_duplicate", duplicate),
             ("future", "r.timestamp >= $now"),
             ("before_assignment", "r.timestamp < a.assigned_at"),
@@ -412,7 +412,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
                        FROM users WHERE hash(user_id) IN (SELECT _gl_h FROM {repeated}))
             SELECT s.* EXCLUDE (_gl_row, _gl_first, _gl_rank), a.uk AS _gl_uk, {_case([
                 ("missing_key", "s.user_id IS NULL"),
-                ("not_in_experiment", "a.user_id IS NULL"),
+                ("not_in_experiment", "a.uk IS NULL"),
                 ("exact_duplicate", "s._gl_row > s._gl_first"),
                 ("duplicate_user", "s._gl_rank > 1"),
             ])} AS _gl_reason
@@ -579,7 +579,7 @@ def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetim
         rule_list = [
             ("missing_key", "r.user_id IS NULL"),
             ("missing_time", "r.timestamp IS NULL"),
-            ("not_in_experiment", "a.user_id IS NULL"),
+            ("not_in_experiment", "a.uk IS NULL"),
             ("exact_duplicate", duplicate),
             ("future", "r.timestamp >= $now"),
             ("before_assignment", f"r.timestamp < a.assigned_at AND NOT {pre}"),
@@ -620,12 +620,12 @@ def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetim
         CREATE OR REPLACE TEMP {"VIEW" if pipelined else "TABLE"} ledger_activity_rows AS
         WITH r AS (SELECT *, {day_sql} AS _gl_day FROM ({deduplicated_sql("activity", cols, copies)})),
         j AS (
-            SELECT r.*, a.user_id AS _gl_assigned_user, a.uk AS _gl_uk, a.assigned_at,
+            SELECT r.*, a.uk AS _gl_uk, a.assigned_at,
                    datediff('day', a.assigned_day, r._gl_day) AS _gl_off
             FROM r LEFT JOIN exp_assigned a USING (user_id)),
         c AS (  -- the rules of the view, with the pre-period as day offsets (the same days, integer compares)
             SELECT r.*, coalesce(r.timestamp < r.assigned_at, FALSE) AS _gl_pre,
-                   {rules("r._gl_copy", codes=True, pre=pre_offsets).replace("a.user_id", "r._gl_assigned_user")
+                   {rules("r._gl_copy", codes=True, pre=pre_offsets).replace("a.uk", "r._gl_uk")
                     .replace("a.assigned_at", "r.assigned_at")} AS _gl_code
             FROM j r),
         d AS (  -- what the aggregate needs, narrow (at 10M users these 100M rows spill to disk)

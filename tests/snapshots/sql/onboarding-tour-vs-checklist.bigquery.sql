@@ -251,7 +251,7 @@ SELECT
     THEN 'missing_time'
     WHEN NOT r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AND NOT FALSE
     THEN 'other_guide'
-    WHEN a.user_id IS NULL
+    WHEN a.uk IS NULL
     THEN 'not_in_experiment'
     WHEN r._gl_dup > 1
     THEN 'exact_duplicate'
@@ -396,7 +396,7 @@ WITH r AS (
       THEN -2
       WHEN NOT r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AND NOT FALSE
       THEN -4
-      WHEN a.user_id IS NULL
+      WHEN a.uk IS NULL
       THEN -5
       WHEN r._gl_copy
       THEN -6
@@ -687,7 +687,7 @@ SELECT
     THEN 'missing_key'
     WHEN r.timestamp IS NULL
     THEN 'missing_time'
-    WHEN a.user_id IS NULL
+    WHEN a.uk IS NULL
     THEN 'not_in_experiment'
     WHEN r._gl_dup > 1
     THEN 'exact_duplicate'
@@ -793,7 +793,6 @@ WITH r AS (
 ), j AS (
   SELECT
     r.*,
-    a.user_id AS _gl_assigned_user,
     a.uk AS _gl_uk,
     a.assigned_at,
     DATE_DIFF(r._gl_day, a.assigned_day, DAY) AS _gl_off
@@ -809,7 +808,7 @@ WITH r AS (
       THEN -1
       WHEN r.timestamp IS NULL
       THEN -2
-      WHEN r._gl_assigned_user IS NULL
+      WHEN r._gl_uk IS NULL
       THEN -5
       WHEN r._gl_copy
       THEN -6
@@ -1033,7 +1032,7 @@ SELECT
   CASE
     WHEN s.user_id IS NULL
     THEN 'missing_key'
-    WHEN a.user_id IS NULL
+    WHEN a.uk IS NULL
     THEN 'not_in_experiment'
     WHEN s._gl_row > s._gl_first
     THEN 'exact_duplicate'

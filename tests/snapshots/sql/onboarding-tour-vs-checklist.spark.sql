@@ -264,7 +264,7 @@ SELECT
     THEN 'missing_time'
     WHEN NOT r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AND NOT FALSE
     THEN 'other_guide'
-    WHEN a.user_id IS NULL
+    WHEN a.uk IS NULL
     THEN 'not_in_experiment'
     WHEN r._gl_dup > 1
     THEN 'exact_duplicate'
@@ -412,7 +412,7 @@ WITH r AS (
       THEN -2
       WHEN NOT r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AND NOT FALSE
       THEN -4
-      WHEN a.user_id IS NULL
+      WHEN a.uk IS NULL
       THEN -5
       WHEN r._gl_copy
       THEN -6
@@ -714,7 +714,7 @@ SELECT
     THEN 'missing_key'
     WHEN r.timestamp IS NULL
     THEN 'missing_time'
-    WHEN a.user_id IS NULL
+    WHEN a.uk IS NULL
     THEN 'not_in_experiment'
     WHEN r._gl_dup > 1
     THEN 'exact_duplicate'
@@ -822,7 +822,6 @@ WITH r AS (
 ), j AS (
   SELECT
     r.*,
-    a.user_id AS _gl_assigned_user,
     a.uk AS _gl_uk,
     a.assigned_at,
     DATEDIFF(DAY, a.assigned_day, r._gl_day) AS _gl_off
@@ -838,7 +837,7 @@ WITH r AS (
       THEN -1
       WHEN r.timestamp IS NULL
       THEN -2
-      WHEN r._gl_assigned_user IS NULL
+      WHEN r._gl_uk IS NULL
       THEN -5
       WHEN r._gl_copy
       THEN -6
@@ -1068,7 +1067,7 @@ SELECT
   CASE
     WHEN s.user_id IS NULL
     THEN 'missing_key'
-    WHEN a.user_id IS NULL
+    WHEN a.uk IS NULL
     THEN 'not_in_experiment'
     WHEN s._gl_row > s._gl_first
     THEN 'exact_duplicate'
