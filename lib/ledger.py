@@ -434,14 +434,15 @@ def rows_pipelined(ed: EventData) -> bool:
     return sum(getattr(ed, "row_counts", {}).values()) <= SMALL_DATA_ROWS
 
 
-USERS_PER_PARTITION = 2_500_000
+USERS_PER_PARTITION = 5_000_000
 """Beyond :data:`SMALL_DATA_ROWS` source rows, the per-user reductions whose hash tables spill at
 DuckDB's memory limit, the guide events per user (``ledger_guide_user``) and ``exp_users``, run as
 one statement per partition of about this many assigned users (:func:`user_partitions`). At 10M
-users (4 partitions, profiles run back to back): ``ledger_guide_user`` 18.3 -> 14.3 s,
-``exp_users`` 19.2 -> 17.7 s, the count stage 186 -> 165 s (bench/README.md, tenth session). The
-activity per user stays one statement: each partition would rescan its 100M-row input (4 parts:
-29.5 s against 17-23 s). One UNION ALL of the parts runs them at once (24.4 s against 20.4 s)."""
+users and a 1GB limit, 4 parts: ``ledger_guide_user`` 18.3 -> 14.3 s, ``exp_users`` 19.2 -> 17.7 s,
+the count stage 186 -> 165 s (profiles back to back). At 1200MB (the default now) 2 parts beat 4:
+``exp_users`` 12.7 against 16.4 s, the count stage 130.6 against 135.1 s (bench/README.md, tenth
+session). The activity per user stays one statement: each part would rescan its 100M-row input
+(4 parts: 29.5 s against 17-23 s). One UNION ALL of the parts runs them at once (24.4 s against 20.4 s)."""
 
 
 @dataclass(frozen=True)
