@@ -195,8 +195,9 @@ def repeated_uint64(batches: Iterable[np.ndarray], spill_dir: str | Path,
     each batch sorted and cut by its top 6 bits into 64 files under ``spill_dir``, each file then
     sorted alone, so memory stays at three batches and two 64ths of the values (a 100M-row table:
     800 MB on disk, ~50 MB in memory); two threads sort (100M values alone: 7.1 -> 3.9 s). Equal
-    values fall in the same file, so a value repeated across batches is found. numpy's sort of 10M values takes ~0.2 s; DuckDB's hash aggregate
-    of 10M distinct values with ``HAVING count(*) > 1`` about 2.5 CPU-s (bench/README.md)."""
+    values fall in the same file, so a value repeated across batches is found. numpy's sort of 10M
+    values takes ~0.4 s; DuckDB's hash aggregate of 10M distinct values with
+    ``HAVING count(*) > 1`` about 2.5 CPU-s (bench/README.md)."""
     import tempfile
     from collections import deque
     from concurrent.futures import Future, ThreadPoolExecutor

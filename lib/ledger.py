@@ -442,7 +442,8 @@ users and a 1GB limit, 4 parts: ``ledger_guide_user`` 18.3 -> 14.3 s, ``exp_user
 the count stage 186 -> 165 s (profiles back to back). At 1200MB (the default now) 2 parts beat 4:
 ``exp_users`` 12.7 against 16.4 s, the count stage 130.6 against 135.1 s (bench/README.md, tenth
 session). The activity per user stays one statement: each part would rescan its 100M-row input
-(4 parts: 29.5 s against 17-23 s). One UNION ALL of the parts runs them at once (24.4 s against 20.4 s)."""
+(4 parts: 29.5 s against 17-23 s). One UNION ALL of the parts runs them at once (24.4 s against
+20.4 s)."""
 
 
 @dataclass(frozen=True)
@@ -486,7 +487,7 @@ def create_by_user_partition(ed: EventData, name: str, select_of: Callable[[User
     for i, part in enumerate(user_partitions(ed)):
         head = f"CREATE OR REPLACE TEMP TABLE {name} AS" if i == 0 else f"INSERT INTO {name}"
         select = select_of(part)
-        body = select.lstrip("\n")  # a statement written on indented lines keeps its indent (the trace dedents it)
+        body = select.lstrip("\n")  # an indented statement keeps its indent (the trace dedents it)
         indent = body[:len(body) - len(body.lstrip(" "))]
         sql = f"\n{indent}{head}\n{body}" if select.startswith("\n") else f"{head} {select}"
         ed.con.execute(sql, {k: v for k, v in (params or {}).items() if f"${k}" in sql})
