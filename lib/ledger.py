@@ -379,7 +379,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
         SELECT {_reason_of_code("g._gl_key")} AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
                g.guide_id, g._gl_events, g._gl_example, g.own, {flags}, g.shown_n, g.clicked_n, g.max_shown_step,
                g.first_shown, g.first_completed, g.shown_in_period
-        FROM g""", params)
+        FROM g""")
     ed.con.drop_temp_table("ledger_guide_rows")  # read by that aggregate only
     con.execute("CREATE OR REPLACE TEMP VIEW exp_guide_user AS SELECT * EXCLUDE (_gl_reason, _gl_events, _gl_example) "
                 "FROM ledger_guide_user WHERE _gl_reason IS NULL")
@@ -490,7 +490,7 @@ def create_by_user_partition(ed: EventData, name: str, select_of: Callable[[User
         body = select.lstrip("\n")  # an indented statement keeps its indent (the trace dedents it)
         indent = body[:len(body) - len(body.lstrip(" "))]
         sql = f"\n{indent}{head}\n{body}" if select.startswith("\n") else f"{head} {select}"
-        ed.con.execute(sql, {k: v for k, v in (params or {}).items() if f"${k}" in sql})
+        ed.con.execute(sql, params)
 
 
 def event_code_sql(event: str) -> str:

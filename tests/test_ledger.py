@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -210,17 +211,10 @@ def test_duplicated_export_gives_the_clean_numbers(tmp_path, root, banner_spec):
     assert any(c.code == "rows_exact_duplicate" and c.severity == "fail" for c in b.data_checks)
 
 
-def test_activity_rows_as_a_table_or_a_view_give_the_same_analysis(tmp_path, root, banner_spec, monkeypatch):
-    """Small data runs the per-row activity stage as a view through the aggregate; large data (over
-    SMALL_DATA_ROWS source rows) materialises it first. Both give the same ledger and metrics, on an
-    export with exact copies (the rows the per-row stage takes apart)."""
-    from guidelab import engine, ledger
+def _record_statements(monkeypatch) -> list[str]:
+    """The SQL statements the DuckDB engine executes from now on, in order."""
+    from guidelab import engine
 
-    clean = root / "data" / "sample" / "maintenance-banner-copy"
-    dup = tmp_path / "dup"
-    shutil.copytree(clean, dup)
-    lines = (clean / "activity.csv").read_text(encoding="utf-8").splitlines(keepends=True)
-    (dup / "activity.csv").write_text("".join(lines + lines[1::7] + lines[1::21]), encoding="utf-8")
     executed: list[str] = []
     execute = engine.DuckDBEngine.execute
 
@@ -229,6 +223,21 @@ def test_activity_rows_as_a_table_or_a_view_give_the_same_analysis(tmp_path, roo
         return execute(self, sql, params)
 
     monkeypatch.setattr(engine.DuckDBEngine, "execute", recorded)
+    return executed
+
+
+def test_activity_rows_as_a_table_or_a_view_give_the_same_analysis(tmp_path, root, banner_spec, monkeypatch):
+    """Small data runs the per-row activity stage as a view through the aggregate; large data (over
+    SMALL_DATA_ROWS source rows) materialises it first. Both give the same ledger and metrics, on an
+    export with exact copies (the rows the per-row stage takes apart)."""
+    from guidelab import ledger
+
+    clean = root / "data" / "sample" / "maintenance-banner-copy"
+    dup = tmp_path / "dup"
+    shutil.copytree(clean, dup)
+    lines = (clean / "activity.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (dup / "activity.csv").write_text("".join(lines + lines[1::7] + lines[1::21]), encoding="utf-8")
+    executed = _record_statements(monkeypatch)
     results, kinds = [], []
     for small_rows in (10**9, 0):  # a view, then a table
         monkeypatch.setattr(ledger, "SMALL_DATA_ROWS", small_rows)
@@ -251,32 +260,28 @@ def test_per_user_reductions_in_user_partitions_give_the_same_analysis(tmp_path,
     statement: the same metrics, counts, ledger and checks."""
     import duckdb
 
-    from guidelab import engine, ledger
+    from guidelab import ledger
 
     clean = root / "data" / "sample" / example
     data = tmp_path / "data"
     shutil.copytree(clean, data)
-    for table in ("activity", "guide_events"):  # a row in 8 present twice
+    con = duckdb.connect()
+
+    def read(table: str) -> tuple[Path, str]:
         src = next(clean.glob(f"{table}.*"))
-        reader = "read_csv(?, all_varchar=true)" if src.suffix == ".csv" else "read_parquet(?)"
-        con = duckdb.connect()
-        con.execute(f"CREATE TABLE t AS SELECT * FROM {reader}", [str(src)])
+        return src, "read_csv(?, all_varchar=true)" if src.suffix == ".csv" else "read_parquet(?)"
+
+    for table in ("activity", "guide_events"):  # a row in 8 present twice
+        src, reader = read(table)
+        con.execute(f"CREATE OR REPLACE TABLE t AS SELECT * FROM {reader}", [str(src)])
         fmt = "(FORMAT csv, HEADER)" if src.suffix == ".csv" else "(FORMAT parquet)"
         con.execute(f"COPY (SELECT * FROM t UNION ALL SELECT * FROM t WHERE hash(COLUMNS(*)) % 8 = 0) "
                     f"TO '{data / src.name}' {fmt}")
-        con.close()
-    users = duckdb.connect().execute("SELECT count(*) FROM read_parquet(?)" if (clean / "assignments.parquet").exists()
-                                     else "SELECT count(*) FROM read_csv(?)",
-                                     [str(next(clean.glob("assignments.*")))]).fetchone()[0]
+    src, reader = read("assignments")
+    users = con.execute(f"SELECT count(*) FROM {reader}", [str(src)]).fetchone()[0]
+    con.close()
     spec = load_experiment(root / "experiments" / f"{example}.yaml")
-    executed: list[str] = []
-    execute = engine.DuckDBEngine.execute
-
-    def recorded(self, sql, params=None):
-        executed.append(sql)
-        return execute(self, sql, params)
-
-    monkeypatch.setattr(engine.DuckDBEngine, "execute", recorded)
+    executed = _record_statements(monkeypatch)
     monkeypatch.setattr(ledger, "SMALL_DATA_ROWS", 0)  # the large-data path: a table of activity rows
     results, inserts = [], []
     for per_part in (10**9, users // 3, 1):  # 1 partition, 4, 64 (the cap)
