@@ -125,8 +125,18 @@ def _example_sql(cols: list[str], alias: str = "") -> str:
     return "concat_ws(', ', " + ", ".join(parts) + ")"
 
 
-def _whole_number(expr: str) -> str:
-    """SQL: ``expr`` (any type) as a DOUBLE when it is a whole number, else NULL."""
+_INTEGER_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                            "UINTEGER", "UBIGINT", "UHUGEINT", "INT", "BYTE", "SHORT", "LONG"})
+"""Integer column types, as DuckDB's and Spark's ``DESCRIBE`` write them (upper-cased)."""
+
+
+def _whole_number(expr: str, sql_type: str = "VARCHAR") -> str:
+    """SQL: ``expr`` as a DOUBLE when it is a whole number, else NULL. ``sql_type``: the column's
+    type from ``DESCRIBE``. An integer column is cast once; any other type goes through its text
+    (trimmed, read as a number, tested against its floor), which at 2.4M guide events cost three
+    casts to text and back a row (1M users: the guide rows statement 1.56 -> ~1.3 CPU-s)."""
+    if sql_type.strip().upper() in _INTEGER_TYPES:
+        return f"CAST({expr} AS DOUBLE)"
     d = f"TRY_CAST(trim(CAST({expr} AS VARCHAR)) AS DOUBLE)"
     return f"(CASE WHEN {d} = floor({d}) THEN {d} END)"
 
@@ -290,7 +300,8 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
 
     # guide_events: this experiment's guides after assignment (and other guides' 'shown' events
     # within the over-exposure period when that metric is measured)
-    cols = _columns(ed, "guide_events")
+    types = {str(r[0]): str(r[1]) for r in ed.con.execute("DESCRIBE guide_events").fetchall()}
+    cols = list(types)
     part = ", ".join("r." + sql_identifier(c) for c in cols)
     ev = event_map_sql(spec, "r.event")
     ox = spec.over_exposure
@@ -300,7 +311,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
                if over_exposure else "FALSE")
     out_of_range = []
     if "step" in cols:
-        out_of_range.append(f"(r.step IS NOT NULL AND coalesce({_whole_number('r.step')} < 1, TRUE))")
+        out_of_range.append(f"(r.step IS NOT NULL AND coalesce({_whole_number('r.step', types['step'])} < 1, TRUE))")
     if "value" in cols:
         for g in spec.guides:
             scales = [s.question.scale for s in g.steps if getattr(s, "question", None) is not None and s.question.scale]
@@ -308,7 +319,7 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
                 continue
             lo, hi = scales[0]
             out_of_range.append(f"(r.guide_id = {sql_literal(g.id)} AND {ev} = 'answered' AND r.value IS NOT NULL AND "
-                                f"coalesce({_whole_number('r.value')} NOT BETWEEN {int(lo)} AND {int(hi)}, TRUE))")
+                                f"coalesce({_whole_number('r.value', types['value'])} NOT BETWEEN {int(lo)} AND {int(hi)}, TRUE))")
     events_sql = ", ".join(sql_literal(e) for e in GUIDE_EVENTS)
     instants = {"$now": f"TIMESTAMPTZ {sql_literal(now_end.isoformat())}",
                 "$end": f"TIMESTAMPTZ {sql_literal(as_of_end.isoformat())}"}

@@ -145,7 +145,9 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     day_words = "".join(f", af._gl_days{k}" for k in range(activity_day_words(ed)))
     extra_select = "".join(f", coalesce({'gx' if c.source == 'guide_events' else 'af'}.{c.name}, {c.default}) "
                            f"AS {c.name}" for c in extra.values())
-    flags = ",\n".join(f"bool_or(g.{e}) AS {e}" for e in GUIDE_EVENTS)
+    # one aggregate of the user's guides: the flags and counts over this experiment's guides (own),
+    # and the guides shown within the over-exposure period (any guide)
+    flags = ",\n".join(f"bool_or(g.{e}) FILTER (WHERE own) AS {e}" for e in GUIDE_EVENTS)
     has_step = "step" in _cols(ed, "guide_events")
     def users_of(part: UserPart) -> str:  # the users of one partition (all of them below 20M source rows)
         # a registry column over single guide events (hours_to_complete): its own pass over them, with
@@ -162,10 +164,9 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
         ), """ if guide_cols else ""
         return f"""
         WITH {gx}gf AS (
-            SELECT uk, {flags}, sum(shown_n) AS shown_n, sum(clicked_n) AS clicked_n
-            FROM exp_guide_user g WHERE own{part.and_("g.uk")} GROUP BY uk
-        ), ox AS (
-            SELECT uk, count(*) AS guides_shown FROM exp_guide_user WHERE shown_in_period{part.and_("uk")} GROUP BY uk
+            SELECT uk, {flags}, sum(shown_n) FILTER (WHERE own) AS shown_n,
+                   sum(clicked_n) FILTER (WHERE own) AS clicked_n, count(*) FILTER (WHERE shown_in_period) AS guides_shown
+            FROM exp_guide_user g WHERE (own OR shown_in_period){part.and_("g.uk")} GROUP BY uk
         ), af AS (SELECT * FROM exp_activity_users{part.where("uk")})  -- one row per user with activity (guidelab.ledger.classify_activity)
         SELECT u2.uk, u2.user_id, u2.variant, u2.assigned_at, u2.assigned_day,
                datediff('day', u2.assigned_day, $asof) AS observed_days,
@@ -173,11 +174,11 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
                coalesce(gf.clicked, FALSE) AS clicked, coalesce(gf.dismissed, FALSE) AS dismissed,
                coalesce(gf.completed, FALSE) AS completed, coalesce(gf.opted_out, FALSE) AS opted_out,
                coalesce(gf.answered, FALSE) AS answered, af.first_goal_day, af.first_support_day,
-               coalesce(ox.guides_shown, 0) AS guides_shown,
+               coalesce(gf.guides_shown, 0) AS guides_shown,
                CAST(coalesce(gf.shown_n, 0) AS BIGINT) AS shown_n, CAST(coalesce(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
                coalesce(af.pre_active_days, 0) AS pre_active_days{extra_select}{day_words}
         FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk)
-             LEFT JOIN ox USING (uk){" LEFT JOIN gx USING (uk)" if guide_cols else ""}{part.where("u2.uk")}"""
+             {"LEFT JOIN gx USING (uk)" if guide_cols else ""}{part.where("u2.uk")}"""
 
     create_by_user_partition(ed, "exp_users", users_of, {"asof": as_of})
 

@@ -279,16 +279,7 @@ SELECT
     END IN ('shown', 'opened', 'clicked', 'dismissed', 'completed', 'opted_out', 'answered')
     THEN 'unknown_event'
     WHEN (
-      NOT r.step IS NULL
-      AND COALESCE(
-        (
-          CASE
-            WHEN SAFE_CAST(TRIM(CAST(r.step AS STRING)) AS FLOAT64) = FLOOR(SAFE_CAST(TRIM(CAST(r.step AS STRING)) AS FLOAT64))
-            THEN SAFE_CAST(TRIM(CAST(r.step AS STRING)) AS FLOAT64)
-          END
-        ) < 1,
-        TRUE
-      )
+      NOT r.step IS NULL AND COALESCE(CAST(r.step AS FLOAT64) < 1, TRUE)
     )
     THEN 'out_of_range'
   END AS _gl_reason
@@ -424,16 +415,7 @@ WITH r AS (
       END IN ('shown', 'opened', 'clicked', 'dismissed', 'completed', 'opted_out', 'answered')
       THEN -13
       WHEN (
-        NOT r.step IS NULL
-        AND COALESCE(
-          (
-            CASE
-              WHEN SAFE_CAST(TRIM(CAST(r.step AS STRING)) AS FLOAT64) = FLOOR(SAFE_CAST(TRIM(CAST(r.step AS STRING)) AS FLOAT64))
-              THEN SAFE_CAST(TRIM(CAST(r.step AS STRING)) AS FLOAT64)
-            END
-          ) < 1,
-          TRUE
-        )
+        NOT r.step IS NULL AND COALESCE(CAST(r.step AS FLOAT64) < 1, TRUE)
       )
       THEN -14
     END AS _gl_code
@@ -1083,27 +1065,21 @@ CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
     uk,
-    LOGICAL_OR(g.shown) AS shown,
-    LOGICAL_OR(g.opened) AS opened,
-    LOGICAL_OR(g.clicked) AS clicked,
-    LOGICAL_OR(g.dismissed) AS dismissed,
-    LOGICAL_OR(g.completed) AS completed,
-    LOGICAL_OR(g.opted_out) AS opted_out,
-    LOGICAL_OR(g.answered) AS answered,
-    SUM(shown_n) AS shown_n,
-    SUM(clicked_n) AS clicked_n
+    LOGICAL_OR(IF(own, g.shown, NULL)) AS shown,
+    LOGICAL_OR(IF(own, g.opened, NULL)) AS opened,
+    LOGICAL_OR(IF(own, g.clicked, NULL)) AS clicked,
+    LOGICAL_OR(IF(own, g.dismissed, NULL)) AS dismissed,
+    LOGICAL_OR(IF(own, g.completed, NULL)) AS completed,
+    LOGICAL_OR(IF(own, g.opted_out, NULL)) AS opted_out,
+    LOGICAL_OR(IF(own, g.answered, NULL)) AS answered,
+    SUM(IF(own, shown_n, NULL)) AS shown_n,
+    SUM(IF(own, clicked_n, NULL)) AS clicked_n,
+    COUNTIF(shown_in_period) AS guides_shown
   FROM exp_guide_user AS g
   WHERE
-    own
-  GROUP BY
-    uk
-), ox AS (
-  SELECT
-    uk,
-    COUNT(*) AS guides_shown
-  FROM exp_guide_user
-  WHERE
-    shown_in_period
+    (
+      own OR shown_in_period
+    )
   GROUP BY
     uk
 ), af /* one row per user with activity (guidelab.ledger.classify_activity) */ AS (
@@ -1127,7 +1103,7 @@ SELECT
   COALESCE(gf.answered, FALSE) AS answered,
   af.first_goal_day,
   af.first_support_day,
-  COALESCE(ox.guides_shown, 0) AS guides_shown,
+  COALESCE(gf.guides_shown, 0) AS guides_shown,
   CAST(COALESCE(gf.shown_n, 0) AS INT64) AS shown_n,
   CAST(COALESCE(gf.clicked_n, 0) AS INT64) AS clicked_n,
   COALESCE(af.pre_active_days, 0) AS pre_active_days,
@@ -1139,8 +1115,6 @@ FROM exp_assigned AS u2
 LEFT JOIN gf
   USING (uk)
 LEFT JOIN af
-  USING (uk)
-LEFT JOIN ox
   USING (uk);
 
 -- [46]

@@ -84,7 +84,7 @@ WITH r AS (SELECT *, row_number() OVER (PARTITION BY "user_id", "guide_id", "ste
                   CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day
            FROM guide_events)
 SELECT r.* EXCLUDE (_gl_dup), r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS _gl_own, a.uk AS _gl_uk,
-       CASE WHEN r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL THEN 'missing_key' WHEN r.timestamp IS NULL THEN 'missing_time' WHEN r.guide_id NOT IN ('onboarding-tour', 'onboarding-checklist') AND NOT FALSE THEN 'other_guide' WHEN a.uk IS NULL THEN 'not_in_experiment' WHEN r._gl_dup > 1 THEN 'exact_duplicate' WHEN r.timestamp >= TIMESTAMPTZ '2026-11-30T15:00:00+00:00' THEN 'future' WHEN r.timestamp < a.assigned_at THEN 'before_assignment' WHEN r.timestamp >= TIMESTAMPTZ '2026-10-28T15:00:00+00:00' THEN 'after_analysis_date' WHEN r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AND CASE r.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE r.event END NOT IN ('shown', 'opened', 'clicked', 'dismissed', 'completed', 'opted_out', 'answered') THEN 'unknown_event' WHEN (r.step IS NOT NULL AND coalesce((CASE WHEN TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE) = floor(TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE)) THEN TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE) END) < 1, TRUE)) THEN 'out_of_range' END AS _gl_reason
+       CASE WHEN r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL THEN 'missing_key' WHEN r.timestamp IS NULL THEN 'missing_time' WHEN r.guide_id NOT IN ('onboarding-tour', 'onboarding-checklist') AND NOT FALSE THEN 'other_guide' WHEN a.uk IS NULL THEN 'not_in_experiment' WHEN r._gl_dup > 1 THEN 'exact_duplicate' WHEN r.timestamp >= TIMESTAMPTZ '2026-11-30T15:00:00+00:00' THEN 'future' WHEN r.timestamp < a.assigned_at THEN 'before_assignment' WHEN r.timestamp >= TIMESTAMPTZ '2026-10-28T15:00:00+00:00' THEN 'after_analysis_date' WHEN r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AND CASE r.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE r.event END NOT IN ('shown', 'opened', 'clicked', 'dismissed', 'completed', 'opted_out', 'answered') THEN 'unknown_event' WHEN (r.step IS NOT NULL AND coalesce(CAST(r.step AS DOUBLE) < 1, TRUE)) THEN 'out_of_range' END AS _gl_reason
 FROM r LEFT JOIN exp_assigned a USING (user_id);
 
 -- [14] params: {}
@@ -106,7 +106,7 @@ WITH r AS (SELECT *, CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS
            UNION ALL SELECT "user_id", "guide_id", "step", "event", "timestamp", CAST(1 AS BIGINT), FALSE FROM ledger_guide_events_copies
            UNION ALL SELECT "user_id", "guide_id", "step", "event", "timestamp", _gl_copies - 1, TRUE FROM ledger_guide_events_copies WHERE _gl_copies > 1)),
 c AS (
-    SELECT r.*, a.uk AS _gl_uk, a.assigned_day, CASE WHEN r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL THEN -1 WHEN r.timestamp IS NULL THEN -2 WHEN r.guide_id NOT IN ('onboarding-tour', 'onboarding-checklist') AND NOT FALSE THEN -4 WHEN a.uk IS NULL THEN -5 WHEN r._gl_copy THEN -6 WHEN r.timestamp >= TIMESTAMPTZ '2026-11-30T15:00:00+00:00' THEN -7 WHEN r.timestamp < a.assigned_at THEN -8 WHEN r.timestamp >= TIMESTAMPTZ '2026-10-28T15:00:00+00:00' THEN -9 WHEN r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AND CASE r.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE r.event END NOT IN ('shown', 'opened', 'clicked', 'dismissed', 'completed', 'opted_out', 'answered') THEN -13 WHEN (r.step IS NOT NULL AND coalesce((CASE WHEN TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE) = floor(TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE)) THEN TRY_CAST(trim(CAST(r.step AS VARCHAR)) AS DOUBLE) END) < 1, TRUE)) THEN -14 END AS _gl_code
+    SELECT r.*, a.uk AS _gl_uk, a.assigned_day, CASE WHEN r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL THEN -1 WHEN r.timestamp IS NULL THEN -2 WHEN r.guide_id NOT IN ('onboarding-tour', 'onboarding-checklist') AND NOT FALSE THEN -4 WHEN a.uk IS NULL THEN -5 WHEN r._gl_copy THEN -6 WHEN r.timestamp >= TIMESTAMPTZ '2026-11-30T15:00:00+00:00' THEN -7 WHEN r.timestamp < a.assigned_at THEN -8 WHEN r.timestamp >= TIMESTAMPTZ '2026-10-28T15:00:00+00:00' THEN -9 WHEN r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AND CASE r.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE r.event END NOT IN ('shown', 'opened', 'clicked', 'dismissed', 'completed', 'opted_out', 'answered') THEN -13 WHEN (r.step IS NOT NULL AND coalesce(CAST(r.step AS DOUBLE) < 1, TRUE)) THEN -14 END AS _gl_code
     FROM r LEFT JOIN exp_assigned a USING (user_id)),
 e AS (
     SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key, CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
@@ -272,16 +272,15 @@ DESCRIBE guide_events;
 -- [45] params: {"asof": "2026-10-28"}
 CREATE OR REPLACE TEMP TABLE exp_users AS
         WITH gf AS (
-            SELECT uk, bool_or(g.shown) AS shown,
-bool_or(g.opened) AS opened,
-bool_or(g.clicked) AS clicked,
-bool_or(g.dismissed) AS dismissed,
-bool_or(g.completed) AS completed,
-bool_or(g.opted_out) AS opted_out,
-bool_or(g.answered) AS answered, sum(shown_n) AS shown_n, sum(clicked_n) AS clicked_n
-            FROM exp_guide_user g WHERE own GROUP BY uk
-        ), ox AS (
-            SELECT uk, count(*) AS guides_shown FROM exp_guide_user WHERE shown_in_period GROUP BY uk
+            SELECT uk, bool_or(g.shown) FILTER (WHERE own) AS shown,
+bool_or(g.opened) FILTER (WHERE own) AS opened,
+bool_or(g.clicked) FILTER (WHERE own) AS clicked,
+bool_or(g.dismissed) FILTER (WHERE own) AS dismissed,
+bool_or(g.completed) FILTER (WHERE own) AS completed,
+bool_or(g.opted_out) FILTER (WHERE own) AS opted_out,
+bool_or(g.answered) FILTER (WHERE own) AS answered, sum(shown_n) FILTER (WHERE own) AS shown_n,
+                   sum(clicked_n) FILTER (WHERE own) AS clicked_n, count(*) FILTER (WHERE shown_in_period) AS guides_shown
+            FROM exp_guide_user g WHERE (own OR shown_in_period) GROUP BY uk
         ), af AS (SELECT * FROM exp_activity_users)  -- one row per user with activity (guidelab.ledger.classify_activity)
         SELECT u2.uk, u2.user_id, u2.variant, u2.assigned_at, u2.assigned_day,
                datediff('day', u2.assigned_day, $asof) AS observed_days,
@@ -289,11 +288,10 @@ bool_or(g.answered) AS answered, sum(shown_n) AS shown_n, sum(clicked_n) AS clic
                coalesce(gf.clicked, FALSE) AS clicked, coalesce(gf.dismissed, FALSE) AS dismissed,
                coalesce(gf.completed, FALSE) AS completed, coalesce(gf.opted_out, FALSE) AS opted_out,
                coalesce(gf.answered, FALSE) AS answered, af.first_goal_day, af.first_support_day,
-               coalesce(ox.guides_shown, 0) AS guides_shown,
+               coalesce(gf.guides_shown, 0) AS guides_shown,
                CAST(coalesce(gf.shown_n, 0) AS BIGINT) AS shown_n, CAST(coalesce(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
                coalesce(af.pre_active_days, 0) AS pre_active_days, coalesce(af.active_d1, FALSE) AS active_d1, coalesce(af.active_d7, FALSE) AS active_d7, coalesce(af.sessions_d7, 0) AS sessions_d7, af._gl_days0
-        FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk)
-             LEFT JOIN ox USING (uk);
+        FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk);
 
 -- [46] params: {}
 SELECT count(*) FROM exp_users u WHERE u.shown AND u.variant IN

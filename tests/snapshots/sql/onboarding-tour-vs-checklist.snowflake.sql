@@ -279,16 +279,7 @@ SELECT
     END IN ('shown', 'opened', 'clicked', 'dismissed', 'completed', 'opted_out', 'answered')
     THEN 'unknown_event'
     WHEN (
-      NOT r.step IS NULL
-      AND COALESCE(
-        (
-          CASE
-            WHEN TRY_CAST(TRIM(CAST(r.step AS VARCHAR)) AS DOUBLE) = FLOOR(TRY_CAST(TRIM(CAST(r.step AS VARCHAR)) AS DOUBLE))
-            THEN TRY_CAST(TRIM(CAST(r.step AS VARCHAR)) AS DOUBLE)
-          END
-        ) < 1,
-        TRUE
-      )
+      NOT r.step IS NULL AND COALESCE(CAST(r.step AS DOUBLE) < 1, TRUE)
     )
     THEN 'out_of_range'
   END AS _gl_reason
@@ -424,16 +415,7 @@ WITH r AS (
       END IN ('shown', 'opened', 'clicked', 'dismissed', 'completed', 'opted_out', 'answered')
       THEN -13
       WHEN (
-        NOT r.step IS NULL
-        AND COALESCE(
-          (
-            CASE
-              WHEN TRY_CAST(TRIM(CAST(r.step AS VARCHAR)) AS DOUBLE) = FLOOR(TRY_CAST(TRIM(CAST(r.step AS VARCHAR)) AS DOUBLE))
-              THEN TRY_CAST(TRIM(CAST(r.step AS VARCHAR)) AS DOUBLE)
-            END
-          ) < 1,
-          TRUE
-        )
+        NOT r.step IS NULL AND COALESCE(CAST(r.step AS DOUBLE) < 1, TRUE)
       )
       THEN -14
     END AS _gl_code
@@ -1083,27 +1065,21 @@ CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
     uk,
-    BOOLOR_AGG(g.shown) AS shown,
-    BOOLOR_AGG(g.opened) AS opened,
-    BOOLOR_AGG(g.clicked) AS clicked,
-    BOOLOR_AGG(g.dismissed) AS dismissed,
-    BOOLOR_AGG(g.completed) AS completed,
-    BOOLOR_AGG(g.opted_out) AS opted_out,
-    BOOLOR_AGG(g.answered) AS answered,
-    SUM(shown_n) AS shown_n,
-    SUM(clicked_n) AS clicked_n
+    BOOLOR_AGG(IFF(own, g.shown, NULL)) AS shown,
+    BOOLOR_AGG(IFF(own, g.opened, NULL)) AS opened,
+    BOOLOR_AGG(IFF(own, g.clicked, NULL)) AS clicked,
+    BOOLOR_AGG(IFF(own, g.dismissed, NULL)) AS dismissed,
+    BOOLOR_AGG(IFF(own, g.completed, NULL)) AS completed,
+    BOOLOR_AGG(IFF(own, g.opted_out, NULL)) AS opted_out,
+    BOOLOR_AGG(IFF(own, g.answered, NULL)) AS answered,
+    SUM(IFF(own, shown_n, NULL)) AS shown_n,
+    SUM(IFF(own, clicked_n, NULL)) AS clicked_n,
+    COUNT_IF(shown_in_period) AS guides_shown
   FROM exp_guide_user AS g
   WHERE
-    own
-  GROUP BY
-    uk
-), ox AS (
-  SELECT
-    uk,
-    COUNT(*) AS guides_shown
-  FROM exp_guide_user
-  WHERE
-    shown_in_period
+    (
+      own OR shown_in_period
+    )
   GROUP BY
     uk
 ), af /* one row per user with activity (guidelab.ledger.classify_activity) */ AS (
@@ -1127,7 +1103,7 @@ SELECT
   COALESCE(gf.answered, FALSE) AS answered,
   af.first_goal_day,
   af.first_support_day,
-  COALESCE(ox.guides_shown, 0) AS guides_shown,
+  COALESCE(gf.guides_shown, 0) AS guides_shown,
   CAST(COALESCE(gf.shown_n, 0) AS BIGINT) AS shown_n,
   CAST(COALESCE(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
   COALESCE(af.pre_active_days, 0) AS pre_active_days,
@@ -1139,8 +1115,6 @@ FROM exp_assigned AS u2
 LEFT JOIN gf
   USING (uk)
 LEFT JOIN af
-  USING (uk)
-LEFT JOIN ox
   USING (uk);
 
 -- [46]

@@ -292,16 +292,7 @@ SELECT
     END IN ('shown', 'opened', 'clicked', 'dismissed', 'completed', 'opted_out', 'answered')
     THEN 'unknown_event'
     WHEN (
-      NOT r.step IS NULL
-      AND COALESCE(
-        (
-          CASE
-            WHEN TRY_CAST(TRIM(CAST(r.step AS STRING)) AS DOUBLE) = FLOOR(TRY_CAST(TRIM(CAST(r.step AS STRING)) AS DOUBLE))
-            THEN TRY_CAST(TRIM(CAST(r.step AS STRING)) AS DOUBLE)
-          END
-        ) < 1,
-        TRUE
-      )
+      NOT r.step IS NULL AND COALESCE(CAST(r.step AS DOUBLE) < 1, TRUE)
     )
     THEN 'out_of_range'
   END AS _gl_reason
@@ -440,16 +431,7 @@ WITH r AS (
       END IN ('shown', 'opened', 'clicked', 'dismissed', 'completed', 'opted_out', 'answered')
       THEN -13
       WHEN (
-        NOT r.step IS NULL
-        AND COALESCE(
-          (
-            CASE
-              WHEN TRY_CAST(TRIM(CAST(r.step AS STRING)) AS DOUBLE) = FLOOR(TRY_CAST(TRIM(CAST(r.step AS STRING)) AS DOUBLE))
-              THEN TRY_CAST(TRIM(CAST(r.step AS STRING)) AS DOUBLE)
-            END
-          ) < 1,
-          TRUE
-        )
+        NOT r.step IS NULL AND COALESCE(CAST(r.step AS DOUBLE) < 1, TRUE)
       )
       THEN -14
     END AS _gl_code
@@ -1119,27 +1101,31 @@ CREATE TEMPORARY VIEW exp_users AS
 WITH gf AS (
   SELECT
     uk,
-    BOOL_OR(g.shown) AS shown,
-    BOOL_OR(g.opened) AS opened,
-    BOOL_OR(g.clicked) AS clicked,
-    BOOL_OR(g.dismissed) AS dismissed,
-    BOOL_OR(g.completed) AS completed,
-    BOOL_OR(g.opted_out) AS opted_out,
-    BOOL_OR(g.answered) AS answered,
-    SUM(shown_n) AS shown_n,
-    SUM(clicked_n) AS clicked_n
+    BOOL_OR(g.shown) FILTER(WHERE
+      own) AS shown,
+    BOOL_OR(g.opened) FILTER(WHERE
+      own) AS opened,
+    BOOL_OR(g.clicked) FILTER(WHERE
+      own) AS clicked,
+    BOOL_OR(g.dismissed) FILTER(WHERE
+      own) AS dismissed,
+    BOOL_OR(g.completed) FILTER(WHERE
+      own) AS completed,
+    BOOL_OR(g.opted_out) FILTER(WHERE
+      own) AS opted_out,
+    BOOL_OR(g.answered) FILTER(WHERE
+      own) AS answered,
+    SUM(shown_n) FILTER(WHERE
+      own) AS shown_n,
+    SUM(clicked_n) FILTER(WHERE
+      own) AS clicked_n,
+    COUNT(*) FILTER(WHERE
+      shown_in_period) AS guides_shown
   FROM exp_guide_user AS g
   WHERE
-    own
-  GROUP BY
-    uk
-), ox AS (
-  SELECT
-    uk,
-    COUNT(*) AS guides_shown
-  FROM exp_guide_user
-  WHERE
-    shown_in_period
+    (
+      own OR shown_in_period
+    )
   GROUP BY
     uk
 ), af /* one row per user with activity (guidelab.ledger.classify_activity) */ AS (
@@ -1163,7 +1149,7 @@ SELECT
   COALESCE(gf.answered, FALSE) AS answered,
   af.first_goal_day,
   af.first_support_day,
-  COALESCE(ox.guides_shown, 0) AS guides_shown,
+  COALESCE(gf.guides_shown, 0) AS guides_shown,
   CAST(COALESCE(gf.shown_n, 0) AS BIGINT) AS shown_n,
   CAST(COALESCE(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
   COALESCE(af.pre_active_days, 0) AS pre_active_days,
@@ -1175,8 +1161,6 @@ FROM exp_assigned AS u2
 LEFT JOIN gf
   USING (uk)
 LEFT JOIN af
-  USING (uk)
-LEFT JOIN ox
   USING (uk);
 
 -- [46]
