@@ -643,14 +643,22 @@ def _python_assignment_reasons(rows, as_of_end, now_end):
     return reasons
 
 
+@pytest.mark.parametrize("every_hash_repeats", [False, True])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_assignment_and_user_rules_agree_with_a_python_count(spec, export, seed):
+def test_assignment_and_user_rules_agree_with_a_python_count(spec, export, seed, every_hash_repeats, monkeypatch):
     """Random assignments and users rows with many exact copies, repeated and two-arm users:
-    the ledger gives each (user, variant) the reasons a plain Python count of the rules gives."""
+    the ledger gives each (user, variant) the reasons a plain Python count of the rules gives.
+    Also when every hash counts as repeated (as a collision would), so every user, one row or
+    several, goes through the windows instead of the one-row shortcut."""
     import random
     from collections import Counter
 
+    from guidelab import engine
     from guidelab.ledger import now_end_utc
+
+    if every_hash_repeats:
+        monkeypatch.setattr(engine.DuckDBEngine, "create_repeated_hashes", lambda self, name, hashes_sql: self.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT DISTINCT _gl_h FROM ({hashes_sql})"))
 
     rng = random.Random(seed)
     times = ["2026-10-01T10:00:00+09:00", "2026-10-02T08:00:00+09:00", "2026-10-02T08:00:00+00:00",

@@ -39,23 +39,13 @@ WITH r AS (
     *,
     CASE WHEN _gl_key_reason IS NULL AND _gl_row_reason IS NULL THEN 1 ELSE 0 END AS _gl_ok
   FROM c
-), m AS (
-  SELECT
-    user_id
-  FROM o
-  WHERE
-    NOT user_id IS NULL
-  GROUP BY
-    user_id
-  HAVING
-    COUNT(*) > 1
 ), s AS (
   SELECT
     o.*,
-    m.user_id IS NULL AS _gl_single
+    k._gl_h IS NULL AS _gl_single
   FROM o
-  LEFT JOIN m
-    ON o.user_id = m.user_id
+  LEFT JOIN ledger_assignments_repeated_keys AS k
+    ON k._gl_h = HASH(o.user_id)
 ), n AS (
   SELECT
     *,

@@ -43,6 +43,20 @@ WHERE
 DESCRIBE TABLE assignments;
 
 -- [6]
+CREATE OR REPLACE TEMPORARY TABLE ledger_assignments_repeated_keys AS
+SELECT
+  _gl_h
+FROM (
+  SELECT
+    HASH(user_id) AS _gl_h
+  FROM assignments
+)
+GROUP BY
+  _gl_h
+HAVING
+  COUNT(*) > 1;
+
+-- [7]
 CREATE OR REPLACE TEMPORARY TABLE ledger_assignments AS
 WITH r AS (
   SELECT
@@ -75,23 +89,13 @@ WITH r AS (
     *,
     CASE WHEN _gl_key_reason IS NULL AND _gl_row_reason IS NULL THEN 1 ELSE 0 END AS _gl_ok
   FROM c
-), m AS (
-  SELECT
-    user_id
-  FROM o
-  WHERE
-    NOT user_id IS NULL
-  GROUP BY
-    user_id
-  HAVING
-    COUNT(*) > 1
 ), s AS (
   SELECT
     o.*,
-    m.user_id IS NULL AS _gl_single
+    k._gl_h IS NULL AS _gl_single
   FROM o
-  LEFT JOIN m
-    ON o.user_id = m.user_id
+  LEFT JOIN ledger_assignments_repeated_keys AS k
+    ON k._gl_h = HASH(o.user_id)
 ), n AS (
   SELECT
     *,
@@ -145,13 +149,16 @@ SELECT
   END AS _gl_reason
 FROM n;
 
--- [7]
+-- [8]
+DROP TABLE IF EXISTS ledger_assignments_repeated_keys;
+
+-- [9]
 SELECT
   MIN(EPOCH_US("assigned_at")),
   MAX(EPOCH_US("assigned_at"))
 FROM assignments;
 
--- [8]
+-- [10]
 WITH b AS (
   SELECT
     range AS b
@@ -180,7 +187,7 @@ WHERE
 ORDER BY
   b;
 
--- [9]
+-- [11]
 CREATE OR REPLACE TEMPORARY TABLE exp_assigned AS
 SELECT
   CAST(ROW_NUMBER() OVER (ORDER BY user_id) AS INT) AS uk,
@@ -192,16 +199,16 @@ FROM ledger_assignments
 WHERE
   _gl_reason IS NULL;
 
--- [10]
+-- [12]
 DESCRIBE TABLE guide_events;
 
--- [11]
+-- [13]
 SELECT
   MIN(EPOCH_US("timestamp")),
   MAX(EPOCH_US("timestamp"))
 FROM guide_events;
 
--- [12]
+-- [14]
 WITH b AS (
   SELECT
     range AS b
@@ -230,7 +237,7 @@ WHERE
 ORDER BY
   b;
 
--- [13]
+-- [15]
 CREATE OR REPLACE TEMPORARY VIEW ledger_guide_events AS
 WITH r AS (
   SELECT
@@ -287,7 +294,7 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [14]
+-- [16]
 CREATE OR REPLACE TEMPORARY TABLE ledger_guide_events_repeated_hashes AS
 SELECT
   _gl_h
@@ -301,7 +308,7 @@ GROUP BY
 HAVING
   COUNT(*) > 1;
 
--- [15]
+-- [17]
 CREATE OR REPLACE TEMPORARY TABLE ledger_guide_events_copies AS
 SELECT
   "user_id",
@@ -320,10 +327,10 @@ WHERE
   )
 GROUP BY ALL;
 
--- [16]
+-- [18]
 DROP TABLE IF EXISTS ledger_guide_events_repeated_hashes;
 
--- [17]
+-- [19]
 CREATE OR REPLACE TEMPORARY TABLE ledger_guide_rows AS
 WITH r AS (
   SELECT
@@ -478,7 +485,7 @@ SELECT
   *
 FROM e;
 
--- [18]
+-- [20]
 CREATE OR REPLACE TEMPORARY TABLE ledger_guide_user AS
 WITH g AS (
   SELECT
@@ -582,10 +589,10 @@ SELECT
   g.shown_in_period
 FROM g;
 
--- [19]
+-- [21]
 DROP TABLE IF EXISTS ledger_guide_rows;
 
--- [20]
+-- [22]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_user AS
 SELECT
   *
@@ -594,7 +601,7 @@ FROM ledger_guide_user
 WHERE
   _gl_reason IS NULL;
 
--- [21]
+-- [23]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
 SELECT
   *
@@ -603,7 +610,7 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL;
 
--- [22]
+-- [24]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
 SELECT
   *
@@ -612,16 +619,16 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL AND _gl_own;
 
--- [23]
+-- [25]
 DESCRIBE TABLE activity;
 
--- [24]
+-- [26]
 SELECT
   MIN(EPOCH_US("timestamp")),
   MAX(EPOCH_US("timestamp"))
 FROM activity;
 
--- [25]
+-- [27]
 WITH b AS (
   SELECT
     range AS b
@@ -650,7 +657,7 @@ WHERE
 ORDER BY
   b;
 
--- [26]
+-- [28]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
 WITH r AS (
   SELECT
@@ -687,12 +694,12 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [27]
+-- [29]
 SELECT
   MIN(assigned_day)
 FROM exp_assigned;
 
--- [28]
+-- [30]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_repeated_hashes AS
 SELECT
   _gl_h
@@ -706,7 +713,7 @@ GROUP BY
 HAVING
   COUNT(*) > 1;
 
--- [29]
+-- [31]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_copies AS
 SELECT
   "user_id",
@@ -723,10 +730,10 @@ WHERE
   )
 GROUP BY ALL;
 
--- [30]
+-- [32]
 DROP TABLE IF EXISTS ledger_activity_repeated_hashes;
 
--- [31]
+-- [33]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity_rows AS
 WITH r AS (
   SELECT
@@ -827,7 +834,7 @@ SELECT
   *
 FROM d;
 
--- [32]
+-- [34]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_users AS
 WITH d AS (
   SELECT
@@ -927,7 +934,7 @@ SELECT
   EXCLUDE (_gl_key)
 FROM g;
 
--- [33]
+-- [35]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
 SELECT
   *
@@ -936,7 +943,7 @@ FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [34]
+-- [36]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -945,7 +952,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [35]
+-- [37]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -954,10 +961,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [36]
+-- [38]
 DESCRIBE TABLE users;
 
--- [37]
+-- [39]
 CREATE OR REPLACE TEMPORARY TABLE ledger_users_repeated_keys AS
 SELECT
   _gl_h
@@ -971,7 +978,7 @@ GROUP BY
 HAVING
   COUNT(*) > 1;
 
--- [38]
+-- [40]
 CREATE OR REPLACE TEMPORARY TABLE ledger_users AS
 WITH s AS (
   SELECT
@@ -1025,10 +1032,10 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [39]
+-- [41]
 DROP TABLE IF EXISTS ledger_users_repeated_keys;
 
--- [40]
+-- [42]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -1037,7 +1044,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [41]
+-- [43]
 SELECT
   COUNT(*),
   COUNT_IF(user_id IS NULL),
@@ -1047,20 +1054,20 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMPTZ);
 
--- [42]
+-- [44]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [43]
+-- [45]
 DESCRIBE TABLE ledger_activity_users;
 
--- [44]
+-- [46]
 DESCRIBE TABLE guide_events;
 
--- [45]
+-- [47]
 CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
@@ -1117,14 +1124,14 @@ LEFT JOIN gf
 LEFT JOIN af
   USING (uk);
 
--- [46]
+-- [48]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [47]
+-- [49]
 SELECT
   COUNT(*),
   COUNT_IF(shown)
@@ -1132,10 +1139,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [48]
+-- [50]
 DESCRIBE TABLE assignments;
 
--- [49]
+-- [51]
 SELECT
   _gl_reason,
   MIN(
@@ -1153,7 +1160,7 @@ WHERE
 GROUP BY
   1;
 
--- [50]
+-- [52]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1161,10 +1168,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [51]
+-- [53]
 DESCRIBE TABLE guide_events;
 
--- [52]
+-- [54]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1173,10 +1180,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [53]
+-- [55]
 DESCRIBE TABLE activity;
 
--- [54]
+-- [56]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1185,10 +1192,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [55]
+-- [57]
 DESCRIBE TABLE users;
 
--- [56]
+-- [58]
 SELECT
   _gl_reason,
   MIN(
@@ -1207,7 +1214,7 @@ WHERE
 GROUP BY
   1;
 
--- [57]
+-- [59]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1215,7 +1222,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [58]
+-- [60]
 SELECT
   variant,
   COUNT(*)
@@ -1223,7 +1230,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [59]
+-- [61]
 SELECT
   assigned_day,
   variant,
@@ -1234,14 +1241,14 @@ ORDER BY
   1,
   2;
 
--- [60]
+-- [62]
 SELECT
   TYPEOF(CAST(active_d7 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [61]
+-- [63]
 SELECT
   variant,
   COUNT(*),
@@ -1259,14 +1266,14 @@ WHERE
 GROUP BY
   variant;
 
--- [62]
+-- [64]
 SELECT
   TYPEOF(CAST(active_d1 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [63]
+-- [65]
 SELECT
   variant,
   COUNT(*),
@@ -1284,14 +1291,14 @@ WHERE
 GROUP BY
   variant;
 
--- [64]
+-- [66]
 SELECT
   TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [65]
+-- [67]
 SELECT
   variant,
   COUNT(*),
@@ -1311,14 +1318,14 @@ WHERE
 GROUP BY
   variant;
 
--- [66]
+-- [68]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [67]
+-- [69]
 SELECT
   MIN(v)
 FROM (
@@ -1339,7 +1346,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [68]
+-- [70]
 SELECT
   variant,
   COUNT(*),
@@ -1350,7 +1357,7 @@ WHERE
 GROUP BY
   variant;
 
--- [69]
+-- [71]
 SELECT
   TYPEOF((
     CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
@@ -1359,7 +1366,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [70]
+-- [72]
 SELECT
   variant,
   COUNT(*),
@@ -1387,7 +1394,7 @@ WHERE
 GROUP BY
   variant;
 
--- [71]
+-- [73]
 SELECT
   variant,
   COUNT(*),
@@ -1403,7 +1410,7 @@ WHERE
 GROUP BY
   variant;
 
--- [72]
+-- [74]
 SELECT
   variant,
   r,
@@ -1435,14 +1442,14 @@ ORDER BY
   variant,
   r;
 
--- [73]
+-- [75]
 SELECT
   TYPEOF(CAST(dismissed AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [74]
+-- [76]
 SELECT
   variant,
   COUNT(*),
@@ -1460,7 +1467,7 @@ WHERE
 GROUP BY
   variant;
 
--- [75]
+-- [77]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT)),
@@ -1474,7 +1481,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [76]
+-- [78]
 WITH e AS (
   SELECT
     uk,
@@ -1578,7 +1585,7 @@ GROUP BY
   2,
   3;
 
--- [77]
+-- [79]
 WITH o AS (
   SELECT
     variant,
@@ -1598,10 +1605,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [78]
+-- [80]
 DESCRIBE TABLE ledger_activity_users;
 
--- [79]
+-- [81]
 SELECT
   u.variant,
   CAST(SUM(
@@ -1980,7 +1987,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [80]
+-- [82]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -1991,7 +1998,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [81]
+-- [83]
 SELECT
   variant,
   assigned_day,
@@ -2004,10 +2011,10 @@ GROUP BY ALL
 ORDER BY
   2;
 
--- [82]
+-- [84]
 DESCRIBE TABLE users;
 
--- [83]
+-- [85]
 SELECT
   CAST(s."platform" AS VARCHAR) AS segment,
   e.variant,
@@ -2020,10 +2027,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [84]
+-- [86]
 DESCRIBE TABLE users;
 
--- [85]
+-- [87]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -2042,10 +2049,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [86]
+-- [88]
 DESCRIBE TABLE guide_events;
 
--- [87]
+-- [89]
 WITH s AS (
   SELECT
     uk,
@@ -2067,7 +2074,7 @@ WHERE
 GROUP BY
   1;
 
--- [88]
+-- [90]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2075,7 +2082,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [89]
+-- [91]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -2095,7 +2102,7 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [90]
+-- [92]
 WITH s AS (
   SELECT
     uk,
@@ -2117,7 +2124,7 @@ WHERE
 GROUP BY
   1;
 
--- [91]
+-- [93]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2125,7 +2132,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [92]
+-- [94]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -2145,15 +2152,15 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [93]
+-- [95]
 DESCRIBE TABLE ledger_activity_users;
 
--- [94]
+-- [96]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [95]
+-- [97]
 WITH b AS (
   SELECT
     u.variant,
@@ -2678,5 +2685,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [96]
+-- [98]
 DESCRIBE TABLE guide_events;

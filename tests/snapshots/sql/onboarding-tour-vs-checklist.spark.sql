@@ -44,6 +44,21 @@ DESCRIBE assignments;
 
 -- [6]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
+CREATE TEMPORARY VIEW ledger_assignments_repeated_keys AS
+SELECT
+  _gl_h
+FROM (
+  SELECT
+    HASH(user_id) AS _gl_h
+  FROM assignments
+)
+GROUP BY
+  _gl_h
+HAVING
+  COUNT(*) > 1;
+
+-- [7]
+-- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_assignments AS
 WITH r AS (
   SELECT
@@ -76,23 +91,13 @@ WITH r AS (
     *,
     CASE WHEN _gl_key_reason IS NULL AND _gl_row_reason IS NULL THEN 1 ELSE 0 END AS _gl_ok
   FROM c
-), m AS (
-  SELECT
-    user_id
-  FROM o
-  WHERE
-    NOT user_id IS NULL
-  GROUP BY
-    user_id
-  HAVING
-    COUNT(*) > 1
 ), s AS (
   SELECT
     o.*,
-    m.user_id IS NULL AS _gl_single
+    k._gl_h IS NULL AS _gl_single
   FROM o
-  LEFT JOIN m
-    ON o.user_id = m.user_id
+  LEFT JOIN ledger_assignments_repeated_keys AS k
+    ON k._gl_h = HASH(o.user_id)
 ), n AS (
   SELECT
     *,
@@ -146,13 +151,16 @@ SELECT
   END AS _gl_reason
 FROM n;
 
--- [7]
+-- [8]
+DROP TABLE IF EXISTS ledger_assignments_repeated_keys;
+
+-- [9]
 SELECT
   MIN(UNIX_MICROS(`assigned_at`)),
   MAX(UNIX_MICROS(`assigned_at`))
 FROM assignments;
 
--- [8]
+-- [10]
 WITH b AS (
   SELECT
     range AS b
@@ -185,7 +193,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [9]
+-- [11]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW exp_assigned AS
 SELECT
@@ -198,16 +206,16 @@ FROM ledger_assignments
 WHERE
   _gl_reason IS NULL;
 
--- [10]
+-- [12]
 DESCRIBE guide_events;
 
--- [11]
+-- [13]
 SELECT
   MIN(UNIX_MICROS(`timestamp`)),
   MAX(UNIX_MICROS(`timestamp`))
 FROM guide_events;
 
--- [12]
+-- [14]
 WITH b AS (
   SELECT
     range AS b
@@ -240,7 +248,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [13]
+-- [15]
 CREATE OR REPLACE TEMPORARY VIEW ledger_guide_events AS
 WITH r AS (
   SELECT
@@ -300,7 +308,7 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [14]
+-- [16]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_guide_events_repeated_hashes AS
 SELECT
@@ -315,7 +323,7 @@ GROUP BY
 HAVING
   COUNT(*) > 1;
 
--- [15]
+-- [17]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_guide_events_copies AS
 SELECT
@@ -335,10 +343,10 @@ WHERE
   )
 GROUP BY ALL;
 
--- [16]
+-- [18]
 DROP TABLE IF EXISTS ledger_guide_events_repeated_hashes;
 
--- [17]
+-- [19]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_guide_rows AS
 WITH r AS (
@@ -494,7 +502,7 @@ SELECT
   *
 FROM e;
 
--- [18]
+-- [20]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_guide_user AS
 WITH g AS (
@@ -602,10 +610,10 @@ SELECT
   g.shown_in_period
 FROM g;
 
--- [19]
+-- [21]
 DROP TABLE IF EXISTS ledger_guide_rows;
 
--- [20]
+-- [22]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_user AS
 SELECT
   *
@@ -614,7 +622,7 @@ FROM ledger_guide_user
 WHERE
   _gl_reason IS NULL;
 
--- [21]
+-- [23]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
 SELECT
   *
@@ -623,7 +631,7 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL;
 
--- [22]
+-- [24]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
 SELECT
   *
@@ -632,16 +640,16 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL AND _gl_own;
 
--- [23]
+-- [25]
 DESCRIBE activity;
 
--- [24]
+-- [26]
 SELECT
   MIN(UNIX_MICROS(`timestamp`)),
   MAX(UNIX_MICROS(`timestamp`))
 FROM activity;
 
--- [25]
+-- [27]
 WITH b AS (
   SELECT
     range AS b
@@ -674,7 +682,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [26]
+-- [28]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
 WITH r AS (
   SELECT
@@ -714,12 +722,12 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [27]
+-- [29]
 SELECT
   MIN(assigned_day)
 FROM exp_assigned;
 
--- [28]
+-- [30]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_activity_repeated_hashes AS
 SELECT
@@ -734,7 +742,7 @@ GROUP BY
 HAVING
   COUNT(*) > 1;
 
--- [29]
+-- [31]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_activity_copies AS
 SELECT
@@ -752,10 +760,10 @@ WHERE
   )
 GROUP BY ALL;
 
--- [30]
+-- [32]
 DROP TABLE IF EXISTS ledger_activity_repeated_hashes;
 
--- [31]
+-- [33]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity_rows AS
 WITH r AS (
   SELECT
@@ -856,7 +864,7 @@ SELECT
   *
 FROM d;
 
--- [32]
+-- [34]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_activity_users AS
 WITH d AS (
@@ -960,7 +968,7 @@ SELECT
   EXCEPT (_gl_key)
 FROM g;
 
--- [33]
+-- [35]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
 SELECT
   *
@@ -969,7 +977,7 @@ FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [34]
+-- [36]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -978,7 +986,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [35]
+-- [37]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -987,10 +995,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [36]
+-- [38]
 DESCRIBE users;
 
--- [37]
+-- [39]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_users_repeated_keys AS
 SELECT
@@ -1005,7 +1013,7 @@ GROUP BY
 HAVING
   COUNT(*) > 1;
 
--- [38]
+-- [40]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_users AS
 WITH s AS (
@@ -1060,10 +1068,10 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [39]
+-- [41]
 DROP TABLE IF EXISTS ledger_users_repeated_keys;
 
--- [40]
+-- [42]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -1072,7 +1080,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [41]
+-- [43]
 SELECT
   COUNT(*),
   COUNT_IF(user_id IS NULL),
@@ -1082,20 +1090,20 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [42]
+-- [44]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [43]
+-- [45]
 DESCRIBE ledger_activity_users;
 
--- [44]
+-- [46]
 DESCRIBE guide_events;
 
--- [45]
+-- [47]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW exp_users AS
 WITH gf AS (
@@ -1163,14 +1171,14 @@ LEFT JOIN gf
 LEFT JOIN af
   USING (uk);
 
--- [46]
+-- [48]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [47]
+-- [49]
 SELECT
   COUNT(*),
   COUNT_IF(shown)
@@ -1178,10 +1186,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [48]
+-- [50]
 DESCRIBE assignments;
 
--- [49]
+-- [51]
 SELECT
   _gl_reason,
   MIN(
@@ -1199,7 +1207,7 @@ WHERE
 GROUP BY
   1;
 
--- [50]
+-- [52]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1207,10 +1215,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [51]
+-- [53]
 DESCRIBE guide_events;
 
--- [52]
+-- [54]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1219,10 +1227,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [53]
+-- [55]
 DESCRIBE activity;
 
--- [54]
+-- [56]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1231,10 +1239,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [55]
+-- [57]
 DESCRIBE users;
 
--- [56]
+-- [58]
 SELECT
   _gl_reason,
   MIN(
@@ -1253,7 +1261,7 @@ WHERE
 GROUP BY
   1;
 
--- [57]
+-- [59]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1261,7 +1269,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [58]
+-- [60]
 SELECT
   variant,
   COUNT(*)
@@ -1269,7 +1277,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [59]
+-- [61]
 SELECT
   assigned_day,
   variant,
@@ -1280,14 +1288,14 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [60]
+-- [62]
 SELECT
   TYPEOF(CAST(active_d7 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [61]
+-- [63]
 SELECT
   variant,
   COUNT(*),
@@ -1305,14 +1313,14 @@ WHERE
 GROUP BY
   variant;
 
--- [62]
+-- [64]
 SELECT
   TYPEOF(CAST(active_d1 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [63]
+-- [65]
 SELECT
   variant,
   COUNT(*),
@@ -1330,14 +1338,14 @@ WHERE
 GROUP BY
   variant;
 
--- [64]
+-- [66]
 SELECT
   TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [65]
+-- [67]
 SELECT
   variant,
   COUNT(*),
@@ -1357,14 +1365,14 @@ WHERE
 GROUP BY
   variant;
 
--- [66]
+-- [68]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [67]
+-- [69]
 SELECT
   MIN(v)
 FROM (
@@ -1385,7 +1393,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [68]
+-- [70]
 SELECT
   variant,
   COUNT(*),
@@ -1396,7 +1404,7 @@ WHERE
 GROUP BY
   variant;
 
--- [69]
+-- [71]
 SELECT
   TYPEOF((
     CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
@@ -1405,7 +1413,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [70]
+-- [72]
 SELECT
   variant,
   COUNT(*),
@@ -1433,7 +1441,7 @@ WHERE
 GROUP BY
   variant;
 
--- [71]
+-- [73]
 SELECT
   variant,
   COUNT(*),
@@ -1449,7 +1457,7 @@ WHERE
 GROUP BY
   variant;
 
--- [72]
+-- [74]
 SELECT
   variant,
   r,
@@ -1481,14 +1489,14 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [73]
+-- [75]
 SELECT
   TYPEOF(CAST(dismissed AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [74]
+-- [76]
 SELECT
   variant,
   COUNT(*),
@@ -1506,7 +1514,7 @@ WHERE
 GROUP BY
   variant;
 
--- [75]
+-- [77]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT)),
@@ -1520,7 +1528,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [76]
+-- [78]
 WITH e AS (
   SELECT
     uk,
@@ -1660,7 +1668,7 @@ GROUP BY
   2,
   3;
 
--- [77]
+-- [79]
 WITH o AS (
   SELECT
     variant,
@@ -1684,10 +1692,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [78]
+-- [80]
 DESCRIBE ledger_activity_users;
 
--- [79]
+-- [81]
 SELECT
   u.variant,
   CAST(SUM(
@@ -2066,7 +2074,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [80]
+-- [82]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -2077,7 +2085,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [81]
+-- [83]
 SELECT
   variant,
   assigned_day,
@@ -2090,10 +2098,10 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [82]
+-- [84]
 DESCRIBE users;
 
--- [83]
+-- [85]
 SELECT
   CAST(s.`platform` AS STRING) AS segment,
   e.variant,
@@ -2106,10 +2114,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [84]
+-- [86]
 DESCRIBE users;
 
--- [85]
+-- [87]
 SELECT
   CASE
     WHEN s.signup_at IS NULL
@@ -2128,10 +2136,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [86]
+-- [88]
 DESCRIBE guide_events;
 
--- [87]
+-- [89]
 WITH s AS (
   SELECT
     uk,
@@ -2157,7 +2165,7 @@ WHERE
 GROUP BY
   1;
 
--- [88]
+-- [90]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2165,7 +2173,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [89]
+-- [91]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2189,7 +2197,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [90]
+-- [92]
 WITH s AS (
   SELECT
     uk,
@@ -2215,7 +2223,7 @@ WHERE
 GROUP BY
   1;
 
--- [91]
+-- [93]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2223,7 +2231,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [92]
+-- [94]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2247,15 +2255,15 @@ SELECT
     secs < 0)
 FROM d;
 
--- [93]
+-- [95]
 DESCRIBE ledger_activity_users;
 
--- [94]
+-- [96]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [95]
+-- [97]
 WITH b AS (
   SELECT
     u.variant,
@@ -2675,5 +2683,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [96]
+-- [98]
 DESCRIBE guide_events;
