@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from . import daybits
 from .catalog import GUIDE_EVENTS, MetricDef
 from .events import DataCheck, EventData
 from .experiment import ExperimentSpec
-from .registry import per_user_sql, user_columns, window_days
+from .registry import UserColumn, per_user_sql, user_columns, window_days
 from .values import sql_literal
 
 
@@ -123,7 +124,7 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     extra = user_columns([m for m, _ in spec.metric_defs()])  # the columns the spec's metrics need
     # the registry's activity columns are aggregated in the activity reduction itself (one pass)
     classify_rows(ed, spec, end, now_end_utc(spec, today or local_today(spec)),
-                  {c.name: c.aggregate for c in extra.values() if c.source == "activity"})
+                  {c.name: c.aggregate for c in extra.values() if c.source == "activity" and c.active_on_day is None})
     variants_sql = ", ".join(sql_literal(k) for k in spec.variant_keys)
     checks: list[DataCheck] = []
 
@@ -142,9 +143,14 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     guide_cols = "".join(f", {c.aggregate} AS {c.name}" for c in extra.values() if c.source == "guide_events")
     # the bitmaps of active days (guidelab.daybits) ride along: the curves and stickiness then read
     # exp_users alone, with no second join of the per-user activity to the users
-    day_words = "".join(f", af._gl_days{k}" for k in range(activity_day_words(ed)))
-    extra_select = "".join(f", coalesce({'gx' if c.source == 'guide_events' else 'af'}.{c.name}, {c.default}) "
-                           f"AS {c.name}" for c in extra.values())
+    words = activity_day_words(ed)
+    day_words = "".join(f", af._gl_days{k}" for k in range(words))
+
+    def extra_value(c: UserColumn) -> str:
+        if c.active_on_day is not None:  # a bit of the active days (daybits.has_day reads a missing word as 0)
+            return daybits.has_day("af._gl_days", words, c.active_on_day)
+        return f"coalesce({'gx' if c.source == 'guide_events' else 'af'}.{c.name}, {c.default})"
+    extra_select = "".join(f", {extra_value(c)} AS {c.name}" for c in extra.values())
     # one aggregate of the user's guides: the flags and counts over this experiment's guides (own),
     # and the guides shown within the over-exposure period (any guide)
     flags = ",\n".join(f"bool_or(g.{e}) FILTER (WHERE own) AS {e}" for e in GUIDE_EVENTS)

@@ -325,3 +325,36 @@ def test_integer_valued_reads_the_sql_types_and_skips_the_centred_aggregates_onl
     n, *sums = exact[:6]
     assert _centred(list(exact[6:]), n, *sums) == pytest.approx(pop)
     assert _centred([None, None, None], 5, 1.5, 2, 3, 4, 5) == (None, None, None)  # not integers, no moments
+
+
+def test_day_columns_read_from_the_bitmaps_equal_their_aggregates(simulated_onboarding, onboarding_spec, monkeypatch):
+    """A registry column with ``active_on_day`` (retention's ``active_dN``) read as a bit of the
+    active-day bitmaps equals its declared aggregate ``bool_or(day = N)`` over the activity rows, for
+    days in the first word, at its edges, past it and past the data."""
+    import dataclasses
+
+    from guidelab import metrics
+    from guidelab.registry import UserColumn
+
+    days = (0, 1, 7, 20, 62, 63, 64, 130, 365)
+    real = metrics.user_columns
+
+    def exp_users(from_bits: bool) -> list[tuple]:
+        def columns(defs):
+            out = dict(real(defs))
+            for n in days:
+                out[f"active_d{n}"] = UserColumn(f"active_d{n}", "activity", f"bool_or(day = {n})", "FALSE", active_on_day=n)
+            return {k: c if from_bits else dataclasses.replace(c, active_on_day=None) for k, c in out.items()}
+        monkeypatch.setattr(metrics, "user_columns", columns)
+        ed = open_event_data(simulated_onboarding)
+        try:
+            compute_counts(ed, onboarding_spec, onboarding_spec.start + dt.timedelta(days=20))
+            cols = ", ".join(f"active_d{n}" for n in days)
+            return ed.con.execute(f"SELECT uk, {cols} FROM exp_users ORDER BY uk").fetchall()
+        finally:
+            ed.close()
+
+    bits, aggregates = exp_users(True), exp_users(False)
+    assert bits == aggregates
+    assert len(bits) > 1000
+    assert sum(r[1] for r in bits) > 0 and sum(r[3] for r in bits) > 0  # days 0 and 7 have active users

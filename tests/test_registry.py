@@ -213,7 +213,7 @@ def test_user_columns_of_builtin_metrics():
                                       "retention_d7", "clicked")]
     cols = registry.user_columns(defs)
     assert list(cols) == ["active_d1", "active_d7", "sessions_d7", "active_days_d3"]
-    assert cols["active_d7"] == UserColumn("active_d7", "activity", "bool_or(day = 7)", "FALSE")
+    assert cols["active_d7"] == UserColumn("active_d7", "activity", "bool_or(day = 7)", "FALSE", active_on_day=7)
     assert cols["sessions_d7"].aggregate == "CAST(sum(sessions) FILTER (WHERE day BETWEEN 0 AND 6) AS BIGINT)"
     assert registry.user_columns([parse_metric("shown")]) == {}
 

@@ -224,7 +224,7 @@ g AS (
     SELECT d._gl_key, CAST(sum(d._gl_n) AS BIGINT) AS _gl_events, min(d._gl_example) AS _gl_example,
            bit_or(CASE WHEN (d._gl_used AND NOT d._gl_pre) AND d._gl_off >= 0 AND d._gl_off < 63 THEN CAST(1 AS BIGINT) << d._gl_off END) AS _gl_days0, (coalesce(CAST(bit_count(bit_or(CASE WHEN (d._gl_used AND d._gl_pre) AND (-1 - d._gl_off) >= 0 AND (-1 - d._gl_off) < 63 THEN CAST(1 AS BIGINT) << (-1 - d._gl_off) END)) AS INTEGER), 0)) AS pre_active_days,
            min(day) FILTER (WHERE is_goal) AS first_goal_day,
-           min(day) FILTER (WHERE is_support) AS first_support_day, bool_or(day = 1) AS active_d1, bool_or(day = 7) AS active_d7, CAST(sum(sessions) FILTER (WHERE day BETWEEN 0 AND 6) AS BIGINT) AS sessions_d7
+           min(day) FILTER (WHERE is_support) AS first_support_day, CAST(sum(sessions) FILTER (WHERE day BETWEEN 0 AND 6) AS BIGINT) AS sessions_d7
     FROM d GROUP BY d._gl_key)
 SELECT CASE g._gl_key WHEN -1 THEN 'missing_key' WHEN -2 THEN 'missing_time' WHEN -3 THEN 'other_experiment' WHEN -4 THEN 'other_guide' WHEN -5 THEN 'not_in_experiment' WHEN -6 THEN 'exact_duplicate' WHEN -7 THEN 'future' WHEN -8 THEN 'before_assignment' WHEN -9 THEN 'after_analysis_date' WHEN -10 THEN 'unknown_variant' WHEN -11 THEN 'multiple_arms' WHEN -12 THEN 'repeated_assignment' WHEN -13 THEN 'unknown_event' WHEN -14 THEN 'out_of_range' WHEN -15 THEN 'duplicate_user' WHEN -16 THEN 'missing_unit' END AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
        g.* EXCLUDE (_gl_key)
@@ -295,7 +295,7 @@ bool_or(g.answered) FILTER (WHERE own) AS answered, sum(shown_n) FILTER (WHERE o
                coalesce(gf.answered, FALSE) AS answered, af.first_goal_day, af.first_support_day,
                coalesce(gf.guides_shown, 0) AS guides_shown,
                CAST(coalesce(gf.shown_n, 0) AS BIGINT) AS shown_n, CAST(coalesce(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
-               coalesce(af.pre_active_days, 0) AS pre_active_days, coalesce(af.active_d1, FALSE) AS active_d1, coalesce(af.active_d7, FALSE) AS active_d7, coalesce(af.sessions_d7, 0) AS sessions_d7, af._gl_days0
+               coalesce(af.pre_active_days, 0) AS pre_active_days, ((coalesce(af._gl_days0, 0) >> 1) & 1) = 1 AS active_d1, ((coalesce(af._gl_days0, 0) >> 7) & 1) = 1 AS active_d7, coalesce(af.sessions_d7, 0) AS sessions_d7, af._gl_days0
         FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk);
 
 -- [48] params: {}

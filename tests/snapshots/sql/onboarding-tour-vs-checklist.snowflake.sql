@@ -887,8 +887,6 @@ WITH d AS (
     ) AS pre_active_days,
     MIN(IFF(is_goal, day, NULL)) AS first_goal_day,
     MIN(IFF(is_support, day, NULL)) AS first_support_day,
-    BOOLOR_AGG(day = 1) AS active_d1,
-    BOOLOR_AGG(day = 7) AS active_d7,
     CAST(SUM(IFF(day BETWEEN 0 AND 6, sessions, NULL)) AS BIGINT) AS sessions_d7
   FROM d
   GROUP BY
@@ -1114,8 +1112,16 @@ SELECT
   CAST(COALESCE(gf.shown_n, 0) AS BIGINT) AS shown_n,
   CAST(COALESCE(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
   COALESCE(af.pre_active_days, 0) AS pre_active_days,
-  COALESCE(af.active_d1, FALSE) AS active_d1,
-  COALESCE(af.active_d7, FALSE) AS active_d7,
+  (
+    BITAND((
+      BITSHIFTRIGHT(COALESCE(af._gl_days0, 0), 1)
+    ), 1)
+  ) = 1 AS active_d1,
+  (
+    BITAND((
+      BITSHIFTRIGHT(COALESCE(af._gl_days0, 0), 7)
+    ), 1)
+  ) = 1 AS active_d7,
   COALESCE(af.sessions_d7, 0) AS sessions_d7,
   af._gl_days0
 FROM exp_assigned AS u2

@@ -920,8 +920,6 @@ WITH d AS (
       is_goal) AS first_goal_day,
     MIN(day) FILTER(WHERE
       is_support) AS first_support_day,
-    BOOL_OR(day = 1) AS active_d1,
-    BOOL_OR(day = 7) AS active_d7,
     CAST(SUM(sessions) FILTER(WHERE
       day BETWEEN 0 AND 6) AS BIGINT) AS sessions_d7
   FROM d
@@ -1161,8 +1159,16 @@ SELECT
   CAST(COALESCE(gf.shown_n, 0) AS BIGINT) AS shown_n,
   CAST(COALESCE(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
   COALESCE(af.pre_active_days, 0) AS pre_active_days,
-  COALESCE(af.active_d1, FALSE) AS active_d1,
-  COALESCE(af.active_d7, FALSE) AS active_d7,
+  (
+    (
+      SHIFTRIGHT(COALESCE(af._gl_days0, 0), 1)
+    ) & 1
+  ) = 1 AS active_d1,
+  (
+    (
+      SHIFTRIGHT(COALESCE(af._gl_days0, 0), 7)
+    ) & 1
+  ) = 1 AS active_d7,
   COALESCE(af.sessions_d7, 0) AS sessions_d7,
   af._gl_days0
 FROM exp_assigned AS u2
