@@ -374,28 +374,40 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
         e AS (
             SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key, CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
                    CAST(c._gl_n AS INTEGER) AS _gl_n, CASE WHEN c._gl_code IS NOT NULL THEN {_example_sql(cols, "c.")} END AS _gl_example,
-                   c.guide_id IN ({guides_sql}) AS own, c.timestamp,
+                   c.timestamp,
                    CAST({event_code_sql(event_map_sql(spec, "c.event"))} AS TINYINT) AS ev,
                    {"TRY_CAST(c.step AS INTEGER)" if has_step else "CAST(NULL AS INTEGER)"} AS raw_step,
                    CAST(datediff('day', c.assigned_day, c._gl_day) AS INTEGER) AS day
             FROM c)  -- narrow: at 10M users these rows spill to disk (the step counted as shown is coalesce(raw_step, 1))
         SELECT * FROM e""")
     # the aggregate in its own statement: at 10M users the join's hash table (every assigned
-    # user) and the aggregate's (a row per user and guide) do not fit the memory limit together
-    create_by_user_partition(ed, "ledger_guide_user", lambda part: f"""
+    # user) and the aggregate's (a row per user and guide) do not fit the memory limit together.
+    # The rows used, per user and guide, carry no example text (a text aggregate state per group:
+    # ~10% of the statement at 1M users, and memory at 10M); the rows left out, per reason, are
+    # their own branch (with the first partition), read from the same table.
+    def guide_user_of(part: UserPart) -> str:
+        used = f"""
         WITH g AS (
-            SELECT _gl_key, guide_id, CAST(sum(e._gl_n) AS BIGINT) AS _gl_events, min(e._gl_example) AS _gl_example,
-                   bool_or(own) AS own, bit_or(CAST(1 AS INTEGER) << e.ev) AS _gl_flags,
+            SELECT _gl_key, guide_id, CAST(sum(e._gl_n) AS BIGINT) AS _gl_events,
+                   bit_or(CAST(1 AS INTEGER) << e.ev) AS _gl_flags,
                    count_if(e.ev = {shown} AND coalesce(e.raw_step, 1) = 1) AS shown_n, count_if(e.ev = {clicked}) AS clicked_n,
                    max(e.raw_step) FILTER (WHERE e.ev = {shown}) AS max_shown_step,
                    min(e.timestamp) FILTER (WHERE e.ev = {shown}) AS first_shown,
                    min(e.timestamp) FILTER (WHERE e.ev = {completed}) AS first_completed,
                    bool_or(e.ev = {shown} AND e.day < {int(spec.over_exposure.period_days)}) AS shown_in_period
-            FROM ledger_guide_rows e{part.where("e._gl_key")} GROUP BY _gl_key, guide_id)
-        SELECT {_reason_of_code("g._gl_key")} AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
-               g.guide_id, g._gl_events, g._gl_example, g.own, {flags}, g.shown_n, g.clicked_n, g.max_shown_step,
-               g.first_shown, g.first_completed, g.shown_in_period
-        FROM g""")
+            FROM ledger_guide_rows e WHERE e._gl_key > 0{part.and_("e._gl_key")} GROUP BY _gl_key, guide_id)
+        SELECT CAST(NULL AS VARCHAR) AS _gl_reason, g._gl_key AS uk, g.guide_id, g._gl_events,
+               CAST(NULL AS VARCHAR) AS _gl_example, g.guide_id IN ({guides_sql}) AS own, {flags}, g.shown_n, g.clicked_n,
+               g.max_shown_step, g.first_shown, g.first_completed, g.shown_in_period
+        FROM g"""
+        if part.index:
+            return used
+        return used + f"""
+        UNION ALL
+        SELECT {_reason_of_code("e._gl_key")}, NULL, NULL, CAST(sum(e._gl_n) AS BIGINT), min(e._gl_example), NULL,
+               {", ".join("NULL" for _ in GUIDE_EVENTS)}, NULL, NULL, NULL, NULL, NULL, NULL
+        FROM ledger_guide_rows e WHERE e._gl_key < 0 GROUP BY e._gl_key"""
+    create_by_user_partition(ed, "ledger_guide_user", guide_user_of)
     ed.con.drop_temp_table("ledger_guide_rows")  # read by that aggregate only
     con.execute("CREATE OR REPLACE TEMP VIEW exp_guide_user AS SELECT * EXCLUDE (_gl_reason, _gl_events, _gl_example) "
                 "FROM ledger_guide_user WHERE _gl_reason IS NULL")
@@ -653,6 +665,15 @@ def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetim
                    {named(goal_names)} AS _gl_goal, {named(support_names)} AS _gl_support
             FROM c)
         SELECT * FROM d""")
+    # A per-row table (large data) is read twice: the rows used, per user, with no example text (a
+    # text aggregate state per user), and the rows left out, per reason, with their example. A view
+    # (up to SMALL_DATA_ROWS) would compute every row twice, so it keeps one aggregate of both.
+    split = not pipelined
+    nulls = ", ".join("NULL" for _ in range(words + 3 + len(activity_columns or {})))
+    left_out = (f"""
+        UNION ALL
+        SELECT {_reason_of_code("r._gl_key")}, NULL, CAST(sum(r._gl_n) AS BIGINT), min(r._gl_example), {nulls}
+        FROM ledger_activity_rows r WHERE r._gl_key < 0 GROUP BY r._gl_key""" if split else "")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ledger_activity_users AS
         WITH d AS (  -- day, sessions, is_goal, is_support: the registry's columns, NULL on the pre-period's rows
@@ -661,16 +682,17 @@ def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetim
                    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN 1 END AS sessions,
                    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_goal END AS is_goal,
                    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_support END AS is_support
-            FROM ledger_activity_rows r),
+            FROM ledger_activity_rows r{" WHERE r._gl_key > 0" if split else ""}),
         g AS (
-            SELECT d._gl_key, CAST(sum(d._gl_n) AS BIGINT) AS _gl_events, min(d._gl_example) AS _gl_example,
+            SELECT d._gl_key, CAST(sum(d._gl_n) AS BIGINT) AS _gl_events,
+                   {"CAST(NULL AS VARCHAR)" if split else "min(d._gl_example)"} AS _gl_example,
                    {bits}, ({pre_count}) AS pre_active_days,
                    min(day) FILTER (WHERE is_goal) AS first_goal_day,
                    min(day) FILTER (WHERE is_support) AS first_support_day{registry_cols}
             FROM d GROUP BY d._gl_key)
         SELECT {_reason_of_code("g._gl_key")} AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
                g.* EXCLUDE (_gl_key)
-        FROM g""")
+        FROM g{left_out}""")
     if not pipelined:
         ed.con.drop_temp_table("ledger_activity_rows")  # read by that aggregate only
     con.execute("CREATE OR REPLACE TEMP VIEW exp_activity_users AS SELECT * EXCLUDE (_gl_reason, _gl_example) "

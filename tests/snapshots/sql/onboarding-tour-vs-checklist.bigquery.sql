@@ -445,7 +445,6 @@ WITH r AS (
         COALESCE('timestamp=' || COALESCE(LEFT(CAST(c.`timestamp` AS STRING), 60), 'NULL'), '')
       )
     END AS _gl_example,
-    c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own,
     c.timestamp,
     CAST(CASE CASE c.event
         WHEN 'app_session'
@@ -492,8 +491,6 @@ WITH g AS (
     _gl_key,
     guide_id,
     CAST(SUM(e._gl_n) AS INT64) AS _gl_events,
-    MIN(e._gl_example) AS _gl_example,
-    LOGICAL_OR(own) AS own,
     BIT_OR(CAST(1 AS INT64) << e.ev) AS _gl_flags,
     COUNTIF(e.ev = 0 AND COALESCE(e.raw_step, 1) = 1) AS shown_n,
     COUNTIF(e.ev = 2) AS clicked_n,
@@ -502,50 +499,19 @@ WITH g AS (
     MIN(IF(e.ev = 4, e.timestamp, NULL)) AS first_completed,
     LOGICAL_OR(e.ev = 0 AND e.day < 7) AS shown_in_period
   FROM ledger_guide_rows AS e
+  WHERE
+    e._gl_key > 0
   GROUP BY
     _gl_key,
     guide_id
 )
 SELECT
-  CASE g._gl_key
-    WHEN -1
-    THEN 'missing_key'
-    WHEN -2
-    THEN 'missing_time'
-    WHEN -3
-    THEN 'other_experiment'
-    WHEN -4
-    THEN 'other_guide'
-    WHEN -5
-    THEN 'not_in_experiment'
-    WHEN -6
-    THEN 'exact_duplicate'
-    WHEN -7
-    THEN 'future'
-    WHEN -8
-    THEN 'before_assignment'
-    WHEN -9
-    THEN 'after_analysis_date'
-    WHEN -10
-    THEN 'unknown_variant'
-    WHEN -11
-    THEN 'multiple_arms'
-    WHEN -12
-    THEN 'repeated_assignment'
-    WHEN -13
-    THEN 'unknown_event'
-    WHEN -14
-    THEN 'out_of_range'
-    WHEN -15
-    THEN 'duplicate_user'
-    WHEN -16
-    THEN 'missing_unit'
-  END AS _gl_reason,
-  CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
+  CAST(NULL AS STRING) AS _gl_reason,
+  g._gl_key AS uk,
   g.guide_id,
   g._gl_events,
-  g._gl_example,
-  g.own,
+  CAST(NULL AS STRING) AS _gl_example,
+  g.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own,
   (
     (
       g._gl_flags >> 0
@@ -587,7 +553,66 @@ SELECT
   g.first_shown,
   g.first_completed,
   g.shown_in_period
-FROM g;
+FROM g
+UNION ALL
+SELECT
+  CASE e._gl_key
+    WHEN -1
+    THEN 'missing_key'
+    WHEN -2
+    THEN 'missing_time'
+    WHEN -3
+    THEN 'other_experiment'
+    WHEN -4
+    THEN 'other_guide'
+    WHEN -5
+    THEN 'not_in_experiment'
+    WHEN -6
+    THEN 'exact_duplicate'
+    WHEN -7
+    THEN 'future'
+    WHEN -8
+    THEN 'before_assignment'
+    WHEN -9
+    THEN 'after_analysis_date'
+    WHEN -10
+    THEN 'unknown_variant'
+    WHEN -11
+    THEN 'multiple_arms'
+    WHEN -12
+    THEN 'repeated_assignment'
+    WHEN -13
+    THEN 'unknown_event'
+    WHEN -14
+    THEN 'out_of_range'
+    WHEN -15
+    THEN 'duplicate_user'
+    WHEN -16
+    THEN 'missing_unit'
+  END,
+  NULL,
+  NULL,
+  CAST(SUM(e._gl_n) AS INT64),
+  MIN(e._gl_example),
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL
+FROM ledger_guide_rows AS e
+WHERE
+  e._gl_key < 0
+GROUP BY
+  e._gl_key;
 
 -- [21]
 DROP TABLE IF EXISTS ledger_guide_rows;

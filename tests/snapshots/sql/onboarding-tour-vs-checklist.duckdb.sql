@@ -116,7 +116,7 @@ c AS (
 e AS (
     SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key, CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
            CAST(c._gl_n AS INTEGER) AS _gl_n, CASE WHEN c._gl_code IS NOT NULL THEN concat_ws(', ', 'user_id=' || coalesce(left(CAST(c."user_id" AS VARCHAR), 60), 'NULL'), 'guide_id=' || coalesce(left(CAST(c."guide_id" AS VARCHAR), 60), 'NULL'), 'step=' || coalesce(left(CAST(c."step" AS VARCHAR), 60), 'NULL'), 'event=' || coalesce(left(CAST(c."event" AS VARCHAR), 60), 'NULL'), 'timestamp=' || coalesce(left(CAST(c."timestamp" AS VARCHAR), 60), 'NULL')) END AS _gl_example,
-           c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own, c.timestamp,
+           c.timestamp,
            CAST(CASE CASE c.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE c.event END WHEN 'shown' THEN 0 WHEN 'opened' THEN 1 WHEN 'clicked' THEN 2 WHEN 'dismissed' THEN 3 WHEN 'completed' THEN 4 WHEN 'opted_out' THEN 5 WHEN 'answered' THEN 6 END AS TINYINT) AS ev,
            TRY_CAST(c.step AS INTEGER) AS raw_step,
            CAST(datediff('day', c.assigned_day, c._gl_day) AS INTEGER) AS day
@@ -126,18 +126,22 @@ SELECT * FROM e;
 -- [20] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_guide_user AS
 WITH g AS (
-    SELECT _gl_key, guide_id, CAST(sum(e._gl_n) AS BIGINT) AS _gl_events, min(e._gl_example) AS _gl_example,
-           bool_or(own) AS own, bit_or(CAST(1 AS INTEGER) << e.ev) AS _gl_flags,
+    SELECT _gl_key, guide_id, CAST(sum(e._gl_n) AS BIGINT) AS _gl_events,
+           bit_or(CAST(1 AS INTEGER) << e.ev) AS _gl_flags,
            count_if(e.ev = 0 AND coalesce(e.raw_step, 1) = 1) AS shown_n, count_if(e.ev = 2) AS clicked_n,
            max(e.raw_step) FILTER (WHERE e.ev = 0) AS max_shown_step,
            min(e.timestamp) FILTER (WHERE e.ev = 0) AS first_shown,
            min(e.timestamp) FILTER (WHERE e.ev = 4) AS first_completed,
            bool_or(e.ev = 0 AND e.day < 7) AS shown_in_period
-    FROM ledger_guide_rows e GROUP BY _gl_key, guide_id)
-SELECT CASE g._gl_key WHEN -1 THEN 'missing_key' WHEN -2 THEN 'missing_time' WHEN -3 THEN 'other_experiment' WHEN -4 THEN 'other_guide' WHEN -5 THEN 'not_in_experiment' WHEN -6 THEN 'exact_duplicate' WHEN -7 THEN 'future' WHEN -8 THEN 'before_assignment' WHEN -9 THEN 'after_analysis_date' WHEN -10 THEN 'unknown_variant' WHEN -11 THEN 'multiple_arms' WHEN -12 THEN 'repeated_assignment' WHEN -13 THEN 'unknown_event' WHEN -14 THEN 'out_of_range' WHEN -15 THEN 'duplicate_user' WHEN -16 THEN 'missing_unit' END AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
-       g.guide_id, g._gl_events, g._gl_example, g.own, ((g._gl_flags >> 0) & 1) = 1 AS shown, ((g._gl_flags >> 1) & 1) = 1 AS opened, ((g._gl_flags >> 2) & 1) = 1 AS clicked, ((g._gl_flags >> 3) & 1) = 1 AS dismissed, ((g._gl_flags >> 4) & 1) = 1 AS completed, ((g._gl_flags >> 5) & 1) = 1 AS opted_out, ((g._gl_flags >> 6) & 1) = 1 AS answered, g.shown_n, g.clicked_n, g.max_shown_step,
-       g.first_shown, g.first_completed, g.shown_in_period
-FROM g;
+    FROM ledger_guide_rows e WHERE e._gl_key > 0 GROUP BY _gl_key, guide_id)
+SELECT CAST(NULL AS VARCHAR) AS _gl_reason, g._gl_key AS uk, g.guide_id, g._gl_events,
+       CAST(NULL AS VARCHAR) AS _gl_example, g.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own, ((g._gl_flags >> 0) & 1) = 1 AS shown, ((g._gl_flags >> 1) & 1) = 1 AS opened, ((g._gl_flags >> 2) & 1) = 1 AS clicked, ((g._gl_flags >> 3) & 1) = 1 AS dismissed, ((g._gl_flags >> 4) & 1) = 1 AS completed, ((g._gl_flags >> 5) & 1) = 1 AS opted_out, ((g._gl_flags >> 6) & 1) = 1 AS answered, g.shown_n, g.clicked_n,
+       g.max_shown_step, g.first_shown, g.first_completed, g.shown_in_period
+FROM g
+UNION ALL
+SELECT CASE e._gl_key WHEN -1 THEN 'missing_key' WHEN -2 THEN 'missing_time' WHEN -3 THEN 'other_experiment' WHEN -4 THEN 'other_guide' WHEN -5 THEN 'not_in_experiment' WHEN -6 THEN 'exact_duplicate' WHEN -7 THEN 'future' WHEN -8 THEN 'before_assignment' WHEN -9 THEN 'after_analysis_date' WHEN -10 THEN 'unknown_variant' WHEN -11 THEN 'multiple_arms' WHEN -12 THEN 'repeated_assignment' WHEN -13 THEN 'unknown_event' WHEN -14 THEN 'out_of_range' WHEN -15 THEN 'duplicate_user' WHEN -16 THEN 'missing_unit' END, NULL, NULL, CAST(sum(e._gl_n) AS BIGINT), min(e._gl_example), NULL,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM ledger_guide_rows e WHERE e._gl_key < 0 GROUP BY e._gl_key;
 
 -- [21] params: {}
 DROP TABLE IF EXISTS ledger_guide_rows;
@@ -221,7 +225,8 @@ WITH d AS (  -- day, sessions, is_goal, is_support: the registry's columns, NULL
            CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_support END AS is_support
     FROM ledger_activity_rows r),
 g AS (
-    SELECT d._gl_key, CAST(sum(d._gl_n) AS BIGINT) AS _gl_events, min(d._gl_example) AS _gl_example,
+    SELECT d._gl_key, CAST(sum(d._gl_n) AS BIGINT) AS _gl_events,
+           min(d._gl_example) AS _gl_example,
            bit_or(CASE WHEN (d._gl_used AND NOT d._gl_pre) AND d._gl_off >= 0 AND d._gl_off < 63 THEN CAST(1 AS BIGINT) << d._gl_off END) AS _gl_days0, (coalesce(CAST(bit_count(bit_or(CASE WHEN (d._gl_used AND d._gl_pre) AND (-1 - d._gl_off) >= 0 AND (-1 - d._gl_off) < 63 THEN CAST(1 AS BIGINT) << (-1 - d._gl_off) END)) AS INTEGER), 0)) AS pre_active_days,
            min(day) FILTER (WHERE is_goal) AS first_goal_day,
            min(day) FILTER (WHERE is_support) AS first_support_day, CAST(sum(sessions) FILTER (WHERE day BETWEEN 0 AND 6) AS BIGINT) AS sessions_d7

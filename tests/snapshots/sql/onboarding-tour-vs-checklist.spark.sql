@@ -462,7 +462,6 @@ WITH r AS (
         'timestamp=' || COALESCE(LEFT(CAST(c.`timestamp` AS STRING), 60), 'NULL')
       )
     END AS _gl_example,
-    c.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own,
     c.timestamp,
     CAST(CASE CASE c.event
         WHEN 'app_session'
@@ -510,8 +509,6 @@ WITH g AS (
     _gl_key,
     guide_id,
     CAST(SUM(e._gl_n) AS BIGINT) AS _gl_events,
-    MIN(e._gl_example) AS _gl_example,
-    BOOL_OR(own) AS own,
     BIT_OR(SHIFTLEFT(CAST(1 AS INT), e.ev)) AS _gl_flags,
     COUNT_IF(e.ev = 0 AND COALESCE(e.raw_step, 1) = 1) AS shown_n,
     COUNT_IF(e.ev = 2) AS clicked_n,
@@ -523,50 +520,19 @@ WITH g AS (
       e.ev = 4) AS first_completed,
     BOOL_OR(e.ev = 0 AND e.day < 7) AS shown_in_period
   FROM ledger_guide_rows AS e
+  WHERE
+    e._gl_key > 0
   GROUP BY
     _gl_key,
     guide_id
 )
 SELECT
-  CASE g._gl_key
-    WHEN -1
-    THEN 'missing_key'
-    WHEN -2
-    THEN 'missing_time'
-    WHEN -3
-    THEN 'other_experiment'
-    WHEN -4
-    THEN 'other_guide'
-    WHEN -5
-    THEN 'not_in_experiment'
-    WHEN -6
-    THEN 'exact_duplicate'
-    WHEN -7
-    THEN 'future'
-    WHEN -8
-    THEN 'before_assignment'
-    WHEN -9
-    THEN 'after_analysis_date'
-    WHEN -10
-    THEN 'unknown_variant'
-    WHEN -11
-    THEN 'multiple_arms'
-    WHEN -12
-    THEN 'repeated_assignment'
-    WHEN -13
-    THEN 'unknown_event'
-    WHEN -14
-    THEN 'out_of_range'
-    WHEN -15
-    THEN 'duplicate_user'
-    WHEN -16
-    THEN 'missing_unit'
-  END AS _gl_reason,
-  CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
+  CAST(NULL AS STRING) AS _gl_reason,
+  g._gl_key AS uk,
   g.guide_id,
   g._gl_events,
-  g._gl_example,
-  g.own,
+  CAST(NULL AS STRING) AS _gl_example,
+  g.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own,
   (
     (
       SHIFTRIGHT(g._gl_flags, 0)
@@ -608,7 +574,66 @@ SELECT
   g.first_shown,
   g.first_completed,
   g.shown_in_period
-FROM g;
+FROM g
+UNION ALL
+SELECT
+  CASE e._gl_key
+    WHEN -1
+    THEN 'missing_key'
+    WHEN -2
+    THEN 'missing_time'
+    WHEN -3
+    THEN 'other_experiment'
+    WHEN -4
+    THEN 'other_guide'
+    WHEN -5
+    THEN 'not_in_experiment'
+    WHEN -6
+    THEN 'exact_duplicate'
+    WHEN -7
+    THEN 'future'
+    WHEN -8
+    THEN 'before_assignment'
+    WHEN -9
+    THEN 'after_analysis_date'
+    WHEN -10
+    THEN 'unknown_variant'
+    WHEN -11
+    THEN 'multiple_arms'
+    WHEN -12
+    THEN 'repeated_assignment'
+    WHEN -13
+    THEN 'unknown_event'
+    WHEN -14
+    THEN 'out_of_range'
+    WHEN -15
+    THEN 'duplicate_user'
+    WHEN -16
+    THEN 'missing_unit'
+  END,
+  NULL,
+  NULL,
+  CAST(SUM(e._gl_n) AS BIGINT),
+  MIN(e._gl_example),
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL
+FROM ledger_guide_rows AS e
+WHERE
+  e._gl_key < 0
+GROUP BY
+  e._gl_key;
 
 -- [21]
 DROP TABLE IF EXISTS ledger_guide_rows;
