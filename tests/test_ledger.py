@@ -726,3 +726,26 @@ def test_whole_number_of_a_typed_column_equals_the_text_path(sql_type):
         assert (got == want) or (got != got and want != want) or (got is None and want is None), (v, got, want)
     if sql_type in ("INTEGER", "BIGINT"):
         assert "VARCHAR" not in typed  # an integer column is not read through its text
+
+
+def test_pre_period_and_days_in_one_word_equal_two_aggregates(tmp_path, root, monkeypatch):
+    """The activity reduction with the CUPED pre-period's days and the days after assignment in
+    one bitmap word gives, user by user, the bitmaps and pre-period day counts of one aggregate each."""
+    from guidelab import ledger
+
+    spec = load_experiment(root / "experiments" / "onboarding-tour-vs-checklist.yaml")
+
+    def reduction(merged: bool) -> list[tuple]:
+        monkeypatch.setattr(ledger, "pre_period_in_day_word", lambda words, lookback, span: merged and words == 1)
+        ed = open_event_data(root / "data" / "sample" / "onboarding-tour-vs-checklist")
+        try:
+            compute_counts(ed, spec, today=TODAY)
+            return ed.con.execute("SELECT * FROM ledger_activity_users ORDER BY uk, _gl_reason").fetchall()
+        finally:
+            ed.close()
+
+    one_word, two = reduction(True), reduction(False)
+    assert one_word == two
+    assert sum(1 for r in two if r[1] is not None) > 1000
+    cols = 4  # _gl_reason, uk, _gl_events, _gl_example, then _gl_days0 and pre_active_days
+    assert any(r[cols] for r in two) and any(r[cols + 1] for r in two)  # active days and pre-period days exist

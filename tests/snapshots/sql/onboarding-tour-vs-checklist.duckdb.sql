@@ -227,12 +227,12 @@ WITH d AS (  -- day, sessions, is_goal, is_support: the registry's columns, NULL
 g AS (
     SELECT d._gl_key, CAST(sum(d._gl_n) AS BIGINT) AS _gl_events,
            min(d._gl_example) AS _gl_example,
-           bit_or(CASE WHEN (d._gl_used AND NOT d._gl_pre) AND d._gl_off >= 0 AND d._gl_off < 63 THEN CAST(1 AS BIGINT) << d._gl_off END) AS _gl_days0, (coalesce(CAST(bit_count(bit_or(CASE WHEN (d._gl_used AND d._gl_pre) AND (-1 - d._gl_off) >= 0 AND (-1 - d._gl_off) < 63 THEN CAST(1 AS BIGINT) << (-1 - d._gl_off) END)) AS INTEGER), 0)) AS pre_active_days,
+           bit_or(CASE WHEN d._gl_used AND d._gl_off >= -14 AND d._gl_off < 49 THEN CAST(1 AS BIGINT) << (d._gl_off + 14) END) AS _gl_days_and_pre,
            min(day) FILTER (WHERE is_goal) AS first_goal_day,
            min(day) FILTER (WHERE is_support) AS first_support_day, CAST(sum(sessions) FILTER (WHERE day BETWEEN 0 AND 6) AS BIGINT) AS sessions_d7
     FROM d GROUP BY d._gl_key)
 SELECT CASE g._gl_key WHEN -1 THEN 'missing_key' WHEN -2 THEN 'missing_time' WHEN -3 THEN 'other_experiment' WHEN -4 THEN 'other_guide' WHEN -5 THEN 'not_in_experiment' WHEN -6 THEN 'exact_duplicate' WHEN -7 THEN 'future' WHEN -8 THEN 'before_assignment' WHEN -9 THEN 'after_analysis_date' WHEN -10 THEN 'unknown_variant' WHEN -11 THEN 'multiple_arms' WHEN -12 THEN 'repeated_assignment' WHEN -13 THEN 'unknown_event' WHEN -14 THEN 'out_of_range' WHEN -15 THEN 'duplicate_user' WHEN -16 THEN 'missing_unit' END AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
-       g.* EXCLUDE (_gl_key)
+       g._gl_events, g._gl_example, nullif(g._gl_days_and_pre >> 14, 0) AS _gl_days0, coalesce(CAST(bit_count(g._gl_days_and_pre & 16383) AS INTEGER), 0) AS pre_active_days, g.first_goal_day, g.first_support_day, g.sessions_d7
 FROM g;
 
 -- [35] params: {}

@@ -912,35 +912,12 @@ WITH d AS (
     MIN(d._gl_example) AS _gl_example,
     BIT_OR(
       CASE
-        WHEN (
-          d._gl_used AND NOT d._gl_pre
-        ) AND d._gl_off >= 0 AND d._gl_off < 63
-        THEN SHIFTLEFT(CAST(1 AS BIGINT), d._gl_off)
+        WHEN d._gl_used AND d._gl_off >= -14 AND d._gl_off < 49
+        THEN SHIFTLEFT(CAST(1 AS BIGINT), (
+          d._gl_off + 14
+        ))
       END
-    ) AS _gl_days0,
-    (
-      COALESCE(
-        CAST(BIT_COUNT(
-          BIT_OR(
-            CASE
-              WHEN (
-                d._gl_used AND d._gl_pre
-              )
-              AND (
-                -1 - d._gl_off
-              ) >= 0
-              AND (
-                -1 - d._gl_off
-              ) < 63
-              THEN SHIFTLEFT(CAST(1 AS BIGINT), (
-                -1 - d._gl_off
-              ))
-            END
-          )
-        ) AS INT),
-        0
-      )
-    ) AS pre_active_days,
+    ) AS _gl_days_and_pre,
     MIN(day) FILTER(WHERE
       is_goal) AS first_goal_day,
     MIN(day) FILTER(WHERE
@@ -987,8 +964,13 @@ SELECT
     THEN 'missing_unit'
   END AS _gl_reason,
   CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
-  g.*
-  EXCEPT (_gl_key)
+  g._gl_events,
+  g._gl_example,
+  NULLIF(SHIFTRIGHT(g._gl_days_and_pre, 14), 0) AS _gl_days0,
+  COALESCE(CAST(BIT_COUNT(g._gl_days_and_pre & 16383) AS INT), 0) AS pre_active_days,
+  g.first_goal_day,
+  g.first_support_day,
+  g.sessions_d7
 FROM g;
 
 -- [35]
