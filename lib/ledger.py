@@ -398,14 +398,14 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
             FROM ledger_guide_rows e WHERE e._gl_key > 0{part.and_("e._gl_key")} GROUP BY _gl_key, guide_id)
         SELECT CAST(NULL AS VARCHAR) AS _gl_reason, g._gl_key AS uk, g.guide_id, g._gl_events,
                CAST(NULL AS VARCHAR) AS _gl_example, g.guide_id IN ({guides_sql}) AS own, {flags}, g.shown_n, g.clicked_n,
-               g.max_shown_step, g.first_shown, g.first_completed, g.shown_in_period
+               g.max_shown_step, g.first_shown, g.first_completed, g.shown_in_period, g._gl_flags
         FROM g"""
         if part.index:
             return used
         return used + f"""
         UNION ALL
         SELECT {_reason_of_code("e._gl_key")}, NULL, NULL, CAST(sum(e._gl_n) AS BIGINT), min(e._gl_example), NULL,
-               {", ".join("NULL" for _ in GUIDE_EVENTS)}, NULL, NULL, NULL, NULL, NULL, NULL
+               {", ".join("NULL" for _ in GUIDE_EVENTS)}, NULL, NULL, NULL, NULL, NULL, NULL, NULL
         FROM ledger_guide_rows e WHERE e._gl_key < 0 GROUP BY e._gl_key"""
     create_by_user_partition(ed, "ledger_guide_user", guide_user_of)
     ed.con.drop_temp_table("ledger_guide_rows")  # read by that aggregate only

@@ -153,7 +153,8 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     extra_select = "".join(f", {extra_value(c)} AS {c.name}" for c in extra.values())
     # one aggregate of the user's guides: the flags and counts over this experiment's guides (own),
     # and the guides shown within the over-exposure period (any guide)
-    flags = ",\n".join(f"bool_or(g.{e}) FILTER (WHERE own) AS {e}" for e in GUIDE_EVENTS)
+    # (the guide event flags as one integer, bit i for GUIDE_EVENTS[i]: one bit_or, not a bool_or each)
+    flags = ", ".join(f"coalesce(((gf._gl_flags >> {i}) & 1) = 1, FALSE) AS {e}" for i, e in enumerate(GUIDE_EVENTS))
     has_step = "step" in _cols(ed, "guide_events")
     def users_of(part: UserPart) -> str:  # the users of one partition (all of them below 20M source rows)
         # a registry column over single guide events (hours_to_complete): its own pass over them, with
@@ -170,16 +171,13 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
         ), """ if guide_cols else ""
         return f"""
         WITH {gx}gf AS (
-            SELECT uk, {flags}, sum(shown_n) FILTER (WHERE own) AS shown_n,
+            SELECT uk, bit_or(g._gl_flags) FILTER (WHERE own) AS _gl_flags, sum(shown_n) FILTER (WHERE own) AS shown_n,
                    sum(clicked_n) FILTER (WHERE own) AS clicked_n, count(*) FILTER (WHERE shown_in_period) AS guides_shown
             FROM exp_guide_user g WHERE (own OR shown_in_period){part.and_("g.uk")} GROUP BY uk
         ), af AS (SELECT * FROM exp_activity_users{part.where("uk")})  -- one row per user with activity (guidelab.ledger.classify_activity)
         SELECT u2.uk, u2.user_id, u2.variant, u2.assigned_at, u2.assigned_day,
                datediff('day', u2.assigned_day, $asof) AS observed_days,
-               coalesce(gf.shown, FALSE) AS shown, coalesce(gf.opened, FALSE) AS opened,
-               coalesce(gf.clicked, FALSE) AS clicked, coalesce(gf.dismissed, FALSE) AS dismissed,
-               coalesce(gf.completed, FALSE) AS completed, coalesce(gf.opted_out, FALSE) AS opted_out,
-               coalesce(gf.answered, FALSE) AS answered, af.first_goal_day, af.first_support_day,
+               {flags}, af.first_goal_day, af.first_support_day,
                coalesce(gf.guides_shown, 0) AS guides_shown,
                CAST(coalesce(gf.shown_n, 0) AS BIGINT) AS shown_n, CAST(coalesce(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
                coalesce(af.pre_active_days, 0) AS pre_active_days{extra_select}{day_words}

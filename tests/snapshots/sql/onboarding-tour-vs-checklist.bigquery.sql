@@ -552,7 +552,8 @@ SELECT
   g.max_shown_step,
   g.first_shown,
   g.first_completed,
-  g.shown_in_period
+  g.shown_in_period,
+  g._gl_flags
 FROM g
 UNION ALL
 SELECT
@@ -594,6 +595,7 @@ SELECT
   NULL,
   CAST(SUM(e._gl_n) AS INT64),
   MIN(e._gl_example),
+  NULL,
   NULL,
   NULL,
   NULL,
@@ -1077,13 +1079,7 @@ CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
     uk,
-    LOGICAL_OR(IF(own, g.shown, NULL)) AS shown,
-    LOGICAL_OR(IF(own, g.opened, NULL)) AS opened,
-    LOGICAL_OR(IF(own, g.clicked, NULL)) AS clicked,
-    LOGICAL_OR(IF(own, g.dismissed, NULL)) AS dismissed,
-    LOGICAL_OR(IF(own, g.completed, NULL)) AS completed,
-    LOGICAL_OR(IF(own, g.opted_out, NULL)) AS opted_out,
-    LOGICAL_OR(IF(own, g.answered, NULL)) AS answered,
+    BIT_OR(IF(own, g._gl_flags, NULL)) AS _gl_flags,
     SUM(IF(own, shown_n, NULL)) AS shown_n,
     SUM(IF(own, clicked_n, NULL)) AS clicked_n,
     COUNTIF(shown_in_period) AS guides_shown
@@ -1106,13 +1102,41 @@ SELECT
   u2.assigned_at,
   u2.assigned_day,
   DATE_DIFF(CAST('2026-10-28' AS DATE), u2.assigned_day, DAY) AS observed_days,
-  COALESCE(gf.shown, FALSE) AS shown,
-  COALESCE(gf.opened, FALSE) AS opened,
-  COALESCE(gf.clicked, FALSE) AS clicked,
-  COALESCE(gf.dismissed, FALSE) AS dismissed,
-  COALESCE(gf.completed, FALSE) AS completed,
-  COALESCE(gf.opted_out, FALSE) AS opted_out,
-  COALESCE(gf.answered, FALSE) AS answered,
+  COALESCE((
+    (
+      gf._gl_flags >> 0
+    ) & 1
+  ) = 1, FALSE) AS shown,
+  COALESCE((
+    (
+      gf._gl_flags >> 1
+    ) & 1
+  ) = 1, FALSE) AS opened,
+  COALESCE((
+    (
+      gf._gl_flags >> 2
+    ) & 1
+  ) = 1, FALSE) AS clicked,
+  COALESCE((
+    (
+      gf._gl_flags >> 3
+    ) & 1
+  ) = 1, FALSE) AS dismissed,
+  COALESCE((
+    (
+      gf._gl_flags >> 4
+    ) & 1
+  ) = 1, FALSE) AS completed,
+  COALESCE((
+    (
+      gf._gl_flags >> 5
+    ) & 1
+  ) = 1, FALSE) AS opted_out,
+  COALESCE((
+    (
+      gf._gl_flags >> 6
+    ) & 1
+  ) = 1, FALSE) AS answered,
   af.first_goal_day,
   af.first_support_day,
   COALESCE(gf.guides_shown, 0) AS guides_shown,

@@ -136,11 +136,11 @@ WITH g AS (
     FROM ledger_guide_rows e WHERE e._gl_key > 0 GROUP BY _gl_key, guide_id)
 SELECT CAST(NULL AS VARCHAR) AS _gl_reason, g._gl_key AS uk, g.guide_id, g._gl_events,
        CAST(NULL AS VARCHAR) AS _gl_example, g.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own, ((g._gl_flags >> 0) & 1) = 1 AS shown, ((g._gl_flags >> 1) & 1) = 1 AS opened, ((g._gl_flags >> 2) & 1) = 1 AS clicked, ((g._gl_flags >> 3) & 1) = 1 AS dismissed, ((g._gl_flags >> 4) & 1) = 1 AS completed, ((g._gl_flags >> 5) & 1) = 1 AS opted_out, ((g._gl_flags >> 6) & 1) = 1 AS answered, g.shown_n, g.clicked_n,
-       g.max_shown_step, g.first_shown, g.first_completed, g.shown_in_period
+       g.max_shown_step, g.first_shown, g.first_completed, g.shown_in_period, g._gl_flags
 FROM g
 UNION ALL
 SELECT CASE e._gl_key WHEN -1 THEN 'missing_key' WHEN -2 THEN 'missing_time' WHEN -3 THEN 'other_experiment' WHEN -4 THEN 'other_guide' WHEN -5 THEN 'not_in_experiment' WHEN -6 THEN 'exact_duplicate' WHEN -7 THEN 'future' WHEN -8 THEN 'before_assignment' WHEN -9 THEN 'after_analysis_date' WHEN -10 THEN 'unknown_variant' WHEN -11 THEN 'multiple_arms' WHEN -12 THEN 'repeated_assignment' WHEN -13 THEN 'unknown_event' WHEN -14 THEN 'out_of_range' WHEN -15 THEN 'duplicate_user' WHEN -16 THEN 'missing_unit' END, NULL, NULL, CAST(sum(e._gl_n) AS BIGINT), min(e._gl_example), NULL,
-       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM ledger_guide_rows e WHERE e._gl_key < 0 GROUP BY e._gl_key;
 
 -- [21] params: {}
@@ -281,27 +281,18 @@ DESCRIBE guide_events;
 
 -- [47] params: {"asof": "2026-10-28"}
 CREATE OR REPLACE TEMP TABLE exp_users AS
-        WITH gf AS (
-            SELECT uk, bool_or(g.shown) FILTER (WHERE own) AS shown,
-bool_or(g.opened) FILTER (WHERE own) AS opened,
-bool_or(g.clicked) FILTER (WHERE own) AS clicked,
-bool_or(g.dismissed) FILTER (WHERE own) AS dismissed,
-bool_or(g.completed) FILTER (WHERE own) AS completed,
-bool_or(g.opted_out) FILTER (WHERE own) AS opted_out,
-bool_or(g.answered) FILTER (WHERE own) AS answered, sum(shown_n) FILTER (WHERE own) AS shown_n,
-                   sum(clicked_n) FILTER (WHERE own) AS clicked_n, count(*) FILTER (WHERE shown_in_period) AS guides_shown
-            FROM exp_guide_user g WHERE (own OR shown_in_period) GROUP BY uk
-        ), af AS (SELECT * FROM exp_activity_users)  -- one row per user with activity (guidelab.ledger.classify_activity)
-        SELECT u2.uk, u2.user_id, u2.variant, u2.assigned_at, u2.assigned_day,
-               datediff('day', u2.assigned_day, $asof) AS observed_days,
-               coalesce(gf.shown, FALSE) AS shown, coalesce(gf.opened, FALSE) AS opened,
-               coalesce(gf.clicked, FALSE) AS clicked, coalesce(gf.dismissed, FALSE) AS dismissed,
-               coalesce(gf.completed, FALSE) AS completed, coalesce(gf.opted_out, FALSE) AS opted_out,
-               coalesce(gf.answered, FALSE) AS answered, af.first_goal_day, af.first_support_day,
-               coalesce(gf.guides_shown, 0) AS guides_shown,
-               CAST(coalesce(gf.shown_n, 0) AS BIGINT) AS shown_n, CAST(coalesce(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
-               coalesce(af.pre_active_days, 0) AS pre_active_days, ((coalesce(af._gl_days0, 0) >> 1) & 1) = 1 AS active_d1, ((coalesce(af._gl_days0, 0) >> 7) & 1) = 1 AS active_d7, coalesce(af.sessions_d7, 0) AS sessions_d7, af._gl_days0
-        FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk);
+WITH gf AS (
+    SELECT uk, bit_or(g._gl_flags) FILTER (WHERE own) AS _gl_flags, sum(shown_n) FILTER (WHERE own) AS shown_n,
+           sum(clicked_n) FILTER (WHERE own) AS clicked_n, count(*) FILTER (WHERE shown_in_period) AS guides_shown
+    FROM exp_guide_user g WHERE (own OR shown_in_period) GROUP BY uk
+), af AS (SELECT * FROM exp_activity_users)  -- one row per user with activity (guidelab.ledger.classify_activity)
+SELECT u2.uk, u2.user_id, u2.variant, u2.assigned_at, u2.assigned_day,
+       datediff('day', u2.assigned_day, $asof) AS observed_days,
+       coalesce(((gf._gl_flags >> 0) & 1) = 1, FALSE) AS shown, coalesce(((gf._gl_flags >> 1) & 1) = 1, FALSE) AS opened, coalesce(((gf._gl_flags >> 2) & 1) = 1, FALSE) AS clicked, coalesce(((gf._gl_flags >> 3) & 1) = 1, FALSE) AS dismissed, coalesce(((gf._gl_flags >> 4) & 1) = 1, FALSE) AS completed, coalesce(((gf._gl_flags >> 5) & 1) = 1, FALSE) AS opted_out, coalesce(((gf._gl_flags >> 6) & 1) = 1, FALSE) AS answered, af.first_goal_day, af.first_support_day,
+       coalesce(gf.guides_shown, 0) AS guides_shown,
+       CAST(coalesce(gf.shown_n, 0) AS BIGINT) AS shown_n, CAST(coalesce(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
+       coalesce(af.pre_active_days, 0) AS pre_active_days, ((coalesce(af._gl_days0, 0) >> 1) & 1) = 1 AS active_d1, ((coalesce(af._gl_days0, 0) >> 7) & 1) = 1 AS active_d7, coalesce(af.sessions_d7, 0) AS sessions_d7, af._gl_days0
+FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk);
 
 -- [48] params: {}
 SELECT count(*) FROM exp_users u WHERE u.shown AND u.variant IN

@@ -552,7 +552,8 @@ SELECT
   g.max_shown_step,
   g.first_shown,
   g.first_completed,
-  g.shown_in_period
+  g.shown_in_period,
+  g._gl_flags
 FROM g
 UNION ALL
 SELECT
@@ -594,6 +595,7 @@ SELECT
   NULL,
   CAST(SUM(e._gl_n) AS BIGINT),
   MIN(e._gl_example),
+  NULL,
   NULL,
   NULL,
   NULL,
@@ -1077,13 +1079,7 @@ CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
     uk,
-    BOOLOR_AGG(IFF(own, g.shown, NULL)) AS shown,
-    BOOLOR_AGG(IFF(own, g.opened, NULL)) AS opened,
-    BOOLOR_AGG(IFF(own, g.clicked, NULL)) AS clicked,
-    BOOLOR_AGG(IFF(own, g.dismissed, NULL)) AS dismissed,
-    BOOLOR_AGG(IFF(own, g.completed, NULL)) AS completed,
-    BOOLOR_AGG(IFF(own, g.opted_out, NULL)) AS opted_out,
-    BOOLOR_AGG(IFF(own, g.answered, NULL)) AS answered,
+    BITORAGG(IFF(own, g._gl_flags, NULL)) AS _gl_flags,
     SUM(IFF(own, shown_n, NULL)) AS shown_n,
     SUM(IFF(own, clicked_n, NULL)) AS clicked_n,
     COUNT_IF(shown_in_period) AS guides_shown
@@ -1106,13 +1102,41 @@ SELECT
   u2.assigned_at,
   u2.assigned_day,
   DATEDIFF(DAY, u2.assigned_day, CAST('2026-10-28' AS DATE)) AS observed_days,
-  COALESCE(gf.shown, FALSE) AS shown,
-  COALESCE(gf.opened, FALSE) AS opened,
-  COALESCE(gf.clicked, FALSE) AS clicked,
-  COALESCE(gf.dismissed, FALSE) AS dismissed,
-  COALESCE(gf.completed, FALSE) AS completed,
-  COALESCE(gf.opted_out, FALSE) AS opted_out,
-  COALESCE(gf.answered, FALSE) AS answered,
+  COALESCE((
+    BITAND((
+      BITSHIFTRIGHT(gf._gl_flags, 0)
+    ), 1)
+  ) = 1, FALSE) AS shown,
+  COALESCE((
+    BITAND((
+      BITSHIFTRIGHT(gf._gl_flags, 1)
+    ), 1)
+  ) = 1, FALSE) AS opened,
+  COALESCE((
+    BITAND((
+      BITSHIFTRIGHT(gf._gl_flags, 2)
+    ), 1)
+  ) = 1, FALSE) AS clicked,
+  COALESCE((
+    BITAND((
+      BITSHIFTRIGHT(gf._gl_flags, 3)
+    ), 1)
+  ) = 1, FALSE) AS dismissed,
+  COALESCE((
+    BITAND((
+      BITSHIFTRIGHT(gf._gl_flags, 4)
+    ), 1)
+  ) = 1, FALSE) AS completed,
+  COALESCE((
+    BITAND((
+      BITSHIFTRIGHT(gf._gl_flags, 5)
+    ), 1)
+  ) = 1, FALSE) AS opted_out,
+  COALESCE((
+    BITAND((
+      BITSHIFTRIGHT(gf._gl_flags, 6)
+    ), 1)
+  ) = 1, FALSE) AS answered,
   af.first_goal_day,
   af.first_support_day,
   COALESCE(gf.guides_shown, 0) AS guides_shown,

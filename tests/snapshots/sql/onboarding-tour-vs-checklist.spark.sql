@@ -573,7 +573,8 @@ SELECT
   g.max_shown_step,
   g.first_shown,
   g.first_completed,
-  g.shown_in_period
+  g.shown_in_period,
+  g._gl_flags
 FROM g
 UNION ALL
 SELECT
@@ -615,6 +616,7 @@ SELECT
   NULL,
   CAST(SUM(e._gl_n) AS BIGINT),
   MIN(e._gl_example),
+  NULL,
   NULL,
   NULL,
   NULL,
@@ -1114,20 +1116,8 @@ CREATE TEMPORARY VIEW exp_users AS
 WITH gf AS (
   SELECT
     uk,
-    BOOL_OR(g.shown) FILTER(WHERE
-      own) AS shown,
-    BOOL_OR(g.opened) FILTER(WHERE
-      own) AS opened,
-    BOOL_OR(g.clicked) FILTER(WHERE
-      own) AS clicked,
-    BOOL_OR(g.dismissed) FILTER(WHERE
-      own) AS dismissed,
-    BOOL_OR(g.completed) FILTER(WHERE
-      own) AS completed,
-    BOOL_OR(g.opted_out) FILTER(WHERE
-      own) AS opted_out,
-    BOOL_OR(g.answered) FILTER(WHERE
-      own) AS answered,
+    BIT_OR(g._gl_flags) FILTER(WHERE
+      own) AS _gl_flags,
     SUM(shown_n) FILTER(WHERE
       own) AS shown_n,
     SUM(clicked_n) FILTER(WHERE
@@ -1153,13 +1143,41 @@ SELECT
   u2.assigned_at,
   u2.assigned_day,
   DATEDIFF(DAY, u2.assigned_day, CAST('2026-10-28' AS DATE)) AS observed_days,
-  COALESCE(gf.shown, FALSE) AS shown,
-  COALESCE(gf.opened, FALSE) AS opened,
-  COALESCE(gf.clicked, FALSE) AS clicked,
-  COALESCE(gf.dismissed, FALSE) AS dismissed,
-  COALESCE(gf.completed, FALSE) AS completed,
-  COALESCE(gf.opted_out, FALSE) AS opted_out,
-  COALESCE(gf.answered, FALSE) AS answered,
+  COALESCE((
+    (
+      SHIFTRIGHT(gf._gl_flags, 0)
+    ) & 1
+  ) = 1, FALSE) AS shown,
+  COALESCE((
+    (
+      SHIFTRIGHT(gf._gl_flags, 1)
+    ) & 1
+  ) = 1, FALSE) AS opened,
+  COALESCE((
+    (
+      SHIFTRIGHT(gf._gl_flags, 2)
+    ) & 1
+  ) = 1, FALSE) AS clicked,
+  COALESCE((
+    (
+      SHIFTRIGHT(gf._gl_flags, 3)
+    ) & 1
+  ) = 1, FALSE) AS dismissed,
+  COALESCE((
+    (
+      SHIFTRIGHT(gf._gl_flags, 4)
+    ) & 1
+  ) = 1, FALSE) AS completed,
+  COALESCE((
+    (
+      SHIFTRIGHT(gf._gl_flags, 5)
+    ) & 1
+  ) = 1, FALSE) AS opted_out,
+  COALESCE((
+    (
+      SHIFTRIGHT(gf._gl_flags, 6)
+    ) & 1
+  ) = 1, FALSE) AS answered,
   af.first_goal_day,
   af.first_support_day,
   COALESCE(gf.guides_shown, 0) AS guides_shown,
