@@ -676,15 +676,9 @@ def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetim
                    {named(goal_names)} AS _gl_goal, {named(support_names)} AS _gl_support
             FROM c)
         SELECT * FROM d""")
-    # A per-row table (large data) is read twice: the rows used, per user, with no example text (a
-    # text aggregate state per user), and the rows left out, per reason, with their example. A view
-    # (up to SMALL_DATA_ROWS) would compute every row twice, so it keeps one aggregate of both.
-    split = not pipelined
-    nulls = ", ".join("NULL" for _ in range(words + 3 + len(activity_columns or {})))
-    left_out = (f"""
-        UNION ALL
-        SELECT {_reason_of_code("r._gl_key")}, NULL, CAST(sum(r._gl_n) AS BIGINT), min(r._gl_example), {nulls}
-        FROM ledger_activity_rows r WHERE r._gl_key < 0 GROUP BY r._gl_key""" if split else "")
+    # One aggregate of the rows used (per user) and left out (per reason, with an example). Reading a
+    # per-row table twice instead, once per kind (as the guide events do), was slower at 10M users:
+    # the 100M-row table is on disk by then (the statement 7.6 -> 17.6 s, bench/README.md).
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ledger_activity_users AS
         WITH d AS (  -- day, sessions, is_goal, is_support: the registry's columns, NULL on the pre-period's rows
@@ -693,10 +687,10 @@ def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetim
                    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN 1 END AS sessions,
                    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_goal END AS is_goal,
                    CASE WHEN r._gl_key > 0 AND NOT r._gl_pre THEN r._gl_support END AS is_support
-            FROM ledger_activity_rows r{" WHERE r._gl_key > 0" if split else ""}),
+            FROM ledger_activity_rows r),
         g AS (
             SELECT d._gl_key, CAST(sum(d._gl_n) AS BIGINT) AS _gl_events,
-                   {"CAST(NULL AS VARCHAR)" if split else "min(d._gl_example)"} AS _gl_example,
+                   min(d._gl_example) AS _gl_example,
                    {bits},
                    min(day) FILTER (WHERE is_goal) AS first_goal_day,
                    min(day) FILTER (WHERE is_support) AS first_support_day{registry_cols}
@@ -704,7 +698,7 @@ def classify_activity(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetim
         SELECT {_reason_of_code("g._gl_key")} AS _gl_reason, CASE WHEN g._gl_key > 0 THEN g._gl_key END AS uk,
                g._gl_events, g._gl_example, {day_cols}, g.first_goal_day, g.first_support_day{
                "".join(f", g.{name}" for name in (activity_columns or {}))}
-        FROM g{left_out}""")
+        FROM g""")
     if not pipelined:
         ed.con.drop_temp_table("ledger_activity_rows")  # read by that aggregate only
     con.execute("CREATE OR REPLACE TEMP VIEW exp_activity_users AS SELECT * EXCLUDE (_gl_reason, _gl_example) "
