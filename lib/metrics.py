@@ -152,8 +152,8 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
         return f"coalesce({'gx' if c.source == 'guide_events' else 'af'}.{c.name}, {c.default})"
     extra_select = "".join(f", {extra_value(c)} AS {c.name}" for c in extra.values())
     # one aggregate of the user's guides: the flags and counts over this experiment's guides (own),
-    # and the guides shown within the over-exposure period (any guide)
-    # (the guide event flags as one integer, bit i for GUIDE_EVENTS[i]: one bit_or, not a bool_or each)
+    # and the guides shown within the over-exposure period (any guide); the flags as one integer,
+    # bit i for GUIDE_EVENTS[i] (ledger_guide_user._gl_flags): one bit_or, not a bool_or each
     flags = ", ".join(f"coalesce(((gf._gl_flags >> {i}) & 1) = 1, FALSE) AS {e}" for i, e in enumerate(GUIDE_EVENTS))
     has_step = "step" in _cols(ed, "guide_events")
     def users_of(part: UserPart) -> str:  # the users of one partition (all of them below 20M source rows)

@@ -124,6 +124,8 @@ class UserColumn:
             raise ValueError(f"per-user column {self.name!r}: expected a lower-case SQL identifier")
         if self.source not in ("activity", "guide_events"):
             raise ValueError(f"per-user column {self.name!r}: source must be 'activity' or 'guide_events'")
+        if self.active_on_day is not None and (self.source != "activity" or self.active_on_day < 0):
+            raise ValueError(f"per-user column {self.name!r}: active_on_day needs source 'activity' and a day >= 0")
 
 
 @dataclass(frozen=True)

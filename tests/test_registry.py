@@ -239,6 +239,10 @@ def test_register_refuses_clashes_and_bad_entries():
         UserColumn("x y", "activity", "count(DISTINCT day)", "0")
     with pytest.raises(ValueError, match="source must be"):
         UserColumn("x", "users", "count(DISTINCT day)", "0")
+    with pytest.raises(ValueError, match="active_on_day needs"):
+        UserColumn("x", "guide_events", "bool_or(day = 1)", "FALSE", active_on_day=1)
+    with pytest.raises(ValueError, match="active_on_day needs"):
+        UserColumn("x", "activity", "bool_or(day = -1)", "FALSE", active_on_day=-1)
     with pytest.raises(ValueError, match="'en' and 'ja'"):
         MetricEntry(family="x", name="x", kind="proportion", labels={"en": "x"}, sql=sql, description="x")
     base = MetricEntry(family="y", name="y", kind="proportion", labels=labels, sql=sql, description="y",
