@@ -116,11 +116,14 @@ def empty_stats() -> ClusterStats:
     return _EMPTY
 
 
-def segment_source_sql(seg: str) -> str:
+def segment_source_sql(ed: EventData, attribute: str, seg: str) -> str:
     """Per user: the columns of ``exp_users``, the account and the segment (``seg``: an expression
-    over ``e`` = exp_users and ``s`` = exp_user_attrs, as in :func:`guidelab.breakdowns.segment_counts`)."""
-    return (f"(SELECT e.*, a.unit_id AS _gl_account, {seg} AS _gl_segment FROM exp_users e JOIN exp_assigned a "
-            "USING (uk) JOIN exp_user_attrs s ON s.user_id = e.user_id)")
+    over ``e``, :func:`guidelab.breakdowns.segment_sql`; NULL for a user without a users row, a
+    group left out as in :func:`grouped_account_stats`)."""
+    from .breakdowns import users_with_attribute_sql
+
+    return (f"(SELECT e.*, a.unit_id AS _gl_account, {seg} AS _gl_segment "
+            f"FROM {users_with_attribute_sql(ed, attribute)} e JOIN exp_assigned a USING (uk))")
 
 
 def funnel_source_sql(steps: int) -> str:
@@ -248,7 +251,7 @@ def clustered_breakdowns(ed: EventData, spec: ExperimentSpec, user_level: dict[s
                 seg = segment_sql(ed, attribute)
                 if seg is None:
                     continue
-                stats, cross = grouped_account_stats(ed, spec, segment_source_sql(seg), eligible, value, "_gl_segment",
+                stats, cross = grouped_account_stats(ed, spec, segment_source_sql(ed, attribute, seg), eligible, value, "_gl_segment",
                                                      cross=True)
                 names = sorted({str(g) for arms in stats.values() for g in arms})
                 st = {v: {str(g): s for g, s in arms.items()} for v, arms in stats.items()}

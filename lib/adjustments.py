@@ -98,7 +98,7 @@ def require_adjust_for(ed: Any, spec: ExperimentSpec) -> list[DataCheck]:
     """``statistics.adjust_for`` needs the users table with each attribute's column (``new_user``:
     ``signup_at``): a missing column is an error naming the file and the column; no users table at
     all (it is optional, as for the segments) is a warning, and the metrics are not post-stratified."""
-    from .breakdowns import NEW_USER
+    from .breakdowns import attribute_column
 
     attrs = spec.statistics.adjust_for
     if not attrs:
@@ -107,21 +107,12 @@ def require_adjust_for(ed: Any, spec: ExperimentSpec) -> list[DataCheck]:
         return [DataCheck.of("adjust_for_unavailable", False, "warn", attributes=", ".join(attrs))]
     cols = {r[0] for r in ed.con.execute("DESCRIBE users").fetchall()}
     for attribute in attrs:
-        column = "signup_at" if attribute == NEW_USER else attribute
+        column = attribute_column(attribute)
         if column not in cols:
             shown = ", ".join(sorted(c[:60] for c in cols)[:20])
             raise DataError(ed.sources["users"], column, f"column not found for statistics.adjust_for "
                                                          f"{attribute!r}: the users table has {shown}")
     return []
-
-
-def _attribute_sql(attribute: str) -> str:
-    from .breakdowns import NEW_USER
-
-    if attribute == NEW_USER:
-        return ("CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY "
-                "THEN 'new' ELSE 'existing' END")
-    return f"CAST(s.{sql_identifier(attribute)} AS VARCHAR)"
 
 
 def strata_stats(con: Any, spec: ExperimentSpec, eligible: str, value: str) -> dict[str, dict[str, Any]]:
@@ -134,18 +125,21 @@ def strata_stats_many(con: Any, spec: ExperimentSpec,
                       metrics: list[tuple[str, str]]) -> list[dict[str, dict[str, Any]]]:
     """:func:`strata_stats` of several metrics, each ``(eligible, value)``, in one query.
 
-    The users table is joined and each user's stratum built once; each metric's sums are
+    Each user's stratum is built once from the columns exp_users carries; each metric's sums are
     aggregates ``FILTER (WHERE`` its eligibility ``)`` in the same ``GROUP BY variant, stratum``
     (the same sums, over the same users, as one query per metric: a stratum where a metric has
     no eligible user is left out of that metric, as its own ``WHERE`` would)."""
+    from .breakdowns import USER_ATTRIBUTE_PREFIX, attribute_column, attribute_value_sql
     from .metrics import _centred, centred_sql, integer_valued
     from .stats.cuped import CovariateStats
 
     if not metrics:
         return []
     attrs = spec.statistics.adjust_for
-    cells = ", ".join(f"coalesce({_attribute_sql(a)}, '{MISSING_STRATUM}') AS a{i}" for i, a in enumerate(attrs))
+    cells = ", ".join(f"coalesce({attribute_value_sql(a)}, '{MISSING_STRATUM}') AS a{i}" for i, a in enumerate(attrs))
     groups = ", ".join(str(i + 2) for i in range(len(attrs)))
+    # exp_users carries each attribute's users column (breakdowns.user_attribute_columns): no join here
+    carried = ", ".join(dict.fromkeys(sql_identifier(USER_ATTRIBUTE_PREFIX + attribute_column(a)) for a in attrs))
     per_user = ", ".join(f"coalesce({eligible}, FALSE) AS e{i}, CASE WHEN {eligible} THEN {value} END AS y{i}"
                          for i, (eligible, value) in enumerate(metrics))
     integer = integer_valued(con, ["pre_active_days", *(value for _, value in metrics)])
@@ -155,10 +149,9 @@ def strata_stats_many(con: Any, spec: ExperimentSpec,
         f"{centred_sql(f'y{i}', 'x', integer[0] and integer[i + 1], where=f'e{i}')}"
         for i in range(len(metrics)))
     rows = con.execute(f"""
-        WITH e AS (SELECT uk, variant, assigned_at, pre_active_days AS x, {per_user} FROM exp_users)
+        WITH e AS (SELECT variant, assigned_at, {carried}, pre_active_days AS x, {per_user} FROM exp_users)
         SELECT e.variant, {cells}, {sums}
-        FROM e LEFT JOIN exp_user_attrs s ON s._gl_uk = e.uk
-        GROUP BY 1, {groups}""").fetchall()
+        FROM e GROUP BY 1, {groups}""").fetchall()
     k = len(attrs)
     outs: list[dict[str, dict[str, Any]]] = []
     for i in range(len(metrics)):

@@ -58,7 +58,7 @@ def require_segments(ed: EventData, spec: ExperimentSpec) -> list[DataCheck]:
         return [DataCheck.of("segments_unavailable", False, "warn", segments=", ".join(spec.segments))]
     cols = {r[0] for r in ed.con.execute("DESCRIBE users").fetchall()}
     for attribute in spec.segments:
-        column = "signup_at" if attribute == NEW_USER else attribute
+        column = attribute_column(attribute)
         if column not in cols:
             shown = ", ".join(sorted(c[:60] for c in cols)[:20])
             raise DataError(ed.sources["users"], column,
@@ -66,20 +66,56 @@ def require_segments(ed: EventData, spec: ExperimentSpec) -> list[DataCheck]:
     return []
 
 
+USER_ATTRIBUTE_PREFIX = "_gl_attr_"
+"""``exp_users`` carries the users-table columns that the spec's segments and strata read, each as
+``_gl_attr_<column>`` (joined once when it is built: :func:`guidelab.metrics.build_user_table`)."""
+
+
+def attribute_column(attribute: str) -> str:
+    """The users-table column a segment or stratum attribute reads (``new_user``: ``signup_at``)."""
+    return "signup_at" if attribute == NEW_USER else attribute
+
+
+def user_attribute_columns(ed: EventData, spec: ExperimentSpec) -> list[str]:
+    """The users-table columns that ``exp_users`` carries: those of ``segments`` and
+    ``statistics.adjust_for`` that the users table has (a missing one is
+    :func:`require_segments`' error), in the spec's order, each once."""
+    if not ed.has("users"):
+        return []
+    cols = {r[0] for r in ed.con.execute("DESCRIBE users").fetchall()}
+    wanted = [attribute_column(a) for a in [*spec.segments, *spec.statistics.adjust_for] if _COLUMN.match(a)]
+    return [c for c in dict.fromkeys(wanted) if c in cols]
+
+
+def attribute_value_sql(attribute: str) -> str:
+    """SQL: a user's value of a segment or stratum attribute as text, over ``e`` (exp_users,
+    which carries the column: :data:`USER_ATTRIBUTE_PREFIX`); NULL without a users row.
+    ``new_user``: signed up within 24 hours before the assignment."""
+    if attribute == NEW_USER:
+        signup = "e." + sql_identifier(USER_ATTRIBUTE_PREFIX + "signup_at")
+        return (f"CASE WHEN {signup} IS NULL THEN NULL WHEN {signup} >= e.assigned_at - INTERVAL 1 DAY "
+                "THEN 'new' ELSE 'existing' END")
+    return f"CAST(e.{sql_identifier(USER_ATTRIBUTE_PREFIX + attribute)} AS VARCHAR)"
+
+
 def segment_sql(ed: EventData, attribute: str) -> str | None:
-    """SQL: a user's segment value as text, over ``e`` (exp_users) and ``s`` (exp_user_attrs); None
-    when the users table lacks the attribute (``new_user``: ``signup_at``)."""
+    """SQL: a user's segment value as text, over ``e`` (:func:`users_with_attribute_sql`); None
+    when the users table lacks the attribute's column (``new_user``: ``signup_at``)."""
     if not _COLUMN.match(attribute) or not ed.has("users"):
         return None
-    cols = {r[0] for r in ed.con.execute("DESCRIBE users").fetchall()}
-    if attribute == NEW_USER:
-        if "signup_at" not in cols:
-            return None
-        return ("CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY "
-                "THEN 'new' ELSE 'existing' END")
-    if attribute in cols:
-        return f"CAST(s.{sql_identifier(attribute)} AS VARCHAR)"
-    return None
+    if attribute_column(attribute) not in {r[0] for r in ed.con.execute("DESCRIBE users").fetchall()}:
+        return None
+    return attribute_value_sql(attribute)
+
+
+def users_with_attribute_sql(ed: EventData, attribute: str) -> str:
+    """SQL: ``exp_users``, with the attribute's users column (:data:`USER_ATTRIBUTE_PREFIX`). It
+    carries those of the spec's segments and strata; another (a notebook's own breakdown) is joined."""
+    column = USER_ATTRIBUTE_PREFIX + attribute_column(attribute)
+    if column in {r[0] for r in ed.con.execute("DESCRIBE exp_users").fetchall()}:
+        return "exp_users"
+    return (f"(SELECT e.*, s.{sql_identifier(attribute_column(attribute))} AS {sql_identifier(column)} "
+            "FROM exp_users e LEFT JOIN exp_user_attrs s ON s._gl_uk = e.uk)")
 
 
 def segment_counts(ed: EventData, spec: ExperimentSpec, metric: MetricDef,
@@ -91,7 +127,7 @@ def segment_counts(ed: EventData, spec: ExperimentSpec, metric: MetricDef,
     eligible, value = metric_counts_sql(metric, spec)
     rows = ed.con.execute(
         f"""SELECT {seg} AS segment, e.variant, count(*), sum({value})
-            FROM exp_users e JOIN exp_user_attrs s ON s._gl_uk = e.uk WHERE {eligible} GROUP BY ALL""").fetchall()
+            FROM {users_with_attribute_sql(ed, attribute)} e WHERE {eligible} GROUP BY ALL""").fetchall()
     out: dict[str, dict[str, tuple[int, int]]] = {}
     for segment, v, n, s in rows:
         if segment is None:

@@ -22,6 +22,10 @@ def test_daily_segment_and_funnel_counts(simulated_onboarding, onboarding_spec):
         daily = daily_counts(ed, spec, metric)
         seg_platform = segment_counts(ed, spec, metric, "platform")
         seg_new = segment_counts(ed, spec, metric, "new_user")
+        # exp_users carries the columns of the spec's segments and strata; another one is joined
+        carried = {r[0] for r in ed.con.execute("DESCRIBE exp_users").fetchall() if r[0].startswith("_gl_attr_")}
+        assert "locale" not in spec.segments + spec.statistics.adjust_for
+        seg_locale = segment_counts(ed, spec, metric, "locale")
         funnels = funnel_counts(ed, spec, as_of)
         assert segment_counts(ed, spec, metric, "no_such_column") is None
         assert segment_counts(ed, spec, metric, "x; DROP TABLE users") is None
@@ -52,6 +56,11 @@ def test_daily_segment_and_funnel_counts(simulated_onboarding, onboarding_spec):
     for (v, p), n in Counter((users[u]["variant"], people[u]["platform"]) for u in eligible).items():
         exp_platform[p][v] = (n, sum(1 for u in hit if users[u]["variant"] == v and people[u]["platform"] == p))
     assert seg_platform == dict(sorted(exp_platform.items()))
+    assert carried == {"_gl_attr_platform", "_gl_attr_signup_at", "_gl_attr_plan"}
+    exp_locale = defaultdict(dict)
+    for (v, loc), n in Counter((users[u]["variant"], people[u]["locale"]) for u in eligible).items():
+        exp_locale[loc][v] = (n, sum(1 for u in hit if users[u]["variant"] == v and people[u]["locale"] == loc))
+    assert seg_locale == dict(sorted(exp_locale.items()))
 
     def is_new(u):
         return "new" if people[u]["signup_at"] >= users[u]["assigned_at"] - dt.timedelta(days=1) else "existing"

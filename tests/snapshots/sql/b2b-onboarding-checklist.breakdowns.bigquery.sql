@@ -815,12 +815,10 @@ WITH acc AS (
     SELECT
       e.*,
       a.unit_id AS _gl_account,
-      CAST(s.`plan` AS STRING) AS _gl_segment
+      CAST(e.`_gl_attr_plan` AS STRING) AS _gl_segment
     FROM exp_users AS e
     JOIN exp_assigned AS a
       USING (uk)
-    JOIN exp_user_attrs AS s
-      ON s.user_id = e.user_id
   ) AS u
   WHERE
     observed_days >= 6
@@ -867,12 +865,10 @@ WITH acc AS (
     SELECT
       e.*,
       a.unit_id AS _gl_account,
-      CAST(s.`plan` AS STRING) AS _gl_segment
+      CAST(e.`_gl_attr_plan` AS STRING) AS _gl_segment
     FROM exp_users AS e
     JOIN exp_assigned AS a
       USING (uk)
-    JOIN exp_user_attrs AS s
-      ON s.user_id = e.user_id
   ) AS u
   WHERE
     observed_days >= 6
@@ -913,12 +909,10 @@ WITH acc AS (
     SELECT
       e.*,
       a.unit_id AS _gl_account,
-      CAST(s.`platform` AS STRING) AS _gl_segment
+      CAST(e.`_gl_attr_platform` AS STRING) AS _gl_segment
     FROM exp_users AS e
     JOIN exp_assigned AS a
       USING (uk)
-    JOIN exp_user_attrs AS s
-      ON s.user_id = e.user_id
   ) AS u
   WHERE
     observed_days >= 6
@@ -965,12 +959,10 @@ WITH acc AS (
     SELECT
       e.*,
       a.unit_id AS _gl_account,
-      CAST(s.`platform` AS STRING) AS _gl_segment
+      CAST(e.`_gl_attr_platform` AS STRING) AS _gl_segment
     FROM exp_users AS e
     JOIN exp_assigned AS a
       USING (uk)
-    JOIN exp_user_attrs AS s
-      ON s.user_id = e.user_id
   ) AS u
   WHERE
     observed_days >= 6

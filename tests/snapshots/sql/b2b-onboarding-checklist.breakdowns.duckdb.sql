@@ -38,7 +38,7 @@ GROUP BY 1, 2, 3;
 WITH acc AS (
     SELECT variant, _gl_segment AS _gl_group, _gl_account, CAST(count(*) AS DOUBLE) AS n, sum(coalesce(CAST(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER) AS DOUBLE), 0.0)) AS y,
            sum(coalesce(CAST(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER) AS DOUBLE), 0.0) * coalesce(CAST(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER) AS DOUBLE), 0.0)) AS q
-    FROM (SELECT e.*, a.unit_id AS _gl_account, CAST(s."plan" AS VARCHAR) AS _gl_segment FROM exp_users e JOIN exp_assigned a USING (uk) JOIN exp_user_attrs s ON s.user_id = e.user_id) u
+    FROM (SELECT e.*, a.unit_id AS _gl_account, CAST(e."_gl_attr_plan" AS VARCHAR) AS _gl_segment FROM exp_users e JOIN exp_assigned a USING (uk)) u
     WHERE observed_days >= 6
     GROUP BY 1, 2, 3)
 SELECT variant, _gl_group, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y,
@@ -50,7 +50,7 @@ FROM acc GROUP BY variant, _gl_group ORDER BY variant, _gl_group;
 WITH acc AS (
     SELECT variant, _gl_segment AS _gl_group, _gl_account, CAST(count(*) AS DOUBLE) AS n, sum(coalesce(CAST(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER) AS DOUBLE), 0.0)) AS y,
            sum(coalesce(CAST(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER) AS DOUBLE), 0.0) * coalesce(CAST(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER) AS DOUBLE), 0.0)) AS q
-    FROM (SELECT e.*, a.unit_id AS _gl_account, CAST(s."plan" AS VARCHAR) AS _gl_segment FROM exp_users e JOIN exp_assigned a USING (uk) JOIN exp_user_attrs s ON s.user_id = e.user_id) u
+    FROM (SELECT e.*, a.unit_id AS _gl_account, CAST(e."_gl_attr_plan" AS VARCHAR) AS _gl_segment FROM exp_users e JOIN exp_assigned a USING (uk)) u
     WHERE observed_days >= 6
     GROUP BY 1, 2, 3)
 SELECT g.variant, g._gl_group, h._gl_group, sum(g.y * h.y), sum(g.y * h.n), sum(g.n * h.n)
@@ -61,7 +61,7 @@ GROUP BY 1, 2, 3;
 WITH acc AS (
     SELECT variant, _gl_segment AS _gl_group, _gl_account, CAST(count(*) AS DOUBLE) AS n, sum(coalesce(CAST(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER) AS DOUBLE), 0.0)) AS y,
            sum(coalesce(CAST(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER) AS DOUBLE), 0.0) * coalesce(CAST(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER) AS DOUBLE), 0.0)) AS q
-    FROM (SELECT e.*, a.unit_id AS _gl_account, CAST(s."platform" AS VARCHAR) AS _gl_segment FROM exp_users e JOIN exp_assigned a USING (uk) JOIN exp_user_attrs s ON s.user_id = e.user_id) u
+    FROM (SELECT e.*, a.unit_id AS _gl_account, CAST(e."_gl_attr_platform" AS VARCHAR) AS _gl_segment FROM exp_users e JOIN exp_assigned a USING (uk)) u
     WHERE observed_days >= 6
     GROUP BY 1, 2, 3)
 SELECT variant, _gl_group, count(*) AS n_accounts, sum(n) AS n_users, sum(y) AS sum_y,
@@ -73,7 +73,7 @@ FROM acc GROUP BY variant, _gl_group ORDER BY variant, _gl_group;
 WITH acc AS (
     SELECT variant, _gl_segment AS _gl_group, _gl_account, CAST(count(*) AS DOUBLE) AS n, sum(coalesce(CAST(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER) AS DOUBLE), 0.0)) AS y,
            sum(coalesce(CAST(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER) AS DOUBLE), 0.0) * coalesce(CAST(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER) AS DOUBLE), 0.0)) AS q
-    FROM (SELECT e.*, a.unit_id AS _gl_account, CAST(s."platform" AS VARCHAR) AS _gl_segment FROM exp_users e JOIN exp_assigned a USING (uk) JOIN exp_user_attrs s ON s.user_id = e.user_id) u
+    FROM (SELECT e.*, a.unit_id AS _gl_account, CAST(e."_gl_attr_platform" AS VARCHAR) AS _gl_segment FROM exp_users e JOIN exp_assigned a USING (uk)) u
     WHERE observed_days >= 6
     GROUP BY 1, 2, 3)
 SELECT g.variant, g._gl_group, h._gl_group, sum(g.y * h.y), sum(g.y * h.n), sum(g.n * h.n)

@@ -840,12 +840,10 @@ WITH acc AS (
     SELECT
       e.*,
       a.unit_id AS _gl_account,
-      CAST(s.`plan` AS STRING) AS _gl_segment
+      CAST(e.`_gl_attr_plan` AS STRING) AS _gl_segment
     FROM exp_users AS e
     JOIN exp_assigned AS a
       USING (uk)
-    JOIN exp_user_attrs AS s
-      ON s.user_id = e.user_id
   ) AS u
   WHERE
     observed_days >= 6
@@ -890,12 +888,10 @@ WITH acc AS (
     SELECT
       e.*,
       a.unit_id AS _gl_account,
-      CAST(s.`plan` AS STRING) AS _gl_segment
+      CAST(e.`_gl_attr_plan` AS STRING) AS _gl_segment
     FROM exp_users AS e
     JOIN exp_assigned AS a
       USING (uk)
-    JOIN exp_user_attrs AS s
-      ON s.user_id = e.user_id
   ) AS u
   WHERE
     observed_days >= 6
@@ -934,12 +930,10 @@ WITH acc AS (
     SELECT
       e.*,
       a.unit_id AS _gl_account,
-      CAST(s.`platform` AS STRING) AS _gl_segment
+      CAST(e.`_gl_attr_platform` AS STRING) AS _gl_segment
     FROM exp_users AS e
     JOIN exp_assigned AS a
       USING (uk)
-    JOIN exp_user_attrs AS s
-      ON s.user_id = e.user_id
   ) AS u
   WHERE
     observed_days >= 6
@@ -984,12 +978,10 @@ WITH acc AS (
     SELECT
       e.*,
       a.unit_id AS _gl_account,
-      CAST(s.`platform` AS STRING) AS _gl_segment
+      CAST(e.`_gl_attr_platform` AS STRING) AS _gl_segment
     FROM exp_users AS e
     JOIN exp_assigned AS a
       USING (uk)
-    JOIN exp_user_attrs AS s
-      ON s.user_id = e.user_id
   ) AS u
   WHERE
     observed_days >= 6

@@ -279,7 +279,10 @@ DESCRIBE ledger_activity_users;
 -- [46] params: {}
 DESCRIBE guide_events;
 
--- [47] params: {"asof": "2026-10-28"}
+-- [47] params: {}
+DESCRIBE users;
+
+-- [48] params: {"asof": "2026-10-28"}
 CREATE OR REPLACE TEMP TABLE exp_users AS
 WITH gf AS (
     SELECT uk, bit_or(g._gl_flags) FILTER (WHERE own) AS _gl_flags, sum(shown_n) FILTER (WHERE own) AS shown_n,
@@ -291,156 +294,162 @@ SELECT u2.uk, u2.user_id, u2.variant, u2.assigned_at, u2.assigned_day,
        coalesce(((gf._gl_flags >> 0) & 1) = 1, FALSE) AS shown, coalesce(((gf._gl_flags >> 1) & 1) = 1, FALSE) AS opened, coalesce(((gf._gl_flags >> 2) & 1) = 1, FALSE) AS clicked, coalesce(((gf._gl_flags >> 3) & 1) = 1, FALSE) AS dismissed, coalesce(((gf._gl_flags >> 4) & 1) = 1, FALSE) AS completed, coalesce(((gf._gl_flags >> 5) & 1) = 1, FALSE) AS opted_out, coalesce(((gf._gl_flags >> 6) & 1) = 1, FALSE) AS answered, af.first_goal_day, af.first_support_day,
        coalesce(gf.guides_shown, 0) AS guides_shown,
        CAST(coalesce(gf.shown_n, 0) AS BIGINT) AS shown_n, CAST(coalesce(gf.clicked_n, 0) AS BIGINT) AS clicked_n,
-       coalesce(af.pre_active_days, 0) AS pre_active_days, ((coalesce(af._gl_days0, 0) >> 1) & 1) = 1 AS active_d1, ((coalesce(af._gl_days0, 0) >> 7) & 1) = 1 AS active_d7, coalesce(af.sessions_d7, 0) AS sessions_d7, af._gl_days0
-FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk);
+       coalesce(af.pre_active_days, 0) AS pre_active_days, ((coalesce(af._gl_days0, 0) >> 1) & 1) = 1 AS active_d1, ((coalesce(af._gl_days0, 0) >> 7) & 1) = 1 AS active_d7, coalesce(af.sessions_d7, 0) AS sessions_d7, af._gl_days0, ua."platform" AS "_gl_attr_platform", ua."signup_at" AS "_gl_attr_signup_at", ua."plan" AS "_gl_attr_plan"
+FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk)
+      LEFT JOIN (SELECT _gl_uk, "platform", "signup_at", "plan" FROM exp_user_attrs) ua ON ua._gl_uk = u2.uk;
 
--- [48] params: {}
+-- [49] params: {}
 SELECT count(*) FROM exp_users u WHERE u.shown AND u.variant IN
 ('holdout');
 
--- [49] params: {}
+-- [50] params: {}
 SELECT count(*), count_if(shown) FROM exp_users WHERE variant IN ('tour', 'checklist');
 
--- [50] params: {}
+-- [51] params: {}
 DESCRIBE assignments;
 
--- [51] params: {}
+-- [52] params: {}
 SELECT _gl_reason, min(concat_ws(', ', 'user_id=' || coalesce(left(CAST("user_id" AS VARCHAR), 60), 'NULL'), 'experiment=' || coalesce(left(CAST("experiment" AS VARCHAR), 60), 'NULL'), 'variant=' || coalesce(left(CAST("variant" AS VARCHAR), 60), 'NULL'), 'assigned_at=' || coalesce(left(CAST("assigned_at" AS VARCHAR), 60), 'NULL'))) FROM ledger_assignments WHERE _gl_reason IS NOT NULL GROUP BY 1;
 
--- [52] params: {}
+-- [53] params: {}
 SELECT _gl_reason, count(*) FROM ledger_assignments GROUP BY 1;
 
--- [53] params: {}
+-- [54] params: {}
 DESCRIBE guide_events;
 
--- [54] params: {}
+-- [55] params: {}
 SELECT _gl_reason, sum(_gl_events), min(_gl_example) FROM ledger_guide_user GROUP BY 1;
 
--- [55] params: {}
+-- [56] params: {}
 DESCRIBE activity;
 
--- [56] params: {}
+-- [57] params: {}
 SELECT _gl_reason, sum(_gl_events), min(_gl_example) FROM ledger_activity_users GROUP BY 1;
 
--- [57] params: {}
+-- [58] params: {}
 DESCRIBE users;
 
--- [58] params: {}
+-- [59] params: {}
 SELECT _gl_reason, min(concat_ws(', ', 'user_id=' || coalesce(left(CAST("user_id" AS VARCHAR), 60), 'NULL'), 'signup_at=' || coalesce(left(CAST("signup_at" AS VARCHAR), 60), 'NULL'), 'platform=' || coalesce(left(CAST("platform" AS VARCHAR), 60), 'NULL'), 'locale=' || coalesce(left(CAST("locale" AS VARCHAR), 60), 'NULL'), 'plan=' || coalesce(left(CAST("plan" AS VARCHAR), 60), 'NULL'))) FROM ledger_users WHERE _gl_reason IS NOT NULL GROUP BY 1;
 
--- [59] params: {}
+-- [60] params: {}
 SELECT _gl_reason, count(*) FROM ledger_users GROUP BY 1;
 
--- [60] params: {}
+-- [61] params: {}
 SELECT variant, count(*) FROM exp_users GROUP BY variant;
 
--- [61] params: {}
+-- [62] params: {}
 SELECT assigned_day, variant, count(*) FROM exp_users GROUP BY ALL ORDER BY 1, 2;
 
--- [62] params: {}
+-- [63] params: {}
 SELECT typeof(CAST(active_d7 AS INTEGER)), typeof(pre_active_days) FROM exp_users LIMIT 1;
 
--- [63] params: {}
+-- [64] params: {}
 SELECT variant, count(*), sum(CAST(active_d7 AS INTEGER)), sum(CAST(active_d7 AS INTEGER)*CAST(active_d7 AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(active_d7 AS INTEGER)*pre_active_days), NULL, NULL, NULL FROM exp_users WHERE observed_days >= 7 GROUP BY variant;
 
--- [64] params: {}
+-- [65] params: {}
 SELECT typeof(CAST(active_d1 AS INTEGER)), typeof(pre_active_days) FROM exp_users LIMIT 1;
 
--- [65] params: {}
+-- [66] params: {}
 SELECT variant, count(*), sum(CAST(active_d1 AS INTEGER)), sum(CAST(active_d1 AS INTEGER)*CAST(active_d1 AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(active_d1 AS INTEGER)*pre_active_days), NULL, NULL, NULL FROM exp_users WHERE observed_days >= 1 GROUP BY variant;
 
--- [66] params: {}
+-- [67] params: {}
 SELECT typeof(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), typeof(pre_active_days) FROM exp_users LIMIT 1;
 
--- [67] params: {}
+-- [68] params: {}
 SELECT variant, count(*), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)*CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)*pre_active_days), NULL, NULL, NULL FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
--- [68] params: {}
+-- [69] params: {}
 SELECT count(sessions_d7) FROM exp_users WHERE observed_days >= 6;
 
--- [69] params: {}
+-- [70] params: {}
 SELECT min(v) FROM (
     SELECT v, sum(c) OVER (ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
     FROM (SELECT sessions_d7 AS v, count(*) AS c FROM exp_users WHERE observed_days >= 6 AND sessions_d7 IS NOT NULL
           GROUP BY 1) g) w
 WHERE cum >= 9268;
 
--- [70] params: {}
+-- [71] params: {}
 SELECT variant, count(*), count_if(sessions_d7 > 15) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
--- [71] params: {}
+-- [72] params: {}
 SELECT typeof((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)), typeof(pre_active_days) FROM exp_users LIMIT 1;
 
--- [72] params: {}
+-- [73] params: {}
 SELECT variant, count(*), sum((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)), sum((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)*(CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)*pre_active_days), NULL, NULL, NULL FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
--- [73] params: {}
+-- [74] params: {}
 SELECT variant, count(*), count_if((coalesce(first_goal_day < 7, FALSE)) AND CAST(first_goal_day AS DOUBLE) IS NOT NULL) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
--- [74] params: {}
+-- [75] params: {}
 SELECT variant, r, v FROM (SELECT variant, CAST(first_goal_day AS DOUBLE) AS v, row_number() OVER (PARTITION BY variant ORDER BY CAST(first_goal_day AS DOUBLE)) AS r FROM exp_users WHERE observed_days >= 6 AND (coalesce(first_goal_day < 7, FALSE)) AND CAST(first_goal_day AS DOUBLE) IS NOT NULL) q WHERE (variant = 'checklist' AND r IN (876, 929, 981)) OR (variant = 'holdout' AND r IN (430, 467, 504)) OR (variant = 'tour' AND r IN (892, 945, 997)) ORDER BY variant, r;
 
--- [75] params: {}
+-- [76] params: {}
 SELECT typeof(CAST(dismissed AS INTEGER)), typeof(pre_active_days) FROM exp_users LIMIT 1;
 
--- [76] params: {}
+-- [77] params: {}
 SELECT variant, count(*), sum(CAST(dismissed AS INTEGER)), sum(CAST(dismissed AS INTEGER)*CAST(dismissed AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(dismissed AS INTEGER)*pre_active_days), NULL, NULL, NULL FROM exp_users WHERE TRUE GROUP BY variant;
 
--- [77] params: {}
+-- [78] params: {}
 SELECT typeof(pre_active_days), typeof(CAST(active_d7 AS INTEGER)), typeof(CAST(active_d1 AS INTEGER)), typeof(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), typeof((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)), typeof(first_goal_day), typeof(CAST(dismissed AS INTEGER)) FROM exp_users LIMIT 1;
 
--- [78] params: {}
-WITH e AS (SELECT uk, variant, assigned_at, pre_active_days AS x, coalesce(observed_days >= 7, FALSE) AS e0, CASE WHEN observed_days >= 7 THEN CAST(active_d7 AS INTEGER) END AS y0, coalesce(observed_days >= 1, FALSE) AS e1, CASE WHEN observed_days >= 1 THEN CAST(active_d1 AS INTEGER) END AS y1, coalesce(observed_days >= 6, FALSE) AS e2, CASE WHEN observed_days >= 6 THEN CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER) END AS y2, coalesce(observed_days >= 6, FALSE) AS e3, CASE WHEN observed_days >= 6 THEN (CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END) END AS y3, coalesce(observed_days >= 6, FALSE) AS e4, CASE WHEN observed_days >= 6 THEN first_goal_day END AS y4, coalesce(TRUE, FALSE) AS e5, CASE WHEN TRUE THEN CAST(dismissed AS INTEGER) END AS y5 FROM exp_users)
-SELECT e.variant, coalesce(CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END, '(missing)') AS a0, coalesce(CAST(s."plan" AS VARCHAR), '(missing)') AS a1, count(*) FILTER (WHERE e0), sum(y0) FILTER (WHERE e0), sum(y0*y0) FILTER (WHERE e0), sum(x) FILTER (WHERE e0), sum(x*x) FILTER (WHERE e0), sum(x*y0) FILTER (WHERE e0), NULL, NULL, NULL, count(*) FILTER (WHERE e1), sum(y1) FILTER (WHERE e1), sum(y1*y1) FILTER (WHERE e1), sum(x) FILTER (WHERE e1), sum(x*x) FILTER (WHERE e1), sum(x*y1) FILTER (WHERE e1), NULL, NULL, NULL, count(*) FILTER (WHERE e2), sum(y2) FILTER (WHERE e2), sum(y2*y2) FILTER (WHERE e2), sum(x) FILTER (WHERE e2), sum(x*x) FILTER (WHERE e2), sum(x*y2) FILTER (WHERE e2), NULL, NULL, NULL, count(*) FILTER (WHERE e3), sum(y3) FILTER (WHERE e3), sum(y3*y3) FILTER (WHERE e3), sum(x) FILTER (WHERE e3), sum(x*x) FILTER (WHERE e3), sum(x*y3) FILTER (WHERE e3), NULL, NULL, NULL, count(*) FILTER (WHERE e4), sum(y4) FILTER (WHERE e4), sum(y4*y4) FILTER (WHERE e4), sum(x) FILTER (WHERE e4), sum(x*x) FILTER (WHERE e4), sum(x*y4) FILTER (WHERE e4), NULL, NULL, NULL, count(*) FILTER (WHERE e5), sum(y5) FILTER (WHERE e5), sum(y5*y5) FILTER (WHERE e5), sum(x) FILTER (WHERE e5), sum(x*x) FILTER (WHERE e5), sum(x*y5) FILTER (WHERE e5), NULL, NULL, NULL
-FROM e LEFT JOIN exp_user_attrs s ON s._gl_uk = e.uk
-GROUP BY 1, 2, 3;
-
 -- [79] params: {}
+WITH e AS (SELECT variant, assigned_at, "_gl_attr_signup_at", "_gl_attr_plan", pre_active_days AS x, coalesce(observed_days >= 7, FALSE) AS e0, CASE WHEN observed_days >= 7 THEN CAST(active_d7 AS INTEGER) END AS y0, coalesce(observed_days >= 1, FALSE) AS e1, CASE WHEN observed_days >= 1 THEN CAST(active_d1 AS INTEGER) END AS y1, coalesce(observed_days >= 6, FALSE) AS e2, CASE WHEN observed_days >= 6 THEN CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER) END AS y2, coalesce(observed_days >= 6, FALSE) AS e3, CASE WHEN observed_days >= 6 THEN (CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END) END AS y3, coalesce(observed_days >= 6, FALSE) AS e4, CASE WHEN observed_days >= 6 THEN first_goal_day END AS y4, coalesce(TRUE, FALSE) AS e5, CASE WHEN TRUE THEN CAST(dismissed AS INTEGER) END AS y5 FROM exp_users)
+SELECT e.variant, coalesce(CASE WHEN e."_gl_attr_signup_at" IS NULL THEN NULL WHEN e."_gl_attr_signup_at" >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END, '(missing)') AS a0, coalesce(CAST(e."_gl_attr_plan" AS VARCHAR), '(missing)') AS a1, count(*) FILTER (WHERE e0), sum(y0) FILTER (WHERE e0), sum(y0*y0) FILTER (WHERE e0), sum(x) FILTER (WHERE e0), sum(x*x) FILTER (WHERE e0), sum(x*y0) FILTER (WHERE e0), NULL, NULL, NULL, count(*) FILTER (WHERE e1), sum(y1) FILTER (WHERE e1), sum(y1*y1) FILTER (WHERE e1), sum(x) FILTER (WHERE e1), sum(x*x) FILTER (WHERE e1), sum(x*y1) FILTER (WHERE e1), NULL, NULL, NULL, count(*) FILTER (WHERE e2), sum(y2) FILTER (WHERE e2), sum(y2*y2) FILTER (WHERE e2), sum(x) FILTER (WHERE e2), sum(x*x) FILTER (WHERE e2), sum(x*y2) FILTER (WHERE e2), NULL, NULL, NULL, count(*) FILTER (WHERE e3), sum(y3) FILTER (WHERE e3), sum(y3*y3) FILTER (WHERE e3), sum(x) FILTER (WHERE e3), sum(x*x) FILTER (WHERE e3), sum(x*y3) FILTER (WHERE e3), NULL, NULL, NULL, count(*) FILTER (WHERE e4), sum(y4) FILTER (WHERE e4), sum(y4*y4) FILTER (WHERE e4), sum(x) FILTER (WHERE e4), sum(x*x) FILTER (WHERE e4), sum(x*y4) FILTER (WHERE e4), NULL, NULL, NULL, count(*) FILTER (WHERE e5), sum(y5) FILTER (WHERE e5), sum(y5*y5) FILTER (WHERE e5), sum(x) FILTER (WHERE e5), sum(x*x) FILTER (WHERE e5), sum(x*y5) FILTER (WHERE e5), NULL, NULL, NULL
+FROM e GROUP BY 1, 2, 3;
+
+-- [80] params: {}
 WITH o AS (SELECT variant, least(observed_days, 30) AS observed, count(*) AS n
                        FROM exp_users WHERE observed_days >= 0 GROUP BY ALL)
             SELECT o.variant, d.range AS day, CAST(sum(o.n) AS BIGINT) AS n
             FROM o, range(0, 31) d
             WHERE o.observed >= d.range GROUP BY ALL;
 
--- [80] params: {}
+-- [81] params: {}
 DESCRIBE ledger_activity_users;
 
--- [81] params: {}
+-- [82] params: {}
 SELECT u.variant, CAST(sum(CASE WHEN u.observed_days >= 0 AND ((coalesce(u._gl_days0, 0) >> 0) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 1 AND ((coalesce(u._gl_days0, 0) >> 1) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 2 AND ((coalesce(u._gl_days0, 0) >> 2) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 3 AND ((coalesce(u._gl_days0, 0) >> 3) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 4 AND ((coalesce(u._gl_days0, 0) >> 4) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 5 AND ((coalesce(u._gl_days0, 0) >> 5) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 6 AND ((coalesce(u._gl_days0, 0) >> 6) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 7 AND ((coalesce(u._gl_days0, 0) >> 7) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 8 AND ((coalesce(u._gl_days0, 0) >> 8) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 9 AND ((coalesce(u._gl_days0, 0) >> 9) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 10 AND ((coalesce(u._gl_days0, 0) >> 10) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 11 AND ((coalesce(u._gl_days0, 0) >> 11) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 12 AND ((coalesce(u._gl_days0, 0) >> 12) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 13 AND ((coalesce(u._gl_days0, 0) >> 13) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 14 AND ((coalesce(u._gl_days0, 0) >> 14) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 15 AND ((coalesce(u._gl_days0, 0) >> 15) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 16 AND ((coalesce(u._gl_days0, 0) >> 16) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 17 AND ((coalesce(u._gl_days0, 0) >> 17) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 18 AND ((coalesce(u._gl_days0, 0) >> 18) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 19 AND ((coalesce(u._gl_days0, 0) >> 19) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 20 AND ((coalesce(u._gl_days0, 0) >> 20) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 21 AND ((coalesce(u._gl_days0, 0) >> 21) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 22 AND ((coalesce(u._gl_days0, 0) >> 22) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 23 AND ((coalesce(u._gl_days0, 0) >> 23) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 24 AND ((coalesce(u._gl_days0, 0) >> 24) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 25 AND ((coalesce(u._gl_days0, 0) >> 25) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 26 AND ((coalesce(u._gl_days0, 0) >> 26) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 27 AND ((coalesce(u._gl_days0, 0) >> 27) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 28 AND ((coalesce(u._gl_days0, 0) >> 28) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 29 AND ((coalesce(u._gl_days0, 0) >> 29) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 30 AND ((coalesce(u._gl_days0, 0) >> 30) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT) FROM exp_users u GROUP BY u.variant;
 
--- [82] params: {}
+-- [83] params: {}
 SELECT variant, CASE WHEN first_goal_day IS NOT NULL THEN first_goal_day ELSE observed_days END AS t, first_goal_day IS NOT NULL AS event, count(*)
            FROM exp_users WHERE observed_days >= 0 GROUP BY ALL;
 
--- [83] params: {}
+-- [84] params: {}
 SELECT variant, assigned_day, count(*), sum(CAST(active_d7 AS INTEGER)) FROM exp_users WHERE observed_days >= 7 GROUP BY ALL ORDER BY 2;
 
--- [84] params: {}
-DESCRIBE users;
-
 -- [85] params: {}
-SELECT CAST(s."platform" AS VARCHAR) AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
-            FROM exp_users e JOIN exp_user_attrs s ON s._gl_uk = e.uk WHERE observed_days >= 7 GROUP BY ALL;
+DESCRIBE users;
 
 -- [86] params: {}
-DESCRIBE users;
+DESCRIBE exp_users;
 
 -- [87] params: {}
-SELECT CASE WHEN s.signup_at IS NULL THEN NULL WHEN s.signup_at >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
-            FROM exp_users e JOIN exp_user_attrs s ON s._gl_uk = e.uk WHERE observed_days >= 7 GROUP BY ALL;
+SELECT CAST(e."_gl_attr_platform" AS VARCHAR) AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
+            FROM exp_users e WHERE observed_days >= 7 GROUP BY ALL;
 
 -- [88] params: {}
+DESCRIBE users;
+
+-- [89] params: {}
+DESCRIBE exp_users;
+
+-- [90] params: {}
+SELECT CASE WHEN e."_gl_attr_signup_at" IS NULL THEN NULL WHEN e."_gl_attr_signup_at" >= e.assigned_at - INTERVAL 1 DAY THEN 'new' ELSE 'existing' END AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
+            FROM exp_users e WHERE observed_days >= 7 GROUP BY ALL;
+
+-- [91] params: {}
 DESCRIBE guide_events;
 
--- [89] params: {"gid": "onboarding-tour", "v": "tour"}
+-- [92] params: {"gid": "onboarding-tour", "v": "tour"}
 WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
                 SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
                 WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
 
--- [90] params: {"v": "tour"}
+-- [93] params: {"v": "tour"}
 SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
 
--- [91] params: {"gid": "onboarding-tour", "v": "tour"}
+-- [94] params: {"gid": "onboarding-tour", "v": "tour"}
 WITH d AS (
                   SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
                   FROM exp_guide_user g JOIN exp_users u USING (uk)
@@ -449,15 +458,15 @@ WITH d AS (
                 SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
                        coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
 
--- [92] params: {"gid": "onboarding-checklist", "v": "checklist"}
+-- [95] params: {"gid": "onboarding-checklist", "v": "checklist"}
 WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
                 SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
                 WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
 
--- [93] params: {"v": "checklist"}
+-- [96] params: {"v": "checklist"}
 SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
 
--- [94] params: {"gid": "onboarding-checklist", "v": "checklist"}
+-- [97] params: {"gid": "onboarding-checklist", "v": "checklist"}
 WITH d AS (
                   SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
                   FROM exp_guide_user g JOIN exp_users u USING (uk)
@@ -466,18 +475,18 @@ WITH d AS (
                 SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
                        coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
 
--- [95] params: {}
+-- [98] params: {}
 DESCRIBE ledger_activity_users;
 
--- [96] params: {}
+-- [99] params: {}
 SELECT max(observed_days) FROM exp_users;
 
--- [97] params: {}
+-- [100] params: {}
 WITH b AS (SELECT u.variant, u.assigned_day, coalesce(u._gl_days0, 0) AS d0
                        FROM exp_users u),
             s AS (SELECT variant, assigned_day, d0, (coalesce(d0, 0) | ((coalesce(d0, 0) & 4611686018427387903) << 1) | ((coalesce(d0, 0) & 2305843009213693951) << 2) | ((coalesce(d0, 0) & 1152921504606846975) << 3) | ((coalesce(d0, 0) & 576460752303423487) << 4) | ((coalesce(d0, 0) & 288230376151711743) << 5) | ((coalesce(d0, 0) & 144115188075855871) << 6)) AS w0, (coalesce(d0, 0) | ((coalesce(d0, 0) & 4611686018427387903) << 1) | ((coalesce(d0, 0) & 2305843009213693951) << 2) | ((coalesce(d0, 0) & 1152921504606846975) << 3) | ((coalesce(d0, 0) & 576460752303423487) << 4) | ((coalesce(d0, 0) & 288230376151711743) << 5) | ((coalesce(d0, 0) & 144115188075855871) << 6) | ((coalesce(d0, 0) & 72057594037927935) << 7) | ((coalesce(d0, 0) & 36028797018963967) << 8) | ((coalesce(d0, 0) & 18014398509481983) << 9) | ((coalesce(d0, 0) & 9007199254740991) << 10) | ((coalesce(d0, 0) & 4503599627370495) << 11) | ((coalesce(d0, 0) & 2251799813685247) << 12) | ((coalesce(d0, 0) & 1125899906842623) << 13) | ((coalesce(d0, 0) & 562949953421311) << 14) | ((coalesce(d0, 0) & 281474976710655) << 15) | ((coalesce(d0, 0) & 140737488355327) << 16) | ((coalesce(d0, 0) & 70368744177663) << 17) | ((coalesce(d0, 0) & 35184372088831) << 18) | ((coalesce(d0, 0) & 17592186044415) << 19) | ((coalesce(d0, 0) & 8796093022207) << 20) | ((coalesce(d0, 0) & 4398046511103) << 21) | ((coalesce(d0, 0) & 2199023255551) << 22) | ((coalesce(d0, 0) & 1099511627775) << 23) | ((coalesce(d0, 0) & 549755813887) << 24) | ((coalesce(d0, 0) & 274877906943) << 25) | ((coalesce(d0, 0) & 137438953471) << 26) | ((coalesce(d0, 0) & 68719476735) << 27) | ((coalesce(d0, 0) & 34359738367) << 28) | ((coalesce(d0, 0) & 17179869183) << 29)) AS m0
                   FROM b)
             SELECT variant, assigned_day, CAST(sum((d0 >> 0) & 1) AS BIGINT), CAST(sum((d0 >> 1) & 1) AS BIGINT), CAST(sum((d0 >> 2) & 1) AS BIGINT), CAST(sum((d0 >> 3) & 1) AS BIGINT), CAST(sum((d0 >> 4) & 1) AS BIGINT), CAST(sum((d0 >> 5) & 1) AS BIGINT), CAST(sum((d0 >> 6) & 1) AS BIGINT), CAST(sum((d0 >> 7) & 1) AS BIGINT), CAST(sum((d0 >> 8) & 1) AS BIGINT), CAST(sum((d0 >> 9) & 1) AS BIGINT), CAST(sum((d0 >> 10) & 1) AS BIGINT), CAST(sum((d0 >> 11) & 1) AS BIGINT), CAST(sum((d0 >> 12) & 1) AS BIGINT), CAST(sum((d0 >> 13) & 1) AS BIGINT), CAST(sum((d0 >> 14) & 1) AS BIGINT), CAST(sum((d0 >> 15) & 1) AS BIGINT), CAST(sum((d0 >> 16) & 1) AS BIGINT), CAST(sum((d0 >> 17) & 1) AS BIGINT), CAST(sum((d0 >> 18) & 1) AS BIGINT), CAST(sum((d0 >> 19) & 1) AS BIGINT), CAST(sum((d0 >> 20) & 1) AS BIGINT), CAST(sum((d0 >> 21) & 1) AS BIGINT), CAST(sum((d0 >> 22) & 1) AS BIGINT), CAST(sum((d0 >> 23) & 1) AS BIGINT), CAST(sum((d0 >> 24) & 1) AS BIGINT), CAST(sum((d0 >> 25) & 1) AS BIGINT), CAST(sum((d0 >> 26) & 1) AS BIGINT), CAST(sum((d0 >> 27) & 1) AS BIGINT), CAST(sum((w0 >> 0) & 1) AS BIGINT), CAST(sum((w0 >> 1) & 1) AS BIGINT), CAST(sum((w0 >> 2) & 1) AS BIGINT), CAST(sum((w0 >> 3) & 1) AS BIGINT), CAST(sum((w0 >> 4) & 1) AS BIGINT), CAST(sum((w0 >> 5) & 1) AS BIGINT), CAST(sum((w0 >> 6) & 1) AS BIGINT), CAST(sum((w0 >> 7) & 1) AS BIGINT), CAST(sum((w0 >> 8) & 1) AS BIGINT), CAST(sum((w0 >> 9) & 1) AS BIGINT), CAST(sum((w0 >> 10) & 1) AS BIGINT), CAST(sum((w0 >> 11) & 1) AS BIGINT), CAST(sum((w0 >> 12) & 1) AS BIGINT), CAST(sum((w0 >> 13) & 1) AS BIGINT), CAST(sum((w0 >> 14) & 1) AS BIGINT), CAST(sum((w0 >> 15) & 1) AS BIGINT), CAST(sum((w0 >> 16) & 1) AS BIGINT), CAST(sum((w0 >> 17) & 1) AS BIGINT), CAST(sum((w0 >> 18) & 1) AS BIGINT), CAST(sum((w0 >> 19) & 1) AS BIGINT), CAST(sum((w0 >> 20) & 1) AS BIGINT), CAST(sum((w0 >> 21) & 1) AS BIGINT), CAST(sum((w0 >> 22) & 1) AS BIGINT), CAST(sum((w0 >> 23) & 1) AS BIGINT), CAST(sum((w0 >> 24) & 1) AS BIGINT), CAST(sum((w0 >> 25) & 1) AS BIGINT), CAST(sum((w0 >> 26) & 1) AS BIGINT), CAST(sum((w0 >> 27) & 1) AS BIGINT), CAST(sum((m0 >> 0) & 1) AS BIGINT), CAST(sum((m0 >> 1) & 1) AS BIGINT), CAST(sum((m0 >> 2) & 1) AS BIGINT), CAST(sum((m0 >> 3) & 1) AS BIGINT), CAST(sum((m0 >> 4) & 1) AS BIGINT), CAST(sum((m0 >> 5) & 1) AS BIGINT), CAST(sum((m0 >> 6) & 1) AS BIGINT), CAST(sum((m0 >> 7) & 1) AS BIGINT), CAST(sum((m0 >> 8) & 1) AS BIGINT), CAST(sum((m0 >> 9) & 1) AS BIGINT), CAST(sum((m0 >> 10) & 1) AS BIGINT), CAST(sum((m0 >> 11) & 1) AS BIGINT), CAST(sum((m0 >> 12) & 1) AS BIGINT), CAST(sum((m0 >> 13) & 1) AS BIGINT), CAST(sum((m0 >> 14) & 1) AS BIGINT), CAST(sum((m0 >> 15) & 1) AS BIGINT), CAST(sum((m0 >> 16) & 1) AS BIGINT), CAST(sum((m0 >> 17) & 1) AS BIGINT), CAST(sum((m0 >> 18) & 1) AS BIGINT), CAST(sum((m0 >> 19) & 1) AS BIGINT), CAST(sum((m0 >> 20) & 1) AS BIGINT), CAST(sum((m0 >> 21) & 1) AS BIGINT), CAST(sum((m0 >> 22) & 1) AS BIGINT), CAST(sum((m0 >> 23) & 1) AS BIGINT), CAST(sum((m0 >> 24) & 1) AS BIGINT), CAST(sum((m0 >> 25) & 1) AS BIGINT), CAST(sum((m0 >> 26) & 1) AS BIGINT), CAST(sum((m0 >> 27) & 1) AS BIGINT) FROM s GROUP BY variant, assigned_day;
 
--- [98] params: {}
+-- [101] params: {}
 DESCRIBE guide_events;

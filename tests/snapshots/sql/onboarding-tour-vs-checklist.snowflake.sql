@@ -1075,6 +1075,9 @@ DESCRIBE TABLE ledger_activity_users;
 DESCRIBE TABLE guide_events;
 
 -- [47]
+DESCRIBE TABLE users;
+
+-- [48]
 CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
@@ -1154,21 +1157,33 @@ SELECT
     ), 1)
   ) = 1 AS active_d7,
   COALESCE(af.sessions_d7, 0) AS sessions_d7,
-  af._gl_days0
+  af._gl_days0,
+  ua."platform" AS "_gl_attr_platform",
+  ua."signup_at" AS "_gl_attr_signup_at",
+  ua."plan" AS "_gl_attr_plan"
 FROM exp_assigned AS u2
 LEFT JOIN gf
   USING (uk)
 LEFT JOIN af
-  USING (uk);
+  USING (uk)
+LEFT JOIN (
+  SELECT
+    _gl_uk,
+    "platform",
+    "signup_at",
+    "plan"
+  FROM exp_user_attrs
+) AS ua
+  ON ua._gl_uk = u2.uk;
 
--- [48]
+-- [49]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [49]
+-- [50]
 SELECT
   COUNT(*),
   COUNT_IF(shown)
@@ -1176,10 +1191,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [50]
+-- [51]
 DESCRIBE TABLE assignments;
 
--- [51]
+-- [52]
 SELECT
   _gl_reason,
   MIN(
@@ -1197,7 +1212,7 @@ WHERE
 GROUP BY
   1;
 
--- [52]
+-- [53]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1205,10 +1220,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [53]
+-- [54]
 DESCRIBE TABLE guide_events;
 
--- [54]
+-- [55]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1217,10 +1232,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [55]
+-- [56]
 DESCRIBE TABLE activity;
 
--- [56]
+-- [57]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1229,10 +1244,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [57]
+-- [58]
 DESCRIBE TABLE users;
 
--- [58]
+-- [59]
 SELECT
   _gl_reason,
   MIN(
@@ -1251,7 +1266,7 @@ WHERE
 GROUP BY
   1;
 
--- [59]
+-- [60]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1259,7 +1274,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [60]
+-- [61]
 SELECT
   variant,
   COUNT(*)
@@ -1267,7 +1282,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [61]
+-- [62]
 SELECT
   assigned_day,
   variant,
@@ -1278,14 +1293,14 @@ ORDER BY
   1,
   2;
 
--- [62]
+-- [63]
 SELECT
   TYPEOF(CAST(active_d7 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [63]
+-- [64]
 SELECT
   variant,
   COUNT(*),
@@ -1303,14 +1318,14 @@ WHERE
 GROUP BY
   variant;
 
--- [64]
+-- [65]
 SELECT
   TYPEOF(CAST(active_d1 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [65]
+-- [66]
 SELECT
   variant,
   COUNT(*),
@@ -1328,14 +1343,14 @@ WHERE
 GROUP BY
   variant;
 
--- [66]
+-- [67]
 SELECT
   TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [67]
+-- [68]
 SELECT
   variant,
   COUNT(*),
@@ -1355,14 +1370,14 @@ WHERE
 GROUP BY
   variant;
 
--- [68]
+-- [69]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [69]
+-- [70]
 SELECT
   MIN(v)
 FROM (
@@ -1383,7 +1398,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [70]
+-- [71]
 SELECT
   variant,
   COUNT(*),
@@ -1394,7 +1409,7 @@ WHERE
 GROUP BY
   variant;
 
--- [71]
+-- [72]
 SELECT
   TYPEOF((
     CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
@@ -1403,7 +1418,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [72]
+-- [73]
 SELECT
   variant,
   COUNT(*),
@@ -1431,7 +1446,7 @@ WHERE
 GROUP BY
   variant;
 
--- [73]
+-- [74]
 SELECT
   variant,
   COUNT(*),
@@ -1447,7 +1462,7 @@ WHERE
 GROUP BY
   variant;
 
--- [74]
+-- [75]
 SELECT
   variant,
   r,
@@ -1479,14 +1494,14 @@ ORDER BY
   variant,
   r;
 
--- [75]
+-- [76]
 SELECT
   TYPEOF(CAST(dismissed AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [76]
+-- [77]
 SELECT
   variant,
   COUNT(*),
@@ -1504,7 +1519,7 @@ WHERE
 GROUP BY
   variant;
 
--- [77]
+-- [78]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT)),
@@ -1518,12 +1533,13 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [78]
+-- [79]
 WITH e AS (
   SELECT
-    uk,
     variant,
     assigned_at,
+    "_gl_attr_signup_at",
+    "_gl_attr_plan",
     pre_active_days AS x,
     COALESCE(observed_days >= 7, FALSE) AS e0,
     CASE WHEN observed_days >= 7 THEN CAST(active_d7 AS INT) END AS y0,
@@ -1551,15 +1567,15 @@ SELECT
   e.variant,
   COALESCE(
     CASE
-      WHEN s.signup_at IS NULL
+      WHEN e."_gl_attr_signup_at" IS NULL
       THEN NULL
-      WHEN s.signup_at >= e.assigned_at - INTERVAL '1 DAY'
+      WHEN e."_gl_attr_signup_at" >= e.assigned_at - INTERVAL '1 DAY'
       THEN 'new'
       ELSE 'existing'
     END,
     '(missing)'
   ) AS a0,
-  COALESCE(CAST(s."plan" AS VARCHAR), '(missing)') AS a1,
+  COALESCE(CAST(e."_gl_attr_plan" AS VARCHAR), '(missing)') AS a1,
   COUNT_IF(e0),
   SUM(IFF(e0, y0, NULL)),
   SUM(IFF(e0, y0 * y0, NULL)),
@@ -1615,14 +1631,12 @@ SELECT
   NULL,
   NULL
 FROM e
-LEFT JOIN exp_user_attrs AS s
-  ON s._gl_uk = e.uk
 GROUP BY
   1,
   2,
   3;
 
--- [79]
+-- [80]
 WITH o AS (
   SELECT
     variant,
@@ -1642,10 +1656,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [80]
+-- [81]
 DESCRIBE TABLE ledger_activity_users;
 
--- [81]
+-- [82]
 SELECT
   u.variant,
   CAST(SUM(
@@ -2024,7 +2038,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [82]
+-- [83]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -2035,7 +2049,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [83]
+-- [84]
 SELECT
   variant,
   assigned_day,
@@ -2048,31 +2062,35 @@ GROUP BY ALL
 ORDER BY
   2;
 
--- [84]
+-- [85]
 DESCRIBE TABLE users;
 
--- [85]
+-- [86]
+DESCRIBE TABLE exp_users;
+
+-- [87]
 SELECT
-  CAST(s."platform" AS VARCHAR) AS segment,
+  CAST(e."_gl_attr_platform" AS VARCHAR) AS segment,
   e.variant,
   COUNT(*),
   SUM(CAST(active_d7 AS INT))
 FROM exp_users AS e
-JOIN exp_user_attrs AS s
-  ON s._gl_uk = e.uk
 WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [86]
+-- [88]
 DESCRIBE TABLE users;
 
--- [87]
+-- [89]
+DESCRIBE TABLE exp_users;
+
+-- [90]
 SELECT
   CASE
-    WHEN s.signup_at IS NULL
+    WHEN e."_gl_attr_signup_at" IS NULL
     THEN NULL
-    WHEN s.signup_at >= e.assigned_at - INTERVAL '1 DAY'
+    WHEN e."_gl_attr_signup_at" >= e.assigned_at - INTERVAL '1 DAY'
     THEN 'new'
     ELSE 'existing'
   END AS segment,
@@ -2080,16 +2098,14 @@ SELECT
   COUNT(*),
   SUM(CAST(active_d7 AS INT))
 FROM exp_users AS e
-JOIN exp_user_attrs AS s
-  ON s._gl_uk = e.uk
 WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [88]
+-- [91]
 DESCRIBE TABLE guide_events;
 
--- [89]
+-- [92]
 WITH s AS (
   SELECT
     uk,
@@ -2111,7 +2127,7 @@ WHERE
 GROUP BY
   1;
 
--- [90]
+-- [93]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2119,7 +2135,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [91]
+-- [94]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -2139,7 +2155,7 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [92]
+-- [95]
 WITH s AS (
   SELECT
     uk,
@@ -2161,7 +2177,7 @@ WHERE
 GROUP BY
   1;
 
--- [93]
+-- [96]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2169,7 +2185,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [94]
+-- [97]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -2189,15 +2205,15 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [95]
+-- [98]
 DESCRIBE TABLE ledger_activity_users;
 
--- [96]
+-- [99]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [97]
+-- [100]
 WITH b AS (
   SELECT
     u.variant,
@@ -2722,5 +2738,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [98]
+-- [101]
 DESCRIBE TABLE guide_events;

@@ -1111,6 +1111,9 @@ DESCRIBE ledger_activity_users;
 DESCRIBE guide_events;
 
 -- [47]
+DESCRIBE users;
+
+-- [48]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW exp_users AS
 WITH gf AS (
@@ -1195,21 +1198,33 @@ SELECT
     ) & 1
   ) = 1 AS active_d7,
   COALESCE(af.sessions_d7, 0) AS sessions_d7,
-  af._gl_days0
+  af._gl_days0,
+  ua.`platform` AS `_gl_attr_platform`,
+  ua.`signup_at` AS `_gl_attr_signup_at`,
+  ua.`plan` AS `_gl_attr_plan`
 FROM exp_assigned AS u2
 LEFT JOIN gf
   USING (uk)
 LEFT JOIN af
-  USING (uk);
+  USING (uk)
+LEFT JOIN (
+  SELECT
+    _gl_uk,
+    `platform`,
+    `signup_at`,
+    `plan`
+  FROM exp_user_attrs
+) AS ua
+  ON ua._gl_uk = u2.uk;
 
--- [48]
+-- [49]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [49]
+-- [50]
 SELECT
   COUNT(*),
   COUNT_IF(shown)
@@ -1217,10 +1232,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [50]
+-- [51]
 DESCRIBE assignments;
 
--- [51]
+-- [52]
 SELECT
   _gl_reason,
   MIN(
@@ -1238,7 +1253,7 @@ WHERE
 GROUP BY
   1;
 
--- [52]
+-- [53]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1246,10 +1261,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [53]
+-- [54]
 DESCRIBE guide_events;
 
--- [54]
+-- [55]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1258,10 +1273,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [55]
+-- [56]
 DESCRIBE activity;
 
--- [56]
+-- [57]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1270,10 +1285,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [57]
+-- [58]
 DESCRIBE users;
 
--- [58]
+-- [59]
 SELECT
   _gl_reason,
   MIN(
@@ -1292,7 +1307,7 @@ WHERE
 GROUP BY
   1;
 
--- [59]
+-- [60]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1300,7 +1315,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [60]
+-- [61]
 SELECT
   variant,
   COUNT(*)
@@ -1308,7 +1323,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [61]
+-- [62]
 SELECT
   assigned_day,
   variant,
@@ -1319,14 +1334,14 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [62]
+-- [63]
 SELECT
   TYPEOF(CAST(active_d7 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [63]
+-- [64]
 SELECT
   variant,
   COUNT(*),
@@ -1344,14 +1359,14 @@ WHERE
 GROUP BY
   variant;
 
--- [64]
+-- [65]
 SELECT
   TYPEOF(CAST(active_d1 AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [65]
+-- [66]
 SELECT
   variant,
   COUNT(*),
@@ -1369,14 +1384,14 @@ WHERE
 GROUP BY
   variant;
 
--- [66]
+-- [67]
 SELECT
   TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [67]
+-- [68]
 SELECT
   variant,
   COUNT(*),
@@ -1396,14 +1411,14 @@ WHERE
 GROUP BY
   variant;
 
--- [68]
+-- [69]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [69]
+-- [70]
 SELECT
   MIN(v)
 FROM (
@@ -1424,7 +1439,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [70]
+-- [71]
 SELECT
   variant,
   COUNT(*),
@@ -1435,7 +1450,7 @@ WHERE
 GROUP BY
   variant;
 
--- [71]
+-- [72]
 SELECT
   TYPEOF((
     CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
@@ -1444,7 +1459,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [72]
+-- [73]
 SELECT
   variant,
   COUNT(*),
@@ -1472,7 +1487,7 @@ WHERE
 GROUP BY
   variant;
 
--- [73]
+-- [74]
 SELECT
   variant,
   COUNT(*),
@@ -1488,7 +1503,7 @@ WHERE
 GROUP BY
   variant;
 
--- [74]
+-- [75]
 SELECT
   variant,
   r,
@@ -1520,14 +1535,14 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [75]
+-- [76]
 SELECT
   TYPEOF(CAST(dismissed AS INT)),
   TYPEOF(pre_active_days)
 FROM exp_users
 LIMIT 1;
 
--- [76]
+-- [77]
 SELECT
   variant,
   COUNT(*),
@@ -1545,7 +1560,7 @@ WHERE
 GROUP BY
   variant;
 
--- [77]
+-- [78]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT)),
@@ -1559,12 +1574,13 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [78]
+-- [79]
 WITH e AS (
   SELECT
-    uk,
     variant,
     assigned_at,
+    `_gl_attr_signup_at`,
+    `_gl_attr_plan`,
     pre_active_days AS x,
     COALESCE(observed_days >= 7, FALSE) AS e0,
     CASE WHEN observed_days >= 7 THEN CAST(active_d7 AS INT) END AS y0,
@@ -1592,15 +1608,15 @@ SELECT
   e.variant,
   COALESCE(
     CASE
-      WHEN s.signup_at IS NULL
+      WHEN e.`_gl_attr_signup_at` IS NULL
       THEN NULL
-      WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
+      WHEN e.`_gl_attr_signup_at` >= e.assigned_at - INTERVAL '1' DAY
       THEN 'new'
       ELSE 'existing'
     END,
     '(missing)'
   ) AS a0,
-  COALESCE(CAST(s.`plan` AS STRING), '(missing)') AS a1,
+  COALESCE(CAST(e.`_gl_attr_plan` AS STRING), '(missing)') AS a1,
   COUNT(*) FILTER(WHERE
     e0),
   SUM(y0) FILTER(WHERE
@@ -1692,14 +1708,12 @@ SELECT
   NULL,
   NULL
 FROM e
-LEFT JOIN exp_user_attrs AS s
-  ON s._gl_uk = e.uk
 GROUP BY
   1,
   2,
   3;
 
--- [79]
+-- [80]
 WITH o AS (
   SELECT
     variant,
@@ -1723,10 +1737,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [80]
+-- [81]
 DESCRIBE ledger_activity_users;
 
--- [81]
+-- [82]
 SELECT
   u.variant,
   CAST(SUM(
@@ -2105,7 +2119,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [82]
+-- [83]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -2116,7 +2130,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [83]
+-- [84]
 SELECT
   variant,
   assigned_day,
@@ -2129,31 +2143,35 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [84]
+-- [85]
 DESCRIBE users;
 
--- [85]
+-- [86]
+DESCRIBE exp_users;
+
+-- [87]
 SELECT
-  CAST(s.`platform` AS STRING) AS segment,
+  CAST(e.`_gl_attr_platform` AS STRING) AS segment,
   e.variant,
   COUNT(*),
   SUM(CAST(active_d7 AS INT))
 FROM exp_users AS e
-JOIN exp_user_attrs AS s
-  ON s._gl_uk = e.uk
 WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [86]
+-- [88]
 DESCRIBE users;
 
--- [87]
+-- [89]
+DESCRIBE exp_users;
+
+-- [90]
 SELECT
   CASE
-    WHEN s.signup_at IS NULL
+    WHEN e.`_gl_attr_signup_at` IS NULL
     THEN NULL
-    WHEN s.signup_at >= e.assigned_at - INTERVAL '1' DAY
+    WHEN e.`_gl_attr_signup_at` >= e.assigned_at - INTERVAL '1' DAY
     THEN 'new'
     ELSE 'existing'
   END AS segment,
@@ -2161,16 +2179,14 @@ SELECT
   COUNT(*),
   SUM(CAST(active_d7 AS INT))
 FROM exp_users AS e
-JOIN exp_user_attrs AS s
-  ON s._gl_uk = e.uk
 WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [88]
+-- [91]
 DESCRIBE guide_events;
 
--- [89]
+-- [92]
 WITH s AS (
   SELECT
     uk,
@@ -2196,7 +2212,7 @@ WHERE
 GROUP BY
   1;
 
--- [90]
+-- [93]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2204,7 +2220,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [91]
+-- [94]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2228,7 +2244,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [92]
+-- [95]
 WITH s AS (
   SELECT
     uk,
@@ -2254,7 +2270,7 @@ WHERE
 GROUP BY
   1;
 
--- [93]
+-- [96]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2262,7 +2278,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [94]
+-- [97]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2286,15 +2302,15 @@ SELECT
     secs < 0)
 FROM d;
 
--- [95]
+-- [98]
 DESCRIBE ledger_activity_users;
 
--- [96]
+-- [99]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [97]
+-- [100]
 WITH b AS (
   SELECT
     u.variant,
@@ -2714,5 +2730,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [98]
+-- [101]
 DESCRIBE guide_events;
