@@ -365,6 +365,16 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     has_step = "step" in cols
     flags = ", ".join(f"((g._gl_flags >> {i}) & 1) = 1 AS {x}" for i, x in enumerate(GUIDE_EVENTS))
     shown, clicked, completed = (GUIDE_EVENTS.index(x) for x in ("shown", "clicked", "completed"))
+    # a used row's guide as a small integer: this experiment's i-th guide i, another guide -1 with
+    # its id in _gl_other_guide (used only with the over-exposure metric; NULL otherwise): the
+    # aggregate below groups on integers (1M users: the statement ~15% faster than on the text id)
+    codes = [(i, sql_literal(g.id)) for i, g in enumerate(spec.guides)]
+    guide_code = (f"CAST(CASE c.guide_id {' '.join(f'WHEN {g} THEN {i}' for i, g in codes)} ELSE -1 END AS SMALLINT)"
+                  if codes else "CAST(-1 AS SMALLINT)")
+    other_guide = (f"CASE WHEN c._gl_code IS NULL AND c.guide_id NOT IN ({guides_sql}) THEN c.guide_id END"
+                   if over_exposure else "CAST(NULL AS VARCHAR)")
+    guide_id = (f"CASE g._gl_guide {' '.join(f'WHEN {i} THEN {g}' for i, g in codes)} ELSE g._gl_other_guide END"
+                if codes else "g._gl_other_guide")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ledger_guide_rows AS
         WITH r AS (SELECT *, {day_sql} AS _gl_day FROM ({deduplicated_sql("guide_events", cols, copies)})),
@@ -372,7 +382,8 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
             SELECT r.*, a.uk AS _gl_uk, a.assigned_day, {guide_rules("r._gl_copy", codes=True)} AS _gl_code
             FROM r LEFT JOIN exp_assigned a USING (user_id)),
         e AS (
-            SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key, CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
+            SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key,
+                   CASE WHEN c._gl_code IS NULL THEN {guide_code} END AS _gl_guide, {other_guide} AS _gl_other_guide,
                    CAST(c._gl_n AS INTEGER) AS _gl_n, CASE WHEN c._gl_code IS NOT NULL THEN {_example_sql(cols, "c.")} END AS _gl_example,
                    c.timestamp,
                    CAST({event_code_sql(event_map_sql(spec, "c.event"))} AS TINYINT) AS ev,
@@ -388,16 +399,16 @@ def classify_rows(ed: EventData, spec: ExperimentSpec, as_of_end: dt.datetime, n
     def guide_user_of(part: UserPart) -> str:
         used = f"""
         WITH g AS (
-            SELECT _gl_key, guide_id, CAST(sum(e._gl_n) AS BIGINT) AS _gl_events,
+            SELECT _gl_key, _gl_guide, _gl_other_guide, CAST(sum(e._gl_n) AS BIGINT) AS _gl_events,
                    bit_or(CAST(1 AS INTEGER) << e.ev) AS _gl_flags,
                    count_if(e.ev = {shown} AND coalesce(e.raw_step, 1) = 1) AS shown_n, count_if(e.ev = {clicked}) AS clicked_n,
                    max(e.raw_step) FILTER (WHERE e.ev = {shown}) AS max_shown_step,
                    min(e.timestamp) FILTER (WHERE e.ev = {shown}) AS first_shown,
                    min(e.timestamp) FILTER (WHERE e.ev = {completed}) AS first_completed,
                    bool_or(e.ev = {shown} AND e.day < {int(spec.over_exposure.period_days)}) AS shown_in_period
-            FROM ledger_guide_rows e WHERE e._gl_key > 0{part.and_("e._gl_key")} GROUP BY _gl_key, guide_id)
-        SELECT CAST(NULL AS VARCHAR) AS _gl_reason, g._gl_key AS uk, g.guide_id, g._gl_events,
-               CAST(NULL AS VARCHAR) AS _gl_example, g.guide_id IN ({guides_sql}) AS own, {flags}, g.shown_n, g.clicked_n,
+            FROM ledger_guide_rows e WHERE e._gl_key > 0{part.and_("e._gl_key")} GROUP BY _gl_key, _gl_guide, _gl_other_guide)
+        SELECT CAST(NULL AS VARCHAR) AS _gl_reason, g._gl_key AS uk, {guide_id} AS guide_id, g._gl_events,
+               CAST(NULL AS VARCHAR) AS _gl_example, g._gl_guide >= 0 AS own, {flags}, g.shown_n, g.clicked_n,
                g.max_shown_step, g.first_shown, g.first_completed, g.shown_in_period, g._gl_flags
         FROM g"""
         if part.index:

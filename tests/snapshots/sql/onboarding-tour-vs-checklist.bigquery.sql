@@ -432,7 +432,17 @@ WITH r AS (
 ), e /* narrow: at 10M users these rows spill to disk (the step counted as shown is coalesce(raw_step, 1)) */ AS (
   SELECT
     COALESCE(c._gl_code, c._gl_uk) AS _gl_key,
-    CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
+    CASE
+      WHEN c._gl_code IS NULL
+      THEN CAST(CASE c.guide_id
+        WHEN 'onboarding-tour'
+        THEN 0
+        WHEN 'onboarding-checklist'
+        THEN 1
+        ELSE -1
+      END AS INT64)
+    END AS _gl_guide,
+    CAST(NULL AS STRING) AS _gl_other_guide,
     CAST(c._gl_n AS INT64) AS _gl_n,
     CASE
       WHEN NOT c._gl_code IS NULL
@@ -489,7 +499,8 @@ CREATE OR REPLACE TEMPORARY TABLE ledger_guide_user AS
 WITH g AS (
   SELECT
     _gl_key,
-    guide_id,
+    _gl_guide,
+    _gl_other_guide,
     CAST(SUM(e._gl_n) AS INT64) AS _gl_events,
     BIT_OR(CAST(1 AS INT64) << e.ev) AS _gl_flags,
     COUNTIF(e.ev = 0 AND COALESCE(e.raw_step, 1) = 1) AS shown_n,
@@ -503,15 +514,22 @@ WITH g AS (
     e._gl_key > 0
   GROUP BY
     _gl_key,
-    guide_id
+    _gl_guide,
+    _gl_other_guide
 )
 SELECT
   CAST(NULL AS STRING) AS _gl_reason,
   g._gl_key AS uk,
-  g.guide_id,
+  CASE g._gl_guide
+    WHEN 0
+    THEN 'onboarding-tour'
+    WHEN 1
+    THEN 'onboarding-checklist'
+    ELSE g._gl_other_guide
+  END AS guide_id,
   g._gl_events,
   CAST(NULL AS STRING) AS _gl_example,
-  g.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own,
+  g._gl_guide >= 0 AS own,
   (
     (
       g._gl_flags >> 0

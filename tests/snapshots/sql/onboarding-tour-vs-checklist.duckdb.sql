@@ -114,7 +114,8 @@ c AS (
     SELECT r.*, a.uk AS _gl_uk, a.assigned_day, CASE WHEN r.user_id IS NULL OR r.guide_id IS NULL OR r.event IS NULL THEN -1 WHEN r.timestamp IS NULL THEN -2 WHEN r.guide_id NOT IN ('onboarding-tour', 'onboarding-checklist') AND NOT FALSE THEN -4 WHEN a.uk IS NULL THEN -5 WHEN r._gl_copy THEN -6 WHEN r.timestamp >= TIMESTAMPTZ '2026-11-30T15:00:00+00:00' THEN -7 WHEN r.timestamp < a.assigned_at THEN -8 WHEN r.timestamp >= TIMESTAMPTZ '2026-10-28T15:00:00+00:00' THEN -9 WHEN r.guide_id IN ('onboarding-tour', 'onboarding-checklist') AND CASE r.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE r.event END NOT IN ('shown', 'opened', 'clicked', 'dismissed', 'completed', 'opted_out', 'answered') THEN -13 WHEN (r.step IS NOT NULL AND coalesce(CAST(r.step AS DOUBLE) < 1, TRUE)) THEN -14 END AS _gl_code
     FROM r LEFT JOIN exp_assigned a USING (user_id)),
 e AS (
-    SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key, CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
+    SELECT coalesce(c._gl_code, c._gl_uk) AS _gl_key,
+           CASE WHEN c._gl_code IS NULL THEN CAST(CASE c.guide_id WHEN 'onboarding-tour' THEN 0 WHEN 'onboarding-checklist' THEN 1 ELSE -1 END AS SMALLINT) END AS _gl_guide, CAST(NULL AS VARCHAR) AS _gl_other_guide,
            CAST(c._gl_n AS INTEGER) AS _gl_n, CASE WHEN c._gl_code IS NOT NULL THEN concat_ws(', ', 'user_id=' || coalesce(left(CAST(c."user_id" AS VARCHAR), 60), 'NULL'), 'guide_id=' || coalesce(left(CAST(c."guide_id" AS VARCHAR), 60), 'NULL'), 'step=' || coalesce(left(CAST(c."step" AS VARCHAR), 60), 'NULL'), 'event=' || coalesce(left(CAST(c."event" AS VARCHAR), 60), 'NULL'), 'timestamp=' || coalesce(left(CAST(c."timestamp" AS VARCHAR), 60), 'NULL')) END AS _gl_example,
            c.timestamp,
            CAST(CASE CASE c.event WHEN 'app_session' THEN 'activity' WHEN 'tour_closed' THEN 'dismissed' WHEN 'tour_cta_clicked' THEN 'clicked' WHEN 'tour_finished' THEN 'completed' WHEN 'tour_opened' THEN 'opened' WHEN 'tour_step_viewed' THEN 'shown' ELSE c.event END WHEN 'shown' THEN 0 WHEN 'opened' THEN 1 WHEN 'clicked' THEN 2 WHEN 'dismissed' THEN 3 WHEN 'completed' THEN 4 WHEN 'opted_out' THEN 5 WHEN 'answered' THEN 6 END AS TINYINT) AS ev,
@@ -126,16 +127,16 @@ SELECT * FROM e;
 -- [20] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_guide_user AS
 WITH g AS (
-    SELECT _gl_key, guide_id, CAST(sum(e._gl_n) AS BIGINT) AS _gl_events,
+    SELECT _gl_key, _gl_guide, _gl_other_guide, CAST(sum(e._gl_n) AS BIGINT) AS _gl_events,
            bit_or(CAST(1 AS INTEGER) << e.ev) AS _gl_flags,
            count_if(e.ev = 0 AND coalesce(e.raw_step, 1) = 1) AS shown_n, count_if(e.ev = 2) AS clicked_n,
            max(e.raw_step) FILTER (WHERE e.ev = 0) AS max_shown_step,
            min(e.timestamp) FILTER (WHERE e.ev = 0) AS first_shown,
            min(e.timestamp) FILTER (WHERE e.ev = 4) AS first_completed,
            bool_or(e.ev = 0 AND e.day < 7) AS shown_in_period
-    FROM ledger_guide_rows e WHERE e._gl_key > 0 GROUP BY _gl_key, guide_id)
-SELECT CAST(NULL AS VARCHAR) AS _gl_reason, g._gl_key AS uk, g.guide_id, g._gl_events,
-       CAST(NULL AS VARCHAR) AS _gl_example, g.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own, ((g._gl_flags >> 0) & 1) = 1 AS shown, ((g._gl_flags >> 1) & 1) = 1 AS opened, ((g._gl_flags >> 2) & 1) = 1 AS clicked, ((g._gl_flags >> 3) & 1) = 1 AS dismissed, ((g._gl_flags >> 4) & 1) = 1 AS completed, ((g._gl_flags >> 5) & 1) = 1 AS opted_out, ((g._gl_flags >> 6) & 1) = 1 AS answered, g.shown_n, g.clicked_n,
+    FROM ledger_guide_rows e WHERE e._gl_key > 0 GROUP BY _gl_key, _gl_guide, _gl_other_guide)
+SELECT CAST(NULL AS VARCHAR) AS _gl_reason, g._gl_key AS uk, CASE g._gl_guide WHEN 0 THEN 'onboarding-tour' WHEN 1 THEN 'onboarding-checklist' ELSE g._gl_other_guide END AS guide_id, g._gl_events,
+       CAST(NULL AS VARCHAR) AS _gl_example, g._gl_guide >= 0 AS own, ((g._gl_flags >> 0) & 1) = 1 AS shown, ((g._gl_flags >> 1) & 1) = 1 AS opened, ((g._gl_flags >> 2) & 1) = 1 AS clicked, ((g._gl_flags >> 3) & 1) = 1 AS dismissed, ((g._gl_flags >> 4) & 1) = 1 AS completed, ((g._gl_flags >> 5) & 1) = 1 AS opted_out, ((g._gl_flags >> 6) & 1) = 1 AS answered, g.shown_n, g.clicked_n,
        g.max_shown_step, g.first_shown, g.first_completed, g.shown_in_period, g._gl_flags
 FROM g
 UNION ALL

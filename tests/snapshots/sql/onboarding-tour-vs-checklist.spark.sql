@@ -449,7 +449,17 @@ WITH r AS (
 ), e /* narrow: at 10M users these rows spill to disk (the step counted as shown is coalesce(raw_step, 1)) */ AS (
   SELECT
     COALESCE(c._gl_code, c._gl_uk) AS _gl_key,
-    CASE WHEN c._gl_code IS NULL THEN c.guide_id END AS guide_id,
+    CASE
+      WHEN c._gl_code IS NULL
+      THEN CAST(CASE c.guide_id
+        WHEN 'onboarding-tour'
+        THEN 0
+        WHEN 'onboarding-checklist'
+        THEN 1
+        ELSE -1
+      END AS SMALLINT)
+    END AS _gl_guide,
+    CAST(NULL AS STRING) AS _gl_other_guide,
     CAST(c._gl_n AS INT) AS _gl_n,
     CASE
       WHEN NOT c._gl_code IS NULL
@@ -507,7 +517,8 @@ CREATE TEMPORARY VIEW ledger_guide_user AS
 WITH g AS (
   SELECT
     _gl_key,
-    guide_id,
+    _gl_guide,
+    _gl_other_guide,
     CAST(SUM(e._gl_n) AS BIGINT) AS _gl_events,
     BIT_OR(SHIFTLEFT(CAST(1 AS INT), e.ev)) AS _gl_flags,
     COUNT_IF(e.ev = 0 AND COALESCE(e.raw_step, 1) = 1) AS shown_n,
@@ -524,15 +535,22 @@ WITH g AS (
     e._gl_key > 0
   GROUP BY
     _gl_key,
-    guide_id
+    _gl_guide,
+    _gl_other_guide
 )
 SELECT
   CAST(NULL AS STRING) AS _gl_reason,
   g._gl_key AS uk,
-  g.guide_id,
+  CASE g._gl_guide
+    WHEN 0
+    THEN 'onboarding-tour'
+    WHEN 1
+    THEN 'onboarding-checklist'
+    ELSE g._gl_other_guide
+  END AS guide_id,
   g._gl_events,
   CAST(NULL AS STRING) AS _gl_example,
-  g.guide_id IN ('onboarding-tour', 'onboarding-checklist') AS own,
+  g._gl_guide >= 0 AS own,
   (
     (
       SHIFTRIGHT(g._gl_flags, 0)
