@@ -1587,7 +1587,7 @@ SELECT
     CASE
       WHEN e.`_gl_attr_signup_at` IS NULL
       THEN NULL
-      WHEN e.`_gl_attr_signup_at` >= e.assigned_at - INTERVAL '1' DAY
+      WHEN e.`_gl_attr_signup_at` >= e.assigned_at - INTERVAL '24' HOUR
       THEN 'new'
       ELSE 'existing'
     END,
@@ -2077,7 +2077,7 @@ SELECT
   CASE
     WHEN e.`_gl_attr_signup_at` IS NULL
     THEN NULL
-    WHEN e.`_gl_attr_signup_at` >= e.assigned_at - INTERVAL '1' DAY
+    WHEN e.`_gl_attr_signup_at` >= e.assigned_at - INTERVAL '24' HOUR
     THEN 'new'
     ELSE 'existing'
   END AS segment,
