@@ -218,27 +218,27 @@ def stickiness_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> di
     active in the 30 days to it. Computed without a range join, a distinct count or a row per
     user and day: each user's active days are a bitmap (``exp_users._gl_days<k>``, day 0 = the
     assignment day, :mod:`guidelab.daybits`); the days whose W-day window holds an active day
-    are that bitmap OR its shifts by 1 .. W-1 days. Users of one arm and assignment day share
+    are that bitmap OR its shifts by 1 .. W-1 days (by doubling: :func:`guidelab.daybits.window_stages`). Users of one arm and assignment day share
     the calendar, so per (arm, assignment day) the users with each bit set are summed in SQL,
     and each bit position is then the calendar day assignment day + position.
     """
-    from .daybits import bit_sums, window_words
+    from .daybits import bit_sums, window_stages
     from .ledger import activity_day_words
 
     words = activity_day_words(ed)
     span = ed.con.execute("SELECT max(observed_days) FROM exp_users").fetchone()[0]
     span = min(int(span or 0) + 1, words * 63)
     d = [f"coalesce(u._gl_days{k}, 0) AS d{k}" for k in range(words)]
-    w = [f"{x} AS w{k}" for k, x in enumerate(window_words("d", words, 7))]
-    m = [f"{x} AS m{k}" for k, x in enumerate(window_words("d", words, 30))]
+    # the 7- and 30-day windows (w<k>, m<k>) by doubling shifts, a stage each (daybits.window_stages)
+    stages = "".join(f", s{i} AS (SELECT *, {', '.join(items)} FROM s{i - 1})"
+                     for i, items in enumerate(window_stages("d", words, {"w": 7, "m": 30}), start=1))
+    last = stages.count(" AS (SELECT *")
     sums = [*bit_sums([f"d{k}" for k in range(words)], span), *bit_sums([f"w{k}" for k in range(words)], span),
             *bit_sums([f"m{k}" for k in range(words)], span)]
     rows = ed.con.execute(
-        f"""WITH b AS (SELECT u.variant, u.assigned_day, {", ".join(d)}
-                       FROM exp_users u),
-            s AS (SELECT variant, assigned_day, {", ".join(f"d{k}" for k in range(words))}, {", ".join(w)}, {", ".join(m)}
-                  FROM b)
-            SELECT variant, assigned_day, {", ".join(sums)} FROM s GROUP BY variant, assigned_day""").fetchall()
+        f"""WITH s0 AS (SELECT u.variant, u.assigned_day, {", ".join(d)}
+                       FROM exp_users u){stages}
+            SELECT variant, assigned_day, {", ".join(sums)} FROM s{last} GROUP BY variant, assigned_day""").fetchall()
     per_day: dict[tuple[str, dt.date], list[int]] = {}
     for v, day0, *counts in rows:
         for i in range(span):

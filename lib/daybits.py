@@ -89,16 +89,37 @@ def _shifted_up(prefix: str, words: int, k: int, by: int) -> str:
     return f"({low} | ({word(prefix, k - 1, words)} >> {WORD_BITS - by}))"
 
 
-def window_words(prefix: str, words: int, width: int) -> list[str]:
-    """SQL, one per word: the days ``d`` whose window of ``width`` days ``d - width + 1 .. d``
-    holds a day of the bitmap (the bitmap OR its shifts by 1 .. width - 1; 1 <= width <= 63)."""
-    if not 1 <= width <= WORD_BITS:
-        raise ValueError(f"window of {width} days: expected 1..{WORD_BITS}")
-    out = []
-    for k in range(words):
-        terms = [word(prefix, k, words)] + [_shifted_up(prefix, words, k, s) for s in range(1, width)]
-        out.append("(" + " | ".join(terms) + ")")
-    return out
+def window_stages(prefix: str, words: int, widths: dict[str, int]) -> list[list[str]]:
+    """Select items of successive stages (each a ``SELECT *, <items> FROM`` the stage before, the
+    first over the bitmap columns ``<prefix>0 ..``) after which, for each ``name: width``
+    (1 <= width <= 63), columns ``<name>0 ..`` hold the days ``d`` whose window of ``width``
+    days ``d - width + 1 .. d`` holds a day of the bitmap (bits past the last word dropped).
+
+    By doubling: the window of 2a days is that of a days OR its shift by a, and a width W
+    between a = 2^j and 2a is the window of a days OR its shift by W - a (the two overlap), so
+    log2(W) shifts a word instead of W - 1 (30 days: 5 instead of 29), in columns
+    ``_gl_win<a>_<k>``. Knuth, TAOCP 4A, §7.1.3 (bitwise tricks: smearing bits)."""
+    for width in widths.values():
+        if not 1 <= width <= WORD_BITS:
+            raise ValueError(f"window of {width} days: expected 1..{WORD_BITS}")
+    stages: list[list[str]] = []
+    current, a = prefix, 1  # columns holding the window of a days
+    while True:
+        items = []
+        for name, width in widths.items():
+            if a <= width < 2 * a:  # final: the window of a days OR its shift by width - a
+                for k in range(words):
+                    extra = f" | {_shifted_up(current, words, k, width - a)}" if width > a else ""
+                    items.append(f"({word(current, k, words)}{extra}) AS {name}{k}")
+        if 2 * a > max(widths.values(), default=0):
+            if items:
+                stages.append(items)
+            return stages
+        doubled = f"_gl_win{2 * a}_"
+        items += [f"({word(current, k, words)} | {_shifted_up(current, words, k, a)}) AS {doubled}{k}"
+                  for k in range(words)]
+        stages.append(items)
+        current, a = doubled, 2 * a
 
 
 def bit_sums(word_sql: list[str], days: int) -> list[str]:

@@ -2201,164 +2201,74 @@ SELECT
 FROM exp_users;
 
 -- [100]
-WITH b AS (
+WITH s0 AS (
   SELECT
     u.variant,
     u.assigned_day,
     COALESCE(u._gl_days0, 0) AS d0
   FROM exp_users AS u
-), s AS (
+), s1 AS (
   SELECT
-    variant,
-    assigned_day,
-    d0,
+    *,
     (
       COALESCE(d0, 0) | (
         (
           COALESCE(d0, 0) & 4611686018427387903
         ) << 1
-      ) | (
+      )
+    ) AS _gl_win2_0
+  FROM s0
+), s2 AS (
+  SELECT
+    *,
+    (
+      COALESCE(_gl_win2_0, 0) | (
         (
-          COALESCE(d0, 0) & 2305843009213693951
+          COALESCE(_gl_win2_0, 0) & 2305843009213693951
         ) << 2
-      ) | (
+      )
+    ) AS _gl_win4_0
+  FROM s1
+), s3 AS (
+  SELECT
+    *,
+    (
+      COALESCE(_gl_win4_0, 0) | (
         (
-          COALESCE(d0, 0) & 1152921504606846975
+          COALESCE(_gl_win4_0, 0) & 1152921504606846975
         ) << 3
-      ) | (
-        (
-          COALESCE(d0, 0) & 576460752303423487
-        ) << 4
-      ) | (
-        (
-          COALESCE(d0, 0) & 288230376151711743
-        ) << 5
-      ) | (
-        (
-          COALESCE(d0, 0) & 144115188075855871
-        ) << 6
       )
     ) AS w0,
     (
-      COALESCE(d0, 0) | (
+      COALESCE(_gl_win4_0, 0) | (
         (
-          COALESCE(d0, 0) & 4611686018427387903
-        ) << 1
-      ) | (
-        (
-          COALESCE(d0, 0) & 2305843009213693951
-        ) << 2
-      ) | (
-        (
-          COALESCE(d0, 0) & 1152921504606846975
-        ) << 3
-      ) | (
-        (
-          COALESCE(d0, 0) & 576460752303423487
+          COALESCE(_gl_win4_0, 0) & 576460752303423487
         ) << 4
-      ) | (
+      )
+    ) AS _gl_win8_0
+  FROM s2
+), s4 AS (
+  SELECT
+    *,
+    (
+      COALESCE(_gl_win8_0, 0) | (
         (
-          COALESCE(d0, 0) & 288230376151711743
-        ) << 5
-      ) | (
-        (
-          COALESCE(d0, 0) & 144115188075855871
-        ) << 6
-      ) | (
-        (
-          COALESCE(d0, 0) & 72057594037927935
-        ) << 7
-      ) | (
-        (
-          COALESCE(d0, 0) & 36028797018963967
+          COALESCE(_gl_win8_0, 0) & 36028797018963967
         ) << 8
-      ) | (
+      )
+    ) AS _gl_win16_0
+  FROM s3
+), s5 AS (
+  SELECT
+    *,
+    (
+      COALESCE(_gl_win16_0, 0) | (
         (
-          COALESCE(d0, 0) & 18014398509481983
-        ) << 9
-      ) | (
-        (
-          COALESCE(d0, 0) & 9007199254740991
-        ) << 10
-      ) | (
-        (
-          COALESCE(d0, 0) & 4503599627370495
-        ) << 11
-      ) | (
-        (
-          COALESCE(d0, 0) & 2251799813685247
-        ) << 12
-      ) | (
-        (
-          COALESCE(d0, 0) & 1125899906842623
-        ) << 13
-      ) | (
-        (
-          COALESCE(d0, 0) & 562949953421311
+          COALESCE(_gl_win16_0, 0) & 562949953421311
         ) << 14
-      ) | (
-        (
-          COALESCE(d0, 0) & 281474976710655
-        ) << 15
-      ) | (
-        (
-          COALESCE(d0, 0) & 140737488355327
-        ) << 16
-      ) | (
-        (
-          COALESCE(d0, 0) & 70368744177663
-        ) << 17
-      ) | (
-        (
-          COALESCE(d0, 0) & 35184372088831
-        ) << 18
-      ) | (
-        (
-          COALESCE(d0, 0) & 17592186044415
-        ) << 19
-      ) | (
-        (
-          COALESCE(d0, 0) & 8796093022207
-        ) << 20
-      ) | (
-        (
-          COALESCE(d0, 0) & 4398046511103
-        ) << 21
-      ) | (
-        (
-          COALESCE(d0, 0) & 2199023255551
-        ) << 22
-      ) | (
-        (
-          COALESCE(d0, 0) & 1099511627775
-        ) << 23
-      ) | (
-        (
-          COALESCE(d0, 0) & 549755813887
-        ) << 24
-      ) | (
-        (
-          COALESCE(d0, 0) & 274877906943
-        ) << 25
-      ) | (
-        (
-          COALESCE(d0, 0) & 137438953471
-        ) << 26
-      ) | (
-        (
-          COALESCE(d0, 0) & 68719476735
-        ) << 27
-      ) | (
-        (
-          COALESCE(d0, 0) & 34359738367
-        ) << 28
-      ) | (
-        (
-          COALESCE(d0, 0) & 17179869183
-        ) << 29
       )
     ) AS m0
-  FROM b
+  FROM s4
 )
 SELECT
   variant,
@@ -2615,7 +2525,7 @@ SELECT
   CAST(SUM((
     m0 >> 27
   ) & 1) AS INT64)
-FROM s
+FROM s5
 GROUP BY
   variant,
   assigned_day;

@@ -2232,269 +2232,92 @@ SELECT
 FROM exp_users;
 
 -- [100]
-WITH b AS (
+WITH s0 AS (
   SELECT
     u.variant,
     u.assigned_day,
     COALESCE(u._gl_days0, 0) AS d0
   FROM exp_users AS u
-), s AS (
+), s1 AS (
   SELECT
-    variant,
-    assigned_day,
-    d0,
+    *,
     (
       BITOR(
-        BITOR(
-          BITOR(
-            BITOR(
-              BITOR(
-                BITOR(
-                  COALESCE(d0, 0),
-                  (
-                    BITSHIFTLEFT((
-                      BITAND(COALESCE(d0, 0), 4611686018427387903)
-                    ), 1)
-                  )
-                ),
-                (
-                  BITSHIFTLEFT((
-                    BITAND(COALESCE(d0, 0), 2305843009213693951)
-                  ), 2)
-                )
-              ),
-              (
-                BITSHIFTLEFT((
-                  BITAND(COALESCE(d0, 0), 1152921504606846975)
-                ), 3)
-              )
-            ),
-            (
-              BITSHIFTLEFT((
-                BITAND(COALESCE(d0, 0), 576460752303423487)
-              ), 4)
-            )
-          ),
-          (
-            BITSHIFTLEFT((
-              BITAND(COALESCE(d0, 0), 288230376151711743)
-            ), 5)
-          )
-        ),
+        COALESCE(d0, 0),
         (
           BITSHIFTLEFT((
-            BITAND(COALESCE(d0, 0), 144115188075855871)
-          ), 6)
+            BITAND(COALESCE(d0, 0), 4611686018427387903)
+          ), 1)
+        )
+      )
+    ) AS _gl_win2_0
+  FROM s0
+), s2 AS (
+  SELECT
+    *,
+    (
+      BITOR(
+        COALESCE(_gl_win2_0, 0),
+        (
+          BITSHIFTLEFT((
+            BITAND(COALESCE(_gl_win2_0, 0), 2305843009213693951)
+          ), 2)
+        )
+      )
+    ) AS _gl_win4_0
+  FROM s1
+), s3 AS (
+  SELECT
+    *,
+    (
+      BITOR(
+        COALESCE(_gl_win4_0, 0),
+        (
+          BITSHIFTLEFT((
+            BITAND(COALESCE(_gl_win4_0, 0), 1152921504606846975)
+          ), 3)
         )
       )
     ) AS w0,
     (
       BITOR(
-        BITOR(
-          BITOR(
-            BITOR(
-              BITOR(
-                BITOR(
-                  BITOR(
-                    BITOR(
-                      BITOR(
-                        BITOR(
-                          BITOR(
-                            BITOR(
-                              BITOR(
-                                BITOR(
-                                  BITOR(
-                                    BITOR(
-                                      BITOR(
-                                        BITOR(
-                                          BITOR(
-                                            BITOR(
-                                              BITOR(
-                                                BITOR(
-                                                  BITOR(
-                                                    BITOR(
-                                                      BITOR(
-                                                        BITOR(
-                                                          BITOR(
-                                                            BITOR(
-                                                              BITOR(
-                                                                COALESCE(d0, 0),
-                                                                (
-                                                                  BITSHIFTLEFT((
-                                                                    BITAND(COALESCE(d0, 0), 4611686018427387903)
-                                                                  ), 1)
-                                                                )
-                                                              ),
-                                                              (
-                                                                BITSHIFTLEFT((
-                                                                  BITAND(COALESCE(d0, 0), 2305843009213693951)
-                                                                ), 2)
-                                                              )
-                                                            ),
-                                                            (
-                                                              BITSHIFTLEFT((
-                                                                BITAND(COALESCE(d0, 0), 1152921504606846975)
-                                                              ), 3)
-                                                            )
-                                                          ),
-                                                          (
-                                                            BITSHIFTLEFT((
-                                                              BITAND(COALESCE(d0, 0), 576460752303423487)
-                                                            ), 4)
-                                                          )
-                                                        ),
-                                                        (
-                                                          BITSHIFTLEFT((
-                                                            BITAND(COALESCE(d0, 0), 288230376151711743)
-                                                          ), 5)
-                                                        )
-                                                      ),
-                                                      (
-                                                        BITSHIFTLEFT((
-                                                          BITAND(COALESCE(d0, 0), 144115188075855871)
-                                                        ), 6)
-                                                      )
-                                                    ),
-                                                    (
-                                                      BITSHIFTLEFT((
-                                                        BITAND(COALESCE(d0, 0), 72057594037927935)
-                                                      ), 7)
-                                                    )
-                                                  ),
-                                                  (
-                                                    BITSHIFTLEFT((
-                                                      BITAND(COALESCE(d0, 0), 36028797018963967)
-                                                    ), 8)
-                                                  )
-                                                ),
-                                                (
-                                                  BITSHIFTLEFT((
-                                                    BITAND(COALESCE(d0, 0), 18014398509481983)
-                                                  ), 9)
-                                                )
-                                              ),
-                                              (
-                                                BITSHIFTLEFT((
-                                                  BITAND(COALESCE(d0, 0), 9007199254740991)
-                                                ), 10)
-                                              )
-                                            ),
-                                            (
-                                              BITSHIFTLEFT((
-                                                BITAND(COALESCE(d0, 0), 4503599627370495)
-                                              ), 11)
-                                            )
-                                          ),
-                                          (
-                                            BITSHIFTLEFT((
-                                              BITAND(COALESCE(d0, 0), 2251799813685247)
-                                            ), 12)
-                                          )
-                                        ),
-                                        (
-                                          BITSHIFTLEFT((
-                                            BITAND(COALESCE(d0, 0), 1125899906842623)
-                                          ), 13)
-                                        )
-                                      ),
-                                      (
-                                        BITSHIFTLEFT((
-                                          BITAND(COALESCE(d0, 0), 562949953421311)
-                                        ), 14)
-                                      )
-                                    ),
-                                    (
-                                      BITSHIFTLEFT((
-                                        BITAND(COALESCE(d0, 0), 281474976710655)
-                                      ), 15)
-                                    )
-                                  ),
-                                  (
-                                    BITSHIFTLEFT((
-                                      BITAND(COALESCE(d0, 0), 140737488355327)
-                                    ), 16)
-                                  )
-                                ),
-                                (
-                                  BITSHIFTLEFT((
-                                    BITAND(COALESCE(d0, 0), 70368744177663)
-                                  ), 17)
-                                )
-                              ),
-                              (
-                                BITSHIFTLEFT((
-                                  BITAND(COALESCE(d0, 0), 35184372088831)
-                                ), 18)
-                              )
-                            ),
-                            (
-                              BITSHIFTLEFT((
-                                BITAND(COALESCE(d0, 0), 17592186044415)
-                              ), 19)
-                            )
-                          ),
-                          (
-                            BITSHIFTLEFT((
-                              BITAND(COALESCE(d0, 0), 8796093022207)
-                            ), 20)
-                          )
-                        ),
-                        (
-                          BITSHIFTLEFT((
-                            BITAND(COALESCE(d0, 0), 4398046511103)
-                          ), 21)
-                        )
-                      ),
-                      (
-                        BITSHIFTLEFT((
-                          BITAND(COALESCE(d0, 0), 2199023255551)
-                        ), 22)
-                      )
-                    ),
-                    (
-                      BITSHIFTLEFT((
-                        BITAND(COALESCE(d0, 0), 1099511627775)
-                      ), 23)
-                    )
-                  ),
-                  (
-                    BITSHIFTLEFT((
-                      BITAND(COALESCE(d0, 0), 549755813887)
-                    ), 24)
-                  )
-                ),
-                (
-                  BITSHIFTLEFT((
-                    BITAND(COALESCE(d0, 0), 274877906943)
-                  ), 25)
-                )
-              ),
-              (
-                BITSHIFTLEFT((
-                  BITAND(COALESCE(d0, 0), 137438953471)
-                ), 26)
-              )
-            ),
-            (
-              BITSHIFTLEFT((
-                BITAND(COALESCE(d0, 0), 68719476735)
-              ), 27)
-            )
-          ),
-          (
-            BITSHIFTLEFT((
-              BITAND(COALESCE(d0, 0), 34359738367)
-            ), 28)
-          )
-        ),
+        COALESCE(_gl_win4_0, 0),
         (
           BITSHIFTLEFT((
-            BITAND(COALESCE(d0, 0), 17179869183)
-          ), 29)
+            BITAND(COALESCE(_gl_win4_0, 0), 576460752303423487)
+          ), 4)
+        )
+      )
+    ) AS _gl_win8_0
+  FROM s2
+), s4 AS (
+  SELECT
+    *,
+    (
+      BITOR(
+        COALESCE(_gl_win8_0, 0),
+        (
+          BITSHIFTLEFT((
+            BITAND(COALESCE(_gl_win8_0, 0), 36028797018963967)
+          ), 8)
+        )
+      )
+    ) AS _gl_win16_0
+  FROM s3
+), s5 AS (
+  SELECT
+    *,
+    (
+      BITOR(
+        COALESCE(_gl_win16_0, 0),
+        (
+          BITSHIFTLEFT((
+            BITAND(COALESCE(_gl_win16_0, 0), 562949953421311)
+          ), 14)
         )
       )
     ) AS m0
-  FROM b
+  FROM s4
 )
 SELECT
   variant,
@@ -2751,7 +2574,7 @@ SELECT
   CAST(SUM(BITAND((
     BITSHIFTRIGHT(m0, 27)
   ), 1)) AS BIGINT)
-FROM s
+FROM s5
 GROUP BY
   variant,
   assigned_day;
