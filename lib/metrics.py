@@ -291,8 +291,6 @@ def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool,
                value: str | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Run one metric's SQL: sufficient statistics per variant (and covariate sums for CUPED).
     ``value``: the per-user value to use instead of the registry's (the capped value)."""
-    from .stats.cuped import CovariateStats
-    from .stats.means import MeanStats
     from .stats.ratio import RatioStats
 
     keys = spec.variant_keys
@@ -311,26 +309,51 @@ def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool,
             out[v] = RatioStats(int(n), float(sx or 0), float(sy or 0), float(sx2 or 0), float(sy2 or 0), float(sxy or 0),
                                 *_centred(centred, int(n), sx, sy, sx2, sy2, sxy))
         return out, None
-    eligible, yv = metric_counts_sql(mdef, spec)
-    yv = f"({value})" if value is not None else yv
-    rows = con.execute(
-        f"SELECT variant, count(*), sum({yv}), sum({yv}*{yv}), sum(pre_active_days), "
-        f"sum(pre_active_days*pre_active_days), sum({yv}*pre_active_days), "
-        f"{centred_sql(yv, 'pre_active_days', all(integer_valued(con, [yv, 'pre_active_days'])))} "
-        f"FROM exp_users WHERE {eligible} GROUP BY variant").fetchall()
-    if mdef.kind == "proportion":
-        out = {k: ProportionCounts(0, 0) for k in keys}
-    else:
-        out = {k: MeanStats(0, 0.0, 0.0) for k in keys}
-    cov = {k: CovariateStats(0, 0.0, 0.0, 0.0, 0.0, 0.0) for k in keys} if cuped else None
-    for v, n, sy, sy2, sx, sx2, sxy, *centred in rows:
-        n, sy, sy2 = int(n), (sy or 0), (sy2 or 0)
-        m2_y, m2_x, c_xy = _centred(centred, n, sy, sx, sy2, sx2, sxy)
-        out[v] = ProportionCounts(n, int(sy)) if mdef.kind == "proportion" else MeanStats(n, float(sy), float(sy2), m2_y)
-        if cov is not None:
-            cov[v] = CovariateStats(n=n, sum_x=float(sx or 0), sum_y=float(sy), sum_x2=float(sx2 or 0),
-                                    sum_y2=float(sy2), sum_xy=float(sxy or 0), m2_x=m2_x, m2_y=m2_y, c_xy=c_xy)
-    return out, cov
+    return _arm_stats_many(con, spec, [(mdef, cuped, value)])[0]
+
+
+def _arm_stats_many(con: Any, spec: ExperimentSpec,
+                    metrics: list[tuple[MetricDef, bool, str | None]]) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """:func:`_arm_stats` of several proportion and mean metrics, each ``(metric, cuped, value)``,
+    in one ``GROUP BY variant`` over ``exp_users``: each metric's sums are aggregates
+    ``FILTER (WHERE`` its eligibility ``)`` (the same sums, over the same users, as its own query
+    with that ``WHERE``; an arm without an eligible user has zero sums, as it had no row)."""
+    from .stats.cuped import CovariateStats
+    from .stats.means import MeanStats
+
+    if not metrics:
+        return []
+    keys = spec.variant_keys
+    per_metric = []
+    for mdef, _, value in metrics:
+        eligible, yv = metric_counts_sql(mdef, spec)
+        per_metric.append((f"coalesce({eligible}, FALSE)", f"({value})" if value is not None else yv))
+    integer = integer_valued(con, ["pre_active_days", *(yv for _, yv in per_metric)])
+    sums = ", ".join(
+        f"count(*) FILTER (WHERE {e}), sum({yv}) FILTER (WHERE {e}), sum({yv}*{yv}) FILTER (WHERE {e}), "
+        f"sum(pre_active_days) FILTER (WHERE {e}), sum(pre_active_days*pre_active_days) FILTER (WHERE {e}), "
+        f"sum({yv}*pre_active_days) FILTER (WHERE {e}), "
+        f"{centred_sql(yv, 'pre_active_days', integer[0] and integer[i + 1], where=e)}"
+        for i, (e, yv) in enumerate(per_metric))
+    rows = con.execute(f"SELECT variant, {sums} FROM exp_users GROUP BY variant").fetchall()
+    outs: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    for i, (mdef, cuped, _) in enumerate(metrics):
+        out: dict[str, Any] = ({k: ProportionCounts(0, 0) for k in keys} if mdef.kind == "proportion"
+                               else {k: MeanStats(0, 0.0, 0.0) for k in keys})
+        cov = {k: CovariateStats(0, 0.0, 0.0, 0.0, 0.0, 0.0) for k in keys} if cuped else None
+        for row in rows:
+            v = row[0]
+            n, sy, sy2, sx, sx2, sxy, *centred = row[1 + 9 * i:1 + 9 * (i + 1)]
+            n, sy, sy2 = int(n), (sy or 0), (sy2 or 0)
+            if n == 0:  # no eligible user in this arm: its own query had no row
+                continue
+            m2_y, m2_x, c_xy = _centred(centred, n, sy, sx, sy2, sx2, sxy)
+            out[v] = ProportionCounts(n, int(sy)) if mdef.kind == "proportion" else MeanStats(n, float(sy), float(sy2), m2_y)
+            if cov is not None:
+                cov[v] = CovariateStats(n=n, sum_x=float(sx or 0), sum_y=float(sy), sum_x2=float(sx2 or 0),
+                                        sum_y2=float(sy2), sum_xy=float(sxy or 0), m2_x=m2_x, m2_y=m2_y, c_xy=c_xy)
+        outs.append((out, cov))
+    return outs
 
 
 def _capping(con: Any, spec: ExperimentSpec, mdef: MetricDef) -> tuple[Any, str | None]:
@@ -373,13 +396,19 @@ def compute_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date | None = 
         "SELECT assigned_day, variant, count(*) FROM exp_users GROUP BY ALL ORDER BY 1, 2").fetchall()]
     metrics = []
     stratified: dict[int, tuple[str, str]] = {}  # metric position -> (eligible, value) of its strata sums
+    batched: dict[int, tuple[MetricDef, bool, str | None]] = {}  # proportions and means: one query for all
     for mdef, role in spec.metric_defs():
         capping, value = _capping(con, spec, mdef)
-        by_variant, cov = _arm_stats(con, spec, mdef, spec.statistics.cuped and mdef.kind != "ratio", value)
+        cuped = spec.statistics.cuped and mdef.kind != "ratio"
+        by_variant, cov = ({}, None) if mdef.kind in ("proportion", "mean") else _arm_stats(con, spec, mdef, cuped, value)
+        if mdef.kind in ("proportion", "mean"):
+            batched[len(metrics)] = (mdef, cuped, value)
         if spec.statistics.adjust_for and mdef.kind != "ratio" and ed.has("users"):
             eligible, raw = metric_counts_sql(mdef, spec)
             stratified[len(metrics)] = (eligible, f"({value})" if value is not None else raw)
         metrics.append(MetricCounts(mdef, role, by_variant, cov, capping, None))
+    for i, (by_variant, cov) in zip(batched, _arm_stats_many(con, spec, list(batched.values()))):
+        metrics[i] = dataclasses.replace(metrics[i], by_variant=by_variant, covariate=cov)
     if stratified:  # every metric's strata sums in one query (over exp_users, which carries the users' columns)
         from .adjustments import strata_stats_many
 

@@ -176,8 +176,12 @@ def test_throwaway_metric_sql_equals_python(throwaway_metrics, onboarding_spec, 
         words = activity_day_words(ed)
     finally:
         ed.close()
-    # the base columns, then what the metrics asked for, then the active-day bitmaps the curves read
-    assert built == [*registry.BASE_USER_COLUMNS, *cols, *(f"_gl_days{k}" for k in range(words))] and words >= 1
+    # the base columns, then what the metrics asked for, then the active-day bitmaps the curves read,
+    # then the users columns of the spec's segments and strata (breakdowns.user_attribute_columns)
+    attrs = [f"_gl_attr_{c}" for c in dict.fromkeys(
+        "signup_at" if a == "new_user" else a for a in [*spec.segments, *spec.statistics.adjust_for])]
+    assert built == [*registry.BASE_USER_COLUMNS, *cols, *(f"_gl_days{k}" for k in range(words)), *attrs]
+    assert words >= 1 and attrs
     early, shown = _python_reference(spec, simulated_onboarding, as_of)
     by = {m.metric.name: m.by_variant for m in counts.metrics}
     assert by["early_active_d3"] == {k: ProportionCounts(*v) for k, v in early.items()}

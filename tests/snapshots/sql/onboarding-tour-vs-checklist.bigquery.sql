@@ -1313,89 +1313,12 @@ ORDER BY
 
 -- [63]
 SELECT
-  TYPEOF(CAST(active_d7 AS INT64)),
-  TYPEOF(pre_active_days)
-FROM exp_users
-LIMIT 1;
-
--- [64]
-SELECT
-  variant,
-  COUNT(*),
-  SUM(CAST(active_d7 AS INT64)),
-  SUM(CAST(active_d7 AS INT64) * CAST(active_d7 AS INT64)),
-  SUM(pre_active_days),
-  SUM(pre_active_days * pre_active_days),
-  SUM(CAST(active_d7 AS INT64) * pre_active_days),
-  NULL,
-  NULL,
-  NULL
-FROM exp_users
-WHERE
-  observed_days >= 7
-GROUP BY
-  variant;
-
--- [65]
-SELECT
-  TYPEOF(CAST(active_d1 AS INT64)),
-  TYPEOF(pre_active_days)
-FROM exp_users
-LIMIT 1;
-
--- [66]
-SELECT
-  variant,
-  COUNT(*),
-  SUM(CAST(active_d1 AS INT64)),
-  SUM(CAST(active_d1 AS INT64) * CAST(active_d1 AS INT64)),
-  SUM(pre_active_days),
-  SUM(pre_active_days * pre_active_days),
-  SUM(CAST(active_d1 AS INT64) * pre_active_days),
-  NULL,
-  NULL,
-  NULL
-FROM exp_users
-WHERE
-  observed_days >= 1
-GROUP BY
-  variant;
-
--- [67]
-SELECT
-  TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64)),
-  TYPEOF(pre_active_days)
-FROM exp_users
-LIMIT 1;
-
--- [68]
-SELECT
-  variant,
-  COUNT(*),
-  SUM(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64)),
-  SUM(
-    CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64) * CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64)
-  ),
-  SUM(pre_active_days),
-  SUM(pre_active_days * pre_active_days),
-  SUM(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64) * pre_active_days),
-  NULL,
-  NULL,
-  NULL
-FROM exp_users
-WHERE
-  observed_days >= 6
-GROUP BY
-  variant;
-
--- [69]
-SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [70]
+-- [64]
 SELECT
   MIN(v)
 FROM (
@@ -1416,7 +1339,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [71]
+-- [65]
 SELECT
   variant,
   COUNT(*),
@@ -1427,44 +1350,7 @@ WHERE
 GROUP BY
   variant;
 
--- [72]
-SELECT
-  TYPEOF((
-    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-  )),
-  TYPEOF(pre_active_days)
-FROM exp_users
-LIMIT 1;
-
--- [73]
-SELECT
-  variant,
-  COUNT(*),
-  SUM((
-    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-  )),
-  SUM(
-    (
-      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-    ) * (
-      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-    )
-  ),
-  SUM(pre_active_days),
-  SUM(pre_active_days * pre_active_days),
-  SUM((
-    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-  ) * pre_active_days),
-  NULL,
-  NULL,
-  NULL
-FROM exp_users
-WHERE
-  observed_days >= 6
-GROUP BY
-  variant;
-
--- [74]
+-- [66]
 SELECT
   variant,
   COUNT(*),
@@ -1480,7 +1366,7 @@ WHERE
 GROUP BY
   variant;
 
--- [75]
+-- [67]
 SELECT
   variant,
   r,
@@ -1512,32 +1398,142 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [76]
+-- [68]
 SELECT
-  TYPEOF(CAST(dismissed AS INT64)),
-  TYPEOF(pre_active_days)
+  TYPEOF(pre_active_days),
+  TYPEOF(CAST(active_d7 AS INT64)),
+  TYPEOF(CAST(active_d1 AS INT64)),
+  TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64)),
+  TYPEOF((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  )),
+  TYPEOF(CAST(dismissed AS INT64))
 FROM exp_users
 LIMIT 1;
 
--- [77]
+-- [69]
 SELECT
   variant,
-  COUNT(*),
-  SUM(CAST(dismissed AS INT64)),
-  SUM(CAST(dismissed AS INT64) * CAST(dismissed AS INT64)),
-  SUM(pre_active_days),
-  SUM(pre_active_days * pre_active_days),
-  SUM(CAST(dismissed AS INT64) * pre_active_days),
+  COUNTIF(COALESCE(observed_days >= 7, FALSE)),
+  SUM(IF(COALESCE(observed_days >= 7, FALSE), CAST(active_d7 AS INT64), NULL)),
+  SUM(
+    IF(
+      COALESCE(observed_days >= 7, FALSE),
+      CAST(active_d7 AS INT64) * CAST(active_d7 AS INT64),
+      NULL
+    )
+  ),
+  SUM(IF(COALESCE(observed_days >= 7, FALSE), pre_active_days, NULL)),
+  SUM(IF(COALESCE(observed_days >= 7, FALSE), pre_active_days * pre_active_days, NULL)),
+  SUM(
+    IF(
+      COALESCE(observed_days >= 7, FALSE),
+      CAST(active_d7 AS INT64) * pre_active_days,
+      NULL
+    )
+  ),
+  NULL,
+  NULL,
+  NULL,
+  COUNTIF(COALESCE(observed_days >= 1, FALSE)),
+  SUM(IF(COALESCE(observed_days >= 1, FALSE), CAST(active_d1 AS INT64), NULL)),
+  SUM(
+    IF(
+      COALESCE(observed_days >= 1, FALSE),
+      CAST(active_d1 AS INT64) * CAST(active_d1 AS INT64),
+      NULL
+    )
+  ),
+  SUM(IF(COALESCE(observed_days >= 1, FALSE), pre_active_days, NULL)),
+  SUM(IF(COALESCE(observed_days >= 1, FALSE), pre_active_days * pre_active_days, NULL)),
+  SUM(
+    IF(
+      COALESCE(observed_days >= 1, FALSE),
+      CAST(active_d1 AS INT64) * pre_active_days,
+      NULL
+    )
+  ),
+  NULL,
+  NULL,
+  NULL,
+  COUNTIF(COALESCE(observed_days >= 6, FALSE)),
+  SUM(
+    IF(
+      COALESCE(observed_days >= 6, FALSE),
+      CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64),
+      NULL
+    )
+  ),
+  SUM(
+    IF(
+      COALESCE(observed_days >= 6, FALSE),
+      CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64) * CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64),
+      NULL
+    )
+  ),
+  SUM(IF(COALESCE(observed_days >= 6, FALSE), pre_active_days, NULL)),
+  SUM(IF(COALESCE(observed_days >= 6, FALSE), pre_active_days * pre_active_days, NULL)),
+  SUM(
+    IF(
+      COALESCE(observed_days >= 6, FALSE),
+      CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64) * pre_active_days,
+      NULL
+    )
+  ),
+  NULL,
+  NULL,
+  NULL,
+  COUNTIF(COALESCE(observed_days >= 6, FALSE)),
+  SUM(
+    IF(
+      COALESCE(observed_days >= 6, FALSE),
+      (
+        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+      ),
+      NULL
+    )
+  ),
+  SUM(
+    IF(
+      COALESCE(observed_days >= 6, FALSE),
+      (
+        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+      ) * (
+        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+      ),
+      NULL
+    )
+  ),
+  SUM(IF(COALESCE(observed_days >= 6, FALSE), pre_active_days, NULL)),
+  SUM(IF(COALESCE(observed_days >= 6, FALSE), pre_active_days * pre_active_days, NULL)),
+  SUM(
+    IF(
+      COALESCE(observed_days >= 6, FALSE),
+      (
+        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+      ) * pre_active_days,
+      NULL
+    )
+  ),
+  NULL,
+  NULL,
+  NULL,
+  COUNTIF(COALESCE(TRUE, FALSE)),
+  SUM(IF(COALESCE(TRUE, FALSE), CAST(dismissed AS INT64), NULL)),
+  SUM(
+    IF(COALESCE(TRUE, FALSE), CAST(dismissed AS INT64) * CAST(dismissed AS INT64), NULL)
+  ),
+  SUM(IF(COALESCE(TRUE, FALSE), pre_active_days, NULL)),
+  SUM(IF(COALESCE(TRUE, FALSE), pre_active_days * pre_active_days, NULL)),
+  SUM(IF(COALESCE(TRUE, FALSE), CAST(dismissed AS INT64) * pre_active_days, NULL)),
   NULL,
   NULL,
   NULL
 FROM exp_users
-WHERE
-  TRUE
 GROUP BY
   variant;
 
--- [78]
+-- [70]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT64)),
@@ -1551,7 +1547,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [79]
+-- [71]
 WITH e AS (
   SELECT
     variant,
@@ -1654,7 +1650,7 @@ GROUP BY
   2,
   3;
 
--- [80]
+-- [72]
 WITH o AS (
   SELECT
     variant,
@@ -1674,10 +1670,10 @@ WHERE
   o.observed >= d.`range`
 GROUP BY ALL;
 
--- [81]
+-- [73]
 DESCRIBE ledger_activity_users;
 
--- [82]
+-- [74]
 SELECT
   u.variant,
   CAST(SUM(
@@ -2025,7 +2021,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [83]
+-- [75]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -2036,7 +2032,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [84]
+-- [76]
 SELECT
   variant,
   assigned_day,
@@ -2049,13 +2045,13 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [85]
+-- [77]
 DESCRIBE users;
 
--- [86]
+-- [78]
 DESCRIBE exp_users;
 
--- [87]
+-- [79]
 SELECT
   CAST(e.`_gl_attr_platform` AS STRING) AS segment,
   e.variant,
@@ -2066,13 +2062,13 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [88]
+-- [80]
 DESCRIBE users;
 
--- [89]
+-- [81]
 DESCRIBE exp_users;
 
--- [90]
+-- [82]
 SELECT
   CASE
     WHEN e.`_gl_attr_signup_at` IS NULL
@@ -2089,10 +2085,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [91]
+-- [83]
 DESCRIBE guide_events;
 
--- [92]
+-- [84]
 WITH s AS (
   SELECT
     uk,
@@ -2114,7 +2110,7 @@ WHERE
 GROUP BY
   1;
 
--- [93]
+-- [85]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -2122,7 +2118,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [94]
+-- [86]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -2142,7 +2138,7 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [95]
+-- [87]
 WITH s AS (
   SELECT
     uk,
@@ -2164,7 +2160,7 @@ WHERE
 GROUP BY
   1;
 
--- [96]
+-- [88]
 SELECT
   COUNT(*),
   COUNTIF(completed)
@@ -2172,7 +2168,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [97]
+-- [89]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -2192,15 +2188,15 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [98]
+-- [90]
 DESCRIBE ledger_activity_users;
 
--- [99]
+-- [91]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [100]
+-- [92]
 WITH s0 AS (
   SELECT
     u.variant,
@@ -2530,5 +2526,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [101]
+-- [93]
 DESCRIBE guide_events;

@@ -343,114 +343,90 @@ SELECT variant, count(*) FROM exp_users GROUP BY variant;
 SELECT assigned_day, variant, count(*) FROM exp_users GROUP BY ALL ORDER BY 1, 2;
 
 -- [63] params: {}
-SELECT typeof(CAST(active_d7 AS INTEGER)), typeof(pre_active_days) FROM exp_users LIMIT 1;
-
--- [64] params: {}
-SELECT variant, count(*), sum(CAST(active_d7 AS INTEGER)), sum(CAST(active_d7 AS INTEGER)*CAST(active_d7 AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(active_d7 AS INTEGER)*pre_active_days), NULL, NULL, NULL FROM exp_users WHERE observed_days >= 7 GROUP BY variant;
-
--- [65] params: {}
-SELECT typeof(CAST(active_d1 AS INTEGER)), typeof(pre_active_days) FROM exp_users LIMIT 1;
-
--- [66] params: {}
-SELECT variant, count(*), sum(CAST(active_d1 AS INTEGER)), sum(CAST(active_d1 AS INTEGER)*CAST(active_d1 AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(active_d1 AS INTEGER)*pre_active_days), NULL, NULL, NULL FROM exp_users WHERE observed_days >= 1 GROUP BY variant;
-
--- [67] params: {}
-SELECT typeof(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), typeof(pre_active_days) FROM exp_users LIMIT 1;
-
--- [68] params: {}
-SELECT variant, count(*), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)*CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)*pre_active_days), NULL, NULL, NULL FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
-
--- [69] params: {}
 SELECT count(sessions_d7) FROM exp_users WHERE observed_days >= 6;
 
--- [70] params: {}
+-- [64] params: {}
 SELECT min(v) FROM (
     SELECT v, sum(c) OVER (ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
     FROM (SELECT sessions_d7 AS v, count(*) AS c FROM exp_users WHERE observed_days >= 6 AND sessions_d7 IS NOT NULL
           GROUP BY 1) g) w
 WHERE cum >= 9268;
 
--- [71] params: {}
+-- [65] params: {}
 SELECT variant, count(*), count_if(sessions_d7 > 15) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
--- [72] params: {}
-SELECT typeof((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)), typeof(pre_active_days) FROM exp_users LIMIT 1;
-
--- [73] params: {}
-SELECT variant, count(*), sum((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)), sum((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)*(CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)*pre_active_days), NULL, NULL, NULL FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
-
--- [74] params: {}
+-- [66] params: {}
 SELECT variant, count(*), count_if((coalesce(first_goal_day < 7, FALSE)) AND CAST(first_goal_day AS DOUBLE) IS NOT NULL) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
--- [75] params: {}
+-- [67] params: {}
 SELECT variant, r, v FROM (SELECT variant, CAST(first_goal_day AS DOUBLE) AS v, row_number() OVER (PARTITION BY variant ORDER BY CAST(first_goal_day AS DOUBLE)) AS r FROM exp_users WHERE observed_days >= 6 AND (coalesce(first_goal_day < 7, FALSE)) AND CAST(first_goal_day AS DOUBLE) IS NOT NULL) q WHERE (variant = 'checklist' AND r IN (876, 929, 981)) OR (variant = 'holdout' AND r IN (430, 467, 504)) OR (variant = 'tour' AND r IN (892, 945, 997)) ORDER BY variant, r;
 
--- [76] params: {}
-SELECT typeof(CAST(dismissed AS INTEGER)), typeof(pre_active_days) FROM exp_users LIMIT 1;
+-- [68] params: {}
+SELECT typeof(pre_active_days), typeof(CAST(active_d7 AS INTEGER)), typeof(CAST(active_d1 AS INTEGER)), typeof(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), typeof((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)), typeof(CAST(dismissed AS INTEGER)) FROM exp_users LIMIT 1;
 
--- [77] params: {}
-SELECT variant, count(*), sum(CAST(dismissed AS INTEGER)), sum(CAST(dismissed AS INTEGER)*CAST(dismissed AS INTEGER)), sum(pre_active_days), sum(pre_active_days*pre_active_days), sum(CAST(dismissed AS INTEGER)*pre_active_days), NULL, NULL, NULL FROM exp_users WHERE TRUE GROUP BY variant;
+-- [69] params: {}
+SELECT variant, count(*) FILTER (WHERE coalesce(observed_days >= 7, FALSE)), sum(CAST(active_d7 AS INTEGER)) FILTER (WHERE coalesce(observed_days >= 7, FALSE)), sum(CAST(active_d7 AS INTEGER)*CAST(active_d7 AS INTEGER)) FILTER (WHERE coalesce(observed_days >= 7, FALSE)), sum(pre_active_days) FILTER (WHERE coalesce(observed_days >= 7, FALSE)), sum(pre_active_days*pre_active_days) FILTER (WHERE coalesce(observed_days >= 7, FALSE)), sum(CAST(active_d7 AS INTEGER)*pre_active_days) FILTER (WHERE coalesce(observed_days >= 7, FALSE)), NULL, NULL, NULL, count(*) FILTER (WHERE coalesce(observed_days >= 1, FALSE)), sum(CAST(active_d1 AS INTEGER)) FILTER (WHERE coalesce(observed_days >= 1, FALSE)), sum(CAST(active_d1 AS INTEGER)*CAST(active_d1 AS INTEGER)) FILTER (WHERE coalesce(observed_days >= 1, FALSE)), sum(pre_active_days) FILTER (WHERE coalesce(observed_days >= 1, FALSE)), sum(pre_active_days*pre_active_days) FILTER (WHERE coalesce(observed_days >= 1, FALSE)), sum(CAST(active_d1 AS INTEGER)*pre_active_days) FILTER (WHERE coalesce(observed_days >= 1, FALSE)), NULL, NULL, NULL, count(*) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)*CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), sum(pre_active_days) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), sum(pre_active_days*pre_active_days) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)*pre_active_days) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), NULL, NULL, NULL, count(*) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), sum((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), sum((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)*(CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), sum(pre_active_days) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), sum(pre_active_days*pre_active_days) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), sum((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)*pre_active_days) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), NULL, NULL, NULL, count(*) FILTER (WHERE coalesce(TRUE, FALSE)), sum(CAST(dismissed AS INTEGER)) FILTER (WHERE coalesce(TRUE, FALSE)), sum(CAST(dismissed AS INTEGER)*CAST(dismissed AS INTEGER)) FILTER (WHERE coalesce(TRUE, FALSE)), sum(pre_active_days) FILTER (WHERE coalesce(TRUE, FALSE)), sum(pre_active_days*pre_active_days) FILTER (WHERE coalesce(TRUE, FALSE)), sum(CAST(dismissed AS INTEGER)*pre_active_days) FILTER (WHERE coalesce(TRUE, FALSE)), NULL, NULL, NULL FROM exp_users GROUP BY variant;
 
--- [78] params: {}
+-- [70] params: {}
 SELECT typeof(pre_active_days), typeof(CAST(active_d7 AS INTEGER)), typeof(CAST(active_d1 AS INTEGER)), typeof(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), typeof((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)), typeof(first_goal_day), typeof(CAST(dismissed AS INTEGER)) FROM exp_users LIMIT 1;
 
--- [79] params: {}
+-- [71] params: {}
 WITH e AS (SELECT variant, assigned_at, "_gl_attr_signup_at", "_gl_attr_plan", pre_active_days AS x, coalesce(observed_days >= 7, FALSE) AS e0, CASE WHEN observed_days >= 7 THEN CAST(active_d7 AS INTEGER) END AS y0, coalesce(observed_days >= 1, FALSE) AS e1, CASE WHEN observed_days >= 1 THEN CAST(active_d1 AS INTEGER) END AS y1, coalesce(observed_days >= 6, FALSE) AS e2, CASE WHEN observed_days >= 6 THEN CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER) END AS y2, coalesce(observed_days >= 6, FALSE) AS e3, CASE WHEN observed_days >= 6 THEN (CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END) END AS y3, coalesce(observed_days >= 6, FALSE) AS e4, CASE WHEN observed_days >= 6 THEN first_goal_day END AS y4, coalesce(TRUE, FALSE) AS e5, CASE WHEN TRUE THEN CAST(dismissed AS INTEGER) END AS y5 FROM exp_users)
 SELECT e.variant, coalesce(CASE WHEN e."_gl_attr_signup_at" IS NULL THEN NULL WHEN e."_gl_attr_signup_at" >= e.assigned_at - INTERVAL 24 HOUR THEN 'new' ELSE 'existing' END, '(missing)') AS a0, coalesce(CAST(e."_gl_attr_plan" AS VARCHAR), '(missing)') AS a1, count(*) FILTER (WHERE e0), sum(y0) FILTER (WHERE e0), sum(y0*y0) FILTER (WHERE e0), sum(x) FILTER (WHERE e0), sum(x*x) FILTER (WHERE e0), sum(x*y0) FILTER (WHERE e0), NULL, NULL, NULL, count(*) FILTER (WHERE e1), sum(y1) FILTER (WHERE e1), sum(y1*y1) FILTER (WHERE e1), sum(x) FILTER (WHERE e1), sum(x*x) FILTER (WHERE e1), sum(x*y1) FILTER (WHERE e1), NULL, NULL, NULL, count(*) FILTER (WHERE e2), sum(y2) FILTER (WHERE e2), sum(y2*y2) FILTER (WHERE e2), sum(x) FILTER (WHERE e2), sum(x*x) FILTER (WHERE e2), sum(x*y2) FILTER (WHERE e2), NULL, NULL, NULL, count(*) FILTER (WHERE e3), sum(y3) FILTER (WHERE e3), sum(y3*y3) FILTER (WHERE e3), sum(x) FILTER (WHERE e3), sum(x*x) FILTER (WHERE e3), sum(x*y3) FILTER (WHERE e3), NULL, NULL, NULL, count(*) FILTER (WHERE e4), sum(y4) FILTER (WHERE e4), sum(y4*y4) FILTER (WHERE e4), sum(x) FILTER (WHERE e4), sum(x*x) FILTER (WHERE e4), sum(x*y4) FILTER (WHERE e4), NULL, NULL, NULL, count(*) FILTER (WHERE e5), sum(y5) FILTER (WHERE e5), sum(y5*y5) FILTER (WHERE e5), sum(x) FILTER (WHERE e5), sum(x*x) FILTER (WHERE e5), sum(x*y5) FILTER (WHERE e5), NULL, NULL, NULL
 FROM e GROUP BY 1, 2, 3;
 
--- [80] params: {}
+-- [72] params: {}
 WITH o AS (SELECT variant, least(observed_days, 30) AS observed, count(*) AS n
                        FROM exp_users WHERE observed_days >= 0 GROUP BY ALL)
             SELECT o.variant, d.range AS day, CAST(sum(o.n) AS BIGINT) AS n
             FROM o, range(0, 31) d
             WHERE o.observed >= d.range GROUP BY ALL;
 
--- [81] params: {}
+-- [73] params: {}
 DESCRIBE ledger_activity_users;
 
--- [82] params: {}
+-- [74] params: {}
 SELECT u.variant, CAST(sum(CASE WHEN u.observed_days >= 0 AND ((coalesce(u._gl_days0, 0) >> 0) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 1 AND ((coalesce(u._gl_days0, 0) >> 1) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 2 AND ((coalesce(u._gl_days0, 0) >> 2) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 3 AND ((coalesce(u._gl_days0, 0) >> 3) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 4 AND ((coalesce(u._gl_days0, 0) >> 4) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 5 AND ((coalesce(u._gl_days0, 0) >> 5) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 6 AND ((coalesce(u._gl_days0, 0) >> 6) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 7 AND ((coalesce(u._gl_days0, 0) >> 7) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 8 AND ((coalesce(u._gl_days0, 0) >> 8) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 9 AND ((coalesce(u._gl_days0, 0) >> 9) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 10 AND ((coalesce(u._gl_days0, 0) >> 10) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 11 AND ((coalesce(u._gl_days0, 0) >> 11) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 12 AND ((coalesce(u._gl_days0, 0) >> 12) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 13 AND ((coalesce(u._gl_days0, 0) >> 13) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 14 AND ((coalesce(u._gl_days0, 0) >> 14) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 15 AND ((coalesce(u._gl_days0, 0) >> 15) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 16 AND ((coalesce(u._gl_days0, 0) >> 16) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 17 AND ((coalesce(u._gl_days0, 0) >> 17) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 18 AND ((coalesce(u._gl_days0, 0) >> 18) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 19 AND ((coalesce(u._gl_days0, 0) >> 19) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 20 AND ((coalesce(u._gl_days0, 0) >> 20) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 21 AND ((coalesce(u._gl_days0, 0) >> 21) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 22 AND ((coalesce(u._gl_days0, 0) >> 22) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 23 AND ((coalesce(u._gl_days0, 0) >> 23) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 24 AND ((coalesce(u._gl_days0, 0) >> 24) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 25 AND ((coalesce(u._gl_days0, 0) >> 25) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 26 AND ((coalesce(u._gl_days0, 0) >> 26) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 27 AND ((coalesce(u._gl_days0, 0) >> 27) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 28 AND ((coalesce(u._gl_days0, 0) >> 28) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 29 AND ((coalesce(u._gl_days0, 0) >> 29) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 30 AND ((coalesce(u._gl_days0, 0) >> 30) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT) FROM exp_users u GROUP BY u.variant;
 
--- [83] params: {}
+-- [75] params: {}
 SELECT variant, CASE WHEN first_goal_day IS NOT NULL THEN first_goal_day ELSE observed_days END AS t, first_goal_day IS NOT NULL AS event, count(*)
            FROM exp_users WHERE observed_days >= 0 GROUP BY ALL;
 
--- [84] params: {}
+-- [76] params: {}
 SELECT variant, assigned_day, count(*), sum(CAST(active_d7 AS INTEGER)) FROM exp_users WHERE observed_days >= 7 GROUP BY ALL ORDER BY 2;
 
--- [85] params: {}
+-- [77] params: {}
 DESCRIBE users;
 
--- [86] params: {}
+-- [78] params: {}
 DESCRIBE exp_users;
 
--- [87] params: {}
+-- [79] params: {}
 SELECT CAST(e."_gl_attr_platform" AS VARCHAR) AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
             FROM exp_users e WHERE observed_days >= 7 GROUP BY ALL;
 
--- [88] params: {}
+-- [80] params: {}
 DESCRIBE users;
 
--- [89] params: {}
+-- [81] params: {}
 DESCRIBE exp_users;
 
--- [90] params: {}
+-- [82] params: {}
 SELECT CASE WHEN e."_gl_attr_signup_at" IS NULL THEN NULL WHEN e."_gl_attr_signup_at" >= e.assigned_at - INTERVAL 24 HOUR THEN 'new' ELSE 'existing' END AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
             FROM exp_users e WHERE observed_days >= 7 GROUP BY ALL;
 
--- [91] params: {}
+-- [83] params: {}
 DESCRIBE guide_events;
 
--- [92] params: {"gid": "onboarding-tour", "v": "tour"}
+-- [84] params: {"gid": "onboarding-tour", "v": "tour"}
 WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
                 SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
                 WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
 
--- [93] params: {"v": "tour"}
+-- [85] params: {"v": "tour"}
 SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
 
--- [94] params: {"gid": "onboarding-tour", "v": "tour"}
+-- [86] params: {"gid": "onboarding-tour", "v": "tour"}
 WITH d AS (
                   SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
                   FROM exp_guide_user g JOIN exp_users u USING (uk)
@@ -459,15 +435,15 @@ WITH d AS (
                 SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
                        coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
 
--- [95] params: {"gid": "onboarding-checklist", "v": "checklist"}
+-- [87] params: {"gid": "onboarding-checklist", "v": "checklist"}
 WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
                 SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
                 WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
 
--- [96] params: {"v": "checklist"}
+-- [88] params: {"v": "checklist"}
 SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
 
--- [97] params: {"gid": "onboarding-checklist", "v": "checklist"}
+-- [89] params: {"gid": "onboarding-checklist", "v": "checklist"}
 WITH d AS (
                   SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
                   FROM exp_guide_user g JOIN exp_users u USING (uk)
@@ -476,16 +452,16 @@ WITH d AS (
                 SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
                        coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
 
--- [98] params: {}
+-- [90] params: {}
 DESCRIBE ledger_activity_users;
 
--- [99] params: {}
+-- [91] params: {}
 SELECT max(observed_days) FROM exp_users;
 
--- [100] params: {}
+-- [92] params: {}
 WITH s0 AS (SELECT u.variant, u.assigned_day, coalesce(u._gl_days0, 0) AS d0
                        FROM exp_users u), s1 AS (SELECT *, (coalesce(d0, 0) | ((coalesce(d0, 0) & 4611686018427387903) << 1)) AS _gl_win2_0 FROM s0), s2 AS (SELECT *, (coalesce(_gl_win2_0, 0) | ((coalesce(_gl_win2_0, 0) & 2305843009213693951) << 2)) AS _gl_win4_0 FROM s1), s3 AS (SELECT *, (coalesce(_gl_win4_0, 0) | ((coalesce(_gl_win4_0, 0) & 1152921504606846975) << 3)) AS w0, (coalesce(_gl_win4_0, 0) | ((coalesce(_gl_win4_0, 0) & 576460752303423487) << 4)) AS _gl_win8_0 FROM s2), s4 AS (SELECT *, (coalesce(_gl_win8_0, 0) | ((coalesce(_gl_win8_0, 0) & 36028797018963967) << 8)) AS _gl_win16_0 FROM s3), s5 AS (SELECT *, (coalesce(_gl_win16_0, 0) | ((coalesce(_gl_win16_0, 0) & 562949953421311) << 14)) AS m0 FROM s4)
             SELECT variant, assigned_day, CAST(sum((d0 >> 0) & 1) AS BIGINT), CAST(sum((d0 >> 1) & 1) AS BIGINT), CAST(sum((d0 >> 2) & 1) AS BIGINT), CAST(sum((d0 >> 3) & 1) AS BIGINT), CAST(sum((d0 >> 4) & 1) AS BIGINT), CAST(sum((d0 >> 5) & 1) AS BIGINT), CAST(sum((d0 >> 6) & 1) AS BIGINT), CAST(sum((d0 >> 7) & 1) AS BIGINT), CAST(sum((d0 >> 8) & 1) AS BIGINT), CAST(sum((d0 >> 9) & 1) AS BIGINT), CAST(sum((d0 >> 10) & 1) AS BIGINT), CAST(sum((d0 >> 11) & 1) AS BIGINT), CAST(sum((d0 >> 12) & 1) AS BIGINT), CAST(sum((d0 >> 13) & 1) AS BIGINT), CAST(sum((d0 >> 14) & 1) AS BIGINT), CAST(sum((d0 >> 15) & 1) AS BIGINT), CAST(sum((d0 >> 16) & 1) AS BIGINT), CAST(sum((d0 >> 17) & 1) AS BIGINT), CAST(sum((d0 >> 18) & 1) AS BIGINT), CAST(sum((d0 >> 19) & 1) AS BIGINT), CAST(sum((d0 >> 20) & 1) AS BIGINT), CAST(sum((d0 >> 21) & 1) AS BIGINT), CAST(sum((d0 >> 22) & 1) AS BIGINT), CAST(sum((d0 >> 23) & 1) AS BIGINT), CAST(sum((d0 >> 24) & 1) AS BIGINT), CAST(sum((d0 >> 25) & 1) AS BIGINT), CAST(sum((d0 >> 26) & 1) AS BIGINT), CAST(sum((d0 >> 27) & 1) AS BIGINT), CAST(sum((w0 >> 0) & 1) AS BIGINT), CAST(sum((w0 >> 1) & 1) AS BIGINT), CAST(sum((w0 >> 2) & 1) AS BIGINT), CAST(sum((w0 >> 3) & 1) AS BIGINT), CAST(sum((w0 >> 4) & 1) AS BIGINT), CAST(sum((w0 >> 5) & 1) AS BIGINT), CAST(sum((w0 >> 6) & 1) AS BIGINT), CAST(sum((w0 >> 7) & 1) AS BIGINT), CAST(sum((w0 >> 8) & 1) AS BIGINT), CAST(sum((w0 >> 9) & 1) AS BIGINT), CAST(sum((w0 >> 10) & 1) AS BIGINT), CAST(sum((w0 >> 11) & 1) AS BIGINT), CAST(sum((w0 >> 12) & 1) AS BIGINT), CAST(sum((w0 >> 13) & 1) AS BIGINT), CAST(sum((w0 >> 14) & 1) AS BIGINT), CAST(sum((w0 >> 15) & 1) AS BIGINT), CAST(sum((w0 >> 16) & 1) AS BIGINT), CAST(sum((w0 >> 17) & 1) AS BIGINT), CAST(sum((w0 >> 18) & 1) AS BIGINT), CAST(sum((w0 >> 19) & 1) AS BIGINT), CAST(sum((w0 >> 20) & 1) AS BIGINT), CAST(sum((w0 >> 21) & 1) AS BIGINT), CAST(sum((w0 >> 22) & 1) AS BIGINT), CAST(sum((w0 >> 23) & 1) AS BIGINT), CAST(sum((w0 >> 24) & 1) AS BIGINT), CAST(sum((w0 >> 25) & 1) AS BIGINT), CAST(sum((w0 >> 26) & 1) AS BIGINT), CAST(sum((w0 >> 27) & 1) AS BIGINT), CAST(sum((m0 >> 0) & 1) AS BIGINT), CAST(sum((m0 >> 1) & 1) AS BIGINT), CAST(sum((m0 >> 2) & 1) AS BIGINT), CAST(sum((m0 >> 3) & 1) AS BIGINT), CAST(sum((m0 >> 4) & 1) AS BIGINT), CAST(sum((m0 >> 5) & 1) AS BIGINT), CAST(sum((m0 >> 6) & 1) AS BIGINT), CAST(sum((m0 >> 7) & 1) AS BIGINT), CAST(sum((m0 >> 8) & 1) AS BIGINT), CAST(sum((m0 >> 9) & 1) AS BIGINT), CAST(sum((m0 >> 10) & 1) AS BIGINT), CAST(sum((m0 >> 11) & 1) AS BIGINT), CAST(sum((m0 >> 12) & 1) AS BIGINT), CAST(sum((m0 >> 13) & 1) AS BIGINT), CAST(sum((m0 >> 14) & 1) AS BIGINT), CAST(sum((m0 >> 15) & 1) AS BIGINT), CAST(sum((m0 >> 16) & 1) AS BIGINT), CAST(sum((m0 >> 17) & 1) AS BIGINT), CAST(sum((m0 >> 18) & 1) AS BIGINT), CAST(sum((m0 >> 19) & 1) AS BIGINT), CAST(sum((m0 >> 20) & 1) AS BIGINT), CAST(sum((m0 >> 21) & 1) AS BIGINT), CAST(sum((m0 >> 22) & 1) AS BIGINT), CAST(sum((m0 >> 23) & 1) AS BIGINT), CAST(sum((m0 >> 24) & 1) AS BIGINT), CAST(sum((m0 >> 25) & 1) AS BIGINT), CAST(sum((m0 >> 26) & 1) AS BIGINT), CAST(sum((m0 >> 27) & 1) AS BIGINT) FROM s5 GROUP BY variant, assigned_day;
 
--- [101] params: {}
+-- [93] params: {}
 DESCRIBE guide_events;

@@ -1313,89 +1313,12 @@ ORDER BY
 
 -- [63]
 SELECT
-  TYPEOF(CAST(active_d7 AS INT)),
-  TYPEOF(pre_active_days)
-FROM exp_users
-LIMIT 1;
-
--- [64]
-SELECT
-  variant,
-  COUNT(*),
-  SUM(CAST(active_d7 AS INT)),
-  SUM(CAST(active_d7 AS INT) * CAST(active_d7 AS INT)),
-  SUM(pre_active_days),
-  SUM(pre_active_days * pre_active_days),
-  SUM(CAST(active_d7 AS INT) * pre_active_days),
-  NULL,
-  NULL,
-  NULL
-FROM exp_users
-WHERE
-  observed_days >= 7
-GROUP BY
-  variant;
-
--- [65]
-SELECT
-  TYPEOF(CAST(active_d1 AS INT)),
-  TYPEOF(pre_active_days)
-FROM exp_users
-LIMIT 1;
-
--- [66]
-SELECT
-  variant,
-  COUNT(*),
-  SUM(CAST(active_d1 AS INT)),
-  SUM(CAST(active_d1 AS INT) * CAST(active_d1 AS INT)),
-  SUM(pre_active_days),
-  SUM(pre_active_days * pre_active_days),
-  SUM(CAST(active_d1 AS INT) * pre_active_days),
-  NULL,
-  NULL,
-  NULL
-FROM exp_users
-WHERE
-  observed_days >= 1
-GROUP BY
-  variant;
-
--- [67]
-SELECT
-  TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
-  TYPEOF(pre_active_days)
-FROM exp_users
-LIMIT 1;
-
--- [68]
-SELECT
-  variant,
-  COUNT(*),
-  SUM(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
-  SUM(
-    CAST(COALESCE(first_goal_day < 7, FALSE) AS INT) * CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)
-  ),
-  SUM(pre_active_days),
-  SUM(pre_active_days * pre_active_days),
-  SUM(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT) * pre_active_days),
-  NULL,
-  NULL,
-  NULL
-FROM exp_users
-WHERE
-  observed_days >= 6
-GROUP BY
-  variant;
-
--- [69]
-SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [70]
+-- [64]
 SELECT
   MIN(v)
 FROM (
@@ -1416,7 +1339,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [71]
+-- [65]
 SELECT
   variant,
   COUNT(*),
@@ -1427,44 +1350,7 @@ WHERE
 GROUP BY
   variant;
 
--- [72]
-SELECT
-  TYPEOF((
-    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-  )),
-  TYPEOF(pre_active_days)
-FROM exp_users
-LIMIT 1;
-
--- [73]
-SELECT
-  variant,
-  COUNT(*),
-  SUM((
-    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-  )),
-  SUM(
-    (
-      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-    ) * (
-      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-    )
-  ),
-  SUM(pre_active_days),
-  SUM(pre_active_days * pre_active_days),
-  SUM((
-    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-  ) * pre_active_days),
-  NULL,
-  NULL,
-  NULL
-FROM exp_users
-WHERE
-  observed_days >= 6
-GROUP BY
-  variant;
-
--- [74]
+-- [66]
 SELECT
   variant,
   COUNT(*),
@@ -1480,7 +1366,7 @@ WHERE
 GROUP BY
   variant;
 
--- [75]
+-- [67]
 SELECT
   variant,
   r,
@@ -1512,32 +1398,142 @@ ORDER BY
   variant,
   r;
 
--- [76]
+-- [68]
 SELECT
-  TYPEOF(CAST(dismissed AS INT)),
-  TYPEOF(pre_active_days)
+  TYPEOF(pre_active_days),
+  TYPEOF(CAST(active_d7 AS INT)),
+  TYPEOF(CAST(active_d1 AS INT)),
+  TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
+  TYPEOF((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  )),
+  TYPEOF(CAST(dismissed AS INT))
 FROM exp_users
 LIMIT 1;
 
--- [77]
+-- [69]
 SELECT
   variant,
-  COUNT(*),
-  SUM(CAST(dismissed AS INT)),
-  SUM(CAST(dismissed AS INT) * CAST(dismissed AS INT)),
-  SUM(pre_active_days),
-  SUM(pre_active_days * pre_active_days),
-  SUM(CAST(dismissed AS INT) * pre_active_days),
+  COUNT_IF(COALESCE(observed_days >= 7, FALSE)),
+  SUM(IFF(COALESCE(observed_days >= 7, FALSE), CAST(active_d7 AS INT), NULL)),
+  SUM(
+    IFF(
+      COALESCE(observed_days >= 7, FALSE),
+      CAST(active_d7 AS INT) * CAST(active_d7 AS INT),
+      NULL
+    )
+  ),
+  SUM(IFF(COALESCE(observed_days >= 7, FALSE), pre_active_days, NULL)),
+  SUM(
+    IFF(COALESCE(observed_days >= 7, FALSE), pre_active_days * pre_active_days, NULL)
+  ),
+  SUM(
+    IFF(COALESCE(observed_days >= 7, FALSE), CAST(active_d7 AS INT) * pre_active_days, NULL)
+  ),
+  NULL,
+  NULL,
+  NULL,
+  COUNT_IF(COALESCE(observed_days >= 1, FALSE)),
+  SUM(IFF(COALESCE(observed_days >= 1, FALSE), CAST(active_d1 AS INT), NULL)),
+  SUM(
+    IFF(
+      COALESCE(observed_days >= 1, FALSE),
+      CAST(active_d1 AS INT) * CAST(active_d1 AS INT),
+      NULL
+    )
+  ),
+  SUM(IFF(COALESCE(observed_days >= 1, FALSE), pre_active_days, NULL)),
+  SUM(
+    IFF(COALESCE(observed_days >= 1, FALSE), pre_active_days * pre_active_days, NULL)
+  ),
+  SUM(
+    IFF(COALESCE(observed_days >= 1, FALSE), CAST(active_d1 AS INT) * pre_active_days, NULL)
+  ),
+  NULL,
+  NULL,
+  NULL,
+  COUNT_IF(COALESCE(observed_days >= 6, FALSE)),
+  SUM(
+    IFF(
+      COALESCE(observed_days >= 6, FALSE),
+      CAST(COALESCE(first_goal_day < 7, FALSE) AS INT),
+      NULL
+    )
+  ),
+  SUM(
+    IFF(
+      COALESCE(observed_days >= 6, FALSE),
+      CAST(COALESCE(first_goal_day < 7, FALSE) AS INT) * CAST(COALESCE(first_goal_day < 7, FALSE) AS INT),
+      NULL
+    )
+  ),
+  SUM(IFF(COALESCE(observed_days >= 6, FALSE), pre_active_days, NULL)),
+  SUM(
+    IFF(COALESCE(observed_days >= 6, FALSE), pre_active_days * pre_active_days, NULL)
+  ),
+  SUM(
+    IFF(
+      COALESCE(observed_days >= 6, FALSE),
+      CAST(COALESCE(first_goal_day < 7, FALSE) AS INT) * pre_active_days,
+      NULL
+    )
+  ),
+  NULL,
+  NULL,
+  NULL,
+  COUNT_IF(COALESCE(observed_days >= 6, FALSE)),
+  SUM(
+    IFF(
+      COALESCE(observed_days >= 6, FALSE),
+      (
+        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+      ),
+      NULL
+    )
+  ),
+  SUM(
+    IFF(
+      COALESCE(observed_days >= 6, FALSE),
+      (
+        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+      ) * (
+        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+      ),
+      NULL
+    )
+  ),
+  SUM(IFF(COALESCE(observed_days >= 6, FALSE), pre_active_days, NULL)),
+  SUM(
+    IFF(COALESCE(observed_days >= 6, FALSE), pre_active_days * pre_active_days, NULL)
+  ),
+  SUM(
+    IFF(
+      COALESCE(observed_days >= 6, FALSE),
+      (
+        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+      ) * pre_active_days,
+      NULL
+    )
+  ),
+  NULL,
+  NULL,
+  NULL,
+  COUNT_IF(COALESCE(TRUE, FALSE)),
+  SUM(IFF(COALESCE(TRUE, FALSE), CAST(dismissed AS INT), NULL)),
+  SUM(
+    IFF(COALESCE(TRUE, FALSE), CAST(dismissed AS INT) * CAST(dismissed AS INT), NULL)
+  ),
+  SUM(IFF(COALESCE(TRUE, FALSE), pre_active_days, NULL)),
+  SUM(IFF(COALESCE(TRUE, FALSE), pre_active_days * pre_active_days, NULL)),
+  SUM(IFF(COALESCE(TRUE, FALSE), CAST(dismissed AS INT) * pre_active_days, NULL)),
   NULL,
   NULL,
   NULL
 FROM exp_users
-WHERE
-  TRUE
 GROUP BY
   variant;
 
--- [78]
+-- [70]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT)),
@@ -1551,7 +1547,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [79]
+-- [71]
 WITH e AS (
   SELECT
     variant,
@@ -1654,7 +1650,7 @@ GROUP BY
   2,
   3;
 
--- [80]
+-- [72]
 WITH o AS (
   SELECT
     variant,
@@ -1674,10 +1670,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [81]
+-- [73]
 DESCRIBE TABLE ledger_activity_users;
 
--- [82]
+-- [74]
 SELECT
   u.variant,
   CAST(SUM(
@@ -2056,7 +2052,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [83]
+-- [75]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -2067,7 +2063,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [84]
+-- [76]
 SELECT
   variant,
   assigned_day,
@@ -2080,13 +2076,13 @@ GROUP BY ALL
 ORDER BY
   2;
 
--- [85]
+-- [77]
 DESCRIBE TABLE users;
 
--- [86]
+-- [78]
 DESCRIBE TABLE exp_users;
 
--- [87]
+-- [79]
 SELECT
   CAST(e."_gl_attr_platform" AS VARCHAR) AS segment,
   e.variant,
@@ -2097,13 +2093,13 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [88]
+-- [80]
 DESCRIBE TABLE users;
 
--- [89]
+-- [81]
 DESCRIBE TABLE exp_users;
 
--- [90]
+-- [82]
 SELECT
   CASE
     WHEN e."_gl_attr_signup_at" IS NULL
@@ -2120,10 +2116,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [91]
+-- [83]
 DESCRIBE TABLE guide_events;
 
--- [92]
+-- [84]
 WITH s AS (
   SELECT
     uk,
@@ -2145,7 +2141,7 @@ WHERE
 GROUP BY
   1;
 
--- [93]
+-- [85]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2153,7 +2149,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [94]
+-- [86]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -2173,7 +2169,7 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [95]
+-- [87]
 WITH s AS (
   SELECT
     uk,
@@ -2195,7 +2191,7 @@ WHERE
 GROUP BY
   1;
 
--- [96]
+-- [88]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2203,7 +2199,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [97]
+-- [89]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -2223,15 +2219,15 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [98]
+-- [90]
 DESCRIBE TABLE ledger_activity_users;
 
--- [99]
+-- [91]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [100]
+-- [92]
 WITH s0 AS (
   SELECT
     u.variant,
@@ -2579,5 +2575,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [101]
+-- [93]
 DESCRIBE TABLE guide_events;

@@ -1354,89 +1354,12 @@ ORDER BY
 
 -- [63]
 SELECT
-  TYPEOF(CAST(active_d7 AS INT)),
-  TYPEOF(pre_active_days)
-FROM exp_users
-LIMIT 1;
-
--- [64]
-SELECT
-  variant,
-  COUNT(*),
-  SUM(CAST(active_d7 AS INT)),
-  SUM(CAST(active_d7 AS INT) * CAST(active_d7 AS INT)),
-  SUM(pre_active_days),
-  SUM(pre_active_days * pre_active_days),
-  SUM(CAST(active_d7 AS INT) * pre_active_days),
-  NULL,
-  NULL,
-  NULL
-FROM exp_users
-WHERE
-  observed_days >= 7
-GROUP BY
-  variant;
-
--- [65]
-SELECT
-  TYPEOF(CAST(active_d1 AS INT)),
-  TYPEOF(pre_active_days)
-FROM exp_users
-LIMIT 1;
-
--- [66]
-SELECT
-  variant,
-  COUNT(*),
-  SUM(CAST(active_d1 AS INT)),
-  SUM(CAST(active_d1 AS INT) * CAST(active_d1 AS INT)),
-  SUM(pre_active_days),
-  SUM(pre_active_days * pre_active_days),
-  SUM(CAST(active_d1 AS INT) * pre_active_days),
-  NULL,
-  NULL,
-  NULL
-FROM exp_users
-WHERE
-  observed_days >= 1
-GROUP BY
-  variant;
-
--- [67]
-SELECT
-  TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
-  TYPEOF(pre_active_days)
-FROM exp_users
-LIMIT 1;
-
--- [68]
-SELECT
-  variant,
-  COUNT(*),
-  SUM(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
-  SUM(
-    CAST(COALESCE(first_goal_day < 7, FALSE) AS INT) * CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)
-  ),
-  SUM(pre_active_days),
-  SUM(pre_active_days * pre_active_days),
-  SUM(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT) * pre_active_days),
-  NULL,
-  NULL,
-  NULL
-FROM exp_users
-WHERE
-  observed_days >= 6
-GROUP BY
-  variant;
-
--- [69]
-SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [70]
+-- [64]
 SELECT
   MIN(v)
 FROM (
@@ -1457,7 +1380,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [71]
+-- [65]
 SELECT
   variant,
   COUNT(*),
@@ -1468,44 +1391,7 @@ WHERE
 GROUP BY
   variant;
 
--- [72]
-SELECT
-  TYPEOF((
-    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-  )),
-  TYPEOF(pre_active_days)
-FROM exp_users
-LIMIT 1;
-
--- [73]
-SELECT
-  variant,
-  COUNT(*),
-  SUM((
-    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-  )),
-  SUM(
-    (
-      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-    ) * (
-      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-    )
-  ),
-  SUM(pre_active_days),
-  SUM(pre_active_days * pre_active_days),
-  SUM((
-    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-  ) * pre_active_days),
-  NULL,
-  NULL,
-  NULL
-FROM exp_users
-WHERE
-  observed_days >= 6
-GROUP BY
-  variant;
-
--- [74]
+-- [66]
 SELECT
   variant,
   COUNT(*),
@@ -1521,7 +1407,7 @@ WHERE
 GROUP BY
   variant;
 
--- [75]
+-- [67]
 SELECT
   variant,
   r,
@@ -1553,32 +1439,114 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [76]
+-- [68]
 SELECT
-  TYPEOF(CAST(dismissed AS INT)),
-  TYPEOF(pre_active_days)
+  TYPEOF(pre_active_days),
+  TYPEOF(CAST(active_d7 AS INT)),
+  TYPEOF(CAST(active_d1 AS INT)),
+  TYPEOF(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)),
+  TYPEOF((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  )),
+  TYPEOF(CAST(dismissed AS INT))
 FROM exp_users
 LIMIT 1;
 
--- [77]
+-- [69]
 SELECT
   variant,
-  COUNT(*),
-  SUM(CAST(dismissed AS INT)),
-  SUM(CAST(dismissed AS INT) * CAST(dismissed AS INT)),
-  SUM(pre_active_days),
-  SUM(pre_active_days * pre_active_days),
-  SUM(CAST(dismissed AS INT) * pre_active_days),
+  COUNT(*) FILTER(WHERE
+    COALESCE(observed_days >= 7, FALSE)),
+  SUM(CAST(active_d7 AS INT)) FILTER(WHERE
+    COALESCE(observed_days >= 7, FALSE)),
+  SUM(CAST(active_d7 AS INT) * CAST(active_d7 AS INT)) FILTER(WHERE
+    COALESCE(observed_days >= 7, FALSE)),
+  SUM(pre_active_days) FILTER(WHERE
+    COALESCE(observed_days >= 7, FALSE)),
+  SUM(pre_active_days * pre_active_days) FILTER(WHERE
+    COALESCE(observed_days >= 7, FALSE)),
+  SUM(CAST(active_d7 AS INT) * pre_active_days) FILTER(WHERE
+    COALESCE(observed_days >= 7, FALSE)),
+  NULL,
+  NULL,
+  NULL,
+  COUNT(*) FILTER(WHERE
+    COALESCE(observed_days >= 1, FALSE)),
+  SUM(CAST(active_d1 AS INT)) FILTER(WHERE
+    COALESCE(observed_days >= 1, FALSE)),
+  SUM(CAST(active_d1 AS INT) * CAST(active_d1 AS INT)) FILTER(WHERE
+    COALESCE(observed_days >= 1, FALSE)),
+  SUM(pre_active_days) FILTER(WHERE
+    COALESCE(observed_days >= 1, FALSE)),
+  SUM(pre_active_days * pre_active_days) FILTER(WHERE
+    COALESCE(observed_days >= 1, FALSE)),
+  SUM(CAST(active_d1 AS INT) * pre_active_days) FILTER(WHERE
+    COALESCE(observed_days >= 1, FALSE)),
+  NULL,
+  NULL,
+  NULL,
+  COUNT(*) FILTER(WHERE
+    COALESCE(observed_days >= 6, FALSE)),
+  SUM(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)) FILTER(WHERE
+    COALESCE(observed_days >= 6, FALSE)),
+  SUM(
+    CAST(COALESCE(first_goal_day < 7, FALSE) AS INT) * CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)
+  ) FILTER(WHERE
+    COALESCE(observed_days >= 6, FALSE)),
+  SUM(pre_active_days) FILTER(WHERE
+    COALESCE(observed_days >= 6, FALSE)),
+  SUM(pre_active_days * pre_active_days) FILTER(WHERE
+    COALESCE(observed_days >= 6, FALSE)),
+  SUM(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT) * pre_active_days) FILTER(WHERE
+    COALESCE(observed_days >= 6, FALSE)),
+  NULL,
+  NULL,
+  NULL,
+  COUNT(*) FILTER(WHERE
+    COALESCE(observed_days >= 6, FALSE)),
+  SUM((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  )) FILTER(WHERE
+    COALESCE(observed_days >= 6, FALSE)),
+  SUM(
+    (
+      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+    ) * (
+      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+    )
+  ) FILTER(WHERE
+    COALESCE(observed_days >= 6, FALSE)),
+  SUM(pre_active_days) FILTER(WHERE
+    COALESCE(observed_days >= 6, FALSE)),
+  SUM(pre_active_days * pre_active_days) FILTER(WHERE
+    COALESCE(observed_days >= 6, FALSE)),
+  SUM((
+    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+  ) * pre_active_days) FILTER(WHERE
+    COALESCE(observed_days >= 6, FALSE)),
+  NULL,
+  NULL,
+  NULL,
+  COUNT(*) FILTER(WHERE
+    COALESCE(TRUE, FALSE)),
+  SUM(CAST(dismissed AS INT)) FILTER(WHERE
+    COALESCE(TRUE, FALSE)),
+  SUM(CAST(dismissed AS INT) * CAST(dismissed AS INT)) FILTER(WHERE
+    COALESCE(TRUE, FALSE)),
+  SUM(pre_active_days) FILTER(WHERE
+    COALESCE(TRUE, FALSE)),
+  SUM(pre_active_days * pre_active_days) FILTER(WHERE
+    COALESCE(TRUE, FALSE)),
+  SUM(CAST(dismissed AS INT) * pre_active_days) FILTER(WHERE
+    COALESCE(TRUE, FALSE)),
   NULL,
   NULL,
   NULL
 FROM exp_users
-WHERE
-  TRUE
 GROUP BY
   variant;
 
--- [78]
+-- [70]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT)),
@@ -1592,7 +1560,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [79]
+-- [71]
 WITH e AS (
   SELECT
     variant,
@@ -1731,7 +1699,7 @@ GROUP BY
   2,
   3;
 
--- [80]
+-- [72]
 WITH o AS (
   SELECT
     variant,
@@ -1755,10 +1723,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [81]
+-- [73]
 DESCRIBE ledger_activity_users;
 
--- [82]
+-- [74]
 SELECT
   u.variant,
   CAST(SUM(
@@ -2137,7 +2105,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [83]
+-- [75]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -2148,7 +2116,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [84]
+-- [76]
 SELECT
   variant,
   assigned_day,
@@ -2161,13 +2129,13 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [85]
+-- [77]
 DESCRIBE users;
 
--- [86]
+-- [78]
 DESCRIBE exp_users;
 
--- [87]
+-- [79]
 SELECT
   CAST(e.`_gl_attr_platform` AS STRING) AS segment,
   e.variant,
@@ -2178,13 +2146,13 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [88]
+-- [80]
 DESCRIBE users;
 
--- [89]
+-- [81]
 DESCRIBE exp_users;
 
--- [90]
+-- [82]
 SELECT
   CASE
     WHEN e.`_gl_attr_signup_at` IS NULL
@@ -2201,10 +2169,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [91]
+-- [83]
 DESCRIBE guide_events;
 
--- [92]
+-- [84]
 WITH s AS (
   SELECT
     uk,
@@ -2230,7 +2198,7 @@ WHERE
 GROUP BY
   1;
 
--- [93]
+-- [85]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2238,7 +2206,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [94]
+-- [86]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2262,7 +2230,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [95]
+-- [87]
 WITH s AS (
   SELECT
     uk,
@@ -2288,7 +2256,7 @@ WHERE
 GROUP BY
   1;
 
--- [96]
+-- [88]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2296,7 +2264,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [97]
+-- [89]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2320,15 +2288,15 @@ SELECT
     secs < 0)
 FROM d;
 
--- [98]
+-- [90]
 DESCRIBE ledger_activity_users;
 
--- [99]
+-- [91]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [100]
+-- [92]
 WITH s0 AS (
   SELECT
     u.variant,
@@ -2658,5 +2626,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [101]
+-- [93]
 DESCRIBE guide_events;
