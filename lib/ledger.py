@@ -544,17 +544,21 @@ def row_hash_sql(cols: list[str], alias: str = "") -> str:
     return f"hash({', '.join(alias + sql_identifier(c) for c in cols)})"
 
 
-def build_exact_copies(ed: EventData, table: str, cols: list[str]) -> str:
+def build_exact_copies(ed: EventData, table: str, cols: list[str]) -> str | None:
     """Create ``ledger_<table>_copies``: the rows whose hash of every column repeats, grouped on
     every column (exactly: rows that only share a hash stay apart), with their number of copies
     ``_gl_copies``. Usually a few thousand rows: the exact-duplicate rule needs no window over
     the whole table, only the hashes that repeat (:meth:`Engine.create_repeated_hashes`) and then
-    the rows that have them. Returns the table's name."""
+    the rows that have them. Returns the table's name; None when no hash repeats (no row has a
+    copy: no second pass over the table, and :func:`deduplicated_sql` takes every row once)."""
     name = f"ledger_{table}_copies"
     col_sql = ", ".join(sql_identifier(c) for c in cols)
     h = row_hash_sql(cols)
     repeated = f"ledger_{table}_repeated_hashes"
     ed.con.create_repeated_hashes(repeated, f"SELECT {h} AS _gl_h FROM {table}")
+    if ed.con.execute(f"SELECT count(*) FROM {repeated}").fetchone()[0] == 0:
+        ed.con.drop_temp_table(repeated)
+        return None
     ed.con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {name} AS
         SELECT {col_sql}, {h} AS _gl_h, CAST(count(*) AS BIGINT) AS _gl_copies
@@ -563,15 +567,18 @@ def build_exact_copies(ed: EventData, table: str, cols: list[str]) -> str:
     return name
 
 
-def deduplicated_sql(table: str, cols: list[str], copies: str) -> str:
+def deduplicated_sql(table: str, cols: list[str], copies: str | None) -> str:
     """SQL: ``table``'s rows with ``_gl_n`` (rows this row stands for) and ``_gl_copy`` (TRUE: the
     2nd and later copies of a row present several times, counted by ``_gl_n``).
 
     Each row not in ``copies`` (:func:`build_exact_copies`) once, then each row of ``copies``
     once as itself and once standing for its other copies. Copies are identical, so every rule
     gives them the same reason; the exact-duplicate rule then takes all copies but one, which is
-    what ``row_number() OVER (PARTITION BY every column) > 1`` gives, without the window."""
+    what ``row_number() OVER (PARTITION BY every column) > 1`` gives, without the window.
+    ``copies`` None (no row has a copy): every row once."""
     col_sql = ", ".join(sql_identifier(c) for c in cols)
+    if copies is None:
+        return f"SELECT {col_sql}, CAST(1 AS BIGINT) AS _gl_n, FALSE AS _gl_copy FROM {table}"
     t_cols = ", ".join("t." + sql_identifier(c) for c in cols)
     return f"""SELECT {t_cols}, CAST(1 AS BIGINT) AS _gl_n, FALSE AS _gl_copy
                    FROM (SELECT *, {row_hash_sql(cols)} AS _gl_h FROM {table}) t

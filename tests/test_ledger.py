@@ -205,6 +205,8 @@ def test_duplicated_export_gives_the_clean_numbers(tmp_path, root, banner_spec):
     assert_invariant(b.ledger)
     for name, n in added.items():
         tl = b.ledger.table(name)
+        # the clean export has no copy (no hash repeats: no copies table, every row once)
+        assert a.ledger.table(name).rows("exact_duplicate") == 0
         assert tl.rows("exact_duplicate") == n
         assert tl.rows_used == a.ledger.table(name).rows_used
     assert b.decision.verdict == "INVESTIGATE"

@@ -36,9 +36,31 @@ def _param_text(value: object) -> str:
     return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value  # type: ignore[return-value]
 
 
+def sample_with_copies(folder: Path) -> Path:
+    """The committed sample with the first row of activity and of guide events doubled: without a
+    copy the exact-duplicate SQL is skipped (``ledger.build_exact_copies``), and it must show."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    shutil.copytree(ROOT / "data" / "sample" / EXAMPLE, folder)
+    for table in ("activity", "guide_events"):
+        rows = pq.read_table(folder / f"{table}.parquet")
+        pq.write_table(pa.concat_tables([rows, rows.slice(0, 1)]), folder / f"{table}.parquet")
+    return folder
+
+
 def recorded_statements() -> list[tuple[str, dict]]:
+    import tempfile
+
     spec = load_experiment(ROOT / "experiments" / f"{EXAMPLE}.yaml")
-    ed = open_event_data(ROOT / "data" / "sample" / EXAMPLE, data_timezone=spec.data_timezone)
+    with tempfile.TemporaryDirectory() as tmp:
+        return _recorded_statements(spec, sample_with_copies(Path(tmp) / EXAMPLE))
+
+
+def _recorded_statements(spec, data: Path) -> list[tuple[str, dict]]:
+    ed = open_event_data(data, data_timezone=spec.data_timezone)
     ed.engine.trace = []
     try:
         counts = compute_counts(ed, spec, None, TODAY)
@@ -50,8 +72,8 @@ def recorded_statements() -> list[tuple[str, dict]]:
         ed.close()
 
 
-def render(statements: list[tuple[str, dict]], dialect: str) -> str:
-    head = (f"-- guidelab SQL for {EXAMPLE} on data/sample, dialect: {dialect}\n"
+def render(statements: list[tuple[str, dict]], dialect: str, data: str = "data/sample") -> str:
+    head = (f"-- guidelab SQL for {EXAMPLE} on {data}, dialect: {dialect}\n"
             f"-- {'as DuckDB runs it, parameters beside it' if dialect == 'duckdb' else 'translated by guidelab.dialects (sqlglot), parameters bound'}\n"
             "-- refresh: GUIDELAB_UPDATE_SNAPSHOTS=1 pytest tests/test_sql_snapshots.py\n")
     parts = [head]
@@ -77,13 +99,14 @@ def test_trace_records_the_metric_statements(statements):
     sqls = [s for s, _ in statements]
     assert any("CREATE OR REPLACE TEMP TABLE exp_users" in s for s in sqls)
     assert any("ledger_activity" in s for s in sqls)
+    assert any("TEMP TABLE ledger_activity_copies" in s for s in sqls)  # the exact-duplicate SQL shows
     assert len(sqls) > 20
 
 
 @pytest.mark.parametrize("dialect", PRINTED_DIALECTS)
 def test_sql_snapshot(statements, dialect):
     path = SNAPSHOTS / f"{EXAMPLE}.{dialect}.sql"
-    text = render(statements, dialect)
+    text = render(statements, dialect, "data/sample (one row of activity and of guide events doubled)")
     if os.environ.get("GUIDELAB_UPDATE_SNAPSHOTS") == "1":
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

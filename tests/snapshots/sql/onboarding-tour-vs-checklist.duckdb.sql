@@ -1,4 +1,4 @@
--- guidelab SQL for onboarding-tour-vs-checklist on data/sample, dialect: duckdb
+-- guidelab SQL for onboarding-tour-vs-checklist on data/sample (one row of activity and of guide events doubled), dialect: duckdb
 -- as DuckDB runs it, parameters beside it
 -- refresh: GUIDELAB_UPDATE_SNAPSHOTS=1 pytest tests/test_sql_snapshots.py
 
@@ -96,14 +96,17 @@ FROM r LEFT JOIN exp_assigned a USING (user_id);
 CREATE OR REPLACE TEMP TABLE ledger_guide_events_repeated_hashes AS SELECT _gl_h FROM (SELECT hash("user_id", "guide_id", "step", "event", "timestamp") AS _gl_h FROM guide_events) GROUP BY _gl_h HAVING count(*) > 1;
 
 -- [17] params: {}
+SELECT count(*) FROM ledger_guide_events_repeated_hashes;
+
+-- [18] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_guide_events_copies AS
 SELECT "user_id", "guide_id", "step", "event", "timestamp", hash("user_id", "guide_id", "step", "event", "timestamp") AS _gl_h, CAST(count(*) AS BIGINT) AS _gl_copies
 FROM guide_events WHERE hash("user_id", "guide_id", "step", "event", "timestamp") IN (SELECT _gl_h FROM ledger_guide_events_repeated_hashes) GROUP BY ALL;
 
--- [18] params: {}
+-- [19] params: {}
 DROP TABLE IF EXISTS ledger_guide_events_repeated_hashes;
 
--- [19] params: {}
+-- [20] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_guide_rows AS
 WITH r AS (SELECT *, CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day FROM (SELECT t."user_id", t."guide_id", t."step", t."event", t."timestamp", CAST(1 AS BIGINT) AS _gl_n, FALSE AS _gl_copy
            FROM (SELECT *, hash("user_id", "guide_id", "step", "event", "timestamp") AS _gl_h FROM guide_events) t
@@ -124,7 +127,7 @@ e AS (
     FROM c)  -- narrow: at 10M users these rows spill to disk (the step counted as shown is coalesce(raw_step, 1))
 SELECT * FROM e;
 
--- [20] params: {}
+-- [21] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_guide_user AS
 WITH g AS (
     SELECT _gl_key, _gl_guide, _gl_other_guide, CAST(sum(e._gl_n) AS BIGINT) AS _gl_events,
@@ -144,25 +147,25 @@ SELECT CASE e._gl_key WHEN -1 THEN 'missing_key' WHEN -2 THEN 'missing_time' WHE
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM ledger_guide_rows e WHERE e._gl_key < 0 GROUP BY e._gl_key;
 
--- [21] params: {}
+-- [22] params: {}
 DROP TABLE IF EXISTS ledger_guide_rows;
 
--- [22] params: {}
+-- [23] params: {}
 CREATE OR REPLACE TEMP VIEW exp_guide_user AS SELECT * EXCLUDE (_gl_reason, _gl_events, _gl_example) FROM ledger_guide_user WHERE _gl_reason IS NULL;
 
--- [23] params: {}
+-- [24] params: {}
 CREATE OR REPLACE TEMP VIEW exp_guide_events_all AS SELECT * EXCLUDE (_gl_reason, _gl_own, _gl_uk, _gl_day) FROM ledger_guide_events WHERE _gl_reason IS NULL;
 
--- [24] params: {}
+-- [25] params: {}
 CREATE OR REPLACE TEMP VIEW exp_guide_events AS SELECT * EXCLUDE (_gl_reason, _gl_own, _gl_uk, _gl_day) FROM ledger_guide_events WHERE _gl_reason IS NULL AND _gl_own;
 
--- [25] params: {}
+-- [26] params: {}
 DESCRIBE activity;
 
--- [26] params: {}
+-- [27] params: {}
 SELECT min(epoch_us("timestamp")), max(epoch_us("timestamp")) FROM activity;
 
--- [27] params: {"tz": "Asia/Tokyo"}
+-- [28] params: {"tz": "Asia/Tokyo"}
 WITH b AS (SELECT range AS b FROM range(1789598700000000, 1793196081000001, 900000000)),
             o AS (SELECT b, epoch_us(timezone($tz, make_timestamptz(b))) - b AS o0,
                          epoch_us(timezone($tz, make_timestamptz(b + 899999999))) - b - 899999999 AS o1
@@ -170,7 +173,7 @@ WITH b AS (SELECT range AS b FROM range(1789598700000000, 1793196081000001, 9000
             r AS (SELECT b, o0, o1, lag(o0) OVER (ORDER BY b) AS prev FROM o)
             SELECT b, o0, o1 FROM r WHERE prev IS NULL OR prev <> o0 OR o0 <> o1 ORDER BY b;
 
--- [28] params: {}
+-- [29] params: {}
 CREATE OR REPLACE TEMP VIEW ledger_activity AS
 WITH r AS (SELECT *, row_number() OVER (PARTITION BY "user_id", "timestamp", "event") AS _gl_dup,
                   CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day
@@ -179,21 +182,24 @@ SELECT r.* EXCLUDE (_gl_dup), r.timestamp < a.assigned_at AS _gl_pre, a.uk AS _g
        CASE WHEN r.user_id IS NULL THEN 'missing_key' WHEN r.timestamp IS NULL THEN 'missing_time' WHEN a.uk IS NULL THEN 'not_in_experiment' WHEN r._gl_dup > 1 THEN 'exact_duplicate' WHEN r.timestamp >= TIMESTAMPTZ '2026-11-30T15:00:00+00:00' THEN 'future' WHEN r.timestamp < a.assigned_at AND NOT (r._gl_day >= a.assigned_day - INTERVAL 14 DAY AND r._gl_day < a.assigned_day) THEN 'before_assignment' WHEN r.timestamp >= TIMESTAMPTZ '2026-10-28T15:00:00+00:00' THEN 'after_analysis_date' END AS _gl_reason
 FROM r LEFT JOIN exp_assigned a USING (user_id);
 
--- [29] params: {}
+-- [30] params: {}
 SELECT min(assigned_day) FROM exp_assigned;
 
--- [30] params: {}
+-- [31] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_activity_repeated_hashes AS SELECT _gl_h FROM (SELECT hash("user_id", "timestamp", "event") AS _gl_h FROM activity) GROUP BY _gl_h HAVING count(*) > 1;
 
--- [31] params: {}
+-- [32] params: {}
+SELECT count(*) FROM ledger_activity_repeated_hashes;
+
+-- [33] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_activity_copies AS
 SELECT "user_id", "timestamp", "event", hash("user_id", "timestamp", "event") AS _gl_h, CAST(count(*) AS BIGINT) AS _gl_copies
 FROM activity WHERE hash("user_id", "timestamp", "event") IN (SELECT _gl_h FROM ledger_activity_repeated_hashes) GROUP BY ALL;
 
--- [32] params: {}
+-- [34] params: {}
 DROP TABLE IF EXISTS ledger_activity_repeated_hashes;
 
--- [33] params: {}
+-- [35] params: {}
 CREATE OR REPLACE TEMP VIEW ledger_activity_rows AS
 WITH r AS (SELECT *, CAST(make_timestamp(epoch_us("timestamp") + 32400000000) AS DATE) AS _gl_day FROM (SELECT t."user_id", t."timestamp", t."event", CAST(1 AS BIGINT) AS _gl_n, FALSE AS _gl_copy
            FROM (SELECT *, hash("user_id", "timestamp", "event") AS _gl_h FROM activity) t
@@ -216,7 +222,7 @@ d AS (  -- what the aggregate needs, narrow (at 10M users these 100M rows spill 
     FROM c)
 SELECT * FROM d;
 
--- [34] params: {}
+-- [36] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_activity_users AS
 WITH d AS (  -- day, sessions, is_goal, is_support: the registry's columns, NULL on the pre-period's rows
     SELECT r._gl_key, r._gl_n, r._gl_pre, r._gl_off, r._gl_example, r._gl_key > 0 AS _gl_used,
@@ -236,22 +242,22 @@ SELECT CASE g._gl_key WHEN -1 THEN 'missing_key' WHEN -2 THEN 'missing_time' WHE
        g._gl_events, g._gl_example, nullif(g._gl_days_and_pre >> 14, 0) AS _gl_days0, coalesce(CAST(bit_count(g._gl_days_and_pre & 16383) AS INTEGER), 0) AS pre_active_days, g.first_goal_day, g.first_support_day, g.sessions_d7
 FROM g;
 
--- [35] params: {}
+-- [37] params: {}
 CREATE OR REPLACE TEMP VIEW exp_activity_users AS SELECT * EXCLUDE (_gl_reason, _gl_example) FROM ledger_activity_users WHERE _gl_reason IS NULL;
 
--- [36] params: {}
+-- [38] params: {}
 CREATE OR REPLACE TEMP VIEW exp_activity AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) FROM ledger_activity WHERE _gl_reason IS NULL AND NOT _gl_pre;
 
--- [37] params: {}
+-- [39] params: {}
 CREATE OR REPLACE TEMP VIEW exp_activity_pre AS SELECT * EXCLUDE (_gl_reason, _gl_pre, _gl_uk, _gl_day) FROM ledger_activity WHERE _gl_reason IS NULL AND _gl_pre;
 
--- [38] params: {}
+-- [40] params: {}
 DESCRIBE users;
 
--- [39] params: {}
+-- [41] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_users_repeated_keys AS SELECT _gl_h FROM (SELECT hash(user_id) AS _gl_h FROM users) GROUP BY _gl_h HAVING count(*) > 1;
 
--- [40] params: {}
+-- [42] params: {}
 CREATE OR REPLACE TEMP TABLE ledger_users AS
 WITH s AS (SELECT u.*, 1 AS _gl_row, 1 AS _gl_first, 1 AS _gl_rank
            FROM users u LEFT JOIN ledger_users_repeated_keys r ON r._gl_h = hash(u.user_id) WHERE r._gl_h IS NULL
@@ -261,29 +267,29 @@ WITH s AS (SELECT u.*, 1 AS _gl_row, 1 AS _gl_first, 1 AS _gl_rank
 SELECT s.* EXCLUDE (_gl_row, _gl_first, _gl_rank), a.uk AS _gl_uk, CASE WHEN s.user_id IS NULL THEN 'missing_key' WHEN a.uk IS NULL THEN 'not_in_experiment' WHEN s._gl_row > s._gl_first THEN 'exact_duplicate' WHEN s._gl_rank > 1 THEN 'duplicate_user' END AS _gl_reason
 FROM s LEFT JOIN exp_assigned a USING (user_id);
 
--- [41] params: {}
+-- [43] params: {}
 DROP TABLE IF EXISTS ledger_users_repeated_keys;
 
--- [42] params: {}
+-- [44] params: {}
 CREATE OR REPLACE TEMP VIEW exp_user_attrs AS SELECT * EXCLUDE (_gl_reason) FROM ledger_users WHERE _gl_reason IS NULL;
 
--- [43] params: {"end": "2026-10-28T15:00:00+00:00", "exp": "onboarding-tour-vs-checklist"}
+-- [45] params: {"end": "2026-10-28T15:00:00+00:00", "exp": "onboarding-tour-vs-checklist"}
 SELECT count(*), count_if(user_id IS NULL), count_if(variant NOT IN ('holdout', 'tour', 'checklist') OR variant IS NULL)
 FROM ledger_assignments WHERE experiment = $exp AND assigned_at < $end;
 
--- [44] params: {}
+-- [46] params: {}
 SELECT count(DISTINCT user_id) FROM ledger_assignments WHERE _gl_reason = 'multiple_arms';
 
--- [45] params: {}
+-- [47] params: {}
 DESCRIBE ledger_activity_users;
 
--- [46] params: {}
+-- [48] params: {}
 DESCRIBE guide_events;
 
--- [47] params: {}
+-- [49] params: {}
 DESCRIBE users;
 
--- [48] params: {"asof": "2026-10-28"}
+-- [50] params: {"asof": "2026-10-28"}
 CREATE OR REPLACE TEMP TABLE exp_users AS
 WITH gf AS (
     SELECT uk, bit_or(g._gl_flags) FILTER (WHERE own) AS _gl_flags, sum(shown_n) FILTER (WHERE own) AS shown_n,
@@ -299,134 +305,134 @@ SELECT u2.uk, u2.user_id, u2.variant, u2.assigned_at, u2.assigned_day,
 FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk)
       LEFT JOIN (SELECT _gl_uk, "platform", "signup_at", "plan" FROM exp_user_attrs) ua ON ua._gl_uk = u2.uk;
 
--- [49] params: {}
+-- [51] params: {}
 SELECT count(*) FROM exp_users u WHERE u.shown AND u.variant IN
 ('holdout');
 
--- [50] params: {}
+-- [52] params: {}
 SELECT count(*), count_if(shown) FROM exp_users WHERE variant IN ('tour', 'checklist');
 
--- [51] params: {}
+-- [53] params: {}
 DESCRIBE assignments;
 
--- [52] params: {}
+-- [54] params: {}
 SELECT _gl_reason, min(concat_ws(', ', 'user_id=' || coalesce(left(CAST("user_id" AS VARCHAR), 60), 'NULL'), 'experiment=' || coalesce(left(CAST("experiment" AS VARCHAR), 60), 'NULL'), 'variant=' || coalesce(left(CAST("variant" AS VARCHAR), 60), 'NULL'), 'assigned_at=' || coalesce(left(CAST("assigned_at" AS VARCHAR), 60), 'NULL'))) FROM ledger_assignments WHERE _gl_reason IS NOT NULL GROUP BY 1;
 
--- [53] params: {}
+-- [55] params: {}
 SELECT _gl_reason, count(*) FROM ledger_assignments GROUP BY 1;
 
--- [54] params: {}
+-- [56] params: {}
 DESCRIBE guide_events;
 
--- [55] params: {}
+-- [57] params: {}
 SELECT _gl_reason, sum(_gl_events), min(_gl_example) FROM ledger_guide_user GROUP BY 1;
 
--- [56] params: {}
+-- [58] params: {}
 DESCRIBE activity;
 
--- [57] params: {}
+-- [59] params: {}
 SELECT _gl_reason, sum(_gl_events), min(_gl_example) FROM ledger_activity_users GROUP BY 1;
 
--- [58] params: {}
+-- [60] params: {}
 DESCRIBE users;
 
--- [59] params: {}
+-- [61] params: {}
 SELECT _gl_reason, min(concat_ws(', ', 'user_id=' || coalesce(left(CAST("user_id" AS VARCHAR), 60), 'NULL'), 'signup_at=' || coalesce(left(CAST("signup_at" AS VARCHAR), 60), 'NULL'), 'platform=' || coalesce(left(CAST("platform" AS VARCHAR), 60), 'NULL'), 'locale=' || coalesce(left(CAST("locale" AS VARCHAR), 60), 'NULL'), 'plan=' || coalesce(left(CAST("plan" AS VARCHAR), 60), 'NULL'))) FROM ledger_users WHERE _gl_reason IS NOT NULL GROUP BY 1;
 
--- [60] params: {}
+-- [62] params: {}
 SELECT _gl_reason, count(*) FROM ledger_users GROUP BY 1;
 
--- [61] params: {}
+-- [63] params: {}
 SELECT variant, count(*) FROM exp_users GROUP BY variant;
 
--- [62] params: {}
+-- [64] params: {}
 SELECT assigned_day, variant, count(*) FROM exp_users GROUP BY ALL ORDER BY 1, 2;
 
--- [63] params: {}
+-- [65] params: {}
 SELECT count(sessions_d7) FROM exp_users WHERE observed_days >= 6;
 
--- [64] params: {}
+-- [66] params: {}
 SELECT min(v) FROM (
     SELECT v, sum(c) OVER (ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
     FROM (SELECT sessions_d7 AS v, count(*) AS c FROM exp_users WHERE observed_days >= 6 AND sessions_d7 IS NOT NULL
           GROUP BY 1) g) w
 WHERE cum >= 9268;
 
--- [65] params: {}
+-- [67] params: {}
 SELECT variant, count(*), count_if(sessions_d7 > 15) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
--- [66] params: {}
+-- [68] params: {}
 SELECT variant, count(*), count_if((coalesce(first_goal_day < 7, FALSE)) AND CAST(first_goal_day AS DOUBLE) IS NOT NULL) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
--- [67] params: {}
+-- [69] params: {}
 SELECT variant, r, v FROM (SELECT variant, CAST(first_goal_day AS DOUBLE) AS v, row_number() OVER (PARTITION BY variant ORDER BY CAST(first_goal_day AS DOUBLE)) AS r FROM exp_users WHERE observed_days >= 6 AND (coalesce(first_goal_day < 7, FALSE)) AND CAST(first_goal_day AS DOUBLE) IS NOT NULL) q WHERE (variant = 'checklist' AND r IN (876, 929, 981)) OR (variant = 'holdout' AND r IN (430, 467, 504)) OR (variant = 'tour' AND r IN (892, 945, 997)) ORDER BY variant, r;
 
--- [68] params: {}
+-- [70] params: {}
 SELECT typeof(pre_active_days), typeof(CAST(active_d7 AS INTEGER)), typeof(CAST(active_d1 AS INTEGER)), typeof(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), typeof((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)), typeof(CAST(dismissed AS INTEGER)) FROM exp_users LIMIT 1;
 
--- [69] params: {}
+-- [71] params: {}
 SELECT variant, count(*) FILTER (WHERE coalesce(observed_days >= 7, FALSE)), sum(CAST(active_d7 AS INTEGER)) FILTER (WHERE coalesce(observed_days >= 7, FALSE)), sum(CAST(active_d7 AS INTEGER)*CAST(active_d7 AS INTEGER)) FILTER (WHERE coalesce(observed_days >= 7, FALSE)), sum(pre_active_days) FILTER (WHERE coalesce(observed_days >= 7, FALSE)), sum(pre_active_days*pre_active_days) FILTER (WHERE coalesce(observed_days >= 7, FALSE)), sum(CAST(active_d7 AS INTEGER)*pre_active_days) FILTER (WHERE coalesce(observed_days >= 7, FALSE)), NULL, NULL, NULL, count(*) FILTER (WHERE coalesce(observed_days >= 1, FALSE)), sum(CAST(active_d1 AS INTEGER)) FILTER (WHERE coalesce(observed_days >= 1, FALSE)), sum(CAST(active_d1 AS INTEGER)*CAST(active_d1 AS INTEGER)) FILTER (WHERE coalesce(observed_days >= 1, FALSE)), sum(pre_active_days) FILTER (WHERE coalesce(observed_days >= 1, FALSE)), sum(pre_active_days*pre_active_days) FILTER (WHERE coalesce(observed_days >= 1, FALSE)), sum(CAST(active_d1 AS INTEGER)*pre_active_days) FILTER (WHERE coalesce(observed_days >= 1, FALSE)), NULL, NULL, NULL, count(*) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)*CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), sum(pre_active_days) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), sum(pre_active_days*pre_active_days) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), sum(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)*pre_active_days) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), NULL, NULL, NULL, count(*) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), sum((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), sum((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)*(CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), sum(pre_active_days) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), sum(pre_active_days*pre_active_days) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), sum((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)*pre_active_days) FILTER (WHERE coalesce(observed_days >= 6, FALSE)), NULL, NULL, NULL, count(*) FILTER (WHERE coalesce(TRUE, FALSE)), sum(CAST(dismissed AS INTEGER)) FILTER (WHERE coalesce(TRUE, FALSE)), sum(CAST(dismissed AS INTEGER)*CAST(dismissed AS INTEGER)) FILTER (WHERE coalesce(TRUE, FALSE)), sum(pre_active_days) FILTER (WHERE coalesce(TRUE, FALSE)), sum(pre_active_days*pre_active_days) FILTER (WHERE coalesce(TRUE, FALSE)), sum(CAST(dismissed AS INTEGER)*pre_active_days) FILTER (WHERE coalesce(TRUE, FALSE)), NULL, NULL, NULL FROM exp_users GROUP BY variant;
 
--- [70] params: {}
+-- [72] params: {}
 SELECT typeof(pre_active_days), typeof(CAST(active_d7 AS INTEGER)), typeof(CAST(active_d1 AS INTEGER)), typeof(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), typeof((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)), typeof(first_goal_day), typeof(CAST(dismissed AS INTEGER)) FROM exp_users LIMIT 1;
 
--- [71] params: {}
+-- [73] params: {}
 WITH e AS (SELECT variant, assigned_at, "_gl_attr_signup_at", "_gl_attr_plan", pre_active_days AS x, coalesce(observed_days >= 7, FALSE) AS e0, CASE WHEN observed_days >= 7 THEN CAST(active_d7 AS INTEGER) END AS y0, coalesce(observed_days >= 1, FALSE) AS e1, CASE WHEN observed_days >= 1 THEN CAST(active_d1 AS INTEGER) END AS y1, coalesce(observed_days >= 6, FALSE) AS e2, CASE WHEN observed_days >= 6 THEN CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER) END AS y2, coalesce(observed_days >= 6, FALSE) AS e3, CASE WHEN observed_days >= 6 THEN (CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END) END AS y3, coalesce(observed_days >= 6, FALSE) AS e4, CASE WHEN observed_days >= 6 THEN first_goal_day END AS y4, coalesce(TRUE, FALSE) AS e5, CASE WHEN TRUE THEN CAST(dismissed AS INTEGER) END AS y5 FROM exp_users)
 SELECT e.variant, coalesce(CASE WHEN e."_gl_attr_signup_at" IS NULL THEN NULL WHEN e."_gl_attr_signup_at" >= e.assigned_at - INTERVAL 24 HOUR THEN 'new' ELSE 'existing' END, '(missing)') AS a0, coalesce(CAST(e."_gl_attr_plan" AS VARCHAR), '(missing)') AS a1, count(*) FILTER (WHERE e0), sum(y0) FILTER (WHERE e0), sum(y0*y0) FILTER (WHERE e0), sum(x) FILTER (WHERE e0), sum(x*x) FILTER (WHERE e0), sum(x*y0) FILTER (WHERE e0), NULL, NULL, NULL, count(*) FILTER (WHERE e1), sum(y1) FILTER (WHERE e1), sum(y1*y1) FILTER (WHERE e1), sum(x) FILTER (WHERE e1), sum(x*x) FILTER (WHERE e1), sum(x*y1) FILTER (WHERE e1), NULL, NULL, NULL, count(*) FILTER (WHERE e2), sum(y2) FILTER (WHERE e2), sum(y2*y2) FILTER (WHERE e2), sum(x) FILTER (WHERE e2), sum(x*x) FILTER (WHERE e2), sum(x*y2) FILTER (WHERE e2), NULL, NULL, NULL, count(*) FILTER (WHERE e3), sum(y3) FILTER (WHERE e3), sum(y3*y3) FILTER (WHERE e3), sum(x) FILTER (WHERE e3), sum(x*x) FILTER (WHERE e3), sum(x*y3) FILTER (WHERE e3), NULL, NULL, NULL, count(*) FILTER (WHERE e4), sum(y4) FILTER (WHERE e4), sum(y4*y4) FILTER (WHERE e4), sum(x) FILTER (WHERE e4), sum(x*x) FILTER (WHERE e4), sum(x*y4) FILTER (WHERE e4), NULL, NULL, NULL, count(*) FILTER (WHERE e5), sum(y5) FILTER (WHERE e5), sum(y5*y5) FILTER (WHERE e5), sum(x) FILTER (WHERE e5), sum(x*x) FILTER (WHERE e5), sum(x*y5) FILTER (WHERE e5), NULL, NULL, NULL
 FROM e GROUP BY 1, 2, 3;
 
--- [72] params: {}
+-- [74] params: {}
 WITH o AS (SELECT variant, least(observed_days, 30) AS observed, count(*) AS n
                        FROM exp_users WHERE observed_days >= 0 GROUP BY ALL)
             SELECT o.variant, d.range AS day, CAST(sum(o.n) AS BIGINT) AS n
             FROM o, range(0, 31) d
             WHERE o.observed >= d.range GROUP BY ALL;
 
--- [73] params: {}
+-- [75] params: {}
 DESCRIBE ledger_activity_users;
 
--- [74] params: {}
+-- [76] params: {}
 SELECT u.variant, CAST(sum(CASE WHEN u.observed_days >= 0 AND ((coalesce(u._gl_days0, 0) >> 0) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 1 AND ((coalesce(u._gl_days0, 0) >> 1) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 2 AND ((coalesce(u._gl_days0, 0) >> 2) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 3 AND ((coalesce(u._gl_days0, 0) >> 3) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 4 AND ((coalesce(u._gl_days0, 0) >> 4) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 5 AND ((coalesce(u._gl_days0, 0) >> 5) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 6 AND ((coalesce(u._gl_days0, 0) >> 6) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 7 AND ((coalesce(u._gl_days0, 0) >> 7) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 8 AND ((coalesce(u._gl_days0, 0) >> 8) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 9 AND ((coalesce(u._gl_days0, 0) >> 9) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 10 AND ((coalesce(u._gl_days0, 0) >> 10) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 11 AND ((coalesce(u._gl_days0, 0) >> 11) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 12 AND ((coalesce(u._gl_days0, 0) >> 12) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 13 AND ((coalesce(u._gl_days0, 0) >> 13) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 14 AND ((coalesce(u._gl_days0, 0) >> 14) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 15 AND ((coalesce(u._gl_days0, 0) >> 15) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 16 AND ((coalesce(u._gl_days0, 0) >> 16) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 17 AND ((coalesce(u._gl_days0, 0) >> 17) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 18 AND ((coalesce(u._gl_days0, 0) >> 18) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 19 AND ((coalesce(u._gl_days0, 0) >> 19) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 20 AND ((coalesce(u._gl_days0, 0) >> 20) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 21 AND ((coalesce(u._gl_days0, 0) >> 21) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 22 AND ((coalesce(u._gl_days0, 0) >> 22) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 23 AND ((coalesce(u._gl_days0, 0) >> 23) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 24 AND ((coalesce(u._gl_days0, 0) >> 24) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 25 AND ((coalesce(u._gl_days0, 0) >> 25) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 26 AND ((coalesce(u._gl_days0, 0) >> 26) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 27 AND ((coalesce(u._gl_days0, 0) >> 27) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 28 AND ((coalesce(u._gl_days0, 0) >> 28) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 29 AND ((coalesce(u._gl_days0, 0) >> 29) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(CASE WHEN u.observed_days >= 30 AND ((coalesce(u._gl_days0, 0) >> 30) & 1) = 1 THEN 1 ELSE 0 END) AS BIGINT) FROM exp_users u GROUP BY u.variant;
 
--- [75] params: {}
+-- [77] params: {}
 SELECT variant, CASE WHEN first_goal_day IS NOT NULL THEN first_goal_day ELSE observed_days END AS t, first_goal_day IS NOT NULL AS event, count(*)
            FROM exp_users WHERE observed_days >= 0 GROUP BY ALL;
 
--- [76] params: {}
+-- [78] params: {}
 SELECT variant, assigned_day, count(*), sum(CAST(active_d7 AS INTEGER)) FROM exp_users WHERE observed_days >= 7 GROUP BY ALL ORDER BY 2;
 
--- [77] params: {}
+-- [79] params: {}
 DESCRIBE users;
 
--- [78] params: {}
+-- [80] params: {}
 DESCRIBE exp_users;
 
--- [79] params: {}
+-- [81] params: {}
 SELECT CAST(e."_gl_attr_platform" AS VARCHAR) AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
             FROM exp_users e WHERE observed_days >= 7 GROUP BY ALL;
 
--- [80] params: {}
+-- [82] params: {}
 DESCRIBE users;
 
--- [81] params: {}
+-- [83] params: {}
 DESCRIBE exp_users;
 
--- [82] params: {}
+-- [84] params: {}
 SELECT CASE WHEN e."_gl_attr_signup_at" IS NULL THEN NULL WHEN e."_gl_attr_signup_at" >= e.assigned_at - INTERVAL 24 HOUR THEN 'new' ELSE 'existing' END AS segment, e.variant, count(*), sum(CAST(active_d7 AS INTEGER))
             FROM exp_users e WHERE observed_days >= 7 GROUP BY ALL;
 
--- [83] params: {}
+-- [85] params: {}
 DESCRIBE guide_events;
 
--- [84] params: {"gid": "onboarding-tour", "v": "tour"}
+-- [86] params: {"gid": "onboarding-tour", "v": "tour"}
 WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
                 SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
                 WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
 
--- [85] params: {"v": "tour"}
+-- [87] params: {"v": "tour"}
 SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
 
--- [86] params: {"gid": "onboarding-tour", "v": "tour"}
+-- [88] params: {"gid": "onboarding-tour", "v": "tour"}
 WITH d AS (
                   SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
                   FROM exp_guide_user g JOIN exp_users u USING (uk)
@@ -434,16 +440,16 @@ WITH d AS (
                     AND g.first_shown IS NOT NULL)
                 SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
                        coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
-
--- [87] params: {"gid": "onboarding-checklist", "v": "checklist"}
-WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
-                SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
-                WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
-
--- [88] params: {"v": "checklist"}
-SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
 
 -- [89] params: {"gid": "onboarding-checklist", "v": "checklist"}
+WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
+                SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, 4) r
+                WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1;
+
+-- [90] params: {"v": "checklist"}
+SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v;
+
+-- [91] params: {"gid": "onboarding-checklist", "v": "checklist"}
 WITH d AS (
                   SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
                   FROM exp_guide_user g JOIN exp_users u USING (uk)
@@ -452,16 +458,16 @@ WITH d AS (
                 SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
                        coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
 
--- [90] params: {}
+-- [92] params: {}
 DESCRIBE ledger_activity_users;
 
--- [91] params: {}
+-- [93] params: {}
 SELECT max(observed_days) FROM exp_users;
 
--- [92] params: {}
+-- [94] params: {}
 WITH s0 AS (SELECT u.variant, u.assigned_day, coalesce(u._gl_days0, 0) AS d0
                        FROM exp_users u), s1 AS (SELECT *, (coalesce(d0, 0) | ((coalesce(d0, 0) & 4611686018427387903) << 1)) AS _gl_win2_0 FROM s0), s2 AS (SELECT *, (coalesce(_gl_win2_0, 0) | ((coalesce(_gl_win2_0, 0) & 2305843009213693951) << 2)) AS _gl_win4_0 FROM s1), s3 AS (SELECT *, (coalesce(_gl_win4_0, 0) | ((coalesce(_gl_win4_0, 0) & 1152921504606846975) << 3)) AS w0, (coalesce(_gl_win4_0, 0) | ((coalesce(_gl_win4_0, 0) & 576460752303423487) << 4)) AS _gl_win8_0 FROM s2), s4 AS (SELECT *, (coalesce(_gl_win8_0, 0) | ((coalesce(_gl_win8_0, 0) & 36028797018963967) << 8)) AS _gl_win16_0 FROM s3), s5 AS (SELECT *, (coalesce(_gl_win16_0, 0) | ((coalesce(_gl_win16_0, 0) & 562949953421311) << 14)) AS m0 FROM s4)
             SELECT variant, assigned_day, CAST(sum((d0 >> 0) & 1) AS BIGINT), CAST(sum((d0 >> 1) & 1) AS BIGINT), CAST(sum((d0 >> 2) & 1) AS BIGINT), CAST(sum((d0 >> 3) & 1) AS BIGINT), CAST(sum((d0 >> 4) & 1) AS BIGINT), CAST(sum((d0 >> 5) & 1) AS BIGINT), CAST(sum((d0 >> 6) & 1) AS BIGINT), CAST(sum((d0 >> 7) & 1) AS BIGINT), CAST(sum((d0 >> 8) & 1) AS BIGINT), CAST(sum((d0 >> 9) & 1) AS BIGINT), CAST(sum((d0 >> 10) & 1) AS BIGINT), CAST(sum((d0 >> 11) & 1) AS BIGINT), CAST(sum((d0 >> 12) & 1) AS BIGINT), CAST(sum((d0 >> 13) & 1) AS BIGINT), CAST(sum((d0 >> 14) & 1) AS BIGINT), CAST(sum((d0 >> 15) & 1) AS BIGINT), CAST(sum((d0 >> 16) & 1) AS BIGINT), CAST(sum((d0 >> 17) & 1) AS BIGINT), CAST(sum((d0 >> 18) & 1) AS BIGINT), CAST(sum((d0 >> 19) & 1) AS BIGINT), CAST(sum((d0 >> 20) & 1) AS BIGINT), CAST(sum((d0 >> 21) & 1) AS BIGINT), CAST(sum((d0 >> 22) & 1) AS BIGINT), CAST(sum((d0 >> 23) & 1) AS BIGINT), CAST(sum((d0 >> 24) & 1) AS BIGINT), CAST(sum((d0 >> 25) & 1) AS BIGINT), CAST(sum((d0 >> 26) & 1) AS BIGINT), CAST(sum((d0 >> 27) & 1) AS BIGINT), CAST(sum((w0 >> 0) & 1) AS BIGINT), CAST(sum((w0 >> 1) & 1) AS BIGINT), CAST(sum((w0 >> 2) & 1) AS BIGINT), CAST(sum((w0 >> 3) & 1) AS BIGINT), CAST(sum((w0 >> 4) & 1) AS BIGINT), CAST(sum((w0 >> 5) & 1) AS BIGINT), CAST(sum((w0 >> 6) & 1) AS BIGINT), CAST(sum((w0 >> 7) & 1) AS BIGINT), CAST(sum((w0 >> 8) & 1) AS BIGINT), CAST(sum((w0 >> 9) & 1) AS BIGINT), CAST(sum((w0 >> 10) & 1) AS BIGINT), CAST(sum((w0 >> 11) & 1) AS BIGINT), CAST(sum((w0 >> 12) & 1) AS BIGINT), CAST(sum((w0 >> 13) & 1) AS BIGINT), CAST(sum((w0 >> 14) & 1) AS BIGINT), CAST(sum((w0 >> 15) & 1) AS BIGINT), CAST(sum((w0 >> 16) & 1) AS BIGINT), CAST(sum((w0 >> 17) & 1) AS BIGINT), CAST(sum((w0 >> 18) & 1) AS BIGINT), CAST(sum((w0 >> 19) & 1) AS BIGINT), CAST(sum((w0 >> 20) & 1) AS BIGINT), CAST(sum((w0 >> 21) & 1) AS BIGINT), CAST(sum((w0 >> 22) & 1) AS BIGINT), CAST(sum((w0 >> 23) & 1) AS BIGINT), CAST(sum((w0 >> 24) & 1) AS BIGINT), CAST(sum((w0 >> 25) & 1) AS BIGINT), CAST(sum((w0 >> 26) & 1) AS BIGINT), CAST(sum((w0 >> 27) & 1) AS BIGINT), CAST(sum((m0 >> 0) & 1) AS BIGINT), CAST(sum((m0 >> 1) & 1) AS BIGINT), CAST(sum((m0 >> 2) & 1) AS BIGINT), CAST(sum((m0 >> 3) & 1) AS BIGINT), CAST(sum((m0 >> 4) & 1) AS BIGINT), CAST(sum((m0 >> 5) & 1) AS BIGINT), CAST(sum((m0 >> 6) & 1) AS BIGINT), CAST(sum((m0 >> 7) & 1) AS BIGINT), CAST(sum((m0 >> 8) & 1) AS BIGINT), CAST(sum((m0 >> 9) & 1) AS BIGINT), CAST(sum((m0 >> 10) & 1) AS BIGINT), CAST(sum((m0 >> 11) & 1) AS BIGINT), CAST(sum((m0 >> 12) & 1) AS BIGINT), CAST(sum((m0 >> 13) & 1) AS BIGINT), CAST(sum((m0 >> 14) & 1) AS BIGINT), CAST(sum((m0 >> 15) & 1) AS BIGINT), CAST(sum((m0 >> 16) & 1) AS BIGINT), CAST(sum((m0 >> 17) & 1) AS BIGINT), CAST(sum((m0 >> 18) & 1) AS BIGINT), CAST(sum((m0 >> 19) & 1) AS BIGINT), CAST(sum((m0 >> 20) & 1) AS BIGINT), CAST(sum((m0 >> 21) & 1) AS BIGINT), CAST(sum((m0 >> 22) & 1) AS BIGINT), CAST(sum((m0 >> 23) & 1) AS BIGINT), CAST(sum((m0 >> 24) & 1) AS BIGINT), CAST(sum((m0 >> 25) & 1) AS BIGINT), CAST(sum((m0 >> 26) & 1) AS BIGINT), CAST(sum((m0 >> 27) & 1) AS BIGINT) FROM s5 GROUP BY variant, assigned_day;
 
--- [93] params: {}
+-- [95] params: {}
 DESCRIBE guide_events;

@@ -1,4 +1,4 @@
--- guidelab SQL for onboarding-tour-vs-checklist on data/sample, dialect: snowflake
+-- guidelab SQL for onboarding-tour-vs-checklist on data/sample (one row of activity and of guide events doubled), dialect: snowflake
 -- translated by guidelab.dialects (sqlglot), parameters bound
 -- refresh: GUIDELAB_UPDATE_SNAPSHOTS=1 pytest tests/test_sql_snapshots.py
 
@@ -309,6 +309,11 @@ HAVING
   COUNT(*) > 1;
 
 -- [17]
+SELECT
+  COUNT(*)
+FROM ledger_guide_events_repeated_hashes;
+
+-- [18]
 CREATE OR REPLACE TEMPORARY TABLE ledger_guide_events_copies AS
 SELECT
   "user_id",
@@ -327,10 +332,10 @@ WHERE
   )
 GROUP BY ALL;
 
--- [18]
+-- [19]
 DROP TABLE IF EXISTS ledger_guide_events_repeated_hashes;
 
--- [19]
+-- [20]
 CREATE OR REPLACE TEMPORARY TABLE ledger_guide_rows AS
 WITH r AS (
   SELECT
@@ -494,7 +499,7 @@ SELECT
   *
 FROM e;
 
--- [20]
+-- [21]
 CREATE OR REPLACE TEMPORARY TABLE ledger_guide_user AS
 WITH g AS (
   SELECT
@@ -634,10 +639,10 @@ WHERE
 GROUP BY
   e._gl_key;
 
--- [21]
+-- [22]
 DROP TABLE IF EXISTS ledger_guide_rows;
 
--- [22]
+-- [23]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_user AS
 SELECT
   *
@@ -646,7 +651,7 @@ FROM ledger_guide_user
 WHERE
   _gl_reason IS NULL;
 
--- [23]
+-- [24]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
 SELECT
   *
@@ -655,7 +660,7 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL;
 
--- [24]
+-- [25]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
 SELECT
   *
@@ -664,16 +669,16 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL AND _gl_own;
 
--- [25]
+-- [26]
 DESCRIBE TABLE activity;
 
--- [26]
+-- [27]
 SELECT
   MIN(EPOCH_US("timestamp")),
   MAX(EPOCH_US("timestamp"))
 FROM activity;
 
--- [27]
+-- [28]
 WITH b AS (
   SELECT
     range AS b
@@ -702,7 +707,7 @@ WHERE
 ORDER BY
   b;
 
--- [28]
+-- [29]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
 WITH r AS (
   SELECT
@@ -739,12 +744,12 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [29]
+-- [30]
 SELECT
   MIN(assigned_day)
 FROM exp_assigned;
 
--- [30]
+-- [31]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_repeated_hashes AS
 SELECT
   _gl_h
@@ -758,7 +763,12 @@ GROUP BY
 HAVING
   COUNT(*) > 1;
 
--- [31]
+-- [32]
+SELECT
+  COUNT(*)
+FROM ledger_activity_repeated_hashes;
+
+-- [33]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_copies AS
 SELECT
   "user_id",
@@ -775,10 +785,10 @@ WHERE
   )
 GROUP BY ALL;
 
--- [32]
+-- [34]
 DROP TABLE IF EXISTS ledger_activity_repeated_hashes;
 
--- [33]
+-- [35]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity_rows AS
 WITH r AS (
   SELECT
@@ -879,7 +889,7 @@ SELECT
   *
 FROM d;
 
--- [34]
+-- [36]
 CREATE OR REPLACE TEMPORARY TABLE ledger_activity_users AS
 WITH d AS (
   SELECT
@@ -959,7 +969,7 @@ SELECT
   g.sessions_d7
 FROM g;
 
--- [35]
+-- [37]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
 SELECT
   *
@@ -968,7 +978,7 @@ FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [36]
+-- [38]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -977,7 +987,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [37]
+-- [39]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -986,10 +996,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [38]
+-- [40]
 DESCRIBE TABLE users;
 
--- [39]
+-- [41]
 CREATE OR REPLACE TEMPORARY TABLE ledger_users_repeated_keys AS
 SELECT
   _gl_h
@@ -1003,7 +1013,7 @@ GROUP BY
 HAVING
   COUNT(*) > 1;
 
--- [40]
+-- [42]
 CREATE OR REPLACE TEMPORARY TABLE ledger_users AS
 WITH s AS (
   SELECT
@@ -1057,10 +1067,10 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [41]
+-- [43]
 DROP TABLE IF EXISTS ledger_users_repeated_keys;
 
--- [42]
+-- [44]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -1069,7 +1079,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [43]
+-- [45]
 SELECT
   COUNT(*),
   COUNT_IF(user_id IS NULL),
@@ -1079,23 +1089,23 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMPTZ);
 
--- [44]
+-- [46]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [45]
+-- [47]
 DESCRIBE TABLE ledger_activity_users;
 
--- [46]
+-- [48]
 DESCRIBE TABLE guide_events;
 
--- [47]
+-- [49]
 DESCRIBE TABLE users;
 
--- [48]
+-- [50]
 CREATE OR REPLACE TEMPORARY TABLE exp_users AS
 WITH gf AS (
   SELECT
@@ -1194,14 +1204,14 @@ LEFT JOIN (
 ) AS ua
   ON ua._gl_uk = u2.uk;
 
--- [49]
+-- [51]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [50]
+-- [52]
 SELECT
   COUNT(*),
   COUNT_IF(shown)
@@ -1209,10 +1219,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [51]
+-- [53]
 DESCRIBE TABLE assignments;
 
--- [52]
+-- [54]
 SELECT
   _gl_reason,
   MIN(
@@ -1230,7 +1240,7 @@ WHERE
 GROUP BY
   1;
 
--- [53]
+-- [55]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1238,10 +1248,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [54]
+-- [56]
 DESCRIBE TABLE guide_events;
 
--- [55]
+-- [57]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1250,10 +1260,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [56]
+-- [58]
 DESCRIBE TABLE activity;
 
--- [57]
+-- [59]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1262,10 +1272,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [58]
+-- [60]
 DESCRIBE TABLE users;
 
--- [59]
+-- [61]
 SELECT
   _gl_reason,
   MIN(
@@ -1284,7 +1294,7 @@ WHERE
 GROUP BY
   1;
 
--- [60]
+-- [62]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1292,7 +1302,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [61]
+-- [63]
 SELECT
   variant,
   COUNT(*)
@@ -1300,7 +1310,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [62]
+-- [64]
 SELECT
   assigned_day,
   variant,
@@ -1311,14 +1321,14 @@ ORDER BY
   1,
   2;
 
--- [63]
+-- [65]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [64]
+-- [66]
 SELECT
   MIN(v)
 FROM (
@@ -1339,7 +1349,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [65]
+-- [67]
 SELECT
   variant,
   COUNT(*),
@@ -1350,7 +1360,7 @@ WHERE
 GROUP BY
   variant;
 
--- [66]
+-- [68]
 SELECT
   variant,
   COUNT(*),
@@ -1366,7 +1376,7 @@ WHERE
 GROUP BY
   variant;
 
--- [67]
+-- [69]
 SELECT
   variant,
   r,
@@ -1398,7 +1408,7 @@ ORDER BY
   variant,
   r;
 
--- [68]
+-- [70]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT)),
@@ -1411,7 +1421,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [69]
+-- [71]
 SELECT
   variant,
   COUNT_IF(COALESCE(observed_days >= 7, FALSE)),
@@ -1533,7 +1543,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [70]
+-- [72]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT)),
@@ -1547,7 +1557,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [71]
+-- [73]
 WITH e AS (
   SELECT
     variant,
@@ -1650,7 +1660,7 @@ GROUP BY
   2,
   3;
 
--- [72]
+-- [74]
 WITH o AS (
   SELECT
     variant,
@@ -1670,10 +1680,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [73]
+-- [75]
 DESCRIBE TABLE ledger_activity_users;
 
--- [74]
+-- [76]
 SELECT
   u.variant,
   CAST(SUM(
@@ -2052,7 +2062,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [75]
+-- [77]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -2063,7 +2073,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [76]
+-- [78]
 SELECT
   variant,
   assigned_day,
@@ -2076,13 +2086,13 @@ GROUP BY ALL
 ORDER BY
   2;
 
--- [77]
+-- [79]
 DESCRIBE TABLE users;
 
--- [78]
+-- [80]
 DESCRIBE TABLE exp_users;
 
--- [79]
+-- [81]
 SELECT
   CAST(e."_gl_attr_platform" AS VARCHAR) AS segment,
   e.variant,
@@ -2093,13 +2103,13 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [80]
+-- [82]
 DESCRIBE TABLE users;
 
--- [81]
+-- [83]
 DESCRIBE TABLE exp_users;
 
--- [82]
+-- [84]
 SELECT
   CASE
     WHEN e."_gl_attr_signup_at" IS NULL
@@ -2116,10 +2126,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [83]
+-- [85]
 DESCRIBE TABLE guide_events;
 
--- [84]
+-- [86]
 WITH s AS (
   SELECT
     uk,
@@ -2141,7 +2151,7 @@ WHERE
 GROUP BY
   1;
 
--- [85]
+-- [87]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2149,7 +2159,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [86]
+-- [88]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -2169,7 +2179,7 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [87]
+-- [89]
 WITH s AS (
   SELECT
     uk,
@@ -2191,7 +2201,7 @@ WHERE
 GROUP BY
   1;
 
--- [88]
+-- [90]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2199,7 +2209,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [89]
+-- [91]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -2219,15 +2229,15 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [90]
+-- [92]
 DESCRIBE TABLE ledger_activity_users;
 
--- [91]
+-- [93]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [92]
+-- [94]
 WITH s0 AS (
   SELECT
     u.variant,
@@ -2575,5 +2585,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [93]
+-- [95]
 DESCRIBE TABLE guide_events;

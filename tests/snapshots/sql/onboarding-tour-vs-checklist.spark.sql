@@ -1,4 +1,4 @@
--- guidelab SQL for onboarding-tour-vs-checklist on data/sample, dialect: spark
+-- guidelab SQL for onboarding-tour-vs-checklist on data/sample (one row of activity and of guide events doubled), dialect: spark
 -- translated by guidelab.dialects (sqlglot), parameters bound
 -- refresh: GUIDELAB_UPDATE_SNAPSHOTS=1 pytest tests/test_sql_snapshots.py
 
@@ -324,6 +324,11 @@ HAVING
   COUNT(*) > 1;
 
 -- [17]
+SELECT
+  COUNT(*)
+FROM ledger_guide_events_repeated_hashes;
+
+-- [18]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_guide_events_copies AS
 SELECT
@@ -343,10 +348,10 @@ WHERE
   )
 GROUP BY ALL;
 
--- [18]
+-- [19]
 DROP TABLE IF EXISTS ledger_guide_events_repeated_hashes;
 
--- [19]
+-- [20]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_guide_rows AS
 WITH r AS (
@@ -511,7 +516,7 @@ SELECT
   *
 FROM e;
 
--- [20]
+-- [21]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_guide_user AS
 WITH g AS (
@@ -655,10 +660,10 @@ WHERE
 GROUP BY
   e._gl_key;
 
--- [21]
+-- [22]
 DROP TABLE IF EXISTS ledger_guide_rows;
 
--- [22]
+-- [23]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_user AS
 SELECT
   *
@@ -667,7 +672,7 @@ FROM ledger_guide_user
 WHERE
   _gl_reason IS NULL;
 
--- [23]
+-- [24]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events_all AS
 SELECT
   *
@@ -676,7 +681,7 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL;
 
--- [24]
+-- [25]
 CREATE OR REPLACE TEMPORARY VIEW exp_guide_events AS
 SELECT
   *
@@ -685,16 +690,16 @@ FROM ledger_guide_events
 WHERE
   _gl_reason IS NULL AND _gl_own;
 
--- [25]
+-- [26]
 DESCRIBE activity;
 
--- [26]
+-- [27]
 SELECT
   MIN(UNIX_MICROS(`timestamp`)),
   MAX(UNIX_MICROS(`timestamp`))
 FROM activity;
 
--- [27]
+-- [28]
 WITH b AS (
   SELECT
     range AS b
@@ -727,7 +732,7 @@ WHERE
 ORDER BY
   b NULLS LAST;
 
--- [28]
+-- [29]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity AS
 WITH r AS (
   SELECT
@@ -767,12 +772,12 @@ FROM r
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [29]
+-- [30]
 SELECT
   MIN(assigned_day)
 FROM exp_assigned;
 
--- [30]
+-- [31]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_activity_repeated_hashes AS
 SELECT
@@ -787,7 +792,12 @@ GROUP BY
 HAVING
   COUNT(*) > 1;
 
--- [31]
+-- [32]
+SELECT
+  COUNT(*)
+FROM ledger_activity_repeated_hashes;
+
+-- [33]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_activity_copies AS
 SELECT
@@ -805,10 +815,10 @@ WHERE
   )
 GROUP BY ALL;
 
--- [32]
+-- [34]
 DROP TABLE IF EXISTS ledger_activity_repeated_hashes;
 
--- [33]
+-- [35]
 CREATE OR REPLACE TEMPORARY VIEW ledger_activity_rows AS
 WITH r AS (
   SELECT
@@ -909,7 +919,7 @@ SELECT
   *
 FROM d;
 
--- [34]
+-- [36]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_activity_users AS
 WITH d AS (
@@ -993,7 +1003,7 @@ SELECT
   g.sessions_d7
 FROM g;
 
--- [35]
+-- [37]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_users AS
 SELECT
   *
@@ -1002,7 +1012,7 @@ FROM ledger_activity_users
 WHERE
   _gl_reason IS NULL;
 
--- [36]
+-- [38]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity AS
 SELECT
   *
@@ -1011,7 +1021,7 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND NOT _gl_pre;
 
--- [37]
+-- [39]
 CREATE OR REPLACE TEMPORARY VIEW exp_activity_pre AS
 SELECT
   *
@@ -1020,10 +1030,10 @@ FROM ledger_activity
 WHERE
   _gl_reason IS NULL AND _gl_pre;
 
--- [38]
+-- [40]
 DESCRIBE users;
 
--- [39]
+-- [41]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_users_repeated_keys AS
 SELECT
@@ -1038,7 +1048,7 @@ GROUP BY
 HAVING
   COUNT(*) > 1;
 
--- [40]
+-- [42]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW ledger_users AS
 WITH s AS (
@@ -1093,10 +1103,10 @@ FROM s
 LEFT JOIN exp_assigned AS a
   USING (user_id);
 
--- [41]
+-- [43]
 DROP TABLE IF EXISTS ledger_users_repeated_keys;
 
--- [42]
+-- [44]
 CREATE OR REPLACE TEMPORARY VIEW exp_user_attrs AS
 SELECT
   *
@@ -1105,7 +1115,7 @@ FROM ledger_users
 WHERE
   _gl_reason IS NULL;
 
--- [43]
+-- [45]
 SELECT
   COUNT(*),
   COUNT_IF(user_id IS NULL),
@@ -1115,23 +1125,23 @@ WHERE
   experiment = 'onboarding-tour-vs-checklist'
   AND assigned_at < CAST('2026-10-28 15:00:00.000000+00:00' AS TIMESTAMP);
 
--- [44]
+-- [46]
 SELECT
   COUNT(DISTINCT user_id)
 FROM ledger_assignments
 WHERE
   _gl_reason = 'multiple_arms';
 
--- [45]
+-- [47]
 DESCRIBE ledger_activity_users;
 
--- [46]
+-- [48]
 DESCRIBE guide_events;
 
--- [47]
+-- [49]
 DESCRIBE users;
 
--- [48]
+-- [50]
 -- a temp table: the Spark engine runs this CREATE's SELECT and caches it (persist + count)
 CREATE TEMPORARY VIEW exp_users AS
 WITH gf AS (
@@ -1235,14 +1245,14 @@ LEFT JOIN (
 ) AS ua
   ON ua._gl_uk = u2.uk;
 
--- [49]
+-- [51]
 SELECT
   COUNT(*)
 FROM exp_users AS u
 WHERE
   u.shown AND u.variant IN ('holdout');
 
--- [50]
+-- [52]
 SELECT
   COUNT(*),
   COUNT_IF(shown)
@@ -1250,10 +1260,10 @@ FROM exp_users
 WHERE
   variant IN ('tour', 'checklist');
 
--- [51]
+-- [53]
 DESCRIBE assignments;
 
--- [52]
+-- [54]
 SELECT
   _gl_reason,
   MIN(
@@ -1271,7 +1281,7 @@ WHERE
 GROUP BY
   1;
 
--- [53]
+-- [55]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1279,10 +1289,10 @@ FROM ledger_assignments
 GROUP BY
   1;
 
--- [54]
+-- [56]
 DESCRIBE guide_events;
 
--- [55]
+-- [57]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1291,10 +1301,10 @@ FROM ledger_guide_user
 GROUP BY
   1;
 
--- [56]
+-- [58]
 DESCRIBE activity;
 
--- [57]
+-- [59]
 SELECT
   _gl_reason,
   SUM(_gl_events),
@@ -1303,10 +1313,10 @@ FROM ledger_activity_users
 GROUP BY
   1;
 
--- [58]
+-- [60]
 DESCRIBE users;
 
--- [59]
+-- [61]
 SELECT
   _gl_reason,
   MIN(
@@ -1325,7 +1335,7 @@ WHERE
 GROUP BY
   1;
 
--- [60]
+-- [62]
 SELECT
   _gl_reason,
   COUNT(*)
@@ -1333,7 +1343,7 @@ FROM ledger_users
 GROUP BY
   1;
 
--- [61]
+-- [63]
 SELECT
   variant,
   COUNT(*)
@@ -1341,7 +1351,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [62]
+-- [64]
 SELECT
   assigned_day,
   variant,
@@ -1352,14 +1362,14 @@ ORDER BY
   1 NULLS LAST,
   2 NULLS LAST;
 
--- [63]
+-- [65]
 SELECT
   COUNT(sessions_d7)
 FROM exp_users
 WHERE
   observed_days >= 6;
 
--- [64]
+-- [66]
 SELECT
   MIN(v)
 FROM (
@@ -1380,7 +1390,7 @@ FROM (
 WHERE
   cum >= 9268;
 
--- [65]
+-- [67]
 SELECT
   variant,
   COUNT(*),
@@ -1391,7 +1401,7 @@ WHERE
 GROUP BY
   variant;
 
--- [66]
+-- [68]
 SELECT
   variant,
   COUNT(*),
@@ -1407,7 +1417,7 @@ WHERE
 GROUP BY
   variant;
 
--- [67]
+-- [69]
 SELECT
   variant,
   r,
@@ -1439,7 +1449,7 @@ ORDER BY
   variant NULLS LAST,
   r NULLS LAST;
 
--- [68]
+-- [70]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT)),
@@ -1452,7 +1462,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [69]
+-- [71]
 SELECT
   variant,
   COUNT(*) FILTER(WHERE
@@ -1546,7 +1556,7 @@ FROM exp_users
 GROUP BY
   variant;
 
--- [70]
+-- [72]
 SELECT
   TYPEOF(pre_active_days),
   TYPEOF(CAST(active_d7 AS INT)),
@@ -1560,7 +1570,7 @@ SELECT
 FROM exp_users
 LIMIT 1;
 
--- [71]
+-- [73]
 WITH e AS (
   SELECT
     variant,
@@ -1699,7 +1709,7 @@ GROUP BY
   2,
   3;
 
--- [72]
+-- [74]
 WITH o AS (
   SELECT
     variant,
@@ -1723,10 +1733,10 @@ WHERE
   o.observed >= d.range
 GROUP BY ALL;
 
--- [73]
+-- [75]
 DESCRIBE ledger_activity_users;
 
--- [74]
+-- [76]
 SELECT
   u.variant,
   CAST(SUM(
@@ -2105,7 +2115,7 @@ FROM exp_users AS u
 GROUP BY
   u.variant;
 
--- [75]
+-- [77]
 SELECT
   variant,
   CASE WHEN NOT first_goal_day IS NULL THEN first_goal_day ELSE observed_days END AS t,
@@ -2116,7 +2126,7 @@ WHERE
   observed_days >= 0
 GROUP BY ALL;
 
--- [76]
+-- [78]
 SELECT
   variant,
   assigned_day,
@@ -2129,13 +2139,13 @@ GROUP BY ALL
 ORDER BY
   2 NULLS LAST;
 
--- [77]
+-- [79]
 DESCRIBE users;
 
--- [78]
+-- [80]
 DESCRIBE exp_users;
 
--- [79]
+-- [81]
 SELECT
   CAST(e.`_gl_attr_platform` AS STRING) AS segment,
   e.variant,
@@ -2146,13 +2156,13 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [80]
+-- [82]
 DESCRIBE users;
 
--- [81]
+-- [83]
 DESCRIBE exp_users;
 
--- [82]
+-- [84]
 SELECT
   CASE
     WHEN e.`_gl_attr_signup_at` IS NULL
@@ -2169,10 +2179,10 @@ WHERE
   observed_days >= 7
 GROUP BY ALL;
 
--- [83]
+-- [85]
 DESCRIBE guide_events;
 
--- [84]
+-- [86]
 WITH s AS (
   SELECT
     uk,
@@ -2198,7 +2208,7 @@ WHERE
 GROUP BY
   1;
 
--- [85]
+-- [87]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2206,7 +2216,7 @@ FROM exp_users
 WHERE
   variant = 'tour';
 
--- [86]
+-- [88]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2230,7 +2240,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [87]
+-- [89]
 WITH s AS (
   SELECT
     uk,
@@ -2256,7 +2266,7 @@ WHERE
 GROUP BY
   1;
 
--- [88]
+-- [90]
 SELECT
   COUNT(*),
   COUNT_IF(completed)
@@ -2264,7 +2274,7 @@ FROM exp_users
 WHERE
   variant = 'checklist';
 
--- [89]
+-- [91]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2288,15 +2298,15 @@ SELECT
     secs < 0)
 FROM d;
 
--- [90]
+-- [92]
 DESCRIBE ledger_activity_users;
 
--- [91]
+-- [93]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [92]
+-- [94]
 WITH s0 AS (
   SELECT
     u.variant,
@@ -2626,5 +2636,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [93]
+-- [95]
 DESCRIBE guide_events;
