@@ -130,8 +130,7 @@ def strata_stats_many(con: Any, spec: ExperimentSpec,
     (the same sums, over the same users, as one query per metric: a stratum where a metric has
     no eligible user is left out of that metric, as its own ``WHERE`` would)."""
     from .breakdowns import USER_ATTRIBUTE_PREFIX, attribute_column, attribute_value_sql
-    from .metrics import _centred, centred_sql, integer_valued
-    from .stats.cuped import CovariateStats
+    from .metrics import covariate_stats_of, covariate_sums_sql
 
     if not metrics:
         return []
@@ -140,14 +139,7 @@ def strata_stats_many(con: Any, spec: ExperimentSpec,
     groups = ", ".join(str(i + 2) for i in range(len(attrs)))
     # exp_users carries each attribute's users column (breakdowns.user_attribute_columns): no join here
     carried = ", ".join(dict.fromkeys(sql_identifier(USER_ATTRIBUTE_PREFIX + attribute_column(a)) for a in attrs))
-    per_user = ", ".join(f"coalesce({eligible}, FALSE) AS e{i}, CASE WHEN {eligible} THEN {value} END AS y{i}"
-                         for i, (eligible, value) in enumerate(metrics))
-    integer = integer_valued(con, ["pre_active_days", *(value for _, value in metrics)])
-    sums = ", ".join(
-        f"count(*) FILTER (WHERE e{i}), sum(y{i}) FILTER (WHERE e{i}), sum(y{i}*y{i}) FILTER (WHERE e{i}), "
-        f"sum(x) FILTER (WHERE e{i}), sum(x*x) FILTER (WHERE e{i}), sum(x*y{i}) FILTER (WHERE e{i}), "
-        f"{centred_sql(f'y{i}', 'x', integer[0] and integer[i + 1], where=f'e{i}')}"
-        for i in range(len(metrics)))
+    per_user, sums = covariate_sums_sql(con, metrics)
     rows = con.execute(f"""
         WITH e AS (SELECT variant, assigned_at, {carried}, pre_active_days AS x, {per_user} FROM exp_users)
         SELECT e.variant, {cells}, {sums}
@@ -158,14 +150,10 @@ def strata_stats_many(con: Any, spec: ExperimentSpec,
         out: dict[str, dict[str, Any]] = {v: {} for v in spec.variant_keys}
         for row in sorted(rows, key=lambda r: tuple(str(c) for c in r[:k + 1])):
             v, labels = row[0], row[1:k + 1]
-            n, sy, sy2, sx, sx2, sxy, *centred = row[k + 1 + 9 * i:k + 1 + 9 * (i + 1)]
-            n = int(n)
-            if n == 0:  # no eligible user of this metric in this stratum
+            stats = covariate_stats_of(row[k + 1:], i)
+            if stats is None:  # no eligible user of this metric in this stratum
                 continue
-            m2_y, m2_x, c_xy = _centred(centred, n, sy or 0, sx or 0, sy2 or 0, sx2 or 0, sxy or 0)
             key = STRATUM_SEPARATOR.join(f"{a}={lab}" for a, lab in zip(attrs, labels))
-            out.setdefault(v, {})[key] = CovariateStats(n=n, sum_x=float(sx or 0), sum_y=float(sy or 0),
-                                                        sum_x2=float(sx2 or 0), sum_y2=float(sy2 or 0),
-                                                        sum_xy=float(sxy or 0), m2_x=m2_x, m2_y=m2_y, c_xy=c_xy)
+            out.setdefault(v, {})[key] = stats
         outs.append(out)
     return outs

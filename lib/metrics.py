@@ -158,9 +158,15 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
     flags = ", ".join(f"coalesce(((gf._gl_flags >> {i}) & 1) = 1, FALSE) AS {e}" for i, e in enumerate(GUIDE_EVENTS))
     has_step = "step" in _cols(ed, "guide_events")
     # the users-table columns of the segments and strata, joined here once (each breakdown and the
-    # strata then read exp_users alone: at 10M users each of those joins took ~2 s)
+    # strata then read exp_users alone; in time about even with a join per query: bench/README.md)
     attrs = user_attribute_columns(ed, spec)
     attr_select = "".join(f", ua.{sql_identifier(c)} AS {sql_identifier(USER_ATTRIBUTE_PREFIX + c)}" for c in attrs)
+
+    def attrs_join(part: UserPart) -> str:
+        if not attrs:
+            return ""
+        cols = ", ".join(sql_identifier(c) for c in attrs)
+        return f" LEFT JOIN (SELECT _gl_uk, {cols} FROM exp_user_attrs{part.where('_gl_uk')}) ua ON ua._gl_uk = u2.uk"
 
     def users_of(part: UserPart) -> str:  # the users of one partition (all of them below 20M source rows)
         # a registry column over single guide events (hours_to_complete): its own pass over them, with
@@ -189,12 +195,6 @@ def build_user_table(ed: EventData, spec: ExperimentSpec, as_of: dt.date,
                coalesce(af.pre_active_days, 0) AS pre_active_days{extra_select}{day_words}{attr_select}
         FROM exp_assigned u2 LEFT JOIN gf USING (uk) LEFT JOIN af USING (uk)
              {"LEFT JOIN gx USING (uk)" if guide_cols else ""}{attrs_join(part)}{part.where("u2.uk")}"""
-
-    def attrs_join(part: UserPart) -> str:
-        if not attrs:
-            return ""
-        cols = ", ".join(sql_identifier(c) for c in attrs)
-        return f" LEFT JOIN (SELECT _gl_uk, {cols} FROM exp_user_attrs{part.where('_gl_uk')}) ua ON ua._gl_uk = u2.uk"
 
     create_by_user_partition(ed, "exp_users", users_of, {"asof": as_of})
 
@@ -312,46 +312,69 @@ def _arm_stats(con, spec: ExperimentSpec, mdef: MetricDef, cuped: bool,
     return _arm_stats_many(con, spec, [(mdef, cuped, value)])[0]
 
 
+def covariate_sums_sql(con: Any, metrics: list[tuple[str, str]]) -> tuple[str, str]:
+    """SQL for the covariate sums of several metrics, each ``(eligible, value)`` over ``exp_users``:
+    (the per-user select items ``e<i>`` (eligible) and ``y<i>`` (value when eligible), and per
+    metric the 9 aggregates n, Σy, Σy², Σx, Σx², Σxy and the centred moments
+    (:func:`centred_sql`), ``FILTER (WHERE e<i>)``, with ``x`` the CUPED covariate
+    ``pre_active_days``). Read back by :func:`covariate_stats_of`."""
+    per_user = ", ".join(f"coalesce({eligible}, FALSE) AS e{i}, CASE WHEN {eligible} THEN {value} END AS y{i}"
+                         for i, (eligible, value) in enumerate(metrics))
+    integer = integer_valued(con, ["pre_active_days", *(value for _, value in metrics)])
+    sums = ", ".join(
+        f"count(*) FILTER (WHERE e{i}), sum(y{i}) FILTER (WHERE e{i}), sum(y{i}*y{i}) FILTER (WHERE e{i}), "
+        f"sum(x) FILTER (WHERE e{i}), sum(x*x) FILTER (WHERE e{i}), sum(x*y{i}) FILTER (WHERE e{i}), "
+        f"{centred_sql(f'y{i}', 'x', integer[0] and integer[i + 1], where=f'e{i}')}"
+        for i in range(len(metrics)))
+    return per_user, sums
+
+
+def covariate_stats_of(row: Any, i: int) -> Any:
+    """The CovariateStats of metric ``i`` from a result row's aggregates of :func:`covariate_sums_sql`
+    (those starting at the row's first element); None when the metric has no eligible user there."""
+    from .stats.cuped import CovariateStats
+
+    n, sy, sy2, sx, sx2, sxy, *centred = row[9 * i:9 * (i + 1)]
+    n = int(n)
+    if n == 0:
+        return None
+    m2_y, m2_x, c_xy = _centred(centred, n, sy or 0, sx or 0, sy2 or 0, sx2 or 0, sxy or 0)
+    return CovariateStats(n=n, sum_x=float(sx or 0), sum_y=float(sy or 0), sum_x2=float(sx2 or 0),
+                          sum_y2=float(sy2 or 0), sum_xy=float(sxy or 0), m2_x=m2_x, m2_y=m2_y, c_xy=c_xy)
+
+
 def _arm_stats_many(con: Any, spec: ExperimentSpec,
                     metrics: list[tuple[MetricDef, bool, str | None]]) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
     """:func:`_arm_stats` of several proportion and mean metrics, each ``(metric, cuped, value)``,
     in one ``GROUP BY variant`` over ``exp_users``: each metric's sums are aggregates
-    ``FILTER (WHERE`` its eligibility ``)`` (the same sums, over the same users, as its own query
-    with that ``WHERE``; an arm without an eligible user has zero sums, as it had no row)."""
+    ``FILTER (WHERE`` its eligibility ``)`` (:func:`covariate_sums_sql`: the same sums, over the
+    same users, as its own query with that ``WHERE``; an arm without an eligible user keeps zeros)."""
     from .stats.cuped import CovariateStats
     from .stats.means import MeanStats
 
     if not metrics:
         return []
     keys = spec.variant_keys
-    per_metric = []
+    sources = []
     for mdef, _, value in metrics:
         eligible, yv = metric_counts_sql(mdef, spec)
-        per_metric.append((f"coalesce({eligible}, FALSE)", f"({value})" if value is not None else yv))
-    integer = integer_valued(con, ["pre_active_days", *(yv for _, yv in per_metric)])
-    sums = ", ".join(
-        f"count(*) FILTER (WHERE {e}), sum({yv}) FILTER (WHERE {e}), sum({yv}*{yv}) FILTER (WHERE {e}), "
-        f"sum(pre_active_days) FILTER (WHERE {e}), sum(pre_active_days*pre_active_days) FILTER (WHERE {e}), "
-        f"sum({yv}*pre_active_days) FILTER (WHERE {e}), "
-        f"{centred_sql(yv, 'pre_active_days', integer[0] and integer[i + 1], where=e)}"
-        for i, (e, yv) in enumerate(per_metric))
-    rows = con.execute(f"SELECT variant, {sums} FROM exp_users GROUP BY variant").fetchall()
+        sources.append((eligible, f"({value})" if value is not None else yv))
+    per_user, sums = covariate_sums_sql(con, sources)
+    rows = con.execute(f"WITH e AS (SELECT variant, pre_active_days AS x, {per_user} FROM exp_users) "
+                       f"SELECT variant, {sums} FROM e GROUP BY variant").fetchall()
     outs: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
     for i, (mdef, cuped, _) in enumerate(metrics):
         out: dict[str, Any] = ({k: ProportionCounts(0, 0) for k in keys} if mdef.kind == "proportion"
                                else {k: MeanStats(0, 0.0, 0.0) for k in keys})
         cov = {k: CovariateStats(0, 0.0, 0.0, 0.0, 0.0, 0.0) for k in keys} if cuped else None
         for row in rows:
-            v = row[0]
-            n, sy, sy2, sx, sx2, sxy, *centred = row[1 + 9 * i:1 + 9 * (i + 1)]
-            n, sy, sy2 = int(n), (sy or 0), (sy2 or 0)
-            if n == 0:  # no eligible user in this arm: its own query had no row
+            stats = covariate_stats_of(row[1:], i)
+            if stats is None:  # no eligible user in this arm: its own query had no row
                 continue
-            m2_y, m2_x, c_xy = _centred(centred, n, sy, sx, sy2, sx2, sxy)
-            out[v] = ProportionCounts(n, int(sy)) if mdef.kind == "proportion" else MeanStats(n, float(sy), float(sy2), m2_y)
+            out[row[0]] = (ProportionCounts(stats.n, int(stats.sum_y)) if mdef.kind == "proportion"
+                           else MeanStats(stats.n, stats.sum_y, stats.sum_y2, stats.m2_y))
             if cov is not None:
-                cov[v] = CovariateStats(n=n, sum_x=float(sx or 0), sum_y=float(sy), sum_x2=float(sx2 or 0),
-                                        sum_y2=float(sy2), sum_xy=float(sxy or 0), m2_x=m2_x, m2_y=m2_y, c_xy=c_xy)
+                cov[row[0]] = stats
         outs.append((out, cov))
     return outs
 
@@ -400,9 +423,12 @@ def compute_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date | None = 
     for mdef, role in spec.metric_defs():
         capping, value = _capping(con, spec, mdef)
         cuped = spec.statistics.cuped and mdef.kind != "ratio"
-        by_variant, cov = ({}, None) if mdef.kind in ("proportion", "mean") else _arm_stats(con, spec, mdef, cuped, value)
+        by_variant: dict[str, Any] = {}
+        cov = None
         if mdef.kind in ("proportion", "mean"):
-            batched[len(metrics)] = (mdef, cuped, value)
+            batched[len(metrics)] = (mdef, cuped, value)  # filled in below
+        else:
+            by_variant, cov = _arm_stats(con, spec, mdef, cuped, value)
         if spec.statistics.adjust_for and mdef.kind != "ratio" and ed.has("users"):
             eligible, raw = metric_counts_sql(mdef, spec)
             stratified[len(metrics)] = (eligible, f"({value})" if value is not None else raw)

@@ -1422,124 +1422,78 @@ FROM exp_users
 LIMIT 1;
 
 -- [71]
+WITH e AS (
+  SELECT
+    variant,
+    pre_active_days AS x,
+    COALESCE(observed_days >= 7, FALSE) AS e0,
+    CASE WHEN observed_days >= 7 THEN CAST(active_d7 AS INT64) END AS y0,
+    COALESCE(observed_days >= 1, FALSE) AS e1,
+    CASE WHEN observed_days >= 1 THEN CAST(active_d1 AS INT64) END AS y1,
+    COALESCE(observed_days >= 6, FALSE) AS e2,
+    CASE
+      WHEN observed_days >= 6
+      THEN CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64)
+    END AS y2,
+    COALESCE(observed_days >= 6, FALSE) AS e3,
+    CASE
+      WHEN observed_days >= 6
+      THEN (
+        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+      )
+    END AS y3,
+    COALESCE(TRUE, FALSE) AS e4,
+    CASE WHEN TRUE THEN CAST(dismissed AS INT64) END AS y4
+  FROM exp_users
+)
 SELECT
   variant,
-  COUNTIF(COALESCE(observed_days >= 7, FALSE)),
-  SUM(IF(COALESCE(observed_days >= 7, FALSE), CAST(active_d7 AS INT64), NULL)),
-  SUM(
-    IF(
-      COALESCE(observed_days >= 7, FALSE),
-      CAST(active_d7 AS INT64) * CAST(active_d7 AS INT64),
-      NULL
-    )
-  ),
-  SUM(IF(COALESCE(observed_days >= 7, FALSE), pre_active_days, NULL)),
-  SUM(IF(COALESCE(observed_days >= 7, FALSE), pre_active_days * pre_active_days, NULL)),
-  SUM(
-    IF(
-      COALESCE(observed_days >= 7, FALSE),
-      CAST(active_d7 AS INT64) * pre_active_days,
-      NULL
-    )
-  ),
+  COUNTIF(e0),
+  SUM(IF(e0, y0, NULL)),
+  SUM(IF(e0, y0 * y0, NULL)),
+  SUM(IF(e0, x, NULL)),
+  SUM(IF(e0, x * x, NULL)),
+  SUM(IF(e0, x * y0, NULL)),
   NULL,
   NULL,
   NULL,
-  COUNTIF(COALESCE(observed_days >= 1, FALSE)),
-  SUM(IF(COALESCE(observed_days >= 1, FALSE), CAST(active_d1 AS INT64), NULL)),
-  SUM(
-    IF(
-      COALESCE(observed_days >= 1, FALSE),
-      CAST(active_d1 AS INT64) * CAST(active_d1 AS INT64),
-      NULL
-    )
-  ),
-  SUM(IF(COALESCE(observed_days >= 1, FALSE), pre_active_days, NULL)),
-  SUM(IF(COALESCE(observed_days >= 1, FALSE), pre_active_days * pre_active_days, NULL)),
-  SUM(
-    IF(
-      COALESCE(observed_days >= 1, FALSE),
-      CAST(active_d1 AS INT64) * pre_active_days,
-      NULL
-    )
-  ),
+  COUNTIF(e1),
+  SUM(IF(e1, y1, NULL)),
+  SUM(IF(e1, y1 * y1, NULL)),
+  SUM(IF(e1, x, NULL)),
+  SUM(IF(e1, x * x, NULL)),
+  SUM(IF(e1, x * y1, NULL)),
   NULL,
   NULL,
   NULL,
-  COUNTIF(COALESCE(observed_days >= 6, FALSE)),
-  SUM(
-    IF(
-      COALESCE(observed_days >= 6, FALSE),
-      CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64),
-      NULL
-    )
-  ),
-  SUM(
-    IF(
-      COALESCE(observed_days >= 6, FALSE),
-      CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64) * CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64),
-      NULL
-    )
-  ),
-  SUM(IF(COALESCE(observed_days >= 6, FALSE), pre_active_days, NULL)),
-  SUM(IF(COALESCE(observed_days >= 6, FALSE), pre_active_days * pre_active_days, NULL)),
-  SUM(
-    IF(
-      COALESCE(observed_days >= 6, FALSE),
-      CAST(COALESCE(first_goal_day < 7, FALSE) AS INT64) * pre_active_days,
-      NULL
-    )
-  ),
+  COUNTIF(e2),
+  SUM(IF(e2, y2, NULL)),
+  SUM(IF(e2, y2 * y2, NULL)),
+  SUM(IF(e2, x, NULL)),
+  SUM(IF(e2, x * x, NULL)),
+  SUM(IF(e2, x * y2, NULL)),
   NULL,
   NULL,
   NULL,
-  COUNTIF(COALESCE(observed_days >= 6, FALSE)),
-  SUM(
-    IF(
-      COALESCE(observed_days >= 6, FALSE),
-      (
-        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-      ),
-      NULL
-    )
-  ),
-  SUM(
-    IF(
-      COALESCE(observed_days >= 6, FALSE),
-      (
-        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-      ) * (
-        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-      ),
-      NULL
-    )
-  ),
-  SUM(IF(COALESCE(observed_days >= 6, FALSE), pre_active_days, NULL)),
-  SUM(IF(COALESCE(observed_days >= 6, FALSE), pre_active_days * pre_active_days, NULL)),
-  SUM(
-    IF(
-      COALESCE(observed_days >= 6, FALSE),
-      (
-        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-      ) * pre_active_days,
-      NULL
-    )
-  ),
+  COUNTIF(e3),
+  SUM(IF(e3, y3, NULL)),
+  SUM(IF(e3, y3 * y3, NULL)),
+  SUM(IF(e3, x, NULL)),
+  SUM(IF(e3, x * x, NULL)),
+  SUM(IF(e3, x * y3, NULL)),
   NULL,
   NULL,
   NULL,
-  COUNTIF(COALESCE(TRUE, FALSE)),
-  SUM(IF(COALESCE(TRUE, FALSE), CAST(dismissed AS INT64), NULL)),
-  SUM(
-    IF(COALESCE(TRUE, FALSE), CAST(dismissed AS INT64) * CAST(dismissed AS INT64), NULL)
-  ),
-  SUM(IF(COALESCE(TRUE, FALSE), pre_active_days, NULL)),
-  SUM(IF(COALESCE(TRUE, FALSE), pre_active_days * pre_active_days, NULL)),
-  SUM(IF(COALESCE(TRUE, FALSE), CAST(dismissed AS INT64) * pre_active_days, NULL)),
+  COUNTIF(e4),
+  SUM(IF(e4, y4, NULL)),
+  SUM(IF(e4, y4 * y4, NULL)),
+  SUM(IF(e4, x, NULL)),
+  SUM(IF(e4, x * x, NULL)),
+  SUM(IF(e4, x * y4, NULL)),
   NULL,
   NULL,
   NULL
-FROM exp_users
+FROM e
 GROUP BY
   variant;
 

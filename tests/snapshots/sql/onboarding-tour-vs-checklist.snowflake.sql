@@ -1422,124 +1422,78 @@ FROM exp_users
 LIMIT 1;
 
 -- [71]
+WITH e AS (
+  SELECT
+    variant,
+    pre_active_days AS x,
+    COALESCE(observed_days >= 7, FALSE) AS e0,
+    CASE WHEN observed_days >= 7 THEN CAST(active_d7 AS INT) END AS y0,
+    COALESCE(observed_days >= 1, FALSE) AS e1,
+    CASE WHEN observed_days >= 1 THEN CAST(active_d1 AS INT) END AS y1,
+    COALESCE(observed_days >= 6, FALSE) AS e2,
+    CASE
+      WHEN observed_days >= 6
+      THEN CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)
+    END AS y2,
+    COALESCE(observed_days >= 6, FALSE) AS e3,
+    CASE
+      WHEN observed_days >= 6
+      THEN (
+        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+      )
+    END AS y3,
+    COALESCE(TRUE, FALSE) AS e4,
+    CASE WHEN TRUE THEN CAST(dismissed AS INT) END AS y4
+  FROM exp_users
+)
 SELECT
   variant,
-  COUNT_IF(COALESCE(observed_days >= 7, FALSE)),
-  SUM(IFF(COALESCE(observed_days >= 7, FALSE), CAST(active_d7 AS INT), NULL)),
-  SUM(
-    IFF(
-      COALESCE(observed_days >= 7, FALSE),
-      CAST(active_d7 AS INT) * CAST(active_d7 AS INT),
-      NULL
-    )
-  ),
-  SUM(IFF(COALESCE(observed_days >= 7, FALSE), pre_active_days, NULL)),
-  SUM(
-    IFF(COALESCE(observed_days >= 7, FALSE), pre_active_days * pre_active_days, NULL)
-  ),
-  SUM(
-    IFF(COALESCE(observed_days >= 7, FALSE), CAST(active_d7 AS INT) * pre_active_days, NULL)
-  ),
+  COUNT_IF(e0),
+  SUM(IFF(e0, y0, NULL)),
+  SUM(IFF(e0, y0 * y0, NULL)),
+  SUM(IFF(e0, x, NULL)),
+  SUM(IFF(e0, x * x, NULL)),
+  SUM(IFF(e0, x * y0, NULL)),
   NULL,
   NULL,
   NULL,
-  COUNT_IF(COALESCE(observed_days >= 1, FALSE)),
-  SUM(IFF(COALESCE(observed_days >= 1, FALSE), CAST(active_d1 AS INT), NULL)),
-  SUM(
-    IFF(
-      COALESCE(observed_days >= 1, FALSE),
-      CAST(active_d1 AS INT) * CAST(active_d1 AS INT),
-      NULL
-    )
-  ),
-  SUM(IFF(COALESCE(observed_days >= 1, FALSE), pre_active_days, NULL)),
-  SUM(
-    IFF(COALESCE(observed_days >= 1, FALSE), pre_active_days * pre_active_days, NULL)
-  ),
-  SUM(
-    IFF(COALESCE(observed_days >= 1, FALSE), CAST(active_d1 AS INT) * pre_active_days, NULL)
-  ),
+  COUNT_IF(e1),
+  SUM(IFF(e1, y1, NULL)),
+  SUM(IFF(e1, y1 * y1, NULL)),
+  SUM(IFF(e1, x, NULL)),
+  SUM(IFF(e1, x * x, NULL)),
+  SUM(IFF(e1, x * y1, NULL)),
   NULL,
   NULL,
   NULL,
-  COUNT_IF(COALESCE(observed_days >= 6, FALSE)),
-  SUM(
-    IFF(
-      COALESCE(observed_days >= 6, FALSE),
-      CAST(COALESCE(first_goal_day < 7, FALSE) AS INT),
-      NULL
-    )
-  ),
-  SUM(
-    IFF(
-      COALESCE(observed_days >= 6, FALSE),
-      CAST(COALESCE(first_goal_day < 7, FALSE) AS INT) * CAST(COALESCE(first_goal_day < 7, FALSE) AS INT),
-      NULL
-    )
-  ),
-  SUM(IFF(COALESCE(observed_days >= 6, FALSE), pre_active_days, NULL)),
-  SUM(
-    IFF(COALESCE(observed_days >= 6, FALSE), pre_active_days * pre_active_days, NULL)
-  ),
-  SUM(
-    IFF(
-      COALESCE(observed_days >= 6, FALSE),
-      CAST(COALESCE(first_goal_day < 7, FALSE) AS INT) * pre_active_days,
-      NULL
-    )
-  ),
+  COUNT_IF(e2),
+  SUM(IFF(e2, y2, NULL)),
+  SUM(IFF(e2, y2 * y2, NULL)),
+  SUM(IFF(e2, x, NULL)),
+  SUM(IFF(e2, x * x, NULL)),
+  SUM(IFF(e2, x * y2, NULL)),
   NULL,
   NULL,
   NULL,
-  COUNT_IF(COALESCE(observed_days >= 6, FALSE)),
-  SUM(
-    IFF(
-      COALESCE(observed_days >= 6, FALSE),
-      (
-        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-      ),
-      NULL
-    )
-  ),
-  SUM(
-    IFF(
-      COALESCE(observed_days >= 6, FALSE),
-      (
-        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-      ) * (
-        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-      ),
-      NULL
-    )
-  ),
-  SUM(IFF(COALESCE(observed_days >= 6, FALSE), pre_active_days, NULL)),
-  SUM(
-    IFF(COALESCE(observed_days >= 6, FALSE), pre_active_days * pre_active_days, NULL)
-  ),
-  SUM(
-    IFF(
-      COALESCE(observed_days >= 6, FALSE),
-      (
-        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-      ) * pre_active_days,
-      NULL
-    )
-  ),
+  COUNT_IF(e3),
+  SUM(IFF(e3, y3, NULL)),
+  SUM(IFF(e3, y3 * y3, NULL)),
+  SUM(IFF(e3, x, NULL)),
+  SUM(IFF(e3, x * x, NULL)),
+  SUM(IFF(e3, x * y3, NULL)),
   NULL,
   NULL,
   NULL,
-  COUNT_IF(COALESCE(TRUE, FALSE)),
-  SUM(IFF(COALESCE(TRUE, FALSE), CAST(dismissed AS INT), NULL)),
-  SUM(
-    IFF(COALESCE(TRUE, FALSE), CAST(dismissed AS INT) * CAST(dismissed AS INT), NULL)
-  ),
-  SUM(IFF(COALESCE(TRUE, FALSE), pre_active_days, NULL)),
-  SUM(IFF(COALESCE(TRUE, FALSE), pre_active_days * pre_active_days, NULL)),
-  SUM(IFF(COALESCE(TRUE, FALSE), CAST(dismissed AS INT) * pre_active_days, NULL)),
+  COUNT_IF(e4),
+  SUM(IFF(e4, y4, NULL)),
+  SUM(IFF(e4, y4 * y4, NULL)),
+  SUM(IFF(e4, x, NULL)),
+  SUM(IFF(e4, x * x, NULL)),
+  SUM(IFF(e4, x * y4, NULL)),
   NULL,
   NULL,
   NULL
-FROM exp_users
+FROM e
 GROUP BY
   variant;
 

@@ -1463,96 +1463,108 @@ FROM exp_users
 LIMIT 1;
 
 -- [71]
+WITH e AS (
+  SELECT
+    variant,
+    pre_active_days AS x,
+    COALESCE(observed_days >= 7, FALSE) AS e0,
+    CASE WHEN observed_days >= 7 THEN CAST(active_d7 AS INT) END AS y0,
+    COALESCE(observed_days >= 1, FALSE) AS e1,
+    CASE WHEN observed_days >= 1 THEN CAST(active_d1 AS INT) END AS y1,
+    COALESCE(observed_days >= 6, FALSE) AS e2,
+    CASE
+      WHEN observed_days >= 6
+      THEN CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)
+    END AS y2,
+    COALESCE(observed_days >= 6, FALSE) AS e3,
+    CASE
+      WHEN observed_days >= 6
+      THEN (
+        CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
+      )
+    END AS y3,
+    COALESCE(TRUE, FALSE) AS e4,
+    CASE WHEN TRUE THEN CAST(dismissed AS INT) END AS y4
+  FROM exp_users
+)
 SELECT
   variant,
   COUNT(*) FILTER(WHERE
-    COALESCE(observed_days >= 7, FALSE)),
-  SUM(CAST(active_d7 AS INT)) FILTER(WHERE
-    COALESCE(observed_days >= 7, FALSE)),
-  SUM(CAST(active_d7 AS INT) * CAST(active_d7 AS INT)) FILTER(WHERE
-    COALESCE(observed_days >= 7, FALSE)),
-  SUM(pre_active_days) FILTER(WHERE
-    COALESCE(observed_days >= 7, FALSE)),
-  SUM(pre_active_days * pre_active_days) FILTER(WHERE
-    COALESCE(observed_days >= 7, FALSE)),
-  SUM(CAST(active_d7 AS INT) * pre_active_days) FILTER(WHERE
-    COALESCE(observed_days >= 7, FALSE)),
+    e0),
+  SUM(y0) FILTER(WHERE
+    e0),
+  SUM(y0 * y0) FILTER(WHERE
+    e0),
+  SUM(x) FILTER(WHERE
+    e0),
+  SUM(x * x) FILTER(WHERE
+    e0),
+  SUM(x * y0) FILTER(WHERE
+    e0),
   NULL,
   NULL,
   NULL,
   COUNT(*) FILTER(WHERE
-    COALESCE(observed_days >= 1, FALSE)),
-  SUM(CAST(active_d1 AS INT)) FILTER(WHERE
-    COALESCE(observed_days >= 1, FALSE)),
-  SUM(CAST(active_d1 AS INT) * CAST(active_d1 AS INT)) FILTER(WHERE
-    COALESCE(observed_days >= 1, FALSE)),
-  SUM(pre_active_days) FILTER(WHERE
-    COALESCE(observed_days >= 1, FALSE)),
-  SUM(pre_active_days * pre_active_days) FILTER(WHERE
-    COALESCE(observed_days >= 1, FALSE)),
-  SUM(CAST(active_d1 AS INT) * pre_active_days) FILTER(WHERE
-    COALESCE(observed_days >= 1, FALSE)),
+    e1),
+  SUM(y1) FILTER(WHERE
+    e1),
+  SUM(y1 * y1) FILTER(WHERE
+    e1),
+  SUM(x) FILTER(WHERE
+    e1),
+  SUM(x * x) FILTER(WHERE
+    e1),
+  SUM(x * y1) FILTER(WHERE
+    e1),
   NULL,
   NULL,
   NULL,
   COUNT(*) FILTER(WHERE
-    COALESCE(observed_days >= 6, FALSE)),
-  SUM(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)) FILTER(WHERE
-    COALESCE(observed_days >= 6, FALSE)),
-  SUM(
-    CAST(COALESCE(first_goal_day < 7, FALSE) AS INT) * CAST(COALESCE(first_goal_day < 7, FALSE) AS INT)
-  ) FILTER(WHERE
-    COALESCE(observed_days >= 6, FALSE)),
-  SUM(pre_active_days) FILTER(WHERE
-    COALESCE(observed_days >= 6, FALSE)),
-  SUM(pre_active_days * pre_active_days) FILTER(WHERE
-    COALESCE(observed_days >= 6, FALSE)),
-  SUM(CAST(COALESCE(first_goal_day < 7, FALSE) AS INT) * pre_active_days) FILTER(WHERE
-    COALESCE(observed_days >= 6, FALSE)),
+    e2),
+  SUM(y2) FILTER(WHERE
+    e2),
+  SUM(y2 * y2) FILTER(WHERE
+    e2),
+  SUM(x) FILTER(WHERE
+    e2),
+  SUM(x * x) FILTER(WHERE
+    e2),
+  SUM(x * y2) FILTER(WHERE
+    e2),
   NULL,
   NULL,
   NULL,
   COUNT(*) FILTER(WHERE
-    COALESCE(observed_days >= 6, FALSE)),
-  SUM((
-    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-  )) FILTER(WHERE
-    COALESCE(observed_days >= 6, FALSE)),
-  SUM(
-    (
-      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-    ) * (
-      CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-    )
-  ) FILTER(WHERE
-    COALESCE(observed_days >= 6, FALSE)),
-  SUM(pre_active_days) FILTER(WHERE
-    COALESCE(observed_days >= 6, FALSE)),
-  SUM(pre_active_days * pre_active_days) FILTER(WHERE
-    COALESCE(observed_days >= 6, FALSE)),
-  SUM((
-    CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END
-  ) * pre_active_days) FILTER(WHERE
-    COALESCE(observed_days >= 6, FALSE)),
+    e3),
+  SUM(y3) FILTER(WHERE
+    e3),
+  SUM(y3 * y3) FILTER(WHERE
+    e3),
+  SUM(x) FILTER(WHERE
+    e3),
+  SUM(x * x) FILTER(WHERE
+    e3),
+  SUM(x * y3) FILTER(WHERE
+    e3),
   NULL,
   NULL,
   NULL,
   COUNT(*) FILTER(WHERE
-    COALESCE(TRUE, FALSE)),
-  SUM(CAST(dismissed AS INT)) FILTER(WHERE
-    COALESCE(TRUE, FALSE)),
-  SUM(CAST(dismissed AS INT) * CAST(dismissed AS INT)) FILTER(WHERE
-    COALESCE(TRUE, FALSE)),
-  SUM(pre_active_days) FILTER(WHERE
-    COALESCE(TRUE, FALSE)),
-  SUM(pre_active_days * pre_active_days) FILTER(WHERE
-    COALESCE(TRUE, FALSE)),
-  SUM(CAST(dismissed AS INT) * pre_active_days) FILTER(WHERE
-    COALESCE(TRUE, FALSE)),
+    e4),
+  SUM(y4) FILTER(WHERE
+    e4),
+  SUM(y4 * y4) FILTER(WHERE
+    e4),
+  SUM(x) FILTER(WHERE
+    e4),
+  SUM(x * x) FILTER(WHERE
+    e4),
+  SUM(x * y4) FILTER(WHERE
+    e4),
   NULL,
   NULL,
   NULL
-FROM exp_users
+FROM e
 GROUP BY
   variant;
 
