@@ -183,21 +183,23 @@ def uint64_values(column: Any) -> np.ndarray:
 
 
 IN_MEMORY_HASHES = 16 << 20
-""":func:`repeated_uint64` sorts up to this many values in memory (128 MB, twice while they are
-joined: a 1M-user export's 10M activity rows) and spills larger streams. At 10M values one sort
-takes 0.39 s against 0.74 s through the 64 files (bench/README.md, tenth session)."""
+""":func:`repeated_uint64` keeps up to this many values in memory (128 MB: a 1M-user export's 10M
+activity rows) and spills larger streams. At 10M values in memory 0.2-0.4 s against 0.74 s through
+the 64 files (bench/README.md, tenth and thirteenth sessions)."""
 
 
 def repeated_uint64(batches: Iterable[np.ndarray], spill_dir: str | Path,
                     in_memory_values: int = IN_MEMORY_HASHES) -> np.ndarray:
     """The values of a stream of ``uint64`` arrays found more than once (sorted, each once), by
-    sorting: the whole stream in memory while it holds at most ``in_memory_values`` values, else
-    each batch sorted and cut by its top 6 bits into 64 files under ``spill_dir``, each file then
-    sorted alone, so memory stays at three batches and two 64ths of the values (a 100M-row table:
-    800 MB on disk, ~50 MB in memory); two threads sort (100M values alone: 7.1 -> 3.9 s). Equal
-    values fall in the same file, so a value repeated across batches is found. numpy's sort of 10M
-    values takes ~0.4 s; DuckDB's hash aggregate of 10M distinct values with
-    ``HAVING count(*) > 1`` about 2.5 CPU-s (bench/README.md)."""
+    sorting: each batch is sorted as it arrives and cut by its top 6 bits into 64 parts; then each
+    part, the sorted runs of all batches, is sorted alone. Equal values fall in the same part, so a
+    value repeated across batches is found. The parts stay in memory while the stream holds at most
+    ``in_memory_values`` values, else they go to 64 files under ``spill_dir``, so memory stays at
+    three batches and two 64ths of the values (a 100M-row table: 800 MB on disk, ~50 MB in memory).
+    Two threads sort (numpy releases the GIL), the batches while the stream is read (10M values in
+    memory: one sort after the stream 0.37-0.67 s, the parts 0.21-0.36 s; 100M values through the
+    files alone: 7.1 -> 3.9 s); DuckDB's hash aggregate of 10M distinct values with ``HAVING
+    count(*) > 1`` takes about 2.5 CPU-s (bench/README.md)."""
     import tempfile
     from collections import deque
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -206,20 +208,36 @@ def repeated_uint64(batches: Iterable[np.ndarray], spill_dir: str | Path,
         values = np.sort(values)
         return np.split(values, np.searchsorted(values, _PARTITION_EDGES))
 
-    def repeats_in(path: str) -> np.ndarray:
+    def repeats_in_file(path: str) -> np.ndarray:
         values = np.fromfile(path, dtype=np.uint64)
         values.sort()
         os.unlink(path)
         return _repeats_of_sorted(values)
 
-    held: list[np.ndarray] = []
+    def repeats_in_memory(runs: list[np.ndarray]) -> np.ndarray:
+        values = np.concatenate(runs) if runs else np.empty(0, dtype=np.uint64)
+        values.sort()
+        return _repeats_of_sorted(values)
+
+    held: list[list[np.ndarray]] = []  # each part's sorted runs, while nothing is spilled
     count = 0
-    # numpy's sort releases the GIL: batches are sorted by two threads while this one writes the
-    # parts in order and fetches the next batch (the files' contents do not depend on the threads)
+    # the files' contents and the result do not depend on the threads: parts are written in order
     with tempfile.TemporaryDirectory(prefix="guidelab-repeats-", dir=spill_dir) as folder, \
             ThreadPoolExecutor(max_workers=2) as pool:
         files: list[Any] = []
         sorting: deque[Future[list[np.ndarray]]] = deque()
+
+        def keep(parts: list[np.ndarray]) -> None:
+            nonlocal held, files
+            if not files and count > in_memory_values:  # from now on, every part goes to its file
+                files = [open(Path(folder) / f"part-{k:02d}", "wb") for k in range(1 << _PARTITION_BITS)]
+                for runs in held:
+                    write(runs)
+                held = []
+            if files:
+                write(parts)
+            else:
+                held.append(parts)
 
         def write(parts: list[np.ndarray]) -> None:
             for k, part in enumerate(parts):
@@ -228,29 +246,20 @@ def repeated_uint64(batches: Iterable[np.ndarray], spill_dir: str | Path,
         try:
             for batch in batches:
                 batch = np.asarray(batch, dtype=np.uint64)
-                if not files:
-                    held.append(batch)
-                    count += len(batch)
-                    if count <= in_memory_values:
-                        continue
-                    files = [open(Path(folder) / f"part-{k:02d}", "wb") for k in range(1 << _PARTITION_BITS)]
-                    pending, held = held, []
-                else:
-                    pending = [batch]
-                for values in pending:
-                    sorting.append(pool.submit(sorted_parts, values))
-                    while len(sorting) > 2:
-                        write(sorting.popleft().result())
+                count += len(batch)
+                sorting.append(pool.submit(sorted_parts, batch))
+                while len(sorting) > 2:
+                    keep(sorting.popleft().result())
             while sorting:
-                write(sorting.popleft().result())
+                keep(sorting.popleft().result())
         finally:
             for f in files:
                 f.close()
         if not files:
-            values = np.concatenate(held) if held else np.empty(0, dtype=np.uint64)
-            values.sort()
-            return _repeats_of_sorted(values)
-        return np.concatenate(list(pool.map(repeats_in, [f.name for f in files])))
+            found = pool.map(repeats_in_memory, [[runs[k] for runs in held] for k in range(1 << _PARTITION_BITS)])
+        else:
+            found = pool.map(repeats_in_file, [f.name for f in files])
+        return np.concatenate(list(found))
 
 
 def connect_duckdb(config: Mapping[str, Any] | None = None) -> Any:

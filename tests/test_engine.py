@@ -111,7 +111,8 @@ def test_datediff_count_if_and_range_hooks():
     assert "PARTITION BY a, b ORDER BY a" in ordered  # Spark needs an order; the rows are tied
 
 
-@pytest.mark.parametrize("in_memory", [1 << 30, 1000])  # all in memory; spilled to the 64 files
+# all in memory; spilled to the 64 files from the first batch; spilled once two batches were kept
+@pytest.mark.parametrize("in_memory", [1 << 30, 1000, 12000])
 def test_repeated_uint64_finds_each_repeated_value_once(tmp_path, in_memory):
     import numpy as np
 
