@@ -202,7 +202,10 @@ def local_day_sql(ed: EventData, table: str, column: str, timezone: str) -> str:
     q = sql_identifier(column)
     ts = f"epoch_us({q})"
     exact = f"CAST(timezone({sql_literal(timezone)}, {q}) AS DATE)"
-    lo, hi = con.execute(f"SELECT min({ts}), max({ts}) FROM {table}").fetchone()
+    # min and max of the column itself, not of epoch_us per row (the same instants): DuckDB then
+    # reads them from Parquet's row-group statistics instead of scanning (10M-user export:
+    # activity 1.63 -> ~0.01 s)
+    lo, hi = con.execute(f"SELECT epoch_us(min({q})), epoch_us(max({q})) FROM {table}").fetchone()
     if lo is None:
         return exact
     first = lo - lo % _BUCKET_US

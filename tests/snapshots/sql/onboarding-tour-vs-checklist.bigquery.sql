@@ -154,8 +154,8 @@ DROP TABLE IF EXISTS ledger_assignments_repeated_keys;
 
 -- [9]
 SELECT
-  MIN(epoch_us(`assigned_at`)),
-  MAX(epoch_us(`assigned_at`))
+  epoch_us(MIN(`assigned_at`)),
+  epoch_us(MAX(`assigned_at`))
 FROM assignments;
 
 -- [10]
@@ -204,8 +204,8 @@ DESCRIBE guide_events;
 
 -- [13]
 SELECT
-  MIN(epoch_us(`timestamp`)),
-  MAX(epoch_us(`timestamp`))
+  epoch_us(MIN(`timestamp`)),
+  epoch_us(MAX(`timestamp`))
 FROM guide_events;
 
 -- [14]
@@ -674,8 +674,8 @@ DESCRIBE activity;
 
 -- [27]
 SELECT
-  MIN(epoch_us(`timestamp`)),
-  MAX(epoch_us(`timestamp`))
+  epoch_us(MIN(`timestamp`)),
+  epoch_us(MAX(`timestamp`))
 FROM activity;
 
 -- [28]

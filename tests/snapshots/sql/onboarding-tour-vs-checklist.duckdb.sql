@@ -53,7 +53,7 @@ FROM n;
 DROP TABLE IF EXISTS ledger_assignments_repeated_keys;
 
 -- [9] params: {}
-SELECT min(epoch_us("assigned_at")), max(epoch_us("assigned_at")) FROM assignments;
+SELECT epoch_us(min("assigned_at")), epoch_us(max("assigned_at")) FROM assignments;
 
 -- [10] params: {"tz": "Asia/Tokyo"}
 WITH b AS (SELECT range AS b FROM range(1790809200000000, 1793195974000001, 900000000)),
@@ -73,7 +73,7 @@ FROM ledger_assignments WHERE _gl_reason IS NULL;
 DESCRIBE guide_events;
 
 -- [13] params: {}
-SELECT min(epoch_us("timestamp")), max(epoch_us("timestamp")) FROM guide_events;
+SELECT epoch_us(min("timestamp")), epoch_us(max("timestamp")) FROM guide_events;
 
 -- [14] params: {"tz": "Asia/Tokyo"}
 WITH b AS (SELECT range AS b FROM range(1790809200000000, 1793196090000001, 900000000)),
@@ -163,7 +163,7 @@ CREATE OR REPLACE TEMP VIEW exp_guide_events AS SELECT * EXCLUDE (_gl_reason, _g
 DESCRIBE activity;
 
 -- [27] params: {}
-SELECT min(epoch_us("timestamp")), max(epoch_us("timestamp")) FROM activity;
+SELECT epoch_us(min("timestamp")), epoch_us(max("timestamp")) FROM activity;
 
 -- [28] params: {"tz": "Asia/Tokyo"}
 WITH b AS (SELECT range AS b FROM range(1789598700000000, 1793196081000001, 900000000)),

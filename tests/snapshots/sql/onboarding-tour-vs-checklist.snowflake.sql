@@ -154,8 +154,8 @@ DROP TABLE IF EXISTS ledger_assignments_repeated_keys;
 
 -- [9]
 SELECT
-  MIN(EPOCH_US("assigned_at")),
-  MAX(EPOCH_US("assigned_at"))
+  EPOCH_US(MIN("assigned_at")),
+  EPOCH_US(MAX("assigned_at"))
 FROM assignments;
 
 -- [10]
@@ -204,8 +204,8 @@ DESCRIBE TABLE guide_events;
 
 -- [13]
 SELECT
-  MIN(EPOCH_US("timestamp")),
-  MAX(EPOCH_US("timestamp"))
+  EPOCH_US(MIN("timestamp")),
+  EPOCH_US(MAX("timestamp"))
 FROM guide_events;
 
 -- [14]
@@ -674,8 +674,8 @@ DESCRIBE TABLE activity;
 
 -- [27]
 SELECT
-  MIN(EPOCH_US("timestamp")),
-  MAX(EPOCH_US("timestamp"))
+  EPOCH_US(MIN("timestamp")),
+  EPOCH_US(MAX("timestamp"))
 FROM activity;
 
 -- [28]

@@ -156,8 +156,8 @@ DROP TABLE IF EXISTS ledger_assignments_repeated_keys;
 
 -- [9]
 SELECT
-  MIN(UNIX_MICROS(`assigned_at`)),
-  MAX(UNIX_MICROS(`assigned_at`))
+  UNIX_MICROS(MIN(`assigned_at`)),
+  UNIX_MICROS(MAX(`assigned_at`))
 FROM assignments;
 
 -- [10]
@@ -211,8 +211,8 @@ DESCRIBE guide_events;
 
 -- [13]
 SELECT
-  MIN(UNIX_MICROS(`timestamp`)),
-  MAX(UNIX_MICROS(`timestamp`))
+  UNIX_MICROS(MIN(`timestamp`)),
+  UNIX_MICROS(MAX(`timestamp`))
 FROM guide_events;
 
 -- [14]
@@ -695,8 +695,8 @@ DESCRIBE activity;
 
 -- [27]
 SELECT
-  MIN(UNIX_MICROS(`timestamp`)),
-  MAX(UNIX_MICROS(`timestamp`))
+  UNIX_MICROS(MIN(`timestamp`)),
+  UNIX_MICROS(MAX(`timestamp`))
 FROM activity;
 
 -- [28]
