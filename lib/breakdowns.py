@@ -147,16 +147,20 @@ def funnel_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> dict[s
         if guide is None or len(guide.steps) < 2:
             continue
         k = len(guide.steps)
-        rows = ed.con.execute(  # exp_guide_user: one row per user and guide (guidelab.ledger.classify_rows)
+        # each user's furthest step (k once completed: reaching a later step or completing passes the
+        # earlier ones), counted per step; a step's users are those whose furthest step is at least
+        # it. One aggregate over the arm's users, no row per user and step (exp_guide_user: one row per
+        # user and guide, guidelab.ledger.classify_rows)
+        rows = ed.con.execute(
             f"""WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
-                SELECT r.range AS step, count(*) FROM exp_users u LEFT JOIN s USING (uk), range(1, {k + 1}) r
-                WHERE u.variant = $v AND (s.max_step >= r.range OR u.completed) GROUP BY 1""",
+                SELECT CASE WHEN u.completed THEN {k} ELSE least(coalesce(s.max_step, 0), {k}) END AS furthest,
+                       count(*), count_if(u.completed)
+                FROM exp_users u LEFT JOIN s USING (uk) WHERE u.variant = $v GROUP BY 1""",
             {"v": key, "gid": guide.id}).fetchall()
-        reached = {int(step): int(n) for step, n in rows}
-        entered, completed = ed.con.execute(
-            "SELECT count(*), count_if(completed) FROM exp_users WHERE variant = $v", {"v": key}).fetchone()
+        at_furthest = {int(step): int(n) for step, n, _ in rows}
+        entered, completed = sum(n for _, n, _ in rows), sum(int(c) for _, _, c in rows)
         steps = [st.id or f"step-{i}" for i, st in enumerate(guide.steps, 1)]
-        counts = [reached.get(i, 0) for i in range(1, k + 1)]  # reaching a later step (or completing) passes the earlier
+        counts = [sum(n for step, n in at_furthest.items() if step >= i) for i in range(1, k + 1)]
         n_t, s1, s2, negative = ed.con.execute(
             """WITH d AS (
                   SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs

@@ -2062,27 +2062,18 @@ WITH s AS (
     guide_id = 'onboarding-tour'
 )
 SELECT
-  r.`range` AS step,
-  COUNT(*)
+  CASE WHEN u.completed THEN 3 ELSE LEAST(COALESCE(s.max_step, 0), 3) END AS furthest,
+  COUNT(*),
+  COUNTIF(u.completed)
 FROM exp_users AS u
 LEFT JOIN s
-  USING (uk), UNNEST(GENERATE_ARRAY(1, 4 - 1)) AS r
+  USING (uk)
 WHERE
-  u.variant = 'tour' AND (
-    s.max_step >= r.`range` OR u.completed
-  )
+  u.variant = 'tour'
 GROUP BY
   1;
 
 -- [87]
-SELECT
-  COUNT(*),
-  COUNTIF(completed)
-FROM exp_users
-WHERE
-  variant = 'tour';
-
--- [88]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -2102,7 +2093,7 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [89]
+-- [88]
 WITH s AS (
   SELECT
     uk,
@@ -2112,27 +2103,18 @@ WITH s AS (
     guide_id = 'onboarding-checklist'
 )
 SELECT
-  r.`range` AS step,
-  COUNT(*)
+  CASE WHEN u.completed THEN 3 ELSE LEAST(COALESCE(s.max_step, 0), 3) END AS furthest,
+  COUNT(*),
+  COUNTIF(u.completed)
 FROM exp_users AS u
 LEFT JOIN s
-  USING (uk), UNNEST(GENERATE_ARRAY(1, 4 - 1)) AS r
+  USING (uk)
 WHERE
-  u.variant = 'checklist' AND (
-    s.max_step >= r.`range` OR u.completed
-  )
+  u.variant = 'checklist'
 GROUP BY
   1;
 
--- [90]
-SELECT
-  COUNT(*),
-  COUNTIF(completed)
-FROM exp_users
-WHERE
-  variant = 'checklist';
-
--- [91]
+-- [89]
 WITH d AS (
   SELECT
     UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
@@ -2152,15 +2134,15 @@ SELECT
   COUNTIF(secs < 0)
 FROM d;
 
--- [92]
+-- [90]
 DESCRIBE ledger_activity_users;
 
--- [93]
+-- [91]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [94]
+-- [92]
 WITH s0 AS (
   SELECT
     u.variant,
@@ -2490,5 +2472,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [95]
+-- [93]
 DESCRIBE guide_events;

@@ -2093,27 +2093,18 @@ WITH s AS (
     guide_id = 'onboarding-tour'
 )
 SELECT
-  r.range AS step,
-  COUNT(*)
+  CASE WHEN u.completed THEN 3 ELSE LEAST_IGNORE_NULLS(COALESCE(s.max_step, 0), 3) END AS furthest,
+  COUNT(*),
+  COUNT_IF(u.completed)
 FROM exp_users AS u
 LEFT JOIN s
-  USING (uk), ARRAY_GENERATE_RANGE(1, 4) AS r
+  USING (uk)
 WHERE
-  u.variant = 'tour' AND (
-    s.max_step >= r.range OR u.completed
-  )
+  u.variant = 'tour'
 GROUP BY
   1;
 
 -- [87]
-SELECT
-  COUNT(*),
-  COUNT_IF(completed)
-FROM exp_users
-WHERE
-  variant = 'tour';
-
--- [88]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -2133,7 +2124,7 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [89]
+-- [88]
 WITH s AS (
   SELECT
     uk,
@@ -2143,27 +2134,18 @@ WITH s AS (
     guide_id = 'onboarding-checklist'
 )
 SELECT
-  r.range AS step,
-  COUNT(*)
+  CASE WHEN u.completed THEN 3 ELSE LEAST_IGNORE_NULLS(COALESCE(s.max_step, 0), 3) END AS furthest,
+  COUNT(*),
+  COUNT_IF(u.completed)
 FROM exp_users AS u
 LEFT JOIN s
-  USING (uk), ARRAY_GENERATE_RANGE(1, 4) AS r
+  USING (uk)
 WHERE
-  u.variant = 'checklist' AND (
-    s.max_step >= r.range OR u.completed
-  )
+  u.variant = 'checklist'
 GROUP BY
   1;
 
--- [90]
-SELECT
-  COUNT(*),
-  COUNT_IF(completed)
-FROM exp_users
-WHERE
-  variant = 'checklist';
-
--- [91]
+-- [89]
 WITH d AS (
   SELECT
     DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
@@ -2183,15 +2165,15 @@ SELECT
   COUNT_IF(secs < 0)
 FROM d;
 
--- [92]
+-- [90]
 DESCRIBE TABLE ledger_activity_users;
 
--- [93]
+-- [91]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [94]
+-- [92]
 WITH s0 AS (
   SELECT
     u.variant,
@@ -2539,5 +2521,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [95]
+-- [93]
 DESCRIBE TABLE guide_events;

@@ -2204,31 +2204,18 @@ WITH s AS (
     guide_id = 'onboarding-tour'
 )
 SELECT
-  r.range AS step,
-  COUNT(*)
+  CASE WHEN u.completed THEN 3 ELSE LEAST(COALESCE(s.max_step, 0), 3) END AS furthest,
+  COUNT(*),
+  COUNT_IF(u.completed)
 FROM exp_users AS u
 LEFT JOIN s
-  USING (uk), (
-  SELECT
-    id AS `range`
-  FROM RANGE(1, 4)
-) AS r
+  USING (uk)
 WHERE
-  u.variant = 'tour' AND (
-    s.max_step >= r.range OR u.completed
-  )
+  u.variant = 'tour'
 GROUP BY
   1;
 
 -- [87]
-SELECT
-  COUNT(*),
-  COUNT_IF(completed)
-FROM exp_users
-WHERE
-  variant = 'tour';
-
--- [88]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2252,7 +2239,7 @@ SELECT
     secs < 0)
 FROM d;
 
--- [89]
+-- [88]
 WITH s AS (
   SELECT
     uk,
@@ -2262,31 +2249,18 @@ WITH s AS (
     guide_id = 'onboarding-checklist'
 )
 SELECT
-  r.range AS step,
-  COUNT(*)
+  CASE WHEN u.completed THEN 3 ELSE LEAST(COALESCE(s.max_step, 0), 3) END AS furthest,
+  COUNT(*),
+  COUNT_IF(u.completed)
 FROM exp_users AS u
 LEFT JOIN s
-  USING (uk), (
-  SELECT
-    id AS `range`
-  FROM RANGE(1, 4)
-) AS r
+  USING (uk)
 WHERE
-  u.variant = 'checklist' AND (
-    s.max_step >= r.range OR u.completed
-  )
+  u.variant = 'checklist'
 GROUP BY
   1;
 
--- [90]
-SELECT
-  COUNT(*),
-  COUNT_IF(completed)
-FROM exp_users
-WHERE
-  variant = 'checklist';
-
--- [91]
+-- [89]
 WITH d AS (
   SELECT
     CAST(UNIX_MICROS(g.first_completed) AS DOUBLE) / 1000000.0 - CAST(UNIX_MICROS(g.first_shown) AS DOUBLE) / 1000000.0 AS secs
@@ -2310,15 +2284,15 @@ SELECT
     secs < 0)
 FROM d;
 
--- [92]
+-- [90]
 DESCRIBE ledger_activity_users;
 
--- [93]
+-- [91]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [94]
+-- [92]
 WITH s0 AS (
   SELECT
     u.variant,
@@ -2648,5 +2622,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [95]
+-- [93]
 DESCRIBE guide_events;
