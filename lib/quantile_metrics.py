@@ -6,9 +6,10 @@ once in DuckDB's dialect (Spark runs them through :mod:`guidelab.dialects`):
 
 1. per variant, the eligible users and those with a value (the metric's ``reached`` condition);
 2. per variant, the values at the ranks :func:`guidelab.stats.quantiles.quantile_ranks` gives for
-   that count (the point estimate and the two ends of its interval): ``row_number()`` over the
-   users with a value ordered by it, an exact order statistic on every engine (ties have equal
-   values, so which tied user takes a rank does not matter).
+   that count (the point estimate and the two ends of its interval): the users with a value
+   counted per distinct value, and those counts summed in value order; rank r holds the value
+   whose run of tied users covers r, an exact order statistic on every engine (the same as
+   ``row_number()`` over the users ordered by value, with a sort of the distinct values only).
 
 Only these counts and at most three values per arm leave SQL. Users who never reached the event
 count as later than any value (``censored``) or are left out (``reachers``), as the spec's
@@ -50,12 +51,21 @@ def quantile_arm_stats(con: Any, spec: ExperimentSpec, mdef: MetricDef) -> dict[
         counts[variant] = (int(n), int(n_reached or 0))
     wanted = {v: QuantileStats.wanted_ranks(n, r, p, alpha, censoring) for v, (n, r) in counts.items()}
     values: dict[str, dict[int, float]] = {v: {} for v in counts}
-    where = " OR ".join(f"(variant = {sql_literal(v)} AND r IN ({', '.join(str(k) for k in ranks)}))"
+    # the value at rank r is the one whose run of tied users (c of them, ending at rank cum) holds r:
+    # the users counted per distinct value and the counts accumulated in value order, so the sort
+    # is over the distinct values (a few dozen days or sessions), not every user
+    where = " OR ".join(f"(variant = {sql_literal(v)} AND ({' OR '.join(f'(cum - c < {k} AND cum >= {k})' for k in ranks)}))"
                         for v, ranks in sorted(wanted.items()) if ranks)
     if where:
-        for variant, rank, v in con.execute(
-                f"SELECT variant, r, v FROM (SELECT variant, {value} AS v, "
-                f"row_number() OVER (PARTITION BY variant ORDER BY {value}) AS r "
-                f"FROM exp_users WHERE {sql.eligible} AND {reached}) q WHERE {where} ORDER BY variant, r").fetchall():
-            values[variant][int(rank)] = float(v)
+        runs = con.execute(
+            f"""WITH h AS (SELECT variant, {value} AS v, count(*) AS c
+                           FROM exp_users WHERE {sql.eligible} AND {reached} GROUP BY ALL),
+                cu AS (SELECT variant, v, c, sum(c) OVER (PARTITION BY variant ORDER BY v
+                                                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
+                       FROM h)
+                SELECT variant, v, cum - c, cum FROM cu WHERE {where} ORDER BY variant, v""").fetchall()
+        for variant, v, before, upto in runs:
+            for rank in wanted[variant]:
+                if int(before) < rank <= int(upto):
+                    values[variant][rank] = float(v)
     return {v: QuantileStats.from_rank_values(p, alpha, censoring, n, r, values[v]) for v, (n, r) in counts.items()}

@@ -1377,15 +1377,11 @@ GROUP BY
   variant;
 
 -- [69]
-SELECT
-  variant,
-  r,
-  v
-FROM (
+WITH h AS (
   SELECT
     variant,
     CAST(first_goal_day AS FLOAT64) AS v,
-    ROW_NUMBER() OVER (PARTITION BY variant ORDER BY CAST(first_goal_day AS FLOAT64) NULLS LAST) AS r
+    COUNT(*) AS c
   FROM exp_users
   WHERE
     observed_days >= 6
@@ -1393,20 +1389,67 @@ FROM (
       COALESCE(first_goal_day < 7, FALSE)
     )
     AND NOT CAST(first_goal_day AS FLOAT64) IS NULL
-) AS q
+  GROUP BY ALL
+), cu AS (
+  SELECT
+    variant,
+    v,
+    c,
+    SUM(c) OVER (PARTITION BY variant ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
+  FROM h
+)
+SELECT
+  variant,
+  v,
+  cum - c,
+  cum
+FROM cu
 WHERE
   (
-    variant = 'checklist' AND r IN (876, 929, 981)
+    variant = 'checklist'
+    AND (
+      (
+        cum - c < 876 AND cum >= 876
+      )
+      OR (
+        cum - c < 929 AND cum >= 929
+      )
+      OR (
+        cum - c < 981 AND cum >= 981
+      )
+    )
   )
   OR (
-    variant = 'holdout' AND r IN (430, 467, 504)
+    variant = 'holdout'
+    AND (
+      (
+        cum - c < 430 AND cum >= 430
+      )
+      OR (
+        cum - c < 467 AND cum >= 467
+      )
+      OR (
+        cum - c < 504 AND cum >= 504
+      )
+    )
   )
   OR (
-    variant = 'tour' AND r IN (892, 945, 997)
+    variant = 'tour'
+    AND (
+      (
+        cum - c < 892 AND cum >= 892
+      )
+      OR (
+        cum - c < 945 AND cum >= 945
+      )
+      OR (
+        cum - c < 997 AND cum >= 997
+      )
+    )
   )
 ORDER BY
   variant NULLS LAST,
-  r NULLS LAST;
+  v NULLS LAST;
 
 -- [70]
 SELECT

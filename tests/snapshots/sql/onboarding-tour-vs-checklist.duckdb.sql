@@ -365,7 +365,12 @@ SELECT variant, count(*), count_if(sessions_d7 > 15) FROM exp_users WHERE observ
 SELECT variant, count(*), count_if((coalesce(first_goal_day < 7, FALSE)) AND CAST(first_goal_day AS DOUBLE) IS NOT NULL) FROM exp_users WHERE observed_days >= 6 GROUP BY variant;
 
 -- [69] params: {}
-SELECT variant, r, v FROM (SELECT variant, CAST(first_goal_day AS DOUBLE) AS v, row_number() OVER (PARTITION BY variant ORDER BY CAST(first_goal_day AS DOUBLE)) AS r FROM exp_users WHERE observed_days >= 6 AND (coalesce(first_goal_day < 7, FALSE)) AND CAST(first_goal_day AS DOUBLE) IS NOT NULL) q WHERE (variant = 'checklist' AND r IN (876, 929, 981)) OR (variant = 'holdout' AND r IN (430, 467, 504)) OR (variant = 'tour' AND r IN (892, 945, 997)) ORDER BY variant, r;
+WITH h AS (SELECT variant, CAST(first_goal_day AS DOUBLE) AS v, count(*) AS c
+                           FROM exp_users WHERE observed_days >= 6 AND (coalesce(first_goal_day < 7, FALSE)) AND CAST(first_goal_day AS DOUBLE) IS NOT NULL GROUP BY ALL),
+                cu AS (SELECT variant, v, c, sum(c) OVER (PARTITION BY variant ORDER BY v
+                                                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
+                       FROM h)
+                SELECT variant, v, cum - c, cum FROM cu WHERE (variant = 'checklist' AND ((cum - c < 876 AND cum >= 876) OR (cum - c < 929 AND cum >= 929) OR (cum - c < 981 AND cum >= 981))) OR (variant = 'holdout' AND ((cum - c < 430 AND cum >= 430) OR (cum - c < 467 AND cum >= 467) OR (cum - c < 504 AND cum >= 504))) OR (variant = 'tour' AND ((cum - c < 892 AND cum >= 892) OR (cum - c < 945 AND cum >= 945) OR (cum - c < 997 AND cum >= 997))) ORDER BY variant, v;
 
 -- [70] params: {}
 SELECT typeof(pre_active_days), typeof(CAST(active_d7 AS INTEGER)), typeof(CAST(active_d1 AS INTEGER)), typeof(CAST(coalesce(first_goal_day < 7, FALSE) AS INTEGER)), typeof((CASE WHEN sessions_d7 > 15 THEN 15 ELSE sessions_d7 END)), typeof(CAST(dismissed AS INTEGER)) FROM exp_users LIMIT 1;
