@@ -147,29 +147,23 @@ def funnel_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> dict[s
         if guide is None or len(guide.steps) < 2:
             continue
         k = len(guide.steps)
-        # each user's furthest step (k once completed: reaching a later step or completing passes the
-        # earlier ones), counted per step; a step's users are those whose furthest step is at least
-        # it. One aggregate over the arm's users, no row per user and step (exp_guide_user: one row per
-        # user and guide, guidelab.ledger.classify_rows)
-        rows = ed.con.execute(
-            f"""WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
-                SELECT CASE WHEN u.completed THEN {k} ELSE least(coalesce(s.max_step, 0), {k}) END AS furthest,
-                       count(*), count_if(u.completed)
-                FROM exp_users u LEFT JOIN s USING (uk) WHERE u.variant = $v GROUP BY 1""",
-            {"v": key, "gid": guide.id}).fetchall()
-        at_furthest = {int(step): int(n) for step, n, _ in rows}
-        entered, completed = sum(n for _, n, _ in rows), sum(int(c) for _, _, c in rows)
-        steps = [st.id or f"step-{i}" for i, st in enumerate(guide.steps, 1)]
-        counts = [sum(n for step, n in at_furthest.items() if step >= i) for i in range(1, k + 1)]
-        n_t, s1, s2, negative = ed.con.execute(
-            """WITH d AS (
-                  SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
-                  FROM exp_guide_user g JOIN exp_users u USING (uk)
-                  WHERE u.variant = $v AND g.guide_id = $gid AND g.first_completed IS NOT NULL
-                    AND g.first_shown IS NOT NULL)
-                SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
-                       coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d""",
+        # one aggregate over the arm's users and their row of this guide (exp_guide_user: one row per
+        # user and guide, guidelab.ledger.classify_rows): the users reaching each step (a later step
+        # or completing passes the earlier ones), the users completing, and the time from first
+        # shown to completed of those with both (a completion before the first 'shown' not timed)
+        reached_sql = ", ".join(f"count(*) FILTER (WHERE s.max_step >= {i} OR u.completed)" for i in range(1, k + 1))
+        entered, completed, n_t, s1, s2, negative, *counts = ed.con.execute(
+            f"""WITH s AS (SELECT uk, max_shown_step AS max_step,
+                                  epoch(first_completed) - epoch(first_shown) AS secs
+                           FROM exp_guide_user WHERE guide_id = $gid)
+                SELECT count(*), count_if(u.completed), count(*) FILTER (WHERE s.secs >= 0),
+                       coalesce(sum(s.secs) FILTER (WHERE s.secs >= 0), 0),
+                       coalesce(sum(s.secs * s.secs) FILTER (WHERE s.secs >= 0), 0),
+                       count(*) FILTER (WHERE s.secs < 0), {reached_sql}
+                FROM exp_users u LEFT JOIN s USING (uk) WHERE u.variant = $v""",
             {"v": key, "gid": guide.id}).fetchone()
+        steps = [st.id or f"step-{i}" for i, st in enumerate(guide.steps, 1)]
+        counts = [int(n) for n in counts]
         out[key] = FunnelCounts(guide.id, steps, int(entered), counts, int(completed), float(s1), float(s2), int(n_t),
                                    int(negative))
     return out

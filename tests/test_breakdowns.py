@@ -5,6 +5,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 
 import pyarrow.parquet as pq
+import pytest
 
 from guidelab.breakdowns import daily_counts, funnel_counts, segment_counts
 from guidelab.catalog import parse_metric
@@ -69,7 +70,7 @@ def test_daily_segment_and_funnel_counts(simulated_onboarding, onboarding_spec):
     assert seg_new["new"]["tour"][0] == sum(1 for u in eligible if users[u]["variant"] == "tour" and is_new(u) == "new")
     # funnels: users reaching each step (a later step or completion passes the earlier ones)
     mapping = dict(spec.event_names)
-    max_step, completed = {}, set()
+    max_step, completed, first = {}, set(), {}
     for r in pq.read_table(simulated_onboarding / "guide_events.parquet").to_pylist():
         u = r["user_id"]
         if u not in users or not users[u]["assigned_at"] <= r["timestamp"] < end:
@@ -79,12 +80,24 @@ def test_daily_segment_and_funnel_counts(simulated_onboarding, onboarding_spec):
             max_step[u] = max(max_step.get(u, 0), r["step"])
         if ev == "completed":
             completed.add(u)
+        if ev in ("shown", "completed"):
+            first[u, ev] = min(first.get((u, ev), r["timestamp"]), r["timestamp"])
+    timed_funnels = 0
     for v, fc in funnels.items():
         members = [u for u in users if users[u]["variant"] == v]
         assert fc.entered == len(members)
         for k in range(1, len(fc.steps) + 1):
             assert fc.reached[k - 1] == sum(1 for u in members if max_step.get(u, 0) >= k or u in completed)
         assert fc.completed == sum(1 for u in members if u in completed)
+        # the time from first shown to completed, of the users with both
+        secs = [(first[u, "completed"] - first[u, "shown"]).total_seconds() for u in members
+                if (u, "shown") in first and (u, "completed") in first]
+        assert fc.timed == sum(1 for x in secs if x >= 0)
+        assert fc.completed_before_shown == sum(1 for x in secs if x < 0)
+        assert fc.seconds_sum == pytest.approx(sum(x for x in secs if x >= 0), rel=1e-9)
+        assert fc.seconds_sum_sq == pytest.approx(sum(x * x for x in secs if x >= 0), rel=1e-9)
+        timed_funnels += fc.timed > 0
+    assert timed_funnels == 2  # the test's own data: both guides have timed users
 
 
 def test_stickiness_counts_equal_python(simulated_onboarding, onboarding_spec):

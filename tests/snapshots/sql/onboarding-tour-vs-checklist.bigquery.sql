@@ -2099,93 +2099,63 @@ DESCRIBE guide_events;
 WITH s AS (
   SELECT
     uk,
-    max_shown_step AS max_step
+    max_shown_step AS max_step,
+    UNIX_MICROS(first_completed) / 1000000.0 - UNIX_MICROS(first_shown) / 1000000.0 AS secs
   FROM exp_guide_user
   WHERE
     guide_id = 'onboarding-tour'
 )
 SELECT
-  CASE WHEN u.completed THEN 3 ELSE LEAST(COALESCE(s.max_step, 0), 3) END AS furthest,
   COUNT(*),
-  COUNTIF(u.completed)
+  COUNTIF(u.completed),
+  COUNTIF(s.secs >= 0),
+  COALESCE(SUM(IF(s.secs >= 0, s.secs, NULL)), 0),
+  COALESCE(SUM(IF(s.secs >= 0, s.secs * s.secs, NULL)), 0),
+  COUNTIF(s.secs < 0),
+  COUNTIF(s.max_step >= 1 OR u.completed),
+  COUNTIF(s.max_step >= 2 OR u.completed),
+  COUNTIF(s.max_step >= 3 OR u.completed)
 FROM exp_users AS u
 LEFT JOIN s
   USING (uk)
 WHERE
-  u.variant = 'tour'
-GROUP BY
-  1;
+  u.variant = 'tour';
 
 -- [87]
-WITH d AS (
-  SELECT
-    UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
-  FROM exp_guide_user AS g
-  JOIN exp_users AS u
-    USING (uk)
-  WHERE
-    u.variant = 'tour'
-    AND g.guide_id = 'onboarding-tour'
-    AND NOT g.first_completed IS NULL
-    AND NOT g.first_shown IS NULL
-)
-SELECT
-  COUNTIF(secs >= 0),
-  COALESCE(SUM(IF(secs >= 0, secs, NULL)), 0),
-  COALESCE(SUM(IF(secs >= 0, secs * secs, NULL)), 0),
-  COUNTIF(secs < 0)
-FROM d;
-
--- [88]
 WITH s AS (
   SELECT
     uk,
-    max_shown_step AS max_step
+    max_shown_step AS max_step,
+    UNIX_MICROS(first_completed) / 1000000.0 - UNIX_MICROS(first_shown) / 1000000.0 AS secs
   FROM exp_guide_user
   WHERE
     guide_id = 'onboarding-checklist'
 )
 SELECT
-  CASE WHEN u.completed THEN 3 ELSE LEAST(COALESCE(s.max_step, 0), 3) END AS furthest,
   COUNT(*),
-  COUNTIF(u.completed)
+  COUNTIF(u.completed),
+  COUNTIF(s.secs >= 0),
+  COALESCE(SUM(IF(s.secs >= 0, s.secs, NULL)), 0),
+  COALESCE(SUM(IF(s.secs >= 0, s.secs * s.secs, NULL)), 0),
+  COUNTIF(s.secs < 0),
+  COUNTIF(s.max_step >= 1 OR u.completed),
+  COUNTIF(s.max_step >= 2 OR u.completed),
+  COUNTIF(s.max_step >= 3 OR u.completed)
 FROM exp_users AS u
 LEFT JOIN s
   USING (uk)
 WHERE
-  u.variant = 'checklist'
-GROUP BY
-  1;
+  u.variant = 'checklist';
 
--- [89]
-WITH d AS (
-  SELECT
-    UNIX_MICROS(g.first_completed) / 1000000.0 - UNIX_MICROS(g.first_shown) / 1000000.0 AS secs
-  FROM exp_guide_user AS g
-  JOIN exp_users AS u
-    USING (uk)
-  WHERE
-    u.variant = 'checklist'
-    AND g.guide_id = 'onboarding-checklist'
-    AND NOT g.first_completed IS NULL
-    AND NOT g.first_shown IS NULL
-)
-SELECT
-  COUNTIF(secs >= 0),
-  COALESCE(SUM(IF(secs >= 0, secs, NULL)), 0),
-  COALESCE(SUM(IF(secs >= 0, secs * secs, NULL)), 0),
-  COUNTIF(secs < 0)
-FROM d;
-
--- [90]
+-- [88]
 DESCRIBE ledger_activity_users;
 
--- [91]
+-- [89]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [92]
+-- [90]
 WITH s0 AS (
   SELECT
     u.variant,
@@ -2515,5 +2485,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [93]
+-- [91]
 DESCRIBE guide_events;

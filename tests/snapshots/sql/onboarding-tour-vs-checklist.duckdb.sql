@@ -430,45 +430,35 @@ SELECT CASE WHEN e."_gl_attr_signup_at" IS NULL THEN NULL WHEN e."_gl_attr_signu
 DESCRIBE guide_events;
 
 -- [86] params: {"gid": "onboarding-tour", "v": "tour"}
-WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
-                SELECT CASE WHEN u.completed THEN 3 ELSE least(coalesce(s.max_step, 0), 3) END AS furthest,
-                       count(*), count_if(u.completed)
-                FROM exp_users u LEFT JOIN s USING (uk) WHERE u.variant = $v GROUP BY 1;
+WITH s AS (SELECT uk, max_shown_step AS max_step,
+                                  epoch(first_completed) - epoch(first_shown) AS secs
+                           FROM exp_guide_user WHERE guide_id = $gid)
+                SELECT count(*), count_if(u.completed), count(*) FILTER (WHERE s.secs >= 0),
+                       coalesce(sum(s.secs) FILTER (WHERE s.secs >= 0), 0),
+                       coalesce(sum(s.secs * s.secs) FILTER (WHERE s.secs >= 0), 0),
+                       count(*) FILTER (WHERE s.secs < 0), count(*) FILTER (WHERE s.max_step >= 1 OR u.completed), count(*) FILTER (WHERE s.max_step >= 2 OR u.completed), count(*) FILTER (WHERE s.max_step >= 3 OR u.completed)
+                FROM exp_users u LEFT JOIN s USING (uk) WHERE u.variant = $v;
 
--- [87] params: {"gid": "onboarding-tour", "v": "tour"}
-WITH d AS (
-                  SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
-                  FROM exp_guide_user g JOIN exp_users u USING (uk)
-                  WHERE u.variant = $v AND g.guide_id = $gid AND g.first_completed IS NOT NULL
-                    AND g.first_shown IS NOT NULL)
-                SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
-                       coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
+-- [87] params: {"gid": "onboarding-checklist", "v": "checklist"}
+WITH s AS (SELECT uk, max_shown_step AS max_step,
+                                  epoch(first_completed) - epoch(first_shown) AS secs
+                           FROM exp_guide_user WHERE guide_id = $gid)
+                SELECT count(*), count_if(u.completed), count(*) FILTER (WHERE s.secs >= 0),
+                       coalesce(sum(s.secs) FILTER (WHERE s.secs >= 0), 0),
+                       coalesce(sum(s.secs * s.secs) FILTER (WHERE s.secs >= 0), 0),
+                       count(*) FILTER (WHERE s.secs < 0), count(*) FILTER (WHERE s.max_step >= 1 OR u.completed), count(*) FILTER (WHERE s.max_step >= 2 OR u.completed), count(*) FILTER (WHERE s.max_step >= 3 OR u.completed)
+                FROM exp_users u LEFT JOIN s USING (uk) WHERE u.variant = $v;
 
--- [88] params: {"gid": "onboarding-checklist", "v": "checklist"}
-WITH s AS (SELECT uk, max_shown_step AS max_step FROM exp_guide_user WHERE guide_id = $gid)
-                SELECT CASE WHEN u.completed THEN 3 ELSE least(coalesce(s.max_step, 0), 3) END AS furthest,
-                       count(*), count_if(u.completed)
-                FROM exp_users u LEFT JOIN s USING (uk) WHERE u.variant = $v GROUP BY 1;
-
--- [89] params: {"gid": "onboarding-checklist", "v": "checklist"}
-WITH d AS (
-                  SELECT epoch(g.first_completed) - epoch(g.first_shown) AS secs
-                  FROM exp_guide_user g JOIN exp_users u USING (uk)
-                  WHERE u.variant = $v AND g.guide_id = $gid AND g.first_completed IS NOT NULL
-                    AND g.first_shown IS NOT NULL)
-                SELECT count(*) FILTER (WHERE secs >= 0), coalesce(sum(secs) FILTER (WHERE secs >= 0), 0),
-                       coalesce(sum(secs * secs) FILTER (WHERE secs >= 0), 0), count(*) FILTER (WHERE secs < 0) FROM d;
-
--- [90] params: {}
+-- [88] params: {}
 DESCRIBE ledger_activity_users;
 
--- [91] params: {}
+-- [89] params: {}
 SELECT max(observed_days) FROM exp_users;
 
--- [92] params: {}
+-- [90] params: {}
 WITH s0 AS (SELECT u.variant, u.assigned_day, coalesce(u._gl_days0, 0) AS d0
                        FROM exp_users u), s1 AS (SELECT *, (coalesce(d0, 0) | ((coalesce(d0, 0) & 4611686018427387903) << 1)) AS _gl_win2_0 FROM s0), s2 AS (SELECT *, (coalesce(_gl_win2_0, 0) | ((coalesce(_gl_win2_0, 0) & 2305843009213693951) << 2)) AS _gl_win4_0 FROM s1), s3 AS (SELECT *, (coalesce(_gl_win4_0, 0) | ((coalesce(_gl_win4_0, 0) & 1152921504606846975) << 3)) AS w0, (coalesce(_gl_win4_0, 0) | ((coalesce(_gl_win4_0, 0) & 576460752303423487) << 4)) AS _gl_win8_0 FROM s2), s4 AS (SELECT *, (coalesce(_gl_win8_0, 0) | ((coalesce(_gl_win8_0, 0) & 36028797018963967) << 8)) AS _gl_win16_0 FROM s3), s5 AS (SELECT *, (coalesce(_gl_win16_0, 0) | ((coalesce(_gl_win16_0, 0) & 562949953421311) << 14)) AS m0 FROM s4)
             SELECT variant, assigned_day, CAST(sum((d0 >> 0) & 1) AS BIGINT), CAST(sum((d0 >> 1) & 1) AS BIGINT), CAST(sum((d0 >> 2) & 1) AS BIGINT), CAST(sum((d0 >> 3) & 1) AS BIGINT), CAST(sum((d0 >> 4) & 1) AS BIGINT), CAST(sum((d0 >> 5) & 1) AS BIGINT), CAST(sum((d0 >> 6) & 1) AS BIGINT), CAST(sum((d0 >> 7) & 1) AS BIGINT), CAST(sum((d0 >> 8) & 1) AS BIGINT), CAST(sum((d0 >> 9) & 1) AS BIGINT), CAST(sum((d0 >> 10) & 1) AS BIGINT), CAST(sum((d0 >> 11) & 1) AS BIGINT), CAST(sum((d0 >> 12) & 1) AS BIGINT), CAST(sum((d0 >> 13) & 1) AS BIGINT), CAST(sum((d0 >> 14) & 1) AS BIGINT), CAST(sum((d0 >> 15) & 1) AS BIGINT), CAST(sum((d0 >> 16) & 1) AS BIGINT), CAST(sum((d0 >> 17) & 1) AS BIGINT), CAST(sum((d0 >> 18) & 1) AS BIGINT), CAST(sum((d0 >> 19) & 1) AS BIGINT), CAST(sum((d0 >> 20) & 1) AS BIGINT), CAST(sum((d0 >> 21) & 1) AS BIGINT), CAST(sum((d0 >> 22) & 1) AS BIGINT), CAST(sum((d0 >> 23) & 1) AS BIGINT), CAST(sum((d0 >> 24) & 1) AS BIGINT), CAST(sum((d0 >> 25) & 1) AS BIGINT), CAST(sum((d0 >> 26) & 1) AS BIGINT), CAST(sum((d0 >> 27) & 1) AS BIGINT), CAST(sum((w0 >> 0) & 1) AS BIGINT), CAST(sum((w0 >> 1) & 1) AS BIGINT), CAST(sum((w0 >> 2) & 1) AS BIGINT), CAST(sum((w0 >> 3) & 1) AS BIGINT), CAST(sum((w0 >> 4) & 1) AS BIGINT), CAST(sum((w0 >> 5) & 1) AS BIGINT), CAST(sum((w0 >> 6) & 1) AS BIGINT), CAST(sum((w0 >> 7) & 1) AS BIGINT), CAST(sum((w0 >> 8) & 1) AS BIGINT), CAST(sum((w0 >> 9) & 1) AS BIGINT), CAST(sum((w0 >> 10) & 1) AS BIGINT), CAST(sum((w0 >> 11) & 1) AS BIGINT), CAST(sum((w0 >> 12) & 1) AS BIGINT), CAST(sum((w0 >> 13) & 1) AS BIGINT), CAST(sum((w0 >> 14) & 1) AS BIGINT), CAST(sum((w0 >> 15) & 1) AS BIGINT), CAST(sum((w0 >> 16) & 1) AS BIGINT), CAST(sum((w0 >> 17) & 1) AS BIGINT), CAST(sum((w0 >> 18) & 1) AS BIGINT), CAST(sum((w0 >> 19) & 1) AS BIGINT), CAST(sum((w0 >> 20) & 1) AS BIGINT), CAST(sum((w0 >> 21) & 1) AS BIGINT), CAST(sum((w0 >> 22) & 1) AS BIGINT), CAST(sum((w0 >> 23) & 1) AS BIGINT), CAST(sum((w0 >> 24) & 1) AS BIGINT), CAST(sum((w0 >> 25) & 1) AS BIGINT), CAST(sum((w0 >> 26) & 1) AS BIGINT), CAST(sum((w0 >> 27) & 1) AS BIGINT), CAST(sum((m0 >> 0) & 1) AS BIGINT), CAST(sum((m0 >> 1) & 1) AS BIGINT), CAST(sum((m0 >> 2) & 1) AS BIGINT), CAST(sum((m0 >> 3) & 1) AS BIGINT), CAST(sum((m0 >> 4) & 1) AS BIGINT), CAST(sum((m0 >> 5) & 1) AS BIGINT), CAST(sum((m0 >> 6) & 1) AS BIGINT), CAST(sum((m0 >> 7) & 1) AS BIGINT), CAST(sum((m0 >> 8) & 1) AS BIGINT), CAST(sum((m0 >> 9) & 1) AS BIGINT), CAST(sum((m0 >> 10) & 1) AS BIGINT), CAST(sum((m0 >> 11) & 1) AS BIGINT), CAST(sum((m0 >> 12) & 1) AS BIGINT), CAST(sum((m0 >> 13) & 1) AS BIGINT), CAST(sum((m0 >> 14) & 1) AS BIGINT), CAST(sum((m0 >> 15) & 1) AS BIGINT), CAST(sum((m0 >> 16) & 1) AS BIGINT), CAST(sum((m0 >> 17) & 1) AS BIGINT), CAST(sum((m0 >> 18) & 1) AS BIGINT), CAST(sum((m0 >> 19) & 1) AS BIGINT), CAST(sum((m0 >> 20) & 1) AS BIGINT), CAST(sum((m0 >> 21) & 1) AS BIGINT), CAST(sum((m0 >> 22) & 1) AS BIGINT), CAST(sum((m0 >> 23) & 1) AS BIGINT), CAST(sum((m0 >> 24) & 1) AS BIGINT), CAST(sum((m0 >> 25) & 1) AS BIGINT), CAST(sum((m0 >> 26) & 1) AS BIGINT), CAST(sum((m0 >> 27) & 1) AS BIGINT) FROM s5 GROUP BY variant, assigned_day;
 
--- [93] params: {}
+-- [91] params: {}
 DESCRIBE guide_events;

@@ -2130,93 +2130,63 @@ DESCRIBE TABLE guide_events;
 WITH s AS (
   SELECT
     uk,
-    max_shown_step AS max_step
+    max_shown_step AS max_step,
+    DATE_PART(epoch_microsecond, first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, first_shown) / 1000000.0 AS secs
   FROM exp_guide_user
   WHERE
     guide_id = 'onboarding-tour'
 )
 SELECT
-  CASE WHEN u.completed THEN 3 ELSE LEAST_IGNORE_NULLS(COALESCE(s.max_step, 0), 3) END AS furthest,
   COUNT(*),
-  COUNT_IF(u.completed)
+  COUNT_IF(u.completed),
+  COUNT_IF(s.secs >= 0),
+  COALESCE(SUM(IFF(s.secs >= 0, s.secs, NULL)), 0),
+  COALESCE(SUM(IFF(s.secs >= 0, s.secs * s.secs, NULL)), 0),
+  COUNT_IF(s.secs < 0),
+  COUNT_IF(s.max_step >= 1 OR u.completed),
+  COUNT_IF(s.max_step >= 2 OR u.completed),
+  COUNT_IF(s.max_step >= 3 OR u.completed)
 FROM exp_users AS u
 LEFT JOIN s
   USING (uk)
 WHERE
-  u.variant = 'tour'
-GROUP BY
-  1;
+  u.variant = 'tour';
 
 -- [87]
-WITH d AS (
-  SELECT
-    DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
-  FROM exp_guide_user AS g
-  JOIN exp_users AS u
-    USING (uk)
-  WHERE
-    u.variant = 'tour'
-    AND g.guide_id = 'onboarding-tour'
-    AND NOT g.first_completed IS NULL
-    AND NOT g.first_shown IS NULL
-)
-SELECT
-  COUNT_IF(secs >= 0),
-  COALESCE(SUM(IFF(secs >= 0, secs, NULL)), 0),
-  COALESCE(SUM(IFF(secs >= 0, secs * secs, NULL)), 0),
-  COUNT_IF(secs < 0)
-FROM d;
-
--- [88]
 WITH s AS (
   SELECT
     uk,
-    max_shown_step AS max_step
+    max_shown_step AS max_step,
+    DATE_PART(epoch_microsecond, first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, first_shown) / 1000000.0 AS secs
   FROM exp_guide_user
   WHERE
     guide_id = 'onboarding-checklist'
 )
 SELECT
-  CASE WHEN u.completed THEN 3 ELSE LEAST_IGNORE_NULLS(COALESCE(s.max_step, 0), 3) END AS furthest,
   COUNT(*),
-  COUNT_IF(u.completed)
+  COUNT_IF(u.completed),
+  COUNT_IF(s.secs >= 0),
+  COALESCE(SUM(IFF(s.secs >= 0, s.secs, NULL)), 0),
+  COALESCE(SUM(IFF(s.secs >= 0, s.secs * s.secs, NULL)), 0),
+  COUNT_IF(s.secs < 0),
+  COUNT_IF(s.max_step >= 1 OR u.completed),
+  COUNT_IF(s.max_step >= 2 OR u.completed),
+  COUNT_IF(s.max_step >= 3 OR u.completed)
 FROM exp_users AS u
 LEFT JOIN s
   USING (uk)
 WHERE
-  u.variant = 'checklist'
-GROUP BY
-  1;
+  u.variant = 'checklist';
 
--- [89]
-WITH d AS (
-  SELECT
-    DATE_PART(epoch_microsecond, g.first_completed) / 1000000.0 - DATE_PART(epoch_microsecond, g.first_shown) / 1000000.0 AS secs
-  FROM exp_guide_user AS g
-  JOIN exp_users AS u
-    USING (uk)
-  WHERE
-    u.variant = 'checklist'
-    AND g.guide_id = 'onboarding-checklist'
-    AND NOT g.first_completed IS NULL
-    AND NOT g.first_shown IS NULL
-)
-SELECT
-  COUNT_IF(secs >= 0),
-  COALESCE(SUM(IFF(secs >= 0, secs, NULL)), 0),
-  COALESCE(SUM(IFF(secs >= 0, secs * secs, NULL)), 0),
-  COUNT_IF(secs < 0)
-FROM d;
-
--- [90]
+-- [88]
 DESCRIBE TABLE ledger_activity_users;
 
--- [91]
+-- [89]
 SELECT
   MAX(observed_days)
 FROM exp_users;
 
--- [92]
+-- [90]
 WITH s0 AS (
   SELECT
     u.variant,
@@ -2564,5 +2534,5 @@ GROUP BY
   variant,
   assigned_day;
 
--- [93]
+-- [91]
 DESCRIBE TABLE guide_events;
