@@ -228,9 +228,10 @@ def stickiness_counts(ed: EventData, spec: ExperimentSpec, as_of: dt.date) -> di
     span = min(int(span or 0) + 1, words * 63)
     d = [f"coalesce(u._gl_days{k}, 0) AS d{k}" for k in range(words)]
     # the 7- and 30-day windows (w<k>, m<k>) by doubling shifts, a stage each (daybits.window_stages)
+    stage_items = window_stages("d", words, {"w": 7, "m": 30})
     stages = "".join(f", s{i} AS (SELECT *, {', '.join(items)} FROM s{i - 1})"
-                     for i, items in enumerate(window_stages("d", words, {"w": 7, "m": 30}), start=1))
-    last = stages.count(" AS (SELECT *")
+                     for i, items in enumerate(stage_items, start=1))
+    last = len(stage_items)
     sums = [*bit_sums([f"d{k}" for k in range(words)], span), *bit_sums([f"w{k}" for k in range(words)], span),
             *bit_sums([f"m{k}" for k in range(words)], span)]
     rows = ed.con.execute(

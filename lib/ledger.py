@@ -204,7 +204,7 @@ def local_day_sql(ed: EventData, table: str, column: str, timezone: str) -> str:
     exact = f"CAST(timezone({sql_literal(timezone)}, {q}) AS DATE)"
     # min and max of the column itself, not of epoch_us per row (the same instants): DuckDB then
     # reads them from Parquet's row-group statistics instead of scanning (10M-user export:
-    # activity 1.63 -> ~0.01 s)
+    # activity 1.63 -> 0.002 s)
     lo, hi = con.execute(f"SELECT epoch_us(min({q})), epoch_us(max({q})) FROM {table}").fetchone()
     if lo is None:
         return exact
